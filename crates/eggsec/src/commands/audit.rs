@@ -1,0 +1,80 @@
+//! `eggsec audit`: every static rule over each app and env, the posture report, exit codes.
+
+use crate::cli::{AuditArgs, Format};
+use anyhow::{Context, Result};
+use eggsec_report::{
+    render_json, render_markdown, render_sarif, render_text, Report, Severity, TextOptions,
+};
+use eggsec_rules::baseline::Baseline;
+use eggsec_rules::config::Settings;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+pub fn run(args: AuditArgs) -> Result<ExitCode> {
+    let fail_on: Severity = args.fail_on.parse().map_err(anyhow::Error::msg)?;
+    let baseline = match &args.baseline {
+        Some(p) => Some(Baseline::load(p).with_context(|| format!("--baseline {}", p.display()))?),
+        None => None,
+    };
+    // One pass per env asked for; `None` means "config/env, else prod".
+    let envs: Vec<Option<&str>> = if args.envs.is_empty() {
+        vec![None]
+    } else {
+        args.envs.iter().map(|e| Some(e.as_str())).collect()
+    };
+
+    let mut report = Report::default();
+    for env in envs {
+        for model in super::load_models(&args.app, env)? {
+            let mut settings = Settings::load(&model.root);
+            settings.baseline = baseline.clone();
+            let mut app_report = eggsec_rules::engine::run(&model, &settings);
+            app_report.root = display_root(&model.root, &args.app.path);
+            report.apps.push(app_report);
+        }
+    }
+
+    let text = match args.format {
+        Format::Json => render_json(&report),
+        Format::Sarif => render_sarif(&report, &eggsec_rules::docs::descriptors()),
+        Format::Markdown => render_markdown(&report),
+        Format::Text => {
+            let color = args.output.is_none() && !args.no_color && std::io::stdout().is_terminal();
+            let lookup = |p: &std::path::Path| -> Option<String> {
+                // Frames come from the scanned tree; the report holds app-relative paths.
+                let full = if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    args.app.path.join(p)
+                };
+                eggsec_report::read_source(&full)
+            };
+            render_text(
+                &report,
+                &TextOptions {
+                    color,
+                    code_frames: Some(&lookup),
+                },
+            )
+        }
+    };
+    super::emit(&text, args.output.as_deref())?;
+
+    let failed = report.max_severity().is_some_and(|s| s >= fail_on);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The app root as the user named it (relative when they gave a relative path).
+fn display_root(root: &std::path::Path, given: &std::path::Path) -> String {
+    let given_abs = std::fs::canonicalize(given).unwrap_or_else(|_| given.to_path_buf());
+    let root_abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    match root_abs.strip_prefix(&given_abs) {
+        Ok(rel) if rel.as_os_str().is_empty() => given.display().to_string(),
+        Ok(rel) => given.join(rel).display().to_string(),
+        Err(_) => root.display().to_string(),
+    }
+}

@@ -1,0 +1,78 @@
+//! `eggsec config`: the effective value of every key with the file:line that set it.
+
+use crate::cli::{ConfigArgs, ModelFormat};
+use crate::output::{config_lines, mask_json};
+use anyhow::{bail, Result};
+use serde_json::json;
+use std::process::ExitCode;
+
+pub fn run(args: ConfigArgs) -> Result<ExitCode> {
+    let models = super::load_models(&args.app, args.env.as_deref())?;
+    let mut docs = Vec::new();
+    let mut text = String::new();
+    for m in &models {
+        let value = match &args.key {
+            Some(k) => match m.config_at(k) {
+                Some(v) => v,
+                None => bail!("{}: no config key '{k}' in env {}", m.root.display(), m.env),
+            },
+            None => &m.config,
+        };
+        match args.format {
+            ModelFormat::Json => {
+                let mut j = value.to_tagged_json();
+                if !args.show_secrets {
+                    let leaf = args.key.as_deref().and_then(|k| k.rsplit('.').next());
+                    j = mask_json(leaf, j);
+                }
+                docs.push(json!({"root": m.root.display().to_string(), "env": m.env, "defaults": defaults_label(m), "config": j}));
+            }
+            ModelFormat::Text => {
+                if models.len() > 1 {
+                    text.push_str(&format!("# {}\n", m.root.display()));
+                }
+                text.push_str(&format!(
+                    "# env: {}  defaults: {}\n",
+                    m.env,
+                    defaults_label(m)
+                ));
+                let mut lines = Vec::new();
+                config_lines(
+                    args.key.as_deref().unwrap_or(""),
+                    value,
+                    args.show_secrets,
+                    &mut lines,
+                );
+                let width = lines
+                    .iter()
+                    .map(|(k, v, _)| k.len() + v.len())
+                    .max()
+                    .unwrap_or(0)
+                    .min(90);
+                for (k, v, at) in lines {
+                    let kv = format!("{k} = {v}");
+                    text.push_str(&format!("{kv:<w$}  {at}\n", w = width + 3));
+                }
+            }
+        }
+    }
+    let out = match args.format {
+        ModelFormat::Json if docs.len() == 1 => serde_json::to_string_pretty(&docs[0])?,
+        ModelFormat::Json => serde_json::to_string_pretty(&docs)?,
+        ModelFormat::Text => text,
+    };
+    super::emit(&out, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn defaults_label(m: &eggsec_app::AppModel) -> String {
+    match &m.defaults {
+        eggsec_app::DefaultsSource::NodeModules => "node_modules".into(),
+        eggsec_app::DefaultsSource::Embedded { egg_major } => {
+            format!("embedded egg {egg_major} defaults (node_modules not installed)")
+        }
+        eggsec_app::DefaultsSource::Mixed { embedded } => {
+            format!("node_modules, embedded for: {}", embedded.join(", "))
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Helpers for tests that boot real egg on a fixture app (see tests/oracle/README.md).
+//!
+//! A fixture is staged into a temporary copy whose `node_modules` is a symlink to
+//! `tests/oracle/<egg>/node_modules`, so egg, its plugins and the fixture's own files resolve
+//! exactly as in an installed app, and whatever egg writes (`run/`, `logs/`) stays in the copy.
+
+use serde::Deserialize;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root (two levels above this crate).
+pub fn repo_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+/// `oracle.json` beside a fixture: which egg it runs on and the envs to boot it in.
+#[derive(Debug, Deserialize)]
+pub struct Manifest {
+    /// `egg2`, `egg3` or `egg4`: the directory under tests/oracle that supplies egg.
+    pub egg: String,
+    /// `prod`, `local`, ...; `env@scope` adds a server scope; `auto` lets egg pick (config/env).
+    pub envs: Vec<String>,
+    /// Extra top-level config keys to compare for this app.
+    #[serde(default)]
+    pub keys: Vec<String>,
+}
+
+/// One app the oracle boots: its name, source directory and manifest.
+#[derive(Debug)]
+pub struct Fixture {
+    pub name: String,
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// Every `tests/fixtures/*/oracle.json` and `examples/*/oracle.json`, sorted by name.
+pub fn fixtures(root: &Path) -> Result<Vec<Fixture>, String> {
+    let mut found = Vec::new();
+    for parent in [root.join("tests/fixtures"), root.join("examples")] {
+        let entries = fs::read_dir(&parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        for entry in entries {
+            let dir = entry
+                .map_err(|e| format!("{}: {e}", parent.display()))?
+                .path();
+            let file = dir.join("oracle.json");
+            if !file.is_file() {
+                continue;
+            }
+            let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let manifest: Manifest =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            found.push(Fixture {
+                name,
+                dir,
+                manifest,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+/// An env spec from a manifest, split: `local@myscope` → env `local`, scope `myscope`;
+/// `auto` → no env (egg reads `config/env`).
+#[derive(Debug, Clone)]
+pub struct EnvSpec {
+    pub label: String,
+    pub env: Option<String>,
+    pub scope: Option<String>,
+}
+
+impl EnvSpec {
+    pub fn parse(spec: &str) -> Self {
+        let (env, scope) = match spec.split_once('@') {
+            Some((e, s)) => (e, Some(s.to_string())),
+            None => (spec, None),
+        };
+        let env = (env != "auto").then(|| env.to_string());
+        Self {
+            label: spec.to_string(),
+            env,
+            scope,
+        }
+    }
+}
+
+/// The oracle's node project for one egg major, checked to be installed.
+pub fn oracle_dir(root: &Path, egg: &str) -> Result<PathBuf, String> {
+    let dir = root.join("tests/oracle").join(egg);
+    if !dir.join("node_modules/egg/package.json").is_file() {
+        return Err(format!(
+            "{}/node_modules is missing: run tests/oracle/install.sh",
+            dir.display()
+        ));
+    }
+    Ok(dir)
+}
+
+/// A temporary copy of a fixture app, ready for egg; removed on drop.
+pub struct StagedApp {
+    _tmp: tempfile::TempDir,
+    /// The app's base dir inside the copy.
+    pub root: PathBuf,
+    /// `EGG_HOME` for the node process (egg's `appInfo.HOME`): inside the copy, so prod logs
+    /// never land in the real home directory.
+    pub home: PathBuf,
+}
+
+/// Copies `fixture` (without `node_modules`, `run`, `logs`) into a temp dir and symlinks its
+/// `node_modules` to `node_modules`.
+pub fn stage(fixture: &Path, node_modules: &Path) -> io::Result<StagedApp> {
+    let tmp = tempfile::Builder::new()
+        .prefix("eggsec-oracle-")
+        .tempdir()?;
+    let base = tmp.path().canonicalize()?;
+    let name = fixture.file_name().unwrap_or_else(|| "app".as_ref());
+    let root = base.join(name);
+    copy_tree(fixture, &root)?;
+    symlink_dir(node_modules, &root.join("node_modules"))?;
+    let home = root.join(".egg-home");
+    Ok(StagedApp {
+        _tmp: tmp,
+        root,
+        home,
+    })
+}
+
+fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if ["node_modules", "run", "logs", ".egg-home"]
+            .iter()
+            .any(|skip| name == *skip)
+        {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &to.join(&name))?;
+        } else if kind.is_file() {
+            fs::copy(entry.path(), to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn symlink_dir(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(windows)]
+fn symlink_dir(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::windows::fs::symlink_dir(target, link)
+}
+
+/// Runs `tests/oracle/dump.js` on a staged app and parses its one JSON object. The node process
+/// gets a clean environment (PATH, TMPDIR, HOME/EGG_HOME inside the copy) so no EGG_* or app
+/// variable of the caller changes what egg computes.
+pub fn run_dump(
+    root: &Path,
+    oracle: &Path,
+    app: &StagedApp,
+    spec: &EnvSpec,
+) -> Result<serde_json::Value, String> {
+    let mut cmd = Command::new("node");
+    cmd.arg(root.join("tests/oracle/dump.js"))
+        .arg(oracle)
+        .arg(&app.root)
+        .arg(spec.env.as_deref().unwrap_or("auto"));
+    if let Some(scope) = &spec.scope {
+        cmd.arg(scope);
+    }
+    cmd.env_clear()
+        .env("HOME", &app.home)
+        .env("EGG_HOME", &app.home);
+    for var in ["PATH", "TMPDIR"] {
+        if let Some(value) = std::env::var_os(var) {
+            cmd.env(var, value);
+        }
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run node (the oracle needs Node.js >= 18 on PATH): {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: String = stderr
+            .chars()
+            .rev()
+            .take(4000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Err(format!("dump.js failed ({}):\n{tail}", out.status));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("dump.js printed invalid JSON: {e}"))
+}

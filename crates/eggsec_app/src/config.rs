@@ -1,0 +1,375 @@
+//! Config loading in egg's order (§2): the app's preload (`config.default` + `config.{env}`,
+//! passed as `appConfig` to plugin and framework config functions), then for each file type
+//! (`default`, `{scope}`, `{env}`, `{scope}_{env}`) each load unit (plugins in order,
+//! frameworks lowest first, the app) is evaluated and merged with extend2.
+
+use crate::defaults::Snapshot;
+use crate::files::{contains_unknown, evaluate, Resolver};
+use crate::merge::extend;
+use crate::model::{ConfigLayer, Diagnostic, DiagnosticLevel, UnitKind};
+use eggsec_js::{AppInfo, EvalOptions, Object, Provenance, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// A load unit: a plugin, a framework or the app.
+#[derive(Clone, Debug)]
+pub struct LoadUnit {
+    pub kind: UnitKind,
+    /// The unit directory (config is read from `<dir>/config`); `None` when not installed.
+    pub dir: Option<PathBuf>,
+    /// The package name, for built-in lookups in the embedded snapshot.
+    pub package: Option<String>,
+}
+
+/// What the config step produced.
+pub struct LoadedConfig {
+    pub config: Value,
+    pub layers: Vec<ConfigLayer>,
+    /// Units whose values came from the embedded snapshot.
+    pub embedded_units: Vec<String>,
+    /// Built-in units (egg and its default plugins) in this load.
+    pub builtin_units: usize,
+}
+
+/// The inputs shared by every file evaluation.
+pub struct ConfigContext<'a> {
+    pub info: &'a AppInfo,
+    pub resolver: Resolver,
+    /// Files of type `default`, `{scope}`, `{env}`, `{scope}_{env}` (egg's `getTypeFiles`).
+    pub type_names: Vec<String>,
+    pub snapshot: Option<&'a Snapshot>,
+}
+
+/// egg's `getTypeFiles`: `default`, then `{scope}`, then `{env}` and `{scope}_{env}` unless the
+/// env is `default`.
+pub fn type_names(env: &str, scope: &str) -> Vec<String> {
+    let mut names = vec!["default".to_string()];
+    if !scope.is_empty() {
+        names.push(scope.to_string());
+    }
+    if env == "default" {
+        return names;
+    }
+    names.push(env.to_string());
+    if !scope.is_empty() {
+        names.push(format!("{scope}_{env}"));
+    }
+    names
+}
+
+/// Loads and merges the config of every unit. The app unit must be last.
+pub fn load_config(
+    ctx: &ConfigContext<'_>,
+    units: &[LoadUnit],
+    diags: &mut Vec<Diagnostic>,
+) -> LoadedConfig {
+    let app_dir = units
+        .iter()
+        .find(|u| u.kind == UnitKind::App)
+        .and_then(|u| u.dir.clone());
+    // App files are evaluated once and reused (egg evaluates them twice, with the same result).
+    let mut app_cache: HashMap<String, Option<(PathBuf, Value)>> = HashMap::new();
+    let mut app_file = |type_name: &str, diags: &mut Vec<Diagnostic>| -> Option<(PathBuf, Value)> {
+        let dir = app_dir.as_ref()?;
+        app_cache
+            .entry(type_name.to_string())
+            .or_insert_with(|| {
+                let path =
+                    resolve_config_file(ctx.resolver, &dir.join("config"), type_name, diags)?;
+                let value = evaluate(
+                    &path,
+                    &EvalOptions {
+                        await_async: ctx.resolver.egg4,
+                        ..EvalOptions::config(ctx.info)
+                    },
+                    diags,
+                )?;
+                Some((path, value))
+            })
+            .clone()
+    };
+
+    // `_preloadAppConfig`: app config.default + config.{env}, no scope files.
+    let mut app_config =
+        Value::object(Object::new(), Provenance::synthetic("<app config preload>"));
+    for type_name in ["default", ctx.info.env.as_str()] {
+        if let Some((_, v)) = app_file(type_name, diags) {
+            extend(&mut app_config, &v);
+        }
+    }
+
+    // Per unit, per type file. Built-ins fall back to the snapshot as a whole.
+    let mut per_unit: Vec<Vec<ConfigLayer>> = Vec::new();
+    let mut embedded_units = Vec::new();
+    let mut builtin_units = 0;
+    for unit in units {
+        if unit.kind == UnitKind::App {
+            let layers = ctx
+                .type_names
+                .iter()
+                .filter_map(|t| {
+                    let (file, value) = app_file(t, diags)?;
+                    Some(ConfigLayer {
+                        unit: UnitKind::App,
+                        file,
+                        type_name: t.clone(),
+                        value,
+                        embedded: false,
+                    })
+                })
+                .collect();
+            per_unit.push(layers);
+            continue;
+        }
+        let snapshot_unit = ctx.snapshot.and_then(|s| {
+            let (kind, pkg) = match &unit.kind {
+                UnitKind::Plugin(_) => ("plugin", unit.package.as_deref()?),
+                UnitKind::Framework(name) => ("framework", unit.package.as_deref().unwrap_or(name)),
+                UnitKind::App => return None,
+            };
+            s.unit(kind, pkg).map(|u| (s, u))
+        });
+        builtin_units += usize::from(snapshot_unit.is_some());
+        let mut unit_diags = Vec::new();
+        let evaluated = unit.dir.as_ref().map(|dir| {
+            let opts = EvalOptions {
+                app_config: Some(&app_config),
+                await_async: ctx.resolver.egg4,
+                ..EvalOptions::config(ctx.info)
+            };
+            ctx.type_names
+                .iter()
+                .filter_map(|t| {
+                    let file =
+                        resolve_config_file(ctx.resolver, &dir.join("config"), t, &mut unit_diags)?;
+                    let value = evaluate(&file, &opts, &mut unit_diags)?;
+                    Some(ConfigLayer {
+                        unit: unit.kind.clone(),
+                        file,
+                        type_name: t.clone(),
+                        value,
+                        embedded: false,
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        let needs_snapshot = match &evaluated {
+            None => true,
+            Some(layers) => {
+                snapshot_unit.is_some()
+                    && (layers.iter().any(|l| contains_unknown(&l.value))
+                        || unit_diags.iter().any(|d| d.level == DiagnosticLevel::Error))
+            }
+        };
+        match (needs_snapshot, snapshot_unit) {
+            (true, Some((snap, su))) => {
+                embedded_units.push(unit_name(&unit.kind));
+                per_unit.push(
+                    ctx.type_names
+                        .iter()
+                        .filter_map(|t| {
+                            let value = snap.config(su, t, ctx.info)?;
+                            Some(ConfigLayer {
+                                unit: unit.kind.clone(),
+                                file: PathBuf::from(&*value.prov.file),
+                                type_name: t.clone(),
+                                value,
+                                embedded: true,
+                            })
+                        })
+                        .collect(),
+                );
+            }
+            _ => {
+                diags.append(&mut unit_diags);
+                if evaluated.is_none() {
+                    diags.push(Diagnostic {
+                        level: DiagnosticLevel::Warning,
+                        file: None,
+                        line: 0,
+                        message: format!(
+                            "{} is not installed and has no embedded defaults: its config defaults are unknown",
+                            describe(&unit.kind)
+                        ),
+                    });
+                }
+                per_unit.push(evaluated.unwrap_or_default());
+            }
+        }
+    }
+
+    // The double loop: file type outer, unit inner.
+    let mut config = Value::object(Object::new(), Provenance::synthetic("<merged config>"));
+    let mut layers = Vec::new();
+    for type_name in &ctx.type_names {
+        for unit_layers in per_unit.iter_mut() {
+            let Some(pos) = unit_layers.iter().position(|l| &l.type_name == type_name) else {
+                continue;
+            };
+            let layer = unit_layers.remove(pos);
+            check_reserved_keys(&layer, diags);
+            extend(&mut config, &layer.value);
+            layers.push(layer);
+        }
+    }
+    LoadedConfig {
+        config,
+        layers,
+        embedded_units,
+        builtin_units,
+    }
+}
+
+/// `config/config.<type>`, with the old `config/config.js` name as the fallback for `default`.
+fn resolve_config_file(
+    resolver: Resolver,
+    dir: &Path,
+    type_name: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PathBuf> {
+    resolver
+        .resolve(dir, &format!("config.{type_name}"), diags)
+        .or_else(|| {
+            (type_name == "default")
+                .then(|| resolver.resolve(dir, "config", diags))
+                .flatten()
+        })
+}
+
+/// egg's asserts: only a framework may set `coreMiddleware`, only the app may set `middleware`.
+fn check_reserved_keys(layer: &ConfigLayer, diags: &mut Vec<Diagnostic>) {
+    let defined = |key: &str| layer.value.get(key).filter(|v| !v.is_undefined());
+    let (key, message) = match layer.unit {
+        UnitKind::App | UnitKind::Plugin(_) if defined("coreMiddleware").is_some() => (
+            "coreMiddleware",
+            "Can not define coreMiddleware in app or plugin",
+        ),
+        UnitKind::Plugin(_) | UnitKind::Framework(_) if defined("middleware").is_some() => (
+            "middleware",
+            "Can not define middleware in plugin or framework",
+        ),
+        _ => return,
+    };
+    let line = defined(key).map_or(0, |v| v.prov.line);
+    diags.push(Diagnostic {
+        level: DiagnosticLevel::Error,
+        file: Some(layer.file.clone()),
+        line,
+        message: format!("egg would fail to start: {message}"),
+    });
+}
+
+fn unit_name(kind: &UnitKind) -> String {
+    match kind {
+        UnitKind::Plugin(n) | UnitKind::Framework(n) => n.clone(),
+        UnitKind::App => "app".into(),
+    }
+}
+
+fn describe(kind: &UnitKind) -> String {
+    match kind {
+        UnitKind::Plugin(n) => format!("plugin `{n}`"),
+        UnitKind::Framework(n) => format!("framework `{n}`"),
+        UnitKind::App => "the app".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_files_follow_get_type_files() {
+        assert_eq!(type_names("prod", ""), vec!["default", "prod"]);
+        assert_eq!(
+            type_names("local", "myscope"),
+            vec!["default", "myscope", "local", "myscope_local"]
+        );
+        assert_eq!(type_names("default", "s"), vec!["default", "s"]);
+    }
+
+    #[test]
+    fn embedded_units_merge_in_type_major_order() {
+        let snap = Snapshot::parse(crate::defaults::tests::SAMPLE).unwrap();
+        let info = AppInfo::new("shop", "/nonexistent/shop", "local");
+        let ctx = ConfigContext {
+            info: &info,
+            resolver: Resolver {
+                egg4: false,
+                esm: false,
+            },
+            type_names: type_names("local", ""),
+            snapshot: Some(&snap),
+        };
+        let units = [
+            LoadUnit {
+                kind: UnitKind::Plugin("security".into()),
+                dir: None,
+                package: Some("egg-security".into()),
+            },
+            LoadUnit {
+                kind: UnitKind::Framework("egg".into()),
+                dir: None,
+                package: Some("egg".into()),
+            },
+            LoadUnit {
+                kind: UnitKind::App,
+                dir: None,
+                package: None,
+            },
+        ];
+        let mut d = Vec::new();
+        let out = load_config(&ctx, &units, &mut d);
+        assert!(d.is_empty(), "{d:?}");
+        let order: Vec<_> = out
+            .layers
+            .iter()
+            .map(|l| (unit_name(&l.unit), l.type_name.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                ("security".into(), "default"),
+                ("egg".into(), "default"),
+                ("security".into(), "local")
+            ]
+        );
+        assert_eq!(out.embedded_units, vec!["security", "egg"]);
+        assert_eq!(out.builtin_units, 2);
+        let hsts = out.config.get_path("security.hsts.enable").unwrap();
+        assert_eq!(
+            &*hsts.prov.file,
+            "<embedded egg@3.34.0 egg-security config.local>"
+        );
+        assert_eq!(
+            out.config.get_path("logger.dir").unwrap().as_str(),
+            Some("/nonexistent/shop/logs/shop")
+        );
+    }
+
+    #[test]
+    fn plugin_defining_middleware_is_reported() {
+        let v = Value::object(
+            [(
+                "middleware".to_string(),
+                Value::new(
+                    eggsec_js::ValueKind::Array(vec![]),
+                    Provenance::new("p.js", 4, 1),
+                ),
+            )]
+            .into_iter()
+            .collect(),
+            Provenance::new("p.js", 1, 1),
+        );
+        let layer = ConfigLayer {
+            unit: UnitKind::Plugin("x".into()),
+            file: "p.js".into(),
+            type_name: "default".into(),
+            value: v,
+            embedded: false,
+        };
+        let mut d = Vec::new();
+        check_reserved_keys(&layer, &mut d);
+        assert_eq!(d[0].line, 4);
+    }
+}

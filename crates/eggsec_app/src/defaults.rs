@@ -1,0 +1,329 @@
+//! Embedded snapshots of egg's own defaults (egg core and its built-in plugins) for egg 2, 3
+//! and 4, generated from real egg. Used when `node_modules` is absent, or when evaluating an
+//! installed built-in gives values that cannot be known statically.
+//!
+//! Snapshot format: `{"egg_version", "framework_plugins": {name: {enable, package, version,
+//! env, dependencies, optionalDependencies}}, "units": [{kind, name, package, files: {env:
+//! {type: <cfg>}}}]}` where `<cfg>` is tagged JSON (`$function`, `$regex`, `$set`, `$buffer`,
+//! `$object`, `$undefined`, `$unknown`, `$number`) and strings may hold `{{baseDir}}`-style
+//! placeholders filled from `appInfo`.
+
+use crate::plugins::PluginMeta;
+use eggsec_js::{AppInfo, Object, Provenance, Value, ValueKind};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// One built-in plugin of egg's `config/plugin.js`, with its `eggPlugin` metadata.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotPlugin {
+    #[serde(default = "yes")]
+    pub enable: bool,
+    pub package: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+    #[serde(default)]
+    pub optional_dependencies: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One load unit's config files, per env they were generated for.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SnapshotUnit {
+    /// `plugin` or `framework`.
+    pub kind: String,
+    pub name: String,
+    pub package: String,
+    /// env → type name (`default`, `local`...) → tagged config.
+    pub files: IndexMap<String, IndexMap<String, serde_json::Value>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Snapshot {
+    pub egg_version: String,
+    pub framework_plugins: IndexMap<String, SnapshotPlugin>,
+    pub units: Vec<SnapshotUnit>,
+}
+
+static EGG2: OnceLock<Option<Snapshot>> = OnceLock::new();
+static EGG3: OnceLock<Option<Snapshot>> = OnceLock::new();
+static EGG4: OnceLock<Option<Snapshot>> = OnceLock::new();
+
+/// The embedded snapshot for an egg major version (2, 3 or 4).
+pub fn embedded(major: u32) -> Option<&'static Snapshot> {
+    let (cell, text) = match major {
+        2 => (&EGG2, include_str!("../defaults/egg2.json")),
+        3 => (&EGG3, include_str!("../defaults/egg3.json")),
+        4 => (&EGG4, include_str!("../defaults/egg4.json")),
+        _ => return None,
+    };
+    cell.get_or_init(|| Snapshot::parse(text).ok()).as_ref()
+}
+
+impl Snapshot {
+    pub fn parse(text: &str) -> Result<Snapshot, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The built-in plugin entry whose package is `package` (or named `name` when the entry
+    /// has no package).
+    pub fn plugin(&self, name: &str, package: Option<&str>) -> Option<&SnapshotPlugin> {
+        match package {
+            Some(pkg) => self.framework_plugins.values().find(|p| p.package == pkg),
+            None => self.framework_plugins.get(name),
+        }
+    }
+
+    /// The `eggPlugin` metadata of a built-in plugin, as if read from its package.json.
+    pub fn plugin_meta(&self, plugin: &SnapshotPlugin) -> PluginMeta {
+        PluginMeta {
+            version: plugin.version.clone(),
+            env: plugin.env.clone(),
+            dependencies: plugin.dependencies.clone(),
+            optional_dependencies: plugin.optional_dependencies.clone(),
+            source: format!(
+                "<embedded egg@{} {} package.json>",
+                self.egg_version, plugin.package
+            ),
+            has_egg_plugin: true,
+        }
+    }
+
+    /// The unit for a framework (`egg`) or a plugin package.
+    pub fn unit(&self, kind: &str, package: &str) -> Option<&SnapshotUnit> {
+        self.units
+            .iter()
+            .find(|u| u.kind == kind && u.package == package)
+    }
+
+    /// The config a unit's `config.<type_name>` file gives for `info.env`. Envs other than
+    /// `local`/`unittest`/`prod` use the `prod` snapshot's `default` file only.
+    pub fn config(&self, unit: &SnapshotUnit, type_name: &str, info: &AppInfo) -> Option<Value> {
+        let (env_files, type_name) = match unit.files.get(&info.env) {
+            Some(files) => (files, type_name),
+            None if type_name == "default" => (unit.files.get("prod")?, "default"),
+            None => return None,
+        };
+        let json = env_files.get(type_name)?;
+        let prov = Provenance::synthetic(format!(
+            "<embedded egg@{} {} config.{type_name}>",
+            self.egg_version, unit.package
+        ));
+        Some(from_tagged(json, &prov, info))
+    }
+}
+
+/// Converts the tagged JSON contract back into a [`Value`], filling placeholders.
+pub fn from_tagged(json: &serde_json::Value, prov: &Provenance, info: &AppInfo) -> Value {
+    use serde_json::Value as J;
+    let kind = match json {
+        J::Null => ValueKind::Null,
+        J::Bool(b) => ValueKind::Bool(*b),
+        J::Number(n) => ValueKind::Number(n.as_f64().unwrap_or(f64::NAN)),
+        J::String(s) => ValueKind::String(fill_placeholders(s, info)),
+        J::Array(items) => {
+            ValueKind::Array(items.iter().map(|i| from_tagged(i, prov, info)).collect())
+        }
+        J::Object(map) => match tagged(map) {
+            Some(kind) => kind(map, prov, info),
+            None => ValueKind::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), from_tagged(v, prov, info)))
+                    .collect::<Object>(),
+            ),
+        },
+    };
+    Value::new(kind, prov.clone())
+}
+
+type TagFn = fn(&serde_json::Map<String, serde_json::Value>, &Provenance, &AppInfo) -> ValueKind;
+
+/// The decoder for a single-key tagged object (`{"$regex": ...}`), if it is one.
+fn tagged(map: &serde_json::Map<String, serde_json::Value>) -> Option<TagFn> {
+    let key = map.keys().next()?;
+    if map.len() != 1 && key != "$env" {
+        return None;
+    }
+    Some(match key.as_str() {
+        "$function" => |m, _, _| ValueKind::Function {
+            name: m["$function"]
+                .as_str()
+                .filter(|s| is_identifier(s))
+                .map(str::to_string),
+        },
+        "$regex" => |m, _, _| {
+            let text = m["$regex"].as_str().unwrap_or("//");
+            let body = text.strip_prefix('/').unwrap_or(text);
+            let (source, flags) = body.rsplit_once('/').unwrap_or((body, ""));
+            ValueKind::Regex {
+                source: source.into(),
+                flags: flags.into(),
+            }
+        },
+        "$set" => |m, p, i| {
+            let items = m["$set"]
+                .as_array()
+                .map(|a| a.iter().map(|x| from_tagged(x, p, i)).collect());
+            ValueKind::Set(items.unwrap_or_default())
+        },
+        "$buffer" => |m, _, _| ValueKind::Unknown {
+            why: format!("a Buffer of {} bytes", m["$buffer"]),
+        },
+        "$object" => |m, _, _| ValueKind::Unknown {
+            why: format!(
+                "an instance of {}",
+                m["$object"].as_str().unwrap_or("an unknown class")
+            ),
+        },
+        "$undefined" => |_, _, _| ValueKind::Undefined,
+        "$unknown" => |m, _, _| ValueKind::Unknown {
+            why: m["$unknown"].as_str().unwrap_or("unknown").into(),
+        },
+        "$number" => |m, _, _| {
+            ValueKind::Number(
+                m["$number"]
+                    .as_str()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(f64::NAN),
+            )
+        },
+        "$env" => |m, p, i| ValueKind::Env {
+            name: m["$env"].as_str().unwrap_or_default().into(),
+            default: m
+                .get("default")
+                .filter(|d| !d.is_null())
+                .map(|d| Box::new(from_tagged(d, p, i))),
+        },
+        _ => return None,
+    })
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+/// Fills `{{baseDir}} {{HOME}} {{root}} {{name}} {{env}} {{tmpdir}}`.
+fn fill_placeholders(s: &str, info: &AppInfo) -> String {
+    if !s.contains("{{") {
+        return s.to_string();
+    }
+    s.replace("{{baseDir}}", &info.base_dir.display().to_string())
+        .replace("{{HOME}}", &info.home.display().to_string())
+        .replace("{{root}}", &info.root.display().to_string())
+        .replace("{{name}}", &info.name)
+        .replace("{{env}}", &info.env)
+        .replace(
+            "{{tmpdir}}",
+            std::env::temp_dir()
+                .display()
+                .to_string()
+                .trim_end_matches('/'),
+        )
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A small hand-made snapshot in the generated format (two units, two envs).
+    pub(crate) const SAMPLE: &str = r#"{
+      "egg_version": "3.34.0",
+      "framework_plugins": {
+        "session": {"enable": true, "package": "egg-session", "version": "3.3.0", "env": [], "dependencies": [], "optionalDependencies": []},
+        "security": {"enable": true, "package": "egg-security", "version": "3.8.1", "env": [], "dependencies": [], "optionalDependencies": ["session"]},
+        "development": {"enable": true, "package": "egg-development", "version": "3.0.2", "env": ["local"], "dependencies": ["watcher"], "optionalDependencies": []},
+        "watcher": {"enable": true, "package": "egg-watcher", "version": "3.1.1", "env": [], "dependencies": [], "optionalDependencies": []}
+      },
+      "units": [
+        {"kind": "plugin", "name": "security", "package": "egg-security", "files": {
+          "local": {"default": {"security": {"csrf": {"enable": true, "ignore": {"$function": "ignore"}}, "hsts": {"enable": false}}}, "local": {"security": {"hsts": {"enable": false}}}},
+          "prod": {"default": {"security": {"csrf": {"enable": true, "supportedRequests": [{"path": {"$regex": "/^\\//"}, "methods": ["POST"]}]}, "hsts": {"enable": false}}}}
+        }},
+        {"kind": "framework", "name": "egg", "package": "egg", "files": {
+          "prod": {"default": {"keys": "", "coreMiddleware": ["meta", "siteFile", "notfound", "bodyParser", "overrideMethod"],
+                               "logger": {"dir": "{{root}}/logs/{{name}}"}, "dump": {"ignore": {"$set": ["pass", {"$regex": "/secret/i"}]}},
+                               "siteFile": {"/favicon.ico": {"$buffer": 6463}}}},
+          "local": {"default": {"keys": "", "coreMiddleware": ["meta", "siteFile", "notfound", "bodyParser", "overrideMethod"], "logger": {"dir": "{{root}}/logs/{{name}}"}}}
+        }}
+      ]
+    }"#;
+
+    #[test]
+    fn embedded_snapshots_parse() {
+        for major in [2, 3, 4] {
+            let snap = embedded(major).unwrap_or_else(|| panic!("egg{major}.json does not parse"));
+            assert_eq!(snap.framework_plugins.len(), 12, "egg {major}");
+            assert!(snap.unit("framework", "egg").is_some());
+        }
+        assert!(embedded(1).is_none());
+    }
+
+    #[test]
+    fn sample_parses_and_decodes_tags_and_placeholders() {
+        let snap = Snapshot::parse(SAMPLE).unwrap();
+        let mut info = AppInfo::new("shop", "/srv/shop", "prod");
+        info.home = "/home/u".into();
+        info.root = "/home/u".into();
+        let egg = snap.unit("framework", "egg").unwrap();
+        let cfg = snap.config(egg, "default", &info).unwrap();
+        assert_eq!(
+            cfg.get_path("logger.dir").unwrap().as_str(),
+            Some("/home/u/logs/shop")
+        );
+        let ignore = cfg.get_path("dump.ignore").unwrap();
+        assert!(matches!(&ignore.kind, ValueKind::Set(items) if items.len() == 2));
+        assert_eq!(
+            ignore.as_list().unwrap()[1].kind,
+            ValueKind::Regex {
+                source: "secret".into(),
+                flags: "i".into()
+            }
+        );
+        assert!(cfg
+            .get("siteFile")
+            .unwrap()
+            .get("/favicon.ico")
+            .unwrap()
+            .is_unknown());
+        assert_eq!(&*cfg.prov.file, "<embedded egg@3.34.0 egg config.default>");
+        // Another env falls back to prod's default, and has no env file.
+        let sit = AppInfo::new("shop", "/srv/shop", "sit");
+        assert!(snap.config(egg, "default", &sit).is_some());
+        assert!(snap.config(egg, "sit", &sit).is_none());
+        let sec = snap.unit("plugin", "egg-security").unwrap();
+        let local = AppInfo::new("shop", "/srv/shop", "local");
+        let c = snap.config(sec, "default", &local).unwrap();
+        assert_eq!(
+            c.get_path("security.csrf.ignore").unwrap().kind,
+            ValueKind::Function {
+                name: Some("ignore".into())
+            }
+        );
+        let p = snap.config(sec, "default", &info).unwrap();
+        let path = &p
+            .get_path("security.csrf.supportedRequests")
+            .unwrap()
+            .as_list()
+            .unwrap()[0];
+        assert_eq!(
+            path.get("path").unwrap().kind,
+            ValueKind::Regex {
+                source: "^\\/".into(),
+                flags: String::new()
+            }
+        );
+        assert!(snap.plugin("x", Some("egg-security")).is_some());
+    }
+}

@@ -1,0 +1,256 @@
+//! Finding and evaluating an egg module file: egg's `resolveModule` extension order, package
+//! lookup through `node_modules` ancestry, and evaluation that turns every failure into a
+//! [`Diagnostic`] naming the file.
+
+use crate::model::{Diagnostic, DiagnosticLevel};
+use eggsec_js::{eval_file, EvalOptions, JsError, Value, ValueKind};
+use std::path::{Path, PathBuf};
+
+/// package.json files above this size are refused (a real one is a few KB).
+const MAX_PACKAGE_JSON_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How module paths are resolved: egg 2/3 `require.resolve`, or egg 4 `importResolve`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolver {
+    pub egg4: bool,
+    /// The app is an ES module (`"type": "module"`), so egg 4 loads the ESM builds.
+    pub esm: bool,
+}
+
+impl Resolver {
+    /// Extensions tried, in order. Egg 2/3: `.js`, `.json`, then `.ts` (only reached when no
+    /// `.js` exists: a ts-node/dev app). Egg 4: `.mjs`/`.cjs` first, then `.js`, `.ts`.
+    fn extensions(&self) -> &'static [&'static str] {
+        match (self.egg4, self.esm) {
+            (false, _) => &["js", "json", "ts"],
+            (true, true) => &["mjs", "js", "ts"],
+            (true, false) => &["cjs", "js", "ts", "json"],
+        }
+    }
+
+    /// Resolves `<dir>/<stem>` to a file, reporting unreadable candidates (symlink loops...).
+    pub fn resolve(&self, dir: &Path, stem: &str, diags: &mut Vec<Diagnostic>) -> Option<PathBuf> {
+        self.extensions().iter().find_map(|ext| {
+            let candidate = dir.join(format!("{stem}.{ext}"));
+            probe_file(&candidate, diags).then_some(candidate)
+        })
+    }
+}
+
+/// True when `path` is a readable regular file. A path that exists but cannot be read (a
+/// symlink loop, a dangling link, permissions) is reported.
+pub fn probe_file(path: &Path, diags: &mut Vec<Diagnostic>) -> bool {
+    match std::fs::metadata(path) {
+        Ok(m) => m.is_file(),
+        Err(err) => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                diags.push(Diagnostic {
+                    level: DiagnosticLevel::Error,
+                    file: Some(path.to_path_buf()),
+                    line: 0,
+                    message: format!("cannot read: {err}; skipped"),
+                });
+            }
+            false
+        }
+    }
+}
+
+/// Node's `require.resolve('<name>/package.json', {paths})`: each lookup dir's `node_modules`
+/// ancestry in turn. Returns the package directory (symlinks resolved, as Node does).
+pub fn resolve_package(name: &str, lookup_dirs: &[PathBuf]) -> Option<PathBuf> {
+    if name.is_empty() || name.starts_with('.') || name.starts_with('/') || name.contains(':') {
+        return None;
+    }
+    for dir in lookup_dirs {
+        for ancestor in dir.ancestors() {
+            if ancestor.file_name().is_some_and(|n| n == "node_modules") {
+                continue;
+            }
+            let pkg_dir = ancestor.join("node_modules").join(name);
+            if pkg_dir.join("package.json").is_file() {
+                return Some(std::fs::canonicalize(&pkg_dir).unwrap_or(pkg_dir));
+            }
+        }
+    }
+    None
+}
+
+/// Reads and parses a package.json. `Ok(None)` when it does not exist; a diagnostic-ready
+/// message when it is unreadable, too large or not JSON.
+pub fn read_package_json(path: &Path) -> Result<Option<serde_json::Value>, String> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return match std::fs::symlink_metadata(path) {
+                Ok(_) => Err(format!("cannot read: {err}")),
+                Err(_) => Ok(None),
+            }
+        }
+        Err(err) => return Err(format!("cannot read: {err}")),
+    };
+    if meta.len() > MAX_PACKAGE_JSON_BYTES {
+        return Err(format!(
+            "too large to be a package.json ({} bytes)",
+            meta.len()
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("not valid JSON: {e}"))
+}
+
+/// Reads a package.json, reporting problems as a diagnostic.
+pub fn package_json_or_report(
+    path: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<serde_json::Value> {
+    match read_package_json(path) {
+        Ok(v) => v,
+        Err(message) => {
+            diags.push(Diagnostic {
+                level: DiagnosticLevel::Error,
+                file: Some(path.to_path_buf()),
+                line: 0,
+                message,
+            });
+            None
+        }
+    }
+}
+
+/// Evaluates a file; a read/parse failure becomes an error diagnostic (the file is skipped)
+/// and each evaluator note an info diagnostic.
+pub fn evaluate(path: &Path, opts: &EvalOptions<'_>, diags: &mut Vec<Diagnostic>) -> Option<Value> {
+    match eval_file(path, opts) {
+        Ok(module) => {
+            diags.extend(module.notes.into_iter().map(|n| Diagnostic {
+                level: DiagnosticLevel::Info,
+                file: Some(n.file),
+                line: n.line,
+                message: n.message,
+            }));
+            Some(module.exports)
+        }
+        Err(err) => {
+            let line = match &err {
+                JsError::Parse { line, .. } => *line,
+                _ => 0,
+            };
+            diags.push(Diagnostic {
+                level: DiagnosticLevel::Error,
+                file: Some(err.path().to_path_buf()),
+                line,
+                message: format!("{err}; file skipped"),
+            });
+            None
+        }
+    }
+}
+
+/// True when any node of the tree is `Unknown`.
+pub fn contains_unknown(v: &Value) -> bool {
+    match &v.kind {
+        ValueKind::Unknown { .. } => true,
+        ValueKind::Object(map) => map.values().any(contains_unknown),
+        ValueKind::Array(items) | ValueKind::Set(items) => items.iter().any(contains_unknown),
+        ValueKind::Env {
+            default: Some(d), ..
+        } => contains_unknown(d),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn egg3_prefers_js_then_json_then_ts() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Resolver {
+            egg4: false,
+            esm: false,
+        };
+        let mut d = Vec::new();
+        std::fs::write(dir.path().join("config.default.ts"), "").unwrap();
+        assert_eq!(
+            r.resolve(dir.path(), "config.default", &mut d)
+                .unwrap()
+                .extension()
+                .unwrap(),
+            "ts"
+        );
+        std::fs::write(dir.path().join("config.default.json"), "{}").unwrap();
+        assert_eq!(
+            r.resolve(dir.path(), "config.default", &mut d)
+                .unwrap()
+                .extension()
+                .unwrap(),
+            "json"
+        );
+        std::fs::write(dir.path().join("config.default.js"), "").unwrap();
+        assert_eq!(
+            r.resolve(dir.path(), "config.default", &mut d)
+                .unwrap()
+                .extension()
+                .unwrap(),
+            "js"
+        );
+        let esm = Resolver {
+            egg4: true,
+            esm: true,
+        };
+        std::fs::write(dir.path().join("config.default.mjs"), "").unwrap();
+        assert_eq!(
+            esm.resolve(dir.path(), "config.default", &mut d)
+                .unwrap()
+                .extension()
+                .unwrap(),
+            "mjs"
+        );
+        assert!(d.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loop_is_reported_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("config.default.js");
+        std::os::unix::fs::symlink(&a, &a).unwrap();
+        let mut d = Vec::new();
+        assert!(Resolver {
+            egg4: false,
+            esm: false
+        }
+        .resolve(dir.path(), "config.default", &mut d)
+        .is_none());
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].file.as_deref(), Some(a.as_path()));
+    }
+
+    #[test]
+    fn packages_resolve_through_node_modules_ancestry() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("node_modules/@eggjs/security");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("package.json"), "{}").unwrap();
+        let nested = dir.path().join("node_modules/egg");
+        std::fs::create_dir_all(&nested).unwrap();
+        let found = resolve_package("@eggjs/security", &[nested]).unwrap();
+        assert_eq!(found, std::fs::canonicalize(&pkg).unwrap());
+        assert!(resolve_package("../evil", &[dir.path().to_path_buf()]).is_none());
+    }
+
+    #[test]
+    fn bad_package_json_is_an_error_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("package.json");
+        assert_eq!(read_package_json(&p).unwrap(), None);
+        std::fs::write(&p, "{ not json").unwrap();
+        assert!(read_package_json(&p)
+            .unwrap_err()
+            .contains("not valid JSON"));
+    }
+}

@@ -1,0 +1,33 @@
+//! `eggsec_app` — the Egg.js app model: a static twin of egg's loader.
+//!
+//! Discovery, env and scope, framework chain, plugin resolution per env, config merge in egg's
+//! order with extend2 semantics, the final middleware order, and the runtime-dump reader.
+//!
+//! ```no_run
+//! use eggsec_app::{discover, load, LoadOptions};
+//! for app in discover(std::path::Path::new(".")) {
+//!     let model = load(&app, &LoadOptions { env: Some("prod".into()), ..Default::default() }).unwrap();
+//!     println!("{}: csrf = {:?}", model.name, model.config_at("security.csrf.enable"));
+//! }
+//! ```
+
+pub mod config;
+pub mod defaults;
+pub mod discover;
+pub mod dump;
+mod files;
+pub mod loader;
+pub mod merge;
+pub mod middleware;
+pub mod model;
+pub mod plugins;
+pub mod secrets;
+pub mod sequencify;
+
+pub use discover::discover;
+pub use dump::{model_from_dump, read_runtime_dump, RuntimeDump};
+pub use loader::load;
+pub use model::{
+    AppError, AppModel, ConfigLayer, DefaultsSource, Diagnostic, DiagnosticLevel, Framework,
+    LoadOptions, MiddlewareEntry, MiddlewareSource, PluginState, UnitKind,
+};

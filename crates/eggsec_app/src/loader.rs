@@ -1,0 +1,680 @@
+//! `load`: the whole static twin of egg's loader for one app and env — env and scope, appInfo,
+//! framework chain, plugins, config, middleware (§1-§4, §8).
+
+use crate::config::{load_config, type_names, ConfigContext, LoadUnit};
+use crate::defaults::{embedded, Snapshot};
+use crate::files::{evaluate, package_json_or_report, probe_file, resolve_package, Resolver};
+use crate::middleware;
+use crate::model::{
+    AppError, AppModel, DefaultsSource, Diagnostic, DiagnosticLevel, Framework, LoadOptions,
+    UnitKind,
+};
+use crate::plugins::{
+    extend_plugins, finish, normalize_file, Located, PluginEntry, PluginMap, PluginMeta,
+};
+use eggsec_js::{AppInfo, EvalOptions, Provenance};
+use std::path::{Path, PathBuf};
+
+/// Longest custom-framework chain followed (guards against `egg.framework` cycles).
+const MAX_FRAMEWORK_DEPTH: usize = 8;
+
+/// Builds the app model of the Egg.js app at `root` for the env in `opts`.
+///
+/// Problems with individual files become [`Diagnostic`]s and the load goes on; an error is
+/// returned only when `root` is not an app (no package.json and no `config/` directory).
+pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    let pkg_path = root.join("package.json");
+    if !root.is_dir() || (!pkg_path.exists() && !root.join("config").is_dir()) {
+        return Err(AppError::NotAnApp(root));
+    }
+    let mut diags = Vec::new();
+    let pkg = package_json_or_report(&pkg_path, &mut diags).unwrap_or(serde_json::Value::Null);
+    let name = match pkg.get("name").and_then(|n| n.as_str()) {
+        Some(n) => n.to_string(),
+        None => {
+            if pkg.is_object() {
+                diags.push(Diagnostic {
+                    level: DiagnosticLevel::Error,
+                    file: Some(pkg_path.clone()),
+                    line: 0,
+                    message: "egg would fail to start: `name` is required in package.json".into(),
+                });
+            }
+            root.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }
+    };
+    let env = resolve_env(&root, opts);
+    let scope = opts.scope.clone().unwrap_or_default();
+    let mut info = AppInfo::new(&name, &root, &env);
+    info.scope = scope.clone();
+    info.pkg = Some(pkg.clone()).filter(|p| p.is_object());
+
+    let use_node_modules = !opts.embedded_defaults_only;
+    let fw_name = pkg
+        .pointer("/egg/framework")
+        .and_then(|f| f.as_str())
+        .unwrap_or("egg")
+        .to_string();
+    let mut frameworks = framework_chain(&root, &fw_name, use_node_modules, &mut diags);
+    let egg_major = egg_major(&frameworks, &pkg);
+    let esm = pkg.get("type").and_then(|t| t.as_str()) == Some("module");
+    if egg_major >= 4 {
+        for fw in &mut frameworks {
+            fw.path = fw.path.take().map(|p| egg4_build_dir(p, esm));
+        }
+    }
+    let resolver = Resolver {
+        egg4: egg_major >= 4,
+        esm,
+    };
+    let snapshot = embedded(egg_major);
+    if snapshot.is_none() {
+        diags.push(Diagnostic::general(
+            DiagnosticLevel::Info,
+            format!("no embedded defaults for egg {egg_major}: units that are not installed contribute nothing"),
+        ));
+    }
+    if use_node_modules && !root.join("node_modules").is_dir() {
+        diags.push(Diagnostic::general(
+            DiagnosticLevel::Info,
+            "node_modules is not installed: egg and built-in plugin defaults come from the embedded snapshot",
+        ));
+    }
+
+    // Plugins: framework files (every eggPath, lowest first, per type), then the app's.
+    let plugin_types = type_names(&env, &scope);
+    let mut egg_plugins = PluginMap::new();
+    for type_name in &plugin_types {
+        for fw in &frameworks {
+            match &fw.path {
+                Some(dir) => read_plugin_file(
+                    &dir.join("config"),
+                    type_name,
+                    resolver,
+                    &info,
+                    &root,
+                    &mut egg_plugins,
+                    &mut diags,
+                ),
+                None if fw.name == "egg" && type_name == "default" => {
+                    if let Some(snap) = snapshot {
+                        extend_plugins(&mut egg_plugins, &snapshot_plugins(snap));
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    let mut app_plugins = PluginMap::new();
+    for type_name in &plugin_types {
+        read_plugin_file(
+            &root.join("config"),
+            type_name,
+            resolver,
+            &info,
+            &root,
+            &mut app_plugins,
+            &mut diags,
+        );
+    }
+    let mut all = PluginMap::new();
+    extend_plugins(&mut all, &egg_plugins);
+    extend_plugins(&mut all, &app_plugins);
+
+    let mut lookup_dirs = vec![root.clone()];
+    lookup_dirs.extend(frameworks.iter().rev().filter_map(|f| f.path.clone()));
+    let mut locate_diags = Vec::new();
+    let locate = |entry: &PluginEntry| {
+        locate_plugin(
+            entry,
+            &lookup_dirs,
+            use_node_modules,
+            resolver,
+            snapshot,
+            &mut locate_diags,
+        )
+    };
+    let set = finish(all, &env, &app_plugins, locate, &mut diags);
+    diags.append(&mut locate_diags);
+
+    // Load units: ordered enabled plugins, frameworks lowest first, the app.
+    let mut units: Vec<LoadUnit> = set
+        .order
+        .iter()
+        .filter_map(|n| set.states.iter().find(|s| &s.name == n))
+        .map(|s| LoadUnit {
+            kind: UnitKind::Plugin(s.name.clone()),
+            dir: s.path.clone().filter(|_| s.installed),
+            package: s.package.clone(),
+        })
+        .collect();
+    units.extend(frameworks.iter().map(|f| LoadUnit {
+        kind: UnitKind::Framework(f.name.clone()),
+        dir: f.path.clone(),
+        package: Some(f.name.clone()),
+    }));
+    units.push(LoadUnit {
+        kind: UnitKind::App,
+        dir: Some(root.clone()),
+        package: None,
+    });
+
+    let ctx = ConfigContext {
+        info: &info,
+        resolver,
+        type_names: type_names(&env, &scope),
+        snapshot,
+    };
+    let mut loaded = load_config(&ctx, &units, &mut diags);
+    let unit_dirs: Vec<PathBuf> = units.iter().filter_map(|u| u.dir.clone()).collect();
+    let middleware = middleware::build(
+        &mut loaded.config,
+        &set.states,
+        &set.order,
+        &unit_dirs,
+        egg_major,
+        &mut diags,
+    );
+
+    let defaults = if loaded.embedded_units.is_empty() {
+        DefaultsSource::NodeModules
+    } else if loaded.embedded_units.len() == loaded.builtin_units {
+        DefaultsSource::Embedded { egg_major }
+    } else {
+        DefaultsSource::Mixed {
+            embedded: loaded.embedded_units,
+        }
+    };
+    Ok(AppModel {
+        root,
+        name,
+        pkg,
+        env,
+        scope,
+        egg_major: Some(egg_major),
+        frameworks,
+        plugins: set.states,
+        plugin_order: set.order,
+        config: loaded.config,
+        layers: loaded.layers,
+        middleware,
+        defaults,
+        diagnostics: diags,
+    })
+}
+
+/// `opts.env`, then the trimmed `config/env` file, else `prod` (audits assume production).
+fn resolve_env(root: &Path, opts: &LoadOptions) -> String {
+    if let Some(env) = opts.env.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        return env.to_string();
+    }
+    std::fs::read_to_string(root.join("config/env"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && s.len() < 256)
+        .unwrap_or_else(|| "prod".into())
+}
+
+/// eggPaths lowest first. A custom framework's own package.json `egg.framework` names its
+/// parent; otherwise its parent is egg.
+fn framework_chain(
+    root: &Path,
+    name: &str,
+    use_node_modules: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Framework> {
+    let mut chain: Vec<Framework> = Vec::new();
+    let mut name = name.to_string();
+    let mut from = root.to_path_buf();
+    loop {
+        let dir = if use_node_modules {
+            resolve_package(&name, &[from.clone(), root.to_path_buf()])
+        } else {
+            None
+        };
+        let pkg = dir
+            .as_ref()
+            .and_then(|d| package_json_or_report(&d.join("package.json"), diags));
+        if dir.is_none() && use_node_modules && name != "egg" {
+            diags.push(Diagnostic {
+                level: DiagnosticLevel::Warning,
+                file: None,
+                line: 0,
+                message: format!(
+                    "framework `{name}` is not installed: its config and plugins are unknown"
+                ),
+            });
+        }
+        chain.push(Framework {
+            name: name.clone(),
+            version: pkg
+                .as_ref()
+                .and_then(|p| p.get("version"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            path: dir.clone(),
+        });
+        if name == "egg" {
+            break;
+        }
+        let parent = pkg
+            .as_ref()
+            .and_then(|p| p.pointer("/egg/framework"))
+            .and_then(|f| f.as_str())
+            .unwrap_or("egg")
+            .to_string();
+        if chain.iter().any(|f| f.name == parent) || chain.len() >= MAX_FRAMEWORK_DEPTH {
+            diags.push(Diagnostic {
+                level: DiagnosticLevel::Error,
+                file: None,
+                line: 0,
+                message: format!(
+                    "framework chain loops or is too deep at `{parent}`; egg assumed as the base"
+                ),
+            });
+            if !chain.iter().any(|f| f.name == "egg") {
+                chain.push(Framework {
+                    name: "egg".into(),
+                    version: None,
+                    path: None,
+                });
+            }
+            break;
+        }
+        from = dir.unwrap_or_else(|| root.to_path_buf());
+        name = parent;
+    }
+    chain.reverse();
+    chain
+}
+
+/// egg's major version: the installed egg's version, else the app's dependency range
+/// (`egg: "^3"` → 3; an `@eggjs/*` dependency → 4), else 3.
+fn egg_major(frameworks: &[Framework], pkg: &serde_json::Value) -> u32 {
+    let first_number = |s: &str| -> Option<u32> {
+        let digits: String = s
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        digits.parse().ok()
+    };
+    if let Some(v) = frameworks
+        .iter()
+        .find(|f| f.name == "egg")
+        .and_then(|f| f.version.as_deref())
+        .and_then(first_number)
+    {
+        return v;
+    }
+    let deps = ["dependencies", "devDependencies", "peerDependencies"]
+        .iter()
+        .filter_map(|k| pkg.get(*k).and_then(|d| d.as_object()));
+    let mut scoped = false;
+    for d in deps {
+        if let Some(v) = d.get("egg").and_then(|v| v.as_str()).and_then(first_number) {
+            return v;
+        }
+        scoped |= d
+            .keys()
+            .any(|k| k.starts_with("@eggjs/") && !k.starts_with("@eggjs/tegg"));
+    }
+    if scoped {
+        4
+    } else {
+        3
+    }
+}
+
+/// Egg 4 packages load from their build directory (`dist/esm` or `dist/commonjs`).
+fn egg4_build_dir(dir: PathBuf, esm: bool) -> PathBuf {
+    let build = dir.join(if esm { "dist/esm" } else { "dist/commonjs" });
+    if build.is_dir() {
+        build
+    } else {
+        dir
+    }
+}
+
+/// Reads `<dir>/plugin.<type>` (with `plugin` as the fallback for `default`) into `target`.
+#[allow(clippy::too_many_arguments)]
+fn read_plugin_file(
+    dir: &Path,
+    type_name: &str,
+    resolver: Resolver,
+    info: &AppInfo,
+    root: &Path,
+    target: &mut PluginMap,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let file = resolver
+        .resolve(dir, &format!("plugin.{type_name}"), diags)
+        .or_else(|| {
+            (type_name == "default")
+                .then(|| resolver.resolve(dir, "plugin", diags))
+                .flatten()
+        });
+    let Some(file) = file else { return };
+    let Some(exports) = evaluate(&file, &EvalOptions::raw(info), diags) else {
+        return;
+    };
+    let entries = normalize_file(&exports, &file, root, diags);
+    extend_plugins(target, &entries);
+}
+
+/// egg's own plugin list from the embedded snapshot (when egg is not installed).
+fn snapshot_plugins(snap: &Snapshot) -> PluginMap {
+    let from = format!("<embedded egg@{} config/plugin.js>", snap.egg_version);
+    snap.framework_plugins
+        .iter()
+        .map(|(name, p)| {
+            let entry = PluginEntry {
+                name: name.clone(),
+                enable: p.enable,
+                enable_prov: Provenance::synthetic(from.clone()),
+                package: Some(p.package.clone()),
+                path: None,
+                env: Vec::new(),
+                env_prov: None,
+                dependencies: Vec::new(),
+                optional_dependencies: Vec::new(),
+                from: from.clone(),
+            };
+            (name.clone(), entry)
+        })
+        .collect()
+}
+
+/// Finds a plugin on disk: its `path`, else its package through the lookup dirs; reads its
+/// package.json `eggPlugin`. Built-ins that are not installed take the snapshot's metadata.
+fn locate_plugin(
+    entry: &PluginEntry,
+    lookup_dirs: &[PathBuf],
+    use_node_modules: bool,
+    resolver: Resolver,
+    snapshot: Option<&Snapshot>,
+    diags: &mut Vec<Diagnostic>,
+) -> Located {
+    let package = entry.package.as_deref().unwrap_or(&entry.name);
+    let dir = match &entry.path {
+        Some(path) => path.is_dir().then(|| path.clone()),
+        None if use_node_modules => resolve_package(package, lookup_dirs),
+        None => None,
+    };
+    if let Some(dir) = dir {
+        let pkg_path = dir.join("package.json");
+        let mut diag_tmp = Vec::new();
+        let exists = probe_file(&pkg_path, &mut diag_tmp);
+        diags.append(&mut diag_tmp);
+        let pkg = if exists {
+            package_json_or_report(&pkg_path, diags)
+        } else {
+            None
+        };
+        let meta = pkg
+            .as_ref()
+            .map(|p| PluginMeta::from_package_json(p, pkg_path.display().to_string()));
+        let path = match pkg.as_ref().and_then(|p| p.pointer("/eggPlugin/exports")) {
+            Some(exports) => plugin_build_dir(&dir, exports, resolver.esm),
+            None => dir,
+        };
+        return Located {
+            path: Some(path),
+            installed: true,
+            meta,
+        };
+    }
+    let builtin = snapshot.and_then(|s| {
+        s.plugin(&entry.name, entry.package.as_deref())
+            .map(|p| (s, p))
+    });
+    // Without any node_modules (a source checkout) a missing package is expected, not an error.
+    let installed_tree = use_node_modules
+        && lookup_dirs
+            .first()
+            .is_some_and(|r| r.join("node_modules").is_dir());
+    if let Some((snap, p)) = builtin {
+        if installed_tree {
+            diags.push(not_found(entry, package, lookup_dirs));
+        }
+        return Located {
+            path: None,
+            installed: false,
+            meta: Some(snap.plugin_meta(p)),
+        };
+    }
+    let (file, line, name) = (&entry.from, entry.enable_prov.line, &entry.name);
+    diags.push(match &entry.path {
+        Some(path) => Diagnostic::at(
+            DiagnosticLevel::Error,
+            file,
+            line,
+            format!("plugin `{name}`: path {} does not exist (egg would fail to start)", path.display()),
+        ),
+        None if installed_tree => not_found(entry, package, lookup_dirs),
+        None => Diagnostic::at(
+            DiagnosticLevel::Warning,
+            file,
+            line,
+            format!("plugin `{name}` ({package}) is not installed: its defaults and dependencies are unknown"),
+        ),
+    });
+    Located {
+        path: entry.path.clone(),
+        installed: false,
+        meta: None,
+    }
+}
+
+fn not_found(entry: &PluginEntry, package: &str, lookup_dirs: &[PathBuf]) -> Diagnostic {
+    let dirs: Vec<String> = lookup_dirs
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    Diagnostic {
+        level: if entry.enable { DiagnosticLevel::Error } else { DiagnosticLevel::Warning },
+        file: Some(PathBuf::from(&entry.from)),
+        line: entry.enable_prov.line,
+        message: format!("Can not find plugin {package} in \"{}\" (egg fails to start even for a disabled plugin)", dirs.join(", ")),
+    }
+}
+
+/// egg 4's `formatPluginPathFromPackageJSON`: `eggPlugin.exports.import|require`, or the
+/// `typescript` source dir when the build is missing.
+fn plugin_build_dir(dir: &Path, exports: &serde_json::Value, esm: bool) -> PathBuf {
+    let key = if esm { "import" } else { "require" };
+    let built = exports
+        .get(key)
+        .and_then(|v| v.as_str())
+        .map(|p| dir.join(p));
+    match (built, exports.get("typescript").and_then(|v| v.as_str())) {
+        (Some(b), _) if b.exists() => b,
+        (_, Some(ts)) if dir.join(ts).exists() => dir.join(ts),
+        (Some(b), _) => b,
+        (None, _) => dir.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn env_comes_from_options_then_config_env_then_prod() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(resolve_env(dir.path(), &LoadOptions::default()), "prod");
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::write(dir.path().join("config/env"), "  sit\n").unwrap();
+        assert_eq!(resolve_env(dir.path(), &LoadOptions::default()), "sit");
+        let opts = LoadOptions {
+            env: Some("local".into()),
+            ..Default::default()
+        };
+        assert_eq!(resolve_env(dir.path(), &opts), "local");
+    }
+
+    #[test]
+    fn egg_major_from_install_then_ranges() {
+        let fw = |v: Option<&str>| {
+            vec![Framework {
+                name: "egg".into(),
+                version: v.map(Into::into),
+                path: None,
+            }]
+        };
+        assert_eq!(egg_major(&fw(Some("2.37.0")), &json!({})), 2);
+        assert_eq!(
+            egg_major(&fw(None), &json!({"dependencies": {"egg": "^3.34.0"}})),
+            3
+        );
+        assert_eq!(
+            egg_major(&fw(None), &json!({"dependencies": {"egg": "^4.0.10"}})),
+            4
+        );
+        assert_eq!(
+            egg_major(
+                &fw(None),
+                &json!({"dependencies": {"@eggjs/security": "^4"}})
+            ),
+            4
+        );
+        assert_eq!(
+            egg_major(&fw(None), &json!({"dependencies": {"@eggjs/tegg": "^3"}})),
+            3
+        );
+        assert_eq!(egg_major(&fw(None), &json!({})), 3);
+    }
+
+    #[test]
+    fn custom_framework_chain_is_lowest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let nm = dir.path().join("node_modules");
+        for (name, pkg) in [
+            ("egg", json!({"name": "egg", "version": "3.34.0"})),
+            (
+                "yadan",
+                json!({"name": "yadan", "version": "1.0.0", "egg": {"framework": "base-fw"}}),
+            ),
+            (
+                "base-fw",
+                json!({"name": "base-fw", "version": "2.0.0", "dependencies": {"egg": "^3"}}),
+            ),
+        ] {
+            std::fs::create_dir_all(nm.join(name)).unwrap();
+            std::fs::write(nm.join(name).join("package.json"), pkg.to_string()).unwrap();
+        }
+        let mut d = Vec::new();
+        let chain = framework_chain(dir.path(), "yadan", true, &mut d);
+        let names: Vec<_> = chain.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["egg", "base-fw", "yadan"]);
+        assert_eq!(chain[0].version.as_deref(), Some("3.34.0"));
+        assert!(d.is_empty());
+    }
+
+    /// No node_modules and no config files: everything comes from the embedded egg 3 snapshot.
+    #[test]
+    fn bare_app_uses_embedded_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{"name":"bare","dependencies":{"egg":"^3.34.0"}}"#,
+        )
+        .unwrap();
+        let opts = |env: &str| LoadOptions {
+            env: Some(env.into()),
+            ..Default::default()
+        };
+        let m = load(dir.path(), &opts("prod")).unwrap();
+        assert_eq!(m.egg_major, Some(3));
+        assert_eq!(m.defaults, DefaultsSource::Embedded { egg_major: 3 });
+        assert!(
+            m.diagnostics
+                .iter()
+                .all(|d| d.level == DiagnosticLevel::Info),
+            "{:?}",
+            m.diagnostics
+        );
+        assert_eq!(
+            m.plugin_order,
+            [
+                "session",
+                "security",
+                "jsonp",
+                "onerror",
+                "i18n",
+                "watcher",
+                "schedule",
+                "multipart",
+                "logrotator",
+                "static",
+                "view"
+            ]
+        );
+        let dev = m.plugin("development").unwrap();
+        assert!(dev.env_excluded && !dev.enabled);
+        let names: Vec<_> = m.middleware.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "meta",
+                "siteFile",
+                "notfound",
+                "static",
+                "bodyParser",
+                "overrideMethod",
+                "session",
+                "securities",
+                "i18n"
+            ]
+        );
+        assert_eq!(
+            m.config_at("security.csrf.enable")
+                .and_then(|v| v.as_bool()),
+            Some(true)
+        );
+        let prov = &m.config_at("security.csrf.enable").unwrap().prov;
+        assert_eq!(
+            &*prov.file,
+            "<embedded egg@3.34.0 egg-security config.default>"
+        );
+        assert_eq!(
+            m.config_at("static.maxAge").and_then(|v| v.as_f64()),
+            Some(31536000.0)
+        );
+
+        let local = load(dir.path(), &opts("local")).unwrap();
+        let names: Vec<_> = local.middleware.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "meta",
+                "siteFile",
+                "notfound",
+                "static",
+                "bodyParser",
+                "overrideMethod",
+                "session",
+                "securities",
+                "i18n",
+                "eggLoaderTrace"
+            ]
+        );
+        assert_eq!(
+            local.config_at("logger.dir").and_then(|v| v.as_str()),
+            Some(format!("{}/logs/bare", local.root.display()).as_str())
+        );
+    }
+
+    #[test]
+    fn not_an_app_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            load(dir.path(), &LoadOptions::default()),
+            Err(AppError::NotAnApp(_))
+        ));
+    }
+}

@@ -1,0 +1,201 @@
+//! egg's config merge: `extend2(true, target, src)` (extend2@1 in egg 2/3, @eggjs/extend2 in egg 4).
+//!
+//! Plain objects merge key by key; arrays, Sets, RegExps, functions and every other value are
+//! replaced whole; `undefined` is skipped (it never deletes); `null` overwrites; `__proto__` is
+//! ignored. Every leaf keeps the provenance of the file that set it.
+
+use eggsec_js::{Object, Value, ValueKind};
+
+/// Deep-merges `src` into `target` with extend2's deep semantics.
+///
+/// When `target` is not a plain object and `src` is, `target` becomes a fresh object first (as
+/// extend2 does for a nested key). A non-object `src` replaces `target` unless it is `undefined`.
+pub fn extend(target: &mut Value, src: &Value) {
+    match &src.kind {
+        ValueKind::Undefined => {}
+        ValueKind::Object(src_map) => {
+            if target.as_object().is_none() {
+                *target = Value::object(Object::new(), src.prov.clone());
+            }
+            if let Some(map) = target.as_object_mut() {
+                merge_into(map, src_map);
+            }
+        }
+        _ => *target = src.clone(),
+    }
+}
+
+/// Merges the keys of `src` into the object `target`.
+pub fn merge_into(target: &mut Object, src: &Object) {
+    for (key, value) in src {
+        if key == "__proto__" {
+            continue;
+        }
+        match &value.kind {
+            ValueKind::Undefined => {}
+            ValueKind::Object(_) => {
+                let slot = target
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::object(Object::new(), value.prov.clone()));
+                extend(slot, value);
+            }
+            _ => {
+                target.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eggsec_js::Provenance;
+
+    fn p(file: &str) -> Provenance {
+        Provenance::new(file, 1, 1)
+    }
+    fn v(kind: ValueKind, file: &str) -> Value {
+        Value::new(kind, p(file))
+    }
+    fn obj(entries: Vec<(&str, Value)>, file: &str) -> Value {
+        Value::object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            p(file),
+        )
+    }
+    fn num(n: f64, file: &str) -> Value {
+        v(ValueKind::Number(n), file)
+    }
+
+    #[test]
+    fn plain_objects_merge_and_leaves_keep_their_file() {
+        let mut target = obj(
+            vec![(
+                "security",
+                obj(
+                    vec![(
+                        "csrf",
+                        obj(
+                            vec![
+                                ("enable", v(ValueKind::Bool(true), "a")),
+                                ("type", v(ValueKind::String("ctoken".into()), "a")),
+                            ],
+                            "a",
+                        ),
+                    )],
+                    "a",
+                ),
+            )],
+            "a",
+        );
+        let src = obj(
+            vec![(
+                "security",
+                obj(
+                    vec![(
+                        "csrf",
+                        obj(vec![("enable", v(ValueKind::Bool(false), "b"))], "b"),
+                    )],
+                    "b",
+                ),
+            )],
+            "b",
+        );
+        extend(&mut target, &src);
+        let enable = target.get_path("security.csrf.enable").unwrap();
+        assert_eq!(enable.as_bool(), Some(false));
+        assert_eq!(&*enable.prov.file, "b");
+        let ty = target.get_path("security.csrf.type").unwrap();
+        assert_eq!(ty.as_str(), Some("ctoken"));
+        assert_eq!(&*ty.prov.file, "a");
+    }
+
+    #[test]
+    fn arrays_sets_regexps_and_functions_are_replaced_whole() {
+        let arr =
+            |xs: &[f64], f: &str| v(ValueKind::Array(xs.iter().map(|x| num(*x, f)).collect()), f);
+        let mut target = obj(
+            vec![
+                ("arrTest", arr(&[1.0, 2.0, 3.0], "a")),
+                ("ignore", v(ValueKind::Set(vec![num(1.0, "a")]), "a")),
+                (
+                    "re",
+                    v(
+                        ValueKind::Regex {
+                            source: "a".into(),
+                            flags: String::new(),
+                        },
+                        "a",
+                    ),
+                ),
+            ],
+            "a",
+        );
+        let src = obj(
+            vec![
+                ("arrTest", arr(&[9.0], "b")),
+                ("ignore", v(ValueKind::Set(vec![]), "b")),
+                ("re", v(ValueKind::Function { name: None }, "b")),
+            ],
+            "b",
+        );
+        extend(&mut target, &src);
+        assert_eq!(target.get("arrTest").unwrap().as_list().unwrap().len(), 1);
+        assert_eq!(target.get("ignore").unwrap().kind, ValueKind::Set(vec![]));
+        assert!(target.get("re").unwrap().is_function());
+    }
+
+    #[test]
+    fn undefined_is_skipped_null_overwrites_proto_ignored() {
+        let mut target = obj(vec![("a", num(1.0, "a")), ("b", num(2.0, "a"))], "a");
+        let src = obj(
+            vec![
+                ("a", v(ValueKind::Undefined, "b")),
+                ("b", v(ValueKind::Null, "b")),
+                ("__proto__", obj(vec![("x", num(1.0, "b"))], "b")),
+            ],
+            "b",
+        );
+        extend(&mut target, &src);
+        assert_eq!(target.get("a").unwrap().as_f64(), Some(1.0));
+        assert_eq!(target.get("b").unwrap().kind, ValueKind::Null);
+        assert!(target.get("__proto__").is_none());
+    }
+
+    #[test]
+    fn primitive_and_object_replace_each_other() {
+        let mut target = obj(
+            vec![
+                ("a", num(1.0, "a")),
+                ("b", obj(vec![("x", num(1.0, "a"))], "a")),
+            ],
+            "a",
+        );
+        let src = obj(
+            vec![
+                ("a", obj(vec![("y", num(2.0, "b"))], "b")),
+                ("b", v(ValueKind::Bool(false), "b")),
+            ],
+            "b",
+        );
+        extend(&mut target, &src);
+        assert_eq!(target.get_path("a.y").unwrap().as_f64(), Some(2.0));
+        assert_eq!(target.get("b").unwrap().as_bool(), Some(false));
+    }
+
+    #[test]
+    fn merged_object_is_a_copy_not_an_alias() {
+        let mut target = obj(vec![], "a");
+        let src = obj(vec![("o", obj(vec![("x", num(1.0, "b"))], "b"))], "b");
+        extend(&mut target, &src);
+        extend(
+            &mut target,
+            &obj(vec![("o", obj(vec![("y", num(2.0, "c"))], "c"))], "c"),
+        );
+        assert_eq!(src.get_path("o.y"), None);
+        assert_eq!(target.get_path("o.x").unwrap().as_f64(), Some(1.0));
+    }
+}

@@ -1,0 +1,488 @@
+//! The final middleware order (§4.2-4.3): `config.coreMiddleware` finished by what the
+//! built-in plugins insert at startup, then the app's `config.middleware`.
+
+use crate::model::{Diagnostic, DiagnosticLevel, MiddlewareEntry, MiddlewareSource, PluginState};
+use eggsec_js::{Provenance, Value, ValueKind};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// What a built-in plugin does to `coreMiddleware` when it boots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Insertion {
+    Push(&'static str),
+    /// `splice(indexOf('bodyParser'), 0, name)`, or push when bodyParser is absent.
+    BeforeBodyParser(&'static str),
+    Unshift(&'static str),
+}
+
+/// The insertion of a plugin package (`egg-x` for egg 2/3, `@eggjs/x` for egg 4), given egg's
+/// major version. Multipart is handled apart (it depends on its config and runs first).
+fn insertion(package: &str, egg_major: u32) -> Option<Insertion> {
+    let short = package
+        .strip_prefix("egg-")
+        .or_else(|| package.strip_prefix("@eggjs/"))?;
+    Some(match short {
+        "session" => Insertion::Push("session"),
+        "security" => Insertion::Push("securities"),
+        // Verified: egg 4's i18n does not add itself to coreMiddleware.
+        "i18n" if egg_major < 4 => Insertion::Push("i18n"),
+        "development" => Insertion::Push("eggLoaderTrace"),
+        "static" => Insertion::BeforeBodyParser("static"),
+        "cors" => Insertion::Unshift("cors"),
+        _ => return None,
+    })
+}
+
+fn is_multipart(package: &str) -> bool {
+    matches!(package, "egg-multipart" | "@eggjs/multipart")
+}
+
+/// Computes the middleware chain and writes `coreMiddleware`/`coreMiddlewares` and
+/// `appMiddleware`/`appMiddlewares` into `config` the way egg leaves them after boot.
+/// `unit_dirs` are the load-unit directories in load order (for implementing files).
+pub fn build(
+    config: &mut Value,
+    plugins: &[PluginState],
+    order: &[String],
+    unit_dirs: &[PathBuf],
+    egg_major: u32,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<MiddlewareEntry> {
+    let mut core: Vec<(Value, Option<String>)> =
+        names_of(config.get("coreMiddleware"), "coreMiddleware", diags)
+            .into_iter()
+            .map(|v| (v, None))
+            .collect();
+    let enabled_in_order = order
+        .iter()
+        .filter_map(|n| plugins.iter().find(|p| &p.name == n && p.enabled));
+
+    // configWillLoad (class boot hooks) runs before every function-style app.js: multipart.
+    for plugin in enabled_in_order.clone() {
+        if plugin.package.as_deref().is_some_and(is_multipart) && multipart_file_mode(config, diags)
+        {
+            core.push((
+                inserted("multipart", &plugin.name),
+                Some(plugin.name.clone()),
+            ));
+        }
+    }
+    for plugin in enabled_in_order {
+        let Some(ins) = plugin
+            .package
+            .as_deref()
+            .and_then(|p| insertion(p, egg_major))
+        else {
+            continue;
+        };
+        let by = Some(plugin.name.clone());
+        match ins {
+            Insertion::Push(name) => core.push((inserted(name, &plugin.name), by)),
+            Insertion::Unshift(name) => core.insert(0, (inserted(name, &plugin.name), by)),
+            Insertion::BeforeBodyParser(name) => {
+                let at = core
+                    .iter()
+                    .position(|(v, _)| v.as_str() == Some("bodyParser"))
+                    .unwrap_or(core.len());
+                core.insert(at, (inserted(name, &plugin.name), by));
+            }
+        }
+    }
+    let app = names_of(config.get("middleware"), "middleware", diags);
+
+    let files = middleware_files(unit_dirs);
+    let entry = |v: &Value, source: MiddlewareSource| {
+        let name = v.as_str().unwrap_or_default().to_string();
+        MiddlewareEntry {
+            enabled: config
+                .get(&name)
+                .and_then(|c| c.get("enable"))
+                .and_then(Value::as_bool)
+                != Some(false),
+            file: files.get(&name).cloned(),
+            source,
+            name,
+        }
+    };
+    let mut out: Vec<MiddlewareEntry> = core
+        .iter()
+        .map(|(v, by)| {
+            entry(
+                v,
+                MiddlewareSource::Core {
+                    inserted_by: by.clone(),
+                },
+            )
+        })
+        .chain(app.iter().map(|v| entry(v, MiddlewareSource::App)))
+        .collect();
+    let mut seen = Vec::new();
+    for m in &out {
+        if seen.contains(&m.name) {
+            diags.push(Diagnostic {
+                level: DiagnosticLevel::Error,
+                file: None,
+                line: 0,
+                message: format!("egg would fail to start: Middleware {} redefined", m.name),
+            });
+        }
+        seen.push(m.name.clone());
+    }
+    out.retain(|m| !m.name.is_empty());
+
+    if let Some(map) = config.as_object_mut() {
+        let core_prov = map
+            .get("coreMiddleware")
+            .map_or_else(|| Provenance::synthetic("<egg loader>"), |v| v.prov.clone());
+        let core_list = Value::new(
+            ValueKind::Array(core.into_iter().map(|(v, _)| v).collect()),
+            core_prov,
+        );
+        let app_list = match map.get("middleware") {
+            Some(v) if v.truthy() == Some(true) => v.clone(),
+            _ => Value::new(
+                ValueKind::Array(Vec::new()),
+                Provenance::synthetic("<egg loader>"),
+            ),
+        };
+        map.insert("coreMiddleware".into(), core_list.clone());
+        map.insert("coreMiddlewares".into(), core_list);
+        map.insert("appMiddleware".into(), app_list.clone());
+        map.insert("appMiddlewares".into(), app_list);
+    }
+    out
+}
+
+/// A middleware name inserted at startup, with a provenance saying by whom.
+fn inserted(name: &str, plugin: &str) -> Value {
+    Value::new(
+        ValueKind::String(name.into()),
+        Provenance::synthetic(format!("<inserted at startup by plugin {plugin}>")),
+    )
+}
+
+/// The string elements of a middleware list; anything else is reported.
+fn names_of(list: Option<&Value>, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<Value> {
+    let Some(list) = list.filter(|v| !matches!(v.kind, ValueKind::Undefined | ValueKind::Null))
+    else {
+        return Vec::new();
+    };
+    let Some(items) = list.as_list() else {
+        diags.push(Diagnostic {
+            level: DiagnosticLevel::Warning,
+            file: Some(PathBuf::from(&*list.prov.file)),
+            line: list.prov.line,
+            message: format!("`{key}` is not a static array; the middleware order is incomplete"),
+        });
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter(|v| {
+            let ok = v.as_str().is_some();
+            if !ok {
+                diags.push(Diagnostic {
+                    level: DiagnosticLevel::Warning,
+                    file: Some(PathBuf::from(&*v.prov.file)),
+                    line: v.prov.line,
+                    message: format!("an element of `{key}` is not a static string; skipped"),
+                });
+            }
+            ok
+        })
+        .cloned()
+        .collect()
+}
+
+/// egg-multipart adds its middleware only in file mode (`mode: 'file'` or `fileModeMatch`).
+fn multipart_file_mode(config: &Value, diags: &mut Vec<Diagnostic>) -> bool {
+    let mode = config.get_path("multipart.mode");
+    let matcher = config.get_path("multipart.fileModeMatch");
+    for v in [mode, matcher].into_iter().flatten() {
+        if matches!(v.kind, ValueKind::Unknown { .. } | ValueKind::Env { .. }) {
+            diags.push(Diagnostic::at(
+                DiagnosticLevel::Warning,
+                &*v.prov.file,
+                v.prov.line,
+                "multipart mode is not statically known; assumed stream mode (no multipart middleware)",
+            ));
+        }
+    }
+    mode.and_then(Value::as_str) == Some("file") || matcher.and_then(Value::truthy) == Some(true)
+}
+
+/// Middleware files of every unit, later units overriding (FileLoader `override: true`).
+fn middleware_files(unit_dirs: &[PathBuf]) -> HashMap<String, PathBuf> {
+    let mut out: HashMap<String, PathBuf> = HashMap::new();
+    for dir in unit_dirs {
+        let Ok(read) = std::fs::read_dir(dir.join("app/middleware")) else {
+            continue;
+        };
+        let mut found: Vec<(String, PathBuf)> = read
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(".d.ts"))
+            .filter_map(|p| {
+                let ext = p.extension()?.to_str()?;
+                matches!(ext, "js" | "ts" | "mjs" | "cjs")
+                    .then(|| Some((middleware_name(p.file_stem()?.to_str()?)?, p.clone())))?
+            })
+            .collect();
+        // A compiled `.js` beats its `.ts` source.
+        found.sort_by_key(|(_, p)| p.extension().is_some_and(|e| e == "js"));
+        for (name, path) in found {
+            out.insert(name, path);
+        }
+    }
+    out
+}
+
+/// FileLoader's name for a file stem (caseStyle `lower`): `gzip_like` → `gzipLike`,
+/// `FooBar` → `fooBar`. `None` for names egg refuses.
+pub fn middleware_name(stem: &str) -> Option<String> {
+    let first = stem.chars().next()?;
+    if !first.is_ascii_alphabetic()
+        || !stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return None;
+    }
+    // `/[_-][a-z]/ig` → upper-cased letter, then the first letter lower-cased.
+    let chars: Vec<char> = stem.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match chars.get(i + 1) {
+            Some(next) if (c == '_' || c == '-') && next.is_ascii_alphabetic() => {
+                out.push(next.to_ascii_uppercase());
+                i += 2;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out.replace_range(..1, &first.to_ascii_lowercase().to_string());
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eggsec_js::Object;
+
+    fn s(x: &str) -> Value {
+        Value::new(
+            ValueKind::String(x.into()),
+            Provenance::new("egg/config.default.js", 1, 1),
+        )
+    }
+    fn plugin(name: &str, package: &str) -> PluginState {
+        PluginState {
+            name: name.into(),
+            enabled: true,
+            package: Some(package.into()),
+            path: None,
+            version: None,
+            env: vec![],
+            dependencies: vec![],
+            optional_dependencies: vec![],
+            decided_by: Provenance::synthetic("x"),
+            implicit_enable: false,
+            env_excluded: false,
+            installed: true,
+        }
+    }
+    fn config(multipart_mode: &str) -> Value {
+        let mut map = Object::new();
+        let core = [
+            "meta",
+            "siteFile",
+            "notfound",
+            "bodyParser",
+            "overrideMethod",
+        ]
+        .map(s)
+        .to_vec();
+        map.insert(
+            "coreMiddleware".into(),
+            Value::new(ValueKind::Array(core), Provenance::new("egg", 1, 1)),
+        );
+        map.insert(
+            "middleware".into(),
+            Value::new(
+                ValueKind::Array(vec![s("report"), s("gzipLike")]),
+                Provenance::new("app", 1, 1),
+            ),
+        );
+        let mut mp = Object::new();
+        mp.insert("mode".into(), s(multipart_mode));
+        map.insert(
+            "multipart".into(),
+            Value::object(mp, Provenance::new("mp", 1, 1)),
+        );
+        let mut gz = Object::new();
+        gz.insert(
+            "enable".into(),
+            Value::new(ValueKind::Bool(false), Provenance::new("app", 2, 1)),
+        );
+        map.insert(
+            "gzipLike".into(),
+            Value::object(gz, Provenance::new("app", 2, 1)),
+        );
+        Value::object(map, Provenance::new("m", 1, 1))
+    }
+    fn names(m: &[MiddlewareEntry]) -> Vec<&str> {
+        m.iter().map(|e| e.name.as_str()).collect()
+    }
+
+    fn research_plugins() -> (Vec<PluginState>, Vec<String>) {
+        let ps = vec![
+            plugin("session", "egg-session"),
+            plugin("security", "egg-security"),
+            plugin("onerror", "egg-onerror"),
+            plugin("i18n", "egg-i18n"),
+            plugin("multipart", "egg-multipart"),
+            plugin("development", "egg-development"),
+            plugin("static", "egg-static"),
+            plugin("cors", "egg-cors"),
+        ];
+        let order = ps.iter().map(|p| p.name.clone()).collect();
+        (ps, order)
+    }
+
+    /// The verified local run (static disabled) and prod run (no development).
+    #[test]
+    fn egg3_core_middleware_matches_the_verified_runs() {
+        let (mut ps, order) = research_plugins();
+        ps[6].enabled = false;
+        let mut cfg = config("stream");
+        let mut d = Vec::new();
+        let m = build(&mut cfg, &ps, &order, &[], 3, &mut d);
+        assert_eq!(
+            names(&m),
+            [
+                "cors",
+                "meta",
+                "siteFile",
+                "notfound",
+                "bodyParser",
+                "overrideMethod",
+                "session",
+                "securities",
+                "i18n",
+                "eggLoaderTrace",
+                "report",
+                "gzipLike"
+            ]
+        );
+        assert!(!m.last().unwrap().enabled);
+        assert_eq!(
+            m[0].source,
+            MiddlewareSource::Core {
+                inserted_by: Some("cors".into())
+            }
+        );
+        assert_eq!(m[10].source, MiddlewareSource::App);
+        let core = cfg.get("coreMiddlewares").unwrap().as_list().unwrap();
+        assert_eq!(core.len(), 10);
+        assert_eq!(
+            cfg.get("appMiddleware").unwrap().as_list().unwrap().len(),
+            2
+        );
+
+        let (mut ps, order) = research_plugins();
+        ps[5].enabled = false;
+        let m = build(&mut config("stream"), &ps, &order, &[], 3, &mut d);
+        assert_eq!(
+            &names(&m)[..10],
+            [
+                "cors",
+                "meta",
+                "siteFile",
+                "notfound",
+                "static",
+                "bodyParser",
+                "overrideMethod",
+                "session",
+                "securities",
+                "i18n"
+            ]
+        );
+        assert!(d.is_empty());
+    }
+
+    /// File mode: multipart is pushed in configWillLoad, before session (inspect-mp).
+    #[test]
+    fn multipart_file_mode_comes_before_session() {
+        let (ps, order) = research_plugins();
+        let m = build(&mut config("file"), &ps, &order, &[], 3, &mut Vec::new());
+        let n = names(&m);
+        assert_eq!(
+            &n[..9],
+            [
+                "cors",
+                "meta",
+                "siteFile",
+                "notfound",
+                "static",
+                "bodyParser",
+                "overrideMethod",
+                "multipart",
+                "session"
+            ]
+        );
+    }
+
+    /// Egg 4 (verified): no i18n in coreMiddleware.
+    #[test]
+    fn egg4_i18n_is_not_inserted() {
+        let ps: Vec<_> = ["session", "security", "i18n", "development", "static"]
+            .iter()
+            .map(|n| plugin(n, &format!("@eggjs/{n}")))
+            .collect();
+        let order: Vec<_> = ps.iter().map(|p| p.name.clone()).collect();
+        let m = build(&mut config("stream"), &ps, &order, &[], 4, &mut Vec::new());
+        assert_eq!(
+            &names(&m)[..9],
+            [
+                "meta",
+                "siteFile",
+                "notfound",
+                "static",
+                "bodyParser",
+                "overrideMethod",
+                "session",
+                "securities",
+                "eggLoaderTrace"
+            ]
+        );
+    }
+
+    #[test]
+    fn implementing_files_later_units_win() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        for d in [&a, &b] {
+            std::fs::create_dir_all(d.path().join("app/middleware")).unwrap();
+            std::fs::write(d.path().join("app/middleware/body_parser.js"), "").unwrap();
+        }
+        let files = middleware_files(&[a.path().to_path_buf(), b.path().to_path_buf()]);
+        assert!(files["bodyParser"].starts_with(b.path()));
+    }
+
+    #[test]
+    fn file_loader_names() {
+        assert_eq!(middleware_name("gzip_like").as_deref(), Some("gzipLike"));
+        assert_eq!(middleware_name("foo-bar").as_deref(), Some("fooBar"));
+        assert_eq!(middleware_name("FooBar").as_deref(), Some("fooBar"));
+        assert_eq!(
+            middleware_name("egg_loader_trace").as_deref(),
+            Some("eggLoaderTrace")
+        );
+        assert_eq!(middleware_name("1x"), None);
+    }
+}

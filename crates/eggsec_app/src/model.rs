@@ -1,0 +1,184 @@
+//! The app model types. CONTRACT shared by the loader task and the rules.
+
+use eggsec_js::{Provenance, Value};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Default)]
+pub struct LoadOptions {
+    /// `--env`; `None` → `config/env`, else `prod` (audits assume production).
+    pub env: Option<String>,
+    /// `EGG_SERVER_SCOPE` equivalent; `None` → `""`.
+    pub scope: Option<String>,
+    /// Ignore `node_modules` and use embedded defaults (tests, `--offline`-like runs).
+    pub embedded_defaults_only: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DefaultsSource {
+    /// Plugin and framework defaults were read from the installed packages.
+    NodeModules,
+    /// `node_modules` was absent (or incomplete): embedded snapshots for this egg major were used.
+    Embedded { egg_major: u32 },
+    /// Some from node_modules, some embedded (names the embedded ones).
+    Mixed { embedded: Vec<String> },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Framework {
+    /// `egg`, or the custom framework's package name.
+    pub name: String,
+    pub version: Option<String>,
+    /// The eggPath (config is read from `<path>/config`), when installed.
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PluginState {
+    pub name: String,
+    /// Effective, after env filter and implicit enables.
+    pub enabled: bool,
+    pub package: Option<String>,
+    pub path: Option<PathBuf>,
+    /// Installed version (from its package.json), when installed.
+    pub version: Option<String>,
+    pub env: Vec<String>,
+    pub dependencies: Vec<String>,
+    pub optional_dependencies: Vec<String>,
+    /// The entry (file:line) that decided `enabled` — for an implicit enable, the dependent's entry.
+    pub decided_by: Provenance,
+    /// Turned on because an enabled plugin requires it.
+    pub implicit_enable: bool,
+    /// Disabled by its `env` list for the current env.
+    pub env_excluded: bool,
+    /// Found on disk (package resolved or path exists).
+    pub installed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnitKind {
+    Plugin(String),
+    Framework(String),
+    App,
+}
+
+/// One config file that was loaded, in egg's merge order, with what it exported.
+#[derive(Clone, Debug)]
+pub struct ConfigLayer {
+    pub unit: UnitKind,
+    pub file: PathBuf,
+    /// `default`, `prod`, `myscope`, `myscope_prod`...
+    pub type_name: String,
+    pub value: Value,
+    /// True when the values came from an embedded snapshot rather than the file on disk.
+    pub embedded: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MiddlewareSource {
+    /// From `config.coreMiddleware` (framework) or inserted by a plugin at startup.
+    Core { inserted_by: Option<String> },
+    /// From the app's `config.middleware`.
+    App,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MiddlewareEntry {
+    pub name: String,
+    pub source: MiddlewareSource,
+    /// `config[name].enable !== false`.
+    pub enabled: bool,
+    /// The implementing file (last load unit defining `app/middleware/<name>`), when found.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DiagnosticLevel {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A problem met while building the model (unparseable file, unresolvable plugin...).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub level: DiagnosticLevel,
+    pub file: Option<PathBuf>,
+    pub line: u32,
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// A diagnostic about the app as a whole, not one file.
+    pub fn general(level: DiagnosticLevel, message: impl Into<String>) -> Self {
+        Self {
+            level,
+            file: None,
+            line: 0,
+            message: message.into(),
+        }
+    }
+    /// A diagnostic at a file and line (`0` for the whole file).
+    pub fn at(
+        level: DiagnosticLevel,
+        file: impl Into<PathBuf>,
+        line: u32,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            level,
+            file: Some(file.into()),
+            line,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct AppModel {
+    pub root: PathBuf,
+    pub name: String,
+    pub pkg: serde_json::Value,
+    pub env: String,
+    pub scope: String,
+    /// Major version of egg core in the chain (2, 3, 4), when known.
+    pub egg_major: Option<u32>,
+    /// eggPaths lowest first: `[egg, customFramework...]`.
+    pub frameworks: Vec<Framework>,
+    /// Every plugin entry, enabled or not, in egg's `allPlugins` order.
+    pub plugins: Vec<PluginState>,
+    /// Enabled plugin names in load-unit order (egg's `orderPlugins`).
+    pub plugin_order: Vec<String>,
+    /// The effective merged config for `env`.
+    pub config: Value,
+    /// Every config file that contributed, in merge order.
+    pub layers: Vec<ConfigLayer>,
+    /// Final middleware order: coreMiddleware (with plugin insertions) then app middleware.
+    pub middleware: Vec<MiddlewareEntry>,
+    pub defaults: DefaultsSource,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl AppModel {
+    pub fn plugin(&self, name: &str) -> Option<&PluginState> {
+        self.plugins.iter().find(|p| p.name == name)
+    }
+    pub fn plugin_enabled(&self, name: &str) -> bool {
+        self.plugin(name).is_some_and(|p| p.enabled)
+    }
+    /// Effective config at a dotted path.
+    pub fn config_at(&self, path: &str) -> Option<&Value> {
+        self.config.get_path(path)
+    }
+    /// The app's own config layers (what the user wrote), in merge order.
+    pub fn app_layers(&self) -> impl Iterator<Item = &ConfigLayer> {
+        self.layers.iter().filter(|l| l.unit == UnitKind::App)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}: no Egg.js app found (no package.json with egg or an egg framework, and no config/ directory)")]
+    NotAnApp(PathBuf),
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}

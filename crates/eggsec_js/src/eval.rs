@@ -1,0 +1,237 @@
+//! The static evaluator: JS/TS/JSON module → exported [`Value`].
+//!
+//! CONTRACT (implemented by the evaluator task; see crate docs and tests):
+//! - `ExportMode::Config`: egg's `this.loadFile`: if the export is a function (not a class) it is
+//!   called with `(appInfo, appConfig)`; its (awaited, for egg 4) return value is the result;
+//!   a falsy return becomes `{}`.
+//! - `ExportMode::Raw`: egg's raw `utils.loadFile` used for `plugin.js`: the export as is
+//!   (a function export is returned as `ValueKind::Function`).
+//! - `.json` files are parsed as JSON (with provenance lines).
+//! - ESM/TS `export default X` and CJS `exports.default` with `__esModule` unwrap to `X`;
+//!   ESM with no default export gives the namespace object of the named exports.
+
+mod builtins;
+mod expr;
+mod heap;
+mod interp;
+mod modules;
+mod ops;
+mod source;
+
+use crate::{
+    error::JsError,
+    value::{Provenance, Value},
+};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+/// egg's `appInfo` for the env being evaluated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppInfo {
+    pub name: String,
+    pub base_dir: PathBuf,
+    pub env: String,
+    pub scope: String,
+    /// `baseDir` in local/unittest, `HOME` otherwise.
+    pub root: PathBuf,
+    pub home: PathBuf,
+    /// The parsed package.json, when available (`appInfo.pkg`).
+    pub pkg: Option<serde_json::Value>,
+}
+
+impl AppInfo {
+    /// `HOME` defaults to `$EGG_HOME`, then `$HOME`, then `/home/admin` (egg's node-homedir chain).
+    pub fn new(name: &str, base_dir: impl Into<PathBuf>, env: &str) -> Self {
+        let base_dir = base_dir.into();
+        let home: PathBuf = std::env::var_os("EGG_HOME")
+            .or_else(|| std::env::var_os("HOME"))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/home/admin"));
+        let root = if env == "local" || env == "unittest" {
+            base_dir.clone()
+        } else {
+            home.clone()
+        };
+        Self {
+            name: name.into(),
+            base_dir,
+            env: env.into(),
+            scope: String::new(),
+            root,
+            home,
+            pkg: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportMode {
+    /// Config files: a function export is called with `(appInfo, appConfig)`.
+    Config,
+    /// Plugin files and data modules: the export as written.
+    Raw,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Files above this size are refused with [`JsError::TooLarge`].
+    pub max_file_bytes: u64,
+    /// Bracket/AST nesting above this is refused with [`JsError::TooDeep`] (no stack overflow).
+    pub max_depth: usize,
+    /// Depth of local `require`/`import` chains followed.
+    pub max_require_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 4 * 1024 * 1024,
+            max_depth: 512,
+            max_require_depth: 8,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct EvalOptions<'a> {
+    pub app_info: &'a AppInfo,
+    pub mode: ExportMode,
+    /// Second argument for plugin/framework config functions (`_preloadAppConfig`); `None` for
+    /// app config files (egg passes `undefined`).
+    pub app_config: Option<&'a Value>,
+    /// Evaluate as egg 4 (await async config functions). Egg 2/3 merge the Promise → `{}`.
+    pub await_async: bool,
+    pub limits: Limits,
+}
+
+impl<'a> EvalOptions<'a> {
+    pub fn config(app_info: &'a AppInfo) -> Self {
+        Self {
+            app_info,
+            mode: ExportMode::Config,
+            app_config: None,
+            await_async: false,
+            limits: Limits::default(),
+        }
+    }
+    pub fn raw(app_info: &'a AppInfo) -> Self {
+        Self {
+            mode: ExportMode::Raw,
+            ..Self::config(app_info)
+        }
+    }
+}
+
+/// Something the evaluator could not follow, with where (for `--verbose` and diagnostics).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Module {
+    /// The (unwrapped, and in `Config` mode called) export.
+    pub exports: Value,
+    /// Every file read to produce it (the file itself plus local requires/imports).
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<Note>,
+}
+
+/// Evaluate a file from disk. See the module docs for the contract.
+///
+/// Files over `limits.max_file_bytes`, binary files and files that are not UTF-8 are refused
+/// before parsing.
+pub fn eval_file(path: &Path, opts: &EvalOptions<'_>) -> Result<Module, JsError> {
+    let text = source::read_text(path, &opts.limits)?;
+    eval_source(path, &text, opts)
+}
+
+/// Evaluate source text; `path` decides the language (`.js .cjs .mjs .ts .mts .cts .json`;
+/// any other extension is read as JavaScript) and is used for provenance and relative requires.
+pub fn eval_source(path: &Path, source: &str, opts: &EvalOptions<'_>) -> Result<Module, JsError> {
+    source::check_size(path, source.len() as u64, &opts.limits)?;
+    on_large_stack(path, || evaluate(path, source, opts))
+}
+
+/// Stack for the evaluation thread. oxc's parser is recursive descent; the bracket pre-scan
+/// bounds the usual deep nesting, and this leaves room for other pathological shapes
+/// (`!!!!…x`, `a = a = …`) within `max_file_bytes`.
+const EVAL_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Runs `f` on a thread with a large stack, so that no input can overflow the caller's stack.
+fn on_large_stack<T: Send>(
+    path: &Path,
+    f: impl FnOnce() -> Result<T, JsError> + Send,
+) -> Result<T, JsError> {
+    let internal = |message: String| JsError::Internal {
+        path: path.to_path_buf(),
+        message,
+    };
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("eggsec-eval".into())
+            .stack_size(EVAL_STACK_BYTES)
+            .spawn_scoped(scope, f)
+            .map_err(|e| internal(format!("cannot start the evaluator thread: {e}")))?;
+        handle
+            .join()
+            .unwrap_or_else(|_| Err(internal("the evaluator failed unexpectedly".into())))
+    })
+}
+
+fn evaluate(path: &Path, source: &str, opts: &EvalOptions<'_>) -> Result<Module, JsError> {
+    let alloc = oxc::allocator::Allocator::default();
+    let src = Rc::new(source::Src::new(path, ""));
+    let mut it = interp::Interp::new(&alloc, opts, src);
+    let too_deep = || JsError::TooDeep {
+        path: path.to_path_buf(),
+        limit: opts.limits.max_depth,
+    };
+    let result = match it.load_module(path, source) {
+        Ok(rec) => {
+            let export = it.egg_export(rec);
+            match opts.mode {
+                ExportMode::Config => it.call_config(export),
+                ExportMode::Raw => Ok(export),
+            }
+        }
+        Err(modules::LoadError::File(e)) => return Err(e),
+        Err(modules::LoadError::Stop(stop)) => Err(stop),
+    };
+    let start = Provenance::new(path.display().to_string(), 1, 1);
+    let value = match result {
+        Ok(v) => it
+            .heap
+            .lower(&v, opts.limits.max_depth)
+            .map_err(|()| too_deep())?,
+        Err(interp::Stop::TooDeep) => return Err(too_deep()),
+        Err(interp::Stop::ShortCircuit) => Value::new(crate::ValueKind::Undefined, start),
+        Err(interp::Stop::Throw(what)) => {
+            let why = format!("evaluating the file throws {what}");
+            it.notes.push(Note {
+                file: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: why.clone(),
+            });
+            Value::unknown(why, start)
+        }
+        Err(interp::Stop::Abort(why)) => {
+            it.notes.push(Note {
+                file: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: why.clone(),
+            });
+            Value::unknown(why, start)
+        }
+    };
+    Ok(Module {
+        exports: value,
+        files: it.files,
+        notes: it.notes,
+    })
+}

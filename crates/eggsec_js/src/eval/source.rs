@@ -1,0 +1,359 @@
+//! Getting source text in safely before anything parses it: size, binary and UTF-8 checks, a
+//! cheap bracket-depth pre-scan, the line index used for provenance, and Node-style resolution
+//! of local `require`/`import` specifiers.
+
+use crate::{error::JsError, eval::Limits, value::Provenance};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// How a file is evaluated, decided by its extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Lang {
+    Json,
+    JavaScript,
+    TypeScript,
+}
+
+impl Lang {
+    /// `.json` is JSON, `.ts .mts .cts .tsx` TypeScript; anything else is read as JavaScript.
+    pub(super) fn of(path: &Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => Lang::Json,
+            Some("ts" | "mts" | "cts" | "tsx") => Lang::TypeScript,
+            _ => Lang::JavaScript,
+        }
+    }
+}
+
+/// Reads a file as text, refusing files that are too large, binary, or not UTF-8.
+pub(super) fn read_text(path: &Path, limits: &Limits) -> Result<String, JsError> {
+    let io = |source| JsError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    check_size(path, size, limits)?;
+    let bytes = std::fs::read(path).map_err(io)?;
+    check_size(path, bytes.len() as u64, limits)?;
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(JsError::Binary {
+            path: path.to_path_buf(),
+            offset,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| JsError::InvalidUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+pub(super) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), JsError> {
+    if size > limits.max_file_bytes {
+        return Err(JsError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            limit: limits.max_file_bytes,
+        });
+    }
+    Ok(())
+}
+
+/// A cheap byte-level pre-scan: does bracket nesting (`( [ {`, template literals and their
+/// `${`) go deeper than `limit`? Strings and comments are skipped; regex literals are not
+/// recognised, which can only make the count lower, never cause a false refusal in real code.
+/// This keeps pathological input like `[[[[…]]]]` away from the recursive-descent parser.
+pub(super) fn nesting_exceeds(text: &str, limit: usize) -> bool {
+    let bytes = text.as_bytes();
+    // Open constructs: b'(' b'[' b'{' in code, b'`' a template literal, b'$' a `${` inside one.
+    let mut stack: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if stack.last() == Some(&b'`') {
+            match b {
+                b'\\' => i += 1,
+                b'`' => {
+                    stack.pop();
+                }
+                b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                    stack.push(b'$');
+                    i += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        } else {
+            match b {
+                b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                    while i < bytes.len() && bytes[i] != b'\n' {
+                        i += 1;
+                    }
+                }
+                b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                    i += 2;
+                    while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/'))
+                    {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                b'\'' | b'"' => {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
+                        if bytes[i] == b'\\' {
+                            i += 1;
+                        }
+                        i += 1;
+                    }
+                }
+                b'(' | b'[' | b'{' | b'`' => stack.push(b),
+                b')' | b']' | b'}' => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        if stack.len() > limit {
+            return true;
+        }
+    }
+    false
+}
+
+/// Turns oxc span offsets into 1-based line/column (columns count characters). Lines are
+/// found by binary search; characters are counted from a checkpoint every [`BLOCK`] bytes, so
+/// a minified one-line file costs no more than a short one per lookup.
+#[derive(Debug)]
+pub(super) struct LineIndex {
+    starts: Vec<u32>,
+    /// `(byte offset, characters before it)` at the first char boundary of each block.
+    checkpoints: Vec<(u32, u32)>,
+}
+
+const BLOCK: usize = 1024;
+
+impl LineIndex {
+    pub(super) fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| (i + 1) as u32),
+        );
+        let mut checkpoints = Vec::with_capacity(text.len() / BLOCK + 1);
+        for (chars, (i, _)) in text.char_indices().enumerate() {
+            if i >= checkpoints.len() * BLOCK {
+                checkpoints.push((i as u32, chars as u32));
+            }
+        }
+        Self {
+            starts,
+            checkpoints,
+        }
+    }
+
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let k = self
+            .checkpoints
+            .partition_point(|&(b, _)| b as usize <= offset);
+        let (byte, chars) = k.checked_sub(1).map_or((0, 0), |k| self.checkpoints[k]);
+        let tail = text
+            .get(byte as usize..offset)
+            .map_or(0, |s| s.chars().count());
+        chars as usize + tail
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub(super) fn line_col(&self, text: &str, offset: u32) -> (u32, u32) {
+        let offset = (offset as usize).min(text.len());
+        let line = self
+            .starts
+            .partition_point(|&s| s as usize <= offset)
+            .max(1);
+        let start = self.starts[line - 1] as usize;
+        let column = self.chars_before(text, offset) - self.chars_before(text, start);
+        (line as u32, column as u32 + 1)
+    }
+}
+
+/// One source file being evaluated: its text and how to name places in it.
+#[derive(Debug)]
+pub(super) struct Src<'a> {
+    pub(super) path: PathBuf,
+    pub(super) file: Arc<str>,
+    pub(super) text: &'a str,
+    lines: LineIndex,
+}
+
+impl<'a> Src<'a> {
+    pub(super) fn new(path: &Path, text: &'a str) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            file: Arc::from(path.display().to_string()),
+            text,
+            lines: LineIndex::new(text),
+        }
+    }
+
+    pub(super) fn prov_at(&self, offset: u32) -> Provenance {
+        let (line, column) = self.lines.line_col(self.text, offset);
+        Provenance {
+            file: self.file.clone(),
+            line,
+            column,
+        }
+    }
+
+    /// The source text of a span on one line, shortened for messages.
+    pub(super) fn snippet(&self, start: u32, end: u32) -> String {
+        // Only the head matters; this keeps `a()()()…` from costing the span length per call.
+        let end = self
+            .text
+            .floor_char_boundary((end as usize).min(start as usize + 240));
+        let raw = self.text.get(start as usize..end).unwrap_or("?");
+        let one_line: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if one_line.chars().count() > 60 {
+            format!("{}…", one_line.chars().take(59).collect::<String>())
+        } else {
+            one_line
+        }
+    }
+
+    /// The directory of this file, for `__dirname` and relative requires.
+    pub(super) fn dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+}
+
+/// Is this a local (relative or absolute) module specifier rather than a package name?
+pub(super) fn is_local_specifier(spec: &str) -> bool {
+    spec.starts_with("./")
+        || spec.starts_with("../")
+        || spec == "."
+        || spec == ".."
+        || spec.starts_with('/')
+}
+
+/// Node's resolution of a local specifier: the exact file, then `.js .json .ts` (ts-node adds
+/// `.ts` after the built-in extensions), `x.js` written for `x.ts` (TypeScript ESM style), then
+/// a directory's `index.*`.
+pub(super) fn resolve_local(from_dir: &Path, spec: &str) -> Option<PathBuf> {
+    let base = normalize(&from_dir.join(spec));
+    if base.is_file() {
+        return Some(base);
+    }
+    const EXTS: [&str; 3] = ["js", "json", "ts"];
+    let with_ext = |p: &Path, ext: &str| {
+        let mut s = p.as_os_str().to_owned();
+        s.push(".");
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    if let Some(found) = EXTS
+        .iter()
+        .map(|e| with_ext(&base, e))
+        .find(|p| p.is_file())
+    {
+        return Some(found);
+    }
+    if base.extension().is_some_and(|e| e == "js") {
+        let ts = base.with_extension("ts");
+        if ts.is_file() {
+            return Some(ts);
+        }
+    }
+    EXTS.iter()
+        .map(|e| base.join(format!("index.{e}")))
+        .find(|p| p.is_file())
+}
+
+/// Lexical path normalisation (`a/./b/../c` → `a/c`), as Node's `path.normalize` does for
+/// the parts it can see; it never touches the file system.
+pub(super) fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    out.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_is_one_based_and_counts_chars() {
+        let text = "ab\n€x\n";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 0), (1, 1));
+        assert_eq!(idx.line_col(text, 1), (1, 2));
+        assert_eq!(idx.line_col(text, 3), (2, 1));
+        assert_eq!(idx.line_col(text, 6), (2, 2)); // after the 3-byte '€'
+    }
+
+    #[test]
+    fn line_col_on_long_lines_uses_checkpoints() {
+        let text = format!("{}\n{}x", "é".repeat(3000), "€".repeat(2000));
+        let idx = LineIndex::new(&text);
+        assert_eq!(idx.line_col(&text, 6000), (1, 3001));
+        let x = text.len() as u32 - 1;
+        assert_eq!(idx.line_col(&text, x), (2, 2001));
+    }
+
+    #[test]
+    fn prescan_counts_brackets_but_not_strings_or_comments() {
+        assert!(nesting_exceeds(&"[".repeat(600), 512));
+        assert!(!nesting_exceeds(&format!("'{}'", "[".repeat(600)), 512));
+        assert!(!nesting_exceeds(&format!("// {}", "{".repeat(600)), 512));
+        assert!(!nesting_exceeds(&format!("/* {} */", "(".repeat(600)), 512));
+        assert!(!nesting_exceeds("a = `${ {a: [1]} }` + \"]]]\"", 4));
+        assert!(nesting_exceeds("`${`${`${ 1 }`}`}`", 5));
+        assert!(!nesting_exceeds(&"[]".repeat(10_000), 1));
+    }
+
+    #[test]
+    fn normalize_is_lexical() {
+        assert_eq!(
+            normalize(Path::new("/a/b/../c/./d")),
+            PathBuf::from("/a/c/d")
+        );
+        assert_eq!(
+            normalize(Path::new("config/../lib/x")),
+            PathBuf::from("lib/x")
+        );
+        assert_eq!(normalize(Path::new("/../x")), PathBuf::from("/x"));
+    }
+
+    #[test]
+    fn resolves_node_style() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.js"), "").unwrap();
+        std::fs::write(d.join("b.json"), "{}").unwrap();
+        std::fs::write(d.join("c.ts"), "").unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::fs::write(d.join("sub/index.js"), "").unwrap();
+        assert_eq!(resolve_local(d, "./a"), Some(d.join("a.js")));
+        assert_eq!(resolve_local(d, "./b"), Some(d.join("b.json")));
+        assert_eq!(resolve_local(d, "./c"), Some(d.join("c.ts")));
+        assert_eq!(resolve_local(d, "./c.js"), Some(d.join("c.ts")));
+        assert_eq!(resolve_local(d, "./sub"), Some(d.join("sub/index.js")));
+        assert_eq!(resolve_local(d, "./nope"), None);
+        assert!(is_local_specifier("../x") && !is_local_specifier("egg"));
+    }
+}

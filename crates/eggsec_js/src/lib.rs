@@ -1,0 +1,22 @@
+//! `eggsec_js` — the JavaScript/TypeScript front end of eggsec, and the only crate that touches oxc.
+//!
+//! It turns source files into owned facts. Today that is the static evaluator for Egg.js config
+//! and plugin files: a module's exports as a [`Value`] tree with [`Provenance`] on every node.
+//!
+//! ```no_run
+//! use eggsec_js::{eval_file, AppInfo, EvalOptions, ExportMode};
+//! let info = AppInfo::new("myapp", "/srv/myapp", "prod");
+//! let module = eval_file(
+//!     std::path::Path::new("/srv/myapp/config/config.default.js"),
+//!     &EvalOptions::config(&info),
+//! ).unwrap();
+//! println!("{:?}", module.exports.get_path("security.csrf.enable"));
+//! ```
+
+pub mod error;
+pub mod eval;
+pub mod value;
+
+pub use error::JsError;
+pub use eval::{eval_file, eval_source, AppInfo, EvalOptions, ExportMode, Limits, Module, Note};
+pub use value::{number_json, Object, Provenance, Value, ValueKind};

@@ -1,0 +1,226 @@
+//! The terminal report: the posture table, then the findings grouped by strategy with code
+//! frames, then a summary line.
+
+use crate::finding::{Finding, Location, Severity, Strategy};
+use crate::report::{severity_counts, AppReport, PostureStatus, Report};
+use owo_colors::{OwoColorize, Style};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Reads the text of a source file, for code frames. Given the app root joined with the
+/// finding's relative path. [`read_source`] reads from disk.
+pub type SourceLookup<'a> = &'a dyn Fn(&Path) -> Option<String>;
+
+/// Options of [`render_text`].
+#[derive(Clone, Copy, Default)]
+pub struct TextOptions<'a> {
+    /// ANSI colours (for a terminal).
+    pub color: bool,
+    /// Where to read sources for code frames; `None` prints no frames.
+    pub code_frames: Option<SourceLookup<'a>>,
+}
+
+/// A [`SourceLookup`] that reads the file from disk (`None` when it cannot be read).
+pub fn read_source(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// Lines of context shown above and below the offending line.
+const FRAME_CONTEXT: usize = 1;
+
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, text: &str, style: Style) -> String {
+        if self.color {
+            text.style(style).to_string()
+        } else {
+            text.to_string()
+        }
+    }
+    fn severity(&self, severity: Severity) -> String {
+        let style = match severity {
+            Severity::Critical => Style::new().bold().bright_red(),
+            Severity::High => Style::new().red(),
+            Severity::Medium => Style::new().yellow(),
+            Severity::Low => Style::new().cyan(),
+            Severity::Info => Style::new().dimmed(),
+        };
+        self.paint(&format!("{:<8}", severity.as_str()), style)
+    }
+    fn status(&self, status: PostureStatus) -> String {
+        let style = match status {
+            PostureStatus::Implemented => Style::new().green(),
+            PostureStatus::Partial => Style::new().yellow(),
+            PostureStatus::Missing => Style::new().red(),
+            PostureStatus::NotAssessed => Style::new().dimmed(),
+        };
+        self.paint(&format!("{:<13}", status.as_str()), style)
+    }
+}
+
+/// Renders the whole report for a terminal.
+pub fn render_text(report: &Report, options: &TextOptions<'_>) -> String {
+    let painter = Painter {
+        color: options.color,
+    };
+    let mut out = String::new();
+    for (i, app) in report.apps.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        render_app(&mut out, app, options, &painter);
+    }
+    if report.apps.is_empty() {
+        out.push_str("No app audited.\n");
+    }
+    out
+}
+
+fn render_app(out: &mut String, app: &AppReport, options: &TextOptions<'_>, p: &Painter) {
+    let bold = Style::new().bold();
+    let _ = writeln!(
+        out,
+        "{}",
+        p.paint(
+            &format!("eggsec audit: {} (env: {})", app.root, app.env),
+            bold
+        )
+    );
+    out.push('\n');
+    let _ = writeln!(out, "{}", p.paint("Posture", bold));
+    out.push_str("  strategy    status        score  title\n");
+    for row in &app.posture {
+        let score = match row.status {
+            PostureStatus::NotAssessed => "-".to_string(),
+            _ => row.score.to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<11} {} {:>5}  {}",
+            row.strategy.as_str(),
+            p.status(row.status),
+            score,
+            row.strategy.title()
+        );
+    }
+
+    for strategy in Strategy::ALL {
+        let findings: Vec<&Finding> = app
+            .findings
+            .iter()
+            .filter(|f| f.strategy == strategy)
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        out.push('\n');
+        let heading = format!("{} — {} ({})", strategy, strategy.title(), findings.len());
+        let _ = writeln!(out, "{}", p.paint(&heading, bold));
+        for f in findings {
+            render_finding(out, f, &app.root, options, p);
+        }
+    }
+
+    if !app.diagnostics.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "{}", p.paint("Diagnostics", bold));
+        for d in &app.diagnostics {
+            let _ = writeln!(out, "  - {d}");
+        }
+    }
+
+    out.push('\n');
+    let counts = severity_counts(&app.findings);
+    let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let total = app.findings.len();
+    let noun = if total == 1 { "finding" } else { "findings" };
+    let _ = writeln!(
+        out,
+        "{}",
+        p.paint(&format!("{total} {noun}: {}", parts.join(", ")), bold)
+    );
+}
+
+fn render_finding(
+    out: &mut String,
+    f: &Finding,
+    root: &str,
+    options: &TextOptions<'_>,
+    p: &Painter,
+) {
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "  {} {} {}  {}",
+        p.severity(f.severity),
+        p.paint(&f.rule, Style::new().bold()),
+        f.name,
+        f.message
+    );
+    let _ = writeln!(
+        out,
+        "    {} {}",
+        p.paint("-->", Style::new().blue()),
+        f.location
+    );
+    if let (Some(lookup), Location::File { path, line, column }) =
+        (options.code_frames, &f.location)
+    {
+        if *line > 0 {
+            if let Some(source) = lookup(&Path::new(root).join(path)) {
+                code_frame(out, &source, *line as usize, *column as usize, p);
+            }
+        }
+    }
+    for e in &f.evidence {
+        let _ = writeln!(
+            out,
+            "    {} {e}",
+            p.paint("evidence:", Style::new().dimmed())
+        );
+    }
+    if !f.remediation.is_empty() {
+        let _ = writeln!(out, "    {}", p.paint("fix:", Style::new().green()));
+        for line in f.remediation.lines() {
+            if line.trim().is_empty() {
+                out.push('\n');
+            } else {
+                let _ = writeln!(out, "      {line}");
+            }
+        }
+    }
+}
+
+/// Prints the offending line with [`FRAME_CONTEXT`] lines around it, a line-number gutter,
+/// and a caret under `column` (1-based, in characters; 0 = no caret). Tabs show as 4 spaces.
+fn code_frame(out: &mut String, source: &str, line: usize, column: usize, p: &Painter) {
+    let lines: Vec<&str> = source.lines().collect();
+    if line == 0 || line > lines.len() {
+        return;
+    }
+    let first = line.saturating_sub(FRAME_CONTEXT).max(1);
+    let last = (line + FRAME_CONTEXT).min(lines.len());
+    let width = last.to_string().len();
+    let gutter = Style::new().blue();
+    let _ = writeln!(out, "    {} {}", " ".repeat(width), p.paint("|", gutter));
+    for n in first..=last {
+        let text = lines[n - 1].replace('\t', "    ");
+        let marker = if n == line { ">" } else { " " };
+        let number = format!("{marker}{n:>width$} |");
+        let _ = writeln!(out, "   {} {}", p.paint(&number, gutter), text.trim_end());
+        if n == line && column > 0 {
+            let prefix: String = lines[n - 1].chars().take(column - 1).collect();
+            let pad = prefix.replace('\t', "    ").chars().count();
+            let _ = writeln!(
+                out,
+                "    {} {}{}",
+                " ".repeat(width),
+                p.paint("|", gutter),
+                p.paint(&format!(" {}^", " ".repeat(pad)), Style::new().bold().red())
+            );
+        }
+    }
+}

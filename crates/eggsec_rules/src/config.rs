@@ -1,0 +1,233 @@
+//! `eggsec.toml` at the app root: rule severity overrides, ignored paths and per-plugin
+//! justifications.
+//!
+//! ```toml
+//! ignore = ["app/legacy/**", "config/config.local.js"]
+//!
+//! [rules]
+//! "csrf-ignore-json" = "off"   # a rule's code or name → off|info|low|medium|high|critical
+//! HDR001 = "low"
+//!
+//! [plugins.view]
+//! reason = "server-rendered admin pages"
+//! ```
+//!
+//! A file that cannot be read or parsed is reported as a diagnostic naming it, and the run goes
+//! on with the defaults.
+
+use crate::baseline::Baseline;
+use crate::RuleMeta;
+use eggsec_report::Severity;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The file name looked for at the app root.
+pub const FILE_NAME: &str = "eggsec.toml";
+
+/// What `eggsec.toml` says about one rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleSetting {
+    /// The rule does not run (and does not count in the posture).
+    Off,
+    /// Findings get this severity.
+    Severity(Severity),
+}
+
+/// The user's written reason for keeping a plugin enabled.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginJustification {
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    rules: BTreeMap<String, String>,
+    #[serde(default)]
+    plugins: BTreeMap<String, PluginJustification>,
+}
+
+/// The audit settings: `eggsec.toml` plus what the command line adds (`--baseline`).
+#[derive(Debug, Default)]
+pub struct Settings {
+    /// Rule code or name (as written) → setting.
+    pub rules: BTreeMap<String, RuleSetting>,
+    /// Glob patterns of app-relative paths whose findings are dropped.
+    pub ignore: Vec<String>,
+    ignore_set: GlobSet,
+    /// Plugin name → justification.
+    pub plugins: BTreeMap<String, PluginJustification>,
+    /// Findings whose fingerprint is in the baseline are dropped.
+    pub baseline: Option<Baseline>,
+    /// Problems with the settings, one readable line each.
+    pub diagnostics: Vec<String>,
+}
+
+impl Settings {
+    /// Reads `<root>/eggsec.toml`; defaults when it does not exist.
+    pub fn load(root: &Path) -> Settings {
+        let path = root.join(FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Settings::parse(&text, FILE_NAME),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Err(e) => Settings {
+                diagnostics: vec![format!("{FILE_NAME}: cannot read it ({e}); using defaults")],
+                ..Settings::default()
+            },
+        }
+    }
+
+    /// Parses the text of an `eggsec.toml`; `file` names it in diagnostics.
+    pub fn parse(text: &str, file: &str) -> Settings {
+        let raw: RawConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let message = e.message().replace('\n', " ");
+                let at = e
+                    .span()
+                    .map(|s| {
+                        format!(
+                            ":{}",
+                            text[..s.start.min(text.len())].lines().count().max(1)
+                        )
+                    })
+                    .unwrap_or_default();
+                return Settings {
+                    diagnostics: vec![format!(
+                        "{file}{at}: invalid eggsec.toml ({message}); using defaults"
+                    )],
+                    ..Settings::default()
+                };
+            }
+        };
+        let mut settings = Settings {
+            plugins: raw.plugins,
+            ..Settings::default()
+        };
+        for (rule, value) in raw.rules {
+            let setting = if value.eq_ignore_ascii_case("off") {
+                Some(RuleSetting::Off)
+            } else {
+                value.parse::<Severity>().ok().map(RuleSetting::Severity)
+            };
+            match setting {
+                Some(setting) => {
+                    settings.rules.insert(rule, setting);
+                }
+                None => settings.diagnostics.push(format!(
+                    "{file}: [rules] \"{rule}\" = \"{value}\" is not off|info|low|medium|high|critical; ignored"
+                )),
+            }
+        }
+        let mut builder = GlobSetBuilder::new();
+        for pattern in raw.ignore {
+            let trimmed = pattern.trim_start_matches("./").trim_end_matches('/');
+            let mut ok = true;
+            // `app/legacy` also means everything under it.
+            for p in [trimmed.to_string(), format!("{trimmed}/**")] {
+                match GlobBuilder::new(&p).literal_separator(true).build() {
+                    Ok(glob) => {
+                        builder.add(glob);
+                    }
+                    Err(e) => {
+                        settings.diagnostics.push(format!(
+                            "{file}: ignore pattern \"{pattern}\": {e}; ignored"
+                        ));
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                settings.ignore.push(pattern);
+            }
+        }
+        settings.ignore_set = builder.build().unwrap_or_else(|e| {
+            settings
+                .diagnostics
+                .push(format!("{file}: ignore patterns: {e}; none applied"));
+            GlobSet::empty()
+        });
+        settings
+    }
+
+    /// The setting for a rule, looked up by its code (any case) or name.
+    pub fn rule_setting(&self, meta: &RuleMeta) -> Option<RuleSetting> {
+        self.rules
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(meta.code) || k.as_str() == meta.name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Whether an app-relative path is covered by `ignore`.
+    pub fn is_ignored(&self, path: &str) -> bool {
+        self.ignore_set.is_match(path)
+    }
+
+    /// The written justification for keeping a plugin, if any.
+    pub fn plugin_reason(&self, plugin: &str) -> Option<&str> {
+        self.plugins
+            .get(plugin)
+            .map(|j| j.reason.as_str())
+            .filter(|r| !r.trim().is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_all_sections() {
+        let s = Settings::parse(
+            "ignore = [\"app/legacy/**\", \"vendor\"]\n[rules]\n\"csrf-disabled\" = \"off\"\nHDR001 = \"LOW\"\n[plugins.view]\nreason = \"admin pages\"\n",
+            "eggsec.toml",
+        );
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+        assert_eq!(s.rules["csrf-disabled"], RuleSetting::Off);
+        assert_eq!(s.rules["HDR001"], RuleSetting::Severity(Severity::Low));
+        assert!(s.is_ignored("app/legacy/a/b.js"));
+        assert!(s.is_ignored("vendor/x.js"));
+        assert!(!s.is_ignored("app/controller/home.js"));
+        assert_eq!(s.plugin_reason("view"), Some("admin pages"));
+        assert_eq!(s.plugin_reason("cors"), None);
+    }
+
+    #[test]
+    fn bad_toml_names_the_file_and_uses_defaults() {
+        let s = Settings::parse("[rules\n", "eggsec.toml");
+        assert_eq!(s.diagnostics.len(), 1);
+        assert!(
+            s.diagnostics[0].starts_with("eggsec.toml:1: invalid eggsec.toml"),
+            "{:?}",
+            s.diagnostics
+        );
+        assert!(s.rules.is_empty());
+    }
+
+    #[test]
+    fn bad_values_are_reported_one_by_one() {
+        let s = Settings::parse(
+            "ignore = [\"a/[\"]\n[rules]\nX = \"loud\"\nY = \"high\"\n",
+            "eggsec.toml",
+        );
+        assert_eq!(s.diagnostics.len(), 2, "{:?}", s.diagnostics);
+        assert_eq!(s.rules.len(), 1);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let s = Settings::parse("ignored = []\n", "eggsec.toml");
+        assert!(
+            s.diagnostics[0].contains("unknown field"),
+            "{:?}",
+            s.diagnostics
+        );
+    }
+}

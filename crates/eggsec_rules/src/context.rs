@@ -1,0 +1,138 @@
+//! [`RuleContext`]: what a rule sees (the app model, its own metadata, the user's settings) and
+//! how it reports (findings located from value provenance, facts for the posture report).
+
+use crate::config::Settings;
+use crate::RuleMeta;
+use eggsec_app::AppModel;
+use eggsec_js::Provenance;
+use eggsec_report::{Finding, Location};
+use std::path::Path;
+
+/// Handed to [`crate::Rule::check`]; collects what the rule reports.
+pub struct RuleContext<'a> {
+    /// The app being audited (one env).
+    pub app: &'a AppModel,
+    /// The user's `eggsec.toml` (e.g. per-plugin justifications).
+    pub settings: &'a Settings,
+    meta: &'static RuleMeta,
+    findings: Vec<Finding>,
+    facts: Vec<String>,
+}
+
+impl<'a> RuleContext<'a> {
+    pub fn new(app: &'a AppModel, settings: &'a Settings, meta: &'static RuleMeta) -> Self {
+        RuleContext {
+            app,
+            settings,
+            meta,
+            findings: Vec::new(),
+            facts: Vec::new(),
+        }
+    }
+
+    /// The metadata of the rule being run.
+    pub fn meta(&self) -> &'static RuleMeta {
+        self.meta
+    }
+
+    /// Reports a finding at `prov` with the rule's severity and confidence, and returns it so
+    /// the rule can adjust `severity` or `confidence` for this case (change `evidence` only
+    /// through [`Finding::with_evidence`], which keeps the fingerprint right).
+    ///
+    /// `evidence` says what was seen (mask secrets first); `remediation` says what to change,
+    /// as Markdown with the egg config or code in fences.
+    pub fn report(
+        &mut self,
+        prov: &Provenance,
+        message: impl Into<String>,
+        evidence: Vec<String>,
+        remediation: impl Into<String>,
+    ) -> &mut Finding {
+        let location = self.location(prov);
+        self.report_at(location, message, evidence, remediation)
+    }
+
+    /// Like [`RuleContext::report`], at an explicit location (a URL, a log line, the app).
+    pub fn report_at(
+        &mut self,
+        location: Location,
+        message: impl Into<String>,
+        evidence: Vec<String>,
+        remediation: impl Into<String>,
+    ) -> &mut Finding {
+        let meta = self.meta;
+        let finding = Finding::new(
+            meta.code,
+            meta.name,
+            meta.strategy,
+            meta.severity,
+            message,
+            location,
+        )
+        .with_confidence(meta.confidence)
+        .with_evidence(evidence)
+        .with_remediation(remediation);
+        self.findings.push(finding);
+        self.findings.last_mut().expect("just pushed")
+    }
+
+    /// Records a fact for the posture report's "Currently Implemented" list of this rule's
+    /// strategy ("HSTS max-age is 365 days").
+    pub fn fact(&mut self, fact: impl Into<String>) {
+        self.facts.push(fact.into());
+    }
+
+    /// Where a value's provenance points, for a finding:
+    /// a real source span → `File { path relative to the app root, line, column }`;
+    /// a real file without a span → the whole file;
+    /// a pseudo-file (`<embedded ...>`, `<runtime-dump>`: a default nobody wrote) → the app's
+    /// own `config/config.default.*` (where the fix goes), or the app as a whole.
+    pub fn location(&self, prov: &Provenance) -> Location {
+        if prov.file.starts_with('<') || prov.file.is_empty() {
+            let default_config = self
+                .app
+                .app_layers()
+                .find(|l| l.type_name == "default" && !l.embedded)
+                .map(|l| self.relative_path(&l.file.to_string_lossy()));
+            return match default_config {
+                Some(path) => Location::File {
+                    path,
+                    line: 0,
+                    column: 0,
+                },
+                None => Location::App {
+                    root: self.app.root.display().to_string(),
+                },
+            };
+        }
+        Location::File {
+            path: self.relative_path(&prov.file),
+            line: prov.line,
+            column: if prov.line == 0 { 0 } else { prov.column },
+        }
+    }
+
+    /// `file` relative to the app root with `/` separators (unchanged when outside the root).
+    pub fn relative_path(&self, file: &str) -> String {
+        relative_to(&self.app.root, file)
+    }
+
+    /// What was reported so far.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// The findings and facts collected (for the engine).
+    pub fn into_parts(self) -> (Vec<Finding>, Vec<String>) {
+        (self.findings, self.facts)
+    }
+}
+
+/// `file` relative to `root` with `/` separators (unchanged, separators normalised, when it is
+/// not under `root`).
+pub fn relative_to(root: &Path, file: &str) -> String {
+    let path = Path::new(file);
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let text = rel.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}

@@ -1,0 +1,183 @@
+//! `engine::run`: every registered rule over one app model, then the user's settings
+//! (severity overrides, ignored paths), inline suppressions, the posture, the baseline, and a
+//! stable order.
+
+use crate::config::{RuleSetting, Settings};
+use crate::context::{relative_to, RuleContext};
+use crate::posture::{self, RuleResult};
+use crate::registry::RULES;
+use crate::suppress::{Suppressions, Verdict};
+use crate::{Rule, RuleMeta};
+use eggsec_app::{AppModel, DiagnosticLevel};
+use eggsec_report::{AppReport, Finding, Severity};
+use rayon::prelude::*;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Audits one app model with every registered rule.
+pub fn run(app: &AppModel, settings: &Settings) -> AppReport {
+    run_rules(app, RULES, settings)
+}
+
+/// What one rule produced.
+struct Outcome {
+    meta: &'static RuleMeta,
+    severity: Severity,
+    findings: Vec<Finding>,
+    facts: Vec<String>,
+}
+
+/// Audits one app model with the given rules (tests run a chosen few).
+pub fn run_rules(app: &AppModel, rules: &[&dyn Rule], settings: &Settings) -> AppReport {
+    let root = app.root.display().to_string();
+    let mut diagnostics: Vec<String> = app
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let level = match d.level {
+                DiagnosticLevel::Info => "info",
+                DiagnosticLevel::Warning => "warning",
+                DiagnosticLevel::Error => "error",
+            };
+            match &d.file {
+                Some(file) if d.line > 0 => format!(
+                    "{level}: {}:{}: {}",
+                    relative_to(&app.root, &file.to_string_lossy()),
+                    d.line,
+                    d.message
+                ),
+                Some(file) => {
+                    format!(
+                        "{level}: {}: {}",
+                        relative_to(&app.root, &file.to_string_lossy()),
+                        d.message
+                    )
+                }
+                None => format!("{level}: {}", d.message),
+            }
+        })
+        .collect();
+    diagnostics.extend(settings.diagnostics.iter().cloned());
+    for key in settings.rules.keys() {
+        if !rules
+            .iter()
+            .any(|r| r.meta().code.eq_ignore_ascii_case(key) || r.meta().name == key)
+        {
+            diagnostics.push(format!(
+                "eggsec.toml: [rules] names \"{key}\", which is not a rule (see `eggsec rules`)"
+            ));
+        }
+    }
+
+    let ran: Vec<(&dyn Rule, Severity)> = rules
+        .iter()
+        .filter_map(|r| match settings.rule_setting(r.meta()) {
+            Some(RuleSetting::Off) => None,
+            Some(RuleSetting::Severity(s)) => Some((*r, s)),
+            None => Some((*r, r.meta().severity)),
+        })
+        .collect();
+
+    let results: Vec<Result<Outcome, String>> = ran
+        .par_iter()
+        .map(|(rule, severity)| {
+            let meta = rule.meta();
+            let mut cx = RuleContext::new(app, settings, meta);
+            catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx))).map_err(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                format!(
+                    "error: rule {} {} crashed ({why}); its result is missing — please report this",
+                    meta.code, meta.name
+                )
+            })?;
+            let (findings, facts) = cx.into_parts();
+            Ok(Outcome {
+                meta,
+                severity: *severity,
+                findings,
+                facts,
+            })
+        })
+        .collect();
+
+    let mut suppressions = Suppressions::new(&app.root);
+    let mut outcomes = Vec::with_capacity(results.len());
+    for result in results {
+        let mut outcome = match result {
+            Ok(outcome) => outcome,
+            Err(diagnostic) => {
+                diagnostics.push(diagnostic);
+                continue;
+            }
+        };
+        let overridden = settings.rule_setting(outcome.meta).is_some();
+        outcome.findings.retain_mut(|f| {
+            if overridden {
+                f.severity = outcome.severity;
+            }
+            if f.location.path().is_some_and(|p| settings.is_ignored(p)) {
+                return false;
+            }
+            match suppressions.check(f) {
+                Verdict::Keep => true,
+                Verdict::Suppressed { .. } => false,
+                Verdict::MissingReason { line } => {
+                    let path = f.location.path().unwrap_or_default();
+                    let message = format!(
+                        "{path}:{line}: `eggsec-ignore` for {} has no reason, so it does not suppress; \
+                         write `// eggsec-ignore {}: <why this is safe>`",
+                        f.name, f.name
+                    );
+                    if !diagnostics.contains(&message) {
+                        diagnostics.push(message);
+                    }
+                    true
+                }
+            }
+        });
+        outcomes.push(outcome);
+    }
+
+    let posture = posture::compute(
+        &outcomes
+            .iter()
+            .map(|o| RuleResult {
+                meta: o.meta,
+                severity: o.severity,
+                findings: &o.findings,
+                facts: &o.facts,
+            })
+            .collect::<Vec<_>>(),
+    );
+
+    let mut findings: Vec<Finding> = outcomes.into_iter().flat_map(|o| o.findings).collect();
+    if let Some(baseline) = &settings.baseline {
+        findings.retain(|f| !baseline.contains(&f.fingerprint));
+    }
+    sort_findings(&mut findings);
+    findings.dedup_by(|a, b| a.fingerprint == b.fingerprint && a.location == b.location);
+
+    AppReport {
+        root,
+        env: app.env.clone(),
+        findings,
+        posture,
+        diagnostics,
+    }
+}
+
+/// Most severe first, then by file, line, column, rule.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.location.path().cmp(&b.location.path()))
+            .then_with(|| a.location.line().cmp(&b.location.line()))
+            .then_with(|| a.location.column().cmp(&b.location.column()))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}

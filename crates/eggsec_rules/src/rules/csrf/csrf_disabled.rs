@@ -1,0 +1,170 @@
+//! `CSRF001` `csrf-disabled`: CSRF protection is off in the audited env.
+//!
+//! This file is the template for a rule: the metadata with its five docs sections, `check`,
+//! and hit / non-hit tests on hand-built models.
+
+use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_report::{Confidence, Severity, Strategy};
+
+pub struct CsrfDisabled;
+
+static META: RuleMeta = RuleMeta {
+    code: "CSRF001",
+    name: "csrf-disabled",
+    strategy: Strategy::Csrf,
+    severity: Severity::High,
+    confidence: Confidence::High,
+    control: "CSRF protection (egg-security `csrf`) is enabled",
+    docs: RuleDocs {
+        what: "Finds configurations in which egg-security's CSRF check does not run: \
+`config.security.csrf` set to `false` or `{ enable: false }`, `csrf` left out of \
+`config.security.defaultMiddleware`, or the `security` plugin itself disabled.",
+        why: "Egg.js relies on egg-security's `csrf` middleware to reject POST, PUT, PATCH and DELETE \
+requests that do not carry the user's CSRF token. Without it, any web page the user visits can \
+submit forms to the app with the user's cookies and act as the user (change their email or \
+password, transfer money, delete data).",
+        bad: r#"// config/config.prod.js
+module.exports = {
+  security: {
+    csrf: { enable: false },
+  },
+};"#,
+        good: r#"// config/config.default.js
+module.exports = {
+  security: {
+    csrf: {
+      enable: true,          // egg-security's default
+      type: 'ctoken',
+      headerName: 'x-csrf-token',
+    },
+  },
+};"#,
+        fix: "Remove the line that turns CSRF off so egg-security's default (`enable: true`) \
+applies. If some endpoints really are called cross-site without a session (webhooks, \
+token-authenticated APIs), exempt only those paths with `security.csrf.ignore` (an exact \
+path prefix or a function) instead of turning the check off for the whole app.",
+    },
+};
+
+impl Rule for CsrfDisabled {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &mut RuleContext<'_>) {
+        let app = cx.app;
+        if let Some(plugin) = app.plugin("security") {
+            if !plugin.enabled {
+                cx.report(
+                    &plugin.decided_by,
+                    "The security plugin (egg-security) is disabled, so no CSRF check runs",
+                    vec![format!("plugin `security` disabled by {}", cx.relative_path(&plugin.decided_by.file))],
+                    "Enable the plugin again in `config/plugin.js`:\n\n```js\nexports.security = true;\n```",
+                );
+                return;
+            }
+        }
+
+        if let Some(csrf) = app.config_at("security.csrf") {
+            let off = if csrf.as_bool() == Some(false) {
+                Some((csrf, "security.csrf = false"))
+            } else {
+                csrf.get("enable")
+                    .filter(|v| v.as_bool() == Some(false))
+                    .map(|v| (v, "security.csrf.enable = false"))
+            };
+            if let Some((value, evidence)) = off {
+                cx.report(
+                    &value.prov,
+                    format!("CSRF protection is turned off in {}", app.env),
+                    vec![evidence.to_string()],
+                    META.docs.fix,
+                );
+                return;
+            }
+        }
+
+        if let Some(list) = app.config_at("security.defaultMiddleware") {
+            // egg-security takes a comma-separated string (egg 3) or an array (egg 4).
+            let names: Option<Vec<String>> = match (list.as_str(), list.as_list()) {
+                (Some(s), _) => Some(s.split(',').map(|n| n.trim().to_string()).collect()),
+                (_, Some(items)) => items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => None,
+            };
+            if let Some(names) = names {
+                if !names.iter().any(|n| n == "csrf") {
+                    cx.report(
+                        &list.prov,
+                        "`csrf` is missing from security.defaultMiddleware, so the CSRF check never runs",
+                        vec![format!("security.defaultMiddleware = {:?}", names.join(","))],
+                        "Put `csrf` back into `config.security.defaultMiddleware`, or delete the \
+override so egg-security's default list applies.",
+                    );
+                    return;
+                }
+            }
+        }
+        cx.fact(format!("CSRF check enabled in {}", app.env));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_rule, set_plugin, test_model};
+    use serde_json::json;
+
+    #[test]
+    fn hit_enable_false() {
+        let app = test_model(json!({
+            "security": {"csrf": {"enable": {"$at": "config/config.prod.js:3:21", "$value": false}}}
+        }));
+        let findings = run_rule(&CsrfDisabled, &app);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].rule, "CSRF001");
+        assert_eq!(
+            findings[0].location.to_string(),
+            "config/config.prod.js:3:21"
+        );
+        assert_eq!(findings[0].evidence, ["security.csrf.enable = false"]);
+    }
+
+    #[test]
+    fn hit_csrf_false() {
+        let app = test_model(json!({"security": {"csrf": false}}));
+        assert_eq!(run_rule(&CsrfDisabled, &app).len(), 1);
+    }
+
+    #[test]
+    fn hit_plugin_disabled() {
+        let mut app = test_model(json!({}));
+        set_plugin(&mut app, "security", false);
+        let findings = run_rule(&CsrfDisabled, &app);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].location.to_string(), "config/plugin.js:1:1");
+    }
+
+    #[test]
+    fn hit_default_middleware_without_csrf() {
+        let app = test_model(json!({
+            "security": {"defaultMiddleware": "hsts,nosniff,xframe", "csrf": {"enable": true}}
+        }));
+        assert_eq!(run_rule(&CsrfDisabled, &app).len(), 1);
+    }
+
+    #[test]
+    fn no_hit_when_enabled_or_unknown() {
+        for config in [
+            json!({"security": {"csrf": {"enable": true}, "defaultMiddleware": ["csrf", "hsts"]}}),
+            json!({"security": {"csrf": {"enable": {"$env": "CSRF", "default": null}}}}),
+            json!({"security": {"csrf": {"enable": {"$unknown": "call to f()"}}}}),
+            json!({}),
+        ] {
+            let app = test_model(config.clone());
+            assert!(run_rule(&CsrfDisabled, &app).is_empty(), "{config}");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+'use strict';
+
+module.exports = options => {
+  return async function auth(ctx, next) {
+    const header = ctx.get(options.tokenHeader);
+    if (!ctx.session.user && !header) {
+      ctx.status = 401;
+      ctx.body = { error: 'login required' };
+      return;
+    }
+    await next();
+  };
+};

@@ -1,0 +1,11 @@
+'use strict';
+
+exports.security = {
+  csrf: {
+    enable: false,
+  },
+};
+
+exports.logger = {
+  level: 'DEBUG',
+};

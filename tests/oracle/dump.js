@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+'use strict';
+
+// Boots a real Egg.js app in-process (agent + application, egg's single-process mode) and prints
+// what egg computed as ONE JSON object on stdout: the effective config (tagged contract, see
+// lib/tagged.js), every plugin entry, the plugin load order, the middleware lists and the routes.
+//
+//   node tests/oracle/dump.js <eggDir> <appBaseDir> <env|auto> [scope]
+//
+// <eggDir> is tests/oracle/egg2|egg3|egg4 (its node_modules supplies egg). The app must be able to
+// resolve egg and its plugins from <appBaseDir>/node_modules (the oracle harness symlinks it to
+// <eggDir>/node_modules). `auto` passes no env, so egg reads config/env (else NODE_ENV mapping).
+// Everything egg logs goes to stderr. Egg writes its own run/*.json dumps into <appBaseDir>/run.
+
+const path = require('path');
+const fs = require('fs');
+const { pathToFileURL } = require('url');
+const { toTagged } = require('./lib/tagged');
+
+const BOOT_TIMEOUT_MS = 120000;
+
+function usage(message) {
+  process.stderr.write(`dump.js: ${message}\nusage: node tests/oracle/dump.js <eggDir> <appBaseDir> <env|auto> [scope]\n`);
+  process.exit(2);
+}
+
+/** The ESM entry file of a package (exports['.'].import, else main). */
+function esmEntry(pkgDir) {
+  const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  let entry = pkg.exports && (pkg.exports['.'] || pkg.exports);
+  entry = entry && entry.import !== undefined ? entry.import : pkg.main;
+  if (entry && typeof entry === 'object') entry = entry.default;
+  return path.join(pkgDir, entry || 'index.js');
+}
+
+/** Names of the functions in app.middleware, with egg's match/ignore wrapper suffix removed. */
+function middlewareNames(app) {
+  return (app.middleware || []).map(fn => String(fn._name || fn.name || '').replace(/middlewareWrapper$/, ''));
+}
+
+/**
+ * What `egg-bin dev` does for a TypeScript app (`package.json` egg.typescript): register ts-node
+ * (transpile only, CommonJS) and set EGG_TYPESCRIPT so egg loads `.ts` files.
+ */
+function registerTypeScript(eggDir, baseDir) {
+  const tsNode = require(require.resolve('ts-node', { paths: [ eggDir ] }));
+  tsNode.register({
+    transpileOnly: true,
+    project: path.join(baseDir, 'tsconfig.json'),
+    compilerOptions: { module: 'commonjs' },
+  });
+  process.env.EGG_TYPESCRIPT = 'true';
+}
+
+function routes(app) {
+  const router = app.router;
+  if (!router || !Array.isArray(router.stack)) return [];
+  return router.stack.map(layer => ({
+    name: layer.name == null ? null : layer.name,
+    methods: layer.methods,
+    path: toTagged(layer.path),
+    stack: (layer.stack || []).map(fn => fn._name || fn.name || 'anonymous'),
+  }));
+}
+
+function plugins(loader) {
+  const all = loader.allPlugins || {};
+  return Object.keys(all).map(name => {
+    const p = all[name];
+    const out = {
+      name,
+      enable: !!p.enable,
+      package: p.package,
+      path: p.path,
+      version: p.version,
+      env: p.env || [],
+      dependencies: p.dependencies || [],
+      optionalDependencies: p.optionalDependencies || [],
+      implicitEnable: !!p.implicitEnable,
+    };
+    return toTagged(out);
+  });
+}
+
+async function main() {
+  const [ eggDirArg, baseDirArg, envArg, scope ] = process.argv.slice(2);
+  if (!eggDirArg || !baseDirArg || !envArg) usage('missing arguments');
+  const eggDir = path.resolve(eggDirArg);
+  const baseDir = path.resolve(baseDirArg);
+  const eggPkgDir = path.join(eggDir, 'node_modules', 'egg');
+  if (!fs.existsSync(path.join(eggPkgDir, 'package.json'))) {
+    usage(`${eggPkgDir} is missing: run tests/oracle/install.sh`);
+  }
+  if (!fs.existsSync(path.join(baseDir, 'package.json'))) usage(`${baseDir}/package.json is missing`);
+  const eggVersion = JSON.parse(fs.readFileSync(path.join(eggPkgDir, 'package.json'), 'utf8')).version;
+  const eggMajor = Number(eggVersion.split('.')[0]);
+
+  // Inputs other than the arguments must not change what egg computes.
+  for (const name of [ 'EGG_SERVER_ENV', 'EGG_SERVER_SCOPE', 'EGG_APP_CONFIG', 'EGG_PLUGINS', 'EGG_TYPESCRIPT' ]) {
+    delete process.env[name];
+  }
+  if (!process.env.EGG_HOME) process.env.EGG_HOME = path.join(baseDir, '.egg-home');
+
+  const options = { baseDir, mode: 'single', ignoreWarning: true };
+  if (envArg !== 'auto') options.env = envArg;
+  if (scope) options.serverScope = scope;
+
+  let start;
+  if (eggMajor >= 4) {
+    const egg = await import(pathToFileURL(esmEntry(eggPkgDir)).href);
+    start = egg.startEgg || egg.start;
+  } else {
+    const pkg = JSON.parse(fs.readFileSync(path.join(baseDir, 'package.json'), 'utf8'));
+    if (pkg.egg && pkg.egg.typescript) registerTypeScript(eggDir, baseDir);
+    const egg = require(eggPkgDir);
+    start = egg.start;
+    const framework = pkg.egg && pkg.egg.framework;
+    if (framework) {
+      options.framework = path.dirname(require.resolve(`${framework}/package.json`, { paths: [ baseDir ] }));
+    }
+  }
+
+  const timer = setTimeout(() => {
+    process.stderr.write(`dump.js: egg did not get ready within ${BOOT_TIMEOUT_MS}ms\n`);
+    process.exit(1);
+  }, BOOT_TIMEOUT_MS);
+  const app = await start(options);
+  clearTimeout(timer);
+
+  const config = app.config;
+  const result = {
+    egg_version: eggVersion,
+    env: config.env,
+    scope: app.loader.serverScope || '',
+    config: toTagged(config),
+    plugins: plugins(app.loader),
+    plugin_order: app.loader.orderPlugins.map(p => p.name),
+    core_middleware: [ ...(config.coreMiddleware || []) ],
+    app_middleware: [ ...(config.appMiddleware || []) ],
+    middleware_names: middlewareNames(app),
+    routes: routes(app),
+  };
+  await app.close();
+  return result;
+}
+
+// Egg and its plugins log to the console: keep stdout for the one JSON result.
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+process.stdout.write = process.stderr.write.bind(process.stderr);
+
+main().then(result => {
+  stdoutWrite(JSON.stringify(result) + '\n', () => process.exit(0));
+}, err => {
+  process.stderr.write(`dump.js: ${err && err.stack || err}\n`);
+  process.exit(1);
+});

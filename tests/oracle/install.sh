@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the real egg 2/3/4 used by the oracle tests (tests/oracle/egg{2,3,4}/node_modules) from
+# the committed package-lock.json files with `npm ci`. Idempotent: a directory whose lockfile (and
+# the local frameworks/ it installs) did not change since its last install is skipped.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v npm >/dev/null; then
+  echo "install.sh: npm not found: the oracle tests need Node.js >= 18 and npm" >&2
+  exit 1
+fi
+
+for dir in egg2 egg3 egg4; do
+  stamp="$dir/node_modules/.eggsec-install-stamp"
+  want="$(cat "$dir/package-lock.json" "$dir/package.json" $(find frameworks -type f | sort) | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    echo "install.sh: $dir up to date"
+    continue
+  fi
+  echo "install.sh: npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" > "$stamp"
+done
