@@ -181,18 +181,8 @@ pub fn load_config(
                 );
             }
             _ => {
+                // A unit that is not installed was already reported when it was located.
                 diags.append(&mut unit_diags);
-                if evaluated.is_none() {
-                    diags.push(Diagnostic {
-                        level: DiagnosticLevel::Warning,
-                        file: None,
-                        line: 0,
-                        message: format!(
-                            "{} is not installed and has no embedded defaults: its config defaults are unknown",
-                            describe(&unit.kind)
-                        ),
-                    });
-                }
                 per_unit.push(evaluated.unwrap_or_default());
             }
         }
@@ -263,14 +253,6 @@ fn unit_name(kind: &UnitKind) -> String {
     match kind {
         UnitKind::Plugin(n) | UnitKind::Framework(n) => n.clone(),
         UnitKind::App => "app".into(),
-    }
-}
-
-fn describe(kind: &UnitKind) -> String {
-    match kind {
-        UnitKind::Plugin(n) => format!("plugin `{n}`"),
-        UnitKind::Framework(n) => format!("framework `{n}`"),
-        UnitKind::App => "the app".into(),
     }
 }
 

@@ -117,7 +117,23 @@ impl Snapshot {
             "<embedded egg@{} {} config.{type_name}>",
             self.egg_version, unit.package
         ));
-        Some(from_tagged(json, &prov, info))
+        let mut value = from_tagged(json, &prov, info);
+        // Paths a unit computes from its own directory: where the package would be installed.
+        let pkg_dir = info.base_dir.join("node_modules").join(&unit.package);
+        fill_pkg_dir(&mut value, &pkg_dir.display().to_string());
+        Some(value)
+    }
+}
+
+/// Replaces the `{{pkgDir}}` placeholder (a unit's own package directory) in every string.
+fn fill_pkg_dir(value: &mut Value, pkg_dir: &str) {
+    match &mut value.kind {
+        ValueKind::String(s) if s.contains("{{pkgDir}}") => *s = s.replace("{{pkgDir}}", pkg_dir),
+        ValueKind::Array(items) | ValueKind::Set(items) => {
+            items.iter_mut().for_each(|v| fill_pkg_dir(v, pkg_dir))
+        }
+        ValueKind::Object(map) => map.values_mut().for_each(|v| fill_pkg_dir(v, pkg_dir)),
+        _ => {}
     }
 }
 

@@ -669,6 +669,118 @@ mod tests {
         );
     }
 
+    /// Real files through the evaluator, merged over the embedded egg 3 defaults.
+    #[test]
+    fn app_files_merge_over_defaults_with_provenance() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |p: &str, text: &str| {
+            let path = root.join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write(
+            "package.json",
+            r#"{"name":"shop","dependencies":{"egg":"^3"}}"#,
+        );
+        write(
+            "config/plugin.js",
+            "exports.static = false;\nexports.cors = { package: 'egg-cors', env: ['prod'] };\n",
+        );
+        write(
+            "config/config.default.js",
+            "module.exports = appInfo => ({\n  keys: appInfo.name + '_1',\n  security: { csrf: { ignoreJSON: true } },\n  middleware: ['audit'],\n});\n",
+        );
+        write(
+            "config/config.prod.js",
+            "exports.security = {\n  csrf: { enable: false },\n};\n",
+        );
+        write("config/config.broken.js", "module.exports = {");
+        write(
+            "app/middleware/audit.js",
+            "module.exports = () => async (ctx, next) => next();\n",
+        );
+        let opts = LoadOptions {
+            env: Some("prod".into()),
+            embedded_defaults_only: true,
+            ..Default::default()
+        };
+        let m = load(root, &opts).unwrap();
+
+        let enable = m.config_at("security.csrf.enable").unwrap();
+        assert_eq!(enable.as_bool(), Some(false));
+        assert!(
+            enable.prov.file.ends_with("config/config.prod.js") && enable.prov.line == 2,
+            "{}",
+            enable.prov
+        );
+        assert_eq!(
+            m.config_at("security.csrf.ignoreJSON")
+                .and_then(|v| v.as_bool()),
+            Some(true)
+        );
+        assert_eq!(
+            m.config_at("security.csrf.type").and_then(|v| v.as_str()),
+            Some("ctoken")
+        );
+        assert_eq!(m.config_at("keys").and_then(|v| v.as_str()), Some("shop_1"));
+        let kinds: Vec<_> = m
+            .layers
+            .iter()
+            .map(|l| (l.embedded, l.type_name.as_str()))
+            .collect();
+        assert_eq!(kinds.last(), Some(&(false, "prod")));
+
+        let static_ = m.plugin("static").unwrap();
+        assert!(!static_.enabled);
+        assert!(
+            static_.decided_by.file.ends_with("config/plugin.js") && static_.decided_by.line == 1
+        );
+        assert_eq!(
+            m.plugin("cors").unwrap().package.as_deref(),
+            Some("egg-cors")
+        );
+        let names: Vec<_> = m.middleware.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "cors",
+                "meta",
+                "siteFile",
+                "notfound",
+                "bodyParser",
+                "overrideMethod",
+                "session",
+                "securities",
+                "i18n",
+                "audit"
+            ]
+        );
+        assert_eq!(
+            m.middleware.last().unwrap().file,
+            Some(root.join("app/middleware/audit.js"))
+        );
+
+        // An unparseable file is a diagnostic naming it, and the load goes on.
+        let broken = load(
+            root,
+            &LoadOptions {
+                env: Some("broken".into()),
+                ..opts
+            },
+        )
+        .unwrap();
+        assert!(broken
+            .diagnostics
+            .iter()
+            .any(|d| d.level == DiagnosticLevel::Error
+                && d.file.as_deref() == Some(root.join("config/config.broken.js").as_path())));
+        assert_eq!(
+            broken.config_at("keys").and_then(|v| v.as_str()),
+            Some("shop_1")
+        );
+    }
+
     #[test]
     fn not_an_app_is_an_error() {
         let dir = tempfile::tempdir().unwrap();

@@ -145,6 +145,11 @@ pub fn build(
                 Provenance::synthetic("<egg loader>"),
             ),
         };
+        // egg 4's loader starts the merged config as `{ middleware: [], coreMiddleware: [] }`
+        // (@eggjs/core egg_loader), so `middleware` exists even when no file sets it.
+        if egg_major >= 4 && !map.contains_key("middleware") {
+            map.insert("middleware".into(), app_list.clone());
+        }
         map.insert("coreMiddleware".into(), core_list.clone());
         map.insert("coreMiddlewares".into(), core_list);
         map.insert("appMiddleware".into(), app_list.clone());

@@ -209,9 +209,10 @@ impl Value {
     }
 }
 
-/// Integral numbers print as integers (`31536000`, not `31536000.0`).
+/// Integral numbers print as integers (`31536000`, not `31536000.0`), up to
+/// `Number.MAX_SAFE_INTEGER` (egg's default `httpclient.*.maxSockets`).
 pub fn number_json(n: f64) -> serde_json::Value {
-    if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.0e15 {
+    if n.is_finite() && n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
         json!(n as i64)
     } else if n.is_finite() {
         json!(n)
@@ -262,5 +263,9 @@ mod tests {
         );
         assert_eq!(number_json(1.5), json!(1.5));
         assert_eq!(number_json(10.0), json!(10));
+        assert_eq!(
+            number_json(9_007_199_254_740_991.0),
+            json!(9_007_199_254_740_991_i64)
+        );
     }
 }

@@ -23,6 +23,7 @@ pub mod rules;
 pub mod suppress;
 #[doc(hidden)]
 pub mod testing;
+pub mod util;
 
 pub use context::RuleContext;
 pub use registry::{find_rule, RULES};

@@ -102,8 +102,23 @@ pub(super) fn is_identity_helper(name: &str) -> bool {
 impl Interp<'_, '_> {
     /// `module.key` of a host module.
     pub(super) fn builtin_member(&mut self, b: Builtin, key: &str, prov: Provenance) -> JsVal {
-        let Builtin::Module(m) = b else {
-            return JsVal::unknown(format!("`.{key}` of a host function"), prov);
+        let m = match b {
+            Builtin::Module(m) => m,
+            Builtin::Func("Number") => {
+                let n = match key {
+                    "MAX_SAFE_INTEGER" => 9_007_199_254_740_991.0,
+                    "MIN_SAFE_INTEGER" => -9_007_199_254_740_991.0,
+                    "MAX_VALUE" => f64::MAX,
+                    "POSITIVE_INFINITY" => f64::INFINITY,
+                    "NEGATIVE_INFINITY" => f64::NEG_INFINITY,
+                    "NaN" => f64::NAN,
+                    _ => return JsVal::unknown(format!("`Number.{key}` is not modelled"), prov),
+                };
+                return JsVal::number(n, prov);
+            }
+            Builtin::Func(f) => {
+                return JsVal::unknown(format!("`{f}.{key}` is not modelled"), prov)
+            }
         };
         if let Some(f) = func(&format!("{m}.{key}")) {
             return JsVal::Builtin(Builtin::Func(f));
@@ -790,7 +805,7 @@ fn is_mutating(method: &str) -> bool {
     )
 }
 
-/// `"computed from env X"` reads better as `"computed from env X"` after "a value": keep it.
+/// Phrases a reason after "a value": `computed from env X` reads as is, others are wrapped.
 fn strip_computed(why: &str) -> String {
     if why.starts_with("computed from") {
         why.to_string()

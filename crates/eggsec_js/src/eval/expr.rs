@@ -920,7 +920,7 @@ impl<'a> Interp<'a, '_> {
         let callee = call.callee.get_inner_expression();
         let site = Site {
             span: call.span,
-            callee: self.snippet(callee.span()),
+            callee: self.snippet(callee_text_span(callee)),
         };
         if let Some(m) = callee.as_member_expression() {
             let recv = self.eval_expr(m.object())?;
@@ -1012,6 +1012,14 @@ impl<'a> Interp<'a, '_> {
     /// Declares a value under a name in the current scope (imports, helpers).
     pub(super) fn bind(&mut self, name: &str, val: JsVal) {
         self.declare(name, val, DeclKind::Lexical);
+    }
+}
+
+/// The part of a callee to name in messages: `(0, path_1.join)` is named `path_1.join`.
+fn callee_text_span(callee: &Expression<'_>) -> Span {
+    match callee {
+        Expression::SequenceExpression(s) => s.expressions.last().map_or(s.span, |e| e.span()),
+        other => other.span(),
     }
 }
 

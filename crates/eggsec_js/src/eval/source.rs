@@ -58,34 +58,56 @@ pub(super) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), 
     Ok(())
 }
 
-/// A cheap byte-level pre-scan: does bracket nesting (`( [ {`, template literals and their
-/// `${`) go deeper than `limit`? Strings and comments are skipped; regex literals are not
-/// recognised, which can only make the count lower, never cause a false refusal in real code.
-/// This keeps pathological input like `[[[[…]]]]` away from the recursive-descent parser.
+/// A cheap byte-level pre-scan: could parsing nest deeper than `limit`? It counts what makes
+/// oxc's recursive-descent parser recurse: brackets (`( [ {`, template literals and their
+/// `${`), and runs of right-nesting operators (`!x`, `-x`, `a = b = c`, `x => y => z`,
+/// `a ? b : c ? …`, `**`, `typeof`/`new`/`if`/`else`/…) within one statement or element —
+/// a run ends at `;`, `,`, a closing `}`, or a line break after a complete expression.
+/// Strings and comments are skipped; regex literals are not recognised (they can only make
+/// the count a little off for that line). Input that passes this and still nests deeply is
+/// caught by the evaluator's own depth bound.
 pub(super) fn nesting_exceeds(text: &str, limit: usize) -> bool {
+    const PREFIX_WORDS: [&[u8]; 13] = [
+        b"typeof", b"void", b"delete", b"await", b"new", b"yield", b"if", b"else", b"while",
+        b"for", b"do", b"with", b"return",
+    ];
     let bytes = text.as_bytes();
-    // Open constructs: b'(' b'[' b'{' in code, b'`' a template literal, b'$' a `${` inside one.
-    let mut stack: Vec<u8> = Vec::new();
+    // Open constructs: b'(' b'[' b'{' in code, b'`' a template literal, b'$' a `${` inside one;
+    // each with its current operator run. The bottom entry is the file itself.
+    let mut stack: Vec<(u8, usize)> = vec![(b' ', 0)];
+    let mut runs = 0usize;
+    // The last significant byte in code, to tell prefix `-x` from `a - x` and to decide
+    // whether a line break ends a statement.
+    let mut prev: u8 = b';';
     let mut i = 0;
+    let reset_top = |stack: &mut Vec<(u8, usize)>, runs: &mut usize| {
+        if let Some(top) = stack.last_mut() {
+            *runs -= top.1;
+            top.1 = 0;
+        }
+    };
     while i < bytes.len() {
         let b = bytes[i];
-        if stack.last() == Some(&b'`') {
+        if stack.last().map(|t| t.0) == Some(b'`') {
             match b {
                 b'\\' => i += 1,
                 b'`' => {
                     stack.pop();
+                    prev = b'`';
                 }
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                    stack.push(b'$');
+                    stack.push((b'$', 0));
+                    prev = b'{';
                     i += 1;
                 }
                 _ => {}
             }
             i += 1;
         } else {
+            let mut bump = false;
             match b {
                 b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    while i < bytes.len() && bytes[i] != b'\n' {
+                    while i + 1 < bytes.len() && bytes[i + 1] != b'\n' {
                         i += 1;
                     }
                 }
@@ -105,16 +127,77 @@ pub(super) fn nesting_exceeds(text: &str, limit: usize) -> bool {
                         }
                         i += 1;
                     }
+                    prev = b'"';
                 }
-                b'(' | b'[' | b'{' | b'`' => stack.push(b),
+                b'\n' => {
+                    if prev.is_ascii_alphanumeric()
+                        || matches!(prev, b'_' | b'$' | b')' | b']' | b'}' | b'"' | b'`')
+                    {
+                        reset_top(&mut stack, &mut runs);
+                    }
+                }
+                b' ' | b'\t' | b'\r' => {}
+                b'(' | b'[' | b'{' | b'`' => {
+                    stack.push((b, 0));
+                    prev = b;
+                }
                 b')' | b']' | b'}' => {
-                    stack.pop();
+                    if stack.len() > 1 {
+                        let (_, run) = stack.pop().unwrap_or_default();
+                        runs -= run;
+                    }
+                    if b == b'}' {
+                        reset_top(&mut stack, &mut runs);
+                    }
+                    prev = b;
                 }
-                _ => {}
+                b';' | b',' => {
+                    reset_top(&mut stack, &mut runs);
+                    prev = b;
+                }
+                b'!' | b'~' | b'-' | b'+' | b'=' | b'?' | b'*' | b'<' | b'>' | b'&' | b'|'
+                | b'^' | b'%' | b':' | b'.' => {
+                    let next = bytes.get(i + 1).copied().unwrap_or(0);
+                    bump = match b {
+                        b'!' | b'~' => next != b'=',
+                        b'-' | b'+' => {
+                            !(prev.is_ascii_alphanumeric()
+                                || matches!(prev, b'_' | b'$' | b')' | b']' | b'}' | b'"' | b'`'))
+                        }
+                        b'=' => next != b'=' && !matches!(prev, b'=' | b'!' | b'<' | b'>'),
+                        b'?' => next != b'.' && next != b'?' && prev != b'?',
+                        b'*' => next == b'*',
+                        _ => false,
+                    };
+                    if b == b'*' && next == b'*' {
+                        i += 1;
+                    }
+                    prev = b;
+                }
+                _ if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' => {
+                    let start = i;
+                    while i + 1 < bytes.len()
+                        && (bytes[i + 1].is_ascii_alphanumeric()
+                            || matches!(bytes[i + 1], b'_' | b'$'))
+                    {
+                        i += 1;
+                    }
+                    let word = &bytes[start..=i];
+                    // A keyword after `.` is a property name (`a.new`).
+                    bump = prev != b'.' && PREFIX_WORDS.contains(&word);
+                    prev = if bump { b'=' } else { b'a' };
+                }
+                _ => prev = b,
+            }
+            if bump {
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                runs += 1;
             }
             i += 1;
         }
-        if stack.len() > limit {
+        if stack.len() - 1 + runs > limit {
             return true;
         }
     }
@@ -321,9 +404,49 @@ mod tests {
         assert!(!nesting_exceeds(&format!("'{}'", "[".repeat(600)), 512));
         assert!(!nesting_exceeds(&format!("// {}", "{".repeat(600)), 512));
         assert!(!nesting_exceeds(&format!("/* {} */", "(".repeat(600)), 512));
-        assert!(!nesting_exceeds("a = `${ {a: [1]} }` + \"]]]\"", 4));
+        assert!(!nesting_exceeds("a = `${ {a: [1]} }` + \"]]]\"", 5));
         assert!(nesting_exceeds("`${`${`${ 1 }`}`}`", 5));
         assert!(!nesting_exceeds(&"[]".repeat(10_000), 1));
+    }
+
+    #[test]
+    fn prescan_counts_right_nesting_operator_runs() {
+        assert!(nesting_exceeds(
+            &format!("x = {}true", "!".repeat(600)),
+            512
+        ));
+        assert!(nesting_exceeds(&format!("x = {}1", "- ".repeat(600)), 512));
+        assert!(nesting_exceeds(&format!("{}1", "a = ".repeat(600)), 512));
+        assert!(nesting_exceeds(&format!("{}1", "x => ".repeat(600)), 512));
+        assert!(nesting_exceeds(
+            &format!("1{}", " ? 1 : 1".repeat(600)),
+            512
+        ));
+        assert!(nesting_exceeds(&format!("{}x", "typeof ".repeat(600)), 512));
+        assert!(nesting_exceeds(
+            &format!("{}x;", "if (a) ".repeat(600)),
+            512
+        ));
+        assert!(nesting_exceeds(&format!("{}x", "!\n".repeat(600)), 512));
+        // Ordinary code resets its runs at statement and element ends.
+        let statements = "const a = 1;\nlet b = !a;\nif (b) { c = -1 }\n".repeat(1000);
+        assert!(!nesting_exceeds(&statements, 512));
+        let no_semicolons = "const a = 1\nb = a - 1\nc = a ? b : -a\n".repeat(1000);
+        assert!(!nesting_exceeds(&no_semicolons, 512));
+        let object = format!(
+            "x = {{ {} }}",
+            "a: !b, c: d === e, f: g => g, ".repeat(1000)
+        );
+        assert!(!nesting_exceeds(&object, 512));
+        let class = format!(
+            "class A {{ {} }}",
+            "m(a: string): void { return; } ".repeat(1000)
+        );
+        assert!(!nesting_exceeds(&class, 512));
+        assert!(!nesting_exceeds(
+            &"a = b == c != d <= e >= f === g;\n".repeat(1000),
+            512
+        ));
     }
 
     #[test]

@@ -91,8 +91,35 @@ impl EnvSpec {
     }
 }
 
-/// The oracle's node project for one egg major, checked to be installed.
+/// Installs the oracle's node projects (real egg from the npm registry, pinned by the committed
+/// package-lock.json files) once per test process, so `cargo test` works on a fresh machine.
+/// `tests/oracle/install.sh` is idempotent and skips projects that are already installed.
+fn install_once(root: &Path) -> Result<(), String> {
+    static INSTALL: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    INSTALL
+        .get_or_init(|| {
+            let script = root.join("tests/oracle/install.sh");
+            let out = std::process::Command::new("bash")
+                .arg(&script)
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} failed ({}): {}",
+                    script.display(),
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                ))
+            }
+        })
+        .clone()
+}
+
+/// The oracle's node project for one egg major, installed on first use.
 pub fn oracle_dir(root: &Path, egg: &str) -> Result<PathBuf, String> {
+    install_once(root)?;
     let dir = root.join("tests/oracle").join(egg);
     if !dir.join("node_modules/egg/package.json").is_file() {
         return Err(format!(

@@ -1,0 +1,385 @@
+//! `BLT013` `multipart-whitelist-accepts-all`: `config.multipart.whitelist` is a function that
+//! returns `true` for every file name, so egg-multipart accepts any upload.
+//!
+//! Also home of [`function_source`] and [`unconditional_return`], which read a config
+//! function's source text from its provenance (used by the cors rule too).
+
+use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_js::Provenance;
+use eggsec_report::{Confidence, Severity, Strategy};
+
+pub struct MultipartWhitelistAcceptsAll;
+
+static META: RuleMeta = RuleMeta {
+    code: "BLT013",
+    name: "multipart-whitelist-accepts-all",
+    strategy: Strategy::Builtin,
+    severity: Severity::High,
+    confidence: Confidence::High,
+    control: "File uploads (egg-multipart) are checked against an extension whitelist",
+    docs: RuleDocs {
+        what: "Finds a `config.multipart.whitelist` function whose body returns `true` without \
+looking at the file name (`whitelist: () => true`, `whitelist(name) { return true; }`). \
+egg-multipart calls the function for every uploaded file and accepts the file when it \
+returns a truthy value, so such a function turns the extension check off.",
+        why: "Without the extension check any file is accepted: `.html` and `.svg` files \
+that run scripts in the app's origin when served back (stored XSS), server-side scripts, and \
+executables. egg-multipart's whitelist is the only type control most Egg.js upload handlers \
+have.",
+        bad: r#"// config/config.default.js
+module.exports = {
+  multipart: {
+    mode: 'file',
+    whitelist: () => true,
+  },
+};"#,
+        good: r#"// config/config.default.js
+module.exports = {
+  multipart: {
+    mode: 'file',
+    whitelist: [ '.jpg', '.jpeg', '.png', '.pdf' ],
+  },
+};"#,
+        fix: "Give `config.multipart.whitelist` the list of extensions the upload feature \
+needs (an array), or a function that really checks the name against such a list:\n\n\
+```js\nconst allowed = new Set([ '.jpg', '.jpeg', '.png', '.pdf' ]);\nconfig.multipart = {\n  \
+whitelist: filename => allowed.has(require('path').extname(filename).toLowerCase()),\n};\n```",
+    },
+};
+
+impl Rule for MultipartWhitelistAcceptsAll {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &mut RuleContext<'_>) {
+        let app = cx.app;
+        if !app.plugin_enabled("multipart") {
+            return;
+        }
+        let Some(whitelist) = app.config_at("multipart.whitelist") else {
+            return;
+        };
+        if !whitelist.is_function() {
+            return;
+        }
+        let Some(source) = function_source(&whitelist.prov) else {
+            return;
+        };
+        let Some(returned) = unconditional_return(&source) else {
+            return;
+        };
+        if matches!(returned.as_str(), "true" | "!0" | "1" | "!!1") {
+            let prov = whitelist.prov.clone();
+            cx.report(
+                &prov,
+                "`multipart.whitelist` is a function that returns true for every file, so \
+egg-multipart accepts uploads of any type",
+                vec![format!("multipart.whitelist = {}", one_line(&source, 80))],
+                META.docs.fix,
+            );
+        }
+    }
+}
+
+/// Files larger than this are not read for a function's source.
+const MAX_SOURCE_BYTES: u64 = 2 * 1024 * 1024;
+/// A function body longer than this is not analysed.
+const MAX_FUNCTION_CHARS: usize = 20_000;
+
+/// The source text of the function whose provenance is `prov` (its start: `function`,
+/// `async`, the parameter list of a method or arrow), from there to the end of its body.
+/// `None` when the file cannot be read or the text does not look like a function.
+pub(crate) fn function_source(prov: &Provenance) -> Option<String> {
+    if prov.line == 0 || prov.file.starts_with('<') {
+        return None;
+    }
+    let path = std::path::Path::new(&*prov.file);
+    if std::fs::metadata(path).ok()?.len() > MAX_SOURCE_BYTES {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let line = text.split('\n').nth(prov.line as usize - 1)?;
+    let line_start = line.as_ptr() as usize - text.as_ptr() as usize;
+    let col_bytes: usize = line
+        .chars()
+        .take(prov.column.saturating_sub(1) as usize)
+        .map(char::len_utf8)
+        .sum();
+    let rest = &text[line_start + col_bytes..];
+    let end = function_end(rest)?;
+    Some(rest[..end].to_string())
+}
+
+/// Byte length of the function at the start of `src`: up to the `}` closing its body, or the
+/// end of an arrow's expression body.
+fn function_end(src: &str) -> Option<usize> {
+    let bytes = src.as_bytes();
+    let mut depth = 0i32;
+    let mut i = 0;
+    let mut arrow_expr = false;
+    while i < bytes.len() && i < MAX_FUNCTION_CHARS {
+        let c = bytes[i];
+        match c {
+            b'\'' | b'"' | b'`' => i = skip_string(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = src[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = src[i + 2..].find("*/").map_or(bytes.len(), |n| i + n + 4);
+            }
+            b'(' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' | b']' => {
+                depth -= 1;
+                if depth < 0 {
+                    return arrow_expr.then_some(i);
+                }
+                i += 1;
+            }
+            b'{' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' => {
+                depth -= 1;
+                if depth == 0 && !arrow_expr {
+                    return Some(i + 1);
+                }
+                if depth < 0 {
+                    return arrow_expr.then_some(i);
+                }
+                i += 1;
+            }
+            b'=' if depth == 0 && bytes.get(i + 1) == Some(&b'>') => {
+                i += 2;
+                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if bytes.get(i) != Some(&b'{') {
+                    arrow_expr = true;
+                }
+            }
+            b',' | b';' if depth == 0 && arrow_expr => return Some(i),
+            b'\n' if depth == 0 && arrow_expr => return Some(i),
+            _ => i += 1,
+        }
+    }
+    (arrow_expr && i >= bytes.len()).then_some(bytes.len())
+}
+
+/// Index just past the string literal starting at `start` (quotes and template literals;
+/// `${}` inside templates is skipped as text).
+fn skip_string(bytes: &[u8], start: usize) -> usize {
+    let quote = bytes[start];
+    let mut i = start + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            c if c == quote => return i + 1,
+            b'\n' if quote != b'`' => return i,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// The expression a function returns on its first statement, when that statement is a
+/// `return` (or the function is an arrow with an expression body), with comments removed and
+/// whitespace collapsed: `ctx => ctx.get('origin')` → `ctx.get('origin')`. `None` when the
+/// body starts with anything else (a condition, a declaration...).
+pub(crate) fn unconditional_return(source: &str) -> Option<String> {
+    let code = strip_comments(source);
+    let (head, body) = match code.find("=>") {
+        Some(arrow) if !code[..arrow].contains('{') => (&code[..arrow], code[arrow + 2..].trim()),
+        _ => {
+            let open = code.find('{')?;
+            (&code[..open], &code[open..])
+        }
+    };
+    let _ = head;
+    let expr = match body.strip_prefix('{') {
+        Some(block) => {
+            let block = block.strip_suffix('}')?.trim();
+            let rest = block.strip_prefix("return")?;
+            if !rest.starts_with(|c: char| c.is_whitespace() || c == '(' || c == '!') {
+                return None;
+            }
+            // The first statement only: up to the first `;` or line end at depth 0.
+            let rest = rest.trim_start();
+            let end = statement_end(rest);
+            &rest[..end]
+        }
+        None => body,
+    };
+    let collapsed = expr
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(';')
+        .trim()
+        .to_string();
+    let collapsed = strip_parens(&collapsed).to_string();
+    (!collapsed.is_empty()).then_some(collapsed)
+}
+
+/// `(x)` → `x` when the parentheses wrap the whole expression.
+fn strip_parens(s: &str) -> &str {
+    let mut s = s.trim();
+    while s.starts_with('(') && s.ends_with(')') && statement_end(&s[1..]) >= s.len() - 2 {
+        s = s[1..s.len() - 1].trim();
+    }
+    s
+}
+
+/// Byte index of the end of the first statement (`;` or newline at bracket depth 0).
+fn statement_end(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let mut depth = 0i32;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' | b'"' | b'`' => {
+                i = skip_string(bytes, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth < 0 {
+                    return i;
+                }
+            }
+            b';' | b'\n' if depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+/// `source` without `//` and `/* */` comments (string literals kept).
+fn strip_comments(source: &str) -> String {
+    let bytes = source.as_bytes();
+    let mut out = String::with_capacity(source.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' | b'"' | b'`' => {
+                let end = skip_string(bytes, i);
+                out.push_str(&source[i..end]);
+                i = end;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = source[i + 2..].find("*/").map_or(bytes.len(), |n| i + n + 4);
+                out.push(' ');
+            }
+            _ => {
+                let ch = source[i..].chars().next().unwrap_or(' ');
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    out
+}
+
+/// `text` on one line, cut to `max` characters.
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() > max {
+        format!("{}…", joined.chars().take(max).collect::<String>())
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_rule, test_model_in};
+    use serde_json::json;
+
+    fn app_with_config_source(src: &str, at: &str) -> (tempfile::TempDir, eggsec_app::AppModel) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::write(dir.path().join("config/config.default.js"), src).unwrap();
+        let app = test_model_in(
+            dir.path(),
+            json!({"multipart": {"whitelist": {"$function": at}}}),
+        );
+        (dir, app)
+    }
+
+    #[test]
+    fn function_end_and_return() {
+        for (src, ret) in [
+            ("() => true,\n}", Some("true")),
+            ("filename => true", Some("true")),
+            ("(name) { return true; },", Some("true")),
+            ("function (name) {\n  // accept\n  return true;\n}\n", Some("true")),
+            ("ctx => ctx.get('origin'))", Some("ctx.get('origin')")),
+            ("(ctx) {\n return ctx.header.origin;\n }", Some("ctx.header.origin")),
+            ("(name) { if (x) return true; return false; }", None),
+            ("(name) { const ok = check(name); return ok; }", None),
+            ("name => (true)", Some("true")),
+        ] {
+            let end = function_end(src).unwrap_or_else(|| panic!("{src}"));
+            assert_eq!(
+                unconditional_return(&src[..end]).as_deref(),
+                ret,
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
+    fn hit_arrow_returning_true() {
+        let (_dir, app) = app_with_config_source(
+            "module.exports = {\n  multipart: {\n    whitelist: () => true,\n  },\n};\n",
+            "config/config.default.js:3:16",
+        );
+        let findings = run_rule(&MultipartWhitelistAcceptsAll, &app);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].location.to_string(),
+            "config/config.default.js:3:16"
+        );
+        assert_eq!(findings[0].evidence, ["multipart.whitelist = () => true"]);
+    }
+
+    #[test]
+    fn hit_method_returning_true() {
+        let (_dir, app) = app_with_config_source(
+            "exports.multipart = {\n  whitelist(filename) {\n    return true; // all\n  },\n};\n",
+            "config/config.default.js:2:12",
+        );
+        assert_eq!(run_rule(&MultipartWhitelistAcceptsAll, &app).len(), 1);
+    }
+
+    #[test]
+    fn no_hit_for_checking_functions_arrays_or_unreadable_sources() {
+        let (_dir, app) = app_with_config_source(
+            "exports.multipart = {\n  whitelist: name => allowed.has(path.extname(name)),\n};\n",
+            "config/config.default.js:2:14",
+        );
+        assert!(run_rule(&MultipartWhitelistAcceptsAll, &app).is_empty());
+        let (_dir, app) = app_with_config_source(
+            "exports.multipart = {\n  whitelist(name) {\n    if (name.endsWith('.png')) return true;\n    return false;\n  },\n};\n",
+            "config/config.default.js:2:12",
+        );
+        assert!(run_rule(&MultipartWhitelistAcceptsAll, &app).is_empty());
+        // the file does not exist: nothing to read, nothing reported
+        let app = crate::testing::test_model(
+            json!({"multipart": {"whitelist": {"$function": "config/config.default.js:3"}}}),
+        );
+        assert!(run_rule(&MultipartWhitelistAcceptsAll, &app).is_empty());
+        let app = crate::testing::test_model(json!({"multipart": {"whitelist": [".png"]}}));
+        assert!(run_rule(&MultipartWhitelistAcceptsAll, &app).is_empty());
+    }
+}

@@ -1,0 +1,203 @@
+//! Small helpers shared by config rules: byte sizes as egg's plugins read them, lists that
+//! may be written as one string or an array, placeholder values that are not real secrets,
+//! and which config file set a value.
+
+use eggsec_app::{AppModel, ConfigLayer};
+use eggsec_js::{Provenance, Value, ValueKind};
+
+/// Parses a size the way the npm `bytes` package does (egg's bodyParser, multipart and
+/// static read `'1mb'`, `'100kb'`, `'10gb'` through it): `<number> *<unit>` with a unit of
+/// `b`, `kb`, `mb`, `gb`, `tb`, `pb` (case-insensitive, powers of 1024); anything else is
+/// read like `parseInt(s, 10)` bytes (`'2048'`, `'10b'`). `None` when no number can be read
+/// or it is negative.
+///
+/// ```
+/// use eggsec_rules::util::parse_bytes;
+/// assert_eq!(parse_bytes("1mb"), Some(1024 * 1024));
+/// assert_eq!(parse_bytes("1.5KB"), Some(1536));
+/// assert_eq!(parse_bytes("2048"), Some(2048));
+/// assert_eq!(parse_bytes("lots"), None);
+/// ```
+pub fn parse_bytes(s: &str) -> Option<u64> {
+    const UNITS: &[(&str, u32)] = &[("kb", 1), ("mb", 2), ("gb", 3), ("tb", 4), ("pb", 5)];
+    let lower = s.to_ascii_lowercase();
+    for (unit, power) in UNITS {
+        if let Some(number) = lower.strip_suffix(unit) {
+            let number = number.trim_end_matches(' ');
+            let digits = number.strip_prefix(['+', '-']).unwrap_or(number);
+            let well_formed = !digits.is_empty()
+                && digits.split_once('.').map_or_else(
+                    || digits.bytes().all(|b| b.is_ascii_digit()),
+                    |(int, frac)| {
+                        !int.is_empty()
+                            && !frac.is_empty()
+                            && int.bytes().all(|b| b.is_ascii_digit())
+                            && frac.bytes().all(|b| b.is_ascii_digit())
+                    },
+                );
+            if well_formed {
+                let n: f64 = number.parse().ok()?;
+                return to_bytes(n * 1024f64.powi(*power as i32));
+            }
+        }
+    }
+    // parseInt: optional leading whitespace and sign, then the leading digits.
+    let rest = s.trim_start();
+    let (negative, rest) = match rest.as_bytes().first() {
+        Some(b'-') => (true, &rest[1..]),
+        Some(b'+') => (false, &rest[1..]),
+        _ => (false, rest),
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || negative {
+        return None;
+    }
+    rest[..digits].parse().ok()
+}
+
+/// A size value from config: a number is bytes, a string goes through [`parse_bytes`];
+/// anything else (Env, Unknown, functions) is `None`.
+pub fn value_bytes(value: &Value) -> Option<u64> {
+    match &value.kind {
+        ValueKind::Number(n) => to_bytes(*n),
+        ValueKind::String(s) => parse_bytes(s),
+        _ => None,
+    }
+}
+
+/// A byte count for messages: `10mb`, `1.5gb`, `512kb`, `100b`.
+pub fn format_bytes(n: u64) -> String {
+    const UNITS: &[&str] = &["b", "kb", "mb", "gb", "tb", "pb"];
+    let mut size = n as f64;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{size:.2}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}{}", UNITS[unit])
+}
+
+fn to_bytes(n: f64) -> Option<u64> {
+    (n.is_finite() && n >= 0.0).then(|| n.floor() as u64)
+}
+
+/// The strings of a value written either as one string or as an array (or `Set`) of strings:
+/// `'.html'` → `[".html"]`, `['.html', '.svg']` → both. `None` when the value or any element
+/// is not a known string (Env, Unknown, a function...). Comma-separated strings (egg's
+/// `keys`, egg-security's `defaultMiddleware`) are not split: that is the caller's choice.
+pub fn string_list(value: &Value) -> Option<Vec<&str>> {
+    match &value.kind {
+        ValueKind::String(s) => Some(vec![s.as_str()]),
+        _ => value.as_list()?.iter().map(Value::as_str).collect(),
+    }
+}
+
+/// Whether a configured string is a placeholder rather than a real value: empty or blank,
+/// a run of filler characters (`xxx`, `***`, `...`), a template to fill in (`<password>`,
+/// `${DB_PASSWORD}`, `{{secret}}`, `%TOKEN%`), or `your_…`/`your-…` (`your_api_key`).
+/// Weak real values such as `changeme`, `123456` or `password` are NOT placeholders: they
+/// work as secrets, so rules report them.
+pub fn is_placeholder(s: &str) -> bool {
+    let s = s.trim();
+    let lower = s.to_ascii_lowercase();
+    let wrapped = |open: &str, close: &str| {
+        s.len() > open.len() + close.len() && s.starts_with(open) && s.ends_with(close)
+    };
+    s.is_empty()
+        || s.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_' | '#'))
+        || wrapped("<", ">")
+        || wrapped("${", "}")
+        || wrapped("{{", "}}")
+        || wrapped("%", "%")
+        || lower.starts_with("your_")
+        || lower.starts_with("your-")
+}
+
+/// The config layer (file) a value's provenance points into, when it is a loaded config file
+/// (`None` for egg's embedded defaults, runtime dumps, and files a config `require`d).
+/// `layer.type_name` then says which env it applies to (`default`, `prod`, `myscope_prod`).
+pub fn layer_of<'a>(app: &'a AppModel, prov: &Provenance) -> Option<&'a ConfigLayer> {
+    app.layers
+        .iter()
+        .find(|l| !l.embedded && l.file.to_string_lossy() == *prov.file)
+}
+
+/// Whether egg treats `env` as a developer machine (`local`, `unittest`): egg-onerror shows
+/// stacks, and credentials there are not production credentials.
+pub fn is_dev_env(env: &str) -> bool {
+    matches!(env, "local" | "unittest")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eggsec_js::Provenance;
+
+    fn v(kind: ValueKind) -> Value {
+        Value::new(kind, Provenance::synthetic("<test>"))
+    }
+
+    #[test]
+    fn bytes_like_the_bytes_package() {
+        assert_eq!(parse_bytes("100kb"), Some(102_400));
+        assert_eq!(parse_bytes("10 MB"), Some(10 * 1024 * 1024));
+        assert_eq!(parse_bytes("1gb"), Some(1 << 30));
+        assert_eq!(parse_bytes("0.5mb"), Some(512 * 1024));
+        assert_eq!(parse_bytes("10b"), Some(10));
+        assert_eq!(parse_bytes(" 42abc"), Some(42));
+        assert_eq!(parse_bytes("1.mb"), Some(1), "not the unit form: parseInt reads 1");
+        assert_eq!(parse_bytes("-1mb"), None);
+        assert_eq!(parse_bytes("mb"), None);
+        assert_eq!(parse_bytes(""), None);
+        assert_eq!(value_bytes(&v(ValueKind::Number(2048.0))), Some(2048));
+        assert_eq!(value_bytes(&v(ValueKind::String("2mb".into()))), Some(2 << 20));
+        assert_eq!(value_bytes(&v(ValueKind::Unknown { why: "x".into() })), None);
+    }
+
+    #[test]
+    fn formats_bytes() {
+        assert_eq!(format_bytes(100), "100b");
+        assert_eq!(format_bytes(10 * 1024 * 1024), "10mb");
+        assert_eq!(format_bytes(1536), "1.5kb");
+    }
+
+    #[test]
+    fn string_or_array() {
+        let one = v(ValueKind::String(".html".into()));
+        assert_eq!(string_list(&one), Some(vec![".html"]));
+        let many = v(ValueKind::Array(vec![
+            v(ValueKind::String(".a".into())),
+            v(ValueKind::String(".b".into())),
+        ]));
+        assert_eq!(string_list(&many), Some(vec![".a", ".b"]));
+        let mixed = v(ValueKind::Array(vec![
+            v(ValueKind::String(".a".into())),
+            v(ValueKind::Unknown { why: "x".into() }),
+        ]));
+        assert_eq!(string_list(&mixed), None);
+        assert_eq!(string_list(&v(ValueKind::Bool(true))), None);
+    }
+
+    #[test]
+    fn placeholders() {
+        for s in [
+            "",
+            "  ",
+            "xxx",
+            "XXXXXX",
+            "****",
+            "<password>",
+            "${DB_PASSWORD}",
+            "{{secret}}",
+            "%TOKEN%",
+            "your_api_key",
+        ] {
+            assert!(is_placeholder(s), "{s:?}");
+        }
+        for s in ["changeme", "123456", "password", "s3cr3t!", "<", "x1"] {
+            assert!(!is_placeholder(s), "{s:?}");
+        }
+    }
+}
