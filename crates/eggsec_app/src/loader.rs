@@ -455,8 +455,9 @@ fn locate_plugin(
             format!("plugin `{name}`: path {} does not exist (egg would fail to start)", path.display()),
         ),
         None if installed_tree => not_found(entry, package, lookup_dirs),
+        // node_modules as a whole is absent (already said once): not a problem of this entry.
         None => Diagnostic::at(
-            DiagnosticLevel::Warning,
+            DiagnosticLevel::Info,
             file,
             line,
             format!("plugin `{name}` ({package}) is not installed: its defaults and dependencies are unknown"),

@@ -9,6 +9,18 @@
 //! - `.json` files are parsed as JSON (with provenance lines).
 //! - ESM/TS `export default X` and CJS `exports.default` with `__esModule` unwrap to `X`;
 //!   ESM with no default export gives the namespace object of the named exports.
+//!
+//! How it evaluates: a small JS interpreter over oxc's AST (`eval/interp.rs` statements,
+//! `eval/expr.rs` expressions, `eval/builtins.rs` the host: `path`, `os`, `process.env`,
+//! `Object.*`, …; `eval/modules.rs` requires/imports/exports). What it cannot know becomes
+//! `ValueKind::Unknown { why }` and flows through operators as such; a branch whose condition
+//! cannot be decided runs with every assignment replaced by an `Unknown` naming the condition,
+//! so no branch is ever guessed. Anything skipped or doubtful is also reported as a [`Note`].
+//!
+//! Safety: files over `max_file_bytes`, binary or non-UTF-8 files are refused; a byte-level
+//! pre-scan refuses nesting deeper than `max_depth` before oxc parses; the evaluator bounds its
+//! own recursion by `max_depth`, runs on a thread with a large stack, and has a step budget
+//! (endless loops and recursion end as `Unknown`).
 
 mod builtins;
 mod expr;

@@ -16,10 +16,12 @@ pub mod baseline;
 pub mod config;
 pub mod context;
 pub mod docs;
+pub mod egg_security;
 pub mod engine;
 pub mod posture;
 pub mod registry;
 pub mod rules;
+pub mod source_text;
 pub mod suppress;
 #[doc(hidden)]
 pub mod testing;

@@ -7,6 +7,17 @@ use crate::Rule;
 /// Every rule, grouped by strategy in the seed document's order.
 pub static RULES: &[&dyn Rule] = &[
     // builtin
+    &rules::builtin::keys_weak::KeysWeak,
+    &rules::builtin::keys_hard_coded_in_prod::KeysHardCodedInProd,
+    &rules::builtin::secret_hard_coded_in_config::SecretHardCodedInConfig,
+    &rules::builtin::session_cookie_not_http_only::SessionCookieNotHttpOnly,
+    &rules::builtin::session_not_encrypted_or_signed::SessionNotEncryptedOrSigned,
+    &rules::builtin::session_max_age_too_long::SessionMaxAgeTooLong,
+    &rules::builtin::session_same_site_none_without_secure::SessionSameSiteNoneWithoutSecure,
+    &rules::builtin::session_cookie_not_secure::SessionCookieNotSecure,
+    &rules::builtin::cookies_weakened::CookiesWeakened,
+    &rules::builtin::body_parser_limit_too_large::BodyParserLimitTooLarge,
+    &rules::builtin::query_string_limits_raised::QueryStringLimitsRaised,
     // (builtin rules go above this line)
     // csrf
     &rules::csrf::csrf_disabled::CsrfDisabled,

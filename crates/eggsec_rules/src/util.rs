@@ -106,7 +106,8 @@ pub fn is_placeholder(s: &str) -> bool {
         s.len() > open.len() + close.len() && s.starts_with(open) && s.ends_with(close)
     };
     s.is_empty()
-        || s.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_' | '#'))
+        || s.chars()
+            .all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_' | '#'))
         || wrapped("<", ">")
         || wrapped("${", "}")
         || wrapped("{{", "}}")
@@ -147,13 +148,23 @@ mod tests {
         assert_eq!(parse_bytes("0.5mb"), Some(512 * 1024));
         assert_eq!(parse_bytes("10b"), Some(10));
         assert_eq!(parse_bytes(" 42abc"), Some(42));
-        assert_eq!(parse_bytes("1.mb"), Some(1), "not the unit form: parseInt reads 1");
+        assert_eq!(
+            parse_bytes("1.mb"),
+            Some(1),
+            "not the unit form: parseInt reads 1"
+        );
         assert_eq!(parse_bytes("-1mb"), None);
         assert_eq!(parse_bytes("mb"), None);
         assert_eq!(parse_bytes(""), None);
         assert_eq!(value_bytes(&v(ValueKind::Number(2048.0))), Some(2048));
-        assert_eq!(value_bytes(&v(ValueKind::String("2mb".into()))), Some(2 << 20));
-        assert_eq!(value_bytes(&v(ValueKind::Unknown { why: "x".into() })), None);
+        assert_eq!(
+            value_bytes(&v(ValueKind::String("2mb".into()))),
+            Some(2 << 20)
+        );
+        assert_eq!(
+            value_bytes(&v(ValueKind::Unknown { why: "x".into() })),
+            None
+        );
     }
 
     #[test]

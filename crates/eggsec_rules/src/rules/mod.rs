@@ -15,6 +15,17 @@ pub mod headers {
 
 pub mod builtin {
     //! Review and secure built-in Egg.js middleware configuration.
+    pub mod body_parser_limit_too_large;
+    pub mod cookies_weakened;
+    pub mod keys_hard_coded_in_prod;
+    pub mod keys_weak;
+    pub mod query_string_limits_raised;
+    pub mod secret_hard_coded_in_config;
+    pub mod session_cookie_not_http_only;
+    pub mod session_cookie_not_secure;
+    pub mod session_max_age_too_long;
+    pub mod session_not_encrypted_or_signed;
+    pub mod session_same_site_none_without_secure;
     // builtin rules: add `pub mod` lines above this comment.
 }
 

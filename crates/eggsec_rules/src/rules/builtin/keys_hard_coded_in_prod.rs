@@ -56,7 +56,10 @@ impl Rule for KeysHardCodedInProd {
         };
         let Some(text) = keys.as_str() else {
             if matches!(keys.kind, eggsec_js::ValueKind::Env { .. }) {
-                cx.fact(format!("`config.keys` is read from the environment in {}", app.env));
+                cx.fact(format!(
+                    "`config.keys` is read from the environment in {}",
+                    app.env
+                ));
             }
             return;
         };
@@ -101,17 +104,29 @@ mod tests {
 
     #[test]
     fn hit_literal_in_default_config() {
-        let app = test_model(json!({"keys": {"$at": "config/config.default.js:4:9", "$value": STRONG}}));
+        let app =
+            test_model(json!({"keys": {"$at": "config/config.default.js:4:9", "$value": STRONG}}));
         let found = run_rule(&KeysHardCodedInProd, &app);
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].location.to_string(), "config/config.default.js:4:9");
-        assert!(found[0].message.contains("not overridden for prod"), "{}", found[0].message);
-        assert_eq!(found[0].evidence, ["keys = \"9f****1c\" (config/config.default.js)"]);
+        assert_eq!(
+            found[0].location.to_string(),
+            "config/config.default.js:4:9"
+        );
+        assert!(
+            found[0].message.contains("not overridden for prod"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(
+            found[0].evidence,
+            ["keys = \"9f****1c\" (config/config.default.js)"]
+        );
     }
 
     #[test]
     fn hit_literal_in_prod_config() {
-        let app = test_model(json!({"keys": {"$at": "config/config.prod.js:2:9", "$value": STRONG}}));
+        let app =
+            test_model(json!({"keys": {"$at": "config/config.prod.js:2:9", "$value": STRONG}}));
         let found = run_rule(&KeysHardCodedInProd, &app);
         assert_eq!(found.len(), 1);
         assert!(found[0].message.ends_with("set in config/config.prod.js"));

@@ -25,7 +25,8 @@ shorter than 16 characters, or a boilerplate value — the egg-init template \
 `appInfo.name + '_1513765449016_9015'` (`<appname>_<13-digit timestamp>_<digits>`), an \
 uninstantiated `{{keys}}` placeholder, `123456`, `keys` or `secret`. A value read from \
 `process.env` is checked through its `||` fallback, with lower confidence.",
-        why: "egg signs every signed cookie — the session cookie `EGG_SESS` included — with an HMAC \
+        why:
+            "egg signs every signed cookie — the session cookie `EGG_SESS` included — with an HMAC \
 keyed by `config.keys`, and egg-session encrypts the session with it. Whoever knows or guesses \
 the keys can forge a session cookie for any user (`{\"userId\": 1}`) and read every encrypted \
 one. Boilerplate values are public (they come from a template or a timestamp and four random \
@@ -143,7 +144,10 @@ the first signed cookie or session, and nothing protects them",
             }
         }
         let Some(problem) = first_problem else {
-            cx.fact(format!("`config.keys` looks random and long enough in {}", app.env));
+            cx.fact(format!(
+                "`config.keys` looks random and long enough in {}",
+                app.env
+            ));
             return;
         };
         let finding = cx.report(
@@ -173,10 +177,19 @@ mod tests {
 
     #[test]
     fn hit_egg_init_template() {
-        let found = findings(json!({"$at": "config/config.default.js:7:17", "$value": "testapp_1513765449016_9015"}));
+        let found = findings(
+            json!({"$at": "config/config.default.js:7:17", "$value": "testapp_1513765449016_9015"}),
+        );
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].location.to_string(), "config/config.default.js:7:17");
-        assert!(found[0].message.contains("egg-init"), "{}", found[0].message);
+        assert_eq!(
+            found[0].location.to_string(),
+            "config/config.default.js:7:17"
+        );
+        assert!(
+            found[0].message.contains("egg-init"),
+            "{}",
+            found[0].message
+        );
         assert_eq!(
             found[0].evidence,
             ["keys[0] = \"te****15\" (26 chars): the egg-init template `appInfo.name + '_<timestamp>_<digits>'`"]
@@ -196,7 +209,10 @@ mod tests {
         let found = findings(json!("9f2c4e7a1b3d5f608a9c2e4f6b8d0a1c, x"));
         assert_eq!(found.len(), 1);
         assert!(found[0].evidence[0].starts_with("keys[1]"));
-        assert_eq!(findings(json!("9f2c4e7a1b3d5f608a9c2e4f6b8d0a1c,")).len(), 1);
+        assert_eq!(
+            findings(json!("9f2c4e7a1b3d5f608a9c2e4f6b8d0a1c,")).len(),
+            1
+        );
         let empty = findings(json!(""));
         assert_eq!(empty.len(), 1);
         assert_eq!(empty[0].severity, Severity::Medium);

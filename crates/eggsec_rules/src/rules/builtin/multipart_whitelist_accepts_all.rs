@@ -192,14 +192,10 @@ fn skip_string(bytes: &[u8], start: usize) -> usize {
 /// body starts with anything else (a condition, a declaration...).
 pub(crate) fn unconditional_return(source: &str) -> Option<String> {
     let code = strip_comments(source);
-    let (head, body) = match code.find("=>") {
-        Some(arrow) if !code[..arrow].contains('{') => (&code[..arrow], code[arrow + 2..].trim()),
-        _ => {
-            let open = code.find('{')?;
-            (&code[..open], &code[open..])
-        }
+    let body = match code.find("=>") {
+        Some(arrow) if !code[..arrow].contains('{') => code[arrow + 2..].trim(),
+        _ => code[code.find('{')?..].trim_end(),
     };
-    let _ = head;
     let expr = match body.strip_prefix('{') {
         Some(block) => {
             let block = block.strip_suffix('}')?.trim();

@@ -1,0 +1,340 @@
+//! `BLT003` `secret-hard-coded-in-config`: a password, token, API key, private key or
+//! credentialed URL is written in the app's config, where the audited env uses it.
+
+use crate::util::{is_dev_env, is_placeholder};
+use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_app::secrets::{is_secret_key, mask};
+use eggsec_js::{Object, Value, ValueKind};
+use eggsec_report::{Confidence, Severity, Strategy};
+use regex::Regex;
+use std::sync::LazyLock;
+
+pub struct SecretHardCodedInConfig;
+
+static META: RuleMeta = RuleMeta {
+    code: "BLT003",
+    name: "secret-hard-coded-in-config",
+    strategy: Strategy::Builtin,
+    severity: Severity::High,
+    confidence: Confidence::High,
+    control: "Secrets in the config come from the environment or a secret store",
+    docs: RuleDocs {
+        what: "Walks the effective config of the audited env and finds secrets written as \
+literals in the app's config files: values under secret-looking keys (`password`, `passwd`, \
+`pwd`, `secret`, `token`, `apiKey`, `accessKeySecret`, `privateKey`, `dsn`, `credentials`…) \
+in any plugin section (`mysql.client.password`, `sequelize.password`, `redis.client.password`, \
+`jwt.secret`, `oss.client.accessKeySecret`…), and URLs with a password in them \
+(`mysql://user:pass@host/db`) under any key. A `process.env.X || 'literal'` fallback counts \
+(with lower confidence): it is what runs when the variable is missing. Empty strings and \
+obvious placeholders (`xxx`, `<password>`, `${DB_PASSWORD}`) are not reported; weak real \
+values such as `changeme` are. `config.keys` is left to `keys-weak` / \
+`keys-hard-coded-in-prod`, and credentials in `config.local.js` / `config.unittest.js` (dev \
+machines only) are not reported.",
+        why: "Everything in the repository is readable by every developer, CI job and tool with \
+access, and stays in git history after it is removed. egg also writes the whole config to \
+`run/application_config.json` at startup, masking only the key names it knows (`password`, \
+`keys`, `/secret/i`…) — a `token`, `apiKey` or DSN lands there in clear text. A leaked \
+database password or cloud access key is a direct path to the data.",
+        bad: r#"// config/config.default.js
+module.exports = {
+  jwt: { secret: 'shop-api-jwt-secret' },
+  mysql: {
+    client: { host: 'db.internal', user: 'shop', password: 'shop123' },
+  },
+};"#,
+        good: r#"// config/config.prod.js
+module.exports = {
+  jwt: { secret: process.env.JWT_SECRET },
+  mysql: {
+    client: {
+      host: process.env.MYSQL_HOST,
+      user: process.env.MYSQL_USER,
+      password: process.env.MYSQL_PASSWORD,
+    },
+  },
+};"#,
+        fix: "Read the secret from the environment (or a secret manager) with no literal \
+fallback, then rotate it — the committed value must be treated as leaked:\n\n```js\n\
+// config/config.prod.js\nmodule.exports = {\n  jwt: { secret: process.env.JWT_SECRET },\n  \
+mysql: { client: { password: process.env.MYSQL_PASSWORD } },\n};\n```\n\nIf a URL carries \
+the credentials, build it from env parts or read the whole URL from one variable.",
+    },
+};
+
+/// `scheme://user:password@host`, the password captured.
+static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^([a-z][a-z0-9+.\-]*://[^/\s:@]*:)([^/\s@]+)(@.*)$").expect("valid regex")
+});
+
+/// A config string that is a secret: what is shown (masked) and why it is one.
+struct Secret {
+    shown: String,
+    kind: &'static str,
+}
+
+/// Classifies a literal string found under `key`.
+fn classify(key: Option<&str>, s: &str) -> Option<Secret> {
+    if is_placeholder(s) {
+        return None;
+    }
+    if let Some(caps) = URL_WITH_PASSWORD.captures(s) {
+        if is_placeholder(&caps[2]) {
+            return None;
+        }
+        return Some(Secret {
+            shown: format!("{}{}{}", &caps[1], mask(&caps[2]), &caps[3]),
+            kind: "a URL with a password in it",
+        });
+    }
+    let key = key?;
+    if !is_secret_key(key) || key == "keys" || is_id_key(key) || looks_like_file_path(s) {
+        return None;
+    }
+    Some(Secret {
+        shown: mask(s),
+        kind: "a hard-coded secret",
+    })
+}
+
+/// `accessKeyId`-style names: identifiers that go with a secret, not secrets themselves.
+fn is_id_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.ends_with("keyid") || lower.ends_with("key_id")
+}
+
+/// `privateKey: '/etc/app/key.pem'` names a file holding the secret, not the secret.
+fn looks_like_file_path(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    !s.contains(char::is_whitespace)
+        && (["/", "./", "../", "~/"].iter().any(|p| s.starts_with(p))
+            || [".pem", ".key", ".crt", ".p12", ".pfx"]
+                .iter()
+                .any(|e| lower.ends_with(e)))
+}
+
+/// `config/config.local.js`, `config.unittest.ts`, `config.myscope_local.js`: files egg loads
+/// only on developer machines and in tests.
+fn is_dev_only_file(file: &str) -> bool {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    let Some(type_name) = name
+        .strip_prefix("config.")
+        .and_then(|rest| rest.rsplit_once('.'))
+        .map(|(t, _ext)| t)
+    else {
+        return false;
+    };
+    is_dev_env(type_name.rsplit('_').next().unwrap_or(type_name))
+}
+
+impl Rule for SecretHardCodedInConfig {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &mut RuleContext<'_>) {
+        let Some(root) = cx.app.config.as_object() else {
+            return;
+        };
+        let mut found = 0;
+        for (key, value) in root {
+            if key != "keys" {
+                walk(cx, key, Some(key), value, root, &mut found);
+            }
+        }
+        if found == 0 {
+            cx.fact(format!(
+                "No hard-coded secrets in the {} config",
+                cx.app.env
+            ));
+        }
+    }
+}
+
+/// Visits `value` at dotted `path`; `key` is its own name (none for array items) and
+/// `siblings` the object holding it.
+fn walk(
+    cx: &mut RuleContext<'_>,
+    path: &str,
+    key: Option<&str>,
+    value: &Value,
+    siblings: &Object,
+    found: &mut usize,
+) {
+    match &value.kind {
+        ValueKind::Object(map) => {
+            for (k, v) in map {
+                walk(cx, &format!("{path}.{k}"), Some(k), v, map, found);
+            }
+        }
+        ValueKind::Array(items) | ValueKind::Set(items) => {
+            for (i, v) in items.iter().enumerate() {
+                walk(cx, &format!("{path}[{i}]"), None, v, siblings, found);
+            }
+        }
+        ValueKind::String(s) => {
+            if let Some(secret) = classify(key, s) {
+                *found += 1;
+                report(cx, path, value, &secret, None, siblings);
+            }
+        }
+        ValueKind::Env {
+            name,
+            default: Some(default),
+        } => {
+            if let Some(secret) = default.as_str().and_then(|s| classify(key, s)) {
+                *found += 1;
+                report(cx, path, value, &secret, Some(name), siblings);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn report(
+    cx: &mut RuleContext<'_>,
+    path: &str,
+    value: &Value,
+    secret: &Secret,
+    env: Option<&str>,
+    siblings: &Object,
+) {
+    let prov = &value.prov;
+    // Defaults nobody in the app wrote (egg's, installed packages') and dev-only files.
+    if prov.file.starts_with('<') || prov.file.contains("/node_modules/") {
+        return;
+    }
+    if is_dev_only_file(&prov.file) {
+        return;
+    }
+    let file = cx.relative_path(&prov.file);
+    let mut evidence = vec![match env {
+        Some(name) => format!(
+            "{path} = process.env.{name} || \"{}\" ({file})",
+            secret.shown
+        ),
+        None => format!("{path} = \"{}\" ({file})", secret.shown),
+    }];
+    let id = siblings
+        .iter()
+        .find(|(k, v)| is_id_key(k) && v.as_str().is_some_and(|s| !is_placeholder(s)));
+    if let Some((id_key, id_value)) = id {
+        evidence.push(format!(
+            "{id_key} = \"{}\" is hard-coded next to it: the pair is a usable credential",
+            mask(id_value.as_str().unwrap_or_default())
+        ));
+    }
+    let message = match env {
+        Some(name) => format!(
+            "`{path}` falls back to {} when {name} is unset ({file})",
+            secret.kind
+        ),
+        None => format!(
+            "`{path}` is {} in {file}, used in {}",
+            secret.kind, cx.app.env
+        ),
+    };
+    let finding = cx.report(prov, message, evidence, META.docs.fix);
+    if env.is_some() {
+        finding.confidence = Confidence::Medium;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_rule, test_model};
+    use serde_json::json;
+
+    fn findings(config: serde_json::Value) -> Vec<eggsec_report::Finding> {
+        run_rule(&SecretHardCodedInConfig, &test_model(config))
+    }
+
+    #[test]
+    fn hit_plugin_passwords_and_jwt_secret() {
+        let found = findings(json!({
+            "jwt": {"secret": {"$at": "config/config.default.js:44:13", "$value": "shop-api-jwt-secret-change-me"}},
+            "mysql": {"client": {"host": "db", "user": "shop", "password": "changeme"}},
+            "payment": {"apiToken": "sk_live_51MzShopApiExample9fQxT2bLkWq", "webhookPath": "/hook"},
+        }));
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert_eq!(
+            found[0].location.to_string(),
+            "config/config.default.js:44:13"
+        );
+        assert_eq!(
+            found[0].evidence,
+            ["jwt.secret = \"sh****me\" (config/config.default.js)"]
+        );
+        assert!(found[1]
+            .message
+            .starts_with("`mysql.client.password` is a hard-coded secret"));
+        assert_eq!(
+            found[2].evidence[0],
+            "payment.apiToken = \"sk****Wq\" (config/config.default.js)"
+        );
+    }
+
+    #[test]
+    fn hit_dsn_under_any_key() {
+        let found = findings(json!({"sequelize": {"url": "mysql://shop:s3cretpw@db:3306/shop"}}));
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].evidence,
+            ["sequelize.url = \"mysql://shop:****@db:3306/shop\" (config/config.default.js)"]
+        );
+        assert_eq!(
+            findings(
+                json!({"redis": {"clients": [{"url": "redis://:hunter2hunter2@cache:6379"}]}})
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn hit_env_fallback_with_lower_confidence() {
+        let found = findings(
+            json!({"mysql": {"client": {"password": {"$env": "MYSQL_PASSWORD", "default": "shop123"}}}}),
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].confidence, Confidence::Medium);
+        assert!(found[0].message.contains("when MYSQL_PASSWORD is unset"));
+        assert_eq!(
+            found[0].evidence,
+            ["mysql.client.password = process.env.MYSQL_PASSWORD || \"****\" (config/config.default.js)"]
+        );
+    }
+
+    #[test]
+    fn access_key_pair_is_one_finding_at_the_secret() {
+        let found = findings(json!({"oss": {"client": {
+            "accessKeyId": "LTAI5tExampleKeyId01",
+            "accessKeySecret": "Zx9ExampleAccessKeySecretValue01",
+            "bucket": "shop"
+        }}}));
+        assert_eq!(found.len(), 1);
+        assert!(found[0].evidence[0].starts_with("oss.client.accessKeySecret"));
+        assert!(found[0].evidence[1].starts_with("accessKeyId = \"LT****01\""));
+    }
+
+    #[test]
+    fn no_hit_on_env_placeholders_names_and_dev_files() {
+        for config in [
+            json!({"mysql": {"client": {"password": {"$env": "MYSQL_PASSWORD", "default": null}}}}),
+            json!({"mysql": {"client": {"password": {"$env": "MYSQL_PASSWORD", "default": ""}}}}),
+            json!({"redis": {"client": {"password": ""}}}),
+            json!({"jwt": {"secret": "<your jwt secret>"}}),
+            json!({"jwt": {"secret": "${JWT_SECRET}"}}),
+            json!({"oss": {"client": {"accessKeySecret": "xxxxxx", "accessKeyId": "LTAI5tExampleKeyId01"}}}),
+            json!({"auth": {"tokenHeader": "authorization", "secretName": "prod/jwt"}}),
+            json!({"session": {"key": "EGG_SESS"}, "security": {"csrf": {"headerName": "x-csrf-token"}}}),
+            json!({"https": {"privateKey": "/etc/ssl/app.key"}}),
+            json!({"keys": "testapp_1513765449016_9015"}),
+            json!({"sequelize": {"url": "mysql://db:3306/shop", "password": {"$unknown": "readFile"}}}),
+            json!({"mysql": {"client": {"password": {"$at": "config/config.local.js:3:17", "$value": "root"}}}}),
+            json!({"jwt": {"secret": {"$at": "<embedded egg@3 egg-jwt>", "$value": "egg-jwt"}}}),
+        ] {
+            assert!(findings(config.clone()).is_empty(), "{config}");
+        }
+    }
+}
