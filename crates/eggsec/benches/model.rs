@@ -20,23 +20,45 @@ fn main() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let big = generate(tmp.path(), 240, 0);
     let huge = generate(&tmp.path().join("huge"), 240, 1500);
-    println!("{:<58} {:>10} {:>10} {:>6}", "benchmark", "median", "min", "runs");
+    println!(
+        "{:<58} {:>10} {:>10} {:>6}",
+        "benchmark", "median", "min", "runs"
+    );
     bench("model: examples/shop-api (prod)", 30, || model(&example));
-    bench(&format!("model: generated app, {} config/plugin files", count(&big, true)), 10, || model(&big));
+    bench(
+        &format!(
+            "model: generated app, {} config/plugin files",
+            count(&big, true)
+        ),
+        10,
+        || model(&big),
+    );
     bench("audit: examples/shop-api (prod)", 30, || audit(&example));
-    bench(&format!("audit: generated app, {} files", count(&huge, false)), 5, || audit(&huge));
+    bench(
+        &format!("audit: generated app, {} files", count(&huge, false)),
+        5,
+        || audit(&huge),
+    );
 }
 
 fn model(app: &Path) -> usize {
-    let opts = LoadOptions { env: Some("prod".into()), ..Default::default() };
+    let opts = LoadOptions {
+        env: Some("prod".into()),
+        ..Default::default()
+    };
     let m = eggsec_app::load(app, &opts).expect("model");
     m.plugins.len()
 }
 
 fn audit(app: &Path) -> usize {
-    let opts = LoadOptions { env: Some("prod".into()), ..Default::default() };
+    let opts = LoadOptions {
+        env: Some("prod".into()),
+        ..Default::default()
+    };
     let m = eggsec_app::load(app, &opts).expect("model");
-    eggsec_rules::engine::run(&m, &Settings::load(app)).findings.len()
+    eggsec_rules::engine::run(&m, &Settings::load(app))
+        .findings
+        .len()
 }
 
 fn bench(name: &str, runs: usize, mut f: impl FnMut() -> usize) {
@@ -48,7 +70,11 @@ fn bench(name: &str, runs: usize, mut f: impl FnMut() -> usize) {
         })
         .collect();
     times.sort();
-    println!("{name:<58} {:>8.2}ms {:>8.2}ms {runs:>6}", ms(times[runs / 2]), ms(times[0]));
+    println!(
+        "{name:<58} {:>8.2}ms {:>8.2}ms {runs:>6}",
+        ms(times[runs / 2]),
+        ms(times[0])
+    );
 }
 
 fn ms(d: Duration) -> f64 {
@@ -70,19 +96,32 @@ fn generate(dir: &Path, plugins: usize, code_files: usize) -> PathBuf {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, s).unwrap();
     };
-    w(dir.join("package.json"), r#"{"name":"big-app","dependencies":{"egg":"^3.34.0"}}"#.into());
+    w(
+        dir.join("package.json"),
+        r#"{"name":"big-app","dependencies":{"egg":"^3.34.0"}}"#.into(),
+    );
     let mut plugin_js = String::from("'use strict';\nconst path = require('path');\n");
     for i in 0..plugins {
         let p = dir.join(format!("lib/plugin/p{i}"));
-        let deps = if i > 0 { format!(r#","dependencies":["p{}"]"#, i - 1) } else { String::new() };
-        w(p.join("package.json"), format!(r#"{{"name":"egg-p{i}","eggPlugin":{{"name":"p{i}"{deps}}}}}"#));
+        let deps = if i > 0 {
+            format!(r#","dependencies":["p{}"]"#, i - 1)
+        } else {
+            String::new()
+        };
+        w(
+            p.join("package.json"),
+            format!(r#"{{"name":"egg-p{i}","eggPlugin":{{"name":"p{i}"{deps}}}}}"#),
+        );
         w(
             p.join("config/config.default.js"),
             format!(
                 "'use strict';\nmodule.exports = appInfo => ({{\n  p{i}: {{ enable: true, dir: appInfo.baseDir + '/data/{i}', limit: {i} * 1024, list: ['a', 'b'], nested: {{ deep: {{ value: `v-${{appInfo.env}}` }} }} }},\n}});\n"
             ),
         );
-        w(p.join("config/config.prod.js"), format!("exports.p{i} = {{ limit: 1024 * 1024, prod: true }};\n"));
+        w(
+            p.join("config/config.prod.js"),
+            format!("exports.p{i} = {{ limit: 1024 * 1024, prod: true }};\n"),
+        );
         plugin_js.push_str(&format!("exports.p{i} = {{ enable: true, path: path.join(__dirname, '../lib/plugin/p{i}') }};\n"));
     }
     w(dir.join("config/plugin.js"), plugin_js);
@@ -90,9 +129,18 @@ fn generate(dir: &Path, plugins: usize, code_files: usize) -> PathBuf {
         dir.join("config/config.default.js"),
         "'use strict';\nmodule.exports = appInfo => {\n  const config = exports = {};\n  config.keys = appInfo.name + '_1513765449016_9015';\n  config.middleware = [ 'gzip' ];\n  config.security = { csrf: { ignoreJSON: true } };\n  return config;\n};\n".into(),
     );
-    w(dir.join("config/config.prod.js"), "module.exports = { keys: process.env.EGG_KEYS || 'x' };\n".into());
-    w(dir.join("app/middleware/gzip.js"), "module.exports = () => async (ctx, next) => { await next(); };\n".into());
-    w(dir.join("app/router.js"), "module.exports = app => { app.router.get('/', app.controller.home.index); };\n".into());
+    w(
+        dir.join("config/config.prod.js"),
+        "module.exports = { keys: process.env.EGG_KEYS || 'x' };\n".into(),
+    );
+    w(
+        dir.join("app/middleware/gzip.js"),
+        "module.exports = () => async (ctx, next) => { await next(); };\n".into(),
+    );
+    w(
+        dir.join("app/router.js"),
+        "module.exports = app => { app.router.get('/', app.controller.home.index); };\n".into(),
+    );
     for i in 0..code_files {
         let kind = if i % 2 == 0 { "controller" } else { "service" };
         w(

@@ -17,6 +17,7 @@ pub struct RuleContext<'a> {
     meta: &'static RuleMeta,
     findings: Vec<Finding>,
     facts: Vec<String>,
+    applicable: bool,
 }
 
 impl<'a> RuleContext<'a> {
@@ -27,6 +28,7 @@ impl<'a> RuleContext<'a> {
             meta,
             findings: Vec::new(),
             facts: Vec::new(),
+            applicable: true,
         }
     }
 
@@ -74,6 +76,19 @@ impl<'a> RuleContext<'a> {
         .with_remediation(remediation);
         self.findings.push(finding);
         self.findings.last_mut().expect("just pushed")
+    }
+
+    /// Marks that what this rule checks is not in effect for this app and env (CSRF options
+    /// while CSRF is off, header values in `local`, a value that is not statically known): the
+    /// rule then counts neither for nor against its strategy's posture score, instead of
+    /// passing vacuously. A rule that reports findings always counts.
+    pub fn not_applicable(&mut self) {
+        self.applicable = false;
+    }
+
+    /// Whether the rule applied (see [`RuleContext::not_applicable`]).
+    pub fn is_applicable(&self) -> bool {
+        self.applicable
     }
 
     /// Records a fact for the posture report's "Currently Implemented" list of this rule's

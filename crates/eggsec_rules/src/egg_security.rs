@@ -3,7 +3,7 @@
 //! CSP policy as the `csp` middleware emits it (`lib/middlewares/csp.js`).
 
 use eggsec_app::{AppModel, PluginState};
-use eggsec_js::{Value, ValueKind};
+use eggsec_js::{Provenance, Value, ValueKind};
 
 /// egg-security's own `defaultMiddleware` (egg 2, 3 and 4). `referrerPolicy` is not in it.
 pub const DEFAULT_MIDDLEWARE: &[&str] = &[
@@ -86,6 +86,46 @@ pub fn sub_middleware<'a>(app: &'a AppModel, name: &str) -> SubMiddleware<'a> {
             },
         },
         _ => SubMiddleware::Unknown,
+    }
+}
+
+/// Says what a [`SubMiddleware::Disabled`] value is, for evidence: `security.hsts = false`,
+/// `security.hsts.enable = false`, or `security.hsts has no \`enable\``; with the file that set
+/// it (or "egg-security's default").
+pub fn disabled_evidence(cx: &crate::RuleContext<'_>, name: &str, value: &Value) -> String {
+    let what = match &value.kind {
+        ValueKind::Bool(false) if value_is_options(cx.app, name, value) => {
+            format!("security.{name} = false")
+        }
+        ValueKind::Object(_) => format!("security.{name} has no `enable`"),
+        _ => format!("security.{name}.enable = {}", value.to_tagged_json()),
+    };
+    format!("{what} ({})", set_by(cx, value))
+}
+
+/// Whether `value` is `security.<name>` itself (not its `enable`).
+fn value_is_options(app: &AppModel, name: &str, value: &Value) -> bool {
+    app.config_at(&format!("security.{name}"))
+        .is_some_and(|v| std::ptr::eq(v, value))
+}
+
+/// Where to point a finding about the merged object at `path`: merged objects keep the
+/// provenance of the first layer that created them (often egg-security's defaults), so this is
+/// the last app config layer that writes `path`, or the merged value's own provenance.
+pub fn app_written_at<'a>(app: &'a AppModel, path: &str, merged: &'a Value) -> &'a Provenance {
+    app.app_layers()
+        .filter(|l| !l.embedded)
+        .filter_map(|l| l.value.get_path(path))
+        .last()
+        .map_or(&merged.prov, |v| &v.prov)
+}
+
+/// Who set a value: the app file relative to the root, or "egg-security's default".
+pub fn set_by(cx: &crate::RuleContext<'_>, value: &Value) -> String {
+    if value.prov.file.starts_with('<') || value.prov.file.is_empty() {
+        "egg-security's default".into()
+    } else {
+        cx.relative_path(&value.prov.file)
     }
 }
 

@@ -24,6 +24,9 @@ struct Outcome {
     severity: Severity,
     findings: Vec<Finding>,
     facts: Vec<String>,
+    /// Counts in the posture (see [`RuleContext::not_applicable`]); a rule with findings
+    /// always does.
+    applicable: bool,
 }
 
 /// Audits one app model with the given rules (tests run a chosen few).
@@ -93,12 +96,14 @@ pub fn run_rules(app: &AppModel, rules: &[&dyn Rule], settings: &Settings) -> Ap
                     meta.code, meta.name
                 )
             })?;
+            let applicable = cx.is_applicable() || !cx.findings().is_empty();
             let (findings, facts) = cx.into_parts();
             Ok(Outcome {
                 meta,
                 severity: *severity,
                 findings,
                 facts,
+                applicable,
             })
         })
         .collect();
@@ -144,6 +149,7 @@ pub fn run_rules(app: &AppModel, rules: &[&dyn Rule], settings: &Settings) -> Ap
     let posture = posture::compute(
         &outcomes
             .iter()
+            .filter(|o| o.applicable)
             .map(|o| RuleResult {
                 meta: o.meta,
                 severity: o.severity,

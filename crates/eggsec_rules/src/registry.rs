@@ -18,15 +18,50 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::builtin::cookies_weakened::CookiesWeakened,
     &rules::builtin::body_parser_limit_too_large::BodyParserLimitTooLarge,
     &rules::builtin::query_string_limits_raised::QueryStringLimitsRaised,
+    &rules::builtin::multipart_dangerous_extensions::MultipartDangerousExtensions,
+    &rules::builtin::multipart_whitelist_accepts_all::MultipartWhitelistAcceptsAll,
+    &rules::builtin::multipart_file_size_too_large::MultipartFileSizeTooLarge,
+    &rules::builtin::static_serves_outside_public::StaticServesOutsidePublic,
+    &rules::builtin::jsonp_without_csrf_or_referrer_check::JsonpWithoutCsrfOrReferrerCheck,
+    &rules::builtin::cors_credentials_with_any_origin::CorsCredentialsWithAnyOrigin,
+    &rules::builtin::proxy_without_max_ips_count::ProxyWithoutMaxIpsCount,
+    &rules::builtin::domain_white_list_empty_with_redirects::DomainWhiteListEmptyWithRedirects,
+    &rules::builtin::debug_enabled_in_prod::DebugEnabledInProd,
+    &rules::builtin::config_for_disabled_plugin::ConfigForDisabledPlugin,
     // (builtin rules go above this line)
     // csrf
     &rules::csrf::csrf_disabled::CsrfDisabled,
+    &rules::csrf::csrf_ignore_json::CsrfIgnoreJson,
+    &rules::csrf::csrf_exemption_too_broad::CsrfExemptionTooBroad,
+    &rules::csrf::csrf_type_weaker_than_needed::CsrfTypeWeakerThanNeeded,
+    &rules::csrf::csrf_set_in_plugin_file::CsrfSetInPluginFile,
+    &rules::csrf::csrf_session_token_off_with_session_auth::CsrfSessionTokenOffWithSessionAuth,
     // (csrf rules go above this line)
     // headers
+    &rules::headers::hsts_disabled::HstsDisabled,
+    &rules::headers::hsts_max_age_too_short::HstsMaxAgeTooShort,
+    &rules::headers::csp_disabled::CspDisabled,
+    &rules::headers::csp_report_only::CspReportOnly,
+    &rules::headers::csp_weak_policy::CspWeakPolicy,
+    &rules::headers::csp_missing_directive::CspMissingDirective,
+    &rules::headers::xframe_disabled::XframeDisabled,
+    &rules::headers::nosniff_disabled::NosniffDisabled,
+    &rules::headers::referrer_policy_weak::ReferrerPolicyWeak,
+    &rules::headers::security_default_middleware_trimmed::SecurityDefaultMiddlewareTrimmed,
+    &rules::headers::xss_protection_legacy_value::XssProtectionLegacyValue,
+    &rules::headers::permissions_policy_not_set::PermissionsPolicyNotSet,
+    &rules::headers::coop_not_set::CoopNotSet,
     // (headers rules go above this line)
     // errors
+    &rules::errors::error_details_sent_to_client::ErrorDetailsSentToClient,
+    &rules::errors::development_error_page_in_prod::DevelopmentErrorPageInProd,
+    &rules::errors::error_handling_strategy_missing::ErrorHandlingStrategyMissing,
     // (errors rules go above this line)
     // logging
+    &rules::logging::logger_debug_in_prod::LoggerDebugInProd,
+    &rules::logging::logrotator_disabled::LogrotatorDisabled,
+    &rules::logging::log_dir_public::LogDirPublic,
+    &rules::logging::dump_ignore_misses_secret_keys::DumpIgnoreMissesSecretKeys,
     // (logging rules go above this line)
 ];
 

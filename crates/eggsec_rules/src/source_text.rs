@@ -52,10 +52,10 @@ fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
     }
     let line_text = &text[line_start..];
     let skip = column.checked_sub(1)? as usize;
-    match line_text.char_indices().nth(skip) {
-        Some((i, _)) => Some(line_start + i),
-        None => None,
-    }
+    line_text
+        .char_indices()
+        .nth(skip)
+        .map(|(i, _)| line_start + i)
 }
 
 /// One lexical token, by byte range.

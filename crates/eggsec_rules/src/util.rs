@@ -131,6 +131,50 @@ pub fn is_dev_env(env: &str) -> bool {
     matches!(env, "local" | "unittest")
 }
 
+/// A Markdown ```js block setting one dotted config `path` to the JS expression `value_js`
+/// in `file` — the exact edit a remediation asks for:
+///
+/// ```
+/// let snippet = eggsec_rules::util::config_snippet(
+///     "config/config.prod.js",
+///     "mysql.client.password",
+///     "process.env.MYSQL_PASSWORD",
+/// );
+/// assert!(snippet.contains("      password: process.env.MYSQL_PASSWORD,\n"));
+/// ```
+pub fn config_snippet(file: &str, path: &str, value_js: &str) -> String {
+    let keys: Vec<&str> = path.split('.').collect();
+    let mut out = format!("```js\n// {file}\nmodule.exports = {{\n");
+    for (depth, key) in keys.iter().enumerate() {
+        let indent = "  ".repeat(depth + 1);
+        let key = js_key(key);
+        if depth + 1 == keys.len() {
+            out.push_str(&format!("{indent}{key}: {value_js},\n"));
+        } else {
+            out.push_str(&format!("{indent}{key}: {{\n"));
+        }
+    }
+    for depth in (1..keys.len()).rev() {
+        out.push_str(&format!("{}}},\n", "  ".repeat(depth)));
+    }
+    out.push_str("};\n```");
+    out
+}
+
+/// An object key as JS source: bare when it is an identifier, quoted otherwise.
+fn js_key(key: &str) -> String {
+    let mut chars = key.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if identifier {
+        key.to_string()
+    } else {
+        format!("'{}'", key.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +233,16 @@ mod tests {
         ]));
         assert_eq!(string_list(&mixed), None);
         assert_eq!(string_list(&v(ValueKind::Bool(true))), None);
+    }
+
+    #[test]
+    fn snippets_nest_the_path() {
+        assert_eq!(
+            config_snippet("config/config.default.js", "bodyParser.jsonLimit", "'1mb'"),
+            "```js\n// config/config.default.js\nmodule.exports = {\n  bodyParser: {\n    \
+jsonLimit: '1mb',\n  },\n};\n```"
+        );
+        assert!(config_snippet("f", "a.x-y", "1").contains("    'x-y': 1,"));
     }
 
     #[test]

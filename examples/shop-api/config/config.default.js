@@ -4,7 +4,7 @@ module.exports = appInfo => {
   const config = exports = {};
 
   // use for cookie sign key, should change to your own and keep security
-  config.keys = appInfo.name + '_1712345678901_8312';
+  config.keys = appInfo.name + '_1712345678901_8312'; // expect: keys-weak
 
   config.middleware = [ 'errorHandler', 'auth' ];
 
@@ -20,7 +20,7 @@ module.exports = appInfo => {
   config.security = {
     csrf: {
       // The mobile app posts JSON and "CSRF does not apply to JSON" — it does.
-      ignoreJSON: true,
+      ignoreJSON: true, // expect: csrf-ignore-json
     },
     domainWhiteList: [ '.shop.example.com' ],
   };
@@ -40,28 +40,28 @@ module.exports = appInfo => {
     maxAge: 30 * 24 * 3600 * 1000,
   };
 
-  config.jwt = {
-    secret: 'shop-api-jwt-secret-change-me',
+  config.jwt = { // expect: config-for-disabled-plugin
+    secret: 'shop-api-jwt-secret-change-me', // expect: secret-hard-coded-in-config
     expiresIn: '30d',
   };
 
   config.payment = {
     provider: 'stripe',
-    apiToken: 'sk_live_51MzShopApiExample9fQxT2bLkWq',
+    apiToken: 'sk_live_51MzShopApiExample9fQxT2bLkWq', // expect: secret-hard-coded-in-config, dump-ignore-misses-secret-keys
     webhookPath: '/api/payments/webhook',
   };
 
-  config.mysql = {
+  config.mysql = { // expect: config-for-disabled-plugin
     client: {
       host: process.env.MYSQL_HOST || '127.0.0.1',
       port: 3306,
       user: 'shop',
-      password: process.env.MYSQL_PASSWORD || 'shop123',
+      password: process.env.MYSQL_PASSWORD || 'shop123', // expect: secret-hard-coded-in-config
       database: 'shop',
     },
   };
 
-  config.redis = {
+  config.redis = { // expect: config-for-disabled-plugin
     client: {
       host: process.env.REDIS_HOST || '127.0.0.1',
       port: 6379,

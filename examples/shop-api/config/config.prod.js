@@ -8,17 +8,17 @@ module.exports = appInfo => {
   config.security = {
     hsts: {
       // "The load balancer does that" — it does not.
-      enable: false,
+      enable: false, // expect: hsts-disabled
     },
   };
 
   config.session = {
     // The web front end reads the session cookie from JS.
-    httpOnly: false,
+    httpOnly: false, // expect: session-cookie-not-http-only
   };
 
   config.cors = {
-    origin: '*',
+    origin: '*', // expect: cors-credentials-with-any-origin
     credentials: true,
   };
 

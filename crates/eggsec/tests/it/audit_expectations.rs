@@ -7,7 +7,9 @@
 //! - The audit runs on prod with egg's embedded defaults (fixtures have no node_modules), unless
 //!   the fixture has `expect-env` naming another env.
 //!
-//! Fixtures: every `tests/fixtures/audit-*` app and `examples/*`.
+//! Fixtures: every `tests/fixtures/audit-<strategy>-*` app, checked for the rules of that
+//! strategy (the fixture exists to exercise them) and for every rule it marks, and
+//! `examples/*`, checked for every rule.
 
 use crate::oracle_support::repo_root;
 use eggsec_app::LoadOptions;
@@ -22,7 +24,9 @@ type Key = (String, String, u32);
 fn audited_apps(root: &Path) -> Vec<PathBuf> {
     let mut apps = Vec::new();
     for (dir, prefix) in [("tests/fixtures", "audit-"), ("examples", "")] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
             if e.path().join("package.json").is_file() && name.starts_with(prefix) {
@@ -38,7 +42,11 @@ fn audited_apps(root: &Path) -> Vec<PathBuf> {
 fn expected(app: &Path) -> BTreeSet<Key> {
     let mut out = BTreeSet::new();
     if let Ok(text) = std::fs::read_to_string(app.join("expect-app.txt")) {
-        for name in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        for name in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             out.insert((name.to_string(), String::new(), 0));
         }
     }
@@ -49,13 +57,23 @@ fn expected(app: &Path) -> BTreeSet<Key> {
         if !matches!(ext, "js" | "ts" | "mjs" | "cjs" | "json") {
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(path) else { continue };
-        let rel = path.strip_prefix(app).unwrap().to_string_lossy().replace('\\', "/");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let rel = path
+            .strip_prefix(app)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
-            let Some(pos) = line.find("expect:") else { continue };
+            let Some(pos) = line.find("expect:") else {
+                continue;
+            };
             let before = &line[..pos];
-            let Some(comment_at) = before.rfind("//") else { continue };
+            let Some(comment_at) = before.rfind("//") else {
+                continue;
+            };
             let names: Vec<String> = line[pos + "expect:".len()..]
                 .split(',')
                 .map(|n| n.trim().to_string())
@@ -71,7 +89,8 @@ fn expected(app: &Path) -> BTreeSet<Key> {
             } else {
                 Some(i)
             };
-            let target = target.unwrap_or_else(|| panic!("{rel}:{}: expect marker with no code after it", i + 1));
+            let target = target
+                .unwrap_or_else(|| panic!("{rel}:{}: expect marker with no code after it", i + 1));
             for n in names {
                 out.insert((n, rel.clone(), target as u32 + 1));
             }
@@ -80,15 +99,33 @@ fn expected(app: &Path) -> BTreeSet<Key> {
     out
 }
 
-fn actual(app: &Path) -> BTreeSet<Key> {
-    let env = std::fs::read_to_string(app.join("expect-env")).ok().map(|s| s.trim().to_string());
-    let opts = LoadOptions { env: Some(env.unwrap_or_else(|| "prod".into())), embedded_defaults_only: true, ..Default::default() };
+/// The strategy a fixture is about (`audit-builtin-a-session` → builtin); `None` = all rules.
+fn strategy_of(app: &Path) -> Option<eggsec_report::Strategy> {
+    let name = app.file_name()?.to_str()?.strip_prefix("audit-")?;
+    let word = name.split('-').next()?;
+    Some(
+        word.parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", app.display())),
+    )
+}
+
+fn actual(app: &Path, marked: &BTreeSet<String>) -> BTreeSet<Key> {
+    let env = std::fs::read_to_string(app.join("expect-env"))
+        .ok()
+        .map(|s| s.trim().to_string());
+    let opts = LoadOptions {
+        env: Some(env.unwrap_or_else(|| "prod".into())),
+        embedded_defaults_only: true,
+        ..Default::default()
+    };
     let model = eggsec_app::load(app, &opts).unwrap_or_else(|e| panic!("{}: {e}", app.display()));
     let settings = Settings::load(app);
     let report = eggsec_rules::engine::run(&model, &settings);
+    let strategy = strategy_of(app);
     report
         .findings
         .iter()
+        .filter(|f| strategy.is_none_or(|s| f.strategy == s) || marked.contains(&f.name))
         .map(|f| match &f.location {
             Location::File { path, line, .. } if *line > 0 => (f.name.clone(), path.clone(), *line),
             _ => (f.name.clone(), String::new(), 0),
@@ -100,12 +137,17 @@ fn actual(app: &Path) -> BTreeSet<Key> {
 fn fixture_findings_match_expect_markers() {
     let root = repo_root();
     let apps = audited_apps(&root);
-    assert!(apps.len() >= 2, "no audit fixtures found under {}", root.display());
+    assert!(
+        apps.len() >= 2,
+        "no audit fixtures found under {}",
+        root.display()
+    );
     let mut failures = String::new();
     let mut total = 0;
     for app in &apps {
         let want = expected(app);
-        let got = actual(app);
+        let marked = want.iter().map(|(r, _, _)| r.clone()).collect();
+        let got = actual(app, &marked);
         total += want.len();
         let missing: Vec<_> = want.difference(&got).collect();
         let extra: Vec<_> = got.difference(&want).collect();
@@ -120,6 +162,96 @@ fn fixture_findings_match_expect_markers() {
             }
         }
     }
-    assert!(failures.is_empty(), "findings differ from the expect markers:{failures}");
-    eprintln!("audit expectations: {} apps, {total} expected findings, all matched", apps.len());
+    assert!(
+        failures.is_empty(),
+        "findings differ from the expect markers:{failures}"
+    );
+    eprintln!(
+        "audit expectations: {} apps, {total} expected findings, all matched",
+        apps.len()
+    );
+}
+
+/// Instantiates an egg boilerplate (installed from the npm registry into tests/oracle/egg3 by the
+/// test setup) the way egg-init does: `_package.json` → `package.json`, `{{name}}` and
+/// `{{keys}}` filled in.
+fn instantiate_boilerplate(root: &Path, package: &str, into: &Path) -> PathBuf {
+    let src = crate::oracle_support::oracle_dir(root, "egg3")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .join("node_modules")
+        .join(package)
+        .join("boilerplate");
+    assert!(src.is_dir(), "{} is missing", src.display());
+    let app = into.join(package);
+    for entry in ignore::WalkBuilder::new(&src)
+        .hidden(false)
+        .ignore(false)
+        .git_ignore(false)
+        .build()
+        .flatten()
+    {
+        let rel = entry.path().strip_prefix(&src).unwrap();
+        let name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let dest_name = name.strip_prefix('_').unwrap_or(&name).to_string();
+        let dest = app.join(rel).with_file_name(dest_name);
+        if entry.file_type().is_some_and(|t| t.is_dir()) {
+            std::fs::create_dir_all(app.join(rel)).unwrap();
+        } else if let Ok(text) = std::fs::read_to_string(entry.path()) {
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            let text = text
+                .replace("{{name}}", "example")
+                .replace("{{description}}", "an example app")
+                .replace("{{author}}", "eggsec")
+                .replace("{{keys}}", "1700000000000_4242");
+            std::fs::write(dest, text).unwrap();
+        }
+    }
+    app
+}
+
+/// egg's own boilerplates are what teams start from: nothing above `low` may come out of them,
+/// except the keys left as egg-init wrote them (`<name>_<timestamp>_<random>`, committed).
+#[test]
+fn boilerplates_are_quiet() {
+    let root = repo_root();
+    let tmp = tempfile::tempdir().unwrap();
+    for package in ["egg-boilerplate-simple", "egg-boilerplate-ts"] {
+        let app = instantiate_boilerplate(&root, package, tmp.path());
+        for env in ["prod", "local"] {
+            let opts = LoadOptions {
+                env: Some(env.into()),
+                embedded_defaults_only: true,
+                ..Default::default()
+            };
+            let model = eggsec_app::load(&app, &opts).unwrap_or_else(|e| panic!("{package}: {e}"));
+            let report = eggsec_rules::engine::run(&model, &Settings::default());
+            let loud: Vec<String> = report
+                .findings
+                .iter()
+                .filter(|f| {
+                    f.severity > eggsec_report::Severity::Low && !f.name.starts_with("keys-")
+                })
+                .map(|f| format!("{} {} {}: {}", f.severity, f.name, f.location, f.message))
+                .collect();
+            assert!(
+                loud.is_empty(),
+                "{package} ({env}) gives findings above low:\n{}",
+                loud.join("\n")
+            );
+            let keys = report
+                .findings
+                .iter()
+                .filter(|f| f.name.starts_with("keys-"))
+                .count();
+            // keys-weak is a deployment concern: reported in prod, not on a developer's machine.
+            assert_eq!(
+                keys >= 1,
+                env == "prod",
+                "{package} ({env}): {keys} keys findings"
+            );
+        }
+    }
 }

@@ -14,10 +14,8 @@
 //! `embedded_defaults_only` (the snapshots in crates/eggsec_app/defaults). Any mismatch fails.
 //! Needs Node.js and `tests/oracle/install.sh`; a missing install fails the test, never skips it.
 
-
-
-use eggsec_app::{AppModel, DefaultsSource, LoadOptions};
 use crate::oracle_support::{fixtures, oracle_dir, repo_root, run_dump, stage, EnvSpec, Fixture};
+use eggsec_app::{AppModel, DefaultsSource, LoadOptions};
 use serde_json::{Map, Value as J};
 use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;

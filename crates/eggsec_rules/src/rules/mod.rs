@@ -5,20 +5,47 @@
 pub mod csrf {
     //! Enable and configure Egg.js CSRF protection.
     pub mod csrf_disabled;
+    pub mod csrf_exemption_too_broad;
+    pub mod csrf_ignore_json;
+    pub mod csrf_session_token_off_with_session_auth;
+    pub mod csrf_set_in_plugin_file;
+    pub mod csrf_type_weaker_than_needed;
     // csrf rules: add `pub mod` lines above this comment.
 }
 
 pub mod headers {
     //! Implement security headers middleware in Egg.js.
+    pub mod coop_not_set;
+    pub mod csp_disabled;
+    pub mod csp_missing_directive;
+    pub mod csp_report_only;
+    pub mod csp_weak_policy;
+    pub mod hsts_disabled;
+    pub mod hsts_max_age_too_short;
+    pub mod nosniff_disabled;
+    pub mod permissions_policy_not_set;
+    pub mod referrer_policy_weak;
+    pub mod security_default_middleware_trimmed;
+    pub mod xframe_disabled;
+    pub mod xss_protection_legacy_value;
     // headers rules: add `pub mod` lines above this comment.
 }
 
 pub mod builtin {
     //! Review and secure built-in Egg.js middleware configuration.
     pub mod body_parser_limit_too_large;
+    pub mod config_for_disabled_plugin;
     pub mod cookies_weakened;
+    pub mod cors_credentials_with_any_origin;
+    pub mod debug_enabled_in_prod;
+    pub mod domain_white_list_empty_with_redirects;
+    pub mod jsonp_without_csrf_or_referrer_check;
     pub mod keys_hard_coded_in_prod;
     pub mod keys_weak;
+    pub mod multipart_dangerous_extensions;
+    pub mod multipart_file_size_too_large;
+    pub mod multipart_whitelist_accepts_all;
+    pub mod proxy_without_max_ips_count;
     pub mod query_string_limits_raised;
     pub mod secret_hard_coded_in_config;
     pub mod session_cookie_not_http_only;
@@ -26,15 +53,23 @@ pub mod builtin {
     pub mod session_max_age_too_long;
     pub mod session_not_encrypted_or_signed;
     pub mod session_same_site_none_without_secure;
+    pub mod static_serves_outside_public;
     // builtin rules: add `pub mod` lines above this comment.
 }
 
 pub mod errors {
     //! Secure error handling.
+    pub mod development_error_page_in_prod;
+    pub mod error_details_sent_to_client;
+    pub mod error_handling_strategy_missing;
     // errors rules: add `pub mod` lines above this comment.
 }
 
 pub mod logging {
     //! Secure logging.
+    pub mod dump_ignore_misses_secret_keys;
+    pub mod log_dir_public;
+    pub mod logger_debug_in_prod;
+    pub mod logrotator_disabled;
     // logging rules: add `pub mod` lines above this comment.
 }

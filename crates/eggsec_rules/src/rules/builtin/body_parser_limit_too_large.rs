@@ -1,7 +1,7 @@
 //! `BLT010` `body-parser-limit-too-large`: egg's bodyParser accepts request bodies far larger
 //! than an API needs.
 
-use crate::util::{format_bytes, string_list, value_bytes};
+use crate::util::{config_snippet, format_bytes, string_list, value_bytes};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_app::AppModel;
 use eggsec_report::{Confidence, Severity, Strategy};
@@ -110,7 +110,11 @@ a {kind} body that large before any route or auth check runs",
                 vec![format!(
                     "bodyParser.{key} = {written} ({file}); egg's default is '1mb'"
                 )],
-                META.docs.fix,
+                format!(
+                    "Lower the limit to what the largest legitimate {kind} body needs (egg's \
+default is '1mb'); send uploads through egg-multipart instead:\n\n{}",
+                    config_snippet(&file, &format!("bodyParser.{key}"), "'1mb'")
+                ),
             );
         }
         if !reported {

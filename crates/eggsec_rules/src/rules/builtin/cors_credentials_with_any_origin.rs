@@ -1,7 +1,8 @@
 //! `BLT017` `cors-credentials-with-any-origin`: egg-cors sends
 //! `Access-Control-Allow-Credentials: true` to any origin.
 
-use super::multipart_whitelist_accepts_all::{function_source, one_line, unconditional_return};
+use super::multipart_whitelist_accepts_all::{one_line, unconditional_return};
+use crate::source_text::function_text;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_js::ValueKind;
 use eggsec_report::{Confidence, Severity, Strategy};
@@ -96,7 +97,7 @@ caller's Origin, so every site may send credentialed requests and read the respo
             ),
             Some(ValueKind::Function { .. }) => {
                 let Some(origin) = origin else { return };
-                let Some(source) = function_source(&origin.prov) else {
+                let Some(source) = function_text(&app.root, &origin.prov) else {
                     return;
                 };
                 let Some(returned) = unconditional_return(&source) else {
@@ -119,14 +120,19 @@ caller's Origin, so every site may send credentialed requests and read the respo
                     ),
                 )
             }
-            None | Some(ValueKind::Undefined | ValueKind::Null) if !app.plugin_enabled("security") => (
-                Some(credentials.prov.clone()),
-                "`cors.origin` is not set and the security plugin is disabled, so egg-cors \
+            None | Some(ValueKind::Undefined | ValueKind::Null)
+                if !app.plugin_enabled("security") =>
+            {
+                (
+                    Some(credentials.prov.clone()),
+                    "`cors.origin` is not set and the security plugin is disabled, so egg-cors \
 reflects every Origin; with `cors.credentials: true` every site may send credentialed \
 requests and read the responses"
-                    .to_string(),
-                "cors.origin unset, plugin security disabled, cors.credentials = true".to_string(),
-            ),
+                        .to_string(),
+                    "cors.origin unset, plugin security disabled, cors.credentials = true"
+                        .to_string(),
+                )
+            }
             Some(ValueKind::String(s)) if s.is_empty() && !app.plugin_enabled("security") => (
                 Some(credentials.prov.clone()),
                 "`cors.origin` is empty and the security plugin is disabled, so egg-cors \
@@ -162,7 +168,10 @@ mod tests {
         }}));
         let findings = run_rule(&CorsCredentialsWithAnyOrigin, &app);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].location.to_string(), "config/config.default.js:4:13");
+        assert_eq!(
+            findings[0].location.to_string(),
+            "config/config.default.js:4:13"
+        );
     }
 
     #[test]
@@ -181,7 +190,10 @@ mod tests {
         set_plugin(&mut app, "cors", true);
         let findings = run_rule(&CorsCredentialsWithAnyOrigin, &app);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].location.to_string(), "config/config.default.js:2:9");
+        assert_eq!(
+            findings[0].location.to_string(),
+            "config/config.default.js:2:9"
+        );
     }
 
     #[test]
@@ -202,7 +214,11 @@ mod tests {
         ] {
             assert!(REFLECTS_ORIGIN.is_match(yes), "{yes}");
         }
-        for no in ["allowed(ctx.get('origin'))", "ctx.get('origin') === x ? y : ''", "'https://a.example'"] {
+        for no in [
+            "allowed(ctx.get('origin'))",
+            "ctx.get('origin') === x ? y : ''",
+            "'https://a.example'",
+        ] {
             assert!(!REFLECTS_ORIGIN.is_match(no), "{no}");
         }
     }
@@ -219,7 +235,10 @@ mod tests {
             json!({"cors": {"origin": {"$unknown": "call"}, "credentials": true}}),
         ] {
             let app = with_cors(config.clone());
-            assert!(run_rule(&CorsCredentialsWithAnyOrigin, &app).is_empty(), "{config}");
+            assert!(
+                run_rule(&CorsCredentialsWithAnyOrigin, &app).is_empty(),
+                "{config}"
+            );
         }
         // cors config without the plugin: another rule's business
         let app = test_model(json!({"cors": {"origin": "*", "credentials": true}}));

@@ -87,8 +87,10 @@ exports.development = {\n  enable: true,\n  package: 'egg-development',\n  env: 
             let prov = watcher.prov.clone();
             cx.report(
                 &prov,
-                format!("`watcher.type` is 'development' in {env}: egg-watcher polls the \
-file system as on a developer machine"),
+                format!(
+                    "`watcher.type` is 'development' in {env}: egg-watcher polls the \
+file system as on a developer machine"
+                ),
                 vec![format!("watcher.type = 'development' (env {env})")],
                 "Remove `watcher.type` from `config.default.js` / `config.prod.js` (egg sets \
 'development' itself in `local`), or set `watcher: { type: 'default' }`.",
@@ -113,7 +115,10 @@ mod tests {
         set_plugin(&mut app, "development", true);
         let findings = run_rule(&DebugEnabledInProd, &app);
         assert_eq!(findings.len(), 3);
-        assert_eq!(findings[0].location.to_string(), "config/config.prod.js:2:10");
+        assert_eq!(
+            findings[0].location.to_string(),
+            "config/config.prod.js:2:10"
+        );
         assert_eq!(findings[1].location.to_string(), "config/plugin.js:1:1");
         assert_eq!(findings[2].severity, Severity::Low);
     }

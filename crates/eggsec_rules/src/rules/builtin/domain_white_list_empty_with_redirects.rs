@@ -69,7 +69,7 @@ impl Rule for DomainWhiteListEmptyWithRedirects {
             return;
         };
         match list.as_list() {
-            Some(items) if items.is_empty() => {}
+            Some([]) => {}
             Some(_) => {
                 cx.fact("Redirects checked against security.domainWhiteList");
                 return;
@@ -121,7 +121,11 @@ impl Rule for DomainWhiteListEmptyWithRedirects {
 /// with a literal path on the same host (`'/users/' + id`, `` `/u/${id}` ``).
 fn is_fixed_host_target(args: &str) -> bool {
     let args = args.trim_start();
-    let Some(quote) = args.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else {
+    let Some(quote) = args
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '\'' | '"' | '`'))
+    else {
         return false;
     };
     let body = &args[1..];
@@ -150,7 +154,10 @@ class UserController extends Controller {\n  async login() {\n    this.ctx.redir
 this.ctx.redirect(`/u/${this.ctx.params.id}`);\n  }\n  async back() {\n    \
 const { ctx } = this;\n    ctx.redirect(ctx.query.returnUrl);\n  }\n}\nmodule.exports = UserController;\n";
 
-    fn app_with_controller(source: &str, config: serde_json::Value) -> (tempfile::TempDir, eggsec_app::AppModel) {
+    fn app_with_controller(
+        source: &str,
+        config: serde_json::Value,
+    ) -> (tempfile::TempDir, eggsec_app::AppModel) {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
         std::fs::write(dir.path().join("app/controller/user.js"), source).unwrap();
@@ -160,10 +167,14 @@ const { ctx } = this;\n    ctx.redirect(ctx.query.returnUrl);\n  }\n}\nmodule.ex
 
     #[test]
     fn hit_computed_redirects_with_empty_list() {
-        let (_dir, app) = app_with_controller(CONTROLLER, json!({"security": {"domainWhiteList": []}}));
+        let (_dir, app) =
+            app_with_controller(CONTROLLER, json!({"security": {"domainWhiteList": []}}));
         let findings = run_rule(&DomainWhiteListEmptyWithRedirects, &app);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].location.to_string(), "app/controller/user.js:10:5");
+        assert_eq!(
+            findings[0].location.to_string(),
+            "app/controller/user.js:10:5"
+        );
         assert_eq!(findings[0].evidence.len(), 2, "{:?}", findings[0].evidence);
         assert_eq!(
             findings[0].evidence[0],
@@ -173,10 +184,24 @@ const { ctx } = this;\n    ctx.redirect(ctx.query.returnUrl);\n  }\n}\nmodule.ex
 
     #[test]
     fn fixed_host_targets() {
-        for yes in ["'/home'", " \"back\"", "`/static`", "`/u/${id}`", "'/a?next=' + next", "'https://a.example.com', 'x'"] {
+        for yes in [
+            "'/home'",
+            " \"back\"",
+            "`/static`",
+            "`/u/${id}`",
+            "'/a?next=' + next",
+            "'https://a.example.com', 'x'",
+        ] {
             assert!(is_fixed_host_target(yes), "{yes}");
         }
-        for no in ["url", "`${base}/x`", "'//' + host", "'https://' + host", "ctx.query.next || '/'", "`https://${host}`"] {
+        for no in [
+            "url",
+            "`${base}/x`",
+            "'//' + host",
+            "'https://' + host",
+            "ctx.query.next || '/'",
+            "`https://${host}`",
+        ] {
             assert!(!is_fixed_host_target(no), "{no}");
         }
     }
@@ -198,7 +223,8 @@ const { ctx } = this;\n    ctx.redirect(ctx.query.returnUrl);\n  }\n}\nmodule.ex
             json!({"security": {"domainWhiteList": {"$unknown": "call"}}}),
         );
         assert!(run_rule(&DomainWhiteListEmptyWithRedirects, &app).is_empty());
-        let (_dir, mut app) = app_with_controller(CONTROLLER, json!({"security": {"domainWhiteList": []}}));
+        let (_dir, mut app) =
+            app_with_controller(CONTROLLER, json!({"security": {"domainWhiteList": []}}));
         set_plugin(&mut app, "security", false);
         assert!(run_rule(&DomainWhiteListEmptyWithRedirects, &app).is_empty());
     }

@@ -87,7 +87,11 @@ impl Rule for JsonpWithoutCsrfOrReferrerCheck {
         if csrf_on || white_list {
             cx.fact(format!(
                 "JSONP protected by {}",
-                if csrf_on { "the CSRF check" } else { "a referrer white list" }
+                if csrf_on {
+                    "the CSRF check"
+                } else {
+                    "a referrer white list"
+                }
             ));
             return;
         }
@@ -102,7 +106,10 @@ impl Rule for JsonpWithoutCsrfOrReferrerCheck {
                 &call.prov,
                 "This JSONP route has neither a CSRF check nor a referrer white list: \
 `config.jsonp.csrf` is off and `config.jsonp.whiteList` is empty (egg-jsonp's defaults)",
-                vec![format!("{} with jsonp.csrf = false, no jsonp.whiteList", call.text)],
+                vec![format!(
+                    "{} with jsonp.csrf = false, no jsonp.whiteList",
+                    call.text
+                )],
                 META.docs.fix,
             );
         }
@@ -173,9 +180,12 @@ pub(crate) fn app_sources(app: &AppModel) -> Vec<SourceFile> {
 }
 
 fn push_source(path: &Path, files: &mut Vec<SourceFile>) {
-    let is_source = path
-        .extension()
-        .is_some_and(|e| matches!(e.to_str(), Some("js" | "ts" | "mjs" | "cjs" | "mts" | "cts")));
+    let is_source = path.extension().is_some_and(|e| {
+        matches!(
+            e.to_str(),
+            Some("js" | "ts" | "mjs" | "cjs" | "mts" | "cts")
+        )
+    });
     if !is_source || path.to_string_lossy().ends_with(".d.ts") {
         return;
     }
@@ -259,7 +269,7 @@ router.get('/api/safe', app.jsonp({ whiteList: [ '.example.com' ] }), controller
         let (_dir, app) = app_with_router(json!({"jsonp": {"csrf": false, "limit": 50}}));
         let findings = run_rule(&JsonpWithoutCsrfOrReferrerCheck, &app);
         assert_eq!(findings.len(), 1, "{findings:#?}");
-        assert_eq!(findings[0].location.to_string(), "app/router.js:4:29");
+        assert_eq!(findings[0].location.to_string(), "app/router.js:4:27");
     }
 
     #[test]
@@ -279,7 +289,10 @@ router.get('/api/safe', app.jsonp({ whiteList: [ '.example.com' ] }), controller
             json!({"jsonp": {"whiteList": {"$unknown": "call"}}}),
         ] {
             let (_dir, app) = app_with_router(config.clone());
-            assert!(run_rule(&JsonpWithoutCsrfOrReferrerCheck, &app).is_empty(), "{config}");
+            assert!(
+                run_rule(&JsonpWithoutCsrfOrReferrerCheck, &app).is_empty(),
+                "{config}"
+            );
         }
         let (_dir, mut app) = app_with_router(json!({}));
         set_plugin(&mut app, "jsonp", false);

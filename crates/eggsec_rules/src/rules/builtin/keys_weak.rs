@@ -1,6 +1,7 @@
 //! `BLT001` `keys-weak`: `config.keys` (egg's cookie signing and encryption keys) is empty,
 //! short, or a boilerplate value everyone can look up.
 
+use crate::util::is_dev_env;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_app::secrets::mask;
 use eggsec_app::AppModel;
@@ -21,10 +22,12 @@ static META: RuleMeta = RuleMeta {
     control: "`config.keys` holds long, random, non-boilerplate keys",
     docs: RuleDocs {
         what: "Finds a weak `config.keys`: empty (egg's default `''`), any comma-separated key \
-shorter than 16 characters, or a boilerplate value — the egg-init template \
+shorter than 16 characters (not counting the app name, which is public: \
+`appInfo.name + '_keys_1'` is weak), or a boilerplate value — the egg-init template \
 `appInfo.name + '_1513765449016_9015'` (`<appname>_<13-digit timestamp>_<digits>`), an \
 uninstantiated `{{keys}}` placeholder, `123456`, `keys` or `secret`. A value read from \
-`process.env` is checked through its `||` fallback, with lower confidence.",
+`process.env` is checked through its `||` fallback, with lower confidence. Developer envs \
+(`local`, `unittest`) are not checked: audit the deployed env.",
         why:
             "egg signs every signed cookie — the session cookie `EGG_SESS` included — with an HMAC \
 keyed by `config.keys`, and egg-session encrypts the session with it. Whoever knows or guesses \
@@ -68,6 +71,13 @@ pub(crate) fn key_problem(app: &AppModel, key: &str) -> Option<&'static str> {
     if key.chars().count() < MIN_KEY_LEN {
         return Some("shorter than 16 characters");
     }
+    // `appInfo.name + '_keys_1'`: the app name is public (package.json), only the rest is secret.
+    let rest = key
+        .strip_prefix(app.name.as_str())
+        .filter(|_| !app.name.is_empty());
+    if rest.is_some_and(|r| r.chars().count() < MIN_KEY_LEN) {
+        return Some("the public app name plus fewer than 16 other characters");
+    }
     None
 }
 
@@ -98,6 +108,10 @@ impl Rule for KeysWeak {
 
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
+        // Dev machines may use throwaway keys; what prod uses is audited in prod.
+        if is_dev_env(&app.env) {
+            return;
+        }
         let Some(keys) = app.config_at("keys") else {
             return;
         };
@@ -205,6 +219,7 @@ mod tests {
         assert_eq!(findings(json!("123456")).len(), 1);
         assert_eq!(findings(json!("secret")).len(), 1);
         assert_eq!(findings(json!("shortkey")).len(), 1);
+        assert_eq!(findings(json!("testapp_headers_keys_1")).len(), 1);
         // The second key of the list is short, and an empty key verifies an empty HMAC key.
         let found = findings(json!("9f2c4e7a1b3d5f608a9c2e4f6b8d0a1c, x"));
         assert_eq!(found.len(), 1);
@@ -240,5 +255,8 @@ mod tests {
             assert!(findings(keys.clone()).is_empty(), "{keys}");
         }
         assert!(run_rule(&KeysWeak, &test_model(json!({}))).is_empty());
+        let mut local = test_model(json!({"keys": "dev"}));
+        local.env = "local".into();
+        assert!(run_rule(&KeysWeak, &local).is_empty());
     }
 }

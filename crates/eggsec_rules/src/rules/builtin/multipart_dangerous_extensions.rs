@@ -54,8 +54,8 @@ served folder and serve them with `Content-Disposition: attachment` from a separ
 const DANGEROUS: &[&str] = &[
     ".html", ".htm", ".xhtml", ".shtml", ".svg", ".svgz", ".xml", ".xsl", ".js", ".mjs", ".cjs",
     ".php", ".phtml", ".php5", ".jsp", ".jspx", ".asp", ".aspx", ".cgi", ".pl", ".py", ".rb",
-    ".exe", ".dll", ".msi", ".com", ".scr", ".bat", ".cmd", ".ps1", ".vbs", ".hta", ".sh",
-    ".jar", ".war", ".swf",
+    ".exe", ".dll", ".msi", ".com", ".scr", ".bat", ".cmd", ".ps1", ".vbs", ".hta", ".sh", ".jar",
+    ".war", ".swf",
 ];
 
 impl Rule for MultipartDangerousExtensions {

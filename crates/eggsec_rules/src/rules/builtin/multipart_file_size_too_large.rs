@@ -104,7 +104,10 @@ mod tests {
         }}));
         let findings = run_rule(&MultipartFileSizeTooLarge, &app);
         assert_eq!(findings.len(), 2);
-        assert_eq!(findings[0].location.to_string(), "config/config.prod.js:3:15");
+        assert_eq!(
+            findings[0].location.to_string(),
+            "config/config.prod.js:3:15"
+        );
         assert_eq!(findings[0].evidence, ["multipart.fileSize = 2gb"]);
         assert_eq!(findings[1].evidence, ["multipart.files = 1000"]);
     }
@@ -124,7 +127,10 @@ mod tests {
             json!({"multipart": {"fileSize": {"$unknown": "call"}}}),
         ] {
             let app = test_model(config.clone());
-            assert!(run_rule(&MultipartFileSizeTooLarge, &app).is_empty(), "{config}");
+            assert!(
+                run_rule(&MultipartFileSizeTooLarge, &app).is_empty(),
+                "{config}"
+            );
         }
         let mut app = test_model(json!({"multipart": {"fileSize": "5gb"}}));
         set_plugin(&mut app, "multipart", false);

@@ -1,11 +1,11 @@
 //! `BLT013` `multipart-whitelist-accepts-all`: `config.multipart.whitelist` is a function that
 //! returns `true` for every file name, so egg-multipart accepts any upload.
 //!
-//! Also home of [`function_source`] and [`unconditional_return`], which read a config
-//! function's source text from its provenance (used by the cors rule too).
+//! Also home of [`unconditional_return`], what a config function returns on its first
+//! statement (used by the cors rule too).
 
+use crate::source_text::function_text;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
-use eggsec_js::Provenance;
 use eggsec_report::{Confidence, Severity, Strategy};
 
 pub struct MultipartWhitelistAcceptsAll;
@@ -63,7 +63,7 @@ impl Rule for MultipartWhitelistAcceptsAll {
         if !whitelist.is_function() {
             return;
         }
-        let Some(source) = function_source(&whitelist.prov) else {
+        let Some(source) = function_text(&app.root, &whitelist.prov) else {
             return;
         };
         let Some(returned) = unconditional_return(&source) else {
@@ -82,94 +82,6 @@ egg-multipart accepts uploads of any type",
     }
 }
 
-/// Files larger than this are not read for a function's source.
-const MAX_SOURCE_BYTES: u64 = 2 * 1024 * 1024;
-/// A function body longer than this is not analysed.
-const MAX_FUNCTION_CHARS: usize = 20_000;
-
-/// The source text of the function whose provenance is `prov` (its start: `function`,
-/// `async`, the parameter list of a method or arrow), from there to the end of its body.
-/// `None` when the file cannot be read or the text does not look like a function.
-pub(crate) fn function_source(prov: &Provenance) -> Option<String> {
-    if prov.line == 0 || prov.file.starts_with('<') {
-        return None;
-    }
-    let path = std::path::Path::new(&*prov.file);
-    if std::fs::metadata(path).ok()?.len() > MAX_SOURCE_BYTES {
-        return None;
-    }
-    let text = std::fs::read_to_string(path).ok()?;
-    let line = text.split('\n').nth(prov.line as usize - 1)?;
-    let line_start = line.as_ptr() as usize - text.as_ptr() as usize;
-    let col_bytes: usize = line
-        .chars()
-        .take(prov.column.saturating_sub(1) as usize)
-        .map(char::len_utf8)
-        .sum();
-    let rest = &text[line_start + col_bytes..];
-    let end = function_end(rest)?;
-    Some(rest[..end].to_string())
-}
-
-/// Byte length of the function at the start of `src`: up to the `}` closing its body, or the
-/// end of an arrow's expression body.
-fn function_end(src: &str) -> Option<usize> {
-    let bytes = src.as_bytes();
-    let mut depth = 0i32;
-    let mut i = 0;
-    let mut arrow_expr = false;
-    while i < bytes.len() && i < MAX_FUNCTION_CHARS {
-        let c = bytes[i];
-        match c {
-            b'\'' | b'"' | b'`' => i = skip_string(bytes, i),
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = src[i..].find('\n').map_or(bytes.len(), |n| i + n);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = src[i + 2..].find("*/").map_or(bytes.len(), |n| i + n + 4);
-            }
-            b'(' | b'[' => {
-                depth += 1;
-                i += 1;
-            }
-            b')' | b']' => {
-                depth -= 1;
-                if depth < 0 {
-                    return arrow_expr.then_some(i);
-                }
-                i += 1;
-            }
-            b'{' => {
-                depth += 1;
-                i += 1;
-            }
-            b'}' => {
-                depth -= 1;
-                if depth == 0 && !arrow_expr {
-                    return Some(i + 1);
-                }
-                if depth < 0 {
-                    return arrow_expr.then_some(i);
-                }
-                i += 1;
-            }
-            b'=' if depth == 0 && bytes.get(i + 1) == Some(&b'>') => {
-                i += 2;
-                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                if bytes.get(i) != Some(&b'{') {
-                    arrow_expr = true;
-                }
-            }
-            b',' | b';' if depth == 0 && arrow_expr => return Some(i),
-            b'\n' if depth == 0 && arrow_expr => return Some(i),
-            _ => i += 1,
-        }
-    }
-    (arrow_expr && i >= bytes.len()).then_some(bytes.len())
-}
-
 /// Index just past the string literal starting at `start` (quotes and template literals;
 /// `${}` inside templates is skipped as text).
 fn skip_string(bytes: &[u8], start: usize) -> usize {
@@ -186,12 +98,12 @@ fn skip_string(bytes: &[u8], start: usize) -> usize {
     bytes.len()
 }
 
-/// The expression a function returns on its first statement, when that statement is a
-/// `return` (or the function is an arrow with an expression body), with comments removed and
+/// The expression a function returns on its first statement (the function's text as
+/// [`function_text`] gives it, comments blanked), when that statement is a `return` (or the function is an arrow with an expression body), with comments removed and
 /// whitespace collapsed: `ctx => ctx.get('origin')` → `ctx.get('origin')`. `None` when the
 /// body starts with anything else (a condition, a declaration...).
 pub(crate) fn unconditional_return(source: &str) -> Option<String> {
-    let code = strip_comments(source);
+    let code = source;
     let body = match code.find("=>") {
         Some(arrow) if !code[..arrow].contains('{') => code[arrow + 2..].trim(),
         _ => code[code.find('{')?..].trim_end(),
@@ -256,35 +168,6 @@ fn statement_end(s: &str) -> usize {
     bytes.len()
 }
 
-/// `source` without `//` and `/* */` comments (string literals kept).
-fn strip_comments(source: &str) -> String {
-    let bytes = source.as_bytes();
-    let mut out = String::with_capacity(source.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\'' | b'"' | b'`' => {
-                let end = skip_string(bytes, i);
-                out.push_str(&source[i..end]);
-                i = end;
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = source[i + 2..].find("*/").map_or(bytes.len(), |n| i + n + 4);
-                out.push(' ');
-            }
-            _ => {
-                let ch = source[i..].chars().next().unwrap_or(' ');
-                out.push(ch);
-                i += ch.len_utf8();
-            }
-        }
-    }
-    out
-}
-
 /// `text` on one line, cut to `max` characters.
 pub(crate) fn one_line(text: &str, max: usize) -> String {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -313,24 +196,25 @@ mod tests {
     }
 
     #[test]
-    fn function_end_and_return() {
+    fn returned_expressions() {
         for (src, ret) in [
-            ("() => true,\n}", Some("true")),
+            ("() => true", Some("true")),
             ("filename => true", Some("true")),
-            ("(name) { return true; },", Some("true")),
-            ("function (name) {\n  // accept\n  return true;\n}\n", Some("true")),
-            ("ctx => ctx.get('origin'))", Some("ctx.get('origin')")),
-            ("(ctx) {\n return ctx.header.origin;\n }", Some("ctx.header.origin")),
+            ("(name) { return true; }", Some("true")),
+            (
+                "function (name) {\n           \n  return true;\n}",
+                Some("true"),
+            ),
+            ("ctx => ctx.get('origin')", Some("ctx.get('origin')")),
+            (
+                "(ctx) {\n return ctx.header.origin;\n }",
+                Some("ctx.header.origin"),
+            ),
             ("(name) { if (x) return true; return false; }", None),
             ("(name) { const ok = check(name); return ok; }", None),
             ("name => (true)", Some("true")),
         ] {
-            let end = function_end(src).unwrap_or_else(|| panic!("{src}"));
-            assert_eq!(
-                unconditional_return(&src[..end]).as_deref(),
-                ret,
-                "{src}"
-            );
+            assert_eq!(unconditional_return(src).as_deref(), ret, "{src}");
         }
     }
 

@@ -53,7 +53,9 @@ impl Rule for ProxyWithoutMaxIpsCount {
         // Unset counts are egg's default 0; anything not a known number is not judged.
         let count = |key: &str| match app.config_at(key) {
             None => Some(0.0),
-            Some(v) => v.as_f64().or_else(|| v.truthy().filter(|t| !t).map(|_| 0.0)),
+            Some(v) => v
+                .as_f64()
+                .or_else(|| v.truthy().filter(|t| !t).map(|_| 0.0)),
         };
         let (Some(max_ips), Some(max_proxies)) = (count("maxIpsCount"), count("maxProxyCount"))
         else {
@@ -97,7 +99,10 @@ mod tests {
         }));
         let findings = run_rule(&ProxyWithoutMaxIpsCount, &app);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].location.to_string(), "config/config.prod.js:2:10");
+        assert_eq!(
+            findings[0].location.to_string(),
+            "config/config.prod.js:2:10"
+        );
         assert!(findings[0].message.contains("x-forwarded-for"));
     }
 
@@ -111,7 +116,10 @@ mod tests {
             json!({"proxy": true, "maxIpsCount": {"$env": "MAX_IPS", "default": null}}),
         ] {
             let app = test_model(config.clone());
-            assert!(run_rule(&ProxyWithoutMaxIpsCount, &app).is_empty(), "{config}");
+            assert!(
+                run_rule(&ProxyWithoutMaxIpsCount, &app).is_empty(),
+                "{config}"
+            );
         }
     }
 }

@@ -2,6 +2,7 @@
 //! bodies are raised above egg's defaults.
 
 use super::body_parser_limit_too_large::{body_parser_enabled, body_type_enabled};
+use crate::util::config_snippet;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_report::{Confidence, Severity, Strategy};
 
@@ -88,7 +89,15 @@ is {default}): one form request can make qs build that much structure",
                 vec![format!(
                     "bodyParser.queryString.{key} = {shown} ({file}); egg's default is {default}"
                 )],
-                META.docs.fix,
+                format!(
+                    "Delete the override so egg's default applies, or set it back; send large \
+or nested data as JSON instead of a form:\n\n{}",
+                    config_snippet(
+                        &file,
+                        &format!("bodyParser.queryString.{key}"),
+                        &default.to_string()
+                    )
+                ),
             );
             if !n.is_finite() || n >= default * 10.0 {
                 finding.severity = Severity::Medium;

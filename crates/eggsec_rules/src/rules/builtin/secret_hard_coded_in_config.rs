@@ -1,7 +1,7 @@
 //! `BLT003` `secret-hard-coded-in-config`: a password, token, API key, private key or
 //! credentialed URL is written in the app's config, where the audited env uses it.
 
-use crate::util::{is_dev_env, is_placeholder};
+use crate::util::{config_snippet, is_dev_env, is_placeholder};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_app::secrets::{is_secret_key, mask};
 use eggsec_js::{Object, Value, ValueKind};
@@ -87,7 +87,7 @@ fn classify(key: Option<&str>, s: &str) -> Option<Secret> {
         });
     }
     let key = key?;
-    if !is_secret_key(key) || key == "keys" || is_id_key(key) || looks_like_file_path(s) {
+    if !is_secret_key(key) || is_id_key(key) || is_public_key_name(key) || looks_like_file_path(s) {
         return None;
     }
     Some(Secret {
@@ -100,6 +100,12 @@ fn classify(key: Option<&str>, s: &str) -> Option<Secret> {
 fn is_id_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
     lower.ends_with("keyid") || lower.ends_with("key_id")
+}
+
+/// `publicKey`, `public_key`, `stripePublicKey`: meant to be published.
+fn is_public_key_name(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.contains("public") || lower.contains("publishable")
 }
 
 /// `privateKey: '/etc/app/key.pem'` names a file holding the secret, not the secret.
@@ -173,8 +179,7 @@ fn walk(
         }
         ValueKind::String(s) => {
             if let Some(secret) = classify(key, s) {
-                *found += 1;
-                report(cx, path, value, &secret, None, siblings);
+                *found += usize::from(report(cx, path, value, &secret, None, siblings));
             }
         }
         ValueKind::Env {
@@ -182,14 +187,15 @@ fn walk(
             default: Some(default),
         } => {
             if let Some(secret) = default.as_str().and_then(|s| classify(key, s)) {
-                *found += 1;
-                report(cx, path, value, &secret, Some(name), siblings);
+                *found += usize::from(report(cx, path, value, &secret, Some(name), siblings));
             }
         }
         _ => {}
     }
 }
 
+/// Reports the secret at `path` unless it was not written by the app for deployed envs;
+/// returns whether it reported.
 fn report(
     cx: &mut RuleContext<'_>,
     path: &str,
@@ -197,14 +203,14 @@ fn report(
     secret: &Secret,
     env: Option<&str>,
     siblings: &Object,
-) {
+) -> bool {
     let prov = &value.prov;
     // Defaults nobody in the app wrote (egg's, installed packages') and dev-only files.
-    if prov.file.starts_with('<') || prov.file.contains("/node_modules/") {
-        return;
-    }
-    if is_dev_only_file(&prov.file) {
-        return;
+    if prov.file.starts_with('<')
+        || prov.file.contains("/node_modules/")
+        || is_dev_only_file(&prov.file)
+    {
+        return false;
     }
     let file = cx.relative_path(&prov.file);
     let mut evidence = vec![match env {
@@ -233,10 +239,47 @@ fn report(
             secret.kind, cx.app.env
         ),
     };
-    let finding = cx.report(prov, message, evidence, META.docs.fix);
+    let remediation = if path.contains('[') {
+        META.docs.fix.to_string()
+    } else {
+        let env_name = env.map_or_else(|| env_var_name(path), str::to_string);
+        format!(
+            "Read it from the environment with no literal fallback, and rotate the committed \
+value — treat it as leaked:\n\n{}",
+            config_snippet(
+                &format!("config/config.{}.js", cx.app.env),
+                path,
+                &format!("process.env.{env_name}")
+            )
+        )
+    };
+    let finding = cx.report(prov, message, evidence, remediation);
     if env.is_some() {
         finding.confidence = Confidence::Medium;
     }
+    true
+}
+
+/// An env variable name for a config path: `oss.client.accessKeySecret` →
+/// `OSS_CLIENT_ACCESS_KEY_SECRET`.
+fn env_var_name(path: &str) -> String {
+    let mut name = String::new();
+    let mut prev_lower = false;
+    for c in path.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !name.ends_with('_') && !name.is_empty() {
+                name.push('_');
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower {
+            name.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        name.push(c.to_ascii_uppercase());
+    }
+    name
 }
 
 #[cfg(test)]
@@ -272,6 +315,27 @@ mod tests {
             found[2].evidence[0],
             "payment.apiToken = \"sk****Wq\" (config/config.default.js)"
         );
+    }
+
+    #[test]
+    fn remediation_is_the_exact_prod_config() {
+        let found = findings(
+            json!({"oss": {"client": {"accessKeySecret": "Zx9ExampleAccessKeySecretValue01"}}}),
+        );
+        assert!(
+            found[0].remediation.contains(
+                "// config/config.prod.js\nmodule.exports = {\n  oss: {\n    client: {\n      \
+accessKeySecret: process.env.OSS_CLIENT_ACCESS_KEY_SECRET,\n"
+            ),
+            "{}",
+            found[0].remediation
+        );
+        let found = findings(
+            json!({"mysql": {"client": {"password": {"$env": "DB_PASS", "default": "shop123"}}}}),
+        );
+        assert!(found[0]
+            .remediation
+            .contains("password: process.env.DB_PASS,\n"));
     }
 
     #[test]
@@ -329,6 +393,7 @@ mod tests {
             json!({"auth": {"tokenHeader": "authorization", "secretName": "prod/jwt"}}),
             json!({"session": {"key": "EGG_SESS"}, "security": {"csrf": {"headerName": "x-csrf-token"}}}),
             json!({"https": {"privateKey": "/etc/ssl/app.key"}}),
+            json!({"stripe": {"publishableKey": "pk_live_51MzExample", "publicKey": "pk_1234567890"}}),
             json!({"keys": "testapp_1513765449016_9015"}),
             json!({"sequelize": {"url": "mysql://db:3306/shop", "password": {"$unknown": "readFile"}}}),
             json!({"mysql": {"client": {"password": {"$at": "config/config.local.js:3:17", "$value": "root"}}}}),

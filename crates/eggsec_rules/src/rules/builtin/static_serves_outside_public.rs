@@ -151,6 +151,11 @@ impl Rule for StaticServesOutsidePublic {
         for dir in static_dirs(app) {
             let path = &dir.path;
             let inside = |base: &Path| path.starts_with(base);
+            // app/public is egg's own served folder: what is put in it (logs...) is other
+            // rules' business.
+            if inside(&public) {
+                continue;
+            }
             let contains = |inner: &Path| inner.starts_with(path);
             let shown = cx.relative_path(&path.to_string_lossy());
             let shown = if shown.is_empty() || *path == root {
@@ -168,7 +173,7 @@ impl Rule for StaticServesOutsidePublic {
                 Some("it holds the app's log files")
             } else if inside(&root.join("node_modules")) {
                 Some("it serves installed packages")
-            } else if inside(&root.join("app")) && !inside(&public) {
+            } else if inside(&root.join("app")) {
                 Some("it holds server-side code or templates")
             } else if contains(&root.join("app")) || contains(&root.join("config")) {
                 Some("it contains the app's server-side code and config")
@@ -178,7 +183,10 @@ impl Rule for StaticServesOutsidePublic {
             let upload = tmpdir.as_deref().is_some_and(|t| contains(t) || inside(t))
                 || path.components().any(|c| {
                     matches!(
-                        c.as_os_str().to_string_lossy().to_ascii_lowercase().as_str(),
+                        c.as_os_str()
+                            .to_string_lossy()
+                            .to_ascii_lowercase()
+                            .as_str(),
                         "upload" | "uploads"
                     )
                 });
@@ -262,11 +270,16 @@ mod tests {
             json!({"static": {"dir": "/app/app/public", "dynamic": true}}),
             json!({"static": {"dirs": ["/app/app/public", "/app/dist", "/app/public"]}}),
             json!({"static": {"dir": "/app/uploads", "dynamic": false}}),
+            // logs inside app/public are log-dir-public's finding
+            json!({"logger": {"dir": "/app/app/public/logs"}, "static": {"dir": "/app/app/public"}}),
             json!({"static": {"dir": {"$env": "STATIC_DIR", "default": null}}}),
             json!({"static": {"dir": {"$unknown": "call"}}}),
         ] {
             let app = test_model(config.clone());
-            assert!(run_rule(&StaticServesOutsidePublic, &app).is_empty(), "{config}");
+            assert!(
+                run_rule(&StaticServesOutsidePublic, &app).is_empty(),
+                "{config}"
+            );
         }
         let mut app = test_model(json!({"static": {"dir": "/app"}}));
         set_plugin(&mut app, "static", false);

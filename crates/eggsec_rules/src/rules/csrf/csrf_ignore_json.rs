@@ -57,14 +57,17 @@ impl Rule for CsrfIgnoreJson {
         let app = cx.app;
         // When the CSRF check does not run at all, `csrf-disabled` says so.
         if !matches!(sub_middleware(app, "csrf"), SubMiddleware::Enabled(_)) {
+            cx.not_applicable();
             return;
         }
         let Some(value) = app.config_at("security.csrf.ignoreJSON") else {
+            cx.not_applicable();
             return;
         };
         if value.truthy() != Some(true) {
-            if value.truthy() == Some(false) {
-                cx.fact("CSRF tokens are checked on JSON requests (ignoreJSON off)");
+            match value.truthy() {
+                Some(false) => cx.fact("CSRF tokens are checked on JSON requests (ignoreJSON off)"),
+                _ => cx.not_applicable(),
             }
             return;
         }
@@ -105,14 +108,18 @@ mod tests {
         }}}));
         let findings = run_rule(&CsrfIgnoreJson, &app);
         assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].location.to_string(), "config/config.prod.js:4:19");
+        assert_eq!(
+            findings[0].location.to_string(),
+            "config/config.prod.js:4:19"
+        );
         assert_eq!(findings[0].evidence, ["security.csrf.ignoreJSON = true"]);
         assert!(!findings[0].message.contains("cors"));
     }
 
     #[test]
     fn hit_mentions_cors() {
-        let mut app = test_model(json!({"security": {"csrf": {"enable": true, "ignoreJSON": true}}}));
+        let mut app =
+            test_model(json!({"security": {"csrf": {"enable": true, "ignoreJSON": true}}}));
         set_plugin(&mut app, "cors", true);
         let findings = run_rule(&CsrfIgnoreJson, &app);
         assert!(findings[0].message.contains("cors plugin"));
@@ -131,5 +138,14 @@ mod tests {
             let app = test_model(config.clone());
             assert!(run_rule(&CsrfIgnoreJson, &app).is_empty(), "{config}");
         }
+    }
+
+    #[test]
+    fn not_applicable_while_csrf_is_off() {
+        let app = test_model(json!({"security": {"csrf": {"enable": false, "ignoreJSON": true}}}));
+        let settings = crate::config::Settings::default();
+        let mut cx = RuleContext::new(&app, &settings, CsrfIgnoreJson.meta());
+        CsrfIgnoreJson.check(&mut cx);
+        assert!(!cx.is_applicable());
     }
 }
