@@ -91,7 +91,7 @@ pub struct ConfigArgs {
     #[arg(long)]
     pub env: Option<String>,
     /// Only this key's subtree (dotted path, e.g. security.csrf).
-    #[arg(long)]
+    #[arg(value_name = "KEY")]
     pub key: Option<String>,
     #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
     pub format: ModelFormat,

@@ -40,15 +40,8 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         Format::Markdown => render_markdown(&report),
         Format::Text => {
             let color = args.output.is_none() && !args.no_color && std::io::stdout().is_terminal();
-            let lookup = |p: &std::path::Path| -> Option<String> {
-                // Frames come from the scanned tree; the report holds app-relative paths.
-                let full = if p.is_absolute() {
-                    p.to_path_buf()
-                } else {
-                    args.app.path.join(p)
-                };
-                eggsec_report::read_source(&full)
-            };
+            // The renderer asks for `<app root as shown>/<finding path>`.
+            let lookup = eggsec_report::read_source;
             render_text(
                 &report,
                 &TextOptions {

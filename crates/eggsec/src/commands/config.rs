@@ -49,7 +49,9 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
                     .max()
                     .unwrap_or(0)
                     .min(90);
+                let root_prefix = format!("{}/", m.root.display());
                 for (k, v, at) in lines {
+                    let at = at.strip_prefix(&root_prefix).unwrap_or(&at);
                     let kv = format!("{k} = {v}");
                     text.push_str(&format!("{kv:<w$}  {at}\n", w = width + 3));
                 }

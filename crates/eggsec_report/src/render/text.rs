@@ -207,7 +207,7 @@ fn code_frame(out: &mut String, source: &str, line: usize, column: usize, p: &Pa
     let gutter = Style::new().blue();
     let _ = writeln!(out, "    {} {}", " ".repeat(width), p.paint("|", gutter));
     for n in first..=last {
-        let text = lines[n - 1].replace('\t', "    ");
+        let text = mask_secret_literals(&lines[n - 1].replace('\t', "    "));
         let marker = if n == line { ">" } else { " " };
         let number = format!("{marker}{n:>width$} |");
         let _ = writeln!(out, "   {} {}", p.paint(&number, gutter), text.trim_end());
@@ -222,5 +222,126 @@ fn code_frame(out: &mut String, source: &str, line: usize, column: usize, p: &Pa
                 p.paint(&format!(" {}^", " ".repeat(pad)), Style::new().bold().red())
             );
         }
+    }
+}
+
+/// Words that make a source line secret-bearing: its string literals are masked in code frames.
+const SECRET_WORDS: &[&str] = &[
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "pass:",
+    "token",
+    "keys",
+    "apikey",
+    "api_key",
+    "accesskey",
+    "access_key",
+    "privatekey",
+    "private_key",
+    "credential",
+    "dsn",
+];
+
+/// Secrets are masked in every output, code frames included: on a line that names a secret
+/// (`jwt.secret: '...'`, `password: '...'`, `config.keys = ...`), every string literal keeps only
+/// its first and last two characters; `scheme://user:password@host` loses its password anywhere.
+/// Widths change, so callers draw carets from the raw line's column, which stays close.
+pub(crate) fn mask_secret_literals(line: &str) -> String {
+    let lower = line.to_ascii_lowercase();
+    let secret_line = SECRET_WORDS.iter().any(|w| lower.contains(w));
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if matches!(c, '\'' | '"' | '`') {
+            let mut body = String::new();
+            let mut closed = false;
+            while let Some((_, d)) = chars.next() {
+                if d == '\\' {
+                    body.push(d);
+                    if let Some((_, e)) = chars.next() {
+                        body.push(e);
+                    }
+                    continue;
+                }
+                if d == c {
+                    closed = true;
+                    break;
+                }
+                body.push(d);
+            }
+            let masked = if secret_line {
+                mask_literal(&body)
+            } else {
+                mask_url_password(&body)
+            };
+            out.push(c);
+            out.push_str(&masked);
+            if closed {
+                out.push(c);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn mask_literal(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1..=8 => "****".into(),
+        n => format!(
+            "{}****{}",
+            chars[..2].iter().collect::<String>(),
+            chars[n - 2..].iter().collect::<String>()
+        ),
+    }
+}
+
+fn mask_url_password(s: &str) -> String {
+    let Some(scheme_end) = s.find("://") else {
+        return s.to_string();
+    };
+    let rest = &s[scheme_end + 3..];
+    let Some(at) = rest.find('@') else {
+        return s.to_string();
+    };
+    let userinfo = &rest[..at];
+    match userinfo.find(':') {
+        Some(colon) if !userinfo.contains('/') && colon + 1 < userinfo.len() => format!(
+            "{}{}:****{}",
+            &s[..scheme_end + 3],
+            &userinfo[..colon],
+            &rest[at..]
+        ),
+        _ => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use super::mask_secret_literals;
+
+    #[test]
+    fn frames_never_show_secrets() {
+        assert_eq!(
+            mask_secret_literals("    secret: 'shop-api-jwt-secret-change-me',"),
+            "    secret: 'sh****me',"
+        );
+        assert_eq!(
+            mask_secret_literals("  config.keys = appInfo.name + '_1712345678901_8312';"),
+            "  config.keys = appInfo.name + '_1****12';"
+        );
+        assert_eq!(
+            mask_secret_literals("  url: 'mysql://root:hunter22@db/shop',"),
+            "  url: 'mysql://root:****@db/shop',"
+        );
+        assert_eq!(
+            mask_secret_literals("  host: '127.0.0.1',"),
+            "  host: '127.0.0.1',"
+        );
     }
 }
