@@ -31,6 +31,7 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation (by code or name).
     Rule(RuleArgs),
+    // (new subcommands go above this line)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

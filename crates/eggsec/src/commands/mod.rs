@@ -4,6 +4,7 @@ mod audit;
 mod config;
 mod plugins;
 mod rules;
+// (new command modules go above this line)
 
 use crate::cli::{AppArgs, Cli, Command};
 use anyhow::{bail, Context, Result};
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plugins(a) => plugins::run(a),
         Command::Rules(a) => rules::list(a),
         Command::Rule(a) => rules::show(a),
+        // (new command arms go above this line)
     }
 }
 
