@@ -375,7 +375,12 @@ pub fn model_from_dump(dump: &RuntimeDump) -> AppModel {
 mod tests {
     use super::*;
 
-    const RESEARCH: &str = "/work/shared/research/eggrun-run";
+    /// Real dumps recorded from egg 3 and 4 (see tests/fixtures/runtime-dumps/README.md).
+    fn research(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/runtime-dumps")
+            .join(format!("research-{name}"))
+    }
 
     #[test]
     fn unescape_reverses_both_rules() {
@@ -424,10 +429,7 @@ mod tests {
 
     #[test]
     fn real_local_dump() {
-        let dir = Path::new(RESEARCH).join("local");
-        if !dir.exists() {
-            return;
-        }
+        let dir = research("local");
         let dump = read_runtime_dump(&dir).unwrap();
         let m = model_from_dump(&dump);
         assert_eq!(m.env, "local");
@@ -495,8 +497,8 @@ mod tests {
 
     #[test]
     fn real_prod_and_egg4_dumps() {
-        let prod = Path::new(RESEARCH).join("prod-cluster");
-        if prod.exists() {
+        let prod = research("prod-cluster");
+        {
             let m = model_from_dump(&read_runtime_dump(&prod).unwrap());
             assert_eq!(m.env, "prod");
             let names: Vec<_> = m.middleware.iter().map(|e| e.name.as_str()).collect();
@@ -517,8 +519,8 @@ mod tests {
             );
             assert!(m.plugin_enabled("onlyProd"));
         }
-        let egg4 = Path::new(RESEARCH).join("egg4");
-        if egg4.exists() {
+        let egg4 = research("egg4");
+        {
             let m = model_from_dump(&read_runtime_dump(&egg4).unwrap());
             assert_eq!(m.egg_major, Some(4));
             let names: Vec<_> = m.middleware.iter().map(|e| e.name.as_str()).collect();

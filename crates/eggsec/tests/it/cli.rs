@@ -229,3 +229,47 @@ fn audit_writes_only_the_requested_output() {
         serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
 }
+
+#[test]
+fn a_50mb_minified_config_is_refused_by_name_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path();
+    std::fs::create_dir_all(app.join("config")).unwrap();
+    std::fs::write(
+        app.join("package.json"),
+        r#"{"name":"big","dependencies":{"egg":"^3"}}"#,
+    )
+    .unwrap();
+    let mut big = String::from("module.exports={");
+    while big.len() < 50 * 1024 * 1024 {
+        big.push_str("a0123456789:[1,2,3,'xyz'],");
+    }
+    big.push_str("keys:'k'};");
+    std::fs::write(app.join("config/config.default.js"), big).unwrap();
+    std::fs::write(
+        app.join("config/config.prod.js"),
+        "module.exports = { security: { csrf: { ignoreJSON: true } } };",
+    )
+    .unwrap();
+    let out = eggsec()
+        .args(["audit", "--format", "json", "--fail-on", "critical"])
+        .arg(app)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("config.default.js") && stderr.contains("too large"),
+        "{stderr}"
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<_> = j["apps"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].clone())
+        .collect();
+    assert!(
+        names.contains(&serde_json::json!("csrf-ignore-json")),
+        "{names:?}"
+    );
+}

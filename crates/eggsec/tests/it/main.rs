@@ -4,3 +4,4 @@ mod audit_expectations;
 mod cli;
 mod oracle;
 mod oracle_support;
+mod runtime_dump;
