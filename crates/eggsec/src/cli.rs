@@ -31,6 +31,24 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print one rule's documentation (by code or name).
     Rule(RuleArgs),
+    /// Print every route: method, path, handler file:line, middleware chain, CSRF and auth status.
+    Routes(RoutesArgs),
+    /// Show (or with --write apply) the edits that fix what eggsec found: `--plugins` disables
+    /// the plugins the app never uses in config/plugin.js (or plugin.<env>.js with --env).
+    Fix(FixArgs),
+    /// Probe a running app over HTTP: Observatory grade of headers and cookies, passive checks;
+    /// `--active` adds CSRF and error-trigger tests (state-changing requests: use staging).
+    Probe(ProbeArgs),
+    /// Dependencies: egg core, framework and plugin inventory, advisories (OSV), dependency
+    /// paths and upgrades, versions behind latest, the version ledger.
+    Deps(DepsArgs),
+    /// Report advisories and releases that are new since the last run, optionally to a webhook.
+    Watch(WatchArgs),
+    /// Manage the advisory database (`update` imports a full OSV export into the user cache).
+    Advisories(AdvisoriesArgs),
+    /// Egg.js logs: `scan` for secrets, personal data and attacks, `redact` them (streaming,
+    /// atomic in place), export the event detections as `sigma` rules for a SIEM.
+    Logs(crate::commands::logs::LogsArgs),
     // (new subcommands go above this line)
 }
 
@@ -82,6 +100,13 @@ pub struct AuditArgs {
     /// Disable colors in text output.
     #[arg(long)]
     pub no_color: bool,
+    /// Also probe this running instance (passive checks only: GET/HEAD/OPTIONS, no
+    /// state-changing request) and fold its findings into the posture report.
+    #[arg(long, value_name = "URL")]
+    pub probe: Option<String>,
+    /// Also scan this egg log directory (or file) and fold its findings into the logging strategy.
+    #[arg(long, value_name = "DIR")]
+    pub logs: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +134,39 @@ pub struct PluginsArgs {
     pub env: Option<String>,
     #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
     pub format: ModelFormat,
+    /// Only the enabled plugins nothing in the app uses, with what was searched for.
+    #[arg(long)]
+    pub unused: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RoutesArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[arg(long)]
+    pub env: Option<String>,
+    #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
+    pub format: ModelFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// App directory, or a directory holding several Egg apps.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Disable the plugins the app never uses (the only fix so far; required).
+    #[arg(long, required = true)]
+    pub plugins: bool,
+    /// Change only this env (edits config/plugin.<ENV>.js). Default: disable in config/plugin.js
+    /// the plugins unused in every env (local, unittest, prod and config/env).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Apply the edits (atomically). Without it, only a unified diff is printed.
+    #[arg(long)]
+    pub write: bool,
+    /// Ignore node_modules and use eggsec's embedded egg defaults.
+    #[arg(long)]
+    pub embedded_defaults: bool,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +180,139 @@ pub struct RulesArgs {
 pub struct RuleArgs {
     /// Rule code (CSRF002) or name (csrf-ignore-json).
     pub id: String,
+}
+
+/// `eggsec probe URL`: the probe only talks to URL's origin and follows no redirect off it.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The running app, e.g. https://staging.example.com/ or http://127.0.0.1:7001/.
+    pub url: String,
+    /// The app's source: its GET routes are probed too, its config tunes the checks.
+    #[arg(long, value_name = "PATH")]
+    pub app: Option<PathBuf>,
+    /// Env of --app to read (default: config/env, else prod).
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Also send state-changing requests (CSRF no/wrong/right token, error triggers). Staging only.
+    #[arg(long)]
+    pub active: bool,
+    /// Most requests to send.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub budget: usize,
+    /// Most requests in flight.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+    /// Seconds per request (connect to last body byte).
+    #[arg(long, value_name = "S", default_value = "10")]
+    pub timeout: String,
+    /// Extra request header, `Name: value` (repeatable).
+    #[arg(long = "header", value_name = "K:V")]
+    pub headers: Vec<String>,
+    /// Cookie to send, `name=value` (repeatable).
+    #[arg(long = "cookie", value_name = "K=V")]
+    pub cookies: Vec<String>,
+    /// Grade a local http:// app as if a TLS proxy served it (sends X-Forwarded-Proto: https).
+    #[arg(long)]
+    pub assume_https: bool,
+    #[arg(long, value_enum, default_value_t = ProbeFormat::Text)]
+    pub format: ProbeFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProbeFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DepsFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct DepsArgs {
+    /// App (or any npm project) directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    #[arg(long, value_enum, default_value_t = DepsFormat::Text)]
+    pub format: DepsFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Never contact the registry (use its cache only).
+    #[arg(long)]
+    pub offline: bool,
+    /// Check every direct dependency against the registry, not only the egg family.
+    #[arg(long)]
+    pub all: bool,
+    /// Write .eggsec/versions.json and append what changed to .eggsec/history.jsonl.
+    #[arg(long)]
+    pub record: bool,
+    /// Show what changed since the last --record (nothing is written).
+    #[arg(long)]
+    pub diff: bool,
+    /// Advisory database to use: an OSV directory, an OSV all.zip, or an eggsec file.
+    #[arg(long, value_name = "PATH")]
+    pub advisories: Option<PathBuf>,
+    /// Exit 1 when a vulnerability is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", default_value = "high")]
+    pub fail_on: String,
+    /// Registry requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WebhookFormatArg {
+    Json,
+    Slack,
+    Dingtalk,
+    Feishu,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// App directory (state is kept in its .eggsec/).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// POST new events to this URL.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    #[arg(long, value_enum, default_value_t = WebhookFormatArg::Json)]
+    pub webhook_format: WebhookFormatArg,
+    /// Never contact the registry (advisories only, plus the registry cache).
+    #[arg(long)]
+    pub offline: bool,
+    /// Advisory database to use (see `eggsec deps --advisories`).
+    #[arg(long, value_name = "PATH")]
+    pub advisories: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesArgs {
+    #[command(subcommand)]
+    pub action: AdvisoriesAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdvisoriesAction {
+    /// Import a full OSV export (all.zip, a directory of OSV JSON, or an http(s) URL to one).
+    Update {
+        /// Where to read it from.
+        #[arg(long, value_name = "FILE_OR_URL")]
+        from: String,
+    },
+    /// Which database is in use and how many advisories it holds.
+    Status,
 }
 
 #[cfg(test)]

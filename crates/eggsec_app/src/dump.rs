@@ -361,6 +361,8 @@ pub fn model_from_dump(dump: &RuntimeDump) -> AppModel {
         config: dump.config.clone(),
         layers: Vec::new(),
         middleware,
+        routes: Vec::new(),
+        code: Default::default(),
         defaults: DefaultsSource::NodeModules,
         diagnostics: vec![Diagnostic {
             level: DiagnosticLevel::Info,

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod config;
+pub mod contributions;
 pub mod defaults;
 pub mod discover;
 pub mod dump;
@@ -21,8 +22,10 @@ pub mod merge;
 pub mod middleware;
 pub mod model;
 pub mod plugins;
+pub mod routes;
 pub mod secrets;
 pub mod sequencify;
+pub mod usage;
 
 pub use discover::discover;
 pub use dump::{model_from_dump, read_runtime_dump, RuntimeDump};

@@ -188,7 +188,19 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
             embedded: loaded.embedded_units,
         }
     };
+    let code = crate::routes::code_model(&root, &mut diags);
+    let routes = crate::routes::build_routes(
+        &crate::routes::RouteInputs {
+            root: &root,
+            config: &loaded.config,
+            middleware: &middleware,
+            plugins: &set.states,
+        },
+        &code,
+    );
     Ok(AppModel {
+        routes,
+        code,
         root,
         name,
         pkg,

@@ -156,6 +156,10 @@ pub struct AppModel {
     pub middleware: Vec<MiddlewareEntry>,
     pub defaults: DefaultsSource,
     pub diagnostics: Vec<Diagnostic>,
+    /// Every route: router file, what it requires, router-plus namespaces, tegg decorators.
+    pub routes: Vec<crate::routes::Route>,
+    /// The app's source files parsed once: router calls, handlers, request-data flows, code facts.
+    pub code: crate::routes::CodeModel,
 }
 
 impl AppModel {

@@ -28,7 +28,7 @@ mod heap;
 mod interp;
 mod modules;
 mod ops;
-mod source;
+pub(crate) mod source;
 
 use crate::{
     error::JsError,

@@ -13,10 +13,16 @@
 //! println!("{:?}", module.exports.get_path("security.csrf.enable"));
 //! ```
 
+pub mod edit;
 pub mod error;
 pub mod eval;
+pub mod facts;
+pub mod flow;
+pub mod routes;
+pub mod uses;
 pub mod value;
 
 pub use error::JsError;
 pub use eval::{eval_file, eval_source, AppInfo, EvalOptions, ExportMode, Limits, Module, Note};
+pub use facts::{source_facts, SourceFacts};
 pub use value::{number_json, Object, Provenance, Value, ValueKind};

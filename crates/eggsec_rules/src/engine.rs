@@ -29,8 +29,27 @@ struct Outcome {
     applicable: bool,
 }
 
+/// Audits one app model with every registered rule, and folds checks made elsewhere (a live
+/// probe, a log scan) into the findings and the posture.
+pub fn run_with_external(
+    app: &AppModel,
+    settings: &Settings,
+    external: &[posture::ExternalCheck],
+) -> AppReport {
+    run_rules_with(app, RULES, settings, external)
+}
+
 /// Audits one app model with the given rules (tests run a chosen few).
 pub fn run_rules(app: &AppModel, rules: &[&dyn Rule], settings: &Settings) -> AppReport {
+    run_rules_with(app, rules, settings, &[])
+}
+
+fn run_rules_with(
+    app: &AppModel,
+    rules: &[&dyn Rule],
+    settings: &Settings,
+    external: &[posture::ExternalCheck],
+) -> AppReport {
     let root = app.root.display().to_string();
     let mut diagnostics: Vec<String> = app
         .diagnostics
@@ -146,7 +165,7 @@ pub fn run_rules(app: &AppModel, rules: &[&dyn Rule], settings: &Settings) -> Ap
         outcomes.push(outcome);
     }
 
-    let posture = posture::compute(
+    let posture = posture::compute_with(
         &outcomes
             .iter()
             .filter(|o| o.applicable)
@@ -157,9 +176,14 @@ pub fn run_rules(app: &AppModel, rules: &[&dyn Rule], settings: &Settings) -> Ap
                 facts: &o.facts,
             })
             .collect::<Vec<_>>(),
+        external,
     );
 
-    let mut findings: Vec<Finding> = outcomes.into_iter().flat_map(|o| o.findings).collect();
+    let mut findings: Vec<Finding> = outcomes
+        .into_iter()
+        .flat_map(|o| o.findings)
+        .chain(external.iter().flat_map(|e| e.findings.iter().cloned()))
+        .collect();
     if let Some(baseline) = &settings.baseline {
         findings.retain(|f| !baseline.contains(&f.fingerprint));
     }

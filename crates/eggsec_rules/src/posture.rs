@@ -34,19 +34,59 @@ pub fn weight(severity: Severity) -> f64 {
 
 /// One row per strategy, in [`Strategy::ALL`] order.
 pub fn compute(results: &[RuleResult<'_>]) -> Vec<Posture> {
+    compute_with(results, &[])
+}
+
+/// A check that ran outside the static rules — a live probe test, a log scan detector — with
+/// its findings, counted in its strategy's posture like a rule (`eggsec audit --probe/--logs`).
+#[derive(Clone, Debug)]
+pub struct ExternalCheck {
+    pub strategy: Strategy,
+    pub severity: Severity,
+    /// What passing means, phrased positively ("Live responses send HSTS").
+    pub control: String,
+    pub findings: Vec<Finding>,
+    pub facts: Vec<String>,
+}
+
+/// Like [`compute`], with external checks counted beside the rules.
+pub fn compute_with(results: &[RuleResult<'_>], external: &[ExternalCheck]) -> Vec<Posture> {
+    let items: Vec<Item<'_>> = results
+        .iter()
+        .map(|r| Item {
+            strategy: r.meta.strategy,
+            control: r.meta.control,
+            severity: r.severity,
+            findings: r.findings,
+            facts: r.facts,
+        })
+        .chain(external.iter().map(|e| Item {
+            strategy: e.strategy,
+            control: &e.control,
+            severity: e.severity,
+            findings: &e.findings,
+            facts: &e.facts,
+        }))
+        .collect();
     Strategy::ALL
         .into_iter()
         .map(|strategy| {
-            let rules: Vec<&RuleResult<'_>> = results
-                .iter()
-                .filter(|r| r.meta.strategy == strategy)
-                .collect();
+            let rules: Vec<&Item<'_>> = items.iter().filter(|r| r.strategy == strategy).collect();
             strategy_posture(strategy, &rules)
         })
         .collect()
 }
 
-fn strategy_posture(strategy: Strategy, rules: &[&RuleResult<'_>]) -> Posture {
+/// One scored control: a rule's result or an external check.
+struct Item<'a> {
+    strategy: Strategy,
+    control: &'a str,
+    severity: Severity,
+    findings: &'a [Finding],
+    facts: &'a [String],
+}
+
+fn strategy_posture(strategy: Strategy, rules: &[&Item<'_>]) -> Posture {
     if rules.is_empty() {
         return Posture::not_assessed(strategy);
     }
@@ -57,7 +97,11 @@ fn strategy_posture(strategy: Strategy, rules: &[&RuleResult<'_>]) -> Posture {
         total += weight(rule.severity);
         if rule.findings.is_empty() {
             passing += weight(rule.severity);
-            push_unique(&mut evidence, rule.meta.control);
+            // A rule's facts say what it saw ("HSTS max-age is 365 days"): more specific than
+            // its generic control, which is shown only when the rule recorded none.
+            if rule.facts.is_empty() {
+                push_unique(&mut evidence, rule.control);
+            }
         }
     }
     for fact in rules.iter().flat_map(|r| r.facts) {
@@ -166,10 +210,8 @@ mod tests {
         assert_eq!(rows.len(), 8);
         let row = &rows[4];
         assert_eq!((row.status, row.score), (PostureStatus::Implemented, 100));
-        assert_eq!(
-            row.evidence,
-            ["high control", "low control", "token type ctoken"]
-        );
+        // The high rule recorded a fact, which stands in for its generic control.
+        assert_eq!(row.evidence, ["low control", "token type ctoken"]);
         assert_eq!(rows[0].status, PostureStatus::NotAssessed);
     }
 

@@ -6,6 +6,34 @@ use crate::Rule;
 
 /// Every rule, grouped by strategy in the seed document's order.
 pub static RULES: &[&dyn Rule] = &[
+    // updates
+    &rules::updates::vulnerable_egg_package::VulnerableEggPackage,
+    &rules::updates::egg_major_end_of_life::EggMajorEndOfLife,
+    &rules::updates::lockfile_missing::LockfileMissing,
+    // (updates rules go above this line)
+    // plugins
+    &rules::plugins::plugin_never_used::PluginNeverUsed,
+    &rules::plugins::plugin_without_justification::PluginWithoutJustification,
+    &rules::plugins::development_plugin_in_prod::DevelopmentPluginInProd,
+    &rules::plugins::plugin_enabled_not_installed::PluginEnabledNotInstalled,
+    &rules::plugins::plugin_entry_misspelled_key::PluginEntryMisspelledKey,
+    &rules::plugins::security_plugin_disabled::SecurityPluginDisabled,
+    &rules::plugins::plugin_path_outside_repo::PluginPathOutsideRepo,
+    // (plugins rules go above this line)
+    // middleware
+    &rules::middleware::sql_built_from_request::SqlBuiltFromRequest,
+    &rules::middleware::shell_command_from_request::ShellCommandFromRequest,
+    &rules::middleware::code_eval_of_request_data::CodeEvalOfRequestData,
+    &rules::middleware::html_built_from_request::HtmlBuiltFromRequest,
+    &rules::middleware::file_path_from_request::FilePathFromRequest,
+    &rules::middleware::open_redirect_from_request::OpenRedirectFromRequest,
+    &rules::middleware::outbound_request_to_request_url::OutboundRequestToRequestUrl,
+    &rules::middleware::regexp_built_from_request::RegexpBuiltFromRequest,
+    &rules::middleware::mongo_query_from_request_object::MongoQueryFromRequestObject,
+    &rules::middleware::deep_merge_of_request_body::DeepMergeOfRequestBody,
+    &rules::middleware::state_changing_route_without_auth::StateChangingRouteWithoutAuth,
+    &rules::middleware::middleware_input_not_validated::MiddlewareInputNotValidated,
+    // (middleware rules go above this line)
     // builtin
     &rules::builtin::keys_weak::KeysWeak,
     &rules::builtin::keys_hard_coded_in_prod::KeysHardCodedInProd,
@@ -28,6 +56,8 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::builtin::domain_white_list_empty_with_redirects::DomainWhiteListEmptyWithRedirects,
     &rules::builtin::debug_enabled_in_prod::DebugEnabledInProd,
     &rules::builtin::config_for_disabled_plugin::ConfigForDisabledPlugin,
+    &rules::builtin::session_not_renewed_on_login::SessionNotRenewedOnLogin,
+    &rules::builtin::cookie_set_with_weak_options::CookieSetWithWeakOptions,
     // (builtin rules go above this line)
     // csrf
     &rules::csrf::csrf_disabled::CsrfDisabled,
@@ -56,12 +86,14 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::errors::error_details_sent_to_client::ErrorDetailsSentToClient,
     &rules::errors::development_error_page_in_prod::DevelopmentErrorPageInProd,
     &rules::errors::error_handling_strategy_missing::ErrorHandlingStrategyMissing,
+    &rules::errors::catch_block_sends_error_details::CatchBlockSendsErrorDetails,
     // (errors rules go above this line)
     // logging
     &rules::logging::logger_debug_in_prod::LoggerDebugInProd,
     &rules::logging::logrotator_disabled::LogrotatorDisabled,
     &rules::logging::log_dir_public::LogDirPublic,
     &rules::logging::dump_ignore_misses_secret_keys::DumpIgnoreMissesSecretKeys,
+    &rules::logging::sensitive_data_logged::SensitiveDataLogged,
     // (logging rules go above this line)
 ];
 

@@ -111,6 +111,8 @@ pub fn test_model_in(root: &Path, config: serde_json::Value) -> AppModel {
         middleware: vec![],
         defaults: DefaultsSource::Embedded { egg_major: 3 },
         diagnostics: vec![],
+        routes: vec![],
+        code: Default::default(),
     }
 }
 
@@ -159,6 +161,17 @@ pub fn run_rule(rule: &dyn Rule, app: &AppModel) -> Vec<Finding> {
     let mut cx = RuleContext::new(app, &settings, rule.meta());
     rule.check(&mut cx);
     cx.into_parts().0
+}
+
+/// Runs one rule on `app` with default settings and returns whether it applied (see
+/// [`RuleContext::not_applicable`]) and the facts it recorded for the posture report.
+#[doc(hidden)]
+pub fn run_rule_posture(rule: &dyn Rule, app: &AppModel) -> (bool, Vec<String>) {
+    let settings = Settings::default();
+    let mut cx = RuleContext::new(app, &settings, rule.meta());
+    rule.check(&mut cx);
+    let applicable = cx.is_applicable();
+    (applicable, cx.into_parts().1)
 }
 
 /// The inverse of [`Value::to_tagged_json`], with the `$at` provenance extension of

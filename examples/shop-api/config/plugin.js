@@ -1,12 +1,12 @@
 'use strict';
 
 exports.validate = {
-  enable: true,
+  enable: true, // expect: plugin-without-justification
   package: 'egg-validate',
 };
 
 exports.cors = {
-  enable: true,
+  enable: true, // expect: plugin-without-justification
   package: 'egg-cors',
 };
 

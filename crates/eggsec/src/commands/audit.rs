@@ -2,11 +2,13 @@
 
 use crate::cli::{AuditArgs, Format};
 use anyhow::{Context, Result};
+use eggsec_report::Strategy;
 use eggsec_report::{
     render_json, render_markdown, render_sarif, render_text, Report, Severity, TextOptions,
 };
 use eggsec_rules::baseline::Baseline;
 use eggsec_rules::config::Settings;
+use eggsec_rules::posture::ExternalCheck;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -28,7 +30,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         for model in super::load_models(&args.app, env)? {
             let mut settings = Settings::load(&model.root);
             settings.baseline = baseline.clone();
-            let mut app_report = eggsec_rules::engine::run(&model, &settings);
+            let external = external_checks(&args, &model)?;
+            let mut app_report =
+                eggsec_rules::engine::run_with_external(&model, &settings, &external);
             app_report.root = display_root(&model.root, &args.app.path);
             report.apps.push(app_report);
         }
@@ -70,4 +74,83 @@ fn display_root(root: &std::path::Path, given: &std::path::Path) -> String {
         Ok(rel) => given.join(rel).display().to_string(),
         Err(_) => root.display().to_string(),
     }
+}
+
+/// Checks made outside the static rules, counted in the posture like rules: a passive probe of
+/// `--probe URL` (each Observatory test and each probe finding) and a scan of `--logs DIR`
+/// (each log finding; a clean family of detectors counts as a passing control).
+fn external_checks(args: &AuditArgs, model: &eggsec_app::AppModel) -> Result<Vec<ExternalCheck>> {
+    let mut out = Vec::new();
+    if let Some(url) = &args.probe {
+        let opts = eggsec_probe::ProbeOptions {
+            hints: super::probe::hints_from_model(model),
+            ..Default::default()
+        };
+        let report = eggsec_probe::probe(url, &opts)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("--probe {url}"))?;
+        for e in &report.errors {
+            eprintln!("eggsec: warning: probe: {e}");
+        }
+        out.push(ExternalCheck {
+            strategy: Strategy::Headers,
+            severity: Severity::Info,
+            control: String::new(),
+            findings: Vec::new(),
+            facts: vec![format!(
+                "Live probe of {}: Observatory score {}, grade {}",
+                report.target, report.observatory.score, report.observatory.grade
+            )],
+        });
+        for t in report.observatory.tests.iter().filter(|t| t.pass) {
+            out.push(ExternalCheck {
+                strategy: Strategy::Headers,
+                severity: Severity::Low,
+                control: format!(
+                    "Live responses pass the Observatory `{}` test ({})",
+                    t.name, t.result
+                ),
+                findings: Vec::new(),
+                facts: Vec::new(),
+            });
+        }
+        out.extend(report.findings.into_iter().map(|f| ExternalCheck {
+            strategy: f.strategy,
+            severity: f.severity,
+            control: String::new(),
+            findings: vec![f],
+            facts: Vec::new(),
+        }));
+    }
+    if let Some(dir) = &args.logs {
+        let scan = eggsec_logs::scan::scan_paths(std::slice::from_ref(dir), &Default::default());
+        for e in &scan.errors {
+            eprintln!("eggsec: warning: logs: {e}");
+        }
+        use eggsec_logs::rules::Family;
+        for (family, control) in [
+            (Family::Secret, "No secrets (passwords, tokens, keys) found in the logs scanned"),
+            (Family::PersonalData, "No personal data (IDs, phone numbers, cards) found in the logs scanned"),
+            (Family::SecurityEvent, "No security events (CSRF/auth failures, brute force, scanning) in the logs scanned"),
+        ] {
+            let findings: Vec<_> = scan
+                .findings
+                .iter()
+                .filter(|f| f.family == family)
+                .map(|f| f.finding.clone())
+                .collect();
+            out.push(ExternalCheck {
+                strategy: Strategy::Logging,
+                severity: findings.iter().map(|f| f.severity).max().unwrap_or(Severity::Medium),
+                control: format!(
+                    "{control} ({} files, {} lines)",
+                    scan.files.len(),
+                    scan.total_lines
+                ),
+                findings,
+                facts: Vec::new(),
+            });
+        }
+    }
+    Ok(out)
 }

@@ -1,9 +1,16 @@
 //! One module per command; `run` dispatches.
 
+mod advisories;
 mod audit;
 mod config;
+mod deps;
+mod fix;
+pub mod logs;
 mod plugins;
+mod probe;
+mod routes;
 mod rules;
+mod watch;
 // (new command modules go above this line)
 
 use crate::cli::{AppArgs, Cli, Command};
@@ -18,6 +25,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plugins(a) => plugins::run(a),
         Command::Rules(a) => rules::list(a),
         Command::Rule(a) => rules::show(a),
+        Command::Routes(a) => routes::run(a),
+        Command::Fix(a) => fix::run(a),
+        Command::Probe(a) => probe::run(a),
+        Command::Deps(a) => deps::run(a),
+        Command::Watch(a) => watch::run(a),
+        Command::Advisories(a) => advisories::run(a),
+        Command::Logs(a) => logs::run(a),
         // (new command arms go above this line)
     }
 }

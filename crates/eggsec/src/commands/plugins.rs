@@ -2,6 +2,7 @@
 
 use crate::cli::{ModelFormat, PluginsArgs};
 use anyhow::Result;
+use eggsec_app::usage::Verdict;
 use serde_json::json;
 use std::process::ExitCode;
 
@@ -10,9 +11,12 @@ pub fn run(args: PluginsArgs) -> Result<ExitCode> {
     let mut out = String::new();
     let mut docs = Vec::new();
     for m in &models {
+        let usage = eggsec_app::usage::analyze(m);
+        let used_of = |name: &str| usage.plugin(name).map(|u| &u.verdict);
         let rows: Vec<_> = m
             .plugins
             .iter()
+            .filter(|p| !args.unused || matches!(used_of(&p.name), Some(Verdict::Unused { .. })))
             .map(|p| {
                 json!({
                     "name": p.name,
@@ -24,11 +28,45 @@ pub fn run(args: PluginsArgs) -> Result<ExitCode> {
                     "implicit_enable": p.implicit_enable,
                     "installed": p.installed,
                     "decided_by": {"file": p.decided_by.file.to_string(), "line": p.decided_by.line},
+                    "used": used_of(&p.name).map(used_json),
                 })
             })
             .collect();
         match args.format {
             ModelFormat::Json => docs.push((m.root.display().to_string(), rows)),
+            ModelFormat::Text if args.unused => {
+                out.push_str(&format!(
+                    "# {}  env: {}  unused plugins ({} code files searched)\n",
+                    m.root.display(),
+                    m.env,
+                    usage.files_scanned
+                ));
+                let unused = usage.unused();
+                if unused.is_empty() {
+                    out.push_str("none\n");
+                }
+                for u in usage
+                    .plugins
+                    .iter()
+                    .filter(|u| unused.contains(&u.name.as_str()))
+                {
+                    if let Verdict::Unused { searched } = &u.verdict {
+                        out.push_str(&format!(
+                            "{}\n  searched: {}\n",
+                            u.name,
+                            searched.join(", ")
+                        ));
+                        for c in &u.configured_at {
+                            out.push_str(&format!(
+                                "  configured: {c} (delete it with the plugin)\n"
+                            ));
+                        }
+                    }
+                }
+                if !unused.is_empty() {
+                    out.push_str("Disable them: eggsec fix --plugins (diff), --write (apply)\n");
+                }
+            }
             ModelFormat::Text => {
                 out.push_str(&format!(
                     "# {}  env: {}  defaults: {}\n",
@@ -37,8 +75,15 @@ pub fn run(args: PluginsArgs) -> Result<ExitCode> {
                     super::config::defaults_label(m)
                 ));
                 out.push_str(&format!(
-                    "{:<20} {:<8} {:<34} {:<10} {:<14} {}\n",
-                    "NAME", "ENABLED", "PACKAGE/PATH", "VERSION", "ENV", "DECIDED BY"
+                    "{:<20} {:<8} {:<5} {:<34} {:<10} {:<14} {:<40} {}\n",
+                    "NAME",
+                    "ENABLED",
+                    "USED",
+                    "PACKAGE/PATH",
+                    "VERSION",
+                    "ENV",
+                    "DECIDED BY",
+                    "EVIDENCE"
                 ));
                 for p in &m.plugins {
                     let enabled = match (p.enabled, p.implicit_enable, p.env_excluded) {
@@ -57,18 +102,22 @@ pub fn run(args: PluginsArgs) -> Result<ExitCode> {
                     } else {
                         p.env.join(",")
                     };
+                    let verdict = used_of(&p.name);
                     out.push_str(&format!(
-                        "{:<20} {:<8} {:<34} {:<10} {:<14} {}\n",
+                        "{:<20} {:<8} {:<5} {:<34} {:<10} {:<14} {:<40} {}\n",
                         p.name,
                         enabled,
+                        verdict.map_or("-", Verdict::label),
                         src,
                         p.version
                             .as_deref()
                             .unwrap_or(if p.installed { "?" } else { "-" }),
                         env,
-                        p.decided_by
+                        p.decided_by.to_string(),
+                        verdict.map(short_evidence).unwrap_or_default()
                     ));
                 }
+                out.push_str("USED: yes (evidence), NO (nothing uses it: `eggsec plugins --unused`), kept (security/infrastructure), ? (cannot tell)\n");
                 if m.plugins.iter().any(|p| p.implicit_enable) {
                     out.push_str("* enabled because an enabled plugin depends on it\n");
                 }
@@ -87,4 +136,30 @@ pub fn run(args: PluginsArgs) -> Result<ExitCode> {
     };
     super::emit(&text, None)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The usage verdict as JSON: `{"verdict": "yes|NO|kept|?|-", "evidence": [...]}`.
+fn used_json(v: &Verdict) -> serde_json::Value {
+    let evidence: Vec<String> = match v {
+        Verdict::Used(ev) => ev.iter().map(|e| e.to_string()).collect(),
+        Verdict::Unused { searched } => searched.iter().map(|s| format!("searched: {s}")).collect(),
+        Verdict::Kept(why) | Verdict::Unknown(why) => vec![why.clone()],
+        Verdict::Disabled => vec![],
+    };
+    json!({"verdict": v.label(), "evidence": evidence})
+}
+
+/// The first piece of evidence, shortened for the table.
+fn short_evidence(v: &Verdict) -> String {
+    let text = match v {
+        Verdict::Used(ev) => ev.first().map(|e| e.to_string()).unwrap_or_default(),
+        Verdict::Unused { .. } => "nothing uses it".into(),
+        Verdict::Kept(why) | Verdict::Unknown(why) => why.clone(),
+        Verdict::Disabled => String::new(),
+    };
+    if text.chars().count() > 70 {
+        format!("{}…", text.chars().take(69).collect::<String>())
+    } else {
+        text
+    }
 }

@@ -2,6 +2,12 @@
 
 mod audit_expectations;
 mod cli;
+mod code_rules;
+mod deps;
+mod logs;
 mod oracle;
 mod oracle_support;
+mod plugins_usage;
+mod probe;
+mod routes_oracle;
 mod runtime_dump;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 /// How a file is evaluated, decided by its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Lang {
+pub(crate) enum Lang {
     Json,
     JavaScript,
     TypeScript,
@@ -16,7 +16,7 @@ pub(super) enum Lang {
 
 impl Lang {
     /// `.json` is JSON, `.ts .mts .cts .tsx` TypeScript; anything else is read as JavaScript.
-    pub(super) fn of(path: &Path) -> Self {
+    pub(crate) fn of(path: &Path) -> Self {
         match path.extension().and_then(|e| e.to_str()) {
             Some("json") => Lang::Json,
             Some("ts" | "mts" | "cts" | "tsx") => Lang::TypeScript,
@@ -26,7 +26,7 @@ impl Lang {
 }
 
 /// Reads a file as text, refusing files that are too large, binary, or not UTF-8.
-pub(super) fn read_text(path: &Path, limits: &Limits) -> Result<String, JsError> {
+pub(crate) fn read_text(path: &Path, limits: &Limits) -> Result<String, JsError> {
     let io = |source| JsError::Io {
         path: path.to_path_buf(),
         source,
@@ -47,7 +47,7 @@ pub(super) fn read_text(path: &Path, limits: &Limits) -> Result<String, JsError>
     })
 }
 
-pub(super) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), JsError> {
+pub(crate) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), JsError> {
     if size > limits.max_file_bytes {
         return Err(JsError::TooLarge {
             path: path.to_path_buf(),
@@ -66,7 +66,7 @@ pub(super) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), 
 /// Strings and comments are skipped; regex literals are not recognised (they can only make
 /// the count a little off for that line). Input that passes this and still nests deeply is
 /// caught by the evaluator's own depth bound.
-pub(super) fn nesting_exceeds(text: &str, limit: usize) -> bool {
+pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
     const PREFIX_WORDS: [&[u8]; 13] = [
         b"typeof", b"void", b"delete", b"await", b"new", b"yield", b"if", b"else", b"while",
         b"for", b"do", b"with", b"return",
@@ -208,7 +208,7 @@ pub(super) fn nesting_exceeds(text: &str, limit: usize) -> bool {
 /// found by binary search; characters are counted from a checkpoint every [`BLOCK`] bytes, so
 /// a minified one-line file costs no more than a short one per lookup.
 #[derive(Debug)]
-pub(super) struct LineIndex {
+pub(crate) struct LineIndex {
     starts: Vec<u32>,
     /// `(byte offset, characters before it)` at the first char boundary of each block.
     checkpoints: Vec<(u32, u32)>,
@@ -217,7 +217,7 @@ pub(super) struct LineIndex {
 const BLOCK: usize = 1024;
 
 impl LineIndex {
-    pub(super) fn new(text: &str) -> Self {
+    pub(crate) fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(
             text.bytes()
@@ -249,7 +249,7 @@ impl LineIndex {
     }
 
     /// 1-based line and column (in characters) of a byte offset.
-    pub(super) fn line_col(&self, text: &str, offset: u32) -> (u32, u32) {
+    pub(crate) fn line_col(&self, text: &str, offset: u32) -> (u32, u32) {
         let offset = (offset as usize).min(text.len());
         let line = self
             .starts
@@ -314,7 +314,7 @@ impl<'a> Src<'a> {
 }
 
 /// Is this a local (relative or absolute) module specifier rather than a package name?
-pub(super) fn is_local_specifier(spec: &str) -> bool {
+pub(crate) fn is_local_specifier(spec: &str) -> bool {
     spec.starts_with("./")
         || spec.starts_with("../")
         || spec == "."
@@ -325,7 +325,7 @@ pub(super) fn is_local_specifier(spec: &str) -> bool {
 /// Node's resolution of a local specifier: the exact file, then `.js .json .ts` (ts-node adds
 /// `.ts` after the built-in extensions), `x.js` written for `x.ts` (TypeScript ESM style), then
 /// a directory's `index.*`.
-pub(super) fn resolve_local(from_dir: &Path, spec: &str) -> Option<PathBuf> {
+pub(crate) fn resolve_local(from_dir: &Path, spec: &str) -> Option<PathBuf> {
     let base = normalize(&from_dir.join(spec));
     if base.is_file() {
         return Some(base);

@@ -2,6 +2,14 @@
 //! rule's kebab name with `_` (a test checks it, and that each file is in
 //! [`crate::registry::RULES`]). Copy `csrf/csrf_disabled.rs` to start a new one.
 
+pub mod updates {
+    //! Review Egg.js core and plugin updates.
+    pub mod egg_major_end_of_life;
+    pub mod lockfile_missing;
+    pub mod vulnerable_egg_package;
+    // updates rules: add `pub mod` lines above this comment.
+}
+
 pub mod csrf {
     //! Enable and configure Egg.js CSRF protection.
     pub mod csrf_disabled;
@@ -31,10 +39,23 @@ pub mod headers {
     // headers rules: add `pub mod` lines above this comment.
 }
 
+pub mod plugins {
+    //! Disable unnecessary Egg.js plugins.
+    pub mod development_plugin_in_prod;
+    pub mod plugin_enabled_not_installed;
+    pub mod plugin_entry_misspelled_key;
+    pub mod plugin_never_used;
+    pub mod plugin_path_outside_repo;
+    pub mod plugin_without_justification;
+    pub mod security_plugin_disabled;
+    // plugins rules: add `pub mod` lines above this comment.
+}
+
 pub mod builtin {
     //! Review and secure built-in Egg.js middleware configuration.
     pub mod body_parser_limit_too_large;
     pub mod config_for_disabled_plugin;
+    pub mod cookie_set_with_weak_options;
     pub mod cookies_weakened;
     pub mod cors_credentials_with_any_origin;
     pub mod debug_enabled_in_prod;
@@ -52,6 +73,7 @@ pub mod builtin {
     pub mod session_cookie_not_secure;
     pub mod session_max_age_too_long;
     pub mod session_not_encrypted_or_signed;
+    pub mod session_not_renewed_on_login;
     pub mod session_same_site_none_without_secure;
     pub mod static_serves_outside_public;
     // builtin rules: add `pub mod` lines above this comment.
@@ -59,6 +81,7 @@ pub mod builtin {
 
 pub mod errors {
     //! Secure error handling.
+    pub mod catch_block_sends_error_details;
     pub mod development_error_page_in_prod;
     pub mod error_details_sent_to_client;
     pub mod error_handling_strategy_missing;
@@ -71,5 +94,23 @@ pub mod logging {
     pub mod log_dir_public;
     pub mod logger_debug_in_prod;
     pub mod logrotator_disabled;
+    pub mod sensitive_data_logged;
     // logging rules: add `pub mod` lines above this comment.
+}
+
+pub mod middleware {
+    //! Secure custom middleware: request data flowing to dangerous sinks, routes without auth.
+    pub mod code_eval_of_request_data;
+    pub mod deep_merge_of_request_body;
+    pub mod file_path_from_request;
+    pub mod html_built_from_request;
+    pub mod middleware_input_not_validated;
+    pub mod mongo_query_from_request_object;
+    pub mod open_redirect_from_request;
+    pub mod outbound_request_to_request_url;
+    pub mod regexp_built_from_request;
+    pub mod shell_command_from_request;
+    pub mod sql_built_from_request;
+    pub mod state_changing_route_without_auth;
+    // middleware rules: add `pub mod` lines above this comment.
 }

@@ -1,7 +1,7 @@
 'use strict';
 
 module.exports = options => {
-  return async function auth(ctx, next) {
+  return async function auth(ctx, next) { // expect: middleware-input-not-validated
     const header = ctx.get(options.tokenHeader);
     if (!ctx.session.user && !header) {
       ctx.status = 401;

@@ -8,7 +8,7 @@ module.exports = () => {
       ctx.app.emit('error', err, ctx);
       ctx.status = err.status || 500;
       // Sends internals (message and stack) to every client, in every env.
-      ctx.body = { error: err.message, stack: err.stack };
+      ctx.body = { error: err.message, stack: err.stack }; // expect: catch-block-sends-error-details
     }
   };
 };

@@ -11,7 +11,7 @@ const CATALOGUE = [
 class ProductService extends Service {
   async list({ q } = {}) {
     if (!q) return CATALOGUE;
-    const pattern = new RegExp(q, 'i');
+    const pattern = new RegExp(q, 'i'); // expect: regexp-built-from-request
     return CATALOGUE.filter(p => pattern.test(p.name));
   }
 

@@ -80,17 +80,25 @@ impl Rule for BodyParserLimitTooLarge {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !body_parser_enabled(app) {
+            cx.not_applicable();
             return;
         }
         let mut reported = false;
+        // The limits of the enabled body types, and whether one of them is not known.
+        let (mut seen, mut unknown) = (Vec::new(), false);
         for (key, kind) in LIMITS {
             let Some(limit) = app.config_at(&format!("bodyParser.{key}")) else {
                 continue;
             };
             let Some(bytes) = value_bytes(limit) else {
+                unknown |= body_type_enabled(app, kind);
                 continue;
             };
-            if bytes <= MAX_LIMIT || !body_type_enabled(app, kind) {
+            if !body_type_enabled(app, kind) {
+                continue;
+            }
+            if bytes <= MAX_LIMIT {
+                seen.push(format!("{kind} {}", format_bytes(bytes)));
                 continue;
             }
             reported = true;
@@ -117,8 +125,17 @@ default is '1mb'); send uploads through egg-multipart instead:\n\n{}",
                 ),
             );
         }
-        if !reported {
-            cx.fact("bodyParser size limits are at most 10mb");
+        if reported {
+            return;
+        }
+        if unknown {
+            // A limit of an enabled body type is not statically known (env, computed).
+            cx.not_applicable();
+        } else if !seen.is_empty() {
+            cx.fact(format!(
+                "bodyParser size limits are at most 10mb ({})",
+                seen.join(", ")
+            ));
         }
     }
 }
@@ -126,7 +143,7 @@ default is '1mb'); send uploads through egg-multipart instead:\n\n{}",
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, test_model};
+    use crate::testing::{run_rule, run_rule_posture, test_model};
     use serde_json::json;
 
     fn findings(body_parser: serde_json::Value) -> Vec<eggsec_report::Finding> {
@@ -174,5 +191,24 @@ mod tests {
         ] {
             assert!(findings(config.clone()).is_empty(), "{config}");
         }
+    }
+
+    #[test]
+    fn posture_names_known_limits_and_skips_unknown_ones() {
+        let posture = |body_parser: serde_json::Value| {
+            run_rule_posture(
+                &BodyParserLimitTooLarge,
+                &test_model(json!({ "bodyParser": body_parser })),
+            )
+        };
+        assert_eq!(
+            posture(json!({"jsonLimit": "1mb", "formLimit": "2mb", "textLimit": "1gb"})),
+            (
+                true,
+                vec!["bodyParser size limits are at most 10mb (json 1mb, form 2mb)".to_string()]
+            )
+        );
+        assert!(!posture(json!({"jsonLimit": {"$env": "JSON_LIMIT", "default": null}})).0);
+        assert!(!posture(json!({"jsonLimit": "100mb", "enable": false})).0);
     }
 }

@@ -59,6 +59,8 @@ impl Rule for CookiesWeakened {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         let Some(cookies) = app.config_at("cookies").filter(|c| c.as_object().is_some()) else {
+            // Absent or not statically known: nothing to judge.
+            cx.not_applicable();
             return;
         };
         let off = |key: &str| cookies.get(key).filter(|v| v.as_bool() == Some(false));
@@ -96,7 +98,24 @@ ctx.secure is false"
             }
         }
         if weak.is_empty() {
-            cx.fact("Global cookie defaults (config.cookies) are not weakened");
+            // An option that is not a literal (env, computed) may weaken them: not decidable.
+            let undecided = ["httpOnly", "signed", "secure", "sameSite"]
+                .iter()
+                .any(|key| {
+                    cookies.get(key).is_some_and(|v| {
+                        !v.is_undefined() && v.as_bool().is_none() && v.as_str().is_none()
+                    })
+                });
+            if undecided {
+                cx.not_applicable();
+            } else if off("secure").is_some() {
+                // secure: false is only a finding when the app is known to be served over HTTPS.
+                cx.fact(
+                    "Global cookie defaults (config.cookies) keep HttpOnly, signing and SameSite",
+                );
+            } else {
+                cx.fact("Global cookie defaults (config.cookies) are not weakened");
+            }
         }
         for (value, setting, effect) in weak {
             let file = cx.relative_path(&value.prov.file);
@@ -116,7 +135,7 @@ ctx.secure is false"
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, test_model};
+    use crate::testing::{run_rule, run_rule_posture, test_model};
     use serde_json::json;
 
     fn findings(config: serde_json::Value) -> Vec<eggsec_report::Finding> {
@@ -156,5 +175,18 @@ mod tests {
         ] {
             assert!(findings(config.clone()).is_empty(), "{config}");
         }
+    }
+
+    #[test]
+    fn posture_only_claims_what_the_options_say() {
+        let posture = |config| run_rule_posture(&CookiesWeakened, &test_model(config));
+        assert!(
+            !posture(json!({"cookies": {"httpOnly": {"$env": "HTTP_ONLY", "default": null}}})).0
+        );
+        assert!(!posture(json!({"cookies": {"$unknown": "spread"}})).0);
+        assert_eq!(
+            posture(json!({"cookies": {"secure": false}})).1,
+            ["Global cookie defaults (config.cookies) keep HttpOnly, signing and SameSite"]
+        );
     }
 }

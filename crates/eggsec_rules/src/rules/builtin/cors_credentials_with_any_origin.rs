@@ -75,17 +75,29 @@ impl Rule for CorsCredentialsWithAnyOrigin {
                     || matches!(p.package.as_deref(), Some("egg-cors" | "@eggjs/cors")))
         });
         if !enabled {
+            cx.not_applicable();
             return;
         }
         let Some(cors) = app.config_at("cors") else {
+            cx.not_applicable();
             return;
         };
-        let Some(credentials) = cors.get("credentials") else {
-            return;
-        };
-        if credentials.as_bool() != Some(true) {
-            return;
+        let credentials = cors.get("credentials").filter(|c| !c.is_undefined());
+        match credentials.map(|c| c.as_bool()) {
+            Some(Some(true)) => {}
+            // egg-cors' default is false: no credentialed cross-origin requests at all.
+            None | Some(Some(false)) => {
+                cx.fact("CORS (egg-cors) does not allow credentialed requests");
+                return;
+            }
+            Some(None) => {
+                cx.not_applicable();
+                return;
+            }
         }
+        let Some(credentials) = credentials else {
+            return;
+        };
         let origin = cors.get("origin");
         let (prov, message, evidence) = match origin.map(|o| &o.kind) {
             Some(ValueKind::String(s)) if s == "*" => (
@@ -97,12 +109,14 @@ caller's Origin, so every site may send credentialed requests and read the respo
             ),
             Some(ValueKind::Function { .. }) => {
                 let Some(origin) = origin else { return };
-                let Some(source) = function_text(&app.root, &origin.prov) else {
+                // What the function returns is only judged when it is unconditional.
+                let Some(returned) = function_text(&app.root, &origin.prov).and_then(|source| {
+                    unconditional_return(&source).map(|returned| (source, returned))
+                }) else {
+                    cx.not_applicable();
                     return;
                 };
-                let Some(returned) = unconditional_return(&source) else {
-                    return;
-                };
+                let (source, returned) = returned;
                 let reflects = REFLECTS_ORIGIN.is_match(&returned)
                     || matches!(returned.as_str(), "'*'" | "\"*\"");
                 if !reflects {
@@ -141,6 +155,10 @@ requests and read the responses"
                     .to_string(),
                 "cors.origin = '', plugin security disabled, cors.credentials = true".to_string(),
             ),
+            Some(ValueKind::Unknown { .. } | ValueKind::Env { .. }) => {
+                cx.not_applicable();
+                return;
+            }
             _ => return,
         };
         let Some(prov) = prov else { return };
@@ -151,7 +169,7 @@ requests and read the responses"
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, set_plugin, test_model, test_model_in};
+    use crate::testing::{run_rule, run_rule_posture, set_plugin, test_model, test_model_in};
     use serde_json::json;
 
     fn with_cors(config: serde_json::Value) -> eggsec_app::AppModel {
@@ -243,5 +261,23 @@ mod tests {
         // cors config without the plugin: another rule's business
         let app = test_model(json!({"cors": {"origin": "*", "credentials": true}}));
         assert!(run_rule(&CorsCredentialsWithAnyOrigin, &app).is_empty());
+    }
+
+    #[test]
+    fn posture_without_cors_credentials_or_unknown_origin() {
+        let posture =
+            |app: &eggsec_app::AppModel| run_rule_posture(&CorsCredentialsWithAnyOrigin, app);
+        // egg-cors not enabled: nothing to claim.
+        assert!(!posture(&test_model(json!({"cors": {"origin": "*"}}))).0);
+        assert_eq!(
+            posture(&with_cors(json!({"cors": {"origin": "*"}}))),
+            (
+                true,
+                vec!["CORS (egg-cors) does not allow credentialed requests".to_string()]
+            )
+        );
+        let unknown =
+            with_cors(json!({"cors": {"origin": {"$unknown": "f()"}, "credentials": true}}));
+        assert!(!posture(&unknown).0);
     }
 }

@@ -53,6 +53,7 @@ impl Rule for DebugEnabledInProd {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if is_dev_env(&app.env) {
+            cx.not_applicable();
             return;
         }
         let env = app.env.clone();

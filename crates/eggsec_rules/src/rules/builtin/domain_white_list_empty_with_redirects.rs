@@ -63,9 +63,11 @@ impl Rule for DomainWhiteListEmptyWithRedirects {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("security") {
+            cx.not_applicable();
             return;
         }
         let Some(list) = app.config_at("security.domainWhiteList") else {
+            cx.not_applicable();
             return;
         };
         match list.as_list() {
@@ -74,7 +76,10 @@ impl Rule for DomainWhiteListEmptyWithRedirects {
                 cx.fact("Redirects checked against security.domainWhiteList");
                 return;
             }
-            None => return,
+            None => {
+                cx.not_applicable();
+                return;
+            }
         }
         let calls: Vec<_> = app_sources(app)
             .iter()
@@ -82,6 +87,8 @@ impl Rule for DomainWhiteListEmptyWithRedirects {
             .filter(|call| !is_fixed_host_target(&call.args))
             .collect();
         let Some(first) = calls.first() else {
+            // No redirect to a computed URL: the empty list protects nothing, and needs not.
+            cx.not_applicable();
             return;
         };
         let mut evidence: Vec<String> = calls

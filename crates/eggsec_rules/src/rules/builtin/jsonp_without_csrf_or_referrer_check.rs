@@ -59,6 +59,16 @@ impl Rule for JsonpWithoutCsrfOrReferrerCheck {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("jsonp") {
+            cx.not_applicable();
+            return;
+        }
+        // egg-jsonp is on by default; it matters only for routes that use `app.jsonp()`.
+        let calls: Vec<Call> = app_sources(app)
+            .iter()
+            .flat_map(|file| find_calls(file, &JSONP_CALL))
+            .collect();
+        if calls.is_empty() {
+            cx.not_applicable();
             return;
         }
         let config = app.config_at("jsonp");
@@ -72,7 +82,10 @@ impl Rule for JsonpWithoutCsrfOrReferrerCheck {
                     .unwrap_or(true);
                 app.plugin_enabled("security") && security_csrf
             }
-            Some(None) => return,
+            Some(None) => {
+                cx.not_applicable();
+                return;
+            }
         };
         let white_list = match config.and_then(|c| c.get("whiteList")) {
             None => false,
@@ -81,7 +94,10 @@ impl Rule for JsonpWithoutCsrfOrReferrerCheck {
                 ValueKind::String(s) => !s.is_empty(),
                 ValueKind::Array(items) | ValueKind::Set(items) => !items.is_empty(),
                 ValueKind::Regex { .. } | ValueKind::Function { .. } => true,
-                _ => return,
+                _ => {
+                    cx.not_applicable();
+                    return;
+                }
             },
         };
         if csrf_on || white_list {
@@ -95,10 +111,7 @@ impl Rule for JsonpWithoutCsrfOrReferrerCheck {
             ));
             return;
         }
-        for call in app_sources(app)
-            .iter()
-            .flat_map(|file| find_calls(file, &JSONP_CALL))
-        {
+        for call in &calls {
             if call.args.contains("whiteList") || call.args.contains("csrf") {
                 continue;
             }
@@ -112,6 +125,9 @@ impl Rule for JsonpWithoutCsrfOrReferrerCheck {
                 )],
                 META.docs.fix,
             );
+        }
+        if cx.findings().is_empty() {
+            cx.fact("Every JSONP route passes its own csrf or whiteList option to app.jsonp()");
         }
     }
 }
@@ -248,7 +264,7 @@ fn args_text(rest: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, set_plugin, test_model_in};
+    use crate::testing::{run_rule, run_rule_posture, set_plugin, test_model_in};
     use serde_json::json;
 
     const ROUTER: &str = "module.exports = app => {\n  const { router, controller } = app;\n  \
@@ -301,5 +317,21 @@ router.get('/api/safe', app.jsonp({ whiteList: [ '.example.com' ] }), controller
         let dir = tempfile::tempdir().unwrap();
         let app = test_model_in(dir.path(), json!({"jsonp": {"csrf": false}}));
         assert!(run_rule(&JsonpWithoutCsrfOrReferrerCheck, &app).is_empty());
+    }
+
+    #[test]
+    fn posture_claims_nothing_for_an_app_without_jsonp_routes() {
+        // egg-jsonp is enabled by default, but no route uses it.
+        let dir = tempfile::tempdir().unwrap();
+        let app = test_model_in(dir.path(), json!({"jsonp": {"csrf": true}}));
+        assert_eq!(
+            run_rule_posture(&JsonpWithoutCsrfOrReferrerCheck, &app),
+            (false, vec![])
+        );
+        let (_dir, app) = app_with_router(json!({"jsonp": {"csrf": true}}));
+        assert_eq!(
+            run_rule_posture(&JsonpWithoutCsrfOrReferrerCheck, &app),
+            (true, vec!["JSONP protected by the CSRF check".to_string()])
+        );
     }
 }

@@ -49,9 +49,11 @@ impl Rule for KeysHardCodedInProd {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if is_dev_env(&app.env) {
+            cx.not_applicable();
             return;
         }
         let Some(keys) = app.config_at("keys") else {
+            cx.not_applicable();
             return;
         };
         let Some(text) = keys.as_str() else {
@@ -60,16 +62,21 @@ impl Rule for KeysHardCodedInProd {
                     "`config.keys` is read from the environment in {}",
                     app.env
                 ));
+            } else {
+                cx.not_applicable();
             }
             return;
         };
         // egg's own default ('') and pseudo-files (dumps) are not literals anyone committed.
         if keys.prov.file.starts_with('<') || text.trim().is_empty() {
+            cx.not_applicable();
             return;
         }
         let parts = split_keys(text);
-        // Weak keys are `keys-weak`'s finding; one report per problem.
+        // Weak keys are `keys-weak`'s finding (one report per problem); whether a strong literal
+        // would be committed is then moot, so this control is neither passed nor failed.
         if parts.iter().any(|k| key_problem(app, k).is_some()) {
+            cx.not_applicable();
             return;
         }
         let file = cx.relative_path(&keys.prov.file);

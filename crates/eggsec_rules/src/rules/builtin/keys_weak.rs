@@ -110,11 +110,15 @@ impl Rule for KeysWeak {
         let app = cx.app;
         // Dev machines may use throwaway keys; what prod uses is audited in prod.
         if is_dev_env(&app.env) {
+            cx.not_applicable();
             return;
         }
         let Some(keys) = app.config_at("keys") else {
+            cx.not_applicable();
             return;
         };
+        // Keys from the environment without a literal fallback, or computed: their strength
+        // is not in the repository (`keys-hard-coded-in-prod` records where they come from).
         let (text, env_name) = match &keys.kind {
             ValueKind::String(s) => (s.as_str(), None),
             ValueKind::Env {
@@ -122,9 +126,15 @@ impl Rule for KeysWeak {
                 default: Some(default),
             } => match default.as_str() {
                 Some(d) if !d.trim().is_empty() => (d, Some(name.as_str())),
-                _ => return,
+                _ => {
+                    cx.not_applicable();
+                    return;
+                }
             },
-            _ => return,
+            _ => {
+                cx.not_applicable();
+                return;
+            }
         };
         let when_unset = env_name
             .map(|n| format!(" (the fallback used when {n} is unset)"))
@@ -158,10 +168,13 @@ the first signed cookie or session, and nothing protects them",
             }
         }
         let Some(problem) = first_problem else {
-            cx.fact(format!(
-                "`config.keys` looks random and long enough in {}",
-                app.env
-            ));
+            cx.fact(match env_name {
+                Some(name) => format!(
+                    "The fallback of `config.keys` (used when {name} is unset) looks random and \
+long enough"
+                ),
+                None => format!("`config.keys` looks random and long enough in {}", app.env),
+            });
             return;
         };
         let finding = cx.report(

@@ -1,10 +1,14 @@
 //! `BLT012` `multipart-dangerous-extensions`: the app lets egg-multipart accept uploads that a
 //! browser or server would run (`.html`, `.svg`, `.js`, `.php`, `.exe`...).
 
+use super::jsonp_without_csrf_or_referrer_check::app_sources;
 use crate::util::string_list;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_app::AppModel;
 use eggsec_js::Value;
 use eggsec_report::{Confidence, Severity, Strategy};
+use regex::Regex;
+use std::sync::LazyLock;
 
 pub struct MultipartDangerousExtensions;
 
@@ -66,9 +70,11 @@ impl Rule for MultipartDangerousExtensions {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("multipart") {
+            cx.not_applicable();
             return;
         }
         let Some(multipart) = app.config_at("multipart") else {
+            cx.not_applicable();
             return;
         };
         // A whitelist array or function replaces the default list and `fileExtensions`.
@@ -76,16 +82,42 @@ impl Rule for MultipartDangerousExtensions {
         match whitelist {
             Some(list) if list.as_list().is_some() => {
                 report_dangerous(cx, list, "multipart.whitelist", false);
+                if cx.findings().is_empty() && accepts_uploads(app) {
+                    cx.fact("multipart.whitelist holds no browser- or server-executable extension");
+                } else if cx.findings().is_empty() {
+                    cx.not_applicable();
+                }
             }
-            Some(w) if w.is_function() || w.is_unknown() => {}
+            Some(w) if w.is_function() || w.is_unknown() => cx.not_applicable(),
             _ => {
                 if let Some(list) = multipart.get("fileExtensions") {
                     report_dangerous(cx, list, "multipart.fileExtensions", true);
+                }
+                // egg-multipart's own default list accepts .html, .svg and .js: not a pass.
+                if cx.findings().is_empty() {
+                    cx.not_applicable();
                 }
             }
         }
     }
 }
+
+/// Whether the app takes file uploads: egg-multipart in `file` mode (every multipart request
+/// is parsed), or server code that reads them (`ctx.getFileStream()`, `ctx.multipart()`,
+/// `ctx.saveRequestFiles()`, `ctx.request.files`).
+pub(crate) fn accepts_uploads(app: &AppModel) -> bool {
+    if app.config_at("multipart.mode").and_then(Value::as_str) == Some("file") {
+        return true;
+    }
+    app_sources(app)
+        .iter()
+        .any(|file| UPLOAD_USE.is_match(&file.text))
+}
+
+static UPLOAD_USE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:getFileStream|multipart|saveRequestFiles)\s*\(|\brequest\s*\.\s*files\b")
+        .expect("valid regex")
+});
 
 /// Reports the dangerous entries of `list` (at the first one). `added` normalises entries the
 /// way egg-multipart does for `fileExtensions` (`'php'` → `'.php'`).

@@ -1,6 +1,7 @@
 //! `BLT014` `multipart-file-size-too-large`: egg-multipart's upload limits are raised far above
 //! what a web form needs (`fileSize` over 100mb or `files` over 100 a request).
 
+use super::multipart_dangerous_extensions::accepts_uploads;
 use crate::util::{format_bytes, value_bytes};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_report::{Confidence, Severity, Strategy};
@@ -55,8 +56,11 @@ impl Rule for MultipartFileSizeTooLarge {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("multipart") {
+            cx.not_applicable();
             return;
         }
+        let size_bytes = app.config_at("multipart.fileSize").and_then(value_bytes);
+        let file_count = app.config_at("multipart.files").and_then(|v| v.as_f64());
         if let Some(size) = app.config_at("multipart.fileSize") {
             if let Some(bytes) = value_bytes(size).filter(|b| *b > MAX_FILE_SIZE) {
                 let prov = size.prov.clone();
@@ -86,6 +90,22 @@ where required:\n\n```js\nconfig.multipart = {\n  fileSize: '20mb',\n};\n```",
                     "Lower the count to what one form submits:\n\n```js\nconfig.multipart = {\n  files: 10,\n};\n```",
                 );
             }
+        }
+        if !cx.findings().is_empty() {
+            return;
+        }
+        // Limits on uploads the app never takes are no control of its own.
+        if !accepts_uploads(app) {
+            cx.not_applicable();
+            return;
+        }
+        match (size_bytes, file_count) {
+            (Some(bytes), Some(n)) => cx.fact(format!(
+                "Uploads are limited to {} a file and {n} files a request",
+                format_bytes(bytes)
+            )),
+            // A limit that is not statically known (env, computed).
+            _ => cx.not_applicable(),
         }
     }
 }

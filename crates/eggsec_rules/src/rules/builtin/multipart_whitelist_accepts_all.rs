@@ -4,6 +4,7 @@
 //! Also home of [`unconditional_return`], what a config function returns on its first
 //! statement (used by the cors rule too).
 
+use super::multipart_dangerous_extensions::accepts_uploads;
 use crate::source_text::function_text;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_report::{Confidence, Severity, Strategy};
@@ -55,29 +56,49 @@ impl Rule for MultipartWhitelistAcceptsAll {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("multipart") {
+            cx.not_applicable();
             return;
         }
         let Some(whitelist) = app.config_at("multipart.whitelist") else {
+            cx.not_applicable();
             return;
         };
-        if !whitelist.is_function() {
+        if whitelist.is_unknown() {
+            cx.not_applicable();
             return;
         }
-        let Some(source) = function_text(&app.root, &whitelist.prov) else {
-            return;
-        };
-        let Some(returned) = unconditional_return(&source) else {
-            return;
-        };
-        if matches!(returned.as_str(), "true" | "!0" | "1" | "!!1") {
-            let prov = whitelist.prov.clone();
-            cx.report(
-                &prov,
-                "`multipart.whitelist` is a function that returns true for every file, so \
+        if whitelist.is_function() {
+            let Some(source) = function_text(&app.root, &whitelist.prov) else {
+                cx.not_applicable();
+                return;
+            };
+            // A function whose first statement is not a `return` decides per file: a check.
+            let returned = unconditional_return(&source);
+            if returned
+                .as_deref()
+                .is_some_and(|r| matches!(r, "true" | "!0" | "1" | "!!1"))
+            {
+                let prov = whitelist.prov.clone();
+                cx.report(
+                    &prov,
+                    "`multipart.whitelist` is a function that returns true for every file, so \
 egg-multipart accepts uploads of any type",
-                vec![format!("multipart.whitelist = {}", one_line(&source, 80))],
-                META.docs.fix,
-            );
+                    vec![format!("multipart.whitelist = {}", one_line(&source, 80))],
+                    META.docs.fix,
+                );
+                return;
+            }
+        }
+        // A list, egg-multipart's default list or a checking function: a pass, for an app that
+        // takes uploads at all.
+        if !accepts_uploads(app) {
+            cx.not_applicable();
+        } else if whitelist.is_function() {
+            cx.fact("multipart.whitelist is a function that decides per file");
+        } else if whitelist.as_list().is_some() {
+            cx.fact("egg-multipart checks uploads against multipart.whitelist");
+        } else {
+            cx.fact("egg-multipart checks uploads against its default extension whitelist");
         }
     }
 }

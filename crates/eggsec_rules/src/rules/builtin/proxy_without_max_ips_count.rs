@@ -44,10 +44,13 @@ impl Rule for ProxyWithoutMaxIpsCount {
 
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
+        // Without `proxy: true` egg ignores forwarding headers: there is no proxy to judge.
         let Some(proxy) = app.config_at("proxy") else {
+            cx.not_applicable();
             return;
         };
         if proxy.truthy() != Some(true) {
+            cx.not_applicable();
             return;
         }
         // Unset counts are egg's default 0; anything not a known number is not judged.
@@ -59,10 +62,17 @@ impl Rule for ProxyWithoutMaxIpsCount {
         };
         let (Some(max_ips), Some(max_proxies)) = (count("maxIpsCount"), count("maxProxyCount"))
         else {
+            cx.not_applicable();
             return;
         };
         if max_ips > 0.0 || max_proxies > 0.0 {
-            cx.fact(format!("proxy: true with maxIpsCount {max_ips}"));
+            let count = |key: &str, n: f64| format!("{key} {}", eggsec_js::number_json(n));
+            let counts: Vec<String> = [("maxIpsCount", max_ips), ("maxProxyCount", max_proxies)]
+                .into_iter()
+                .filter(|(_, n)| *n > 0.0)
+                .map(|(key, n)| count(key, n))
+                .collect();
+            cx.fact(format!("proxy: true with {}", counts.join(" and ")));
             return;
         }
         let header = app

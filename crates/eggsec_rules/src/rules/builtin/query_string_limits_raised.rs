@@ -62,16 +62,24 @@ impl Rule for QueryStringLimitsRaised {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !body_parser_enabled(app) || !body_type_enabled(app, "form") {
+            cx.not_applicable();
             return;
         }
-        let mut reported = false;
+        let (mut reported, mut unknown) = (false, false);
         for (key, default) in LIMITS {
-            let Some(value) = app.config_at(&format!("bodyParser.queryString.{key}")) else {
+            let Some(value) = app
+                .config_at(&format!("bodyParser.queryString.{key}"))
+                .filter(|v| !v.is_undefined())
+            else {
                 continue;
             };
-            let Some(n) = value.as_f64().filter(|n| *n > *default) else {
+            let Some(n) = value.as_f64() else {
+                unknown = true;
                 continue;
             };
+            if n <= *default {
+                continue;
+            }
             reported = true;
             let file = cx.relative_path(&value.prov.file);
             let shown = if n.is_finite() {
@@ -103,7 +111,13 @@ or nested data as JSON instead of a form:\n\n{}",
                 finding.severity = Severity::Medium;
             }
         }
-        if !reported {
+        if reported {
+            return;
+        }
+        if unknown {
+            // A limit that is not statically known (env, computed).
+            cx.not_applicable();
+        } else {
             cx.fact("bodyParser qs limits are at egg's defaults or lower");
         }
     }

@@ -139,6 +139,7 @@ impl Rule for SecretHardCodedInConfig {
 
     fn check(&self, cx: &mut RuleContext<'_>) {
         let Some(root) = cx.app.config.as_object() else {
+            cx.not_applicable();
             return;
         };
         let mut found = 0;
@@ -147,7 +148,10 @@ impl Rule for SecretHardCodedInConfig {
                 walk(cx, key, Some(key), value, root, &mut found);
             }
         }
-        if found == 0 {
+        if found == 0 && is_dev_env(&cx.app.env) {
+            // Literals in config.local.js / config.unittest.js are not judged.
+            cx.fact("No hard-coded secrets in the config files deployed envs also load");
+        } else if found == 0 {
             cx.fact(format!(
                 "No hard-coded secrets in the {} config",
                 cx.app.env

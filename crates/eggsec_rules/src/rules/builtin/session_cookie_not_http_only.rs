@@ -48,9 +48,11 @@ impl Rule for SessionCookieNotHttpOnly {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("session") {
+            cx.not_applicable();
             return;
         }
         let Some(http_only) = app.config_at("session.httpOnly") else {
+            cx.not_applicable();
             return;
         };
         match http_only.as_bool() {
@@ -68,7 +70,8 @@ read it (session.httpOnly = false)",
                 );
             }
             Some(true) => cx.fact("The session cookie is HttpOnly"),
-            None => {}
+            // Not statically known (env, computed).
+            None => cx.not_applicable(),
         }
     }
 }

@@ -89,15 +89,26 @@ impl Rule for SessionCookieNotSecure {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("session") {
+            cx.not_applicable();
             return;
         }
-        let Some(secure) = app
+        let configured = app
             .config_at("session.secure")
-            .filter(|v| v.as_bool() == Some(false))
-        else {
+            .filter(|v| !v.is_undefined());
+        let Some(secure) = configured.filter(|v| v.as_bool() == Some(false)) else {
+            if configured.and_then(|v| v.as_bool()) == Some(true) {
+                cx.fact("The session cookie is Secure (session.secure = true)");
+            } else {
+                // Unset (egg-cookies then never sets Secure, HTTPS or not, but whether the app
+                // is served over HTTPS is not known) or not statically known (env, computed).
+                cx.not_applicable();
+            }
             return;
         };
+        // secure: false is only wrong when the app is served over HTTPS, which the config does
+        // not tell here.
         let Some(tls) = tls_evidence(app) else {
+            cx.not_applicable();
             return;
         };
         let file = cx.relative_path(&secure.prov.file);
@@ -157,5 +168,17 @@ mod tests {
         let mut app = test_model(json!({"session": {"secure": false}, "proxy": true}));
         set_plugin(&mut app, "session", false);
         assert!(run_rule(&SessionCookieNotSecure, &app).is_empty());
+    }
+
+    #[test]
+    fn posture_claims_secure_only_when_set() {
+        let posture =
+            |config| crate::testing::run_rule_posture(&SessionCookieNotSecure, &test_model(config));
+        // Unset: egg-cookies sends no Secure attribute, so nothing is claimed.
+        assert!(!posture(json!({"session": {}})).0);
+        assert_eq!(
+            posture(json!({"session": {"secure": true}})).1,
+            ["The session cookie is Secure (session.secure = true)"]
+        );
     }
 }

@@ -57,9 +57,11 @@ impl Rule for SessionMaxAgeTooLong {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("session") {
+            cx.not_applicable();
             return;
         }
         let Some(max_age) = app.config_at("session.maxAge") else {
+            cx.not_applicable();
             return;
         };
         let file = cx.relative_path(&max_age.prov.file);
@@ -81,10 +83,11 @@ a stolen session cookie works for all of that time",
                     META.docs.fix,
                 );
             }
-            ValueKind::Number(ms) => cx.fact(format!(
-                "Sessions expire after {} days",
-                format_days(ms / DAY_MS)
-            )),
+            ValueKind::Number(ms) => {
+                let days = format_days(ms / DAY_MS);
+                let unit = if days == "1" { "day" } else { "days" };
+                cx.fact(format!("Sessions expire after {days} {unit}"));
+            }
             ValueKind::String(s) if s == "session" => {
                 cx.report(
                     &max_age.prov,
@@ -95,7 +98,8 @@ session cookie never expires on the server",
                 )
                 .severity = Severity::Low;
             }
-            _ => {}
+            // Not statically known (env, computed) or not a duration egg-session knows.
+            _ => cx.not_applicable(),
         }
     }
 }

@@ -54,6 +54,7 @@ impl Rule for SessionNotEncryptedOrSigned {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("session") {
+            cx.not_applicable();
             return;
         }
         let off = |key: &str| {
@@ -90,7 +91,16 @@ cookie has no integrity check, so tampering with it goes undetected",
 in the session is readable by the client as base64 JSON",
             ),
             (None, None) => {
-                cx.fact("The session cookie is encrypted and signed");
+                // Options that are not literals (env, computed) may turn either off.
+                let undecided = ["encrypt", "signed"].iter().any(|key| {
+                    app.config_at(&format!("session.{key}"))
+                        .is_some_and(|v| !v.is_undefined() && v.as_bool().is_none())
+                });
+                if undecided {
+                    cx.not_applicable();
+                } else {
+                    cx.fact("The session cookie is encrypted and signed");
+                }
                 return;
             }
         };

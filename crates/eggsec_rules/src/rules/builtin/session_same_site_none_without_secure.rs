@@ -65,6 +65,7 @@ impl Rule for SessionSameSiteNoneWithoutSecure {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if !app.plugin_enabled("session") {
+            cx.not_applicable();
             return;
         }
         let Some(same_site) = app

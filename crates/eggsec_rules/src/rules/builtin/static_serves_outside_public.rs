@@ -148,7 +148,13 @@ impl Rule for StaticServesOutsidePublic {
         let rundir = config_dir("rundir");
         let tmpdir = config_dir("multipart.tmpdir");
         let public = root.join("app/public");
-        for dir in static_dirs(app) {
+        let dirs = static_dirs(app);
+        // egg-static off, or no folder that is statically known.
+        if dirs.is_empty() {
+            cx.not_applicable();
+            return;
+        }
+        for dir in dirs {
             let path = &dir.path;
             let inside = |base: &Path| path.starts_with(base);
             // app/public is egg's own served folder: what is put in it (logs...) is other

@@ -4,6 +4,7 @@
 //! and hit / non-hit tests on hand-built models.
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_js::ValueKind;
 use eggsec_report::{Confidence, Severity, Strategy};
 
 pub struct CsrfDisabled;
@@ -107,7 +108,28 @@ override so egg-security's default list applies.",
                 }
             }
         }
-        cx.fact(format!("CSRF check enabled in {}", app.env));
+        // Unset, egg-security's default (on) applies; an `enable` that is an env variable or
+        // computed, or a `defaultMiddleware` that is not statically known, decides nothing.
+        let csrf_undecided = app.config_at("security.csrf").is_some_and(|csrf| {
+            match (&csrf.kind, csrf.get("enable")) {
+                (ValueKind::Object(_), Some(enable)) => enable.truthy().is_none(),
+                (ValueKind::Object(_) | ValueKind::Undefined, None) => false,
+                _ => true,
+            }
+        });
+        let list_undecided = app
+            .config_at("security.defaultMiddleware")
+            .is_some_and(|list| {
+                list.as_str().is_none()
+                    && list
+                        .as_list()
+                        .is_none_or(|items| items.iter().any(|i| i.as_str().is_none()))
+            });
+        if csrf_undecided || list_undecided {
+            cx.not_applicable();
+        } else {
+            cx.fact(format!("CSRF check enabled in {}", app.env));
+        }
     }
 }
 

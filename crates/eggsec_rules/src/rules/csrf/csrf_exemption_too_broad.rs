@@ -129,6 +129,10 @@ prefixes of endpoints that take no cookie auth\n  },\n};\n```",
                 );
                 finding.severity = Severity::Medium;
                 finding.confidence = Confidence::Medium;
+            } else {
+                cx.fact(
+                    "security.csrf.match covers every path: no route is exempt from the CSRF check",
+                );
             }
             return;
         }
@@ -136,6 +140,9 @@ prefixes of endpoints that take no cookie auth\n  },\n};\n```",
             .map(|p| ("ignore", p))
             .or_else(|| set("blackUrls").map(|p| ("blackUrls", p)))
         else {
+            cx.fact(
+                "No route is exempt from the CSRF check (security.csrf.ignore and match unset)",
+            );
             return;
         };
         let items: Vec<&Value> = match pattern.as_list() {
@@ -143,6 +150,14 @@ prefixes of endpoints that take no cookie auth\n  },\n};\n```",
             None => vec![pattern],
         };
         let in_array = pattern.as_list().is_some();
+        // A pattern that cannot be judged (env, computed, unreadable function, a RegExp Rust
+        // cannot compile): the exemptions as a whole are then not known to be anchored.
+        let undecided = items.iter().any(|item| match &item.kind {
+            ValueKind::String(_) => false,
+            ValueKind::Regex { source, flags } => js_regex(source, flags).is_none(),
+            ValueKind::Function { .. } => function_text(&cx.app.root, &item.prov).is_none(),
+            _ => true,
+        });
         for item in items {
             let Some(problem) = problem(cx, item, in_array) else {
                 continue;
@@ -156,6 +171,9 @@ prefixes of endpoints that take no cookie auth\n  },\n};\n```",
             );
             finding.severity = problem.severity;
             finding.confidence = problem.confidence;
+        }
+        if undecided && cx.findings().is_empty() {
+            cx.not_applicable();
         }
     }
 }

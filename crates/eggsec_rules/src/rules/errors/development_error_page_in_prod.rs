@@ -49,8 +49,12 @@ impl Rule for DevelopmentErrorPageInProd {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let root = cx.app.root.clone();
         let env_file = root.join("config/env");
+        // What tells the env a deploy starts in: a `config/env` file, an egg-scripts start
+        // script. Without either, this tree says nothing about it.
+        let mut env_decided = false;
         if let Ok(text) = std::fs::read_to_string(&env_file) {
             let env = text.trim();
+            env_decided = !env.is_empty();
             if (env == "local" || env == "unittest") && !ignored_by_vcs_or_docker(&root) {
                 cx.report_at(
                     app_wide(cx),
@@ -64,6 +68,9 @@ of this tree runs in {env} and egg-onerror sends stack traces to clients"
             }
         }
         let Some(scripts) = cx.app.pkg.get("scripts").and_then(|s| s.as_object()) else {
+            if !env_decided {
+                cx.not_applicable();
+            }
             return;
         };
         for (name, script) in scripts {
@@ -73,6 +80,7 @@ of this tree runs in {env} and egg-onerror sends stack traces to clients"
             if !script.contains("egg-scripts") || !script.contains("start") {
                 continue;
             }
+            env_decided = true;
             let Some(env) = DEV_START.captures(script).map(|c| c[1].to_string()) else {
                 continue;
             };
@@ -86,6 +94,9 @@ egg-onerror then sends stack traces to clients"
                 "Start production in `prod`: drop the `--env` option (egg-scripts sets \
 `NODE_ENV=production`, which egg maps to `prod`) or write `--env=prod`.",
             );
+        }
+        if !env_decided {
+            cx.not_applicable();
         }
     }
 }

@@ -90,13 +90,17 @@ impl Rule for ErrorDetailsSentToClient {
             cx.not_applicable();
             return;
         };
+        // Custom handlers read; one that cannot be read leaves the control undecided.
+        let (mut judged, mut unreadable) = (0, false);
         for hook in HOOKS {
             let Some(handler) = onerror.get(hook).filter(|v| v.is_function()) else {
                 continue;
             };
             let Some(text) = function_text(&app.root, &handler.prov) else {
+                unreadable = true;
                 continue;
             };
+            judged += 1;
             let Some(leak) = find_leak(&text) else {
                 continue;
             };
@@ -109,6 +113,11 @@ impl Rule for ErrorDetailsSentToClient {
                 vec![format!("onerror.{hook}: {}", leak.line)],
                 META.docs.fix,
             );
+        }
+        // No custom `config.onerror` handler: egg-onerror's own pages apply (what they show
+        // in prod is other rules' business).
+        if cx.findings().is_empty() && (judged == 0 || unreadable) {
+            cx.not_applicable();
         }
     }
 }

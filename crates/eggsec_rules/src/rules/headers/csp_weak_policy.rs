@@ -136,6 +136,9 @@ impl Rule for CspWeakPolicy {
 
         let script_src = directive(&directives, "script-src");
         let governing = script_src.or_else(|| directive(&directives, "default-src"));
+        // No script-src/default-src (or one not statically known): the CSP does not restrict
+        // scripts as far as the config tells, which this rule does not judge.
+        let judged = governing.is_some_and(|d| d.lowercase_sources().is_some());
         if let Some(d) = governing {
             if let Some(sources) = d.lowercase_sources() {
                 let fallback = if script_src.is_none() {
@@ -210,6 +213,9 @@ no egg-security nonce)"
             }
         }
 
+        if problems.is_empty() && !judged {
+            cx.not_applicable();
+        }
         for (d, problem) in problems {
             cx.report(
                 &d.value.prov,

@@ -80,6 +80,7 @@ referrerPolicy: {{ enable: true, value: 'strict-origin-when-cross-origin' }},\n}
         match sub_middleware(app, "referrerPolicy") {
             SubMiddleware::NotListed(list) => {
                 let Some(options) = app.config_at("security.referrerPolicy") else {
+                    cx.not_applicable();
                     return;
                 };
                 let enable = options.get("enable");
@@ -108,17 +109,17 @@ in egg 4 use this string form):\n\n{list_snippet}"
                         );
                     }
                     Some(false) => self.not_sent(cx, enable.unwrap_or(options), &list_snippet),
-                    None => {}
+                    None => cx.not_applicable(),
                 }
             }
             SubMiddleware::Disabled(value) => self.not_sent(cx, value, &list_snippet),
             SubMiddleware::Enabled(options) => {
-                let Some(value) = options.get("value") else {
+                // Not in the model, or not statically known (env, computed).
+                let Some(policy) = options.get("value").and_then(|v| v.as_str()) else {
+                    cx.not_applicable();
                     return;
                 };
-                let Some(policy) = value.as_str() else {
-                    return;
-                };
+                let value = options.get("value").expect("checked above");
                 let (severity, what) = match policy {
                     "unsafe-url" => (
                         Severity::Medium,

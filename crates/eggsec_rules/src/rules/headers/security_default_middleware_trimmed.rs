@@ -94,7 +94,15 @@ true;\n```",
             .filter(|n| *n != "csrf" && !list.iter().any(|l| l == n))
             .collect();
         if !dropped.iter().any(|n| PROTECTIONS.contains(n)) {
-            cx.fact("egg-security runs its full middleware list");
+            if dropped.is_empty() {
+                cx.fact("egg-security runs its full middleware list");
+            } else {
+                cx.fact(format!(
+                    "egg-security runs all its protective middleware (security.defaultMiddleware \
+leaves out only {})",
+                    dropped.join(", ")
+                ));
+            }
             return;
         }
         let mut evidence = vec![format!(

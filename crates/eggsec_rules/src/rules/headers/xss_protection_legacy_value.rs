@@ -57,7 +57,11 @@ impl Rule for XssProtectionLegacyValue {
         let text = match &value.kind {
             ValueKind::String(s) => s.trim().to_string(),
             ValueKind::Number(n) => n.to_string(),
-            _ => return,
+            // Not statically known (env, computed).
+            _ => {
+                cx.not_applicable();
+                return;
+            }
         };
         if text == "0" {
             cx.fact("X-XSS-Protection: 0");

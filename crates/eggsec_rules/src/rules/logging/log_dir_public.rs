@@ -49,7 +49,9 @@ impl Rule for LogDirPublic {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         let served = static_dirs(app);
+        // egg-static off: no folder is served.
         if served.is_empty() {
+            cx.not_applicable();
             return;
         }
         let root = app_root(app);
@@ -69,8 +71,11 @@ impl Rule for LogDirPublic {
                 }
             }
         }
+        // A log folder that is not statically known leaves the control undecided.
+        let mut unknown = targets.is_empty();
         for (key, value) in targets {
             let Some(text) = value.as_str() else {
+                unknown = true;
                 continue;
             };
             let path = resolve(&root, text);
@@ -91,6 +96,9 @@ impl Rule for LogDirPublic {
 require('path');\nmodule.exports = appInfo => ({\n  logger: {\n    dir: path.join(appInfo.root, \
 'logs', appInfo.name),\n  },\n});\n```",
             );
+        }
+        if unknown && cx.findings().is_empty() {
+            cx.not_applicable();
         }
     }
 }

@@ -59,6 +59,7 @@ impl Rule for LoggerDebugInProd {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if is_dev_env(&app.env) {
+            cx.not_applicable();
             return;
         }
         let env = app.env.clone();
@@ -87,6 +88,10 @@ impl Rule for LoggerDebugInProd {
                 levels.push(("logger.consoleLevel".into(), level));
             }
         }
+        // A level that is not statically known (env, computed) leaves the control undecided.
+        let unknown = levels
+            .iter()
+            .any(|(_, v)| v.as_str().is_none() && !v.is_undefined());
         for (key, value) in levels {
             let Some(level) = value.as_str().filter(|l| is_debug(l)) else {
                 if key == "logger.level"
@@ -123,6 +128,9 @@ impl Rule for LoggerDebugInProd {
                 evidence,
                 META.docs.fix,
             );
+        }
+        if unknown && cx.findings().is_empty() {
+            cx.not_applicable();
         }
     }
 }

@@ -48,6 +48,7 @@ impl Rule for LogrotatorDisabled {
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
         if is_dev_env(&app.env) {
+            cx.not_applicable();
             return;
         }
         if let Some(plugin) = app.plugin("logrotator") {
@@ -66,9 +67,11 @@ are never rotated and grow until the disk is full",
                 return;
             }
         } else {
+            cx.not_applicable();
             return;
         }
         let Some(max_days) = app.config_at("logrotator.maxDays") else {
+            cx.not_applicable();
             return;
         };
         // `maxDays && maxDays > 0`: 0, null, false and negatives turn the clean-up off.
@@ -76,6 +79,16 @@ are never rotated and grow until the disk is full",
             Some(n) => n <= 0.0 || n.is_nan(),
             None => max_days.truthy() == Some(false),
         };
+        if !off {
+            match max_days.as_f64() {
+                Some(n) => cx.fact(format!(
+                    "egg-logrotator rotates the log files and keeps them {} days",
+                    eggsec_js::number_json(n)
+                )),
+                // Not statically known (env, computed).
+                None => cx.not_applicable(),
+            }
+        }
         if off {
             let prov = max_days.prov.clone();
             cx.report(

@@ -1,0 +1,285 @@
+//! `eggsec deps`: the inventory, advisories with dependency paths and upgrades, versions
+//! behind latest (registry from the user's npm configuration), and the version ledger.
+
+use crate::cli::{DepsArgs, DepsFormat};
+use anyhow::{bail, Context, Result};
+use eggsec_deps::analyze::{self, DepsReport};
+use eggsec_deps::db::Database;
+use eggsec_deps::registry::{self, Registry};
+use eggsec_report::{render_sarif, AppReport, Finding, Location, Report, Severity};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(args: DepsArgs) -> Result<ExitCode> {
+    let fail_on: Severity = args.fail_on.parse().map_err(anyhow::Error::msg)?;
+    if !args.path.join("package.json").is_file() {
+        bail!("{}: no package.json here", args.path.display());
+    }
+    let db = database(args.advisories.as_deref())?;
+    let mut report = analyze::analyze(&args.path, db);
+    online(
+        &mut report,
+        &args.path,
+        db,
+        args.offline,
+        args.all,
+        args.jobs,
+    );
+
+    let mut notes = String::new();
+    if args.diff || args.record {
+        let old = eggsec_deps::ledger::read(&args.path).map_err(anyhow::Error::msg)?;
+        let changes = if args.record {
+            let now = eggsec_deps::dates::format_rfc3339(eggsec_deps::dates::now());
+            eggsec_deps::ledger::record(&args.path, &report.lockfile, &report.packages, &now)
+                .map_err(anyhow::Error::msg)?
+        } else {
+            eggsec_deps::ledger::diff(old.as_ref(), &report.packages)
+        };
+        let since = old
+            .as_ref()
+            .map(|l| format!("since {}", l.recorded_at))
+            .unwrap_or_else(|| "no earlier record".into());
+        let _ = writeln!(notes, "\nChanges ({since}):");
+        if changes.is_empty() {
+            let _ = writeln!(notes, "  none");
+        }
+        for c in &changes {
+            let role = c
+                .egg_role
+                .as_deref()
+                .map(|r| format!(" [{r}]"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                notes,
+                "  {:<10} {}{role}: {} -> {}",
+                c.kind,
+                c.package,
+                c.from.as_deref().unwrap_or("-"),
+                c.to.as_deref().unwrap_or("-")
+            );
+        }
+        if args.record {
+            let _ = writeln!(
+                notes,
+                "Recorded .eggsec/versions.json and .eggsec/history.jsonl"
+            );
+        }
+    }
+
+    let text = match args.format {
+        DepsFormat::Json => {
+            let mut v = serde_json::to_value(&report).expect("plain data");
+            if let Some(o) = v.as_object_mut() {
+                o.remove("root");
+            }
+            serde_json::to_string_pretty(&v)? + "\n"
+        }
+        DepsFormat::Sarif => sarif(&report, &args.path),
+        DepsFormat::Text => render_text(&report) + &notes,
+    };
+    for p in &report.problems {
+        eprintln!("eggsec: warning: {p}");
+    }
+    super::emit(&text, args.output.as_deref())?;
+    let failed = report
+        .vulnerabilities
+        .iter()
+        .any(|v| !v.dev && v.severity >= fail_on);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The advisory database: `--advisories PATH`, else the installed or embedded one.
+pub fn database(path: Option<&Path>) -> Result<&'static Database> {
+    match path {
+        Some(p) => {
+            let db =
+                Database::load_path(p).with_context(|| format!("--advisories {}", p.display()))?;
+            Ok(Box::leak(Box::new(db)))
+        }
+        None => Ok(eggsec_deps::db::installed()),
+    }
+}
+
+/// Registry work: upgrades for vulnerable paths and versions behind latest. An unreachable
+/// or unconfigured registry becomes a problem line; the rest of the report stands.
+pub fn online(
+    report: &mut DepsReport,
+    root: &Path,
+    db: &Database,
+    offline: bool,
+    all: bool,
+    jobs: usize,
+) {
+    let config = match registry::resolve_config(root) {
+        Ok(c) => c,
+        Err(e) => {
+            if !offline {
+                report.problems.push(e.to_string());
+            }
+            return;
+        }
+    };
+    let reg = Registry::new(
+        config,
+        Some(registry::cache_dir().join("registry")),
+        offline,
+    );
+    analyze::suggest_upgrades(report, &reg, db);
+    analyze::outdated(report, &reg, all, jobs);
+    if offline {
+        // Cache misses are expected offline: say it once.
+        let before = report.problems.len();
+        report.problems.retain(|p| !p.contains("--offline forbids"));
+        if report.problems.len() != before {
+            report
+                .problems
+                .push("--offline: registry data only where cached".into());
+        }
+    }
+}
+
+fn render_text(r: &DepsReport) -> String {
+    let mut s = String::new();
+    let format = r.format.map(|f| f.as_str()).unwrap_or("none");
+    let _ = writeln!(
+        s,
+        "{} packages from {} ({format}); advisories: {}",
+        r.packages.len(),
+        if r.lockfile.is_empty() {
+            "-"
+        } else {
+            &r.lockfile
+        },
+        r.database
+    );
+    let eggs: Vec<_> = r.packages.iter().filter(|p| p.egg_role.is_some()).collect();
+    if !eggs.is_empty() {
+        let _ = writeln!(s, "\nEgg packages:");
+        for p in eggs {
+            let _ = writeln!(
+                s,
+                "  {:<28} {:<12} {:<9} {}{}:{}",
+                p.name,
+                p.version,
+                p.egg_role.map(|r| r.as_str()).unwrap_or(""),
+                if p.dev { "dev " } else { "" },
+                p.lockfile,
+                p.line
+            );
+        }
+    }
+    let _ = writeln!(s, "\nVulnerabilities: {}", r.vulnerabilities.len());
+    for v in &r.vulnerabilities {
+        let dev = if v.dev { " (dev)" } else { "" };
+        let _ = writeln!(
+            s,
+            "  {} {} {}@{}{dev}  {}:{}\n    {}",
+            v.severity.as_str().to_uppercase(),
+            v.id,
+            v.package,
+            v.version,
+            v.lockfile,
+            v.line,
+            v.summary
+        );
+        let _ = writeln!(
+            s,
+            "    fixed in: {}",
+            v.fixed.as_deref().unwrap_or("no fixed version")
+        );
+        for (path, via) in v.paths.iter().zip(&v.via) {
+            let egg = via
+                .egg_package
+                .as_ref()
+                .map(|e| format!(" [egg package: {e}]"))
+                .unwrap_or_default();
+            let up = via
+                .upgrade
+                .as_ref()
+                .map(|u| format!("; upgrade {} to {u}", via.direct))
+                .unwrap_or_default();
+            let _ = writeln!(s, "    path: {}{egg}{up}", path.join(" > "));
+        }
+    }
+    if !r.outdated.is_empty() {
+        let _ = writeln!(s, "\nBehind latest:");
+        for o in &r.outdated {
+            let mut notes = Vec::new();
+            if let Some(d) = o.days_since_installed_release {
+                notes.push(format!("installed release {d} days old"));
+            }
+            if let Some(n) = &o.node_engine {
+                notes.push(format!("latest needs node {n}"));
+            }
+            if let Some(d) = &o.deprecated {
+                notes.push(format!("DEPRECATED: {d}"));
+            }
+            if let Some(e) = &o.end_of_life {
+                notes.push(format!("END OF LIFE: {e}"));
+            }
+            let _ = writeln!(
+                s,
+                "  {:<28} {:<12} -> {:<12} {:<6} {}",
+                o.name,
+                o.installed,
+                o.latest,
+                o.behind,
+                notes.join("; ")
+            );
+        }
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(s, "\nProblems:");
+        for p in &r.problems {
+            let _ = writeln!(s, "  {p}");
+        }
+    }
+    s
+}
+
+fn sarif(r: &DepsReport, root: &Path) -> String {
+    let meta = eggsec_rules::find_rule("vulnerable-egg-package")
+        .expect("registered")
+        .meta();
+    let findings: Vec<Finding> = r
+        .vulnerabilities
+        .iter()
+        .map(|v| {
+            let mut evidence = vec![format!("{} {}@{}", v.id, v.package, v.version)];
+            evidence.extend(v.paths.iter().map(|p| p.join(" > ")));
+            Finding::new(
+                meta.code,
+                meta.name,
+                meta.strategy,
+                v.severity,
+                format!("{} {} has {}: {}", v.package, v.version, v.id, v.summary),
+                Location::File {
+                    path: v.lockfile.clone(),
+                    line: v.line,
+                    column: 0,
+                },
+            )
+            .with_evidence(evidence)
+            .with_remediation(match &v.fixed {
+                Some(f) => format!("Upgrade `{}` to {f} or later.", v.package),
+                None => format!("No fixed version of `{}` is known.", v.package),
+            })
+        })
+        .collect();
+    let report = Report {
+        apps: vec![AppReport {
+            root: root.display().to_string(),
+            env: String::new(),
+            findings,
+            posture: Vec::new(),
+            diagnostics: r.problems.clone(),
+        }],
+    };
+    render_sarif(&report, &eggsec_rules::docs::descriptors())
+}

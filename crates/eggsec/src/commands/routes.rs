@@ -1,0 +1,107 @@
+//! `eggsec routes`: every route with its handler, middleware chain, CSRF and auth status.
+
+use crate::cli::{ModelFormat, RoutesArgs};
+use anyhow::Result;
+use eggsec_app::routes::{AuthStatus, CsrfStatus, Route};
+use serde_json::json;
+use std::process::ExitCode;
+
+/// One route as the JSON contract says:
+/// `{"method","path","handler","file","line","middleware","csrf","auth"}` (+ name, namespace).
+pub fn route_json(r: &Route) -> serde_json::Value {
+    json!({
+        "method": r.method,
+        "path": r.path,
+        "name": r.name,
+        "handler": r.handler,
+        "file": r.file.to_string_lossy().replace('\\', "/"),
+        "line": r.line,
+        "middleware": r.middleware.iter().map(mw_label).collect::<Vec<_>>(),
+        "csrf": r.csrf,
+        "auth": r.auth,
+        "namespace": r.namespace,
+    })
+}
+
+fn mw_label(m: &eggsec_app::routes::RouteMiddleware) -> String {
+    match &m.conditional {
+        Some(_) => format!("{}?", m.name),
+        None => m.name.clone(),
+    }
+}
+
+fn csrf_label(c: CsrfStatus) -> &'static str {
+    match c {
+        CsrfStatus::Protected => "protected",
+        CsrfStatus::Exempt => "exempt",
+        CsrfStatus::Unknown => "unknown",
+    }
+}
+
+fn auth_label(a: AuthStatus) -> &'static str {
+    match a {
+        AuthStatus::Required => "required",
+        AuthStatus::None => "none",
+        AuthStatus::Unknown => "unknown",
+    }
+}
+
+pub fn run(args: RoutesArgs) -> Result<ExitCode> {
+    let models = super::load_models(&args.app, args.env.as_deref())?;
+    let mut out = String::new();
+    let mut docs = Vec::new();
+    for m in &models {
+        let rows: Vec<_> = m.routes.iter().map(route_json).collect();
+        match args.format {
+            ModelFormat::Json => docs.push((m.root.display().to_string(), rows)),
+            ModelFormat::Text => {
+                out.push_str(&format!(
+                    "# {}  env: {}  routes: {}\n",
+                    m.root.display(),
+                    m.env,
+                    m.routes.len()
+                ));
+                out.push_str(&format!(
+                    "{:<7} {:<28} {:<26} {:<34} {:<9} {:<8} {}\n",
+                    "METHOD", "PATH", "HANDLER", "FILE:LINE", "CSRF", "AUTH", "MIDDLEWARE"
+                ));
+                for r in &m.routes {
+                    // global middleware is the same for most routes: show route-level ones and
+                    // conditional/filtered globals compactly
+                    let mw: Vec<String> = r.middleware.iter().map(mw_label).collect();
+                    out.push_str(&format!(
+                        "{:<7} {:<28} {:<26} {:<34} {:<9} {:<8} {}\n",
+                        r.method,
+                        r.path,
+                        r.handler,
+                        format!("{}:{}", r.file.display(), r.line),
+                        csrf_label(r.csrf),
+                        auth_label(r.auth),
+                        mw.join(" → ")
+                    ));
+                }
+                if m.routes.iter().any(|r| r.namespace.is_some()) {
+                    out.push_str("(routes under an egg-router-plus namespace are mounted separately and are not in app.router.stack)\n");
+                }
+                if m.routes
+                    .iter()
+                    .any(|r| r.middleware.iter().any(|x| x.conditional.is_some()))
+                {
+                    out.push_str("? = applies under a condition eggsec cannot decide (function or RegExp match/ignore)\n");
+                }
+            }
+        }
+    }
+    let text = match args.format {
+        ModelFormat::Json if docs.len() == 1 => serde_json::to_string_pretty(&docs[0].1)?,
+        ModelFormat::Json => serde_json::to_string_pretty(
+            &docs
+                .into_iter()
+                .map(|(root, r)| json!({"root": root, "routes": r}))
+                .collect::<Vec<_>>(),
+        )?,
+        ModelFormat::Text => out,
+    };
+    super::emit(&text, None)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,185 @@
+//! The route table against real egg: every oracle fixture that has an `app/router.*` is booted
+//! under real egg (tests/oracle/dump.js dumps `app.router.stack`) and eggsec's static routes
+//! must be the same multiset of (method, path, name, number of route middleware).
+//!
+//! egg's layers are normalised the way `eggsec routes` prints them: `HEAD` added to `GET` is
+//! dropped, a layer with `PATCH,PUT` is two routes, `router.all`/`redirect` (every Node method)
+//! is `ALL`, a RegExp path is `/source/flags`, and `wrappedController` is not middleware.
+//! egg-router-plus namespace routes are mounted apart and are not in `app.router.stack`
+//! (egg-semantics §5.5): eggsec's routes with a `namespace` are checked to be absent from the
+//! stack, and every other route must be in it.
+
+use crate::oracle_support::{fixtures, oracle_dir, repo_root, run_dump, stage, EnvSpec};
+use eggsec_app::LoadOptions;
+use serde_json::Value as J;
+
+type Key = (String, String, Option<String>, usize);
+
+fn egg_routes(dump: &J) -> Vec<Key> {
+    let mut out = Vec::new();
+    for layer in dump["routes"].as_array().into_iter().flatten() {
+        let path = match &layer["path"] {
+            J::String(s) => s.clone(),
+            J::Object(o) => o
+                .get("$regex")
+                .and_then(|r| r.as_str())
+                .unwrap_or("?")
+                .to_string(),
+            other => other.to_string(),
+        };
+        let name = layer["name"]
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        let mw = layer["stack"]
+            .as_array()
+            .map_or(0, |s| s.len().saturating_sub(1));
+        let methods: Vec<&str> = layer["methods"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.as_str())
+            .collect();
+        if methods.len() > 10 {
+            out.push(("ALL".to_string(), path, name, mw));
+            continue;
+        }
+        for m in methods
+            .iter()
+            .filter(|m| **m != "HEAD" || methods.len() == 1)
+        {
+            out.push((m.to_string(), path.clone(), name.clone(), mw));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn routes_agree_with_real_egg() {
+    let root = repo_root();
+    let apps = fixtures(&root).unwrap_or_else(|e| panic!("{e}"));
+    let mut compared = 0;
+    let mut routes_total = 0;
+    let mut errors = Vec::new();
+    for app in apps.iter().filter(|a| {
+        ["router.js", "router.ts"]
+            .iter()
+            .any(|f| a.dir.join("app").join(f).is_file())
+    }) {
+        let oracle = oracle_dir(&root, &app.manifest.egg).unwrap_or_else(|e| panic!("{e}"));
+        let Some(spec) = app.manifest.envs.first().map(|s| EnvSpec::parse(s)) else {
+            continue;
+        };
+        let staged = stage(&app.dir, &oracle.join("node_modules"))
+            .unwrap_or_else(|e| panic!("{}: {e}", app.name));
+        let dump = match run_dump(&root, &oracle, &staged, &spec) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(format!("{}: {e}", app.name));
+                continue;
+            }
+        };
+        let opts = LoadOptions {
+            env: spec.env.clone(),
+            scope: spec.scope.clone(),
+            embedded_defaults_only: false,
+        };
+        let model =
+            eggsec_app::load(&staged.root, &opts).unwrap_or_else(|e| panic!("{}: {e}", app.name));
+        let want = egg_routes(&dump);
+        let mut got: Vec<Key> = model
+            .routes
+            .iter()
+            .filter(|r| r.namespace.is_none() && !r.tegg)
+            .map(|r| {
+                let route_mw = r
+                    .middleware
+                    .iter()
+                    .filter(|m| m.scope != eggsec_app::routes::MiddlewareScope::Global)
+                    .count();
+                (r.method.clone(), r.path.clone(), r.name.clone(), route_mw)
+            })
+            .collect();
+        got.sort();
+        if got != want {
+            errors.push(format!(
+                "{}: routes differ\n  egg:    {want:?}\n  eggsec: {got:?}",
+                app.name
+            ));
+        }
+        for r in model.routes.iter().filter(|r| r.namespace.is_some()) {
+            if want.iter().any(|w| w.0 == r.method && w.1 == r.path) {
+                errors.push(format!(
+                    "{}: namespace route {} {} is in app.router.stack",
+                    app.name, r.method, r.path
+                ));
+            }
+        }
+        compared += 1;
+        routes_total += want.len();
+    }
+    assert!(
+        compared >= 3,
+        "expected at least 3 oracle apps with routes, got {compared}"
+    );
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    eprintln!("routes oracle: {compared} apps, {routes_total} egg routes, all matched");
+}
+
+/// `eggsec routes --format json` follows the contract and marks namespace routes.
+#[test]
+fn routes_command_json_contract() {
+    let root = repo_root();
+    let out = assert_cmd::Command::cargo_bin("eggsec")
+        .unwrap()
+        .args(["routes", "--embedded-defaults", "--format", "json"])
+        .arg(root.join("tests/fixtures/code-routes-split"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<J> = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "method",
+        "path",
+        "handler",
+        "file",
+        "line",
+        "middleware",
+        "csrf",
+        "auth",
+    ] {
+        assert!(rows.iter().all(|r| r.get(key).is_some()), "missing {key}");
+    }
+    let find = |m: &str, p: &str| {
+        rows.iter()
+            .find(|r| r["method"] == m && r["path"] == p)
+            .unwrap_or_else(|| panic!("no {m} {p} in {rows:#?}"))
+    };
+    let admin = find("GET", "/admin/stats");
+    assert_eq!(admin["file"], "app/controller/admin/stats.js");
+    assert_eq!(admin["line"], 4);
+    assert_eq!(
+        admin["auth"], "required",
+        "gate matches /admin and checks the session"
+    );
+    assert!(admin["middleware"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m == "gate"));
+    let hook = find("POST", "/hooks/github");
+    assert_eq!(hook["csrf"], "exempt", "security.csrf.ignore = '/hooks'");
+    assert_eq!(hook["auth"], "none");
+    assert_eq!(find("POST", "/api/posts")["csrf"], "protected");
+    assert_eq!(find("PATCH", "/api/posts/:id")["handler"], "posts.update");
+    assert!(!find("GET", "/").as_object().unwrap()["middleware"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m == "gate"));
+}

@@ -1,0 +1,998 @@
+//! The route table and the code model: every source file under `app/` (and tegg module
+//! directories) parsed once, in parallel, by [`eggsec_js::source_facts`]; routes built from
+//! `app/router.*` and what it requires (egg's argument rules, `resources` REST mapping,
+//! egg-router-plus namespaces) and from tegg decorators; each route resolved to its handler's
+//! file:line, its middleware chain (global middleware with `match`/`ignore`, namespace and route
+//! middleware), CSRF and auth status; request-data flows linked across files along egg's naming
+//! conventions (`ctx.service.a.b.c` → `app/service/a/b.js#c`, `ctx.helper.f` →
+//! `app/extend/helper.js#f`).
+
+use crate::middleware::middleware_name;
+use crate::model::{Diagnostic, DiagnosticLevel, MiddlewareEntry, PluginState};
+use eggsec_js::flow::{link, Callee, Flow};
+use eggsec_js::routes::{RouteArg, RouterCall, RouterTarget};
+use eggsec_js::{SourceFacts, Value, ValueKind};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// CSRF status of a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CsrfStatus {
+    /// egg-security's csrf check runs for this route.
+    Protected,
+    /// It does not: a safe method, csrf off, the path ignored, the security plugin off.
+    Exempt,
+    /// It depends on something not statically known (a function `ignore`, an Unknown value).
+    Unknown,
+}
+
+/// Whether a route checks who the user is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthStatus {
+    /// An auth middleware applies, or the handler checks the session/JWT itself.
+    Required,
+    /// Nothing in the chain or the handler checks the user.
+    None,
+    /// An auth middleware applies only under a condition eggsec cannot decide, or the handler
+    /// is not found.
+    Unknown,
+}
+
+/// Where a middleware in a route's chain comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MiddlewareScope {
+    /// `coreMiddleware` + `config.middleware`, filtered by `match`/`ignore`.
+    Global,
+    /// egg-router-plus `router.namespace(prefix, ...mw)`.
+    Namespace,
+    /// Given in the router call, or tegg `@Middleware`.
+    Route,
+}
+
+/// One middleware in a route's chain.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RouteMiddleware {
+    pub name: String,
+    pub scope: MiddlewareScope,
+    /// `Some(why)` when it applies only under a condition eggsec cannot decide
+    /// (a function `match`, a RegExp on a parameterised path).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<String>,
+}
+
+/// One route: a method and path and what handles it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Route {
+    /// `GET`, `POST`, `PUT`, `PATCH`, `DELETE`, `ALL` (every method, as `router.all`).
+    pub method: String,
+    /// The path as registered (a RegExp path as `/source/flags`).
+    pub path: String,
+    pub regex_path: bool,
+    /// The route name (`router.get('user', '/user/:id', ...)`, resources names, tegg names).
+    pub name: Option<String>,
+    /// `user.show`, `FooController.create`, `redirect → /new`, `<inline function>`.
+    pub handler: String,
+    /// The handler's definition (or the router call when the handler is not found), app-relative.
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+    /// The router call (or tegg class) that registered it, app-relative.
+    pub registered_at: (PathBuf, u32),
+    pub middleware: Vec<RouteMiddleware>,
+    pub csrf: CsrfStatus,
+    pub auth: AuthStatus,
+    /// egg-router-plus namespace prefix (such routes are not in `app.router.stack`).
+    pub namespace: Option<String>,
+    /// From a tegg decorator rather than the router file.
+    pub tegg: bool,
+    /// Index of the handler's file in [`CodeModel::files`], when found.
+    #[serde(skip)]
+    pub handler_file: Option<usize>,
+    /// The handler's function name in that file.
+    #[serde(skip)]
+    pub handler_function: Option<String>,
+}
+
+impl Route {
+    /// POST, PUT, PATCH, DELETE, or ALL.
+    pub fn is_state_changing(&self) -> bool {
+        matches!(
+            self.method.as_str(),
+            "POST" | "PUT" | "PATCH" | "DELETE" | "ALL"
+        )
+    }
+}
+
+/// What a source file is to egg, by where it lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileRole {
+    Router,
+    Controller,
+    Service,
+    Middleware,
+    Helper,
+    /// tegg module files and anything else under `app/`.
+    Other,
+}
+
+/// One parsed source file.
+#[derive(Clone, Debug)]
+pub struct CodeFile {
+    /// App-relative path with `/` separators.
+    pub rel: String,
+    pub abs: PathBuf,
+    pub role: FileRole,
+    pub facts: SourceFacts,
+}
+
+/// A request-data flow, in the file of its sink.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AppFlow {
+    /// App-relative file of the sink.
+    pub file: String,
+    pub flow: Flow,
+}
+
+/// Every source file's facts and the flows found in and across them.
+#[derive(Clone, Debug, Default)]
+pub struct CodeModel {
+    pub files: Vec<CodeFile>,
+    /// Intra-file flows and cross-file flows (steps in other files carry their file).
+    pub flows: Vec<AppFlow>,
+}
+
+impl CodeModel {
+    /// The file at an app-relative path.
+    pub fn file(&self, rel: &str) -> Option<&CodeFile> {
+        self.files.iter().find(|f| f.rel == rel)
+    }
+}
+
+fn rel_path(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn role_of(rel: &str) -> FileRole {
+    let stem_is = |dir: &str| rel.starts_with(dir);
+    if rel.starts_with("app/router.") || stem_is("app/router/") {
+        FileRole::Router
+    } else if stem_is("app/controller/") {
+        FileRole::Controller
+    } else if stem_is("app/service/") {
+        FileRole::Service
+    } else if stem_is("app/middleware/") {
+        FileRole::Middleware
+    } else if rel.starts_with("app/extend/helper.") {
+        FileRole::Helper
+    } else {
+        FileRole::Other
+    }
+}
+
+fn is_source(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".d.ts") {
+        return false;
+    }
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("js" | "ts" | "mjs" | "cjs" | "mts" | "cts")
+    )
+}
+
+/// Source directories: `app/` and the tegg module dirs of `config/module.json`.
+fn source_dirs(root: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![root.join("app")];
+    if let Ok(text) = std::fs::read_to_string(root.join("config/module.json")) {
+        if let Ok(serde_json::Value::Array(items)) = serde_json::from_str(&text) {
+            for i in items {
+                if let Some(p) = i.get("path").and_then(|p| p.as_str()) {
+                    let dir = root.join("config").join(p);
+                    let dir = dir.canonicalize().unwrap_or(dir);
+                    if dir.is_dir() && !dir.starts_with(root.join("app")) {
+                        dirs.push(dir);
+                    }
+                }
+            }
+        }
+    }
+    dirs
+}
+
+/// Every source file under the source dirs (no `node_modules`, no `app/public`/`app/view`).
+fn source_files(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in source_dirs(root) {
+        if !dir.is_dir() {
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(&dir)
+            .hidden(true)
+            .git_ignore(false)
+            .filter_entry(|e| {
+                let n = e.file_name().to_string_lossy();
+                !(n == "node_modules" || n == "public" || n == "view" || n == "assets")
+            })
+            .build();
+        for e in walker.flatten() {
+            if e.file_type().is_some_and(|t| t.is_file()) && is_source(e.path()) {
+                files.push(e.path().to_path_buf());
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Parses every source file of the app (in parallel, one parse each) and links the flows.
+pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
+    let paths = source_files(root);
+    let parsed: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = paths
+        .into_par_iter()
+        .map(|p| {
+            let r = eggsec_js::source_facts(&p);
+            (p, r)
+        })
+        .collect();
+    let mut files = Vec::new();
+    for (abs, r) in parsed {
+        match r {
+            Ok(facts) => {
+                let rel = rel_path(root, &abs);
+                files.push(CodeFile {
+                    role: role_of(&rel),
+                    rel,
+                    abs,
+                    facts,
+                });
+            }
+            Err(e) => diags.push(Diagnostic::at(
+                DiagnosticLevel::Warning,
+                e.path().to_path_buf(),
+                0,
+                format!("{e}; skipped for routes and code rules"),
+            )),
+        }
+    }
+    let mut flows: Vec<AppFlow> = files
+        .iter()
+        .flat_map(|f| {
+            f.facts.flows.iter().map(|fl| AppFlow {
+                file: f.rel.clone(),
+                flow: fl.clone(),
+            })
+        })
+        .collect();
+    let index = FileIndex::new(&files);
+    let facts: Vec<&SourceFacts> = files.iter().map(|f| &f.facts).collect();
+    let linked = link(
+        &facts,
+        |_, callee| index.resolve(callee),
+        |i| files[i].rel.clone(),
+    );
+    for l in linked {
+        let file = files[l.sink_file].rel.clone();
+        let mut flow = l.flow;
+        for st in &mut flow.steps {
+            if st.file.as_deref() == Some(file.as_str()) {
+                st.file = None;
+            }
+        }
+        flows.push(AppFlow { file, flow });
+    }
+    CodeModel { files, flows }
+}
+
+/// Where egg's names point: controllers, services, helpers, middleware by dotted name.
+struct FileIndex {
+    controllers: HashMap<String, usize>,
+    services: HashMap<String, usize>,
+    helper: Option<usize>,
+    middleware: HashMap<String, usize>,
+}
+
+/// egg's FileLoader property name for a path under a loader dir (`admin/user_info.js` →
+/// `admin.userInfo`).
+fn dotted_name(rel_under: &str) -> Option<String> {
+    let no_ext = rel_under.rsplit_once('.').map_or(rel_under, |(a, _)| a);
+    let parts: Option<Vec<String>> = no_ext.split('/').map(middleware_name).collect();
+    parts.map(|p| p.join("."))
+}
+
+impl FileIndex {
+    fn new(files: &[CodeFile]) -> Self {
+        let mut idx = FileIndex {
+            controllers: HashMap::new(),
+            services: HashMap::new(),
+            helper: None,
+            middleware: HashMap::new(),
+        };
+        for (i, f) in files.iter().enumerate() {
+            let under = |dir: &str| f.rel.strip_prefix(dir).and_then(dotted_name);
+            match f.role {
+                FileRole::Controller => {
+                    if let Some(n) = under("app/controller/") {
+                        idx.controllers.entry(n).or_insert(i);
+                    }
+                }
+                FileRole::Service => {
+                    if let Some(n) = under("app/service/") {
+                        idx.services.entry(n).or_insert(i);
+                    }
+                }
+                FileRole::Middleware => {
+                    if let Some(n) = under("app/middleware/") {
+                        idx.middleware.entry(n).or_insert(i);
+                    }
+                }
+                FileRole::Helper => idx.helper = idx.helper.or(Some(i)),
+                _ => {}
+            }
+        }
+        idx
+    }
+
+    fn resolve(&self, callee: &Callee) -> Option<(usize, String)> {
+        match callee {
+            Callee::Service { file, method } => {
+                self.services.get(file).map(|i| (*i, method.clone()))
+            }
+            Callee::Helper(name) => self.helper.map(|i| (i, name.clone())),
+            Callee::Local(_) => None,
+        }
+    }
+
+    /// `a.b.c` → (controller file `a/b`, method `c`), or (file `a/b/c`, its function export).
+    fn controller(&self, name: &str) -> Option<(usize, Option<String>)> {
+        if let Some((file, method)) = name.rsplit_once('.') {
+            if let Some(i) = self.controllers.get(file) {
+                return Some((*i, Some(method.to_string())));
+            }
+        }
+        self.controllers.get(name).map(|i| (*i, None))
+    }
+}
+
+/// What the route builder needs from the rest of the model.
+pub struct RouteInputs<'a> {
+    pub root: &'a Path,
+    pub config: &'a Value,
+    pub middleware: &'a [MiddlewareEntry],
+    pub plugins: &'a [PluginState],
+}
+
+const REST_MAP: &[(&str, &[&str], &str, bool, &str)] = &[
+    // action, methods, suffix, member (singular name), name prefix
+    ("index", &["GET"], "", false, ""),
+    ("new", &["GET"], "/new", true, "new_"),
+    ("create", &["POST"], "", false, ""),
+    ("show", &["GET"], "/:id", true, ""),
+    ("edit", &["GET"], "/:id/edit", true, "edit_"),
+    ("update", &["PATCH", "PUT"], "/:id", true, ""),
+    ("destroy", &["DELETE"], "/:id", true, "destroy_"),
+];
+
+fn singularize(name: &str) -> String {
+    if let Some(s) = name.strip_suffix("ies") {
+        format!("{s}y")
+    } else if let Some(s) = name.strip_suffix("sses") {
+        format!("{s}ss")
+    } else if let Some(s) = name.strip_suffix('s').filter(|s| !s.ends_with('s')) {
+        s.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+fn pluralize(name: &str) -> String {
+    if name.ends_with('s') {
+        name.to_string()
+    } else if let Some(s) = name.strip_suffix('y') {
+        format!("{s}ies")
+    } else {
+        format!("{name}s")
+    }
+}
+
+fn path_text(arg: &RouteArg) -> Option<(String, bool)> {
+    match arg {
+        RouteArg::Str { value } => Some((value.clone(), false)),
+        RouteArg::Regex { source, flags } => Some((format!("/{source}/{flags}"), true)),
+        _ => None,
+    }
+}
+
+fn mw_name(arg: &RouteArg) -> String {
+    match arg {
+        RouteArg::Middleware { name, .. } => name.clone(),
+        RouteArg::Other { text } => text.clone(),
+        RouteArg::Controller { name } => format!("controller.{name}"),
+        RouteArg::Str { value } => value.clone(),
+        _ => "?".into(),
+    }
+}
+
+/// A route before its chain and statuses are computed.
+struct Raw {
+    method: String,
+    path: String,
+    regex: bool,
+    name: Option<String>,
+    handler: RouteArg,
+    route_mw: Vec<String>,
+    ns_mw: Vec<String>,
+    namespace: Option<String>,
+    at: (usize, u32, u32),
+    tegg: Option<(usize, String)>,
+}
+
+fn verb_methods(verb: &str) -> Vec<&'static str> {
+    match verb {
+        "get" => vec!["GET"],
+        "post" => vec!["POST"],
+        "put" => vec!["PUT"],
+        "patch" => vec!["PATCH"],
+        "delete" | "del" => vec!["DELETE"],
+        "head" => vec!["HEAD"],
+        "options" => vec!["OPTIONS"],
+        "all" | "redirect" => vec!["ALL"],
+        _ => vec![],
+    }
+}
+
+/// Expands one router call into raw routes with egg's argument rules.
+fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], out: &mut Vec<Raw>) {
+    let (prefix, ns_mw, namespace) = match &call.target {
+        RouterTarget::Namespace { prefix, middleware } => (
+            prefix.clone(),
+            middleware.iter().map(mw_name).collect(),
+            Some(prefix.clone()),
+        ),
+        _ => (String::new(), Vec::new(), None),
+    };
+    let args = &call.args;
+    let at = (file, call.line, call.column);
+    if call.verb == "resources" {
+        let (name, path, rest) = if args.len() >= 3 && args[1].as_str().is_some() {
+            (args[0].as_str().map(str::to_string), &args[1], &args[2..])
+        } else if args.len() >= 2 {
+            (None, &args[0], &args[1..])
+        } else {
+            return;
+        };
+        let Some((base, _)) = path_text(path) else {
+            return;
+        };
+        let base = base.trim_end_matches('/').to_string();
+        let Some((handler, mws)) = rest.split_last() else {
+            return;
+        };
+        let ctrl = match handler {
+            RouteArg::Controller { name } | RouteArg::Str { value: name } => name.clone(),
+            _ => return,
+        };
+        let actions: Vec<String> = match idx.controllers.get(&ctrl) {
+            Some(i) => files[*i]
+                .facts
+                .functions
+                .iter()
+                .map(|f| f.name.clone())
+                .collect(),
+            None => REST_MAP.iter().map(|r| r.0.to_string()).collect(),
+        };
+        for (action, methods, suffix, member, name_prefix) in REST_MAP {
+            if !actions.iter().any(|a| a == action) {
+                continue;
+            }
+            let route_name = name.as_ref().map(|n| {
+                let n = if *member {
+                    singularize(n)
+                } else {
+                    pluralize(n)
+                };
+                format!("{name_prefix}{n}")
+            });
+            for m in *methods {
+                out.push(Raw {
+                    method: m.to_string(),
+                    path: format!("{prefix}{base}{suffix}"),
+                    regex: false,
+                    name: route_name.clone(),
+                    handler: RouteArg::Controller {
+                        name: format!("{ctrl}.{action}"),
+                    },
+                    route_mw: mws.iter().map(mw_name).collect(),
+                    ns_mw: ns_mw.clone(),
+                    namespace: namespace.clone(),
+                    at,
+                    tegg: None,
+                });
+            }
+        }
+        return;
+    }
+    if call.verb == "redirect" {
+        let (Some(src), Some(dst)) = (args.first(), args.get(1)) else {
+            return;
+        };
+        let Some((p, regex)) = path_text(src) else {
+            return;
+        };
+        out.push(Raw {
+            method: "ALL".into(),
+            path: format!("{prefix}{p}"),
+            regex,
+            name: None,
+            handler: RouteArg::Other {
+                text: format!("redirect → {}", dst.as_str().unwrap_or("?")),
+            },
+            route_mw: vec![],
+            ns_mw,
+            namespace,
+            at,
+            tegg: None,
+        });
+        return;
+    }
+    let methods = verb_methods(&call.verb);
+    if methods.is_empty() || args.is_empty() {
+        return;
+    }
+    let (name, path, rest) = if args.len() >= 3 && args[1].is_path_like() {
+        (args[0].as_str().map(str::to_string), &args[1], &args[2..])
+    } else {
+        (None, &args[0], &args[1..])
+    };
+    let paths: Vec<(String, bool)> = match path {
+        RouteArg::Paths { items } => items.iter().filter_map(path_text).collect(),
+        p => path_text(p).into_iter().collect(),
+    };
+    let Some((handler, mws)) = rest.split_last() else {
+        return;
+    };
+    for (p, regex) in paths {
+        for m in &methods {
+            out.push(Raw {
+                method: m.to_string(),
+                path: if regex {
+                    p.clone()
+                } else {
+                    format!("{prefix}{p}")
+                },
+                regex,
+                name: name.clone(),
+                handler: handler.clone(),
+                route_mw: mws.iter().map(mw_name).collect(),
+                ns_mw: ns_mw.clone(),
+                namespace: namespace.clone(),
+                at,
+                tegg: None,
+            });
+        }
+    }
+}
+
+/// Router calls in egg's execution order: the router file's own calls, with each included
+/// file's calls at the line that includes it (depth-limited, cycles cut).
+fn router_calls(
+    file: usize,
+    files: &[CodeFile],
+    by_path: &HashMap<PathBuf, usize>,
+    depth: usize,
+    seen: &mut Vec<usize>,
+    out: &mut Vec<(usize, RouterCall)>,
+) {
+    if depth > 8 || seen.contains(&file) {
+        return;
+    }
+    seen.push(file);
+    let facts = &files[file].facts;
+    let mut items: Vec<(u32, Option<&RouterCall>, Option<usize>)> = facts
+        .router_calls
+        .iter()
+        .map(|c| (c.line, Some(c), None))
+        .collect();
+    for inc in &facts.router_includes {
+        if let Some(i) = inc.resolved.as_ref().and_then(|p| by_path.get(p)) {
+            items.push((inc.line, None, Some(*i)));
+        }
+    }
+    items.sort_by_key(|(line, _, _)| *line);
+    for (_, call, inc) in items {
+        if let Some(c) = call {
+            out.push((file, c.clone()));
+        }
+        if let Some(i) = inc {
+            router_calls(i, files, by_path, depth + 1, seen, out);
+        }
+    }
+    seen.pop();
+}
+
+/// Builds the route table.
+pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
+    let files = &code.files;
+    let idx = FileIndex::new(files);
+    let by_path: HashMap<PathBuf, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.abs.clone(), i))
+        .collect();
+    let mut calls = Vec::new();
+    let router_plus = inputs
+        .plugins
+        .iter()
+        .any(|p| p.enabled && p.name == "routerPlus");
+    if router_plus {
+        // egg-router-plus loads app/router/**/*.js before app/router.js
+        for (i, f) in files.iter().enumerate() {
+            if f.rel.starts_with("app/router/") {
+                router_calls(i, files, &by_path, 0, &mut Vec::new(), &mut calls);
+            }
+        }
+    }
+    let entry = files.iter().position(|f| {
+        matches!(
+            f.rel.as_str(),
+            "app/router.js" | "app/router.ts" | "app/router.mjs" | "app/router.cjs"
+        )
+    });
+    let entry = entry.or_else(|| {
+        files
+            .iter()
+            .position(|f| f.rel.starts_with("app/router/index."))
+    });
+    if let Some(e) = entry {
+        router_calls(e, files, &by_path, 0, &mut Vec::new(), &mut calls);
+    }
+    let mut raws = Vec::new();
+    for (file, call) in &calls {
+        expand(call, *file, &idx, files, &mut raws);
+    }
+    for (fi, f) in files.iter().enumerate() {
+        for c in &f.facts.tegg {
+            for m in &c.methods {
+                let joined = join_posix(&c.path, &m.path);
+                raws.push(Raw {
+                    method: m.method.clone(),
+                    path: joined,
+                    regex: false,
+                    name: Some(format!("{} {}.{}", m.method, c.controller_name, m.name)),
+                    handler: RouteArg::Other {
+                        text: format!("{}.{}", c.controller_name, m.name),
+                    },
+                    route_mw: c.middleware.iter().chain(&m.middleware).cloned().collect(),
+                    ns_mw: vec![],
+                    namespace: None,
+                    at: (fi, m.line, m.column),
+                    tegg: Some((fi, m.name.clone())),
+                });
+            }
+        }
+    }
+    raws.into_iter()
+        .map(|r| finish(r, inputs, code, &idx))
+        .collect()
+}
+
+fn join_posix(a: &str, b: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in a.split('/').chain(b.split('/')) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Does an egg-path-matching pattern match the route path? `Err(why)` when unknowable.
+fn pattern_matches(pattern: &Value, path: &str, regex_path: bool) -> Result<bool, String> {
+    match &pattern.kind {
+        ValueKind::String(p) => {
+            if regex_path {
+                return Err("a RegExp route path".into());
+            }
+            if p.contains(['*', '(']) {
+                return Err(format!("pattern `{p}`"));
+            }
+            let pat: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
+            let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            if pat.len() > segs.len() {
+                return Ok(false);
+            }
+            let mut unsure = false;
+            for (a, b) in pat.iter().zip(&segs) {
+                if a.starts_with(':') {
+                    continue;
+                }
+                if b.starts_with(':') {
+                    unsure = true;
+                    continue;
+                }
+                if !a.eq_ignore_ascii_case(b) {
+                    return Ok(false);
+                }
+            }
+            if unsure {
+                Err(format!("pattern `{p}` against a path parameter"))
+            } else {
+                Ok(true)
+            }
+        }
+        ValueKind::Regex { source, flags } => {
+            if regex_path {
+                return Err("a RegExp route path".into());
+            }
+            let sample: String = path
+                .split('/')
+                .map(|s| if s.starts_with(':') { "x" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let src = if flags.contains('i') {
+                format!("(?i){source}")
+            } else {
+                source.clone()
+            };
+            match regex::Regex::new(&src) {
+                Ok(re) => Ok(re.is_match(&sample)),
+                Err(_) => Err(format!("RegExp /{source}/")),
+            }
+        }
+        ValueKind::Array(items) => {
+            let mut unknown = None;
+            for i in items {
+                match pattern_matches(i, path, regex_path) {
+                    Ok(true) => return Ok(true),
+                    Ok(false) => {}
+                    Err(e) => unknown = Some(e),
+                }
+            }
+            unknown.map_or(Ok(false), Err)
+        }
+        ValueKind::Function { .. } => Err("a function".into()),
+        _ => Err("a value eggsec cannot read".into()),
+    }
+}
+
+/// Whether a middleware with options `opts` (`match`/`ignore`) runs for the path:
+/// `Ok(bool)` or `Err(why)`.
+fn applies(opts: Option<&Value>, path: &str, regex_path: bool) -> Result<bool, String> {
+    let Some(opts) = opts else { return Ok(true) };
+    if let Some(m) = opts.get("match").filter(|v| !v.is_undefined()) {
+        return pattern_matches(m, path, regex_path).map_err(|e| format!("match: {e}"));
+    }
+    if let Some(i) = opts.get("ignore").filter(|v| !v.is_undefined()) {
+        return pattern_matches(i, path, regex_path)
+            .map(|b| !b)
+            .map_err(|e| format!("ignore: {e}"));
+    }
+    Ok(true)
+}
+
+fn is_safe_method(m: &str) -> bool {
+    matches!(m, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+/// Names that say a middleware authenticates.
+pub fn is_auth_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    const CORE: &[&str] = &[
+        "meta",
+        "sitefile",
+        "notfound",
+        "static",
+        "bodyparser",
+        "overridemethod",
+        "session",
+        "securities",
+        "i18n",
+        "cors",
+        "multipart",
+        "eggloadertrace",
+    ];
+    !CORE.contains(&n.as_str())
+        && [
+            "auth",
+            "jwt",
+            "login",
+            "passport",
+            "token",
+            "acl",
+            "permission",
+            "guard",
+            "signin",
+            "requireuser",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
+        && !n.contains("csrf")
+}
+
+fn finish(r: Raw, inputs: &RouteInputs<'_>, code: &CodeModel, idx: &FileIndex) -> Route {
+    let files = &code.files;
+    let mut chain = Vec::new();
+    for m in inputs.middleware.iter().filter(|m| m.enabled) {
+        match applies(inputs.config.get(&m.name), &r.path, r.regex) {
+            Ok(true) => chain.push(RouteMiddleware {
+                name: m.name.clone(),
+                scope: MiddlewareScope::Global,
+                conditional: None,
+            }),
+            Ok(false) => {}
+            Err(why) => chain.push(RouteMiddleware {
+                name: m.name.clone(),
+                scope: MiddlewareScope::Global,
+                conditional: Some(why),
+            }),
+        }
+    }
+    for n in &r.ns_mw {
+        chain.push(RouteMiddleware {
+            name: n.clone(),
+            scope: MiddlewareScope::Namespace,
+            conditional: None,
+        });
+    }
+    for n in &r.route_mw {
+        chain.push(RouteMiddleware {
+            name: n.clone(),
+            scope: MiddlewareScope::Route,
+            conditional: None,
+        });
+    }
+    // handler
+    let (call_file, call_line, call_col) = r.at;
+    let mut file = files[call_file].rel.clone();
+    let (mut line, mut column) = (call_line, call_col);
+    let mut handler_file = None;
+    let mut handler_function = None;
+    let handler = match &r.handler {
+        RouteArg::Controller { name } | RouteArg::Str { value: name } => {
+            if let Some((fi, method)) = idx.controller(name) {
+                let funcs = &files[fi].facts.functions;
+                let found = match &method {
+                    Some(m) => funcs.iter().find(|f| &f.name == m),
+                    None => funcs
+                        .iter()
+                        .find(|f| f.name != "<anonymous>")
+                        .or(funcs.first()),
+                };
+                if let Some(f) = found {
+                    file = files[fi].rel.clone();
+                    line = f.line;
+                    column = f.column;
+                    handler_file = Some(fi);
+                    handler_function = Some(f.name.clone());
+                } else {
+                    file = files[fi].rel.clone();
+                    line = 1;
+                    column = 1;
+                    handler_file = Some(fi);
+                }
+            }
+            name.clone()
+        }
+        RouteArg::Other { text } => {
+            if let Some((fi, fname)) = &r.tegg {
+                handler_file = Some(*fi);
+                handler_function = Some(fname.clone());
+            }
+            if text.starts_with("redirect") || r.tegg.is_some() {
+                text.clone()
+            } else {
+                "<inline function>".into()
+            }
+        }
+        RouteArg::Middleware { name, .. } => format!("middleware.{name}"),
+        _ => "?".into(),
+    };
+    let handler_facts = handler_file.and_then(|fi| {
+        let name = handler_function.as_deref()?;
+        files[fi].facts.functions.iter().find(|f| f.name == name)
+    });
+    // CSRF
+    let csrf = csrf_status(&r, inputs, &chain);
+    // auth
+    let mw_checks = |name: &str| {
+        if is_auth_name(name) {
+            return true;
+        }
+        let core = inputs.middleware.iter().any(|m| {
+            m.name == name && matches!(m.source, crate::model::MiddlewareSource::Core { .. })
+        });
+        if core {
+            return false;
+        }
+        let key = name.split('(').next().unwrap_or(name);
+        idx.middleware
+            .get(key)
+            .is_some_and(|i| files[*i].facts.functions.iter().any(|f| f.checks_auth))
+    };
+    let mut auth = AuthStatus::None;
+    for m in &chain {
+        if mw_checks(&m.name) {
+            match m.conditional {
+                None => auth = AuthStatus::Required,
+                Some(_) if auth == AuthStatus::None => auth = AuthStatus::Unknown,
+                Some(_) => {}
+            }
+        }
+    }
+    if auth != AuthStatus::Required {
+        match handler_facts {
+            Some(f) if f.checks_auth => auth = AuthStatus::Required,
+            Some(_) => {}
+            None if !handler.starts_with("redirect") => auth = AuthStatus::Unknown,
+            None => {}
+        }
+    }
+    Route {
+        method: r.method,
+        path: r.path,
+        regex_path: r.regex,
+        name: r.name,
+        handler,
+        file: PathBuf::from(file),
+        line,
+        column,
+        registered_at: (PathBuf::from(files[call_file].rel.clone()), call_line),
+        middleware: chain,
+        csrf,
+        auth,
+        namespace: r.namespace,
+        tegg: r.tegg.is_some(),
+        handler_file,
+        handler_function,
+    }
+}
+
+fn csrf_status(r: &Raw, inputs: &RouteInputs<'_>, chain: &[RouteMiddleware]) -> CsrfStatus {
+    if is_safe_method(&r.method) {
+        return CsrfStatus::Exempt;
+    }
+    let security_on = inputs
+        .plugins
+        .iter()
+        .find(|p| p.name == "security")
+        .is_none_or(|p| p.enabled);
+    if !security_on {
+        return CsrfStatus::Exempt;
+    }
+    match chain.iter().find(|m| m.name == "securities") {
+        None if !inputs.middleware.is_empty() => return CsrfStatus::Exempt,
+        Some(m) if m.conditional.is_some() => return CsrfStatus::Unknown,
+        _ => {}
+    }
+    let csrf = inputs.config.get_path("security.csrf");
+    if let Some(c) = csrf {
+        if c.as_bool() == Some(false) {
+            return CsrfStatus::Exempt;
+        }
+        match c.get("enable") {
+            Some(v) if v.as_bool() == Some(false) => return CsrfStatus::Exempt,
+            Some(v) if v.as_bool().is_none() && !v.is_undefined() => return CsrfStatus::Unknown,
+            _ => {}
+        }
+        match applies(Some(c), &r.path, r.regex) {
+            Ok(true) => {}
+            Ok(false) => return CsrfStatus::Exempt,
+            Err(_) => return CsrfStatus::Unknown,
+        }
+    }
+    if r.method == "ALL" {
+        return CsrfStatus::Protected;
+    }
+    CsrfStatus::Protected
+}

@@ -1,0 +1,600 @@
+//! Which enabled plugins the app uses, with the evidence: the app's code (`app/`, `lib/`,
+//! `app.js`, `agent.js`, in-repo local plugins), its views and its config are searched for
+//! the plugin's [contributions](crate::contributions) — `app.mysql`, `this.app.redis`,
+//! `ctx.render`, `ctx.validate`, `ctx.__`, helper calls, files in `app/schedule`, files a
+//! static dir would serve, `app.jsonp()` in the router...
+//!
+//! Precision comes first: a plugin is [`Verdict::Unused`] only when eggsec knows what it
+//! contributes, every file could be read, no code reaches `app`/`ctx` through computed names,
+//! no enabled plugin requires it, and nothing it contributes is mentioned. Otherwise it is
+//! used (with evidence), kept (security-critical or infrastructure), or unknown (with why).
+//!
+//! ```no_run
+//! let app = eggsec_app::load(std::path::Path::new("."), &Default::default()).unwrap();
+//! for p in eggsec_app::usage::analyze(&app).plugins {
+//!     println!("{}: {}", p.name, p.verdict);
+//! }
+//! ```
+
+use crate::contributions::{contributions, is_code, Contributions};
+use crate::model::{AppModel, PluginState};
+use eggsec_js::uses::{uses_in_file, MemberUse, UseKind, DYNAMIC};
+use eggsec_js::{Value, ValueKind};
+use rayon::prelude::*;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where a plugin is used (or configured): an app-relative file, a line, what was seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    pub file: String,
+    /// 1-based; 0 for a whole file or directory.
+    pub line: u32,
+    pub what: String,
+}
+
+impl fmt::Display for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.file.is_empty(), self.line) {
+            (true, _) => write!(f, "{}", self.what),
+            (false, 0) => write!(f, "{}: {}", self.file, self.what),
+            (false, l) => write!(f, "{}:{l}: {}", self.file, self.what),
+        }
+    }
+}
+
+/// Whether an enabled plugin is used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Seen in use; the first few places.
+    Used(Vec<Evidence>),
+    /// Never reported unused, with why (security-critical, infrastructure, dev tool).
+    Kept(String),
+    /// Nothing it contributes is used; what was searched for.
+    Unused { searched: Vec<String> },
+    /// Cannot tell, with why.
+    Unknown(String),
+    /// Not enabled in this env.
+    Disabled,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Used(ev) => write!(
+                f,
+                "used: {}",
+                ev.iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            Verdict::Kept(why) => write!(f, "kept: {why}"),
+            Verdict::Unused { searched } => write!(f, "unused (searched: {})", searched.join(", ")),
+            Verdict::Unknown(why) => write!(f, "unknown: {why}"),
+            Verdict::Disabled => write!(f, "disabled"),
+        }
+    }
+}
+
+impl Verdict {
+    /// A short label for tables: `yes`, `kept`, `NO`, `?`, `-`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Used(_) => "yes",
+            Verdict::Kept(_) => "kept",
+            Verdict::Unused { .. } => "NO",
+            Verdict::Unknown(_) => "?",
+            Verdict::Disabled => "-",
+        }
+    }
+}
+
+/// One plugin's usage.
+#[derive(Clone, Debug)]
+pub struct PluginUsage {
+    pub name: String,
+    pub enabled: bool,
+    pub verdict: Verdict,
+    pub contributions: Contributions,
+    /// Where the app's own config sets the plugin's keys (delete them with the plugin).
+    pub configured_at: Vec<Evidence>,
+}
+
+/// The usage of every plugin entry of an app in one env.
+#[derive(Clone, Debug, Default)]
+pub struct Usage {
+    pub plugins: Vec<PluginUsage>,
+    /// Code files searched.
+    pub files_scanned: usize,
+    /// Files that could not be read or parsed (each names the file).
+    pub errors: Vec<String>,
+}
+
+impl Usage {
+    pub fn plugin(&self, name: &str) -> Option<&PluginUsage> {
+        self.plugins.iter().find(|p| p.name == name)
+    }
+    /// Names of the enabled plugins found unused.
+    pub fn unused(&self) -> Vec<&str> {
+        self.plugins
+            .iter()
+            .filter(|p| matches!(p.verdict, Verdict::Unused { .. }))
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+}
+
+/// Directories never searched for app code.
+const SKIP_DIRS: &[&str] = &[
+    "node_modules",
+    "run",
+    "logs",
+    "test",
+    "tests",
+    "__tests__",
+    "coverage",
+    "typings",
+    "dist",
+    ".git",
+    "config",
+    "docs",
+    ".egg-home",
+];
+/// Code files searched at most (a monorepo guard).
+const MAX_FILES: usize = 20_000;
+
+struct CodeFacts {
+    /// (app-relative file, uses)
+    uses: Vec<(String, Vec<MemberUse>)>,
+    /// (app-relative file, text) for word searches.
+    texts: Vec<(String, String)>,
+    errors: Vec<String>,
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut starts: Vec<PathBuf> = vec![root.join("app"), root.join("lib")];
+    for stem in ["app", "agent"] {
+        for ext in ["js", "ts", "mjs", "cjs"] {
+            let f = root.join(format!("{stem}.{ext}"));
+            if f.is_file() {
+                out.push(f);
+            }
+        }
+    }
+    starts.extend(extra_dirs.iter().cloned());
+    for start in starts.iter().filter(|d| d.is_dir()) {
+        let walker = ignore::WalkBuilder::new(start)
+            .hidden(false)
+            .filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&name.as_ref()))
+            })
+            .build();
+        for entry in walker.flatten() {
+            let p = entry.path();
+            if entry.file_type().is_some_and(|t| t.is_file())
+                && is_code(p)
+                && !out.iter().any(|o| o == p)
+            {
+                out.push(p.to_path_buf());
+            }
+            if out.len() >= MAX_FILES {
+                return out;
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn scan_code(root: &Path, extra_dirs: &[PathBuf]) -> CodeFacts {
+    let files = code_files(root, extra_dirs);
+    let results: Vec<_> = files
+        .par_iter()
+        .map(|f| {
+            let r = rel(root, f);
+            let uses = uses_in_file(f);
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            (r, uses, text)
+        })
+        .collect();
+    let mut facts = CodeFacts {
+        uses: Vec::new(),
+        texts: Vec::new(),
+        errors: Vec::new(),
+    };
+    for (r, uses, text) in results {
+        match uses {
+            Ok(u) => facts.uses.push((r.clone(), u)),
+            Err(e) => facts.errors.push(e.to_string()),
+        }
+        facts.texts.push((r, text));
+    }
+    facts
+}
+
+/// Files (app-relative) under `dir`, at most `limit`.
+fn files_under(root: &Path, dir: &Path, limit: usize) -> Vec<String> {
+    if !dir.is_dir() {
+        return Vec::new();
+    }
+    ignore::WalkBuilder::new(dir)
+        .hidden(false)
+        .git_ignore(false)
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .take(limit)
+        .map(|e| rel(root, e.path()))
+        .collect()
+}
+
+/// Whether a config section is only a switch-off (`false`, `{ enable: false }`).
+fn switched_off(value: &Value) -> bool {
+    match &value.kind {
+        ValueKind::Bool(false) => true,
+        ValueKind::Object(o) => o.get("enable").and_then(Value::as_bool) == Some(false),
+        _ => false,
+    }
+}
+
+/// Does a use reach property `name` (anywhere along its chain)? Definitions the app writes on
+/// `module.exports` are not uses.
+fn mentions(u: &MemberUse, name: &str) -> bool {
+    if u.kind == UseKind::Write && (u.root == "module" || u.root == "exports") {
+        return false;
+    }
+    u.path.iter().any(|p| p == name)
+        || (u.kind == UseKind::Call && u.path.is_empty() && u.root == name)
+}
+
+/// A computed access on something that may be `app`, `ctx`, a helper, request or response.
+fn dynamic_on_egg_object(u: &MemberUse) -> bool {
+    const EGG: &[&str] = &[
+        "app", "ctx", "agent", "helper", "request", "response", "context", "this",
+    ];
+    u.path.iter().enumerate().any(|(i, p)| {
+        p == DYNAMIC && {
+            let before = if i == 0 {
+                u.root.as_str()
+            } else {
+                u.path[i - 1].as_str()
+            };
+            EGG.contains(&before)
+        }
+    })
+}
+
+/// Analyses every plugin of `app` (one env).
+pub fn analyze(app: &AppModel) -> Usage {
+    let root = app.root.as_path();
+    // In-repo local plugins' code uses other plugins too.
+    let extra: Vec<PathBuf> = app
+        .plugins
+        .iter()
+        .filter(|p| p.enabled)
+        .filter_map(|p| p.path.clone())
+        .filter(|d| d.starts_with(root) && !d.starts_with(root.join("node_modules")))
+        .collect();
+    let code = scan_code(root, &extra);
+    let views: Vec<(String, String)> = files_under(root, &root.join("app/view"), 5000)
+        .into_iter()
+        .filter_map(|f| std::fs::read_to_string(root.join(&f)).ok().map(|t| (f, t)))
+        .collect();
+    let dynamic: Vec<Evidence> = code
+        .uses
+        .iter()
+        .flat_map(|(f, uses)| {
+            uses.iter()
+                .filter(|u| dynamic_on_egg_object(u))
+                .map(move |u| Evidence {
+                    file: f.clone(),
+                    line: u.line,
+                    what: u.dotted(),
+                })
+        })
+        .take(3)
+        .collect();
+    let files_scanned = code.uses.len() + code.errors.len();
+    // No app code to read (a runtime dump, a model without sources): nothing can be proven.
+    let code_available = root.join("app").is_dir() || files_scanned > 0;
+    let plugins = app
+        .plugins
+        .iter()
+        .map(|p| {
+            let mut u = plugin_usage(app, p, &code, &views, &dynamic);
+            if !code_available && matches!(u.verdict, Verdict::Unused { .. }) {
+                u.verdict = Verdict::Unknown(format!(
+                    "the app's code is not there to search ({} has no app/ directory)",
+                    root.display()
+                ));
+            }
+            u
+        })
+        .collect();
+    Usage {
+        plugins,
+        files_scanned,
+        errors: code.errors,
+    }
+}
+
+fn plugin_usage(
+    app: &AppModel,
+    p: &PluginState,
+    code: &CodeFacts,
+    views: &[(String, String)],
+    dynamic: &[Evidence],
+) -> PluginUsage {
+    let c = contributions(app, p);
+    let configured_at = configured_at(app, &c);
+    let verdict = if !p.enabled {
+        Verdict::Disabled
+    } else {
+        verdict(app, p, &c, code, views, dynamic, &configured_at)
+    };
+    PluginUsage {
+        name: p.name.clone(),
+        enabled: p.enabled,
+        verdict,
+        contributions: c,
+        configured_at,
+    }
+}
+
+fn configured_at(app: &AppModel, c: &Contributions) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    for layer in app.app_layers().filter(|l| !l.embedded) {
+        for key in &c.config {
+            if let Some(v) = layer
+                .value
+                .get(key)
+                .filter(|v| !v.is_undefined() && !switched_off(v))
+            {
+                let file = if v.prov.file.starts_with('<') {
+                    rel(&app.root, &layer.file)
+                } else {
+                    rel(&app.root, Path::new(&*v.prov.file))
+                };
+                out.push(Evidence {
+                    file,
+                    line: v.prov.line,
+                    what: format!("config.{key} is set"),
+                });
+            }
+        }
+    }
+    out
+}
+
+const MAX_EVIDENCE: usize = 3;
+
+#[allow(clippy::too_many_arguments)]
+fn verdict(
+    app: &AppModel,
+    p: &PluginState,
+    c: &Contributions,
+    code: &CodeFacts,
+    views: &[(String, String)],
+    dynamic: &[Evidence],
+    configured: &[Evidence],
+) -> Verdict {
+    if let Some(why) = &c.keep {
+        return Verdict::Kept(why.clone());
+    }
+    let root = app.root.as_path();
+    let mut ev: Vec<Evidence> = Vec::new();
+    let mut searched: Vec<String> = Vec::new();
+
+    // Required by another enabled plugin: disabling it would be undone (implicit enable).
+    for other in app.plugins.iter().filter(|o| o.enabled && o.name != p.name) {
+        if other.dependencies.contains(&p.name) {
+            ev.push(Evidence {
+                file: String::new(),
+                line: 0,
+                what: format!("required by the enabled plugin `{}`", other.name),
+            });
+        }
+    }
+
+    // Properties on app / ctx / request / response / helper / agent.
+    for (target, name) in &c.properties {
+        searched.push(format!("{}.{name}", target.prefix()));
+        for (file, uses) in &code.uses {
+            for u in uses.iter().filter(|u| mentions(u, name)) {
+                if ev.len() < MAX_EVIDENCE {
+                    ev.push(Evidence {
+                        file: file.clone(),
+                        line: u.line,
+                        what: u.dotted(),
+                    });
+                }
+            }
+        }
+    }
+
+    // Middleware it ships, used only when the app names it.
+    let app_middleware: Vec<String> = app
+        .config_at("middleware")
+        .and_then(Value::as_list)
+        .map(|l| {
+            l.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    for mw in &c.middleware {
+        searched.push(format!(
+            "middleware `{mw}` (config.middleware, app.middleware.{mw})"
+        ));
+        if app_middleware.contains(mw) {
+            ev.push(Evidence {
+                file: String::new(),
+                line: 0,
+                what: format!("config.middleware lists `{mw}`"),
+            });
+        }
+        for (file, uses) in &code.uses {
+            for u in uses
+                .iter()
+                .filter(|u| u.path.iter().any(|s| s == "middleware") && mentions(u, mw))
+            {
+                if ev.len() < MAX_EVIDENCE {
+                    ev.push(Evidence {
+                        file: file.clone(),
+                        line: u.line,
+                        what: u.dotted(),
+                    });
+                }
+            }
+        }
+    }
+
+    // Directories it gives meaning to (and the static plugin's configured dirs).
+    let mut dirs: Vec<PathBuf> = c.dirs.iter().map(|d| root.join(d)).collect();
+    if c.config.iter().any(|k| k == "static") {
+        for key in ["static.dir", "static.dirs"] {
+            for v in app.config_at(key).into_iter().flat_map(values_of) {
+                if let Some(s) = v.as_str().or_else(|| v.get("dir").and_then(Value::as_str)) {
+                    let d = PathBuf::from(s);
+                    dirs.push(if d.is_absolute() { d } else { root.join(d) });
+                }
+            }
+        }
+    }
+    for d in &dirs {
+        let shown = rel(root, d);
+        if !searched.contains(&format!("files in {shown}/")) {
+            searched.push(format!("files in {shown}/"));
+        }
+        if let Some(first) = files_under(root, d, 1).into_iter().next() {
+            ev.push(Evidence {
+                file: first,
+                line: 0,
+                what: format!("a file in {shown}/"),
+            });
+        }
+    }
+
+    // Words in views and code.
+    for w in &c.view_words {
+        searched.push(format!("`{w}` in app/view"));
+        if let Some((f, _)) = views.iter().find(|(_, t)| t.contains(w.as_str())) {
+            ev.push(Evidence {
+                file: f.clone(),
+                line: 0,
+                what: format!("`{w}` in a view"),
+            });
+        }
+    }
+    for w in &c.code_words {
+        searched.push(format!("`{w}` in code"));
+        if let Some((f, t)) = code.texts.iter().find(|(_, t)| t.contains(w.as_str())) {
+            let line = t
+                .find(w.as_str())
+                .map_or(0, |i| t[..i].lines().count().max(1) as u32);
+            ev.push(Evidence {
+                file: f.clone(),
+                line,
+                what: format!("`{w}`"),
+            });
+        }
+    }
+
+    // Session-backed CSRF tokens use the session plugin.
+    if p.name == "session"
+        && app
+            .config_at("security.csrf.useSession")
+            .and_then(Value::as_bool)
+            == Some(true)
+    {
+        ev.push(Evidence {
+            file: String::new(),
+            line: 0,
+            what: "security.csrf.useSession = true".into(),
+        });
+    }
+
+    if c.config_is_use {
+        searched.push(format!(
+            "app config for {}",
+            c.config
+                .iter()
+                .map(|k| format!("config.{k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        ev.extend(configured.iter().cloned());
+    }
+
+    if !ev.is_empty() {
+        ev.truncate(MAX_EVIDENCE.max(1));
+        return Verdict::Used(ev);
+    }
+    if c.is_unknown() {
+        return Verdict::Unknown(
+            "eggsec does not know what it contributes (not installed, and not in eggsec's built-in list)".into(),
+        );
+    }
+    if c.config_is_use {
+        return Verdict::Unknown(format!(
+            "it acts through middleware on every request; the app does not configure it (searched: {})",
+            searched.join(", ")
+        ));
+    }
+    if let Some(e) = c.errors.first() {
+        return Verdict::Unknown(format!("some of its files could not be read: {e}"));
+    }
+    if let Some(e) = code.errors.first() {
+        return Verdict::Unknown(format!("some app files could not be read: {e}"));
+    }
+    if !c.properties.is_empty() {
+        if let Some(d) = dynamic.first() {
+            return Verdict::Unknown(format!(
+                "app code reaches app/ctx properties by computed names ({d})"
+            ));
+        }
+    }
+    if !c.core_middleware.is_empty() && super::contributions::known(p).is_none() {
+        return Verdict::Unknown(format!(
+            "it inserts core middleware ({}) that runs on every request",
+            c.core_middleware.join(", ")
+        ));
+    }
+    if searched.is_empty() {
+        return Verdict::Unknown("it contributes nothing eggsec can search for".into());
+    }
+    Verdict::Unused { searched }
+}
+
+fn values_of(v: &Value) -> Vec<&Value> {
+    match v.as_list() {
+        Some(items) => items.iter().collect(),
+        None => vec![v],
+    }
+}
+
+/// The app's own plugin files (`config/plugin.js`, `plugin.prod.ts`, ...), sorted.
+pub fn app_plugin_files(root: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root.join("config"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            (name.starts_with("plugin.") || name == "plugin") && is_code(p) && p.is_file()
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -1,0 +1,503 @@
+//! The inventory: every package an app installs, from one lockfile (or, without one, a walk
+//! of `node_modules`), with its lockfile line, prod/dev, its Egg.js role and its resolved
+//! dependency edges. One extractor a file format, each with a cheap `applies` check apart from
+//! the extraction (osv-scalibr's shape):
+//!
+//! | file | module |
+//! |---|---|
+//! | `package-lock.json` / `npm-shrinkwrap.json` v1, v2, v3 | [`package_lock`] |
+//! | `yarn.lock` v1 and berry (v2+) | [`yarn`] |
+//! | `pnpm-lock.yaml` 5.x, 6.0, 9.0 | [`pnpm`] |
+//! | `node_modules/**/package.json` | [`node_modules`] |
+
+pub mod node_modules;
+pub mod package_json;
+pub mod package_lock;
+pub mod pnpm;
+pub mod yarn;
+
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+
+pub use package_json::Manifest;
+
+/// What an egg-family package is to the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EggRole {
+    /// `egg` itself and the libraries it is built from (egg-core, egg-cluster, ...).
+    Core,
+    /// A framework built on egg (the app's `egg.framework`, or `egg.framework: true`).
+    Framework,
+    /// A plugin (`eggPlugin` in its package.json, or named `egg-*` / `@eggjs/*`).
+    Plugin,
+    /// tegg (`@eggjs/tegg*`, decorators).
+    Tegg,
+    /// Development and process tooling (egg-bin, egg-scripts, egg-mock).
+    Tool,
+}
+
+impl EggRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EggRole::Core => "core",
+            EggRole::Framework => "framework",
+            EggRole::Plugin => "plugin",
+            EggRole::Tegg => "tegg",
+            EggRole::Tool => "tool",
+        }
+    }
+}
+
+const CORE: &[&str] = &[
+    "egg",
+    "egg-core",
+    "egg-cluster",
+    "egg-logger",
+    "egg-cookies",
+    "egg-path-matching",
+    "egg-errors",
+    "egg-utils",
+    "egg-router",
+    "@eggjs/core",
+    "@eggjs/koa",
+    "@eggjs/cluster",
+    "@eggjs/logger",
+    "@eggjs/cookies",
+    "@eggjs/path-matching",
+    "@eggjs/errors",
+    "@eggjs/utils",
+    "@eggjs/router",
+];
+
+const TOOLS: &[&str] = &[
+    "egg-bin",
+    "egg-scripts",
+    "egg-mock",
+    "egg-ts-helper",
+    "@eggjs/bin",
+    "@eggjs/scripts",
+    "@eggjs/mock",
+    "@eggjs/tsconfig",
+];
+
+/// The role of `name`, from its package.json when installed (`eggPlugin`, `egg.framework`),
+/// the app's `egg.framework`, else its name.
+pub fn egg_role(
+    name: &str,
+    manifest: Option<&serde_json::Value>,
+    frameworks: &[String],
+) -> Option<EggRole> {
+    if frameworks.iter().any(|f| f == name)
+        || manifest.is_some_and(|m| m["egg"]["framework"].as_bool() == Some(true))
+    {
+        return Some(EggRole::Framework);
+    }
+    if CORE.contains(&name) {
+        return Some(EggRole::Core);
+    }
+    if TOOLS.contains(&name) {
+        return Some(EggRole::Tool);
+    }
+    if name.starts_with("@eggjs/tegg")
+        || (name.starts_with("@eggjs/") && name.ends_with("-decorator"))
+    {
+        return Some(EggRole::Tegg);
+    }
+    if manifest.is_some_and(|m| m.get("eggPlugin").is_some()) {
+        return Some(EggRole::Plugin);
+    }
+    if name.starts_with("egg-") || name.starts_with("@eggjs/") {
+        return Some(EggRole::Plugin);
+    }
+    None
+}
+
+/// The file format an inventory came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Format {
+    #[serde(rename = "package-lock-v1")]
+    PackageLockV1,
+    #[serde(rename = "package-lock-v2")]
+    PackageLockV2,
+    #[serde(rename = "package-lock-v3")]
+    PackageLockV3,
+    #[serde(rename = "yarn-v1")]
+    YarnV1,
+    #[serde(rename = "yarn-berry")]
+    YarnBerry,
+    #[serde(rename = "pnpm-v5")]
+    PnpmV5,
+    #[serde(rename = "pnpm-v6")]
+    PnpmV6,
+    #[serde(rename = "pnpm-v9")]
+    PnpmV9,
+    #[serde(rename = "node-modules")]
+    NodeModules,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::PackageLockV1 => "package-lock v1",
+            Format::PackageLockV2 => "package-lock v2",
+            Format::PackageLockV3 => "package-lock v3",
+            Format::YarnV1 => "yarn.lock v1",
+            Format::YarnBerry => "yarn.lock berry",
+            Format::PnpmV5 => "pnpm-lock v5",
+            Format::PnpmV6 => "pnpm-lock v6",
+            Format::PnpmV9 => "pnpm-lock v9",
+            Format::NodeModules => "node_modules",
+        }
+    }
+}
+
+/// One installed package (one instance: the same name@version can be installed twice).
+#[derive(Debug, Clone, Serialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    /// Only reachable from devDependencies.
+    pub dev: bool,
+    pub optional: bool,
+    /// Declared in the app's package.json.
+    pub direct: bool,
+    pub egg_role: Option<EggRole>,
+    /// The file it was read from, relative to the app root.
+    pub lockfile: String,
+    /// 1-based line of its entry in that file (0: unknown).
+    pub line: u32,
+    /// Indices of the packages its dependencies resolved to.
+    #[serde(skip)]
+    pub deps: Vec<usize>,
+}
+
+/// A dependency the app's package.json declares.
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectDep {
+    pub name: String,
+    /// The declared range (`^3.0.0`).
+    pub range: String,
+    pub dev: bool,
+    /// The package it resolved to in the inventory.
+    #[serde(skip)]
+    pub resolved: Option<usize>,
+}
+
+/// The packages of one app.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// Where it came from (`None`: nothing found).
+    pub format: Option<Format>,
+    /// The lockfile (or node_modules directory) path, relative to the app root.
+    pub file: String,
+    pub packages: Vec<Package>,
+    pub direct: Vec<DirectDep>,
+    /// Problems met (file named in each): a corrupt lockfile, disagreement with package.json.
+    pub problems: Vec<String>,
+}
+
+/// A raw package node as an extractor produces it; `deps` are node indices.
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    pub name: String,
+    pub version: String,
+    /// From the file (`None`: the format does not say; computed from the graph).
+    pub dev: Option<bool>,
+    pub optional: bool,
+    pub line: u32,
+    pub deps: Vec<usize>,
+    /// The installed package.json, when the extractor read one.
+    pub manifest: Option<serde_json::Value>,
+}
+
+/// What an extractor returns: nodes and the root's own dependency edges by name.
+#[derive(Debug, Default)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    /// Root dependency name → node index.
+    pub root: HashMap<String, usize>,
+    /// Entries skipped, each naming its file.
+    pub problems: Vec<String>,
+}
+
+/// Why a file could not be read as its format.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ExtractError {
+    pub file: String,
+    pub message: String,
+}
+
+impl ExtractError {
+    pub fn new(file: &str, message: impl Into<String>) -> Self {
+        ExtractError {
+            file: file.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Largest lockfile read (a huge monorepo lockfile is ~50 MB).
+pub const MAX_LOCKFILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Lockfiles in the order they are preferred.
+pub const LOCKFILES: &[&str] = &[
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+];
+
+/// 1-based line numbers of byte offsets: `line_of(offset)`.
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        LineIndex { starts }
+    }
+    pub fn line_of(&self, offset: usize) -> u32 {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i as u32 + 1,
+            Err(i) => i as u32,
+        }
+    }
+}
+
+fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    hay.iter()
+        .enumerate()
+        .filter(move |(_, b)| **b == needle)
+        .map(|(i, _)| i)
+}
+
+/// Reads a lockfile with a size cap, as text.
+pub fn read_text(path: &Path, shown: &str) -> Result<String, ExtractError> {
+    let meta = std::fs::metadata(path).map_err(|e| ExtractError::new(shown, e.to_string()))?;
+    if meta.len() > MAX_LOCKFILE_BYTES {
+        return Err(ExtractError::new(
+            shown,
+            format!(
+                "{} bytes, more than the {MAX_LOCKFILE_BYTES} read",
+                meta.len()
+            ),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| ExtractError::new(shown, e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        ExtractError::new(
+            shown,
+            format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })
+}
+
+/// Extracts a lockfile's text by its file name and contents.
+pub fn extract_text(
+    file_name: &str,
+    text: &str,
+    shown: &str,
+) -> Result<(Format, Graph), ExtractError> {
+    if file_name.ends_with(".json") {
+        package_lock::extract(text, shown)
+    } else if file_name.ends_with(".yaml") || file_name.ends_with(".yml") {
+        pnpm::extract(text, shown)
+    } else {
+        yarn::extract(text, shown)
+    }
+}
+
+/// The inventory of the app at `root`: its lockfile (in the root, else the nearest ancestor
+/// holding one, for workspaces), else its `node_modules`. Never fails: problems are recorded.
+pub fn inventory(root: &Path) -> Inventory {
+    let mut problems = Vec::new();
+    let manifest = match Manifest::read(root) {
+        Ok(m) => m,
+        Err(e) => {
+            problems.push(e.to_string());
+            Manifest::default()
+        }
+    };
+    let mut inv = Inventory::default();
+    let mut graph = None;
+    if let Some((path, shown)) = find_lockfile(root) {
+        inv.file = shown.clone();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        match read_text(&path, &shown).and_then(|t| extract_text(&name, &t, &shown)) {
+            Ok((format, mut g)) => {
+                if matches!(format, Format::YarnV1 | Format::YarnBerry) {
+                    yarn::resolve_root(&mut g, &manifest.declared());
+                }
+                inv.format = Some(format);
+                graph = Some(g);
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if graph.is_none() && root.join("node_modules").is_dir() {
+        match node_modules::extract(root) {
+            Ok(g) => {
+                if inv.file.is_empty() {
+                    inv.file = "node_modules".into();
+                } else {
+                    problems.push(format!(
+                        "{}: read node_modules instead of the unreadable lockfile",
+                        inv.file
+                    ));
+                }
+                inv.format = Some(Format::NodeModules);
+                graph = Some(g);
+            }
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if graph.is_none() && problems.is_empty() {
+        problems.push(
+            "no lockfile (package-lock.json, npm-shrinkwrap.json, pnpm-lock.yaml, yarn.lock) and no \
+node_modules: the installed versions are unknown; run the package manager's install and commit \
+the lockfile"
+                .into(),
+        );
+    }
+    let mut graph = graph.unwrap_or_default();
+    problems.append(&mut graph.problems);
+    build(&mut inv, graph, &manifest);
+    inv.problems.splice(0..0, problems);
+    inv
+}
+
+/// The lockfile for `root`: in it, else in the nearest ancestor (up to 4 levels, a workspace).
+pub fn find_lockfile(root: &Path) -> Option<(PathBuf, String)> {
+    let mut dir = Some(root);
+    for depth in 0..5 {
+        let d = dir?;
+        for name in LOCKFILES {
+            let p = d.join(name);
+            if p.is_file() {
+                let shown = if depth == 0 {
+                    name.to_string()
+                } else {
+                    format!("{}{name}", "../".repeat(depth))
+                };
+                return Some((p, shown));
+            }
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// Turns an extractor graph into the inventory: roles, direct deps, prod/dev, checks against
+/// package.json.
+pub fn build(inv: &mut Inventory, graph: Graph, manifest: &Manifest) {
+    let Graph { nodes, root, .. } = graph;
+    let mut direct = Vec::new();
+    for (name, range, dev) in manifest.declared() {
+        let resolved = root.get(&name).copied();
+        direct.push(DirectDep {
+            name,
+            range,
+            dev,
+            resolved,
+        });
+    }
+    // prod/dev from the graph: reachable from a prod root → prod.
+    let mut prod = vec![false; nodes.len()];
+    let mut queue: VecDeque<usize> = direct
+        .iter()
+        .filter(|d| !d.dev)
+        .filter_map(|d| d.resolved)
+        .collect();
+    if direct.is_empty() {
+        // No package.json: every root edge counts as prod.
+        queue.extend(root.values().copied());
+    }
+    while let Some(i) = queue.pop_front() {
+        if i >= nodes.len() || prod[i] {
+            continue;
+        }
+        prod[i] = true;
+        queue.extend(nodes[i].deps.iter().copied());
+    }
+    let direct_set: std::collections::HashSet<usize> =
+        direct.iter().filter_map(|d| d.resolved).collect();
+    inv.packages = nodes
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| Package {
+            egg_role: egg_role(&n.name, n.manifest.as_ref(), &manifest.frameworks),
+            dev: n.dev.unwrap_or(!prod[i]),
+            optional: n.optional,
+            direct: direct_set.contains(&i),
+            lockfile: inv.file.clone(),
+            line: n.line,
+            deps: n.deps,
+            name: n.name,
+            version: n.version,
+        })
+        .collect();
+    if inv.format.is_some() {
+        for d in &direct {
+            match d.resolved {
+                None => inv.problems.push(format!(
+                    "{}: package.json declares {} {:?} but the {} has no entry for it (out of date? run the package manager's install)",
+                    inv.file,
+                    d.name,
+                    d.range,
+                    if inv.format == Some(Format::NodeModules) { "node_modules tree" } else { "lockfile" }
+                )),
+                Some(i) => {
+                    let p = &inv.packages[i];
+                    if !package_json::range_allows(&d.range, &p.version) {
+                        inv.problems.push(format!(
+                            "{}:{}: {}@{} does not satisfy {:?} declared in package.json (lockfile out of date)",
+                            inv.file, p.line, p.name, p.version, d.range
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    inv.direct = direct;
+}
+
+/// node's resolution over path keys (`node_modules/a/node_modules/b`): the package `name`
+/// seen from the package at `from` (`""`: the root).
+pub fn resolve_path(keys: &HashMap<String, usize>, from: &str, name: &str) -> Option<usize> {
+    let mut base = from.to_string();
+    loop {
+        let candidate = if base.is_empty() {
+            format!("node_modules/{name}")
+        } else {
+            format!("{base}/node_modules/{name}")
+        };
+        if let Some(&i) = keys.get(&candidate) {
+            return Some(i);
+        }
+        if base.is_empty() {
+            return None;
+        }
+        base = match base.rfind("node_modules/") {
+            Some(0) => String::new(),
+            Some(i) => base[..i].trim_end_matches('/').to_string(),
+            None => String::new(),
+        };
+    }
+}
+
+/// The package name at the end of a path key (`node_modules/@a/b` → `@a/b`).
+pub fn name_from_path(key: &str) -> &str {
+    match key.rfind("node_modules/") {
+        Some(i) => &key[i + "node_modules/".len()..],
+        None => key,
+    }
+}

@@ -1,0 +1,218 @@
+//! The parse-once pass over an app's source files: [`source_facts`] reads and parses a file a
+//! single time and runs every extractor over the same AST — router calls and handler
+//! definitions ([`crate::routes`]), tegg decorator routes, and request-data flows plus the
+//! code facts the rules need ([`crate::flow`]). Everything returned is owned data, so the
+//! app model can hold it without oxc.
+
+use crate::error::JsError;
+use crate::eval::source::{check_size, nesting_exceeds, read_text, LineIndex};
+use crate::eval::Limits;
+use crate::flow::{CallEdge, CodeFact, Flow, FunctionFacts, ParamSink};
+use crate::routes::{RouterCall, RouterInclude, TeggController};
+use oxc::allocator::Allocator;
+use oxc::parser::{ParseOptions, Parser};
+use oxc::span::SourceType;
+use std::path::{Path, PathBuf};
+
+/// Everything eggsec learns from one source file.
+#[derive(Clone, Debug, Default)]
+pub struct SourceFacts {
+    pub path: PathBuf,
+    /// `router.get(...)`, `router.resources(...)`, `app.get(...)`, namespace calls...
+    pub router_calls: Vec<RouterCall>,
+    /// `require('./router/admin')(app)` and imported route modules called with `app`.
+    pub router_includes: Vec<RouterInclude>,
+    /// tegg `@HTTPController` classes with their `@HTTPMethod` methods.
+    pub tegg: Vec<TeggController>,
+    /// Every named function, class method and exported function, with what its body does.
+    pub functions: Vec<FunctionFacts>,
+    /// Request data reaching a sink inside this file.
+    pub flows: Vec<Flow>,
+    /// A function parameter reaching a sink (for calls from other functions and files).
+    pub param_sinks: Vec<ParamSink>,
+    /// Calls that pass request data or parameters on (`ctx.service.a.b(x)`, `this.f(x)`).
+    pub calls: Vec<CallEdge>,
+    /// Error details in responses, secrets in logs, weak cookie options, session identity.
+    pub code: Vec<CodeFact>,
+    /// Member chains the file uses (`app.mysql.query`), for plugin-usage analysis.
+    pub uses: Vec<crate::uses::MemberUse>,
+}
+
+/// Reads `path`, refusing files that are too large, binary, not UTF-8 or nested too deeply,
+/// parses it once and extracts every fact. A syntax error is a [`JsError::Parse`] naming the
+/// file and position.
+pub fn source_facts(path: &Path) -> Result<SourceFacts, JsError> {
+    let limits = Limits::default();
+    let text = read_text(path, &limits)?;
+    source_facts_from(path, &text)
+}
+
+/// [`source_facts`] on text already in memory (`path` decides the language and names places).
+pub fn source_facts_from(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
+    let limits = Limits::default();
+    check_size(path, text.len() as u64, &limits)?;
+    if nesting_exceeds(text, limits.max_depth) {
+        return Err(JsError::TooDeep {
+            path: path.to_path_buf(),
+            limit: limits.max_depth,
+        });
+    }
+    // oxc's parser is recursive descent: give it the same large stack the evaluator uses.
+    let path_owned = path.to_path_buf();
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("eggsec-facts".into())
+            .stack_size(64 * 1024 * 1024)
+            .spawn_scoped(scope, || parse_and_extract(&path_owned, text))
+            .map_err(|e| JsError::Internal {
+                path: path.to_path_buf(),
+                message: format!("cannot start the parser thread: {e}"),
+            })?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(JsError::Internal {
+                    path: path.to_path_buf(),
+                    message: "the fact extractor failed unexpectedly".into(),
+                })
+            })
+    })
+}
+
+fn source_type(path: &Path) -> SourceType {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("js");
+    match ext {
+        "cjs" => SourceType::cjs(),
+        "mjs" => SourceType::mjs(),
+        "ts" | "mts" | "cts" | "tsx" => SourceType::from_extension(ext)
+            .unwrap_or_else(|_| SourceType::ts())
+            .with_unambiguous(ext == "ts"),
+        "jsx" => SourceType::jsx().with_unambiguous(true),
+        _ => SourceType::unambiguous(),
+    }
+}
+
+fn parse_and_extract(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
+    let alloc = Allocator::default();
+    let options = ParseOptions {
+        allow_return_outside_function: true,
+        ..ParseOptions::default()
+    };
+    let ret = Parser::new(&alloc, text, source_type(path))
+        .with_options(options)
+        .parse();
+    let lines = LineIndex::new(text);
+    if let Some(err) = ret.diagnostics.errors().next() {
+        let offset = err.labels.first().map_or(0, |l| l.offset());
+        let (line, column) = lines.line_col(text, offset);
+        return Err(JsError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: err.message.to_string(),
+        });
+    }
+    if ret.panicked {
+        return Err(JsError::Parse {
+            path: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: "cannot parse".into(),
+        });
+    }
+    let program = &ret.program;
+    let at = Place {
+        text,
+        lines: &lines,
+    };
+    let mut facts = SourceFacts {
+        path: path.to_path_buf(),
+        ..Default::default()
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::routes::extract(program, &at, dir, &mut facts);
+    crate::flow::analyze(program, &at, &mut facts);
+    facts.uses = crate::uses::collect(program, text);
+    Ok(facts)
+}
+
+/// Turns spans into lines, columns and short snippets for the extractors.
+pub(crate) struct Place<'t> {
+    pub(crate) text: &'t str,
+    pub(crate) lines: &'t LineIndex,
+}
+
+impl Place<'_> {
+    /// 1-based line and column of a byte offset.
+    pub(crate) fn line_col(&self, offset: u32) -> (u32, u32) {
+        self.lines.line_col(self.text, offset)
+    }
+
+    /// The source of a span on one line, shortened to 80 characters.
+    pub(crate) fn snippet(&self, start: u32, end: u32) -> String {
+        let end = self
+            .text
+            .floor_char_boundary((end as usize).min(start as usize + 400));
+        let raw = self.text.get(start as usize..end).unwrap_or("?");
+        let one_line: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if one_line.chars().count() > 80 {
+            format!("{}…", one_line.chars().take(79).collect::<String>())
+        } else {
+            one_line
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::SinkKind;
+    use crate::routes::{RouteArg, RouterTarget};
+
+    #[test]
+    fn bad_files_are_clear_errors_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.js");
+        std::fs::write(&bad, "module.exports = {").unwrap();
+        let e = source_facts(&bad).unwrap_err();
+        assert!(
+            matches!(e, JsError::Parse { .. }) && e.to_string().contains("bad.js"),
+            "{e}"
+        );
+        let bin = dir.path().join("bin.js");
+        std::fs::write(&bin, [0xff, 0xfe, 0x00]).unwrap();
+        assert!(source_facts(&bin)
+            .unwrap_err()
+            .to_string()
+            .contains("bin.js"));
+        let deep = dir.path().join("deep.js");
+        std::fs::write(&deep, "[".repeat(100_000)).unwrap();
+        assert!(matches!(source_facts(&deep), Err(JsError::TooDeep { .. })));
+    }
+
+    #[test]
+    fn one_parse_gives_routes_and_flows() {
+        let src = "module.exports = app => {\n  const { router, controller } = app;\n  const api = router.namespace('/api', app.middleware.auth());\n  api.post('n', '/x', controller.a.b);\n  router.get(/^\\/r$/, 'home.index');\n  require('./other')(app);\n};\nexports.f = async ctx => { const id = ctx.query.id; await app.mysql.query(`SELECT ${id}`); };\n";
+        let f = source_facts_from(Path::new("/app/app/router.js"), src).unwrap();
+        assert_eq!(f.router_calls.len(), 2);
+        let RouterTarget::Namespace { prefix, middleware } = &f.router_calls[0].target else {
+            panic!("{:?}", f.router_calls[0]);
+        };
+        assert_eq!(prefix, "/api");
+        assert_eq!(
+            middleware[0],
+            RouteArg::Middleware {
+                name: "auth".into(),
+                called: true
+            }
+        );
+        assert_eq!(
+            f.router_calls[0].args[2],
+            RouteArg::Controller { name: "a.b".into() }
+        );
+        assert!(matches!(f.router_calls[1].args[0], RouteArg::Regex { .. }));
+        assert_eq!(f.router_includes[0].specifier, "./other");
+        assert_eq!(f.flows.len(), 1);
+        assert_eq!(f.flows[0].kind, SinkKind::Sql);
+        assert_eq!(f.flows[0].steps.len(), 3, "{:?}", f.flows[0].steps);
+    }
+}

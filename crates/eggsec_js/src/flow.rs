@@ -1,0 +1,2061 @@
+//! Request-data flow: where egg's request APIs (`ctx.query`, `ctx.request.body`, `ctx.params`,
+//! headers, cookies, `ctx.get()`, `ctx.href`...) reach dangerous sinks (SQL, shell, eval/vm,
+//! HTML bodies, file paths, redirects, outbound HTTP, RegExp, mongo queries, deep merges),
+//! and the code facts the rules read (error details in responses, secrets in logs, weak cookie
+//! options, session identity set without renewal, auth checks, input validation).
+//!
+//! How: one walk of the AST per file, in source order, keeping per-function variable frames
+//! (closures see their parents'). A value is `Clean`, one of egg's objects (`ctx`,
+//! `ctx.request`, `app`, `this`), or tainted with one or more traces — each trace remembers
+//! where it came from (a request source, or parameter *i* of the enclosing function), every
+//! step it took (file:line) and which sink kinds a sanitiser made it safe for. Taint follows
+//! locals, destructuring, concatenation, template literals, object fields, array joins and
+//! calls; numeric conversion, comparisons, `ctx.validate` rules, `helper.escape`,
+//! `app.mysql.escape`, `path.basename` clean it. A trace that starts at a parameter and hits a
+//! sink becomes a [`ParamSink`]; a call that passes taint on becomes a [`CallEdge`]; [`link`]
+//! joins them within and across files (`ctx.service.a.b.c(x)` → `app/service/a/b.js#c`).
+//!
+//! Limits (deliberate): names, not oxc's semantic symbols (a shadowing inner `let` is not told
+//! apart); a variable's latest assignment wins, whatever branch it was in; loops run once.
+
+use crate::facts::{Place, SourceFacts};
+use crate::routes::member_path;
+use oxc::ast::ast::*;
+use oxc::ast_visit::{walk, Visit};
+use oxc::span::{GetSpan, Span};
+use oxc::syntax::scope::ScopeFlags;
+use std::collections::{HashMap, HashSet};
+
+/// The kind of dangerous operation request data reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SinkKind {
+    Sql,
+    Shell,
+    Eval,
+    Html,
+    Path,
+    Redirect,
+    UnsafeRedirect,
+    Ssrf,
+    Regex,
+    NosqlOperator,
+    PrototypePollution,
+}
+
+impl SinkKind {
+    fn bit(self) -> u32 {
+        1 << (self as u32)
+    }
+}
+
+/// One place on a flow's path.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Step {
+    /// The file, when the step is in another file than the flow's sink (filled by [`link`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub line: u32,
+    pub column: u32,
+    /// The code at that place, shortened.
+    pub what: String,
+}
+
+/// Where a trace started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Origin {
+    /// A request source (the first step says which).
+    Source,
+    /// Parameter `i` of the enclosing function.
+    Param(usize),
+}
+
+/// Request data reaching a sink.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Flow {
+    pub kind: SinkKind,
+    /// The function holding the sink.
+    pub function: String,
+    /// The sink call or assignment (`app.mysql.query`, `ctx.body =`).
+    pub sink: String,
+    /// Source first, sink last.
+    pub steps: Vec<Step>,
+}
+
+/// Parameter `param` of `function` reaches a sink.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ParamSink {
+    pub function: String,
+    pub param: usize,
+    pub kind: SinkKind,
+    pub sink: String,
+    /// From the parameter to the sink.
+    pub steps: Vec<Step>,
+}
+
+/// What a call passing taint on calls.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Callee {
+    /// A function or method of the same file (`f(x)`, `this.f(x)`).
+    Local(String),
+    /// `ctx.service.a.b.c(x)`: service file `a/b`, method `c`.
+    Service { file: String, method: String },
+    /// `ctx.helper.f(x)`: `app/extend/helper` method `f`.
+    Helper(String),
+}
+
+/// A call that passes tainted data as argument `arg`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CallEdge {
+    pub function: String,
+    pub callee: Callee,
+    pub arg: usize,
+    pub origin: Origin,
+    /// The trace up to and including the call.
+    pub steps: Vec<Step>,
+    /// Sink kinds a sanitiser already made it safe for.
+    pub sanitized: u32,
+    pub whole: bool,
+}
+
+/// What a named function's body does (for routes and middleware rules).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct FunctionFacts {
+    /// Method, function or export name (`<anonymous>` for an unnamed function).
+    pub name: String,
+    pub class: Option<String>,
+    pub params: Vec<String>,
+    pub line: u32,
+    pub column: u32,
+    /// Reads request data (`ctx.query`, body, headers...).
+    pub reads_input: bool,
+    /// Validates something (`ctx.validate`, a schema `validate` call).
+    pub validates: bool,
+    /// Checks who the user is (`ctx.session.user`, `ctx.state.user`, jwt `verify`,
+    /// `ctx.isAuthenticated()`).
+    pub checks_auth: bool,
+}
+
+/// A non-flow fact the code rules report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeFactKind {
+    /// A catch block puts the caught error (its message or stack) into the response.
+    ErrorInResponse,
+    /// A logger or console call gets a password/token/secret or a whole request object.
+    SensitiveDataLogged,
+    /// `ctx.cookies.set` with `httpOnly: false`, `signed: false` or `sameSite: 'none'` without
+    /// `secure`.
+    CookieWeakOptions,
+    /// `ctx.session.<identity> = ...` in a function that does not renew the session.
+    SessionIdentityWithoutRenewal,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CodeFact {
+    pub kind: CodeFactKind,
+    pub function: String,
+    pub line: u32,
+    pub column: u32,
+    /// What was seen (`err.stack`, `password`, `httpOnly: false`).
+    pub what: String,
+}
+
+const MAX_STEPS: usize = 16;
+const MAX_TRACES: usize = 3;
+
+#[derive(Clone, Debug)]
+struct Trace {
+    origin: Origin,
+    steps: Vec<Step>,
+    /// The whole request object (`ctx.request.body`, `ctx.query`), not one field of it.
+    whole: bool,
+    sanitized: u32,
+    /// For a parameter origin: the function whose parameter it is (closures see it too).
+    owner: String,
+}
+
+#[derive(Clone, Debug)]
+enum V {
+    Clean,
+    Ctx,
+    Req,
+    App,
+    This,
+    T(Vec<Trace>),
+}
+
+fn join(a: V, b: V) -> V {
+    match (a, b) {
+        (V::T(mut x), V::T(y)) => {
+            for t in y {
+                if x.len() < MAX_TRACES && !x.iter().any(|o| o.origin == t.origin) {
+                    x.push(t);
+                }
+            }
+            V::T(x)
+        }
+        (V::T(x), _) | (_, V::T(x)) => V::T(x),
+        _ => V::Clean,
+    }
+}
+
+fn map_traces(v: V, f: impl Fn(&mut Trace)) -> V {
+    match v {
+        V::T(mut ts) => {
+            for t in &mut ts {
+                f(t);
+            }
+            V::T(ts)
+        }
+        other => other,
+    }
+}
+
+fn with_step(v: V, step: &Step) -> V {
+    map_traces(v, |t| {
+        if t.steps.len() < MAX_STEPS && t.steps.last() != Some(step) {
+            t.steps.push(step.clone());
+        }
+    })
+}
+
+/// `ctx.<key>` that carry request data, and whether they are a whole object.
+const CTX_SOURCES: &[(&str, bool)] = &[
+    ("query", true),
+    ("queries", true),
+    ("params", true),
+    ("headers", true),
+    ("header", true),
+    ("href", false),
+    ("url", false),
+    ("originalUrl", false),
+    ("querystring", false),
+    ("search", false),
+    ("host", false),
+    ("hostname", false),
+    ("origin", false),
+    ("path", false),
+];
+/// `ctx.request.<key>` that carry request data.
+const REQ_SOURCES: &[(&str, bool)] = &[
+    ("body", true),
+    ("files", true),
+    ("query", true),
+    ("queries", true),
+    ("headers", true),
+    ("header", true),
+    ("href", false),
+    ("url", false),
+    ("originalUrl", false),
+    ("querystring", false),
+    ("search", false),
+    ("rawBody", false),
+    ("host", false),
+    ("path", false),
+];
+/// tegg parameter decorators that inject request data.
+const TEGG_SOURCES: &[&str] = &[
+    "HTTPQuery",
+    "HTTPQueries",
+    "HTTPBody",
+    "HTTPParam",
+    "HTTPHeaders",
+    "Cookies",
+];
+/// `ctx.validate` rule types that leave only safe values.
+const SAFE_RULE_TYPES: &[&str] = &[
+    "int", "integer", "number", "id", "boolean", "bool", "enum", "date", "datetime", "dateTime",
+    "email",
+];
+
+struct Frame {
+    name: String,
+    class: Option<String>,
+    params: Vec<String>,
+    line: u32,
+    column: u32,
+    vars: HashMap<String, V>,
+    validated: HashSet<String>,
+    reads_input: bool,
+    validates: bool,
+    checks_auth: bool,
+    renews_session: bool,
+    identity_sets: Vec<(u32, u32, String)>,
+    html_type: bool,
+}
+
+struct FlowVisitor<'p, 't> {
+    at: &'p Place<'t>,
+    frames: Vec<Frame>,
+    /// Local name → module path (`exec` → `child_process.exec`).
+    imports: HashMap<String, String>,
+    /// Names given to function nodes (by span start) by their context.
+    names: HashMap<u32, String>,
+    /// Taint handed to a callback's first parameter (by the callback's span start).
+    callback_taint: HashMap<u32, V>,
+    classes: Vec<String>,
+    /// Names of caught errors being walked (innermost last).
+    caught: Vec<String>,
+    /// Object literals bound to names: their keys with a safe `ctx.validate` type.
+    rule_objects: HashMap<String, Vec<String>>,
+    /// Names of functions declared anywhere in the file (for local calls).
+    local_functions: HashSet<String>,
+    out: &'p mut SourceFacts,
+}
+
+/// Runs the flow engine and the code-fact extractors over a parsed file.
+pub(crate) fn analyze(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFacts) {
+    let mut v = FlowVisitor {
+        at,
+        frames: vec![Frame::new("<module>".into(), None, vec![], 1, 1)],
+        imports: HashMap::new(),
+        names: HashMap::new(),
+        callback_taint: HashMap::new(),
+        classes: Vec::new(),
+        caught: Vec::new(),
+        rule_objects: HashMap::new(),
+        local_functions: HashSet::new(),
+        out,
+    };
+    let mut pre = Declared::default();
+    pre.visit_program(program);
+    v.local_functions = pre.names;
+    v.visit_program(program);
+    link_local(v.out);
+}
+
+/// Collects the names of functions declared in a file (declarations, `const f = () =>`, class
+/// methods), so calls to them can be linked.
+#[derive(Default)]
+struct Declared {
+    names: HashSet<String>,
+}
+
+impl<'a> Visit<'a> for Declared {
+    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
+        if let Some(id) = &it.id {
+            self.names.insert(id.name.to_string());
+        }
+        walk::walk_function(self, it, flags);
+    }
+    fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
+            if matches!(
+                init.get_inner_expression(),
+                Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
+            ) {
+                self.names.insert(id.name.to_string());
+            }
+        }
+        walk::walk_variable_declarator(self, it);
+    }
+}
+
+impl Frame {
+    fn new(
+        name: String,
+        class: Option<String>,
+        params: Vec<String>,
+        line: u32,
+        column: u32,
+    ) -> Self {
+        Frame {
+            name,
+            class,
+            params,
+            line,
+            column,
+            vars: HashMap::new(),
+            validated: HashSet::new(),
+            reads_input: false,
+            validates: false,
+            checks_auth: false,
+            renews_session: false,
+            identity_sets: Vec::new(),
+            html_type: false,
+        }
+    }
+}
+
+fn is_identity_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    matches!(
+        k.as_str(),
+        "user"
+            | "userid"
+            | "uid"
+            | "user_id"
+            | "userinfo"
+            | "account"
+            | "accountid"
+            | "login"
+            | "currentuser"
+            | "username"
+            | "passport"
+            | "member"
+            | "memberid"
+            | "admin"
+    )
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace(['_', '-'], "");
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "authorization",
+        "privatekey",
+        "creditcard",
+        "cardnumber",
+        "cvv",
+        "accesskey",
+        "clientsecret",
+    ];
+    WORDS
+        .iter()
+        .any(|w| n == *w || n.ends_with(w) || n.starts_with(w))
+        && !n.ends_with("count")
+        && !n.ends_with("length")
+        && !n.ends_with("type")
+        && !n.ends_with("name")
+}
+
+impl<'p, 't> FlowVisitor<'p, 't> {
+    fn frame(&mut self) -> &mut Frame {
+        self.frames.last_mut().expect("module frame")
+    }
+
+    fn step(&self, span: Span) -> Step {
+        let (line, column) = self.at.line_col(span.start);
+        Step {
+            file: None,
+            line,
+            column,
+            what: self.at.snippet(span.start, span.end),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<V> {
+        self.frames
+            .iter()
+            .rev()
+            .find_map(|f| f.vars.get(name).cloned())
+    }
+
+    fn set_var(&mut self, name: &str, v: V) {
+        let idx = self
+            .frames
+            .iter()
+            .rposition(|f| f.vars.contains_key(name))
+            .unwrap_or(self.frames.len() - 1);
+        self.frames[idx].vars.insert(name.to_string(), v);
+    }
+
+    fn validated(&self, key: &str) -> bool {
+        self.frames.iter().any(|f| f.validated.contains(key))
+    }
+
+    fn source(&mut self, what: &str, whole: bool, span: Span) -> V {
+        self.frame().reads_input = true;
+        let mut step = self.step(span);
+        if step.what.is_empty() {
+            step.what = what.to_string();
+        }
+        V::T(vec![Trace {
+            origin: Origin::Source,
+            steps: vec![step],
+            whole,
+            sanitized: 0,
+            owner: String::new(),
+        }])
+    }
+
+    fn member(&mut self, obj: V, key: &str, span: Span) -> V {
+        match obj {
+            V::This => match key {
+                "ctx" => V::Ctx,
+                "app" => V::App,
+                _ => V::Clean,
+            },
+            V::Ctx => {
+                if let Some((_, whole)) = CTX_SOURCES.iter().find(|(k, _)| *k == key) {
+                    self.source(key, *whole, span)
+                } else {
+                    match key {
+                        "request" | "req" => V::Req,
+                        "app" => V::App,
+                        "state" | "session" | "user" if key == "user" => {
+                            self.frame().checks_auth = true;
+                            V::Clean
+                        }
+                        _ => V::Clean,
+                    }
+                }
+            }
+            V::Req => match REQ_SOURCES.iter().find(|(k, _)| *k == key) {
+                Some((_, whole)) => self.source(key, *whole, span),
+                None => V::Clean,
+            },
+            V::T(ts) => {
+                if matches!(key, "length" | "size") || self.validated(key) {
+                    return V::Clean;
+                }
+                V::T(
+                    ts.into_iter()
+                        .map(|mut t| {
+                            t.whole = false;
+                            t
+                        })
+                        .collect(),
+                )
+            }
+            _ => V::Clean,
+        }
+    }
+
+    /// The canonical dotted name of a callee or member chain: egg objects normalised (`ctx`,
+    /// `app`, `ctx.request`, `ctx.service`, `ctx.helper`), imports resolved to module paths.
+    fn canon(&self, expr: &Expression<'_>) -> Option<String> {
+        let expr = expr.get_inner_expression();
+        let mut path = match member_path(expr) {
+            Some(p) => p,
+            None => {
+                // require('m').x
+                if let Expression::StaticMemberExpression(m) = expr {
+                    let base = require_spec(&m.object)?;
+                    vec![base, m.property.name.to_string()]
+                } else {
+                    return None;
+                }
+            }
+        };
+        let head = path[0].clone();
+        match head.as_str() {
+            "this" => {
+                path.remove(0);
+                match path.first().map(String::as_str) {
+                    Some("ctx" | "app") => {}
+                    Some("service" | "helper" | "logger") => path.insert(0, "ctx".into()),
+                    _ => path.insert(0, "this".into()),
+                }
+            }
+            _ => match self.lookup(&head) {
+                Some(V::Ctx) => path[0] = "ctx".into(),
+                Some(V::App) => path[0] = "app".into(),
+                Some(V::Req) => {
+                    path[0] = "request".into();
+                    path.insert(0, "ctx".into());
+                }
+                _ => {
+                    if let Some(m) = self.imports.get(&head) {
+                        path[0] = m.clone();
+                    } else if head == "context" {
+                        path[0] = "ctx".into();
+                    }
+                }
+            },
+        }
+        if path.len() > 1 && path[0] == "ctx" && path[1] == "app" {
+            path.remove(0);
+        }
+        Some(path.join("."))
+    }
+
+    fn eval(&mut self, expr: &Expression<'_>) -> V {
+        let span = expr.span();
+        match expr {
+            Expression::Identifier(id) => match self.lookup(id.name.as_str()) {
+                Some(v) => v,
+                None => match id.name.as_str() {
+                    "ctx" | "context" => V::Ctx,
+                    "app" => V::App,
+                    _ => V::Clean,
+                },
+            },
+            Expression::ThisExpression(_) => V::This,
+            Expression::StaticMemberExpression(m) => {
+                let o = self.eval(&m.object);
+                self.member(o, m.property.name.as_str(), span)
+            }
+            Expression::ComputedMemberExpression(m) => {
+                let o = self.eval(&m.object);
+                match &m.expression {
+                    Expression::StringLiteral(s) => self.member(o, s.value.as_str(), span),
+                    _ => match o {
+                        V::T(_) => self.member(o, "[]", span),
+                        _ => V::Clean,
+                    },
+                }
+            }
+            Expression::TemplateLiteral(t) => {
+                let mut v = V::Clean;
+                for e in &t.expressions {
+                    let x = self.eval(e);
+                    v = join(v, x);
+                }
+                strip_whole(v)
+            }
+            Expression::BinaryExpression(b) => {
+                if b.operator == BinaryOperator::Addition {
+                    let l = self.eval(&b.left);
+                    let r = self.eval(&b.right);
+                    strip_whole(join(l, r))
+                } else {
+                    V::Clean
+                }
+            }
+            Expression::LogicalExpression(l) => {
+                let a = self.eval(&l.left);
+                let b = self.eval(&l.right);
+                join(a, b)
+            }
+            Expression::ConditionalExpression(c) => {
+                let a = self.eval(&c.consequent);
+                let b = self.eval(&c.alternate);
+                join(a, b)
+            }
+            Expression::ParenthesizedExpression(p) => self.eval(&p.expression),
+            Expression::TSAsExpression(e) => self.eval(&e.expression),
+            Expression::TSSatisfiesExpression(e) => self.eval(&e.expression),
+            Expression::TSNonNullExpression(e) => self.eval(&e.expression),
+            Expression::TSTypeAssertion(e) => self.eval(&e.expression),
+            Expression::AwaitExpression(a) => self.eval(&a.argument),
+            Expression::AssignmentExpression(a) => self.eval(&a.right),
+            Expression::SequenceExpression(s) => match s.expressions.last() {
+                Some(e) => self.eval(e),
+                None => V::Clean,
+            },
+            Expression::ArrayExpression(a) => {
+                let mut v = V::Clean;
+                for el in &a.elements {
+                    let x = match el {
+                        ArrayExpressionElement::SpreadElement(s) => self.eval(&s.argument),
+                        other => match other.as_expression() {
+                            Some(e) => self.eval(e),
+                            None => V::Clean,
+                        },
+                    };
+                    v = join(v, x);
+                }
+                strip_whole(v)
+            }
+            Expression::ObjectExpression(o) => {
+                let mut v = V::Clean;
+                for p in &o.properties {
+                    let x = match p {
+                        ObjectPropertyKind::SpreadProperty(s) => self.eval(&s.argument),
+                        ObjectPropertyKind::ObjectProperty(p) => strip_whole(self.eval(&p.value)),
+                    };
+                    v = join(v, x);
+                }
+                v
+            }
+            Expression::CallExpression(c) => self.eval_call(c),
+            Expression::ChainExpression(c) => match &c.expression {
+                ChainElement::CallExpression(call) => self.eval_call(call),
+                ChainElement::StaticMemberExpression(m) => {
+                    let o = self.eval(&m.object);
+                    self.member(o, m.property.name.as_str(), span)
+                }
+                ChainElement::ComputedMemberExpression(m) => {
+                    let o = self.eval(&m.object);
+                    match o {
+                        V::T(_) => self.member(o, "[]", span),
+                        _ => V::Clean,
+                    }
+                }
+                _ => V::Clean,
+            },
+            Expression::NewExpression(n) => {
+                let name = self.canon(&n.callee).unwrap_or_default();
+                if matches!(name.as_str(), "URL" | "String" | "url.URL") {
+                    let mut v = V::Clean;
+                    for a in n.arguments.iter().filter_map(|a| a.as_expression()) {
+                        let x = self.eval(a);
+                        v = join(v, x);
+                    }
+                    strip_whole(v)
+                } else {
+                    V::Clean
+                }
+            }
+            _ => V::Clean,
+        }
+    }
+
+    fn args(&mut self, c: &CallExpression<'_>) -> Vec<V> {
+        c.arguments
+            .iter()
+            .map(|a| match a {
+                Argument::SpreadElement(s) => self.eval(&s.argument),
+                other => match other.as_expression() {
+                    Some(e) => self.eval(e),
+                    None => V::Clean,
+                },
+            })
+            .collect()
+    }
+
+    fn eval_call(&mut self, c: &CallExpression<'_>) -> V {
+        let path = self.canon(&c.callee).unwrap_or_default();
+        let last = path.rsplit('.').next().unwrap_or("");
+        let span = c.span;
+        match path.as_str() {
+            "ctx.get" | "ctx.cookies.get" | "ctx.request.get" | "ctx.getFileStream"
+            | "ctx.multipart" | "ctx.getFileStreams" => {
+                let whole = !path.ends_with("get");
+                return self.source(&path, whole, span);
+            }
+            "parseInt" | "parseFloat" | "Number" | "Boolean" | "Number.parseInt"
+            | "Number.parseFloat" | "isNaN" | "Number.isInteger" | "Date.parse"
+            | "ctx.validate" | "Array.isArray" => return V::Clean,
+            "JSON.parse" => {
+                let v = self.args(c).into_iter().fold(V::Clean, join);
+                return map_traces(v, |t| t.whole = true);
+            }
+            _ => {}
+        }
+        if path.starts_with("Math.") || path.starts_with("validator.is") {
+            return V::Clean;
+        }
+        let sanitizes = sanitizer_bits(&path, last);
+        let args = self.args(c);
+        if sanitizes != 0 {
+            let v = args.into_iter().next().unwrap_or(V::Clean);
+            return map_traces(strip_whole(v), |t| t.sanitized |= sanitizes);
+        }
+        // x.replace(/[^\w]/g, '') keeps only safe characters.
+        if last == "replace" {
+            if let Some(Expression::RegExpLiteral(r)) =
+                c.arguments.first().and_then(|a| a.as_expression())
+            {
+                if r.regex.pattern.text.starts_with("[^") {
+                    return V::Clean;
+                }
+            }
+        }
+        let receiver = match c.callee.get_inner_expression() {
+            Expression::StaticMemberExpression(m) => self.eval(&m.object),
+            Expression::ComputedMemberExpression(m) => self.eval(&m.object),
+            _ => V::Clean,
+        };
+        if matches!(
+            last,
+            "includes"
+                | "indexOf"
+                | "startsWith"
+                | "endsWith"
+                | "test"
+                | "has"
+                | "some"
+                | "every"
+                | "hasOwnProperty"
+                | "lastIndexOf"
+                | "localeCompare"
+                | "isValid"
+                | "validate"
+                | "compare"
+        ) {
+            return V::Clean;
+        }
+        let receiver = match receiver {
+            V::T(_) => receiver,
+            _ => V::Clean,
+        };
+        let mut v = strip_whole(receiver);
+        for a in args {
+            v = join(v, strip_whole(a));
+        }
+        v
+    }
+
+    /// Reports every trace of `v` that reaches a sink of `kind` unsanitised.
+    fn sink(&mut self, kind: SinkKind, v: V, sink: &str, span: Span, need_whole: bool) {
+        let V::T(traces) = v else { return };
+        let step = self.step(span);
+        let function = self.frame().name.clone();
+        for t in traces {
+            if t.sanitized & kind.bit() != 0 || (need_whole && !t.whole) {
+                continue;
+            }
+            let mut steps = t.steps.clone();
+            if steps.last() != Some(&step) {
+                steps.push(step.clone());
+            }
+            match t.origin {
+                Origin::Source => {
+                    let flow = Flow {
+                        kind,
+                        function: function.clone(),
+                        sink: sink.to_string(),
+                        steps,
+                    };
+                    if !self.out.flows.contains(&flow) {
+                        self.out.flows.push(flow);
+                    }
+                }
+                Origin::Param(param) => self.out.param_sinks.push(ParamSink {
+                    function: t.owner.clone(),
+                    param,
+                    kind,
+                    sink: sink.to_string(),
+                    steps,
+                }),
+            }
+        }
+    }
+
+    fn edge(&mut self, callee: Callee, arg: usize, v: V, span: Span) {
+        let V::T(traces) = v else { return };
+        let step = self.step(span);
+        let function = self.frame().name.clone();
+        for t in traces {
+            let mut steps = t.steps;
+            if steps.last() != Some(&step) {
+                steps.push(step.clone());
+            }
+            self.out.calls.push(CallEdge {
+                function: if t.origin == Origin::Source {
+                    function.clone()
+                } else {
+                    t.owner.clone()
+                },
+                callee: callee.clone(),
+                arg,
+                origin: t.origin,
+                steps,
+                sanitized: t.sanitized,
+                whole: t.whole,
+            });
+        }
+    }
+
+    fn code_fact(&mut self, kind: CodeFactKind, span: Span, what: String) {
+        let (line, column) = self.at.line_col(span.start);
+        let function = self.frame().name.clone();
+        let fact = CodeFact {
+            kind,
+            function,
+            line,
+            column,
+            what,
+        };
+        if !self.out.code.contains(&fact) {
+            self.out.code.push(fact);
+        }
+    }
+
+    /// Is `expr` an object literal holding (or itself) a whole request object?
+    fn whole_arg(&mut self, expr: &Expression<'_>) -> V {
+        match expr.get_inner_expression() {
+            Expression::ObjectExpression(o) => {
+                let mut v = V::Clean;
+                for p in &o.properties {
+                    if let ObjectPropertyKind::ObjectProperty(p) = p {
+                        let x = self.eval(&p.value);
+                        v = join(v, x);
+                    }
+                }
+                v
+            }
+            e => self.eval(e),
+        }
+    }
+
+    fn call_sinks(&mut self, c: &CallExpression<'_>) {
+        let Some(path) = self.canon(&c.callee) else {
+            return;
+        };
+        let last = path.rsplit('.').next().unwrap_or("").to_string();
+        let args: Vec<&Expression<'_>> = c
+            .arguments
+            .iter()
+            .filter_map(|a| a.as_expression())
+            .collect();
+        let span = c.span;
+        let arg0 = |s: &mut Self| args.first().map_or(V::Clean, |e| s.eval(e));
+        let module = path.split('.').next().unwrap_or("");
+        // SQL
+        if matches!(
+            last.as_str(),
+            "query" | "raw" | "literal" | "queryRaw" | "whereRaw"
+        ) && !path.starts_with("ctx.")
+            && path != "query"
+        {
+            let v = arg0(self);
+            self.sink(SinkKind::Sql, v, &path, span, false);
+        }
+        // shell
+        let shell_module = matches!(module, "child_process" | "shelljs" | "execa");
+        if (shell_module || path == "exec" || path == "execSync")
+            && matches!(
+                last.as_str(),
+                "exec" | "execSync" | "command" | "commandSync" | "execaCommand"
+            )
+        {
+            let v = arg0(self);
+            self.sink(SinkKind::Shell, v, &path, span, false);
+        }
+        if shell_module
+            && matches!(
+                last.as_str(),
+                "spawn" | "spawnSync" | "execFile" | "execFileSync"
+            )
+        {
+            let shell = args.iter().any(|a| has_true_prop(a, "shell"));
+            if shell {
+                let mut v = V::Clean;
+                for a in args.iter().take(2) {
+                    let x = self.eval(a);
+                    v = join(v, x);
+                }
+                self.sink(SinkKind::Shell, v, &path, span, false);
+            }
+        }
+        // eval / vm
+        if matches!(
+            path.as_str(),
+            "eval" | "Function" | "setTimeout" | "setInterval"
+        ) || (module == "vm"
+            && matches!(
+                last.as_str(),
+                "runInNewContext" | "runInThisContext" | "runInContext" | "compileFunction"
+            ))
+        {
+            let timer = matches!(path.as_str(), "setTimeout" | "setInterval");
+            let is_string = !timer
+                || args.first().is_some_and(|a| {
+                    !matches!(
+                        a.get_inner_expression(),
+                        Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
+                    )
+                });
+            if is_string {
+                let v = arg0(self);
+                self.sink(SinkKind::Eval, v, &path, span, false);
+            }
+        }
+        // HTML
+        if path == "ctx.renderString" {
+            let v = arg0(self);
+            self.sink(SinkKind::Html, v, &path, span, false);
+        }
+        // paths
+        let fs_module = matches!(
+            module,
+            "fs" | "fs/promises" | "fs-extra" | "node:fs" | "fsp" | "mz/fs" | "graceful-fs"
+        );
+        const FS_FNS: &[&str] = &[
+            "readFile",
+            "readFileSync",
+            "createReadStream",
+            "createWriteStream",
+            "writeFile",
+            "writeFileSync",
+            "appendFile",
+            "appendFileSync",
+            "unlink",
+            "unlinkSync",
+            "rm",
+            "rmSync",
+            "readdir",
+            "readdirSync",
+            "open",
+            "openSync",
+            "copyFile",
+            "rename",
+            "remove",
+            "outputFile",
+            "readJson",
+            "sendFile",
+        ];
+        if (fs_module && FS_FNS.contains(&last.as_str()))
+            || path == "ctx.attachment"
+            || path == "koa-send"
+            || path == "send"
+        {
+            let idx = usize::from(path == "koa-send" || path == "send");
+            let v = args.get(idx).map_or(V::Clean, |e| self.eval(e));
+            self.sink(SinkKind::Path, v, &path, span, false);
+        }
+        // redirects
+        if path == "ctx.redirect" {
+            let v = arg0(self);
+            self.sink(SinkKind::Redirect, v, &path, span, false);
+        }
+        if path == "ctx.unsafeRedirect" {
+            let v = arg0(self);
+            self.sink(SinkKind::UnsafeRedirect, v, &path, span, false);
+        }
+        // SSRF
+        let http = matches!(
+            path.as_str(),
+            "ctx.curl"
+                | "app.curl"
+                | "fetch"
+                | "axios"
+                | "got"
+                | "request"
+                | "node-fetch"
+                | "urllib.request"
+                | "urllib.curl"
+                | "http.get"
+                | "http.request"
+                | "https.get"
+                | "https.request"
+                | "needle"
+                | "superagent"
+        ) || ((path.starts_with("app.httpclient.")
+            || path.starts_with("ctx.httpclient."))
+            && matches!(last.as_str(), "request" | "curl"))
+            || (matches!(module, "axios" | "got" | "superagent" | "needle" | "urllib")
+                && matches!(
+                    last.as_str(),
+                    "get" | "post" | "put" | "delete" | "patch" | "head" | "request" | "curl"
+                ));
+        if http {
+            let v = match args.first() {
+                Some(e) => self.whole_arg(e),
+                None => V::Clean,
+            };
+            self.sink(SinkKind::Ssrf, v, &path, span, false);
+        }
+        // RegExp() without new
+        if path == "RegExp" {
+            let v = arg0(self);
+            self.sink(SinkKind::Regex, v, &path, span, false);
+        }
+        // mongo operator injection: whole request objects as filters
+        const MONGO: &[&str] = &[
+            "find",
+            "findOne",
+            "findOneAndUpdate",
+            "findOneAndDelete",
+            "updateOne",
+            "updateMany",
+            "deleteOne",
+            "deleteMany",
+            "countDocuments",
+            "count",
+            "where",
+            "remove",
+            "findAll",
+        ];
+        if MONGO.contains(&last.as_str())
+            && !path.starts_with("ctx.service")
+            && (path.contains("model")
+                || path.contains("mongo")
+                || path.contains("collection")
+                || path.contains("Model")
+                || path.split('.').any(|s| s.starts_with(char::is_uppercase)))
+        {
+            // egg-mongo-native: app.mongo.find('coll', { query })
+            let idx = usize::from(path.contains("mongo") && args.len() > 1);
+            let v = args.get(idx).map_or(V::Clean, |e| self.whole_arg(e));
+            self.sink(SinkKind::NosqlOperator, v, &path, span, true);
+        }
+        // deep merge
+        let merge_fn = matches!(
+            path.as_str(),
+            "lodash.merge"
+                | "lodash.mergeWith"
+                | "lodash.defaultsDeep"
+                | "deepmerge"
+                | "merge"
+                | "extend2"
+                | "extend"
+                | "mixin-deep"
+                | "merge-deep"
+                | "deep-extend"
+                | "lodash.merge.merge"
+                | "deepMerge"
+                | "mergeDeep"
+                | "deepExtend"
+        ) || ((module == "lodash" || module == "_" || module == "underscore")
+            && matches!(last.as_str(), "merge" | "mergeWith" | "defaultsDeep"));
+        if merge_fn {
+            let mut v = V::Clean;
+            for a in &args {
+                let x = self.eval(a);
+                v = join(v, x);
+            }
+            self.sink(SinkKind::PrototypePollution, v, &path, span, true);
+        }
+        if (module == "lodash" || module == "_") && matches!(last.as_str(), "set" | "setWith") {
+            let v = args.get(1).map_or(V::Clean, |e| self.eval(e));
+            self.sink(SinkKind::PrototypePollution, v, &path, span, false);
+        }
+        self.code_calls(c, &path, &last, &args);
+    }
+
+    /// Cross-function calls, validation, auth checks, logging and cookie facts.
+    fn code_calls(
+        &mut self,
+        c: &CallExpression<'_>,
+        path: &str,
+        last: &str,
+        args: &[&Expression<'_>],
+    ) {
+        let span = c.span;
+        // validation
+        if path == "ctx.validate" {
+            self.frame().validates = true;
+            if let Some(rule) = args.first() {
+                let keys = match rule.get_inner_expression() {
+                    Expression::ObjectExpression(o) => safe_rule_keys(o),
+                    Expression::Identifier(id) => self
+                        .rule_objects
+                        .get(id.name.as_str())
+                        .cloned()
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                self.frame().validated.extend(keys);
+            }
+        } else if matches!(
+            last,
+            "validate" | "validateAsync" | "parse" | "safeParse" | "assert"
+        ) && (path.contains("schema")
+            || path.contains("Schema")
+            || path.contains("joi")
+            || path.contains("validator")
+            || path.contains("ajv")
+            || path.contains("zod")
+            || path.contains("rule"))
+        {
+            self.frame().validates = true;
+        }
+        // auth checks
+        if matches!(
+            last,
+            "verify" | "isAuthenticated" | "checkLogin" | "requireLogin"
+        ) && (path.contains("jwt") || path.starts_with("ctx.") || path.starts_with("this."))
+        {
+            self.frame().checks_auth = true;
+        }
+        // session renewal
+        if matches!(
+            last,
+            "regenerate" | "regenerateSession" | "rotateCsrfSecret" | "rotate"
+        ) {
+            self.frame().renews_session = true;
+        }
+        // cross-function calls
+        let callee = if let Some(rest) = path.strip_prefix("ctx.service.") {
+            rest.rsplit_once('.').map(|(file, method)| Callee::Service {
+                file: file.to_string(),
+                method: method.to_string(),
+            })
+        } else if let Some(name) = path.strip_prefix("ctx.helper.") {
+            (!name.contains('.')).then(|| Callee::Helper(name.to_string()))
+        } else if let Some(name) = path.strip_prefix("this.") {
+            (!name.contains('.')).then(|| Callee::Local(name.to_string()))
+        } else if !path.contains('.') && self.local_functions.contains(path) {
+            Some(Callee::Local(path.to_string()))
+        } else {
+            None
+        };
+        if let Some(callee) = callee {
+            for (i, a) in args.iter().enumerate() {
+                let v = self.eval(a);
+                self.edge(callee.clone(), i, v, span);
+            }
+        }
+        // logging
+        let logger = (matches!(last, "info" | "warn" | "error" | "debug" | "log" | "trace")
+            && (path.starts_with("console.")
+                || path
+                    .split('.')
+                    .any(|s| s.ends_with("logger") || s.ends_with("Logger"))))
+            && !path.starts_with("ctx.service");
+        if logger {
+            for a in args {
+                if let Some(what) = self.sensitive_in(a) {
+                    self.code_fact(CodeFactKind::SensitiveDataLogged, a.span(), what);
+                    break;
+                }
+            }
+        }
+        // cookies
+        if path == "ctx.cookies.set" {
+            if let Some(Expression::ObjectExpression(o)) =
+                args.get(2).map(|e| e.get_inner_expression())
+            {
+                let lit = |key: &str| {
+                    o.properties.iter().find_map(|p| match p {
+                        ObjectPropertyKind::ObjectProperty(p)
+                            if p.key.static_name().as_deref() == Some(key) =>
+                        {
+                            Some(&p.value)
+                        }
+                        _ => None,
+                    })
+                };
+                let is_false = |e: Option<&Expression<'_>>| matches!(e.map(|e| e.get_inner_expression()), Some(Expression::BooleanLiteral(b)) if !b.value);
+                let mut weak = Vec::new();
+                if is_false(lit("httpOnly")) {
+                    weak.push("httpOnly: false".to_string());
+                }
+                if is_false(lit("signed")) {
+                    weak.push("signed: false".to_string());
+                }
+                let same_site_none = matches!(lit("sameSite").map(|e| e.get_inner_expression()),
+                    Some(Expression::StringLiteral(s)) if s.value.eq_ignore_ascii_case("none"));
+                let secure = matches!(lit("secure").map(|e| e.get_inner_expression()),
+                    Some(Expression::BooleanLiteral(b)) if b.value);
+                if same_site_none && !secure {
+                    weak.push("sameSite: 'none' without secure: true".to_string());
+                }
+                if !weak.is_empty() {
+                    self.code_fact(CodeFactKind::CookieWeakOptions, span, weak.join(", "));
+                }
+            }
+        }
+    }
+
+    /// A password/token/secret name or a whole request object inside a logger argument.
+    fn sensitive_in(&mut self, arg: &Expression<'_>) -> Option<String> {
+        let mut names = Names::default();
+        names.visit_expression(arg);
+        if let Some(n) = names.found.into_iter().find(|n| is_secret_name(n)) {
+            return Some(n);
+        }
+        let v = self.eval(arg);
+        if let V::T(ts) = &v {
+            if ts.iter().any(|t| t.whole && t.origin == Origin::Source) {
+                return Some("a whole request object".into());
+            }
+        }
+        if matches!(v, V::Req) {
+            return Some("ctx.request".into());
+        }
+        None
+    }
+
+    fn bind_pattern(&mut self, pattern: &BindingPattern<'_>, v: V, step: &Step) {
+        match pattern {
+            BindingPattern::BindingIdentifier(id) => {
+                let v = with_step(v, step);
+                self.set_var(id.name.as_str(), v);
+            }
+            BindingPattern::AssignmentPattern(p) => {
+                let d = self.eval(&p.right);
+                self.bind_pattern(&p.left, join(v, d), step);
+            }
+            BindingPattern::ObjectPattern(o) => {
+                for prop in &o.properties {
+                    let key = prop.key.static_name().map(|k| k.to_string());
+                    let span = prop.span;
+                    let field = match &key {
+                        Some(k) => self.member(v.clone(), k, span),
+                        None => strip_whole(v.clone()),
+                    };
+                    self.bind_pattern(&prop.value, field, step);
+                }
+                if let Some(rest) = &o.rest {
+                    self.bind_pattern(&rest.argument, v.clone(), step);
+                }
+            }
+            BindingPattern::ArrayPattern(a) => {
+                for el in a.elements.iter().flatten() {
+                    self.bind_pattern(el, strip_whole(v.clone()), step);
+                }
+                if let Some(rest) = &a.rest {
+                    self.bind_pattern(&rest.argument, strip_whole(v.clone()), step);
+                }
+            }
+        }
+    }
+
+    fn enter_function(&mut self, span: Span, params: &FormalParameters<'_>) {
+        let name = self
+            .names
+            .get(&span.start)
+            .cloned()
+            .unwrap_or_else(|| "<anonymous>".into());
+        let (line, column) = self.at.line_col(span.start);
+        let callback = self.callback_taint.remove(&span.start);
+        let mut frame = Frame::new(name, self.classes.last().cloned(), Vec::new(), line, column);
+        let mut bound = Vec::new();
+        for (i, p) in params.items.iter().enumerate() {
+            let pname = match &p.pattern {
+                BindingPattern::BindingIdentifier(id) => id.name.to_string(),
+                BindingPattern::AssignmentPattern(a) => match &a.left {
+                    BindingPattern::BindingIdentifier(id) => id.name.to_string(),
+                    _ => String::new(),
+                },
+                _ => String::new(),
+            };
+            frame.params.push(pname.clone());
+            let tegg = p.decorators.iter().find_map(|d| {
+                let Expression::CallExpression(c) = &d.expression else {
+                    return None;
+                };
+                let n = member_path(&c.callee)?.last()?.clone();
+                TEGG_SOURCES.contains(&n.as_str()).then_some(n)
+            });
+            let v = if let Some(dec) = tegg {
+                frame.reads_input = true;
+                let mut step = self.step(p.span);
+                step.what = format!("@{dec}() {pname}");
+                V::T(vec![Trace {
+                    origin: Origin::Source,
+                    steps: vec![step],
+                    whole: matches!(dec.as_str(), "HTTPBody" | "HTTPQueries" | "HTTPHeaders"),
+                    sanitized: 0,
+                    owner: String::new(),
+                }])
+            } else if matches!(pname.as_str(), "ctx" | "context") {
+                V::Ctx
+            } else if pname == "app" {
+                V::App
+            } else if let (0, Some(cb)) = (i, &callback) {
+                cb.clone()
+            } else {
+                V::T(vec![Trace {
+                    origin: Origin::Param(i),
+                    steps: vec![self.step(p.span)],
+                    whole: true,
+                    sanitized: 0,
+                    owner: frame.name.clone(),
+                }])
+            };
+            bound.push((p, v));
+        }
+        self.frames.push(frame);
+        for (p, v) in bound {
+            let step = self.step(p.span);
+            let first = match &v {
+                V::T(ts) => ts.first().and_then(|t| t.steps.first()).cloned(),
+                _ => None,
+            };
+            // the parameter's own step is already the first: do not repeat it
+            let v = match (&v, first) {
+                (V::T(_), Some(s)) if s == step => map_traces(v, |t| {
+                    t.steps.pop();
+                }),
+                _ => v,
+            };
+            self.bind_pattern(&p.pattern, v, &step);
+        }
+    }
+
+    fn leave_function(&mut self) {
+        let Some(f) = self.frames.pop() else { return };
+        if !f.renews_session {
+            for (line, column, what) in &f.identity_sets {
+                let fact = CodeFact {
+                    kind: CodeFactKind::SessionIdentityWithoutRenewal,
+                    function: f.name.clone(),
+                    line: *line,
+                    column: *column,
+                    what: what.clone(),
+                };
+                self.out.code.push(fact);
+            }
+        }
+        self.out.functions.push(FunctionFacts {
+            name: f.name,
+            class: f.class,
+            params: f.params,
+            line: f.line,
+            column: f.column,
+            reads_input: f.reads_input,
+            validates: f.validates,
+            checks_auth: f.checks_auth,
+        });
+    }
+
+    fn assign(&mut self, a: &AssignmentExpression<'_>) {
+        let rhs = self.eval(&a.right);
+        let step = self.step(a.span);
+        match &a.left {
+            AssignmentTarget::AssignmentTargetIdentifier(id) => {
+                let v = if a.operator == AssignmentOperator::Assign {
+                    rhs
+                } else {
+                    let old = self.lookup(id.name.as_str()).unwrap_or(V::Clean);
+                    join(old, rhs)
+                };
+                let v = with_step(v, &step);
+                self.set_var(id.name.as_str(), v);
+            }
+            AssignmentTarget::ComputedMemberExpression(m) => {
+                if let Some(base) = member_path(&m.object) {
+                    if base.len() == 1 {
+                        let old = self.lookup(&base[0]).unwrap_or(V::Clean);
+                        let v = with_step(join(old, strip_whole(rhs)), &step);
+                        self.set_var(&base[0], v);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn member_assign(
+        &mut self,
+        target: &str,
+        object: &Expression<'_>,
+        right: &Expression<'_>,
+        rhs: V,
+        span: Span,
+        step: &Step,
+    ) {
+        match target {
+            "ctx.body" | "ctx.response.body" => {
+                let html = self.frame().html_type || looks_like_html(self.at, right.span());
+                if html {
+                    self.sink(SinkKind::Html, rhs.clone(), "ctx.body =", span, false);
+                }
+                if let Some(name) = self.caught.last().cloned() {
+                    let text = self
+                        .at
+                        .text
+                        .get(right.span().start as usize..right.span().end as usize)
+                        .unwrap_or("");
+                    if let Some(what) = error_detail(text, &name) {
+                        self.code_fact(CodeFactKind::ErrorInResponse, span, what);
+                    }
+                }
+            }
+            "ctx.type" | "ctx.response.type" => {
+                let text = self.at.snippet(right.span().start, right.span().end);
+                if text.contains("html") {
+                    self.frame().html_type = true;
+                }
+            }
+            "ctx.session" => self.frame().renews_session = true,
+            _ => {}
+        }
+        if let Some(key) = target.strip_prefix("ctx.session.") {
+            let nullish = matches!(right.get_inner_expression(), Expression::NullLiteral(_))
+                || matches!(right.get_inner_expression(), Expression::Identifier(i) if i.name == "undefined");
+            if is_identity_key(key) && !nullish {
+                let (line, column) = self.at.line_col(span.start);
+                self.frame()
+                    .identity_sets
+                    .push((line, column, format!("ctx.session.{key}")));
+            }
+        }
+        // obj.field = tainted → obj is tainted
+        if let Some(base) = member_path(object) {
+            if base.len() == 1 && !matches!(base[0].as_str(), "ctx" | "this" | "app") {
+                if let V::T(_) = rhs {
+                    let old = self.lookup(&base[0]).unwrap_or(V::Clean);
+                    if !matches!(old, V::Ctx | V::App | V::Req | V::This) {
+                        let v = with_step(join(old, strip_whole(rhs)), step);
+                        self.set_var(&base[0], v);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn strip_whole(v: V) -> V {
+    map_traces(v, |t| t.whole = false)
+}
+
+fn require_spec(expr: &Expression<'_>) -> Option<String> {
+    let Expression::CallExpression(c) = expr.get_inner_expression() else {
+        return None;
+    };
+    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
+        return None;
+    };
+    if id.name != "require" {
+        return None;
+    }
+    match c.arguments.first()?.as_expression()?.get_inner_expression() {
+        Expression::StringLiteral(s) => Some(s.value.trim_start_matches("node:").to_string()),
+        _ => None,
+    }
+}
+
+fn sanitizer_bits(path: &str, last: &str) -> u32 {
+    let all = u32::MAX;
+    if matches!(
+        path,
+        "ctx.helper.escape"
+            | "ctx.helper.shtml"
+            | "ctx.helper.sjs"
+            | "escape-html"
+            | "escapeHtml"
+            | "he.encode"
+            | "xss"
+            | "lodash.escape"
+            | "validator.escape"
+            | "sanitize-html"
+            | "DOMPurify.sanitize"
+    ) {
+        return SinkKind::Html.bit();
+    }
+    if path == "ctx.helper.surl" {
+        return SinkKind::Html.bit() | SinkKind::Redirect.bit();
+    }
+    if last == "escape"
+        && (path.contains("mysql") || path.contains("sqlstring") || path.contains("SqlString"))
+    {
+        return SinkKind::Sql.bit();
+    }
+    if matches!(last, "escapeId" | "escapeIdentifier") {
+        return SinkKind::Sql.bit();
+    }
+    if path == "path.basename" {
+        return SinkKind::Path.bit();
+    }
+    if matches!(path, "encodeURIComponent") {
+        return SinkKind::Html.bit() | SinkKind::Path.bit() | SinkKind::Shell.bit();
+    }
+    if matches!(path, "shell-escape" | "shell-quote.quote" | "shellEscape") {
+        return SinkKind::Shell.bit();
+    }
+    if matches!(
+        path,
+        "lodash.escapeRegExp" | "escape-string-regexp" | "escapeRegExp" | "escapeRegex"
+    ) {
+        return SinkKind::Regex.bit();
+    }
+    if path == "ctx.safeCurl" || path == "app.safeCurl" {
+        return all;
+    }
+    0
+}
+
+fn has_true_prop(expr: &Expression<'_>, key: &str) -> bool {
+    let Expression::ObjectExpression(o) = expr.get_inner_expression() else {
+        return false;
+    };
+    o.properties.iter().any(|p| match p {
+        ObjectPropertyKind::ObjectProperty(p) => {
+            p.key.static_name().as_deref() == Some(key)
+                && !matches!(p.value.get_inner_expression(), Expression::BooleanLiteral(b) if !b.value)
+        }
+        _ => false,
+    })
+}
+
+fn safe_rule_keys(o: &ObjectExpression<'_>) -> Vec<String> {
+    let safe_type = |e: &Expression<'_>| match e.get_inner_expression() {
+        Expression::StringLiteral(s) => SAFE_RULE_TYPES.contains(&s.value.as_str()),
+        Expression::ArrayExpression(_) => true, // enum shorthand
+        Expression::ObjectExpression(inner) => inner.properties.iter().any(|p| match p {
+            ObjectPropertyKind::ObjectProperty(p) => match p.key.static_name().as_deref() {
+                Some("type") => matches!(p.value.get_inner_expression(),
+                    Expression::StringLiteral(s) if SAFE_RULE_TYPES.contains(&s.value.as_str())),
+                Some("format" | "values") => true,
+                _ => false,
+            },
+            _ => false,
+        }),
+        _ => false,
+    };
+    o.properties
+        .iter()
+        .filter_map(|p| match p {
+            ObjectPropertyKind::ObjectProperty(p) if safe_type(&p.value) => {
+                p.key.static_name().map(|k| k.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn looks_like_html(at: &Place<'_>, span: Span) -> bool {
+    let text = at
+        .text
+        .get(span.start as usize..span.end as usize)
+        .unwrap_or("");
+    let b = text.as_bytes();
+    b.windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/' || w[1] == b'!'))
+}
+
+/// `err`, `err.message`, `err.stack` (not `err.status`/`code`/`expose`) in a response value.
+fn error_detail(text: &str, name: &str) -> Option<String> {
+    if text.contains("expose") {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = text[from..].find(name) {
+        let start = from + pos;
+        let end = start + name.len();
+        from = end;
+        let before_ok = start == 0
+            || !(bytes[start - 1].is_ascii_alphanumeric()
+                || bytes[start - 1] == b'_'
+                || bytes[start - 1] == b'.'
+                || bytes[start - 1] == b'$');
+        let after_ok = end >= bytes.len()
+            || !(bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_' || bytes[end] == b'$');
+        if !before_ok || !after_ok {
+            continue;
+        }
+        let rest = &text[end..];
+        if let Some(prop) = rest.strip_prefix('.') {
+            let word: String = prop
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if matches!(
+                word.as_str(),
+                "status" | "statusCode" | "code" | "expose" | "name" | "errno"
+            ) {
+                continue;
+            }
+            return Some(format!("{name}.{word}"));
+        }
+        return Some(name.to_string());
+    }
+    None
+}
+
+/// Identifier and property names inside an expression (for secret names in log calls);
+/// string contents are not names.
+#[derive(Default)]
+struct Names {
+    found: Vec<String>,
+}
+
+impl<'a> Visit<'a> for Names {
+    fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        self.found.push(it.name.to_string());
+    }
+    fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        self.found.push(it.property.name.to_string());
+        walk::walk_static_member_expression(self, it);
+    }
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        // `{ password: x }` logs a password even if x is named otherwise
+        if let Some(k) = it.key.static_name() {
+            self.found.push(k.to_string());
+        }
+        walk::walk_object_property(self, it);
+    }
+}
+
+impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
+    fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
+        let module = it.source.value.trim_start_matches("node:").to_string();
+        for s in it.specifiers.iter().flatten() {
+            let (local, path) = match s {
+                ImportDeclarationSpecifier::ImportDefaultSpecifier(d) => (&d.local, module.clone()),
+                ImportDeclarationSpecifier::ImportNamespaceSpecifier(n) => {
+                    (&n.local, module.clone())
+                }
+                ImportDeclarationSpecifier::ImportSpecifier(s) => {
+                    (&s.local, format!("{module}.{}", s.imported.name()))
+                }
+            };
+            self.imports.insert(local.name.to_string(), path);
+        }
+    }
+
+    fn visit_class(&mut self, it: &Class<'a>) {
+        let name = it
+            .id
+            .as_ref()
+            .map(|i| i.name.to_string())
+            .unwrap_or_default();
+        self.classes.push(name);
+        walk::walk_class(self, it);
+        self.classes.pop();
+    }
+
+    fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
+        if let Some(k) = it.key.static_name() {
+            self.names.insert(it.value.span.start, k.to_string());
+        }
+        walk::walk_method_definition(self, it);
+    }
+
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        if let Some(k) = it.key.static_name() {
+            self.names.insert(it.value.span().start, k.to_string());
+        }
+        walk::walk_object_property(self, it);
+    }
+
+    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
+        if let Some(id) = &it.id {
+            self.names
+                .entry(it.span.start)
+                .or_insert_with(|| id.name.to_string());
+        }
+        self.enter_function(it.span, &it.params);
+        if let Some(body) = &it.body {
+            self.visit_function_body(body);
+        }
+        self.leave_function();
+        let _ = flags;
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        self.enter_function(it.span, &it.params);
+        self.visit_arrow_function_body(&it.body);
+        self.leave_function();
+    }
+
+    fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        let Some(init) = &it.init else { return };
+        if let BindingPattern::BindingIdentifier(id) = &it.id {
+            if matches!(
+                init.get_inner_expression(),
+                Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
+            ) {
+                self.names.insert(
+                    init.get_inner_expression().span().start,
+                    id.name.to_string(),
+                );
+            }
+            if let Expression::ObjectExpression(o) = init.get_inner_expression() {
+                let keys = safe_rule_keys(o);
+                if !keys.is_empty() {
+                    self.rule_objects.insert(id.name.to_string(), keys);
+                }
+            }
+        }
+        // imports: const cp = require('child_process'); const { exec } = require('child_process')
+        let req = require_spec(init).or_else(|| match init.get_inner_expression() {
+            Expression::StaticMemberExpression(m) => {
+                require_spec(&m.object).map(|b| format!("{b}.{}", m.property.name))
+            }
+            _ => None,
+        });
+        if let Some(module) = req {
+            match &it.id {
+                BindingPattern::BindingIdentifier(id) => {
+                    self.imports.insert(id.name.to_string(), module);
+                }
+                BindingPattern::ObjectPattern(o) => {
+                    for p in &o.properties {
+                        if let (Some(k), BindingPattern::BindingIdentifier(id)) =
+                            (p.key.static_name(), &p.value)
+                        {
+                            self.imports
+                                .insert(id.name.to_string(), format!("{module}.{k}"));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
+        self.visit_expression(init);
+        let v = self.eval(init);
+        let step = self.step(it.span);
+        self.bind_pattern(&it.id, v, &step);
+    }
+
+    fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        // exports.x = function / module.exports.x = function
+        if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
+            self.names.insert(
+                it.right.get_inner_expression().span().start,
+                m.property.name.to_string(),
+            );
+        }
+        self.visit_expression(&it.right);
+        if let AssignmentTarget::ComputedMemberExpression(m) = &it.left {
+            self.visit_expression(&m.expression);
+        }
+        // the canonical target path, built from the parts
+        if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
+            let rhs = self.eval(&it.right);
+            let step = self.step(it.span);
+            let base = self.canon(&m.object).unwrap_or_default();
+            let target = format!("{base}.{}", m.property.name);
+            self.member_assign(&target, &m.object, &it.right, rhs, it.span, &step);
+            return;
+        }
+        self.assign(it);
+    }
+
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        // callbacks of tainted receivers see the taint: body.items.forEach(item => ...)
+        if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
+            let recv = self.eval(&m.object);
+            if let V::T(_) = recv {
+                for a in &it.arguments {
+                    if let Some(e) = a.as_expression() {
+                        if matches!(
+                            e.get_inner_expression(),
+                            Expression::ArrowFunctionExpression(_)
+                                | Expression::FunctionExpression(_)
+                        ) {
+                            self.callback_taint.insert(
+                                e.get_inner_expression().span().start,
+                                strip_whole(recv.clone()),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        walk::walk_call_expression(self, it);
+        self.call_sinks(it);
+    }
+
+    fn visit_new_expression(&mut self, it: &NewExpression<'a>) {
+        walk::walk_new_expression(self, it);
+        let path = self.canon(&it.callee).unwrap_or_default();
+        let args: Vec<&Expression<'_>> = it
+            .arguments
+            .iter()
+            .filter_map(|a| a.as_expression())
+            .collect();
+        let kind = match path.as_str() {
+            "RegExp" => Some(SinkKind::Regex),
+            "Function" => Some(SinkKind::Eval),
+            "vm.Script" => Some(SinkKind::Eval),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            let mut v = V::Clean;
+            let n = if kind == SinkKind::Regex {
+                1
+            } else {
+                args.len()
+            };
+            for a in args.iter().take(n) {
+                let x = self.eval(a);
+                v = join(v, x);
+            }
+            self.sink(kind, v, &path, it.span, false);
+        }
+    }
+
+    fn visit_for_of_statement(&mut self, it: &ForOfStatement<'a>) {
+        self.visit_expression(&it.right);
+        let v = strip_whole(self.eval(&it.right));
+        let step = self.step(it.left.span());
+        if let ForStatementLeft::VariableDeclaration(d) = &it.left {
+            for decl in &d.declarations {
+                self.bind_pattern(&decl.id, v.clone(), &step);
+            }
+        }
+        self.visit_statement(&it.body);
+    }
+
+    fn visit_catch_clause(&mut self, it: &CatchClause<'a>) {
+        let name = it.param.as_ref().and_then(|p| match &p.pattern {
+            BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+            _ => None,
+        });
+        if let Some(n) = &name {
+            self.caught.push(n.clone());
+        }
+        self.visit_block_statement(&it.body);
+        if name.is_some() {
+            self.caught.pop();
+        }
+    }
+
+    fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        // identity reads: ctx.session.user, ctx.state.user, ctx.user
+        if let Some(path) = self.canon(&it.object) {
+            let key = it.property.name.as_str();
+            if (path == "ctx.session" && is_identity_key(key))
+                || (path == "ctx.state" && is_identity_key(key))
+                || (path == "ctx" && matches!(key, "user" | "isAuthenticated"))
+            {
+                self.frame().checks_auth = true;
+            }
+        }
+        walk::walk_static_member_expression(self, it);
+    }
+}
+
+/// Joins call edges to parameter sinks inside one file (`this.f(x)`, `f(x)`), repeatedly.
+fn link_local(facts: &mut SourceFacts) {
+    for _ in 0..4 {
+        let mut new_flows = Vec::new();
+        let mut new_sinks = Vec::new();
+        for e in &facts.calls {
+            let Callee::Local(name) = &e.callee else {
+                continue;
+            };
+            for s in facts
+                .param_sinks
+                .iter()
+                .filter(|s| &s.function == name && s.param == e.arg)
+            {
+                if e.sanitized & s.kind.bit() != 0 {
+                    continue;
+                }
+                if matches!(
+                    s.kind,
+                    SinkKind::NosqlOperator | SinkKind::PrototypePollution
+                ) && !e.whole
+                {
+                    continue;
+                }
+                let mut steps = e.steps.clone();
+                steps.extend(s.steps.iter().cloned());
+                steps.truncate(MAX_STEPS * 2);
+                match e.origin {
+                    Origin::Source => new_flows.push(Flow {
+                        kind: s.kind,
+                        function: s.function.clone(),
+                        sink: s.sink.clone(),
+                        steps,
+                    }),
+                    Origin::Param(p) => new_sinks.push(ParamSink {
+                        function: e.function.clone(),
+                        param: p,
+                        kind: s.kind,
+                        sink: s.sink.clone(),
+                        steps,
+                    }),
+                }
+            }
+        }
+        let before = facts.flows.len() + facts.param_sinks.len();
+        for f in new_flows {
+            if !facts.flows.iter().any(|x| {
+                x.kind == f.kind
+                    && x.steps.first() == f.steps.first()
+                    && x.steps.last() == f.steps.last()
+            }) {
+                facts.flows.push(f);
+            }
+        }
+        for s in new_sinks {
+            if !facts.param_sinks.iter().any(|x| {
+                x.function == s.function
+                    && x.param == s.param
+                    && x.kind == s.kind
+                    && x.steps.last() == s.steps.last()
+            }) {
+                facts.param_sinks.push(s);
+            }
+        }
+        if facts.flows.len() + facts.param_sinks.len() == before {
+            break;
+        }
+    }
+}
+
+/// A cross-file flow: a request source in one file reaching a sink in another.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LinkedFlow {
+    /// Index of the file holding the sink.
+    pub sink_file: usize,
+    pub flow: Flow,
+}
+
+/// Joins call edges to parameter sinks across files. `resolve(caller_file, callee)` names the
+/// file that defines the callee (`ctx.service.a.b` → the index of `app/service/a/b.js`) and the
+/// function name in it. Steps in another file than the sink get their `file` set from
+/// `file_name`.
+pub fn link(
+    files: &[&SourceFacts],
+    resolve: impl Fn(usize, &Callee) -> Option<(usize, String)>,
+    file_name: impl Fn(usize) -> String,
+) -> Vec<LinkedFlow> {
+    // (file, function, param) → sinks, growing as parameters pass through other calls.
+    let mut sinks: HashMap<(usize, String, usize), Vec<(usize, ParamSink)>> = HashMap::new();
+    for (i, f) in files.iter().enumerate() {
+        for s in &f.param_sinks {
+            let mut s = s.clone();
+            for st in &mut s.steps {
+                st.file.get_or_insert_with(|| file_name(i));
+            }
+            sinks
+                .entry((i, s.function.clone(), s.param))
+                .or_default()
+                .push((i, s));
+        }
+    }
+    let mut out: Vec<LinkedFlow> = Vec::new();
+    for _ in 0..6 {
+        let mut added = false;
+        for (i, f) in files.iter().enumerate() {
+            for e in &f.calls {
+                if matches!(e.callee, Callee::Local(_)) {
+                    continue;
+                }
+                let Some((target, function)) = resolve(i, &e.callee) else {
+                    continue;
+                };
+                let Some(found) = sinks.get(&(target, function, e.arg)).cloned() else {
+                    continue;
+                };
+                for (sink_file, s) in found {
+                    if e.sanitized & s.kind.bit() != 0 {
+                        continue;
+                    }
+                    if matches!(
+                        s.kind,
+                        SinkKind::NosqlOperator | SinkKind::PrototypePollution
+                    ) && !e.whole
+                    {
+                        continue;
+                    }
+                    let mut steps: Vec<Step> = e
+                        .steps
+                        .iter()
+                        .cloned()
+                        .map(|mut st| {
+                            st.file.get_or_insert_with(|| file_name(i));
+                            st
+                        })
+                        .collect();
+                    steps.extend(s.steps.iter().cloned());
+                    match e.origin {
+                        Origin::Source => {
+                            let flow = Flow {
+                                kind: s.kind,
+                                function: s.function.clone(),
+                                sink: s.sink.clone(),
+                                steps,
+                            };
+                            let dup = out.iter().any(|x| {
+                                x.sink_file == sink_file
+                                    && x.flow.kind == flow.kind
+                                    && x.flow.steps.first() == flow.steps.first()
+                                    && x.flow.steps.last() == flow.steps.last()
+                            });
+                            if !dup {
+                                out.push(LinkedFlow { sink_file, flow });
+                                added = true;
+                            }
+                        }
+                        Origin::Param(p) => {
+                            let key = (i, e.function.clone(), p);
+                            let entry = sinks.entry(key).or_default();
+                            if !entry.iter().any(|(sf, x)| {
+                                *sf == sink_file
+                                    && x.kind == s.kind
+                                    && x.steps.last() == s.steps.last()
+                            }) {
+                                entry.push((
+                                    sink_file,
+                                    ParamSink {
+                                        function: e.function.clone(),
+                                        param: p,
+                                        kind: s.kind,
+                                        sink: s.sink.clone(),
+                                        steps,
+                                    },
+                                ));
+                                added = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !added {
+            break;
+        }
+    }
+    out
+}

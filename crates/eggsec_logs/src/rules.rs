@@ -1,0 +1,424 @@
+//! Every log detector: its stable code, readable name, severity and what it means. The names are
+//! the `detector` field of `eggsec logs scan --format json` and the labels the redactor writes
+//! (`[REDACTED:password]`).
+
+use crate::secrets::Hit;
+use eggsec_report::Severity;
+
+/// What kind of detector a rule is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Secret,
+    PersonalData,
+    SecurityEvent,
+}
+
+/// One detector's metadata.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// Stable code (`LGS101`).
+    pub code: &'static str,
+    /// Readable kebab name that says what is wrong (`password-in-log`).
+    pub name: &'static str,
+    pub family: Family,
+    pub severity: Severity,
+    /// Short label used in redactions: `[REDACTED:<label>]`.
+    pub label: &'static str,
+    /// One-line description used as the finding message.
+    pub title: &'static str,
+    /// Higher wins when two detections cover the same bytes (a JWT beats a generic token).
+    pub priority: u8,
+}
+
+macro_rules! rule {
+    ($id:ident, $code:literal, $name:literal, $fam:ident, $sev:ident, $label:literal, $prio:literal, $title:literal) => {
+        pub static $id: RuleInfo = RuleInfo {
+            code: $code,
+            name: $name,
+            family: Family::$fam,
+            severity: Severity::$sev,
+            label: $label,
+            title: $title,
+            priority: $prio,
+        };
+    };
+}
+
+rule!(
+    PASSWORD,
+    "LGS101",
+    "password-in-log",
+    Secret,
+    High,
+    "password",
+    5,
+    "A password is written to the log"
+);
+rule!(
+    SECRET,
+    "LGS102",
+    "secret-in-log",
+    Secret,
+    High,
+    "secret",
+    5,
+    "A secret or API key is written to the log"
+);
+rule!(
+    TOKEN,
+    "LGS103",
+    "token-in-log",
+    Secret,
+    High,
+    "token",
+    4,
+    "An access token is written to the log"
+);
+rule!(
+    SESSION,
+    "LGS104",
+    "session-cookie-in-log",
+    Secret,
+    High,
+    "session",
+    5,
+    "A session cookie or CSRF token is written to the log"
+);
+rule!(
+    DSN_PASSWORD,
+    "LGS105",
+    "dsn-password-in-log",
+    Secret,
+    High,
+    "dsn-password",
+    8,
+    "A connection string with a password is written to the log"
+);
+rule!(
+    JWT,
+    "LGS106",
+    "jwt-in-log",
+    Secret,
+    High,
+    "jwt",
+    7,
+    "A JSON Web Token is written to the log"
+);
+rule!(
+    PRIVATE_KEY,
+    "LGS107",
+    "private-key-in-log",
+    Secret,
+    Critical,
+    "private-key",
+    9,
+    "A private key is written to the log"
+);
+rule!(
+    ALIBABA_KEY,
+    "LGS108",
+    "alibaba-access-key-in-log",
+    Secret,
+    Critical,
+    "alibaba-key",
+    9,
+    "An Alibaba Cloud AccessKey ID (LTAI…) is written to the log"
+);
+rule!(
+    AWS_KEY,
+    "LGS109",
+    "aws-access-key-in-log",
+    Secret,
+    Critical,
+    "aws-key",
+    9,
+    "An AWS access key ID is written to the log"
+);
+rule!(
+    GITHUB_TOKEN,
+    "LGS110",
+    "github-token-in-log",
+    Secret,
+    High,
+    "github-token",
+    9,
+    "A GitHub token is written to the log"
+);
+rule!(
+    STRIPE_KEY,
+    "LGS111",
+    "stripe-key-in-log",
+    Secret,
+    Critical,
+    "stripe-key",
+    9,
+    "A live Stripe-style secret key is written to the log"
+);
+rule!(
+    STRIPE_TEST_KEY,
+    "LGS112",
+    "stripe-test-key-in-log",
+    Secret,
+    Low,
+    "stripe-test-key",
+    9,
+    "A test-mode Stripe-style secret key is written to the log"
+);
+rule!(
+    SLACK_TOKEN,
+    "LGS113",
+    "slack-token-in-log",
+    Secret,
+    High,
+    "slack-token",
+    9,
+    "A Slack token is written to the log"
+);
+rule!(
+    CHAT_WEBHOOK,
+    "LGS114",
+    "chat-webhook-in-log",
+    Secret,
+    High,
+    "webhook",
+    9,
+    "A Slack/DingTalk/Feishu webhook secret is written to the log"
+);
+
+rule!(
+    RESIDENT_ID,
+    "LGS201",
+    "resident-id-in-log",
+    PersonalData,
+    High,
+    "resident-id",
+    6,
+    "A PRC resident identity number (valid checksum, birth date and region) is written to the log"
+);
+rule!(
+    MOBILE,
+    "LGS202",
+    "mobile-number-in-log",
+    PersonalData,
+    Medium,
+    "mobile",
+    6,
+    "A mainland China mobile number is written to the log"
+);
+rule!(
+    EMAIL,
+    "LGS203",
+    "email-in-log",
+    PersonalData,
+    Low,
+    "email",
+    3,
+    "An email address is written to the log"
+);
+rule!(
+    CARD,
+    "LGS204",
+    "card-number-in-log",
+    PersonalData,
+    High,
+    "card",
+    6,
+    "A payment card number (valid Luhn and issuer prefix) is written to the log"
+);
+rule!(
+    CARD_CODE,
+    "LGS205",
+    "card-security-code-in-log",
+    PersonalData,
+    High,
+    "cvv",
+    6,
+    "A card security code (CVV) is written to the log"
+);
+
+rule!(
+    CSRF_FAILURES,
+    "LGS301",
+    "csrf-failures",
+    SecurityEvent,
+    Low,
+    "",
+    0,
+    "Requests rejected by egg-security's CSRF check"
+);
+rule!(
+    AUTH_FAILURES,
+    "LGS302",
+    "auth-failures",
+    SecurityEvent,
+    Low,
+    "",
+    0,
+    "Failed logins / authentication failures"
+);
+rule!(
+    BRUTE_FORCE_IP,
+    "LGS303",
+    "brute-force-by-ip",
+    SecurityEvent,
+    High,
+    "",
+    0,
+    "Many authentication failures from one IP in a short window"
+);
+rule!(
+    BRUTE_FORCE_ACCOUNT,
+    "LGS304",
+    "brute-force-by-account",
+    SecurityEvent,
+    High,
+    "",
+    0,
+    "Many authentication failures for one account in a short window"
+);
+rule!(
+    SCAN_BURST,
+    "LGS305",
+    "client-error-burst",
+    SecurityEvent,
+    Medium,
+    "",
+    0,
+    "A burst of 4xx responses to one IP (scanning)"
+);
+rule!(
+    SERVER_ERROR_SPIKE,
+    "LGS306",
+    "server-error-spike",
+    SecurityEvent,
+    Medium,
+    "",
+    0,
+    "A spike of 5xx errors"
+);
+rule!(
+    INJECTION,
+    "LGS307",
+    "injection-payload-in-url",
+    SecurityEvent,
+    High,
+    "",
+    0,
+    "An injection or traversal payload in a request URL"
+);
+rule!(
+    FORGED_LINE,
+    "LGS308",
+    "forged-log-line",
+    SecurityEvent,
+    High,
+    "",
+    0,
+    "A text log record with no JSON twin: a line forged by log injection"
+);
+rule!(
+    SINGLE_IP,
+    "LGS309",
+    "all-requests-from-one-ip",
+    SecurityEvent,
+    Medium,
+    "",
+    0,
+    "Every request is logged from the same IP: proxy misconfiguration blinds per-IP detection"
+);
+rule!(
+    READ_ERROR,
+    "LGS399",
+    "log-file-unreadable",
+    SecurityEvent,
+    Info,
+    "",
+    0,
+    "A log file could not be read completely"
+);
+
+/// Every detector, in code order.
+pub static ALL: &[&RuleInfo] = &[
+    &PASSWORD,
+    &SECRET,
+    &TOKEN,
+    &SESSION,
+    &DSN_PASSWORD,
+    &JWT,
+    &PRIVATE_KEY,
+    &ALIBABA_KEY,
+    &AWS_KEY,
+    &GITHUB_TOKEN,
+    &STRIPE_KEY,
+    &STRIPE_TEST_KEY,
+    &SLACK_TOKEN,
+    &CHAT_WEBHOOK,
+    &RESIDENT_ID,
+    &MOBILE,
+    &EMAIL,
+    &CARD,
+    &CARD_CODE,
+    &CSRF_FAILURES,
+    &AUTH_FAILURES,
+    &BRUTE_FORCE_IP,
+    &BRUTE_FORCE_ACCOUNT,
+    &SCAN_BURST,
+    &SERVER_ERROR_SPIKE,
+    &INJECTION,
+    &FORGED_LINE,
+    &SINGLE_IP,
+    &READ_ERROR,
+];
+
+/// Sorts hits by position and drops overlaps: of two overlapping hits the higher priority wins
+/// (then the longer, then the earlier).
+pub fn resolve(hits: &mut Vec<Hit>) {
+    if hits.len() < 2 {
+        return;
+    }
+    hits.sort_by(|a, b| {
+        b.rule
+            .priority
+            .cmp(&a.rule.priority)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+    for h in hits.iter() {
+        if kept.iter().all(|k| h.end <= k.start || h.start >= k.end) {
+            kept.push(*h);
+        }
+    }
+    kept.sort_by_key(|h| h.start);
+    *hits = kept;
+}
+
+/// Masks a secret for display, with the same convention as `eggsec_app::secrets::mask` (kept
+/// here so the log scanner does not pull in the JS evaluator): the first 2 and last 2
+/// characters are kept (`ab****yz`); 8 characters or fewer are masked fully (`****`).
+pub fn mask(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= 8 {
+        return "****".into();
+    }
+    let head: String = chars[..2].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique() {
+        let mut codes: Vec<_> = ALL.iter().map(|r| r.code).collect();
+        let mut names: Vec<_> = ALL.iter().map(|r| r.name).collect();
+        codes.sort();
+        codes.dedup();
+        names.sort();
+        names.dedup();
+        assert_eq!(codes.len(), ALL.len());
+        assert_eq!(names.len(), ALL.len());
+    }
+}

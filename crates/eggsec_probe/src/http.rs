@@ -1,0 +1,357 @@
+//! The probe's HTTP client: one origin, a request budget, timeouts, bounded response bodies,
+//! and redirects followed by hand only while they stay on that origin.
+
+use crate::headers::Headers;
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Why a request produced no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    #[error("request budget of {0} exhausted; raise --budget to probe more")]
+    BudgetExhausted(usize),
+    #[error("{0} is not on the probed origin {1}; not requested")]
+    OffOrigin(String, String),
+    #[error("{url}: {message}")]
+    Transport { url: String, message: String },
+}
+
+/// Limits and extra request data shared by every request.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Total requests allowed (redirect hops count).
+    pub budget: usize,
+    /// Whole-request timeout (connect, send, headers, body).
+    pub timeout: Duration,
+    /// Response bodies are cut at this many bytes (`truncated` is set).
+    pub max_body: usize,
+    /// Headers sent on every request (`--header`).
+    pub headers: Vec<(String, String)>,
+    /// Cookies sent on every request (`--cookie`), joined into one `Cookie` header.
+    pub cookies: Vec<(String, String)>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            budget: 200,
+            timeout: Duration::from_secs(10),
+            max_body: 1024 * 1024,
+            headers: Vec::new(),
+            cookies: Vec::new(),
+        }
+    }
+}
+
+/// One request to send. `path` is resolved against the origin; absolute URLs must be on it.
+#[derive(Debug, Clone, Default)]
+pub struct RequestSpec {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    /// Follow same-origin redirects (never off-origin ones).
+    pub follow_redirects: bool,
+}
+
+impl RequestSpec {
+    pub fn get(path: &str) -> Self {
+        RequestSpec {
+            method: "GET".into(),
+            path: path.into(),
+            follow_redirects: true,
+            ..Default::default()
+        }
+    }
+    pub fn method(method: &str, path: &str) -> Self {
+        RequestSpec {
+            method: method.into(),
+            path: path.into(),
+            ..Default::default()
+        }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.into(), v.into()));
+        self
+    }
+    pub fn body(mut self, b: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(b.into());
+        self
+    }
+}
+
+/// One hop of a redirect chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Hop {
+    pub url: String,
+    pub status: u16,
+}
+
+/// A response and how it was reached.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub method: String,
+    /// The URL of the final response.
+    pub url: String,
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+    /// The body was longer than the limit and was cut.
+    pub truncated: bool,
+    /// Reading the body failed part-way (a truncated or malformed body); headers are valid.
+    pub body_error: Option<String>,
+    /// Every response before the final one (redirects), first request first.
+    pub chain: Vec<Hop>,
+    /// A redirect to another origin that was not followed (its `Location`).
+    pub off_origin_redirect: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl Exchange {
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn is_html(&self) -> bool {
+        self.headers
+            .merged("content-type")
+            .is_some_and(|c| c.to_ascii_lowercase().contains("text/html"))
+    }
+}
+
+/// The locked-origin client. Cheap to share across threads.
+pub struct Client {
+    agent: ureq::Agent,
+    base: Url,
+    origin: String,
+    opts: ClientOptions,
+    used: AtomicUsize,
+}
+
+impl Client {
+    /// A client for `target`'s origin. Errors on a URL that is not absolute http(s).
+    pub fn new(target: &str, opts: ClientOptions) -> Result<Client, String> {
+        let base = Url::parse(target).map_err(|e| format!("{target}: not a URL: {e}"))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(format!(
+                "{target}: only http:// and https:// URLs can be probed"
+            ));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(None)
+            .allow_non_standard_methods(true)
+            .timeout_global(Some(opts.timeout))
+            .user_agent("eggsec-probe")
+            .accept("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+            .build();
+        Ok(Client {
+            agent: ureq::Agent::new_with_config(config),
+            origin: base.origin().ascii_serialization(),
+            base,
+            opts,
+            used: AtomicUsize::new(0),
+        })
+    }
+
+    /// `scheme://host[:port]` of the probed origin.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+    pub fn is_https(&self) -> bool {
+        self.base.scheme() == "https"
+    }
+    /// Requests sent so far (including refused-for-budget attempts are not counted).
+    pub fn requests_used(&self) -> usize {
+        self.used.load(Ordering::SeqCst).min(self.opts.budget)
+    }
+    pub fn budget(&self) -> usize {
+        self.opts.budget
+    }
+
+    /// Resolves `path` against the target URL and checks it is on the origin.
+    pub fn resolve(&self, path: &str) -> Result<Url, HttpError> {
+        let url = self.base.join(path).map_err(|e| HttpError::Transport {
+            url: path.to_string(),
+            message: format!("bad URL: {e}"),
+        })?;
+        if url.origin().ascii_serialization() != self.origin {
+            return Err(HttpError::OffOrigin(url.to_string(), self.origin.clone()));
+        }
+        Ok(url)
+    }
+
+    fn take_budget(&self) -> Result<(), HttpError> {
+        let n = self.used.fetch_add(1, Ordering::SeqCst);
+        if n >= self.opts.budget {
+            return Err(HttpError::BudgetExhausted(self.opts.budget));
+        }
+        Ok(())
+    }
+
+    /// Sends `spec`, following same-origin redirects (at most 10) when asked.
+    pub fn send(&self, spec: &RequestSpec) -> Result<Exchange, HttpError> {
+        let start = Instant::now();
+        let mut url = self.resolve(&spec.path)?;
+        let mut chain = Vec::new();
+        loop {
+            let mut ex = self.send_once(spec, &url)?;
+            let location = ex.headers.merged("location");
+            let redirect = matches!(ex.status, 301 | 302 | 303 | 307 | 308);
+            if !(spec.follow_redirects && redirect) || chain.len() >= 10 {
+                ex.chain = chain;
+                ex.elapsed = start.elapsed();
+                return Ok(ex);
+            }
+            let Some(next) = location.and_then(|l| url.join(l.trim()).ok()) else {
+                ex.chain = chain;
+                ex.elapsed = start.elapsed();
+                return Ok(ex);
+            };
+            if next.origin().ascii_serialization() != self.origin {
+                ex.off_origin_redirect = Some(next.to_string());
+                ex.chain = chain;
+                ex.elapsed = start.elapsed();
+                return Ok(ex);
+            }
+            chain.push(Hop {
+                url: url.to_string(),
+                status: ex.status,
+            });
+            url = next;
+        }
+    }
+
+    fn send_once(&self, spec: &RequestSpec, url: &Url) -> Result<Exchange, HttpError> {
+        self.take_budget()?;
+        let started = Instant::now();
+        let mut result = self.run_request(spec, url);
+        // A pooled keep-alive connection the server had already closed (Node closes it after
+        // a parse error, e.g. an unknown method): retry safe methods once on a fresh one.
+        let safe = matches!(spec.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
+        if safe
+            && matches!(&result, Err(HttpError::Transport { message, .. }) if message.starts_with("connection error"))
+        {
+            self.take_budget()?;
+            result = self.run_request(spec, url);
+        }
+        let mut resp = result?;
+        let status = resp.status().as_u16();
+        let headers = Headers::from_pairs(resp.headers().iter().map(|(k, v)| {
+            (
+                k.as_str(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        }));
+        let mut body = Vec::new();
+        let mut body_error = None;
+        let limit = self.opts.max_body as u64;
+        let reader = resp.body_mut().with_config().limit(u64::MAX).reader();
+        if let Err(e) = reader.take(limit + 1).read_to_end(&mut body) {
+            body_error = Some(format!("response body could not be read: {e}"));
+        }
+        let truncated = body.len() as u64 > limit;
+        if truncated {
+            body.truncate(self.opts.max_body);
+        }
+        Ok(Exchange {
+            method: spec.method.clone(),
+            url: url.to_string(),
+            status,
+            headers,
+            body,
+            truncated,
+            body_error,
+            chain: Vec::new(),
+            off_origin_redirect: None,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Builds and sends one request (no redirect handling, no budget).
+    fn run_request(
+        &self,
+        spec: &RequestSpec,
+        url: &Url,
+    ) -> Result<ureq::http::Response<ureq::Body>, HttpError> {
+        let transport = |message: String| HttpError::Transport {
+            url: url.to_string(),
+            message,
+        };
+        let mut builder = ureq::http::Request::builder()
+            .method(spec.method.as_str())
+            .uri(url.as_str());
+        for (k, v) in self.opts.headers.iter().chain(spec.headers.iter()) {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let has_cookie_header = spec
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("cookie"));
+        if !self.opts.cookies.is_empty() && !has_cookie_header {
+            let jar: Vec<String> = self
+                .opts
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            builder = builder.header("cookie", jar.join("; "));
+        }
+        let built = |e: ureq::http::Error| transport(format!("cannot build request: {e}"));
+        match &spec.body {
+            Some(b) => {
+                let req = builder.body(b.clone()).map_err(built)?;
+                self.agent.run(req).map_err(|e| transport(describe(&e)))
+            }
+            None => {
+                let req = builder.body(()).map_err(built)?;
+                self.agent.run(req).map_err(|e| transport(describe(&e)))
+            }
+        }
+    }
+}
+
+/// A one-line, human explanation of a transport error.
+fn describe(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(t) => format!("timed out ({t})"),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::Protocol(p) => format!("invalid HTTP response: {p}"),
+        ureq::Error::Io(io) => format!("connection error: {io}"),
+        other => other.to_string(),
+    }
+}
+
+/// Runs `f` over `items` on at most `concurrency` threads, keeping the input order.
+pub fn run_parallel<T: Sync, R: Send>(
+    items: &[T],
+    concurrency: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let workers = concurrency.clamp(1, 64).min(items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                if let Ok(mut slot) = slots[i].lock() {
+                    *slot = Some(r);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect()
+}

@@ -1,0 +1,101 @@
+//! `MW006` `open-redirect-from-request`: request data decides where the user is redirected.
+
+use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_js::flow::SinkKind;
+use eggsec_report::{Confidence, Severity, Strategy};
+
+pub struct OpenRedirectFromRequest;
+
+static META: RuleMeta = RuleMeta {
+    code: "MW006",
+    name: "open-redirect-from-request",
+    strategy: Strategy::Middleware,
+    severity: Severity::Medium,
+    confidence: Confidence::Medium,
+    control: "Redirect targets are checked against a domain white list",
+    docs: RuleDocs {
+        what: r#"Finds request data used as the target of `ctx.unsafeRedirect` (always), and of `ctx.redirect` when `config.security.domainWhiteList` is empty — egg-security then lets any absolute URL through."#,
+        why: r#"An open redirect on your domain makes phishing links look trustworthy (`https://shop.example/login?next=https://evil.example`) and can leak OAuth codes and tokens to the attacker's site."#,
+        bad: r#"ctx.redirect(ctx.query.next);      // with security.domainWhiteList = []
+ctx.unsafeRedirect(ctx.query.next);"#,
+        good: r#"// config/config.default.js
+exports.security = { domainWhiteList: [ '.shop.example' ] };
+// controller
+ctx.redirect(ctx.query.next);      // egg-security sends foreign hosts to '/'"#,
+        fix: r#"Set `config.security.domainWhiteList` to your own domains so `ctx.redirect` refuses other hosts, never pass request data to `ctx.unsafeRedirect`, or map a short name to a fixed path."#,
+    },
+};
+
+impl Rule for OpenRedirectFromRequest {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &mut RuleContext<'_>) {
+        let list_empty = match cx.app.config_at("security.domainWhiteList") {
+            None => true,
+            Some(v) => v.as_list().is_some_and(|l| l.is_empty()),
+        };
+        super::sql_built_from_request::report_flows(
+            cx,
+            SinkKind::UnsafeRedirect,
+            "Open redirect (ctx.unsafeRedirect) to a request-controlled URL",
+            META.docs.fix,
+        );
+        if list_empty {
+            super::sql_built_from_request::report_flows(
+                cx,
+                SinkKind::Redirect,
+                "Open redirect: security.domainWhiteList is empty and the target comes from the request",
+                META.docs.fix,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_rule, test_model_in};
+
+    fn app(src: &str, white_list: serde_json::Value) -> eggsec_app::AppModel {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
+        std::fs::write(dir.path().join("app/controller/home.js"), src).unwrap();
+        let mut app = test_model_in(
+            dir.path(),
+            serde_json::json!({"security": {"domainWhiteList": white_list}}),
+        );
+        app.code = eggsec_app::routes::code_model(dir.path(), &mut Vec::new());
+        app
+    }
+
+    #[test]
+    fn hit_and_safe_look_alike() {
+        let redirect = "exports.a = async ctx => { ctx.redirect(ctx.query.next); };";
+        let unsafe_redirect = "exports.a = async ctx => { ctx.unsafeRedirect(ctx.query.next); };";
+        assert_eq!(
+            run_rule(
+                &OpenRedirectFromRequest,
+                &app(redirect, serde_json::json!([]))
+            )
+            .len(),
+            1
+        );
+        assert!(run_rule(
+            &OpenRedirectFromRequest,
+            &app(redirect, serde_json::json!([".a.com"]))
+        )
+        .is_empty());
+        assert_eq!(
+            run_rule(
+                &OpenRedirectFromRequest,
+                &app(unsafe_redirect, serde_json::json!([".a.com"]))
+            )
+            .len(),
+            1
+        );
+        let fixed = "exports.a = async ctx => { ctx.redirect('/home'); };";
+        assert!(run_rule(&OpenRedirectFromRequest, &app(fixed, serde_json::json!([]))).is_empty());
+    }
+}
