@@ -9,7 +9,7 @@
 
 use crate::middleware::middleware_name;
 use crate::model::{Diagnostic, DiagnosticLevel, MiddlewareEntry, PluginState};
-use eggsec_js::flow::{link, Callee, Flow};
+use eggsec_js::flow::{link, Callee, Flow, RenderFeed, SinkKind, Step};
 use eggsec_js::routes::{RouteArg, RouterCall, RouterTarget};
 use eggsec_js::{SourceFacts, Value, ValueKind};
 use rayon::prelude::*;
@@ -51,6 +51,9 @@ pub enum MiddlewareScope {
     Namespace,
     /// Given in the router call, or tegg `@Middleware`.
     Route,
+    /// `router.use([path], ...mw)` before the route, on a path prefix that matches it
+    /// (its own layer in `app.router.stack`, not the route's).
+    Router,
 }
 
 /// One middleware in a route's chain.
@@ -142,8 +145,21 @@ pub struct AppFlow {
 #[derive(Clone, Debug, Default)]
 pub struct CodeModel {
     pub files: Vec<CodeFile>,
-    /// Intra-file flows and cross-file flows (steps in other files carry their file).
+    /// Intra-file flows and cross-file flows (steps in other files carry their file), and
+    /// request data printed unescaped by a nunjucks template (`{{ x | safe }}`: the flow's file
+    /// is the template, its earlier steps carry the controller's file).
     pub flows: Vec<AppFlow>,
+    /// `ctx.render('tpl', { x })` calls that feed request data to a template, in the file of
+    /// the call (what `autoescape: false` turns into XSS).
+    pub renders: Vec<AppRender>,
+}
+
+/// A render call feeding request data to a template.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AppRender {
+    /// App-relative file of the render call.
+    pub file: String,
+    pub render: RenderFeed,
 }
 
 impl CodeModel {
@@ -288,7 +304,112 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         }
         flows.push(AppFlow { file, flow });
     }
-    CodeModel { files, flows }
+    let mut renders = Vec::new();
+    for f in &files {
+        for r in &f.facts.renders {
+            flows.extend(template_flows(root, &f.rel, r));
+            renders.push(AppRender {
+                file: f.rel.clone(),
+                render: r.clone(),
+            });
+        }
+    }
+    CodeModel {
+        files,
+        flows,
+        renders,
+    }
+}
+
+/// egg-view's lookup of a template name under `app/view` (the name as written, else with the
+/// nunjucks extensions egg-view-nunjucks maps).
+fn find_template(root: &Path, name: &str) -> Option<(PathBuf, String)> {
+    let name = name.trim_start_matches('/');
+    if name.split('/').any(|seg| seg == "..") {
+        return None;
+    }
+    let mut candidates = vec![name.to_string()];
+    if Path::new(name).extension().is_none() {
+        candidates.extend([".html", ".nj", ".njk", ".tpl"].map(|e| format!("{name}{e}")));
+    }
+    candidates.into_iter().find_map(|c| {
+        let p = root.join("app/view").join(&c);
+        p.is_file().then(|| (p, format!("app/view/{c}")))
+    })
+}
+
+/// `{{ expr | f | safe }}` outputs of a nunjucks template: (line, column, the tag, the root
+/// variable of `expr`) for each output whose filters include `safe`.
+pub fn unescaped_outputs(text: &str) -> Vec<(u32, u32, String, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut from = 0;
+        while let Some(open) = line[from..].find("{{").map(|o| o + from) {
+            let Some(close) = line[open + 2..].find("}}").map(|c| c + open + 2) else {
+                break;
+            };
+            let inner = &line[open + 2..close];
+            let mut parts = inner.split('|').map(str::trim);
+            let expr = parts.next().unwrap_or("");
+            if parts.any(|f| f == "safe" || f.starts_with("safe(")) {
+                let root: String = expr
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+                    .collect();
+                if !root.is_empty() {
+                    out.push((
+                        i as u32 + 1,
+                        line[..open].chars().count() as u32 + 1,
+                        line[open..close + 2].to_string(),
+                        root,
+                    ));
+                }
+            }
+            from = close + 2;
+        }
+    }
+    out
+}
+
+/// Request data a render call feeds to a template variable that the template prints with
+/// `| safe`: one HTML flow per such output, in the template's file.
+fn template_flows(root: &Path, call_file: &str, r: &RenderFeed) -> Vec<AppFlow> {
+    let Some((path, rel)) = find_template(root, &r.template) else {
+        return Vec::new();
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    let mut flows = Vec::new();
+    for (line, column, tag, var) in unescaped_outputs(&text) {
+        let Some(fed) = r.vars.iter().find(|v| v.name == var) else {
+            continue;
+        };
+        let mut steps: Vec<Step> = fed
+            .steps
+            .iter()
+            .map(|s| Step {
+                file: Some(s.file.clone().unwrap_or_else(|| call_file.to_string())),
+                ..s.clone()
+            })
+            .collect();
+        steps.push(Step {
+            file: None,
+            line,
+            column,
+            what: tag.clone(),
+        });
+        flows.push(AppFlow {
+            file: rel.clone(),
+            flow: Flow {
+                kind: SinkKind::Html,
+                function: r.function.clone(),
+                sink: tag,
+                steps,
+            },
+        });
+    }
+    flows
 }
 
 /// Where egg's names point: controllers, services, helpers, middleware by dotted name.
@@ -429,6 +550,8 @@ struct Raw {
     handler: RouteArg,
     route_mw: Vec<String>,
     ns_mw: Vec<String>,
+    /// `router.use` middleware that runs before it: (name, condition eggsec cannot decide).
+    use_mw: Vec<(String, Option<String>)>,
     namespace: Option<String>,
     at: (usize, u32, u32),
     tegg: Option<(usize, String)>,
@@ -511,6 +634,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
                     },
                     route_mw: mws.iter().map(mw_name).collect(),
                     ns_mw: ns_mw.clone(),
+                    use_mw: vec![],
                     namespace: namespace.clone(),
                     at,
                     tegg: None,
@@ -536,10 +660,61 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
             },
             route_mw: vec![],
             ns_mw,
+            use_mw: vec![],
             namespace,
             at,
             tegg: None,
         });
+        return;
+    }
+    if call.verb == "register" {
+        // egg's Router#register(path, methods, middlewares, opts): one layer per path, the
+        // middleware array's last item is the handler
+        let (Some(path), Some(RouteArg::Paths { items: methods }), Some(mws)) =
+            (args.first(), args.get(1), args.get(2))
+        else {
+            return;
+        };
+        let methods: Vec<String> = methods
+            .iter()
+            .filter_map(|m| m.as_str().map(str::to_ascii_uppercase))
+            .collect();
+        let mws: Vec<RouteArg> = match mws {
+            RouteArg::Paths { items } => items.clone(),
+            one => vec![one.clone()],
+        };
+        let name = match args.get(3) {
+            Some(RouteArg::Options { name }) => name.clone(),
+            _ => None,
+        };
+        let Some((handler, mws)) = mws.split_last() else {
+            return;
+        };
+        let paths: Vec<(String, bool)> = match path {
+            RouteArg::Paths { items } => items.iter().filter_map(path_text).collect(),
+            p => path_text(p).into_iter().collect(),
+        };
+        for (p, regex) in paths {
+            for m in &methods {
+                out.push(Raw {
+                    method: m.clone(),
+                    path: if regex {
+                        p.clone()
+                    } else {
+                        format!("{prefix}{p}")
+                    },
+                    regex,
+                    name: name.clone(),
+                    handler: handler.clone(),
+                    route_mw: mws.iter().map(mw_name).collect(),
+                    ns_mw: ns_mw.clone(),
+                    use_mw: vec![],
+                    namespace: namespace.clone(),
+                    at,
+                    tegg: None,
+                });
+            }
+        }
         return;
     }
     let methods = verb_methods(&call.verb);
@@ -572,11 +747,73 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
                 handler: handler.clone(),
                 route_mw: mws.iter().map(mw_name).collect(),
                 ns_mw: ns_mw.clone(),
+                use_mw: vec![],
                 namespace: namespace.clone(),
                 at,
                 tegg: None,
             });
         }
+    }
+}
+
+/// A `router.use` path (path text, is a RegExp), `None` for every path.
+type UsePath = Option<(String, bool)>;
+
+/// `router.use([path | paths], ...mw)`: one layer per middleware (per path), matching every
+/// path under the prefix (`end: false`), or every path when none is given.
+fn router_use(args: &[RouteArg], uses: &mut Vec<(UsePath, String)>) {
+    let (paths, mws): (Vec<UsePath>, &[RouteArg]) = match args.first() {
+        Some(RouteArg::Paths { items }) if items.first().and_then(RouteArg::as_str).is_some() => (
+            items.iter().filter_map(path_text).map(Some).collect(),
+            &args[1..],
+        ),
+        Some(p @ RouteArg::Str { .. }) => (vec![path_text(p)], &args[1..]),
+        _ => (vec![None], args),
+    };
+    for p in &paths {
+        for m in mws {
+            uses.push((p.clone(), mw_name(m)));
+        }
+    }
+}
+
+/// Does a `router.use` layer on `prefix` (`None`: every path) run for the route path?
+fn use_applies(
+    prefix: Option<&(String, bool)>,
+    path: &str,
+    regex_path: bool,
+) -> Result<bool, String> {
+    let Some((prefix, _)) = prefix else {
+        return Ok(true);
+    };
+    if regex_path {
+        return Err(format!("router.use('{prefix}') on a RegExp route path"));
+    }
+    if prefix.contains(['*', '(']) {
+        return Err(format!("router.use pattern `{prefix}`"));
+    }
+    let pat: Vec<&str> = prefix.split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if pat.len() > segs.len() {
+        return Ok(false);
+    }
+    let mut unsure = false;
+    for (a, b) in pat.iter().zip(&segs) {
+        if a.starts_with(':') {
+            continue;
+        }
+        if b.starts_with(':') {
+            unsure = true;
+            continue;
+        }
+        if !a.eq_ignore_ascii_case(b) {
+            return Ok(false);
+        }
+    }
+    if unsure {
+        Err(format!("router.use('{prefix}') against a path parameter"))
+    } else {
+        Ok(true)
     }
 }
 
@@ -654,8 +891,31 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
         router_calls(e, files, &by_path, 0, &mut Vec::new(), &mut calls);
     }
     let mut raws = Vec::new();
+    // `router.use([path], ...mw)` so far: (path prefix, or every path; middleware name)
+    let mut uses: Vec<(UsePath, String)> = Vec::new();
     for (file, call) in &calls {
+        if call.verb == "use" {
+            if call.target == RouterTarget::Router {
+                router_use(&call.args, &mut uses);
+            }
+            continue;
+        }
+        let first = raws.len();
         expand(call, *file, &idx, files, &mut raws);
+        if !matches!(call.target, RouterTarget::Namespace { .. }) {
+            for r in &mut raws[first..] {
+                r.use_mw = uses
+                    .iter()
+                    .filter_map(
+                        |(at, name)| match use_applies(at.as_ref(), &r.path, r.regex) {
+                            Ok(true) => Some((name.clone(), None)),
+                            Ok(false) => None,
+                            Err(why) => Some((name.clone(), Some(why))),
+                        },
+                    )
+                    .collect();
+            }
+        }
     }
     for (fi, f) in files.iter().enumerate() {
         for c in &f.facts.tegg {
@@ -671,6 +931,7 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
                     },
                     route_mw: c.middleware.iter().chain(&m.middleware).cloned().collect(),
                     ns_mw: vec![],
+                    use_mw: vec![],
                     namespace: None,
                     at: (fi, m.line, m.column),
                     tegg: Some((fi, m.name.clone())),
@@ -838,6 +1099,13 @@ fn finish(r: Raw, inputs: &RouteInputs<'_>, code: &CodeModel, idx: &FileIndex) -
             }),
         }
     }
+    for (n, cond) in &r.use_mw {
+        chain.push(RouteMiddleware {
+            name: n.clone(),
+            scope: MiddlewareScope::Router,
+            conditional: cond.clone(),
+        });
+    }
     for n in &r.ns_mw {
         chain.push(RouteMiddleware {
             name: n.clone(),
@@ -995,4 +1263,52 @@ fn csrf_status(r: &Raw, inputs: &RouteInputs<'_>, chain: &[RouteMiddleware]) -> 
         return CsrfStatus::Protected;
     }
     CsrfStatus::Protected
+}
+
+#[cfg(test)]
+mod template_and_use_tests {
+    use super::*;
+
+    #[test]
+    fn safe_filter_outputs_name_their_root_variable() {
+        let t = "<p>{{ name }}</p>\n<i>{{ user.bio | trim | safe }}</i> {{ x|safe }}\n";
+        let got = unescaped_outputs(t);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[0].0, got[0].3.as_str()), (2, "user"));
+        assert_eq!((got[1].0, got[1].3.as_str()), (2, "x"));
+    }
+
+    #[test]
+    fn router_use_prefixes() {
+        let admin = Some(("/admin".to_string(), false));
+        assert_eq!(use_applies(None, "/x", false), Ok(true));
+        assert_eq!(
+            use_applies(admin.as_ref(), "/admin/pages/:id", false),
+            Ok(true)
+        );
+        assert_eq!(use_applies(admin.as_ref(), "/administer", false), Ok(false));
+        assert_eq!(use_applies(admin.as_ref(), "/", false), Ok(false));
+        assert!(use_applies(admin.as_ref(), "/^\\/a/", true).is_err());
+        let mut uses = Vec::new();
+        router_use(
+            &[
+                RouteArg::Paths {
+                    items: vec![
+                        RouteArg::Str { value: "/a".into() },
+                        RouteArg::Str { value: "/b".into() },
+                    ],
+                },
+                RouteArg::Middleware {
+                    name: "gate".into(),
+                    called: true,
+                },
+            ],
+            &mut uses,
+        );
+        assert_eq!(uses.len(), 2);
+        assert_eq!(
+            uses[1],
+            (Some(("/b".to_string(), false)), "gate".to_string())
+        );
+    }
 }

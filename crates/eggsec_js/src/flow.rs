@@ -161,6 +161,30 @@ pub struct CodeFact {
     pub what: String,
 }
 
+/// `ctx.render('tpl.html', { x: <request data> })`: the template and the variables request
+/// data feeds (for the nunjucks `| safe` / `autoescape: false` checks, which read the template
+/// and the view config).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RenderFeed {
+    /// The function holding the render call.
+    pub function: String,
+    /// `ctx.render`, `ctx.renderView`.
+    pub sink: String,
+    /// The template name as written (`user/page.html`).
+    pub template: String,
+    pub line: u32,
+    pub column: u32,
+    /// Each fed variable with its trace from the request source to the render call (last step).
+    pub vars: Vec<RenderVar>,
+}
+
+/// One template variable fed by request data.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct RenderVar {
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
 const MAX_STEPS: usize = 16;
 const MAX_TRACES: usize = 3;
 
@@ -810,6 +834,62 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }
     }
 
+    /// Records the request-fed variables of `ctx.render('tpl', { x })` (request sources only;
+    /// values escaped with `helper.escape` are not fed).
+    fn render_feed(&mut self, sink: &str, args: &[&Expression<'_>], span: Span) {
+        let Some(template) = args.first().and_then(|a| match a.get_inner_expression() {
+            Expression::StringLiteral(s) => Some(s.value.to_string()),
+            _ => None,
+        }) else {
+            return;
+        };
+        let Some(Expression::ObjectExpression(o)) = args.get(1).map(|a| a.get_inner_expression())
+        else {
+            return;
+        };
+        let step = self.step(span);
+        let mut vars = Vec::new();
+        for p in &o.properties {
+            let ObjectPropertyKind::ObjectProperty(p) = p else {
+                continue;
+            };
+            let Some(name) = p.key.static_name() else {
+                continue;
+            };
+            let V::T(traces) = self.eval(&p.value) else {
+                continue;
+            };
+            let Some(t) = traces
+                .into_iter()
+                .find(|t| t.origin == Origin::Source && t.sanitized & SinkKind::Html.bit() == 0)
+            else {
+                continue;
+            };
+            let mut steps = t.steps;
+            if steps.last() != Some(&step) {
+                steps.push(step.clone());
+            }
+            vars.push(RenderVar {
+                name: name.to_string(),
+                steps,
+            });
+        }
+        if vars.is_empty() {
+            return;
+        }
+        let feed = RenderFeed {
+            function: self.frame().name.clone(),
+            sink: sink.to_string(),
+            template,
+            line: step.line,
+            column: step.column,
+            vars,
+        };
+        if !self.out.renders.contains(&feed) {
+            self.out.renders.push(feed);
+        }
+    }
+
     fn edge(&mut self, callee: Callee, arg: usize, v: V, span: Span) {
         let V::T(traces) = v else { return };
         let step = self.step(span);
@@ -944,6 +1024,9 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         if path == "ctx.renderString" {
             let v = arg0(self);
             self.sink(SinkKind::Html, v, &path, span, false);
+        }
+        if matches!(path.as_str(), "ctx.render" | "ctx.renderView") {
+            self.render_feed(&path, &args, span);
         }
         // paths
         let fs_module = matches!(

@@ -1,5 +1,6 @@
 //! Router facts: the calls an Egg.js router file makes (`router.verb(...)`,
-//! `router.resources(...)`, `router.redirect(...)`, egg-router-plus `router.namespace(...)`,
+//! `router.resources(...)`, `router.redirect(...)`, `router.register(path, methods, mw, opts)`,
+//! `router.use([path], ...mw)`, egg-router-plus `router.namespace(...)`,
 //! egg 1 style `app.get(...)`), the local route files it requires and calls with `app`, and
 //! tegg `@HTTPController` / `@HTTPMethod` decorator routes. Arguments are kept as written
 //! (strings, RegExps, `controller.a.b` references, middleware factory calls); the app model
@@ -26,8 +27,10 @@ pub enum RouteArg {
     /// `app.middleware.x(opts)`, `middleware.x()`, `app.jsonp()`, or a variable holding one;
     /// `called` is false for an uncalled factory reference.
     Middleware { name: String, called: bool },
-    /// An array of paths.
+    /// An array (of paths, of `register` methods or of `register` middleware).
     Paths { items: Vec<RouteArg> },
+    /// An object literal (`register`'s `opts`): its `name` when a string.
+    Options { name: Option<String> },
     /// Anything else (an inline function, a variable): its source text.
     Other { text: String },
 }
@@ -68,7 +71,7 @@ pub enum RouterTarget {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RouterCall {
     pub target: RouterTarget,
-    /// `get`, `post`, `del`, `all`, `redirect`, `resources`, `register`...
+    /// `get`, `post`, `del`, `all`, `redirect`, `resources`, `register`, `use`...
     pub verb: String,
     pub args: Vec<RouteArg>,
     pub line: u32,
@@ -123,6 +126,7 @@ const ROUTER_VERBS: &[&str] = &[
     "redirect",
     "resources",
     "register",
+    "use",
 ];
 
 #[derive(Clone, Debug)]
@@ -280,6 +284,17 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     source: r.regex.pattern.text.to_string(),
                     flags: r.regex.flags.to_string(),
                 }
+            }
+            Expression::ObjectExpression(o) => {
+                let name = o.properties.iter().find_map(|p| match p {
+                    ObjectPropertyKind::ObjectProperty(p)
+                        if p.key.static_name().as_deref() == Some("name") =>
+                    {
+                        string_value(&p.value)
+                    }
+                    _ => None,
+                });
+                return RouteArg::Options { name };
             }
             Expression::ArrayExpression(a) => {
                 return RouteArg::Paths {
@@ -451,8 +466,9 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
             let verb = m.property.name.as_str();
             if ROUTER_VERBS.contains(&verb) {
                 if let Some(target) = self.target_of(&m.object) {
+                    // `app.use` is koa's global middleware, not the router's
                     let app_ok = !matches!(target, RouterTarget::App)
-                        || !matches!(verb, "head" | "options" | "all");
+                        || !matches!(verb, "head" | "options" | "all" | "use");
                     if app_ok {
                         let args = it
                             .arguments

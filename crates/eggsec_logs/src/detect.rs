@@ -14,6 +14,9 @@ pub struct LineScanner {
     pub hits: Vec<Hit>,
     /// Offset of an authentication-failure phrase in the last line scanned.
     pub auth_phrase: Option<usize>,
+    /// Scratch space for the secret pass (the line, lowercased).
+    lower: Vec<u8>,
+    maybe_anchor: bool,
 }
 
 impl Default for LineScanner {
@@ -29,12 +32,21 @@ impl LineScanner {
             in_private_key: false,
             hits: Vec::with_capacity(8),
             auth_phrase: None,
+            lower: Vec::new(),
+            maybe_anchor: true,
         }
     }
 
     /// Scans one line (or long-line segment); the hits are in `self.hits`, sorted, without
     /// overlaps.
     pub fn scan(&mut self, line: &[u8]) -> &[Hit] {
+        self.scan_hinted(line, true)
+    }
+
+    /// [`LineScanner::scan`], told whether a secret anchor may occur in `line`
+    /// ([`crate::reader::Line::maybe_anchor`]); when not, only personal data is looked for.
+    pub fn scan_hinted(&mut self, line: &[u8], maybe_anchor: bool) -> &[Hit] {
+        self.maybe_anchor = maybe_anchor;
         self.hits.clear();
         self.auth_phrase = None;
         if self.in_private_key {
@@ -74,7 +86,9 @@ impl LineScanner {
     fn scan_fresh(&mut self, line: &[u8], out: &mut Vec<Hit>) {
         // Skip the timestamp, level and pid of a text record (never a secret, digit-dense).
         let from = header_len(line);
-        self.auth_phrase = secrets::scan_line_from(line, from, out);
+        if self.maybe_anchor {
+            self.auth_phrase = secrets::scan_line_buffered(line, from, &mut self.lower, out);
+        }
         crate::pii::scan_line(line, from, self.year, out);
         resolve(out);
         if let Some(last) = out.last() {

@@ -143,7 +143,7 @@ pub fn export(path: &Path, out: &mut impl Write) -> Result<u64, String> {
         };
         red.clear();
         let mut c = 0;
-        write_redacted(&mut scanner, l.bytes, &mut red, &mut c).expect("Vec write");
+        write_redacted(&mut scanner, l.bytes, true, &mut red, &mut c).expect("Vec write");
         let header = if l.continued {
             None
         } else {

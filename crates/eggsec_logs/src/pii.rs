@@ -133,6 +133,12 @@ fn word_char(c: u8) -> bool {
 
 /// The current year (for the resident-ID birth date check).
 pub fn current_year() -> i64 {
+    // Once per process: `redact_str` builds a scanner per call.
+    static YEAR: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *YEAR.get_or_init(year_now)
+}
+
+fn year_now() -> i64 {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -146,17 +152,13 @@ pub fn scan_line(line: &[u8], from: usize, year: i64, out: &mut Vec<Hit>) {
     let n = line.len();
     let mut i = from;
     while i < n {
-        // Fast skip to the next digit.
-        let c = line[i];
-        if !c.is_ascii_digit() {
-            i += 1;
-            continue;
+        // Fast skip to the next digit, eight bytes at a time.
+        i = next_digit(line, i);
+        if i >= n {
+            break;
         }
         let s = i;
-        let mut e = i;
-        while e < n && line[e].is_ascii_digit() {
-            e += 1;
-        }
+        let e = digits_end(line, i);
         i = e;
         let len = e - s;
         if len < 3 {
@@ -218,6 +220,54 @@ pub fn scan_line(line: &[u8], from: usize, year: i64, out: &mut Vec<Hit>) {
         }
     }
     email(line, from, out);
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` that is an ASCII digit: the SWAR "has between" test
+/// (bytes >= 0x80 are excluded by `!w`), exact per byte since no lane borrows or carries.
+#[inline]
+fn digit_bits(w: u64) -> u64 {
+    let x = w & (LO * 0x7f);
+    ((LO * (0x7f + 0x3a)).wrapping_sub(x)) & !w & (x + LO * (0x7f - 0x2f)) & HI
+}
+
+#[inline]
+fn word_at(line: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(line[i..i + 8].try_into().expect("8 bytes"))
+}
+
+/// The index of the first ASCII digit in `line[i..]`, or `line.len()`.
+#[inline]
+fn next_digit(line: &[u8], mut i: usize) -> usize {
+    while i + 8 <= line.len() {
+        let t = digit_bits(word_at(line, i));
+        if t != 0 {
+            return i + (t.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < line.len() && !line[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
+/// The index of the first byte that is not an ASCII digit in `line[i..]`, or `line.len()`.
+#[inline]
+fn digits_end(line: &[u8], mut i: usize) -> usize {
+    while i + 8 <= line.len() {
+        let t = !digit_bits(word_at(line, i)) & HI;
+        if t != 0 {
+            return i + (t.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < line.len() && line[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
 }
 
 fn hit(start: usize, end: usize, rule: &'static RuleInfo) -> Hit {
@@ -336,6 +386,25 @@ mod tests {
         v.iter()
             .map(|h| (line[h.start..h.end].to_string(), h.rule.name))
             .collect()
+    }
+
+    #[test]
+    fn next_digit_matches_a_plain_search() {
+        let mut line: Vec<u8> = (0u8..=255).collect();
+        line.extend_from_slice(b"abcdefghijklmnop/:9");
+        line.extend_from_slice(b"0123456789012345678a12345678");
+        for i in 0..line.len() {
+            let want = line[i..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map_or(line.len(), |p| i + p);
+            assert_eq!(next_digit(&line, i), want, "from {i}");
+            let want = line[i..]
+                .iter()
+                .position(|c| !c.is_ascii_digit())
+                .map_or(line.len(), |p| i + p);
+            assert_eq!(digits_end(&line, i), want, "from {i}");
+        }
     }
 
     #[test]

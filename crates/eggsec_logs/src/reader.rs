@@ -31,6 +31,54 @@ pub struct Line<'a> {
     pub crlf: bool,
     /// The line ended with a newline (false only for a last line without one).
     pub newline: bool,
+    /// False when the reader's block prefilter (see [`LineReader::with_anchor_prefilter`])
+    /// proved that no secret anchor occurs in these bytes; always true without it.
+    pub maybe_anchor: bool,
+}
+
+/// Where secret anchors may be, found once per read block (not once per line): the block is
+/// ASCII-lowercased and searched with [`crate::secrets::anchor_prefilter`].
+struct BlockPrefilter {
+    searcher: &'static aho_corasick::packed::Searcher,
+    /// Longest prefilter pattern, in bytes.
+    max_len: usize,
+    lower: Vec<u8>,
+    /// Candidate spans (stream offsets, sorted by start), not yet behind the current line.
+    cands: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl BlockPrefilter {
+    /// Searches `fresh` (stream offset `at`), preceded in the buffer by `before` older bytes
+    /// (their last `max_len - 1` are searched again, for a pattern across the block boundary).
+    fn add(&mut self, buf: &[u8], fresh_start: usize, fresh_end: usize, at: u64) {
+        let back = (self.max_len - 1).min(fresh_start);
+        let mut from = fresh_start - back;
+        // Never report a span starting before the last one ends: such an occurrence overlaps
+        // the last span, so its line is flagged already.
+        if let Some(&(_, last_end)) = self.cands.back() {
+            let floor = last_end.saturating_sub(at - fresh_start as u64) as usize;
+            from = from.max(floor.min(fresh_end));
+        }
+        let src = &buf[from..fresh_end];
+        self.lower.clear();
+        self.lower.resize(src.len(), 0);
+        for (d, c) in self.lower.iter_mut().zip(src) {
+            *d = c.to_ascii_lowercase();
+        }
+        let base = at - (fresh_start - from) as u64;
+        for m in self.searcher.find_iter(&self.lower) {
+            self.cands
+                .push_back((base + m.start() as u64, base + m.end() as u64));
+        }
+    }
+
+    /// Whether a candidate span intersects `[s, e)` (stream offsets; calls in increasing `s`).
+    fn maybe(&mut self, s: u64, e: u64) -> bool {
+        while self.cands.front().is_some_and(|c| c.1 <= s) {
+            self.cands.pop_front();
+        }
+        self.cands.front().is_some_and(|c| c.0 < e)
+    }
 }
 
 /// Reads lines from any byte source with a bounded buffer.
@@ -44,6 +92,7 @@ pub struct LineReader<R> {
     in_long: bool,
     /// Bytes consumed from the (decompressed) stream so far.
     pub bytes_read: u64,
+    prefilter: Option<BlockPrefilter>,
 }
 
 impl<R: Read> LineReader<R> {
@@ -57,7 +106,32 @@ impl<R: Read> LineReader<R> {
             number: 0,
             in_long: false,
             bytes_read: 0,
+            prefilter: None,
         }
+    }
+
+    /// Also finds, per read block, where secret anchors may occur, so each [`Line`] says
+    /// whether the secret pass can skip it ([`Line::maybe_anchor`]).
+    pub fn with_anchor_prefilter(inner: R) -> Self {
+        let mut r = Self::new(inner);
+        r.prefilter =
+            crate::secrets::anchor_prefilter().map(|(searcher, max_len)| BlockPrefilter {
+                searcher,
+                max_len,
+                lower: Vec::with_capacity(READ_CHUNK + 64),
+                cands: std::collections::VecDeque::new(),
+            });
+        r
+    }
+
+    /// Stream offset of `buf[i]`.
+    fn offset(&self, i: usize) -> u64 {
+        self.bytes_read - (self.end - i) as u64
+    }
+
+    fn maybe_anchor(&mut self, s: usize, e: usize) -> bool {
+        let (so, eo) = (self.offset(s), self.offset(e));
+        self.prefilter.as_mut().is_none_or(|p| p.maybe(so, eo))
     }
 
     /// The number of the last line returned (0 before the first).
@@ -82,6 +156,7 @@ impl<R: Read> LineReader<R> {
                     self.number += 1;
                 }
                 self.in_long = false;
+                let maybe_anchor = self.maybe_anchor(s, e);
                 return Ok(Some(Line {
                     bytes: &self.buf[s..e],
                     number: self.number,
@@ -89,6 +164,7 @@ impl<R: Read> LineReader<R> {
                     more: false,
                     crlf,
                     newline: true,
+                    maybe_anchor,
                 }));
             }
             if self.eof {
@@ -100,6 +176,7 @@ impl<R: Read> LineReader<R> {
                         self.number += 1;
                     }
                     self.in_long = false;
+                    let maybe_anchor = self.maybe_anchor(s, e);
                     return Ok(Some(Line {
                         bytes: &self.buf[s..e],
                         number: self.number,
@@ -107,6 +184,7 @@ impl<R: Read> LineReader<R> {
                         more: false,
                         crlf: false,
                         newline: false,
+                        maybe_anchor,
                     }));
                 }
                 return Ok(None);
@@ -121,6 +199,7 @@ impl<R: Read> LineReader<R> {
                 }
                 self.in_long = true;
                 self.start = e - SEGMENT_OVERLAP;
+                let maybe_anchor = self.maybe_anchor(s, e);
                 return Ok(Some(Line {
                     bytes: &self.buf[s..e],
                     number: self.number,
@@ -128,6 +207,7 @@ impl<R: Read> LineReader<R> {
                     more: true,
                     crlf: false,
                     newline: false,
+                    maybe_anchor,
                 }));
             }
             if self.start > 0 {
@@ -150,8 +230,15 @@ impl<R: Read> LineReader<R> {
             if n == 0 {
                 self.eof = true;
             }
+            let fresh = self.end;
             self.end += n;
             self.bytes_read += n as u64;
+            if n > 0 {
+                let at = self.bytes_read - n as u64;
+                if let Some(p) = &mut self.prefilter {
+                    p.add(&self.buf, fresh, self.end, at);
+                }
+            }
         }
     }
 }
@@ -210,6 +297,57 @@ mod tests {
             got.iter().map(|l| l.0).collect::<Vec<_>>(),
             vec![1, 2, 3, 4]
         );
+    }
+
+    /// Hands out a few bytes per read, so anchors straddle read blocks.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn block_prefilter_never_hides_a_secret_or_auth_phrase() {
+        let samples = [
+            "login user=admin PassWord=hunter2",
+            "GET /a?TOKEN=abcd1234secret&x=1",
+            "Authorization: Bearer abcdefgh12345",
+            "cookie: EGG_SESS=abcDEF123_-x",
+            "mysql://root:S3cr3tPass@10.0.0.5:3306/shop",
+            "[auth] Login Failed for user bob",
+            "aws AKIA2OGYBAH6STMMNXNN.",
+            "登录失败 user=alice",
+            "plain line with /api/ and session words",
+        ];
+        let mut input = Vec::new();
+        for i in 0..400 {
+            input.extend_from_slice(&b"x".repeat(i % 37));
+            input.extend_from_slice(samples[i % samples.len()].as_bytes());
+            input.extend_from_slice(if i % 5 == 0 { b"\r\n" } else { b"\n" });
+        }
+        let mut long = vec![b'y'; MAX_LINE + 100];
+        long[MAX_LINE - 2..MAX_LINE + 20].copy_from_slice(b"password=hunter2222222");
+        input.extend_from_slice(&long);
+        input.push(b'\n');
+        for chunk in [1, 7, 64, READ_CHUNK] {
+            let mut r = LineReader::with_anchor_prefilter(Trickle(&input, chunk));
+            let mut plain = crate::detect::LineScanner::new();
+            let mut hinted = crate::detect::LineScanner::new();
+            let mut skipped = 0;
+            while let Some(l) = r.next_line().unwrap() {
+                let want = plain.scan(l.bytes).to_vec();
+                let want_auth = plain.auth_phrase;
+                skipped += usize::from(!l.maybe_anchor);
+                assert_eq!(hinted.scan_hinted(l.bytes, l.maybe_anchor), &want[..]);
+                assert_eq!(hinted.auth_phrase, want_auth, "line {}", l.number);
+            }
+            assert!(skipped >= 40, "{skipped}");
+        }
     }
 
     #[test]

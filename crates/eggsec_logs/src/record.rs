@@ -136,23 +136,42 @@ pub fn parse_timestamp(b: &[u8]) -> Option<(i64, usize)> {
     {
         return None;
     }
-    let y = num(&b[0..4])?;
-    let mo = num(&b[5..7])?;
-    let d = num(&b[8..10])?;
     let h = num(&b[11..13])?;
     let mi = num(&b[14..16])?;
     let s = num(&b[17..19])?;
     let ms = num(&b[20..23])?;
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+    if h > 23 || mi > 59 || s > 60 {
         return None;
     }
+    let days = date_days(b[..10].try_into().expect("10 bytes"))?;
     let used = if b[10] == b'T' && b.get(23) == Some(&b'Z') {
         24
     } else {
         23
     };
-    let ts = days_from_civil(y, mo, d) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+    let ts = days * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000 + ms;
     Some((ts, used))
+}
+
+/// Days since 1970-01-01 of `YYYY-MM-DD`, remembering the last date seen on this thread
+/// (consecutive records nearly always share it).
+fn date_days(date: &[u8; 10]) -> Option<i64> {
+    thread_local! {
+        static LAST: std::cell::Cell<([u8; 10], i64)> = const { std::cell::Cell::new(([0; 10], 0)) };
+    }
+    let (d0, days0) = LAST.get();
+    if d0 == *date {
+        return Some(days0);
+    }
+    let y = num(&date[0..4])?;
+    let mo = num(&date[5..7])?;
+    let d = num(&date[8..10])?;
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    LAST.set((*date, days));
+    Some(days)
 }
 
 /// Parses a text record start; `None` for a continuation line (stack frame, error property,

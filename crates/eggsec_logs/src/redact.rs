@@ -39,10 +39,11 @@ pub enum RedactError {
 pub(crate) fn write_redacted(
     scanner: &mut LineScanner,
     line: &[u8],
+    maybe_anchor: bool,
     out: &mut impl Write,
     count: &mut u64,
 ) -> io::Result<()> {
-    let hits = scanner.scan(line);
+    let hits = scanner.scan_hinted(line, maybe_anchor);
     let mut at = 0;
     for h in hits {
         out.write_all(&line[at..h.start])?;
@@ -61,7 +62,7 @@ pub fn redact_str(s: &str) -> String {
     let mut out = Vec::with_capacity(s.len());
     let mut n = 0;
     // Writing to a Vec cannot fail.
-    let _ = write_redacted(&mut scanner, s.as_bytes(), &mut out, &mut n);
+    let _ = write_redacted(&mut scanner, s.as_bytes(), true, &mut out, &mut n);
     String::from_utf8_lossy(&out).into_owned()
 }
 
@@ -72,7 +73,7 @@ pub fn redact_stream<R: io::Read, W: Write>(
     input: R,
     out: &mut W,
 ) -> Result<RedactStats, (io::Error, u64)> {
-    let mut lr = LineReader::new(input);
+    let mut lr = LineReader::with_anchor_prefilter(input);
     let mut scanner = LineScanner::new();
     let mut stats = RedactStats::default();
     let mut carry = 0usize;
@@ -82,13 +83,14 @@ pub fn redact_stream<R: io::Read, W: Write>(
             Ok(None) => break,
             Err(e) => return Err((e, lr.line_number())),
         };
-        let (bytes, number, continued, more, crlf, newline) = (
+        let (bytes, number, continued, more, crlf, newline, maybe_anchor) = (
             line.bytes,
             line.number,
             line.continued,
             line.more,
             line.crlf,
             line.newline,
+            line.maybe_anchor,
         );
         stats.lines = number;
         let skip = if continued { carry.min(bytes.len()) } else { 0 };
@@ -96,7 +98,7 @@ pub fn redact_stream<R: io::Read, W: Write>(
             // Write this segment up to where the next one starts; a hit crossing that point is
             // written whole here and the next segment skips past it.
             let cut = bytes.len() - SEGMENT_OVERLAP;
-            let hits: Vec<_> = scanner.scan(bytes).to_vec();
+            let hits: Vec<_> = scanner.scan_hinted(bytes, maybe_anchor).to_vec();
             let mut at = skip;
             let mut end = cut;
             for h in &hits {
@@ -121,8 +123,14 @@ pub fn redact_stream<R: io::Read, W: Write>(
             }
             carry = end - cut;
         } else {
-            write_redacted(&mut scanner, &bytes[skip..], out, &mut stats.redactions)
-                .map_err(|e| (e, number))?;
+            write_redacted(
+                &mut scanner,
+                &bytes[skip..],
+                maybe_anchor,
+                out,
+                &mut stats.redactions,
+            )
+            .map_err(|e| (e, number))?;
             carry = 0;
             if newline {
                 out.write_all(if crlf { b"\r\n" } else { b"\n" })

@@ -350,12 +350,18 @@ pub fn percent_decode(url: &[u8], out: &mut Vec<u8>) {
 
 /// Cheap pre-check: only URLs with an encoded byte or a character payloads need are decoded.
 fn url_suspicious(url: &[u8]) -> bool {
-    url.iter().any(|c| {
-        matches!(
-            c,
-            b'%' | b'\'' | b'<' | b'$' | b';' | b'|' | b'`' | b'{' | b'"' | b'\\'
-        )
-    }) || memchr::memmem::find(url, b"..").is_some()
+    const fn table() -> [bool; 256] {
+        let mut t = [false; 256];
+        let set = b"%'<$;|`{\"\\";
+        let mut i = 0;
+        while i < set.len() {
+            t[set[i] as usize] = true;
+            i += 1;
+        }
+        t
+    }
+    static SUSPICIOUS: [bool; 256] = table();
+    url.iter().any(|c| SUSPICIOUS[*c as usize]) || url.windows(2).any(|w| w == b"..")
 }
 
 /// The injection category of a URL, if it carries a payload.
@@ -456,7 +462,10 @@ struct FileScan<'o> {
     twin_path: String,
     forged: Vec<(u64, i64, String)>,
     forged_count: u64,
-    ips: HashMap<Box<[u8]>, (u64, u64), Fnv>,
+    /// Request records and first line per client IP (IPs up to 47 bytes; longer ones, which
+    /// are not real addresses, in `long_ips`).
+    ips: HashMap<IpKey, (u64, u64), Fnv>,
+    long_ips: HashMap<Box<[u8]>, (u64, u64)>,
     listed: HashMap<&'static str, usize>,
     unlisted: BTreeMap<&'static str, u64>,
 }
@@ -464,7 +473,7 @@ struct FileScan<'o> {
 /// At most this many findings per detector and file are listed; the rest are counted.
 pub const MAX_FINDINGS_PER_DETECTOR: usize = 1000;
 
-/// FNV-1a: a fast hasher for short keys (IPs) on the per-line path.
+/// A fast FNV-like hasher for short keys (IPs) on the per-line path.
 #[derive(Clone, Copy, Default)]
 struct Fnv;
 
@@ -482,10 +491,59 @@ impl Hasher for FnvHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
+        // FNV-style mixing, eight bytes per step (IPs are short: two or three steps).
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            self.0 = (self.0 ^ w).wrapping_mul(0x100_0000_01b3).rotate_left(29);
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0 ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x100_0000_01b3)
+                .rotate_left(29);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x100_0000_01b3).rotate_left(29);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0 ^ n as u64).wrapping_mul(0x100_0000_01b3);
+    }
+}
+
+/// An IP (or whatever the request prefix holds there) of up to 47 bytes, inline: no
+/// allocation per new address and a fixed-size comparison per record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct IpKey([u64; 6]);
+
+impl IpKey {
+    fn new(ip: &[u8]) -> Option<IpKey> {
+        if ip.len() > 47 {
+            return None;
+        }
+        let mut b = [0u8; 48];
+        b[..ip.len()].copy_from_slice(ip);
+        b[47] = ip.len() as u8;
+        let mut w = [0u64; 6];
+        for (i, c) in b.chunks_exact(8).enumerate() {
+            w[i] = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        }
+        Some(IpKey(w))
+    }
+    fn bytes(&self) -> Vec<u8> {
+        let b: Vec<u8> = self.0.iter().flat_map(|w| w.to_le_bytes()).collect();
+        b[..usize::from(b[47])].to_vec()
+    }
+}
+
+impl Hash for IpKey {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let w = &self.0;
+        h.write_u64(w[0] ^ w[2].rotate_left(21) ^ w[5]);
+        h.write_u64(w[1] ^ w[3].rotate_left(13) ^ w[4].rotate_left(37));
     }
 }
 
@@ -561,16 +619,17 @@ fn scan_file(path: &Path, opts: &ScanOptions, have_access: bool) -> FileOutcome 
         forged: Vec::new(),
         forged_count: 0,
         ips: HashMap::with_hasher(Fnv),
+        long_ips: HashMap::new(),
         listed: HashMap::new(),
         unlisted: BTreeMap::new(),
     };
-    let mut lr = LineReader::new(input);
+    let mut lr = LineReader::with_anchor_prefilter(input);
     let mut lines = 0;
     loop {
         match lr.next_line() {
             Ok(Some(l)) => {
                 lines = l.number;
-                st.line(l.bytes, l.number, l.continued, &kind);
+                st.line(l.bytes, l.number, l.continued, l.maybe_anchor, &kind);
             }
             Ok(None) => break,
             Err(e) => {
@@ -660,9 +719,16 @@ impl FileScan<'_> {
         }
     }
 
-    fn line(&mut self, bytes: &[u8], number: u64, continued: bool, kind: &FileKind) {
+    fn line(
+        &mut self,
+        bytes: &[u8],
+        number: u64,
+        continued: bool,
+        maybe_anchor: bool,
+        kind: &FileKind,
+    ) {
         // One pass finds secrets, personal data and auth-failure phrases.
-        let hits: Vec<_> = self.scanner.scan(bytes).to_vec();
+        let hits: Vec<_> = self.scanner.scan_hinted(bytes, maybe_anchor).to_vec();
         self.auth_here = self.scanner.auth_phrase.is_some();
         if !continued {
             let header = match kind.format {
@@ -755,15 +821,23 @@ impl FileScan<'_> {
         if p.method == b"SCHEDULE" {
             return;
         }
-        let n_ips = self.ips.len();
-        match self.ips.get_mut(p.ip) {
-            Some(c) => c.0 += 1,
-            None if n_ips < 100_000 => {
-                self.ips.insert(p.ip.into(), (1, number));
-            }
-            None => {}
+        let n_ips = self.ips.len() + self.long_ips.len();
+        match IpKey::new(p.ip) {
+            Some(k) => match self.ips.get_mut(&k) {
+                Some(c) => c.0 += 1,
+                None if n_ips < 100_000 => {
+                    self.ips.insert(k, (1, number));
+                }
+                None => {}
+            },
+            None => match self.long_ips.get_mut(p.ip) {
+                Some(c) => c.0 += 1,
+                None if n_ips < 100_000 => {
+                    self.long_ips.insert(p.ip.into(), (1, number));
+                }
+                None => {}
+            },
         }
-        let ip = lossy(p.ip);
         // Injection payloads in the URL (once per distinct URL per file).
         let uh = if url_suspicious(p.url) {
             hash64(p.url)
@@ -780,7 +854,7 @@ impl FileScan<'_> {
                     rules::INJECTION.name,
                     Strategy::Logging,
                     rules::INJECTION.severity,
-                    format!("{cat} payload in {} {url} from {ip}", lossy(p.method)),
+                    format!("{cat} payload in {} {url} from {}", lossy(p.method), lossy(p.ip)),
                     Location::Log { path: self.display.clone(), line: number },
                 )
                 .with_confidence(Confidence::Medium)
@@ -796,12 +870,12 @@ impl FileScan<'_> {
                     number,
                     1,
                     Some(h.ts),
-                    Some(ip.clone()),
+                    Some(lossy(p.ip)),
                 );
             }
         }
         if self.is_auth_failure(msg) {
-            self.auth_failure(h.ts, number, &ip, msg);
+            self.auth_failure(h.ts, number, &lossy(p.ip), msg);
         }
         // Access-log line: `GET /path 404 1ms "-" "UA"`.
         let access_status = access_status(msg, p.method);
@@ -832,7 +906,7 @@ impl FileScan<'_> {
             ts: h.ts,
             line: number,
             level: h.level,
-            ip,
+            ip: lossy(p.ip),
             url: lossy(p.url),
             method: lossy(p.method),
             err_name: if access_status.is_some() {
@@ -890,6 +964,9 @@ impl FileScan<'_> {
             (false, Level::Warn) => 400,
             _ => 0,
         });
+        if status < 400 {
+            return;
+        }
         let sample = format!(
             "{} {} {status}",
             p.method,
@@ -1078,6 +1155,11 @@ impl FileScan<'_> {
             ));
         }
         for (ip, (n, line)) in std::mem::take(&mut self.ips) {
+            self.out
+                .ips
+                .insert(lossy(&ip.bytes()), (n, self.display.clone(), line));
+        }
+        for (ip, (n, line)) in std::mem::take(&mut self.long_ips) {
             self.out
                 .ips
                 .insert(lossy(&ip), (n, self.display.clone(), line));

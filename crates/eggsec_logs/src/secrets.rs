@@ -66,6 +66,73 @@ enum Anchor {
 struct Pack {
     ac: AhoCorasick,
     anchors: Vec<Anchor>,
+    /// A line-level prefilter: for every anchor pattern, a substring of it whose first bytes
+    /// are rare in logs (`/api/` or `session` must not wake it up). A line without any of them
+    /// has no anchor, so the automaton is not run on it.
+    /// (`None` without SIMD support: then every line goes to the automaton.)
+    rare: Option<aho_corasick::packed::Searcher>,
+    rare_max: usize,
+}
+
+/// The line-level prefilter over ASCII-lowercased text and its longest pattern's length:
+/// text where it finds nothing has no secret anchor (and no auth-failure phrase). `None`
+/// without SIMD support.
+pub fn anchor_prefilter() -> Option<(&'static aho_corasick::packed::Searcher, usize)> {
+    let p = pack();
+    p.rare.as_ref().map(|r| (r, p.rare_max))
+}
+
+/// Per anchor pattern (lowercase), the substring the prefilter looks for.
+fn rare_part(p: &str) -> &str {
+    const PARTS: &[&str] = &[
+        "ssw",
+        "pwd",
+        "ssph",
+        "ecre",
+        "_key",
+        "-key",
+        "ikey",
+        "skey",
+        "ekey",
+        "oken",
+        "g_se",
+        "onid",
+        "n_id",
+        "cvv",
+        "cvc",
+        "cvn",
+        "gin fail",
+        "led log",
+        "ntication fai",
+        "uth fai",
+        "dential",
+        "登录失败",
+        "密码错误",
+        "horiz",
+        "okie",
+        "://",
+        "eyj",
+        "-begin",
+        "ltai",
+        "akia",
+        "asia",
+        "abia",
+        "acca",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "b_pat",
+        "k_live_",
+        "k_test_",
+        "xox",
+        "ks.sla",
+        "ngtalk",
+        "feishu",
+        "rksuite",
+    ];
+    PARTS.iter().find(|r| p.contains(*r)).copied().unwrap_or(p)
 }
 
 fn pack() -> &'static Pack {
@@ -125,12 +192,28 @@ fn pack() -> &'static Pack {
         add("oapi.dingtalk.com/robot/send", Anchor::DingTalk);
         add("open.feishu.cn/open-apis/bot/", Anchor::Feishu);
         add("open.larksuite.com/open-apis/bot/", Anchor::Feishu);
+        // The line is ASCII-lowercased into a scratch buffer and searched case-sensitively:
+        // the same matches as an ASCII-case-insensitive search, but the automaton can use its
+        // SIMD (Teddy) prefilter, which is not available for case-insensitive searches.
+        let lower: Vec<String> = pats.iter().map(|p| p.to_ascii_lowercase()).collect();
         let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
-            .build(&pats)
+            .build(&lower)
             .expect("static patterns");
-        Pack { ac, anchors }
+        let mut rare: Vec<&str> = lower.iter().map(|p| rare_part(p)).collect();
+        rare.sort_unstable();
+        rare.dedup();
+        let rare_max = rare.iter().map(|r| r.len()).max().unwrap_or(1);
+        let rare = aho_corasick::packed::Config::new()
+            .builder()
+            .extend(rare)
+            .build();
+        Pack {
+            ac,
+            anchors,
+            rare,
+            rare_max,
+        }
     })
 }
 
@@ -278,12 +361,38 @@ pub fn scan_line(line: &[u8], out: &mut Vec<Hit>) -> Option<usize> {
 /// [`scan_line`] from byte `from` on (the record's timestamp, level and pid hold no secrets);
 /// offsets stay relative to `line`.
 pub fn scan_line_from(line: &[u8], from: usize, out: &mut Vec<Hit>) -> Option<usize> {
+    thread_local! {
+        static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    LOWER.with(|buf| scan_line_buffered(line, from, &mut buf.borrow_mut(), out))
+}
+
+/// [`scan_line_from`] with a caller-owned scratch buffer (for the line's lowercased copy).
+pub fn scan_line_buffered(
+    line: &[u8],
+    from: usize,
+    buf: &mut Vec<u8>,
+    out: &mut Vec<Hit>,
+) -> Option<usize> {
+    let from = from.min(line.len());
+    let src = &line[from..];
+    buf.clear();
+    buf.resize(src.len(), 0);
+    for (d, s) in buf.iter_mut().zip(src) {
+        *d = s.to_ascii_lowercase();
+    }
+    scan_lowered(line, from, buf, out)
+}
+
+/// The anchors of `line[from..]`, found in its ASCII-lowercased copy `lower`.
+fn scan_lowered(line: &[u8], from: usize, lower: &[u8], out: &mut Vec<Hit>) -> Option<usize> {
     let p = pack();
     let mut auth = None;
-    for m in
-        p.ac.find_iter(aho_corasick::Input::new(line).span(from.min(line.len())..line.len()))
-    {
-        let (s, e) = (m.start(), m.end());
+    if p.rare.as_ref().is_some_and(|r| r.find(lower).is_none()) {
+        return None;
+    }
+    for m in p.ac.find_iter(lower) {
+        let (s, e) = (m.start() + from, m.end() + from);
         let hit = match p.anchors[m.pattern().as_usize()] {
             Anchor::Auth => {
                 auth.get_or_insert(s);

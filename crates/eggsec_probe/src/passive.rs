@@ -130,23 +130,25 @@ fn csp_severity(sev: CspSeverity) -> Severity {
         CspSeverity::High => Severity::High,
         CspSeverity::Syntax | CspSeverity::Medium => Severity::Medium,
         CspSeverity::MediumMaybe => Severity::Low,
-        CspSeverity::Info => Severity::Info,
+        CspSeverity::StrictCsp | CspSeverity::Info => Severity::Info,
     }
 }
 
+/// The first nonce of the CSP as the app sent it (case kept).
 fn nonce_of(csp_value: &str) -> Option<String> {
-    csp_value
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("'nonce-"))
-        .map(|n| n.trim_end_matches(['\'', ';']).to_string())
+    csp::nonces(csp_value).into_iter().next()
 }
 
-fn header_extras(s: &Session, main: &Exchange, out: &mut Vec<Finding>) {
-    let url = &main.url;
-    let h = &main.headers;
-    let csp_fix = "Adjust `config.security.csp.policy` (egg-security) so the policy passes Google's CSP Evaluator: no 'unsafe-inline'/'unsafe-eval', no bare schemes or '*', `object-src 'none'`, `base-uri 'none'`, kebab-case directive names.";
+/// CSP Evaluator findings (default and strict-CSP checks) for every CSP line of a response.
+pub fn csp_findings(url: &str, h: &Headers, out: &mut Vec<Finding>) {
+    let csp_fix = "Adjust `config.security.csp.policy` (egg-security) so the policy passes Google's CSP Evaluator: no 'unsafe-inline'/'unsafe-eval', no bare schemes or '*', no hosts that serve JSONP or AngularJS, `object-src 'none'`, `base-uri 'none'`, kebab-case directive names.";
+    let strict_fix = "Move to a strict CSP: egg-security appends a per-request `'nonce-…'` to script-src when `config.security.csp.enable` is on, so set `script-src: \"'strict-dynamic' 'unsafe-inline' https:\"` (the last two are fallbacks older browsers use and CSP3 browsers ignore) and `'require-trusted-types-for': \"'script'\"` once the front end uses Trusted Types.";
     for value in h.all("content-security-policy") {
-        for issue in csp::evaluate(value) {
+        let default = csp::evaluate(value).into_iter().map(|i| (i, csp_fix));
+        let strict = csp::evaluate_strict(value)
+            .into_iter()
+            .map(|i| (i, strict_fix));
+        for (issue, fix) in default.chain(strict) {
             out.push(at(
                 "PRB201",
                 &format!(
@@ -160,10 +162,112 @@ fn header_extras(s: &Session, main: &Exchange, out: &mut Vec<Finding>) {
                 vec![format!("{} {}", issue.directive, issue.value)
                     .trim()
                     .to_string()],
-                csp_fix,
+                fix,
             ));
         }
     }
+}
+
+/// Header names that disclose technology, versions or internal hosts, by category
+/// (`data/disclosure_headers.txt`, headers-spec.md §3.3).
+pub fn disclosure_headers() -> Vec<(&'static str, &'static str)> {
+    const TABLE: &str = include_str!("../data/disclosure_headers.txt");
+    let mut category = "generic";
+    let mut out = Vec::new();
+    for line in TABLE.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(c) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            category = c;
+            continue;
+        }
+        out.push((category, line));
+    }
+    out
+}
+
+/// A finding for each information-disclosure header a response carries.
+pub fn disclosure_findings(url: &str, h: &Headers, out: &mut Vec<Finding>) {
+    for (category, name) in disclosure_headers() {
+        let Some(v) = h.merged(name) else { continue };
+        let versioned = v.chars().any(|c| c.is_ascii_digit());
+        let what = match category {
+            "version" => "the version of the software behind the site",
+            "proxy" => "which proxy, gateway or CDN sits in front of the app (and its internals)",
+            "tracing" => "tracing/APM internals (agent, trace and span ids)",
+            "framework" => "which framework or platform serves the page",
+            _ => "what software runs the site",
+        };
+        out.push(at("PRB204", "server-software-disclosed", Strategy::Headers,
+            if versioned || category == "version" { Severity::Low } else { Severity::Info }, url,
+            format!("The `{name}` header tells clients {what}"),
+            vec![format!("{}: {v}", name.to_ascii_lowercase())],
+            &format!("Remove the header at the proxy (nginx `server_tokens off; proxy_hide_header {name};`) or in a middleware after `await next()` (`ctx.remove('{name}')`).")));
+    }
+}
+
+/// Whether a response may be stored by a shared cache: no `no-store` and no `private` in
+/// Cache-Control (an absent header leaves it to heuristics, which count as cacheable here).
+fn shared_cacheable(h: &Headers) -> bool {
+    let cc = h.merged("cache-control").unwrap_or_default();
+    !cc.split(',').any(|d| {
+        let name = d.split('=').next().unwrap_or("").trim();
+        name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("private")
+    })
+}
+
+/// A response that sets the session cookie (`EGG_SESS` or another session-like name) but may
+/// be stored by a shared cache: the cache can hand the Set-Cookie, and so the session, to
+/// the next visitor. Deleting a session (empty value or `Max-Age=0`) is not flagged.
+pub fn session_cache_findings(url: &str, h: &Headers, out: &mut Vec<Finding>) {
+    let sessions: Vec<SetCookie> = h
+        .all("set-cookie")
+        .into_iter()
+        .filter_map(SetCookie::parse)
+        .filter(|c| is_session_cookie(&c.name) || c.name == "EGG_SESS")
+        .filter(|c| !c.value.is_empty() && c.max_age.is_none_or(|a| a > 0))
+        .collect();
+    if sessions.is_empty() || !shared_cacheable(h) {
+        return;
+    }
+    let cc = h.merged("cache-control");
+    let explicit = cc.as_deref().is_some_and(|v| {
+        v.split(',').any(|d| {
+            let (name, value) = d.split_once('=').unwrap_or((d, ""));
+            let name = name.trim().to_ascii_lowercase();
+            name == "public"
+                || name == "s-maxage"
+                || name == "max-age"
+                    && value
+                        .trim()
+                        .trim_matches('"')
+                        .parse::<u64>()
+                        .is_ok_and(|n| n > 0)
+        })
+    });
+    let mut evidence: Vec<String> = sessions
+        .iter()
+        .map(|c| format!("Set-Cookie: {}", mask_cookie(c)))
+        .collect();
+    evidence.push(format!(
+        "cache-control: {}",
+        cc.as_deref().unwrap_or("(absent)")
+    ));
+    let names: Vec<&str> = sessions.iter().map(|c| c.name.as_str()).collect();
+    out.push(at("PRB308", "session-cookie-response-cacheable", Strategy::Headers,
+        if explicit { Severity::Medium } else { Severity::Low }, url,
+        format!("A response that sets the session cookie `{}` {}: a shared cache (CDN, proxy) may store it and replay the Set-Cookie to other users",
+            names.join("`, `"),
+            if explicit { "is explicitly cacheable" } else { "is not marked `no-store` or `private`" }),
+        evidence,
+        "Send `Cache-Control: no-store` (or at least `private`) on every response that sets the session: a middleware that runs `await next(); if (ctx.response.get('set-cookie')) ctx.set('Cache-Control', 'no-store');` (egg-session writes EGG_SESS after the handler, so check after `next()`), and never cache Set-Cookie responses at the proxy (nginx `proxy_no_cache $upstream_http_set_cookie;`)."));
+}
+
+fn header_extras(s: &Session, main: &Exchange, out: &mut Vec<Finding>) {
+    let url = &main.url;
+    let h = &main.headers;
+    csp_findings(url, h, out);
     // Nonce reuse across responses.
     if let Some(n1) = h
         .merged("content-security-policy")
@@ -208,32 +312,8 @@ fn header_extras(s: &Session, main: &Exchange, out: &mut Vec<Finding>) {
             missing.iter().map(|n| format!("{n}: (absent)")).collect(),
             "Add a middleware that sets `Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Resource-Policy: same-origin` and, if every subresource allows it, `Cross-Origin-Embedder-Policy: require-corp`."));
     }
-    const DISCLOSURE: [&str; 14] = [
-        "server",
-        "x-powered-by",
-        "powered-by",
-        "x-aspnet-version",
-        "x-aspnetmvc-version",
-        "x-php-version",
-        "x-generator",
-        "x-generated-by",
-        "x-framework",
-        "x-varnish-backend",
-        "x-varnish-server",
-        "x-envoy-upstream-service-time",
-        "x-kong-upstream-latency",
-        "x-sourcemap",
-    ];
-    for name in DISCLOSURE {
-        if let Some(v) = h.merged(name) {
-            let versioned = v.chars().any(|c| c.is_ascii_digit());
-            out.push(at("PRB204", "server-software-disclosed", Strategy::Headers,
-                if versioned { Severity::Low } else { Severity::Info }, url,
-                format!("The `{name}` header tells clients what software runs the site"),
-                vec![format!("{name}: {v}")],
-                "Remove the header at the proxy (nginx `server_tokens off; proxy_hide_header X-Powered-By;`) or in a middleware (`ctx.remove('X-Powered-By')`)."));
-        }
-    }
+    disclosure_findings(url, h, out);
+    session_cache_findings(url, h, out);
     if let Some(v) = h.merged("x-readtime") {
         out.push(at("PRB205", "egg-readtime-header-sent", Strategy::Headers, Severity::Low, url,
             "egg's `meta` middleware sends x-readtime on every response: it identifies egg and leaks server timing",
@@ -413,6 +493,7 @@ fn not_found_page(s: &Session, out: &mut Vec<Finding>) -> Option<Exchange> {
             "Answer unknown routes with 404 (egg's `notfound` middleware, `config.notfound.pageUrl` only for HTML)."));
     }
     leak_findings(&ex, "the 404 page", out);
+    session_cache_findings(&ex.url, &ex.headers, out);
     Some(ex)
 }
 
@@ -528,6 +609,9 @@ fn routes(s: &Session, main: &Exchange, notes: &mut Vec<String>, out: &mut Vec<F
                 missing.iter().map(|n| format!("{n}: (absent; present on {})", main.url)).collect(),
                 "Check `config.security.<name>.match/ignore` and `ctx.securityOptions` in app/ code for this path."));
         }
+        if ex.url != main.url {
+            session_cache_findings(&ex.url, &ex.headers, out);
+        }
         if ex.status >= 500 {
             leak_findings(&ex, "a GET route", out);
         }
@@ -536,4 +620,193 @@ fn routes(s: &Session, main: &Exchange, notes: &mut Vec<String>, out: &mut Vec<F
         "{fetched} of {} GET routes from the app fetched",
         routes.len()
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URL: &str = "https://app.example/";
+
+    fn rules(f: &[Finding]) -> Vec<(String, Severity)> {
+        f.iter().map(|f| (f.rule.clone(), f.severity)).collect()
+    }
+
+    #[test]
+    fn disclosure_table_is_the_spec_list() {
+        let table = disclosure_headers();
+        assert_eq!(table.len(), 87);
+        let mut names: Vec<String> = table.iter().map(|(_, n)| n.to_ascii_lowercase()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 87, "duplicate names in the table");
+        for cat in ["generic", "version", "proxy", "tracing", "framework"] {
+            assert!(table.iter().any(|(c, _)| *c == cat), "{cat}");
+        }
+        for old in [
+            "server",
+            "x-powered-by",
+            "x-aspnet-version",
+            "x-envoy-upstream-service-time",
+            "x-kong-upstream-latency",
+            "x-sourcemap",
+            "x-datadog-trace-id",
+            "x-nextjs-cache",
+            "$wsep",
+        ] {
+            assert!(names.contains(&old.to_string()), "{old}");
+        }
+    }
+
+    #[test]
+    fn disclosure_headers_on_a_recorded_gateway_response() {
+        // Recorded: an egg app behind Kong + Envoy with Datadog tracing.
+        let h = Headers::from_pairs([
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("X-Kong-Upstream-Latency", "3"),
+            ("X-Kong-Proxy-Latency", "1"),
+            ("x-envoy-upstream-service-time", "4"),
+            ("X-Datadog-Trace-Id", "1234567890"),
+            ("X-Powered-By", "Egg"),
+            ("x-readtime", "2"),
+            ("X-Request-Id", "abc"),
+            ("Server-Timing", "db;dur=3"),
+            ("X-Kong-Foo", "1"),
+        ]);
+        let mut out = Vec::new();
+        disclosure_findings(URL, &h, &mut out);
+        let ev: Vec<&str> = out.iter().map(|f| f.evidence[0].as_str()).collect();
+        assert_eq!(
+            ev,
+            [
+                "x-powered-by: Egg",
+                "x-envoy-upstream-service-time: 4",
+                "x-kong-proxy-latency: 1",
+                "x-kong-upstream-latency: 3",
+                "x-datadog-trace-id: 1234567890"
+            ]
+        );
+        assert!(out.iter().all(|f| f.rule == "PRB204"));
+        assert_eq!(out[0].severity, Severity::Info, "no version in `Egg`");
+        assert_eq!(out[1].severity, Severity::Low);
+        assert!(out[4].message.contains("tracing"));
+        // Look-alikes only (x-readtime is PRB205's, request ids and Server-Timing are not listed).
+        let safe = Headers::from_pairs([
+            ("x-readtime", "2"),
+            ("X-Request-Id", "abc"),
+            ("X-Kong-Foo", "1"),
+            ("X-Served-By", "cache-1"),
+        ]);
+        let mut out = Vec::new();
+        disclosure_findings(URL, &safe, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+
+    fn cache_findings(pairs: &[(&str, &str)]) -> Vec<(String, Severity)> {
+        let mut out = Vec::new();
+        session_cache_findings(URL, &Headers::from_pairs(pairs.iter().copied()), &mut out);
+        rules(&out)
+    }
+
+    const SESS: &str = "EGG_SESS=abcdefghijklmnop; path=/; max-age=86400; expires=Thu, 01 Jan 2026 00:00:00 GMT; httponly";
+
+    #[test]
+    fn cacheable_responses_setting_the_session_cookie() {
+        // Recorded egg login response: egg-session writes EGG_SESS, nothing sets Cache-Control.
+        assert_eq!(
+            cache_findings(&[("set-cookie", SESS), ("content-type", "text/html")]),
+            [("PRB308".to_string(), Severity::Low)]
+        );
+        // A page cache in front sets it cacheable for everybody.
+        for cc in [
+            "public, max-age=600",
+            "max-age=60",
+            "s-maxage=300",
+            "no-cache",
+        ] {
+            let sev = if cc == "no-cache" {
+                Severity::Low
+            } else {
+                Severity::Medium
+            };
+            assert_eq!(
+                cache_findings(&[("set-cookie", SESS), ("cache-control", cc)]),
+                [("PRB308".to_string(), sev)],
+                "{cc}"
+            );
+        }
+        // The evidence masks the session value and shows the cache header.
+        let mut out = Vec::new();
+        session_cache_findings(
+            URL,
+            &Headers::from_pairs([("set-cookie", SESS), ("cache-control", "public")]),
+            &mut out,
+        );
+        assert!(out[0].evidence[0].starts_with("Set-Cookie: EGG_SESS=abcd****;"));
+        assert_eq!(out[0].evidence[1], "cache-control: public");
+        assert!(out[0].message.contains("EGG_SESS"));
+    }
+
+    #[test]
+    fn safe_look_alikes_of_session_caching() {
+        for pairs in [
+            // no-store or private keep shared caches out (any case, any position).
+            &[("set-cookie", SESS), ("cache-control", "no-store")][..],
+            &[
+                ("set-cookie", SESS),
+                ("Cache-Control", "max-age=0, Private"),
+            ],
+            &[
+                ("set-cookie", SESS),
+                ("cache-control", "no-cache"),
+                ("cache-control", "no-store"),
+            ],
+            // Only the CSRF cookie: cached, but no session in it.
+            &[
+                ("set-cookie", "csrfToken=abc; path=/"),
+                ("cache-control", "public, max-age=600"),
+            ],
+            // Logout: the session is being deleted.
+            &[
+                (
+                    "set-cookie",
+                    "EGG_SESS=; path=/; max-age=0; expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                ),
+                ("cache-control", "public"),
+            ],
+            // No Set-Cookie at all.
+            &[("cache-control", "public, max-age=600")],
+        ] {
+            assert!(cache_findings(pairs).is_empty(), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn csp_findings_cover_default_and_strict_checks() {
+        let mut out = Vec::new();
+        let h = Headers::from_pairs([(
+            "content-security-policy",
+            "default-src 'self'; script-src 'self' https://www.google.com; object-src 'none'",
+        )]);
+        csp_findings(URL, &h, &mut out);
+        let jsonp = out
+            .iter()
+            .find(|f| f.evidence == ["script-src https://www.google.com"])
+            .unwrap();
+        assert_eq!(jsonp.severity, Severity::High);
+        assert!(out
+            .iter()
+            .any(|f| f.name == "csp-evaluator-strict-dynamic" && f.severity == Severity::Info));
+        // egg's hardened policy: strict-CSP advice only, nothing above Info.
+        let mut out = Vec::new();
+        let h = Headers::from_pairs([("content-security-policy", "default-src 'none';script-src 'strict-dynamic' 'nonce-AbCdEfGh12345678';style-src 'self';img-src 'self';object-src 'none';base-uri 'none';form-action 'self';frame-ancestors 'none'")]);
+        csp_findings(URL, &h, &mut out);
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(out.iter().all(|f| f.severity == Severity::Info));
+        assert!(out[0].remediation.contains("strict-dynamic"));
+        assert_eq!(
+            nonce_of("script-src 'NONCE-AbC123xyZ'").as_deref(),
+            Some("AbC123xyZ")
+        );
+    }
 }

@@ -6,6 +6,9 @@
 //! line; as a comment line of its own, for the next code line. Recall and precision over all
 //! apps are printed and must each be at least 90%; every `// safe` line must be quiet, and
 //! every flow finding must show its path (source first, sink last).
+//!
+//! nunjucks templates under `app/view` (`.html`, `.nj`, `.njk`, `.tpl`) carry the same markers
+//! as template comments: `{# expect: rule-name #}` and `{# safe #}`.
 
 use crate::oracle_support::repo_root;
 use eggsec_app::LoadOptions;
@@ -57,12 +60,16 @@ fn markers(app: &Path) -> (BTreeSet<Key>, BTreeSet<(String, u32)>) {
     let mut safe = BTreeSet::new();
     for entry in ignore::WalkBuilder::new(app.join("app")).build().flatten() {
         let path = entry.path();
-        if !matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("js" | "ts" | "mjs" | "cjs")
-        ) {
-            continue;
-        }
+        let template = match path.extension().and_then(|e| e.to_str()) {
+            Some("js" | "ts" | "mjs" | "cjs") => false,
+            Some("html" | "nj" | "njk" | "tpl") => true,
+            _ => continue,
+        };
+        let (expect_mark, safe_mark, comment) = if template {
+            ("{# expect:", "{# safe", "{#")
+        } else {
+            ("// expect:", "// safe", "//")
+        };
         let text = std::fs::read_to_string(path).unwrap();
         let rel = path
             .strip_prefix(app)
@@ -71,7 +78,7 @@ fn markers(app: &Path) -> (BTreeSet<Key>, BTreeSet<(String, u32)>) {
             .replace('\\', "/");
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
-            let Some(at) = line.find("// expect:").or_else(|| line.find("// safe")) else {
+            let Some(at) = line.find(expect_mark).or_else(|| line.find(safe_mark)) else {
                 continue;
             };
             let own_line = line[..at].trim().is_empty();
@@ -79,7 +86,7 @@ fn markers(app: &Path) -> (BTreeSet<Key>, BTreeSet<(String, u32)>) {
                 (i + 1..lines.len())
                     .find(|&j| {
                         let t = lines[j].trim();
-                        !t.is_empty() && !t.starts_with("//")
+                        !t.is_empty() && !t.starts_with(comment)
                     })
                     .unwrap_or_else(|| panic!("{rel}:{}: marker with no code after it", i + 1))
             } else {
@@ -87,7 +94,8 @@ fn markers(app: &Path) -> (BTreeSet<Key>, BTreeSet<(String, u32)>) {
             } as u32
                 + 1;
             let marker = &line[at..];
-            if let Some(names) = marker.strip_prefix("// expect:") {
+            if let Some(names) = marker.strip_prefix(expect_mark) {
+                let names = names.trim_end().trim_end_matches("#}");
                 for n in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
                     assert!(CODE_RULES.contains(&n), "{rel}:{}: unknown rule {n}", i + 1);
                     expected.insert((n.to_string(), rel.clone(), target));

@@ -2,7 +2,9 @@
 //! `examples/shop-api` must be exactly the expected ones (no used plugin ever reported unused),
 //! and the proof: `eggsec fix --plugins --write` applied to a staged copy, the copy booted under
 //! real egg (tests/oracle/requests.js and dump.js), every replayed request must answer exactly
-//! as before the fix, and egg's enabled plugin set must lose exactly the disabled plugins.
+//! as before the fix, egg's enabled plugin set must lose exactly the disabled plugins, and the
+//! app's own egg-mock tests (`test/**/*.test.js`, run with mocha and `egg-mock/register` from
+//! tests/oracle/egg3) must pass before and after the fix.
 
 use crate::oracle_support::{oracle_dir, repo_root, run_dump, stage, EnvSpec, StagedApp};
 use assert_cmd::Command;
@@ -152,6 +154,65 @@ fn replay(
     serde_json::from_slice(&out.stdout).expect("requests.js JSON")
 }
 
+/// The envs the app's own tests run in: egg-mock's default (`unittest`) and the two envs the
+/// fix is computed for.
+const TEST_ENVS: &[&str] = &["unittest", "prod", "local"];
+
+/// Runs the staged app's own egg-mock tests (`test/**/*.test.js`) the way `egg-bin test` does
+/// (mocha, `--require egg-mock/register`, NODE_ENV=test) in `env`, with a clean environment;
+/// panics unless they all pass, and returns how many passed.
+fn run_app_tests(oracle: &Path, app: &StagedApp, env: &str) -> usize {
+    let mocha = oracle.join("node_modules/mocha/bin/mocha.js");
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(&mocha)
+        .args([
+            "--require",
+            "egg-mock/register",
+            "--exit",
+            "--timeout",
+            "60000",
+            "--reporter",
+            "spec",
+            "--no-color",
+            "test/**/*.test.js",
+        ])
+        .current_dir(&app.root)
+        .env_clear()
+        .env("HOME", &app.home)
+        .env("EGG_HOME", &app.home)
+        .env("NODE_ENV", "test")
+        .env("EGG_SERVER_ENV", env);
+    for var in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    let out = cmd.output().expect("node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let tail = |s: &str| -> String {
+        let chars: Vec<char> = s.chars().collect();
+        chars[chars.len().saturating_sub(4000)..].iter().collect()
+    };
+    assert!(
+        out.status.success(),
+        "the app's own tests failed on {} ({env}):\n{}\n{}",
+        app.root.display(),
+        tail(&stdout),
+        tail(&String::from_utf8_lossy(&out.stderr))
+    );
+    let passing = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_suffix(')')?.split_once(" passing ("))
+        .and_then(|(n, _)| n.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("no `N passing` line from mocha:\n{stdout}"));
+    assert!(
+        passing > 0 && !stdout.contains(" failing") && !stdout.contains(" pending"),
+        "{} ({env}):\n{stdout}",
+        app.root.display()
+    );
+    passing
+}
+
 fn names(v: &serde_json::Value) -> BTreeSet<String> {
     v.as_array()
         .unwrap()
@@ -183,11 +244,16 @@ fn fix_keeps_the_app_working_under_real_egg() {
         .collect();
     apps.push((root.join("examples/shop-api"), shop_requests));
     let mut disabled_total = BTreeSet::new();
+    let mut own_tests_passed = 0;
     for (app, requests) in &apps {
         let staged = stage(app, &oracle.join("node_modules")).unwrap();
         let before: Vec<_> = ["prod", "local"]
             .iter()
             .map(|env| replay(&root, &oracle, &staged, env, requests))
+            .collect();
+        let own_before: Vec<usize> = TEST_ENVS
+            .iter()
+            .map(|env| run_app_tests(&oracle, &staged, env))
             .collect();
         let unused_everywhere: BTreeSet<String> = unused(&staged.root, "prod", false)
             .intersection(&unused(&staged.root, "local", false))
@@ -283,6 +349,17 @@ fn fix_keeps_the_app_working_under_real_egg() {
             let ours: BTreeSet<String> = model.plugin_order.iter().cloned().collect();
             assert_eq!(ours, egg_enabled, "{} ({env})", app.display());
         }
+        // The app's own tests still pass after the fix, all of them.
+        for (i, env) in TEST_ENVS.iter().enumerate() {
+            let after = run_app_tests(&oracle, &staged, env);
+            assert_eq!(
+                after,
+                own_before[i],
+                "{} ({env}): the app's own tests",
+                app.display()
+            );
+            own_tests_passed += 2 * after;
+        }
         disabled_total.extend(
             unused_everywhere
                 .iter()
@@ -290,9 +367,10 @@ fn fix_keeps_the_app_working_under_real_egg() {
         );
     }
     eprintln!(
-        "plugins fix proof: {} apps booted under egg 3 before and after the fix, {} plugins disabled, all responses unchanged",
+        "plugins fix proof: {} apps booted under egg 3 before and after the fix, {} plugins disabled, all responses unchanged, the apps' own egg-mock tests passed in {} envs before and after ({own_tests_passed} test passes)",
         apps.len(),
-        disabled_total.len()
+        disabled_total.len(),
+        TEST_ENVS.len()
     );
 }
 

@@ -1,6 +1,11 @@
 //! The route table against real egg: every oracle fixture that has an `app/router.*` is booted
 //! under real egg (tests/oracle/dump.js dumps `app.router.stack`) and eggsec's static routes
-//! must be the same multiset of (method, path, name, number of route middleware).
+//! must be the same multiset of (method, path, name, number of route middleware, number of
+//! `router.use` layers that run before it).
+//!
+//! `router.use([path], ...mw)` adds one layer per middleware with no methods; koa-router runs
+//! the matching ones in stack order, so a route gets those registered before it whose path is
+//! `(.*)` (no path given) or a prefix of the route's path (`end: false`).
 //!
 //! egg's layers are normalised the way `eggsec routes` prints them: `HEAD` added to `GET` is
 //! dropped, a layer with `PATCH,PUT` is two routes, `router.all`/`redirect` (every Node method)
@@ -13,10 +18,25 @@ use crate::oracle_support::{fixtures, oracle_dir, repo_root, run_dump, stage, En
 use eggsec_app::LoadOptions;
 use serde_json::Value as J;
 
-type Key = (String, String, Option<String>, usize);
+type Key = (String, String, Option<String>, usize, usize);
+
+/// Does a `router.use` layer's path (`end: false`) match every request to the route path?
+fn use_prefix_matches(prefix: &str, path: &str) -> bool {
+    if prefix == "(.*)" {
+        return true;
+    }
+    let pat: Vec<&str> = prefix.split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    pat.len() <= segs.len()
+        && pat
+            .iter()
+            .zip(&segs)
+            .all(|(a, b)| a.starts_with(':') || a.eq_ignore_ascii_case(b))
+}
 
 fn egg_routes(dump: &J) -> Vec<Key> {
     let mut out = Vec::new();
+    let mut uses: Vec<String> = Vec::new();
     for layer in dump["routes"].as_array().into_iter().flatten() {
         let path = match &layer["path"] {
             J::String(s) => s.clone(),
@@ -40,15 +60,20 @@ fn egg_routes(dump: &J) -> Vec<Key> {
             .flatten()
             .filter_map(|m| m.as_str())
             .collect();
+        if methods.is_empty() {
+            uses.push(path);
+            continue;
+        }
+        let used = uses.iter().filter(|u| use_prefix_matches(u, &path)).count();
         if methods.len() > 10 {
-            out.push(("ALL".to_string(), path, name, mw));
+            out.push(("ALL".to_string(), path, name, mw, used));
             continue;
         }
         for m in methods
             .iter()
             .filter(|m| **m != "HEAD" || methods.len() == 1)
         {
-            out.push((m.to_string(), path.clone(), name.clone(), mw));
+            out.push((m.to_string(), path.clone(), name.clone(), mw, used));
         }
     }
     out.sort();
@@ -93,12 +118,17 @@ fn routes_agree_with_real_egg() {
             .iter()
             .filter(|r| r.namespace.is_none() && !r.tegg)
             .map(|r| {
-                let route_mw = r
-                    .middleware
-                    .iter()
-                    .filter(|m| m.scope != eggsec_app::routes::MiddlewareScope::Global)
-                    .count();
-                (r.method.clone(), r.path.clone(), r.name.clone(), route_mw)
+                use eggsec_app::routes::MiddlewareScope;
+                let count = |scope: MiddlewareScope| {
+                    r.middleware.iter().filter(|m| m.scope == scope).count()
+                };
+                (
+                    r.method.clone(),
+                    r.path.clone(),
+                    r.name.clone(),
+                    count(MiddlewareScope::Route) + count(MiddlewareScope::Namespace),
+                    count(MiddlewareScope::Router),
+                )
             })
             .collect();
         got.sort();

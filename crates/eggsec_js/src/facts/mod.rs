@@ -7,7 +7,7 @@
 use crate::error::JsError;
 use crate::eval::source::{check_size, nesting_exceeds, read_text, LineIndex};
 use crate::eval::Limits;
-use crate::flow::{CallEdge, CodeFact, Flow, FunctionFacts, ParamSink};
+use crate::flow::{CallEdge, CodeFact, Flow, FunctionFacts, ParamSink, RenderFeed};
 use crate::routes::{RouterCall, RouterInclude, TeggController};
 use oxc::allocator::Allocator;
 use oxc::parser::{ParseOptions, Parser};
@@ -34,6 +34,8 @@ pub struct SourceFacts {
     pub calls: Vec<CallEdge>,
     /// Error details in responses, secrets in logs, weak cookie options, session identity.
     pub code: Vec<CodeFact>,
+    /// `ctx.render('tpl', { x })` calls feeding request data to template variables.
+    pub renders: Vec<RenderFeed>,
     /// Member chains the file uses (`app.mysql.query`), for plugin-usage analysis.
     pub uses: Vec<crate::uses::MemberUse>,
 }

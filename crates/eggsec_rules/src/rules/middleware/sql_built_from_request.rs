@@ -38,47 +38,58 @@ pub(crate) fn report_flows(cx: &mut RuleContext<'_>, kind: SinkKind, title: &str
         return;
     }
     for f in app.code.flows.iter().filter(|f| f.flow.kind == kind) {
-        let Some(sink) = f.flow.steps.last() else {
-            continue;
-        };
-        let source = f
-            .flow
-            .steps
-            .first()
-            .map(|s| s.what.clone())
-            .unwrap_or_default();
-        let prov = Provenance::new(
-            app.root.join(&f.file).to_string_lossy().into_owned(),
-            sink.line,
-            sink.column,
-        );
-        let evidence = f
-            .flow
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let label = if i == 0 {
-                    "source"
-                } else if i + 1 == f.flow.steps.len() {
-                    "sink"
-                } else {
-                    "step"
-                };
-                let file = s.file.as_deref().unwrap_or(&f.file);
-                format!("{label} {file}:{}: {}", s.line, mask_literals(&s.what))
-            })
-            .collect();
-        cx.report(
-            &prov,
-            format!(
-                "{title}: `{source}` reaches `{}` in {}",
-                f.flow.sink, f.flow.function
-            ),
-            evidence,
-            fix,
-        );
+        report_flow(cx, f, title, fix);
     }
+}
+
+/// Reports one flow at its sink, with the path from the source to the sink as evidence.
+pub(crate) fn report_flow(
+    cx: &mut RuleContext<'_>,
+    f: &eggsec_app::routes::AppFlow,
+    title: &str,
+    fix: &str,
+) {
+    let app = cx.app;
+    let Some(sink) = f.flow.steps.last() else {
+        return;
+    };
+    let source = f
+        .flow
+        .steps
+        .first()
+        .map(|s| s.what.clone())
+        .unwrap_or_default();
+    let prov = Provenance::new(
+        app.root.join(&f.file).to_string_lossy().into_owned(),
+        sink.line,
+        sink.column,
+    );
+    let evidence = f
+        .flow
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let label = if i == 0 {
+                "source"
+            } else if i + 1 == f.flow.steps.len() {
+                "sink"
+            } else {
+                "step"
+            };
+            let file = s.file.as_deref().unwrap_or(&f.file);
+            format!("{label} {file}:{}: {}", s.line, mask_literals(&s.what))
+        })
+        .collect();
+    cx.report(
+        &prov,
+        format!(
+            "{title}: `{source}` reaches `{}` in {}",
+            f.flow.sink, f.flow.function
+        ),
+        evidence,
+        fix,
+    );
 }
 
 /// Masks long space-free string literals in a code snippet (they may be keys or tokens).
