@@ -4,7 +4,7 @@ module.exports = app => {
   const { router, controller } = app;
 
   router.get('/health', controller.health.index);
-  router.post('/api/login', controller.user.login); // expect: state-changing-route-without-auth
+  router.post('/api/login', controller.user.login);
   router.get('/api/logout', controller.user.logout);
 
   router.get('/api/products', controller.product.index);

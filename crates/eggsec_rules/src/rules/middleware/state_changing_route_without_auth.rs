@@ -16,8 +16,8 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Low,
     control: "State-changing routes require authentication",
     docs: RuleDocs {
-        what: r#"Lists POST, PUT, PATCH, DELETE (and `router.all`) routes whose middleware chain (global middleware after `match`/`ignore`, namespace and route middleware) holds no authentication middleware — by name (`auth`, `jwt`, `login`, `passport`...) or because its code checks `ctx.session.user`/`ctx.state.user`/a JWT — and whose handler does not check the user itself."#,
-        why: r#"A state-changing endpoint reachable without authentication lets anyone create, change or delete data. Public endpoints (sign-up, login, webhooks) are legitimate but should be a deliberate, reviewed list: suppress them with a reason."#,
+        what: r#"Lists POST, PUT, PATCH, DELETE (and `router.all`) routes whose middleware chain (global middleware after `match`/`ignore`, namespace and route middleware) holds no authentication middleware — by name (`auth`, `jwt`, `login`, `passport`...) or because its code checks `ctx.session.user`/`ctx.state.user`/a JWT — and whose handler does not check the user itself. Authentication entry points (a last path segment or handler method named login, signin, signup, register, logout, token, oauth, callback, authorize) are not reported: they cannot require the authentication they grant."#,
+        why: r#"A state-changing endpoint reachable without authentication lets anyone create, change or delete data. Other public endpoints (webhooks, contact forms) are legitimate but should be a deliberate, reviewed list: suppress them with a reason."#,
         bad: r#"// app/router.js
 router.post('/api/orders', controller.order.create);"#,
         good: r#"// app/router.js
@@ -42,6 +42,7 @@ impl Rule for StateChangingRouteWithoutAuth {
             .routes
             .iter()
             .filter(|r| r.is_state_changing() && r.auth == AuthStatus::None)
+            .filter(|r| !is_authentication_entry_point(&r.path, &r.handler))
         {
             let (file, line) = &r.registered_at;
             let prov =
@@ -75,6 +76,38 @@ impl Rule for StateChangingRouteWithoutAuth {
             );
         }
     }
+}
+
+/// Words that name the endpoints through which a user becomes (or stops being) authenticated.
+const AUTH_ENTRY_WORDS: &[&str] = &[
+    "login",
+    "logon",
+    "signin",
+    "signup",
+    "register",
+    "logout",
+    "signout",
+    "token",
+    "oauth",
+    "callback",
+    "authorize",
+];
+
+/// Login, sign-up, logout and token endpoints cannot require the authentication they grant:
+/// reporting them would be noise. Decided on the last literal path segment and on the handler's
+/// method name (`user.login`, `/api/sign-in`, `/oauth/:provider/callback`).
+fn is_authentication_entry_point(path: &str, handler: &str) -> bool {
+    let norm = |s: &str| s.to_ascii_lowercase().replace(['-', '_'], "");
+    let segment = path
+        .split('/')
+        .rev()
+        .find(|s| !s.is_empty() && !s.starts_with(':') && !s.starts_with('('))
+        .map(norm)
+        .unwrap_or_default();
+    let method = norm(handler.rsplit(['.', '#']).next().unwrap_or(handler));
+    AUTH_ENTRY_WORDS
+        .iter()
+        .any(|w| segment == *w || method == *w)
 }
 
 #[cfg(test)]
@@ -115,6 +148,9 @@ mod tests {
             "module.exports = app => { app.router.post('/orders', app.middleware.gate(), app.controller.order.create); };",
             "module.exports = app => { app.router.post('/orders', app.controller.order.mine); };",
             "module.exports = app => { app.router.get('/orders', app.controller.order.create); };",
+            // Authentication entry points cannot require authentication.
+            "module.exports = app => { app.router.post('/api/login', app.controller.order.create); };",
+            "module.exports = app => { app.router.post('/auth/sign-up', app.controller.order.create); };",
         ] {
             assert!(run_rule(&StateChangingRouteWithoutAuth, &app(safe)).is_empty(), "{safe}");
         }
