@@ -330,12 +330,20 @@ mod tests {
             input.extend_from_slice(samples[i % samples.len()].as_bytes());
             input.extend_from_slice(if i % 5 == 0 { b"\r\n" } else { b"\n" });
         }
+        let short = input.len();
         let mut long = vec![b'y'; MAX_LINE + 100];
         long[MAX_LINE - 2..MAX_LINE + 20].copy_from_slice(b"password=hunter2222222");
         input.extend_from_slice(&long);
         input.push(b'\n');
-        for chunk in [1, 7, 64, READ_CHUNK] {
-            let mut r = LineReader::with_anchor_prefilter(Trickle(&input, chunk));
+        // Tiny reads on the short lines; the long line (one segment boundary) with big ones.
+        for (chunk, len) in [
+            (1, short),
+            (7, short),
+            (4096, input.len()),
+            (READ_CHUNK, input.len()),
+        ] {
+            let input = &input[..len];
+            let mut r = LineReader::with_anchor_prefilter(Trickle(input, chunk));
             let mut plain = crate::detect::LineScanner::new();
             let mut hinted = crate::detect::LineScanner::new();
             let mut skipped = 0;
