@@ -264,3 +264,16 @@ fn parse_at(root: &Path, at: &str) -> Provenance {
     };
     Provenance::new(file, line, column)
 }
+
+/// A model of an app whose only source is `app/controller/home.js` = `src`, with the code pass
+/// run over it (for the rules on code facts; the facts are owned, so the files may go).
+#[cfg(test)]
+pub fn model_with_controller(src: &str) -> AppModel {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("app/controller")).expect("mkdir");
+    std::fs::write(dir.join("app/controller/home.js"), src).expect("write");
+    let mut app = test_model_in(dir, serde_json::json!({}));
+    app.code = eggsec_app::routes::code_model(dir, &mut Vec::new());
+    app
+}

@@ -175,6 +175,37 @@ fn js_key(key: &str) -> String {
     }
 }
 
+/// Reports every code fact of `kind` the source pass found in the app (one finding each, at the
+/// fact's file:line:column, evidence `file:line: what`), or marks the rule not applicable when
+/// the app has no source files. `message(what, function)` words the finding.
+pub fn report_code_facts(
+    cx: &mut crate::RuleContext<'_>,
+    kind: eggsec_js::flow::CodeFactKind,
+    message: impl Fn(&str, &str) -> String,
+) {
+    let app = cx.app;
+    if app.code.files.is_empty() {
+        cx.not_applicable();
+        return;
+    }
+    let fix = cx.meta().docs.fix;
+    for file in &app.code.files {
+        for f in file.facts.code.iter().filter(|f| f.kind == kind) {
+            let prov = eggsec_js::Provenance::new(
+                file.abs.to_string_lossy().into_owned(),
+                f.line,
+                f.column,
+            );
+            cx.report(
+                &prov,
+                message(&f.what, &f.function),
+                vec![format!("{}:{}: {}", file.rel, f.line, f.what)],
+                fix,
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,8 @@
 //! `BLT102` `cookie-set-with-weak-options`: `ctx.cookies.set` with `httpOnly: false`, `signed: false` or `sameSite: 'none'` without `secure`.
 
+use crate::util::report_code_facts;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_js::flow::CodeFactKind;
-use eggsec_js::Provenance;
 use eggsec_report::{Confidence, Severity, Strategy};
 
 pub struct CookieSetWithWeakOptions;
@@ -29,48 +29,20 @@ impl Rule for CookieSetWithWeakOptions {
     }
 
     fn check(&self, cx: &mut RuleContext<'_>) {
-        let app = cx.app;
-        if app.code.files.is_empty() {
-            cx.not_applicable();
-            return;
-        }
-        for file in &app.code.files {
-            for f in file
-                .facts
-                .code
-                .iter()
-                .filter(|f| f.kind == CodeFactKind::CookieWeakOptions)
-            {
-                let prov =
-                    Provenance::new(file.abs.to_string_lossy().into_owned(), f.line, f.column);
-                cx.report(
-                    &prov,
-                    format!("A cookie is set with {} in {}", f.what, f.function),
-                    vec![format!("{}:{}: {}", file.rel, f.line, f.what)],
-                    META.docs.fix,
-                );
-            }
-        }
+        report_code_facts(cx, CodeFactKind::CookieWeakOptions, |what, function| {
+            format!("A cookie is set with {what} in {function}")
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, test_model_in};
-
-    fn app(src: &str) -> eggsec_app::AppModel {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
-        std::fs::write(dir.path().join("app/controller/home.js"), src).unwrap();
-        let mut app = test_model_in(dir.path(), serde_json::json!({}));
-        app.code = eggsec_app::routes::code_model(dir.path(), &mut Vec::new());
-        app
-    }
+    use crate::testing::{model_with_controller, run_rule};
 
     #[test]
     fn hit_and_safe_look_alike() {
-        assert_eq!(run_rule(&CookieSetWithWeakOptions, &app(r#"exports.a = async ctx => { ctx.cookies.set('a', '1', { httpOnly: false }); };"#)).len(), 1);
-        assert!(run_rule(&CookieSetWithWeakOptions, &app(r#"exports.a = async ctx => { ctx.cookies.set('a', '1', { httpOnly: true, sameSite: 'none', secure: true }); };"#)).is_empty());
+        assert_eq!(run_rule(&CookieSetWithWeakOptions, &model_with_controller(r#"exports.a = async ctx => { ctx.cookies.set('a', '1', { httpOnly: false }); };"#)).len(), 1);
+        assert!(run_rule(&CookieSetWithWeakOptions, &model_with_controller(r#"exports.a = async ctx => { ctx.cookies.set('a', '1', { httpOnly: true, sameSite: 'none', secure: true }); };"#)).is_empty());
     }
 }

@@ -1,8 +1,8 @@
 //! `BLT101` `session-not-renewed-on-login`: a handler sets the session identity without renewing the session (session fixation).
 
+use crate::util::report_code_facts;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_js::flow::CodeFactKind;
-use eggsec_js::Provenance;
 use eggsec_report::{Confidence, Severity, Strategy};
 
 pub struct SessionNotRenewedOnLogin;
@@ -36,51 +36,22 @@ impl Rule for SessionNotRenewedOnLogin {
     }
 
     fn check(&self, cx: &mut RuleContext<'_>) {
-        let app = cx.app;
-        if app.code.files.is_empty() {
-            cx.not_applicable();
-            return;
-        }
-        for file in &app.code.files {
-            for f in file
-                .facts
-                .code
-                .iter()
-                .filter(|f| f.kind == CodeFactKind::SessionIdentityWithoutRenewal)
-            {
-                let prov =
-                    Provenance::new(file.abs.to_string_lossy().into_owned(), f.line, f.column);
-                cx.report(
-                    &prov,
-                    format!(
-                        "{} is set without renewing the session in {}",
-                        f.what, f.function
-                    ),
-                    vec![format!("{}:{}: {}", file.rel, f.line, f.what)],
-                    META.docs.fix,
-                );
-            }
-        }
+        report_code_facts(
+            cx,
+            CodeFactKind::SessionIdentityWithoutRenewal,
+            |what, function| format!("{what} is set without renewing the session in {function}"),
+        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, test_model_in};
-
-    fn app(src: &str) -> eggsec_app::AppModel {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
-        std::fs::write(dir.path().join("app/controller/home.js"), src).unwrap();
-        let mut app = test_model_in(dir.path(), serde_json::json!({}));
-        app.code = eggsec_app::routes::code_model(dir.path(), &mut Vec::new());
-        app
-    }
+    use crate::testing::{model_with_controller, run_rule};
 
     #[test]
     fn hit_and_safe_look_alike() {
-        assert_eq!(run_rule(&SessionNotRenewedOnLogin, &app(r#"exports.login = async ctx => { ctx.session.user = await ctx.service.user.check(); };"#)).len(), 1);
-        assert!(run_rule(&SessionNotRenewedOnLogin, &app(r#"exports.login = async ctx => { const user = await ctx.service.user.check(); ctx.session = { user }; };"#)).is_empty());
+        assert_eq!(run_rule(&SessionNotRenewedOnLogin, &model_with_controller(r#"exports.login = async ctx => { ctx.session.user = await ctx.service.user.check(); };"#)).len(), 1);
+        assert!(run_rule(&SessionNotRenewedOnLogin, &model_with_controller(r#"exports.login = async ctx => { const user = await ctx.service.user.check(); ctx.session = { user }; };"#)).is_empty());
     }
 }
