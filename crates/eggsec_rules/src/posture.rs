@@ -3,7 +3,8 @@
 //! 0–100 score and a status.
 //!
 //! * score = 100 × (weight of passing rules) / (weight of all rules that ran), a rule weighing
-//!   by its severity: critical 8, high 5, medium 3, low 1, info 0.5;
+//!   by its severity: critical 8, high 5, medium 3, low 1, info 0.5 — a failing rule counts once
+//!   per finding, up to three times;
 //! * status: `implemented` when the score is ≥ 90 and no finding is high or critical;
 //!   `missing` when the score is < 40 or any finding is critical; `partial` otherwise;
 //!   `not-assessed` when no rule of this version covers the strategy.
@@ -94,7 +95,9 @@ fn strategy_posture(strategy: Strategy, rules: &[&Item<'_>]) -> Posture {
     let mut missing = Vec::new();
     let (mut passing, mut total) = (0.0, 0.0);
     for rule in rules {
-        total += weight(rule.severity);
+        // A control failed in several places weighs more than one slip (up to three times).
+        let failures = rule.findings.len().clamp(1, 3) as f64;
+        total += weight(rule.severity) * failures;
         if rule.findings.is_empty() {
             passing += weight(rule.severity);
             // A rule's facts say what it saw ("HSTS max-age is 365 days"): more specific than
@@ -188,6 +191,32 @@ mod tests {
                 .position(|s| *s == Strategy::Csrf)
                 .unwrap(),
         )
+    }
+
+    #[test]
+    fn a_rule_failing_in_several_places_weighs_more() {
+        let three = vec![
+            finding(&LOW, Severity::Low),
+            finding(&LOW, Severity::Low),
+            finding(&LOW, Severity::Low),
+        ];
+        let row = csrf(&[
+            RuleResult {
+                meta: &HIGH,
+                severity: Severity::High,
+                findings: &[],
+                facts: &[],
+            },
+            RuleResult {
+                meta: &LOW,
+                severity: Severity::Low,
+                findings: &three,
+                facts: &[],
+            },
+        ]);
+        // 5 passing of 5 + 3 × 1.
+        assert_eq!(row.score, 63);
+        assert_eq!(row.status, PostureStatus::Partial);
     }
 
     #[test]
