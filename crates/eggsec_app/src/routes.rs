@@ -789,10 +789,16 @@ fn use_applies(
     if regex_path {
         return Err(format!("router.use('{prefix}') on a RegExp route path"));
     }
-    if prefix.contains(['*', '(']) {
-        return Err(format!("router.use pattern `{prefix}`"));
+    prefix_matches(prefix, path).map_err(|why| format!("router.use('{prefix}'){why}"))
+}
+
+/// A path-to-regexp prefix pattern (`/api`, `/users/:id`, case-insensitive, on segment
+/// boundaries) against a route path. `Err(" …")` says why it cannot be known statically.
+fn prefix_matches(pattern: &str, path: &str) -> Result<bool, String> {
+    if pattern.contains(['*', '(']) {
+        return Err(" uses a wildcard or group".into());
     }
-    let pat: Vec<&str> = prefix.split('/').filter(|s| !s.is_empty()).collect();
+    let pat: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if pat.len() > segs.len() {
         return Ok(false);
@@ -811,7 +817,7 @@ fn use_applies(
         }
     }
     if unsure {
-        Err(format!("router.use('{prefix}') against a path parameter"))
+        Err(" against a path parameter".into())
     } else {
         Ok(true)
     }
@@ -965,32 +971,7 @@ fn pattern_matches(pattern: &Value, path: &str, regex_path: bool) -> Result<bool
             if regex_path {
                 return Err("a RegExp route path".into());
             }
-            if p.contains(['*', '(']) {
-                return Err(format!("pattern `{p}`"));
-            }
-            let pat: Vec<&str> = p.split('/').filter(|s| !s.is_empty()).collect();
-            let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-            if pat.len() > segs.len() {
-                return Ok(false);
-            }
-            let mut unsure = false;
-            for (a, b) in pat.iter().zip(&segs) {
-                if a.starts_with(':') {
-                    continue;
-                }
-                if b.starts_with(':') {
-                    unsure = true;
-                    continue;
-                }
-                if !a.eq_ignore_ascii_case(b) {
-                    return Ok(false);
-                }
-            }
-            if unsure {
-                Err(format!("pattern `{p}` against a path parameter"))
-            } else {
-                Ok(true)
-            }
+            prefix_matches(p, path).map_err(|why| format!("pattern `{p}`{why}"))
         }
         ValueKind::Regex { source, flags } => {
             if regex_path {
