@@ -209,6 +209,35 @@ pub fn active_csp(app: &AppModel) -> Option<(&Value, Vec<Directive<'_>>, bool)> 
     Some((options, directives, report_only))
 }
 
+/// For headers egg-security cannot set (Permissions-Policy, COOP): in a deployed env with an
+/// `app/` directory, records where the app's own code sets `header` (any of `needles`, lower
+/// case, found in app/, app.js or local plugins), or reports app-wide that nothing does.
+pub fn check_header_set_by_app(cx: &mut crate::RuleContext<'_>, header: &str, needles: &[&str]) {
+    let app = cx.app;
+    // No `app/` directory: no routes, no responses to protect (and no code to read).
+    if is_dev_env(&app.env) || !app.root.join("app").is_dir() {
+        cx.not_applicable();
+        return;
+    }
+    if let Some(found) = crate::source_text::find_in_app_code(app, needles) {
+        cx.fact(format!(
+            "{header} set in {}:{}",
+            cx.relative_path(&found.file.to_string_lossy()),
+            found.line
+        ));
+        return;
+    }
+    let fix = cx.meta().docs.fix;
+    cx.report_at(
+        eggsec_report::Location::App {
+            root: app.root.display().to_string(),
+        },
+        format!("No {header} header is set anywhere in the app (egg-security cannot set it)"),
+        vec![format!("no `{header}` in app/, app.js or local plugins")],
+        fix,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,9 @@
 //! `HDR013` `coop-not-set`: nothing in the app sets `Cross-Origin-Opener-Policy`
 //! (egg-security cannot).
 
-use crate::egg_security::is_dev_env;
-use crate::source_text::find_in_app_code;
+use crate::egg_security::check_header_set_by_app;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
-use eggsec_report::{Confidence, Location, Severity, Strategy};
+use eggsec_report::{Confidence, Severity, Strategy};
 
 pub struct CoopNotSet;
 
@@ -51,29 +50,11 @@ impl Rule for CoopNotSet {
     }
 
     fn check(&self, cx: &mut RuleContext<'_>) {
-        let app = cx.app;
-        // No `app/` directory: no routes, no responses to protect (and no code to read).
-        if is_dev_env(&app.env) || !app.root.join("app").is_dir() {
-            cx.not_applicable();
-            return;
-        }
         // helmet (koa-helmet, helmet >= 5) sends COOP `same-origin` by default.
-        if let Some(found) = find_in_app_code(app, &["cross-origin-opener-policy", "helmet"]) {
-            cx.fact(format!(
-                "Cross-Origin-Opener-Policy set in {}:{}",
-                cx.relative_path(&found.file.to_string_lossy()),
-                found.line
-            ));
-            return;
-        }
-        cx.report_at(
-            Location::App {
-                root: app.root.display().to_string(),
-            },
-            "No Cross-Origin-Opener-Policy header is set anywhere in the app (egg-security \
-cannot set it)",
-            vec!["no `Cross-Origin-Opener-Policy` in app/, app.js or local plugins".into()],
-            META.docs.fix,
+        check_header_set_by_app(
+            cx,
+            "Cross-Origin-Opener-Policy",
+            &["cross-origin-opener-policy", "helmet"],
         );
     }
 }
@@ -82,6 +63,7 @@ cannot set it)",
 mod tests {
     use super::*;
     use crate::testing::{run_rule, test_model, test_model_in};
+    use eggsec_report::Location;
     use serde_json::json;
 
     #[test]
