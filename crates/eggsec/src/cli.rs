@@ -49,15 +49,68 @@ pub enum Command {
     /// Egg.js logs: `scan` for secrets, personal data and attacks, `redact` them (streaming,
     /// atomic in place), export the event detections as `sigma` rules for a SIEM.
     Logs(crate::commands::logs::LogsArgs),
+    /// Write a commented eggsec.toml (the app's plugins, each waiting for its reason) and a
+    /// GitHub workflow running eggsec; existing files are left as they are.
+    Init(InitArgs),
     // (new subcommands go above this line)
 }
 
+/// `eggsec audit --format`. Adding a format = a variant here and an arm in
+/// `commands::audit::render`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Posture, "fix these first", findings with code frames (for people).
     Text,
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning (one run, every result located).
     Sarif,
     Markdown,
+    /// One line per finding: `file:line:col: severity CODE name message`.
+    Concise,
+    /// GitHub Actions workflow commands (annotations on the PR).
+    Github,
+    /// GitLab SAST report (`artifacts:reports:sast`).
+    Gitlab,
+    /// JUnit XML (one failing test case per finding).
+    Junit,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal, unless NO_COLOR is set or TERM=dumb (FORCE_COLOR
+    /// forces it).
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, given whether the output is a terminal and the environment.
+    pub fn resolve(self, terminal: bool) -> bool {
+        self.resolve_with(terminal, |k| {
+            std::env::var_os(k).map(|v| v.to_string_lossy().into_owned())
+        })
+    }
+
+    pub fn resolve_with(self, terminal: bool, env: impl Fn(&str) -> Option<String>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                if env("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                    return false;
+                }
+                if env("FORCE_COLOR").is_some_and(|v| !v.is_empty() && v != "0" && v != "false") {
+                    return true;
+                }
+                if env("TERM").is_some_and(|t| t == "dumb") {
+                    return false;
+                }
+                terminal
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,13 +144,33 @@ pub struct AuditArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity.
+    /// Exit 1 when a finding is at or above this severity (critical|high|medium|low|info), or
+    /// `none` to never fail on findings.
     #[arg(long, value_name = "SEVERITY", default_value = "high")]
     pub fail_on: String,
+    /// Exit 0 even when findings are at or above --fail-on (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Only report findings at or above this severity.
+    #[arg(long, value_name = "SEVERITY")]
+    pub min_severity: Option<String>,
+    /// Print only the findings (no posture, no summary, no diagnostics line).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// List every diagnostic (problems met while auditing) instead of one folded line.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Print how many findings each rule reported instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
     /// A previous JSON report: only findings not in it are reported.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Disable colors in text output.
+    /// Colour the text output: auto (a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR
+    /// forces it), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Same as --color never.
     #[arg(long)]
     pub no_color: bool,
     /// Also probe this running instance (passive checks only: GET/HEAD/OPTIONS, no
@@ -107,6 +180,18 @@ pub struct AuditArgs {
     /// Also scan this egg log directory (or file) and fold its findings into the logging strategy.
     #[arg(long, value_name = "DIR")]
     pub logs: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// Replace existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not write .github/workflows/eggsec.yml.
+    #[arg(long)]
+    pub no_workflow: bool,
 }
 
 #[derive(Debug, Args)]
@@ -178,8 +263,11 @@ pub struct RulesArgs {
 
 #[derive(Debug, Args)]
 pub struct RuleArgs {
-    /// Rule code (CSRF002) or name (csrf-ignore-json).
+    /// Rule code (CSRF002, PRB301, LGS101) or name (csrf-ignore-json).
     pub id: String,
+    /// Print the Markdown source instead of the terminal rendering.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// `eggsec probe URL`: the probe only talks to URL's origin and follows no redirect off it.
@@ -269,6 +357,10 @@ pub struct DepsArgs {
     /// Registry requests in flight at once.
     #[arg(long, default_value_t = 8)]
     pub jobs: usize,
+    /// With no lockfile and no node_modules, report that nothing was checked and exit 0
+    /// (default: exit 2, "could not check").
+    #[arg(long)]
+    pub allow_no_lockfile: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -323,5 +415,26 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn color_follows_the_conventions() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(ColorChoice::Auto.resolve_with(true, env(&[])));
+        assert!(!ColorChoice::Auto.resolve_with(false, env(&[])));
+        assert!(!ColorChoice::Auto.resolve_with(true, env(&[("NO_COLOR", "1")])));
+        assert!(ColorChoice::Auto.resolve_with(true, env(&[("NO_COLOR", "")])));
+        assert!(ColorChoice::Auto.resolve_with(false, env(&[("FORCE_COLOR", "1")])));
+        assert!(!ColorChoice::Auto.resolve_with(false, env(&[("FORCE_COLOR", "0")])));
+        assert!(!ColorChoice::Auto.resolve_with(true, env(&[("TERM", "dumb")])));
+        assert!(ColorChoice::Always.resolve_with(false, env(&[("NO_COLOR", "1")])));
+        assert!(!ColorChoice::Never.resolve_with(true, env(&[("FORCE_COLOR", "1")])));
     }
 }

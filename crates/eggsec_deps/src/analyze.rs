@@ -50,6 +50,9 @@ pub struct Vulnerability {
     pub package: String,
     pub version: String,
     pub severity: Severity,
+    /// The advisory's CVSS v3 vector, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<String>,
     pub summary: String,
     /// The lowest version of `package` out of every matching range (`None`: no fix).
     pub fixed: Option<String>,
@@ -143,6 +146,7 @@ pub fn analyze_inventory(root: &Path, inv: Inventory, db: &Database) -> DepsRepo
                     package: p.name.clone(),
                     version: p.version.clone(),
                     severity: m.advisory.severity,
+                    cvss: m.advisory.cvss.clone(),
                     summary: m.advisory.summary.clone(),
                     fixed: m.fixed,
                     dev: p.dev,

@@ -18,6 +18,7 @@ pub mod dates;
 pub mod db;
 pub mod inventory;
 pub mod ledger;
+pub mod net;
 pub mod registry;
 pub mod version;
 pub mod watch;

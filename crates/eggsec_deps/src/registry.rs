@@ -38,6 +38,8 @@ pub struct RegistryConfig {
     pub source: String,
     /// `@scope` → registry URL (`@scope:registry=` lines).
     pub scopes: HashMap<String, String>,
+    /// CA trust, proxy, strict-ssl (see [`crate::net`]).
+    pub net: crate::net::NetConfig,
 }
 
 /// Parses `.npmrc` text: `key=value` lines, `;`/`#` comments, `${VAR}` expansion.
@@ -168,6 +170,7 @@ pub fn resolve_config(project: &Path) -> Result<RegistryConfig, RegistryError> {
         url,
         source,
         scopes,
+        net: crate::net::resolve(project),
     })
 }
 
@@ -261,6 +264,9 @@ struct CacheEntry {
 pub struct Registry {
     pub config: RegistryConfig,
     agent: ureq::Agent,
+    /// A network setting that cannot be used (a bad CA file, a bad proxy URL): every request
+    /// fails with it.
+    agent_error: Option<String>,
     cache_dir: Option<PathBuf>,
     offline: bool,
     memory: Mutex<HashMap<String, Result<Arc<Packument>, RegistryError>>>,
@@ -269,14 +275,25 @@ pub struct Registry {
 impl Registry {
     /// A client for `config`, caching under `cache_dir` (`None`: memory only).
     pub fn new(config: RegistryConfig, cache_dir: Option<PathBuf>, offline: bool) -> Registry {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(20)))
-            .max_redirects(0)
-            .build()
-            .into();
+        let host = config
+            .url
+            .split_once("://")
+            .map(|(_, rest)| rest.split(['/', ':']).next().unwrap_or(""))
+            .unwrap_or("")
+            .to_string();
+        let (agent, agent_error) = match config.net.agent(&host, Duration::from_secs(20)) {
+            Ok(agent) => (agent, None),
+            Err(e) => (ureq::Agent::new_with_defaults(), Some(e)),
+        };
+        if !config.net.strict_ssl {
+            eprintln!(
+                "eggsec: warning: npm strict-ssl=false: the registry's TLS certificate is not verified"
+            );
+        }
         Registry {
             config,
             agent,
+            agent_error,
             cache_dir,
             offline,
             memory: Mutex::new(HashMap::new()),
@@ -367,6 +384,9 @@ impl Registry {
             url: url.to_string(),
             message,
         };
+        if let Some(e) = &self.agent_error {
+            return Err(http(e.clone()));
+        }
         let mut resp = self
             .agent
             .get(url)

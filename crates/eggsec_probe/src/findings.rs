@@ -82,6 +82,28 @@ pub fn observatory_fix(test: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// The egg fix of the Observatory test reported under `code` (`PRB101`...), for the docs.
+pub fn observatory_fix_for_code(code: &str) -> Option<&'static str> {
+    [
+        "content-security-policy",
+        "cookies",
+        "cross-origin-embedder-policy",
+        "cross-origin-opener-policy",
+        "cross-origin-resource-sharing",
+        "redirection",
+        "referrer-policy",
+        "strict-transport-security",
+        "subresource-integrity",
+        "x-content-type-options",
+        "x-frame-options",
+        "cross-origin-resource-policy",
+    ]
+    .into_iter()
+    .map(observatory_fix)
+    .find(|(c, _)| *c == code)
+    .map(|(_, fix)| fix)
+}
+
 /// Severity of a failing Observatory test by its modifier.
 pub fn observatory_severity(modifier: i32) -> Severity {
     match modifier {
@@ -123,4 +145,50 @@ pub fn from_observatory(
             )
         })
         .collect()
+}
+
+/// The same problem seen on several URLs is one finding: findings with the same rule, name,
+/// severity and evidence are merged into the first, which lists the other URLs in its evidence
+/// and as related locations.
+pub fn merge_repeats(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        let same = out.iter_mut().find(|o| {
+            o.rule == f.rule
+                && o.name == f.name
+                && o.severity == f.severity
+                && o.evidence == f.evidence
+        });
+        match same {
+            Some(first) => {
+                if let Location::Url { url } = &f.location {
+                    if first.location != f.location
+                        && !first.related.iter().any(|r| r.location == f.location)
+                    {
+                        first.related.push(eggsec_report::Related {
+                            location: f.location.clone(),
+                            message: format!("also seen at {url}"),
+                        });
+                    }
+                }
+            }
+            None => out.push(f),
+        }
+    }
+    for f in &mut out {
+        if !f.related.is_empty() {
+            let urls: Vec<String> = f
+                .related
+                .iter()
+                .filter_map(|r| match &r.location {
+                    Location::Url { url } => Some(url.clone()),
+                    _ => None,
+                })
+                .collect();
+            // The fingerprint stays the first URL's, whatever other URLs showed it too.
+            f.evidence
+                .push(format!("also seen at: {}", urls.join(", ")));
+        }
+    }
+    out
 }

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod active;
+pub mod catalog;
 pub mod csp;
 pub mod findings;
 pub mod headers;

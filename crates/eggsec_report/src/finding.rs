@@ -181,6 +181,14 @@ pub struct Fix {
     pub edits: Vec<TextEdit>,
 }
 
+/// Another place a finding involves: a step of a source → sink flow, or a related file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    pub location: Location,
+    /// What happens there (`source: ctx.query.id`).
+    pub message: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable short code, e.g. `CSRF002`.
@@ -199,6 +207,16 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// Stable across runs and unrelated edits: see [`Finding::compute_fingerprint`].
     pub fingerprint: String,
+    /// Source first, sink last, for findings about a data flow (SARIF `codeFlows`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Related>,
+    /// Other places involved (SARIF `relatedLocations`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    /// CVSS base score (0–10) when the finding is an advisory that has one (SARIF
+    /// `security-severity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cvss: Option<f64>,
 }
 
 impl Location {
@@ -266,6 +284,9 @@ impl Finding {
             remediation: String::new(),
             fix: None,
             fingerprint: String::new(),
+            steps: Vec::new(),
+            related: Vec::new(),
+            cvss: None,
         };
         finding.fingerprint = finding.compute_fingerprint();
         finding
@@ -285,6 +306,24 @@ impl Finding {
 
     pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
         self.remediation = remediation.into();
+        self
+    }
+
+    /// The source → sink steps of a data flow (source first).
+    pub fn with_steps(mut self, steps: Vec<Related>) -> Self {
+        self.steps = steps;
+        self
+    }
+
+    /// Other places the finding involves.
+    pub fn with_related(mut self, related: Vec<Related>) -> Self {
+        self.related = related;
+        self
+    }
+
+    /// The advisory's CVSS base score.
+    pub fn with_cvss(mut self, score: Option<f64>) -> Self {
+        self.cvss = score;
         self
     }
 

@@ -30,10 +30,16 @@ pub mod render;
 pub mod report;
 
 pub use finding::{
-    normalise_evidence_key, Confidence, Finding, Fix, Location, Severity, Strategy, TextEdit,
+    normalise_evidence_key, Confidence, Finding, Fix, Location, Related, Severity, Strategy,
+    TextEdit,
+};
+pub use render::ci::{
+    render_concise, render_github, render_gitlab, render_junit, render_statistics,
 };
 pub use render::json::{fingerprints_from_json, render_json};
 pub use render::markdown::render_markdown;
-pub use render::sarif::{render_sarif, RuleDescriptor};
+pub use render::sarif::{
+    render_sarif, render_sarif_with, RuleDescriptor, SarifOptions, DEFAULT_HELP_URI_BASE,
+};
 pub use render::text::{read_source, render_text, SourceLookup, TextOptions};
 pub use report::{severity_counts, AppReport, Posture, PostureStatus, Report};

@@ -164,6 +164,12 @@ fn descriptors() -> Vec<RuleDescriptor> {
         full_description:
             "Finds `security.csrf.enable = false`. Without it any site can post as the user.".into(),
         help_markdown: "## csrf-disabled\n\nKeep egg-security's CSRF check on.".into(),
+        confidence: Confidence::High,
+        tags: vec![
+            "security".into(),
+            "csrf".into(),
+            "external/cwe/cwe-352".into(),
+        ],
     }]
 }
 
@@ -172,6 +178,7 @@ fn text_plain_with_code_frames() {
     let options = TextOptions {
         color: false,
         code_frames: Some(&sources),
+        ..Default::default()
     };
     insta::assert_snapshot!(render_text(&report(), &options));
 }
@@ -183,6 +190,7 @@ fn text_colour_only_adds_ansi_codes() {
         &TextOptions {
             color: false,
             code_frames: Some(&sources),
+            ..Default::default()
         },
     );
     let colour = render_text(
@@ -190,6 +198,7 @@ fn text_colour_only_adds_ansi_codes() {
         &TextOptions {
             color: true,
             code_frames: Some(&sources),
+            ..Default::default()
         },
     );
     assert!(colour.contains("\u{1b}["));

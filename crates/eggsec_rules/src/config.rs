@@ -1,5 +1,6 @@
-//! `eggsec.toml` at the app root: rule severity overrides, ignored paths and per-plugin
-//! justifications.
+//! `eggsec.toml`: rule severity overrides, ignored paths, per-plugin justifications and report
+//! options. Found upward from the app root to the repository root (the nearest file wins, so a
+//! monorepo root file applies to every app below it that has none of its own).
 //!
 //! ```toml
 //! ignore = ["app/legacy/**", "config/config.local.js"]
@@ -10,20 +11,32 @@
 //!
 //! [plugins.view]
 //! reason = "server-rendered admin pages"
+//!
+//! [report]
+//! help-uri-base = "https://github.com/acme/eggsec-docs/blob/main/rules/"
 //! ```
 //!
-//! A file that cannot be read or parsed is reported as a diagnostic naming it, and the run goes
-//! on with the defaults.
+//! The file is validated: an unknown key, an unknown rule or a bad value is an error naming the
+//! file and line, with the nearest valid name (`--> did you mean "ignore"?`). The CLI stops with
+//! exit 2 on it ([`Settings::load_checked`]); it never goes on "with the defaults".
+//!
+//! **Adding a key** = one field in [`RawConfig`] (or in one of its section structs) with a doc
+//! comment and `#[serde(default)]`, one field in [`Settings`] to carry it, one line in
+//! [`Settings::from_raw`]. Serde rejects unknown keys and wrong types; this module turns its
+//! error into `file:line: message (did you mean ...?)`. Add a commented line to
+//! [`TEMPLATE`] so `eggsec init` shows it.
 
 use crate::baseline::Baseline;
 use crate::RuleMeta;
 use eggsec_report::Severity;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
 
-/// The file name looked for at the app root.
+/// The file name looked for at the app root and above it.
 pub const FILE_NAME: &str = "eggsec.toml";
 
 /// What `eggsec.toml` says about one rule.
@@ -35,6 +48,25 @@ pub enum RuleSetting {
     Severity(Severity),
 }
 
+const RULE_SETTINGS: [&str; 6] = ["off", "info", "low", "medium", "high", "critical"];
+
+impl<'de> Deserialize<'de> for RuleSetting {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(RuleSetting::Off);
+        }
+        s.parse::<Severity>()
+            .map(RuleSetting::Severity)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "\"{s}\" is not off|info|low|medium|high|critical{}",
+                    did_you_mean(&s, RULE_SETTINGS.iter().copied())
+                ))
+            })
+    }
+}
+
 /// The user's written reason for keeping a plugin enabled.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,16 +74,61 @@ pub struct PluginJustification {
     pub reason: String,
 }
 
+/// `[report]`: how reports point at eggsec's docs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReportSettings {
+    /// Base URL of the rule doc pages (`<base><rule-name>.md`), the SARIF `helpUri`.
+    #[serde(default)]
+    pub help_uri_base: Option<String>,
+}
+
+/// The file as written. Every section rejects unknown keys.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    /// Glob patterns of paths whose findings are dropped.
     #[serde(default)]
     ignore: Vec<String>,
+    /// Rule code or name → off|info|low|medium|high|critical.
     #[serde(default)]
-    rules: BTreeMap<String, String>,
+    rules: BTreeMap<Spanned<String>, RuleSetting>,
+    /// Plugin name → `{ reason = "..." }`.
     #[serde(default)]
     plugins: BTreeMap<String, PluginJustification>,
+    #[serde(default)]
+    report: ReportSettings,
+    // (new top-level keys go above this line: a field with `#[serde(default)]`)
 }
+
+/// An `eggsec.toml` that cannot be used: where and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file, as found (absolute when it was found above the app).
+    pub path: PathBuf,
+    /// 1-based; 0 when the problem is not at a line (the file cannot be read).
+    pub line: usize,
+    pub message: String,
+}
+
+impl ConfigError {
+    /// `shown:line: message` with the file named as `shown`.
+    pub fn render(&self, shown: &str) -> String {
+        if self.line > 0 {
+            format!("{shown}:{}: {}", self.line, self.message)
+        } else {
+            format!("{shown}: {}", self.message)
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(&self.path.display().to_string()))
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// The audit settings: `eggsec.toml` plus what the command line adds (`--baseline`).
 #[derive(Debug, Default)]
@@ -61,113 +138,186 @@ pub struct Settings {
     /// Glob patterns of app-relative paths whose findings are dropped.
     pub ignore: Vec<String>,
     ignore_set: GlobSet,
+    /// The app root relative to the directory of the `eggsec.toml` in use (`apps/web/`), so
+    /// a monorepo root file can name paths from its own directory; empty at the app root.
+    ignore_prefix: String,
     /// Plugin name → justification.
     pub plugins: BTreeMap<String, PluginJustification>,
+    /// `[report]` options.
+    pub report: ReportSettings,
+    /// The `eggsec.toml` in use, if any.
+    pub file: Option<PathBuf>,
     /// Findings whose fingerprint is in the baseline are dropped.
     pub baseline: Option<Baseline>,
     /// Problems with the settings, one readable line each.
     pub diagnostics: Vec<String>,
 }
 
-impl Settings {
-    /// Reads `<root>/eggsec.toml`; defaults when it does not exist.
-    pub fn load(root: &Path) -> Settings {
-        let path = root.join(FILE_NAME);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Settings::parse(&text, FILE_NAME),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
-            Err(e) => Settings {
-                diagnostics: vec![format!("{FILE_NAME}: cannot read it ({e}); using defaults")],
-                ..Settings::default()
-            },
+/// The `eggsec.toml` that applies to the app at `root`: the nearest one walking up from the
+/// app root to the repository root (the first directory holding `.git`). Outside a
+/// repository only the app root itself is looked at.
+pub fn find_config(root: &Path) -> Option<PathBuf> {
+    let here = root.join(FILE_NAME);
+    if here.is_file() {
+        return Some(here);
+    }
+    let abs = std::fs::canonicalize(root).ok()?;
+    if abs.join(".git").exists() || !abs.ancestors().any(|a| a.join(".git").exists()) {
+        return None;
+    }
+    for dir in abs.ancestors().skip(1) {
+        let candidate = dir.join(FILE_NAME);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            break;
         }
     }
+    None
+}
 
-    /// Parses the text of an `eggsec.toml`; `file` names it in diagnostics.
-    pub fn parse(text: &str, file: &str) -> Settings {
-        let raw: RawConfig = match toml::from_str(text) {
-            Ok(raw) => raw,
-            Err(e) => {
-                let message = e.message().replace('\n', " ");
-                let at = e
-                    .span()
-                    .map(|s| {
-                        format!(
-                            ":{}",
-                            text[..s.start.min(text.len())].lines().count().max(1)
-                        )
-                    })
-                    .unwrap_or_default();
-                return Settings {
-                    diagnostics: vec![format!(
-                        "{file}{at}: invalid eggsec.toml ({message}); using defaults"
-                    )],
-                    ..Settings::default()
-                };
+impl Settings {
+    /// Reads the `eggsec.toml` that applies to the app at `root` (see [`find_config`]);
+    /// defaults when there is none. A file that cannot be used becomes a diagnostic and the
+    /// defaults apply — for library callers; the CLI uses [`Settings::load_checked`].
+    pub fn load(root: &Path) -> Settings {
+        Settings::load_checked(root).unwrap_or_else(|e| {
+            let shown = shown_path(root, &e.path);
+            Settings {
+                diagnostics: vec![e.render(&shown)],
+                ..Settings::default()
             }
+        })
+    }
+
+    /// Reads and validates the `eggsec.toml` that applies to the app at `root`.
+    pub fn load_checked(root: &Path) -> Result<Settings, ConfigError> {
+        let Some(path) = find_config(root) else {
+            return Ok(Settings::default());
         };
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+            path: path.clone(),
+            line: 0,
+            message: format!("cannot read it ({e})"),
+        })?;
+        let mut settings =
+            Settings::parse_checked(&text).map_err(|(line, message)| ConfigError {
+                path: path.clone(),
+                line,
+                message,
+            })?;
+        // A file above the app names paths from its own directory too.
+        if let (Ok(app), Some(dir)) = (
+            std::fs::canonicalize(root),
+            path.parent().and_then(|d| std::fs::canonicalize(d).ok()),
+        ) {
+            if let Ok(rel) = app.strip_prefix(&dir) {
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                if !rel.is_empty() {
+                    settings.ignore_prefix = format!("{rel}/");
+                }
+            }
+        }
+        settings.file = Some(path);
+        Ok(settings)
+    }
+
+    /// Parses the text of an `eggsec.toml`; `file` names it in diagnostics. A problem becomes
+    /// a diagnostic and the defaults apply (tests and library callers; the CLI refuses it).
+    pub fn parse(text: &str, file: &str) -> Settings {
+        Settings::parse_checked(text).unwrap_or_else(|(line, message)| Settings {
+            diagnostics: vec![ConfigError {
+                path: file.into(),
+                line,
+                message,
+            }
+            .render(file)],
+            ..Settings::default()
+        })
+    }
+
+    /// Parses and validates; the error is `(line, message)`.
+    pub fn parse_checked(text: &str) -> Result<Settings, (usize, String)> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or_default();
+            (line, explain(e.message()))
+        })?;
+        Settings::from_raw(raw, text)
+    }
+
+    fn from_raw(raw: RawConfig, text: &str) -> Result<Settings, (usize, String)> {
         let mut settings = Settings {
             plugins: raw.plugins,
+            report: raw.report,
             ..Settings::default()
         };
-        for (rule, value) in raw.rules {
-            let setting = if value.eq_ignore_ascii_case("off") {
-                Some(RuleSetting::Off)
-            } else {
-                value.parse::<Severity>().ok().map(RuleSetting::Severity)
-            };
-            match setting {
-                Some(setting) => {
-                    settings.rules.insert(rule, setting);
-                }
-                None => settings.diagnostics.push(format!(
-                    "{file}: [rules] \"{rule}\" = \"{value}\" is not off|info|low|medium|high|critical; ignored"
-                )),
+        if let Some(base) = &settings.report.help_uri_base {
+            if !(base.starts_with("https://") || base.starts_with("http://")) {
+                return Err((
+                    find_line(text, "help-uri-base"),
+                    format!("[report] help-uri-base = \"{base}\" is not an http(s) URL"),
+                ));
             }
+        }
+        for (rule, setting) in raw.rules {
+            let name = rule.get_ref();
+            if crate::catalog::find(name).is_none() {
+                return Err((
+                    line_of(text, rule.span().start),
+                    format!(
+                        "[rules] \"{name}\" is not a rule{} (`eggsec rules` lists them)",
+                        did_you_mean(name, crate::catalog::all_ids())
+                    ),
+                ));
+            }
+            settings.rules.insert(rule.into_inner(), setting);
         }
         let mut builder = GlobSetBuilder::new();
         for pattern in raw.ignore {
             let trimmed = pattern.trim_start_matches("./").trim_end_matches('/');
-            let mut ok = true;
             // `app/legacy` also means everything under it.
             for p in [trimmed.to_string(), format!("{trimmed}/**")] {
-                match GlobBuilder::new(&p).literal_separator(true).build() {
-                    Ok(glob) => {
-                        builder.add(glob);
-                    }
-                    Err(e) => {
-                        settings.diagnostics.push(format!(
-                            "{file}: ignore pattern \"{pattern}\": {e}; ignored"
-                        ));
-                        ok = false;
-                        break;
-                    }
-                }
+                let glob = GlobBuilder::new(&p)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| {
+                        (
+                            find_line(text, &pattern),
+                            format!("ignore pattern \"{pattern}\": {}", e.kind()),
+                        )
+                    })?;
+                builder.add(glob);
             }
-            if ok {
-                settings.ignore.push(pattern);
-            }
+            settings.ignore.push(pattern);
         }
-        settings.ignore_set = builder.build().unwrap_or_else(|e| {
-            settings
-                .diagnostics
-                .push(format!("{file}: ignore patterns: {e}; none applied"));
-            GlobSet::empty()
-        });
-        settings
+        settings.ignore_set = builder
+            .build()
+            .map_err(|e| (find_line(text, "ignore"), format!("ignore patterns: {e}")))?;
+        Ok(settings)
     }
 
     /// The setting for a rule, looked up by its code (any case) or name.
     pub fn rule_setting(&self, meta: &RuleMeta) -> Option<RuleSetting> {
+        self.setting_for(meta.code, meta.name)
+    }
+
+    /// The setting for any rule (static, probe or log), by its code or name.
+    pub fn setting_for(&self, code: &str, name: &str) -> Option<RuleSetting> {
         self.rules
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(meta.code) || k.as_str() == meta.name)
+            .find(|(k, _)| k.eq_ignore_ascii_case(code) || k.as_str() == name)
             .map(|(_, v)| *v)
     }
 
-    /// Whether an app-relative path is covered by `ignore`.
+    /// Whether an app-relative path is covered by `ignore` (patterns are relative to the app
+    /// root, or to the directory of an `eggsec.toml` found above it).
     pub fn is_ignored(&self, path: &str) -> bool {
         self.ignore_set.is_match(path)
+            || (!self.ignore_prefix.is_empty()
+                && self
+                    .ignore_set
+                    .is_match(format!("{}{path}", self.ignore_prefix)))
     }
 
     /// The written justification for keeping a plugin, if any.
@@ -179,6 +329,118 @@ impl Settings {
     }
 }
 
+/// The config file as the user should see it from the app root.
+fn shown_path(root: &Path, path: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// The first line mentioning `needle` (for errors serde gives no span for).
+fn find_line(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(0, |i| i + 1)
+}
+
+/// Serde's message, one line, with a did-you-mean for unknown keys.
+fn explain(message: &str) -> String {
+    let message = message.trim().replace('\n', " ");
+    if is_syntax_error(&message) {
+        return format!("invalid TOML: {message}");
+    }
+    // "unknown field `ignored`, expected one of `ignore`, `rules`" (serde's wording).
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+        if let Some((bad, expected)) = names.split_first() {
+            return format!(
+                "unknown key \"{bad}\"{} (valid here: {})",
+                did_you_mean(bad, expected.iter().copied()),
+                expected.join(", ")
+            );
+        }
+    }
+    message
+}
+
+/// Whether toml's message is about the syntax (not a value or key serde rejected).
+fn is_syntax_error(message: &str) -> bool {
+    !(message.starts_with("unknown field")
+        || message.starts_with("invalid type")
+        || message.starts_with("invalid value")
+        || message.starts_with("missing field")
+        || message.starts_with('"'))
+}
+
+/// ` (did you mean "x"?)` when a candidate is close to `wanted`, else nothing.
+pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    nearest(wanted, candidates)
+        .map(|c| format!(" (did you mean \"{c}\"?)"))
+        .unwrap_or_default()
+}
+
+/// The candidate nearest to `wanted` (case-insensitive edit distance), if it is close enough
+/// to be a typo: at most a third of the length, and at least 1 edit allowed.
+pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let w = wanted.to_ascii_lowercase();
+    let limit = (w.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&w, &c.to_ascii_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The commented `eggsec.toml` that `eggsec init` writes (`{plugins}` is replaced by one
+/// `[plugins.<name>]` block per enabled plugin).
+pub const TEMPLATE: &str = r#"# eggsec.toml — settings for `eggsec audit` (https://github.com/eggsec/eggsec#eggsectoml).
+# Found upward from the app to the repository root: the nearest file wins, so one file at a
+# monorepo root applies to every app below it. Unknown keys and rules are errors (exit 2).
+
+# Findings in these paths are dropped (globs, relative to this file's directory).
+ignore = [
+  # "app/legacy/**",
+]
+
+# A rule's code or name → "off" or a severity (info, low, medium, high, critical).
+# `eggsec rules` lists every rule, `eggsec rule <name>` explains one.
+[rules]
+# "csrf-ignore-json" = "off"
+# HDR011 = "info"
+
+# Why each enabled plugin is needed (PLG002 reports plugins without a reason).
+{plugins}
+# Where reports link a rule's documentation (the SARIF helpUri).
+[report]
+# help-uri-base = "https://github.com/eggsec/eggsec/blob/main/docs/rules/"
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,7 +448,7 @@ mod tests {
     #[test]
     fn parses_all_sections() {
         let s = Settings::parse(
-            "ignore = [\"app/legacy/**\", \"vendor\"]\n[rules]\n\"csrf-disabled\" = \"off\"\nHDR001 = \"LOW\"\n[plugins.view]\nreason = \"admin pages\"\n",
+            "ignore = [\"app/legacy/**\", \"vendor\"]\n[rules]\n\"csrf-disabled\" = \"off\"\nHDR001 = \"LOW\"\n[plugins.view]\nreason = \"admin pages\"\n[report]\nhelp-uri-base = \"https://example.com/r/\"\n",
             "eggsec.toml",
         );
         assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
@@ -197,14 +459,18 @@ mod tests {
         assert!(!s.is_ignored("app/controller/home.js"));
         assert_eq!(s.plugin_reason("view"), Some("admin pages"));
         assert_eq!(s.plugin_reason("cors"), None);
+        assert_eq!(
+            s.report.help_uri_base.as_deref(),
+            Some("https://example.com/r/")
+        );
     }
 
     #[test]
-    fn bad_toml_names_the_file_and_uses_defaults() {
+    fn bad_toml_names_the_file_and_line() {
         let s = Settings::parse("[rules\n", "eggsec.toml");
         assert_eq!(s.diagnostics.len(), 1);
         assert!(
-            s.diagnostics[0].starts_with("eggsec.toml:1: invalid eggsec.toml"),
+            s.diagnostics[0].starts_with("eggsec.toml:1: "),
             "{:?}",
             s.diagnostics
         );
@@ -212,22 +478,84 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_are_reported_one_by_one() {
-        let s = Settings::parse(
-            "ignore = [\"a/[\"]\n[rules]\nX = \"loud\"\nY = \"high\"\n",
-            "eggsec.toml",
-        );
-        assert_eq!(s.diagnostics.len(), 2, "{:?}", s.diagnostics);
-        assert_eq!(s.rules.len(), 1);
+    fn bad_values_name_their_line() {
+        let (line, message) =
+            Settings::parse_checked("ignore = []\n[rules]\nHDR001 = \"hihg\"\n").unwrap_err();
+        assert_eq!(line, 3);
+        assert!(message.contains("did you mean \"high\"?"), "{message}");
+        let (line, message) = Settings::parse_checked("ignore = [\"a/[\"]\n").unwrap_err();
+        assert_eq!(line, 1);
+        assert!(message.contains("ignore pattern"), "{message}");
+        let (line, message) = Settings::parse_checked("\n\nignore = \"app\"\n").unwrap_err();
+        assert_eq!(line, 3, "{message}");
     }
 
     #[test]
-    fn unknown_keys_are_rejected() {
-        let s = Settings::parse("ignored = []\n", "eggsec.toml");
+    fn unknown_keys_and_rules_suggest_the_nearest_name() {
+        let (line, message) = Settings::parse_checked("\nignored = []\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.contains("unknown key \"ignored\""), "{message}");
+        assert!(message.contains("did you mean \"ignore\"?"), "{message}");
+        let (line, message) = Settings::parse_checked("[rules]\nok = \"off\"\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.contains("is not a rule"), "{message}");
+        let (_, message) =
+            Settings::parse_checked("[rules]\n\"csrf-disabeld\" = \"off\"\n").unwrap_err();
         assert!(
-            s.diagnostics[0].contains("unknown field"),
-            "{:?}",
-            s.diagnostics
+            message.contains("did you mean \"csrf-disabled\"?"),
+            "{message}"
         );
+        let (line, message) =
+            Settings::parse_checked("[plugins.view]\nreasons = \"x\"\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.contains("did you mean \"reason\"?"), "{message}");
+    }
+
+    #[test]
+    fn probe_and_log_rules_can_be_configured() {
+        let s =
+            Settings::parse_checked("[rules]\nLGS101 = \"off\"\n\"password-in-log\" = \"low\"\n")
+                .unwrap();
+        assert_eq!(s.rules.len(), 2);
+        assert_eq!(
+            s.setting_for("LGS101", "password-in-log"),
+            Some(RuleSetting::Off)
+        );
+    }
+
+    #[test]
+    fn nearest_is_a_typo_distance() {
+        assert_eq!(nearest("hihg", ["high", "low"]), Some("high"));
+        assert_eq!(nearest("zzzzzz", ["high", "low"]), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn found_upward_to_the_repository_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        std::fs::create_dir(repo.join(".git")).unwrap();
+        let app = repo.join("apps/web");
+        std::fs::create_dir_all(&app).unwrap();
+        assert_eq!(find_config(&app), None);
+        std::fs::write(repo.join(FILE_NAME), "ignore = [\"apps/web/legacy\"]\n").unwrap();
+        let found = find_config(&app).unwrap();
+        assert_eq!(
+            std::fs::canonicalize(found).unwrap(),
+            std::fs::canonicalize(repo.join(FILE_NAME)).unwrap()
+        );
+        let s = Settings::load_checked(&app).unwrap();
+        assert!(
+            s.is_ignored("legacy/a.js"),
+            "root file names paths from its directory"
+        );
+        // The nearest file wins.
+        std::fs::write(app.join(FILE_NAME), "[rules\n").unwrap();
+        let err = Settings::load_checked(&app).unwrap_err();
+        assert_eq!(err.line, 1);
+        assert_eq!(err.path, app.join(FILE_NAME));
+        // Above the repository root nothing is looked at.
+        let outside = tempfile::tempdir().unwrap();
+        assert_eq!(find_config(outside.path()), None);
     }
 }

@@ -2,6 +2,7 @@
 //! index (`docs/rules/README.md`), and the SARIF rule descriptors — all generated from
 //! [`RuleMeta`], so they cannot drift from the code. A test fails when `docs/rules` is stale.
 
+use crate::catalog::{Entry, Kind};
 use crate::registry::RULES;
 use crate::RuleMeta;
 use eggsec_report::{RuleDescriptor, Strategy};
@@ -80,20 +81,116 @@ pub fn render_index() -> String {
         }
         out.push('\n');
     }
+    for (title, kind) in [
+        (
+            "Live probe checks (`eggsec probe`, `audit --probe`)",
+            "probe",
+        ),
+        ("Log detectors (`eggsec logs scan`, `audit --logs`)", "logs"),
+    ] {
+        let _ = writeln!(out, "## {title}\n");
+        out.push_str(
+            "| Code | Name | Strategy | Severity | What it finds |\n|---|---|---|---|---|\n",
+        );
+        for e in crate::catalog::all().iter().filter(|e| e.source() == kind) {
+            let _ = writeln!(
+                out,
+                "| `{}` | [{}]({}.md) | {} | {} | {} |",
+                e.code,
+                e.name,
+                e.name,
+                e.strategy,
+                e.severity,
+                e.summary().replace('|', "\\|")
+            );
+        }
+        out.push('\n');
+    }
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
 }
 
-/// Every generated file as `(file name, contents)`: one per rule, plus `README.md`.
+/// The Markdown documentation of any rule: a static rule, a probe check or a log detector.
+pub fn render_entry_markdown(e: &Entry) -> String {
+    match e.kind {
+        Kind::Static(meta) => render_rule_markdown(meta),
+        Kind::Probe(p) => {
+            let mut out = String::new();
+            let _ = writeln!(out, "# {} (`{}`)\n", p.name, p.code);
+            let _ = writeln!(
+                out,
+                "| Strategy | Severity (at most) | Reported by |\n|---|---|---|\n| {} ({}) | {} | `eggsec probe URL`{} and `eggsec audit --probe URL` |\n",
+                p.strategy.title(),
+                p.strategy,
+                p.severity,
+                if p.active { " --active" } else { "" }
+            );
+            let _ = writeln!(out, "## What it finds\n\n{}\n", p.what);
+            let _ = writeln!(
+                out,
+                "The probe looks at what the running app (and any proxy in front of it) really answers, \
+                 so this finding holds whatever the static config says. The same problem seen on \
+                 several URLs is one finding; the evidence lists what was sent back."
+            );
+            let fix = match eggsec_probe::findings::observatory_fix_for_code(p.code) {
+                Some(fix) => fix.to_string(),
+                None => "Each finding's remediation names the egg config (or middleware) that fixes it for this app; \
+                         fix it there rather than at the proxy, so every environment gets it."
+                    .to_string(),
+            };
+            let _ = writeln!(out, "\n## How to fix\n\n{fix}");
+            let _ = writeln!(out, "\n{}", configure_line(p.code, p.name));
+            out
+        }
+        Kind::Log(l) => {
+            use eggsec_logs::rules::Family;
+            let mut out = String::new();
+            let _ = writeln!(out, "# {} (`{}`)\n", l.name, l.code);
+            let _ = writeln!(
+                out,
+                "| Strategy | Severity | Reported by |\n|---|---|---|\n| {} (logging) | {} | `eggsec logs scan DIR` and `eggsec audit --logs DIR` |\n",
+                Strategy::Logging.title(),
+                l.severity
+            );
+            let _ = writeln!(
+                out,
+                "## What it finds\n\n{}.\n",
+                l.title.trim_end_matches('.')
+            );
+            let fix = match l.family {
+                Family::Secret | Family::PersonalData => format!(
+                    "Stop writing it: log an id instead of the value, or mask it before logging; list the \
+                     config keys that hold it in `config.dump.ignore`. Clean the logs already written with \
+                     `eggsec logs redact FILE --in-place` (it writes `[REDACTED:{}]`).",
+                    if l.label.is_empty() { l.name } else { l.label }
+                ),
+                Family::SecurityEvent => "Investigate the requests the evidence lists (IP, path, time); if they are an attack, \
+                     block them at the proxy and check the routes they targeted. Keep the logs: they are the evidence."
+                    .to_string(),
+            };
+            let _ = writeln!(out, "## How to fix\n\n{fix}");
+            let _ = writeln!(out, "\n{}", configure_line(l.code, l.name));
+            out
+        }
+    }
+}
+
+fn configure_line(code: &str, name: &str) -> String {
+    format!(
+        "Change its severity or turn it off in `eggsec.toml`: `[rules] \"{name}\" = \"off\"` (or `{code} = \"low\"`)."
+    )
+}
+
+/// Every generated file as `(file name, contents)`: one per rule (static, probe and log), plus
+/// `README.md`.
 pub fn generated_files() -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = RULES
+    let mut files: Vec<(String, String)> = crate::catalog::all()
         .iter()
-        .map(|r| {
-            let meta = r.meta();
+        .map(|e| {
             (
-                format!("{}.md", meta.name),
-                format!("{GENERATED_MARKER}\n\n{}", render_rule_markdown(meta)),
+                format!("{}.md", e.name),
+                format!("{GENERATED_MARKER}\n\n{}", render_entry_markdown(e)),
             )
         })
         .collect();
@@ -132,6 +229,8 @@ pub fn descriptor(meta: &RuleMeta) -> RuleDescriptor {
         name: meta.name.to_string(),
         strategy: meta.strategy,
         default_severity: meta.severity,
+        confidence: meta.confidence,
+        tags: crate::taxonomy::tags(meta.code, meta.strategy),
         short_description: first_sentence(meta.docs.what),
         full_description: format!("{} {}", prose(meta.docs.what), prose(meta.docs.why)),
         help_markdown: render_rule_markdown(meta),
@@ -141,6 +240,30 @@ pub fn descriptor(meta: &RuleMeta) -> RuleDescriptor {
 /// SARIF descriptions of every registered rule.
 pub fn descriptors() -> Vec<RuleDescriptor> {
     RULES.iter().map(|r| descriptor(r.meta())).collect()
+}
+
+/// SARIF descriptions of every rule: static rules, probe checks and log detectors.
+pub fn all_descriptors() -> Vec<RuleDescriptor> {
+    crate::catalog::all()
+        .iter()
+        .map(|e| match e.kind {
+            Kind::Static(meta) => descriptor(meta),
+            _ => {
+                let markdown = render_entry_markdown(e);
+                RuleDescriptor {
+                    code: e.code.to_string(),
+                    name: e.name.to_string(),
+                    strategy: e.strategy,
+                    default_severity: e.severity,
+                    confidence: eggsec_report::Confidence::High,
+                    short_description: e.summary(),
+                    full_description: e.summary(),
+                    help_markdown: markdown,
+                    tags: crate::taxonomy::tags(e.code, e.strategy),
+                }
+            }
+        })
+        .collect()
 }
 
 /// A docs section as one line of plain text (for SARIF descriptions).
@@ -166,7 +289,7 @@ fn block(text: &str) -> String {
 }
 
 /// The first sentence of a docs paragraph (up to the first `. `).
-fn first_sentence(text: &str) -> String {
+pub(crate) fn first_sentence(text: &str) -> String {
     let text = prose(text);
     match text.find(". ") {
         Some(i) => text[..=i].to_string(),

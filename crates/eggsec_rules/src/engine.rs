@@ -80,10 +80,7 @@ fn run_rules_with(
         .collect();
     diagnostics.extend(settings.diagnostics.iter().cloned());
     for key in settings.rules.keys() {
-        if !rules
-            .iter()
-            .any(|r| r.meta().code.eq_ignore_ascii_case(key) || r.meta().name == key)
-        {
+        if crate::catalog::find(key).is_none() {
             diagnostics.push(format!(
                 "eggsec.toml: [rules] names \"{key}\", which is not a rule (see `eggsec rules`)"
             ));
@@ -184,6 +181,18 @@ fn run_rules_with(
         .flat_map(|o| o.findings)
         .chain(external.iter().flat_map(|e| e.findings.iter().cloned()))
         .collect();
+    // Probe and log findings follow `eggsec.toml` too (they are folded in above unchanged so the
+    // posture still sees what the probe saw; what is reported follows the settings).
+    let external_count = external.iter().map(|e| e.findings.len()).sum::<usize>();
+    let first_external = findings.len() - external_count;
+    let mut i = first_external;
+    while i < findings.len() {
+        if apply_settings(settings, &mut findings[i]) {
+            i += 1;
+        } else {
+            findings.remove(i);
+        }
+    }
     if let Some(baseline) = &settings.baseline {
         findings.retain(|f| !baseline.contains(&f.fingerprint));
     }
@@ -210,4 +219,15 @@ pub fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| a.rule.cmp(&b.rule))
             .then_with(|| a.message.cmp(&b.message))
     });
+}
+
+/// Applies the `eggsec.toml` severity override and `ignore` paths to a finding made outside the
+/// static rules (a probe or log finding); false when it is dropped.
+pub fn apply_settings(settings: &Settings, f: &mut Finding) -> bool {
+    match settings.setting_for(&f.rule, &f.name) {
+        Some(RuleSetting::Off) => return false,
+        Some(RuleSetting::Severity(s)) => f.severity = s,
+        None => {}
+    }
+    !f.location.path().is_some_and(|p| settings.is_ignored(p))
 }

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod baseline;
+pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod docs;
@@ -23,6 +24,7 @@ pub mod registry;
 pub mod rules;
 pub mod source_text;
 pub mod suppress;
+pub mod taxonomy;
 #[doc(hidden)]
 pub mod testing;
 pub mod util;

@@ -3,17 +3,32 @@
 use crate::cli::{AuditArgs, Format};
 use anyhow::{Context, Result};
 use eggsec_report::Strategy;
-use eggsec_report::{
-    render_json, render_markdown, render_sarif, render_text, Report, Severity, TextOptions,
-};
+use eggsec_report::{render_json, render_markdown, render_text, Report, Severity, TextOptions};
 use eggsec_rules::baseline::Baseline;
-use eggsec_rules::config::Settings;
 use eggsec_rules::posture::ExternalCheck;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// `--fail-on`: a severity, or `none`.
+pub fn parse_fail_on(s: &str) -> Result<Option<Severity>> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    s.parse()
+        .map(Some)
+        .map_err(|e: String| anyhow::anyhow!("--fail-on: {e} or none"))
+}
+
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let fail_on: Severity = args.fail_on.parse().map_err(anyhow::Error::msg)?;
+    let started = now();
+    let fail_on = parse_fail_on(&args.fail_on)?;
+    let min_severity: Option<Severity> = match &args.min_severity {
+        Some(s) => Some(
+            s.parse()
+                .map_err(|e: String| anyhow::anyhow!("--min-severity: {e}"))?,
+        ),
+        None => None,
+    };
     let baseline = match &args.baseline {
         Some(p) => Some(Baseline::load(p).with_context(|| format!("--baseline {}", p.display()))?),
         None => None,
@@ -26,9 +41,13 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     };
 
     let mut report = Report::default();
+    let mut help_uri_base: Option<String> = None;
     for env in envs {
         for model in super::load_models(&args.app, env)? {
-            let mut settings = Settings::load(&model.root);
+            let mut settings = super::load_settings(&model.root)?;
+            if help_uri_base.is_none() {
+                help_uri_base = settings.report.help_uri_base.clone();
+            }
             settings.baseline = baseline.clone();
             let external = external_checks(&args, &model)?;
             let mut app_report =
@@ -37,32 +56,81 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             report.apps.push(app_report);
         }
     }
-
-    let text = match args.format {
-        Format::Json => render_json(&report),
-        Format::Sarif => render_sarif(&report, &eggsec_rules::docs::descriptors()),
-        Format::Markdown => render_markdown(&report),
-        Format::Text => {
-            let color = args.output.is_none() && !args.no_color && std::io::stdout().is_terminal();
-            // The renderer asks for `<app root as shown>/<finding path>`.
-            let lookup = eggsec_report::read_source;
-            render_text(
-                &report,
-                &TextOptions {
-                    color,
-                    code_frames: Some(&lookup),
-                },
-            )
+    if let Some(min) = min_severity {
+        for app in &mut report.apps {
+            app.findings.retain(|f| f.severity >= min);
         }
+    }
+
+    let text = if args.statistics {
+        eggsec_report::render_statistics(&report)
+    } else {
+        render(&args, &report, help_uri_base, started)
     };
     super::emit(&text, args.output.as_deref())?;
 
-    let failed = report.max_severity().is_some_and(|s| s >= fail_on);
-    Ok(if failed {
+    let failed = fail_on.is_some_and(|t| report.max_severity().is_some_and(|s| s >= t));
+    Ok(if failed && !args.exit_zero {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The report in `--format`.
+fn render(
+    args: &AuditArgs,
+    report: &Report,
+    help_uri_base: Option<String>,
+    started: i64,
+) -> String {
+    match args.format {
+        Format::Json => render_json(report),
+        Format::Sarif => eggsec_report::render_sarif_with(
+            report,
+            &eggsec_rules::docs::all_descriptors(),
+            &eggsec_report::SarifOptions {
+                command: "audit".into(),
+                help_uri_base: help_uri_base
+                    .unwrap_or_else(|| eggsec_report::DEFAULT_HELP_URI_BASE.into()),
+                cwd: None,
+            },
+        ),
+        Format::Markdown => render_markdown(report),
+        Format::Concise => eggsec_report::render_concise(report, args.quiet),
+        Format::Github => eggsec_report::render_github(report),
+        Format::Gitlab => eggsec_report::render_gitlab(report, started, now(), &|code| {
+            eggsec_rules::catalog::find(code)
+                .map(|e| eggsec_rules::taxonomy::tags(e.code, e.strategy))
+                .unwrap_or_default()
+        }),
+        Format::Junit => eggsec_report::render_junit(report),
+        Format::Text => {
+            let choice = if args.no_color {
+                crate::cli::ColorChoice::Never
+            } else {
+                args.color
+            };
+            let color = choice.resolve(args.output.is_none() && std::io::stdout().is_terminal());
+            // The renderer asks for `<app root as shown>/<finding path>`.
+            let lookup = eggsec_report::read_source;
+            render_text(
+                report,
+                &TextOptions {
+                    color,
+                    code_frames: Some(&lookup),
+                    verbose: args.verbose,
+                    quiet: args.quiet,
+                },
+            )
+        }
+    }
 }
 
 /// The app root as the user named it (relative when they gave a relative path).
@@ -114,7 +182,8 @@ fn external_checks(args: &AuditArgs, model: &eggsec_app::AppModel) -> Result<Vec
                 facts: Vec::new(),
             });
         }
-        out.extend(report.findings.into_iter().map(|f| ExternalCheck {
+        let findings = eggsec_probe::findings::merge_repeats(report.findings);
+        out.extend(findings.into_iter().map(|f| ExternalCheck {
             strategy: f.strategy,
             severity: f.severity,
             control: String::new(),

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use eggsec_deps::analyze::{self, DepsReport};
 use eggsec_deps::db::Database;
 use eggsec_deps::registry::{self, Registry};
-use eggsec_report::{render_sarif, AppReport, Finding, Location, Report, Severity};
+use eggsec_report::{AppReport, Finding, Location, Report, Severity};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
@@ -18,6 +18,26 @@ pub fn run(args: DepsArgs) -> Result<ExitCode> {
     }
     let db = database(args.advisories.as_deref())?;
     let mut report = analyze::analyze(&args.path, db);
+    let nothing_to_read = [
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "node_modules",
+    ]
+    .iter()
+    .all(|f| !args.path.join(f).exists());
+    if report.format.is_none() && nothing_to_read && !args.allow_no_lockfile {
+        for p in &report.problems {
+            eprintln!("eggsec: warning: {p}");
+        }
+        bail!(
+            "{}: could not check dependencies: no lockfile (package-lock.json, npm-shrinkwrap.json, \
+             yarn.lock, pnpm-lock.yaml) and no node_modules. Run `npm install` (or your package \
+             manager) and commit the lockfile, or pass --allow-no-lockfile to report nothing checked",
+            args.path.display()
+        );
+    }
     online(
         &mut report,
         &args.path,
@@ -76,7 +96,7 @@ pub fn run(args: DepsArgs) -> Result<ExitCode> {
             }
             serde_json::to_string_pretty(&v)? + "\n"
         }
-        DepsFormat::Sarif => sarif(&report, &args.path),
+        DepsFormat::Sarif => sarif(&report, &args.path)?,
         DepsFormat::Text => render_text(&report) + &notes,
     };
     for p in &report.problems {
@@ -130,8 +150,12 @@ pub fn online(
         Some(registry::cache_dir().join("registry")),
         offline,
     );
+    let registry_url = reg.config.url.clone();
+    let net = reg.config.net.clone();
+    let before = report.problems.len();
     analyze::suggest_upgrades(report, &reg, db);
     analyze::outdated(report, &reg, all, jobs);
+    fold_unreachable(report, before, &registry_url, &net);
     if offline {
         // Cache misses are expected offline: say it once.
         let before = report.problems.len();
@@ -142,6 +166,84 @@ pub fn online(
                 .push("--offline: registry data only where cached".into());
         }
     }
+}
+
+/// When the registry cannot be reached (connection, DNS, TLS or proxy failure), says it once,
+/// with the settings in use, instead of once per package.
+fn fold_unreachable(
+    report: &mut DepsReport,
+    from: usize,
+    url: &str,
+    net: &eggsec_deps::net::NetConfig,
+) {
+    let unreachable = |p: &str| {
+        let l = p.to_ascii_lowercase();
+        p.contains(url.trim_end_matches('/'))
+            && [
+                "connect",
+                "refused",
+                "timed out",
+                "timeout",
+                "dns",
+                "resolve",
+                "certificate",
+                "tls",
+                "proxy",
+                "io:",
+                "unreachable",
+                "reset",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
+    };
+    let failed: Vec<String> = report.problems[from..]
+        .iter()
+        .filter(|p| unreachable(p))
+        .cloned()
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    let mut kept: Vec<String> = report.problems[..from].to_vec();
+    kept.extend(
+        report.problems[from..]
+            .iter()
+            .filter(|p| !unreachable(p))
+            .cloned(),
+    );
+    let first = &failed[0];
+    let reason = first
+        .split_once(&format!("{}", url.trim_end_matches('/')))
+        .map(|(_, rest)| rest.split_once(": ").map_or(rest, |(_, r)| r))
+        .unwrap_or(first);
+    let proxy = match &net.proxy {
+        Some((p, source)) => format!("proxy {} (from {source})", eggsec_deps::net::redact_url(p)),
+        None => "no proxy".to_string(),
+    };
+    let trust = if net.strict_ssl {
+        let mut t = match &net.system_store {
+            Some(s) => format!("system CAs {}", s.display()),
+            None => "built-in CAs".to_string(),
+        };
+        for f in &net.ca_files {
+            t.push_str(&format!(" + {}", f.display()));
+        }
+        if !net.ca_inline.is_empty() {
+            t.push_str(" + npm `ca`");
+        }
+        t
+    } else {
+        "strict-ssl=false".to_string()
+    };
+    kept.push(format!(
+        "cannot reach the npm registry {url}: {reason} ({} request{} failed; {proxy}; {trust}). \
+         Upgrades and versions behind latest were not checked; advisories come from the local \
+         database. Set HTTPS_PROXY/NO_PROXY or npm's proxy, https-proxy, cafile, ca, or \
+         NODE_EXTRA_CA_CERTS — or pass --offline.",
+        failed.len(),
+        if failed.len() == 1 { "" } else { "s" }
+    ));
+    report.problems = kept;
 }
 
 fn render_text(r: &DepsReport) -> String {
@@ -243,18 +345,34 @@ fn render_text(r: &DepsReport) -> String {
     s
 }
 
-fn sarif(r: &DepsReport, root: &Path) -> String {
+/// One SARIF rule per advisory (its id, e.g. `GHSA-…`), so GitHub ranks each by its own CVSS
+/// score (`security-severity`); the rule's docs are `vulnerable-egg-package`'s.
+fn sarif(r: &DepsReport, root: &Path) -> Result<String> {
     let meta = eggsec_rules::find_rule("vulnerable-egg-package")
         .expect("registered")
         .meta();
+    let base = eggsec_rules::docs::descriptor(meta);
+    let mut rules: Vec<eggsec_report::RuleDescriptor> = Vec::new();
     let findings: Vec<Finding> = r
         .vulnerabilities
         .iter()
         .map(|v| {
             let mut evidence = vec![format!("{} {}@{}", v.id, v.package, v.version)];
             evidence.extend(v.paths.iter().map(|p| p.join(" > ")));
+            if !rules.iter().any(|d| d.code == v.id) {
+                rules.push(eggsec_report::RuleDescriptor {
+                    code: v.id.clone(),
+                    default_severity: v.severity,
+                    short_description: format!("{}: {}", v.id, v.summary),
+                    full_description: format!(
+                        "{} ({}) affects {}. {}",
+                        v.id, v.url, v.package, base.full_description
+                    ),
+                    ..base.clone()
+                });
+            }
             Finding::new(
-                meta.code,
+                v.id.as_str(),
                 meta.name,
                 meta.strategy,
                 v.severity,
@@ -266,6 +384,7 @@ fn sarif(r: &DepsReport, root: &Path) -> String {
                 },
             )
             .with_evidence(evidence)
+            .with_cvss(v.cvss.as_deref().and_then(eggsec_deps::cvss::base_score_v3))
             .with_remediation(match &v.fixed {
                 Some(f) => format!("Upgrade `{}` to {f} or later.", v.package),
                 None => format!("No fixed version of `{}` is known.", v.package),
@@ -281,5 +400,6 @@ fn sarif(r: &DepsReport, root: &Path) -> String {
             diagnostics: r.problems.clone(),
         }],
     };
-    render_sarif(&report, &eggsec_rules::docs::descriptors())
+    let opts = super::sarif_options("deps", root)?;
+    Ok(eggsec_report::render_sarif_with(&report, &rules, &opts))
 }

@@ -152,7 +152,15 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
         LogsFormat::Json => eggsec_logs::output::render_json(&result),
         LogsFormat::Ecs => eggsec_logs::output::render_ecs(&result),
         LogsFormat::Gelf => eggsec_logs::output::render_gelf(&result),
-        LogsFormat::Sarif => eggsec_logs::output::render_sarif(&result, &root),
+        LogsFormat::Sarif => {
+            // Log paths are as scanned (relative to the current directory, or absolute).
+            let _ = &root;
+            eggsec_report::render_sarif_with(
+                &eggsec_logs::output::as_report(&result, "."),
+                &eggsec_rules::docs::all_descriptors(),
+                &super::sarif_options("logs", std::path::Path::new("."))?,
+            )
+        }
     };
     if !(text.is_empty() && a.output.is_none()) {
         super::emit(&text, a.output.as_deref())?;

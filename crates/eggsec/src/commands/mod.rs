@@ -5,6 +5,7 @@ mod audit;
 mod config;
 mod deps;
 mod fix;
+mod init;
 pub mod logs;
 mod plugins;
 mod probe;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Watch(a) => watch::run(a),
         Command::Advisories(a) => advisories::run(a),
         Command::Logs(a) => logs::run(a),
+        Command::Init(a) => init::run(a),
         // (new command arms go above this line)
     }
 }
@@ -49,7 +51,14 @@ pub fn load_models(args: &AppArgs, env: Option<&str>) -> Result<Vec<AppModel>> {
     if !args.path.exists() {
         bail!("{}: no such file or directory", args.path.display());
     }
-    let roots = eggsec_app::discover(&args.path);
+    let mut roots = eggsec_app::discover(&args.path);
+    if roots.is_empty() {
+        // Run from inside an app (`app/`, `app/controller/`...): its root is found upward, as
+        // git finds its repository.
+        if let Some(root) = app_root_above(&args.path) {
+            roots.push(root);
+        }
+    }
     if roots.is_empty() {
         bail!(eggsec_app::AppError::NotAnApp(args.path.clone()));
     }
@@ -60,6 +69,9 @@ pub fn load_models(args: &AppArgs, env: Option<&str>) -> Result<Vec<AppModel>> {
     };
     let mut models = Vec::with_capacity(roots.len());
     for root in roots {
+        if let Some(env) = env {
+            warn_unknown_env(&root, env);
+        }
         match eggsec_app::load(&root, &opts) {
             Ok(m) => {
                 print_diagnostics(&m);
@@ -72,6 +84,132 @@ pub fn load_models(args: &AppArgs, env: Option<&str>) -> Result<Vec<AppModel>> {
         bail!(eggsec_app::AppError::NotAnApp(args.path.clone()));
     }
     Ok(models)
+}
+
+/// The nearest directory above `path` that is an Egg.js app, as a path the user can read
+/// (`../..` when they gave a relative path).
+pub fn app_root_above(path: &std::path::Path) -> Option<std::path::PathBuf> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    let mut shown = path.to_path_buf();
+    for dir in abs.ancestors().skip(1) {
+        shown = if path.is_absolute() {
+            dir.to_path_buf()
+        } else {
+            shown.join("..")
+        };
+        if eggsec_app::discover::is_app(dir) {
+            return Some(if path.is_absolute() {
+                dir.to_path_buf()
+            } else {
+                normalise_dots(&shown)
+            });
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    None
+}
+
+/// `app/controller/../..` → `.`; `x/..` pairs removed lexically (the path was resolved above).
+fn normalise_dots(p: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    if parts.is_empty() {
+        return std::path::PathBuf::from(".");
+    }
+    parts.iter().collect()
+}
+
+/// Egg's built-in envs (`EGG_SERVER_ENV` values egg itself knows).
+const BUILTIN_ENVS: [&str; 4] = ["local", "unittest", "prod", "default"];
+
+/// The envs an app has config files for (`config/config.<env>.{js,ts,...}`), sorted.
+pub fn app_envs(root: &std::path::Path) -> Vec<String> {
+    let mut envs: Vec<String> = Vec::new();
+    for dir in [root.join("config"), root.join("src/config")] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name.strip_prefix("config.") else {
+                continue;
+            };
+            let Some((env, ext)) = rest.rsplit_once('.') else {
+                continue;
+            };
+            if matches!(ext, "js" | "ts" | "cjs" | "mjs" | "cts" | "mts" | "json")
+                && !env.is_empty()
+                && !env.contains('.')
+                && !envs.iter().any(|x| x == env)
+            {
+                envs.push(env.to_string());
+            }
+        }
+    }
+    envs.sort();
+    envs
+}
+
+/// Warns once when `--env` names an env the app has no config file for and egg does not know.
+fn warn_unknown_env(root: &std::path::Path, env: &str) {
+    let envs = app_envs(root);
+    if BUILTIN_ENVS.contains(&env) || envs.iter().any(|e| e == env) {
+        return;
+    }
+    let suggestion = eggsec_rules::config::did_you_mean(
+        env,
+        envs.iter().map(String::as_str).chain(BUILTIN_ENVS),
+    );
+    eprintln!(
+        "eggsec: warning: --env {env}: {} has no config/config.{env}.* and egg has no built-in env of that name{suggestion}; the app's envs: {}",
+        root.display(),
+        if envs.is_empty() {
+            "none besides default".to_string()
+        } else {
+            envs.join(", ")
+        }
+    );
+}
+
+/// The validated `eggsec.toml` that applies to the app at `root` (none → defaults). A file that
+/// cannot be used is an error (exit 2), named relative to the current directory.
+pub fn load_settings(root: &std::path::Path) -> Result<eggsec_rules::config::Settings> {
+    eggsec_rules::config::Settings::load_checked(root).map_err(|e| {
+        let shown = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| {
+                e.path
+                    .strip_prefix(cwd)
+                    .ok()
+                    .map(|p| p.display().to_string())
+            })
+            .unwrap_or_else(|| e.path.display().to_string());
+        anyhow::anyhow!("{}", e.render(&shown))
+    })
+}
+
+/// SARIF options for `command`: the docs base URL from the `eggsec.toml` that applies at `dir`.
+pub fn sarif_options(command: &str, dir: &std::path::Path) -> Result<eggsec_report::SarifOptions> {
+    let settings = load_settings(dir)?;
+    Ok(eggsec_report::SarifOptions {
+        command: command.to_string(),
+        help_uri_base: settings
+            .report
+            .help_uri_base
+            .unwrap_or_else(|| eggsec_report::DEFAULT_HELP_URI_BASE.to_string()),
+        cwd: None,
+    })
 }
 
 fn print_diagnostics(m: &AppModel) {
@@ -108,7 +246,15 @@ pub fn emit(text: &str, path: Option<&std::path::Path>) -> Result<()> {
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            // Reports are ordinary files: 0666 minus the umask (tempfile's default is 0600).
+            let mut builder = tempfile::Builder::new();
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o666));
+            }
+            let mut tmp = builder
+                .tempfile_in(dir)
                 .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
             tmp.write_all(text.as_bytes())?;
             tmp.persist(p)

@@ -5,7 +5,7 @@ use anyhow::{bail, Context, Result};
 use eggsec_probe::http::ClientOptions;
 use eggsec_probe::{AppHints, ProbeOptions, ProbeReport};
 use eggsec_report::{
-    render_json, render_sarif, render_text, AppReport, Posture, Report, Severity, Strategy,
+    render_json, render_sarif_with, render_text, AppReport, Posture, Report, Severity, Strategy,
     TextOptions,
 };
 use std::io::IsTerminal;
@@ -14,13 +14,30 @@ use std::process::ExitCode;
 pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     let fail_on: Severity = args.fail_on.parse().map_err(anyhow::Error::msg)?;
     let opts = options(&args)?;
-    let report = eggsec_probe::probe(&args.url, &opts).map_err(anyhow::Error::msg)?;
+    let mut report = eggsec_probe::probe(&args.url, &opts).map_err(anyhow::Error::msg)?;
+    report.findings = eggsec_probe::findings::merge_repeats(std::mem::take(&mut report.findings));
+    let app_dir = args.app.clone().unwrap_or_else(|| ".".into());
+    if args.app.is_some() {
+        let settings = super::load_settings(&app_dir)?;
+        report
+            .findings
+            .retain_mut(|f| eggsec_rules::engine::apply_settings(&settings, f));
+    }
     for e in &report.errors {
         eprintln!("eggsec: warning: {e}");
     }
     let text = match args.format {
         ProbeFormat::Json => render_probe_json(&report),
-        ProbeFormat::Sarif => render_sarif(&as_report(&report), &[]),
+        ProbeFormat::Sarif => {
+            // Results point at the app's config (the URL is in the message and properties).
+            let mut r = as_report(&report);
+            r.apps[0].root = app_dir.display().to_string();
+            render_sarif_with(
+                &r,
+                &eggsec_rules::docs::all_descriptors(),
+                &super::sarif_options("probe", &app_dir)?,
+            )
+        }
         ProbeFormat::Text => {
             let color = args.output.is_none() && std::io::stdout().is_terminal();
             render_probe_text(&report, color)
@@ -266,6 +283,7 @@ fn render_probe_text(report: &ProbeReport, color: bool) -> String {
         &TextOptions {
             color,
             code_frames: None,
+            ..Default::default()
         },
     ));
     out

@@ -1,31 +1,42 @@
-//! `eggsec rules` and `eggsec rule ID`: the rule list and one rule's docs in the terminal.
+//! `eggsec rules` and `eggsec rule ID`: every rule (static, probe, log) and one rule's docs,
+//! rendered for a terminal.
 
 use crate::cli::{RuleArgs, RulesArgs};
 use anyhow::{bail, Context, Result};
-use eggsec_rules::RULES;
+use eggsec_rules::catalog;
 use std::process::ExitCode;
 
 pub fn list(args: RulesArgs) -> Result<ExitCode> {
     if let Some(dir) = args.write_docs {
         eggsec_rules::docs::write_all(&dir)
             .with_context(|| format!("writing docs to {}", dir.display()))?;
-        eprintln!("wrote {} rule docs to {}", RULES.len(), dir.display());
+        eprintln!(
+            "wrote {} rule docs to {}",
+            catalog::all().len(),
+            dir.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = format!(
-        "{:<8} {:<42} {:<11} {:<9} {}\n",
-        "CODE", "NAME", "STRATEGY", "SEVERITY", "CHECKS"
+        "{:<8} {:<42} {:<11} {:<9} {:<6} {}\n",
+        "CODE", "NAME", "STRATEGY", "SEVERITY", "RUN BY", "CHECKS"
     );
-    let mut rules: Vec<_> = RULES.iter().map(|r| r.meta()).collect();
-    rules.sort_by_key(|m| (m.strategy, m.code));
-    for m in rules {
+    let mut rules = catalog::all();
+    // Static rules by strategy, then the probe's checks, then the log detectors.
+    rules.sort_by_key(|e| (e.source() != "audit", e.source(), e.strategy, e.code));
+    for e in rules {
+        let checks = match e.kind {
+            catalog::Kind::Static(m) => m.control.to_string(),
+            _ => e.summary(),
+        };
         out.push_str(&format!(
-            "{:<8} {:<42} {:<11} {:<9} {}\n",
-            m.code,
-            m.name,
-            m.strategy.as_str(),
-            m.severity.as_str(),
-            m.control
+            "{:<8} {:<42} {:<11} {:<9} {:<6} {}\n",
+            e.code,
+            e.name,
+            e.strategy.as_str(),
+            e.severity.as_str(),
+            e.source(),
+            checks
         ));
     }
     super::emit(&out, None)?;
@@ -33,9 +44,115 @@ pub fn list(args: RulesArgs) -> Result<ExitCode> {
 }
 
 pub fn show(args: RuleArgs) -> Result<ExitCode> {
-    let Some(rule) = eggsec_rules::find_rule(&args.id) else {
-        bail!("no rule '{}' (see `eggsec rules`)", args.id);
+    let Some(entry) = catalog::find(&args.id) else {
+        match catalog::suggest(&args.id) {
+            Some(near) => bail!(
+                "no rule '{}' — did you mean '{near}'? (`eggsec rules` lists them)",
+                args.id
+            ),
+            None => bail!("no rule '{}' (`eggsec rules` lists them)", args.id),
+        }
     };
-    super::emit(&eggsec_rules::docs::render_rule_markdown(rule.meta()), None)?;
+    let markdown = eggsec_rules::docs::render_entry_markdown(&entry);
+    let text = if args.markdown {
+        markdown
+    } else {
+        terminal(&markdown)
+    };
+    super::emit(&text, None)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Renders the rule Markdown for a terminal: headings as underlined titles, tables as
+/// `key: value` lines, code blocks indented, inline backticks dropped.
+pub fn terminal(markdown: &str) -> String {
+    let mut out = String::new();
+    let mut in_code = false;
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let flush_table = |table: &mut Vec<Vec<String>>, out: &mut String| {
+        if table.len() >= 2 {
+            let header = table[0].clone();
+            for row in &table[1..] {
+                for (k, v) in header.iter().zip(row) {
+                    out.push_str(&format!("  {k}: {v}\n"));
+                }
+            }
+        }
+        table.clear();
+    };
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            out.push_str(&format!("    {line}\n"));
+            continue;
+        }
+        if line.starts_with('|') {
+            let cells: Vec<String> = line
+                .trim_matches('|')
+                .split(" | ")
+                .map(|c| inline(c.trim()))
+                .collect();
+            if !cells.iter().all(|c| c.chars().all(|ch| ch == '-')) {
+                table.push(cells);
+            }
+            continue;
+        }
+        flush_table(&mut table, &mut out);
+        if let Some(title) = line.strip_prefix("# ") {
+            let title = inline(title);
+            out.push_str(&format!("{title}\n{}\n", "=".repeat(title.chars().count())));
+        } else if let Some(title) = line.strip_prefix("## ") {
+            let title = inline(title);
+            out.push_str(&format!("{title}\n{}\n", "-".repeat(title.chars().count())));
+        } else {
+            out.push_str(&inline(line));
+            out.push('\n');
+        }
+    }
+    flush_table(&mut table, &mut out);
+    out
+}
+
+/// Drops Markdown inline markup: backticks, `**`, and `[text](link)` → `text`.
+fn inline(s: &str) -> String {
+    let s = s.replace("**", "").replace('`', "");
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find('[') {
+        let after = &rest[i + 1..];
+        match after
+            .find("](")
+            .and_then(|j| after[j..].find(')').map(|k| (j, j + k)))
+        {
+            Some((j, end)) => {
+                out.push_str(&rest[..i]);
+                out.push_str(&after[..j]);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[..=i]);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_becomes_terminal_text() {
+        let t = terminal("# csrf-disabled (`CSRF001`)\n\n| A | B |\n|---|---|\n| x | y |\n\n## Fix\n\n```js\nconfig.x = 1;\n```\nSee [docs](a.md).\n");
+        assert!(t.starts_with("csrf-disabled (CSRF001)\n======"), "{t}");
+        assert!(t.contains("  A: x\n  B: y\n"), "{t}");
+        assert!(t.contains("    config.x = 1;\n"), "{t}");
+        assert!(t.contains("See docs."), "{t}");
+        assert!(!t.contains('`'));
+    }
 }

@@ -328,10 +328,26 @@ fn text_and_sarif_outputs() {
     let sarif = json_of(&out);
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 7);
-    assert!(
-        results.iter().all(|r| r["ruleId"] == "UPD001"),
-        "{results:#?}"
-    );
+    // One SARIF rule per advisory (so GitHub ranks each by its CVSS), documented as UPD001.
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    for r in results {
+        let id = r["ruleId"].as_str().unwrap();
+        assert!(id.starts_with("GHSA-") || id.contains('-'), "{id}");
+        let rule = rules.iter().find(|d| d["id"] == id).unwrap();
+        assert_eq!(rule["name"], "vulnerable-egg-package");
+        assert!(rule["helpUri"]
+            .as_str()
+            .unwrap()
+            .ends_with("vulnerable-egg-package.md"));
+        let score: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=10.0).contains(&score));
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The output formats of `eggsec audit --format text|json|sarif|markdown`.
+//! The output formats of `eggsec audit --format text|json|sarif|markdown|concise|github|gitlab|junit`.
 
+pub mod ci;
 pub mod json;
 pub mod markdown;
 pub mod sarif;

@@ -1,7 +1,8 @@
-//! The terminal report: the posture table, then the findings grouped by strategy with code
-//! frames, then a summary line.
+//! The terminal report: the posture table and a short "fix these first" list, then the
+//! findings, most severe (and most certain) first, with code frames, the problems met folded
+//! into one line (listed with `verbose`), then a summary line.
 
-use crate::finding::{Finding, Location, Severity, Strategy};
+use crate::finding::{Finding, Location, Severity};
 use crate::report::{severity_counts, AppReport, PostureStatus, Report};
 use owo_colors::{OwoColorize, Style};
 use std::fmt::Write as _;
@@ -18,7 +19,14 @@ pub struct TextOptions<'a> {
     pub color: bool,
     /// Where to read sources for code frames; `None` prints no frames.
     pub code_frames: Option<SourceLookup<'a>>,
+    /// List every diagnostic instead of one folded line.
+    pub verbose: bool,
+    /// Findings only: no posture, no "fix these first", no diagnostics, no summary.
+    pub quiet: bool,
 }
+
+/// How many findings the "Fix these first" list shows.
+const FIX_FIRST: usize = 5;
 
 /// A [`SourceLookup`] that reads the file from disk (`None` when it cannot be read).
 pub fn read_source(path: &Path) -> Option<String> {
@@ -81,54 +89,100 @@ pub fn render_text(report: &Report, options: &TextOptions<'_>) -> String {
 
 fn render_app(out: &mut String, app: &AppReport, options: &TextOptions<'_>, p: &Painter) {
     let bold = Style::new().bold();
-    let _ = writeln!(
-        out,
-        "{}",
-        p.paint(
-            &format!("eggsec audit: {} (env: {})", app.root, app.env),
-            bold
-        )
-    );
-    out.push('\n');
-    let _ = writeln!(out, "{}", p.paint("Posture", bold));
-    out.push_str("  strategy    status        score  title\n");
-    for row in &app.posture {
-        let score = match row.status {
-            PostureStatus::NotAssessed => "-".to_string(),
-            _ => row.score.to_string(),
-        };
+    let mut findings: Vec<&Finding> = app.findings.iter().collect();
+    // Most severe first, then most certain (stable: file and line order stays within).
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| b.confidence.cmp(&a.confidence))
+    });
+    if !options.quiet {
         let _ = writeln!(
             out,
-            "  {:<11} {} {:>5}  {}",
-            row.strategy.as_str(),
-            p.status(row.status),
-            score,
-            row.strategy.title()
+            "{}",
+            p.paint(
+                &format!("eggsec audit: {} (env: {})", app.root, app.env),
+                bold
+            )
         );
+        out.push('\n');
+        let _ = writeln!(out, "{}", p.paint("Posture", bold));
+        out.push_str("  strategy    status        score  title\n");
+        for row in &app.posture {
+            let score = match row.status {
+                PostureStatus::NotAssessed => "-".to_string(),
+                _ => row.score.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<11} {} {:>5}  {}",
+                row.strategy.as_str(),
+                p.status(row.status),
+                score,
+                row.strategy.title()
+            );
+        }
+        let first: Vec<&&Finding> = findings
+            .iter()
+            .filter(|f| f.severity >= Severity::Medium)
+            .take(FIX_FIRST)
+            .collect();
+        if !first.is_empty() {
+            out.push('\n');
+            let _ = writeln!(out, "{}", p.paint("Fix these first", bold));
+            for (i, f) in first.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "  {}. {} {} {}  {}",
+                    i + 1,
+                    p.severity(f.severity),
+                    p.paint(&f.rule, Style::new().bold()),
+                    f.name,
+                    f.location
+                );
+            }
+        }
     }
 
-    for strategy in Strategy::ALL {
-        let findings: Vec<&Finding> = app
-            .findings
-            .iter()
-            .filter(|f| f.strategy == strategy)
-            .collect();
-        if findings.is_empty() {
-            continue;
+    if !findings.is_empty() {
+        if !options.quiet {
+            out.push('\n');
+            let heading = format!("Findings ({})", findings.len());
+            let _ = writeln!(out, "{}", p.paint(&heading, bold));
         }
-        out.push('\n');
-        let heading = format!("{} — {} ({})", strategy, strategy.title(), findings.len());
-        let _ = writeln!(out, "{}", p.paint(&heading, bold));
-        for f in findings {
+        for f in &findings {
             render_finding(out, f, &app.root, options, p);
         }
+    }
+    if options.quiet {
+        return;
     }
 
     if !app.diagnostics.is_empty() {
         out.push('\n');
-        let _ = writeln!(out, "{}", p.paint("Diagnostics", bold));
-        for d in &app.diagnostics {
-            let _ = writeln!(out, "  - {d}");
+        if options.verbose {
+            let _ = writeln!(out, "{}", p.paint("Diagnostics", bold));
+            for d in &app.diagnostics {
+                let _ = writeln!(out, "  - {d}");
+            }
+        } else {
+            let n = app.diagnostics.len();
+            let errors = app
+                .diagnostics
+                .iter()
+                .filter(|d| d.starts_with("error"))
+                .count();
+            let _ = writeln!(
+                out,
+                "{} {n} problem{} met while auditing{} (--verbose lists them)",
+                p.paint("Diagnostics:", bold),
+                if n == 1 { "" } else { "s" },
+                if errors > 0 {
+                    format!(", {errors} error{}", if errors == 1 { "" } else { "s" })
+                } else {
+                    String::new()
+                }
+            );
         }
     }
 
@@ -162,9 +216,13 @@ fn render_finding(
     );
     let _ = writeln!(
         out,
-        "    {} {}",
+        "    {} {}  {}",
         p.paint("-->", Style::new().blue()),
-        f.location
+        f.location,
+        p.paint(
+            &format!("({}, confidence {})", f.strategy, f.confidence),
+            Style::new().dimmed()
+        )
     );
     if let (Some(lookup), Location::File { path, line, column }) =
         (options.code_frames, &f.location)

@@ -81,6 +81,29 @@ pub(crate) fn report_flow(
             format!("{label} {file}:{}: {}", s.line, mask_literals(&s.what))
         })
         .collect();
+    let n = f.flow.steps.len();
+    let steps = f
+        .flow
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| eggsec_report::Related {
+            location: eggsec_report::Location::File {
+                path: s.file.clone().unwrap_or_else(|| f.file.clone()),
+                line: s.line,
+                column: s.column,
+            },
+            message: format!(
+                "{}: {}",
+                match i {
+                    0 => "source",
+                    i if i + 1 == n => "sink",
+                    _ => "step",
+                },
+                mask_literals(&s.what)
+            ),
+        })
+        .collect();
     cx.report(
         &prov,
         format!(
@@ -89,7 +112,8 @@ pub(crate) fn report_flow(
         ),
         evidence,
         fix,
-    );
+    )
+    .steps = steps;
 }
 
 /// Masks long space-free string literals in a code snippet (they may be keys or tokens).
