@@ -9,6 +9,7 @@ mod npm_pack;
 mod oracle;
 mod oracle_support;
 mod plugins_usage;
+mod registry_net;
 mod probe;
 mod routes_oracle;
 mod runtime_dump;
