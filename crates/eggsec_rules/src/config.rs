@@ -62,9 +62,12 @@ struct RawConfig {
     options: BTreeMap<String, toml::Table>,
 }
 
+/// An option's key and what it means.
+pub type OptionKeys = &'static [(&'static str, &'static str)];
+
 /// The options each rule takes: (code, name, [(key, what it means)]). Every option is a list
 /// of strings. The rule docs list them.
-pub const RULE_OPTIONS: &[(&str, &str, &[(&str, &str)])] = &[(
+pub const RULE_OPTIONS: &[(&str, &str, OptionKeys)] = &[(
     "MW011",
     "state-changing-route-without-auth",
     &[
