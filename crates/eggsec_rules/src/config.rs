@@ -14,6 +14,12 @@
 //!
 //! [report]
 //! help-uri-base = "https://github.com/acme/eggsec-docs/blob/main/rules/"
+//!
+//! # rule options, by the rule's name or code (unknown rules, keys and types are errors)
+//! [options.state-changing-route-without-auth]
+//! auth-middleware = ["adminRequired"]          # middleware that reject anonymous requests
+//! auth-guards = ["requiredAuthorizedUser"]     # guard calls or decorators in handlers
+//! pass-through-middleware = ["loadUser"]       # middleware that only load the user
 //! ```
 //!
 //! The file is validated: an unknown key, an unknown rule or a bad value is an error naming the
@@ -98,8 +104,35 @@ struct RawConfig {
     plugins: BTreeMap<String, PluginJustification>,
     #[serde(default)]
     report: ReportSettings,
+    /// `[options.<rule>]`: rule options (checked against [`RULE_OPTIONS`]).
+    #[serde(default)]
+    options: BTreeMap<String, toml::Table>,
     // (new top-level keys go above this line: a field with `#[serde(default)]`)
 }
+
+/// An option's key and what it means.
+pub type OptionKeys = &'static [(&'static str, &'static str)];
+
+/// The options each rule takes: (code, name, [(key, what it means)]). Every option is a list
+/// of strings. The rule docs list them.
+pub const RULE_OPTIONS: &[(&str, &str, OptionKeys)] = &[(
+    "MW011",
+    "state-changing-route-without-auth",
+    &[
+        (
+            "auth-middleware",
+            "middleware that reject unauthenticated requests, for those whose code eggsec cannot read or judge (`[\"adminRequired\", \"app.jwt\"]`)",
+        ),
+        (
+            "auth-guards",
+            "functions, methods or decorators that reject when a handler calls them or is decorated with them (`[\"requiredAuthorizedUser\", \"checkPermission\"]`); a dotted name matches on its last part",
+        ),
+        (
+            "pass-through-middleware",
+            "middleware that only load the user and let anonymous requests through, never counted as protection whatever their name (`[\"loadUser\"]`)",
+        ),
+    ],
+)];
 
 /// An `eggsec.toml` that cannot be used: where and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,6 +178,11 @@ pub struct Settings {
     pub plugins: BTreeMap<String, PluginJustification>,
     /// `[report]` options.
     pub report: ReportSettings,
+    /// Rule options (`[options.<rule>]`), by the rule's name: key → list of strings.
+    pub options: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// Problems with `[options]` entries, `(line, message)`: the entry is skipped by
+    /// [`Settings::parse`] (a diagnostic), and the whole file refused by the CLI.
+    option_problems: Vec<(usize, String)>,
     /// The `eggsec.toml` in use, if any.
     pub file: Option<PathBuf>,
     /// Findings whose fingerprint is in the baseline are dropped.
@@ -226,19 +264,41 @@ impl Settings {
     /// Parses the text of an `eggsec.toml`; `file` names it in diagnostics. A problem becomes
     /// a diagnostic and the defaults apply (tests and library callers; the CLI refuses it).
     pub fn parse(text: &str, file: &str) -> Settings {
-        Settings::parse_checked(text).unwrap_or_else(|(line, message)| Settings {
-            diagnostics: vec![ConfigError {
+        let render = |line: usize, message: String| {
+            ConfigError {
                 path: file.into(),
                 line,
                 message,
             }
-            .render(file)],
-            ..Settings::default()
-        })
+            .render(file)
+        };
+        match Settings::parse_lenient_options(text) {
+            Ok(mut settings) => {
+                settings.diagnostics = settings
+                    .option_problems
+                    .iter()
+                    .map(|(line, message)| render(*line, format!("{message}; ignored")))
+                    .collect();
+                settings
+            }
+            Err((line, message)) => Settings {
+                diagnostics: vec![render(line, message)],
+                ..Settings::default()
+            },
+        }
     }
 
     /// Parses and validates; the error is `(line, message)`.
     pub fn parse_checked(text: &str) -> Result<Settings, (usize, String)> {
+        let settings = Settings::parse_lenient_options(text)?;
+        match settings.option_problems.first() {
+            Some(p) => Err(p.clone()),
+            None => Ok(settings),
+        }
+    }
+
+    /// Like [`Settings::parse_checked`], but problems in `[options]` only skip their entry.
+    fn parse_lenient_options(text: &str) -> Result<Settings, (usize, String)> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or_default();
             (line, explain(e.message()))
@@ -258,6 +318,53 @@ impl Settings {
                     find_line(text, "help-uri-base"),
                     format!("[report] help-uri-base = \"{base}\" is not an http(s) URL"),
                 ));
+            }
+        }
+        for (rule, table) in raw.options {
+            let Some((_, name, keys)) = RULE_OPTIONS
+                .iter()
+                .find(|(code, name, _)| code.eq_ignore_ascii_case(&rule) || *name == rule)
+            else {
+                settings.option_problems.push((
+                    find_line(text, &rule),
+                    format!(
+                        "[options.{rule}]: no rule with options has that name{} (rules with options: {})",
+                        did_you_mean(&rule, RULE_OPTIONS.iter().map(|r| r.1)),
+                        RULE_OPTIONS.iter().map(|r| r.1).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+                continue;
+            };
+            for (key, value) in table {
+                if !keys.iter().any(|(k, _)| *k == key) {
+                    settings.option_problems.push((
+                        find_line(text, &key),
+                        format!(
+                            "[options.{rule}] {key}: not an option of {name}{} (options: {})",
+                            did_you_mean(&key, keys.iter().map(|k| k.0)),
+                            keys.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+                        ),
+                    ));
+                    continue;
+                }
+                let list: Option<Vec<String>> = value
+                    .as_array()
+                    .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect());
+                match list {
+                    Some(list) => {
+                        settings
+                            .options
+                            .entry(name.to_string())
+                            .or_default()
+                            .insert(key, list);
+                    }
+                    None => settings.option_problems.push((
+                        find_line(text, &key),
+                        format!(
+                            "[options.{rule}] {key}: expected a list of strings such as [\"adminRequired\"]"
+                        ),
+                    )),
+                }
             }
         }
         for (rule, setting) in raw.rules {
@@ -318,6 +425,24 @@ impl Settings {
                 && self
                     .ignore_set
                     .is_match(format!("{}{path}", self.ignore_prefix)))
+    }
+
+    /// A rule option (a list of strings), empty when not set.
+    pub fn option(&self, rule: &str, key: &str) -> &[String] {
+        self.options
+            .get(rule)
+            .and_then(|o| o.get(key))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The auth model's user-named protectors (`[options.state-changing-route-without-auth]`).
+    pub fn auth_options(&self) -> eggsec_app::auth::AuthOptions {
+        const RULE: &str = "state-changing-route-without-auth";
+        eggsec_app::auth::AuthOptions {
+            middleware: self.option(RULE, "auth-middleware").to_vec(),
+            guards: self.option(RULE, "auth-guards").to_vec(),
+            pass_through: self.option(RULE, "pass-through-middleware").to_vec(),
+        }
     }
 
     /// The written justification for keeping a plugin, if any.
@@ -521,6 +646,44 @@ mod tests {
             s.setting_for("LGS101", "password-in-log"),
             Some(RuleSetting::Off)
         );
+    }
+
+    #[test]
+    fn rule_options_are_checked() {
+        let s = Settings::parse(
+            "[options.state-changing-route-without-auth]\nauth-middleware = [\"adminRequired\"]\nauth-guards = [\"requiredAuthorizedUser\"]\n[options.MW011]\npass-through-middleware = \"loadUser\"\nauth-gards = []\n[options.csrf-disabled]\nx = []\n",
+            "eggsec.toml",
+        );
+        assert_eq!(s.diagnostics.len(), 3, "{:?}", s.diagnostics);
+        assert!(
+            s.diagnostics[0].starts_with("eggsec.toml:6: [options.MW011] auth-gards"),
+            "{:?}",
+            s.diagnostics
+        );
+        assert!(
+            s.diagnostics[1].contains("expected a list of strings"),
+            "{:?}",
+            s.diagnostics
+        );
+        assert!(
+            s.diagnostics[2].contains("[options.csrf-disabled]"),
+            "{:?}",
+            s.diagnostics
+        );
+        let a = s.auth_options();
+        assert_eq!(a.middleware, vec!["adminRequired".to_string()]);
+        assert_eq!(a.guards, vec!["requiredAuthorizedUser".to_string()]);
+        assert!(a.pass_through.is_empty());
+    }
+
+    #[test]
+    fn rule_options_problems_stop_the_cli() {
+        let (line, message) = Settings::parse_checked(
+            "[options.MW011]\nauth-gards = []\n",
+        )
+        .unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.contains("did you mean \"auth-guards\"?"), "{message}");
     }
 
     #[test]
