@@ -678,12 +678,13 @@ mod tests {
 
     #[test]
     fn rule_options_problems_stop_the_cli() {
-        let (line, message) = Settings::parse_checked(
-            "[options.MW011]\nauth-gards = []\n",
-        )
-        .unwrap_err();
+        let (line, message) =
+            Settings::parse_checked("[options.MW011]\nauth-gards = []\n").unwrap_err();
         assert_eq!(line, 2);
-        assert!(message.contains("did you mean \"auth-guards\"?"), "{message}");
+        assert!(
+            message.contains("did you mean \"auth-guards\"?"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -140,6 +140,16 @@ fn display_root(root: &std::path::Path, given: &std::path::Path) -> String {
     match root_abs.strip_prefix(&given_abs) {
         Ok(rel) if rel.as_os_str().is_empty() => given.display().to_string(),
         Ok(rel) => given.join(rel).display().to_string(),
+        // Run from inside the app: the root is `..` steps above what the user named.
+        Err(_) if given.is_relative() && given_abs.starts_with(&root_abs) => {
+            let up = given_abs.components().count() - root_abs.components().count();
+            let mut p = given.to_path_buf();
+            for _ in 0..up {
+                p.push("..");
+            }
+            let s = p.display().to_string();
+            s.strip_prefix("./").unwrap_or(&s).to_string()
+        }
         Err(_) => root.display().to_string(),
     }
 }

@@ -213,7 +213,7 @@ fn fold_unreachable(
     );
     let first = &failed[0];
     let reason = first
-        .split_once(&format!("{}", url.trim_end_matches('/')))
+        .split_once(url.trim_end_matches('/'))
         .map(|(_, rest)| rest.split_once(": ").map_or(rest, |(_, r)| r))
         .unwrap_or(first);
     let proxy = match &net.proxy {

@@ -5,7 +5,7 @@
 use crate::cli::InitArgs;
 use anyhow::{Context, Result};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// The workflow `eggsec init` writes (`{path}` is the app directory from the repository root).
@@ -121,7 +121,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
 
 /// Writes `text` to a new file (parents created); an existing file is left as is unless
 /// `force`. Returns 1 when written.
-fn write_new(path: &PathBuf, text: &str, force: bool) -> Result<usize> {
+fn write_new(path: &Path, text: &str, force: bool) -> Result<usize> {
     if path.exists() && !force {
         eprintln!(
             "eggsec: {} exists; left as is (--force replaces it)",

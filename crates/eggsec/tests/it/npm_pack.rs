@@ -7,7 +7,8 @@
 //! binary instead (EGGSEC_BINARY) rather than spend minutes on a release build.
 
 use crate::oracle_support::repo_root;
-use std::path::{Path, PathBuf};
+use crate::ux::copy_dir;
+use std::path::PathBuf;
 use std::process::Command;
 
 fn in_ci() -> bool {
@@ -23,21 +24,6 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            if e.file_name() != "node_modules" {
-                copy_dir(&e.path(), &target);
-            }
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

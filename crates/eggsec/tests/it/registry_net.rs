@@ -55,14 +55,68 @@ fn openssl(dir: &Path, args: &[&str]) {
 fn start() -> Servers {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    openssl(d, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=eggsec test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-    openssl(d, &["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=eggsec test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
     std::fs::write(
         d.join("ext.cnf"),
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
-    openssl(d, &["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"]);
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
+    );
 
     let mut child = std::process::Command::new("node")
         .arg(repo_root().join("tests/tools/tls-registry.js"))
@@ -110,23 +164,45 @@ fn project(npmrc: &str) -> tempfile::TempDir {
 fn deps(project: &Path, env: &[(&str, String)]) -> (Value, String) {
     let cache = tempfile::tempdir().unwrap();
     let mut c = Command::cargo_bin("eggsec").unwrap();
-    c.env("EGGSEC_CACHE_DIR", cache.path()).env("HOME", cache.path());
+    c.env("EGGSEC_CACHE_DIR", cache.path())
+        .env("HOME", cache.path());
     for k in [
-        "npm_config_registry", "NPM_CONFIG_REGISTRY", "NPM_CONFIG_USERCONFIG", "npm_config_userconfig",
-        "NPM_CONFIG_GLOBALCONFIG", "npm_config_globalconfig", "PREFIX", "npm_config_prefix",
-        "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
-        "NO_PROXY", "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "npm_config_cafile",
-        "npm_config_strict_ssl", "npm_config_https_proxy", "npm_config_proxy", "npm_config_noproxy",
+        "npm_config_registry",
+        "NPM_CONFIG_REGISTRY",
+        "NPM_CONFIG_USERCONFIG",
+        "npm_config_userconfig",
+        "NPM_CONFIG_GLOBALCONFIG",
+        "npm_config_globalconfig",
+        "PREFIX",
+        "npm_config_prefix",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "NODE_EXTRA_CA_CERTS",
+        "SSL_CERT_FILE",
+        "npm_config_cafile",
+        "npm_config_strict_ssl",
+        "npm_config_https_proxy",
+        "npm_config_proxy",
+        "npm_config_noproxy",
     ] {
         c.env_remove(k);
     }
     for (k, v) in env {
         c.env(k, v);
     }
-    let out = c.args(["deps", "--format", "json"]).arg(project).output().unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr))
-    });
+    let out = c
+        .args(["deps", "--format", "json"])
+        .arg(project)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
     (doc, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
@@ -151,7 +227,11 @@ fn unreachable_lines(doc: &Value) -> Vec<String> {
 
 #[test]
 fn private_ca_proxy_and_no_proxy() {
-    if std::process::Command::new("openssl").arg("version").output().is_err() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
         assert!(std::env::var_os("CI").is_none(), "openssl is needed in CI");
         eprintln!("SKIPPED: openssl not on PATH");
         return;
@@ -170,7 +250,11 @@ fn private_ca_proxy_and_no_proxy() {
     let lines = unreachable_lines(&doc);
     assert_eq!(lines.len(), 1, "{:?}", doc["problems"]);
     assert!(lines[0].contains(&s.url()), "{}", lines[0]);
-    assert_eq!(stderr.matches("cannot reach the npm registry").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("cannot reach the npm registry").count(),
+        1,
+        "{stderr}"
+    );
 
     // NODE_EXTRA_CA_CERTS, npm cafile, SSL_CERT_FILE, strict-ssl=false.
     let mut with_extra = base.clone();
@@ -181,7 +265,10 @@ fn private_ca_proxy_and_no_proxy() {
     assert!(reached(&doc), "cafile: {:?}", doc["problems"]);
     let (doc, _) = deps(project(&registry).path(), &[("SSL_CERT_FILE", ca.clone())]);
     assert!(reached(&doc), "SSL_CERT_FILE: {:?}", doc["problems"]);
-    let (doc, stderr) = deps(project(&format!("{registry}strict-ssl=false\n")).path(), &base);
+    let (doc, stderr) = deps(
+        project(&format!("{registry}strict-ssl=false\n")).path(),
+        &base,
+    );
     assert!(reached(&doc), "strict-ssl=false: {:?}", doc["problems"]);
     assert!(stderr.contains("strict-ssl=false"), "{stderr}");
 
@@ -195,7 +282,11 @@ fn private_ca_proxy_and_no_proxy() {
     assert!(reached(&doc), "HTTPS_PROXY: {:?}", doc["problems"]);
     std::thread::sleep(std::time::Duration::from_millis(200));
     assert!(
-        s.connects.lock().unwrap().iter().any(|c| c == &format!("CONNECT {target}")),
+        s.connects
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c == &format!("CONNECT {target}")),
         "{:?}",
         s.connects.lock().unwrap()
     );
@@ -205,7 +296,11 @@ fn private_ca_proxy_and_no_proxy() {
     let (doc, _) = deps(project(&registry).path(), &proxied);
     assert!(reached(&doc));
     std::thread::sleep(std::time::Duration::from_millis(200));
-    assert!(s.connects.lock().unwrap().is_empty(), "{:?}", s.connects.lock().unwrap());
+    assert!(
+        s.connects.lock().unwrap().is_empty(),
+        "{:?}",
+        s.connects.lock().unwrap()
+    );
     // npm's https-proxy in .npmrc.
     s.connects.lock().unwrap().clear();
     let (doc, _) = deps(
@@ -221,5 +316,9 @@ fn private_ca_proxy_and_no_proxy() {
     let (doc, _) = deps(project(&registry).path(), &dead);
     let lines = unreachable_lines(&doc);
     assert_eq!(lines.len(), 1, "{:?}", doc["problems"]);
-    assert!(lines[0].contains("proxy http://127.0.0.1:9"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("proxy http://127.0.0.1:9"),
+        "{}",
+        lines[0]
+    );
 }

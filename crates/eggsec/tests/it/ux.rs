@@ -24,7 +24,8 @@ fn shop_copy(rel: &str) -> (tempfile::TempDir, PathBuf) {
     (tmp, app)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a directory tree, leaving out `node_modules`.
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();

@@ -109,12 +109,10 @@ pub fn render_github(report: &Report) -> String {
                 Severity::Medium => "warning",
                 Severity::Low | Severity::Info => "notice",
             };
-            let mut props = format!("file={}", gh_property(&path));
-            if line > 0 {
-                let _ = write!(props, ",line={line}");
-                if col > 0 {
-                    let _ = write!(props, ",col={col}");
-                }
+            // A whole-file location is shown on its first line.
+            let mut props = format!("file={},line={}", gh_property(&path), line.max(1));
+            if line > 0 && col > 0 {
+                let _ = write!(props, ",col={col}");
             }
             let _ = write!(
                 props,
