@@ -98,11 +98,18 @@ fn external_checks(args: &AuditArgs, model: &eggsec_app::AppModel) -> Result<Vec
             control: String::new(),
             findings: Vec::new(),
             facts: vec![format!(
-                "Live probe of {}: Observatory score {}, grade {}",
-                report.target, report.observatory.score, report.observatory.grade
+                "Live probe of {}: Observatory (v{}) {}",
+                report.target,
+                report.observatory.algorithm_version,
+                report.observatory.summary()
             )],
         });
-        for t in report.observatory.tests.iter().filter(|t| t.pass) {
+        for t in report
+            .observatory
+            .tests
+            .iter()
+            .filter(|t| t.pass && !t.result.ends_with("not-assessed"))
+        {
             out.push(ExternalCheck {
                 strategy: Strategy::Headers,
                 severity: Severity::Low,
