@@ -97,6 +97,16 @@ pub fn run(args: DepsArgs) -> Result<ExitCode> {
             serde_json::to_string_pretty(&v)? + "\n"
         }
         DepsFormat::Sarif => sarif(&report, &args.path)?,
+        DepsFormat::Html => {
+            let command = format!(
+                "eggsec deps {}{} --format html",
+                super::html::shell_word(&args.path.display().to_string()),
+                if args.offline { " --offline" } else { "" }
+            );
+            let mut doc = super::html::document("Egg.js dependencies", command);
+            doc.dependencies = Some(super::html::dependency_section(&report));
+            eggsec_report::render_html(&as_report(&report, &args.path), &doc, &Default::default())
+        }
         DepsFormat::Text => render_text(&report) + &notes,
     };
     for p in &report.problems {
@@ -402,4 +412,45 @@ fn sarif(r: &DepsReport, root: &Path) -> Result<String> {
     };
     let opts = super::sarif_options("deps", root)?;
     Ok(eggsec_report::render_sarif_with(&report, &rules, &opts))
+}
+
+/// The vulnerabilities as `vulnerable-egg-package` findings of a one-app report.
+fn as_report(r: &DepsReport, root: &Path) -> Report {
+    let meta = eggsec_rules::find_rule("vulnerable-egg-package")
+        .expect("registered")
+        .meta();
+    let findings: Vec<Finding> = r
+        .vulnerabilities
+        .iter()
+        .map(|v| {
+            let mut evidence = vec![format!("{} {}@{}", v.id, v.package, v.version)];
+            evidence.extend(v.paths.iter().map(|p| p.join(" > ")));
+            Finding::new(
+                meta.code,
+                meta.name,
+                meta.strategy,
+                v.severity,
+                format!("{} {} has {}: {}", v.package, v.version, v.id, v.summary),
+                Location::File {
+                    path: v.lockfile.clone(),
+                    line: v.line,
+                    column: 0,
+                },
+            )
+            .with_evidence(evidence)
+            .with_remediation(match &v.fixed {
+                Some(f) => format!("Upgrade `{}` to {f} or later.", v.package),
+                None => format!("No fixed version of `{}` is known.", v.package),
+            })
+        })
+        .collect();
+    Report {
+        apps: vec![AppReport {
+            root: root.display().to_string(),
+            env: String::new(),
+            findings,
+            posture: Vec::new(),
+            diagnostics: r.problems.clone(),
+        }],
+    }
 }

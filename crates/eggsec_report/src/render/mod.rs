@@ -1,6 +1,8 @@
-//! The output formats of `eggsec audit --format text|json|sarif|markdown|concise|github|gitlab|junit`.
+//! The output formats of `eggsec audit --format
+//! text|json|sarif|markdown|html|concise|github|gitlab|junit`.
 
 pub mod ci;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
