@@ -344,7 +344,7 @@ fn shape_of(f: &Found<'_>, lines: &LineIndex, text: &str) -> EntryShape {
     }
 }
 
-fn with_program<T: Send>(
+pub(crate) fn with_program<T: Send>(
     path: &Path,
     text: &str,
     f: impl for<'a> FnOnce(&'a Program<'a>, &'a str) -> T + Send,
@@ -510,7 +510,7 @@ fn disable_entry(f: &Found<'_>, text: &str, edits: &mut Vec<TextEdit>) {
 }
 
 /// The whitespace that starts the line holding `offset`.
-fn indent_of(text: &str, offset: usize) -> String {
+pub(crate) fn indent_of(text: &str, offset: usize) -> String {
     let line_start = text[..offset.min(text.len())]
         .rfind('\n')
         .map_or(0, |i| i + 1);
@@ -520,7 +520,7 @@ fn indent_of(text: &str, offset: usize) -> String {
         .collect()
 }
 
-fn is_identifier(name: &str) -> bool {
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -528,7 +528,7 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
-fn object_key(name: &str) -> String {
+pub(crate) fn object_key(name: &str) -> String {
     if is_identifier(name) {
         name.to_string()
     } else {
