@@ -121,3 +121,50 @@ pub(crate) fn shown(root: &std::path::Path, path: &std::path::Path) -> String {
         .to_string_lossy()
         .replace('\\', "/")
 }
+
+/// Adds to each strategy's missing items in the posture what `eggsec fix`, `eggsec scaffold`
+/// and `eggsec testgen` can close for this app (from its findings), e.g.
+/// "eggsec can close: `eggsec fix --strategy csrf --write` (CSRF001); `eggsec testgen --write`
+/// (CSRF tested with and without a token)".
+pub fn add_posture_hints(report: &mut eggsec_report::AppReport) {
+    use eggsec_report::Strategy;
+    for posture in &mut report.posture {
+        let s = posture.strategy;
+        let mut fix = Vec::new();
+        let mut scaffolds = Vec::new();
+        let mut code = Vec::new();
+        for f in report.findings.iter().filter(|f| f.strategy == s) {
+            match fix_for(&f.rule).map(|i| i.kind) {
+                Some(FixKind::Config) if !fix.contains(&f.rule) => fix.push(f.rule.clone()),
+                Some(FixKind::Code) if !code.contains(&f.rule) => code.push(f.rule.clone()),
+                Some(FixKind::Scaffold(n)) if !scaffolds.contains(&n) => scaffolds.push(n),
+                _ => {}
+            }
+        }
+        let mut parts = Vec::new();
+        if !fix.is_empty() {
+            parts.push(format!("`eggsec fix --strategy {s} --write` ({})", fix.join(", ")));
+        }
+        for n in scaffolds {
+            parts.push(format!("`eggsec scaffold {n} --write`"));
+        }
+        if !code.is_empty() {
+            parts.push(format!("code rewrite by hand, see `eggsec rule` ({})", code.join(", ")));
+        }
+        let tests = match s {
+            Strategy::Csrf => Some("CSRF tested with and without a token on every state-changing route"),
+            Strategy::Middleware => Some("custom middleware exercised with hostile input; auth-required routes refuse anonymous requests"),
+            Strategy::Errors => Some("error responses checked for stacks, SQL and paths in prod"),
+            Strategy::Headers => Some("configured security headers asserted"),
+            _ => None,
+        };
+        if let Some(t) = tests {
+            if !posture.missing.is_empty() {
+                parts.push(format!("`eggsec testgen --write` ({t})"));
+            }
+        }
+        if !parts.is_empty() && !posture.missing.is_empty() {
+            posture.missing.push(format!("eggsec can close: {}", parts.join("; ")));
+        }
+    }
+}

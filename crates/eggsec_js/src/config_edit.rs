@@ -620,6 +620,43 @@ pub fn written_value(path: &Path, text: &str, key: &[String]) -> Result<Option<S
     })
 }
 
+/// Whether the file exports its object through a function (`module.exports = () => ({...})`,
+/// `export default (appInfo) => {...}`, `defineConfig(...)`): `exports.x = ...` lines are then
+/// dead, and edits must go through [`plan_set`].
+pub fn exports_through_function(path: &Path, text: &str) -> Result<bool, JsError> {
+    with_program(path, text, |program, _| {
+        let mut last: Option<bool> = None;
+        for stmt in &program.body {
+            match stmt {
+                Statement::ExpressionStatement(es) => {
+                    if let Expression::AssignmentExpression(a) = es.expression.get_inner_expression() {
+                        if assigns_module_exports(a) {
+                            last = Some(is_function_like(rightmost(&a.right)));
+                        }
+                    }
+                }
+                Statement::ExportDefaultDeclaration(ed) => {
+                    last = Some(match &ed.declaration {
+                        ExportDefaultDeclarationKind::FunctionDeclaration(_) => true,
+                        other => other.as_expression().is_some_and(is_function_like),
+                    });
+                }
+                _ => {}
+            }
+        }
+        last.unwrap_or(false)
+    })
+}
+
+fn is_function_like(e: &Expression<'_>) -> bool {
+    matches!(
+        e.get_inner_expression(),
+        Expression::ArrowFunctionExpression(_)
+            | Expression::FunctionExpression(_)
+            | Expression::CallExpression(_)
+    )
+}
+
 /// The text of a new config file for `config/config.<env>.<ext>`: an empty exported object the
 /// edits then fill (`module.exports = {};`, or `export default {};` for TS/ESM).
 pub fn empty_config_file(ts_or_esm: bool) -> String {

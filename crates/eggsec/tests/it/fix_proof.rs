@@ -235,6 +235,10 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
         &app.root,
     );
     assert_eq!((code, diff.as_str()), (0, ""), "{err}");
+    // The scaffolds added app middleware: testgen now covers it too, then has nothing to add.
+    let (code, _, err) = run(&["testgen", "--write"], &app.root);
+    assert_eq!(code, 0, "{err}");
+    assert!(app.root.join("test/security/middleware.test.js").is_file());
     let (code, diff, err) = run(&["testgen"], &app.root);
     assert_eq!((code, diff.as_str()), (0, ""), "{err}");
     let prod = std::fs::read_to_string(app.root.join("config/config.prod.js")).unwrap();

@@ -5,6 +5,7 @@ mod cli;
 mod code_rules;
 mod deps;
 mod fix_proof;
+mod fix_write;
 mod logs;
 mod oracle;
 mod oracle_support;
