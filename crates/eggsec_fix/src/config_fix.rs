@@ -104,7 +104,14 @@ pub fn plan(root: &Path, opts: &FixOptions) -> Result<Plan, FixError> {
             continue;
         }
         let label = format!("{} {}", f.rule, f.location);
-        match ops_for(f, &model, opts, &mut env_example, &mut dump_keys, &mut view_nonces) {
+        match ops_for(
+            f,
+            &model,
+            opts,
+            &mut env_example,
+            &mut dump_keys,
+            &mut view_nonces,
+        ) {
             Ok(list) if list.is_empty() => {}
             Ok(list) => {
                 out.fixed.push(format!("{label}: {}", f.message));
@@ -151,13 +158,19 @@ pub fn plan(root: &Path, opts: &FixOptions) -> Result<Plan, FixError> {
             Err(why) => {
                 // Every finding routed to this file stays open.
                 let rules: Vec<&str> = list.iter().map(|(r, _)| r.as_str()).collect();
-                out.refused.push(format!("{} ({}): {why}", shown(&model.root, &file), rules.join(", ")));
-                out.fixed.retain(|l| !rules.iter().any(|r| l.starts_with(&format!("{r} "))));
+                out.refused.push(format!(
+                    "{} ({}): {why}",
+                    shown(&model.root, &file),
+                    rules.join(", ")
+                ));
+                out.fixed
+                    .retain(|l| !rules.iter().any(|r| l.starts_with(&format!("{r} "))));
             }
         }
     }
     if view_nonces {
-        out.changes.extend(crate::csp::nonce_view_edits(&model.root)?);
+        out.changes
+            .extend(crate::csp::nonce_view_edits(&model.root)?);
     }
     if !env_example.is_empty() {
         if let Some(c) = env_example_change(&model.root, &env_example)? {
@@ -189,12 +202,20 @@ fn ops_for(
                 vec![op(Written("security.csrf"), "security.csrf.enable", "true")]
             }
         }
-        "CSRF002" => vec![op(Written("security.csrf.ignoreJSON"), "security.csrf.ignoreJSON", "false")],
+        "CSRF002" => vec![op(
+            Written("security.csrf.ignoreJSON"),
+            "security.csrf.ignoreJSON",
+            "false",
+        )],
         "HDR001" => vec![
             op(Env, "security.hsts.enable", "true"),
             op(Env, "security.hsts.maxAge", "31536000"),
         ],
-        "HDR002" => vec![op(Written("security.hsts.maxAge"), "security.hsts.maxAge", "31536000")],
+        "HDR002" => vec![op(
+            Written("security.hsts.maxAge"),
+            "security.hsts.maxAge",
+            "31536000",
+        )],
         "HDR003" => {
             let mut list = vec![
                 op(Written("security.csp"), "security.csp.enable", "true"),
@@ -217,7 +238,11 @@ fn ops_for(
                         key: vec!["security".into(), "csp".into(), "policy".into(), directive],
                         value: format!(
                             "[ {} ]",
-                            sources.iter().map(|s| js_string(s)).collect::<Vec<_>>().join(", ")
+                            sources
+                                .iter()
+                                .map(|s| js_string(s))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     });
                 }
@@ -225,26 +250,47 @@ fn ops_for(
             list
         }
         "HDR004" if opts.enforce_csp => {
-            vec![op(Written("security.csp.reportOnly"), "security.csp.reportOnly", "false")]
+            vec![op(
+                Written("security.csp.reportOnly"),
+                "security.csp.reportOnly",
+                "false",
+            )]
         }
-        "HDR004" => return Err("CSP stays Report-Only until you pass --enforce-csp (check the reports first)".into()),
+        "HDR004" => {
+            return Err(
+                "CSP stays Report-Only until you pass --enforce-csp (check the reports first)"
+                    .into(),
+            )
+        }
         "HDR007" => {
             if evidence.contains("defaultMiddleware") {
                 vec![middleware_with(model, "xframe")?]
             } else {
-                vec![op(Written("security.xframe"), "security.xframe.enable", "true")]
+                vec![op(
+                    Written("security.xframe"),
+                    "security.xframe.enable",
+                    "true",
+                )]
             }
         }
         "HDR008" => {
             if evidence.contains("defaultMiddleware") {
                 vec![middleware_with(model, "nosniff")?]
             } else {
-                vec![op(Written("security.nosniff"), "security.nosniff.enable", "true")]
+                vec![op(
+                    Written("security.nosniff"),
+                    "security.nosniff.enable",
+                    "true",
+                )]
             }
         }
         "HDR009" => {
             let mut list = vec![
-                op(Written("security.referrerPolicy"), "security.referrerPolicy.enable", "true"),
+                op(
+                    Written("security.referrerPolicy"),
+                    "security.referrerPolicy.enable",
+                    "true",
+                ),
                 op(
                     Written("security.referrerPolicy"),
                     "security.referrerPolicy.value",
@@ -256,13 +302,18 @@ fn ops_for(
             }
             list
         }
-        "HDR011" => vec![op(Written("security.xssProtection"), "security.xssProtection.value", "'0'")],
+        "HDR011" => vec![op(
+            Written("security.xssProtection"),
+            "security.xssProtection.value",
+            "'0'",
+        )],
         "BLT001" | "BLT002" => {
             env_example.push("EGG_SERVER_KEYS".into());
             vec![op(Env, "keys", "process.env.EGG_SERVER_KEYS")]
         }
         "BLT003" => {
-            let key = key_at(model, &f.location).ok_or("cannot tell which config key holds the secret")?;
+            let key = key_at(model, &f.location)
+                .ok_or("cannot tell which config key holds the secret")?;
             let name = env_name(&key);
             env_example.push(name.clone());
             vec![Op {
@@ -276,7 +327,11 @@ fn ops_for(
             op(Written("session"), "session.encrypt", "true"),
             op(Written("session"), "session.signed", "true"),
         ],
-        "BLT006" => vec![op(Written("session.maxAge"), "session.maxAge", "24 * 3600 * 1000")],
+        "BLT006" => vec![op(
+            Written("session.maxAge"),
+            "session.maxAge",
+            "24 * 3600 * 1000",
+        )],
         "BLT007" => vec![op(Written("session.sameSite"), "session.sameSite", "'lax'")],
         "BLT008" => vec![op(Env, "session.secure", "true")],
         "BLT010" => {
@@ -294,7 +349,11 @@ fn ops_for(
             "multipart.whitelist",
             "[ '.jpg', '.jpeg', '.png', '.gif', '.webp', '.pdf' ]",
         )],
-        "BLT014" => vec![op(Written("multipart.fileSize"), "multipart.fileSize", "'10mb'")],
+        "BLT014" => vec![op(
+            Written("multipart.fileSize"),
+            "multipart.fileSize",
+            "'10mb'",
+        )],
         "BLT018" => vec![op(Written("proxy"), "maxIpsCount", "1")],
         "LOG001" => {
             if evidence.contains("allowDebugAtProd") {
@@ -326,7 +385,8 @@ fn ops_for(
 
 /// `security.defaultMiddleware` with `name` added, in the form it is written (string or array).
 fn middleware_with(model: &AppModel, name: &str) -> Result<Op, String> {
-    let list = middleware_list(model).ok_or("security.defaultMiddleware is not statically known")?;
+    let list =
+        middleware_list(model).ok_or("security.defaultMiddleware is not statically known")?;
     let mut list = list;
     if !list.iter().any(|m| m == name) {
         list.push(name.to_string());
@@ -335,17 +395,32 @@ fn middleware_with(model: &AppModel, name: &str) -> Result<Op, String> {
         .config_at("security.defaultMiddleware")
         .is_some_and(|v| matches!(v.kind, ValueKind::Array(_)));
     let value = if is_array {
-        format!("[ {} ]", list.iter().map(|s| js_string(s)).collect::<Vec<_>>().join(", "))
+        format!(
+            "[ {} ]",
+            list.iter()
+                .map(|s| js_string(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     } else {
         js_string(&list.join(","))
     };
-    Ok(op(Where::Written("security.defaultMiddleware"), "security.defaultMiddleware", value))
+    Ok(op(
+        Where::Written("security.defaultMiddleware"),
+        "security.defaultMiddleware",
+        value,
+    ))
 }
 
 fn middleware_list(model: &AppModel) -> Option<Vec<String>> {
     let v = model.config_at("security.defaultMiddleware")?;
     if let Some(s) = v.as_str() {
-        return Some(s.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect());
+        return Some(
+            s.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        );
     }
     v.as_list()?
         .iter()
@@ -384,7 +459,11 @@ fn env_name(key: &[String]) -> String {
                 out.push('_');
             }
             prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-            out.push(if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' });
+            out.push(if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            });
         }
     }
     out
@@ -413,7 +492,14 @@ fn key_at(model: &AppModel, loc: &Location) -> Option<Vec<String>> {
         return None;
     };
     let want = model.root.join(path);
-    fn walk(v: &Value, want: &Path, line: u32, col: u32, path: &mut Vec<String>, best: &mut Option<Vec<String>>) {
+    fn walk(
+        v: &Value,
+        want: &Path,
+        line: u32,
+        col: u32,
+        path: &mut Vec<String>,
+        best: &mut Option<Vec<String>>,
+    ) {
         if let Some(o) = v.as_object() {
             for (k, child) in o {
                 path.push(k.clone());
@@ -430,7 +516,14 @@ fn key_at(model: &AppModel, loc: &Location) -> Option<Vec<String>> {
         }
     }
     let mut best = None;
-    walk(&model.config, &want, *line, *column, &mut Vec::new(), &mut best);
+    walk(
+        &model.config,
+        &want,
+        *line,
+        *column,
+        &mut Vec::new(),
+        &mut best,
+    );
     best
 }
 
@@ -488,7 +581,10 @@ fn edit_file(
         (Some(r), t)
     } else {
         let module = flavor.module_syntax()
-            || matches!(file.extension().and_then(|e| e.to_str()), Some("ts" | "mts" | "mjs"));
+            || matches!(
+                file.extension().and_then(|e| e.to_str()),
+                Some("ts" | "mts" | "mjs")
+            );
         (None, empty_config_file(module))
     };
     let mut reasons: Vec<String> = Vec::new();
@@ -534,20 +630,33 @@ fn edit_file(
 /// `.env.example` with a `NAME=` line for every variable the fixes read.
 fn env_example_change(root: &Path, names: &[String]) -> Result<Option<FileChange>, FixError> {
     let path = root.join(".env.example");
-    let read_file = if path.exists() { Some(read(&path)?) } else { None };
-    let old = read_file.as_ref().map_or("", |r| r.text.as_str()).to_string();
+    let read_file = if path.exists() {
+        Some(read(&path)?)
+    } else {
+        None
+    };
+    let old = read_file
+        .as_ref()
+        .map_or("", |r| r.text.as_str())
+        .to_string();
     let mut new = old.clone();
     let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
     for n in names {
         if seen.insert(n, ()).is_some() {
             continue;
         }
-        let present = old.lines().any(|l| l.trim_start().strip_prefix(n.as_str()).is_some_and(|r| r.starts_with('=')));
+        let present = old.lines().any(|l| {
+            l.trim_start()
+                .strip_prefix(n.as_str())
+                .is_some_and(|r| r.starts_with('='))
+        });
         if !present {
             if !new.is_empty() && !new.ends_with('\n') {
                 new.push('\n');
             }
-            new.push_str(&format!("# set in the deployed env (eggsec fix moved it out of the config)\n{n}=\n"));
+            new.push_str(&format!(
+                "# set in the deployed env (eggsec fix moved it out of the config)\n{n}=\n"
+            ));
         }
     }
     if new == old {
@@ -569,7 +678,10 @@ mod tests {
     #[test]
     fn env_names() {
         let k = |s: &str| s.split('.').map(str::to_string).collect::<Vec<_>>();
-        assert_eq!(env_name(&k("mysql.client.password")), "MYSQL_CLIENT_PASSWORD");
+        assert_eq!(
+            env_name(&k("mysql.client.password")),
+            "MYSQL_CLIENT_PASSWORD"
+        );
         assert_eq!(env_name(&k("alipay.appKey")), "ALIPAY_APP_KEY");
         assert_eq!(env_name(&k("oss.access-key")), "OSS_ACCESS_KEY");
     }

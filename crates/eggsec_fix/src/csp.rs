@@ -31,10 +31,13 @@ static IMG_SRC: LazyLock<Regex> =
 static FETCH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?s)(?:fetch|axios\.(?:get|post|put|delete)|\.open)\(\s*(?:["'][A-Z]+["']\s*,\s*)?["'`]((?:https?:)?//[^"'`]+)"#).unwrap()
 });
-static FONT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?is)url\(\s*["']?((?:https?:)?//[^"')]+\.(?:woff2?|ttf|otf|eot))"#).unwrap());
+static FONT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?is)url\(\s*["']?((?:https?:)?//[^"')]+\.(?:woff2?|ttf|otf|eot))"#).unwrap()
+});
 
-const VIEW_EXTS: &[&str] = &["html", "htm", "nj", "njk", "tpl", "ejs", "hbs", "pug", "vue"];
+const VIEW_EXTS: &[&str] = &[
+    "html", "htm", "nj", "njk", "tpl", "ejs", "hbs", "pug", "vue",
+];
 
 /// Every view file of the app (`app/view/**`), sorted.
 fn view_files(root: &Path) -> Vec<PathBuf> {
@@ -100,12 +103,18 @@ pub fn derive(root: &Path) -> Derived {
     for dir in ["app/public", "app/assets"] {
         let mut stack = vec![root.join(dir)];
         while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let p = e.path();
                 if p.is_dir() {
                     stack.push(p);
-                } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| x == "js" || x == "css") {
+                } else if p
+                    .extension()
+                    .and_then(|x| x.to_str())
+                    .is_some_and(|x| x == "js" || x == "css")
+                {
                     if let Ok(t) = std::fs::read_to_string(&p) {
                         texts.push(t);
                     }
@@ -174,7 +183,10 @@ pub fn nonce_view_edits(root: &Path) -> Result<Vec<FileChange>, FixError> {
         let new = INLINE_SCRIPT.replace_all(&r.text, |c: &regex::Captures<'_>| {
             let attrs = &c[1];
             let lower = attrs.to_ascii_lowercase();
-            if lower.contains("src") || lower.contains("nonce") || lower.contains("application/json") {
+            if lower.contains("src")
+                || lower.contains("nonce")
+                || lower.contains("application/json")
+            {
                 c[0].to_string()
             } else {
                 format!("<script {attr}{attrs}>")
@@ -216,7 +228,9 @@ mod tests {
         assert!(d.inline_scripts);
         let edits = nonce_view_edits(dir.path()).unwrap();
         assert_eq!(edits.len(), 1);
-        assert!(edits[0].new.contains("<script nonce=\"{{ ctx.nonce }}\">\n  fetch"));
+        assert!(edits[0]
+            .new
+            .contains("<script nonce=\"{{ ctx.nonce }}\">\n  fetch"));
         assert!(edits[0].new.contains("<script src=\"/public/app.js\">"));
     }
 }

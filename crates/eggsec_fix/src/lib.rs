@@ -94,7 +94,8 @@ impl Flavor {
         let root = &model.root;
         let ts = model.pkg["egg"]["typescript"].as_bool() == Some(true)
             || root.join("config/config.default.ts").is_file()
-            || (root.join("tsconfig.json").is_file() && !root.join("config/config.default.js").is_file());
+            || (root.join("tsconfig.json").is_file()
+                && !root.join("config/config.default.js").is_file());
         Flavor {
             ts,
             esm: model.pkg["type"] == "module",
@@ -143,13 +144,19 @@ pub fn add_posture_hints(report: &mut eggsec_report::AppReport) {
         }
         let mut parts = Vec::new();
         if !fix.is_empty() {
-            parts.push(format!("`eggsec fix --strategy {s} --write` ({})", fix.join(", ")));
+            parts.push(format!(
+                "`eggsec fix --strategy {s} --write` ({})",
+                fix.join(", ")
+            ));
         }
         for n in scaffolds {
             parts.push(format!("`eggsec scaffold {n} --write`"));
         }
         if !code.is_empty() {
-            parts.push(format!("code rewrite by hand, see `eggsec rule` ({})", code.join(", ")));
+            parts.push(format!(
+                "code rewrite by hand, see `eggsec rule` ({})",
+                code.join(", ")
+            ));
         }
         let tests = match s {
             Strategy::Csrf => Some("CSRF tested with and without a token on every state-changing route"),
@@ -164,7 +171,9 @@ pub fn add_posture_hints(report: &mut eggsec_report::AppReport) {
             }
         }
         if !parts.is_empty() && !posture.missing.is_empty() {
-            posture.missing.push(format!("eggsec can close: {}", parts.join("; ")));
+            posture
+                .missing
+                .push(format!("eggsec can close: {}", parts.join("; ")));
         }
     }
 }

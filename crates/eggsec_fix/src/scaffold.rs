@@ -40,7 +40,9 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
     match name {
         "errors" => {
             files.push((
-                model.root.join(format!("app/middleware/error_handler.{}", flavor.ext())),
+                model
+                    .root
+                    .join(format!("app/middleware/error_handler.{}", flavor.ext())),
                 error_handler(flavor),
             ));
             if let Some(list) = middleware_with(&model, "errorHandler", true) {
@@ -54,7 +56,9 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
         }
         "headers" => {
             files.push((
-                model.root.join(format!("app/middleware/security_headers.{}", flavor.ext())),
+                model
+                    .root
+                    .join(format!("app/middleware/security_headers.{}", flavor.ext())),
                 security_headers(flavor),
             ));
             if let Some(list) = middleware_with(&model, "securityHeaders", false) {
@@ -63,23 +67,37 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
         }
         "security-logger" => {
             files.push((
-                model.root.join(format!("app/extend/context.{}", flavor.ext())),
+                model
+                    .root
+                    .join(format!("app/extend/context.{}", flavor.ext())),
                 security_event(flavor),
             ));
             sets.push((
                 "default",
-                vec!["customLogger".into(), "securityLogger".into(), "file".into()],
+                vec![
+                    "customLogger".into(),
+                    "securityLogger".into(),
+                    "file".into(),
+                ],
                 "'security.json.log'".into(),
             ));
             sets.push((
                 "default",
-                vec!["customLogger".into(), "securityLogger".into(), "formatter".into()],
+                vec![
+                    "customLogger".into(),
+                    "securityLogger".into(),
+                    "formatter".into(),
+                ],
                 "meta => meta.message".into(),
             ));
         }
         "logrotator" => {
             let days = retention_days(&model.root);
-            sets.push(("default", vec!["logrotator".into(), "maxDays".into()], days.to_string()));
+            sets.push((
+                "default",
+                vec!["logrotator".into(), "maxDays".into()],
+                days.to_string(),
+            ));
         }
         other => {
             return Err(FixError::Other(format!(
@@ -92,7 +110,9 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
     for (path, text) in files {
         if path.exists() {
             let r = read(&path)?;
-            if r.text.contains("eggsec scaffold") || r.text.contains("securityEvent") && name == "security-logger" {
+            if r.text.contains("eggsec scaffold")
+                || r.text.contains("securityEvent") && name == "security-logger"
+            {
                 continue; // already there: re-running never duplicates
             }
             return Err(FixError::Other(format!(
@@ -158,7 +178,11 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
 }
 
 fn config_file(model: &AppModel, which: &str, flavor: Flavor) -> PathBuf {
-    let env = if which == "prod" { model.env.as_str() } else { which };
+    let env = if which == "prod" {
+        model.env.as_str()
+    } else {
+        which
+    };
     let dir = model.root.join("config");
     for ext in ["js", "ts", "cjs", "mjs", "mts", "cts"] {
         let p = dir.join(format!("config.{env}.{ext}"));
@@ -175,7 +199,11 @@ fn middleware_with(model: &AppModel, name: &str, first: bool) -> Option<String> 
     let mut list: Vec<String> = model
         .config_at("middleware")
         .and_then(|v| v.as_list())
-        .map(|v| v.iter().filter_map(|i| i.as_str().map(str::to_string)).collect())
+        .map(|v| {
+            v.iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     if list.iter().any(|m| m == name) {
         return None;
@@ -183,12 +211,18 @@ fn middleware_with(model: &AppModel, name: &str, first: bool) -> Option<String> 
     if first {
         list.insert(0, name.into());
     } else {
-        let at = list.iter().position(|m| m == "errorHandler").map_or(0, |i| i + 1);
+        let at = list
+            .iter()
+            .position(|m| m == "errorHandler")
+            .map_or(0, |i| i + 1);
         list.insert(at, name.into());
     }
     Some(format!(
         "[ {} ]",
-        list.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(", ")
+        list.iter()
+            .map(|m| format!("'{m}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))
 }
 
@@ -205,8 +239,10 @@ fn retention_days(root: &Path) -> u32 {
 
 fn module_wrap(flavor: Flavor, imports: &str, body: &str) -> String {
     if flavor.module_syntax() {
-        let imports = imports
-            .replace("const crypto = require('crypto');", "import * as crypto from 'crypto';");
+        let imports = imports.replace(
+            "const crypto = require('crypto');",
+            "import * as crypto from 'crypto';",
+        );
         let ctx_type = if flavor.ts { ": any" } else { "" };
         format!(
             "// Generated by `eggsec scaffold`; yours to edit.\n{imports}\nexport default {}\n",
@@ -316,10 +352,16 @@ function mask(value, depth = 0) {
         let t = if flavor.ts { ": any" } else { "" };
         format!(
             "// Generated by `eggsec scaffold`; yours to edit.\n{}\nexport default {}}};\n",
-            rest.replace("function mask(value, depth = 0)", &format!("function mask(value{t}, depth = 0){t}"))
-                .replace("const out = {};", &format!("const out{t} = {{}};")),
+            rest.replace(
+                "function mask(value, depth = 0)",
+                &format!("function mask(value{t}, depth = 0){t}")
+            )
+            .replace("const out = {};", &format!("const out{t} = {{}};")),
             if flavor.ts {
-                obj.replace("securityEvent(type, data = {})", "securityEvent(this: any, type: string, data: any = {})")
+                obj.replace(
+                    "securityEvent(type, data = {})",
+                    "securityEvent(this: any, type: string, data: any = {})",
+                )
             } else {
                 obj.to_string()
             }

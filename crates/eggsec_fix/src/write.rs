@@ -57,7 +57,10 @@ pub fn read(path: &Path) -> Result<ReadFile, WriteError> {
         return Err(WriteError::NotRegular(path.to_path_buf()));
     }
     if meta.len() > MAX_BYTES {
-        return Err(io(path, format!("larger than {MAX_BYTES} bytes; not edited")));
+        return Err(io(
+            path,
+            format!("larger than {MAX_BYTES} bytes; not edited"),
+        ));
     }
     let mut bytes = Vec::new();
     File::open(&real)
@@ -180,7 +183,11 @@ fn keep_owner(f: &File, meta: &fs::Metadata, shown: &Path) -> Result<(), WriteEr
     std::os::unix::fs::fchown(f, Some(meta.uid()), Some(meta.gid())).map_err(|e| {
         io(
             shown,
-            format!("cannot keep its owner {}:{} ({e}); nothing written", meta.uid(), meta.gid()),
+            format!(
+                "cannot keep its owner {}:{} ({e}); nothing written",
+                meta.uid(),
+                meta.gid()
+            ),
         )
     })
 }
@@ -252,22 +259,35 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).unwrap();
         let r = read(&link).unwrap();
         write(&r, "b\n").unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "b\n");
-        assert_eq!(fs::metadata(&real).unwrap().permissions().mode() & 0o777, 0o640);
+        assert_eq!(
+            fs::metadata(&real).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
         let hard = dir.path().join("hard.js");
         fs::hard_link(&real, &hard).unwrap();
         let r = read(&hard).unwrap();
         assert!(matches!(write(&r, "c\n"), Err(WriteError::HardLinked(_))));
         assert_eq!(fs::read_to_string(&real).unwrap(), "b\n");
         // No temporary file left behind.
-        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(names.len(), 3, "{names:?}");
     }
 
     #[test]
     fn line_endings_follow_the_file() {
-        assert_eq!(match_line_endings("a\r\nb\r\n", "a\r\nx\nb\r\n"), "a\r\nx\r\nb\r\n");
+        assert_eq!(
+            match_line_endings("a\r\nb\r\n", "a\r\nx\nb\r\n"),
+            "a\r\nx\r\nb\r\n"
+        );
         assert_eq!(match_line_endings("a\nb\n", "a\nx\nb\n"), "a\nx\nb\n");
         // Mixed stays as it was.
         assert_eq!(match_line_endings("a\r\nb\n", "a\r\nx\nb\n"), "a\r\nx\nb\n");
@@ -287,7 +307,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let stale = dir.path().join(".c.js.eggsec-999999999-abc.tmp");
         fs::write(&stale, "partial").unwrap();
-        let mine = dir.path().join(format!(".c.js.eggsec-{}-abc.tmp", std::process::id()));
+        let mine = dir
+            .path()
+            .join(format!(".c.js.eggsec-{}-abc.tmp", std::process::id()));
         fs::write(&mine, "mine").unwrap();
         clean_stale_temps(dir.path());
         assert!(!stale.exists());

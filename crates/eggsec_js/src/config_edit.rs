@@ -81,7 +81,9 @@ fn exported<'a>(program: &'a Program<'a>) -> Result<Target<'a>, String> {
                     export_fn = None;
                 } else if let Some(m) = a.left.as_member_expression() {
                     let (root, path) = chain_of(m.object());
-                    if root == "exports" || (root == "module" && path.first().is_some_and(|p| p == "exports")) {
+                    if root == "exports"
+                        || (root == "module" && path.first().is_some_and(|p| p == "exports"))
+                    {
                         exports_seen = true;
                     }
                 }
@@ -112,7 +114,10 @@ fn exported<'a>(program: &'a Program<'a>) -> Result<Target<'a>, String> {
     if exports_seen || body.is_empty() {
         return Ok(var_target("exports", None, body, body));
     }
-    Err("this file exports no config object (no `module.exports`, `exports.x` or `export default`)".into())
+    Err(
+        "this file exports no config object (no `module.exports`, `exports.x` or `export default`)"
+            .into(),
+    )
 }
 
 /// `module.exports = X`, `exports = module.exports = X`, `module.exports = exports = X`.
@@ -203,10 +208,12 @@ fn function_target<'a>(
 /// `const|let|var name = init` in `stmts`.
 fn declared<'a>(name: &str, stmts: &'a [Statement<'a>]) -> Option<&'a Expression<'a>> {
     stmts.iter().find_map(|s| match s {
-        Statement::VariableDeclaration(d) => d.declarations.iter().find_map(|decl| match &decl.id {
-            BindingPattern::BindingIdentifier(id) if id.name == name => decl.init.as_ref(),
-            _ => None,
-        }),
+        Statement::VariableDeclaration(d) => {
+            d.declarations.iter().find_map(|decl| match &decl.id {
+                BindingPattern::BindingIdentifier(id) if id.name == name => decl.init.as_ref(),
+                _ => None,
+            })
+        }
         _ => None,
     })
 }
@@ -301,7 +308,10 @@ fn var_target<'a>(
                 path.push(prop.to_string());
                 let path = if root == name {
                     path
-                } else if name == "exports" && root == "module" && path.first().is_some_and(|p| p == "exports") {
+                } else if name == "exports"
+                    && root == "module"
+                    && path.first().is_some_and(|p| p == "exports")
+                {
                     path[1..].to_vec()
                 } else {
                     continue;
@@ -431,7 +441,11 @@ fn render(keys: &[String], value: &str, indent: &str, unit: &str, multiline: boo
             render(rest, value, &inner, unit, true)
         )
     } else {
-        format!("{{ {}: {} }}", object_key(k), render(rest, value, "", unit, false))
+        format!(
+            "{{ {}: {} }}",
+            object_key(k),
+            render(rest, value, "", unit, false)
+        )
     }
 }
 
@@ -453,10 +467,17 @@ fn semicolons(text: &str) -> bool {
 
 /// Plans setting `key` to `value` (JS source, e.g. `true`, `'DENY'`, `process.env.EGG_KEYS`)
 /// in the object the file exports.
-pub fn plan_set(path: &Path, text: &str, key: &[String], value: &str) -> Result<SetResult, JsError> {
+pub fn plan_set(
+    path: &Path,
+    text: &str,
+    key: &[String],
+    value: &str,
+) -> Result<SetResult, JsError> {
     let key = key.to_vec();
     let value = value.to_string();
-    with_program(path, text, move |program, text| plan_in(program, text, &key, &value))
+    with_program(path, text, move |program, text| {
+        plan_in(program, text, &key, &value)
+    })
 }
 
 fn plan_in(program: &Program<'_>, text: &str, key: &[String], value: &str) -> SetResult {
@@ -477,7 +498,11 @@ fn plan_in(program: &Program<'_>, text: &str, key: &[String], value: &str) -> Se
         Some(e) => descend(e.value, &key[e.path.len()..], text),
         None => match &target.insert {
             Insert::Object(o) => Action::Add(o, key.to_vec()),
-            Insert::Statement { var, after, line_at } => {
+            Insert::Statement {
+                var,
+                after,
+                line_at,
+            } => {
                 let (after, line_at) = if *after == u32::MAX {
                     (text.trim_end().len(), text.trim_end().len())
                 } else {
@@ -513,7 +538,9 @@ fn plan_in(program: &Program<'_>, text: &str, key: &[String], value: &str) -> Se
         Action::Refuse(why) => SetResult::Refused(why),
         Action::Replace(expr, rest) => {
             let span = expr.span();
-            let old = text.get(span.start as usize..span.end as usize).unwrap_or("");
+            let old = text
+                .get(span.start as usize..span.end as usize)
+                .unwrap_or("");
             if rest.is_empty() && old == value {
                 return SetResult::Unchanged;
             }
@@ -562,7 +589,11 @@ fn add_property(
         .unwrap_or("");
     let multiline = after.contains('\n') || open_to_first.contains('\n');
     if !multiline {
-        let prop = format!("{}: {}", object_key(k), render(rest, value, "", unit, false));
+        let prop = format!(
+            "{}: {}",
+            object_key(k),
+            render(rest, value, "", unit, false)
+        );
         let (at, text) = match comma_at {
             Some(c) => (c + 1, format!(" {prop},")),
             None => (last_end, format!(", {prop}")),
@@ -629,7 +660,9 @@ pub fn exports_through_function(path: &Path, text: &str) -> Result<bool, JsError
         for stmt in &program.body {
             match stmt {
                 Statement::ExpressionStatement(es) => {
-                    if let Expression::AssignmentExpression(a) = es.expression.get_inner_expression() {
+                    if let Expression::AssignmentExpression(a) =
+                        es.expression.get_inner_expression()
+                    {
                         if assigns_module_exports(a) {
                             last = Some(is_function_like(rightmost(&a.right)));
                         }
@@ -696,7 +729,10 @@ mod tests {
             "'use strict';\n\nmodule.exports = {\n  keys: 'x', // keys\n  security: {\n    csrf: { enable: true },\n    hsts: {\n      enable: true,\n    },\n  },\n};\n"
         );
         let out2 = set("c.js", &out, "logger.level", "'INFO'");
-        assert!(out2.ends_with("  },\n  logger: {\n    level: 'INFO',\n  },\n};\n"), "{out2}");
+        assert!(
+            out2.ends_with("  },\n  logger: {\n    level: 'INFO',\n  },\n};\n"),
+            "{out2}"
+        );
         // Idempotent.
         assert_eq!(
             plan_set(Path::new("c.js"), &out2, &k("logger.level"), "'INFO'").unwrap(),
@@ -741,7 +777,8 @@ mod tests {
 
     #[test]
     fn exports_dot_statements_and_empty_files() {
-        let text = "'use strict';\n\nexports.keys = 'k';\n\nexports.security = {\n  csrf: false,\n};\n";
+        let text =
+            "'use strict';\n\nexports.keys = 'k';\n\nexports.security = {\n  csrf: false,\n};\n";
         assert_eq!(
             set("c.js", text, "security.csrf.enable", "true"),
             "'use strict';\n\nexports.keys = 'k';\n\nexports.security = {\n  csrf: {\n    enable: true,\n  },\n};\n"
@@ -762,10 +799,20 @@ mod tests {
 
     #[test]
     fn computed_values_are_refused() {
-        let text = "const base = require('./base');\nmodule.exports = { security: base.security };\n";
+        let text =
+            "const base = require('./base');\nmodule.exports = { security: base.security };\n";
         let r = plan_set(Path::new("c.js"), text, &k("security.csrf.enable"), "true").unwrap();
-        assert!(matches!(r, SetResult::Refused(ref m) if m.contains("base.security")), "{r:?}");
-        let r = plan_set(Path::new("c.js"), "module.exports = require('./x');\n", &k("a"), "1").unwrap();
+        assert!(
+            matches!(r, SetResult::Refused(ref m) if m.contains("base.security")),
+            "{r:?}"
+        );
+        let r = plan_set(
+            Path::new("c.js"),
+            "module.exports = require('./x');\n",
+            &k("a"),
+            "1",
+        )
+        .unwrap();
         assert!(matches!(r, SetResult::Refused(_)), "{r:?}");
     }
 
@@ -773,9 +820,14 @@ mod tests {
     fn written_values_are_read_back() {
         let text = "module.exports = { dump: { ignore: new Set([ 'pass' ]) } };\n";
         assert_eq!(
-            written_value(Path::new("c.js"), text, &k("dump.ignore")).unwrap().as_deref(),
+            written_value(Path::new("c.js"), text, &k("dump.ignore"))
+                .unwrap()
+                .as_deref(),
             Some("new Set([ 'pass' ])")
         );
-        assert_eq!(written_value(Path::new("c.js"), text, &k("dump.x")).unwrap(), None);
+        assert_eq!(
+            written_value(Path::new("c.js"), text, &k("dump.x")).unwrap(),
+            None
+        );
     }
 }

@@ -460,7 +460,9 @@ fn plan_disable_in_function(
             SetResult::Refused(why) => {
                 return Err(JsError::Internal {
                     path: path.to_path_buf(),
-                    message: format!("cannot disable `{name}` here: {why}; add `{name}: false` by hand"),
+                    message: format!(
+                        "cannot disable `{name}` here: {why}; add `{name}: false` by hand"
+                    ),
                 })
             }
         }
@@ -827,9 +829,16 @@ mod tests {
             "exports.view = true;\nmodule.exports = () => ({\n  static: {\n    enable: false,\n  },\n  mysql: { package: 'egg-mysql', enable: false },\n  jsonp: {\n    enable: false,\n  },\n});\n"
         );
         for n in ["static", "mysql", "jsonp"] {
-            assert!(disabled_in_function(Path::new("plugin.js"), &out, n).unwrap(), "{n}");
+            assert!(
+                disabled_in_function(Path::new("plugin.js"), &out, n).unwrap(),
+                "{n}"
+            );
         }
-        assert!(plan_disable(Path::new("plugin.js"), &out, &["static", "mysql", "jsonp"]).unwrap().is_empty());
+        assert!(
+            plan_disable(Path::new("plugin.js"), &out, &["static", "mysql", "jsonp"])
+                .unwrap()
+                .is_empty()
+        );
         let ts = "import { EggPlugin } from 'egg';\nexport default (): EggPlugin => {\n  return { static: false };\n};\n";
         assert_eq!(disable("plugin.ts", ts, &["static"]), ts);
     }

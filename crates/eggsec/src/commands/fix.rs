@@ -231,7 +231,10 @@ fn verify(path: &Path, text: &str, names: &[String]) -> Result<()> {
     if eggsec_js::config_edit::exports_through_function(path, text).unwrap_or(false) {
         for n in names {
             if !eggsec_js::edit::disabled_in_function(path, text, n)? {
-                bail!("the edit of {} does not disable `{n}` (a bug in eggsec)", path.display());
+                bail!(
+                    "the edit of {} does not disable `{n}` (a bug in eggsec)",
+                    path.display()
+                );
             }
         }
         return Ok(());
@@ -345,7 +348,10 @@ fn fix_options(args: &FixArgs) -> Result<eggsec_fix::FixOptions> {
     let strategies = args
         .strategies
         .iter()
-        .map(|s| s.parse::<eggsec_report::Strategy>().map_err(anyhow::Error::msg))
+        .map(|s| {
+            s.parse::<eggsec_report::Strategy>()
+                .map_err(anyhow::Error::msg)
+        })
         .collect::<Result<Vec<_>>>()?;
     for r in &args.rules {
         if eggsec_rules::find_rule(r).is_none() {
@@ -354,7 +360,10 @@ fn fix_options(args: &FixArgs) -> Result<eggsec_fix::FixOptions> {
     }
     for s in &args.scaffolds {
         if !eggsec_fix::scaffold::NAMES.contains(&s.as_str()) {
-            bail!("unknown scaffold '{s}' (one of: {})", eggsec_fix::scaffold::NAMES.join(", "));
+            bail!(
+                "unknown scaffold '{s}' (one of: {})",
+                eggsec_fix::scaffold::NAMES.join(", ")
+            );
         }
     }
     Ok(eggsec_fix::FixOptions {
@@ -407,7 +416,11 @@ fn run_config(args: FixArgs) -> Result<ExitCode> {
             ok &= show_or_write(&args.path, &changes, false)?;
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// Adds `more` to `changes`; a file both touch gets `more`'s edit planned on the first's text
@@ -453,7 +466,11 @@ pub fn scaffold(args: ScaffoldArgs) -> Result<ExitCode> {
             ok &= show_or_write(&args.path, &changes, false)?;
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 pub fn testgen(args: TestgenArgs) -> Result<ExitCode> {
@@ -462,7 +479,10 @@ pub fn testgen(args: TestgenArgs) -> Result<ExitCode> {
         match eggsec_fix::testgen::plan(&root, args.env.as_deref(), args.embedded_defaults) {
             Ok(changes) => {
                 if changes.is_empty() {
-                    eprintln!("eggsec: {}: the generated tests are up to date", root.display());
+                    eprintln!(
+                        "eggsec: {}: the generated tests are up to date",
+                        root.display()
+                    );
                 }
                 ok &= show_or_write(&args.path, &changes, args.write)?;
             }
@@ -472,5 +492,9 @@ pub fn testgen(args: TestgenArgs) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

@@ -20,12 +20,23 @@ fn eggsec() -> Command {
 /// The rule codes `eggsec audit` reports for the app in prod.
 fn audit_rules(app: &Path) -> BTreeSet<String> {
     let out = eggsec()
-        .args(["audit", "--format", "json", "--env", "prod", "--fail-on", "critical"])
+        .args([
+            "audit",
+            "--format",
+            "json",
+            "--env",
+            "prod",
+            "--fail-on",
+            "critical",
+        ])
         .arg(app)
         .output()
         .unwrap();
     let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("audit printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "audit printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     r["apps"][0]["findings"]
         .as_array()
@@ -153,13 +164,26 @@ fn probe(oracle: &Path, app: &StagedApp) -> (i64, BTreeSet<String>) {
     let served = serve(oracle, app, "prod");
     let url = format!("http://127.0.0.1:{}/", served.port);
     let out = eggsec()
-        .args(["probe", &url, "--active", "--assume-https", "--format", "json", "--timeout", "20", "--app"])
+        .args([
+            "probe",
+            &url,
+            "--active",
+            "--assume-https",
+            "--format",
+            "json",
+            "--timeout",
+            "20",
+            "--app",
+        ])
         .arg(&app.root)
         .output()
         .unwrap();
     drop(served);
     let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("probe printed no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "probe printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     let rules = r["findings"]
         .as_array()
@@ -189,21 +213,34 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
     // Before: the weaknesses are reported, and the app's own tests pass.
     let before = audit_rules(&app.root);
     for code in FIXED {
-        assert!(before.contains(*code), "{code} not reported before the fix: {before:?}");
+        assert!(
+            before.contains(*code),
+            "{code} not reported before the fix: {before:?}"
+        );
     }
     let own = mocha(&oracle, &app, "unittest", "test/app/**/*.test.js");
     assert!(own.ok && own.passing == 3, "{}", own.output);
     let (score_before, probe_before) = probe(&oracle, &app);
-    assert!(probe_before.contains("PRB501"), "CSRF is off in prod: {probe_before:?}");
+    assert!(
+        probe_before.contains("PRB501"),
+        "CSRF is off in prod: {probe_before:?}"
+    );
 
     // testgen: readable tests that FAIL on the unfixed app in prod.
     let (code, _, err) = run(&["testgen", "--write"], &app.root);
     assert_eq!(code, 0, "{err}");
     let csrf_test = std::fs::read_to_string(app.root.join("test/security/csrf.test.js")).unwrap();
-    assert!(csrf_test.contains("POST /api/items is rejected without a CSRF token"), "{csrf_test}");
+    assert!(
+        csrf_test.contains("POST /api/items is rejected without a CSRF token"),
+        "{csrf_test}"
+    );
     assert!(csrf_test.contains("DELETE /api/items/1 passes the CSRF check with a valid token"));
     let unfixed = mocha(&oracle, &app, "prod", "test/security/**/*.test.js");
-    assert!(!unfixed.ok, "generated tests pass on the unfixed app:\n{}", unfixed.output);
+    assert!(
+        !unfixed.ok,
+        "generated tests pass on the unfixed app:\n{}",
+        unfixed.output
+    );
     for title in [
         "POST /api/items is rejected without a CSRF token",
         "sends X-Frame-Options",
@@ -212,26 +249,63 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
         "sends a Content-Security-Policy",
         "sends Strict-Transport-Security in prod",
     ] {
-        let failed = unfixed
-            .output
-            .lines()
-            .any(|l| l.contains(title) && l.trim_start().split(')').next().is_some_and(|n| n.parse::<u32>().is_ok()));
-        assert!(failed, "`{title}` did not fail on the unfixed app:\n{}", unfixed.output);
+        let failed = unfixed.output.lines().any(|l| {
+            l.contains(title)
+                && l.trim_start()
+                    .split(')')
+                    .next()
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+        });
+        assert!(
+            failed,
+            "`{title}` did not fail on the unfixed app:\n{}",
+            unfixed.output
+        );
     }
     let failing_before = unfixed.failing;
 
     // fix + scaffolds.
     let (code, diff, err) = run(&["fix", "--env", "prod", "--enforce-csp"], &app.root);
     assert_eq!(code, 0, "{err}");
-    assert!(diff.contains("--- a/config/config.prod.js") && diff.contains("+      enable: true,"), "{diff}");
+    assert!(
+        diff.contains("--- a/config/config.prod.js") && diff.contains("+      enable: true,"),
+        "{diff}"
+    );
     let (code, _, err) = run(
-        &["fix", "--env", "prod", "--enforce-csp", "--write", "--scaffold", "errors", "--scaffold", "headers", "--scaffold", "security-logger", "--scaffold", "logrotator"],
+        &[
+            "fix",
+            "--env",
+            "prod",
+            "--enforce-csp",
+            "--write",
+            "--scaffold",
+            "errors",
+            "--scaffold",
+            "headers",
+            "--scaffold",
+            "security-logger",
+            "--scaffold",
+            "logrotator",
+        ],
         &app.root,
     );
     assert_eq!(code, 0, "{err}");
     // Idempotent: a second run of each command plans nothing.
     let (code, diff, err) = run(
-        &["fix", "--env", "prod", "--enforce-csp", "--scaffold", "errors", "--scaffold", "headers", "--scaffold", "security-logger", "--scaffold", "logrotator"],
+        &[
+            "fix",
+            "--env",
+            "prod",
+            "--enforce-csp",
+            "--scaffold",
+            "errors",
+            "--scaffold",
+            "headers",
+            "--scaffold",
+            "security-logger",
+            "--scaffold",
+            "logrotator",
+        ],
         &app.root,
     );
     assert_eq!((code, diff.as_str()), (0, ""), "{err}");
@@ -242,21 +316,31 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
     let (code, diff, err) = run(&["testgen"], &app.root);
     assert_eq!((code, diff.as_str()), (0, ""), "{err}");
     let prod = std::fs::read_to_string(app.root.join("config/config.prod.js")).unwrap();
-    assert!(prod.contains("// TODO: the mobile app cannot send tokens yet"), "comments kept:\n{prod}");
+    assert!(
+        prod.contains("// TODO: the mobile app cannot send tokens yet"),
+        "comments kept:\n{prod}"
+    );
     let example = std::fs::read_to_string(app.root.join(".env.example")).unwrap();
     assert!(example.contains("EGG_SERVER_KEYS="), "{example}");
 
     // After: the re-audit no longer reports what was fixed.
     let after = audit_rules(&app.root);
     for code in FIXED {
-        assert!(!after.contains(*code), "{code} still reported after the fix: {after:?}");
+        assert!(
+            !after.contains(*code),
+            "{code} still reported after the fix: {after:?}"
+        );
     }
 
     // The app boots and its own tests and the generated ones pass in every env.
     let mut passes = 0;
     for env in ["unittest", "local", "prod"] {
         let own = mocha(&oracle, &app, env, "test/app/**/*.test.js");
-        assert!(own.ok && own.passing == 3, "own tests in {env}:\n{}", own.output);
+        assert!(
+            own.ok && own.passing == 3,
+            "own tests in {env}:\n{}",
+            own.output
+        );
         let generated = mocha(&oracle, &app, env, "test/security/**/*.test.js");
         assert!(
             generated.ok && generated.failing == 0 && generated.passing > 0,
@@ -268,9 +352,15 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
 
     // The probe confirms: a better grade, CSRF enforced, no stack.
     let (score_after, probe_after) = probe(&oracle, &app);
-    assert!(score_after > score_before, "grade not up: {score_before} → {score_after}");
+    assert!(
+        score_after > score_before,
+        "grade not up: {score_before} → {score_after}"
+    );
     for bad in ["PRB501", "PRB502", "PRB601"] {
-        assert!(!probe_after.contains(bad), "{bad} after the fix: {probe_after:?}");
+        assert!(
+            !probe_after.contains(bad),
+            "{bad} after the fix: {probe_after:?}"
+        );
     }
     eprintln!(
         "fix proof (egg 3): {} findings fixed, generated tests {failing_before} failing before / 0 after, {passes} test passes in unittest/local/prod after, Observatory score {score_before} → {score_after}",
