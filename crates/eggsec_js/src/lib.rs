@@ -13,6 +13,7 @@
 //! println!("{:?}", module.exports.get_path("security.csrf.enable"));
 //! ```
 
+pub mod auth;
 pub mod config_edit;
 pub mod edit;
 pub mod error;
