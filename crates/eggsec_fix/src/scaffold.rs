@@ -22,6 +22,9 @@ use eggsec_js::config_edit::{empty_config_file, plan_set, SetResult};
 use eggsec_js::edit::apply;
 use std::path::{Path, PathBuf};
 
+/// A key path and the JS value to set there.
+type KeyValue = (Vec<String>, String);
+
 pub const NAMES: &[&str] = &["errors", "headers", "security-logger", "logrotator"];
 
 /// Plans scaffold `name` for the app at `root`.
@@ -129,7 +132,7 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
         });
     }
     // Config edits, grouped by file.
-    let mut by_file: Vec<(PathBuf, Vec<(Vec<String>, String)>)> = Vec::new();
+    let mut by_file: Vec<(PathBuf, Vec<KeyValue>)> = Vec::new();
     for (which, key, value) in sets {
         let file = config_file(&model, which, flavor);
         match by_file.iter_mut().find(|(p, _)| *p == file) {
