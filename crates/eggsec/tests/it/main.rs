@@ -7,6 +7,7 @@ mod corpus;
 mod deps;
 mod fix_proof;
 mod fix_write;
+mod html;
 mod logs;
 mod oracle;
 mod oracle_support;
