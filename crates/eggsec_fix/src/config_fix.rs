@@ -168,15 +168,19 @@ pub fn plan(root: &Path, opts: &FixOptions) -> Result<Plan, FixError> {
             }
         }
     }
-    if view_nonces {
-        out.changes
-            .extend(crate::csp::nonce_view_edits(&model.root)?);
-    }
+    // Files that only the findings point to go first: a run killed after them leaves findings
+    // open for the next run, which then writes the config (never config without them).
+    let mut first = Vec::new();
     if !env_example.is_empty() {
         if let Some(c) = env_example_change(&model.root, &env_example)? {
-            out.changes.push(c);
+            first.push(c);
         }
     }
+    if view_nonces {
+        first.extend(crate::csp::nonce_view_edits(&model.root)?);
+    }
+    first.append(&mut out.changes);
+    out.changes = first;
     Ok(out)
 }
 
@@ -383,7 +387,7 @@ fn ops_for(
     })
 }
 
-/// `security.defaultMiddleware` with `name` added, in the form it is written (string or array).
+/// `security.defaultMiddleware` with `name` added, as the string egg 2/3/4 all accept.
 fn middleware_with(model: &AppModel, name: &str) -> Result<Op, String> {
     let list =
         middleware_list(model).ok_or("security.defaultMiddleware is not statically known")?;
@@ -391,20 +395,9 @@ fn middleware_with(model: &AppModel, name: &str) -> Result<Op, String> {
     if !list.iter().any(|m| m == name) {
         list.push(name.to_string());
     }
-    let is_array = model
-        .config_at("security.defaultMiddleware")
-        .is_some_and(|v| matches!(v.kind, ValueKind::Array(_)));
-    let value = if is_array {
-        format!(
-            "[ {} ]",
-            list.iter()
-                .map(|s| js_string(s))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    } else {
-        js_string(&list.join(","))
-    };
+    // The comma-separated string form: egg 2/3 take only it, and egg 4's schema accepts any
+    // string but only its own enum in the array form (no `referrerPolicy` there).
+    let value = js_string(&list.join(","));
     Ok(op(
         Where::Written("security.defaultMiddleware"),
         "security.defaultMiddleware",
