@@ -1,10 +1,12 @@
 //! eggsec's integration tests: one test binary (fast linking on 2 cores), one module per area.
 
+mod advisories_update;
 mod audit_expectations;
 mod cli;
 mod code_rules;
 mod deps;
 mod logs;
+mod logs_watch;
 mod oracle;
 mod oracle_support;
 mod plugins_usage;
