@@ -93,7 +93,7 @@ pub fn apply_ignores(report: &mut DepsReport, ignores: &[Ignore], today: &str) {
     for mut v in std::mem::take(&mut report.vulnerabilities) {
         let hit = ignores
             .iter()
-            .find(|i| i.id == v.id || v.aliases.iter().any(|a| *a == i.id));
+            .find(|i| i.id == v.id || v.aliases.contains(&i.id));
         match hit {
             Some(i) if i.until.as_deref().is_none_or(|u| today <= u) => {
                 report.ignored.push(Ignored {

@@ -1278,57 +1278,6 @@ pub(crate) fn account_of(msg: &[u8]) -> Option<String> {
     None
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rotation_and_truncation_during_a_read_are_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("shop-api-web.log");
-        std::fs::write(&p, "2026-11-29 01:06:35,292 INFO 1 hello\n").unwrap();
-        let handle = std::fs::File::open(&p).unwrap();
-        let mut errors = Vec::new();
-        check_rotated(&p, &handle, 37, false, "x.log", &mut errors);
-        assert!(errors.is_empty(), "{errors:?}");
-        // The rotator renames the file and egg reopens a new one under the old name.
-        std::fs::rename(&p, dir.path().join("shop-api-web.log.2026-11-28")).unwrap();
-        std::fs::write(&p, "").unwrap();
-        check_rotated(&p, &handle, 37, false, "x.log", &mut errors);
-        assert!(errors[0].contains("rotated while being read"), "{errors:?}");
-        // copytruncate: same file, now shorter than what was read.
-        let mut errors = Vec::new();
-        let h2 = std::fs::File::open(&p).unwrap();
-        check_rotated(&p, &h2, 37, false, "x.log", &mut errors);
-        assert!(
-            errors[0].contains("truncated while being read"),
-            "{errors:?}"
-        );
-    }
-
-    #[test]
-    fn injection_payloads_decoded_once_or_twice() {
-        let mut b = Vec::new();
-        assert_eq!(
-            injection_in_url(b"/a?q=1%20UNION%20SELECT%201", &mut b),
-            Some("SQL injection")
-        );
-        assert_eq!(
-            injection_in_url(b"/%252e%252e%252fetc%252fpasswd", &mut b),
-            Some("path traversal")
-        );
-        assert_eq!(
-            injection_in_url(b"/q?x=%0d%0aSet-Cookie:a", &mut b),
-            Some("CRLF/log injection")
-        );
-        assert_eq!(
-            injection_in_url(b"/api/products?page=2&sort=name.asc", &mut b),
-            None
-        );
-        assert_eq!(injection_in_url(b"/public/app.min.js", &mut b), None);
-    }
-}
-
 /// One log file followed live (`eggsec logs watch`): the same per-line state machine as
 /// `scan`, fed as lines arrive, with what is new since the last [`LiveScan::take_new`]
 /// returned as findings — a distinct secret or personal-data value the first time it is seen,
@@ -1495,5 +1444,56 @@ impl LiveScan {
         self.st.out.counts.clear();
         self.st.listed.clear();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_and_truncation_during_a_read_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("shop-api-web.log");
+        std::fs::write(&p, "2026-11-29 01:06:35,292 INFO 1 hello\n").unwrap();
+        let handle = std::fs::File::open(&p).unwrap();
+        let mut errors = Vec::new();
+        check_rotated(&p, &handle, 37, false, "x.log", &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        // The rotator renames the file and egg reopens a new one under the old name.
+        std::fs::rename(&p, dir.path().join("shop-api-web.log.2026-11-28")).unwrap();
+        std::fs::write(&p, "").unwrap();
+        check_rotated(&p, &handle, 37, false, "x.log", &mut errors);
+        assert!(errors[0].contains("rotated while being read"), "{errors:?}");
+        // copytruncate: same file, now shorter than what was read.
+        let mut errors = Vec::new();
+        let h2 = std::fs::File::open(&p).unwrap();
+        check_rotated(&p, &h2, 37, false, "x.log", &mut errors);
+        assert!(
+            errors[0].contains("truncated while being read"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn injection_payloads_decoded_once_or_twice() {
+        let mut b = Vec::new();
+        assert_eq!(
+            injection_in_url(b"/a?q=1%20UNION%20SELECT%201", &mut b),
+            Some("SQL injection")
+        );
+        assert_eq!(
+            injection_in_url(b"/%252e%252e%252fetc%252fpasswd", &mut b),
+            Some("path traversal")
+        );
+        assert_eq!(
+            injection_in_url(b"/q?x=%0d%0aSet-Cookie:a", &mut b),
+            Some("CRLF/log injection")
+        );
+        assert_eq!(
+            injection_in_url(b"/api/products?page=2&sort=name.asc", &mut b),
+            None
+        );
+        assert_eq!(injection_in_url(b"/public/app.min.js", &mut b), None);
     }
 }
