@@ -4,6 +4,7 @@ mod advisories_update;
 mod audit_expectations;
 mod cli;
 mod code_rules;
+mod corpus;
 mod deps;
 mod logs;
 mod logs_watch;
