@@ -6,6 +6,7 @@ mod cli;
 mod code_rules;
 mod corpus;
 mod deps;
+mod html;
 mod logs;
 mod logs_watch;
 mod oracle;
