@@ -38,6 +38,10 @@ pub struct SourceFacts {
     pub renders: Vec<RenderFeed>,
     /// Member chains the file uses (`app.mysql.query`), for plugin-usage analysis.
     pub uses: Vec<crate::uses::MemberUse>,
+    /// What each function does about authentication (rejects, or only reads the user).
+    pub auth: Vec<crate::auth::AuthFn>,
+    /// Import and `require` bindings (for following guards and tegg middleware to their file).
+    pub imports: Vec<crate::auth::ImportBinding>,
 }
 
 /// Reads `path`, refusing files that are too large, binary, not UTF-8 or nested too deeply,
@@ -160,6 +164,7 @@ fn parse_and_extract(
         summaries,
         &mut facts,
     );
+    crate::auth::extract(program, &at, &mut facts);
     facts.uses = crate::uses::collect(program, text);
     Ok(facts)
 }
