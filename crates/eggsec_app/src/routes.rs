@@ -266,13 +266,28 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     let (services, rest): (Vec<PathBuf>, Vec<PathBuf>) = rest
         .into_iter()
         .partition(|p| role_of(&rel_path(root, p)) == FileRole::Service);
+    let user_models = match eggsec_js::models::load_user_models(root) {
+        Ok(m) => m,
+        Err(e) => {
+            diags.push(Diagnostic::at(
+                DiagnosticLevel::Warning,
+                root.join("eggsec.toml"),
+                0,
+                format!("{e}; the embedded sink models are used"),
+            ));
+            None
+        }
+    };
+    let models = user_models
+        .as_ref()
+        .unwrap_or_else(|| eggsec_js::models::Models::embedded());
     let mut summaries = eggsec_js::flow::Summaries::new();
     let mut parsed: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = Vec::new();
     for phase in [helpers, services, rest] {
         let done: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = phase
             .into_par_iter()
             .map(|p| {
-                let r = eggsec_js::source_facts_with(&p, &summaries);
+                let r = eggsec_js::source_facts_with(&p, &summaries, models);
                 (p, r)
             })
             .collect();

@@ -366,6 +366,26 @@ impl Models {
     }
 }
 
+/// The embedded models plus the `[models]` table of `<root>/eggsec.toml`; `Ok(None)` when
+/// there is no such file or table (use [`Models::embedded`]). A bad table is an error naming
+/// the file and the entry.
+pub fn load_user_models(root: &std::path::Path) -> Result<Option<Models>, String> {
+    let path = root.join("eggsec.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("eggsec.toml: cannot read it ({e})")),
+    };
+    // a file that does not parse is reported by the settings loader
+    let Ok(mut table) = text.parse::<toml::Table>() else {
+        return Ok(None);
+    };
+    match table.remove("models") {
+        None => Ok(None),
+        Some(v) => parse_user_models(v, "eggsec.toml").map(Some),
+    }
+}
+
 /// Parses the `[models]` table of an `eggsec.toml` (for validation and use).
 pub fn parse_user_models(value: toml::Value, file: &str) -> Result<Models, String> {
     let de: UserModelsDe = value
@@ -421,6 +441,28 @@ mod tests {
             )
             .unwrap_err();
         assert!(e.contains("unknown call shape `maybe`"), "{e}");
+    }
+
+    #[test]
+    fn user_models_add_to_the_embedded_ones() {
+        let v: toml::Value = toml::from_str(
+            "[[sinks]]\ncallee = ['app.db.raw']\nkind = 'sql'\n[[sanitizers]]\ncallee = ['ctx.helper.safeSql']\nclears = ['sql']\n",
+        )
+        .unwrap();
+        let m = parse_user_models(v, "eggsec.toml").unwrap();
+        assert!(m.sinks_for(&["app", "db", "raw"]).next().is_some());
+        assert!(m.sinks_for(&["app", "mysql", "query"]).next().is_some());
+        assert_eq!(
+            m.sanitizer_bits(&["ctx", "helper", "safeSql"]),
+            SinkKind::Sql.bit()
+        );
+        let bad: toml::Value =
+            toml::from_str("[[sinks]]\ncallee = ['x']\nkind = 'sqll'\n").unwrap();
+        let e = parse_user_models(bad, "eggsec.toml").unwrap_err();
+        assert!(
+            e.contains("eggsec.toml: sinks[0]: unknown kind `sqll`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -48,7 +48,11 @@ pub struct SourceFacts {
 /// parses it once and extracts every fact. A syntax error is a [`JsError::Parse`] naming the
 /// file and position.
 pub fn source_facts(path: &Path) -> Result<SourceFacts, JsError> {
-    source_facts_with(path, &crate::flow::Summaries::new())
+    source_facts_with(
+        path,
+        &crate::flow::Summaries::new(),
+        crate::models::Models::embedded(),
+    )
 }
 
 /// [`source_facts`] knowing what other files' helpers and services return (see
@@ -56,21 +60,28 @@ pub fn source_facts(path: &Path) -> Result<SourceFacts, JsError> {
 pub fn source_facts_with(
     path: &Path,
     summaries: &crate::flow::Summaries,
+    models: &crate::models::Models,
 ) -> Result<SourceFacts, JsError> {
     let limits = Limits::default();
     let text = read_text(path, &limits)?;
-    source_facts_from_with(path, &text, summaries)
+    source_facts_from_with(path, &text, summaries, models)
 }
 
 /// [`source_facts`] on text already in memory (`path` decides the language and names places).
 pub fn source_facts_from(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
-    source_facts_from_with(path, text, &crate::flow::Summaries::new())
+    source_facts_from_with(
+        path,
+        text,
+        &crate::flow::Summaries::new(),
+        crate::models::Models::embedded(),
+    )
 }
 
 fn source_facts_from_with(
     path: &Path,
     text: &str,
     summaries: &crate::flow::Summaries,
+    models: &crate::models::Models,
 ) -> Result<SourceFacts, JsError> {
     let limits = Limits::default();
     check_size(path, text.len() as u64, &limits)?;
@@ -86,7 +97,9 @@ fn source_facts_from_with(
         std::thread::Builder::new()
             .name("eggsec-facts".into())
             .stack_size(64 * 1024 * 1024)
-            .spawn_scoped(scope, || parse_and_extract(&path_owned, text, summaries))
+            .spawn_scoped(scope, || {
+                parse_and_extract(&path_owned, text, summaries, models)
+            })
             .map_err(|e| JsError::Internal {
                 path: path.to_path_buf(),
                 message: format!("cannot start the parser thread: {e}"),
@@ -118,6 +131,7 @@ fn parse_and_extract(
     path: &Path,
     text: &str,
     summaries: &crate::flow::Summaries,
+    models: &crate::models::Models,
 ) -> Result<SourceFacts, JsError> {
     let alloc = Allocator::default();
     let options = ParseOptions {
@@ -157,13 +171,7 @@ fn parse_and_extract(
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     crate::routes::extract(program, &at, dir, &mut facts);
-    crate::flow::analyze(
-        program,
-        &at,
-        crate::models::Models::embedded(),
-        summaries,
-        &mut facts,
-    );
+    crate::flow::analyze(program, &at, models, summaries, &mut facts);
     crate::auth::extract(program, &at, &mut facts);
     facts.uses = crate::uses::collect(program, text);
     Ok(facts)

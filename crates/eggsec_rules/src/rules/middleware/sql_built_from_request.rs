@@ -300,6 +300,32 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn users_add_sinks_in_eggsec_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
+        std::fs::write(
+            dir.path().join("app/controller/home.js"),
+            "exports.a = async ctx => { await ctx.app.db.raw('SELECT ' + ctx.query.q); };\n",
+        )
+        .unwrap();
+        let run = |dir: &std::path::Path| {
+            let mut app = test_model_in(dir, serde_json::json!({}));
+            app.code = eggsec_app::routes::code_model(dir, &mut Vec::new());
+            run_rule(&SqlBuiltFromRequest, &app)
+        };
+        assert!(
+            run(dir.path()).is_empty(),
+            "app.db is nobody's sink by default"
+        );
+        std::fs::write(
+            dir.path().join("eggsec.toml"),
+            "[[models.sinks]]\ncallee = [\"app.db.raw\"]\nkind = \"sql\"\n",
+        )
+        .unwrap();
+        assert_eq!(run(dir.path()).len(), 1);
+    }
+
+    #[test]
     fn evidence_shows_the_path() {
         let (hit, _) = sample_apps("sql-built-from-request");
         let f = run_rule(&SqlBuiltFromRequest, &hit);
