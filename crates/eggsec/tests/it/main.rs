@@ -5,6 +5,7 @@ mod cli;
 mod code_rules;
 mod corpus;
 mod deps;
+mod html;
 mod logs;
 mod oracle;
 mod oracle_support;
