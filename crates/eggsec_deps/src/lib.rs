@@ -13,6 +13,7 @@
 //! ```
 
 pub mod analyze;
+pub mod bulk;
 pub mod cvss;
 pub mod dates;
 pub mod db;
@@ -20,6 +21,7 @@ pub mod inventory;
 pub mod ledger;
 pub mod net;
 pub mod registry;
+pub mod update;
 pub mod version;
 pub mod watch;
 

@@ -18,8 +18,8 @@ pub fn list(args: RulesArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = format!(
-        "{:<8} {:<42} {:<11} {:<9} {:<6} {}\n",
-        "CODE", "NAME", "STRATEGY", "SEVERITY", "RUN BY", "CHECKS"
+        "{:<8} {:<42} {:<11} {:<9} {:<6} {:<18} {}\n",
+        "CODE", "NAME", "STRATEGY", "SEVERITY", "RUN BY", "FIX", "CHECKS"
     );
     let mut rules = catalog::all();
     // Static rules by strategy, then the probe's checks, then the log detectors.
@@ -30,12 +30,13 @@ pub fn list(args: RulesArgs) -> Result<ExitCode> {
             _ => e.summary(),
         };
         out.push_str(&format!(
-            "{:<8} {:<42} {:<11} {:<9} {:<6} {}\n",
+            "{:<8} {:<42} {:<11} {:<9} {:<6} {:<18} {}\n",
             e.code,
             e.name,
             e.strategy.as_str(),
             e.severity.as_str(),
             e.source(),
+            eggsec_fix::fix_for(e.code).map_or_else(|| "-".to_string(), |f| f.kind.label()),
             checks
         ));
     }
@@ -53,7 +54,17 @@ pub fn show(args: RuleArgs) -> Result<ExitCode> {
             None => bail!("no rule '{}' (`eggsec rules` lists them)", args.id),
         }
     };
-    let markdown = eggsec_rules::docs::render_entry_markdown(&entry);
+    let mut markdown = eggsec_rules::docs::render_entry_markdown(&entry);
+    if let Some(f) = eggsec_fix::fix_for(entry.code) {
+        markdown.push_str(&format!(
+            "\n## Automatic fix\n\n`eggsec {}`: {}.\n",
+            match f.kind {
+                eggsec_fix::FixKind::Scaffold(name) => format!("scaffold {name} --write"),
+                _ => format!("fix --rule {} --write", entry.code),
+            },
+            f.what
+        ));
+    }
     let text = if args.markdown {
         markdown
     } else {
