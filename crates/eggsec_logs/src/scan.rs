@@ -1580,14 +1580,14 @@ mod tests {
         let err = logs.join("common-error.log");
         std::fs::write(&err, "").unwrap();
         set(&err, 0o666);
-        let r = scan_paths(&[logs.clone()], &ScanOptions::default());
+        let r = scan_paths(std::slice::from_ref(&logs), &ScanOptions::default());
         let names: Vec<&str> = r.findings.iter().map(|f| f.detector).collect();
         assert!(names.contains(&"log-readable-by-other-users"), "{names:?}");
         assert!(names.contains(&"log-writable-by-other-users"), "{names:?}");
         // Behind a folder others cannot enter, the same files are not exposed.
         set(&logs, 0o750);
         set(&err, 0o640);
-        let r = scan_paths(&[logs.clone()], &ScanOptions::default());
+        let r = scan_paths(std::slice::from_ref(&logs), &ScanOptions::default());
         assert!(
             r.findings.iter().all(|f| f.family != Family::Storage),
             "{:?}",

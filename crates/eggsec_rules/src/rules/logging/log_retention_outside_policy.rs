@@ -83,7 +83,7 @@ impl Rule for LogRetentionOutsidePolicy {
                 vec![format!(
                     "logrotator.maxDays = {days}; eggsec.toml [logs] max-days = {max}"
                 )],
-                &format!("```js\nconfig.logrotator = {{\n  maxDays: {max},\n}};\n```"),
+                format!("```js\nconfig.logrotator = {{\n  maxDays: {max},\n}};\n```"),
             );
         } else if let Some(min) = too_short {
             cx.report(
@@ -95,7 +95,7 @@ impl Rule for LogRetentionOutsidePolicy {
                 vec![format!(
                     "logrotator.maxDays = {days}; eggsec.toml [logs] min-days = {min}"
                 )],
-                &format!("```js\nconfig.logrotator = {{\n  maxDays: {min},\n}};\n```"),
+                format!("```js\nconfig.logrotator = {{\n  maxDays: {min},\n}};\n```"),
             );
         } else {
             cx.fact(format!("log retention {kept} is inside the policy"));
