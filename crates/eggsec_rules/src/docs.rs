@@ -181,6 +181,10 @@ pub fn render_entry_markdown(e: &Entry) -> String {
                      `eggsec logs redact FILE --in-place` (it writes `[REDACTED:{}]`).",
                     if l.label.is_empty() { l.name } else { l.label }
                 ),
+                Family::Storage => "Fix where and how the logs are kept: the finding names the file or directory and \
+                     what is wrong with it (permissions, owner, rotation, retention); change it on the host and in \
+                     `config.logger` / `config.logrotator`."
+                    .to_string(),
                 Family::SecurityEvent => "Investigate the requests the evidence lists (IP, path, time); if they are an attack, \
                      block them at the proxy and check the routes they targeted. Keep the logs: they are the evidence."
                     .to_string(),
