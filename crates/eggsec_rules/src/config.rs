@@ -121,6 +121,10 @@ struct RawConfig {
     plugins: BTreeMap<String, PluginJustification>,
     #[serde(default)]
     options: BTreeMap<String, toml::Table>,
+    /// Sink, sanitiser and clean-result models added to the embedded ones (the flow engine
+    /// reads them; see crates/eggsec_js/models/README.md).
+    #[serde(default)]
+    models: Option<toml::Value>,
 }
 
 /// An option's key and what it means.
@@ -212,6 +216,13 @@ impl Settings {
             logs: raw.logs,
             ..Settings::default()
         };
+        if let Some(models) = raw.models {
+            if let Err(e) = eggsec_js::models::parse_user_models(models, file) {
+                settings
+                    .diagnostics
+                    .push(format!("{e}; the embedded sink models are used"));
+            }
+        }
         let line_of = |needle: &str| {
             text.lines()
                 .position(|l| l.contains(needle))
@@ -379,6 +390,24 @@ mod tests {
         assert!(!s.is_ignored("app/controller/home.js"));
         assert_eq!(s.plugin_reason("view"), Some("admin pages"));
         assert_eq!(s.plugin_reason("cors"), None);
+    }
+
+    #[test]
+    fn user_sink_models_are_validated() {
+        let s = Settings::parse(
+            "[[models.sinks]]\ncallee = [\"app.db.raw\"]\nkind = \"sql\"\n",
+            "eggsec.toml",
+        );
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+        let s = Settings::parse(
+            "[[models.sinks]]\ncallee = [\"app.db.raw\"]\nkind = \"sqll\"\n",
+            "eggsec.toml",
+        );
+        assert!(
+            s.diagnostics[0].contains("eggsec.toml: sinks[0]: unknown kind `sqll`"),
+            "{:?}",
+            s.diagnostics
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@ mod cli;
 mod code_rules;
 mod corpus;
 mod deps;
+mod fix_proof;
+mod fix_write;
 mod html;
 mod logs;
 mod logs_watch;
