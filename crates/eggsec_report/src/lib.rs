@@ -26,6 +26,8 @@
 //! ```
 
 pub mod finding;
+pub mod input;
+pub mod mask;
 pub mod render;
 pub mod report;
 

@@ -4,6 +4,7 @@ mod audit_expectations;
 mod cli;
 mod code_rules;
 mod deps;
+mod hostile;
 mod logs;
 mod oracle;
 mod oracle_support;
