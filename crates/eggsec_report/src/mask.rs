@@ -62,9 +62,12 @@ pub fn is_secret_key(key: &str) -> bool {
     let Some(last) = words.last() else {
         return false;
     };
+    // `password2`, `token_1`: a number after the name does not change what it holds.
+    let last = last.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
     let whole = words.concat();
+    let whole = whole.trim_end_matches(|c: char| c.is_ascii_digit());
     if matches!(
-        whole.as_str(),
+        whole,
         "keys"
             | "dsn"
             | "pw"

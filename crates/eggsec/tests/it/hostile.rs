@@ -328,6 +328,11 @@ fn planted_secrets_never_appear_in_any_output() {
         config.push_str(&format!("  numPassword{i}: {n},\n"));
         secrets.push(n.to_string());
     }
+    for i in 0..20 {
+        let s = format!("Sv{i:02}ServiceTokenValue{i:02}yy");
+        config.push_str(&format!("  service{i}Token: '{s}',\n"));
+        secrets.push(s);
+    }
     config.push_str("  tokens: [\n");
     for i in 0..10 {
         let s = format!("Tk{i:02}ArrayTokenValue{i:02}zz");

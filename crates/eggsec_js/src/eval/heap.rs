@@ -17,6 +17,9 @@ pub(super) const MAX_ARRAY_ITEMS: usize = 100_000;
 /// Lowering a value (objects shared many times — a DAG of constants — expand into a tree)
 /// produces at most this many nodes per file; the parts beyond are `Unknown`.
 pub(super) const MAX_LOWERED_NODES: usize = 200_000;
+/// One object or array shared by many parents is written out at most this many times; the
+/// other places hold an `Unknown` (a DAG of constants is never expanded into a huge tree).
+pub(super) const MAX_EXPANSIONS_PER_VALUE: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) struct ObjId(usize);
@@ -312,9 +315,13 @@ impl<'a> Heap<'a> {
     /// out (the parts beyond it are `Unknown`).
     pub(super) fn lower_counted(&self, val: &JsVal, max_depth: usize) -> Result<(Value, bool), ()> {
         let mut path = Vec::new();
-        let mut budget = MAX_LOWERED_NODES;
+        let mut budget = Budget {
+            nodes: MAX_LOWERED_NODES,
+            seen: HashMap::new(),
+            exhausted: false,
+        };
         let v = self.lower_in(val, &mut path, max_depth, &mut budget)?;
-        Ok((v, budget == 0))
+        Ok((v, budget.exhausted))
     }
 
     fn lower_in(
@@ -322,12 +329,23 @@ impl<'a> Heap<'a> {
         val: &JsVal,
         path: &mut Vec<Ref>,
         max_depth: usize,
-        budget: &mut usize,
+        budget: &mut Budget,
     ) -> Result<Value, ()> {
         if path.len() > max_depth {
             return Err(());
         }
-        if *budget == 0 {
+        let shared = match val {
+            JsVal::Obj(id) => Some(Ref::Obj(*id)),
+            JsVal::Arr(id) => Some(Ref::Arr(*id)),
+            _ => None,
+        };
+        let over_shared = shared.is_some_and(|r| {
+            let n = budget.seen.entry(r).or_insert(0);
+            *n += 1;
+            *n > MAX_EXPANSIONS_PER_VALUE
+        });
+        if budget.nodes == 0 || over_shared {
+            budget.exhausted = true;
             let prov = match val {
                 JsVal::Prim(v) => v.prov.clone(),
                 JsVal::Obj(id) => self.obj(*id).prov.clone(),
@@ -341,7 +359,7 @@ impl<'a> Heap<'a> {
                 prov,
             ));
         }
-        *budget -= 1;
+        budget.nodes -= 1;
         Ok(match val {
             JsVal::Prim(v) => v.clone(),
             JsVal::Func(id) => {
@@ -477,7 +495,13 @@ impl<'a> Heap<'a> {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+struct Budget {
+    nodes: usize,
+    seen: HashMap<Ref, usize>,
+    exhausted: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Ref {
     Obj(ObjId),
     Arr(ArrId),
