@@ -13,6 +13,7 @@
 //! println!("{:?}", module.exports.get_path("security.csrf.enable"));
 //! ```
 
+pub mod auth;
 pub mod edit;
 pub mod error;
 pub mod eval;

@@ -129,7 +129,8 @@ fn planted_vulnerabilities_recall_and_precision() {
             ..Default::default()
         };
         let model = eggsec_app::load(app, &opts).unwrap_or_else(|e| panic!("{e}"));
-        let findings = eggsec_rules::engine::run(&model, &Settings::default()).findings;
+        // the fixture's own eggsec.toml (rule options) applies, as for a user
+        let findings = eggsec_rules::engine::run(&model, &Settings::load(app)).findings;
         let mut got = BTreeSet::new();
         for f in findings
             .iter()

@@ -3,6 +3,7 @@
 mod audit_expectations;
 mod cli;
 mod code_rules;
+mod corpus;
 mod deps;
 mod hostile;
 mod logs;
