@@ -124,7 +124,10 @@ mod tests {
             "a\\x1b]0;pwned\\x07b"
         );
         assert_eq!(escape_controls("\u{1b}[2J"), "\\x1b[2J");
-        assert_eq!(escape_controls("\u{1b}[1;31mred\u{1b}[0m"), "\u{1b}[1;31mred\u{1b}[0m");
+        assert_eq!(
+            escape_controls("\u{1b}[1;31mred\u{1b}[0m"),
+            "\u{1b}[1;31mred\u{1b}[0m"
+        );
         assert_eq!(escape_controls("x\r\ny\rz"), "x\r\ny\\x0dz");
         assert_eq!(escape_controls("\u{202e}abc"), "\\u{202e}abc");
         assert_eq!(escape_controls("plain\ttext\n"), "plain\ttext\n");

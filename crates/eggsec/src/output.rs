@@ -3,7 +3,6 @@
 use eggsec_app::secrets::is_secret_key;
 use eggsec_js::{Value, ValueKind};
 
-
 /// Masks secret values in a tagged-JSON config tree found at dotted `key` (see
 /// [`eggsec_report::mask::mask_tagged_json`]): everything under a secret name (any segment of
 /// the path) and every value shaped like a secret becomes `{"$secret": "ab****(N chars)",

@@ -78,7 +78,13 @@ pub fn load_config(
                 if type_name == "default" {
                     if let Some(why) = unreadable_dir(&config_dir, diags) {
                         // Nothing of the app's config can be known.
-                        return Some((config_dir, Value::unknown(why, Provenance::new(dir.join("config").display().to_string(), 0, 0))));
+                        return Some((
+                            config_dir,
+                            Value::unknown(
+                                why,
+                                Provenance::new(dir.join("config").display().to_string(), 0, 0),
+                            ),
+                        ));
                     }
                 }
                 let path = resolve_config_file(ctx.resolver, &config_dir, type_name, diags)?;
@@ -271,7 +277,11 @@ pub fn report_unknown_parts(file: &Path, v: &Value, diags: &mut Vec<Diagnostic>)
                 if let Some(rest) = map.get(eggsec_js::UNKNOWN_KEYS) {
                     if let eggsec_js::ValueKind::Unknown { why } = &rest.kind {
                         *budget -= 1;
-                        let at = if path.is_empty() { "the export".to_string() } else { format!("`{path}`") };
+                        let at = if path.is_empty() {
+                            "the export".to_string()
+                        } else {
+                            format!("`{path}`")
+                        };
                         diags.push(Diagnostic {
                             level: DiagnosticLevel::Unread,
                             file: Some(PathBuf::from(&*rest.prov.file)),
@@ -284,7 +294,11 @@ pub fn report_unknown_parts(file: &Path, v: &Value, diags: &mut Vec<Diagnostic>)
                 }
                 for (k, child) in map {
                     if k != eggsec_js::UNKNOWN_KEYS {
-                        let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                        let p = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
                         walk(file, &p, child, diags, budget);
                     }
                 }

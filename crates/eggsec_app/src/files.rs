@@ -100,7 +100,9 @@ pub fn read_package_json(path: &Path) -> Result<Option<serde_json::Value>, Strin
             }
         }
         Err(InputError::TooLarge { size, .. }) => {
-            return Err(format!("too large to be a package.json ({size} bytes); not read"))
+            return Err(format!(
+                "too large to be a package.json ({size} bytes); not read"
+            ))
         }
         Err(e) => return Err(e.to_string()),
     };

@@ -162,7 +162,10 @@ mod tests {
                     "security",
                     obj(vec![("csrf", v(ValueKind::Bool(true), "a"))], "a"),
                 ),
-                ("session", obj(vec![("httpOnly", v(ValueKind::Bool(true), "a"))], "a")),
+                (
+                    "session",
+                    obj(vec![("httpOnly", v(ValueKind::Bool(true), "a"))], "a"),
+                ),
             ],
             "a",
         );
@@ -174,7 +177,12 @@ mod tests {
                 ),
                 (
                     UNKNOWN_KEYS,
-                    v(ValueKind::Unknown { why: "spreads `shared`".into() }, "b"),
+                    v(
+                        ValueKind::Unknown {
+                            why: "spreads `shared`".into(),
+                        },
+                        "b",
+                    ),
                 ),
             ],
             "b",
@@ -184,7 +192,10 @@ mod tests {
             target.get_path("security.csrf").and_then(Value::as_bool),
             Some(false)
         );
-        assert!(target.unknown_at("session.httpOnly").unwrap().contains("shared"));
+        assert!(target
+            .unknown_at("session.httpOnly")
+            .unwrap()
+            .contains("shared"));
         assert!(target.unknown_at("jwt.secret").unwrap().contains("shared"));
     }
 

@@ -213,7 +213,9 @@ fn is_source(p: &Path) -> bool {
 /// Source directories: `app/` and the tegg module dirs of `config/module.json`.
 fn source_dirs(root: &Path) -> Vec<PathBuf> {
     let mut dirs = vec![root.join("app")];
-    if let Ok(text) = eggsec_report::input::read_text_limited(&root.join("config/module.json"), 4 * 1024 * 1024) {
+    if let Ok(text) =
+        eggsec_report::input::read_text_limited(&root.join("config/module.json"), 4 * 1024 * 1024)
+    {
         if let Ok(serde_json::Value::Array(items)) = serde_json::from_str(&text) {
             for i in items {
                 if let Some(p) = i.get("path").and_then(|p| p.as_str()) {

@@ -304,10 +304,7 @@ mod tests {
     fn open_objects_answer_unknown_for_keys_they_do_not_list() {
         let mut security = Object::new();
         security.insert("csrf".into(), Value::new(ValueKind::Bool(false), p()));
-        security.insert(
-            UNKNOWN_KEYS.into(),
-            Value::unknown("spreads `shared`", p()),
-        );
+        security.insert(UNKNOWN_KEYS.into(), Value::unknown("spreads `shared`", p()));
         let mut root = Object::new();
         root.insert("security".into(), Value::object(security, p()));
         root.insert("session".into(), Value::unknown("from a file", p()));
@@ -316,9 +313,12 @@ mod tests {
             v.get_path("security.csrf").and_then(Value::as_bool),
             Some(false)
         );
-        assert_eq!(v.unknown_at("security.hsts.enable"), Some("spreads `shared`"));
+        assert_eq!(
+            v.unknown_at("security.hsts.enable"),
+            Some("spreads `shared`")
+        );
         assert_eq!(v.unknown_at("session.httpOnly"), Some("from a file"));
-        assert!(v.lookup("nothing").is_some());
+        assert!(v.lookup("nothing").is_none());
         assert!(v.get_path("security.hsts").is_none());
         assert!(v.get_path("nothing").is_none());
         assert_eq!(

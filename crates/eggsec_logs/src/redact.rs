@@ -202,7 +202,11 @@ pub fn redact_in_place(path: &Path) -> Result<RedactStats, RedactError> {
             )));
         }
     }
-    clean_stale_temp_files(path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")));
+    clean_stale_temp_files(
+        path.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    );
     let before = link.len();
     let (reader, _) = reader::open(path).map_err(|e| RedactError::Io {
         path: p.clone(),
@@ -350,10 +354,16 @@ mod tests {
         std::fs::write(&real, "password=hunter2hunter2\n").unwrap();
         let link = dir.path().join("link.log");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert!(redact_in_place(&link).unwrap_err().to_string().contains("symlink"));
+        assert!(redact_in_place(&link)
+            .unwrap_err()
+            .to_string()
+            .contains("symlink"));
         let hard = dir.path().join("hard.log");
         std::fs::hard_link(&real, &hard).unwrap();
-        assert!(redact_in_place(&real).unwrap_err().to_string().contains("hard links"));
+        assert!(redact_in_place(&real)
+            .unwrap_err()
+            .to_string()
+            .contains("hard links"));
         std::fs::remove_file(&hard).unwrap();
         // gzip content under a plain name stays gzip.
         let gz = dir.path().join("rotated.log.1");

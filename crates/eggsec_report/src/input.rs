@@ -14,7 +14,10 @@ pub enum InputError {
     NotFound,
     /// A FIFO, a device, a socket or a directory.
     NotRegular(&'static str),
-    TooLarge { size: u64, limit: u64 },
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
     Io(std::io::Error),
 }
 
@@ -24,7 +27,10 @@ impl std::fmt::Display for InputError {
             InputError::NotFound => f.write_str("no such file"),
             InputError::NotRegular(what) => write!(f, "not a regular file ({what}); not read"),
             InputError::TooLarge { size, limit } => {
-                write!(f, "too large ({size} bytes; the limit is {limit}); not read")
+                write!(
+                    f,
+                    "too large ({size} bytes; the limit is {limit}); not read"
+                )
             }
             InputError::Io(e) => write!(f, "cannot read: {e}"),
         }
@@ -157,7 +163,7 @@ mod tests {
         ));
         assert_eq!(
             decode_like_npm(b"\xEF\xBB\xBF{\"name\":\"caf\xE9\"}"),
-            ("{\"name\":\"caf\u{FFFD}\"}".to_string(), Some(13))
+            ("{\"name\":\"caf\u{FFFD}\"}".to_string(), Some(12))
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

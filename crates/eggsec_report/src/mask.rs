@@ -63,7 +63,9 @@ pub fn is_secret_key(key: &str) -> bool {
         return false;
     };
     // `password2`, `token_1`: a number after the name does not change what it holds.
-    let last = last.trim_end_matches(|c: char| c.is_ascii_digit()).to_string();
+    let last = last
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .to_string();
     let whole = words.concat();
     let whole = whole.trim_end_matches(|c: char| c.is_ascii_digit());
     if matches!(
@@ -217,9 +219,21 @@ pub fn secret_spans(text: &str) -> Vec<std::ops::Range<usize>> {
             }
         }
     }
-    spans.extend(p.query.captures_iter(text).map(|c| c.get(2).expect("group").range()));
-    spans.extend(p.webhook.captures_iter(text).map(|c| c.get(2).expect("group").range()));
-    spans.extend(p.auth_header.captures_iter(text).map(|c| c.get(3).expect("group").range()));
+    spans.extend(
+        p.query
+            .captures_iter(text)
+            .map(|c| c.get(2).expect("group").range()),
+    );
+    spans.extend(
+        p.webhook
+            .captures_iter(text)
+            .map(|c| c.get(2).expect("group").range()),
+    );
+    spans.extend(
+        p.auth_header
+            .captures_iter(text)
+            .map(|c| c.get(3).expect("group").range()),
+    );
     merge_spans(spans)
 }
 
@@ -530,17 +544,53 @@ mod tests {
     #[test]
     fn secret_key_names() {
         for k in [
-            "password", "passwd", "pwd", "pw", "pass", "passphrase", "secret", "token", "tokens",
-            "keys", "accessKey", "apiKey", "privateKey", "api_key", "clientSecret", "authToken",
-            "dsn", "credentials", "DB_PASSWORD", "appSecret", "accessKeyId", "secretKey",
-            "refresh-token", "masterKey", "encryptKey", "signKey", "appKey", "mchKey",
+            "password",
+            "passwd",
+            "pwd",
+            "pw",
+            "pass",
+            "passphrase",
+            "secret",
+            "token",
+            "tokens",
+            "keys",
+            "accessKey",
+            "apiKey",
+            "privateKey",
+            "api_key",
+            "clientSecret",
+            "authToken",
+            "dsn",
+            "credentials",
+            "DB_PASSWORD",
+            "appSecret",
+            "accessKeyId",
+            "secretKey",
+            "refresh-token",
+            "masterKey",
+            "encryptKey",
+            "signKey",
+            "appKey",
+            "mchKey",
         ] {
             assert!(is_secret_key(k), "{k} should be secret");
         }
         for k in [
-            "tokenName", "keyPrefix", "secretName", "headerName", "passThrough", "key",
-            "maxKeys", "cookieName", "sessionName", "keyGenerator", "tokenExpiry", "keepAlive",
-            "user", "host", "csrf",
+            "tokenName",
+            "keyPrefix",
+            "secretName",
+            "headerName",
+            "passThrough",
+            "key",
+            "maxKeys",
+            "cookieName",
+            "sessionName",
+            "keyGenerator",
+            "tokenExpiry",
+            "keepAlive",
+            "user",
+            "host",
+            "csrf",
         ] {
             assert!(!is_secret_key(k), "{k} should not be secret");
         }
@@ -549,13 +599,31 @@ mod tests {
     #[test]
     fn shapes_are_masked_in_free_text() {
         for (text, secret) in [
-            ("key sk_live_51HqLyjWDarjtT1zdp7dc", "sk_live_51HqLyjWDarjtT1zdp7dc"),
+            (
+                "key sk_live_51HqLyjWDarjtT1zdp7dc",
+                "sk_live_51HqLyjWDarjtT1zdp7dc",
+            ),
             ("mysql://root:hunter2hunter2@db/shop", "hunter2hunter2"),
-            ("git+https://ghp_abcdefghijklmnopqrstuvwxyz0123@github.com/a/b.git", "ghp_abcdefghijklmnopqrstuvwxyz0123"),
-            ("https://u:PW-pass-1234@registry.example/x.tgz", "PW-pass-1234"),
-            ("https://api.example/x?access_token=abcdef123456&x=1", "abcdef123456"),
-            ("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX", "T000/B000/XXXXXXXXXXXXXXXX"),
-            ("Authorization: Bearer abcdef.ghijkl.mnopqr", "abcdef.ghijkl.mnopqr"),
+            (
+                "git+https://ghp_abcdefghijklmnopqrstuvwxyz0123@github.com/a/b.git",
+                "ghp_abcdefghijklmnopqrstuvwxyz0123",
+            ),
+            (
+                "https://u:PW-pass-1234@registry.example/x.tgz",
+                "PW-pass-1234",
+            ),
+            (
+                "https://api.example/x?access_token=abcdef123456&x=1",
+                "abcdef123456",
+            ),
+            (
+                "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+                "T000/B000/XXXXXXXXXXXXXXXX",
+            ),
+            (
+                "Authorization: Bearer abcdef.ghijkl.mnopqr",
+                "abcdef.ghijkl.mnopqr",
+            ),
             ("AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
         ] {
             let m = mask_text(text);
@@ -565,14 +633,23 @@ mod tests {
         let m = mask_text(pem);
         assert!(!m.contains("MIIEpAIBAAKCAQEA7"), "{m}");
         assert!(m.contains("-----END RSA PRIVATE KEY-----"));
-        assert_eq!(mask_text("nothing to see at https://example.com/a?b=c"), "nothing to see at https://example.com/a?b=c");
+        assert_eq!(
+            mask_text("nothing to see at https://example.com/a?b=c"),
+            "nothing to see at https://example.com/a?b=c"
+        );
     }
 
     #[test]
     fn source_lines_mask_by_key_across_lines() {
         let src = "const pw = 'DbPassw0rdXYZ';\nconfig.pass = 'abc123';\nconst x = {\n  tokens: [\n    'tok-one-aaaa',\n    'tok-two-bbbb',\n  ],\n  password: 12345678,\n  name: 'shop',\n};\nconst key = `\nMIIsecretbody\n`;\n";
         let out = mask_source(src).join("\n");
-        for s in ["DbPassw0rdXYZ", "abc123", "tok-one-aaaa", "tok-two-bbbb", "12345678"] {
+        for s in [
+            "DbPassw0rdXYZ",
+            "abc123",
+            "tok-one-aaaa",
+            "tok-two-bbbb",
+            "12345678",
+        ] {
             assert!(!out.contains(s), "{s} in\n{out}");
         }
         assert!(out.contains("'shop'"), "{out}");
@@ -589,7 +666,13 @@ mod tests {
             "name": "shop"
         });
         let m = mask_tagged_json(None, v).to_string();
-        for s in ["123456789", "aaaaaaaaaaaa", "pppppppppppp", "MIIsecret", "C3C3C3C3C3"] {
+        for s in [
+            "123456789",
+            "aaaaaaaaaaaa",
+            "pppppppppppp",
+            "MIIsecret",
+            "C3C3C3C3C3",
+        ] {
             assert!(!m.contains(s), "{s} in {m}");
         }
         assert!(m.contains("\"shop\""));

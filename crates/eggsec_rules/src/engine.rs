@@ -198,7 +198,8 @@ fn run_rules_with(
         };
         if let Some(row) = posture.iter_mut().find(|r| r.strategy == o.meta.strategy) {
             if row.status == eggsec_report::PostureStatus::NotAssessed {
-                row.missing.retain(|m| !m.starts_with("not assessed by this version"));
+                row.missing
+                    .retain(|m| !m.starts_with("not assessed by this version"));
             }
             // A strategy with controls not assessed is never shown as fully implemented.
             if row.status == eggsec_report::PostureStatus::Implemented {

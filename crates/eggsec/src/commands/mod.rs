@@ -42,12 +42,15 @@ pub fn load_models(args: &AppArgs, env: Option<&str>) -> Result<Vec<AppModel>> {
     Ok(load_models_and_failures(args, env)?.0)
 }
 
+/// An app that was found but could not be loaded: its root and why.
+pub type FailedApp = (std::path::PathBuf, String);
+
 /// Like [`load_models`], also returning each app found that could not be loaded (its root and
 /// why), so that a monorepo run never drops an app silently.
 pub fn load_models_and_failures(
     args: &AppArgs,
     env: Option<&str>,
-) -> Result<(Vec<AppModel>, Vec<(std::path::PathBuf, String)>)> {
+) -> Result<(Vec<AppModel>, Vec<FailedApp>)> {
     if let Some(dir) = &args.runtime_dump {
         let dump = eggsec_app::read_runtime_dump(dir)
             .with_context(|| format!("reading runtime dump in {}", dir.display()))?;

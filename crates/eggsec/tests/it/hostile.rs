@@ -56,7 +56,8 @@ fn run(args: &[&str], dir: &Path) -> Run {
 #[test]
 fn false_clean_shapes_are_partial_and_named() {
     let csrf_off = "security: { csrf: { enable: false } }";
-    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "export of a package member",
             vec![(
@@ -116,7 +117,11 @@ fn false_clean_shapes_are_partial_and_named() {
         );
         assert!(j.code == 0 || j.code == 1, "{name}: {}", j.stderr);
         let doc: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
-        assert!(doc["apps"][0]["partial"].is_string(), "{name}: {}", j.stdout);
+        assert!(
+            doc["apps"][0]["partial"].is_string(),
+            "{name}: {}",
+            j.stdout
+        );
         for format in ["sarif", "markdown"] {
             let f = run(&["audit", "--format", format], dir.path());
             assert_eq!(f.code, 2, "{name} {format}");
@@ -137,7 +142,14 @@ fn keys_after_an_unknown_spread_keep_their_values() {
         "const shared = require('@acme/shared');\nmodule.exports = {\n  ...shared,\n  security: { csrf: { enable: false } },\n};\n",
     )]);
     let r = run(
-        &["audit", "--format", "json", "--allow-partial", "--fail-on", "critical"],
+        &[
+            "audit",
+            "--format",
+            "json",
+            "--allow-partial",
+            "--fail-on",
+            "critical",
+        ],
         dir.path(),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -147,7 +159,10 @@ fn keys_after_an_unknown_spread_keep_their_values() {
         "config/config.default.js",
         "module.exports = Object.assign({}, require('@acme/base'), { security: { csrf: { enable: false } } });\n",
     )]);
-    let r = run(&["audit", "--format", "json", "--allow-partial"], dir.path());
+    let r = run(
+        &["audit", "--format", "json", "--allow-partial"],
+        dir.path(),
+    );
     assert!(r.stdout.contains("\"CSRF001\""), "{}", r.stdout);
     // Rules that read what the spread may set are "not assessed", not passed.
     assert!(r.stdout.contains("not assessed:"), "{}", r.stdout);
@@ -169,13 +184,21 @@ fn an_unevaluable_plugin_spread_keeps_the_other_entries() {
 #[test]
 fn monorepo_apps_with_broken_package_json_are_not_dropped() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "package.json", r#"{"name":"mono","private":true}"#);
+    write(
+        dir.path(),
+        "package.json",
+        r#"{"name":"mono","private":true}"#,
+    );
     write(
         dir.path(),
         "apps/good/package.json",
         r#"{"name":"good","dependencies":{"egg":"^3"}}"#,
     );
-    write(dir.path(), "apps/good/config/config.default.js", "module.exports = {};\n");
+    write(
+        dir.path(),
+        "apps/good/config/config.default.js",
+        "module.exports = {};\n",
+    );
     let latin1 = dir.path().join("apps/latin/package.json");
     std::fs::create_dir_all(latin1.parent().unwrap()).unwrap();
     std::fs::write(
@@ -183,9 +206,17 @@ fn monorepo_apps_with_broken_package_json_are_not_dropped() {
         b"{\"name\":\"caf\xe9\",\"dependencies\":{\"egg\":\"^3\"}}".as_slice(),
     )
     .unwrap();
-    write(dir.path(), "apps/latin/config/config.default.js", "module.exports = { security: { csrf: false } };\n");
+    write(
+        dir.path(),
+        "apps/latin/config/config.default.js",
+        "module.exports = { security: { csrf: false } };\n",
+    );
     write(dir.path(), "apps/broken/package.json", "{ not json");
-    write(dir.path(), "apps/broken/config/config.default.js", "module.exports = {};\n");
+    write(
+        dir.path(),
+        "apps/broken/config/config.default.js",
+        "module.exports = {};\n",
+    );
     let r = run(&["audit", "--format", "json"], dir.path());
     assert_eq!(r.code, 2, "{}", r.stderr);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -196,29 +227,38 @@ fn monorepo_apps_with_broken_package_json_are_not_dropped() {
         .map(|a| a["root"].as_str().unwrap().to_string())
         .collect();
     for name in ["good", "latin", "broken"] {
-        assert!(roots.iter().any(|r| r.ends_with(name)), "{name} missing: {roots:?}");
+        assert!(
+            roots.iter().any(|r| r.ends_with(name)),
+            "{name} missing: {roots:?}"
+        );
     }
     assert!(r.stdout.contains("CSRF001"), "the Latin-1 app is audited");
-    assert!(r.stdout.contains("package.json"), "the broken package.json is named");
+    assert!(
+        r.stdout.contains("package.json"),
+        "the broken package.json is named"
+    );
 }
 
 /// FIFOs and devices as inputs never hang; exponential values and deep nesting end.
 #[cfg(unix)]
 #[test]
 fn fifos_devices_and_exponential_values_end() {
-    let dir = app(&[(
-        "config/config.default.js",
-        &{
-            let mut s = String::from("const d0 = { k: 'v' };\n");
-            for i in 1..=40 {
-                s.push_str(&format!("const d{i} = {{ a: d{p}, b: d{p} }};\n", p = i - 1));
-            }
-            s.push_str("let big = 'x';\nfor (let i = 0; i < 64; i++) { big = big + big; }\n");
-            s.push_str("module.exports = { dag: d40, big, security: { csrf: { enable: false } } };\n");
-            s
-        },
-    )]);
-    let r = run(&["audit", "--format", "json", "--allow-partial"], dir.path());
+    let dir = app(&[("config/config.default.js", &{
+        let mut s = String::from("const d0 = { k: 'v' };\n");
+        for i in 1..=40 {
+            s.push_str(&format!(
+                "const d{i} = {{ a: d{p}, b: d{p} }};\n",
+                p = i - 1
+            ));
+        }
+        s.push_str("let big = 'x';\nfor (let i = 0; i < 64; i++) { big = big + big; }\n");
+        s.push_str("module.exports = { dag: d40, big, security: { csrf: { enable: false } } };\n");
+        s
+    })]);
+    let r = run(
+        &["audit", "--format", "json", "--allow-partial"],
+        dir.path(),
+    );
     assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
     assert!(r.stdout.contains("CSRF001"));
 
@@ -231,7 +271,10 @@ fn fifos_devices_and_exponential_values_end() {
         let r = run(&["audit"], fifo_app.path());
         assert!(matches!(r.code, 0..=2), "{}", r.stderr);
         let fifo = fifo_app.path().join("baseline.json");
-        std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
         let out = eggsec()
             .args(["audit", "--embedded-defaults", "--baseline"])
             .arg(&fifo)
@@ -242,7 +285,11 @@ fn fifos_devices_and_exponential_values_end() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("baseline"));
     }
     let dev_app = tempfile::tempdir().unwrap();
-    write(dev_app.path(), "config/config.default.js", "module.exports = {};\n");
+    write(
+        dev_app.path(),
+        "config/config.default.js",
+        "module.exports = {};\n",
+    );
     std::os::unix::fs::symlink("/dev/zero", dev_app.path().join("package.json")).unwrap();
     let r = run(&["audit"], dev_app.path());
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -295,9 +342,17 @@ fn control_characters_from_sources_are_escaped() {
             "module.exports = { security: { csrf: { enable: false } }, notes: '\u{1b}]0;title\u{7}' };\n",
         ),
     ]);
-    for args in [vec!["routes"], vec!["audit", "--allow-partial"], vec!["config"]] {
+    for args in [
+        vec!["routes"],
+        vec!["audit", "--allow-partial"],
+        vec!["config"],
+    ] {
         let r = run(&args, dir.path());
-        assert!(!r.stdout.contains('\u{1b}'), "{args:?}: raw ESC in {}", r.stdout);
+        assert!(
+            !r.stdout.contains('\u{1b}'),
+            "{args:?}: raw ESC in {}",
+            r.stdout
+        );
         assert!(!r.stdout.contains('\u{7}'), "{args:?}: raw BEL");
         assert!(!r.stderr.contains('\u{1b}'), "{args:?}: raw ESC on stderr");
     }
@@ -311,9 +366,26 @@ fn planted_secrets_never_appear_in_any_output() {
     let mut config = String::from("module.exports = {\n");
     let mut code = String::from("'use strict';\n");
     let names = [
-        "password", "passwd", "pwd", "pass", "secret", "token", "apiKey", "accessKey",
-        "privateKey", "clientSecret", "masterKey", "passphrase", "encryptKey", "signKey",
-        "appKey", "mchKey", "authToken", "appSecret", "secretKey", "dsnPassword",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "secret",
+        "token",
+        "apiKey",
+        "accessKey",
+        "privateKey",
+        "clientSecret",
+        "masterKey",
+        "passphrase",
+        "encryptKey",
+        "signKey",
+        "appKey",
+        "mchKey",
+        "authToken",
+        "appSecret",
+        "secretKey",
+        "dsnPassword",
     ];
     for (i, n) in names.iter().enumerate() {
         let s = format!("Zq{i:02}PlantedSecretValue{i:02}x");

@@ -70,7 +70,9 @@ impl Painter {
     }
 }
 
-type FrameCache = std::cell::RefCell<std::collections::HashMap<std::path::PathBuf, Option<std::rc::Rc<Vec<String>>>>>;
+type FrameCache = std::cell::RefCell<
+    std::collections::HashMap<std::path::PathBuf, Option<std::rc::Rc<Vec<String>>>>,
+>;
 
 /// Renders the whole report for a terminal.
 pub fn render_text(report: &Report, options: &TextOptions<'_>) -> String {
@@ -284,7 +286,7 @@ mod mask_tests {
         );
         assert_eq!(
             mask_source_line("  config.keys = appInfo.name + '_1712345678901_8312';"),
-            "  config.keys = appInfo.name + '****(18 chars)';"
+            "  config.keys = appInfo.name + '_1****(19 chars)';"
         );
         assert_eq!(
             mask_source_line("  url: 'mysql://root:hunter22@db/shop',"),
