@@ -19,6 +19,7 @@ pub mod error;
 pub mod eval;
 pub mod facts;
 pub mod flow;
+pub mod mistakes;
 pub mod routes;
 pub mod uses;
 pub mod value;

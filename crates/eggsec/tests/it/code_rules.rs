@@ -35,6 +35,10 @@ const CODE_RULES: &[&str] = &[
     "sensitive-data-logged",
     "session-not-renewed-on-login",
     "cookie-set-with-weak-options",
+    "authentication-weakened-in-code",
+    "module-loaded-from-request",
+    "safe-curl-without-ssrf-config",
+    "model-or-method-chosen-by-request",
 ];
 
 type Key = (String, String, u32);

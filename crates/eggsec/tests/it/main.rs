@@ -6,6 +6,7 @@ mod code_rules;
 mod corpus;
 mod deps;
 mod hostile;
+mod html;
 mod logs;
 mod oracle;
 mod oracle_support;

@@ -42,6 +42,9 @@ pub struct SourceFacts {
     pub auth: Vec<crate::auth::AuthFn>,
     /// Import and `require` bindings (for following guards and tegg middleware to their file).
     pub imports: Vec<crate::auth::ImportBinding>,
+    /// Weak authentication code, modules loaded from request data, `safeCurl` calls, models or
+    /// methods picked by request data.
+    pub mistakes: Vec<crate::mistakes::Mistake>,
 }
 
 /// Reads `path`, refusing files that are too large, binary, not UTF-8 or nested too deeply,
@@ -138,6 +141,7 @@ fn parse_and_extract(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
     crate::routes::extract(program, &at, dir, &mut facts);
     crate::flow::analyze(program, &at, &mut facts);
     crate::auth::extract(program, &at, &mut facts);
+    crate::mistakes::extract(program, &at, &mut facts);
     facts.uses = crate::uses::collect(program, text);
     Ok(facts)
 }
