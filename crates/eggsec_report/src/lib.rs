@@ -26,9 +26,9 @@
 //! ```
 
 pub mod finding;
+pub mod history;
 pub mod input;
 pub mod mask;
-pub mod history;
 pub mod render;
 pub mod report;
 
