@@ -14,17 +14,19 @@
 //! ```
 
 pub mod auth;
+pub mod config_edit;
 pub mod edit;
 pub mod error;
 pub mod eval;
 pub mod facts;
 pub mod flow;
 pub mod mistakes;
+pub mod models;
 pub mod routes;
 pub mod uses;
 pub mod value;
 
 pub use error::JsError;
 pub use eval::{eval_file, eval_source, AppInfo, EvalOptions, ExportMode, Limits, Module, Note};
-pub use facts::{source_facts, SourceFacts};
+pub use facts::{source_facts, source_facts_with, SourceFacts};
 pub use value::{display_key, number_json, Object, Provenance, Value, ValueKind, UNKNOWN_KEYS};

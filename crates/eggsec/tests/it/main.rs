@@ -1,13 +1,17 @@
 //! eggsec's integration tests: one test binary (fast linking on 2 cores), one module per area.
 
+mod advisories_update;
 mod audit_expectations;
 mod cli;
 mod code_rules;
 mod corpus;
 mod deps;
 mod hostile;
+mod fix_proof;
+mod fix_write;
 mod html;
 mod logs;
+mod logs_watch;
 mod oracle;
 mod oracle_support;
 mod plugins_usage;
