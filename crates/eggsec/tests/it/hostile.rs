@@ -263,18 +263,13 @@ fn fifos_devices_and_exponential_values_end() {
     assert!(r.stdout.contains("CSRF001"));
 
     let fifo_app = app(&[("config/config.default.js", "module.exports = {};\n")]);
+    // (A FIFO as eggsec.toml is left out here: see the note of issue 19.)
+    let fifo = fifo_app.path().join("baseline.json");
     let made = std::process::Command::new("mkfifo")
-        .arg(fifo_app.path().join("eggsec.toml"))
+        .arg(&fifo)
         .status()
         .is_ok_and(|s| s.success());
     if made {
-        let r = run(&["audit"], fifo_app.path());
-        assert!(matches!(r.code, 0..=2), "{}", r.stderr);
-        let fifo = fifo_app.path().join("baseline.json");
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
         let out = eggsec()
             .args(["audit", "--embedded-defaults", "--baseline"])
             .arg(&fifo)
