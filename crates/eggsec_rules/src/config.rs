@@ -303,11 +303,14 @@ impl Settings {
         let Some(path) = find_config(root) else {
             return Ok(Settings::default());
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
-            path: path.clone(),
-            line: 0,
-            message: format!("cannot read it ({e})"),
-        })?;
+        let text =
+            eggsec_report::input::read_text_limited(&path, 4 * 1024 * 1024).map_err(|e| {
+                ConfigError {
+                    path: path.clone(),
+                    line: 0,
+                    message: format!("cannot read it ({e})"),
+                }
+            })?;
         let mut settings =
             Settings::parse_checked(&text).map_err(|(line, message)| ConfigError {
                 path: path.clone(),

@@ -50,7 +50,24 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let mut live = Live::default();
     let mut diff_text = String::new();
     for env in envs {
-        for model in super::load_models(&args.app, env)? {
+        let (models, failed) = super::load_models_and_failures(&args.app, env)?;
+        for (root, why) in failed {
+            // An app that could not be loaded stays in the report (and the exit code).
+            report.apps.push(eggsec_report::AppReport {
+                root: display_root(&root, &args.app.path),
+                env: env.unwrap_or("prod").to_string(),
+                findings: Vec::new(),
+                posture: Strategy::ALL
+                    .into_iter()
+                    .map(eggsec_report::Posture::not_assessed)
+                    .collect(),
+                diagnostics: vec![format!(
+                    "{} {why}; this app was not audited",
+                    eggsec_report::report::UNREAD_PREFIX
+                )],
+            });
+        }
+        for model in models {
             let mut settings = super::load_settings(&model.root)?;
             if help_uri_base.is_none() {
                 help_uri_base = settings.report.help_uri_base.clone();
@@ -142,6 +159,17 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         }
     }
 
+    if report.is_partial() && !args.allow_partial {
+        for app in &report.apps {
+            if let Some(notice) = app.partial_notice() {
+                eprintln!("eggsec: error: {}: {notice}", app.root);
+            }
+        }
+        eprintln!(
+            "eggsec: error: the audit is partial, so it exits 2; fix what could not be read, or pass --allow-partial"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let failed = fail_on.is_some_and(|t| report.max_severity().is_some_and(|s| s >= t));
     Ok(if failed && !args.exit_zero {
         ExitCode::from(1)

@@ -156,9 +156,19 @@ pub fn render_sarif_with(report: &Report, rules: &[RuleDescriptor], opts: &Sarif
         .apps
         .iter()
         .flat_map(|a| {
-            a.diagnostics.iter().map(move |d| {
-                json!({"level": "warning", "message": {"text": format!("{}: {d}", a.root)}})
-            })
+            a.diagnostics
+                .iter()
+                .map(move |d| {
+                    let level = if d.starts_with(crate::report::UNREAD_PREFIX) {
+                        "error"
+                    } else {
+                        "warning"
+                    };
+                    json!({"level": level, "message": {"text": format!("{}: {d}", a.root)}})
+                })
+                .chain(a.partial_notice().map(
+                    |n| json!({"level": "error", "message": {"text": format!("{}: {n}", a.root)}}),
+                ))
         })
         .collect();
 
@@ -198,7 +208,7 @@ pub fn render_sarif_with(report: &Report, rules: &[RuleDescriptor], opts: &Sarif
     }
     run.insert(
         "invocations".into(),
-        json!([{"executionSuccessful": true, "toolExecutionNotifications": notifications}]),
+        json!([{"executionSuccessful": !report.apps.iter().any(|a| a.is_partial()), "toolExecutionNotifications": notifications}]),
     );
     run.insert("columnKind".into(), json!("unicodeCodePoints"));
     run.insert("results".into(), Value::Array(results));
