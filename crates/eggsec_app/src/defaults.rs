@@ -53,13 +53,15 @@ pub struct Snapshot {
     pub units: Vec<SnapshotUnit>,
 }
 
+static EGG1: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG2: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG3: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG4: OnceLock<Option<Snapshot>> = OnceLock::new();
 
-/// The embedded snapshot for an egg major version (2, 3 or 4).
+/// The embedded snapshot for an egg major version (1, 2, 3 or 4).
 pub fn embedded(major: u32) -> Option<&'static Snapshot> {
     let (cell, text) = match major {
+        1 => (&EGG1, include_str!("../defaults/egg1.json")),
         2 => (&EGG2, include_str!("../defaults/egg2.json")),
         3 => (&EGG3, include_str!("../defaults/egg3.json")),
         4 => (&EGG4, include_str!("../defaults/egg4.json")),
@@ -278,12 +280,22 @@ pub(crate) mod tests {
 
     #[test]
     fn embedded_snapshots_parse() {
-        for major in [2, 3, 4] {
+        for major in [1, 2, 3, 4] {
             let snap = embedded(major).unwrap_or_else(|| panic!("egg{major}.json does not parse"));
             assert_eq!(snap.framework_plugins.len(), 12, "egg {major}");
             assert!(snap.unit("framework", "egg").is_some());
         }
-        assert!(embedded(1).is_none());
+        assert!(embedded(5).is_none());
+        // egg 1's own defaults, not egg 3's: bodyParser limits were 100kb
+        let egg1 = embedded(1).unwrap();
+        let info = AppInfo::new("a", "/srv/a", "prod");
+        let cfg = egg1
+            .config(egg1.unit("framework", "egg").unwrap(), "default", &info)
+            .unwrap();
+        assert_eq!(
+            cfg.get_path("bodyParser.jsonLimit").and_then(|v| v.as_str()),
+            Some("100kb")
+        );
     }
 
     #[test]

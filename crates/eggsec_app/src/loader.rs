@@ -23,12 +23,23 @@ const MAX_FRAMEWORK_DEPTH: usize = 8;
 /// Problems with individual files become [`Diagnostic`]s and the load goes on; an error is
 /// returned only when `root` is not an app (no package.json and no `config/` directory).
 pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
-    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-    let pkg_path = root.join("package.json");
+    let pkg_dir = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    // midway v1 runs egg with baseDir = src/ (package.json stays at the project root)
+    let midway = crate::discover::midway_base_dir(&pkg_dir);
+    let root = midway.clone().unwrap_or_else(|| pkg_dir.clone());
+    // egg boilerplates ship `_package.json` (npm would otherwise treat the template as a package)
+    let pkg_path = crate::discover::package_json_path(&pkg_dir)
+        .unwrap_or_else(|| pkg_dir.join("package.json"));
     if !root.is_dir() || (!pkg_path.exists() && !root.join("config").is_dir()) {
         return Err(AppError::NotAnApp(root));
     }
     let mut diags = Vec::new();
+    if midway.is_some() {
+        diags.push(Diagnostic::general(
+            DiagnosticLevel::Info,
+            "midway v1 app: egg's baseDir is src/ (config, app and boot files are read from there)",
+        ));
+    }
     let pkg = package_json_or_report(&pkg_path, &mut diags).unwrap_or(serde_json::Value::Null);
     let name = match pkg.get("name").and_then(|n| n.as_str()) {
         Some(n) => n.to_string(),
@@ -56,7 +67,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     let fw_name = pkg
         .pointer("/egg/framework")
         .and_then(|f| f.as_str())
-        .unwrap_or("egg")
+        .unwrap_or(if midway.is_some() { "midway" } else { "egg" })
         .to_string();
     let mut frameworks = framework_chain(&root, &fw_name, use_node_modules, &mut diags);
     let egg_major = egg_major(&frameworks, &pkg);
@@ -170,11 +181,13 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     };
     let mut loaded = load_config(&ctx, &units, &mut diags);
     let unit_dirs: Vec<PathBuf> = units.iter().filter_map(|u| u.dir.clone()).collect();
+    let boot_units = boot_units(&units, snapshot, resolver, &mut diags);
     let middleware = middleware::build(
         &mut loaded.config,
         &set.states,
         &set.order,
         &unit_dirs,
+        &boot_units,
         egg_major,
         &mut diags,
     );
@@ -198,6 +211,9 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         },
         &code,
     );
+    if let Some(why) = crate::routes::routes_unknown(&root, &routes, &code, &frameworks) {
+        diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
+    }
     Ok(AppModel {
         routes,
         code,
@@ -216,6 +232,41 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         defaults,
         diagnostics: diags,
     })
+}
+
+/// The `app.js` boot files read for middleware edits, in load-unit order: installed plugins
+/// that egg does not ship (egg's own built-ins are covered by the verified insertion table),
+/// frameworks other than egg, and the app.
+fn boot_units(
+    units: &[LoadUnit],
+    snapshot: Option<&Snapshot>,
+    resolver: Resolver,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<middleware::BootUnit> {
+    units
+        .iter()
+        .filter_map(|u| {
+            let label = match &u.kind {
+                UnitKind::Plugin(name) => {
+                    let builtin = snapshot.is_some_and(|s| {
+                        s.framework_plugins
+                            .values()
+                            .any(|p| Some(&p.package) == u.package.as_ref())
+                    }) || u.package.as_deref().is_some_and(middleware::is_builtin_package);
+                    if builtin {
+                        return None;
+                    }
+                    format!("plugin {name}")
+                }
+                UnitKind::Framework(name) if name == "egg" => return None,
+                UnitKind::Framework(name) => format!("framework {name}"),
+                UnitKind::App => "app".to_string(),
+            };
+            let dir = u.dir.as_ref()?;
+            let file = resolver.resolve(dir, "app", diags)?;
+            Some(middleware::BootUnit { label, file })
+        })
+        .collect()
 }
 
 /// `opts.env`, then the trimmed `config/env` file, else `prod` (audits assume production).
@@ -329,6 +380,10 @@ fn egg_major(frameworks: &[Framework], pkg: &serde_json::Value) -> u32 {
     for d in deps {
         if let Some(v) = d.get("egg").and_then(|v| v.as_str()).and_then(first_number) {
             return v;
+        }
+        // midway 1.x runs on egg 2
+        if d.get("midway").and_then(|v| v.as_str()).and_then(first_number) == Some(1) {
+            return 2;
         }
         scoped |= d
             .keys()

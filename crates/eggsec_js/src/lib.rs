@@ -13,6 +13,7 @@
 //! println!("{:?}", module.exports.get_path("security.csrf.enable"));
 //! ```
 
+pub mod boot;
 pub mod edit;
 pub mod error;
 pub mod eval;
@@ -24,5 +25,5 @@ pub mod value;
 
 pub use error::JsError;
 pub use eval::{eval_file, eval_source, AppInfo, EvalOptions, ExportMode, Limits, Module, Note};
-pub use facts::{source_facts, SourceFacts};
+pub use facts::{source_facts, source_facts_from, SourceFacts};
 pub use value::{number_json, Object, Provenance, Value, ValueKind};
