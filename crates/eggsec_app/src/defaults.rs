@@ -51,6 +51,54 @@ pub struct Snapshot {
     pub egg_version: String,
     pub framework_plugins: IndexMap<String, SnapshotPlugin>,
     pub units: Vec<SnapshotUnit>,
+    /// Plugin knowledge only: package → what its boot hook does (recorded by running it).
+    #[serde(default)]
+    pub boot: IndexMap<String, KnownBoot>,
+}
+
+/// What a known plugin's `app.js` does at boot, recorded by running it against egg 3's
+/// default chain (tests/oracle/gen-plugin-knowledge.js).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct KnownBoot {
+    #[serde(default)]
+    pub ops: Vec<KnownOp>,
+    #[serde(default)]
+    pub routes: Vec<KnownRoute>,
+    /// Set when the hook could not run under the recording app.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// One change of a middleware list.
+#[derive(Clone, Debug, Deserialize)]
+pub struct KnownOp {
+    /// `coreMiddleware` or `appMiddleware`.
+    pub list: String,
+    /// `load`, `config_will_load`, `config_did_load`.
+    pub phase: String,
+    /// `unshift`, `insert` (after `anchor`), `remove`.
+    pub op: String,
+    #[serde(default)]
+    pub anchor: Option<String>,
+    pub names: Vec<String>,
+}
+
+/// A route a known plugin registers at boot.
+#[derive(Clone, Debug, Deserialize)]
+pub struct KnownRoute {
+    pub method: String,
+    pub path: String,
+}
+
+static PLUGINS: OnceLock<Option<Snapshot>> = OnceLock::new();
+
+/// eggsec's embedded knowledge of popular third-party plugins (`defaults/plugins.json`):
+/// `eggPlugin` metadata, config files per env and boot-hook changes, for apps that enable one
+/// without node_modules installed.
+pub fn plugin_knowledge() -> Option<&'static Snapshot> {
+    PLUGINS
+        .get_or_init(|| Snapshot::parse(include_str!("../defaults/plugins.json")).ok())
+        .as_ref()
 }
 
 static EGG1: OnceLock<Option<Snapshot>> = OnceLock::new();
@@ -75,6 +123,23 @@ impl Snapshot {
         serde_json::from_str(text)
     }
 
+    /// How values from this snapshot are labelled: `<embedded egg@3.34.0 egg-security
+    /// config.default>`, or for plugin knowledge `<embedded knowledge of egg-jwt@3.1.7
+    /// config.default>`.
+    fn label(&self, package: &str, what: &str) -> String {
+        if self.egg_version == "plugins" {
+            let version = self
+                .framework_plugins
+                .values()
+                .find(|p| p.package == package)
+                .and_then(|p| p.version.as_deref())
+                .unwrap_or("?");
+            format!("<embedded knowledge of {package}@{version} {what}>")
+        } else {
+            format!("<embedded egg@{} {package} {what}>", self.egg_version)
+        }
+    }
+
     /// The built-in plugin entry whose package is `package` (or named `name` when the entry
     /// has no package).
     pub fn plugin(&self, name: &str, package: Option<&str>) -> Option<&SnapshotPlugin> {
@@ -91,10 +156,7 @@ impl Snapshot {
             env: plugin.env.clone(),
             dependencies: plugin.dependencies.clone(),
             optional_dependencies: plugin.optional_dependencies.clone(),
-            source: format!(
-                "<embedded egg@{} {} package.json>",
-                self.egg_version, plugin.package
-            ),
+            source: self.label(&plugin.package, "package.json"),
             has_egg_plugin: true,
         }
     }
@@ -115,10 +177,7 @@ impl Snapshot {
             None => return None,
         };
         let json = env_files.get(type_name)?;
-        let prov = Provenance::synthetic(format!(
-            "<embedded egg@{} {} config.{type_name}>",
-            self.egg_version, unit.package
-        ));
+        let prov = Provenance::synthetic(self.label(&unit.package, &format!("config.{type_name}")));
         let mut value = from_tagged(json, &prov, info);
         // Paths a unit computes from its own directory: where the package would be installed.
         let pkg_dir = info.base_dir.join("node_modules").join(&unit.package);
@@ -293,7 +352,8 @@ pub(crate) mod tests {
             .config(egg1.unit("framework", "egg").unwrap(), "default", &info)
             .unwrap();
         assert_eq!(
-            cfg.get_path("bodyParser.jsonLimit").and_then(|v| v.as_str()),
+            cfg.get_path("bodyParser.jsonLimit")
+                .and_then(|v| v.as_str()),
             Some("100kb")
         );
     }

@@ -138,7 +138,9 @@ fn egg_only_in_dev_dependencies(dir: &Path) -> bool {
             .and_then(|d| d.as_object())
             .is_some_and(|d| d.keys().any(|n| is_egg_package(n)))
     };
-    has("devDependencies") && !has("dependencies") && !has("peerDependencies")
+    has("devDependencies")
+        && !has("dependencies")
+        && !has("peerDependencies")
         && pkg.get("egg").is_none()
         && {
             let mut below = Vec::new();
@@ -235,7 +237,10 @@ mod tests {
             &root.join("test/fixtures/apps/x/package.json"),
             r#"{"name":"x","dependencies":{"egg":"^3"}}"#,
         );
-        write(&root.join("test/fixtures/apps/x/config/config.default.js"), "");
+        write(
+            &root.join("test/fixtures/apps/x/config/config.default.js"),
+            "",
+        );
         assert_eq!(discover(root), vec![root.join("example/a")]);
 
         // a root that depends on egg but has no config/ or app/: the app is below

@@ -77,6 +77,28 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
             fw.path = fw.path.take().map(|p| egg4_build_dir(p, esm));
         }
     }
+    // egg 4.1 ships config and plugins under dist/ as plugin factories (`...securityPlugin()`
+    // spread into plugin.js, `defineConfigFactory`) that eggsec does not evaluate yet: reading
+    // them would lose every built-in plugin. Installing node_modules must never make the model
+    // worse: egg's own units come from the embedded egg 4 snapshot, and this is said.
+    let egg41 = frameworks
+        .iter()
+        .find(|f| f.name == "egg" && f.path.is_some())
+        .and_then(|f| f.version.clone())
+        .filter(|v| is_egg41(v));
+    if let Some(v) = &egg41 {
+        diags.push(Diagnostic::general(
+            DiagnosticLevel::Warning,
+            format!(
+                "egg {v} ships its config and plugins under dist/ as plugin factories (the egg 4.1 layout), which eggsec does not evaluate: egg's built-in plugins and defaults come from the embedded egg 4.0 snapshot, and 4.1's default tegg plugins are not listed"
+            ),
+        ));
+        for fw in &mut frameworks {
+            if fw.name == "egg" {
+                fw.path = None;
+            }
+        }
+    }
     let resolver = Resolver {
         egg4: egg_major >= 4,
         esm,
@@ -158,7 +180,14 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         .filter_map(|n| set.states.iter().find(|s| &s.name == n))
         .map(|s| LoadUnit {
             kind: UnitKind::Plugin(s.name.clone()),
-            dir: s.path.clone().filter(|_| s.installed),
+            // egg 4.1's built-in plugins (dist/ layout): the embedded snapshot, as for egg
+            dir: s.path.clone().filter(|_| {
+                s.installed
+                    && !(egg41.is_some()
+                        && snapshot.is_some_and(|snap| {
+                            snap.plugin(&s.name, s.package.as_deref()).is_some()
+                        }))
+            }),
             package: s.package.clone(),
         })
         .collect();
@@ -252,7 +281,10 @@ fn boot_units(
                         s.framework_plugins
                             .values()
                             .any(|p| Some(&p.package) == u.package.as_ref())
-                    }) || u.package.as_deref().is_some_and(middleware::is_builtin_package);
+                    }) || u
+                        .package
+                        .as_deref()
+                        .is_some_and(middleware::is_builtin_package);
                     if builtin {
                         return None;
                     }
@@ -262,9 +294,31 @@ fn boot_units(
                 UnitKind::Framework(name) => format!("framework {name}"),
                 UnitKind::App => "app".to_string(),
             };
-            let dir = u.dir.as_ref()?;
+            let Some(dir) = u.dir.as_ref() else {
+                // not installed: eggsec's embedded knowledge of the package, when it has some
+                let package = u.package.as_deref()?;
+                let k = crate::defaults::plugin_knowledge()?;
+                let known = k.boot.get(package)?;
+                let version = k
+                    .framework_plugins
+                    .values()
+                    .find(|p| p.package == package)
+                    .and_then(|p| p.version.clone())
+                    .unwrap_or_default();
+                return Some(middleware::BootUnit {
+                    label,
+                    file: PathBuf::from(format!(
+                        "<embedded knowledge of {package}@{version} app.js>"
+                    )),
+                    facts: Some(middleware::known_boot_facts(known)),
+                });
+            };
             let file = resolver.resolve(dir, "app", diags)?;
-            Some(middleware::BootUnit { label, file })
+            Some(middleware::BootUnit {
+                label,
+                file,
+                facts: None,
+            })
         })
         .collect()
 }
@@ -382,7 +436,11 @@ fn egg_major(frameworks: &[Framework], pkg: &serde_json::Value) -> u32 {
             return v;
         }
         // midway 1.x runs on egg 2
-        if d.get("midway").and_then(|v| v.as_str()).and_then(first_number) == Some(1) {
+        if d.get("midway")
+            .and_then(|v| v.as_str())
+            .and_then(first_number)
+            == Some(1)
+        {
             return 2;
         }
         scoped |= d
@@ -394,6 +452,12 @@ fn egg_major(frameworks: &[Framework], pkg: &serde_json::Value) -> u32 {
     } else {
         3
     }
+}
+
+/// egg 4.1 and later (`4.1.2-beta.9`, `4.2.0`).
+fn is_egg41(version: &str) -> bool {
+    let mut parts = version.split(['.', '-']).map(|p| p.parse::<u32>().ok());
+    matches!((parts.next(), parts.next()), (Some(Some(4)), Some(Some(m))) if m >= 1)
 }
 
 /// Egg 4 packages load from their build directory (`dist/esm` or `dist/commonjs`).
@@ -513,6 +577,36 @@ fn locate_plugin(
             meta: Some(snap.plugin_meta(p)),
         };
     }
+    // A popular third-party plugin that is not installed: embedded knowledge of its package.
+    let known = entry.path.is_none().then(|| {
+        crate::defaults::plugin_knowledge().and_then(|k| {
+            k.framework_plugins
+                .values()
+                .find(|p| p.package == package)
+                .map(|p| (k, p))
+        })
+    });
+    if let Some(Some((k, p))) = known {
+        diags.push(if installed_tree {
+            not_found(entry, package, lookup_dirs)
+        } else {
+            Diagnostic::at(
+                DiagnosticLevel::Info,
+                &entry.from,
+                entry.enable_prov.line,
+                format!(
+                    "plugin `{}` ({package}) is not installed: its env, dependencies, config and boot changes come from eggsec's embedded knowledge of {package}@{}",
+                    entry.name,
+                    p.version.as_deref().unwrap_or("?")
+                ),
+            )
+        });
+        return Located {
+            path: None,
+            installed: false,
+            meta: Some(k.plugin_meta(p)),
+        };
+    }
     let (file, line, name) = (&entry.from, entry.enable_prov.line, &entry.name);
     diags.push(match &entry.path {
         Some(path) => Diagnostic::at(
@@ -527,7 +621,7 @@ fn locate_plugin(
             DiagnosticLevel::Info,
             file,
             line,
-            format!("plugin `{name}` ({package}) is not installed: its defaults and dependencies are unknown"),
+            format!("plugin `{name}` ({package}) is not installed and eggsec has no embedded knowledge of it: its defaults, dependencies and boot changes are unknown (it may change security config, such as CSRF or body limits, and the middleware chain)"),
         ),
     });
     Located {
@@ -583,6 +677,80 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(resolve_env(dir.path(), &opts), "local");
+    }
+
+    #[test]
+    fn known_plugins_that_are_not_installed_come_from_embedded_knowledge() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{"name":"k","dependencies":{"egg":"^3.34.0"}}"#,
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::write(
+            dir.path().join("config/plugin.js"),
+            "exports.jwt = { enable: true, package: 'egg-jwt' };
+exports.swaggerdoc = { enable: true, package: 'egg-swagger-doc' };
+exports.logview = { enable: true, package: 'egg-logview' };
+exports.passport = { enable: true, package: 'egg-passport' };
+exports.mystery = { enable: true, package: 'egg-mystery-plugin' };
+",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("config/config.default.js"),
+            "exports.keys = 'k';
+exports.middleware = ['auth'];
+",
+        )
+        .unwrap();
+        let m = load(
+            dir.path(),
+            &LoadOptions {
+                env: Some("prod".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // egg-swagger-doc turns CSRF off for the whole app, and that is where it comes from
+        let csrf = m.config_at("security.csrf.enable").unwrap();
+        assert_eq!(csrf.as_bool(), Some(false));
+        assert!(
+            csrf.prov
+                .file
+                .contains("embedded knowledge of egg-swagger-doc@"),
+            "{}",
+            csrf.prov.file
+        );
+        // egg-logview's own eggPlugin.env: local only
+        assert!(!m.plugin_enabled("logview"));
+        // egg-jwt unshifts `jwt` into appMiddleware; egg-passport pushes its two middleware
+        let names: Vec<&str> = m.middleware.iter().map(|e| e.name.as_str()).collect();
+        let at = |n: &str| {
+            names
+                .iter()
+                .position(|x| *x == n)
+                .unwrap_or_else(|| panic!("{n} in {names:?}"))
+        };
+        assert!(at("jwt") < at("auth"), "{names:?}");
+        assert!(at("i18n") < at("passportInitialize"), "{names:?}");
+        assert_eq!(at("passportInitialize") + 1, at("passportSession"));
+        // a plugin eggsec knows nothing about is said to be unknown
+        assert!(m
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("egg-mystery-plugin")
+                && d.message.contains("no embedded knowledge")));
+    }
+
+    #[test]
+    fn egg41_versions() {
+        assert!(is_egg41("4.1.2-beta.9"));
+        assert!(is_egg41("4.2.0"));
+        assert!(!is_egg41("4.0.10"));
+        assert!(!is_egg41("3.34.0"));
+        assert!(!is_egg41("4"));
     }
 
     #[test]

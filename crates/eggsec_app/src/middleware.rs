@@ -69,8 +69,49 @@ fn is_multipart(package: &str) -> bool {
 pub struct BootUnit {
     /// `plugin passport`, `framework yadan`, `app`.
     pub label: String,
-    /// The resolved `app.js`/`app.ts` (egg's extension order for this egg major).
+    /// The resolved `app.js`/`app.ts` (egg's extension order for this egg major), or for a
+    /// plugin that is not installed, a label naming eggsec's embedded knowledge of it.
     pub file: PathBuf,
+    /// Already known (embedded plugin knowledge): not read from `file`.
+    pub facts: Option<BootFacts>,
+}
+
+/// A known plugin's recorded boot changes as boot facts.
+pub fn known_boot_facts(known: &crate::defaults::KnownBoot) -> BootFacts {
+    let edits = known
+        .ops
+        .iter()
+        .filter_map(|o| {
+            let phase = match o.phase.as_str() {
+                "load" => Phase::Load,
+                "config_will_load" => Phase::ConfigWillLoad,
+                "config_did_load" => Phase::ConfigDidLoad,
+                _ => Phase::Later,
+            };
+            let op = match (o.op.as_str(), &o.anchor) {
+                ("unshift", _) => ListOp::Unshift(o.names.clone()),
+                ("push", _) => ListOp::Push(o.names.clone()),
+                ("insert", Some(a)) => ListOp::Insert {
+                    anchor: a.clone(),
+                    after: true,
+                    names: o.names.clone(),
+                },
+                ("remove", _) => ListOp::Remove(o.names.clone()),
+                _ => return None,
+            };
+            Some(eggsec_js::boot::ListEdit {
+                list: o.list.clone(),
+                op,
+                phase,
+                when: Vec::new(),
+                line: 0,
+            })
+        })
+        .collect();
+    BootFacts {
+        edits,
+        routes: Vec::new(),
+    }
 }
 
 /// Computes the middleware chain and writes `coreMiddleware`/`coreMiddlewares` and
@@ -102,18 +143,20 @@ pub fn build(
         .filter_map(|n| plugins.iter().find(|p| &p.name == n && p.enabled));
     let boot: Vec<(&BootUnit, BootFacts)> = boot_units
         .iter()
-        .filter_map(|u| match boot_facts(&u.file) {
-            Ok(f) => Some((u, f)),
-            Err(e) => {
-                diags.push(Diagnostic::at(
-                    DiagnosticLevel::Warning,
-                    u.file.clone(),
-                    0,
-                    format!("{e}; its middleware changes are unknown"),
-                ));
-                None
-            }
-        })
+        .filter_map(
+            |u| match u.facts.clone().map_or_else(|| boot_facts(&u.file), Ok) {
+                Ok(f) => Some((u, f)),
+                Err(e) => {
+                    diags.push(Diagnostic::at(
+                        DiagnosticLevel::Warning,
+                        u.file.clone(),
+                        0,
+                        format!("{e}; its middleware changes are unknown"),
+                    ));
+                    None
+                }
+            },
+        )
         .collect();
 
     // configWillLoad (class boot hooks) runs before every function-style app.js: multipart
@@ -130,7 +173,15 @@ pub fn build(
         }
     }
     for (unit, facts) in &boot {
-        apply_edits(config, unit, facts, &[Phase::Load, Phase::ConfigWillLoad], &mut core, &mut app, diags);
+        apply_edits(
+            config,
+            unit,
+            facts,
+            &[Phase::Load, Phase::ConfigWillLoad],
+            &mut core,
+            &mut app,
+            diags,
+        );
     }
     for plugin in enabled_in_order {
         let ins = match plugin.package.as_deref() {
@@ -161,7 +212,15 @@ pub fn build(
         }
     }
     for (unit, facts) in &boot {
-        apply_edits(config, unit, facts, &[Phase::ConfigDidLoad], &mut core, &mut app, diags);
+        apply_edits(
+            config,
+            unit,
+            facts,
+            &[Phase::ConfigDidLoad],
+            &mut core,
+            &mut app,
+            diags,
+        );
         for e in facts.edits.iter().filter(|e| e.phase == Phase::Later) {
             diags.push(Diagnostic::at(
                 DiagnosticLevel::Info,
@@ -263,13 +322,16 @@ fn apply_edits(
 ) {
     for e in facts.edits.iter().filter(|e| phases.contains(&e.phase)) {
         let mut undecided = Vec::new();
-        let holds = e.when.iter().all(|c| match crate::routes::config_truthy(config, &c.path) {
-            Some(t) => t != c.negated,
-            None => {
-                undecided.push(c.path.clone());
-                true
-            }
-        });
+        let holds = e
+            .when
+            .iter()
+            .all(|c| match crate::routes::config_truthy(config, &c.path) {
+                Some(t) => t != c.negated,
+                None => {
+                    undecided.push(c.path.clone());
+                    true
+                }
+            });
         if !holds {
             continue;
         }
@@ -286,7 +348,11 @@ fn apply_edits(
                 ),
             ));
         }
-        let list = if e.list == "coreMiddleware" { &mut *core } else { &mut *app };
+        let list = if e.list == "coreMiddleware" {
+            &mut *core
+        } else {
+            &mut *app
+        };
         let by = Some(unit.label.clone());
         let value = |name: &str| {
             Value::new(
@@ -611,7 +677,15 @@ mod tests {
     #[test]
     fn multipart_file_mode_comes_before_session() {
         let (ps, order) = research_plugins();
-        let m = build(&mut config("file"), &ps, &order, &[], &[], 3, &mut Vec::new());
+        let m = build(
+            &mut config("file"),
+            &ps,
+            &order,
+            &[],
+            &[],
+            3,
+            &mut Vec::new(),
+        );
         let n = names(&m);
         assert_eq!(
             &n[..9],
@@ -637,7 +711,15 @@ mod tests {
             .map(|n| plugin(n, &format!("@eggjs/{n}")))
             .collect();
         let order: Vec<_> = ps.iter().map(|p| p.name.clone()).collect();
-        let m = build(&mut config("stream"), &ps, &order, &[], &[], 4, &mut Vec::new());
+        let m = build(
+            &mut config("stream"),
+            &ps,
+            &order,
+            &[],
+            &[],
+            4,
+            &mut Vec::new(),
+        );
         assert_eq!(
             &names(&m)[..9],
             [

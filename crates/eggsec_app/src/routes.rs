@@ -8,8 +8,8 @@
 //! `app/extend/helper.js#f`).
 
 use crate::middleware::middleware_name;
-use crate::vendored::{is_vendored_dir, is_vendored_name, is_vendored_text};
 use crate::model::{Diagnostic, DiagnosticLevel, MiddlewareEntry, PluginState};
+use crate::vendored::{is_vendored_dir, is_vendored_name, is_vendored_text};
 use eggsec_js::flow::{link, Callee, Flow, RenderFeed, SinkKind, Step};
 use eggsec_js::routes::{RouteArg, RouterCall, RouterTarget};
 use eggsec_js::{SourceFacts, Value, ValueKind};
@@ -91,7 +91,8 @@ pub struct Route {
     pub auth: AuthStatus,
     /// egg-router-plus namespace prefix (such routes are not in `app.router.stack`).
     pub namespace: Option<String>,
-    /// From a tegg decorator rather than the router file.
+    /// From a tegg decorator (mounted apart, not in `app.router.stack`); decorator-router
+    /// routes are registered on `app.router` and are not tegg.
     pub tegg: bool,
     /// Index of the handler's file in [`CodeModel::files`], when found.
     #[serde(skip)]
@@ -245,14 +246,15 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
             .filter_entry({
                 let root = root.to_path_buf();
                 move |e| {
-                let n = e.file_name().to_string_lossy();
-                let rel = e.path().strip_prefix(&root).unwrap_or(e.path());
-                !(n == "node_modules"
-                    || n == "public"
-                    || n == "view"
-                    || n == "assets"
-                    || (e.file_type().is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
-            }})
+                    let n = e.file_name().to_string_lossy();
+                    let rel = e.path().strip_prefix(&root).unwrap_or(e.path());
+                    !(n == "node_modules"
+                        || n == "public"
+                        || n == "view"
+                        || n == "assets"
+                        || (e.file_type().is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
+                }
+            })
             .build();
         for e in walker.flatten() {
             if e.file_type().is_some_and(|t| t.is_file())
@@ -580,6 +582,8 @@ struct Raw {
     namespace: Option<String>,
     at: (usize, u32, u32),
     tegg: Option<(usize, String)>,
+    /// A decorator-router route: a class method like tegg's, but registered on `app.router`.
+    decorator: bool,
 }
 
 fn verb_methods(verb: &str) -> Vec<&'static str> {
@@ -663,6 +667,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
                     namespace: namespace.clone(),
                     at,
                     tegg: None,
+                    decorator: false,
                 });
             }
         }
@@ -689,6 +694,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
             namespace,
             at,
             tegg: None,
+            decorator: false,
         });
         return;
     }
@@ -737,6 +743,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
                     namespace: namespace.clone(),
                     at,
                     tegg: None,
+                    decorator: false,
                 });
             }
         }
@@ -776,6 +783,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
                 namespace: namespace.clone(),
                 at,
                 tegg: None,
+                decorator: false,
             });
         }
     }
@@ -986,6 +994,7 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
                     namespace: None,
                     at: (fi, m.line, m.column),
                     tegg: Some((fi, m.name.clone())),
+                    decorator: c.decorator_router,
                 });
             }
         }
@@ -1315,7 +1324,7 @@ fn finish(r: Raw, inputs: &RouteInputs<'_>, code: &CodeModel, idx: &FileIndex) -
         csrf,
         auth,
         namespace: r.namespace,
-        tegg: r.tegg.is_some(),
+        tegg: r.tegg.is_some() && !r.decorator,
         handler_file,
         handler_function,
     }

@@ -178,12 +178,13 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
             .filter_entry({
                 let root = root.to_path_buf();
                 move |e| {
-                let name = e.file_name().to_string_lossy();
-                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                !(is_dir
-                    && (SKIP_DIRS.contains(&name.as_ref())
-                        || is_vendored_dir(e.path().strip_prefix(&root).unwrap_or(e.path()))))
-            }})
+                    let name = e.file_name().to_string_lossy();
+                    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                    !(is_dir
+                        && (SKIP_DIRS.contains(&name.as_ref())
+                            || is_vendored_dir(e.path().strip_prefix(&root).unwrap_or(e.path()))))
+                }
+            })
             .build();
         for entry in walker.flatten() {
             let p = entry.path();

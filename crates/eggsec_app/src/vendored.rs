@@ -23,10 +23,7 @@ pub fn is_vendored_dir(rel: &Path) -> bool {
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    if parts
-        .iter()
-        .any(|p| VENDOR_DIR_NAMES.contains(&p.as_str()))
-    {
+    if parts.iter().any(|p| VENDOR_DIR_NAMES.contains(&p.as_str())) {
         return true;
     }
     parts
@@ -44,9 +41,11 @@ pub fn is_vendored_name(name: &str) -> bool {
     else {
         return false;
     };
-    [".min", ".bundle", ".chunk", ".umd", "-bundle", ".packed", ".prod"]
-        .iter()
-        .any(|s| stem.ends_with(s))
+    [
+        ".min", ".bundle", ".chunk", ".umd", "-bundle", ".packed", ".prod",
+    ]
+    .iter()
+    .any(|s| stem.ends_with(s))
 }
 
 /// A line this long is minified or generated code, not something a person wrote.
@@ -106,14 +105,25 @@ mod tests {
         ] {
             assert!(is_vendored_dir(Path::new(d)), "{d}");
         }
-        for d in ["app", "app/service/public", "app/controller", "lib/plugin/egg-x/app"] {
+        for d in [
+            "app",
+            "app/service/public",
+            "app/controller",
+            "lib/plugin/egg-x/app",
+        ] {
             assert!(!is_vendored_dir(Path::new(d)), "{d}");
         }
     }
 
     #[test]
     fn built_file_names() {
-        for n in ["jquery.min.js", "app.bundle.js", "1.chunk.js", "vue.umd.js", "X.MIN.JS"] {
+        for n in [
+            "jquery.min.js",
+            "app.bundle.js",
+            "1.chunk.js",
+            "vue.umd.js",
+            "X.MIN.JS",
+        ] {
             assert!(is_vendored_name(n), "{n}");
         }
         for n in ["minify.js", "bundle.js", "admin.ts", "chunk.js", "min.js"] {

@@ -211,7 +211,12 @@ impl BootVisitor<'_> {
             return self.lists.get(single).cloned();
         }
         let rest = self.config_rest(&path)?;
-        match rest.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        match rest
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
             ["coreMiddleware" | "coreMiddlewares"] => Some("coreMiddleware".into()),
             ["appMiddleware" | "appMiddlewares" | "middleware"] => Some("appMiddleware".into()),
             _ => None,
@@ -293,17 +298,19 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
                 self.lists.insert(name.clone(), list);
             } else if let Some(a) = self.anchor_of(init) {
                 self.anchors.insert(name.clone(), a);
-            } else if member_path(init).is_some_and(|p| {
-                self.config_rest(&p).is_some_and(|r| r.is_empty())
-            }) {
+            } else if member_path(init)
+                .is_some_and(|p| self.config_rest(&p).is_some_and(|r| r.is_empty()))
+            {
                 self.config_names.push(name);
             }
         }
         if let (BindingPattern::ObjectPattern(obj), Some(init)) = (&it.id, &it.init) {
             // const { config } = app
             let from_app = member_path(init).is_some_and(|p| {
-                matches!(p.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-                    ["app" | "agent"] | ["this", "app" | "agent"])
+                matches!(
+                    p.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+                    ["app" | "agent"] | ["this", "app" | "agent"]
+                )
             });
             if from_app {
                 for prop in &obj.properties {
@@ -333,9 +340,10 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         // module.exports = app => {...} / exports.default = ...: a function-style boot file
         let is_exports = match &it.left {
-            AssignmentTarget::StaticMemberExpression(m) => member_path(&m.object)
-                .is_some_and(|p| p == ["module"] || p == ["exports"])
-                || matches!(&m.object, Expression::Identifier(id) if id.name == "module"),
+            AssignmentTarget::StaticMemberExpression(m) => {
+                member_path(&m.object).is_some_and(|p| p == ["module"] || p == ["exports"])
+                    || matches!(&m.object, Expression::Identifier(id) if id.name == "module")
+            }
             _ => false,
         };
         let is_fn = matches!(

@@ -465,11 +465,21 @@ impl<'p, 't> RouteVisitor<'p, 't> {
 impl RouteVisitor<'_, '_> {
     /// egg-passport's `app.passport.mount(strategy, { loginURL, callbackURL })`: two GET routes,
     /// `/passport/<strategy>` and `/passport/<strategy>/callback` unless the options name them.
-    fn passport_mount(&mut self, it: &CallExpression<'_>, obj: &Expression<'_>, line: u32, column: u32) {
+    fn passport_mount(
+        &mut self,
+        it: &CallExpression<'_>,
+        obj: &Expression<'_>,
+        line: u32,
+        column: u32,
+    ) {
         let on_passport = member_path(obj).is_some_and(|p| {
             let s: Vec<&str> = p.iter().map(String::as_str).collect();
-            matches!(s.as_slice(), ["app", "passport"] | ["this", "app", "passport"])
-                || (s.len() == 2 && s[1] == "passport" && matches!(self.binding(s[0]), Some(Binding::App)))
+            matches!(
+                s.as_slice(),
+                ["app", "passport"] | ["this", "app", "passport"]
+            ) || (s.len() == 2
+                && s[1] == "passport"
+                && matches!(self.binding(s[0]), Some(Binding::App)))
         });
         if !on_passport {
             return;
@@ -479,8 +489,11 @@ impl RouteVisitor<'_, '_> {
             return;
         };
         let opt = |key: &str| -> Option<String> {
-            let Some(Expression::ObjectExpression(o)) =
-                it.arguments.get(1).and_then(|a| a.as_expression()).map(|e| e.get_inner_expression())
+            let Some(Expression::ObjectExpression(o)) = it
+                .arguments
+                .get(1)
+                .and_then(|a| a.as_expression())
+                .map(|e| e.get_inner_expression())
             else {
                 return None;
             };
@@ -494,7 +507,8 @@ impl RouteVisitor<'_, '_> {
             })
         };
         let login = opt("loginURL").unwrap_or_else(|| format!("/passport/{strategy}"));
-        let callback = opt("callbackURL").unwrap_or_else(|| format!("/passport/{strategy}/callback"));
+        let callback =
+            opt("callbackURL").unwrap_or_else(|| format!("/passport/{strategy}/callback"));
         for path in [login, callback] {
             self.out.router_calls.push(RouterCall {
                 target: RouterTarget::Router,

@@ -4,6 +4,7 @@ mod audit_expectations;
 mod cli;
 mod code_rules;
 mod deps;
+mod egg41;
 mod logs;
 mod oracle;
 mod oracle_support;

@@ -48,18 +48,18 @@ impl Rule for EggMajorEndOfLife {
                     match eggsec_deps::analyze::end_of_life("egg", &format!("{major}.0.0")) {
                         Some(why) => {
                             cx.report_at(
-                            Location::File {
-                                path: "package.json".into(),
-                                line,
-                                column: 0,
-                            },
-                            format!("egg {range} (declared in package.json) is end-of-life"),
-                            vec![
-                                format!("\"egg\": \"{range}\" (no lockfile or node_modules)"),
-                                why.to_string(),
-                            ],
-                            META.docs.fix,
-                        );
+                                Location::File {
+                                    path: "package.json".into(),
+                                    line,
+                                    column: 0,
+                                },
+                                format!("egg {range} (declared in package.json) is end-of-life"),
+                                vec![
+                                    format!("\"egg\": \"{range}\" (no lockfile or node_modules)"),
+                                    why.to_string(),
+                                ],
+                                META.docs.fix,
+                            );
                         }
                         None => cx.fact(format!("egg {range} (supported major, declared)")),
                     }
@@ -93,7 +93,11 @@ impl Rule for EggMajorEndOfLife {
 fn declared_egg_major(root: &std::path::Path) -> Option<(String, u32, u64)> {
     let text = std::fs::read_to_string(root.join("package.json")).ok()?;
     let pkg: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let range = pkg.pointer("/dependencies/egg")?.as_str()?.trim().to_string();
+    let range = pkg
+        .pointer("/dependencies/egg")?
+        .as_str()?
+        .trim()
+        .to_string();
     let rest = range.trim_start_matches(['^', '~', '=', 'v', ' ']);
     let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
     let major: u64 = digits.parse().ok()?;
