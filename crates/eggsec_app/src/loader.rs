@@ -548,6 +548,21 @@ fn locate_plugin(
         let meta = pkg
             .as_ref()
             .map(|p| PluginMeta::from_package_json(p, pkg_path.display().to_string()));
+        // egg 4.1's built-in plugins carry no `eggPlugin` in package.json (plugin factories
+        // declare it in code): their env and dependencies come from the embedded snapshot.
+        let meta = match (&meta, pkg.as_ref().and_then(|p| p.get("eggPlugin"))) {
+            (Some(installed), None) => snapshot
+                .and_then(|s| {
+                    s.plugin(&entry.name, entry.package.as_deref())
+                        .map(|p| s.plugin_meta(p))
+                })
+                .map(|mut m| {
+                    m.version = installed.version.clone();
+                    m
+                })
+                .or(meta),
+            _ => meta,
+        };
         let path = match pkg.as_ref().and_then(|p| p.pointer("/eggPlugin/exports")) {
             Some(exports) => plugin_build_dir(&dir, exports, resolver.esm),
             None => dir,

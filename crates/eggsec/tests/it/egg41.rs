@@ -17,10 +17,7 @@ fn egg41_dist_layout_is_never_worse_than_no_node_modules() {
         &oracle.join("node_modules"),
     )
     .unwrap();
-    let spec = EnvSpec {
-        env: Some("prod".into()),
-        scope: None,
-    };
+    let spec = EnvSpec::parse("prod");
     let dump = run_dump(&root, &oracle, &app, &spec).unwrap_or_else(|e| panic!("{e}"));
     assert!(dump["egg_version"].as_str().unwrap().starts_with("4.1"));
     let egg_plugins: BTreeSet<String> = dump["plugins"]
