@@ -59,6 +59,8 @@ pub enum Format {
     Json,
     Sarif,
     Markdown,
+    /// One self-contained HTML page (posture chart, findings filter, config, plugins, trend).
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +110,14 @@ pub struct AuditArgs {
     /// Also scan this egg log directory (or file) and fold its findings into the logging strategy.
     #[arg(long, value_name = "DIR")]
     pub logs: Option<std::path::PathBuf>,
+    /// Append this run (time, git commit, scores per strategy, counts, fingerprints) to
+    /// .eggsec/audit-history.jsonl in each app root.
+    #[arg(long)]
+    pub record: bool,
+    /// Print what changed since the previous record: scores per strategy, findings fixed and new
+    /// (after a text report; on stderr for the other formats).
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]
@@ -230,6 +240,7 @@ pub enum ProbeFormat {
     Text,
     Json,
     Sarif,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -237,6 +248,7 @@ pub enum DepsFormat {
     Text,
     Json,
     Sarif,
+    Html,
 }
 
 #[derive(Debug, Args)]

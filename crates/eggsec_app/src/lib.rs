@@ -11,6 +11,7 @@
 //! }
 //! ```
 
+pub mod auth;
 pub mod config;
 pub mod contributions;
 pub mod defaults;

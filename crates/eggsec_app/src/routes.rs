@@ -33,12 +33,14 @@ pub enum CsrfStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthStatus {
-    /// An auth middleware applies, or the handler checks the session/JWT itself.
+    /// A middleware in the chain, a decorator or a check in the handler rejects requests that
+    /// are not authenticated or not allowed (see [`crate::auth`]).
     Required,
-    /// Nothing in the chain or the handler checks the user.
+    /// Nothing on the way rejects anonymous requests (pass-through middleware that only load
+    /// the user do not count).
     None,
-    /// An auth middleware applies only under a condition eggsec cannot decide, or the handler
-    /// is not found.
+    /// A protector applies only under a condition eggsec cannot decide, the handler reads the
+    /// user without rejecting, or the handler is not found.
     Unknown,
 }
 
@@ -89,6 +91,10 @@ pub struct Route {
     pub middleware: Vec<RouteMiddleware>,
     pub csrf: CsrfStatus,
     pub auth: AuthStatus,
+    /// What makes the route require authentication (or might, when `auth` is unknown): a
+    /// rejecting middleware, a decorator, a guard call or a check in the handler.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected_by: Option<crate::auth::Protector>,
     /// egg-router-plus namespace prefix (such routes are not in `app.router.stack`).
     pub namespace: Option<String>,
     /// From a tegg decorator (mounted apart, not in `app.router.stack`); decorator-router
@@ -999,8 +1005,9 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
             }
         }
     }
+    let cache = crate::auth::FactsCache::default();
     raws.into_iter()
-        .map(|r| finish(r, inputs, code, &idx))
+        .map(|r| finish(r, inputs, code, &idx, &cache))
         .collect()
 }
 
@@ -1133,7 +1140,7 @@ fn pattern_matches(pattern: &Value, path: &str, regex_path: bool) -> Result<bool
 
 /// Whether a middleware with options `opts` (`match`/`ignore`) runs for the path:
 /// `Ok(bool)` or `Err(why)`.
-fn applies(opts: Option<&Value>, path: &str, regex_path: bool) -> Result<bool, String> {
+pub(crate) fn applies(opts: Option<&Value>, path: &str, regex_path: bool) -> Result<bool, String> {
     let Some(opts) = opts else { return Ok(true) };
     if let Some(m) = opts.get("match").filter(|v| !v.is_undefined()) {
         return pattern_matches(m, path, regex_path).map_err(|e| format!("match: {e}"));
@@ -1185,7 +1192,13 @@ pub fn is_auth_name(name: &str) -> bool {
         && !n.contains("csrf")
 }
 
-fn finish(r: Raw, inputs: &RouteInputs<'_>, code: &CodeModel, idx: &FileIndex) -> Route {
+fn finish(
+    r: Raw,
+    inputs: &RouteInputs<'_>,
+    code: &CodeModel,
+    idx: &FileIndex,
+    cache: &crate::auth::FactsCache,
+) -> Route {
     let files = &code.files;
     let mut chain = Vec::new();
     for m in inputs.middleware.iter().filter(|m| m.enabled) {
@@ -1270,47 +1283,9 @@ fn finish(r: Raw, inputs: &RouteInputs<'_>, code: &CodeModel, idx: &FileIndex) -
         RouteArg::Middleware { name, .. } => format!("middleware.{name}"),
         _ => "?".into(),
     };
-    let handler_facts = handler_file.and_then(|fi| {
-        let name = handler_function.as_deref()?;
-        files[fi].facts.functions.iter().find(|f| f.name == name)
-    });
     // CSRF
     let csrf = csrf_status(&r, inputs, &chain);
-    // auth
-    let mw_checks = |name: &str| {
-        if is_auth_name(name) {
-            return true;
-        }
-        let core = inputs.middleware.iter().any(|m| {
-            m.name == name && matches!(m.source, crate::model::MiddlewareSource::Core { .. })
-        });
-        if core {
-            return false;
-        }
-        let key = name.split('(').next().unwrap_or(name);
-        idx.middleware
-            .get(key)
-            .is_some_and(|i| files[*i].facts.functions.iter().any(|f| f.checks_auth))
-    };
-    let mut auth = AuthStatus::None;
-    for m in &chain {
-        if mw_checks(&m.name) {
-            match m.conditional {
-                None => auth = AuthStatus::Required,
-                Some(_) if auth == AuthStatus::None => auth = AuthStatus::Unknown,
-                Some(_) => {}
-            }
-        }
-    }
-    if auth != AuthStatus::Required {
-        match handler_facts {
-            Some(f) if f.checks_auth => auth = AuthStatus::Required,
-            Some(_) => {}
-            None if !handler.starts_with("redirect") => auth = AuthStatus::Unknown,
-            None => {}
-        }
-    }
-    Route {
+    let mut route = Route {
         method: r.method,
         path: r.path,
         regex_path: r.regex,
@@ -1322,12 +1297,24 @@ fn finish(r: Raw, inputs: &RouteInputs<'_>, code: &CodeModel, idx: &FileIndex) -
         registered_at: (PathBuf::from(files[call_file].rel.clone()), call_line),
         middleware: chain,
         csrf,
-        auth,
+        auth: AuthStatus::Unknown,
+        protected_by: None,
         namespace: r.namespace,
         tegg: r.tegg.is_some() && !r.decorator,
         handler_file,
         handler_function,
-    }
+    };
+    let env = crate::auth::AuthEnv {
+        root: inputs.root,
+        code,
+        middleware: inputs.middleware,
+        config: inputs.config,
+        plugins: inputs.plugins,
+    };
+    let p = crate::auth::judge(&env, &route, &crate::auth::AuthOptions::default(), cache);
+    route.auth = p.auth;
+    route.protected_by = p.by;
+    route
 }
 
 fn csrf_status(r: &Raw, inputs: &RouteInputs<'_>, chain: &[RouteMiddleware]) -> CsrfStatus {

@@ -13,12 +13,14 @@
 //! println!("{:?}", module.exports.get_path("security.csrf.enable"));
 //! ```
 
+pub mod auth;
 pub mod boot;
 pub mod edit;
 pub mod error;
 pub mod eval;
 pub mod facts;
 pub mod flow;
+pub mod mistakes;
 pub mod routes;
 pub mod uses;
 pub mod value;

@@ -163,6 +163,9 @@ enum Binding {
 
 struct RouteVisitor<'p, 't> {
     at: &'p Place<'t>,
+    /// Top-level string constants of the file and imported names (for template-literal tegg
+    /// paths such as `` `/-/package/:fullname(${FULLNAME_REG_STRING})/blocks` ``).
+    consts: PathConsts,
     dir: &'p Path,
     bindings: HashMap<String, Binding>,
     out: &'p mut SourceFacts,
@@ -175,6 +178,7 @@ struct RouteVisitor<'p, 't> {
 /// Runs the router and tegg extractors over a parsed file.
 pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, dir: &Path, out: &mut SourceFacts) {
     let mut v = RouteVisitor {
+        consts: PathConsts::collect(program, dir),
         at,
         dir,
         bindings: HashMap::new(),
@@ -703,6 +707,151 @@ fn decorator_call<'b, 'a>(d: &'b Decorator<'a>) -> Option<(String, &'b CallExpre
     Some((path.last()?.clone(), c))
 }
 
+/// String constants a route path may use: `const X = '...'` at the top of the file, and
+/// `import { X } from './constants'` / `const { X } = require('./constants')` followed to the
+/// module's exports (evaluated statically; what cannot be known stays as `${X}`).
+#[derive(Default)]
+struct PathConsts {
+    local: HashMap<String, String>,
+    imported: HashMap<String, (PathBuf, String)>,
+}
+
+impl PathConsts {
+    fn collect(program: &Program<'_>, dir: &Path) -> Self {
+        let mut c = PathConsts::default();
+        for stmt in &program.body {
+            let decl = match stmt {
+                Statement::VariableDeclaration(d) => Some(&**d),
+                Statement::ExportDeclaration(e) => match &e.declaration {
+                    Declaration::VariableDeclaration(d) => Some(&**d),
+                    _ => None,
+                },
+                Statement::ImportDeclaration(i) => {
+                    let spec = i.source.value.as_str();
+                    if is_local_specifier(spec) {
+                        if let (Some(path), Some(specs)) = (resolve_local(dir, spec), &i.specifiers)
+                        {
+                            for s in specs {
+                                if let ImportDeclarationSpecifier::ImportSpecifier(s) = s {
+                                    c.imported.insert(
+                                        s.local.name.to_string(),
+                                        (path.clone(), s.imported.name().to_string()),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            };
+            let Some(decl) = decl else { continue };
+            for d in &decl.declarations {
+                let Some(init) = &d.init else { continue };
+                match &d.id {
+                    BindingPattern::BindingIdentifier(id) => {
+                        if let Some(v) = string_value(init) {
+                            c.local.insert(id.name.to_string(), v);
+                        }
+                    }
+                    BindingPattern::ObjectPattern(o) => {
+                        let Expression::CallExpression(call) = init.get_inner_expression() else {
+                            continue;
+                        };
+                        let is_require = matches!(call.callee.get_inner_expression(),
+                            Expression::Identifier(r) if r.name == "require");
+                        let spec = call
+                            .arguments
+                            .first()
+                            .and_then(|a| a.as_expression())
+                            .and_then(string_value);
+                        if let (true, Some(spec)) = (is_require, spec) {
+                            if let Some(path) = resolve_local(dir, &spec) {
+                                for p in &o.properties {
+                                    if let (Some(k), BindingPattern::BindingIdentifier(id)) =
+                                        (p.key.static_name(), &p.value)
+                                    {
+                                        c.imported.insert(
+                                            id.name.to_string(),
+                                            (path.clone(), k.to_string()),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        c
+    }
+
+    fn value(&self, name: &str) -> Option<String> {
+        if let Some(v) = self.local.get(name) {
+            return Some(v.clone());
+        }
+        let (path, export) = self.imported.get(name)?;
+        let dir = path.parent()?.to_string_lossy().into_owned();
+        let info = crate::AppInfo::new("app", &dir, "prod");
+        let module = crate::eval_file(path, &crate::EvalOptions::raw(&info)).ok()?;
+        match &module.exports.get(export)?.kind {
+            crate::ValueKind::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// A path argument: a string, or a template literal with its constants filled in.
+    fn path_text(&self, expr: &Expression<'_>) -> Option<String> {
+        if let Some(s) = string_value(expr) {
+            return Some(s);
+        }
+        match expr.get_inner_expression() {
+            Expression::TemplateLiteral(t) => {
+                let mut out = String::new();
+                for (i, q) in t.quasis.iter().enumerate() {
+                    out.push_str(q.value.cooked.as_ref().unwrap_or(&q.value.raw));
+                    if let Some(e) = t.expressions.get(i) {
+                        let resolved = match e.get_inner_expression() {
+                            Expression::Identifier(id) => self.value(id.name.as_str()),
+                            _ => None,
+                        };
+                        match resolved {
+                            Some(v) => out.push_str(&v),
+                            None => {
+                                let text = member_path(e)
+                                    .map(|p| p.join("."))
+                                    .unwrap_or_else(|| "…".into());
+                                out.push_str(&format!("${{{text}}}"));
+                            }
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Expression::Identifier(id) => self.value(id.name.as_str()),
+            _ => None,
+        }
+    }
+}
+
+impl RouteVisitor<'_, '_> {
+    /// `{ path: ... }` of a tegg decorator, constants followed.
+    fn path_string(&self, c: &CallExpression<'_>) -> Option<String> {
+        let Expression::ObjectExpression(o) = c.arguments.first()?.as_expression()? else {
+            return None;
+        };
+        o.properties.iter().find_map(|p| match p {
+            ObjectPropertyKind::ObjectProperty(p)
+                if p.key.static_name().as_deref() == Some("path") =>
+            {
+                self.consts.path_text(&p.value)
+            }
+            _ => None,
+        })
+    }
+}
+
 fn object_string(c: &CallExpression<'_>, key: &str) -> Option<String> {
     let Expression::ObjectExpression(o) = c.arguments.first()?.as_expression()? else {
         return None;
@@ -743,7 +892,7 @@ impl RouteVisitor<'_, '_> {
             .as_ref()
             .map(|i| i.name.to_string())
             .unwrap_or_default();
-        let path = object_string(c, "path").unwrap_or_default();
+        let path = self.path_string(c).unwrap_or_default();
         let controller_name =
             object_string(c, "controllerName").unwrap_or_else(|| class_name.clone());
         let mut methods = Vec::new();
@@ -770,7 +919,7 @@ impl RouteVisitor<'_, '_> {
                 method: object_string(h, "method")
                     .unwrap_or_else(|| "GET".into())
                     .to_uppercase(),
-                path: object_string(h, "path").unwrap_or_default(),
+                path: self.path_string(h).unwrap_or_default(),
                 middleware: mw,
                 line,
                 column,

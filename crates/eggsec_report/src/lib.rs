@@ -1,5 +1,5 @@
 //! `eggsec_report` — the `Finding` every eggsec capability reports through, the eight-strategy
-//! posture report, and the renderers (text, json, sarif, markdown).
+//! posture report, the renderers (text, json, sarif, markdown, html) and the audit history.
 //!
 //! ```
 //! use eggsec_report::*;
@@ -26,12 +26,14 @@
 //! ```
 
 pub mod finding;
+pub mod history;
 pub mod render;
 pub mod report;
 
 pub use finding::{
     normalise_evidence_key, Confidence, Finding, Fix, Location, Severity, Strategy, TextEdit,
 };
+pub use render::html::{render_html, HtmlDocument, HtmlOptions};
 pub use render::json::{fingerprints_from_json, render_json};
 pub use render::markdown::render_markdown;
 pub use render::sarif::{render_sarif, RuleDescriptor};

@@ -297,3 +297,257 @@ fn sarif_schema_rejects_broken_logs() {
 fn markdown_posture_document() {
     insta::assert_snapshot!(render_markdown(&report()));
 }
+
+/// Every section of the HTML page filled in, with a fixed time (for the snapshot).
+fn html_document(report: &Report) -> HtmlDocument {
+    use eggsec_report::history::AuditRecord;
+    use eggsec_report::render::html::*;
+    let current = AuditRecord::from_app(&report.apps[0], "2026-12-03T10:00:00Z", None, "0.0.0");
+    let mut previous = current.clone();
+    previous.at = "2026-12-01T10:00:00Z".into();
+    previous.commit = Some("0123456789abcdef0123456789abcdef01234567".into());
+    previous.findings.remove(1); // CSRF001 is new since
+    previous
+        .findings
+        .push(eggsec_report::history::RecordedFinding {
+            fingerprint: "00000000000000ff".into(),
+            rule: "HDR001".into(),
+            name: "hsts-disabled".into(),
+            severity: Severity::High,
+            strategy: Strategy::Headers,
+            location: "config/config.prod.js:9:5".into(),
+        });
+    previous.strategies.get_mut(&Strategy::Csrf).unwrap().score = Some(80);
+    HtmlDocument {
+        title: "Egg.js security posture".into(),
+        command: "eggsec audit examples/shop --format html".into(),
+        generated_at: "2026-12-03T10:00:00Z".into(),
+        version: "0.0.0".into(),
+        apps: vec![AppExtras {
+            plugins: vec![PluginRow {
+                name: "mysql".into(),
+                enabled: "yes".into(),
+                source: "egg-mysql".into(),
+                version: "3.0.0".into(),
+                used: "NO".into(),
+                evidence: "nothing uses it (searched: app.mysql)".into(),
+                reason: None,
+                decided_by: "config/plugin.js:3".into(),
+            }],
+            history: Some(HistoryView {
+                file: "examples/shop/.eggsec/audit-history.jsonl".into(),
+                previous: vec![previous],
+                current,
+                recorded: true,
+            }),
+        }],
+        config: vec![ConfigTable {
+            root: "examples/shop".into(),
+            envs: vec!["prod".into(), "local".into()],
+            defaults: "node_modules".into(),
+            rows: vec![
+                ConfigRow {
+                    key: "security.csrf.enable".into(),
+                    cells: vec![
+                        Some(("false".into(), "config/config.prod.js:4:13".into())),
+                        Some(("true".into(), "<egg-security config.default>".into())),
+                    ],
+                },
+                ConfigRow {
+                    key: "keys".into(),
+                    cells: vec![
+                        Some((
+                            "\"sh****12\" (secret, masked)".into(),
+                            "config/config.default.js:7:17".into(),
+                        )),
+                        None,
+                    ],
+                },
+            ],
+        }],
+        dependencies: Some(DependencySection {
+            lockfile: "package-lock.json".into(),
+            database: "embedded".into(),
+            packages: 2,
+            egg_packages: vec![(
+                "egg-multipart".into(),
+                "2.4.0".into(),
+                "plugin".into(),
+                "package-lock.json:20".into(),
+            )],
+            advisories: vec![AdvisoryRow {
+                id: "GHSA-wm7h-9275-46v2".into(),
+                severity: Some(Severity::High),
+                package: "dicer".into(),
+                version: "0.3.0".into(),
+                summary: "Crash in HeaderParser".into(),
+                fixed: None,
+                dev: false,
+                egg_packages: vec!["egg-multipart".into()],
+                paths: vec!["egg > egg-multipart > co-busboy > dicer".into()],
+                location: "package-lock.json:40".into(),
+                upgrades: vec![],
+            }],
+            outdated: vec![],
+            problems: vec![],
+        }),
+        probe: Some(ProbeSection {
+            target: "https://staging.example/".into(),
+            algorithm_version: 4,
+            score: 45,
+            grade: "D+".into(),
+            tests: vec![ObservatoryTest {
+                name: "strict-transport-security".into(),
+                pass: false,
+                result: "hsts-not-implemented".into(),
+                modifier: -20,
+            }],
+            requests: 12,
+            budget: 200,
+            elapsed_ms: 340,
+            notes: vec![],
+            errors: vec![],
+        }),
+        logs: Some(LogsSection {
+            files: vec![(
+                "logs/shop/shop-web.log".into(),
+                "egg-text".into(),
+                1000,
+                123_456,
+            )],
+            total_lines: 1000,
+            total_bytes: 123_456,
+            families: vec![("secrets".into(), 1)],
+            detectors: vec![("jwt".into(), 3)],
+            top_ips: vec![("203.0.113.9".into(), 420)],
+            errors: vec![],
+        }),
+    }
+}
+
+fn fix_command(_: &AppReport, f: &Finding) -> Option<String> {
+    (f.rule == "CSRF001").then(|| "eggsec fix --rule CSRF001 examples/shop".to_string())
+}
+
+/// The page with the inline CSS and JS (and their CSP hashes) left out: they are not content.
+fn html_body(html: &str) -> String {
+    let cut = |s: &str, open: &str, close: &str| -> String {
+        let a = s.find(open).expect(open) + open.len();
+        let b = a + s[a..].find(close).expect(close);
+        format!("{}…{}", &s[..a], &s[b..])
+    };
+    let page = cut(html, "<style>", "</style>");
+    let page = cut(&page, "<script>", "</script>");
+    let page = cut(&page, "style-src '", "'");
+    cut(&page, "script-src '", "'")
+}
+
+fn html_page() -> String {
+    let report = report();
+    let options = HtmlOptions {
+        code_frames: Some(&sources),
+        fix_command: Some(&fix_command),
+    };
+    render_html(&report, &html_document(&report), &options)
+}
+
+#[test]
+fn html_snapshot() {
+    insta::assert_snapshot!(html_body(&html_page()).replace("><", ">\n<"));
+}
+
+#[test]
+fn html_is_self_contained_and_its_csp_allows_only_its_own_style_and_script() {
+    use sha2::{Digest, Sha256};
+    let page = html_page();
+    for bad in [
+        "<link rel=\"stylesheet\"",
+        " src=",
+        "@import",
+        "url(",
+        "href=\"http",
+        "<iframe",
+        "<img",
+    ] {
+        assert!(!page.contains(bad), "the page contains {bad}");
+    }
+    // The only <link> is the empty data: icon (so the browser asks for no favicon).
+    assert_eq!(page.matches("<link").count(), 1);
+    assert!(page.contains("<link rel=\"icon\" href=\"data:,\">"));
+    // The CSP hashes are those of the inline style and script.
+    let inner = |open: &str, close: &str| {
+        let a = page.find(open).unwrap() + open.len();
+        page[a..a + page[a..].find(close).unwrap()].to_string()
+    };
+    // Decodes standard base64 (independently of the renderer's encoder).
+    let decode = |b64: &str| -> Vec<u8> {
+        const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut bits = 0u32;
+        let mut n = 0;
+        let mut out = Vec::new();
+        for c in b64.chars().take_while(|c| *c != '=') {
+            bits = (bits << 6) | ALPHABET.find(c).expect("base64 digit") as u32;
+            n += 6;
+            if n >= 8 {
+                n -= 8;
+                out.push((bits >> n) as u8);
+            }
+        }
+        out
+    };
+    let csp = inner("Content-Security-Policy\" content=\"", "\"");
+    assert!(csp.starts_with("default-src 'none';"), "{csp}");
+    let css_hash = decode(&inner("style-src 'sha256-", "'"));
+    let js_hash = decode(&inner("script-src 'sha256-", "'"));
+    assert_eq!(
+        css_hash,
+        Sha256::digest(inner("<style>", "</style>").as_bytes()).to_vec()
+    );
+    assert_eq!(
+        js_hash,
+        Sha256::digest(inner("<script>", "</script>").as_bytes()).to_vec()
+    );
+    // The page names its hashes for its own content: rendering changed CSS would change them.
+    let again = html_page();
+    assert_eq!(page, again, "rendering is deterministic");
+}
+
+#[test]
+fn html_escapes_everything_and_masks_code_frames() {
+    let mut report = report();
+    report.apps[0].root = "examples/shop".into();
+    report.apps[0].findings[0].message = "<script>alert(1)</script> \u{1b}[31m".into();
+    report.apps[0].findings[0].evidence = vec!["\"><img src=x onerror=alert(1)>".into()];
+    let html = render_html(
+        &report,
+        &HtmlDocument::default(),
+        &HtmlOptions {
+            code_frames: Some(&|p: &Path| {
+                (p == Path::new("examples/shop/config/config.default.js")).then(|| {
+                    "module.exports = {\n  sequelize: {\n    password: 'hunter2-hunter2-hunter2',\n  },\n};\n"
+                        .repeat(3)
+                })
+            }),
+            fix_command: None,
+        },
+    );
+    assert!(!html.contains("<script>alert"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<img src=x"));
+    assert!(!html.contains('\u{1b}'));
+    assert!(html.contains("\\u{1b}[31m"));
+    assert!(
+        !html.contains("hunter2-hunter2"),
+        "a secret in a code frame"
+    );
+    assert!(html.contains("hu****r2"));
+}
+
+#[test]
+fn html_without_posture_has_no_chart() {
+    let mut report = report();
+    report.apps[0].posture.clear();
+    let html = render_html(&report, &HtmlDocument::default(), &HtmlOptions::default());
+    assert!(!html.contains("<figure class=\"chart\""));
+    assert!(html.contains("table class=\"findings-table\""));
+}

@@ -10,6 +10,13 @@
 //!
 //! [plugins.view]
 //! reason = "server-rendered admin pages"
+//!
+//! # rule options, by the rule's name or code (checked: unknown rules, keys and types are
+//! # reported and ignored)
+//! [options.state-changing-route-without-auth]
+//! auth-middleware = ["adminRequired"]          # middleware that reject anonymous requests
+//! auth-guards = ["requiredAuthorizedUser"]     # guard calls or decorators in handlers
+//! pass-through-middleware = ["loadUser"]       # middleware that only load the user
 //! ```
 //!
 //! A file that cannot be read or parsed is reported as a diagnostic naming it, and the run goes
@@ -51,7 +58,33 @@ struct RawConfig {
     rules: BTreeMap<String, String>,
     #[serde(default)]
     plugins: BTreeMap<String, PluginJustification>,
+    #[serde(default)]
+    options: BTreeMap<String, toml::Table>,
 }
+
+/// An option's key and what it means.
+pub type OptionKeys = &'static [(&'static str, &'static str)];
+
+/// The options each rule takes: (code, name, [(key, what it means)]). Every option is a list
+/// of strings. The rule docs list them.
+pub const RULE_OPTIONS: &[(&str, &str, OptionKeys)] = &[(
+    "MW011",
+    "state-changing-route-without-auth",
+    &[
+        (
+            "auth-middleware",
+            "middleware that reject unauthenticated requests, for those whose code eggsec cannot read or judge (`[\"adminRequired\", \"app.jwt\"]`)",
+        ),
+        (
+            "auth-guards",
+            "functions, methods or decorators that reject when a handler calls them or is decorated with them (`[\"requiredAuthorizedUser\", \"checkPermission\"]`); a dotted name matches on its last part",
+        ),
+        (
+            "pass-through-middleware",
+            "middleware that only load the user and let anonymous requests through, never counted as protection whatever their name (`[\"loadUser\"]`)",
+        ),
+    ],
+)];
 
 /// The audit settings: `eggsec.toml` plus what the command line adds (`--baseline`).
 #[derive(Debug, Default)]
@@ -63,6 +96,8 @@ pub struct Settings {
     ignore_set: GlobSet,
     /// Plugin name → justification.
     pub plugins: BTreeMap<String, PluginJustification>,
+    /// Rule options (`[options.<rule>]`), by the rule's name: key → list of strings.
+    pub options: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Findings whose fingerprint is in the baseline are dropped.
     pub baseline: Option<Baseline>,
     /// Problems with the settings, one readable line each.
@@ -110,6 +145,51 @@ impl Settings {
             plugins: raw.plugins,
             ..Settings::default()
         };
+        let line_of = |needle: &str| {
+            text.lines()
+                .position(|l| l.contains(needle))
+                .map(|i| format!(":{}", i + 1))
+                .unwrap_or_default()
+        };
+        for (rule, table) in raw.options {
+            let Some((_, name, keys)) = RULE_OPTIONS
+                .iter()
+                .find(|(code, name, _)| code.eq_ignore_ascii_case(&rule) || *name == rule)
+            else {
+                settings.diagnostics.push(format!(
+                    "{file}{}: [options.{rule}]: no rule with options has that name (rules with options: {}); ignored",
+                    line_of(&rule),
+                    RULE_OPTIONS.iter().map(|r| r.1).collect::<Vec<_>>().join(", ")
+                ));
+                continue;
+            };
+            for (key, value) in table {
+                if !keys.iter().any(|(k, _)| *k == key) {
+                    settings.diagnostics.push(format!(
+                        "{file}{}: [options.{rule}] {key}: not an option of {name} (options: {}); ignored",
+                        line_of(&key),
+                        keys.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+                    ));
+                    continue;
+                }
+                let list: Option<Vec<String>> = value
+                    .as_array()
+                    .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect());
+                match list {
+                    Some(list) => {
+                        settings
+                            .options
+                            .entry(name.to_string())
+                            .or_default()
+                            .insert(key, list);
+                    }
+                    None => settings.diagnostics.push(format!(
+                        "{file}{}: [options.{rule}] {key}: expected a list of strings such as [\"adminRequired\"]; ignored",
+                        line_of(&key)
+                    )),
+                }
+            }
+        }
         for (rule, value) in raw.rules {
             let setting = if value.eq_ignore_ascii_case("off") {
                 Some(RuleSetting::Off)
@@ -170,6 +250,24 @@ impl Settings {
         self.ignore_set.is_match(path)
     }
 
+    /// A rule option (a list of strings), empty when not set.
+    pub fn option(&self, rule: &str, key: &str) -> &[String] {
+        self.options
+            .get(rule)
+            .and_then(|o| o.get(key))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The auth model's user-named protectors (`[options.state-changing-route-without-auth]`).
+    pub fn auth_options(&self) -> eggsec_app::auth::AuthOptions {
+        const RULE: &str = "state-changing-route-without-auth";
+        eggsec_app::auth::AuthOptions {
+            middleware: self.option(RULE, "auth-middleware").to_vec(),
+            guards: self.option(RULE, "auth-guards").to_vec(),
+            pass_through: self.option(RULE, "pass-through-middleware").to_vec(),
+        }
+    }
+
     /// The written justification for keeping a plugin, if any.
     pub fn plugin_reason(&self, plugin: &str) -> Option<&str> {
         self.plugins
@@ -219,6 +317,34 @@ mod tests {
         );
         assert_eq!(s.diagnostics.len(), 2, "{:?}", s.diagnostics);
         assert_eq!(s.rules.len(), 1);
+    }
+
+    #[test]
+    fn rule_options_are_checked() {
+        let s = Settings::parse(
+            "[options.state-changing-route-without-auth]\nauth-middleware = [\"adminRequired\"]\nauth-guards = [\"requiredAuthorizedUser\"]\n[options.MW011]\npass-through-middleware = \"loadUser\"\nauth-gards = []\n[options.csrf-disabled]\nx = []\n",
+            "eggsec.toml",
+        );
+        assert_eq!(s.diagnostics.len(), 3, "{:?}", s.diagnostics);
+        assert!(
+            s.diagnostics[0].starts_with("eggsec.toml:6: [options.MW011] auth-gards"),
+            "{:?}",
+            s.diagnostics
+        );
+        assert!(
+            s.diagnostics[1].contains("expected a list of strings"),
+            "{:?}",
+            s.diagnostics
+        );
+        assert!(
+            s.diagnostics[2].contains("[options.csrf-disabled]"),
+            "{:?}",
+            s.diagnostics
+        );
+        let a = s.auth_options();
+        assert_eq!(a.middleware, vec!["adminRequired".to_string()]);
+        assert_eq!(a.guards, vec!["requiredAuthorizedUser".to_string()]);
+        assert!(a.pass_through.is_empty());
     }
 
     #[test]

@@ -38,6 +38,22 @@ pub fn render_rule_markdown(meta: &RuleMeta) -> String {
     );
     let _ = writeln!(out, "Good:\n\n```js\n{}\n```\n", block(meta.docs.good));
     let _ = writeln!(out, "## How to fix\n\n{}", block(meta.docs.fix));
+    if let Some((_, name, keys)) = crate::config::RULE_OPTIONS
+        .iter()
+        .find(|(code, _, _)| *code == meta.code)
+    {
+        let _ = writeln!(
+            out,
+            "\n## Options\n\nIn `eggsec.toml` (each a list of strings; unknown keys are reported):\n\n```toml\n[options.{name}]\n{}\n```\n",
+            keys.iter()
+                .map(|(k, _)| format!("{k} = []"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        for (k, help) in *keys {
+            let _ = writeln!(out, "- `{k}`: {help}.");
+        }
+    }
     let _ = writeln!(
         out,
         "\nSuppress one occurrence with `// eggsec-ignore {}: <reason>` on the line or the line above; \

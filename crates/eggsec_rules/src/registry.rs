@@ -33,6 +33,10 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::middleware::deep_merge_of_request_body::DeepMergeOfRequestBody,
     &rules::middleware::state_changing_route_without_auth::StateChangingRouteWithoutAuth,
     &rules::middleware::middleware_input_not_validated::MiddlewareInputNotValidated,
+    &rules::middleware::authentication_weakened_in_code::AuthenticationWeakenedInCode,
+    &rules::middleware::module_loaded_from_request::ModuleLoadedFromRequest,
+    &rules::middleware::safe_curl_without_ssrf_config::SafeCurlWithoutSsrfConfig,
+    &rules::middleware::model_or_method_chosen_by_request::ModelOrMethodChosenByRequest,
     // (middleware rules go above this line)
     // builtin
     &rules::builtin::keys_weak::KeysWeak,

@@ -206,6 +206,46 @@ pub fn report_code_facts(
     }
 }
 
+/// Reports every [`eggsec_js::mistakes::Mistake`] of one kind in the app's source files, with
+/// its source → sink steps (request-data kinds) as evidence.
+pub fn report_mistakes(
+    cx: &mut crate::RuleContext<'_>,
+    kind: eggsec_js::mistakes::MistakeKind,
+    message: impl Fn(&eggsec_js::mistakes::Mistake) -> String,
+) -> usize {
+    let app = cx.app;
+    if app.code.files.is_empty() {
+        cx.not_applicable();
+        return 0;
+    }
+    let fix = cx.meta().docs.fix;
+    let mut n = 0;
+    for file in &app.code.files {
+        for m in file.facts.mistakes.iter().filter(|m| m.kind == kind) {
+            let prov = eggsec_js::Provenance::new(
+                file.abs.to_string_lossy().into_owned(),
+                m.line,
+                m.column,
+            );
+            // request-data kinds carry their path: source first, sink last
+            let mut evidence: Vec<String> = m
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, (line, what))| {
+                    let role = if i == 0 { "source" } else { "step" };
+                    format!("{role} {}:{line}: {what}", file.rel)
+                })
+                .collect();
+            let sink = if m.steps.is_empty() { "" } else { "sink " };
+            evidence.push(format!("{sink}{}:{}: {}", file.rel, m.line, m.what));
+            cx.report(&prov, message(m), evidence, fix);
+            n += 1;
+        }
+    }
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

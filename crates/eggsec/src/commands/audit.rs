@@ -25,20 +25,75 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         args.envs.iter().map(|e| Some(e.as_str())).collect()
     };
 
+    let html = args.format == Format::Html;
     let mut report = Report::default();
+    // For the HTML page and the history: per app report, its model's root, plugins and history.
+    let mut extras = Vec::new();
+    let mut roots: Vec<(std::path::PathBuf, String)> = Vec::new();
+    let mut live = Live::default();
+    let mut diff_text = String::new();
     for env in envs {
         for model in super::load_models(&args.app, env)? {
             let mut settings = Settings::load(&model.root);
             settings.baseline = baseline.clone();
-            let external = external_checks(&args, &model)?;
+            let external = external_checks(&args, &model, &mut live)?;
             let mut app_report =
                 eggsec_rules::engine::run_with_external(&model, &settings, &external);
             app_report.root = display_root(&model.root, &args.app.path);
+            let mut extra = super::html::no_extras();
+            if html {
+                extra.plugins = super::html::plugin_rows(&model, &settings);
+            }
+            if html || args.record || args.diff {
+                let view = super::html::history_view(&model.root, &app_report, args.record)?;
+                if args.diff {
+                    diff_text.push_str(&eggsec_report::history::render_diff_text(
+                        &app_report.root,
+                        &view.file,
+                        view.previous.last(),
+                        &view.current,
+                    ));
+                }
+                extra.history = Some(view);
+            }
+            if !roots.iter().any(|(r, _)| r == &model.root) {
+                roots.push((model.root.clone(), app_report.root.clone()));
+            }
+            extras.push(extra);
             report.apps.push(app_report);
         }
     }
 
     let text = match args.format {
+        Format::Html => {
+            let mut doc = super::html::document("Egg.js security posture", command_line(&args));
+            doc.apps = extras;
+            let audited: Vec<String> = report.apps.iter().map(|a| a.env.clone()).collect();
+            let envs = super::html::config_envs(&audited);
+            doc.config = roots
+                .iter()
+                .map(|(root, shown)| {
+                    super::html::config_table(root, shown, &envs, args.app.embedded_defaults)
+                })
+                .collect();
+            if let Some((root, _)) = roots.first() {
+                let deps = eggsec_deps::analyze::cached(root);
+                if deps.format.is_some() {
+                    doc.dependencies = Some(super::html::dependency_section(&deps));
+                }
+            }
+            doc.probe = live.probe.as_ref().map(super::html::probe_section);
+            doc.logs = live.logs.as_ref().map(super::html::logs_section);
+            let lookup = eggsec_report::read_source;
+            eggsec_report::render_html(
+                &report,
+                &doc,
+                &eggsec_report::HtmlOptions {
+                    code_frames: Some(&lookup),
+                    fix_command: Some(&super::html::fix_command),
+                },
+            )
+        }
         Format::Json => render_json(&report),
         Format::Sarif => render_sarif(&report, &eggsec_rules::docs::descriptors()),
         Format::Markdown => render_markdown(&report),
@@ -56,6 +111,14 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         }
     };
     super::emit(&text, args.output.as_deref())?;
+    if args.diff {
+        // On stdout unless stdout carries a JSON/SARIF/Markdown/HTML report.
+        if args.format == Format::Text || args.output.is_some() {
+            println!("\n{}", diff_text.trim_end());
+        } else {
+            eprint!("{diff_text}");
+        }
+    }
 
     let failed = report.max_severity().is_some_and(|s| s >= fail_on);
     Ok(if failed {
@@ -79,7 +142,41 @@ fn display_root(root: &std::path::Path, given: &std::path::Path) -> String {
 /// Checks made outside the static rules, counted in the posture like rules: a passive probe of
 /// `--probe URL` (each Observatory test and each probe finding) and a scan of `--logs DIR`
 /// (each log finding; a clean family of detectors counts as a passing control).
-fn external_checks(args: &AuditArgs, model: &eggsec_app::AppModel) -> Result<Vec<ExternalCheck>> {
+/// What `--probe` and `--logs` saw (the last app's), for the HTML report.
+#[derive(Default)]
+struct Live {
+    probe: Option<eggsec_probe::ProbeReport>,
+    logs: Option<eggsec_logs::ScanResult>,
+}
+
+/// `eggsec audit PATH [--env E]... [--probe URL] [--logs DIR]`, as shown in the HTML header.
+fn command_line(args: &AuditArgs) -> String {
+    use super::html::shell_word;
+    let mut parts = vec![
+        "eggsec audit".to_string(),
+        shell_word(&args.app.path.display().to_string()),
+    ];
+    for e in &args.envs {
+        parts.push(format!("--env {}", shell_word(e)));
+    }
+    if let Some(u) = &args.probe {
+        parts.push(format!("--probe {}", shell_word(u)));
+    }
+    if let Some(d) = &args.logs {
+        parts.push(format!("--logs {}", shell_word(&d.display().to_string())));
+    }
+    if args.record {
+        parts.push("--record".into());
+    }
+    parts.push("--format html".into());
+    parts.join(" ")
+}
+
+fn external_checks(
+    args: &AuditArgs,
+    model: &eggsec_app::AppModel,
+    live: &mut Live,
+) -> Result<Vec<ExternalCheck>> {
     let mut out = Vec::new();
     if let Some(url) = &args.probe {
         let opts = eggsec_probe::ProbeOptions {
@@ -114,13 +211,14 @@ fn external_checks(args: &AuditArgs, model: &eggsec_app::AppModel) -> Result<Vec
                 facts: Vec::new(),
             });
         }
-        out.extend(report.findings.into_iter().map(|f| ExternalCheck {
+        out.extend(report.findings.iter().cloned().map(|f| ExternalCheck {
             strategy: f.strategy,
             severity: f.severity,
             control: String::new(),
             findings: vec![f],
             facts: Vec::new(),
         }));
+        live.probe = Some(report);
     }
     if let Some(dir) = &args.logs {
         let scan = eggsec_logs::scan::scan_paths(std::slice::from_ref(dir), &Default::default());
@@ -151,6 +249,7 @@ fn external_checks(args: &AuditArgs, model: &eggsec_app::AppModel) -> Result<Vec
                 facts: Vec::new(),
             });
         }
+        live.logs = Some(scan);
     }
     Ok(out)
 }

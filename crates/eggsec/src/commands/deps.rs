@@ -77,6 +77,16 @@ pub fn run(args: DepsArgs) -> Result<ExitCode> {
             serde_json::to_string_pretty(&v)? + "\n"
         }
         DepsFormat::Sarif => sarif(&report, &args.path),
+        DepsFormat::Html => {
+            let command = format!(
+                "eggsec deps {}{} --format html",
+                super::html::shell_word(&args.path.display().to_string()),
+                if args.offline { " --offline" } else { "" }
+            );
+            let mut doc = super::html::document("Egg.js dependencies", command);
+            doc.dependencies = Some(super::html::dependency_section(&report));
+            eggsec_report::render_html(&as_report(&report, &args.path), &doc, &Default::default())
+        }
         DepsFormat::Text => render_text(&report) + &notes,
     };
     for p in &report.problems {
@@ -244,6 +254,11 @@ fn render_text(r: &DepsReport) -> String {
 }
 
 fn sarif(r: &DepsReport, root: &Path) -> String {
+    render_sarif(&as_report(r, root), &eggsec_rules::docs::descriptors())
+}
+
+/// The vulnerabilities as `vulnerable-egg-package` findings of a one-app report.
+fn as_report(r: &DepsReport, root: &Path) -> Report {
     let meta = eggsec_rules::find_rule("vulnerable-egg-package")
         .expect("registered")
         .meta();
@@ -272,7 +287,7 @@ fn sarif(r: &DepsReport, root: &Path) -> String {
             })
         })
         .collect();
-    let report = Report {
+    Report {
         apps: vec![AppReport {
             root: root.display().to_string(),
             env: String::new(),
@@ -280,6 +295,5 @@ fn sarif(r: &DepsReport, root: &Path) -> String {
             posture: Vec::new(),
             diagnostics: r.problems.clone(),
         }],
-    };
-    render_sarif(&report, &eggsec_rules::docs::descriptors())
+    }
 }

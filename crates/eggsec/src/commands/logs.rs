@@ -47,6 +47,8 @@ pub enum LogsFormat {
     /// Graylog GELF 1.1 NDJSON.
     Gelf,
     Sarif,
+    /// One self-contained HTML page: the summary and the findings.
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +155,28 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
         LogsFormat::Ecs => eggsec_logs::output::render_ecs(&result),
         LogsFormat::Gelf => eggsec_logs::output::render_gelf(&result),
         LogsFormat::Sarif => eggsec_logs::output::render_sarif(&result, &root),
+        LogsFormat::Html => {
+            let command = format!(
+                "eggsec logs scan {} --format html",
+                a.paths
+                    .iter()
+                    .map(|p| super::html::shell_word(&p.display().to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            let mut doc = super::html::document("Egg.js log scan", command);
+            doc.logs = Some(super::html::logs_section(&result));
+            let report = eggsec_report::Report {
+                apps: vec![eggsec_report::AppReport {
+                    root: root.clone(),
+                    env: String::new(),
+                    findings: result.findings.iter().map(|f| f.finding.clone()).collect(),
+                    posture: Vec::new(),
+                    diagnostics: result.errors.clone(),
+                }],
+            };
+            eggsec_report::render_html(&report, &doc, &Default::default())
+        }
     };
     if !(text.is_empty() && a.output.is_none()) {
         super::emit(&text, a.output.as_deref())?;

@@ -5,6 +5,7 @@ mod audit;
 mod config;
 mod deps;
 mod fix;
+mod html;
 pub mod logs;
 mod plugins;
 mod probe;

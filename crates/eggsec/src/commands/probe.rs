@@ -21,6 +21,16 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
     let text = match args.format {
         ProbeFormat::Json => render_probe_json(&report),
         ProbeFormat::Sarif => render_sarif(&as_report(&report), &[]),
+        ProbeFormat::Html => {
+            let command = format!(
+                "eggsec probe {}{} --format html",
+                super::html::shell_word(&report.target),
+                if args.active { " --active" } else { "" }
+            );
+            let mut doc = super::html::document("Egg.js live probe", command);
+            doc.probe = Some(super::html::probe_section(&report));
+            eggsec_report::render_html(&as_report(&report), &doc, &Default::default())
+        }
         ProbeFormat::Text => {
             let color = args.output.is_none() && std::io::stdout().is_terminal();
             render_probe_text(&report, color)

@@ -19,6 +19,7 @@ pub fn route_json(r: &Route) -> serde_json::Value {
         "middleware": r.middleware.iter().map(mw_label).collect::<Vec<_>>(),
         "csrf": r.csrf,
         "auth": r.auth,
+        "protected_by": r.protected_by,
         "namespace": r.namespace,
     })
 }
@@ -47,7 +48,14 @@ fn auth_label(a: AuthStatus) -> &'static str {
 }
 
 pub fn run(args: RoutesArgs) -> Result<ExitCode> {
-    let models = super::load_models(&args.app, args.env.as_deref())?;
+    let mut models = super::load_models(&args.app, args.env.as_deref())?;
+    for m in &mut models {
+        // the user's own protectors (eggsec.toml) decide the auth column too
+        let opts = eggsec_rules::config::Settings::load(&m.root).auth_options();
+        if opts != eggsec_app::auth::AuthOptions::default() {
+            eggsec_app::auth::apply(m, &opts);
+        }
+    }
     let mut out = String::new();
     let mut docs = Vec::new();
     let mut unknown = false;
@@ -69,21 +77,32 @@ pub fn run(args: RoutesArgs) -> Result<ExitCode> {
                     out.push_str(&format!("# UNKNOWN: {why}\n"));
                 }
                 out.push_str(&format!(
-                    "{:<7} {:<28} {:<26} {:<34} {:<9} {:<8} {}\n",
-                    "METHOD", "PATH", "HANDLER", "FILE:LINE", "CSRF", "AUTH", "MIDDLEWARE"
+                    "{:<7} {:<28} {:<26} {:<34} {:<9} {:<8} {:<24} {}\n",
+                    "METHOD",
+                    "PATH",
+                    "HANDLER",
+                    "FILE:LINE",
+                    "CSRF",
+                    "AUTH",
+                    "PROTECTED BY",
+                    "MIDDLEWARE"
                 ));
                 for r in &m.routes {
                     // global middleware is the same for most routes: show route-level ones and
                     // conditional/filtered globals compactly
                     let mw: Vec<String> = r.middleware.iter().map(mw_label).collect();
                     out.push_str(&format!(
-                        "{:<7} {:<28} {:<26} {:<34} {:<9} {:<8} {}\n",
+                        "{:<7} {:<28} {:<26} {:<34} {:<9} {:<8} {:<24} {}\n",
                         r.method,
                         r.path,
                         r.handler,
                         format!("{}:{}", r.file.display(), r.line),
                         csrf_label(r.csrf),
                         auth_label(r.auth),
+                        r.protected_by
+                            .as_ref()
+                            .map(|p| format!("{} {}", p.kind, p.name))
+                            .unwrap_or_else(|| "-".into()),
                         mw.join(" → ")
                     ));
                 }

@@ -35,6 +35,10 @@ const CODE_RULES: &[&str] = &[
     "sensitive-data-logged",
     "session-not-renewed-on-login",
     "cookie-set-with-weak-options",
+    "authentication-weakened-in-code",
+    "module-loaded-from-request",
+    "safe-curl-without-ssrf-config",
+    "model-or-method-chosen-by-request",
 ];
 
 type Key = (String, String, u32);
@@ -129,7 +133,8 @@ fn planted_vulnerabilities_recall_and_precision() {
             ..Default::default()
         };
         let model = eggsec_app::load(app, &opts).unwrap_or_else(|e| panic!("{e}"));
-        let findings = eggsec_rules::engine::run(&model, &Settings::default()).findings;
+        // the fixture's own eggsec.toml (rule options) applies, as for a user
+        let findings = eggsec_rules::engine::run(&model, &Settings::load(app)).findings;
         let mut got = BTreeSet::new();
         for f in findings
             .iter()

@@ -3,8 +3,10 @@
 mod audit_expectations;
 mod cli;
 mod code_rules;
+mod corpus;
 mod deps;
 mod egg41;
+mod html;
 mod logs;
 mod oracle;
 mod oracle_support;

@@ -462,3 +462,51 @@ fn audit_folds_probe_and_logs_into_the_posture() {
         "log scan not folded in: {logging}"
     );
 }
+
+#[test]
+fn probe_and_audit_with_probe_and_logs_write_html() {
+    let served = serve("probe-stock", "prod");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eggsec"))
+        .args(["probe", "--format", "html", "--fail-on", "critical"])
+        .arg(served.url())
+        .output()
+        .unwrap();
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.contains("<h2 id=\"probe-h\">Live probe"));
+    assert!(page.contains("<table class=\"observatory\">"));
+    assert!(page.contains("strict-transport-security") || page.contains("content-security-policy"));
+
+    let logs = repo_root().join("tests/fixtures/logs/egg-logs/run1-prod-default");
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("all.html");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_eggsec"))
+        .args(["audit", "--format", "html", "--fail-on", "critical", "-o"])
+        .arg(&html)
+        .arg("--probe")
+        .arg(served.url())
+        .arg("--logs")
+        .arg(&logs)
+        .arg(&served.app.root)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.len() < 1_000_000);
+    for section in [
+        "id=\"a0-posture\"",
+        "id=\"probe\"",
+        "id=\"logs\"",
+        "id=\"config0\"",
+    ] {
+        assert!(page.contains(section), "no {section}");
+    }
+    assert!(
+        page.contains("Live probe of"),
+        "the probe is not in the posture evidence"
+    );
+}

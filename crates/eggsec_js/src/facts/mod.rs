@@ -38,6 +38,13 @@ pub struct SourceFacts {
     pub renders: Vec<RenderFeed>,
     /// Member chains the file uses (`app.mysql.query`), for plugin-usage analysis.
     pub uses: Vec<crate::uses::MemberUse>,
+    /// What each function does about authentication (rejects, or only reads the user).
+    pub auth: Vec<crate::auth::AuthFn>,
+    /// Import and `require` bindings (for following guards and tegg middleware to their file).
+    pub imports: Vec<crate::auth::ImportBinding>,
+    /// Weak authentication code, modules loaded from request data, `safeCurl` calls, models or
+    /// methods picked by request data.
+    pub mistakes: Vec<crate::mistakes::Mistake>,
 }
 
 /// Reads `path`, refusing files that are too large, binary, not UTF-8 or nested too deeply,
@@ -133,6 +140,8 @@ fn parse_and_extract(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     crate::routes::extract(program, &at, dir, &mut facts);
     crate::flow::analyze(program, &at, &mut facts);
+    crate::auth::extract(program, &at, &mut facts);
+    crate::mistakes::extract(program, &at, &mut facts);
     facts.uses = crate::uses::collect(program, text);
     Ok(facts)
 }

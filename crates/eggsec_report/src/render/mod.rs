@@ -1,5 +1,6 @@
-//! The output formats of `eggsec audit --format text|json|sarif|markdown`.
+//! The output formats of `eggsec audit --format text|json|sarif|markdown|html`.
 
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;

@@ -100,15 +100,19 @@ pub mod logging {
 
 pub mod middleware {
     //! Secure custom middleware: request data flowing to dangerous sinks, routes without auth.
+    pub mod authentication_weakened_in_code;
     pub mod code_eval_of_request_data;
     pub mod deep_merge_of_request_body;
     pub mod file_path_from_request;
     pub mod html_built_from_request;
     pub mod middleware_input_not_validated;
+    pub mod model_or_method_chosen_by_request;
+    pub mod module_loaded_from_request;
     pub mod mongo_query_from_request_object;
     pub mod open_redirect_from_request;
     pub mod outbound_request_to_request_url;
     pub mod regexp_built_from_request;
+    pub mod safe_curl_without_ssrf_config;
     pub mod shell_command_from_request;
     pub mod sql_built_from_request;
     pub mod state_changing_route_without_auth;

@@ -2,6 +2,7 @@
 //! authentication middleware guards and whose handler does not check the user.
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_app::auth::AuthOptions;
 use eggsec_app::routes::AuthStatus;
 use eggsec_js::Provenance;
 use eggsec_report::{Confidence, Severity, Strategy};
@@ -16,14 +17,20 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Low,
     control: "State-changing routes require authentication",
     docs: RuleDocs {
-        what: r#"Lists POST, PUT, PATCH, DELETE (and `router.all`) routes whose middleware chain (global middleware after `match`/`ignore`, namespace and route middleware) holds no authentication middleware — by name (`auth`, `jwt`, `login`, `passport`...) or because its code checks `ctx.session.user`/`ctx.state.user`/a JWT — and whose handler does not check the user itself. Authentication entry points (a last path segment or handler method named login, signin, signup, register, logout, token, oauth, callback, authorize) are not reported: they cannot require the authentication they grant."#,
+        what: r#"Lists POST, PUT, PATCH, DELETE (and `router.all`) routes that nothing on their way protects. A route is protected when something rejects a request that is not authenticated or not allowed:
+
+- a middleware in its chain — global after `match`/`ignore`, `router.use`, egg-router-plus namespace, route, tegg `@Middleware(...)` on the class or the method — whose code rejects: `ctx.throw(401|403)`, `ctx.status = 401`, `ctx.body = { code: 401 }`, a redirect to a login page, `throw new UnauthorizedError()`, or an `if` on the user or a token that leaves without `await next()`; a JWT `verify` outside `try` (or in one whose `catch` leaves); egg-jwt (`app.jwt`, or `jwt.enable: true` with its `match`/`ignore`); a middleware whose code eggsec cannot read counts by its name (`auth`, `jwt`, `passport`, `login`...);
+- a decorator on the handler whose code rejects (`@checkPermission(...)`), followed through its import;
+- a check in the handler: `if (!ctx.session.user) return ...`, `ctx.throw(401)`, `if (!ctx.isAuthenticated()) ...`, a guard call such as `await this.userRoleManager.requiredAuthorizedUser(ctx)` or `if (!await this.requiresPermissions('x')) return;`, a method of the same controller that does so.
+
+A middleware that only loads the user (reads the session or verifies a token but lets anonymous requests go on to `next()`) is *pass-through*: it protects nothing, whatever its name, and the finding lists it. A handler that reads the user without rejecting is left out (`auth: unknown` in `eggsec routes`). `eggsec routes` shows what protects each route (PROTECTED BY). Authentication entry points (login, sign-up, logout, token, OAuth callbacks, verification codes, forgotten-password steps) are not reported: they cannot require the authentication they grant."#,
         why: r#"A state-changing endpoint reachable without authentication lets anyone create, change or delete data. Other public endpoints (webhooks, contact forms) are legitimate but should be a deliberate, reviewed list: suppress them with a reason."#,
         bad: r#"// app/router.js
 router.post('/api/orders', controller.order.create);"#,
         good: r#"// app/router.js
 const auth = app.middleware.auth();
 router.post('/api/orders', auth, controller.order.create);"#,
-        fix: r#"Add your authentication middleware to the route (`router.post(path, app.middleware.auth(), handler)`), to its namespace, or globally in `config.middleware` with `ignore` for the public paths; for a deliberately public endpoint add `// eggsec-ignore state-changing-route-without-auth: <why>` on the route line."#,
+        fix: r#"Add your authentication middleware to the route (`router.post(path, app.middleware.auth(), handler)`), to its namespace, or globally in `config.middleware` with `ignore` for the public paths; make sure it rejects (`ctx.throw(401)`) rather than only loading the user; for a deliberately public endpoint add `// eggsec-ignore state-changing-route-without-auth: <why>` on the route line. When your protector is one eggsec cannot read or recognise, name it in `eggsec.toml` (see Options)."#,
     },
 };
 
@@ -38,40 +45,57 @@ impl Rule for StateChangingRouteWithoutAuth {
             cx.not_applicable();
             return;
         }
+        let opts = cx.settings.auth_options();
+        let cache = eggsec_app::auth::FactsCache::default();
+        let env = eggsec_app::auth::AuthEnv::of(app);
         for r in app
             .routes
             .iter()
-            .filter(|r| r.is_state_changing() && r.auth == AuthStatus::None)
+            .filter(|r| r.is_state_changing())
             .filter(|r| !is_authentication_entry_point(&r.path, &r.handler))
         {
+            if opts == AuthOptions::default() && r.auth != AuthStatus::None {
+                continue;
+            }
+            let p = eggsec_app::auth::judge(&env, r, &opts, &cache);
+            if p.auth != AuthStatus::None {
+                continue;
+            }
             let (file, line) = &r.registered_at;
             let prov =
                 Provenance::new(app.root.join(file).to_string_lossy().into_owned(), *line, 1);
             let chain: Vec<&str> = r.middleware.iter().map(|m| m.name.as_str()).collect();
+            let mut evidence = vec![
+                format!(
+                    "route {} {} → {} at {}:{}",
+                    r.method,
+                    r.path,
+                    r.handler,
+                    r.file.display(),
+                    r.line
+                ),
+                format!(
+                    "middleware: {}",
+                    if chain.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        chain.join(" → ")
+                    }
+                ),
+            ];
+            if !p.pass_through.is_empty() {
+                evidence.push(format!(
+                    "middleware in the chain that reject nothing (pass-through): {}",
+                    p.pass_through.join(", ")
+                ));
+            }
             cx.report(
                 &prov,
                 format!(
                     "{} {} ({}) has no authentication middleware or check",
                     r.method, r.path, r.handler
                 ),
-                vec![
-                    format!(
-                        "route {} {} → {} at {}:{}",
-                        r.method,
-                        r.path,
-                        r.handler,
-                        r.file.display(),
-                        r.line
-                    ),
-                    format!(
-                        "middleware: {}",
-                        if chain.is_empty() {
-                            "(none)".to_string()
-                        } else {
-                            chain.join(" → ")
-                        }
-                    ),
-                ],
+                evidence,
                 META.docs.fix,
             );
         }
@@ -93,6 +117,22 @@ const AUTH_ENTRY_WORDS: &[&str] = &[
     "authorize",
 ];
 
+/// Starts of names of login and sign-up variants (`loginByEmail`, `signInWithPhone`).
+const AUTH_ENTRY_PREFIXES: &[&str] = &["login", "signin", "signup", "register", "logout"];
+
+/// Parts of names of the pre-login steps: verification codes and captchas, and the
+/// forgotten-password flow (`genVeriCode`, `sendSmsCode`, `forgetRestPassword`).
+const AUTH_ENTRY_PARTS: &[&str] = &[
+    "captcha",
+    "vericode",
+    "verifycode",
+    "verificationcode",
+    "smscode",
+    "sendcode",
+    "forget",
+    "forgot",
+];
+
 /// Login, sign-up, logout and token endpoints cannot require the authentication they grant:
 /// reporting them would be noise. Decided on the last literal path segment and on the handler's
 /// method name (`user.login`, `/api/sign-in`, `/oauth/:provider/callback`).
@@ -108,6 +148,13 @@ fn is_authentication_entry_point(path: &str, handler: &str) -> bool {
     AUTH_ENTRY_WORDS
         .iter()
         .any(|w| segment == *w || method == *w)
+        || AUTH_ENTRY_PREFIXES
+            .iter()
+            .any(|w| segment.starts_with(w) || method.starts_with(w))
+        || AUTH_ENTRY_PARTS
+            .iter()
+            .any(|w| segment.contains(w) || method.contains(w))
+        || segment.ends_with("callback")
 }
 
 #[cfg(test)]

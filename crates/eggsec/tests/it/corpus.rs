@@ -1,0 +1,206 @@
+//! Precision on real code: eggsec over the real Egg.js apps of `shared/corpus` (beside the
+//! clone), checked against the hand-judged verdicts in `tests/corpus/verdicts/<rule>.tsv`
+//! (see `tests/corpus/README.md`). Fails when a judged-FALSE finding comes back, a judged-TRUE
+//! one disappears, or a medium-or-above finding of a judged rule has no verdict. Prints
+//! precision per rule.
+
+use crate::oracle_support::repo_root;
+use eggsec_app::LoadOptions;
+use eggsec_report::{Location, Severity};
+use eggsec_rules::config::Settings;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// `(app, rule code, file:line)`.
+type Key = (String, String, String);
+
+/// `TRUE` (a real problem), `FALSE` (a false alarm that must not come back), `KNOWN-FALSE` (a
+/// false alarm the engine still reports: counted against precision; when it disappears, the
+/// test asks to turn it into `FALSE` so it stays gone).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Truth {
+    True,
+    False,
+    KnownFalse,
+}
+
+struct Verdict {
+    truth: Truth,
+    source: String,
+}
+
+/// The corpus directory: `EGGSEC_CORPUS`, else the first `shared/corpus` holding `apps.txt` in
+/// an ancestor of the repo root.
+fn corpus_dir(root: &Path) -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("EGGSEC_CORPUS") {
+        return Some(PathBuf::from(dir));
+    }
+    root.ancestors()
+        .map(|a| a.join("shared/corpus"))
+        .find(|d| d.join("apps.txt").is_file())
+}
+
+/// Every verdict line, by key; and the judged rules (by name) with their codes.
+fn verdicts(root: &Path) -> (BTreeMap<Key, Verdict>, BTreeSet<String>) {
+    let dir = root.join("tests/corpus/verdicts");
+    let mut out = BTreeMap::new();
+    let mut rules = BTreeSet::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tsv"))
+        .collect();
+    files.sort();
+    for path in files {
+        let name = path.file_stem().unwrap().to_string_lossy().to_string();
+        rules.insert(name.clone());
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let at = format!("{}:{}", path.display(), i + 1);
+            let cols: Vec<&str> = line.split('\t').collect();
+            assert!(
+                cols.len() == 5,
+                "{at}: expected 5 tab-separated columns (app, rule, file:line, TRUE|FALSE, reason)"
+            );
+            let truth = match cols[3] {
+                "TRUE" => Truth::True,
+                "FALSE" => Truth::False,
+                "KNOWN-FALSE" => Truth::KnownFalse,
+                other => panic!("{at}: verdict must be TRUE, FALSE or KNOWN-FALSE, not {other:?}"),
+            };
+            assert!(!cols[4].trim().is_empty(), "{at}: a verdict needs a reason");
+            let key = (
+                cols[0].to_string(),
+                cols[1].to_string(),
+                cols[2].to_string(),
+            );
+            let dup = out.insert(
+                key,
+                Verdict {
+                    truth,
+                    source: at.clone(),
+                },
+            );
+            assert!(dup.is_none(), "{at}: judged twice");
+        }
+    }
+    (out, rules)
+}
+
+/// `(app label, rule code, rule name, file:line)` of every medium-or-above finding.
+fn findings(corpus: &Path) -> Vec<(Key, String)> {
+    let apps = std::fs::read_to_string(corpus.join("apps.txt")).unwrap();
+    let mut out = Vec::new();
+    for app in apps.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let dir = corpus.join(app);
+        for root in eggsec_app::discover(&dir) {
+            let label = match root.strip_prefix(&dir) {
+                Ok(rel) if rel.as_os_str().is_empty() => app.to_string(),
+                Ok(rel) => format!("{app}/{}", rel.to_string_lossy()),
+                Err(_) => app.to_string(),
+            };
+            let Ok(model) = eggsec_app::load(&root, &LoadOptions::default()) else {
+                eprintln!("corpus: {label}: not loaded");
+                continue;
+            };
+            let settings = Settings::load(&model.root);
+            let report = eggsec_rules::engine::run(&model, &settings);
+            for f in report.findings {
+                if f.severity < Severity::Medium {
+                    continue;
+                }
+                let Location::File { path, line, .. } = &f.location else {
+                    continue;
+                };
+                out.push((
+                    (label.clone(), f.rule.to_string(), format!("{path}:{line}")),
+                    f.name.clone(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn corpus_findings_match_verdicts() {
+    let root = repo_root();
+    let Some(corpus) = corpus_dir(&root) else {
+        panic!(
+            "no shared/corpus/apps.txt beside the repo ({}) or in EGGSEC_CORPUS",
+            root.display()
+        );
+    };
+    let (verdicts, judged) = verdicts(&root);
+    let found = findings(&corpus);
+    let mut problems = Vec::new();
+    // rule name → (findings, true findings)
+    let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for (key, name) in &found {
+        if !judged.contains(name) {
+            continue;
+        }
+        seen.insert(key.clone());
+        let e = per_rule.entry(format!("{} {name}", key.1)).or_default();
+        e.0 += 1;
+        match verdicts.get(key) {
+            Some(v) if v.truth == Truth::True => e.1 += 1,
+            Some(v) if v.truth == Truth::KnownFalse => {}
+            Some(v) => problems.push(format!(
+                "judged FALSE but reported again: {} {} {} ({})",
+                key.0, key.1, key.2, v.source
+            )),
+            None => problems.push(format!(
+                "unjudged medium+ finding: {}\t{}\t{}\t?\t? ({name})",
+                key.0, key.1, key.2
+            )),
+        }
+    }
+    for (key, v) in &verdicts {
+        if seen.contains(key) {
+            continue;
+        }
+        match v.truth {
+            Truth::True => problems.push(format!(
+                "judged TRUE but no longer reported: {} {} {} ({})",
+                key.0, key.1, key.2, v.source
+            )),
+            Truth::KnownFalse => problems.push(format!(
+                "known false alarm no longer reported, make it FALSE so it stays gone: {} {} {} ({})",
+                key.0, key.1, key.2, v.source
+            )),
+            Truth::False => {}
+        }
+    }
+    let mut table = String::new();
+    for name in &judged {
+        let (n, t) = per_rule
+            .iter()
+            .find(|(k, _)| k.ends_with(&format!(" {name}")))
+            .map(|(_, v)| *v)
+            .unwrap_or((0, 0));
+        let precision = if n == 0 {
+            "n/a (no findings)".to_string()
+        } else {
+            format!("{:.1}%", 100.0 * t as f64 / n as f64)
+        };
+        table.push_str(&format!(
+            "  {name:40} findings {n:4}  true {t:4}  precision {precision}\n"
+        ));
+    }
+    eprintln!(
+        "corpus precision (medium+ findings, {}):\n{table}",
+        corpus.display()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} corpus problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

@@ -1,0 +1,518 @@
+//! The auth model: which middleware, decorator or handler check protects each route.
+//!
+//! A route *requires authentication* when something on its way rejects a request that is not
+//! authenticated or not allowed:
+//! - a middleware in its chain (global after `match`/`ignore`, `router.use`, namespace, route,
+//!   tegg `@Middleware(...)` on the class or the method) whose code rejects — throws 401/403,
+//!   sets `ctx.status = 401`, or leaves without `await next()` when the user is missing (see
+//!   [`eggsec_js::auth`]). A middleware whose code only loads the user and always calls `next()`
+//!   is *pass-through* and protects nothing. A middleware eggsec cannot read (a plugin's
+//!   `app.jwt`, passport) counts by its name (`auth`, `jwt`, `passport`, `login`...).
+//! - a decorator on the handler whose code rejects (`@checkPermission(...)`), followed through
+//!   the import to its file;
+//! - a check inside the handler: `ctx.throw(401)`, `if (!ctx.session.user) return ...`,
+//!   `await this.userRoleManager.requiredAuthorizedUser(ctx)`,
+//!   `if (!await this.requiresPermissions('x')) return;`, a local method that does so.
+//!
+//! Users name their own protectors in `eggsec.toml` ([`AuthOptions`]): middleware that reject
+//! (when eggsec cannot see it), guard functions or decorators, and middleware that only load the
+//! user (never protectors, whatever their name).
+
+use crate::routes::{is_auth_name, AuthStatus, CodeFile, CodeModel, MiddlewareScope, Route};
+use crate::{AppModel, MiddlewareEntry, PluginState};
+use eggsec_js::auth::AuthFn;
+use eggsec_js::SourceFacts;
+use eggsec_js::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The user's names for their protectors (`eggsec.toml`, options of
+/// `state-changing-route-without-auth`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuthOptions {
+    /// Middleware that reject unauthenticated requests (`adminRequired`, `app.jwt`).
+    pub middleware: Vec<String>,
+    /// Guard functions, methods or decorators that reject when called in a handler
+    /// (`requiredAuthorizedUser`, `userRoleManager.requiredAuthorizedUser`, `checkPermission`).
+    pub guards: Vec<String>,
+    /// Middleware that only load the user and let anonymous requests through.
+    pub pass_through: Vec<String>,
+}
+
+/// What protects a route.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Protector {
+    /// `middleware`, `decorator`, `guard`, `handler`.
+    pub kind: &'static str,
+    /// The middleware, decorator or guard name; the handler for a check in it.
+    pub name: String,
+    /// Where it rejects (app-relative file and line), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// How it rejects (`ctx.throw(401)`), or why it counts (`named in eggsec.toml`).
+    pub why: String,
+}
+
+impl Protector {
+    /// `middleware adminRequired (app/middleware/admin_required.js:5: ctx.throw(403))`.
+    pub fn label(&self) -> String {
+        match &self.at {
+            Some(at) => format!("{} {} ({at}: {})", self.kind, self.name, self.why),
+            None => format!("{} {} ({})", self.kind, self.name, self.why),
+        }
+    }
+}
+
+/// The verdict on one route.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Protection {
+    pub auth: AuthStatus,
+    pub by: Option<Protector>,
+    /// Pass-through middleware seen on the way (they load the user but reject nothing).
+    pub pass_through: Vec<String>,
+}
+
+/// Facts of files outside the code model (plugin middleware), parsed once.
+#[derive(Default)]
+pub struct FactsCache {
+    parsed: Mutex<HashMap<PathBuf, Option<SourceFacts>>>,
+}
+
+impl FactsCache {
+    fn get(&self, code: &CodeModel, path: &Path) -> Option<SourceFacts> {
+        if let Some(f) = code.files.iter().find(|f| f.abs == path) {
+            return Some(f.facts.clone());
+        }
+        let mut map = self.parsed.lock().ok()?;
+        map.entry(path.to_path_buf())
+            .or_insert_with(|| eggsec_js::source_facts(path).ok())
+            .clone()
+    }
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Whether `name` is one of `list`, compared on the whole dotted name or its last part
+/// (`userRoleManager.requiredAuthorizedUser` matches `requiredAuthorizedUser`).
+fn named_in(list: &[String], name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    list.iter().any(|n| {
+        let n_last = n.rsplit('.').next().unwrap_or(n);
+        n == name || n_last == last
+    })
+}
+
+/// The first rejection of the functions in `facts` (the named export first, else any).
+fn rejection_in<'f>(facts: &'f SourceFacts, export: Option<&str>) -> Option<&'f AuthFn> {
+    if let Some(e) = export.filter(|e| *e != "default" && *e != "*") {
+        if let Some(f) = facts.auth.iter().find(|f| f.name == e && f.rejects()) {
+            return Some(f);
+        }
+        if facts.auth.iter().any(|f| f.name == e) {
+            // the named export is there and does not reject: a class body's methods may
+            if let Some(f) = facts
+                .auth
+                .iter()
+                .find(|f| f.class.as_deref() == Some(e) && f.rejects())
+            {
+                return Some(f);
+            }
+            return None;
+        }
+    }
+    facts.auth.iter().find(|f| f.rejects())
+}
+
+/// Node-style resolution of an import specifier from a file, plus `app/...` paths from the
+/// app root (TypeScript `baseUrl` setups).
+fn resolve_import(root: &Path, from: &Path, spec: &str) -> Option<PathBuf> {
+    let base = if spec.starts_with('.') {
+        from.parent()?.join(spec)
+    } else if spec.starts_with("app/") || spec.starts_with("config/") {
+        root.join(spec)
+    } else {
+        return None;
+    };
+    let candidates = [
+        base.clone(),
+        base.with_extension("ts"),
+        base.with_extension("js"),
+        base.join("index.ts"),
+        base.join("index.js"),
+    ];
+    let mut with_ext = Vec::new();
+    for ext in ["ts", "js", "mjs", "cjs"] {
+        with_ext.push(PathBuf::from(format!("{}.{ext}", base.display())));
+    }
+    candidates.into_iter().chain(with_ext).find(|p| p.is_file())
+}
+
+/// What the auth model reads from the app model.
+pub struct AuthEnv<'a> {
+    pub root: &'a Path,
+    pub code: &'a CodeModel,
+    pub middleware: &'a [MiddlewareEntry],
+    pub config: &'a Value,
+    pub plugins: &'a [PluginState],
+}
+
+impl<'a> AuthEnv<'a> {
+    pub fn of(app: &'a AppModel) -> Self {
+        AuthEnv {
+            root: &app.root,
+            code: &app.code,
+            middleware: &app.middleware,
+            config: &app.config,
+            plugins: &app.plugins,
+        }
+    }
+}
+
+/// Judges every route of the app with the user's options and stores the verdict in it.
+pub fn apply(app: &mut AppModel, opts: &AuthOptions) {
+    let cache = FactsCache::default();
+    let mut routes = std::mem::take(&mut app.routes);
+    {
+        let env = AuthEnv::of(app);
+        for r in routes.iter_mut() {
+            let p = judge(&env, r, opts, &cache);
+            r.auth = p.auth;
+            r.protected_by = p.by;
+        }
+    }
+    app.routes = routes;
+}
+
+/// egg-jwt with `jwt.enable: true` puts its `jwt` middleware (koa-jwt: 401 without a valid
+/// token) in front of the app middleware, filtered by `jwt.match`/`jwt.ignore`.
+fn egg_jwt_global(env: &AuthEnv<'_>, r: &Route) -> Option<Result<bool, String>> {
+    let on = env.plugins.iter().any(|p| {
+        p.enabled && p.name == "jwt" && p.package.as_deref().is_none_or(|pk| pk.contains("jwt"))
+    });
+    let cfg = env.config.get("jwt")?;
+    if !on || cfg.get("enable").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    if env.middleware.iter().any(|m| m.name == "jwt") {
+        return None; // already in the chain
+    }
+    Some(crate::routes::applies(Some(cfg), &r.path, r.regex_path))
+}
+
+/// Decides what protects one route.
+pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCache) -> Protection {
+    let (root, code, middleware) = (env.root, env.code, env.middleware);
+    let files = &code.files;
+    let handler_file: Option<&CodeFile> = r.handler_file.and_then(|i| files.get(i));
+    let mut pass_through = Vec::new();
+    let mut unknown: Option<Protector> = None;
+    match egg_jwt_global(env, r) {
+        Some(Ok(true)) if !named_in(&opts.pass_through, "jwt") => return Protection {
+            auth: AuthStatus::Required,
+            by: Some(Protector {
+                kind: "middleware",
+                name: "jwt".into(),
+                at: None,
+                why: "egg-jwt with `jwt.enable: true` (koa-jwt answers 401 without a valid token)"
+                    .into(),
+            }),
+            pass_through,
+        },
+        Some(Err(why)) => {
+            unknown = Some(Protector {
+                kind: "middleware",
+                name: "jwt".into(),
+                at: None,
+                why: format!("egg-jwt global middleware; {why}"),
+            })
+        }
+        _ => {}
+    }
+    for m in &r.middleware {
+        let name = m.name.split('(').next().unwrap_or(&m.name).trim();
+        if named_in(&opts.pass_through, name) {
+            pass_through.push(name.to_string());
+            continue;
+        }
+        let verdict = if named_in(&opts.middleware, name) {
+            Some(Protector {
+                kind: "middleware",
+                name: name.to_string(),
+                at: None,
+                why: "named in eggsec.toml".into(),
+            })
+        } else {
+            match middleware_facts(
+                root,
+                r,
+                m.scope,
+                name,
+                code,
+                middleware,
+                handler_file,
+                cache,
+            ) {
+                Some((path, facts, export)) => match rejection_in(&facts, export.as_deref()) {
+                    Some(f) => Some(Protector {
+                        kind: "middleware",
+                        name: name.to_string(),
+                        at: Some(format!("{}:{}", rel(root, &path), f.rejections[0].line)),
+                        why: f.rejections[0].what.clone(),
+                    }),
+                    None => {
+                        pass_through.push(name.to_string());
+                        None
+                    }
+                },
+                None if is_auth_name(name) && !is_core(middleware, name) => Some(Protector {
+                    kind: "middleware",
+                    name: name.to_string(),
+                    at: None,
+                    why: "its code is not in the app; counted by its name".into(),
+                }),
+                None => None,
+            }
+        };
+        if let Some(p) = verdict {
+            if m.conditional.is_none() {
+                return Protection {
+                    auth: AuthStatus::Required,
+                    by: Some(p),
+                    pass_through,
+                };
+            }
+            unknown.get_or_insert(p);
+        }
+    }
+    // the handler: its decorators, its own checks, guards it calls, local methods that reject
+    let handler_fn = handler_file.and_then(|hf| {
+        let name = r.handler_function.as_deref()?;
+        let flow_fn = hf.facts.functions.iter().find(|f| f.name == name);
+        flow_fn
+            .and_then(|ff| {
+                hf.facts
+                    .auth
+                    .iter()
+                    .find(|a| a.line == ff.line && a.column == ff.column)
+            })
+            .or_else(|| hf.facts.auth.iter().find(|a| a.name == name))
+            .map(|a| (hf, a))
+    });
+    if let Some((hf, f)) = handler_fn {
+        if let Some(p) = handler_protector(root, hf, f, opts, cache, code) {
+            return Protection {
+                auth: AuthStatus::Required,
+                by: Some(p),
+                pass_through,
+            };
+        }
+    }
+    if let Some(p) = unknown {
+        return Protection {
+            auth: AuthStatus::Unknown,
+            by: Some(p),
+            pass_through,
+        };
+    }
+    match handler_fn {
+        Some((_, f)) if f.reads_identity => Protection {
+            auth: AuthStatus::Unknown,
+            by: None,
+            pass_through,
+        },
+        Some(_) => Protection {
+            auth: AuthStatus::None,
+            by: None,
+            pass_through,
+        },
+        None if r.handler.starts_with("redirect") => Protection {
+            auth: AuthStatus::None,
+            by: None,
+            pass_through,
+        },
+        None => Protection {
+            auth: AuthStatus::Unknown,
+            by: None,
+            pass_through,
+        },
+    }
+}
+
+/// Installed packages' middleware (egg-jwt wraps koa-jwt, egg-passport...) count by their name:
+/// their rejection lives in code eggsec does not follow.
+fn in_node_modules(p: &Path) -> bool {
+    p.components().any(|c| c.as_os_str() == "node_modules")
+}
+
+fn is_core(middleware: &[MiddlewareEntry], name: &str) -> bool {
+    middleware
+        .iter()
+        .any(|m| m.name == name && matches!(m.source, crate::model::MiddlewareSource::Core { .. }))
+        && !is_auth_name(name)
+}
+
+/// The file that implements a middleware of a route's chain, its facts, and the export named.
+#[allow(clippy::too_many_arguments)]
+fn middleware_facts(
+    root: &Path,
+    r: &Route,
+    scope: MiddlewareScope,
+    name: &str,
+    code: &CodeModel,
+    middleware: &[MiddlewareEntry],
+    handler_file: Option<&CodeFile>,
+    cache: &FactsCache,
+) -> Option<(PathBuf, SourceFacts, Option<String>)> {
+    let _ = r;
+    if scope == MiddlewareScope::Global {
+        let entry = middleware.iter().find(|m| m.name == name)?;
+        let file = entry.file.as_ref().filter(|f| !in_node_modules(f))?;
+        return cache.get(code, file).map(|f| (file.clone(), f, None));
+    }
+    // tegg `@Middleware(AdminAccess)`: the binding imported by the controller's file
+    if let Some(hf) = handler_file {
+        if let Some(imp) = hf.facts.imports.iter().find(|i| i.local == name) {
+            let path = resolve_import(root, &hf.abs, &imp.specifier)?;
+            return cache
+                .get(code, &path)
+                .map(|f| (path, f, Some(imp.export.clone())));
+        }
+        // a middleware function declared in the controller file itself
+        if hf.facts.auth.iter().any(|f| f.name == name) {
+            let facts = hf.facts.clone();
+            return Some((hf.abs.clone(), facts, Some(name.to_string())));
+        }
+    }
+    // `app.middleware.x()` / `middleware.x` / a name: app/middleware/<x>.js
+    let key = name
+        .strip_prefix("app.middleware.")
+        .or_else(|| name.strip_prefix("middleware."))
+        .unwrap_or(name);
+    let want = crate::middleware::middleware_name(key).unwrap_or_else(|| key.to_string());
+    if let Some(f) = code.files.iter().find(|f| {
+        f.rel
+            .strip_prefix("app/middleware/")
+            .and_then(|rest| rest.rsplit_once('.').map(|(a, _)| a))
+            .and_then(crate::middleware::middleware_name)
+            .is_some_and(|n| n == want)
+    }) {
+        return Some((f.abs.clone(), f.facts.clone(), None));
+    }
+    // `const { userRequired } = app.middlewares.auth({}, app)`: a function of that name in a
+    // middleware file
+    if let Some(f) = code.files.iter().find(|f| {
+        f.rel.starts_with("app/middleware/") && f.facts.auth.iter().any(|a| a.name == key)
+    }) {
+        return Some((f.abs.clone(), f.facts.clone(), Some(key.to_string())));
+    }
+    // a plugin's middleware of the same name
+    let entry = middleware.iter().find(|m| m.name == key)?;
+    let file = entry.file.as_ref().filter(|f| !in_node_modules(f))?;
+    cache.get(code, file).map(|f| (file.clone(), f, None))
+}
+
+fn handler_protector(
+    root: &Path,
+    hf: &CodeFile,
+    f: &AuthFn,
+    opts: &AuthOptions,
+    cache: &FactsCache,
+    code: &CodeModel,
+) -> Option<Protector> {
+    let handler = format!(
+        "{}{}",
+        f.class
+            .as_deref()
+            .map(|c| format!("{c}."))
+            .unwrap_or_default(),
+        f.name
+    );
+    // decorators named in eggsec.toml, or whose code rejects
+    for d in &f.decorators {
+        if named_in(&opts.guards, d) {
+            return Some(Protector {
+                kind: "decorator",
+                name: d.clone(),
+                at: None,
+                why: "named in eggsec.toml".into(),
+            });
+        }
+        if let Some(imp) = hf.facts.imports.iter().find(|i| &i.local == d) {
+            if let Some(path) = resolve_import(root, &hf.abs, &imp.specifier) {
+                if let Some(facts) = cache.get(code, &path) {
+                    if let Some(g) = rejection_in(&facts, Some(imp.export.as_str())) {
+                        return Some(Protector {
+                            kind: "decorator",
+                            name: d.clone(),
+                            at: Some(format!("{}:{}", rel(root, &path), g.rejections[0].line)),
+                            why: g.rejections[0].what.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if let Some(rj) = f.rejections.first() {
+        return Some(Protector {
+            kind: "handler",
+            name: handler,
+            at: Some(format!("{}:{}", hf.rel, rj.line)),
+            why: rj.what.clone(),
+        });
+    }
+    for c in &f.calls {
+        if named_in(&opts.guards, c) {
+            return Some(Protector {
+                kind: "guard",
+                name: c.clone(),
+                at: Some(format!("{}:{}", hf.rel, f.line)),
+                why: "named in eggsec.toml".into(),
+            });
+        }
+    }
+    // `this.ensureOwner()` / `assertLogin(ctx)`: a function of the same file that rejects, or
+    // a method of it behind a rejecting decorator (`@checkPermission(...) async public()`)
+    for c in &f.calls {
+        if c == &f.name {
+            continue;
+        }
+        if let Some(g) = hf.facts.auth.iter().find(|g| {
+            &g.name == c && !g.decorators.is_empty() && g.class == f.class && !g.rejects()
+        }) {
+            if let Some(mut p) = handler_protector(
+                root,
+                hf,
+                &AuthFn {
+                    calls: Vec::new(),
+                    ..g.clone()
+                },
+                opts,
+                cache,
+                code,
+            ) {
+                p.why = format!("via {}(): {}", c, p.why);
+                return Some(p);
+            }
+        }
+        if let Some(g) = hf
+            .facts
+            .auth
+            .iter()
+            .find(|g| &g.name == c && g.rejects() && (g.class.is_none() || g.class == f.class))
+        {
+            return Some(Protector {
+                kind: "guard",
+                name: c.clone(),
+                at: Some(format!("{}:{}", hf.rel, g.rejections[0].line)),
+                why: g.rejections[0].what.clone(),
+            });
+        }
+    }
+    None
+}

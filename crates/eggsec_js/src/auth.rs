@@ -1,0 +1,953 @@
+//! Authentication facts: for every function of a file, whether it *rejects* a request that is
+//! not authenticated or not allowed (and how), or only loads who the user is and lets everyone
+//! through. The app model reads these facts to decide which middleware, decorator or handler
+//! check protects a route (`eggsec routes`, rule MW011).
+//!
+//! What counts as a rejection, as Egg.js apps write it:
+//! - `ctx.throw(401|403, ...)`, `ctx.assert(x, 401)`, `throw new UnauthorizedError(...)` (an
+//!   error named for authentication or permission, or built with 401/403);
+//! - `ctx.status = 401|403`, `ctx.body = { code: 401, ... }`;
+//! - a redirect to a login page (`ctx.redirect('/login?...')`);
+//! - an `if` whose test reads who the user is (`ctx.session.user`, `ctx.state.user`, a token from
+//!   a header or cookie, `ctx.isAuthenticated()`, a guard-named call such as
+//!   `this.requiresPermissions('x')`) and whose branch leaves (`return`/`throw`) without calling
+//!   `next()`;
+//! - a guard call that throws on failure (`await this.userRoleManager.requiredAuthorizedUser(ctx)`,
+//!   `checkLogin(ctx)`, `ensureAdmin()`);
+//! - a JWT `verify` outside `try`, or inside one whose `catch` leaves.
+//!
+//! A middleware that reads the user (or verifies a token in a `try` and swallows the error) but
+//! never rejects is *pass-through*: it does not make a route require authentication.
+
+use crate::facts::{Place, SourceFacts};
+use crate::routes::member_path;
+use oxc::ast::ast::*;
+use oxc::ast_visit::{walk, Visit};
+use oxc::span::{GetSpan, Span};
+use oxc::syntax::scope::ScopeFlags;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// One reason a function rejects unauthenticated requests.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    pub line: u32,
+    /// The code that rejects, shortened (`ctx.throw(401)`, `if (!ctx.session.user) return`).
+    pub what: String,
+}
+
+/// What one function does about authentication.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct AuthFn {
+    /// Method, function or export name (`<anonymous>` for an unnamed function), named as the
+    /// flow facts name it.
+    pub name: String,
+    pub class: Option<String>,
+    /// Position of the function node (the same as [`crate::flow::FunctionFacts`]).
+    pub line: u32,
+    pub column: u32,
+    /// How it rejects; empty when it never does.
+    pub rejections: Vec<Rejection>,
+    /// It reads who the user is (session/state user, a token) — with or without rejecting.
+    pub reads_identity: bool,
+    /// It calls a `next` parameter (a middleware that passes the request on).
+    pub calls_next: bool,
+    /// Last names of everything it calls (`requiredAuthorizedUser`), for user-named guards.
+    pub calls: Vec<String>,
+    /// Decorators on the method (`checkPermission`, `Middleware`), by the name they call.
+    pub decorators: Vec<String>,
+}
+
+impl AuthFn {
+    pub fn rejects(&self) -> bool {
+        !self.rejections.is_empty()
+    }
+}
+
+/// An import binding of the file: `import x from './a'`, `const { y } = require('../b')`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ImportBinding {
+    pub local: String,
+    /// The specifier as written.
+    pub specifier: String,
+    /// The export it names (`default` for a default import or a whole `require`).
+    pub export: String,
+}
+
+struct Frame {
+    f: AuthFn,
+    next_param: Option<String>,
+    /// Locals bound from who-the-user-is expressions (`const token = ctx.get('authorization')`).
+    identity_vars: HashSet<String>,
+    calls: BTreeSet<String>,
+}
+
+struct AuthVisitor<'p, 't> {
+    at: &'p Place<'t>,
+    frames: Vec<Frame>,
+    names: HashMap<u32, String>,
+    decorators: HashMap<u32, Vec<String>>,
+    classes: Vec<String>,
+    /// Nesting of `try` blocks (a throwing `verify` inside one does not reject by itself).
+    try_depth: usize,
+    /// A token `verify` was seen in the current `try` block.
+    verify_in_try: Vec<bool>,
+    out_fns: Vec<AuthFn>,
+    imports: Vec<ImportBinding>,
+}
+
+/// Runs the authentication extractor over a parsed file.
+pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFacts) {
+    let mut v = AuthVisitor {
+        at,
+        frames: Vec::new(),
+        names: HashMap::new(),
+        decorators: HashMap::new(),
+        classes: Vec::new(),
+        try_depth: 0,
+        verify_in_try: Vec::new(),
+        out_fns: Vec::new(),
+        imports: Vec::new(),
+    };
+    v.visit_program(program);
+    out.auth = v.out_fns;
+    out.imports = v.imports;
+}
+
+/// `ctx.x.y` / `this.ctx.x.y` / `context.x.y` → `["ctx", "x", "y"]`.
+fn ctx_path(expr: &Expression<'_>) -> Option<Vec<String>> {
+    let mut p = member_path(expr)?;
+    if p.len() >= 2 && p[0] == "this" && p[1] == "ctx" {
+        p.remove(0);
+    } else if p[0] == "context" {
+        p[0] = "ctx".into();
+    }
+    Some(p)
+}
+
+fn lc(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+/// A property or key that names who the user is.
+fn is_identity_word(key: &str) -> bool {
+    let k = lc(key);
+    [
+        "user",
+        "uid",
+        "login",
+        "account",
+        "admin",
+        "member",
+        "token",
+        "auth",
+        "passport",
+        "jwt",
+        "session",
+        "identity",
+        "principal",
+        "operator",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+}
+
+/// A local whose name says it holds a credential (`token`, `signature`, `isLogin`), whatever it
+/// was read from (`user` alone is not enough: it is as often a record read from the database).
+fn is_credential_ident(name: &str) -> bool {
+    let n = lc(name);
+    [
+        "token",
+        "signature",
+        "jwt",
+        "session",
+        "islogin",
+        "loggedin",
+        "authorized",
+        "authenticated",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// Header/cookie names that carry credentials.
+fn is_credential_name(name: &str) -> bool {
+    let n = lc(name);
+    [
+        "token",
+        "auth",
+        "session",
+        "sid",
+        "jwt",
+        "cookie",
+        "ticket",
+        "key",
+        "signature",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// Call names that check the user or a permission (`requiredAuthorizedUser`,
+/// `requiresPermissions`, `checkLogin`, `isAdmin`, `hasPermission`). `throwing` asks for the
+/// verbs whose failure throws (`require`, `ensure`, `assert`, `check`, `verify`, `must`).
+pub fn is_guard_name(name: &str, throwing: bool) -> bool {
+    let n = lc(name);
+    const NOUNS: &[&str] = &[
+        "auth",
+        "login",
+        "logged",
+        "signin",
+        "permission",
+        "privilege",
+        "role",
+        "admin",
+        "access",
+        "user",
+        "jurisdiction",
+        "power",
+        "owner",
+        "scope",
+    ];
+    const THROWING: &[&str] = &[
+        "require",
+        "ensure",
+        "assert",
+        "check",
+        "verify",
+        "must",
+        "authorize",
+        "authenticate",
+        "guard",
+    ];
+    const TESTS: &[&str] = &["is", "has", "can", "allow", "permit"];
+    let noun = NOUNS.iter().any(|w| n.contains(w));
+    let verb_throw = THROWING.iter().any(|v| n.starts_with(v));
+    let verb_test = TESTS.iter().any(|v| n.starts_with(v));
+    // `authenticate()`, `authorize()` alone also guard
+    let alone = matches!(n.as_str(), "authenticate" | "authorize" | "isauthenticated");
+    alone || (noun && (verb_throw || (!throwing && verb_test)))
+}
+
+/// An error class named for authentication or permission failures.
+fn is_auth_error_name(name: &str) -> bool {
+    let n = lc(name);
+    [
+        "unauthori",
+        "forbidden",
+        "permission",
+        "noauth",
+        "notlogin",
+        "nologin",
+        "authentication",
+        "authorization",
+        "accessdenied",
+        "notallowed",
+        "loginrequired",
+        "unauthenticated",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+fn number_is_denial(expr: &Expression<'_>) -> bool {
+    match expr.get_inner_expression() {
+        Expression::NumericLiteral(n) => n.value == 401.0 || n.value == 403.0,
+        Expression::StringLiteral(s) => s.value == "401" || s.value == "403",
+        _ => false,
+    }
+}
+
+/// `{ code: 401, ... }` / `{ status: 403 }`.
+fn object_has_denial_code(expr: &Expression<'_>) -> bool {
+    let Expression::ObjectExpression(o) = expr.get_inner_expression() else {
+        return false;
+    };
+    o.properties.iter().any(|p| match p {
+        ObjectPropertyKind::ObjectProperty(p) => {
+            let k = p.key.static_name().map(|k| lc(&k)).unwrap_or_default();
+            matches!(
+                k.as_str(),
+                "code" | "status" | "errcode" | "errno" | "statuscode" | "ret"
+            ) && number_is_denial(&p.value)
+        }
+        _ => false,
+    })
+}
+
+/// Whether a statement leaves the function or request (`return`, `throw`, `ctx.throw(...)`),
+/// without handing it on to `next()`.
+fn exits(stmt: &Statement<'_>, next: Option<&str>) -> bool {
+    match stmt {
+        Statement::ReturnStatement(r) => !r
+            .argument
+            .as_ref()
+            .is_some_and(|a| calls_next_expr(a, next)),
+        Statement::ThrowStatement(_) => true,
+        Statement::ExpressionStatement(e) => {
+            if let Expression::CallExpression(c) = e.expression.get_inner_expression() {
+                if let Some(p) = member_path(&c.callee) {
+                    let last = p.last().map(String::as_str).unwrap_or("");
+                    return last == "throw" || (last == "redirect" && p.len() >= 2);
+                }
+            }
+            false
+        }
+        Statement::BlockStatement(b) => {
+            !b.body.iter().any(|s| stmt_calls_next(s, next))
+                && b.body.iter().any(|s| exits(s, next))
+        }
+        _ => false,
+    }
+}
+
+/// A statement (or block) that ends in `return`.
+fn returns(stmt: &Statement<'_>) -> bool {
+    match stmt {
+        Statement::ReturnStatement(_) => true,
+        Statement::BlockStatement(b) => b
+            .body
+            .iter()
+            .any(|s| matches!(s, Statement::ReturnStatement(_))),
+        _ => false,
+    }
+}
+
+fn calls_next_expr(expr: &Expression<'_>, next: Option<&str>) -> bool {
+    let Some(next) = next else { return false };
+    let mut f = NextFinder { next, found: false };
+    f.visit_expression(expr);
+    f.found
+}
+
+fn stmt_calls_next(stmt: &Statement<'_>, next: Option<&str>) -> bool {
+    let Some(next) = next else { return false };
+    let mut f = NextFinder { next, found: false };
+    f.visit_statement(stmt);
+    f.found
+}
+
+struct NextFinder<'n> {
+    next: &'n str,
+    found: bool,
+}
+
+impl<'a> Visit<'a> for NextFinder<'_> {
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Expression::Identifier(id) = it.callee.get_inner_expression() {
+            if id.name == self.next {
+                self.found = true;
+            }
+        }
+        walk::walk_call_expression(self, it);
+    }
+}
+
+/// Collects the names an `if` test (or a guard argument) reads and calls.
+#[derive(Default)]
+struct TestNames {
+    idents: Vec<String>,
+    paths: Vec<Vec<String>>,
+    calls: Vec<(Vec<String>, Option<String>)>,
+}
+
+impl<'a> Visit<'a> for TestNames {
+    fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        self.idents.push(it.name.to_string());
+    }
+    fn visit_expression(&mut self, it: &Expression<'a>) {
+        if matches!(
+            it.get_inner_expression(),
+            Expression::StaticMemberExpression(_) | Expression::ComputedMemberExpression(_)
+        ) {
+            if let Some(p) = ctx_path(it) {
+                self.paths.push(p);
+            }
+        }
+        walk::walk_expression(self, it);
+    }
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Some(p) = ctx_path(&it.callee) {
+            let first = it
+                .arguments
+                .first()
+                .and_then(|a| a.as_expression())
+                .and_then(string_lit);
+            self.calls.push((p, first));
+        }
+        walk::walk_call_expression(self, it);
+    }
+}
+
+fn string_lit(e: &Expression<'_>) -> Option<String> {
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => Some(s.value.to_string()),
+        Expression::TemplateLiteral(t) if t.expressions.is_empty() => {
+            t.quasis.first().map(|q| q.value.raw.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Whether a member chain (already through [`ctx_path`]) says who the user is:
+/// `ctx.session.user`, `ctx.state.user`, `ctx.user`, `ctx.headers.authorization`,
+/// `this.user`, `ctx.request.header.token`.
+fn is_identity_path(p: &[String]) -> bool {
+    let s: Vec<&str> = p.iter().map(String::as_str).collect();
+    match s.as_slice() {
+        ["ctx", "session" | "state" | "locals", key, ..] => is_identity_word(key),
+        ["ctx", "session" | "state"] => false,
+        ["ctx", key, ..] if is_identity_word(key) && !starts_with_verb(key) => true,
+        ["ctx", "request", "header" | "headers", key, ..]
+        | ["ctx", "header" | "headers", key, ..] => is_credential_name(key),
+        ["this", key] => is_identity_word(key) && !starts_with_verb(key),
+        _ => false,
+    }
+}
+
+/// `validateUserInput`, `getUserList`, `userService`: names of actions and services, not of
+/// who the user is.
+fn starts_with_verb(key: &str) -> bool {
+    let k = lc(key);
+    k.ends_with("service")
+        || k.ends_with("model")
+        || k.ends_with("manager")
+        || [
+            "get", "set", "validate", "check", "find", "query", "create", "update", "delete",
+            "load", "fetch", "send", "save", "remove", "list", "add", "build", "parse", "format",
+            "handle", "gen", "make", "init",
+        ]
+        .iter()
+        .any(|v| k.starts_with(v))
+}
+
+/// A call that reads a credential or the user: `ctx.get('authorization')`,
+/// `ctx.cookies.get('token')`, `ctx.isAuthenticated()`, `app.jwt.verify(...)`.
+fn is_identity_call(p: &[String], first: Option<&str>) -> bool {
+    let s: Vec<&str> = p.iter().map(String::as_str).collect();
+    match s.as_slice() {
+        ["ctx", "get"] | ["ctx", "cookies", "get"] | ["ctx", "request", "get"] => {
+            first.is_some_and(is_credential_name)
+        }
+        [.., last] => {
+            matches!(*last, "isAuthenticated" | "isUnauthenticated")
+                || (*last == "verify" && is_token_verifier(&s))
+        }
+        _ => false,
+    }
+}
+
+/// `jwt.verify`, `app.jwt.verify`, `jsonwebtoken.verify`, `this.app.jwt.verify`,
+/// `tokenService.verify`.
+fn is_token_verifier(path: &[&str]) -> bool {
+    path.len() >= 2
+        && path[..path.len() - 1]
+            .iter()
+            .any(|s| lc(s).contains("jwt") || lc(s).contains("token") || lc(s).contains("auth"))
+}
+
+impl<'p, 't> AuthVisitor<'p, 't> {
+    fn frame(&mut self) -> Option<&mut Frame> {
+        self.frames.last_mut()
+    }
+
+    fn reject(&mut self, span: Span, what: &str) {
+        let (line, _) = self.at.line_col(span.start);
+        let what = if what.is_empty() {
+            self.at.snippet(span.start, span.end)
+        } else {
+            what.to_string()
+        };
+        if let Some(f) = self.frame() {
+            if f.f.rejections.len() < 8 {
+                f.f.rejections.push(Rejection { line, what });
+            }
+        }
+    }
+
+    fn enter(&mut self, span: Span, params: &FormalParameters<'_>) {
+        let name = self
+            .names
+            .get(&span.start)
+            .cloned()
+            .unwrap_or_else(|| "<anonymous>".into());
+        let (line, column) = self.at.line_col(span.start);
+        let next_param = params.items.get(1).and_then(|p| match &p.pattern {
+            BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+            _ => None,
+        });
+        let decorators = self.decorators.remove(&span.start).unwrap_or_default();
+        self.frames.push(Frame {
+            f: AuthFn {
+                name,
+                class: self.classes.last().cloned(),
+                line,
+                column,
+                decorators,
+                ..AuthFn::default()
+            },
+            next_param,
+            identity_vars: HashSet::new(),
+            calls: BTreeSet::new(),
+        });
+    }
+
+    fn leave(&mut self) {
+        if let Some(mut fr) = self.frames.pop() {
+            fr.f.calls = fr.calls.into_iter().take(64).collect();
+            // a closure's rejection (`descriptor.value = async function () { ... }` in a
+            // decorator factory, the middleware returned by a factory) also counts for the
+            // function that builds it
+            if let Some(parent) = self.frames.last_mut() {
+                if parent.f.rejections.is_empty() {
+                    parent
+                        .f
+                        .rejections
+                        .extend(fr.f.rejections.iter().take(2).cloned());
+                }
+                parent.f.reads_identity |= fr.f.reads_identity;
+            }
+            self.out_fns.push(fr.f);
+        }
+    }
+
+    fn next_name(&self) -> Option<String> {
+        self.frames.iter().rev().find_map(|f| f.next_param.clone())
+    }
+
+    /// Whether a test expression asks who the user is, or calls a guard.
+    fn test_is_auth(&self, test: &Expression<'_>) -> bool {
+        let mut names = TestNames::default();
+        names.visit_expression(test);
+        let idv = self
+            .frames
+            .last()
+            .map(|f| &f.identity_vars)
+            .cloned()
+            .unwrap_or_default();
+        names
+            .idents
+            .iter()
+            .any(|i| idv.contains(i) || is_credential_ident(i))
+            || names.paths.iter().any(|p| is_identity_path(p))
+            || names.calls.iter().any(|(p, first)| {
+                is_identity_call(p, first.as_deref())
+                    || p.last().is_some_and(|l| is_guard_name(l, false))
+            })
+    }
+
+    /// Whether an expression *is* who the user is or a credential (for binding identity
+    /// locals): `ctx.session.user`, `ctx.get('authorization')`, `await checkLogin()`,
+    /// `a || b` of those — not any expression that merely passes one along as an argument.
+    fn expr_is_identity(&self, e: &Expression<'_>) -> bool {
+        match e.get_inner_expression() {
+            Expression::AwaitExpression(a) => self.expr_is_identity(&a.argument),
+            Expression::YieldExpression(y) => y
+                .argument
+                .as_ref()
+                .is_some_and(|a| self.expr_is_identity(a)),
+            Expression::LogicalExpression(l) => {
+                self.expr_is_identity(&l.left) || self.expr_is_identity(&l.right)
+            }
+            Expression::Identifier(i) => {
+                is_credential_ident(&i.name)
+                    || self
+                        .frames
+                        .last()
+                        .is_some_and(|f| f.identity_vars.contains(i.name.as_str()))
+            }
+            Expression::CallExpression(c) => {
+                let Some(p) = ctx_path(&c.callee) else {
+                    return false;
+                };
+                let first = c
+                    .arguments
+                    .first()
+                    .and_then(|a| a.as_expression())
+                    .and_then(string_lit);
+                is_identity_call(&p, first.as_deref())
+                    || p.last().is_some_and(|l| is_guard_name(l, false))
+            }
+            e @ (Expression::StaticMemberExpression(_)
+            | Expression::ComputedMemberExpression(_)) => {
+                ctx_path(e).is_some_and(|p| is_identity_path(&p))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
+    fn visit_class(&mut self, it: &Class<'a>) {
+        let name = it
+            .id
+            .as_ref()
+            .map(|i| i.name.to_string())
+            .unwrap_or_default();
+        self.classes.push(name);
+        walk::walk_class(self, it);
+        self.classes.pop();
+    }
+
+    fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
+        if let Some(k) = it.key.static_name() {
+            self.names.insert(it.value.span.start, k.to_string());
+        }
+        let decos: Vec<String> = it
+            .decorators
+            .iter()
+            .filter_map(|d| {
+                let callee = match &d.expression {
+                    Expression::CallExpression(c) => &c.callee,
+                    e => e,
+                };
+                member_path(callee).and_then(|p| p.last().cloned())
+            })
+            .collect();
+        if !decos.is_empty() {
+            self.decorators.insert(it.value.span.start, decos);
+        }
+        walk::walk_method_definition(self, it);
+    }
+
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        if let Some(k) = it.key.static_name() {
+            self.names.insert(it.value.span().start, k.to_string());
+        }
+        walk::walk_object_property(self, it);
+    }
+
+    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
+        if let Some(id) = &it.id {
+            self.names
+                .entry(it.span.start)
+                .or_insert_with(|| id.name.to_string());
+        }
+        self.enter(it.span, &it.params);
+        if let Some(body) = &it.body {
+            self.visit_function_body(body);
+        }
+        self.leave();
+        let _ = flags;
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        self.enter(it.span, &it.params);
+        self.visit_arrow_function_body(&it.body);
+        self.leave();
+    }
+
+    fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let Some(init) = &it.init {
+            let inner = init.get_inner_expression();
+            if let BindingPattern::BindingIdentifier(id) = &it.id {
+                if matches!(
+                    inner,
+                    Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
+                ) {
+                    self.names.insert(inner.span().start, id.name.to_string());
+                }
+            }
+            // imports: const x = require('./a'); const { y } = require('./b')
+            if let Some(spec) = require_spec(init) {
+                match &it.id {
+                    BindingPattern::BindingIdentifier(id) => self.imports.push(ImportBinding {
+                        local: id.name.to_string(),
+                        specifier: spec,
+                        export: "default".into(),
+                    }),
+                    BindingPattern::ObjectPattern(o) => {
+                        for p in &o.properties {
+                            if let (Some(k), BindingPattern::BindingIdentifier(id)) =
+                                (p.key.static_name(), &p.value)
+                            {
+                                self.imports.push(ImportBinding {
+                                    local: id.name.to_string(),
+                                    specifier: spec.clone(),
+                                    export: k.to_string(),
+                                });
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // identity locals: const token = ctx.get('authorization'); const { user } = ctx.session
+            let identity = self.expr_is_identity(init)
+                || ctx_path(init).is_some_and(|p| {
+                    matches!(p.as_slice(), [c, s] if c == "ctx" && (s == "session" || s == "state"))
+                });
+            if identity {
+                let mut bound = Vec::new();
+                collect_binding_names(&it.id, &mut bound);
+                if let Some(f) = self.frames.last_mut() {
+                    f.f.reads_identity = true;
+                    f.identity_vars.extend(bound);
+                }
+            }
+        }
+        walk::walk_variable_declarator(self, it);
+    }
+
+    fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
+        let spec = it.source.value.to_string();
+        if let Some(specs) = &it.specifiers {
+            for s in specs {
+                let (local, export) = match s {
+                    ImportDeclarationSpecifier::ImportSpecifier(s) => {
+                        (s.local.name.to_string(), s.imported.name().to_string())
+                    }
+                    ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
+                        (s.local.name.to_string(), "default".into())
+                    }
+                    ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
+                        (s.local.name.to_string(), "*".into())
+                    }
+                };
+                self.imports.push(ImportBinding {
+                    local,
+                    specifier: spec.clone(),
+                    export,
+                });
+            }
+        }
+    }
+
+    fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
+            self.names.insert(
+                it.right.get_inner_expression().span().start,
+                m.property.name.to_string(),
+            );
+            // ctx.status = 401 / ctx.response.status = 403 / ctx.body = { code: 401 }
+            let target = member_path(&m.object).map(|mut p| {
+                if p.len() >= 2 && p[0] == "this" && p[1] == "ctx" {
+                    p.remove(0);
+                }
+                p
+            });
+            if let Some(t) = target {
+                let key = m.property.name.as_str();
+                let on_ctx = matches!(t.as_slice(), [c] if c == "ctx" || c == "context")
+                    || matches!(t.as_slice(), [c, r] if (c == "ctx" || c == "context") && r == "response");
+                if on_ctx && key == "status" && number_is_denial(&it.right) {
+                    self.reject(it.span, "");
+                }
+                if on_ctx && key == "body" && object_has_denial_code(&it.right) {
+                    self.reject(it.span, "");
+                }
+            }
+        }
+        walk::walk_assignment_expression(self, it);
+    }
+
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Some(p) = ctx_path(&it.callee) {
+            let last = p.last().cloned().unwrap_or_default();
+            if let Some(f) = self.frames.last_mut() {
+                if f.calls.len() < 64 {
+                    f.calls.insert(last.clone());
+                }
+            }
+            let first = it.arguments.first().and_then(|a| a.as_expression());
+            let args_deny = it.arguments.iter().filter_map(|a| a.as_expression()).any(|a| {
+                number_is_denial(a)
+                    || matches!(a.get_inner_expression(), Expression::NewExpression(n)
+                        if member_path(&n.callee).and_then(|p| p.last().cloned()).is_some_and(|n| is_auth_error_name(&n)))
+            });
+            // ctx.throw(401), ctx.assert(user, 403), ctx.authFailed(401, ...), ctx.helper.fail(403)
+            if p.len() >= 2 && p[0] == "ctx" && args_deny {
+                self.reject(it.span, "");
+            }
+            if (last == "redirect" || last == "unsafeRedirect")
+                && p.len() >= 2
+                && first
+                    .and_then(string_lit)
+                    .is_some_and(|s| lc(&s).contains("login") || lc(&s).contains("signin"))
+            {
+                self.reject(it.span, "");
+            }
+            if is_guard_name(&last, true) {
+                self.reject(it.span, "");
+            }
+            let first_str = first.and_then(string_lit);
+            if is_identity_call(&p, first_str.as_deref()) {
+                if let Some(f) = self.frames.last_mut() {
+                    f.f.reads_identity = true;
+                }
+                if last == "verify" {
+                    if self.try_depth == 0 {
+                        self.reject(it.span, "");
+                    } else if let Some(v) = self.verify_in_try.last_mut() {
+                        *v = true;
+                    }
+                }
+            }
+            if let Some(next) = self.next_name() {
+                if p.len() == 1 && p[0] == next {
+                    if let Some(f) = self.frames.last_mut() {
+                        f.f.calls_next = true;
+                    }
+                }
+            }
+        }
+        walk::walk_call_expression(self, it);
+    }
+
+    fn visit_throw_statement(&mut self, it: &ThrowStatement<'a>) {
+        let named = match it.argument.get_inner_expression() {
+            Expression::NewExpression(n) => {
+                member_path(&n.callee)
+                    .and_then(|p| p.last().cloned())
+                    .is_some_and(|n| is_auth_error_name(&n))
+                    || n.arguments
+                        .iter()
+                        .filter_map(|a| a.as_expression())
+                        .any(number_is_denial)
+            }
+            Expression::CallExpression(c) => member_path(&c.callee)
+                .and_then(|p| p.last().cloned())
+                .is_some_and(|n| is_auth_error_name(&n)),
+            _ => false,
+        };
+        if named {
+            self.reject(it.span, "");
+        }
+        walk::walk_throw_statement(self, it);
+    }
+
+    fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        let next = self.next_name();
+        if self.test_is_auth(&it.test) {
+            if let Some(f) = self.frames.last_mut() {
+                f.f.reads_identity = true;
+            }
+            let cons_exits = exits(&it.consequent, next.as_deref());
+            let alt_exits = it
+                .alternate
+                .as_ref()
+                .is_some_and(|a| exits(a, next.as_deref()));
+            let branch_passes = |s: &Statement<'_>| stmt_calls_next(s, next.as_deref());
+            let one_branch_passes = match &it.alternate {
+                Some(a) => branch_passes(&it.consequent) != branch_passes(a),
+                None => false,
+            };
+            // `if (ctx.user) { return await next(); }` then the denial: only the known user passes
+            let negated = matches!(it.test.get_inner_expression(), Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot);
+            let passes_and_returns = it.alternate.is_none()
+                && !negated
+                && branch_passes(&it.consequent)
+                && returns(&it.consequent);
+            if cons_exits || alt_exits || one_branch_passes || passes_and_returns {
+                let end = it.test.span().end + 1;
+                let what = format!(
+                    "if ({}) … leaves",
+                    self.at
+                        .snippet(it.test.span().start, end.min(it.test.span().end))
+                );
+                self.reject(it.span, &what);
+            }
+        }
+        walk::walk_if_statement(self, it);
+    }
+
+    fn visit_try_statement(&mut self, it: &TryStatement<'a>) {
+        self.try_depth += 1;
+        self.verify_in_try.push(false);
+        self.visit_block_statement(&it.block);
+        self.try_depth -= 1;
+        let verified = self.verify_in_try.pop().unwrap_or(false);
+        if let Some(h) = &it.handler {
+            let next = self.next_name();
+            if verified && h.body.body.iter().any(|s| exits(s, next.as_deref())) {
+                self.reject(h.span, "token verification fails → the catch block leaves");
+            }
+            self.visit_catch_clause(h);
+        }
+        if let Some(f) = &it.finalizer {
+            self.visit_block_statement(f);
+        }
+    }
+}
+
+fn collect_binding_names(p: &BindingPattern<'_>, out: &mut Vec<String>) {
+    match p {
+        BindingPattern::BindingIdentifier(id) => out.push(id.name.to_string()),
+        BindingPattern::ObjectPattern(o) => {
+            for prop in &o.properties {
+                collect_binding_names(&prop.value, out);
+            }
+        }
+        BindingPattern::ArrayPattern(a) => {
+            for e in a.elements.iter().flatten() {
+                collect_binding_names(e, out);
+            }
+        }
+        BindingPattern::AssignmentPattern(a) => collect_binding_names(&a.left, out),
+    }
+}
+
+fn require_spec(expr: &Expression<'_>) -> Option<String> {
+    let Expression::CallExpression(c) = expr.get_inner_expression() else {
+        return None;
+    };
+    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
+        return None;
+    };
+    if id.name != "require" {
+        return None;
+    }
+    c.arguments.first()?.as_expression().and_then(string_lit)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::facts::source_facts_from;
+    use std::path::Path;
+
+    fn fns(src: &str) -> Vec<super::AuthFn> {
+        source_facts_from(Path::new("/app/app/middleware/x.js"), src)
+            .unwrap()
+            .auth
+    }
+
+    fn rejects(src: &str, name: &str) -> bool {
+        fns(src).iter().any(|f| f.name == name && f.rejects())
+    }
+
+    #[test]
+    fn rejecting_middleware_shapes() {
+        for src in [
+            "module.exports = () => async function gate(ctx, next) { if (!ctx.session.user) ctx.throw(401); await next(); };",
+            "module.exports = () => async function gate(ctx, next) { if (!ctx.state.user) { ctx.status = 403; return; } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { if (ctx.user) { return await next(); } ctx.authFailed(401, 'login'); };",
+            "module.exports = () => async function gate(ctx, next) { const token = ctx.get('authorization'); if (!token) { ctx.body = { msg: 'no token' }; return; } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { ctx.state.user = ctx.app.jwt.verify(ctx.get('authorization')); await next(); };",
+            "module.exports = () => async function gate(ctx, next) { try { jwt.verify(ctx.get('token'), 's'); } catch (e) { ctx.body = 'bad'; return; } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { if (!ctx.isAuthenticated()) return ctx.redirect('/login'); await next(); };",
+        ] {
+            assert!(rejects(src, "gate"), "{src}");
+        }
+    }
+
+    #[test]
+    fn pass_through_middleware_shapes() {
+        for src in [
+            "module.exports = () => async function gate(ctx, next) { const token = ctx.get('authorization'); if (token) { ctx.state.user = await ctx.service.user.byToken(token); } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { try { ctx.state.user = jwt.verify(ctx.get('token'), 's'); } catch (e) { ctx.logger.warn(e); } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { if (!ctx.session.user) { return next(); } ctx.state.user = ctx.session.user; await next(); };",
+            "module.exports = () => async function gate(ctx, next) { const item = await ctx.model.Item.findOne({ tag: ctx.cookies.get('tag') }); if (!item) { ctx.body = { code: 404 }; return; } await next(); };",
+        ] {
+            assert!(!rejects(src, "gate"), "{src}");
+        }
+    }
+
+    #[test]
+    fn handler_guards_and_decorators() {
+        let src = "class C { async a() { await this.userRoleManager.requiredAuthorizedUser(this.ctx); }\n async b() { if (!await this.requiresPermissions('x')) return; }\n @checkPermission('w') async c() { const errors = this.validateUserInput(); if (errors) return; } }";
+        let f = fns(src);
+        let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
+        assert!(get("a").rejects() && get("b").rejects());
+        assert!(!get("c").rejects(), "{:?}", get("c"));
+        assert_eq!(get("c").decorators, vec!["checkPermission".to_string()]);
+    }
+}

@@ -1,0 +1,810 @@
+//! Code shapes that are wrong whatever the data (issue 12 classes 7, 8 and 11): weak
+//! authentication code (`jwt.decode` trusted, `algorithms: ['none']`, `Math.random()` tokens,
+//! `===` on secrets, hard-coded JWT secrets), modules loaded from request data, `ctx.safeCurl`
+//! calls (the app model decides whether `security.ssrf` makes them safe), and models, services
+//! or methods picked by a request value (`ctx.model[ctx.query.model]`, `this[action]()`).
+//!
+//! Request data is followed inside one function only (locals and destructuring from
+//! `ctx.query`, `ctx.params`, `ctx.request.body`, headers, `ctx.get()`, tegg `@HTTPQuery()`...
+//! parameters); an allow-list test on the value (`ALLOWED.includes(x)`, `map.has(x)`,
+//! `x in table`, `x === 'a'`) around the use makes it safe.
+
+use crate::facts::{Place, SourceFacts};
+use crate::routes::member_path;
+use oxc::ast::ast::*;
+use oxc::ast_visit::{walk, Visit};
+use oxc::span::{GetSpan, Span};
+use oxc::syntax::scope::ScopeFlags;
+use std::collections::{HashMap, HashSet};
+
+/// What kind of mistake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MistakeKind {
+    /// `jwt.decode(token)` trusted where `jwt.verify` is needed (no verify in the function).
+    JwtDecodeTrusted,
+    /// `algorithms: ['none']` / `algorithm: 'none'` in a JWT call.
+    JwtAlgorithmNone,
+    /// `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')`.
+    JwtSecretHardCoded,
+    /// `Math.random()` / `Date.now()` used for a token, code, session id, secret or nonce.
+    WeakRandomToken,
+    /// `===`/`!==` on a secret, token, signature or HMAC (not constant-time).
+    SecretComparedNonConstantTime,
+    /// `require(x)` / `import(x)` of request data.
+    ModuleFromRequest,
+    /// `ctx.safeCurl(...)` / `app.safeCurl(...)`: safe only when `security.ssrf` is configured.
+    SafeCurlCall,
+    /// `ctx.model[x]`, `ctx.service[x]`, `this[x]()` with `x` from the request.
+    DynamicDispatchFromRequest,
+}
+
+/// One mistake, where it is.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Mistake {
+    pub kind: MistakeKind,
+    pub function: String,
+    pub line: u32,
+    pub column: u32,
+    /// The code, shortened.
+    pub what: String,
+    /// Source → sink steps for request-data kinds (source first), `file:line`-less.
+    pub steps: Vec<(u32, String)>,
+}
+
+#[derive(Default)]
+struct Frame {
+    name: String,
+    /// Locals holding request data: name → (line, code) of where it came from.
+    tainted: HashMap<String, (u32, String)>,
+    /// Locals holding a secret or a MAC (`const expected = hmac.digest('hex')`).
+    secrets: HashSet<String>,
+    calls_verify: bool,
+    decodes: Vec<Mistake>,
+    /// Parameter names (values handed in by the caller, e.g. a signature to check).
+    params: HashSet<String>,
+}
+
+struct MistakeVisitor<'p, 't> {
+    at: &'p Place<'t>,
+    frames: Vec<Frame>,
+    names: HashMap<u32, String>,
+    /// Names an enclosing allow-list test checks.
+    guarded: Vec<HashSet<String>>,
+    /// Local names bound to a JWT library (`const jwt = require('jsonwebtoken')`).
+    jwt_names: HashSet<String>,
+    out: Vec<Mistake>,
+}
+
+/// Runs the extractor over a parsed file.
+pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFacts) {
+    let mut v = MistakeVisitor {
+        at,
+        frames: vec![Frame {
+            name: "<module>".into(),
+            ..Frame::default()
+        }],
+        names: HashMap::new(),
+        guarded: Vec::new(),
+        jwt_names: ["jwt", "jsonwebtoken", "JWT", "jwtDecode", "jwt_decode"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        out: Vec::new(),
+    };
+    v.visit_program(program);
+    while let Some(f) = v.frames.pop() {
+        if !f.calls_verify {
+            v.out.extend(f.decodes);
+        }
+    }
+    out.mistakes = v.out;
+}
+
+fn lc(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
+/// `ctx.query`, `ctx.params`, `ctx.request.body`, headers, `ctx.href`... (through `this.ctx`).
+fn request_source(p: &[String]) -> bool {
+    let s: Vec<&str> = p.iter().map(String::as_str).collect();
+    let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
+        &s[1..]
+    } else {
+        &s
+    };
+    matches!(
+        s,
+        [
+            "ctx",
+            "query" | "queries" | "params" | "headers" | "header" | "querystring",
+            ..
+        ] | [
+            "ctx",
+            "request",
+            "body" | "query" | "queries" | "headers" | "header" | "files",
+            ..
+        ]
+    )
+}
+
+/// Names for values that must be unguessable (tokens, codes, secrets, session ids).
+fn is_secret_name(name: &str) -> bool {
+    let n = lc(name);
+    if n.ends_with("count") || n.ends_with("length") || n.contains("expire") || n == "code" {
+        return false;
+    }
+    [
+        "token",
+        "secret",
+        "nonce",
+        "salt",
+        "otp",
+        "captcha",
+        "resetcode",
+        "verifycode",
+        "vericode",
+        "smscode",
+        "invitecode",
+        "sessionid",
+        "session_id",
+        "sid",
+        "apikey",
+        "api_key",
+        "password",
+        "passwd",
+        "ticket",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+        || n.ends_with("code")
+            && (n.contains("reset")
+                || n.contains("verif")
+                || n.contains("invite")
+                || n.contains("auth")
+                || n.contains("sms")
+                || n.contains("email")
+                || n.contains("login"))
+}
+
+/// Names for values compared against user input that must be compared in constant time.
+fn is_mac_name(name: &str) -> bool {
+    let n = lc(name);
+    [
+        "secret",
+        "signature",
+        "hmac",
+        "digest",
+        "apikey",
+        "api_key",
+        "accesskey",
+        "webhooktoken",
+        "sign",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+        || n == "token"
+        || n.ends_with("token") && !n.contains("type")
+}
+
+fn contains_weak_random(e: &Expression<'_>) -> bool {
+    let mut f = WeakRandomFinder { found: false };
+    f.visit_expression(e);
+    f.found
+}
+
+struct WeakRandomFinder {
+    found: bool,
+}
+
+impl<'a> Visit<'a> for WeakRandomFinder {
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Some(p) = member_path(&it.callee) {
+            let s: Vec<&str> = p.iter().map(String::as_str).collect();
+            if matches!(s.as_slice(), ["Math", "random"] | ["Date", "now"])
+                || (s.last() == Some(&"getTime")
+                    && matches!(it.callee.get_inner_expression(), Expression::StaticMemberExpression(m) if matches!(m.object.get_inner_expression(), Expression::NewExpression(_))))
+            {
+                self.found = true;
+            }
+        }
+        if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
+            if m.property.name == "getTime"
+                && matches!(
+                    m.object.get_inner_expression(),
+                    Expression::NewExpression(_)
+                )
+            {
+                self.found = true;
+            }
+        }
+        walk::walk_call_expression(self, it);
+    }
+    // a callback's body is not this value
+    fn visit_arrow_function_expression(&mut self, _it: &ArrowFunctionExpression<'a>) {}
+    fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
+}
+
+/// Identifiers and member chains an expression reads.
+#[derive(Default)]
+struct Reads {
+    idents: Vec<String>,
+    paths: Vec<Vec<String>>,
+}
+
+impl<'a> Visit<'a> for Reads {
+    fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        self.idents.push(it.name.to_string());
+    }
+    fn visit_expression(&mut self, it: &Expression<'a>) {
+        if let Expression::StaticMemberExpression(_) = it.get_inner_expression() {
+            if let Some(p) = member_path(it) {
+                self.paths.push(p);
+            }
+        }
+        if let Expression::CallExpression(c) = it.get_inner_expression() {
+            // ctx.get('x') / ctx.cookies.get('x') read the request
+            if let Some(p) = member_path(&c.callee) {
+                let s: Vec<&str> = p.iter().map(String::as_str).collect();
+                if matches!(
+                    s.as_slice(),
+                    ["ctx", "get"]
+                        | ["this", "ctx", "get"]
+                        | ["ctx", "cookies", "get"]
+                        | ["ctx", "request", "get"]
+                ) {
+                    self.paths.push(vec!["ctx".into(), "query".into()]);
+                }
+            }
+        }
+        walk::walk_expression(self, it);
+    }
+    fn visit_arrow_function_expression(&mut self, _it: &ArrowFunctionExpression<'a>) {}
+    fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
+}
+
+fn binding_names(p: &BindingPattern<'_>, out: &mut Vec<String>) {
+    match p {
+        BindingPattern::BindingIdentifier(id) => out.push(id.name.to_string()),
+        BindingPattern::ObjectPattern(o) => {
+            for prop in &o.properties {
+                binding_names(&prop.value, out);
+            }
+            if let Some(r) = &o.rest {
+                binding_names(&r.argument, out);
+            }
+        }
+        BindingPattern::ArrayPattern(a) => {
+            for e in a.elements.iter().flatten() {
+                binding_names(e, out);
+            }
+        }
+        BindingPattern::AssignmentPattern(a) => binding_names(&a.left, out),
+    }
+}
+
+/// Names an allow-list test checks: `ALLOWED.includes(x)`, `map.has(x)`, `x in table`,
+/// `x === 'a'`, `Object.keys(t).includes(x)`, `hasOwnProperty(x)`.
+fn allow_listed(test: &Expression<'_>) -> HashSet<String> {
+    let mut out = HashSet::new();
+    struct F<'o> {
+        out: &'o mut HashSet<String>,
+    }
+    impl<'a> Visit<'a> for F<'_> {
+        fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+            let method = match it.callee.get_inner_expression() {
+                Expression::StaticMemberExpression(m) => Some(m.property.name.to_string()),
+                _ => member_path(&it.callee).and_then(|p| p.last().cloned()),
+            };
+            {
+                if matches!(
+                    method.as_deref(),
+                    Some("includes" | "has" | "hasOwnProperty" | "indexOf" | "hasOwn")
+                ) {
+                    for a in it.arguments.iter().filter_map(|a| a.as_expression()) {
+                        if let Some(ap) = member_path(a) {
+                            self.out.insert(ap.join("."));
+                            if let Some(l) = ap.last() {
+                                self.out.insert(l.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            walk::walk_call_expression(self, it);
+        }
+        fn visit_binary_expression(&mut self, it: &BinaryExpression<'a>) {
+            let lit = |e: &Expression<'_>| {
+                matches!(
+                    e.get_inner_expression(),
+                    Expression::StringLiteral(_) | Expression::NumericLiteral(_)
+                )
+            };
+            if matches!(
+                it.operator,
+                BinaryOperator::StrictEquality | BinaryOperator::Equality | BinaryOperator::In
+            ) {
+                for (a, b) in [(&it.left, &it.right), (&it.right, &it.left)] {
+                    if lit(b) || it.operator == BinaryOperator::In {
+                        if let Some(ap) = member_path(a) {
+                            self.out.insert(ap.join("."));
+                        }
+                    }
+                }
+            }
+            walk::walk_binary_expression(self, it);
+        }
+    }
+    F { out: &mut out }.visit_expression(test);
+    out
+}
+
+impl<'p, 't> MistakeVisitor<'p, 't> {
+    fn frame(&mut self) -> &mut Frame {
+        self.frames.last_mut().expect("module frame")
+    }
+
+    fn push(&mut self, kind: MistakeKind, span: Span, steps: Vec<(u32, String)>) {
+        let (line, column) = self.at.line_col(span.start);
+        let what = self.at.snippet(span.start, span.end);
+        let function = self
+            .frames
+            .last()
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        if self.out.len() < 500 {
+            self.out.push(Mistake {
+                kind,
+                function,
+                line,
+                column,
+                what,
+                steps,
+            });
+        }
+    }
+
+    /// The request-data trace of an expression: `Some(steps)` when it reads request data.
+    fn taint_of(&self, e: &Expression<'_>) -> Option<Vec<(u32, String)>> {
+        let mut r = Reads::default();
+        r.visit_expression(e);
+        let guarded = |n: &str| self.guarded.iter().any(|g| g.contains(n));
+        for p in &r.paths {
+            if request_source(p) && !guarded(&p.join(".")) {
+                let (line, _) = self.at.line_col(e.span().start);
+                return Some(vec![(line, p.join("."))]);
+            }
+        }
+        let frame = self.frames.last()?;
+        for i in &r.idents {
+            if guarded(i) {
+                continue;
+            }
+            if let Some((line, what)) = frame.tainted.get(i) {
+                return Some(vec![(*line, what.clone())]);
+            }
+        }
+        None
+    }
+
+    fn is_jwt_callee(&self, p: &[String]) -> bool {
+        p.len() >= 2
+            && p[..p.len() - 1]
+                .iter()
+                .any(|s| self.jwt_names.contains(s) || lc(s).contains("jwt"))
+    }
+
+    fn enter(&mut self, span: Span, params: &FormalParameters<'_>) {
+        let name = self
+            .names
+            .get(&span.start)
+            .cloned()
+            .unwrap_or_else(|| "<anonymous>".into());
+        let mut f = Frame {
+            name,
+            ..Frame::default()
+        };
+        for p in &params.items {
+            let mut names = Vec::new();
+            binding_names(&p.pattern, &mut names);
+            f.params.extend(names);
+        }
+        // tegg request parameters: @HTTPQuery() q, @HTTPBody() body, @HTTPParam() id
+        for p in &params.items {
+            let injected = p.decorators.iter().any(|d| {
+                let callee = match &d.expression {
+                    Expression::CallExpression(c) => &c.callee,
+                    e => e,
+                };
+                member_path(callee)
+                    .and_then(|p| p.last().cloned())
+                    .is_some_and(|n| {
+                        matches!(
+                            n.as_str(),
+                            "HTTPQuery" | "HTTPQueries" | "HTTPBody" | "HTTPParam" | "HTTPHeaders"
+                        )
+                    })
+            });
+            if injected {
+                let mut names = Vec::new();
+                binding_names(&p.pattern, &mut names);
+                let (line, _) = self.at.line_col(p.span.start);
+                for n in names {
+                    f.tainted.insert(n.clone(), (line, format!("@HTTP… {n}")));
+                }
+            }
+        }
+        self.frames.push(f);
+    }
+
+    fn leave(&mut self) {
+        if let Some(f) = self.frames.pop() {
+            if !f.calls_verify {
+                self.out.extend(f.decodes);
+            }
+        }
+    }
+}
+
+impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
+    fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
+        if let Some(k) = it.key.static_name() {
+            self.names.insert(it.value.span.start, k.to_string());
+        }
+        walk::walk_method_definition(self, it);
+    }
+
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        if let Some(k) = it.key.static_name() {
+            self.names.insert(it.value.span().start, k.to_string());
+            // { token: Math.random() }
+            if is_secret_name(&k) && contains_weak_random(&it.value) {
+                self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
+            }
+        }
+        walk::walk_object_property(self, it);
+    }
+
+    fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
+        if let Some(id) = &it.id {
+            self.names
+                .entry(it.span.start)
+                .or_insert_with(|| id.name.to_string());
+        }
+        self.enter(it.span, &it.params);
+        if let Some(body) = &it.body {
+            self.visit_function_body(body);
+        }
+        self.leave();
+        let _ = flags;
+    }
+
+    fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
+        self.enter(it.span, &it.params);
+        // inherit the parent's request locals (closures see them)
+        let parent: Vec<(String, (u32, String))> = self
+            .frames
+            .iter()
+            .rev()
+            .nth(1)
+            .map(|f| {
+                f.tainted
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.frame().tainted.extend(parent);
+        self.visit_arrow_function_body(&it.body);
+        self.leave();
+    }
+
+    fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        if let Some(init) = &it.init {
+            let inner = init.get_inner_expression();
+            let mut names = Vec::new();
+            binding_names(&it.id, &mut names);
+            if let BindingPattern::BindingIdentifier(id) = &it.id {
+                if matches!(
+                    inner,
+                    Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
+                ) {
+                    self.names.insert(inner.span().start, id.name.to_string());
+                }
+                // const jwt = require('jsonwebtoken')
+                if let Expression::CallExpression(c) = inner {
+                    let is_req = matches!(c.callee.get_inner_expression(), Expression::Identifier(r) if r.name == "require");
+                    let spec = c
+                        .arguments
+                        .first()
+                        .and_then(|a| a.as_expression())
+                        .and_then(|a| match a.get_inner_expression() {
+                            Expression::StringLiteral(s) => Some(s.value.to_string()),
+                            _ => None,
+                        });
+                    if is_req
+                        && spec
+                            .as_deref()
+                            .is_some_and(|s| s.contains("jsonwebtoken") || s.contains("jwt"))
+                    {
+                        self.jwt_names.insert(id.name.to_string());
+                    }
+                }
+                if is_secret_name(&id.name) && contains_weak_random(init) {
+                    self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
+                }
+            }
+            if let Some(steps) = self.taint_of(init) {
+                let (line, _) = self.at.line_col(it.span.start);
+                let what = self.at.snippet(it.span.start, it.span.end);
+                for n in &names {
+                    let mut s = steps.clone();
+                    s.push((line, what.clone()));
+                    self.frame().tainted.insert(
+                        n.clone(),
+                        s.into_iter().next().unwrap_or((line, what.clone())),
+                    );
+                }
+            }
+            // const expected = crypto.createHmac(...).digest('hex'); const { secret } = this.config
+            let mut r = Reads::default();
+            r.visit_expression(init);
+            let text = self.at.snippet(init.span().start, init.span().end);
+            let mac_src = text.contains(".digest(")
+                || text.contains("createHmac(")
+                || r.paths.iter().any(|p| {
+                    p.last()
+                        .is_some_and(|l| matches!(l.as_str(), "digest" | "createHmac"))
+                        || (p.iter().any(|s| s == "config")
+                            && p.last().is_some_and(|l| is_mac_name(l)))
+                });
+            if mac_src {
+                for n in &names {
+                    self.frame().secrets.insert(n.clone());
+                }
+            }
+        }
+        walk::walk_variable_declarator(self, it);
+    }
+
+    fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
+            self.names.insert(
+                it.right.get_inner_expression().span().start,
+                m.property.name.to_string(),
+            );
+            if is_secret_name(&m.property.name) && contains_weak_random(&it.right) {
+                self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
+            }
+        }
+        walk::walk_assignment_expression(self, it);
+    }
+
+    fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {
+        if let Some(a) = &it.argument {
+            let fname = self
+                .frames
+                .last()
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            let token_fn = {
+                let n = lc(&fname);
+                is_secret_name(&fname)
+                    || [
+                        "reset",
+                        "invite",
+                        "nonce",
+                        "otp",
+                        "randomcode",
+                        "gencode",
+                        "createcode",
+                        "issue",
+                    ]
+                    .iter()
+                    .any(|w| n.contains(w))
+            };
+            if token_fn && contains_weak_random(a) {
+                self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
+            }
+        }
+        walk::walk_return_statement(self, it);
+    }
+
+    fn visit_binary_expression(&mut self, it: &BinaryExpression<'a>) {
+        if matches!(
+            it.operator,
+            BinaryOperator::StrictEquality
+                | BinaryOperator::StrictInequality
+                | BinaryOperator::Equality
+                | BinaryOperator::Inequality
+        ) {
+            let trivial = |e: &Expression<'_>| match e.get_inner_expression() {
+                Expression::StringLiteral(_)
+                | Expression::NumericLiteral(_)
+                | Expression::NullLiteral(_)
+                | Expression::BooleanLiteral(_)
+                | Expression::UnaryExpression(_) => true,
+                Expression::Identifier(i) => i.name == "undefined",
+                Expression::StaticMemberExpression(m) => {
+                    matches!(m.property.name.as_str(), "length" | "size")
+                }
+                _ => false,
+            };
+            let secrets = self
+                .frames
+                .last()
+                .map(|f| f.secrets.clone())
+                .unwrap_or_default();
+            let is_secret_side = |e: &Expression<'_>| match member_path(e) {
+                Some(p) if p.len() == 1 => secrets.contains(&p[0]) || is_mac_name(&p[0]),
+                Some(p) => {
+                    (p.iter().any(|s| s == "config" || s == "env")
+                        && p.last().is_some_and(|l| is_mac_name(l)))
+                        || p.last().is_some_and(|l| {
+                            let n = lc(l);
+                            n.contains("signature")
+                                || n.contains("hmac")
+                                || n.contains("apikey")
+                                || n.contains("secret")
+                        })
+                }
+                None => false,
+            };
+            // the other side must be what an attacker sends (request data, or a value handed to
+            // this function to check): comparing two server-side values leaks nothing to time
+            let params = self
+                .frames
+                .last()
+                .map(|f| f.params.clone())
+                .unwrap_or_default();
+            let attacker_side = |e: &Expression<'_>| {
+                self.taint_of(e).is_some()
+                    || matches!(e.get_inner_expression(), Expression::Identifier(i) if params.contains(i.name.as_str()))
+            };
+            let hit = (is_secret_side(&it.left) && attacker_side(&it.right))
+                || (is_secret_side(&it.right) && attacker_side(&it.left));
+            if !trivial(&it.left) && !trivial(&it.right) && hit {
+                self.push(MistakeKind::SecretComparedNonConstantTime, it.span, vec![]);
+            }
+        }
+        walk::walk_binary_expression(self, it);
+    }
+
+    fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        self.visit_expression(&it.test);
+        self.guarded.push(allow_listed(&it.test));
+        self.visit_statement(&it.consequent);
+        self.guarded.pop();
+        if let Some(a) = &it.alternate {
+            self.visit_statement(a);
+        }
+    }
+
+    fn visit_conditional_expression(&mut self, it: &ConditionalExpression<'a>) {
+        self.visit_expression(&it.test);
+        self.guarded.push(allow_listed(&it.test));
+        self.visit_expression(&it.consequent);
+        self.guarded.pop();
+        self.visit_expression(&it.alternate);
+    }
+
+    fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
+        if let Some(steps) = self.taint_of(&it.source) {
+            self.push(MistakeKind::ModuleFromRequest, it.span, steps);
+        }
+        walk::walk_import_expression(self, it);
+    }
+
+    fn visit_computed_member_expression(&mut self, it: &ComputedMemberExpression<'a>) {
+        // ctx.model[x], app.model[x], ctx.service[x], this[x], service[x]
+        if let Some(obj) = member_path(&it.object) {
+            let s: Vec<&str> = obj.iter().map(String::as_str).collect();
+            let dispatch = matches!(
+                s.as_slice(),
+                ["this"]
+                    | ["ctx" | "app", "model" | "service" | "controller"]
+                    | ["this", "ctx" | "app", "model" | "service" | "controller"]
+                    | ["this", "service" | "model"]
+                    | ["service" | "model" | "services" | "models"]
+            );
+            let literal = matches!(
+                it.expression.get_inner_expression(),
+                Expression::StringLiteral(_) | Expression::NumericLiteral(_)
+            );
+            if dispatch && !literal {
+                if let Some(steps) = self.taint_of(&it.expression) {
+                    self.push(MistakeKind::DynamicDispatchFromRequest, it.span, steps);
+                }
+            }
+        }
+        walk::walk_computed_member_expression(self, it);
+    }
+
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Expression::Identifier(id) = it.callee.get_inner_expression() {
+            if id.name == "require" {
+                if let Some(a) = it.arguments.first().and_then(|a| a.as_expression()) {
+                    if let Some(steps) = self.taint_of(a) {
+                        self.push(MistakeKind::ModuleFromRequest, it.span, steps);
+                    }
+                }
+            }
+            if matches!(id.name.as_str(), "jwtDecode" | "jwt_decode") {
+                let (line, column) = self.at.line_col(it.span.start);
+                let what = self.at.snippet(it.span.start, it.span.end);
+                let function = self.frame().name.clone();
+                self.frame().decodes.push(Mistake {
+                    kind: MistakeKind::JwtDecodeTrusted,
+                    function,
+                    line,
+                    column,
+                    what,
+                    steps: vec![],
+                });
+            }
+        }
+        if let Some(p) = member_path(&it.callee) {
+            let last = p.last().map(String::as_str).unwrap_or("");
+            if last == "safeCurl" {
+                self.push(MistakeKind::SafeCurlCall, it.span, vec![]);
+            }
+            if self.is_jwt_callee(&p) {
+                match last {
+                    "verify" => self.frame().calls_verify = true,
+                    "decode" => {
+                        let (line, column) = self.at.line_col(it.span.start);
+                        let what = self.at.snippet(it.span.start, it.span.end);
+                        let function = self.frame().name.clone();
+                        self.frame().decodes.push(Mistake {
+                            kind: MistakeKind::JwtDecodeTrusted,
+                            function,
+                            line,
+                            column,
+                            what,
+                            steps: vec![],
+                        });
+                    }
+                    _ => {}
+                }
+                if matches!(last, "sign" | "verify") {
+                    if let Some(Expression::StringLiteral(s)) = it
+                        .arguments
+                        .get(1)
+                        .and_then(|a| a.as_expression())
+                        .map(|e| e.get_inner_expression())
+                    {
+                        if !s.value.is_empty() {
+                            self.push(MistakeKind::JwtSecretHardCoded, it.span, vec![]);
+                        }
+                    }
+                    let none = it
+                        .arguments
+                        .iter()
+                        .filter_map(|a| a.as_expression())
+                        .any(|a| {
+                            let Expression::ObjectExpression(o) = a.get_inner_expression() else {
+                                return false;
+                            };
+                            o.properties.iter().any(|p| match p {
+                                ObjectPropertyKind::ObjectProperty(p) => {
+                                    let k = p.key.static_name().unwrap_or_default();
+                                    (k == "algorithms" || k == "algorithm") && {
+                                        let text = self
+                                            .at
+                                            .snippet(p.value.span().start, p.value.span().end);
+                                        lc(&text).contains("'none'")
+                                            || lc(&text).contains("\"none\"")
+                                    }
+                                }
+                                _ => false,
+                            })
+                        });
+                    if none {
+                        self.push(MistakeKind::JwtAlgorithmNone, it.span, vec![]);
+                    }
+                }
+            }
+        }
+        walk::walk_call_expression(self, it);
+    }
+}

@@ -1,0 +1,133 @@
+//! `MW021` `authentication-weakened-in-code`: authentication code that an attacker can get
+//! around — a JWT decoded but never verified, `algorithms: ['none']`, a hard-coded JWT secret,
+//! `Math.random()`/`Date.now()` tokens, `===` on secrets and signatures.
+
+use crate::util::report_mistakes;
+use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_js::mistakes::MistakeKind;
+use eggsec_report::{Confidence, Severity, Strategy};
+
+pub struct AuthenticationWeakenedInCode;
+
+static META: RuleMeta = RuleMeta {
+    code: "MW021",
+    name: "authentication-weakened-in-code",
+    strategy: Strategy::Middleware,
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    control: "Authentication code verifies tokens, uses unguessable secrets and compares them in constant time",
+    docs: RuleDocs {
+        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named); `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`)."#,
+        why: r#"Each one lets an attacker authenticate without the secret: `decode` accepts a token they signed themselves; `none` accepts an unsigned one; a secret in the source is a secret in every clone and every build; `Math.random()` and timestamps are predictable, so reset codes and session ids can be guessed; `===` on secrets returns earlier the more leading characters match, which leaks the secret byte by byte to anyone who can time responses."#,
+        bad: r#"const claims = jwt.decode(ctx.get('authorization'));
+const resetCode = Math.random().toString(36).slice(2);
+return jwt.sign({ id }, 'my-secret');
+if (ctx.get('x-signature') === hmac.digest('hex')) { ... }"#,
+        good: r#"const claims = app.jwt.verify(token); // egg-jwt, secret from config, algorithms pinned in config.jwt.verify
+const resetCode = crypto.randomBytes(16).toString('hex');
+return app.jwt.sign({ id }); // config.jwt.secret = process.env.JWT_SECRET
+const given = Buffer.from(ctx.get('x-signature') || '');
+const expected = Buffer.from(hmac.digest('hex'));
+if (given.length === expected.length && crypto.timingSafeEqual(given, expected)) { ... }"#,
+        fix: r#"Verify tokens (`app.jwt.verify(token)` or `jwt.verify(token, secret, { algorithms: ['HS256'] })`) and pin the algorithms in `config.jwt.verify`; never allow `none`; read JWT secrets from the environment through config (`config.jwt = { secret: process.env.JWT_SECRET }`); make tokens and codes with `crypto.randomBytes`/`crypto.randomUUID()`/`crypto.randomInt`; compare secrets with `crypto.timingSafeEqual` on equal-length buffers."#,
+    },
+};
+
+impl Rule for AuthenticationWeakenedInCode {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &mut RuleContext<'_>) {
+        report_mistakes(cx, MistakeKind::JwtDecodeTrusted, |m| {
+            format!("A JWT is decoded but never verified in {}: its claims are trusted without checking the signature", m.function)
+        });
+        report_mistakes(cx, MistakeKind::JwtAlgorithmNone, |m| {
+            format!(
+                "A JWT call in {} accepts the `none` algorithm (unsigned tokens)",
+                m.function
+            )
+        });
+        report_mistakes(cx, MistakeKind::JwtSecretHardCoded, |m| {
+            format!(
+                "A JWT secret is hard-coded in {} (`{}`)",
+                m.function,
+                mask_literal(&m.what)
+            )
+        });
+        report_mistakes(cx, MistakeKind::WeakRandomToken, |m| {
+            format!("A token, code or secret in {} comes from Math.random()/Date.now(), which are predictable", m.function)
+        });
+        report_mistakes(cx, MistakeKind::SecretComparedNonConstantTime, |m| {
+            format!(
+                "A secret, signature or key is compared with ===/!== in {} (not constant-time)",
+                m.function
+            )
+        });
+    }
+}
+
+/// `jwt.sign(p, 'super-secret')` → `jwt.sign(p, 'su****')`: secrets are masked in every output.
+fn mask_literal(what: &str) -> String {
+    let mut out = String::new();
+    let mut in_str: Option<char> = None;
+    let mut kept = 0;
+    for ch in what.chars() {
+        match in_str {
+            Some(q) if ch == q => {
+                out.push_str("****");
+                out.push(ch);
+                in_str = None;
+            }
+            Some(_) => {
+                if kept < 2 {
+                    out.push(ch);
+                    kept += 1;
+                }
+            }
+            None => {
+                if ch == '\'' || ch == '"' || ch == '`' {
+                    in_str = Some(ch);
+                    kept = 0;
+                }
+                out.push(ch);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{model_with_controller, run_rule};
+
+    #[test]
+    fn hits() {
+        for src in [
+            "const jwt = require('jsonwebtoken');\nexports.me = async ctx => { ctx.body = jwt.decode(ctx.get('authorization')); };",
+            "exports.t = async ctx => { ctx.body = ctx.app.jwt.verify(ctx.query.t, { algorithms: ['none'] }); };",
+            "const jwt = require('jsonwebtoken');\nexports.t = async ctx => { ctx.body = jwt.sign({ id: 1 }, 'hard-coded'); };",
+            "exports.reset = async ctx => { const resetToken = Math.random().toString(36).slice(2); ctx.body = resetToken; };",
+            "exports.hook = async ctx => { const expected = require('crypto').createHmac('sha256', 'k').update('x').digest('hex'); if (ctx.get('x-sig') !== expected) ctx.throw(403); };",
+        ] {
+            assert_eq!(run_rule(&AuthenticationWeakenedInCode, &model_with_controller(src)).len(), 1, "{src}");
+        }
+    }
+
+    #[test]
+    fn look_alikes_are_quiet() {
+        for src in [
+            "const jwt = require('jsonwebtoken');\nexports.me = async ctx => { const h = jwt.decode(ctx.get('authorization'), { complete: true }); ctx.body = jwt.verify(ctx.get('authorization'), ctx.app.config.jwt.secret); };",
+            "exports.t = async ctx => { ctx.body = ctx.app.jwt.sign({ id: 1 }, { expiresIn: '1h' }); };",
+            "exports.page = async ctx => { const page = Math.floor(Math.random() * 10); const requestId = Date.now(); ctx.body = { page, requestId }; };",
+            "exports.cmp = async ctx => { if (ctx.query.type === 'token') ctx.body = 1; if (ctx.query.secret === undefined) ctx.body = 2; };",
+        ] {
+            assert!(run_rule(&AuthenticationWeakenedInCode, &model_with_controller(src)).is_empty(), "{src}");
+        }
+        assert_eq!(
+            mask_literal("jwt.sign(p, 'super-secret')"),
+            "jwt.sign(p, 'su****')"
+        );
+    }
+}
