@@ -314,7 +314,8 @@ impl<'p, 't> RouteVisitor<'p, 't> {
         match expr {
             Expression::Identifier(id) => match self.bindings.get(id.name.as_str()) {
                 Some(Binding::Str(s)) => Some(s.clone()),
-                _ => None,
+                // top-level and imported constants (`import { PREFIX } from './constants'`)
+                _ => self.consts.value(id.name.as_str()),
             },
             Expression::TemplateLiteral(t) => {
                 let mut out = String::new();
