@@ -52,6 +52,8 @@ async function withContext(options, fn) {
   });
   try {
     const page = context.pages()[0] || await context.newPage();
+    // 2 shared cores: generous timeouts (a timeout is a failure, never a pass).
+    page.setDefaultTimeout(120000);
     page.on('console', (m) => events.console.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => events.errors.push(String(e)));
     page.on('request', (r) => { if (r.url() !== url) { events.requests.push(r.url()); } });
@@ -138,13 +140,13 @@ async function contrastFailures(page) {
     check(await page.evaluate(() => location.hash === '#main'), 'the skip link does not lead to the content');
 
     // The chart and the tables.
-    const bars = await page.locator('figure.chart svg rect.bar').count();
+    const bars = await page.locator('#a0 figure.chart svg rect.bar').count();
     facts.bars = bars;
     check(bars === 8, `chart has ${bars} bars, expected 8`);
-    const wide = await page.$$eval('figure.chart svg rect.bar', (r) => r.filter((x) => Number(x.getAttribute('width')) > 0).length);
+    const wide = await page.$$eval('#a0 figure.chart svg rect.bar', (r) => r.filter((x) => Number(x.getAttribute('width')) > 0).length);
     check(wide > 0, 'every bar of the chart is empty');
-    const rows = await page.locator('table.findings-table tbody tr').count();
-    const cards = await page.locator('article.finding').count();
+    const rows = await page.locator('#a0-findings table.findings-table tbody tr').count();
+    const cards = await page.locator('#a0-findings article.finding').count();
     facts.findings = rows;
     check(rows > 0, 'the findings table has no row');
     check(rows === cards, `${rows} table rows but ${cards} finding cards`);
@@ -159,9 +161,9 @@ async function contrastFailures(page) {
     // The filter: visible with JS; severity, strategy, rule, text, reset.
     const form = page.locator('#a0-filters');
     check(await form.isVisible(), 'the filter form is not shown');
-    const all = await page.$$eval('table.findings-table tbody tr', (r) => r.map((x) => ({ ...x.dataset })));
-    const visible = () => page.$$eval('table.findings-table tbody tr', (r) => r.filter((x) => !x.hidden).map((x) => ({ ...x.dataset })));
-    const visibleCards = () => page.$$eval('article.finding', (a) => a.filter((x) => !x.hidden).length);
+    const all = await page.$$eval('#a0-findings table.findings-table tbody tr', (r) => r.map((x) => ({ ...x.dataset })));
+    const visible = () => page.$$eval('#a0-findings table.findings-table tbody tr', (r) => r.filter((x) => !x.hidden).map((x) => ({ ...x.dataset })));
+    const visibleCards = () => page.$$eval('#a0-findings article.finding', (a) => a.filter((x) => !x.hidden).length);
     const sevs = [...new Set(all.map((f) => f.sev))];
     const keep = sevs.includes('high') ? 'high' : sevs[0];
     for (const s of sevs) {
@@ -174,7 +176,7 @@ async function contrastFailures(page) {
     check((await page.locator('#a0-findings .shown').textContent()).includes(`Showing ${shown.length} of ${all.length}`),
       'severity filter: the count line is wrong');
     await form.locator('button[type=reset]').click();
-    await page.waitForFunction((n) => document.querySelectorAll('table.findings-table tbody tr:not([hidden])').length === n, all.length);
+    await page.waitForFunction((n) => document.querySelectorAll('#a0-findings table.findings-table tbody tr:not([hidden])').length === n, all.length);
     const strategy = all[all.length - 1].strategy;
     await form.locator('select[name=strategy]').selectOption(strategy);
     shown = await visible();
@@ -197,14 +199,14 @@ async function contrastFailures(page) {
     await form.locator('input[name=q]').fill('');
     check((await visible()).length === all.length, 'clearing the text filter does not show all');
     // A strategy's "N findings of this strategy" link filters to it.
-    const link = page.locator('a[data-filter-strategy]').first();
+    const link = page.locator('#a0 a[data-filter-strategy]').first();
     if (await link.count()) {
       const s = await link.getAttribute('data-filter-strategy');
       await link.click();
       shown = await visible();
       check(shown.length > 0 && shown.every((f) => f.strategy === s), `strategy link (${s}) did not filter`);
       await form.locator('button[type=reset]').click();
-      await page.waitForFunction((n) => document.querySelectorAll('table.findings-table tbody tr:not([hidden])').length === n, all.length);
+      await page.waitForFunction((n) => document.querySelectorAll('#a0-findings table.findings-table tbody tr:not([hidden])').length === n, all.length);
     }
 
 
@@ -212,7 +214,6 @@ async function contrastFailures(page) {
     check(bad.length === 0, `light contrast below AA: ${bad.join('; ')}`);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(outDir, 'report-light.png'), fullPage: false });
-    await page.screenshot({ path: path.join(outDir, 'report-light-full.png'), fullPage: true });
 
     // Print: no filter controls, a PDF.
     await page.emulateMedia({ media: 'print' });
@@ -234,7 +235,7 @@ async function contrastFailures(page) {
     const rows = await page.locator('table.findings-table tbody tr').count();
     const cards = await page.locator('article.finding:visible').count();
     check(rows > 0 && cards === rows, `without JS: ${cards} of ${rows} findings visible`);
-    check(await page.locator('figure.chart svg rect.bar').count() === 8, 'without JS: no chart');
+    check(await page.locator('#a0 figure.chart svg rect.bar').count() === 8, 'without JS: no chart');
   });
 
   facts.ms = Date.now() - started;

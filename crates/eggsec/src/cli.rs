@@ -213,9 +213,21 @@ pub struct ProbeArgs {
     /// Most requests in flight.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
-    /// Seconds per request (connect to last body byte).
-    #[arg(long, value_name = "S", default_value = "10")]
+    /// Deadline for the whole probe, in seconds: requests still running then are cut off and
+    /// the checks they serve are reported as not assessed.
+    #[arg(long, value_name = "S", default_value = "30")]
     pub timeout: String,
+    /// Also trust the CA certificates in this PEM file (besides the system store and
+    /// SSL_CERT_FILE), for https:// targets behind a private CA.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Grade an https:// target whose certificate cannot be verified anyway, reported as
+    /// unverified (HSTS and redirection then fail, as on the Observatory).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Observatory scoring: 6 (current, default) or 4 (the npm `mdn-http-observatory` scanner).
+    #[arg(long, value_name = "N", default_value = "6")]
+    pub observatory_version: String,
     /// Extra request header, `Name: value` (repeatable).
     #[arg(long = "header", value_name = "K:V")]
     pub headers: Vec<String>,

@@ -10,12 +10,12 @@ use eggsec_report::{Finding, Severity, Strategy};
 
 /// Runs the CSRF tests on every state-changing route (or the target path) and the error
 /// triggers on the target.
-pub fn run(s: &Session, main: &Exchange, notes: &mut Vec<String>) -> Vec<Finding> {
+pub fn run(s: &Session, main: &Exchange) -> Vec<Finding> {
     let mut out = Vec::new();
     let hints = &s.opts.hints;
     let mut targets: Vec<(String, String)> = hints.state_changing.clone();
     if targets.is_empty() {
-        notes.push("no state-changing routes known (pass --app once the app model lists routes): CSRF tests POST to the target URL, where egg-security's csrf middleware runs before routing".into());
+        s.note("no state-changing routes known (pass --app once the app model lists routes): CSRF tests POST to the target URL, where egg-security's csrf middleware runs before routing");
         targets.push(("POST".into(), main.url.clone()));
     }
     // A token: the secret from the csrf cookie (egg accepts the secret itself as the token).
@@ -24,18 +24,34 @@ pub fn run(s: &Session, main: &Exchange, notes: &mut Vec<String>) -> Vec<Finding
         .find(|c| c.name == hints.csrf_cookie_name)
         .map(|c| c.value);
     if token.is_none() {
-        notes.push(format!(
+        s.note(format!(
             "no `{}` cookie on the target response: the right-token test is skipped (csrf off, useSession, or a custom cookie name)",
             hints.csrf_cookie_name
         ));
     }
-    let results = run_parallel(&targets, s.opts.concurrency, |(method, path)| {
-        csrf_route(s, method, path, token.as_deref())
+    let (results, triggers) = std::thread::scope(|scope| {
+        let t = scope.spawn(|| {
+            let mut o = Vec::new();
+            error_triggers(s, main, token.as_deref(), &mut o);
+            o
+        });
+        let r = run_parallel(&targets, s.opts.concurrency, |(method, path)| {
+            csrf_route(s, method, path, token.as_deref())
+        });
+        (r, t.join().unwrap_or_default())
     });
     for r in results {
         out.extend(r);
     }
-    error_triggers(s, main, token.as_deref(), &mut out);
+    out.extend(triggers);
+    let enforced = s.csrf_enforced.lock().map(|e| e.len()).unwrap_or(0);
+    if enforced > 0 {
+        s.note(format!(
+            "CSRF enforced on {enforced} of {} state-changing routes (no token and a wrong token got 403{})",
+            targets.len(),
+            if token.is_some() { ", the cookie's token passed" } else { "" }
+        ));
+    }
     out
 }
 
@@ -123,6 +139,13 @@ fn csrf_route(s: &Session, method: &str, path: &str, token: Option<&str>) -> Vec
                 format!("A JSON {method} without a CSRF token was accepted (got {}) while a form post was rejected: `ignoreJSON` is on", ex.status),
                 vec![evidence("json, no token", ex)],
                 "Remove `config.security.csrf.ignoreJSON` (deprecated: a form can post JSON-looking bodies)."));
+        }
+    }
+    let rejected = |ex: &Option<Exchange>| ex.as_ref().is_some_and(|e| e.status == 403);
+    let right_ok = right.as_ref().is_none_or(|e| e.status != 403);
+    if !referer_mode && rejected(&none) && rejected(&wrong) && right_ok {
+        if let Ok(mut e) = s.csrf_enforced.lock() {
+            e.push(format!("{method} {path}"));
         }
     }
     if referer_mode || hints.csrf_type == "all" {

@@ -130,6 +130,21 @@ impl SetCookie {
         Some(c)
     }
 
+    /// The `SameSite` value a browser's jar keeps: `lax`, `strict` or `none`; `None` when the
+    /// attribute is absent, empty or unknown.
+    pub fn same_site_token(&self) -> Option<&'static str> {
+        match self
+            .same_site
+            .as_deref()
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
+            Some(v) if v == "lax" => Some("lax"),
+            Some(v) if v == "strict" => Some("strict"),
+            Some(v) if v == "none" => Some("none"),
+            _ => None,
+        }
+    }
+
     /// `SameSite` is present with a known value (lax, strict, none).
     pub fn same_site_valid(&self) -> bool {
         self.same_site.as_deref().is_some_and(|v| {

@@ -3,7 +3,9 @@
 
 use crate::headers::Headers;
 use std::io::Read;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -16,6 +18,8 @@ pub enum HttpError {
     OffOrigin(String, String),
     #[error("{url}: {message}")]
     Transport { url: String, message: String },
+    #[error("{0}: not sent, the probe's --timeout deadline was reached")]
+    Deadline(String),
 }
 
 /// Limits and extra request data shared by every request.
@@ -23,10 +27,18 @@ pub enum HttpError {
 pub struct ClientOptions {
     /// Total requests allowed (redirect hops count).
     pub budget: usize,
-    /// Whole-request timeout (connect, send, headers, body).
+    /// The whole probe's deadline, counted from the client's creation: every request (connect,
+    /// send, headers, body) ends by then, and requests not yet sent are not sent.
     pub timeout: Duration,
+    /// Requests in flight at most (across every thread using the client).
+    pub concurrency: usize,
     /// Response bodies are cut at this many bytes (`truncated` is set).
     pub max_body: usize,
+    /// Extra trusted CA certificates (PEM file), beside the system store.
+    pub cacert: Option<PathBuf>,
+    /// On a certificate the trust store cannot verify, go on without verification (graded
+    /// and reported as unverified, as the Observatory does).
+    pub insecure: bool,
     /// Headers sent on every request (`--header`).
     pub headers: Vec<(String, String)>,
     /// Cookies sent on every request (`--cookie`), joined into one `Cookie` header.
@@ -37,8 +49,11 @@ impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             budget: 200,
-            timeout: Duration::from_secs(10),
-            max_body: 1024 * 1024,
+            timeout: Duration::from_secs(30),
+            concurrency: 8,
+            max_body: 16 * 1024 * 1024,
+            cacert: None,
+            insecure: false,
             headers: Vec::new(),
             cookies: Vec::new(),
         }
@@ -87,6 +102,9 @@ impl RequestSpec {
 pub struct Hop {
     pub url: String,
     pub status: u16,
+    /// The hop's `Set-Cookie` lines (a browser's jar keeps them).
+    #[serde(skip)]
+    pub set_cookies: Vec<String>,
 }
 
 /// A response and how it was reached.
@@ -120,17 +138,131 @@ impl Exchange {
     }
 }
 
-/// The locked-origin client. Cheap to share across threads.
+/// Bounds the requests in flight and holds the overall deadline.
+struct Gate {
+    max: usize,
+    in_flight: Mutex<usize>,
+    freed: Condvar,
+    deadline: Instant,
+}
+
+struct GateGuard<'a>(&'a Gate);
+
+impl Drop for GateGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut n) = self.0.in_flight.lock() {
+            *n = n.saturating_sub(1);
+        }
+        self.0.freed.notify_one();
+    }
+}
+
+impl Gate {
+    /// Waits for a free slot; `None` once the deadline has passed.
+    fn enter(&self) -> Option<GateGuard<'_>> {
+        let mut n = self.in_flight.lock().ok()?;
+        loop {
+            let now = Instant::now();
+            if now >= self.deadline {
+                return None;
+            }
+            if *n < self.max {
+                *n += 1;
+                return Some(GateGuard(self));
+            }
+            n = self.freed.wait_timeout(n, self.deadline - now).ok()?.0;
+        }
+    }
+}
+
+/// TLS trust and what happened to it.
+struct Tls {
+    verified: ureq::Agent,
+    unverified: Option<ureq::Agent>,
+    /// Set once a certificate could not be verified and `--insecure` let the probe go on.
+    fell_back: AtomicBool,
+    problem: Mutex<Option<String>>,
+    /// Where the trusted roots came from, for the report.
+    roots: String,
+}
+
+/// The locked-origin client. Cheap to share across threads; [`Client::rebase`] makes a client
+/// for another origin sharing the budget, the deadline, the concurrency bound and TLS state.
 pub struct Client {
-    agent: ureq::Agent,
+    tls: Arc<Tls>,
     base: Url,
     origin: String,
     opts: ClientOptions,
-    used: AtomicUsize,
+    used: Arc<AtomicUsize>,
+    gate: Arc<Gate>,
+}
+
+fn agent_config(opts: &ClientOptions, tls: ureq::tls::TlsConfig) -> ureq::config::Config {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .allow_non_standard_methods(true)
+        .timeout_global(Some(opts.timeout))
+        .user_agent("eggsec-probe")
+        .accept("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+        .tls_config(tls)
+        .build()
+}
+
+/// The trusted roots: the system store (`SSL_CERT_FILE`/`SSL_CERT_DIR` when set) plus
+/// `--cacert`; Mozilla's bundled roots when the system has none.
+fn trust(opts: &ClientOptions) -> Result<(ureq::tls::RootCerts, String), String> {
+    use ureq::tls::{Certificate, PemItem, RootCerts};
+    let native = rustls_native_certs::load_native_certs();
+    let mut certs: Vec<Certificate<'static>> = native
+        .certs
+        .iter()
+        .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    let mut source = if certs.is_empty() {
+        String::new()
+    } else if let Ok(f) = std::env::var("SSL_CERT_FILE") {
+        format!("SSL_CERT_FILE {f} ({} certificates)", certs.len())
+    } else {
+        format!("the system trust store ({} certificates)", certs.len())
+    };
+    if let Some(path) = &opts.cacert {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("--cacert {}: cannot read: {e}", path.display()))?;
+        let before = certs.len();
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(PemItem::Certificate(c)) => certs.push(c),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(format!("--cacert {}: not a PEM file: {e}", path.display()));
+                }
+            }
+        }
+        if certs.len() == before {
+            return Err(format!(
+                "--cacert {}: no certificate in the file",
+                path.display()
+            ));
+        }
+        if !source.is_empty() {
+            source.push_str(" + ");
+        }
+        source.push_str(&format!("--cacert {}", path.display()));
+    }
+    if certs.is_empty() {
+        return Ok((
+            RootCerts::WebPki,
+            "Mozilla's root certificates (bundled)".into(),
+        ));
+    }
+    Ok((RootCerts::new_with_certs(&certs), source))
 }
 
 impl Client {
-    /// A client for `target`'s origin. Errors on a URL that is not absolute http(s).
+    /// A client for `target`'s origin. Errors on a URL that is not absolute http(s) or an
+    /// unreadable `--cacert`.
     pub fn new(target: &str, opts: ClientOptions) -> Result<Client, String> {
         let base = Url::parse(target).map_err(|e| format!("{target}: not a URL: {e}"))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
@@ -138,22 +270,70 @@ impl Client {
                 "{target}: only http:// and https:// URLs can be probed"
             ));
         }
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .proxy(None)
-            .allow_non_standard_methods(true)
-            .timeout_global(Some(opts.timeout))
-            .user_agent("eggsec-probe")
-            .accept("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-            .build();
+        let (roots, source) = trust(&opts)?;
+        let verified = ureq::Agent::new_with_config(agent_config(
+            &opts,
+            ureq::tls::TlsConfig::builder().root_certs(roots).build(),
+        ));
+        let unverified = opts.insecure.then(|| {
+            ureq::Agent::new_with_config(agent_config(
+                &opts,
+                ureq::tls::TlsConfig::builder()
+                    .disable_verification(true)
+                    .build(),
+            ))
+        });
+        let gate = Gate {
+            max: opts.concurrency.clamp(1, 256),
+            in_flight: Mutex::new(0),
+            freed: Condvar::new(),
+            deadline: Instant::now() + opts.timeout,
+        };
         Ok(Client {
-            agent: ureq::Agent::new_with_config(config),
+            tls: Arc::new(Tls {
+                verified,
+                unverified,
+                fell_back: AtomicBool::new(false),
+                problem: Mutex::new(None),
+                roots: source,
+            }),
             origin: base.origin().ascii_serialization(),
             base,
             opts,
-            used: AtomicUsize::new(0),
+            used: Arc::new(AtomicUsize::new(0)),
+            gate: Arc::new(gate),
         })
+    }
+
+    /// A client for another origin (`http://host` → `https://host` after a same-host upgrade
+    /// redirect), sharing budget, deadline, concurrency and TLS state.
+    pub fn rebase(&self, target: &str) -> Result<Client, String> {
+        let base = Url::parse(target).map_err(|e| format!("{target}: not a URL: {e}"))?;
+        Ok(Client {
+            tls: self.tls.clone(),
+            origin: base.origin().ascii_serialization(),
+            base,
+            opts: self.opts.clone(),
+            used: self.used.clone(),
+            gate: self.gate.clone(),
+        })
+    }
+
+    /// Whether every HTTPS answer so far came over a verified certificate chain.
+    pub fn verified(&self) -> bool {
+        !self.tls.fell_back.load(Ordering::SeqCst)
+    }
+    /// The certificate problem `--insecure` went past, if any.
+    pub fn tls_problem(&self) -> Option<String> {
+        self.tls.problem.lock().ok().and_then(|p| p.clone())
+    }
+    /// Where the trusted roots came from.
+    pub fn trust_source(&self) -> &str {
+        &self.tls.roots
+    }
+    /// The overall deadline has passed.
+    pub fn past_deadline(&self) -> bool {
+        Instant::now() >= self.gate.deadline
     }
 
     /// `scheme://host[:port]` of the probed origin.
@@ -169,6 +349,9 @@ impl Client {
     /// Requests sent so far (including refused-for-budget attempts are not counted).
     pub fn requests_used(&self) -> usize {
         self.used.load(Ordering::SeqCst).min(self.opts.budget)
+    }
+    pub fn max_body(&self) -> usize {
+        self.opts.max_body
     }
     pub fn budget(&self) -> usize {
         self.opts.budget
@@ -222,12 +405,21 @@ impl Client {
             chain.push(Hop {
                 url: url.to_string(),
                 status: ex.status,
+                set_cookies: ex
+                    .headers
+                    .all("set-cookie")
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect(),
             });
             url = next;
         }
     }
 
     fn send_once(&self, spec: &RequestSpec, url: &Url) -> Result<Exchange, HttpError> {
+        let Some(_slot) = self.gate.enter() else {
+            return Err(HttpError::Deadline(format!("{} {url}", spec.method)));
+        };
         self.take_budget()?;
         let started = Instant::now();
         let mut result = self.run_request(spec, url);
@@ -273,16 +465,52 @@ impl Client {
         })
     }
 
-    /// Builds and sends one request (no redirect handling, no budget).
+    /// Builds and sends one request (no redirect handling, no budget), over a verified
+    /// connection unless `--insecure` already had to fall back.
     fn run_request(
         &self,
         spec: &RequestSpec,
         url: &Url,
     ) -> Result<ureq::http::Response<ureq::Body>, HttpError> {
-        let transport = |message: String| HttpError::Transport {
-            url: url.to_string(),
-            message,
+        let fell_back = self.tls.fell_back.load(Ordering::SeqCst);
+        let agent = match (&self.tls.unverified, fell_back) {
+            (Some(u), true) => u,
+            _ => &self.tls.verified,
         };
+        match self.run_with(agent, spec, url) {
+            Err(RunError::Cert(message)) => match &self.tls.unverified {
+                Some(u) if url.scheme() == "https" => {
+                    if let Ok(mut p) = self.tls.problem.lock() {
+                        p.get_or_insert_with(|| format!("{url}: {message}"));
+                    }
+                    self.tls.fell_back.store(true, Ordering::SeqCst);
+                    self.run_with(u, spec, url).map_err(|e| e.into_http(url))
+                }
+                _ => Err(HttpError::Transport {
+                    url: url.to_string(),
+                    message: format!(
+                        "the TLS certificate is not trusted ({message}): pass --cacert FILE (or set SSL_CERT_FILE) for a private CA, or --insecure to grade it anyway as unverified"
+                    ),
+                }),
+            },
+            other => other.map_err(|e| e.into_http(url)),
+        }
+    }
+
+    fn run_with(
+        &self,
+        agent: &ureq::Agent,
+        spec: &RequestSpec,
+        url: &Url,
+    ) -> Result<ureq::http::Response<ureq::Body>, RunError> {
+        let remaining = self
+            .gate
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .min(self.opts.timeout);
+        if remaining.is_zero() {
+            return Err(RunError::Other("timed out (the probe's deadline)".into()));
+        }
         let mut builder = ureq::http::Request::builder()
             .method(spec.method.as_str())
             .uri(url.as_str());
@@ -302,16 +530,54 @@ impl Client {
                 .collect();
             builder = builder.header("cookie", jar.join("; "));
         }
-        let built = |e: ureq::http::Error| transport(format!("cannot build request: {e}"));
-        match &spec.body {
+        let built = |e: ureq::http::Error| RunError::Other(format!("cannot build request: {e}"));
+        let result = match &spec.body {
             Some(b) => {
                 let req = builder.body(b.clone()).map_err(built)?;
-                self.agent.run(req).map_err(|e| transport(describe(&e)))
+                let req = agent
+                    .configure_request(req)
+                    .timeout_global(Some(remaining))
+                    .build();
+                agent.run(req)
             }
             None => {
                 let req = builder.body(()).map_err(built)?;
-                self.agent.run(req).map_err(|e| transport(describe(&e)))
+                let req = agent
+                    .configure_request(req)
+                    .timeout_global(Some(remaining))
+                    .build();
+                agent.run(req)
             }
+        };
+        result.map_err(|e| {
+            // rustls reports an untrusted chain during the handshake, sometimes wrapped in an
+            // I/O error: "invalid peer certificate: UnknownIssuer".
+            let text = e.to_string();
+            if text.contains("invalid peer certificate")
+                || matches!(e, ureq::Error::Rustls(_)) && text.contains("certificate")
+            {
+                RunError::Cert(text.trim_start_matches("rustls: ").to_string())
+            } else {
+                RunError::Other(describe(&e))
+            }
+        })
+    }
+}
+
+enum RunError {
+    Cert(String),
+    Other(String),
+}
+
+impl RunError {
+    fn into_http(self, url: &Url) -> HttpError {
+        let message = match self {
+            RunError::Cert(m) => format!("TLS certificate error: {m}"),
+            RunError::Other(m) => m,
+        };
+        HttpError::Transport {
+            url: url.to_string(),
+            message,
         }
     }
 }

@@ -14,27 +14,29 @@
 //! use eggsec_probe::observatory::{grade, ObservatoryInput};
 //! let input = ObservatoryInput {
 //!     https: true,
+//!     verified: true,
 //!     url: "https://shop.example.com/".into(),
 //!     headers: Headers::from_pairs([("x-frame-options", "SAMEORIGIN"), ("x-content-type-options", "nosniff")]),
-//!     set_cookies: vec!["csrfToken=abc; path=/; secure".into()],
+//!     cookies: vec![("https://shop.example.com/".into(), "csrfToken=abc; path=/; secure".into())],
 //!     ..Default::default()
 //! };
 //! let o = grade(&input);
-//! assert_eq!((o.score, o.grade.as_str()), (35, "D")); // a stock egg app
+//! assert_eq!((o.score, o.grade.as_deref()), (Some(35), Some("D"))); // a stock egg app
 //! ```
 
 pub mod active;
 pub mod csp;
 pub mod findings;
 pub mod headers;
+pub mod html;
 pub mod http;
 pub mod leak;
 pub mod observatory;
 pub mod passive;
 
-use crate::http::{Client, ClientOptions, Exchange, RequestSpec};
+use crate::http::{Client, ClientOptions, Exchange, HttpError, RequestSpec};
 use eggsec_report::Finding;
-use observatory::Observatory;
+use observatory::{Algorithm, Observatory};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -58,6 +60,9 @@ pub struct AppHints {
     pub json_limit: u64,
     /// Where the hints came from, for the report.
     pub notes: Vec<String>,
+    /// `security.<name>.enable` keys that are on in the config but do nothing, with why
+    /// (e.g. `referrerPolicy` missing from `security.defaultMiddleware`).
+    pub not_effective: Vec<(String, String)>,
 }
 
 impl Default for AppHints {
@@ -71,6 +76,7 @@ impl Default for AppHints {
             csrf_header_name: "x-csrf-token".into(),
             json_limit: 100 * 1024,
             notes: Vec::new(),
+            not_effective: Vec::new(),
         }
     }
 }
@@ -86,6 +92,8 @@ pub struct ProbeOptions {
     /// Grade as if served over HTTPS by a TLS-terminating proxy (`X-Forwarded-Proto: https`
     /// is sent), for probing a local `http://` app the way production serves it.
     pub assume_https: bool,
+    /// The Observatory scoring to reproduce (v6, the current one, by default).
+    pub algorithm: Algorithm,
     pub hints: AppHints,
 }
 
@@ -96,6 +104,7 @@ impl Default for ProbeOptions {
             concurrency: 8,
             active: false,
             assume_https: false,
+            algorithm: Algorithm::default(),
             hints: AppHints::default(),
         }
     }
@@ -115,6 +124,9 @@ pub struct PageResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
     pub target: String,
+    /// The URL whose page was graded (differs from `target` after a same-host upgrade to
+    /// https or a same-origin redirect).
+    pub graded_url: String,
     pub observatory: Observatory,
     pub findings: Vec<Finding>,
     pub pages: Vec<PageResult>,
@@ -122,6 +134,8 @@ pub struct ProbeReport {
     pub errors: Vec<String>,
     /// What was and was not probed, and why.
     pub notes: Vec<String>,
+    /// State-changing routes where every CSRF test passed (`--active`).
+    pub csrf_enforced: Vec<String>,
     pub requests: usize,
     pub budget: usize,
     pub elapsed_ms: u64,
@@ -133,18 +147,48 @@ pub struct Session {
     pub opts: ProbeOptions,
     pub pages: std::sync::Mutex<Vec<PageResult>>,
     pub errors: std::sync::Mutex<Vec<String>>,
+    pub notes: std::sync::Mutex<Vec<String>>,
+    /// Requests not sent because the deadline had passed.
+    pub skipped: std::sync::atomic::AtomicUsize,
+    /// Routes where the CSRF tests all passed.
+    pub csrf_enforced: std::sync::Mutex<Vec<String>>,
 }
 
 impl Session {
+    fn new(client: Client, opts: &ProbeOptions) -> Session {
+        Session {
+            client,
+            opts: opts.clone(),
+            pages: Default::default(),
+            errors: Default::default(),
+            notes: Default::default(),
+            skipped: Default::default(),
+            csrf_enforced: Default::default(),
+        }
+    }
+
     /// Sends a request, recording it; a failure becomes a recorded error and `None`.
     pub fn fetch(&self, spec: &RequestSpec) -> Option<Exchange> {
         let start = Instant::now();
         let result = self.client.send(spec);
-        let url = self
-            .client
-            .resolve(&spec.path)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| spec.path.clone());
+        if let Err(HttpError::Deadline(_)) = &result {
+            self.skipped
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return None;
+        }
+        self.record(spec, &result, start);
+        result.ok()
+    }
+
+    fn record(&self, spec: &RequestSpec, result: &Result<Exchange, HttpError>, start: Instant) {
+        let url = match result {
+            Ok(ex) => ex.url.clone(),
+            Err(_) => self
+                .client
+                .resolve(&spec.path)
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| spec.path.clone()),
+        };
         let page = PageResult {
             method: spec.method.clone(),
             url: url.clone(),
@@ -172,61 +216,218 @@ impl Session {
         if let Ok(mut pages) = self.pages.lock() {
             pages.push(page);
         }
-        result.ok()
+    }
+
+    /// Adds a note to the report.
+    pub fn note(&self, n: impl Into<String>) {
+        if let Ok(mut notes) = self.notes.lock() {
+            notes.push(n.into());
+        }
+    }
+}
+
+/// `next` is the `https://` form of `base`'s host (an upgrade redirect, any port).
+fn is_https_upgrade(base: &url::Url, next: &str) -> bool {
+    url::Url::parse(next).is_ok_and(|n| {
+        base.scheme() == "http"
+            && n.scheme() == "https"
+            && n.host_str().map(str::to_ascii_lowercase)
+                == base.host_str().map(str::to_ascii_lowercase)
+    })
+}
+
+/// What the probe graded after following the target's redirects.
+struct Landing {
+    client: Client,
+    main: Exchange,
+    /// The plain-HTTP redirect chain (http targets only).
+    http_chain: Option<Vec<String>>,
+    redirection_note: Option<String>,
+    not_graded: Option<String>,
+}
+
+/// Fetches the target, following same-origin redirects and one same-host upgrade to https;
+/// a redirect anywhere else is not followed and the page is not graded.
+fn land(
+    target: &str,
+    client: Client,
+    opts: &ProbeOptions,
+) -> Result<(Landing, Vec<String>), String> {
+    let mut notes = Vec::new();
+    let path = client.base().as_str().to_string();
+    let first = client
+        .send(&RequestSpec::get(&path))
+        .map_err(|e| format!("cannot probe {target}: {e}"))?;
+    let is_http = client.base().scheme() == "http" && !opts.assume_https;
+    let mut chain: Vec<String> = first.chain.iter().map(|h| h.url.clone()).collect();
+    chain.push(first.url.clone());
+    let off = |next: &str| {
+        format!("the target redirects to {next}, off its origin {}: the probe never follows it (origin lock), so the page is not assessed; probe {next} itself to grade it", client.origin())
+    };
+    match first.off_origin_redirect.clone() {
+        Some(next) if is_http && is_https_upgrade(client.base(), &next) => {
+            let https = client.rebase(&next)?;
+            match https.send(&RequestSpec::get(&next)) {
+                Ok(main) => {
+                    chain.extend(main.chain.iter().map(|h| h.url.clone()));
+                    chain.push(main.url.clone());
+                    notes.push(format!(
+                        "{} redirects to {next} (same host, https): graded the https page, as the Observatory does",
+                        first.url
+                    ));
+                    let mut not_graded = None;
+                    let mut redirection_note = None;
+                    if let Some(off2) = &main.off_origin_redirect {
+                        not_graded = Some(format!(
+                            "the https page redirects to {off2}, off its origin: not followed (origin lock), so the page is not assessed"
+                        ));
+                        redirection_note = Some("redirect leaves the origin".into());
+                    }
+                    let http_chain = redirection_note.is_none().then_some(chain);
+                    Ok((
+                        Landing {
+                            client: https,
+                            main,
+                            http_chain,
+                            redirection_note,
+                            not_graded,
+                        },
+                        notes,
+                    ))
+                }
+                Err(e) => Ok((
+                    Landing {
+                        not_graded: Some(format!(
+                            "{} redirects to {next}, which gave no answer ({e})",
+                            first.url
+                        )),
+                        client,
+                        main: first,
+                        http_chain: None,
+                        redirection_note: Some("the https page gave no answer".into()),
+                    },
+                    notes,
+                )),
+            }
+        }
+        Some(next) => Ok((
+            Landing {
+                not_graded: Some(off(&next)),
+                client,
+                main: first,
+                http_chain: None,
+                redirection_note: Some("redirect leaves the origin".into()),
+            },
+            notes,
+        )),
+        None => {
+            if !first.chain.is_empty() {
+                notes.push(format!(
+                    "{target} redirects to {} on the same origin: graded that page",
+                    first.url
+                ));
+            }
+            let http_chain = is_http.then_some(chain);
+            Ok((
+                Landing {
+                    client,
+                    main: first,
+                    http_chain,
+                    redirection_note: None,
+                    not_graded: None,
+                },
+                notes,
+            ))
+        }
     }
 }
 
 /// Probes `target`. Errors only when the target URL is unusable or its first request gets no
-/// HTTP answer at all; everything later is recorded and the probe goes on.
+/// HTTP answer at all; everything later is recorded and the probe goes on. The whole probe
+/// ends by `opts.client.timeout`.
 pub fn probe(target: &str, opts: &ProbeOptions) -> Result<ProbeReport, String> {
     let start = Instant::now();
     let mut client_opts = opts.client.clone();
+    client_opts.concurrency = opts.concurrency.max(1);
     if opts.assume_https {
         client_opts
             .headers
             .push(("x-forwarded-proto".into(), "https".into()));
     }
     let client = Client::new(target, client_opts)?;
-    let session = Session {
+    let (landing, land_notes) = land(target, client, opts)?;
+    let Landing {
         client,
-        opts: opts.clone(),
-        pages: Default::default(),
-        errors: Default::default(),
-    };
-    let path = session.client.base().as_str().to_string();
-    let main = match session.client.send(&RequestSpec::get(&path)) {
-        Ok(ex) => ex,
-        Err(e) => return Err(format!("cannot probe {target}: {e}")),
-    };
-    session
-        .pages
-        .lock()
-        .map_err(|e| e.to_string())?
-        .push(PageResult {
+        main,
+        http_chain,
+        redirection_note,
+        not_graded,
+    } = landing;
+    let session = Session::new(client, opts);
+    let mut hops: Vec<&http::Hop> = main.chain.iter().collect();
+    hops.retain(|h| h.url.starts_with(session.client.origin()));
+    // The landing request and its same-origin hops.
+    if let Ok(mut pages) = session.pages.lock() {
+        for h in &hops {
+            pages.push(PageResult {
+                method: "GET".into(),
+                url: h.url.clone(),
+                status: Some(h.status),
+                error: None,
+                elapsed_ms: 0,
+            });
+        }
+        pages.push(PageResult {
             method: "GET".into(),
             url: main.url.clone(),
             status: Some(main.status),
             error: main.body_error.clone(),
             elapsed_ms: main.elapsed.as_millis() as u64,
         });
-    if let Some(e) = &main.body_error {
-        session
-            .errors
-            .lock()
-            .map_err(|e| e.to_string())?
-            .push(format!("GET {}: {e}", main.url));
+    }
+    if let Ok(mut errors) = session.errors.lock() {
+        if let Some(e) = &main.body_error {
+            errors.push(format!("GET {}: {e}", main.url));
+        }
     }
     let mut notes = opts.hints.notes.clone();
+    notes.extend(land_notes);
+    if main.truncated {
+        notes.push(format!(
+            "the page body is longer than {} bytes: it was graded up to there (scripts and meta tags after that point are not seen)",
+            session.client.max_body()
+        ));
+    }
+    let ctx = passive::GradeContext {
+        http_chain,
+        redirection_note,
+        not_graded,
+    };
     let mut findings = Vec::new();
-    let observatory = passive::grade_main(&session, &main, &mut notes, &mut findings);
-    findings.extend(passive::run(&session, &main, &mut notes));
-    if opts.active {
-        findings.extend(active::run(&session, &main, &mut notes));
-    } else {
+    let observatory = passive::grade_main(&session, &main, &ctx, &mut notes, &mut findings);
+    let (passive_findings, active_findings) = std::thread::scope(|scope| {
+        let p = scope.spawn(|| passive::run(&session, &main));
+        let a = scope.spawn(|| {
+            if opts.active {
+                active::run(&session, &main)
+            } else {
+                Vec::new()
+            }
+        });
+        (p.join().unwrap_or_default(), a.join().unwrap_or_default())
+    });
+    findings.extend(passive_findings);
+    findings.extend(active_findings);
+    if !opts.active {
         notes.push(
             "active checks (CSRF enforcement, error triggers) not run: pass --active, against staging"
                 .into(),
         );
+    }
+    if let Some(problem) = session.client.tls_problem() {
+        notes.push(format!(
+            "TLS certificate NOT verified (--insecure): {problem}; graded anyway, as the Observatory does, so HSTS and redirection fail with invalid-cert"
+        ));
     }
     findings.sort_by(|a, b| {
         b.severity
@@ -237,14 +438,36 @@ pub fn probe(target: &str, opts: &ProbeOptions) -> Result<ProbeReport, String> {
     findings.dedup_by(|a, b| a.fingerprint == b.fingerprint);
     let requests = session.client.requests_used();
     let budget = session.client.budget();
-    let Session { pages, errors, .. } = session;
+    let skipped = session.skipped.load(std::sync::atomic::Ordering::SeqCst);
+    let deadline = opts.client.timeout;
+    let graded_url = main.url.clone();
+    let Session {
+        pages,
+        errors,
+        notes: session_notes,
+        csrf_enforced,
+        ..
+    } = session;
+    notes.extend(session_notes.into_inner().unwrap_or_default());
+    let mut errors = errors.into_inner().unwrap_or_default();
+    if skipped > 0 {
+        errors.push(format!(
+            "{skipped} requests not sent: the probe's deadline (--timeout {}s) was reached; what they check is not assessed",
+            deadline.as_secs_f64()
+        ));
+    }
+    let mut csrf_enforced = csrf_enforced.into_inner().unwrap_or_default();
+    csrf_enforced.sort();
+    csrf_enforced.dedup();
     Ok(ProbeReport {
         target: target.to_string(),
+        graded_url,
         observatory,
         findings,
         pages: pages.into_inner().unwrap_or_default(),
-        errors: errors.into_inner().unwrap_or_default(),
+        errors,
         notes,
+        csrf_enforced,
         requests,
         budget,
         elapsed_ms: start.elapsed().as_millis() as u64,

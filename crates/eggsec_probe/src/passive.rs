@@ -17,62 +17,131 @@ fn set_cookies(ex: &Exchange) -> Vec<String> {
         .collect()
 }
 
+/// How the graded page was reached (from the landing redirects).
+pub struct GradeContext {
+    /// The plain-HTTP redirect chain, for the redirection test (`None`: not assessed).
+    pub http_chain: Option<Vec<String>>,
+    pub redirection_note: Option<String>,
+    /// Why there is no page to grade.
+    pub not_graded: Option<String>,
+}
+
 /// Grades the main response (plus `/robots.txt` cookies and a CORS preflight) and turns
 /// failing tests into findings.
 pub fn grade_main(
     s: &Session,
     main: &Exchange,
+    ctx: &GradeContext,
     notes: &mut Vec<String>,
     findings: &mut Vec<Finding>,
 ) -> Observatory {
-    let https = s.client.is_https() || s.opts.assume_https;
-    let mut cookies = set_cookies(main);
-    if let Some(robots) = s.fetch(&RequestSpec::get("/robots.txt")) {
-        cookies.extend(set_cookies(&robots));
+    let alg = s.opts.algorithm;
+    if let Some(reason) = &ctx.not_graded {
+        notes.push(format!("Observatory grade: not assessed: {reason}"));
+        return Observatory::not_assessed(alg, reason);
     }
-    let preflight = s
-        .fetch(
-            &RequestSpec::method("OPTIONS", &main.url)
-                .header("origin", PROBE_ORIGIN)
-                .header("access-control-request-method", "GET"),
-        )
-        .map(|e| e.headers);
-    let http_chain = if s.client.is_https() || s.opts.assume_https {
-        notes.push("redirection test not assessed: the probe never contacts the other scheme of the origin (origin lock)".into());
-        None
-    } else {
-        let mut chain: Vec<String> = main.chain.iter().map(|h| h.url.clone()).collect();
-        chain.push(main.url.clone());
-        if let Some(off) = &main.off_origin_redirect {
-            chain.push(off.clone());
-        }
-        Some(chain)
-    };
+    let https = s.client.is_https() || s.opts.assume_https;
+    // The graded session's jar: its same-origin hops, the page, and /robots.txt.
+    let mut cookies: Vec<(String, String)> = Vec::new();
+    for hop in main
+        .chain
+        .iter()
+        .filter(|h| h.url.starts_with(s.client.origin()))
+    {
+        cookies.extend(hop.set_cookies.iter().map(|c| (hop.url.clone(), c.clone())));
+    }
+    cookies.extend(set_cookies(main).into_iter().map(|c| (main.url.clone(), c)));
+    let (robots, preflight) = std::thread::scope(|scope| {
+        let r = scope.spawn(|| s.fetch(&RequestSpec::get("/robots.txt")));
+        let p = scope.spawn(|| {
+            s.fetch(
+                &RequestSpec::method("OPTIONS", &main.url)
+                    .header("origin", PROBE_ORIGIN)
+                    .header("access-control-request-method", "GET"),
+            )
+            .map(|e| e.headers)
+        });
+        (r.join().ok().flatten(), p.join().ok().flatten())
+    });
+    if let Some(robots) = &robots {
+        // DELIBERATE: the reference fetches /robots.txt "to gather cookies" without its jar.
+        cookies.extend(
+            set_cookies(robots)
+                .into_iter()
+                .map(|c| (robots.url.clone(), c)),
+        );
+    }
+    if ctx.http_chain.is_none() && ctx.redirection_note.is_none() {
+        notes.push(if s.opts.assume_https {
+            "redirection test not assessed: graded as if behind a TLS proxy (--assume-https)".into()
+        } else {
+            "redirection test not assessed: the target is https:// and the probe never contacts the http:// origin (origin lock)".into()
+        });
+    }
     if s.opts.assume_https {
         notes.push("graded as if served over HTTPS behind a TLS proxy (--assume-https; X-Forwarded-Proto: https sent)".into());
     } else if !s.client.is_https() {
-        notes.push("plain http:// target: HSTS and Secure-cookie results reflect this setup; pass --assume-https to grade a local app the way a TLS proxy serves it".into());
-    }
-    if !matches!(main.status, 200..=399 | 401 | 403) {
-        notes.push(format!(
-            "the target answered {}: the Observatory itself would refuse to grade it",
-            main.status
-        ));
+        notes.push("plain http:// target that does not redirect to https: graded the http page (HSTS and Secure cookies fail); pass the https:// URL, or --assume-https for a local app behind a TLS proxy".into());
     }
     notes.push("HSTS preload list not bundled: hsts-preloaded is never awarded".into());
+    if s.opts.assume_https {
+        // Graded as served over https by a TLS proxy: the browser's jar sees https URLs.
+        for (u, _) in cookies.iter_mut() {
+            if let Some(rest) = u.strip_prefix("http://") {
+                *u = format!("https://{rest}");
+            }
+        }
+    }
+    let (_, rejected) = observatory::browser_jar(&cookies);
+    for r in &rejected {
+        notes.push(format!(
+            "cookie not graded, a browser rejects it ({}): {}",
+            r.reason,
+            SetCookie::parse(&r.line)
+                .map(|c| mask_cookie(&c))
+                .unwrap_or_else(|| "(unparsable line)".into())
+        ));
+    }
     let input = ObservatoryInput {
+        algorithm: alg,
         https,
         url: main.url.clone(),
+        status: main.status,
         headers: main.headers.clone(),
         body: main.body_text(),
-        set_cookies: cookies.clone(),
+        cookies: cookies.clone(),
         preflight,
         cors_origin: PROBE_ORIGIN.into(),
-        http_chain,
+        verified: s.client.verified(),
+        http_chain: ctx.http_chain.clone(),
+        http_chain_verified: s.client.verified(),
+        redirection_note: ctx.redirection_note.clone(),
+        not_graded: None,
     };
     let grade = observatory::grade(&input);
+    if let Some(reason) = &grade.not_graded {
+        notes.push(format!("Observatory grade withheld: {reason}"));
+    }
+    if let Some(v) = main.headers.merged("strict-transport-security") {
+        if observatory::hsts_repeated_directive(&v) && https {
+            findings.push(at("PRB211", "hsts-directive-repeated", Strategy::Headers, Severity::Medium, &main.url,
+                "Strict-Transport-Security repeats a directive: browsers ignore the whole header (RFC 6797 §6.1), although the Observatory grades its last max-age",
+                vec![format!("strict-transport-security: {v}")],
+                "Send one `max-age` (egg-security: `config.security.hsts.maxAge`); do not add a second HSTS header or directive at the proxy."));
+        }
+    }
+    // The config says a header middleware is on, but egg-security never runs it.
+    for (key, why) in &s.opts.hints.not_effective {
+        if key == "security.referrerPolicy.enable" && !main.headers.has("referrer-policy") {
+            findings.push(at("PRB212", "referrer-policy-enabled-but-not-sent", Strategy::Headers, Severity::Medium, &main.url,
+                format!("`{key} = true` in the app's config, yet the live page sends no Referrer-Policy: {why}"),
+                vec![format!("{key} = true (config)"), "referrer-policy: (absent on the live page)".into()],
+                "Append it to the list (a string, also on egg 4): `config.security.defaultMiddleware = 'csrf,hsts,methodnoallow,noopen,nosniff,csp,xssProtection,xframe,dta,referrerPolicy'`."));
+        }
+    }
+    let lines: Vec<String> = cookies.iter().map(|(_, l)| l.clone()).collect();
     findings.extend(from_observatory(&main.url, &grade.tests, |test| {
-        evidence_for(test, &main.headers, &cookies)
+        evidence_for(test, &main.headers, &lines)
     }));
     grade
 }
@@ -107,22 +176,55 @@ fn evidence_for(test: &str, headers: &Headers, cookies: &[String]) -> Vec<String
     out
 }
 
-/// Every other passive check.
-pub fn run(s: &Session, main: &Exchange, notes: &mut Vec<String>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    header_extras(s, main, &mut out);
-    let mut all_cookies = set_cookies(main);
-    let not_found = not_found_page(s, &mut out);
-    if let Some(nf) = &not_found {
-        all_cookies.extend(set_cookies(nf));
-    }
-    cookie_checks(&main.url, &all_cookies, &mut out);
-    trace_track(s, main, &mut out);
-    traversal(s, &mut out);
-    cors(s, main, &mut out);
-    forwarded_trust(s, main, &mut out);
-    routes(s, main, notes, &mut out);
-    out
+/// Every other passive check, run side by side (the client bounds the requests in flight).
+pub fn run(s: &Session, main: &Exchange) -> Vec<Finding> {
+    let parts: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+        let jobs = vec![
+            scope.spawn(|| {
+                let mut out = Vec::new();
+                header_extras(s, main, &mut out);
+                out
+            }),
+            scope.spawn(|| {
+                let mut out = Vec::new();
+                let mut all_cookies = set_cookies(main);
+                if let Some(nf) = not_found_page(s, main, &mut out) {
+                    all_cookies.extend(set_cookies(&nf));
+                }
+                cookie_checks(&main.url, &all_cookies, &mut out);
+                out
+            }),
+            scope.spawn(|| {
+                let mut out = Vec::new();
+                trace_track(s, main, &mut out);
+                out
+            }),
+            scope.spawn(|| {
+                let mut out = Vec::new();
+                traversal(s, &mut out);
+                out
+            }),
+            scope.spawn(|| {
+                let mut out = Vec::new();
+                cors(s, main, &mut out);
+                out
+            }),
+            scope.spawn(|| {
+                let mut out = Vec::new();
+                forwarded_trust(s, main, &mut out);
+                out
+            }),
+            scope.spawn(|| {
+                let mut out = Vec::new();
+                routes(s, main, &mut out);
+                out
+            }),
+        ];
+        jobs.into_iter()
+            .map(|j| j.join().unwrap_or_default())
+            .collect()
+    });
+    parts.into_iter().flatten().collect()
 }
 
 fn csp_severity(sev: CspSeverity) -> Severity {
@@ -475,15 +577,24 @@ fn traversal(s: &Session, out: &mut Vec<Finding>) {
             "A `..%2f` path under the static prefix served a file from outside the public directory",
             vec![format!("GET {path} → 200 ({} bytes)", ex.body.len())],
             "Turn egg-security's `dta` back on (`config.security.dta = { enable: true }`, `dta` in `security.defaultMiddleware`) and keep `config.static.dir` inside the app."));
-    } else if ex.status != 400 {
+    } else if ex.status == 400 {
+        // egg-security's dta threw 400.
+    } else if ex.status >= 400 && ex.status != 404 && ex.status != 405 {
+        // dta throws 400; an error handler (egg-onerror's `config.onerror`, a custom error
+        // middleware) may render that with another status: the guard did run.
+        s.note(format!(
+            "directory traversal under the static prefix was rejected with {} (egg-security's dta throws 400; an error handler changed the status)",
+            ex.status
+        ));
+    } else {
         out.push(at("PRB402", "directory-traversal-guard-off", Strategy::Builtin, Severity::Low, &ex.url,
-            format!("A `..%2f` path under the static prefix got {} instead of egg-security's 400: the `dta` middleware is not running there", ex.status),
+            format!("A `..%2f` path under the static prefix got {} instead of egg-security's 400: the `dta` middleware did not reject it (off, ignored for this path, or not in `security.defaultMiddleware`)", ex.status),
             vec![format!("GET {path} → {}", ex.status)],
             "Keep `config.security.dta.enable = true` and `dta` in `security.defaultMiddleware`; check `security.dta.match/ignore`."));
     }
 }
 
-fn not_found_page(s: &Session, out: &mut Vec<Finding>) -> Option<Exchange> {
+fn not_found_page(s: &Session, _main: &Exchange, out: &mut Vec<Finding>) -> Option<Exchange> {
     let path = "/eggsec-probe-does-not-exist-4f1c";
     let ex = s.fetch(&RequestSpec::method("GET", path))?;
     if ex.status == 200 {
@@ -580,7 +691,7 @@ fn forwarded_trust(s: &Session, main: &Exchange, out: &mut Vec<Finding>) {
     }
 }
 
-fn routes(s: &Session, main: &Exchange, notes: &mut Vec<String>, out: &mut Vec<Finding>) {
+fn routes(s: &Session, main: &Exchange, out: &mut Vec<Finding>) {
     let routes = &s.opts.hints.get_routes;
     if routes.is_empty() {
         return;
@@ -604,10 +715,23 @@ fn routes(s: &Session, main: &Exchange, notes: &mut Vec<String>, out: &mut Vec<F
             .filter(|n| !(*n == "x-content-type-options" && (300..400).contains(&ex.status)))
             .collect();
         if !missing.is_empty() {
-            out.push(at("PRB210", "security-header-missing-on-route", Strategy::Headers, Severity::Medium, &ex.url,
-                format!("{} lacks headers the main page sends: a `match`/`ignore` or `ctx.securityOptions` turns them off here", ex.url),
-                missing.iter().map(|n| format!("{n}: (absent; present on {})", main.url)).collect(),
-                "Check `config.security.<name>.match/ignore` and `ctx.securityOptions` in app/ code for this path."));
+            let evidence = missing
+                .iter()
+                .map(|n| format!("{n}: (absent; present on {})", main.url))
+                .collect();
+            if ex.status >= 400 {
+                // egg-security sets its headers after `await next()`: a request that throws
+                // (onerror renders the page) never gets them, whatever match/ignore say.
+                out.push(at("PRB210", "security-headers-missing-on-error-page", Strategy::Headers, Severity::Low, &ex.url,
+                    format!("{} answered {} without headers the main page sends: egg-security sets them after `await next()`, so an error page rendered by onerror never has them", ex.url, ex.status),
+                    evidence,
+                    "Set the security headers at the reverse proxy too (for every status), or add a first middleware that sets them before `await next()`; and fix the error on this route."));
+            } else {
+                out.push(at("PRB210", "security-header-missing-on-route", Strategy::Headers, Severity::Medium, &ex.url,
+                    format!("{} lacks headers the main page sends: a `match`/`ignore` or `ctx.securityOptions` turns them off here", ex.url),
+                    evidence,
+                    "Check `config.security.<name>.match/ignore` and `ctx.securityOptions` in app/ code for this path."));
+            }
         }
         if ex.url != main.url {
             session_cache_findings(&ex.url, &ex.headers, out);
@@ -616,7 +740,7 @@ fn routes(s: &Session, main: &Exchange, notes: &mut Vec<String>, out: &mut Vec<F
             leak_findings(&ex, "a GET route", out);
         }
     }
-    notes.push(format!(
+    s.note(format!(
         "{fetched} of {} GET routes from the app fetched",
         routes.len()
     ));

@@ -37,6 +37,7 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::middleware::module_loaded_from_request::ModuleLoadedFromRequest,
     &rules::middleware::safe_curl_without_ssrf_config::SafeCurlWithoutSsrfConfig,
     &rules::middleware::model_or_method_chosen_by_request::ModelOrMethodChosenByRequest,
+    &rules::middleware::template_prints_request_data_raw::TemplatePrintsRequestDataRaw,
     // (middleware rules go above this line)
     // builtin
     &rules::builtin::keys_weak::KeysWeak,

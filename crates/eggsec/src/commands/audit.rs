@@ -30,6 +30,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     // For the HTML page and the history: per app report, its model's root, plugins and history.
     let mut extras = Vec::new();
     let mut roots: Vec<(std::path::PathBuf, String)> = Vec::new();
+    let mut known = Vec::new();
     let mut live = Live::default();
     let mut diff_text = String::new();
     for env in envs {
@@ -43,6 +44,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             let mut extra = super::html::no_extras();
             if html {
                 extra.plugins = super::html::plugin_rows(&model, &settings);
+                known.push((model.root.clone(), super::html::env_config(&model)));
             }
             if html || args.record || args.diff {
                 let view = super::html::history_view(&model.root, &app_report, args.record)?;
@@ -73,7 +75,18 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             doc.config = roots
                 .iter()
                 .map(|(root, shown)| {
-                    super::html::config_table(root, shown, &envs, args.app.embedded_defaults)
+                    let known: Vec<_> = known
+                        .iter()
+                        .filter(|(r, _)| r == root)
+                        .map(|(_, c)| c.clone())
+                        .collect();
+                    super::html::config_table(
+                        root,
+                        shown,
+                        &envs,
+                        args.app.embedded_defaults,
+                        &known,
+                    )
                 })
                 .collect();
             if let Some((root, _)) = roots.first() {
@@ -195,11 +208,18 @@ fn external_checks(
             control: String::new(),
             findings: Vec::new(),
             facts: vec![format!(
-                "Live probe of {}: Observatory score {}, grade {}",
-                report.target, report.observatory.score, report.observatory.grade
+                "Live probe of {}: Observatory (v{}) {}",
+                report.target,
+                report.observatory.algorithm_version,
+                report.observatory.summary()
             )],
         });
-        for t in report.observatory.tests.iter().filter(|t| t.pass) {
+        for t in report
+            .observatory
+            .tests
+            .iter()
+            .filter(|t| t.pass && !t.result.ends_with("not-assessed"))
+        {
             out.push(ExternalCheck {
                 strategy: Strategy::Headers,
                 severity: Severity::Low,

@@ -25,7 +25,11 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
                     let leaf = args.key.as_deref().and_then(|k| k.rsplit('.').next());
                     j = mask_json(leaf, j);
                 }
-                docs.push(json!({"root": m.root.display().to_string(), "env": m.env, "defaults": defaults_label(m), "config": j}));
+                let inactive: serde_json::Map<String, serde_json::Value> = not_effective(m)
+                    .into_iter()
+                    .map(|(k, why)| (k, json!(why)))
+                    .collect();
+                docs.push(json!({"root": m.root.display().to_string(), "env": m.env, "defaults": defaults_label(m), "not_effective": inactive, "config": j}));
             }
             ModelFormat::Text => {
                 if models.len() > 1 {
@@ -50,10 +54,16 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
                     .unwrap_or(0)
                     .min(90);
                 let root_prefix = format!("{}/", m.root.display());
+                let inactive = not_effective(m);
                 for (k, v, at) in lines {
                     let at = at.strip_prefix(&root_prefix).unwrap_or(&at);
                     let kv = format!("{k} = {v}");
-                    text.push_str(&format!("{kv:<w$}  {at}\n", w = width + 3));
+                    let why = inactive
+                        .iter()
+                        .find(|(key, _)| *key == k)
+                        .map(|(_, why)| format!("  # NOT EFFECTIVE: {why}"))
+                        .unwrap_or_default();
+                    text.push_str(&format!("{kv:<w$}  {at}{why}\n", w = width + 3));
                 }
             }
         }
@@ -65,6 +75,45 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
     };
     super::emit(&out, None)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `security.<name>.enable` keys that are true but do nothing because egg-security's
+/// `defaultMiddleware` does not list `<name>` (egg-security 3.x and 4.x never list
+/// `referrerPolicy` by default), with the reason.
+pub fn not_effective(m: &eggsec_app::AppModel) -> Vec<(String, String)> {
+    use eggsec_rules::egg_security::{sub_middleware, SubMiddleware};
+    let mut out = Vec::new();
+    for name in [
+        "referrerPolicy",
+        "csrf",
+        "hsts",
+        "methodnoallow",
+        "noopen",
+        "nosniff",
+        "csp",
+        "xssProtection",
+        "xframe",
+        "dta",
+    ] {
+        let key = format!("security.{name}.enable");
+        let enabled = m.config_at(&key).and_then(|v| v.truthy()).unwrap_or(false);
+        if !enabled {
+            continue;
+        }
+        if let SubMiddleware::NotListed(list) = sub_middleware(m, name) {
+            let list = match list.and_then(|l| l.as_str().map(str::to_string)) {
+                Some(l) => format!("security.defaultMiddleware = '{l}'"),
+                None => "egg-security's default security.defaultMiddleware".into(),
+            };
+            out.push((
+                key,
+                format!(
+                    "`{name}` is not in {list}, so egg-security never runs it (no header is sent)"
+                ),
+            ));
+        }
+    }
+    out
 }
 
 pub fn defaults_label(m: &eggsec_app::AppModel) -> String {

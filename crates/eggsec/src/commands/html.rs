@@ -85,45 +85,67 @@ pub fn config_envs(audited: &[String]) -> Vec<String> {
     envs
 }
 
+/// The security keys of one model: `(env, where egg's defaults came from, [(key, value, at)])`.
+pub type EnvConfig = (String, String, Vec<(String, String, String)>);
+
+/// The security keys of `model` as config lines (secrets masked), provenance relative to the root.
+pub fn env_config(model: &eggsec_app::AppModel) -> EnvConfig {
+    let root_prefix = format!("{}/", model.root.display());
+    let mut lines = Vec::new();
+    for key in SECURITY_KEYS {
+        if let Some(v) = model.config_at(key) {
+            config_lines(key, v, false, &mut lines);
+        }
+    }
+    for line in &mut lines {
+        if let Some(rel) = line.2.strip_prefix(&root_prefix) {
+            line.2 = rel.to_string();
+        }
+    }
+    (
+        model.env.clone(),
+        super::config::defaults_label(model),
+        lines,
+    )
+}
+
 /// The effective value of the security keys of the app at `root` in each of `envs`, with the
-/// file:line that set it, secrets masked as `eggsec config` masks them. An env whose model
-/// cannot be built is left out.
+/// file:line that set it, secrets masked as `eggsec config` masks them. `known` holds the envs
+/// the audit already built; the others are loaded (in parallel). An env whose model cannot be
+/// built is left out.
 pub fn config_table(
     root: &Path,
     shown_root: &str,
     envs: &[String],
     embedded_defaults: bool,
+    known: &[EnvConfig],
 ) -> ConfigTable {
+    use rayon::prelude::*;
     let mut table = ConfigTable {
         root: shown_root.to_string(),
         ..Default::default()
     };
+    let loaded: Vec<EnvConfig> = envs
+        .par_iter()
+        .filter_map(|env| {
+            if let Some(k) = known.iter().find(|k| &k.0 == env) {
+                return Some(k.clone());
+            }
+            let opts = eggsec_app::LoadOptions {
+                env: Some(env.clone()),
+                scope: None,
+                embedded_defaults_only: embedded_defaults,
+            };
+            let model = eggsec_app::load(root, &opts).ok()?;
+            Some(env_config(&model))
+        })
+        .collect();
     let mut per_env: Vec<Vec<(String, String, String)>> = Vec::new();
-    for env in envs {
-        let opts = eggsec_app::LoadOptions {
-            env: Some(env.clone()),
-            scope: None,
-            embedded_defaults_only: embedded_defaults,
-        };
-        let Ok(model) = eggsec_app::load(root, &opts) else {
-            continue;
-        };
+    for (env, defaults, lines) in loaded {
         if table.defaults.is_empty() {
-            table.defaults = super::config::defaults_label(&model);
+            table.defaults = defaults;
         }
-        let root_prefix = format!("{}/", model.root.display());
-        let mut lines = Vec::new();
-        for key in SECURITY_KEYS {
-            if let Some(v) = model.config_at(key) {
-                config_lines(key, v, false, &mut lines);
-            }
-        }
-        for line in &mut lines {
-            if let Some(rel) = line.2.strip_prefix(&root_prefix) {
-                line.2 = rel.to_string();
-            }
-        }
-        table.envs.push(env.clone());
+        table.envs.push(env);
         per_env.push(lines);
     }
     let mut keys: Vec<&str> = Vec::new();
@@ -348,8 +370,10 @@ pub fn probe_section(r: &eggsec_probe::ProbeReport) -> ProbeSection {
     ProbeSection {
         target: r.target.clone(),
         algorithm_version: o.algorithm_version,
-        score: o.score,
-        grade: o.grade.clone(),
+        // A page the Observatory would not grade (error status, redirect off the origin) has
+        // no score; the reason is in the notes.
+        score: o.score.unwrap_or(0),
+        grade: o.grade.clone().unwrap_or_else(|| "not graded".into()),
         tests: o
             .tests
             .iter()

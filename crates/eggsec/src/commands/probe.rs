@@ -72,17 +72,22 @@ fn options(args: &ProbeArgs) -> Result<ProbeOptions> {
         Some(path) => hints_from_app(path, args.env.as_deref())?,
         None => AppHints::default(),
     };
+    let algorithm = eggsec_probe::observatory::Algorithm::parse(&args.observatory_version)
+        .map_err(anyhow::Error::msg)?;
     Ok(ProbeOptions {
         client: ClientOptions {
             budget: args.budget,
             timeout,
             headers,
             cookies,
+            cacert: args.cacert.clone(),
+            insecure: args.insecure,
             ..ClientOptions::default()
         },
         concurrency: args.concurrency.max(1),
         active: args.active,
         assume_https: args.assume_https,
+        algorithm,
         hints,
     })
 }
@@ -131,6 +136,9 @@ pub(super) fn hints_from_model(model: &eggsec_app::AppModel) -> AppHints {
         .flatten()
     {
         hints.json_limit = limit;
+    }
+    for (key, why) in super::config::not_effective(model) {
+        hints.not_effective.push((key, why));
     }
     for r in &model.routes {
         if r.regex_path {
@@ -202,17 +210,52 @@ fn parse_size(s: &str) -> Option<u64> {
     Some((n * mult) as u64)
 }
 
-/// The probe's findings as a one-app report (root = the URL, env = `probe`).
+/// The probe's findings as a one-app report (root = the URL, env = `probe`). The posture
+/// counts what the probe showed: each finding, and CSRF enforcement on the routes where the
+/// `--active` tests passed; strategies the probe says nothing about stay not assessed.
 fn as_report(report: &ProbeReport) -> Report {
+    use eggsec_rules::posture::{compute_with, ExternalCheck};
+    let mut checks: Vec<ExternalCheck> = report
+        .findings
+        .iter()
+        .map(|f| ExternalCheck {
+            strategy: f.strategy,
+            severity: f.severity,
+            control: String::new(),
+            findings: vec![f.clone()],
+            facts: Vec::new(),
+        })
+        .collect();
+    if !report.csrf_enforced.is_empty() {
+        checks.push(ExternalCheck {
+            strategy: Strategy::Csrf,
+            severity: Severity::High,
+            control: format!(
+                "CSRF enforced on {} routes (live --active test: no token and a wrong token got 403)",
+                report.csrf_enforced.len()
+            ),
+            findings: Vec::new(),
+            facts: report
+                .csrf_enforced
+                .iter()
+                .map(|r| format!("CSRF enforced: {r}"))
+                .collect(),
+        });
+    }
+    let posture = if checks.is_empty() {
+        Strategy::ALL
+            .into_iter()
+            .map(Posture::not_assessed)
+            .collect()
+    } else {
+        compute_with(&[], &checks)
+    };
     Report {
         apps: vec![AppReport {
             root: report.target.clone(),
             env: "probe".into(),
             findings: report.findings.clone(),
-            posture: Strategy::ALL
-                .into_iter()
-                .map(Posture::not_assessed)
-                .collect(),
+            posture,
             diagnostics: report.errors.clone(),
         }],
     }
@@ -226,7 +269,9 @@ pub fn render_probe_json(report: &ProbeReport) -> String {
     let findings = audit["apps"][0]["findings"].clone();
     let doc = serde_json::json!({
         "target": report.target,
+        "graded_url": report.graded_url,
         "observatory": report.observatory,
+        "csrf_enforced": report.csrf_enforced,
         "findings": findings,
         "pages": report.pages,
         "errors": report.errors,
@@ -245,19 +290,41 @@ fn render_probe_text(report: &ProbeReport, color: bool) -> String {
     let o = &report.observatory;
     let mut out = String::new();
     let _ = writeln!(out, "probe {}", report.target);
+    if report.graded_url != report.target {
+        let _ = writeln!(out, "graded {}", report.graded_url);
+    }
     let _ = writeln!(
         out,
-        "Mozilla HTTP Observatory (algorithm v{}): {} / {}",
-        o.algorithm_version, o.score, o.grade
+        "Mozilla HTTP Observatory (algorithm v{}): {}",
+        o.algorithm_version,
+        o.summary()
     );
     for t in &o.tests {
         let _ = writeln!(
             out,
-            "  {} {:<32} {:<64} {:+}",
-            if t.pass { "pass" } else { "FAIL" },
+            "  {} {:<32} {:<64} {:+}{}",
+            if t.result == "not-assessed" || t.result.ends_with("not-assessed") {
+                "  - "
+            } else if t.pass {
+                "pass"
+            } else {
+                "FAIL"
+            },
             t.name,
             t.result,
-            t.modifier
+            t.modifier,
+            t.note
+                .as_deref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default()
+        );
+    }
+    if !report.csrf_enforced.is_empty() {
+        let _ = writeln!(
+            out,
+            "CSRF enforced on {} routes: {}",
+            report.csrf_enforced.len(),
+            report.csrf_enforced.join(", ")
         );
     }
     for n in &report.notes {

@@ -116,5 +116,6 @@ pub mod middleware {
     pub mod shell_command_from_request;
     pub mod sql_built_from_request;
     pub mod state_changing_route_without_auth;
+    pub mod template_prints_request_data_raw;
     // middleware rules: add `pub mod` lines above this comment.
 }

@@ -1,0 +1,298 @@
+//! `MW025` `template-prints-request-data-raw`: a server-side template prints request data
+//! without escaping — EJS `<%- x %>`, handlebars `{{{x}}}`, art-template `{{@ x}}`, pug `!=` /
+//! `!{x}`, nunjucks `{{ x }}` inside `{% autoescape false %}` — with `x` fed by
+//! `ctx.render(view, { x: <request data> })`.
+
+use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_report::{Confidence, Severity, Strategy};
+use std::path::Path;
+
+pub struct TemplatePrintsRequestDataRaw;
+
+static META: RuleMeta = RuleMeta {
+    code: "MW025",
+    name: "template-prints-request-data-raw",
+    strategy: Strategy::Middleware,
+    severity: Severity::High,
+    confidence: Confidence::Medium,
+    control: "Templates escape request data",
+    docs: RuleDocs {
+        what: r#"Follows `ctx.render('view', { x: <request data> })` (and `ctx.renderView`) to the template under `app/view` and reports each place that prints a fed variable *raw*: EJS `<%- x %>` (also inside `<script>`), handlebars `{{{x}}}`, art-template `{{@ x}}`, pug `div!= x` and `!{x}`, nunjucks `{{ x }}` inside a `{% autoescape false %}` block (nunjucks `| safe` is reported by `html-built-from-request`). Values converted to numbers or escaped with `ctx.helper.escape` are not fed, nor values that came back in the response of an outbound call. Render data built in a separate variable (`const data = {...}; ctx.render(v, data)`) is not followed yet."#,
+        why: r#"Raw output puts the attacker's text into the page as HTML: `<script>` runs in the victim's session (stored or reflected XSS), steals tokens, acts as the user. Inside a `<script>` block even a quote breaks out."#,
+        bad: r#"// controller
+await ctx.render('profile.ejs', { bio: ctx.query.bio });
+<!-- app/view/profile.ejs -->
+<div><%- bio %></div>"#,
+        good: r#"<!-- app/view/profile.ejs: escaped output -->
+<div><%= bio %></div>
+<!-- in a script block: serialise safely -->
+<script>var bio = <%- JSON.stringify(bio).replace(/</g, '\\u003c') %>;</script>"#,
+        fix: r#"Print with the escaping tag of the engine (EJS `<%= %>`, handlebars `{{ }}`, art-template `{{ }}`, pug `=`/`#{}`, nunjucks `{{ }}` with autoescape on); when HTML must be kept, sanitise it on the server first (an allow-list HTML sanitiser such as `xss` or `sanitize-html`) or with `ctx.helper.shtml`."#,
+    },
+};
+
+/// Raw outputs of a template: (line, column, the tag, identifiers it reads).
+pub fn raw_outputs(name: &str, text: &str) -> Vec<(u32, u32, String, Vec<String>)> {
+    let ext = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let mut out = Vec::new();
+    let pairs: &[(&str, &str)] = match ext.as_str() {
+        "ejs" => &[("<%-", "%>")],
+        "hbs" | "handlebars" => &[("{{{", "}}}")],
+        "art" => &[("{{@", "}}"), ("<%-", "%>")],
+        "pug" | "jade" => &[("!{", "}")],
+        _ => &[("<%-", "%>"), ("{{{", "}}}"), ("{{@", "}}")],
+    };
+    let mut autoescape_off = false;
+    for (i, line) in text.lines().enumerate() {
+        let lno = i as u32 + 1;
+        for (open, close) in pairs {
+            let mut from = 0;
+            while let Some(o) = line[from..].find(open).map(|o| o + from) {
+                let Some(c) = line[o + open.len()..]
+                    .find(close)
+                    .map(|c| c + o + open.len())
+                else {
+                    break;
+                };
+                let expr = &line[o + open.len()..c];
+                out.push((
+                    lno,
+                    line[..o].chars().count() as u32 + 1,
+                    line[o..c + close.len()].to_string(),
+                    idents(expr),
+                ));
+                from = c + close.len();
+            }
+        }
+        if matches!(ext.as_str(), "pug" | "jade") {
+            // `div!= x`, `p(class="a")!= x`, `!= x`
+            if let Some(p) = line.find("!=") {
+                let before = line[..p].trim_end();
+                if !before.ends_with(['!', '=', '<', '>']) && !line[p + 2..].starts_with('=') {
+                    out.push((
+                        lno,
+                        p as u32 + 1,
+                        line.trim().to_string(),
+                        idents(&line[p + 2..]),
+                    ));
+                }
+            }
+        }
+        // nunjucks: {{ x }} between {% autoescape false %} and {% endautoescape %}
+        let compact: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if compact.contains("{% autoescape false %}") || compact.contains("{%- autoescape false") {
+            autoescape_off = true;
+        }
+        if autoescape_off && !matches!(ext.as_str(), "ejs" | "hbs" | "handlebars" | "pug" | "jade")
+        {
+            let mut from = 0;
+            while let Some(o) = line[from..].find("{{").map(|o| o + from) {
+                if line[o..].starts_with("{{{") || line[o..].starts_with("{{@") {
+                    from = o + 3;
+                    continue;
+                }
+                let Some(c) = line[o + 2..].find("}}").map(|c| c + o + 2) else {
+                    break;
+                };
+                out.push((
+                    lno,
+                    line[..o].chars().count() as u32 + 1,
+                    line[o..c + 2].to_string(),
+                    idents(&line[o + 2..c]),
+                ));
+                from = c + 2;
+            }
+        }
+        if compact.contains("endautoescape") {
+            autoescape_off = false;
+        }
+    }
+    out
+}
+
+/// Identifiers an expression reads (not after a `.`, not string contents).
+fn idents(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_dot = false;
+    let mut quote: Option<char> = None;
+    for ch in expr.chars().chain(std::iter::once(' ')) {
+        if let Some(q) = quote {
+            if ch == q {
+                quote = None;
+            }
+            continue;
+        }
+        if ch.is_alphanumeric() || ch == '_' || ch == '$' {
+            cur.push(ch);
+            continue;
+        }
+        if !cur.is_empty() {
+            if !prev_dot && !cur.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+        }
+        prev_dot = ch == '.';
+        if ch == '\'' || ch == '"' || ch == '`' {
+            quote = Some(ch);
+        }
+    }
+    out
+}
+
+/// A value that went out in an HTTP call and came back in its response (`ctx.curl(url, { data:
+/// { code } })` → `tokenResult.data.error`) is the other server's answer, not request data.
+fn through_outbound_response(steps: &[eggsec_js::flow::Step]) -> bool {
+    steps.iter().skip(1).any(|s| {
+        ["curl(", "axios", "fetch(", "httpclient", ".request("]
+            .iter()
+            .any(|w| s.what.contains(w))
+    })
+}
+
+/// egg-view's lookup under `app/view`: the name as written, else with an engine extension.
+fn find_template(root: &Path, name: &str) -> Option<(std::path::PathBuf, String)> {
+    let name = name.trim_start_matches('/');
+    if name.split('/').any(|s| s == "..") {
+        return None;
+    }
+    let mut c = vec![name.to_string()];
+    if Path::new(name).extension().is_none() {
+        c.extend(
+            [
+                ".html",
+                ".ejs",
+                ".hbs",
+                ".handlebars",
+                ".art",
+                ".pug",
+                ".jade",
+                ".nj",
+                ".njk",
+                ".tpl",
+            ]
+            .map(|e| format!("{name}{e}")),
+        );
+    }
+    c.into_iter().find_map(|n| {
+        let p = root.join("app/view").join(&n);
+        p.is_file().then(|| (p, format!("app/view/{n}")))
+    })
+}
+
+impl Rule for TemplatePrintsRequestDataRaw {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &mut RuleContext<'_>) {
+        let app = cx.app;
+        if app.code.renders.is_empty() {
+            cx.not_applicable();
+            return;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &app.code.renders {
+            let Some((path, rel)) = find_template(&app.root, &r.render.template) else {
+                continue;
+            };
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for (line, column, tag, ids) in raw_outputs(&rel, &text) {
+                let Some(var) = r
+                    .render
+                    .vars
+                    .iter()
+                    .find(|v| ids.contains(&v.name) && !through_outbound_response(&v.steps))
+                else {
+                    continue;
+                };
+                if !seen.insert((rel.clone(), line, column)) {
+                    continue;
+                }
+                let mut evidence: Vec<String> = var
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        let file = s.file.clone().unwrap_or_else(|| r.file.clone());
+                        let role = if i == 0 { "source" } else { "step" };
+                        format!("{role} {file}:{}: {}", s.line, s.what)
+                    })
+                    .collect();
+                evidence.push(format!("sink {rel}:{line}: {tag}"));
+                let prov =
+                    eggsec_js::Provenance::new(path.to_string_lossy().into_owned(), line, column);
+                cx.report(
+                    &prov,
+                    format!(
+                        "{rel} prints `{}` raw ({tag}); it is request data from {}",
+                        var.name, r.render.function
+                    ),
+                    evidence,
+                    META.docs.fix,
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_rule, test_model_in};
+
+    fn app(view: &str, tpl: &str, controller: &str) -> eggsec_app::AppModel {
+        let dir = tempfile::tempdir().unwrap().keep();
+        std::fs::create_dir_all(dir.join("app/controller")).unwrap();
+        std::fs::create_dir_all(dir.join("app/view")).unwrap();
+        std::fs::write(dir.join("app/view").join(view), tpl).unwrap();
+        std::fs::write(dir.join("app/controller/home.js"), controller).unwrap();
+        let mut app = test_model_in(&dir, serde_json::json!({}));
+        app.code = eggsec_app::routes::code_model(&dir, &mut Vec::new());
+        app
+    }
+
+    #[test]
+    fn raw_tags_per_engine() {
+        let c = "exports.p = async ctx => { await ctx.render('p.ejs', { bio: ctx.query.bio, title: 'x' }); };";
+        let hit = app("p.ejs", "<h1><%= title %></h1>\n<div><%- bio %></div>\n<p><%= bio %></p>\n<script>var t = '<%- title %>';</script>\n", c);
+        let f = run_rule(&TemplatePrintsRequestDataRaw, &hit);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].evidence[0].starts_with("source app/controller/home.js:1"),
+            "{:?}",
+            f[0].evidence
+        );
+        for (view, tpl) in [
+            ("p.hbs", "<div>{{{bio}}}</div>"),
+            ("p.art", "<div>{{@ bio }}</div>"),
+            ("p.pug", "div!= bio"),
+            (
+                "p.html",
+                "{% autoescape false %}\n<div>{{ bio }}</div>\n{% endautoescape %}",
+            ),
+        ] {
+            let c = format!("exports.p = async ctx => {{ await ctx.render('{view}', {{ bio: ctx.query.bio }}); }};");
+            assert_eq!(
+                run_rule(&TemplatePrintsRequestDataRaw, &app(view, tpl, &c)).len(),
+                1,
+                "{view}"
+            );
+        }
+        // look-alikes: escaped tags, numbers, constants
+        let c = "exports.p = async ctx => { await ctx.render('p.ejs', { id: Number(ctx.query.id), bio: ctx.query.bio }); };";
+        let quiet = app(
+            "p.ejs",
+            "<div><%= bio %></div>\n<i><%- id %></i>\n<p>{{ bio }}</p>\n",
+            c,
+        );
+        assert!(run_rule(&TemplatePrintsRequestDataRaw, &quiet).is_empty());
+    }
+}
