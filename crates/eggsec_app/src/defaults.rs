@@ -182,6 +182,13 @@ impl Snapshot {
         // Paths a unit computes from its own directory: where the package would be installed.
         let pkg_dir = info.base_dir.join("node_modules").join(&unit.package);
         fill_pkg_dir(&mut value, &pkg_dir.display().to_string());
+        // `config.pkg = appInfo.pkg`: the app's own package.json, not the generator's stand-in
+        if let (Some(pkg), Some(map)) = (info.pkg.as_ref(), value.as_object_mut()) {
+            if let Some(old) = map.get("pkg") {
+                let prov = old.prov.clone();
+                map.insert("pkg".into(), from_tagged(pkg, &prov, info));
+            }
+        }
         Some(value)
     }
 }
@@ -345,6 +352,17 @@ pub(crate) mod tests {
             assert!(snap.unit("framework", "egg").is_some());
         }
         assert!(embedded(5).is_none());
+        // `pkg` is the app's package.json
+        let snap = embedded(3).unwrap();
+        let mut info = AppInfo::new("a", "/srv/a", "prod");
+        info.pkg = Some(serde_json::json!({"name": "a", "version": "2.4.0"}));
+        let cfg = snap
+            .config(snap.unit("framework", "egg").unwrap(), "default", &info)
+            .unwrap();
+        assert_eq!(
+            cfg.get_path("pkg.version").and_then(|v| v.as_str()),
+            Some("2.4.0")
+        );
         // egg 1's own defaults, not egg 3's: bodyParser limits were 100kb
         let egg1 = embedded(1).unwrap();
         let info = AppInfo::new("a", "/srv/a", "prod");
