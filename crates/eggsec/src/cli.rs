@@ -294,6 +294,23 @@ pub struct DepsArgs {
     /// Registry requests in flight at once.
     #[arg(long, default_value_t = 8)]
     pub jobs: usize,
+    /// Also ask the registry's bulk advisory endpoint (what `npm audit` asks), merged with the
+    /// OSV database by advisory id and alias. A registry without it is reported once.
+    #[arg(long, conflicts_with = "offline")]
+    pub online: bool,
+    /// Leave out development-only packages (npm's `--omit dev`).
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub omit: Vec<OmitArg>,
+    /// Warn when the advisory database is older than DAYS (default: eggsec.toml
+    /// `[advisories] max-age-days`, else 7).
+    #[arg(long, value_name = "DAYS")]
+    pub max_db_age: Option<u32>,
+}
+
+/// npm's `--omit` values that eggsec applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OmitArg {
+    Dev,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -330,11 +347,23 @@ pub struct AdvisoriesArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AdvisoriesAction {
-    /// Import a full OSV export (all.zip, a directory of OSV JSON, or an http(s) URL to one).
+    /// Download OSV's export of every npm advisory (or import one from a file or directory),
+    /// verify it and install it atomically: a failed or interrupted update keeps the previous
+    /// database. Incremental when the source publishes modified_id.csv.
     Update {
-        /// Where to read it from.
-        #[arg(long, value_name = "FILE_OR_URL")]
-        from: String,
+        /// Import from a local OSV all.zip, a directory of OSV JSON, or an eggsec file.
+        #[arg(long, value_name = "FILE_OR_DIR", conflicts_with = "url")]
+        from: Option<String>,
+        /// Download from this all.zip URL (default: eggsec.toml `[advisories] url`, else OSV's
+        /// public npm export).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Download the whole export even when an incremental update is possible.
+        #[arg(long)]
+        full: bool,
+        /// Install even when the new database is less than half the size of the installed one.
+        #[arg(long)]
+        replace: bool,
     },
     /// Which database is in use and how many advisories it holds.
     Status,

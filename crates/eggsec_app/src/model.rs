@@ -169,6 +169,48 @@ impl AppModel {
     pub fn plugin_enabled(&self, name: &str) -> bool {
         self.plugin(name).is_some_and(|p| p.enabled)
     }
+    /// Does an enabled plugin provide `family` (`sequelize`, `mongoose`, `orm`, `mysql`,
+    /// `redis`) — the receiver a flow sink needs (`ctx.model.query` is SQL only when
+    /// egg-sequelize makes `ctx.model` a Sequelize instance; `ctx.model.X.find` is a mongo query
+    /// only with egg-mongoose)? When no plugin provides any model layer, the package.json
+    /// dependencies decide, and with nothing known the sink is kept.
+    pub fn provides(&self, family: &str) -> bool {
+        let provides = |f: &str| {
+            self.plugins.iter().any(|p| {
+                p.enabled
+                    && (p.name == f
+                        || p.package.as_deref().is_some_and(|pkg| {
+                            let base = pkg.rsplit('/').next().unwrap_or(pkg);
+                            base == f || base == format!("egg-{f}")
+                        }))
+            })
+        };
+        if provides(family) {
+            return true;
+        }
+        const MODEL_LAYERS: &[&str] = &["sequelize", "mongoose", "orm", "typeorm", "leoric"];
+        if !MODEL_LAYERS.contains(&family) {
+            return false;
+        }
+        if MODEL_LAYERS.iter().any(|f| provides(f)) {
+            return false;
+        }
+        let deps: Vec<&str> = ["dependencies", "devDependencies"]
+            .iter()
+            .filter_map(|k| self.pkg.get(*k).and_then(|d| d.as_object()))
+            .flat_map(|d| d.keys().map(String::as_str))
+            .collect();
+        let package = match family {
+            "orm" => "leoric",
+            f => f,
+        };
+        let any_layer = deps.iter().any(|d| {
+            ["sequelize", "mongoose", "leoric", "typeorm"]
+                .iter()
+                .any(|l| d.ends_with(l))
+        });
+        !any_layer || deps.iter().any(|d| d.ends_with(package))
+    }
     /// Effective config at a dotted path.
     pub fn config_at(&self, path: &str) -> Option<&Value> {
         self.config.get_path(path)

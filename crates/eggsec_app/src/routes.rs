@@ -278,19 +278,70 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 /// Parses every source file of the app (in parallel, one parse each) and links the flows.
 pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     let paths = source_files(root);
-    let parsed: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = paths
+    // minified and bundled files are browser code, not server code
+    let paths: Vec<PathBuf> = paths
         .into_par_iter()
-        .filter_map(|p| {
-            let r = match std::fs::read(&p).map(String::from_utf8) {
-                // minified and bundled files are browser code, not server code
-                Ok(Ok(text)) if is_vendored_text(&text) => return None,
-                Ok(Ok(text)) => eggsec_js::source_facts_from(&p, &text),
-                // the reader names the problem (binary, invalid UTF-8, unreadable)
-                _ => eggsec_js::source_facts(&p),
-            };
-            Some((p, r))
+        .filter(|p| {
+            !std::fs::read(p)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .is_some_and(|t| is_vendored_text(&t))
         })
         .collect();
+    // Helpers first, then services, then the rest: each phase knows what the earlier phases'
+    // functions return (`ctx.helper.f(x)`, `ctx.service.a.b(x)` carry only the parameters the
+    // callee returns). Every file is still parsed once.
+    let (helpers, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|p| role_of(&rel_path(root, p)) == FileRole::Helper);
+    let (services, rest): (Vec<PathBuf>, Vec<PathBuf>) = rest
+        .into_iter()
+        .partition(|p| role_of(&rel_path(root, p)) == FileRole::Service);
+    let user_models = match eggsec_js::models::load_user_models(root) {
+        Ok(m) => m,
+        Err(e) => {
+            diags.push(Diagnostic::at(
+                DiagnosticLevel::Warning,
+                root.join("eggsec.toml"),
+                0,
+                format!("{e}; the embedded sink models are used"),
+            ));
+            None
+        }
+    };
+    let models = user_models
+        .as_ref()
+        .unwrap_or_else(|| eggsec_js::models::Models::embedded());
+    let mut summaries = eggsec_js::flow::Summaries::new();
+    let mut parsed: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = Vec::new();
+    for phase in [helpers, services, rest] {
+        let done: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = phase
+            .into_par_iter()
+            .map(|p| {
+                let r = eggsec_js::source_facts_with(&p, &summaries, models);
+                (p, r)
+            })
+            .collect();
+        for (p, r) in &done {
+            let Ok(facts) = r else { continue };
+            let rel = rel_path(root, p);
+            let prefix = match role_of(&rel) {
+                FileRole::Helper => "helper".to_string(),
+                FileRole::Service => match rel.strip_prefix("app/service/").and_then(dotted_name) {
+                    Some(n) => format!("service.{n}"),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            for f in &facts.functions {
+                if f.name != "<anonymous>" {
+                    *summaries.entry(format!("{prefix}.{}", f.name)).or_insert(0) |= f.returns;
+                }
+            }
+        }
+        parsed.extend(done);
+    }
+    parsed.sort_by(|a, b| a.0.cmp(&b.0));
     let mut files = Vec::new();
     for (abs, r) in parsed {
         match r {
@@ -439,6 +490,7 @@ fn template_flows(root: &Path, call_file: &str, r: &RenderFeed) -> Vec<AppFlow> 
                 function: r.function.clone(),
                 sink: tag,
                 steps,
+                plugin: None,
             },
         });
     }
@@ -451,6 +503,8 @@ struct FileIndex {
     services: HashMap<String, usize>,
     helper: Option<usize>,
     middleware: HashMap<String, usize>,
+    /// Class name → the file defining it (tegg `@Inject()` targets).
+    classes: HashMap<String, usize>,
 }
 
 /// egg's FileLoader property name for a path under a loader dir (`admin/user_info.js` →
@@ -468,8 +522,14 @@ impl FileIndex {
             services: HashMap::new(),
             helper: None,
             middleware: HashMap::new(),
+            classes: HashMap::new(),
         };
         for (i, f) in files.iter().enumerate() {
+            for func in &f.facts.functions {
+                if let Some(c) = func.class.as_ref().filter(|c| !c.is_empty()) {
+                    idx.classes.entry(c.clone()).or_insert(i);
+                }
+            }
             let under = |dir: &str| f.rel.strip_prefix(dir).and_then(dotted_name);
             match f.role {
                 FileRole::Controller => {
@@ -500,6 +560,9 @@ impl FileIndex {
                 self.services.get(file).map(|i| (*i, method.clone()))
             }
             Callee::Helper(name) => self.helper.map(|i| (i, name.clone())),
+            Callee::Class { class, method } => {
+                self.classes.get(class).map(|i| (*i, method.clone()))
+            }
             Callee::Local(_) => None,
         }
     }

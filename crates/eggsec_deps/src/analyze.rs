@@ -60,6 +60,64 @@ pub struct Vulnerability {
     pub paths: Vec<Vec<String>>,
     pub via: Vec<Via>,
     pub url: String,
+    /// Set when an ignore in eggsec.toml named this advisory but expired on that day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignore_expired: Option<String>,
+}
+
+/// An advisory the team accepted (eggsec.toml `[[advisories.ignore]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ignore {
+    /// The advisory id or one of its aliases.
+    pub id: String,
+    pub reason: String,
+    /// The last day it holds (`YYYY-MM-DD`); `None`: no end.
+    pub until: Option<String>,
+}
+
+/// A vulnerability left out by an ignore that is still in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ignored {
+    pub id: String,
+    pub package: String,
+    pub version: String,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+/// Applies ignores as of `today` (`YYYY-MM-DD`): an ignore in force moves the vulnerability
+/// to `report.ignored`; an expired one leaves it in place, marked, so it fails the build again.
+pub fn apply_ignores(report: &mut DepsReport, ignores: &[Ignore], today: &str) {
+    let mut kept = Vec::with_capacity(report.vulnerabilities.len());
+    for mut v in std::mem::take(&mut report.vulnerabilities) {
+        let hit = ignores
+            .iter()
+            .find(|i| i.id == v.id || v.aliases.contains(&i.id));
+        match hit {
+            Some(i) if i.until.as_deref().is_none_or(|u| today <= u) => {
+                report.ignored.push(Ignored {
+                    id: v.id,
+                    package: v.package,
+                    version: v.version,
+                    reason: i.reason.clone(),
+                    until: i.until.clone(),
+                })
+            }
+            Some(i) => {
+                v.ignore_expired = i.until.clone();
+                kept.push(v);
+            }
+            None => kept.push(v),
+        }
+    }
+    report.vulnerabilities = kept;
+}
+
+/// npm's `--omit dev`: development-only packages and their advisories leave the report.
+pub fn omit_dev(report: &mut DepsReport) {
+    report.packages.retain(|p| !p.dev);
+    report.vulnerabilities.retain(|v| !v.dev);
 }
 
 /// How far an installed egg-family (or, with `--all`, direct) package is behind.
@@ -91,6 +149,8 @@ pub struct DepsReport {
     pub packages: Vec<PackageOut>,
     pub vulnerabilities: Vec<Vulnerability>,
     pub outdated: Vec<Outdated>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<Ignored>,
     pub problems: Vec<String>,
     #[serde(skip)]
     pub inventory: Inventory,
@@ -151,6 +211,7 @@ pub fn analyze_inventory(root: &Path, inv: Inventory, db: &Database) -> DepsRepo
                     paths: Vec::new(),
                     via: Vec::new(),
                     url: m.advisory.url(),
+                    ignore_expired: None,
                 })
                 .collect()
         })
@@ -196,6 +257,7 @@ pub fn analyze_inventory(root: &Path, inv: Inventory, db: &Database) -> DepsRepo
         packages,
         vulnerabilities,
         outdated: Vec::new(),
+        ignored: Vec::new(),
         problems,
         inventory: inv,
     }

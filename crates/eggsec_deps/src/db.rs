@@ -424,7 +424,32 @@ pub fn parse_osv(bytes: &[u8]) -> Result<Option<Advisory>, String> {
 struct CompactDb {
     format: String,
     source: String,
+    #[serde(default, skip_serializing_if = "DbMeta::is_empty")]
+    meta: DbMeta,
     advisories: Vec<CompactAdvisory>,
+}
+
+/// When and from where a database was fetched (kept in the compact file, so the records and
+/// what is known about them are replaced together, atomically).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbMeta {
+    /// When the records were fetched or generated (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// The URL or path they came from (credentials and query removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The export's `ETag` / `Last-Modified`, for a conditional re-download.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl DbMeta {
+    fn is_empty(&self) -> bool {
+        *self == DbMeta::default()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -599,6 +624,8 @@ pub struct Database {
     pub source: String,
     /// Records reported and skipped while loading.
     pub problems: Vec<LoadProblem>,
+    /// Fetch metadata (empty for a database read from OSV files directly).
+    pub meta: DbMeta,
 }
 
 impl Database {
@@ -624,7 +651,71 @@ impl Database {
             index,
             source: source.into(),
             problems,
+            meta: DbMeta::default(),
         }
+    }
+
+    /// The newest `modified` time of any record (RFC 3339 strings compare in time order).
+    pub fn newest_modified(&self) -> Option<&str> {
+        self.advisories
+            .iter()
+            .map(|a| a.modified.as_str())
+            .filter(|m| !m.is_empty())
+            .max()
+    }
+
+    /// This database with `newer`'s records added: a record whose id is in both is replaced
+    /// by the one with the later `modified` time (a withdrawn record replaces the live one and
+    /// stops matching). Returns (added, replaced).
+    pub fn merged_with(self, newer: Database) -> (Database, usize, usize) {
+        let mut by_id: HashMap<String, Advisory> = self
+            .advisories
+            .into_iter()
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        let (mut added, mut replaced) = (0, 0);
+        for a in newer.advisories {
+            match by_id.get(&a.id) {
+                Some(old) if old.modified >= a.modified => {}
+                Some(_) => {
+                    replaced += 1;
+                    by_id.insert(a.id.clone(), a);
+                }
+                None => {
+                    added += 1;
+                    by_id.insert(a.id.clone(), a);
+                }
+            }
+        }
+        let mut problems = self.problems;
+        problems.extend(newer.problems);
+        let mut db = Database::new(by_id.into_values().collect(), self.source, problems);
+        db.meta = self.meta;
+        (db, added, replaced)
+    }
+
+    /// Adds advisories that are not in the database yet, by id or alias (e.g. records from the
+    /// registry's bulk endpoint, which OSV may know under a GHSA id). Returns how many were new.
+    pub fn add_missing(&mut self, extra: Vec<Advisory>) -> usize {
+        let known: std::collections::HashSet<String> = self
+            .advisories
+            .iter()
+            .flat_map(|a| std::iter::once(a.id.clone()).chain(a.aliases.iter().cloned()))
+            .collect();
+        let fresh: Vec<Advisory> = extra
+            .into_iter()
+            .filter(|a| !known.contains(&a.id) && !a.aliases.iter().any(|x| known.contains(x)))
+            .collect();
+        let n = fresh.len();
+        if n > 0 {
+            let mut all = std::mem::take(&mut self.advisories);
+            all.extend(fresh);
+            let meta = std::mem::take(&mut self.meta);
+            let problems = std::mem::take(&mut self.problems);
+            *self = Database::new(all, std::mem::take(&mut self.source), problems);
+            self.meta = meta;
+        }
+        n
     }
 
     /// The embedded default database (egg-family and egg-relevant advisories).
@@ -695,7 +786,9 @@ impl Database {
         } else {
             source.to_string()
         };
-        Ok(Database::new(advisories, label, problems))
+        let mut out = Database::new(advisories, label, problems);
+        out.meta = db.meta;
+        Ok(out)
     }
 
     /// Writes eggsec's compact format (`source` says where the records came from).
@@ -703,6 +796,7 @@ impl Database {
         let db = CompactDb {
             format: COMPACT_FORMAT.into(),
             source: source.into(),
+            meta: self.meta.clone(),
             advisories: self.advisories.iter().map(compact_from).collect(),
         };
         let mut text = serde_json::to_string_pretty(&db).expect("plain data serialises");

@@ -13,12 +13,14 @@
 //! ```
 
 pub mod analyze;
+pub mod bulk;
 pub mod cvss;
 pub mod dates;
 pub mod db;
 pub mod inventory;
 pub mod ledger;
 pub mod registry;
+pub mod update;
 pub mod version;
 pub mod watch;
 

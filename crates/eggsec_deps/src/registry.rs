@@ -283,6 +283,47 @@ impl Registry {
         }
     }
 
+    /// POSTs a JSON body to `path` under the registry's base URL; the status and body
+    /// (at most `limit` bytes) whatever the status.
+    pub fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        limit: u64,
+    ) -> Result<(u16, Vec<u8>), RegistryError> {
+        let url = format!("{}{}", self.config.url, path.trim_start_matches('/'));
+        if self.offline {
+            return Err(RegistryError::Http {
+                url: crate::redact_url(&url),
+                message: "--offline forbids network access".into(),
+            });
+        }
+        let text = serde_json::to_vec(body).expect("plain data serialises");
+        let resp = self
+            .agent
+            .post(&url)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .header("content-type", "application/json")
+            .send(&text[..]);
+        let mut resp = resp.map_err(|e| RegistryError::Http {
+            url: crate::redact_url(&url),
+            message: e.to_string(),
+        })?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| RegistryError::Http {
+                url: crate::redact_url(&url),
+                message: e.to_string(),
+            })?;
+        Ok((status, bytes))
+    }
+
     /// The document URL of `name` (scoped names use the scope's registry, `/` encoded).
     pub fn url_of(&self, name: &str) -> String {
         let base = name

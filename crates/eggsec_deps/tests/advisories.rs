@@ -9,9 +9,9 @@ fn data() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
 }
 
-/// The source label written into the embedded database.
+/// The source label written into the embedded database (as `examples/gen_embedded.rs` writes).
 const EMBEDDED_SOURCE: &str =
-    "GitHub Advisory Database (CC-BY 4.0): egg-family and egg-relevant npm advisories";
+    "GitHub Advisory Database (CC-BY 4.0): egg-family, egg-relevant and common npm advisories";
 
 fn check_expectations(db: &Database) {
     let text = std::fs::read_to_string(data().join("test-versions.json")).unwrap();
@@ -43,7 +43,7 @@ fn check_expectations(db: &Database) {
 fn osv_directory_matches_test_versions() {
     let db = Database::load_osv_dir(&data().join("osv"));
     assert!(db.problems.is_empty(), "{:?}", db.problems);
-    assert_eq!(db.len(), 21);
+    assert_eq!(db.len(), 30);
     check_expectations(&db);
 }
 
@@ -58,7 +58,7 @@ fn embedded_database_matches_test_versions_and_is_fresh() {
     let stored = std::fs::read_to_string(path).unwrap();
     assert!(
         stored == fresh,
-        "data/advisories.json is stale: run `UPDATE_DB=1 cargo test -p eggsec_deps --test advisories`"
+        "data/advisories.json is stale: run `cargo run -p eggsec_deps --example gen_embedded -- crates/eggsec_deps/tests/data/osv crates/eggsec_deps/data/advisories.json`"
     );
     check_expectations(Database::embedded());
 }
@@ -175,11 +175,41 @@ fn all_zip_layout_loads() {
     }
     let bytes = buf.into_inner();
     let db = Database::load_bytes(&bytes, "all.zip").unwrap();
-    assert_eq!(db.len(), 21);
+    assert_eq!(db.len(), 30);
     assert_eq!(db.problems.len(), 1);
     assert!(db.problems[0].file.ends_with("all.zip!MAL-broken.json"));
     check_expectations(&db);
     // A truncated archive is an error naming the file, not a panic.
     let err = Database::load_bytes(&bytes[..bytes.len() / 3], "cut.zip").unwrap_err();
     assert!(err.to_string().starts_with("cut.zip:"), "{err}");
+}
+
+#[test]
+fn embedded_database_knows_lodash_and_minimist() {
+    let db = Database::embedded();
+    let ids = |p: &str, v: &str| -> Vec<String> {
+        let mut v: Vec<String> = db
+            .matches(p, &Version::parse(v).unwrap())
+            .iter()
+            .map(|m| m.advisory.id.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids("lodash", "4.17.4"),
+        vec![
+            "GHSA-29mw-wpgm-hmr9",
+            "GHSA-35jh-r3h4-6jhm",
+            "GHSA-4xc9-xhrj-v574",
+            "GHSA-fvqr-27wr-82fm",
+            "GHSA-jf85-cpcp-j695",
+            "GHSA-p6mc-m468-83gw",
+            "GHSA-x5rq-j2xg-h7qm"
+        ]
+    );
+    assert!(ids("lodash", "4.17.21").is_empty());
+    assert_eq!(ids("minimist", "1.2.5"), vec!["GHSA-xvch-5gv4-984h"]);
+    assert_eq!(ids("minimist", "0.2.1"), vec!["GHSA-xvch-5gv4-984h"]);
+    assert!(ids("minimist", "1.2.6").is_empty());
 }

@@ -15,13 +15,29 @@
 //! sink becomes a [`ParamSink`]; a call that passes taint on becomes a [`CallEdge`]; [`link`]
 //! joins them within and across files (`ctx.service.a.b.c(x)` → `app/service/a/b.js#c`).
 //!
-//! Limits (deliberate): names, not oxc's semantic symbols (a shadowing inner `let` is not told
-//! apart); a variable's latest assignment wins, whatever branch it was in; loops run once.
+//! Resolution, not names: variables are oxc semantic symbols (a shadowing inner `let` is its
+//! own variable); every callee is resolved to a canonical path — egg's loader objects
+//! (`ctx.model.query`, `app.mysql.get().query`, `ctx.service.a.b.c`), an import or `require`
+//! with the members used (`child_process.exec`, `mysql.createPool().query`), a local function
+//! (`local:name`, followed through [`link_local`]) or a global (`eval`) — and sinks,
+//! sanitisers and clean results are looked up in the models (`models/*.toml`, see
+//! [`crate::models`]). A value can be a typed object (`V::Obj`: the canonical path it holds),
+//! so `const db = app.mysql; db.query(...)` is the egg-mysql sink and `this.query(...)` is a
+//! method of the class, not SQL. What a database, a service or a remote API returns is not
+//! request data. Safe shapes: a fixed-origin or path-relative prefix for redirects and
+//! outbound URLs, allow-list checks (`LIST.includes(x) ? x : '/'`, `if (!LIST.has(x)) return`),
+//! guards that reject `..` before a path is used, the multipart temp file and busboy's
+//! basename of an upload's file name.
+//!
+//! Limits (deliberate): a variable's latest assignment wins, whatever branch it was in; loops
+//! run once; a call's result carries its arguments' taint unless the callee is modelled.
 
 use crate::facts::{Place, SourceFacts};
+use crate::models::{Models, Shape, SinkModel};
 use crate::routes::member_path;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
+use oxc::semantic::{Scoping, SemanticBuilder, SymbolId};
 use oxc::span::{GetSpan, Span};
 use oxc::syntax::scope::ScopeFlags;
 use std::collections::{HashMap, HashSet};
@@ -44,7 +60,7 @@ pub enum SinkKind {
 }
 
 impl SinkKind {
-    fn bit(self) -> u32 {
+    pub fn bit(self) -> u32 {
         1 << (self as u32)
     }
 }
@@ -80,6 +96,10 @@ pub struct Flow {
     pub sink: String,
     /// Source first, sink last.
     pub steps: Vec<Step>,
+    /// The egg plugin that must provide the sink's receiver (`sequelize` for `ctx.model.query`,
+    /// `mongoose` for `ctx.model.X.find`); the app model checks it against the enabled plugins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
 }
 
 /// Parameter `param` of `function` reaches a sink.
@@ -91,6 +111,12 @@ pub struct ParamSink {
     pub sink: String,
     /// From the parameter to the sink.
     pub steps: Vec<Step>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// The first member read from the parameter on the way (`file.filepath` → `filepath`):
+    /// an uploaded file's `filepath` is egg's temp file, its `filename` a basename.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
 /// What a call passing taint on calls.
@@ -102,6 +128,9 @@ pub enum Callee {
     Service { file: String, method: String },
     /// `ctx.helper.f(x)`: `app/extend/helper` method `f`.
     Helper(String),
+    /// `this.fooService.bar(x)` on a tegg `@Inject() fooService: FooService`: method `bar` of
+    /// the class `FooService` (found by the app model in any file).
+    Class { class: String, method: String },
 }
 
 /// A call that passes tainted data as argument `arg`.
@@ -116,6 +145,12 @@ pub struct CallEdge {
     /// Sink kinds a sanitiser already made it safe for.
     pub sanitized: u32,
     pub whole: bool,
+    /// The data is an uploaded file (egg-multipart stream or file).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub multipart: bool,
+    /// For a parameter origin: the first member read from the parameter (`filename`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
 /// What a named function's body does (for routes and middleware rules).
@@ -134,7 +169,14 @@ pub struct FunctionFacts {
     /// Checks who the user is (`ctx.session.user`, `ctx.state.user`, jwt `verify`,
     /// `ctx.isAuthenticated()`).
     pub checks_auth: bool,
+    /// Parameters (bit i = parameter i) whose data the function returns: a caller's result
+    /// carries only those arguments (a service that reads the database and returns rows: none).
+    pub returns: u32,
 }
+
+/// Return summaries of other files' functions, by egg name: `helper.<name>` for
+/// `ctx.helper.<name>(...)`, `service.<a.b>.<method>` for `ctx.service.a.b.method(...)`.
+pub type Summaries = HashMap<String, u32>;
 
 /// A non-flow fact the code rules report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -197,6 +239,11 @@ struct Trace {
     sanitized: u32,
     /// For a parameter origin: the function whose parameter it is (closures see it too).
     owner: String,
+    /// An uploaded file (`ctx.getFileStream()`, `ctx.request.files`): its `filepath` is egg's
+    /// own temp file and its `filename` busboy's basename.
+    multipart: bool,
+    /// For a parameter origin: the first member read from it.
+    member: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -206,7 +253,23 @@ enum V {
     Req,
     App,
     This,
+    /// A typed object, not request data: the canonical path it holds (`app.mysql`,
+    /// `mysql.createPool()`, `ctx.model.User.findOne()`).
+    Obj(String),
     T(Vec<Trace>),
+}
+
+/// A variable: its semantic symbol, or its name when it has none (a global).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Var {
+    Sym(SymbolId),
+    Name(String),
+}
+
+impl Var {
+    fn is_sym(&self) -> bool {
+        matches!(self, Var::Sym(_))
+    }
 }
 
 fn join(a: V, b: V) -> V {
@@ -299,7 +362,6 @@ struct Frame {
     params: Vec<String>,
     line: u32,
     column: u32,
-    vars: HashMap<String, V>,
     validated: HashSet<String>,
     reads_input: bool,
     validates: bool,
@@ -307,13 +369,23 @@ struct Frame {
     renews_session: bool,
     identity_sets: Vec<(u32, u32, String)>,
     html_type: bool,
+    /// Parameters (bit i = parameter i) whose data a `return` hands back.
+    returns: u32,
 }
 
 struct FlowVisitor<'p, 't> {
     at: &'p Place<'t>,
     frames: Vec<Frame>,
-    /// Local name → module path (`exec` → `child_process.exec`).
-    imports: HashMap<String, String>,
+    scoping: &'p Scoping,
+    models: &'p Models,
+    /// Every variable's latest value.
+    vars: HashMap<Var, V>,
+    /// tegg `@Inject() name: Type` class properties: name → class.
+    injected: HashMap<String, String>,
+    /// Functions of this file already walked: which parameters their result carries.
+    summaries: HashMap<String, u32>,
+    /// The same for helpers and services of other files (see [`Summaries`]).
+    external: &'p Summaries,
     /// Names given to function nodes (by span start) by their context.
     names: HashMap<u32, String>,
     /// Taint handed to a callback's first parameter (by the callback's span start).
@@ -329,11 +401,23 @@ struct FlowVisitor<'p, 't> {
 }
 
 /// Runs the flow engine and the code-fact extractors over a parsed file.
-pub(crate) fn analyze(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFacts) {
+pub(crate) fn analyze(
+    program: &Program<'_>,
+    at: &Place<'_>,
+    models: &Models,
+    external: &Summaries,
+    out: &mut SourceFacts,
+) {
+    let semantic = SemanticBuilder::new().build(program).semantic;
     let mut v = FlowVisitor {
         at,
         frames: vec![Frame::new("<module>".into(), None, vec![], 1, 1)],
-        imports: HashMap::new(),
+        scoping: semantic.scoping(),
+        models,
+        vars: HashMap::new(),
+        injected: HashMap::new(),
+        summaries: HashMap::new(),
+        external,
         names: HashMap::new(),
         callback_taint: HashMap::new(),
         classes: Vec::new(),
@@ -345,6 +429,7 @@ pub(crate) fn analyze(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
     let mut pre = Declared::default();
     pre.visit_program(program);
     v.local_functions = pre.names;
+    v.injected = pre.injected;
     v.visit_program(program);
     link_local(v.out);
 }
@@ -354,9 +439,41 @@ pub(crate) fn analyze(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
 #[derive(Default)]
 struct Declared {
     names: HashSet<String>,
+    injected: HashMap<String, String>,
 }
 
 impl<'a> Visit<'a> for Declared {
+    fn visit_property_definition(&mut self, it: &PropertyDefinition<'a>) {
+        // tegg: @Inject() private readonly fooService: FooService;
+        let inject = it.decorators.iter().any(|d| {
+            let callee = match &d.expression {
+                Expression::CallExpression(c) => &c.callee,
+                e => e,
+            };
+            matches!(callee.get_inner_expression(), Expression::Identifier(i) if i.name == "Inject")
+        });
+        if let (true, Some(name)) = (inject, it.key.static_name()) {
+            let class = it
+                .type_annotation
+                .as_ref()
+                .and_then(|t| match &t.type_annotation {
+                    TSType::TSTypeReference(r) => match &r.type_name {
+                        TSTypeName::IdentifierReference(i) => Some(i.name.to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .unwrap_or_else(|| {
+                    let mut c = name.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
+                });
+            self.injected.insert(name.to_string(), class);
+        }
+        walk::walk_property_definition(self, it);
+    }
+
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
         if let Some(id) = &it.id {
             self.names.insert(id.name.to_string());
@@ -390,7 +507,6 @@ impl Frame {
             params,
             line,
             column,
-            vars: HashMap::new(),
             validated: HashSet::new(),
             reads_input: false,
             validates: false,
@@ -398,6 +514,7 @@ impl Frame {
             renews_session: false,
             identity_sets: Vec::new(),
             html_type: false,
+            returns: 0,
         }
     }
 }
@@ -464,20 +581,47 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<V> {
-        self.frames
-            .iter()
-            .rev()
-            .find_map(|f| f.vars.get(name).cloned())
+    fn var_of_ref(&self, id: &IdentifierReference<'_>) -> Var {
+        match id
+            .reference_id
+            .get()
+            .and_then(|r| self.scoping.get_reference(r).symbol_id())
+        {
+            Some(s) => Var::Sym(s),
+            None => Var::Name(id.name.to_string()),
+        }
     }
 
-    fn set_var(&mut self, name: &str, v: V) {
-        let idx = self
-            .frames
-            .iter()
-            .rposition(|f| f.vars.contains_key(name))
-            .unwrap_or(self.frames.len() - 1);
-        self.frames[idx].vars.insert(name.to_string(), v);
+    fn var_of_binding(&self, id: &BindingIdentifier<'_>) -> Var {
+        match id.symbol_id.get() {
+            Some(s) => Var::Sym(s),
+            None => Var::Name(id.name.to_string()),
+        }
+    }
+
+    /// The value of an identifier: its variable's, else egg's well-known names for globals.
+    fn lookup_ref(&self, id: &IdentifierReference<'_>) -> Option<V> {
+        let var = self.var_of_ref(id);
+        if let Some(v) = self.vars.get(&var) {
+            return Some(v.clone());
+        }
+        match (&var, id.name.as_str()) {
+            (Var::Name(_), "ctx" | "context") => Some(V::Ctx),
+            (Var::Name(_), "app") => Some(V::App),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, var: Var, v: V) {
+        self.vars.insert(var, v);
+    }
+
+    /// The variable at the root of `expr` when `expr` is a plain identifier.
+    fn ident_var(&self, expr: &Expression<'_>) -> Option<Var> {
+        match expr.get_inner_expression() {
+            Expression::Identifier(id) => Some(self.var_of_ref(id)),
+            _ => None,
+        }
     }
 
     fn validated(&self, key: &str) -> bool {
@@ -490,12 +634,18 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         if step.what.is_empty() {
             step.what = what.to_string();
         }
+        let multipart = matches!(
+            what,
+            "files" | "ctx.getFileStream" | "ctx.getFileStreams" | "ctx.multipart"
+        );
         V::T(vec![Trace {
             origin: Origin::Source,
             steps: vec![step],
             whole,
             sanitized: 0,
             owner: String::new(),
+            multipart,
+            member: None,
         }])
     }
 
@@ -504,7 +654,9 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             V::This => match key {
                 "ctx" => V::Ctx,
                 "app" => V::App,
-                _ => V::Clean,
+                "service" | "helper" | "logger" => V::Obj(format!("ctx.{key}")),
+                "config" => V::Obj("app.config".into()),
+                _ => V::Obj(format!("this.{key}")),
             },
             V::Ctx => {
                 if let Some((_, whole)) = CTX_SOURCES.iter().find(|(k, _)| *k == key) {
@@ -513,76 +665,143 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     match key {
                         "request" | "req" => V::Req,
                         "app" => V::App,
-                        "state" | "session" | "user" if key == "user" => {
-                            self.frame().checks_auth = true;
-                            V::Clean
+                        _ => {
+                            if key == "user" {
+                                self.frame().checks_auth = true;
+                            }
+                            V::Obj(format!("ctx.{key}"))
                         }
-                        _ => V::Clean,
                     }
                 }
             }
             V::Req => match REQ_SOURCES.iter().find(|(k, _)| *k == key) {
                 Some((_, whole)) => self.source(key, *whole, span),
-                None => V::Clean,
+                None => V::Obj(format!("ctx.request.{key}")),
             },
+            V::App => V::Obj(format!("app.{key}")),
+            V::Obj(p) => V::Obj(format!("{p}.{key}")),
             V::T(ts) => {
                 if matches!(key, "length" | "size") || self.validated(key) {
                     return V::Clean;
+                }
+                // egg-multipart: `filepath` is egg's own temp file; `filename` went through
+                // busboy's basename (no directories, never `..`).
+                if !ts.is_empty() && ts.iter().all(|t| t.multipart) {
+                    match key {
+                        "filepath" => return V::Clean,
+                        "filename" => {
+                            return V::T(
+                                ts.into_iter()
+                                    .map(|mut t| {
+                                        t.whole = false;
+                                        t.sanitized |= SinkKind::Path.bit() | SinkKind::Shell.bit();
+                                        t
+                                    })
+                                    .collect(),
+                            )
+                        }
+                        "fields" => {
+                            return V::T(
+                                ts.into_iter()
+                                    .map(|mut t| {
+                                        t.multipart = false;
+                                        t
+                                    })
+                                    .collect(),
+                            )
+                        }
+                        _ => {}
+                    }
                 }
                 V::T(
                     ts.into_iter()
                         .map(|mut t| {
                             t.whole = false;
+                            if matches!(t.origin, Origin::Param(_)) && t.member.is_none() {
+                                t.member = Some(key.to_string());
+                            }
                             t
                         })
                         .collect(),
                 )
             }
-            _ => V::Clean,
+            V::Clean => V::Clean,
         }
     }
 
-    /// The canonical dotted name of a callee or member chain: egg objects normalised (`ctx`,
-    /// `app`, `ctx.request`, `ctx.service`, `ctx.helper`), imports resolved to module paths.
+    /// The canonical path of a callee or member chain (see the module docs): egg objects
+    /// normalised (`ctx`, `app`, `ctx.request`, `ctx.service`, `ctx.helper`), imports resolved
+    /// to module paths, typed variables to what they hold, calls marked `()`, local functions
+    /// and untyped variables as `local:<name>`, globals by name.
     fn canon(&self, expr: &Expression<'_>) -> Option<String> {
-        let expr = expr.get_inner_expression();
-        let mut path = match member_path(expr) {
-            Some(p) => p,
-            None => {
-                // require('m').x
-                if let Expression::StaticMemberExpression(m) = expr {
-                    let base = require_spec(&m.object)?;
-                    vec![base, m.property.name.to_string()]
-                } else {
-                    return None;
+        let mut raw: Vec<String> = Vec::new();
+        let mut cur = expr.get_inner_expression();
+        let head: Vec<String> = loop {
+            match cur {
+                Expression::StaticMemberExpression(m) => {
+                    raw.push(m.property.name.to_string());
+                    cur = m.object.get_inner_expression();
                 }
+                Expression::ComputedMemberExpression(m) => {
+                    match &m.expression {
+                        Expression::StringLiteral(s) => raw.push(s.value.to_string()),
+                        _ => raw.push("[]".into()),
+                    }
+                    cur = m.object.get_inner_expression();
+                }
+                Expression::CallExpression(c) => {
+                    if let Some(spec) = require_spec(cur) {
+                        break vec![spec];
+                    }
+                    raw.push("()".into());
+                    cur = c.callee.get_inner_expression();
+                }
+                Expression::NewExpression(n) => {
+                    raw.push("()".into());
+                    cur = n.callee.get_inner_expression();
+                }
+                Expression::AwaitExpression(a) => cur = a.argument.get_inner_expression(),
+                Expression::ThisExpression(_) => break vec!["this".into()],
+                Expression::Identifier(id) => {
+                    break match self.lookup_ref(id) {
+                        Some(V::Ctx) => vec!["ctx".into()],
+                        Some(V::App) => vec!["app".into()],
+                        Some(V::Req) => vec!["ctx".into(), "request".into()],
+                        Some(V::This) => vec!["this".into()],
+                        Some(V::Obj(p)) => p.split('.').map(str::to_string).collect(),
+                        Some(V::T(_)) | Some(V::Clean) | None => {
+                            if self.var_of_ref(id).is_sym() {
+                                vec![format!("local:{}", id.name)]
+                            } else {
+                                vec![id.name.to_string()]
+                            }
+                        }
+                    };
+                }
+                _ => return None,
             }
         };
-        let head = path[0].clone();
-        match head.as_str() {
-            "this" => {
-                path.remove(0);
-                match path.first().map(String::as_str) {
-                    Some("ctx" | "app") => {}
-                    Some("service" | "helper" | "logger") => path.insert(0, "ctx".into()),
-                    _ => path.insert(0, "this".into()),
+        let mut path = head;
+        for seg in raw.into_iter().rev() {
+            if seg == "()" {
+                if let Some(last) = path.last_mut() {
+                    last.push_str("()");
                 }
+            } else {
+                path.push(seg);
             }
-            _ => match self.lookup(&head) {
-                Some(V::Ctx) => path[0] = "ctx".into(),
-                Some(V::App) => path[0] = "app".into(),
-                Some(V::Req) => {
-                    path[0] = "request".into();
-                    path.insert(0, "ctx".into());
+        }
+        if path.first().map(String::as_str) == Some("this") && path.len() > 1 {
+            let second = path[1].clone();
+            let second = second.trim_end_matches("()");
+            match second {
+                "ctx" | "app" => {
+                    path.remove(0);
                 }
-                _ => {
-                    if let Some(m) = self.imports.get(&head) {
-                        path[0] = m.clone();
-                    } else if head == "context" {
-                        path[0] = "ctx".into();
-                    }
-                }
-            },
+                "service" | "helper" | "logger" => path[0] = "ctx".into(),
+                "config" => path[0] = "app".into(),
+                _ => {}
+            }
         }
         if path.len() > 1 && path[0] == "ctx" && path[1] == "app" {
             path.remove(0);
@@ -593,14 +812,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
     fn eval(&mut self, expr: &Expression<'_>) -> V {
         let span = expr.span();
         match expr {
-            Expression::Identifier(id) => match self.lookup(id.name.as_str()) {
-                Some(v) => v,
-                None => match id.name.as_str() {
-                    "ctx" | "context" => V::Ctx,
-                    "app" => V::App,
-                    _ => V::Clean,
-                },
-            },
+            Expression::Identifier(id) => self.lookup_ref(id).unwrap_or(V::Clean),
             Expression::ThisExpression(_) => V::This,
             Expression::StaticMemberExpression(m) => {
                 let o = self.eval(&m.object);
@@ -618,17 +830,50 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             }
             Expression::TemplateLiteral(t) => {
                 let mut v = V::Clean;
-                for e in &t.expressions {
+                let mut lead_clean = false;
+                for (i, e) in t.expressions.iter().enumerate() {
                     let x = self.eval(e);
+                    if i == 0 {
+                        lead_clean = !matches!(x, V::T(_));
+                    }
                     v = join(v, x);
                 }
-                strip_whole(v)
+                let first = t.quasis.first().map(|q| q.value.raw.as_str()).unwrap_or("");
+                let second = t.quasis.get(1).map(|q| q.value.raw.as_str()).unwrap_or("");
+                let bits = prefix_bits(first, lead_clean && first.is_empty(), second);
+                map_traces(strip_whole(v), |t| t.sanitized |= bits)
             }
             Expression::BinaryExpression(b) => {
                 if b.operator == BinaryOperator::Addition {
-                    let l = self.eval(&b.left);
-                    let r = self.eval(&b.right);
-                    strip_whole(join(l, r))
+                    // a + b + c: the leading literal (or clean expression then literal) fixes
+                    // where a URL goes
+                    let mut parts = Vec::new();
+                    flatten_plus(expr, &mut parts);
+                    let mut v = V::Clean;
+                    let mut lead_clean = false;
+                    for (i, p) in parts.iter().enumerate() {
+                        let x = self.eval(p);
+                        if i == 0 {
+                            lead_clean = !matches!(x, V::T(_));
+                        }
+                        v = join(v, x);
+                    }
+                    let lit =
+                        |e: Option<&&Expression<'_>>| match e.map(|e| e.get_inner_expression()) {
+                            Some(Expression::StringLiteral(s)) => Some(s.value.to_string()),
+                            Some(Expression::TemplateLiteral(t)) => {
+                                t.quasis.first().map(|q| q.value.raw.to_string())
+                            }
+                            _ => None,
+                        };
+                    let bits = match lit(parts.first()) {
+                        Some(first) => prefix_bits(&first, false, ""),
+                        None => {
+                            let second = lit(parts.get(1)).unwrap_or_default();
+                            prefix_bits("", lead_clean, &second)
+                        }
+                    };
+                    map_traces(strip_whole(v), |t| t.sanitized |= bits)
                 } else {
                     V::Clean
                 }
@@ -639,8 +884,30 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 join(a, b)
             }
             Expression::ConditionalExpression(c) => {
-                let a = self.eval(&c.consequent);
-                let b = self.eval(&c.alternate);
+                // LIST.includes(t) ? t : '/' — the checked value is one of the list's
+                let checked = allow_checked(&c.test);
+                let is_checked = |s: &Self, e: &Expression<'_>| {
+                    checked.as_ref().is_some_and(|(var, negated)| {
+                        !negated
+                            && s.ident_var(e).is_some_and(|v| {
+                                v == s.ident_var(var).unwrap_or(Var::Name(String::new()))
+                            })
+                    })
+                };
+                let a = if is_checked(self, &c.consequent) {
+                    V::Clean
+                } else {
+                    self.eval(&c.consequent)
+                };
+                let b = if checked.as_ref().is_some_and(|(var, negated)| {
+                    *negated
+                        && self.ident_var(&c.alternate).is_some()
+                        && self.ident_var(&c.alternate) == self.ident_var(var)
+                }) {
+                    V::Clean
+                } else {
+                    self.eval(&c.alternate)
+                };
                 join(a, b)
             }
             Expression::ParenthesizedExpression(p) => self.eval(&p.expression),
@@ -712,19 +979,6 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }
     }
 
-    fn args(&mut self, c: &CallExpression<'_>) -> Vec<V> {
-        c.arguments
-            .iter()
-            .map(|a| match a {
-                Argument::SpreadElement(s) => self.eval(&s.argument),
-                other => match other.as_expression() {
-                    Some(e) => self.eval(e),
-                    None => V::Clean,
-                },
-            })
-            .collect()
-    }
-
     fn eval_call(&mut self, c: &CallExpression<'_>) -> V {
         let path = self.canon(&c.callee).unwrap_or_default();
         let last = path.rsplit('.').next().unwrap_or("");
@@ -735,32 +989,102 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 let whole = !path.ends_with("get");
                 return self.source(&path, whole, span);
             }
-            "parseInt" | "parseFloat" | "Number" | "Boolean" | "Number.parseInt"
-            | "Number.parseFloat" | "isNaN" | "Number.isInteger" | "Date.parse"
-            | "ctx.validate" | "Array.isArray" => return V::Clean,
             "JSON.parse" => {
                 let v = self.args(c).into_iter().fold(V::Clean, join);
                 return map_traces(v, |t| t.whole = true);
             }
             _ => {}
         }
-        if path.starts_with("Math.") || path.starts_with("validator.is") {
+        let segs: Vec<&str> = path.split('.').collect();
+        let sanitizes = self.models.sanitizer_bits(&segs);
+        if sanitizes == u32::MAX {
             return V::Clean;
         }
-        let sanitizes = sanitizer_bits(&path, last);
         let args = self.args(c);
+        if self.models.formatter(&segs) {
+            return strip_whole(args.into_iter().next().unwrap_or(V::Clean));
+        }
         if sanitizes != 0 {
             let v = args.into_iter().next().unwrap_or(V::Clean);
             return map_traces(strip_whole(v), |t| t.sanitized |= sanitizes);
         }
-        // x.replace(/[^\w]/g, '') keeps only safe characters.
-        if last == "replace" {
+        // a helper or service of another file: its result carries the parameters it returns
+        let external = if let Some(name) = path.strip_prefix("ctx.helper.") {
+            Some(format!("helper.{name}"))
+        } else {
+            path.strip_prefix("ctx.service.")
+                .map(|rest| format!("service.{rest}"))
+        };
+        if let Some(mask) = external.and_then(|k| self.external.get(&k)).copied() {
+            let mut v = V::Clean;
+            for (i, a) in args.into_iter().enumerate() {
+                if i < 32 && mask & (1 << i) != 0 {
+                    v = join(v, strip_whole(a));
+                }
+            }
+            return v;
+        }
+        // what a database, a service or a remote API returns is not request data
+        if self.models.clean_result(&segs) {
+            return V::Obj(format!("{path}()"));
+        }
+        // x.replace(/[^\w]/g, '') keeps only safe characters; x.replace(/[.*+?^${}()|[\]\\]/g,
+        // '\\$&') escapes a regex
+        if last == "replace" || last == "replaceAll" {
             if let Some(Expression::RegExpLiteral(r)) =
                 c.arguments.first().and_then(|a| a.as_expression())
             {
-                if r.regex.pattern.text.starts_with("[^") {
+                let pat = r.regex.pattern.text.as_str();
+                if pat.starts_with("[^") {
                     return V::Clean;
                 }
+                let escapes = matches!(c.arguments.get(1).and_then(|a| a.as_expression()).map(|e| e.get_inner_expression()),
+                    Some(Expression::StringLiteral(s)) if s.value.contains("$&"));
+                if escapes && pat.contains("\\\\") {
+                    let recv = match c.callee.get_inner_expression() {
+                        Expression::StaticMemberExpression(m) => self.eval(&m.object),
+                        _ => V::Clean,
+                    };
+                    return map_traces(strip_whole(recv), |t| t.sanitized |= SinkKind::Regex.bit());
+                }
+            }
+        }
+        // a function of this file already walked: its result carries only the parameters it
+        // returns (a method that fetches and returns remote or DB data hands back none)
+        let local = path
+            .strip_prefix("this.")
+            .or_else(|| path.strip_prefix("local:"))
+            .filter(|n| !n.contains('.'));
+        if let Some(mask) = local.and_then(|n| self.summaries.get(n)).copied() {
+            let mut v = V::Clean;
+            for (i, a) in args.into_iter().enumerate() {
+                if i < 32 && mask & (1 << i) != 0 {
+                    v = join(v, strip_whole(a));
+                }
+            }
+            return v;
+        }
+        // path.join('/x', ...) / path.join(ctx.path, ...) is path-relative: a safe redirect
+        if matches!(
+            path.as_str(),
+            "path.join" | "path.posix.join" | "path.resolve" | "path.posix.resolve"
+        ) {
+            let rooted = c
+                .arguments
+                .first()
+                .and_then(|a| a.as_expression())
+                .is_some_and(|a| match a.get_inner_expression() {
+                    Expression::StringLiteral(s) => s.value.starts_with('/'),
+                    e => matches!(
+                        self.canon(e).as_deref(),
+                        Some("ctx.path" | "ctx.request.path")
+                    ),
+                });
+            if rooted {
+                let v = args.into_iter().fold(V::Clean, join);
+                return map_traces(strip_whole(v), |t| {
+                    t.sanitized |= SinkKind::Redirect.bit() | SinkKind::UnsafeRedirect.bit()
+                });
             }
         }
         let receiver = match c.callee.get_inner_expression() {
@@ -795,11 +1119,44 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         for a in args {
             v = join(v, strip_whole(a));
         }
+        // a call on a typed object that got no request data stays typed
+        if !matches!(v, V::T(_)) && !path.is_empty() && !path.starts_with("local:") {
+            let root = segs[0];
+            if matches!(root, "ctx" | "app" | "this") || !root.contains(':') {
+                return V::Obj(format!("{path}()"));
+            }
+        }
         v
+    }
+
+    fn args(&mut self, c: &CallExpression<'_>) -> Vec<V> {
+        c.arguments
+            .iter()
+            .map(|a| match a {
+                Argument::SpreadElement(s) => self.eval(&s.argument),
+                other => match other.as_expression() {
+                    Some(e) => self.eval(e),
+                    None => V::Clean,
+                },
+            })
+            .collect()
     }
 
     /// Reports every trace of `v` that reaches a sink of `kind` unsanitised.
     fn sink(&mut self, kind: SinkKind, v: V, sink: &str, span: Span, need_whole: bool) {
+        self.sink_if(kind, v, sink, span, need_whole, None)
+    }
+
+    /// [`Self::sink`] for a sink whose receiver an egg plugin must provide.
+    fn sink_if(
+        &mut self,
+        kind: SinkKind,
+        v: V,
+        sink: &str,
+        span: Span,
+        need_whole: bool,
+        plugin: Option<&str>,
+    ) {
         let V::T(traces) = v else { return };
         let step = self.step(span);
         let function = self.frame().name.clone();
@@ -818,6 +1175,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                         function: function.clone(),
                         sink: sink.to_string(),
                         steps,
+                        plugin: plugin.map(str::to_string),
                     };
                     if !self.out.flows.contains(&flow) {
                         self.out.flows.push(flow);
@@ -829,6 +1187,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     kind,
                     sink: sink.to_string(),
                     steps,
+                    plugin: plugin.map(str::to_string),
+                    member: t.member.clone(),
                 }),
             }
         }
@@ -911,6 +1271,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 steps,
                 sanitized: t.sanitized,
                 whole: t.whole,
+                multipart: t.multipart,
+                member: t.member.clone(),
             });
         }
     }
@@ -957,223 +1319,57 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             .iter()
             .filter_map(|a| a.as_expression())
             .collect();
-        let span = c.span;
-        let arg0 = |s: &mut Self| args.first().map_or(V::Clean, |e| s.eval(e));
-        let module = path.split('.').next().unwrap_or("");
-        // SQL
-        if matches!(
-            last.as_str(),
-            "query" | "raw" | "literal" | "queryRaw" | "whereRaw"
-        ) && !path.starts_with("ctx.")
-            && path != "query"
-        {
-            let v = arg0(self);
-            self.sink(SinkKind::Sql, v, &path, span, false);
-        }
-        // shell
-        let shell_module = matches!(module, "child_process" | "shelljs" | "execa");
-        if (shell_module || path == "exec" || path == "execSync")
-            && matches!(
-                last.as_str(),
-                "exec" | "execSync" | "command" | "commandSync" | "execaCommand"
-            )
-        {
-            let v = arg0(self);
-            self.sink(SinkKind::Shell, v, &path, span, false);
-        }
-        if shell_module
-            && matches!(
-                last.as_str(),
-                "spawn" | "spawnSync" | "execFile" | "execFileSync"
-            )
-        {
-            let shell = args.iter().any(|a| has_true_prop(a, "shell"));
-            if shell {
-                let mut v = V::Clean;
-                for a in args.iter().take(2) {
-                    let x = self.eval(a);
-                    v = join(v, x);
-                }
-                self.sink(SinkKind::Shell, v, &path, span, false);
-            }
-        }
-        // eval / vm
-        if matches!(
-            path.as_str(),
-            "eval" | "Function" | "setTimeout" | "setInterval"
-        ) || (module == "vm"
-            && matches!(
-                last.as_str(),
-                "runInNewContext" | "runInThisContext" | "runInContext" | "compileFunction"
-            ))
-        {
-            let timer = matches!(path.as_str(), "setTimeout" | "setInterval");
-            let is_string = !timer
-                || args.first().is_some_and(|a| {
-                    !matches!(
-                        a.get_inner_expression(),
-                        Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
-                    )
-                });
-            if is_string {
-                let v = arg0(self);
-                self.sink(SinkKind::Eval, v, &path, span, false);
-            }
-        }
-        // HTML
-        if path == "ctx.renderString" {
-            let v = arg0(self);
-            self.sink(SinkKind::Html, v, &path, span, false);
-        }
+        self.model_sinks(&path, &args, c.span);
         if matches!(path.as_str(), "ctx.render" | "ctx.renderView") {
-            self.render_feed(&path, &args, span);
+            self.render_feed(&path, &args, c.span);
         }
-        // paths
-        let fs_module = matches!(
-            module,
-            "fs" | "fs/promises" | "fs-extra" | "node:fs" | "fsp" | "mz/fs" | "graceful-fs"
-        );
-        const FS_FNS: &[&str] = &[
-            "readFile",
-            "readFileSync",
-            "createReadStream",
-            "createWriteStream",
-            "writeFile",
-            "writeFileSync",
-            "appendFile",
-            "appendFileSync",
-            "unlink",
-            "unlinkSync",
-            "rm",
-            "rmSync",
-            "readdir",
-            "readdirSync",
-            "open",
-            "openSync",
-            "copyFile",
-            "rename",
-            "remove",
-            "outputFile",
-            "readJson",
-            "sendFile",
-        ];
-        if (fs_module && FS_FNS.contains(&last.as_str()))
-            || path == "ctx.attachment"
-            || path == "koa-send"
-            || path == "send"
-        {
-            let idx = usize::from(path == "koa-send" || path == "send");
-            let v = args.get(idx).map_or(V::Clean, |e| self.eval(e));
-            self.sink(SinkKind::Path, v, &path, span, false);
-        }
-        // redirects
         if path == "ctx.redirect" {
-            let v = arg0(self);
-            self.sink(SinkKind::Redirect, v, &path, span, false);
+            let v = args.first().map_or(V::Clean, |e| self.eval(e));
+            self.sink(SinkKind::Redirect, v, &path, c.span, false);
         }
         if path == "ctx.unsafeRedirect" {
-            let v = arg0(self);
-            self.sink(SinkKind::UnsafeRedirect, v, &path, span, false);
-        }
-        // SSRF
-        let http = matches!(
-            path.as_str(),
-            "ctx.curl"
-                | "app.curl"
-                | "fetch"
-                | "axios"
-                | "got"
-                | "request"
-                | "node-fetch"
-                | "urllib.request"
-                | "urllib.curl"
-                | "http.get"
-                | "http.request"
-                | "https.get"
-                | "https.request"
-                | "needle"
-                | "superagent"
-        ) || ((path.starts_with("app.httpclient.")
-            || path.starts_with("ctx.httpclient."))
-            && matches!(last.as_str(), "request" | "curl"))
-            || (matches!(module, "axios" | "got" | "superagent" | "needle" | "urllib")
-                && matches!(
-                    last.as_str(),
-                    "get" | "post" | "put" | "delete" | "patch" | "head" | "request" | "curl"
-                ));
-        if http {
-            let v = match args.first() {
-                Some(e) => self.whole_arg(e),
-                None => V::Clean,
-            };
-            self.sink(SinkKind::Ssrf, v, &path, span, false);
-        }
-        // RegExp() without new
-        if path == "RegExp" {
-            let v = arg0(self);
-            self.sink(SinkKind::Regex, v, &path, span, false);
-        }
-        // mongo operator injection: whole request objects as filters
-        const MONGO: &[&str] = &[
-            "find",
-            "findOne",
-            "findOneAndUpdate",
-            "findOneAndDelete",
-            "updateOne",
-            "updateMany",
-            "deleteOne",
-            "deleteMany",
-            "countDocuments",
-            "count",
-            "where",
-            "remove",
-            "findAll",
-        ];
-        if MONGO.contains(&last.as_str())
-            && !path.starts_with("ctx.service")
-            && (path.contains("model")
-                || path.contains("mongo")
-                || path.contains("collection")
-                || path.contains("Model")
-                || path.split('.').any(|s| s.starts_with(char::is_uppercase)))
-        {
-            // egg-mongo-native: app.mongo.find('coll', { query })
-            let idx = usize::from(path.contains("mongo") && args.len() > 1);
-            let v = args.get(idx).map_or(V::Clean, |e| self.whole_arg(e));
-            self.sink(SinkKind::NosqlOperator, v, &path, span, true);
-        }
-        // deep merge
-        let merge_fn = matches!(
-            path.as_str(),
-            "lodash.merge"
-                | "lodash.mergeWith"
-                | "lodash.defaultsDeep"
-                | "deepmerge"
-                | "merge"
-                | "extend2"
-                | "extend"
-                | "mixin-deep"
-                | "merge-deep"
-                | "deep-extend"
-                | "lodash.merge.merge"
-                | "deepMerge"
-                | "mergeDeep"
-                | "deepExtend"
-        ) || ((module == "lodash" || module == "_" || module == "underscore")
-            && matches!(last.as_str(), "merge" | "mergeWith" | "defaultsDeep"));
-        if merge_fn {
-            let mut v = V::Clean;
-            for a in &args {
-                let x = self.eval(a);
-                v = join(v, x);
-            }
-            self.sink(SinkKind::PrototypePollution, v, &path, span, true);
-        }
-        if (module == "lodash" || module == "_") && matches!(last.as_str(), "set" | "setWith") {
-            let v = args.get(1).map_or(V::Clean, |e| self.eval(e));
-            self.sink(SinkKind::PrototypePollution, v, &path, span, false);
+            let v = args.first().map_or(V::Clean, |e| self.eval(e));
+            self.sink(SinkKind::UnsafeRedirect, v, &path, c.span, false);
         }
         self.code_calls(c, &path, &last, &args);
+    }
+
+    /// Every modelled sink the canonical callee `path` is, checked against its call shapes.
+    fn model_sinks(&mut self, path: &str, args: &[&Expression<'_>], span: Span) {
+        let segs: Vec<&str> = path.split('.').collect();
+        let models: Vec<SinkModel> = self.models.sinks_for(&segs).cloned().collect();
+        for m in &models {
+            if !m.when.iter().all(|w| shape_holds(w, args, m.arg)) {
+                continue;
+            }
+            if m.safe.iter().any(|w| shape_holds(w, args, m.arg)) {
+                continue;
+            }
+            let idxs: Vec<usize> = if m.all_args {
+                (0..args.len()).collect()
+            } else {
+                vec![m.arg]
+            };
+            let mut v = V::Clean;
+            for i in idxs {
+                let Some(e) = args.get(i) else { continue };
+                if m.text
+                    && matches!(
+                        e.get_inner_expression(),
+                        Expression::ObjectExpression(_) | Expression::ArrayExpression(_)
+                    )
+                {
+                    continue;
+                }
+                let x = if m.fields {
+                    self.whole_arg(e)
+                } else {
+                    self.eval(e)
+                };
+                v = join(v, x);
+            }
+            self.sink_if(m.kind, v, path, span, m.whole, m.plugin.as_deref());
+        }
     }
 
     /// Cross-function calls, validation, auth checks, logging and cookie facts.
@@ -1237,9 +1433,20 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         } else if let Some(name) = path.strip_prefix("ctx.helper.") {
             (!name.contains('.')).then(|| Callee::Helper(name.to_string()))
         } else if let Some(name) = path.strip_prefix("this.") {
-            (!name.contains('.')).then(|| Callee::Local(name.to_string()))
-        } else if !path.contains('.') && self.local_functions.contains(path) {
-            Some(Callee::Local(path.to_string()))
+            match name.split_once('.') {
+                None => Some(Callee::Local(name.to_string())),
+                // tegg: this.fooService.bar(x) on an @Inject() property
+                Some((prop, method)) if !method.contains('.') => {
+                    self.injected.get(prop).map(|class| Callee::Class {
+                        class: class.clone(),
+                        method: method.to_string(),
+                    })
+                }
+                _ => None,
+            }
+        } else if let Some(name) = path.strip_prefix("local:") {
+            (!name.contains('.') && self.local_functions.contains(name))
+                .then(|| Callee::Local(name.to_string()))
         } else {
             None
         };
@@ -1324,7 +1531,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         match pattern {
             BindingPattern::BindingIdentifier(id) => {
                 let v = with_step(v, step);
-                self.set_var(id.name.as_str(), v);
+                let var = self.var_of_binding(id);
+                self.set(var, v);
             }
             BindingPattern::AssignmentPattern(p) => {
                 let d = self.eval(&p.right);
@@ -1392,6 +1600,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     whole: matches!(dec.as_str(), "HTTPBody" | "HTTPQueries" | "HTTPHeaders"),
                     sanitized: 0,
                     owner: String::new(),
+                    multipart: false,
+                    member: None,
                 }])
             } else if matches!(pname.as_str(), "ctx" | "context") {
                 V::Ctx
@@ -1406,6 +1616,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     whole: true,
                     sanitized: 0,
                     owner: frame.name.clone(),
+                    multipart: false,
+                    member: None,
                 }])
             };
             bound.push((p, v));
@@ -1428,8 +1640,27 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }
     }
 
+    /// A `return` (or an arrow's expression body): which of the function's parameters it hands
+    /// back.
+    fn returned(&mut self, v: V) {
+        let V::T(ts) = v else { return };
+        let name = self.frame().name.clone();
+        let mut bits = 0u32;
+        for t in ts {
+            if let Origin::Param(i) = t.origin {
+                if t.owner == name && i < 32 {
+                    bits |= 1 << i;
+                }
+            }
+        }
+        self.frame().returns |= bits;
+    }
+
     fn leave_function(&mut self) {
         let Some(f) = self.frames.pop() else { return };
+        if f.name != "<anonymous>" {
+            *self.summaries.entry(f.name.clone()).or_insert(0) |= f.returns;
+        }
         if !f.renews_session {
             for (line, column, what) in &f.identity_sets {
                 let fact = CodeFact {
@@ -1451,6 +1682,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             reads_input: f.reads_input,
             validates: f.validates,
             checks_auth: f.checks_auth,
+            returns: f.returns,
         });
     }
 
@@ -1462,18 +1694,20 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 let v = if a.operator == AssignmentOperator::Assign {
                     rhs
                 } else {
-                    let old = self.lookup(id.name.as_str()).unwrap_or(V::Clean);
+                    let old = self.lookup_ref(id).unwrap_or(V::Clean);
                     join(old, rhs)
                 };
                 let v = with_step(v, &step);
-                self.set_var(id.name.as_str(), v);
+                let var = self.var_of_ref(id);
+                self.set(var, v);
             }
             AssignmentTarget::ComputedMemberExpression(m) => {
-                if let Some(base) = member_path(&m.object) {
-                    if base.len() == 1 {
-                        let old = self.lookup(&base[0]).unwrap_or(V::Clean);
+                if let Expression::Identifier(id) = m.object.get_inner_expression() {
+                    let old = self.lookup_ref(id).unwrap_or(V::Clean);
+                    if !matches!(old, V::Ctx | V::App | V::Req | V::This | V::Obj(_)) {
                         let v = with_step(join(old, strip_whole(rhs)), &step);
-                        self.set_var(&base[0], v);
+                        let var = self.var_of_ref(id);
+                        self.set(var, v);
                     }
                 }
             }
@@ -1527,14 +1761,13 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             }
         }
         // obj.field = tainted → obj is tainted
-        if let Some(base) = member_path(object) {
-            if base.len() == 1 && !matches!(base[0].as_str(), "ctx" | "this" | "app") {
-                if let V::T(_) = rhs {
-                    let old = self.lookup(&base[0]).unwrap_or(V::Clean);
-                    if !matches!(old, V::Ctx | V::App | V::Req | V::This) {
-                        let v = with_step(join(old, strip_whole(rhs)), step);
-                        self.set_var(&base[0], v);
-                    }
+        if let Expression::Identifier(id) = object.get_inner_expression() {
+            if let V::T(_) = rhs {
+                let old = self.lookup_ref(id).unwrap_or(V::Clean);
+                if !matches!(old, V::Ctx | V::App | V::Req | V::This | V::Obj(_)) {
+                    let v = with_step(join(old, strip_whole(rhs)), step);
+                    let var = self.var_of_ref(id);
+                    self.set(var, v);
                 }
             }
         }
@@ -1561,54 +1794,299 @@ fn require_spec(expr: &Expression<'_>) -> Option<String> {
     }
 }
 
-fn sanitizer_bits(path: &str, last: &str) -> u32 {
-    let all = u32::MAX;
-    if matches!(
-        path,
-        "ctx.helper.escape"
-            | "ctx.helper.shtml"
-            | "ctx.helper.sjs"
-            | "escape-html"
-            | "escapeHtml"
-            | "he.encode"
-            | "xss"
-            | "lodash.escape"
-            | "validator.escape"
-            | "sanitize-html"
-            | "DOMPurify.sanitize"
-    ) {
-        return SinkKind::Html.bit();
+/// `a + b + c` → `[a, b, c]` (left to right).
+fn flatten_plus<'b>(e: &'b Expression<'b>, out: &mut Vec<&'b Expression<'b>>) {
+    match e.get_inner_expression() {
+        Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+            flatten_plus(&b.left, out);
+            flatten_plus(&b.right, out);
+        }
+        other => out.push(other),
     }
-    if path == "ctx.helper.surl" {
-        return SinkKind::Html.bit() | SinkKind::Redirect.bit();
+}
+
+/// Sink kinds a URL prefix makes safe. `first` is the leading literal text; when it is empty
+/// and `lead_clean`, a clean (server-side) expression leads and `second` is the literal after
+/// it. A path-relative prefix (`/x`, never `//` or `/\`), a same-page prefix (`?`, `#`) or a
+/// fixed origin (`https://host/`, `${config.api}/`) decide where the URL goes: request data
+/// after it cannot redirect the user or the server elsewhere.
+fn prefix_bits(first: &str, lead_clean: bool, second: &str) -> u32 {
+    let url = SinkKind::Redirect.bit() | SinkKind::UnsafeRedirect.bit() | SinkKind::Ssrf.bit();
+    if first.is_empty() {
+        return if lead_clean && (second.starts_with('/') || second.starts_with('?')) {
+            url
+        } else {
+            0
+        };
     }
-    if last == "escape"
-        && (path.contains("mysql") || path.contains("sqlstring") || path.contains("SqlString"))
-    {
-        return SinkKind::Sql.bit();
+    let b = first.as_bytes();
+    if b[0] == b'/' {
+        return match b.get(1) {
+            Some(b'/') | Some(b'\\') | None => 0,
+            Some(_) => url,
+        };
     }
-    if matches!(last, "escapeId" | "escapeIdentifier") {
-        return SinkKind::Sql.bit();
+    if b[0] == b'?' || b[0] == b'#' {
+        return url;
     }
-    if path == "path.basename" {
-        return SinkKind::Path.bit();
+    // scheme://host followed by / ? or #
+    if let Some(i) = first.find("://") {
+        let scheme = &first[..i];
+        let rest = &first[i + 3..];
+        let scheme_ok = !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'));
+        if scheme_ok {
+            if let Some(end) = rest.find(['/', '?', '#']) {
+                let host = &rest[..end];
+                if !host.is_empty() && !host.contains(['@', '\\', '$', '{']) {
+                    return url;
+                }
+            }
+        }
+        return 0;
     }
-    if matches!(path, "encodeURIComponent") {
-        return SinkKind::Html.bit() | SinkKind::Path.bit() | SinkKind::Shell.bit();
-    }
-    if matches!(path, "shell-escape" | "shell-quote.quote" | "shellEscape") {
-        return SinkKind::Shell.bit();
-    }
-    if matches!(
-        path,
-        "lodash.escapeRegExp" | "escape-string-regexp" | "escapeRegExp" | "escapeRegex"
-    ) {
-        return SinkKind::Regex.bit();
-    }
-    if path == "ctx.safeCurl" || path == "app.safeCurl" {
-        return all;
+    // a relative path segment then `/` (`topic/`), no scheme
+    if let Some(slash) = first.find('/') {
+        let seg = &first[..slash];
+        if !seg.is_empty()
+            && seg
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+            && seg != ".."
+        {
+            return SinkKind::Redirect.bit() | SinkKind::UnsafeRedirect.bit();
+        }
     }
     0
+}
+
+/// An allow-list check in a condition: `(the checked expression, negated)` for
+/// `LIST.includes(x)`, `SET.has(x)`, `LIST.indexOf(x) !== -1`, `x === 'a' || x === 'b'`,
+/// and their negations.
+fn allow_checked<'b>(test: &'b Expression<'b>) -> Option<(&'b Expression<'b>, bool)> {
+    match test.get_inner_expression() {
+        Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
+            allow_checked(&u.argument).map(|(e, n)| (e, !n))
+        }
+        Expression::CallExpression(c) => {
+            let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
+                return None;
+            };
+            if !matches!(m.property.name.as_str(), "includes" | "has") {
+                return None;
+            }
+            let arg = c.arguments.first()?.as_expression()?;
+            if matches!(arg.get_inner_expression(), Expression::Identifier(_)) {
+                Some((arg, false))
+            } else {
+                None
+            }
+        }
+        Expression::BinaryExpression(b) => {
+            use BinaryOperator::*;
+            let lit = |e: &Expression<'_>| {
+                matches!(
+                    e.get_inner_expression(),
+                    Expression::StringLiteral(_) | Expression::NumericLiteral(_)
+                )
+            };
+            let minus_one = |e: &Expression<'_>| match e.get_inner_expression() {
+                Expression::UnaryExpression(u) => {
+                    u.operator == UnaryOperator::UnaryNegation
+                        && matches!(u.argument.get_inner_expression(), Expression::NumericLiteral(n) if n.value == 1.0)
+                }
+                _ => false,
+            };
+            // LIST.indexOf(x) !== -1 / > -1 / >= 0 ; === -1 negated
+            if let Expression::CallExpression(c) = b.left.get_inner_expression() {
+                if let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() {
+                    if m.property.name == "indexOf" {
+                        let arg = c.arguments.first()?.as_expression()?;
+                        if !matches!(arg.get_inner_expression(), Expression::Identifier(_)) {
+                            return None;
+                        }
+                        return match b.operator {
+                            StrictInequality | Inequality | GreaterThan if minus_one(&b.right) => {
+                                Some((arg, false))
+                            }
+                            GreaterEqualThan => Some((arg, false)),
+                            StrictEquality | Equality if minus_one(&b.right) => Some((arg, true)),
+                            LessThan => Some((arg, true)),
+                            _ => None,
+                        };
+                    }
+                }
+            }
+            let (x, other) = if lit(&b.right) {
+                (&b.left, &b.right)
+            } else if lit(&b.left) {
+                (&b.right, &b.left)
+            } else {
+                return None;
+            };
+            let _ = other;
+            if !matches!(x.get_inner_expression(), Expression::Identifier(_)) {
+                return None;
+            }
+            match b.operator {
+                StrictEquality | Equality => Some((x, false)),
+                StrictInequality | Inequality => Some((x, true)),
+                _ => None,
+            }
+        }
+        Expression::LogicalExpression(l) => {
+            // x === 'a' || x === 'b'  /  x !== 'a' && x !== 'b'
+            let a = allow_checked(&l.left)?;
+            let b = allow_checked(&l.right)?;
+            let same = matches!((a.0.get_inner_expression(), b.0.get_inner_expression()),
+                (Expression::Identifier(p), Expression::Identifier(q)) if p.name == q.name);
+            match l.operator {
+                LogicalOperator::Or if same && !a.1 && !b.1 => Some((a.0, false)),
+                LogicalOperator::And if same && a.1 && b.1 => Some((a.0, true)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Identifiers whose value a condition checks for `..` (a traversal guard):
+/// `x.includes('..')`, `x.indexOf('..') !== -1`, `/\.\./.test(x)`, `x.startsWith('..')`.
+fn dotdot_checked<'b>(test: &'b Expression<'b>, out: &mut Vec<&'b IdentifierReference<'b>>) {
+    match test.get_inner_expression() {
+        Expression::LogicalExpression(l) => {
+            dotdot_checked(&l.left, out);
+            dotdot_checked(&l.right, out);
+        }
+        Expression::BinaryExpression(b) => {
+            dotdot_checked(&b.left, out);
+        }
+        Expression::UnaryExpression(u) => dotdot_checked(&u.argument, out),
+        Expression::CallExpression(c) => {
+            let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
+                return;
+            };
+            let arg0 = c.arguments.first().and_then(|a| a.as_expression());
+            match m.property.name.as_str() {
+                "includes" | "indexOf" | "startsWith" | "match" => {
+                    let dots = match arg0.map(|a| a.get_inner_expression()) {
+                        Some(Expression::StringLiteral(s)) => s.value.contains(".."),
+                        Some(Expression::RegExpLiteral(r)) => {
+                            r.regex.pattern.text.contains("\\.\\.")
+                        }
+                        _ => false,
+                    };
+                    if let (true, Expression::Identifier(id)) =
+                        (dots, m.object.get_inner_expression())
+                    {
+                        out.push(id);
+                    }
+                }
+                "test" => {
+                    if let (Expression::RegExpLiteral(r), Some(Expression::Identifier(id))) = (
+                        m.object.get_inner_expression(),
+                        arg0.map(|a| a.get_inner_expression()),
+                    ) {
+                        if r.regex.pattern.text.contains("\\.\\.") {
+                            out.push(id);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `!isSafe(x)` / `!(await this.checkPath(x))` with a validator-like name: the identifiers it
+/// checks.
+fn validator_checked<'b>(test: &'b Expression<'b>) -> Vec<&'b IdentifierReference<'b>> {
+    let Expression::UnaryExpression(u) = test.get_inner_expression() else {
+        return Vec::new();
+    };
+    if u.operator != UnaryOperator::LogicalNot {
+        return Vec::new();
+    }
+    let mut inner = u.argument.get_inner_expression();
+    if let Expression::AwaitExpression(a) = inner {
+        inner = a.argument.get_inner_expression();
+    }
+    let Expression::CallExpression(c) = inner else {
+        return Vec::new();
+    };
+    let name = match c.callee.get_inner_expression() {
+        Expression::Identifier(i) => i.name.to_string(),
+        Expression::StaticMemberExpression(m) => m.property.name.to_string(),
+        _ => return Vec::new(),
+    };
+    let n = name.to_ascii_lowercase();
+    let validator = [
+        "valid",
+        "safe",
+        "allow",
+        "check",
+        "legal",
+        "verify",
+        "whitelist",
+        "permit",
+        "sanitiz",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+        || (name.starts_with("is") && name[2..].starts_with(char::is_uppercase));
+    if !validator {
+        return Vec::new();
+    }
+    c.arguments
+        .iter()
+        .filter_map(
+            |a| match a.as_expression().map(|e| e.get_inner_expression()) {
+                Some(Expression::Identifier(id)) => Some(&**id),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+/// Does a statement always leave the function (return, throw, `ctx.throw(...)`)?
+fn exits(stmt: &Statement<'_>) -> bool {
+    match stmt {
+        Statement::ReturnStatement(_) | Statement::ThrowStatement(_) => true,
+        Statement::ExpressionStatement(e) => {
+            let mut x = e.expression.get_inner_expression();
+            if let Expression::AwaitExpression(a) = x {
+                x = a.argument.get_inner_expression();
+            }
+            matches!(x, Expression::CallExpression(c)
+                if matches!(c.callee.get_inner_expression(),
+                    Expression::StaticMemberExpression(m) if m.property.name == "throw"))
+        }
+        Statement::BlockStatement(b) => b.body.iter().any(exits),
+        _ => false,
+    }
+}
+
+/// Does a call shape hold for `args` (the sink argument is `arg`)?
+fn shape_holds(shape: &Shape, args: &[&Expression<'_>], arg: usize) -> bool {
+    let is_fn = |e: Option<&&Expression<'_>>| {
+        matches!(
+            e.map(|e| e.get_inner_expression()),
+            Some(Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_))
+        )
+    };
+    match shape {
+        Shape::ArgsAtLeast(n) => {
+            args.len() >= *n
+                && !is_fn(args.get(n - 1))
+                && !matches!(args.get(n.saturating_sub(1)).map(|e| e.get_inner_expression()), Some(Expression::Identifier(i)) if i.name == "undefined")
+        }
+        Shape::Option(key) => args.iter().any(|a| has_true_prop(a, key)),
+        Shape::ArgIsFunction => is_fn(args.get(arg)),
+        Shape::ArgNotFunction => !is_fn(args.get(arg)),
+    }
 }
 
 fn has_true_prop(expr: &Expression<'_>, key: &str) -> bool {
@@ -1737,7 +2215,47 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                     (&s.local, format!("{module}.{}", s.imported.name()))
                 }
             };
-            self.imports.insert(local.name.to_string(), path);
+            let var = self.var_of_binding(local);
+            self.set(var, V::Obj(path));
+        }
+    }
+
+    fn visit_ts_import_equals_declaration(&mut self, it: &TSImportEqualsDeclaration<'a>) {
+        // import fs = require('fs')
+        if let TSModuleReference::ExternalModuleReference(r) = &it.module_reference {
+            let module = r.expression.value.trim_start_matches("node:").to_string();
+            let var = self.var_of_binding(&it.id);
+            self.set(var, V::Obj(module));
+        }
+    }
+
+    fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        walk::walk_if_statement(self, it);
+        if !exits(&it.consequent) {
+            return;
+        }
+        // if (!LIST.includes(x)) return;  →  x is one of the list's values
+        if let Some((e, true)) = allow_checked(&it.test) {
+            if let Some(var) = self.ident_var(e) {
+                self.set(var, V::Clean);
+            }
+        }
+        // if (x.includes('..')) throw ...;  →  x cannot climb out of a directory
+        let mut dotdot = Vec::new();
+        dotdot_checked(&it.test, &mut dotdot);
+        for id in dotdot {
+            let var = self.var_of_ref(id);
+            if let Some(v) = self.vars.get(&var).cloned() {
+                let v = map_traces(v, |t| t.sanitized |= SinkKind::Path.bit());
+                self.set(var, v);
+            }
+        }
+        // if (!isSafePath(x)) return;  →  a validator accepted x
+        for id in validator_checked(&it.test) {
+            let var = self.var_of_ref(id);
+            if self.vars.contains_key(&var) {
+                self.set(var, V::Clean);
+            }
         }
     }
 
@@ -1783,7 +2301,19 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
     fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
         self.enter_function(it.span, &it.params);
         self.visit_arrow_function_body(&it.body);
+        if let Some(e) = it.body.as_expression() {
+            let v = self.eval(e);
+            self.returned(v);
+        }
         self.leave_function();
+    }
+
+    fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {
+        walk::walk_return_statement(self, it);
+        if let Some(arg) = &it.argument {
+            let v = self.eval(arg);
+            self.returned(v);
+        }
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
@@ -1813,22 +2343,8 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             _ => None,
         });
         if let Some(module) = req {
-            match &it.id {
-                BindingPattern::BindingIdentifier(id) => {
-                    self.imports.insert(id.name.to_string(), module);
-                }
-                BindingPattern::ObjectPattern(o) => {
-                    for p in &o.properties {
-                        if let (Some(k), BindingPattern::BindingIdentifier(id)) =
-                            (p.key.static_name(), &p.value)
-                        {
-                            self.imports
-                                .insert(id.name.to_string(), format!("{module}.{k}"));
-                        }
-                    }
-                }
-                _ => {}
-            }
+            let step = self.step(it.span);
+            self.bind_pattern(&it.id, V::Obj(module), &step);
             return;
         }
         self.visit_expression(init);
@@ -1894,25 +2410,7 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             .iter()
             .filter_map(|a| a.as_expression())
             .collect();
-        let kind = match path.as_str() {
-            "RegExp" => Some(SinkKind::Regex),
-            "Function" => Some(SinkKind::Eval),
-            "vm.Script" => Some(SinkKind::Eval),
-            _ => None,
-        };
-        if let Some(kind) = kind {
-            let mut v = V::Clean;
-            let n = if kind == SinkKind::Regex {
-                1
-            } else {
-                args.len()
-            };
-            for a in args.iter().take(n) {
-                let x = self.eval(a);
-                v = join(v, x);
-            }
-            self.sink(kind, v, &path, it.span, false);
-        }
+        self.model_sinks(&path, &args, it.span);
     }
 
     fn visit_for_of_statement(&mut self, it: &ForOfStatement<'a>) {
@@ -1956,6 +2454,18 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
     }
 }
 
+/// An uploaded file passed on, whose callee only uses its `filepath` (egg's temp file) or its
+/// `filename` (busboy's basename) for a path or shell sink.
+fn upload_safe(e: &CallEdge, s: &ParamSink) -> bool {
+    e.multipart
+        && e.member.is_none()
+        && match s.member.as_deref() {
+            Some("filepath") => true,
+            Some("filename") => matches!(s.kind, SinkKind::Path | SinkKind::Shell),
+            _ => false,
+        }
+}
+
 /// Joins call edges to parameter sinks inside one file (`this.f(x)`, `f(x)`), repeatedly.
 fn link_local(facts: &mut SourceFacts) {
     for _ in 0..4 {
@@ -1970,7 +2480,7 @@ fn link_local(facts: &mut SourceFacts) {
                 .iter()
                 .filter(|s| &s.function == name && s.param == e.arg)
             {
-                if e.sanitized & s.kind.bit() != 0 {
+                if e.sanitized & s.kind.bit() != 0 || upload_safe(e, s) {
                     continue;
                 }
                 if matches!(
@@ -1989,6 +2499,7 @@ fn link_local(facts: &mut SourceFacts) {
                         function: s.function.clone(),
                         sink: s.sink.clone(),
                         steps,
+                        plugin: s.plugin.clone(),
                     }),
                     Origin::Param(p) => new_sinks.push(ParamSink {
                         function: e.function.clone(),
@@ -1996,6 +2507,8 @@ fn link_local(facts: &mut SourceFacts) {
                         kind: s.kind,
                         sink: s.sink.clone(),
                         steps,
+                        plugin: s.plugin.clone(),
+                        member: e.member.clone().or_else(|| s.member.clone()),
                     }),
                 }
             }
@@ -2072,7 +2585,7 @@ pub fn link(
                     continue;
                 };
                 for (sink_file, s) in found {
-                    if e.sanitized & s.kind.bit() != 0 {
+                    if e.sanitized & s.kind.bit() != 0 || upload_safe(e, &s) {
                         continue;
                     }
                     if matches!(
@@ -2099,6 +2612,7 @@ pub fn link(
                                 function: s.function.clone(),
                                 sink: s.sink.clone(),
                                 steps,
+                                plugin: s.plugin.clone(),
                             };
                             let dup = out.iter().any(|x| {
                                 x.sink_file == sink_file
@@ -2127,6 +2641,8 @@ pub fn link(
                                         kind: s.kind,
                                         sink: s.sink.clone(),
                                         steps,
+                                        plugin: s.plugin.clone(),
+                                        member: e.member.clone().or_else(|| s.member.clone()),
                                     },
                                 ));
                                 added = true;

@@ -21,11 +21,12 @@ pub mod eval;
 pub mod facts;
 pub mod flow;
 pub mod mistakes;
+pub mod models;
 pub mod routes;
 pub mod uses;
 pub mod value;
 
 pub use error::JsError;
 pub use eval::{eval_file, eval_source, AppInfo, EvalOptions, ExportMode, Limits, Module, Note};
-pub use facts::{source_facts, source_facts_from, SourceFacts};
+pub use facts::{source_facts, source_facts_with, SourceFacts};
 pub use value::{number_json, Object, Provenance, Value, ValueKind};

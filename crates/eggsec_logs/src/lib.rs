@@ -8,6 +8,8 @@
 //! - [`scan`]: security events (CSRF, auth failures, brute force, 4xx bursts, 5xx spikes,
 //!   injection payloads, forged lines, single-IP proxy misconfiguration) and the scan driver.
 //! - [`redact`]: streaming, structure-keeping, atomic redaction.
+//! - [`watch`]: following live logs across rotation and restarts, alerts to stdout,
+//!   webhooks and log shippers.
 //! - [`output`], [`sigma`]: JSON, ECS NDJSON, GELF, SARIF, text; Sigma rules.
 //!
 //! ```
@@ -34,6 +36,7 @@ pub mod scan;
 pub mod secrets;
 pub mod sigma;
 pub mod twin;
+pub mod watch;
 pub mod webhook;
 pub mod window;
 

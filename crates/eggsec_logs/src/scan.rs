@@ -35,6 +35,9 @@ pub struct ScanOptions {
     /// 5xx spike: `spike_threshold` server errors within `spike_window_ms`.
     pub spike_window_ms: i64,
     pub spike_threshold: usize,
+    /// CSRF-failure burst (live alerts): `csrf_threshold` rejections within `csrf_window_ms`.
+    pub csrf_window_ms: i64,
+    pub csrf_threshold: usize,
     /// Share of request records from one IP above which per-IP detection is called blind.
     pub single_ip_share: f64,
     /// Minimum request records before the single-IP check speaks.
@@ -52,6 +55,8 @@ impl Default for ScanOptions {
             burst_threshold: 20,
             spike_window_ms: 60_000,
             spike_threshold: 20,
+            csrf_window_ms: 60_000,
+            csrf_threshold: 10,
             single_ip_share: 0.95,
             single_ip_min_requests: 20,
         }
@@ -434,7 +439,9 @@ struct SecretSeen {
 
 /// Per-file state while streaming.
 struct FileScan<'o> {
-    opts: &'o ScanOptions,
+    opts: std::borrow::Cow<'o, ScanOptions>,
+    /// CSRF failures in a sliding window (only `logs watch` raises alerts from it).
+    csrf_live: Windowed,
     display: String,
     events: bool,
     access_only: bool,
@@ -589,7 +596,8 @@ fn scan_file(path: &Path, opts: &ScanOptions, have_access: bool) -> FileOutcome 
         .and_then(|p| reader::open(p).ok())
         .map(|(r, _)| TwinChecker::new(r));
     let mut st = FileScan {
-        opts,
+        opts: std::borrow::Cow::Borrowed(opts),
+        csrf_live: Windowed::new(opts.csrf_window_ms, opts.csrf_threshold),
         display: display.clone(),
         events,
         access_only: have_access,
@@ -943,6 +951,7 @@ impl FileScan<'_> {
         if let Some(what) = &p.csrf {
             self.minute(rules::CSRF_FAILURES.name, Some(p.ts));
             self.csrf.add(p.line, p.ts, what, &p.ip);
+            self.csrf_live.push(p.ts, p.line, "all", &p.ip);
         }
         let from_access = p.err_name.is_none();
         // One source for status counts: access logs when the scan has any, else onerror's
@@ -1019,31 +1028,9 @@ impl FileScan<'_> {
             line,
         };
         // Secrets and personal data: one finding per distinct value.
-        for s in std::mem::take(&mut self.seen) {
-            let remediation = match s.rule.family {
-                Family::PersonalData => "Do not log personal data: log an internal user id instead, or mask the value \
-                    before logging (keep the last 4 digits); run `eggsec logs redact --in-place` on existing logs \
-                    and shorten their retention (logrotator maxDays).",
-                _ => "Rotate the credential now (it is in every copy of this log), stop logging it (log the key \
-                    name, not the value; never log request bodies or headers verbatim), and run \
-                    `eggsec logs redact --in-place` on existing logs.",
-            };
-            let msg = if s.count > 1 {
-                format!("{} ({} occurrences in this file)", s.rule.title, s.count)
-            } else {
-                s.rule.title.to_string()
-            };
-            let f = Finding::new(
-                s.rule.code,
-                s.rule.name,
-                Strategy::Logging,
-                s.rule.severity,
-                msg,
-                loc(s.line),
-            )
-            .with_evidence(vec![s.evidence])
-            .with_remediation(remediation);
-            self.push_event(s.rule, f, s.line, s.count, s.ts, None);
+        for seen in std::mem::take(&mut self.seen) {
+            let f = secret_finding(&seen, loc(seen.line));
+            self.push_event(seen.rule, f, seen.line, seen.count, seen.ts, None);
         }
         if self.overflow > 0 {
             self.out.errors.push(format!(
@@ -1202,6 +1189,33 @@ impl FileScan<'_> {
     }
 }
 
+/// The finding for one distinct secret or personal-data value.
+fn secret_finding(s: &SecretSeen, location: Location) -> Finding {
+    let remediation = match s.rule.family {
+        Family::PersonalData => "Do not log personal data: log an internal user id instead, or mask the value \
+            before logging (keep the last 4 digits); run `eggsec logs redact --in-place` on existing logs \
+            and shorten their retention (logrotator maxDays).",
+        _ => "Rotate the credential now (it is in every copy of this log), stop logging it (log the key \
+            name, not the value; never log request bodies or headers verbatim), and run \
+            `eggsec logs redact --in-place` on existing logs.",
+    };
+    let msg = if s.count > 1 {
+        format!("{} ({} occurrences in this file)", s.rule.title, s.count)
+    } else {
+        s.rule.title.to_string()
+    };
+    Finding::new(
+        s.rule.code,
+        s.rule.name,
+        Strategy::Logging,
+        s.rule.severity,
+        msg,
+        location,
+    )
+    .with_evidence(vec![s.evidence.clone()])
+    .with_remediation(remediation)
+}
+
 fn tally_evidence(t: &Tally) -> Vec<String> {
     let mut ev: Vec<String> =
         t.by.iter()
@@ -1262,6 +1276,175 @@ pub(crate) fn account_of(msg: &[u8]) -> Option<String> {
         }
     }
     None
+}
+
+/// One log file followed live (`eggsec logs watch`): the same per-line state machine as
+/// `scan`, fed as lines arrive, with what is new since the last [`LiveScan::take_new`]
+/// returned as findings — a distinct secret or personal-data value the first time it is seen,
+/// an injection payload, and each burst (CSRF failures, brute force per IP or account,
+/// scanning, server-error spike) when its window reaches the threshold. A rotation continues
+/// the same state (the logical log goes on).
+pub struct LiveScan {
+    st: FileScan<'static>,
+    kind: FileKind,
+    seen_done: usize,
+    bursts_done: [usize; 5],
+}
+
+impl LiveScan {
+    /// A follower of `path` (its kind is taken from its name and first bytes).
+    pub fn new(path: &Path, opts: &ScanOptions, have_access: bool) -> std::io::Result<LiveScan> {
+        let kind = kind::classify(path)?;
+        let events = !(kind.format == Format::Json && kind::text_twin(path).is_some());
+        let st = FileScan {
+            opts: std::borrow::Cow::Owned(opts.clone()),
+            csrf_live: Windowed::new(opts.csrf_window_ms, opts.csrf_threshold),
+            display: path.display().to_string(),
+            events,
+            access_only: have_access,
+            role: kind.role,
+            out: FileOutcome::default(),
+            scanner: LineScanner::new(),
+            secrets: HashMap::new(),
+            seen: Vec::new(),
+            overflow: 0,
+            auth: auth_ac(&opts.auth_patterns),
+            auth_here: false,
+            pending: None,
+            cur_ts: None,
+            skipping: false,
+            csrf: Tally::new(),
+            authf: Tally::new(),
+            brute_ip: Windowed::new(opts.brute_window_ms, opts.brute_threshold),
+            brute_acct: Windowed::new(opts.brute_window_ms, opts.brute_threshold),
+            burst: Windowed::new(opts.burst_window_ms, opts.burst_threshold),
+            spike: Windowed::new(opts.spike_window_ms, opts.spike_threshold),
+            inj_seen: HashSet::new(),
+            url_buf: Vec::new(),
+            twin: None,
+            twin_path: String::new(),
+            forged: Vec::new(),
+            forged_count: 0,
+            ips: HashMap::with_hasher(Fnv),
+            long_ips: HashMap::new(),
+            listed: HashMap::new(),
+            unlisted: BTreeMap::new(),
+        };
+        Ok(LiveScan {
+            st,
+            kind,
+            seen_done: 0,
+            bursts_done: [0; 5],
+        })
+    }
+
+    /// One line (`continued`: a segment of a line longer than the reader's buffer).
+    pub fn feed(&mut self, bytes: &[u8], number: u64, continued: bool) {
+        let kind = self.kind.clone();
+        self.st.line(bytes, number, continued, true, &kind);
+    }
+
+    /// What is new since the last call. `idle`: no more input is waiting, so the last record
+    /// is complete and events held for reordering can be counted.
+    pub fn take_new(&mut self, idle: bool) -> Vec<LogFinding> {
+        if idle {
+            self.st.finish_pending();
+            for w in [
+                &mut self.st.csrf_live,
+                &mut self.st.brute_ip,
+                &mut self.st.brute_acct,
+                &mut self.st.burst,
+                &mut self.st.spike,
+            ] {
+                w.flush();
+            }
+        }
+        let mut out: Vec<LogFinding> = Vec::new();
+        let path = self.st.display.clone();
+        for s in &self.st.seen[self.seen_done..] {
+            let f = secret_finding(
+                s,
+                Location::Log {
+                    path: path.clone(),
+                    line: s.line,
+                },
+            );
+            out.push(LogFinding {
+                finding: f,
+                file: path.clone(),
+                line: s.line,
+                detector: s.rule.name,
+                family: s.rule.family,
+                count: 1,
+                ts: s.ts,
+                ip: None,
+            });
+        }
+        self.seen_done = self.st.seen.len();
+        let windows: [(&'static RuleInfo, i64, &str); 5] = [
+            (&rules::CSRF_FAILURES, self.st.opts.csrf_window_ms, ""),
+            (&rules::BRUTE_FORCE_IP, self.st.opts.brute_window_ms, "IP"),
+            (
+                &rules::BRUTE_FORCE_ACCOUNT,
+                self.st.opts.brute_window_ms,
+                "account",
+            ),
+            (&rules::SCAN_BURST, self.st.opts.burst_window_ms, "IP"),
+            (&rules::SERVER_ERROR_SPIKE, self.st.opts.spike_window_ms, ""),
+        ];
+        for (i, (rule, window, what)) in windows.into_iter().enumerate() {
+            let new: Vec<Burst> = {
+                let w = match i {
+                    0 => &self.st.csrf_live,
+                    1 => &self.st.brute_ip,
+                    2 => &self.st.brute_acct,
+                    3 => &self.st.burst,
+                    _ => &self.st.spike,
+                };
+                w.bursts[self.bursts_done[i]..].to_vec()
+            };
+            self.bursts_done[i] += new.len();
+            for b in new {
+                if i == 0 {
+                    let f = Finding::new(
+                        rule.code,
+                        rule.name,
+                        Strategy::Logging,
+                        rule.severity,
+                        format!(
+                            "{} requests rejected by the CSRF check within {}s",
+                            b.peak,
+                            window / 1000
+                        ),
+                        Location::Log {
+                            path: path.clone(),
+                            line: b.line,
+                        },
+                    )
+                    .with_evidence(
+                        std::iter::once(format!("from {} (line {})", record::format_rfc3339(b.start_ts), b.line))
+                            .chain(b.samples.iter().map(|ip| format!("IP: {ip}")))
+                            .collect(),
+                    )
+                    .with_remediation(
+                        "A burst of CSRF rejections is an attack or a broken client: check the source IPs and \
+                         whether the client sends the `x-csrf-token` header / `_csrf` field.",
+                    );
+                    self.st
+                        .push_event(rule, f, b.line, b.peak as u64, Some(b.start_ts), None);
+                } else {
+                    self.st.burst_finding(rule, &b, window, what);
+                }
+            }
+        }
+        // Injection payloads (pushed as lines came) and the bursts just built.
+        out.append(&mut self.st.out.findings);
+        // Memory stays flat over days: what was handed out is dropped; counters restart.
+        self.st.out.timeline.clear();
+        self.st.out.counts.clear();
+        self.st.listed.clear();
+        out
+    }
 }
 
 #[cfg(test)]

@@ -143,6 +143,13 @@ impl Windowed {
         }
     }
 
+    /// Feeds every waiting event (live use: the input is idle, nothing older will come).
+    pub fn flush(&mut self) {
+        while let Some(Reverse(ev)) = self.heap.pop() {
+            self.feed(ev);
+        }
+    }
+
     /// Flushes the reorder heap; returns the bursts.
     pub fn finish(mut self) -> Vec<Burst> {
         while let Some(Reverse(ev)) = self.heap.pop() {

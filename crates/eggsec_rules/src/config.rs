@@ -49,9 +49,70 @@ pub struct PluginJustification {
     pub reason: String,
 }
 
+/// `[advisories]`: where `eggsec advisories update` downloads from, how old the database may
+/// get, and advisories the team has accepted for a while.
+///
+/// ```toml
+/// [advisories]
+/// url = "https://mirror.internal/osv/npm/all.zip"
+/// max-age-days = 7
+///
+/// [[advisories.ignore]]
+/// id = "GHSA-29mw-wpgm-hmr9"
+/// reason = "lodash trim() never sees user input here"
+/// until = 2027-01-31
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AdvisoriesSettings {
+    /// The OSV export to download (an `all.zip` URL).
+    pub url: Option<String>,
+    /// `deps` warns when the advisory database is older than this (days).
+    pub max_age_days: Option<u32>,
+    #[serde(default)]
+    pub ignore: Vec<AdvisoryIgnore>,
+}
+
+/// One accepted advisory: an id (or alias), why, and until when.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisoryIgnore {
+    pub id: String,
+    pub reason: String,
+    /// The last day the ignore holds (a TOML date, `2027-01-31`); after it the advisory is a
+    /// finding again.
+    pub until: Option<toml::value::Datetime>,
+}
+
+impl AdvisoryIgnore {
+    /// `until` as `YYYY-MM-DD`, when set.
+    pub fn until_day(&self) -> Option<String> {
+        let d = self.until.as_ref()?.date?;
+        Some(format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+    }
+}
+
+/// `[logs]`: the retention policy logs are checked against.
+///
+/// ```toml
+/// [logs]
+/// max-days = 90        # logrotator maxDays must not exceed it (nor be 0 = keep forever)
+/// min-days = 30        # ...nor be below it (evidence for incident response)
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LogsSettings {
+    pub max_days: Option<u32>,
+    pub min_days: Option<u32>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    #[serde(default)]
+    advisories: AdvisoriesSettings,
+    #[serde(default)]
+    logs: LogsSettings,
     #[serde(default)]
     ignore: Vec<String>,
     #[serde(default)]
@@ -60,6 +121,10 @@ struct RawConfig {
     plugins: BTreeMap<String, PluginJustification>,
     #[serde(default)]
     options: BTreeMap<String, toml::Table>,
+    /// Sink, sanitiser and clean-result models added to the embedded ones (the flow engine
+    /// reads them; see crates/eggsec_js/models/README.md).
+    #[serde(default)]
+    models: Option<toml::Value>,
 }
 
 /// An option's key and what it means.
@@ -100,6 +165,10 @@ pub struct Settings {
     pub options: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Findings whose fingerprint is in the baseline are dropped.
     pub baseline: Option<Baseline>,
+    /// `[advisories]`.
+    pub advisories: AdvisoriesSettings,
+    /// `[logs]`.
+    pub logs: LogsSettings,
     /// Problems with the settings, one readable line each.
     pub diagnostics: Vec<String>,
 }
@@ -143,8 +212,17 @@ impl Settings {
         };
         let mut settings = Settings {
             plugins: raw.plugins,
+            advisories: raw.advisories,
+            logs: raw.logs,
             ..Settings::default()
         };
+        if let Some(models) = raw.models {
+            if let Err(e) = eggsec_js::models::parse_user_models(models, file) {
+                settings
+                    .diagnostics
+                    .push(format!("{e}; the embedded sink models are used"));
+            }
+        }
         let line_of = |needle: &str| {
             text.lines()
                 .position(|l| l.contains(needle))
@@ -282,6 +360,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn parses_advisories_and_logs() {
+        let s = Settings::parse(
+            "[advisories]\nurl = \"http://127.0.0.1:9/all.zip\"\nmax-age-days = 3\n[[advisories.ignore]]\nid = \"GHSA-x\"\nreason = \"r\"\nuntil = 2027-01-31\n[logs]\nmax-days = 90\n",
+            "eggsec.toml",
+        );
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+        assert_eq!(s.advisories.max_age_days, Some(3));
+        assert_eq!(
+            s.advisories.ignore[0].until_day().as_deref(),
+            Some("2027-01-31")
+        );
+        assert_eq!(s.logs.max_days, Some(90));
+        let bad = Settings::parse("[advisories]\nmax_age = 3\n", "eggsec.toml");
+        assert!(!bad.diagnostics.is_empty());
+    }
+
+    #[test]
     fn parses_all_sections() {
         let s = Settings::parse(
             "ignore = [\"app/legacy/**\", \"vendor\"]\n[rules]\n\"csrf-disabled\" = \"off\"\nHDR001 = \"LOW\"\n[plugins.view]\nreason = \"admin pages\"\n",
@@ -295,6 +390,24 @@ mod tests {
         assert!(!s.is_ignored("app/controller/home.js"));
         assert_eq!(s.plugin_reason("view"), Some("admin pages"));
         assert_eq!(s.plugin_reason("cors"), None);
+    }
+
+    #[test]
+    fn user_sink_models_are_validated() {
+        let s = Settings::parse(
+            "[[models.sinks]]\ncallee = [\"app.db.raw\"]\nkind = \"sql\"\n",
+            "eggsec.toml",
+        );
+        assert!(s.diagnostics.is_empty(), "{:?}", s.diagnostics);
+        let s = Settings::parse(
+            "[[models.sinks]]\ncallee = [\"app.db.raw\"]\nkind = \"sqll\"\n",
+            "eggsec.toml",
+        );
+        assert!(
+            s.diagnostics[0].contains("eggsec.toml: sinks[0]: unknown kind `sqll`"),
+            "{:?}",
+            s.diagnostics
+        );
     }
 
     #[test]

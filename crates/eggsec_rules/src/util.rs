@@ -175,9 +175,10 @@ fn js_key(key: &str) -> String {
     }
 }
 
-/// Reports every code fact of `kind` the source pass found in the app (one finding each, at the
-/// fact's file:line:column, evidence `file:line: what`), or marks the rule not applicable when
-/// the app has no source files. `message(what, function)` words the finding.
+/// Reports the code facts of `kind` the source pass found in the app, or marks the rule not
+/// applicable when the app has no source files. A pattern repeated in one file (the same `what`,
+/// e.g. `err.message` in 134 catch blocks) is one finding at its first place, every place in the
+/// evidence (`file:line: what`). `message(what, function)` words the finding.
 pub fn report_code_facts(
     cx: &mut crate::RuleContext<'_>,
     kind: eggsec_js::flow::CodeFactKind,
@@ -190,16 +191,30 @@ pub fn report_code_facts(
     }
     let fix = cx.meta().docs.fix;
     for file in &app.code.files {
+        let mut groups: Vec<Vec<&eggsec_js::flow::CodeFact>> = Vec::new();
         for f in file.facts.code.iter().filter(|f| f.kind == kind) {
+            match groups.iter_mut().find(|g| g[0].what == f.what) {
+                Some(g) => g.push(f),
+                None => groups.push(vec![f]),
+            }
+        }
+        for g in groups {
+            let f = g[0];
             let prov = eggsec_js::Provenance::new(
                 file.abs.to_string_lossy().into_owned(),
                 f.line,
                 f.column,
             );
+            let mut text = message(&f.what, &f.function);
+            if g.len() > 1 {
+                text.push_str(&format!(" (and {} more times in this file)", g.len() - 1));
+            }
             cx.report(
                 &prov,
-                message(&f.what, &f.function),
-                vec![format!("{}:{}: {}", file.rel, f.line, f.what)],
+                text,
+                g.iter()
+                    .map(|x| format!("{}:{}: {}", file.rel, x.line, x.what))
+                    .collect(),
                 fix,
             );
         }

@@ -2,8 +2,9 @@
 //! the embedded default database for `deps`, `watch` and `audit`), or show which is in use.
 
 use crate::cli::{AdvisoriesAction, AdvisoriesArgs};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use eggsec_deps::db::{self, Database};
+use eggsec_deps::update;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -11,69 +12,121 @@ pub fn run(args: AdvisoriesArgs) -> Result<ExitCode> {
     match args.action {
         AdvisoriesAction::Status => {
             let d = db::installed();
-            println!("{} ({} advisories)", d.source, d.len());
+            let age = d
+                .meta
+                .updated_at
+                .as_deref()
+                .map(|at| {
+                    let days = update::age_days(d, eggsec_deps::dates::now()).unwrap_or(0);
+                    format!(", updated {at}, {days} days ago")
+                })
+                .unwrap_or_default();
+            println!("{} ({} advisories{age})", d.source, d.len());
             for p in &d.problems {
                 eprintln!("eggsec: warning: {}: {}", p.file, p.message);
             }
             Ok(ExitCode::SUCCESS)
         }
-        AdvisoriesAction::Update { from } => {
-            let loaded = if from.starts_with("http://") || from.starts_with("https://") {
-                let agent: ureq_agent::Agent = ureq_agent::agent();
-                let bytes = agent
-                    .get(&from)
-                    .call()
-                    .and_then(|mut r| r.body_mut().with_config().limit(2 << 30).read_to_vec());
-                let bytes = bytes
-                    .with_context(|| format!("downloading {}", eggsec_deps::redact_url(&from)))?;
-                Database::load_bytes(&bytes, &eggsec_deps::redact_url(&from))?
-            } else {
-                let p = Path::new(&from);
-                if !p.exists() {
-                    bail!("{from}: no such file or directory");
-                }
-                Database::load_path(p)?
-            };
-            for p in loaded.problems.iter().take(20) {
-                eprintln!("eggsec: warning: {}: {} (skipped)", p.file, p.message);
-            }
-            if loaded.problems.len() > 20 {
-                eprintln!(
-                    "eggsec: warning: {} more records skipped",
-                    loaded.problems.len() - 20
-                );
-            }
-            if loaded.is_empty() {
-                bail!("{from}: no npm advisory found; the installed database is unchanged");
-            }
-            let target = db::installed_path();
-            if let Some(dir) = target.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-            }
-            let text = loaded.to_compact(&format!(
-                "OSV export from {}",
-                eggsec_deps::redact_url(&from)
-            ));
-            super::emit(&text, Some(&target))?;
-            println!(
-                "installed {} npm advisories ({} skipped) into {}",
-                loaded.len(),
-                loaded.problems.len(),
-                target.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        AdvisoriesAction::Update {
+            from,
+            url,
+            full,
+            replace,
+        } => update(from, url, full, replace),
     }
 }
 
-/// ureq, as eggsec_deps configures it (timeouts, no redirects off the given URL).
-mod ureq_agent {
-    pub use ureq::Agent;
-    pub fn agent() -> Agent {
-        Agent::config_builder()
-            .timeout_global(Some(std::time::Duration::from_secs(300)))
-            .build()
-            .into()
+/// The installed database when there is one (not the embedded fallback).
+fn installed_db(target: &Path) -> Option<Database> {
+    let text = std::fs::read_to_string(target).ok()?;
+    Database::from_compact(&text, &target.display().to_string()).ok()
+}
+
+fn update(
+    from: Option<String>,
+    url: Option<String>,
+    full: bool,
+    replace: bool,
+) -> Result<ExitCode> {
+    let target = db::installed_path();
+    let previous = installed_db(&target);
+    if let Some(from) = from {
+        let p = Path::new(&from);
+        if !p.exists() {
+            bail!("{from}: no such file or directory");
+        }
+        let loaded = Database::load_path(p)?;
+        report_problems(&loaded);
+        if loaded.is_empty() {
+            bail!("{from}: no valid npm advisory found; the installed database is unchanged");
+        }
+        let n = loaded.len();
+        let (mut out, added, replaced) = match (previous, replace) {
+            (Some(prev), false) => prev.merged_with(loaded),
+            _ => (loaded, n, 0),
+        };
+        out.meta.updated_at = Some(eggsec_deps::dates::format_rfc3339(eggsec_deps::dates::now()));
+        update::install(&out, &target)?;
+        println!(
+            "imported {n} npm advisories from {from}: {added} new, {replaced} updated; {} in {}{}",
+            out.len(),
+            target.display(),
+            if replace { " (replaced)" } else { "" }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let settings = eggsec_rules::config::Settings::load(&cwd);
+    let url = url
+        .or(settings.advisories.url.clone())
+        .unwrap_or_else(|| update::DEFAULT_URL.to_string());
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        bail!("--url {url}: not an http(s) URL (use --from for a local file or directory)");
+    }
+    let opts = update::UpdateOptions {
+        url: url.clone(),
+        full,
+        allow_shrink: replace,
+        ..update::UpdateOptions::default()
+    };
+    eprintln!(
+        "eggsec: fetching npm advisories from {}",
+        eggsec_deps::redact_url(&url)
+    );
+    let (outcome, db) = update::fetch(&opts, previous.as_ref())?;
+    report_problems(&db);
+    update::install(&db, &target)?;
+    match outcome {
+        update::Outcome::UpToDate => println!(
+            "up to date: {} npm advisories in {}",
+            db.len(),
+            target.display()
+        ),
+        update::Outcome::Full { records, skipped } => println!(
+            "installed {records} npm advisories ({skipped} invalid records skipped) into {}",
+            target.display()
+        ),
+        update::Outcome::Incremental {
+            fetched,
+            added,
+            replaced,
+        } => println!(
+            "fetched {fetched} changed records: {added} new, {replaced} updated; {} npm advisories in {}",
+            db.len(),
+            target.display()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_problems(db: &Database) {
+    for p in db.problems.iter().take(20) {
+        eprintln!("eggsec: warning: {}: {} (skipped)", p.file, p.message);
+    }
+    if db.problems.len() > 20 {
+        eprintln!(
+            "eggsec: warning: {} more invalid records skipped",
+            db.problems.len() - 20
+        );
     }
 }

@@ -17,7 +17,42 @@ pub fn run(args: DepsArgs) -> Result<ExitCode> {
         bail!("{}: no package.json here", args.path.display());
     }
     let db = database(args.advisories.as_deref())?;
-    let mut report = analyze::analyze(&args.path, db);
+    let settings = eggsec_rules::config::Settings::load(&args.path);
+    for d in &settings.diagnostics {
+        eprintln!("eggsec: warning: {d}");
+    }
+    let mut report = if args.online {
+        with_bulk_advisories(&args.path, db)
+    } else {
+        analyze::analyze(&args.path, db)
+    };
+    if args.omit.contains(&crate::cli::OmitArg::Dev) {
+        analyze::omit_dev(&mut report);
+    }
+    let ignores: Vec<analyze::Ignore> = settings
+        .advisories
+        .ignore
+        .iter()
+        .map(|i| analyze::Ignore {
+            id: i.id.clone(),
+            reason: i.reason.clone(),
+            until: i.until_day(),
+        })
+        .collect();
+    let today = eggsec_deps::dates::format_rfc3339(eggsec_deps::dates::now())[..10].to_string();
+    analyze::apply_ignores(&mut report, &ignores, &today);
+    let max_age = args
+        .max_db_age
+        .or(settings.advisories.max_age_days)
+        .unwrap_or(7);
+    if let Some(days) = eggsec_deps::update::age_days(db, eggsec_deps::dates::now()) {
+        report.database = format!("{}, updated {days} days ago", report.database);
+        if days > i64::from(max_age) {
+            report.problems.push(format!(
+                "the advisory database is {days} days old (more than {max_age}): run `eggsec advisories update`"
+            ));
+        }
+    }
     online(
         &mut report,
         &args.path,
@@ -104,6 +139,42 @@ pub fn run(args: DepsArgs) -> Result<ExitCode> {
     })
 }
 
+/// `deps --online`: the lockfile's packages are also sent to the registry's bulk advisory
+/// endpoint; its records that the OSV database does not have (by id or alias) are added
+/// before matching, so they get the same dependency paths and upgrades.
+fn with_bulk_advisories(root: &Path, db: &Database) -> DepsReport {
+    let inv = eggsec_deps::inventory::inventory(root);
+    let mut problems = Vec::new();
+    let mut combined = Database::new(db.advisories().to_vec(), db.source.clone(), Vec::new());
+    combined.meta = db.meta.clone();
+    match registry::resolve_config(root) {
+        Err(e) => problems.push(format!("--online: {e}")),
+        Ok(config) => {
+            let reg = Registry::new(config, None, false);
+            let mut asked: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+                Default::default();
+            for p in &inv.packages {
+                asked
+                    .entry(p.name.clone())
+                    .or_default()
+                    .insert(p.version.clone());
+            }
+            match eggsec_deps::bulk::query(&reg, &asked) {
+                Ok(extra) => {
+                    let n = combined.add_missing(extra);
+                    combined.source =
+                        format!("{} + {n} from the registry's bulk endpoint", db.source);
+                }
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+    }
+    let combined: &'static Database = Box::leak(Box::new(combined));
+    let mut report = analyze::analyze_inventory(root, inv, combined);
+    report.problems.extend(problems);
+    report
+}
+
 /// The advisory database: `--advisories PATH`, else the installed or embedded one.
 pub fn database(path: Option<&Path>) -> Result<&'static Database> {
     match path {
@@ -185,6 +256,21 @@ fn render_text(r: &DepsReport) -> String {
         }
     }
     let _ = writeln!(s, "\nVulnerabilities: {}", r.vulnerabilities.len());
+    if !r.ignored.is_empty() {
+        let _ = writeln!(s, "  ({} ignored in eggsec.toml:", r.ignored.len());
+        for i in &r.ignored {
+            let until = i
+                .until
+                .as_deref()
+                .map(|u| format!(" until {u}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "    {} {}@{}{until}: {})",
+                i.id, i.package, i.version, i.reason
+            );
+        }
+    }
     for v in &r.vulnerabilities {
         let dev = if v.dev { " (dev)" } else { "" };
         let _ = writeln!(
@@ -203,6 +289,12 @@ fn render_text(r: &DepsReport) -> String {
             "    fixed in: {}",
             v.fixed.as_deref().unwrap_or("no fixed version")
         );
+        if let Some(day) = &v.ignore_expired {
+            let _ = writeln!(
+                s,
+                "    an ignore in eggsec.toml expired on {day}: fix it, or renew the ignore with a reason"
+            );
+        }
         for (path, via) in v.paths.iter().zip(&v.via) {
             let egg = via
                 .egg_package

@@ -23,9 +23,87 @@ pub enum LogsCommand {
     Redact(RedactArgs),
     /// Write the event detections as Sigma rules (YAML) into DIR.
     Sigma(SigmaArgs),
+    /// Follow log files as they grow (across egg-logrotator's rotation, truncation and
+    /// restarts) and raise alerts in real time: secrets or personal data written to a log,
+    /// CSRF-failure bursts, brute-force logins, scanners, error spikes, injection payloads.
+    /// Alerts go to stdout as JSON lines, and to webhooks and log-shipper sockets. Runs until
+    /// SIGTERM/SIGINT (exit 0), `--for` elapses or, with `--once`, after one round.
+    Watch(WatchArgs),
     /// Convert log records to Elastic Common Schema events (NDJSON, secrets redacted), the
     /// fields the Sigma rules use: ship them to Elasticsearch, Splunk or Loki.
     Ecs(EcsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HookFormat {
+    /// Chosen from the URL (DingTalk, Feishu/Lark, Slack robot hosts), else json.
+    Auto,
+    Json,
+    Slack,
+    Dingtalk,
+    Feishu,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Log directories (`~/logs/<app>/`) or files.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Where read offsets are kept across restarts (default: a file per set of paths in
+    /// eggsec's cache directory).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+    /// Keep no state: every start reads only what is appended from then on.
+    #[arg(long)]
+    pub no_state: bool,
+    /// Files found at the first start are read from their beginning, not their end.
+    #[arg(long)]
+    pub from_start: bool,
+    /// How often the files are checked, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub interval: u64,
+    /// POST alerts to URL (repeatable): Slack, DingTalk, Feishu robots or any JSON endpoint.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Vec<String>,
+    #[arg(long, value_enum, default_value_t = HookFormat::Auto)]
+    pub webhook_format: HookFormat,
+    /// The robot's signing secret (DingTalk `SEC...`, Feishu); also EGGSEC_WEBHOOK_SECRET.
+    #[arg(long, value_name = "SECRET")]
+    pub webhook_secret: Option<String>,
+    /// Send alerts as Elastic Common Schema JSON lines to a Logstash/Filebeat socket
+    /// (`tcp://host:port` or `udp://host:port`).
+    #[arg(long, value_name = "ADDR")]
+    pub ecs_socket: Option<String>,
+    /// Send alerts as GELF 1.1 to a Graylog input (`tcp://host:port` or `udp://host:port`).
+    #[arg(long, value_name = "ADDR")]
+    pub gelf_socket: Option<String>,
+    /// Alerts per rule per minute; the rest are summed up in a digest.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub rate: usize,
+    /// Seconds between digests of held-back alerts.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub digest_every: u64,
+    /// CSRF rejections within a minute that make a burst.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub csrf_threshold: usize,
+    /// Authentication failures per IP or account within 5 minutes that make a brute force.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub brute_threshold: usize,
+    /// Client errors (4xx) per IP within a minute that make a scan.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub scan_threshold: usize,
+    /// Server errors within a minute that make a spike.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub error_threshold: usize,
+    /// An extra phrase that marks an authentication failure in your app's logs (repeatable).
+    #[arg(long = "auth-pattern", value_name = "TEXT")]
+    pub auth_patterns: Vec<String>,
+    /// One round, then exit (1 when it raised an alert, else 0): for cron and tests.
+    #[arg(long)]
+    pub once: bool,
+    /// Stop after SECS seconds.
+    #[arg(long = "for", value_name = "SECS")]
+    pub for_secs: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +182,7 @@ pub struct SigmaArgs {
 pub fn run(args: LogsArgs) -> Result<ExitCode> {
     match args.command {
         LogsCommand::Scan(a) => scan(a),
+        LogsCommand::Watch(a) => watch(a),
         LogsCommand::Redact(a) => redact(a),
         LogsCommand::Ecs(a) => ecs(a),
         LogsCommand::Sigma(a) => {
@@ -252,4 +331,144 @@ fn redact(a: RedactArgs) -> Result<ExitCode> {
         stats.redactions
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The default state file: one per set of watched paths, in eggsec's cache directory.
+fn default_state(paths: &[PathBuf]) -> PathBuf {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    for p in paths {
+        let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+        h.update(abs.to_string_lossy().as_bytes());
+        h.update(b"\0");
+    }
+    let hex: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    eggsec_deps::registry::cache_dir()
+        .join("watch")
+        .join(format!("{hex}.json"))
+}
+
+fn watch(a: WatchArgs) -> Result<ExitCode> {
+    use eggsec_logs::watch::{HookKind, Outbox, Sink, SocketFormat, SocketSink, Watcher, Webhook};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let scan = eggsec_logs::ScanOptions {
+        auth_patterns: a.auth_patterns.clone(),
+        csrf_threshold: a.csrf_threshold,
+        brute_threshold: a.brute_threshold,
+        burst_threshold: a.scan_threshold,
+        spike_threshold: a.error_threshold,
+        ..eggsec_logs::ScanOptions::default()
+    };
+    let state = if a.no_state {
+        None
+    } else {
+        Some(a.state.clone().unwrap_or_else(|| default_state(&a.paths)))
+    };
+    let opts = eggsec_logs::watch::WatchOptions {
+        scan,
+        state,
+        from_start: a.from_start,
+        per_rule_per_minute: a.rate.max(1),
+        digest_every: std::time::Duration::from_secs(a.digest_every.max(1)),
+    };
+    let mut watcher = Watcher::new(a.paths.clone(), opts).map_err(anyhow::Error::msg)?;
+    let secret = a
+        .webhook_secret
+        .clone()
+        .or_else(|| std::env::var("EGGSEC_WEBHOOK_SECRET").ok())
+        .filter(|s| !s.is_empty());
+    let mut sinks: Vec<Box<dyn Sink>> =
+        vec![Box::new(eggsec_logs::watch::JsonLines(std::io::stdout()))];
+    for url in &a.webhook {
+        let kind = match a.webhook_format {
+            HookFormat::Json => HookKind::Json,
+            HookFormat::Slack => HookKind::Slack,
+            HookFormat::Dingtalk => HookKind::Dingtalk(secret.clone()),
+            HookFormat::Feishu => HookKind::Feishu(secret.clone()),
+            HookFormat::Auto if url.contains("oapi.dingtalk.com") => {
+                HookKind::Dingtalk(secret.clone())
+            }
+            HookFormat::Auto
+                if url.contains("open.feishu.cn") || url.contains("open.larksuite.com") =>
+            {
+                HookKind::Feishu(secret.clone())
+            }
+            HookFormat::Auto if url.contains("hooks.slack.com") => HookKind::Slack,
+            HookFormat::Auto => HookKind::Json,
+        };
+        sinks.push(Box::new(Webhook::new(url.clone(), kind)));
+    }
+    if let Some(s) = &a.ecs_socket {
+        sinks.push(Box::new(
+            SocketSink::parse(s, SocketFormat::Ecs).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    if let Some(s) = &a.gelf_socket {
+        sinks.push(Box::new(
+            SocketSink::parse(s, SocketFormat::Gelf).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    let mut outbox = Outbox::new(sinks);
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, stop.clone()).context("installing signal handlers")?;
+    }
+    let deadline = a
+        .for_secs
+        .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+    let interval = std::time::Duration::from_millis(a.interval.max(10));
+    let mut reported = 0;
+    let mut raised = false;
+    let mut last_errors: Vec<String> = Vec::new();
+    loop {
+        let alerts = watcher.poll();
+        raised |= !alerts.is_empty();
+        for d in &watcher.diagnostics[reported..] {
+            eprintln!("eggsec: warning: {d}");
+        }
+        reported = watcher.diagnostics.len();
+        let errors = outbox.send(&alerts);
+        for e in &errors {
+            if !last_errors.contains(e) {
+                eprintln!("eggsec: warning: {e}");
+            }
+        }
+        last_errors = errors;
+        let done = a.once
+            || stop.load(Ordering::Relaxed)
+            || deadline.is_some_and(|d| std::time::Instant::now() >= d);
+        if done {
+            break;
+        }
+        // Sleep in small steps so a signal ends the run promptly.
+        let until = std::time::Instant::now() + interval;
+        while std::time::Instant::now() < until && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(20).min(interval));
+        }
+    }
+    if watcher.has_suppressed() {
+        let digest = watcher.digest();
+        outbox.send(&[digest]);
+    }
+    if outbox.pending() > 0 {
+        eprintln!(
+            "eggsec: warning: {} alerts could not be delivered before shutdown",
+            outbox.pending()
+        );
+    }
+    if outbox.dropped > 0 {
+        eprintln!(
+            "eggsec: warning: {} alerts were dropped (a sink was down for too long)",
+            outbox.dropped
+        );
+    }
+    Ok(if a.once && raised {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The rules this harness measures.
-const CODE_RULES: &[&str] = &[
+pub(crate) const CODE_RULES: &[&str] = &[
     "sql-built-from-request",
     "shell-command-from-request",
     "code-eval-of-request-data",
@@ -59,7 +59,7 @@ fn apps(root: &Path) -> Vec<PathBuf> {
 }
 
 /// `(expected findings, safe lines as (file, line))`.
-fn markers(app: &Path) -> (BTreeSet<Key>, BTreeSet<(String, u32)>) {
+pub(crate) fn markers(app: &Path) -> (BTreeSet<Key>, BTreeSet<(String, u32)>) {
     let mut expected = BTreeSet::new();
     let mut safe = BTreeSet::new();
     for entry in ignore::WalkBuilder::new(app.join("app")).build().flatten() {

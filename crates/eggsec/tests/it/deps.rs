@@ -577,7 +577,7 @@ fn advisories_update_from_osv_directory_replaces_embedded() {
         .args(["advisories", "status"])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("(1 advisories)"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(1 advisories"));
     let dir = app("deps-package-lock-v3", None);
     let doc = json_of(
         &eggsec(cache.path())

@@ -1,5 +1,6 @@
 //! eggsec's integration tests: one test binary (fast linking on 2 cores), one module per area.
 
+mod advisories_update;
 mod audit_expectations;
 mod cli;
 mod code_rules;
@@ -8,6 +9,7 @@ mod deps;
 mod egg41;
 mod html;
 mod logs;
+mod logs_watch;
 mod oracle;
 mod oracle_support;
 mod plugins_usage;

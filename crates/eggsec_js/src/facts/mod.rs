@@ -51,13 +51,41 @@ pub struct SourceFacts {
 /// parses it once and extracts every fact. A syntax error is a [`JsError::Parse`] naming the
 /// file and position.
 pub fn source_facts(path: &Path) -> Result<SourceFacts, JsError> {
+    source_facts_with(
+        path,
+        &crate::flow::Summaries::new(),
+        crate::models::Models::embedded(),
+    )
+}
+
+/// [`source_facts`] knowing what other files' helpers and services return (see
+/// [`crate::flow::Summaries`]).
+pub fn source_facts_with(
+    path: &Path,
+    summaries: &crate::flow::Summaries,
+    models: &crate::models::Models,
+) -> Result<SourceFacts, JsError> {
     let limits = Limits::default();
     let text = read_text(path, &limits)?;
-    source_facts_from(path, &text)
+    source_facts_from_with(path, &text, summaries, models)
 }
 
 /// [`source_facts`] on text already in memory (`path` decides the language and names places).
 pub fn source_facts_from(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
+    source_facts_from_with(
+        path,
+        text,
+        &crate::flow::Summaries::new(),
+        crate::models::Models::embedded(),
+    )
+}
+
+fn source_facts_from_with(
+    path: &Path,
+    text: &str,
+    summaries: &crate::flow::Summaries,
+    models: &crate::models::Models,
+) -> Result<SourceFacts, JsError> {
     let limits = Limits::default();
     check_size(path, text.len() as u64, &limits)?;
     if nesting_exceeds(text, limits.max_depth) {
@@ -72,7 +100,9 @@ pub fn source_facts_from(path: &Path, text: &str) -> Result<SourceFacts, JsError
         std::thread::Builder::new()
             .name("eggsec-facts".into())
             .stack_size(64 * 1024 * 1024)
-            .spawn_scoped(scope, || parse_and_extract(&path_owned, text))
+            .spawn_scoped(scope, || {
+                parse_and_extract(&path_owned, text, summaries, models)
+            })
             .map_err(|e| JsError::Internal {
                 path: path.to_path_buf(),
                 message: format!("cannot start the parser thread: {e}"),
@@ -100,7 +130,12 @@ fn source_type(path: &Path) -> SourceType {
     }
 }
 
-fn parse_and_extract(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
+fn parse_and_extract(
+    path: &Path,
+    text: &str,
+    summaries: &crate::flow::Summaries,
+    models: &crate::models::Models,
+) -> Result<SourceFacts, JsError> {
     let alloc = Allocator::default();
     let options = ParseOptions {
         allow_return_outside_function: true,
@@ -139,7 +174,7 @@ fn parse_and_extract(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     crate::routes::extract(program, &at, dir, &mut facts);
-    crate::flow::analyze(program, &at, &mut facts);
+    crate::flow::analyze(program, &at, models, summaries, &mut facts);
     crate::auth::extract(program, &at, &mut facts);
     crate::mistakes::extract(program, &at, &mut facts);
     facts.uses = crate::uses::collect(program, text);
@@ -198,6 +233,59 @@ mod tests {
         let deep = dir.path().join("deep.js");
         std::fs::write(&deep, "[".repeat(100_000)).unwrap();
         assert!(matches!(source_facts(&deep), Err(JsError::TooDeep { .. })));
+    }
+
+    fn sinks(src: &str) -> Vec<(SinkKind, String)> {
+        let f = source_facts_from(Path::new("/app/app/controller/x.js"), src).unwrap();
+        f.flows
+            .iter()
+            .map(|fl| (fl.kind, fl.sink.clone()))
+            .chain(f.param_sinks.iter().map(|p| (p.kind, p.sink.clone())))
+            .collect()
+    }
+
+    #[test]
+    fn callees_are_resolved_not_matched_by_name() {
+        // a typed variable holding egg-mysql's client is the SQL sink
+        let s = sinks("exports.a = async ctx => { const db = ctx.app.mysql; await db.query('x' + ctx.query.q); };");
+        assert_eq!(s, vec![(SinkKind::Sql, "app.mysql.query".to_string())]);
+        // a class's own `query` method, a model static and a repository taking objects are not SQL
+        assert!(sinks("class S { async query(p) { return p; } async f() { return this.query({ url: this.ctx.query.u }); } }").is_empty());
+        assert!(
+            sinks("exports.a = async ctx => ctx.model.Topic.query({ tab: ctx.query.tab });")
+                .is_empty()
+        );
+        // a local function named exec is not child_process.exec
+        assert!(sinks(
+            "function exec(x) { return x; }\nexports.a = async ctx => exec('ls ' + ctx.query.d);"
+        )
+        .is_empty());
+        let s = sinks("const { exec } = require('child_process');\nexports.a = async ctx => exec('ls ' + ctx.query.d);");
+        assert_eq!(s, vec![(SinkKind::Shell, "child_process.exec".to_string())]);
+        // ESM named import and a created pool
+        let s = sinks("import mysql from 'mysql2/promise';\nconst pool = mysql.createPool({});\nexport async function a(ctx) { await pool.query(`SELECT ${ctx.query.id}`); }");
+        assert_eq!(
+            s,
+            vec![(
+                SinkKind::Sql,
+                "mysql2/promise.createPool().query".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn variables_are_symbols_a_shadowing_binding_is_its_own() {
+        let src = "exports.a = async ctx => { const q = ctx.query.q; { const q = 'fixed'; await ctx.app.mysql.query('SELECT ' + q); } await ctx.app.mysql.query('SELECT ' + q); };";
+        let f = source_facts_from(Path::new("/app/app/controller/x.js"), src).unwrap();
+        assert_eq!(f.flows.len(), 1, "{:?}", f.flows);
+        let outer = src.rfind("ctx.app.mysql.query").unwrap() as u32 + 1;
+        assert_eq!(f.flows[0].steps.last().unwrap().column, outer);
+    }
+
+    #[test]
+    fn database_values_are_not_request_data() {
+        assert!(sinks("exports.a = async ctx => { const t = await ctx.model.Topic.findOne({ where: { id: ctx.query.id } }); await ctx.app.mysql.query('SELECT ' + t.author_id); };").is_empty());
+        assert!(sinks("exports.a = async ctx => { const rows = await ctx.app.mysql.query('SELECT 1', [ ctx.query.id ]); ctx.redirect(rows[0].url); };").is_empty());
     }
 
     #[test]

@@ -56,4 +56,15 @@ mod tests {
         assert_eq!(run_rule(&CatchBlockSendsErrorDetails, &model_with_controller(r#"exports.index = async ctx => { try { await x(); } catch (e) { ctx.body = { msg: e.message }; } };"#)).len(), 1);
         assert!(run_rule(&CatchBlockSendsErrorDetails, &model_with_controller(r#"exports.index = async ctx => { try { await x(); } catch (e) { ctx.status = e.status || 500; ctx.body = { msg: 'failed' }; } };"#)).is_empty());
     }
+
+    #[test]
+    fn a_pattern_repeated_in_one_file_is_one_finding() {
+        let src = (0..5)
+            .map(|i| format!("exports.a{i} = async ctx => {{ try {{ await x(); }} catch (e) {{ ctx.body = {{ msg: e.message }}; }} }};\n"))
+            .collect::<String>();
+        let f = run_rule(&CatchBlockSendsErrorDetails, &model_with_controller(&src));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].evidence.len(), 5, "{:?}", f[0].evidence);
+        assert!(f[0].message.contains("4 more times"), "{}", f[0].message);
+    }
 }

@@ -14,7 +14,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "File paths are never built from request data",
     docs: RuleDocs {
-        what: r#"Finds request data reaching `fs` read/write/delete calls, `ctx.attachment` or koa-send, unless `path.basename` reduced it to a file name."#,
+        what: r#"Finds request data reaching `fs`/`fs-extra` read/write/delete calls or koa-send (the sinks of `crates/eggsec_js/models/fs.toml`), resolved by what the callee is, not its name. Safe: `path.basename`/`path.extname` (a server-made stem plus the upload's extension), egg-multipart's temp file (`file.filepath`) and busboy's basename of an upload's `filename`, a name checked first by a guard that rejects `..` (`if (name.includes('..')) ctx.throw(400)`) or by a validator (`if (!isSafeName(name)) return`). `ctx.attachment(name)` only sets a Content-Disposition header and is not a sink."#,
         why: r#"Path traversal (`../../config/config.prod.js`) lets an attacker read secrets and source code, or overwrite and delete files the app can reach."#,
         bad: r#"const file = path.join(this.config.baseDir, 'uploads', ctx.query.name);
 ctx.body = fs.createReadStream(file);"#,

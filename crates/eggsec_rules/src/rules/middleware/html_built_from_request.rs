@@ -48,6 +48,7 @@ impl Rule for HtmlBuiltFromRequest {
                                 r.render.sink, var.name
                             ),
                             steps: var.steps.clone(),
+                            plugin: None,
                         },
                     };
                     super::sql_built_from_request::report_flow(

@@ -14,7 +14,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Mongo queries are built from chosen, typed fields",
     docs: RuleDocs {
-        what: r#"Finds whole request objects (`ctx.request.body`, `ctx.query`) passed as mongo/mongoose filters (`find`, `findOne`, `updateOne`, `deleteMany`...), directly or as a field of the filter."#,
+        what: r#"Finds whole request objects (`ctx.request.body`, `ctx.query`) passed as mongo/mongoose filters (`find`, `findOne`, `updateOne`, `deleteMany`...), directly or as a field of the filter — only when the model layer is mongoose/mongodb: `ctx.model.X.find` is a mongo query under egg-mongoose, a Sequelize call under egg-sequelize (typed from the app's enabled plugins)."#,
         why: r#"Operator injection: a JSON body `{"password": {"$ne": null}}` logs in without a password; `$where` runs JavaScript on the database."#,
         bad: r#"const user = await ctx.model.User.findOne(ctx.request.body);"#,
         good: r#"const { name, password } = ctx.request.body;

@@ -14,7 +14,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Redirect targets are checked against a domain white list",
     docs: RuleDocs {
-        what: r#"Finds request data used as the target of `ctx.unsafeRedirect` (always), and of `ctx.redirect` when `config.security.domainWhiteList` is empty — egg-security then lets any absolute URL through."#,
+        what: r#"Finds request data used as the target of `ctx.unsafeRedirect` (always), and of `ctx.redirect` when `config.security.domainWhiteList` is empty — egg-security then lets any absolute URL through. Safe: a target that starts with a path (`'/topic/' + id`, never `//`), a fixed origin (`'https://host/search?q=' + q`), `encodeURIComponent(x)`, `path.join(ctx.path, x)`, an allow-list check (`ALLOWED.includes(t) ? t : '/'`, `if (!ALLOWED.has(t)) return`) and values read from the database."#,
         why: r#"An open redirect on your domain makes phishing links look trustworthy (`https://shop.example/login?next=https://evil.example`) and can leak OAuth codes and tokens to the attacker's site."#,
         bad: r#"ctx.redirect(ctx.query.next);      // with security.domainWhiteList = []
 ctx.unsafeRedirect(ctx.query.next);"#,

@@ -15,7 +15,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::High,
     control: "SQL queries are parameterised, never built from request data",
     docs: RuleDocs {
-        what: r#"Finds request data (`ctx.query`, `ctx.request.body`, `ctx.params`, headers, cookies...) that reaches the SQL text of egg-mysql `query`/`literal`, sequelize `query`/`literal`, knex `raw` or typeorm `query`, in the same function, through local helpers, or across files along `ctx.service.a.b.c(x)`. Values passed as parameters (`query(sql, [id])`), numbers (`parseInt`), `ctx.validate`d integer fields and `app.mysql.escape(x)` are safe."#,
+        what: r#"Finds request data (`ctx.query`, `ctx.request.body`, `ctx.params`, headers, cookies...) that reaches the SQL text of a real SQL client — egg-mysql/ali-rds (`app.mysql.query`, `app.mysql.get('db').query`, a transaction's `query`), mysql/mysql2, pg, Sequelize raw (`ctx.model.query` under egg-sequelize, `sequelize.query`, `literal`, `where`), knex `raw`/`whereRaw`, typeorm, leoric — in the same function, through local helpers, or across files along `ctx.service.a.b.c(x)` and tegg `@Inject()`ed services. Callees are resolved, never matched by name: a service's own `query` method, `app.model.Topic.query({ tab })` or a repository taking an object are not SQL. Values passed as parameters (`query(sql, [id])`), numbers (`parseInt`), `ctx.validate`d integer fields, `app.mysql.escape(x)`, `mysql.format(sql, values)` and values read back from the database are safe. Sinks live in `crates/eggsec_js/models/*.toml`; add your own in `eggsec.toml` (`[[models.sinks]]`)."#,
         why: r#"SQL injection lets an attacker read or change every table the app's database user can reach: dump the users table, bypass a login, drop data."#,
         bad: r#"// app/service/user.js
 async find(name) {
@@ -29,16 +29,37 @@ async find(name) {
     },
 };
 
-/// Reports every request-data flow of `kind` in the app, at its sink, with the path from the
-/// source to the sink (file:line of each step) as evidence. Shared by the flow rules.
+/// Reports every request-data flow of `kind` in the app, one finding per sink: the sink's
+/// file:line, every source path that reaches it as evidence (N handlers → one finding with N
+/// paths). Flows whose sink needs a receiver no enabled plugin provides are dropped
+/// (`ctx.model.X.find` is not a mongo query under egg-sequelize). Shared by the flow rules.
 pub(crate) fn report_flows(cx: &mut RuleContext<'_>, kind: SinkKind, title: &str, fix: &str) {
     let app = cx.app;
     if app.code.files.is_empty() {
         cx.not_applicable();
         return;
     }
+    let mut groups: Vec<Vec<&eggsec_app::routes::AppFlow>> = Vec::new();
     for f in app.code.flows.iter().filter(|f| f.flow.kind == kind) {
-        report_flow(cx, f, title, fix);
+        if let Some(p) = &f.flow.plugin {
+            if !app.provides(p) {
+                continue;
+            }
+        }
+        let Some(sink) = f.flow.steps.last() else {
+            continue;
+        };
+        let at = (f.file.as_str(), sink.line, sink.column);
+        match groups.iter_mut().find(|g| {
+            let s = g[0].flow.steps.last().expect("grouped flows have steps");
+            (g[0].file.as_str(), s.line, s.column) == at
+        }) {
+            Some(g) => g.push(f),
+            None => groups.push(vec![f]),
+        }
+    }
+    for g in groups {
+        report_sink(cx, &g, title, fix);
     }
 }
 
@@ -49,43 +70,91 @@ pub(crate) fn report_flow(
     title: &str,
     fix: &str,
 ) {
+    report_sink(cx, &[f], title, fix);
+}
+
+/// One finding for every flow reaching the same sink: each source path in the evidence
+/// (`source`/`step` lines, numbered `path i/N` when there are several), the sink last.
+fn report_sink(
+    cx: &mut RuleContext<'_>,
+    flows: &[&eggsec_app::routes::AppFlow],
+    title: &str,
+    fix: &str,
+) {
     let app = cx.app;
-    let Some(sink) = f.flow.steps.last() else {
+    let Some(first) = flows.first() else { return };
+    let Some(sink) = first.flow.steps.last() else {
         return;
     };
-    let source = f
-        .flow
-        .steps
-        .first()
-        .map(|s| s.what.clone())
-        .unwrap_or_default();
+    let mut sources: Vec<String> = Vec::new();
+    let mut paths: Vec<&eggsec_app::routes::AppFlow> = Vec::new();
+    for f in flows {
+        // the same path reported twice (the same source and steps) is one path
+        if paths
+            .iter()
+            .any(|p| p.flow.steps == f.flow.steps && p.file == f.file)
+        {
+            continue;
+        }
+        paths.push(f);
+        let s = f
+            .flow
+            .steps
+            .first()
+            .map(|s| s.what.clone())
+            .unwrap_or_default();
+        if !sources.contains(&s) {
+            sources.push(s);
+        }
+    }
     let prov = Provenance::new(
-        app.root.join(&f.file).to_string_lossy().into_owned(),
+        app.root.join(&first.file).to_string_lossy().into_owned(),
         sink.line,
         sink.column,
     );
-    let evidence = f
-        .flow
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let label = if i == 0 {
-                "source"
-            } else if i + 1 == f.flow.steps.len() {
-                "sink"
-            } else {
-                "step"
-            };
+    let n = paths.len();
+    let mut evidence = Vec::new();
+    for (k, f) in paths.iter().enumerate() {
+        let steps = &f.flow.steps;
+        for (i, s) in steps
+            .iter()
+            .enumerate()
+            .take(steps.len().saturating_sub(1).max(1))
+        {
+            let label = if i == 0 { "source" } else { "step" };
             let file = s.file.as_deref().unwrap_or(&f.file);
-            format!("{label} {file}:{}: {}", s.line, mask_literals(&s.what))
-        })
-        .collect();
+            let tag = if n > 1 {
+                format!(" (path {}/{n})", k + 1)
+            } else {
+                String::new()
+            };
+            evidence.push(format!(
+                "{label}{tag} {file}:{}: {}",
+                s.line,
+                mask_literals(&s.what)
+            ));
+        }
+    }
+    evidence.push(format!(
+        "sink {}:{}: {}",
+        first.file,
+        sink.line,
+        mask_literals(&sink.what)
+    ));
+    let source = match sources.len() {
+        0 | 1 => format!("`{}`", sources.first().cloned().unwrap_or_default()),
+        k => format!("`{}` (and {} more sources)", sources[0], k - 1),
+    };
+    let via = if n > 1 {
+        format!(" along {n} paths")
+    } else {
+        String::new()
+    };
     cx.report(
         &prov,
         format!(
-            "{title}: `{source}` reaches `{}` in {}",
-            f.flow.sink, f.flow.function
+            "{title}: {source} reaches `{}` in {}{via}",
+            first.flow.sink, first.flow.function
         ),
         evidence,
         fix,
@@ -192,6 +261,68 @@ pub(crate) mod tests {
     pub(crate) fn sample_apps(name: &str) -> (AppModel, AppModel) {
         let (hit, safe) = sample(name);
         (app_with(hit), app_with(safe))
+    }
+
+    #[test]
+    fn one_finding_per_sink_with_every_path() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
+        std::fs::create_dir_all(dir.path().join("app/service")).unwrap();
+        std::fs::write(
+            dir.path().join("app/service/user.js"),
+            "const { Service } = require('egg');\nclass UserService extends Service {\n  async find(name) {\n    return this.app.mysql.query(`SELECT * FROM u WHERE n = '${name}'`);\n  }\n}\nmodule.exports = UserService;\n",
+        )
+        .unwrap();
+        let handlers: String = (0..3)
+            .map(|i| format!("  async h{i}() {{ return this.ctx.service.user.find(this.ctx.query.n{i}); }}\n"))
+            .collect();
+        std::fs::write(
+            dir.path().join("app/controller/home.js"),
+            format!("const {{ Controller }} = require('egg');\nclass Home extends Controller {{\n{handlers}}}\nmodule.exports = Home;\n"),
+        )
+        .unwrap();
+        let mut app = test_model_in(dir.path(), serde_json::json!({}));
+        app.code = eggsec_app::routes::code_model(dir.path(), &mut Vec::new());
+        let f = run_rule(&SqlBuiltFromRequest, &app);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].message.contains("along 3 paths"), "{}", f[0].message);
+        let sources = f[0]
+            .evidence
+            .iter()
+            .filter(|e| e.starts_with("source"))
+            .count();
+        assert_eq!(sources, 3, "{:?}", f[0].evidence);
+        assert!(f[0]
+            .evidence
+            .last()
+            .unwrap()
+            .starts_with("sink app/service/user.js:4"));
+    }
+
+    #[test]
+    fn users_add_sinks_in_eggsec_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
+        std::fs::write(
+            dir.path().join("app/controller/home.js"),
+            "exports.a = async ctx => { await ctx.app.db.raw('SELECT ' + ctx.query.q); };\n",
+        )
+        .unwrap();
+        let run = |dir: &std::path::Path| {
+            let mut app = test_model_in(dir, serde_json::json!({}));
+            app.code = eggsec_app::routes::code_model(dir, &mut Vec::new());
+            run_rule(&SqlBuiltFromRequest, &app)
+        };
+        assert!(
+            run(dir.path()).is_empty(),
+            "app.db is nobody's sink by default"
+        );
+        std::fs::write(
+            dir.path().join("eggsec.toml"),
+            "[[models.sinks]]\ncallee = [\"app.db.raw\"]\nkind = \"sql\"\n",
+        )
+        .unwrap();
+        assert_eq!(run(dir.path()).len(), 1);
     }
 
     #[test]

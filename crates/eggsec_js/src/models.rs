@@ -1,0 +1,486 @@
+//! Sinks, sanitisers and clean results as data (`crates/eggsec_js/models/*.toml`, one file per
+//! library, embedded at build time; users add their own in `eggsec.toml`). The flow engine
+//! resolves every callee to a canonical path (`app.mysql.query`, `child_process.exec`,
+//! `mysql.createPool().query`, `local:helper`) and looks it up here — a sink is what a callee
+//! *is*, never what its method is called. See `models/README.md` for the format.
+
+use crate::flow::SinkKind;
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// The embedded model files: `(file name, text)`.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("egg-mysql.toml", include_str!("../models/egg-mysql.toml")),
+    ("mysql.toml", include_str!("../models/mysql.toml")),
+    ("pg.toml", include_str!("../models/pg.toml")),
+    ("sequelize.toml", include_str!("../models/sequelize.toml")),
+    ("knex.toml", include_str!("../models/knex.toml")),
+    ("typeorm.toml", include_str!("../models/typeorm.toml")),
+    ("leoric.toml", include_str!("../models/leoric.toml")),
+    ("mongoose.toml", include_str!("../models/mongoose.toml")),
+    ("redis.toml", include_str!("../models/redis.toml")),
+    (
+        "child_process.toml",
+        include_str!("../models/child_process.toml"),
+    ),
+    ("code.toml", include_str!("../models/code.toml")),
+    ("fs.toml", include_str!("../models/fs.toml")),
+    ("http.toml", include_str!("../models/http.toml")),
+    ("html.toml", include_str!("../models/html.toml")),
+    ("merge.toml", include_str!("../models/merge.toml")),
+    ("regex.toml", include_str!("../models/regex.toml")),
+    ("encode.toml", include_str!("../models/encode.toml")),
+];
+
+/// A call shape condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// The call has at least this many arguments (values passed apart from the text).
+    ArgsAtLeast(usize),
+    /// An object-literal argument sets this key to something other than `false`.
+    Option(String),
+    /// The sink argument is a function (a callback, not code text).
+    ArgIsFunction,
+    /// The sink argument is not a function.
+    ArgNotFunction,
+}
+
+impl Shape {
+    fn parse(s: &str) -> Result<Shape, String> {
+        if let Some(n) = s.strip_prefix("args>=") {
+            return n
+                .parse()
+                .map(Shape::ArgsAtLeast)
+                .map_err(|_| format!("`{s}`: args>= needs a number"));
+        }
+        if let Some(k) = s.strip_prefix("option:") {
+            if k.is_empty() {
+                return Err(format!("`{s}`: option: needs a key"));
+            }
+            return Ok(Shape::Option(k.to_string()));
+        }
+        match s {
+            "arg-is-function" => Ok(Shape::ArgIsFunction),
+            "arg-not-function" => Ok(Shape::ArgNotFunction),
+            _ => Err(format!(
+                "unknown call shape `{s}` (expected args>=N, option:<key>, arg-is-function, arg-not-function)"
+            )),
+        }
+    }
+}
+
+/// One sink model.
+#[derive(Clone, Debug)]
+pub struct SinkModel {
+    pub library: String,
+    pub callee: Vec<Pattern>,
+    pub kind: SinkKind,
+    pub arg: usize,
+    pub all_args: bool,
+    pub fields: bool,
+    pub whole: bool,
+    pub text: bool,
+    /// Only when this egg plugin provides the receiver (checked by the app model).
+    pub plugin: Option<String>,
+    pub when: Vec<Shape>,
+    pub safe: Vec<Shape>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SanitizerModel {
+    pub callee: Vec<Pattern>,
+    /// Bits of the sink kinds cleared.
+    pub clears: u32,
+}
+
+/// Every model, embedded and user-added.
+#[derive(Clone, Debug, Default)]
+pub struct Models {
+    pub sinks: Vec<SinkModel>,
+    pub sanitizers: Vec<SanitizerModel>,
+    /// The result carries only argument 0's request data (`mysql.format(sql, values)`).
+    pub formatters: Vec<Pattern>,
+    pub clean_results: Vec<Pattern>,
+}
+
+/// A canonical-path pattern: `.`-separated segments, `*` one segment, `**` any number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern(Vec<String>);
+
+impl Pattern {
+    pub fn parse(s: &str) -> Result<Pattern, String> {
+        if s.is_empty() || s.split('.').any(str::is_empty) {
+            return Err(format!("bad callee pattern `{s}` (empty segment)"));
+        }
+        Ok(Pattern(s.split('.').map(str::to_string).collect()))
+    }
+
+    pub fn matches(&self, path: &[&str]) -> bool {
+        fn go(p: &[String], s: &[&str]) -> bool {
+            match p.first() {
+                None => s.is_empty(),
+                Some(h) if h == "**" => (0..=s.len()).any(|i| go(&p[1..], &s[i..])),
+                Some(h) => match s.first() {
+                    None => false,
+                    Some(x) => seg_matches(h, x) && go(&p[1..], &s[1..]),
+                },
+            }
+        }
+        go(&self.0, path)
+    }
+}
+
+/// A pattern segment without `()` matches the segment called or not (`app.knex.**` covers
+/// `app.knex('t').where(...)`); with `()` only the call.
+fn seg_matches(pattern: &str, seg: &str) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    let seg = if pattern.ends_with("()") {
+        seg
+    } else {
+        seg.strip_suffix("()").unwrap_or(seg)
+    };
+    match pattern.strip_suffix('*') {
+        Some(prefix) if !prefix.is_empty() => seg.starts_with(prefix),
+        _ => pattern == seg,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDe {
+    library: String,
+    #[serde(default)]
+    sinks: Vec<SinkDe>,
+    #[serde(default)]
+    sanitizers: Vec<SanitizerDe>,
+    #[serde(default)]
+    formatters: Vec<CleanDe>,
+    #[serde(default)]
+    clean_results: Vec<CleanDe>,
+}
+
+/// The user's models (`[models]` in `eggsec.toml`): the same tables without `library`.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct UserModelsDe {
+    #[serde(default)]
+    sinks: Vec<SinkDe>,
+    #[serde(default)]
+    sanitizers: Vec<SanitizerDe>,
+    #[serde(default)]
+    formatters: Vec<CleanDe>,
+    #[serde(default)]
+    clean_results: Vec<CleanDe>,
+}
+
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+struct SinkDe {
+    callee: Vec<String>,
+    kind: String,
+    #[serde(default)]
+    arg: usize,
+    #[serde(default)]
+    all_args: bool,
+    #[serde(default)]
+    fields: bool,
+    #[serde(default)]
+    whole: bool,
+    #[serde(default)]
+    text: bool,
+    #[serde(default)]
+    plugin: Option<String>,
+    #[serde(default)]
+    when: Vec<String>,
+    #[serde(default)]
+    safe: Vec<String>,
+}
+
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+struct SanitizerDe {
+    callee: Vec<String>,
+    clears: Vec<String>,
+}
+
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+struct CleanDe {
+    callee: Vec<String>,
+}
+
+/// `sql`, `nosql-operator`... → the kind.
+pub fn kind_named(s: &str) -> Option<SinkKind> {
+    Some(match s {
+        "sql" => SinkKind::Sql,
+        "shell" => SinkKind::Shell,
+        "eval" => SinkKind::Eval,
+        "html" => SinkKind::Html,
+        "path" => SinkKind::Path,
+        "redirect" => SinkKind::Redirect,
+        "unsafe-redirect" => SinkKind::UnsafeRedirect,
+        "ssrf" => SinkKind::Ssrf,
+        "regex" => SinkKind::Regex,
+        "nosql-operator" => SinkKind::NosqlOperator,
+        "prototype-pollution" => SinkKind::PrototypePollution,
+        _ => return None,
+    })
+}
+
+fn patterns(list: &[String], at: &str) -> Result<Vec<Pattern>, String> {
+    if list.is_empty() {
+        return Err(format!("{at}: `callee` is empty"));
+    }
+    list.iter()
+        .map(|p| Pattern::parse(p).map_err(|e| format!("{at}: {e}")))
+        .collect()
+}
+
+impl Models {
+    fn add(
+        &mut self,
+        library: &str,
+        sinks: &[SinkDe],
+        sanitizers: &[SanitizerDe],
+        formatters: &[CleanDe],
+        clean: &[CleanDe],
+        file: &str,
+    ) -> Result<(), String> {
+        for (i, s) in sinks.iter().enumerate() {
+            let at = format!("{file}: sinks[{i}]");
+            let kind =
+                kind_named(&s.kind).ok_or_else(|| format!("{at}: unknown kind `{}`", s.kind))?;
+            let shapes = |l: &[String]| -> Result<Vec<Shape>, String> {
+                l.iter()
+                    .map(|x| Shape::parse(x).map_err(|e| format!("{at}: {e}")))
+                    .collect()
+            };
+            self.sinks.push(SinkModel {
+                library: library.to_string(),
+                callee: patterns(&s.callee, &at)?,
+                kind,
+                arg: s.arg,
+                all_args: s.all_args,
+                fields: s.fields,
+                whole: s.whole,
+                text: s.text,
+                plugin: s.plugin.clone(),
+                when: shapes(&s.when)?,
+                safe: shapes(&s.safe)?,
+            });
+        }
+        for (i, s) in sanitizers.iter().enumerate() {
+            let at = format!("{file}: sanitizers[{i}]");
+            let mut clears = 0;
+            for k in &s.clears {
+                clears |= if k == "all" {
+                    u32::MAX
+                } else {
+                    kind_named(k)
+                        .ok_or_else(|| format!("{at}: unknown kind `{k}`"))?
+                        .bit()
+                };
+            }
+            if clears == 0 {
+                return Err(format!("{at}: `clears` is empty"));
+            }
+            self.sanitizers.push(SanitizerModel {
+                callee: patterns(&s.callee, &at)?,
+                clears,
+            });
+        }
+        for (i, c) in formatters.iter().enumerate() {
+            let at = format!("{file}: formatters[{i}]");
+            self.formatters.extend(patterns(&c.callee, &at)?);
+        }
+        for (i, c) in clean.iter().enumerate() {
+            let at = format!("{file}: clean_results[{i}]");
+            self.clean_results.extend(patterns(&c.callee, &at)?);
+        }
+        Ok(())
+    }
+
+    /// Parses and validates one model file.
+    pub fn add_file(&mut self, name: &str, text: &str) -> Result<(), String> {
+        let f: FileDe = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        self.add(
+            &f.library,
+            &f.sinks,
+            &f.sanitizers,
+            &f.formatters,
+            &f.clean_results,
+            name,
+        )
+    }
+
+    /// Adds the user's models (`[models]` of `eggsec.toml`, already deserialised).
+    pub fn add_user(&mut self, user: &UserModelsDe, file: &str) -> Result<(), String> {
+        self.add(
+            "eggsec.toml",
+            &user.sinks,
+            &user.sanitizers,
+            &user.formatters,
+            &user.clean_results,
+            file,
+        )
+    }
+
+    /// The embedded models (validated by a unit test: a bad file never ships).
+    pub fn embedded() -> &'static Models {
+        static M: OnceLock<Models> = OnceLock::new();
+        M.get_or_init(|| {
+            let mut m = Models::default();
+            for (name, text) in EMBEDDED {
+                if let Err(e) = m.add_file(name, text) {
+                    // unreachable in a released build: `embedded_models_are_valid` checks them
+                    eprintln!("eggsec: error: embedded model {e}");
+                }
+            }
+            m
+        })
+    }
+
+    pub fn sinks_for<'a>(&'a self, path: &[&str]) -> impl Iterator<Item = &'a SinkModel> + 'a {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        self.sinks.iter().filter(move |s| {
+            let p: Vec<&str> = path.iter().map(String::as_str).collect();
+            s.callee.iter().any(|c| c.matches(&p))
+        })
+    }
+
+    pub fn sanitizer_bits(&self, path: &[&str]) -> u32 {
+        self.sanitizers
+            .iter()
+            .filter(|s| s.callee.iter().any(|c| c.matches(path)))
+            .fold(0, |a, s| a | s.clears)
+    }
+
+    pub fn formatter(&self, path: &[&str]) -> bool {
+        self.formatters.iter().any(|c| c.matches(path))
+    }
+
+    pub fn clean_result(&self, path: &[&str]) -> bool {
+        self.clean_results.iter().any(|c| c.matches(path))
+    }
+}
+
+/// The embedded models plus the `[models]` table of `<root>/eggsec.toml`; `Ok(None)` when
+/// there is no such file or table (use [`Models::embedded`]). A bad table is an error naming
+/// the file and the entry.
+pub fn load_user_models(root: &std::path::Path) -> Result<Option<Models>, String> {
+    let path = root.join("eggsec.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("eggsec.toml: cannot read it ({e})")),
+    };
+    // a file that does not parse is reported by the settings loader
+    let Ok(mut table) = text.parse::<toml::Table>() else {
+        return Ok(None);
+    };
+    match table.remove("models") {
+        None => Ok(None),
+        Some(v) => parse_user_models(v, "eggsec.toml").map(Some),
+    }
+}
+
+/// Parses the `[models]` table of an `eggsec.toml` (for validation and use).
+pub fn parse_user_models(value: toml::Value, file: &str) -> Result<Models, String> {
+    let de: UserModelsDe = value
+        .try_into()
+        .map_err(|e: toml::de::Error| format!("{file}: [models]: {e}"))?;
+    let mut m = Models::embedded().clone();
+    m.add_user(&de, file)?;
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_models_are_valid() {
+        let mut m = Models::default();
+        for (name, text) in EMBEDDED {
+            m.add_file(name, text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert!(m.sinks.len() > 20);
+        // every model file in the folder is embedded
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if n.ends_with(".toml") {
+                assert!(EMBEDDED.iter().any(|(x, _)| *x == n), "{n} is not embedded");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_models_name_the_problem() {
+        let mut m = Models::default();
+        let e = m
+            .add_file(
+                "x.toml",
+                "library = 'x'\n[[sinks]]\ncallee = ['a.b']\nkind = 'sqll'\n",
+            )
+            .unwrap_err();
+        assert!(e.contains("x.toml: sinks[0]: unknown kind `sqll`"), "{e}");
+        let e = m
+            .add_file(
+                "x.toml",
+                "library = 'x'\n[[sinks]]\ncallee = ['a..b']\nkind = 'sql'\n",
+            )
+            .unwrap_err();
+        assert!(e.contains("empty segment"), "{e}");
+        let e = m
+            .add_file(
+                "x.toml",
+                "library = 'x'\n[[sinks]]\ncallee = ['a']\nkind = 'sql'\nsafe = ['maybe']\n",
+            )
+            .unwrap_err();
+        assert!(e.contains("unknown call shape `maybe`"), "{e}");
+    }
+
+    #[test]
+    fn user_models_add_to_the_embedded_ones() {
+        let v: toml::Value = toml::from_str(
+            "[[sinks]]\ncallee = ['app.db.raw']\nkind = 'sql'\n[[sanitizers]]\ncallee = ['ctx.helper.safeSql']\nclears = ['sql']\n",
+        )
+        .unwrap();
+        let m = parse_user_models(v, "eggsec.toml").unwrap();
+        assert!(m.sinks_for(&["app", "db", "raw"]).next().is_some());
+        assert!(m.sinks_for(&["app", "mysql", "query"]).next().is_some());
+        assert_eq!(
+            m.sanitizer_bits(&["ctx", "helper", "safeSql"]),
+            SinkKind::Sql.bit()
+        );
+        let bad: toml::Value =
+            toml::from_str("[[sinks]]\ncallee = ['x']\nkind = 'sqll'\n").unwrap();
+        let e = parse_user_models(bad, "eggsec.toml").unwrap_err();
+        assert!(
+            e.contains("eggsec.toml: sinks[0]: unknown kind `sqll`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn patterns_match_segments() {
+        let p = Pattern::parse("app.mysql.**.query").unwrap();
+        assert!(p.matches(&["app", "mysql", "query"]));
+        assert!(p.matches(&["app", "mysql", "get()", "query"]));
+        assert!(!p.matches(&["app", "model", "query"]));
+        let p = Pattern::parse("ctx.model.*.find").unwrap();
+        assert!(p.matches(&["ctx", "model", "User", "find"]));
+        assert!(!p.matches(&["ctx", "model", "find"]));
+        let p = Pattern::parse("validator.is*").unwrap();
+        assert!(p.matches(&["validator", "isEmail"]));
+        assert!(!p.matches(&["validator", "escape"]));
+        let p = Pattern::parse("app.knex.**").unwrap();
+        assert!(p.matches(&["app", "knex()", "where()", "select"]));
+        let p = Pattern::parse("knex().raw").unwrap();
+        assert!(p.matches(&["knex()", "raw"]));
+        assert!(!p.matches(&["knex", "raw"]));
+    }
+}
