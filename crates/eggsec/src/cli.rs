@@ -34,9 +34,16 @@ pub enum Command {
     /// Print every route: method, path, handler file:line, middleware chain, CSRF and auth status.
     /// Exit status 3 when eggsec cannot know an app's routes (it says why).
     Routes(RoutesArgs),
-    /// Show (or with --write apply) the edits that fix what eggsec found: `--plugins` disables
-    /// the plugins the app never uses in config/plugin.js (or plugin.<env>.js with --env).
+    /// Show (or with --write apply) the edits that fix what eggsec found: config fixes for every
+    /// rule with a mechanical fix (`eggsec rules` shows which), `--scaffold NAME` for what egg has
+    /// no setting for, `--plugins` to disable the plugins the app never uses.
     Fix(FixArgs),
+    /// Add what egg has no setting for: `errors` (error middleware + onerror), `headers`
+    /// (COOP/CORP/Permissions-Policy middleware), `security-logger`, `logrotator`.
+    Scaffold(ScaffoldArgs),
+    /// Write egg-mock security tests (CSRF, auth, error leaks, headers, hostile input) from the
+    /// app's route table into test/security/.
+    Testgen(TestgenArgs),
     /// Probe a running app over HTTP: Observatory grade of headers and cookies, passive checks;
     /// `--active` adds CSRF and error-trigger tests (state-changing requests: use staging).
     Probe(ProbeArgs),
@@ -165,17 +172,63 @@ pub struct FixArgs {
     /// App directory, or a directory holding several Egg apps.
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// Disable the plugins the app never uses (the only fix so far; required).
-    #[arg(long, required = true)]
+    /// Disable the plugins the app never uses (instead of the config fixes).
+    #[arg(long)]
     pub plugins: bool,
-    /// Change only this env (edits config/plugin.<ENV>.js). Default: disable in config/plugin.js
-    /// the plugins unused in every env (local, unittest, prod and config/env).
+    /// Env to audit and fix (default: config/env, else prod); settings for the deployed env only
+    /// go to config/config.<ENV>.js. With --plugins: edit config/plugin.<ENV>.js; default there
+    /// is config/plugin.js for the plugins unused in every env.
     #[arg(long, value_name = "ENV")]
     pub env: Option<String>,
+    /// Only the findings of this rule (code or name; repeatable).
+    #[arg(long = "rule", value_name = "RULE")]
+    pub rules: Vec<String>,
+    /// Only the findings of this strategy (repeatable): csrf, headers, builtin, logging...
+    #[arg(long = "strategy", value_name = "STRATEGY")]
+    pub strategies: Vec<String>,
+    /// Send the CSP as Content-Security-Policy (enforced) instead of Report-Only.
+    #[arg(long)]
+    pub enforce_csp: bool,
+    /// Also add this scaffold (repeatable; see `eggsec scaffold --help`).
+    #[arg(long = "scaffold", value_name = "NAME")]
+    pub scaffolds: Vec<String>,
     /// Apply the edits (atomically). Without it, only a unified diff is printed.
     #[arg(long)]
     pub write: bool,
     /// Ignore node_modules and use eggsec's embedded egg defaults.
+    #[arg(long)]
+    pub embedded_defaults: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScaffoldArgs {
+    /// errors, headers, security-logger or logrotator (repeatable).
+    #[arg(required = true, value_name = "NAME")]
+    pub names: Vec<String>,
+    /// App directory.
+    #[arg(long, default_value = ".")]
+    pub path: PathBuf,
+    /// Env whose config file gets the deployed-env settings (default: config/env, else prod).
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Apply (atomically). Without it, only a unified diff is printed.
+    #[arg(long)]
+    pub write: bool,
+    #[arg(long)]
+    pub embedded_defaults: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestgenArgs {
+    /// App directory.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Env whose config decides the CSRF exemptions (default: config/env, else prod).
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Write the files. Without it, only a unified diff is printed.
+    #[arg(long)]
+    pub write: bool,
     #[arg(long)]
     pub embedded_defaults: bool,
 }

@@ -344,7 +344,7 @@ fn shape_of(f: &Found<'_>, lines: &LineIndex, text: &str) -> EntryShape {
     }
 }
 
-fn with_program<T: Send>(
+pub(crate) fn with_program<T: Send>(
     path: &Path,
     text: &str,
     f: impl for<'a> FnOnce(&'a Program<'a>, &'a str) -> T + Send,
@@ -399,6 +399,9 @@ pub fn read_plugin_entries(path: &Path) -> Result<(String, PluginFileSyntax), Js
 /// plugin with no entry gets one added in the file's own style. Entries already disabled need
 /// no edit. Edits do not overlap; apply them with [`apply`].
 pub fn plan_disable(path: &Path, text: &str, names: &[&str]) -> Result<Vec<TextEdit>, JsError> {
+    if crate::config_edit::exports_through_function(path, text)? {
+        return plan_disable_in_function(path, text, names);
+    }
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let esm_or_ts = matches!(
         path.extension().and_then(|e| e.to_str()),
@@ -435,6 +438,54 @@ pub fn plan_disable(path: &Path, text: &str, names: &[&str]) -> Result<Vec<TextE
             missing.join(": false`, `")
         ),
     })
+}
+
+/// `module.exports = () => ({...})` and the like: `exports.x` lines would be dead, so each
+/// plugin's `enable: false` is set in the object the function returns (one whole-file edit).
+fn plan_disable_in_function(
+    path: &Path,
+    text: &str,
+    names: &[&str],
+) -> Result<Vec<TextEdit>, JsError> {
+    use crate::config_edit::{plan_set, written_value, SetResult};
+    let mut out = text.to_string();
+    for name in names {
+        if written_value(path, &out, &[name.to_string()])?.as_deref() == Some("false") {
+            continue;
+        }
+        let key = [name.to_string(), "enable".to_string()];
+        match plan_set(path, &out, &key, "false")? {
+            SetResult::Edits(e) => out = apply(&out, &e),
+            SetResult::Unchanged => {}
+            SetResult::Refused(why) => {
+                return Err(JsError::Internal {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "cannot disable `{name}` here: {why}; add `{name}: false` by hand"
+                    ),
+                })
+            }
+        }
+    }
+    if out == text {
+        return Ok(Vec::new());
+    }
+    Ok(vec![TextEdit {
+        start: 0,
+        end: text.len(),
+        text: out,
+    }])
+}
+
+/// Whether the plugin file switches `name` off (`name: false` or `name.enable: false`) in the
+/// object it really exports, when that object is returned by a function.
+pub fn disabled_in_function(path: &Path, text: &str, name: &str) -> Result<bool, JsError> {
+    use crate::config_edit::written_value;
+    Ok(
+        written_value(path, text, &[name.to_string()])?.as_deref() == Some("false")
+            || written_value(path, text, &[name.to_string(), "enable".to_string()])?.as_deref()
+                == Some("false"),
+    )
 }
 
 fn disable_entry(f: &Found<'_>, text: &str, edits: &mut Vec<TextEdit>) {
@@ -510,7 +561,7 @@ fn disable_entry(f: &Found<'_>, text: &str, edits: &mut Vec<TextEdit>) {
 }
 
 /// The whitespace that starts the line holding `offset`.
-fn indent_of(text: &str, offset: usize) -> String {
+pub(crate) fn indent_of(text: &str, offset: usize) -> String {
     let line_start = text[..offset.min(text.len())]
         .rfind('\n')
         .map_or(0, |i| i + 1);
@@ -520,7 +571,7 @@ fn indent_of(text: &str, offset: usize) -> String {
         .collect()
 }
 
-fn is_identifier(name: &str) -> bool {
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -528,7 +579,7 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
-fn object_key(name: &str) -> String {
+pub(crate) fn object_key(name: &str) -> String {
     if is_identifier(name) {
         name.to_string()
     } else {
@@ -766,6 +817,30 @@ mod tests {
         assert_eq!(keys[0].line, 2);
         assert_eq!(f.entry("view").unwrap().shape, EntryShape::Bool(false));
         assert!(plugin_entries(Path::new("plugin.js"), "exports.x = {").is_err());
+    }
+
+    #[test]
+    fn function_form_files_edit_the_returned_object() {
+        // The `exports.view` line is dead once module.exports is reassigned: never edited.
+        let text = "exports.view = true;\nmodule.exports = () => ({\n  static: true,\n  mysql: { package: 'egg-mysql' },\n});\n";
+        let out = disable("plugin.js", text, &["static", "mysql", "jsonp"]);
+        assert_eq!(
+            out,
+            "exports.view = true;\nmodule.exports = () => ({\n  static: {\n    enable: false,\n  },\n  mysql: { package: 'egg-mysql', enable: false },\n  jsonp: {\n    enable: false,\n  },\n});\n"
+        );
+        for n in ["static", "mysql", "jsonp"] {
+            assert!(
+                disabled_in_function(Path::new("plugin.js"), &out, n).unwrap(),
+                "{n}"
+            );
+        }
+        assert!(
+            plan_disable(Path::new("plugin.js"), &out, &["static", "mysql", "jsonp"])
+                .unwrap()
+                .is_empty()
+        );
+        let ts = "import { EggPlugin } from 'egg';\nexport default (): EggPlugin => {\n  return { static: false };\n};\n";
+        assert_eq!(disable("plugin.ts", ts, &["static"]), ts);
     }
 
     #[test]

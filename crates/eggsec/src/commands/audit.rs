@@ -40,6 +40,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             let external = external_checks(&args, &model, &mut live)?;
             let mut app_report =
                 eggsec_rules::engine::run_with_external(&model, &settings, &external);
+            eggsec_fix::add_posture_hints(&mut app_report);
             app_report.root = display_root(&model.root, &args.app.path);
             let mut extra = super::html::no_extras();
             if html {

@@ -1,3 +1,8 @@
+//! `eggsec fix [PATH] [--rule R] [--strategy S] [--env E] [--enforce-csp] [--scaffold N] [--write]`:
+//! the config fixes of every fixable finding (see `eggsec_fix`), shown as a unified diff or
+//! applied with `--write` (each file atomically, refused if it changed since it was read).
+//! `eggsec scaffold NAME` and `eggsec testgen` plan their files the same way.
+//!
 //! `eggsec fix --plugins [PATH] [--env E] [--write]`: disable the plugins an app never uses.
 //!
 //! Without `--env`, a plugin is disabled in `config/plugin.<ext>` only when it is unused in
@@ -10,7 +15,7 @@
 //! (paths relative to PATH, ready for `git apply`); `--write` replaces each file atomically
 //! (a temporary file in the same directory, renamed over it). Nothing is written otherwise.
 
-use crate::cli::FixArgs;
+use crate::cli::{FixArgs, ScaffoldArgs, TestgenArgs};
 use anyhow::{bail, Context, Result};
 use eggsec_app::usage::{analyze, Verdict};
 use eggsec_app::LoadOptions;
@@ -31,7 +36,7 @@ pub struct FileChange {
 
 pub fn run(args: FixArgs) -> Result<ExitCode> {
     if !args.plugins {
-        bail!("nothing to fix: pass --plugins");
+        return run_config(args);
     }
     if !args.path.exists() {
         bail!("{}: no such file or directory", args.path.display());
@@ -54,7 +59,7 @@ pub fn run(args: FixArgs) -> Result<ExitCode> {
                     );
                     diff.push_str(&unified_diff(c, &shown));
                     if args.write {
-                        write_atomically(&c.path, &c.new)?;
+                        write_safely(c)?;
                         eprintln!("eggsec: wrote {}", c.path.display());
                     }
                 }
@@ -223,6 +228,17 @@ pub fn plan_plugins(root: &Path, env: Option<&str>, embedded: bool) -> Result<Ve
 
 /// Re-reads the edited text: every plugin must now be switched off by its last entry.
 fn verify(path: &Path, text: &str, names: &[String]) -> Result<()> {
+    if eggsec_js::config_edit::exports_through_function(path, text).unwrap_or(false) {
+        for n in names {
+            if !eggsec_js::edit::disabled_in_function(path, text, n)? {
+                bail!(
+                    "the edit of {} does not disable `{n}` (a bug in eggsec)",
+                    path.display()
+                );
+            }
+        }
+        return Ok(());
+    }
     let syntax = plugin_entries(path, text).with_context(|| {
         format!(
             "the edit of {} does not parse (a bug in eggsec)",
@@ -272,20 +288,213 @@ fn unified_diff(c: &FileChange, shown: &str) -> String {
         .to_string()
 }
 
-/// Replaces `path` with `text` atomically: a temporary file in the same directory (with the
-/// original's permissions), renamed over it.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        std::fs::set_permissions(tmp.path(), meta.permissions())?;
+/// Writes one plugin-file change through eggsec_fix's safe writer.
+fn write_safely(c: &FileChange) -> Result<()> {
+    match &c.old {
+        Some(old) => {
+            let read = eggsec_fix::write::read(&c.path)?;
+            if read.text != *old {
+                bail!(eggsec_fix::write::WriteError::Changed(c.path.clone()));
+            }
+            let new = eggsec_fix::write::match_line_endings(old, &c.new);
+            eggsec_fix::write::write(&read, &new)?;
+        }
+        None => eggsec_fix::write::create(&c.path, &c.new)?,
     }
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+fn roots_of(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.exists() {
+        bail!("{}: no such file or directory", path.display());
+    }
+    let roots = eggsec_app::discover(path);
+    if roots.is_empty() {
+        bail!(eggsec_app::AppError::NotAnApp(path.to_path_buf()));
+    }
+    Ok(roots)
+}
+
+/// Prints the diff of `changes` (stdout) or writes them; returns false when a write failed.
+fn show_or_write(base: &Path, changes: &[eggsec_fix::FileChange], write: bool) -> Result<bool> {
+    use std::io::Write as _;
+    let mut ok = true;
+    let mut out = String::new();
+    for c in changes {
+        let shown = shown_path(base, &c.path);
+        if write {
+            match eggsec_fix::apply_changes(std::slice::from_ref(c)) {
+                Ok(_) => eprintln!("eggsec: wrote {shown} ({})", c.reasons.join(", ")),
+                Err(e) => {
+                    eprintln!("eggsec: error: {e}");
+                    ok = false;
+                }
+            }
+        } else {
+            out.push_str(&eggsec_fix::unified_diff(c, &shown));
+        }
+    }
+    if !out.is_empty() {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(out.as_bytes())
+            .and_then(|_| stdout.flush())
+            .context("writing the diff to stdout")?;
+    }
+    Ok(ok)
+}
+
+fn fix_options(args: &FixArgs) -> Result<eggsec_fix::FixOptions> {
+    let strategies = args
+        .strategies
+        .iter()
+        .map(|s| {
+            s.parse::<eggsec_report::Strategy>()
+                .map_err(anyhow::Error::msg)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for r in &args.rules {
+        if eggsec_rules::find_rule(r).is_none() {
+            bail!("no rule '{r}' (see `eggsec rules`)");
+        }
+    }
+    for s in &args.scaffolds {
+        if !eggsec_fix::scaffold::NAMES.contains(&s.as_str()) {
+            bail!(
+                "unknown scaffold '{s}' (one of: {})",
+                eggsec_fix::scaffold::NAMES.join(", ")
+            );
+        }
+    }
+    Ok(eggsec_fix::FixOptions {
+        env: args.env.clone(),
+        rules: args.rules.clone(),
+        strategies,
+        enforce_csp: args.enforce_csp,
+        embedded_defaults: args.embedded_defaults,
+    })
+}
+
+fn run_config(args: FixArgs) -> Result<ExitCode> {
+    let opts = fix_options(&args)?;
+    let mut ok = true;
+    for root in roots_of(&args.path)? {
+        let plan = match eggsec_fix::plan(&root, &opts) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("eggsec: error: {}: {e}", root.display());
+                ok = false;
+                continue;
+            }
+        };
+        for line in &plan.fixed {
+            eprintln!("eggsec: {}: fixes {line}", plan.env);
+        }
+        for line in &plan.refused {
+            eprintln!("eggsec: not fixed: {line}");
+        }
+        let mut changes = plan.changes;
+        if args.write {
+            // Written first, so each scaffold is planned on the files as they are now.
+            ok &= show_or_write(&args.path, &changes, true)?;
+            changes.clear();
+        }
+        for name in &args.scaffolds {
+            match eggsec_fix::scaffold::plan(&root, name, &opts) {
+                Ok(c) if args.write => ok &= show_or_write(&args.path, &c, true)?,
+                Ok(c) => merge_changes(&mut changes, c),
+                Err(e) => {
+                    eprintln!("eggsec: error: {}: scaffold {name}: {e}", root.display());
+                    ok = false;
+                }
+            }
+        }
+        if plan.fixed.is_empty() && changes.is_empty() && args.scaffolds.is_empty() {
+            eprintln!("eggsec: {}: nothing to fix in {}", root.display(), plan.env);
+        }
+        if !args.write {
+            ok &= show_or_write(&args.path, &changes, false)?;
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// Adds `more` to `changes`; a file both touch gets `more`'s edit planned on the first's text
+/// only when they do not overlap — otherwise the later change waits for the next run.
+fn merge_changes(changes: &mut Vec<eggsec_fix::FileChange>, more: Vec<eggsec_fix::FileChange>) {
+    for c in more {
+        if changes.iter().any(|x| x.path == c.path) {
+            eprintln!(
+                "eggsec: note: {} is also changed by another fix; run again after --write to add {}",
+                c.shown,
+                c.reasons.join(", ")
+            );
+            continue;
+        }
+        changes.push(c);
+    }
+}
+
+pub fn scaffold(args: ScaffoldArgs) -> Result<ExitCode> {
+    let opts = eggsec_fix::FixOptions {
+        env: args.env.clone(),
+        embedded_defaults: args.embedded_defaults,
+        ..Default::default()
+    };
+    let mut ok = true;
+    for root in roots_of(&args.path)? {
+        let mut changes = Vec::new();
+        for name in &args.names {
+            // Each scaffold sees the files the previous one wrote only after --write; plan them
+            // one at a time so two edits of one config file never overlap.
+            match eggsec_fix::scaffold::plan(&root, name, &opts) {
+                Ok(c) if args.write => {
+                    ok &= show_or_write(&args.path, &c, true)?;
+                }
+                Ok(c) => merge_changes(&mut changes, c),
+                Err(e) => {
+                    eprintln!("eggsec: error: {}: scaffold {name}: {e}", root.display());
+                    ok = false;
+                }
+            }
+        }
+        if !args.write {
+            ok &= show_or_write(&args.path, &changes, false)?;
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+pub fn testgen(args: TestgenArgs) -> Result<ExitCode> {
+    let mut ok = true;
+    for root in roots_of(&args.path)? {
+        match eggsec_fix::testgen::plan(&root, args.env.as_deref(), args.embedded_defaults) {
+            Ok(changes) => {
+                if changes.is_empty() {
+                    eprintln!(
+                        "eggsec: {}: the generated tests are up to date",
+                        root.display()
+                    );
+                }
+                ok &= show_or_write(&args.path, &changes, args.write)?;
+            }
+            Err(e) => {
+                eprintln!("eggsec: error: {}: {e}", root.display());
+                ok = false;
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

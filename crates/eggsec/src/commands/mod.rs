@@ -28,6 +28,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rule(a) => rules::show(a),
         Command::Routes(a) => routes::run(a),
         Command::Fix(a) => fix::run(a),
+        Command::Scaffold(a) => fix::scaffold(a),
+        Command::Testgen(a) => fix::testgen(a),
         Command::Probe(a) => probe::run(a),
         Command::Deps(a) => deps::run(a),
         Command::Watch(a) => watch::run(a),

@@ -7,6 +7,8 @@ mod code_rules;
 mod corpus;
 mod deps;
 mod egg41;
+mod fix_proof;
+mod fix_write;
 mod html;
 mod logs;
 mod logs_watch;

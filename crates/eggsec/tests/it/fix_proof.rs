@@ -1,0 +1,477 @@
+//! `eggsec fix` / `scaffold` / `testgen` proven under real egg (tests/oracle): a fixture app that
+//! starts with the weaknesses is staged once; the generated security tests FAIL on it; after
+//! `fix --write` and the scaffolds it still boots in local, unittest and prod (egg-mock runs its
+//! own tests and the generated ones there), the re-audit no longer reports the fixed findings,
+//! `eggsec probe --active` against the booted app grades it higher with CSRF enforced, and a
+//! second run of each command changes nothing.
+
+use crate::oracle_support::{oracle_dir, repo_root, stage, StagedApp};
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Stdio};
+
+fn eggsec() -> Command {
+    Command::cargo_bin("eggsec").unwrap()
+}
+
+/// The rule codes `eggsec audit` reports for the app in prod.
+fn audit_rules(app: &Path) -> BTreeSet<String> {
+    let out = eggsec()
+        .args([
+            "audit",
+            "--format",
+            "json",
+            "--env",
+            "prod",
+            "--fail-on",
+            "critical",
+        ])
+        .arg(app)
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "audit printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    r["apps"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Runs `eggsec ARGS` in the app and returns (exit code, stdout, stderr).
+fn run(args: &[&str], app: &Path) -> (i32, String, String) {
+    let out = eggsec().args(args).arg(app).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+struct Mocha {
+    ok: bool,
+    passing: usize,
+    failing: usize,
+    output: String,
+}
+
+/// mocha + egg-mock the way `egg-bin test` runs them, in `env`, on `glob`.
+fn mocha(oracle: &Path, app: &StagedApp, env: &str, glob: &str) -> Mocha {
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(oracle.join("node_modules/mocha/bin/mocha.js"))
+        .args([
+            "--require",
+            "egg-mock/register",
+            "--exit",
+            "--timeout",
+            "60000",
+            "--reporter",
+            "spec",
+            "--no-color",
+            glob,
+        ])
+        .current_dir(&app.root)
+        .env_clear()
+        .env("HOME", &app.home)
+        .env("EGG_HOME", &app.home)
+        .env("NODE_ENV", "test")
+        .env("EGG_SERVER_ENV", env);
+    for var in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    let out = cmd.output().expect("node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let count = |word: &str| {
+        stdout
+            .lines()
+            .find_map(|l| {
+                let l = l.trim();
+                let (n, rest) = l.split_once(' ')?;
+                rest.starts_with(word).then(|| n.parse::<usize>().ok())?
+            })
+            .unwrap_or(0)
+    };
+    Mocha {
+        ok: out.status.success(),
+        passing: count("passing"),
+        failing: count("failing"),
+        output: format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr)),
+    }
+}
+
+struct Served {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    port: u16,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self._stdin.take();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(oracle: &Path, app: &StagedApp, env: &str) -> Served {
+    let root = repo_root();
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(root.join("tests/oracle/serve.js"))
+        .arg(oracle)
+        .arg(&app.root)
+        .arg(env)
+        .arg("300")
+        .env_clear()
+        .env("HOME", &app.home)
+        .env("EGG_HOME", &app.home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for var in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    let mut child = cmd.spawn().expect("node on PATH");
+    let stdin = child.stdin.take();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = serde_json::from_str::<Value>(&line)
+        .ok()
+        .and_then(|v| v["port"].as_u64())
+        .unwrap_or_else(|| panic!("serve.js did not print a port: {line:?}")) as u16;
+    Served {
+        child,
+        _stdin: stdin,
+        port,
+    }
+}
+
+/// `eggsec probe --active --assume-https` against the app served in prod: (score, rule codes).
+fn probe(oracle: &Path, app: &StagedApp) -> (i64, BTreeSet<String>) {
+    let served = serve(oracle, app, "prod");
+    let url = format!("http://127.0.0.1:{}/", served.port);
+    let out = eggsec()
+        .args([
+            "probe",
+            &url,
+            "--active",
+            "--assume-https",
+            "--format",
+            "json",
+            "--timeout",
+            "20",
+            "--app",
+        ])
+        .arg(&app.root)
+        .output()
+        .unwrap();
+    drop(served);
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "probe printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let rules = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .collect();
+    (r["observatory"]["score"].as_i64().unwrap(), rules)
+}
+
+/// The findings `fix` closes on this fixture.
+const FIXED: &[&str] = &[
+    "CSRF001", "HDR001", "HDR003", "HDR007", "HDR008", "HDR009", "BLT001", "BLT004", "LOG001",
+    "HDR012", "HDR013",
+];
+
+#[test]
+fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
+    let root = repo_root();
+    let oracle = oracle_dir(&root, "egg3").unwrap_or_else(|e| panic!("{e}"));
+    let app = stage(
+        &root.join("tests/fixtures/fix-weak-egg3"),
+        &oracle.join("node_modules"),
+    )
+    .unwrap();
+
+    // Before: the weaknesses are reported, and the app's own tests pass.
+    let before = audit_rules(&app.root);
+    for code in FIXED {
+        assert!(
+            before.contains(*code),
+            "{code} not reported before the fix: {before:?}"
+        );
+    }
+    let own = mocha(&oracle, &app, "unittest", "test/app/**/*.test.js");
+    assert!(own.ok && own.passing == 3, "{}", own.output);
+    let (score_before, probe_before) = probe(&oracle, &app);
+    assert!(
+        probe_before.contains("PRB501"),
+        "CSRF is off in prod: {probe_before:?}"
+    );
+
+    // testgen: readable tests that FAIL on the unfixed app in prod.
+    let (code, _, err) = run(&["testgen", "--write"], &app.root);
+    assert_eq!(code, 0, "{err}");
+    let csrf_test = std::fs::read_to_string(app.root.join("test/security/csrf.test.js")).unwrap();
+    assert!(
+        csrf_test.contains("POST /api/items is rejected without a CSRF token"),
+        "{csrf_test}"
+    );
+    assert!(csrf_test.contains("DELETE /api/items/1 passes the CSRF check with a valid token"));
+    let unfixed = mocha(&oracle, &app, "prod", "test/security/**/*.test.js");
+    assert!(
+        !unfixed.ok,
+        "generated tests pass on the unfixed app:\n{}",
+        unfixed.output
+    );
+    for title in [
+        "POST /api/items is rejected without a CSRF token",
+        "sends X-Frame-Options",
+        "sends X-Content-Type-Options: nosniff",
+        "sends a strict Referrer-Policy",
+        "sends a Content-Security-Policy",
+        "sends Strict-Transport-Security in prod",
+    ] {
+        let failed = unfixed.output.lines().any(|l| {
+            l.contains(title)
+                && l.trim_start()
+                    .split(')')
+                    .next()
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+        });
+        assert!(
+            failed,
+            "`{title}` did not fail on the unfixed app:\n{}",
+            unfixed.output
+        );
+    }
+    let failing_before = unfixed.failing;
+
+    // fix + scaffolds.
+    let (code, diff, err) = run(&["fix", "--env", "prod", "--enforce-csp"], &app.root);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        diff.contains("--- a/config/config.prod.js") && diff.contains("+      enable: true,"),
+        "{diff}"
+    );
+    let (code, _, err) = run(
+        &[
+            "fix",
+            "--env",
+            "prod",
+            "--enforce-csp",
+            "--write",
+            "--scaffold",
+            "errors",
+            "--scaffold",
+            "headers",
+            "--scaffold",
+            "security-logger",
+            "--scaffold",
+            "logrotator",
+        ],
+        &app.root,
+    );
+    assert_eq!(code, 0, "{err}");
+    // Idempotent: a second run of each command plans nothing.
+    let (code, diff, err) = run(
+        &[
+            "fix",
+            "--env",
+            "prod",
+            "--enforce-csp",
+            "--scaffold",
+            "errors",
+            "--scaffold",
+            "headers",
+            "--scaffold",
+            "security-logger",
+            "--scaffold",
+            "logrotator",
+        ],
+        &app.root,
+    );
+    assert_eq!((code, diff.as_str()), (0, ""), "{err}");
+    // The scaffolds added app middleware: testgen now covers it too, then has nothing to add.
+    let (code, _, err) = run(&["testgen", "--write"], &app.root);
+    assert_eq!(code, 0, "{err}");
+    assert!(app.root.join("test/security/middleware.test.js").is_file());
+    let (code, diff, err) = run(&["testgen"], &app.root);
+    assert_eq!((code, diff.as_str()), (0, ""), "{err}");
+    let prod = std::fs::read_to_string(app.root.join("config/config.prod.js")).unwrap();
+    assert!(
+        prod.contains("// TODO: the mobile app cannot send tokens yet"),
+        "comments kept:\n{prod}"
+    );
+    let example = std::fs::read_to_string(app.root.join(".env.example")).unwrap();
+    assert!(example.contains("EGG_SERVER_KEYS="), "{example}");
+
+    // After: the re-audit no longer reports what was fixed.
+    let after = audit_rules(&app.root);
+    for code in FIXED {
+        assert!(
+            !after.contains(*code),
+            "{code} still reported after the fix: {after:?}"
+        );
+    }
+
+    // The app boots and its own tests and the generated ones pass in every env.
+    let mut passes = 0;
+    for env in ["unittest", "local", "prod"] {
+        let own = mocha(&oracle, &app, env, "test/app/**/*.test.js");
+        assert!(
+            own.ok && own.passing == 3,
+            "own tests in {env}:\n{}",
+            own.output
+        );
+        let generated = mocha(&oracle, &app, env, "test/security/**/*.test.js");
+        assert!(
+            generated.ok && generated.failing == 0 && generated.passing > 0,
+            "generated tests in {env} after the fix:\n{}",
+            generated.output
+        );
+        passes += own.passing + generated.passing;
+    }
+
+    // The probe confirms: a better grade, CSRF enforced, no stack.
+    let (score_after, probe_after) = probe(&oracle, &app);
+    assert!(
+        score_after > score_before,
+        "grade not up: {score_before} → {score_after}"
+    );
+    for bad in ["PRB501", "PRB502", "PRB601"] {
+        assert!(
+            !probe_after.contains(bad),
+            "{bad} after the fix: {probe_after:?}"
+        );
+    }
+    eprintln!(
+        "fix proof (egg 3): {} findings fixed, generated tests {failing_before} failing before / 0 after, {passes} test passes in unittest/local/prod after, Observatory score {score_before} → {score_after}",
+        FIXED.len()
+    );
+}
+
+/// Boots the staged app with serve.js in `env` and answers one GET /: the app starts.
+fn boots(oracle: &Path, app: &StagedApp, env: &str) -> u16 {
+    let served = serve(oracle, app, env);
+    let url = format!("http://127.0.0.1:{}/about", served.port);
+    let out = eggsec()
+        .args([
+            "probe",
+            &url,
+            "--format",
+            "json",
+            "--timeout",
+            "20",
+            "--budget",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "probe printed no JSON in {env} ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    r["pages"][0]["status"].as_u64().unwrap_or(0) as u16
+}
+
+/// The same loop on egg 2 and egg 4 (their oracle installs have no egg-mock, so the proof is
+/// the boot in every env, the re-audit and the live probe).
+#[test]
+fn fix_and_scaffolds_are_proven_under_real_egg2_and_egg4() {
+    let root = repo_root();
+    for egg in ["egg2", "egg4"] {
+        let oracle = oracle_dir(&root, egg).unwrap_or_else(|e| panic!("{e}"));
+        let app = stage(
+            &root.join("tests/fixtures/fix-weak-egg3"),
+            &oracle.join("node_modules"),
+        )
+        .unwrap();
+        let fixed = [
+            "CSRF001", "HDR001", "HDR007", "HDR008", "BLT004", "HDR012", "HDR013",
+        ];
+        let before = audit_rules(&app.root);
+        for code in fixed {
+            assert!(
+                before.contains(code),
+                "{egg}: {code} not reported before: {before:?}"
+            );
+        }
+        let (score_before, probe_before) = probe(&oracle, &app);
+        assert!(probe_before.contains("PRB501"), "{egg}: {probe_before:?}");
+        let (code, _, err) = run(
+            &[
+                "fix",
+                "--env",
+                "prod",
+                "--enforce-csp",
+                "--write",
+                "--scaffold",
+                "errors",
+                "--scaffold",
+                "headers",
+            ],
+            &app.root,
+        );
+        assert_eq!(code, 0, "{egg}: {err}");
+        let (code, diff, err) = run(
+            &[
+                "fix",
+                "--env",
+                "prod",
+                "--enforce-csp",
+                "--scaffold",
+                "errors",
+                "--scaffold",
+                "headers",
+            ],
+            &app.root,
+        );
+        assert_eq!(
+            (code, diff.as_str()),
+            (0, ""),
+            "{egg}: not idempotent: {err}"
+        );
+        let after = audit_rules(&app.root);
+        for code in fixed {
+            assert!(
+                !after.contains(code),
+                "{egg}: {code} still reported: {after:?}"
+            );
+        }
+        for env in ["local", "unittest", "prod"] {
+            assert_eq!(boots(&oracle, &app, env), 200, "{egg}: GET /about in {env}");
+        }
+        let (score_after, probe_after) = probe(&oracle, &app);
+        assert!(
+            score_after > score_before,
+            "{egg}: {score_before} → {score_after}"
+        );
+        for bad in ["PRB501", "PRB502", "PRB601"] {
+            assert!(
+                !probe_after.contains(bad),
+                "{egg}: {bad} after the fix: {probe_after:?}"
+            );
+        }
+        eprintln!("fix proof ({egg}): boots in local/unittest/prod after the fix, Observatory score {score_before} → {score_after}, CSRF enforced");
+    }
+}
