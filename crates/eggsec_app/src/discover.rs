@@ -87,8 +87,13 @@ fn is_egg_package(name: &str) -> bool {
 /// package or midway v1, or declares `egg` metadata, or sits next to
 /// `config/config.default.*`. Plugin packages (`eggPlugin`) are not apps.
 pub fn is_app(dir: &Path) -> bool {
-    let Some(pkg) = read_pkg(dir) else {
-        return false;
+    let path = package_json_path(dir).unwrap_or_else(|| dir.join("package.json"));
+    let pkg = match crate::files::read_package_json(&path) {
+        Ok(Some(pkg)) => pkg,
+        Ok(None) => return false,
+        // A package.json that cannot be read or parsed beside an app layout is still an app:
+        // it is audited and the problem is reported, never silently dropped.
+        Err(_) => return dir.join("config").is_dir() || dir.join("app").is_dir(),
     };
     if pkg.get("eggPlugin").is_some() {
         return false;

@@ -212,10 +212,12 @@ fn scan_code(root: &Path, extra_dirs: &[PathBuf]) -> CodeFacts {
         .par_iter()
         .filter_map(|f| {
             let r = rel(root, f);
-            let text = match std::fs::read(f).map(String::from_utf8) {
-                Ok(Ok(t)) => t,
+            let text = match eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024) {
+                Ok(t) => t,
                 // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
-                _ => return Some((r, uses_in_file(f).map_err(|e| e.to_string()), String::new())),
+                Err(_) => {
+                    return Some((r, uses_in_file(f).map_err(|e| e.to_string()), String::new()))
+                }
             };
             // Minified and bundled files are browser code: never evidence of plugin use.
             if is_vendored_text(&text) {
@@ -306,7 +308,11 @@ pub fn analyze(app: &AppModel) -> Usage {
     let code = scan_code(root, &extra);
     let views: Vec<(String, String)> = files_under(root, &root.join("app/view"), 5000)
         .into_iter()
-        .filter_map(|f| std::fs::read_to_string(root.join(&f)).ok().map(|t| (f, t)))
+        .filter_map(|f| {
+            eggsec_report::input::read_text_limited(&root.join(&f), 8 * 1024 * 1024)
+                .ok()
+                .map(|t| (f, t))
+        })
         .collect();
     let dynamic: Vec<Evidence> = code
         .uses

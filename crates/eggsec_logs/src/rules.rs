@@ -11,6 +11,8 @@ pub enum Family {
     Secret,
     PersonalData,
     SecurityEvent,
+    /// Where and how logs are stored (permissions).
+    Storage,
 }
 
 /// One detector's metadata.
@@ -337,6 +339,27 @@ rule!(
     "A log file could not be read completely"
 );
 
+rule!(
+    READABLE_BY_OTHERS,
+    "LGS401",
+    "log-readable-by-other-users",
+    Storage,
+    Medium,
+    "",
+    0,
+    "Log files or folders can be read by every user of the machine"
+);
+rule!(
+    WRITABLE_BY_OTHERS,
+    "LGS402",
+    "log-writable-by-other-users",
+    Storage,
+    High,
+    "",
+    0,
+    "Log files or folders can be changed by every user of the machine"
+);
+
 /// Every detector, in code order.
 pub static ALL: &[&RuleInfo] = &[
     &PASSWORD,
@@ -368,6 +391,8 @@ pub static ALL: &[&RuleInfo] = &[
     &FORGED_LINE,
     &SINGLE_IP,
     &READ_ERROR,
+    &READABLE_BY_OTHERS,
+    &WRITABLE_BY_OTHERS,
 ];
 
 /// Sorts hits by position and drops overlaps: of two overlapping hits the higher priority wins
@@ -393,17 +418,10 @@ pub fn resolve(hits: &mut Vec<Hit>) {
     *hits = kept;
 }
 
-/// Masks a secret for display, with the same convention as `eggsec_app::secrets::mask` (kept
-/// here so the log scanner does not pull in the JS evaluator): the first 2 and last 2
-/// characters are kept (`ab****yz`); 8 characters or fewer are masked fully (`****`).
+/// Masks a secret for display: eggsec's one masking function (at most 2 characters and the
+/// length, `ab****(N chars)`).
 pub fn mask(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 8 {
-        return "****".into();
-    }
-    let head: String = chars[..2].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}****{tail}")
+    eggsec_report::mask::mask(s)
 }
 
 #[cfg(test)]

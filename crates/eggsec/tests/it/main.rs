@@ -9,6 +9,7 @@ mod deps;
 mod egg41;
 mod fix_proof;
 mod fix_write;
+mod hostile;
 mod html;
 mod logs;
 mod logs_watch;
