@@ -403,19 +403,38 @@ pub fn probe(target: &str, opts: &ProbeOptions) -> Result<ProbeReport, String> {
         redirection_note,
         not_graded,
     };
-    let mut findings = Vec::new();
-    let observatory = passive::grade_main(&session, &main, &ctx, &mut notes, &mut findings);
-    let (passive_findings, active_findings) = std::thread::scope(|scope| {
-        let p = scope.spawn(|| passive::run(&session, &main));
-        let a = scope.spawn(|| {
-            if opts.active {
-                active::run(&session, &main)
-            } else {
-                Vec::new()
-            }
+    // Grading (robots.txt, CORS preflight), the passive and the active checks run side by
+    // side: one stalled answer holds one slot, not the others.
+    let ((observatory, grade_notes, mut findings), passive_findings, active_findings) =
+        std::thread::scope(|scope| {
+            let g = scope.spawn(|| {
+                let mut n = Vec::new();
+                let mut f = Vec::new();
+                let o = passive::grade_main(&session, &main, &ctx, &mut n, &mut f);
+                (o, n, f)
+            });
+            let p = scope.spawn(|| passive::run(&session, &main));
+            let a = scope.spawn(|| {
+                if opts.active {
+                    active::run(&session, &main)
+                } else {
+                    Vec::new()
+                }
+            });
+            let graded = g.join().unwrap_or_else(|_| {
+                (
+                    Observatory::not_assessed(opts.algorithm, "the grader failed"),
+                    Vec::new(),
+                    Vec::new(),
+                )
+            });
+            (
+                graded,
+                p.join().unwrap_or_default(),
+                a.join().unwrap_or_default(),
+            )
         });
-        (p.join().unwrap_or_default(), a.join().unwrap_or_default())
-    });
+    notes.extend(grade_notes);
     findings.extend(passive_findings);
     findings.extend(active_findings);
     if !opts.active {

@@ -81,20 +81,10 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
 /// `defaultMiddleware` does not list `<name>` (egg-security 3.x and 4.x never list
 /// `referrerPolicy` by default), with the reason.
 pub fn not_effective(m: &eggsec_app::AppModel) -> Vec<(String, String)> {
-    use eggsec_rules::egg_security::{sub_middleware, SubMiddleware};
+    use eggsec_rules::egg_security::{sub_middleware, SubMiddleware, DEFAULT_MIDDLEWARE};
     let mut out = Vec::new();
-    for name in [
-        "referrerPolicy",
-        "csrf",
-        "hsts",
-        "methodnoallow",
-        "noopen",
-        "nosniff",
-        "csp",
-        "xssProtection",
-        "xframe",
-        "dta",
-    ] {
+    let names = std::iter::once("referrerPolicy").chain(DEFAULT_MIDDLEWARE.iter().copied());
+    for name in names {
         let key = format!("security.{name}.enable");
         let enabled = m.config_at(&key).and_then(|v| v.truthy()).unwrap_or(false);
         if !enabled {
