@@ -11,6 +11,8 @@ pub enum Family {
     Secret,
     PersonalData,
     SecurityEvent,
+    /// Where and how logs are stored (permissions).
+    Storage,
 }
 
 /// One detector's metadata.
@@ -337,6 +339,27 @@ rule!(
     "A log file could not be read completely"
 );
 
+rule!(
+    READABLE_BY_OTHERS,
+    "LGS401",
+    "log-readable-by-other-users",
+    Storage,
+    Medium,
+    "",
+    0,
+    "Log files or folders can be read by every user of the machine"
+);
+rule!(
+    WRITABLE_BY_OTHERS,
+    "LGS402",
+    "log-writable-by-other-users",
+    Storage,
+    High,
+    "",
+    0,
+    "Log files or folders can be changed by every user of the machine"
+);
+
 /// Every detector, in code order.
 pub static ALL: &[&RuleInfo] = &[
     &PASSWORD,
@@ -368,6 +391,8 @@ pub static ALL: &[&RuleInfo] = &[
     &FORGED_LINE,
     &SINGLE_IP,
     &READ_ERROR,
+    &READABLE_BY_OTHERS,
+    &WRITABLE_BY_OTHERS,
 ];
 
 /// Sorts hits by position and drops overlaps: of two overlapping hits the higher priority wins

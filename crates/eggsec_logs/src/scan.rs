@@ -211,6 +211,7 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanResult {
     }
     ips.truncate(10);
     result.top_ips = ips;
+    storage_findings(paths, &files, &mut result);
     // Minute buckets; more than 120 minutes are folded into hours.
     let fold = timeline.len() > 120;
     for (m, per) in timeline {
@@ -233,6 +234,113 @@ pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions) -> ScanResult {
             .then(a.finding.rule.cmp(&b.finding.rule))
     });
     result
+}
+
+/// Log storage: the scanned folders and files must not be readable (secrets, personal data)
+/// or writable (forged or deleted evidence) by every user of the machine. One finding per
+/// problem, listing up to 10 paths with their mode and owner.
+fn storage_findings(roots: &[PathBuf], files: &[PathBuf], result: &mut ScanResult) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mut seen = HashSet::new();
+        let mut readable: Vec<(String, u32, u32)> = Vec::new();
+        let mut writable: Vec<(String, u32, u32)> = Vec::new();
+        let dirs = roots.iter().filter(|r| r.is_dir()).cloned();
+        let parents = files
+            .iter()
+            .filter_map(|f| f.parent().map(Path::to_path_buf));
+        for p in dirs.chain(parents).chain(files.iter().cloned()) {
+            if !seen.insert(p.clone()) {
+                continue;
+            }
+            let Ok(m) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            let mode = m.mode() & 0o7777;
+            let is_dir = m.is_dir();
+            let entry = (p.display().to_string(), mode, m.uid());
+            // A folder others may list and enter, or a file others may read.
+            let other_read = if is_dir {
+                mode & 0o005 == 0o005
+            } else {
+                mode & 0o004 != 0
+            };
+            // A sticky folder (/tmp-like) still stops others deleting files.
+            let other_write = mode & 0o002 != 0 && !(is_dir && mode & 0o1000 != 0);
+            // Others reach it only through folders they may enter.
+            if !(other_write || other_read) || !reachable_by_others(&p) {
+                continue;
+            }
+            if other_write {
+                writable.push(entry);
+            } else if !is_dir {
+                readable.push(entry);
+            }
+        }
+        for (rule, list, fix) in [
+            (
+                &rules::WRITABLE_BY_OTHERS,
+                writable,
+                "Remove write access for others (`chmod o-w`), keep the log folder owned by the app's user \
+                 and group (`chmod 750`), and treat these logs as possibly tampered with.",
+            ),
+            (
+                &rules::READABLE_BY_OTHERS,
+                readable,
+                "Make logs readable only by the app's user and an ops group: `chmod 640` for files, `chmod 750` \
+                 for the folder, and a umask of 027 for the app (egg-logger creates files with the process umask).",
+            ),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let first = list[0].0.clone();
+            let evidence: Vec<String> = list
+                .iter()
+                .take(10)
+                .map(|(p, mode, uid)| format!("{p}: mode {mode:04o}, owner uid {uid}"))
+                .collect();
+            let f = Finding::new(
+                rule.code,
+                rule.name,
+                Strategy::Logging,
+                rule.severity,
+                format!("{} ({} paths)", rule.title, list.len()),
+                Location::Log {
+                    path: first.clone(),
+                    line: 0,
+                },
+            )
+            .with_evidence(evidence)
+            .with_remediation(fix);
+            *result.counts.entry(rule.name.into()).or_insert(0) += list.len() as u64;
+            result.findings.push(LogFinding {
+                finding: f,
+                file: first,
+                line: 0,
+                detector: rule.name,
+                family: Family::Storage,
+                count: list.len() as u64,
+                ts: None,
+                ip: None,
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (roots, files, result);
+    }
+}
+
+/// Whether every folder above `p` lets other users through (o+x).
+#[cfg(unix)]
+fn reachable_by_others(p: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    abs.ancestors()
+        .skip(1)
+        .all(|d| std::fs::metadata(d).is_ok_and(|m| m.mode() & 0o001 != 0))
 }
 
 /// Loopback, RFC 1918, link-local and unique-local addresses.
@@ -1449,6 +1557,44 @@ impl LiveScan {
 
 #[cfg(test)]
 mod tests {
+
+    #[cfg(unix)]
+    #[test]
+    fn storage_permissions_are_checked_through_reachable_folders() {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        set(tmp.path(), 0o755);
+        let logs = tmp.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        set(&logs, 0o755);
+        let web = logs.join("app-web.log");
+        std::fs::write(
+            &web,
+            "2026-12-03 10:00:00,000 INFO 1 [-/1.2.3.4/-/1ms GET /] ok\n",
+        )
+        .unwrap();
+        set(&web, 0o644);
+        let err = logs.join("common-error.log");
+        std::fs::write(&err, "").unwrap();
+        set(&err, 0o666);
+        let r = scan_paths(std::slice::from_ref(&logs), &ScanOptions::default());
+        let names: Vec<&str> = r.findings.iter().map(|f| f.detector).collect();
+        assert!(names.contains(&"log-readable-by-other-users"), "{names:?}");
+        assert!(names.contains(&"log-writable-by-other-users"), "{names:?}");
+        // Behind a folder others cannot enter, the same files are not exposed.
+        set(&logs, 0o750);
+        set(&err, 0o640);
+        let r = scan_paths(std::slice::from_ref(&logs), &ScanOptions::default());
+        assert!(
+            r.findings.iter().all(|f| f.family != Family::Storage),
+            "{:?}",
+            r.findings.iter().map(|f| f.detector).collect::<Vec<_>>()
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -99,6 +99,9 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::logging::log_dir_public::LogDirPublic,
     &rules::logging::dump_ignore_misses_secret_keys::DumpIgnoreMissesSecretKeys,
     &rules::logging::sensitive_data_logged::SensitiveDataLogged,
+    &rules::logging::log_retention_outside_policy::LogRetentionOutsidePolicy,
+    &rules::logging::error_log_not_separated::ErrorLogNotSeparated,
+    &rules::logging::console_logging_kept_in_prod::ConsoleLoggingKeptInProd,
     // (logging rules go above this line)
 ];
 

@@ -90,8 +90,11 @@ pub mod errors {
 
 pub mod logging {
     //! Secure logging.
+    pub mod console_logging_kept_in_prod;
     pub mod dump_ignore_misses_secret_keys;
+    pub mod error_log_not_separated;
     pub mod log_dir_public;
+    pub mod log_retention_outside_policy;
     pub mod logger_debug_in_prod;
     pub mod logrotator_disabled;
     pub mod sensitive_data_logged;
