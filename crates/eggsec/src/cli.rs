@@ -116,6 +116,10 @@ pub struct AuditArgs {
     /// Also scan this egg log directory (or file) and fold its findings into the logging strategy.
     #[arg(long, value_name = "DIR")]
     pub logs: Option<std::path::PathBuf>,
+    /// Exit as usual even when part of an app could not be read or evaluated (the report still
+    /// says so). Without it such a partial audit exits 2: it cannot vouch for what it missed.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// Append this run (time, git commit, scores per strategy, counts, fingerprints) to
     /// .eggsec/audit-history.jsonl in each app root.
     #[arg(long)]

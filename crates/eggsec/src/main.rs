@@ -4,8 +4,24 @@
 //! and maps outcomes to exit codes: 0 nothing at or above `--fail-on`, 1 findings at or above it,
 //! 2 usage or runtime error.
 
+// Every print of this crate goes through `out` (masking, control-character escaping, and
+// exit 2 instead of a panic when stdout/stderr cannot be written): these shadow std's macros
+// for all modules declared below.
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::out::stdout(&format!($($arg)*)) };
+}
+macro_rules! println {
+    () => { $crate::out::stdout("\n") };
+    ($($arg:tt)*) => { $crate::out::stdout(&format!("{}\n", format_args!($($arg)*))) };
+}
+macro_rules! eprintln {
+    () => { $crate::out::stderr("\n") };
+    ($($arg:tt)*) => { $crate::out::stderr(&format!("{}\n", format_args!($($arg)*))) };
+}
+
 mod cli;
 mod commands;
+mod out;
 mod output;
 
 use clap::Parser;

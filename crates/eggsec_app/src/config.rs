@@ -74,17 +74,39 @@ pub fn load_config(
         app_cache
             .entry(type_name.to_string())
             .or_insert_with(|| {
-                let path =
-                    resolve_config_file(ctx.resolver, &dir.join("config"), type_name, diags)?;
-                let value = evaluate(
+                let config_dir = dir.join("config");
+                if type_name == "default" {
+                    if let Some(why) = unreadable_dir(&config_dir, diags) {
+                        // Nothing of the app's config can be known.
+                        return Some((
+                            config_dir,
+                            Value::unknown(
+                                why,
+                                Provenance::new(dir.join("config").display().to_string(), 0, 0),
+                            ),
+                        ));
+                    }
+                }
+                let path = resolve_config_file(ctx.resolver, &config_dir, type_name, diags)?;
+                let value = match evaluate(
                     &path,
                     &EvalOptions {
                         await_async: ctx.resolver.egg4,
                         ..EvalOptions::config(ctx.info)
                     },
                     diags,
-                )?;
-                Some((path, value))
+                ) {
+                    Some(v) => {
+                        report_unknown_parts(&path, &v, diags);
+                        v
+                    }
+                    // Reported as unread: everything the file may set is unknown.
+                    None => Value::unknown(
+                        format!("{} could not be read", path.display()),
+                        Provenance::new(path.display().to_string(), 0, 0),
+                    ),
+                };
+                Some((path, crate::merge::layer_value(value)))
             })
             .clone()
     };
@@ -158,7 +180,7 @@ pub fn load_config(
             Some(layers) => {
                 snapshot_unit.is_some()
                     && (layers.iter().any(|l| contains_unknown(&l.value))
-                        || unit_diags.iter().any(|d| d.level == DiagnosticLevel::Error))
+                        || unit_diags.iter().any(|d| d.level >= DiagnosticLevel::Error))
             }
         };
         match (needs_snapshot, snapshot_unit) {
@@ -196,7 +218,8 @@ pub fn load_config(
             let Some(pos) = unit_layers.iter().position(|l| &l.type_name == type_name) else {
                 continue;
             };
-            let layer = unit_layers.remove(pos);
+            let mut layer = unit_layers.remove(pos);
+            layer.value = crate::merge::layer_value(layer.value);
             check_reserved_keys(&layer, diags);
             extend(&mut config, &layer.value);
             layers.push(layer);
@@ -208,6 +231,83 @@ pub fn load_config(
         embedded_units,
         builtin_units,
     }
+}
+
+/// A directory of the app that exists but cannot be listed (permissions): reported as unread,
+/// with why. `None` when it does not exist or can be read.
+pub fn unreadable_dir(dir: &Path, diags: &mut Vec<Diagnostic>) -> Option<String> {
+    match std::fs::read_dir(dir) {
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => None,
+        Err(e) => {
+            let why = format!("cannot read directory {}: {e}", dir.display());
+            diags.push(Diagnostic {
+                level: DiagnosticLevel::Unread,
+                file: Some(dir.to_path_buf()),
+                line: 0,
+                message: format!("cannot read this directory ({e}); everything in it is unknown"),
+            });
+            Some(why)
+        }
+    }
+}
+
+/// Reports what of an app config file could not be evaluated: the whole export, or a spread or
+/// base whose keys are unknown (each at its file:line). What they cover is `Unknown`.
+pub fn report_unknown_parts(file: &Path, v: &Value, diags: &mut Vec<Diagnostic>) {
+    fn walk(file: &Path, path: &str, v: &Value, diags: &mut Vec<Diagnostic>, budget: &mut usize) {
+        if *budget == 0 {
+            return;
+        }
+        match &v.kind {
+            eggsec_js::ValueKind::Unknown { why } if path.is_empty() => {
+                *budget -= 1;
+                diags.push(Diagnostic {
+                    level: DiagnosticLevel::Unread,
+                    file: Some(PathBuf::from(&*v.prov.file)),
+                    line: v.prov.line,
+                    message: format!(
+                        "the export of {} cannot be evaluated ({why}); every key it may set is unknown",
+                        file.display()
+                    ),
+                });
+            }
+            eggsec_js::ValueKind::Object(map) => {
+                if let Some(rest) = map.get(eggsec_js::UNKNOWN_KEYS) {
+                    if let eggsec_js::ValueKind::Unknown { why } = &rest.kind {
+                        *budget -= 1;
+                        let at = if path.is_empty() {
+                            "the export".to_string()
+                        } else {
+                            format!("`{path}`")
+                        };
+                        diags.push(Diagnostic {
+                            level: DiagnosticLevel::Unread,
+                            file: Some(PathBuf::from(&*rest.prov.file)),
+                            line: rest.prov.line,
+                            message: format!(
+                                "{at} may hold keys that cannot be evaluated ({why}); they are unknown, the keys written after keep their values"
+                            ),
+                        });
+                    }
+                }
+                for (k, child) in map {
+                    if k != eggsec_js::UNKNOWN_KEYS {
+                        let p = if path.is_empty() {
+                            k.clone()
+                        } else {
+                            format!("{path}.{k}")
+                        };
+                        walk(file, &p, child, diags, budget);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut budget = 20;
+    walk(file, "", v, diags, &mut budget);
 }
 
 /// `config/config.<type>`, with the old `config/config.js` name as the fallback for `default`.

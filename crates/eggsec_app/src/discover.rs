@@ -45,10 +45,13 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
 /// `egg` metadata, or sits next to `config/config.default.*`. Plugin packages (`eggPlugin`)
 /// are not apps.
 pub fn is_app(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join("package.json")) else {
-        return false;
+    let pkg = match crate::files::read_package_json(&dir.join("package.json")) {
+        Ok(Some(pkg)) => pkg,
+        Ok(None) => return false,
+        // A package.json that cannot be read or parsed beside an app layout is still an app:
+        // it is audited and the problem is reported, never silently dropped.
+        Err(_) => return dir.join("config").is_dir() || dir.join("app").is_dir(),
     };
-    let pkg: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
     if pkg.get("eggPlugin").is_some() {
         return false;
     }

@@ -41,11 +41,21 @@ impl Resolver {
 /// symlink loop, a dangling link, permissions) is reported.
 pub fn probe_file(path: &Path, diags: &mut Vec<Diagnostic>) -> bool {
     match std::fs::metadata(path) {
-        Ok(m) => m.is_file(),
+        Ok(m) if m.is_file() => true,
+        Ok(m) if m.is_dir() => false,
+        Ok(_) => {
+            diags.push(Diagnostic {
+                level: DiagnosticLevel::Unread,
+                file: Some(path.to_path_buf()),
+                line: 0,
+                message: "not a regular file (a FIFO, device or socket); not read".into(),
+            });
+            false
+        }
         Err(err) => {
             if std::fs::symlink_metadata(path).is_ok() {
                 diags.push(Diagnostic {
-                    level: DiagnosticLevel::Error,
+                    level: DiagnosticLevel::Unread,
                     file: Some(path.to_path_buf()),
                     line: 0,
                     message: format!("cannot read: {err}; skipped"),
@@ -77,25 +87,26 @@ pub fn resolve_package(name: &str, lookup_dirs: &[PathBuf]) -> Option<PathBuf> {
 }
 
 /// Reads and parses a package.json. `Ok(None)` when it does not exist; a diagnostic-ready
-/// message when it is unreadable, too large or not JSON.
+/// message when it is unreadable, not a regular file, too large or not JSON. Text is decoded as
+/// npm does (a BOM is dropped; bytes that are not UTF-8 become U+FFFD).
 pub fn read_package_json(path: &Path) -> Result<Option<serde_json::Value>, String> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+    use eggsec_report::input::{decode_like_npm, read_limited, InputError};
+    let bytes = match read_limited(path, MAX_PACKAGE_JSON_BYTES) {
+        Ok(b) => b,
+        Err(InputError::NotFound) => {
             return match std::fs::symlink_metadata(path) {
-                Ok(_) => Err(format!("cannot read: {err}")),
+                Ok(_) => Err("cannot read: a dangling symlink".into()),
                 Err(_) => Ok(None),
             }
         }
-        Err(err) => return Err(format!("cannot read: {err}")),
+        Err(InputError::TooLarge { size, .. }) => {
+            return Err(format!(
+                "too large to be a package.json ({size} bytes); not read"
+            ))
+        }
+        Err(e) => return Err(e.to_string()),
     };
-    if meta.len() > MAX_PACKAGE_JSON_BYTES {
-        return Err(format!(
-            "too large to be a package.json ({} bytes)",
-            meta.len()
-        ));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
+    let (text, _bad_byte) = decode_like_npm(&bytes);
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| format!("not valid JSON: {e}"))
@@ -110,7 +121,7 @@ pub fn package_json_or_report(
         Ok(v) => v,
         Err(message) => {
             diags.push(Diagnostic {
-                level: DiagnosticLevel::Error,
+                level: DiagnosticLevel::Unread,
                 file: Some(path.to_path_buf()),
                 line: 0,
                 message,
@@ -139,10 +150,10 @@ pub fn evaluate(path: &Path, opts: &EvalOptions<'_>, diags: &mut Vec<Diagnostic>
                 _ => 0,
             };
             diags.push(Diagnostic {
-                level: DiagnosticLevel::Error,
+                level: DiagnosticLevel::Unread,
                 file: Some(err.path().to_path_buf()),
                 line,
-                message: format!("{err}; file skipped"),
+                message: format!("{err}; file skipped, what it sets is unknown"),
             });
             None
         }

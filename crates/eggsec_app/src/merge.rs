@@ -4,7 +4,22 @@
 //! replaced whole; `undefined` is skipped (it never deletes); `null` overwrites; `__proto__` is
 //! ignored. Every leaf keeps the provenance of the file that set it.
 
-use eggsec_js::{Object, Value, ValueKind};
+use eggsec_js::{Object, Value, ValueKind, UNKNOWN_KEYS};
+
+/// A config file's export as a layer to merge: an export that is not known at all becomes an
+/// object of unknown keys (see [`UNKNOWN_KEYS`]), so that merging it makes every key it may set
+/// `Unknown` and keeps what later files set.
+pub fn layer_value(v: Value) -> Value {
+    match &v.kind {
+        ValueKind::Unknown { .. } => {
+            let prov = v.prov.clone();
+            let mut open = Object::new();
+            open.insert(UNKNOWN_KEYS.to_string(), v);
+            Value::object(open, prov)
+        }
+        _ => v,
+    }
+}
 
 /// Deep-merges `src` into `target` with extend2's deep semantics.
 ///
@@ -14,7 +29,16 @@ pub fn extend(target: &mut Value, src: &Value) {
     match &src.kind {
         ValueKind::Undefined => {}
         ValueKind::Object(src_map) => {
-            if target.as_object().is_none() {
+            if let ValueKind::Unknown { why } = &target.kind {
+                // Known keys merged over an unknown object: the keys stay known, every other
+                // key is still unknown.
+                let mut open = Object::new();
+                open.insert(
+                    UNKNOWN_KEYS.to_string(),
+                    Value::unknown(why.clone(), target.prov.clone()),
+                );
+                *target = Value::object(open, target.prov.clone());
+            } else if target.as_object().is_none() {
                 *target = Value::object(Object::new(), src.prov.clone());
             }
             if let Some(map) = target.as_object_mut() {
@@ -26,9 +50,26 @@ pub fn extend(target: &mut Value, src: &Value) {
 }
 
 /// Merges the keys of `src` into the object `target`.
+///
+/// When `src` may hold keys that are not known ([`UNKNOWN_KEYS`]: an unevaluable spread or
+/// export), every key of `target` that `src` does not list may be replaced by one of them and
+/// becomes `Unknown`, and `target` may hold unknown keys from then on. The keys `src` lists
+/// still merge as usual, so known overrides over an unknown base are kept.
 pub fn merge_into(target: &mut Object, src: &Object) {
+    if let Some(rest) = src.get(UNKNOWN_KEYS) {
+        let why = match &rest.kind {
+            ValueKind::Unknown { why } => why.clone(),
+            _ => "not known".to_string(),
+        };
+        for (key, value) in target.iter_mut() {
+            if key != UNKNOWN_KEYS && !src.contains_key(key) && !value.is_unknown() {
+                *value = Value::unknown(format!("may be replaced: {why}"), rest.prov.clone());
+            }
+        }
+        target.insert(UNKNOWN_KEYS.to_string(), rest.clone());
+    }
     for (key, value) in src {
-        if key == "__proto__" {
+        if key == "__proto__" || key == UNKNOWN_KEYS {
             continue;
         }
         match &value.kind {
@@ -111,6 +152,51 @@ mod tests {
         let ty = target.get_path("security.csrf.type").unwrap();
         assert_eq!(ty.as_str(), Some("ctoken"));
         assert_eq!(&*ty.prov.file, "a");
+    }
+
+    #[test]
+    fn unknown_keys_in_src_make_unlisted_target_keys_unknown_and_keep_the_listed_ones() {
+        let mut target = obj(
+            vec![
+                (
+                    "security",
+                    obj(vec![("csrf", v(ValueKind::Bool(true), "a"))], "a"),
+                ),
+                (
+                    "session",
+                    obj(vec![("httpOnly", v(ValueKind::Bool(true), "a"))], "a"),
+                ),
+            ],
+            "a",
+        );
+        let src = obj(
+            vec![
+                (
+                    "security",
+                    obj(vec![("csrf", v(ValueKind::Bool(false), "b"))], "b"),
+                ),
+                (
+                    UNKNOWN_KEYS,
+                    v(
+                        ValueKind::Unknown {
+                            why: "spreads `shared`".into(),
+                        },
+                        "b",
+                    ),
+                ),
+            ],
+            "b",
+        );
+        extend(&mut target, &src);
+        assert_eq!(
+            target.get_path("security.csrf").and_then(Value::as_bool),
+            Some(false)
+        );
+        assert!(target
+            .unknown_at("session.httpOnly")
+            .unwrap()
+            .contains("shared"));
+        assert!(target.unknown_at("jwt.secret").unwrap().contains("shared"));
     }
 
     #[test]

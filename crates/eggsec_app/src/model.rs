@@ -96,6 +96,22 @@ pub enum DiagnosticLevel {
     Info,
     Warning,
     Error,
+    /// An error that left part of the app unread or unevaluated (a file that cannot be read
+    /// or parsed, an export or spread that cannot be evaluated): what it covers is `Unknown`,
+    /// and the run is partial (`eggsec audit` exits 2 unless `--allow-partial`).
+    Unread,
+}
+
+impl DiagnosticLevel {
+    /// How the level is printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            DiagnosticLevel::Info => "info",
+            DiagnosticLevel::Warning => "warning",
+            DiagnosticLevel::Error => "error",
+            DiagnosticLevel::Unread => "error (not read)",
+        }
+    }
 }
 
 /// A problem met while building the model (unparseable file, unresolvable plugin...).
@@ -211,9 +227,36 @@ impl AppModel {
         });
         !any_layer || deps.iter().any(|d| d.ends_with(package))
     }
-    /// Effective config at a dotted path.
+    /// Effective config at a dotted path. A path whose value is not statically known answers
+    /// an `Unknown`; the engine notes it so that a rule that passes on it counts as "not
+    /// assessed" instead of passing (see [`unknown_reads`]).
     pub fn config_at(&self, path: &str) -> Option<&Value> {
-        self.config.get_path(path)
+        let v = self.config.lookup(path);
+        if let Some(Value {
+            kind: eggsec_js::ValueKind::Unknown { why },
+            ..
+        }) = v
+        {
+            note_unknown_read(path, why);
+        }
+        v
+    }
+    /// Why the plugin set may hold plugins that are not known (a plugin file, spread or entry
+    /// that could not be evaluated): a plugin missing from [`AppModel::plugins`] may then be
+    /// declared there.
+    pub fn plugins_unknown(&self) -> Option<&Diagnostic> {
+        self.unread().find(|d| {
+            d.file
+                .as_deref()
+                .and_then(|f| f.file_name())
+                .is_some_and(|n| n.to_string_lossy().starts_with("plugin."))
+        })
+    }
+    /// The parts of the app that could not be read or evaluated (the run is partial).
+    pub fn unread(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.level == DiagnosticLevel::Unread)
     }
     /// The app's own config layers (what the user wrote), in merge order.
     pub fn app_layers(&self) -> impl Iterator<Item = &ConfigLayer> {
@@ -227,4 +270,28 @@ pub enum AppError {
     NotAnApp(PathBuf),
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
+}
+
+thread_local! {
+    static UNKNOWN_READS: std::cell::RefCell<Option<Vec<(String, String)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn note_unknown_read(path: &str, why: &str) {
+    UNKNOWN_READS.with(|r| {
+        if let Some(list) = r.borrow_mut().as_mut() {
+            if !list.iter().any(|(p, _)| p == path) {
+                list.push((path.to_string(), why.to_string()));
+            }
+        }
+    });
+}
+
+/// Runs `f` and returns what it returned with every config path it read through
+/// [`AppModel::config_at`] whose value was not statically known, with why (on this thread).
+pub fn unknown_reads<T>(f: impl FnOnce() -> T) -> (T, Vec<(String, String)>) {
+    let outer = UNKNOWN_READS.with(|r| r.borrow_mut().replace(Vec::new()));
+    let out = f();
+    let reads = UNKNOWN_READS.with(|r| std::mem::replace(&mut *r.borrow_mut(), outer));
+    (out, reads.unwrap_or_default())
 }

@@ -54,10 +54,10 @@ pub fn normalize_file(
         ValueKind::Undefined | ValueKind::Null => return out,
         ValueKind::Unknown { why } => {
             diags.push(diag(
-                DiagnosticLevel::Warning,
+                DiagnosticLevel::Unread,
                 file,
                 &exports.prov,
-                format!("plugin file could not be evaluated: {why}; its entries are ignored"),
+                format!("plugin file could not be evaluated: {why}; the plugins it declares are unknown"),
             ));
             return out;
         }
@@ -72,6 +72,21 @@ pub fn normalize_file(
         }
     };
     for (name, value) in map {
+        if name == eggsec_js::UNKNOWN_KEYS {
+            let why = match &value.kind {
+                ValueKind::Unknown { why } => why.as_str(),
+                _ => "not known",
+            };
+            diags.push(diag(
+                DiagnosticLevel::Unread,
+                file,
+                &value.prov,
+                format!(
+                    "plugin entries that cannot be evaluated ({why}): the plugins they declare are unknown; the other entries are kept"
+                ),
+            ));
+            continue;
+        }
         if let Some(entry) = normalize_entry(name, value, file, &from, base_dir, diags) {
             out.insert(name.clone(), entry);
         }
@@ -106,15 +121,18 @@ fn normalize_entry(
         }
         ValueKind::Object(map) => map,
         other => {
-            let why = match other {
-                ValueKind::Unknown { why } => why.clone(),
-                _ => "neither a boolean nor an object".into(),
+            let (level, why) = match other {
+                ValueKind::Unknown { why } => (DiagnosticLevel::Unread, why.clone()),
+                _ => (
+                    DiagnosticLevel::Warning,
+                    "neither a boolean nor an object".into(),
+                ),
             };
             diags.push(diag(
-                DiagnosticLevel::Warning,
+                level,
                 file,
                 &value.prov,
-                format!("plugin `{name}`: entry cannot be read ({why}); ignored"),
+                format!("plugin `{name}`: entry cannot be read ({why}); this entry is unknown, the others are kept"),
             ));
             return None;
         }

@@ -213,7 +213,9 @@ fn is_source(p: &Path) -> bool {
 /// Source directories: `app/` and the tegg module dirs of `config/module.json`.
 fn source_dirs(root: &Path) -> Vec<PathBuf> {
     let mut dirs = vec![root.join("app")];
-    if let Ok(text) = std::fs::read_to_string(root.join("config/module.json")) {
+    if let Ok(text) =
+        eggsec_report::input::read_text_limited(&root.join("config/module.json"), 4 * 1024 * 1024)
+    {
         if let Ok(serde_json::Value::Array(items)) = serde_json::from_str(&text) {
             for i in items {
                 if let Some(p) = i.get("path").and_then(|p| p.as_str()) {
@@ -430,7 +432,7 @@ fn template_flows(root: &Path, call_file: &str, r: &RenderFeed) -> Vec<AppFlow> 
     let Some((path, rel)) = find_template(root, &r.template) else {
         return Vec::new();
     };
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    let Ok(text) = eggsec_report::input::read_text_limited(&path, 8 * 1024 * 1024) else {
         return Vec::new();
     };
     let mut flows = Vec::new();

@@ -203,7 +203,8 @@ fn scan_code(root: &Path, extra_dirs: &[PathBuf]) -> CodeFacts {
         .map(|f| {
             let r = rel(root, f);
             let uses = uses_in_file(f);
-            let text = std::fs::read_to_string(f).unwrap_or_default();
+            let text =
+                eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024).unwrap_or_default();
             (r, uses, text)
         })
         .collect();
@@ -288,7 +289,11 @@ pub fn analyze(app: &AppModel) -> Usage {
     let code = scan_code(root, &extra);
     let views: Vec<(String, String)> = files_under(root, &root.join("app/view"), 5000)
         .into_iter()
-        .filter_map(|f| std::fs::read_to_string(root.join(&f)).ok().map(|t| (f, t)))
+        .filter_map(|f| {
+            eggsec_report::input::read_text_limited(&root.join(&f), 8 * 1024 * 1024)
+                .ok()
+                .map(|t| (f, t))
+        })
         .collect();
     let dynamic: Vec<Evidence> = code
         .uses

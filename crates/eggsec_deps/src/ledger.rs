@@ -158,6 +158,19 @@ pub fn record(
     packages: &[PackageOut],
     now: &str,
 ) -> Result<Vec<Change>, String> {
+    // One writer at a time: an exclusive lock on `.eggsec/ledger.lock` for the whole
+    // read-diff-write, so concurrent runs never record the same change twice.
+    let d = dir(root);
+    std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+    let lock_path = d.join("ledger.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("{}: cannot lock: {e}", lock_path.display()))?;
     let old = read(root)?;
     let changes = diff(old.as_ref(), packages);
     let mut ledger = Ledger {
@@ -184,14 +197,20 @@ pub fn record(
             );
         }
     }
-    let d = dir(root);
-    std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
     let path = d.join("versions.json");
-    let tmp = d.join("versions.json.tmp");
     let text = serde_json::to_string_pretty(&ledger).expect("plain data") + "\n";
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, &path))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    // A unique temp file in the same directory, synced, then renamed over the old ledger.
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".versions.json.")
+            .tempfile_in(&d)?;
+        tmp.write_all(text.as_bytes())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        Ok(())
+    };
+    write().map_err(|e| format!("{}: {e}", path.display()))?;
     if !changes.is_empty() {
         use std::io::Write;
         let line = HistoryLine {
@@ -203,10 +222,54 @@ pub fn record(
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .open(&hist)
             .map_err(|e| format!("{}: {e}", hist.display()))?;
-        writeln!(f, "{}", serde_json::to_string(&line).expect("plain data"))
+        // A partial last line (a killed run, a full disk) is kept as it is, on its own line:
+        // the new entry is never glued onto it.
+        let mut entry = String::new();
+        if !ends_with_newline(&mut f).map_err(|e| format!("{}: {e}", hist.display()))? {
+            entry.push('\n');
+        }
+        entry.push_str(&serde_json::to_string(&line).expect("plain data"));
+        entry.push('\n');
+        f.write_all(entry.as_bytes())
+            .and_then(|()| f.sync_all())
             .map_err(|e| format!("{}: {e}", hist.display()))?;
     }
+    drop(lock);
     Ok(changes)
+}
+
+fn ends_with_newline(f: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(true);
+    }
+    f.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
+}
+
+/// Lines of `.eggsec/history.jsonl` that are not valid history entries, by line number (they
+/// are kept in the file as they are).
+pub fn history_problems(root: &Path) -> Vec<String> {
+    let hist = dir(root).join("history.jsonl");
+    let Ok(text) = std::fs::read_to_string(&hist) else {
+        return Vec::new();
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .filter(|(_, l)| serde_json::from_str::<HistoryLine>(l).is_err())
+        .map(|(i, _)| {
+            format!(
+                "{}:{}: not a valid history entry (kept as it is)",
+                hist.display(),
+                i + 1
+            )
+        })
+        .collect()
 }

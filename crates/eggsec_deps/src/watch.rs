@@ -178,6 +178,42 @@ pub fn post(url: &str, body: &serde_json::Value) -> Result<(), String> {
         .post(url)
         .header("Content-Type", "application/json")
         .send(serde_json::to_vec(body).expect("plain data").as_slice())
-        .map(|_| ())
         .map_err(|e| format!("webhook {}: {e}", crate::redact_url(url)))
+        .and_then(|resp| delivered(resp.status().as_u16(), url))
+}
+
+/// Only a 2xx answer means the event was delivered: a redirect (not followed) or anything
+/// else keeps the events for the next run.
+fn delivered(status: u16, url: &str) -> Result<(), String> {
+    if (200..300).contains(&status) {
+        Ok(())
+    } else {
+        Err(format!(
+            "webhook {}: HTTP {status} (only 2xx counts as delivered; not followed)",
+            crate::redact_url(url)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod delivery_tests {
+    use super::*;
+
+    #[test]
+    fn a_redirect_is_not_a_delivery() {
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = server.local_addr().unwrap();
+        let t = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut s, _) = server.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            s.write_all(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+        });
+        let err = post(&format!("http://{addr}/hook"), &serde_json::json!({})).unwrap_err();
+        assert!(err.contains("307"), "{err}");
+        t.join().unwrap();
+        assert!(delivered(204, "http://x/").is_ok());
+    }
 }

@@ -215,10 +215,21 @@ fn evaluate(path: &Path, source: &str, opts: &EvalOptions<'_>) -> Result<Module,
     };
     let start = Provenance::new(path.display().to_string(), 1, 1);
     let value = match result {
-        Ok(v) => it
-            .heap
-            .lower(&v, opts.limits.max_depth)
-            .map_err(|()| too_deep())?,
+        Ok(v) => {
+            let (value, exhausted) = it
+                .heap
+                .lower_counted(&v, opts.limits.max_depth)
+                .map_err(|()| too_deep())?;
+            if exhausted {
+                it.notes.push(Note {
+                    file: path.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                    message: "the exported value is too large (an object shared many times expands past the evaluation budget); the parts beyond it are unknown".into(),
+                });
+            }
+            value
+        }
         Err(interp::Stop::TooDeep) => return Err(too_deep()),
         Err(interp::Stop::ShortCircuit) => Value::new(crate::ValueKind::Undefined, start),
         Err(interp::Stop::Throw(what)) => {

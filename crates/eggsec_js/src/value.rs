@@ -51,6 +51,14 @@ impl fmt::Display for Provenance {
 /// An ordered JS object (insertion order is preserved, as in JS and in egg's dumps).
 pub type Object = IndexMap<String, Value>;
 
+/// The key under which an object records that it may hold *other* keys than those listed,
+/// whose names and values are not known (an unevaluable spread `{ ...shared, a: 1 }`, an
+/// unknown base of `Object.assign`, a config file whose export cannot be evaluated). Its value
+/// is an `Unknown` saying why. [`Value::get`] answers that `Unknown` for every key the object
+/// does not list, so a lookup never mistakes "not known" for "not set". The name cannot be
+/// written in JS source without an escape, and renderers show it as `$unknown_keys`.
+pub const UNKNOWN_KEYS: &str = "\u{0}unknown-keys";
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueKind {
     /// JS `undefined`: egg's extend2 skips it, so it never overwrites.
@@ -161,17 +169,57 @@ impl Value {
         })
     }
 
-    /// Child by key (objects only).
+    /// Child by key (objects only): only the keys the object lists (see [`Value::lookup`] for
+    /// the effective value of an object that may hold unknown keys).
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.as_object().and_then(|o| o.get(key))
     }
 
-    /// Child by dotted path: `get_path("security.csrf.enable")`.
+    /// Why this object may hold keys that are not known (see [`UNKNOWN_KEYS`]).
+    pub fn unknown_keys(&self) -> Option<&str> {
+        match &self.as_object()?.get(UNKNOWN_KEYS)?.kind {
+            ValueKind::Unknown { why } => Some(why),
+            _ => None,
+        }
+    }
+
+    /// Child by dotted path: `get_path("security.csrf.enable")`, through the keys each object
+    /// lists. A walk that meets an `Unknown` on the way answers that `Unknown`.
     pub fn get_path(&self, path: &str) -> Option<&Value> {
+        self.walk(path, false)
+    }
+
+    /// The effective value at a dotted path: like [`Value::get_path`], and an object that may
+    /// hold unknown keys ([`UNKNOWN_KEYS`]) answers its `Unknown` for a key it does not list,
+    /// so that "not known" is never mistaken for "not set".
+    pub fn lookup(&self, path: &str) -> Option<&Value> {
+        self.walk(path, true)
+    }
+
+    fn walk(&self, path: &str, open: bool) -> Option<&Value> {
         if path.is_empty() {
             return Some(self);
         }
-        path.split('.').try_fold(self, |v, k| v.get(k))
+        path.split('.').try_fold(self, |v, k| {
+            if v.is_unknown() {
+                return Some(v);
+            }
+            let o = v.as_object()?;
+            match o.get(k) {
+                Some(child) => Some(child),
+                None if open => o.get(UNKNOWN_KEYS),
+                None => None,
+            }
+        })
+    }
+
+    /// Walks a dotted path like [`Value::lookup`] and, when the answer is not statically
+    /// known, says why: an `Unknown` on the way (an unevaluable file, spread or entry).
+    pub fn unknown_at(&self, path: &str) -> Option<&str> {
+        match &self.lookup(path)?.kind {
+            ValueKind::Unknown { why } => Some(why),
+            _ => None,
+        }
     }
 
     /// The JSON contract of `eggsec config`: plain values are plain JSON; the rest are tagged:
@@ -194,7 +242,7 @@ impl Value {
             }
             ValueKind::Object(o) => serde_json::Value::Object(
                 o.iter()
-                    .map(|(k, v)| (k.clone(), v.to_tagged_json()))
+                    .map(|(k, v)| (display_key(k).to_string(), v.to_tagged_json()))
                     .collect(),
             ),
             ValueKind::Function { .. } => {
@@ -206,6 +254,15 @@ impl Value {
             }),
             ValueKind::Unknown { why } => json!({"$unknown": why}),
         }
+    }
+}
+
+/// How a key is shown: [`UNKNOWN_KEYS`] as `$unknown_keys`, every other key as it is.
+pub fn display_key(key: &str) -> &str {
+    if key == UNKNOWN_KEYS {
+        "$unknown_keys"
+    } else {
+        key
     }
 }
 
@@ -241,6 +298,37 @@ mod tests {
             Some(false)
         );
         assert!(v.get_path("csrf.type").is_none());
+    }
+
+    #[test]
+    fn open_objects_answer_unknown_for_keys_they_do_not_list() {
+        let mut security = Object::new();
+        security.insert("csrf".into(), Value::new(ValueKind::Bool(false), p()));
+        security.insert(UNKNOWN_KEYS.into(), Value::unknown("spreads `shared`", p()));
+        let mut root = Object::new();
+        root.insert("security".into(), Value::object(security, p()));
+        root.insert("session".into(), Value::unknown("from a file", p()));
+        let v = Value::object(root, p());
+        assert_eq!(
+            v.get_path("security.csrf").and_then(Value::as_bool),
+            Some(false)
+        );
+        assert_eq!(
+            v.unknown_at("security.hsts.enable"),
+            Some("spreads `shared`")
+        );
+        assert_eq!(v.unknown_at("session.httpOnly"), Some("from a file"));
+        assert!(v.lookup("nothing").is_none());
+        assert!(v.get_path("security.hsts").is_none());
+        assert!(v.get_path("nothing").is_none());
+        assert_eq!(
+            v.get("security").unwrap().unknown_keys(),
+            Some("spreads `shared`")
+        );
+        assert_eq!(
+            v.to_tagged_json()["security"]["$unknown_keys"],
+            json!({"$unknown": "spreads `shared`"})
+        );
     }
 
     #[test]

@@ -168,13 +168,72 @@ pub fn redact_to(input: &Path, output: Option<&Path>) -> Result<RedactStats, Red
 
 /// Redacts a file in place, atomically: the original is replaced only after the redacted copy
 /// is complete and synced; on any error the original is untouched. A `.gz` file stays gzip.
+///
+/// Refused (nothing written): a symlink (the redacted copy would replace the link while the
+/// target keeps every secret), a file with several hard links, and a file that grows while it
+/// is redacted (a live log: the lines appended meanwhile would be lost). The owner, group and
+/// mode are kept, and so is gzip compression (decided by the content, not the name). Temp
+/// files left by a killed run (`.eggsec-redact-<pid>-*` of a process that is gone) are removed.
 pub fn redact_in_place(path: &Path) -> Result<RedactStats, RedactError> {
     let p = path.display().to_string();
+    let refuse = |why: String| RedactError::Io {
+        path: p.clone(),
+        source: io::Error::other(format!("{why}; nothing was replaced")),
+    };
+    let link = std::fs::symlink_metadata(path).map_err(|e| RedactError::Io {
+        path: p.clone(),
+        source: e,
+    })?;
+    if link.file_type().is_symlink() {
+        return Err(refuse(
+            "is a symlink: redact its target instead (the link itself would be replaced)".into(),
+        ));
+    }
+    if !link.is_file() {
+        return Err(refuse("is not a regular file".into()));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if link.nlink() > 1 {
+            return Err(refuse(format!(
+                "has {} hard links: the other names would keep the secrets",
+                link.nlink()
+            )));
+        }
+    }
+    clean_stale_temp_files(
+        path.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    );
+    let before = link.len();
     let (reader, _) = reader::open(path).map_err(|e| RedactError::Io {
         path: p.clone(),
         source: e,
     })?;
-    write_atomically(path, path, reader)
+    let gzip = reader::is_gzip(path).unwrap_or(false);
+    write_atomically_checked(path, path, reader, Some(gzip), Some((before, &link)))
+}
+
+/// Removes `.eggsec-redact-<pid>-*` temp files in `dir` whose process is gone (a killed run).
+pub fn clean_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let Some(rest) = name.strip_prefix(".eggsec-redact-") else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 fn input_err(ip: &str, input: &Path, e: io::Error, line: u64) -> RedactError {
@@ -202,6 +261,16 @@ fn write_atomically(
     out: &Path,
     reader: Box<dyn io::Read + Send>,
 ) -> Result<RedactStats, RedactError> {
+    write_atomically_checked(input, out, reader, None, None)
+}
+
+fn write_atomically_checked(
+    input: &Path,
+    out: &Path,
+    reader: Box<dyn io::Read + Send>,
+    gzip: Option<bool>,
+    in_place: Option<(u64, &std::fs::Metadata)>,
+) -> Result<RedactStats, RedactError> {
     let op = out.display().to_string();
     let ip = input.display().to_string();
     let dir = out
@@ -209,13 +278,13 @@ fn write_atomically(
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = tempfile::Builder::new()
-        .prefix(".eggsec-redact-")
+        .prefix(&format!(".eggsec-redact-{}-", std::process::id()))
         .tempfile_in(dir)
         .map_err(|e| RedactError::Io {
             path: op.clone(),
             source: e,
         })?;
-    let gzip_out = out.extension().is_some_and(|e| e == "gz");
+    let gzip_out = gzip.unwrap_or_else(|| out.extension().is_some_and(|e| e == "gz"));
     let file = tmp.as_file().try_clone().map_err(|e| RedactError::Io {
         path: op.clone(),
         source: e,
@@ -245,6 +314,27 @@ fn write_atomically(
     if let Ok(meta) = std::fs::metadata(input) {
         let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
     }
+    if let Some((before, original)) = in_place {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            // Keep the owner and group (a root run must not hand the log to root).
+            let _ = std::os::unix::fs::fchown(
+                tmp.as_file(),
+                Some(original.uid()),
+                Some(original.gid()),
+            );
+        }
+        let now = std::fs::metadata(input).map(|m| m.len()).unwrap_or(before);
+        if now != before {
+            return Err(RedactError::Io {
+                path: ip,
+                source: io::Error::other(format!(
+                    "changed while it was redacted ({before} → {now} bytes: a process is still writing it); nothing was replaced — stop or rotate the writer first"
+                )),
+            });
+        }
+    }
     tmp.persist(out).map_err(|e| RedactError::Io {
         path: op,
         source: e.error,
@@ -255,6 +345,39 @@ fn write_atomically(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn in_place_refuses_links_and_keeps_gzip_by_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("app-web.log");
+        std::fs::write(&real, "password=hunter2hunter2\n").unwrap();
+        let link = dir.path().join("link.log");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert!(redact_in_place(&link)
+            .unwrap_err()
+            .to_string()
+            .contains("symlink"));
+        let hard = dir.path().join("hard.log");
+        std::fs::hard_link(&real, &hard).unwrap();
+        assert!(redact_in_place(&real)
+            .unwrap_err()
+            .to_string()
+            .contains("hard links"));
+        std::fs::remove_file(&hard).unwrap();
+        // gzip content under a plain name stays gzip.
+        let gz = dir.path().join("rotated.log.1");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(b"token=abcdefabcdefabcdef\n").unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        redact_in_place(&gz).unwrap();
+        assert_eq!(&std::fs::read(&gz).unwrap()[..2], b"\x1f\x8b");
+        // A stale temp file of a dead process is removed.
+        let stale = dir.path().join(".eggsec-redact-999999999-abc");
+        std::fs::write(&stale, "x").unwrap();
+        redact_in_place(&real).unwrap();
+        assert!(!stale.exists());
+    }
 
     fn redact(input: &str) -> String {
         let mut out = Vec::new();

@@ -418,17 +418,10 @@ pub fn resolve(hits: &mut Vec<Hit>) {
     *hits = kept;
 }
 
-/// Masks a secret for display, with the same convention as `eggsec_app::secrets::mask` (kept
-/// here so the log scanner does not pull in the JS evaluator): the first 2 and last 2
-/// characters are kept (`ab****yz`); 8 characters or fewer are masked fully (`****`).
+/// Masks a secret for display: eggsec's one masking function (at most 2 characters and the
+/// length, `ab****(N chars)`).
 pub fn mask(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 8 {
-        return "****".into();
-    }
-    let head: String = chars[..2].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}****{tail}")
+    eggsec_report::mask::mask(s)
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@
 
 pub mod finding;
 pub mod history;
+pub mod input;
+pub mod mask;
 pub mod render;
 pub mod report;
 

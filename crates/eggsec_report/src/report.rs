@@ -83,6 +83,34 @@ pub struct AppReport {
     pub diagnostics: Vec<String>,
 }
 
+/// How a diagnostic line starts when part of the app could not be read or evaluated.
+pub const UNREAD_PREFIX: &str = "error (not read):";
+
+impl AppReport {
+    /// The diagnostics about parts of the app that could not be read or evaluated: what they
+    /// cover is unknown, and the audit of this app is partial.
+    pub fn unread(&self) -> impl Iterator<Item = &String> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.starts_with(UNREAD_PREFIX))
+    }
+    /// Whether part of the app could not be read (see [`AppReport::unread`]).
+    pub fn is_partial(&self) -> bool {
+        self.unread().next().is_some()
+    }
+    /// The one-line notice every format shows for a partial audit.
+    pub fn partial_notice(&self) -> Option<String> {
+        let n = self.unread().count();
+        (n > 0).then(|| {
+            format!(
+                "PARTIAL AUDIT: {n} part{} of this app could not be read or evaluated; what {} is unknown and its checks are not assessed (see the diagnostics)",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it covers" } else { "they cover" }
+            )
+        })
+    }
+}
+
 /// Everything one `eggsec audit` run found: one [`AppReport`] per app and env.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -93,6 +121,10 @@ impl Report {
     /// Every finding of every app.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.apps.iter().flat_map(|a| a.findings.iter())
+    }
+    /// Whether any app could not be read in full.
+    pub fn is_partial(&self) -> bool {
+        self.apps.iter().any(AppReport::is_partial)
     }
     /// The most severe finding's severity, if any (for `--fail-on`).
     pub fn max_severity(&self) -> Option<Severity> {

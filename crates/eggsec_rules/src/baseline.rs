@@ -30,10 +30,17 @@ pub struct Baseline {
 impl Baseline {
     /// Reads a report written by `eggsec audit --format json`.
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        // Regular files only (a FIFO never blocks), size checked before reading.
+        let text =
+            eggsec_report::input::read_text_limited(path, 256 * 1024 * 1024).map_err(|e| {
+                BaselineError::Read {
+                    path: path.to_path_buf(),
+                    source: match e {
+                        eggsec_report::input::InputError::Io(io) => io,
+                        other => std::io::Error::other(other.to_string()),
+                    },
+                }
+            })?;
         let json: serde_json::Value =
             serde_json::from_str(&text).map_err(|source| BaselineError::Json {
                 path: path.to_path_buf(),

@@ -177,9 +177,9 @@ impl Settings {
     /// Reads `<root>/eggsec.toml`; defaults when it does not exist.
     pub fn load(root: &Path) -> Settings {
         let path = root.join(FILE_NAME);
-        match std::fs::read_to_string(&path) {
+        match eggsec_report::input::read_text_limited(&path, 4 * 1024 * 1024) {
             Ok(text) => Settings::parse(&text, FILE_NAME),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Settings::default(),
+            Err(eggsec_report::input::InputError::NotFound) => Settings::default(),
             Err(e) => Settings {
                 diagnostics: vec![format!("{FILE_NAME}: cannot read it ({e}); using defaults")],
                 ..Settings::default()

@@ -8,7 +8,7 @@ use crate::posture::{self, RuleResult};
 use crate::registry::RULES;
 use crate::suppress::{Suppressions, Verdict};
 use crate::{Rule, RuleMeta};
-use eggsec_app::{AppModel, DiagnosticLevel};
+use eggsec_app::AppModel;
 use eggsec_report::{AppReport, Finding, Severity};
 use rayon::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,6 +27,8 @@ struct Outcome {
     /// Counts in the posture (see [`RuleContext::not_applicable`]); a rule with findings
     /// always does.
     applicable: bool,
+    /// Why the rule could not assess its control (it read config that is not known).
+    not_assessed: Option<String>,
 }
 
 /// Audits one app model with every registered rule, and folds checks made elsewhere (a live
@@ -55,11 +57,7 @@ fn run_rules_with(
         .diagnostics
         .iter()
         .map(|d| {
-            let level = match d.level {
-                DiagnosticLevel::Info => "info",
-                DiagnosticLevel::Warning => "warning",
-                DiagnosticLevel::Error => "error",
-            };
+            let level = d.level.label();
             match &d.file {
                 Some(file) if d.line > 0 => format!(
                     "{level}: {}:{}: {}",
@@ -104,7 +102,10 @@ fn run_rules_with(
         .map(|(rule, severity)| {
             let meta = rule.meta();
             let mut cx = RuleContext::new(app, settings, meta);
-            catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx))).map_err(|panic| {
+            let (ran, unknown) = eggsec_app::model::unknown_reads(|| {
+                catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx)))
+            });
+            ran.map_err(|panic| {
                 let why = panic
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
@@ -115,7 +116,17 @@ fn run_rules_with(
                     meta.code, meta.name
                 )
             })?;
-            let applicable = cx.is_applicable() || !cx.findings().is_empty();
+            // A rule that found nothing but read config that is not statically known did not
+            // assess its control: it is "not assessed", never a pass.
+            let not_assessed = match unknown.first() {
+                Some((path, why)) if cx.findings().is_empty() => Some(format!(
+                    "not assessed: {} (`{path}` is not known: {why})",
+                    meta.control
+                )),
+                _ => None,
+            };
+            let applicable =
+                (cx.is_applicable() && not_assessed.is_none()) || !cx.findings().is_empty();
             let (findings, facts) = cx.into_parts();
             Ok(Outcome {
                 meta,
@@ -123,6 +134,7 @@ fn run_rules_with(
                 findings,
                 facts,
                 applicable,
+                not_assessed,
             })
         })
         .collect();
@@ -178,6 +190,26 @@ fn run_rules_with(
             .collect::<Vec<_>>(),
         external,
     );
+
+    let mut posture = posture;
+    for o in &outcomes {
+        let Some(line) = &o.not_assessed else {
+            continue;
+        };
+        if let Some(row) = posture.iter_mut().find(|r| r.strategy == o.meta.strategy) {
+            if row.status == eggsec_report::PostureStatus::NotAssessed {
+                row.missing
+                    .retain(|m| !m.starts_with("not assessed by this version"));
+            }
+            // A strategy with controls not assessed is never shown as fully implemented.
+            if row.status == eggsec_report::PostureStatus::Implemented {
+                row.status = eggsec_report::PostureStatus::Partial;
+            }
+            if !row.missing.contains(line) {
+                row.missing.push(line.clone());
+            }
+        }
+    }
 
     let mut findings: Vec<Finding> = outcomes
         .into_iter()

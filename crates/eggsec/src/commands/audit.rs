@@ -34,7 +34,24 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let mut live = Live::default();
     let mut diff_text = String::new();
     for env in envs {
-        for model in super::load_models(&args.app, env)? {
+        let (models, failed) = super::load_models_and_failures(&args.app, env)?;
+        for (root, why) in failed {
+            // An app that could not be loaded stays in the report (and the exit code).
+            report.apps.push(eggsec_report::AppReport {
+                root: display_root(&root, &args.app.path),
+                env: env.unwrap_or("prod").to_string(),
+                findings: Vec::new(),
+                posture: Strategy::ALL
+                    .into_iter()
+                    .map(eggsec_report::Posture::not_assessed)
+                    .collect(),
+                diagnostics: vec![format!(
+                    "{} {why}; this app was not audited",
+                    eggsec_report::report::UNREAD_PREFIX
+                )],
+            });
+        }
+        for model in models {
             let mut settings = Settings::load(&model.root);
             settings.baseline = baseline.clone();
             let external = external_checks(&args, &model, &mut live)?;
@@ -134,6 +151,17 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         }
     }
 
+    if report.is_partial() && !args.allow_partial {
+        for app in &report.apps {
+            if let Some(notice) = app.partial_notice() {
+                eprintln!("eggsec: error: {}: {notice}", app.root);
+            }
+        }
+        eprintln!(
+            "eggsec: error: the audit is partial, so it exits 2; fix what could not be read, or pass --allow-partial"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let failed = report.max_severity().is_some_and(|s| s >= fail_on);
     Ok(if failed {
         ExitCode::from(1)

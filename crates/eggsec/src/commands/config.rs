@@ -7,6 +7,7 @@ use serde_json::json;
 use std::process::ExitCode;
 
 pub fn run(args: ConfigArgs) -> Result<ExitCode> {
+    crate::out::show_secrets(args.show_secrets);
     let models = super::load_models(&args.app, args.env.as_deref())?;
     let mut docs = Vec::new();
     let mut text = String::new();
@@ -22,8 +23,7 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
             ModelFormat::Json => {
                 let mut j = value.to_tagged_json();
                 if !args.show_secrets {
-                    let leaf = args.key.as_deref().and_then(|k| k.rsplit('.').next());
-                    j = mask_json(leaf, j);
+                    j = mask_json(args.key.as_deref(), j);
                 }
                 let inactive: serde_json::Map<String, serde_json::Value> = not_effective(m)
                     .into_iter()

@@ -65,6 +65,17 @@ pub fn run(args: DepsArgs) -> Result<ExitCode> {
     let mut notes = String::new();
     if args.diff || args.record {
         let old = eggsec_deps::ledger::read(&args.path).map_err(anyhow::Error::msg)?;
+        if args.record && (report.format.is_none() || report.packages.is_empty()) {
+            for p in &report.problems {
+                eprintln!("eggsec: error: {p}");
+            }
+            anyhow::bail!(
+                "nothing recorded: the installed versions could not be read (see above), and an empty record would say every package was removed"
+            );
+        }
+        for p in eggsec_deps::ledger::history_problems(&args.path) {
+            eprintln!("eggsec: warning: {p}");
+        }
         let changes = if args.record {
             let now = eggsec_deps::dates::format_rfc3339(eggsec_deps::dates::now());
             eggsec_deps::ledger::record(&args.path, &report.lockfile, &report.packages, &now)

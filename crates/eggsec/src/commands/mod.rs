@@ -42,12 +42,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 /// Builds the model of every app under `args.path` (or from a runtime dump) for `env`.
 /// Load diagnostics are printed to stderr, naming the file; the run goes on.
 pub fn load_models(args: &AppArgs, env: Option<&str>) -> Result<Vec<AppModel>> {
+    Ok(load_models_and_failures(args, env)?.0)
+}
+
+/// An app that was found but could not be loaded: its root and why.
+pub type FailedApp = (std::path::PathBuf, String);
+
+/// Like [`load_models`], also returning each app found that could not be loaded (its root and
+/// why), so that a monorepo run never drops an app silently.
+pub fn load_models_and_failures(
+    args: &AppArgs,
+    env: Option<&str>,
+) -> Result<(Vec<AppModel>, Vec<FailedApp>)> {
     if let Some(dir) = &args.runtime_dump {
         let dump = eggsec_app::read_runtime_dump(dir)
             .with_context(|| format!("reading runtime dump in {}", dir.display()))?;
         let model = eggsec_app::model_from_dump(&dump);
         print_diagnostics(&model);
-        return Ok(vec![model]);
+        return Ok((vec![model], Vec::new()));
     }
     if !args.path.exists() {
         bail!("{}: no such file or directory", args.path.display());
@@ -62,28 +74,34 @@ pub fn load_models(args: &AppArgs, env: Option<&str>) -> Result<Vec<AppModel>> {
         embedded_defaults_only: args.embedded_defaults,
     };
     let mut models = Vec::with_capacity(roots.len());
+    let mut failed = Vec::new();
     for root in roots {
         match eggsec_app::load(&root, &opts) {
             Ok(m) => {
                 print_diagnostics(&m);
                 models.push(m);
             }
-            Err(e) => eprintln!("eggsec: error: {e}"),
+            Err(e) => {
+                eprintln!("eggsec: error: {e}");
+                failed.push((root, e.to_string()));
+            }
         }
     }
-    if models.is_empty() {
+    if models.is_empty() && failed.is_empty() {
         bail!(eggsec_app::AppError::NotAnApp(args.path.clone()));
     }
-    Ok(models)
+    if models.is_empty() && failed.len() == 1 {
+        bail!("{}", failed[0].1);
+    }
+    Ok((models, failed))
 }
 
 fn print_diagnostics(m: &AppModel) {
     for d in &m.diagnostics {
-        let level = match d.level {
-            DiagnosticLevel::Info => continue,
-            DiagnosticLevel::Warning => "warning",
-            DiagnosticLevel::Error => "error",
-        };
+        if d.level == DiagnosticLevel::Info {
+            continue;
+        }
+        let level = d.level.label();
         match &d.file {
             Some(f) if d.line > 0 => {
                 eprintln!("eggsec: {level}: {}:{}: {}", f.display(), d.line, d.message)
@@ -96,13 +114,18 @@ fn print_diagnostics(m: &AppModel) {
 
 /// Writes `text` to `path` atomically (temp file in the same directory, then rename), or to stdout.
 pub fn emit(text: &str, path: Option<&std::path::Path>) -> Result<()> {
+    let text = crate::out::clean(text);
+    emit_raw(&text, path)
+}
+
+/// Like [`emit`], without masking (data files such as an advisory database).
+pub fn emit_raw(text: &str, path: Option<&std::path::Path>) -> Result<()> {
     use std::io::Write;
     match path {
         None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
+            crate::out::stdout_raw(text.as_bytes());
             if !text.ends_with('\n') {
-                out.write_all(b"\n")?;
+                crate::out::stdout_raw(b"\n");
             }
             Ok(())
         }

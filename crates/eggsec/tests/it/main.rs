@@ -8,6 +8,7 @@ mod corpus;
 mod deps;
 mod fix_proof;
 mod fix_write;
+mod hostile;
 mod html;
 mod logs;
 mod logs_watch;

@@ -330,8 +330,11 @@ impl Interp<'_, '_> {
                 for (i, src) in args.iter().enumerate().skip(1) {
                     if let Err(why) = self.copy_props(*id, src) {
                         let why = format!("Object.assign from argument {} ({why})", i + 1);
-                        self.note(site.span, format!("{why}: the target is unknown now"));
-                        self.heap.poison(&target, &why);
+                        self.note(
+                            site.span,
+                            format!("{why}: the keys it may set are unknown; keys assigned after it keep their values"),
+                        );
+                        self.heap.open(*id, &why);
                     }
                 }
                 target

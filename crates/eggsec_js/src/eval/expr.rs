@@ -227,6 +227,10 @@ impl<'a> Interp<'a, '_> {
                         }
                     })
                     .collect::<Result<Vec<_>, _>>()?;
+                let len: usize = parts.iter().map(String::len).sum::<usize>() + parts.len();
+                if len > super::heap::MAX_STRING_BYTES {
+                    return Err("a string longer than the evaluation budget".into());
+                }
                 Ok(parts.join(","))
             }
             JsVal::Obj(_) => Ok("[object Object]".into()),
@@ -272,7 +276,11 @@ impl<'a> Interp<'a, '_> {
                     let v = self.eval_expr(&s.argument)?;
                     if let Err(why) = self.copy_props(id, &v) {
                         let why = format!("spreads `{}` ({why})", self.snippet(s.argument.span()));
-                        self.heap.obj_mut(id).poisoned = Some(why);
+                        self.note(
+                            s.span,
+                            format!("{why}: the keys it may set are unknown; keys written after it keep their values"),
+                        );
+                        self.heap.open(id, &why);
                     }
                 }
                 ObjectPropertyKind::ObjectProperty(p) => {
@@ -342,6 +350,23 @@ impl<'a> Interp<'a, '_> {
             },
             JsVal::Arr(_) | JsVal::Func(_) | JsVal::Class { .. } | JsVal::Builtin(_) => Vec::new(),
         };
+        let rest = match src {
+            JsVal::Obj(id) => self.heap.obj(*id).rest.clone(),
+            _ => None,
+        };
+        if let Some(why) = &rest {
+            // Keys the source does not list may still be in it: the target's keys that the
+            // source does not overwrite by name may be replaced by them.
+            let listed: Vec<String> = props.iter().map(|(k, _)| k.clone()).collect();
+            let obj = self.heap.obj_mut(dst);
+            for (k, v) in obj.props.iter_mut() {
+                if !listed.contains(k) {
+                    let prov = v.as_prim().map_or(obj.prov.clone(), |p| p.prov.clone());
+                    *v = JsVal::unknown(format!("may be replaced: {why}"), prov);
+                }
+            }
+            obj.rest.get_or_insert_with(|| why.clone());
+        }
         let havoc = self.havoc_why();
         let obj = self.heap.obj_mut(dst);
         for (k, v) in props {
@@ -433,7 +458,10 @@ impl<'a> Interp<'a, '_> {
                 match o.props.get(key) {
                     Some(v) => restamp(v.clone(), &prov),
                     None if key == "__esModule" && o.es_module => JsVal::bool(true, prov),
-                    None => JsVal::undefined(prov),
+                    None => match &o.rest {
+                        Some(why) => JsVal::unknown(why.clone(), prov),
+                        None => JsVal::undefined(prov),
+                    },
                 }
             }
             JsVal::Arr(id) => {

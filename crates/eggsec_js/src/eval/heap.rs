@@ -10,6 +10,17 @@ use oxc::ast::ast::{ArrowFunctionExpression, Function};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+/// Strings longer than this (bytes) are `Unknown`: a string doubled in a loop stays small.
+pub(super) const MAX_STRING_BYTES: usize = 1 << 20;
+/// Arrays longer than this are `Unknown` (poisoned): an array doubled in a loop stays small.
+pub(super) const MAX_ARRAY_ITEMS: usize = 100_000;
+/// Lowering a value (objects shared many times — a DAG of constants — expand into a tree)
+/// produces at most this many nodes per file; the parts beyond are `Unknown`.
+pub(super) const MAX_LOWERED_NODES: usize = 200_000;
+/// One object or array shared by many parents is written out at most this many times; the
+/// other places hold an `Unknown` (a DAG of constants is never expanded into a huge tree).
+pub(super) const MAX_EXPANSIONS_PER_VALUE: usize = 64;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) struct ObjId(usize);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -47,7 +58,14 @@ impl JsVal {
         Self::prim(ValueKind::Undefined, prov)
     }
     pub(super) fn string(s: impl Into<String>, prov: Provenance) -> Self {
-        Self::prim(ValueKind::String(s.into()), prov)
+        let s = s.into();
+        if s.len() > MAX_STRING_BYTES {
+            return Self::unknown(
+                format!("a string longer than {MAX_STRING_BYTES} bytes (evaluation budget)"),
+                prov,
+            );
+        }
+        Self::prim(ValueKind::String(s), prov)
     }
     pub(super) fn bool(b: bool, prov: Provenance) -> Self {
         Self::prim(ValueKind::Bool(b), prov)
@@ -104,6 +122,9 @@ pub(super) struct Obj {
     pub(super) prov: Provenance,
     /// Set when something the evaluator could not follow may have changed any key.
     pub(super) poisoned: Option<String>,
+    /// Set when the object may hold other keys than `props`, of unknown names and values (an
+    /// unevaluable spread or `Object.assign` source); the listed keys are still known.
+    pub(super) rest: Option<String>,
     /// `Object.defineProperty(exports, '__esModule', …)` was seen (non-enumerable flag).
     pub(super) es_module: bool,
 }
@@ -170,6 +191,7 @@ impl<'a> Heap<'a> {
             props: IndexMap::new(),
             prov,
             poisoned: None,
+            rest: None,
             es_module: false,
         });
         ObjId(self.objs.len() - 1)
@@ -180,11 +202,20 @@ impl<'a> Heap<'a> {
     pub(super) fn obj_mut(&mut self, id: ObjId) -> &mut Obj {
         &mut self.objs[id.0]
     }
-    pub(super) fn new_arr(&mut self, items: Vec<JsVal>, prov: Provenance, is_set: bool) -> ArrId {
+    pub(super) fn new_arr(
+        &mut self,
+        mut items: Vec<JsVal>,
+        prov: Provenance,
+        is_set: bool,
+    ) -> ArrId {
+        let poisoned = (items.len() > MAX_ARRAY_ITEMS).then(|| {
+            items.truncate(MAX_ARRAY_ITEMS);
+            format!("an array longer than {MAX_ARRAY_ITEMS} items (evaluation budget)")
+        });
         self.arrs.push(Arr {
             items,
             prov,
-            poisoned: None,
+            poisoned,
             is_set,
         });
         ArrId(self.arrs.len() - 1)
@@ -242,6 +273,21 @@ impl<'a> Heap<'a> {
         id
     }
 
+    /// Opens object `id`: it may now hold keys of unknown names and values (`why`), which may
+    /// also have replaced every key it lists so far — those become `Unknown` too. Keys set
+    /// afterwards stay known.
+    pub(super) fn open(&mut self, id: ObjId, why: &str) {
+        let obj = self.obj_mut(id);
+        for v in obj.props.values_mut() {
+            let prov = match v {
+                JsVal::Prim(p) => p.prov.clone(),
+                _ => obj.prov.clone(),
+            };
+            *v = JsVal::unknown(format!("may be replaced: {why}"), prov);
+        }
+        obj.rest.get_or_insert_with(|| why.to_string());
+    }
+
     /// Poisons an object or array: something may have changed it in a way not followed.
     pub(super) fn poison(&mut self, val: &JsVal, why: &str) {
         match val {
@@ -262,14 +308,58 @@ impl<'a> Heap<'a> {
     /// Turns a run-time value into an owned [`Value`]. Cycles become `Unknown`; more than
     /// `max_depth` levels gives `Err(())` (the caller reports it as too deep).
     pub(super) fn lower(&self, val: &JsVal, max_depth: usize) -> Result<Value, ()> {
-        let mut path = Vec::new();
-        self.lower_in(val, &mut path, max_depth)
+        self.lower_counted(val, max_depth).map(|(v, _)| v)
     }
 
-    fn lower_in(&self, val: &JsVal, path: &mut Vec<Ref>, max_depth: usize) -> Result<Value, ()> {
+    /// Like [`Heap::lower`], also saying whether the node budget ([`MAX_LOWERED_NODES`]) ran
+    /// out (the parts beyond it are `Unknown`).
+    pub(super) fn lower_counted(&self, val: &JsVal, max_depth: usize) -> Result<(Value, bool), ()> {
+        let mut path = Vec::new();
+        let mut budget = Budget {
+            nodes: MAX_LOWERED_NODES,
+            seen: HashMap::new(),
+            exhausted: false,
+        };
+        let v = self.lower_in(val, &mut path, max_depth, &mut budget)?;
+        Ok((v, budget.exhausted))
+    }
+
+    fn lower_in(
+        &self,
+        val: &JsVal,
+        path: &mut Vec<Ref>,
+        max_depth: usize,
+        budget: &mut Budget,
+    ) -> Result<Value, ()> {
         if path.len() > max_depth {
             return Err(());
         }
+        let shared = match val {
+            JsVal::Obj(id) => Some(Ref::Obj(*id)),
+            JsVal::Arr(id) => Some(Ref::Arr(*id)),
+            _ => None,
+        };
+        let over_shared = shared.is_some_and(|r| {
+            let n = budget.seen.entry(r).or_insert(0);
+            *n += 1;
+            *n > MAX_EXPANSIONS_PER_VALUE
+        });
+        if budget.nodes == 0 || over_shared {
+            budget.exhausted = true;
+            let prov = match val {
+                JsVal::Prim(v) => v.prov.clone(),
+                JsVal::Obj(id) => self.obj(*id).prov.clone(),
+                JsVal::Arr(id) => self.arr(*id).prov.clone(),
+                _ => Provenance::synthetic("<budget>"),
+            };
+            return Ok(Value::unknown(
+                format!(
+                    "the value is too large (more than {MAX_LOWERED_NODES} parts, e.g. one object shared many times; evaluation budget)"
+                ),
+                prov,
+            ));
+        }
+        budget.nodes -= 1;
         Ok(match val {
             JsVal::Prim(v) => v.clone(),
             JsVal::Func(id) => {
@@ -304,7 +394,13 @@ impl<'a> Heap<'a> {
                 path.push(Ref::Obj(*id));
                 let mut map = Object::new();
                 for (k, v) in &obj.props {
-                    map.insert(k.clone(), self.lower_in(v, path, max_depth)?);
+                    map.insert(k.clone(), self.lower_in(v, path, max_depth, budget)?);
+                }
+                if let Some(why) = &obj.rest {
+                    map.insert(
+                        crate::value::UNKNOWN_KEYS.to_string(),
+                        Value::unknown(why.clone(), obj.prov.clone()),
+                    );
                 }
                 path.pop();
                 Value::object(map, obj.prov.clone())
@@ -321,7 +417,7 @@ impl<'a> Heap<'a> {
                 let items = arr
                     .items
                     .iter()
-                    .map(|v| self.lower_in(v, path, max_depth))
+                    .map(|v| self.lower_in(v, path, max_depth, budget))
                     .collect::<Result<_, _>>()?;
                 path.pop();
                 let kind = if arr.is_set {
@@ -344,6 +440,12 @@ impl<'a> Heap<'a> {
             ValueKind::Object(map) => {
                 let id = self.new_obj(v.prov.clone());
                 for (k, child) in map {
+                    if k == crate::value::UNKNOWN_KEYS {
+                        if let ValueKind::Unknown { why } = &child.kind {
+                            self.obj_mut(id).rest = Some(why.clone());
+                        }
+                        continue;
+                    }
                     let child = self.raise(child, max_depth - 1);
                     self.obj_mut(id).props.insert(k.clone(), child);
                 }
@@ -393,7 +495,13 @@ impl<'a> Heap<'a> {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+struct Budget {
+    nodes: usize,
+    seen: HashMap<Ref, usize>,
+    exhausted: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Ref {
     Obj(ObjId),
     Arr(ArrId),
@@ -432,6 +540,21 @@ mod tests {
         }
         assert!(heap.lower(&cur, 10).is_err());
         assert!(heap.lower(&cur, 30).is_ok());
+    }
+
+    #[test]
+    fn a_dag_of_shared_objects_is_not_expanded_past_the_budget() {
+        let mut heap = Heap::default();
+        let mut cur = JsVal::number(1.0, p());
+        for _ in 0..40 {
+            let o = heap.new_obj(p());
+            heap.obj_mut(o).props.insert("a".into(), cur.clone());
+            heap.obj_mut(o).props.insert("b".into(), cur);
+            cur = JsVal::Obj(o);
+        }
+        let (v, exhausted) = heap.lower_counted(&cur, 100).unwrap();
+        assert!(exhausted);
+        assert!(v.get("a").is_some());
     }
 
     #[test]

@@ -215,7 +215,11 @@ pub(super) fn binary(op: BinaryOperator, a: &ValueKind, b: &ValueKind) -> Option
             if matches!(a, ValueKind::String(_) | ValueKind::Regex { .. })
                 || matches!(b, ValueKind::String(_) | ValueKind::Regex { .. })
             {
-                Some(ValueKind::String(to_string(a)? + &to_string(b)?))
+                let (x, y) = (to_string(a)?, to_string(b)?);
+                if x.len() + y.len() > super::heap::MAX_STRING_BYTES {
+                    return None; // beyond the evaluation budget: not known
+                }
+                Some(ValueKind::String(x + &y))
             } else {
                 num(|x, y| x + y)
             }

@@ -31,9 +31,21 @@ pub(crate) fn read_text(path: &Path, limits: &Limits) -> Result<String, JsError>
         path: path.to_path_buf(),
         source,
     };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    check_size(path, size, limits)?;
-    let bytes = std::fs::read(path).map_err(io)?;
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        // A FIFO, a device or a socket is never opened for reading (it could block or never end).
+        return Err(io(std::io::Error::other(
+            "not a regular file (a FIFO, device or socket)",
+        )));
+    }
+    check_size(path, meta.len(), limits)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(limits.max_file_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
     check_size(path, bytes.len() as u64, limits)?;
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(JsError::Binary {

@@ -21,7 +21,7 @@
 
 use crate::finding::{Finding, Location, Severity, Strategy};
 use crate::history::{compare, AuditRecord};
-use crate::render::text::{mask_secret_literals, SourceLookup};
+use crate::render::text::SourceLookup;
 use crate::report::{severity_counts, AppReport, Posture, PostureStatus, Report};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -1059,7 +1059,8 @@ fn split_location(s: &str) -> (&str, &str) {
 }
 
 fn code_frame(out: &mut String, path: &str, source: &str, line: usize, column: usize) {
-    let lines: Vec<&str> = source.lines().collect();
+    // Masked as a whole file (multi-line literals and neighbour lines included).
+    let lines = crate::mask::mask_source(source);
     if line == 0 || line > lines.len() {
         return;
     }
@@ -1072,7 +1073,7 @@ fn code_frame(out: &mut String, path: &str, source: &str, line: usize, column: u
     );
     for n in first..=last {
         let raw = lines[n - 1].replace('\t', "    ");
-        let shown = shorten(&mask_secret_literals(&raw), FRAME_LINE_MAX);
+        let shown = shorten(&raw, FRAME_LINE_MAX);
         let shown = shown.trim_end();
         if n != line {
             let _ = write!(

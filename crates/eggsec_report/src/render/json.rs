@@ -23,6 +23,9 @@ struct JsonApp<'a> {
     findings: Vec<JsonFinding<'a>>,
     posture: &'a [Posture],
     diagnostics: &'a [String],
+    /// Set when part of the app could not be read: what it covers is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partial: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -81,6 +84,7 @@ pub fn render_json(report: &Report) -> String {
                 findings: app.findings.iter().map(JsonFinding::from).collect(),
                 posture: &app.posture,
                 diagnostics: &app.diagnostics,
+                partial: app.partial_notice(),
             })
             .collect(),
     };

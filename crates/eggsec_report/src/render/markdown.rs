@@ -36,6 +36,9 @@ fn render_app(out: &mut String, app: &AppReport) {
         app.findings.len(),
         parts.join(", ")
     );
+    if let Some(notice) = app.partial_notice() {
+        let _ = writeln!(out, "> **{}**\n", md_cell(&notice));
+    }
 
     out.push_str("| # | Strategy | Status | Score |\n|---|---|---|---|\n");
     for (n, row) in app.posture.iter().enumerate() {

@@ -96,7 +96,18 @@ fn run(app: &AppReport, rules: &[RuleDescriptor]) -> Value {
     let notifications: Vec<Value> = app
         .diagnostics
         .iter()
-        .map(|d| json!({"level": "warning", "message": {"text": d}}))
+        .map(|d| {
+            let level = if d.starts_with(crate::report::UNREAD_PREFIX) {
+                "error"
+            } else {
+                "warning"
+            };
+            json!({"level": level, "message": {"text": d}})
+        })
+        .chain(
+            app.partial_notice()
+                .map(|n| json!({"level": "error", "message": {"text": n}})),
+        )
         .collect();
 
     let mut run = Map::new();
@@ -120,7 +131,7 @@ fn run(app: &AppReport, rules: &[RuleDescriptor]) -> Value {
     }
     run.insert(
         "invocations".into(),
-        json!([{"executionSuccessful": true, "toolExecutionNotifications": notifications}]),
+        json!([{"executionSuccessful": !app.is_partial(), "toolExecutionNotifications": notifications}]),
     );
     run.insert("results".into(), Value::Array(results));
     Value::Object(run)

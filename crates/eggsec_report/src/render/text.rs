@@ -22,14 +22,23 @@ pub struct TextOptions<'a> {
 
 /// A [`SourceLookup`] that reads the file from disk (`None` when it cannot be read).
 pub fn read_source(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok()
+    let bytes = crate::input::read_limited(path, MAX_FRAME_SOURCE_BYTES).ok()?;
+    String::from_utf8(bytes).ok()
 }
+
+/// Sources above this size get no code frame.
+const MAX_FRAME_SOURCE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Code-frame lines are cut to this many characters around the column.
+const FRAME_WIDTH: usize = 160;
 
 /// Lines of context shown above and below the offending line.
 const FRAME_CONTEXT: usize = 1;
 
 struct Painter {
     color: bool,
+    /// Each source read and masked once per report (a file with thousands of findings).
+    frames: FrameCache,
 }
 
 impl Painter {
@@ -61,10 +70,15 @@ impl Painter {
     }
 }
 
+type FrameCache = std::cell::RefCell<
+    std::collections::HashMap<std::path::PathBuf, Option<std::rc::Rc<Vec<String>>>>,
+>;
+
 /// Renders the whole report for a terminal.
 pub fn render_text(report: &Report, options: &TextOptions<'_>) -> String {
     let painter = Painter {
         color: options.color,
+        frames: FrameCache::default(),
     };
     let mut out = String::new();
     for (i, app) in report.apps.iter().enumerate() {
@@ -90,6 +104,9 @@ fn render_app(out: &mut String, app: &AppReport, options: &TextOptions<'_>, p: &
         )
     );
     out.push('\n');
+    if let Some(notice) = app.partial_notice() {
+        let _ = writeln!(out, "{}\n", p.paint(&notice, Style::new().bold().red()));
+    }
     let _ = writeln!(out, "{}", p.paint("Posture", bold));
     out.push_str("  strategy    status        score  title\n");
     for row in &app.posture {
@@ -170,8 +187,17 @@ fn render_finding(
         (options.code_frames, &f.location)
     {
         if *line > 0 {
-            if let Some(source) = lookup(&Path::new(root).join(path)) {
-                code_frame(out, &source, *line as usize, *column as usize, p);
+            let file = Path::new(root).join(path);
+            let lines = p
+                .frames
+                .borrow_mut()
+                .entry(file.clone())
+                .or_insert_with(|| {
+                    lookup(&file).map(|source| std::rc::Rc::new(crate::mask::mask_source(&source)))
+                })
+                .clone();
+            if let Some(lines) = lines {
+                code_frame(out, &lines, *line as usize, *column as usize, p);
             }
         }
     }
@@ -195,9 +221,10 @@ fn render_finding(
 }
 
 /// Prints the offending line with [`FRAME_CONTEXT`] lines around it, a line-number gutter,
-/// and a caret under `column` (1-based, in characters; 0 = no caret). Tabs show as 4 spaces.
-fn code_frame(out: &mut String, source: &str, line: usize, column: usize, p: &Painter) {
-    let lines: Vec<&str> = source.lines().collect();
+/// and a caret under `column` (1-based, in characters; 0 = no caret). Tabs show as 4 spaces;
+/// lines are already masked ([`crate::mask::mask_source`]) and are cut to [`FRAME_WIDTH`]
+/// characters around the column.
+fn code_frame(out: &mut String, lines: &[String], line: usize, column: usize, p: &Painter) {
     if line == 0 || line > lines.len() {
         return;
     }
@@ -205,15 +232,23 @@ fn code_frame(out: &mut String, source: &str, line: usize, column: usize, p: &Pa
     let last = (line + FRAME_CONTEXT).min(lines.len());
     let width = last.to_string().len();
     let gutter = Style::new().blue();
+    // The window of characters shown: FRAME_WIDTH wide, starting a little before the column.
+    let start = column.saturating_sub(1).saturating_sub(FRAME_WIDTH / 4);
     let _ = writeln!(out, "    {} {}", " ".repeat(width), p.paint("|", gutter));
     for n in first..=last {
-        let text = mask_secret_literals(&lines[n - 1].replace('\t', "    "));
+        let raw = &lines[n - 1];
+        let text = cut(raw, start, FRAME_WIDTH).replace('\t', "    ");
         let marker = if n == line { ">" } else { " " };
         let number = format!("{marker}{n:>width$} |");
         let _ = writeln!(out, "   {} {}", p.paint(&number, gutter), text.trim_end());
         if n == line && column > 0 {
-            let prefix: String = lines[n - 1].chars().take(column - 1).collect();
-            let pad = prefix.replace('\t', "    ").chars().count();
+            let skipped = if start > 0 { 1 } else { 0 }; // the leading `…`
+            let prefix: String = raw
+                .chars()
+                .skip(start)
+                .take(column.saturating_sub(1).saturating_sub(start))
+                .collect();
+            let pad = prefix.replace('\t', "    ").chars().count() + skipped;
             let _ = writeln!(
                 out,
                 "    {} {}{}",
@@ -225,123 +260,48 @@ fn code_frame(out: &mut String, source: &str, line: usize, column: usize, p: &Pa
     }
 }
 
-/// Words that make a source line secret-bearing: its string literals are masked in code frames.
-const SECRET_WORDS: &[&str] = &[
-    "secret",
-    "password",
-    "passwd",
-    "pwd",
-    "pass:",
-    "token",
-    "keys",
-    "apikey",
-    "api_key",
-    "accesskey",
-    "access_key",
-    "privatekey",
-    "private_key",
-    "credential",
-    "dsn",
-];
-
-/// Secrets are masked in every output, code frames included: on a line that names a secret
-/// (`jwt.secret: '...'`, `password: '...'`, `config.keys = ...`), every string literal keeps only
-/// its first and last two characters; `scheme://user:password@host` loses its password anywhere.
-/// Widths change, so callers draw carets from the raw line's column, which stays close.
-pub(crate) fn mask_secret_literals(line: &str) -> String {
-    let lower = line.to_ascii_lowercase();
-    let secret_line = SECRET_WORDS.iter().any(|w| lower.contains(w));
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        if matches!(c, '\'' | '"' | '`') {
-            let mut body = String::new();
-            let mut closed = false;
-            while let Some((_, d)) = chars.next() {
-                if d == '\\' {
-                    body.push(d);
-                    if let Some((_, e)) = chars.next() {
-                        body.push(e);
-                    }
-                    continue;
-                }
-                if d == c {
-                    closed = true;
-                    break;
-                }
-                body.push(d);
-            }
-            let masked = if secret_line {
-                mask_literal(&body)
-            } else {
-                mask_url_password(&body)
-            };
-            out.push(c);
-            out.push_str(&masked);
-            if closed {
-                out.push(c);
-            }
-        } else {
-            out.push(c);
-        }
+/// `width` characters of `line` from character `start`, with `…` where it was cut.
+fn cut(line: &str, start: usize, width: usize) -> String {
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut chars = line.chars().skip(start);
+    out.extend(chars.by_ref().take(width));
+    if chars.next().is_some() {
+        out.push('…');
     }
     out
 }
 
-fn mask_literal(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    match chars.len() {
-        0 => String::new(),
-        1..=8 => "****".into(),
-        n => format!(
-            "{}****{}",
-            chars[..2].iter().collect::<String>(),
-            chars[n - 2..].iter().collect::<String>()
-        ),
-    }
-}
-
-fn mask_url_password(s: &str) -> String {
-    let Some(scheme_end) = s.find("://") else {
-        return s.to_string();
-    };
-    let rest = &s[scheme_end + 3..];
-    let Some(at) = rest.find('@') else {
-        return s.to_string();
-    };
-    let userinfo = &rest[..at];
-    match userinfo.find(':') {
-        Some(colon) if !userinfo.contains('/') && colon + 1 < userinfo.len() => format!(
-            "{}{}:****{}",
-            &s[..scheme_end + 3],
-            &userinfo[..colon],
-            &rest[at..]
-        ),
-        _ => s.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod mask_tests {
-    use super::mask_secret_literals;
+    use crate::mask::mask_source_line;
 
     #[test]
     fn frames_never_show_secrets() {
         assert_eq!(
-            mask_secret_literals("    secret: 'shop-api-jwt-secret-change-me',"),
-            "    secret: 'sh****me',"
+            mask_source_line("    secret: 'shop-api-jwt-secret-change-me',"),
+            "    secret: 'sh****(29 chars)',"
         );
         assert_eq!(
-            mask_secret_literals("  config.keys = appInfo.name + '_1712345678901_8312';"),
-            "  config.keys = appInfo.name + '_1****12';"
+            mask_source_line("  config.keys = appInfo.name + '_1712345678901_8312';"),
+            "  config.keys = appInfo.name + '_1****(19 chars)';"
         );
         assert_eq!(
-            mask_secret_literals("  url: 'mysql://root:hunter22@db/shop',"),
-            "  url: 'mysql://root:****@db/shop',"
+            mask_source_line("  url: 'mysql://root:hunter22@db/shop',"),
+            "  url: 'mysql://root:****(8 chars)@db/shop',"
         );
         assert_eq!(
-            mask_secret_literals("  host: '127.0.0.1',"),
+            mask_source_line("  host: '127.0.0.1',"),
             "  host: '127.0.0.1',"
         );
+    }
+
+    #[test]
+    fn frames_are_cut_to_a_width() {
+        let long = "x".repeat(100_000);
+        let cut = super::cut(&long, 50_000, super::FRAME_WIDTH);
+        assert!(cut.chars().count() <= super::FRAME_WIDTH + 2);
     }
 }

@@ -142,6 +142,11 @@ impl Rule for ConfigForDisabledPlugin {
             let state = match standing(app, plugin, packages) {
                 Standing::Enabled | Standing::OtherEnv => continue,
                 Standing::Disabled(p) => format!("is disabled ({})", cx.location(&p.decided_by)),
+                // A plugin file that could not be evaluated may declare it: not assessed.
+                Standing::Missing if app.plugins_unknown().is_some() => {
+                    cx.not_applicable();
+                    continue;
+                }
                 Standing::Missing => "is not in any plugin.js".to_string(),
             };
             let file = cx.relative_path(&layer.file.to_string_lossy());

@@ -126,7 +126,7 @@ mod tests {
         );
         assert_eq!(
             found[0].evidence,
-            ["keys = \"9f****1c\" (config/config.default.js)"]
+            ["keys = \"9f****(32 chars)\" (config/config.default.js)"]
         );
     }
 

@@ -219,7 +219,7 @@ mod tests {
         );
         assert_eq!(
             found[0].evidence,
-            ["keys[0] = \"te****15\" (26 chars): the egg-init template `appInfo.name + '_<timestamp>_<digits>'`"]
+            ["keys[0] = \"te****(26 chars)\" (26 chars): the egg-init template `appInfo.name + '_<timestamp>_<digits>'`"]
         );
         // Copied from another app: still the template shape.
         assert_eq!(findings(json!("otherapp_1712345678901_8312")).len(), 1);

@@ -310,14 +310,14 @@ mod tests {
         );
         assert_eq!(
             found[0].evidence,
-            ["jwt.secret = \"sh****me\" (config/config.default.js)"]
+            ["jwt.secret = \"sh****(29 chars)\" (config/config.default.js)"]
         );
         assert!(found[1]
             .message
             .starts_with("`mysql.client.password` is a hard-coded secret"));
         assert_eq!(
             found[2].evidence[0],
-            "payment.apiToken = \"sk****Wq\" (config/config.default.js)"
+            "payment.apiToken = \"sk****(37 chars)\" (config/config.default.js)"
         );
     }
 
@@ -348,7 +348,7 @@ accessKeySecret: process.env.OSS_CLIENT_ACCESS_KEY_SECRET,\n"
         assert_eq!(found.len(), 1);
         assert_eq!(
             found[0].evidence,
-            ["sequelize.url = \"mysql://shop:****@db:3306/shop\" (config/config.default.js)"]
+            ["sequelize.url = \"mysql://shop:****(8 chars)@db:3306/shop\" (config/config.default.js)"]
         );
         assert_eq!(
             findings(
@@ -369,7 +369,7 @@ accessKeySecret: process.env.OSS_CLIENT_ACCESS_KEY_SECRET,\n"
         assert!(found[0].message.contains("when MYSQL_PASSWORD is unset"));
         assert_eq!(
             found[0].evidence,
-            ["mysql.client.password = process.env.MYSQL_PASSWORD || \"****\" (config/config.default.js)"]
+            ["mysql.client.password = process.env.MYSQL_PASSWORD || \"****(7 chars)\" (config/config.default.js)"]
         );
     }
 
@@ -382,7 +382,7 @@ accessKeySecret: process.env.OSS_CLIENT_ACCESS_KEY_SECRET,\n"
         }}}));
         assert_eq!(found.len(), 1);
         assert!(found[0].evidence[0].starts_with("oss.client.accessKeySecret"));
-        assert!(found[0].evidence[1].starts_with("accessKeyId = \"LT****01\""));
+        assert!(found[0].evidence[1].starts_with("accessKeyId = \"LT****(20 chars)\""));
     }
 
     #[test]

@@ -289,7 +289,7 @@ mod tests {
             findings[0].location.to_string(),
             "config/config.default.js:3:21"
         );
-        assert_eq!(findings[0].evidence, ["github.token = gh****ef"]);
+        assert_eq!(findings[0].evidence, ["github.token = gh****(20 chars)"]);
         assert_eq!(findings[2].confidence, Confidence::Medium);
     }
 

@@ -45,6 +45,12 @@ impl Rule for StateChangingRouteWithoutAuth {
             cx.not_applicable();
             return;
         }
+        // The app's middleware list is not known (a config file that cannot be evaluated may
+        // set it): which routes a global middleware protects cannot be told — not assessed.
+        if app.config_at("middleware").is_some_and(|v| v.is_unknown()) {
+            cx.not_applicable();
+            return;
+        }
         let opts = cx.settings.auth_options();
         let cache = eggsec_app::auth::FactsCache::default();
         let env = eggsec_app::auth::AuthEnv::of(app);

@@ -1,0 +1,189 @@
+//! Reading an input file safely: every file eggsec reads (package.json, lockfiles, advisories,
+//! `eggsec.toml`, baselines, logs) goes through [`read_limited`] or [`open_regular`], so that a
+//! FIFO, a device (`/dev/zero`), a socket or a huge (or sparse) file never hangs or exhausts
+//! the run: non-regular files are refused before they are opened for reading, and the size is
+//! checked on the open handle before anything is read.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+/// Why an input file was not read.
+#[derive(Debug)]
+pub enum InputError {
+    NotFound,
+    /// A FIFO, a device, a socket or a directory.
+    NotRegular(&'static str),
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::NotFound => f.write_str("no such file"),
+            InputError::NotRegular(what) => write!(f, "not a regular file ({what}); not read"),
+            InputError::TooLarge { size, limit } => {
+                write!(
+                    f,
+                    "too large ({size} bytes; the limit is {limit}); not read"
+                )
+            }
+            InputError::Io(e) => write!(f, "cannot read: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn kind_of(ft: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_char_device() || ft.is_block_device() {
+            return "a device";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+    }
+    if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file of at most `limit` bytes (symlinks
+/// followed). Never blocks on a FIFO.
+pub fn open_regular(path: &Path, limit: u64) -> Result<(File, u64), InputError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => InputError::NotFound,
+        _ => InputError::Io(e),
+    })?;
+    if !meta.is_file() {
+        return Err(InputError::NotRegular(kind_of(meta.file_type())));
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: a file swapped for a FIFO after the check does not block the open.
+        opts.custom_flags(0o4000);
+    }
+    let file = opts.open(path).map_err(InputError::Io)?;
+    let meta = file.metadata().map_err(InputError::Io)?;
+    if !meta.is_file() {
+        return Err(InputError::NotRegular(kind_of(meta.file_type())));
+    }
+    if meta.len() > limit {
+        return Err(InputError::TooLarge {
+            size: meta.len(),
+            limit,
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+/// Reads a regular file of at most `limit` bytes (see [`open_regular`]); a file that grows
+/// past the limit while it is read is refused too.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
+    let (file, len) = open_regular(path, limit)?;
+    let mut buf = Vec::with_capacity(len.min(limit) as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(InputError::Io)?;
+    if buf.len() as u64 > limit {
+        return Err(InputError::TooLarge {
+            size: buf.len() as u64,
+            limit,
+        });
+    }
+    Ok(buf)
+}
+
+/// Text as npm reads it: a UTF-8 byte-order mark is dropped, and bytes that are not UTF-8
+/// (a Latin-1 `é`) become U+FFFD. Returns the text and, when it was not valid UTF-8, the byte
+/// offset of the first bad byte.
+pub fn decode_like_npm(bytes: &[u8]) -> (String, Option<usize>) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_string(), None),
+        Err(e) => (
+            String::from_utf8_lossy(bytes).into_owned(),
+            Some(e.valid_up_to()),
+        ),
+    }
+}
+
+/// Reads a text input (`eggsec.toml`, a baseline, an advisory file): regular, at most `limit`
+/// bytes, UTF-8 (a BOM is dropped).
+pub fn read_text_limited(path: &Path, limit: u64) -> Result<String, InputError> {
+    let bytes = read_limited(path, limit)?;
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .map(<[u8]>::to_vec)
+        .unwrap_or(bytes);
+    String::from_utf8(bytes).map_err(|e| {
+        InputError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 (byte {} is not valid)",
+                e.utf8_error().valid_up_to()
+            ),
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_devices_and_large_files_and_decodes_like_npm() {
+        assert!(matches!(
+            read_limited(Path::new("/dev/zero"), 1024),
+            Err(InputError::NotRegular(_))
+        ));
+        let dir = std::env::temp_dir().join(format!("eggsec-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big");
+        let f = File::create(&big).unwrap();
+        f.set_len(1 << 30).unwrap(); // sparse: nothing is read
+        assert!(matches!(
+            read_limited(&big, 4096),
+            Err(InputError::TooLarge { .. })
+        ));
+        assert_eq!(
+            decode_like_npm(b"\xEF\xBB\xBF{\"name\":\"caf\xE9\"}"),
+            ("{\"name\":\"caf\u{FFFD}\"}".to_string(), Some(12))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("eggsec-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("package.json");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            assert!(matches!(
+                read_limited(&fifo, 4096),
+                Err(InputError::NotRegular("a FIFO"))
+            ));
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,680 @@
+//! Secret masking: the one place that decides what a secret is and how it is shown.
+//!
+//! Every output of eggsec goes through here: config values ([`mask_tagged_json`]), code frames
+//! ([`mask_source`]), finding evidence, dependency specs and every line a command prints
+//! ([`mask_text`], applied by the CLI to all it writes on stdout and stderr).
+//!
+//! A secret is found two ways:
+//! * by the **name** it is stored under ([`is_secret_key`]: `password`, `pw`, `passphrase`,
+//!   `secret`, `token(s)`, `keys`, `masterKey`, `signKey`, `mchKey`, `dsn`, …), which covers
+//!   numbers, arrays and whole objects under that name;
+//! * by the **shape** of the value ([`secret_spans`]): PEM blocks, well-known token formats
+//!   (`sk_live_…`, `ghp_…`, `xoxb-…`, `AKIA…`, `LTAI…`, JWTs, `Bearer …`), passwords and
+//!   tokens in URLs (`scheme://user:PW@`, `https://TOKEN@`, `?access_token=…`), and webhook
+//!   URLs (Slack, Discord, Feishu/Lark, WeCom).
+//!
+//! A masked secret shows at most 2 characters (fewer for short secrets; `EGGSEC_MASK_KEEP=0`
+//! shows none) and its length: `sk****(32 chars)`.
+
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// How many leading characters a mask keeps: `EGGSEC_MASK_KEEP` (0, 1 or 2), default 2.
+pub fn keep() -> usize {
+    static KEEP: OnceLock<usize> = OnceLock::new();
+    *KEEP.get_or_init(|| {
+        std::env::var("EGGSEC_MASK_KEEP")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .map_or(2, |n| n.min(2))
+    })
+}
+
+/// Masks a secret: at most [`keep`] leading characters (none for secrets shorter than 12
+/// characters, 1 below 16) and the length: `sk****(32 chars)`.
+pub fn mask(s: &str) -> String {
+    let n = s.chars().count();
+    let shown = match n {
+        0..=11 => 0,
+        12..=15 => 1,
+        _ => 2,
+    }
+    .min(keep());
+    // Only letters, digits, `_` and `-` are shown: never a quote or a backslash that could
+    // change the meaning of the JSON or code around the mask.
+    let head: String = s
+        .chars()
+        .take(shown)
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-'))
+        .collect();
+    format!("{head}****({n} chars)")
+}
+
+/// Whether a key names a secret value: passwords (`password`, `passwd`, `pwd`, `pw`, `pass`,
+/// `passphrase`), `secret(s)`, `token(s)`, egg's `keys`, a `dsn`, credentials, and names ending
+/// in `Key`, `Secret`, `Token`, `Password` (`accessKey`, `apiKey`, `privateKey`, `masterKey`,
+/// `signKey`, `encryptKey`, `appKey`, `mchKey`, `clientSecret`, `authToken`). Names that merely
+/// mention one (`tokenName`, `keyPrefix`, `secretName`, `headerName`, `passThrough`, `maxKeys`)
+/// are not secrets: the last word of the name decides. A bare `key` is a name (the session
+/// cookie's `key: 'EGG_SESS'`).
+pub fn is_secret_key(key: &str) -> bool {
+    let words = split_words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    // `password2`, `token_1`: a number after the name does not change what it holds.
+    let last = last
+        .trim_end_matches(|c: char| c.is_ascii_digit())
+        .to_string();
+    let whole = words.concat();
+    let whole = whole.trim_end_matches(|c: char| c.is_ascii_digit());
+    if matches!(
+        whole,
+        "keys"
+            | "dsn"
+            | "pw"
+            | "credentials"
+            | "credential"
+            | "passphrase"
+            | "privatekey"
+            | "accesskeyid"
+            | "salt"
+            | "cookiesecret"
+    ) {
+        return true;
+    }
+    matches!(
+        last.as_str(),
+        "password"
+            | "passwords"
+            | "passwd"
+            | "pwd"
+            | "pw"
+            | "pass"
+            | "passphrase"
+            | "secret"
+            | "secrets"
+            | "token"
+            | "tokens"
+            | "key"
+            | "keys"
+            | "credential"
+            | "credentials"
+            | "dsn"
+            | "apikey"
+            | "secretkey"
+            | "accesskey"
+            | "privatekey"
+    ) && !(words.len() == 1 && last == "key")
+        && !(last == "keys" && words.len() > 1 && matches!(words[0].as_str(), "max" | "min"))
+}
+
+/// Splits camelCase, snake_case, kebab-case and dotted names into lower-case words.
+fn split_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+struct Patterns {
+    pem: Regex,
+    pem_open: Regex,
+    tokens: Regex,
+    userinfo: Regex,
+    query: Regex,
+    webhook: Regex,
+    auth_header: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| Patterns {
+        // The body of a PEM block (BEGIN and END lines kept), across lines and JSON escapes.
+        pem: Regex::new(r"(?s)(-----BEGIN [A-Z0-9 ]{0,40}-----)(.*?)(-----END [A-Z0-9 ]{0,40}-----)")
+            .expect("valid regex"),
+        pem_open: Regex::new(r"(?s)(-----BEGIN [A-Z0-9 ]{0,40}-----)(.+)$").expect("valid regex"),
+        tokens: Regex::new(concat!(
+            r"\b(?:",
+            r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{8,}",
+            r"|whsec_[0-9A-Za-z]{16,}",
+            r"|gh[pousr]_[0-9A-Za-z]{20,}",
+            r"|github_pat_[0-9A-Za-z_]{20,}",
+            r"|glpat-[0-9A-Za-z_-]{20,}",
+            r"|xox[abposre]-[0-9A-Za-z-]{10,}",
+            r"|npm_[0-9A-Za-z]{30,}",
+            r"|(?:AKIA|ASIA)[0-9A-Z]{16}",
+            r"|LTAI[0-9A-Za-z]{12,}",
+            r"|AIza[0-9A-Za-z_-]{35}",
+            r"|SG\.[0-9A-Za-z_-]{16,}\.[0-9A-Za-z_-]{16,}",
+            r"|eyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}",
+            r")"
+        ))
+        .expect("valid regex"),
+        // scheme://user:PASSWORD@ or scheme://TOKEN@ (no colon, long or token-shaped).
+        userinfo: Regex::new(r"([A-Za-z][A-Za-z0-9+.-]{0,20}://)([^\s/@:'`<>]*)(?::([^\s/@'`<>]+))?@")
+            .expect("valid regex"),
+        query: Regex::new(
+            r"(?i)([?&;](?:access_token|accesstoken|token|api_key|apikey|key|secret|client_secret|password|passwd|pwd|pass|auth|sig|signature|sign|private_token|sessionid|session_id|code)=)([^&#\s'`<>\\]+)",
+        )
+        .expect("valid regex"),
+        webhook: Regex::new(concat!(
+            r"(?i)((?:hooks\.slack\.com/(?:services|workflows|triggers)/",
+            r"|discord(?:app)?\.com/api/webhooks/",
+            r"|open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/",
+            r"|qyapi\.weixin\.qq\.com/cgi-bin/webhook/send\?key=))",
+            r"([^\s'`<>\\]+)"
+        ))
+        .expect("valid regex"),
+        auth_header: Regex::new(r"(?i)\b(Bearer|Basic|Token)(\s+)([0-9A-Za-z._~+/=-]{8,})")
+            .expect("valid regex"),
+    })
+}
+
+/// Byte ranges of `text` that hold a secret found by its shape.
+pub fn secret_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    let p = patterns();
+    let mut spans = Vec::new();
+    let mut pem_end = 0;
+    for c in p.pem.captures_iter(text) {
+        let body = c.get(2).expect("group");
+        if !body.as_str().trim().is_empty() {
+            spans.push(body.range());
+        }
+        pem_end = c.get(0).expect("match").end();
+    }
+    if let Some(c) = p.pem_open.captures(&text[pem_end..]) {
+        let body = c.get(2).expect("group");
+        if !body.as_str().contains("-----END") {
+            spans.push(pem_end + body.start()..pem_end + body.end());
+        }
+    }
+    spans.extend(p.tokens.find_iter(text).map(|m| m.range()));
+    for c in p.userinfo.captures_iter(text) {
+        match c.get(3) {
+            Some(pw) if !pw.as_str().is_empty() => spans.push(pw.range()),
+            _ => {
+                let user = c.get(2).expect("group");
+                let u = user.as_str();
+                if u.len() >= 16 || p.tokens.is_match(u) {
+                    spans.push(user.range());
+                }
+            }
+        }
+    }
+    spans.extend(
+        p.query
+            .captures_iter(text)
+            .map(|c| c.get(2).expect("group").range()),
+    );
+    spans.extend(
+        p.webhook
+            .captures_iter(text)
+            .map(|c| c.get(2).expect("group").range()),
+    );
+    spans.extend(
+        p.auth_header
+            .captures_iter(text)
+            .map(|c| c.get(3).expect("group").range()),
+    );
+    merge_spans(spans)
+}
+
+fn merge_spans(mut spans: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<usize>> {
+    spans.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// Masks every secret found by its shape in free text (an output line, a dependency spec, a
+/// message). Text without one is returned unchanged.
+pub fn mask_text(text: &str) -> String {
+    let spans = secret_spans(text);
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in spans {
+        out.push_str(&text[at..r.start]);
+        out.push_str(&mask(&text[r.clone()]));
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Whether a string value is a secret by its shape alone.
+pub fn looks_secret(s: &str) -> bool {
+    !secret_spans(s).is_empty()
+}
+
+/// Masks the secrets of a config tree in eggsec's tagged JSON (see `Value::to_tagged_json`):
+/// under a secret name every string and number (in arrays and nested objects too) becomes
+/// `{"$secret": "ab****(N chars)", "length": N}`; elsewhere strings are masked by shape.
+pub fn mask_tagged_json(key: Option<&str>, v: serde_json::Value) -> serde_json::Value {
+    mask_json_in(key.is_some_and(is_secret_key), v)
+}
+
+fn mask_json_in(secret: bool, v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        J::String(s) if secret && !s.is_empty() => secret_json(&s),
+        J::String(s) => match mask_text(&s) {
+            m if m != s => secret_json(&s),
+            _ => J::String(s),
+        },
+        J::Number(n) if secret => secret_json(&n.to_string()),
+        J::Object(map) => {
+            // Tagged values keep their tag; env references keep their name, and their default
+            // may be a secret.
+            if map.contains_key("$env") {
+                let mut map = map;
+                if let Some(d) = map.remove("default") {
+                    map.insert("default".into(), mask_json_in(secret, d));
+                }
+                return J::Object(map);
+            }
+            if map.contains_key("$unknown")
+                || map.contains_key("$function")
+                || map.contains_key("$secret")
+            {
+                return J::Object(map);
+            }
+            J::Object(
+                map.into_iter()
+                    .map(|(k, v)| {
+                        let child_secret = secret || is_secret_key(&k);
+                        let masked = mask_json_in(child_secret, v);
+                        (k, masked)
+                    })
+                    .collect(),
+            )
+        }
+        J::Array(items) => J::Array(items.into_iter().map(|i| mask_json_in(secret, i)).collect()),
+        other => other,
+    }
+}
+
+fn secret_json(s: &str) -> serde_json::Value {
+    serde_json::json!({"$secret": mask(s), "length": s.chars().count()})
+}
+
+/// Words that make a source line secret-bearing when they appear anywhere in it (a coarse net
+/// under the key test of [`mask_source`]).
+const SECRET_WORDS: &[&str] = &[
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "pass:",
+    "pass =",
+    "token",
+    "keys",
+    "apikey",
+    "api_key",
+    "accesskey",
+    "access_key",
+    "privatekey",
+    "private_key",
+    "credential",
+    "dsn",
+];
+
+/// Masks a source file for display in code frames, line by line with state across lines:
+/// secrets found by shape anywhere (PEM blocks spanning lines included); on a line whose key
+/// (`name:` / `name =`) names a secret, or that mentions a secret word, every string, template
+/// and number literal; and every line of a literal, array or object opened on such a line and
+/// continued on the next ones. Returns the masked lines (`str::lines` order).
+pub fn mask_source(source: &str) -> Vec<String> {
+    let shaped = mask_text(source);
+    let mut out = Vec::new();
+    // Bracket depth of an open secret context (0: none), and whether a template literal is open.
+    let mut secret_depth: usize = 0;
+    let mut in_template = false;
+    for line in shaped.lines() {
+        let starts_inside = secret_depth > 0;
+        let secret_line = starts_inside || line_is_secret(line);
+        let (masked, depth_change, template_open) = mask_line(line, secret_line, in_template);
+        in_template = template_open;
+        if secret_line {
+            let d = secret_depth as isize + depth_change;
+            secret_depth = if d > 0 { d as usize } else { 0 };
+            if in_template && secret_depth == 0 {
+                secret_depth = 1;
+            }
+        }
+        out.push(masked);
+    }
+    out
+}
+
+/// Masks one line on its own (no state across lines).
+pub fn mask_source_line(line: &str) -> String {
+    let shaped = mask_text(line);
+    let secret = line_is_secret(&shaped);
+    mask_line(&shaped, secret, false).0
+}
+
+fn line_is_secret(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    if SECRET_WORDS.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    // The key of `key: value` / `a.b.key = value` / `const key = value`.
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if matches!(c, b'\'' | b'"' | b'`') {
+            break;
+        }
+        let is_assign = c == b'='
+            && bytes.get(i + 1) != Some(&b'=')
+            && bytes.get(i + 1) != Some(&b'>')
+            && i > 0
+            && !matches!(bytes[i - 1], b'=' | b'!' | b'<' | b'>');
+        if c == b':' || is_assign {
+            let before = line[..i].trim_end();
+            let key: String = before
+                .chars()
+                .rev()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '-'))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let key = key.trim_matches(|c| c == '\'' || c == '"');
+            if is_secret_key(key) {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Masks the literals of one line when `secret`; returns the line, the change in bracket depth
+/// and whether a template literal is still open at its end.
+fn mask_line(line: &str, secret: bool, mut in_template: bool) -> (String, isize, bool) {
+    let mut out = String::with_capacity(line.len());
+    let mut depth: isize = 0;
+    let mut chars = line.chars().peekable();
+    if in_template {
+        // Inside a template literal continued from an earlier line.
+        let mut body = String::new();
+        let mut closed = false;
+        while let Some(d) = chars.next() {
+            if d == '\\' {
+                body.push(d);
+                if let Some(e) = chars.next() {
+                    body.push(e);
+                }
+                continue;
+            }
+            if d == '`' {
+                closed = true;
+                break;
+            }
+            body.push(d);
+        }
+        out.push_str(&if secret { mask_literal(&body) } else { body });
+        if !closed {
+            return (out, 0, true);
+        }
+        out.push('`');
+        in_template = false;
+    }
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' => {
+                let mut body = String::new();
+                let mut closed = false;
+                while let Some(d) = chars.next() {
+                    if d == '\\' {
+                        body.push(d);
+                        if let Some(e) = chars.next() {
+                            body.push(e);
+                        }
+                        continue;
+                    }
+                    if d == c {
+                        closed = true;
+                        break;
+                    }
+                    body.push(d);
+                }
+                out.push(c);
+                out.push_str(&if secret { mask_literal(&body) } else { body });
+                if closed {
+                    out.push(c);
+                } else if c == '`' {
+                    in_template = true;
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                out.push(c);
+                out.extend(chars.by_ref());
+            }
+            '0'..='9' if secret => {
+                let mut num = String::from(c);
+                while let Some(&d) = chars.peek() {
+                    if d.is_ascii_alphanumeric() || d == '_' || d == '.' {
+                        num.push(d);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if num.len() >= 4 {
+                    out.push_str(&mask(&num));
+                } else {
+                    out.push_str(&num);
+                }
+            }
+            'A'..='Z' | 'a'..='z' | '_' | '$' => {
+                // Identifiers pass whole (so digits inside them are not numbers).
+                out.push(c);
+                while let Some(&d) = chars.peek() {
+                    if d.is_alphanumeric() || d == '_' || d == '$' {
+                        out.push(d);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+            }
+            '[' | '{' | '(' => {
+                depth += 1;
+                out.push(c);
+            }
+            ']' | '}' | ')' => {
+                depth -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    (out, depth, in_template)
+}
+
+fn mask_literal(s: &str) -> String {
+    if s.is_empty() || s.contains("****(") {
+        return s.to_string();
+    }
+    mask(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_show_at_most_two_characters_and_the_length() {
+        assert_eq!(mask("sk_live_1234abcdEFGH"), "sk****(20 chars)");
+        assert_eq!(mask("abcdefghijkl"), "a****(12 chars)");
+        assert_eq!(mask("short"), "****(5 chars)");
+        assert_eq!(mask(""), "****(0 chars)");
+    }
+
+    #[test]
+    fn secret_key_names() {
+        for k in [
+            "password",
+            "passwd",
+            "pwd",
+            "pw",
+            "pass",
+            "passphrase",
+            "secret",
+            "token",
+            "tokens",
+            "keys",
+            "accessKey",
+            "apiKey",
+            "privateKey",
+            "api_key",
+            "clientSecret",
+            "authToken",
+            "dsn",
+            "credentials",
+            "DB_PASSWORD",
+            "appSecret",
+            "accessKeyId",
+            "secretKey",
+            "refresh-token",
+            "masterKey",
+            "encryptKey",
+            "signKey",
+            "appKey",
+            "mchKey",
+        ] {
+            assert!(is_secret_key(k), "{k} should be secret");
+        }
+        for k in [
+            "tokenName",
+            "keyPrefix",
+            "secretName",
+            "headerName",
+            "passThrough",
+            "key",
+            "maxKeys",
+            "cookieName",
+            "sessionName",
+            "keyGenerator",
+            "tokenExpiry",
+            "keepAlive",
+            "user",
+            "host",
+            "csrf",
+        ] {
+            assert!(!is_secret_key(k), "{k} should not be secret");
+        }
+    }
+
+    #[test]
+    fn shapes_are_masked_in_free_text() {
+        for (text, secret) in [
+            (
+                "key sk_live_51HqLyjWDarjtT1zdp7dc",
+                "sk_live_51HqLyjWDarjtT1zdp7dc",
+            ),
+            ("mysql://root:hunter2hunter2@db/shop", "hunter2hunter2"),
+            (
+                "git+https://ghp_abcdefghijklmnopqrstuvwxyz0123@github.com/a/b.git",
+                "ghp_abcdefghijklmnopqrstuvwxyz0123",
+            ),
+            (
+                "https://u:PW-pass-1234@registry.example/x.tgz",
+                "PW-pass-1234",
+            ),
+            (
+                "https://api.example/x?access_token=abcdef123456&x=1",
+                "abcdef123456",
+            ),
+            (
+                "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+                "T000/B000/XXXXXXXXXXXXXXXX",
+            ),
+            (
+                "Authorization: Bearer abcdef.ghijkl.mnopqr",
+                "abcdef.ghijkl.mnopqr",
+            ),
+            ("AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+        ] {
+            let m = mask_text(text);
+            assert!(!m.contains(secret), "{text} → {m}");
+        }
+        let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7\nabc\n-----END RSA PRIVATE KEY-----";
+        let m = mask_text(pem);
+        assert!(!m.contains("MIIEpAIBAAKCAQEA7"), "{m}");
+        assert!(m.contains("-----END RSA PRIVATE KEY-----"));
+        assert_eq!(
+            mask_text("nothing to see at https://example.com/a?b=c"),
+            "nothing to see at https://example.com/a?b=c"
+        );
+    }
+
+    #[test]
+    fn source_lines_mask_by_key_across_lines() {
+        let src = "const pw = 'DbPassw0rdXYZ';\nconfig.pass = 'abc123';\nconst x = {\n  tokens: [\n    'tok-one-aaaa',\n    'tok-two-bbbb',\n  ],\n  password: 12345678,\n  name: 'shop',\n};\nconst key = `\nMIIsecretbody\n`;\n";
+        let out = mask_source(src).join("\n");
+        for s in [
+            "DbPassw0rdXYZ",
+            "abc123",
+            "tok-one-aaaa",
+            "tok-two-bbbb",
+            "12345678",
+        ] {
+            assert!(!out.contains(s), "{s} in\n{out}");
+        }
+        assert!(out.contains("'shop'"), "{out}");
+    }
+
+    #[test]
+    fn tagged_json_masks_numbers_arrays_children_and_shapes() {
+        let v = serde_json::json!({
+            "redis": {"password": 123456789},
+            "tokens": ["aaaaaaaaaaaa"],
+            "secret": {"prod": "pppppppppppp"},
+            "cert": "-----BEGIN PRIVATE KEY-----\nMIIsecret\n-----END PRIVATE KEY-----",
+            "notify": "https://hooks.slack.com/services/T1/B2/C3C3C3C3C3",
+            "name": "shop"
+        });
+        let m = mask_tagged_json(None, v).to_string();
+        for s in [
+            "123456789",
+            "aaaaaaaaaaaa",
+            "pppppppppppp",
+            "MIIsecret",
+            "C3C3C3C3C3",
+        ] {
+            assert!(!m.contains(s), "{s} in {m}");
+        }
+        assert!(m.contains("\"shop\""));
+    }
+}
