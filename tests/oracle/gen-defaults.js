@@ -183,7 +183,9 @@ async function generate(oracle) {
   process.stderr.write(`wrote ${path.relative(process.cwd(), outFile)} (egg ${eggPkg.version}, ${units.length} units)\n`);
 }
 
-(async () => {
+module.exports = { unitFiles, pluginUnitDir, readJson, SENTINEL };
+
+if (require.main === module) (async () => {
   const oracles = process.argv.slice(2);
   for (const oracle of oracles.length ? oracles : [ 'egg2', 'egg3', 'egg4' ]) await generate(oracle);
 })().catch(err => {

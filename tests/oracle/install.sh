@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the real egg 2/3/4 used by the oracle tests (tests/oracle/egg{2,3,4}/node_modules) from
-# the committed package-lock.json files with `npm ci`. Idempotent: a directory whose lockfile (and
-# the local frameworks/ it installs) did not change since its last install is skipped.
+# Installs the real egg 2/3/4/4.1 used by the oracle tests (tests/oracle/egg{2,3,4,41}/node_modules)
+# from the committed package-lock.json files with `npm ci`. Idempotent: a directory whose lockfile
+# (and the local frameworks/ it installs) did not change since its last install is skipped.
+# `install.sh egg1 plugins` installs the generator-only projects (egg 1 for gen-defaults.js, the
+# third-party plugins for gen-plugin-knowledge.js) instead; CI does not need them.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -10,7 +12,11 @@ if ! command -v npm >/dev/null; then
   exit 1
 fi
 
-for dir in egg2 egg3 egg4; do
+dirs=("$@")
+if [[ ${#dirs[@]} -eq 0 ]]; then
+  dirs=(egg2 egg3 egg4 egg41)
+fi
+for dir in "${dirs[@]}"; do
   stamp="$dir/node_modules/.eggsec-install-stamp"
   want="$(cat "$dir/package-lock.json" "$dir/package.json" $(find frameworks -type f | sort) | sha256sum | cut -d' ' -f1)"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then

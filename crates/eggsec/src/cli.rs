@@ -32,6 +32,7 @@ pub enum Command {
     /// Print one rule's documentation (by code or name).
     Rule(RuleArgs),
     /// Print every route: method, path, handler file:line, middleware chain, CSRF and auth status.
+    /// Exit status 3 when eggsec cannot know an app's routes (it says why).
     Routes(RoutesArgs),
     /// Show (or with --write apply) the edits that fix what eggsec found: config fixes for every
     /// rule with a mechanical fix (`eggsec rules` shows which), `--scaffold NAME` for what egg has

@@ -151,6 +151,15 @@ pub fn load_config(
             };
             s.unit(kind, pkg).map(|u| (s, u))
         });
+        // A third-party plugin that is not installed: eggsec's embedded knowledge of it
+        // (generated from the real package by tests/oracle/gen-plugin-knowledge.js).
+        let snapshot_unit = snapshot_unit.or_else(|| {
+            if unit.dir.is_some() || !matches!(unit.kind, UnitKind::Plugin(_)) {
+                return None;
+            }
+            let k = crate::defaults::plugin_knowledge()?;
+            k.unit("plugin", unit.package.as_deref()?).map(|u| (k, u))
+        });
         builtin_units += usize::from(snapshot_unit.is_some());
         let mut unit_diags = Vec::new();
         let evaluated = unit.dir.as_ref().map(|dir| {

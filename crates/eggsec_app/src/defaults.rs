@@ -51,15 +51,65 @@ pub struct Snapshot {
     pub egg_version: String,
     pub framework_plugins: IndexMap<String, SnapshotPlugin>,
     pub units: Vec<SnapshotUnit>,
+    /// Plugin knowledge only: package → what its boot hook does (recorded by running it).
+    #[serde(default)]
+    pub boot: IndexMap<String, KnownBoot>,
 }
 
+/// What a known plugin's `app.js` does at boot, recorded by running it against egg 3's
+/// default chain (tests/oracle/gen-plugin-knowledge.js).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct KnownBoot {
+    #[serde(default)]
+    pub ops: Vec<KnownOp>,
+    #[serde(default)]
+    pub routes: Vec<KnownRoute>,
+    /// Set when the hook could not run under the recording app.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// One change of a middleware list.
+#[derive(Clone, Debug, Deserialize)]
+pub struct KnownOp {
+    /// `coreMiddleware` or `appMiddleware`.
+    pub list: String,
+    /// `load`, `config_will_load`, `config_did_load`.
+    pub phase: String,
+    /// `unshift`, `insert` (after `anchor`), `remove`.
+    pub op: String,
+    #[serde(default)]
+    pub anchor: Option<String>,
+    pub names: Vec<String>,
+}
+
+/// A route a known plugin registers at boot.
+#[derive(Clone, Debug, Deserialize)]
+pub struct KnownRoute {
+    pub method: String,
+    pub path: String,
+}
+
+static PLUGINS: OnceLock<Option<Snapshot>> = OnceLock::new();
+
+/// eggsec's embedded knowledge of popular third-party plugins (`defaults/plugins.json`):
+/// `eggPlugin` metadata, config files per env and boot-hook changes, for apps that enable one
+/// without node_modules installed.
+pub fn plugin_knowledge() -> Option<&'static Snapshot> {
+    PLUGINS
+        .get_or_init(|| Snapshot::parse(include_str!("../defaults/plugins.json")).ok())
+        .as_ref()
+}
+
+static EGG1: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG2: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG3: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG4: OnceLock<Option<Snapshot>> = OnceLock::new();
 
-/// The embedded snapshot for an egg major version (2, 3 or 4).
+/// The embedded snapshot for an egg major version (1, 2, 3 or 4).
 pub fn embedded(major: u32) -> Option<&'static Snapshot> {
     let (cell, text) = match major {
+        1 => (&EGG1, include_str!("../defaults/egg1.json")),
         2 => (&EGG2, include_str!("../defaults/egg2.json")),
         3 => (&EGG3, include_str!("../defaults/egg3.json")),
         4 => (&EGG4, include_str!("../defaults/egg4.json")),
@@ -71,6 +121,23 @@ pub fn embedded(major: u32) -> Option<&'static Snapshot> {
 impl Snapshot {
     pub fn parse(text: &str) -> Result<Snapshot, serde_json::Error> {
         serde_json::from_str(text)
+    }
+
+    /// How values from this snapshot are labelled: `<embedded egg@3.34.0 egg-security
+    /// config.default>`, or for plugin knowledge `<embedded knowledge of egg-jwt@3.1.7
+    /// config.default>`.
+    fn label(&self, package: &str, what: &str) -> String {
+        if self.egg_version == "plugins" {
+            let version = self
+                .framework_plugins
+                .values()
+                .find(|p| p.package == package)
+                .and_then(|p| p.version.as_deref())
+                .unwrap_or("?");
+            format!("<embedded knowledge of {package}@{version} {what}>")
+        } else {
+            format!("<embedded egg@{} {package} {what}>", self.egg_version)
+        }
     }
 
     /// The built-in plugin entry whose package is `package` (or named `name` when the entry
@@ -89,10 +156,7 @@ impl Snapshot {
             env: plugin.env.clone(),
             dependencies: plugin.dependencies.clone(),
             optional_dependencies: plugin.optional_dependencies.clone(),
-            source: format!(
-                "<embedded egg@{} {} package.json>",
-                self.egg_version, plugin.package
-            ),
+            source: self.label(&plugin.package, "package.json"),
             has_egg_plugin: true,
         }
     }
@@ -113,14 +177,18 @@ impl Snapshot {
             None => return None,
         };
         let json = env_files.get(type_name)?;
-        let prov = Provenance::synthetic(format!(
-            "<embedded egg@{} {} config.{type_name}>",
-            self.egg_version, unit.package
-        ));
+        let prov = Provenance::synthetic(self.label(&unit.package, &format!("config.{type_name}")));
         let mut value = from_tagged(json, &prov, info);
         // Paths a unit computes from its own directory: where the package would be installed.
         let pkg_dir = info.base_dir.join("node_modules").join(&unit.package);
         fill_pkg_dir(&mut value, &pkg_dir.display().to_string());
+        // `config.pkg = appInfo.pkg`: the app's own package.json, not the generator's stand-in
+        if let (Some(pkg), Some(map)) = (info.pkg.as_ref(), value.as_object_mut()) {
+            if let Some(old) = map.get("pkg") {
+                let prov = old.prov.clone();
+                map.insert("pkg".into(), from_tagged(pkg, &prov, info));
+            }
+        }
         Some(value)
     }
 }
@@ -278,12 +346,34 @@ pub(crate) mod tests {
 
     #[test]
     fn embedded_snapshots_parse() {
-        for major in [2, 3, 4] {
+        for major in [1, 2, 3, 4] {
             let snap = embedded(major).unwrap_or_else(|| panic!("egg{major}.json does not parse"));
             assert_eq!(snap.framework_plugins.len(), 12, "egg {major}");
             assert!(snap.unit("framework", "egg").is_some());
         }
-        assert!(embedded(1).is_none());
+        assert!(embedded(5).is_none());
+        // `pkg` is the app's package.json
+        let snap = embedded(3).unwrap();
+        let mut info = AppInfo::new("a", "/srv/a", "prod");
+        info.pkg = Some(serde_json::json!({"name": "a", "version": "2.4.0"}));
+        let cfg = snap
+            .config(snap.unit("framework", "egg").unwrap(), "default", &info)
+            .unwrap();
+        assert_eq!(
+            cfg.get_path("pkg.version").and_then(|v| v.as_str()),
+            Some("2.4.0")
+        );
+        // egg 1's own defaults, not egg 3's: bodyParser limits were 100kb
+        let egg1 = embedded(1).unwrap();
+        let info = AppInfo::new("a", "/srv/a", "prod");
+        let cfg = egg1
+            .config(egg1.unit("framework", "egg").unwrap(), "default", &info)
+            .unwrap();
+        assert_eq!(
+            cfg.get_path("bodyParser.jsonLimit")
+                .and_then(|v| v.as_str()),
+            Some("100kb")
+        );
     }
 
     #[test]

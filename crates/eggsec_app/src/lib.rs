@@ -27,6 +27,7 @@ pub mod routes;
 pub mod secrets;
 pub mod sequencify;
 pub mod usage;
+pub mod vendored;
 
 pub use discover::discover;
 pub use dump::{model_from_dump, read_runtime_dump, RuntimeDump};

@@ -23,12 +23,23 @@ const MAX_FRAMEWORK_DEPTH: usize = 8;
 /// Problems with individual files become [`Diagnostic`]s and the load goes on; an error is
 /// returned only when `root` is not an app (no package.json and no `config/` directory).
 pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
-    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-    let pkg_path = root.join("package.json");
+    let pkg_dir = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    // midway v1 runs egg with baseDir = src/ (package.json stays at the project root)
+    let midway = crate::discover::midway_base_dir(&pkg_dir);
+    let root = midway.clone().unwrap_or_else(|| pkg_dir.clone());
+    // egg boilerplates ship `_package.json` (npm would otherwise treat the template as a package)
+    let pkg_path = crate::discover::package_json_path(&pkg_dir)
+        .unwrap_or_else(|| pkg_dir.join("package.json"));
     if !root.is_dir() || (!pkg_path.exists() && !root.join("config").is_dir()) {
         return Err(AppError::NotAnApp(root));
     }
     let mut diags = Vec::new();
+    if midway.is_some() {
+        diags.push(Diagnostic::general(
+            DiagnosticLevel::Info,
+            "midway v1 app: egg's baseDir is src/ (config, app and boot files are read from there)",
+        ));
+    }
     let pkg = package_json_or_report(&pkg_path, &mut diags).unwrap_or(serde_json::Value::Null);
     let name = match pkg.get("name").and_then(|n| n.as_str()) {
         Some(n) => n.to_string(),
@@ -56,7 +67,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     let fw_name = pkg
         .pointer("/egg/framework")
         .and_then(|f| f.as_str())
-        .unwrap_or("egg")
+        .unwrap_or(if midway.is_some() { "midway" } else { "egg" })
         .to_string();
     let mut frameworks = framework_chain(&root, &fw_name, use_node_modules, &mut diags);
     let egg_major = egg_major(&frameworks, &pkg);
@@ -64,6 +75,28 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     if egg_major >= 4 {
         for fw in &mut frameworks {
             fw.path = fw.path.take().map(|p| egg4_build_dir(p, esm));
+        }
+    }
+    // egg 4.1 ships config and plugins under dist/ as plugin factories (`...securityPlugin()`
+    // spread into plugin.js, `defineConfigFactory`) that eggsec does not evaluate yet: reading
+    // them would lose every built-in plugin. Installing node_modules must never make the model
+    // worse: egg's own units come from the embedded egg 4 snapshot, and this is said.
+    let egg41 = frameworks
+        .iter()
+        .find(|f| f.name == "egg" && f.path.is_some())
+        .and_then(|f| f.version.clone())
+        .filter(|v| is_egg41(v));
+    if let Some(v) = &egg41 {
+        diags.push(Diagnostic::general(
+            DiagnosticLevel::Warning,
+            format!(
+                "egg {v} ships its config and plugins under dist/ as plugin factories (the egg 4.1 layout), which eggsec does not evaluate: egg's built-in plugins and defaults come from the embedded egg 4.0 snapshot, and 4.1's default tegg plugins are not listed"
+            ),
+        ));
+        for fw in &mut frameworks {
+            if fw.name == "egg" {
+                fw.path = None;
+            }
         }
     }
     let resolver = Resolver {
@@ -147,7 +180,14 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         .filter_map(|n| set.states.iter().find(|s| &s.name == n))
         .map(|s| LoadUnit {
             kind: UnitKind::Plugin(s.name.clone()),
-            dir: s.path.clone().filter(|_| s.installed),
+            // egg 4.1's built-in plugins (dist/ layout): the embedded snapshot, as for egg
+            dir: s.path.clone().filter(|_| {
+                s.installed
+                    && !(egg41.is_some()
+                        && snapshot.is_some_and(|snap| {
+                            snap.plugin(&s.name, s.package.as_deref()).is_some()
+                        }))
+            }),
             package: s.package.clone(),
         })
         .collect();
@@ -170,11 +210,13 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     };
     let mut loaded = load_config(&ctx, &units, &mut diags);
     let unit_dirs: Vec<PathBuf> = units.iter().filter_map(|u| u.dir.clone()).collect();
+    let boot_units = boot_units(&units, snapshot, resolver, &mut diags);
     let middleware = middleware::build(
         &mut loaded.config,
         &set.states,
         &set.order,
         &unit_dirs,
+        &boot_units,
         egg_major,
         &mut diags,
     );
@@ -198,6 +240,9 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         },
         &code,
     );
+    if let Some(why) = crate::routes::routes_unknown(&root, &routes, &code, &frameworks) {
+        diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
+    }
     Ok(AppModel {
         routes,
         code,
@@ -216,6 +261,66 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         defaults,
         diagnostics: diags,
     })
+}
+
+/// The `app.js` boot files read for middleware edits, in load-unit order: installed plugins
+/// that egg does not ship (egg's own built-ins are covered by the verified insertion table),
+/// frameworks other than egg, and the app.
+fn boot_units(
+    units: &[LoadUnit],
+    snapshot: Option<&Snapshot>,
+    resolver: Resolver,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<middleware::BootUnit> {
+    units
+        .iter()
+        .filter_map(|u| {
+            let label = match &u.kind {
+                UnitKind::Plugin(name) => {
+                    let builtin = snapshot.is_some_and(|s| {
+                        s.framework_plugins
+                            .values()
+                            .any(|p| Some(&p.package) == u.package.as_ref())
+                    }) || u
+                        .package
+                        .as_deref()
+                        .is_some_and(middleware::is_builtin_package);
+                    if builtin {
+                        return None;
+                    }
+                    format!("plugin {name}")
+                }
+                UnitKind::Framework(name) if name == "egg" => return None,
+                UnitKind::Framework(name) => format!("framework {name}"),
+                UnitKind::App => "app".to_string(),
+            };
+            let Some(dir) = u.dir.as_ref() else {
+                // not installed: eggsec's embedded knowledge of the package, when it has some
+                let package = u.package.as_deref()?;
+                let k = crate::defaults::plugin_knowledge()?;
+                let known = k.boot.get(package)?;
+                let version = k
+                    .framework_plugins
+                    .values()
+                    .find(|p| p.package == package)
+                    .and_then(|p| p.version.clone())
+                    .unwrap_or_default();
+                return Some(middleware::BootUnit {
+                    label,
+                    file: PathBuf::from(format!(
+                        "<embedded knowledge of {package}@{version} app.js>"
+                    )),
+                    facts: Some(middleware::known_boot_facts(known)),
+                });
+            };
+            let file = resolver.resolve(dir, "app", diags)?;
+            Some(middleware::BootUnit {
+                label,
+                file,
+                facts: None,
+            })
+        })
+        .collect()
 }
 
 /// `opts.env`, then the trimmed `config/env` file, else `prod` (audits assume production).
@@ -330,6 +435,14 @@ fn egg_major(frameworks: &[Framework], pkg: &serde_json::Value) -> u32 {
         if let Some(v) = d.get("egg").and_then(|v| v.as_str()).and_then(first_number) {
             return v;
         }
+        // midway 1.x runs on egg 2
+        if d.get("midway")
+            .and_then(|v| v.as_str())
+            .and_then(first_number)
+            == Some(1)
+        {
+            return 2;
+        }
         scoped |= d
             .keys()
             .any(|k| k.starts_with("@eggjs/") && !k.starts_with("@eggjs/tegg"));
@@ -339,6 +452,12 @@ fn egg_major(frameworks: &[Framework], pkg: &serde_json::Value) -> u32 {
     } else {
         3
     }
+}
+
+/// egg 4.1 and later (`4.1.2-beta.9`, `4.2.0`).
+fn is_egg41(version: &str) -> bool {
+    let mut parts = version.split(['.', '-']).map(|p| p.parse::<u32>().ok());
+    matches!((parts.next(), parts.next()), (Some(Some(4)), Some(Some(m))) if m >= 1)
 }
 
 /// Egg 4 packages load from their build directory (`dist/esm` or `dist/commonjs`).
@@ -429,6 +548,21 @@ fn locate_plugin(
         let meta = pkg
             .as_ref()
             .map(|p| PluginMeta::from_package_json(p, pkg_path.display().to_string()));
+        // egg 4.1's built-in plugins carry no `eggPlugin` in package.json (plugin factories
+        // declare it in code): their env and dependencies come from the embedded snapshot.
+        let meta = match (&meta, pkg.as_ref().and_then(|p| p.get("eggPlugin"))) {
+            (Some(installed), None) => snapshot
+                .and_then(|s| {
+                    s.plugin(&entry.name, entry.package.as_deref())
+                        .map(|p| s.plugin_meta(p))
+                })
+                .map(|mut m| {
+                    m.version = installed.version.clone();
+                    m
+                })
+                .or(meta),
+            _ => meta,
+        };
         let path = match pkg.as_ref().and_then(|p| p.pointer("/eggPlugin/exports")) {
             Some(exports) => plugin_build_dir(&dir, exports, resolver.esm),
             None => dir,
@@ -458,6 +592,36 @@ fn locate_plugin(
             meta: Some(snap.plugin_meta(p)),
         };
     }
+    // A popular third-party plugin that is not installed: embedded knowledge of its package.
+    let known = entry.path.is_none().then(|| {
+        crate::defaults::plugin_knowledge().and_then(|k| {
+            k.framework_plugins
+                .values()
+                .find(|p| p.package == package)
+                .map(|p| (k, p))
+        })
+    });
+    if let Some(Some((k, p))) = known {
+        diags.push(if installed_tree {
+            not_found(entry, package, lookup_dirs)
+        } else {
+            Diagnostic::at(
+                DiagnosticLevel::Info,
+                &entry.from,
+                entry.enable_prov.line,
+                format!(
+                    "plugin `{}` ({package}) is not installed: its env, dependencies, config and boot changes come from eggsec's embedded knowledge of {package}@{}",
+                    entry.name,
+                    p.version.as_deref().unwrap_or("?")
+                ),
+            )
+        });
+        return Located {
+            path: None,
+            installed: false,
+            meta: Some(k.plugin_meta(p)),
+        };
+    }
     let (file, line, name) = (&entry.from, entry.enable_prov.line, &entry.name);
     diags.push(match &entry.path {
         Some(path) => Diagnostic::at(
@@ -472,7 +636,7 @@ fn locate_plugin(
             DiagnosticLevel::Info,
             file,
             line,
-            format!("plugin `{name}` ({package}) is not installed: its defaults and dependencies are unknown"),
+            format!("plugin `{name}` ({package}) is not installed and eggsec has no embedded knowledge of it: its defaults, dependencies and boot changes are unknown (it may change security config, such as CSRF or body limits, and the middleware chain)"),
         ),
     });
     Located {
@@ -528,6 +692,80 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(resolve_env(dir.path(), &opts), "local");
+    }
+
+    #[test]
+    fn known_plugins_that_are_not_installed_come_from_embedded_knowledge() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            r#"{"name":"k","dependencies":{"egg":"^3.34.0"}}"#,
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("config")).unwrap();
+        std::fs::write(
+            dir.path().join("config/plugin.js"),
+            "exports.jwt = { enable: true, package: 'egg-jwt' };
+exports.swaggerdoc = { enable: true, package: 'egg-swagger-doc' };
+exports.logview = { enable: true, package: 'egg-logview' };
+exports.passport = { enable: true, package: 'egg-passport' };
+exports.mystery = { enable: true, package: 'egg-mystery-plugin' };
+",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("config/config.default.js"),
+            "exports.keys = 'k';
+exports.middleware = ['auth'];
+",
+        )
+        .unwrap();
+        let m = load(
+            dir.path(),
+            &LoadOptions {
+                env: Some("prod".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        // egg-swagger-doc turns CSRF off for the whole app, and that is where it comes from
+        let csrf = m.config_at("security.csrf.enable").unwrap();
+        assert_eq!(csrf.as_bool(), Some(false));
+        assert!(
+            csrf.prov
+                .file
+                .contains("embedded knowledge of egg-swagger-doc@"),
+            "{}",
+            csrf.prov.file
+        );
+        // egg-logview's own eggPlugin.env: local only
+        assert!(!m.plugin_enabled("logview"));
+        // egg-jwt unshifts `jwt` into appMiddleware; egg-passport pushes its two middleware
+        let names: Vec<&str> = m.middleware.iter().map(|e| e.name.as_str()).collect();
+        let at = |n: &str| {
+            names
+                .iter()
+                .position(|x| *x == n)
+                .unwrap_or_else(|| panic!("{n} in {names:?}"))
+        };
+        assert!(at("jwt") < at("auth"), "{names:?}");
+        assert!(at("i18n") < at("passportInitialize"), "{names:?}");
+        assert_eq!(at("passportInitialize") + 1, at("passportSession"));
+        // a plugin eggsec knows nothing about is said to be unknown
+        assert!(m
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("egg-mystery-plugin")
+                && d.message.contains("no embedded knowledge")));
+    }
+
+    #[test]
+    fn egg41_versions() {
+        assert!(is_egg41("4.1.2-beta.9"));
+        assert!(is_egg41("4.2.0"));
+        assert!(!is_egg41("4.0.10"));
+        assert!(!is_egg41("3.34.0"));
+        assert!(!is_egg41("4"));
     }
 
     #[test]

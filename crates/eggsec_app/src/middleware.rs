@@ -2,6 +2,7 @@
 //! built-in plugins insert at startup, then the app's `config.middleware`.
 
 use crate::model::{Diagnostic, DiagnosticLevel, MiddlewareEntry, MiddlewareSource, PluginState};
+use eggsec_js::boot::{boot_facts, BootFacts, ListOp, Phase};
 use eggsec_js::{Provenance, Value, ValueKind};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -33,18 +34,97 @@ fn insertion(package: &str, egg_major: u32) -> Option<Insertion> {
     })
 }
 
+/// A plugin egg ships (its startup insertion is in the verified table above, or it inserts
+/// nothing): `egg-<name>` / `@eggjs/<name>` for egg's built-in plugin names.
+pub fn is_builtin_package(package: &str) -> bool {
+    const BUILTIN: &[&str] = &[
+        "onerror",
+        "session",
+        "i18n",
+        "watcher",
+        "multipart",
+        "security",
+        "development",
+        "logrotator",
+        "schedule",
+        "static",
+        "jsonp",
+        "view",
+    ];
+    package
+        .strip_prefix("egg-")
+        .or_else(|| package.strip_prefix("@eggjs/"))
+        .is_some_and(|s| BUILTIN.contains(&s))
+        || package == "egg-cors"
+        || package == "@eggjs/cors"
+}
+
 fn is_multipart(package: &str) -> bool {
     matches!(package, "egg-multipart" | "@eggjs/multipart")
 }
 
+/// A unit whose `app.js` (boot hook) is read: a plugin not covered by the built-in table, a
+/// framework, or the app, in load-unit order.
+#[derive(Clone, Debug)]
+pub struct BootUnit {
+    /// `plugin passport`, `framework yadan`, `app`.
+    pub label: String,
+    /// The resolved `app.js`/`app.ts` (egg's extension order for this egg major), or for a
+    /// plugin that is not installed, a label naming eggsec's embedded knowledge of it.
+    pub file: PathBuf,
+    /// Already known (embedded plugin knowledge): not read from `file`.
+    pub facts: Option<BootFacts>,
+}
+
+/// A known plugin's recorded boot changes as boot facts.
+pub fn known_boot_facts(known: &crate::defaults::KnownBoot) -> BootFacts {
+    let edits = known
+        .ops
+        .iter()
+        .filter_map(|o| {
+            let phase = match o.phase.as_str() {
+                "load" => Phase::Load,
+                "config_will_load" => Phase::ConfigWillLoad,
+                "config_did_load" => Phase::ConfigDidLoad,
+                _ => Phase::Later,
+            };
+            let op = match (o.op.as_str(), &o.anchor) {
+                ("unshift", _) => ListOp::Unshift(o.names.clone()),
+                ("push", _) => ListOp::Push(o.names.clone()),
+                ("insert", Some(a)) => ListOp::Insert {
+                    anchor: a.clone(),
+                    after: true,
+                    names: o.names.clone(),
+                },
+                ("remove", _) => ListOp::Remove(o.names.clone()),
+                _ => return None,
+            };
+            Some(eggsec_js::boot::ListEdit {
+                list: o.list.clone(),
+                op,
+                phase,
+                when: Vec::new(),
+                line: 0,
+            })
+        })
+        .collect();
+    BootFacts {
+        edits,
+        routes: Vec::new(),
+    }
+}
+
 /// Computes the middleware chain and writes `coreMiddleware`/`coreMiddlewares` and
 /// `appMiddleware`/`appMiddlewares` into `config` the way egg leaves them after boot.
-/// `unit_dirs` are the load-unit directories in load order (for implementing files).
+/// `unit_dirs` are the load-unit directories in load order (for implementing files);
+/// `boot_units` the `app.js` files read for middleware edits (plugins, frameworks, the app).
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     config: &mut Value,
     plugins: &[PluginState],
     order: &[String],
     unit_dirs: &[PathBuf],
+    boot_units: &[BootUnit],
     egg_major: u32,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<MiddlewareEntry> {
@@ -53,13 +133,38 @@ pub fn build(
             .into_iter()
             .map(|v| (v, None))
             .collect();
+    let mut app: Vec<(Value, Option<String>)> =
+        names_of(config.get("middleware"), "middleware", diags)
+            .into_iter()
+            .map(|v| (v, None))
+            .collect();
     let enabled_in_order = order
         .iter()
         .filter_map(|n| plugins.iter().find(|p| &p.name == n && p.enabled));
+    let boot: Vec<(&BootUnit, BootFacts)> = boot_units
+        .iter()
+        .filter_map(
+            |u| match u.facts.clone().map_or_else(|| boot_facts(&u.file), Ok) {
+                Ok(f) => Some((u, f)),
+                Err(e) => {
+                    diags.push(Diagnostic::at(
+                        DiagnosticLevel::Warning,
+                        u.file.clone(),
+                        0,
+                        format!("{e}; its middleware changes are unknown"),
+                    ));
+                    None
+                }
+            },
+        )
+        .collect();
 
-    // configWillLoad (class boot hooks) runs before every function-style app.js: multipart.
+    // configWillLoad (class boot hooks) runs before every function-style app.js: multipart
+    // 3+ (a class hook); egg 1/2's egg-multipart is function-style (pushed in plugin order).
     for plugin in enabled_in_order.clone() {
-        if plugin.package.as_deref().is_some_and(is_multipart) && multipart_file_mode(config, diags)
+        if egg_major >= 3
+            && plugin.package.as_deref().is_some_and(is_multipart)
+            && multipart_file_mode(config, diags)
         {
             core.push((
                 inserted("multipart", &plugin.name),
@@ -67,12 +172,30 @@ pub fn build(
             ));
         }
     }
+    for (unit, facts) in &boot {
+        apply_edits(
+            config,
+            unit,
+            facts,
+            &[Phase::Load, Phase::ConfigWillLoad],
+            &mut core,
+            &mut app,
+            diags,
+        );
+    }
     for plugin in enabled_in_order {
-        let Some(ins) = plugin
-            .package
-            .as_deref()
-            .and_then(|p| insertion(p, egg_major))
-        else {
+        let ins = match plugin.package.as_deref() {
+            Some(p) if egg_major < 3 && is_multipart(p) => {
+                if egg_major == 2 && multipart_file_mode(config, diags) {
+                    Some(Insertion::Push("multipart"))
+                } else {
+                    None
+                }
+            }
+            Some(p) => insertion(p, egg_major),
+            None => None,
+        };
+        let Some(ins) = ins else {
             continue;
         };
         let by = Some(plugin.name.clone());
@@ -88,7 +211,31 @@ pub fn build(
             }
         }
     }
-    let app = names_of(config.get("middleware"), "middleware", diags);
+    for (unit, facts) in &boot {
+        apply_edits(
+            config,
+            unit,
+            facts,
+            &[Phase::ConfigDidLoad],
+            &mut core,
+            &mut app,
+            diags,
+        );
+        for e in facts.edits.iter().filter(|e| e.phase == Phase::Later) {
+            diags.push(Diagnostic::at(
+                DiagnosticLevel::Info,
+                unit.file.clone(),
+                e.line,
+                format!(
+                    "{} changes {} after middleware are loaded (didLoad or later): no effect",
+                    unit.label, e.list
+                ),
+            ));
+        }
+    }
+    let core_by: Vec<Option<String>> = core.iter().map(|(_, b)| b.clone()).collect();
+    let _ = core_by;
+    let app: Vec<Value> = app.into_iter().map(|(v, _)| v).collect();
 
     let files = middleware_files(unit_dirs);
     let entry = |v: &Value, source: MiddlewareSource| {
@@ -138,16 +285,20 @@ pub fn build(
             ValueKind::Array(core.into_iter().map(|(v, _)| v).collect()),
             core_prov,
         );
+        let app_prov = map
+            .get("middleware")
+            .map_or_else(|| Provenance::synthetic("<egg loader>"), |v| v.prov.clone());
         let app_list = match map.get("middleware") {
-            Some(v) if v.truthy() == Some(true) => v.clone(),
-            _ => Value::new(
-                ValueKind::Array(Vec::new()),
-                Provenance::synthetic("<egg loader>"),
-            ),
+            // a non-array `middleware` (Unknown) stays what it was
+            Some(v) if v.truthy() == Some(true) && v.as_list().is_none() => v.clone(),
+            _ => Value::new(ValueKind::Array(app.clone()), app_prov),
         };
         // egg 4's loader starts the merged config as `{ middleware: [], coreMiddleware: [] }`
         // (@eggjs/core egg_loader), so `middleware` exists even when no file sets it.
-        if egg_major >= 4 && !map.contains_key("middleware") {
+        if (egg_major >= 4 && !map.contains_key("middleware"))
+            || map.get("middleware").is_some_and(|m| m.as_list().is_some())
+        {
+            // `appMiddleware` is the same array as `config.middleware`
             map.insert("middleware".into(), app_list.clone());
         }
         map.insert("coreMiddleware".into(), core_list.clone());
@@ -156,6 +307,108 @@ pub fn build(
         map.insert("appMiddlewares".into(), app_list);
     }
     out
+}
+
+/// Applies a boot file's edits of the given phases to the lists, in source order. A condition
+/// on config eggsec cannot decide applies the edit and says so.
+fn apply_edits(
+    config: &Value,
+    unit: &BootUnit,
+    facts: &BootFacts,
+    phases: &[Phase],
+    core: &mut Vec<(Value, Option<String>)>,
+    app: &mut Vec<(Value, Option<String>)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for e in facts.edits.iter().filter(|e| phases.contains(&e.phase)) {
+        let mut undecided = Vec::new();
+        let holds = e
+            .when
+            .iter()
+            .all(|c| match crate::routes::config_truthy(config, &c.path) {
+                Some(t) => t != c.negated,
+                None => {
+                    undecided.push(c.path.clone());
+                    true
+                }
+            });
+        if !holds {
+            continue;
+        }
+        if !undecided.is_empty() {
+            diags.push(Diagnostic::at(
+                DiagnosticLevel::Info,
+                unit.file.clone(),
+                e.line,
+                format!(
+                    "{} changes {} under config.{} which eggsec cannot decide: applied",
+                    unit.label,
+                    e.list,
+                    undecided.join(", config.")
+                ),
+            ));
+        }
+        let list = if e.list == "coreMiddleware" {
+            &mut *core
+        } else {
+            &mut *app
+        };
+        let by = Some(unit.label.clone());
+        let value = |name: &str| {
+            Value::new(
+                ValueKind::String(name.into()),
+                Provenance::new(unit.file.to_string_lossy().into_owned(), e.line, 1),
+            )
+        };
+        match &e.op {
+            ListOp::Push(names) => {
+                list.extend(names.iter().map(|n| (value(n), by.clone())));
+            }
+            ListOp::Unshift(names) => {
+                for (i, n) in names.iter().enumerate() {
+                    list.insert(i, (value(n), by.clone()));
+                }
+            }
+            ListOp::Insert {
+                anchor,
+                after,
+                names,
+            } => {
+                // indexOf of an absent name is -1: splice(-1, 0, x) inserts before the last
+                // element, splice(0, 0, x) (`-1 + 1`) at the start
+                let at = match list.iter().position(|(v, _)| v.as_str() == Some(anchor)) {
+                    Some(i) => i + usize::from(*after),
+                    None if *after => 0,
+                    None => list.len().saturating_sub(1),
+                };
+                for (i, n) in names.iter().enumerate() {
+                    list.insert(at + i, (value(n), by.clone()));
+                }
+            }
+            ListOp::Remove(names) => {
+                // splice(-1, 1) of an absent name removes the last element
+                for n in names {
+                    match list.iter().position(|(v, _)| v.as_str() == Some(n)) {
+                        Some(i) => {
+                            list.remove(i);
+                        }
+                        None => {
+                            list.pop();
+                        }
+                    }
+                }
+            }
+            ListOp::Unknown(text) => diags.push(Diagnostic::at(
+                DiagnosticLevel::Warning,
+                unit.file.clone(),
+                e.line,
+                format!(
+                    "{} changes {} in a way eggsec cannot follow (`{text}`): the middleware order may be incomplete",
+                    unit.label, e.list
+                ),
+            )),
+        }
+    }
 }
 
 /// A middleware name inserted at startup, with a provenance saying by whom.
@@ -366,7 +619,7 @@ mod tests {
         ps[6].enabled = false;
         let mut cfg = config("stream");
         let mut d = Vec::new();
-        let m = build(&mut cfg, &ps, &order, &[], 3, &mut d);
+        let m = build(&mut cfg, &ps, &order, &[], &[], 3, &mut d);
         assert_eq!(
             names(&m),
             [
@@ -401,7 +654,7 @@ mod tests {
 
         let (mut ps, order) = research_plugins();
         ps[5].enabled = false;
-        let m = build(&mut config("stream"), &ps, &order, &[], 3, &mut d);
+        let m = build(&mut config("stream"), &ps, &order, &[], &[], 3, &mut d);
         assert_eq!(
             &names(&m)[..10],
             [
@@ -424,7 +677,15 @@ mod tests {
     #[test]
     fn multipart_file_mode_comes_before_session() {
         let (ps, order) = research_plugins();
-        let m = build(&mut config("file"), &ps, &order, &[], 3, &mut Vec::new());
+        let m = build(
+            &mut config("file"),
+            &ps,
+            &order,
+            &[],
+            &[],
+            3,
+            &mut Vec::new(),
+        );
         let n = names(&m);
         assert_eq!(
             &n[..9],
@@ -450,7 +711,15 @@ mod tests {
             .map(|n| plugin(n, &format!("@eggjs/{n}")))
             .collect();
         let order: Vec<_> = ps.iter().map(|p| p.name.clone()).collect();
-        let m = build(&mut config("stream"), &ps, &order, &[], 4, &mut Vec::new());
+        let m = build(
+            &mut config("stream"),
+            &ps,
+            &order,
+            &[],
+            &[],
+            4,
+            &mut Vec::new(),
+        );
         assert_eq!(
             &names(&m)[..9],
             [

@@ -9,6 +9,7 @@
 
 use crate::middleware::middleware_name;
 use crate::model::{Diagnostic, DiagnosticLevel, MiddlewareEntry, PluginState};
+use crate::vendored::{is_vendored_dir, is_vendored_name, is_vendored_text};
 use eggsec_js::flow::{link, Callee, Flow, RenderFeed, SinkKind, Step};
 use eggsec_js::routes::{RouteArg, RouterCall, RouterTarget};
 use eggsec_js::{SourceFacts, Value, ValueKind};
@@ -96,7 +97,8 @@ pub struct Route {
     pub protected_by: Option<crate::auth::Protector>,
     /// egg-router-plus namespace prefix (such routes are not in `app.router.stack`).
     pub namespace: Option<String>,
-    /// From a tegg decorator rather than the router file.
+    /// From a tegg decorator (mounted apart, not in `app.router.stack`); decorator-router
+    /// routes are registered on `app.router` and are not tegg.
     pub tegg: bool,
     /// Index of the handler's file in [`CodeModel::files`], when found.
     #[serde(skip)]
@@ -231,9 +233,17 @@ fn source_dirs(root: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-/// Every source file under the source dirs (no `node_modules`, no `app/public`/`app/view`).
+/// Every source file under the source dirs (no `node_modules`, no `app/public`/`app/view`),
+/// and the app's own boot file (`app.js`/`app.ts`: routes it registers, code it runs).
 fn source_files(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
+    if let Some(boot) = ["app.js", "app.ts", "app.mjs", "app.cjs"]
+        .iter()
+        .map(|n| root.join(n))
+        .find(|p| p.is_file())
+    {
+        files.push(boot);
+    }
     for dir in source_dirs(root) {
         if !dir.is_dir() {
             continue;
@@ -241,13 +251,24 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
         let walker = ignore::WalkBuilder::new(&dir)
             .hidden(true)
             .git_ignore(false)
-            .filter_entry(|e| {
-                let n = e.file_name().to_string_lossy();
-                !(n == "node_modules" || n == "public" || n == "view" || n == "assets")
+            .filter_entry({
+                let root = root.to_path_buf();
+                move |e| {
+                    let n = e.file_name().to_string_lossy();
+                    let rel = e.path().strip_prefix(&root).unwrap_or(e.path());
+                    !(n == "node_modules"
+                        || n == "public"
+                        || n == "view"
+                        || n == "assets"
+                        || (e.file_type().is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
+                }
             })
             .build();
         for e in walker.flatten() {
-            if e.file_type().is_some_and(|t| t.is_file()) && is_source(e.path()) {
+            if e.file_type().is_some_and(|t| t.is_file())
+                && is_source(e.path())
+                && !is_vendored_name(&e.file_name().to_string_lossy())
+            {
                 files.push(e.path().to_path_buf());
             }
         }
@@ -259,6 +280,16 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 /// Parses every source file of the app (in parallel, one parse each) and links the flows.
 pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     let paths = source_files(root);
+    // minified and bundled files are browser code, not server code
+    let paths: Vec<PathBuf> = paths
+        .into_par_iter()
+        .filter(|p| {
+            !std::fs::read(p)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .is_some_and(|t| is_vendored_text(&t))
+        })
+        .collect();
     // Helpers first, then services, then the rest: each phase knows what the earlier phases'
     // functions return (`ctx.helper.f(x)`, `ctx.service.a.b(x)` carry only the parameters the
     // callee returns). Every file is still parsed once.
@@ -622,6 +653,8 @@ struct Raw {
     namespace: Option<String>,
     at: (usize, u32, u32),
     tegg: Option<(usize, String)>,
+    /// A decorator-router route: a class method like tegg's, but registered on `app.router`.
+    decorator: bool,
 }
 
 fn verb_methods(verb: &str) -> Vec<&'static str> {
@@ -705,6 +738,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
                     namespace: namespace.clone(),
                     at,
                     tegg: None,
+                    decorator: false,
                 });
             }
         }
@@ -731,6 +765,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
             namespace,
             at,
             tegg: None,
+            decorator: false,
         });
         return;
     }
@@ -779,6 +814,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
                     namespace: namespace.clone(),
                     at,
                     tegg: None,
+                    decorator: false,
                 });
             }
         }
@@ -818,6 +854,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
                 namespace: namespace.clone(),
                 at,
                 tegg: None,
+                decorator: false,
             });
         }
     }
@@ -949,6 +986,15 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
             }
         }
     }
+    // the app's function-style app.js runs (configDidLoad) before egg loads the router
+    if let Some(boot) = files
+        .iter()
+        .position(|f| matches!(f.rel.as_str(), "app.js" | "app.ts" | "app.mjs" | "app.cjs"))
+    {
+        let mut boot_calls = Vec::new();
+        router_calls(boot, files, &by_path, 0, &mut Vec::new(), &mut boot_calls);
+        calls.splice(0..0, boot_calls);
+    }
     let entry = files.iter().position(|f| {
         matches!(
             f.rel.as_str(),
@@ -967,6 +1013,10 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
     // `router.use([path], ...mw)` so far: (path prefix, or every path; middleware name)
     let mut uses: Vec<(UsePath, String)> = Vec::new();
     for (file, call) in &calls {
+        // a branch the config decides the other way is not registered by egg
+        if !config_allows(inputs.config, &call.when) {
+            continue;
+        }
         if call.verb == "use" {
             if call.target == RouterTarget::Router {
                 router_use(&call.args, &mut uses);
@@ -993,12 +1043,19 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
     for (fi, f) in files.iter().enumerate() {
         for c in &f.facts.tegg {
             for m in &c.methods {
-                let joined = join_posix(&c.path, &m.path);
+                // a decorator router's method paths are already joined the way it joins them
+                let joined = if c.decorator_router {
+                    m.path.clone()
+                } else {
+                    join_posix(&c.path, &m.path)
+                };
                 raws.push(Raw {
                     method: m.method.clone(),
                     path: joined,
                     regex: false,
-                    name: Some(format!("{} {}.{}", m.method, c.controller_name, m.name)),
+                    // tegg names its routes; a decorator router registers them unnamed
+                    name: (!c.decorator_router)
+                        .then(|| format!("{} {}.{}", m.method, c.controller_name, m.name)),
                     handler: RouteArg::Other {
                         text: format!("{}.{}", c.controller_name, m.name),
                     },
@@ -1008,6 +1065,7 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
                     namespace: None,
                     at: (fi, m.line, m.column),
                     tegg: Some((fi, m.name.clone())),
+                    decorator: c.decorator_router,
                 });
             }
         }
@@ -1016,6 +1074,75 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
     raws.into_iter()
         .map(|r| finish(r, inputs, code, &idx, &cache))
         .collect()
+}
+
+/// Do the config conditions around a router call hold? A condition on a value eggsec cannot
+/// know (Unknown, `process.env`) keeps the call.
+fn config_allows(config: &Value, when: &[eggsec_js::routes::ConfigCondition]) -> bool {
+    when.iter()
+        .all(|c| config_truthy(config, &c.path).is_none_or(|t| t != c.negated))
+}
+
+/// JS truthiness of `config.<path>`: an absent key (every parent known) is `undefined`; a path
+/// through an Unknown or `process.env` value is not known.
+pub(crate) fn config_truthy(config: &Value, path: &str) -> Option<bool> {
+    let mut cur = config;
+    for key in path.split('.') {
+        if matches!(cur.kind, ValueKind::Unknown { .. } | ValueKind::Env { .. }) {
+            return None;
+        }
+        match cur.get(key) {
+            Some(next) => cur = next,
+            None => return Some(false),
+        }
+    }
+    cur.truthy()
+}
+
+/// Why eggsec cannot know an app's routes, when it has none to show although the app clearly
+/// serves some: a router file or controllers that no route it read reaches, or a custom
+/// framework that is not installed (its router, or routes kept elsewhere, are unknown). `None`
+/// when the table is what egg registers, as far as eggsec can tell (including an app that truly
+/// has no routes: no router file, no controllers, no tegg controller).
+pub fn routes_unknown(
+    root: &Path,
+    routes: &[Route],
+    code: &CodeModel,
+    frameworks: &[crate::model::Framework],
+) -> Option<String> {
+    if !routes.is_empty() {
+        return None;
+    }
+    let router = code
+        .files
+        .iter()
+        .find(|f| f.role == FileRole::Router)
+        .map(|f| f.rel.clone());
+    let controllers = code
+        .files
+        .iter()
+        .filter(|f| f.role == FileRole::Controller)
+        .count();
+    let missing_framework = frameworks
+        .iter()
+        .find(|f| f.name != "egg" && f.path.is_none())
+        .map(|f| f.name.clone());
+    let mut why = Vec::new();
+    if let Some(r) = router {
+        why.push(format!(
+            "{r} registers no route eggsec can follow (decorators, a loop or a helper function it cannot evaluate)"
+        ));
+    }
+    if controllers > 0 {
+        why.push(format!("{controllers} controller file(s) under app/controller are not reached by any route eggsec found"));
+    }
+    if let Some(fw) = missing_framework {
+        why.push(format!(
+            "the framework `{fw}` is not installed: routes it registers are unknown"
+        ));
+    }
+    let _ = root;
+    (!why.is_empty()).then(|| format!("eggsec cannot know this app's routes: {}", why.join("; ")))
 }
 
 fn join_posix(a: &str, b: &str) -> String {
@@ -1238,7 +1365,7 @@ fn finish(
         auth: AuthStatus::Unknown,
         protected_by: None,
         namespace: r.namespace,
-        tegg: r.tegg.is_some(),
+        tegg: r.tegg.is_some() && !r.decorator,
         handler_file,
         handler_function,
     };

@@ -18,7 +18,8 @@
 
 use crate::contributions::{contributions, is_code, Contributions};
 use crate::model::{AppModel, PluginState};
-use eggsec_js::uses::{uses_in_file, MemberUse, UseKind, DYNAMIC};
+use crate::vendored::{is_vendored_dir, is_vendored_name, is_vendored_text};
+use eggsec_js::uses::{uses_in_file, uses_in_source, MemberUse, UseKind, DYNAMIC};
 use eggsec_js::{Value, ValueKind};
 use rayon::prelude::*;
 use std::fmt;
@@ -174,15 +175,24 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     for start in starts.iter().filter(|d| d.is_dir()) {
         let walker = ignore::WalkBuilder::new(start)
             .hidden(false)
-            .filter_entry(|e| {
-                let name = e.file_name().to_string_lossy();
-                !(e.file_type().is_some_and(|t| t.is_dir()) && SKIP_DIRS.contains(&name.as_ref()))
+            .filter_entry({
+                let root = root.to_path_buf();
+                move |e| {
+                    let name = e.file_name().to_string_lossy();
+                    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                    !(is_dir
+                        && (SKIP_DIRS.contains(&name.as_ref())
+                            || is_vendored_dir(e.path().strip_prefix(&root).unwrap_or(e.path()))))
+                }
             })
             .build();
         for entry in walker.flatten() {
             let p = entry.path();
             if entry.file_type().is_some_and(|t| t.is_file())
                 && is_code(p)
+                && !p
+                    .file_name()
+                    .is_some_and(|n| is_vendored_name(&n.to_string_lossy()))
                 && !out.iter().any(|o| o == p)
             {
                 out.push(p.to_path_buf());
@@ -200,12 +210,21 @@ fn scan_code(root: &Path, extra_dirs: &[PathBuf]) -> CodeFacts {
     let files = code_files(root, extra_dirs);
     let results: Vec<_> = files
         .par_iter()
-        .map(|f| {
+        .filter_map(|f| {
             let r = rel(root, f);
-            let uses = uses_in_file(f);
-            let text =
-                eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024).unwrap_or_default();
-            (r, uses, text)
+            let text = match eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024) {
+                Ok(t) => t,
+                // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
+                Err(_) => {
+                    return Some((r, uses_in_file(f).map_err(|e| e.to_string()), String::new()))
+                }
+            };
+            // Minified and bundled files are browser code: never evidence of plugin use.
+            if is_vendored_text(&text) {
+                return None;
+            }
+            let uses = uses_in_source(f, &text).map_err(|e| e.to_string());
+            Some((r, uses, text))
         })
         .collect();
     let mut facts = CodeFacts {
@@ -216,7 +235,7 @@ fn scan_code(root: &Path, extra_dirs: &[PathBuf]) -> CodeFacts {
     for (r, uses, text) in results {
         match uses {
             Ok(u) => facts.uses.push((r.clone(), u)),
-            Err(e) => facts.errors.push(e.to_string()),
+            Err(e) => facts.errors.push(e),
         }
         facts.texts.push((r, text));
     }

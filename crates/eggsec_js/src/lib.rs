@@ -14,6 +14,7 @@
 //! ```
 
 pub mod auth;
+pub mod boot;
 pub mod config_edit;
 pub mod edit;
 pub mod error;

@@ -37,6 +37,9 @@ pub enum MistakeKind {
     SafeCurlCall,
     /// `ctx.model[x]`, `ctx.service[x]`, `this[x]()` with `x` from the request.
     DynamicDispatchFromRequest,
+    /// A single JSON body field used as a value in a mongo query filter
+    /// (`findOne({ accessToken: ctx.request.body.token })`): `{"$ne": null}` matches anything.
+    NosqlFilterFromBodyField,
 }
 
 /// One mistake, where it is.
@@ -63,6 +66,8 @@ struct Frame {
     decodes: Vec<Mistake>,
     /// Parameter names (values handed in by the caller, e.g. a signature to check).
     params: HashSet<String>,
+    /// The function calls `ctx.validate(...)` (egg-validate types the body fields).
+    validates: bool,
 }
 
 struct MistakeVisitor<'p, 't> {
@@ -71,6 +76,8 @@ struct MistakeVisitor<'p, 't> {
     names: HashMap<u32, String>,
     /// Names an enclosing allow-list test checks.
     guarded: Vec<HashSet<String>>,
+    /// Function starts of methods decorated with a validator (`@validate(rules)`).
+    validated_fns: HashSet<u32>,
     /// Local names bound to a JWT library (`const jwt = require('jsonwebtoken')`).
     jwt_names: HashSet<String>,
     out: Vec<Mistake>,
@@ -86,6 +93,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         }],
         names: HashMap::new(),
         guarded: Vec::new(),
+        validated_fns: HashSet::new(),
         jwt_names: ["jwt", "jsonwebtoken", "JWT", "jwtDecode", "jwt_decode"]
             .iter()
             .map(|s| s.to_string())
@@ -402,6 +410,7 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
             .unwrap_or_else(|| "<anonymous>".into());
         let mut f = Frame {
             name,
+            validates: self.validated_fns.contains(&span.start),
             ..Frame::default()
         };
         for p in &params.items {
@@ -429,8 +438,18 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
                 let mut names = Vec::new();
                 binding_names(&p.pattern, &mut names);
                 let (line, _) = self.at.line_col(p.span.start);
+                let dec = p
+                    .decorators
+                    .iter()
+                    .find_map(|d| match &d.expression {
+                        Expression::CallExpression(c) => {
+                            member_path(&c.callee).and_then(|p| p.last().cloned())
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_default();
                 for n in names {
-                    f.tainted.insert(n.clone(), (line, format!("@HTTP… {n}")));
+                    f.tainted.insert(n.clone(), (line, format!("@{dec}() {n}")));
                 }
             }
         }
@@ -446,10 +465,101 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
     }
 }
 
+impl MistakeVisitor<'_, '_> {
+    /// `Model.findOne({ key: <one JSON body field> })` on a mongoose-style model.
+    fn nosql_filter(&mut self, p: &[String], it: &CallExpression<'_>) {
+        const QUERIES: &[&str] = &[
+            "find",
+            "findOne",
+            "findOneAndUpdate",
+            "findOneAndDelete",
+            "findOneAndRemove",
+            "updateOne",
+            "updateMany",
+            "deleteOne",
+            "deleteMany",
+            "countDocuments",
+            "count",
+            "exists",
+            "replaceOne",
+        ];
+        let Some(last) = p.last() else { return };
+        if !QUERIES.contains(&last.as_str()) || p.len() < 2 {
+            return;
+        }
+        let model = &p[p.len() - 2];
+        let on_model = p.iter().any(|s| s == "model" || s == "models")
+            || model.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+        if !on_model || self.frames.last().is_some_and(|f| f.validates) {
+            return;
+        }
+        let Some(Expression::ObjectExpression(o)) = it
+            .arguments
+            .first()
+            .and_then(|a| a.as_expression())
+            .map(|e| e.get_inner_expression())
+        else {
+            return;
+        };
+        for prop in &o.properties {
+            let ObjectPropertyKind::ObjectProperty(prop) = prop else {
+                continue;
+            };
+            let key = prop.key.static_name().unwrap_or_default();
+            if key.starts_with('$') {
+                continue;
+            }
+            // a single-record operation by id: an operator object only picks some record the
+            // caller could have named anyway
+            let single = !matches!(
+                last.as_str(),
+                "find" | "updateMany" | "deleteMany" | "count" | "countDocuments"
+            );
+            if single && matches!(key.as_ref(), "_id" | "id") {
+                continue;
+            }
+            let v = prop.value.get_inner_expression();
+            // a plain reference: a call (md5(x), String(x)) gives a string
+            if !matches!(
+                v,
+                Expression::Identifier(_) | Expression::StaticMemberExpression(_)
+            ) {
+                continue;
+            }
+            let Some(steps) = self.taint_of(v) else {
+                continue;
+            };
+            let from_body = steps
+                .first()
+                .is_some_and(|(_, w)| w.contains("request.body") || w.starts_with("@HTTPBody"));
+            // a whole body object is the other rule's (mongo-query-from-request-object)
+            let whole = steps
+                .first()
+                .is_some_and(|(_, w)| w.ends_with("request.body"))
+                && matches!(v, Expression::StaticMemberExpression(_));
+            if from_body && !whole {
+                self.push(MistakeKind::NosqlFilterFromBodyField, prop.span, steps);
+            }
+        }
+    }
+}
+
 impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
         if let Some(k) = it.key.static_name() {
             self.names.insert(it.value.span.start, k.to_string());
+        }
+        let validated = it.decorators.iter().any(|d| {
+            let callee = match &d.expression {
+                Expression::CallExpression(c) => &c.callee,
+                e => e,
+            };
+            member_path(callee)
+                .and_then(|p| p.last().cloned())
+                .is_some_and(|n| lc(&n).contains("validat"))
+        });
+        if validated {
+            self.validated_fns.insert(it.value.span.start);
         }
         walk::walk_method_definition(self, it);
     }
@@ -534,7 +644,10 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                     self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
                 }
             }
-            if let Some(steps) = self.taint_of(init) {
+            let converted = matches!(inner, Expression::CallExpression(c)
+                if matches!(c.callee.get_inner_expression(), Expression::Identifier(f)
+                    if matches!(f.name.as_str(), "String" | "Number" | "parseInt" | "parseFloat" | "Boolean")));
+            if let Some(steps) = self.taint_of(init).filter(|_| !converted) {
                 let (line, _) = self.at.line_col(it.span.start);
                 let what = self.at.snippet(it.span.start, it.span.end);
                 for n in &names {
@@ -745,6 +858,10 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
         }
         if let Some(p) = member_path(&it.callee) {
             let last = p.last().map(String::as_str).unwrap_or("");
+            if last == "validate" && p.len() >= 2 {
+                self.frame().validates = true;
+            }
+            self.nosql_filter(&p, it);
             if last == "safeCurl" {
                 self.push(MistakeKind::SafeCurlCall, it.span, vec![]);
             }

@@ -76,6 +76,18 @@ pub struct RouterCall {
     pub args: Vec<RouteArg>,
     pub line: u32,
     pub column: u32,
+    /// Config conditions the call sits under (`if (app.config.allowSignUp) {...} else {...}`),
+    /// outermost first: the app model keeps the call only when the config decides them so.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<ConfigCondition>,
+}
+
+/// `if (config.a.b)` around a router call: the dotted config path and whether the call is in
+/// the `else` branch (or under `!config.a.b`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ConfigCondition {
+    pub path: String,
+    pub negated: bool,
 }
 
 /// A local module a router file calls with `app` (`require('./router/admin')(app)`).
@@ -99,6 +111,11 @@ pub struct TeggController {
     pub middleware: Vec<String>,
     pub methods: Vec<TeggMethod>,
     pub line: u32,
+    /// Declared by a decorator router (egg-decorator-router `@Route`/`@HttpGet`, midway v1
+    /// `@controller`/`@get`, or the home-made `@Prefix`/`@Get` shape whose metadata a loop
+    /// registers on `app.router`) rather than tegg; its methods' paths are already full.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub decorator_router: bool,
 }
 
 /// A tegg `@HTTPMethod({ method, path })` method.
@@ -138,6 +155,10 @@ enum Binding {
     Controller(String),
     /// A local module (`require('./x')` / `import x from './x'`).
     Module(String),
+    /// A `const` string (`const PREFIX = '/api'`), for paths and namespace prefixes.
+    Str(String),
+    /// `app.config` (`const { config } = app`, `const config = app.config`).
+    Config,
 }
 
 struct RouteVisitor<'p, 't> {
@@ -148,6 +169,10 @@ struct RouteVisitor<'p, 't> {
     dir: &'p Path,
     bindings: HashMap<String, Binding>,
     out: &'p mut SourceFacts,
+    /// Config conditions of the enclosing `if` statements.
+    conditions: Vec<ConfigCondition>,
+    /// Inside a `const` declaration.
+    in_const: bool,
 }
 
 /// Runs the router and tegg extractors over a parsed file.
@@ -158,6 +183,8 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, dir: &Path, out: &m
         dir,
         bindings: HashMap::new(),
         out,
+        conditions: Vec::new(),
+        in_const: false,
     };
     v.visit_program(program);
 }
@@ -244,7 +271,7 @@ impl<'p, 't> RouteVisitor<'p, 't> {
 
     fn namespace_of(&self, c: &CallExpression<'_>) -> Option<RouterTarget> {
         let first = c.arguments.first()?.as_expression()?;
-        let prefix = string_value(first)?;
+        let prefix = self.str_value(first)?;
         let middleware = c
             .arguments
             .iter()
@@ -277,9 +304,39 @@ impl<'p, 't> RouteVisitor<'p, 't> {
         Some((name, called))
     }
 
+    /// A string known statically: a literal, a `const` string, a template literal or a `+`
+    /// concatenation of those.
+    fn str_value(&self, expr: &Expression<'_>) -> Option<String> {
+        let expr = expr.get_inner_expression();
+        if let Some(s) = string_value(expr) {
+            return Some(s);
+        }
+        match expr {
+            Expression::Identifier(id) => match self.bindings.get(id.name.as_str()) {
+                Some(Binding::Str(s)) => Some(s.clone()),
+                // top-level and imported constants (`import { PREFIX } from './constants'`)
+                _ => self.consts.value(id.name.as_str()),
+            },
+            Expression::TemplateLiteral(t) => {
+                let mut out = String::new();
+                for (i, q) in t.quasis.iter().enumerate() {
+                    out.push_str(q.value.cooked.as_ref().unwrap_or(&q.value.raw));
+                    if let Some(e) = t.expressions.get(i) {
+                        out.push_str(&self.str_value(e)?);
+                    }
+                }
+                Some(out)
+            }
+            Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+                Some(self.str_value(&b.left)? + &self.str_value(&b.right)?)
+            }
+            _ => None,
+        }
+    }
+
     fn arg(&self, expr: &Expression<'_>) -> RouteArg {
         let inner = expr.get_inner_expression();
-        if let Some(value) = string_value(inner) {
+        if let Some(value) = self.str_value(inner) {
             return RouteArg::Str { value };
         }
         match inner {
@@ -361,8 +418,14 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     Some(Binding::Middleware(mw))
                 } else if let Some(spec) = local_require(init) {
                     Some(Binding::Module(spec))
+                } else if let Some(s) = self.str_value(init) {
+                    Some(Binding::Str(s))
                 } else {
                     match member_path(init).as_deref() {
+                        Some([a, c]) if a == "app" && c == "config" => Some(Binding::Config),
+                        Some([t, a, c]) if t == "this" && a == "app" && c == "config" => {
+                            Some(Binding::Config)
+                        }
                         Some([c, rest @ ..]) if c == "controller" => {
                             Some(Binding::Controller(rest.join(".")))
                         }
@@ -393,6 +456,7 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     let b = match key.as_ref() {
                         "router" => Binding::Router,
                         "controller" => Binding::Controller(String::new()),
+                        "config" => Binding::Config,
                         _ => continue,
                     };
                     self.bindings.insert(id.name.to_string(), b);
@@ -400,6 +464,98 @@ impl<'p, 't> RouteVisitor<'p, 't> {
             }
             _ => {}
         }
+    }
+}
+
+impl RouteVisitor<'_, '_> {
+    /// egg-passport's `app.passport.mount(strategy, { loginURL, callbackURL })`: two GET routes,
+    /// `/passport/<strategy>` and `/passport/<strategy>/callback` unless the options name them.
+    fn passport_mount(
+        &mut self,
+        it: &CallExpression<'_>,
+        obj: &Expression<'_>,
+        line: u32,
+        column: u32,
+    ) {
+        let on_passport = member_path(obj).is_some_and(|p| {
+            let s: Vec<&str> = p.iter().map(String::as_str).collect();
+            matches!(
+                s.as_slice(),
+                ["app", "passport"] | ["this", "app", "passport"]
+            ) || (s.len() == 2
+                && s[1] == "passport"
+                && matches!(self.binding(s[0]), Some(Binding::App)))
+        });
+        if !on_passport {
+            return;
+        }
+        let mut args = it.arguments.iter().filter_map(|a| a.as_expression());
+        let Some(strategy) = args.next().and_then(|e| self.str_value(e)) else {
+            return;
+        };
+        let opt = |key: &str| -> Option<String> {
+            let Some(Expression::ObjectExpression(o)) = it
+                .arguments
+                .get(1)
+                .and_then(|a| a.as_expression())
+                .map(|e| e.get_inner_expression())
+            else {
+                return None;
+            };
+            o.properties.iter().find_map(|p| match p {
+                ObjectPropertyKind::ObjectProperty(p)
+                    if p.key.static_name().as_deref() == Some(key) =>
+                {
+                    self.str_value(&p.value)
+                }
+                _ => None,
+            })
+        };
+        let login = opt("loginURL").unwrap_or_else(|| format!("/passport/{strategy}"));
+        let callback =
+            opt("callbackURL").unwrap_or_else(|| format!("/passport/{strategy}/callback"));
+        for path in [login, callback] {
+            self.out.router_calls.push(RouterCall {
+                target: RouterTarget::Router,
+                verb: "get".into(),
+                args: vec![
+                    RouteArg::Str { value: path },
+                    RouteArg::Other {
+                        text: format!("passport.authenticate('{strategy}')"),
+                    },
+                ],
+                line,
+                column,
+                when: self.conditions.clone(),
+            });
+        }
+    }
+
+    /// `app.config.a.b`, `this.app.config.a.b`, `config.a.b` (bound to `app.config`), or `!` of
+    /// one of them.
+    fn config_condition(&self, test: &Expression<'_>) -> Option<ConfigCondition> {
+        let test = test.get_inner_expression();
+        if let Expression::UnaryExpression(u) = test {
+            if u.operator == UnaryOperator::LogicalNot {
+                let c = self.config_condition(&u.argument)?;
+                return Some(ConfigCondition {
+                    path: c.path,
+                    negated: !c.negated,
+                });
+            }
+            return None;
+        }
+        let path = member_path(test)?;
+        let strs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let rest = match strs.as_slice() {
+            ["app", "config", rest @ ..] | ["this", "app", "config", rest @ ..] => rest,
+            [head, rest @ ..] if matches!(self.bindings.get(*head), Some(Binding::Config)) => rest,
+            _ => return None,
+        };
+        (!rest.is_empty()).then(|| ConfigCondition {
+            path: rest.join("."),
+            negated: false,
+        })
     }
 }
 
@@ -434,9 +590,20 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
         }
     }
 
+    fn visit_variable_declaration(&mut self, it: &VariableDeclaration<'a>) {
+        let outer = self.in_const;
+        self.in_const = it.kind == VariableDeclarationKind::Const;
+        walk::walk_variable_declaration(self, it);
+        self.in_const = outer;
+    }
+
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         if let Some(init) = &it.init {
-            self.bind(&it.id, init);
+            // a `let`/`var` string may be reassigned: only `const` strings are followed
+            let reassignable = !self.in_const;
+            if !(reassignable && self.str_value(init).is_some()) {
+                self.bind(&it.id, init);
+            }
         }
         walk::walk_variable_declarator(self, it);
     }
@@ -468,6 +635,9 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
         }
         if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
             let verb = m.property.name.as_str();
+            if verb == "mount" {
+                self.passport_mount(it, &m.object, line, column);
+            }
             if ROUTER_VERBS.contains(&verb) {
                 if let Some(target) = self.target_of(&m.object) {
                     // `app.use` is koa's global middleware, not the router's
@@ -486,6 +656,7 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
                             args,
                             line,
                             column,
+                            when: self.conditions.clone(),
                         });
                     }
                 }
@@ -494,8 +665,34 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
         walk::walk_call_expression(self, it);
     }
 
+    fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        self.visit_expression(&it.test);
+        let cond = self.config_condition(&it.test);
+        if let Some(c) = &cond {
+            self.conditions.push(c.clone());
+        }
+        self.visit_statement(&it.consequent);
+        if cond.is_some() {
+            self.conditions.pop();
+        }
+        if let Some(alt) = &it.alternate {
+            if let Some(c) = &cond {
+                self.conditions.push(ConfigCondition {
+                    path: c.path.clone(),
+                    negated: !c.negated,
+                });
+            }
+            self.visit_statement(alt);
+            if cond.is_some() {
+                self.conditions.pop();
+            }
+        }
+    }
+
     fn visit_class(&mut self, it: &Class<'a>) {
         if let Some(ctrl) = self.tegg_controller(it) {
+            self.out.tegg.push(ctrl);
+        } else if let Some(ctrl) = self.decorator_controller(it) {
             self.out.tegg.push(ctrl);
         }
         walk::walk_class(self, it);
@@ -737,6 +934,140 @@ impl RouteVisitor<'_, '_> {
             middleware: class_mw,
             methods,
             line,
+            decorator_router: false,
         })
     }
+
+    /// A decorator-router class: a class decorator naming the prefix (`@Route('/api')`,
+    /// `@Prefix('/api')`, `@Controller('/api')`, `@router.prefix('/api')`) and method decorators
+    /// naming a verb and a path (`@HttpGet('/x')`, `@Get('/x')`, `@router.post('/x')`). Methods
+    /// only count when the path is a string known statically; a class with no such method is not
+    /// a controller.
+    fn decorator_controller(&self, class: &Class<'_>) -> Option<TeggController> {
+        let mut prefix: Option<String> = None;
+        let mut koa_prefix = false;
+        let mut class_mw = Vec::new();
+        for d in &class.decorators {
+            match decorator_call(d) {
+                Some((name, c)) if CLASS_PREFIX_DECORATORS.contains(&name.as_str()) => {
+                    // midway's `@controller(prefix)` mounts a koa-router with that prefix
+                    koa_prefix = matches!(name.as_str(), "controller" | "Controller");
+                    prefix = Some(
+                        c.arguments
+                            .first()
+                            .and_then(|a| a.as_expression())
+                            .and_then(|e| self.str_value(e))
+                            .unwrap_or_default(),
+                    );
+                }
+                Some((name, c)) if name == "Middleware" => class_mw.extend(decorator_args(c)),
+                _ => {}
+            }
+        }
+        let prefix = prefix?;
+        let class_name = class
+            .id
+            .as_ref()
+            .map(|i| i.name.to_string())
+            .unwrap_or_default();
+        let mut methods = Vec::new();
+        for el in &class.body.body {
+            let ClassElement::MethodDefinition(m) = el else {
+                continue;
+            };
+            let Some(name) = m.key.static_name() else {
+                continue;
+            };
+            let (line, column) = self.at.line_col(m.span.start);
+            let mut mw = Vec::new();
+            let mut verbs = Vec::new();
+            for d in &m.decorators {
+                let Some((dname, c)) = decorator_call(d) else {
+                    continue;
+                };
+                if dname == "Middleware" {
+                    mw.extend(decorator_args(c));
+                    continue;
+                }
+                let Some(method) = decorator_verb(&dname) else {
+                    continue;
+                };
+                let Some(path) = c
+                    .arguments
+                    .first()
+                    .and_then(|a| a.as_expression())
+                    .and_then(|e| self.str_value(e))
+                else {
+                    continue;
+                };
+                verbs.push((method, path));
+            }
+            for (method, path) in verbs {
+                methods.push(TeggMethod {
+                    name: name.to_string(),
+                    method: method.to_string(),
+                    path: decorator_path(&prefix, &path, koa_prefix),
+                    middleware: mw.clone(),
+                    line,
+                    column,
+                });
+            }
+        }
+        if methods.is_empty() {
+            return None;
+        }
+        let (line, _) = self.at.line_col(class.span.start);
+        Some(TeggController {
+            controller_name: class_name.clone(),
+            class: class_name,
+            path: prefix,
+            middleware: class_mw,
+            methods,
+            line,
+            decorator_router: true,
+        })
+    }
+}
+
+/// The full path of a decorator route. koa-router's prefix (midway `@controller`): the prefix
+/// loses a trailing `/`, and a route path of `/` becomes the prefix itself. A home-made loop or
+/// egg-decorator-router: prefix and path concatenated as written.
+fn decorator_path(prefix: &str, path: &str, koa_prefix: bool) -> String {
+    if !koa_prefix {
+        return format!("{prefix}{path}");
+    }
+    let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
+    if path == "/" && !prefix.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}{path}")
+    }
+}
+
+/// Class decorators that give a decorator router's path prefix.
+const CLASS_PREFIX_DECORATORS: &[&str] = &[
+    "Route",
+    "Prefix",
+    "prefix",
+    "Controller",
+    "controller",
+    "RoutePrefix",
+    "RestController",
+];
+
+/// The HTTP method a method decorator registers: `HttpGet`/`Get`/`get` → `GET`, `HttpAll`/`All`
+/// → `ALL`, `Del`/`HttpDelete` → `DELETE`.
+fn decorator_verb(name: &str) -> Option<&'static str> {
+    let bare = name.strip_prefix("Http").unwrap_or(name);
+    Some(match bare.to_ascii_lowercase().as_str() {
+        "get" => "GET",
+        "post" => "POST",
+        "put" => "PUT",
+        "patch" => "PATCH",
+        "delete" | "del" => "DELETE",
+        "head" => "HEAD",
+        "options" => "OPTIONS",
+        "all" => "ALL",
+        _ => return None,
+    })
 }

@@ -341,7 +341,11 @@ pub fn find_in_app_code(app: &AppModel, needles: &[&str]) -> Option<CodeMatch> {
         collect_code(&root.join("app"), &mut files);
     }
     files.into_iter().find_map(|file| {
-        let text = read_source(&file)?.to_ascii_lowercase();
+        let text = read_source(&file)?;
+        if eggsec_app::vendored::is_vendored_file(&file, &text) {
+            return None;
+        }
+        let text = text.to_ascii_lowercase();
         let at = needles.iter().filter_map(|n| text.find(n.as_str())).min()?;
         let line = text[..at].matches('\n').count() as u32 + 1;
         Some(CodeMatch { file, line })
@@ -364,7 +368,10 @@ fn collect_code(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         };
         if meta.is_dir() {
-            if !matches!(name.as_deref(), Some("node_modules" | "public" | "view")) {
+            if !matches!(
+                name.as_deref(),
+                Some("node_modules" | "public" | "view" | "assets" | "bower_components" | "vendor")
+            ) {
                 collect_code(&path, out);
             }
         } else if meta.is_file()

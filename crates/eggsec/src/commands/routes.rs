@@ -58,8 +58,12 @@ pub fn run(args: RoutesArgs) -> Result<ExitCode> {
     }
     let mut out = String::new();
     let mut docs = Vec::new();
+    let mut unknown = false;
     for m in &models {
         let rows: Vec<_> = m.routes.iter().map(route_json).collect();
+        // never an empty table that looks clean (the reason is also a warning on stderr)
+        let why = eggsec_app::routes::routes_unknown(&m.root, &m.routes, &m.code, &m.frameworks);
+        unknown |= why.is_some();
         match args.format {
             ModelFormat::Json => docs.push((m.root.display().to_string(), rows)),
             ModelFormat::Text => {
@@ -69,6 +73,9 @@ pub fn run(args: RoutesArgs) -> Result<ExitCode> {
                     m.env,
                     m.routes.len()
                 ));
+                if let Some(why) = &why {
+                    out.push_str(&format!("# UNKNOWN: {why}\n"));
+                }
                 out.push_str(&format!(
                     "{:<7} {:<28} {:<26} {:<34} {:<9} {:<8} {:<24} {}\n",
                     "METHOD",
@@ -122,5 +129,11 @@ pub fn run(args: RoutesArgs) -> Result<ExitCode> {
         ModelFormat::Text => out,
     };
     super::emit(&text, None)?;
+    if unknown {
+        return Ok(ExitCode::from(ROUTES_UNKNOWN));
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Exit status of `routes` when eggsec cannot know an app's routes (the table is not the app's).
+pub const ROUTES_UNKNOWN: u8 = 3;

@@ -39,6 +39,7 @@ pub(crate) const CODE_RULES: &[&str] = &[
     "module-loaded-from-request",
     "safe-curl-without-ssrf-config",
     "model-or-method-chosen-by-request",
+    "nosql-filter-from-body-field",
 ];
 
 type Key = (String, String, u32);

@@ -6,6 +6,7 @@ mod cli;
 mod code_rules;
 mod corpus;
 mod deps;
+mod egg41;
 mod fix_proof;
 mod fix_write;
 mod hostile;

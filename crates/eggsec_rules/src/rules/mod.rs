@@ -112,6 +112,7 @@ pub mod middleware {
     pub mod model_or_method_chosen_by_request;
     pub mod module_loaded_from_request;
     pub mod mongo_query_from_request_object;
+    pub mod nosql_filter_from_body_field;
     pub mod open_redirect_from_request;
     pub mod outbound_request_to_request_url;
     pub mod regexp_built_from_request;

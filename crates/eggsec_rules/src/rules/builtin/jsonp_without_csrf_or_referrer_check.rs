@@ -181,7 +181,10 @@ pub(crate) fn app_sources(app: &AppModel) -> Vec<SourceFile> {
             let hidden = name
                 .as_deref()
                 .is_some_and(|n| n.starts_with('.') || n == "node_modules");
-            if hidden || skip.contains(&path) {
+            let vendored_dir = path
+                .strip_prefix(&app.root)
+                .is_ok_and(eggsec_app::vendored::is_vendored_dir);
+            if hidden || skip.contains(&path) || vendored_dir {
                 continue;
             }
             match std::fs::symlink_metadata(&path) {
@@ -207,6 +210,9 @@ fn push_source(path: &Path, files: &mut Vec<SourceFile>) {
     }
     let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SOURCE_BYTES);
     if let (true, Ok(text)) = (small, std::fs::read_to_string(path)) {
+        if eggsec_app::vendored::is_vendored_file(path, &text) {
+            return;
+        }
         files.push(SourceFile {
             path: path.to_path_buf(),
             text,

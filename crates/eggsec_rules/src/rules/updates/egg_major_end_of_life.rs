@@ -42,7 +42,30 @@ impl Rule for EggMajorEndOfLife {
         let report = eggsec_deps::analyze::cached(&root);
         let eggs: Vec<_> = report.packages.iter().filter(|p| p.name == "egg").collect();
         if eggs.is_empty() {
-            cx.not_applicable();
+            // Nothing installed or locked: the declared range decides the major (`^1.1.0`).
+            match declared_egg_major(&root) {
+                Some((range, line, major)) => {
+                    match eggsec_deps::analyze::end_of_life("egg", &format!("{major}.0.0")) {
+                        Some(why) => {
+                            cx.report_at(
+                                Location::File {
+                                    path: "package.json".into(),
+                                    line,
+                                    column: 0,
+                                },
+                                format!("egg {range} (declared in package.json) is end-of-life"),
+                                vec![
+                                    format!("\"egg\": \"{range}\" (no lockfile or node_modules)"),
+                                    why.to_string(),
+                                ],
+                                META.docs.fix,
+                            );
+                        }
+                        None => cx.fact(format!("egg {range} (supported major, declared)")),
+                    }
+                }
+                None => cx.not_applicable(),
+            }
             return;
         }
         for egg in eggs {
@@ -63,6 +86,26 @@ impl Rule for EggMajorEndOfLife {
             }
         }
     }
+}
+
+/// The `egg` range of package.json's dependencies, its 1-based line, and the major it pins
+/// (`^1.1.0`, `~1.21`, `1.x` → 1; `*`, `latest`, a tag or URL → none).
+fn declared_egg_major(root: &std::path::Path) -> Option<(String, u32, u64)> {
+    let text = std::fs::read_to_string(root.join("package.json")).ok()?;
+    let pkg: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let range = pkg
+        .pointer("/dependencies/egg")?
+        .as_str()?
+        .trim()
+        .to_string();
+    let rest = range.trim_start_matches(['^', '~', '=', 'v', ' ']);
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let major: u64 = digits.parse().ok()?;
+    let line = text
+        .lines()
+        .position(|l| l.contains("\"egg\""))
+        .map_or(1, |i| i as u32 + 1);
+    Some((range, line, major))
 }
 
 #[cfg(test)]
@@ -91,6 +134,31 @@ mod tests {
         let f = run("2.37.0");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].location.to_string(), "package-lock.json:1");
+    }
+
+    fn run_declared(range: &str) -> Vec<eggsec_report::Finding> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            format!("{{\n  \"name\": \"a\",\n  \"dependencies\": {{\n    \"egg\": \"{range}\"\n  }}\n}}\n"),
+        )
+        .unwrap();
+        run_rule(&EggMajorEndOfLife, &test_model_in(dir.path(), json!({})))
+    }
+
+    #[test]
+    fn hit_egg_1_declared_without_lockfile() {
+        let f = run_declared("^1.1.0");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].location.to_string(), "package.json:4");
+        assert!(f[0].message.contains("^1.1.0"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn no_hit_declared_supported_or_unpinned() {
+        assert!(run_declared("^3.17.5").is_empty());
+        assert!(run_declared("latest").is_empty());
+        assert!(run_declared("*").is_empty());
     }
 
     #[test]

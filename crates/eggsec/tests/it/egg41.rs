@@ -1,0 +1,92 @@
+//! egg 4.1 (config and plugins under `dist/`, plugin factories): with node_modules installed,
+//! eggsec's model must never be worse than without. The fixture is booted under real egg 4.1
+//! (tests/oracle/egg41) and eggsec must list every plugin egg enables except 4.1's default tegg
+//! plugins (not known yet, and said in a warning), agree on `security.csrf.enable`, and keep
+//! egg's own core middleware in egg's order.
+
+use crate::oracle_support::{oracle_dir, repo_root, run_dump, stage, EnvSpec};
+use eggsec_app::LoadOptions;
+use std::collections::BTreeSet;
+
+#[test]
+fn egg41_dist_layout_is_never_worse_than_no_node_modules() {
+    let root = repo_root();
+    let oracle = oracle_dir(&root, "egg41").unwrap_or_else(|e| panic!("{e}"));
+    let app = stage(
+        &root.join("tests/fixtures/egg41-dist-layout"),
+        &oracle.join("node_modules"),
+    )
+    .unwrap();
+    let spec = EnvSpec::parse("prod");
+    let dump = run_dump(&root, &oracle, &app, &spec).unwrap_or_else(|e| panic!("{e}"));
+    assert!(dump["egg_version"].as_str().unwrap().starts_with("4.1"));
+    let egg_plugins: BTreeSet<String> = dump["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["enable"].as_bool() == Some(true))
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .filter(|n| !n.starts_with("tegg"))
+        .collect();
+
+    let opts = LoadOptions {
+        env: Some("prod".into()),
+        ..Default::default()
+    };
+    let model = eggsec_app::load(&app.root, &opts).unwrap();
+    let ours: BTreeSet<String> = model
+        .plugins
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(ours, egg_plugins, "enabled plugins (tegg aside)");
+    assert!(
+        model
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("egg 4.1 layout")),
+        "{:?}",
+        model.diagnostics
+    );
+    assert_eq!(
+        model
+            .config_at("security.csrf.enable")
+            .and_then(|v| v.as_bool()),
+        dump["config"]["security"]["csrf"]["enable"].as_bool()
+    );
+    // egg's own core middleware, in egg's order (4.1's tegg middleware aside)
+    let egg_core: Vec<String> = dump["core_middleware"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m.as_str())
+        .filter(|m| !m.starts_with("tegg"))
+        .map(str::to_string)
+        .collect();
+    let our_core: Vec<String> = model
+        .middleware
+        .iter()
+        .filter(|m| matches!(m.source, eggsec_app::MiddlewareSource::Core { .. }))
+        .map(|m| m.name.clone())
+        .collect();
+    assert_eq!(our_core, egg_core);
+
+    // without node_modules: the same plugins
+    let bare = eggsec_app::load(
+        &app.root,
+        &LoadOptions {
+            env: Some("prod".into()),
+            embedded_defaults_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let bare_plugins: BTreeSet<String> = bare
+        .plugins
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(ours, bare_plugins);
+}

@@ -1,0 +1,150 @@
+//! Vendored and browser code: files an Egg.js app serves to browsers or copied in from a
+//! library (`app/public/**`, `app/assets/**`, `*.min.js`, webpack/rollup bundles, minified files
+//! with very long lines). They are never analysed as server code, and never count as evidence
+//! that a plugin is used (`app/public/libs/jquery.js: s.jsonp` says nothing about egg-jsonp).
+//!
+//! One decision, shared by every walker of the app's code: [`is_vendored_dir`] for a directory
+//! (by its path relative to the app root), [`is_vendored_name`] for a file name, and
+//! [`is_vendored_text`] for a file's contents.
+
+use std::path::Path;
+
+/// Directory names that hold browser or third-party code wherever they appear below the app.
+const VENDOR_DIR_NAMES: &[&str] = &["node_modules", "bower_components", "vendor", "vendors"];
+
+/// Directories directly under `app/` that egg-static serves or that hold front-end sources.
+const APP_BROWSER_DIRS: &[&str] = &["public", "assets", "view", "web", "static"];
+
+/// True for a directory (path relative to the app or plugin root, `/` or `\` separated)
+/// that holds browser or vendored code: `app/public`, `app/assets`, `app/view`, `app/web`,
+/// `app/static`, and `node_modules`, `bower_components`, `vendor`, `vendors` anywhere.
+pub fn is_vendored_dir(rel: &Path) -> bool {
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.iter().any(|p| VENDOR_DIR_NAMES.contains(&p.as_str())) {
+        return true;
+    }
+    parts
+        .windows(2)
+        .any(|w| w[0] == "app" && APP_BROWSER_DIRS.contains(&w[1].as_str()))
+}
+
+/// True for a file name that says it is built or vendored: `*.min.js`, `*.bundle.js`,
+/// `*.chunk.js`, `*.umd.js`, `*-bundle.js`, `*.packed.js` (any JS extension).
+pub fn is_vendored_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let Some(stem) = [".js", ".mjs", ".cjs"]
+        .iter()
+        .find_map(|ext| lower.strip_suffix(ext))
+    else {
+        return false;
+    };
+    [
+        ".min", ".bundle", ".chunk", ".umd", "-bundle", ".packed", ".prod",
+    ]
+    .iter()
+    .any(|s| stem.ends_with(s))
+}
+
+/// A line this long is minified or generated code, not something a person wrote.
+const LONG_LINE: usize = 2000;
+/// A file whose lines average this long is minified.
+const LONG_AVERAGE: usize = 300;
+
+/// True for contents that are a build output or minified: a webpack/rollup/browserify
+/// bootstrap, or very long lines (one of at least 2000 characters in a file whose lines
+/// average 300 or more, or any line of 20000). Only the first 256 KB are looked at.
+pub fn is_vendored_text(text: &str) -> bool {
+    let head = match text.char_indices().nth(256 * 1024) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    };
+    if head.contains("webpackBootstrap")
+        || head.contains("__webpack_require__")
+        || head.starts_with("/******/")
+        || head.contains("(function(){function r(e,n,t){function o(i,f)")
+    {
+        return true;
+    }
+    let mut lines = 0usize;
+    let mut longest = 0usize;
+    for line in head.lines() {
+        lines += 1;
+        longest = longest.max(line.len());
+    }
+    if longest >= 10 * LONG_LINE {
+        return true;
+    }
+    lines > 0 && longest >= LONG_LINE && head.len() / lines >= LONG_AVERAGE
+}
+
+/// [`is_vendored_name`] or [`is_vendored_text`] for a file on disk (read errors: not vendored,
+/// the caller reports them).
+pub fn is_vendored_file(path: &Path, text: &str) -> bool {
+    path.file_name()
+        .is_some_and(|n| is_vendored_name(&n.to_string_lossy()))
+        || is_vendored_text(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browser_dirs_under_app_and_vendor_dirs_anywhere() {
+        for d in [
+            "app/public",
+            "app/public/libs",
+            "app/assets/js",
+            "app/view",
+            "lib/plugin/egg-x/app/public",
+            "lib/vendor",
+            "app/service/node_modules/x",
+        ] {
+            assert!(is_vendored_dir(Path::new(d)), "{d}");
+        }
+        for d in [
+            "app",
+            "app/service/public",
+            "app/controller",
+            "lib/plugin/egg-x/app",
+        ] {
+            assert!(!is_vendored_dir(Path::new(d)), "{d}");
+        }
+    }
+
+    #[test]
+    fn built_file_names() {
+        for n in [
+            "jquery.min.js",
+            "app.bundle.js",
+            "1.chunk.js",
+            "vue.umd.js",
+            "X.MIN.JS",
+        ] {
+            assert!(is_vendored_name(n), "{n}");
+        }
+        for n in ["minify.js", "bundle.js", "admin.ts", "chunk.js", "min.js"] {
+            assert!(!is_vendored_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn minified_and_bundled_text() {
+        let minified = format!("!function(e){{{}}}(window);\n", "var a=1;".repeat(400));
+        assert!(is_vendored_text(&minified));
+        assert!(is_vendored_text(
+            "/******/ (function(modules) { // webpackBootstrap\n"
+        ));
+        // A hand-written file with one long data line among normal lines is server code.
+        let mut server = String::from("'use strict';\n");
+        for i in 0..200 {
+            server.push_str(&format!("exports.f{i} = ctx => ctx.body = {i};\n"));
+        }
+        server.push_str(&format!("exports.logo = '{}';\n", "A".repeat(3000)));
+        assert!(!is_vendored_text(&server));
+        assert!(!is_vendored_text(""));
+    }
+}
