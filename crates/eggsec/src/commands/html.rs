@@ -252,19 +252,28 @@ pub fn history_view(root: &Path, app: &AppReport, record: bool) -> anyhow::Resul
     })
 }
 
-/// The `eggsec fix` command that fixes `finding`, when eggsec has one.
+/// The `eggsec fix` / `eggsec scaffold` command that fixes `finding`, when eggsec has one
+/// (from eggsec_fix's catalog; unused plugins: `fix --plugins`). Code rewrites are left to the
+/// finding's own fix text.
 pub fn fix_command(app: &AppReport, finding: &Finding) -> Option<String> {
     let root = shell_word(&app.root);
-    match finding.name.as_str() {
-        "plugin-never-used" => Some(format!(
-            "eggsec fix --plugins {root}{}",
-            if app.env.is_empty() || app.env == "prod" {
-                String::new()
-            } else {
-                format!(" --env {}", shell_word(&app.env))
-            }
+    let env = if app.env.is_empty() {
+        String::new()
+    } else {
+        format!(" --env {}", shell_word(&app.env))
+    };
+    if finding.name == "plugin-never-used" {
+        return Some(format!("eggsec fix {root} --plugins{env} --write"));
+    }
+    match eggsec_fix::fix_for(&finding.rule)?.kind {
+        eggsec_fix::FixKind::Config => Some(format!(
+            "eggsec fix {root} --rule {}{env} --write",
+            shell_word(&finding.rule)
         )),
-        _ => None,
+        eggsec_fix::FixKind::Scaffold(name) => {
+            Some(format!("eggsec scaffold {name} --path {root}{env} --write"))
+        }
+        eggsec_fix::FixKind::Code => None,
     }
 }
 

@@ -249,7 +249,10 @@ fn audit_html_of_the_example_app() {
     assert!(page.contains("config/config.default.js:23:19"));
     assert!(page.contains("<th scope=\"col\">local</th>"));
     assert!(page.contains("<table class=\"plugins\">"));
-    assert!(page.contains("eggsec fix --plugins examples/shop-api"));
+    assert!(page.contains("eggsec fix examples/shop-api --plugins --env prod --write"));
+    // A config fix from the fix catalog, and a scaffold.
+    assert!(page.contains("eggsec fix examples/shop-api --rule CSRF002 --env prod --write"));
+    assert!(page.contains("eggsec scaffold headers --path examples/shop-api --env prod --write"));
     // Secrets masked as everywhere else: the jwt secret and the keys.
     let config =
         std::fs::read_to_string(repo_root().join("examples/shop-api/config/config.default.js"))

@@ -1032,7 +1032,7 @@ fn render_card(
     if let Some(cmd) = options.fix_command.and_then(|c| c(app, f)) {
         let _ = write!(
             out,
-            "<p class=\"fixcmd\">Apply with eggsec: <code class=\"cmd\">{}</code></p>",
+            "<p class=\"fixcmd\">Apply with eggsec (without <code>--write</code> it shows the diff): <code class=\"cmd\">{}</code></p>",
             esc(&cmd)
         );
     }
