@@ -268,6 +268,25 @@ pub fn emit_raw(text: &str, path: Option<&std::path::Path>) -> Result<()> {
             Ok(())
         }
         Some(p) => {
+            // A device or pipe (`-o /dev/null`, `-o /dev/stdout`, a FIFO) is written to, never
+            // replaced: the atomic rename below would swap the device for a regular file.
+            if let Ok(m) = std::fs::metadata(p) {
+                if m.is_dir() {
+                    anyhow::bail!("{}: is a directory", p.display());
+                }
+                if !m.is_file() {
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(p)
+                        .with_context(|| format!("opening {}", p.display()))?;
+                    f.write_all(text.as_bytes())
+                        .with_context(|| format!("writing {}", p.display()))?;
+                    return Ok(());
+                }
+            }
+            // A symlink to a report: the file it points to is replaced, the link stays.
+            let target = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            let p = target.as_path();
             let dir = p
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())

@@ -304,3 +304,48 @@ fn a_50mb_minified_config_is_refused_by_name_and_the_run_goes_on() {
         "{names:?} {csrf}"
     );
 }
+
+/// `-o` naming a pipe or device (`/dev/null`, `/dev/stdout`) writes into it and never replaces
+/// it with a regular file (tested on a FIFO, so a failure cannot damage the machine's devices).
+#[cfg(unix)]
+#[test]
+fn output_to_a_pipe_is_written_not_replaced() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("report.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            std::fs::File::open(&fifo)
+                .unwrap()
+                .read_to_string(&mut s)
+                .unwrap();
+            s
+        })
+    };
+    let out = eggsec()
+        .args(["audit", "--format", "json", "--allow-partial", "-o"])
+        .arg(&fifo)
+        .arg(repo_root().join("examples/shop-api"))
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0) | Some(1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = reader.join().unwrap();
+    assert!(got.trim_start().starts_with('{'), "{got}");
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+}
