@@ -101,11 +101,21 @@ impl AppReport {
     /// The one-line notice every format shows for a partial audit.
     pub fn partial_notice(&self) -> Option<String> {
         let n = self.unread().count();
+        // The parts are named here too: a format that folds diagnostics still says which.
+        let mut parts: Vec<&str> = self
+            .unread()
+            .take(3)
+            .map(|d| d[UNREAD_PREFIX.len()..].trim())
+            .collect();
+        if n > 3 {
+            parts.push("...");
+        }
         (n > 0).then(|| {
             format!(
-                "PARTIAL AUDIT: {n} part{} of this app could not be read or evaluated; what {} is unknown and its checks are not assessed (see the diagnostics)",
+                "PARTIAL AUDIT: {n} part{} of this app could not be read or evaluated; what {} is unknown and its checks are not assessed: {}",
                 if n == 1 { "" } else { "s" },
-                if n == 1 { "it covers" } else { "they cover" }
+                if n == 1 { "it covers" } else { "they cover" },
+                parts.join("; ")
             )
         })
     }
