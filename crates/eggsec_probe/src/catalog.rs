@@ -70,6 +70,8 @@ pub static ALL: &[ProbeRule] = &[
     prb!("PRB208", "csp-nonce-reused", Headers, High, "Two responses carry the same CSP nonce."),
     prb!("PRB209", "security-header-sent-twice", Headers, Medium, "A security header is sent twice (egg and the proxy), which browsers may treat as invalid."),
     prb!("PRB210", "security-header-missing-on-route", Headers, Medium, "A security header sent on the main page is missing on another route."),
+    prb!("PRB211", "hsts-directive-repeated", Headers, Medium, "Strict-Transport-Security repeats a directive, so browsers ignore the whole header (RFC 6797 §6.1)."),
+    prb!("PRB212", "referrer-policy-enabled-but-not-sent", Headers, Medium, "`security.referrerPolicy.enable` is true but egg-security never runs it (not in `defaultMiddleware`): no Referrer-Policy is sent."),
     prb!("PRB301", "cookie-without-secure", Builtin, High, "A cookie is set without `Secure` over HTTPS."),
     prb!("PRB302", "session-cookie-without-httponly", Builtin, High, "The session cookie is readable by scripts (no `HttpOnly`)."),
     prb!("PRB303", "cookie-without-samesite", Builtin, Medium, "A cookie is set without `SameSite`."),
@@ -113,9 +115,19 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), ALL.len(), "codes are unique and sorted");
         let re = regex::Regex::new(r#""(PRB\d{3})""#).unwrap();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
+        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        let mut files = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        for path in files {
             let text = std::fs::read_to_string(&path).unwrap();
             for c in re.captures_iter(&text) {
                 assert!(
