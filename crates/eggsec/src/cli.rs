@@ -17,6 +17,14 @@ or runtime error (including: no Egg.js app found)."
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Stop any command that has not ended after SECS seconds: exit 2 with a message (given
+    /// before the command: `eggsec --timeout 60 audit .`).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Stop any command that would hold more than MB megabytes of heap: exit 2 with a message,
+    /// before the allocation is made (given before the command).
+    #[arg(long, value_name = "MB")]
+    pub max_memory: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,6 +239,10 @@ pub struct ConfigArgs {
     /// Print secret-looking values in clear.
     #[arg(long)]
     pub show_secrets: bool,
+    /// Exit as usual even when part of an app could not be read or evaluated (what is shown
+    /// still says so). Without it such a partial load exits 2.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 #[derive(Debug, Args)]
@@ -244,6 +256,10 @@ pub struct PluginsArgs {
     /// Only the enabled plugins nothing in the app uses, with what was searched for.
     #[arg(long)]
     pub unused: bool,
+    /// Exit as usual even when part of an app could not be read or evaluated (what is shown
+    /// still says so). Without it such a partial load exits 2.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +270,10 @@ pub struct RoutesArgs {
     pub env: Option<String>,
     #[arg(long, value_enum, default_value_t = ModelFormat::Text)]
     pub format: ModelFormat,
+    /// Exit as usual even when part of an app could not be read or evaluated (what is shown
+    /// still says so). Without it such a partial load exits 2.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 #[derive(Debug, Args)]

@@ -21,14 +21,20 @@ macro_rules! eprintln {
 
 mod cli;
 mod commands;
+mod guard;
 mod out;
 mod output;
+
+/// Counts heap bytes only when `--max-memory` is given (see `guard`).
+#[global_allocator]
+static ALLOC: guard::Counting = guard::Counting;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    guard::start(cli.timeout, cli.max_memory);
     match commands::run(cli) {
         Ok(code) => code,
         Err(err) => {

@@ -74,7 +74,8 @@ pub fn package_json_path(dir: &Path) -> Option<PathBuf> {
 }
 
 fn read_pkg(dir: &Path) -> Option<serde_json::Value> {
-    let text = std::fs::read_to_string(package_json_path(dir)?).ok()?;
+    let bytes = eggsec_report::input::read_limited(&package_json_path(dir)?, 16 << 20).ok()?;
+    let (text, _) = eggsec_report::input::decode_like_npm(&bytes);
     Some(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
 }
 

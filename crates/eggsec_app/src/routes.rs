@@ -248,9 +248,15 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
         if !dir.is_dir() {
             continue;
         }
+        // egg loads every file, ignore files or not (and an ignore file is never opened: a
+        // FIFO named .ignore would block the walk)
         let walker = ignore::WalkBuilder::new(&dir)
             .hidden(true)
             .git_ignore(false)
+            .ignore(false)
+            .git_exclude(false)
+            .git_global(false)
+            .parents(false)
             .filter_entry({
                 let root = root.to_path_buf();
                 move |e| {
@@ -284,7 +290,7 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     let paths: Vec<PathBuf> = paths
         .into_par_iter()
         .filter(|p| {
-            !std::fs::read(p)
+            !eggsec_report::input::read_limited(p, 16 << 20)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .is_some_and(|t| is_vendored_text(&t))
@@ -299,7 +305,14 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     let (services, rest): (Vec<PathBuf>, Vec<PathBuf>) = rest
         .into_iter()
         .partition(|p| role_of(&rel_path(root, p)) == FileRole::Service);
-    let user_models = match eggsec_js::models::load_user_models(root) {
+    // read through the safe reader: a FIFO or a device named eggsec.toml is never opened
+    let user_models =
+        match eggsec_report::input::read_text_limited(&root.join("eggsec.toml"), 4 * 1024 * 1024) {
+            Err(eggsec_report::input::InputError::NotFound) => Ok(None),
+            Err(e) => Err(format!("cannot read it ({e})")),
+            Ok(text) => eggsec_js::models::user_models_from_text(&text),
+        };
+    let user_models = match user_models {
         Ok(m) => m,
         Err(e) => {
             diags.push(Diagnostic::at(

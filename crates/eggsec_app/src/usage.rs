@@ -173,8 +173,15 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     }
     starts.extend(extra_dirs.iter().cloned());
     for start in starts.iter().filter(|d| d.is_dir()) {
+        // every file, as egg loads them; no ignore file is ever opened (a FIFO named
+        // .gitignore would block the walk)
         let walker = ignore::WalkBuilder::new(start)
             .hidden(false)
+            .git_ignore(false)
+            .ignore(false)
+            .git_exclude(false)
+            .git_global(false)
+            .parents(false)
             .filter_entry({
                 let root = root.to_path_buf();
                 move |e| {
@@ -250,6 +257,10 @@ fn files_under(root: &Path, dir: &Path, limit: usize) -> Vec<String> {
     ignore::WalkBuilder::new(dir)
         .hidden(false)
         .git_ignore(false)
+        .ignore(false)
+        .git_exclude(false)
+        .git_global(false)
+        .parents(false)
         .build()
         .flatten()
         .filter(|e| e.file_type().is_some_and(|t| t.is_file()))

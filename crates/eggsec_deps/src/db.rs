@@ -593,7 +593,7 @@ pub fn installed() -> &'static Database {
             return Database::from_compact(include_str!("../data/advisories.json"), "embedded")
                 .expect("the embedded advisory database is valid (checked by a test)");
         }
-        match std::fs::read_to_string(&path)
+        match eggsec_report::input::read_text_limited(&path, 1 << 30)
             .map_err(|e| e.to_string())
             .and_then(|t| {
                 Database::from_compact(&t, &path.display().to_string()).map_err(|e| e.to_string())
@@ -814,7 +814,11 @@ impl Database {
         if path.is_dir() {
             return Ok(Self::load_osv_dir(path));
         }
-        let bytes = std::fs::read(path).map_err(io)?;
+        let bytes = eggsec_report::input::read_limited(path, 1 << 30).map_err(|e| match e {
+            eggsec_report::input::InputError::Io(e) => io(e),
+            eggsec_report::input::InputError::NotFound => io(std::io::ErrorKind::NotFound.into()),
+            e => io(std::io::Error::other(e.to_string())),
+        })?;
         Self::load_bytes(&bytes, &path.display().to_string())
     }
 
@@ -851,13 +855,13 @@ impl Database {
             .par_iter()
             .map(|f| {
                 let name = f.display().to_string();
-                let result = match std::fs::metadata(f) {
-                    Ok(m) if m.len() > MAX_RECORD_BYTES => {
+                // a FIFO or a device in the directory is refused, never opened
+                let result = match eggsec_report::input::read_limited(f, MAX_RECORD_BYTES) {
+                    Err(eggsec_report::input::InputError::TooLarge { .. }) => {
                         Err(format!("larger than {MAX_RECORD_BYTES} bytes"))
                     }
-                    _ => std::fs::read(f)
-                        .map_err(|e| e.to_string())
-                        .and_then(|b| parse_osv(&b)),
+                    Err(e) => Err(e.to_string()),
+                    Ok(b) => parse_osv(&b),
                 };
                 (name, result)
             })

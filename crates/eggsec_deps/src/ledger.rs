@@ -53,11 +53,11 @@ pub fn dir(root: &Path) -> PathBuf {
 /// Reads `.eggsec/versions.json` (`Ok(None)`: never recorded).
 pub fn read(root: &Path) -> Result<Option<Ledger>, String> {
     let path = dir(root).join("versions.json");
-    match std::fs::read_to_string(&path) {
+    match eggsec_report::input::read_text_limited(&path, 256 << 20) {
         Ok(t) => serde_json::from_str(&t)
             .map(Some)
             .map_err(|e| format!("{}: not a valid ledger: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(eggsec_report::input::InputError::NotFound) => Ok(None),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }
@@ -171,6 +171,18 @@ pub fn record(
         .map_err(|e| format!("{}: {e}", lock_path.display()))?;
     lock.lock()
         .map_err(|e| format!("{}: cannot lock: {e}", lock_path.display()))?;
+    // Every writer holds the lock while its temp file exists: one found now was left by a
+    // killed run.
+    if let Ok(entries) = std::fs::read_dir(&d) {
+        for e in entries.flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with(".versions.json.")
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     let old = read(root)?;
     let changes = diff(old.as_ref(), packages);
     let mut ledger = Ledger {
@@ -257,7 +269,7 @@ fn ends_with_newline(f: &mut std::fs::File) -> std::io::Result<bool> {
 /// are kept in the file as they are).
 pub fn history_problems(root: &Path) -> Vec<String> {
     let hist = dir(root).join("history.jsonl");
-    let Ok(text) = std::fs::read_to_string(&hist) else {
+    let Ok(text) = eggsec_report::input::read_text_limited(&hist, 1 << 30) else {
         return Vec::new();
     };
     text.lines()

@@ -63,7 +63,7 @@ pub fn resolve(project: &Path) -> NetConfig {
     let mut rc: Vec<(String, String, String)> = Vec::new(); // (key, value, source)
     let mut ca_inline = Vec::new();
     for file in npmrc_chain(project) {
-        let Ok(text) = std::fs::read_to_string(&file) else {
+        let Ok(text) = eggsec_report::input::read_text_limited(&file, 1 << 20) else {
             continue;
         };
         for line in text.lines() {

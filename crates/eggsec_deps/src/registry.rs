@@ -128,7 +128,7 @@ pub fn resolve_config(project: &Path) -> Result<RegistryConfig, RegistryError> {
     }
     // Lowest precedence first, so higher ones overwrite scopes.
     for file in npmrc_chain(project).iter().rev() {
-        let Ok(text) = std::fs::read_to_string(file) else {
+        let Ok(text) = eggsec_report::input::read_text_limited(file, 1 << 20) else {
             continue;
         };
         let rc = parse_npmrc(&text);
@@ -142,7 +142,7 @@ pub fn resolve_config(project: &Path) -> Result<RegistryConfig, RegistryError> {
     }
     if found.is_none() {
         for file in npmrc_chain(project) {
-            let Ok(text) = std::fs::read_to_string(&file) else {
+            let Ok(text) = eggsec_report::input::read_text_limited(&file, 1 << 20) else {
                 continue;
             };
             if let Some(url) = parse_npmrc(&text).get("registry") {
@@ -151,18 +151,14 @@ pub fn resolve_config(project: &Path) -> Result<RegistryConfig, RegistryError> {
             }
         }
     }
-    if found.is_none() {
-        let out = std::process::Command::new("npm")
-            .args(["config", "get", "registry"])
-            .current_dir(project)
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output();
-        if let Ok(out) = out {
-            let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            if out.status.success() && url.starts_with("http") {
-                found = Some((with_slash(&url), "npm config get registry".into()));
-            }
+    // npm itself opens every .npmrc of the chain: one that is a FIFO or a device would block
+    // it, so it is not asked then (and never waited for more than 10 s).
+    let npmrc_unreadable = npmrc_chain(project)
+        .iter()
+        .any(|f| std::fs::metadata(f).is_ok_and(|m| !m.is_file()));
+    if found.is_none() && !npmrc_unreadable {
+        if let Some(url) = npm_config_registry(project) {
+            found = Some((with_slash(&url), "npm config get registry".into()));
         }
     }
     let (url, source) = found.ok_or(RegistryError::NotConfigured)?;
@@ -172,6 +168,37 @@ pub fn resolve_config(project: &Path) -> Result<RegistryConfig, RegistryError> {
         scopes,
         net: crate::net::resolve(project),
     })
+}
+
+/// `npm config get registry` run in `project`, given at most 10 s (then killed).
+fn npm_config_registry(project: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut child = std::process::Command::new("npm")
+        .args(["config", "get", "registry"])
+        .current_dir(project)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    let mut out = String::new();
+    child.stdout.take()?.read_to_string(&mut out).ok()?;
+    let url = out.trim().to_string();
+    (status.success() && url.starts_with("http")).then_some(url)
 }
 
 /// What eggsec uses of one version in a packument.

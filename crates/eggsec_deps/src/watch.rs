@@ -45,10 +45,10 @@ pub enum WebhookFormat {
 /// Reads `.eggsec/watch.json` (empty when absent).
 pub fn read_state(root: &Path) -> Result<State, String> {
     let path = crate::ledger::dir(root).join("watch.json");
-    match std::fs::read_to_string(&path) {
+    match eggsec_report::input::read_text_limited(&path, 256 << 20) {
         Ok(t) => serde_json::from_str(&t)
             .map_err(|e| format!("{}: not valid watch state: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(State::default()),
+        Err(eggsec_report::input::InputError::NotFound) => Ok(State::default()),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
 }

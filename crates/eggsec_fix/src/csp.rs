@@ -98,7 +98,7 @@ pub fn derive(root: &Path) -> Derived {
     let mut inline = false;
     let mut texts: Vec<String> = view_files(root)
         .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|p| eggsec_report::input::read_text_limited(p, 8 << 20).ok())
         .collect();
     for dir in ["app/public", "app/assets"] {
         let mut stack = vec![root.join(dir)];
@@ -115,7 +115,7 @@ pub fn derive(root: &Path) -> Derived {
                     .and_then(|x| x.to_str())
                     .is_some_and(|x| x == "js" || x == "css")
                 {
-                    if let Ok(t) = std::fs::read_to_string(&p) {
+                    if let Ok(t) = eggsec_report::input::read_text_limited(&p, 8 << 20) {
                         texts.push(t);
                     }
                 }

@@ -366,16 +366,11 @@ impl Models {
     }
 }
 
-/// The embedded models plus the `[models]` table of `<root>/eggsec.toml`; `Ok(None)` when
-/// there is no such file or table (use [`Models::embedded`]). A bad table is an error naming
-/// the file and the entry.
-pub fn load_user_models(root: &std::path::Path) -> Result<Option<Models>, String> {
-    let path = root.join("eggsec.toml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("eggsec.toml: cannot read it ({e})")),
-    };
+/// The embedded models plus the `[models]` table of an `eggsec.toml` whose text is `text`
+/// (the caller reads the file through its safe reader: a FIFO or a device named
+/// `eggsec.toml` is never opened here); `Ok(None)` when there is no such table (use
+/// [`Models::embedded`]). A bad table is an error naming the file and the entry.
+pub fn user_models_from_text(text: &str) -> Result<Option<Models>, String> {
     // a file that does not parse is reported by the settings loader
     let Ok(mut table) = text.parse::<toml::Table>() else {
         return Ok(None);

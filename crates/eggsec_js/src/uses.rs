@@ -26,6 +26,9 @@ use std::path::{Path, PathBuf};
 /// A property segment whose name is not statically known (`app[name]`).
 pub const DYNAMIC: &str = "[*]";
 
+/// Member chain links further than this from their root are not recorded as uses.
+const MAX_CHAIN_PATH: usize = 64;
+
 /// What the code does with a member chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum UseKind {
@@ -322,11 +325,77 @@ impl Collector<'_> {
 }
 
 impl<'a> Visit<'a> for Collector<'_> {
+    /// The whole chain at once, iteratively: each link is one use (its path from the root,
+    /// outermost first, as a recursive walk would give them), and only what is not a link (a
+    /// computed key, a root that is not a name) is walked. A 10,000-link chain is linear work
+    /// and no deep recursion; links more than [`MAX_CHAIN_PATH`] from the root (never written
+    /// by hand) are not recorded.
     fn visit_member_expression(&mut self, it: &MemberExpression<'a>) {
-        let (root, mut path) = chain_of(it.object());
-        path.push(prop_name(it));
-        self.push(it.span().start, root, path, UseKind::Read);
-        walk::walk_member_expression(self, it);
+        let mut links: Vec<&MemberExpression<'a>> = vec![it];
+        let mut cur: &Expression<'a> = it.object();
+        loop {
+            let next = match cur {
+                Expression::ParenthesizedExpression(p) => {
+                    cur = &p.expression;
+                    continue;
+                }
+                Expression::TSAsExpression(e) => {
+                    cur = &e.expression;
+                    continue;
+                }
+                Expression::TSSatisfiesExpression(e) => {
+                    cur = &e.expression;
+                    continue;
+                }
+                Expression::TSNonNullExpression(e) => {
+                    cur = &e.expression;
+                    continue;
+                }
+                Expression::ChainExpression(c) => c.expression.as_member_expression(),
+                _ => cur.as_member_expression(),
+            };
+            match next {
+                Some(m) => {
+                    links.push(m);
+                    cur = m.object();
+                }
+                None => break,
+            }
+        }
+        let root = match cur {
+            Expression::Identifier(id) => id.name.to_string(),
+            Expression::ThisExpression(_) => "this".to_string(),
+            _ => "?".to_string(),
+        };
+        // names from the root outwards, as far as they are recorded
+        let names: Vec<String> = links
+            .iter()
+            .rev()
+            .take(MAX_CHAIN_PATH)
+            .map(|m| prop_name(m))
+            .collect();
+        for (i, m) in links.iter().enumerate() {
+            let depth = links.len() - i;
+            if depth <= MAX_CHAIN_PATH {
+                self.push(
+                    m.span().start,
+                    root.clone(),
+                    names[..depth].to_vec(),
+                    UseKind::Read,
+                );
+            }
+        }
+        if !matches!(
+            cur,
+            Expression::Identifier(_) | Expression::ThisExpression(_)
+        ) {
+            self.visit_expression(cur);
+        }
+        for m in links.iter().rev() {
+            if let MemberExpression::ComputedMemberExpression(c) = m {
+                self.visit_expression(&c.expression);
+            }
+        }
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {

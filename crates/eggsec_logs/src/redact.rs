@@ -174,19 +174,33 @@ pub fn redact_to(input: &Path, output: Option<&Path>) -> Result<RedactStats, Red
 /// is redacted (a live log: the lines appended meanwhile would be lost). The owner, group and
 /// mode are kept, and so is gzip compression (decided by the content, not the name). Temp
 /// files left by a killed run (`.eggsec-redact-<pid>-*` of a process that is gone) are removed.
-pub fn redact_in_place(path: &Path) -> Result<RedactStats, RedactError> {
+///
+/// With `follow`, a symlink is resolved and its target is redacted in place (the link stays a
+/// link, now to the redacted file); the target obeys the same rules.
+pub fn redact_in_place(path: &Path, follow: bool) -> Result<RedactStats, RedactError> {
+    let p = path.display().to_string();
+    let io_at = |e| RedactError::Io {
+        path: p.clone(),
+        source: e,
+    };
+    let mut link = std::fs::symlink_metadata(path).map_err(io_at)?;
+    let resolved;
+    let path = if follow && link.file_type().is_symlink() {
+        resolved = std::fs::canonicalize(path).map_err(io_at)?;
+        link = std::fs::symlink_metadata(&resolved).map_err(io_at)?;
+        resolved.as_path()
+    } else {
+        path
+    };
     let p = path.display().to_string();
     let refuse = |why: String| RedactError::Io {
         path: p.clone(),
         source: io::Error::other(format!("{why}; nothing was replaced")),
     };
-    let link = std::fs::symlink_metadata(path).map_err(|e| RedactError::Io {
-        path: p.clone(),
-        source: e,
-    })?;
     if link.file_type().is_symlink() {
         return Err(refuse(
-            "is a symlink: redact its target instead (the link itself would be replaced)".into(),
+            "is a symlink: pass --follow to redact its target (the link itself would be replaced)"
+                .into(),
         ));
     }
     if !link.is_file() {
@@ -354,13 +368,21 @@ mod tests {
         std::fs::write(&real, "password=hunter2hunter2\n").unwrap();
         let link = dir.path().join("link.log");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert!(redact_in_place(&link)
+        assert!(redact_in_place(&link, false)
             .unwrap_err()
             .to_string()
             .contains("symlink"));
+        // --follow: the target is redacted, the link stays a link to it.
+        redact_in_place(&link, true).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let text = std::fs::read_to_string(&real).unwrap();
+        assert!(!text.contains("hunter2hunter2"), "{text}");
         let hard = dir.path().join("hard.log");
         std::fs::hard_link(&real, &hard).unwrap();
-        assert!(redact_in_place(&real)
+        assert!(redact_in_place(&real, false)
             .unwrap_err()
             .to_string()
             .contains("hard links"));
@@ -370,12 +392,12 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         enc.write_all(b"token=abcdefabcdefabcdef\n").unwrap();
         std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-        redact_in_place(&gz).unwrap();
+        redact_in_place(&gz, false).unwrap();
         assert_eq!(&std::fs::read(&gz).unwrap()[..2], b"\x1f\x8b");
         // A stale temp file of a dead process is removed.
         let stale = dir.path().join(".eggsec-redact-999999999-abc");
         std::fs::write(&stale, "x").unwrap();
-        redact_in_place(&real).unwrap();
+        redact_in_place(&real, false).unwrap();
         assert!(!stale.exists());
     }
 

@@ -264,8 +264,11 @@ pub struct Settings {
 /// app root to the repository root (the first directory holding `.git`). Outside a
 /// repository only the app root itself is looked at.
 pub fn find_config(root: &Path) -> Option<PathBuf> {
+    // Anything under the name counts (a FIFO, a directory, a dangling link): reading it then
+    // fails loudly, naming it, instead of the defaults applying in silence.
+    let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
     let here = root.join(FILE_NAME);
-    if here.is_file() {
+    if present(&here) {
         return Some(here);
     }
     let abs = std::fs::canonicalize(root).ok()?;
@@ -274,7 +277,7 @@ pub fn find_config(root: &Path) -> Option<PathBuf> {
     }
     for dir in abs.ancestors().skip(1) {
         let candidate = dir.join(FILE_NAME);
-        if candidate.is_file() {
+        if present(&candidate) {
             return Some(candidate);
         }
         if dir.join(".git").exists() {

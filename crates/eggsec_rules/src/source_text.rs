@@ -37,11 +37,7 @@ pub fn function_text(root: &Path, prov: &Provenance) -> Option<String> {
 
 /// Reads a source file as UTF-8, refusing large or unreadable files.
 fn read_source(path: &Path) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_SOURCE_BYTES {
-        return None;
-    }
-    std::fs::read_to_string(path).ok()
+    eggsec_report::input::read_text_limited(path, MAX_SOURCE_BYTES).ok()
 }
 
 /// Byte offset of a 1-based line and a 1-based column counted in characters.

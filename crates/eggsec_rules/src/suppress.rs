@@ -93,7 +93,7 @@ impl Suppressions {
         }
         let root = &self.root;
         let lines = self.files.entry(path.clone()).or_insert_with(|| {
-            let bytes = std::fs::read(root.join(path)).ok()?;
+            let bytes = eggsec_report::input::read_limited(&root.join(path), 64 << 20).ok()?;
             Some(
                 String::from_utf8_lossy(&bytes)
                     .lines()

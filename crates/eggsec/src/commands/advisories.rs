@@ -38,7 +38,7 @@ pub fn run(args: AdvisoriesArgs) -> Result<ExitCode> {
 
 /// The installed database when there is one (not the embedded fallback).
 fn installed_db(target: &Path) -> Option<Database> {
-    let text = std::fs::read_to_string(target).ok()?;
+    let text = eggsec_report::input::read_text_limited(target, 1 << 30).ok()?;
     Database::from_compact(&text, &target.display().to_string()).ok()
 }
 

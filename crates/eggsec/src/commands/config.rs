@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 pub fn run(args: ConfigArgs) -> Result<ExitCode> {
     crate::out::show_secrets(args.show_secrets);
-    let models = super::load_models(&args.app, args.env.as_deref())?;
+    let (models, failed) = super::load_models_and_failures(&args.app, args.env.as_deref())?;
     let mut docs = Vec::new();
     let mut text = String::new();
     for m in &models {
@@ -74,6 +74,9 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
         ModelFormat::Text => text,
     };
     super::emit(&out, None)?;
+    if let Some(code) = super::partial_load_exit("config", &models, &failed, args.allow_partial) {
+        return Ok(code);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

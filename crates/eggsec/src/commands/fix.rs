@@ -104,7 +104,7 @@ fn shown_path(base: &Path, file: &Path) -> String {
 /// The envs checked when no `--env` is given.
 fn default_envs(root: &Path) -> Vec<String> {
     let mut envs: Vec<String> = ["local", "unittest", "prod"].map(String::from).to_vec();
-    if let Ok(text) = std::fs::read_to_string(root.join("config/env")) {
+    if let Ok(text) = eggsec_report::input::read_text_limited(&root.join("config/env"), 4096) {
         let env = text.trim().to_string();
         if !env.is_empty() && !envs.contains(&env) {
             envs.push(env);
@@ -208,7 +208,7 @@ pub fn plan_plugins(root: &Path, env: Option<&str>, embedded: bool) -> Result<Ve
         let new = apply(&text, &edits);
         (Some(text), new)
     } else {
-        let esm = std::fs::read_to_string(root.join("package.json"))
+        let esm = eggsec_report::input::read_text_limited(&root.join("package.json"), 16 << 20)
             .ok()
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
             .is_some_and(|p| p["type"] == "module");

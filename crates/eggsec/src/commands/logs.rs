@@ -170,6 +170,11 @@ pub struct RedactArgs {
     /// Replace IN atomically (temporary file + rename; IN is untouched on any error).
     #[arg(long)]
     pub in_place: bool,
+    /// With --in-place on a symlink: redact the file it points to (the link is kept). Without
+    /// it a symlink is refused, since the link would be replaced while its target keeps every
+    /// secret.
+    #[arg(long, requires = "in_place")]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args)]
@@ -325,7 +330,7 @@ fn redact(a: RedactArgs) -> Result<ExitCode> {
         bail!("{}: not a file", a.input.display());
     }
     let stats = if a.in_place {
-        eggsec_logs::redact::redact_in_place(&a.input)?
+        eggsec_logs::redact::redact_in_place(&a.input, a.follow)?
     } else {
         if a.output.as_deref() == Some(a.input.as_path()) {
             bail!("-o names the input file: use --in-place to replace it atomically");

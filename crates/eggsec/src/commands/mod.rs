@@ -108,6 +108,29 @@ pub fn load_models_and_failures(
     Ok((models, failed))
 }
 
+/// After a model command (`config`, `plugins`, `routes`) printed what it knows: when an app
+/// found could not be loaded, or part of a loaded app could not be read or evaluated (both
+/// already named on stderr as the apps were loaded), the command says so and exits 2 unless
+/// `allow`: what it showed is not the whole app. `None` when the load was whole (or `allow`).
+pub fn partial_load_exit(
+    command: &str,
+    models: &[AppModel],
+    failed: &[FailedApp],
+    allow: bool,
+) -> Option<ExitCode> {
+    let unread = models.iter().map(|m| m.unread().count()).sum::<usize>();
+    if (failed.is_empty() && unread == 0) || allow {
+        return None;
+    }
+    eprintln!(
+        "eggsec: error: `{command}` shows a partial load ({} app{} not loaded, {unread} part{} not read or evaluated), so it exits 2; fix what could not be read, or pass --allow-partial",
+        failed.len(),
+        if failed.len() == 1 { "" } else { "s" },
+        if unread == 1 { "" } else { "s" },
+    );
+    Some(ExitCode::from(2))
+}
+
 /// The nearest directory above `path` that is an Egg.js app, as a path the user can read
 /// (`../..` when they gave a relative path).
 pub fn app_root_above(path: &std::path::Path) -> Option<std::path::PathBuf> {

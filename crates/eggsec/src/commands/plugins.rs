@@ -7,7 +7,7 @@ use serde_json::json;
 use std::process::ExitCode;
 
 pub fn run(args: PluginsArgs) -> Result<ExitCode> {
-    let models = super::load_models(&args.app, args.env.as_deref())?;
+    let (models, failed) = super::load_models_and_failures(&args.app, args.env.as_deref())?;
     let mut out = String::new();
     let mut docs = Vec::new();
     for m in &models {
@@ -135,6 +135,9 @@ pub fn run(args: PluginsArgs) -> Result<ExitCode> {
         ModelFormat::Text => out,
     };
     super::emit(&text, None)?;
+    if let Some(code) = super::partial_load_exit("plugins", &models, &failed, args.allow_partial) {
+        return Ok(code);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

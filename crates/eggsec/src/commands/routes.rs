@@ -48,7 +48,7 @@ fn auth_label(a: AuthStatus) -> &'static str {
 }
 
 pub fn run(args: RoutesArgs) -> Result<ExitCode> {
-    let mut models = super::load_models(&args.app, args.env.as_deref())?;
+    let (mut models, failed) = super::load_models_and_failures(&args.app, args.env.as_deref())?;
     for m in &mut models {
         // the user's own protectors (eggsec.toml) decide the auth column too
         let opts = eggsec_rules::config::Settings::load(&m.root).auth_options();
@@ -129,6 +129,9 @@ pub fn run(args: RoutesArgs) -> Result<ExitCode> {
         ModelFormat::Text => out,
     };
     super::emit(&text, None)?;
+    if let Some(code) = super::partial_load_exit("routes", &models, &failed, args.allow_partial) {
+        return Ok(code);
+    }
     if unknown {
         return Ok(ExitCode::from(ROUTES_UNKNOWN));
     }

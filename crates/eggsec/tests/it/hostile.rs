@@ -263,13 +263,17 @@ fn fifos_devices_and_exponential_values_end() {
     assert!(r.stdout.contains("CSRF001"));
 
     let fifo_app = app(&[("config/config.default.js", "module.exports = {};\n")]);
-    // (A FIFO as eggsec.toml is left out here: see the note of issue 19.)
     let fifo = fifo_app.path().join("baseline.json");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
+        .arg(fifo_app.path().join("eggsec.toml"))
         .status()
         .is_ok_and(|s| s.success());
     if made {
+        // A FIFO named eggsec.toml is refused, never opened (it used to hang the run).
+        let r = run(&["audit"], fifo_app.path());
+        assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("eggsec.toml"), "{}", r.stderr);
         let out = eggsec()
             .args(["audit", "--embedded-defaults", "--baseline"])
             .arg(&fifo)
@@ -289,6 +293,194 @@ fn fifos_devices_and_exponential_values_end() {
     let r = run(&["audit"], dev_app.path());
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stdout.contains("package.json") || r.stderr.contains("package.json"));
+}
+
+/// A FIFO or `/dev/zero` at every path eggsec reads on its own (settings, lockfiles, env,
+/// ignore files, templates, the ledger, CI files) never hangs nor exhausts a command: each
+/// ends with 0, 1, 2 or 3 (routes unknown), never a panic.
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_at_every_input_path_never_hang() {
+    let paths = [
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "config/env",
+        ".gitignore",
+        ".dockerignore",
+        ".npmrc",
+        ".gitlab-ci.yml",
+        "app/view/home.html",
+        "app/controller/fifo.js",
+        "config/module.json",
+        ".eggsec/versions.json",
+        ".eggsec/history.jsonl",
+        ".eggsec/watch.json",
+        "app/.gitignore",
+        "app/.ignore",
+        ".git/info/exclude",
+    ];
+    for device in [false, true] {
+        let dir = app(&[
+            (
+                "config/config.default.js",
+                "module.exports = { security: { csrf: { enable: false } } };\n",
+            ),
+            (
+                "app/router.js",
+                "module.exports = app => { app.router.get('/', app.controller.home.index); };\n",
+            ),
+            (
+                "app/controller/home.js",
+                "module.exports = app => class extends app.Controller { async index() { await this.ctx.render('home.html', { q: this.ctx.query.q }); } };\n",
+            ),
+        ]);
+        for rel in paths {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            if device {
+                std::os::unix::fs::symlink("/dev/zero", &p).unwrap();
+            } else {
+                let ok = std::process::Command::new("mkfifo")
+                    .arg(&p)
+                    .status()
+                    .is_ok_and(|s| s.success());
+                if !ok {
+                    return;
+                }
+            }
+        }
+        for args in [
+            &["audit"][..],
+            &["audit", "--format", "json"],
+            &["routes"],
+            &["plugins"],
+            &["config"],
+            &["deps", "--offline"],
+            &["deps", "--offline", "--record"],
+        ] {
+            let r = run(args, dir.path());
+            assert!(
+                (0..=3).contains(&r.code),
+                "{args:?} (device: {device}): exit {}\n{}",
+                r.code,
+                r.stderr
+            );
+            assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+        }
+        // audit still reports what it could read
+        let r = run(&["audit", "--allow-partial"], dir.path());
+        assert!(r.stdout.contains("CSRF001"), "{}", r.stdout);
+    }
+}
+
+/// Deep shapes that oxc parses without recursion limits, in code files: a 50,000-deep TS
+/// generic and array type (in a `.ts` file of a JS app), a 10,000-link member chain, a
+/// 20,000-term `+` chain and a long promise chain. Every command that walks the code ends
+/// (no stack overflow, which would abort) with a usable result; the rest of the app is
+/// still audited.
+#[test]
+fn deep_code_shapes_end_without_a_stack_overflow() {
+    let generic = format!(
+        "export type Deep = {}string{};\n",
+        "Array<".repeat(50_000),
+        ">".repeat(50_000)
+    );
+    let arrays = format!("export type Grid = string{};\n", "[]".repeat(50_000));
+    let chain = format!(
+        "module.exports = app => class extends app.Controller {{\n  async index() {{\n    const v = this.ctx.query{};\n    this.ctx.body = v;\n  }}\n}};\n",
+        ".next".repeat(10_000)
+    );
+    let sum = format!(
+        "module.exports = app => class extends app.Controller {{\n  async index() {{\n    this.ctx.body = this.ctx.query.a{};\n  }}\n}};\n",
+        " + this.ctx.query.a".repeat(20_000)
+    );
+    let promises = format!(
+        "module.exports = app => class extends app.Controller {{\n  async index() {{\n    await Promise.resolve(this.ctx.query.q){};\n  }}\n}};\n",
+        ".then(x => x)".repeat(5_000)
+    );
+    let dir = app(&[
+        (
+            "config/config.default.js",
+            "module.exports = { security: { csrf: { enable: false } } };\n",
+        ),
+        (
+            "app/router.js",
+            "module.exports = app => {\n  app.router.get('/c', app.controller.chain.index);\n  app.router.get('/s', app.controller.sum.index);\n  app.router.get('/p', app.controller.promises.index);\n};\n",
+        ),
+        ("app/types/deep.ts", &generic),
+        ("app/types/grid.ts", &arrays),
+        ("app/controller/chain.js", &chain),
+        ("app/controller/sum.js", &sum),
+        ("app/controller/promises.js", &promises),
+    ]);
+    for args in [
+        &["audit", "--format", "json", "--allow-partial"][..],
+        &["routes", "--allow-partial"],
+        &["plugins", "--allow-partial"],
+    ] {
+        let r = run(args, dir.path());
+        assert!(
+            (0..=3).contains(&r.code),
+            "{args:?}: exit {} (an abort is -1)\n{}",
+            r.code,
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"), "{args:?}: {}", r.stderr);
+        if args[0] == "audit" {
+            assert!(r.stdout.contains("CSRF001"), "{}", r.stdout);
+        }
+    }
+}
+
+/// `--max-memory` and `--timeout` end any command with exit 2 and a message: an app whose
+/// evaluation needs more heap than the cap, and a `logs watch` that would follow for two
+/// minutes. Without the guards the same runs work as usual.
+#[test]
+fn max_memory_and_timeout_end_the_run_with_exit_2() {
+    let mut big = String::from("module.exports = {\n");
+    for i in 0..20_000 {
+        big.push_str(&format!(
+            "  key{i}: {{ value: 'v{i}', list: [{i}, {i}, {i}] }},\n"
+        ));
+    }
+    big.push_str("  security: { csrf: { enable: false } },\n};\n");
+    let dir = app(&[("config/config.default.js", &big)]);
+    let capped = eggsec()
+        .args(["--max-memory", "8", "audit", "--embedded-defaults"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(capped.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&capped.stderr).contains("--max-memory"));
+    let r = eggsec()
+        .args(["--max-memory", "4096", "audit", "--embedded-defaults"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        matches!(r.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(String::from_utf8_lossy(&r.stdout).contains("CSRF001"));
+
+    let logs = tempfile::tempdir().unwrap();
+    write(
+        logs.path(),
+        "shop-web.log",
+        "2026-11-28 10:00:00,000 INFO 1 [-/127.0.0.1/-/1ms GET /] ok\n",
+    );
+    let out = eggsec()
+        .args(["--timeout", "1", "logs", "watch"])
+        .arg(logs.path())
+        .arg("--state")
+        .arg(logs.path().join("state.json"))
+        .args(["--interval", "100", "--for", "120"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--timeout"));
 }
 
 /// A closed pipe or a full disk ends the run with exit 2 and a message, never a panic.

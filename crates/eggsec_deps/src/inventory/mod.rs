@@ -278,17 +278,19 @@ fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
 
 /// Reads a lockfile with a size cap, as text.
 pub fn read_text(path: &Path, shown: &str) -> Result<String, ExtractError> {
-    let meta = std::fs::metadata(path).map_err(|e| ExtractError::new(shown, e.to_string()))?;
-    if meta.len() > MAX_LOCKFILE_BYTES {
-        return Err(ExtractError::new(
-            shown,
-            format!(
-                "{} bytes, more than the {MAX_LOCKFILE_BYTES} read",
-                meta.len()
+    // regular files only (a FIFO or /dev/zero named package-lock.json never blocks), the
+    // size checked on the open handle before anything is read
+    let bytes =
+        eggsec_report::input::read_limited(path, MAX_LOCKFILE_BYTES).map_err(|e| match e {
+            eggsec_report::input::InputError::TooLarge { size, .. } => ExtractError::new(
+                shown,
+                format!("{size} bytes, more than the {MAX_LOCKFILE_BYTES} read"),
             ),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| ExtractError::new(shown, e.to_string()))?;
+            eggsec_report::input::InputError::NotFound => {
+                ExtractError::new(shown, "No such file or directory")
+            }
+            e => ExtractError::new(shown, e.to_string()),
+        })?;
     String::from_utf8(bytes).map_err(|e| {
         ExtractError::new(
             shown,

@@ -208,8 +208,7 @@ fn push_source(path: &Path, files: &mut Vec<SourceFile>) {
     if !is_source || path.to_string_lossy().ends_with(".d.ts") {
         return;
     }
-    let small = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_SOURCE_BYTES);
-    if let (true, Ok(text)) = (small, std::fs::read_to_string(path)) {
+    if let Ok(text) = eggsec_report::input::read_text_limited(path, MAX_SOURCE_BYTES) {
         if eggsec_app::vendored::is_vendored_file(path, &text) {
             return;
         }

@@ -52,7 +52,7 @@ impl Rule for DevelopmentErrorPageInProd {
         // What tells the env a deploy starts in: a `config/env` file, an egg-scripts start
         // script. Without either, this tree says nothing about it.
         let mut env_decided = false;
-        if let Ok(text) = std::fs::read_to_string(&env_file) {
+        if let Ok(text) = eggsec_report::input::read_text_limited(&env_file, 4096) {
             let env = text.trim();
             env_decided = !env.is_empty();
             if (env == "local" || env == "unittest") && !ignored_by_vcs_or_docker(&root) {
@@ -113,7 +113,7 @@ fn app_wide(cx: &RuleContext<'_>) -> Location {
 /// the developer's machine.
 fn ignored_by_vcs_or_docker(root: &Path) -> bool {
     [".gitignore", ".dockerignore"].iter().any(|f| {
-        std::fs::read_to_string(root.join(f)).is_ok_and(|text| {
+        eggsec_report::input::read_text_limited(&root.join(f), 1 << 20).is_ok_and(|text| {
             text.lines()
                 .map(str::trim)
                 .any(|l| matches!(l, "config/env" | "/config/env" | "**/config/env"))

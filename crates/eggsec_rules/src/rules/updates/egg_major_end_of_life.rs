@@ -91,7 +91,8 @@ impl Rule for EggMajorEndOfLife {
 /// The `egg` range of package.json's dependencies, its 1-based line, and the major it pins
 /// (`^1.1.0`, `~1.21`, `1.x` → 1; `*`, `latest`, a tag or URL → none).
 fn declared_egg_major(root: &std::path::Path) -> Option<(String, u32, u64)> {
-    let text = std::fs::read_to_string(root.join("package.json")).ok()?;
+    let text =
+        eggsec_report::input::read_text_limited(&root.join("package.json"), 16 << 20).ok()?;
     let pkg: serde_json::Value = serde_json::from_str(&text).ok()?;
     let range = pkg
         .pointer("/dependencies/egg")?

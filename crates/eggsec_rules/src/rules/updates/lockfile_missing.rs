@@ -76,7 +76,7 @@ fn watch_in_ci(root: &std::path::Path) -> Option<String> {
     files.push(root.join(".gitlab-ci.yml"));
     files.sort();
     files.into_iter().find_map(|f| {
-        let text = std::fs::read_to_string(&f).ok()?;
+        let text = eggsec_report::input::read_text_limited(&f, 4 << 20).ok()?;
         (text.contains("eggsec watch") || text.contains("eggsec deps"))
             .then(|| f.strip_prefix(root).unwrap_or(&f).display().to_string())
     })
