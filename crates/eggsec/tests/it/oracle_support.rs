@@ -7,8 +7,9 @@
 use serde::Deserialize;
 use std::fs;
 use std::io;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStdin, Command, Stdio};
 
 /// The workspace root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
@@ -231,4 +232,92 @@ pub fn run_dump(
         return Err(format!("dump.js failed ({}):\n{tail}", out.status));
     }
     serde_json::from_slice(&out.stdout).map_err(|e| format!("dump.js printed invalid JSON: {e}"))
+}
+
+/// An app served by real egg (`tests/oracle/serve.js`) on 127.0.0.1; the node process ends when
+/// this is dropped (its stdin closes and it is killed).
+pub struct Served {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    pub port: u16,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self._stdin.take();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Serves the staged `app` under the egg of `oracle` in `env`, and waits for its port.
+pub fn serve_staged(oracle: &Path, app: &StagedApp, env: &str) -> Served {
+    let root = repo_root();
+    let mut cmd = Command::new("node");
+    cmd.arg(root.join("tests/oracle/serve.js"))
+        .arg(oracle)
+        .arg(&app.root)
+        .arg(env)
+        .arg("300")
+        .env_clear()
+        .env("HOME", &app.home)
+        .env("EGG_HOME", &app.home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for var in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    let mut child = cmd.spawn().expect("node (Node.js >= 18) on PATH");
+    let stdin = child.stdin.take();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = serde_json::from_str::<serde_json::Value>(&line)
+        .ok()
+        .and_then(|v| v["port"].as_u64())
+        .unwrap_or_else(|| {
+            panic!(
+                "serve.js did not print a port for {}: {line:?}",
+                app.root.display()
+            )
+        }) as u16;
+    Served {
+        child,
+        _stdin: stdin,
+        port,
+    }
+}
+
+/// A fixture of `tests/fixtures` staged and served under real egg 3. The server is declared
+/// first so that it stops before the staged copy is removed.
+pub struct ServedFixture {
+    _server: Served,
+    pub port: u16,
+    pub app: StagedApp,
+}
+
+impl ServedFixture {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+pub fn serve_fixture(fixture: &str, env: &str) -> ServedFixture {
+    let root = repo_root();
+    let oracle = oracle_dir(&root, "egg3").unwrap();
+    let app = stage(
+        &root.join("tests/fixtures").join(fixture),
+        &oracle.join("node_modules"),
+    )
+    .unwrap();
+    let server = serve_staged(&oracle, &app, env);
+    ServedFixture {
+        port: server.port,
+        _server: server,
+        app,
+    }
 }
