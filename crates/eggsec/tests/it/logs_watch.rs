@@ -4,7 +4,7 @@
 //! (rename + `app.loggers.reload()`), restarts the watcher, and checks that each alert reaches a
 //! real webhook receiver on 127.0.0.1 exactly once, within seconds.
 
-use crate::oracle_support::{repo_root, serve_fixture as serve};
+use crate::oracle_support::serve_fixture as serve;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
