@@ -118,6 +118,39 @@ fn install_once(root: &Path) -> Result<(), String> {
         .clone()
 }
 
+/// Runs one of the repo's idempotent install scripts (`tests/tools/install.sh`, ...) at most
+/// once per test process, so a test's tool is installed on first use on a fresh machine (CI's
+/// `.ci/run` has installed it already; the script then returns at once).
+pub fn install_script_once(rel: &str) -> Result<(), String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static DONE: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
+    let mut done = DONE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    done.entry(rel.to_string())
+        .or_insert_with(|| {
+            let script = repo_root().join(rel);
+            let out = std::process::Command::new("bash")
+                .arg(&script)
+                .output()
+                .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} failed ({}): {}{}",
+                    script.display(),
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ))
+            }
+        })
+        .clone()
+}
+
 /// The oracle's node project for one egg major, installed on first use.
 pub fn oracle_dir(root: &Path, egg: &str) -> Result<PathBuf, String> {
     install_once(root)?;
