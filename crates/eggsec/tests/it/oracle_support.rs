@@ -95,27 +95,8 @@ impl EnvSpec {
 /// Installs the oracle's node projects (real egg from the npm registry, pinned by the committed
 /// package-lock.json files) once per test process, so `cargo test` works on a fresh machine.
 /// `tests/oracle/install.sh` is idempotent and skips projects that are already installed.
-fn install_once(root: &Path) -> Result<(), String> {
-    static INSTALL: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    INSTALL
-        .get_or_init(|| {
-            let script = root.join("tests/oracle/install.sh");
-            let out = std::process::Command::new("bash")
-                .arg(&script)
-                .output()
-                .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{} failed ({}): {}",
-                    script.display(),
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr)
-                ))
-            }
-        })
-        .clone()
+fn install_once() -> Result<(), String> {
+    install_script_once("tests/oracle/install.sh")
 }
 
 /// Runs one of the repo's idempotent install scripts (`tests/tools/install.sh`, ...) at most
@@ -153,7 +134,7 @@ pub fn install_script_once(rel: &str) -> Result<(), String> {
 
 /// The oracle's node project for one egg major, installed on first use.
 pub fn oracle_dir(root: &Path, egg: &str) -> Result<PathBuf, String> {
-    install_once(root)?;
+    install_once()?;
     let dir = root.join("tests/oracle").join(egg);
     if !dir.join("node_modules/egg/package.json").is_file() {
         return Err(format!(
