@@ -42,6 +42,7 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::middleware::absolute_url_from_host_header::AbsoluteUrlFromHostHeader,
     &rules::middleware::request_text_served_as_html::RequestTextServedAsHtml,
     &rules::middleware::template_link_or_location_from_request::TemplateLinkOrLocationFromRequest,
+    &rules::middleware::record_accessed_without_owner_check::RecordAccessedWithoutOwnerCheck,
     // (middleware rules go above this line)
     // builtin
     &rules::builtin::keys_weak::KeysWeak,

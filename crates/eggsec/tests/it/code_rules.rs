@@ -43,6 +43,7 @@ pub(crate) const CODE_RULES: &[&str] = &[
     "absolute-url-from-host-header",
     "request-text-served-as-html",
     "template-link-or-location-from-request",
+    "record-accessed-without-owner-check",
 ];
 
 type Key = (String, String, u32);
