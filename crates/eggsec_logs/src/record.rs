@@ -118,7 +118,8 @@ fn num(b: &[u8]) -> Option<i64> {
         if !c.is_ascii_digit() {
             return None;
         }
-        v = v * 10 + i64::from(c - b'0');
+        // a digit run too long for an i64 (a hostile or garbled line) is not a number
+        v = v.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
     }
     Some(v)
 }
