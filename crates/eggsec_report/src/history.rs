@@ -164,9 +164,10 @@ pub fn append(path: &Path, record: &AuditRecord) -> Result<(), String> {
 /// Every record in the history file (none when it does not exist), oldest first, and one
 /// problem line (`file:line: why`) per line that is not a record.
 pub fn read(path: &Path) -> (Vec<AuditRecord>, Vec<String>) {
-    let text = match std::fs::read(path) {
+    // regular files only: a FIFO or a device in the repository never blocks the run
+    let text = match crate::input::read_limited(path, 1 << 30) {
         Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Vec::new(), Vec::new()),
+        Err(crate::input::InputError::NotFound) => return (Vec::new(), Vec::new()),
         Err(e) => return (Vec::new(), vec![format!("{}: {e}", path.display())]),
     };
     let mut records = Vec::new();

@@ -316,6 +316,7 @@ fn fifos_and_devices_at_every_input_path_never_hang() {
         ".eggsec/versions.json",
         ".eggsec/history.jsonl",
         ".eggsec/watch.json",
+        ".eggsec/audit-history.jsonl",
         "app/.gitignore",
         "app/.ignore",
         ".git/info/exclude",
@@ -353,6 +354,7 @@ fn fifos_and_devices_at_every_input_path_never_hang() {
         for args in [
             &["audit"][..],
             &["audit", "--format", "json"],
+            &["audit", "--diff"],
             &["routes"],
             &["plugins"],
             &["config"],

@@ -194,7 +194,7 @@ impl Rule for TemplateLinkOrLocationFromRequest {
             let Some((path, rel)) = find_template(&app.root, &r.render.template) else {
                 continue;
             };
-            let Ok(text) = std::fs::read_to_string(&path) else {
+            let Ok(text) = eggsec_report::input::read_text_limited(&path, 8 << 20) else {
                 continue;
             };
             for (line, column, tag, ids, script) in url_outputs(&rel, &text) {
