@@ -39,6 +39,9 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::middleware::model_or_method_chosen_by_request::ModelOrMethodChosenByRequest,
     &rules::middleware::template_prints_request_data_raw::TemplatePrintsRequestDataRaw,
     &rules::middleware::nosql_filter_from_body_field::NosqlFilterFromBodyField,
+    &rules::middleware::mass_assignment_from_request_body::MassAssignmentFromRequestBody,
+    &rules::middleware::stored_value_in_path_or_command::StoredValueInPathOrCommand,
+    &rules::middleware::token_sent_to_request_url::TokenSentToRequestUrl,
     // (middleware rules go above this line)
     // builtin
     &rules::builtin::keys_weak::KeysWeak,

@@ -40,6 +40,9 @@ pub(crate) const CODE_RULES: &[&str] = &[
     "safe-curl-without-ssrf-config",
     "model-or-method-chosen-by-request",
     "nosql-filter-from-body-field",
+    "mass-assignment-from-request-body",
+    "stored-value-in-path-or-command",
+    "token-sent-to-request-url",
 ];
 
 type Key = (String, String, u32);
