@@ -186,7 +186,7 @@ impl FlowVisitor<'_, '_> {
     }
 
     /// Is `e` request data (from a request source, not a parameter)?
-    fn from_request(&mut self, e: &Expression<'_>) -> bool {
+    fn is_request_data(&mut self, e: &Expression<'_>) -> bool {
         matches!(self.eval(e), V::T(ts) if ts.iter().any(|t| t.origin == Origin::Source))
     }
 
@@ -227,7 +227,7 @@ impl FlowVisitor<'_, '_> {
                             | Expression::NullLiteral(_)
                     );
                     let key = p.key.static_name().unwrap_or_default();
-                    if secret_name(&key) && !literal && !self.from_request(&p.value) {
+                    if secret_name(&key) && !literal && !self.is_request_data(&p.value) {
                         return Some(self.step(p.span));
                     }
                     if let Some(s) = self.secret_in(&p.value, depth + 1) {
@@ -237,11 +237,11 @@ impl FlowVisitor<'_, '_> {
                 None
             }
             Expression::Identifier(id) => {
-                (secret_name(&id.name) && !self.from_request(e)).then(|| self.step(id.span))
+                (secret_name(&id.name) && !self.is_request_data(e)).then(|| self.step(id.span))
             }
-            Expression::StaticMemberExpression(m) => {
-                (secret_name(&m.property.name) && !self.from_request(e)).then(|| self.step(m.span))
-            }
+            Expression::StaticMemberExpression(m) => (secret_name(&m.property.name)
+                && !self.is_request_data(e))
+            .then(|| self.step(m.span)),
             Expression::CallExpression(c) => {
                 let callee = self.canon(&c.callee).unwrap_or_default();
                 let last = callee.rsplit('.').next().unwrap_or("");
