@@ -42,6 +42,7 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::middleware::mass_assignment_from_request_body::MassAssignmentFromRequestBody,
     &rules::middleware::stored_value_in_path_or_command::StoredValueInPathOrCommand,
     &rules::middleware::token_sent_to_request_url::TokenSentToRequestUrl,
+    &rules::middleware::record_accessed_without_owner_check::RecordAccessedWithoutOwnerCheck,
     // (middleware rules go above this line)
     // builtin
     &rules::builtin::keys_weak::KeysWeak,

@@ -43,6 +43,7 @@ pub(crate) const CODE_RULES: &[&str] = &[
     "mass-assignment-from-request-body",
     "stored-value-in-path-or-command",
     "token-sent-to-request-url",
+    "record-accessed-without-owner-check",
 ];
 
 type Key = (String, String, u32);
