@@ -271,7 +271,8 @@ impl<'a> Visit<'a> for Reads {
     fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
 }
 
-fn binding_names(p: &BindingPattern<'_>, out: &mut Vec<String>) {
+/// Every name a binding pattern binds (`{ a, b: [c], ...d }` → a, c, d).
+pub(crate) fn binding_names(p: &BindingPattern<'_>, out: &mut Vec<String>) {
     match p {
         BindingPattern::BindingIdentifier(id) => out.push(id.name.to_string()),
         BindingPattern::ObjectPattern(o) => {
