@@ -42,6 +42,9 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::middleware::mass_assignment_from_request_body::MassAssignmentFromRequestBody,
     &rules::middleware::stored_value_in_path_or_command::StoredValueInPathOrCommand,
     &rules::middleware::token_sent_to_request_url::TokenSentToRequestUrl,
+    &rules::middleware::absolute_url_from_host_header::AbsoluteUrlFromHostHeader,
+    &rules::middleware::request_text_served_as_html::RequestTextServedAsHtml,
+    &rules::middleware::template_link_or_location_from_request::TemplateLinkOrLocationFromRequest,
     &rules::middleware::record_accessed_without_owner_check::RecordAccessedWithoutOwnerCheck,
     // (middleware rules go above this line)
     // builtin

@@ -43,6 +43,9 @@ pub(crate) const CODE_RULES: &[&str] = &[
     "mass-assignment-from-request-body",
     "stored-value-in-path-or-command",
     "token-sent-to-request-url",
+    "absolute-url-from-host-header",
+    "request-text-served-as-html",
+    "template-link-or-location-from-request",
     "record-accessed-without-owner-check",
 ];
 

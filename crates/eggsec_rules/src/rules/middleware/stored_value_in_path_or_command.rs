@@ -1,4 +1,4 @@
-//! `MW031` `stored-value-in-path-or-command`: a field of a database record in a file path or a
+//! `MW036` `stored-value-in-path-or-command`: a field of a database record in a file path or a
 //! shell command — a second-order write (issue 12 class 10).
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
@@ -8,7 +8,7 @@ use eggsec_report::{Confidence, Severity, Strategy};
 pub struct StoredValueInPathOrCommand;
 
 static META: RuleMeta = RuleMeta {
-    code: "MW031",
+    code: "MW036",
     name: "stored-value-in-path-or-command",
     strategy: Strategy::Middleware,
     severity: Severity::Medium,

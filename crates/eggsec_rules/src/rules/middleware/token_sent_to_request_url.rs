@@ -1,4 +1,4 @@
-//! `MW032` `token-sent-to-request-url`: a token or secret sent to a URL the request chose —
+//! `MW037` `token-sent-to-request-url`: a token or secret sent to a URL the request chose —
 //! a redirect or an outbound call (issue 12 class 5).
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
@@ -8,7 +8,7 @@ use eggsec_report::{Confidence, Severity, Strategy};
 pub struct TokenSentToRequestUrl;
 
 static META: RuleMeta = RuleMeta {
-    code: "MW032",
+    code: "MW037",
     name: "token-sent-to-request-url",
     strategy: Strategy::Middleware,
     severity: Severity::High,
