@@ -38,6 +38,12 @@ for (const s of mine.filter(s => s.file)) {
 }
 for (const s of mine.filter(s => s.overrides)) {
   pkg.overrides = Object.assign({}, pkg.overrides, s.overrides);
+  // npm refuses an override that differs from a direct dependency's range: pin those too
+  for (const [ name, version ] of Object.entries(s.overrides)) {
+    for (const field of [ 'dependencies', 'devDependencies', 'optionalDependencies' ]) {
+      if (pkg[field] && pkg[field][name] !== undefined) pkg[field][name] = version;
+    }
+  }
 }
 for (const s of mine.filter(s => s.package)) {
   let hit = false;
