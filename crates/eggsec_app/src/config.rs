@@ -260,10 +260,8 @@ pub fn load_config(
 /// the same path (with the snapshot's provenance); keys the snapshot lacks stay as they are.
 fn fill_unknowns(value: &mut Value, known: &Value) {
     match (&mut value.kind, &known.kind) {
-        (ValueKind::Unknown { .. }, _) => {
-            if !contains_unknown(known) {
-                *value = known.clone();
-            }
+        (ValueKind::Unknown { .. }, _) if !contains_unknown(known) => {
+            *value = known.clone();
         }
         (ValueKind::Object(map), ValueKind::Object(known_map)) => {
             for (key, child) in map.iter_mut() {
