@@ -896,6 +896,17 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 };
                 let a = if is_checked(self, &c.consequent) {
                     V::Clean
+                } else if same_site_path_checked(&c.test).is_some_and(|x| {
+                    let text = |e: &Expression<'_>| {
+                        let sp = e.get_inner_expression().span();
+                        self.at.text.get(sp.start as usize..sp.end as usize)
+                    };
+                    text(x).is_some() && text(x) == text(&c.consequent)
+                }) {
+                    // /^\/(?![\s/\\])/.test(t) ? t : '/' — a path on this host
+                    map_traces(self.eval(&c.consequent), |t| {
+                        t.sanitized |= SinkKind::Redirect.bit() | SinkKind::UnsafeRedirect.bit()
+                    })
                 } else {
                     self.eval(&c.consequent)
                 };
@@ -1860,6 +1871,32 @@ fn prefix_bits(first: &str, lead_clean: bool, second: &str) -> u32 {
         }
     }
     0
+}
+
+/// A same-site path check in a condition: `RE.test(x)` with a RegExp literal that accepts only
+/// a path on this host — `^/` then a negative lookahead that refuses `/` and `\\` (`//host` and
+/// `/\\host` are other hosts to a browser). Returns the checked expression.
+fn same_site_path_checked<'b>(test: &'b Expression<'b>) -> Option<&'b Expression<'b>> {
+    let Expression::CallExpression(c) = test.get_inner_expression() else {
+        return None;
+    };
+    let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
+        return None;
+    };
+    let Expression::RegExpLiteral(re) = m.object.get_inner_expression() else {
+        return None;
+    };
+    if m.property.name != "test" || c.arguments.len() != 1 {
+        return None;
+    }
+    let pattern = re.regex.pattern.text.as_str();
+    let look = pattern
+        .strip_prefix("^\\/(?![")
+        .or_else(|| pattern.strip_prefix("^/(?!["))?;
+    let class = &look[..look.find("])")?];
+    let refuses_slash = class.contains('/');
+    let refuses_backslash = class.contains("\\\\");
+    (refuses_slash && refuses_backslash).then(|| c.arguments[0].as_expression())?
 }
 
 /// An allow-list check in a condition: `(the checked expression, negated)` for

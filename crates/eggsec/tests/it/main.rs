@@ -8,6 +8,7 @@ mod corpus;
 mod deps;
 mod egg41;
 mod fix_proof;
+mod fix_rules;
 mod fix_write;
 mod hostile;
 mod html;
