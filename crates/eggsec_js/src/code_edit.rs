@@ -576,9 +576,10 @@ pub fn exec_to_exec_file(path: &Path, text: &str, line: u32, column: u32) -> Rew
             }
             Expression::StaticMemberExpression(m) => {
                 let is_cp = match m.object.get_inner_expression() {
-                    Expression::Identifier(o) => {
-                        f.cp_bindings.iter().any(|b| b.0 == o.name.as_str() && b.1 == "*")
-                    }
+                    Expression::Identifier(o) => f
+                        .cp_bindings
+                        .iter()
+                        .any(|b| b.0 == o.name.as_str() && b.1 == "*"),
                     e => require_of(e).is_some_and(|s| is_child_process(&s)),
                 };
                 if !is_cp {

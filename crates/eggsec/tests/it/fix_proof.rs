@@ -500,7 +500,8 @@ fn get(port: u16, path: &str) -> (u16, String, String) {
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("location").then(|| v.trim().to_string())
+            k.eq_ignore_ascii_case("location")
+                .then(|| v.trim().to_string())
         })
         .unwrap_or_default();
     (status, location, body.to_string())
@@ -539,8 +540,8 @@ fn fix_code_rewrites_are_proven_under_real_egg3() {
             body.lines().any(|l| l == "INJECTED"),
             "the shell ran the injected command: {body:?}"
         );
-        let (status, location, _) = get(served.port, "/go?next=//evil.example/x");
-        assert_eq!((status, location.as_str()), (302, "//evil.example/x"));
+        let (status, location, _) = get(served.port, "/go?next=https://evil.example/x");
+        assert_eq!((status, location.as_str()), (302, "https://evil.example/x"));
         let (status, _, body) = get(served.port, "/parse?json=%7B");
         assert_eq!(status, 400, "{body}");
         assert!(body.contains("at JSON.parse"), "the stack is sent: {body}");
@@ -562,7 +563,11 @@ fn fix_code_rewrites_are_proven_under_real_egg3() {
     let (code, _, err) = run(&[&FIX_CODE[..], &["--write"][..]].concat(), &app.root);
     assert_eq!(code, 0, "{err}");
     let (code, diff, err) = run(&FIX_CODE, &app.root);
-    assert_eq!((code, diff.as_str()), (0, ""), "a second run changes nothing: {err}");
+    assert_eq!(
+        (code, diff.as_str()),
+        (0, ""),
+        "a second run changes nothing: {err}"
+    );
 
     let after = audit_rules(&app.root);
     for code in REWRITTEN {
@@ -576,7 +581,7 @@ fn fix_code_rewrites_are_proven_under_real_egg3() {
     let (status, _, body) = get(served.port, "/echo?name=a;echo%20INJECTED");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, "a;echo INJECTED\n", "one argument, no shell");
-    let (status, location, _) = get(served.port, "/go?next=//evil.example/x");
+    let (status, location, _) = get(served.port, "/go?next=https://evil.example/x");
     assert_eq!((status, location.as_str()), (302, "/"));
     let (status, location, _) = get(served.port, "/go?next=/orders/7");
     assert_eq!((status, location.as_str()), (302, "/orders/7"));
@@ -587,7 +592,10 @@ fn fix_code_rewrites_are_proven_under_real_egg3() {
         "no detail sent: {body}"
     );
     let (status, _, body) = get(served.port, "/parse?json=%5B1%5D");
-    assert_eq!((status, body.as_str()), (200, "{\"ok\":true,\"value\":[1]}"));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "{\"ok\":true,\"value\":[1]}")
+    );
     // egg's file logger flushes about once a second
     let log_file = app.home.join("logs/fix-code-egg3/common-error.log");
     let mut log = String::new();
