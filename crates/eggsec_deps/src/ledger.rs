@@ -202,6 +202,7 @@ pub fn record(
     // A unique temp file in the same directory, synced, then renamed over the old ledger.
     let write = || -> std::io::Result<()> {
         use std::io::Write;
+        eggsec_report::input::check_replaceable(&path)?;
         let mut tmp = tempfile::Builder::new()
             .prefix(".versions.json.")
             .tempfile_in(&d)?;

@@ -406,7 +406,9 @@ impl Registry {
                     }
                     if let Ok(text) = serde_json::to_vec(&entry) {
                         let tmp = path.with_extension("tmp");
-                        if std::fs::write(&tmp, text).is_ok() {
+                        let replaceable = eggsec_report::input::check_replaceable(&path).is_ok()
+                            && eggsec_report::input::check_replaceable(&tmp).is_ok();
+                        if replaceable && std::fs::write(&tmp, text).is_ok() {
                             let _ = std::fs::rename(&tmp, &path);
                         }
                     }

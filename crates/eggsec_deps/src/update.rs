@@ -347,6 +347,7 @@ pub fn install(db: &Database, target: &Path) -> Result<(), UpdateError> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io)?;
+    eggsec_report::input::check_replaceable(target).map_err(io)?;
     let source = db.meta.url.clone().unwrap_or_else(|| db.source.clone());
     let text = db.to_compact(&format!("OSV export from {source}"));
     let mut tmp = tempfile::Builder::new()

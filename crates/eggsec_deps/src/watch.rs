@@ -59,6 +59,9 @@ pub fn write_state(root: &Path, state: &State) -> Result<(), String> {
     std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
     let path = d.join("watch.json");
     let tmp = d.join("watch.json.tmp");
+    eggsec_report::input::check_replaceable(&path)
+        .and_then(|_| eggsec_report::input::check_replaceable(&tmp))
+        .map_err(|e| e.to_string())?;
     std::fs::write(
         &tmp,
         serde_json::to_string_pretty(state).expect("plain data") + "\n",

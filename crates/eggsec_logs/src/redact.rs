@@ -162,7 +162,43 @@ pub fn redact_to(input: &Path, output: Option<&Path>) -> Result<RedactStats, Red
             })?;
             Ok(stats)
         }
+        Some(out) if is_stream(out) => {
+            // `-o /dev/stdout`, `-o /dev/null`, a FIFO: written into, never replaced.
+            let op = out.display().to_string();
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(out)
+                .map_err(|e| RedactError::Io {
+                    path: op.clone(),
+                    source: e,
+                })?;
+            let mut w = io::BufWriter::with_capacity(1 << 20, file);
+            let stats = redact_stream(reader, &mut w)
+                .map_err(|(e, line)| input_err(&ip, input, e, line))?;
+            w.flush().map_err(|e| RedactError::Io {
+                path: op,
+                source: e,
+            })?;
+            Ok(stats)
+        }
         Some(out) => write_atomically(input, out, reader),
+    }
+}
+
+/// A character device or a FIFO: an output that is written into, not replaced.
+fn is_stream(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        std::fs::metadata(path).is_ok_and(|m| {
+            let t = m.file_type();
+            t.is_char_device() || t.is_fifo()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
     }
 }
 
@@ -273,6 +309,10 @@ fn write_atomically_checked(
 ) -> Result<RedactStats, RedactError> {
     let op = out.display().to_string();
     let ip = input.display().to_string();
+    eggsec_report::input::check_replaceable(out).map_err(|e| RedactError::Io {
+        path: op.clone(),
+        source: e,
+    })?;
     let dir = out
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -345,6 +385,32 @@ fn write_atomically_checked(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_device_output_is_written_into_never_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("web.log");
+        std::fs::write(&input, "password=hunter2hunter2\n").unwrap();
+        let stats = redact_to(&input, Some(Path::new("/dev/null"))).unwrap();
+        assert_eq!(stats.lines, 1);
+        let t = std::fs::metadata("/dev/null").unwrap().file_type();
+        assert!(t.is_char_device(), "/dev/null is still a device");
+        // The atomic path refuses a device outright, should anything route one there.
+        let err = write_atomically(
+            &input,
+            Path::new("/dev/null"),
+            Box::new(std::io::Cursor::new(b"x\n".to_vec())),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
 
     #[cfg(unix)]
     #[test]

@@ -535,6 +535,7 @@ fn find_inode(path: &Path, id: (u64, u64)) -> Option<PathBuf> {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    eggsec_report::input::check_replaceable(path)?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -187,3 +187,55 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Checks that `path` may be replaced by renaming a temporary file over it: it does not exist
+/// yet, or it is a regular file (a symlink is followed). A device (`/dev/null`), a FIFO, a
+/// socket or a directory is refused: renaming over `/dev/null` would swap the machine's device
+/// for a regular file. Every atomic write of eggsec (ledger, advisory database, watch state,
+/// redacted logs, fixed config) calls this before its rename.
+pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) => Err(std::io::Error::other(format!(
+            "{}: not a regular file ({}); it is never replaced",
+            path.display(),
+            kind_of(m.file_type())
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod replaceable_tests {
+    use super::check_replaceable;
+
+    #[test]
+    fn devices_fifos_and_directories_are_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_replaceable(&dir.path().join("new.json")).is_ok());
+        let file = dir.path().join("old.json");
+        std::fs::write(&file, "{}").unwrap();
+        assert!(check_replaceable(&file).is_ok());
+        let err = check_replaceable(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("a directory"), "{err}");
+        #[cfg(unix)]
+        {
+            let err = check_replaceable(std::path::Path::new("/dev/null"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("/dev/null: not a regular file (a device)"),
+                "{err}"
+            );
+            let fifo = dir.path().join("fifo");
+            assert!(std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success());
+            let err = check_replaceable(&fifo).unwrap_err().to_string();
+            assert!(err.contains("a FIFO"), "{err}");
+        }
+    }
+}
