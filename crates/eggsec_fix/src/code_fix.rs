@@ -149,7 +149,7 @@ pub(crate) fn plan_code(model: &AppModel, findings: &[&Finding], out: &mut Plan)
     }
     for (rel, mut list) in sites {
         // bottom-up, each place once
-        list.sort_by(|a, b| (b.line, b.column).cmp(&(a.line, a.column)));
+        list.sort_by_key(|s| std::cmp::Reverse((s.line, s.column)));
         list.dedup_by(|a, b| (a.line, a.column, a.how) == (b.line, b.column, b.how));
         let path = model.root.join(&rel);
         rewrite_file(model, &path, &rel, &list, out);

@@ -111,11 +111,16 @@ fn line_indent(text: &str, offset: usize) -> (usize, String, bool) {
 
 /// Finds the node a rewrite targets: the first call or assignment starting at `target`, with the
 /// catch clauses around it and whether it is a whole expression statement.
+/// A `catch (name)` clause: the name and the span of its block.
+type Caught = (String, Span);
+
 struct Finder<'a> {
     target: u32,
-    catches: Vec<(String, Span)>,
+    catches: Vec<Caught>,
     statement_start: Option<u32>,
-    assignment: Option<(&'a AssignmentExpression<'a>, Option<(String, Span)>, bool)>,
+    /// The assignment, the innermost `catch (name)` around it (name, block span), and whether
+    /// it is a whole expression statement.
+    assignment: Option<(&'a AssignmentExpression<'a>, Option<Caught>, bool)>,
     call: Option<&'a CallExpression<'a>>,
     /// Top-level bindings from `require('child_process')` / `import ... from 'child_process'`:
     /// (local name, imported member or `*`, the span of the binding's pattern property).
@@ -253,6 +258,27 @@ fn find<'a>(program: &Program<'a>, target: usize) -> Finder<'a> {
     let mut f = Finder::new(target);
     f.visit_program(program);
     f
+}
+
+/// Runs `f` on the call that starts at `line:column` (with what the finder saw), or refuses.
+fn with_call(
+    path: &Path,
+    text: &str,
+    line: u32,
+    column: u32,
+    f: impl for<'a> FnOnce(&Finder<'a>, &'a CallExpression<'a>, &'a str) -> Rewrite + Send,
+) -> Rewrite {
+    let target =
+        offset_of(text, line, column).ok_or_else(|| format!("no line {line} in the file"))?;
+    with_program(path, text, |program, text| {
+        let found = find(program, target);
+        let Some(call) = found.call else {
+            return Err(format!(
+                "no call at line {line}; the file changed since the audit?"
+            ));
+        };
+        f(&found, call, text)
+    })
 }
 
 /// Replaces the caught error's details (`err`, `err.message`, `err.stack`, `err.sqlMessage`,
@@ -530,15 +556,7 @@ fn word_code(w: &Word) -> String {
 /// quotes are understood); the first word must be literal. A destructured `exec` gets
 /// `execFile` added to the same `require`/`import`.
 pub fn exec_to_exec_file(path: &Path, text: &str, line: u32, column: u32) -> Rewrite {
-    let target =
-        offset_of(text, line, column).ok_or_else(|| format!("no line {line} in the file"))?;
-    with_program(path, text, |program, text| {
-        let f = find(program, target);
-        let Some(call) = f.call else {
-            return Err(format!(
-                "no call at line {line}; the file changed since the audit?"
-            ));
-        };
+    with_call(path, text, line, column, |f, call, text| {
         let mut edits = Vec::new();
         let (method, method_span) = match call.callee.get_inner_expression() {
             Expression::Identifier(id) => {
@@ -648,15 +666,7 @@ fn repeatable(e: &Expression<'_>) -> bool {
 /// a same-site path check: `ctx.redirect(/^\/(?![\s/\\])/.test(x) ? x : '/')`. The target must
 /// be a name or a member chain (it is read twice).
 pub fn redirect_to_same_site_path(path: &Path, text: &str, line: u32, column: u32) -> Rewrite {
-    let target =
-        offset_of(text, line, column).ok_or_else(|| format!("no line {line} in the file"))?;
-    with_program(path, text, |program, text| {
-        let f = find(program, target);
-        let Some(call) = f.call else {
-            return Err(format!(
-                "no call at line {line}; the file changed since the audit?"
-            ));
-        };
+    with_call(path, text, line, column, |_, call, text| {
         let Some(arg) = call.arguments.first().and_then(|a| a.as_expression()) else {
             return Err("redirect without a target".into());
         };
@@ -728,15 +738,7 @@ pub fn sql_placeholders(
     column: u32,
     dialect: SqlDialect,
 ) -> Rewrite {
-    let target =
-        offset_of(text, line, column).ok_or_else(|| format!("no line {line} in the file"))?;
-    with_program(path, text, |program, text| {
-        let f = find(program, target);
-        let Some(call) = f.call else {
-            return Err(format!(
-                "no call at line {line}; the file changed since the audit?"
-            ));
-        };
+    with_call(path, text, line, column, |_, call, text| {
         if call.arguments.len() != 1 {
             return Err("the query already has a second argument".into());
         }

@@ -393,6 +393,9 @@ struct FlowVisitor<'p, 't> {
     classes: Vec<String>,
     /// Names of caught errors being walked (innermost last).
     caught: Vec<String>,
+    /// Inside the branch of `if (env === 'local' || env === 'unittest')`: error details shown
+    /// to the developer only.
+    dev_only: u32,
     /// Object literals bound to names: their keys with a safe `ctx.validate` type.
     rule_objects: HashMap<String, Vec<String>>,
     /// Names of functions declared anywhere in the file (for local calls).
@@ -422,6 +425,7 @@ pub(crate) fn analyze(
         callback_taint: HashMap::new(),
         classes: Vec::new(),
         caught: Vec::new(),
+        dev_only: 0,
         rule_objects: HashMap::new(),
         local_functions: HashSet::new(),
         out,
@@ -1741,7 +1745,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 if html {
                     self.sink(SinkKind::Html, rhs.clone(), "ctx.body =", span, false);
                 }
-                if let Some(name) = self.caught.last().cloned() {
+                if let Some(name) = self.caught.last().cloned().filter(|_| self.dev_only == 0) {
                     let text = self
                         .at
                         .text
@@ -1871,6 +1875,21 @@ fn prefix_bits(first: &str, lead_clean: bool, second: &str) -> u32 {
         }
     }
     0
+}
+
+/// Whether an `if` test holds only in the development envs: `env === 'local'`,
+/// `app.config.env === 'unittest'`, `a === 'local' || a === 'unittest'` (never a negation).
+fn dev_env_test(test: &str) -> bool {
+    let compact: String = test.chars().filter(|c| !c.is_whitespace()).collect();
+    let dev = ["'local'", "\"local\"", "'unittest'", "\"unittest\""];
+    compact.contains("env")
+        && compact.contains("==")
+        && !compact.contains("!=")
+        && !compact.contains("&&")
+        && !compact.starts_with('!')
+        && compact
+            .split("||")
+            .all(|part| dev.iter().any(|d| part.contains(d)))
 }
 
 /// A same-site path check in a condition: `RE.test(x)` with a RegExp literal that accepts only
@@ -2267,7 +2286,22 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
     }
 
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
-        walk::walk_if_statement(self, it);
+        if dev_env_test(
+            self.at
+                .text
+                .get(it.test.span().start as usize..it.test.span().end as usize)
+                .unwrap_or(""),
+        ) {
+            self.visit_expression(&it.test);
+            self.dev_only += 1;
+            self.visit_statement(&it.consequent);
+            self.dev_only -= 1;
+            if let Some(alt) = &it.alternate {
+                self.visit_statement(alt);
+            }
+        } else {
+            walk::walk_if_statement(self, it);
+        }
         if !exits(&it.consequent) {
             return;
         }

@@ -2,22 +2,11 @@
 //! fix, the re-audit no longer reports it (or reports only what the fix refused, with why), and a
 //! second run changes nothing. The code rewrites are proven under real egg in `fix_proof.rs`.
 
+use crate::fix_write::copy_tree;
 use crate::oracle_support::repo_root;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_tree(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 fn staged(tmp: &Path, fixture: &str) -> PathBuf {
     let app = tmp.join(fixture);
