@@ -129,6 +129,86 @@ fn rejection_in<'f>(facts: &'f SourceFacts, export: Option<&str>) -> Option<&'f 
     facts.auth.iter().find(|f| f.rejects())
 }
 
+/// The functions of `facts` that stand for `export` (the export itself and, for a class, its
+/// methods); every function when the export is the default one or not found.
+fn export_fns<'f>(facts: &'f SourceFacts, export: Option<&str>) -> Vec<&'f AuthFn> {
+    if let Some(e) = export.filter(|e| *e != "default" && *e != "*") {
+        let named: Vec<&AuthFn> = facts
+            .auth
+            .iter()
+            .filter(|f| f.name == e || f.class.as_deref() == Some(e))
+            .collect();
+        if !named.is_empty() {
+            return named;
+        }
+    }
+    facts.auth.iter().collect()
+}
+
+/// One hop into another file: a function of `facts` (the export named, else any) that calls,
+/// outside `try`, an imported function or a method of an imported class (by the receiver's
+/// declared type: `const authToken: IAuthToken = ...; await authToken.signToken()`) whose code
+/// rejects. Returns where it rejects and why.
+fn via_rejection(
+    root: &Path,
+    from: &Path,
+    facts: &SourceFacts,
+    export: Option<&str>,
+    cache: &FactsCache,
+    code: &CodeModel,
+) -> Option<(String, String)> {
+    for f in export_fns(facts, export) {
+        if let Some(found) = via_of(root, from, facts, f, cache, code) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// [`via_rejection`] for one function.
+fn via_of(
+    root: &Path,
+    from: &Path,
+    facts: &SourceFacts,
+    f: &AuthFn,
+    cache: &FactsCache,
+    code: &CodeModel,
+) -> Option<(String, String)> {
+    for v in &f.via {
+        let (recv, method) = match v.split_once('.') {
+            Some((r, m)) => (r, Some(m)),
+            None => (v.as_str(), None),
+        };
+        let Some(imp) = facts.imports.iter().find(|i| i.local == recv) else {
+            continue;
+        };
+        let Some(path) = resolve_import(root, from, &imp.specifier) else {
+            continue;
+        };
+        if path == from {
+            continue;
+        }
+        let Some(target) = cache.get(code, &path) else {
+            continue;
+        };
+        let g = match method {
+            Some(m) => target.auth.iter().find(|g| g.name == m && g.rejects()),
+            None if imp.export != "default" && imp.export != "*" => target
+                .auth
+                .iter()
+                .find(|g| g.name == imp.export && g.rejects()),
+            None => rejection_in(&target, None),
+        };
+        if let Some(g) = g {
+            return Some((
+                format!("{}:{}", rel(root, &path), g.rejections[0].line),
+                format!("via {v}(): {}", g.rejections[0].what),
+            ));
+        }
+    }
+    None
+}
+
 /// Node-style resolution of an import specifier from a file, plus `app/...` paths from the
 /// app root (TypeScript `baseUrl` setups).
 fn resolve_import(root: &Path, from: &Path, spec: &str) -> Option<PathBuf> {
@@ -266,8 +346,18 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
                         why: f.rejections[0].what.clone(),
                     }),
                     None => {
-                        pass_through.push(name.to_string());
-                        None
+                        match via_rejection(root, &path, &facts, export.as_deref(), cache, code) {
+                            Some((at, why)) => Some(Protector {
+                                kind: "middleware",
+                                name: name.to_string(),
+                                at: Some(at),
+                                why,
+                            }),
+                            None => {
+                                pass_through.push(name.to_string());
+                                None
+                            }
+                        }
                     }
                 },
                 None if is_auth_name(name) && !is_core(middleware, name) => Some(Protector {
@@ -513,6 +603,21 @@ fn handler_protector(
                 why: g.rejections[0].what.clone(),
             });
         }
+    }
+    // an imported guard (`await checkAuth(ctx)`, `this.authService.mustLogin()` with
+    // `authService: AuthService` imported)
+    if let Some((at, why)) = via_of(root, &hf.abs, &hf.facts, f, cache, code) {
+        let name = why
+            .strip_prefix("via ")
+            .and_then(|w| w.split_once("()"))
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_else(|| handler.clone());
+        return Some(Protector {
+            kind: "guard",
+            name,
+            at: Some(at),
+            why,
+        });
     }
     None
 }

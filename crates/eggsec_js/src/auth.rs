@@ -55,6 +55,14 @@ pub struct AuthFn {
     pub calls: Vec<String>,
     /// Decorators on the method (`checkPermission`, `Middleware`), by the name they call.
     pub decorators: Vec<String>,
+    /// Calls made outside any `try` whose callee may live in another file, for the app model
+    /// to follow one hop: `checkAuth` (a plain function, maybe imported) and `Receiver.method`,
+    /// where `Receiver` is the receiver's declared type when it has one
+    /// (`const authToken: IAuthToken = ...; await authToken.signToken()` →
+    /// `IAuthToken.signToken`; `@inject() auth: AuthService` … `this.auth.check()` →
+    /// `AuthService.check`), else its name (`authUtil.check`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
 }
 
 impl AuthFn {
@@ -79,6 +87,9 @@ struct Frame {
     /// Locals bound from who-the-user-is expressions (`const token = ctx.get('authorization')`).
     identity_vars: HashSet<String>,
     calls: BTreeSet<String>,
+    /// Locals with a declared type (`const authToken: IAuthToken`), by name.
+    local_types: HashMap<String, String>,
+    via: BTreeSet<String>,
 }
 
 struct AuthVisitor<'p, 't> {
@@ -87,6 +98,8 @@ struct AuthVisitor<'p, 't> {
     names: HashMap<u32, String>,
     decorators: HashMap<u32, Vec<String>>,
     classes: Vec<String>,
+    /// Declared types of the properties of the classes being walked (`auth: AuthService`).
+    class_prop_types: Vec<HashMap<String, String>>,
     /// Nesting of `try` blocks (a throwing `verify` inside one does not reject by itself).
     try_depth: usize,
     /// A token `verify` was seen in the current `try` block.
@@ -103,6 +116,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         names: HashMap::new(),
         decorators: HashMap::new(),
         classes: Vec::new(),
+        class_prop_types: Vec::new(),
         try_depth: 0,
         verify_in_try: Vec::new(),
         out_fns: Vec::new(),
@@ -488,12 +502,15 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             next_param,
             identity_vars: HashSet::new(),
             calls: BTreeSet::new(),
+            local_types: HashMap::new(),
+            via: BTreeSet::new(),
         });
     }
 
     fn leave(&mut self) {
         if let Some(mut fr) = self.frames.pop() {
             fr.f.calls = fr.calls.into_iter().take(64).collect();
+            fr.f.via = fr.via.into_iter().take(32).collect();
             // a closure's rejection (`descriptor.value = async function () { ... }` in a
             // decorator factory, the middleware returned by a factory) also counts for the
             // function that builds it
@@ -505,8 +522,37 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                         .extend(fr.f.rejections.iter().take(2).cloned());
                 }
                 parent.f.reads_identity |= fr.f.reads_identity;
+                // the middleware a factory returns calls the guard: the factory does too
+                if parent.via.len() < 32 {
+                    parent.via.extend(fr.f.via.iter().take(8).cloned());
+                }
             }
             self.out_fns.push(fr.f);
+        }
+    }
+
+    /// Records a call another file may implement (see [`AuthFn::via`]).
+    fn note_via(&mut self, p: &[String]) {
+        let prop_type = |k: &str| self.class_prop_types.last().and_then(|m| m.get(k)).cloned();
+        let entry = match p {
+            [f] if f != "require" && f != "next" => Some(f.clone()),
+            [this, recv, m] if this == "this" && recv != "ctx" => {
+                prop_type(recv).map(|t| format!("{t}.{m}"))
+            }
+            [recv, m] if recv != "ctx" && recv != "this" && recv != "app" => {
+                let t = self
+                    .frames
+                    .last()
+                    .and_then(|f| f.local_types.get(recv))
+                    .cloned();
+                Some(format!("{}.{m}", t.unwrap_or_else(|| recv.clone())))
+            }
+            _ => None,
+        };
+        if let (Some(e), Some(f)) = (entry, self.frames.last_mut()) {
+            if f.via.len() < 32 {
+                f.via.insert(e);
+            }
         }
     }
 
@@ -584,7 +630,22 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             .map(|i| i.name.to_string())
             .unwrap_or_default();
         self.classes.push(name);
+        let mut props = HashMap::new();
+        for el in &it.body.body {
+            if let ClassElement::PropertyDefinition(pd) = el {
+                if let (Some(k), Some(t)) = (
+                    pd.key.static_name(),
+                    pd.type_annotation
+                        .as_ref()
+                        .and_then(|t| type_ref_name(&t.type_annotation)),
+                ) {
+                    props.insert(k.to_string(), t);
+                }
+            }
+        }
+        self.class_prop_types.push(props);
         walk::walk_class(self, it);
+        self.class_prop_types.pop();
         self.classes.pop();
     }
 
@@ -645,6 +706,16 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
                     Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
                 ) {
                     self.names.insert(inner.span().start, id.name.to_string());
+                }
+            }
+            if let (BindingPattern::BindingIdentifier(id), Some(t)) = (
+                &it.id,
+                it.type_annotation
+                    .as_ref()
+                    .and_then(|t| type_ref_name(&t.type_annotation)),
+            ) {
+                if let Some(f) = self.frames.last_mut() {
+                    f.local_types.insert(id.name.to_string(), t);
                 }
             }
             // imports: const x = require('./a'); const { y } = require('./b')
@@ -782,6 +853,9 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
                     }
                 }
             }
+            if self.try_depth == 0 {
+                self.note_via(&p);
+            }
             if let Some(next) = self.next_name() {
                 if p.len() == 1 && p[0] == next {
                     if let Some(f) = self.frames.last_mut() {
@@ -883,6 +957,27 @@ fn collect_binding_names(p: &BindingPattern<'_>, out: &mut Vec<String>) {
             }
         }
         BindingPattern::AssignmentPattern(a) => collect_binding_names(&a.left, out),
+    }
+}
+
+/// `IAuthToken` of a type annotation `IAuthToken` (or `ns.IAuthToken` → `ns`).
+fn type_ref_name(t: &TSType<'_>) -> Option<String> {
+    let TSType::TSTypeReference(r) = t else {
+        return None;
+    };
+    match &r.type_name {
+        TSTypeName::IdentifierReference(id) => Some(id.name.to_string()),
+        TSTypeName::QualifiedName(q) => {
+            let mut left = &q.left;
+            while let TSTypeName::QualifiedName(inner) = left {
+                left = &inner.left;
+            }
+            match left {
+                TSTypeName::IdentifierReference(id) => Some(id.name.to_string()),
+                _ => None,
+            }
+        }
+        TSTypeName::ThisExpression(_) => None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Differential test: `eggsec probe` beside the real Mozilla HTTP Observatory scanner.
 //!
-//! `tests/observatory/install.sh` (run by `.ci/run`) installs `@mdn/mdn-http-observatory`
+//! `tests/observatory/install.sh` (run by `.ci/run`, or by this test on first use) installs `@mdn/mdn-http-observatory`
 //! 1.4.8 from npm and makes test certificates under `target/observatory/`. One node process
 //! (`tests/observatory/driver.mjs`) serves every page of `tests/observatory/pages.json` from
 //! local servers on 127.0.0.1 (http and https on one port, an http-only port, an untrusted
@@ -56,6 +56,24 @@ struct Ours {
 #[test]
 fn probe_grades_like_the_real_observatory() {
     let dir = observatory_dir();
+    if !dir
+        .join("node_modules/@mdn/mdn-http-observatory/src/scanner/index.js")
+        .exists()
+    {
+        // A fresh machine: install it now (idempotent; .ci/run has done it already in CI).
+        let script = repo_root().join("tests/observatory/install.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        assert!(
+            out.status.success(),
+            "{} failed: {}{}",
+            script.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     assert!(
         dir.join("node_modules/@mdn/mdn-http-observatory/src/scanner/index.js")
             .exists(),

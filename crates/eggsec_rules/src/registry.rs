@@ -39,6 +39,7 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::middleware::model_or_method_chosen_by_request::ModelOrMethodChosenByRequest,
     &rules::middleware::template_prints_request_data_raw::TemplatePrintsRequestDataRaw,
     &rules::middleware::nosql_filter_from_body_field::NosqlFilterFromBodyField,
+    &rules::middleware::record_accessed_without_owner_check::RecordAccessedWithoutOwnerCheck,
     // (middleware rules go above this line)
     // builtin
     &rules::builtin::keys_weak::KeysWeak,

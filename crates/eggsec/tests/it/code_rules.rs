@@ -40,6 +40,7 @@ pub(crate) const CODE_RULES: &[&str] = &[
     "safe-curl-without-ssrf-config",
     "model-or-method-chosen-by-request",
     "nosql-filter-from-body-field",
+    "record-accessed-without-owner-check",
 ];
 
 type Key = (String, String, u32);

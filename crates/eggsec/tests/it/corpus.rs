@@ -259,3 +259,58 @@ fn held_back_flow_cases_score() {
 /// The held-back recall when the resolution engine landed (see the test's docs); it also
 /// reported none of the safe lines.
 const FLOOR_FOUND: usize = 7;
+
+/// The held-back IDOR cases (`tests/fixtures/heldback-idor`), written before
+/// `record-accessed-without-owner-check` first ran and never tuned against: the score is
+/// printed; the test fails when recall drops below the score the rule had when it landed or a
+/// safe line is reported.
+#[test]
+fn held_back_idor_cases_score() {
+    let root = repo_root();
+    let app = root.join("tests/fixtures/heldback-idor");
+    let (expected, safe) = crate::code_rules::markers(&app);
+    let opts = LoadOptions {
+        env: Some("prod".into()),
+        embedded_defaults_only: true,
+        ..Default::default()
+    };
+    let model = eggsec_app::load(&app, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let got: BTreeSet<(String, String, u32)> =
+        eggsec_rules::engine::run(&model, &Settings::default())
+            .findings
+            .iter()
+            .filter(|f| f.name == "record-accessed-without-owner-check")
+            .filter_map(|f| match &f.location {
+                Location::File { path, line, .. } => Some((f.name.clone(), path.clone(), *line)),
+                _ => None,
+            })
+            .collect();
+    let found = expected.intersection(&got).count();
+    let on_safe: Vec<_> = got
+        .iter()
+        .filter(|k| safe.contains(&(k.1.clone(), k.2)))
+        .collect();
+    eprintln!(
+        "held-back IDOR cases: {found}/{} found, {}/{} safe look-alikes reported\n  missed: {:?}\n  other: {:?}",
+        expected.len(),
+        on_safe.len(),
+        safe.len(),
+        expected.difference(&got).collect::<Vec<_>>(),
+        got.difference(&expected).collect::<Vec<_>>()
+    );
+    assert!(
+        expected.len() >= 3 && safe.len() >= 3,
+        "held-back cases are missing"
+    );
+    assert!(
+        found >= IDOR_FLOOR_FOUND,
+        "held-back IDOR recall dropped: {found} < {IDOR_FLOOR_FOUND}"
+    );
+    assert!(
+        on_safe.is_empty(),
+        "held-back IDOR false alarms: {on_safe:?}"
+    );
+}
+
+/// The held-back IDOR recall when the rule landed.
+const IDOR_FLOOR_FOUND: usize = 3;

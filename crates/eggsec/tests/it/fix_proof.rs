@@ -5,13 +5,11 @@
 //! `eggsec probe --active` against the booted app grades it higher with CSRF enforced, and a
 //! second run of each command changes nothing.
 
-use crate::oracle_support::{oracle_dir, repo_root, stage, StagedApp};
+use crate::oracle_support::{oracle_dir, repo_root, serve_staged, stage, StagedApp};
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStdin, Stdio};
 
 fn eggsec() -> Command {
     Command::cargo_bin("eggsec").unwrap()
@@ -109,59 +107,9 @@ fn mocha(oracle: &Path, app: &StagedApp, env: &str, glob: &str) -> Mocha {
     }
 }
 
-struct Served {
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    port: u16,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self._stdin.take();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(oracle: &Path, app: &StagedApp, env: &str) -> Served {
-    let root = repo_root();
-    let mut cmd = std::process::Command::new("node");
-    cmd.arg(root.join("tests/oracle/serve.js"))
-        .arg(oracle)
-        .arg(&app.root)
-        .arg(env)
-        .arg("300")
-        .env_clear()
-        .env("HOME", &app.home)
-        .env("EGG_HOME", &app.home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for var in ["PATH", "TMPDIR"] {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
-    let mut child = cmd.spawn().expect("node on PATH");
-    let stdin = child.stdin.take();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = serde_json::from_str::<Value>(&line)
-        .ok()
-        .and_then(|v| v["port"].as_u64())
-        .unwrap_or_else(|| panic!("serve.js did not print a port: {line:?}")) as u16;
-    Served {
-        child,
-        _stdin: stdin,
-        port,
-    }
-}
-
 /// `eggsec probe --active --assume-https` against the app served in prod: (score, rule codes).
 fn probe(oracle: &Path, app: &StagedApp) -> (i64, BTreeSet<String>) {
-    let served = serve(oracle, app, "prod");
+    let served = serve_staged(oracle, app, "prod");
     let url = format!("http://127.0.0.1:{}/", served.port);
     let out = eggsec()
         .args([
@@ -370,7 +318,7 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
 
 /// Boots the staged app with serve.js in `env` and answers one GET /: the app starts.
 fn boots(oracle: &Path, app: &StagedApp, env: &str) -> u16 {
-    let served = serve(oracle, app, env);
+    let served = serve_staged(oracle, app, env);
     let url = format!("http://127.0.0.1:{}/about", served.port);
     let out = eggsec()
         .args([

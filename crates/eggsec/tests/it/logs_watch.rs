@@ -4,72 +4,13 @@
 //! (rename + `app.loggers.reload()`), restarts the watcher, and checks that each alert reaches a
 //! real webhook receiver on 127.0.0.1 exactly once, within seconds.
 
-use crate::oracle_support::{oracle_dir, repo_root, stage, StagedApp};
+use crate::oracle_support::serve_fixture as serve;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-struct Served {
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    port: u16,
-    app: StagedApp,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self._stdin.take();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(fixture: &str, env: &str) -> Served {
-    let root = repo_root();
-    let oracle = oracle_dir(&root, "egg3").unwrap();
-    let app = stage(
-        &root.join("tests/fixtures").join(fixture),
-        &oracle.join("node_modules"),
-    )
-    .unwrap();
-    let mut cmd = Command::new("node");
-    cmd.arg(root.join("tests/oracle/serve.js"))
-        .arg(&oracle)
-        .arg(&app.root)
-        .arg(env)
-        .arg("300")
-        .env_clear()
-        .env("HOME", &app.home)
-        .env("EGG_HOME", &app.home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for var in ["PATH", "TMPDIR"] {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
-    let mut child = cmd.spawn().expect("node (Node.js >= 18) on PATH");
-    let stdin = child.stdin.take();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = serde_json::from_str::<Value>(&line)
-        .ok()
-        .and_then(|v| v["port"].as_u64())
-        .unwrap_or_else(|| panic!("serve.js did not print a port for {fixture}: {line:?}"))
-        as u16;
-    Served {
-        child,
-        _stdin: stdin,
-        port,
-        app,
-    }
-}
 
 /// A plain HTTP request to the app; returns the status.
 fn request(port: u16, method: &str, path: &str) -> u16 {

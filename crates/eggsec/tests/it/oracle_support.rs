@@ -7,8 +7,9 @@
 use serde::Deserialize;
 use std::fs;
 use std::io;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStdin, Command, Stdio};
 
 /// The workspace root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
@@ -94,11 +95,24 @@ impl EnvSpec {
 /// Installs the oracle's node projects (real egg from the npm registry, pinned by the committed
 /// package-lock.json files) once per test process, so `cargo test` works on a fresh machine.
 /// `tests/oracle/install.sh` is idempotent and skips projects that are already installed.
-fn install_once(root: &Path) -> Result<(), String> {
-    static INSTALL: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    INSTALL
-        .get_or_init(|| {
-            let script = root.join("tests/oracle/install.sh");
+fn install_once() -> Result<(), String> {
+    install_script_once("tests/oracle/install.sh")
+}
+
+/// Runs one of the repo's idempotent install scripts (`tests/tools/install.sh`, ...) at most
+/// once per test process, so a test's tool is installed on first use on a fresh machine (CI's
+/// `.ci/run` has installed it already; the script then returns at once).
+pub fn install_script_once(rel: &str) -> Result<(), String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static DONE: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
+    let mut done = DONE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    done.entry(rel.to_string())
+        .or_insert_with(|| {
+            let script = repo_root().join(rel);
             let out = std::process::Command::new("bash")
                 .arg(&script)
                 .output()
@@ -107,9 +121,10 @@ fn install_once(root: &Path) -> Result<(), String> {
                 Ok(())
             } else {
                 Err(format!(
-                    "{} failed ({}): {}",
+                    "{} failed ({}): {}{}",
                     script.display(),
                     out.status,
+                    String::from_utf8_lossy(&out.stdout),
                     String::from_utf8_lossy(&out.stderr)
                 ))
             }
@@ -119,7 +134,7 @@ fn install_once(root: &Path) -> Result<(), String> {
 
 /// The oracle's node project for one egg major, installed on first use.
 pub fn oracle_dir(root: &Path, egg: &str) -> Result<PathBuf, String> {
-    install_once(root)?;
+    install_once()?;
     let dir = root.join("tests/oracle").join(egg);
     if !dir.join("node_modules/egg/package.json").is_file() {
         return Err(format!(
@@ -231,4 +246,92 @@ pub fn run_dump(
         return Err(format!("dump.js failed ({}):\n{tail}", out.status));
     }
     serde_json::from_slice(&out.stdout).map_err(|e| format!("dump.js printed invalid JSON: {e}"))
+}
+
+/// An app served by real egg (`tests/oracle/serve.js`) on 127.0.0.1; the node process ends when
+/// this is dropped (its stdin closes and it is killed).
+pub struct Served {
+    child: Child,
+    _stdin: Option<ChildStdin>,
+    pub port: u16,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self._stdin.take();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Serves the staged `app` under the egg of `oracle` in `env`, and waits for its port.
+pub fn serve_staged(oracle: &Path, app: &StagedApp, env: &str) -> Served {
+    let root = repo_root();
+    let mut cmd = Command::new("node");
+    cmd.arg(root.join("tests/oracle/serve.js"))
+        .arg(oracle)
+        .arg(&app.root)
+        .arg(env)
+        .arg("300")
+        .env_clear()
+        .env("HOME", &app.home)
+        .env("EGG_HOME", &app.home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for var in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    let mut child = cmd.spawn().expect("node (Node.js >= 18) on PATH");
+    let stdin = child.stdin.take();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = serde_json::from_str::<serde_json::Value>(&line)
+        .ok()
+        .and_then(|v| v["port"].as_u64())
+        .unwrap_or_else(|| {
+            panic!(
+                "serve.js did not print a port for {}: {line:?}",
+                app.root.display()
+            )
+        }) as u16;
+    Served {
+        child,
+        _stdin: stdin,
+        port,
+    }
+}
+
+/// A fixture of `tests/fixtures` staged and served under real egg 3. The server is declared
+/// first so that it stops before the staged copy is removed.
+pub struct ServedFixture {
+    _server: Served,
+    pub port: u16,
+    pub app: StagedApp,
+}
+
+impl ServedFixture {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+pub fn serve_fixture(fixture: &str, env: &str) -> ServedFixture {
+    let root = repo_root();
+    let oracle = oracle_dir(&root, "egg3").unwrap();
+    let app = stage(
+        &root.join("tests/fixtures").join(fixture),
+        &oracle.join("node_modules"),
+    )
+    .unwrap();
+    let server = serve_staged(&oracle, &app, env);
+    ServedFixture {
+        port: server.port,
+        _server: server,
+        app,
+    }
 }

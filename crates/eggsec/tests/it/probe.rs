@@ -1,78 +1,11 @@
 //! `eggsec probe` against real Egg.js apps on 127.0.0.1 (tests/fixtures/probe-*, served by
 //! tests/oracle/serve.js under real egg 3), and against a raw TCP server that sends garbage.
 
-use crate::oracle_support::{oracle_dir, repo_root, stage, StagedApp};
+use crate::oracle_support::{repo_root, serve_fixture as serve};
 use assert_cmd::Command;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Child, ChildStdin, Stdio};
-
-/// A fixture app served by real egg; the node process ends when this is dropped.
-struct Served {
-    child: Child,
-    _stdin: Option<ChildStdin>,
-    port: u16,
-    app: StagedApp,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        self._stdin.take();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Served {
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/", self.port)
-    }
-}
-
-fn serve(fixture: &str, env: &str) -> Served {
-    let root = repo_root();
-    let oracle = oracle_dir(&root, "egg3").unwrap();
-    let app = stage(
-        &root.join("tests/fixtures").join(fixture),
-        &oracle.join("node_modules"),
-    )
-    .unwrap();
-    let mut cmd = std::process::Command::new("node");
-    cmd.arg(root.join("tests/oracle/serve.js"))
-        .arg(&oracle)
-        .arg(&app.root)
-        .arg(env)
-        .arg("300")
-        .env_clear()
-        .env("HOME", &app.home)
-        .env("EGG_HOME", &app.home)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for var in ["PATH", "TMPDIR"] {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
-    let mut child = cmd.spawn().expect("node (Node.js >= 18) on PATH");
-    let stdin = child.stdin.take();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = serde_json::from_str::<Value>(&line)
-        .ok()
-        .and_then(|v| v["port"].as_u64())
-        .unwrap_or_else(|| panic!("serve.js did not print a port for {fixture}: {line:?}"))
-        as u16;
-    Served {
-        child,
-        _stdin: stdin,
-        port,
-        app,
-    }
-}
 
 fn probe_json(url: &str, extra: &[&str]) -> (Value, i32) {
     let out = Command::cargo_bin("eggsec")

@@ -45,6 +45,9 @@ pub struct SourceFacts {
     /// Weak authentication code, modules loaded from request data, `safeCurl` calls, models or
     /// methods picked by request data.
     pub mistakes: Vec<crate::mistakes::Mistake>,
+    /// Model calls by id with or without an owner condition, and owner fields the request
+    /// overrides (issue 12 class 6, IDOR).
+    pub ownership: Vec<crate::ownership::RecordAccess>,
 }
 
 /// Reads `path`, refusing files that are too large, binary, not UTF-8 or nested too deeply,
@@ -177,6 +180,7 @@ fn parse_and_extract(
     crate::flow::analyze(program, &at, models, summaries, &mut facts);
     crate::auth::extract(program, &at, &mut facts);
     crate::mistakes::extract(program, &at, &mut facts);
+    crate::ownership::extract(program, &at, &mut facts);
     facts.uses = crate::uses::collect(program, text);
     Ok(facts)
 }

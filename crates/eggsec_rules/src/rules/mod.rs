@@ -115,6 +115,7 @@ pub mod middleware {
     pub mod nosql_filter_from_body_field;
     pub mod open_redirect_from_request;
     pub mod outbound_request_to_request_url;
+    pub mod record_accessed_without_owner_check;
     pub mod regexp_built_from_request;
     pub mod safe_curl_without_ssrf_config;
     pub mod shell_command_from_request;

@@ -1,0 +1,193 @@
+//! `MW035` `record-accessed-without-owner-check`: broken object-level authorisation (IDOR), a
+//! heuristic — a record fetched, changed or deleted by an id from the request with no owner or
+//! tenant condition, in a function that knows the logged-in user, while sibling functions of
+//! the same file filter the same model by the user; and request data spread or assigned over a
+//! server-set owner field.
+
+use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_js::ownership::{AccessKind, RecordAccess};
+use eggsec_report::{Confidence, Severity, Strategy};
+
+pub struct RecordAccessedWithoutOwnerCheck;
+
+static META: RuleMeta = RuleMeta {
+    code: "MW035",
+    name: "record-accessed-without-owner-check",
+    strategy: Strategy::Middleware,
+    severity: Severity::Medium,
+    confidence: Confidence::Medium,
+    control: "Records are fetched, changed and deleted only within the logged-in user's scope",
+    docs: RuleDocs {
+        what: r#"A heuristic for broken object-level authorisation (IDOR), read one file at a time:
+
+- a model call (`findOne`, `findByPk`, `findById`, `update`, `destroy`, `deleteOne`, `findByIdAndUpdate`... on `ctx.model.X`, `app.model.X`, `this.XModel` or a capitalised model) selects a record by an id from the request (`ctx.params.id`, a body field, a local read from them) or from a parameter of the function (a service method), with no owner or tenant condition in its filter (`userId`, `user_id`, `owner`, `authorId`, `creator`, `tenantId`, `orgUuid`, or a value that is the logged-in user);
+- the function knows who the logged-in user is (`ctx.state.user`, `ctx.session.user`, `this.session.currentUser`...) and compares nothing with it (no `if (topic.author_id !== user.id) ctx.throw(403)` after the fetch);
+- another function of the same file filters the same model by the owner — so the app does scope that model to its user, and this call forgot to.
+
+Functions named for administration (`admin*`, `manage*`) and callbacks are left out: they serve other users' records by design. Also reported: request data spread or assigned *over* an object that already carries a server-set owner field — `{ orgUuid, ...ctx.query }`, `Object.assign(where, ctx.query)` after `where.userId = ...` — where the request then picks the tenant.
+
+Confidence is medium: whether a record is private is a fact about the app, which the code does not say."#,
+        why: r#"When the only thing that selects a record is an id the client sends, any logged-in user can read, change or delete anybody's record by changing the id (OWASP API1:2023, broken object level authorization). It is the most common serious bug in real APIs and no framework prevents it."#,
+        bad: r#"// app/service/address.js
+async update(id, data) {
+  const { id: userId } = this.ctx.session.currentUser;
+  return this.ctx.model.Address.update(data, { where: { id } }); // anybody's address
+}
+async remove(id) {
+  const { id: userId } = this.ctx.session.currentUser;
+  return this.ctx.model.Address.destroy({ where: { id, userId } });
+}"#,
+        good: r#"async update(id, data) {
+  const { id: userId } = this.ctx.session.currentUser;
+  return this.ctx.model.Address.update(data, { where: { id, userId } });
+}"#,
+        fix: r#"Put the owner in the query (`where: { id, userId: ctx.state.user.id }`), or check it after the fetch (`if (record.userId !== ctx.state.user.id) ctx.throw(403)`); set server-side owner fields after any request data (`{ ...ctx.query, orgUuid }`, never `{ orgUuid, ...ctx.query }`). For a record that is public by design, suppress the finding with a reason."#,
+    },
+};
+
+/// Admin screens and provider callbacks serve other users' records by design.
+fn exempt_function(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["admin", "manage", "callback", "notify", "webhook"]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+impl Rule for RecordAccessedWithoutOwnerCheck {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &mut RuleContext<'_>) {
+        let app = cx.app;
+        if app.code.files.is_empty() {
+            cx.not_applicable();
+            return;
+        }
+        let fix = META.docs.fix;
+        for file in &app.code.files {
+            let own = &file.facts.ownership;
+            for a in own {
+                let prov = eggsec_js::Provenance::new(
+                    file.abs.to_string_lossy().into_owned(),
+                    a.line,
+                    a.column,
+                );
+                match a.kind {
+                    AccessKind::OwnerOverridden => {
+                        cx.report(
+                            &prov,
+                            format!(
+                                "Request data overrides a server-set owner field in {} (`{}`): the request picks whose records it reaches",
+                                a.function, a.what
+                            ),
+                            vec![format!("{}:{}: {}", file.rel, a.line, a.what)],
+                            fix,
+                        );
+                    }
+                    AccessKind::ById(src) => {
+                        if !a.knows_user || a.compares_user || exempt_function(&a.function) {
+                            continue;
+                        }
+                        let Some(sibling) = owned_sibling(own, a) else {
+                            continue;
+                        };
+                        let from = match src {
+                            eggsec_js::ownership::IdSource::Request => "an id from the request",
+                            eggsec_js::ownership::IdSource::Param => {
+                                "an id passed in by the caller"
+                            }
+                        };
+                        cx.report(
+                            &prov,
+                            format!(
+                                "{}.{} in {} selects a {} record by {from} with no owner condition, while {} filters {} by its owner",
+                                a.model, a.method, a.function, a.model, sibling.function, a.model
+                            ),
+                            vec![
+                                format!(
+                                    "{}:{}: {} (knows the logged-in user, compares nothing with it)",
+                                    file.rel, a.line, a.what
+                                ),
+                                format!(
+                                    "{}:{}: {} (the same model, filtered by its owner)",
+                                    file.rel, sibling.line, sibling.what
+                                ),
+                            ],
+                            fix,
+                        );
+                    }
+                    AccessKind::Owned => {}
+                }
+            }
+        }
+    }
+}
+
+/// Another function of the file that filters the same model by its owner.
+fn owned_sibling<'a>(own: &'a [RecordAccess], a: &RecordAccess) -> Option<&'a RecordAccess> {
+    own.iter().find(|o| {
+        o.kind == AccessKind::Owned
+            && o.model == a.model
+            && (o.function != a.function || o.class != a.class)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{model_with_controller, run_rule};
+
+    #[test]
+    fn hit_and_look_alikes() {
+        let owned = "async mine() { const { ctx } = this; return ctx.model.Address.findAll({ where: { userId: ctx.state.user.id } }); }";
+        let hit = format!("const {{ Controller }} = require('egg');\nclass A extends Controller {{ {owned}\n async remove() {{ const {{ ctx }} = this; const user = ctx.state.user; await ctx.model.Address.destroy({{ where: {{ id: ctx.params.id }} }}); ctx.body = user.id; }} }}\nmodule.exports = A;");
+        let f = run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_controller(&hit),
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        for body in [
+            // owner in the filter
+            "async remove() { const { ctx } = this; await ctx.model.Address.destroy({ where: { id: ctx.params.id, userId: ctx.state.user.id } }); }",
+            // ownership checked after the fetch
+            "async remove() { const { ctx } = this; const a = await ctx.model.Address.findByPk(ctx.params.id); if (a.userId !== ctx.state.user.id) ctx.throw(403); await a.destroy(); }",
+            // an admin screen
+            "async adminRemove() { const { ctx } = this; const me = ctx.state.user; await ctx.model.Address.destroy({ where: { id: ctx.params.id } }); ctx.body = me; }",
+            // no logged-in user in the function
+            "async remove() { const { ctx } = this; await ctx.model.Address.destroy({ where: { id: ctx.params.id } }); }",
+        ] {
+            let src = format!("const {{ Controller }} = require('egg');\nclass A extends Controller {{ {owned}\n {body} }}\nmodule.exports = A;");
+            assert!(
+                run_rule(&RecordAccessedWithoutOwnerCheck, &model_with_controller(&src)).is_empty(),
+                "{body}"
+            );
+        }
+        // no sibling scopes the model: nothing to compare with
+        let alone = "const { Controller } = require('egg');\nclass A extends Controller { async remove() { const { ctx } = this; const user = ctx.state.user; await ctx.model.Address.destroy({ where: { id: ctx.params.id } }); ctx.body = user; } }\nmodule.exports = A;";
+        assert!(run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_controller(alone)
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn owner_field_overridden() {
+        let hit = "exports.list = async ctx => { const orgUuid = ctx.state.user.orgUuid; ctx.body = await ctx.model.App.findAll({ where: { orgUuid, ...ctx.query } }); };";
+        assert_eq!(
+            run_rule(
+                &RecordAccessedWithoutOwnerCheck,
+                &model_with_controller(hit)
+            )
+            .len(),
+            1
+        );
+        let safe = "exports.list = async ctx => { const orgUuid = ctx.state.user.orgUuid; ctx.body = await ctx.model.App.findAll({ where: { ...ctx.query, orgUuid } }); };";
+        assert!(run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_controller(safe)
+        )
+        .is_empty());
+    }
+}
