@@ -481,7 +481,7 @@ fn fix_code_rewrites_are_proven_under_real_egg3() {
     }
     // The holes, on the app served by real egg 3 in prod.
     {
-        let served = serve(&oracle, &app, "prod");
+        let served = serve_staged(&oracle, &app, "prod");
         let (status, _, body) = get(served.port, "/echo?name=a;echo%20INJECTED");
         assert_eq!(status, 200, "{body}");
         assert!(
@@ -525,7 +525,7 @@ fn fix_code_rewrites_are_proven_under_real_egg3() {
         );
     }
     // The same requests are now harmless; legitimate ones still work.
-    let served = serve(&oracle, &app, "prod");
+    let served = serve_staged(&oracle, &app, "prod");
     let (status, _, body) = get(served.port, "/echo?name=a;echo%20INJECTED");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, "a;echo INJECTED\n", "one argument, no shell");
