@@ -11,6 +11,7 @@
 //! the request then chooses the tenant.
 
 use crate::facts::{Place, SourceFacts};
+use crate::mistakes::binding_names;
 use crate::routes::member_path;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
@@ -253,26 +254,6 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
     }
     v.out.truncate(256);
     out.ownership = v.out;
-}
-
-fn binding_names(p: &BindingPattern<'_>, out: &mut Vec<String>) {
-    match p {
-        BindingPattern::BindingIdentifier(id) => out.push(id.name.to_string()),
-        BindingPattern::ObjectPattern(o) => {
-            for prop in &o.properties {
-                binding_names(&prop.value, out);
-            }
-            if let Some(r) = &o.rest {
-                binding_names(&r.argument, out);
-            }
-        }
-        BindingPattern::ArrayPattern(a) => {
-            for e in a.elements.iter().flatten() {
-                binding_names(e, out);
-            }
-        }
-        BindingPattern::AssignmentPattern(a) => binding_names(&a.left, out),
-    }
 }
 
 /// A spread whose keys the code writes (`...(title && { title: { $regex: title } })`): the

@@ -205,6 +205,26 @@ fn corpus_findings_match_verdicts() {
     );
 }
 
+/// `(rule name, file, line)` of the findings of the rules `keep` names on a fixture app
+/// (env prod, embedded defaults, default settings).
+fn fixture_findings(app: &Path, keep: impl Fn(&str) -> bool) -> BTreeSet<(String, String, u32)> {
+    let opts = LoadOptions {
+        env: Some("prod".into()),
+        embedded_defaults_only: true,
+        ..Default::default()
+    };
+    let model = eggsec_app::load(app, &opts).unwrap_or_else(|e| panic!("{e}"));
+    eggsec_rules::engine::run(&model, &Settings::default())
+        .findings
+        .iter()
+        .filter(|f| keep(&f.name))
+        .filter_map(|f| match &f.location {
+            Location::File { path, line, .. } => Some((f.name.clone(), path.clone(), *line)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The held-back cases (`tests/fixtures/heldback-flow`), written before the resolution engine
 /// and never tuned against: their score is printed; the test fails only when it drops below
 /// the score the engine had when it landed (recall 6/7, no false alarm on the 9 safe lines).
@@ -213,21 +233,7 @@ fn held_back_flow_cases_score() {
     let root = repo_root();
     let app = root.join("tests/fixtures/heldback-flow");
     let (expected, safe) = crate::code_rules::markers(&app);
-    let opts = LoadOptions {
-        env: Some("prod".into()),
-        embedded_defaults_only: true,
-        ..Default::default()
-    };
-    let model = eggsec_app::load(&app, &opts).unwrap_or_else(|e| panic!("{e}"));
-    let findings = eggsec_rules::engine::run(&model, &Settings::default()).findings;
-    let got: BTreeSet<(String, String, u32)> = findings
-        .iter()
-        .filter(|f| crate::code_rules::CODE_RULES.contains(&f.name.as_str()))
-        .filter_map(|f| match &f.location {
-            Location::File { path, line, .. } => Some((f.name.clone(), path.clone(), *line)),
-            _ => None,
-        })
-        .collect();
+    let got = fixture_findings(&app, |name| crate::code_rules::CODE_RULES.contains(&name));
     let found = expected.intersection(&got).count();
     let missed: Vec<_> = expected.difference(&got).collect();
     let on_safe: Vec<_> = got
@@ -269,22 +275,7 @@ fn held_back_idor_cases_score() {
     let root = repo_root();
     let app = root.join("tests/fixtures/heldback-idor");
     let (expected, safe) = crate::code_rules::markers(&app);
-    let opts = LoadOptions {
-        env: Some("prod".into()),
-        embedded_defaults_only: true,
-        ..Default::default()
-    };
-    let model = eggsec_app::load(&app, &opts).unwrap_or_else(|e| panic!("{e}"));
-    let got: BTreeSet<(String, String, u32)> =
-        eggsec_rules::engine::run(&model, &Settings::default())
-            .findings
-            .iter()
-            .filter(|f| f.name == "record-accessed-without-owner-check")
-            .filter_map(|f| match &f.location {
-                Location::File { path, line, .. } => Some((f.name.clone(), path.clone(), *line)),
-                _ => None,
-            })
-            .collect();
+    let got = fixture_findings(&app, |name| name == "record-accessed-without-owner-check");
     let found = expected.intersection(&got).count();
     let on_safe: Vec<_> = got
         .iter()
