@@ -229,7 +229,7 @@ fn middleware_with(model: &AppModel, name: &str, first: bool) -> Option<String> 
     ))
 }
 
-fn retention_days(root: &Path) -> u32 {
+pub(crate) fn retention_days(root: &Path) -> u32 {
     let Ok(text) = eggsec_report::input::read_text_limited(&root.join("eggsec.toml"), 4 << 20)
     else {
         return 90;
