@@ -225,6 +225,9 @@ pub struct RenderFeed {
 pub struct RenderVar {
     pub name: String,
     pub steps: Vec<Step>,
+    /// The value's scheme or origin was fixed or checked on the way (a `/path` prefix, an
+    /// allow-list test): safe as a link or a redirect target.
+    pub url_checked: bool,
 }
 
 const MAX_STEPS: usize = 16;
@@ -395,6 +398,9 @@ struct FlowVisitor<'p, 't> {
     caught: Vec<String>,
     /// Object literals bound to names: their keys with a safe `ctx.validate` type.
     rule_objects: HashMap<String, Vec<String>>,
+    /// Object literals bound to locals (`const data = { x: ctx.query.x }`): each key's value,
+    /// for `ctx.render(view, data)`.
+    render_objects: HashMap<Var, Vec<(String, V)>>,
     /// Names of functions declared anywhere in the file (for local calls).
     local_functions: HashSet<String>,
     out: &'p mut SourceFacts,
@@ -423,6 +429,7 @@ pub(crate) fn analyze(
         classes: Vec::new(),
         caught: Vec::new(),
         rule_objects: HashMap::new(),
+        render_objects: HashMap::new(),
         local_functions: HashSet::new(),
         out,
     };
@@ -1194,6 +1201,36 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }
     }
 
+    /// `const data = { x: <value> }`: keeps each key's value (values without calls only, so
+    /// nothing is evaluated twice) for a later `ctx.render(view, data)`.
+    fn note_render_object(&mut self, id: &BindingPattern<'_>, init: &Expression<'_>, step: &Step) {
+        let (BindingPattern::BindingIdentifier(b), Expression::ObjectExpression(o)) =
+            (id, init.get_inner_expression())
+        else {
+            return;
+        };
+        let mut fields = Vec::new();
+        for p in &o.properties {
+            let ObjectPropertyKind::ObjectProperty(p) = p else {
+                continue;
+            };
+            let Some(name) = p.key.static_name() else {
+                continue;
+            };
+            if has_call(&p.value) {
+                continue;
+            }
+            let v = self.eval(&p.value);
+            if matches!(v, V::T(_)) {
+                fields.push((name.to_string(), with_step(v, step)));
+            }
+        }
+        if !fields.is_empty() {
+            let var = self.var_of_binding(b);
+            self.render_objects.insert(var, fields);
+        }
+    }
+
     /// Records the request-fed variables of `ctx.render('tpl', { x })` (request sources only;
     /// values escaped with `helper.escape` are not fed).
     fn render_feed(&mut self, sink: &str, args: &[&Expression<'_>], span: Span) {
@@ -1203,20 +1240,32 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }) else {
             return;
         };
-        let Some(Expression::ObjectExpression(o)) = args.get(1).map(|a| a.get_inner_expression())
-        else {
-            return;
+        let fields: Vec<(String, V)> = match args.get(1).map(|a| a.get_inner_expression()) {
+            Some(Expression::ObjectExpression(o)) => {
+                let mut fields = Vec::new();
+                for p in &o.properties {
+                    let ObjectPropertyKind::ObjectProperty(p) = p else {
+                        continue;
+                    };
+                    let Some(name) = p.key.static_name() else {
+                        continue;
+                    };
+                    let v = self.eval(&p.value);
+                    fields.push((name.to_string(), v));
+                }
+                fields
+            }
+            // const data = { x: ctx.query.x }; ctx.render('v', data)
+            Some(Expression::Identifier(id)) => {
+                let var = self.var_of_ref(id);
+                self.render_objects.get(&var).cloned().unwrap_or_default()
+            }
+            _ => return,
         };
         let step = self.step(span);
         let mut vars = Vec::new();
-        for p in &o.properties {
-            let ObjectPropertyKind::ObjectProperty(p) = p else {
-                continue;
-            };
-            let Some(name) = p.key.static_name() else {
-                continue;
-            };
-            let V::T(traces) = self.eval(&p.value) else {
+        for (name, v) in fields {
+            let V::T(traces) = v else {
                 continue;
             };
             let Some(t) = traces
@@ -1232,6 +1281,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             vars.push(RenderVar {
                 name: name.to_string(),
                 steps,
+                url_checked: t.sanitized & SinkKind::Redirect.bit() != 0,
             });
         }
         if vars.is_empty() {
@@ -2351,6 +2401,7 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
         let v = self.eval(init);
         let step = self.step(it.span);
         self.bind_pattern(&it.id, v, &step);
+        self.note_render_object(&it.id, init, &step);
     }
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
@@ -2657,4 +2708,27 @@ pub fn link(
         }
     }
     out
+}
+
+/// Does `e` contain a call or `new` (outside nested functions)?
+fn has_call(e: &Expression<'_>) -> bool {
+    struct F {
+        found: bool,
+    }
+    impl<'a> Visit<'a> for F {
+        fn visit_call_expression(&mut self, _it: &CallExpression<'a>) {
+            self.found = true;
+        }
+        fn visit_new_expression(&mut self, _it: &NewExpression<'a>) {
+            self.found = true;
+        }
+        fn visit_tagged_template_expression(&mut self, _it: &TaggedTemplateExpression<'a>) {
+            self.found = true;
+        }
+        fn visit_arrow_function_expression(&mut self, _it: &ArrowFunctionExpression<'a>) {}
+        fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
+    }
+    let mut f = F { found: false };
+    f.visit_expression(e);
+    f.found
 }

@@ -40,6 +40,25 @@ pub enum MistakeKind {
     /// A single JSON body field used as a value in a mongo query filter
     /// (`findOne({ accessToken: ctx.request.body.token })`): `{"$ne": null}` matches anything.
     NosqlFilterFromBodyField,
+    /// A query-string field used as a value in a mongo query filter: reported only when the app
+    /// installs a nested query parser ([`MistakeKind::NestedQueryParser`]), since egg's own
+    /// `ctx.query` holds strings only.
+    NosqlFilterFromQueryField,
+    /// The app makes `ctx.query` nested (`require('koa-qs')(app)`, a `query` getter built on
+    /// `qs.parse`): `?a[$ne]=1` then gives an object. A fact, not a finding by itself.
+    NestedQueryParser,
+    /// An absolute URL built from `ctx.host`/`ctx.origin`/the `Host` or `X-Forwarded-Host`
+    /// header, sent in an email or to an outbound request (issue 12 class 9).
+    HostHeaderUrlSentOut,
+    /// `jwt.verify(token, publicKey)` without `algorithms`: an HS256 token signed with the
+    /// public key as HMAC secret passes (algorithm confusion).
+    JwtVerifyWithoutAlgorithms,
+    /// A token re-issued from an expired token (`ignoreExpiration: true`) or from an unsigned
+    /// cookie value (`ctx.cookies.get(name, { signed: false })`).
+    TokenRefreshFromUnsignedValue,
+    /// `ctx.body = <string that starts with request data>` with no `ctx.type`: koa serves a
+    /// string starting with `<` as `text/html` (issue 12 class 3).
+    BodyStringFromRequest,
 }
 
 /// One mistake, where it is.
@@ -68,6 +87,24 @@ struct Frame {
     params: HashSet<String>,
     /// The function calls `ctx.validate(...)` (egg-validate types the body fields).
     validates: bool,
+    /// Locals holding a URL or host built from `ctx.host`/`ctx.origin`/the Host headers.
+    host_tainted: HashMap<String, (u32, String)>,
+    /// Locals bound to a whole request object (`const q = ctx.query`, `@HTTPBody() body`).
+    whole: HashSet<String>,
+    /// Locals read from an unsigned cookie (`ctx.cookies.get(n, { signed: false })`).
+    unsigned_cookies: HashMap<String, (u32, String)>,
+    /// Locals that hold a key that may be public (`publicKey`, a `.pem` file read).
+    public_keys: HashSet<String>,
+    /// The function sets the response type (`ctx.type = ...`, `ctx.set('Content-Type', ...)`).
+    sets_type: bool,
+    /// A `jwt.verify(..., { ignoreExpiration: true })` here: (line, code).
+    expired_accepted: Option<(u32, String)>,
+    /// Request-data locals whose value went through a call (`await service.get(slug)`,
+    /// `jwt.decode(token)`): not the request's own text any more.
+    derived: HashSet<String>,
+    /// `ctx.body = <request string>` seen here, reported when the function leaves unless it
+    /// sets a type.
+    bodies: Vec<Mistake>,
 }
 
 struct MistakeVisitor<'p, 't> {
@@ -104,6 +141,9 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
     while let Some(f) = v.frames.pop() {
         if !f.calls_verify {
             v.out.extend(f.decodes);
+        }
+        if !f.sets_type {
+            v.out.extend(f.bodies);
         }
     }
     out.mistakes = v.out;
@@ -254,14 +294,19 @@ impl<'a> Visit<'a> for Reads {
             // ctx.get('x') / ctx.cookies.get('x') read the request
             if let Some(p) = member_path(&c.callee) {
                 let s: Vec<&str> = p.iter().map(String::as_str).collect();
+                // (a header or a cookie, not something a link sets)
                 if matches!(
                     s.as_slice(),
-                    ["ctx", "get"]
-                        | ["this", "ctx", "get"]
-                        | ["ctx", "cookies", "get"]
-                        | ["ctx", "request", "get"]
+                    ["ctx" | "this", "cookies", "get"] | ["this", "ctx", "cookies", "get"]
                 ) {
-                    self.paths.push(vec!["ctx".into(), "query".into()]);
+                    self.paths
+                        .push(vec!["ctx".into(), "headers".into(), "cookie".into()]);
+                } else if matches!(
+                    s.as_slice(),
+                    ["ctx", "get"] | ["this", "ctx", "get"] | ["ctx", "request", "get"]
+                ) {
+                    self.paths
+                        .push(vec!["ctx".into(), "headers".into(), "get".into()]);
                 }
             }
         }
@@ -451,6 +496,9 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
                     .unwrap_or_default();
                 for n in names {
                     f.tainted.insert(n.clone(), (line, format!("@{dec}() {n}")));
+                    if matches!(dec.as_str(), "HTTPBody" | "HTTPQueries" | "HTTPHeaders") {
+                        f.whole.insert(n.clone());
+                    }
                 }
             }
         }
@@ -462,7 +510,459 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
             if !f.calls_verify {
                 self.out.extend(f.decodes);
             }
+            if !f.sets_type {
+                self.out.extend(f.bodies);
+            }
         }
+    }
+}
+
+/// `ctx.host`, `ctx.hostname`, `ctx.origin`, `ctx.href`, `ctx.headers.host`,
+/// `ctx.headers['x-forwarded-host']` (through `this.ctx` and `ctx.request`).
+fn host_source(p: &[String]) -> bool {
+    let s: Vec<&str> = p.iter().map(String::as_str).collect();
+    let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
+        &s[1..]
+    } else {
+        &s
+    };
+    match s {
+        ["ctx", "host" | "hostname" | "origin" | "href"]
+        | ["ctx", "request", "host" | "hostname" | "origin" | "href"] => true,
+        ["ctx", "headers" | "header", h] | ["ctx", "request", "headers" | "header", h] => {
+            host_header(h)
+        }
+        _ => false,
+    }
+}
+
+fn host_header(h: &str) -> bool {
+    matches!(
+        lc(h).as_str(),
+        "host" | "x-forwarded-host" | "origin" | "x-forwarded-server" | "forwarded"
+    )
+}
+
+/// Finds what an expression reads from the Host headers (not inside nested functions).
+struct HostFinder<'f> {
+    tainted: &'f HashMap<String, (u32, String)>,
+    found: Option<String>,
+    line: Option<u32>,
+}
+
+impl<'a> Visit<'a> for HostFinder<'_> {
+    fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        if self.found.is_none() {
+            if let Some((line, what)) = self.tainted.get(it.name.as_str()) {
+                self.found = Some(what.clone());
+                self.line = Some(*line);
+            }
+        }
+    }
+    fn visit_expression(&mut self, it: &Expression<'a>) {
+        if self.found.is_some() {
+            return;
+        }
+        if let Some(p) = member_path(it) {
+            if host_source(&p) {
+                self.found = Some(p.join("."));
+                return;
+            }
+        }
+        if let Expression::CallExpression(c) = it.get_inner_expression() {
+            // ctx.get('host'), ctx.get('X-Forwarded-Host'), ctx.request.get('origin')
+            if let Some(p) = member_path(&c.callee) {
+                let s: Vec<&str> = p.iter().map(String::as_str).collect();
+                let getter = matches!(
+                    s.as_slice(),
+                    ["ctx", "get"] | ["this", "ctx", "get"] | ["ctx", "request", "get"]
+                );
+                if getter {
+                    if let Some(Expression::StringLiteral(h)) = c
+                        .arguments
+                        .first()
+                        .and_then(|a| a.as_expression())
+                        .map(|e| e.get_inner_expression())
+                    {
+                        if host_header(&h.value) {
+                            self.found = Some(format!("ctx.get('{}')", h.value));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+        walk::walk_expression(self, it);
+    }
+    fn visit_arrow_function_expression(&mut self, _it: &ArrowFunctionExpression<'a>) {}
+    fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
+}
+
+/// `ctx.query`, `ctx.request.body`, `ctx.params`, `ctx.headers`: a whole request object.
+fn whole_request(p: &[String]) -> bool {
+    let s: Vec<&str> = p.iter().map(String::as_str).collect();
+    let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
+        &s[1..]
+    } else {
+        &s
+    };
+    matches!(
+        s,
+        [
+            "ctx",
+            "query" | "queries" | "params" | "headers" | "header" | "request"
+        ] | [
+            "ctx",
+            "request",
+            "body" | "query" | "queries" | "headers" | "header"
+        ]
+    )
+}
+
+/// `ctx.cookies.get(name, { signed: false })` somewhere in `e` (not in nested functions).
+fn unsigned_cookie_read(e: &Expression<'_>) -> bool {
+    struct F {
+        found: bool,
+    }
+    impl<'a> Visit<'a> for F {
+        fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+            let cookie_get = member_path(&it.callee).is_some_and(|p| {
+                p.len() >= 2 && p[p.len() - 1] == "get" && p[p.len() - 2] == "cookies"
+            });
+            if cookie_get {
+                if let Some(Expression::ObjectExpression(o)) = it
+                    .arguments
+                    .get(1)
+                    .and_then(|a| a.as_expression())
+                    .map(|e| e.get_inner_expression())
+                {
+                    self.found |= o.properties.iter().any(|p| match p {
+                        ObjectPropertyKind::ObjectProperty(p) => {
+                            p.key.static_name().is_some_and(|k| k == "signed")
+                                && matches!(p.value.get_inner_expression(), Expression::BooleanLiteral(b) if !b.value)
+                        }
+                        _ => false,
+                    });
+                }
+            }
+            walk::walk_call_expression(self, it);
+        }
+        fn visit_arrow_function_expression(&mut self, _it: &ArrowFunctionExpression<'a>) {}
+        fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
+    }
+    let mut f = F { found: false };
+    f.visit_expression(e);
+    f.found
+}
+
+/// A key name that may hold a public key (`publicKey`, `PUBLIC_KEY`, `pubKey`, `cert`, `pem`).
+fn public_key_name(n: &str) -> bool {
+    let n = lc(n);
+    n.contains("public")
+        || n.contains("pubkey")
+        || n.contains("pub_key")
+        || n.ends_with("pem")
+        || n.contains("cert")
+}
+
+/// The key names of an object literal (`None` when it is not one, e.g. a variable).
+fn object_keys(e: &Expression<'_>) -> Option<Vec<String>> {
+    let Expression::ObjectExpression(o) = e.get_inner_expression() else {
+        return None;
+    };
+    let mut keys = Vec::new();
+    for p in &o.properties {
+        match p {
+            ObjectPropertyKind::ObjectProperty(p) => keys.push(
+                p.key
+                    .static_name()
+                    .map(|k| k.to_string())
+                    .unwrap_or_default(),
+            ),
+            // `{ ...opts }`: unknown keys
+            ObjectPropertyKind::SpreadProperty(_) => return None,
+        }
+    }
+    Some(keys)
+}
+
+/// `{ ignoreExpiration: true }` among the arguments.
+fn ignores_expiration(args: &[Argument<'_>]) -> bool {
+    args.iter().filter_map(|a| a.as_expression()).any(|a| {
+        let Expression::ObjectExpression(o) = a.get_inner_expression() else {
+            return false;
+        };
+        o.properties.iter().any(|p| match p {
+            ObjectPropertyKind::ObjectProperty(p) => {
+                p.key.static_name().is_some_and(|k| k == "ignoreExpiration")
+                    && matches!(p.value.get_inner_expression(), Expression::BooleanLiteral(b) if b.value)
+            }
+            _ => false,
+        })
+    })
+}
+
+/// Does `e` call something (outside nested functions)? Member reads and operators do not.
+fn has_call_or_await(e: &Expression<'_>) -> bool {
+    struct F {
+        found: bool,
+    }
+    impl<'a> Visit<'a> for F {
+        fn visit_call_expression(&mut self, _it: &CallExpression<'a>) {
+            self.found = true;
+        }
+        fn visit_new_expression(&mut self, _it: &NewExpression<'a>) {
+            self.found = true;
+        }
+        fn visit_await_expression(&mut self, _it: &AwaitExpression<'a>) {
+            self.found = true;
+        }
+        fn visit_arrow_function_expression(&mut self, _it: &ArrowFunctionExpression<'a>) {}
+        fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
+    }
+    let mut f = F { found: false };
+    f.visit_expression(e);
+    f.found
+}
+
+/// The leftmost operand of a `+` chain.
+fn leftmost<'b, 'a>(e: &'b Expression<'a>) -> &'b Expression<'a> {
+    match e.get_inner_expression() {
+        Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+            leftmost(&b.left)
+        }
+        other => other,
+    }
+}
+
+impl MistakeVisitor<'_, '_> {
+    /// Where `e` reads the Host headers: `(line, what)`.
+    fn host_taint_of(&self, e: &Expression<'_>) -> Option<(u32, String)> {
+        let empty = HashMap::new();
+        let tainted = self.frames.last().map_or(&empty, |f| &f.host_tainted);
+        let mut f = HostFinder {
+            tainted,
+            found: None,
+            line: None,
+        };
+        f.visit_expression(e);
+        let what = f.found?;
+        let line = f.line.unwrap_or_else(|| self.at.line_col(e.span().start).0);
+        Some((line, what))
+    }
+
+    /// Notes what a local is bound to: Host-header URLs, whole request objects, unsigned
+    /// cookie values, keys that may be public.
+    fn note_binding(
+        &mut self,
+        id: &BindingPattern<'_>,
+        init: &Expression<'_>,
+        names: &[String],
+        span: Span,
+    ) {
+        let inner = init.get_inner_expression();
+        let (line, _) = self.at.line_col(span.start);
+        let what = self.at.snippet(span.start, span.end);
+        if let BindingPattern::BindingIdentifier(b) = id {
+            if member_path(inner).is_some_and(|p| whole_request(&p)) {
+                self.frame().whole.insert(b.name.to_string());
+            }
+            let text = lc(&self.at.snippet(init.span().start, init.span().end));
+            let key_file = text.contains("readfilesync")
+                && [".pem", ".pub", "public", ".crt", "cert"]
+                    .iter()
+                    .any(|w| text.contains(w));
+            if public_key_name(&b.name) || key_file {
+                self.frame().public_keys.insert(b.name.to_string());
+            }
+        }
+        // const { host, origin } = ctx
+        if let BindingPattern::ObjectPattern(o) = id {
+            let from_ctx = member_path(inner).is_some_and(|p| {
+                let s: Vec<&str> = p.iter().map(String::as_str).collect();
+                matches!(
+                    s.as_slice(),
+                    ["ctx"] | ["this", "ctx"] | ["ctx", "request"] | ["this", "ctx", "request"]
+                )
+            });
+            if from_ctx {
+                for prop in &o.properties {
+                    let key = prop.key.static_name().unwrap_or_default();
+                    if matches!(key.as_ref(), "host" | "hostname" | "origin" | "href") {
+                        let mut ns = Vec::new();
+                        binding_names(&prop.value, &mut ns);
+                        for n in ns {
+                            self.frame()
+                                .host_tainted
+                                .insert(n, (line, format!("ctx.{key}")));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((l, w)) = self.host_taint_of(init) {
+            for n in names {
+                self.frame().host_tainted.insert(n.clone(), (l, w.clone()));
+            }
+        }
+        {
+            let mut r = Reads::default();
+            r.visit_expression(init);
+            let through_call = has_call_or_await(init)
+                || r.idents
+                    .iter()
+                    .any(|i| self.frames.last().is_some_and(|f| f.derived.contains(i)));
+            for n in names {
+                if through_call {
+                    self.frame().derived.insert(n.clone());
+                } else {
+                    self.frame().derived.remove(n);
+                }
+            }
+        }
+        if unsigned_cookie_read(init) {
+            for n in names {
+                self.frame()
+                    .unsigned_cookies
+                    .insert(n.clone(), (line, what.clone()));
+            }
+        }
+    }
+
+    /// A URL built from the Host headers handed to a mail sender or an outbound request.
+    fn host_sink(&mut self, p: &[String], it: &CallExpression<'_>) {
+        let lp: Vec<String> = p.iter().map(|s| lc(s)).collect();
+        let Some(last) = lp.last().map(String::as_str) else {
+            return;
+        };
+        let first = lp[0].as_str();
+        let mail = lp.iter().any(|s| s.contains("mail"))
+            && (last.starts_with("send") || last.contains("mail") || last == "deliver");
+        let outbound = matches!(last, "curl" | "safecurl" | "fetch")
+            || matches!(first, "axios" | "got" | "superagent" | "needle")
+            || (lp.iter().any(|s| s == "httpclient" || s == "urllib")
+                && matches!(last, "request" | "curl" | "get" | "post" | "put"));
+        if !mail && !outbound {
+            return;
+        }
+        for a in it.arguments.iter().filter_map(|a| a.as_expression()) {
+            if let Some((line, what)) = self.host_taint_of(a) {
+                self.push(
+                    MistakeKind::HostHeaderUrlSentOut,
+                    it.span,
+                    vec![(line, what)],
+                );
+                return;
+            }
+        }
+    }
+
+    /// Is `e` a key that may be public (a `publicKey` name, a local read from a `.pem` file)?
+    fn public_key(&self, e: &Expression<'_>) -> bool {
+        match member_path(e) {
+            Some(p) if p.len() == 1 => {
+                public_key_name(&p[0]) || self.frames.iter().any(|f| f.public_keys.contains(&p[0]))
+            }
+            Some(p) => p.last().is_some_and(|l| public_key_name(l)),
+            None => false,
+        }
+    }
+
+    /// `ctx.body = <string that starts with query or route-parameter data>`.
+    fn body_string(&mut self, it: &AssignmentExpression<'_>) {
+        let AssignmentTarget::StaticMemberExpression(m) = &it.left else {
+            return;
+        };
+        let Some(mut p) = member_path(&m.object) else {
+            return;
+        };
+        p.push(m.property.name.to_string());
+        let s: Vec<&str> = p.iter().map(String::as_str).collect();
+        let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
+            &s[1..]
+        } else {
+            &s
+        };
+        if matches!(
+            s,
+            ["ctx", "type"] | ["ctx", "response", "type"] | ["this", "type"]
+        ) {
+            self.frame().sets_type = true;
+            return;
+        }
+        if !matches!(
+            s,
+            ["ctx", "body"] | ["ctx", "response", "body"] | ["this", "body"]
+        ) {
+            return;
+        }
+        let lead: &Expression<'_> = match it.right.get_inner_expression() {
+            Expression::TemplateLiteral(t) => {
+                let first_blank = t
+                    .quasis
+                    .first()
+                    .is_some_and(|q| q.value.raw.trim().is_empty());
+                match t.expressions.first() {
+                    Some(e) if first_blank => e,
+                    _ => return,
+                }
+            }
+            e @ Expression::BinaryExpression(_) => leftmost(e),
+            // ctx.query.text || ''
+            Expression::LogicalExpression(l) => leftmost(&l.left),
+            e => e,
+        };
+        let lead = lead.get_inner_expression();
+        // a plain reference: a call (escape(x), JSON.stringify(x), Number(x)) is another shape
+        if !matches!(
+            lead,
+            Expression::Identifier(_)
+                | Expression::StaticMemberExpression(_)
+                | Expression::ComputedMemberExpression(_)
+        ) {
+            return;
+        }
+        let whole = match member_path(lead) {
+            Some(p) if p.len() == 1 => self.frames.last().is_some_and(|f| f.whole.contains(&p[0])),
+            Some(p) => whole_request(&p),
+            None => false,
+        };
+        // `res.data` where `res = await service.find(q)`: a stored value, not the request's text
+        let derived = member_path(lead)
+            .and_then(|p| p.first().cloned())
+            .is_some_and(|r| self.frames.last().is_some_and(|f| f.derived.contains(&r)));
+        if derived {
+            return;
+        }
+        if whole {
+            return;
+        }
+        let Some(steps) = self.taint_of(lead) else {
+            return;
+        };
+        // query strings and route parameters arrive decoded from a link a victim can be sent;
+        // the raw querystring stays percent-encoded, a JSON body needs the victim to post it
+        let from_link = steps.first().is_some_and(|(_, w)| {
+            !w.contains("querystring")
+                && (w.contains("query")
+                    || w.contains("params")
+                    || w.starts_with("@HTTPQuery")
+                    || w.starts_with("@HTTPParam"))
+        });
+        if !from_link {
+            return;
+        }
+        let (line, column) = self.at.line_col(it.span.start);
+        let what = self.at.snippet(it.span.start, it.span.end);
+        let function = self.frame().name.clone();
+        self.frame().bodies.push(Mistake {
+            kind: MistakeKind::BodyStringFromRequest,
+            function,
+            line,
+            column,
+            what,
+            steps,
+        });
     }
 }
 
@@ -540,6 +1040,26 @@ impl MistakeVisitor<'_, '_> {
                 && matches!(v, Expression::StaticMemberExpression(_));
             if from_body && !whole {
                 self.push(MistakeKind::NosqlFilterFromBodyField, prop.span, steps);
+                continue;
+            }
+            // a query-string field: an object only under a nested query parser (the rule
+            // decides with the app's NestedQueryParser facts)
+            let from_query = steps.first().is_some_and(|(_, w)| {
+                !w.contains("querystring")
+                    && (w.contains("ctx.query")
+                        || w.contains("request.query")
+                        || w.starts_with("@HTTPQuery"))
+                    && !w.contains("queries")
+            });
+            let whole_query = match member_path(v) {
+                Some(p) if p.len() == 1 => {
+                    self.frames.last().is_some_and(|f| f.whole.contains(&p[0]))
+                }
+                Some(p) => whole_request(&p),
+                None => false,
+            };
+            if from_query && !whole_query {
+                self.push(MistakeKind::NosqlFilterFromQueryField, prop.span, steps);
             }
         }
     }
@@ -660,6 +1180,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                     );
                 }
             }
+            self.note_binding(&it.id, init, &names, it.span);
             // const expected = crypto.createHmac(...).digest('hex'); const { secret } = this.config
             let mut r = Reads::default();
             r.visit_expression(init);
@@ -682,6 +1203,13 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     }
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        self.body_string(it);
+        // url = ctx.origin + '/x'; url += ctx.host
+        if let AssignmentTarget::AssignmentTargetIdentifier(id) = &it.left {
+            if let Some(src) = self.host_taint_of(&it.right) {
+                self.frame().host_tainted.insert(id.name.to_string(), src);
+            }
+        }
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
             self.names.insert(
                 it.right.get_inner_expression().span().start,
@@ -802,6 +1330,13 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
         self.visit_expression(&it.alternate);
     }
 
+    fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
+        if it.source.value == "koa-qs" {
+            self.push(MistakeKind::NestedQueryParser, it.span, vec![]);
+        }
+        walk::walk_import_declaration(self, it);
+    }
+
     fn visit_import_expression(&mut self, it: &ImportExpression<'a>) {
         if let Some(steps) = self.taint_of(&it.source) {
             self.push(MistakeKind::ModuleFromRequest, it.span, steps);
@@ -837,6 +1372,16 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         if let Expression::Identifier(id) = it.callee.get_inner_expression() {
             if id.name == "require" {
+                if let Some(Expression::StringLiteral(spec)) = it
+                    .arguments
+                    .first()
+                    .and_then(|a| a.as_expression())
+                    .map(|a| a.get_inner_expression())
+                {
+                    if spec.value == "koa-qs" {
+                        self.push(MistakeKind::NestedQueryParser, it.span, vec![]);
+                    }
+                }
                 if let Some(a) = it.arguments.first().and_then(|a| a.as_expression()) {
                     if let Some(steps) = self.taint_of(a) {
                         self.push(MistakeKind::ModuleFromRequest, it.span, steps);
@@ -863,12 +1408,73 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                 self.frame().validates = true;
             }
             self.nosql_filter(&p, it);
+            self.host_sink(&p, it);
+            // get query() { return qs.parse(this.querystring) } in app/extend/request.js
+            if p.len() == 2 && p[0] == "qs" && last == "parse" && self.frame().name == "query" {
+                self.push(MistakeKind::NestedQueryParser, it.span, vec![]);
+            }
+            // ctx.set('Content-Type', ...), ctx.set({ 'Content-Type': ... }), ctx.attachment()
+            if matches!(last, "set" | "attachment" | "setHeader") {
+                let text = lc(&self.at.snippet(it.span.start, it.span.end));
+                if last == "attachment" || text.contains("content-type") {
+                    self.frame().sets_type = true;
+                }
+            }
             if last == "safeCurl" {
                 self.push(MistakeKind::SafeCurlCall, it.span, vec![]);
             }
             if self.is_jwt_callee(&p) {
                 match last {
-                    "verify" => self.frame().calls_verify = true,
+                    "verify" => {
+                        self.frame().calls_verify = true;
+                        // no `algorithms` with a key that may be public: algorithm confusion
+                        let key_public = it
+                            .arguments
+                            .get(1)
+                            .and_then(|a| a.as_expression())
+                            .is_some_and(|k| self.public_key(k));
+                        let pinned = match it.arguments.get(2).and_then(|a| a.as_expression()) {
+                            None => false,
+                            Some(o) => match o.get_inner_expression() {
+                                Expression::ArrowFunctionExpression(_)
+                                | Expression::FunctionExpression(_) => false,
+                                e => object_keys(e).is_none_or(|k| {
+                                    k.iter().any(|k| k == "algorithms" || k == "algorithm")
+                                }),
+                            },
+                        };
+                        if key_public && !pinned {
+                            self.push(MistakeKind::JwtVerifyWithoutAlgorithms, it.span, vec![]);
+                        }
+                        if ignores_expiration(&it.arguments) {
+                            let (line, _) = self.at.line_col(it.span.start);
+                            let what = self.at.snippet(it.span.start, it.span.end);
+                            self.frame().expired_accepted = Some((line, what));
+                        }
+                    }
+                    "sign" => {
+                        // a new token from an expired one, or from an unsigned cookie value
+                        let from_cookie = it
+                            .arguments
+                            .first()
+                            .and_then(|a| a.as_expression())
+                            .and_then(|a| {
+                                let mut r = Reads::default();
+                                r.visit_expression(a);
+                                let f = self.frames.last()?;
+                                r.idents
+                                    .iter()
+                                    .find_map(|i| f.unsigned_cookies.get(i).cloned())
+                            });
+                        let expired = self.frames.last().and_then(|f| f.expired_accepted.clone());
+                        if let Some(src) = from_cookie.or(expired) {
+                            self.push(
+                                MistakeKind::TokenRefreshFromUnsignedValue,
+                                it.span,
+                                vec![src],
+                            );
+                        }
+                    }
                     "decode" => {
                         let (line, column) = self.at.line_col(it.span.start);
                         let what = self.at.snippet(it.span.start, it.span.end);

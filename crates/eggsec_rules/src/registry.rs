@@ -39,6 +39,9 @@ pub static RULES: &[&dyn Rule] = &[
     &rules::middleware::model_or_method_chosen_by_request::ModelOrMethodChosenByRequest,
     &rules::middleware::template_prints_request_data_raw::TemplatePrintsRequestDataRaw,
     &rules::middleware::nosql_filter_from_body_field::NosqlFilterFromBodyField,
+    &rules::middleware::absolute_url_from_host_header::AbsoluteUrlFromHostHeader,
+    &rules::middleware::request_text_served_as_html::RequestTextServedAsHtml,
+    &rules::middleware::template_link_or_location_from_request::TemplateLinkOrLocationFromRequest,
     &rules::middleware::record_accessed_without_owner_check::RecordAccessedWithoutOwnerCheck,
     // (middleware rules go above this line)
     // builtin

@@ -228,6 +228,17 @@ pub fn report_mistakes(
     kind: eggsec_js::mistakes::MistakeKind,
     message: impl Fn(&eggsec_js::mistakes::Mistake) -> String,
 ) -> usize {
+    report_mistakes_adjusted(cx, kind, message, |_| {})
+}
+
+/// [`report_mistakes`], then `adjust` on each finding (a severity or confidence that depends
+/// on the app's config).
+pub fn report_mistakes_adjusted(
+    cx: &mut crate::RuleContext<'_>,
+    kind: eggsec_js::mistakes::MistakeKind,
+    message: impl Fn(&eggsec_js::mistakes::Mistake) -> String,
+    adjust: impl Fn(&mut eggsec_report::Finding),
+) -> usize {
     let app = cx.app;
     if app.code.files.is_empty() {
         cx.not_applicable();
@@ -254,7 +265,7 @@ pub fn report_mistakes(
                 .collect();
             let sink = if m.steps.is_empty() { "" } else { "sink " };
             evidence.push(format!("{sink}{}:{}: {}", file.rel, m.line, m.what));
-            cx.report(&prov, message(m), evidence, fix);
+            adjust(cx.report(&prov, message(m), evidence, fix));
             n += 1;
         }
     }

@@ -40,6 +40,9 @@ pub(crate) const CODE_RULES: &[&str] = &[
     "safe-curl-without-ssrf-config",
     "model-or-method-chosen-by-request",
     "nosql-filter-from-body-field",
+    "absolute-url-from-host-header",
+    "request-text-served-as-html",
+    "template-link-or-location-from-request",
     "record-accessed-without-owner-check",
 ];
 

@@ -103,6 +103,7 @@ pub mod logging {
 
 pub mod middleware {
     //! Secure custom middleware: request data flowing to dangerous sinks, routes without auth.
+    pub mod absolute_url_from_host_header;
     pub mod authentication_weakened_in_code;
     pub mod code_eval_of_request_data;
     pub mod deep_merge_of_request_body;
@@ -117,10 +118,12 @@ pub mod middleware {
     pub mod outbound_request_to_request_url;
     pub mod record_accessed_without_owner_check;
     pub mod regexp_built_from_request;
+    pub mod request_text_served_as_html;
     pub mod safe_curl_without_ssrf_config;
     pub mod shell_command_from_request;
     pub mod sql_built_from_request;
     pub mod state_changing_route_without_auth;
+    pub mod template_link_or_location_from_request;
     pub mod template_prints_request_data_raw;
     // middleware rules: add `pub mod` lines above this comment.
 }

@@ -1,6 +1,8 @@
 //! `MW021` `authentication-weakened-in-code`: authentication code that an attacker can get
 //! around — a JWT decoded but never verified, `algorithms: ['none']`, a hard-coded JWT secret,
-//! `Math.random()`/`Date.now()` tokens, `===` on secrets and signatures.
+//! `Math.random()`/`Date.now()` tokens, `===` on secrets and signatures, `jwt.verify` with a
+//! public key and no algorithm pinning, a token re-issued from an expired token or from an
+//! unsigned cookie.
 
 use crate::util::report_mistakes;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
@@ -17,19 +19,25 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Authentication code verifies tokens, uses unguessable secrets and compares them in constant time",
     docs: RuleDocs {
-        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named); `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`)."#,
-        why: r#"Each one lets an attacker authenticate without the secret: `decode` accepts a token they signed themselves; `none` accepts an unsigned one; a secret in the source is a secret in every clone and every build; `Math.random()` and timestamps are predictable, so reset codes and session ids can be guessed; `===` on secrets returns earlier the more leading characters match, which leaks the secret byte by byte to anyone who can time responses."#,
+        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named); `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`); `jwt.verify(token, key)` with no `algorithms` option where the key may be public (a `publicKey`/`PUBLIC_KEY`/`cert` name, a local read from a `.pem`/`.pub` file); a new token signed in a function that accepted an expired one (`jwt.verify(old, secret, { ignoreExpiration: true })`) or whose payload comes from an unsigned cookie (`ctx.cookies.get('uid', { signed: false })`)."#,
+        why: r#"Each one lets an attacker authenticate without the secret: `decode` accepts a token they signed themselves; `none` accepts an unsigned one; a secret in the source is a secret in every clone and every build; `Math.random()` and timestamps are predictable, so reset codes and session ids can be guessed; `===` on secrets returns earlier the more leading characters match, which leaks the secret byte by byte to anyone who can time responses. Without pinned algorithms, a library that picks the algorithm from the token header verifies an `HS256` token with the RSA public key as the HMAC secret — and the public key is public (algorithm confusion; jsonwebtoken before 9 and many wrappers). A refresh that accepts expired tokens keeps a stolen token alive for ever, and an unsigned cookie is whatever the client writes into it."#,
         bad: r#"const claims = jwt.decode(ctx.get('authorization'));
 const resetCode = Math.random().toString(36).slice(2);
 return jwt.sign({ id }, 'my-secret');
-if (ctx.get('x-signature') === hmac.digest('hex')) { ... }"#,
+if (ctx.get('x-signature') === hmac.digest('hex')) { ... }
+const claims = jwt.verify(token, PUBLIC_KEY); // no algorithms
+const uid = ctx.cookies.get('uid', { signed: false });
+ctx.body = { token: app.jwt.sign({ uid }) };"#,
         good: r#"const claims = app.jwt.verify(token); // egg-jwt, secret from config, algorithms pinned in config.jwt.verify
 const resetCode = crypto.randomBytes(16).toString('hex');
 return app.jwt.sign({ id }); // config.jwt.secret = process.env.JWT_SECRET
 const given = Buffer.from(ctx.get('x-signature') || '');
 const expected = Buffer.from(hmac.digest('hex'));
-if (given.length === expected.length && crypto.timingSafeEqual(given, expected)) { ... }"#,
-        fix: r#"Verify tokens (`app.jwt.verify(token)` or `jwt.verify(token, secret, { algorithms: ['HS256'] })`) and pin the algorithms in `config.jwt.verify`; never allow `none`; read JWT secrets from the environment through config (`config.jwt = { secret: process.env.JWT_SECRET }`); make tokens and codes with `crypto.randomBytes`/`crypto.randomUUID()`/`crypto.randomInt`; compare secrets with `crypto.timingSafeEqual` on equal-length buffers."#,
+if (given.length === expected.length && crypto.timingSafeEqual(given, expected)) { ... }
+const claims = jwt.verify(token, PUBLIC_KEY, { algorithms: ['RS256'] });
+const rt = ctx.cookies.get('refresh_token', { signed: true, encrypt: true });
+const { uid } = jwt.verify(rt, app.config.jwt.refreshSecret, { algorithms: ['HS256'] });"#,
+        fix: r#"Verify tokens (`app.jwt.verify(token)` or `jwt.verify(token, secret, { algorithms: ['HS256'] })`) and pin the algorithms in `config.jwt.verify`; never allow `none`; read JWT secrets from the environment through config (`config.jwt = { secret: process.env.JWT_SECRET }`); make tokens and codes with `crypto.randomBytes`/`crypto.randomUUID()`/`crypto.randomInt`; compare secrets with `crypto.timingSafeEqual` on equal-length buffers; pass `algorithms` to every `verify` (`['RS256']` for a key pair); refresh with a separate refresh token kept in a signed, encrypted, httpOnly cookie (or the session) and verified, never from an expired access token or an unsigned cookie."#,
     },
 };
 
@@ -61,6 +69,18 @@ impl Rule for AuthenticationWeakenedInCode {
         report_mistakes(cx, MistakeKind::SecretComparedNonConstantTime, |m| {
             format!(
                 "A secret, signature or key is compared with ===/!== in {} (not constant-time)",
+                m.function
+            )
+        });
+        report_mistakes(cx, MistakeKind::JwtVerifyWithoutAlgorithms, |m| {
+            format!(
+                "A JWT is verified with a key that may be public and no `algorithms` in {}: an HS256 token signed with the public key passes",
+                m.function
+            )
+        });
+        report_mistakes(cx, MistakeKind::TokenRefreshFromUnsignedValue, |m| {
+            format!(
+                "A new token is signed in {} from an expired token or an unsigned cookie value",
                 m.function
             )
         });
@@ -110,6 +130,12 @@ mod tests {
             "const jwt = require('jsonwebtoken');\nexports.t = async ctx => { ctx.body = jwt.sign({ id: 1 }, 'hard-coded'); };",
             "exports.reset = async ctx => { const resetToken = Math.random().toString(36).slice(2); ctx.body = resetToken; };",
             "exports.hook = async ctx => { const expected = require('crypto').createHmac('sha256', 'k').update('x').digest('hex'); if (ctx.get('x-sig') !== expected) ctx.throw(403); };",
+            // verify with a public key and no algorithms (module-level key read from a .pem)
+            "const jwt = require('jsonwebtoken');\nconst KEY = require('fs').readFileSync('keys/jwt.pub.pem');\nexports.me = async ctx => { ctx.body = jwt.verify(ctx.get('authorization'), KEY); };",
+            "const jwt = require('jsonwebtoken');\nexports.me = async ctx => { ctx.body = jwt.verify(ctx.get('authorization'), ctx.app.config.jwt.publicKey, { complete: true }); };",
+            // a token re-signed from an expired one; from an unsigned cookie
+            "const jwt = require('jsonwebtoken');\nexports.r = async ctx => { const c = jwt.verify(ctx.cookies.get('t'), ctx.app.config.s, { ignoreExpiration: true, algorithms: ['HS256'] }); ctx.body = jwt.sign({ uid: c.uid }, ctx.app.config.s); };",
+            "exports.r = async ctx => { const uid = ctx.cookies.get('uid', { signed: false }); ctx.body = ctx.app.jwt.sign({ uid }, ctx.app.config.jwt.secret); };",
         ] {
             assert_eq!(run_rule(&AuthenticationWeakenedInCode, &model_with_controller(src)).len(), 1, "{src}");
         }
@@ -122,6 +148,12 @@ mod tests {
             "exports.t = async ctx => { ctx.body = ctx.app.jwt.sign({ id: 1 }, { expiresIn: '1h' }); };",
             "exports.page = async ctx => { const page = Math.floor(Math.random() * 10); const requestId = Date.now(); ctx.body = { page, requestId }; };",
             "exports.cmp = async ctx => { if (ctx.query.type === 'token') ctx.body = 1; if (ctx.query.secret === undefined) ctx.body = 2; };",
+            // algorithms pinned; a shared secret (not a public key); options from a variable
+            "const jwt = require('jsonwebtoken');\nconst KEY = require('fs').readFileSync('keys/jwt.pub.pem');\nexports.me = async ctx => { ctx.body = jwt.verify(ctx.get('authorization'), KEY, { algorithms: ['RS256'] }); };",
+            "const jwt = require('jsonwebtoken');\nexports.me = async ctx => { ctx.body = jwt.verify(ctx.get('authorization'), ctx.app.config.jwt.secret); };",
+            "const jwt = require('jsonwebtoken');\nexports.me = async ctx => { ctx.body = jwt.verify(ctx.get('authorization'), ctx.app.config.jwt.publicKey, ctx.app.config.jwt.verifyOptions); };",
+            // a refresh from a signed, verified cookie
+            "const jwt = require('jsonwebtoken');\nexports.r = async ctx => { const rt = ctx.cookies.get('rt', { signed: true, encrypt: true }); const c = jwt.verify(rt, ctx.app.config.s, { algorithms: ['HS256'] }); ctx.body = jwt.sign({ uid: c.uid }, ctx.app.config.s); };",
         ] {
             assert!(run_rule(&AuthenticationWeakenedInCode, &model_with_controller(src)).is_empty(), "{src}");
         }

@@ -16,7 +16,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Query filters get typed values, never raw JSON body fields",
     docs: RuleDocs {
-        what: r#"In an app with mongoose or mongodb (egg-mongoose enabled, or the package in package.json), finds a mongo query (`find`, `findOne`, `findOneAndUpdate`, `updateOne`, `deleteOne`, `countDocuments`... on `ctx.model.X`, `app.model.X` or a capitalised model) whose filter object takes a value straight from one JSON body field — `ctx.request.body.x`, a local destructured from the body, a tegg `@HTTPBody()` parameter — in a function that does not call `ctx.validate(...)`. A value converted first (`String(x)`, `Number(x)`) or passed through a call (`md5(password)`) is a string and is not reported; query-string values (`ctx.query.x`) are strings in egg and are not reported either. The whole body as a filter is `mongo-query-from-request-object`."#,
+        what: r#"In an app with mongoose or mongodb (egg-mongoose enabled, or the package in package.json), finds a mongo query (`find`, `findOne`, `findOneAndUpdate`, `updateOne`, `deleteOne`, `countDocuments`... on `ctx.model.X`, `app.model.X` or a capitalised model) whose filter object takes a value straight from one JSON body field — `ctx.request.body.x`, a local destructured from the body, a tegg `@HTTPBody()` parameter — in a function that does not call `ctx.validate(...)`. A value converted first (`String(x)`, `Number(x)`) or passed through a call (`md5(password)`) is a string and is not reported; query-string values (`ctx.query.x`) are strings in egg and are reported only when the app installs a nested query parser (`require('koa-qs')(app)`, or a `query` getter in `app/extend/request.js` built on `qs.parse`), which turns `?token[$ne]=1` into an object. The whole body as a filter is `mongo-query-from-request-object`."#,
         why: r#"egg's bodyParser turns JSON into objects, so a field can be `{"$ne": null}` or `{"$gt": ""}`: `findOne({ accessToken: token })` then finds the first user whatever the token — a login without credentials; `deleteOne({ _id: id })` deletes a record the request did not name."#,
         bad: r#"const token = ctx.request.body.accesstoken;
 const user = await ctx.model.User.findOne({ accessToken: token });"#,
@@ -64,6 +64,22 @@ impl Rule for NosqlFilterFromBodyField {
                 m.function, m.what
             )
         });
+        // egg's ctx.query holds strings; a nested query parser makes `?x[$ne]=1` an object
+        let nested = cx.app.code.files.iter().find_map(|f| {
+            f.facts
+                .mistakes
+                .iter()
+                .find(|m| m.kind == MistakeKind::NestedQueryParser)
+                .map(|m| format!("{}:{}", f.rel, m.line))
+        });
+        if let Some(at) = nested {
+            report_mistakes(cx, MistakeKind::NosqlFilterFromQueryField, |m| {
+                format!(
+                    "A query-string field goes into a mongo query filter in {} (`{}`), and the app parses query strings into objects ({at}): `?x[$ne]=1` matches any record",
+                    m.function, m.what
+                )
+            });
+        }
     }
 }
 
@@ -97,6 +113,28 @@ mod tests {
             "exports.t = async ctx => { const { password } = ctx.request.body; ctx.body = await ctx.model.User.findOne({ pass: ctx.helper.md5(password) }); };",
         ] {
             assert!(run_rule(&NosqlFilterFromBodyField, &mongo(src)).is_empty(), "{src}");
+        }
+    }
+
+    #[test]
+    fn query_fields_only_under_a_nested_query_parser() {
+        let qs = "const koaQs = require('koa-qs');\n";
+        for src in [
+            "exports.t = async ctx => { ctx.body = await ctx.model.User.findOne({ email: ctx.query.email }); };",
+            "exports.t = async ctx => { const { code } = ctx.query; ctx.body = await ctx.model.Invite.findOne({ code }); };",
+        ] {
+            let f = run_rule(&NosqlFilterFromBodyField, &mongo(&format!("{qs}{src}")));
+            assert_eq!(f.len(), 1, "{src}");
+            assert!(f[0].evidence[0].starts_with("source "), "{:?}", f[0].evidence);
+            // egg's own query parser gives strings
+            assert!(run_rule(&NosqlFilterFromBodyField, &mongo(src)).is_empty(), "{src}");
+        }
+        for src in [
+            "exports.t = async ctx => { ctx.body = await ctx.model.User.find({ name: String(ctx.query.name) }); };",
+            "exports.t = async ctx => { ctx.body = await ctx.model.User.findOne({ _id: ctx.query.id }); };",
+            "exports.t = async ctx => { ctx.body = await ctx.model.User.findOne({ q: ctx.querystring }); };",
+        ] {
+            assert!(run_rule(&NosqlFilterFromBodyField, &mongo(&format!("{qs}{src}"))).is_empty(), "{src}");
         }
     }
 }

@@ -1,7 +1,8 @@
 //! `MW025` `template-prints-request-data-raw`: a server-side template prints request data
 //! without escaping — EJS `<%- x %>`, handlebars `{{{x}}}`, art-template `{{@ x}}`, pug `!=` /
-//! `!{x}`, nunjucks `{{ x }}` inside `{% autoescape false %}` — with `x` fed by
-//! `ctx.render(view, { x: <request data> })`.
+//! `!{x}`, nunjucks `{{ x }}` inside `{% autoescape false %}`, react SSR
+//! `dangerouslySetInnerHTML={{ __html: props.x }}` — with `x` fed by
+//! `ctx.render(view, { x: <request data> })` or a local object passed by name.
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_report::{Confidence, Severity, Strategy};
@@ -17,7 +18,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Templates escape request data",
     docs: RuleDocs {
-        what: r#"Follows `ctx.render('view', { x: <request data> })` (and `ctx.renderView`) to the template under `app/view` and reports each place that prints a fed variable *raw*: EJS `<%- x %>` (also inside `<script>`), handlebars `{{{x}}}`, art-template `{{@ x}}`, pug `div!= x` and `!{x}`, nunjucks `{{ x }}` inside a `{% autoescape false %}` block (nunjucks `| safe` is reported by `html-built-from-request`). Values converted to numbers or escaped with `ctx.helper.escape` are not fed, nor values that came back in the response of an outbound call. Render data built in a separate variable (`const data = {...}; ctx.render(v, data)`) is not followed yet."#,
+        what: r#"Follows `ctx.render('view', { x: <request data> })` (and `ctx.renderView`) to the template under `app/view` and reports each place that prints a fed variable *raw*: EJS `<%- x %>` (also inside `<script>`), handlebars `{{{x}}}`, art-template `{{@ x}}`, pug `div!= x` and `!{x}`, nunjucks `{{ x }}` inside a `{% autoescape false %}` block, a react view (egg-view-react `.jsx`/`.tsx`) that passes a prop to `dangerouslySetInnerHTML={{ __html: props.x }}` (nunjucks `| safe` is reported by `html-built-from-request`). Values converted to numbers or escaped with `ctx.helper.escape` are not fed, nor values that came back in the response of an outbound call. Render data built in a local object literal (`const data = { x: ctx.query.x }; ctx.render(v, data)`) is followed; keys added later (`data.x = ...`) are not."#,
         why: r#"Raw output puts the attacker's text into the page as HTML: `<script>` runs in the victim's session (stored or reflected XSS), steals tokens, acts as the user. Inside a `<script>` block even a quote breaks out."#,
         bad: r#"// controller
 await ctx.render('profile.ejs', { bio: ctx.query.bio });
@@ -44,6 +45,7 @@ pub fn raw_outputs(name: &str, text: &str) -> Vec<(u32, u32, String, Vec<String>
         "hbs" | "handlebars" => &[("{{{", "}}}")],
         "art" => &[("{{@", "}}"), ("<%-", "%>")],
         "pug" | "jade" => &[("!{", "}")],
+        "jsx" | "tsx" | "js" => &[],
         _ => &[("<%-", "%>"), ("{{{", "}}}"), ("{{@", "}}")],
     };
     let mut autoescape_off = false;
@@ -67,6 +69,28 @@ pub fn raw_outputs(name: &str, text: &str) -> Vec<(u32, u32, String, Vec<String>
                 ));
                 from = c + close.len();
             }
+        }
+        if matches!(ext.as_str(), "jsx" | "tsx" | "js") {
+            // react SSR (egg-view-react): <div dangerouslySetInnerHTML={{ __html: props.bio }} />
+            if let Some(p) = line.find("dangerouslySetInnerHTML") {
+                if let Some(h) = line[p..].find("__html").map(|h| h + p + "__html".len()) {
+                    let rest = line[h..].trim_start().trim_start_matches(':');
+                    let expr = rest.split("}}").next().unwrap_or(rest);
+                    // props.bio, this.props.bio, a destructured bio: every name counts
+                    let names: Vec<String> = expr
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                        .filter(|w| !w.is_empty() && !w.starts_with(|c: char| c.is_ascii_digit()))
+                        .map(str::to_string)
+                        .collect();
+                    out.push((
+                        lno,
+                        line[..p].chars().count() as u32 + 1,
+                        line[p..].trim_end().to_string(),
+                        names,
+                    ));
+                }
+            }
+            continue;
         }
         if matches!(ext.as_str(), "pug" | "jade") {
             // `div!= x`, `p(class="a")!= x`, `!= x`
@@ -147,7 +171,7 @@ fn idents(expr: &str) -> Vec<String> {
 
 /// A value that went out in an HTTP call and came back in its response (`ctx.curl(url, { data:
 /// { code } })` → `tokenResult.data.error`) is the other server's answer, not request data.
-fn through_outbound_response(steps: &[eggsec_js::flow::Step]) -> bool {
+pub(crate) fn through_outbound_response(steps: &[eggsec_js::flow::Step]) -> bool {
     steps.iter().skip(1).any(|s| {
         ["curl(", "axios", "fetch(", "httpclient", ".request("]
             .iter()
@@ -156,7 +180,7 @@ fn through_outbound_response(steps: &[eggsec_js::flow::Step]) -> bool {
 }
 
 /// egg-view's lookup under `app/view`: the name as written, else with an engine extension.
-fn find_template(root: &Path, name: &str) -> Option<(std::path::PathBuf, String)> {
+pub(crate) fn find_template(root: &Path, name: &str) -> Option<(std::path::PathBuf, String)> {
     let name = name.trim_start_matches('/');
     if name.split('/').any(|s| s == "..") {
         return None;
@@ -274,6 +298,10 @@ mod tests {
             ("p.hbs", "<div>{{{bio}}}</div>"),
             ("p.art", "<div>{{@ bio }}</div>"),
             ("p.pug", "div!= bio"),
+            (
+                "p.jsx",
+                "export default function P(props) {\n  return <div dangerouslySetInnerHTML={{ __html: props.bio }} />;\n}",
+            ),
             (
                 "p.html",
                 "{% autoescape false %}\n<div>{{ bio }}</div>\n{% endautoescape %}",

@@ -1,0 +1,124 @@
+//! `MW031` `absolute-url-from-host-header`: an absolute URL built from `ctx.host`/`ctx.origin`
+//! (the `Host` or `X-Forwarded-Host` header) sent in an email or to an outbound request —
+//! password-reset poisoning and callbacks to the attacker's host (issue 12 class 9).
+
+use crate::util::report_mistakes_adjusted;
+use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_js::mistakes::MistakeKind;
+use eggsec_report::{Confidence, Severity, Strategy};
+
+pub struct AbsoluteUrlFromHostHeader;
+
+static META: RuleMeta = RuleMeta {
+    code: "MW031",
+    name: "absolute-url-from-host-header",
+    strategy: Strategy::Middleware,
+    severity: Severity::Medium,
+    confidence: Confidence::Medium,
+    control: "Links in emails and outbound calls use a configured origin, not the request's Host",
+    docs: RuleDocs {
+        what: r#"Finds a value read from the request's host — `ctx.host`, `ctx.hostname`, `ctx.origin`, `ctx.href`, `ctx.get('host')`, `ctx.get('x-forwarded-host')`, `ctx.headers.host`, `const { origin } = ctx` (through `this.ctx` in services, and through locals and `+=` in the same function) — handed to a mail sender (`transporter.sendMail(...)`, `ctx.service.mail.send(...)`, `app.mailer.sendMail(...)`: a callee whose path names `mail` and whose method sends) or to an outbound request (`ctx.curl`, `app.httpclient.request`, `fetch`, `axios`, `got`). With `config.proxy = true`, egg reads `ctx.host` from `X-Forwarded-Host` (`config.hostHeaders`) and `ctx.protocol` from `X-Forwarded-Proto`: the finding is medium. With `proxy` off, `ctx.host` is the `Host` header, which a front proxy usually fixes: the finding is low, with low confidence."#,
+        why: r#"Anyone can send a password-reset request with `Host: evil.example` or `X-Forwarded-Host: evil.example`: the victim then gets a genuine email whose link points at the attacker, who receives the reset token when the victim clicks (password-reset poisoning). The same value in an outbound call sends the app's data — webhook secrets, keys, callback URLs a payment provider will call — to the attacker's host. `maxIpsCount` only limits `X-Forwarded-For`; nothing in egg checks the host."#,
+        bad: r#"// config.proxy = true
+async forgot() {
+  const { ctx } = this;
+  const token = crypto.randomBytes(24).toString('hex');
+  const link = `${ctx.protocol}://${ctx.host}/reset?token=${token}`;
+  await ctx.service.mail.send(ctx.request.body.email, 'Reset your password', link);
+}"#,
+        good: r#"// config/config.prod.js: config.siteUrl = 'https://app.example.com';
+async forgot() {
+  const { ctx, app } = this;
+  const token = crypto.randomBytes(24).toString('hex');
+  const link = `${app.config.siteUrl}/reset?token=${token}`;
+  await ctx.service.mail.send(ctx.request.body.email, 'Reset your password', link);
+}"#,
+        fix: r#"Build absolute URLs from a configured origin (`config.siteUrl`, per environment) instead of the request's host; if several hosts are served, check `ctx.host` against an allow-list first (`if (!app.config.allowedHosts.includes(ctx.host)) ctx.throw(400)`). Behind a proxy, have the proxy overwrite `X-Forwarded-Host` (nginx: `proxy_set_header X-Forwarded-Host $host;` with `server_name` listing the real hosts)."#,
+    },
+};
+
+impl Rule for AbsoluteUrlFromHostHeader {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, cx: &mut RuleContext<'_>) {
+        let proxy = cx
+            .app
+            .config_at("proxy")
+            .and_then(|v| v.truthy())
+            .unwrap_or(false);
+        let header = if proxy {
+            "X-Forwarded-Host (config.proxy is on)"
+        } else {
+            "Host"
+        };
+        report_mistakes_adjusted(
+            cx,
+            MistakeKind::HostHeaderUrlSentOut,
+            |m| {
+                format!(
+                    "A URL built from the request's host goes out in an email or an outbound request in {}: a request with a forged {header} header points it at another host",
+                    m.function
+                )
+            },
+            |f| {
+                if !proxy {
+                    f.severity = Severity::Low;
+                    f.confidence = Confidence::Low;
+                }
+            },
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{run_rule, test_model_in};
+
+    fn with_proxy(src: &str, proxy: bool) -> eggsec_app::AppModel {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        std::fs::create_dir_all(dir.join("app/controller")).expect("mkdir");
+        std::fs::write(dir.join("app/controller/home.js"), src).expect("write");
+        let mut app = test_model_in(dir, serde_json::json!({ "proxy": proxy }));
+        app.code = eggsec_app::routes::code_model(dir, &mut Vec::new());
+        app
+    }
+
+    #[test]
+    fn hits() {
+        for src in [
+            "exports.forgot = async ctx => { const link = `${ctx.protocol}://${ctx.host}/reset?t=1`; await ctx.service.mail.send(ctx.request.body.email, 'Reset', link); };",
+            "const nodemailer = require('nodemailer');\nconst t = nodemailer.createTransport({});\nexports.invite = async ctx => { let url = 'https://'; url += ctx.get('X-Forwarded-Host'); await t.sendMail({ to: 'a@b.c', html: `<a href=\"${url}/join\">join</a>` }); };",
+            "exports.ping = async ctx => { const res = await ctx.curl(ctx.origin + '/internal/notify', { method: 'POST' }); ctx.body = res.status; };",
+            "class S { async notify() { const { origin } = this.ctx; await this.app.httpclient.request('https://pay.example/api', { data: { notifyUrl: origin + '/pay/cb' } }); } }\nmodule.exports = S;",
+        ] {
+            let f = run_rule(&AbsoluteUrlFromHostHeader, &with_proxy(src, true));
+            assert_eq!(f.len(), 1, "{src}");
+            assert_eq!(f[0].severity, Severity::Medium);
+            assert!(f[0].evidence[0].starts_with("source "), "{:?}", f[0].evidence);
+            assert!(f[0].evidence.last().unwrap().starts_with("sink "), "{:?}", f[0].evidence);
+            // without proxy the Host header is usually fixed by the front proxy: low
+            let f = run_rule(&AbsoluteUrlFromHostHeader, &with_proxy(src, false));
+            assert_eq!(f.len(), 1, "{src}");
+            assert_eq!(f[0].severity, Severity::Low);
+        }
+    }
+
+    #[test]
+    fn look_alikes_are_quiet() {
+        for src in [
+            // a configured origin
+            "exports.forgot = async ctx => { const link = ctx.app.config.siteUrl + '/reset?t=1'; await ctx.service.mail.send(ctx.request.body.email, 'Reset', link); };",
+            // the host only goes back to the same client
+            "exports.info = async ctx => { ctx.body = { host: ctx.host, origin: ctx.origin }; };",
+            "exports.go = async ctx => { ctx.redirect(ctx.origin + '/home'); };",
+            // a logger is not an email
+            "exports.log = async ctx => { ctx.logger.info('from %s', ctx.host); await ctx.service.mail.send('ops@x', 'hi', 'static'); };",
+        ] {
+            assert!(run_rule(&AbsoluteUrlFromHostHeader, &with_proxy(src, true)).is_empty(), "{src}");
+        }
+    }
+}
