@@ -280,20 +280,40 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 /// Parses every source file of the app (in parallel, one parse each) and links the flows.
 pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     let paths = source_files(root);
-    // minified and bundled files are browser code, not server code
-    let paths: Vec<PathBuf> = paths
+    // minified and bundled files are browser code, not server code; the others' relative
+    // `require`s/imports order the phases below
+    let read: Vec<(PathBuf, Vec<String>)> = paths
         .into_par_iter()
-        .filter(|p| {
-            !std::fs::read(p)
+        .filter_map(|p| {
+            let text = std::fs::read(&p)
                 .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .is_some_and(|t| is_vendored_text(&t))
+                .and_then(|b| String::from_utf8(b).ok());
+            match text {
+                Some(t) if is_vendored_text(&t) => None,
+                Some(t) => {
+                    let specs = eggsec_js::relative_specs(&t);
+                    Some((p, specs))
+                }
+                None => Some((p, Vec::new())),
+            }
         })
         .collect();
-    // Helpers first, then services, then the rest: each phase knows what the earlier phases'
-    // functions return (`ctx.helper.f(x)`, `ctx.service.a.b(x)` carry only the parameters the
-    // callee returns). Every file is still parsed once.
-    let (helpers, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths
+    let levels = require_levels(&read);
+    let paths: Vec<PathBuf> = read.into_iter().map(|(p, _)| p).collect();
+    // Required modules first (the most deeply required first), then helpers, then services,
+    // then the rest: each phase knows what the earlier phases' functions return
+    // (`ctx.helper.f(x)`, `ctx.service.a.b(x)`, `require('./general')._item(x)` carry only
+    // the parameters the callee returns). Every file is still parsed once.
+    let max_level = levels.values().copied().max().unwrap_or(0);
+    let mut phases: Vec<Vec<PathBuf>> = vec![Vec::new(); max_level];
+    let mut others = Vec::new();
+    for p in paths {
+        match levels.get(&p) {
+            Some(&l) if l > 0 => phases[max_level - l].push(p),
+            _ => others.push(p),
+        }
+    }
+    let (helpers, rest): (Vec<PathBuf>, Vec<PathBuf>) = others
         .into_iter()
         .partition(|p| role_of(&rel_path(root, p)) == FileRole::Helper);
     let (services, rest): (Vec<PathBuf>, Vec<PathBuf>) = rest
@@ -316,7 +336,8 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         .unwrap_or_else(|| eggsec_js::models::Models::embedded());
     let mut summaries = eggsec_js::flow::Summaries::new();
     let mut parsed: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = Vec::new();
-    for phase in [helpers, services, rest] {
+    phases.extend([helpers, services, rest]);
+    for phase in phases {
         let done: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = phase
             .into_par_iter()
             .map(|p| {
@@ -327,17 +348,34 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         for (p, r) in &done {
             let Ok(facts) = r else { continue };
             let rel = rel_path(root, p);
-            let prefix = match role_of(&rel) {
-                FileRole::Helper => "helper".to_string(),
-                FileRole::Service => match rel.strip_prefix("app/service/").and_then(dotted_name) {
-                    Some(n) => format!("service.{n}"),
-                    None => continue,
-                },
-                _ => continue,
-            };
+            // a module required by relative path: `mod:<file>.<function>` (an index file also
+            // as its directory; `module.exports = function` as the module itself)
+            let module = eggsec_js::flow::module_key(p);
+            let mut prefixes = vec![module.clone()];
+            if let Some(dir) = module.strip_suffix("/index") {
+                prefixes.push(dir.to_string());
+            }
+            match role_of(&rel) {
+                FileRole::Helper => prefixes.push("helper".to_string()),
+                FileRole::Service => {
+                    if let Some(n) = rel.strip_prefix("app/service/").and_then(dotted_name) {
+                        prefixes.push(format!("service.{n}"));
+                    }
+                }
+                _ => {}
+            }
             for f in &facts.functions {
-                if f.name != "<anonymous>" {
-                    *summaries.entry(format!("{prefix}.{}", f.name)).or_insert(0) |= f.returns;
+                if f.name == "<anonymous>" {
+                    continue;
+                }
+                for prefix in &prefixes {
+                    summaries
+                        .entry(format!("{prefix}.{}", f.name))
+                        .or_default()
+                        .add(f);
+                    if f.name == "exports" && prefix.starts_with("mod:") {
+                        summaries.entry(prefix.clone()).or_default().add(f);
+                    }
                 }
             }
         }
@@ -405,6 +443,51 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         flows,
         renders,
     }
+}
+
+/// How deep each file sits in the app's relative-require graph: 0 for a file nobody requires,
+/// else one more than the deepest file requiring it (cycles cut after a few rounds), so a
+/// module's summaries exist before its requirers are analysed.
+fn require_levels(read: &[(PathBuf, Vec<String>)]) -> HashMap<PathBuf, usize> {
+    let known: HashMap<String, &PathBuf> = read
+        .iter()
+        .map(|(p, _)| (eggsec_js::flow::module_key(p), p))
+        .collect();
+    let resolve = |from: &Path, spec: &str| -> Option<PathBuf> {
+        let joined = eggsec_js::flow::resolve_relative(from, spec)?;
+        let key = eggsec_js::flow::module_key(&joined);
+        let index = eggsec_js::flow::module_key(&joined.join("index"));
+        known
+            .get(&key)
+            .or_else(|| known.get(&index))
+            .map(|p| (*p).clone())
+    };
+    let edges: Vec<(PathBuf, PathBuf)> = read
+        .iter()
+        .flat_map(|(from, specs)| {
+            specs
+                .iter()
+                .filter_map(|s| resolve(from, s))
+                .filter(|to| to != from)
+                .map(|to| (from.clone(), to))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut level: HashMap<PathBuf, usize> = HashMap::new();
+    for _ in 0..4 {
+        let mut changed = false;
+        for (from, to) in &edges {
+            let want = level.get(from).copied().unwrap_or(0) + 1;
+            if level.get(to).copied().unwrap_or(0) < want {
+                level.insert(to.clone(), want);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    level
 }
 
 /// egg-view's lookup of a template name under `app/view` (the name as written, else with the
@@ -507,6 +590,8 @@ struct FileIndex {
     middleware: HashMap<String, usize>,
     /// Class name → the file defining it (tegg `@Inject()` targets).
     classes: HashMap<String, usize>,
+    /// [`eggsec_js::flow::module_key`] → the file (relative `require`/`import` targets).
+    modules: HashMap<String, usize>,
 }
 
 /// egg's FileLoader property name for a path under a loader dir (`admin/user_info.js` →
@@ -525,8 +610,14 @@ impl FileIndex {
             helper: None,
             middleware: HashMap::new(),
             classes: HashMap::new(),
+            modules: HashMap::new(),
         };
         for (i, f) in files.iter().enumerate() {
+            let key = eggsec_js::flow::module_key(&f.abs);
+            if let Some(dir) = key.strip_suffix("/index") {
+                idx.modules.entry(dir.to_string()).or_insert(i);
+            }
+            idx.modules.entry(key).or_insert(i);
             for func in &f.facts.functions {
                 if let Some(c) = func.class.as_ref().filter(|c| !c.is_empty()) {
                     idx.classes.entry(c.clone()).or_insert(i);
@@ -564,6 +655,9 @@ impl FileIndex {
             Callee::Helper(name) => self.helper.map(|i| (i, name.clone())),
             Callee::Class { class, method } => {
                 self.classes.get(class).map(|i| (*i, method.clone()))
+            }
+            Callee::Module { module, function } => {
+                self.modules.get(module).map(|i| (*i, function.clone()))
             }
             Callee::Local(_) => None,
         }

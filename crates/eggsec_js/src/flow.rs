@@ -131,6 +131,9 @@ pub enum Callee {
     /// `this.fooService.bar(x)` on a tegg `@Inject() fooService: FooService`: method `bar` of
     /// the class `FooService` (found by the app model in any file).
     Class { class: String, method: String },
+    /// `general._item(x)` on `require('./general')`: function `function` of the module file
+    /// whose [`module_key`] is `module` (`exports` for `module.exports = function`).
+    Module { module: String, function: String },
 }
 
 /// A call that passes tainted data as argument `arg`.
@@ -172,11 +175,115 @@ pub struct FunctionFacts {
     /// Parameters (bit i = parameter i) whose data the function returns: a caller's result
     /// carries only those arguments (a service that reads the database and returns rows: none).
     pub returns: u32,
+    /// Parameters whose data the function returns only through a method call on another
+    /// parameter (`_item(ctx, Model, q) { return Model.findOne(q) }`): dropped at a call site
+    /// whose argument is a typed object that call gives a clean result for (a model).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub returns_via: Vec<ReturnVia>,
+}
+
+/// Argument `arg`'s data is returned through `<parameter on>.<call>` (`findOne().exec`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReturnVia {
+    pub arg: usize,
+    pub on: usize,
+    pub call: String,
+}
+
+/// What a function's result carries (see [`FunctionFacts::returns`] and `returns_via`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Returns {
+    pub mask: u32,
+    pub via: Vec<ReturnVia>,
+}
+
+impl Returns {
+    /// Adds a function's facts (every function of that name counts).
+    pub fn add(&mut self, f: &FunctionFacts) {
+        self.mask |= f.returns;
+        for v in &f.returns_via {
+            if !self.via.contains(v) {
+                self.via.push(v.clone());
+            }
+        }
+    }
 }
 
 /// Return summaries of other files' functions, by egg name: `helper.<name>` for
-/// `ctx.helper.<name>(...)`, `service.<a.b>.<method>` for `ctx.service.a.b.method(...)`.
-pub type Summaries = HashMap<String, u32>;
+/// `ctx.helper.<name>(...)`, `service.<a.b>.<method>` for `ctx.service.a.b.method(...)`, and
+/// [`module_key`]`.<export>` for a function of a relatively required module.
+pub type Summaries = HashMap<String, Returns>;
+
+/// The canonical head of a module file reached by a relative `require`/`import`
+/// (`mod:/abs/app/service/general`): the path without its extension, dots spelled `%` so the
+/// canonical path's segments stay `.`-separated.
+pub fn module_key(path: &std::path::Path) -> String {
+    let mut p = normalize(path);
+    if matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("js" | "ts" | "cjs" | "mjs" | "cts" | "mts" | "jsx" | "tsx")
+    ) {
+        p.set_extension("");
+    }
+    format!("mod:{}", p.to_string_lossy().replace('.', "%"))
+}
+
+/// The relative module specifiers a file's text requires or imports (`require('./general')`,
+/// `from '../lib/x'`), found without parsing: only used to order the analysis so a module's
+/// return summaries exist before the files requiring it are walked.
+pub fn relative_specs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let b = text.as_bytes();
+    for needle in ["require(", "from ", "import("] {
+        let mut from = 0;
+        while let Some(i) = text[from..].find(needle) {
+            let mut j = from + i + needle.len();
+            from = j;
+            while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+                j += 1;
+            }
+            let Some(&q) = b.get(j) else { break };
+            if !matches!(q, b'\'' | b'"' | b'`') || b.get(j + 1) != Some(&b'.') {
+                continue;
+            }
+            let start = j + 1;
+            let Some(len) = text[start..].find(q as char) else {
+                continue;
+            };
+            let spec = &text[start..start + len];
+            if len < 256 && !spec.contains(['\n', '$']) && !out.iter().any(|s| s == spec) {
+                out.push(spec.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// A relative module specifier resolved against the requiring file's directory.
+pub fn resolve_relative(from: &std::path::Path, spec: &str) -> Option<std::path::PathBuf> {
+    if !(spec.starts_with("./") || spec.starts_with("../") || spec == "." || spec == "..") {
+        return None;
+    }
+    Some(normalize(&from.parent()?.join(spec)))
+}
+
+/// `a/./b/../c` → `a/c`, lexically (no file system access).
+fn normalize(path: &std::path::Path) -> std::path::PathBuf {
+    use std::path::Component;
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
 
 /// A non-flow fact the code rules report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -247,6 +354,10 @@ struct Trace {
     multipart: bool,
     /// For a parameter origin: the first member read from it.
     member: Option<String>,
+    /// The data reached here only through a method call on parameter `.0` of the function
+    /// (`Model.findOne(q).exec()` → `(1, "findOne().exec")`): a caller that passes a model
+    /// there gets a clean result.
+    via: Option<(usize, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -279,7 +390,8 @@ fn join(a: V, b: V) -> V {
     match (a, b) {
         (V::T(mut x), V::T(y)) => {
             for t in y {
-                if x.len() < MAX_TRACES && !x.iter().any(|o| o.origin == t.origin) {
+                if x.len() < MAX_TRACES && !x.iter().any(|o| o.origin == t.origin && o.via == t.via)
+                {
                     x.push(t);
                 }
             }
@@ -374,6 +486,7 @@ struct Frame {
     html_type: bool,
     /// Parameters (bit i = parameter i) whose data a `return` hands back.
     returns: u32,
+    returns_via: Vec<ReturnVia>,
 }
 
 struct FlowVisitor<'p, 't> {
@@ -383,10 +496,14 @@ struct FlowVisitor<'p, 't> {
     models: &'p Models,
     /// Every variable's latest value.
     vars: HashMap<Var, V>,
+    /// Clean string variables that fix where a URL goes (`let u = \`${proto}//${host}/\``,
+    /// `const base = 'https://api.x.com/'`): the sink kinds text appended to them is safe
+    /// for (`u += ctx.path`, `base + q`).
+    shapes: HashMap<Var, u32>,
     /// tegg `@Inject() name: Type` class properties: name → class.
     injected: HashMap<String, String>,
     /// Functions of this file already walked: which parameters their result carries.
-    summaries: HashMap<String, u32>,
+    summaries: HashMap<String, Returns>,
     /// The same for helpers and services of other files (see [`Summaries`]).
     external: &'p Summaries,
     /// Names given to function nodes (by span start) by their context.
@@ -403,6 +520,8 @@ struct FlowVisitor<'p, 't> {
     render_objects: HashMap<Var, Vec<(String, V)>>,
     /// Names of functions declared anywhere in the file (for local calls).
     local_functions: HashSet<String>,
+    /// A controller or `app/extend/context` file: outside a class, `this` is egg's context.
+    this_is_ctx: bool,
     out: &'p mut SourceFacts,
 }
 
@@ -421,6 +540,7 @@ pub(crate) fn analyze(
         scoping: semantic.scoping(),
         models,
         vars: HashMap::new(),
+        shapes: HashMap::new(),
         injected: HashMap::new(),
         summaries: HashMap::new(),
         external,
@@ -431,6 +551,13 @@ pub(crate) fn analyze(
         rule_objects: HashMap::new(),
         render_objects: HashMap::new(),
         local_functions: HashSet::new(),
+        this_is_ctx: {
+            let p = out.path.to_string_lossy().replace('\\', "/");
+            p.contains("/app/controller/")
+                || p.starts_with("app/controller/")
+                || p.contains("/app/extend/context.")
+                || p.starts_with("app/extend/context.")
+        },
         out,
     };
     let mut pre = Declared::default();
@@ -522,6 +649,7 @@ impl Frame {
             identity_sets: Vec::new(),
             html_type: false,
             returns: 0,
+            returns_via: Vec::new(),
         }
     }
 }
@@ -585,6 +713,67 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             line,
             column,
             what: self.at.snippet(span.start, span.end),
+        }
+    }
+
+    /// The sink kinds text appended to a clean string expression is safe for: the same URL
+    /// prefixes as for `+` and template literals, a variable holding one.
+    fn shape(&self, expr: &Expression<'_>) -> u32 {
+        match expr.get_inner_expression() {
+            Expression::StringLiteral(s) => prefix_bits(&s.value, false, ""),
+            Expression::TemplateLiteral(t) => {
+                let first = t.quasis.first().map(|q| q.value.raw.as_str()).unwrap_or("");
+                let second = t.quasis.get(1).map(|q| q.value.raw.as_str()).unwrap_or("");
+                let lead = first.is_empty() && !t.expressions.is_empty();
+                let mut bits = prefix_bits(first, lead, second);
+                if lead {
+                    bits |= t.expressions.first().map_or(0, |e| self.shape_of_ident(e));
+                }
+                bits
+            }
+            Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+                let mut parts = Vec::new();
+                flatten_plus(expr, &mut parts);
+                match parts.first().map(|e| e.get_inner_expression()) {
+                    Some(Expression::StringLiteral(s)) => prefix_bits(&s.value, false, ""),
+                    Some(Expression::TemplateLiteral(_)) => self.shape(parts[0]),
+                    Some(e) => {
+                        let second = match parts.get(1).map(|e| e.get_inner_expression()) {
+                            Some(Expression::StringLiteral(s)) => s.value.to_string(),
+                            _ => String::new(),
+                        };
+                        prefix_bits("", true, &second) | self.shape_of_ident(e)
+                    }
+                    None => 0,
+                }
+            }
+            e => self.shape_of_ident(e),
+        }
+    }
+
+    fn shape_of_ident(&self, expr: &Expression<'_>) -> u32 {
+        match expr.get_inner_expression() {
+            Expression::Identifier(id) => {
+                self.shapes.get(&self.var_of_ref(id)).copied().unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
+    fn set_shape(&mut self, var: Var, bits: u32) {
+        if bits == 0 {
+            self.shapes.remove(&var);
+        } else {
+            self.shapes.insert(var, bits);
+        }
+    }
+
+    /// A module specifier as a canonical head: a package as written, a relative file as its
+    /// [`module_key`].
+    fn module_head(&self, spec: String) -> String {
+        match resolve_relative(&self.out.path, &spec) {
+            Some(p) => module_key(&p),
+            None => spec,
         }
     }
 
@@ -653,11 +842,17 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             owner: String::new(),
             multipart,
             member: None,
+            via: None,
         }])
     }
 
     fn member(&mut self, obj: V, key: &str, span: Span) -> V {
         match obj {
+            // egg 1 controllers (`exports.index = function* () { this.query }`) and
+            // app/extend/context.js: `this` is the request context
+            V::This if self.this_is_ctx && self.classes.is_empty() && key != "ctx" => {
+                self.member(V::Ctx, key, span)
+            }
             V::This => match key {
                 "ctx" => V::Ctx,
                 "app" => V::App,
@@ -758,7 +953,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 }
                 Expression::CallExpression(c) => {
                     if let Some(spec) = require_spec(cur) {
-                        break vec![spec];
+                        break vec![self.module_head(spec)];
                     }
                     raw.push("()".into());
                     cur = c.callee.get_inner_expression();
@@ -847,7 +1042,10 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 }
                 let first = t.quasis.first().map(|q| q.value.raw.as_str()).unwrap_or("");
                 let second = t.quasis.get(1).map(|q| q.value.raw.as_str()).unwrap_or("");
-                let bits = prefix_bits(first, lead_clean && first.is_empty(), second);
+                let mut bits = prefix_bits(first, lead_clean && first.is_empty(), second);
+                if first.is_empty() {
+                    bits |= t.expressions.first().map_or(0, |e| self.shape_of_ident(e));
+                }
                 map_traces(strip_whole(v), |t| t.sanitized |= bits)
             }
             Expression::BinaryExpression(b) => {
@@ -878,6 +1076,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                         None => {
                             let second = lit(parts.get(1)).unwrap_or_default();
                             prefix_bits("", lead_clean, &second)
+                                | parts.first().map_or(0, |e| self.shape_of_ident(e))
                         }
                     };
                     map_traces(strip_whole(v), |t| t.sanitized |= bits)
@@ -1015,21 +1214,18 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             let v = args.into_iter().next().unwrap_or(V::Clean);
             return map_traces(strip_whole(v), |t| t.sanitized |= sanitizes);
         }
-        // a helper or service of another file: its result carries the parameters it returns
+        // a helper, a service or a required module of another file: its result carries the
+        // parameters it returns
         let external = if let Some(name) = path.strip_prefix("ctx.helper.") {
             Some(format!("helper.{name}"))
+        } else if path.starts_with("mod:") {
+            Some(path.clone())
         } else {
             path.strip_prefix("ctx.service.")
                 .map(|rest| format!("service.{rest}"))
         };
-        if let Some(mask) = external.and_then(|k| self.external.get(&k)).copied() {
-            let mut v = V::Clean;
-            for (i, a) in args.into_iter().enumerate() {
-                if i < 32 && mask & (1 << i) != 0 {
-                    v = join(v, strip_whole(a));
-                }
-            }
-            return v;
+        if let Some(r) = external.and_then(|k| self.external.get(&k)) {
+            return self.apply_returns(r, args);
         }
         // what a database, a service or a remote API returns is not request data
         if self.models.clean_result(&segs) {
@@ -1062,14 +1258,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             .strip_prefix("this.")
             .or_else(|| path.strip_prefix("local:"))
             .filter(|n| !n.contains('.'));
-        if let Some(mask) = local.and_then(|n| self.summaries.get(n)).copied() {
-            let mut v = V::Clean;
-            for (i, a) in args.into_iter().enumerate() {
-                if i < 32 && mask & (1 << i) != 0 {
-                    v = join(v, strip_whole(a));
-                }
-            }
-            return v;
+        if let Some(r) = local.and_then(|n| self.summaries.get(n)).cloned() {
+            return self.apply_returns(&r, args);
         }
         // path.join('/x', ...) / path.join(ctx.path, ...) is path-relative: a safe redirect
         if matches!(
@@ -1122,9 +1312,24 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             V::T(_) => receiver,
             _ => V::Clean,
         };
+        // a method called on a parameter (`Model.findOne(q)`): what it gives back depends on
+        // what the caller passes there — remember the call, the caller decides
+        let via = self.param_call(c, &receiver, last);
         let mut v = strip_whole(receiver);
         for a in args {
             v = join(v, strip_whole(a));
+        }
+        if let Some(via) = via {
+            let name = self
+                .frames
+                .last()
+                .map(|f| f.name.clone())
+                .unwrap_or_default();
+            v = map_traces(v, |t| {
+                if matches!(t.origin, Origin::Param(_)) && t.owner == name {
+                    t.via = Some(via.clone());
+                }
+            });
         }
         // a call on a typed object that got no request data stays typed
         if !matches!(v, V::T(_)) && !path.is_empty() && !path.starts_with("local:") {
@@ -1132,6 +1337,68 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             if matches!(root, "ctx" | "app" | "this") || !root.contains(':') {
                 return V::Obj(format!("{path}()"));
             }
+        }
+        v
+    }
+
+    /// `(parameter, call path)` when `c` calls a method on one of the enclosing function's
+    /// parameters as it was passed (`Model.findOne(...)`) or on such a call's result
+    /// (`.populate(...).exec()`).
+    fn param_call(
+        &self,
+        c: &CallExpression<'_>,
+        receiver: &V,
+        method: &str,
+    ) -> Option<(usize, String)> {
+        let V::T(ts) = receiver else { return None };
+        if method.is_empty() || method == "()" {
+            return None;
+        }
+        let name = &self.frames.last()?.name;
+        let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
+            return None;
+        };
+        if let Expression::Identifier(_) = m.object.get_inner_expression() {
+            // the parameter itself, untouched
+            let t = ts.first()?;
+            if ts.len() == 1 && t.member.is_none() && t.via.is_none() && &t.owner == name {
+                if let Origin::Param(i) = t.origin {
+                    return Some((i, method.to_string()));
+                }
+            }
+            return None;
+        }
+        // a call chain on it: every trace already went through the same parameter's call
+        let first = ts.first()?.via.clone()?;
+        if ts
+            .iter()
+            .all(|t| t.via.as_ref().map(|v| v.0) == Some(first.0))
+        {
+            return Some((first.0, format!("{}().{method}", first.1)));
+        }
+        None
+    }
+
+    /// A call's result from the callee's return summary: the arguments it returns, and those
+    /// it returns through a method call on an argument unless that argument is a typed object
+    /// whose call gives a clean result (a model's `findOne`).
+    fn apply_returns(&self, r: &Returns, args: Vec<V>) -> V {
+        let mut v = V::Clean;
+        for (i, a) in args.iter().enumerate() {
+            if i < 32 && r.mask & (1 << i) != 0 {
+                v = join(v, strip_whole(a.clone()));
+            }
+        }
+        for via in &r.via {
+            let Some(a) = args.get(via.arg) else { continue };
+            if let Some(V::Obj(p)) = args.get(via.on) {
+                let full = format!("{p}.{}", via.call);
+                let segs: Vec<&str> = full.split('.').collect();
+                if self.models.clean_result(&segs) {
+                    continue;
+                }
+            }
+            v = join(v, strip_whole(a.clone()));
         }
         v
     }
@@ -1366,6 +1633,16 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             self.sink(SinkKind::UnsafeRedirect, v, &path, c.span, false);
         }
         self.code_calls(c, &path, &last, &args);
+        // await validateOrReject(dto): dto is valid from here on
+        let segs: Vec<&str> = path.split('.').collect();
+        if let Some(i) = self.models.guard_arg(&segs) {
+            if let Some(var) = args.get(i).and_then(|e| self.ident_var(e)) {
+                self.frame().validates = true;
+                if self.vars.contains_key(&var) {
+                    self.set(var, V::Clean);
+                }
+            }
+        }
     }
 
     /// Every modelled sink the canonical callee `path` is, checked against its call shapes.
@@ -1481,6 +1758,17 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         } else if let Some(name) = path.strip_prefix("local:") {
             (!name.contains('.') && self.local_functions.contains(name))
                 .then(|| Callee::Local(name.to_string()))
+        } else if path.starts_with("mod:") {
+            Some(match path.split_once('.') {
+                Some((module, function)) => Callee::Module {
+                    module: module.to_string(),
+                    function: function.to_string(),
+                },
+                None => Callee::Module {
+                    module: path.to_string(),
+                    function: "exports".into(),
+                },
+            })
         } else {
             None
         };
@@ -1636,6 +1924,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     owner: String::new(),
                     multipart: false,
                     member: None,
+                    via: None,
                 }])
             } else if matches!(pname.as_str(), "ctx" | "context") {
                 V::Ctx
@@ -1652,6 +1941,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     owner: frame.name.clone(),
                     multipart: false,
                     member: None,
+                    via: None,
                 }])
             };
             bound.push((p, v));
@@ -1680,20 +1970,36 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         let V::T(ts) = v else { return };
         let name = self.frame().name.clone();
         let mut bits = 0u32;
+        let mut via = Vec::new();
         for t in ts {
             if let Origin::Param(i) = t.origin {
                 if t.owner == name && i < 32 {
-                    bits |= 1 << i;
+                    match t.via {
+                        Some((on, call)) => via.push(ReturnVia { arg: i, on, call }),
+                        None => bits |= 1 << i,
+                    }
                 }
             }
         }
-        self.frame().returns |= bits;
+        let f = self.frame();
+        f.returns |= bits;
+        for r in via {
+            if !f.returns_via.contains(&r) {
+                f.returns_via.push(r);
+            }
+        }
     }
 
     fn leave_function(&mut self) {
         let Some(f) = self.frames.pop() else { return };
         if f.name != "<anonymous>" {
-            *self.summaries.entry(f.name.clone()).or_insert(0) |= f.returns;
+            let r = self.summaries.entry(f.name.clone()).or_default();
+            r.mask |= f.returns;
+            for v in &f.returns_via {
+                if !r.via.contains(v) {
+                    r.via.push(v.clone());
+                }
+            }
         }
         if !f.renews_session {
             for (line, column, what) in &f.identity_sets {
@@ -1717,6 +2023,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             validates: f.validates,
             checks_auth: f.checks_auth,
             returns: f.returns,
+            returns_via: f.returns_via,
         });
     }
 
@@ -1725,14 +2032,31 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         let step = self.step(a.span);
         match &a.left {
             AssignmentTarget::AssignmentTargetIdentifier(id) => {
+                let var = self.var_of_ref(id);
                 let v = if a.operator == AssignmentOperator::Assign {
+                    let shape = if matches!(rhs, V::T(_)) {
+                        0
+                    } else {
+                        self.shape(&a.right)
+                    };
+                    self.set_shape(var.clone(), shape);
                     rhs
                 } else {
                     let old = self.lookup_ref(id).unwrap_or(V::Clean);
-                    join(old, rhs)
+                    // url += ctx.path after a fixed origin: the origin stays
+                    let shape = match (a.operator, &old) {
+                        (AssignmentOperator::Addition, V::T(_)) => 0,
+                        (AssignmentOperator::Addition, _) => {
+                            self.shapes.get(&var).copied().unwrap_or(0)
+                        }
+                        _ => 0,
+                    };
+                    if shape == 0 {
+                        self.shapes.remove(&var);
+                    }
+                    join(old, map_traces(rhs, |t| t.sanitized |= shape))
                 };
                 let v = with_step(v, &step);
-                let var = self.var_of_ref(id);
                 self.set(var, v);
             }
             AssignmentTarget::ComputedMemberExpression(m) => {
@@ -1828,6 +2152,17 @@ fn require_spec(expr: &Expression<'_>) -> Option<String> {
     }
 }
 
+/// `a && b && c` → `[a, b, c]`.
+fn flatten_and<'b>(e: &'b Expression<'b>, out: &mut Vec<&'b Expression<'b>>) {
+    match e.get_inner_expression() {
+        Expression::LogicalExpression(l) if l.operator == LogicalOperator::And => {
+            flatten_and(&l.left, out);
+            flatten_and(&l.right, out);
+        }
+        other => out.push(other),
+    }
+}
+
 /// `a + b + c` → `[a, b, c]` (left to right).
 fn flatten_plus<'b>(e: &'b Expression<'b>, out: &mut Vec<&'b Expression<'b>>) {
     match e.get_inner_expression() {
@@ -1905,13 +2240,21 @@ fn allow_checked<'b>(test: &'b Expression<'b>) -> Option<(&'b Expression<'b>, bo
             allow_checked(&u.argument).map(|(e, n)| (e, !n))
         }
         Expression::CallExpression(c) => {
-            let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
-                return None;
+            let name = match c.callee.get_inner_expression() {
+                Expression::StaticMemberExpression(m) => m.property.name.as_str(),
+                Expression::Identifier(i) => i.name.as_str(),
+                _ => return None,
             };
-            if !matches!(m.property.name.as_str(), "includes" | "has") {
+            // LIST.includes(x), SET.has(x); helper forms inArray(LIST, x), _.includes(LIST, x)
+            let at = match (name, c.arguments.len()) {
+                ("includes" | "has", 1) => 0,
+                ("inArray" | "inarray" | "includes" | "contains", 2) => 1,
+                _ => return None,
+            };
+            if at == 0 && matches!(c.callee.get_inner_expression(), Expression::Identifier(_)) {
                 return None;
             }
-            let arg = c.arguments.first()?.as_expression()?;
+            let arg = c.arguments.get(at)?.as_expression()?;
             if matches!(arg.get_inner_expression(), Expression::Identifier(_)) {
                 Some((arg, false))
             } else {
@@ -2236,9 +2579,85 @@ impl<'a> Visit<'a> for Names {
     }
 }
 
+/// The methods a class element calls on `this` (`this.find(...)`).
+#[derive(Default)]
+struct ThisCalls {
+    found: HashSet<String>,
+}
+
+impl<'a> Visit<'a> for ThisCalls {
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
+            if matches!(
+                m.object.get_inner_expression(),
+                Expression::ThisExpression(_)
+            ) {
+                self.found.insert(m.property.name.to_string());
+            }
+        }
+        walk::walk_call_expression(self, it);
+    }
+}
+
 impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
+    fn visit_class_body(&mut self, it: &ClassBody<'a>) {
+        // a method's callees first, so `this.m(x)` knows what `m` returns wherever `m` is
+        // written in the class (otherwise source order)
+        let els: Vec<&ClassElement<'a>> = it.body.iter().collect();
+        let name_of = |e: &ClassElement<'a>| match e {
+            ClassElement::MethodDefinition(m) => m.key.static_name().map(|k| k.to_string()),
+            _ => None,
+        };
+        let by_name: HashMap<String, usize> = els
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| name_of(e).map(|n| (n, i)))
+            .collect();
+        let calls: Vec<Vec<usize>> = els
+            .iter()
+            .map(|e| {
+                let mut c = ThisCalls::default();
+                if let ClassElement::MethodDefinition(m) = e {
+                    c.visit_function(&m.value, ScopeFlags::empty());
+                }
+                let mut v: Vec<usize> = c
+                    .found
+                    .iter()
+                    .filter_map(|n| by_name.get(n).copied())
+                    .collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        let mut order = Vec::with_capacity(els.len());
+        let mut state = vec![0u8; els.len()]; // 0 new, 1 on the stack, 2 placed
+        fn place(
+            i: usize,
+            calls: &[Vec<usize>],
+            state: &mut [u8],
+            order: &mut Vec<usize>,
+            depth: usize,
+        ) {
+            if state[i] != 0 || depth > 64 {
+                return;
+            }
+            state[i] = 1;
+            for &c in &calls[i] {
+                place(c, calls, state, order, depth + 1);
+            }
+            state[i] = 2;
+            order.push(i);
+        }
+        for i in 0..els.len() {
+            place(i, &calls, &mut state, &mut order, 0);
+        }
+        for i in order {
+            self.visit_class_element(els[i]);
+        }
+    }
+
     fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
-        let module = it.source.value.trim_start_matches("node:").to_string();
+        let module = self.module_head(it.source.value.trim_start_matches("node:").to_string());
         for s in it.specifiers.iter().flatten() {
             let (local, path) = match s {
                 ImportDeclarationSpecifier::ImportDefaultSpecifier(d) => (&d.local, module.clone()),
@@ -2257,14 +2676,47 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
     fn visit_ts_import_equals_declaration(&mut self, it: &TSImportEqualsDeclaration<'a>) {
         // import fs = require('fs')
         if let TSModuleReference::ExternalModuleReference(r) = &it.module_reference {
-            let module = r.expression.value.trim_start_matches("node:").to_string();
+            let module =
+                self.module_head(r.expression.value.trim_start_matches("node:").to_string());
             let var = self.var_of_binding(&it.id);
             self.set(var, V::Obj(module));
         }
     }
 
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
-        walk::walk_if_statement(self, it);
+        // if (x && LIST.includes(x)) { ...x... }: inside, x is one of the list's values
+        let mut conj = Vec::new();
+        flatten_and(&it.test, &mut conj);
+        let checked: Vec<Var> = conj
+            .iter()
+            .filter_map(|c| match allow_checked(c) {
+                Some((e, false)) => self.ident_var(e),
+                _ => None,
+            })
+            .collect();
+        if checked.is_empty() {
+            walk::walk_if_statement(self, it);
+        } else {
+            self.visit_expression(&it.test);
+            let saved: Vec<(Var, Option<V>)> = checked
+                .iter()
+                .map(|v| (v.clone(), self.vars.get(v).cloned()))
+                .collect();
+            for v in &checked {
+                if self.vars.contains_key(v) {
+                    self.set(v.clone(), V::Clean);
+                }
+            }
+            self.visit_statement(&it.consequent);
+            for (var, old) in saved {
+                if let Some(old) = old {
+                    self.set(var, old);
+                }
+            }
+            if let Some(alt) = &it.alternate {
+                self.visit_statement(alt);
+            }
+        }
         if !exits(&it.consequent) {
             return;
         }
@@ -2370,11 +2822,12 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             }
         }
         // imports: const cp = require('child_process'); const { exec } = require('child_process')
-        let req = require_spec(init).or_else(|| match init.get_inner_expression() {
-            Expression::StaticMemberExpression(m) => {
-                require_spec(&m.object).map(|b| format!("{b}.{}", m.property.name))
+        let req = require_spec(init).map(|s| self.module_head(s)).or_else(|| {
+            match init.get_inner_expression() {
+                Expression::StaticMemberExpression(m) => require_spec(&m.object)
+                    .map(|b| format!("{}.{}", self.module_head(b), m.property.name)),
+                _ => None,
             }
-            _ => None,
         });
         if let Some(module) = req {
             let step = self.step(it.span);
@@ -2383,6 +2836,15 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
         }
         self.visit_expression(init);
         let v = self.eval(init);
+        if let BindingPattern::BindingIdentifier(id) = &it.id {
+            let shape = if matches!(v, V::T(_)) {
+                0
+            } else {
+                self.shape(init)
+            };
+            let var = self.var_of_binding(id);
+            self.set_shape(var, shape);
+        }
         let step = self.step(it.span);
         self.bind_pattern(&it.id, v, &step);
         self.note_render_object(&it.id, init, &step);
@@ -2456,6 +2918,30 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             for decl in &d.declarations {
                 self.bind_pattern(&decl.id, v.clone(), &step);
             }
+        }
+        self.visit_statement(&it.body);
+    }
+
+    fn visit_for_in_statement(&mut self, it: &ForInStatement<'a>) {
+        // for (const key in ctx.request.body): the sender chose the keys
+        self.visit_expression(&it.right);
+        let v = strip_whole(self.eval(&it.right));
+        let v = match v {
+            V::T(_) => v,
+            _ => V::Clean,
+        };
+        let step = self.step(it.left.span());
+        match &it.left {
+            ForStatementLeft::VariableDeclaration(d) => {
+                for decl in &d.declarations {
+                    self.bind_pattern(&decl.id, v.clone(), &step);
+                }
+            }
+            ForStatementLeft::AssignmentTargetIdentifier(id) => {
+                let var = self.var_of_ref(id);
+                self.set(var, with_step(v, &step));
+            }
+            _ => {}
         }
         self.visit_statement(&it.body);
     }

@@ -30,6 +30,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("merge.toml", include_str!("../models/merge.toml")),
     ("regex.toml", include_str!("../models/regex.toml")),
     ("encode.toml", include_str!("../models/encode.toml")),
+    ("validators.toml", include_str!("../models/validators.toml")),
 ];
 
 /// A call shape condition.
@@ -101,6 +102,9 @@ pub struct Models {
     /// The result carries only argument 0's request data (`mysql.format(sql, values)`).
     pub formatters: Vec<Pattern>,
     pub clean_results: Vec<Pattern>,
+    /// Calls that throw unless argument `.1` is valid (`validateOrReject(dto)`,
+    /// `Joi.assert(value, schema)`): the variable passed there is clean afterwards.
+    pub guards: Vec<(Pattern, usize)>,
 }
 
 /// A canonical-path pattern: `.`-separated segments, `*` one segment, `**` any number.
@@ -159,6 +163,8 @@ struct FileDe {
     formatters: Vec<CleanDe>,
     #[serde(default)]
     clean_results: Vec<CleanDe>,
+    #[serde(default)]
+    guards: Vec<GuardDe>,
 }
 
 /// The user's models (`[models]` in `eggsec.toml`): the same tables without `library`.
@@ -173,6 +179,25 @@ pub struct UserModelsDe {
     formatters: Vec<CleanDe>,
     #[serde(default)]
     clean_results: Vec<CleanDe>,
+    #[serde(default)]
+    guards: Vec<GuardDe>,
+}
+
+/// The tables of one model file or of the user's `[models]`.
+struct Tables<'a> {
+    sinks: &'a [SinkDe],
+    sanitizers: &'a [SanitizerDe],
+    formatters: &'a [CleanDe],
+    clean: &'a [CleanDe],
+    guards: &'a [GuardDe],
+}
+
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+struct GuardDe {
+    callee: Vec<String>,
+    #[serde(default)]
+    arg: usize,
 }
 
 #[derive(Deserialize, Clone, Debug)]
@@ -239,15 +264,14 @@ fn patterns(list: &[String], at: &str) -> Result<Vec<Pattern>, String> {
 }
 
 impl Models {
-    fn add(
-        &mut self,
-        library: &str,
-        sinks: &[SinkDe],
-        sanitizers: &[SanitizerDe],
-        formatters: &[CleanDe],
-        clean: &[CleanDe],
-        file: &str,
-    ) -> Result<(), String> {
+    fn add(&mut self, library: &str, t: Tables<'_>, file: &str) -> Result<(), String> {
+        let Tables {
+            sinks,
+            sanitizers,
+            formatters,
+            clean,
+            guards,
+        } = t;
         for (i, s) in sinks.iter().enumerate() {
             let at = format!("{file}: sinks[{i}]");
             let kind =
@@ -299,6 +323,12 @@ impl Models {
             let at = format!("{file}: clean_results[{i}]");
             self.clean_results.extend(patterns(&c.callee, &at)?);
         }
+        for (i, g) in guards.iter().enumerate() {
+            let at = format!("{file}: guards[{i}]");
+            for p in patterns(&g.callee, &at)? {
+                self.guards.push((p, g.arg));
+            }
+        }
         Ok(())
     }
 
@@ -307,10 +337,13 @@ impl Models {
         let f: FileDe = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
         self.add(
             &f.library,
-            &f.sinks,
-            &f.sanitizers,
-            &f.formatters,
-            &f.clean_results,
+            Tables {
+                sinks: &f.sinks,
+                sanitizers: &f.sanitizers,
+                formatters: &f.formatters,
+                clean: &f.clean_results,
+                guards: &f.guards,
+            },
             name,
         )
     }
@@ -319,10 +352,13 @@ impl Models {
     pub fn add_user(&mut self, user: &UserModelsDe, file: &str) -> Result<(), String> {
         self.add(
             "eggsec.toml",
-            &user.sinks,
-            &user.sanitizers,
-            &user.formatters,
-            &user.clean_results,
+            Tables {
+                sinks: &user.sinks,
+                sanitizers: &user.sanitizers,
+                formatters: &user.formatters,
+                clean: &user.clean_results,
+                guards: &user.guards,
+            },
             file,
         )
     }
@@ -363,6 +399,14 @@ impl Models {
 
     pub fn clean_result(&self, path: &[&str]) -> bool {
         self.clean_results.iter().any(|c| c.matches(path))
+    }
+
+    /// The argument a guard call validates, when `path` is one.
+    pub fn guard_arg(&self, path: &[&str]) -> Option<usize> {
+        self.guards
+            .iter()
+            .find(|(c, _)| c.matches(path))
+            .map(|(_, a)| *a)
     }
 }
 

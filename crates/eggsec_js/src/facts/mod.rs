@@ -293,6 +293,112 @@ mod tests {
     }
 
     #[test]
+    fn appended_text_keeps_a_fixed_origin() {
+        // url += request path after a server-built origin: the origin stays
+        assert!(sinks("exports.a = async ctx => { const t = new URL(ctx.app.config.proxy); let u = `${t.protocol}//${t.host}${t.pathname}`; u += ctx.path; await ctx.curl(u); };").is_empty());
+        assert!(sinks("exports.a = async ctx => { const base = 'https://api.fixed.host/'; await ctx.curl(base + ctx.query.p); let u = base; u += ctx.query.q; await ctx.curl(u); };").is_empty());
+        // no origin fixed before the request data: reported
+        let s = sinks(
+            "exports.a = async ctx => { let u = 'http'; u += ctx.query.rest; await ctx.curl(u); };",
+        );
+        assert_eq!(s, vec![(SinkKind::Ssrf, "ctx.curl".to_string())]);
+        let s = sinks("exports.a = async ctx => { const base = 'https://'; await ctx.curl(base + ctx.query.host); };");
+        assert_eq!(s, vec![(SinkKind::Ssrf, "ctx.curl".to_string())]);
+        // reassigned from request data: the shape is gone
+        let s = sinks("exports.a = async ctx => { let u = 'https://api.fixed.host/'; u = ctx.query.u; u += '/x'; await ctx.curl(u); };");
+        assert_eq!(s, vec![(SinkKind::Ssrf, "ctx.curl".to_string())]);
+    }
+
+    #[test]
+    fn schema_validated_values_are_the_schemas() {
+        assert!(sinks("const Joi = require('joi');\nconst S = Joi.object({ n: Joi.string().alphanum() });\nexports.a = async ctx => { const { n } = await S.validateAsync(ctx.request.body); require('child_process').execSync('ls ' + n); };").is_empty());
+        assert!(sinks("const { z } = require('zod');\nconst S = z.object({ n: z.string() });\nexports.a = async ctx => { const { n } = S.parse(ctx.query); require('child_process').execSync('ls ' + n); };").is_empty());
+        assert!(sinks("const { validateOrReject } = require('class-validator');\nexports.a = async ctx => { const dto = ctx.request.body; await validateOrReject(dto); require('child_process').execSync('ls ' + dto.n); };").is_empty());
+        // an unrelated `parse` is not a schema
+        let s = sinks("const qs = require('querystring');\nexports.a = async ctx => { const { n } = qs.parse(ctx.querystring); require('child_process').execSync('ls ' + n); };");
+        assert_eq!(
+            s,
+            vec![(SinkKind::Shell, "child_process.execSync".to_string())]
+        );
+    }
+
+    #[test]
+    fn request_keys_are_request_data() {
+        let s = sinks("exports.a = async ctx => { let q = 'UPDATE t SET '; for (const k in ctx.request.body) { q += `${k} = ?`; } await ctx.app.mysql.query(q, []); };");
+        assert_eq!(s, vec![(SinkKind::Sql, "app.mysql.query".to_string())]);
+        // egg 1 generator controller: `this` is the context
+        let s = sinks("exports.a = function* () { let q = 'UPDATE t SET '; for (const k in this.request.body) { q += `${k} = ?`; } yield this.app.mysql.query(q, []); };");
+        assert_eq!(s, vec![(SinkKind::Sql, "app.mysql.query".to_string())]);
+        assert!(sinks("exports.a = async ctx => { let q = 'UPDATE t SET '; for (const k in ctx.app.config.cols) { q += `${k} = ?`; } await ctx.app.mysql.query(q, [ctx.query.v]); };").is_empty());
+    }
+
+    #[test]
+    fn a_call_on_a_parameter_is_decided_by_the_caller() {
+        let f = source_facts_from(
+            Path::new("/app/app/lib/general.js"),
+            "exports._item = async (ctx, Model, { query = {} } = {}) => { return await Model.findOne(query).exec(); };\nexports.trimmed = s => s.trim();",
+        )
+        .unwrap();
+        let item = f.functions.iter().find(|x| x.name == "_item").unwrap();
+        assert_eq!(item.returns, 0);
+        assert_eq!(item.returns_via.len(), 2, "{:?}", item.returns_via);
+        assert!(item
+            .returns_via
+            .iter()
+            .all(|v| v.on == 1 && v.call == "findOne().exec"));
+        let t = f.functions.iter().find(|x| x.name == "trimmed").unwrap();
+        assert_eq!(
+            t.returns_via,
+            vec![crate::flow::ReturnVia {
+                arg: 0,
+                on: 0,
+                call: "trim".into()
+            }]
+        );
+        // the caller passes a model: its query result is not request data; a string stays one
+        let mut summaries = crate::flow::Summaries::new();
+        let key = crate::flow::module_key(Path::new("/app/app/lib/general.js"));
+        summaries
+            .entry(format!("{key}._item"))
+            .or_default()
+            .add(item);
+        summaries
+            .entry(format!("{key}.trimmed"))
+            .or_default()
+            .add(t);
+        let src = "const { _item, trimmed } = require('../lib/general');\nexports.a = async ctx => { const p = await _item(ctx, ctx.model.Plugin, { query: { _id: ctx.query.id } }); require('child_process').execSync('npm rm ' + p.pkgName); const n = trimmed(ctx.query.n); require('child_process').execSync('npm rm ' + n); };";
+        let f = source_facts_from_with(
+            Path::new("/app/app/controller/./x.js"),
+            src,
+            &summaries,
+            crate::models::Models::embedded(),
+        )
+        .unwrap();
+        assert_eq!(f.flows.len(), 1, "{:?}", f.flows);
+        assert!(
+            f.flows[0].steps.iter().any(|s| s.what.contains("trimmed(")),
+            "{:?}",
+            f.flows[0].steps
+        );
+    }
+
+    #[test]
+    fn allow_list_checks_around_a_block_and_later_methods() {
+        // inside `if (x && inArray(LIST, x))` x is one of the list's values; after it, not
+        assert!(sinks("exports.a = function* () { const t = this.params.t; const list = yield this.service.t.all(); if (t && this.helper.inarray(list, t)) { yield this.app.mysql.query('SELECT * FROM ' + t); } };").is_empty());
+        let s = sinks("exports.a = function* () { const t = this.params.t; if (t && LIST.includes(t)) { } yield this.app.mysql.query('SELECT * FROM ' + t); };");
+        assert_eq!(s, vec![(SinkKind::Sql, "app.mysql.query".to_string())]);
+        // a method written below its caller: its return summary is known at the call
+        assert!(sinks("class S { async f() { const r = await this.g({ p: this.ctx.query.p }); await this.ctx.curl(r.url); } async g({ p }) { const rows = await this.ctx.model.I.findAll({ where: { p } }); for (const x of rows) { return x; } return null; } }").is_empty());
+    }
+
+    #[test]
+    fn relative_specs_are_found_without_parsing() {
+        let specs = crate::flow::relative_specs("const a = require('./a');\nconst b = require(\"../lib/b\");\nimport c from './c.js';\nconst d = require('lodash');\nconst e = await import('./e');");
+        assert_eq!(specs, vec!["./a", "../lib/b", "./c.js", "./e"]);
+    }
+
+    #[test]
     fn one_parse_gives_routes_and_flows() {
         let src = "module.exports = app => {\n  const { router, controller } = app;\n  const api = router.namespace('/api', app.middleware.auth());\n  api.post('n', '/x', controller.a.b);\n  router.get(/^\\/r$/, 'home.index');\n  require('./other')(app);\n};\nexports.f = async ctx => { const id = ctx.query.id; await app.mysql.query(`SELECT ${id}`); };\n";
         let f = source_facts_from(Path::new("/app/app/router.js"), src).unwrap();

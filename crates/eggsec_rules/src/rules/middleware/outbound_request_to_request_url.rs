@@ -16,7 +16,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Low,
     control: "Outbound requests go only to URLs the app chooses",
     docs: RuleDocs {
-        what: r#"Finds request data used as the URL of `ctx.curl`, `app.curl`, `app.httpclient.request`, urllib, axios, got or fetch (server-side request forgery) — the HTTP clients of `crates/eggsec_js/models/http.toml`. Safe: `ctx.safeCurl` (egg-security's SSRF guard), a URL with a fixed origin (`https://api.example.com/x?q=` + ..., `${config.api}/path/${id}`) or a path-relative one, `encodeURIComponent`. What a remote API returns is not request data."#,
+        what: r#"Finds request data used as the URL of `ctx.curl`, `app.curl`, `app.httpclient.request`, urllib, axios, got or fetch (server-side request forgery) — the HTTP clients of `crates/eggsec_js/models/http.toml`. Safe: `ctx.safeCurl` (egg-security's SSRF guard), a URL with a fixed origin (`https://api.example.com/x?q=` + ..., `${config.api}/path/${id}`, text appended to a variable holding one: `let url = proxy.origin + '/'; url += ctx.path`) or a path-relative one, `encodeURIComponent`. What a remote API returns is not request data."#,
         why: r#"SSRF makes the server fetch internal addresses for the attacker: cloud metadata credentials (169.254.169.254), admin consoles, databases on the private network."#,
         bad: r#"const res = await ctx.curl(ctx.query.url);"#,
         good: r#"// config: security.ssrf.ipBlackList = [ '10.0.0.0/8', '169.254.0.0/16', '127.0.0.0/8' ]
