@@ -42,6 +42,8 @@ use oxc::span::{GetSpan, Span};
 use oxc::syntax::scope::ScopeFlags;
 use std::collections::{HashMap, HashSet};
 
+mod writes;
+
 /// The kind of dangerous operation request data reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -57,6 +59,15 @@ pub enum SinkKind {
     Regex,
     NosqlOperator,
     PrototypePollution,
+    /// A whole request object written into a record (`Model.create(ctx.request.body)`,
+    /// `Object.assign(record, body)`): the caller chooses every column (issue 12 class 2).
+    MassAssignment,
+    /// A request-chosen URL (redirect or outbound call) that also carries a token or secret of
+    /// the server (issue 12 class 5). Reported by the flow engine, not by a model file.
+    SecretToRequestUrl,
+    /// A field of a stored record (read from the database) in a file path or shell command:
+    /// a second-order write (issue 12 class 10). The trace starts at the stored field.
+    StoredValue,
 }
 
 impl SinkKind {
@@ -520,6 +531,8 @@ struct FlowVisitor<'p, 't> {
     render_objects: HashMap<Var, Vec<(String, V)>>,
     /// Names of functions declared anywhere in the file (for local calls).
     local_functions: HashSet<String>,
+    /// Variables holding a field of a stored record (see [`writes`]).
+    stored: HashMap<Var, writes::Stored>,
     /// A controller or `app/extend/context` file: outside a class, `this` is egg's context.
     this_is_ctx: bool,
     out: &'p mut SourceFacts,
@@ -551,6 +564,7 @@ pub(crate) fn analyze(
         rule_objects: HashMap::new(),
         render_objects: HashMap::new(),
         local_functions: HashSet::new(),
+        stored: HashMap::new(),
         this_is_ctx: {
             let p = out.path.to_string_lossy().replace('\\', "/");
             p.contains("/app/controller/")
@@ -1199,6 +1213,10 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 let v = self.args(c).into_iter().fold(V::Clean, join);
                 return map_traces(v, |t| t.whole = true);
             }
+            // a copy of the whole object: `Object.assign({}, ctx.request.body)` is the body
+            "Object.assign" | "lodash.assign" | "lodash.extend" | "underscore.extend" => {
+                return self.args(c).into_iter().fold(V::Clean, join);
+            }
             _ => {}
         }
         let segs: Vec<&str> = path.split('.').collect();
@@ -1632,6 +1650,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             let v = args.first().map_or(V::Clean, |e| self.eval(e));
             self.sink(SinkKind::UnsafeRedirect, v, &path, c.span, false);
         }
+        self.record_assign(&path, &args, c.span);
+        self.secret_to_request_url(&path, &args, c.span);
         self.code_calls(c, &path, &last, &args);
         // await validateOrReject(dto): dto is valid from here on
         let segs: Vec<&str> = path.split('.').collect();
@@ -1677,6 +1697,9 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 } else {
                     self.eval(e)
                 };
+                if matches!(m.kind, SinkKind::Path | SinkKind::Shell) && !matches!(x, V::T(_)) {
+                    self.stored_value(m.kind, e, path, span);
+                }
                 v = join(v, x);
             }
             self.sink_if(m.kind, v, path, span, m.whole, m.plugin.as_deref());
@@ -2846,6 +2869,7 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             self.set_shape(var, shape);
         }
         let step = self.step(it.span);
+        self.remember_stored(&it.id, init, &v, &step);
         self.bind_pattern(&it.id, v, &step);
         self.note_render_object(&it.id, init, &step);
     }
@@ -3111,7 +3135,9 @@ pub fn link(
                     }
                     if matches!(
                         s.kind,
-                        SinkKind::NosqlOperator | SinkKind::PrototypePollution
+                        SinkKind::NosqlOperator
+                            | SinkKind::PrototypePollution
+                            | SinkKind::MassAssignment
                     ) && !e.whole
                     {
                         continue;

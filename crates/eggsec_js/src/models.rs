@@ -28,6 +28,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("http.toml", include_str!("../models/http.toml")),
     ("html.toml", include_str!("../models/html.toml")),
     ("merge.toml", include_str!("../models/merge.toml")),
+    (
+        "mass-assignment.toml",
+        include_str!("../models/mass-assignment.toml"),
+    ),
     ("regex.toml", include_str!("../models/regex.toml")),
     ("encode.toml", include_str!("../models/encode.toml")),
     ("validators.toml", include_str!("../models/validators.toml")),
@@ -250,6 +254,7 @@ pub fn kind_named(s: &str) -> Option<SinkKind> {
         "regex" => SinkKind::Regex,
         "nosql-operator" => SinkKind::NosqlOperator,
         "prototype-pollution" => SinkKind::PrototypePollution,
+        "mass-assignment" => SinkKind::MassAssignment,
         _ => return None,
     })
 }

@@ -109,6 +109,7 @@ pub mod middleware {
     pub mod deep_merge_of_request_body;
     pub mod file_path_from_request;
     pub mod html_built_from_request;
+    pub mod mass_assignment_from_request_body;
     pub mod middleware_input_not_validated;
     pub mod model_or_method_chosen_by_request;
     pub mod module_loaded_from_request;
@@ -123,7 +124,9 @@ pub mod middleware {
     pub mod shell_command_from_request;
     pub mod sql_built_from_request;
     pub mod state_changing_route_without_auth;
+    pub mod stored_value_in_path_or_command;
     pub mod template_link_or_location_from_request;
     pub mod template_prints_request_data_raw;
+    pub mod token_sent_to_request_url;
     // middleware rules: add `pub mod` lines above this comment.
 }
