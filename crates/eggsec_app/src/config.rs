@@ -7,7 +7,7 @@ use crate::defaults::Snapshot;
 use crate::files::{contains_unknown, evaluate, Resolver};
 use crate::merge::extend;
 use crate::model::{ConfigLayer, Diagnostic, DiagnosticLevel, UnitKind};
-use eggsec_js::{AppInfo, EvalOptions, Object, Provenance, Value};
+use eggsec_js::{AppInfo, EvalOptions, Object, Provenance, Value, ValueKind};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -184,13 +184,27 @@ pub fn load_config(
                 })
                 .collect::<Vec<_>>()
         });
+        // An installed unit whose files evaluate with an Unknown leaf (egg's favicon Buffer,
+        // `os.tmpdir()`...) keeps ITS keys and values (the installed version is the truth: the
+        // snapshot may be of another version, with other keys), each Unknown leaf taken from
+        // the snapshot where it knows that same key. Only a file that cannot be read or
+        // evaluated (an Error) falls back to the snapshot as a whole.
+        let mut evaluated = evaluated;
+        let unreadable = unit_diags.iter().any(|d| d.level >= DiagnosticLevel::Error);
+        if let (Some(layers), Some((snap, su)), false) =
+            (evaluated.as_mut(), snapshot_unit, unreadable)
+        {
+            for layer in layers.iter_mut() {
+                if contains_unknown(&layer.value) {
+                    if let Some(known) = snap.config(su, &layer.type_name, ctx.info) {
+                        fill_unknowns(&mut layer.value, &known);
+                    }
+                }
+            }
+        }
         let needs_snapshot = match &evaluated {
             None => true,
-            Some(layers) => {
-                snapshot_unit.is_some()
-                    && (layers.iter().any(|l| contains_unknown(&l.value))
-                        || unit_diags.iter().any(|d| d.level >= DiagnosticLevel::Error))
-            }
+            Some(_) => snapshot_unit.is_some() && unreadable,
         };
         match (needs_snapshot, snapshot_unit) {
             (true, Some((snap, su))) => {
@@ -239,6 +253,24 @@ pub fn load_config(
         layers,
         embedded_units,
         builtin_units,
+    }
+}
+
+/// Replaces each Unknown leaf of `value` by the known value the embedded snapshot `known` has at
+/// the same path (with the snapshot's provenance); keys the snapshot lacks stay as they are.
+fn fill_unknowns(value: &mut Value, known: &Value) {
+    match (&mut value.kind, &known.kind) {
+        (ValueKind::Unknown { .. }, _) if !contains_unknown(known) => {
+            *value = known.clone();
+        }
+        (ValueKind::Object(map), ValueKind::Object(known_map)) => {
+            for (key, child) in map.iter_mut() {
+                if let Some(k) = known_map.get(key) {
+                    fill_unknowns(child, k);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -80,6 +80,27 @@ pub fn merge_into(target: &mut Object, src: &Object) {
                     .or_insert_with(|| Value::object(Object::new(), value.prov.clone()));
                 extend(slot, value);
             }
+            // `process.env.X` with no fallback is `undefined` when X is unset, and extend2
+            // skips undefined: the value below stays. Say so as the env read's default.
+            ValueKind::Env {
+                name,
+                default: None,
+            } if target
+                .get(key)
+                .is_some_and(|prev| !matches!(prev.kind, ValueKind::Undefined)) =>
+            {
+                let prev = target.get(key).cloned().map(Box::new);
+                target.insert(
+                    key.clone(),
+                    Value::new(
+                        ValueKind::Env {
+                            name: name.clone(),
+                            default: prev,
+                        },
+                        value.prov.clone(),
+                    ),
+                );
+            }
             _ => {
                 target.insert(key.clone(), value.clone());
             }
@@ -283,5 +304,41 @@ mod tests {
         );
         assert_eq!(src.get_path("o.y"), None);
         assert_eq!(target.get_path("o.x").unwrap().as_f64(), Some(1.0));
+    }
+
+    #[test]
+    fn an_unset_env_read_keeps_the_value_below() {
+        // config.default: secret 'dev'; config.prod: secret process.env.JWT (no fallback)
+        let mut config = obj(
+            vec![("secret", v(ValueKind::String("dev".into()), "d"))],
+            "d",
+        );
+        let env = v(
+            ValueKind::Env {
+                name: "JWT".into(),
+                default: None,
+            },
+            "p",
+        );
+        extend(
+            &mut config,
+            &obj(vec![("secret", env.clone()), ("other", env)], "p"),
+        );
+        let map = config.as_object().unwrap();
+        match &map["secret"].kind {
+            ValueKind::Env {
+                name,
+                default: Some(d),
+            } => {
+                assert_eq!(name, "JWT");
+                assert_eq!(d.kind, ValueKind::String("dev".into()));
+            }
+            other => panic!("{other:?}"),
+        }
+        // nothing below: still an env read without default
+        assert!(matches!(
+            map["other"].kind,
+            ValueKind::Env { default: None, .. }
+        ));
     }
 }

@@ -120,6 +120,8 @@ pub fn boot_facts_from(path: &Path, text: &str) -> Result<BootFacts, JsError> {
             lists: HashMap::new(),
             anchors: HashMap::new(),
             config_names: vec![],
+            consts: HashMap::new(),
+            in_const: false,
             out: BootFacts::default(),
         };
         v.visit_program(&program);
@@ -169,21 +171,31 @@ struct BootVisitor<'t> {
     anchors: HashMap<String, (String, String, bool)>,
     /// Local names bound to `app.config`.
     config_names: Vec<String>,
+    /// `const NAME = 'literal'` bindings (egg-jwt's `MIDDLEWARE_NAME_JWT = 'jwt'`).
+    consts: HashMap<String, String>,
+    /// Inside a `const` declaration.
+    in_const: bool,
     out: BootFacts,
-}
-
-fn strings(args: &[Argument<'_>]) -> Option<Vec<String>> {
-    args.iter()
-        .map(|a| match a.as_expression()?.get_inner_expression() {
-            Expression::StringLiteral(s) => Some(s.value.to_string()),
-            _ => None,
-        })
-        .collect()
 }
 
 impl BootVisitor<'_> {
     fn line(&self, offset: u32) -> u32 {
         self.lines.line_col(self.text, offset).0
+    }
+
+    /// A string argument: a literal, or a name bound to one by `const`.
+    fn string_of(&self, expr: &Expression<'_>) -> Option<String> {
+        match expr.get_inner_expression() {
+            Expression::StringLiteral(s) => Some(s.value.to_string()),
+            Expression::Identifier(id) => self.consts.get(id.name.as_str()).cloned(),
+            _ => None,
+        }
+    }
+
+    fn strings(&self, args: &[Argument<'_>]) -> Option<Vec<String>> {
+        args.iter()
+            .map(|a| self.string_of(a.as_expression()?))
+            .collect()
     }
 
     fn phase(&self) -> Phase {
@@ -241,7 +253,7 @@ impl BootVisitor<'_> {
                     return None;
                 }
                 let list = self.list_of(&m.object)?;
-                let name = strings(&c.arguments)?.into_iter().next()?;
+                let name = self.strings(&c.arguments)?.into_iter().next()?;
                 Some((list, name, false))
             }
             _ => None,
@@ -291,9 +303,21 @@ impl BootVisitor<'_> {
 }
 
 impl<'a> Visit<'a> for BootVisitor<'_> {
+    fn visit_variable_declaration(&mut self, it: &VariableDeclaration<'a>) {
+        let outer = self.in_const;
+        self.in_const = it.kind == VariableDeclarationKind::Const;
+        walk::walk_variable_declaration(self, it);
+        self.in_const = outer;
+    }
+
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
             let name = id.name.to_string();
+            if let Expression::StringLiteral(lit) = init.get_inner_expression() {
+                if self.in_const {
+                    self.consts.insert(name.clone(), lit.value.to_string());
+                }
+            }
             if let Some(list) = self.list_of(init) {
                 self.lists.insert(name.clone(), list);
             } else if let Some(a) = self.anchor_of(init) {
@@ -318,6 +342,21 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
                         if let BindingPattern::BindingIdentifier(id) = &prop.value {
                             self.config_names.push(id.name.to_string());
                         }
+                    }
+                }
+            }
+            // const { appMiddleware } = this.app.config
+            let from_config = member_path(init)
+                .is_some_and(|p| self.config_rest(&p).is_some_and(|r| r.is_empty()));
+            if from_config {
+                for prop in &obj.properties {
+                    let list = match prop.key.static_name().as_deref() {
+                        Some("coreMiddleware" | "coreMiddlewares") => "coreMiddleware",
+                        Some("appMiddleware" | "appMiddlewares") => "appMiddleware",
+                        _ => continue,
+                    };
+                    if let BindingPattern::BindingIdentifier(id) = &prop.value {
+                        self.lists.insert(id.name.to_string(), list.to_string());
                     }
                 }
             }
@@ -402,7 +441,7 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
         if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
             let method = m.property.name.as_str();
             if let Some(list) = self.list_of(&m.object) {
-                let names = strings(&it.arguments);
+                let names = self.strings(&it.arguments);
                 let text = self
                     .text
                     .get(it.span.start as usize..it.span.end as usize)
@@ -463,12 +502,7 @@ impl BootVisitor<'_> {
         };
         let rest: Vec<Argument<'_>> = Vec::new();
         let _ = rest;
-        let names: Option<Vec<String>> = args
-            .map(|a| match a.as_expression()?.get_inner_expression() {
-                Expression::StringLiteral(s) => Some(s.value.to_string()),
-                _ => None,
-            })
-            .collect();
+        let names: Option<Vec<String>> = args.map(|a| self.string_of(a.as_expression()?)).collect();
         let names = names?;
         match (count as u32, names.is_empty()) {
             (0, false) => Some(ListOp::Insert {
@@ -537,6 +571,33 @@ mod tests {
         assert_eq!(f.routes[0].path, "/health");
         assert_eq!(f.edits[0].phase, Phase::Later);
         assert!(matches!(f.edits[1].op, ListOp::Unknown(_)));
+    }
+
+    #[test]
+    fn names_bound_by_const_are_followed() {
+        // egg-jwt 3.1.7's app.js, as installed (found by the corpus oracle)
+        let f = facts(
+            "const MIDDLEWARE_NAME_JWT = 'jwt';\nmodule.exports = app => {\n  const { config } = app;\n  const index = config.appMiddleware.indexOf(MIDDLEWARE_NAME_JWT);\n  config.appMiddleware.unshift(MIDDLEWARE_NAME_JWT);\n};",
+        );
+        assert_eq!(f.edits.len(), 1, "{f:?}");
+        assert_eq!(f.edits[0].op, ListOp::Unshift(vec!["jwt".into()]));
+        // a `let` may be reassigned, and an unbound name is not known: both stay unknown
+        let f = facts(
+            "let NAME = 'a';\nmodule.exports = app => { NAME = 'b'; app.config.appMiddleware.unshift(NAME); app.config.appMiddleware.push(OTHER); };",
+        );
+        assert_eq!(f.edits.len(), 2, "{f:?}");
+        assert!(
+            f.edits.iter().all(|e| matches!(e.op, ListOp::Unknown(_))),
+            "{f:?}"
+        );
+        // egg-xprofiler-auth's (a local plugin of the corpus) configDidLoad
+        let f = facts(
+            "class AppBootHook {\n  constructor(app) { this.app = app; }\n  configDidLoad() {\n    const { appMiddleware } = this.app.config;\n    appMiddleware.unshift('basicAuth');\n  }\n}\nmodule.exports = AppBootHook;",
+        );
+        assert_eq!(f.edits.len(), 1, "{f:?}");
+        assert_eq!(f.edits[0].list, "appMiddleware");
+        assert_eq!(f.edits[0].phase, Phase::ConfigDidLoad);
+        assert_eq!(f.edits[0].op, ListOp::Unshift(vec!["basicAuth".into()]));
     }
 
     #[test]

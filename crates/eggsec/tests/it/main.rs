@@ -5,6 +5,7 @@ mod audit_expectations;
 mod cli;
 mod code_rules;
 mod corpus;
+mod corpus_oracle;
 mod deps;
 mod egg41;
 mod fix_proof;

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Top-level config keys compared for every app.
-const COMPARED_KEYS: &[&str] = &[
+pub(crate) const COMPARED_KEYS: &[&str] = &[
     "security",
     "session",
     "cookies",
@@ -176,7 +176,7 @@ fn compare_app(
     }
 }
 
-fn compare_plugins(t: &mut Tally, dump: &J, model: &AppModel) {
+pub(crate) fn compare_plugins(t: &mut Tally, dump: &J, model: &AppModel) {
     let egg_plugins = dump["plugins"].as_array().cloned().unwrap_or_default();
     let egg_enabled: Vec<&J> = egg_plugins
         .iter()
@@ -223,7 +223,7 @@ fn compare_plugins(t: &mut Tally, dump: &J, model: &AppModel) {
     }
 }
 
-fn compare_middleware(t: &mut Tally, dump: &J, model: &AppModel) {
+pub(crate) fn compare_middleware(t: &mut Tally, dump: &J, model: &AppModel) {
     let mut egg_names = str_list(&dump["core_middleware"]);
     egg_names.extend(str_list(&dump["app_middleware"]));
     let our_names: Vec<String> = model.middleware.iter().map(|m| m.name.clone()).collect();
@@ -247,7 +247,7 @@ fn compare_middleware(t: &mut Tally, dump: &J, model: &AppModel) {
     });
 }
 
-fn compare_key_length(t: &mut Tally, egg: Option<&J>, ours: Option<&J>) {
+pub(crate) fn compare_key_length(t: &mut Tally, egg: Option<&J>, ours: Option<&J>) {
     let ours = ours.and_then(resolve_env);
     if ours.as_ref().is_some_and(contains_unknown) {
         t.unknowns.push("keys: {\"$unknown\": ...}".to_string());
@@ -264,19 +264,19 @@ fn compare_key_length(t: &mut Tally, egg: Option<&J>, ours: Option<&J>) {
 // ---------------------------------------------------------------------------------------------
 // The tally of one app × env, and the leaf-by-leaf config comparison
 
-struct Tally<'a> {
+pub(crate) struct Tally<'a> {
     app: String,
     env: String,
     rules: &'a [Rule],
-    agreed: usize,
-    unknown: usize,
-    mismatched: usize,
-    mismatches: Vec<String>,
-    unknowns: Vec<String>,
+    pub(crate) agreed: usize,
+    pub(crate) unknown: usize,
+    pub(crate) mismatched: usize,
+    pub(crate) mismatches: Vec<String>,
+    pub(crate) unknowns: Vec<String>,
 }
 
 impl<'a> Tally<'a> {
-    fn new(app: &str, env: &str, rules: &'a [Rule]) -> Self {
+    pub(crate) fn new(app: &str, env: &str, rules: &'a [Rule]) -> Self {
         Self {
             app: app.to_string(),
             env: env.to_string(),
@@ -289,7 +289,7 @@ impl<'a> Tally<'a> {
         }
     }
 
-    fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.agreed + self.unknown + self.mismatched
     }
 
@@ -311,7 +311,7 @@ impl<'a> Tally<'a> {
     }
 
     /// Compares egg's value and eggsec's at `path`, recursing into plain objects; each leaf counts once.
-    fn compare(&mut self, path: &str, egg: Option<&J>, ours: Option<&J>) {
+    pub(crate) fn compare(&mut self, path: &str, egg: Option<&J>, ours: Option<&J>) {
         let ours = ours.and_then(resolve_env);
         match self.rule(path) {
             Some(RuleKind::Replaced) => return,
@@ -472,7 +472,7 @@ enum RuleKind {
 }
 
 /// One entry of tests/oracle/runtime-only.json.
-struct Rule {
+pub(crate) struct Rule {
     pattern: Vec<String>,
     kind: RuleKind,
 }
@@ -488,7 +488,7 @@ impl Rule {
     }
 }
 
-fn load_rules(root: &Path) -> Vec<Rule> {
+pub(crate) fn load_rules(root: &Path) -> Vec<Rule> {
     let file = root.join("tests/oracle/runtime-only.json");
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let json: J = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
@@ -524,12 +524,12 @@ fn load_rules(root: &Path) -> Vec<Rule> {
 /// Rewrites machine-specific paths in both trees to placeholders, so that the node process's
 /// HOME (inside the staged copy) and eggsec's idea of HOME compare equal, and a package under
 /// `node_modules` compares equal whether reached through the symlink or its real path.
-struct Normaliser {
+pub(crate) struct Normaliser {
     pairs: Vec<(String, &'static str)>,
 }
 
 impl Normaliser {
-    fn new(oracle: &Path, app_root: &Path, egg_home: &Path) -> Self {
+    pub(crate) fn new(oracle: &Path, app_root: &Path, egg_home: &Path) -> Self {
         let mut pairs = vec![
             (
                 oracle.join("node_modules").display().to_string(),
@@ -549,7 +549,13 @@ impl Normaliser {
         Self { pairs }
     }
 
-    fn apply(&self, v: &J) -> J {
+    /// Also rewrites `from` to `to` (after the pairs already set).
+    pub(crate) fn with(mut self, from: &Path, to: &'static str) -> Self {
+        self.pairs.push((from.display().to_string(), to));
+        self
+    }
+
+    pub(crate) fn apply(&self, v: &J) -> J {
         match v {
             J::String(s) => {
                 let mut s = s.clone();

@@ -18,7 +18,7 @@ use crate::oracle_support::{fixtures, oracle_dir, repo_root, run_dump, stage, En
 use eggsec_app::LoadOptions;
 use serde_json::Value as J;
 
-type Key = (String, String, Option<String>, usize, usize);
+pub(crate) type Key = (String, String, Option<String>, usize, usize);
 
 /// Does a `router.use` layer's path (`end: false`) match every request to the route path?
 fn use_prefix_matches(prefix: &str, path: &str) -> bool {
@@ -34,7 +34,7 @@ fn use_prefix_matches(prefix: &str, path: &str) -> bool {
             .all(|(a, b)| a.starts_with(':') || a.eq_ignore_ascii_case(b))
 }
 
-fn egg_routes(dump: &J) -> Vec<Key> {
+pub(crate) fn egg_routes(dump: &J) -> Vec<Key> {
     let mut out = Vec::new();
     let mut uses: Vec<String> = Vec::new();
     for layer in dump["routes"].as_array().into_iter().flatten() {

@@ -1,0 +1,294 @@
+#!/usr/bin/env node
+'use strict';
+
+// The corpus oracle's dump: loads a real, installed Egg.js app (tests/oracle/corpus/install.sh)
+// with the egg (or framework) from ITS OWN node_modules, as a non-listening Application: egg's
+// loader runs loadPlugin + loadConfig and the whole load() (extends, boot hooks, services,
+// middleware, controllers, router), then the app's ready is awaited for a bounded time (a
+// database a plugin connects to is not there: that error is recorded, not fatal). No agent is
+// started, no port is opened, nothing connects anywhere but 127.0.0.1 defaults of the app.
+//
+//   node tests/oracle/corpus/dump.js <appBaseDir> <env|auto> [scope]
+//
+// Prints ONE JSON object on stdout, the same shape as tests/oracle/dump.js (egg_version, env,
+// scope, config, plugins, plugin_order, core_middleware, app_middleware, middleware_names,
+// routes) plus `framework`, `namespace_routes` (egg-router-plus) and `errors`: every error a
+// boot hook or a load step threw, each {step, error}. A failing boot hook does not stop the
+// other hooks (each hook's configWillLoad/configDidLoad is guarded), so one plugin that cannot
+// create its client (no database, a native module not built) does not hide the middleware the
+// others add; the errors say which hooks did not run to their end. A load step that throws
+// (loadRouter...) is recorded and the next step
+// runs. If loadConfig itself throws, the dump fails (exit 1).
+
+const path = require('path');
+const fs = require('fs');
+const { toTagged } = require('../lib/tagged');
+
+const READY_WAIT_MS = Number(process.env.EGGSEC_CORPUS_READY_MS || 8000);
+const errors = [];
+
+function record(step, err) {
+  // globby's readdir probes missing app/ folders through an error that is handled: not an error of the app
+  if (/ENOENT: no such file or directory, scandir/.test(String(err && err.message || err))) return;
+  const text = String(err && err.stack || err).split('\n').slice(0, 4).join('\n');
+  errors.push({ step, error: text });
+}
+
+function usage(message) {
+  process.stderr.write(`corpus/dump.js: ${message}\nusage: node tests/oracle/corpus/dump.js <appBaseDir> <env|auto> [scope]\n`);
+  process.exit(2);
+}
+
+function resolveFrom(dir, request) {
+  return require.resolve(request, { paths: [ dir ] });
+}
+
+/** Wraps every configWillLoad/configDidLoad of the app's boot hooks in a try/catch. */
+function guardLifecycle(frameworkDir) {
+  let lifecycleFile;
+  try {
+    lifecycleFile = resolveFrom(path.dirname(resolveFrom(frameworkDir, 'egg-core/package.json')), './lib/lifecycle');
+  } catch (_) {
+    return; // egg-core 3 (egg 1): no lifecycle; a throwing app.js fails loadCustomApp as a whole
+  }
+  const Lifecycle = require(lifecycleFile);
+  const addFn = Lifecycle.prototype.addFunctionAsBootHook;
+  const addClass = Lifecycle.prototype.addBootHook;
+  if (addFn) {
+    Lifecycle.prototype.addFunctionAsBootHook = function(hook) {
+      return addFn.call(this, function guardedHook(app) {
+        try {
+          return hook(app);
+        } catch (err) {
+          record('boot hook (function app.js)', err);
+        }
+      });
+    };
+  }
+  if (addClass) {
+    Lifecycle.prototype.addBootHook = function(Hook) {
+      class Guarded extends Hook {
+        constructor(app) {
+          try {
+            super(app);
+          } catch (err) {
+            record(`boot hook ${Hook.name} constructor`, err);
+            return {};
+          }
+        }
+      }
+      for (const method of [ 'configWillLoad', 'configDidLoad' ]) {
+        if (typeof Hook.prototype[method] !== 'function') continue;
+        Guarded.prototype[method] = function(...args) {
+          try {
+            return Hook.prototype[method].apply(this, args);
+          } catch (err) {
+            record(`boot hook ${Hook.name}.${method}`, err);
+          }
+        };
+      }
+      return addClass.call(this, Guarded);
+    };
+  }
+}
+
+/** Wraps the loader's load steps so one throwing step is recorded and the next one runs. */
+function guardLoader(Loader) {
+  const steps = [ 'loadApplicationExtend', 'loadRequestExtend', 'loadResponseExtend', 'loadContextExtend',
+    'loadHelperExtend', 'loadCustomLoader', 'loadCustomApp', 'loadService', 'loadMiddleware',
+    'loadController', 'loadRouter' ];
+  for (const step of steps) {
+    const original = Loader.prototype[step];
+    if (typeof original !== 'function') continue;
+    Loader.prototype[step] = function(...args) {
+      try {
+        const out = original.apply(this, args);
+        if (out && typeof out.then === 'function') {
+          return out.catch(err => record(step, err));
+        }
+        return out;
+      } catch (err) {
+        record(step, err);
+      }
+    };
+  }
+}
+
+function registerTypeScript(baseDir) {
+  let tsNodeFile;
+  for (const dir of [ baseDir, path.join(__dirname, '..', 'egg3') ]) {
+    try {
+      tsNodeFile = resolveFrom(dir, 'ts-node');
+      break;
+    } catch (_) { /* next */ }
+  }
+  if (!tsNodeFile) usage('a TypeScript app needs ts-node: run tests/oracle/install.sh (egg3)');
+  // The app's tsconfig is not read: old apps carry options today's TypeScript rejects
+  // (`charset`, TS5102); transpiling alone needs only these.
+  require(tsNodeFile).register({
+    transpileOnly: true,
+    skipProject: true,
+    compilerOptions: {
+      module: 'commonjs',
+      target: 'es2019',
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      esModuleInterop: true,
+    },
+  });
+  process.env.EGG_TYPESCRIPT = 'true';
+}
+
+/**
+ * egg-router-plus keeps each `app.router.namespace(prefix)` in a router of its own, mounted
+ * apart from `app.router` (whose stack is the '' namespace): remember every RouterPlus so that
+ * their namespaced routes can be dumped too (`namespace_routes`, paths with their prefix).
+ */
+const routerPlusInstances = [];
+function watchRouterPlus(baseDir) {
+  let file;
+  try {
+    file = resolveFrom(path.dirname(resolveFrom(baseDir, 'egg-router-plus/package.json')), './lib/router');
+  } catch (_) {
+    return;
+  }
+  const RouterPlus = require(file);
+  const namespace = RouterPlus.prototype.namespace;
+  RouterPlus.prototype.namespace = function(...args) {
+    if (!routerPlusInstances.includes(this)) routerPlusInstances.push(this);
+    return namespace.apply(this, args);
+  };
+}
+
+function namespaceRoutes() {
+  const out = [];
+  for (const plus of routerPlusInstances) {
+    for (const [ prefix, router ] of plus.namespaceRouters || []) {
+      if (prefix === '') continue;
+      for (const layer of routes({ router })) out.push(Object.assign({ namespace: prefix }, layer));
+    }
+  }
+  return out;
+}
+
+function routes(app) {
+  const router = app.router;
+  if (!router || !Array.isArray(router.stack)) return [];
+  return router.stack.map(layer => ({
+    name: layer.name == null ? null : layer.name,
+    methods: layer.methods,
+    path: toTagged(layer.path),
+    stack: (layer.stack || []).map(fn => fn._name || fn.name || 'anonymous'),
+  }));
+}
+
+function plugins(loader) {
+  const all = loader.allPlugins || {};
+  return Object.keys(all).map(name => {
+    const p = all[name];
+    return toTagged({
+      name,
+      enable: !!p.enable,
+      package: p.package,
+      path: p.path,
+      version: p.version,
+      env: p.env || [],
+      dependencies: p.dependencies || [],
+      optionalDependencies: p.optionalDependencies || [],
+      implicitEnable: !!p.implicitEnable,
+    });
+  });
+}
+
+function middlewareNames(app) {
+  return (app.middleware || []).map(fn => String(fn._name || fn.name || '').replace(/middlewareWrapper$/, ''));
+}
+
+async function main() {
+  const [ baseDirArg, envArg, scope ] = process.argv.slice(2);
+  if (!baseDirArg || !envArg) usage('missing arguments');
+  const baseDir = path.resolve(baseDirArg);
+  const pkgFile = path.join(baseDir, 'package.json');
+  if (!fs.existsSync(pkgFile)) usage(`${pkgFile} is missing`);
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
+  const frameworkName = pkg.egg && pkg.egg.framework || 'egg';
+  let frameworkDir;
+  try {
+    frameworkDir = path.dirname(resolveFrom(baseDir, `${frameworkName}/package.json`));
+  } catch (err) {
+    usage(`${frameworkName} is not installed in ${baseDir}: run tests/oracle/corpus/install.sh`);
+  }
+  const eggDir = path.dirname(resolveFrom(frameworkDir, 'egg/package.json'));
+  const eggVersion = JSON.parse(fs.readFileSync(path.join(eggDir, 'package.json'), 'utf8')).version;
+
+  for (const name of [ 'EGG_SERVER_ENV', 'EGG_SERVER_SCOPE', 'EGG_APP_CONFIG', 'EGG_PLUGINS', 'EGG_TYPESCRIPT', 'NODE_ENV' ]) {
+    delete process.env[name];
+  }
+  if (!process.env.EGG_HOME) process.env.EGG_HOME = path.join(baseDir, '.egg-home');
+  if (pkg.egg && pkg.egg.typescript) registerTypeScript(baseDir);
+
+  process.on('uncaughtException', err => record('uncaught', err));
+  process.on('unhandledRejection', err => record('unhandled rejection', err));
+
+  guardLifecycle(frameworkDir);
+  watchRouterPlus(baseDir);
+  const framework = require(frameworkDir);
+  const Application = framework.Application;
+  if (typeof Application !== 'function') usage(`${frameworkName} exports no Application`);
+  const Loader = Application.prototype[Symbol.for('egg#loader')];
+  if (typeof Loader === 'function') guardLoader(Loader);
+
+  const options = { baseDir, type: 'application' };
+  if (envArg !== 'auto') options.env = envArg;
+  // egg 1 (egg-core 3) takes the env from EGG_SERVER_ENV only
+  if (envArg !== 'auto' && Number(eggVersion.split('.')[0]) < 2) process.env.EGG_SERVER_ENV = envArg;
+  if (scope) options.serverScope = scope;
+  const app = new Application(options);
+  app.on('error', err => record('app error', err));
+
+  // Boot hooks' didLoad/willReady run after the loader; wait for ready, bounded.
+  await new Promise(resolve => {
+    const timer = setTimeout(() => {
+      record('ready', `not ready within ${READY_WAIT_MS} ms (a client waiting for its server?)`);
+      resolve();
+    }, READY_WAIT_MS);
+    try {
+      app.ready(err => {
+        clearTimeout(timer);
+        if (err) record('ready', err);
+        resolve();
+      });
+    } catch (err) {
+      clearTimeout(timer);
+      record('ready', err);
+      resolve();
+    }
+  });
+
+  const config = app.config;
+  return {
+    egg_version: eggVersion,
+    framework: frameworkName,
+    env: config.env,
+    scope: app.loader.serverScope || '',
+    config: toTagged(config),
+    plugins: plugins(app.loader),
+    plugin_order: (app.loader.orderPlugins || []).map(p => p.name),
+    core_middleware: [ ...(config.coreMiddleware || []) ],
+    app_middleware: [ ...(config.appMiddleware || []) ],
+    middleware_names: middlewareNames(app),
+    routes: routes(app),
+    namespace_routes: namespaceRoutes(),
+    errors,
+  };
+}
+
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+process.stdout.write = process.stderr.write.bind(process.stderr);
+
+main().then(result => {
+  stdoutWrite(JSON.stringify(result) + '\n', () => process.exit(0));
+}, err => {
+  process.stderr.write(`corpus/dump.js: ${err && err.stack || err}\n`);
+  process.exit(1);
+});
