@@ -278,6 +278,10 @@ pub struct FixArgs {
     /// Send the CSP as Content-Security-Policy (enforced) instead of Report-Only.
     #[arg(long)]
     pub enforce_csp: bool,
+    /// The app's own domain for security.domainWhiteList (repeatable; `.shop.example` also
+    /// allows its subdomains), besides the hosts the code redirects to.
+    #[arg(long = "domain", value_name = "DOMAIN")]
+    pub domains: Vec<String>,
     /// Also add this scaffold (repeatable; see `eggsec scaffold --help`).
     #[arg(long = "scaffold", value_name = "NAME")]
     pub scaffolds: Vec<String>,

@@ -70,9 +70,15 @@ pub static CATALOG: &[FixInfo] = rows![
     "LOG001" Config, "logger.level = 'INFO' in config.<env>";
     "LOG004" Config, "dump.ignore = egg's defaults + the secret keys it misses";
     "ERR003" Scaffold("errors"), "onerror config + error middleware: generic message and request id in prod";
-    "ERR101" Code, "`err.stack`/`err.message` in the response → a generic message, detail logged";
-    "MW002" Code, "exec(`cmd ${x}`) → execFile(cmd, [args])";
-    "MW006" Code, "ctx.redirect(x) → an allow-listed target";
+    "CSRF003" Config, "an unanchored RegExp in security.csrf.ignore anchored with `^` (other too-broad exemptions are refused: name the endpoints)";
+    "BLT011" Config, "bodyParser.queryString limit back to egg's default";
+    "BLT019" Config, "security.domainWhiteList from the hosts the code redirects to (and --domain)";
+    "LOG002" Config, "egg-logrotator enabled again in config/plugin.*; logrotator.maxDays from the retention policy";
+    "ERR101" Code, "`err.stack`/`err.message` in the response → a generic message, the error logged with ctx.logger.error";
+    "MW001" Code, "SQL text built with values → placeholders with the values passed apart (egg-mysql/mysql2 `?` + array, Sequelize replacements, pg `$n`)";
+    "MW002" Code, "child_process exec(`cmd ${x}`) → execFile('cmd', [ String(x) ]) (no shell)";
+    "MW004" Code, "nunjucks `| safe` on request data removed (the value is escaped)";
+    "MW006" Code, "ctx.redirect(x) → ctx.redirect(/^\\/(?![\\s/\\\\])/.test(x) ? x : '/') (a path on this host only)";
 ];
 
 /// The fix row for a rule code, if it has one.

@@ -30,6 +30,9 @@ pub struct FixOptions {
     /// Send CSP as `Content-Security-Policy` (enforced) instead of Report-Only.
     pub enforce_csp: bool,
     pub embedded_defaults: bool,
+    /// The app's own domains for `security.domainWhiteList` (BLT019), besides the hosts the
+    /// code redirects to (`--domain .shop.example`).
+    pub domains: Vec<String>,
 }
 
 /// What `eggsec fix` would do to one app.
@@ -181,6 +184,12 @@ pub fn plan(root: &Path, opts: &FixOptions) -> Result<Plan, FixError> {
     }
     first.append(&mut out.changes);
     out.changes = first;
+    let code: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| selected(f, opts) && fix_for(&f.rule).map(|i| i.kind) == Some(FixKind::Code))
+        .collect();
+    crate::code_fix::plan_code(&model, &code, &mut out);
     Ok(out)
 }
 
@@ -371,6 +380,130 @@ fn ops_for(
                 vec![op(Env, key, "'INFO'")]
             }
         }
+        "CSRF003" => {
+            let key = if f.message.starts_with("security.csrf.blackUrls") {
+                "blackUrls"
+            } else if f.message.starts_with("security.csrf.ignore") {
+                "ignore"
+            } else {
+                return Err("security.csrf.match limits the check: remove it and name the endpoints that must be exempt in security.csrf.ignore (eggsec cannot know them)".into());
+            };
+            if !f.message.contains("RegExp without") {
+                return Err(format!(
+                    "the exemption {}: name the endpoints that must be exempt instead (eggsec cannot know them)",
+                    f.message
+                        .split_once(&format!("security.csrf.{key} "))
+                        .map_or("is too broad", |(_, r)| r.rsplit_once(" in ").map_or(r, |(a, _)| a))
+                ));
+            }
+            let full = format!("security.csrf.{key}");
+            let pattern = model
+                .config_at(&full)
+                .ok_or("the exemption is not statically known")?;
+            let anchor = |v: &Value| -> Result<String, String> {
+                match &v.kind {
+                    ValueKind::Regex { source, flags } if !source.starts_with('^') => {
+                        if source.starts_with("\\/") {
+                            Ok(format!("/^{source}/{flags}"))
+                        } else {
+                            Err(format!("`/{source}/` does not start with a path (`\\/`): anchor it by hand"))
+                        }
+                    }
+                    _ => js_literal(v).ok_or_else(|| {
+                        "an exemption that is not a string or RegExp literal".to_string()
+                    }),
+                }
+            };
+            let value = match pattern.as_list() {
+                Some(items) => format!(
+                    "[ {} ]",
+                    items
+                        .iter()
+                        .map(anchor)
+                        .collect::<Result<Vec<_>, _>>()?
+                        .join(", ")
+                ),
+                None => anchor(pattern)?,
+            };
+            vec![Op {
+                at: Written("security.csrf"),
+                key: vec!["security".into(), "csrf".into(), key.into()],
+                value,
+            }]
+        }
+        "BLT011" => {
+            let key = key_at(model, &f.location)
+                .filter(|k| k.len() == 3 && k[0] == "bodyParser" && k[1] == "queryString")
+                .ok_or("cannot tell which queryString limit is raised")?;
+            let default = match key[2].as_str() {
+                "depth" => "5",
+                "arrayLimit" => "100",
+                "parameterLimit" => "1000",
+                other => return Err(format!("no egg default known for `{other}`")),
+            };
+            vec![Op {
+                at: at_finding().map_or(Written("bodyParser"), At),
+                key,
+                value: default.into(),
+            }]
+        }
+        "BLT019" => {
+            let mut hosts = redirect_hosts(model);
+            for d in &opts.domains {
+                if !hosts.contains(d) {
+                    hosts.push(d.clone());
+                }
+            }
+            if hosts.is_empty() {
+                return Err("name the app's own domains with `--domain .shop.example` (eggsec cannot know them; the code redirects to no fixed host)".into());
+            }
+            vec![op(
+                Written("security.domainWhiteList"),
+                "security.domainWhiteList",
+                format!(
+                    "[ {} ]",
+                    hosts
+                        .iter()
+                        .map(|h| js_string(h))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )]
+        }
+        "LOG002" => {
+            if f.message.contains("maxDays") {
+                vec![op(
+                    Written("logrotator.maxDays"),
+                    "logrotator.maxDays",
+                    crate::scaffold::retention_days(&model.root).to_string(),
+                )]
+            } else {
+                let plugin = model
+                    .plugin("logrotator")
+                    .ok_or("the logrotator plugin is not known")?;
+                let file = PathBuf::from(&*plugin.decided_by.file);
+                let in_app = file.starts_with(model.root.join("config"))
+                    && file
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("plugin."))
+                    && file.is_file();
+                if !in_app {
+                    return Err(format!(
+                        "logrotator is disabled outside the app's config/ ({}): enable it there",
+                        shown(&model.root, &file)
+                    ));
+                }
+                let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+                let entries =
+                    eggsec_js::edit::plugin_entries(&file, &text).map_err(|e| e.to_string())?;
+                let key = match entries.entry("logrotator").map(|e| &e.shape) {
+                    Some(eggsec_js::edit::EntryShape::Bool(_)) | None => "logrotator",
+                    Some(_) => "logrotator.enable",
+                };
+                vec![op(At(file), key, "true")]
+            }
+        }
         "LOG004" => {
             let key = f
                 .message
@@ -437,6 +570,28 @@ fn js_literal(v: &Value) -> Option<String> {
         ValueKind::Number(n) => Some(eggsec_js::number_json(*n).to_string()),
         _ => None,
     }
+}
+
+/// The hosts the app's code redirects to with a fixed absolute URL
+/// (`ctx.redirect('https://sso.example/login?...')`), in first-seen order.
+fn redirect_hosts(model: &AppModel) -> Vec<String> {
+    let re = regex::Regex::new(
+        r#"\.(?:redirect|unsafeRedirect)\(\s*['"`]https?://([A-Za-z0-9.-]+)(?::[0-9]+)?[/'"`?#]"#,
+    )
+    .expect("a valid regex");
+    let mut out: Vec<String> = Vec::new();
+    for file in &model.code.files {
+        let Ok(text) = eggsec_report::input::read_text_limited(&file.abs, 8 * 1024 * 1024) else {
+            continue;
+        };
+        for c in re.captures_iter(&text) {
+            let host = c[1].to_ascii_lowercase();
+            if !out.contains(&host) {
+                out.push(host);
+            }
+        }
+    }
+    out
 }
 
 /// `mysql.client.password` → `MYSQL_CLIENT_PASSWORD`.

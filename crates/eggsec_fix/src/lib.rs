@@ -10,6 +10,7 @@
 //! ```
 
 pub mod catalog;
+pub mod code_fix;
 pub mod config_fix;
 pub mod csp;
 pub mod scaffold;
@@ -133,11 +134,11 @@ pub fn add_posture_hints(report: &mut eggsec_report::AppReport) {
         let s = posture.strategy;
         let mut fix = Vec::new();
         let mut scaffolds = Vec::new();
-        let mut code = Vec::new();
         for f in report.findings.iter().filter(|f| f.strategy == s) {
             match fix_for(&f.rule).map(|i| i.kind) {
-                Some(FixKind::Config) if !fix.contains(&f.rule) => fix.push(f.rule.clone()),
-                Some(FixKind::Code) if !code.contains(&f.rule) => code.push(f.rule.clone()),
+                Some(FixKind::Config | FixKind::Code) if !fix.contains(&f.rule) => {
+                    fix.push(f.rule.clone())
+                }
                 Some(FixKind::Scaffold(n)) if !scaffolds.contains(&n) => scaffolds.push(n),
                 _ => {}
             }
@@ -151,12 +152,6 @@ pub fn add_posture_hints(report: &mut eggsec_report::AppReport) {
         }
         for n in scaffolds {
             parts.push(format!("`eggsec scaffold {n} --write`"));
-        }
-        if !code.is_empty() {
-            parts.push(format!(
-                "code rewrite by hand, see `eggsec rule` ({})",
-                code.join(", ")
-            ));
         }
         let tests = match s {
             Strategy::Csrf => Some("CSRF tested with and without a token on every state-changing route"),

@@ -229,7 +229,7 @@ fn middleware_with(model: &AppModel, name: &str, first: bool) -> Option<String> 
     ))
 }
 
-fn retention_days(root: &Path) -> u32 {
+pub(crate) fn retention_days(root: &Path) -> u32 {
     let Ok(text) = std::fs::read_to_string(root.join("eggsec.toml")) else {
         return 90;
     };

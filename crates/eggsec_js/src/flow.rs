@@ -524,6 +524,9 @@ struct FlowVisitor<'p, 't> {
     classes: Vec<String>,
     /// Names of caught errors being walked (innermost last).
     caught: Vec<String>,
+    /// Inside the branch of `if (env === 'local' || env === 'unittest')`: error details shown
+    /// to the developer only.
+    dev_only: u32,
     /// Object literals bound to names: their keys with a safe `ctx.validate` type.
     rule_objects: HashMap<String, Vec<String>>,
     /// Object literals bound to locals (`const data = { x: ctx.query.x }`): each key's value,
@@ -561,6 +564,7 @@ pub(crate) fn analyze(
         callback_taint: HashMap::new(),
         classes: Vec::new(),
         caught: Vec::new(),
+        dev_only: 0,
         rule_objects: HashMap::new(),
         render_objects: HashMap::new(),
         local_functions: HashSet::new(),
@@ -1116,6 +1120,17 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 };
                 let a = if is_checked(self, &c.consequent) {
                     V::Clean
+                } else if same_site_path_checked(&c.test).is_some_and(|x| {
+                    let text = |e: &Expression<'_>| {
+                        let sp = e.get_inner_expression().span();
+                        self.at.text.get(sp.start as usize..sp.end as usize)
+                    };
+                    text(x).is_some() && text(x) == text(&c.consequent)
+                }) {
+                    // /^\/(?![\s/\\])/.test(t) ? t : '/' — a path on this host
+                    map_traces(self.eval(&c.consequent), |t| {
+                        t.sanitized |= SinkKind::Redirect.bit() | SinkKind::UnsafeRedirect.bit()
+                    })
                 } else {
                     self.eval(&c.consequent)
                 };
@@ -1495,19 +1510,13 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             return;
         };
         let mut fields = Vec::new();
-        for p in &o.properties {
-            let ObjectPropertyKind::ObjectProperty(p) = p else {
-                continue;
-            };
-            let Some(name) = p.key.static_name() else {
-                continue;
-            };
-            if has_call(&p.value) {
+        for (name, value) in named_fields(o) {
+            if crate::mistakes::has_call_or_await(value) {
                 continue;
             }
-            let v = self.eval(&p.value);
+            let v = self.eval(value);
             if matches!(v, V::T(_)) {
-                fields.push((name.to_string(), with_step(v, step)));
+                fields.push((name, with_step(v, step)));
             }
         }
         if !fields.is_empty() {
@@ -1526,20 +1535,10 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             return;
         };
         let fields: Vec<(String, V)> = match args.get(1).map(|a| a.get_inner_expression()) {
-            Some(Expression::ObjectExpression(o)) => {
-                let mut fields = Vec::new();
-                for p in &o.properties {
-                    let ObjectPropertyKind::ObjectProperty(p) = p else {
-                        continue;
-                    };
-                    let Some(name) = p.key.static_name() else {
-                        continue;
-                    };
-                    let v = self.eval(&p.value);
-                    fields.push((name.to_string(), v));
-                }
-                fields
-            }
+            Some(Expression::ObjectExpression(o)) => named_fields(o)
+                .into_iter()
+                .map(|(name, value)| (name, self.eval(value)))
+                .collect(),
             // const data = { x: ctx.query.x }; ctx.render('v', data)
             Some(Expression::Identifier(id)) => {
                 let var = self.var_of_ref(id);
@@ -2127,7 +2126,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 if html {
                     self.sink(SinkKind::Html, rhs.clone(), "ctx.body =", span, false);
                 }
-                if let Some(name) = self.caught.last().cloned() {
+                if let Some(name) = self.caught.last().cloned().filter(|_| self.dev_only == 0) {
                     let text = self
                         .at
                         .text
@@ -2268,6 +2267,47 @@ fn prefix_bits(first: &str, lead_clean: bool, second: &str) -> u32 {
         }
     }
     0
+}
+
+/// Whether an `if` test holds only in the development envs: `env === 'local'`,
+/// `app.config.env === 'unittest'`, `a === 'local' || a === 'unittest'` (never a negation).
+fn dev_env_test(test: &str) -> bool {
+    let compact: String = test.chars().filter(|c| !c.is_whitespace()).collect();
+    let dev = ["'local'", "\"local\"", "'unittest'", "\"unittest\""];
+    compact.contains("env")
+        && compact.contains("==")
+        && !compact.contains("!=")
+        && !compact.contains("&&")
+        && !compact.starts_with('!')
+        && compact
+            .split("||")
+            .all(|part| dev.iter().any(|d| part.contains(d)))
+}
+
+/// A same-site path check in a condition: `RE.test(x)` with a RegExp literal that accepts only
+/// a path on this host — `^/` then a negative lookahead that refuses `/` and `\\` (`//host` and
+/// `/\\host` are other hosts to a browser). Returns the checked expression.
+fn same_site_path_checked<'b>(test: &'b Expression<'b>) -> Option<&'b Expression<'b>> {
+    let Expression::CallExpression(c) = test.get_inner_expression() else {
+        return None;
+    };
+    let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
+        return None;
+    };
+    let Expression::RegExpLiteral(re) = m.object.get_inner_expression() else {
+        return None;
+    };
+    if m.property.name != "test" || c.arguments.len() != 1 {
+        return None;
+    }
+    let pattern = re.regex.pattern.text.as_str();
+    let look = pattern
+        .strip_prefix("^\\/(?![")
+        .or_else(|| pattern.strip_prefix("^/(?!["))?;
+    let class = &look[..look.find("])")?];
+    let refuses_slash = class.contains('/');
+    let refuses_backslash = class.contains("\\\\");
+    (refuses_slash && refuses_backslash).then(|| c.arguments[0].as_expression())?
 }
 
 /// An allow-list check in a condition: `(the checked expression, negated)` for
@@ -2723,6 +2763,13 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
     }
 
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        // if (env === 'local' || env === 'unittest') { ... }: details shown to developers only
+        let dev = dev_env_test(
+            self.at
+                .text
+                .get(it.test.span().start as usize..it.test.span().end as usize)
+                .unwrap_or(""),
+        );
         // if (x && LIST.includes(x)) { ...x... }: inside, x is one of the list's values
         let mut conj = Vec::new();
         flatten_and(&it.test, &mut conj);
@@ -2733,7 +2780,7 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                 _ => None,
             })
             .collect();
-        if checked.is_empty() {
+        if checked.is_empty() && !dev {
             walk::walk_if_statement(self, it);
         } else {
             self.visit_expression(&it.test);
@@ -2746,7 +2793,13 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                     self.set(v.clone(), V::Clean);
                 }
             }
+            if dev {
+                self.dev_only += 1;
+            }
             self.visit_statement(&it.consequent);
+            if dev {
+                self.dev_only -= 1;
+            }
             for (var, old) in saved {
                 if let Some(old) = old {
                     self.set(var, old);
@@ -3222,25 +3275,15 @@ pub fn link(
     out
 }
 
-/// Does `e` contain a call or `new` (outside nested functions)?
-fn has_call(e: &Expression<'_>) -> bool {
-    struct F {
-        found: bool,
-    }
-    impl<'a> Visit<'a> for F {
-        fn visit_call_expression(&mut self, _it: &CallExpression<'a>) {
-            self.found = true;
-        }
-        fn visit_new_expression(&mut self, _it: &NewExpression<'a>) {
-            self.found = true;
-        }
-        fn visit_tagged_template_expression(&mut self, _it: &TaggedTemplateExpression<'a>) {
-            self.found = true;
-        }
-        fn visit_arrow_function_expression(&mut self, _it: &ArrowFunctionExpression<'a>) {}
-        fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
-    }
-    let mut f = F { found: false };
-    f.visit_expression(e);
-    f.found
+/// The `key: value` properties of an object literal with a static key.
+fn named_fields<'b, 'a>(o: &'b ObjectExpression<'a>) -> Vec<(String, &'b Expression<'a>)> {
+    o.properties
+        .iter()
+        .filter_map(|p| match p {
+            ObjectPropertyKind::ObjectProperty(p) => {
+                Some((p.key.static_name()?.to_string(), &p.value))
+            }
+            _ => None,
+        })
+        .collect()
 }

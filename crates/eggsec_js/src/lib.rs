@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod boot;
+pub mod code_edit;
 pub mod config_edit;
 pub mod edit;
 pub mod error;

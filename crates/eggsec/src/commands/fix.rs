@@ -372,6 +372,7 @@ fn fix_options(args: &FixArgs) -> Result<eggsec_fix::FixOptions> {
         strategies,
         enforce_csp: args.enforce_csp,
         embedded_defaults: args.embedded_defaults,
+        domains: args.domains.clone(),
     })
 }
 

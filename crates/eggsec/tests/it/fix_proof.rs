@@ -423,3 +423,140 @@ fn fix_and_scaffolds_are_proven_under_real_egg2_and_egg4() {
         eprintln!("fix proof ({egg}): boots in local/unittest/prod after the fix, Observatory score {score_before} → {score_after}, CSRF enforced");
     }
 }
+
+/// One `GET path` to the served app: (status, the `location` header, body).
+fn get(port: u16, path: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let location = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("location")
+                .then(|| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    (status, location, body.to_string())
+}
+
+/// The findings `fix` closes on fix-code-egg3 with code rewrites.
+const REWRITTEN: &[&str] = &["MW001", "MW002", "MW004", "MW006", "ERR101"];
+
+const FIX_CODE: [&str; 13] = [
+    "fix", "--env", "prod", "--rule", "MW001", "--rule", "MW002", "--rule", "MW004", "--rule",
+    "MW006", "--rule", "ERR101",
+];
+
+#[test]
+fn fix_code_rewrites_are_proven_under_real_egg3() {
+    let root = repo_root();
+    let oracle = oracle_dir(&root, "egg3").unwrap_or_else(|e| panic!("{e}"));
+    let app = stage(
+        &root.join("tests/fixtures/fix-code-egg3"),
+        &oracle.join("node_modules"),
+    )
+    .unwrap();
+    let before = audit_rules(&app.root);
+    for code in REWRITTEN {
+        assert!(
+            before.contains(*code),
+            "{code} not reported before the fix: {before:?}"
+        );
+    }
+    // The holes, on the app served by real egg 3 in prod.
+    {
+        let served = serve_staged(&oracle, &app, "prod");
+        let (status, _, body) = get(served.port, "/echo?name=a;echo%20INJECTED");
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            body.lines().any(|l| l == "INJECTED"),
+            "the shell ran the injected command: {body:?}"
+        );
+        let (status, location, _) = get(served.port, "/go?next=https://evil.example/x");
+        assert_eq!((status, location.as_str()), (302, "https://evil.example/x"));
+        let (status, _, body) = get(served.port, "/parse?json=%7B");
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("at JSON.parse"), "the stack is sent: {body}");
+    }
+
+    let (code, diff, err) = run(&FIX_CODE, &app.root);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "+const { exec, execFile } = require('child_process');",
+        "+      execFile('echo', [ String(ctx.query.name) ], (err, stdout) => (err ? reject(err) : resolve(stdout)));",
+        "+    ctx.redirect(/^\\/(?![\\s/\\\\])/.test(ctx.query.next) ? ctx.query.next : '/');",
+        "+      ctx.logger.error(err);",
+        "+      ctx.body = { ok: false, message: 'Internal Server Error', stack: 'Internal Server Error' };",
+        "+    ctx.body = await app.mysql.query('SELECT id, name FROM items WHERE name = ? LIMIT ?', [ ctx.query.q, Number(ctx.query.n) ]);",
+        "+<p>Hello {{ name }}</p>",
+    ] {
+        assert!(diff.lines().any(|l| l == line), "missing `{line}` in:\n{diff}\n{err}");
+    }
+    let (code, _, err) = run(&[&FIX_CODE[..], &["--write"][..]].concat(), &app.root);
+    assert_eq!(code, 0, "{err}");
+    let (code, diff, err) = run(&FIX_CODE, &app.root);
+    assert_eq!(
+        (code, diff.as_str()),
+        (0, ""),
+        "a second run changes nothing: {err}"
+    );
+
+    let after = audit_rules(&app.root);
+    for code in REWRITTEN {
+        assert!(
+            !after.contains(*code),
+            "{code} still reported after the rewrite: {after:?}"
+        );
+    }
+    // The same requests are now harmless; legitimate ones still work.
+    let served = serve_staged(&oracle, &app, "prod");
+    let (status, _, body) = get(served.port, "/echo?name=a;echo%20INJECTED");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, "a;echo INJECTED\n", "one argument, no shell");
+    let (status, location, _) = get(served.port, "/go?next=https://evil.example/x");
+    assert_eq!((status, location.as_str()), (302, "/"));
+    let (status, location, _) = get(served.port, "/go?next=/orders/7");
+    assert_eq!((status, location.as_str()), (302, "/orders/7"));
+    let (status, _, body) = get(served.port, "/parse?json=%7B");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        !body.contains("JSON") && body.contains("Internal Server Error"),
+        "no detail sent: {body}"
+    );
+    let (status, _, body) = get(served.port, "/parse?json=%5B1%5D");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "{\"ok\":true,\"value\":[1]}")
+    );
+    // egg's file logger flushes about once a second
+    let log_file = app.home.join("logs/fix-code-egg3/common-error.log");
+    let mut log = String::new();
+    for _ in 0..40 {
+        log = std::fs::read_to_string(&log_file).unwrap_or_default();
+        if log.contains("SyntaxError") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    drop(served);
+    assert!(
+        log.contains("SyntaxError"),
+        "the error is logged on the server instead: {log}"
+    );
+}

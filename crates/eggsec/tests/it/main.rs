@@ -9,6 +9,7 @@ mod corpus_oracle;
 mod deps;
 mod egg41;
 mod fix_proof;
+mod fix_rules;
 mod fix_write;
 mod hostile;
 mod html;

@@ -114,6 +114,25 @@ pub(crate) fn secret_name(name: &str) -> bool {
     .any(|w| n.contains(w))
 }
 
+/// The parts a value is made of when it is a template, a concatenation, an `await`, a
+/// conditional or an array (each part may carry what the value carries); `None` otherwise.
+fn value_parts<'e, 'a>(e: &'e Expression<'a>) -> Option<Vec<&'e Expression<'a>>> {
+    Some(match e {
+        Expression::TemplateLiteral(t) => t.expressions.iter().collect(),
+        Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+            vec![&b.left, &b.right]
+        }
+        Expression::AwaitExpression(a) => vec![&a.argument],
+        Expression::ConditionalExpression(c) => vec![&c.consequent, &c.alternate],
+        Expression::ArrayExpression(a) => a
+            .elements
+            .iter()
+            .filter_map(|x| x.as_expression())
+            .collect(),
+        _ => return None,
+    })
+}
+
 /// The record types a whole object can be written into: a database call's result.
 fn is_record(path: &str) -> bool {
     DB_ROOTS
@@ -197,23 +216,10 @@ impl FlowVisitor<'_, '_> {
             return None;
         }
         let e = e.get_inner_expression();
+        if let Some(parts) = value_parts(e) {
+            return parts.into_iter().find_map(|x| self.secret_in(x, depth + 1));
+        }
         match e {
-            Expression::TemplateLiteral(t) => t
-                .expressions
-                .iter()
-                .find_map(|x| self.secret_in(x, depth + 1)),
-            Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => self
-                .secret_in(&b.left, depth + 1)
-                .or_else(|| self.secret_in(&b.right, depth + 1)),
-            Expression::AwaitExpression(a) => self.secret_in(&a.argument, depth + 1),
-            Expression::ConditionalExpression(c) => self
-                .secret_in(&c.consequent, depth + 1)
-                .or_else(|| self.secret_in(&c.alternate, depth + 1)),
-            Expression::ArrayExpression(a) => a
-                .elements
-                .iter()
-                .filter_map(|x| x.as_expression())
-                .find_map(|x| self.secret_in(x, depth + 1)),
             Expression::ObjectExpression(o) => {
                 for p in &o.properties {
                     let ObjectPropertyKind::ObjectProperty(p) = p else {
@@ -263,23 +269,12 @@ impl FlowVisitor<'_, '_> {
             return None;
         }
         let e = e.get_inner_expression();
+        if let Some(parts) = value_parts(e) {
+            return parts
+                .into_iter()
+                .find_map(|x| self.stored_read(x, depth + 1));
+        }
         match e {
-            Expression::TemplateLiteral(t) => t
-                .expressions
-                .iter()
-                .find_map(|x| self.stored_read(x, depth + 1)),
-            Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => self
-                .stored_read(&b.left, depth + 1)
-                .or_else(|| self.stored_read(&b.right, depth + 1)),
-            Expression::AwaitExpression(a) => self.stored_read(&a.argument, depth + 1),
-            Expression::ConditionalExpression(c) => self
-                .stored_read(&c.consequent, depth + 1)
-                .or_else(|| self.stored_read(&c.alternate, depth + 1)),
-            Expression::ArrayExpression(a) => a
-                .elements
-                .iter()
-                .filter_map(|x| x.as_expression())
-                .find_map(|x| self.stored_read(x, depth + 1)),
             Expression::Identifier(id) => {
                 let var = self.var_of_ref(id);
                 if let Some(s) = self.stored.get(&var) {

@@ -128,6 +128,14 @@ impl Rule for DomainWhiteListEmptyWithRedirects {
 /// with a literal path on the same host (`'/users/' + id`, `` `/u/${id}` ``).
 fn is_fixed_host_target(args: &str) -> bool {
     let args = args.trim_start();
+    // `eggsec fix`'s rewrite: `/^\/(?![\s/\\])/.test(x) ? x : '/'` is a path on this host
+    if let Some(rest) = args.strip_prefix(r"/^\/(?![\s/\\])/.test(") {
+        if let Some((x, tail)) = rest.split_once(") ? ") {
+            return tail
+                .strip_prefix(x)
+                .is_some_and(|t| t.trim_start().starts_with(": '/'"));
+        }
+    }
     let Some(quote) = args
         .chars()
         .next()
@@ -198,6 +206,7 @@ const { ctx } = this;\n    ctx.redirect(ctx.query.returnUrl);\n  }\n}\nmodule.ex
             "`/u/${id}`",
             "'/a?next=' + next",
             "'https://a.example.com', 'x'",
+            r"/^\/(?![\s/\\])/.test(ctx.query.next) ? ctx.query.next : '/'",
         ] {
             assert!(is_fixed_host_target(yes), "{yes}");
         }
@@ -208,6 +217,7 @@ const { ctx } = this;\n    ctx.redirect(ctx.query.returnUrl);\n  }\n}\nmodule.ex
             "'https://' + host",
             "ctx.query.next || '/'",
             "`https://${host}`",
+            r"/^\/(?![\s/\\])/.test(ctx.query.a) ? ctx.query.b : '/'",
         ] {
             assert!(!is_fixed_host_target(no), "{no}");
         }

@@ -55,6 +55,9 @@ mod tests {
     fn hit_and_safe_look_alike() {
         assert_eq!(run_rule(&CatchBlockSendsErrorDetails, &model_with_controller(r#"exports.index = async ctx => { try { await x(); } catch (e) { ctx.body = { msg: e.message }; } };"#)).len(), 1);
         assert!(run_rule(&CatchBlockSendsErrorDetails, &model_with_controller(r#"exports.index = async ctx => { try { await x(); } catch (e) { ctx.status = e.status || 500; ctx.body = { msg: 'failed' }; } };"#)).is_empty());
+        // details only in the development envs (eggsec's errors scaffold does this)
+        assert!(run_rule(&CatchBlockSendsErrorDetails, &model_with_controller(r#"exports.index = async ctx => { try { await x(); } catch (e) { if (ctx.app.config.env === 'local' || ctx.app.config.env === 'unittest') { ctx.body = { stack: e.stack }; } else { ctx.body = { msg: 'failed' }; } } };"#)).is_empty());
+        assert_eq!(run_rule(&CatchBlockSendsErrorDetails, &model_with_controller(r#"exports.index = async ctx => { try { await x(); } catch (e) { if (ctx.app.config.env !== 'local') { ctx.body = { stack: e.stack }; } } };"#)).len(), 1);
     }
 
     #[test]
