@@ -16,6 +16,7 @@ const path = require('path');
 const fs = require('fs');
 const { pathToFileURL } = require('url');
 const { toTagged } = require('./lib/tagged');
+const { routes, plugins, middlewareNames } = require('./lib/loaded');
 
 const BOOT_TIMEOUT_MS = 120000;
 
@@ -33,11 +34,6 @@ function esmEntry(pkgDir) {
   return path.join(pkgDir, entry || 'index.js');
 }
 
-/** Names of the functions in app.middleware, with egg's match/ignore wrapper suffix removed. */
-function middlewareNames(app) {
-  return (app.middleware || []).map(fn => String(fn._name || fn.name || '').replace(/middlewareWrapper$/, ''));
-}
-
 /**
  * What `egg-bin dev` does for a TypeScript app (`package.json` egg.typescript): register ts-node
  * (transpile only, CommonJS) and set EGG_TYPESCRIPT so egg loads `.ts` files.
@@ -50,36 +46,6 @@ function registerTypeScript(eggDir, baseDir) {
     compilerOptions: { module: 'commonjs' },
   });
   process.env.EGG_TYPESCRIPT = 'true';
-}
-
-function routes(app) {
-  const router = app.router;
-  if (!router || !Array.isArray(router.stack)) return [];
-  return router.stack.map(layer => ({
-    name: layer.name == null ? null : layer.name,
-    methods: layer.methods,
-    path: toTagged(layer.path),
-    stack: (layer.stack || []).map(fn => fn._name || fn.name || 'anonymous'),
-  }));
-}
-
-function plugins(loader) {
-  const all = loader.allPlugins || {};
-  return Object.keys(all).map(name => {
-    const p = all[name];
-    const out = {
-      name,
-      enable: !!p.enable,
-      package: p.package,
-      path: p.path,
-      version: p.version,
-      env: p.env || [],
-      dependencies: p.dependencies || [],
-      optionalDependencies: p.optionalDependencies || [],
-      implicitEnable: !!p.implicitEnable,
-    };
-    return toTagged(out);
-  });
 }
 
 async function main() {

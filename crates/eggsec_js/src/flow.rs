@@ -1510,19 +1510,13 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             return;
         };
         let mut fields = Vec::new();
-        for p in &o.properties {
-            let ObjectPropertyKind::ObjectProperty(p) = p else {
-                continue;
-            };
-            let Some(name) = p.key.static_name() else {
-                continue;
-            };
-            if has_call(&p.value) {
+        for (name, value) in named_fields(o) {
+            if crate::mistakes::has_call_or_await(value) {
                 continue;
             }
-            let v = self.eval(&p.value);
+            let v = self.eval(value);
             if matches!(v, V::T(_)) {
-                fields.push((name.to_string(), with_step(v, step)));
+                fields.push((name, with_step(v, step)));
             }
         }
         if !fields.is_empty() {
@@ -1541,20 +1535,10 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             return;
         };
         let fields: Vec<(String, V)> = match args.get(1).map(|a| a.get_inner_expression()) {
-            Some(Expression::ObjectExpression(o)) => {
-                let mut fields = Vec::new();
-                for p in &o.properties {
-                    let ObjectPropertyKind::ObjectProperty(p) = p else {
-                        continue;
-                    };
-                    let Some(name) = p.key.static_name() else {
-                        continue;
-                    };
-                    let v = self.eval(&p.value);
-                    fields.push((name.to_string(), v));
-                }
-                fields
-            }
+            Some(Expression::ObjectExpression(o)) => named_fields(o)
+                .into_iter()
+                .map(|(name, value)| (name, self.eval(value)))
+                .collect(),
             // const data = { x: ctx.query.x }; ctx.render('v', data)
             Some(Expression::Identifier(id)) => {
                 let var = self.var_of_ref(id);
@@ -3291,25 +3275,15 @@ pub fn link(
     out
 }
 
-/// Does `e` contain a call or `new` (outside nested functions)?
-fn has_call(e: &Expression<'_>) -> bool {
-    struct F {
-        found: bool,
-    }
-    impl<'a> Visit<'a> for F {
-        fn visit_call_expression(&mut self, _it: &CallExpression<'a>) {
-            self.found = true;
-        }
-        fn visit_new_expression(&mut self, _it: &NewExpression<'a>) {
-            self.found = true;
-        }
-        fn visit_tagged_template_expression(&mut self, _it: &TaggedTemplateExpression<'a>) {
-            self.found = true;
-        }
-        fn visit_arrow_function_expression(&mut self, _it: &ArrowFunctionExpression<'a>) {}
-        fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
-    }
-    let mut f = F { found: false };
-    f.visit_expression(e);
-    f.found
+/// The `key: value` properties of an object literal with a static key.
+fn named_fields<'b, 'a>(o: &'b ObjectExpression<'a>) -> Vec<(String, &'b Expression<'a>)> {
+    o.properties
+        .iter()
+        .filter_map(|p| match p {
+            ObjectPropertyKind::ObjectProperty(p) => {
+                Some((p.key.static_name()?.to_string(), &p.value))
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -153,16 +153,16 @@ fn lc(s: &str) -> String {
     s.to_ascii_lowercase()
 }
 
+/// A member path as `&str`s, with a leading `this.ctx` read as `ctx`.
+fn ctx_path(p: &[String]) -> Vec<&str> {
+    let skip = usize::from(p.len() >= 2 && p[0] == "this" && p[1] == "ctx");
+    p[skip..].iter().map(String::as_str).collect()
+}
+
 /// `ctx.query`, `ctx.params`, `ctx.request.body`, headers, `ctx.href`... (through `this.ctx`).
 fn request_source(p: &[String]) -> bool {
-    let s: Vec<&str> = p.iter().map(String::as_str).collect();
-    let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
-        &s[1..]
-    } else {
-        &s
-    };
     matches!(
-        s,
+        ctx_path(p).as_slice(),
         [
             "ctx",
             "query" | "queries" | "params" | "headers" | "header" | "querystring",
@@ -520,13 +520,7 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
 /// `ctx.host`, `ctx.hostname`, `ctx.origin`, `ctx.href`, `ctx.headers.host`,
 /// `ctx.headers['x-forwarded-host']` (through `this.ctx` and `ctx.request`).
 fn host_source(p: &[String]) -> bool {
-    let s: Vec<&str> = p.iter().map(String::as_str).collect();
-    let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
-        &s[1..]
-    } else {
-        &s
-    };
-    match s {
+    match ctx_path(p).as_slice() {
         ["ctx", "host" | "hostname" | "origin" | "href"]
         | ["ctx", "request", "host" | "hostname" | "origin" | "href"] => true,
         ["ctx", "headers" | "header", h] | ["ctx", "request", "headers" | "header", h] => {
@@ -600,14 +594,8 @@ impl<'a> Visit<'a> for HostFinder<'_> {
 
 /// `ctx.query`, `ctx.request.body`, `ctx.params`, `ctx.headers`: a whole request object.
 fn whole_request(p: &[String]) -> bool {
-    let s: Vec<&str> = p.iter().map(String::as_str).collect();
-    let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
-        &s[1..]
-    } else {
-        &s
-    };
     matches!(
-        s,
+        ctx_path(p).as_slice(),
         [
             "ctx",
             "query" | "queries" | "params" | "headers" | "header" | "request"
@@ -702,8 +690,9 @@ fn ignores_expiration(args: &[Argument<'_>]) -> bool {
     })
 }
 
-/// Does `e` call something (outside nested functions)? Member reads and operators do not.
-fn has_call_or_await(e: &Expression<'_>) -> bool {
+/// Does `e` call something (a call, `new`, `await`; outside nested functions)? Member reads
+/// and operators do not.
+pub(crate) fn has_call_or_await(e: &Expression<'_>) -> bool {
     struct F {
         found: bool,
     }
@@ -877,12 +866,8 @@ impl MistakeVisitor<'_, '_> {
             return;
         };
         p.push(m.property.name.to_string());
-        let s: Vec<&str> = p.iter().map(String::as_str).collect();
-        let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
-            &s[1..]
-        } else {
-            &s
-        };
+        let s = ctx_path(&p);
+        let s = s.as_slice();
         if matches!(
             s,
             ["ctx", "type"] | ["ctx", "response", "type"] | ["this", "type"]

@@ -265,6 +265,20 @@ fn parse_at(root: &Path, at: &str) -> Provenance {
     Provenance::new(file, line, column)
 }
 
+/// An app with one template `app/view/<view>` and the controller `app/controller/home.js`
+/// (for the template rules, which follow `ctx.render` into the view).
+#[cfg(test)]
+pub fn model_with_view(view: &str, tpl: &str, controller: &str) -> AppModel {
+    let dir = tempfile::tempdir().expect("tempdir").keep();
+    std::fs::create_dir_all(dir.join("app/controller")).expect("mkdir");
+    std::fs::create_dir_all(dir.join("app/view")).expect("mkdir");
+    std::fs::write(dir.join("app/view").join(view), tpl).expect("write");
+    std::fs::write(dir.join("app/controller/home.js"), controller).expect("write");
+    let mut app = test_model_in(&dir, serde_json::json!({}));
+    app.code = eggsec_app::routes::code_model(&dir, &mut Vec::new());
+    app
+}
+
 /// A model of an app whose only source is `app/controller/home.js` = `src`, with the code pass
 /// run over it (for the rules on code facts; the facts are owned, so the files may go).
 #[cfg(test)]

@@ -23,6 +23,7 @@
 const path = require('path');
 const fs = require('fs');
 const { toTagged } = require('../lib/tagged');
+const { routes, plugins, middlewareNames } = require('../lib/loaded');
 
 const READY_WAIT_MS = Number(process.env.EGGSEC_CORPUS_READY_MS || 8000);
 const errors = [];
@@ -169,39 +170,6 @@ function namespaceRoutes() {
     }
   }
   return out;
-}
-
-function routes(app) {
-  const router = app.router;
-  if (!router || !Array.isArray(router.stack)) return [];
-  return router.stack.map(layer => ({
-    name: layer.name == null ? null : layer.name,
-    methods: layer.methods,
-    path: toTagged(layer.path),
-    stack: (layer.stack || []).map(fn => fn._name || fn.name || 'anonymous'),
-  }));
-}
-
-function plugins(loader) {
-  const all = loader.allPlugins || {};
-  return Object.keys(all).map(name => {
-    const p = all[name];
-    return toTagged({
-      name,
-      enable: !!p.enable,
-      package: p.package,
-      path: p.path,
-      version: p.version,
-      env: p.env || [],
-      dependencies: p.dependencies || [],
-      optionalDependencies: p.optionalDependencies || [],
-      implicitEnable: !!p.implicitEnable,
-    });
-  });
-}
-
-function middlewareNames(app) {
-  return (app.middleware || []).map(fn => String(fn._name || fn.name || '').replace(/middlewareWrapper$/, ''));
 }
 
 async function main() {

@@ -24,6 +24,8 @@ static META: RuleMeta = RuleMeta {
 - the function knows who the logged-in user is (`ctx.state.user`, `ctx.session.user`, `this.session.currentUser`...) and compares nothing with it (no `if (topic.author_id !== user.id) ctx.throw(403)` after the fetch);
 - another function of the same file filters the same model by the owner — so the app does scope that model to its user, and this call forgot to.
 
+A second signal, for apps that check ownership in a decorator: a handler of an authenticated route (something on its way requires a logged-in user) that selects a record by an id from the request while a sibling method of the same class reaches the same model behind a permission decorator (`@checkPermission('Work')`, `@checkOwner()`...) that this handler lacks.
+
 Functions named for administration (`admin*`, `manage*`) and callbacks are left out: they serve other users' records by design. Also reported: request data spread or assigned *over* an object that already carries a server-set owner field — `{ orgUuid, ...ctx.query }`, `Object.assign(where, ctx.query)` after `where.userId = ...` — where the request then picks the tenant.
 
 Confidence is medium: whether a record is private is a fact about the app, which the code does not say."#,
@@ -65,7 +67,7 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
             return;
         }
         let fix = META.docs.fix;
-        for file in &app.code.files {
+        for (fi, file) in app.code.files.iter().enumerate() {
             let own = &file.facts.ownership;
             for a in own {
                 let prov = eggsec_js::Provenance::new(
@@ -86,32 +88,46 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                         );
                     }
                     AccessKind::ById(src) => {
-                        if !a.knows_user || a.compares_user || exempt_function(&a.function) {
+                        if a.compares_user || exempt_function(&a.function) {
                             continue;
                         }
-                        let Some(sibling) = owned_sibling(own, a) else {
-                            continue;
-                        };
                         let from = match src {
                             eggsec_js::ownership::IdSource::Request => "an id from the request",
                             eggsec_js::ownership::IdSource::Param => {
                                 "an id passed in by the caller"
                             }
                         };
+                        let owned = owned_sibling(own, a).filter(|_| a.knows_user);
+                        let (message, mine, theirs) = if let Some(o) = owned {
+                            (
+                                format!(
+                                    "{}.{} in {} selects a {} record by {from} with no owner condition, while {} filters {} by its owner",
+                                    a.model, a.method, a.function, a.model, o.function, a.model
+                                ),
+                                "knows the logged-in user, compares nothing with it".to_string(),
+                                (o, "the same model, filtered by its owner".to_string()),
+                            )
+                        } else if let Some((o, deco)) = guarded_sibling(app, fi, own, a) {
+                            (
+                                format!(
+                                    "{}.{} in {} selects a {} record by {from} with no owner condition and no @{deco}, while {} on the same model is guarded by @{deco}",
+                                    a.model, a.method, a.function, a.model, o.function
+                                ),
+                                "an authenticated route: any logged-in user reaches any record"
+                                    .to_string(),
+                                (o, format!("the same model, behind @{deco}")),
+                            )
+                        } else {
+                            continue;
+                        };
                         cx.report(
                             &prov,
-                            format!(
-                                "{}.{} in {} selects a {} record by {from} with no owner condition, while {} filters {} by its owner",
-                                a.model, a.method, a.function, a.model, sibling.function, a.model
-                            ),
+                            message,
                             vec![
+                                format!("{}:{}: {} ({mine})", file.rel, a.line, a.what),
                                 format!(
-                                    "{}:{}: {} (knows the logged-in user, compares nothing with it)",
-                                    file.rel, a.line, a.what
-                                ),
-                                format!(
-                                    "{}:{}: {} (the same model, filtered by its owner)",
-                                    file.rel, sibling.line, sibling.what
+                                    "{}:{}: {} ({})",
+                                    file.rel, theirs.0.line, theirs.0.what, theirs.1
                                 ),
                             ],
                             fix,
@@ -122,6 +138,57 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
             }
         }
     }
+}
+
+/// A decorator that checks a permission on the record (`@checkPremission('Work')`,
+/// `@checkOwner()`, `@Ability(...)`), by its name.
+fn is_permission_decorator(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "perm", "prem", "owner", "access", "acl", "role", "policy", "ability", "casl",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// The decorators on the function `a` was found in.
+fn decorators_of<'f>(file: &'f eggsec_app::routes::CodeFile, a: &RecordAccess) -> &'f [String] {
+    file.facts
+        .auth
+        .iter()
+        .find(|f| f.name == a.function && f.class == a.class)
+        .map(|f| f.decorators.as_slice())
+        .unwrap_or(&[])
+}
+
+/// For a handler of an authenticated route (something on its way requires a logged-in user):
+/// a sibling method of the same class that reaches the same model by id behind a
+/// permission decorator this one lacks.
+fn guarded_sibling<'a>(
+    app: &eggsec_app::AppModel,
+    fi: usize,
+    own: &'a [RecordAccess],
+    a: &RecordAccess,
+) -> Option<(&'a RecordAccess, String)> {
+    let file = &app.code.files[fi];
+    let authenticated = app.routes.iter().any(|r| {
+        r.handler_file == Some(fi)
+            && r.handler_function.as_deref() == Some(a.function.as_str())
+            && r.auth == eggsec_app::routes::AuthStatus::Required
+    });
+    if !authenticated || a.class.is_none() {
+        return None;
+    }
+    let mine = decorators_of(file, a);
+    own.iter().find_map(|o| {
+        if o.model != a.model || o.function == a.function || o.class != a.class {
+            return None;
+        }
+        decorators_of(file, o)
+            .iter()
+            .find(|d| is_permission_decorator(d) && !mine.contains(d))
+            .map(|d| (o, d.clone()))
+    })
 }
 
 /// Another function of the file that filters the same model by its owner.

@@ -3,7 +3,9 @@
 //! `location.href = "{{ next }}"` — where HTML escaping does not stop `javascript:` URLs or
 //! another site (client-side open redirect and XSS, issue 12 class 4).
 
-use super::template_prints_request_data_raw::{find_template, through_outbound_response};
+use super::template_prints_request_data_raw::{
+    idents, render_evidence, rendered_templates, through_outbound_response,
+};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_report::{Confidence, Severity, Strategy};
 use regex::Regex;
@@ -149,35 +151,6 @@ pub fn url_outputs(name: &str, text: &str) -> Vec<(u32, u32, String, Vec<String>
     out
 }
 
-/// Identifiers an expression reads (not after a `.`, not inside strings).
-fn idents(expr: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_dot = false;
-    let mut quote: Option<char> = None;
-    for ch in expr.chars().chain(std::iter::once(' ')) {
-        if let Some(q) = quote {
-            if ch == q {
-                quote = None;
-            }
-            continue;
-        }
-        if ch.is_alphanumeric() || ch == '_' || ch == '$' {
-            cur.push(ch);
-            continue;
-        }
-        if !cur.is_empty() && !prev_dot && !cur.starts_with(|c: char| c.is_ascii_digit()) {
-            out.push(std::mem::take(&mut cur));
-        }
-        cur.clear();
-        prev_dot = ch == '.';
-        if ch == '\'' || ch == '"' || ch == '`' {
-            quote = Some(ch);
-        }
-    }
-    out
-}
-
 impl Rule for TemplateLinkOrLocationFromRequest {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -190,13 +163,7 @@ impl Rule for TemplateLinkOrLocationFromRequest {
             return;
         }
         let mut seen = std::collections::HashSet::new();
-        for r in &app.code.renders {
-            let Some((path, rel)) = find_template(&app.root, &r.render.template) else {
-                continue;
-            };
-            let Ok(text) = eggsec_report::input::read_text_limited(&path, 8 << 20) else {
-                continue;
-            };
+        for (r, path, rel, text) in rendered_templates(app) {
             for (line, column, tag, ids, script) in url_outputs(&rel, &text) {
                 let Some(var) = r.render.vars.iter().find(|v| {
                     ids.contains(&v.name) && !v.url_checked && !through_outbound_response(&v.steps)
@@ -206,17 +173,7 @@ impl Rule for TemplateLinkOrLocationFromRequest {
                 if !seen.insert((rel.clone(), line, column)) {
                     continue;
                 }
-                let mut evidence: Vec<String> = var
-                    .steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        let file = s.file.clone().unwrap_or_else(|| r.file.clone());
-                        let role = if i == 0 { "source" } else { "step" };
-                        format!("{role} {file}:{}: {}", s.line, s.what)
-                    })
-                    .collect();
-                evidence.push(format!("sink {rel}:{line}: {tag}"));
+                let evidence = render_evidence(r, var, &rel, line, &tag);
                 let prov =
                     eggsec_js::Provenance::new(path.to_string_lossy().into_owned(), line, column);
                 let what = if script {
@@ -244,17 +201,10 @@ impl Rule for TemplateLinkOrLocationFromRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, test_model_in};
+    use crate::testing::{model_with_view, run_rule};
 
     fn app(view: &str, tpl: &str, controller: &str) -> eggsec_app::AppModel {
-        let dir = tempfile::tempdir().unwrap().keep();
-        std::fs::create_dir_all(dir.join("app/controller")).unwrap();
-        std::fs::create_dir_all(dir.join("app/view")).unwrap();
-        std::fs::write(dir.join("app/view").join(view), tpl).unwrap();
-        std::fs::write(dir.join("app/controller/home.js"), controller).unwrap();
-        let mut app = test_model_in(&dir, serde_json::json!({}));
-        app.code = eggsec_app::routes::code_model(&dir, &mut Vec::new());
-        app
+        model_with_view(view, tpl, controller)
     }
 
     #[test]

@@ -139,7 +139,7 @@ pub fn raw_outputs(name: &str, text: &str) -> Vec<(u32, u32, String, Vec<String>
 }
 
 /// Identifiers an expression reads (not after a `.`, not string contents).
-fn idents(expr: &str) -> Vec<String> {
+pub(crate) fn idents(expr: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut prev_dot = false;
@@ -209,6 +209,49 @@ pub(crate) fn find_template(root: &Path, name: &str) -> Option<(std::path::PathB
     })
 }
 
+/// Each render call whose template exists under `app/view`: the call, the template's path, its
+/// app-relative name and its text.
+pub(crate) fn rendered_templates(
+    app: &eggsec_app::AppModel,
+) -> Vec<(
+    &eggsec_app::routes::AppRender,
+    std::path::PathBuf,
+    String,
+    String,
+)> {
+    app.code
+        .renders
+        .iter()
+        .filter_map(|r| {
+            let (path, rel) = find_template(&app.root, &r.render.template)?;
+            let text = eggsec_report::input::read_text_limited(&path, 8 << 20).ok()?;
+            Some((r, path, rel, text))
+        })
+        .collect()
+}
+
+/// The path of a fed variable from its request source to the template tag that prints it.
+pub(crate) fn render_evidence(
+    r: &eggsec_app::routes::AppRender,
+    var: &eggsec_js::flow::RenderVar,
+    rel: &str,
+    line: u32,
+    tag: &str,
+) -> Vec<String> {
+    let mut evidence: Vec<String> = var
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let file = s.file.clone().unwrap_or_else(|| r.file.clone());
+            let role = if i == 0 { "source" } else { "step" };
+            format!("{role} {file}:{}: {}", s.line, s.what)
+        })
+        .collect();
+    evidence.push(format!("sink {rel}:{line}: {tag}"));
+    evidence
+}
+
 impl Rule for TemplatePrintsRequestDataRaw {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -221,13 +264,7 @@ impl Rule for TemplatePrintsRequestDataRaw {
             return;
         }
         let mut seen = std::collections::HashSet::new();
-        for r in &app.code.renders {
-            let Some((path, rel)) = find_template(&app.root, &r.render.template) else {
-                continue;
-            };
-            let Ok(text) = eggsec_report::input::read_text_limited(&path, 8 << 20) else {
-                continue;
-            };
+        for (r, path, rel, text) in rendered_templates(app) {
             for (line, column, tag, ids) in raw_outputs(&rel, &text) {
                 let Some(var) = r
                     .render
@@ -240,17 +277,7 @@ impl Rule for TemplatePrintsRequestDataRaw {
                 if !seen.insert((rel.clone(), line, column)) {
                     continue;
                 }
-                let mut evidence: Vec<String> = var
-                    .steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| {
-                        let file = s.file.clone().unwrap_or_else(|| r.file.clone());
-                        let role = if i == 0 { "source" } else { "step" };
-                        format!("{role} {file}:{}: {}", s.line, s.what)
-                    })
-                    .collect();
-                evidence.push(format!("sink {rel}:{line}: {tag}"));
+                let evidence = render_evidence(r, var, &rel, line, &tag);
                 let prov =
                     eggsec_js::Provenance::new(path.to_string_lossy().into_owned(), line, column);
                 cx.report(
@@ -270,17 +297,10 @@ impl Rule for TemplatePrintsRequestDataRaw {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, test_model_in};
+    use crate::testing::{model_with_view, run_rule};
 
     fn app(view: &str, tpl: &str, controller: &str) -> eggsec_app::AppModel {
-        let dir = tempfile::tempdir().unwrap().keep();
-        std::fs::create_dir_all(dir.join("app/controller")).unwrap();
-        std::fs::create_dir_all(dir.join("app/view")).unwrap();
-        std::fs::write(dir.join("app/view").join(view), tpl).unwrap();
-        std::fs::write(dir.join("app/controller/home.js"), controller).unwrap();
-        let mut app = test_model_in(&dir, serde_json::json!({}));
-        app.code = eggsec_app::routes::code_model(&dir, &mut Vec::new());
-        app
+        model_with_view(view, tpl, controller)
     }
 
     #[test]
