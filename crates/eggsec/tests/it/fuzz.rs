@@ -356,6 +356,19 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, run: &dyn Fn(&[u8])) -> Outcome {
     out
 }
 
+/// Runs the executions on a thread with the stack eggsec's own parse threads get (64 MiB):
+/// the default 2 MiB of a test thread is not what the code under test runs on.
+fn on_big_stack(f: impl FnOnce() -> Outcome + Send) -> Outcome {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn_scoped(s, f)
+            .unwrap()
+            .join()
+            .unwrap()
+    })
+}
+
 fn check(name: &str, o: Outcome) {
     assert!(
         o.failures.is_empty(),
@@ -511,40 +524,42 @@ fn http_response() {
     .iter()
     .map(|s| s.as_bytes().to_vec())
     .collect();
-    let o = fuzz("http_response", seeds, &|input| {
-        use eggsec_probe::{csp, headers, html, leak, passive};
-        let raw = text(input);
-        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-        let pairs: Vec<(String, String)> = head
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect();
-        let h = headers::Headers::from_pairs(pairs);
-        let url = "https://app.example/";
-        let mut out = Vec::new();
-        passive::csp_findings(url, &h, &mut out);
-        passive::disclosure_findings(url, &h, &mut out);
-        passive::session_cache_findings(url, &h, &mut out);
-        let cookies: Vec<String> = h.all("set-cookie").into_iter().map(String::from).collect();
-        passive::cookie_checks(url, &cookies, &mut out);
-        let _ = headers::cookie_jar(cookies.iter().map(String::as_str));
-        for value in h.all("content-security-policy") {
-            let _ = csp::parse(value);
-            let _ = csp::nonces(value);
-        }
-        let _ = h.duplicated();
-        for e in html::elements(
-            body,
-            &["script", "meta", "form", "input", "a", "iframe", "link"],
-        ) {
-            if let Some(c) = e.attr("content") {
-                let _ = csp::evaluate(c);
-                let _ = csp::evaluate_strict(c);
+    let o = on_big_stack(|| {
+        fuzz("http_response", seeds, &|input| {
+            use eggsec_probe::{csp, headers, html, leak, passive};
+            let raw = text(input);
+            let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+            let pairs: Vec<(String, String)> = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .collect();
+            let h = headers::Headers::from_pairs(pairs);
+            let url = "https://app.example/";
+            let mut out = Vec::new();
+            passive::csp_findings(url, &h, &mut out);
+            passive::disclosure_findings(url, &h, &mut out);
+            passive::session_cache_findings(url, &h, &mut out);
+            let cookies: Vec<String> = h.all("set-cookie").into_iter().map(String::from).collect();
+            passive::cookie_checks(url, &cookies, &mut out);
+            let _ = headers::cookie_jar(cookies.iter().map(String::as_str));
+            for value in h.all("content-security-policy") {
+                let _ = csp::parse(value);
+                let _ = csp::nonces(value);
             }
-        }
-        let _ = leak::scan(&leak::decode_entities(body));
+            let _ = h.duplicated();
+            for e in html::elements(
+                body,
+                &["script", "meta", "form", "input", "a", "iframe", "link"],
+            ) {
+                if let Some(c) = e.attr("content") {
+                    let _ = csp::evaluate(c);
+                    let _ = csp::evaluate_strict(c);
+                }
+            }
+            let _ = leak::scan(&leak::decode_entities(body));
+        })
     });
     check("http_response", o);
 }
