@@ -179,6 +179,9 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
                         b'=' => next != b'=' && !matches!(prev, b'=' | b'!' | b'<' | b'>'),
                         b'?' => next != b'.' && next != b'?' && prev != b'?',
                         b'*' => next == b'*',
+                        // each link of a member chain nests one level in the AST (`a.b.c`):
+                        // a 30,000-link chain is as deep as 30,000 brackets (not `...`)
+                        b'.' => prev != b'.' && next != b'.',
                         _ => false,
                     };
                     if b == b'*' && next == b'*' {
