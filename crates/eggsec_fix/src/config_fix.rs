@@ -322,7 +322,10 @@ fn ops_for(
         )],
         "BLT001" | "BLT002" => {
             env_example.push("EGG_SERVER_KEYS".into());
-            vec![op(Env, "keys", "process.env.EGG_SERVER_KEYS")]
+            // `|| ''`, not a bare read: egg's config merge skips `undefined`, so with the
+            // variable unset a bare `process.env.X` keeps the boilerplate keys of
+            // config.default. An empty `keys` makes egg refuse to sign cookies instead.
+            vec![op(Env, "keys", "process.env.EGG_SERVER_KEYS || ''")]
         }
         "BLT003" => {
             let key = key_at(model, &f.location)

@@ -5,11 +5,20 @@
 //! `eggsec probe --active` against the booted app grades it higher with CSRF enforced, and a
 //! second run of each command changes nothing.
 
-use crate::oracle_support::{oracle_dir, repo_root, serve_staged, stage, StagedApp};
+use crate::oracle_support::{
+    oracle_dir, repo_root, serve_staged, serve_staged_with, stage, StagedApp,
+};
 use assert_cmd::Command;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
+
+/// What a deployment of the fixed app sets, as the `.env.example` written by `fix` says: the
+/// BLT001 fix reads the keys from the environment (`process.env.EGG_SERVER_KEYS || ''`).
+const DEPLOYED: &[(&str, &str)] = &[(
+    "EGG_SERVER_KEYS",
+    "3f9a0c1e7b2d4a6f8e0c2b4d6f8a1c3e5b7d9f0a2c4e6b8d",
+)];
 
 fn eggsec() -> Command {
     Command::cargo_bin("eggsec").unwrap()
@@ -81,7 +90,8 @@ fn mocha(oracle: &Path, app: &StagedApp, env: &str, glob: &str) -> Mocha {
         .env("HOME", &app.home)
         .env("EGG_HOME", &app.home)
         .env("NODE_ENV", "test")
-        .env("EGG_SERVER_ENV", env);
+        .env("EGG_SERVER_ENV", env)
+        .envs(DEPLOYED.iter().copied());
     for var in ["PATH", "TMPDIR"] {
         if let Some(v) = std::env::var_os(var) {
             cmd.env(var, v);
@@ -109,7 +119,7 @@ fn mocha(oracle: &Path, app: &StagedApp, env: &str, glob: &str) -> Mocha {
 
 /// `eggsec probe --active --assume-https` against the app served in prod: (score, rule codes).
 fn probe(oracle: &Path, app: &StagedApp) -> (i64, BTreeSet<String>) {
-    let served = serve_staged(oracle, app, "prod");
+    let served = serve_staged_with(oracle, app, "prod", DEPLOYED);
     let url = format!("http://127.0.0.1:{}/", served.port);
     let out = eggsec()
         .args([
@@ -318,7 +328,7 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
 
 /// Boots the staged app with serve.js in `env` and answers one GET /: the app starts.
 fn boots(oracle: &Path, app: &StagedApp, env: &str) -> u16 {
-    let served = serve_staged(oracle, app, env);
+    let served = serve_staged_with(oracle, app, env, DEPLOYED);
     let url = format!("http://127.0.0.1:{}/about", served.port);
     let out = eggsec()
         .args([

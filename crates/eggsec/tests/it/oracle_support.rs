@@ -266,6 +266,16 @@ impl Drop for Served {
 
 /// Serves the staged `app` under the egg of `oracle` in `env`, and waits for its port.
 pub fn serve_staged(oracle: &Path, app: &StagedApp, env: &str) -> Served {
+    serve_staged_with(oracle, app, env, &[])
+}
+
+/// [`serve_staged`] with environment variables for the app (a deployment's secrets).
+pub fn serve_staged_with(
+    oracle: &Path,
+    app: &StagedApp,
+    env: &str,
+    vars: &[(&str, &str)],
+) -> Served {
     let root = repo_root();
     let mut cmd = Command::new("node");
     cmd.arg(root.join("tests/oracle/serve.js"))
@@ -284,6 +294,7 @@ pub fn serve_staged(oracle: &Path, app: &StagedApp, env: &str) -> Served {
             cmd.env(var, v);
         }
     }
+    cmd.envs(vars.iter().copied());
     let mut child = cmd.spawn().expect("node (Node.js >= 18) on PATH");
     let stdin = child.stdin.take();
     let mut line = String::new();
