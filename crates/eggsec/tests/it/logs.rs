@@ -591,6 +591,16 @@ fn sigma_cli() -> PathBuf {
     // Python package registry into target/sigma-venv once.
     let venv = repo_root().join("target/sigma-venv");
     let sigma = venv.join("bin/sigma");
+    // A venv moved or copied from another checkout keeps that path in its scripts: rebuild it.
+    let runs = |p: &std::path::Path| {
+        std::process::Command::new(p)
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if sigma.exists() && !runs(&sigma) {
+        std::fs::remove_dir_all(&venv).unwrap();
+    }
     if !sigma.exists() {
         let ok = std::process::Command::new("python3")
             .args(["-m", "venv"])
