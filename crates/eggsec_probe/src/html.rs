@@ -25,11 +25,81 @@ impl Element {
     }
 }
 
+/// Stack for the tokenizer's thread. html5gum 0.9's attribute states call each other directly
+/// (`inline_next_state`), so one start tag uses stack in proportion to its attribute count: a
+/// hostile page with ~2,000 attributes on one tag overflowed a 2 MiB worker thread (found by
+/// fuzzing, `tests/fuzz/regressions/http_response`). The stack is reserved address space; only
+/// what a page really needs is touched.
+const TOKENIZER_STACK: usize = 64 << 20;
+
+/// More attributes than this on one tag is no page a browser user gets: tokenizing stops at such a
+/// tag (what comes before it is read), which bounds the tokenizer's stack (about 3 KiB per
+/// attribute in a debug build).
+const MAX_ATTRIBUTES: usize = 4096;
+
 /// Every element named in `wanted` (lowercase names), in document order.
 pub fn elements(html: &str, wanted: &[&str]) -> Vec<Element> {
-    let mut out = Vec::new();
-    collect(html, wanted, &mut out, 0);
-    out
+    let html = &html[..hostile_tag_start(html).unwrap_or(html.len())];
+    let run = || {
+        let mut out = Vec::new();
+        collect(html, wanted, &mut out, 0);
+        out
+    };
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("eggsec-html".into())
+            .stack_size(TOKENIZER_STACK)
+            .spawn_scoped(s, run)
+        {
+            Ok(h) => h
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had (a limit on threads or address space): tokenize here.
+            Err(_) => run(),
+        }
+    })
+}
+
+/// Where the first start tag with more than [`MAX_ATTRIBUTES`] attributes begins, if any. A
+/// linear scan: `<` + letter opens a tag, quoted values (after `=`) are skipped, `>` closes it.
+fn hostile_tag_start(html: &str) -> Option<usize> {
+    let b = html.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' || !b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut attrs, mut prev_space, mut prev_eq) = (0usize, false, false);
+        i += 1;
+        while i < b.len() && b[i] != b'>' {
+            let c = b[i];
+            if (c == b'"' || c == b'\'') && prev_eq {
+                i += b[i + 1..]
+                    .iter()
+                    .position(|&q| q == c)
+                    .map_or(b.len(), |p| p + 2);
+                prev_eq = false;
+                prev_space = false;
+                continue;
+            }
+            if c.is_ascii_whitespace() {
+                prev_space = true;
+            } else {
+                if prev_space && c != b'=' && !prev_eq {
+                    attrs += 1;
+                    if attrs > MAX_ATTRIBUTES {
+                        return Some(start);
+                    }
+                }
+                prev_space = false;
+                prev_eq = c == b'=';
+            }
+            i += 1;
+        }
+    }
+    None
 }
 
 fn collect(html: &str, wanted: &[&str], out: &mut Vec<Element>, depth: usize) {
@@ -99,6 +169,27 @@ fn collect(html: &str, wanted: &[&str], out: &mut Vec<Element>, depth: usize) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_tag_with_huge_attribute_counts_ends_the_read_without_overflowing() {
+        let many: String = (0..200_000).map(|i| format!(" a{i}=\"x y>\"")).collect();
+        let page = format!("<script src=\"/ok.js\"></script><script{many}></script><script src=\"/after.js\"></script>");
+        // On a small thread, as the probe's workers are: no stack overflow.
+        let found = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || super::elements(&page, &["script"]))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].attr("src"), Some("/ok.js"));
+        // Ordinary tags, quoted values with spaces and `>` included, are read in full.
+        let some: String = (0..300).map(|i| format!(" data-{i}=\"a b > c\"")).collect();
+        let page = format!("<meta{some} content=\"x\"><script src=\"/after.js\"></script>");
+        let found = super::elements(&page, &["meta", "script"]);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].attr("content"), Some("x"));
+    }
     use super::*;
 
     fn srcs(html: &str) -> Vec<String> {

@@ -536,7 +536,8 @@ fn cookie_owner(name: &str) -> (Strategy, String) {
 /// The cookie line with its value masked.
 fn mask_cookie(c: &SetCookie) -> String {
     let masked = if c.value.len() > 8 {
-        format!("{}****", &c.value[..4.min(c.value.len())])
+        // By characters: a cookie value is whatever bytes the server sent (UTF-8 included).
+        format!("{}****", c.value.chars().take(4).collect::<String>())
     } else {
         "****".into()
     };

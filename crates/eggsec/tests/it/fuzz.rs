@@ -7,13 +7,14 @@
 //! Each target starts from seeds taken from the repository's fixtures, replays every file
 //! of `tests/fuzz/regressions/<target>/` (inputs that once failed: they must never fail
 //! again), then mutates for a bounded time: `EGGSEC_FUZZ_SECONDS` per target (default 2;
-//! `.ci/run` gives more), with `EGGSEC_FUZZ_SEED` to repeat a run. A panic is a failure: the
+//! `.ci/run` gives more), from a fixed seed (`EGGSEC_FUZZ_SEED=N` picks another, `=time` a new
+//! one each run). A panic is a failure: the
 //! input is saved under `target/fuzz-crashes/<target>/` and named in the failure. An input
 //! that aborts the process (a stack overflow) is the file `target/fuzz-crashes/<target>/last`,
 //! written before each execution. Fix the bug, then move the file into the regressions.
 //! Executions and failures per target are printed (`-- --nocapture`).
 //!
-//! A long run: `EGGSEC_FUZZ_SECONDS=600 cargo test -p eggsec --test it fuzz:: -- --nocapture`.
+//! A long run: `EGGSEC_FUZZ_SEED=time EGGSEC_FUZZ_SECONDS=600 cargo test -p eggsec --test it fuzz:: -- --nocapture`.
 
 use crate::oracle_support::repo_root;
 use std::io::Write;
@@ -290,14 +291,17 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, run: &dyn Fn(&[u8])) -> Outcome {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2.0);
-    let seed = std::env::var("EGGSEC_FUZZ_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.as_nanos() as u64)
-        });
+    // A fixed seed by default, so the test suite (and CI) replays the same exploration;
+    // `EGGSEC_FUZZ_SEED=time` explores anew (a long manual run), any number repeats a run.
+    let seed = match std::env::var("EGGSEC_FUZZ_SEED").ok().as_deref() {
+        Some("time") => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64),
+        Some(s) => s
+            .parse()
+            .unwrap_or_else(|_| panic!("EGGSEC_FUZZ_SEED={s}: a number or `time`")),
+        None => 0x6567_6773_6563,
+    };
     let mut rng = Rng((seed ^ fnv(name.as_bytes())) | 1);
     let regressions = files(
         &root.join("tests/fuzz/regressions").join(name),
@@ -354,19 +358,6 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, run: &dyn Fn(&[u8])) -> Outcome {
         out.slowest
     );
     out
-}
-
-/// Runs the executions on a thread with the stack eggsec's own parse threads get (64 MiB):
-/// the default 2 MiB of a test thread is not what the code under test runs on.
-fn on_big_stack(f: impl FnOnce() -> Outcome + Send) -> Outcome {
-    std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .stack_size(64 << 20)
-            .spawn_scoped(s, f)
-            .unwrap()
-            .join()
-            .unwrap()
-    })
 }
 
 fn check(name: &str, o: Outcome) {
@@ -524,42 +515,41 @@ fn http_response() {
     .iter()
     .map(|s| s.as_bytes().to_vec())
     .collect();
-    let o = on_big_stack(|| {
-        fuzz("http_response", seeds, &|input| {
-            use eggsec_probe::{csp, headers, html, leak, passive};
-            let raw = text(input);
-            let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-            let pairs: Vec<(String, String)> = head
-                .lines()
-                .skip(1)
-                .filter_map(|l| l.split_once(':'))
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .collect();
-            let h = headers::Headers::from_pairs(pairs);
-            let url = "https://app.example/";
-            let mut out = Vec::new();
-            passive::csp_findings(url, &h, &mut out);
-            passive::disclosure_findings(url, &h, &mut out);
-            passive::session_cache_findings(url, &h, &mut out);
-            let cookies: Vec<String> = h.all("set-cookie").into_iter().map(String::from).collect();
-            passive::cookie_checks(url, &cookies, &mut out);
-            let _ = headers::cookie_jar(cookies.iter().map(String::as_str));
-            for value in h.all("content-security-policy") {
-                let _ = csp::parse(value);
-                let _ = csp::nonces(value);
+    // On the test thread's own 2 MiB stack, as small as the probe's worker threads.
+    let o = fuzz("http_response", seeds, &|input| {
+        use eggsec_probe::{csp, headers, html, leak, passive};
+        let raw = text(input);
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let pairs: Vec<(String, String)> = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        let h = headers::Headers::from_pairs(pairs);
+        let url = "https://app.example/";
+        let mut out = Vec::new();
+        passive::csp_findings(url, &h, &mut out);
+        passive::disclosure_findings(url, &h, &mut out);
+        passive::session_cache_findings(url, &h, &mut out);
+        let cookies: Vec<String> = h.all("set-cookie").into_iter().map(String::from).collect();
+        passive::cookie_checks(url, &cookies, &mut out);
+        let _ = headers::cookie_jar(cookies.iter().map(String::as_str));
+        for value in h.all("content-security-policy") {
+            let _ = csp::parse(value);
+            let _ = csp::nonces(value);
+        }
+        let _ = h.duplicated();
+        for e in html::elements(
+            body,
+            &["script", "meta", "form", "input", "a", "iframe", "link"],
+        ) {
+            if let Some(c) = e.attr("content") {
+                let _ = csp::evaluate(c);
+                let _ = csp::evaluate_strict(c);
             }
-            let _ = h.duplicated();
-            for e in html::elements(
-                body,
-                &["script", "meta", "form", "input", "a", "iframe", "link"],
-            ) {
-                if let Some(c) = e.attr("content") {
-                    let _ = csp::evaluate(c);
-                    let _ = csp::evaluate_strict(c);
-                }
-            }
-            let _ = leak::scan(&leak::decode_entities(body));
-        })
+        }
+        let _ = leak::scan(&leak::decode_entities(body));
     });
     check("http_response", o);
 }
