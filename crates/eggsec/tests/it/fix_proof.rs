@@ -54,6 +54,18 @@ fn audit_rules(app: &Path) -> BTreeSet<String> {
 }
 
 /// Runs `eggsec ARGS` in the app and returns (exit code, stdout, stderr).
+/// `eggsec fix --env prod --enforce-csp [--write] --scaffold S...`: the fix run of the proofs.
+fn fix_prod<'a>(write: bool, scaffolds: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["fix", "--env", "prod", "--enforce-csp"];
+    if write {
+        args.push("--write");
+    }
+    for s in scaffolds {
+        args.extend(["--scaffold", s]);
+    }
+    args
+}
+
 fn run(args: &[&str], app: &Path) -> (i32, String, String) {
     let out = eggsec().args(args).arg(app).output().unwrap();
     (
@@ -223,47 +235,26 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
     let failing_before = unfixed.failing;
 
     // fix + scaffolds.
-    let (code, diff, err) = run(&["fix", "--env", "prod", "--enforce-csp"], &app.root);
+    let (code, diff, err) = run(&fix_prod(false, &[]), &app.root);
     assert_eq!(code, 0, "{err}");
     assert!(
         diff.contains("--- a/config/config.prod.js") && diff.contains("+      enable: true,"),
         "{diff}"
     );
     let (code, _, err) = run(
-        &[
-            "fix",
-            "--env",
-            "prod",
-            "--enforce-csp",
-            "--write",
-            "--scaffold",
-            "errors",
-            "--scaffold",
-            "headers",
-            "--scaffold",
-            "security-logger",
-            "--scaffold",
-            "logrotator",
-        ],
+        &fix_prod(
+            true,
+            &["errors", "headers", "security-logger", "logrotator"],
+        ),
         &app.root,
     );
     assert_eq!(code, 0, "{err}");
     // Idempotent: a second run of each command plans nothing.
     let (code, diff, err) = run(
-        &[
-            "fix",
-            "--env",
-            "prod",
-            "--enforce-csp",
-            "--scaffold",
-            "errors",
-            "--scaffold",
-            "headers",
-            "--scaffold",
-            "security-logger",
-            "--scaffold",
-            "logrotator",
-        ],
+        &fix_prod(
+            false,
+            &["errors", "headers", "security-logger", "logrotator"],
+        ),
         &app.root,
     );
     assert_eq!((code, diff.as_str()), (0, ""), "{err}");
@@ -376,34 +367,9 @@ fn fix_and_scaffolds_are_proven_under_real_egg2_and_egg4() {
         }
         let (score_before, probe_before) = probe(&oracle, &app);
         assert!(probe_before.contains("PRB501"), "{egg}: {probe_before:?}");
-        let (code, _, err) = run(
-            &[
-                "fix",
-                "--env",
-                "prod",
-                "--enforce-csp",
-                "--write",
-                "--scaffold",
-                "errors",
-                "--scaffold",
-                "headers",
-            ],
-            &app.root,
-        );
+        let (code, _, err) = run(&fix_prod(true, &["errors", "headers"]), &app.root);
         assert_eq!(code, 0, "{egg}: {err}");
-        let (code, diff, err) = run(
-            &[
-                "fix",
-                "--env",
-                "prod",
-                "--enforce-csp",
-                "--scaffold",
-                "errors",
-                "--scaffold",
-                "headers",
-            ],
-            &app.root,
-        );
+        let (code, diff, err) = run(&fix_prod(false, &["errors", "headers"]), &app.root);
         assert_eq!(
             (code, diff.as_str()),
             (0, ""),
