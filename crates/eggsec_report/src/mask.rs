@@ -539,6 +539,9 @@ mod tests {
         assert_eq!(mask("abcdefghijkl"), "a****(12 chars)");
         assert_eq!(mask("short"), "****(5 chars)");
         assert_eq!(mask(""), "****(0 chars)");
+        assert_eq!(mask("abcdefghyz"), "****(10 chars)");
+        assert_eq!(mask("sk_live_1234abcd"), "sk****(16 chars)");
+        assert_eq!(mask("éééééééééééééééé"), "éé****(16 chars)");
     }
 
     #[test]
