@@ -162,11 +162,13 @@ fn rel(root: &Path, p: &Path) -> String {
 
 fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut starts: Vec<PathBuf> = vec![root.join("app"), root.join("lib")];
     for stem in ["app", "agent"] {
         for ext in ["js", "ts", "mjs", "cjs"] {
             let f = root.join(format!("{stem}.{ext}"));
             if f.is_file() {
+                seen.insert(f.clone());
                 out.push(f);
             }
         }
@@ -200,7 +202,7 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
                 && !p
                     .file_name()
                     .is_some_and(|n| is_vendored_name(&n.to_string_lossy()))
-                && !out.iter().any(|o| o == p)
+                && seen.insert(p.to_path_buf())
             {
                 out.push(p.to_path_buf());
             }
@@ -213,12 +215,24 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-fn scan_code(root: &Path, extra_dirs: &[PathBuf]) -> CodeFacts {
+fn scan_code(root: &Path, extra_dirs: &[PathBuf], model: &crate::routes::CodeModel) -> CodeFacts {
     let files = code_files(root, extra_dirs);
+    // a file the code model parsed already has its uses (same text, same collector)
+    let parsed: std::collections::HashMap<&Path, &crate::routes::CodeFile> = model
+        .files
+        .iter()
+        .filter(|f| f.text.as_ref().is_some_and(|t| t.len() <= 8 * 1024 * 1024))
+        .map(|f| (f.abs.as_path(), f))
+        .collect();
     let results: Vec<_> = files
         .par_iter()
         .filter_map(|f| {
             let r = rel(root, f);
+            if let Some(done) = parsed.get(f.as_path()) {
+                let text = done.text.as_deref().unwrap_or_default();
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text).to_string();
+                return Some((r, Ok(done.facts.uses.clone()), text));
+            }
             let text = match eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024) {
                 Ok(t) => t,
                 // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
@@ -316,7 +330,7 @@ pub fn analyze(app: &AppModel) -> Usage {
         .filter_map(|p| p.path.clone())
         .filter(|d| d.starts_with(root) && !d.starts_with(root.join("node_modules")))
         .collect();
-    let code = scan_code(root, &extra);
+    let code = scan_code(root, &extra, &app.code);
     let views: Vec<(String, String)> = files_under(root, &root.join("app/view"), 5000)
         .into_iter()
         .filter_map(|f| {

@@ -94,14 +94,19 @@ fn run_rules_with(
         })
         .collect();
 
-    let results: Vec<Result<Outcome, String>> = ran
-        .par_iter()
+    // on the large-stack pool: rules that parse code (plugin usage) do it in place
+    let results: Vec<Result<Outcome, String>> = eggsec_js::stack::install(|| {
+        ran.par_iter()
         .map(|(rule, severity)| {
             let meta = rule.meta();
             let mut cx = RuleContext::new(app, settings, meta);
+            let started = eggsec_js::timing::enabled().then(std::time::Instant::now);
             let (ran, unknown) = eggsec_app::model::unknown_reads(|| {
                 catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx)))
             });
+            if let Some(t) = started {
+                eggsec_js::timing::add_detail(meta.code, t.elapsed());
+            }
             ran.map_err(|panic| {
                 let why = panic
                     .downcast_ref::<&str>()
@@ -134,7 +139,8 @@ fn run_rules_with(
                 not_assessed,
             })
         })
-        .collect();
+        .collect()
+    });
 
     let mut suppressions = Suppressions::new(&app.root);
     let mut outcomes = Vec::with_capacity(results.len());
