@@ -113,6 +113,7 @@ pub fn test_model_in(root: &Path, config: serde_json::Value) -> AppModel {
         diagnostics: vec![],
         routes: vec![],
         code: Default::default(),
+        uncertain: Default::default(),
     }
 }
 
