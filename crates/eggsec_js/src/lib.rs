@@ -25,6 +25,7 @@ pub mod flow;
 pub mod mistakes;
 pub mod models;
 pub mod ownership;
+pub mod record_writes;
 pub mod routes;
 pub mod uses;
 pub mod value;
