@@ -33,11 +33,15 @@ pub struct ModelDef {
     pub line: u32,
 }
 
+/// [`FieldWrite::target`] of keys an object-literal call argument writes after its spread
+/// (`f({ ...body, userId: me })`).
+pub const ARGUMENT: &str = "(argument)";
+
 /// Fields written (or deleted) on a local or on the request body before a record write.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct FieldWrite {
-    /// The object written: its root name (`payload`, `body`) or the request path
-    /// (`ctx.request.body`).
+    /// The object written: its root name (`payload`, `body`), the request path
+    /// (`ctx.request.body`), or [`ARGUMENT`].
     pub target: String,
     pub fields: Vec<String>,
     pub line: u32,
@@ -664,6 +668,15 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
                 }
             }
         }
+        // `ctx.service.note.add({ ...body, userId: me })`: keys after the spread of an argument
+        // are forced for whatever the callee writes
+        for a in &args {
+            if let Expression::ObjectExpression(o) = a.get_inner_expression() {
+                if let Some(keys) = keys_after_spread(o) {
+                    self.field_write(ARGUMENT.to_string(), keys, line);
+                }
+            }
+        }
         let method = match it.callee.get_inner_expression() {
             Expression::StaticMemberExpression(m) => Some(m.property.name.as_str()),
             _ => None,
@@ -807,6 +820,7 @@ mod tests {
                 ("d", vec!["owner"], 4),
                 ("e", vec![], 5),
                 ("payload", vec!["org"], 6),
+                (super::ARGUMENT, vec!["creator"], 7),
             ]
             .into_iter()
             .filter(|x| !x.1.is_empty())

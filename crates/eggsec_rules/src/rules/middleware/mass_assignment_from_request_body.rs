@@ -310,7 +310,10 @@ fn forced_on_path(app: &eggsec_app::AppModel, f: &eggsec_app::routes::AppFlow) -
             if w.line < first || w.line > last {
                 continue;
             }
-            let named = if w.target.contains('.') {
+            let named = if w.target == eggsec_js::record_writes::ARGUMENT {
+                // a call on the path whose argument spreads the body and then sets keys
+                inside.iter().any(|t| t.line == w.line)
+            } else if w.target.contains('.') {
                 source_is_body && w.target.ends_with("request.body")
             } else {
                 inside.iter().any(|t| mentions(&t.what, &w.target))
