@@ -26,6 +26,7 @@ pub mod plugins;
 pub mod routes;
 pub mod secrets;
 pub mod sequencify;
+pub mod uncertain;
 pub mod usage;
 pub mod vendored;
 

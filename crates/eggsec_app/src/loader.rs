@@ -209,6 +209,13 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         snapshot,
     };
     let mut loaded = load_config(&ctx, &units, &mut diags);
+    let uncertain = crate::uncertain::Uncertain::compute(
+        &loaded.config,
+        &loaded.layers,
+        &units,
+        &ctx.type_names,
+        crate::uncertain::unknown_plugins(&set.states, snapshot),
+    );
     let unit_dirs: Vec<PathBuf> = units.iter().filter_map(|u| u.dir.clone()).collect();
     let boot_units = boot_units(&units, snapshot, resolver, &mut diags);
     let middleware = middleware::build(
@@ -260,6 +267,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         middleware,
         defaults,
         diagnostics: diags,
+        uncertain,
     })
 }
 
@@ -757,6 +765,33 @@ exports.middleware = ['auth'];
             .iter()
             .any(|d| d.message.contains("egg-mystery-plugin")
                 && d.message.contains("no embedded knowledge")));
+        // ... and the security keys set before it (egg-security's, egg-swagger-doc's) may be
+        // changed by it: known values, uncertain provenance; the app's own keys stay certain
+        let why = m
+            .doubt_at("security.csrf.enable")
+            .expect("csrf.enable uncertain");
+        assert!(
+            why.starts_with("may be changed by plugin `mystery` (egg-mystery-plugin)"),
+            "{why}"
+        );
+        assert_eq!(
+            m.config_at("security.csrf.enable").unwrap().as_bool(),
+            Some(false)
+        );
+        assert!(m.doubt_at("session.httpOnly").is_some());
+        assert_eq!(m.doubt_at("keys"), None);
+        assert_eq!(m.doubt_at("middleware"), None);
+        let (_, reads) = crate::model::uncertain_reads(|| m.config_at("security.xframe.enable"));
+        assert_eq!(reads.len(), 1, "{reads:?}");
+        // without the unknown plugin, nothing is uncertain
+        std::fs::write(
+            dir.path().join("config/plugin.js"),
+            "exports.swaggerdoc = { enable: true, package: 'egg-swagger-doc' };\n",
+        )
+        .unwrap();
+        let m = load(dir.path(), &LoadOptions::default()).unwrap();
+        assert!(m.uncertain.sources.is_empty());
+        assert_eq!(m.doubt_at("security.csrf.enable"), None);
     }
 
     #[test]

@@ -23,7 +23,7 @@
 use crate::error::JsError;
 use crate::eval::source::{self, LineIndex};
 use crate::eval::Limits;
-use crate::routes::{member_path, ConfigCondition};
+use crate::routes::{member_path, walk_if_under, ConfigCondition};
 use crate::uses::{on_large_stack, parse};
 use oxc::allocator::Allocator;
 use oxc::ast::ast::*;
@@ -416,25 +416,7 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
         self.visit_expression(&it.test);
         let cond = self.condition(&it.test);
-        if let Some(c) = &cond {
-            self.conditions.push(c.clone());
-        }
-        self.visit_statement(&it.consequent);
-        if cond.is_some() {
-            self.conditions.pop();
-        }
-        if let Some(alt) = &it.alternate {
-            if let Some(c) = &cond {
-                self.conditions.push(ConfigCondition {
-                    path: c.path.clone(),
-                    negated: !c.negated,
-                });
-            }
-            self.visit_statement(alt);
-            if cond.is_some() {
-                self.conditions.pop();
-            }
-        }
+        walk_if_under(self, it, cond, |v| &mut v.conditions);
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {

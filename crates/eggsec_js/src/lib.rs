@@ -24,6 +24,7 @@ pub mod facts;
 pub mod flow;
 pub mod mistakes;
 pub mod models;
+mod namer;
 pub mod ownership;
 pub mod routes;
 pub mod uses;

@@ -90,6 +90,35 @@ pub struct ConfigCondition {
     pub negated: bool,
 }
 
+/// Walks the branches of `if (config.a.b) … else …` with `cond` on the visitor's condition
+/// stack for the consequent and its negation for the alternate (the test is the caller's).
+pub(crate) fn walk_if_under<'a, V: Visit<'a>>(
+    v: &mut V,
+    it: &IfStatement<'a>,
+    cond: Option<ConfigCondition>,
+    stack: fn(&mut V) -> &mut Vec<ConfigCondition>,
+) {
+    let Some(cond) = cond else {
+        v.visit_statement(&it.consequent);
+        if let Some(alt) = &it.alternate {
+            v.visit_statement(alt);
+        }
+        return;
+    };
+    let negated = ConfigCondition {
+        path: cond.path.clone(),
+        negated: !cond.negated,
+    };
+    stack(v).push(cond);
+    v.visit_statement(&it.consequent);
+    stack(v).pop();
+    if let Some(alt) = &it.alternate {
+        stack(v).push(negated);
+        v.visit_statement(alt);
+        stack(v).pop();
+    }
+}
+
 /// A local module a router file calls with `app` (`require('./router/admin')(app)`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RouterInclude {
@@ -668,25 +697,7 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
         self.visit_expression(&it.test);
         let cond = self.config_condition(&it.test);
-        if let Some(c) = &cond {
-            self.conditions.push(c.clone());
-        }
-        self.visit_statement(&it.consequent);
-        if cond.is_some() {
-            self.conditions.pop();
-        }
-        if let Some(alt) = &it.alternate {
-            if let Some(c) = &cond {
-                self.conditions.push(ConfigCondition {
-                    path: c.path.clone(),
-                    negated: !c.negated,
-                });
-            }
-            self.visit_statement(alt);
-            if cond.is_some() {
-                self.conditions.pop();
-            }
-        }
+        walk_if_under(self, it, cond, |v| &mut v.conditions);
     }
 
     fn visit_class(&mut self, it: &Class<'a>) {

@@ -336,9 +336,14 @@ impl<'a> Tally<'a> {
                     return;
                 }
                 let mut keys: Vec<&String> = e.keys().collect();
-                keys.extend(o.keys().filter(|k| !e.contains_key(*k)));
+                keys.extend(
+                    o.keys()
+                        .filter(|k| !e.contains_key(*k) && *k != "$unknown_keys"),
+                );
                 for key in keys {
-                    self.compare(&format!("{path}.{key}"), e.get(key), o.get(key));
+                    // an object that may hold other keys answers its unknown for a key it lacks
+                    let ours = o.get(key).or_else(|| o.get("$unknown_keys"));
+                    self.compare(&format!("{path}.{key}"), e.get(key), ours);
                 }
             }
             (_, Some(o)) if contains_unknown(o) => {
