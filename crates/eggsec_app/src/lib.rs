@@ -22,6 +22,7 @@ pub mod loader;
 pub mod merge;
 pub mod middleware;
 pub mod model;
+pub mod plugin_boot;
 pub mod plugins;
 pub mod routes;
 pub mod secrets;

@@ -26,6 +26,7 @@ pub mod mistakes;
 pub mod models;
 mod namer;
 pub mod ownership;
+pub mod record_writes;
 pub mod routes;
 pub mod uses;
 pub mod value;

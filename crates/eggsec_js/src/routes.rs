@@ -669,9 +669,10 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
             }
             if ROUTER_VERBS.contains(&verb) {
                 if let Some(target) = self.target_of(&m.object) {
-                    // `app.use` is koa's global middleware, not the router's
-                    let app_ok = !matches!(target, RouterTarget::App)
-                        || !matches!(verb, "head" | "options" | "all" | "use");
+                    // `app.use` is koa's global middleware, not the router's; egg-core
+                    // delegates every other verb, `all` included, to app.router
+                    // (`utils.methods.concat(['all', 'resources', 'register', 'redirect'])`)
+                    let app_ok = !matches!(target, RouterTarget::App) || verb != "use";
                     if app_ok {
                         let args = it
                             .arguments
@@ -1040,18 +1041,33 @@ impl RouteVisitor<'_, '_> {
     }
 }
 
-/// The full path of a decorator route. koa-router's prefix (midway `@controller`): the prefix
-/// loses a trailing `/`, and a route path of `/` becomes the prefix itself. A home-made loop or
-/// egg-decorator-router: prefix and path concatenated as written.
+/// The full path of a decorator route. midway v1's `@controller(prefix)` mounts an
+/// `@eggjs/router` 2 EggRouter with `router.prefix(prefix)`: the prefix loses one trailing `/`
+/// and every layer's path becomes prefix + path, even `/` (`@controller('/api/user')` +
+/// `@get('/')` is `/api/user/`; `@controller('/')` + `@get('/web/*')` is `/web/*`), as the corpus
+/// oracle saw real midway 1.20 register. A home-made loop or egg-decorator-router: prefix and path
+/// concatenated as written.
 fn decorator_path(prefix: &str, path: &str, koa_prefix: bool) -> String {
     if !koa_prefix {
         return format!("{prefix}{path}");
     }
     let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
-    if path == "/" && !prefix.is_empty() {
-        prefix.to_string()
-    } else {
-        format!("{prefix}{path}")
+    format!("{prefix}{path}")
+}
+
+#[cfg(test)]
+mod decorator_path_tests {
+    use super::decorator_path;
+
+    #[test]
+    fn eggjs_router_prefix_keeps_the_routes_own_slash() {
+        assert_eq!(decorator_path("/api/app-user", "/", true), "/api/app-user/");
+        assert_eq!(
+            decorator_path("/api/app-user/", "/:id", true),
+            "/api/app-user/:id"
+        );
+        assert_eq!(decorator_path("/", "/web/*", true), "/web/*");
+        assert_eq!(decorator_path("/api/", "/x", false), "/api//x");
     }
 }
 

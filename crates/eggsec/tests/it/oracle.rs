@@ -584,6 +584,8 @@ impl Normaliser {
 
 /// Packages of egg's built-in plugins, from the embedded snapshot for this egg major.
 fn builtin_packages(root: &Path, egg: &str) -> HashSet<String> {
+    // an oracle project with extra plugins (`egg2plugins`) uses its egg major's snapshot
+    let egg = egg.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let file = root
         .join("crates/eggsec_app/defaults")
         .join(format!("{egg}.json"));
