@@ -1055,22 +1055,6 @@ fn decorator_path(prefix: &str, path: &str, koa_prefix: bool) -> String {
     format!("{prefix}{path}")
 }
 
-#[cfg(test)]
-mod decorator_path_tests {
-    use super::decorator_path;
-
-    #[test]
-    fn eggjs_router_prefix_keeps_the_routes_own_slash() {
-        assert_eq!(decorator_path("/api/app-user", "/", true), "/api/app-user/");
-        assert_eq!(
-            decorator_path("/api/app-user/", "/:id", true),
-            "/api/app-user/:id"
-        );
-        assert_eq!(decorator_path("/", "/web/*", true), "/web/*");
-        assert_eq!(decorator_path("/api/", "/x", false), "/api//x");
-    }
-}
-
 /// Class decorators that give a decorator router's path prefix.
 const CLASS_PREFIX_DECORATORS: &[&str] = &[
     "Route",
@@ -1097,4 +1081,20 @@ fn decorator_verb(name: &str) -> Option<&'static str> {
         "all" => "ALL",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod decorator_path_tests {
+    use super::decorator_path;
+
+    #[test]
+    fn eggjs_router_prefix_keeps_the_routes_own_slash() {
+        assert_eq!(decorator_path("/api/app-user", "/", true), "/api/app-user/");
+        assert_eq!(
+            decorator_path("/api/app-user/", "/:id", true),
+            "/api/app-user/:id"
+        );
+        assert_eq!(decorator_path("/", "/web/*", true), "/web/*");
+        assert_eq!(decorator_path("/api/", "/x", false), "/api//x");
+    }
 }
