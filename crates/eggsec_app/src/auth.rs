@@ -501,7 +501,11 @@ fn middleware_facts<'c>(
         }
         // a middleware function declared in the controller file itself
         if hf.facts.auth.iter().any(|f| f.name == name) {
-            return Some((hf.abs.clone(), Facts::Code(&hf.facts), Some(name.to_string())));
+            return Some((
+                hf.abs.clone(),
+                Facts::Code(&hf.facts),
+                Some(name.to_string()),
+            ));
         }
     }
     // `app.middleware.x()` / `middleware.x` / a name: app/middleware/<x>.js

@@ -179,6 +179,13 @@ impl CodeModel {
         self.files.iter().find(|f| f.rel == rel)
     }
 
+    /// The parsed file at an absolute path (as the code model spells it).
+    pub fn by_abs(&self, abs: &Path) -> Option<&CodeFile> {
+        self.files
+            .iter()
+            .find(|f| f.abs.as_os_str() == abs.as_os_str())
+    }
+
     /// The text of every parsed file, by absolute path, for passes that would otherwise read
     /// the files again.
     pub fn texts(&self) -> HashMap<&Path, &str> {

@@ -529,6 +529,8 @@ struct FlowVisitor<'p, 't> {
     dev_only: u32,
     /// Object literals bound to names: their keys with a safe `ctx.validate` type.
     rule_objects: HashMap<String, Vec<String>>,
+    /// `const ok = validate(x)` with a check model (ajv): `ok`'s variable → `x`'s.
+    check_results: HashMap<Var, Var>,
     /// Object literals bound to locals (`const data = { x: ctx.query.x }`): each key's value,
     /// for `ctx.render(view, data)`.
     render_objects: HashMap<Var, Vec<(String, V)>>,
@@ -567,6 +569,7 @@ pub(crate) fn analyze(
         caught: Vec::new(),
         dev_only: 0,
         rule_objects: HashMap::new(),
+        check_results: HashMap::new(),
         render_objects: HashMap::new(),
         local_functions: HashSet::new(),
         stored: HashMap::new(),
@@ -837,6 +840,22 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             Expression::Identifier(id) => Some(self.var_of_ref(id)),
             _ => None,
         }
+    }
+
+    /// The variable a check call validates (`validate(x)` with an ajv validator, `await`ed or
+    /// not), when `e` is one.
+    fn check_call(&self, e: &Expression<'_>) -> Option<Var> {
+        let mut e = e.get_inner_expression();
+        if let Expression::AwaitExpression(a) = e {
+            e = a.argument.get_inner_expression();
+        }
+        let Expression::CallExpression(c) = e else {
+            return None;
+        };
+        let path = self.canon(&c.callee)?;
+        let segs: Vec<&str> = path.split('.').collect();
+        let i = self.models.check_arg(&segs)?;
+        self.ident_var(c.arguments.get(i)?.as_expression()?)
     }
 
     fn validated(&self, key: &str) -> bool {
@@ -1208,7 +1227,12 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     }
                     strip_whole(v)
                 } else {
-                    V::Clean
+                    // `new Ajv()`, `new OSS({...})`: an instance of a required module's class
+                    // is typed like a call of it (`ajv().compile`)
+                    match self.eval(&n.callee) {
+                        V::Obj(p) if !p.starts_with("local:") => V::Obj(format!("{p}()")),
+                        _ => V::Clean,
+                    }
                 }
             }
             _ => V::Clean,
@@ -2695,8 +2719,8 @@ impl<'a> Visit<'a> for LocalCalls {
 fn declared_function<'s>(st: &'s Statement<'_>) -> Option<&'s str> {
     let f = match st {
         Statement::FunctionDeclaration(f) => f,
-        Statement::ExportNamedDeclaration(e) => match &e.declaration {
-            Some(Declaration::FunctionDeclaration(f)) => f,
+        Statement::ExportDeclaration(e) => match &e.declaration {
+            Declaration::FunctionDeclaration(f) => f,
             _ => return None,
         },
         _ => return None,
@@ -2965,6 +2989,25 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                 self.set(var, v);
             }
         }
+        // if (!validate(x)) return;  /  const ok = validate(x); if (!ok) throw ...;  →  a
+        // check model (an ajv validator) accepted x
+        if let Expression::UnaryExpression(u) = it.test.get_inner_expression() {
+            if u.operator == UnaryOperator::LogicalNot {
+                let arg = u.argument.get_inner_expression();
+                let checked = match arg {
+                    Expression::Identifier(id) => {
+                        self.check_results.get(&self.var_of_ref(id)).cloned()
+                    }
+                    _ => self.check_call(arg),
+                };
+                if let Some(var) = checked {
+                    self.frame().validates = true;
+                    if self.vars.contains_key(&var) {
+                        self.set(var, V::Clean);
+                    }
+                }
+            }
+        }
         // if (!isSafePath(x)) return;  →  a validator accepted x
         for id in validator_checked(&it.test) {
             let var = self.var_of_ref(id);
@@ -3052,6 +3095,12 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             };
             let var = self.var_of_binding(id);
             self.set_shape(var, shape);
+        }
+        if let BindingPattern::BindingIdentifier(id) = &it.id {
+            if let Some(checked) = self.check_call(init) {
+                let var = self.var_of_binding(id);
+                self.check_results.insert(var, checked);
+            }
         }
         let step = self.step(it.span);
         self.remember_stored(&it.id, init, &v, &step);

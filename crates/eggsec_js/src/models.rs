@@ -109,6 +109,10 @@ pub struct Models {
     /// Calls that throw unless argument `.1` is valid (`validateOrReject(dto)`,
     /// `Joi.assert(value, schema)`): the variable passed there is clean afterwards.
     pub guards: Vec<(Pattern, usize)>,
+    /// Calls that return whether argument `.1` is valid (an ajv validator `validate(x)`):
+    /// the variable is clean after `if (!validate(x)) return` or `const ok = validate(x);
+    /// if (!ok) throw ...`.
+    pub checks: Vec<(Pattern, usize)>,
     /// Which entries each table may match, by a call path's first segment (built on first
     /// lookup; every change to the tables goes through `add`, which drops it).
     index: OnceLock<Index>,
@@ -124,6 +128,7 @@ struct Index {
     formatters: FirstSegment,
     clean_results: FirstSegment,
     guards: FirstSegment,
+    checks: FirstSegment,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -153,7 +158,9 @@ impl FirstSegment {
     /// Entries that may match `path`, in table order.
     fn candidates(&self, path: &[&str]) -> Vec<usize> {
         let first = path.first().map(|f| f.strip_suffix("()").unwrap_or(f));
-        let literal = first.and_then(|f| self.literal.get(f)).map_or(&[][..], Vec::as_slice);
+        let literal = first
+            .and_then(|f| self.literal.get(f))
+            .map_or(&[][..], Vec::as_slice);
         let mut out = Vec::with_capacity(literal.len() + self.wild.len());
         out.extend_from_slice(literal);
         out.extend_from_slice(&self.wild);
@@ -256,6 +263,9 @@ struct GuardDe {
     callee: Vec<String>,
     #[serde(default)]
     arg: usize,
+    /// `"valid"`: the call returns whether the argument is valid instead of throwing.
+    #[serde(default)]
+    returns: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Debug)]
@@ -385,8 +395,17 @@ impl Models {
         }
         for (i, g) in guards.iter().enumerate() {
             let at = format!("{file}: guards[{i}]");
+            let table = match g.returns.as_deref() {
+                None => &mut self.guards,
+                Some("valid") => &mut self.checks,
+                Some(other) => {
+                    return Err(format!(
+                        "{at}: unknown `returns = \"{other}\"` (expected \"valid\")"
+                    ))
+                }
+            };
             for p in patterns(&g.callee, &at)? {
-                self.guards.push((p, g.arg));
+                table.push((p, g.arg));
             }
         }
         Ok(())
@@ -455,6 +474,7 @@ impl Models {
             formatters: FirstSegment::new(self.formatters.iter().enumerate()),
             clean_results: FirstSegment::new(self.clean_results.iter().enumerate()),
             guards: FirstSegment::new(self.guards.iter().enumerate().map(|(i, (c, _))| (i, c))),
+            checks: FirstSegment::new(self.checks.iter().enumerate().map(|(i, (c, _))| (i, c))),
         })
     }
 
@@ -503,6 +523,17 @@ impl Models {
             .candidates(path)
             .into_iter()
             .map(|i| &self.guards[i])
+            .find(|(c, _)| c.matches(path))
+            .map(|(_, a)| *a)
+    }
+
+    /// The argument a check call (returning whether it is valid) validates, when `path` is one.
+    pub fn check_arg(&self, path: &[&str]) -> Option<usize> {
+        self.index()
+            .checks
+            .candidates(path)
+            .into_iter()
+            .map(|i| &self.checks[i])
             .find(|(c, _)| c.matches(path))
             .map(|(_, a)| *a)
     }
@@ -614,7 +645,8 @@ mod tests {
             .chain(m.sanitizers.iter().flat_map(|s| s.callee.iter()))
             .chain(m.formatters.iter())
             .chain(m.clean_results.iter())
-            .chain(m.guards.iter().map(|(c, _)| c));
+            .chain(m.guards.iter().map(|(c, _)| c))
+            .chain(m.checks.iter().map(|(c, _)| c));
         for p in all {
             let plain: Vec<String> = p.0.iter().map(|s| s.replace('*', "x")).collect();
             let called: Vec<String> = plain.iter().map(|s| format!("{s}()")).collect();
@@ -649,6 +681,10 @@ mod tests {
             assert_eq!(
                 m.guard_arg(&path),
                 m.guards.iter().find(|(c, _)| c.matches(&path)).map(|g| g.1)
+            );
+            assert_eq!(
+                m.check_arg(&path),
+                m.checks.iter().find(|(c, _)| c.matches(&path)).map(|g| g.1)
             );
         }
     }

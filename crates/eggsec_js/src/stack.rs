@@ -93,7 +93,9 @@ mod tests {
         assert!(on_large);
         // nested calls run in place
         let nested = install(|| {
-            on_large_stack(Path::new("y.js"), || Ok(std::thread::current().name().map(str::to_string)))
+            on_large_stack(Path::new("y.js"), || {
+                Ok(std::thread::current().name().map(str::to_string))
+            })
         })
         .unwrap();
         assert!(nested.unwrap_or_default().starts_with("eggsec-js-"));

@@ -186,7 +186,9 @@ fn parse_and_extract(
     time("flow", || {
         crate::flow::analyze(program, &at, models, summaries, &mut facts)
     });
-    time("extract.auth", || crate::auth::extract(program, &at, &mut facts));
+    time("extract.auth", || {
+        crate::auth::extract(program, &at, &mut facts)
+    });
     time("extract.mistakes", || {
         crate::mistakes::extract(program, &at, &mut facts)
     });
@@ -325,6 +327,45 @@ mod tests {
     }
 
     #[test]
+    fn ajv_validators_clean_what_they_accepted() {
+        let shell = vec![(SinkKind::Shell, "child_process.execSync".to_string())];
+        let app = |setup: &str, body: &str| {
+            format!("const Ajv = require('ajv');\nconst ajv = new Ajv();\n{setup}\nexports.a = async ctx => {{ const d = ctx.request.body; {body} require('child_process').execSync('ls ' + d.n); }};")
+        };
+        let compiled = "const v = ajv.compile({ type: 'object' });";
+        // a compiled validator, whatever its name, rejecting before the use
+        assert!(sinks(&app(compiled, "if (!v(d)) { ctx.throw(422); }")).is_empty());
+        // its result kept first (ajv's documented shape)
+        assert!(sinks(&app(compiled, "const ok = v(d); if (!ok) return;")).is_empty());
+        // ajv.validate(schema, data) and a schema looked up by id
+        assert!(sinks(&app(
+            "",
+            "if (!ajv.validate({ type: 'object' }, d)) return;"
+        ))
+        .is_empty());
+        assert!(sinks(&app(
+            "",
+            "const s = ajv.getSchema('user'); if (!s(d)) return;"
+        ))
+        .is_empty());
+        // ESM and ajv 8's 2020 dialect
+        let esm = "import Ajv2020 from 'ajv/dist/2020';\nconst ajv = new Ajv2020();\nconst check = ajv.compile({});\nexport const a = async ctx => { const d = ctx.request.body; if (!check(d)) return; require('child_process').execSync('ls ' + d.n); };";
+        assert!(sinks(esm).is_empty());
+        // look-alikes: the result ignored, the test not rejecting, another value checked
+        assert_eq!(sinks(&app(compiled, "v(d);")), shell);
+        assert_eq!(sinks(&app(compiled, "if (v(d)) { ctx.body = 1; }")), shell);
+        assert_eq!(
+            sinks(&app(compiled, "const e = ctx.query; if (!v(e)) return;")),
+            shell
+        );
+        // a function that is not ajv's, named anything
+        assert_eq!(
+            sinks("const f = require('./f');\nexports.a = async ctx => { const d = ctx.request.body; const g = f.make(); if (!g(d)) return; require('child_process').execSync('ls ' + d.n); };"),
+            shell
+        );
+    }
+
+    #[test]
     fn schema_validated_values_are_the_schemas() {
         assert!(sinks("const Joi = require('joi');\nconst S = Joi.object({ n: Joi.string().alphanum() });\nexports.a = async ctx => { const { n } = await S.validateAsync(ctx.request.body); require('child_process').execSync('ls ' + n); };").is_empty());
         assert!(sinks("const { z } = require('zod');\nconst S = z.object({ n: z.string() });\nexports.a = async ctx => { const { n } = S.parse(ctx.query); require('child_process').execSync('ls ' + n); };").is_empty());
@@ -414,17 +455,21 @@ mod tests {
         assert!(sinks(below).is_empty(), "{:?}", sinks(below));
         // the same function handing its argument back is still followed
         let back = "exports.a = async ctx => { const u = pick(ctx.query.u); ctx.redirect(u); };\nfunction pick(x) { return x.trim(); }";
-        assert_eq!(sinks(back), vec![(SinkKind::Redirect, "ctx.redirect".to_string())]);
+        assert_eq!(
+            sinks(back),
+            vec![(SinkKind::Redirect, "ctx.redirect".to_string())]
+        );
         // and callees of callees, in any order
         let chain = "exports.a = async ctx => ctx.redirect(outer(ctx, ctx.query.u));\nfunction outer(ctx, u) { return inner(ctx, u); }\nfunction inner(ctx, u) { return ctx.app.config.home; }";
         assert!(sinks(chain).is_empty(), "{:?}", sinks(chain));
         // a function reading a module binding set up between the caller and it stays in
-        // place, so the binding's type is known inside it (the pool is a SQL client)
+        // place, so the binding's type is known inside it (the pool is a SQL client): the
+        // handler's flow and the function's parameter sink, as when it is written first
         let setup = "exports.a = async ctx => run(ctx.query.q);\nconst mysql = require('mysql');\nconst pool = mysql.createPool({});\nfunction run(q) { return pool.query('SELECT ' + q); }";
-        assert_eq!(
-            sinks(setup),
-            vec![(SinkKind::Sql, "mysql.createPool().query".to_string())]
-        );
+        let first = "const mysql = require('mysql');\nconst pool = mysql.createPool({});\nfunction run(q) { return pool.query('SELECT ' + q); }\nexports.a = async ctx => run(ctx.query.q);";
+        let sql = (SinkKind::Sql, "mysql.createPool().query".to_string());
+        assert_eq!(sinks(setup), vec![sql.clone(), sql]);
+        assert_eq!(sinks(setup), sinks(first));
     }
 
     #[test]
