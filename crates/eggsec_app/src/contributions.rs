@@ -294,12 +294,12 @@ fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_>) 
         }
         let boot_files = code_files(&root);
         for (name, default_target) in [("app", Target::App), ("agent", Target::Agent)] {
-            for file in boot_files.iter().cloned() {
+            for file in &boot_files {
                 if file.file_stem().and_then(|s| s.to_str()) != Some(name) {
                     continue;
                 }
                 read_any = true;
-                match uses_in_file(&file) {
+                match uses_in_file(file) {
                     Ok(uses) => {
                         for u in &uses {
                             read_boot_use(u, default_target, c);

@@ -96,7 +96,7 @@ pub fn report() -> String {
     };
     let totals = TOTALS.lock().unwrap_or_else(|e| e.into_inner());
     let mut details = DETAILS.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    details.sort_by(|a, b| b.1.cmp(&a.1));
+    details.sort_by_key(|d| std::cmp::Reverse(d.1));
     let mut out: String = totals.iter().map(line).collect();
     for d in details.iter().take(5) {
         out.push_str(&line(&(d.0, d.1, d.2)).replacen("timing: ", "timing:   ", 1));
