@@ -17,6 +17,7 @@ const fs = require('fs');
 const { pathToFileURL } = require('url');
 const { toTagged } = require('./lib/tagged');
 const { routes, plugins, middlewareNames } = require('./lib/loaded');
+const { registerTypeScript } = require('./lib/typescript');
 
 const BOOT_TIMEOUT_MS = 120000;
 
@@ -32,20 +33,6 @@ function esmEntry(pkgDir) {
   entry = entry && entry.import !== undefined ? entry.import : pkg.main;
   if (entry && typeof entry === 'object') entry = entry.default;
   return path.join(pkgDir, entry || 'index.js');
-}
-
-/**
- * What `egg-bin dev` does for a TypeScript app (`package.json` egg.typescript): register ts-node
- * (transpile only, CommonJS) and set EGG_TYPESCRIPT so egg loads `.ts` files.
- */
-function registerTypeScript(eggDir, baseDir) {
-  const tsNode = require(require.resolve('ts-node', { paths: [ eggDir ] }));
-  tsNode.register({
-    transpileOnly: true,
-    project: path.join(baseDir, 'tsconfig.json'),
-    compilerOptions: { module: 'commonjs' },
-  });
-  process.env.EGG_TYPESCRIPT = 'true';
 }
 
 async function main() {

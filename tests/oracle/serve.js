@@ -13,6 +13,7 @@
 const path = require('path');
 const fs = require('fs');
 const http = require('http');
+const { isTypeScriptApp, registerTypeScript } = require('./lib/typescript');
 
 function usage(message) {
   process.stderr.write(`serve.js: ${message}\nusage: node tests/oracle/serve.js <eggDir> <appBaseDir> <env> [maxSeconds]\n`);
@@ -42,6 +43,7 @@ async function main() {
   process.stdin.resume();
   process.on('SIGTERM', () => stop(0));
 
+  if (isTypeScriptApp(baseDir)) registerTypeScript(eggDir, baseDir);
   const egg = require(eggPkgDir);
   const app = await egg.start({ baseDir, env, mode: 'single', ignoreWarning: true });
   const server = http.createServer(app.callback());

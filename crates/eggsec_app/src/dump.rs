@@ -363,6 +363,7 @@ pub fn model_from_dump(dump: &RuntimeDump) -> AppModel {
         middleware,
         routes: Vec::new(),
         code: Default::default(),
+        uncertain: Default::default(),
         defaults: DefaultsSource::NodeModules,
         diagnostics: vec![Diagnostic {
             level: DiagnosticLevel::Info,

@@ -22,10 +22,12 @@ pub mod loader;
 pub mod merge;
 pub mod middleware;
 pub mod model;
+pub mod plugin_boot;
 pub mod plugins;
 pub mod routes;
 pub mod secrets;
 pub mod sequencify;
+pub mod uncertain;
 pub mod usage;
 pub mod vendored;
 

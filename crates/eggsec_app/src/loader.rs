@@ -209,6 +209,13 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         snapshot,
     };
     let mut loaded = load_config(&ctx, &units, &mut diags);
+    let uncertain = crate::uncertain::Uncertain::compute(
+        &loaded.config,
+        &loaded.layers,
+        &units,
+        &ctx.type_names,
+        crate::uncertain::unknown_plugins(&set.states, snapshot),
+    );
     let unit_dirs: Vec<PathBuf> = units.iter().filter_map(|u| u.dir.clone()).collect();
     let boot_units = boot_units(&units, snapshot, resolver, &mut diags);
     let middleware = middleware::build(
@@ -231,15 +238,21 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         }
     };
     let code = crate::routes::code_model(&root, &mut diags);
-    let routes = crate::routes::build_routes(
-        &crate::routes::RouteInputs {
-            root: &root,
-            config: &loaded.config,
-            middleware: &middleware,
-            plugins: &set.states,
-        },
+    let route_inputs = crate::routes::RouteInputs {
+        root: &root,
+        config: &loaded.config,
+        middleware: &middleware,
+        plugins: &set.states,
+    };
+    let mut routes = crate::routes::build_routes(&route_inputs, &code);
+    routes.extend(crate::routes::plugin_boot_routes(
+        &route_inputs,
         &code,
-    );
+        egg_major,
+    ));
+    for why in crate::plugin_boot::unknown_routes(&set.states, &loaded.config, egg_major) {
+        diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
+    }
     if let Some(why) = crate::routes::routes_unknown(&root, &routes, &code, &frameworks) {
         diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
     }
@@ -260,6 +273,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         middleware,
         defaults,
         diagnostics: diags,
+        uncertain,
     })
 }
 
@@ -347,11 +361,21 @@ fn framework_chain(
     let mut name = name.to_string();
     let mut from = root.to_path_buf();
     loop {
-        let dir = if use_node_modules {
+        let mut dir = if use_node_modules {
             resolve_package(&name, &[from.clone(), root.to_path_buf()])
         } else {
             None
         };
+        // a framework package that only re-exports another one (midway v1: `midway` re-exports
+        // `midway-web`, whose Application's eggPath holds config/ and plugin.js)
+        if let Some((target, target_dir)) = dir.as_deref().and_then(reexported_framework) {
+            diags.push(Diagnostic::general(
+                DiagnosticLevel::Info,
+                format!("framework `{name}` re-exports `{target}`: its eggPath is {target}'s"),
+            ));
+            name = target;
+            dir = Some(target_dir);
+        }
         let pkg = dir
             .as_ref()
             .and_then(|d| package_json_or_report(&d.join("package.json"), diags));
@@ -406,6 +430,55 @@ fn framework_chain(
     }
     chain.reverse();
     chain
+}
+
+/// The package a framework re-exports whole, when the framework has no `config/` of its own:
+/// its main module is `module.exports = require('x')` or TypeScript's
+/// `__exportStar(require("x"), exports)` (midway 1.x's `midway` → `midway-web`, whose
+/// Application sets `Symbol.for('egg#eggPath')` to its own dir). Only a target installed with a
+/// `config/` dir counts; `egg` itself is never a target (it is the chain's base).
+fn reexported_framework(dir: &Path) -> Option<(String, PathBuf)> {
+    if dir.join("config").is_dir() {
+        return None;
+    }
+    let pkg = crate::files::read_package_json(&dir.join("package.json")).ok()??;
+    let main = pkg
+        .get("main")
+        .and_then(|m| m.as_str())
+        .unwrap_or("index.js");
+    let mut file = dir.join(main);
+    if file.is_dir() {
+        file = file.join("index.js");
+    } else if file.extension().is_none() {
+        file.set_extension("js");
+    }
+    let text = eggsec_report::input::read_text_limited(&file, 256 * 1024).ok()?;
+    let target = reexport_target(&text)?;
+    if target == "egg" {
+        return None;
+    }
+    let target_dir = resolve_package(&target, &[dir.to_path_buf()])?;
+    target_dir
+        .join("config")
+        .is_dir()
+        .then_some((target, target_dir))
+}
+
+/// `x` of the first `__exportStar(require("x")` or `module.exports = require('x')` in `text`.
+fn reexport_target(text: &str) -> Option<String> {
+    for marker in ["__exportStar(require(", "module.exports = require("] {
+        if let Some(at) = text.find(marker) {
+            let rest = &text[at + marker.len()..];
+            let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let rest = &rest[1..];
+            let end = rest.find(quote)?;
+            let target = &rest[..end];
+            if !target.starts_with('.') && !target.is_empty() {
+                return Some(target.to_string());
+            }
+        }
+    }
+    None
 }
 
 /// egg's major version: the installed egg's version, else the app's dependency range
@@ -757,6 +830,33 @@ exports.middleware = ['auth'];
             .iter()
             .any(|d| d.message.contains("egg-mystery-plugin")
                 && d.message.contains("no embedded knowledge")));
+        // ... and the security keys set before it (egg-security's, egg-swagger-doc's) may be
+        // changed by it: known values, uncertain provenance; the app's own keys stay certain
+        let why = m
+            .doubt_at("security.csrf.enable")
+            .expect("csrf.enable uncertain");
+        assert!(
+            why.starts_with("may be changed by plugin `mystery` (egg-mystery-plugin)"),
+            "{why}"
+        );
+        assert_eq!(
+            m.config_at("security.csrf.enable").unwrap().as_bool(),
+            Some(false)
+        );
+        assert!(m.doubt_at("session.httpOnly").is_some());
+        assert_eq!(m.doubt_at("keys"), None);
+        assert_eq!(m.doubt_at("middleware"), None);
+        let (_, reads) = crate::model::uncertain_reads(|| m.config_at("security.xframe.enable"));
+        assert_eq!(reads.len(), 1, "{reads:?}");
+        // without the unknown plugin, nothing is uncertain
+        std::fs::write(
+            dir.path().join("config/plugin.js"),
+            "exports.swaggerdoc = { enable: true, package: 'egg-swagger-doc' };\n",
+        )
+        .unwrap();
+        let m = load(dir.path(), &LoadOptions::default()).unwrap();
+        assert!(m.uncertain.sources.is_empty());
+        assert_eq!(m.doubt_at("security.csrf.enable"), None);
     }
 
     #[test]
@@ -824,6 +924,49 @@ exports.middleware = ['auth'];
         assert_eq!(names, ["egg", "base-fw", "yadan"]);
         assert_eq!(chain[0].version.as_deref(), Some("3.34.0"));
         assert!(d.is_empty());
+    }
+
+    /// midway 1.x: `midway` only re-exports `midway-web` (`__exportStar(require("midway-web"))`),
+    /// whose dir is the eggPath with config/ and plugin.js.
+    #[test]
+    fn framework_that_reexports_another_uses_its_egg_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let nm = dir.path().join("node_modules");
+        for (name, pkg) in [
+            ("egg", json!({"name": "egg", "version": "2.37.0"})),
+            (
+                "midway",
+                json!({"name": "midway", "version": "1.20.3", "main": "dist/index"}),
+            ),
+            (
+                "midway-web",
+                json!({"name": "midway-web", "version": "1.20.3"}),
+            ),
+        ] {
+            std::fs::create_dir_all(nm.join(name)).unwrap();
+            std::fs::write(nm.join(name).join("package.json"), pkg.to_string()).unwrap();
+        }
+        std::fs::create_dir_all(nm.join("midway/dist")).unwrap();
+        std::fs::write(
+            nm.join("midway/dist/index.js"),
+            "__exportStar(require(\"midway-web\"), exports);\nconst Master = require('../cluster/master');\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(nm.join("midway-web/config")).unwrap();
+        let mut d = Vec::new();
+        let chain = framework_chain(dir.path(), "midway", true, &mut d);
+        let names: Vec<_> = chain.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["egg", "midway-web"]);
+        assert!(chain[1].path.as_ref().unwrap().ends_with("midway-web"));
+        // a framework with its own config/ is never redirected
+        std::fs::create_dir_all(nm.join("midway/config")).unwrap();
+        let chain = framework_chain(dir.path(), "midway", true, &mut Vec::new());
+        assert_eq!(chain[1].name, "midway");
+        assert_eq!(
+            reexport_target("module.exports = require('egg');"),
+            Some("egg".into())
+        );
+        assert_eq!(reexport_target("module.exports = require('./lib');"), None);
     }
 
     /// No node_modules and no config files: everything comes from the embedded egg 3 snapshot.

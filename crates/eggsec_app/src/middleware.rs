@@ -104,6 +104,7 @@ pub fn known_boot_facts(known: &crate::defaults::KnownBoot) -> BootFacts {
                 op,
                 phase,
                 when: Vec::new(),
+                if_list: Vec::new(),
                 line: 0,
             })
         })
@@ -191,6 +192,17 @@ pub fn build(
                 } else {
                     None
                 }
+            }
+            // egg-development 1.x and 2.0–2.4.0 push no eggLoaderTrace (plugin_boot.rs)
+            Some(p)
+                if p.ends_with("development")
+                    && !crate::plugin_boot::development_pushes_loader_trace(
+                        p,
+                        plugin.version.as_deref().filter(|_| plugin.installed),
+                        egg_major,
+                    ) =>
+            {
+                None
             }
             Some(p) => insertion(p, egg_major),
             None => None,
@@ -332,7 +344,18 @@ fn apply_edits(
                     true
                 }
             });
-        if !holds {
+        // `if (!list.includes('x'))` around the edit, on the lists as they are now
+        let list_holds = e.if_list.iter().all(|c| {
+            let list = if c.list == "coreMiddleware" {
+                &*core
+            } else {
+                &*app
+            };
+            list.iter()
+                .any(|(v, _)| v.as_str() == Some(c.name.as_str()))
+                == c.present
+        });
+        if !holds || !list_holds {
             continue;
         }
         if !undecided.is_empty() {

@@ -176,6 +176,9 @@ pub struct AppModel {
     pub routes: Vec<crate::routes::Route>,
     /// The app's source files parsed once: router calls, handlers, request-data flows, code facts.
     pub code: crate::routes::CodeModel,
+    /// Config keys whose value is known but that something eggsec cannot see (a plugin that
+    /// is not installed and not known) may change: see [`crate::uncertain`].
+    pub uncertain: crate::uncertain::Uncertain,
 }
 
 impl AppModel {
@@ -238,8 +241,15 @@ impl AppModel {
         }) = v
         {
             note_unknown_read(path, why);
+        } else if let Some(why) = self.uncertain.doubt(&self.config, path) {
+            note_uncertain_read(path, &why);
         }
         v
+    }
+    /// Why the known value at `path` may not be what egg uses (`unknown: may be changed by
+    /// plugin X`), when it is uncertain (see [`crate::uncertain`]).
+    pub fn doubt_at(&self, path: &str) -> Option<String> {
+        self.uncertain.doubt(&self.config, path)
     }
     /// Why the plugin set may hold plugins that are not known (a plugin file, spread or entry
     /// that could not be evaluated): a plugin missing from [`AppModel::plugins`] may then be
@@ -293,5 +303,31 @@ pub fn unknown_reads<T>(f: impl FnOnce() -> T) -> (T, Vec<(String, String)>) {
     let outer = UNKNOWN_READS.with(|r| r.borrow_mut().replace(Vec::new()));
     let out = f();
     let reads = UNKNOWN_READS.with(|r| std::mem::replace(&mut *r.borrow_mut(), outer));
+    (out, reads.unwrap_or_default())
+}
+
+thread_local! {
+    static UNCERTAIN_READS: std::cell::RefCell<Option<Vec<(String, String)>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn note_uncertain_read(path: &str, why: &str) {
+    UNCERTAIN_READS.with(|r| {
+        if let Some(list) = r.borrow_mut().as_mut() {
+            if !list.iter().any(|(p, _)| p == path) {
+                list.push((path.to_string(), why.to_string()));
+            }
+        }
+    });
+}
+
+/// Runs `f` and returns what it returned with every config path it read through
+/// [`AppModel::config_at`] whose value is known but uncertain (it may be changed by a plugin
+/// eggsec cannot see), with why (on this thread). A rule that read one lowers the confidence
+/// of its findings; one that found nothing did not fully assess its control.
+pub fn uncertain_reads<T>(f: impl FnOnce() -> T) -> (T, Vec<(String, String)>) {
+    let outer = UNCERTAIN_READS.with(|r| r.borrow_mut().replace(Vec::new()));
+    let out = f();
+    let reads = UNCERTAIN_READS.with(|r| std::mem::replace(&mut *r.borrow_mut(), outer));
     (out, reads.unwrap_or_default())
 }

@@ -1179,7 +1179,40 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
     }
     let cache = crate::auth::FactsCache::default();
     raws.into_iter()
-        .map(|r| finish(r, inputs, code, &idx, &cache))
+        .map(|r| finish(r, inputs, code, &idx, &cache, None))
+        .collect()
+}
+
+/// The routes enabled plugins register from their own boot code (`plugin_boot.rs`: egg-development's
+/// `/__loader_trace__` by version, egg-swagger-doc's `/swagger-doc`), after the app's: egg runs
+/// them in `beforeStart`, once the router is loaded. Each gets the global chain, CSRF and auth
+/// judged as an app route.
+pub fn plugin_boot_routes(
+    inputs: &RouteInputs<'_>,
+    code: &CodeModel,
+    egg_major: u32,
+) -> Vec<Route> {
+    let idx = FileIndex::new(&code.files);
+    let cache = crate::auth::FactsCache::default();
+    crate::plugin_boot::plugin_routes(inputs.plugins, inputs.config, egg_major)
+        .into_iter()
+        .map(|p| {
+            let raw = Raw {
+                method: p.method,
+                path: p.path,
+                regex: false,
+                name: None,
+                handler: RouteArg::Other { text: p.handler },
+                route_mw: vec![],
+                ns_mw: vec![],
+                use_mw: vec![],
+                namespace: None,
+                at: (usize::MAX, p.line, 1),
+                tegg: None,
+                decorator: false,
+            };
+            finish(raw, inputs, code, &idx, &cache, Some(&p.file))
+        })
         .collect()
 }
 
@@ -1364,12 +1397,15 @@ pub fn is_auth_name(name: &str) -> bool {
         && !n.contains("csrf")
 }
 
+/// `registered_in`: the file of a route a plugin's boot code registers (not one of the app's
+/// code files, `r.at.0` is then no index).
 fn finish(
     r: Raw,
     inputs: &RouteInputs<'_>,
     code: &CodeModel,
     idx: &FileIndex,
     cache: &crate::auth::FactsCache,
+    registered_in: Option<&Path>,
 ) -> Route {
     let files = &code.files;
     let mut chain = Vec::new();
@@ -1411,7 +1447,11 @@ fn finish(
     }
     // handler
     let (call_file, call_line, call_col) = r.at;
-    let mut file = files[call_file].rel.clone();
+    let call_rel = match registered_in {
+        Some(f) => f.to_string_lossy().into_owned(),
+        None => files[call_file].rel.clone(),
+    };
+    let mut file = call_rel.clone();
     let (mut line, mut column) = (call_line, call_col);
     let mut handler_file = None;
     let mut handler_function = None;
@@ -1446,7 +1486,7 @@ fn finish(
                 handler_file = Some(*fi);
                 handler_function = Some(fname.clone());
             }
-            if text.starts_with("redirect") || r.tegg.is_some() {
+            if text.starts_with("redirect") || r.tegg.is_some() || registered_in.is_some() {
                 text.clone()
             } else {
                 "<inline function>".into()
@@ -1466,7 +1506,7 @@ fn finish(
         file: PathBuf::from(file),
         line,
         column,
-        registered_at: (PathBuf::from(files[call_file].rel.clone()), call_line),
+        registered_at: (PathBuf::from(call_rel), call_line),
         middleware: chain,
         csrf,
         auth: AuthStatus::Unknown,

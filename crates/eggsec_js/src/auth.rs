@@ -20,6 +20,7 @@
 //! never rejects is *pass-through*: it does not make a route require authentication.
 
 use crate::facts::{Place, SourceFacts};
+use crate::namer::Namer;
 use crate::routes::member_path;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
@@ -95,9 +96,8 @@ struct Frame {
 struct AuthVisitor<'p, 't> {
     at: &'p Place<'t>,
     frames: Vec<Frame>,
-    names: HashMap<u32, String>,
+    namer: Namer,
     decorators: HashMap<u32, Vec<String>>,
-    classes: Vec<String>,
     /// Declared types of the properties of the classes being walked (`auth: AuthService`).
     class_prop_types: Vec<HashMap<String, String>>,
     /// Nesting of `try` blocks (a throwing `verify` inside one does not reject by itself).
@@ -113,9 +113,8 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
     let mut v = AuthVisitor {
         at,
         frames: Vec::new(),
-        names: HashMap::new(),
+        namer: Namer::default(),
         decorators: HashMap::new(),
-        classes: Vec::new(),
         class_prop_types: Vec::new(),
         try_depth: 0,
         verify_in_try: Vec::new(),
@@ -479,11 +478,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
     }
 
     fn enter(&mut self, span: Span, params: &FormalParameters<'_>) {
-        let name = self
-            .names
-            .get(&span.start)
-            .cloned()
-            .unwrap_or_else(|| "<anonymous>".into());
+        let name = self.namer.name_at(span.start);
         let (line, column) = self.at.line_col(span.start);
         let next_param = params.items.get(1).and_then(|p| match &p.pattern {
             BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
@@ -493,7 +488,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         self.frames.push(Frame {
             f: AuthFn {
                 name,
-                class: self.classes.last().cloned(),
+                class: self.namer.class(),
                 line,
                 column,
                 decorators,
@@ -624,12 +619,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
 
 impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     fn visit_class(&mut self, it: &Class<'a>) {
-        let name = it
-            .id
-            .as_ref()
-            .map(|i| i.name.to_string())
-            .unwrap_or_default();
-        self.classes.push(name);
+        self.namer.enter_class(it);
         let mut props = HashMap::new();
         for el in &it.body.body {
             if let ClassElement::PropertyDefinition(pd) = el {
@@ -646,13 +636,11 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
         self.class_prop_types.push(props);
         walk::walk_class(self, it);
         self.class_prop_types.pop();
-        self.classes.pop();
+        self.namer.leave_class();
     }
 
     fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
-        if let Some(k) = it.key.static_name() {
-            self.names.insert(it.value.span.start, k.to_string());
-        }
+        self.namer.method(it);
         let decos: Vec<String> = it
             .decorators
             .iter()
@@ -671,18 +659,12 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     }
 
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
-        if let Some(k) = it.key.static_name() {
-            self.names.insert(it.value.span().start, k.to_string());
-        }
+        self.namer.property(it);
         walk::walk_object_property(self, it);
     }
 
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
-        if let Some(id) = &it.id {
-            self.names
-                .entry(it.span.start)
-                .or_insert_with(|| id.name.to_string());
-        }
+        self.namer.function(it);
         self.enter(it.span, &it.params);
         if let Some(body) = &it.body {
             self.visit_function_body(body);
@@ -698,16 +680,8 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        self.namer.declarator(it);
         if let Some(init) = &it.init {
-            let inner = init.get_inner_expression();
-            if let BindingPattern::BindingIdentifier(id) = &it.id {
-                if matches!(
-                    inner,
-                    Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
-                ) {
-                    self.names.insert(inner.span().start, id.name.to_string());
-                }
-            }
             if let (BindingPattern::BindingIdentifier(id), Some(t)) = (
                 &it.id,
                 it.type_annotation
@@ -784,11 +758,8 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     }
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        self.namer.assignment(it);
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
-            self.names.insert(
-                it.right.get_inner_expression().span().start,
-                m.property.name.to_string(),
-            );
             // ctx.status = 401 / ctx.response.status = 403 / ctx.body = { code: 401 }
             let target = member_path(&m.object).map(|mut p| {
                 if p.len() >= 2 && p[0] == "this" && p[1] == "ctx" {

@@ -23,7 +23,7 @@
 use crate::error::JsError;
 use crate::eval::source::{self, LineIndex};
 use crate::eval::Limits;
-use crate::routes::{member_path, ConfigCondition};
+use crate::routes::{member_path, walk_if_under, ConfigCondition};
 use crate::uses::{on_large_stack, parse};
 use oxc::allocator::Allocator;
 use oxc::ast::ast::*;
@@ -72,7 +72,32 @@ pub struct ListEdit {
     pub op: ListOp,
     pub phase: Phase,
     pub when: Vec<ConfigCondition>,
+    /// Conditions on the list itself (`if (!list.includes('x'))`), checked on the list as it is
+    /// when the edit runs.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub if_list: Vec<ListCondition>,
     pub line: u32,
+}
+
+/// `list.includes(name)` (or its negation) around an edit.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ListCondition {
+    pub list: String,
+    pub name: String,
+    /// The edit runs when the list holds `name` (`false`: when it does not).
+    pub present: bool,
+}
+
+/// A call of a method of the same class that passes a middleware list (tegg's
+/// `this.prepareMiddleware(this.app.config.coreMiddleware)`): the method runs with its
+/// parameter bound to that list, in the caller's phase and under the caller's conditions.
+#[derive(Clone, Debug)]
+struct HelperCall {
+    /// (argument index, list).
+    lists: Vec<(usize, String)>,
+    phase: Phase,
+    conditions: Vec<ConfigCondition>,
+    list_conditions: Vec<ListCondition>,
 }
 
 /// A route a boot file registers on `app.router` (method, path as written).
@@ -112,18 +137,29 @@ pub fn boot_facts_from(path: &Path, text: &str) -> Result<BootFacts, JsError> {
     on_large_stack(path, || {
         let alloc = Allocator::default();
         let program = parse(&alloc, path, text)?;
-        let mut v = BootVisitor {
+        let visitor = |helpers: HashMap<String, Vec<HelperCall>>| BootVisitor {
             text,
             lines: LineIndex::new(text),
             phase: vec![Phase::Load],
             conditions: Vec::new(),
+            list_conditions: Vec::new(),
             lists: HashMap::new(),
             anchors: HashMap::new(),
             config_names: vec![],
             consts: HashMap::new(),
             in_const: false,
+            helpers,
+            helper_calls: HashMap::new(),
             out: BootFacts::default(),
         };
+        // first pass: which class methods are called with a middleware list (they may be
+        // defined below their caller); second pass: those methods run as part of their callers
+        let mut first = visitor(HashMap::new());
+        first.visit_program(&program);
+        if first.helper_calls.is_empty() {
+            return Ok(first.out);
+        }
+        let mut v = visitor(std::mem::take(&mut first.helper_calls));
         v.visit_program(&program);
         Ok(v.out)
     })
@@ -165,6 +201,12 @@ struct BootVisitor<'t> {
     lines: LineIndex,
     phase: Vec<Phase>,
     conditions: Vec<ConfigCondition>,
+    /// `list.includes('x')` conditions around the current statement.
+    list_conditions: Vec<ListCondition>,
+    /// Methods to run with a list parameter (from the first pass), by method name.
+    helpers: HashMap<String, Vec<HelperCall>>,
+    /// `this.method(list)` calls seen in this pass.
+    helper_calls: HashMap<String, Vec<HelperCall>>,
     /// Local names bound to a middleware list (`const core = app.config.coreMiddleware`).
     lists: HashMap<String, String>,
     /// Local names bound to `list.indexOf('x') [+ 1]`: (list, anchor, after).
@@ -286,8 +328,38 @@ impl BootVisitor<'_> {
             op,
             phase: self.phase(),
             when: self.conditions.clone(),
+            if_list: self.list_conditions.clone(),
             line,
         });
+    }
+
+    /// `list.includes('x')` / `!list.includes('x')` on a middleware list.
+    fn list_condition(&self, test: &Expression<'_>) -> Option<ListCondition> {
+        match test.get_inner_expression() {
+            Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
+                let c = self.list_condition(&u.argument)?;
+                Some(ListCondition {
+                    present: !c.present,
+                    ..c
+                })
+            }
+            Expression::CallExpression(c) => {
+                let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
+                    return None;
+                };
+                if m.property.name != "includes" {
+                    return None;
+                }
+                let list = self.list_of(&m.object)?;
+                let name = self.strings(&c.arguments)?.into_iter().next()?;
+                Some(ListCondition {
+                    list,
+                    name,
+                    present: true,
+                })
+            }
+            _ => None,
+        }
     }
 
     fn is_router(&self, expr: &Expression<'_>) -> bool {
@@ -366,6 +438,43 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
 
     fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
         let name = it.key.static_name();
+        let is_lifecycle = LIFECYCLE.iter().any(|(n, _)| name.as_deref() == Some(*n));
+        if let Some(calls) = name
+            .as_deref()
+            .filter(|_| !is_lifecycle)
+            .and_then(|n| self.helpers.get(n))
+            .cloned()
+        {
+            let params: Vec<Option<String>> = it
+                .value
+                .params
+                .items
+                .iter()
+                .map(|p| match &p.pattern {
+                    BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+                    _ => None,
+                })
+                .collect();
+            for call in calls {
+                let saved_lists = self.lists.clone();
+                for (i, list) in &call.lists {
+                    if let Some(Some(param)) = params.get(*i) {
+                        self.lists.insert(param.clone(), list.clone());
+                    }
+                }
+                let (conditions, list_conditions) = (
+                    std::mem::replace(&mut self.conditions, call.conditions.clone()),
+                    std::mem::replace(&mut self.list_conditions, call.list_conditions.clone()),
+                );
+                self.phase.push(call.phase);
+                walk::walk_method_definition(self, it);
+                self.phase.pop();
+                self.conditions = conditions;
+                self.list_conditions = list_conditions;
+                self.lists = saved_lists;
+            }
+            return;
+        }
         let phase = LIFECYCLE
             .iter()
             .find(|(n, _)| name.as_deref() == Some(*n))
@@ -414,32 +523,51 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
     }
 
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        if let Some(lc) = self.list_condition(&it.test) {
+            self.list_conditions.push(lc.clone());
+            self.visit_statement(&it.consequent);
+            self.list_conditions.pop();
+            if let Some(alt) = &it.alternate {
+                self.list_conditions.push(ListCondition {
+                    present: !lc.present,
+                    ..lc
+                });
+                self.visit_statement(alt);
+                self.list_conditions.pop();
+            }
+            return;
+        }
         self.visit_expression(&it.test);
         let cond = self.condition(&it.test);
-        if let Some(c) = &cond {
-            self.conditions.push(c.clone());
-        }
-        self.visit_statement(&it.consequent);
-        if cond.is_some() {
-            self.conditions.pop();
-        }
-        if let Some(alt) = &it.alternate {
-            if let Some(c) = &cond {
-                self.conditions.push(ConfigCondition {
-                    path: c.path.clone(),
-                    negated: !c.negated,
-                });
-            }
-            self.visit_statement(alt);
-            if cond.is_some() {
-                self.conditions.pop();
-            }
-        }
+        walk_if_under(self, it, cond, |v| &mut v.conditions);
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
             let method = m.property.name.as_str();
+            if matches!(
+                m.object.get_inner_expression(),
+                Expression::ThisExpression(_)
+            ) {
+                let lists: Vec<(usize, String)> = it
+                    .arguments
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, a)| Some((i, self.list_of(a.as_expression()?)?)))
+                    .collect();
+                if !lists.is_empty() {
+                    let call = HelperCall {
+                        lists,
+                        phase: self.phase(),
+                        conditions: self.conditions.clone(),
+                        list_conditions: self.list_conditions.clone(),
+                    };
+                    self.helper_calls
+                        .entry(method.to_string())
+                        .or_default()
+                        .push(call);
+                }
+            }
             if let Some(list) = self.list_of(&m.object) {
                 let names = self.strings(&it.arguments);
                 let text = self
@@ -598,6 +726,45 @@ mod tests {
         assert_eq!(f.edits[0].list, "appMiddleware");
         assert_eq!(f.edits[0].phase, Phase::ConfigDidLoad);
         assert_eq!(f.edits[0].op, ListOp::Unshift(vec!["basicAuth".into()]));
+    }
+
+    #[test]
+    fn class_methods_called_with_a_list_run_in_the_callers_phase() {
+        // @eggjs/tegg-controller-plugin 3.5.2 app.js (found by the corpus oracle: teggRootProto
+        // was missing from poster-backend's chain)
+        let f = facts(
+            "class ControllerAppBootHook {\n  constructor(app) { this.app = app; }\n  configWillLoad() {\n    this.prepareMiddleware(this.app.config.coreMiddleware);\n  }\n  prepareMiddleware(middlewareNames) {\n    if (!middlewareNames.includes('teggCtxLifecycleMiddleware')) {\n      middlewareNames.unshift('teggCtxLifecycleMiddleware');\n    }\n    const index = middlewareNames.indexOf('teggCtxLifecycleMiddleware');\n    middlewareNames.splice(index, 0, 'teggRootProto');\n    return middlewareNames;\n  }\n}\nmodule.exports = ControllerAppBootHook;",
+        );
+        assert_eq!(f.edits.len(), 2, "{f:?}");
+        assert!(f.edits.iter().all(|e| e.phase == Phase::ConfigWillLoad));
+        assert_eq!(
+            f.edits[0].op,
+            ListOp::Unshift(vec!["teggCtxLifecycleMiddleware".into()])
+        );
+        assert_eq!(
+            f.edits[0].if_list,
+            [ListCondition {
+                list: "coreMiddleware".into(),
+                name: "teggCtxLifecycleMiddleware".into(),
+                present: false
+            }]
+        );
+        assert_eq!(
+            f.edits[1].op,
+            ListOp::Insert {
+                anchor: "teggCtxLifecycleMiddleware".into(),
+                after: false,
+                names: vec!["teggRootProto".into()]
+            }
+        );
+        assert!(f.edits[1].if_list.is_empty());
+        // a method never called with a list is only a later-phase method; an array that is not
+        // a middleware list passed to a method is nothing
+        let f = facts(
+            "class B {\n  configWillLoad() { this.other([]); }\n  other(list) { list.push('x'); }\n  didLoad() { this.app.config.coreMiddleware.push('late'); }\n}\nmodule.exports = B;",
+        );
+        assert_eq!(f.edits.len(), 1, "{f:?}");
+        assert_eq!(f.edits[0].phase, Phase::Later);
     }
 
     #[test]

@@ -34,6 +34,7 @@
 
 use crate::facts::{Place, SourceFacts};
 use crate::models::{Models, Shape, SinkModel};
+use crate::namer::Namer;
 use crate::routes::member_path;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
@@ -517,11 +518,10 @@ struct FlowVisitor<'p, 't> {
     summaries: HashMap<String, Returns>,
     /// The same for helpers and services of other files (see [`Summaries`]).
     external: &'p Summaries,
-    /// Names given to function nodes (by span start) by their context.
-    names: HashMap<u32, String>,
+    /// Names given to function nodes (by span start) by their context, and enclosing classes.
+    namer: Namer,
     /// Taint handed to a callback's first parameter (by the callback's span start).
     callback_taint: HashMap<u32, V>,
-    classes: Vec<String>,
     /// Names of caught errors being walked (innermost last).
     caught: Vec<String>,
     /// Inside the branch of `if (env === 'local' || env === 'unittest')`: error details shown
@@ -560,9 +560,8 @@ pub(crate) fn analyze(
         injected: HashMap::new(),
         summaries: HashMap::new(),
         external,
-        names: HashMap::new(),
+        namer: Namer::default(),
         callback_taint: HashMap::new(),
-        classes: Vec::new(),
         caught: Vec::new(),
         dev_only: 0,
         rule_objects: HashMap::new(),
@@ -868,7 +867,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         match obj {
             // egg 1 controllers (`exports.index = function* () { this.query }`) and
             // app/extend/context.js: `this` is the request context
-            V::This if self.this_is_ctx && self.classes.is_empty() && key != "ctx" => {
+            V::This if self.this_is_ctx && !self.namer.in_class() && key != "ctx" => {
                 self.member(V::Ctx, key, span)
             }
             V::This => match key {
@@ -1924,14 +1923,10 @@ impl<'p, 't> FlowVisitor<'p, 't> {
     }
 
     fn enter_function(&mut self, span: Span, params: &FormalParameters<'_>) {
-        let name = self
-            .names
-            .get(&span.start)
-            .cloned()
-            .unwrap_or_else(|| "<anonymous>".into());
+        let name = self.namer.name_at(span.start);
         let (line, column) = self.at.line_col(span.start);
         let callback = self.callback_taint.remove(&span.start);
-        let mut frame = Frame::new(name, self.classes.last().cloned(), Vec::new(), line, column);
+        let mut frame = Frame::new(name, self.namer.class(), Vec::new(), line, column);
         let mut bound = Vec::new();
         for (i, p) in params.items.iter().enumerate() {
             let pname = match &p.pattern {
@@ -2838,36 +2833,23 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
     }
 
     fn visit_class(&mut self, it: &Class<'a>) {
-        let name = it
-            .id
-            .as_ref()
-            .map(|i| i.name.to_string())
-            .unwrap_or_default();
-        self.classes.push(name);
+        self.namer.enter_class(it);
         walk::walk_class(self, it);
-        self.classes.pop();
+        self.namer.leave_class();
     }
 
     fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
-        if let Some(k) = it.key.static_name() {
-            self.names.insert(it.value.span.start, k.to_string());
-        }
+        self.namer.method(it);
         walk::walk_method_definition(self, it);
     }
 
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
-        if let Some(k) = it.key.static_name() {
-            self.names.insert(it.value.span().start, k.to_string());
-        }
+        self.namer.property(it);
         walk::walk_object_property(self, it);
     }
 
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
-        if let Some(id) = &it.id {
-            self.names
-                .entry(it.span.start)
-                .or_insert_with(|| id.name.to_string());
-        }
+        self.namer.function(it);
         self.enter_function(it.span, &it.params);
         if let Some(body) = &it.body {
             self.visit_function_body(body);
@@ -2896,16 +2878,8 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         let Some(init) = &it.init else { return };
+        self.namer.declarator(it);
         if let BindingPattern::BindingIdentifier(id) = &it.id {
-            if matches!(
-                init.get_inner_expression(),
-                Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
-            ) {
-                self.names.insert(
-                    init.get_inner_expression().span().start,
-                    id.name.to_string(),
-                );
-            }
             if let Expression::ObjectExpression(o) = init.get_inner_expression() {
                 let keys = safe_rule_keys(o);
                 if !keys.is_empty() {
@@ -2945,12 +2919,7 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         // exports.x = function / module.exports.x = function
-        if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
-            self.names.insert(
-                it.right.get_inner_expression().span().start,
-                m.property.name.to_string(),
-            );
-        }
+        self.namer.assignment(it);
         self.visit_expression(&it.right);
         if let AssignmentTarget::ComputedMemberExpression(m) = &it.left {
             self.visit_expression(&m.expression);

@@ -10,6 +10,7 @@
 //! `x in table`, `x === 'a'`) around the use makes it safe.
 
 use crate::facts::{Place, SourceFacts};
+use crate::namer::Namer;
 use crate::routes::member_path;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
@@ -110,7 +111,7 @@ struct Frame {
 struct MistakeVisitor<'p, 't> {
     at: &'p Place<'t>,
     frames: Vec<Frame>,
-    names: HashMap<u32, String>,
+    namer: Namer,
     /// Names an enclosing allow-list test checks.
     guarded: Vec<HashSet<String>>,
     /// Function starts of methods decorated with a validator (`@validate(rules)`).
@@ -128,7 +129,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
             name: "<module>".into(),
             ..Frame::default()
         }],
-        names: HashMap::new(),
+        namer: Namer::default(),
         guarded: Vec::new(),
         validated_fns: HashSet::new(),
         jwt_names: ["jwt", "jsonwebtoken", "JWT", "jwtDecode", "jwt_decode"]
@@ -449,11 +450,7 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
     }
 
     fn enter(&mut self, span: Span, params: &FormalParameters<'_>) {
-        let name = self
-            .names
-            .get(&span.start)
-            .cloned()
-            .unwrap_or_else(|| "<anonymous>".into());
+        let name = self.namer.name_at(span.start);
         let mut f = Frame {
             name,
             validates: self.validated_fns.contains(&span.start),
@@ -1052,9 +1049,7 @@ impl MistakeVisitor<'_, '_> {
 
 impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
-        if let Some(k) = it.key.static_name() {
-            self.names.insert(it.value.span.start, k.to_string());
-        }
+        self.namer.method(it);
         let validated = it.decorators.iter().any(|d| {
             let callee = match &d.expression {
                 Expression::CallExpression(c) => &c.callee,
@@ -1071,8 +1066,8 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     }
 
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        self.namer.property(it);
         if let Some(k) = it.key.static_name() {
-            self.names.insert(it.value.span().start, k.to_string());
             // { token: Math.random() }
             if is_secret_name(&k) && contains_weak_random(&it.value) {
                 self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
@@ -1082,11 +1077,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     }
 
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
-        if let Some(id) = &it.id {
-            self.names
-                .entry(it.span.start)
-                .or_insert_with(|| id.name.to_string());
-        }
+        self.namer.function(it);
         self.enter(it.span, &it.params);
         if let Some(body) = &it.body {
             self.visit_function_body(body);
@@ -1116,17 +1107,12 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        self.namer.declarator(it);
         if let Some(init) = &it.init {
             let inner = init.get_inner_expression();
             let mut names = Vec::new();
             binding_names(&it.id, &mut names);
             if let BindingPattern::BindingIdentifier(id) = &it.id {
-                if matches!(
-                    inner,
-                    Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
-                ) {
-                    self.names.insert(inner.span().start, id.name.to_string());
-                }
                 // const jwt = require('jsonwebtoken')
                 if let Expression::CallExpression(c) = inner {
                     let is_req = matches!(c.callee.get_inner_expression(), Expression::Identifier(r) if r.name == "require");
@@ -1195,11 +1181,8 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                 self.frame().host_tainted.insert(id.name.to_string(), src);
             }
         }
+        self.namer.assignment(it);
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
-            self.names.insert(
-                it.right.get_inner_expression().span().start,
-                m.property.name.to_string(),
-            );
             if is_secret_name(&m.property.name) && contains_weak_random(&it.right) {
                 self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
             }

@@ -12,12 +12,12 @@
 
 use crate::facts::{Place, SourceFacts};
 use crate::mistakes::binding_names;
+use crate::namer::Namer;
 use crate::routes::member_path;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
-use oxc::span::GetSpan;
 use oxc::syntax::scope::ScopeFlags;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Where an id comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -231,8 +231,7 @@ struct Frame {
 struct OwnVisitor<'p, 't> {
     at: &'p Place<'t>,
     frames: Vec<Frame>,
-    names: HashMap<u32, String>,
-    classes: Vec<String>,
+    namer: Namer,
     out: Vec<RecordAccess>,
 }
 
@@ -244,8 +243,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
             name: "<module>".into(),
             ..Frame::default()
         }],
-        names: HashMap::new(),
-        classes: Vec::new(),
+        namer: Namer::default(),
         out: Vec::new(),
     };
     v.visit_program(program);
@@ -369,11 +367,7 @@ impl OwnVisitor<'_, '_> {
     }
 
     fn enter(&mut self, start: u32, params: &FormalParameters<'_>) {
-        let name = self
-            .names
-            .get(&start)
-            .cloned()
-            .unwrap_or_else(|| "<anonymous>".into());
+        let name = self.namer.name_at(start);
         let (mut ps, mut req) = (Vec::new(), Vec::new());
         for p in &params.items {
             // tegg `@HTTPParam() id`, `@HTTPQuery() q`, `@HTTPBody() body`: request data
@@ -392,7 +386,7 @@ impl OwnVisitor<'_, '_> {
         ps.retain(|p| p != "ctx" && p != "next" && p != "app");
         self.frames.push(Frame {
             name,
-            class: self.classes.last().cloned(),
+            class: self.namer.class(),
             params: ps.into_iter().collect(),
             request: req.into_iter().collect(),
             ..Frame::default()
@@ -482,36 +476,23 @@ impl OwnVisitor<'_, '_> {
 
 impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
     fn visit_class(&mut self, it: &Class<'a>) {
-        let name = it
-            .id
-            .as_ref()
-            .map(|i| i.name.to_string())
-            .unwrap_or_default();
-        self.classes.push(name);
+        self.namer.enter_class(it);
         walk::walk_class(self, it);
-        self.classes.pop();
+        self.namer.leave_class();
     }
 
     fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
-        if let Some(k) = it.key.static_name() {
-            self.names.insert(it.value.span.start, k.to_string());
-        }
+        self.namer.method(it);
         walk::walk_method_definition(self, it);
     }
 
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
-        if let Some(k) = it.key.static_name() {
-            self.names.insert(it.value.span().start, k.to_string());
-        }
+        self.namer.property(it);
         walk::walk_object_property(self, it);
     }
 
     fn visit_function(&mut self, it: &Function<'a>, _flags: ScopeFlags) {
-        if let Some(id) = &it.id {
-            self.names
-                .entry(it.span.start)
-                .or_insert_with(|| id.name.to_string());
-        }
+        self.namer.function(it);
         self.enter(it.span.start, &it.params);
         if let Some(body) = &it.body {
             self.visit_function_body(body);
@@ -526,17 +507,8 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+        self.namer.declarator(it);
         if let Some(init) = &it.init {
-            if let (BindingPattern::BindingIdentifier(id), e) =
-                (&it.id, init.get_inner_expression())
-            {
-                if matches!(
-                    e,
-                    Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
-                ) {
-                    self.names.insert(e.span().start, id.name.to_string());
-                }
-            }
             let mut bound = Vec::new();
             binding_names(&it.id, &mut bound);
             let request = self.source_of(init) == Some(IdSource::Request);

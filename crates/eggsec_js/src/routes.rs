@@ -90,6 +90,35 @@ pub struct ConfigCondition {
     pub negated: bool,
 }
 
+/// Walks the branches of `if (config.a.b) … else …` with `cond` on the visitor's condition
+/// stack for the consequent and its negation for the alternate (the test is the caller's).
+pub(crate) fn walk_if_under<'a, V: Visit<'a>>(
+    v: &mut V,
+    it: &IfStatement<'a>,
+    cond: Option<ConfigCondition>,
+    stack: fn(&mut V) -> &mut Vec<ConfigCondition>,
+) {
+    let Some(cond) = cond else {
+        v.visit_statement(&it.consequent);
+        if let Some(alt) = &it.alternate {
+            v.visit_statement(alt);
+        }
+        return;
+    };
+    let negated = ConfigCondition {
+        path: cond.path.clone(),
+        negated: !cond.negated,
+    };
+    stack(v).push(cond);
+    v.visit_statement(&it.consequent);
+    stack(v).pop();
+    if let Some(alt) = &it.alternate {
+        stack(v).push(negated);
+        v.visit_statement(alt);
+        stack(v).pop();
+    }
+}
+
 /// A local module a router file calls with `app` (`require('./router/admin')(app)`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RouterInclude {
@@ -640,9 +669,10 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
             }
             if ROUTER_VERBS.contains(&verb) {
                 if let Some(target) = self.target_of(&m.object) {
-                    // `app.use` is koa's global middleware, not the router's
-                    let app_ok = !matches!(target, RouterTarget::App)
-                        || !matches!(verb, "head" | "options" | "all" | "use");
+                    // `app.use` is koa's global middleware, not the router's; egg-core
+                    // delegates every other verb, `all` included, to app.router
+                    // (`utils.methods.concat(['all', 'resources', 'register', 'redirect'])`)
+                    let app_ok = !matches!(target, RouterTarget::App) || verb != "use";
                     if app_ok {
                         let args = it
                             .arguments
@@ -668,25 +698,7 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
         self.visit_expression(&it.test);
         let cond = self.config_condition(&it.test);
-        if let Some(c) = &cond {
-            self.conditions.push(c.clone());
-        }
-        self.visit_statement(&it.consequent);
-        if cond.is_some() {
-            self.conditions.pop();
-        }
-        if let Some(alt) = &it.alternate {
-            if let Some(c) = &cond {
-                self.conditions.push(ConfigCondition {
-                    path: c.path.clone(),
-                    negated: !c.negated,
-                });
-            }
-            self.visit_statement(alt);
-            if cond.is_some() {
-                self.conditions.pop();
-            }
-        }
+        walk_if_under(self, it, cond, |v| &mut v.conditions);
     }
 
     fn visit_class(&mut self, it: &Class<'a>) {
@@ -1029,19 +1041,18 @@ impl RouteVisitor<'_, '_> {
     }
 }
 
-/// The full path of a decorator route. koa-router's prefix (midway `@controller`): the prefix
-/// loses a trailing `/`, and a route path of `/` becomes the prefix itself. A home-made loop or
-/// egg-decorator-router: prefix and path concatenated as written.
+/// The full path of a decorator route. midway v1's `@controller(prefix)` mounts an
+/// `@eggjs/router` 2 EggRouter with `router.prefix(prefix)`: the prefix loses one trailing `/`
+/// and every layer's path becomes prefix + path, even `/` (`@controller('/api/user')` +
+/// `@get('/')` is `/api/user/`; `@controller('/')` + `@get('/web/*')` is `/web/*`), as the corpus
+/// oracle saw real midway 1.20 register. A home-made loop or egg-decorator-router: prefix and path
+/// concatenated as written.
 fn decorator_path(prefix: &str, path: &str, koa_prefix: bool) -> String {
     if !koa_prefix {
         return format!("{prefix}{path}");
     }
     let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
-    if path == "/" && !prefix.is_empty() {
-        prefix.to_string()
-    } else {
-        format!("{prefix}{path}")
-    }
+    format!("{prefix}{path}")
 }
 
 /// Class decorators that give a decorator router's path prefix.
@@ -1070,4 +1081,20 @@ fn decorator_verb(name: &str) -> Option<&'static str> {
         "all" => "ALL",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod decorator_path_tests {
+    use super::decorator_path;
+
+    #[test]
+    fn eggjs_router_prefix_keeps_the_routes_own_slash() {
+        assert_eq!(decorator_path("/api/app-user", "/", true), "/api/app-user/");
+        assert_eq!(
+            decorator_path("/api/app-user/", "/:id", true),
+            "/api/app-user/:id"
+        );
+        assert_eq!(decorator_path("/", "/web/*", true), "/web/*");
+        assert_eq!(decorator_path("/api/", "/x", false), "/api//x");
+    }
 }

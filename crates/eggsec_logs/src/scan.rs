@@ -573,7 +573,7 @@ struct FileScan<'o> {
     spike: Windowed,
     inj_seen: HashSet<u64>,
     url_buf: Vec<u8>,
-    twin: Option<TwinChecker<Box<dyn std::io::Read + Send>>>,
+    twin: Twin,
     twin_path: String,
     forged: Vec<(u64, i64, String)>,
     forged_count: u64,
@@ -583,6 +583,57 @@ struct FileScan<'o> {
     long_ips: HashMap<Box<[u8]>, (u64, u64)>,
     listed: HashMap<&'static str, usize>,
     unlisted: BTreeMap<&'static str, u64>,
+}
+
+type Twin = Option<TwinChecker<Box<dyn std::io::Read + Send>>>;
+
+impl<'o> FileScan<'o> {
+    /// The state at the start of a file: `display` names it in the output, `events` says
+    /// whether its lines count as events (not when a text twin counts them), `twin` is the
+    /// JSON twin checked for forged lines and its display name.
+    fn new(
+        opts: std::borrow::Cow<'o, ScanOptions>,
+        display: String,
+        events: bool,
+        access_only: bool,
+        role: Role,
+        (twin, twin_path): (Twin, String),
+    ) -> Self {
+        FileScan {
+            csrf_live: Windowed::new(opts.csrf_window_ms, opts.csrf_threshold),
+            brute_ip: Windowed::new(opts.brute_window_ms, opts.brute_threshold),
+            brute_acct: Windowed::new(opts.brute_window_ms, opts.brute_threshold),
+            burst: Windowed::new(opts.burst_window_ms, opts.burst_threshold),
+            spike: Windowed::new(opts.spike_window_ms, opts.spike_threshold),
+            auth: auth_ac(&opts.auth_patterns),
+            opts,
+            display,
+            events,
+            access_only,
+            role,
+            out: FileOutcome::default(),
+            scanner: LineScanner::new(),
+            secrets: HashMap::new(),
+            seen: Vec::new(),
+            overflow: 0,
+            auth_here: false,
+            pending: None,
+            cur_ts: None,
+            skipping: false,
+            csrf: Tally::new(),
+            authf: Tally::new(),
+            inj_seen: HashSet::new(),
+            url_buf: Vec::new(),
+            twin,
+            twin_path,
+            forged: Vec::new(),
+            forged_count: 0,
+            ips: HashMap::with_hasher(Fnv),
+            long_ips: HashMap::new(),
+            listed: HashMap::new(),
+            unlisted: BTreeMap::new(),
+        }
+    }
 }
 
 /// At most this many findings per detector and file are listed; the rest are counted.
@@ -703,42 +754,17 @@ fn scan_file(path: &Path, opts: &ScanOptions, have_access: bool) -> FileOutcome 
         .as_ref()
         .and_then(|p| reader::open(p).ok())
         .map(|(r, _)| TwinChecker::new(r));
-    let mut st = FileScan {
-        opts: std::borrow::Cow::Borrowed(opts),
-        csrf_live: Windowed::new(opts.csrf_window_ms, opts.csrf_threshold),
-        display: display.clone(),
+    let twin_path = twin_path
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let mut st = FileScan::new(
+        std::borrow::Cow::Borrowed(opts),
+        display.clone(),
         events,
-        access_only: have_access,
-        role: kind.role,
-        out: FileOutcome::default(),
-        scanner: LineScanner::new(),
-        secrets: HashMap::new(),
-        seen: Vec::new(),
-        overflow: 0,
-        auth: auth_ac(&opts.auth_patterns),
-        auth_here: false,
-        pending: None,
-        cur_ts: None,
-        skipping: false,
-        csrf: Tally::new(),
-        authf: Tally::new(),
-        brute_ip: Windowed::new(opts.brute_window_ms, opts.brute_threshold),
-        brute_acct: Windowed::new(opts.brute_window_ms, opts.brute_threshold),
-        burst: Windowed::new(opts.burst_window_ms, opts.burst_threshold),
-        spike: Windowed::new(opts.spike_window_ms, opts.spike_threshold),
-        inj_seen: HashSet::new(),
-        url_buf: Vec::new(),
-        twin,
-        twin_path: twin_path
-            .map(|p| p.display().to_string())
-            .unwrap_or_default(),
-        forged: Vec::new(),
-        forged_count: 0,
-        ips: HashMap::with_hasher(Fnv),
-        long_ips: HashMap::new(),
-        listed: HashMap::new(),
-        unlisted: BTreeMap::new(),
-    };
+        have_access,
+        kind.role,
+        (twin, twin_path),
+    );
     let mut lr = LineReader::with_anchor_prefilter(input);
     let mut lines = 0;
     loop {
@@ -1404,40 +1430,14 @@ impl LiveScan {
     pub fn new(path: &Path, opts: &ScanOptions, have_access: bool) -> std::io::Result<LiveScan> {
         let kind = kind::classify(path)?;
         let events = !(kind.format == Format::Json && kind::text_twin(path).is_some());
-        let st = FileScan {
-            opts: std::borrow::Cow::Owned(opts.clone()),
-            csrf_live: Windowed::new(opts.csrf_window_ms, opts.csrf_threshold),
-            display: path.display().to_string(),
+        let st = FileScan::new(
+            std::borrow::Cow::Owned(opts.clone()),
+            path.display().to_string(),
             events,
-            access_only: have_access,
-            role: kind.role,
-            out: FileOutcome::default(),
-            scanner: LineScanner::new(),
-            secrets: HashMap::new(),
-            seen: Vec::new(),
-            overflow: 0,
-            auth: auth_ac(&opts.auth_patterns),
-            auth_here: false,
-            pending: None,
-            cur_ts: None,
-            skipping: false,
-            csrf: Tally::new(),
-            authf: Tally::new(),
-            brute_ip: Windowed::new(opts.brute_window_ms, opts.brute_threshold),
-            brute_acct: Windowed::new(opts.brute_window_ms, opts.brute_threshold),
-            burst: Windowed::new(opts.burst_window_ms, opts.burst_threshold),
-            spike: Windowed::new(opts.spike_window_ms, opts.spike_threshold),
-            inj_seen: HashSet::new(),
-            url_buf: Vec::new(),
-            twin: None,
-            twin_path: String::new(),
-            forged: Vec::new(),
-            forged_count: 0,
-            ips: HashMap::with_hasher(Fnv),
-            long_ips: HashMap::new(),
-            listed: HashMap::new(),
-            unlisted: BTreeMap::new(),
-        };
+            have_access,
+            kind.role,
+            (None, String::new()),
+        );
         Ok(LiveScan {
             st,
             kind,

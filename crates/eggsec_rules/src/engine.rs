@@ -29,6 +29,9 @@ struct Outcome {
     applicable: bool,
     /// Why the rule could not assess its control (it read config that is not known).
     not_assessed: Option<String>,
+    /// Why the rule's pass is not certain (it read config a plugin eggsec cannot see may
+    /// change): the posture says "not fully assessed".
+    uncertain: Option<String>,
 }
 
 /// Audits one app model with every registered rule, and folds checks made elsewhere (a live
@@ -99,8 +102,10 @@ fn run_rules_with(
         .map(|(rule, severity)| {
             let meta = rule.meta();
             let mut cx = RuleContext::new(app, settings, meta);
-            let (ran, unknown) = eggsec_app::model::unknown_reads(|| {
-                catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx)))
+            let ((ran, unknown), doubtful) = eggsec_app::model::uncertain_reads(|| {
+                eggsec_app::model::unknown_reads(|| {
+                    catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx)))
+                })
             });
             ran.map_err(|panic| {
                 let why = panic
@@ -124,7 +129,16 @@ fn run_rules_with(
             };
             let applicable =
                 (cx.is_applicable() && not_assessed.is_none()) || !cx.findings().is_empty();
-            let (findings, facts) = cx.into_parts();
+            let (mut findings, facts) = cx.into_parts();
+            let uncertain = doubtful
+                .first()
+                .map(|(path, why)| (format!("`{path}` {why}"), findings.is_empty()));
+            if let Some((why, _)) = &uncertain {
+                lower_confidence(&mut findings, why);
+            }
+            let uncertain = uncertain
+                .filter(|(_, pass)| *pass)
+                .map(|(why, _)| format!("not fully assessed: {} ({why})", meta.control));
             Ok(Outcome {
                 meta,
                 severity: *severity,
@@ -132,6 +146,7 @@ fn run_rules_with(
                 facts,
                 applicable,
                 not_assessed,
+                uncertain,
             })
         })
         .collect();
@@ -190,7 +205,7 @@ fn run_rules_with(
 
     let mut posture = posture;
     for o in &outcomes {
-        let Some(line) = &o.not_assessed else {
+        let Some(line) = o.not_assessed.as_ref().or(o.uncertain.as_ref()) else {
             continue;
         };
         if let Some(row) = posture.iter_mut().find(|r| r.strategy == o.meta.strategy) {
@@ -237,6 +252,20 @@ fn run_rules_with(
         findings,
         posture,
         diagnostics,
+    }
+}
+
+/// A finding that rests on config a plugin eggsec cannot see may change (`why`: "`path` may
+/// be changed by plugin ..."): one step less confident, and the message says why. The
+/// fingerprint stays (the same finding with or without `node_modules`).
+fn lower_confidence(findings: &mut [Finding], why: &str) {
+    use eggsec_report::Confidence;
+    for f in findings {
+        f.confidence = match f.confidence {
+            Confidence::High => Confidence::Medium,
+            Confidence::Medium | Confidence::Low => Confidence::Low,
+        };
+        f.message.push_str(&format!(" (confidence lowered: {why})"));
     }
 }
 

@@ -184,6 +184,21 @@ mod tests {
         )
     }
 
+    /// The high rule and the low rule with these findings, at their own severities.
+    fn pair<'a>(
+        high: &'a [Finding],
+        low: &'a [Finding],
+        high_facts: &'a [String],
+    ) -> [RuleResult<'a>; 2] {
+        let result = |meta: &'static RuleMeta, findings, facts| RuleResult {
+            meta,
+            severity: meta.severity,
+            findings,
+            facts,
+        };
+        [result(&HIGH, high, high_facts), result(&LOW, low, &[])]
+    }
+
     fn csrf(results: &[RuleResult<'_>]) -> Posture {
         compute(results).remove(
             Strategy::ALL
@@ -200,20 +215,7 @@ mod tests {
             finding(&LOW, Severity::Low),
             finding(&LOW, Severity::Low),
         ];
-        let row = csrf(&[
-            RuleResult {
-                meta: &HIGH,
-                severity: Severity::High,
-                findings: &[],
-                facts: &[],
-            },
-            RuleResult {
-                meta: &LOW,
-                severity: Severity::Low,
-                findings: &three,
-                facts: &[],
-            },
-        ]);
+        let row = csrf(&pair(&[], &three, &[]));
         // 5 passing of 5 + 3 × 1.
         assert_eq!(row.score, 63);
         assert_eq!(row.status, PostureStatus::Partial);
@@ -222,20 +224,7 @@ mod tests {
     #[test]
     fn all_passing_is_implemented_and_other_strategies_not_assessed() {
         let facts = vec!["token type ctoken".to_string()];
-        let rows = compute(&[
-            RuleResult {
-                meta: &HIGH,
-                severity: Severity::High,
-                findings: &[],
-                facts: &facts,
-            },
-            RuleResult {
-                meta: &LOW,
-                severity: Severity::Low,
-                findings: &[],
-                facts: &[],
-            },
-        ]);
+        let rows = compute(&pair(&[], &[], &facts));
         assert_eq!(rows.len(), 8);
         let row = &rows[4];
         assert_eq!((row.status, row.score), (PostureStatus::Implemented, 100));
@@ -249,54 +238,15 @@ mod tests {
         let high = [finding(&HIGH, Severity::High)];
         let low = [finding(&LOW, Severity::Low)];
         // High rule fails: 1 / 6 → 17 → missing.
-        let row = csrf(&[
-            RuleResult {
-                meta: &HIGH,
-                severity: Severity::High,
-                findings: &high,
-                facts: &[],
-            },
-            RuleResult {
-                meta: &LOW,
-                severity: Severity::Low,
-                findings: &[],
-                facts: &[],
-            },
-        ]);
+        let row = csrf(&pair(&high, &[], &[]));
         assert_eq!((row.status, row.score), (PostureStatus::Missing, 17));
         assert_eq!(row.missing, ["msg"]);
         // Low rule fails: 5 / 6 → 83 → partial.
-        let row = csrf(&[
-            RuleResult {
-                meta: &HIGH,
-                severity: Severity::High,
-                findings: &[],
-                facts: &[],
-            },
-            RuleResult {
-                meta: &LOW,
-                severity: Severity::Low,
-                findings: &low,
-                facts: &[],
-            },
-        ]);
+        let row = csrf(&pair(&[], &low, &[]));
         assert_eq!((row.status, row.score), (PostureStatus::Partial, 83));
         // A critical finding is always missing.
         let critical = [finding(&LOW, Severity::Critical)];
-        let row = csrf(&[
-            RuleResult {
-                meta: &HIGH,
-                severity: Severity::High,
-                findings: &[],
-                facts: &[],
-            },
-            RuleResult {
-                meta: &LOW,
-                severity: Severity::Low,
-                findings: &critical,
-                facts: &[],
-            },
-        ]);
+        let row = csrf(&pair(&[], &critical, &[]));
         assert_eq!(row.status, PostureStatus::Missing);
     }
 }

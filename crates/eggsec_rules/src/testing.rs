@@ -50,6 +50,28 @@ pub fn test_model(config: serde_json::Value) -> AppModel {
     test_model_in(Path::new(TEST_ROOT), config)
 }
 
+/// Checks a rule that reports an app once when none of its code sets a header: one app-level
+/// finding for an app whose router registers nothing, none for an app without `app/`.
+#[cfg(test)]
+pub fn assert_reported_once_without_app_code(rule: &dyn Rule) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
+    std::fs::write(
+        dir.path().join("app/router.js"),
+        "module.exports = app => {};",
+    )
+    .unwrap();
+    let app = test_model_in(dir.path(), serde_json::json!({}));
+    let found = run_rule(rule, &app);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(matches!(
+        found[0].location,
+        eggsec_report::Location::App { .. }
+    ));
+    // Without app/ (no routes) nothing is reported.
+    assert!(run_rule(rule, &test_model(serde_json::json!({}))).is_empty());
+}
+
 /// [`test_model`] for an app at `root` (a temporary directory holding real sources, for
 /// suppression tests): `$at` paths are relative to it.
 #[doc(hidden)]
@@ -113,6 +135,7 @@ pub fn test_model_in(root: &Path, config: serde_json::Value) -> AppModel {
         diagnostics: vec![],
         routes: vec![],
         code: Default::default(),
+        uncertain: Default::default(),
     }
 }
 

@@ -161,6 +161,19 @@ function watchRouterPlus(baseDir) {
   };
 }
 
+/**
+ * midway v1 mounts each `@controller(prefix)` as an EggRouter of its own (midway-web's
+ * webLoader.preRegisterRouter → `app.use(router.middleware())`), not on `app.router`: its layers'
+ * paths already carry the prefix.
+ */
+function midwayRoutes(app) {
+  const out = [];
+  for (const entry of app.loader && app.loader.prioritySortRouters || []) {
+    if (entry && entry.router) out.push(...routes({ router: entry.router }));
+  }
+  return out;
+}
+
 function namespaceRoutes() {
   const out = [];
   for (const plus of routerPlusInstances) {
@@ -172,6 +185,16 @@ function namespaceRoutes() {
   return out;
 }
 
+/**
+ * A midway v1 app (the same test as eggsec's discover::midway_base_dir): `src/config` beside a
+ * package.json that depends on `midway` (or `midway-bin`), no `config/` at the root.
+ */
+function midwayV1(baseDir, pkg) {
+  if (fs.existsSync(path.join(baseDir, 'config')) || !fs.existsSync(path.join(baseDir, 'src', 'config'))) return false;
+  const deps = Object.assign({}, pkg.devDependencies, pkg.dependencies);
+  return 'midway' in deps || 'midway-bin' in deps || (pkg.egg && pkg.egg.framework) === 'midway';
+}
+
 async function main() {
   const [ baseDirArg, envArg, scope ] = process.argv.slice(2);
   if (!baseDirArg || !envArg) usage('missing arguments');
@@ -179,7 +202,8 @@ async function main() {
   const pkgFile = path.join(baseDir, 'package.json');
   if (!fs.existsSync(pkgFile)) usage(`${pkgFile} is missing`);
   const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
-  const frameworkName = pkg.egg && pkg.egg.framework || 'egg';
+  const midway = midwayV1(baseDir, pkg);
+  const frameworkName = pkg.egg && pkg.egg.framework || (midway ? 'midway' : 'egg');
   let frameworkDir;
   try {
     frameworkDir = path.dirname(resolveFrom(baseDir, `${frameworkName}/package.json`));
@@ -193,7 +217,9 @@ async function main() {
     delete process.env[name];
   }
   if (!process.env.EGG_HOME) process.env.EGG_HOME = path.join(baseDir, '.egg-home');
-  if (pkg.egg && pkg.egg.typescript) registerTypeScript(baseDir);
+  // midway v1 (`egg-scripts start --framework=midway --ts`): midway's loader moves baseDir to
+  // `src/` when `.ts` files can be required (TS_SRC_DIR), as eggsec reads it
+  if (pkg.egg && pkg.egg.typescript || midway) registerTypeScript(baseDir);
 
   process.on('uncaughtException', err => record('uncaught', err));
   process.on('unhandledRejection', err => record('unhandled rejection', err));
@@ -211,6 +237,8 @@ async function main() {
   // egg 1 (egg-core 3) takes the env from EGG_SERVER_ENV only
   if (envArg !== 'auto' && Number(eggVersion.split('.')[0]) < 2) process.env.EGG_SERVER_ENV = envArg;
   if (scope) options.serverScope = scope;
+  // `--ts` of egg-scripts: midway's loader (isTsMode) then runs from src/
+  if (midway) options.typescript = true;
   const app = new Application(options);
   app.on('error', err => record('app error', err));
 
@@ -247,6 +275,7 @@ async function main() {
     middleware_names: middlewareNames(app),
     routes: routes(app),
     namespace_routes: namespaceRoutes(),
+    framework_routes: midwayRoutes(app),
     errors,
   };
 }

@@ -29,7 +29,12 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
                     .into_iter()
                     .map(|(k, why)| (k, json!(why)))
                     .collect();
-                docs.push(json!({"root": m.root.display().to_string(), "env": m.env, "defaults": defaults_label(m), "not_effective": inactive, "config": j}));
+                let uncertain: serde_json::Map<String, serde_json::Value> =
+                    uncertain_keys(m, args.key.as_deref())
+                        .into_iter()
+                        .map(|(k, why)| (k, json!(format!("unknown: {why}"))))
+                        .collect();
+                docs.push(json!({"root": m.root.display().to_string(), "env": m.env, "defaults": defaults_label(m), "not_effective": inactive, "uncertain": uncertain, "config": j}));
             }
             ModelFormat::Text => {
                 if models.len() > 1 {
@@ -40,6 +45,15 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
                     m.env,
                     defaults_label(m)
                 ));
+                for source in &m.uncertain.sources {
+                    text.push_str(&format!(
+                        "# UNKNOWN: plugin `{}` ({}) is enabled but not installed and unknown to eggsec: the keys marked UNKNOWN below (and others under {}) may be changed by it\n",
+                        source.plugin,
+                        source.package,
+                        eggsec_app::uncertain::DOUBTED_KEYS.join(", ")
+                    ));
+                }
+                let uncertain = uncertain_keys(m, args.key.as_deref());
                 let mut lines = Vec::new();
                 config_lines(
                     args.key.as_deref().unwrap_or(""),
@@ -63,6 +77,10 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
                         .find(|(key, _)| *key == k)
                         .map(|(_, why)| format!("  # NOT EFFECTIVE: {why}"))
                         .unwrap_or_default();
+                    let why = match uncertain.iter().find(|(key, _)| *key == k) {
+                        Some((_, doubt)) => format!("{why}  # UNKNOWN: {doubt}"),
+                        None => why,
+                    };
                     text.push_str(&format!("{kv:<w$}  {at}{why}\n", w = width + 3));
                 }
             }
@@ -78,6 +96,20 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
         return Ok(code);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keys (under `key` when given) whose value is known but may be changed by a plugin eggsec
+/// cannot see, with why (see `eggsec_app::uncertain`).
+pub fn uncertain_keys(m: &eggsec_app::AppModel, key: Option<&str>) -> Vec<(String, String)> {
+    m.uncertain
+        .leaves(&m.config)
+        .into_iter()
+        .filter(|(k, _)| {
+            key.is_none_or(|key| {
+                k == key || k.strip_prefix(key).is_some_and(|r| r.starts_with('.'))
+            })
+        })
+        .collect()
 }
 
 /// `security.<name>.enable` keys that are true but do nothing because egg-security's

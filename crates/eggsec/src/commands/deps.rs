@@ -470,8 +470,6 @@ fn sarif(r: &DepsReport, root: &Path) -> Result<String> {
         .vulnerabilities
         .iter()
         .map(|v| {
-            let mut evidence = vec![format!("{} {}@{}", v.id, v.package, v.version)];
-            evidence.extend(v.paths.iter().map(|p| p.join(" > ")));
             if !rules.iter().any(|d| d.code == v.id) {
                 rules.push(eggsec_report::RuleDescriptor {
                     code: v.id.clone(),
@@ -484,35 +482,11 @@ fn sarif(r: &DepsReport, root: &Path) -> Result<String> {
                     ..base.clone()
                 });
             }
-            Finding::new(
-                v.id.as_str(),
-                meta.name,
-                meta.strategy,
-                v.severity,
-                format!("{} {} has {}: {}", v.package, v.version, v.id, v.summary),
-                Location::File {
-                    path: v.lockfile.clone(),
-                    line: v.line,
-                    column: 0,
-                },
-            )
-            .with_evidence(evidence)
-            .with_cvss(v.cvss.as_deref().and_then(eggsec_deps::cvss::base_score_v3))
-            .with_remediation(match &v.fixed {
-                Some(f) => format!("Upgrade `{}` to {f} or later.", v.package),
-                None => format!("No fixed version of `{}` is known.", v.package),
-            })
+            vuln_finding(v, v.id.as_str(), meta)
+                .with_cvss(v.cvss.as_deref().and_then(eggsec_deps::cvss::base_score_v3))
         })
         .collect();
-    let report = Report {
-        apps: vec![AppReport {
-            root: root.display().to_string(),
-            env: String::new(),
-            findings,
-            posture: Vec::new(),
-            diagnostics: r.problems.clone(),
-        }],
-    };
+    let report = one_app(r, root, findings);
     let opts = super::sarif_options("deps", root)?;
     Ok(eggsec_report::render_sarif_with(&report, &rules, &opts))
 }
@@ -522,31 +496,37 @@ fn as_report(r: &DepsReport, root: &Path) -> Report {
     let meta = eggsec_rules::find_rule("vulnerable-egg-package")
         .expect("registered")
         .meta();
-    let findings: Vec<Finding> = r
-        .vulnerabilities
-        .iter()
-        .map(|v| {
-            let mut evidence = vec![format!("{} {}@{}", v.id, v.package, v.version)];
-            evidence.extend(v.paths.iter().map(|p| p.join(" > ")));
-            Finding::new(
-                meta.code,
-                meta.name,
-                meta.strategy,
-                v.severity,
-                format!("{} {} has {}: {}", v.package, v.version, v.id, v.summary),
-                Location::File {
-                    path: v.lockfile.clone(),
-                    line: v.line,
-                    column: 0,
-                },
-            )
-            .with_evidence(evidence)
-            .with_remediation(match &v.fixed {
-                Some(f) => format!("Upgrade `{}` to {f} or later.", v.package),
-                None => format!("No fixed version of `{}` is known.", v.package),
-            })
-        })
+    let findings = (r.vulnerabilities.iter())
+        .map(|v| vuln_finding(v, meta.code, meta))
         .collect();
+    one_app(r, root, findings)
+}
+
+/// One vulnerability as a finding under `code` (the rule's, or the advisory's id in SARIF).
+fn vuln_finding(v: &analyze::Vulnerability, code: &str, meta: &eggsec_rules::RuleMeta) -> Finding {
+    let mut evidence = vec![format!("{} {}@{}", v.id, v.package, v.version)];
+    evidence.extend(v.paths.iter().map(|p| p.join(" > ")));
+    Finding::new(
+        code,
+        meta.name,
+        meta.strategy,
+        v.severity,
+        format!("{} {} has {}: {}", v.package, v.version, v.id, v.summary),
+        Location::File {
+            path: v.lockfile.clone(),
+            line: v.line,
+            column: 0,
+        },
+    )
+    .with_evidence(evidence)
+    .with_remediation(match &v.fixed {
+        Some(f) => format!("Upgrade `{}` to {f} or later.", v.package),
+        None => format!("No fixed version of `{}` is known.", v.package),
+    })
+}
+
+/// A report of one app (the deps root) holding `findings` and the run's problems.
+fn one_app(r: &DepsReport, root: &Path, findings: Vec<Finding>) -> Report {
     Report {
         apps: vec![AppReport {
             root: root.display().to_string(),

@@ -9,7 +9,8 @@
 //!   the security-relevant subset (`COMPARED_KEYS`) is counted apart;
 //! - plugins: enabled set, load order, package, implicit enable;
 //! - middleware: coreMiddleware + appMiddleware order and which are enabled;
-//! - routes: `app.router.stack` plus every egg-router-plus namespace router's stack, as a
+//! - routes: `app.router.stack` plus every egg-router-plus namespace router's stack (and midway
+//!   v1's per-controller routers), as a
 //!   (method, path) multiset, against eggsec's routes other than tegg's (tegg controllers are
 //!   mounted apart, when their module loads).
 //!
@@ -320,7 +321,13 @@ fn corpus_apps_agree_with_real_egg() {
 
                 let mut want: BTreeMap<(String, String), usize> = BTreeMap::new();
                 let namespaced = serde_json::json!({"routes": dump["namespace_routes"]});
-                for (m, p, ..) in egg_routes(&dump).into_iter().chain(egg_routes(&namespaced)) {
+                // midway v1: one EggRouter per `@controller(prefix)`, mounted apart
+                let framework = serde_json::json!({"routes": dump["framework_routes"]});
+                for (m, p, ..) in egg_routes(&dump)
+                    .into_iter()
+                    .chain(egg_routes(&namespaced))
+                    .chain(egg_routes(&framework))
+                {
                     *want.entry((m, p)).or_default() += 1;
                 }
                 let mut got: BTreeMap<(String, String), usize> = BTreeMap::new();

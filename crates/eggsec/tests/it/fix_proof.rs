@@ -1,7 +1,8 @@
-//! `eggsec fix` / `scaffold` / `testgen` proven under real egg (tests/oracle): a fixture app that
-//! starts with the weaknesses is staged once; the generated security tests FAIL on it; after
-//! `fix --write` and the scaffolds it still boots in local, unittest and prod (egg-mock runs its
-//! own tests and the generated ones there), the re-audit no longer reports the fixed findings,
+//! `eggsec fix` / `scaffold` / `testgen` proven under real egg 2, 3 and 4 and on a TypeScript app
+//! (tests/oracle): a fixture app that starts with the weaknesses is staged once; the generated
+//! security tests FAIL on it; after `fix --write` and the scaffolds it still boots in local,
+//! unittest and prod (mocha with egg-mock or @eggjs/mock runs its own tests and the generated
+//! ones there), the re-audit no longer reports the fixed findings,
 //! `eggsec probe --active` against the booted app grades it higher with CSRF enforced, and a
 //! second run of each command changes nothing.
 
@@ -75,6 +76,37 @@ fn run(args: &[&str], app: &Path) -> (i32, String, String) {
     )
 }
 
+/// How a proof app's tests run under one oracle install, the way `egg-bin test` runs them.
+#[derive(Clone, Copy)]
+struct Proof {
+    /// `tests/oracle/<egg>`.
+    egg: &'static str,
+    fixture: &'static str,
+    /// mocha `--require`s: egg-mock 5 (egg 3) and @eggjs/mock 6 (egg 4) register mocha root
+    /// hooks; egg-mock 4 (egg 2) hooks into mocha's globals from its bootstrap. A TS app also
+    /// registers ts-node first (transpile only, as egg-bin does) and sets EGG_TYPESCRIPT.
+    requires: &'static [&'static str],
+    ts: bool,
+    /// The findings `fix` closes on this app under this egg.
+    fixed: &'static [&'static str],
+}
+
+impl Proof {
+    fn ext(&self) -> &'static str {
+        if self.ts {
+            "ts"
+        } else {
+            "js"
+        }
+    }
+}
+
+/// The findings `fix` closes on fix-weak-egg3 / fix-weak-ts.
+const FIXED: &[&str] = &[
+    "CSRF001", "HDR001", "HDR003", "HDR007", "HDR008", "HDR009", "BLT001", "BLT004", "LOG001",
+    "HDR012", "HDR013",
+];
+
 struct Mocha {
     ok: bool,
     passing: usize,
@@ -82,28 +114,32 @@ struct Mocha {
     output: String,
 }
 
-/// mocha + egg-mock the way `egg-bin test` runs them, in `env`, on `glob`.
-fn mocha(oracle: &Path, app: &StagedApp, env: &str, glob: &str) -> Mocha {
+/// mocha + the egg mock library the way `egg-bin test` runs them, in `env`, on `glob`.
+fn mocha(oracle: &Path, proof: &Proof, app: &StagedApp, env: &str, glob: &str) -> Mocha {
     let mut cmd = std::process::Command::new("node");
-    cmd.arg(oracle.join("node_modules/mocha/bin/mocha.js"))
-        .args([
-            "--require",
-            "egg-mock/register",
-            "--exit",
-            "--timeout",
-            "60000",
-            "--reporter",
-            "spec",
-            "--no-color",
-            glob,
-        ])
-        .current_dir(&app.root)
-        .env_clear()
-        .env("HOME", &app.home)
-        .env("EGG_HOME", &app.home)
-        .env("NODE_ENV", "test")
-        .env("EGG_SERVER_ENV", env)
-        .envs(DEPLOYED.iter().copied());
+    cmd.arg(oracle.join("node_modules/mocha/bin/mocha.js"));
+    for r in proof.requires {
+        cmd.args(["--require", r]);
+    }
+    cmd.args([
+        "--exit",
+        "--timeout",
+        "60000",
+        "--reporter",
+        "spec",
+        "--no-color",
+        glob,
+    ])
+    .current_dir(&app.root)
+    .env_clear()
+    .env("HOME", &app.home)
+    .env("EGG_HOME", &app.home)
+    .env("NODE_ENV", "test")
+    .env("EGG_SERVER_ENV", env)
+    .envs(DEPLOYED.iter().copied());
+    if proof.ts {
+        cmd.env("EGG_TYPESCRIPT", "true");
+    }
     for var in ["PATH", "TMPDIR"] {
         if let Some(v) = std::env::var_os(var) {
             cmd.env(var, v);
@@ -164,51 +200,68 @@ fn probe(oracle: &Path, app: &StagedApp) -> (i64, BTreeSet<String>) {
     (r["observatory"]["score"].as_i64().unwrap(), rules)
 }
 
-/// The findings `fix` closes on this fixture.
-const FIXED: &[&str] = &[
-    "CSRF001", "HDR001", "HDR003", "HDR007", "HDR008", "HDR009", "BLT001", "BLT004", "LOG001",
-    "HDR012", "HDR013",
-];
-
-#[test]
-fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
+/// The whole loop on one app under one real egg: the weaknesses are reported and the app's own
+/// tests pass; `testgen` writes tests in the app's shape (its mock library, JS or TS) that FAIL
+/// on it; after `fix --write` and the four scaffolds the re-audit is clean of what was fixed,
+/// the app's own tests and the generated ones pass in unittest, local and prod, the probe
+/// grades it higher with CSRF enforced and no stack, and a second run of each command is empty.
+fn prove(proof: Proof) {
+    let egg = proof.egg;
     let root = repo_root();
-    let oracle = oracle_dir(&root, "egg3").unwrap_or_else(|e| panic!("{e}"));
+    let oracle = oracle_dir(&root, egg).unwrap_or_else(|e| panic!("{e}"));
     let app = stage(
-        &root.join("tests/fixtures/fix-weak-egg3"),
+        &root.join("tests/fixtures").join(proof.fixture),
         &oracle.join("node_modules"),
     )
     .unwrap();
+    let ext = proof.ext();
+    let own_tests = format!("test/app/**/*.test.{ext}");
+    let generated_tests = format!("test/security/**/*.test.{ext}");
 
     // Before: the weaknesses are reported, and the app's own tests pass.
     let before = audit_rules(&app.root);
-    for code in FIXED {
+    for code in proof.fixed {
         assert!(
             before.contains(*code),
-            "{code} not reported before the fix: {before:?}"
+            "{egg}: {code} not reported before the fix: {before:?}"
         );
     }
-    let own = mocha(&oracle, &app, "unittest", "test/app/**/*.test.js");
-    assert!(own.ok && own.passing == 3, "{}", own.output);
+    let own = mocha(&oracle, &proof, &app, "unittest", &own_tests);
+    assert!(own.ok && own.passing == 3, "{egg}: {}", own.output);
     let (score_before, probe_before) = probe(&oracle, &app);
     assert!(
         probe_before.contains("PRB501"),
-        "CSRF is off in prod: {probe_before:?}"
+        "{egg}: CSRF is off in prod: {probe_before:?}"
     );
 
-    // testgen: readable tests that FAIL on the unfixed app in prod.
+    // testgen: readable tests in the app's shape that FAIL on the unfixed app in prod.
     let (code, _, err) = run(&["testgen", "--write"], &app.root);
-    assert_eq!(code, 0, "{err}");
-    let csrf_test = std::fs::read_to_string(app.root.join("test/security/csrf.test.js")).unwrap();
+    assert_eq!(code, 0, "{egg}: {err}");
+    let csrf_test =
+        std::fs::read_to_string(app.root.join(format!("test/security/csrf.test.{ext}"))).unwrap();
     assert!(
         csrf_test.contains("POST /api/items is rejected without a CSRF token"),
         "{csrf_test}"
     );
     assert!(csrf_test.contains("DELETE /api/items/1 passes the CSRF check with a valid token"));
-    let unfixed = mocha(&oracle, &app, "prod", "test/security/**/*.test.js");
+    let mock = if egg == "egg4" {
+        "@eggjs/mock"
+    } else {
+        "egg-mock"
+    };
+    let import = if proof.ts {
+        format!("import {{ app }} from '{mock}/bootstrap';")
+    } else {
+        format!("const {{ app }} = require('{mock}/bootstrap');")
+    };
     assert!(
-        !unfixed.ok,
-        "generated tests pass on the unfixed app:\n{}",
+        csrf_test.lines().any(|l| l == import),
+        "{egg}: expected `{import}` in:\n{csrf_test}"
+    );
+    let unfixed = mocha(&oracle, &proof, &app, "prod", &generated_tests);
+    assert!(
+        !unfixed.ok && unfixed.passing > 0,
+        "{egg}: the generated tests must run and fail on the unfixed app:\n{}",
         unfixed.output
     );
     for title in [
@@ -228,72 +281,77 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
         });
         assert!(
             failed,
-            "`{title}` did not fail on the unfixed app:\n{}",
+            "{egg}: `{title}` did not fail on the unfixed app:\n{}",
             unfixed.output
         );
     }
     let failing_before = unfixed.failing;
 
     // fix + scaffolds.
+    let scaffolds = ["errors", "headers", "security-logger", "logrotator"];
     let (code, diff, err) = run(&fix_prod(false, &[]), &app.root);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 0, "{egg}: {err}");
     assert!(
-        diff.contains("--- a/config/config.prod.js") && diff.contains("+      enable: true,"),
-        "{diff}"
+        diff.contains(&format!("--- a/config/config.prod.{ext}"))
+            && diff.contains("+      enable: true,"),
+        "{egg}: {diff}"
     );
-    let (code, _, err) = run(
-        &fix_prod(
-            true,
-            &["errors", "headers", "security-logger", "logrotator"],
-        ),
-        &app.root,
-    );
-    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&fix_prod(true, &scaffolds), &app.root);
+    assert_eq!(code, 0, "{egg}: {err}");
+    for file in ["error_handler", "security_headers"] {
+        assert!(
+            app.root
+                .join(format!("app/middleware/{file}.{ext}"))
+                .is_file(),
+            "{egg}: the {file} scaffold is written in the app's language"
+        );
+    }
     // Idempotent: a second run of each command plans nothing.
-    let (code, diff, err) = run(
-        &fix_prod(
-            false,
-            &["errors", "headers", "security-logger", "logrotator"],
-        ),
-        &app.root,
-    );
-    assert_eq!((code, diff.as_str()), (0, ""), "{err}");
+    let (code, diff, err) = run(&fix_prod(false, &scaffolds), &app.root);
+    assert_eq!((code, diff.as_str()), (0, ""), "{egg}: {err}");
     // The scaffolds added app middleware: testgen now covers it too, then has nothing to add.
     let (code, _, err) = run(&["testgen", "--write"], &app.root);
-    assert_eq!(code, 0, "{err}");
-    assert!(app.root.join("test/security/middleware.test.js").is_file());
+    assert_eq!(code, 0, "{egg}: {err}");
+    assert!(app
+        .root
+        .join(format!("test/security/middleware.test.{ext}"))
+        .is_file());
     let (code, diff, err) = run(&["testgen"], &app.root);
-    assert_eq!((code, diff.as_str()), (0, ""), "{err}");
-    let prod = std::fs::read_to_string(app.root.join("config/config.prod.js")).unwrap();
+    assert_eq!((code, diff.as_str()), (0, ""), "{egg}: {err}");
+    assert!(
+        !err.contains("syntax error"),
+        "{egg}: every file written parses: {err}"
+    );
+    let prod = std::fs::read_to_string(app.root.join(format!("config/config.prod.{ext}"))).unwrap();
     assert!(
         prod.contains("// TODO: the mobile app cannot send tokens yet"),
-        "comments kept:\n{prod}"
+        "{egg}: comments kept:\n{prod}"
     );
     let example = std::fs::read_to_string(app.root.join(".env.example")).unwrap();
-    assert!(example.contains("EGG_SERVER_KEYS="), "{example}");
+    assert!(example.contains("EGG_SERVER_KEYS="), "{egg}: {example}");
 
     // After: the re-audit no longer reports what was fixed.
     let after = audit_rules(&app.root);
-    for code in FIXED {
+    for code in proof.fixed {
         assert!(
             !after.contains(*code),
-            "{code} still reported after the fix: {after:?}"
+            "{egg}: {code} still reported after the fix: {after:?}"
         );
     }
 
     // The app boots and its own tests and the generated ones pass in every env.
     let mut passes = 0;
     for env in ["unittest", "local", "prod"] {
-        let own = mocha(&oracle, &app, env, "test/app/**/*.test.js");
+        let own = mocha(&oracle, &proof, &app, env, &own_tests);
         assert!(
             own.ok && own.passing == 3,
-            "own tests in {env}:\n{}",
+            "{egg}: own tests in {env}:\n{}",
             own.output
         );
-        let generated = mocha(&oracle, &app, env, "test/security/**/*.test.js");
+        let generated = mocha(&oracle, &proof, &app, env, &generated_tests);
         assert!(
             generated.ok && generated.failing == 0 && generated.passing > 0,
-            "generated tests in {env} after the fix:\n{}",
+            "{egg}: generated tests in {env} after the fix:\n{}",
             generated.output
         );
         passes += own.passing + generated.passing;
@@ -303,101 +361,65 @@ fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
     let (score_after, probe_after) = probe(&oracle, &app);
     assert!(
         score_after > score_before,
-        "grade not up: {score_before} → {score_after}"
+        "{egg}: grade not up: {score_before} → {score_after}"
     );
     for bad in ["PRB501", "PRB502", "PRB601"] {
         assert!(
             !probe_after.contains(bad),
-            "{bad} after the fix: {probe_after:?}"
+            "{egg}: {bad} after the fix: {probe_after:?}"
         );
     }
     eprintln!(
-        "fix proof (egg 3): {} findings fixed, generated tests {failing_before} failing before / 0 after, {passes} test passes in unittest/local/prod after, Observatory score {score_before} → {score_after}",
-        FIXED.len()
+        "fix proof ({egg}, {}): {} findings fixed, generated tests {failing_before} failing before / 0 after, {passes} test passes in unittest/local/prod after, Observatory score {score_before} → {score_after}",
+        proof.fixture,
+        proof.fixed.len()
     );
 }
 
-/// Boots the staged app with serve.js in `env` and answers one GET /: the app starts.
-fn boots(oracle: &Path, app: &StagedApp, env: &str) -> u16 {
-    let served = serve_staged_with(oracle, app, env, DEPLOYED);
-    let url = format!("http://127.0.0.1:{}/about", served.port);
-    let out = eggsec()
-        .args([
-            "probe",
-            &url,
-            "--format",
-            "json",
-            "--timeout",
-            "20",
-            "--budget",
-            "3",
-        ])
-        .output()
-        .unwrap();
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "probe printed no JSON in {env} ({e}): {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
+#[test]
+fn fix_scaffold_and_testgen_are_proven_under_real_egg3() {
+    prove(Proof {
+        egg: "egg3",
+        fixture: "fix-weak-egg3",
+        requires: &["egg-mock/register"],
+        ts: false,
+        fixed: FIXED,
     });
-    r["pages"][0]["status"].as_u64().unwrap_or(0) as u16
 }
 
-/// The same loop on egg 2 and egg 4 (their oracle installs have no egg-mock, so the proof is
-/// the boot in every env, the re-audit and the live probe).
 #[test]
-fn fix_and_scaffolds_are_proven_under_real_egg2_and_egg4() {
-    let root = repo_root();
-    for egg in ["egg2", "egg4"] {
-        let oracle = oracle_dir(&root, egg).unwrap_or_else(|e| panic!("{e}"));
-        let app = stage(
-            &root.join("tests/fixtures/fix-weak-egg3"),
-            &oracle.join("node_modules"),
-        )
-        .unwrap();
-        let fixed = [
-            "CSRF001", "HDR001", "HDR007", "HDR008", "BLT004", "HDR012", "HDR013",
-        ];
-        let before = audit_rules(&app.root);
-        for code in fixed {
-            assert!(
-                before.contains(code),
-                "{egg}: {code} not reported before: {before:?}"
-            );
-        }
-        let (score_before, probe_before) = probe(&oracle, &app);
-        assert!(probe_before.contains("PRB501"), "{egg}: {probe_before:?}");
-        let (code, _, err) = run(&fix_prod(true, &["errors", "headers"]), &app.root);
-        assert_eq!(code, 0, "{egg}: {err}");
-        let (code, diff, err) = run(&fix_prod(false, &["errors", "headers"]), &app.root);
-        assert_eq!(
-            (code, diff.as_str()),
-            (0, ""),
-            "{egg}: not idempotent: {err}"
-        );
-        let after = audit_rules(&app.root);
-        for code in fixed {
-            assert!(
-                !after.contains(code),
-                "{egg}: {code} still reported: {after:?}"
-            );
-        }
-        for env in ["local", "unittest", "prod"] {
-            assert_eq!(boots(&oracle, &app, env), 200, "{egg}: GET /about in {env}");
-        }
-        let (score_after, probe_after) = probe(&oracle, &app);
-        assert!(
-            score_after > score_before,
-            "{egg}: {score_before} → {score_after}"
-        );
-        for bad in ["PRB501", "PRB502", "PRB601"] {
-            assert!(
-                !probe_after.contains(bad),
-                "{egg}: {bad} after the fix: {probe_after:?}"
-            );
-        }
-        eprintln!("fix proof ({egg}): boots in local/unittest/prod after the fix, Observatory score {score_before} → {score_after}, CSRF enforced");
-    }
+fn fix_scaffold_and_testgen_are_proven_under_real_egg2() {
+    prove(Proof {
+        egg: "egg2",
+        fixture: "fix-weak-egg3",
+        requires: &[],
+        ts: false,
+        fixed: FIXED,
+    });
+}
+
+#[test]
+fn fix_scaffold_and_testgen_are_proven_under_real_egg4() {
+    prove(Proof {
+        egg: "egg4",
+        fixture: "fix-weak-egg3",
+        requires: &["@eggjs/mock/register"],
+        ts: false,
+        fixed: FIXED,
+    });
+}
+
+/// A TypeScript app (egg 3 + ts-node, the way egg-bin runs one): the generated tests and the
+/// scaffolds are `.ts` and run under mocha with ts-node registered.
+#[test]
+fn fix_scaffold_and_testgen_are_proven_on_a_typescript_app() {
+    prove(Proof {
+        egg: "egg3",
+        fixture: "fix-weak-ts",
+        requires: &["ts-node/register/transpile-only", "egg-mock/register"],
+        ts: true,
+        fixed: FIXED,
+    });
 }
 
 /// One `GET path` to the served app: (status, the `location` header, body).

@@ -26,4 +26,5 @@ mod registry_net;
 mod routes_oracle;
 mod runtime_dump;
 mod sarif_gh;
+mod uncertain;
 mod ux;

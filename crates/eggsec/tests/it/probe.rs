@@ -15,7 +15,9 @@ fn probe_json(url: &str, extra: &[&str]) -> (Value, i32) {
         .args(if extra.contains(&"--timeout") {
             &[][..]
         } else {
-            &["--timeout", "20"][..]
+            // A deadline, not a wait: a loaded machine (CI, parallel tests) must not cut the
+            // probe short and make a check "not assessed".
+            &["--timeout", "90"][..]
         })
         .output()
         .unwrap();
@@ -211,7 +213,7 @@ fn csrf_disabled_app_accepts_posts_without_token() {
     let f = finding(&r, "PRB501").expect("no-token POST accepted");
     assert_eq!(f["strategy"], "csrf");
     assert_eq!(f["severity"], "high");
-    assert!(finding(&r, "PRB502").is_some());
+    assert!(finding(&r, "PRB502").is_some(), "{r:#}");
     // Passive: no csrfToken cookie any more.
     assert_eq!(test_result(&r, "cookies").0, "cookies-not-found");
     assert_eq!(code, 1);

@@ -11,6 +11,7 @@ use crate::value::{Provenance, ValueKind};
 /// Every modelled host function, by dotted name.
 const FUNCS: &[&str] = &[
     "require",
+    "require.resolve",
     "identity",
     "__importDefault",
     "__importStar",
@@ -116,6 +117,9 @@ impl Interp<'_, '_> {
                 };
                 return JsVal::number(n, prov);
             }
+            Builtin::Func("require") if key == "resolve" => {
+                return JsVal::Builtin(Builtin::Func("require.resolve"))
+            }
             Builtin::Func(f) => {
                 return JsVal::unknown(format!("`{f}.{key}` is not modelled"), prov)
             }
@@ -164,6 +168,18 @@ impl Interp<'_, '_> {
             "require" => match arg(0).as_str() {
                 Some(spec) => self.require(spec, site)?,
                 None => JsVal::unknown(format!("require() of `{}`", self.arg_text(&arg(0))), prov),
+            },
+            // the file Node would load, when it is installed (jianghu apps join paths to their
+            // framework's dir with `require.resolve('@jianghujs/jianghu')`)
+            "require.resolve" => match arg(0).as_str().and_then(|spec| self.resolve_spec(spec)) {
+                Some(file) => JsVal::string(file.to_string_lossy().into_owned(), prov),
+                None => JsVal::unknown(
+                    format!(
+                        "require.resolve() of `{}` (not installed)",
+                        self.arg_text(&arg(0))
+                    ),
+                    prov,
+                ),
             },
             "identity" => arg(0),
             "__importDefault" | "__importStar" => {

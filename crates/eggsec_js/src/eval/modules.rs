@@ -474,6 +474,15 @@ impl<'a> Interp<'a, '_> {
             return Ok(JsVal::Builtin(Builtin::Module(m)));
         }
         if !source::is_local_specifier(spec) {
+            // a file inside an installed package (`require('@jianghujs/jianghu/config/x')`) is
+            // evaluated like a local one; a package's main module is not (a library)
+            if let Some(file) = source::resolve_package_subpath(&self.src.dir(), spec) {
+                let abs = file.to_string_lossy().into_owned();
+                return match self.load_local(&abs, site.span)? {
+                    Ok(rec) => Ok(self.require_value(rec)),
+                    Err(why) => Ok(JsVal::unknown(why, prov)),
+                };
+            }
             return Ok(JsVal::unknown(
                 format!("require('{spec}') of a package is not evaluated"),
                 prov,
@@ -483,6 +492,17 @@ impl<'a> Interp<'a, '_> {
             Ok(rec) => Ok(self.require_value(rec)),
             Err(why) => Ok(JsVal::unknown(why, prov)),
         }
+    }
+
+    /// `require.resolve(spec)`: a local file, or a package's file (its main when `spec` names
+    /// only the package) in the node_modules above the current file.
+    pub(super) fn resolve_spec(&self, spec: &str) -> Option<std::path::PathBuf> {
+        let dir = self.src.dir();
+        if source::is_local_specifier(spec) {
+            return source::resolve_local(&dir, spec);
+        }
+        source::resolve_package_subpath(&dir, spec)
+            .or_else(|| source::resolve_package_main(&dir, spec))
     }
 
     /// Loads a local module (cached). `Ok(Err(why))` when it cannot be loaded: the file is

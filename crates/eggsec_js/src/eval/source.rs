@@ -370,6 +370,67 @@ pub(crate) fn resolve_local(from_dir: &Path, spec: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// `@scope/name/sub/path` → (`@scope/name`, `sub/path`); `name` → (`name`, ``).
+fn split_package(spec: &str) -> Option<(&str, &str)> {
+    if spec.is_empty() || spec.contains('\\') || spec.contains(':') {
+        return None;
+    }
+    let mut cut = spec.match_indices('/').map(|(i, _)| i);
+    let end = if spec.starts_with('@') {
+        cut.nth(1)
+    } else {
+        cut.next()
+    };
+    match end {
+        Some(i) => Some((&spec[..i], &spec[i + 1..])),
+        None => Some((spec, "")),
+    }
+}
+
+/// The directory of package `name` in the nearest `node_modules` above `from_dir`, as Node
+/// looks it up.
+fn package_dir(from_dir: &Path, name: &str) -> Option<PathBuf> {
+    if name
+        .split('/')
+        .any(|p| p == ".." || p == "." || p.is_empty())
+    {
+        return None;
+    }
+    from_dir
+        .ancestors()
+        .filter(|a| a.file_name().is_none_or(|n| n != "node_modules"))
+        .map(|a| a.join("node_modules").join(name))
+        .find(|d| d.join("package.json").is_file())
+}
+
+/// A file inside an installed package, `pkg/sub/path` (not the package's main): resolved with
+/// [`resolve_local`] from the package's directory, never outside it.
+pub(crate) fn resolve_package_subpath(from_dir: &Path, spec: &str) -> Option<PathBuf> {
+    let (name, sub) = split_package(spec)?;
+    if sub.is_empty() || sub.split('/').any(|p| p == "..") {
+        return None;
+    }
+    let dir = package_dir(from_dir, name)?;
+    resolve_local(&dir, &format!("./{sub}")).filter(|f| f.starts_with(&dir))
+}
+
+/// An installed package's main file (`main` of its package.json, else `index.js`).
+pub(crate) fn resolve_package_main(from_dir: &Path, spec: &str) -> Option<PathBuf> {
+    let (name, sub) = split_package(spec)?;
+    if !sub.is_empty() {
+        return None;
+    }
+    let dir = package_dir(from_dir, name)?;
+    let main = std::fs::read_to_string(dir.join("package.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|p| p.get("main").and_then(|m| m.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "index.js".into());
+    resolve_local(&dir, &format!("./{main}"))
+        .or_else(|| resolve_local(&dir, "./index"))
+        .filter(|f| f.starts_with(&dir))
+}
+
 /// Lexical path normalisation (`a/./b/../c` → `a/c`), as Node's `path.normalize` does for
 /// the parts it can see; it never touches the file system.
 pub(super) fn normalize(path: &Path) -> PathBuf {
@@ -393,6 +454,37 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn package_files_resolve_inside_the_installed_package() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("node_modules/@jianghujs/jianghu");
+        std::fs::create_dir_all(pkg.join("config")).unwrap();
+        std::fs::write(
+            pkg.join("package.json"),
+            r#"{"name":"@jianghujs/jianghu","main":"index.js"}"#,
+        )
+        .unwrap();
+        std::fs::write(pkg.join("index.js"), "").unwrap();
+        std::fs::write(pkg.join("config/middlewareConfig.js"), "").unwrap();
+        let app = dir.path().join("config");
+        std::fs::create_dir_all(&app).unwrap();
+        assert_eq!(
+            resolve_package_subpath(&app, "@jianghujs/jianghu/config/middlewareConfig"),
+            Some(pkg.join("config/middlewareConfig.js"))
+        );
+        assert_eq!(resolve_package_subpath(&app, "@jianghujs/jianghu"), None);
+        assert_eq!(
+            resolve_package_subpath(&app, "@jianghujs/jianghu/../../x"),
+            None
+        );
+        assert_eq!(resolve_package_subpath(&app, "lodash/merge"), None);
+        assert_eq!(
+            resolve_package_main(&app, "@jianghujs/jianghu"),
+            Some(pkg.join("index.js"))
+        );
+        assert_eq!(split_package("egg/config/x"), Some(("egg", "config/x")));
+    }
 
     #[test]
     fn line_col_is_one_based_and_counts_chars() {

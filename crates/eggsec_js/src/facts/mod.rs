@@ -48,6 +48,9 @@ pub struct SourceFacts {
     /// Model calls by id with or without an owner condition, and owner fields the request
     /// overrides (issue 12 class 6, IDOR).
     pub ownership: Vec<crate::ownership::RecordAccess>,
+    /// Model definitions (columns), fields forced before record writes, and record writes
+    /// (issue 12 class 2, mass assignment).
+    pub records: crate::record_writes::RecordFacts,
 }
 
 /// Reads `path`, refusing files that are too large, binary, not UTF-8 or nested too deeply,
@@ -181,6 +184,7 @@ fn parse_and_extract(
     crate::auth::extract(program, &at, &mut facts);
     crate::mistakes::extract(program, &at, &mut facts);
     crate::ownership::extract(program, &at, &mut facts);
+    crate::record_writes::extract(program, &at, &mut facts);
     facts.uses = crate::uses::collect(program, text);
     Ok(facts)
 }

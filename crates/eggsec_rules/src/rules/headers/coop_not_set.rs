@@ -62,25 +62,12 @@ impl Rule for CoopNotSet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, test_model, test_model_in};
-    use eggsec_report::Location;
+    use crate::testing::{assert_reported_once_without_app_code, run_rule, test_model_in};
     use serde_json::json;
 
     #[test]
     fn hit_when_no_code_sets_it() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
-        std::fs::write(
-            dir.path().join("app/router.js"),
-            "module.exports = app => {};",
-        )
-        .unwrap();
-        let app = test_model_in(dir.path(), json!({}));
-        let found = run_rule(&CoopNotSet, &app);
-        assert_eq!(found.len(), 1);
-        assert!(matches!(found[0].location, Location::App { .. }));
-        // Without app/ (no routes) nothing is reported.
-        assert!(run_rule(&CoopNotSet, &test_model(json!({}))).is_empty());
+        assert_reported_once_without_app_code(&CoopNotSet);
     }
 
     #[test]

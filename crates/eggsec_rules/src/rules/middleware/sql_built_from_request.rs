@@ -34,11 +34,21 @@ async find(name) {
 /// paths). Flows whose sink needs a receiver no enabled plugin provides are dropped
 /// (`ctx.model.X.find` is not a mongo query under egg-sequelize). Shared by the flow rules.
 pub(crate) fn report_flows(cx: &mut RuleContext<'_>, kind: SinkKind, title: &str, fix: &str) {
-    let app = cx.app;
-    if app.code.files.is_empty() {
+    if cx.app.code.files.is_empty() {
         cx.not_applicable();
         return;
     }
+    for g in flow_groups(cx.app, kind) {
+        report_sink(cx, &g, title, fix);
+    }
+}
+
+/// The flows of `kind` whose sink's plugin the app provides, grouped by sink (file, line,
+/// column).
+pub(crate) fn flow_groups(
+    app: &eggsec_app::AppModel,
+    kind: SinkKind,
+) -> Vec<Vec<&eggsec_app::routes::AppFlow>> {
     let mut groups: Vec<Vec<&eggsec_app::routes::AppFlow>> = Vec::new();
     for f in app.code.flows.iter().filter(|f| f.flow.kind == kind) {
         if let Some(p) = &f.flow.plugin {
@@ -58,9 +68,7 @@ pub(crate) fn report_flows(cx: &mut RuleContext<'_>, kind: SinkKind, title: &str
             None => groups.push(vec![f]),
         }
     }
-    for g in groups {
-        report_sink(cx, &g, title, fix);
-    }
+    groups
 }
 
 /// Reports one flow at its sink, with the path from the source to the sink as evidence.
@@ -75,17 +83,16 @@ pub(crate) fn report_flow(
 
 /// One finding for every flow reaching the same sink: each source path in the evidence
 /// (`source`/`step` lines, numbered `path i/N` when there are several), the sink last.
-fn report_sink(
-    cx: &mut RuleContext<'_>,
+/// Returns the finding (`None` without a flow or a step).
+pub(crate) fn report_sink<'c>(
+    cx: &'c mut RuleContext<'_>,
     flows: &[&eggsec_app::routes::AppFlow],
     title: &str,
     fix: &str,
-) {
+) -> Option<&'c mut eggsec_report::Finding> {
     let app = cx.app;
-    let Some(first) = flows.first() else { return };
-    let Some(sink) = first.flow.steps.last() else {
-        return;
-    };
+    let first = flows.first()?;
+    let sink = first.flow.steps.last()?;
     let mut sources: Vec<String> = Vec::new();
     let mut paths: Vec<&eggsec_app::routes::AppFlow> = Vec::new();
     for f in flows {
@@ -174,7 +181,7 @@ fn report_sink(
             ),
         })
         .collect();
-    cx.report(
+    let finding = cx.report(
         &prov,
         format!(
             "{title}: {source} reaches `{}` in {}{via}",
@@ -182,8 +189,9 @@ fn report_sink(
         ),
         evidence,
         fix,
-    )
-    .steps = steps;
+    );
+    finding.steps = steps;
+    Some(finding)
 }
 
 /// Masks long space-free string literals in a code snippet (they may be keys or tokens).
