@@ -45,12 +45,15 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("eggsec-hostile-lines-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let opts = eggsec_logs::ScanOptions::default();
-    println!("{:<46} {:>10} {:>10} {:>6}", "chunk", "128 KiB", "1 MiB", "ratio");
+    println!(
+        "{:<46} {:>10} {:>10} {:>6}",
+        "chunk", "128 KiB", "1 MiB", "ratio"
+    );
     for chunk in CHUNKS {
         let mut times = Vec::new();
         for size in [128 << 10, 1 << 20] {
-            let mut line = b"2026-11-29 01:07:20,543 INFO 19928 [-/203.0.113.7/-/4.963ms GET /] "
-                .to_vec();
+            let mut line =
+                b"2026-11-29 01:07:20,543 INFO 19928 [-/203.0.113.7/-/4.963ms GET /] ".to_vec();
             while line.len() < size {
                 line.extend_from_slice(chunk.as_bytes());
             }
