@@ -194,6 +194,12 @@ impl CodeModel {
             .filter_map(|f| Some((f.abs.as_path(), f.text.as_deref()?)))
             .collect()
     }
+
+    /// The index in [`Self::files`] of the service egg names `dotted` (`user.mail` for
+    /// `ctx.service.user.mail`: `app/service/user/mail.js`).
+    pub fn service_file(&self, dotted: &str) -> Option<usize> {
+        FileIndex::new(&self.files).services.get(dotted).copied()
+    }
 }
 
 fn rel_path(root: &Path, p: &Path) -> String {
