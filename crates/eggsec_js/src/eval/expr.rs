@@ -696,7 +696,24 @@ impl<'a> Interp<'a, '_> {
         match (self.to_primitive(l), self.to_primitive(r)) {
             (Ok(a), Ok(b)) => match ops::binary(op, &a, &b) {
                 Some(k) => JsVal::prim(k, prov),
-                None => JsVal::unknown(format!("`{}` on these operands", op.as_str()), prov),
+                None => {
+                    let len = |v: &ValueKind| match v {
+                        ValueKind::String(s) => s.len(),
+                        _ => 0,
+                    };
+                    let why = if op == BinaryOperator::Addition
+                        && len(&a) + len(&b) > super::heap::MAX_STRING_BYTES / 2
+                    {
+                        format!(
+                            "a string longer than {} bytes ({})",
+                            super::heap::MAX_STRING_BYTES,
+                            super::BUDGET_MARK
+                        )
+                    } else {
+                        format!("`{}` on these operands", op.as_str())
+                    };
+                    JsVal::unknown(why, prov)
+                }
             },
             (Err(why), _) | (_, Err(why)) => JsVal::unknown(why, prov),
         }

@@ -574,6 +574,7 @@ impl<'a> Interp<'a, '_> {
                         message: "async config function: egg 2/3 merge the returned Promise, which drops \
                                   this config ({} is used); egg 4 awaits it"
                             .into(),
+                        limit: false,
                     });
                     return Ok(JsVal::Obj(self.heap.new_obj(prov)));
                 }
