@@ -13,7 +13,9 @@ pub fn mask_json(key: Option<&str>, v: serde_json::Value) -> serde_json::Value {
     eggsec_report::mask::mask_tagged_json(leaf, v)
 }
 
-/// One `key = value  file:line` line per leaf, depth-first, in insertion order.
+/// One `key = value  file:line` line per leaf, depth-first, in insertion order. The keys an
+/// object may hold but that are not known (an unevaluable spread or base) show as
+/// `path.* = <unknown: why>`, never as the model's internal marker.
 pub fn config_lines(
     prefix: &str,
     v: &Value,
@@ -23,7 +25,11 @@ pub fn config_lines(
     match &v.kind {
         ValueKind::Object(map) if !map.is_empty() => {
             for (k, child) in map {
-                let k = eggsec_js::display_key(k);
+                let k = if k == eggsec_js::UNKNOWN_KEYS {
+                    "*"
+                } else {
+                    k.as_str()
+                };
                 let p = if prefix.is_empty() {
                     k.to_string()
                 } else {

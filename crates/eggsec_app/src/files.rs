@@ -132,15 +132,27 @@ pub fn package_json_or_report(
 }
 
 /// Evaluates a file; a read/parse failure becomes an error diagnostic (the file is skipped)
-/// and each evaluator note an info diagnostic.
+/// and each evaluator note an info diagnostic, except a note that a limit was hit (work was
+/// skipped): that one leaves part of the file unevaluated, so the run is partial.
 pub fn evaluate(path: &Path, opts: &EvalOptions<'_>, diags: &mut Vec<Diagnostic>) -> Option<Value> {
     match eval_file(path, opts) {
         Ok(module) => {
             diags.extend(module.notes.into_iter().map(|n| Diagnostic {
-                level: DiagnosticLevel::Info,
+                level: if n.limit {
+                    DiagnosticLevel::Unread
+                } else {
+                    DiagnosticLevel::Info
+                },
                 file: Some(n.file),
                 line: n.line,
-                message: n.message,
+                message: if n.limit {
+                    format!(
+                        "{}; a limit of the evaluator was hit, so the run is partial",
+                        n.message
+                    )
+                } else {
+                    n.message
+                },
             }));
             Some(module.exports)
         }

@@ -175,6 +175,12 @@ impl CodeModel {
     pub fn file(&self, rel: &str) -> Option<&CodeFile> {
         self.files.iter().find(|f| f.rel == rel)
     }
+
+    /// The index in [`Self::files`] of the service egg names `dotted` (`user.mail` for
+    /// `ctx.service.user.mail`: `app/service/user/mail.js`).
+    pub fn service_file(&self, dotted: &str) -> Option<usize> {
+        FileIndex::new(&self.files).services.get(dotted).copied()
+    }
 }
 
 fn rel_path(root: &Path, p: &Path) -> String {

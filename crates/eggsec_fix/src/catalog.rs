@@ -75,8 +75,8 @@ pub static CATALOG: &[FixInfo] = rows![
     "BLT019" Config, "security.domainWhiteList from the hosts the code redirects to (and --domain)";
     "LOG002" Config, "egg-logrotator enabled again in config/plugin.*; logrotator.maxDays from the retention policy";
     "ERR101" Code, "`err.stack`/`err.message` in the response → a generic message, the error logged with ctx.logger.error";
-    "MW001" Code, "SQL text built with values → placeholders with the values passed apart (egg-mysql/mysql2 `?` + array, Sequelize replacements, pg `$n`)";
-    "MW002" Code, "child_process exec(`cmd ${x}`) → execFile('cmd', [ String(x) ]) (no shell)";
+    "MW001" Code, "SQL text built with values (in the call or in a variable used once) → placeholders with the values passed apart (egg-mysql/mysql2 `?` + array, Sequelize replacements, pg `$n`, knex raw `?` bindings, TypeORM query by its driver)";
+    "MW002" Code, "child_process exec(`cmd ${x}`) → execFile('cmd', [ String(x) ]), shelljs exec → spawnSync, execa command() → execa(file, [ args ]) (no shell; a command built in a variable too)";
     "MW004" Code, "nunjucks `| safe` on request data removed (the value is escaped)";
     "MW006" Code, "ctx.redirect(x) → ctx.redirect(/^\\/(?![\\s/\\\\])/.test(x) ? x : '/') (a path on this host only)";
 ];

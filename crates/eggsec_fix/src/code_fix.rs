@@ -7,8 +7,12 @@
 //! | rule | rewrite |
 //! |---|---|
 //! | ERR101 | the caught error's details in `ctx.body` → `'Internal Server Error'`, `ctx.logger.error(err)` before it |
-//! | MW001 | SQL text built with values → placeholders, the values passed apart (egg-mysql, Sequelize, pg) |
-//! | MW002 | `child_process.exec(cmd)` → `execFile(file, [ args ])` |
+//! | MW001 | SQL text built with values → placeholders, the values passed apart (egg-mysql, Sequelize, pg, knex raw, TypeORM query) |
+//! | MW002 | `child_process.exec(cmd)` → `execFile(file, [ args ])`, shelljs `exec` → `spawnSync`, execa `command` → `execa(file, [ args ])` |
+//!
+//! SQL or a command built in a `const`/`let` used only by the sink is followed there: the SQL
+//! variable keeps the text with placeholders and a `<name>Values` array is declared after it; a
+//! command variable becomes `<name>Args`, the argument array.
 //! | MW004 | nunjucks `{{ x \| safe }}` fed by request data → `{{ x }}` |
 //! | MW006 | `ctx.redirect(x)` → `ctx.redirect(/^\/(?![\s/\\])/.test(x) ? x : '/')` |
 
@@ -35,6 +39,8 @@ struct Site {
 enum How {
     ErrorBody,
     Exec,
+    ShellJs,
+    Execa,
     Redirect,
     Sql(SqlDialect),
     SafeFilter,
@@ -61,6 +67,12 @@ fn in_file(model: &AppModel, f: &Finding, file: &str) -> bool {
 /// change the plan already has for the same file), fixed lines and refusals.
 pub(crate) fn plan_code(model: &AppModel, findings: &[&Finding], out: &mut Plan) {
     let mut sites: BTreeMap<String, Vec<Site>> = BTreeMap::new();
+    // the app's dependencies: TypeORM's placeholders follow the database driver
+    let drivers: Vec<&str> = ["dependencies", "devDependencies"]
+        .iter()
+        .filter_map(|k| model.pkg.get(*k).and_then(|d| d.as_object()))
+        .flat_map(|d| d.keys().map(String::as_str))
+        .collect();
     let mut add = |file: &str, site: Site| sites.entry(file.to_string()).or_default().push(site);
     for f in findings {
         match f.rule.as_str() {
@@ -96,30 +108,33 @@ pub(crate) fn plan_code(model: &AppModel, findings: &[&Finding], out: &mut Plan)
                         continue;
                     }
                     let how = match (f.rule.as_str(), af.flow.kind) {
-                        ("MW001", SinkKind::Sql) => match SqlDialect::of_sink(&af.flow.sink) {
-                            Some(d) => How::Sql(d),
-                            None => {
-                                out.refused.push(format!(
-                                    "{} {}:{}: `{}` has no placeholder rewrite in eggsec; pass the values apart by hand",
-                                    f.rule, af.file, sink.line, af.flow.sink
-                                ));
-                                continue;
+                        ("MW001", SinkKind::Sql) => {
+                            match SqlDialect::of_sink(&af.flow.sink, &drivers) {
+                                Ok(d) => How::Sql(d),
+                                Err(why) => {
+                                    out.refused.push(format!(
+                                        "{} {}:{}: {why}; pass the values apart by hand",
+                                        f.rule, af.file, sink.line
+                                    ));
+                                    continue;
+                                }
                             }
-                        },
-                        ("MW002", SinkKind::Shell) => {
-                            if matches!(
-                                af.flow.sink.as_str(),
-                                "child_process.exec" | "child_process.execSync"
-                            ) {
-                                How::Exec
-                            } else {
+                        }
+                        ("MW002", SinkKind::Shell) => match af.flow.sink.as_str() {
+                            "child_process.exec" | "child_process.execSync" => How::Exec,
+                            "shelljs.exec" => How::ShellJs,
+                            "execa.command"
+                            | "execa.commandSync"
+                            | "execa.execaCommand"
+                            | "execa.execaCommandSync" => How::Execa,
+                            _ => {
                                 out.refused.push(format!(
                                     "{} {}:{}: `{}` has no execFile rewrite; pass an argument array by hand",
                                     f.rule, af.file, sink.line, af.flow.sink
                                 ));
                                 continue;
                             }
-                        }
+                        },
                         ("MW004", SinkKind::Html) if af.file.starts_with("app/view/") => {
                             How::SafeFilter
                         }
@@ -175,13 +190,25 @@ fn rewrite_file(model: &AppModel, path: &Path, rel: &str, sites: &[Site], out: &
     let before = text.clone();
     let mut reasons: Vec<String> = Vec::new();
     let mut fixed: Vec<String> = Vec::new();
-    for s in sites {
+    // where each site is in the text as rewritten so far: a rewrite that adds a line above
+    // (a `require`) moves the sites still to do
+    let mut offsets: Vec<Option<usize>> = sites
+        .iter()
+        .map(|s| code_edit::offset_of(&text, s.line, s.column))
+        .collect();
+    for (i, s) in sites.iter().enumerate() {
+        let (line, column) = match offsets[i] {
+            Some(o) => code_edit::line_col(&text, o),
+            None => (s.line, s.column),
+        };
         let r = match s.how {
-            How::ErrorBody => code_edit::generic_error_body(path, &text, s.line, s.column),
-            How::Exec => code_edit::exec_to_exec_file(path, &text, s.line, s.column),
-            How::Redirect => code_edit::redirect_to_same_site_path(path, &text, s.line, s.column),
-            How::Sql(d) => code_edit::sql_placeholders(path, &text, s.line, s.column, d),
-            How::SafeFilter => code_edit::template_without_safe(&text, s.line, s.column),
+            How::ErrorBody => code_edit::generic_error_body(path, &text, line, column),
+            How::Exec => code_edit::exec_to_exec_file(path, &text, line, column),
+            How::ShellJs => code_edit::shelljs_exec_to_spawn_sync(path, &text, line, column),
+            How::Execa => code_edit::execa_command_to_execa(path, &text, line, column),
+            How::Redirect => code_edit::redirect_to_same_site_path(path, &text, line, column),
+            How::Sql(d) => code_edit::sql_placeholders(path, &text, line, column, d),
+            How::SafeFilter => code_edit::template_without_safe(&text, line, column),
         };
         match r {
             Ok(edits) if edits.is_empty() => {}
@@ -197,6 +224,14 @@ fn rewrite_file(model: &AppModel, path: &Path, rel: &str, sites: &[Site], out: &
                     }
                 }
                 text = new;
+                for later in offsets.iter_mut().skip(i + 1).flatten() {
+                    let moved: isize = edits
+                        .iter()
+                        .filter(|e| e.end <= *later)
+                        .map(|e| e.text.len() as isize - (e.end - e.start) as isize)
+                        .sum();
+                    *later = (*later as isize + moved) as usize;
+                }
                 if !reasons.contains(&s.rule) {
                     reasons.push(s.rule.clone());
                 }
@@ -234,6 +269,8 @@ fn what(how: How) -> &'static str {
     match how {
         How::ErrorBody => "the error's details replaced by a generic message, the error logged",
         How::Exec => "exec → execFile with an argument array (no shell)",
+        How::ShellJs => "shell.exec → spawnSync with an argument array (no shell)",
+        How::Execa => "execa command() → execa(file, [ args ]) (one argument per value)",
         How::Redirect => "the redirect target limited to a path on this host",
         How::Sql(_) => "SQL values passed as placeholders",
         How::SafeFilter => "`| safe` removed (the value is escaped)",

@@ -145,6 +145,29 @@ pub struct Note {
     pub line: u32,
     pub column: u32,
     pub message: String,
+    /// A limit of the evaluator was hit (steps, value size, string or array length): work
+    /// was skipped, so what the file sets is only partly known and the run is partial.
+    pub limit: bool,
+}
+
+/// Marks the `why` of every value that is unknown because an evaluation budget ran out.
+pub const BUDGET_MARK: &str = "evaluation budget";
+
+/// The first value of `v` that is unknown because a budget ran out (see [`BUDGET_MARK`]).
+fn budget_unknown(v: &Value) -> Option<&str> {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match &v.kind {
+            crate::ValueKind::Unknown { why } if why.contains(BUDGET_MARK) => return Some(why),
+            crate::ValueKind::Object(map) => stack.extend(map.values()),
+            crate::ValueKind::Array(items) | crate::ValueKind::Set(items) => stack.extend(items),
+            crate::ValueKind::Env {
+                default: Some(d), ..
+            } => stack.push(d),
+            _ => {}
+        }
+    }
+    None
 }
 
 #[derive(Clone, Debug)]
@@ -230,6 +253,16 @@ fn evaluate(path: &Path, source: &str, opts: &EvalOptions<'_>) -> Result<Module,
                     line: 1,
                     column: 1,
                     message: "the exported value is too large (an object shared many times expands past the evaluation budget); the parts beyond it are unknown".into(),
+                    limit: true,
+                });
+            } else if let Some(why) = budget_unknown(&value) {
+                let message = format!("{why}: that part of the export is unknown");
+                it.notes.push(Note {
+                    file: path.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                    message,
+                    limit: true,
                 });
             }
             value
@@ -243,6 +276,7 @@ fn evaluate(path: &Path, source: &str, opts: &EvalOptions<'_>) -> Result<Module,
                 line: 1,
                 column: 1,
                 message: why.clone(),
+                limit: false,
             });
             Value::unknown(why, start)
         }
@@ -252,6 +286,7 @@ fn evaluate(path: &Path, source: &str, opts: &EvalOptions<'_>) -> Result<Module,
                 line: 1,
                 column: 1,
                 message: why.clone(),
+                limit: true,
             });
             Value::unknown(why, start)
         }

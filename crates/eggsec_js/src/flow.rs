@@ -1501,7 +1501,9 @@ impl<'p, 't> FlowVisitor<'p, 't> {
     }
 
     /// `const data = { x: <value> }`: keeps each key's value (values without calls only, so
-    /// nothing is evaluated twice) for a later `ctx.render(view, data)`.
+    /// nothing is evaluated twice) for a later `ctx.render(view, data)`. Every local bound to
+    /// an object literal is kept, even `{}`: fields assigned later (`data.x = ctx.query.x`)
+    /// are added by [`Self::note_render_field`].
     fn note_render_object(&mut self, id: &BindingPattern<'_>, init: &Expression<'_>, step: &Step) {
         let (BindingPattern::BindingIdentifier(b), Expression::ObjectExpression(o)) =
             (id, init.get_inner_expression())
@@ -1518,9 +1520,23 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 fields.push((name, with_step(v, step)));
             }
         }
-        if !fields.is_empty() {
-            let var = self.var_of_binding(b);
-            self.render_objects.insert(var, fields);
+        let var = self.var_of_binding(b);
+        self.render_objects.insert(var, fields);
+    }
+
+    /// `data.x = <value>` / `data['x'] = <value>` on a local bound to an object literal: the
+    /// field's latest value for a later `ctx.render(view, data)` (a clean value replaces a
+    /// request-fed one).
+    fn note_render_field(&mut self, object: &Expression<'_>, name: &str, rhs: &V, step: &Step) {
+        let Some(var) = self.ident_var(object) else {
+            return;
+        };
+        let Some(fields) = self.render_objects.get_mut(&var) else {
+            return;
+        };
+        fields.retain(|(n, _)| n != name);
+        if matches!(rhs, V::T(_)) {
+            fields.push((name.to_string(), with_step(rhs.clone(), step)));
         }
     }
 
@@ -2093,6 +2109,12 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 self.set(var, v);
             }
             AssignmentTarget::ComputedMemberExpression(m) => {
+                // data['x'] = ctx.query.x
+                if let Expression::StringLiteral(k) = m.expression.get_inner_expression() {
+                    if a.operator == AssignmentOperator::Assign {
+                        self.note_render_field(&m.object, &k.value, &rhs, &step);
+                    }
+                }
                 if let Expression::Identifier(id) = m.object.get_inner_expression() {
                     let old = self.lookup_ref(id).unwrap_or(V::Clean);
                     if !matches!(old, V::Ctx | V::App | V::Req | V::This | V::Obj(_)) {
@@ -2150,6 +2172,9 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     .identity_sets
                     .push((line, column, format!("ctx.session.{key}")));
             }
+        }
+        if let Some(field) = target.rsplit('.').next() {
+            self.note_render_field(object, field, &rhs, step);
         }
         // obj.field = tainted → obj is tainted
         if let Expression::Identifier(id) = object.get_inner_expression() {

@@ -75,9 +75,40 @@ pub struct Mistake {
     pub steps: Vec<(u32, String)>,
 }
 
+/// A URL built from the Host headers handed to a service method (`ctx.service.notify.reset(user,
+/// link)`): the rule follows it to the method's [`HostParamSink`] in the service file.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct HostCall {
+    pub function: String,
+    /// The service's dotted name (`notify`, `user.mail` for `app/service/user/mail.js`).
+    pub service: String,
+    pub method: String,
+    /// The argument index holding the host URL.
+    pub arg: usize,
+    pub line: u32,
+    pub column: u32,
+    /// The call, shortened.
+    pub what: String,
+    /// Where the host was read: (line, code).
+    pub source: (u32, String),
+}
+
+/// A function parameter (through locals) reaching a mail sender or an outbound request.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct HostParamSink {
+    pub function: String,
+    pub param: usize,
+    pub line: u32,
+    pub column: u32,
+    /// The sink call, shortened.
+    pub what: String,
+}
+
 #[derive(Default)]
 struct Frame {
     name: String,
+    /// Locals derived from the function's parameters: name → the parameter indexes.
+    from_params: HashMap<String, Vec<usize>>,
     /// Locals holding request data: name → (line, code) of where it came from.
     tainted: HashMap<String, (u32, String)>,
     /// Locals holding a secret or a MAC (`const expected = hmac.digest('hex')`).
@@ -119,6 +150,8 @@ struct MistakeVisitor<'p, 't> {
     /// Local names bound to a JWT library (`const jwt = require('jsonwebtoken')`).
     jwt_names: HashSet<String>,
     out: Vec<Mistake>,
+    host_calls: Vec<HostCall>,
+    host_param_sinks: Vec<HostParamSink>,
 }
 
 /// Runs the extractor over a parsed file.
@@ -137,6 +170,8 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
             .map(|s| s.to_string())
             .collect(),
         out: Vec::new(),
+        host_calls: Vec::new(),
+        host_param_sinks: Vec::new(),
     };
     v.visit_program(program);
     while let Some(f) = v.frames.pop() {
@@ -148,6 +183,8 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         }
     }
     out.mistakes = v.out;
+    out.host_calls = v.host_calls;
+    out.host_param_sinks = v.host_param_sinks;
 }
 
 fn lc(s: &str) -> String {
@@ -456,9 +493,14 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
             validates: self.validated_fns.contains(&span.start),
             ..Frame::default()
         };
-        for p in &params.items {
+        for (i, p) in params.items.iter().enumerate() {
             let mut names = Vec::new();
             binding_names(&p.pattern, &mut names);
+            if let BindingPattern::BindingIdentifier(b) = &p.pattern {
+                if !matches!(b.name.as_str(), "ctx" | "app" | "next" | "req" | "res") {
+                    f.from_params.insert(b.name.to_string(), vec![i]);
+                }
+            }
             f.params.extend(names);
         }
         // tegg request parameters: @HTTPQuery() q, @HTTPBody() body, @HTTPParam() id
@@ -831,6 +873,25 @@ impl MistakeVisitor<'_, '_> {
         if !mail && !outbound {
             return;
         }
+        // parameters reaching the sink, for callers in other files
+        let mut seen_params = Vec::new();
+        for a in it.arguments.iter().filter_map(|a| a.as_expression()) {
+            for param in self.params_read(a) {
+                if seen_params.contains(&param) || self.host_param_sinks.len() >= 500 {
+                    continue;
+                }
+                seen_params.push(param);
+                let (line, column) = self.at.line_col(it.span.start);
+                let function = self.frame().name.clone();
+                self.host_param_sinks.push(HostParamSink {
+                    function,
+                    param,
+                    line,
+                    column,
+                    what: self.at.snippet(it.span.start, it.span.end),
+                });
+            }
+        }
         for a in it.arguments.iter().filter_map(|a| a.as_expression()) {
             if let Some((line, what)) = self.host_taint_of(a) {
                 self.push(
@@ -840,6 +901,81 @@ impl MistakeVisitor<'_, '_> {
                 );
                 return;
             }
+        }
+    }
+
+    /// The parameters of the current function `e` reads (directly or through locals).
+    fn params_read(&self, e: &Expression<'_>) -> Vec<usize> {
+        let Some(f) = self.frames.last() else {
+            return Vec::new();
+        };
+        if f.from_params.is_empty() {
+            return Vec::new();
+        }
+        let mut r = Reads::default();
+        r.visit_expression(e);
+        let mut out: Vec<usize> = Vec::new();
+        for i in &r.idents {
+            for p in f.from_params.get(i).into_iter().flatten() {
+                if !out.contains(p) {
+                    out.push(*p);
+                }
+            }
+        }
+        out
+    }
+
+    /// Locals bound from parameters keep the parameters they carry (`const html = \`...${link}\``).
+    fn note_param_locals(&mut self, names: &[String], init: &Expression<'_>, replace: bool) {
+        let params = self.params_read(init);
+        let f = self.frame();
+        for n in names {
+            if params.is_empty() {
+                if replace {
+                    f.from_params.remove(n);
+                }
+                continue;
+            }
+            let e = f.from_params.entry(n.clone()).or_default();
+            if replace {
+                e.clear();
+            }
+            for p in &params {
+                if !e.contains(p) {
+                    e.push(*p);
+                }
+            }
+        }
+    }
+
+    /// `ctx.service.notify.reset(user, link)` with `link` built from the Host headers.
+    fn host_service_call(&mut self, p: &[String], it: &CallExpression<'_>) {
+        let s = ctx_path(p);
+        let rest = match s.as_slice() {
+            ["ctx" | "this", "service", rest @ ..] if rest.len() >= 2 => rest,
+            _ => return,
+        };
+        let (method, file) = rest.split_last().expect("two parts");
+        for (i, a) in it.arguments.iter().enumerate() {
+            let Some(a) = a.as_expression() else { continue };
+            let Some(source) = self.host_taint_of(a) else {
+                continue;
+            };
+            if self.host_calls.len() >= 500 {
+                return;
+            }
+            let (line, column) = self.at.line_col(it.span.start);
+            let function = self.frame().name.clone();
+            self.host_calls.push(HostCall {
+                function,
+                service: file.join("."),
+                method: method.to_string(),
+                arg: i,
+                line,
+                column,
+                what: self.at.snippet(it.span.start, it.span.end),
+                source,
+            });
         }
     }
 
@@ -1152,6 +1288,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                 }
             }
             self.note_binding(&it.id, init, &names, it.span);
+            self.note_param_locals(&names, init, true);
             // const expected = crypto.createHmac(...).digest('hex'); const { secret } = this.config
             let mut r = Reads::default();
             r.visit_expression(init);
@@ -1180,6 +1317,8 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
             if let Some(src) = self.host_taint_of(&it.right) {
                 self.frame().host_tainted.insert(id.name.to_string(), src);
             }
+            let replace = it.operator == AssignmentOperator::Assign;
+            self.note_param_locals(&[id.name.to_string()], &it.right, replace);
         }
         self.namer.assignment(it);
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
@@ -1377,6 +1516,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
             }
             self.nosql_filter(&p, it);
             self.host_sink(&p, it);
+            self.host_service_call(&p, it);
             // get query() { return qs.parse(this.querystring) } in app/extend/request.js
             if p.len() == 2 && p[0] == "qs" && last == "parse" && self.frame().name == "query" {
                 self.push(MistakeKind::NestedQueryParser, it.span, vec![]);

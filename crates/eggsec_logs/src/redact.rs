@@ -205,15 +205,135 @@ fn is_stream(path: &Path) -> bool {
 /// Redacts a file in place, atomically: the original is replaced only after the redacted copy
 /// is complete and synced; on any error the original is untouched. A `.gz` file stays gzip.
 ///
-/// Refused (nothing written): a symlink (the redacted copy would replace the link while the
-/// target keeps every secret), a file with several hard links, and a file that grows while it
-/// is redacted (a live log: the lines appended meanwhile would be lost). The owner, group and
-/// mode are kept, and so is gzip compression (decided by the content, not the name). Temp
-/// files left by a killed run (`.eggsec-redact-<pid>-*` of a process that is gone) are removed.
+/// A live log (lines appended while it is redacted) loses nothing: the copy follows the file
+/// to its end until no line has been appended for [`SETTLE`], a line being written is waited
+/// for, and what is appended between the last look and the rename is redacted and appended to
+/// the new file. Refused (nothing written): a symlink (the redacted copy would replace the link
+/// while the target keeps every secret), a file with several hard links, a file another process
+/// holds open for writing (Linux: its later lines would go to the replaced file, unseen), and
+/// a file truncated, rotated or replaced during the run. The owner, group and mode are kept,
+/// and so is gzip compression (decided by the content, not the name; a gzip log that changes
+/// is refused). Temp files left by a killed run (`.eggsec-redact-<pid>-*` of a process that is
+/// gone) are removed.
 ///
 /// With `follow`, a symlink is resolved and its target is redacted in place (the link stays a
 /// link, now to the redacted file); the target obeys the same rules.
 pub fn redact_in_place(path: &Path, follow: bool) -> Result<RedactStats, RedactError> {
+    redact_in_place_with(path, follow, &mut || {})
+}
+
+/// How long a live log must stay unchanged before its end is taken as the end.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+/// How long a last line without its newline is waited for.
+const PARTIAL_LINE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The file at its current end, read while it grows: end of input only once no byte has been
+/// appended for [`SETTLE`] (and a last line without its newline has had
+/// [`PARTIAL_LINE_WAIT`] to end). `at_end` runs each time the end is reached (tests append
+/// there). Truncation is an error.
+struct LiveTail<'a> {
+    file: std::fs::File,
+    pos: u64,
+    /// The size when the run began: a file that never grows past it ends at once.
+    started: u64,
+    last_byte: Option<u8>,
+    at_end: &'a mut dyn FnMut(),
+}
+
+impl io::Read for LiveTail<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::time::Instant;
+        let mut quiet_since: Option<Instant> = None;
+        loop {
+            let n = self.file.read(buf)?;
+            if n > 0 {
+                self.pos += n as u64;
+                self.last_byte = Some(buf[n - 1]);
+                return Ok(n);
+            }
+            (self.at_end)();
+            let size = self.file.metadata()?.len();
+            if size < self.pos {
+                return Err(io::Error::other(format!(
+                    "input truncated while it was redacted (from {} to {size} bytes)",
+                    self.pos
+                )));
+            }
+            if size > self.pos {
+                continue;
+            }
+            if self.pos == self.started && quiet_since.is_none() {
+                // Never grew: not a live log, the end is the end.
+                return Ok(0);
+            }
+            let quiet = *quiet_since.get_or_insert_with(Instant::now);
+            let wait = if self.last_byte.is_none_or(|b| b == b'\n') {
+                SETTLE
+            } else {
+                PARTIAL_LINE_WAIT
+            };
+            if quiet.elapsed() >= wait {
+                return Ok(0);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+/// Processes other than this one that hold `meta`'s file open for writing (Linux `/proc`;
+/// processes of other users are not visible without privileges).
+fn writers_of(meta: &std::fs::Metadata) -> Vec<u32> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = std::process::id();
+        let mut out = Vec::new();
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return out;
+        };
+        for p in procs.flatten() {
+            let Some(pid) = p.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            if pid == me {
+                continue;
+            }
+            let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+                continue;
+            };
+            for fd in fds.flatten() {
+                let Ok(m) = std::fs::metadata(fd.path()) else {
+                    continue;
+                };
+                if m.dev() != meta.dev() || m.ino() != meta.ino() {
+                    continue;
+                }
+                let info = p.path().join("fdinfo").join(fd.file_name());
+                let flags = std::fs::read_to_string(info).ok().and_then(|t| {
+                    t.lines()
+                        .find_map(|l| l.strip_prefix("flags:"))
+                        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+                });
+                // O_WRONLY = 1, O_RDWR = 2.
+                if flags.is_some_and(|f| f & 3 != 0) && !out.contains(&pid) {
+                    out.push(pid);
+                }
+            }
+        }
+        out
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = meta;
+        Vec::new()
+    }
+}
+
+fn redact_in_place_with(
+    path: &Path,
+    follow: bool,
+    at_end: &mut dyn FnMut(),
+) -> Result<RedactStats, RedactError> {
     let p = path.display().to_string();
     let io_at = |e| RedactError::Io {
         path: p.clone(),
@@ -257,13 +377,72 @@ pub fn redact_in_place(path: &Path, follow: bool) -> Result<RedactStats, RedactE
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new(".")),
     );
+    let writers = writers_of(&link);
+    if !writers.is_empty() {
+        return Err(refuse(format!(
+            "is open for writing by process {}: the lines it writes after the redacted copy \
+replaces the file would go to the old file, unseen — stop or rotate the writer first",
+            writers
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     let before = link.len();
     let (reader, _) = reader::open(path).map_err(|e| RedactError::Io {
         path: p.clone(),
         source: e,
     })?;
     let gzip = reader::is_gzip(path).unwrap_or(false);
-    write_atomically_checked(path, path, reader, Some(gzip), Some((before, &link)))
+    if gzip {
+        return write_atomically_checked(path, path, reader, Some(true), Some((before, &link)));
+    }
+    drop(reader);
+    let file = std::fs::File::open(path).map_err(io_at_path(&p))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = file.metadata().map_err(io_at_path(&p))?;
+        if m.dev() != link.dev() || m.ino() != link.ino() {
+            return Err(refuse("was replaced as it was opened".into()));
+        }
+    }
+    let old = file.try_clone().map_err(io_at_path(&p))?;
+    let tail = LiveTail {
+        file,
+        pos: 0,
+        started: before,
+        last_byte: None,
+        at_end,
+    };
+    let stats = write_atomically_checked(path, path, tail, Some(false), Some((before, &link)))?;
+    // Lines appended between the copy's last look and the rename went to the old file: they
+    // are redacted and appended to the new one.
+    drain_old_tail(&old, stats.bytes_in, path).map_err(io_at_path(&p))?;
+    Ok(stats)
+}
+
+fn io_at_path(p: &str) -> impl Fn(io::Error) -> RedactError + '_ {
+    move |e| RedactError::Io {
+        path: p.to_string(),
+        source: e,
+    }
+}
+
+/// Appends the redaction of `old[from..]` (the replaced file, still open) to `path`.
+fn drain_old_tail(old: &std::fs::File, from: u64, path: &Path) -> io::Result<()> {
+    use io::{Seek, SeekFrom};
+    let mut old = old;
+    if old.metadata()?.len() <= from {
+        return Ok(());
+    }
+    old.seek(SeekFrom::Start(from))?;
+    let out = std::fs::OpenOptions::new().append(true).open(path)?;
+    let mut w = io::BufWriter::new(out);
+    redact_stream(old, &mut w).map_err(|(e, _)| e)?;
+    w.flush()?;
+    w.get_ref().sync_all()
 }
 
 /// Removes `.eggsec-redact-<pid>-*` temp files in `dir` whose process is gone (a killed run).
@@ -317,7 +496,7 @@ fn write_atomically(
 fn write_atomically_checked(
     input: &Path,
     out: &Path,
-    reader: Box<dyn io::Read + Send>,
+    reader: impl io::Read,
     gzip: Option<bool>,
     in_place: Option<(u64, &std::fs::Metadata)>,
 ) -> Result<RedactStats, RedactError> {
@@ -379,13 +558,24 @@ fn write_atomically_checked(
                 Some(original.gid()),
             );
         }
-        let now = std::fs::metadata(input).map(|m| m.len()).unwrap_or(before);
-        if now != before {
+        // The name must still be the file that was read (not rotated, nor replaced by
+        // another run); a gzip log must not have changed at all.
+        let now = std::fs::metadata(input);
+        #[cfg(unix)]
+        let same = {
+            use std::os::unix::fs::MetadataExt;
+            now.as_ref()
+                .is_ok_and(|m| m.dev() == original.dev() && m.ino() == original.ino())
+        };
+        #[cfg(not(unix))]
+        let same = now.is_ok();
+        let grew_gzip = gzip == Some(true) && now.as_ref().is_ok_and(|m| m.len() != before);
+        if !same || grew_gzip {
             return Err(RedactError::Io {
                 path: ip,
-                source: io::Error::other(format!(
-                    "changed while it was redacted ({before} → {now} bytes: a process is still writing it); nothing was replaced — stop or rotate the writer first"
-                )),
+                source: io::Error::other(
+                    "was replaced, rotated or changed while it was redacted; nothing was replaced",
+                ),
             });
         }
     }
@@ -465,6 +655,142 @@ mod tests {
         std::fs::write(&stale, "x").unwrap();
         redact_in_place(&real, false).unwrap();
         assert!(!stale.exists());
+    }
+
+    #[test]
+    fn live_log_lines_appended_during_the_run_are_redacted_not_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app-web.log");
+        let mut text = String::new();
+        for i in 0..2000 {
+            text.push_str(&format!("INFO {i} login password=hunter2hunter2 ok\n"));
+        }
+        std::fs::write(&log, &text).unwrap();
+        let append = |s: &str| {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            f.write_all(s.as_bytes()).unwrap();
+        };
+        // Appended at the moments the copy reaches the end: whole lines, then a line in two
+        // writes (its secret split across them).
+        let mut calls = 0;
+        let mut hook = || {
+            calls += 1;
+            match calls {
+                1 => {
+                    for j in 0..50 {
+                        append(&format!("INFO live {j} token=abcdefabcdef123 k\n"));
+                    }
+                }
+                2 => append("INFO last password=par"),
+                3 => append("tial99 tail\n"),
+                _ => {}
+            }
+        };
+        let stats = redact_in_place_with(&log, false, &mut hook).unwrap();
+        let got = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(got.lines().count(), 2051, "nothing lost");
+        assert_eq!(stats.lines, 2051);
+        for secret in ["hunter2hunter2", "abcdefabcdef123", "partial99", "tial99"] {
+            assert!(!got.contains(secret), "{secret} left in the log");
+        }
+        assert!(
+            got.ends_with("INFO last password=[REDACTED:password] tail\n"),
+            "{}",
+            &got[got.len() - 80..]
+        );
+        assert!(got.contains("INFO live 49 token=[REDACTED:token] k\n"));
+        // Look-alike: a file nobody appends to ends at once and is redacted the same way.
+        let quiet = dir.path().join("quiet.log");
+        std::fs::write(&quiet, "password=hunter2hunter2\n").unwrap();
+        redact_in_place(&quiet, false).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&quiet).unwrap(),
+            "password=[REDACTED:password]\n"
+        );
+    }
+
+    #[test]
+    fn a_log_truncated_during_the_run_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app-web.log");
+        std::fs::write(&log, "password=hunter2hunter2\n".repeat(100)).unwrap();
+        let mut calls = 0;
+        let mut hook = || {
+            calls += 1;
+            if calls == 1 {
+                std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&log)
+                    .unwrap()
+                    .write_all(b"x\n")
+                    .unwrap();
+            } else if calls == 2 {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(&log)
+                    .unwrap();
+            }
+        };
+        let err = redact_in_place_with(&log, false, &mut hook)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("truncated") && err.contains("nothing was replaced"),
+            "{err}"
+        );
+    }
+
+    /// A process that holds the log open for writing would write its next lines into the
+    /// replaced file: refused, the process named. A process that only reads it is no reason.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_log_held_open_for_writing_by_another_process_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app-web.log");
+        std::fs::write(&log, "password=hunter2hunter2\n").unwrap();
+        let hold = |redir: &str| {
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("exec 3{redir}\"$0\"; exec sleep 60"))
+                .arg(&log)
+                .spawn()
+                .unwrap()
+        };
+        let meta = std::fs::metadata(&log).unwrap();
+        let wait_for = |pid: u32| {
+            for _ in 0..500 {
+                if std::fs::read_dir(format!("/proc/{pid}/fd"))
+                    .map(|d| d.flatten().any(|e| e.file_name() == "3"))
+                    .unwrap_or(false)
+                {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            panic!("the holder never opened the log");
+        };
+        let mut reader = hold("<");
+        wait_for(reader.id());
+        assert!(writers_of(&meta).is_empty());
+        let mut writer = hold(">>");
+        wait_for(writer.id());
+        let err = redact_in_place(&log, false).unwrap_err().to_string();
+        let _ = writer.kill();
+        let _ = writer.wait();
+        assert!(
+            err.contains("open for writing") && err.contains(&writer.id().to_string()),
+            "{err}"
+        );
+        assert!(std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("hunter2hunter2"));
+        redact_in_place(&log, false).unwrap();
+        let _ = reader.kill();
+        let _ = reader.wait();
+        assert!(!std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("hunter2hunter2"));
     }
 
     fn redact(input: &str) -> String {

@@ -237,7 +237,11 @@ fn is_stopword(v: &[u8]) -> bool {
     {
         return true;
     }
-    let lower: Vec<u8> = v.iter().map(u8::to_ascii_lowercase).collect();
+    // Every placeholder is decided by its first 16 bytes (no copy of a long value).
+    let lower: Vec<u8> = v[..v.len().min(16)]
+        .iter()
+        .map(u8::to_ascii_lowercase)
+        .collect();
     matches!(
         lower.as_slice(),
         b"null"
@@ -302,54 +306,105 @@ enum Quote {
     Escaped,
 }
 
-/// The end of a value starting at `s`.
-fn value_end(line: &[u8], s: usize, q: Quote) -> usize {
-    let n = line.len();
-    let mut i = s;
-    match q {
-        Quote::Double => {
-            while i < n && line[i] != b'"' {
-                if line[i] == b'\\' {
-                    break;
-                }
-                i += 1;
-            }
-        }
-        Quote::Single => {
-            while i < n && line[i] != b'\'' && line[i] != b'\\' {
-                i += 1;
-            }
-        }
-        Quote::Escaped => {
-            // Inside JSON-in-JSON: up to the next backslash (`\"` ends it; any other escape
-            // also stops the value, which keeps the JSON escaping intact when redacting).
-            while i < n && line[i] != b'\\' && line[i] != b'"' {
-                i += 1;
-            }
-        }
-        Quote::None => {
-            while i < n
-                && !matches!(
-                    line[i],
-                    b' ' | b'\t'
-                        | b'&'
-                        | b','
-                        | b';'
-                        | b'"'
-                        | b'\''
-                        | b'}'
-                        | b']'
-                        | b')'
-                        | b'\\'
-                        | b'<'
-                        | b'>'
-                )
-            {
-                i += 1;
-            }
+/// The bytes a run of one kind stops at: the end of a value in each quoting, a cookie value,
+/// the body of a Slack token or a Feishu hook.
+#[derive(Clone, Copy)]
+enum Stop {
+    /// `"…"` and `\"…\"`: a quote or a backslash.
+    Quoted,
+    Single,
+    Unquoted,
+    Cookie,
+    /// Not alphanumeric and not `-`.
+    AlnumDash,
+}
+
+impl Stop {
+    fn at(self, c: u8) -> bool {
+        match self {
+            Stop::Quoted => c == b'"' || c == b'\\',
+            Stop::Single => c == b'\'' || c == b'\\',
+            Stop::Unquoted => matches!(
+                c,
+                b' ' | b'\t'
+                    | b'&'
+                    | b','
+                    | b';'
+                    | b'"'
+                    | b'\''
+                    | b'}'
+                    | b']'
+                    | b')'
+                    | b'\\'
+                    | b'<'
+                    | b'>'
+            ),
+            Stop::Cookie => matches!(c, b';' | b'"' | b'\'' | b'\\' | b' ' | b','),
+            Stop::AlnumDash => !(c.is_ascii_alphanumeric() || c == b'-'),
         }
     }
-    i
+}
+
+/// What the anchors of one line have searched forward so far. Many anchors on one long line
+/// (`password=password=…`, `xoxb-xoxb-…`, PEM headers without an end) would each search to
+/// the line's end: quadratic. A forward search from `s` gives the same answer as an earlier
+/// one from `s0 <= s` when `s` is not past that answer, so each kind of search remembers its
+/// last one and the line is read a bounded number of times (issue 19: a 32 s fuzz input).
+#[derive(Default)]
+struct Memo {
+    /// Per [`Stop`] kind: (from, the first stop at or after it, or the line's end).
+    stops: [Option<(usize, usize)>; 5],
+    /// `-----END` at or after `from` (None: not on the line).
+    pem_end: Option<(usize, Option<usize>)>,
+    /// The `-----` closing the `-----END` found at the given position.
+    pem_close: Option<(usize, usize)>,
+    /// Feishu's `hook/` at or after `from`.
+    hook: Option<(usize, Option<usize>)>,
+    /// `;` of a cookie header already walked past (the rest of the walk is the same).
+    cookie_semis: std::collections::HashSet<usize>,
+}
+
+impl Memo {
+    /// The first byte at or after `s` where `stop` holds, or `line.len()`.
+    fn stop(&mut self, line: &[u8], s: usize, stop: Stop) -> usize {
+        let slot = &mut self.stops[stop as usize];
+        if let Some((from, end)) = *slot {
+            if from <= s && s <= end {
+                return end;
+            }
+        }
+        let end = take_while(line, s, |c| !stop.at(c));
+        *slot = Some((s, end));
+        end
+    }
+}
+
+/// The first occurrence of a needle at or after `from`, remembered in `slot`.
+fn find_memo(
+    slot: &mut Option<(usize, Option<usize>)>,
+    from: usize,
+    find: impl FnOnce(usize) -> Option<usize>,
+) -> Option<usize> {
+    if let Some((f, at)) = *slot {
+        if f <= from && at.is_none_or(|a| from <= a) {
+            return at;
+        }
+    }
+    let at = find(from);
+    *slot = Some((from, at));
+    at
+}
+
+/// The end of a value starting at `s`.
+fn value_end(line: &[u8], s: usize, q: Quote, memo: &mut Memo) -> usize {
+    let stop = match q {
+        // Inside JSON-in-JSON (`Escaped`): up to the next backslash (`\"` ends it; any other
+        // escape also stops the value, which keeps the JSON escaping intact when redacting).
+        Quote::Double | Quote::Escaped => Stop::Quoted,
+        Quote::Single => Stop::Single,
+        Quote::None => Stop::Unquoted,
+    };
+    memo.stop(line, s, stop)
 }
 
 /// Finds every secret in `line`, appending to `out` (spans may overlap; see
@@ -391,6 +446,8 @@ fn scan_lowered(line: &[u8], from: usize, lower: &[u8], out: &mut Vec<Hit>) -> O
     if p.rare.as_ref().is_some_and(|r| r.find(lower).is_none()) {
         return None;
     }
+    let mut memo = Memo::default();
+    let memo = &mut memo;
     for m in p.ac.find_iter(lower) {
         let (s, e) = (m.start() + from, m.end() + from);
         let hit = match p.anchors[m.pattern().as_usize()] {
@@ -398,20 +455,20 @@ fn scan_lowered(line: &[u8], from: usize, lower: &[u8], out: &mut Vec<Hit>) -> O
                 auth.get_or_insert(s);
                 // `wrong password: x` — the phrase hides the `password` anchor.
                 if line[s..e].to_ascii_lowercase().ends_with(b"password") {
-                    field(line, e - 8, e, &rules::PASSWORD)
+                    field(line, e - 8, e, &rules::PASSWORD, memo)
                 } else {
                     None
                 }
             }
-            Anchor::Field(rule) => field(line, s, e, rule),
-            Anchor::Authorization => authorization(line, s, e),
+            Anchor::Field(rule) => field(line, s, e, rule, memo),
+            Anchor::Authorization => authorization(line, s, e, memo),
             Anchor::Cookie => {
-                cookie(line, e, out);
+                cookie(line, e, out, memo);
                 None
             }
             Anchor::Dsn => dsn(line, s),
             Anchor::Jwt => jwt(line, s),
-            Anchor::PrivateKey => private_key(line, s),
+            Anchor::PrivateKey => private_key(line, s, memo),
             Anchor::Alibaba => shaped(line, s, b"LTAI", 12, 24, |c| c.is_ascii_alphanumeric())
                 .map(|(a, b)| (a, b, &rules::ALIBABA_KEY)),
             Anchor::Aws => aws(line, s),
@@ -429,7 +486,7 @@ fn scan_lowered(line: &[u8], from: usize, lower: &[u8], out: &mut Vec<Hit>) -> O
                     None
                 } else {
                     let vs = e + 2;
-                    let end = take_while(line, vs, |c| c.is_ascii_alphanumeric() || c == b'-');
+                    let end = memo.stop(line, vs, Stop::AlnumDash);
                     (end - vs >= 10).then_some((s, end, &rules::SLACK_TOKEN))
                 }
             }
@@ -446,9 +503,12 @@ fn scan_lowered(line: &[u8], from: usize, lower: &[u8], out: &mut Vec<Hit>) -> O
                 })
             }
             Anchor::Feishu => {
-                let rest_start = memchr::memmem::find(&line[e..], b"hook/").map(|i| e + i + 5);
+                let rest_start = find_memo(&mut memo.hook, e, |e| {
+                    memchr::memmem::find(&line[e..], b"hook/").map(|i| e + i)
+                })
+                .map(|i| i + 5);
                 rest_start.and_then(|vs| {
-                    let end = take_while(line, vs, |c| c.is_ascii_alphanumeric() || c == b'-');
+                    let end = memo.stop(line, vs, Stop::AlnumDash);
                     (end - vs >= 16).then_some((vs, end, &rules::CHAT_WEBHOOK))
                 })
             }
@@ -466,7 +526,13 @@ fn scan_lowered(line: &[u8], from: usize, lower: &[u8], out: &mut Vec<Hit>) -> O
 
 type Span = (usize, usize, &'static RuleInfo);
 
-fn field(line: &[u8], s: usize, e: usize, rule: &'static RuleInfo) -> Option<Span> {
+fn field(
+    line: &[u8],
+    s: usize,
+    e: usize,
+    rule: &'static RuleInfo,
+    memo: &mut Memo,
+) -> Option<Span> {
     // The key must end here (`tokenName=` is not a token) and not start mid-word unless
     // joined by `_`/`-`/`.` (`db_password`, `x-api-key`, `config.secret`) or camelCase.
     if e < line.len() && is_word(line[e]) {
@@ -507,7 +573,7 @@ fn field(line: &[u8], s: usize, e: usize, rule: &'static RuleInfo) -> Option<Spa
         }
     }
     let (vs, q) = after_key(line, e)?;
-    let ve = value_end(line, vs, q);
+    let ve = value_end(line, vs, q, memo);
     let v = &line[vs..ve];
     if is_stopword(v) {
         return None;
@@ -520,7 +586,7 @@ fn field(line: &[u8], s: usize, e: usize, rule: &'static RuleInfo) -> Option<Spa
     Some((vs, ve, rule))
 }
 
-fn authorization(line: &[u8], s: usize, e: usize) -> Option<Span> {
+fn authorization(line: &[u8], s: usize, e: usize, memo: &mut Memo) -> Option<Span> {
     if s > 0 && line[s - 1].is_ascii_alphanumeric() {
         return None;
     }
@@ -533,13 +599,13 @@ fn authorization(line: &[u8], s: usize, e: usize) -> Option<Span> {
             break;
         }
     }
-    let ve = value_end(line, vs, if q == Quote::None { Quote::None } else { q });
+    let ve = value_end(line, vs, q, memo);
     let v = &line[vs..ve];
     (!is_stopword(v) && v.len() >= 4).then_some((vs, ve, &rules::TOKEN))
 }
 
 /// `cookie: a=1; EGG_SESS=...`: every cookie value (to the end of the header value).
-fn cookie(line: &[u8], e: usize, out: &mut Vec<Hit>) {
+fn cookie(line: &[u8], e: usize, out: &mut Vec<Hit>, memo: &mut Memo) {
     if e < line.len() && is_word(line[e]) {
         return;
     }
@@ -555,10 +621,7 @@ fn cookie(line: &[u8], e: usize, out: &mut Vec<Hit>) {
             return;
         }
         let vs = name_end + 1;
-        let mut ve = vs;
-        while ve < n && !matches!(line[ve], b';' | b'"' | b'\'' | b'\\' | b' ' | b',') {
-            ve += 1;
-        }
+        let ve = memo.stop(line, vs, Stop::Cookie);
         let name = line[i..name_end].to_ascii_lowercase();
         let sessionish = [&b"sess"[..], b"sid", b"token", b"auth", b"jwt", b"csrf"]
             .iter()
@@ -570,7 +633,8 @@ fn cookie(line: &[u8], e: usize, out: &mut Vec<Hit>) {
                 rule: &rules::SESSION,
             });
         }
-        if ve < n && line[ve] == b';' {
+        // A `;` an earlier walk went on from: the rest of this walk is the same.
+        if ve < n && line[ve] == b';' && memo.cookie_semis.insert(ve) {
             i = take_while(line, ve + 1, |c| c == b' ');
         } else {
             return;
@@ -636,20 +700,27 @@ fn jwt(line: &[u8], s: usize) -> Option<Span> {
     Some((s, e3, &rules::JWT))
 }
 
-fn private_key(line: &[u8], s: usize) -> Option<Span> {
+fn private_key(line: &[u8], s: usize, memo: &mut Memo) -> Option<Span> {
     let rest = &line[s..];
     let head_end = memchr::memmem::find(&rest[10..rest.len().min(80)], b"-----")? + 10;
     let head = &rest[..head_end];
     memchr::memmem::find(head, b"PRIVATE KEY")?;
-    let end = memchr::memmem::find(&rest[head_end..], b"-----END")
-        .map(|i| {
-            let after = head_end + i + 8;
-            memchr::memmem::find(&rest[after..], b"-----")
+    let end = find_memo(&mut memo.pem_end, s + head_end, |from| {
+        memchr::memmem::find(&line[from..], b"-----END").map(|i| from + i)
+    })
+    .map(|at| match memo.pem_close {
+        Some((end_at, close)) if end_at == at => close,
+        _ => {
+            let after = at + 8;
+            let close = memchr::memmem::find(&line[after..], b"-----")
                 .map(|j| after + j + 5)
-                .unwrap_or(rest.len())
-        })
-        .unwrap_or(rest.len());
-    Some((s, s + end, &rules::PRIVATE_KEY))
+                .unwrap_or(line.len());
+            memo.pem_close = Some((at, close));
+            close
+        }
+    })
+    .unwrap_or(line.len());
+    Some((s, end, &rules::PRIVATE_KEY))
 }
 
 /// `PREFIX` + `min..=max` body bytes with word boundaries, case-sensitive prefix.
@@ -820,5 +891,71 @@ mod tests {
             )]
         );
         assert!(found("see https://eggjs.org/zh-cn/core/security.html").is_empty());
+    }
+
+    #[test]
+    fn many_anchors_on_one_line_share_their_searches_and_each_gets_its_value() {
+        // Values of consecutive anchors that end at the same place (the memo's case).
+        assert_eq!(
+            found("token=ya29.s_token=ya29.s_token=x"),
+            vec![("ya29.s_token=ya29.s_token=x".into(), "token-in-log")]
+        );
+        assert_eq!(
+            found(r#"password=a1b2c3 token=xyz123abc "password":"q1w2e3" 'token':'zz9988'"#),
+            vec![
+                ("a1b2c3".into(), "password-in-log"),
+                ("xyz123abc".into(), "token-in-log"),
+                ("q1w2e3".into(), "password-in-log"),
+                ("zz9988".into(), "token-in-log"),
+            ]
+        );
+        // Two private keys on one line: each ends at its own END marker.
+        let k1 = "-----BEGIN RSA PRIVATE KEY-----AAA-----END RSA PRIVATE KEY-----";
+        let k2 = "-----BEGIN EC PRIVATE KEY-----BBB-----END EC PRIVATE KEY-----";
+        assert_eq!(
+            found(&format!("{k1} x {k2} y")),
+            vec![
+                (k1.into(), "private-key-in-log"),
+                (k2.into(), "private-key-in-log")
+            ]
+        );
+        // Two cookie headers: every session-like value of both, a walk shared or not.
+        assert_eq!(
+            found("cookie: a=1; EGG_SESS=s3cr3tv4lue; csrfToken=abcdef123; lang=zh cookie: sid=qwerty12345"),
+            vec![
+                ("s3cr3tv4lue".into(), "session-cookie-in-log"),
+                ("abcdef123".into(), "session-cookie-in-log"),
+                ("qwerty12345".into(), "session-cookie-in-log"),
+            ]
+        );
+        assert_eq!(
+            found("a xoxb-1234567890-abc b xoxp-0987654321-def"),
+            vec![
+                ("xoxb-1234567890-abc".into(), "slack-token-in-log"),
+                ("xoxp-0987654321-def".into(), "slack-token-in-log"),
+            ]
+        );
+        let h1 = "2f6c1a3e-9b7d-4c1e-8a2b-1f0e3d4c5b6a";
+        let h2 = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+        assert_eq!(
+            found(&format!("https://open.feishu.cn/open-apis/bot/v2/hook/{h1} and https://open.feishu.cn/open-apis/bot/v2/hook/{h2}")),
+            vec![(h1.into(), "chat-webhook-in-log"), (h2.into(), "chat-webhook-in-log")]
+        );
+    }
+
+    #[test]
+    fn long_lines_of_repeated_anchors_are_one_value_not_many() {
+        // Look-alikes of the slow fuzz input: no value is lost, none is made up.
+        let line = "password=".repeat(20_000);
+        let got = found(&line);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0.len(), line.len() - 9);
+        let line = "xoxb-".repeat(20_000);
+        let got = found(&line);
+        assert_eq!(got.len(), 1, "one token run");
+        assert!(found(&"-----BEGIN CERTIFICATE-----".repeat(5_000)).is_empty());
+        let line = "-----BEGIN RSA PRIVATE KEY-----".repeat(5_000);
+        assert_eq!(found(&line), vec![(line.clone(), "private-key-in-log")]);
+        assert!(found(&"cookie: lang=zh;".repeat(10_000)).is_empty());
     }
 }

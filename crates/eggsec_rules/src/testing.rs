@@ -302,6 +302,22 @@ pub fn model_with_view(view: &str, tpl: &str, controller: &str) -> AppModel {
     app
 }
 
+/// A model of an app with the given source files (`(app-relative path, text)`), with the code
+/// pass run over them (for rules that link facts across files).
+#[cfg(test)]
+pub fn model_with_files(files: &[(&str, &str)]) -> AppModel {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    for (rel, src) in files {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, src).expect("write");
+    }
+    let mut app = test_model_in(dir, serde_json::json!({}));
+    app.code = eggsec_app::routes::code_model(dir, &mut Vec::new());
+    app
+}
+
 /// A model of an app whose only source is `app/controller/home.js` = `src`, with the code pass
 /// run over it (for the rules on code facts; the facts are owned, so the files may go).
 #[cfg(test)]

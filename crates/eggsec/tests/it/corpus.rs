@@ -305,3 +305,54 @@ fn held_back_idor_cases_score() {
 
 /// The held-back IDOR recall when the rule landed.
 const IDOR_FLOOR_FOUND: usize = 3;
+
+/// The held-back cases of the wave-4 recall work on issue 12 (`tests/fixtures/heldback-recall`:
+/// render data assigned after creation, MW033 attributes split across lines, IDOR siblings in
+/// other files, host URLs handed to another file's mailer), written before that work and never
+/// tuned against: the score is printed; the test fails when recall drops below the score they
+/// had when it landed or a safe line is reported.
+#[test]
+fn held_back_recall_cases_score() {
+    const RULES: &[&str] = &[
+        "html-built-from-request",
+        "template-prints-request-data-raw",
+        "template-link-or-location-from-request",
+        "record-accessed-without-owner-check",
+        "absolute-url-from-host-header",
+    ];
+    let root = repo_root();
+    let app = root.join("tests/fixtures/heldback-recall");
+    let (expected, safe) = crate::code_rules::markers(&app);
+    let got = fixture_findings(&app, |name| RULES.contains(&name));
+    let found = expected.intersection(&got).count();
+    let on_safe: Vec<_> = got
+        .iter()
+        .filter(|k| safe.contains(&(k.1.clone(), k.2)))
+        .collect();
+    eprintln!(
+        "held-back recall cases: {found}/{} found, {}/{} safe look-alikes reported\n  missed: {:?}\n  other: {:?}",
+        expected.len(),
+        on_safe.len(),
+        safe.len(),
+        expected.difference(&got).collect::<Vec<_>>(),
+        got.difference(&expected).collect::<Vec<_>>()
+    );
+    assert!(
+        expected.len() >= 12 && safe.len() >= 9,
+        "held-back cases are missing"
+    );
+    assert!(
+        found >= RECALL_FLOOR_FOUND,
+        "held-back recall dropped: {found} < {RECALL_FLOOR_FOUND}"
+    );
+    assert!(
+        on_safe.is_empty(),
+        "held-back false alarms on safe lines: {on_safe:?}"
+    );
+}
+
+/// The held-back score when the work landed: 13 of 14 lines. The miss is
+/// `app/service/mailer.ts:7`: that host URL is reported one step earlier, at the caller's
+/// `ctx.service.mailer.deliver(...)` (`app/controller/verify.ts:8`), because a callee path
+/// naming `mail` is a mail sender by itself.
+const RECALL_FLOOR_FOUND: usize = 13;

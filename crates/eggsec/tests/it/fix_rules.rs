@@ -161,3 +161,65 @@ fn domain_white_list_from_the_code_and_the_named_domains() {
         "{text}"
     );
 }
+
+/// SQL and commands built in a variable, shelljs and execa command sinks, knex and TypeORM raw
+/// SQL: `fix` rewrites each safe shape, refuses the others with the reason, every file still
+/// parses (the re-audit reads them), the re-audit reports only the refused sinks, and a second
+/// run changes nothing.
+#[test]
+fn code_sinks_are_rewritten_or_refused_with_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = staged(tmp.path(), "fix-code-sinks");
+    assert_eq!(count(&app, "MW001"), 5, "MW001 before");
+    assert_eq!(count(&app, "MW002"), 7, "MW002 before");
+    let args = ["--rule", "MW001", "--rule", "MW002"];
+    let (code, _, err) = fix(&app, &[&args[..], &["--write"]].concat());
+    assert_eq!(code, 0, "{err}");
+    let items = std::fs::read_to_string(app.join("app/controller/items.js")).unwrap();
+    let tools = std::fs::read_to_string(app.join("app/controller/tools.js")).unwrap();
+    let deploy = std::fs::read_to_string(app.join("app/controller/deploy.js")).unwrap();
+    for (text, want) in [
+        // SQL in a variable: the text keeps its variable, the values get one next to it
+        (&items, "    const sql = 'SELECT id, name FROM items WHERE id = ?';\n    const sqlValues = [ ctx.params.id ];\n    ctx.body = await app.mysql.query(sql, sqlValues);\n"),
+        // knex raw: `?` bindings
+        (&items, "    ctx.body = await knex.raw('SELECT * FROM orders WHERE owner = ?', [ ctx.query.owner ]);\n"),
+        // TypeORM with mysql2 (package.json): `?`
+        (&items, "    const sql = 'SELECT SUM(total) AS total FROM orders WHERE region = ?';\n    const sqlValues = [ ctx.query.region ];\n    ctx.body = await getConnection().query(sql, sqlValues);\n"),
+        // a command in a variable: the variable holds the arguments
+        (&tools, "const { exec, execFile, spawnSync } = require('child_process');\n"),
+        (&tools, "    const cmdArgs = [ String(ctx.request.body.file), '-resize', '64x64', 'thumb.png' ];\n    await new Promise((resolve, reject) => {\n      execFile('convert', cmdArgs, err => (err ? reject(err) : resolve()));\n"),
+        // shelljs: spawnSync, the output still shown
+        (&tools, "    spawnSync('npm', [ 'uninstall', String(ctx.request.body.pkg) ], { stdio: 'inherit' });\n"),
+        // no child_process binding yet: one require under the shelljs one, used by both calls
+        (&deploy, "const shell = require('shelljs');\nconst { spawnSync } = require('child_process');\n"),
+        (&deploy, "    spawnSync('git', [ 'checkout', String(branch) ], { stdio: 'inherit' });\n    spawnSync('git', [ 'tag', String(tag) ], { stdio: 'ignore' });\n"),
+        // execa's command(): one argument per value
+        (&tools, "    const { stdout } = await execa('git', [ 'log', '-n', '5', `--author=${ctx.request.body.who}` ]);\n"),
+    ] {
+        assert!(text.contains(want), "missing\n{want}\nin\n{text}\n{err}");
+    }
+    for why in [
+        "MW001 app/controller/items.js:24: `sql` is used or changed elsewhere too",
+        "MW001 app/controller/items.js:43: `ctx.query.sort` is used where SQL expects a name or keyword",
+        "MW002 app/controller/tools.js:29: the result of shell.exec (a ShellString) is used",
+        "MW002 app/controller/tools.js:44: the command uses shell syntax (`|`)",
+    ] {
+        assert!(err.contains(why), "refused with why: `{why}` in:\n{err}");
+    }
+    assert_eq!(
+        count(&app, "MW001"),
+        2,
+        "MW001 after: the refused ones\n{items}"
+    );
+    assert_eq!(
+        count(&app, "MW002"),
+        2,
+        "MW002 after: the refused ones\n{tools}"
+    );
+    let (code, diff, err) = fix(&app, &args);
+    assert_eq!(
+        (code, diff.as_str()),
+        (0, ""),
+        "a second run changes nothing: {err}"
+    );
+}

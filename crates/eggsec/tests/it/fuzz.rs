@@ -320,7 +320,12 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, run: &dyn Fn(&[u8])) -> Outcome {
         }
         let started = Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| run(input)));
-        out.slowest = out.slowest.max(started.elapsed());
+        let took = started.elapsed();
+        if took > out.slowest {
+            // the slowest input so far, kept to profile a slow path
+            out.slowest = took;
+            let _ = std::fs::write(crashes.join("slowest"), input);
+        }
         out.executions += 1;
         if result.is_err() {
             let p = crashes.join(format!("{:016x}", fnv(input)));

@@ -154,6 +154,26 @@ fn keys_after_an_unknown_spread_keep_their_values() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("\"CSRF001\""), "{}", r.stdout);
+    // `config` text names the keys the spread may set as `*`, never the internal marker;
+    // a known key keeps its own line (look-alike).
+    let c = run(&["config", "--allow-partial"], dir.path());
+    assert!(
+        !c.stdout.contains("unknown_keys") && !c.stdout.contains("unknown-keys"),
+        "{}",
+        c.stdout
+    );
+    assert!(
+        c.stdout.lines().any(|l| l.starts_with("* = <unknown: ")),
+        "{}",
+        c.stdout
+    );
+    assert!(
+        c.stdout
+            .lines()
+            .any(|l| l.starts_with("security.csrf.enable = false")),
+        "{}",
+        c.stdout
+    );
     // Known overrides over an unknown base are kept too.
     let dir = app(&[(
         "config/config.default.js",
@@ -293,6 +313,54 @@ fn fifos_devices_and_exponential_values_end() {
     let r = run(&["audit"], dev_app.path());
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stdout.contains("package.json") || r.stderr.contains("package.json"));
+}
+
+/// An evaluator budget that runs out (a DAG of shared objects, a string doubled in a loop)
+/// leaves that part unknown and makes the run partial: exit 2 naming the file, never a
+/// clean 0; `--allow-partial` still reports what is known. A small shared object (look-alike)
+/// stays within the budget and the run is complete.
+#[test]
+fn evaluator_budgets_that_run_out_make_the_run_partial() {
+    let mut dag = String::from("const d0 = { k: 'v' };\n");
+    for i in 1..=40 {
+        dag.push_str(&format!(
+            "const d{i} = {{ a: d{p}, b: d{p} }};\n",
+            p = i - 1
+        ));
+    }
+    let cases = [
+        format!("{dag}module.exports = {{ dag: d40, security: {{ csrf: {{ enable: false }} }} }};\n"),
+        "let big = 'x';\nfor (let i = 0; i < 64; i++) { big = big + big; }\nmodule.exports = { big, security: { csrf: { enable: false } } };\n".to_string(),
+    ];
+    for config in &cases {
+        let dir = app(&[("config/config.default.js", config)]);
+        let r = run(&["audit", "--fail-on", "critical"], dir.path());
+        assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("PARTIAL AUDIT"), "{}", r.stdout);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(all.contains("config.default.js"), "{all}");
+        assert!(all.contains("limit"), "{all}");
+        let c = run(&["config"], dir.path());
+        assert_eq!(c.code, 2, "{}", c.stderr);
+        let j = run(
+            &["audit", "--format", "json", "--allow-partial"],
+            dir.path(),
+        );
+        assert!(j.code == 0 || j.code == 1, "{}", j.stderr);
+        assert!(j.stdout.contains("CSRF001"));
+    }
+    let mut small = String::from("const d0 = { k: 'v' };\n");
+    for i in 1..=3 {
+        small.push_str(&format!(
+            "const d{i} = {{ a: d{p}, b: d{p} }};\n",
+            p = i - 1
+        ));
+    }
+    small.push_str("module.exports = { shared: d3, security: { csrf: { enable: false } } };\n");
+    let dir = app(&[("config/config.default.js", &small)]);
+    let r = run(&["audit", "--fail-on", "critical"], dir.path());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("PARTIAL AUDIT"), "{}", r.stdout);
 }
 
 /// A FIFO or `/dev/zero` at every path eggsec reads on its own (settings, lockfiles, env,

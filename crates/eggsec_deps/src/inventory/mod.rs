@@ -239,6 +239,18 @@ impl ExtractError {
     }
 }
 
+/// A dependency spec or installed version with its credentials masked (`https://user:PW@…`,
+/// `git+https://TOKEN@…`, `?token=…`), by eggsec's one masking function. Applied where specs
+/// enter the model (package.json, every lockfile's versions), so no output, ledger file or
+/// message can show them.
+pub fn without_credentials(spec: &str) -> String {
+    if spec.contains('@') || spec.contains('?') || spec.contains('#') {
+        eggsec_report::mask::mask_text(spec)
+    } else {
+        spec.to_string()
+    }
+}
+
 /// Largest lockfile read (a huge monorepo lockfile is ~50 MB).
 pub const MAX_LOCKFILE_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -444,7 +456,7 @@ pub fn build(inv: &mut Inventory, graph: Graph, manifest: &Manifest) {
             line: n.line,
             deps: n.deps,
             name: n.name,
-            version: n.version,
+            version: without_credentials(&n.version),
         })
         .collect();
     if inv.format.is_some() {

@@ -34,7 +34,10 @@ impl Manifest {
                 .and_then(|d| d.as_object())
                 .map(|o| {
                     o.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                        .map(|(k, v)| {
+                            let spec = v.as_str().unwrap_or("");
+                            (k.clone(), super::without_credentials(spec))
+                        })
                         .collect()
                 })
                 .unwrap_or_default()
@@ -125,5 +128,47 @@ mod tests {
             e.to_string().starts_with("package.json: not valid JSON"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn credentials_in_specs_are_masked_when_read() {
+        let m = Manifest::parse(
+            r#"{"name":"a","dependencies":{"egg":"^3",
+               "private-a":"https://user:PlantedDepPassw0rd@registry.example.com/a.tgz",
+               "private-b":"git+https://ghp_PlantedDepGithubToken0123456789ab@github.com/acme/b.git",
+               "ssh":"git+ssh://git@github.com/acme/c.git#v1.2.3",
+               "alias":"npm:@acme/x@^1.2.0",
+               "gh":"github:acme/d#semver:^2",
+               "local":"file:../e"}}"#,
+        )
+        .unwrap();
+        let spec = |n: &str| {
+            m.declared()
+                .into_iter()
+                .find(|(name, _, _)| name == n)
+                .unwrap()
+                .1
+        };
+        let a = spec("private-a");
+        assert!(!a.contains("PlantedDepPassw0rd"), "{a}");
+        assert!(
+            a.starts_with("https://user:") && a.ends_with("@registry.example.com/a.tgz"),
+            "{a}"
+        );
+        let b = spec("private-b");
+        assert!(!b.contains("PlantedDepGithubToken"), "{b}");
+        assert!(b.ends_with("@github.com/acme/b.git"), "{b}");
+        // Look-alikes keep their spec exactly.
+        assert_eq!(spec("egg"), "^3");
+        assert_eq!(spec("ssh"), "git+ssh://git@github.com/acme/c.git#v1.2.3");
+        assert_eq!(spec("alias"), "npm:@acme/x@^1.2.0");
+        assert_eq!(spec("gh"), "github:acme/d#semver:^2");
+        assert_eq!(spec("local"), "file:../e");
+        // Lockfile versions go through the same function.
+        let v = super::super::without_credentials(
+            "git+https://ghp_PlantedDepGithubToken0123456789ab@github.com/acme/b.git#abc123",
+        );
+        assert!(!v.contains("PlantedDep") && v.ends_with("#abc123"), "{v}");
+        assert_eq!(super::super::without_credentials("3.2.1"), "3.2.1");
     }
 }

@@ -113,7 +113,8 @@ impl<'a, 'o> Interp<'a, 'o> {
         self.steps += 1;
         if self.steps > STEP_BUDGET {
             return Err(Stop::Abort(format!(
-                "evaluation stopped after {STEP_BUDGET} steps"
+                "evaluation stopped after {STEP_BUDGET} steps ({})",
+                super::BUDGET_MARK
             )));
         }
         if self.depth >= self.opts.limits.max_depth {
@@ -142,6 +143,7 @@ impl<'a, 'o> Interp<'a, 'o> {
             line: prov.line,
             column: prov.column,
             message: message.into(),
+            limit: false,
         });
     }
 
@@ -512,7 +514,7 @@ impl<'a, 'o> Interp<'a, 'o> {
             Some(items) if !s.r#await && items.len() <= MAX_LOOP_ITERATIONS => {
                 self.run_iterations(items, &s.left, &s.body)
             }
-            _ => self.havoc_loop(&s.body, s.span, Some((&s.left, s.right.span()))),
+            _ => self.havoc_loop(&s.body, s.span, Some((&s.left, s.right.span())), false),
         }
     }
 
@@ -544,7 +546,7 @@ impl<'a, 'o> Interp<'a, 'o> {
             Some(keys) if keys.len() <= MAX_LOOP_ITERATIONS => {
                 self.run_iterations(keys, &s.left, &s.body)
             }
-            _ => self.havoc_loop(&s.body, s.span, Some((&s.left, s.right.span()))),
+            _ => self.havoc_loop(&s.body, s.span, Some((&s.left, s.right.span())), false),
         }
     }
 
@@ -565,7 +567,7 @@ impl<'a, 'o> Interp<'a, 'o> {
                     match t.truthy() {
                         Some(true) => {}
                         Some(false) => return Ok(Flow::Normal),
-                        None => return it.havoc_loop(&s.body, s.span, None),
+                        None => return it.havoc_loop(&s.body, s.span, None, false),
                     }
                 }
                 match it.in_block(|it| it.exec_stmt(&s.body))? {
@@ -577,7 +579,7 @@ impl<'a, 'o> Interp<'a, 'o> {
                     it.eval_expr(update)?;
                 }
             }
-            it.havoc_loop(&s.body, s.span, None)
+            it.havoc_loop(&s.body, s.span, None, true)
         })
     }
 
@@ -594,7 +596,7 @@ impl<'a, 'o> Interp<'a, 'o> {
                 match self.eval_expr(test)?.truthy() {
                     Some(true) => {}
                     Some(false) => return Ok(Flow::Normal),
-                    None => return self.havoc_loop(body, span, None),
+                    None => return self.havoc_loop(body, span, None, false),
                 }
             }
             first = false;
@@ -604,21 +606,28 @@ impl<'a, 'o> Interp<'a, 'o> {
                 flow => return Ok(flow),
             }
         }
-        self.havoc_loop(body, span, None)
+        self.havoc_loop(body, span, None, true)
     }
 
     /// A loop the evaluator cannot run: its body runs once in havoc mode so that everything it
-    /// may set becomes unknown.
+    /// may set becomes unknown. `budget`: the loop ran past [`MAX_LOOP_ITERATIONS`] (what it
+    /// sets is marked with [`super::BUDGET_MARK`], so the run is partial if the export has it).
     fn havoc_loop(
         &mut self,
         body: &'a Statement<'a>,
         span: Span,
         left: Option<(&'a ForStatementLeft<'a>, Span)>,
+        budget: bool,
     ) -> R<Flow> {
-        let why = format!(
-            "set in a loop that is not followed (line {})",
-            self.prov(span).line
-        );
+        let line = self.prov(span).line;
+        let why = if budget {
+            format!(
+                "set in a loop that runs past {MAX_LOOP_ITERATIONS} iterations (line {line}, {})",
+                super::BUDGET_MARK
+            )
+        } else {
+            format!("set in a loop that is not followed (line {line})")
+        };
         self.note(span, "loop not followed; what it sets is unknown");
         self.with_havoc(why.clone(), |it| {
             it.in_block(|it| {

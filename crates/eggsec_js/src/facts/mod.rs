@@ -45,6 +45,10 @@ pub struct SourceFacts {
     /// Weak authentication code, modules loaded from request data, `safeCurl` calls, models or
     /// methods picked by request data.
     pub mistakes: Vec<crate::mistakes::Mistake>,
+    /// Host-header URLs handed to service methods, and parameters reaching a mail sender or an
+    /// outbound request (linked across files by `absolute-url-from-host-header`).
+    pub host_calls: Vec<crate::mistakes::HostCall>,
+    pub host_param_sinks: Vec<crate::mistakes::HostParamSink>,
     /// Model calls by id with or without an owner condition, and owner fields the request
     /// overrides (issue 12 class 6, IDOR).
     pub ownership: Vec<crate::ownership::RecordAccess>,

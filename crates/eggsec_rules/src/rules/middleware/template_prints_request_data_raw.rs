@@ -18,7 +18,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Templates escape request data",
     docs: RuleDocs {
-        what: r#"Follows `ctx.render('view', { x: <request data> })` (and `ctx.renderView`) to the template under `app/view` and reports each place that prints a fed variable *raw*: EJS `<%- x %>` (also inside `<script>`), handlebars `{{{x}}}`, art-template `{{@ x}}`, pug `div!= x` and `!{x}`, nunjucks `{{ x }}` inside a `{% autoescape false %}` block, a react view (egg-view-react `.jsx`/`.tsx`) that passes a prop to `dangerouslySetInnerHTML={{ __html: props.x }}` (nunjucks `| safe` is reported by `html-built-from-request`). Values converted to numbers or escaped with `ctx.helper.escape` are not fed, nor values that came back in the response of an outbound call. Render data built in a local object literal (`const data = { x: ctx.query.x }; ctx.render(v, data)`) is followed; keys added later (`data.x = ...`) are not."#,
+        what: r#"Follows `ctx.render('view', { x: <request data> })` (and `ctx.renderView`) to the template under `app/view` and reports each place that prints a fed variable *raw*: EJS `<%- x %>` (also inside `<script>`), handlebars `{{{x}}}`, art-template `{{@ x}}`, pug `div!= x` and `!{x}`, nunjucks `{{ x }}` inside a `{% autoescape false %}` block, a react view (egg-view-react `.jsx`/`.tsx`) that passes a prop to `dangerouslySetInnerHTML={{ __html: props.x }}` (nunjucks `| safe` is reported by `html-built-from-request`). Values converted to numbers or escaped with `ctx.helper.escape` are not fed, nor values that came back in the response of an outbound call. Render data built in a local object literal is followed, with the keys it is created with (`const data = { x: ctx.query.x }; ctx.render(v, data)`) and those assigned before the render (`const data = {}; data.x = ctx.query.x;`, `data['x'] = ...`; a later clean assignment replaces the value)."#,
         why: r#"Raw output puts the attacker's text into the page as HTML: `<script>` runs in the victim's session (stored or reflected XSS), steals tokens, acts as the user. Inside a `<script>` block even a quote breaks out."#,
         bad: r#"// controller
 await ctx.render('profile.ejs', { bio: ctx.query.bio });
@@ -332,6 +332,28 @@ mod tests {
                 run_rule(&TemplatePrintsRequestDataRaw, &app(view, tpl, &c)).len(),
                 1,
                 "{view}"
+            );
+        }
+        // render data assigned after the object is created
+        for c in [
+            "exports.p = async ctx => { const data = {}; data.bio = ctx.query.bio; await ctx.render('p.ejs', data); };",
+            "class H { async p() { const { ctx } = this; const v = { title: 'x' }; v['bio'] = ctx.query.bio; await ctx.render('p.ejs', v); } }\nmodule.exports = H;",
+        ] {
+            let f = run_rule(&TemplatePrintsRequestDataRaw, &app("p.ejs", "<div><%- bio %></div>\n", c));
+            assert_eq!(f.len(), 1, "{c}");
+            assert!(f[0].evidence.len() >= 3, "{:?}", f[0].evidence);
+        }
+        for c in [
+            // replaced by a clean value before the render
+            "exports.p = async ctx => { const data = {}; data.bio = ctx.query.bio; data.bio = 'none'; await ctx.render('p.ejs', data); };",
+            // escaped on the way
+            "exports.p = async ctx => { const data = {}; data.bio = ctx.helper.escape(ctx.query.bio); await ctx.render('p.ejs', data); };",
+            // another object gets the request data
+            "exports.p = async ctx => { const data = {}; const log = {}; log.bio = ctx.query.bio; data.bio = 'x'; await ctx.render('p.ejs', data); };",
+        ] {
+            assert!(
+                run_rule(&TemplatePrintsRequestDataRaw, &app("p.ejs", "<div><%- bio %></div>\n", c)).is_empty(),
+                "{c}"
             );
         }
         // look-alikes: escaped tags, numbers, constants
