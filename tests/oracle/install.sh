@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real egg 2/3/4/4.1 used by the oracle tests (tests/oracle/egg{2,3,4,41}/node_modules,
-# and egg2plugins: egg 2 with plugins whose boot code registers routes)
+# egg2plugins: egg 2 with plugins whose boot code registers routes, and egg226: egg 2.26 for
+# version skew)
 # from the committed package-lock.json files with `npm ci`. Idempotent: a directory whose lockfile
 # (and the local frameworks/ it installs) did not change since its last install is skipped.
 # `install.sh egg1 plugins` installs the generator-only projects (egg 1 for gen-defaults.js, the
@@ -15,7 +16,7 @@ fi
 
 dirs=("$@")
 if [[ ${#dirs[@]} -eq 0 ]]; then
-  dirs=(egg2 egg3 egg4 egg41 egg2plugins)
+  dirs=(egg2 egg3 egg4 egg41 egg2plugins egg226)
 fi
 for dir in "${dirs[@]}"; do
   stamp="$dir/node_modules/.eggsec-install-stamp"

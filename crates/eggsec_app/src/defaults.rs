@@ -194,7 +194,7 @@ impl Snapshot {
 }
 
 /// Replaces the `{{pkgDir}}` placeholder (a unit's own package directory) in every string.
-fn fill_pkg_dir(value: &mut Value, pkg_dir: &str) {
+pub(crate) fn fill_pkg_dir(value: &mut Value, pkg_dir: &str) {
     match &mut value.kind {
         ValueKind::String(s) if s.contains("{{pkgDir}}") => *s = s.replace("{{pkgDir}}", pkg_dir),
         ValueKind::Array(items) | ValueKind::Set(items) => {

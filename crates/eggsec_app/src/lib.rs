@@ -27,6 +27,7 @@ pub mod plugins;
 pub mod routes;
 pub mod secrets;
 pub mod sequencify;
+pub mod skew;
 pub mod uncertain;
 pub mod usage;
 pub mod vendored;

@@ -77,22 +77,19 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
             fw.path = fw.path.take().map(|p| egg4_build_dir(p, esm));
         }
     }
-    // egg 4.1 ships config and plugins under dist/ as plugin factories (`...securityPlugin()`
-    // spread into plugin.js, `defineConfigFactory`) that eggsec does not evaluate yet: reading
-    // them would lose every built-in plugin. Installing node_modules must never make the model
-    // worse: egg's own units come from the embedded egg 4 snapshot, and this is said.
+    // egg 4.1 ships config and plugins under dist/: `dist/config/plugin.js` spreads plugin
+    // factories (`...securityPlugin()`, each package's `definePluginFactory({ name, path:
+    // import.meta.dirname })`), which the evaluator follows; the built-in plugins' and egg's
+    // config defaults are zod schemas (`SecurityConfig.parse({})`) it cannot run, so egg's own
+    // config and its built-in plugins' come from the embedded egg 4 snapshot, and this is said.
+    // Installing node_modules must never make the model worse: when the plugin file gives no
+    // plugin, the snapshot's list is used.
     let egg41 = frameworks
         .iter()
         .find(|f| f.name == "egg" && f.path.is_some())
-        .and_then(|f| f.version.clone())
-        .filter(|v| is_egg41(v));
-    if let Some(v) = &egg41 {
-        diags.push(Diagnostic::general(
-            DiagnosticLevel::Warning,
-            format!(
-                "egg {v} ships its config and plugins under dist/ as plugin factories (the egg 4.1 layout), which eggsec does not evaluate: egg's built-in plugins and defaults come from the embedded egg 4.0 snapshot, and 4.1's default tegg plugins are not listed"
-            ),
-        ));
+        .and_then(|f| Some((f.version.clone()?, f.path.clone()?)))
+        .filter(|(v, _)| is_egg41(v));
+    if egg41.is_some() {
         for fw in &mut frameworks {
             if fw.name == "egg" {
                 fw.path = None;
@@ -120,6 +117,18 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     // Plugins: framework files (every eggPath, lowest first, per type), then the app's.
     let plugin_types = type_names(&env, &scope);
     let mut egg_plugins = PluginMap::new();
+    let egg41_plugins = egg41.as_ref().map(|(v, dir)| {
+        egg41_plugin_factories(
+            v,
+            dir,
+            &plugin_types,
+            resolver,
+            &info,
+            &root,
+            snapshot,
+            &mut diags,
+        )
+    });
     for type_name in &plugin_types {
         for fw in &frameworks {
             match &fw.path {
@@ -132,11 +141,14 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
                     &mut egg_plugins,
                     &mut diags,
                 ),
-                None if fw.name == "egg" && type_name == "default" => {
-                    if let Some(snap) = snapshot {
-                        extend_plugins(&mut egg_plugins, &snapshot_plugins(snap));
+                None if fw.name == "egg" && type_name == "default" => match &egg41_plugins {
+                    Some(Some(read)) => extend_plugins(&mut egg_plugins, read),
+                    _ => {
+                        if let Some(snap) = snapshot {
+                            extend_plugins(&mut egg_plugins, &snapshot_plugins(snap));
+                        }
                     }
-                }
+                },
                 None => {}
             }
         }
@@ -156,6 +168,11 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     let mut all = PluginMap::new();
     extend_plugins(&mut all, &egg_plugins);
     extend_plugins(&mut all, &app_plugins);
+    // an egg 4.1 plugin factory's entry has only a `path` (`import.meta.dirname`, the
+    // package's `dist/`): the installed package it lies in names it
+    for entry in all.values_mut().filter(|e| e.package.is_none()) {
+        entry.package = entry.path.as_deref().and_then(installed_package_of);
+    }
 
     let mut lookup_dirs = vec![root.clone()];
     lookup_dirs.extend(frameworks.iter().rev().filter_map(|f| f.path.clone()));
@@ -165,7 +182,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
             entry,
             &lookup_dirs,
             use_node_modules,
-            resolver,
+            (resolver, egg41.is_some()),
             snapshot,
             &mut locate_diags,
         )
@@ -209,6 +226,16 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         snapshot,
     };
     let mut loaded = load_config(&ctx, &units, &mut diags);
+    // Without node_modules, egg's units come from the snapshot of one version: the lockfile
+    // says which versions the app runs (version skew, see `skew`).
+    if let (Some(snap), Some(locked)) = (
+        snapshot,
+        locked_for_skew(&frameworks, &loaded.layers, &pkg_dir),
+    ) {
+        if crate::skew::apply(&mut loaded.layers, snap, &locked, &info, &mut diags) {
+            loaded.config = crate::skew::remerge(&loaded.layers);
+        }
+    }
     let uncertain = crate::uncertain::Uncertain::compute(
         &loaded.config,
         &loaded.layers,
@@ -335,6 +362,22 @@ fn boot_units(
             })
         })
         .collect()
+}
+
+/// The app's lockfile versions, read only when egg is not installed and some unit's config
+/// came from the embedded snapshot.
+fn locked_for_skew(
+    frameworks: &[Framework],
+    layers: &[crate::model::ConfigLayer],
+    pkg_dir: &Path,
+) -> Option<crate::skew::Locked> {
+    let egg_installed = frameworks
+        .iter()
+        .any(|f| f.name == "egg" && f.path.is_some());
+    if egg_installed || !layers.iter().any(|l| l.embedded) {
+        return None;
+    }
+    crate::skew::Locked::read(pkg_dir)
 }
 
 /// `opts.env`, then the trimmed `config/env` file, else `prod` (audits assume production).
@@ -528,6 +571,56 @@ fn egg_major(frameworks: &[Framework], pkg: &serde_json::Value) -> u32 {
 }
 
 /// egg 4.1 and later (`4.1.2-beta.9`, `4.2.0`).
+/// egg 4.1's own plugin list (`dist/config/plugin.js`, plugin factories), or `None` when it
+/// gives no plugin (the embedded snapshot's list is used instead). Says where egg 4.1's
+/// plugins and defaults come from.
+#[allow(clippy::too_many_arguments)]
+fn egg41_plugin_factories(
+    version: &str,
+    egg_dir: &Path,
+    plugin_types: &[String],
+    resolver: Resolver,
+    info: &AppInfo,
+    root: &Path,
+    snapshot: Option<&Snapshot>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PluginMap> {
+    let build = egg_dir.join("dist");
+    let config_dir = if build.join("config").is_dir() {
+        build.join("config")
+    } else {
+        egg_dir.join("config")
+    };
+    let mut read = PluginMap::new();
+    for type_name in plugin_types {
+        read_plugin_file(
+            &config_dir,
+            type_name,
+            resolver,
+            info,
+            root,
+            &mut read,
+            diags,
+        );
+    }
+    let from_factories = !read.is_empty();
+    let plugins = if from_factories {
+        "its plugins are read from dist/config/plugin.js (plugin factories)"
+    } else {
+        "its plugin factories gave no plugin: egg's built-in plugins come from the embedded egg 4.0 snapshot"
+    };
+    let defaults = if snapshot.is_some() {
+        "egg's and its built-in plugins' config defaults (zod schemas in 4.1) come from the embedded egg 4.0 snapshot"
+    } else {
+        "egg's and its built-in plugins' config defaults (zod schemas in 4.1) are not known"
+    };
+    diags.push(Diagnostic::general(
+        DiagnosticLevel::Warning,
+        format!("egg {version} ships its config and plugins under dist/ (the egg 4.1 layout): {plugins}; {defaults}"),
+    ));
+    from_factories.then_some(read)
+}
+
 fn is_egg41(version: &str) -> bool {
     let mut parts = version.split(['.', '-']).map(|p| p.parse::<u32>().ok());
     matches!((parts.next(), parts.next()), (Some(Some(4)), Some(Some(m))) if m >= 1)
@@ -598,7 +691,7 @@ fn locate_plugin(
     entry: &PluginEntry,
     lookup_dirs: &[PathBuf],
     use_node_modules: bool,
-    resolver: Resolver,
+    (resolver, egg41): (Resolver, bool),
     snapshot: Option<&Snapshot>,
     diags: &mut Vec<Diagnostic>,
 ) -> Located {
@@ -638,6 +731,12 @@ fn locate_plugin(
         };
         let path = match pkg.as_ref().and_then(|p| p.pointer("/eggPlugin/exports")) {
             Some(exports) => plugin_build_dir(&dir, exports, resolver.esm),
+            // egg 4.1 (@eggjs/core 6.6+): an ES module package without `eggPlugin.exports` is
+            // the directory of its `exports["."]` (tegg's plugins: `dist/`)
+            None if egg41 => pkg
+                .as_ref()
+                .and_then(|p| module_export_dir(&dir, p))
+                .unwrap_or(dir),
             None => dir,
         };
         return Located {
@@ -734,6 +833,46 @@ fn not_found(entry: &PluginEntry, package: &str, lookup_dirs: &[PathBuf]) -> Dia
 
 /// egg 4's `formatPluginPathFromPackageJSON`: `eggPlugin.exports.import|require`, or the
 /// `typescript` source dir when the build is missing.
+/// The name of the installed package (`node_modules/<name>` or `node_modules/@scope/<name>`)
+/// a plugin `path` without its own package.json lies in, one or two levels down (`dist/`,
+/// `dist/esm/`).
+fn installed_package_of(path: &Path) -> Option<String> {
+    if path.join("package.json").is_file() {
+        return None;
+    }
+    path.ancestors().skip(1).take(2).find_map(|dir| {
+        let parent = dir.parent()?;
+        let in_node_modules = parent.file_name()? == "node_modules"
+            || (parent.file_name()?.to_str()?.starts_with('@')
+                && parent.parent()?.file_name()? == "node_modules");
+        if !in_node_modules {
+            return None;
+        }
+        let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+        let pkg: serde_json::Value = serde_json::from_str(&text).ok()?;
+        pkg["name"].as_str().map(str::to_string)
+    })
+}
+
+/// egg 4.1's `formatPluginPathFromPackageJSON` for a `"type": "module"` package without
+/// `eggPlugin.exports`: the directory of `exports["."]` (a string, `.import`, or
+/// `.import.default`).
+fn module_export_dir(dir: &Path, pkg: &serde_json::Value) -> Option<PathBuf> {
+    if pkg["type"].as_str() != Some("module") {
+        return None;
+    }
+    let dot = &pkg["exports"]["."];
+    let file = dot
+        .as_str()
+        .or_else(|| dot["import"].as_str())
+        .or_else(|| dot["import"]["default"].as_str())?;
+    Some(
+        dir.join(file.trim_start_matches("./"))
+            .parent()?
+            .to_path_buf(),
+    )
+}
+
 fn plugin_build_dir(dir: &Path, exports: &serde_json::Value, esm: bool) -> PathBuf {
     let key = if esm { "import" } else { "require" };
     let built = exports
@@ -857,6 +996,48 @@ exports.middleware = ['auth'];
         let m = load(dir.path(), &LoadOptions::default()).unwrap();
         assert!(m.uncertain.sources.is_empty());
         assert_eq!(m.doubt_at("security.csrf.enable"), None);
+    }
+
+    #[test]
+    fn egg41_module_packages_load_from_their_export_dir() {
+        let dir = Path::new("/nm/@eggjs/tegg-plugin");
+        let pkg = json!({"type": "module", "exports": {".": "./dist/index.js"}});
+        assert_eq!(
+            module_export_dir(dir, &pkg),
+            Some(PathBuf::from("/nm/@eggjs/tegg-plugin/dist"))
+        );
+        let pkg =
+            json!({"type": "module", "exports": {".": {"import": {"default": "./es/index.js"}}}});
+        assert_eq!(
+            module_export_dir(dir, &pkg).map(|p| p.ends_with("es")),
+            Some(true)
+        );
+        // CommonJS packages stay at their root
+        assert_eq!(
+            module_export_dir(dir, &json!({"exports": {".": "./dist/index.js"}})),
+            None
+        );
+    }
+
+    #[test]
+    fn a_factory_path_inside_an_installed_package_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("node_modules/@eggjs/security");
+        std::fs::create_dir_all(pkg.join("dist")).unwrap();
+        std::fs::write(pkg.join("package.json"), r#"{"name": "@eggjs/security"}"#).unwrap();
+        assert_eq!(
+            installed_package_of(&pkg.join("dist")).as_deref(),
+            Some("@eggjs/security")
+        );
+        // a local plugin dir (not inside node_modules) is not named after a package
+        let local = dir.path().join("lib/plugin/audit/dist");
+        std::fs::create_dir_all(&local).unwrap();
+        std::fs::write(
+            dir.path().join("lib/plugin/audit/package.json"),
+            r#"{"name": "audit"}"#,
+        )
+        .unwrap();
+        assert_eq!(installed_package_of(&local), None);
     }
 
     #[test]

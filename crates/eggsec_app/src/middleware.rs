@@ -175,7 +175,7 @@ pub fn build(
     }
     for (unit, facts) in &boot {
         apply_edits(
-            config,
+            (config, plugins),
             unit,
             facts,
             &[Phase::Load, Phase::ConfigWillLoad],
@@ -225,7 +225,7 @@ pub fn build(
     }
     for (unit, facts) in &boot {
         apply_edits(
-            config,
+            (config, plugins),
             unit,
             facts,
             &[Phase::ConfigDidLoad],
@@ -321,10 +321,19 @@ pub fn build(
     out
 }
 
+/// Whether a boot-hook condition holds: a config path, or `$plugins.<name>` (a plugin's
+/// `enable`, `app.plugins.mcpProxy?.enable`), decided by the plugin list.
+fn decide(config: &Value, plugins: &[PluginState], path: &str) -> Option<bool> {
+    match path.strip_prefix("$plugins.") {
+        Some(name) => Some(plugins.iter().any(|p| p.name == name && p.enabled)),
+        None => crate::routes::config_truthy(config, path),
+    }
+}
+
 /// Applies a boot file's edits of the given phases to the lists, in source order. A condition
 /// on config eggsec cannot decide applies the edit and says so.
 fn apply_edits(
-    config: &Value,
+    (config, plugins): (&Value, &[PluginState]),
     unit: &BootUnit,
     facts: &BootFacts,
     phases: &[Phase],
@@ -337,7 +346,7 @@ fn apply_edits(
         let holds = e
             .when
             .iter()
-            .all(|c| match crate::routes::config_truthy(config, &c.path) {
+            .all(|c| match decide(config, plugins, &c.path) {
                 Some(t) => t != c.negated,
                 None => {
                     undecided.push(c.path.clone());

@@ -137,6 +137,11 @@ pub fn boot_facts_from(path: &Path, text: &str) -> Result<BootFacts, JsError> {
     on_large_stack(path, || {
         let alloc = Allocator::default();
         let program = parse(&alloc, path, text)?;
+        let method_conditions = {
+            let mut scan = ReturnConditions::default();
+            scan.visit_program(&program);
+            scan.out
+        };
         let visitor = |helpers: HashMap<String, Vec<HelperCall>>| BootVisitor {
             text,
             lines: LineIndex::new(text),
@@ -150,6 +155,7 @@ pub fn boot_facts_from(path: &Path, text: &str) -> Result<BootFacts, JsError> {
             in_const: false,
             helpers,
             helper_calls: HashMap::new(),
+            method_conditions: method_conditions.clone(),
             out: BootFacts::default(),
         };
         // first pass: which class methods are called with a middleware list (they may be
@@ -217,6 +223,9 @@ struct BootVisitor<'t> {
     consts: HashMap<String, String>,
     /// Inside a `const` declaration.
     in_const: bool,
+    /// Class methods that only return a condition (`mcpEnable() { return
+    /// !!this.app.plugins.mcpProxy?.enable }`), by name: `if (this.mcpEnable())` is decided.
+    method_conditions: HashMap<String, ConfigCondition>,
     out: BootFacts,
 }
 
@@ -304,6 +313,25 @@ impl BootVisitor<'_> {
 
     fn condition(&self, test: &Expression<'_>) -> Option<ConfigCondition> {
         let test = test.get_inner_expression();
+        if let Some(c) = plugin_condition(test) {
+            return Some(c);
+        }
+        // `this.mcpEnable()`: a method that only returns a condition
+        if let Expression::CallExpression(c) = test {
+            if let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() {
+                if c.arguments.is_empty()
+                    && matches!(
+                        m.object.get_inner_expression(),
+                        Expression::ThisExpression(_)
+                    )
+                {
+                    return self
+                        .method_conditions
+                        .get(m.property.name.as_str())
+                        .cloned();
+                }
+            }
+        }
         if let Expression::UnaryExpression(u) = test {
             if u.operator == UnaryOperator::LogicalNot {
                 let c = self.condition(&u.argument)?;
@@ -371,6 +399,72 @@ impl BootVisitor<'_> {
             strs.as_slice(),
             ["app", "router"] | ["this", "app", "router"]
         )
+    }
+}
+
+/// A member path that may use optional chaining (`this.app.plugins.mcpProxy?.enable`).
+fn chain_member_path(expr: &Expression<'_>) -> Option<Vec<String>> {
+    match expr.get_inner_expression() {
+        Expression::ChainExpression(c) => match &c.expression {
+            ChainElement::StaticMemberExpression(m) => {
+                let mut p = chain_member_path(&m.object)?;
+                p.push(m.property.name.to_string());
+                Some(p)
+            }
+            _ => None,
+        },
+        Expression::StaticMemberExpression(m) => {
+            let mut p = chain_member_path(&m.object)?;
+            p.push(m.property.name.to_string());
+            Some(p)
+        }
+        other => member_path(other),
+    }
+}
+
+/// `app.plugins.x` / `this.app.plugins.x?.enable` (and `!`/`!!` of it): whether plugin `x` is
+/// enabled, as the condition path `$plugins.x` (decided by the plugin list).
+fn plugin_condition(test: &Expression<'_>) -> Option<ConfigCondition> {
+    let test = test.get_inner_expression();
+    if let Expression::UnaryExpression(u) = test {
+        if u.operator == UnaryOperator::LogicalNot {
+            let c = plugin_condition(&u.argument)?;
+            return Some(ConfigCondition {
+                path: c.path,
+                negated: !c.negated,
+            });
+        }
+        return None;
+    }
+    let path = chain_member_path(test)?;
+    let strs: Vec<&str> = path.iter().map(String::as_str).collect();
+    let name = match strs.as_slice() {
+        ["app" | "agent", "plugins", name] | ["app" | "agent", "plugins", name, "enable"] => name,
+        ["this", "app" | "agent", "plugins", name]
+        | ["this", "app" | "agent", "plugins", name, "enable"] => name,
+        _ => return None,
+    };
+    Some(ConfigCondition {
+        path: format!("$plugins.{name}"),
+        negated: false,
+    })
+}
+
+/// Class methods whose body is only `return <plugin condition>`, by name.
+#[derive(Default)]
+struct ReturnConditions {
+    out: HashMap<String, ConfigCondition>,
+}
+
+impl<'a> Visit<'a> for ReturnConditions {
+    fn visit_method_definition(&mut self, it: &MethodDefinition<'a>) {
+        let body = it.value.body.as_ref().map(|b| b.statements.as_slice());
+        if let (Some(name), Some([Statement::ReturnStatement(r)])) = (it.key.static_name(), body) {
+            if let Some(c) = r.argument.as_ref().and_then(plugin_condition) {
+                self.out.insert(name.to_string(), c);
+            }
+        }
+        walk::walk_method_definition(self, it);
     }
 }
 
@@ -688,6 +782,24 @@ mod tests {
         assert_eq!(f.edits[0].when[0].path, "teggOff");
         assert!(f.edits[0].when[0].negated);
         assert_eq!(f.edits[1].phase, Phase::Later);
+    }
+
+    #[test]
+    fn plugin_conditions_and_methods_returning_them_are_kept() {
+        // @eggjs/controller-plugin 4.x's app.js (egg 4.1's default tegg plugins)
+        let f = facts(
+            "class ControllerAppBootHook {\n  configWillLoad() {\n    if (this.mcpEnable()) {\n      this.app.config.coreMiddleware.unshift(\"mcpBodyMiddleware\");\n    }\n    if (!app.plugins.cors) this.app.config.coreMiddleware.push('x');\n  }\n  mcpEnable() {\n    return !!this.app.plugins.mcpProxy?.enable;\n  }\n}\nexport { ControllerAppBootHook as default };",
+        );
+        assert_eq!(f.edits.len(), 2, "{f:?}");
+        assert_eq!(f.edits[0].when[0].path, "$plugins.mcpProxy");
+        assert!(!f.edits[0].when[0].negated);
+        assert_eq!(f.edits[1].when[0].path, "$plugins.cors");
+        assert!(f.edits[1].when[0].negated);
+        // a method doing more than returning a condition is not followed
+        let f = facts(
+            "class B {\n  configWillLoad() { if (this.on()) this.app.config.coreMiddleware.push('y'); }\n  on() { log(); return this.app.plugins.p; }\n}\nmodule.exports = B;",
+        );
+        assert!(f.edits[0].when.is_empty(), "{f:?}");
     }
 
     #[test]

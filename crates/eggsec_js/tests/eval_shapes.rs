@@ -767,6 +767,64 @@ fn esm_imports_of_local_ts_files() {
 }
 
 #[test]
+fn egg41_plugin_factories_of_installed_packages_are_called() {
+    // egg 4.1's dist/config/plugin.js spreads `...securityPlugin()`; each plugin package's entry
+    // is `export default definePluginFactory({ name, enable, path: import.meta.dirname, ... })`
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "node_modules/@eggjs/security/package.json",
+        "{ \"name\": \"@eggjs/security\", \"type\": \"module\", \"exports\": { \".\": \"./dist/index.js\" } }\n",
+    );
+    write(
+        d,
+        "node_modules/@eggjs/security/dist/index.js",
+        "import { definePluginFactory } from \"egg\";\nvar src_default = definePluginFactory({\n\tname: \"security\",\n\tenable: true,\n\tpath: import.meta.dirname,\n\toptionalDependencies: [\"session\"]\n});\nexport { src_default as default };\n",
+    );
+    // a library that merely mentions the helper is not evaluated
+    write(
+        d,
+        "node_modules/lib-mention/package.json",
+        "{ \"name\": \"lib-mention\", \"main\": \"index.js\" }\n",
+    );
+    write(
+        d,
+        "node_modules/lib-mention/index.js",
+        "export function definePluginFactory(meta) { return () => ({ evaluated: meta }); }\nexport default definePluginFactory({ name: 'nope', path: '/x' });\n",
+    );
+    let main = write(
+        d,
+        "node_modules/egg/dist/config/plugin.js",
+        "import securityPlugin from \"@eggjs/security\";\nimport mention from \"lib-mention\";\nconst plugins = {\n\t...securityPlugin(),\n\tsecurityOff: securityPlugin({ enable: false }).security,\n\tmention,\n\tteggConfig: { enable: true, package: \"@eggjs/tegg-config\" }\n};\nexport { plugins as default };\n",
+    );
+    let info = info("prod");
+    let m = eval_file(&main, &EvalOptions::config(&info)).unwrap();
+    let dist = d.join("node_modules/@eggjs/security/dist");
+    let entry = json!({
+        "name": "security",
+        "enable": true,
+        "path": dist.display().to_string(),
+        "optionalDependencies": ["session"],
+        "skipMerge": true,
+    });
+    let got = json_of(&m);
+    assert_eq!(got["security"], entry);
+    let mut off = entry.clone();
+    off["enable"] = json!(false);
+    assert_eq!(got["securityOff"], off);
+    assert_eq!(
+        got["teggConfig"],
+        json!({"enable": true, "package": "@eggjs/tegg-config"})
+    );
+    assert!(
+        got["mention"]["$unknown"].is_string(),
+        "a library is not evaluated: {}",
+        got["mention"]
+    );
+}
+
+#[test]
 fn require_cycles_terminate() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -584,11 +584,11 @@ impl Normaliser {
 
 /// Packages of egg's built-in plugins, from the embedded snapshot for this egg major.
 fn builtin_packages(root: &Path, egg: &str) -> HashSet<String> {
-    // an oracle project with extra plugins (`egg2plugins`) uses its egg major's snapshot
-    let egg = egg.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    // `egg226`, `egg41`, `egg2plugins`: the snapshot of their major (egg + its first digit)
+    let major = &egg[..egg.len().min(4)];
     let file = root
         .join("crates/eggsec_app/defaults")
-        .join(format!("{egg}.json"));
+        .join(format!("{major}.json"));
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let json: J = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     json["framework_plugins"]

@@ -13,6 +13,7 @@ const FUNCS: &[&str] = &[
     "require",
     "require.resolve",
     "identity",
+    "definePluginFactory",
     "__importDefault",
     "__importStar",
     "path.join",
@@ -73,7 +74,13 @@ fn func(name: &str) -> Option<&'static str> {
 
 /// A global function the evaluator models (`parseInt`, `RegExp`, …).
 pub(super) fn global_func(name: &str) -> Option<&'static str> {
-    func(name).filter(|f| !f.contains('.') && !matches!(*f, "identity" | "machine" | "require"))
+    func(name).filter(|f| {
+        !f.contains('.')
+            && !matches!(
+                *f,
+                "identity" | "definePluginFactory" | "machine" | "require"
+            )
+    })
 }
 
 /// Is this a host global that exists but is not modelled?
@@ -94,10 +101,7 @@ pub(super) fn host_module(spec: &str) -> Option<&'static str> {
 
 /// egg 4's typing helpers, identity functions at run time.
 pub(super) fn is_identity_helper(name: &str) -> bool {
-    matches!(
-        name,
-        "defineConfig" | "defineConfigFactory" | "definePluginFactory"
-    )
+    matches!(name, "defineConfig" | "defineConfigFactory")
 }
 
 impl Interp<'_, '_> {
@@ -122,6 +126,9 @@ impl Interp<'_, '_> {
             }
             Builtin::Func(f) => {
                 return JsVal::unknown(format!("`{f}.{key}` is not modelled"), prov)
+            }
+            Builtin::PluginFactory(_) => {
+                return JsVal::unknown(format!("`.{key}` of a plugin factory"), prov)
             }
         };
         if let Some(f) = func(&format!("{m}.{key}")) {
@@ -182,6 +189,13 @@ impl Interp<'_, '_> {
                 ),
             },
             "identity" => arg(0),
+            "definePluginFactory" => match arg(0) {
+                JsVal::Obj(meta) => JsVal::Builtin(Builtin::PluginFactory(meta)),
+                other => JsVal::unknown(
+                    format!("definePluginFactory() of `{}`", self.arg_text(&other)),
+                    prov,
+                ),
+            },
             "__importDefault" | "__importStar" => {
                 let m = arg(0);
                 let es = match &m {
@@ -333,6 +347,43 @@ impl Interp<'_, '_> {
             }
             _ => JsVal::unknown(format!("{}() is not modelled", site.callee), prov),
         }
+    }
+
+    /// Calls the function egg 4.1's `definePluginFactory(meta)` returned (`...securityPlugin()`
+    /// in egg's `dist/config/plugin.js`): `{ [meta.name]: { ...meta, ...options, name,
+    /// skipMerge: true } }`, as egg's `lib/define.js` builds it.
+    pub(super) fn call_plugin_factory(
+        &mut self,
+        meta: super::heap::ObjId,
+        args: Vec<JsVal>,
+        site: &Site,
+    ) -> JsVal {
+        let prov = self.prov(site.span);
+        let name = match self.heap.obj(meta).props.get("name") {
+            Some(n) if n.unknown_why().is_none() => n.as_str().map(str::to_string),
+            _ => None,
+        };
+        let Some(name) = name else {
+            return JsVal::unknown(
+                format!("{}(): the plugin factory has no static `name`", site.callee),
+                prov,
+            );
+        };
+        let entry = self.heap.new_obj(prov.clone());
+        let mut sources = vec![JsVal::Obj(meta)];
+        sources.extend(args.into_iter().take(1));
+        for src in &sources {
+            if let Err(why) = self.copy_props(entry, src) {
+                self.heap
+                    .open(entry, &format!("{}() options ({why})", site.callee));
+            }
+        }
+        let props = &mut self.heap.obj_mut(entry).props;
+        props.insert("name".into(), JsVal::string(name.clone(), prov.clone()));
+        props.insert("skipMerge".into(), JsVal::bool(true, prov.clone()));
+        let out = self.heap.new_obj(prov);
+        self.heap.obj_mut(out).props.insert(name, JsVal::Obj(entry));
+        JsVal::Obj(out)
     }
 
     fn call_object(&mut self, f: &str, args: Vec<JsVal>, site: &Site) -> JsVal {

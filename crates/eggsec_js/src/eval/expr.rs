@@ -150,9 +150,8 @@ impl<'a> Interp<'a, '_> {
             "Object" => JsVal::Builtin(Builtin::Module("Object")),
             "Array" => JsVal::Builtin(Builtin::Module("Array")),
             "require" => JsVal::Builtin(Builtin::Func("require")),
-            "defineConfig" | "defineConfigFactory" | "definePluginFactory" => {
-                JsVal::Builtin(Builtin::Func("identity"))
-            }
+            "defineConfig" | "defineConfigFactory" => JsVal::Builtin(Builtin::Func("identity")),
+            "definePluginFactory" => JsVal::Builtin(Builtin::Func("definePluginFactory")),
             _ => match super::builtins::global_func(name) {
                 Some(f) => JsVal::Builtin(Builtin::Func(f)),
                 None if super::builtins::is_other_global(name) => {
@@ -604,7 +603,9 @@ impl<'a> Interp<'a, '_> {
                 },
                 JsVal::Obj(_) | JsVal::Arr(_) => JsVal::string("object", prov),
                 JsVal::Func(_) | JsVal::Class { .. } => JsVal::string("function", prov),
-                JsVal::Builtin(Builtin::Func(_)) => JsVal::string("function", prov),
+                JsVal::Builtin(Builtin::Func(_) | Builtin::PluginFactory(_)) => {
+                    JsVal::string("function", prov)
+                }
                 JsVal::Builtin(Builtin::Module(_)) => JsVal::string("object", prov),
             },
             UnaryOperator::LogicalNot => match v.truthy() {
@@ -1001,6 +1002,9 @@ impl<'a> Interp<'a, '_> {
         match f {
             JsVal::Func(id) => self.call_function(id, args, awaited),
             JsVal::Builtin(Builtin::Func(name)) => self.call_builtin(name, args, site),
+            JsVal::Builtin(Builtin::PluginFactory(meta)) => {
+                Ok(self.call_plugin_factory(meta, args, site))
+            }
             _ => Ok(self.unknown_call(None, &args, site)),
         }
     }

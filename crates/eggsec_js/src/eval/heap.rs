@@ -113,6 +113,9 @@ impl JsVal {
 pub(super) enum Builtin {
     Module(&'static str),
     Func(&'static str),
+    /// The function egg 4.1's `definePluginFactory(meta)` returns (its `meta` object): called
+    /// with options it gives `{ [meta.name]: { ...meta, ...options, name, skipMerge: true } }`.
+    PluginFactory(ObjId),
 }
 
 /// An object: ordered own enumerable properties.
@@ -377,6 +380,7 @@ impl<'a> Heap<'a> {
             JsVal::Builtin(b) => {
                 let name = match b {
                     Builtin::Module(n) | Builtin::Func(n) => n,
+                    Builtin::PluginFactory(_) => "definePluginFactory()",
                 };
                 Value::unknown(
                     format!("host object `{name}`"),

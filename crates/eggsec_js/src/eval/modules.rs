@@ -386,7 +386,14 @@ impl<'a> Interp<'a, '_> {
             return Ok(Target::Host(m));
         }
         if !source::is_local_specifier(spec) {
-            return Ok(Target::Opaque(format!("package '{spec}' is not evaluated")));
+            let Some(file) = source::plugin_factory_entry(&self.src.dir(), spec) else {
+                return Ok(Target::Opaque(format!("package '{spec}' is not evaluated")));
+            };
+            let abs = file.to_string_lossy().into_owned();
+            return Ok(match self.load_local(&abs, span)? {
+                Ok(rec) => Target::Module(rec),
+                Err(why) => Target::Opaque(why),
+            });
         }
         Ok(match self.load_local(spec, span)? {
             Ok(rec) => Target::Module(rec),
@@ -417,6 +424,9 @@ impl<'a> Interp<'a, '_> {
         match target {
             Target::Opaque(_) if is_identity_helper(name) => {
                 JsVal::Builtin(Builtin::Func("identity"))
+            }
+            Target::Opaque(_) if name == "definePluginFactory" => {
+                JsVal::Builtin(Builtin::Func("definePluginFactory"))
             }
             Target::Opaque(why) => {
                 JsVal::unknown(format!("`{name}` from a {why}"), self.prov(span))

@@ -421,14 +421,47 @@ pub(crate) fn resolve_package_main(from_dir: &Path, spec: &str) -> Option<PathBu
         return None;
     }
     let dir = package_dir(from_dir, name)?;
-    let main = std::fs::read_to_string(dir.join("package.json"))
+    let pkg = std::fs::read_to_string(dir.join("package.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|p| p.get("main").and_then(|m| m.as_str()).map(str::to_string))
-        .unwrap_or_else(|| "index.js".into());
+        .unwrap_or_default();
+    // `main`, else the `exports` of `.` (a string, or its `import`/`default`/`require` target)
+    let dot = match &pkg["exports"] {
+        serde_json::Value::String(s) => Some(s.as_str()),
+        e => [
+            &e["."],
+            &e["."]["import"],
+            &e["."]["default"],
+            &e["."]["require"],
+        ]
+        .into_iter()
+        .find_map(|v| v.as_str()),
+    };
+    let main = pkg["main"]
+        .as_str()
+        .or(dot)
+        .unwrap_or("index.js")
+        .to_string();
     resolve_local(&dir, &format!("./{main}"))
         .or_else(|| resolve_local(&dir, "./index"))
         .filter(|f| f.starts_with(&dir))
+}
+
+/// The entry file of an installed package that defines an egg 4.1 plugin factory
+/// (`export default definePluginFactory({ name, path: import.meta.dirname, ... })`, as
+/// `@eggjs/security` does): such a package's default import is evaluated (egg's
+/// `dist/config/plugin.js` spreads `...securityPlugin()`); any other package is not (a library).
+pub(crate) fn plugin_factory_entry(from_dir: &Path, spec: &str) -> Option<PathBuf> {
+    const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+    let file = resolve_package_main(from_dir, spec)?;
+    if std::fs::metadata(&file).ok()?.len() > MAX_ENTRY_BYTES {
+        return None;
+    }
+    let text = std::fs::read_to_string(&file).ok()?;
+    // a call, not egg's own index re-exporting (or defining) the helper
+    let calls =
+        text.contains("definePluginFactory(") && !text.contains("function definePluginFactory(");
+    calls.then_some(file)
 }
 
 /// Lexical path normalisation (`a/./b/../c` → `a/c`), as Node's `path.normalize` does for

@@ -1,0 +1,389 @@
+//! Version skew (issue 18, deliverable 4): without `node_modules`, egg's and its built-in
+//! plugins' defaults come from one embedded snapshot per egg major (egg 2.37.0, 3.34.0...),
+//! while the app may be locked to another version (egg 2.26.0 with egg-session 3.1.0, which has
+//! no `session.logValue`). The app's lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml)
+//! says which versions egg would run with; `defaults/skew.json` (generated from the real
+//! packages by `tests/oracle/gen-version-skew.js`) says which config keys differ between
+//! versions. Each embedded layer of a unit locked to another version than the snapshot's gets,
+//! for every varying key, the value of the locked version — or an `Unknown` saying why when the
+//! locked version lies between two sampled versions that disagree, or outside what was sampled.
+
+use crate::defaults::{fill_pkg_dir, from_tagged, Snapshot};
+use crate::model::{ConfigLayer, Diagnostic, DiagnosticLevel, UnitKind};
+use eggsec_js::{AppInfo, Object, Provenance, Value, ValueKind};
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// One package's sampled versions and the keys that differ between them.
+#[derive(Debug, Deserialize)]
+pub struct SkewPackage {
+    /// Sampled versions, oldest first.
+    pub versions: Vec<String>,
+    /// env → file type → dotted key → tagged value per sampled version (`{"$absent": true}`).
+    pub files: IndexMap<String, IndexMap<String, IndexMap<String, Vec<serde_json::Value>>>>,
+}
+
+static SKEW: OnceLock<Option<IndexMap<String, SkewPackage>>> = OnceLock::new();
+
+/// The embedded version-skew table (`defaults/skew.json`).
+pub fn table() -> Option<&'static IndexMap<String, SkewPackage>> {
+    SKEW.get_or_init(|| serde_json::from_str(include_str!("../defaults/skew.json")).ok())
+        .as_ref()
+}
+
+/// The versions the app's lockfile resolves egg and its plugins to.
+#[derive(Clone, Debug, Default)]
+pub struct Locked {
+    /// The lockfile, as shown (relative to the app root).
+    pub file: String,
+    /// package → version: egg's own dependency when egg depends on it, else the first instance.
+    pub versions: HashMap<String, String>,
+}
+
+impl Locked {
+    /// Reads the lockfile of the app whose package.json is in `pkg_dir` (or an ancestor's, for a
+    /// workspace). `None` without a lockfile.
+    pub fn read(pkg_dir: &Path) -> Option<Locked> {
+        eggsec_deps::inventory::find_lockfile(pkg_dir)?;
+        let inv = eggsec_deps::inventory::inventory(pkg_dir);
+        if inv.format.is_none() || inv.packages.is_empty() {
+            return None;
+        }
+        let mut versions = HashMap::new();
+        let egg = inv
+            .direct
+            .iter()
+            .find(|d| d.name == "egg")
+            .and_then(|d| d.resolved)
+            .or_else(|| inv.packages.iter().position(|p| p.name == "egg"));
+        if let Some(i) = egg {
+            let egg_pkg = &inv.packages[i];
+            versions.insert("egg".to_string(), egg_pkg.version.clone());
+            for &d in &egg_pkg.deps {
+                if let Some(p) = inv.packages.get(d) {
+                    versions.insert(p.name.clone(), p.version.clone());
+                }
+            }
+        }
+        for p in &inv.packages {
+            versions
+                .entry(p.name.clone())
+                .or_insert_with(|| p.version.clone());
+        }
+        Some(Locked {
+            file: inv.file,
+            versions,
+        })
+    }
+
+    pub fn version(&self, package: &str) -> Option<&str> {
+        self.versions.get(package).map(String::as_str)
+    }
+}
+
+fn semver(v: &str) -> Option<(u64, u64, u64)> {
+    let mut it = v.split('.').map(|p| p.parse::<u64>().ok());
+    match (it.next(), it.next(), it.next(), it.next()) {
+        (Some(Some(a)), Some(Some(b)), Some(Some(c)), None) => Some((a, b, c)),
+        _ => None,
+    }
+}
+
+/// What a varying key is at `version`.
+#[derive(Debug, PartialEq)]
+enum At<'a> {
+    Set(&'a serde_json::Value),
+    Absent,
+    Unknown(String),
+}
+
+fn absent(v: &serde_json::Value) -> bool {
+    v.get("$absent").is_some()
+}
+
+fn show(v: &serde_json::Value) -> String {
+    if absent(v) {
+        "not set".into()
+    } else {
+        v.to_string()
+    }
+}
+
+/// The value of a key at `version` from its values per sampled version.
+fn value_at<'a>(
+    package: &str,
+    versions: &[String],
+    values: &'a [serde_json::Value],
+    version: &str,
+) -> At<'a> {
+    let found = |v: &'a serde_json::Value| if absent(v) { At::Absent } else { At::Set(v) };
+    let Some(want) = semver(version) else {
+        return At::Unknown(format!(
+            "depends on {package}'s version: the lockfile has {version}, which is not a release version"
+        ));
+    };
+    let parsed: Vec<Option<(u64, u64, u64)>> = versions.iter().map(|v| semver(v)).collect();
+    if let Some(i) = parsed.iter().position(|p| *p == Some(want)) {
+        return values.get(i).map_or(At::Unknown(String::new()), found);
+    }
+    let below = parsed.iter().rposition(|p| p.is_some_and(|p| p < want));
+    let above = parsed.iter().position(|p| p.is_some_and(|p| p > want));
+    match (below, above) {
+        (Some(b), Some(a)) if values.get(b) == values.get(a) && values.get(a).is_some() => {
+            found(&values[a])
+        }
+        (Some(b), Some(a)) => At::Unknown(format!(
+            "depends on {package}'s version: the lockfile has {version}; {package} {} has {}, {} has {}",
+            versions[b],
+            show(&values[b]),
+            versions[a],
+            show(&values[a])
+        )),
+        _ => At::Unknown(format!(
+            "depends on {package}'s version: the lockfile has {version}, outside the versions eggsec knows ({}–{})",
+            versions.first().map_or("", String::as_str),
+            versions.last().map_or("", String::as_str)
+        )),
+    }
+}
+
+/// Sets (or removes) the value at a dotted path of an object value, creating objects on the way.
+fn set_path(root: &mut Value, path: &str, value: Option<Value>, prov: &Provenance) {
+    let mut parts = path.split('.').peekable();
+    let mut node = root;
+    while let Some(part) = parts.next() {
+        if !matches!(node.kind, ValueKind::Object(_)) {
+            if value.is_none() {
+                return;
+            }
+            *node = Value::object(Object::new(), prov.clone());
+        }
+        let ValueKind::Object(map) = &mut node.kind else {
+            return;
+        };
+        if parts.peek().is_none() {
+            match value {
+                Some(v) => {
+                    map.insert(part.to_string(), v);
+                }
+                None => {
+                    map.shift_remove(part);
+                }
+            }
+            return;
+        }
+        if value.is_none() && !map.contains_key(part) {
+            return;
+        }
+        node = map
+            .entry(part.to_string())
+            .or_insert_with(|| Value::object(Object::new(), prov.clone()));
+    }
+}
+
+/// The package a layer's unit loads from, and the version the snapshot embeds for it.
+fn unit_package<'a>(snap: &'a Snapshot, unit: &UnitKind) -> Option<(&'a str, &'a str)> {
+    match unit {
+        UnitKind::Framework(name) if name == "egg" => Some(("egg", snap.egg_version.as_str())),
+        UnitKind::Plugin(name) => {
+            let p = snap.framework_plugins.get(name)?;
+            Some((p.package.as_str(), p.version.as_deref()?))
+        }
+        _ => None,
+    }
+}
+
+/// Gives every embedded layer of a unit the lockfile pins to another version than the
+/// snapshot's the values of that version for the keys that differ between versions (or an
+/// `Unknown`). Returns whether a layer changed (the config must then be merged again).
+pub fn apply(
+    layers: &mut [ConfigLayer],
+    snap: &Snapshot,
+    locked: &Locked,
+    info: &AppInfo,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let Some(table) = table() else {
+        return false;
+    };
+    let data_env = if ["local", "unittest", "prod"].contains(&info.env.as_str()) {
+        info.env.as_str()
+    } else {
+        "prod"
+    };
+    let mut changed = false;
+    let mut said: Vec<String> = Vec::new();
+    for layer in layers.iter_mut().filter(|l| l.embedded) {
+        let Some((package, embedded_version)) = unit_package(snap, &layer.unit) else {
+            continue;
+        };
+        let Some(version) = locked.version(package) else {
+            continue;
+        };
+        if version == embedded_version {
+            continue;
+        }
+        let major = |v: &str| v.split('.').next().map(str::to_string);
+        let sampled_major =
+            |d: &&SkewPackage| d.versions.iter().any(|v| major(v) == major(version));
+        let Some(data) = table.get(package).filter(sampled_major) else {
+            if !said.iter().any(|p| p == package) {
+                said.push(package.to_string());
+                diags.push(Diagnostic::general(
+                    DiagnosticLevel::Info,
+                    format!("{} locks {package} {version}, eggsec embeds {embedded_version} and has no record of how their config differs: {package}'s defaults are those of {embedded_version}", locked.file),
+                ));
+            }
+            continue;
+        };
+        let type_name = if data_env == info.env {
+            layer.type_name.as_str()
+        } else {
+            "default"
+        };
+        let Some(keys) = data.files.get(data_env).and_then(|f| f.get(type_name)) else {
+            continue;
+        };
+        let prov = Provenance::synthetic(format!(
+            "<embedded {package}@{version} config.{type_name} (version from {})>",
+            locked.file
+        ));
+        let pkg_dir = info
+            .base_dir
+            .join("node_modules")
+            .join(package)
+            .display()
+            .to_string();
+        let (mut set, mut unknown) = (0, 0);
+        for (path, values) in keys {
+            let new = match value_at(package, &data.versions, values, version) {
+                At::Set(j) => {
+                    // paths the unit computes from its own directory: where it would be installed
+                    let mut v = from_tagged(j, &prov, info);
+                    fill_pkg_dir(&mut v, &pkg_dir);
+                    Some(v)
+                }
+                At::Absent => None,
+                At::Unknown(why) => {
+                    unknown += 1;
+                    Some(Value::unknown(why, prov.clone()))
+                }
+            };
+            let before = layer.value.get_path(path).cloned();
+            if before.as_ref() != new.as_ref() {
+                set += usize::from(!new.as_ref().is_some_and(Value::is_unknown));
+                set_path(&mut layer.value, path, new, &prov);
+                changed = true;
+            }
+        }
+        if set + unknown > 0 && !said.iter().any(|p| p == package) {
+            said.push(package.to_string());
+            diags.push(Diagnostic::general(
+                DiagnosticLevel::Info,
+                format!("{} locks {package} {version} (eggsec embeds {embedded_version}): its version-dependent defaults are used ({set} keys of {version}, {unknown} unknown between sampled versions)", locked.file),
+            ));
+        }
+    }
+    changed
+}
+
+/// Merges the layers again (egg's order is the layers' order).
+pub fn remerge(layers: &[ConfigLayer]) -> Value {
+    let mut config = Value::object(Object::new(), Provenance::synthetic("<merged config>"));
+    for layer in layers {
+        crate::merge::extend(&mut config, &layer.value);
+    }
+    config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn versions(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_locked_version_between_equal_samples_is_known_and_between_different_ones_unknown() {
+        let vs = versions(&["3.0.0", "3.1.0", "3.2.0"]);
+        let vals = vec![
+            json!({"$absent": true}),
+            json!({"$absent": true}),
+            json!(true),
+        ];
+        assert_eq!(value_at("egg-session", &vs, &vals, "3.1.0"), At::Absent);
+        assert_eq!(value_at("egg-session", &vs, &vals, "3.0.5"), At::Absent);
+        assert_eq!(
+            value_at("egg-session", &vs, &vals, "3.2.0"),
+            At::Set(&vals[2])
+        );
+        let At::Unknown(why) = value_at("egg-session", &vs, &vals, "3.1.4") else {
+            panic!()
+        };
+        assert!(why.contains("3.1.0 has not set, 3.2.0 has true"), "{why}");
+        assert!(matches!(
+            value_at("egg-session", &vs, &vals, "3.9.0"),
+            At::Unknown(_)
+        ));
+        assert!(matches!(
+            value_at("egg-session", &vs, &vals, "3.1.0-beta.1"),
+            At::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn an_app_locked_to_egg_2_26_gets_its_versions_keys_without_node_modules() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/skew-egg226");
+        let opts = crate::LoadOptions {
+            env: Some("prod".into()),
+            embedded_defaults_only: true,
+            ..Default::default()
+        };
+        let m = crate::load(&root, &opts).unwrap();
+        assert_eq!(m.egg_major, Some(2));
+        // egg-session 3.1.0 and egg 2.26.0 do not have these (2.37.0's snapshot does)
+        assert!(m.config_at("session.logValue").is_none());
+        assert!(m.config_at("siteFile.cacheControl").is_none());
+        assert_eq!(
+            m.config_at("session.httpOnly").and_then(Value::as_bool),
+            Some(true)
+        );
+        assert!(m.diagnostics.iter().any(|d| d
+            .message
+            .starts_with("package-lock.json locks egg-session 3.1.0")));
+    }
+
+    #[test]
+    fn set_path_creates_and_removes() {
+        let mut v = Value::object(Object::new(), Provenance::synthetic("t"));
+        let p = Provenance::synthetic("p");
+        set_path(
+            &mut v,
+            "session.logValue",
+            Some(Value::new(ValueKind::Bool(true), p.clone())),
+            &p,
+        );
+        assert_eq!(
+            v.get_path("session.logValue").and_then(Value::as_bool),
+            Some(true)
+        );
+        set_path(&mut v, "session.logValue", None, &p);
+        assert!(v.get_path("session.logValue").is_none());
+        set_path(&mut v, "nothing.here", None, &p);
+        assert!(v.get("nothing").is_none());
+    }
+
+    #[test]
+    fn the_embedded_table_knows_version_dependent_session_and_site_file_keys() {
+        let t = table().expect("skew.json parses");
+        let session = &t["egg-session"];
+        assert!(session.files["prod"]["default"].contains_key("session.logValue"));
+        let egg = &t["egg"];
+        assert!(egg.files["prod"]["default"].contains_key("siteFile.cacheControl"));
+    }
+}
