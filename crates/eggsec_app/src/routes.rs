@@ -181,6 +181,12 @@ impl CodeModel {
     pub fn service_file(&self, dotted: &str) -> Option<usize> {
         FileIndex::new(&self.files).services.get(dotted).copied()
     }
+
+    /// The index in [`Self::files`] of the file defining the class `name` (a tegg `@Inject()`
+    /// target).
+    pub fn class_file(&self, name: &str) -> Option<usize> {
+        FileIndex::new(&self.files).classes.get(name).copied()
+    }
 }
 
 fn rel_path(root: &Path, p: &Path) -> String {

@@ -585,6 +585,13 @@ pub(crate) fn analyze(
     link_local(v.out);
 }
 
+/// tegg `@Inject()` class properties of a file: property name → class name.
+pub(crate) fn injected_properties(program: &Program<'_>) -> HashMap<String, String> {
+    let mut pre = Declared::default();
+    pre.visit_program(program);
+    pre.injected
+}
+
 /// Collects the names of functions declared in a file (declarations, `const f = () =>`, class
 /// methods), so calls to them can be linked.
 #[derive(Default)]

@@ -80,8 +80,12 @@ pub struct Mistake {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct HostCall {
     pub function: String,
-    /// The service's dotted name (`notify`, `user.mail` for `app/service/user/mail.js`).
+    /// The service's dotted name (`notify`, `user.mail` for `app/service/user/mail.js`); empty
+    /// for a tegg class.
     pub service: String,
+    /// The class of a tegg `@Inject()` property (`this.notifyService.sendReset(link)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
     pub method: String,
     /// The argument index holding the host URL.
     pub arg: usize,
@@ -152,6 +156,8 @@ struct MistakeVisitor<'p, 't> {
     out: Vec<Mistake>,
     host_calls: Vec<HostCall>,
     host_param_sinks: Vec<HostParamSink>,
+    /// tegg `@Inject()` properties: name → class.
+    injected: HashMap<String, String>,
 }
 
 /// Runs the extractor over a parsed file.
@@ -172,6 +178,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         out: Vec::new(),
         host_calls: Vec::new(),
         host_param_sinks: Vec::new(),
+        injected: crate::flow::injected_properties(program),
     };
     v.visit_program(program);
     while let Some(f) = v.frames.pop() {
@@ -948,14 +955,22 @@ impl MistakeVisitor<'_, '_> {
         }
     }
 
-    /// `ctx.service.notify.reset(user, link)` with `link` built from the Host headers.
+    /// `ctx.service.notify.reset(user, link)` (or a tegg `@Inject()`ed service's method) with
+    /// `link` built from the Host headers.
     fn host_service_call(&mut self, p: &[String], it: &CallExpression<'_>) {
         let s = ctx_path(p);
-        let rest = match s.as_slice() {
-            ["ctx" | "this", "service", rest @ ..] if rest.len() >= 2 => rest,
+        let (class, service, method) = match s.as_slice() {
+            ["ctx" | "this", "service", rest @ ..] if rest.len() >= 2 => {
+                let (method, file) = rest.split_last().expect("two parts");
+                (None, file.join("."), method.to_string())
+            }
+            // tegg: this.notifyService.sendReset(link) on an @Inject() property
+            ["this", prop, method] => match self.injected.get(*prop) {
+                Some(class) => (Some(class.clone()), String::new(), method.to_string()),
+                None => return,
+            },
             _ => return,
         };
-        let (method, file) = rest.split_last().expect("two parts");
         for (i, a) in it.arguments.iter().enumerate() {
             let Some(a) = a.as_expression() else { continue };
             let Some(source) = self.host_taint_of(a) else {
@@ -968,8 +983,9 @@ impl MistakeVisitor<'_, '_> {
             let function = self.frame().name.clone();
             self.host_calls.push(HostCall {
                 function,
-                service: file.join("."),
-                method: method.to_string(),
+                service: service.clone(),
+                class: class.clone(),
+                method: method.clone(),
                 arg: i,
                 line,
                 column,

@@ -34,6 +34,8 @@ pub struct Line<'a> {
     /// False when the reader's block prefilter (see [`LineReader::with_anchor_prefilter`])
     /// proved that no secret anchor occurs in these bytes; always true without it.
     pub maybe_anchor: bool,
+    /// Stream offset of `bytes[0]` (in the decompressed stream for gzip).
+    pub offset: u64,
 }
 
 /// Where secret anchors may be, found once per read block (not once per line): the block is
@@ -157,6 +159,7 @@ impl<R: Read> LineReader<R> {
                 }
                 self.in_long = false;
                 let maybe_anchor = self.maybe_anchor(s, e);
+                let offset = self.offset(s);
                 return Ok(Some(Line {
                     bytes: &self.buf[s..e],
                     number: self.number,
@@ -165,6 +168,7 @@ impl<R: Read> LineReader<R> {
                     crlf,
                     newline: true,
                     maybe_anchor,
+                    offset,
                 }));
             }
             if self.eof {
@@ -177,6 +181,7 @@ impl<R: Read> LineReader<R> {
                     }
                     self.in_long = false;
                     let maybe_anchor = self.maybe_anchor(s, e);
+                    let offset = self.offset(s);
                     return Ok(Some(Line {
                         bytes: &self.buf[s..e],
                         number: self.number,
@@ -185,6 +190,7 @@ impl<R: Read> LineReader<R> {
                         crlf: false,
                         newline: false,
                         maybe_anchor,
+                        offset,
                     }));
                 }
                 return Ok(None);
@@ -200,6 +206,7 @@ impl<R: Read> LineReader<R> {
                 self.in_long = true;
                 self.start = e - SEGMENT_OVERLAP;
                 let maybe_anchor = self.maybe_anchor(s, e);
+                let offset = self.offset(s);
                 return Ok(Some(Line {
                     bytes: &self.buf[s..e],
                     number: self.number,
@@ -208,6 +215,7 @@ impl<R: Read> LineReader<R> {
                     crlf: false,
                     newline: false,
                     maybe_anchor,
+                    offset,
                 }));
             }
             if self.start > 0 {

@@ -14,6 +14,9 @@ pub struct RedactStats {
     pub lines: u64,
     pub bytes_in: u64,
     pub redactions: u64,
+    /// The process ids that held the file open for writing: the values were masked in the
+    /// file itself (same length, `*`), not replaced by `[REDACTED:…]` in a copy.
+    pub masked_in_place_for: Vec<u32>,
 }
 
 /// Errors naming the file.
@@ -208,10 +211,13 @@ fn is_stream(path: &Path) -> bool {
 /// A live log (lines appended while it is redacted) loses nothing: the copy follows the file
 /// to its end until no line has been appended for [`SETTLE`], a line being written is waited
 /// for, and what is appended between the last look and the rename is redacted and appended to
-/// the new file. Refused (nothing written): a symlink (the redacted copy would replace the link
-/// while the target keeps every secret), a file with several hard links, a file another process
-/// holds open for writing (Linux: its later lines would go to the replaced file, unseen), and
-/// a file truncated, rotated or replaced during the run. The owner, group and mode are kept,
+/// the new file. A file another process holds open for writing (Linux `/proc`; the running
+/// app's own log) cannot be replaced without losing that process's next lines (they would go
+/// to the old file): its values are masked in the file itself instead, each overwritten by as
+/// many `*` ([`mask_in_place`]), so no byte moves and the writer's appends are never touched.
+/// Refused (nothing written): a symlink (the redacted copy would replace the link while the
+/// target keeps every secret), a file with several hard links, and a file truncated, rotated
+/// or replaced during the run. The owner, group and mode are kept,
 /// and so is gzip compression (decided by the content, not the name; a gzip log that changes
 /// is refused). Temp files left by a killed run (`.eggsec-redact-<pid>-*` of a process that is
 /// gone) are removed.
@@ -378,16 +384,10 @@ fn redact_in_place_with(
             .unwrap_or(Path::new(".")),
     );
     let writers = writers_of(&link);
-    if !writers.is_empty() {
-        return Err(refuse(format!(
-            "is open for writing by process {}: the lines it writes after the redacted copy \
-replaces the file would go to the old file, unseen — stop or rotate the writer first",
-            writers
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+    if !writers.is_empty() && !reader::is_gzip(path).unwrap_or(false) {
+        let mut stats = mask_in_place(path, &link, at_end).map_err(io_at_path(&p))?;
+        stats.masked_in_place_for = writers;
+        return Ok(stats);
     }
     let before = link.len();
     let (reader, _) = reader::open(path).map_err(|e| RedactError::Io {
@@ -421,6 +421,76 @@ replaces the file would go to the old file, unseen — stop or rotate the writer
     // are redacted and appended to the new one.
     drain_old_tail(&old, stats.bytes_in, path).map_err(io_at_path(&p))?;
     Ok(stats)
+}
+
+/// Redacts a log another process is writing, in the file itself: every value found is
+/// overwritten by as many `*` (a placeholder the scanner never reports again), at its own
+/// offset, so the file keeps its inode, size and every byte around the values, and appends
+/// made meanwhile are never overwritten. Followed to its end like the copy ([`LiveTail`]). Not
+/// atomic, but never lossy: a run killed midway leaves some values masked, and the next run
+/// masks the rest.
+pub fn mask_in_place(
+    path: &Path,
+    expected: &std::fs::Metadata,
+    at_end: &mut dyn FnMut(),
+) -> io::Result<RedactStats> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    let meta = file.metadata()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.dev() != expected.dev() || meta.ino() != expected.ino() {
+            return Err(io::Error::other(
+                "was replaced as it was opened; nothing was changed",
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = expected;
+    let tail = LiveTail {
+        file: file.try_clone()?,
+        pos: 0,
+        started: meta.len(),
+        last_byte: None,
+        at_end,
+    };
+    let mut lr = LineReader::with_anchor_prefilter(tail);
+    let mut scanner = LineScanner::new();
+    let mut stats = RedactStats::default();
+    let mut stars = Vec::new();
+    while let Some(line) = lr.next_line()? {
+        stats.lines = line.number;
+        for h in scanner.scan_hinted(line.bytes, line.maybe_anchor) {
+            let value = &line.bytes[h.start..h.end];
+            if value.iter().all(|&b| b == b'*') {
+                continue;
+            }
+            stars.clear();
+            stars.resize(value.len(), b'*');
+            write_at(&file, &stars, line.offset + h.start as u64)?;
+            stats.redactions += 1;
+        }
+    }
+    stats.bytes_in = lr.bytes_read;
+    file.sync_all()?;
+    Ok(stats)
+}
+
+#[cfg(unix)]
+fn write_at(file: &std::fs::File, bytes: &[u8], at: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(bytes, at)
+}
+
+#[cfg(not(unix))]
+fn write_at(file: &std::fs::File, bytes: &[u8], at: u64) -> io::Result<()> {
+    use io::{Seek, SeekFrom};
+    let mut f = file.try_clone()?;
+    f.seek(SeekFrom::Start(at))?;
+    f.write_all(bytes)
 }
 
 fn io_at_path(p: &str) -> impl Fn(io::Error) -> RedactError + '_ {
@@ -741,14 +811,18 @@ mod tests {
         );
     }
 
-    /// A process that holds the log open for writing would write its next lines into the
-    /// replaced file: refused, the process named. A process that only reads it is no reason.
+    /// A process that holds the log open for writing (the running app) would write its next
+    /// lines into a replaced file: its values are masked in the file itself, same length, so
+    /// its appends land where they belong and nothing is lost. A process that only reads it is
+    /// no reason (look-alike): that log is replaced by its redacted copy as usual.
     #[cfg(target_os = "linux")]
     #[test]
-    fn a_log_held_open_for_writing_by_another_process_is_refused() {
+    fn a_log_held_open_for_writing_is_masked_in_place_and_its_appends_kept() {
+        use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("app-web.log");
-        std::fs::write(&log, "password=hunter2hunter2\n").unwrap();
+        let text = "INFO login password=hunter2hunter2 phone 13800138000 ok\n".repeat(3000);
+        std::fs::write(&log, &text).unwrap();
         let hold = |redir: &str| {
             std::process::Command::new("sh")
                 .arg("-c")
@@ -757,7 +831,6 @@ mod tests {
                 .spawn()
                 .unwrap()
         };
-        let meta = std::fs::metadata(&log).unwrap();
         let wait_for = |pid: u32| {
             for _ in 0..500 {
                 if std::fs::read_dir(format!("/proc/{pid}/fd"))
@@ -770,27 +843,60 @@ mod tests {
             }
             panic!("the holder never opened the log");
         };
-        let mut reader = hold("<");
-        wait_for(reader.id());
-        assert!(writers_of(&meta).is_empty());
         let mut writer = hold(">>");
         wait_for(writer.id());
-        let err = redact_in_place(&log, false).unwrap_err().to_string();
+        let ino = std::fs::metadata(&log).unwrap().ino();
+        // The writer's own fd appends while the run reads (at its end-of-file moments).
+        let mut w = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let mut calls = 0;
+        let mut appended = 0;
+        let mut hook = || {
+            calls += 1;
+            if calls <= 3 {
+                for j in 0..20 {
+                    let line = format!("INFO live {calls}.{j} token=abcdefabcdef123 k\n");
+                    w.write_all(line.as_bytes()).unwrap();
+                    appended += line.len();
+                }
+            }
+        };
+        let stats = redact_in_place_with(&log, false, &mut hook).unwrap();
         let _ = writer.kill();
         let _ = writer.wait();
-        assert!(
-            err.contains("open for writing") && err.contains(&writer.id().to_string()),
-            "{err}"
+        assert_eq!(stats.masked_in_place_for, vec![writer.id()]);
+        let got = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(std::fs::metadata(&log).unwrap().ino(), ino, "same file");
+        assert_eq!(got.lines().count(), 3060, "nothing lost");
+        assert_eq!(got.len(), text.len() + appended, "no byte moved");
+        for secret in ["hunter2hunter2", "13800138000", "abcdefabcdef123"] {
+            assert!(!got.contains(secret), "{secret} left");
+        }
+        let masked = format!(
+            "INFO login password={} phone {} ok\n",
+            "*".repeat(14),
+            "*".repeat(11)
         );
-        assert!(std::fs::read_to_string(&log)
-            .unwrap()
-            .contains("hunter2hunter2"));
-        redact_in_place(&log, false).unwrap();
+        assert!(got.starts_with(&masked), "{}", &got[..80]);
+        assert!(got.ends_with(&format!("INFO live 3.19 token={} k\n", "*".repeat(15))));
+        // A second run finds nothing left to mask.
+        let mut writer = hold(">>");
+        wait_for(writer.id());
+        let again = redact_in_place(&log, false).unwrap();
+        let _ = writer.kill();
+        let _ = writer.wait();
+        assert_eq!(again.redactions, 0);
+        // Look-alike: a reader only → the usual atomic copy with [REDACTED:…] labels.
+        let mut reader = hold("<");
+        wait_for(reader.id());
+        std::fs::write(&log, "password=hunter2hunter2\n").unwrap();
+        let stats = redact_in_place(&log, false).unwrap();
         let _ = reader.kill();
         let _ = reader.wait();
-        assert!(!std::fs::read_to_string(&log)
-            .unwrap()
-            .contains("hunter2hunter2"));
+        assert!(stats.masked_in_place_for.is_empty());
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap(),
+            "password=[REDACTED:password]\n"
+        );
     }
 
     fn redact(input: &str) -> String {

@@ -167,7 +167,10 @@ pub struct RedactArgs {
         conflicts_with = "in_place"
     )]
     pub output: Option<PathBuf>,
-    /// Replace IN atomically (temporary file + rename; IN is untouched on any error).
+    /// Replace IN atomically (temporary file + rename; IN is untouched on any error). Lines
+    /// appended during the run are followed and redacted too. A file another process holds
+    /// open for writing (the running app's log) is masked in the file itself instead (each
+    /// value overwritten by as many `*`), so that process's next lines are not lost.
     #[arg(long)]
     pub in_place: bool,
     /// With --in-place on a symlink: redact the file it points to (the link is kept). Without
@@ -343,6 +346,18 @@ fn redact(a: RedactArgs) -> Result<ExitCode> {
         stats.lines,
         stats.redactions
     );
+    if !stats.masked_in_place_for.is_empty() {
+        let pids: Vec<String> = stats
+            .masked_in_place_for
+            .iter()
+            .map(u32::to_string)
+            .collect();
+        eprintln!(
+            "eggsec: {}: process {} writes to it, so the values were masked in the file itself (same length, `*`) rather than the file replaced; lines it writes from now on are not redacted",
+            a.input.display(),
+            pids.join(", ")
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -17,7 +17,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Links in emails and outbound calls use a configured origin, not the request's Host",
     docs: RuleDocs {
-        what: r#"Finds a value read from the request's host — `ctx.host`, `ctx.hostname`, `ctx.origin`, `ctx.href`, `ctx.get('host')`, `ctx.get('x-forwarded-host')`, `ctx.headers.host`, `const { origin } = ctx` (through `this.ctx` in services, and through locals and `+=` in the same function) — handed to a mail sender (`transporter.sendMail(...)`, `ctx.service.mail.send(...)`, `app.mailer.sendMail(...)`: a callee whose path names `mail` and whose method sends) or to an outbound request (`ctx.curl`, `app.httpclient.request`, `fetch`, `axios`, `got`). A host URL handed to a service method (`ctx.service.notify.passwordReset(user, link)`) is followed into the service's file: reported at the method's mail or outbound call that the parameter reaches (through locals), with the controller's lines as the first steps. With `config.proxy = true`, egg reads `ctx.host` from `X-Forwarded-Host` (`config.hostHeaders`) and `ctx.protocol` from `X-Forwarded-Proto`: the finding is medium. With `proxy` off, `ctx.host` is the `Host` header, which a front proxy usually fixes: the finding is low, with low confidence."#,
+        what: r#"Finds a value read from the request's host — `ctx.host`, `ctx.hostname`, `ctx.origin`, `ctx.href`, `ctx.get('host')`, `ctx.get('x-forwarded-host')`, `ctx.headers.host`, `const { origin } = ctx` (through `this.ctx` in services, and through locals and `+=` in the same function) — handed to a mail sender (`transporter.sendMail(...)`, `ctx.service.mail.send(...)`, `app.mailer.sendMail(...)`: a callee whose path names `mail` and whose method sends) or to an outbound request (`ctx.curl`, `app.httpclient.request`, `fetch`, `axios`, `got`). A host URL handed to a service method (`ctx.service.notify.passwordReset(user, link)`) (or to a tegg `@Inject()`ed service's method, `this.notifyService.sendReset(link)`) is followed into the service's file: reported at the method's mail or outbound call that the parameter reaches (through locals), with the controller's lines as the first steps. With `config.proxy = true`, egg reads `ctx.host` from `X-Forwarded-Host` (`config.hostHeaders`) and `ctx.protocol` from `X-Forwarded-Proto`: the finding is medium. With `proxy` off, `ctx.host` is the `Host` header, which a front proxy usually fixes: the finding is low, with low confidence."#,
         why: r#"Anyone can send a password-reset request with `Host: evil.example` or `X-Forwarded-Host: evil.example`: the victim then gets a genuine email whose link points at the attacker, who receives the reset token when the victim clicks (password-reset poisoning). The same value in an outbound call sends the app's data — webhook secrets, keys, callback URLs a payment provider will call — to the attacker's host. `maxIpsCount` only limits `X-Forwarded-For`; nothing in egg checks the host."#,
         bad: r#"// config.proxy = true
 async forgot() {
@@ -84,9 +84,14 @@ impl Rule for AbsoluteUrlFromHostHeader {
                 if direct {
                     continue;
                 }
-                let Some(si) = app.code.service_file(&c.service) else {
+                let target = match &c.class {
+                    Some(class) => app.code.class_file(class),
+                    None => app.code.service_file(&c.service),
+                };
+                let Some(si) = target else {
                     continue;
                 };
+                let callee = c.class.as_deref().unwrap_or(&c.service);
                 let service = &app.code.files[si];
                 for s in service
                     .facts
@@ -111,7 +116,7 @@ impl Rule for AbsoluteUrlFromHostHeader {
                         &prov,
                         format!(
                             "A URL built from the request's host in {} ({}) goes out in an email or an outbound request in {}.{}: a request with a forged {header} header points it at another host",
-                            c.function, file.rel, c.service, s.function
+                            c.function, file.rel, callee, s.function
                         ),
                         evidence,
                         META.docs.fix,
@@ -203,6 +208,45 @@ mod tests {
                 )
                 .is_empty(),
                 "{ctl}"
+            );
+        }
+    }
+
+    #[test]
+    fn handed_to_an_injected_tegg_service() {
+        let svc = "import { SingletonProto } from '@eggjs/tegg';\n@SingletonProto()\nexport class MailService {\n  async reset(to: string, link: string) {\n    await this.transport.sendMail({ to, text: `Reset: ${link}` });\n  }\n  async welcome(to: string, host: string) {\n    console.log(host);\n    await this.transport.sendMail({ to, text: 'Welcome' });\n  }\n}\n";
+        let ctl = |body: &str| {
+            format!("import {{ HTTPController, HTTPMethod, HTTPMethodEnum, Context, EggContext, Inject }} from '@eggjs/tegg';\nimport {{ MailService }} from './MailService';\n@HTTPController({{ path: '/a' }})\nexport class AController {{\n  @Inject()\n  private readonly mailService: MailService;\n  @HTTPMethod({{ method: HTTPMethodEnum.POST, path: '/f' }})\n  async f(@Context() ctx: EggContext) {{\n    {body}\n  }}\n}}\n")
+        };
+        let hit = ctl("await this.mailService.reset('a@b.c', `${ctx.origin}/reset?t=1`);");
+        let f = run_rule(
+            &AbsoluteUrlFromHostHeader,
+            &files(&[
+                ("app/module/a/MailService.ts", svc),
+                ("app/module/a/AController.ts", &hit),
+            ]),
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].evidence[2].starts_with("sink app/module/a/MailService.ts:5"),
+            "{:?}",
+            f[0].evidence
+        );
+        for body in [
+            "await this.mailService.welcome('a@b.c', ctx.host);",
+            "await this.mailService.reset('a@b.c', ctx.app.config.siteUrl + '/reset');",
+        ] {
+            let quiet = ctl(body);
+            assert!(
+                run_rule(
+                    &AbsoluteUrlFromHostHeader,
+                    &files(&[
+                        ("app/module/a/MailService.ts", svc),
+                        ("app/module/a/AController.ts", &quiet),
+                    ]),
+                )
+                .is_empty(),
+                "{body}"
             );
         }
     }
