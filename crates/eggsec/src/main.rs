@@ -35,7 +35,11 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     guard::start(cli.timeout, cli.max_memory);
-    match commands::run(cli) {
+    let result = commands::run(cli);
+    if eggsec_js::timing::enabled() {
+        eprint!("{}", eggsec_js::timing::report());
+    }
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("eggsec: error: {err:#}");

@@ -25,7 +25,7 @@ use eggsec_js::SourceFacts;
 use eggsec_js::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The user's names for their protectors (`eggsec.toml`, options of
 /// `state-changing-route-without-auth`).
@@ -76,18 +76,44 @@ pub struct Protection {
 /// Facts of files outside the code model (plugin middleware), parsed once.
 #[derive(Default)]
 pub struct FactsCache {
-    parsed: Mutex<HashMap<PathBuf, Option<SourceFacts>>>,
+    parsed: Mutex<HashMap<PathBuf, Option<Arc<SourceFacts>>>>,
+    /// The code model's files by absolute path (built on first use).
+    by_path: OnceLock<HashMap<PathBuf, usize>>,
+}
+
+/// A file's facts: the code model's own, or parsed once for the cache (never copied).
+enum Facts<'a> {
+    Code(&'a SourceFacts),
+    Parsed(Arc<SourceFacts>),
+}
+
+impl std::ops::Deref for Facts<'_> {
+    type Target = SourceFacts;
+    fn deref(&self) -> &SourceFacts {
+        match self {
+            Facts::Code(f) => f,
+            Facts::Parsed(f) => f,
+        }
+    }
 }
 
 impl FactsCache {
-    fn get(&self, code: &CodeModel, path: &Path) -> Option<SourceFacts> {
-        if let Some(f) = code.files.iter().find(|f| f.abs == path) {
-            return Some(f.facts.clone());
+    fn get<'c>(&self, code: &'c CodeModel, path: &Path) -> Option<Facts<'c>> {
+        let by_path = self.by_path.get_or_init(|| {
+            let mut m = HashMap::new();
+            for (i, f) in code.files.iter().enumerate() {
+                m.entry(f.abs.clone()).or_insert(i);
+            }
+            m
+        });
+        if let Some(&i) = by_path.get(path) {
+            return Some(Facts::Code(&code.files[i].facts));
         }
         let mut map = self.parsed.lock().ok()?;
         map.entry(path.to_path_buf())
-            .or_insert_with(|| eggsec_js::source_facts(path).ok())
+            .or_insert_with(|| eggsec_js::source_facts(path).ok().map(Arc::new))
             .clone()
+            .map(Facts::Parsed)
     }
 }
 
@@ -449,16 +475,16 @@ fn is_core(middleware: &[MiddlewareEntry], name: &str) -> bool {
 
 /// The file that implements a middleware of a route's chain, its facts, and the export named.
 #[allow(clippy::too_many_arguments)]
-fn middleware_facts(
+fn middleware_facts<'c>(
     root: &Path,
     r: &Route,
     scope: MiddlewareScope,
     name: &str,
-    code: &CodeModel,
+    code: &'c CodeModel,
     middleware: &[MiddlewareEntry],
-    handler_file: Option<&CodeFile>,
+    handler_file: Option<&'c CodeFile>,
     cache: &FactsCache,
-) -> Option<(PathBuf, SourceFacts, Option<String>)> {
+) -> Option<(PathBuf, Facts<'c>, Option<String>)> {
     let _ = r;
     if scope == MiddlewareScope::Global {
         let entry = middleware.iter().find(|m| m.name == name)?;
@@ -475,8 +501,11 @@ fn middleware_facts(
         }
         // a middleware function declared in the controller file itself
         if hf.facts.auth.iter().any(|f| f.name == name) {
-            let facts = hf.facts.clone();
-            return Some((hf.abs.clone(), facts, Some(name.to_string())));
+            return Some((
+                hf.abs.clone(),
+                Facts::Code(&hf.facts),
+                Some(name.to_string()),
+            ));
         }
     }
     // `app.middleware.x()` / `middleware.x` / a name: app/middleware/<x>.js
@@ -492,14 +521,14 @@ fn middleware_facts(
             .and_then(crate::middleware::middleware_name)
             .is_some_and(|n| n == want)
     }) {
-        return Some((f.abs.clone(), f.facts.clone(), None));
+        return Some((f.abs.clone(), Facts::Code(&f.facts), None));
     }
     // `const { userRequired } = app.middlewares.auth({}, app)`: a function of that name in a
     // middleware file
     if let Some(f) = code.files.iter().find(|f| {
         f.rel.starts_with("app/middleware/") && f.facts.auth.iter().any(|a| a.name == key)
     }) {
-        return Some((f.abs.clone(), f.facts.clone(), Some(key.to_string())));
+        return Some((f.abs.clone(), Facts::Code(&f.facts), Some(key.to_string())));
     }
     // a plugin's middleware of the same name
     let entry = middleware.iter().find(|m| m.name == key)?;

@@ -183,7 +183,12 @@ pub fn contributions(app: &AppModel, plugin: &PluginState) -> Contributions {
         c.sources.push("eggsec built-in knowledge".into());
     }
     if let Some(dir) = plugin.path.as_deref().filter(|_| plugin.installed) {
-        read_installed(dir, &mut c);
+        // files of in-repo plugins the code model parsed already have their uses
+        let uses_of = |file: &Path| match app.code.by_abs(file) {
+            Some(f) => Ok(f.facts.uses.clone()),
+            None => uses_in_file(file),
+        };
+        read_installed(dir, &mut c, &uses_of);
     }
     // Config keys of the plugin's own config layers, as the app model loaded them.
     for layer in &app.layers {
@@ -248,7 +253,10 @@ fn unit_roots(dir: &Path) -> Vec<PathBuf> {
     roots
 }
 
-fn read_installed(dir: &Path, c: &mut Contributions) {
+/// The uses of a file (parsed, or as the code model already has them).
+type UsesOf<'a> = dyn Fn(&Path) -> Result<Vec<eggsec_js::uses::MemberUse>, eggsec_js::JsError> + 'a;
+
+fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_>) {
     let mut read_any = false;
     for root in unit_roots(dir) {
         for file in code_files(&root.join("app/extend")) {
@@ -284,13 +292,14 @@ fn read_installed(dir: &Path, c: &mut Contributions) {
                 push_unique(&mut c.middleware, [camel_case(stem)]);
             }
         }
+        let boot_files = code_files(&root);
         for (name, default_target) in [("app", Target::App), ("agent", Target::Agent)] {
-            for file in code_files(&root) {
+            for file in &boot_files {
                 if file.file_stem().and_then(|s| s.to_str()) != Some(name) {
                     continue;
                 }
                 read_any = true;
-                match uses_in_file(&file) {
+                match uses_in_file(file) {
                     Ok(uses) => {
                         for u in &uses {
                             read_boot_use(u, default_target, c);
@@ -407,7 +416,7 @@ mod tests {
         std::fs::write(d.join("agent.js"), "class Boot { constructor(agent) { this.agent = agent } configDidLoad() { this.agent.thingAgent = 1 } }\nmodule.exports = Boot;").unwrap();
         std::fs::write(d.join("app/extend/request.js"), "module.exports = {").unwrap();
         let mut c = Contributions::default();
-        read_installed(d, &mut c);
+        read_installed(d, &mut c, &uses_in_file);
         for want in [
             (Target::Context, "thing"),
             (Target::Context, "doThing"),

@@ -23,6 +23,13 @@ const MAX_FRAMEWORK_DEPTH: usize = 8;
 /// Problems with individual files become [`Diagnostic`]s and the load goes on; an error is
 /// returned only when `root` is not an app (no package.json and no `config/` directory).
 pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
+    // on the large-stack pool: every config evaluation and parse below runs in place instead
+    // of starting a thread of its own
+    eggsec_js::stack::install(|| load_here(root, opts))
+}
+
+fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
+    let config_phase = eggsec_js::timing::phase("config");
     let pkg_dir = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
     // midway v1 runs egg with baseDir = src/ (package.json stays at the project root)
     let midway = crate::discover::midway_base_dir(&pkg_dir);
@@ -264,7 +271,9 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
             embedded: loaded.embedded_units,
         }
     };
+    drop(config_phase);
     let code = crate::routes::code_model(&root, &mut diags);
+    let routes_phase = eggsec_js::timing::phase("routes");
     let route_inputs = crate::routes::RouteInputs {
         root: &root,
         config: &loaded.config,
@@ -283,6 +292,7 @@ pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     if let Some(why) = crate::routes::routes_unknown(&root, &routes, &code, &frameworks) {
         diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
     }
+    drop(routes_phase);
     Ok(AppModel {
         routes,
         code,

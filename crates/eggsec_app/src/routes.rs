@@ -139,6 +139,9 @@ pub struct CodeFile {
     pub abs: PathBuf,
     pub role: FileRole,
     pub facts: SourceFacts,
+    /// The text that was parsed (`None` when it was read again by the parser's own reader),
+    /// so that later passes (plugin usage, rules) never read the file a second time.
+    pub text: Option<std::sync::Arc<str>>,
 }
 
 /// A request-data flow, in the file of its sink.
@@ -174,6 +177,22 @@ impl CodeModel {
     /// The file at an app-relative path.
     pub fn file(&self, rel: &str) -> Option<&CodeFile> {
         self.files.iter().find(|f| f.rel == rel)
+    }
+
+    /// The parsed file at an absolute path (as the code model spells it).
+    pub fn by_abs(&self, abs: &Path) -> Option<&CodeFile> {
+        self.files
+            .iter()
+            .find(|f| f.abs.as_os_str() == abs.as_os_str())
+    }
+
+    /// The text of every parsed file, by absolute path, for passes that would otherwise read
+    /// the files again.
+    pub fn texts(&self) -> HashMap<&Path, &str> {
+        self.files
+            .iter()
+            .filter_map(|f| Some((f.abs.as_path(), f.text.as_deref()?)))
+            .collect()
     }
 
     /// The index in [`Self::files`] of the service egg names `dotted` (`user.mail` for
@@ -297,27 +316,44 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 
 /// Parses every source file of the app (in parallel, one parse each) and links the flows.
 pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
+    let walk_phase = eggsec_js::timing::phase("code.walk+read");
     let paths = source_files(root);
     // minified and bundled files are browser code, not server code; the others' relative
     // `require`s/imports order the phases below
-    let read: Vec<(PathBuf, Vec<String>)> = paths
+    // every file is read once: the text read here is the one parsed below
+    let read: Vec<(PathBuf, Result<String, eggsec_js::JsError>, Vec<String>)> = paths
         .into_par_iter()
-        .filter_map(|p| {
-            let text = eggsec_report::input::read_limited(&p, 16 << 20)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            match text {
-                Some(t) if is_vendored_text(&t) => None,
-                Some(t) => {
-                    let specs = eggsec_js::relative_specs(&t);
-                    Some((p, specs))
-                }
-                None => Some((p, Vec::new())),
+        .filter_map(|p| match eggsec_js::read_source(&p) {
+            Ok(t) if is_vendored_text(&t) => None,
+            Ok(t) => {
+                let specs = eggsec_js::relative_specs(&t);
+                Some((p, Ok(t), specs))
+            }
+            // not read as source (too large, binary, not UTF-8): still browser code when it
+            // looks like it, else the parse below names the problem
+            Err(e) => {
+                let vendored = eggsec_report::input::read_limited(&p, 16 << 20)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .is_some_and(|t| is_vendored_text(&t));
+                (!vendored).then_some((p, Err(e), Vec::new()))
             }
         })
         .collect();
-    let levels = require_levels(&read);
-    let paths: Vec<PathBuf> = read.into_iter().map(|(p, _)| p).collect();
+    drop(walk_phase);
+    let files_phase = eggsec_js::timing::phase("code.files(wall)");
+    let levels = require_levels(
+        &read
+            .iter()
+            .map(|(p, _, specs)| (p.clone(), specs.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let mut texts: HashMap<PathBuf, Result<String, eggsec_js::JsError>> = HashMap::new();
+    let mut paths: Vec<PathBuf> = Vec::with_capacity(read.len());
+    for (p, text, _) in read {
+        paths.push(p.clone());
+        texts.insert(p, text);
+    }
     // Required modules first (the most deeply required first), then helpers, then services,
     // then the rest: each phase knows what the earlier phases' functions return
     // (`ctx.helper.f(x)`, `ctx.service.a.b(x)`, `require('./general')._item(x)` carry only
@@ -366,7 +402,12 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         let done: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = phase
             .into_par_iter()
             .map(|p| {
-                let r = eggsec_js::source_facts_with(&p, &summaries, models);
+                let r = match texts.get(&p) {
+                    Some(Ok(text)) => {
+                        eggsec_js::source_facts_from_text_with(&p, text, &summaries, models)
+                    }
+                    _ => eggsec_js::source_facts_with(&p, &summaries, models),
+                };
                 (p, r)
             })
             .collect();
@@ -412,7 +453,12 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         match r {
             Ok(facts) => {
                 let rel = rel_path(root, &abs);
+                let text = match texts.remove(&abs) {
+                    Some(Ok(t)) => Some(std::sync::Arc::<str>::from(t)),
+                    _ => None,
+                };
                 files.push(CodeFile {
+                    text,
                     role: role_of(&rel),
                     rel,
                     abs,
@@ -436,6 +482,8 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
             })
         })
         .collect();
+    drop(files_phase);
+    let _link_phase = eggsec_js::timing::phase("code.link");
     let index = FileIndex::new(&files);
     let facts: Vec<&SourceFacts> = files.iter().map(|f| &f.facts).collect();
     let linked = link(

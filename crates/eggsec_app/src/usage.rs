@@ -22,6 +22,7 @@ use crate::vendored::{is_vendored_dir, is_vendored_name, is_vendored_text};
 use eggsec_js::uses::{uses_in_file, uses_in_source, MemberUse, UseKind, DYNAMIC};
 use eggsec_js::{Value, ValueKind};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -145,11 +146,11 @@ const SKIP_DIRS: &[&str] = &[
 /// Code files searched at most (a monorepo guard).
 const MAX_FILES: usize = 20_000;
 
-struct CodeFacts {
-    /// (app-relative file, uses)
-    uses: Vec<(String, Vec<MemberUse>)>,
+struct CodeFacts<'m> {
+    /// (app-relative file, uses); the code model's own when it parsed the file.
+    uses: Vec<(String, Cow<'m, [MemberUse]>)>,
     /// (app-relative file, text) for word searches.
-    texts: Vec<(String, String)>,
+    texts: Vec<(String, Cow<'m, str>)>,
     errors: Vec<String>,
 }
 
@@ -162,11 +163,13 @@ fn rel(root: &Path, p: &Path) -> String {
 
 fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut starts: Vec<PathBuf> = vec![root.join("app"), root.join("lib")];
     for stem in ["app", "agent"] {
         for ext in ["js", "ts", "mjs", "cjs"] {
             let f = root.join(format!("{stem}.{ext}"));
             if f.is_file() {
+                seen.insert(f.clone());
                 out.push(f);
             }
         }
@@ -200,7 +203,7 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
                 && !p
                     .file_name()
                     .is_some_and(|n| is_vendored_name(&n.to_string_lossy()))
-                && !out.iter().any(|o| o == p)
+                && seen.insert(p.to_path_buf())
             {
                 out.push(p.to_path_buf());
             }
@@ -213,25 +216,46 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-fn scan_code(root: &Path, extra_dirs: &[PathBuf]) -> CodeFacts {
+fn scan_code<'m>(
+    root: &Path,
+    extra_dirs: &[PathBuf],
+    model: &'m crate::routes::CodeModel,
+) -> CodeFacts<'m> {
     let files = code_files(root, extra_dirs);
+    // a file the code model parsed already has its uses (same text, same collector)
+    let parsed: std::collections::HashMap<&Path, &crate::routes::CodeFile> = model
+        .files
+        .iter()
+        .filter(|f| f.text.as_ref().is_some_and(|t| t.len() <= 8 * 1024 * 1024))
+        .map(|f| (f.abs.as_path(), f))
+        .collect();
     let results: Vec<_> = files
         .par_iter()
         .filter_map(|f| {
             let r = rel(root, f);
+            if let Some(done) = parsed.get(f.as_path()) {
+                let text = done.text.as_deref().unwrap_or_default();
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+                return Some((
+                    r,
+                    Ok(Cow::Borrowed(&done.facts.uses[..])),
+                    Cow::Borrowed(text),
+                ));
+            }
             let text = match eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024) {
                 Ok(t) => t,
                 // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
                 Err(_) => {
-                    return Some((r, uses_in_file(f).map_err(|e| e.to_string()), String::new()))
+                    let uses = uses_in_file(f).map(Cow::Owned);
+                    return Some((r, uses.map_err(|e| e.to_string()), Cow::Borrowed("")));
                 }
             };
             // Minified and bundled files are browser code: never evidence of plugin use.
             if is_vendored_text(&text) {
                 return None;
             }
-            let uses = uses_in_source(f, &text).map_err(|e| e.to_string());
-            Some((r, uses, text))
+            let uses = uses_in_source(f, &text).map(Cow::Owned);
+            Some((r, uses.map_err(|e| e.to_string()), Cow::Owned(text)))
         })
         .collect();
     let mut facts = CodeFacts {
@@ -279,7 +303,8 @@ fn switched_off(value: &Value) -> bool {
 }
 
 /// Does a use reach property `name` (anywhere along its chain)? Definitions the app writes on
-/// `module.exports` are not uses.
+/// `module.exports` are not uses. ([`Mentions`] indexes exactly these.)
+#[cfg(test)]
 fn mentions(u: &MemberUse, name: &str) -> bool {
     if u.kind == UseKind::Write && (u.root == "module" || u.root == "exports") {
         return false;
@@ -305,6 +330,48 @@ fn dynamic_on_egg_object(u: &MemberUse) -> bool {
     })
 }
 
+/// The uses of the app's code by every name they mention ([`mentions`]), each list in file
+/// and use order, so that a plugin's property is looked up instead of matched against every
+/// use of every file.
+struct Mentions<'c> {
+    by_name: std::collections::HashMap<&'c str, Vec<(usize, usize)>>,
+}
+
+impl<'c> Mentions<'c> {
+    fn new(code: &'c CodeFacts<'_>) -> Mentions<'c> {
+        let mut by_name: std::collections::HashMap<&str, Vec<(usize, usize)>> =
+            std::collections::HashMap::new();
+        for (fi, (_, uses)) in code.uses.iter().enumerate() {
+            for (ui, u) in uses.iter().enumerate() {
+                if u.kind == UseKind::Write && (u.root == "module" || u.root == "exports") {
+                    continue;
+                }
+                let root = (u.kind == UseKind::Call && u.path.is_empty()).then_some(&u.root);
+                for name in u.path.iter().chain(root) {
+                    let list = by_name.entry(name.as_str()).or_default();
+                    if list.last() != Some(&(fi, ui)) {
+                        list.push((fi, ui));
+                    }
+                }
+            }
+        }
+        Mentions { by_name }
+    }
+
+    /// Every use that mentions `name`, as [`mentions`] decides, in file and use order.
+    fn of<'a>(
+        &'a self,
+        code: &'c CodeFacts<'_>,
+        name: &str,
+    ) -> impl Iterator<Item = (&'c String, &'c MemberUse)> + 'a {
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(move |&(fi, ui)| (&code.uses[fi].0, &code.uses[fi].1[ui]))
+    }
+}
+
 /// Analyses every plugin of `app` (one env).
 pub fn analyze(app: &AppModel) -> Usage {
     let root = app.root.as_path();
@@ -316,15 +383,13 @@ pub fn analyze(app: &AppModel) -> Usage {
         .filter_map(|p| p.path.clone())
         .filter(|d| d.starts_with(root) && !d.starts_with(root.join("node_modules")))
         .collect();
-    let code = scan_code(root, &extra);
-    let views: Vec<(String, String)> = files_under(root, &root.join("app/view"), 5000)
-        .into_iter()
-        .filter_map(|f| {
-            eggsec_report::input::read_text_limited(&root.join(&f), 8 * 1024 * 1024)
-                .ok()
-                .map(|t| (f, t))
-        })
-        .collect();
+    let code = scan_code(root, &extra, &app.code);
+    let mentioned = Mentions::new(&code);
+    // the views are read only when a plugin has words to look for in them
+    let views = Views {
+        root,
+        read: std::sync::OnceLock::new(),
+    };
     let dynamic: Vec<Evidence> = code
         .uses
         .iter()
@@ -342,11 +407,17 @@ pub fn analyze(app: &AppModel) -> Usage {
     let files_scanned = code.uses.len() + code.errors.len();
     // No app code to read (a runtime dump, a model without sources): nothing can be proven.
     let code_available = root.join("app").is_dir() || files_scanned > 0;
+    let seen = Seen {
+        code: &code,
+        mentioned: &mentioned,
+        views: &views,
+        dynamic: &dynamic,
+    };
     let plugins = app
         .plugins
-        .iter()
+        .par_iter()
         .map(|p| {
-            let mut u = plugin_usage(app, p, &code, &views, &dynamic);
+            let mut u = plugin_usage(app, p, &seen);
             if !code_available && matches!(u.verdict, Verdict::Unused { .. }) {
                 u.verdict = Verdict::Unknown(format!(
                     "the app's code is not there to search ({} has no app/ directory)",
@@ -363,19 +434,43 @@ pub fn analyze(app: &AppModel) -> Usage {
     }
 }
 
-fn plugin_usage(
-    app: &AppModel,
-    p: &PluginState,
-    code: &CodeFacts,
-    views: &[(String, String)],
-    dynamic: &[Evidence],
-) -> PluginUsage {
+/// The app's views (app-relative file, text), read on first use.
+struct Views<'r> {
+    root: &'r Path,
+    read: std::sync::OnceLock<Vec<(String, String)>>,
+}
+
+impl Views<'_> {
+    fn get(&self) -> &[(String, String)] {
+        self.read.get_or_init(|| {
+            let root = self.root;
+            files_under(root, &root.join("app/view"), 5000)
+                .into_iter()
+                .filter_map(|f| {
+                    eggsec_report::input::read_text_limited(&root.join(&f), 8 * 1024 * 1024)
+                        .ok()
+                        .map(|t| (f, t))
+                })
+                .collect()
+        })
+    }
+}
+
+/// What the app's code and views show, shared by every plugin's verdict.
+struct Seen<'a> {
+    code: &'a CodeFacts<'a>,
+    mentioned: &'a Mentions<'a>,
+    views: &'a Views<'a>,
+    dynamic: &'a [Evidence],
+}
+
+fn plugin_usage(app: &AppModel, p: &PluginState, seen: &Seen<'_>) -> PluginUsage {
     let c = contributions(app, p);
     let configured_at = configured_at(app, &c);
     let verdict = if !p.enabled {
         Verdict::Disabled
     } else {
-        verdict(app, p, &c, code, views, dynamic, &configured_at)
+        verdict(app, p, &c, seen, &configured_at)
     };
     PluginUsage {
         name: p.name.clone(),
@@ -413,16 +508,19 @@ fn configured_at(app: &AppModel, c: &Contributions) -> Vec<Evidence> {
 
 const MAX_EVIDENCE: usize = 3;
 
-#[allow(clippy::too_many_arguments)]
 fn verdict(
     app: &AppModel,
     p: &PluginState,
     c: &Contributions,
-    code: &CodeFacts,
-    views: &[(String, String)],
-    dynamic: &[Evidence],
+    seen: &Seen<'_>,
     configured: &[Evidence],
 ) -> Verdict {
+    let Seen {
+        code,
+        mentioned,
+        dynamic,
+        ..
+    } = *seen;
     if let Some(why) = &c.keep {
         return Verdict::Kept(why.clone());
     }
@@ -444,16 +542,15 @@ fn verdict(
     // Properties on app / ctx / request / response / helper / agent.
     for (target, name) in &c.properties {
         searched.push(format!("{}.{name}", target.prefix()));
-        for (file, uses) in &code.uses {
-            for u in uses.iter().filter(|u| mentions(u, name)) {
-                if ev.len() < MAX_EVIDENCE {
-                    ev.push(Evidence {
-                        file: file.clone(),
-                        line: u.line,
-                        what: u.dotted(),
-                    });
-                }
+        for (file, u) in mentioned.of(code, name) {
+            if ev.len() >= MAX_EVIDENCE {
+                break;
             }
+            ev.push(Evidence {
+                file: file.clone(),
+                line: u.line,
+                what: u.dotted(),
+            });
         }
     }
 
@@ -478,19 +575,18 @@ fn verdict(
                 what: format!("config.middleware lists `{mw}`"),
             });
         }
-        for (file, uses) in &code.uses {
-            for u in uses
-                .iter()
-                .filter(|u| u.path.iter().any(|s| s == "middleware") && mentions(u, mw))
-            {
-                if ev.len() < MAX_EVIDENCE {
-                    ev.push(Evidence {
-                        file: file.clone(),
-                        line: u.line,
-                        what: u.dotted(),
-                    });
-                }
+        for (file, u) in mentioned
+            .of(code, mw)
+            .filter(|(_, u)| u.path.iter().any(|s| s == "middleware"))
+        {
+            if ev.len() >= MAX_EVIDENCE {
+                break;
             }
+            ev.push(Evidence {
+                file: file.clone(),
+                line: u.line,
+                what: u.dotted(),
+            });
         }
     }
 
@@ -523,7 +619,12 @@ fn verdict(
     // Words in views and code.
     for w in &c.view_words {
         searched.push(format!("`{w}` in app/view"));
-        if let Some((f, _)) = views.iter().find(|(_, t)| t.contains(w.as_str())) {
+        if let Some((f, _)) = seen
+            .views
+            .get()
+            .iter()
+            .find(|(_, t)| t.contains(w.as_str()))
+        {
             ev.push(Evidence {
                 file: f.clone(),
                 line: 0,
@@ -632,4 +733,53 @@ pub fn app_plugin_files(root: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mentions_index_finds_what_a_scan_of_every_use_finds() {
+        let src = "module.exports = app => { app.redis.get('k'); exports.x = 1; module.exports.y = 2; };\n\
+                   const a = ctx.helper.shtml(x); jsonp(); this.app.mysql.query(q); app.middleware.gzip({});\n\
+                   ctx.session.user = 1; app[name].redis; app.redis.set('a');";
+        let uses = uses_in_source(Path::new("a.js"), src).unwrap();
+        let other = uses_in_source(Path::new("b.js"), "app.redis.get(1); jsonp();").unwrap();
+        let code = CodeFacts {
+            uses: vec![
+                ("a.js".into(), Cow::Owned(uses)),
+                ("b.js".into(), Cow::Owned(other)),
+            ],
+            texts: Vec::new(),
+            errors: Vec::new(),
+        };
+        let index = Mentions::new(&code);
+        let names: std::collections::BTreeSet<&str> = code
+            .uses
+            .iter()
+            .flat_map(|(_, u)| u.iter())
+            .flat_map(|u| u.path.iter().chain(std::iter::once(&u.root)))
+            .map(String::as_str)
+            .chain(["exports", "y", "nothing"])
+            .collect();
+        assert!(names.len() > 10);
+        for name in names {
+            let scan: Vec<(&String, &MemberUse)> = code
+                .uses
+                .iter()
+                .flat_map(|(f, uses)| uses.iter().map(move |u| (f, u)))
+                .filter(|(_, u)| mentions(u, name))
+                .collect();
+            let found: Vec<(&String, &MemberUse)> = index.of(&code, name).collect();
+            assert_eq!(found.len(), scan.len(), "{name}");
+            assert!(
+                found
+                    .iter()
+                    .zip(&scan)
+                    .all(|(a, b)| a.0 == b.0 && std::ptr::eq(a.1, b.1)),
+                "{name}"
+            );
+        }
+    }
 }

@@ -188,33 +188,7 @@ pub fn eval_file(path: &Path, opts: &EvalOptions<'_>) -> Result<Module, JsError>
 /// any other extension is read as JavaScript) and is used for provenance and relative requires.
 pub fn eval_source(path: &Path, source: &str, opts: &EvalOptions<'_>) -> Result<Module, JsError> {
     source::check_size(path, source.len() as u64, &opts.limits)?;
-    on_large_stack(path, || evaluate(path, source, opts))
-}
-
-/// Stack for the evaluation thread. oxc's parser is recursive descent; the bracket pre-scan
-/// bounds the usual deep nesting, and this leaves room for other pathological shapes
-/// (`!!!!…x`, `a = a = …`) within `max_file_bytes`.
-const EVAL_STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// Runs `f` on a thread with a large stack, so that no input can overflow the caller's stack.
-fn on_large_stack<T: Send>(
-    path: &Path,
-    f: impl FnOnce() -> Result<T, JsError> + Send,
-) -> Result<T, JsError> {
-    let internal = |message: String| JsError::Internal {
-        path: path.to_path_buf(),
-        message,
-    };
-    std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("eggsec-eval".into())
-            .stack_size(EVAL_STACK_BYTES)
-            .spawn_scoped(scope, f)
-            .map_err(|e| internal(format!("cannot start the evaluator thread: {e}")))?;
-        handle
-            .join()
-            .unwrap_or_else(|_| Err(internal("the evaluator failed unexpectedly".into())))
-    })
+    crate::stack::on_large_stack(path, || evaluate(path, source, opts))
 }
 
 fn evaluate(path: &Path, source: &str, opts: &EvalOptions<'_>) -> Result<Module, JsError> {

@@ -529,6 +529,8 @@ struct FlowVisitor<'p, 't> {
     dev_only: u32,
     /// Object literals bound to names: their keys with a safe `ctx.validate` type.
     rule_objects: HashMap<String, Vec<String>>,
+    /// `const ok = validate(x)` with a check model (ajv): `ok`'s variable → `x`'s.
+    check_results: HashMap<Var, Var>,
     /// Object literals bound to locals (`const data = { x: ctx.query.x }`): each key's value,
     /// for `ctx.render(view, data)`.
     render_objects: HashMap<Var, Vec<(String, V)>>,
@@ -549,7 +551,9 @@ pub(crate) fn analyze(
     external: &Summaries,
     out: &mut SourceFacts,
 ) {
-    let semantic = SemanticBuilder::new().build(program).semantic;
+    let semantic = crate::timing::time("semantic", || {
+        SemanticBuilder::new().build(program).semantic
+    });
     let mut v = FlowVisitor {
         at,
         frames: vec![Frame::new("<module>".into(), None, vec![], 1, 1)],
@@ -565,6 +569,7 @@ pub(crate) fn analyze(
         caught: Vec::new(),
         dev_only: 0,
         rule_objects: HashMap::new(),
+        check_results: HashMap::new(),
         render_objects: HashMap::new(),
         local_functions: HashSet::new(),
         stored: HashMap::new(),
@@ -842,6 +847,22 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             Expression::Identifier(id) => Some(self.var_of_ref(id)),
             _ => None,
         }
+    }
+
+    /// The variable a check call validates (`validate(x)` with an ajv validator, `await`ed or
+    /// not), when `e` is one.
+    fn check_call(&self, e: &Expression<'_>) -> Option<Var> {
+        let mut e = e.get_inner_expression();
+        if let Expression::AwaitExpression(a) = e {
+            e = a.argument.get_inner_expression();
+        }
+        let Expression::CallExpression(c) = e else {
+            return None;
+        };
+        let path = self.canon(&c.callee)?;
+        let segs: Vec<&str> = path.split('.').collect();
+        let i = self.models.check_arg(&segs)?;
+        self.ident_var(c.arguments.get(i)?.as_expression()?)
     }
 
     fn validated(&self, key: &str) -> bool {
@@ -1213,7 +1234,12 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     }
                     strip_whole(v)
                 } else {
-                    V::Clean
+                    // `new Ajv()`, `new OSS({...})`: an instance of a required module's class
+                    // is typed like a call of it (`ajv().compile`)
+                    match self.eval(&n.callee) {
+                        V::Obj(p) if !p.starts_with("local:") => V::Obj(format!("{p}()")),
+                        _ => V::Clean,
+                    }
                 }
             }
             _ => V::Clean,
@@ -1705,8 +1731,9 @@ impl<'p, 't> FlowVisitor<'p, 't> {
     /// Every modelled sink the canonical callee `path` is, checked against its call shapes.
     fn model_sinks(&mut self, path: &str, args: &[&Expression<'_>], span: Span) {
         let segs: Vec<&str> = path.split('.').collect();
-        let models: Vec<SinkModel> = self.models.sinks_for(&segs).cloned().collect();
-        for m in &models {
+        let all = self.models;
+        let models: Vec<&SinkModel> = all.sinks_for(&segs).collect();
+        for m in models {
             if !m.when.iter().all(|w| shape_holds(w, args, m.arg)) {
                 continue;
             }
@@ -2705,7 +2732,163 @@ impl<'a> Visit<'a> for ThisCalls {
     }
 }
 
+/// The plain-identifier calls (`f(x)`) anywhere inside a node.
+#[derive(Default)]
+struct LocalCalls {
+    found: HashSet<String>,
+}
+
+impl<'a> Visit<'a> for LocalCalls {
+    fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        if let Expression::Identifier(id) = it.callee.get_inner_expression() {
+            self.found.insert(id.name.to_string());
+        }
+        walk::walk_call_expression(self, it);
+    }
+}
+
+/// The name of a module-level function declaration (`function f`, `export function f`).
+fn declared_function<'s>(st: &'s Statement<'_>) -> Option<&'s str> {
+    let f = match st {
+        Statement::FunctionDeclaration(f) => f,
+        Statement::ExportDeclaration(e) => match &e.declaration {
+            Declaration::FunctionDeclaration(f) => f,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    f.id.as_ref().map(|id| id.name.as_str())
+}
+
+/// Places statement `i` after the not yet placed function declarations it calls (callees
+/// first, cycles cut), in `order`. With an `anchor`, only declarations written after it are
+/// moved, and only those `movable` before it.
+fn place_callees_first(
+    i: usize,
+    calls: &[Vec<usize>],
+    state: &mut [u8],
+    order: &mut Vec<usize>,
+    depth: usize,
+    movable: &dyn Fn(usize) -> bool,
+) {
+    if state[i] != 0 || depth > 64 {
+        return;
+    }
+    state[i] = 1; // on the stack
+    for &c in &calls[i] {
+        if movable(c) {
+            place_callees_first(c, calls, state, order, depth + 1, movable);
+        }
+    }
+    state[i] = 2; // placed
+    order.push(i);
+}
+
+/// Names a module-level statement binds or assigns (`const a`, `let { b }`, `import c`,
+/// `class D`, `e = ...`), not looking into function bodies.
+#[derive(Default)]
+struct TopNames {
+    found: HashSet<String>,
+}
+
+impl<'a> Visit<'a> for TopNames {
+    fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
+        self.found.insert(it.name.to_string());
+    }
+    fn visit_simple_assignment_target(&mut self, it: &SimpleAssignmentTarget<'a>) {
+        if let SimpleAssignmentTarget::AssignmentTargetIdentifier(id) = it {
+            self.found.insert(id.name.to_string());
+        }
+        walk::walk_simple_assignment_target(self, it);
+    }
+    fn visit_function(&mut self, it: &Function<'a>, _: ScopeFlags) {
+        if let Some(id) = &it.id {
+            self.found.insert(id.name.to_string());
+        }
+    }
+    fn visit_arrow_function_expression(&mut self, _: &ArrowFunctionExpression<'a>) {}
+    fn visit_class_body(&mut self, _: &ClassBody<'a>) {}
+}
+
+/// Every identifier a node reads.
+#[derive(Default)]
+struct Reads {
+    found: HashSet<String>,
+}
+
+impl<'a> Visit<'a> for Reads {
+    fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
+        self.found.insert(it.name.to_string());
+    }
+}
+
 impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
+    fn visit_program(&mut self, it: &Program<'a>) {
+        // module-level `function f` declarations are hoisted: one called by a statement above
+        // it (`exports.a = async ctx => f(x)` before `function f`) is walked just before that
+        // statement, so `f(x)` knows what `f` returns; everything else keeps source order
+        let body: Vec<&Statement<'a>> = it.body.iter().collect();
+        let by_name: HashMap<&str, usize> = body
+            .iter()
+            .enumerate()
+            .filter_map(|(i, st)| declared_function(st).map(|n| (n, i)))
+            .collect();
+        if by_name.is_empty() {
+            walk::walk_program(self, it);
+            return;
+        }
+        let calls: Vec<Vec<usize>> = body
+            .iter()
+            .map(|st| {
+                let mut c = LocalCalls::default();
+                c.visit_statement(st);
+                let mut v: Vec<usize> = c
+                    .found
+                    .iter()
+                    .filter_map(|n| by_name.get(n.as_str()).copied())
+                    .collect();
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        // a declaration moves above statements that set up what it reads (`const pool =
+        // mysql.createPool()` between the caller and `function f`) only when it reads none
+        let binds: Vec<HashSet<String>> = body
+            .iter()
+            .map(|st| {
+                let mut t = TopNames::default();
+                t.visit_statement(st);
+                t.found
+            })
+            .collect();
+        let reads: HashMap<usize, HashSet<String>> = by_name
+            .values()
+            .map(|&j| {
+                let mut r = Reads::default();
+                r.visit_statement(body[j]);
+                (j, r.found)
+            })
+            .collect();
+        let mut order = Vec::with_capacity(body.len());
+        let mut state = vec![0u8; body.len()];
+        for i in 0..body.len() {
+            let movable = |j: usize| {
+                j > i
+                    && reads.get(&j).is_some_and(|r| {
+                        binds[i..j].iter().all(|b| b.iter().all(|n| !r.contains(n)))
+                    })
+            };
+            place_callees_first(i, &calls, &mut state, &mut order, 0, &movable);
+        }
+        if let Some(hashbang) = &it.hashbang {
+            self.visit_hashbang(hashbang);
+        }
+        self.visit_directives(&it.directives);
+        for i in order {
+            self.visit_statement(body[i]);
+        }
+    }
+
     fn visit_class_body(&mut self, it: &ClassBody<'a>) {
         // a method's callees first, so `this.m(x)` knows what `m` returns wherever `m` is
         // written in the class (otherwise source order)
@@ -2736,26 +2919,9 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             })
             .collect();
         let mut order = Vec::with_capacity(els.len());
-        let mut state = vec![0u8; els.len()]; // 0 new, 1 on the stack, 2 placed
-        fn place(
-            i: usize,
-            calls: &[Vec<usize>],
-            state: &mut [u8],
-            order: &mut Vec<usize>,
-            depth: usize,
-        ) {
-            if state[i] != 0 || depth > 64 {
-                return;
-            }
-            state[i] = 1;
-            for &c in &calls[i] {
-                place(c, calls, state, order, depth + 1);
-            }
-            state[i] = 2;
-            order.push(i);
-        }
+        let mut state = vec![0u8; els.len()];
         for i in 0..els.len() {
-            place(i, &calls, &mut state, &mut order, 0);
+            place_callees_first(i, &calls, &mut state, &mut order, 0, &|_| true);
         }
         for i in order {
             self.visit_class_element(els[i]);
@@ -2855,6 +3021,25 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                 self.set(var, v);
             }
         }
+        // if (!validate(x)) return;  /  const ok = validate(x); if (!ok) throw ...;  →  a
+        // check model (an ajv validator) accepted x
+        if let Expression::UnaryExpression(u) = it.test.get_inner_expression() {
+            if u.operator == UnaryOperator::LogicalNot {
+                let arg = u.argument.get_inner_expression();
+                let checked = match arg {
+                    Expression::Identifier(id) => {
+                        self.check_results.get(&self.var_of_ref(id)).cloned()
+                    }
+                    _ => self.check_call(arg),
+                };
+                if let Some(var) = checked {
+                    self.frame().validates = true;
+                    if self.vars.contains_key(&var) {
+                        self.set(var, V::Clean);
+                    }
+                }
+            }
+        }
         // if (!isSafePath(x)) return;  →  a validator accepted x
         for id in validator_checked(&it.test) {
             let var = self.var_of_ref(id);
@@ -2942,6 +3127,12 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             };
             let var = self.var_of_binding(id);
             self.set_shape(var, shape);
+        }
+        if let BindingPattern::BindingIdentifier(id) = &it.id {
+            if let Some(checked) = self.check_call(init) {
+                let var = self.var_of_binding(id);
+                self.check_results.insert(var, checked);
+            }
         }
         let step = self.step(it.span);
         self.remember_stored(&it.id, init, &v, &step);

@@ -109,6 +109,67 @@ pub struct Models {
     /// Calls that throw unless argument `.1` is valid (`validateOrReject(dto)`,
     /// `Joi.assert(value, schema)`): the variable passed there is clean afterwards.
     pub guards: Vec<(Pattern, usize)>,
+    /// Calls that return whether argument `.1` is valid (an ajv validator `validate(x)`):
+    /// the variable is clean after `if (!validate(x)) return` or `const ok = validate(x);
+    /// if (!ok) throw ...`.
+    pub checks: Vec<(Pattern, usize)>,
+    /// Which entries each table may match, by a call path's first segment (built on first
+    /// lookup; every change to the tables goes through `add`, which drops it).
+    index: OnceLock<Index>,
+}
+
+/// For each table, the entries whose patterns start with a given literal segment, and those
+/// that start with a wildcard (checked for every path). A lookup checks only these entries,
+/// in table order, so the result is the same as a scan of the whole table.
+#[derive(Clone, Debug, Default)]
+struct Index {
+    sinks: FirstSegment,
+    sanitizers: FirstSegment,
+    formatters: FirstSegment,
+    clean_results: FirstSegment,
+    guards: FirstSegment,
+    checks: FirstSegment,
+}
+
+#[derive(Clone, Debug, Default)]
+struct FirstSegment {
+    literal: std::collections::HashMap<String, Vec<usize>>,
+    wild: Vec<usize>,
+}
+
+impl FirstSegment {
+    fn new<'p>(entries: impl Iterator<Item = (usize, &'p Pattern)>) -> FirstSegment {
+        let mut out = FirstSegment::default();
+        for (i, p) in entries {
+            let list = match p.0.first() {
+                Some(first) if !first.contains('*') => out
+                    .literal
+                    .entry(first.strip_suffix("()").unwrap_or(first).to_string())
+                    .or_default(),
+                _ => &mut out.wild,
+            };
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
+        out
+    }
+
+    /// Entries that may match `path`, in table order.
+    fn candidates(&self, path: &[&str]) -> Vec<usize> {
+        let first = path.first().map(|f| f.strip_suffix("()").unwrap_or(f));
+        let literal = first
+            .and_then(|f| self.literal.get(f))
+            .map_or(&[][..], Vec::as_slice);
+        let mut out = Vec::with_capacity(literal.len() + self.wild.len());
+        out.extend_from_slice(literal);
+        out.extend_from_slice(&self.wild);
+        if !literal.is_empty() && !self.wild.is_empty() {
+            out.sort_unstable();
+            out.dedup();
+        }
+        out
+    }
 }
 
 /// A canonical-path pattern: `.`-separated segments, `*` one segment, `**` any number.
@@ -202,6 +263,9 @@ struct GuardDe {
     callee: Vec<String>,
     #[serde(default)]
     arg: usize,
+    /// `"valid"`: the call returns whether the argument is valid instead of throwing.
+    #[serde(default)]
+    returns: Option<String>,
 }
 
 #[derive(Deserialize, Clone, Debug)]
@@ -270,6 +334,7 @@ fn patterns(list: &[String], at: &str) -> Result<Vec<Pattern>, String> {
 
 impl Models {
     fn add(&mut self, library: &str, t: Tables<'_>, file: &str) -> Result<(), String> {
+        self.index = OnceLock::new();
         let Tables {
             sinks,
             sanitizers,
@@ -330,8 +395,17 @@ impl Models {
         }
         for (i, g) in guards.iter().enumerate() {
             let at = format!("{file}: guards[{i}]");
+            let table = match g.returns.as_deref() {
+                None => &mut self.guards,
+                Some("valid") => &mut self.checks,
+                Some(other) => {
+                    return Err(format!(
+                        "{at}: unknown `returns = \"{other}\"` (expected \"valid\")"
+                    ))
+                }
+            };
             for p in patterns(&g.callee, &at)? {
-                self.guards.push((p, g.arg));
+                table.push((p, g.arg));
             }
         }
         Ok(())
@@ -383,33 +457,83 @@ impl Models {
         })
     }
 
-    pub fn sinks_for<'a>(&'a self, path: &[&str]) -> impl Iterator<Item = &'a SinkModel> + 'a {
-        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        self.sinks.iter().filter(move |s| {
-            let p: Vec<&str> = path.iter().map(String::as_str).collect();
-            s.callee.iter().any(|c| c.matches(&p))
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| Index {
+            sinks: FirstSegment::new(
+                self.sinks
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, s)| s.callee.iter().map(move |c| (i, c))),
+            ),
+            sanitizers: FirstSegment::new(
+                self.sanitizers
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, s)| s.callee.iter().map(move |c| (i, c))),
+            ),
+            formatters: FirstSegment::new(self.formatters.iter().enumerate()),
+            clean_results: FirstSegment::new(self.clean_results.iter().enumerate()),
+            guards: FirstSegment::new(self.guards.iter().enumerate().map(|(i, (c, _))| (i, c))),
+            checks: FirstSegment::new(self.checks.iter().enumerate().map(|(i, (c, _))| (i, c))),
         })
     }
 
+    pub fn sinks_for<'a>(&'a self, path: &[&str]) -> impl Iterator<Item = &'a SinkModel> + 'a {
+        let found: Vec<&SinkModel> = self
+            .index()
+            .sinks
+            .candidates(path)
+            .into_iter()
+            .map(|i| &self.sinks[i])
+            .filter(|s| s.callee.iter().any(|c| c.matches(path)))
+            .collect();
+        found.into_iter()
+    }
+
     pub fn sanitizer_bits(&self, path: &[&str]) -> u32 {
-        self.sanitizers
-            .iter()
+        self.index()
+            .sanitizers
+            .candidates(path)
+            .into_iter()
+            .map(|i| &self.sanitizers[i])
             .filter(|s| s.callee.iter().any(|c| c.matches(path)))
             .fold(0, |a, s| a | s.clears)
     }
 
     pub fn formatter(&self, path: &[&str]) -> bool {
-        self.formatters.iter().any(|c| c.matches(path))
+        self.index()
+            .formatters
+            .candidates(path)
+            .into_iter()
+            .any(|i| self.formatters[i].matches(path))
     }
 
     pub fn clean_result(&self, path: &[&str]) -> bool {
-        self.clean_results.iter().any(|c| c.matches(path))
+        self.index()
+            .clean_results
+            .candidates(path)
+            .into_iter()
+            .any(|i| self.clean_results[i].matches(path))
     }
 
     /// The argument a guard call validates, when `path` is one.
     pub fn guard_arg(&self, path: &[&str]) -> Option<usize> {
-        self.guards
-            .iter()
+        self.index()
+            .guards
+            .candidates(path)
+            .into_iter()
+            .map(|i| &self.guards[i])
+            .find(|(c, _)| c.matches(path))
+            .map(|(_, a)| *a)
+    }
+
+    /// The argument a check call (returning whether it is valid) validates, when `path` is one.
+    pub fn check_arg(&self, path: &[&str]) -> Option<usize> {
+        self.index()
+            .checks
+            .candidates(path)
+            .into_iter()
+            .map(|i| &self.checks[i])
             .find(|(c, _)| c.matches(path))
             .map(|(_, a)| *a)
     }
@@ -507,6 +631,62 @@ mod tests {
             e.contains("eggsec.toml: sinks[0]: unknown kind `sqll`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_index_finds_what_a_scan_of_every_table_finds() {
+        let m = Models::embedded();
+        // every pattern's own segments (wildcards filled in), called and not, plus misses
+        let mut paths: Vec<Vec<String>> = vec![vec![], vec!["x".into()], vec!["()".into()]];
+        let all = m
+            .sinks
+            .iter()
+            .flat_map(|s| s.callee.iter())
+            .chain(m.sanitizers.iter().flat_map(|s| s.callee.iter()))
+            .chain(m.formatters.iter())
+            .chain(m.clean_results.iter())
+            .chain(m.guards.iter().map(|(c, _)| c))
+            .chain(m.checks.iter().map(|(c, _)| c));
+        for p in all {
+            let plain: Vec<String> = p.0.iter().map(|s| s.replace('*', "x")).collect();
+            let called: Vec<String> = plain.iter().map(|s| format!("{s}()")).collect();
+            let mut longer = plain.clone();
+            longer.push("query".into());
+            paths.extend([plain, called, longer]);
+        }
+        for path in &paths {
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            let scan: Vec<&SinkModel> = m
+                .sinks
+                .iter()
+                .filter(|s| s.callee.iter().any(|c| c.matches(&path)))
+                .collect();
+            let found: Vec<&SinkModel> = m.sinks_for(&path).collect();
+            assert_eq!(found.len(), scan.len(), "{path:?}");
+            assert!(found.iter().zip(&scan).all(|(a, b)| std::ptr::eq(*a, *b)));
+            let bits = m
+                .sanitizers
+                .iter()
+                .filter(|s| s.callee.iter().any(|c| c.matches(&path)))
+                .fold(0, |a, s| a | s.clears);
+            assert_eq!(m.sanitizer_bits(&path), bits, "{path:?}");
+            assert_eq!(
+                m.formatter(&path),
+                m.formatters.iter().any(|c| c.matches(&path))
+            );
+            assert_eq!(
+                m.clean_result(&path),
+                m.clean_results.iter().any(|c| c.matches(&path))
+            );
+            assert_eq!(
+                m.guard_arg(&path),
+                m.guards.iter().find(|(c, _)| c.matches(&path)).map(|g| g.1)
+            );
+            assert_eq!(
+                m.check_arg(&path),
+                m.checks.iter().find(|(c, _)| c.matches(&path)).map(|g| g.1)
+            );
+        }
     }
 
     #[test]

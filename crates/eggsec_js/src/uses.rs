@@ -21,7 +21,7 @@ use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
 use oxc::parser::{ParseOptions, Parser};
 use oxc::span::{GetSpan, SourceType};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A property segment whose name is not statically known (`app[name]`).
 pub const DYNAMIC: &str = "[*]";
@@ -172,27 +172,7 @@ pub(crate) fn parse<'a>(
     Ok(ret.program)
 }
 
-const STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// Runs `f` on a thread with a large stack (oxc's parser and the visitor recurse).
-pub(crate) fn on_large_stack<T: Send>(
-    path: &Path,
-    f: impl FnOnce() -> Result<T, JsError> + Send,
-) -> Result<T, JsError> {
-    let internal = |message: String| JsError::Internal {
-        path: PathBuf::from(path),
-        message,
-    };
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("eggsec-uses".into())
-            .stack_size(STACK_BYTES)
-            .spawn_scoped(scope, f)
-            .map_err(|e| internal(format!("cannot start the parser thread: {e}")))?
-            .join()
-            .unwrap_or_else(|_| Err(internal("the parser failed unexpectedly".into())))
-    })
-}
+pub(crate) use crate::stack::on_large_stack;
 
 /// The root and property path of a member chain, looking through parentheses, `?.`, `!`
 /// and TS `as`/`satisfies`.

@@ -97,59 +97,65 @@ fn run_rules_with(
         })
         .collect();
 
-    let results: Vec<Result<Outcome, String>> = ran
-        .par_iter()
-        .map(|(rule, severity)| {
-            let meta = rule.meta();
-            let mut cx = RuleContext::new(app, settings, meta);
-            let ((ran, unknown), doubtful) = eggsec_app::model::uncertain_reads(|| {
-                eggsec_app::model::unknown_reads(|| {
-                    catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx)))
-                })
-            });
-            ran.map_err(|panic| {
-                let why = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                format!(
+    // on the large-stack pool: rules that parse code (plugin usage) do it in place
+    let results: Vec<Result<Outcome, String>> = eggsec_js::stack::install(|| {
+        ran.par_iter()
+            .map(|(rule, severity)| {
+                let meta = rule.meta();
+                let mut cx = RuleContext::new(app, settings, meta);
+                let started = eggsec_js::timing::enabled().then(std::time::Instant::now);
+                let ((ran, unknown), doubtful) = eggsec_app::model::uncertain_reads(|| {
+                    eggsec_app::model::unknown_reads(|| {
+                        catch_unwind(AssertUnwindSafe(|| rule.check(&mut cx)))
+                    })
+                });
+                if let Some(t) = started {
+                    eggsec_js::timing::add_detail(meta.code, t.elapsed());
+                }
+                ran.map_err(|panic| {
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    format!(
                     "error: rule {} {} crashed ({why}); its result is missing — please report this",
                     meta.code, meta.name
                 )
-            })?;
-            // A rule that found nothing but read config that is not statically known did not
-            // assess its control: it is "not assessed", never a pass.
-            let not_assessed = match unknown.first() {
-                Some((path, why)) if cx.findings().is_empty() => Some(format!(
-                    "not assessed: {} (`{path}` is not known: {why})",
-                    meta.control
-                )),
-                _ => None,
-            };
-            let applicable =
-                (cx.is_applicable() && not_assessed.is_none()) || !cx.findings().is_empty();
-            let (mut findings, facts) = cx.into_parts();
-            let uncertain = doubtful
-                .first()
-                .map(|(path, why)| (format!("`{path}` {why}"), findings.is_empty()));
-            if let Some((why, _)) = &uncertain {
-                lower_confidence(&mut findings, why);
-            }
-            let uncertain = uncertain
-                .filter(|(_, pass)| *pass)
-                .map(|(why, _)| format!("not fully assessed: {} ({why})", meta.control));
-            Ok(Outcome {
-                meta,
-                severity: *severity,
-                findings,
-                facts,
-                applicable,
-                not_assessed,
-                uncertain,
+                })?;
+                // A rule that found nothing but read config that is not statically known did not
+                // assess its control: it is "not assessed", never a pass.
+                let not_assessed = match unknown.first() {
+                    Some((path, why)) if cx.findings().is_empty() => Some(format!(
+                        "not assessed: {} (`{path}` is not known: {why})",
+                        meta.control
+                    )),
+                    _ => None,
+                };
+                let applicable =
+                    (cx.is_applicable() && not_assessed.is_none()) || !cx.findings().is_empty();
+                let (mut findings, facts) = cx.into_parts();
+                let uncertain = doubtful
+                    .first()
+                    .map(|(path, why)| (format!("`{path}` {why}"), findings.is_empty()));
+                if let Some((why, _)) = &uncertain {
+                    lower_confidence(&mut findings, why);
+                }
+                let uncertain = uncertain
+                    .filter(|(_, pass)| *pass)
+                    .map(|(why, _)| format!("not fully assessed: {} ({why})", meta.control));
+                Ok(Outcome {
+                    meta,
+                    severity: *severity,
+                    findings,
+                    facts,
+                    applicable,
+                    not_assessed,
+                    uncertain,
+                })
             })
-        })
-        .collect();
+            .collect()
+    });
 
     let mut suppressions = Suppressions::new(&app.root);
     let mut outcomes = Vec::with_capacity(results.len());

@@ -336,12 +336,23 @@ pub fn find_in_app_code(app: &AppModel, needles: &[&str]) -> Option<CodeMatch> {
         }
         collect_code(&root.join("app"), &mut files);
     }
+    // files the code model parsed are not read again (it kept their text and left out
+    // vendored ones already)
+    let parsed = app.code.texts();
     files.into_iter().find_map(|file| {
-        let text = read_source(&file)?;
-        if eggsec_app::vendored::is_vendored_file(&file, &text) {
-            return None;
-        }
-        let text = text.to_ascii_lowercase();
+        let text = match parsed.get(file.as_path()) {
+            Some(t) if t.len() as u64 <= MAX_SOURCE_BYTES => {
+                t.strip_prefix('\u{feff}').unwrap_or(t).to_ascii_lowercase()
+            }
+            Some(_) => return None,
+            None => {
+                let text = read_source(&file)?;
+                if eggsec_app::vendored::is_vendored_file(&file, &text) {
+                    return None;
+                }
+                text.to_ascii_lowercase()
+            }
+        };
         let at = needles.iter().filter_map(|n| text.find(n.as_str())).min()?;
         let line = text[..at].matches('\n').count() as u32 + 1;
         Some(CodeMatch { file, line })

@@ -74,8 +74,9 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             }
             settings.baseline = baseline.clone();
             let external = external_checks(&args, &model, &mut live)?;
-            let mut app_report =
-                eggsec_rules::engine::run_with_external(&model, &settings, &external);
+            let mut app_report = eggsec_js::timing::time("rules", || {
+                eggsec_rules::engine::run_with_external(&model, &settings, &external)
+            });
             eggsec_fix::add_posture_hints(&mut app_report);
             app_report.root = display_root(&model.root, &args.app.path);
             let mut extra = super::html::no_extras();
@@ -142,6 +143,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             },
         )
     };
+    let render_phase = eggsec_js::timing::phase("render");
     let text = if args.statistics {
         eggsec_report::render_statistics(&report)
     } else if args.format == Format::Html {
@@ -150,6 +152,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         render(&args, &report, help_uri_base, started)
     };
     super::emit(&text, args.output.as_deref())?;
+    drop(render_phase);
     if args.diff {
         // On stdout unless stdout carries a JSON/SARIF/Markdown/HTML report.
         if args.format == Format::Text || args.output.is_some() {

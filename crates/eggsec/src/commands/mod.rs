@@ -66,7 +66,7 @@ pub fn load_models_and_failures(
     if !args.path.exists() {
         bail!("{}: no such file or directory", args.path.display());
     }
-    let mut roots = eggsec_app::discover(&args.path);
+    let mut roots = eggsec_js::timing::time("discovery", || eggsec_app::discover(&args.path));
     if roots.is_empty() {
         // Run from inside an app (`app/`, `app/controller/`...): its root is found upward, as
         // git finds its repository.

@@ -271,7 +271,11 @@ impl LineIndex {
             .partition_point(|&s| s as usize <= offset)
             .max(1);
         let start = self.starts[line - 1] as usize;
-        let column = self.chars_before(text, offset) - self.chars_before(text, start);
+        // a short line is counted directly; a long one (minified code) from the checkpoints
+        let column = match text.get(start..offset) {
+            Some(s) if s.len() <= BLOCK => s.chars().count(),
+            _ => self.chars_before(text, offset) - self.chars_before(text, start),
+        };
         (line as u32, column as u32 + 1)
     }
 }

@@ -80,6 +80,23 @@ pub fn source_facts_with(
     source_facts_from_with(path, &text, summaries, models)
 }
 
+/// Reads a source file as [`source_facts`] does (regular file, size limit, no NUL byte,
+/// UTF-8), so that a caller can read it once and pass the text to
+/// [`source_facts_from_text_with`].
+pub fn read_source(path: &Path) -> Result<String, JsError> {
+    read_text(path, &Limits::default())
+}
+
+/// [`source_facts_with`] on text already read by [`read_source`].
+pub fn source_facts_from_text_with(
+    path: &Path,
+    text: &str,
+    summaries: &crate::flow::Summaries,
+    models: &crate::models::Models,
+) -> Result<SourceFacts, JsError> {
+    source_facts_from_with(path, text, summaries, models)
+}
+
 /// [`source_facts`] on text already in memory (`path` decides the language and names places).
 pub fn source_facts_from(path: &Path, text: &str) -> Result<SourceFacts, JsError> {
     source_facts_from_with(
@@ -104,27 +121,8 @@ fn source_facts_from_with(
             limit: limits.max_depth,
         });
     }
-    // oxc's parser is recursive descent: give it the same large stack the evaluator uses.
-    let path_owned = path.to_path_buf();
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("eggsec-facts".into())
-            .stack_size(64 * 1024 * 1024)
-            .spawn_scoped(scope, || {
-                parse_and_extract(&path_owned, text, summaries, models)
-            })
-            .map_err(|e| JsError::Internal {
-                path: path.to_path_buf(),
-                message: format!("cannot start the parser thread: {e}"),
-            })?
-            .join()
-            .unwrap_or_else(|_| {
-                Err(JsError::Internal {
-                    path: path.to_path_buf(),
-                    message: "the fact extractor failed unexpectedly".into(),
-                })
-            })
-    })
+    // oxc's parser is recursive descent: it runs on a large stack
+    crate::stack::on_large_stack(path, || parse_and_extract(path, text, summaries, models))
 }
 
 fn source_type(path: &Path) -> SourceType {
@@ -151,9 +149,11 @@ fn parse_and_extract(
         allow_return_outside_function: true,
         ..ParseOptions::default()
     };
-    let ret = Parser::new(&alloc, text, source_type(path))
-        .with_options(options)
-        .parse();
+    let ret = crate::timing::time("parse", || {
+        Parser::new(&alloc, text, source_type(path))
+            .with_options(options)
+            .parse()
+    });
     let lines = LineIndex::new(text);
     if let Some(err) = ret.diagnostics.errors().next() {
         let offset = err.labels.first().map_or(0, |l| l.offset());
@@ -183,13 +183,26 @@ fn parse_and_extract(
         ..Default::default()
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    crate::routes::extract(program, &at, dir, &mut facts);
-    crate::flow::analyze(program, &at, models, summaries, &mut facts);
-    crate::auth::extract(program, &at, &mut facts);
-    crate::mistakes::extract(program, &at, &mut facts);
-    crate::ownership::extract(program, &at, &mut facts);
-    crate::record_writes::extract(program, &at, &mut facts);
-    facts.uses = crate::uses::collect(program, text);
+    use crate::timing::time;
+    time("extract.routes", || {
+        crate::routes::extract(program, &at, dir, &mut facts)
+    });
+    time("flow", || {
+        crate::flow::analyze(program, &at, models, summaries, &mut facts)
+    });
+    time("extract.auth", || {
+        crate::auth::extract(program, &at, &mut facts)
+    });
+    time("extract.mistakes", || {
+        crate::mistakes::extract(program, &at, &mut facts)
+    });
+    time("extract.owner", || {
+        crate::ownership::extract(program, &at, &mut facts)
+    });
+    time("extract.writes", || {
+        crate::record_writes::extract(program, &at, &mut facts)
+    });
+    facts.uses = time("extract.uses", || crate::uses::collect(program, text));
     Ok(facts)
 }
 
@@ -318,6 +331,45 @@ mod tests {
     }
 
     #[test]
+    fn ajv_validators_clean_what_they_accepted() {
+        let shell = vec![(SinkKind::Shell, "child_process.execSync".to_string())];
+        let app = |setup: &str, body: &str| {
+            format!("const Ajv = require('ajv');\nconst ajv = new Ajv();\n{setup}\nexports.a = async ctx => {{ const d = ctx.request.body; {body} require('child_process').execSync('ls ' + d.n); }};")
+        };
+        let compiled = "const v = ajv.compile({ type: 'object' });";
+        // a compiled validator, whatever its name, rejecting before the use
+        assert!(sinks(&app(compiled, "if (!v(d)) { ctx.throw(422); }")).is_empty());
+        // its result kept first (ajv's documented shape)
+        assert!(sinks(&app(compiled, "const ok = v(d); if (!ok) return;")).is_empty());
+        // ajv.validate(schema, data) and a schema looked up by id
+        assert!(sinks(&app(
+            "",
+            "if (!ajv.validate({ type: 'object' }, d)) return;"
+        ))
+        .is_empty());
+        assert!(sinks(&app(
+            "",
+            "const s = ajv.getSchema('user'); if (!s(d)) return;"
+        ))
+        .is_empty());
+        // ESM and ajv 8's 2020 dialect
+        let esm = "import Ajv2020 from 'ajv/dist/2020';\nconst ajv = new Ajv2020();\nconst check = ajv.compile({});\nexport const a = async ctx => { const d = ctx.request.body; if (!check(d)) return; require('child_process').execSync('ls ' + d.n); };";
+        assert!(sinks(esm).is_empty());
+        // look-alikes: the result ignored, the test not rejecting, another value checked
+        assert_eq!(sinks(&app(compiled, "v(d);")), shell);
+        assert_eq!(sinks(&app(compiled, "if (v(d)) { ctx.body = 1; }")), shell);
+        assert_eq!(
+            sinks(&app(compiled, "const e = ctx.query; if (!v(e)) return;")),
+            shell
+        );
+        // a function that is not ajv's, named anything
+        assert_eq!(
+            sinks("const f = require('./f');\nexports.a = async ctx => { const d = ctx.request.body; const g = f.make(); if (!g(d)) return; require('child_process').execSync('ls ' + d.n); };"),
+            shell
+        );
+    }
+
+    #[test]
     fn schema_validated_values_are_the_schemas() {
         assert!(sinks("const Joi = require('joi');\nconst S = Joi.object({ n: Joi.string().alphanum() });\nexports.a = async ctx => { const { n } = await S.validateAsync(ctx.request.body); require('child_process').execSync('ls ' + n); };").is_empty());
         assert!(sinks("const { z } = require('zod');\nconst S = z.object({ n: z.string() });\nexports.a = async ctx => { const { n } = S.parse(ctx.query); require('child_process').execSync('ls ' + n); };").is_empty());
@@ -398,6 +450,30 @@ mod tests {
         assert_eq!(s, vec![(SinkKind::Sql, "app.mysql.query".to_string())]);
         // a method written below its caller: its return summary is known at the call
         assert!(sinks("class S { async f() { const r = await this.g({ p: this.ctx.query.p }); await this.ctx.curl(r.url); } async g({ p }) { const rows = await this.ctx.model.I.findAll({ where: { p } }); for (const x of rows) { return x; } return null; } }").is_empty());
+    }
+
+    #[test]
+    fn module_functions_written_below_their_caller() {
+        // `function f` after `exports.a = … f(x)`: f returns a DB row, not its argument
+        let below = "exports.a = async ctx => { const r = await find(ctx, ctx.query.id); ctx.redirect(r.url); };\nasync function find(ctx, id) { const row = await ctx.model.Link.findOne({ where: { id } }); return row; }";
+        assert!(sinks(below).is_empty(), "{:?}", sinks(below));
+        // the same function handing its argument back is still followed
+        let back = "exports.a = async ctx => { const u = pick(ctx.query.u); ctx.redirect(u); };\nfunction pick(x) { return x.trim(); }";
+        assert_eq!(
+            sinks(back),
+            vec![(SinkKind::Redirect, "ctx.redirect".to_string())]
+        );
+        // and callees of callees, in any order
+        let chain = "exports.a = async ctx => ctx.redirect(outer(ctx, ctx.query.u));\nfunction outer(ctx, u) { return inner(ctx, u); }\nfunction inner(ctx, u) { return ctx.app.config.home; }";
+        assert!(sinks(chain).is_empty(), "{:?}", sinks(chain));
+        // a function reading a module binding set up between the caller and it stays in
+        // place, so the binding's type is known inside it (the pool is a SQL client): the
+        // handler's flow and the function's parameter sink, as when it is written first
+        let setup = "exports.a = async ctx => run(ctx.query.q);\nconst mysql = require('mysql');\nconst pool = mysql.createPool({});\nfunction run(q) { return pool.query('SELECT ' + q); }";
+        let first = "const mysql = require('mysql');\nconst pool = mysql.createPool({});\nfunction run(q) { return pool.query('SELECT ' + q); }\nexports.a = async ctx => run(ctx.query.q);";
+        let sql = (SinkKind::Sql, "mysql.createPool().query".to_string());
+        assert_eq!(sinks(setup), vec![sql.clone(), sql]);
+        assert_eq!(sinks(setup), sinks(first));
     }
 
     #[test]
