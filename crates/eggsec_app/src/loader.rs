@@ -69,6 +69,14 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     let mut info = AppInfo::new(&name, &root, &env);
     info.scope = scope.clone();
     info.pkg = Some(pkg.clone()).filter(|p| p.is_object());
+    if midway.is_some() {
+        // midway-web's getAppInfo (dist/loader/webLoader.js): appDir is the project root, and so
+        // is root in local/unittest (egg's would be baseDir, i.e. src/)
+        if env == "local" || env == "unittest" {
+            info.root = pkg_dir.clone();
+        }
+        info.app_dir = Some(pkg_dir.clone());
+    }
 
     let use_node_modules = !opts.embedded_defaults_only;
     let fw_name = pkg
@@ -1158,6 +1166,97 @@ exports.middleware = ['auth'];
             Some("egg".into())
         );
         assert_eq!(reexport_target("module.exports = require('./lib');"), None);
+    }
+
+    /// midway v1: egg's baseDir is src/, but midway-web's getAppInfo gives `appInfo.appDir` (the
+    /// project root) and, in local, `appInfo.root` = the project root (the corpus oracle found
+    /// logger.dir and rundir under src/ otherwise).
+    #[test]
+    fn midway_v1_app_info_points_at_the_project_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::path::absolute(dir.path()).unwrap();
+        std::fs::write(
+            root.join("package.json"),
+            r#"{"name":"mw","dependencies":{"midway":"^1.20.3"}}"#,
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("src/config")).unwrap();
+        std::fs::write(
+            root.join("src/config/config.default.js"),
+            "const path = require('path');\nmodule.exports = appInfo => ({ rundirX: path.join(appInfo.appDir, 'run'), logX: path.join(appInfo.root, 'logs'), baseX: appInfo.baseDir });\n",
+        )
+        .unwrap();
+        let at = |env: &str| {
+            let m = load(
+                &root,
+                &LoadOptions {
+                    env: Some(env.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let c = m.config.to_tagged_json();
+            (
+                c["rundirX"].as_str().map(str::to_string),
+                c["logX"].as_str().map(str::to_string),
+                c["baseX"].as_str().map(str::to_string),
+            )
+        };
+        let s = |p: std::path::PathBuf| Some(p.display().to_string());
+        assert_eq!(
+            at("local"),
+            (
+                s(root.join("run")),
+                s(root.join("logs")),
+                s(root.join("src"))
+            )
+        );
+        let (run, log, _) = at("prod");
+        assert_eq!(run, s(root.join("run")));
+        assert_ne!(log, s(root.join("logs")), "prod's root is HOME, as in egg");
+        // an egg app has no appInfo.appDir
+        let egg = tempfile::tempdir().unwrap();
+        std::fs::write(egg.path().join("package.json"), r#"{"name":"e"}"#).unwrap();
+        std::fs::create_dir_all(egg.path().join("config")).unwrap();
+        std::fs::write(
+            egg.path().join("config/config.default.js"),
+            "module.exports = appInfo => ({ dirX: appInfo.appDir === undefined });\n",
+        )
+        .unwrap();
+        let m = load(egg.path(), &LoadOptions::default()).unwrap();
+        assert_eq!(m.config.to_tagged_json()["dirX"], serde_json::json!(true));
+    }
+
+    /// The app's own boot hook assigns a config key (egg-beehive's didReady sets
+    /// `static.public_uploads_path`, found by the corpus oracle): the key is unknown, not absent
+    /// nor the config files' value; a plugin's app.js writes are not taken (egg-cors's origin).
+    #[test]
+    fn config_keys_the_app_boot_hook_assigns_are_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("package.json"), r#"{"name":"bh"}"#).unwrap();
+        std::fs::create_dir_all(root.join("config")).unwrap();
+        std::fs::write(
+            root.join("config/config.default.js"),
+            "module.exports = { static: { dir: '/srv/public' }, security: { csrf: { enable: true } } };\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("app.js"),
+            "class Boot {\n  constructor(app) { this.app = app; }\n  configWillLoad() {\n    this.app.config.security.csrf.enable = process.env.CSRF === '1';\n  }\n  async didReady() {\n    this.app.config.static.public_uploads_path = this.app.config.static.dir + '/uploads';\n  }\n}\nmodule.exports = Boot;\n",
+        )
+        .unwrap();
+        let m = load(root, &LoadOptions::default()).unwrap();
+        let c = m.config.to_tagged_json();
+        let why = |v: &serde_json::Value| v["$unknown"].as_str().unwrap_or_default().to_string();
+        assert!(
+            why(&c["static"]["public_uploads_path"]).starts_with("set by app.js:7 after loading"),
+            "{c}"
+        );
+        assert!(
+            why(&c["security"]["csrf"]["enable"]).starts_with("set by app.js:4 in configWillLoad")
+        );
+        assert_eq!(c["static"]["dir"], serde_json::json!("/srv/public"));
     }
 
     /// No node_modules and no config files: everything comes from the embedded egg 3 snapshot.

@@ -112,6 +112,7 @@ pub fn known_boot_facts(known: &crate::defaults::KnownBoot) -> BootFacts {
     BootFacts {
         edits,
         routes: Vec::new(),
+        config_writes: Vec::new(),
     }
 }
 
@@ -159,6 +160,30 @@ pub fn build(
             },
         )
         .collect();
+
+    // the app's own boot hooks assign config keys (beehive's didReady sets
+    // static.public_uploads_path): egg then serves with a value eggsec does not evaluate
+    for (unit, facts) in boot.iter().filter(|(u, _)| u.label == "app") {
+        for w in &facts.config_writes {
+            let why = format!(
+                "set by {}:{} {} (value not evaluated)",
+                unit.file.file_name().unwrap_or_default().to_string_lossy(),
+                w.line,
+                match w.phase {
+                    Phase::Load => "when it is required",
+                    Phase::ConfigWillLoad => "in configWillLoad",
+                    Phase::ConfigDidLoad => "in configDidLoad",
+                    Phase::Later => "after loading (didLoad/willReady/didReady or a callback)",
+                }
+            );
+            set_unknown(
+                config,
+                &w.path,
+                why,
+                Provenance::new(unit.file.display().to_string(), w.line, 1),
+            );
+        }
+    }
 
     // configWillLoad (class boot hooks) runs before every function-style app.js: multipart
     // 3+ (a class hook); egg 1/2's egg-multipart is function-style (pushed in plugin order).
@@ -452,6 +477,26 @@ fn inserted(name: &str, plugin: &str) -> Value {
 }
 
 /// The string elements of a middleware list; anything else is reported.
+/// Replaces the value at `path` (creating the objects on the way) by an unknown one; a step
+/// through something that is not an object (already unknown, a list) leaves the config as is.
+fn set_unknown(config: &mut Value, path: &[String], why: String, prov: Provenance) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut cur = config;
+    for key in parents {
+        let Some(obj) = cur.as_object_mut() else {
+            return;
+        };
+        cur = obj
+            .entry(key.clone())
+            .or_insert_with(|| Value::object(Default::default(), prov.clone()));
+    }
+    if let Some(obj) = cur.as_object_mut() {
+        obj.insert(last.clone(), Value::unknown(why, prov));
+    }
+}
+
 fn names_of(list: Option<&Value>, key: &str, diags: &mut Vec<Diagnostic>) -> Vec<Value> {
     let Some(list) = list.filter(|v| !matches!(v.kind, ValueKind::Undefined | ValueKind::Null))
     else {

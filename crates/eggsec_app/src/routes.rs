@@ -1310,6 +1310,11 @@ pub fn routes_unknown(
     code: &CodeModel,
     frameworks: &[crate::model::Framework],
 ) -> Option<String> {
+    // a framework whose loader replaces egg's loadRouter registers routes eggsec does not
+    // follow, whatever the app's own router holds
+    if let Some(why) = frameworks.iter().find_map(framework_load_router) {
+        return Some(format!("eggsec cannot know this app's routes: {why}"));
+    }
     if !routes.is_empty() {
         return None;
     }
@@ -1343,6 +1348,43 @@ pub fn routes_unknown(
     }
     let _ = root;
     (!why.is_empty()).then(|| format!("eggsec cannot know this app's routes: {}", why.join("; ")))
+}
+
+/// An installed custom framework whose entry file defines its own `loadRouter()` (jianghu's
+/// AppWorkerLoader loads `app/router.js` of every load unit, the framework's included): egg's
+/// one-file router loading is replaced, so the routes are not those of the app's router file.
+fn framework_load_router(fw: &crate::model::Framework) -> Option<String> {
+    if fw.name == "egg" {
+        return None;
+    }
+    let dir = fw.path.as_ref()?;
+    let main = crate::files::read_package_json(&dir.join("package.json"))
+        .ok()
+        .flatten()
+        .and_then(|p| p["main"].as_str().map(str::to_string))
+        .unwrap_or_else(|| "index.js".to_string());
+    let mut file = dir.join(main.trim_start_matches("./"));
+    if file.is_dir() {
+        file = file.join("index.js");
+    } else if file.extension().is_none() {
+        file.set_extension("js");
+    }
+    // a framework's entry file is small; a larger one is not read (no reason given)
+    let text = eggsec_report::input::read_text_limited(&file, 1 << 20).ok()?;
+    let line = text.lines().position(|l| {
+        let l = l.trim_start();
+        let l = l.strip_prefix("async ").unwrap_or(l);
+        l.strip_prefix("loadRouter")
+            .is_some_and(|rest| rest.trim_start().starts_with('('))
+            && l.trim_end().ends_with('{')
+    })?;
+    let rel = file.strip_prefix(dir).unwrap_or(&file);
+    Some(format!(
+        "the framework `{}` replaces egg's loadRouter ({}:{}): the routes it loads are not read",
+        fw.name,
+        rel.display(),
+        line + 1
+    ))
 }
 
 fn join_posix(a: &str, b: &str) -> String {
@@ -1631,6 +1673,51 @@ fn csrf_status(r: &Raw, inputs: &RouteInputs<'_>, chain: &[RouteMiddleware]) -> 
 #[cfg(test)]
 mod template_and_use_tests {
     use super::*;
+
+    #[test]
+    fn a_framework_that_replaces_load_router_makes_the_routes_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, main: &str, body: &str| {
+            let d = dir.path().join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("package.json"), format!("{{\"main\": \"{main}\"}}")).unwrap();
+            let file = d.join(main.trim_start_matches("./"));
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, body).unwrap();
+            crate::model::Framework {
+                name: name.into(),
+                version: None,
+                path: Some(d),
+            }
+        };
+        // jianghu's shape: the AppWorkerLoader loads app/router.js of every load unit
+        let jianghu = write(
+            "jianghu",
+            "index.js",
+            "class L extends egg.AppWorkerLoader {\n  loadRouter() {\n    this.initRouter();\n  }\n}\n",
+        );
+        // look-alike (midway's loader): calls egg's loadRouter, does not replace it
+        let midway = write(
+            "midway",
+            "./dist/index.js",
+            "class L {\n  load() {\n    this.loadRouter(); // egg's\n  }\n}\n",
+        );
+        let code = CodeModel::default();
+        let why = routes_unknown(dir.path(), &[], &code, std::slice::from_ref(&jianghu)).unwrap();
+        assert!(
+            why.contains("`jianghu` replaces egg's loadRouter (index.js:2)"),
+            "{why}"
+        );
+        assert_eq!(routes_unknown(dir.path(), &[], &code, &[midway]), None);
+        // not installed: the missing-framework reason, not this one
+        let bare = crate::model::Framework {
+            path: None,
+            ..jianghu
+        };
+        assert!(!routes_unknown(dir.path(), &[], &code, &[bare])
+            .unwrap()
+            .contains("loadRouter"));
+    }
 
     #[test]
     fn safe_filter_outputs_name_their_root_variable() {

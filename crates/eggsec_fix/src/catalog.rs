@@ -56,7 +56,7 @@ pub static CATALOG: &[FixInfo] = rows![
     "HDR013" Scaffold("headers"), "security-headers middleware sends COOP/CORP";
     "BLT001" Config, "keys read from EGG_SERVER_KEYS in config.<env> (+ .env.example)";
     "BLT002" Config, "keys read from EGG_SERVER_KEYS in config.<env> (+ .env.example)";
-    "BLT003" Config, "hard-coded secret → process.env.NAME (+ .env.example)";
+    "BLT003" Config, "hard-coded secret → process.env.NAME || '' (+ .env.example; a lower layer's value never comes back)";
     "BLT004" Config, "session.httpOnly = true";
     "BLT005" Config, "session.encrypt / session.signed = true";
     "BLT006" Config, "session.maxAge = 24 hours";
@@ -65,7 +65,7 @@ pub static CATALOG: &[FixInfo] = rows![
     "BLT010" Config, "bodyParser limit back to 1mb";
     "BLT012" Config, "multipart.whitelist of safe extensions";
     "BLT013" Config, "multipart.whitelist of safe extensions";
-    "BLT014" Config, "multipart.fileSize = '10mb'";
+    "BLT014" Config, "multipart.fileSize = '10mb' / multipart.files = 10 (egg's defaults)";
     "BLT018" Config, "maxIpsCount = 1";
     "LOG001" Config, "logger.level = 'INFO' in config.<env>";
     "LOG004" Config, "dump.ignore = egg's defaults + the secret keys it misses";

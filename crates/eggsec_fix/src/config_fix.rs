@@ -330,12 +330,25 @@ fn ops_for(
         "BLT003" => {
             let key = key_at(model, &f.location)
                 .ok_or("cannot tell which config key holds the secret")?;
-            let name = env_name(&key);
+            // a fallback after a variable the app already reads (`process.env.DB_PASS ||
+            // 'x'`): keep that variable, the deployment sets it
+            let name = f
+                .message
+                .split_once("falls back to a hard-coded secret when ")
+                .and_then(|(_, r)| r.split_once(" is unset"))
+                .map(|(v, _)| v.to_string())
+                .filter(|v| {
+                    !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+                .unwrap_or_else(|| env_name(&key));
             env_example.push(name.clone());
+            // `|| ''` as for `keys`: egg's config merge skips `undefined`, so with the variable
+            // unset a bare read keeps what a lower layer sets (a plugin's default secret, the
+            // value config.default still holds); an empty value fails closed instead
             vec![Op {
                 at: at_finding().map_or(Written("keys"), At),
                 key,
-                value: format!("process.env.{name}"),
+                value: format!("process.env.{name} || ''"),
             }]
         }
         "BLT004" => vec![op(Written("session.httpOnly"), "session.httpOnly", "true")],
@@ -365,6 +378,10 @@ fn ops_for(
             "multipart.whitelist",
             "[ '.jpg', '.jpeg', '.png', '.gif', '.webp', '.pdf' ]",
         )],
+        // the finding names the key: `fileSize` back to 10mb, `files` back to 10 (egg's defaults)
+        "BLT014" if f.message.starts_with("`multipart.files`") => {
+            vec![op(Written("multipart.files"), "multipart.files", "10")]
+        }
         "BLT014" => vec![op(
             Written("multipart.fileSize"),
             "multipart.fileSize",

@@ -269,7 +269,9 @@ fn error_handler(flavor: Flavor) -> String {
       await next();
     } catch (err) {
       const status = err.status || err.statusCode || 500;
-      const requestId = ctx.get('x-request-id') || crypto.randomUUID();
+      // generated here, never taken from the request: a client-chosen id is unvalidated input
+      // echoed into the response and the log
+      const requestId = crypto.randomUUID();
       const severity = status >= 500 ? 'error' : 'warn';
       const category = status === 401 || status === 403 ? 'access'
         : status === 422 || status === 400 ? 'validation'

@@ -110,11 +110,22 @@ pub struct BootRoute {
     pub line: u32,
 }
 
+/// An assignment to a config key (`this.app.config.static.uploadPath = ...`), value not read.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ConfigWrite {
+    /// The path below `app.config`.
+    pub path: Vec<String>,
+    pub phase: Phase,
+    pub line: u32,
+}
+
 /// What a boot file does.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct BootFacts {
     pub edits: Vec<ListEdit>,
     pub routes: Vec<BootRoute>,
+    /// Assignments to config keys other than the middleware lists.
+    pub config_writes: Vec<ConfigWrite>,
 }
 
 /// Reads and parses a boot file (size, binary, UTF-8 and nesting checks first).
@@ -580,6 +591,31 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
     }
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
+            let rest = member_path(&m.object).and_then(|mut p| {
+                p.push(m.property.name.to_string());
+                self.config_rest(&p)
+            });
+            if let Some(rest) = rest.filter(|r| {
+                r.first().is_some_and(|k| {
+                    !matches!(
+                        k.as_str(),
+                        "coreMiddleware"
+                            | "coreMiddlewares"
+                            | "appMiddleware"
+                            | "appMiddlewares"
+                            | "middleware"
+                    )
+                })
+            }) {
+                let line = self.line(it.span.start);
+                self.out.config_writes.push(ConfigWrite {
+                    path: rest,
+                    phase: self.phase(),
+                    line,
+                });
+            }
+        }
         // module.exports = app => {...} / exports.default = ...: a function-style boot file
         let is_exports = match &it.left {
             AssignmentTarget::StaticMemberExpression(m) => {
@@ -877,6 +913,24 @@ mod tests {
         );
         assert_eq!(f.edits.len(), 1, "{f:?}");
         assert_eq!(f.edits[0].phase, Phase::Later);
+    }
+
+    #[test]
+    fn config_writes_are_recorded_with_their_phase() {
+        let f = facts(
+            "class B {\n  constructor(app) { this.app = app; }\n  async didReady() {\n    const { dir } = this.app.config.static;\n    this.app.config.static.uploads = dir + '/u';\n    this.app.config.coreMiddleware = [];\n    this.app.other.x = 1;\n  }\n}\nmodule.exports = B;",
+        );
+        assert_eq!(
+            f.config_writes,
+            [ConfigWrite {
+                path: vec!["static".into(), "uploads".into()],
+                phase: Phase::Later,
+                line: 5,
+            }]
+        );
+        let f = facts("module.exports = app => { app.config.security.csrf.enable = false; };");
+        assert_eq!(f.config_writes[0].phase, Phase::ConfigDidLoad);
+        assert_eq!(f.config_writes[0].path, ["security", "csrf", "enable"]);
     }
 
     #[test]

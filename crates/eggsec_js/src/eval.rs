@@ -49,6 +49,9 @@ pub struct AppInfo {
     pub home: PathBuf,
     /// The parsed package.json, when available (`appInfo.pkg`).
     pub pkg: Option<serde_json::Value>,
+    /// `appInfo.appDir`: midway v1's project root (egg's baseDir is its `src/`); egg itself
+    /// has no such key.
+    pub app_dir: Option<PathBuf>,
 }
 
 impl AppInfo {
@@ -72,6 +75,7 @@ impl AppInfo {
             root,
             home,
             pkg: None,
+            app_dir: None,
         }
     }
 }

@@ -93,6 +93,29 @@ function guardLifecycle(frameworkDir) {
   }
 }
 
+/**
+ * Tracks every `app.beforeStart(scope)` until its scope settles. When one of them fails (a
+ * database that is not there), egg fires ready with that error at once, while the others (egg 1's
+ * egg-development registering `/__loader_trace__` after reading its template) are still running:
+ * the dump waits for them, bounded, so the routes are those of an app whose clients connect.
+ */
+const pendingStarts = [];
+function trackBeforeStart(Application) {
+  const original = Application.prototype.beforeStart;
+  if (typeof original !== 'function') return;
+  Application.prototype.beforeStart = function(scope, ...rest) {
+    if (typeof scope !== 'function') return original.call(this, scope, ...rest);
+    let settle;
+    pendingStarts.push(new Promise(resolve => { settle = resolve; }));
+    const generator = scope.constructor && scope.constructor.name === 'GeneratorFunction';
+    const wrapped = generator
+      ? function* trackedStart(...args) { try { return yield* scope.apply(this, args); } finally { settle(); } }
+      : async function trackedStart(...args) { try { return await scope.apply(this, args); } finally { settle(); } };
+    Object.defineProperty(wrapped, 'name', { value: scope.name || 'beforeStart' });
+    return original.call(this, wrapped, ...rest);
+  };
+}
+
 /** Wraps the loader's load steps so one throwing step is recorded and the next one runs. */
 function guardLoader(Loader) {
   const steps = [ 'loadApplicationExtend', 'loadRequestExtend', 'loadResponseExtend', 'loadContextExtend',
@@ -231,6 +254,7 @@ async function main() {
   if (typeof Application !== 'function') usage(`${frameworkName} exports no Application`);
   const Loader = Application.prototype[Symbol.for('egg#loader')];
   if (typeof Loader === 'function') guardLoader(Loader);
+  trackBeforeStart(Application);
 
   const options = { baseDir, type: 'application' };
   if (envArg !== 'auto') options.env = envArg;
@@ -251,8 +275,11 @@ async function main() {
     try {
       app.ready(err => {
         clearTimeout(timer);
-        if (err) record('ready', err);
-        resolve();
+        if (!err) return resolve();
+        record('ready', err);
+        // the other beforeStart callbacks go on after a failed one: wait for them, bounded
+        const rest = setTimeout(resolve, READY_WAIT_MS);
+        Promise.all(pendingStarts).then(() => { clearTimeout(rest); resolve(); });
       });
     } catch (err) {
       clearTimeout(timer);

@@ -230,35 +230,12 @@ fn fixture_findings(app: &Path, keep: impl Fn(&str) -> bool) -> BTreeSet<(String
 /// the score the engine had when it landed (recall 6/7, no false alarm on the 9 safe lines).
 #[test]
 fn held_back_flow_cases_score() {
-    let root = repo_root();
-    let app = root.join("tests/fixtures/heldback-flow");
-    let (expected, safe) = crate::code_rules::markers(&app);
-    let got = fixture_findings(&app, |name| crate::code_rules::CODE_RULES.contains(&name));
-    let found = expected.intersection(&got).count();
-    let missed: Vec<_> = expected.difference(&got).collect();
-    let on_safe: Vec<_> = got
-        .iter()
-        .filter(|k| safe.contains(&(k.1.clone(), k.2)))
-        .collect();
-    let extra: Vec<_> = got.difference(&expected).collect();
-    eprintln!(
-        "held-back flow cases: {found}/{} real problems found, {}/{} safe look-alikes reported, {} other findings\n  missed: {missed:?}\n  on safe lines: {on_safe:?}\n  other: {extra:?}",
-        expected.len(),
-        on_safe.len(),
-        safe.len(),
-        extra.len()
-    );
-    assert!(
-        expected.len() >= 7 && safe.len() >= 9,
-        "held-back cases are missing"
-    );
-    assert!(
-        found >= FLOOR_FOUND,
-        "held-back recall dropped: {found} < {FLOOR_FOUND}"
-    );
-    assert!(
-        on_safe.is_empty(),
-        "held-back false alarms on safe lines: {on_safe:?}"
+    score_held_back(
+        "flow",
+        &["heldback-flow"],
+        crate::code_rules::CODE_RULES,
+        (7, 9),
+        FLOOR_FOUND,
     );
 }
 
@@ -272,34 +249,12 @@ const FLOOR_FOUND: usize = 7;
 /// safe line is reported.
 #[test]
 fn held_back_idor_cases_score() {
-    let root = repo_root();
-    let app = root.join("tests/fixtures/heldback-idor");
-    let (expected, safe) = crate::code_rules::markers(&app);
-    let got = fixture_findings(&app, |name| name == "record-accessed-without-owner-check");
-    let found = expected.intersection(&got).count();
-    let on_safe: Vec<_> = got
-        .iter()
-        .filter(|k| safe.contains(&(k.1.clone(), k.2)))
-        .collect();
-    eprintln!(
-        "held-back IDOR cases: {found}/{} found, {}/{} safe look-alikes reported\n  missed: {:?}\n  other: {:?}",
-        expected.len(),
-        on_safe.len(),
-        safe.len(),
-        expected.difference(&got).collect::<Vec<_>>(),
-        got.difference(&expected).collect::<Vec<_>>()
-    );
-    assert!(
-        expected.len() >= 3 && safe.len() >= 3,
-        "held-back cases are missing"
-    );
-    assert!(
-        found >= IDOR_FLOOR_FOUND,
-        "held-back IDOR recall dropped: {found} < {IDOR_FLOOR_FOUND}"
-    );
-    assert!(
-        on_safe.is_empty(),
-        "held-back IDOR false alarms: {on_safe:?}"
+    score_held_back(
+        "IDOR",
+        &["heldback-idor"],
+        &["record-accessed-without-owner-check"],
+        (3, 3),
+        IDOR_FLOOR_FOUND,
     );
 }
 
@@ -313,23 +268,41 @@ const IDOR_FLOOR_FOUND: usize = 3;
 /// had when it landed or a safe line is reported.
 #[test]
 fn held_back_recall_cases_score() {
-    const RULES: &[&str] = &[
-        "html-built-from-request",
-        "template-prints-request-data-raw",
-        "template-link-or-location-from-request",
-        "record-accessed-without-owner-check",
-        "absolute-url-from-host-header",
-    ];
+    score_held_back(
+        "recall",
+        &["heldback-recall", "heldback-recall-tegg"],
+        &[
+            "html-built-from-request",
+            "template-prints-request-data-raw",
+            "template-link-or-location-from-request",
+            "record-accessed-without-owner-check",
+            "absolute-url-from-host-header",
+        ],
+        (14, 10),
+        RECALL_FLOOR_FOUND,
+    );
+}
+
+/// Scores held-back fixtures (`tests/fixtures/<name>`, their `// expect:`/`// safe` markers)
+/// for `rules`: prints the score; fails when fewer than `min_cases` (expected, safe) markers
+/// exist, when recall drops below `floor`, or when a safe line is reported.
+fn score_held_back(
+    label: &str,
+    fixtures: &[&str],
+    rules: &[&str],
+    min_cases: (usize, usize),
+    floor: usize,
+) {
     let root = repo_root();
     let (mut expected, mut safe, mut got) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    for name in ["heldback-recall", "heldback-recall-tegg"] {
+    for name in fixtures {
         let app = root.join("tests/fixtures").join(name);
         let (e, s) = crate::code_rules::markers(&app);
         let at = |rel: &str| format!("{name}/{rel}");
         expected.extend(e.into_iter().map(|(r, f, l)| (r, at(&f), l)));
         safe.extend(s.into_iter().map(|(f, l)| (at(&f), l)));
         got.extend(
-            fixture_findings(&app, |n| RULES.contains(&n))
+            fixture_findings(&app, |n| rules.contains(&n))
                 .into_iter()
                 .map(|(r, f, l)| (r, at(&f), l)),
         );
@@ -340,7 +313,7 @@ fn held_back_recall_cases_score() {
         .filter(|k| safe.contains(&(k.1.clone(), k.2)))
         .collect();
     eprintln!(
-        "held-back recall cases: {found}/{} found, {}/{} safe look-alikes reported\n  missed: {:?}\n  other: {:?}",
+        "held-back {label} cases: {found}/{} found, {}/{} safe look-alikes reported\n  missed: {:?}\n  other: {:?}",
         expected.len(),
         on_safe.len(),
         safe.len(),
@@ -348,16 +321,16 @@ fn held_back_recall_cases_score() {
         got.difference(&expected).collect::<Vec<_>>()
     );
     assert!(
-        expected.len() >= 14 && safe.len() >= 10,
-        "held-back cases are missing"
+        expected.len() >= min_cases.0 && safe.len() >= min_cases.1,
+        "held-back {label} cases are missing"
     );
     assert!(
-        found >= RECALL_FLOOR_FOUND,
-        "held-back recall dropped: {found} < {RECALL_FLOOR_FOUND}"
+        found >= floor,
+        "held-back {label} recall dropped: {found} < {floor}"
     );
     assert!(
         on_safe.is_empty(),
-        "held-back false alarms on safe lines: {on_safe:?}"
+        "held-back {label} false alarms on safe lines: {on_safe:?}"
     );
 }
 

@@ -102,9 +102,9 @@ impl Proof {
 }
 
 /// The findings `fix` closes on fix-weak-egg3 / fix-weak-ts.
-const FIXED: &[&str] = &[
-    "CSRF001", "HDR001", "HDR003", "HDR007", "HDR008", "HDR009", "BLT001", "BLT004", "LOG001",
-    "HDR012", "HDR013",
+pub(crate) const FIXED: &[&str] = &[
+    "CSRF001", "HDR001", "HDR003", "HDR007", "HDR008", "HDR009", "BLT001", "BLT003", "BLT004",
+    "LOG001", "HDR011", "HDR012", "HDR013",
 ];
 
 struct Mocha {
@@ -330,7 +330,9 @@ fn prove(proof: Proof) {
     let example = std::fs::read_to_string(app.root.join(".env.example")).unwrap();
     assert!(example.contains("EGG_SERVER_KEYS="), "{egg}: {example}");
 
-    // After: the re-audit no longer reports what was fixed.
+    // After: the re-audit no longer reports what was fixed, and the fixes and scaffolds bring
+    // no finding of their own (CSRF006 is the next question once CSRF is on: whether the
+    // secret moves into the session is the team's call, not a mechanical fix).
     let after = audit_rules(&app.root);
     for code in proof.fixed {
         assert!(
@@ -338,6 +340,11 @@ fn prove(proof: Proof) {
             "{egg}: {code} still reported after the fix: {after:?}"
         );
     }
+    let new: Vec<_> = after
+        .difference(&before)
+        .filter(|c| *c != "CSRF006")
+        .collect();
+    assert!(new.is_empty(), "{egg}: new findings after the fix: {new:?}");
 
     // The app boots and its own tests and the generated ones pass in every env.
     let mut passes = 0;
@@ -454,7 +461,7 @@ fn get(port: u16, path: &str) -> (u16, String, String) {
 }
 
 /// The findings `fix` closes on fix-code-egg3 with code rewrites.
-const REWRITTEN: &[&str] = &["MW001", "MW002", "MW004", "MW006", "ERR101"];
+pub(crate) const REWRITTEN: &[&str] = &["MW001", "MW002", "MW004", "MW006", "ERR101"];
 
 const FIX_CODE: [&str; 13] = [
     "fix", "--env", "prod", "--rule", "MW001", "--rule", "MW002", "--rule", "MW004", "--rule",

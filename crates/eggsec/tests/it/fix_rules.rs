@@ -223,3 +223,113 @@ fn code_sinks_are_rewritten_or_refused_with_why() {
         "a second run changes nothing: {err}"
     );
 }
+
+/// The config fixes with no test of their own above: (fixture, rule, extra flags, findings
+/// before, findings after).
+const CONFIG_FIXES: &[(&str, &str, &[&str], usize, usize)] = &[
+    ("audit-csrf-weak", "CSRF002", &[], 1, 0),
+    ("audit-headers-weak", "HDR002", &[], 1, 0),
+    ("audit-headers-weak", "HDR004", &["--enforce-csp"], 1, 0),
+    ("audit-builtin-a-clean", "HDR011", &[], 1, 0),
+    ("audit-builtin-a-keys-hard-coded", "BLT002", &[], 1, 0),
+    ("audit-builtin-a-secrets", "BLT003", &[], 5, 0),
+    ("audit-builtin-a-session", "BLT005", &[], 1, 0),
+    ("audit-builtin-a-session", "BLT006", &[], 1, 0),
+    ("audit-builtin-a-session", "BLT007", &[], 1, 0),
+    ("audit-builtin-a-session", "BLT008", &[], 1, 0),
+    ("audit-builtin-a-cookies-body-parser", "BLT010", &[], 2, 0),
+    ("audit-builtin-b-uploads", "BLT012", &[], 1, 0),
+    ("audit-builtin-b-api", "BLT013", &[], 1, 0),
+    ("audit-builtin-b-uploads", "BLT014", &[], 2, 0),
+    ("audit-builtin-b-api", "BLT018", &[], 1, 0),
+    ("audit-logging-verbose", "LOG004", &[], 1, 0),
+];
+
+/// The rules the tests above and `fix_proof.rs` apply and re-audit by hand.
+const PROVEN_ELSEWHERE: &[&str] = &["BLT011", "LOG002", "CSRF003", "BLT019", "ERR003"];
+
+#[test]
+fn every_config_fix_applies_and_the_re_audit_drops_it() {
+    for (fixture, rule, extra, before, after) in CONFIG_FIXES {
+        applies(fixture, rule, extra, 1, *before, *after);
+    }
+    // the secrets: a variable the app already reads stays; none falls back to a lower layer
+    let (app, _, _tmp) = applies("audit-builtin-a-secrets", "BLT003", &[], 1, 5, 0);
+    let text = std::fs::read_to_string(app.join("config/config.default.js")).unwrap();
+    assert!(
+        text.contains("password: process.env.MYSQL_PASSWORD || '', // expect")
+            && text.contains("secret: process.env.JWT_SECRET || '', // expect"),
+        "{text}"
+    );
+    // both upload limits, each back to egg's default
+    let (app, _, _tmp) = applies("audit-builtin-b-uploads", "BLT014", &[], 1, 2, 0);
+    let text = std::fs::read_to_string(app.join("config/config.default.js")).unwrap();
+    assert!(
+        text.contains("fileSize: '10mb',") && text.contains("files: 10,"),
+        "{text}"
+    );
+}
+
+/// ERR003 (no error handling strategy) is closed by a scaffold, not a config edit.
+#[test]
+fn the_errors_scaffold_closes_err003() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app = staged(tmp.path(), "audit-errors-no-handler");
+    assert_eq!(count(&app, "ERR003"), 1);
+    let scaffold = |write: bool| {
+        let mut c = Command::cargo_bin("eggsec").unwrap();
+        c.args(["scaffold", "errors", "--embedded-defaults", "--path"])
+            .arg(&app);
+        if write {
+            c.arg("--write");
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    scaffold(true);
+    assert_eq!(count(&app, "ERR003"), 0, "ERR003 after the scaffold");
+    assert_eq!(scaffold(false), "", "a second run changes nothing");
+}
+
+/// "Every fixable rule has a fix with a test that applies it and re-audits": each rule
+/// `eggsec rules` marks fixable is in one of the tables above or in `fix_proof.rs`.
+#[test]
+fn every_fixable_rule_has_a_test_that_applies_it_and_re_audits() {
+    let out = Command::cargo_bin("eggsec")
+        .unwrap()
+        .arg("rules")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let covered: std::collections::BTreeSet<&str> = CONFIG_FIXES
+        .iter()
+        .map(|r| r.1)
+        .chain(PROVEN_ELSEWHERE.iter().copied())
+        .chain(crate::fix_proof::FIXED.iter().copied())
+        .chain(crate::fix_proof::REWRITTEN.iter().copied())
+        .collect();
+    let mut fixable = Vec::new();
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        if let [code, _, _, _, _, fix, ..] = cols.as_slice() {
+            if *fix != "-" {
+                fixable.push(*code);
+            }
+        }
+    }
+    assert!(fixable.len() >= 37, "{text}");
+    let missing: Vec<_> = fixable.iter().filter(|c| !covered.contains(*c)).collect();
+    assert!(
+        missing.is_empty(),
+        "fixable rules without a test: {missing:?}"
+    );
+}

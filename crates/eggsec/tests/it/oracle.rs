@@ -224,12 +224,7 @@ pub(crate) fn compare_plugins(t: &mut Tally, dump: &J, model: &AppModel) {
 }
 
 pub(crate) fn compare_middleware(t: &mut Tally, dump: &J, model: &AppModel) {
-    let mut egg_names = str_list(&dump["core_middleware"]);
-    egg_names.extend(str_list(&dump["app_middleware"]));
-    let our_names: Vec<String> = model.middleware.iter().map(|m| m.name.clone()).collect();
-    t.check("middleware order", egg_names == our_names, || {
-        format!("egg {egg_names:?}\n      eggsec {our_names:?}")
-    });
+    let egg_names = compare_middleware_order(t, dump, model);
     // app.middleware holds only the enabled ones (plus the router, which is not in the lists).
     let listed: HashSet<&String> = egg_names.iter().collect();
     let egg_enabled: Vec<String> = str_list(&dump["middleware_names"])
@@ -245,6 +240,19 @@ pub(crate) fn compare_middleware(t: &mut Tally, dump: &J, model: &AppModel) {
     t.check("enabled middleware", egg_enabled == our_enabled, || {
         format!("egg {egg_enabled:?}\n      eggsec {our_enabled:?}")
     });
+}
+
+/// The configured middleware order (coreMiddleware + appMiddleware) alone; returns egg's list.
+/// The corpus oracle compares only this when egg's `loadMiddleware` threw: `app.middleware` then
+/// holds what was created before the throw, not the enabled set.
+pub(crate) fn compare_middleware_order(t: &mut Tally, dump: &J, model: &AppModel) -> Vec<String> {
+    let mut egg_names = str_list(&dump["core_middleware"]);
+    egg_names.extend(str_list(&dump["app_middleware"]));
+    let our_names: Vec<String> = model.middleware.iter().map(|m| m.name.clone()).collect();
+    t.check("middleware order", egg_names == our_names, || {
+        format!("egg {egg_names:?}\n      eggsec {our_names:?}")
+    });
+    egg_names
 }
 
 pub(crate) fn compare_key_length(t: &mut Tally, egg: Option<&J>, ours: Option<&J>) {

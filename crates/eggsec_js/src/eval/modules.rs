@@ -617,10 +617,16 @@ impl<'a> Interp<'a, '_> {
             ("HOME", s(&info.home.display().to_string())),
             ("pkg", pkg),
         ];
-        self.heap
-            .obj_mut(id)
-            .props
-            .extend(props.map(|(k, v)| (k.to_string(), v)));
+        let app_dir = info
+            .app_dir
+            .as_ref()
+            .map(|d| ("appDir", s(&d.display().to_string())));
+        self.heap.obj_mut(id).props.extend(
+            props
+                .into_iter()
+                .chain(app_dir)
+                .map(|(k, v)| (k.to_string(), v)),
+        );
         JsVal::Obj(id)
     }
 }
