@@ -508,6 +508,20 @@ fn configured_at(app: &AppModel, c: &Contributions) -> Vec<Evidence> {
 
 const MAX_EVIDENCE: usize = 3;
 
+/// Adds `uses` as evidence until `ev` holds [`MAX_EVIDENCE`] entries.
+fn push_uses<'u>(ev: &mut Vec<Evidence>, uses: impl Iterator<Item = (&'u String, &'u MemberUse)>) {
+    for (file, u) in uses {
+        if ev.len() >= MAX_EVIDENCE {
+            break;
+        }
+        ev.push(Evidence {
+            file: file.clone(),
+            line: u.line,
+            what: u.dotted(),
+        });
+    }
+}
+
 fn verdict(
     app: &AppModel,
     p: &PluginState,
@@ -542,16 +556,7 @@ fn verdict(
     // Properties on app / ctx / request / response / helper / agent.
     for (target, name) in &c.properties {
         searched.push(format!("{}.{name}", target.prefix()));
-        for (file, u) in mentioned.of(code, name) {
-            if ev.len() >= MAX_EVIDENCE {
-                break;
-            }
-            ev.push(Evidence {
-                file: file.clone(),
-                line: u.line,
-                what: u.dotted(),
-            });
-        }
+        push_uses(&mut ev, mentioned.of(code, name));
     }
 
     // Middleware it ships, used only when the app names it.
@@ -575,19 +580,12 @@ fn verdict(
                 what: format!("config.middleware lists `{mw}`"),
             });
         }
-        for (file, u) in mentioned
-            .of(code, mw)
-            .filter(|(_, u)| u.path.iter().any(|s| s == "middleware"))
-        {
-            if ev.len() >= MAX_EVIDENCE {
-                break;
-            }
-            ev.push(Evidence {
-                file: file.clone(),
-                line: u.line,
-                what: u.dotted(),
-            });
-        }
+        push_uses(
+            &mut ev,
+            mentioned
+                .of(code, mw)
+                .filter(|(_, u)| u.path.iter().any(|s| s == "middleware")),
+        );
     }
 
     // Directories it gives meaning to (and the static plugin's configured dirs).
