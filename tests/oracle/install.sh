@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real egg 2/3/4/4.1 used by the oracle tests (tests/oracle/egg{2,3,4,41}/node_modules,
-# egg2plugins: egg 2 with plugins whose boot code registers routes, and egg226: egg 2.26 for
-# version skew)
+# egg2plugins: egg 2 with plugins whose boot code registers routes, egg3plugins: egg 3 with
+# plugins whose boot code changes the middleware chain and the jianghu-like framework, and
+# egg226: egg 2.26 for version skew)
 # from the committed package-lock.json files with `npm ci`. Idempotent: a directory whose lockfile
 # (and the local frameworks/ it installs) did not change since its last install is skipped.
 # `install.sh egg1 plugins` installs the generator-only projects (egg 1 for gen-defaults.js, the
@@ -16,11 +17,13 @@ fi
 
 dirs=("$@")
 if [[ ${#dirs[@]} -eq 0 ]]; then
-  dirs=(egg2 egg3 egg4 egg41 egg2plugins egg226)
+  dirs=(egg2 egg3 egg4 egg41 egg2plugins egg3plugins egg226)
 fi
 for dir in "${dirs[@]}"; do
   stamp="$dir/node_modules/.eggsec-install-stamp"
-  want="$(cat "$dir/package-lock.json" "$dir/package.json" $(find frameworks -type f | sort) | sha256sum | cut -d' ' -f1)"
+  # the local frameworks this project installs (`file:../frameworks/<name>`), not the others
+  fws=$(grep -o 'file:\.\./frameworks/[A-Za-z0-9._-]*' "$dir/package.json" | sed 's|file:\.\./||' | sort -u || true)
+  want="$(cat "$dir/package-lock.json" "$dir/package.json" $(for fw in $fws; do find "$fw" -type f; done | sort) | sha256sum | cut -d' ' -f1)"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     echo "install.sh: $dir up to date"
     continue

@@ -288,7 +288,20 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         middleware: &middleware,
         plugins: &set.states,
     };
-    let mut routes = crate::routes::build_routes(&route_inputs, &code);
+    // a framework whose own loadRouter loads app/router.js of every load unit (jianghu)
+    let unit_routers =
+        frameworks
+            .iter()
+            .find_map(|fw| match crate::routes::framework_router_override(fw)? {
+                crate::routes::RouterOverride::EveryUnit { file, reverse } => {
+                    let units = router_units(&set, &frameworks);
+                    Some(crate::routes::unit_routers(
+                        &root, &file, reverse, &units, &mut diags,
+                    ))
+                }
+                crate::routes::RouterOverride::NotRead(_) => None,
+            });
+    let mut routes = crate::routes::build_routes_with(&route_inputs, &code, unit_routers.as_ref());
     routes.extend(crate::routes::plugin_boot_routes(
         &route_inputs,
         &code,
@@ -320,6 +333,48 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         diagnostics: diags,
         uncertain,
     })
+}
+
+/// egg's load units other than the app, as `getLoadUnits()` lists them (enabled plugins in
+/// plugin order, then the frameworks lowest first), each with the label a route registered from
+/// it shows: `node_modules/<package>[/<dir inside it>]`, or the plugin's name.
+fn router_units(
+    set: &crate::plugins::PluginSet,
+    frameworks: &[Framework],
+) -> Vec<(PathBuf, String)> {
+    let label = |dir: &Path, fallback: &str| -> String {
+        for fw in frameworks {
+            if let Some(rest) = fw.path.as_ref().and_then(|p| dir.strip_prefix(p).ok()) {
+                let rest = rest.to_string_lossy().replace('\\', "/");
+                return if rest.is_empty() {
+                    format!("node_modules/{}", fw.name)
+                } else {
+                    format!("node_modules/{}/{rest}", fw.name)
+                };
+            }
+        }
+        fallback.to_string()
+    };
+    let mut units = Vec::new();
+    for name in &set.order {
+        let Some(s) = set.states.iter().find(|s| &s.name == name && s.enabled) else {
+            continue;
+        };
+        let Some(dir) = s.path.clone() else {
+            continue;
+        };
+        let fallback = match &s.package {
+            Some(p) => format!("node_modules/{p}"),
+            None => format!("plugin {}", s.name),
+        };
+        units.push((dir.clone(), label(&dir, &fallback)));
+    }
+    for fw in frameworks {
+        if let Some(dir) = &fw.path {
+            units.push((dir.clone(), format!("node_modules/{}", fw.name)));
+        }
+    }
+    units
 }
 
 /// The `app.js` boot files read for middleware edits, in load-unit order: installed plugins

@@ -1133,6 +1133,31 @@ fn router_calls(
 
 /// Builds the route table.
 pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
+    build_routes_with(inputs, code, None)
+}
+
+/// Builds the route table; with `units`, a framework's own `loadRouter()` also loads the router
+/// files of the other load units (`units.files`, in its order: after the app's router when it
+/// reverses `getLoadUnits()`, else before it). Those files join a copy of the code model, after
+/// the app's own files, so that handlers resolve to the app's controllers as before.
+pub fn build_routes_with(
+    inputs: &RouteInputs<'_>,
+    code: &CodeModel,
+    units: Option<&UnitRouters>,
+) -> Vec<Route> {
+    let combined;
+    let app_files = code.files.len();
+    let code = match units {
+        Some(u) if !u.files.is_empty() => {
+            combined = CodeModel {
+                files: code.files.iter().chain(&u.files).cloned().collect(),
+                flows: code.flows.clone(),
+                renders: code.renders.clone(),
+            };
+            &combined
+        }
+        _ => code,
+    };
     let files = &code.files;
     let idx = FileIndex::new(files);
     let by_path: HashMap<PathBuf, usize> = files
@@ -1173,9 +1198,23 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
             .iter()
             .position(|f| f.rel.starts_with("app/router/index."))
     });
+    let mut unit_calls = Vec::new();
+    for i in app_files..files.len() {
+        router_calls(i, files, &by_path, 0, &mut Vec::new(), &mut unit_calls);
+    }
+    let app_first = units.is_none_or(|u| u.app_first);
+    if !app_first {
+        calls.append(&mut unit_calls);
+    }
     if let Some(e) = entry {
         router_calls(e, files, &by_path, 0, &mut Vec::new(), &mut calls);
     }
+    calls.append(&mut unit_calls);
+    // config values in paths (`${appId}`) as the merged config has them
+    let calls: Vec<(usize, RouterCall)> = calls
+        .into_iter()
+        .map(|(f, c)| (f, fill_call(c, inputs.config)))
+        .collect();
     let mut raws = Vec::new();
     // `router.use([path], ...mw)` so far: (path prefix, or every path; middleware name)
     let mut uses: Vec<(UsePath, String)> = Vec::new();
@@ -1216,6 +1255,7 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
                 } else {
                     join_posix(&c.path, &m.path)
                 };
+                let joined = fill_config_refs(&joined, inputs.config);
                 raws.push(Raw {
                     method: m.method.clone(),
                     path: joined,
@@ -1241,6 +1281,51 @@ pub fn build_routes(inputs: &RouteInputs<'_>, code: &CodeModel) -> Vec<Route> {
     raws.into_iter()
         .map(|r| finish(r, inputs, code, &idx, &cache, None))
         .collect()
+}
+
+/// A router call with the config values its strings read filled in ([`fill_config_refs`]).
+fn fill_call(mut call: RouterCall, config: &Value) -> RouterCall {
+    fn fill_arg(arg: &mut RouteArg, config: &Value) {
+        match arg {
+            RouteArg::Str { value } => *value = fill_config_refs(value, config),
+            RouteArg::Paths { items } => items.iter_mut().for_each(|a| fill_arg(a, config)),
+            _ => {}
+        }
+    }
+    call.args.iter_mut().for_each(|a| fill_arg(a, config));
+    if let RouterTarget::Namespace { prefix, .. } = &mut call.target {
+        *prefix = fill_config_refs(prefix, config);
+    }
+    call
+}
+
+/// Fills the config values a route string reads (delimited by
+/// [`eggsec_js::routes::CONFIG_REF`]: `` `/${appId}/page` `` with `const { appId } = app.config`)
+/// from the merged config: a string or a number as JS prints it into the template; any other
+/// value (unknown, `process.env`, absent, an object) as `${config.appId}`, so that the path says
+/// what it depends on.
+pub(crate) fn fill_config_refs(s: &str, config: &Value) -> String {
+    use eggsec_js::routes::CONFIG_REF;
+    if !s.contains(CONFIG_REF) {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    for (i, part) in s.split(CONFIG_REF).enumerate() {
+        if i % 2 == 0 {
+            out.push_str(part);
+            continue;
+        }
+        let value = part
+            .split('.')
+            .try_fold(config, |cur, key| cur.get(key))
+            .map(|v| &v.kind);
+        match value {
+            Some(ValueKind::String(v)) => out.push_str(v),
+            Some(ValueKind::Number(n)) => out.push_str(&eggsec_js::number_json(*n).to_string()),
+            _ => out.push_str(&format!("${{config.{part}}}")),
+        }
+    }
+    out
 }
 
 /// The routes enabled plugins register from their own boot code (`plugin_boot.rs`: egg-development's
@@ -1312,7 +1397,13 @@ pub fn routes_unknown(
 ) -> Option<String> {
     // a framework whose loader replaces egg's loadRouter registers routes eggsec does not
     // follow, whatever the app's own router holds
-    if let Some(why) = frameworks.iter().find_map(framework_load_router) {
+    if let Some(why) = frameworks
+        .iter()
+        .find_map(|f| match framework_router_override(f)? {
+            RouterOverride::NotRead(why) => Some(why),
+            RouterOverride::EveryUnit { .. } => None,
+        })
+    {
         return Some(format!("eggsec cannot know this app's routes: {why}"));
     }
     if !routes.is_empty() {
@@ -1350,10 +1441,38 @@ pub fn routes_unknown(
     (!why.is_empty()).then(|| format!("eggsec cannot know this app's routes: {}", why.join("; ")))
 }
 
-/// An installed custom framework whose entry file defines its own `loadRouter()` (jianghu's
-/// AppWorkerLoader loads `app/router.js` of every load unit, the framework's included): egg's
-/// one-file router loading is replaced, so the routes are not those of the app's router file.
-fn framework_load_router(fw: &crate::model::Framework) -> Option<String> {
+/// The router files of the other load units a framework's own `loadRouter()` loads, read
+/// (see [`framework_router_override`]).
+#[derive(Clone, Debug, Default)]
+pub struct UnitRouters {
+    /// Parsed router files, in the order the framework loads them (the app's own excluded).
+    pub files: Vec<CodeFile>,
+    /// The app's router comes first (`getLoadUnits().reverse()`), else last.
+    pub app_first: bool,
+}
+
+/// What an installed custom framework's own `loadRouter()` does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RouterOverride {
+    /// @jianghujs/jianghu 5's shape: `loadRouter()` (or a method of the same class it calls)
+    /// runs `this.getLoadUnits()[.reverse()].forEach(unit => this.loadFile(path.join(unit.path,
+    /// 'app/router.js')))` and not egg's own `super.loadRouter()`.
+    EveryUnit {
+        /// The file each unit's routes come from, relative to the unit (`app/router.js`).
+        file: String,
+        /// `getLoadUnits().reverse()`: the app, the frameworks from the app's own down to egg,
+        /// the plugins last first; else egg's order (plugins, frameworks, the app).
+        reverse: bool,
+    },
+    /// A `loadRouter()` of another shape: why the routes it loads are not read.
+    NotRead(String),
+}
+
+/// An installed custom framework whose entry file defines its own `loadRouter()`: egg's
+/// one-file router loading is replaced. jianghu's shape is read ([`RouterOverride::EveryUnit`]);
+/// any other is reported ([`RouterOverride::NotRead`]). midway's loader, which only *calls*
+/// `this.loadRouter()`, does not define one.
+pub fn framework_router_override(fw: &crate::model::Framework) -> Option<RouterOverride> {
     if fw.name == "egg" {
         return None;
     }
@@ -1371,20 +1490,148 @@ fn framework_load_router(fw: &crate::model::Framework) -> Option<String> {
     }
     // a framework's entry file is small; a larger one is not read (no reason given)
     let text = eggsec_report::input::read_text_limited(&file, 1 << 20).ok()?;
-    let line = text.lines().position(|l| {
+    // line comments out (jianghu keeps `// super.loadRouter();` in the override)
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("//") {
+                ""
+            } else {
+                l
+            }
+        })
+        .collect();
+    let line = method_line(&lines, "loadRouter")?;
+    let rel = file.strip_prefix(dir).unwrap_or(&file);
+    let at = format!("{}:{}", rel.display(), line + 1);
+    let mut body = method_body(&lines, line);
+    // one level of `this.method()` calls into methods of the same file
+    let called: Vec<String> = this_calls(&body);
+    for name in called {
+        if let Some(l) = method_line(&lines, &name) {
+            body.push('\n');
+            body.push_str(&method_body(&lines, l));
+        }
+    }
+    let every_unit = body.contains("getLoadUnits()")
+        && body.contains("loadFile(")
+        && !body.contains("super.loadRouter(");
+    let router_file = ["'app/router.js'", "\"app/router.js\"", "`app/router.js`"]
+        .iter()
+        .any(|q| body.contains(q));
+    if every_unit && router_file {
+        return Some(RouterOverride::EveryUnit {
+            file: "app/router.js".into(),
+            reverse: body.contains(".reverse()"),
+        });
+    }
+    Some(RouterOverride::NotRead(format!(
+        "the framework `{}` replaces egg's loadRouter ({at}): the routes it loads are not read",
+        fw.name
+    )))
+}
+
+/// The index of the line defining method `name` (`name(...) {`, `async name(...) {`).
+fn method_line(lines: &[&str], name: &str) -> Option<usize> {
+    lines.iter().position(|l| {
         let l = l.trim_start();
         let l = l.strip_prefix("async ").unwrap_or(l);
-        l.strip_prefix("loadRouter")
+        l.strip_prefix(name)
             .is_some_and(|rest| rest.trim_start().starts_with('('))
             && l.trim_end().ends_with('{')
-    })?;
-    let rel = file.strip_prefix(dir).unwrap_or(&file);
-    Some(format!(
-        "the framework `{}` replaces egg's loadRouter ({}:{}): the routes it loads are not read",
-        fw.name,
-        rel.display(),
-        line + 1
-    ))
+    })
+}
+
+/// The text of the method whose definition starts at `line`, to its closing brace (braces in
+/// strings are counted too: a framework's loader method has none that matter).
+fn method_body(lines: &[&str], line: usize) -> String {
+    let mut depth = 0i32;
+    let mut out = String::new();
+    for l in &lines[line..] {
+        out.push_str(l);
+        out.push('\n');
+        depth += l.matches('{').count() as i32 - l.matches('}').count() as i32;
+        if depth <= 0 {
+            break;
+        }
+    }
+    out
+}
+
+/// Names of the `this.name(` calls in a method body.
+fn this_calls(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for piece in body.split("this.").skip(1) {
+        let name: String = piece
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+            .collect();
+        if !name.is_empty()
+            && piece[name.len()..].starts_with('(')
+            && name != "loadRouter"
+            && !out.contains(&name)
+        {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The router files a framework's [`RouterOverride::EveryUnit`] loads besides the app's, in its
+/// order, parsed: `units` are egg's load units without the app (enabled plugins in plugin order,
+/// then the frameworks lowest first, as `getLoadUnits()` lists them). A unit without the file is
+/// skipped, as `loadFile` skips a missing file; a file that cannot be parsed is a warning.
+pub fn unit_routers(
+    root: &Path,
+    file: &str,
+    reverse: bool,
+    units: &[(PathBuf, String)],
+    diags: &mut Vec<Diagnostic>,
+) -> UnitRouters {
+    let mut order: Vec<&(PathBuf, String)> = units.iter().collect();
+    if reverse {
+        order.reverse();
+    }
+    let mut seen: Vec<&Path> = Vec::new();
+    let mut files = Vec::new();
+    for (dir, label) in order {
+        if seen.contains(&dir.as_path()) {
+            continue;
+        }
+        seen.push(dir);
+        let abs = dir.join(file);
+        if !abs.is_file() {
+            continue;
+        }
+        let facts = match eggsec_js::source_facts(&abs) {
+            Ok(f) => f,
+            Err(e) => {
+                diags.push(Diagnostic::at(
+                    DiagnosticLevel::Warning,
+                    abs.clone(),
+                    0,
+                    format!("{e}: the routes of {label} are not read"),
+                ));
+                continue;
+            }
+        };
+        // shown relative to the app when inside it, else as `<unit>/app/router.js`
+        let rel = match abs.strip_prefix(root) {
+            Ok(r) => r.to_string_lossy().replace('\\', "/"),
+            Err(_) => format!("{label}/{file}"),
+        };
+        files.push(CodeFile {
+            rel,
+            abs,
+            role: FileRole::Other,
+            facts,
+            text: None,
+        });
+    }
+    UnitRouters {
+        files,
+        app_first: reverse,
+    }
 }
 
 fn join_posix(a: &str, b: &str) -> String {
@@ -1690,7 +1937,7 @@ mod template_and_use_tests {
                 path: Some(d),
             }
         };
-        // jianghu's shape: the AppWorkerLoader loads app/router.js of every load unit
+        // a loadRouter of a shape eggsec does not read (its method is not in the file)
         let jianghu = write(
             "jianghu",
             "index.js",
@@ -1717,6 +1964,151 @@ mod template_and_use_tests {
         assert!(!routes_unknown(dir.path(), &[], &code, &[bare])
             .unwrap()
             .contains("loadRouter"));
+    }
+
+    /// @jianghujs/jianghu 5.0.9's AppWorkerLoader (index.js), and look-alikes.
+    #[test]
+    fn jianghu_load_router_is_read_and_other_shapes_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let fw = |name: &str, body: &str| {
+            let d = dir.path().join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("package.json"), "{}").unwrap();
+            std::fs::write(d.join("index.js"), body).unwrap();
+            crate::model::Framework {
+                name: name.into(),
+                version: None,
+                path: Some(d),
+            }
+        };
+        let jianghu = "class AppWorkerLoader extends egg.AppWorkerLoader {\n  loadRouter() {\n    // super.loadRouter();\n    this.initJianghuRouter();\n  }\n\n  initJianghuRouter() {\n    this.loadController({\n      directory: this.getLoadUnits().map(unit => path.join(unit.path, 'app/controller')),\n      override: true,\n    });\n    this.getLoadUnits().reverse().forEach(unit =>\n      this.loadFile(path.join(unit.path, 'app/router.js'))\n    );\n  }\n}\n";
+        assert_eq!(
+            framework_router_override(&fw("jianghu", jianghu)),
+            Some(RouterOverride::EveryUnit {
+                file: "app/router.js".into(),
+                reverse: true
+            })
+        );
+        // egg's order when the units are not reversed
+        let forward = jianghu.replace(".reverse()", "");
+        assert_eq!(
+            framework_router_override(&fw("forward", &forward)),
+            Some(RouterOverride::EveryUnit {
+                file: "app/router.js".into(),
+                reverse: false
+            })
+        );
+        // look-alikes: egg's own loading kept as well, another file, no loop over the units
+        for (name, body) in [
+            (
+                "super",
+                jianghu.replace("// super.loadRouter();", "super.loadRouter();"),
+            ),
+            ("other-file", jianghu.replace("app/router.js", "app/routes.js")),
+            (
+                "no-units",
+                "class L {\n  loadRouter() {\n    this.loadFile(path.join(this.options.baseDir, 'app/router.js'));\n  }\n}\n".into(),
+            ),
+        ] {
+            let got = framework_router_override(&fw(name, &body));
+            assert!(
+                matches!(&got, Some(RouterOverride::NotRead(why)) if why.contains("index.js:2")),
+                "{name}: {got:?}"
+            );
+        }
+        // midway's loader calls egg's loadRouter: no override at all
+        assert_eq!(
+            framework_router_override(&fw(
+                "midway",
+                "class L {\n  load() {\n    this.loadRouter();\n  }\n}\n"
+            )),
+            None
+        );
+    }
+
+    /// The other units' routers run after the app's (reversed units), their paths filled from
+    /// the merged config; a unit without the file is skipped.
+    #[test]
+    fn unit_routers_join_the_app_routes_in_the_framework_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("app");
+        let write = |p: &Path, body: &str| {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        write(
+            &root.join("app/router.js"),
+            "module.exports = app => { app.router.get('/health', app.controller.home.health); };",
+        );
+        write(
+            &root.join("app/controller/home.js"),
+            "module.exports = class { async health() {} async index() {} };",
+        );
+        let fw = dir.path().join("fw");
+        write(
+            &fw.join("app/router.js"),
+            "module.exports = app => {\n  const { router, controller, config } = app;\n  const { appId } = config;\n  router.get(`/${appId}/`, controller.home.index);\n  router.post(`/${appId}/${config.missing}`, controller.resource.run);\n};",
+        );
+        let plugin = dir.path().join("plugin");
+        write(
+            &plugin.join("app/router.js"),
+            "module.exports = app => { app.router.get('/p', async ctx => {}); };",
+        );
+        let empty = dir.path().join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        let units = vec![
+            (plugin.clone(), "node_modules/fw/plugins/p".to_string()),
+            (empty, "node_modules/egg".to_string()),
+            (fw.clone(), "node_modules/fw".to_string()),
+        ];
+        let mut diags = Vec::new();
+        let u = unit_routers(&root, "app/router.js", true, &units, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        let rels: Vec<&str> = u.files.iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(
+            rels,
+            [
+                "node_modules/fw/app/router.js",
+                "node_modules/fw/plugins/p/app/router.js"
+            ]
+        );
+        let mut d = Vec::new();
+        let code = code_model(&root, &mut d);
+        let info = eggsec_js::AppInfo::new("app", root.display().to_string(), "prod");
+        let config = eggsec_js::eval_source(
+            Path::new("config.js"),
+            "module.exports = { appId: 'demo' };",
+            &eggsec_js::EvalOptions::raw(&info),
+        )
+        .unwrap()
+        .exports;
+        let inputs = RouteInputs {
+            root: &root,
+            config: &config,
+            middleware: &[],
+            plugins: &[],
+        };
+        let routes = build_routes_with(&inputs, &code, Some(&u));
+        let got: Vec<(&str, &str, &str)> = routes
+            .iter()
+            .map(|r| (r.method.as_str(), r.path.as_str(), r.file.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("GET", "/health", "app/controller/home.js"),
+                // the app's controller serves the framework's route (override)
+                ("GET", "/demo/", "app/controller/home.js"),
+                (
+                    "POST",
+                    "/demo/${config.missing}",
+                    "node_modules/fw/app/router.js"
+                ),
+                ("GET", "/p", "node_modules/fw/plugins/p/app/router.js"),
+            ]
+        );
+        // without the units, the app's router alone
+        assert_eq!(build_routes(&inputs, &code).len(), 1);
     }
 
     #[test]

@@ -188,7 +188,15 @@ enum Binding {
     Str(String),
     /// `app.config` (`const { config } = app`, `const config = app.config`).
     Config,
+    /// A config value (`const { appId } = config`): its dotted path below `app.config`.
+    ConfigValue(String),
 }
+
+/// Delimits a config value inside a route string: `` `/${appId}/page` `` with
+/// `const { appId } = app.config` is `"/\u{1}appId\u{1}/page"`. The app model fills it from
+/// the merged config (`eggsec_app::routes`), or shows `${config.appId}` when the value is not
+/// known; it never reaches the output.
+pub const CONFIG_REF: char = '\u{1}';
 
 struct RouteVisitor<'p, 't> {
     at: &'p Place<'t>,
@@ -343,6 +351,7 @@ impl<'p, 't> RouteVisitor<'p, 't> {
         match expr {
             Expression::Identifier(id) => match self.bindings.get(id.name.as_str()) {
                 Some(Binding::Str(s)) => Some(s.clone()),
+                Some(Binding::ConfigValue(p)) => Some(format!("{CONFIG_REF}{p}{CONFIG_REF}")),
                 // top-level and imported constants (`import { PREFIX } from './constants'`)
                 _ => self.consts.value(id.name.as_str()),
             },
@@ -359,7 +368,39 @@ impl<'p, 't> RouteVisitor<'p, 't> {
             Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
                 Some(self.str_value(&b.left)? + &self.str_value(&b.right)?)
             }
-            _ => None,
+            _ => self
+                .config_ref(expr)
+                .map(|path| format!("{CONFIG_REF}{path}{CONFIG_REF}")),
+        }
+    }
+
+    /// The dotted config path an expression reads: `app.config.a.b`, `this.app.config.a.b`,
+    /// `config.a.b` (bound to `app.config`), `appId` (destructured from it) and members of it.
+    fn config_ref(&self, expr: &Expression<'_>) -> Option<String> {
+        let path = member_path(expr)?;
+        let strs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let (base, rest): (Option<&str>, &[&str]) = match strs.as_slice() {
+            ["app", "config", rest @ ..] | ["this", "app", "config", rest @ ..] => (None, rest),
+            [head, rest @ ..] => match self.bindings.get(*head) {
+                Some(Binding::Config) => (None, rest),
+                Some(Binding::ConfigValue(p)) => (Some(p.as_str()), rest),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let joined: Vec<&str> = base.into_iter().chain(rest.iter().copied()).collect();
+        (!joined.is_empty()).then(|| joined.join("."))
+    }
+
+    /// `app.config` itself (`Some(None)`) or an object below it (`Some(Some("a.b"))`), as the
+    /// right side of a destructuring `const { x } = ...`.
+    fn config_base(&self, expr: &Expression<'_>) -> Option<Option<String>> {
+        let path = member_path(expr)?;
+        let strs: Vec<&str> = path.iter().map(String::as_str).collect();
+        match strs.as_slice() {
+            ["app", "config"] | ["this", "app", "config"] => Some(None),
+            [head] if matches!(self.bindings.get(*head), Some(Binding::Config)) => Some(None),
+            _ => self.config_ref(expr).map(Some),
         }
     }
 
@@ -447,6 +488,9 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     Some(Binding::Middleware(mw))
                 } else if let Some(spec) = local_require(init) {
                     Some(Binding::Module(spec))
+                } else if let Some(path) = self.config_ref(init) {
+                    // `const prefix = app.config.apiPrefix` (or an object below the config)
+                    Some(Binding::ConfigValue(path))
                 } else if let Some(s) = self.str_value(init) {
                     Some(Binding::Str(s))
                 } else {
@@ -469,6 +513,23 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                 }
             }
             BindingPattern::ObjectPattern(obj) => {
+                // const { appId } = config; (or app.config, this.app.config)
+                if let Some(base) = self.config_base(init) {
+                    for prop in &obj.properties {
+                        let (Some(key), BindingPattern::BindingIdentifier(id)) =
+                            (prop.key.static_name(), &prop.value)
+                        else {
+                            continue;
+                        };
+                        let path = match &base {
+                            Some(b) => format!("{b}.{key}"),
+                            None => key.to_string(),
+                        };
+                        self.bindings
+                            .insert(id.name.to_string(), Binding::ConfigValue(path));
+                    }
+                    return;
+                }
                 // const { router, controller, middleware } = app;
                 let from_app = matches!(self.target_of(init), Some(RouterTarget::App))
                     || matches!(member_path(init).as_deref(), Some([t, a]) if t == "this" && a == "app");
@@ -1004,12 +1065,14 @@ impl RouteVisitor<'_, '_> {
                 let Some(method) = decorator_verb(&dname) else {
                     continue;
                 };
-                let Some(path) = c
-                    .arguments
-                    .first()
-                    .and_then(|a| a.as_expression())
-                    .and_then(|e| self.str_value(e))
-                else {
+                let path = match c.arguments.first() {
+                    // egg-decorator-router's `@HttpGet()`: `path || `/${key}`` (lib/router.js)
+                    None if dname.starts_with("Http") => Some(format!("/{name}")),
+                    first => first
+                        .and_then(|a| a.as_expression())
+                        .and_then(|e| self.str_value(e)),
+                };
+                let Some(path) = path else {
                     continue;
                 };
                 verbs.push((method, path));
@@ -1096,5 +1159,77 @@ mod decorator_path_tests {
         );
         assert_eq!(decorator_path("/", "/web/*", true), "/web/*");
         assert_eq!(decorator_path("/api/", "/x", false), "/api//x");
+    }
+}
+
+#[cfg(test)]
+mod config_path_tests {
+    use super::{RouteArg, CONFIG_REF};
+    use crate::facts::source_facts_from;
+    use std::path::Path;
+
+    fn paths(src: &str) -> Vec<Option<String>> {
+        let f = source_facts_from(Path::new("/app/app/router.js"), src).unwrap();
+        let mut out: Vec<Option<String>> = f
+            .router_calls
+            .iter()
+            .map(|c| {
+                c.args
+                    .first()
+                    .and_then(RouteArg::as_str)
+                    .map(str::to_string)
+            })
+            .collect();
+        for c in &f.tegg {
+            out.extend(c.methods.iter().map(|m| Some(m.path.clone())));
+        }
+        out
+    }
+
+    fn r(path: &str) -> String {
+        format!("{CONFIG_REF}{path}{CONFIG_REF}")
+    }
+
+    /// @jianghujs/jianghu 5.0.9's app/router.js: `const { appId } = config` in template paths.
+    #[test]
+    fn config_values_in_paths_are_marked() {
+        let got = paths(
+            "module.exports = app => {\n  const { router, controller, config } = app;\n  const { appId } = config;\n  router.get(`/${appId}/page/:pageName`, controller.page.page);\n  router.get('/' + app.config.api.prefix + '/x', controller.a.b);\n  const { api } = app.config;\n  router.get(`${api.prefix}/y`, controller.a.c);\n  const base = this.app.config.base;\n  router.get(base + '/z', controller.a.d);\n};",
+        );
+        assert_eq!(
+            got,
+            vec![
+                Some(format!("/{}/page/:pageName", r("appId"))),
+                Some(format!("/{}/x", r("api.prefix"))),
+                Some(format!("{}/y", r("api.prefix"))),
+                Some(format!("{}/z", r("base"))),
+            ]
+        );
+    }
+
+    /// Look-alikes: a destructured local object or a function's result is not the config.
+    #[test]
+    fn other_values_in_paths_are_not_config() {
+        let got = paths(
+            "module.exports = app => {\n  const { router, controller } = app;\n  const { appId } = settings;\n  router.get(`/${appId}/a`, controller.a.a);\n  router.get(`/${app.name}/b`, controller.a.b);\n};",
+        );
+        assert_eq!(got, vec![None, None]);
+    }
+
+    /// egg-decorator-router 1.0.7: `@HttpGet()` without a path registers `/<method name>`; a
+    /// home-made `@Get()` without one is not followed.
+    #[test]
+    fn decorator_router_methods_without_a_path_use_their_name() {
+        let got = paths(
+            "@Route('/api/user')\nclass UserController extends Controller {\n  @HttpGet()\n  async list() {}\n  @HttpPost('/')\n  async create() {}\n}\n@Prefix('/b')\nclass B {\n  @Get()\n  async list() {}\n  @Get('/x')\n  async x() {}\n}",
+        );
+        assert_eq!(
+            got,
+            vec![
+                Some("/api/user/list".to_string()),
+                Some("/api/user/".to_string()),
+                Some("/b/x".to_string()),
+            ]
+        );
     }
 }

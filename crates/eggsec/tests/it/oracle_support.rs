@@ -27,6 +27,10 @@ pub struct Manifest {
     /// Extra top-level config keys to compare for this app.
     #[serde(default)]
     pub keys: Vec<String>,
+    /// Compare the routes too (`routes_oracle`) although the app has no `app/router.*`
+    /// (decorator routers, a framework's own router).
+    #[serde(default)]
+    pub routes: bool,
 }
 
 /// One app the oracle boots: its name, source directory and manifest.

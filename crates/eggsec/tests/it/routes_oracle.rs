@@ -88,9 +88,10 @@ fn routes_agree_with_real_egg() {
     let mut routes_total = 0;
     let mut errors = Vec::new();
     for app in apps.iter().filter(|a| {
-        ["router.js", "router.ts"]
-            .iter()
-            .any(|f| a.dir.join("app").join(f).is_file())
+        a.manifest.routes
+            || ["router.js", "router.ts"]
+                .iter()
+                .any(|f| a.dir.join("app").join(f).is_file())
     }) {
         let oracle = oracle_dir(&root, &app.manifest.egg).unwrap_or_else(|e| panic!("{e}"));
         let Some(spec) = app.manifest.envs.first().map(|s| EnvSpec::parse(s)) else {

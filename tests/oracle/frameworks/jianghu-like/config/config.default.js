@@ -1,0 +1,7 @@
+'use strict';
+
+module.exports = () => {
+  const config = {};
+  config.appId = 'jianghu';
+  return config;
+};
