@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 'use strict';
 
-// Regenerates crates/eggsec_app/defaults/egg{2,3,4}.json — eggsec's embedded snapshots of egg
+// Regenerates crates/eggsec_app/defaults/egg{2,3,4,41}.json — eggsec's embedded snapshots of egg
 // core's and its default plugins' config — from the REAL packages installed under
-// tests/oracle/egg{2,3,4}/node_modules (run tests/oracle/install.sh first).
+// tests/oracle/egg{2,3,4,41}/node_modules (run tests/oracle/install.sh first).
 //
-//   node tests/oracle/gen-defaults.js [egg2|egg3|egg4 ...]     (default: all three)
+//   node tests/oracle/gen-defaults.js [egg2|egg3|egg4|egg41 ...]     (default: all four)
+//
+// egg 4.1 (egg41.json) ships its config and plugins under dist/: egg's own config is
+// dist/config/config.*.js (`defineConfigFactory`), its plugin list dist/config/plugin.js spreads
+// plugin factories (`...sessionPlugin()`: `{ name, enable, path: <pkg>/dist, skipMerge: true }`),
+// and each built-in plugin's config builds its defaults with zod (`SessionConfig.parse({...})`):
+// node evaluates them all, as egg's loader imports them.
 //
 // Each unit's config/config.<type>.js is evaluated the way egg's loader does (function exports
 // are called with appInfo for that env and appConfig {}; egg 4 awaits them), serialised with the
@@ -69,6 +75,18 @@ function isClass(fn) {
   return /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 
+/** The directory of the package a path lies in (the nearest package.json with a name). */
+function packageDirOf(dir) {
+  let cur = dir;
+  for (;;) {
+    const file = path.join(cur, 'package.json');
+    if (fs.existsSync(file) && readJson(file).name) return cur;
+    const parent = path.dirname(cur);
+    if (parent === cur) throw new Error(`no package.json above ${dir}`);
+    cur = parent;
+  }
+}
+
 /** Evaluates one config file for `env` exactly as egg's config loader would. */
 async function evalConfig(file, env, major) {
   let cfg = await loadModule(file, major);
@@ -105,10 +123,18 @@ function placeholders(value, env, pkgDir) {
   return value;
 }
 
-/** The directory egg loads a plugin from: the package, or its eggPlugin.exports build (egg 4). */
-function pluginUnitDir(pkgDir, pkg, major) {
+/**
+ * The directory egg loads a plugin from: the package, or its eggPlugin.exports build (egg 4);
+ * egg 4.1 (@eggjs/core 6.6+): an ES module package without eggPlugin.exports loads from the
+ * directory of its `exports["."]` (tegg's plugins: dist/).
+ */
+function pluginUnitDir(pkgDir, pkg, major, egg41) {
   const exportsDir = pkg.eggPlugin && pkg.eggPlugin.exports && pkg.eggPlugin.exports.import;
-  return major >= 4 && exportsDir ? path.join(pkgDir, exportsDir) : pkgDir;
+  if (major >= 4 && exportsDir) return path.join(pkgDir, exportsDir);
+  const main = pkg.exports && (typeof pkg.exports === 'string' ? pkg.exports : pkg.exports['.']);
+  const mainFile = main && (typeof main === 'string' ? main : main.import || main.default);
+  if (egg41 && pkg.type === 'module' && typeof mainFile === 'string') return path.dirname(path.join(pkgDir, mainFile));
+  return pkgDir;
 }
 
 async function unitFiles(unitDir, pkgDir, major) {
@@ -134,8 +160,10 @@ async function generate(oracle) {
     throw new Error(`${eggPkgDir} is missing: run tests/oracle/install.sh`);
   }
   const eggPkg = readJson(path.join(eggPkgDir, 'package.json'));
-  const major = Number(eggPkg.version.split('.')[0]);
-  const eggUnitDir = major >= 4 ? path.join(eggPkgDir, 'dist', 'esm') : eggPkgDir;
+  const [ major, minor ] = eggPkg.version.split('.').map(Number);
+  // egg 4.1: dist/config (the 4.0 packages: dist/esm/config)
+  const egg41 = major === 4 && minor >= 1;
+  const eggUnitDir = egg41 ? path.join(eggPkgDir, 'dist') : major >= 4 ? path.join(eggPkgDir, 'dist', 'esm') : eggPkgDir;
 
   const pluginFile = resolveUnitFile(eggUnitDir, 'plugin', major);
   const pluginEntries = await loadModule(pluginFile, major);
@@ -149,10 +177,14 @@ async function generate(oracle) {
 
   for (const [ name, raw ] of Object.entries(pluginEntries)) {
     const entry = typeof raw === 'boolean' ? { enable: raw } : raw;
-    const packageName = entry.package || name;
-    const pkgDir = path.dirname(require.resolve(`${packageName}/package.json`, { paths: [ eggPkgDir ] }));
+    // a 4.1 plugin factory's entry gives the plugin's `path` (its package's dist/), no package
+    const pkgDir = entry.path && !entry.package
+      ? packageDirOf(entry.path)
+      : path.dirname(require.resolve(`${entry.package || name}/package.json`, { paths: [ eggPkgDir ] }));
     const pkg = readJson(path.join(pkgDir, 'package.json'));
-    const meta = pkg.eggPlugin || {};
+    const packageName = entry.package || pkg.name;
+    // egg's loader skips the package.json merge for a `skipMerge` entry (4.1's factories)
+    const meta = entry.skipMerge ? {} : pkg.eggPlugin || {};
     const own = key => (key === 'dependencies' ? entry.dependencies || entry.dep : entry[key]) || [];
     const fromMeta = key => (key === 'dependencies' ? meta.dependencies || meta.dep : meta[key]) || [];
     const pick = key => (own(key).length ? own(key) : fromMeta(key));
@@ -164,11 +196,12 @@ async function generate(oracle) {
       dependencies: pick('dependencies'),
       optionalDependencies: pick('optionalDependencies'),
     };
+    if (entry.skipMerge) frameworkPlugins[name].skipMerge = true;
     units.push({
       kind: 'plugin',
       name,
       package: packageName,
-      files: await unitFiles(pluginUnitDir(pkgDir, pkg, major), pkgDir, major),
+      files: await unitFiles(entry.path && !entry.package ? entry.path : pluginUnitDir(pkgDir, pkg, major, egg41), pkgDir, major),
     });
   }
 
@@ -178,7 +211,7 @@ async function generate(oracle) {
     if (text.includes(leak)) throw new Error(`${oracle}: a machine path leaked into the snapshot: ${leak}`);
   }
   fs.mkdirSync(OUT_DIR, { recursive: true });
-  const outFile = path.join(OUT_DIR, `egg${major}.json`);
+  const outFile = path.join(OUT_DIR, egg41 ? 'egg41.json' : `egg${major}.json`);
   fs.writeFileSync(outFile, text);
   process.stderr.write(`wrote ${path.relative(process.cwd(), outFile)} (egg ${eggPkg.version}, ${units.length} units)\n`);
 }
@@ -187,7 +220,7 @@ module.exports = { unitFiles, pluginUnitDir, readJson, SENTINEL };
 
 if (require.main === module) (async () => {
   const oracles = process.argv.slice(2);
-  for (const oracle of oracles.length ? oracles : [ 'egg2', 'egg3', 'egg4' ]) await generate(oracle);
+  for (const oracle of oracles.length ? oracles : [ 'egg2', 'egg3', 'egg4', 'egg41' ]) await generate(oracle);
 })().catch(err => {
   process.stderr.write(`gen-defaults.js: ${err && err.stack || err}\n`);
   process.exit(1);

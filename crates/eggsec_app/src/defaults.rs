@@ -20,6 +20,10 @@ use std::sync::OnceLock;
 pub struct SnapshotPlugin {
     #[serde(default = "yes")]
     pub enable: bool,
+    /// An egg 4.1 plugin factory's entry: egg takes its lists as they are, without the
+    /// package's `eggPlugin`.
+    #[serde(default)]
+    pub skip_merge: bool,
     pub package: String,
     #[serde(default)]
     pub version: Option<String>,
@@ -105,6 +109,16 @@ static EGG1: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG2: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG3: OnceLock<Option<Snapshot>> = OnceLock::new();
 static EGG4: OnceLock<Option<Snapshot>> = OnceLock::new();
+static EGG41: OnceLock<Option<Snapshot>> = OnceLock::new();
+
+/// The embedded egg 4.1 snapshot (`defaults/egg41.json`: 4.1's `dist/` config, its plugin
+/// factories with `skipMerge`, the zod-built defaults of its built-in plugins and its default
+/// tegg plugins, evaluated by node from the real package). Used for an installed egg 4.1.
+pub fn embedded_egg41() -> Option<&'static Snapshot> {
+    EGG41
+        .get_or_init(|| Snapshot::parse(include_str!("../defaults/egg41.json")).ok())
+        .as_ref()
+}
 
 /// The embedded snapshot for an egg major version (1, 2, 3 or 4).
 pub fn embedded(major: u32) -> Option<&'static Snapshot> {
@@ -352,6 +366,12 @@ pub(crate) mod tests {
             assert!(snap.unit("framework", "egg").is_some());
         }
         assert!(embedded(5).is_none());
+        // egg 4.1: the 12 built-in plugins (plugin factories) and the 9 default tegg plugins
+        let snap = embedded_egg41().expect("egg41.json parses");
+        assert!(snap.egg_version.starts_with("4.1"));
+        assert_eq!(snap.framework_plugins.len(), 21);
+        assert!(snap.framework_plugins["session"].skip_merge);
+        assert!(!snap.framework_plugins["tegg"].skip_merge);
         // `pkg` is the app's package.json
         let snap = embedded(3).unwrap();
         let mut info = AppInfo::new("a", "/srv/a", "prod");

@@ -115,7 +115,11 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         egg4: egg_major >= 4,
         esm,
     };
-    let snapshot = embedded(egg_major);
+    // an installed egg 4.1: the snapshot generated from real egg 4.1 (dist/ config, zod)
+    let snapshot = match egg41 {
+        Some(_) => crate::defaults::embedded_egg41().or_else(|| embedded(egg_major)),
+        None => embedded(egg_major),
+    };
     if snapshot.is_none() {
         diags.push(Diagnostic::general(
             DiagnosticLevel::Info,
@@ -212,12 +216,15 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         .filter_map(|n| set.states.iter().find(|s| &s.name == n))
         .map(|s| LoadUnit {
             kind: UnitKind::Plugin(s.name.clone()),
-            // egg 4.1's built-in plugins (dist/ layout): the embedded snapshot, as for egg
+            // egg 4.1's built-in plugins (dist/ layout, plugin factories: zod defaults): the
+            // embedded egg 4.1 snapshot, as for egg; its default tegg plugins are read from
+            // their packages (their config and their boot code's middleware)
             dir: s.path.clone().filter(|_| {
                 s.installed
                     && !(egg41.is_some()
                         && snapshot.is_some_and(|snap| {
-                            snap.plugin(&s.name, s.package.as_deref()).is_some()
+                            snap.plugin(&s.name, s.package.as_deref())
+                                .is_some_and(|p| p.skip_merge)
                         }))
             }),
             package: s.package.clone(),
@@ -391,10 +398,13 @@ fn boot_units(
         .filter_map(|u| {
             let label = match &u.kind {
                 UnitKind::Plugin(name) => {
+                    // egg 4.1's default tegg plugins (`@eggjs/tegg-plugin`...) are in the 4.1
+                    // snapshot but not in the table: their boot code is read
                     let builtin = snapshot.is_some_and(|s| {
-                        s.framework_plugins
-                            .values()
-                            .any(|p| Some(&p.package) == u.package.as_ref())
+                        s.framework_plugins.values().any(|p| {
+                            Some(&p.package) == u.package.as_ref()
+                                && !p.package.starts_with("@eggjs/")
+                        })
                     }) || u
                         .package
                         .as_deref()
@@ -677,15 +687,24 @@ fn egg41_plugin_factories(
         );
     }
     let from_factories = !read.is_empty();
-    let plugins = if from_factories {
-        "its plugins are read from dist/config/plugin.js (plugin factories)"
-    } else {
-        "its plugin factories gave no plugin: egg's built-in plugins come from the embedded egg 4.0 snapshot"
+    let snap_name = snapshot.map(|s| format!("the embedded egg {} snapshot", s.egg_version));
+    let plugins = match (from_factories, &snap_name) {
+        (true, _) => {
+            "its plugins are read from dist/config/plugin.js (plugin factories)".to_string()
+        }
+        (false, Some(snap)) => {
+            format!("its plugin factories gave no plugin: egg's built-in plugins come from {snap}")
+        }
+        (false, None) => "its plugin factories gave no plugin".to_string(),
     };
-    let defaults = if snapshot.is_some() {
-        "egg's and its built-in plugins' config defaults (zod schemas in 4.1) come from the embedded egg 4.0 snapshot"
-    } else {
-        "egg's and its built-in plugins' config defaults (zod schemas in 4.1) are not known"
+    let defaults = match &snap_name {
+        Some(snap) => format!(
+            "egg's and its built-in plugins' config defaults (zod schemas in 4.1) come from {snap}"
+        ),
+        None => {
+            "egg's and its built-in plugins' config defaults (zod schemas in 4.1) are not known"
+                .to_string()
+        }
     };
     diags.push(Diagnostic::general(
         DiagnosticLevel::Warning,
@@ -741,17 +760,28 @@ fn snapshot_plugins(snap: &Snapshot) -> PluginMap {
     snap.framework_plugins
         .iter()
         .map(|(name, p)| {
+            // a plugin factory's entry (egg 4.1) carries its own lists; the others take them
+            // from the package's `eggPlugin` (the snapshot's metadata) when located
+            let own = |list: &Vec<String>| {
+                if p.skip_merge {
+                    list.clone()
+                } else {
+                    Vec::new()
+                }
+            };
             let entry = PluginEntry {
                 name: name.clone(),
                 enable: p.enable,
                 enable_prov: Provenance::synthetic(from.clone()),
                 package: Some(p.package.clone()),
                 path: None,
-                env: Vec::new(),
-                env_prov: None,
-                dependencies: Vec::new(),
-                optional_dependencies: Vec::new(),
+                env: own(&p.env),
+                env_prov: (p.skip_merge && !p.env.is_empty())
+                    .then(|| Provenance::synthetic(from.clone())),
+                dependencies: own(&p.dependencies),
+                optional_dependencies: own(&p.optional_dependencies),
                 from: from.clone(),
+                skip_merge: p.skip_merge,
             };
             (name.clone(), entry)
         })

@@ -185,67 +185,88 @@ pub fn build(
         }
     }
 
-    // configWillLoad (class boot hooks) runs before every function-style app.js: multipart
-    // 3+ (a class hook); egg 1/2's egg-multipart is function-style (pushed in plugin order).
-    for plugin in enabled_in_order.clone() {
-        if egg_major >= 3
-            && plugin.package.as_deref().is_some_and(is_multipart)
-            && multipart_file_mode(config, diags)
-        {
-            core.push((
-                inserted("multipart", &plugin.name),
-                Some(plugin.name.clone()),
-            ));
+    if egg_major >= 4 {
+        // egg 4's built-in plugins push from class `configWillLoad` hooks (@eggjs/session,
+        // @eggjs/security, @eggjs/development...): in plugin order, among the other plugins'
+        // `configWillLoad` (egg 4.1's tegg plugins come after them), after every constructor
+        for (unit, facts) in &boot {
+            apply_edits(
+                (config, plugins),
+                unit,
+                facts,
+                &[Phase::Load],
+                &mut core,
+                &mut app,
+                diags,
+            );
         }
-    }
-    for (unit, facts) in &boot {
-        apply_edits(
-            (config, plugins),
-            unit,
-            facts,
-            &[Phase::Load, Phase::ConfigWillLoad],
-            &mut core,
-            &mut app,
-            diags,
-        );
-    }
-    for plugin in enabled_in_order {
-        let ins = match plugin.package.as_deref() {
-            Some(p) if egg_major < 3 && is_multipart(p) => {
-                if egg_major == 2 && multipart_file_mode(config, diags) {
-                    Some(Insertion::Push("multipart"))
-                } else {
-                    None
+        let mut done = vec![false; boot.len()];
+        for plugin in enabled_in_order {
+            if plugin.package.as_deref().is_some_and(is_multipart)
+                && multipart_file_mode(config, diags)
+            {
+                core.push((
+                    inserted("multipart", &plugin.name),
+                    Some(plugin.name.clone()),
+                ));
+            }
+            table_insert(plugin, egg_major, config, &mut core, diags);
+            let label = format!("plugin {}", plugin.name);
+            for (i, (unit, facts)) in boot.iter().enumerate() {
+                if !done[i] && unit.label == label {
+                    done[i] = true;
+                    apply_edits(
+                        (config, plugins),
+                        unit,
+                        facts,
+                        &[Phase::ConfigWillLoad],
+                        &mut core,
+                        &mut app,
+                        diags,
+                    );
                 }
             }
-            // egg-development 1.x and 2.0–2.4.0 push no eggLoaderTrace (plugin_boot.rs)
-            Some(p)
-                if p.ends_with("development")
-                    && !crate::plugin_boot::development_pushes_loader_trace(
-                        p,
-                        plugin.version.as_deref().filter(|_| plugin.installed),
-                        egg_major,
-                    ) =>
+        }
+        for (i, (unit, facts)) in boot.iter().enumerate() {
+            if !done[i] {
+                apply_edits(
+                    (config, plugins),
+                    unit,
+                    facts,
+                    &[Phase::ConfigWillLoad],
+                    &mut core,
+                    &mut app,
+                    diags,
+                );
+            }
+        }
+    } else {
+        // configWillLoad (class boot hooks) runs before every function-style app.js: multipart
+        // 3+ (a class hook); egg 1/2's egg-multipart is function-style (pushed in plugin order).
+        for plugin in enabled_in_order.clone() {
+            if egg_major >= 3
+                && plugin.package.as_deref().is_some_and(is_multipart)
+                && multipart_file_mode(config, diags)
             {
-                None
+                core.push((
+                    inserted("multipart", &plugin.name),
+                    Some(plugin.name.clone()),
+                ));
             }
-            Some(p) => insertion(p, egg_major),
-            None => None,
-        };
-        let Some(ins) = ins else {
-            continue;
-        };
-        let by = Some(plugin.name.clone());
-        match ins {
-            Insertion::Push(name) => core.push((inserted(name, &plugin.name), by)),
-            Insertion::Unshift(name) => core.insert(0, (inserted(name, &plugin.name), by)),
-            Insertion::BeforeBodyParser(name) => {
-                let at = core
-                    .iter()
-                    .position(|(v, _)| v.as_str() == Some("bodyParser"))
-                    .unwrap_or(core.len());
-                core.insert(at, (inserted(name, &plugin.name), by));
-            }
+        }
+        for (unit, facts) in &boot {
+            apply_edits(
+                (config, plugins),
+                unit,
+                facts,
+                &[Phase::Load, Phase::ConfigWillLoad],
+                &mut core,
+                &mut app,
+                diags,
+            );
+        }
+        for plugin in enabled_in_order {
+            table_insert(plugin, egg_major, config, &mut core, diags);
         }
     }
     for (unit, facts) in &boot {
@@ -357,6 +378,53 @@ fn decide(config: &Value, plugins: &[PluginState], path: &str) -> Option<bool> {
 
 /// Applies a boot file's edits of the given phases to the lists, in source order. A condition
 /// on config eggsec cannot decide applies the edit and says so.
+/// The verified built-in insertion of one enabled plugin (the table above), if any.
+fn table_insert(
+    plugin: &PluginState,
+    egg_major: u32,
+    config: &Value,
+    core: &mut Vec<(Value, Option<String>)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let ins = match plugin.package.as_deref() {
+        Some(p) if egg_major < 3 && is_multipart(p) => {
+            if egg_major == 2 && multipart_file_mode(config, diags) {
+                Some(Insertion::Push("multipart"))
+            } else {
+                None
+            }
+        }
+        // egg-development 1.x and 2.0–2.4.0 push no eggLoaderTrace (plugin_boot.rs)
+        Some(p)
+            if p.ends_with("development")
+                && !crate::plugin_boot::development_pushes_loader_trace(
+                    p,
+                    plugin.version.as_deref().filter(|_| plugin.installed),
+                    egg_major,
+                ) =>
+        {
+            None
+        }
+        Some(p) => insertion(p, egg_major),
+        None => None,
+    };
+    let Some(ins) = ins else {
+        return;
+    };
+    let by = Some(plugin.name.clone());
+    match ins {
+        Insertion::Push(name) => core.push((inserted(name, &plugin.name), by)),
+        Insertion::Unshift(name) => core.insert(0, (inserted(name, &plugin.name), by)),
+        Insertion::BeforeBodyParser(name) => {
+            let at = core
+                .iter()
+                .position(|(v, _)| v.as_str() == Some("bodyParser"))
+                .unwrap_or(core.len());
+            core.insert(at, (inserted(name, &plugin.name), by));
+        }
+    }
+}
+
 fn apply_edits(
     (config, plugins): (&Value, &[PluginState]),
     unit: &BootUnit,
@@ -777,6 +845,61 @@ mod tests {
                 "multipart",
                 "session"
             ]
+        );
+    }
+
+    /// egg 4's built-ins push from `configWillLoad` in plugin order, so a later plugin's
+    /// `configWillLoad` push (egg 4.1's tegg) comes after `session`/`securities` (real egg 4.1:
+    /// `tests/fixtures/egg41-dist-layout`); on egg 3 the built-ins push later (function-style
+    /// app.js), so the same push comes first.
+    #[test]
+    fn egg4_builtins_push_in_plugin_order_among_config_will_load() {
+        let ps = vec![
+            plugin("session", "@eggjs/session"),
+            plugin("security", "@eggjs/security"),
+            plugin("tegg", "@eggjs/tegg-plugin"),
+        ];
+        let order: Vec<_> = ps.iter().map(|p| p.name.clone()).collect();
+        let unit = BootUnit {
+            label: "plugin tegg".into(),
+            file: PathBuf::from("tegg/app.js"),
+            facts: Some(BootFacts {
+                edits: vec![eggsec_js::boot::ListEdit {
+                    list: "coreMiddleware".into(),
+                    op: ListOp::Push(vec!["teggCtxLifecycleMiddleware".into()]),
+                    phase: Phase::ConfigWillLoad,
+                    when: vec![],
+                    if_list: vec![],
+                    line: 1,
+                }],
+                routes: vec![],
+                config_writes: vec![],
+            }),
+        };
+        let tail = |major: u32| {
+            let m = build(
+                &mut config("stream"),
+                &ps,
+                &order,
+                &[],
+                std::slice::from_ref(&unit),
+                major,
+                &mut Vec::new(),
+            );
+            let n = names(&m);
+            let core_end = n.iter().position(|x| *x == "report").unwrap();
+            n[core_end - 3..core_end]
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            tail(4),
+            ["session", "securities", "teggCtxLifecycleMiddleware"]
+        );
+        assert_eq!(
+            tail(3),
+            ["teggCtxLifecycleMiddleware", "session", "securities"]
         );
     }
 

@@ -24,6 +24,10 @@ pub struct PluginEntry {
     pub optional_dependencies: Vec<String>,
     /// The plugin file the entry was last set in (egg's `from`).
     pub from: String,
+    /// `skipMerge: true` (egg 4.1's plugin factories): egg keeps the entry's own `env` and
+    /// dependency lists and does not read the package's `eggPlugin` (@eggjs/core's
+    /// `loadPlugin`: `if (!plugin.skipMerge) await this.#mergePluginConfig(plugin)`).
+    pub skip_merge: bool,
 }
 
 /// Entries keyed by plugin name, in egg's insertion order.
@@ -113,6 +117,7 @@ fn normalize_entry(
         dependencies: Vec::new(),
         optional_dependencies: Vec::new(),
         from: from.to_string(),
+        skip_merge: false,
     };
     let map = match &value.kind {
         ValueKind::Bool(b) => {
@@ -158,6 +163,10 @@ fn normalize_entry(
             }
         };
     }
+    entry.skip_merge = map
+        .get("skipMerge")
+        .and_then(|v| v.truthy())
+        .unwrap_or(false);
     if let Some(pkg) = map.get("package").filter(|v| !v.is_undefined()) {
         match pkg.as_str() {
             Some(s) if !s.is_empty() => entry.package = Some(s.to_string()),
@@ -278,6 +287,10 @@ pub fn extend_plugins(targets: &mut PluginMap, plugins: &PluginMap) {
         if !p.optional_dependencies.is_empty() {
             t.optional_dependencies = p.optional_dependencies.clone();
         }
+        // egg copies every defined property: an entry without `skipMerge` keeps the target's
+        if p.skip_merge {
+            t.skip_merge = true;
+        }
         t.from = p.from.clone();
     }
 }
@@ -372,7 +385,7 @@ pub fn finish(
     let mut enabled_names = Vec::new();
     for (name, entry) in all.iter_mut() {
         let loc = locate(entry);
-        if let Some(meta) = &loc.meta {
+        if let Some(meta) = loc.meta.as_ref().filter(|_| !entry.skip_merge) {
             meta.merge_into(entry);
         }
         located.insert(name.clone(), loc);
@@ -657,6 +670,37 @@ mod tests {
         let mut d = Vec::new();
         assert!(normalize_file(&f, Path::new("plugin.js"), Path::new("/app"), &mut d).is_empty());
         assert_eq!(d.len(), 1);
+    }
+
+    /// egg 4.1's plugin factories (`skipMerge: true`): egg keeps the entry's own lists and does
+    /// not read the package's `eggPlugin`; an app entry without `skipMerge` keeps it. Look-alike:
+    /// the same entry without `skipMerge` takes the package's lists.
+    #[test]
+    fn skip_merge_entries_keep_their_own_lists() {
+        let factory = |skip: bool| {
+            let mut props = vec![("path", s("/nm/@eggjs/session/dist", "egg"))];
+            if skip {
+                props.push(("skipMerge", b(true, "egg", 1)));
+            }
+            file_map(vec![("session", obj(props, "egg", 1))], "egg")
+        };
+        let locate = |_: &PluginEntry| Located {
+            path: Some(PathBuf::from("/nm/@eggjs/session/dist")),
+            installed: true,
+            meta: Some(meta(&["local"], &["watcher"], &[])),
+        };
+        for skip in [true, false] {
+            let mut all = factory(skip);
+            let app = file_map(vec![("session", b(true, "app", 3))], "app");
+            extend_plugins(&mut all, &app);
+            assert_eq!(all["session"].skip_merge, skip);
+            let mut d = Vec::new();
+            let set = finish(all, "prod", &app, locate, &mut d);
+            let session = set.states.iter().find(|s| s.name == "session").unwrap();
+            // merged, the package's `env: ['local']` would turn it off in prod
+            assert_eq!(session.enabled, skip, "skipMerge {skip}");
+            assert_eq!(session.env.is_empty(), skip, "skipMerge {skip}");
+        }
     }
 
     fn meta(env: &[&str], deps: &[&str], opt: &[&str]) -> PluginMeta {

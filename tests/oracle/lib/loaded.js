@@ -32,6 +32,7 @@ function plugins(loader) {
       dependencies: p.dependencies || [],
       optionalDependencies: p.optionalDependencies || [],
       implicitEnable: !!p.implicitEnable,
+      skipMerge: !!p.skipMerge,
     });
   });
 }

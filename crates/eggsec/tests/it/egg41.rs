@@ -3,9 +3,12 @@
 //! (tests/oracle/egg41) and eggsec must list exactly the plugins egg enables — egg's own
 //! `dist/config/plugin.js` (`...securityPlugin()` factories and 4.1's default tegg plugins) and
 //! the app's `...jsonpPlugin({ enable: false })` — with each plugin's path, agree on
-//! `security.csrf.enable`, and keep egg's own core middleware in egg's order. Without
-//! node_modules (the embedded egg 4.0 snapshot) it lists the same plugins except 4.1's tegg
-//! plugins, and says so.
+//! `security.csrf.enable`, keep egg's own core middleware in egg's order, and order the plugins
+//! as egg does (the factories' `skipMerge` entries keep their own lists). Its config defaults
+//! come from the embedded egg 4.1 snapshot (`defaults/egg41.json`, generated from this real egg
+//! 4.1); the key-by-key comparison is `oracle::eggsec_agrees_with_real_egg` (the fixture's
+//! `oracle.json`). Without node_modules (the embedded egg 4.0 snapshot) it lists the same plugins
+//! except 4.1's tegg plugins, and says so.
 
 use crate::oracle_support::{oracle_dir, repo_root, run_dump, stage, EnvSpec};
 use eggsec_app::LoadOptions;
@@ -45,6 +48,13 @@ fn egg41_dist_layout_is_never_worse_than_no_node_modules() {
         .map(|p| p.name.clone())
         .collect();
     assert_eq!(ours, egg_plugins, "enabled plugins");
+    let egg_order: Vec<String> = dump["plugin_order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str().map(str::to_string))
+        .collect();
+    assert_eq!(model.plugin_order, egg_order, "plugin order");
     // each plugin where egg found it (the factories' `path: import.meta.dirname`)
     let egg_paths: BTreeMap<String, String> = dump["plugins"]
         .as_array()
@@ -71,7 +81,9 @@ fn egg41_dist_layout_is_never_worse_than_no_node_modules() {
             .diagnostics
             .iter()
             .any(|d| d.message.contains("egg 4.1 layout")
-                && d.message.contains("read from dist/config/plugin.js")),
+                && d.message.contains("read from dist/config/plugin.js")
+                && d.message
+                    .contains("from the embedded egg 4.1.2-beta.9 snapshot")),
         "{:?}",
         model.diagnostics
     );

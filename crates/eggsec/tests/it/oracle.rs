@@ -208,10 +208,16 @@ pub(crate) fn compare_plugins(t: &mut Tally, dump: &J, model: &AppModel) {
         let Some(ours) = model.plugin(name) else {
             continue;
         };
-        let egg_package = p["package"].as_str();
+        // an egg 4.1 plugin factory's entry (`skipMerge`) has no `package`, only its `path`
+        // (the package's `dist/`): the installed package that path lies in is the plugin's
+        let egg_package = match p["package"].as_str() {
+            Some(package) => Some(package.to_string()),
+            None if p["skipMerge"] == J::Bool(true) => p["path"].as_str().and_then(package_of_path),
+            None => None,
+        };
         t.check(
             &format!("plugin {name} package"),
-            egg_package == ours.package.as_deref(),
+            egg_package.as_deref() == ours.package.as_deref(),
             || format!("egg {egg_package:?}, eggsec {:?}", ours.package),
         );
         let egg_implicit = p["implicitEnable"] == J::Bool(true);
@@ -221,6 +227,22 @@ pub(crate) fn compare_plugins(t: &mut Tally, dump: &J, model: &AppModel) {
             || format!("egg {egg_implicit}, eggsec {}", ours.implicit_enable),
         );
     }
+}
+
+/// The name of the package a plugin directory lies in (the nearest package.json with a name).
+fn package_of_path(path: &str) -> Option<String> {
+    let mut dir = Some(Path::new(path));
+    while let Some(d) = dir {
+        let name = std::fs::read_to_string(d.join("package.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<J>(&t).ok())
+            .and_then(|pkg| pkg["name"].as_str().map(str::to_string));
+        if name.is_some() {
+            return name;
+        }
+        dir = d.parent();
+    }
+    None
 }
 
 pub(crate) fn compare_middleware(t: &mut Tally, dump: &J, model: &AppModel) {
