@@ -70,6 +70,30 @@ function recordingApp(config, routes) {
   });
 }
 
+/**
+ * A path into another package of the generator's install (egg-alinode's `cmddir`, the dir of
+ * its dependency `commandx`): where npm puts that package in an app (hoisted or nested) is not
+ * known without node_modules, so the value is declared unknown, naming the package; so is a
+ * path a package computes by going up from its own dir.
+ */
+function otherPackagePaths(value, pkg) {
+  if (typeof value === 'string' && value.includes(DIR)) {
+    const nm = path.join(DIR, 'node_modules') + path.sep;
+    const rest = value.includes(nm) ? value.slice(value.indexOf(nm) + nm.length).split(path.sep) : null;
+    const other = rest && (rest[0].startsWith('@') ? rest.slice(0, 2).join('/') : rest[0]);
+    return { $unknown: other
+      ? `a path into package ${other} as npm installs it in the app (not known without node_modules)`
+      : `a path computed from where ${pkg} is installed in the app (not known without node_modules)` };
+  }
+  if (Array.isArray(value)) return value.map(v => otherPackagePaths(v, pkg));
+  if (value && typeof value === 'object') {
+    const out = {};
+    for (const [ k, v ] of Object.entries(value)) out[k] = otherPackagePaths(v, pkg);
+    return out;
+  }
+  return value;
+}
+
 /** What happened to `before` to make `after`: ops in order (remove, unshift, insert after). */
 function diff(before, after) {
   const ops = [];
@@ -153,7 +177,7 @@ async function bootOps(pkgDir, pluginName, config) {
       dependencies: meta.dependencies || meta.dep || [],
       optionalDependencies: meta.optionalDependencies || [],
     };
-    const files = await unitFiles(pluginUnitDir(pkgDir, ppkg, 3), pkgDir, 3);
+    const files = otherPackagePaths(await unitFiles(pluginUnitDir(pkgDir, ppkg, 3), pkgDir, 3), packageName);
     units.push({ kind: 'plugin', name, package: packageName, files });
     const prodDefault = (files.prod && files.prod.default) || {};
     boot[packageName] = await bootOps(pkgDir, name, prodDefault);

@@ -194,7 +194,7 @@ impl Snapshot {
         let prov = Provenance::synthetic(self.label(&unit.package, &format!("config.{type_name}")));
         let mut value = from_tagged(json, &prov, info);
         // Paths a unit computes from its own directory: where the package would be installed.
-        let pkg_dir = info.base_dir.join("node_modules").join(&unit.package);
+        let pkg_dir = node_modules_dir(info).join(&unit.package);
         fill_pkg_dir(&mut value, &pkg_dir.display().to_string());
         // `config.pkg = appInfo.pkg`: the app's own package.json, not the generator's stand-in
         if let (Some(pkg), Some(map)) = (info.pkg.as_ref(), value.as_object_mut()) {
@@ -205,6 +205,15 @@ impl Snapshot {
         }
         Some(value)
     }
+}
+
+/// Where the app's packages would be installed: `node_modules` beside its package.json (the
+/// project root of a midway v1 app, whose egg baseDir is `src/`).
+pub(crate) fn node_modules_dir(info: &AppInfo) -> std::path::PathBuf {
+    info.app_dir
+        .as_deref()
+        .unwrap_or(&info.base_dir)
+        .join("node_modules")
 }
 
 /// Replaces the `{{pkgDir}}` placeholder (a unit's own package directory) in every string.

@@ -193,6 +193,8 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         entry.package = entry.path.as_deref().and_then(installed_package_of);
     }
 
+    // Without node_modules, the lockfile says which version of each package egg would run.
+    let locked = locked_for_skew(&frameworks, &pkg_dir);
     let mut lookup_dirs = vec![root.clone()];
     lookup_dirs.extend(frameworks.iter().rev().filter_map(|f| f.path.clone()));
     let mut locate_diags = Vec::new();
@@ -202,7 +204,7 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
             &lookup_dirs,
             use_node_modules,
             (resolver, egg41.is_some()),
-            snapshot,
+            (snapshot, locked.as_ref()),
             &mut locate_diags,
         )
     };
@@ -250,11 +252,12 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     let mut loaded = load_config(&ctx, &units, &mut diags);
     // Without node_modules, egg's units come from the snapshot of one version: the lockfile
     // says which versions the app runs (version skew, see `skew`).
-    if let (Some(snap), Some(locked)) = (
+    if let (Some(snap), Some(locked), true) = (
         snapshot,
-        locked_for_skew(&frameworks, &loaded.layers, &pkg_dir),
+        locked.as_ref(),
+        loaded.layers.iter().any(|l| l.embedded),
     ) {
-        if crate::skew::apply(&mut loaded.layers, snap, &locked, &info, &mut diags) {
+        if crate::skew::apply(&mut loaded.layers, &units, snap, locked, &info, &mut diags) {
             loaded.config = crate::skew::remerge(&loaded.layers);
         }
     }
@@ -447,17 +450,13 @@ fn boot_units(
         .collect()
 }
 
-/// The app's lockfile versions, read only when egg is not installed and some unit's config
-/// came from the embedded snapshot.
-fn locked_for_skew(
-    frameworks: &[Framework],
-    layers: &[crate::model::ConfigLayer],
-    pkg_dir: &Path,
-) -> Option<crate::skew::Locked> {
+/// The app's lockfile versions, read only when egg is not installed (embedded data then
+/// stands in for egg, its built-in plugins and known third-party plugins).
+fn locked_for_skew(frameworks: &[Framework], pkg_dir: &Path) -> Option<crate::skew::Locked> {
     let egg_installed = frameworks
         .iter()
         .any(|f| f.name == "egg" && f.path.is_some());
-    if egg_installed || !layers.iter().any(|l| l.embedded) {
+    if egg_installed {
         return None;
     }
     crate::skew::Locked::read(pkg_dir)
@@ -795,7 +794,7 @@ fn locate_plugin(
     lookup_dirs: &[PathBuf],
     use_node_modules: bool,
     (resolver, egg41): (Resolver, bool),
-    snapshot: Option<&Snapshot>,
+    (snapshot, locked): (Option<&Snapshot>, Option<&crate::skew::Locked>),
     diags: &mut Vec<Diagnostic>,
 ) -> Located {
     let package = entry.package.as_deref().unwrap_or(&entry.name);
@@ -861,10 +860,11 @@ fn locate_plugin(
         if installed_tree {
             diags.push(not_found(entry, package, lookup_dirs));
         }
+        let meta = embedded_meta(snap, p, locked, diags);
         return Located {
             path: None,
             installed: false,
-            meta: Some(snap.plugin_meta(p)),
+            meta: Some(meta),
         };
     }
     // A popular third-party plugin that is not installed: embedded knowledge of its package.
@@ -891,10 +891,11 @@ fn locate_plugin(
                 ),
             )
         });
+        let meta = embedded_meta(k, p, locked, diags);
         return Located {
             path: None,
             installed: false,
-            meta: Some(k.plugin_meta(p)),
+            meta: Some(meta),
         };
     }
     let (file, line, name) = (&entry.from, entry.enable_prov.line, &entry.name);
@@ -919,6 +920,20 @@ fn locate_plugin(
         installed: false,
         meta: None,
     }
+}
+
+/// Embedded `eggPlugin` metadata, as the version the lockfile pins has it.
+fn embedded_meta(
+    snap: &Snapshot,
+    p: &crate::defaults::SnapshotPlugin,
+    locked: Option<&crate::skew::Locked>,
+    diags: &mut Vec<Diagnostic>,
+) -> PluginMeta {
+    let mut meta = snap.plugin_meta(p);
+    if let (Some(locked), Some(version)) = (locked, p.version.as_deref()) {
+        crate::skew::plugin_meta_at(&mut meta, &p.package, version, locked, diags);
+    }
+    meta
 }
 
 fn not_found(entry: &PluginEntry, package: &str, lookup_dirs: &[PathBuf]) -> Diagnostic {

@@ -8,6 +8,7 @@
 //! for every varying key, the value of the locked version — or an `Unknown` saying why when the
 //! locked version lies between two sampled versions that disagree, or outside what was sampled.
 
+use crate::config::LoadUnit;
 use crate::defaults::{fill_pkg_dir, from_tagged, Snapshot};
 use crate::model::{ConfigLayer, Diagnostic, DiagnosticLevel, UnitKind};
 use eggsec_js::{AppInfo, Object, Provenance, Value, ValueKind};
@@ -24,6 +25,10 @@ pub struct SkewPackage {
     pub versions: Vec<String>,
     /// env → file type → dotted key → tagged value per sampled version (`{"$absent": true}`).
     pub files: IndexMap<String, IndexMap<String, IndexMap<String, Vec<serde_json::Value>>>>,
+    /// `eggPlugin` field (`env`, `dependencies`, `optionalDependencies`) → its value per sampled
+    /// version, for the fields that differ between versions.
+    #[serde(default)]
+    pub meta: IndexMap<String, Vec<serde_json::Value>>,
 }
 
 static SKEW: OnceLock<Option<IndexMap<String, SkewPackage>>> = OnceLock::new();
@@ -39,7 +44,8 @@ pub fn table() -> Option<&'static IndexMap<String, SkewPackage>> {
 pub struct Locked {
     /// The lockfile, as shown (relative to the app root).
     pub file: String,
-    /// package → version: egg's own dependency when egg depends on it, else the first instance.
+    /// package → version: the app's own dependency, else egg's when egg depends on it, else the
+    /// first instance.
     pub versions: HashMap<String, String>,
 }
 
@@ -53,6 +59,14 @@ impl Locked {
             return None;
         }
         let mut versions = HashMap::new();
+        // egg-core looks a plugin package up in the app's node_modules first, then in egg's:
+        // a plugin the app depends on itself (installed at the top) wins over egg's own
+        // dependency (egg-multipart 1.5.1 in the app, 2.13.1 under egg)
+        for d in inv.direct.iter().filter(|d| !d.dev) {
+            if let Some(p) = d.resolved.and_then(|i| inv.packages.get(i)) {
+                versions.insert(p.name.clone(), p.version.clone());
+            }
+        }
         let egg = inv
             .direct
             .iter()
@@ -64,7 +78,9 @@ impl Locked {
             versions.insert("egg".to_string(), egg_pkg.version.clone());
             for &d in &egg_pkg.deps {
                 if let Some(p) = inv.packages.get(d) {
-                    versions.insert(p.name.clone(), p.version.clone());
+                    versions
+                        .entry(p.name.clone())
+                        .or_insert_with(|| p.version.clone());
                 }
             }
         }
@@ -184,15 +200,72 @@ fn set_path(root: &mut Value, path: &str, value: Option<Value>, prov: &Provenanc
     }
 }
 
-/// The package a layer's unit loads from, and the version the snapshot embeds for it.
-fn unit_package<'a>(snap: &'a Snapshot, unit: &UnitKind) -> Option<(&'a str, &'a str)> {
+/// The package a layer's unit loads from, and the version the embedded data has for it: egg's
+/// snapshot for egg and its built-in plugins, eggsec's plugin knowledge for a third-party one.
+fn unit_package<'a>(
+    snap: &'a Snapshot,
+    unit: &UnitKind,
+    units: &[LoadUnit],
+) -> Option<(&'a str, &'a str)> {
     match unit {
         UnitKind::Framework(name) if name == "egg" => Some(("egg", snap.egg_version.as_str())),
         UnitKind::Plugin(name) => {
-            let p = snap.framework_plugins.get(name)?;
+            let package = units
+                .iter()
+                .find(|u| &u.kind == unit)
+                .and_then(|u| u.package.as_deref())
+                .unwrap_or(name);
+            let p = snap
+                .plugin(name, Some(package))
+                .or_else(|| crate::defaults::plugin_knowledge()?.plugin(name, Some(package)))?;
             Some((p.package.as_str(), p.version.as_deref()?))
         }
         _ => None,
+    }
+}
+
+/// `meta` (a plugin's `eggPlugin`, from embedded data generated from `embedded_version`) as the
+/// version the lockfile pins has it: each field that differs between versions takes the locked
+/// version's value. A field whose value at that version is not known stays the embedded one,
+/// and a diagnostic says so. The plugin order and implicit enables follow these fields
+/// (egg-multipart 2.1 has no `optionalDependencies: ['schedule']`, 2.3 has).
+pub fn plugin_meta_at(
+    meta: &mut crate::plugins::PluginMeta,
+    package: &str,
+    embedded_version: &str,
+    locked: &Locked,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(version) = locked.version(package).filter(|v| *v != embedded_version) else {
+        return;
+    };
+    let Some(data) = table().and_then(|t| t.get(package)) else {
+        return;
+    };
+    for (field, values) in &data.meta {
+        let target = match field.as_str() {
+            "env" => &mut meta.env,
+            "dependencies" => &mut meta.dependencies,
+            "optionalDependencies" => &mut meta.optional_dependencies,
+            _ => continue,
+        };
+        match value_at(package, &data.versions, values, version) {
+            At::Set(j) => {
+                *target = j
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                meta.source = format!(
+                    "<embedded {package}@{version} package.json (version from {})>",
+                    locked.file
+                );
+            }
+            At::Absent => target.clear(),
+            At::Unknown(why) => diags.push(Diagnostic::general(
+                DiagnosticLevel::Warning,
+                format!("eggPlugin.{field} of {package}: {why}; {embedded_version}'s {target:?} is used"),
+            )),
+        }
     }
 }
 
@@ -201,6 +274,7 @@ fn unit_package<'a>(snap: &'a Snapshot, unit: &UnitKind) -> Option<(&'a str, &'a
 /// `Unknown`). Returns whether a layer changed (the config must then be merged again).
 pub fn apply(
     layers: &mut [ConfigLayer],
+    units: &[LoadUnit],
     snap: &Snapshot,
     locked: &Locked,
     info: &AppInfo,
@@ -217,7 +291,7 @@ pub fn apply(
     let mut changed = false;
     let mut said: Vec<String> = Vec::new();
     for layer in layers.iter_mut().filter(|l| l.embedded) {
-        let Some((package, embedded_version)) = unit_package(snap, &layer.unit) else {
+        let Some((package, embedded_version)) = unit_package(snap, &layer.unit, units) else {
             continue;
         };
         let Some(version) = locked.version(package) else {
@@ -251,13 +325,13 @@ pub fn apply(
             "<embedded {package}@{version} config.{type_name} (version from {})>",
             locked.file
         ));
-        let pkg_dir = info
-            .base_dir
-            .join("node_modules")
+        let pkg_dir = crate::defaults::node_modules_dir(info)
             .join(package)
             .display()
             .to_string();
         let (mut set, mut unknown) = (0, 0);
+        let mut removed: Vec<&str> = Vec::new();
+        let mut kept: Vec<&str> = Vec::new();
         for (path, values) in keys {
             let new = match value_at(package, &data.versions, values, version) {
                 At::Set(j) => {
@@ -273,10 +347,32 @@ pub fn apply(
                 }
             };
             let before = layer.value.get_path(path).cloned();
+            if new.is_none() {
+                removed.push(path);
+            } else {
+                kept.push(path);
+            }
             if before.as_ref() != new.as_ref() {
                 set += usize::from(!new.as_ref().is_some_and(Value::is_unknown));
                 set_path(&mut layer.value, path, new, &prov);
                 changed = true;
+            }
+        }
+        // an object whose every key the locked version does not set is not there at all
+        // (egg-security 1.x has no `security.referrerPolicy`), unless that version sets it empty
+        for path in removed {
+            let mut parent = path;
+            while let Some((up, _)) = parent.rsplit_once('.') {
+                let empty = layer
+                    .value
+                    .get_path(up)
+                    .and_then(Value::as_object)
+                    .is_some_and(|o| o.is_empty());
+                if !empty || kept.contains(&up) {
+                    break;
+                }
+                set_path(&mut layer.value, up, None, &prov);
+                parent = up;
             }
         }
         if set + unknown > 0 && !said.iter().any(|p| p == package) {
