@@ -266,7 +266,10 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         &loaded.layers,
         &units,
         &ctx.type_names,
-        crate::uncertain::unknown_plugins(&set.states, snapshot),
+        crate::uncertain::unknown_frameworks(&frameworks)
+            .into_iter()
+            .chain(crate::uncertain::unknown_plugins(&set.states, snapshot))
+            .collect(),
     );
     let unit_dirs: Vec<PathBuf> = units.iter().filter_map(|u| u.dir.clone()).collect();
     let boot_units = boot_units(&units, snapshot, resolver, &mut diags);
@@ -1102,7 +1105,20 @@ exports.middleware = ['auth'];
         );
         assert!(m.doubt_at("session.httpOnly").is_some());
         assert_eq!(m.doubt_at("keys"), None);
-        assert_eq!(m.doubt_at("middleware"), None);
+        // the middleware lists: the unknown plugin's boot hook may push onto them whatever
+        // the app's config says
+        let why = m.doubt_at("middleware").expect("middleware uncertain");
+        assert!(why.contains("boot hooks of plugin `mystery`"), "{why}");
+        assert!(m
+            .uncertain
+            .middleware_doubt()
+            .is_some_and(|w| w.contains("plugin `mystery` (egg-mystery-plugin)")));
+        // whether a disabled plugin is enabled: the unknown plugin may require it
+        let (on, reads) = crate::model::uncertain_reads(|| m.plugin_enabled("logview"));
+        assert!(!on);
+        assert_eq!(reads.len(), 1, "{reads:?}");
+        let (on, reads) = crate::model::uncertain_reads(|| m.plugin_enabled("jwt"));
+        assert!(on && reads.is_empty(), "{reads:?}");
         let (_, reads) = crate::model::uncertain_reads(|| m.config_at("security.xframe.enable"));
         assert_eq!(reads.len(), 1, "{reads:?}");
         // without the unknown plugin, nothing is uncertain

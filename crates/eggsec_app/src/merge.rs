@@ -75,9 +75,12 @@ pub fn merge_into(target: &mut Object, src: &Object) {
         match &value.kind {
             ValueKind::Undefined => {}
             ValueKind::Object(_) => {
-                let slot = target
-                    .entry(key.clone())
-                    .or_insert_with(|| Value::object(Object::new(), value.prov.clone()));
+                // a key an open object does not list may already hold anything: the object
+                // merged into it stays open (its other keys are unknown, not absent)
+                let rest = target.get(UNKNOWN_KEYS).filter(|r| r.is_unknown()).cloned();
+                let slot = target.entry(key.clone()).or_insert_with(|| {
+                    rest.unwrap_or_else(|| Value::object(Object::new(), value.prov.clone()))
+                });
                 extend(slot, value);
             }
             // `process.env.X` with no fallback is `undefined` when X is unset, and extend2
@@ -218,6 +221,47 @@ mod tests {
             .unwrap()
             .contains("shared"));
         assert!(target.unknown_at("jwt.secret").unwrap().contains("shared"));
+    }
+
+    #[test]
+    fn an_object_merged_under_an_open_object_stays_open() {
+        // `security` became unknown (an unreadable spread), then a later file sets one key of
+        // `security.hsts`: hsts's other keys are unknown, not absent
+        let unknown = v(
+            ValueKind::Unknown {
+                why: "spreads `shared`".into(),
+            },
+            "a",
+        );
+        let mut target = obj(vec![(UNKNOWN_KEYS, unknown)], "a");
+        let src = obj(
+            vec![(
+                "security",
+                obj(
+                    vec![(
+                        "hsts",
+                        obj(vec![("enable", v(ValueKind::Bool(false), "b"))], "b"),
+                    )],
+                    "b",
+                ),
+            )],
+            "b",
+        );
+        extend(&mut target, &src);
+        assert_eq!(
+            target
+                .get_path("security.hsts.enable")
+                .and_then(Value::as_bool),
+            Some(false)
+        );
+        assert!(target
+            .unknown_at("security.hsts.maxAge")
+            .unwrap()
+            .contains("shared"));
+        assert!(target
+            .unknown_at("security.csrf")
+            .unwrap()
+            .contains("shared"));
     }
 
     #[test]

@@ -185,8 +185,25 @@ impl AppModel {
     pub fn plugin(&self, name: &str) -> Option<&PluginState> {
         self.plugins.iter().find(|p| p.name == name)
     }
+    /// Whether plugin `name` is enabled. When something eggsec cannot see may decide otherwise
+    /// (an unknown plugin's dependencies, an unknown framework's plugin.js), the read is noted
+    /// as uncertain (`plugins.<name>`), and a rule that used it lowers its confidence.
     pub fn plugin_enabled(&self, name: &str) -> bool {
-        self.plugin(name).is_some_and(|p| p.enabled)
+        let plugin = self.plugin(name);
+        let enabled = plugin.is_some_and(|p| p.enabled);
+        if let Some(why) = self.uncertain.plugin_doubt(name, enabled, plugin.is_some()) {
+            note_uncertain_read(&format!("plugins.{name}"), &why);
+        }
+        enabled
+    }
+    /// The app-wide middleware chain ([`AppModel::middleware`]). When a plugin or framework
+    /// eggsec cannot see may add to it, the read is noted as uncertain (`middleware`), and a
+    /// rule that used it lowers its confidence.
+    pub fn global_middleware(&self) -> &[MiddlewareEntry] {
+        if let Some(why) = self.uncertain.middleware_doubt() {
+            note_uncertain_read("middleware", &why);
+        }
+        &self.middleware
     }
     /// Does an enabled plugin provide `family` (`sequelize`, `mongoose`, `orm`, `mysql`,
     /// `redis`) — the receiver a flow sink needs (`ctx.model.query` is SQL only when

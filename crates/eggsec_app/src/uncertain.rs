@@ -51,14 +51,39 @@ pub const DOUBTED_KEYS: &[&str] = &[
     "hostHeaders",
 ];
 
+/// Keys a boot hook (`app.js`/`agent.js`) changes after every config file is merged: the
+/// middleware lists (egg-dora-uploadfile's `configWillLoad` pushes `uploadFileRouter` onto
+/// `config.middleware`). A source's boot hook may change them whatever the config files say.
+pub const BOOT_KEYS: &[&str] = &[
+    "middleware",
+    "appMiddleware",
+    "appMiddlewares",
+    "coreMiddleware",
+    "coreMiddlewares",
+];
+
 /// One thing eggsec cannot see that may change config keys.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DoubtSource {
-    /// The plugin's name in plugin.js.
+    /// The plugin's name in plugin.js, or the framework's package name.
     pub plugin: String,
     pub package: String,
     /// The text every uncertain key it may change carries, after "unknown: ".
     pub why: String,
+    /// A custom framework that is not installed (its config may set any key, its plugin.js
+    /// may declare any plugin), rather than a plugin.
+    pub framework: bool,
+}
+
+impl DoubtSource {
+    /// `plugin `x` (egg-x)` or `framework `f``.
+    pub fn label(&self) -> String {
+        if self.framework {
+            format!("framework `{}`", self.package)
+        } else {
+            format!("plugin `{}` ({})", self.plugin, self.package)
+        }
+    }
 }
 
 /// The model's per-key uncertainty (empty when nothing is in doubt).
@@ -97,7 +122,26 @@ pub fn unknown_plugins(
                 ),
                 plugin: s.name.clone(),
                 package,
+                framework: false,
             }
+        })
+        .collect()
+}
+
+/// Custom frameworks (not egg) that are not installed: eggsec cannot read their config,
+/// plugin list or boot hooks (jianghu, midway v1 without node_modules).
+pub fn unknown_frameworks(frameworks: &[crate::model::Framework]) -> Vec<DoubtSource> {
+    frameworks
+        .iter()
+        .filter(|f| f.name != "egg" && f.path.is_none())
+        .map(|f| DoubtSource {
+            why: format!(
+                "{MAY_BE_CHANGED}framework `{}`, which is not installed (its config, plugins and boot hooks are not read)",
+                f.name
+            ),
+            plugin: f.name.clone(),
+            package: f.name.clone(),
+            framework: true,
         })
         .collect()
 }
@@ -126,21 +170,100 @@ impl Uncertain {
                 {
                     crate::merge::extend(&mut shadow, &layer.value);
                 }
-                let UnitKind::Plugin(name) = &unit.kind else {
-                    continue;
-                };
                 if type_name != "default" {
                     continue;
                 }
-                if let Some(source) = sources.iter().find(|s| &s.plugin == name) {
+                if let UnitKind::Framework(name) = &unit.kind {
+                    if let Some(source) = sources.iter().find(|s| s.framework && &s.plugin == name)
+                    {
+                        crate::merge::extend(&mut shadow, &framework_layer(source));
+                    }
+                }
+                let UnitKind::Plugin(name) = &unit.kind else {
+                    continue;
+                };
+                if let Some(source) = sources.iter().find(|s| !s.framework && &s.plugin == name) {
                     crate::merge::extend(&mut shadow, &synthetic_layer(source, config));
                 }
+            }
+        }
+        // the middleware lists: changed by boot hooks, after every config file
+        if let Some(map) = shadow.as_object_mut() {
+            let why = boot_why(&sources);
+            let prov = Provenance::synthetic("<boot hooks not read>");
+            for key in BOOT_KEYS {
+                map.insert(key.to_string(), Value::unknown(why.clone(), prov.clone()));
             }
         }
         Self {
             sources,
             shadow: Some(shadow),
         }
+    }
+
+    /// Why the middleware chain may not be what eggsec shows, when it may not: a framework
+    /// that is not installed sets `coreMiddleware` and may add any middleware; a plugin that
+    /// is not installed may add its own middleware at boot.
+    pub fn middleware_doubt(&self) -> Option<String> {
+        if let Some(f) = self.sources.iter().find(|s| s.framework) {
+            return Some(format!(
+                "the middleware chain is unknown: {} is not installed, and its config sets `coreMiddleware` and its boot hooks may add middleware",
+                f.label()
+            ));
+        }
+        if self.sources.is_empty() {
+            return None;
+        }
+        let names: Vec<String> = self.sources.iter().map(DoubtSource::label).collect();
+        Some(format!(
+            "the middleware chain may also hold middleware that {} add{} at boot (not installed, unknown to eggsec)",
+            names.join(", "),
+            if names.len() == 1 { "s" } else { "" }
+        ))
+    }
+
+    /// What the plugin list may lack or hold wrongly, one line per source: an unknown
+    /// plugin's `eggPlugin` (env, dependencies) decides whether it loads in this env, which
+    /// plugins it enables implicitly and where it and they are in the load order; an unknown
+    /// framework's plugin.js may declare, enable or disable any plugin.
+    pub fn plugin_doubts(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .map(|s| {
+                if s.framework {
+                    format!("{} is not installed: the plugins it declares, enables or disables are unknown", s.label())
+                } else {
+                    format!("{} is not installed and unknown to eggsec: its eggPlugin (env, dependencies) is unknown, so whether it loads in this env, the plugins it requires (enabled implicitly and loaded before it) and its place in the load order are unknown", s.label())
+                }
+            })
+            .collect()
+    }
+
+    /// Why whether plugin `name` is enabled (`enabled`, as eggsec has it) is not certain:
+    /// it is itself an unknown plugin (its `eggPlugin.env` is unknown), or it is disabled
+    /// while an unknown plugin may require it (egg enables a required plugin implicitly) or an
+    /// unknown framework may enable it. `declared`: `name` is in the plugin list at all (a
+    /// plugin may only require a declared one).
+    pub fn plugin_doubt(&self, name: &str, enabled: bool, declared: bool) -> Option<String> {
+        if enabled {
+            return self
+                .sources
+                .iter()
+                .find(|s| !s.framework && s.plugin == name)
+                .map(|s| format!("{MAY_BE_CHANGED}its own eggPlugin.env: {} is not installed and unknown to eggsec", s.label()));
+        }
+        if let Some(f) = self.sources.iter().find(|s| s.framework) {
+            return Some(f.why.clone());
+        }
+        let requirer = self
+            .sources
+            .iter()
+            .find(|s| !s.framework)
+            .filter(|_| declared)?;
+        Some(format!(
+            "{MAY_BE_CHANGED}the dependencies of {} (not installed, unknown to eggsec), which may enable it",
+            requirer.label()
+        ))
     }
 
     /// Why the known value at `path` of `config` may not be what egg uses, when it is
@@ -172,6 +295,27 @@ impl Uncertain {
             None => config.clone(),
         }
     }
+}
+
+/// The why of the boot keys: every source's boot hook may change them.
+fn boot_why(sources: &[DoubtSource]) -> String {
+    let names: Vec<String> = sources.iter().map(DoubtSource::label).collect();
+    format!(
+        "{MAY_BE_CHANGED}the boot hooks of {}, which {} not installed and unknown to eggsec",
+        names.join(", "),
+        if names.len() == 1 { "is" } else { "are" }
+    )
+}
+
+/// The layer of a framework that is not installed: any key may be set (an open object).
+fn framework_layer(source: &DoubtSource) -> Value {
+    let prov = Provenance::synthetic(format!("<framework {} (not installed)>", source.package));
+    let mut layer = Object::new();
+    layer.insert(
+        UNKNOWN_KEYS.to_string(),
+        Value::unknown(source.why.clone(), prov.clone()),
+    );
+    Value::object(layer, prov)
 }
 
 /// The synthetic layer of one source: every doubted key (and the plugin's own key) an open
@@ -344,6 +488,7 @@ mod tests {
             plugin: name.into(),
             package: format!("egg-{name}"),
             why: format!("{MAY_BE_CHANGED}plugin `{name}` (egg-{name}), which is not installed and unknown to eggsec"),
+            framework: false,
         }
     }
 

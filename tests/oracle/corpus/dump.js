@@ -297,6 +297,8 @@ async function main() {
     config: toTagged(config),
     plugins: plugins(app.loader),
     plugin_order: (app.loader.orderPlugins || []).map(p => p.name),
+    // the framework chain's directories, egg first (a plugin's `from` tells which declared it)
+    egg_paths: [ ...(app.loader.eggPaths || []) ],
     core_middleware: [ ...(config.coreMiddleware || []) ],
     app_middleware: [ ...(config.appMiddleware || []) ],
     middleware_names: middlewareNames(app),

@@ -33,6 +33,8 @@ function plugins(loader) {
       optionalDependencies: p.optionalDependencies || [],
       implicitEnable: !!p.implicitEnable,
       skipMerge: !!p.skipMerge,
+      // the plugin.js that declared it last (egg-core's normalizePluginConfig)
+      from: p.from || null,
     });
   });
 }

@@ -46,12 +46,19 @@ pub fn run(args: ConfigArgs) -> Result<ExitCode> {
                     defaults_label(m)
                 ));
                 for source in &m.uncertain.sources {
-                    text.push_str(&format!(
-                        "# UNKNOWN: plugin `{}` ({}) is enabled but not installed and unknown to eggsec: the keys marked UNKNOWN below (and others under {}) may be changed by it\n",
-                        source.plugin,
-                        source.package,
-                        eggsec_app::uncertain::DOUBTED_KEYS.join(", ")
-                    ));
+                    text.push_str(&if source.framework {
+                        format!(
+                            "# UNKNOWN: {} is not installed: the keys marked UNKNOWN below (and any other key) may be set by its config\n",
+                            source.label()
+                        )
+                    } else {
+                        format!(
+                            "# UNKNOWN: plugin `{}` ({}) is enabled but not installed and unknown to eggsec: the keys marked UNKNOWN below (and others under {}, and the middleware lists) may be changed by it\n",
+                            source.plugin,
+                            source.package,
+                            eggsec_app::uncertain::DOUBTED_KEYS.join(", ")
+                        )
+                    });
                 }
                 let uncertain = uncertain_keys(m, args.key.as_deref());
                 let mut lines = Vec::new();

@@ -29,6 +29,9 @@ pub fn run(args: PluginsArgs) -> Result<ExitCode> {
                     "installed": p.installed,
                     "decided_by": {"file": p.decided_by.file.to_string(), "line": p.decided_by.line},
                     "used": used_of(&p.name).map(used_json),
+                    // something eggsec cannot see may decide otherwise (an unknown plugin's
+                    // eggPlugin, an unknown framework's plugin.js)
+                    "unknown": m.uncertain.plugin_doubt(&p.name, p.enabled, true).map(|why| format!("unknown: {why}")),
                 })
             })
             .collect();
@@ -74,6 +77,9 @@ pub fn run(args: PluginsArgs) -> Result<ExitCode> {
                     m.env,
                     super::config::defaults_label(m)
                 ));
+                for why in m.uncertain.plugin_doubts() {
+                    out.push_str(&format!("# UNKNOWN: {why}\n"));
+                }
                 out.push_str(&format!(
                     "{:<20} {:<8} {:<5} {:<34} {:<10} {:<14} {:<40} {}\n",
                     "NAME",

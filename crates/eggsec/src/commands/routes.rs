@@ -76,6 +76,9 @@ pub fn run(args: RoutesArgs) -> Result<ExitCode> {
                 if let Some(why) = &why {
                     out.push_str(&format!("# UNKNOWN: {why}\n"));
                 }
+                if let Some(why) = m.uncertain.middleware_doubt() {
+                    out.push_str(&format!("# UNKNOWN: {why}\n"));
+                }
                 out.push_str(&format!(
                     "{:<7} {:<28} {:<26} {:<34} {:<9} {:<8} {:<24} {}\n",
                     "METHOD",

@@ -30,10 +30,8 @@
 //! printed and written to `<dir>/report.txt`. The test fails on any error, mismatch, middleware
 //! or route difference, or app not installed: it states whether issue 18's "Done when" holds.
 
-use crate::oracle::{
-    compare_key_length, compare_middleware, compare_middleware_order, compare_plugins, load_rules,
-    Normaliser, Tally, COMPARED_KEYS,
-};
+use crate::declared_unknown::{compare_middleware, compare_plugins, Declared};
+use crate::oracle::{compare_key_length, load_rules, Normaliser, Tally, COMPARED_KEYS};
 use crate::oracle_support::repo_root;
 use crate::routes_oracle::egg_routes;
 use eggsec_app::LoadOptions;
@@ -313,8 +311,18 @@ fn corpus_apps_agree_with_real_egg() {
                             .collect::<Vec<_>>(),
                     );
                 }
-                for key in keys.iter().filter(|k| !SKIPPED_KEYS.contains(&k.as_str())) {
-                    let (e, o) = (egg_config.get(key), our_config.get(key));
+                for key in keys
+                    .iter()
+                    .filter(|k| !SKIPPED_KEYS.contains(&k.as_str()) && *k != "$unknown_keys")
+                {
+                    // a config that may hold other keys (an unknown framework's) answers its
+                    // unknown for a key it lacks, as `Tally::compare` does for nested objects
+                    let (e, o) = (
+                        egg_config.get(key),
+                        our_config
+                            .get(key)
+                            .or_else(|| our_config.get("$unknown_keys")),
+                    );
                     let is_security = COMPARED_KEYS.contains(&key.as_str());
                     if key == "keys" {
                         compare_key_length(&mut all, e, o);
@@ -327,12 +335,16 @@ fn corpus_apps_agree_with_real_egg() {
                     }
                 }
                 let mut model_tally = Tally::new(app, &label, &rules);
-                compare_plugins(&mut model_tally, &dump, &model);
-                if middleware_loaded {
-                    compare_middleware(&mut model_tally, &dump, &model);
-                } else {
-                    compare_middleware_order(&mut model_tally, &dump, &model);
-                }
+                // what eggsec declared unknown (plugins/frameworks it cannot see), in egg's terms
+                let declared = Declared::of(&dump, &model);
+                compare_plugins(&mut model_tally, &dump, &model, &declared);
+                compare_middleware(
+                    &mut model_tally,
+                    &dump,
+                    &model,
+                    &declared,
+                    !middleware_loaded,
+                );
 
                 let mut want: BTreeMap<(String, String), usize> = BTreeMap::new();
                 let namespaced = serde_json::json!({"routes": dump["namespace_routes"]});
@@ -404,6 +416,25 @@ fn corpus_apps_agree_with_real_egg() {
     );
 }
 
+/// How a run's plugin list (`what` = "plugin") or middleware chain ("middleware") compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Equal,
+    /// Differs only where eggsec declared it unknown (`declared_unknown`).
+    Declared,
+    Differs,
+}
+
+fn state(r: &Row, what: &str) -> State {
+    if r.model.mismatches.iter().any(|m| m.contains(what)) {
+        State::Differs
+    } else if r.model.unknowns.iter().any(|m| m.contains(what)) {
+        State::Declared
+    } else {
+        State::Equal
+    }
+}
+
 fn pct(agreed: usize, unknown: usize, total: usize) -> String {
     if total == 0 {
         return "-".to_string();
@@ -427,7 +458,7 @@ fn render(rows: &[Row], errors: &[String], egg_failed: &[String]) -> String {
         "boot"
     );
     for r in rows {
-        let mw_ok = !r.model.mismatches.iter().any(|m| m.contains("middleware"));
+        let mw = state(r, "middleware");
         let _ = writeln!(
             out,
             "{:<44} {:<5} {:<12} {:>15} {:>13} {:>6} {:>5} {:>16} {:>5}",
@@ -437,7 +468,11 @@ fn render(rows: &[Row], errors: &[String], egg_failed: &[String]) -> String {
             format!("{}/{}/{}", r.all.agreed, r.all.unknown, r.all.total()),
             pct(r.security.agreed, r.security.unknown, r.security.total()),
             format!("{}/{}", r.model.agreed, r.model.total()),
-            if mw_ok { "=" } else { "DIFF" },
+            match mw {
+                State::Equal => "=",
+                State::Declared => "unk",
+                State::Differs => "DIFF",
+            },
             format!(
                 "{}/{}{}",
                 r.routes_egg,
@@ -468,14 +503,19 @@ fn render(rows: &[Row], errors: &[String], egg_failed: &[String]) -> String {
             sum(&|r| r.security.unknown),
             sum(&|r| r.security.total()),
         );
-        let mw_eq = sel
-            .iter()
-            .filter(|r| !r.model.mismatches.iter().any(|m| m.contains("middleware")))
-            .count();
+        let count = |what: &str, want: State| sel.iter().filter(|r| state(r, what) == want).count();
+        let (mw_eq, mw_unk) = (
+            count("middleware", State::Equal),
+            count("middleware", State::Declared),
+        );
+        let (plugins_eq, plugins_unk) = (
+            count("plugin", State::Equal),
+            count("plugin", State::Declared),
+        );
         let booted = sel.iter().filter(|r| r.booted).count();
         let mw_eq_booted = sel
             .iter()
-            .filter(|r| r.booted && !r.model.mismatches.iter().any(|m| m.contains("middleware")))
+            .filter(|r| r.booted && state(r, "middleware") != State::Differs)
             .count();
         let routers: Vec<&&Row> = sel.iter().filter(|r| r.router_loaded).collect();
         let routes_eq = routers
@@ -489,15 +529,12 @@ fn render(rows: &[Row], errors: &[String], egg_failed: &[String]) -> String {
             })
             .count();
         let no_mw = sel.iter().filter(|r| !r.middleware_loaded).count();
-        let plugins_eq = sel
-            .iter()
-            .filter(|r| !r.model.mismatches.iter().any(|m| m.contains("plugin")))
-            .count();
         let _ = writeln!(
             out,
             "\n{mode}: config keys {a} equal + {u} declared unknown of {t} = {} ({} mismatched); \
-             security keys {sa}+{su} of {st} = {}; plugins equal on {plugins_eq}/{}; middleware equal on \
-             {mw_eq}/{} runs ({mw_eq_booted}/{booted} of the runs whose boot hooks all ran; order only on \
+             security keys {sa}+{su} of {st} = {}; plugins equal on {plugins_eq}/{} (+ {plugins_unk} declared \
+             unknown); middleware equal on {mw_eq}/{} runs (+ {mw_unk} declared unknown; \
+             {mw_eq_booted}/{booted} equal or declared unknown of the runs whose boot hooks all ran; order only on \
              {no_mw} runs whose loadMiddleware threw); routes equal on {routes_eq}/{} runs whose router \
              loaded (+ {routes_unk} where eggsec declares the routes unknown)",
             pct(a, u, t),
@@ -519,6 +556,12 @@ fn render(rows: &[Row], errors: &[String], egg_failed: &[String]) -> String {
         if !r.model.mismatches.is_empty() {
             let _ = writeln!(out, "\nMODEL MISMATCH in {head}:");
             for m in &r.model.mismatches {
+                let _ = writeln!(out, "  {m}");
+            }
+        }
+        if !r.model.unknowns.is_empty() {
+            let _ = writeln!(out, "\nMODEL DECLARED UNKNOWN in {head}:");
+            for m in &r.model.unknowns {
                 let _ = writeln!(out, "  {m}");
             }
         }

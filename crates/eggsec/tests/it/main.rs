@@ -6,6 +6,7 @@ mod cli;
 mod code_rules;
 mod corpus;
 mod corpus_oracle;
+mod declared_unknown;
 mod deps;
 mod egg41;
 mod fix_proof;
