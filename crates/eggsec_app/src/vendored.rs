@@ -57,7 +57,12 @@ const LONG_AVERAGE: usize = 300;
 /// bootstrap, or very long lines (one of at least 2000 characters in a file whose lines
 /// average 300 or more, or any line of 20000). Only the first 256 KB are looked at.
 pub fn is_vendored_text(text: &str) -> bool {
-    let head = match text.char_indices().nth(256 * 1024) {
+    const HEAD_CHARS: usize = 256 * 1024;
+    // a text of at most that many bytes has at most that many characters
+    let head = match (text.len() > HEAD_CHARS)
+        .then(|| text.char_indices().nth(HEAD_CHARS))
+        .flatten()
+    {
         Some((i, _)) => &text[..i],
         None => text,
     };

@@ -77,8 +77,17 @@ impl MemberUse {
 /// Every member use in an already-parsed program, sorted by position. Of nested chains only
 /// the outermost is kept (`a.b.c()` gives one `Call` of `a.b.c`, not also `a.b`).
 pub fn collect(program: &Program<'_>, source_text: &str) -> Vec<MemberUse> {
+    collect_with(program, source_text, &LineIndex::new(source_text))
+}
+
+/// [`collect`] with the file's line index already built.
+pub(crate) fn collect_with(
+    program: &Program<'_>,
+    source_text: &str,
+    lines: &LineIndex,
+) -> Vec<MemberUse> {
     let mut v = Collector {
-        lines: LineIndex::new(source_text),
+        lines,
         text: source_text,
         out: Vec::new(),
     };
@@ -224,7 +233,7 @@ pub(crate) fn key_name(key: &PropertyKey<'_>) -> Option<String> {
 }
 
 struct Collector<'s> {
-    lines: LineIndex,
+    lines: &'s LineIndex,
     text: &'s str,
     /// (start offset, use) before de-duplication.
     out: Vec<(u32, MemberUse)>,
@@ -354,9 +363,14 @@ impl<'a> Visit<'a> for Collector<'_> {
             .take(MAX_CHAIN_PATH)
             .map(|m| prop_name(m))
             .collect();
+        // a link starting where a longer recorded one starts is dropped by `collect` (which
+        // keeps the longest chain per start): it is not built at all
+        let mut last_start = None;
         for (i, m) in links.iter().enumerate() {
             let depth = links.len() - i;
-            if depth <= MAX_CHAIN_PATH {
+            let start = m.span().start;
+            if depth <= MAX_CHAIN_PATH && last_start != Some(start) {
+                last_start = Some(start);
                 self.push(
                     m.span().start,
                     root.clone(),

@@ -233,18 +233,35 @@ const BLOCK: usize = 1024;
 
 impl LineIndex {
     pub(crate) fn new(text: &str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| (i + 1) as u32),
-        );
-        let mut checkpoints = Vec::with_capacity(text.len() / BLOCK + 1);
-        for (chars, (i, _)) in text.char_indices().enumerate() {
-            if i >= checkpoints.len() * BLOCK {
-                checkpoints.push((i as u32, chars as u32));
+        let bytes = text.as_bytes();
+        let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
+        starts.push(0);
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' {
+                starts.push((i + 1) as u32);
             }
+        }
+        // the first char boundary at or after every BLOCK bytes, with the characters before
+        // it (a char is at most 4 bytes, so each block gets its own checkpoint)
+        let mut checkpoints = Vec::with_capacity(bytes.len() / BLOCK + 1);
+        let (mut prev, mut chars) = (0usize, 0usize);
+        let mut at = 0usize;
+        while at < bytes.len() {
+            let mut i = at;
+            while i < bytes.len() && !text.is_char_boundary(i) {
+                i += 1;
+            }
+            if i >= bytes.len() {
+                break;
+            }
+            // characters start at every byte that is not a continuation byte (10xxxxxx)
+            chars += bytes[prev..i]
+                .iter()
+                .filter(|&&b| (b as i8) >= -0x40)
+                .count();
+            checkpoints.push((i as u32, chars as u32));
+            prev = i;
+            at += BLOCK;
         }
         Self {
             starts,
@@ -531,6 +548,31 @@ mod tests {
         assert_eq!(idx.line_col(text, 1), (1, 2));
         assert_eq!(idx.line_col(text, 3), (2, 1));
         assert_eq!(idx.line_col(text, 6), (2, 2)); // after the 3-byte '€'
+    }
+
+    #[test]
+    fn line_index_matches_a_char_by_char_count() {
+        for text in [
+            String::new(),
+            "a".repeat(1024),
+            "a".repeat(1025),
+            format!("{}€{}", "a".repeat(1023), "b\n".repeat(900)),
+            format!("{}\r\n{}", "中文".repeat(700), "é€😀x".repeat(500)),
+        ] {
+            let idx = LineIndex::new(&text);
+            let mut starts = vec![0];
+            let mut checkpoints = Vec::new();
+            for (chars, (i, c)) in text.char_indices().enumerate() {
+                if i >= checkpoints.len() * BLOCK {
+                    checkpoints.push((i as u32, chars as u32));
+                }
+                if c == '\n' {
+                    starts.push(i as u32 + 1);
+                }
+            }
+            assert_eq!(idx.starts, starts);
+            assert_eq!(idx.checkpoints, checkpoints);
+        }
     }
 
     #[test]

@@ -202,7 +202,9 @@ fn parse_and_extract(
     time("extract.writes", || {
         crate::record_writes::extract(program, &at, &mut facts)
     });
-    facts.uses = time("extract.uses", || crate::uses::collect(program, text));
+    facts.uses = time("extract.uses", || {
+        crate::uses::collect_with(program, text, &lines)
+    });
     Ok(facts)
 }
 
