@@ -18,6 +18,10 @@ pub struct RuleContext<'a> {
     findings: Vec<Finding>,
     facts: Vec<String>,
     applicable: bool,
+    /// What the rules of one run read from the app's files, read once (the engine's, shared by
+    /// every rule; else this context's own).
+    shared: Option<&'a crate::source_text::RunCache>,
+    own: crate::source_text::RunCache,
 }
 
 impl<'a> RuleContext<'a> {
@@ -29,7 +33,28 @@ impl<'a> RuleContext<'a> {
             findings: Vec::new(),
             facts: Vec::new(),
             applicable: true,
+            shared: None,
+            own: Default::default(),
         }
+    }
+
+    /// [`RuleContext::new`] sharing `cache` with the other rules of the run (the app's source
+    /// files are read once per run, not once per rule).
+    pub fn with_cache(
+        app: &'a AppModel,
+        settings: &'a Settings,
+        meta: &'static RuleMeta,
+        cache: &'a crate::source_text::RunCache,
+    ) -> Self {
+        RuleContext {
+            shared: Some(cache),
+            ..RuleContext::new(app, settings, meta)
+        }
+    }
+
+    /// The run's cache of the app's source files.
+    pub fn cache(&self) -> &crate::source_text::RunCache {
+        self.shared.unwrap_or(&self.own)
     }
 
     /// The metadata of the rule being run.

@@ -219,7 +219,7 @@ pub fn check_header_set_by_app(cx: &mut crate::RuleContext<'_>, header: &str, ne
         cx.not_applicable();
         return;
     }
-    if let Some(found) = crate::source_text::find_in_app_code(app, needles) {
+    if let Some(found) = cx.cache().find_in_app_code(app, needles) {
         cx.fact(format!(
             "{header} set in {}:{}",
             cx.relative_path(&found.file.to_string_lossy()),

@@ -98,11 +98,12 @@ fn run_rules_with(
         .collect();
 
     // on the large-stack pool: rules that parse code (plugin usage) do it in place
+    let cache = crate::source_text::RunCache::default();
     let results: Vec<Result<Outcome, String>> = eggsec_js::stack::install(|| {
         ran.par_iter()
             .map(|(rule, severity)| {
                 let meta = rule.meta();
-                let mut cx = RuleContext::new(app, settings, meta);
+                let mut cx = RuleContext::with_cache(app, settings, meta, &cache);
                 let started = eggsec_js::timing::enabled().then(std::time::Instant::now);
                 let ((ran, unknown), doubtful) = eggsec_app::model::uncertain_reads(|| {
                     eggsec_app::model::unknown_reads(|| {

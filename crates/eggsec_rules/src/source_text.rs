@@ -317,7 +317,52 @@ pub struct CodeMatch {
 /// the root `app.js`/`app.ts`, and local plugins (`path` entries outside `node_modules`) —
 /// for any of `needles`, case-insensitively. Returns the first match.
 pub fn find_in_app_code(app: &AppModel, needles: &[&str]) -> Option<CodeMatch> {
+    find_in_lowered(&lowered_app_code(app), needles)
+}
+
+/// What the rules of one run read from the app's source files, read (and lower-cased) once
+/// for all of them. [`crate::RuleContext::cache`] gives the run's.
+#[derive(Debug, Default)]
+pub struct RunCache {
+    lowered: std::sync::OnceLock<Vec<(PathBuf, String)>>,
+    sources: std::sync::OnceLock<
+        Vec<crate::rules::builtin::jsonp_without_csrf_or_referrer_check::SourceFile>,
+    >,
+}
+
+impl RunCache {
+    /// [`find_in_app_code`], on the files this cache read for the first caller.
+    pub fn find_in_app_code(&self, app: &AppModel, needles: &[&str]) -> Option<CodeMatch> {
+        find_in_lowered(self.lowered.get_or_init(|| lowered_app_code(app)), needles)
+    }
+
+    /// The app's server-side sources (`app_sources`), read for the first caller.
+    pub(crate) fn app_sources(
+        &self,
+        app: &AppModel,
+    ) -> &[crate::rules::builtin::jsonp_without_csrf_or_referrer_check::SourceFile] {
+        self.sources.get_or_init(|| {
+            crate::rules::builtin::jsonp_without_csrf_or_referrer_check::app_sources(app)
+        })
+    }
+}
+
+/// The first of `files` (in order) holding any of `needles` (case-insensitively), and the line.
+fn find_in_lowered(files: &[(PathBuf, String)], needles: &[&str]) -> Option<CodeMatch> {
     let needles: Vec<String> = needles.iter().map(|n| n.to_ascii_lowercase()).collect();
+    files.iter().find_map(|(file, text)| {
+        let at = needles.iter().filter_map(|n| text.find(n.as_str())).min()?;
+        let line = text[..at].matches('\n').count() as u32 + 1;
+        Some(CodeMatch {
+            file: file.clone(),
+            line,
+        })
+    })
+}
+
+/// The code [`find_in_app_code`] searches, lower-cased, in search order (files it skips —
+/// too large, unreadable, vendored — left out).
+fn lowered_app_code(app: &AppModel) -> Vec<(PathBuf, String)> {
     let mut roots = vec![app.root.clone()];
     roots.extend(
         app.plugins
@@ -339,24 +384,25 @@ pub fn find_in_app_code(app: &AppModel, needles: &[&str]) -> Option<CodeMatch> {
     // files the code model parsed are not read again (it kept their text and left out
     // vendored ones already)
     let parsed = app.code.texts();
-    files.into_iter().find_map(|file| {
-        let text = match parsed.get(file.as_path()) {
-            Some(t) if t.len() as u64 <= MAX_SOURCE_BYTES => {
-                t.strip_prefix('\u{feff}').unwrap_or(t).to_ascii_lowercase()
-            }
-            Some(_) => return None,
-            None => {
-                let text = read_source(&file)?;
-                if eggsec_app::vendored::is_vendored_file(&file, &text) {
-                    return None;
+    files
+        .into_iter()
+        .filter_map(|file| {
+            let text = match parsed.get(file.as_path()) {
+                Some(t) if t.len() as u64 <= MAX_SOURCE_BYTES => {
+                    t.strip_prefix('\u{feff}').unwrap_or(t).to_ascii_lowercase()
                 }
-                text.to_ascii_lowercase()
-            }
-        };
-        let at = needles.iter().filter_map(|n| text.find(n.as_str())).min()?;
-        let line = text[..at].matches('\n').count() as u32 + 1;
-        Some(CodeMatch { file, line })
-    })
+                Some(_) => return None,
+                None => {
+                    let text = read_source(&file)?;
+                    if eggsec_app::vendored::is_vendored_file(&file, &text) {
+                        return None;
+                    }
+                    text.to_ascii_lowercase()
+                }
+            };
+            Some((file, text))
+        })
+        .collect()
 }
 
 /// Code files under `dir`, depth first, skipping `node_modules`, `public` and `view`.

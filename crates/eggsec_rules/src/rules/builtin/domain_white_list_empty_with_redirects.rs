@@ -1,7 +1,7 @@
 //! `BLT019` `domain-white-list-empty-with-redirects`: the app redirects to computed URLs while
 //! `security.domainWhiteList` is empty, so egg-security's safe redirect checks nothing.
 
-use super::jsonp_without_csrf_or_referrer_check::{app_sources, find_calls};
+use super::jsonp_without_csrf_or_referrer_check::find_calls;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_report::{Confidence, Severity, Strategy};
 use regex::Regex;
@@ -81,7 +81,9 @@ impl Rule for DomainWhiteListEmptyWithRedirects {
                 return;
             }
         }
-        let calls: Vec<_> = app_sources(app)
+        let calls: Vec<_> = cx
+            .cache()
+            .app_sources(app)
             .iter()
             .flat_map(|file| find_calls(file, &REDIRECT_CALL))
             .filter(|call| !is_fixed_host_target(&call.args))

@@ -63,7 +63,9 @@ impl Rule for JsonpWithoutCsrfOrReferrerCheck {
             return;
         }
         // egg-jsonp is on by default; it matters only for routes that use `app.jsonp()`.
-        let calls: Vec<Call> = app_sources(app)
+        let calls: Vec<Call> = cx
+            .cache()
+            .app_sources(app)
             .iter()
             .flat_map(|file| find_calls(file, &JSONP_CALL))
             .collect();
@@ -136,6 +138,7 @@ static JSONP_CALL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\bapp\s*\.\s*jsonp\s*\(").expect("valid regex"));
 
 /// One of the app's own source files.
+#[derive(Debug)]
 pub(crate) struct SourceFile {
     pub path: PathBuf,
     pub text: String,

@@ -1,10 +1,8 @@
 //! `BLT012` `multipart-dangerous-extensions`: the app lets egg-multipart accept uploads that a
 //! browser or server would run (`.html`, `.svg`, `.js`, `.php`, `.exe`...).
 
-use super::jsonp_without_csrf_or_referrer_check::app_sources;
 use crate::util::string_list;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
-use eggsec_app::AppModel;
 use eggsec_js::Value;
 use eggsec_report::{Confidence, Severity, Strategy};
 use regex::Regex;
@@ -82,7 +80,7 @@ impl Rule for MultipartDangerousExtensions {
         match whitelist {
             Some(list) if list.as_list().is_some() => {
                 report_dangerous(cx, list, "multipart.whitelist", false);
-                if cx.findings().is_empty() && accepts_uploads(app) {
+                if cx.findings().is_empty() && accepts_uploads(cx) {
                     cx.fact("multipart.whitelist holds no browser- or server-executable extension");
                 } else if cx.findings().is_empty() {
                     cx.not_applicable();
@@ -105,11 +103,13 @@ impl Rule for MultipartDangerousExtensions {
 /// Whether the app takes file uploads: egg-multipart in `file` mode (every multipart request
 /// is parsed), or server code that reads them (`ctx.getFileStream()`, `ctx.multipart()`,
 /// `ctx.saveRequestFiles()`, `ctx.request.files`).
-pub(crate) fn accepts_uploads(app: &AppModel) -> bool {
+pub(crate) fn accepts_uploads(cx: &RuleContext<'_>) -> bool {
+    let app = cx.app;
     if app.config_at("multipart.mode").and_then(Value::as_str) == Some("file") {
         return true;
     }
-    app_sources(app)
+    cx.cache()
+        .app_sources(app)
         .iter()
         .any(|file| UPLOAD_USE.is_match(&file.text))
 }

@@ -95,7 +95,7 @@ where required:\n\n```js\nconfig.multipart = {\n  fileSize: '20mb',\n};\n```",
             return;
         }
         // Limits on uploads the app never takes are no control of its own.
-        if !accepts_uploads(app) {
+        if !accepts_uploads(cx) {
             cx.not_applicable();
             return;
         }

@@ -91,7 +91,7 @@ egg-multipart accepts uploads of any type",
         }
         // A list, egg-multipart's default list or a checking function: a pass, for an app that
         // takes uploads at all.
-        if !accepts_uploads(app) {
+        if !accepts_uploads(cx) {
             cx.not_applicable();
         } else if whitelist.is_function() {
             cx.fact("multipart.whitelist is a function that decides per file");
