@@ -9,8 +9,9 @@
 //! still understood.
 
 use crate::model::{AppModel, PluginState, UnitKind};
-use eggsec_js::uses::{uses_in_file, UseKind};
+use eggsec_js::uses::{uses_in_file, MemberUse, UseKind};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -157,6 +158,15 @@ pub fn known(plugin: &PluginState) -> Option<&'static Known> {
 
 /// What `plugin` contributes to `app`: built-in knowledge plus what its installed files add.
 pub fn contributions(app: &AppModel, plugin: &PluginState) -> Contributions {
+    contributions_with(app, plugin, &|_| None)
+}
+
+/// [`contributions`], taking a file's uses from `parsed` when that file was parsed already.
+pub(crate) fn contributions_with<'u>(
+    app: &'u AppModel,
+    plugin: &PluginState,
+    parsed: &dyn Fn(&Path) -> Option<&'u [MemberUse]>,
+) -> Contributions {
     let mut c = Contributions::default();
     if let Some(k) = known(plugin) {
         for (target, names) in [
@@ -184,9 +194,14 @@ pub fn contributions(app: &AppModel, plugin: &PluginState) -> Contributions {
     }
     if let Some(dir) = plugin.path.as_deref().filter(|_| plugin.installed) {
         // files of in-repo plugins the code model parsed already have their uses
-        let uses_of = |file: &Path| match app.code.by_abs(file) {
-            Some(f) => Ok(f.facts.uses.clone()),
-            None => uses_in_file(file),
+        let uses_of = |file: &Path| -> Result<Cow<'u, [MemberUse]>, eggsec_js::JsError> {
+            match app.code.by_abs(file) {
+                Some(f) => Ok(Cow::Borrowed(&f.facts.uses[..])),
+                None => match parsed(file) {
+                    Some(uses) => Ok(Cow::Borrowed(uses)),
+                    None => uses_in_file(file).map(Cow::Owned),
+                },
+            }
         };
         read_installed(dir, &mut c, &uses_of);
     }
@@ -254,9 +269,9 @@ fn unit_roots(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The uses of a file (parsed, or as the code model already has them).
-type UsesOf<'a> = dyn Fn(&Path) -> Result<Vec<eggsec_js::uses::MemberUse>, eggsec_js::JsError> + 'a;
+type UsesOf<'a, 'f> = dyn Fn(&Path) -> Result<Cow<'a, [MemberUse]>, eggsec_js::JsError> + 'f;
 
-fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_>) {
+fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_, '_>) {
     let mut read_any = false;
     for root in unit_roots(dir) {
         for file in code_files(&root.join("app/extend")) {
@@ -301,7 +316,7 @@ fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_>) 
                 read_any = true;
                 match uses_in_file(file) {
                     Ok(uses) => {
-                        for u in &uses {
+                        for u in uses.iter() {
                             read_boot_use(u, default_target, c);
                         }
                     }
@@ -416,7 +431,7 @@ mod tests {
         std::fs::write(d.join("agent.js"), "class Boot { constructor(agent) { this.agent = agent } configDidLoad() { this.agent.thingAgent = 1 } }\nmodule.exports = Boot;").unwrap();
         std::fs::write(d.join("app/extend/request.js"), "module.exports = {").unwrap();
         let mut c = Contributions::default();
-        read_installed(d, &mut c, &uses_in_file);
+        read_installed(d, &mut c, &|f: &Path| uses_in_file(f).map(Cow::Owned));
         for want in [
             (Target::Context, "thing"),
             (Target::Context, "doThing"),

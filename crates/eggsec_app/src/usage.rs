@@ -16,7 +16,7 @@
 //! }
 //! ```
 
-use crate::contributions::{contributions, is_code, Contributions};
+use crate::contributions::{contributions_with, is_code, Contributions};
 use crate::model::{AppModel, PluginState};
 use crate::vendored::{is_vendored_dir, is_vendored_name, is_vendored_text};
 use eggsec_js::uses::{uses_in_file, uses_in_source, MemberUse, UseKind, DYNAMIC};
@@ -152,6 +152,9 @@ struct CodeFacts<'m> {
     /// (app-relative file, text) for word searches.
     texts: Vec<(String, Cow<'m, str>)>,
     errors: Vec<String>,
+    /// Files this scan parsed itself (absolute path → index in `uses`), whose uses are what
+    /// `uses_in_file` would give (no NUL byte in the text): plugins' contributions reuse them.
+    parsed_here: std::collections::HashMap<PathBuf, usize>,
 }
 
 fn rel(root: &Path, p: &Path) -> String {
@@ -240,6 +243,7 @@ fn scan_code<'m>(
                     r,
                     Ok(Cow::Borrowed(&done.facts.uses[..])),
                     Cow::Borrowed(text),
+                    None,
                 ));
             }
             let text = match eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024) {
@@ -247,7 +251,7 @@ fn scan_code<'m>(
                 // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
                 Err(_) => {
                     let uses = uses_in_file(f).map(Cow::Owned);
-                    return Some((r, uses.map_err(|e| e.to_string()), Cow::Borrowed("")));
+                    return Some((r, uses.map_err(|e| e.to_string()), Cow::Borrowed(""), None));
                 }
             };
             // Minified and bundled files are browser code: never evidence of plugin use.
@@ -255,17 +259,30 @@ fn scan_code<'m>(
                 return None;
             }
             let uses = uses_in_source(f, &text).map(Cow::Owned);
-            Some((r, uses.map_err(|e| e.to_string()), Cow::Owned(text)))
+            // `uses_in_file` refuses a text with a NUL byte; the scan's reader does not
+            let reusable = !text.as_bytes().contains(&0);
+            Some((
+                r,
+                uses.map_err(|e| e.to_string()),
+                Cow::Owned(text),
+                reusable.then_some(f),
+            ))
         })
         .collect();
     let mut facts = CodeFacts {
         uses: Vec::new(),
         texts: Vec::new(),
         errors: Vec::new(),
+        parsed_here: std::collections::HashMap::new(),
     };
-    for (r, uses, text) in results {
+    for (r, uses, text, abs) in results {
         match uses {
-            Ok(u) => facts.uses.push((r.clone(), u)),
+            Ok(u) => {
+                if let Some(abs) = abs {
+                    facts.parsed_here.insert(abs.clone(), facts.uses.len());
+                }
+                facts.uses.push((r.clone(), u))
+            }
             Err(e) => facts.errors.push(e),
         }
         facts.texts.push((r, text));
@@ -464,8 +481,13 @@ struct Seen<'a> {
     dynamic: &'a [Evidence],
 }
 
-fn plugin_usage(app: &AppModel, p: &PluginState, seen: &Seen<'_>) -> PluginUsage {
-    let c = contributions(app, p);
+fn plugin_usage<'a>(app: &'a AppModel, p: &PluginState, seen: &Seen<'a>) -> PluginUsage {
+    let code: &'a CodeFacts<'a> = seen.code;
+    // files of in-repo plugins this run parsed already have their uses
+    let c = contributions_with(app, p, &|file: &Path| -> Option<&'a [MemberUse]> {
+        let i = *code.parsed_here.get(file)?;
+        Some(&code.uses[i].1[..])
+    });
     let configured_at = configured_at(app, &c);
     let verdict = if !p.enabled {
         Verdict::Disabled
@@ -751,6 +773,7 @@ mod tests {
             ],
             texts: Vec::new(),
             errors: Vec::new(),
+            parsed_here: Default::default(),
         };
         let index = Mentions::new(&code);
         let names: std::collections::BTreeSet<&str> = code
