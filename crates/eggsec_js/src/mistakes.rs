@@ -11,7 +11,7 @@
 
 use crate::facts::{Place, SourceFacts};
 use crate::namer::Namer;
-use crate::routes::member_path;
+use crate::routes::{member_path, member_path_ref};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
 use oxc::span::{GetSpan, Span};
@@ -199,9 +199,9 @@ fn lc(s: &str) -> String {
 }
 
 /// A member path as `&str`s, with a leading `this.ctx` read as `ctx`.
-fn ctx_path(p: &[String]) -> Vec<&str> {
-    let skip = usize::from(p.len() >= 2 && p[0] == "this" && p[1] == "ctx");
-    p[skip..].iter().map(String::as_str).collect()
+fn ctx_path<S: AsRef<str>>(p: &[S]) -> Vec<&str> {
+    let skip = usize::from(p.len() >= 2 && p[0].as_ref() == "this" && p[1].as_ref() == "ctx");
+    p[skip..].iter().map(AsRef::as_ref).collect()
 }
 
 /// `ctx.query`, `ctx.params`, `ctx.request.body`, headers, `ctx.href`... (through `this.ctx`).
@@ -292,8 +292,8 @@ struct WeakRandomFinder {
 
 impl<'a> Visit<'a> for WeakRandomFinder {
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
-        if let Some(p) = member_path(&it.callee) {
-            let s: Vec<&str> = p.iter().map(String::as_str).collect();
+        if let Some(p) = member_path_ref(&it.callee) {
+            let s: Vec<&str> = p;
             if matches!(s.as_slice(), ["Math", "random"] | ["Date", "now"])
                 || (s.last() == Some(&"getTime")
                     && matches!(it.callee.get_inner_expression(), Expression::StaticMemberExpression(m) if matches!(m.object.get_inner_expression(), Expression::NewExpression(_))))
@@ -337,8 +337,8 @@ impl<'a> Visit<'a> for Reads {
         }
         if let Expression::CallExpression(c) = it.get_inner_expression() {
             // ctx.get('x') / ctx.cookies.get('x') read the request
-            if let Some(p) = member_path(&c.callee) {
-                let s: Vec<&str> = p.iter().map(String::as_str).collect();
+            if let Some(p) = member_path_ref(&c.callee) {
+                let s: Vec<&str> = p;
                 // (a header or a cookie, not something a link sets)
                 if matches!(
                     s.as_slice(),
@@ -565,7 +565,7 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
 
 /// `ctx.host`, `ctx.hostname`, `ctx.origin`, `ctx.href`, `ctx.headers.host`,
 /// `ctx.headers['x-forwarded-host']` (through `this.ctx` and `ctx.request`).
-fn host_source(p: &[String]) -> bool {
+fn host_source<S: AsRef<str>>(p: &[S]) -> bool {
     match ctx_path(p).as_slice() {
         ["ctx", "host" | "hostname" | "origin" | "href"]
         | ["ctx", "request", "host" | "hostname" | "origin" | "href"] => true,
@@ -603,7 +603,7 @@ impl<'a> Visit<'a> for HostFinder<'_> {
         if self.found.is_some() {
             return;
         }
-        if let Some(p) = member_path(it) {
+        if let Some(p) = member_path_ref(it) {
             if host_source(&p) {
                 self.found = Some(p.join("."));
                 return;
@@ -611,8 +611,8 @@ impl<'a> Visit<'a> for HostFinder<'_> {
         }
         if let Expression::CallExpression(c) = it.get_inner_expression() {
             // ctx.get('host'), ctx.get('X-Forwarded-Host'), ctx.request.get('origin')
-            if let Some(p) = member_path(&c.callee) {
-                let s: Vec<&str> = p.iter().map(String::as_str).collect();
+            if let Some(p) = member_path_ref(&c.callee) {
+                let s: Vec<&str> = p;
                 let getter = matches!(
                     s.as_slice(),
                     ["ctx", "get"] | ["this", "ctx", "get"] | ["ctx", "request", "get"]
@@ -813,8 +813,8 @@ impl MistakeVisitor<'_, '_> {
         }
         // const { host, origin } = ctx
         if let BindingPattern::ObjectPattern(o) = id {
-            let from_ctx = member_path(inner).is_some_and(|p| {
-                let s: Vec<&str> = p.iter().map(String::as_str).collect();
+            let from_ctx = member_path_ref(inner).is_some_and(|p| {
+                let s: Vec<&str> = p;
                 matches!(
                     s.as_slice(),
                     ["ctx"] | ["this", "ctx"] | ["ctx", "request"] | ["this", "ctx", "request"]

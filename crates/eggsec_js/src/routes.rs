@@ -228,24 +228,46 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, dir: &Path, out: &m
 
 /// `a.b.c` of a member chain rooted at an identifier or `this` (`None` otherwise).
 pub(crate) fn member_path(expr: &Expression<'_>) -> Option<Vec<String>> {
-    match expr.get_inner_expression() {
-        Expression::Identifier(id) => Some(vec![id.name.to_string()]),
-        Expression::ThisExpression(_) => Some(vec!["this".into()]),
-        Expression::StaticMemberExpression(m) => {
-            let mut p = member_path(&m.object)?;
-            p.push(m.property.name.to_string());
-            Some(p)
-        }
-        Expression::ComputedMemberExpression(m) => match &m.expression {
-            Expression::StringLiteral(s) => {
-                let mut p = member_path(&m.object)?;
-                p.push(s.value.to_string());
-                Some(p)
+    member_path_ref(expr).map(|p| p.into_iter().map(str::to_string).collect())
+}
+
+/// [`member_path`] borrowed from the source (one allocation, no string copies).
+pub(crate) fn member_path_ref<'a>(expr: &Expression<'a>) -> Option<Vec<&'a str>> {
+    // the links from the outside in; the path is the reverse
+    let mut cur = expr.get_inner_expression();
+    let mut depth = 1;
+    let root: &'a str = loop {
+        match cur {
+            Expression::Identifier(id) => break id.name.as_str(),
+            Expression::ThisExpression(_) => break "this",
+            Expression::StaticMemberExpression(m) => cur = m.object.get_inner_expression(),
+            Expression::ComputedMemberExpression(m)
+                if matches!(m.expression, Expression::StringLiteral(_)) =>
+            {
+                cur = m.object.get_inner_expression()
             }
-            _ => None,
-        },
-        _ => None,
+            _ => return None,
+        }
+        depth += 1;
+    };
+    let mut path = vec![root; depth];
+    let mut cur = expr.get_inner_expression();
+    for slot in path[1..].iter_mut().rev() {
+        match cur {
+            Expression::StaticMemberExpression(m) => {
+                *slot = m.property.name.as_str();
+                cur = m.object.get_inner_expression();
+            }
+            Expression::ComputedMemberExpression(m) => {
+                if let Expression::StringLiteral(s) = &m.expression {
+                    *slot = s.value.as_str();
+                }
+                cur = m.object.get_inner_expression();
+            }
+            _ => return None, // not reached: the walk above saw only links
+        }
     }
+    Some(path)
 }
 
 fn string_value(expr: &Expression<'_>) -> Option<String> {
@@ -567,8 +589,8 @@ impl RouteVisitor<'_, '_> {
         line: u32,
         column: u32,
     ) {
-        let on_passport = member_path(obj).is_some_and(|p| {
-            let s: Vec<&str> = p.iter().map(String::as_str).collect();
+        let on_passport = member_path_ref(obj).is_some_and(|p| {
+            let s: Vec<&str> = p;
             matches!(
                 s.as_slice(),
                 ["app", "passport"] | ["this", "app", "passport"]

@@ -356,12 +356,13 @@ impl<'a> Visit<'a> for Collector<'_> {
             Expression::ThisExpression(_) => "this".to_string(),
             _ => "?".to_string(),
         };
-        // names from the root outwards, as far as they are recorded
-        let names: Vec<String> = links
+        // names from the root outwards, as far as they are recorded (borrowed: only the
+        // recorded uses own theirs)
+        let names: Vec<&str> = links
             .iter()
             .rev()
             .take(MAX_CHAIN_PATH)
-            .map(|m| prop_name(m))
+            .map(|m| m.static_property_name().unwrap_or(DYNAMIC))
             .collect();
         // a link starting where a longer recorded one starts is dropped by `collect` (which
         // keeps the longest chain per start): it is not built at all
@@ -374,7 +375,7 @@ impl<'a> Visit<'a> for Collector<'_> {
                 self.push(
                     m.span().start,
                     root.clone(),
-                    names[..depth].to_vec(),
+                    names[..depth].iter().map(|n| n.to_string()).collect(),
                     UseKind::Read,
                 );
             }
@@ -393,22 +394,22 @@ impl<'a> Visit<'a> for Collector<'_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
-        let args: Vec<String> = it
-            .arguments
-            .iter()
-            .filter_map(|a| match a.as_expression()?.get_inner_expression() {
-                Expression::StringLiteral(s) => Some(s.value.to_string()),
-                Expression::TemplateLiteral(t) if t.quasis.len() == 1 => {
-                    t.quasis[0].value.cooked.map(|c| c.to_string())
-                }
-                _ => None,
-            })
-            .collect();
         let callee = it.callee.get_inner_expression();
         let is_chain = matches!(callee, Expression::Identifier(_))
             || callee.as_member_expression().is_some()
             || matches!(callee, Expression::ChainExpression(_));
         if is_chain {
+            let args: Vec<String> = it
+                .arguments
+                .iter()
+                .filter_map(|a| match a.as_expression()?.get_inner_expression() {
+                    Expression::StringLiteral(s) => Some(s.value.to_string()),
+                    Expression::TemplateLiteral(t) if t.quasis.len() == 1 => {
+                        t.quasis[0].value.cooked.map(|c| c.to_string())
+                    }
+                    _ => None,
+                })
+                .collect();
             let (root, path) = chain_of(callee);
             self.push_args(callee.span().start, root, path, UseKind::Call, args);
         }

@@ -226,12 +226,21 @@ impl Place<'_> {
             .text
             .floor_char_boundary((end as usize).min(start as usize + 400));
         let raw = self.text.get(start as usize..end).unwrap_or("?");
-        let one_line: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if one_line.chars().count() > 80 {
-            format!("{}…", one_line.chars().take(79).collect::<String>())
-        } else {
-            one_line
+        let mut one_line = String::with_capacity(raw.len());
+        for word in raw.split_whitespace() {
+            if !one_line.is_empty() {
+                one_line.push(' ');
+            }
+            one_line.push_str(word);
         }
+        // more than 80 characters: the first 79 and an ellipsis
+        if one_line.char_indices().nth(80).is_some() {
+            if let Some((cut, _)) = one_line.char_indices().nth(79) {
+                one_line.truncate(cut);
+            }
+            one_line.push('…');
+        }
+        one_line
     }
 }
 
