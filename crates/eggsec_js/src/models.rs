@@ -133,14 +133,21 @@ struct Index {
 
 #[derive(Clone, Debug, Default)]
 struct FirstSegment {
-    literal: std::collections::HashMap<String, Vec<usize>>,
-    wild: Vec<usize>,
+    /// (entry, pattern of the entry) by the pattern's first segment.
+    literal: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    wild: Vec<(usize, usize)>,
 }
 
 impl FirstSegment {
+    /// Entries with one pattern each.
     fn new<'p>(entries: impl Iterator<Item = (usize, &'p Pattern)>) -> FirstSegment {
+        FirstSegment::of_patterns(entries.map(|(i, p)| (i, 0, p)))
+    }
+
+    /// Entries with several patterns (`callee = [...]`): `(entry, pattern index, pattern)`.
+    fn of_patterns<'p>(entries: impl Iterator<Item = (usize, usize, &'p Pattern)>) -> FirstSegment {
         let mut out = FirstSegment::default();
-        for (i, p) in entries {
+        for (i, j, p) in entries {
             let list = match p.0.first() {
                 Some(first) if !first.contains('*') => out
                     .literal
@@ -148,15 +155,21 @@ impl FirstSegment {
                     .or_default(),
                 _ => &mut out.wild,
             };
-            if list.last() != Some(&i) {
-                list.push(i);
-            }
+            list.push((i, j));
         }
         out
     }
 
     /// Entries that may match `path`, in table order.
     fn candidates(&self, path: &[&str]) -> Vec<usize> {
+        let mut out: Vec<usize> = self.patterns(path).into_iter().map(|(i, _)| i).collect();
+        out.dedup();
+        out
+    }
+
+    /// `(entry, pattern)` pairs whose pattern may match `path` (no other pattern can: its
+    /// first segment differs), in table order.
+    fn patterns(&self, path: &[&str]) -> Vec<(usize, usize)> {
         let first = path.first().map(|f| f.strip_suffix("()").unwrap_or(f));
         let literal = first
             .and_then(|f| self.literal.get(f))
@@ -459,17 +472,17 @@ impl Models {
 
     fn index(&self) -> &Index {
         self.index.get_or_init(|| Index {
-            sinks: FirstSegment::new(
+            sinks: FirstSegment::of_patterns(
                 self.sinks
                     .iter()
                     .enumerate()
-                    .flat_map(|(i, s)| s.callee.iter().map(move |c| (i, c))),
+                    .flat_map(|(i, s)| s.callee.iter().enumerate().map(move |(j, c)| (i, j, c))),
             ),
-            sanitizers: FirstSegment::new(
+            sanitizers: FirstSegment::of_patterns(
                 self.sanitizers
                     .iter()
                     .enumerate()
-                    .flat_map(|(i, s)| s.callee.iter().map(move |c| (i, c))),
+                    .flat_map(|(i, s)| s.callee.iter().enumerate().map(move |(j, c)| (i, j, c))),
             ),
             formatters: FirstSegment::new(self.formatters.iter().enumerate()),
             clean_results: FirstSegment::new(self.clean_results.iter().enumerate()),
@@ -479,25 +492,25 @@ impl Models {
     }
 
     pub fn sinks_for<'a>(&'a self, path: &[&str]) -> impl Iterator<Item = &'a SinkModel> + 'a {
-        let found: Vec<&SinkModel> = self
-            .index()
-            .sinks
-            .candidates(path)
-            .into_iter()
-            .map(|i| &self.sinks[i])
-            .filter(|s| s.callee.iter().any(|c| c.matches(path)))
-            .collect();
+        // only the patterns that may match are tried (an entry matches when one of them does)
+        let mut found: Vec<&SinkModel> = Vec::new();
+        let mut last = None;
+        for (i, j) in self.index().sinks.patterns(path) {
+            if last != Some(i) && self.sinks[i].callee[j].matches(path) {
+                last = Some(i);
+                found.push(&self.sinks[i]);
+            }
+        }
         found.into_iter()
     }
 
     pub fn sanitizer_bits(&self, path: &[&str]) -> u32 {
         self.index()
             .sanitizers
-            .candidates(path)
+            .patterns(path)
             .into_iter()
-            .map(|i| &self.sanitizers[i])
-            .filter(|s| s.callee.iter().any(|c| c.matches(path)))
-            .fold(0, |a, s| a | s.clears)
+            .filter(|&(i, j)| self.sanitizers[i].callee[j].matches(path))
+            .fold(0, |a, (i, _)| a | self.sanitizers[i].clears)
     }
 
     pub fn formatter(&self, path: &[&str]) -> bool {
