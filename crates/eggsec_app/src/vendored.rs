@@ -73,16 +73,35 @@ pub fn is_vendored_text(text: &str) -> bool {
     {
         return true;
     }
-    let mut lines = 0usize;
-    let mut longest = 0usize;
-    for line in head.lines() {
-        lines += 1;
-        longest = longest.max(line.len());
-    }
+    let (lines, longest) = line_stats(head);
     if longest >= 10 * LONG_LINE {
         return true;
     }
     lines > 0 && longest >= LONG_LINE && head.len() / lines >= LONG_AVERAGE
+}
+
+/// How many lines `text.lines()` gives and the longest one's length in bytes (a line ends at
+/// `\n` or `\r\n`), counted over bytes.
+fn line_stats(text: &str) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let (mut lines, mut longest, mut start) = (0usize, 0usize, 0usize);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            let end = if i > start && bytes[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            lines += 1;
+            longest = longest.max(end - start);
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        lines += 1;
+        longest = longest.max(bytes.len() - start);
+    }
+    (lines, longest)
 }
 
 /// [`is_vendored_name`] or [`is_vendored_text`] for a file on disk (read errors: not vendored,
@@ -133,6 +152,28 @@ mod tests {
         }
         for n in ["minify.js", "bundle.js", "admin.ts", "chunk.js", "min.js"] {
             assert!(!is_vendored_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn lines_are_counted_as_str_lines_counts_them() {
+        for text in [
+            "",
+            "\n",
+            "a",
+            "a\n",
+            "a\r\nbb\r\n",
+            "a\rb\n\r",
+            "\r\n\r\n",
+            "x\n\nyyy\r",
+            "\r",
+            "é\r\n",
+        ] {
+            let want = (
+                text.lines().count(),
+                text.lines().map(str::len).max().unwrap_or(0),
+            );
+            assert_eq!(line_stats(text), want, "{text:?}");
         }
     }
 
