@@ -4,8 +4,12 @@
 //! cookie's httpOnly off); eggsec then reads the same app with the plugin deleted. Every key
 //! where eggsec differs from real egg must be declared "unknown: may be changed by plugin
 //! `openDoc`", the keys the app sets itself stay certain, the CSRF pass is "not fully assessed"
-//! and `eggsec config` shows the doubt.
+//! and `eggsec config` shows the doubt. The plugin also requires `jsonp` (which the app
+//! disables: egg enables it implicitly) and pushes its own middleware at boot: the plugin list
+//! and the middleware chain may differ from egg's only where eggsec declares them unknown, and
+//! `eggsec plugins`/`eggsec routes` say so.
 
+use crate::declared_unknown::{compare_middleware, compare_plugins, Declared};
 use crate::oracle::{load_rules, Normaliser, Tally, COMPARED_KEYS};
 use crate::oracle_support::{oracle_dir, repo_root, run_dump, stage, EnvSpec};
 use eggsec_app::LoadOptions;
@@ -32,6 +36,18 @@ fn unknown_plugin_keys_are_declared_not_stated() {
     // with the plugin: eggsec states egg's values, nothing is uncertain
     let with = eggsec_app::load(&app.root, &opts).unwrap();
     assert!(with.uncertain.sources.is_empty());
+    let rules = load_rules(&root);
+    let mut t = Tally::new("uncertain-unknown-plugin", "prod with the plugin", &rules);
+    let declared = Declared::of(&dump, &with);
+    compare_plugins(&mut t, &dump, &with, &declared);
+    compare_middleware(&mut t, &dump, &with, &declared, false);
+    assert!(
+        t.mismatched == 0 && t.unknown == 0,
+        "{:#?} {:#?}",
+        t.mismatches,
+        t.unknowns
+    );
+    assert!(with.plugin("jsonp").is_some_and(|p| p.implicit_enable));
     assert_eq!(
         with.config_at("security.csrf.enable")
             .and_then(|v| v.as_bool()),
@@ -39,7 +55,8 @@ fn unknown_plugin_keys_are_declared_not_stated() {
     );
 
     // without it: differences from real egg only where declared unknown
-    std::fs::remove_dir_all(app.root.join("lib/plugin")).unwrap();
+    let away = app.root.join("plugin-not-installed");
+    std::fs::rename(app.root.join("lib/plugin"), &away).unwrap();
     let model = eggsec_app::load(&app.root, &opts).unwrap();
     assert_eq!(
         model.uncertain.sources.len(),
@@ -47,7 +64,6 @@ fn unknown_plugin_keys_are_declared_not_stated() {
         "{:?}",
         model.uncertain.sources
     );
-    let rules = load_rules(&root);
     let norm = Normaliser::new(&oracle, &app.root, &app.home);
     let egg_config = norm.apply(&dump["config"]);
     let ours = norm.apply(&model.uncertain.declared(&model.config).to_tagged_json());
@@ -104,5 +120,62 @@ fn unknown_plugin_keys_are_declared_not_stated() {
     assert!(
         line.contains("# UNKNOWN: may be changed by plugin `openDoc`"),
         "{text}"
+    );
+
+    // `eggsec plugins` and `eggsec routes` say what is unknown
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_eggsec"))
+            .args(args)
+            .arg(&app.root)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let plugins = run(&["plugins", "--env", "prod", "--allow-partial"]);
+    assert!(
+        plugins.contains("# UNKNOWN: plugin `openDoc`")
+            && plugins.contains("eggPlugin (env, dependencies) is unknown"),
+        "{plugins}"
+    );
+    let routes = run(&["routes", "--env", "prod", "--allow-partial"]);
+    assert!(
+        routes.contains(
+            "# UNKNOWN: the middleware chain may also hold middleware that plugin `openDoc`"
+        ),
+        "{routes}"
+    );
+
+    // the plugin list and the middleware chain: differences only where declared unknown
+    // (the plugin itself, the `jsonp` egg enables for it, the `openDocGate` it ships, which
+    // the comparison finds where egg loaded it from: the plugin is put back for that)
+    std::fs::rename(&away, app.root.join("lib/plugin")).unwrap();
+    let mut t = Tally::new(
+        "uncertain-unknown-plugin",
+        "prod without the plugin",
+        &rules,
+    );
+    let declared = Declared::of(&dump, &model);
+    compare_plugins(&mut t, &dump, &model, &declared);
+    compare_middleware(&mut t, &dump, &model, &declared, false);
+    assert_eq!(t.mismatched, 0, "{:#?}", t.mismatches);
+    for what in [
+        "enabled plugins",
+        "plugin_order",
+        "middleware order",
+        "enabled middleware",
+    ] {
+        assert!(
+            t.unknowns.iter().any(|u| u.starts_with(what)),
+            "{what} declared unknown: {:#?}",
+            t.unknowns
+        );
+    }
+    assert!(!model.plugin_enabled("jsonp"));
+    let (_, reads) = eggsec_app::model::uncertain_reads(|| model.plugin_enabled("jsonp"));
+    assert!(
+        reads
+            .iter()
+            .any(|(k, why)| k == "plugins.jsonp" && why.contains("plugin `openDoc`")),
+        "{reads:?}"
     );
 }
