@@ -83,7 +83,7 @@ fn eggsec_agrees_with_real_egg() {
             };
             let norm = Normaliser::new(&oracle, &staged.root, &staged.home);
             let mut modes = vec![false];
-            if uses_only_builtin_plugins(&dump, &staged.root, &builtin) {
+            if app.manifest.embedded || uses_only_builtin_plugins(&dump, &staged.root, &builtin) {
                 modes.push(true);
             }
             for embedded in modes {

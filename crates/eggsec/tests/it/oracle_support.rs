@@ -31,6 +31,10 @@ pub struct Manifest {
     /// (decorator routers, a framework's own router).
     #[serde(default)]
     pub routes: bool,
+    /// Compare in embedded mode too (no node_modules) although the app enables third-party
+    /// plugins: eggsec's embedded plugin knowledge and version skew stand in for them.
+    #[serde(default)]
+    pub embedded: bool,
 }
 
 /// One app the oracle boots: its name, source directory and manifest.
