@@ -35,6 +35,39 @@ function esmEntry(pkgDir) {
   return path.join(pkgDir, entry || 'index.js');
 }
 
+/** A free local TCP port. */
+function freePort() {
+  const net = require('net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Egg 1 has no `egg.start` (it came with egg 2): the same steps as egg 2's
+ * lib/start.js, with the framework's (else egg's) own Agent and Application classes.
+ */
+async function startWithoutStart(options) {
+  const framework = require(options.framework || path.join(path.resolve(process.argv[2]), 'node_modules', 'egg'));
+  // cluster-client's leader (in the agent) listens on `clusterPort`, which egg-cluster picks
+  options = Object.assign({ clusterPort: await freePort() }, options);
+  // egg-core 3 has no `env` option: the env comes from config/env, then EGG_SERVER_ENV
+  if (options.env) process.env.EGG_SERVER_ENV = options.env;
+  const agent = new framework.Agent(Object.assign({}, options));
+  await agent.ready();
+  const application = new framework.Application(Object.assign({}, options));
+  application.agent = agent;
+  agent.application = application;
+  await application.ready();
+  application.messenger.broadcast('egg-ready');
+  return application;
+}
+
 async function main() {
   const [ eggDirArg, baseDirArg, envArg, scope ] = process.argv.slice(2);
   if (!eggDirArg || !baseDirArg || !envArg) usage('missing arguments');
@@ -66,7 +99,7 @@ async function main() {
     const pkg = JSON.parse(fs.readFileSync(path.join(baseDir, 'package.json'), 'utf8'));
     if (pkg.egg && pkg.egg.typescript) registerTypeScript(eggDir, baseDir);
     const egg = require(eggPkgDir);
-    start = egg.start;
+    start = egg.start || startWithoutStart;
     const framework = pkg.egg && pkg.egg.framework;
     if (framework) {
       options.framework = path.dirname(require.resolve(`${framework}/package.json`, { paths: [ baseDir ] }));

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Installs the real egg 2/3/4/4.1 used by the oracle tests (tests/oracle/egg{2,3,4,41}/node_modules,
+# Installs the real egg 1/2/3/4/4.1 used by the oracle tests (tests/oracle/egg{1,2,3,4,41}/node_modules,
 # egg2plugins: egg 2 with plugins whose boot code registers routes, egg3plugins: egg 3 with
 # plugins whose boot code changes the middleware chain and the jianghu-like framework, and
 # egg226: egg 2.26 for version skew; egg2skew: egg 2.37 with an app-own egg-multipart 1.x and
 # egg-validate 1.x, for version skew of plugins)
 # from the committed package-lock.json files with `npm ci`. Idempotent: a directory whose lockfile
 # (and the local frameworks/ it installs) did not change since its last install is skipped.
-# `install.sh egg1 plugins` installs the generator-only projects (egg 1 for gen-defaults.js, the
-# third-party plugins for gen-plugin-knowledge.js) instead; CI does not need them.
+# `install.sh plugins` installs the generator-only project (the third-party plugins for
+# gen-plugin-knowledge.js) instead; CI does not need it.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -18,7 +18,7 @@ fi
 
 dirs=("$@")
 if [[ ${#dirs[@]} -eq 0 ]]; then
-  dirs=(egg2 egg3 egg4 egg41 egg2plugins egg3plugins egg226 egg2skew)
+  dirs=(egg1 egg2 egg3 egg4 egg41 egg2plugins egg3plugins egg226 egg2skew)
 fi
 for dir in "${dirs[@]}"; do
   stamp="$dir/node_modules/.eggsec-install-stamp"

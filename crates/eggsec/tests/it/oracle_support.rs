@@ -20,7 +20,7 @@ pub fn repo_root() -> PathBuf {
 /// `oracle.json` beside a fixture: which egg it runs on and the envs to boot it in.
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
-    /// `egg2`, `egg3` or `egg4`: the directory under tests/oracle that supplies egg.
+    /// `egg1`, `egg2`, `egg3`, `egg4`, ...: the directory under tests/oracle that supplies egg.
     pub egg: String,
     /// `prod`, `local`, ...; `env@scope` adds a server scope; `auto` lets egg pick (config/env).
     pub envs: Vec<String>,
