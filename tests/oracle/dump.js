@@ -16,7 +16,7 @@ const path = require('path');
 const fs = require('fs');
 const { pathToFileURL } = require('url');
 const { toTagged } = require('./lib/tagged');
-const { routes, plugins, middlewareNames } = require('./lib/loaded');
+const { routes, midwayRoutes, plugins, middlewareNames } = require('./lib/loaded');
 const { registerTypeScript } = require('./lib/typescript');
 
 const BOOT_TIMEOUT_MS = 120000;
@@ -97,7 +97,12 @@ async function main() {
     start = egg.startEgg || egg.start;
   } else {
     const pkg = JSON.parse(fs.readFileSync(path.join(baseDir, 'package.json'), 'utf8'));
-    if (pkg.egg && pkg.egg.typescript) registerTypeScript(eggDir, baseDir);
+    if (pkg.egg && pkg.egg.typescript) {
+      registerTypeScript(eggDir, baseDir);
+      // what `egg-bin dev --ts` / `midway-bin dev --ts` pass to the workers (midway v1 then
+      // moves the base dir to src/)
+      options.typescript = true;
+    }
     const egg = require(eggPkgDir);
     start = egg.start || startWithoutStart;
     const framework = pkg.egg && pkg.egg.framework;
@@ -125,6 +130,8 @@ async function main() {
     app_middleware: [ ...(config.appMiddleware || []) ],
     middleware_names: middlewareNames(app),
     routes: routes(app),
+    // midway v1: one router per `@controller(prefix)`, mounted apart from app.router
+    framework_routes: midwayRoutes(app),
   };
   await app.close();
   return result;

@@ -3,7 +3,7 @@
 # egg2plugins: egg 2 with plugins whose boot code registers routes, egg3plugins: egg 3 with
 # plugins whose boot code changes the middleware chain and the jianghu-like framework, and
 # egg226: egg 2.26 for version skew; egg2skew: egg 2.37 with an app-own egg-multipart 1.x and
-# egg-validate 1.x, for version skew of plugins)
+# egg-validate 1.x, for version skew of plugins; midway1: midway 1.x on egg 2, whose apps live under src/)
 # from the committed package-lock.json files with `npm ci`. Idempotent: a directory whose lockfile
 # (and the local frameworks/ it installs) did not change since its last install is skipped.
 # `install.sh plugins` installs the generator-only project (the third-party plugins for
@@ -18,7 +18,7 @@ fi
 
 dirs=("$@")
 if [[ ${#dirs[@]} -eq 0 ]]; then
-  dirs=(egg1 egg2 egg3 egg4 egg41 egg2plugins egg3plugins egg226 egg2skew)
+  dirs=(egg1 egg2 egg3 egg4 egg41 egg2plugins egg3plugins egg226 egg2skew midway1)
 fi
 for dir in "${dirs[@]}"; do
   stamp="$dir/node_modules/.eggsec-install-stamp"

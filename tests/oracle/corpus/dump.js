@@ -23,7 +23,7 @@
 const path = require('path');
 const fs = require('fs');
 const { toTagged } = require('../lib/tagged');
-const { routes, plugins, middlewareNames } = require('../lib/loaded');
+const { routes, midwayRoutes, plugins, middlewareNames } = require('../lib/loaded');
 
 const READY_WAIT_MS = Number(process.env.EGGSEC_CORPUS_READY_MS || 8000);
 const errors = [];
@@ -182,19 +182,6 @@ function watchRouterPlus(baseDir) {
     if (!routerPlusInstances.includes(this)) routerPlusInstances.push(this);
     return namespace.apply(this, args);
   };
-}
-
-/**
- * midway v1 mounts each `@controller(prefix)` as an EggRouter of its own (midway-web's
- * webLoader.preRegisterRouter → `app.use(router.middleware())`), not on `app.router`: its layers'
- * paths already carry the prefix.
- */
-function midwayRoutes(app) {
-  const out = [];
-  for (const entry of app.loader && app.loader.prioritySortRouters || []) {
-    if (entry && entry.router) out.push(...routes({ router: entry.router }));
-  }
-  return out;
 }
 
 function namespaceRoutes() {

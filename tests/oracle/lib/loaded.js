@@ -44,4 +44,17 @@ function middlewareNames(app) {
   return (app.middleware || []).map(fn => String(fn._name || fn.name || '').replace(/middlewareWrapper$/, ''));
 }
 
-module.exports = { routes, plugins, middlewareNames };
+/**
+ * midway v1 mounts each `@controller(prefix)` as an EggRouter of its own (midway-web's
+ * webLoader.preRegisterRouter → `app.use(router.middleware())`), not on `app.router`: its layers'
+ * paths already carry the prefix.
+ */
+function midwayRoutes(app) {
+  const out = [];
+  for (const entry of app.loader && app.loader.prioritySortRouters || []) {
+    if (entry && entry.router) out.push(...routes({ router: entry.router }));
+  }
+  return out;
+}
+
+module.exports = { routes, midwayRoutes, plugins, middlewareNames };

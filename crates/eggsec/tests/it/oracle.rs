@@ -614,11 +614,20 @@ impl Normaliser {
 
 /// Packages of egg's built-in plugins, from the embedded snapshot for this egg major.
 fn builtin_packages(root: &Path, egg: &str) -> HashSet<String> {
-    // `egg226`, `egg41`, `egg2plugins`: the snapshot of their major (egg + its first digit)
-    let major = &egg[..egg.len().min(4)];
+    // `egg226`, `egg41`, `egg2plugins`, `midway1`: the snapshot of the installed egg's major
+    let pkg = root
+        .join("tests/oracle")
+        .join(egg)
+        .join("node_modules/egg/package.json");
+    let text = std::fs::read_to_string(&pkg).unwrap_or_else(|e| panic!("{}: {e}", pkg.display()));
+    let json: J = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", pkg.display()));
+    let major = json["version"]
+        .as_str()
+        .and_then(|v| v.split('.').next())
+        .unwrap_or_else(|| panic!("{}: no version", pkg.display()));
     let file = root
         .join("crates/eggsec_app/defaults")
-        .join(format!("{major}.json"));
+        .join(format!("egg{major}.json"));
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let json: J = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     json["framework_plugins"]
