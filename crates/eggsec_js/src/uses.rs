@@ -90,6 +90,7 @@ pub(crate) fn collect_with(
         lines,
         text: source_text,
         out: Vec::new(),
+        callee: None,
     };
     v.visit_program(program);
     let mut raw = v.out;
@@ -237,6 +238,10 @@ struct Collector<'s> {
     text: &'s str,
     /// (start offset, use) before de-duplication.
     out: Vec<(u32, MemberUse)>,
+    /// The span of the member chain a call just recorded as its callee: the chain's own
+    /// outermost `Read` (same start, same path) would be dropped for the `Call`, so it is not
+    /// built.
+    callee: Option<oxc::span::Span>,
 }
 
 impl Collector<'_> {
@@ -365,8 +370,12 @@ impl<'a> Visit<'a> for Collector<'_> {
             .map(|m| m.static_property_name().unwrap_or(DYNAMIC))
             .collect();
         // a link starting where a longer recorded one starts is dropped by `collect` (which
-        // keeps the longest chain per start): it is not built at all
+        // keeps the longest chain per start): it is not built at all; nor is a call's callee
+        // (its `Call` has the same start and path and wins)
         let mut last_start = None;
+        if self.callee.take() == Some(it.span()) && links.len() <= MAX_CHAIN_PATH {
+            last_start = Some(it.span().start);
+        }
         for (i, m) in links.iter().enumerate() {
             let depth = links.len() - i;
             let start = m.span().start;
@@ -412,6 +421,9 @@ impl<'a> Visit<'a> for Collector<'_> {
                 .collect();
             let (root, path) = chain_of(callee);
             self.push_args(callee.span().start, root, path, UseKind::Call, args);
+            if let Some(m) = callee.as_member_expression() {
+                self.callee = Some(m.span());
+            }
         }
         walk::walk_call_expression(self, it);
     }
