@@ -18,6 +18,7 @@
 //! it lower their confidence ([`crate::model::uncertain_reads`]).
 
 use crate::config::LoadUnit;
+use crate::contributions::camel_case;
 use crate::model::{ConfigLayer, PluginState, UnitKind};
 use eggsec_js::{Object, Provenance, Value, ValueKind, UNKNOWN_KEYS};
 
@@ -324,7 +325,8 @@ fn synthetic_layer(source: &DoubtSource, config: &Value) -> Value {
     let prov = Provenance::synthetic(format!("<plugin {} (not installed)>", source.package));
     let unknown = Value::unknown(source.why.clone(), prov.clone());
     let mut layer = Object::new();
-    let own = camel(&source.plugin);
+    // `egg-foo-bar` as egg's config keys usually spell it (`fooBar`)
+    let own = camel_case(&source.plugin);
     for key in DOUBTED_KEYS
         .iter()
         .copied()
@@ -343,23 +345,6 @@ fn synthetic_layer(source: &DoubtSource, config: &Value) -> Value {
         layer.insert(key.to_string(), value);
     }
     Value::object(layer, prov)
-}
-
-/// `egg-foo-bar` style plugin names as egg's config keys usually spell them (`fooBar`).
-fn camel(name: &str) -> String {
-    let mut out = String::new();
-    let mut up = false;
-    for c in name.chars() {
-        if c == '-' || c == '_' {
-            up = true;
-        } else if up {
-            out.extend(c.to_uppercase());
-            up = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The why of the first marked `Unknown` in `v` (itself, a child, an open object's rest).
@@ -557,7 +542,7 @@ mod tests {
 
     #[test]
     fn plugin_names_become_config_keys() {
-        assert_eq!(camel("egg-healthy"), "eggHealthy");
-        assert_eq!(camel("remote_config"), "remoteConfig");
+        assert_eq!(camel_case("egg-healthy"), "eggHealthy");
+        assert_eq!(camel_case("remote_config"), "remoteConfig");
     }
 }
