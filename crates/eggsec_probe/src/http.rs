@@ -204,6 +204,9 @@ fn agent_config(opts: &ClientOptions, tls: ureq::tls::TlsConfig) -> ureq::config
         .proxy(None)
         .allow_non_standard_methods(true)
         .timeout_global(Some(opts.timeout))
+        // Below Node's default `keepAliveTimeout` (5 s): a connection idle that long is not
+        // reused, so egg closing it cannot race the next request.
+        .max_idle_age(Duration::from_secs(3))
         .user_agent("eggsec-probe")
         .accept("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
         .tls_config(tls)
@@ -511,34 +514,37 @@ impl Client {
         if remaining.is_zero() {
             return Err(RunError::Other("timed out (the probe's deadline)".into()));
         }
-        let mut builder = ureq::http::Request::builder()
-            .method(spec.method.as_str())
-            .uri(url.as_str());
-        for (k, v) in self.opts.headers.iter().chain(spec.headers.iter()) {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
         let has_cookie_header = spec
             .headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case("cookie"));
-        if !self.opts.cookies.is_empty() && !has_cookie_header {
-            let jar: Vec<String> = self
-                .opts
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            builder = builder.header("cookie", jar.join("; "));
-        }
+        let make_builder = || {
+            let mut builder = ureq::http::Request::builder()
+                .method(spec.method.as_str())
+                .uri(url.as_str());
+            for (k, v) in self.opts.headers.iter().chain(spec.headers.iter()) {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            if !self.opts.cookies.is_empty() && !has_cookie_header {
+                let jar: Vec<String> = self
+                    .opts
+                    .cookies
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                builder = builder.header("cookie", jar.join("; "));
+            }
+            builder
+        };
         let built = |e: ureq::http::Error| RunError::Other(format!("cannot build request: {e}"));
-        let result = match &spec.body {
+        let send = |builder: ureq::http::request::Builder| match &spec.body {
             Some(b) => {
                 let req = builder.body(b.clone()).map_err(built)?;
                 let req = agent
                     .configure_request(req)
                     .timeout_global(Some(remaining))
                     .build();
-                agent.run(req)
+                Ok(agent.run(req))
             }
             None => {
                 let req = builder.body(()).map_err(built)?;
@@ -546,9 +552,17 @@ impl Client {
                     .configure_request(req)
                     .timeout_global(Some(remaining))
                     .build();
-                agent.run(req)
+                Ok(agent.run(req))
             }
         };
+        let mut result = send(make_builder())?;
+        // A kept-alive connection the server closed as the request went out (Node's
+        // `keepAliveTimeout` firing on a busy server) fails before any answer: sent once more,
+        // as browsers do (the dead connection is gone from the pool). A server that closes
+        // every connection fails the second time too, and that failure is reported.
+        if matches!(&result, Err(e) if closed_before_answer(e)) {
+            result = send(make_builder())?;
+        }
         result.map_err(|e| {
             // rustls reports an untrusted chain during the handshake, sometimes wrapped in an
             // I/O error: "invalid peer certificate: UnknownIssuer".
@@ -562,6 +576,12 @@ impl Client {
             }
         })
     }
+}
+
+/// The connection closed or reset before any part of an answer arrived.
+fn closed_before_answer(e: &ureq::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e, ureq::Error::Io(io) if matches!(io.kind(), UnexpectedEof | ConnectionReset | ConnectionAborted | BrokenPipe))
 }
 
 enum RunError {
