@@ -427,10 +427,15 @@ impl Client {
         let started = Instant::now();
         let mut result = self.run_request(spec, url);
         // A pooled keep-alive connection the server had already closed (Node closes it after
-        // a parse error, e.g. an unknown method): retry safe methods once on a fresh one.
+        // a parse error, e.g. an unknown method): retry safe methods once on a fresh one. Any
+        // method is sent once more when the connection closed before any answer (Node's
+        // `keepAliveTimeout` firing on a busy server as a POST went out; CI lost a CSRF test
+        // POST so), as browsers do; a server that closes every connection fails twice and
+        // that failure is reported.
         let safe = matches!(spec.method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
-        if safe
-            && matches!(&result, Err(HttpError::Transport { message, .. }) if message.starts_with("connection error"))
+        if matches!(&result, Err(HttpError::Transport { message, .. })
+            if message.starts_with(CLOSED_BEFORE_ANSWER)
+                || safe && message.starts_with("connection error"))
         {
             self.take_budget()?;
             result = self.run_request(spec, url);
@@ -514,37 +519,34 @@ impl Client {
         if remaining.is_zero() {
             return Err(RunError::Other("timed out (the probe's deadline)".into()));
         }
+        let mut builder = ureq::http::Request::builder()
+            .method(spec.method.as_str())
+            .uri(url.as_str());
+        for (k, v) in self.opts.headers.iter().chain(spec.headers.iter()) {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
         let has_cookie_header = spec
             .headers
             .iter()
             .any(|(k, _)| k.eq_ignore_ascii_case("cookie"));
-        let make_builder = || {
-            let mut builder = ureq::http::Request::builder()
-                .method(spec.method.as_str())
-                .uri(url.as_str());
-            for (k, v) in self.opts.headers.iter().chain(spec.headers.iter()) {
-                builder = builder.header(k.as_str(), v.as_str());
-            }
-            if !self.opts.cookies.is_empty() && !has_cookie_header {
-                let jar: Vec<String> = self
-                    .opts
-                    .cookies
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect();
-                builder = builder.header("cookie", jar.join("; "));
-            }
-            builder
-        };
+        if !self.opts.cookies.is_empty() && !has_cookie_header {
+            let jar: Vec<String> = self
+                .opts
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            builder = builder.header("cookie", jar.join("; "));
+        }
         let built = |e: ureq::http::Error| RunError::Other(format!("cannot build request: {e}"));
-        let send = |builder: ureq::http::request::Builder| match &spec.body {
+        let result = match &spec.body {
             Some(b) => {
                 let req = builder.body(b.clone()).map_err(built)?;
                 let req = agent
                     .configure_request(req)
                     .timeout_global(Some(remaining))
                     .build();
-                Ok(agent.run(req))
+                agent.run(req)
             }
             None => {
                 let req = builder.body(()).map_err(built)?;
@@ -552,17 +554,9 @@ impl Client {
                     .configure_request(req)
                     .timeout_global(Some(remaining))
                     .build();
-                Ok(agent.run(req))
+                agent.run(req)
             }
         };
-        let mut result = send(make_builder())?;
-        // A kept-alive connection the server closed as the request went out (Node's
-        // `keepAliveTimeout` firing on a busy server) fails before any answer: sent once more,
-        // as browsers do (the dead connection is gone from the pool). A server that closes
-        // every connection fails the second time too, and that failure is reported.
-        if matches!(&result, Err(e) if closed_before_answer(e)) {
-            result = send(make_builder())?;
-        }
         result.map_err(|e| {
             // rustls reports an untrusted chain during the handshake, sometimes wrapped in an
             // I/O error: "invalid peer certificate: UnknownIssuer".
@@ -571,12 +565,16 @@ impl Client {
                 || matches!(e, ureq::Error::Rustls(_)) && text.contains("certificate")
             {
                 RunError::Cert(text.trim_start_matches("rustls: ").to_string())
+            } else if closed_before_answer(&e) {
+                RunError::Other(format!("{CLOSED_BEFORE_ANSWER} ({})", describe(&e)))
             } else {
                 RunError::Other(describe(&e))
             }
         })
     }
 }
+
+const CLOSED_BEFORE_ANSWER: &str = "connection closed before any answer";
 
 /// The connection closed or reset before any part of an answer arrived.
 fn closed_before_answer(e: &ureq::Error) -> bool {
@@ -640,4 +638,82 @@ pub fn run_parallel<T: Sync, R: Send>(
         .into_iter()
         .filter_map(|m| m.into_inner().ok().flatten())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    /// A real server on 127.0.0.1 that reads the request of its first `drops` connections and
+    /// closes them with no answer, then answers 200; it returns the requests it read.
+    fn dropping_server(drops: usize) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(mut s) = stream else { break };
+                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut buf = [0u8; 8192];
+                let got = s.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..got]).into_owned();
+                if head.starts_with("QUIT") {
+                    break;
+                }
+                seen.push(head.lines().next().unwrap_or_default().to_string());
+                if n >= drops {
+                    let _ = s.write_all(
+                        b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    );
+                }
+            }
+            seen
+        });
+        (url, handle)
+    }
+
+    fn stop(url: &str, handle: std::thread::JoinHandle<Vec<String>>) -> Vec<String> {
+        let addr = url.trim_start_matches("http://").trim_end_matches('/');
+        if let Ok(mut s) = std::net::TcpStream::connect(addr) {
+            let _ = s.write_all(b"QUIT");
+        }
+        handle.join().unwrap()
+    }
+
+    fn post() -> RequestSpec {
+        RequestSpec::method("POST", "/api/items")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("eggsec=probe")
+    }
+
+    #[test]
+    fn a_post_whose_connection_closed_before_any_answer_is_sent_once_more() {
+        let (url, handle) = dropping_server(1);
+        let client = Client::new(&url, ClientOptions::default()).unwrap();
+        let ex = client.send(&post());
+        let seen = stop(&url, handle);
+        assert_eq!(ex.map(|e| e.status).ok(), Some(201));
+        assert_eq!(
+            seen,
+            ["POST /api/items HTTP/1.1", "POST /api/items HTTP/1.1"]
+        );
+        assert_eq!(
+            client.requests_used(),
+            2,
+            "the second sending counts in the budget"
+        );
+    }
+
+    #[test]
+    fn a_server_that_closes_every_connection_is_an_error_after_one_more_try() {
+        let (url, handle) = dropping_server(usize::MAX);
+        let client = Client::new(&url, ClientOptions::default()).unwrap();
+        let err = client.send(&post()).err().map(|e| e.to_string());
+        let seen = stop(&url, handle);
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        let err = err.unwrap_or_default();
+        assert!(err.contains(CLOSED_BEFORE_ANSWER), "{err}");
+    }
 }
