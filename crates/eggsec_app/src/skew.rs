@@ -54,7 +54,7 @@ impl Locked {
     /// workspace). `None` without a lockfile.
     pub fn read(pkg_dir: &Path) -> Option<Locked> {
         eggsec_deps::inventory::find_lockfile(pkg_dir)?;
-        let inv = eggsec_deps::inventory::inventory(pkg_dir);
+        let inv = eggsec_deps::inventory::inventory_shared(pkg_dir);
         if inv.format.is_none() || inv.packages.is_empty() {
             return None;
         }
@@ -90,7 +90,7 @@ impl Locked {
                 .or_insert_with(|| p.version.clone());
         }
         Some(Locked {
-            file: inv.file,
+            file: inv.file.clone(),
             versions,
         })
     }

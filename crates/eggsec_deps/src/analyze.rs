@@ -161,8 +161,8 @@ pub struct DepsReport {
 
 /// Inventory + advisories + attribution, offline.
 pub fn analyze(root: &Path, db: &Database) -> DepsReport {
-    let inv = inventory::inventory(root);
-    analyze_inventory(root, inv, db)
+    let inv = inventory::inventory_shared(root);
+    analyze_inventory(root, (*inv).clone(), db)
 }
 
 /// [`analyze`] over an inventory already read.

@@ -133,9 +133,24 @@ struct Index {
 
 #[derive(Clone, Debug, Default)]
 struct FirstSegment {
-    /// (entry, pattern of the entry) by the pattern's first segment.
-    literal: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    /// (entry, pattern of the entry) by the pattern's first segment, then by its second
+    /// segment when that is literal too (most `ctx.*`/`app.*` patterns: `ctx.model`,
+    /// `app.mysql`, `ctx.curl`), so a call is tried only against the patterns that can match.
+    literal: std::collections::HashMap<String, BySecond>,
     wild: Vec<(usize, usize)>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct BySecond {
+    literal: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    /// patterns of one segment, or whose second segment has a wildcard
+    any: Vec<(usize, usize)>,
+}
+
+/// A pattern segment as indexed: literal (without its `()`), or `None` for a wildcard.
+fn literal_segment(seg: Option<&String>) -> Option<&str> {
+    seg.filter(|s| !s.contains('*'))
+        .map(|s| s.strip_suffix("()").unwrap_or(s))
 }
 
 impl FirstSegment {
@@ -148,12 +163,15 @@ impl FirstSegment {
     fn of_patterns<'p>(entries: impl Iterator<Item = (usize, usize, &'p Pattern)>) -> FirstSegment {
         let mut out = FirstSegment::default();
         for (i, j, p) in entries {
-            let list = match p.0.first() {
-                Some(first) if !first.contains('*') => out
-                    .literal
-                    .entry(first.strip_suffix("()").unwrap_or(first).to_string())
-                    .or_default(),
-                _ => &mut out.wild,
+            let list = match literal_segment(p.0.first()) {
+                Some(first) => {
+                    let by = out.literal.entry(first.to_string()).or_default();
+                    match literal_segment(p.0.get(1)) {
+                        Some(second) => by.literal.entry(second.to_string()).or_default(),
+                        None => &mut by.any,
+                    }
+                }
+                None => &mut out.wild,
             };
             list.push((i, j));
         }
@@ -168,16 +186,22 @@ impl FirstSegment {
     }
 
     /// `(entry, pattern)` pairs whose pattern may match `path` (no other pattern can: its
-    /// first segment differs), in table order.
+    /// first or second segment differs), in table order.
     fn patterns(&self, path: &[&str]) -> Vec<(usize, usize)> {
-        let first = path.first().map(|f| f.strip_suffix("()").unwrap_or(f));
-        let literal = first
-            .and_then(|f| self.literal.get(f))
+        fn strip<'a>(f: &&'a str) -> &'a str {
+            f.strip_suffix("()").unwrap_or(f)
+        }
+        let by = path.first().map(strip).and_then(|f| self.literal.get(f));
+        let second = by
+            .and_then(|b| path.get(1).map(strip).and_then(|s| b.literal.get(s)))
             .map_or(&[][..], Vec::as_slice);
-        let mut out = Vec::with_capacity(literal.len() + self.wild.len());
-        out.extend_from_slice(literal);
-        out.extend_from_slice(&self.wild);
-        if !literal.is_empty() && !self.wild.is_empty() {
+        let any = by.map_or(&[][..], |b| b.any.as_slice());
+        let mut out = Vec::with_capacity(second.len() + any.len() + self.wild.len());
+        let lists = [second, any, &self.wild[..]];
+        for l in lists {
+            out.extend_from_slice(l);
+        }
+        if lists.iter().filter(|l| !l.is_empty()).count() > 1 {
             out.sort_unstable();
             out.dedup();
         }

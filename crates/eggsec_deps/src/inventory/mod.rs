@@ -389,6 +389,41 @@ the lockfile"
     inv
 }
 
+/// [`inventory`] once per app per process: the app model (plugin version skew) and the
+/// `updates` rules of one `eggsec audit` read the same lockfile (a large `pnpm-lock.yaml` is
+/// most of an audit's time when parsed twice). Keyed by the root and the size and mtime of
+/// its package.json and lockfile, so a file changed during the process is read again.
+pub fn inventory_shared(root: &Path) -> std::sync::Arc<Inventory> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Stamp = Option<(u64, Option<std::time::SystemTime>)>;
+    type Key = (PathBuf, Option<PathBuf>, Stamp, Stamp);
+    static CACHE: OnceLock<Mutex<HashMap<Key, Arc<Inventory>>>> = OnceLock::new();
+    let stamp = |p: &Path| -> Stamp {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()))
+    };
+    let lock = find_lockfile(root).map(|(p, _)| p);
+    let key = (
+        root.to_path_buf(),
+        lock.clone(),
+        lock.as_deref().and_then(stamp),
+        stamp(&root.join("package.json")),
+    );
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    // read outside the lock: two threads may both read one app, never block each other
+    let inv = Arc::new(inventory(root));
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_insert(inv)
+        .clone()
+}
+
 /// The lockfile for `root`: in it, else in the nearest ancestor (up to 4 levels, a workspace).
 pub fn find_lockfile(root: &Path) -> Option<(PathBuf, String)> {
     let mut dir = Some(root);
