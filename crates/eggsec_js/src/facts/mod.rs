@@ -520,3 +520,66 @@ mod tests {
         assert_eq!(f.flows[0].steps.len(), 3, "{:?}", f.flows[0].steps);
     }
 }
+
+/// The flow engine alone, for the resolver's cost against the old name-based flow pass
+/// (issue 11): each file of `FLOWBENCH_FILES` (one path a line) parsed once, then
+/// `flow::analyze` over all of them `FLOWBENCH_PASSES` times (default 20); prints the best
+/// pass. A benchmark, not a test: `cargo test --release -p eggsec_js --lib flowbench --
+/// --ignored --nocapture`, or one pass under `valgrind --tool=callgrind` for instructions.
+#[cfg(test)]
+mod flowbench {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn flowbench() {
+        let Ok(list) = std::env::var("FLOWBENCH_FILES") else {
+            eprintln!("flowbench: set FLOWBENCH_FILES to a file of paths");
+            return;
+        };
+        let passes: usize = std::env::var("FLOWBENCH_PASSES")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(20);
+        let texts: Vec<(PathBuf, String)> = std::fs::read_to_string(list)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|p| Some((PathBuf::from(p), std::fs::read_to_string(p).ok()?)))
+            .collect();
+        let allocs: Vec<Allocator> = texts.iter().map(|_| Allocator::default()).collect();
+        let options = ParseOptions {
+            allow_return_outside_function: true,
+            ..ParseOptions::default()
+        };
+        let parsed: Vec<_> = texts
+            .iter()
+            .zip(&allocs)
+            .map(|((p, t), a)| {
+                let ret = Parser::new(a, t, source_type(p))
+                    .with_options(options)
+                    .parse();
+                (p, t, LineIndex::new(t), ret.program)
+            })
+            .collect();
+        let summaries = crate::flow::Summaries::new();
+        let models = crate::models::Models::embedded();
+        let mut best = f64::MAX;
+        for _ in 0..passes {
+            let start = std::time::Instant::now();
+            for (path, text, lines, program) in &parsed {
+                let at = Place { text, lines };
+                let mut facts = SourceFacts {
+                    path: path.to_path_buf(),
+                    ..Default::default()
+                };
+                crate::flow::analyze(program, &at, models, &summaries, &mut facts);
+                std::hint::black_box(&facts);
+            }
+            best = best.min(start.elapsed().as_secs_f64() * 1000.0);
+        }
+        println!(
+            "flowbench: {} files, best of {passes} passes {best:.1} ms",
+            parsed.len()
+        );
+    }
+}
