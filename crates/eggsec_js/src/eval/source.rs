@@ -79,10 +79,25 @@ pub(crate) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), 
 /// the count a little off for that line). Input that passes this and still nests deeply is
 /// caught by the evaluator's own depth bound.
 pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
-    const PREFIX_WORDS: [&[u8]; 13] = [
-        b"typeof", b"void", b"delete", b"await", b"new", b"yield", b"if", b"else", b"while",
-        b"for", b"do", b"with", b"return",
-    ];
+    // one `match` (by length, then bytes), not 13 comparisons for every identifier
+    fn is_prefix_word(word: &[u8]) -> bool {
+        matches!(
+            word,
+            b"typeof"
+                | b"void"
+                | b"delete"
+                | b"await"
+                | b"new"
+                | b"yield"
+                | b"if"
+                | b"else"
+                | b"while"
+                | b"for"
+                | b"do"
+                | b"with"
+                | b"return"
+        )
+    }
     let bytes = text.as_bytes();
     // Open constructs: b'(' b'[' b'{' in code, b'`' a template literal, b'$' a `${` inside one;
     // each with its current operator run. The bottom entry is the file itself.
@@ -101,6 +116,16 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
     while i < bytes.len() {
         let b = bytes[i];
         if stack.last().map(|t| t.0) == Some(b'`') {
+            // template text: jump to its next `\\`, `` ` `` or `$`
+            if !matches!(b, b'\\' | b'`' | b'$') {
+                match memchr::memchr3(b'\\', b'`', b'$', &bytes[i..]) {
+                    Some(k) => {
+                        i += k;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
             match b {
                 b'\\' => i += 1,
                 b'`' => {
@@ -119,25 +144,30 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
             let mut bump = false;
             match b {
                 b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    while i + 1 < bytes.len() && bytes[i + 1] != b'\n' {
-                        i += 1;
-                    }
+                    // to the last byte before the line break (or the end)
+                    i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k) - 1;
                 }
                 b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                    i += 2;
-                    while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/'))
-                    {
-                        i += 1;
-                    }
-                    i += 1;
+                    // to the `/` of `*/` (or past the end)
+                    i = memchr::memmem::find(&bytes[i + 2..], b"*/")
+                        .map_or(bytes.len(), |k| i + 2 + k + 1);
                 }
                 b'\'' | b'"' => {
                     i += 1;
-                    while i < bytes.len() && bytes[i] != b && bytes[i] != b'\n' {
-                        if bytes[i] == b'\\' {
-                            i += 1;
+                    // to the closing quote or the line break, over escapes
+                    loop {
+                        let rest = bytes.get(i..).unwrap_or_default();
+                        match memchr::memchr3(b, b'\\', b'\n', rest) {
+                            Some(k) if rest[k] == b'\\' => i += k + 2,
+                            Some(k) => {
+                                i += k;
+                                break;
+                            }
+                            None => {
+                                i = i.max(bytes.len());
+                                break;
+                            }
                         }
-                        i += 1;
                     }
                     prev = b'"';
                 }
@@ -148,7 +178,11 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
                         reset_top(&mut stack, &mut runs);
                     }
                 }
-                b' ' | b'\t' | b'\r' => {}
+                b' ' | b'\t' | b'\r' => {
+                    while matches!(bytes.get(i + 1), Some(b' ' | b'\t' | b'\r')) {
+                        i += 1;
+                    }
+                }
                 b'(' | b'[' | b'{' | b'`' => {
                     stack.push((b, 0));
                     prev = b;
@@ -199,7 +233,7 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
                     }
                     let word = &bytes[start..=i];
                     // A keyword after `.` is a property name (`a.new`).
-                    bump = prev != b'.' && PREFIX_WORDS.contains(&word);
+                    bump = prev != b'.' && is_prefix_word(word);
                     prev = if bump { b'=' } else { b'a' };
                 }
                 _ => prev = b,
