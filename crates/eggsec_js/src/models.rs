@@ -689,7 +689,12 @@ mod tests {
             let called: Vec<String> = plain.iter().map(|s| format!("{s}()")).collect();
             let mut longer = plain.clone();
             longer.push("query".into());
-            paths.extend([plain, called, longer]);
+            // the index keys the second segment too: a look-alike that differs only there
+            let mut other_second = plain.clone();
+            if let Some(s) = other_second.get_mut(1) {
+                *s = "other".into();
+            }
+            paths.extend([plain, called, longer, other_second]);
         }
         for path in &paths {
             let path: Vec<&str> = path.iter().map(String::as_str).collect();
