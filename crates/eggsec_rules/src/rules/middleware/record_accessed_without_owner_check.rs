@@ -67,6 +67,15 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
             return;
         }
         let fix = META.docs.fix;
+        // once per run, not once per access: which files live under an admin directory, and
+        // per model the first owner-filtered access of every other eligible file
+        let admin_dir: Vec<bool> = app
+            .code
+            .files
+            .iter()
+            .map(|f| f.rel.split('/').skip(1).any(is_admin_word))
+            .collect();
+        let owned = OwnedByModel::new(app, &admin_dir);
         for (fi, file) in app.code.files.iter().enumerate() {
             let own = &file.facts.ownership;
             for a in own {
@@ -90,7 +99,7 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                     AccessKind::ById(src) => {
                         if a.compares_user
                             || exempt_function(&a.function)
-                            || admin_place(app, fi, a)
+                            || admin_place(app, fi, admin_dir[fi], a)
                         {
                             continue;
                         }
@@ -102,7 +111,7 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                         };
                         let owned = owned_sibling(own, a)
                             .map(|o| (file.rel.as_str(), o))
-                            .or_else(|| owned_elsewhere(app, fi, a))
+                            .or_else(|| owned.elsewhere(fi, a))
                             .filter(|_| a.knows_user);
                         let (message, mine, theirs) = if let Some((rel, o)) = owned {
                             let place = if rel == file.rel {
@@ -209,13 +218,13 @@ fn guarded_sibling<'a>(
 /// An admin screen by where it lives: a file under an `admin`/`manage` directory or named so
 /// (`app/controller/admin/note.js`), or a handler routed only under such a path segment
 /// (`/admin/notes/:id`).
-fn admin_place(app: &eggsec_app::AppModel, fi: usize, a: &RecordAccess) -> bool {
-    let admin = |s: &str| {
-        let s = s.to_ascii_lowercase();
-        s.contains("admin") || s.contains("manage")
-    };
-    let file = &app.code.files[fi];
-    if file.rel.split('/').skip(1).any(admin) {
+fn admin_place(
+    app: &eggsec_app::AppModel,
+    fi: usize,
+    in_admin_dir: bool,
+    a: &RecordAccess,
+) -> bool {
+    if in_admin_dir {
         return true;
     }
     let mut routes = app
@@ -225,37 +234,52 @@ fn admin_place(app: &eggsec_app::AppModel, fi: usize, a: &RecordAccess) -> bool 
             r.handler_file == Some(fi) && r.handler_function.as_deref() == Some(a.function.as_str())
         })
         .peekable();
-    routes.peek().is_some() && routes.all(|r| r.path.split('/').any(admin))
+    routes.peek().is_some() && routes.all(|r| r.path.split('/').any(is_admin_word))
 }
 
-/// A function of another controller or service file that filters the same model by the
-/// logged-in user's id (it reads the user, and its filter has an owner condition): the app
-/// scopes that model to its user elsewhere.
-fn owned_elsewhere<'a>(
-    app: &'a eggsec_app::AppModel,
-    fi: usize,
-    a: &RecordAccess,
-) -> Option<(&'a str, &'a RecordAccess)> {
-    use eggsec_app::routes::FileRole;
-    app.code
-        .files
-        .iter()
-        .enumerate()
-        .filter(|(i, f)| {
-            *i != fi
-                && !matches!(f.role, FileRole::Router)
-                && !f.rel.split('/').skip(1).any(|s| {
-                    let s = s.to_ascii_lowercase();
-                    s.contains("admin") || s.contains("manage")
-                })
-        })
-        .find_map(|(_, f)| {
-            f.facts
-                .ownership
-                .iter()
-                .find(|o| o.kind == AccessKind::Owned && o.model == a.model && o.knows_user)
-                .map(|o| (f.rel.as_str(), o))
-        })
+/// A path segment naming an admin screen.
+fn is_admin_word(s: &str) -> bool {
+    let s = s.to_ascii_lowercase();
+    s.contains("admin") || s.contains("manage")
+}
+
+/// Functions of other controller or service files that filter a model by the logged-in
+/// user's id (they read the user, and their filter has an owner condition): the app scopes
+/// that model to its user elsewhere. Per model, the first such access of every file that is
+/// not a router nor under an admin directory, in file order.
+struct OwnedByModel<'a> {
+    by_model: std::collections::HashMap<&'a str, Vec<(usize, &'a str, &'a RecordAccess)>>,
+}
+
+impl<'a> OwnedByModel<'a> {
+    fn new(app: &'a eggsec_app::AppModel, admin_dir: &[bool]) -> Self {
+        use eggsec_app::routes::FileRole;
+        let mut by_model: std::collections::HashMap<&str, Vec<(usize, &str, &RecordAccess)>> =
+            std::collections::HashMap::new();
+        for (i, f) in app.code.files.iter().enumerate() {
+            if matches!(f.role, FileRole::Router) || admin_dir[i] {
+                continue;
+            }
+            for o in &f.facts.ownership {
+                if o.kind == AccessKind::Owned && o.knows_user {
+                    let list = by_model.entry(o.model.as_str()).or_default();
+                    if list.last().is_none_or(|(j, _, _)| *j != i) {
+                        list.push((i, f.rel.as_str(), o));
+                    }
+                }
+            }
+        }
+        OwnedByModel { by_model }
+    }
+
+    /// The first file other than `fi` that filters `a`'s model by its owner.
+    fn elsewhere(&self, fi: usize, a: &RecordAccess) -> Option<(&'a str, &'a RecordAccess)> {
+        self.by_model
+            .get(a.model.as_str())?
+            .iter()
+            .find(|(i, _, _)| *i != fi)
+            .map(|&(_, rel, o)| (rel, o))
+    }
 }
 
 /// Another function of the file that filters the same model by its owner.
