@@ -507,7 +507,7 @@ struct FlowVisitor<'p, 't> {
     scoping: &'p Scoping,
     models: &'p Models,
     /// Every variable's latest value.
-    vars: HashMap<Var, V>,
+    vars: rustc_hash::FxHashMap<Var, V>,
     /// Clean string variables that fix where a URL goes (`let u = \`${proto}//${host}/\``,
     /// `const base = 'https://api.x.com/'`): the sink kinds text appended to them is safe
     /// for (`u += ctx.path`, `base + q`).
@@ -559,7 +559,7 @@ pub(crate) fn analyze(
         frames: vec![Frame::new("<module>".into(), None, vec![], 1, 1)],
         scoping: semantic.scoping(),
         models,
-        vars: HashMap::new(),
+        vars: rustc_hash::FxHashMap::default(),
         shapes: HashMap::new(),
         injected: HashMap::new(),
         summaries: HashMap::new(),

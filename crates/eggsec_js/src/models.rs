@@ -136,13 +136,13 @@ struct FirstSegment {
     /// (entry, pattern of the entry) by the pattern's first segment, then by its second
     /// segment when that is literal too (most `ctx.*`/`app.*` patterns: `ctx.model`,
     /// `app.mysql`, `ctx.curl`), so a call is tried only against the patterns that can match.
-    literal: std::collections::HashMap<String, BySecond>,
+    literal: rustc_hash::FxHashMap<String, BySecond>,
     wild: Vec<(usize, usize)>,
 }
 
 #[derive(Clone, Debug, Default)]
 struct BySecond {
-    literal: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    literal: rustc_hash::FxHashMap<String, Vec<(usize, usize)>>,
     /// patterns of one segment, or whose second segment has a wildcard
     any: Vec<(usize, usize)>,
 }

@@ -7,12 +7,12 @@
 
 use oxc::ast::ast::*;
 use oxc::span::GetSpan;
-use std::collections::HashMap;
 
 /// Function names by the start of the function's span, and the stack of enclosing classes.
 #[derive(Debug, Default)]
 pub(crate) struct Namer {
-    names: HashMap<u32, String>,
+    /// by span start (a u32: Fx, not SipHash; every visitor fills one per file)
+    names: rustc_hash::FxHashMap<u32, String>,
     classes: Vec<String>,
 }
 
