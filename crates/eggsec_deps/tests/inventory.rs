@@ -234,3 +234,34 @@ fn lockfile_that_disagrees_with_package_json() {
         "{text}"
     );
 }
+
+#[test]
+fn the_shared_inventory_is_read_once_and_again_when_the_lockfile_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("package.json"),
+        r#"{"dependencies":{"foo":"^1"}}"#,
+    )
+    .unwrap();
+    let lock = |version: &str| {
+        format!(
+            r#"{{"lockfileVersion": 3, "packages": {{"": {{"dependencies": {{"foo": "^1"}}}}, "node_modules/foo": {{"version": "{version}"}}}}}}"#
+        )
+    };
+    std::fs::write(dir.path().join("package-lock.json"), lock("1.0.0")).unwrap();
+    let first = inventory::inventory_shared(dir.path());
+    let again = inventory::inventory_shared(dir.path());
+    assert!(std::sync::Arc::ptr_eq(&first, &again), "read twice");
+    let foo = |inv: &inventory::Inventory| {
+        inv.packages
+            .iter()
+            .find(|p| p.name == "foo")
+            .map(|p| p.version.clone())
+    };
+    assert_eq!(foo(&first).as_deref(), Some("1.0.0"));
+    // a changed lockfile (another size) is read again, never served stale
+    std::fs::write(dir.path().join("package-lock.json"), lock("1.10.0")).unwrap();
+    let changed = inventory::inventory_shared(dir.path());
+    assert!(!std::sync::Arc::ptr_eq(&first, &changed));
+    assert_eq!(foo(&changed).as_deref(), Some("1.10.0"));
+}
