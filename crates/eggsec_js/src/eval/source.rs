@@ -626,6 +626,15 @@ mod tests {
         assert!(!nesting_exceeds(&format!("/* {} */", "(".repeat(600)), 512));
         assert!(!nesting_exceeds("a = `${ {a: [1]} }` + \"]]]\"", 5));
         assert!(nesting_exceeds("`${`${`${ 1 }`}`}`", 5));
+        // comments, strings and template text that run to the end of the text (skipped by
+        // memchr: no byte after them to step on)
+        assert!(!nesting_exceeds("((( // ((((", 3));
+        assert!(!nesting_exceeds("((( /* (((( *", 3));
+        assert!(nesting_exceeds("(((( '\\", 3));
+        assert!(!nesting_exceeds("'\\", 0));
+        assert!(!nesting_exceeds("( 'a\\'(((' \"((((\\\"\"", 1));
+        assert!(!nesting_exceeds("` ((((( \\` [[[[ $ {{{{ ", 1));
+        assert!(nesting_exceeds("` ${ ((", 2));
         assert!(!nesting_exceeds(&"[]".repeat(10_000), 1));
     }
 
