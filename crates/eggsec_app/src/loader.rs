@@ -40,260 +40,287 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     if !root.is_dir() || (!pkg_path.exists() && !root.join("config").is_dir()) {
         return Err(AppError::NotAnApp(root));
     }
-    let mut diags = Vec::new();
-    if midway.is_some() {
-        diags.push(Diagnostic::general(
+    // The code model reads the app's files, never its config: it is built on the pool's other
+    // threads while the config is evaluated here (one thread), and its diagnostics follow the
+    // config's, as when the two ran one after the other.
+    let mut code = None;
+    let mut code_diags = Vec::new();
+    let (
+        mut diags,
+        name,
+        pkg,
+        env,
+        scope,
+        egg_major,
+        frameworks,
+        set,
+        loaded,
+        middleware,
+        defaults,
+        uncertain,
+    ) = rayon::scope(|s| {
+        s.spawn(|_| code = Some(crate::routes::code_model(&root, &mut code_diags)));
+        let mut diags = Vec::new();
+        if midway.is_some() {
+            diags.push(Diagnostic::general(
             DiagnosticLevel::Info,
             "midway v1 app: egg's baseDir is src/ (config, app and boot files are read from there)",
         ));
-    }
-    let pkg = package_json_or_report(&pkg_path, &mut diags).unwrap_or(serde_json::Value::Null);
-    let name = match pkg.get("name").and_then(|n| n.as_str()) {
-        Some(n) => n.to_string(),
-        None => {
-            if pkg.is_object() {
-                diags.push(Diagnostic {
-                    level: DiagnosticLevel::Error,
-                    file: Some(pkg_path.clone()),
-                    line: 0,
-                    message: "egg would fail to start: `name` is required in package.json".into(),
-                });
+        }
+        let pkg = package_json_or_report(&pkg_path, &mut diags).unwrap_or(serde_json::Value::Null);
+        let name = match pkg.get("name").and_then(|n| n.as_str()) {
+            Some(n) => n.to_string(),
+            None => {
+                if pkg.is_object() {
+                    diags.push(Diagnostic {
+                        level: DiagnosticLevel::Error,
+                        file: Some(pkg_path.clone()),
+                        line: 0,
+                        message: "egg would fail to start: `name` is required in package.json"
+                            .into(),
+                    });
+                }
+                root.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             }
-            root.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
+        };
+        let env = resolve_env(&root, opts);
+        let scope = opts.scope.clone().unwrap_or_default();
+        let mut info = AppInfo::new(&name, &root, &env);
+        info.scope = scope.clone();
+        info.pkg = Some(pkg.clone()).filter(|p| p.is_object());
+        if midway.is_some() {
+            // midway-web's getAppInfo (dist/loader/webLoader.js): appDir is the project root, and so
+            // is root in local/unittest (egg's would be baseDir, i.e. src/)
+            if env == "local" || env == "unittest" {
+                info.root = pkg_dir.clone();
+            }
+            info.app_dir = Some(pkg_dir.clone());
         }
-    };
-    let env = resolve_env(&root, opts);
-    let scope = opts.scope.clone().unwrap_or_default();
-    let mut info = AppInfo::new(&name, &root, &env);
-    info.scope = scope.clone();
-    info.pkg = Some(pkg.clone()).filter(|p| p.is_object());
-    if midway.is_some() {
-        // midway-web's getAppInfo (dist/loader/webLoader.js): appDir is the project root, and so
-        // is root in local/unittest (egg's would be baseDir, i.e. src/)
-        if env == "local" || env == "unittest" {
-            info.root = pkg_dir.clone();
-        }
-        info.app_dir = Some(pkg_dir.clone());
-    }
 
-    let use_node_modules = !opts.embedded_defaults_only;
-    let fw_name = pkg
-        .pointer("/egg/framework")
-        .and_then(|f| f.as_str())
-        .unwrap_or(if midway.is_some() { "midway" } else { "egg" })
-        .to_string();
-    let mut frameworks = framework_chain(&root, &fw_name, use_node_modules, &mut diags);
-    let egg_major = egg_major(&frameworks, &pkg);
-    let esm = pkg.get("type").and_then(|t| t.as_str()) == Some("module");
-    if egg_major >= 4 {
-        for fw in &mut frameworks {
-            fw.path = fw.path.take().map(|p| egg4_build_dir(p, esm));
-        }
-    }
-    // egg 4.1 ships config and plugins under dist/: `dist/config/plugin.js` spreads plugin
-    // factories (`...securityPlugin()`, each package's `definePluginFactory({ name, path:
-    // import.meta.dirname })`), which the evaluator follows; the built-in plugins' and egg's
-    // config defaults are zod schemas (`SecurityConfig.parse({})`) it cannot run, so egg's own
-    // config and its built-in plugins' come from the embedded egg 4 snapshot, and this is said.
-    // Installing node_modules must never make the model worse: when the plugin file gives no
-    // plugin, the snapshot's list is used.
-    let egg41 = frameworks
-        .iter()
-        .find(|f| f.name == "egg" && f.path.is_some())
-        .and_then(|f| Some((f.version.clone()?, f.path.clone()?)))
-        .filter(|(v, _)| is_egg41(v));
-    if egg41.is_some() {
-        for fw in &mut frameworks {
-            if fw.name == "egg" {
-                fw.path = None;
+        let use_node_modules = !opts.embedded_defaults_only;
+        let fw_name = pkg
+            .pointer("/egg/framework")
+            .and_then(|f| f.as_str())
+            .unwrap_or(if midway.is_some() { "midway" } else { "egg" })
+            .to_string();
+        let mut frameworks = framework_chain(&root, &fw_name, use_node_modules, &mut diags);
+        let egg_major = egg_major(&frameworks, &pkg);
+        let esm = pkg.get("type").and_then(|t| t.as_str()) == Some("module");
+        if egg_major >= 4 {
+            for fw in &mut frameworks {
+                fw.path = fw.path.take().map(|p| egg4_build_dir(p, esm));
             }
         }
-    }
-    let resolver = Resolver {
-        egg4: egg_major >= 4,
-        esm,
-    };
-    // an installed egg 4.1: the snapshot generated from real egg 4.1 (dist/ config, zod)
-    let snapshot = match egg41 {
-        Some(_) => crate::defaults::embedded_egg41().or_else(|| embedded(egg_major)),
-        None => embedded(egg_major),
-    };
-    if snapshot.is_none() {
-        diags.push(Diagnostic::general(
+        // egg 4.1 ships config and plugins under dist/: `dist/config/plugin.js` spreads plugin
+        // factories (`...securityPlugin()`, each package's `definePluginFactory({ name, path:
+        // import.meta.dirname })`), which the evaluator follows; the built-in plugins' and egg's
+        // config defaults are zod schemas (`SecurityConfig.parse({})`) it cannot run, so egg's own
+        // config and its built-in plugins' come from the embedded egg 4 snapshot, and this is said.
+        // Installing node_modules must never make the model worse: when the plugin file gives no
+        // plugin, the snapshot's list is used.
+        let egg41 = frameworks
+            .iter()
+            .find(|f| f.name == "egg" && f.path.is_some())
+            .and_then(|f| Some((f.version.clone()?, f.path.clone()?)))
+            .filter(|(v, _)| is_egg41(v));
+        if egg41.is_some() {
+            for fw in &mut frameworks {
+                if fw.name == "egg" {
+                    fw.path = None;
+                }
+            }
+        }
+        let resolver = Resolver {
+            egg4: egg_major >= 4,
+            esm,
+        };
+        // an installed egg 4.1: the snapshot generated from real egg 4.1 (dist/ config, zod)
+        let snapshot = match egg41 {
+            Some(_) => crate::defaults::embedded_egg41().or_else(|| embedded(egg_major)),
+            None => embedded(egg_major),
+        };
+        if snapshot.is_none() {
+            diags.push(Diagnostic::general(
             DiagnosticLevel::Info,
             format!("no embedded defaults for egg {egg_major}: units that are not installed contribute nothing"),
         ));
-    }
-    if use_node_modules && !root.join("node_modules").is_dir() {
-        diags.push(Diagnostic::general(
+        }
+        if use_node_modules && !root.join("node_modules").is_dir() {
+            diags.push(Diagnostic::general(
             DiagnosticLevel::Info,
             "node_modules is not installed: egg and built-in plugin defaults come from the embedded snapshot",
         ));
-    }
+        }
 
-    // Plugins: framework files (every eggPath, lowest first, per type), then the app's.
-    let plugin_types = type_names(&env, &scope);
-    let mut egg_plugins = PluginMap::new();
-    let egg41_plugins = egg41.as_ref().map(|(v, dir)| {
-        egg41_plugin_factories(
-            v,
-            dir,
-            &plugin_types,
-            resolver,
-            &info,
-            &root,
-            snapshot,
-            &mut diags,
-        )
-    });
-    for type_name in &plugin_types {
-        for fw in &frameworks {
-            match &fw.path {
-                Some(dir) => read_plugin_file(
-                    &dir.join("config"),
-                    type_name,
-                    resolver,
-                    &info,
-                    &root,
-                    &mut egg_plugins,
-                    &mut diags,
-                ),
-                None if fw.name == "egg" && type_name == "default" => match &egg41_plugins {
-                    Some(Some(read)) => extend_plugins(&mut egg_plugins, read),
-                    _ => {
-                        if let Some(snap) = snapshot {
-                            extend_plugins(&mut egg_plugins, &snapshot_plugins(snap));
+        // Plugins: framework files (every eggPath, lowest first, per type), then the app's.
+        let plugin_types = type_names(&env, &scope);
+        let mut egg_plugins = PluginMap::new();
+        let egg41_plugins = egg41.as_ref().map(|(v, dir)| {
+            egg41_plugin_factories(
+                v,
+                dir,
+                &plugin_types,
+                resolver,
+                &info,
+                &root,
+                snapshot,
+                &mut diags,
+            )
+        });
+        for type_name in &plugin_types {
+            for fw in &frameworks {
+                match &fw.path {
+                    Some(dir) => read_plugin_file(
+                        &dir.join("config"),
+                        type_name,
+                        resolver,
+                        &info,
+                        &root,
+                        &mut egg_plugins,
+                        &mut diags,
+                    ),
+                    None if fw.name == "egg" && type_name == "default" => match &egg41_plugins {
+                        Some(Some(read)) => extend_plugins(&mut egg_plugins, read),
+                        _ => {
+                            if let Some(snap) = snapshot {
+                                extend_plugins(&mut egg_plugins, &snapshot_plugins(snap));
+                            }
                         }
-                    }
-                },
-                None => {}
+                    },
+                    None => {}
+                }
             }
         }
-    }
-    let mut app_plugins = PluginMap::new();
-    for type_name in &plugin_types {
-        read_plugin_file(
-            &root.join("config"),
-            type_name,
+        let mut app_plugins = PluginMap::new();
+        for type_name in &plugin_types {
+            read_plugin_file(
+                &root.join("config"),
+                type_name,
+                resolver,
+                &info,
+                &root,
+                &mut app_plugins,
+                &mut diags,
+            );
+        }
+        let mut all = PluginMap::new();
+        extend_plugins(&mut all, &egg_plugins);
+        extend_plugins(&mut all, &app_plugins);
+        // an egg 4.1 plugin factory's entry has only a `path` (`import.meta.dirname`, the
+        // package's `dist/`): the installed package it lies in names it
+        for entry in all.values_mut().filter(|e| e.package.is_none()) {
+            entry.package = entry.path.as_deref().and_then(installed_package_of);
+        }
+
+        // Without node_modules, the lockfile says which version of each package egg would run.
+        let locked = locked_for_skew(&frameworks, &pkg_dir);
+        let mut lookup_dirs = vec![root.clone()];
+        lookup_dirs.extend(frameworks.iter().rev().filter_map(|f| f.path.clone()));
+        let mut locate_diags = Vec::new();
+        let locate = |entry: &PluginEntry| {
+            locate_plugin(
+                entry,
+                &lookup_dirs,
+                use_node_modules,
+                (resolver, egg41.is_some()),
+                (snapshot, locked.as_ref()),
+                &mut locate_diags,
+            )
+        };
+        let set = finish(all, &env, &app_plugins, locate, &mut diags);
+        diags.append(&mut locate_diags);
+
+        // Load units: ordered enabled plugins, frameworks lowest first, the app.
+        let mut units: Vec<LoadUnit> = set
+            .order
+            .iter()
+            .filter_map(|n| set.states.iter().find(|s| &s.name == n))
+            .map(|s| LoadUnit {
+                kind: UnitKind::Plugin(s.name.clone()),
+                // egg 4.1's built-in plugins (dist/ layout, plugin factories: zod defaults): the
+                // embedded egg 4.1 snapshot, as for egg; its default tegg plugins are read from
+                // their packages (their config and their boot code's middleware)
+                dir: s.path.clone().filter(|_| {
+                    s.installed
+                        && !(egg41.is_some()
+                            && snapshot.is_some_and(|snap| {
+                                snap.plugin(&s.name, s.package.as_deref())
+                                    .is_some_and(|p| p.skip_merge)
+                            }))
+                }),
+                package: s.package.clone(),
+            })
+            .collect();
+        units.extend(frameworks.iter().map(|f| LoadUnit {
+            kind: UnitKind::Framework(f.name.clone()),
+            dir: f.path.clone(),
+            package: Some(f.name.clone()),
+        }));
+        units.push(LoadUnit {
+            kind: UnitKind::App,
+            dir: Some(root.clone()),
+            package: None,
+        });
+
+        let ctx = ConfigContext {
+            info: &info,
             resolver,
-            &info,
-            &root,
-            &mut app_plugins,
+            type_names: type_names(&env, &scope),
+            snapshot,
+        };
+        let mut loaded = load_config(&ctx, &units, &mut diags);
+        // Without node_modules, egg's units come from the snapshot of one version: the lockfile
+        // says which versions the app runs (version skew, see `skew`).
+        if let (Some(snap), Some(locked), true) = (
+            snapshot,
+            locked.as_ref(),
+            loaded.layers.iter().any(|l| l.embedded),
+        ) {
+            if crate::skew::apply(&mut loaded.layers, &units, snap, locked, &info, &mut diags) {
+                loaded.config = crate::skew::remerge(&loaded.layers);
+            }
+        }
+        let uncertain = crate::uncertain::Uncertain::compute(
+            &loaded.config,
+            &loaded.layers,
+            &units,
+            &ctx.type_names,
+            crate::uncertain::unknown_frameworks(&frameworks)
+                .into_iter()
+                .chain(crate::uncertain::unknown_plugins(&set.states, snapshot))
+                .collect(),
+        );
+        let unit_dirs: Vec<PathBuf> = units.iter().filter_map(|u| u.dir.clone()).collect();
+        let boot_units = boot_units(&units, snapshot, resolver, &mut diags);
+        let middleware = middleware::build(
+            &mut loaded.config,
+            &set.states,
+            &set.order,
+            &unit_dirs,
+            &boot_units,
+            egg_major,
             &mut diags,
         );
-    }
-    let mut all = PluginMap::new();
-    extend_plugins(&mut all, &egg_plugins);
-    extend_plugins(&mut all, &app_plugins);
-    // an egg 4.1 plugin factory's entry has only a `path` (`import.meta.dirname`, the
-    // package's `dist/`): the installed package it lies in names it
-    for entry in all.values_mut().filter(|e| e.package.is_none()) {
-        entry.package = entry.path.as_deref().and_then(installed_package_of);
-    }
 
-    // Without node_modules, the lockfile says which version of each package egg would run.
-    let locked = locked_for_skew(&frameworks, &pkg_dir);
-    let mut lookup_dirs = vec![root.clone()];
-    lookup_dirs.extend(frameworks.iter().rev().filter_map(|f| f.path.clone()));
-    let mut locate_diags = Vec::new();
-    let locate = |entry: &PluginEntry| {
-        locate_plugin(
-            entry,
-            &lookup_dirs,
-            use_node_modules,
-            (resolver, egg41.is_some()),
-            (snapshot, locked.as_ref()),
-            &mut locate_diags,
+        let defaults = if loaded.embedded_units.is_empty() {
+            DefaultsSource::NodeModules
+        } else if loaded.embedded_units.len() == loaded.builtin_units {
+            DefaultsSource::Embedded { egg_major }
+        } else {
+            DefaultsSource::Mixed {
+                embedded: std::mem::take(&mut loaded.embedded_units),
+            }
+        };
+        drop(config_phase);
+        (
+            diags, name, pkg, env, scope, egg_major, frameworks, set, loaded, middleware, defaults,
+            uncertain,
         )
-    };
-    let set = finish(all, &env, &app_plugins, locate, &mut diags);
-    diags.append(&mut locate_diags);
-
-    // Load units: ordered enabled plugins, frameworks lowest first, the app.
-    let mut units: Vec<LoadUnit> = set
-        .order
-        .iter()
-        .filter_map(|n| set.states.iter().find(|s| &s.name == n))
-        .map(|s| LoadUnit {
-            kind: UnitKind::Plugin(s.name.clone()),
-            // egg 4.1's built-in plugins (dist/ layout, plugin factories: zod defaults): the
-            // embedded egg 4.1 snapshot, as for egg; its default tegg plugins are read from
-            // their packages (their config and their boot code's middleware)
-            dir: s.path.clone().filter(|_| {
-                s.installed
-                    && !(egg41.is_some()
-                        && snapshot.is_some_and(|snap| {
-                            snap.plugin(&s.name, s.package.as_deref())
-                                .is_some_and(|p| p.skip_merge)
-                        }))
-            }),
-            package: s.package.clone(),
-        })
-        .collect();
-    units.extend(frameworks.iter().map(|f| LoadUnit {
-        kind: UnitKind::Framework(f.name.clone()),
-        dir: f.path.clone(),
-        package: Some(f.name.clone()),
-    }));
-    units.push(LoadUnit {
-        kind: UnitKind::App,
-        dir: Some(root.clone()),
-        package: None,
     });
-
-    let ctx = ConfigContext {
-        info: &info,
-        resolver,
-        type_names: type_names(&env, &scope),
-        snapshot,
-    };
-    let mut loaded = load_config(&ctx, &units, &mut diags);
-    // Without node_modules, egg's units come from the snapshot of one version: the lockfile
-    // says which versions the app runs (version skew, see `skew`).
-    if let (Some(snap), Some(locked), true) = (
-        snapshot,
-        locked.as_ref(),
-        loaded.layers.iter().any(|l| l.embedded),
-    ) {
-        if crate::skew::apply(&mut loaded.layers, &units, snap, locked, &info, &mut diags) {
-            loaded.config = crate::skew::remerge(&loaded.layers);
-        }
-    }
-    let uncertain = crate::uncertain::Uncertain::compute(
-        &loaded.config,
-        &loaded.layers,
-        &units,
-        &ctx.type_names,
-        crate::uncertain::unknown_frameworks(&frameworks)
-            .into_iter()
-            .chain(crate::uncertain::unknown_plugins(&set.states, snapshot))
-            .collect(),
-    );
-    let unit_dirs: Vec<PathBuf> = units.iter().filter_map(|u| u.dir.clone()).collect();
-    let boot_units = boot_units(&units, snapshot, resolver, &mut diags);
-    let middleware = middleware::build(
-        &mut loaded.config,
-        &set.states,
-        &set.order,
-        &unit_dirs,
-        &boot_units,
-        egg_major,
-        &mut diags,
-    );
-
-    let defaults = if loaded.embedded_units.is_empty() {
-        DefaultsSource::NodeModules
-    } else if loaded.embedded_units.len() == loaded.builtin_units {
-        DefaultsSource::Embedded { egg_major }
-    } else {
-        DefaultsSource::Mixed {
-            embedded: loaded.embedded_units,
-        }
-    };
-    drop(config_phase);
-    let code = crate::routes::code_model(&root, &mut diags);
+    diags.append(&mut code_diags);
+    let code = code.unwrap_or_default();
     let routes_phase = eggsec_js::timing::phase("routes");
     let route_inputs = crate::routes::RouteInputs {
         root: &root,

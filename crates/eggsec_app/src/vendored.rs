@@ -53,6 +53,16 @@ const LONG_LINE: usize = 2000;
 /// A file whose lines average this long is minified.
 const LONG_AVERAGE: usize = 300;
 
+/// Bootstraps of webpack and browserify bundles (searched with SIMD, once per text).
+static BUNDLE_MARKS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+    std::sync::LazyLock::new(|| {
+        [
+            memchr::memmem::Finder::new("webpackBootstrap"),
+            memchr::memmem::Finder::new("__webpack_require__"),
+            memchr::memmem::Finder::new("(function(){function r(e,n,t){function o(i,f)"),
+        ]
+    });
+
 /// True for contents that are a build output or minified: a webpack/rollup/browserify
 /// bootstrap, or very long lines (one of at least 2000 characters in a file whose lines
 /// average 300 or more, or any line of 20000). Only the first 256 KB are looked at.
@@ -66,10 +76,10 @@ pub fn is_vendored_text(text: &str) -> bool {
         Some((i, _)) => &text[..i],
         None => text,
     };
-    if head.contains("webpackBootstrap")
-        || head.contains("__webpack_require__")
-        || head.starts_with("/******/")
-        || head.contains("(function(){function r(e,n,t){function o(i,f)")
+    if head.starts_with("/******/")
+        || BUNDLE_MARKS
+            .iter()
+            .any(|m| m.find(head.as_bytes()).is_some())
     {
         return true;
     }
@@ -85,17 +95,15 @@ pub fn is_vendored_text(text: &str) -> bool {
 fn line_stats(text: &str) -> (usize, usize) {
     let bytes = text.as_bytes();
     let (mut lines, mut longest, mut start) = (0usize, 0usize, 0usize);
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\n' {
-            let end = if i > start && bytes[i - 1] == b'\r' {
-                i - 1
-            } else {
-                i
-            };
-            lines += 1;
-            longest = longest.max(end - start);
-            start = i + 1;
-        }
+    for i in memchr::memchr_iter(b'\n', bytes) {
+        let end = if i > start && bytes[i - 1] == b'\r' {
+            i - 1
+        } else {
+            i
+        };
+        lines += 1;
+        longest = longest.max(end - start);
+        start = i + 1;
     }
     if start < bytes.len() {
         lines += 1;
@@ -192,5 +200,21 @@ mod tests {
         server.push_str(&format!("exports.logo = '{}';\n", "A".repeat(3000)));
         assert!(!is_vendored_text(&server));
         assert!(!is_vendored_text(""));
+        // every bundle mark, anywhere in the text; a near miss is not one
+        for mark in [
+            "webpackBootstrap",
+            "__webpack_require__",
+            "(function(){function r(e,n,t){function o(i,f)",
+        ] {
+            assert!(is_vendored_text(&format!(
+                "'use strict';\nconst a = 1; {mark}\n"
+            )));
+            let near = &mark[..mark.len() - 1];
+            assert!(
+                !is_vendored_text(&format!("'use strict';\n{near}\n")),
+                "{near}"
+            );
+        }
+        assert!(!is_vendored_text("const x = '/******/';\n"));
     }
 }

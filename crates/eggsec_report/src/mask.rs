@@ -134,107 +134,243 @@ fn split_words(key: &str) -> Vec<String> {
     words
 }
 
-struct Patterns {
-    pem: Regex,
-    pem_open: Regex,
-    tokens: Regex,
-    userinfo: Regex,
-    query: Regex,
-    webhook: Regex,
-    auth_header: Regex,
+/// A regex compiled on first use (compiling all of them costs more than searching an output).
+macro_rules! lazy_regex {
+    ($name:ident, $re:expr) => {
+        fn $name() -> &'static Regex {
+            static R: OnceLock<Regex> = OnceLock::new();
+            R.get_or_init(|| Regex::new($re).expect("valid regex"))
+        }
+    };
 }
 
-fn patterns() -> &'static Patterns {
-    static P: OnceLock<Patterns> = OnceLock::new();
-    P.get_or_init(|| Patterns {
-        // The body of a PEM block (BEGIN and END lines kept), across lines and JSON escapes.
-        pem: Regex::new(r"(?s)(-----BEGIN [A-Z0-9 ]{0,40}-----)(.*?)(-----END [A-Z0-9 ]{0,40}-----)")
-            .expect("valid regex"),
-        pem_open: Regex::new(r"(?s)(-----BEGIN [A-Z0-9 ]{0,40}-----)(.+)$").expect("valid regex"),
-        tokens: Regex::new(concat!(
-            r"\b(?:",
-            r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{8,}",
-            r"|whsec_[0-9A-Za-z]{16,}",
-            r"|gh[pousr]_[0-9A-Za-z]{20,}",
-            r"|github_pat_[0-9A-Za-z_]{20,}",
-            r"|glpat-[0-9A-Za-z_-]{20,}",
-            r"|xox[abposre]-[0-9A-Za-z-]{10,}",
-            r"|npm_[0-9A-Za-z]{30,}",
-            r"|(?:AKIA|ASIA)[0-9A-Z]{16}",
-            r"|LTAI[0-9A-Za-z]{12,}",
-            r"|AIza[0-9A-Za-z_-]{35}",
-            r"|SG\.[0-9A-Za-z_-]{16,}\.[0-9A-Za-z_-]{16,}",
-            r"|eyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}",
-            r")"
-        ))
-        .expect("valid regex"),
-        // scheme://user:PASSWORD@ or scheme://TOKEN@ (no colon, long or token-shaped).
-        userinfo: Regex::new(r"([A-Za-z][A-Za-z0-9+.-]{0,20}://)([^\s/@:'`<>]*)(?::([^\s/@'`<>]+))?@")
-            .expect("valid regex"),
-        query: Regex::new(
-            r"(?i)([?&;](?:access_token|accesstoken|token|api_key|apikey|key|secret|client_secret|password|passwd|pwd|pass|auth|sig|signature|sign|private_token|sessionid|session_id|code)=)([^&#\s'`<>\\]+)",
-        )
-        .expect("valid regex"),
-        webhook: Regex::new(concat!(
-            r"(?i)((?:hooks\.slack\.com/(?:services|workflows|triggers)/",
-            r"|discord(?:app)?\.com/api/webhooks/",
-            r"|open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/",
-            r"|qyapi\.weixin\.qq\.com/cgi-bin/webhook/send\?key=))",
-            r"([^\s'`<>\\]+)"
-        ))
-        .expect("valid regex"),
-        auth_header: Regex::new(r"(?i)\b(Bearer|Basic|Token)(\s+)([0-9A-Za-z._~+/=-]{8,})")
-            .expect("valid regex"),
-    })
+// The body of a PEM block (BEGIN and END lines kept), across lines and JSON escapes.
+lazy_regex!(
+    pem,
+    r"(?s)(-----BEGIN [A-Z0-9 ]{0,40}-----)(.*?)(-----END [A-Z0-9 ]{0,40}-----)"
+);
+lazy_regex!(pem_open, r"(?s)(-----BEGIN [A-Z0-9 ]{0,40}-----)(.+)$");
+lazy_regex!(
+    tokens,
+    concat!(
+        r"\b(?:",
+        r"(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{8,}",
+        r"|whsec_[0-9A-Za-z]{16,}",
+        r"|gh[pousr]_[0-9A-Za-z]{20,}",
+        r"|github_pat_[0-9A-Za-z_]{20,}",
+        r"|glpat-[0-9A-Za-z_-]{20,}",
+        r"|xox[abposre]-[0-9A-Za-z-]{10,}",
+        r"|npm_[0-9A-Za-z]{30,}",
+        r"|(?:AKIA|ASIA)[0-9A-Z]{16}",
+        r"|LTAI[0-9A-Za-z]{12,}",
+        r"|AIza[0-9A-Za-z_-]{35}",
+        r"|SG\.[0-9A-Za-z_-]{16,}\.[0-9A-Za-z_-]{16,}",
+        r"|eyJ[0-9A-Za-z_-]{8,}\.eyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}",
+        r")"
+    )
+);
+// scheme://user:PASSWORD@ or scheme://TOKEN@ (no colon, long or token-shaped).
+lazy_regex!(
+    userinfo,
+    r"([A-Za-z][A-Za-z0-9+.-]{0,20}://)([^\s/@:'`<>]*)(?::([^\s/@'`<>]+))?@"
+);
+lazy_regex!(
+    query,
+    r"(?i)([?&;](?:access_token|accesstoken|token|api_key|apikey|key|secret|client_secret|password|passwd|pwd|pass|auth|sig|signature|sign|private_token|sessionid|session_id|code)=)([^&#\s'`<>\\]+)"
+);
+lazy_regex!(
+    webhook,
+    concat!(
+        r"(?i)((?:hooks\.slack\.com/(?:services|workflows|triggers)/",
+        r"|discord(?:app)?\.com/api/webhooks/",
+        r"|open\.(?:feishu\.cn|larksuite\.com)/open-apis/bot/v2/hook/",
+        r"|qyapi\.weixin\.qq\.com/cgi-bin/webhook/send\?key=))",
+        r"([^\s'`<>\\]+)"
+    )
+);
+lazy_regex!(
+    auth_header,
+    r"(?i)\b(Bearer|Basic|Token)(\s+)([0-9A-Za-z._~+/=-]{8,})"
+);
+
+/// Which of the patterns can match `text` at all: each needs a literal (`-----BEGIN `, a
+/// token prefix, `://`, `key=`, a webhook host, `Bearer`...), found with SIMD substring
+/// search (nothing to build), so that an output without any (most of them) compiles and runs no regex. A gate is
+/// a necessary condition only: the regex decides.
+#[derive(Default)]
+struct Gates {
+    pem: bool,
+    tokens: bool,
+    userinfo: bool,
+    query: bool,
+    webhook: bool,
+    auth_header: bool,
+}
+
+/// Literals `tokens` needs (one starts every credential it knows).
+const TOKEN_TRIGGERS: &[&str] = &[
+    "k_live_",
+    "k_test_",
+    "whsec_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xox",
+    "npm_",
+    "AKIA",
+    "ASIA",
+    "LTAI",
+    "AIza",
+    "SG.",
+    "eyJ",
+];
+
+/// Literals the case-insensitive (`(?i)`) patterns need, in lower case (compared with the
+/// text's ASCII-lower-cased bytes). Every name of `query` ends with one of these, `=` next.
+const QUERY_TRIGGERS: &[&str] = &[
+    "token=",
+    "key=",
+    "secret=",
+    "password=",
+    "passwd=",
+    "pwd=",
+    "pass=",
+    "auth=",
+    "sig=",
+    "signature=",
+    "sign=",
+    "sessionid=",
+    "session_id=",
+    "code=",
+];
+const WEBHOOK_TRIGGERS: &[&str] = &[
+    "hooks.slack.com/",
+    "discord.com/api/webhooks/",
+    "discordapp.com/api/webhooks/",
+    "/open-apis/bot/v2/hook/",
+    "qyapi.weixin.qq.com/cgi-bin/webhook/send?key=",
+];
+const AUTH_WORDS: &[&str] = &["bearer", "basic", "token"];
+
+/// The only characters outside ASCII that Unicode simple case folding (what `(?i)` uses)
+/// maps to an ASCII letter: LATIN SMALL LETTER LONG S (s) and KELVIN SIGN (k). A text with
+/// either keeps the case-insensitive gates open (checked by a test over every character).
+const NON_ASCII_FOLDS: &[char] = &['\u{17F}', '\u{212A}'];
+
+fn gates(text: &str) -> Gates {
+    use memchr::memmem;
+    let any = |hay: &[u8], literals: &[&str]| {
+        literals
+            .iter()
+            .any(|l| memmem::find(hay, l.as_bytes()).is_some())
+    };
+    let bytes = text.as_bytes();
+    let mut g = Gates {
+        pem: memmem::find(bytes, b"-----BEGIN ").is_some(),
+        tokens: any(bytes, TOKEN_TRIGGERS),
+        userinfo: memmem::find(bytes, b"://").is_some() && memchr::memchr(b'@', bytes).is_some(),
+        ..Gates::default()
+    };
+    if text.contains(NON_ASCII_FOLDS) {
+        g.query = true;
+        g.webhook = true;
+        g.auth_header = true;
+    } else {
+        // same length, same offsets: only ASCII letters change
+        let lower = bytes.to_ascii_lowercase();
+        g.query = any(&lower, QUERY_TRIGGERS);
+        g.webhook = any(&lower, WEBHOOK_TRIGGERS);
+        g.auth_header = AUTH_WORDS.iter().any(|w| {
+            memmem::find_iter(&lower, w.as_bytes())
+                .any(|at| credential_follows(&text[at + w.len()..]))
+        });
+    }
+    g
+}
+
+/// What `auth_header` needs after its word: white space, then at least eight characters of
+/// the credential's class (`token` in prose — "tokens are", "token`" — opens nothing).
+fn credential_follows(rest: &str) -> bool {
+    let after_space = rest.trim_start_matches(char::is_whitespace);
+    after_space.len() < rest.len()
+        && after_space
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || b"._~+/=-".contains(b))
+            .nth(7)
+            .is_some()
 }
 
 /// Byte ranges of `text` that hold a secret found by its shape.
 pub fn secret_spans(text: &str) -> Vec<std::ops::Range<usize>> {
-    let p = patterns();
+    spans_with(text, gates(text))
+}
+
+fn spans_with(text: &str, g: Gates) -> Vec<std::ops::Range<usize>> {
     let mut spans = Vec::new();
+    if g.pem {
+        pem_spans(text, &mut spans);
+    }
+    if g.tokens {
+        spans.extend(tokens().find_iter(text).map(|m| m.range()));
+    }
+    if g.userinfo {
+        for c in userinfo().captures_iter(text) {
+            match c.get(3) {
+                Some(pw) if !pw.as_str().is_empty() => spans.push(pw.range()),
+                _ => {
+                    let user = c.get(2).expect("group");
+                    let u = user.as_str();
+                    if u.len() >= 16 || tokens().is_match(u) {
+                        spans.push(user.range());
+                    }
+                }
+            }
+        }
+    }
+    if g.query {
+        spans.extend(
+            query()
+                .captures_iter(text)
+                .map(|c| c.get(2).expect("group").range()),
+        );
+    }
+    if g.webhook {
+        spans.extend(
+            webhook()
+                .captures_iter(text)
+                .map(|c| c.get(2).expect("group").range()),
+        );
+    }
+    if g.auth_header {
+        spans.extend(
+            auth_header()
+                .captures_iter(text)
+                .map(|c| c.get(3).expect("group").range()),
+        );
+    }
+    merge_spans(spans)
+}
+
+/// The bodies of PEM blocks, and of an unterminated one at the end.
+fn pem_spans(text: &str, spans: &mut Vec<std::ops::Range<usize>>) {
     let mut pem_end = 0;
-    for c in p.pem.captures_iter(text) {
+    for c in pem().captures_iter(text) {
         let body = c.get(2).expect("group");
         if !body.as_str().trim().is_empty() {
             spans.push(body.range());
         }
         pem_end = c.get(0).expect("match").end();
     }
-    if let Some(c) = p.pem_open.captures(&text[pem_end..]) {
+    if let Some(c) = pem_open().captures(&text[pem_end..]) {
         let body = c.get(2).expect("group");
         if !body.as_str().contains("-----END") {
             spans.push(pem_end + body.start()..pem_end + body.end());
         }
     }
-    spans.extend(p.tokens.find_iter(text).map(|m| m.range()));
-    for c in p.userinfo.captures_iter(text) {
-        match c.get(3) {
-            Some(pw) if !pw.as_str().is_empty() => spans.push(pw.range()),
-            _ => {
-                let user = c.get(2).expect("group");
-                let u = user.as_str();
-                if u.len() >= 16 || p.tokens.is_match(u) {
-                    spans.push(user.range());
-                }
-            }
-        }
-    }
-    spans.extend(
-        p.query
-            .captures_iter(text)
-            .map(|c| c.get(2).expect("group").range()),
-    );
-    spans.extend(
-        p.webhook
-            .captures_iter(text)
-            .map(|c| c.get(2).expect("group").range()),
-    );
-    spans.extend(
-        p.auth_header
-            .captures_iter(text)
-            .map(|c| c.get(3).expect("group").range()),
-    );
-    merge_spans(spans)
 }
 
 fn merge_spans(mut spans: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<usize>> {
@@ -640,6 +776,85 @@ mod tests {
             mask_text("nothing to see at https://example.com/a?b=c"),
             "nothing to see at https://example.com/a?b=c"
         );
+    }
+
+    #[test]
+    fn only_two_characters_outside_ascii_fold_to_ascii_letters() {
+        // what the case-insensitive gates assume about `(?i)` (regex's simple case folding)
+        let letter = Regex::new("(?i)^[a-z]$").expect("valid regex");
+        let folding: Vec<char> = (0x80..=0x10FFFFu32)
+            .filter_map(char::from_u32)
+            .filter(|c| letter.is_match(c.encode_utf8(&mut [0; 4])))
+            .collect();
+        assert_eq!(folding, NON_ASCII_FOLDS);
+    }
+
+    /// Every pattern run, whatever the gates say.
+    fn all_open(text: &str) -> Vec<std::ops::Range<usize>> {
+        let g = Gates {
+            pem: true,
+            tokens: true,
+            userinfo: true,
+            query: true,
+            webhook: true,
+            auth_header: true,
+        };
+        spans_with(text, g)
+    }
+
+    #[test]
+    fn gates_never_hide_a_match() {
+        let samples = [
+            "key sk_live_51HqLyjWDarjtT1zdp7dc and rk_test_abcdefgh1",
+            "mysql://root:hunter2hunter2@db/shop",
+            "git+https://ghp_abcdefghijklmnopqrstuvwxyz0123@github.com/a/b.git",
+            "https://aaaaaaaaaaaaaaaaaaaaaa@host/x",
+            "https://api.example/x?ACCESS_TOKEN=abcdef123456&Sig=zz;code=1&Session_Id=9",
+            "https://HOOKS.SLACK.COM/services/T000/B000/XXXXXXXXXXXXXXXX",
+            "https://discordapp.com/api/webhooks/1/abc https://open.larksuite.com/open-apis/bot/v2/hook/x",
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc",
+            "Authorization: BEARER abcdef.ghijkl.mnopqr / basic\u{3000}QWxhZGRpbjpvcGVu / token\tabcdefgh",
+            "AKIAIOSFODNN7EXAMPLE ASIAIOSFODNN7EXAMPLE LTAIabcdefghijkl AIzaSyA-abcdefghijklmnopqrstuvwxyz01234",
+            "xoxb-1234567890-abc glpat-abcdefghijklmnopqrstu github_pat_abcdefghijklmnopqrstuv npm_abcdefghijklmnopqrstuvwxyz0123",
+            "whsec_abcdefghijklmnop1234 SG.abcdefghijklmnop.abcdefghijklmnopq eyJhbGciOiJ.eyJzdWIiOiIx.abcdefghij",
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7\n-----END RSA PRIVATE KEY----- and -----BEGIN X-----open",
+            // the two non-ASCII letters `(?i)` folds to ASCII
+            "x?\u{212A}ey=secretvalue&pa\u{17F}\u{17F}=hunter2 \u{212A}ey=1",
+            "hoo\u{212A}\u{17F}.slack.com/services/T0/B0/XXXX To\u{212A}en abcdefgh12",
+            "nothing to see at https://example.com/a?b=c",
+            "",
+            "token",
+            "a token` verifies a token, tokens are checked; token  abcdefg",
+            "token abcdefgh; TOKEN\u{a0}abc.def/gh; basic\n\n~~~~====",
+            "Bearer\u{2003}x-y_z+1/2=",
+            "中sk_live_51HqLyjWDarjtT1zdp7dc 中Token abcdefgh12",
+        ];
+        let mut texts: Vec<String> = samples.iter().map(|s| s.to_string()).collect();
+        for s in samples {
+            texts.push(s.to_uppercase());
+            texts.push(s.to_lowercase());
+            // every cut of the text, so a trigger split anywhere is tried too
+            for (i, _) in s.char_indices() {
+                texts.push(s[..i].to_string());
+                texts.push(s[i..].to_string());
+            }
+        }
+        for t in &texts {
+            assert_eq!(secret_spans(t), all_open(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn prose_about_tokens_and_keys_opens_no_gate() {
+        // what eggsec's own reports say: no regex needs to run over them
+        let g = gates(
+            "CSRF tokens are checked; `ctx.csrf` token` verifies a token. Set keys in config \
+             (see https://eggjs.org/security). Basic auth, Bearer tokens, session key=",
+        );
+        assert!(!(g.pem || g.tokens || g.userinfo || g.webhook || g.auth_header));
+        assert!(g.query, "`key=` is a query gate");
+        let g = gates("Authorization: Bearer abcdefgh");
+        assert!(g.auth_header);
     }
 
     #[test]
