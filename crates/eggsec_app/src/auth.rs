@@ -73,7 +73,8 @@ pub struct Protection {
     pub pass_through: Vec<String>,
 }
 
-/// Facts of files outside the code model (plugin middleware), parsed once.
+/// Facts of files outside the code model (plugin middleware), parsed once, with only what
+/// the auth model reads ([`eggsec_js::auth_facts`]).
 #[derive(Default)]
 pub struct FactsCache {
     parsed: Mutex<HashMap<PathBuf, Option<Arc<SourceFacts>>>>,
@@ -111,7 +112,7 @@ impl FactsCache {
         }
         let mut map = self.parsed.lock().ok()?;
         map.entry(path.to_path_buf())
-            .or_insert_with(|| eggsec_js::source_facts(path).ok().map(Arc::new))
+            .or_insert_with(|| eggsec_js::auth_facts(path).ok().map(Arc::new))
             .clone()
             .map(Facts::Parsed)
     }

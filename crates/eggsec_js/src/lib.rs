@@ -36,7 +36,8 @@ pub mod value;
 pub use error::JsError;
 pub use eval::{eval_file, eval_source, AppInfo, EvalOptions, ExportMode, Limits, Module, Note};
 pub use facts::{
-    read_source, source_facts, source_facts_from_text_with, source_facts_with, SourceFacts,
+    auth_facts, read_source, source_facts, source_facts_from_text_with, source_facts_with,
+    SourceFacts,
 };
 pub use flow::relative_specs;
 pub use value::{display_key, number_json, Object, Provenance, Value, ValueKind, UNKNOWN_KEYS};

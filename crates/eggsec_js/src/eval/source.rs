@@ -270,11 +270,7 @@ impl LineIndex {
         let bytes = text.as_bytes();
         let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
         starts.push(0);
-        for (i, &b) in bytes.iter().enumerate() {
-            if b == b'\n' {
-                starts.push((i + 1) as u32);
-            }
-        }
+        starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| (i + 1) as u32));
         // the first char boundary at or after every BLOCK bytes, with the characters before
         // it (a char is at most 4 bytes, so each block gets its own checkpoint)
         let mut checkpoints = Vec::with_capacity(bytes.len() / BLOCK + 1);

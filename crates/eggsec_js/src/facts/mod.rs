@@ -77,7 +77,7 @@ pub fn source_facts_with(
 ) -> Result<SourceFacts, JsError> {
     let limits = Limits::default();
     let text = read_text(path, &limits)?;
-    source_facts_from_with(path, &text, summaries, models)
+    source_facts_from_with(path, &text, summaries, models, Extract::All)
 }
 
 /// Reads a source file as [`source_facts`] does (regular file, size limit, no NUL byte,
@@ -94,7 +94,7 @@ pub fn source_facts_from_text_with(
     summaries: &crate::flow::Summaries,
     models: &crate::models::Models,
 ) -> Result<SourceFacts, JsError> {
-    source_facts_from_with(path, text, summaries, models)
+    source_facts_from_with(path, text, summaries, models, Extract::All)
 }
 
 /// [`source_facts`] on text already in memory (`path` decides the language and names places).
@@ -104,7 +104,30 @@ pub fn source_facts_from(path: &Path, text: &str) -> Result<SourceFacts, JsError
         text,
         &crate::flow::Summaries::new(),
         crate::models::Models::embedded(),
+        Extract::All,
     )
+}
+
+/// [`source_facts`] with only what the auth model reads — the flow pass's `functions`, the
+/// auth pass's `auth` and `imports` — for files outside the code model that an auth judgement
+/// follows (plugin middleware, guards they import); every other fact is left empty.
+pub fn auth_facts(path: &Path) -> Result<SourceFacts, JsError> {
+    let text = read_text(path, &Limits::default())?;
+    source_facts_from_with(
+        path,
+        &text,
+        &crate::flow::Summaries::new(),
+        crate::models::Models::embedded(),
+        Extract::Auth,
+    )
+}
+
+/// Which facts [`parse_and_extract`] extracts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Extract {
+    All,
+    /// See [`auth_facts`].
+    Auth,
 }
 
 fn source_facts_from_with(
@@ -112,6 +135,7 @@ fn source_facts_from_with(
     text: &str,
     summaries: &crate::flow::Summaries,
     models: &crate::models::Models,
+    what: Extract,
 ) -> Result<SourceFacts, JsError> {
     let limits = Limits::default();
     check_size(path, text.len() as u64, &limits)?;
@@ -122,7 +146,9 @@ fn source_facts_from_with(
         });
     }
     // oxc's parser is recursive descent: it runs on a large stack
-    crate::stack::on_large_stack(path, || parse_and_extract(path, text, summaries, models))
+    crate::stack::on_large_stack(path, || {
+        parse_and_extract(path, text, summaries, models, what)
+    })
 }
 
 fn source_type(path: &Path) -> SourceType {
@@ -143,6 +169,7 @@ fn parse_and_extract(
     text: &str,
     summaries: &crate::flow::Summaries,
     models: &crate::models::Models,
+    what: Extract,
 ) -> Result<SourceFacts, JsError> {
     let alloc = Allocator::default();
     let options = ParseOptions {
@@ -184,6 +211,11 @@ fn parse_and_extract(
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     use crate::timing::time;
+    if what == Extract::Auth {
+        crate::flow::analyze(program, &at, models, summaries, &mut facts);
+        crate::auth::extract(program, &at, &mut facts);
+        return Ok(facts);
+    }
     time("extract.routes", || {
         crate::routes::extract(program, &at, dir, &mut facts)
     });
@@ -443,6 +475,7 @@ mod tests {
             src,
             &summaries,
             crate::models::Models::embedded(),
+            Extract::All,
         )
         .unwrap();
         assert_eq!(f.flows.len(), 1, "{:?}", f.flows);
