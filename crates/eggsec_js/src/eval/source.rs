@@ -107,6 +107,8 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
     // whether a line break ends a statement.
     let mut prev: u8 = b';';
     let mut i = 0;
+    // the top of the stack is a template literal (kept up to date at every push and pop)
+    let mut in_template = false;
     let reset_top = |stack: &mut Vec<(u8, usize)>, runs: &mut usize| {
         if let Some(top) = stack.last_mut() {
             *runs -= top.1;
@@ -115,7 +117,7 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
     };
     while i < bytes.len() {
         let b = bytes[i];
-        if stack.last().map(|t| t.0) == Some(b'`') {
+        if in_template {
             // template text: jump to its next `\\`, `` ` `` or `$`
             if !matches!(b, b'\\' | b'`' | b'$') {
                 match memchr::memchr3(b'\\', b'`', b'$', &bytes[i..]) {
@@ -130,10 +132,12 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
                 b'\\' => i += 1,
                 b'`' => {
                     stack.pop();
+                    in_template = stack.last().is_some_and(|t| t.0 == b'`');
                     prev = b'`';
                 }
                 b'$' if bytes.get(i + 1) == Some(&b'{') => {
                     stack.push((b'$', 0));
+                    in_template = false;
                     prev = b'{';
                     i += 1;
                 }
@@ -185,12 +189,14 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
                 }
                 b'(' | b'[' | b'{' | b'`' => {
                     stack.push((b, 0));
+                    in_template = b == b'`';
                     prev = b;
                 }
                 b')' | b']' | b'}' => {
                     if stack.len() > 1 {
                         let (_, run) = stack.pop().unwrap_or_default();
                         runs -= run;
+                        in_template = stack.last().is_some_and(|t| t.0 == b'`');
                     }
                     if b == b'}' {
                         reset_top(&mut stack, &mut runs);
@@ -225,12 +231,11 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
                 }
                 _ if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' => {
                     let start = i;
-                    while i + 1 < bytes.len()
-                        && (bytes[i + 1].is_ascii_alphanumeric()
-                            || matches!(bytes[i + 1], b'_' | b'$'))
-                    {
-                        i += 1;
-                    }
+                    // to the end of the word (a byte that is not `[A-Za-z0-9_$]`, or the end)
+                    i += bytes[i + 1..]
+                        .iter()
+                        .position(|&c| !(c.is_ascii_alphanumeric() || c == b'_' || c == b'$'))
+                        .unwrap_or(bytes.len() - i - 1);
                     let word = &bytes[start..=i];
                     // A keyword after `.` is a property name (`a.new`).
                     bump = prev != b'.' && is_prefix_word(word);
@@ -538,6 +543,258 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pre-scan as it was before `in_template` and the word skip (6b14d87): the oracle
+    /// of `nesting_prescan_matches_its_reference`.
+    fn nesting_exceeds_reference(text: &str, limit: usize) -> bool {
+        // one `match` (by length, then bytes), not 13 comparisons for every identifier
+        fn is_prefix_word(word: &[u8]) -> bool {
+            matches!(
+                word,
+                b"typeof"
+                    | b"void"
+                    | b"delete"
+                    | b"await"
+                    | b"new"
+                    | b"yield"
+                    | b"if"
+                    | b"else"
+                    | b"while"
+                    | b"for"
+                    | b"do"
+                    | b"with"
+                    | b"return"
+            )
+        }
+        let bytes = text.as_bytes();
+        // Open constructs: b'(' b'[' b'{' in code, b'`' a template literal, b'$' a `${` inside one;
+        // each with its current operator run. The bottom entry is the file itself.
+        let mut stack: Vec<(u8, usize)> = vec![(b' ', 0)];
+        let mut runs = 0usize;
+        // The last significant byte in code, to tell prefix `-x` from `a - x` and to decide
+        // whether a line break ends a statement.
+        let mut prev: u8 = b';';
+        let mut i = 0;
+        let reset_top = |stack: &mut Vec<(u8, usize)>, runs: &mut usize| {
+            if let Some(top) = stack.last_mut() {
+                *runs -= top.1;
+                top.1 = 0;
+            }
+        };
+        while i < bytes.len() {
+            let b = bytes[i];
+            if stack.last().map(|t| t.0) == Some(b'`') {
+                // template text: jump to its next `\\`, `` ` `` or `$`
+                if !matches!(b, b'\\' | b'`' | b'$') {
+                    match memchr::memchr3(b'\\', b'`', b'$', &bytes[i..]) {
+                        Some(k) => {
+                            i += k;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                match b {
+                    b'\\' => i += 1,
+                    b'`' => {
+                        stack.pop();
+                        prev = b'`';
+                    }
+                    b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                        stack.push((b'$', 0));
+                        prev = b'{';
+                        i += 1;
+                    }
+                    _ => {}
+                }
+                i += 1;
+            } else {
+                let mut bump = false;
+                match b {
+                    b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                        // to the last byte before the line break (or the end)
+                        i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k) - 1;
+                    }
+                    b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                        // to the `/` of `*/` (or past the end)
+                        i = memchr::memmem::find(&bytes[i + 2..], b"*/")
+                            .map_or(bytes.len(), |k| i + 2 + k + 1);
+                    }
+                    b'\'' | b'"' => {
+                        i += 1;
+                        // to the closing quote or the line break, over escapes
+                        loop {
+                            let rest = bytes.get(i..).unwrap_or_default();
+                            match memchr::memchr3(b, b'\\', b'\n', rest) {
+                                Some(k) if rest[k] == b'\\' => i += k + 2,
+                                Some(k) => {
+                                    i += k;
+                                    break;
+                                }
+                                None => {
+                                    i = i.max(bytes.len());
+                                    break;
+                                }
+                            }
+                        }
+                        prev = b'"';
+                    }
+                    b'\n' => {
+                        if prev.is_ascii_alphanumeric()
+                            || matches!(prev, b'_' | b'$' | b')' | b']' | b'}' | b'"' | b'`')
+                        {
+                            reset_top(&mut stack, &mut runs);
+                        }
+                    }
+                    b' ' | b'\t' | b'\r' => {
+                        while matches!(bytes.get(i + 1), Some(b' ' | b'\t' | b'\r')) {
+                            i += 1;
+                        }
+                    }
+                    b'(' | b'[' | b'{' | b'`' => {
+                        stack.push((b, 0));
+                        prev = b;
+                    }
+                    b')' | b']' | b'}' => {
+                        if stack.len() > 1 {
+                            let (_, run) = stack.pop().unwrap_or_default();
+                            runs -= run;
+                        }
+                        if b == b'}' {
+                            reset_top(&mut stack, &mut runs);
+                        }
+                        prev = b;
+                    }
+                    b';' | b',' => {
+                        reset_top(&mut stack, &mut runs);
+                        prev = b;
+                    }
+                    b'!' | b'~' | b'-' | b'+' | b'=' | b'?' | b'*' | b'<' | b'>' | b'&' | b'|'
+                    | b'^' | b'%' | b':' | b'.' => {
+                        let next = bytes.get(i + 1).copied().unwrap_or(0);
+                        bump = match b {
+                            b'!' | b'~' => next != b'=',
+                            b'-' | b'+' => {
+                                !(prev.is_ascii_alphanumeric()
+                                    || matches!(
+                                        prev,
+                                        b'_' | b'$' | b')' | b']' | b'}' | b'"' | b'`'
+                                    ))
+                            }
+                            b'=' => next != b'=' && !matches!(prev, b'=' | b'!' | b'<' | b'>'),
+                            b'?' => next != b'.' && next != b'?' && prev != b'?',
+                            b'*' => next == b'*',
+                            // each link of a member chain nests one level in the AST (`a.b.c`):
+                            // a 30,000-link chain is as deep as 30,000 brackets (not `...`)
+                            b'.' => prev != b'.' && next != b'.',
+                            _ => false,
+                        };
+                        if b == b'*' && next == b'*' {
+                            i += 1;
+                        }
+                        prev = b;
+                    }
+                    _ if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' => {
+                        let start = i;
+                        while i + 1 < bytes.len()
+                            && (bytes[i + 1].is_ascii_alphanumeric()
+                                || matches!(bytes[i + 1], b'_' | b'$'))
+                        {
+                            i += 1;
+                        }
+                        let word = &bytes[start..=i];
+                        // A keyword after `.` is a property name (`a.new`).
+                        bump = prev != b'.' && is_prefix_word(word);
+                        prev = if bump { b'=' } else { b'a' };
+                    }
+                    _ => prev = b,
+                }
+                if bump {
+                    if let Some(top) = stack.last_mut() {
+                        top.1 += 1;
+                    }
+                    runs += 1;
+                }
+                i += 1;
+            }
+            if stack.len() - 1 + runs > limit {
+                return true;
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn nesting_prescan_matches_its_reference() {
+        // every JS/TS text of the fixtures and the example app, whole and cut, and texts
+        // built from the bytes the scan reacts to
+        fn sources(dir: &Path, out: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p
+                    .extension()
+                    .is_some_and(|x| ["js", "ts", "mjs", "cjs"].contains(&x.to_str().unwrap_or("")))
+                {
+                    if let Ok(t) = std::fs::read_to_string(&p) {
+                        out.push(t);
+                    }
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut texts = Vec::new();
+        sources(&root.join("tests/fixtures"), &mut texts);
+        sources(&root.join("examples"), &mut texts);
+        assert!(texts.len() > 100, "{} texts", texts.len());
+        let pieces: &[&str] = &[
+            "(", ")", "[", "]", "{", "}", "`", "${", "$", "\\", "'", "\"", "//", "/*", "*/", "\n",
+            " ", "\t", "\r", ";", ",", "!", "~", "-", "+", "=", "==", "?", "?.", "??", "*", "**",
+            "<", ">", "&", "|", "^", "%", ":", ".", "...", "a", "x1", "_$", "typeof", "new",
+            "return", "a.new", "if", "else", "é", "=>",
+        ];
+        // a fixed pseudo-random sequence (xorshift), so a failure reproduces
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 40) as usize;
+            let t: String = (0..n)
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
+                .collect();
+            texts.push(t);
+        }
+        let mut cut = Vec::new();
+        for t in texts.iter().filter(|t| t.len() < 200_000) {
+            for k in [3, 2] {
+                let mut at = t.len() / k;
+                while !t.is_char_boundary(at) {
+                    at += 1;
+                }
+                cut.push(t[..at].to_string());
+                cut.push(t[at..].to_string());
+            }
+        }
+        texts.extend(cut);
+        for t in &texts {
+            for limit in [0, 1, 2, 3, 5, 8, 13, 40, 512] {
+                assert_eq!(
+                    nesting_exceeds(t, limit),
+                    nesting_exceeds_reference(t, limit),
+                    "limit {limit}: {:?}",
+                    t.get(..t.len().min(300))
+                );
+            }
+        }
+    }
 
     #[test]
     fn package_files_resolve_inside_the_installed_package() {
