@@ -606,6 +606,37 @@ mod tests {
     }
 
     #[test]
+    fn package_files_resolve_inside_the_installed_package() {
+        let dir = tempfile::tempdir().unwrap();
+        let pkg = dir.path().join("node_modules/@jianghujs/jianghu");
+        std::fs::create_dir_all(pkg.join("config")).unwrap();
+        std::fs::write(
+            pkg.join("package.json"),
+            r#"{"name":"@jianghujs/jianghu","main":"index.js"}"#,
+        )
+        .unwrap();
+        std::fs::write(pkg.join("index.js"), "").unwrap();
+        std::fs::write(pkg.join("config/middlewareConfig.js"), "").unwrap();
+        let app = dir.path().join("config");
+        std::fs::create_dir_all(&app).unwrap();
+        assert_eq!(
+            resolve_package_subpath(&app, "@jianghujs/jianghu/config/middlewareConfig"),
+            Some(pkg.join("config/middlewareConfig.js"))
+        );
+        assert_eq!(resolve_package_subpath(&app, "@jianghujs/jianghu"), None);
+        assert_eq!(
+            resolve_package_subpath(&app, "@jianghujs/jianghu/../../x"),
+            None
+        );
+        assert_eq!(resolve_package_subpath(&app, "lodash/merge"), None);
+        assert_eq!(
+            resolve_package_main(&app, "@jianghujs/jianghu"),
+            Some(pkg.join("index.js"))
+        );
+        assert_eq!(split_package("egg/config/x"), Some(("egg", "config/x")));
+    }
+
+    #[test]
     fn line_col_is_one_based_and_counts_chars() {
         let text = "ab\n€x\n";
         let idx = LineIndex::new(text);
