@@ -195,8 +195,8 @@ lazy_regex!(
 
 /// Which of the patterns can match `text` at all: each needs a literal (`-----BEGIN `, a
 /// token prefix, `://`, `key=`, a webhook host, `Bearer`...), found with SIMD substring
-/// search (nothing to build), so that an output without any (most of them) compiles and runs no regex. A gate is
-/// a necessary condition only: the regex decides.
+/// search (nothing to build), so that an output without any (most of them) compiles and
+/// runs no regex. A gate is a necessary condition only: the regex decides.
 #[derive(Default)]
 struct Gates {
     pem: bool,
