@@ -211,20 +211,20 @@ fn parse_and_extract(
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     use crate::timing::time;
-    if what == Extract::Auth {
-        crate::flow::analyze(program, &at, models, summaries, &mut facts);
-        crate::auth::extract(program, &at, &mut facts);
-        return Ok(facts);
+    if what == Extract::All {
+        time("extract.routes", || {
+            crate::routes::extract(program, &at, dir, &mut facts)
+        });
     }
-    time("extract.routes", || {
-        crate::routes::extract(program, &at, dir, &mut facts)
-    });
     time("flow", || {
         crate::flow::analyze(program, &at, models, summaries, &mut facts)
     });
     time("extract.auth", || {
         crate::auth::extract(program, &at, &mut facts)
     });
+    if what == Extract::Auth {
+        return Ok(facts);
+    }
     time("extract.mistakes", || {
         crate::mistakes::extract(program, &at, &mut facts)
     });
