@@ -23,7 +23,8 @@ use crate::{AppModel, MiddlewareEntry, PluginState};
 use eggsec_js::auth::AuthFn;
 use eggsec_js::SourceFacts;
 use eggsec_js::Value;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -77,9 +78,18 @@ pub struct Protection {
 /// the auth model reads ([`eggsec_js::auth_facts`]).
 #[derive(Default)]
 pub struct FactsCache {
-    parsed: Mutex<HashMap<PathBuf, Option<Arc<SourceFacts>>>>,
+    /// Every path asked for, by its bytes: the code model's file for it, or the facts parsed
+    /// for it (`None`: it does not parse). A route's middleware are asked for once per route,
+    /// so a lookup hashes bytes, not path components.
+    seen: Mutex<HashMap<OsString, Option<Known>>>,
     /// The code model's files by absolute path (built on first use).
     by_path: OnceLock<HashMap<PathBuf, usize>>,
+}
+
+#[derive(Clone)]
+enum Known {
+    Code(usize),
+    Parsed(Arc<SourceFacts>),
 }
 
 /// A file's facts: the code model's own, or parsed once for the cache (never copied).
@@ -100,21 +110,34 @@ impl std::ops::Deref for Facts<'_> {
 
 impl FactsCache {
     fn get<'c>(&self, code: &'c CodeModel, path: &Path) -> Option<Facts<'c>> {
-        let by_path = self.by_path.get_or_init(|| {
-            let mut m = HashMap::new();
-            for (i, f) in code.files.iter().enumerate() {
-                m.entry(f.abs.clone()).or_insert(i);
+        let mut seen = self.seen.lock().ok()?;
+        let known = match seen.get(path.as_os_str()) {
+            Some(known) => known.clone(),
+            None => {
+                // first time for these bytes: the code model's file (paths compared as
+                // paths), else parsed here
+                let by_path = self.by_path.get_or_init(|| {
+                    let mut m = HashMap::new();
+                    for (i, f) in code.files.iter().enumerate() {
+                        m.entry(f.abs.clone()).or_insert(i);
+                    }
+                    m
+                });
+                let known = match by_path.get(path) {
+                    Some(&i) => Some(Known::Code(i)),
+                    None => eggsec_js::auth_facts(path)
+                        .ok()
+                        .map(|f| Known::Parsed(Arc::new(f))),
+                };
+                seen.insert(path.as_os_str().to_owned(), known.clone());
+                known
             }
-            m
-        });
-        if let Some(&i) = by_path.get(path) {
-            return Some(Facts::Code(&code.files[i].facts));
-        }
-        let mut map = self.parsed.lock().ok()?;
-        map.entry(path.to_path_buf())
-            .or_insert_with(|| eggsec_js::auth_facts(path).ok().map(Arc::new))
-            .clone()
-            .map(Facts::Parsed)
+        };
+        drop(seen);
+        Some(match known? {
+            Known::Code(i) => Facts::Code(&code.files[i].facts),
+            Known::Parsed(f) => Facts::Parsed(f),
+        })
     }
 }
 
@@ -464,7 +487,9 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
 /// Installed packages' middleware (egg-jwt wraps koa-jwt, egg-passport...) count by their name:
 /// their rejection lives in code eggsec does not follow.
 fn in_node_modules(p: &Path) -> bool {
-    p.components().any(|c| c.as_os_str() == "node_modules")
+    // no `node_modules` in its bytes: no such component (the common case, without a walk)
+    memchr::memmem::find(p.as_os_str().as_encoded_bytes(), b"node_modules").is_some()
+        && p.components().any(|c| c.as_os_str() == "node_modules")
 }
 
 fn is_core(middleware: &[MiddlewareEntry], name: &str) -> bool {

@@ -13,8 +13,8 @@ use crate::vendored::{is_vendored_dir, is_vendored_name, is_vendored_text};
 use eggsec_js::flow::{link, Callee, Flow, RenderFeed, SinkKind, Step};
 use eggsec_js::routes::{RouteArg, RouterCall, RouterTarget};
 use eggsec_js::{SourceFacts, Value, ValueKind};
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// CSRF status of a route.

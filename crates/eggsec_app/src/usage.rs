@@ -154,7 +154,7 @@ struct CodeFacts<'m> {
     errors: Vec<String>,
     /// Files this scan parsed itself (absolute path → index in `uses`), whose uses are what
     /// `uses_in_file` would give (no NUL byte in the text): plugins' contributions reuse them.
-    parsed_here: std::collections::HashMap<PathBuf, usize>,
+    parsed_here: foldhash::HashMap<PathBuf, usize>,
 }
 
 fn rel(root: &Path, p: &Path) -> String {
@@ -166,7 +166,7 @@ fn rel(root: &Path, p: &Path) -> String {
 
 fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = foldhash::HashSet::default();
     let mut starts: Vec<PathBuf> = vec![root.join("app"), root.join("lib")];
     for stem in ["app", "agent"] {
         for ext in ["js", "ts", "mjs", "cjs"] {
@@ -226,7 +226,7 @@ fn scan_code<'m>(
 ) -> CodeFacts<'m> {
     let files = code_files(root, extra_dirs);
     // a file the code model parsed already has its uses (same text, same collector)
-    let parsed: std::collections::HashMap<&Path, &crate::routes::CodeFile> = model
+    let parsed: foldhash::HashMap<&Path, &crate::routes::CodeFile> = model
         .files
         .iter()
         .filter(|f| f.text.as_ref().is_some_and(|t| t.len() <= 8 * 1024 * 1024))
@@ -273,7 +273,7 @@ fn scan_code<'m>(
         uses: Vec::new(),
         texts: Vec::new(),
         errors: Vec::new(),
-        parsed_here: std::collections::HashMap::new(),
+        parsed_here: foldhash::HashMap::default(),
     };
     for (r, uses, text, abs) in results {
         match uses {
@@ -351,13 +351,13 @@ fn dynamic_on_egg_object(u: &MemberUse) -> bool {
 /// and use order, so that a plugin's property is looked up instead of matched against every
 /// use of every file.
 struct Mentions<'c> {
-    by_name: std::collections::HashMap<&'c str, Vec<(usize, usize)>>,
+    by_name: foldhash::HashMap<&'c str, Vec<(usize, usize)>>,
 }
 
 impl<'c> Mentions<'c> {
     fn new(code: &'c CodeFacts<'_>) -> Mentions<'c> {
-        let mut by_name: std::collections::HashMap<&str, Vec<(usize, usize)>> =
-            std::collections::HashMap::new();
+        let mut by_name: foldhash::HashMap<&str, Vec<(usize, usize)>> =
+            foldhash::HashMap::default();
         for (fi, (_, uses)) in code.uses.iter().enumerate() {
             for (ui, u) in uses.iter().enumerate() {
                 if u.kind == UseKind::Write && (u.root == "module" || u.root == "exports") {

@@ -21,12 +21,13 @@
 
 use crate::facts::{Place, SourceFacts};
 use crate::namer::Namer;
-use crate::routes::member_path;
+use crate::routes::{member_path, member_path_ref};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
 use oxc::span::{GetSpan, Span};
 use oxc::syntax::scope::ScopeFlags;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 /// One reason a function rejects unauthenticated requests.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -127,12 +128,12 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
 }
 
 /// `ctx.x.y` / `this.ctx.x.y` / `context.x.y` → `["ctx", "x", "y"]`.
-fn ctx_path(expr: &Expression<'_>) -> Option<Vec<String>> {
-    let mut p = member_path(expr)?;
+fn ctx_path<'a>(expr: &Expression<'a>) -> Option<Vec<&'a str>> {
+    let mut p = member_path_ref(expr)?;
     if p.len() >= 2 && p[0] == "this" && p[1] == "ctx" {
         p.remove(0);
     } else if p[0] == "context" {
-        p[0] = "ctx".into();
+        p[0] = "ctx";
     }
     Some(p)
 }
@@ -357,15 +358,15 @@ impl<'a> Visit<'a> for NextFinder<'_> {
 
 /// Collects the names an `if` test (or a guard argument) reads and calls.
 #[derive(Default)]
-struct TestNames {
-    idents: Vec<String>,
-    paths: Vec<Vec<String>>,
-    calls: Vec<(Vec<String>, Option<String>)>,
+struct TestNames<'a> {
+    idents: Vec<&'a str>,
+    paths: Vec<Vec<&'a str>>,
+    calls: Vec<(Vec<&'a str>, Option<String>)>,
 }
 
-impl<'a> Visit<'a> for TestNames {
+impl<'a> Visit<'a> for TestNames<'a> {
     fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
-        self.idents.push(it.name.to_string());
+        self.idents.push(it.name.as_str());
     }
     fn visit_expression(&mut self, it: &Expression<'a>) {
         if matches!(
@@ -393,7 +394,7 @@ impl<'a> Visit<'a> for TestNames {
 
 fn string_lit(e: &Expression<'_>) -> Option<String> {
     match e.get_inner_expression() {
-        Expression::StringLiteral(s) => Some(s.value.to_string()),
+        Expression::StringLiteral(s) => Some(s.value.as_str().to_owned()),
         Expression::TemplateLiteral(t) if t.expressions.is_empty() => {
             t.quasis.first().map(|q| q.value.raw.to_string())
         }
@@ -404,8 +405,8 @@ fn string_lit(e: &Expression<'_>) -> Option<String> {
 /// Whether a member chain (already through [`ctx_path`]) says who the user is:
 /// `ctx.session.user`, `ctx.state.user`, `ctx.user`, `ctx.headers.authorization`,
 /// `this.user`, `ctx.request.header.token`.
-fn is_identity_path(p: &[String]) -> bool {
-    let s: Vec<&str> = p.iter().map(String::as_str).collect();
+fn is_identity_path<S: AsRef<str>>(p: &[S]) -> bool {
+    let s: Vec<&str> = p.iter().map(AsRef::as_ref).collect();
     match s.as_slice() {
         ["ctx", "session" | "state" | "locals", key, ..] => is_identity_word(key),
         ["ctx", "session" | "state"] => false,
@@ -435,8 +436,8 @@ fn starts_with_verb(key: &str) -> bool {
 
 /// A call that reads a credential or the user: `ctx.get('authorization')`,
 /// `ctx.cookies.get('token')`, `ctx.isAuthenticated()`, `app.jwt.verify(...)`.
-fn is_identity_call(p: &[String], first: Option<&str>) -> bool {
-    let s: Vec<&str> = p.iter().map(String::as_str).collect();
+fn is_identity_call<S: AsRef<str>>(p: &[S], first: Option<&str>) -> bool {
+    let s: Vec<&str> = p.iter().map(AsRef::as_ref).collect();
     match s.as_slice() {
         ["ctx", "get"] | ["ctx", "cookies", "get"] | ["ctx", "request", "get"] => {
             first.is_some_and(is_credential_name)
@@ -481,7 +482,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         let name = self.namer.name_at(span.start);
         let (line, column) = self.at.line_col(span.start);
         let next_param = params.items.get(1).and_then(|p| match &p.pattern {
-            BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+            BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_owned()),
             _ => None,
         });
         let decorators = self.decorators.remove(&span.start).unwrap_or_default();
@@ -527,10 +528,10 @@ impl<'p, 't> AuthVisitor<'p, 't> {
     }
 
     /// Records a call another file may implement (see [`AuthFn::via`]).
-    fn note_via(&mut self, p: &[String]) {
+    fn note_via(&mut self, p: &[&str]) {
         let prop_type = |k: &str| self.class_prop_types.last().and_then(|m| m.get(k)).cloned();
-        let entry = match p {
-            [f] if f != "require" && f != "next" => Some(f.clone()),
+        let entry = match *p {
+            [f] if f != "require" && f != "next" => Some(f.to_string()),
             [this, recv, m] if this == "this" && recv != "ctx" => {
                 prop_type(recv).map(|t| format!("{t}.{m}"))
             }
@@ -540,7 +541,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                     .last()
                     .and_then(|f| f.local_types.get(recv))
                     .cloned();
-                Some(format!("{}.{m}", t.unwrap_or_else(|| recv.clone())))
+                Some(format!("{}.{m}", t.unwrap_or_else(|| recv.to_string())))
             }
             _ => None,
         };
@@ -568,7 +569,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         names
             .idents
             .iter()
-            .any(|i| idv.contains(i) || is_credential_ident(i))
+            .any(|i| idv.contains(*i) || is_credential_ident(i))
             || names.paths.iter().any(|p| is_identity_path(p))
             || names.calls.iter().any(|(p, first)| {
                 is_identity_call(p, first.as_deref())
@@ -689,14 +690,14 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
                     .and_then(|t| type_ref_name(&t.type_annotation)),
             ) {
                 if let Some(f) = self.frames.last_mut() {
-                    f.local_types.insert(id.name.to_string(), t);
+                    f.local_types.insert(id.name.as_str().to_owned(), t);
                 }
             }
             // imports: const x = require('./a'); const { y } = require('./b')
             if let Some(spec) = require_spec(init) {
                 match &it.id {
                     BindingPattern::BindingIdentifier(id) => self.imports.push(ImportBinding {
-                        local: id.name.to_string(),
+                        local: id.name.as_str().to_owned(),
                         specifier: spec,
                         export: "default".into(),
                     }),
@@ -706,7 +707,7 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
                                 (p.key.static_name(), &p.value)
                             {
                                 self.imports.push(ImportBinding {
-                                    local: id.name.to_string(),
+                                    local: id.name.as_str().to_owned(),
                                     specifier: spec.clone(),
                                     export: k.to_string(),
                                 });
@@ -718,9 +719,8 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             }
             // identity locals: const token = ctx.get('authorization'); const { user } = ctx.session
             let identity = self.expr_is_identity(init)
-                || ctx_path(init).is_some_and(|p| {
-                    matches!(p.as_slice(), [c, s] if c == "ctx" && (s == "session" || s == "state"))
-                });
+                || ctx_path(init)
+                    .is_some_and(|p| matches!(p.as_slice(), ["ctx", "session" | "state"]));
             if identity {
                 let mut bound = Vec::new();
                 collect_binding_names(&it.id, &mut bound);
@@ -734,18 +734,19 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     }
 
     fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
-        let spec = it.source.value.to_string();
+        let spec = it.source.value.as_str().to_owned();
         if let Some(specs) = &it.specifiers {
             for s in specs {
                 let (local, export) = match s {
-                    ImportDeclarationSpecifier::ImportSpecifier(s) => {
-                        (s.local.name.to_string(), s.imported.name().to_string())
-                    }
+                    ImportDeclarationSpecifier::ImportSpecifier(s) => (
+                        s.local.name.as_str().to_owned(),
+                        s.imported.name().to_string(),
+                    ),
                     ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
-                        (s.local.name.to_string(), "default".into())
+                        (s.local.name.as_str().to_owned(), "default".into())
                     }
                     ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
-                        (s.local.name.to_string(), "*".into())
+                        (s.local.name.as_str().to_owned(), "*".into())
                     }
                 };
                 self.imports.push(ImportBinding {
@@ -784,10 +785,10 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         if let Some(p) = ctx_path(&it.callee) {
-            let last = p.last().cloned().unwrap_or_default();
+            let last = p.last().copied().unwrap_or_default();
             if let Some(f) = self.frames.last_mut() {
                 if f.calls.len() < 64 {
-                    f.calls.insert(last.clone());
+                    f.calls.insert(last.to_string());
                 }
             }
             let first = it.arguments.first().and_then(|a| a.as_expression());
@@ -808,7 +809,7 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             {
                 self.reject(it.span, "");
             }
-            if is_guard_name(&last, true) {
+            if is_guard_name(last, true) {
                 self.reject(it.span, "");
             }
             let first_str = first.and_then(string_lit);
@@ -916,7 +917,7 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
 
 fn collect_binding_names(p: &BindingPattern<'_>, out: &mut Vec<String>) {
     match p {
-        BindingPattern::BindingIdentifier(id) => out.push(id.name.to_string()),
+        BindingPattern::BindingIdentifier(id) => out.push(id.name.as_str().to_owned()),
         BindingPattern::ObjectPattern(o) => {
             for prop in &o.properties {
                 collect_binding_names(&prop.value, out);
@@ -937,14 +938,14 @@ fn type_ref_name(t: &TSType<'_>) -> Option<String> {
         return None;
     };
     match &r.type_name {
-        TSTypeName::IdentifierReference(id) => Some(id.name.to_string()),
+        TSTypeName::IdentifierReference(id) => Some(id.name.as_str().to_owned()),
         TSTypeName::QualifiedName(q) => {
             let mut left = &q.left;
             while let TSTypeName::QualifiedName(inner) = left {
                 left = &inner.left;
             }
             match left {
-                TSTypeName::IdentifierReference(id) => Some(id.name.to_string()),
+                TSTypeName::IdentifierReference(id) => Some(id.name.as_str().to_owned()),
                 _ => None,
             }
         }

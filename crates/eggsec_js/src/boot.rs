@@ -25,10 +25,10 @@ use crate::eval::source::{self, LineIndex};
 use crate::eval::Limits;
 use crate::routes::{member_path, walk_if_under, ConfigCondition};
 use crate::uses::{on_large_stack, parse};
+use foldhash::{HashMap, HashMapExt};
 use oxc::allocator::Allocator;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
-use std::collections::HashMap;
 use std::path::Path;
 
 /// When an edit runs in egg's lifecycle.
@@ -248,7 +248,7 @@ impl BootVisitor<'_> {
     /// A string argument: a literal, or a name bound to one by `const`.
     fn string_of(&self, expr: &Expression<'_>) -> Option<String> {
         match expr.get_inner_expression() {
-            Expression::StringLiteral(s) => Some(s.value.to_string()),
+            Expression::StringLiteral(s) => Some(s.value.as_str().to_owned()),
             Expression::Identifier(id) => self.consts.get(id.name.as_str()).cloned(),
             _ => None,
         }
@@ -419,14 +419,14 @@ fn chain_member_path(expr: &Expression<'_>) -> Option<Vec<String>> {
         Expression::ChainExpression(c) => match &c.expression {
             ChainElement::StaticMemberExpression(m) => {
                 let mut p = chain_member_path(&m.object)?;
-                p.push(m.property.name.to_string());
+                p.push(m.property.name.as_str().to_owned());
                 Some(p)
             }
             _ => None,
         },
         Expression::StaticMemberExpression(m) => {
             let mut p = chain_member_path(&m.object)?;
-            p.push(m.property.name.to_string());
+            p.push(m.property.name.as_str().to_owned());
             Some(p)
         }
         other => member_path(other),
@@ -489,10 +489,11 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
-            let name = id.name.to_string();
+            let name = id.name.as_str().to_owned();
             if let Expression::StringLiteral(lit) = init.get_inner_expression() {
                 if self.in_const {
-                    self.consts.insert(name.clone(), lit.value.to_string());
+                    self.consts
+                        .insert(name.clone(), lit.value.as_str().to_owned());
                 }
             }
             if let Some(list) = self.list_of(init) {
@@ -517,7 +518,7 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
                 for prop in &obj.properties {
                     if prop.key.static_name().as_deref() == Some("config") {
                         if let BindingPattern::BindingIdentifier(id) = &prop.value {
-                            self.config_names.push(id.name.to_string());
+                            self.config_names.push(id.name.as_str().to_owned());
                         }
                     }
                 }
@@ -533,7 +534,8 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
                         _ => continue,
                     };
                     if let BindingPattern::BindingIdentifier(id) = &prop.value {
-                        self.lists.insert(id.name.to_string(), list.to_string());
+                        self.lists
+                            .insert(id.name.as_str().to_owned(), list.to_string());
                     }
                 }
             }
@@ -556,7 +558,7 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
                 .items
                 .iter()
                 .map(|p| match &p.pattern {
-                    BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+                    BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_owned()),
                     _ => None,
                 })
                 .collect();
@@ -593,7 +595,7 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
             let rest = member_path(&m.object).and_then(|mut p| {
-                p.push(m.property.name.to_string());
+                p.push(m.property.name.as_str().to_owned());
                 self.config_rest(&p)
             });
             if let Some(rest) = rest.filter(|r| {
@@ -720,7 +722,7 @@ impl<'a> Visit<'a> for BootVisitor<'_> {
             } else if VERBS.contains(&method) && self.is_router(&m.object) {
                 let path = it.arguments.iter().find_map(|a| {
                     match a.as_expression()?.get_inner_expression() {
-                        Expression::StringLiteral(s) => Some(s.value.to_string()),
+                        Expression::StringLiteral(s) => Some(s.value.as_str().to_owned()),
                         _ => None,
                     }
                 });

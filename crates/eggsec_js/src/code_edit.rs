@@ -211,7 +211,7 @@ fn require_of(e: &Expression<'_>) -> Option<String> {
         return None;
     }
     match c.arguments.first()?.as_expression()?.get_inner_expression() {
-        Expression::StringLiteral(s) => Some(s.value.to_string()),
+        Expression::StringLiteral(s) => Some(s.value.as_str().to_owned()),
         _ => None,
     }
 }
@@ -219,7 +219,7 @@ fn require_of(e: &Expression<'_>) -> Option<String> {
 impl<'a> Visit<'a> for Finder<'a> {
     fn visit_catch_clause(&mut self, it: &CatchClause<'a>) {
         let name = it.param.as_ref().and_then(|p| match &p.pattern {
-            BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+            BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_owned()),
             _ => None,
         });
         let pushed = name.is_some();
@@ -263,11 +263,11 @@ impl<'a> Visit<'a> for Finder<'a> {
     }
 
     fn visit_binding_identifier(&mut self, it: &BindingIdentifier<'a>) {
-        self.names.push((it.name.to_string(), it.span));
+        self.names.push((it.name.as_str().to_owned(), it.span));
     }
 
     fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
-        self.names.push((it.name.to_string(), it.span));
+        self.names.push((it.name.as_str().to_owned(), it.span));
     }
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
@@ -280,7 +280,7 @@ impl<'a> Visit<'a> for Finder<'a> {
             let statement = self.module_statement;
             match &it.id {
                 BindingPattern::BindingIdentifier(id) => self.bindings.push(Binding {
-                    local: id.name.to_string(),
+                    local: id.name.as_str().to_owned(),
                     imported: "*".into(),
                     prop: id.span,
                     module: module.into(),
@@ -292,7 +292,7 @@ impl<'a> Visit<'a> for Finder<'a> {
                             (p.key.static_name(), &p.value)
                         {
                             self.bindings.push(Binding {
-                                local: id.name.to_string(),
+                                local: id.name.as_str().to_owned(),
                                 imported: k.to_string(),
                                 prop: p.span,
                                 module: module.into(),
@@ -322,7 +322,7 @@ impl<'a> Visit<'a> for Finder<'a> {
                     }
                 };
                 self.bindings.push(Binding {
-                    local: local.name.to_string(),
+                    local: local.name.as_str().to_owned(),
                     imported,
                     prop: span,
                     module: module.into(),
@@ -498,7 +498,7 @@ fn pieces(e: &Expression<'_>, text: &str, out: &mut Vec<Piece>) -> Result<(), St
             Ok(())
         }
         Expression::StringLiteral(s) => {
-            out.push(Piece::Lit(s.value.to_string()));
+            out.push(Piece::Lit(s.value.as_str().to_owned()));
             Ok(())
         }
         Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
@@ -968,7 +968,7 @@ pub fn exec_to_exec_file(path: &Path, text: &str, line: u32, column: u32) -> Rew
                 if id.name.as_str() != b.imported.as_str() {
                     return Err(format!("`{}` is a renamed exec", id.name));
                 }
-                (id.name.to_string(), id.span, Some(b))
+                (id.name.as_str().to_owned(), id.span, Some(b))
             }
             Expression::StaticMemberExpression(m) => {
                 let is_cp = match m.object.get_inner_expression() {
@@ -980,7 +980,7 @@ pub fn exec_to_exec_file(path: &Path, text: &str, line: u32, column: u32) -> Rew
                 if !is_cp {
                     return Err("the receiver is not child_process".into());
                 }
-                (m.property.name.to_string(), m.property.span, None)
+                (m.property.name.as_str().to_owned(), m.property.span, None)
             }
             _ => return Err("the callee is not child_process.exec".into()),
         };
@@ -1056,7 +1056,7 @@ pub fn execa_command_to_execa(path: &Path, text: &str, line: u32, column: u32) -
                     return Err("the receiver is not execa".into());
                 }
                 let new = match m.property.name.as_str() {
-                    "command" => o.name.to_string(),
+                    "command" => o.name.as_str().to_owned(),
                     "commandSync" => format!("{}.sync", o.name),
                     other => return Err(format!("`execa.{other}` has no argument-array form")),
                 };

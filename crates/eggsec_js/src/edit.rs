@@ -119,7 +119,7 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
                         (&decl.id, &decl.init)
                     {
                         if let Expression::ObjectExpression(o) = init.get_inner_expression() {
-                            decls.push((id.name.to_string(), o));
+                            decls.push((id.name.as_str().to_owned(), o));
                         }
                     }
                 }
@@ -158,7 +158,7 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
                             if let Some((_, o)) = decls.iter().find(|(n, _)| n == id.name.as_str())
                             {
                                 container = Container::Object(o);
-                                object_var = Some(id.name.to_string());
+                                object_var = Some(id.name.as_str().to_owned());
                             }
                         }
                     }
@@ -214,7 +214,7 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
                             (&decl.id, &decl.init)
                         {
                             found.push(Found {
-                                name: id.name.to_string(),
+                                name: id.name.as_str().to_owned(),
                                 key_start: id.span.start,
                                 value: init,
                                 shorthand: None,
@@ -232,7 +232,7 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
                 if let Expression::AssignmentExpression(a) = es.expression.get_inner_expression() {
                     if let Expression::Identifier(id) = a.right.get_inner_expression() {
                         if decls.iter().any(|(n, _)| n == id.name.as_str()) {
-                            object_var = Some(id.name.to_string());
+                            object_var = Some(id.name.as_str().to_owned());
                         }
                     }
                 }

@@ -12,11 +12,11 @@
 use crate::facts::{Place, SourceFacts};
 use crate::namer::Namer;
 use crate::routes::{member_path, member_path_ref};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
 use oxc::span::{GetSpan, Span};
 use oxc::syntax::scope::ScopeFlags;
-use std::collections::{HashMap, HashSet};
 
 /// What kind of mistake.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -205,7 +205,7 @@ fn ctx_path<S: AsRef<str>>(p: &[S]) -> Vec<&str> {
 }
 
 /// `ctx.query`, `ctx.params`, `ctx.request.body`, headers, `ctx.href`... (through `this.ctx`).
-fn request_source(p: &[String]) -> bool {
+fn request_source<S: AsRef<str>>(p: &[S]) -> bool {
     matches!(
         ctx_path(p).as_slice(),
         [
@@ -321,20 +321,20 @@ impl<'a> Visit<'a> for WeakRandomFinder {
     fn visit_function(&mut self, _it: &Function<'a>, _flags: ScopeFlags) {}
 }
 
-/// Identifiers and member chains an expression reads.
+/// Identifiers and member chains an expression reads (borrowed from the AST).
 #[derive(Default)]
-struct Reads {
-    idents: Vec<String>,
-    paths: Vec<Vec<String>>,
+struct Reads<'a> {
+    idents: Vec<&'a str>,
+    paths: Vec<Vec<&'a str>>,
 }
 
-impl<'a> Visit<'a> for Reads {
+impl<'a> Visit<'a> for Reads<'a> {
     fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
-        self.idents.push(it.name.to_string());
+        self.idents.push(it.name.as_str());
     }
     fn visit_expression(&mut self, it: &Expression<'a>) {
         if let Expression::StaticMemberExpression(_) = it.get_inner_expression() {
-            if let Some(p) = member_path(it) {
+            if let Some(p) = member_path_ref(it) {
                 self.paths.push(p);
             }
         }
@@ -347,14 +347,12 @@ impl<'a> Visit<'a> for Reads {
                     s.as_slice(),
                     ["ctx" | "this", "cookies", "get"] | ["this", "ctx", "cookies", "get"]
                 ) {
-                    self.paths
-                        .push(vec!["ctx".into(), "headers".into(), "cookie".into()]);
+                    self.paths.push(vec!["ctx", "headers", "cookie"]);
                 } else if matches!(
                     s.as_slice(),
                     ["ctx", "get"] | ["this", "ctx", "get"] | ["ctx", "request", "get"]
                 ) {
-                    self.paths
-                        .push(vec!["ctx".into(), "headers".into(), "get".into()]);
+                    self.paths.push(vec!["ctx", "headers", "get"]);
                 }
             }
         }
@@ -367,7 +365,7 @@ impl<'a> Visit<'a> for Reads {
 /// Every name a binding pattern binds (`{ a, b: [c], ...d }` → a, c, d).
 pub(crate) fn binding_names(p: &BindingPattern<'_>, out: &mut Vec<String>) {
     match p {
-        BindingPattern::BindingIdentifier(id) => out.push(id.name.to_string()),
+        BindingPattern::BindingIdentifier(id) => out.push(id.name.as_str().to_owned()),
         BindingPattern::ObjectPattern(o) => {
             for prop in &o.properties {
                 binding_names(&prop.value, out);
@@ -395,7 +393,7 @@ fn allow_listed(test: &Expression<'_>) -> HashSet<String> {
     impl<'a> Visit<'a> for F<'_> {
         fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
             let method = match it.callee.get_inner_expression() {
-                Expression::StaticMemberExpression(m) => Some(m.property.name.to_string()),
+                Expression::StaticMemberExpression(m) => Some(m.property.name.as_str().to_owned()),
                 _ => member_path(&it.callee).and_then(|p| p.last().cloned()),
             };
             {
@@ -482,7 +480,7 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
             if guarded(i) {
                 continue;
             }
-            if let Some((line, what)) = frame.tainted.get(i) {
+            if let Some((line, what)) = frame.tainted.get(*i) {
                 return Some(vec![(*line, what.clone())]);
             }
         }
@@ -508,7 +506,7 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
             binding_names(&p.pattern, &mut names);
             if let BindingPattern::BindingIdentifier(b) = &p.pattern {
                 if !matches!(b.name.as_str(), "ctx" | "app" | "next" | "req" | "res") {
-                    f.from_params.insert(b.name.to_string(), vec![i]);
+                    f.from_params.insert(b.name.as_str().to_owned(), vec![i]);
                 }
             }
             f.params.extend(names);
@@ -803,7 +801,7 @@ impl MistakeVisitor<'_, '_> {
         let what = self.at.snippet(span.start, span.end);
         if let BindingPattern::BindingIdentifier(b) = id {
             if member_path(inner).is_some_and(|p| whole_request(&p)) {
-                self.frame().whole.insert(b.name.to_string());
+                self.frame().whole.insert(b.name.as_str().to_owned());
             }
             let text = lc(&self.at.snippet(init.span().start, init.span().end));
             let key_file = text.contains("readfilesync")
@@ -811,7 +809,7 @@ impl MistakeVisitor<'_, '_> {
                     .iter()
                     .any(|w| text.contains(w));
             if public_key_name(&b.name) || key_file {
-                self.frame().public_keys.insert(b.name.to_string());
+                self.frame().public_keys.insert(b.name.as_str().to_owned());
             }
         }
         // const { host, origin } = ctx
@@ -849,7 +847,7 @@ impl MistakeVisitor<'_, '_> {
             let through_call = has_call_or_await(init)
                 || r.idents
                     .iter()
-                    .any(|i| self.frames.last().is_some_and(|f| f.derived.contains(i)));
+                    .any(|i| self.frames.last().is_some_and(|f| f.derived.contains(*i)));
             for n in names {
                 if through_call {
                     self.frame().derived.insert(n.clone());
@@ -926,7 +924,7 @@ impl MistakeVisitor<'_, '_> {
         r.visit_expression(e);
         let mut out: Vec<usize> = Vec::new();
         for i in &r.idents {
-            for p in f.from_params.get(i).into_iter().flatten() {
+            for p in f.from_params.get(*i).into_iter().flatten() {
                 if !out.contains(p) {
                     out.push(*p);
                 }
@@ -1017,7 +1015,7 @@ impl MistakeVisitor<'_, '_> {
         let Some(mut p) = member_path(&m.object) else {
             return;
         };
-        p.push(m.property.name.to_string());
+        p.push(m.property.name.as_str().to_owned());
         let s = ctx_path(&p);
         let s = s.as_slice();
         if matches!(
@@ -1276,7 +1274,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                         .first()
                         .and_then(|a| a.as_expression())
                         .and_then(|a| match a.get_inner_expression() {
-                            Expression::StringLiteral(s) => Some(s.value.to_string()),
+                            Expression::StringLiteral(s) => Some(s.value.as_str().to_owned()),
                             _ => None,
                         });
                     if is_req
@@ -1284,7 +1282,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                             .as_deref()
                             .is_some_and(|s| s.contains("jsonwebtoken") || s.contains("jwt"))
                     {
-                        self.jwt_names.insert(id.name.to_string());
+                        self.jwt_names.insert(id.name.as_str().to_owned());
                     }
                 }
                 if is_secret_name(&id.name) && contains_weak_random(init) {
@@ -1328,9 +1326,8 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                 || text.contains("createHmac(")
                 || r.paths.iter().any(|p| {
                     p.last()
-                        .is_some_and(|l| matches!(l.as_str(), "digest" | "createHmac"))
-                        || (p.iter().any(|s| s == "config")
-                            && p.last().is_some_and(|l| is_mac_name(l)))
+                        .is_some_and(|l| matches!(*l, "digest" | "createHmac"))
+                        || (p.contains(&"config") && p.last().is_some_and(|l| is_mac_name(l)))
                 });
             if mac_src {
                 for n in &names {
@@ -1346,10 +1343,12 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
         // url = ctx.origin + '/x'; url += ctx.host
         if let AssignmentTarget::AssignmentTargetIdentifier(id) = &it.left {
             if let Some(src) = self.host_taint_of(&it.right) {
-                self.frame().host_tainted.insert(id.name.to_string(), src);
+                self.frame()
+                    .host_tainted
+                    .insert(id.name.as_str().to_owned(), src);
             }
             let replace = it.operator == AssignmentOperator::Assign;
-            self.note_param_locals(&[id.name.to_string()], &it.right, replace);
+            self.note_param_locals(&[id.name.as_str().to_owned()], &it.right, replace);
         }
         self.namer.assignment(it);
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
@@ -1603,7 +1602,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                                 let f = self.frames.last()?;
                                 r.idents
                                     .iter()
-                                    .find_map(|i| f.unsigned_cookies.get(i).cloned())
+                                    .find_map(|i| f.unsigned_cookies.get(*i).cloned())
                             });
                         let expired = self.frames.last().and_then(|f| f.expired_accepted.clone());
                         if let Some(src) = from_cookie.or(expired) {

@@ -22,7 +22,7 @@ impl Namer {
         let name = it
             .id
             .as_ref()
-            .map(|i| i.name.to_string())
+            .map(|i| i.name.as_str().to_owned())
             .unwrap_or_default();
         self.classes.push(name);
     }
@@ -59,7 +59,7 @@ impl Namer {
         if let Some(id) = &it.id {
             self.names
                 .entry(it.span.start)
-                .or_insert_with(|| id.name.to_string());
+                .or_insert_with(|| id.name.as_str().to_owned());
         }
     }
 
@@ -73,7 +73,8 @@ impl Namer {
             inner,
             Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_)
         ) {
-            self.names.insert(inner.span().start, id.name.to_string());
+            self.names
+                .insert(inner.span().start, id.name.as_str().to_owned());
         }
     }
 
@@ -82,7 +83,7 @@ impl Namer {
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
             self.names.insert(
                 it.right.get_inner_expression().span().start,
-                m.property.name.to_string(),
+                m.property.name.as_str().to_owned(),
             );
         }
     }

@@ -13,11 +13,11 @@
 use crate::facts::{Place, SourceFacts};
 use crate::mistakes::binding_names;
 use crate::namer::Namer;
-use crate::routes::member_path;
+use crate::routes::{member_path, member_path_ref};
+use foldhash::HashSet;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
 use oxc::syntax::scope::ScopeFlags;
-use std::collections::HashSet;
 
 /// Where an id comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -135,8 +135,8 @@ fn is_id_key(key: &str) -> bool {
 }
 
 /// `ctx.query`, `ctx.params`, `ctx.request.body` (through `this.ctx`).
-fn request_path(p: &[String]) -> bool {
-    let s: Vec<&str> = p.iter().map(String::as_str).collect();
+fn request_path<S: AsRef<str>>(p: &[S]) -> bool {
+    let s: Vec<&str> = p.iter().map(AsRef::as_ref).collect();
     let s: &[&str] = if s.len() >= 2 && s[0] == "this" && s[1] == "ctx" {
         &s[1..]
     } else {
@@ -151,13 +151,15 @@ fn request_path(p: &[String]) -> bool {
 
 /// Who the logged-in user is: `ctx.state.user`, `ctx.session.userId`, `ctx.user`,
 /// `this.session.currentUser`, `ctx.state.userId`.
-fn identity_path(p: &[String]) -> bool {
-    let mut s: &[String] = p;
-    let rooted = s.first().is_some_and(|x| x == "this" || x == "ctx");
-    if s.first().is_some_and(|x| x == "this") {
+fn identity_path<S: AsRef<str>>(p: &[S]) -> bool {
+    let mut s: &[S] = p;
+    let rooted = s
+        .first()
+        .is_some_and(|x| x.as_ref() == "this" || x.as_ref() == "ctx");
+    if s.first().is_some_and(|x| x.as_ref() == "this") {
         s = &s[1..];
     }
-    if s.first().is_some_and(|x| x == "ctx") {
+    if s.first().is_some_and(|x| x.as_ref() == "ctx") {
         s = &s[1..];
     }
     if !rooted {
@@ -172,33 +174,34 @@ fn identity_path(p: &[String]) -> bool {
         .any(|u| w.contains(u))
     };
     match s {
-        [first, rest @ ..] if matches!(first.as_str(), "session" | "state" | "locals") => {
-            rest.first().is_some_and(|w| user_word(w))
+        [first, rest @ ..] if matches!(first.as_ref(), "session" | "state" | "locals") => {
+            rest.first().is_some_and(|w| user_word(w.as_ref()))
         }
         [first, ..] => matches!(
-            norm(first).as_str(),
+            norm(first.as_ref()).as_str(),
             "user" | "currentuser" | "userinfo" | "loginuser" | "authuser"
         ),
         [] => false,
     }
 }
 
+/// Identifiers and member chains an expression reads (borrowed from the AST).
 #[derive(Default)]
-struct Refs {
-    idents: Vec<String>,
-    paths: Vec<Vec<String>>,
+struct Refs<'a> {
+    idents: Vec<&'a str>,
+    paths: Vec<Vec<&'a str>>,
 }
 
-impl<'a> Visit<'a> for Refs {
+impl<'a> Visit<'a> for Refs<'a> {
     fn visit_identifier_reference(&mut self, it: &IdentifierReference<'a>) {
-        self.idents.push(it.name.to_string());
+        self.idents.push(it.name.as_str());
     }
     fn visit_expression(&mut self, it: &Expression<'a>) {
         if matches!(
             it.get_inner_expression(),
             Expression::StaticMemberExpression(_) | Expression::ComputedMemberExpression(_)
         ) {
-            if let Some(p) = member_path(it) {
+            if let Some(p) = member_path_ref(it) {
                 self.paths.push(p);
             }
         }
@@ -208,7 +211,7 @@ impl<'a> Visit<'a> for Refs {
     fn visit_arrow_function_expression(&mut self, _: &ArrowFunctionExpression<'a>) {}
 }
 
-fn refs(e: &Expression<'_>) -> Refs {
+fn refs<'a>(e: &Expression<'a>) -> Refs<'a> {
     let mut r = Refs::default();
     r.visit_expression(e);
     r
@@ -327,11 +330,12 @@ impl OwnVisitor<'_, '_> {
     fn source_of(&self, e: &Expression<'_>) -> Option<IdSource> {
         let f = self.frames.last()?;
         let r = refs(e);
-        if r.paths.iter().any(|p| request_path(p)) || r.idents.iter().any(|i| f.request.contains(i))
+        if r.paths.iter().any(|p| request_path(p))
+            || r.idents.iter().any(|i| f.request.contains(*i))
         {
             return Some(IdSource::Request);
         }
-        if r.idents.iter().any(|i| f.params.contains(i)) {
+        if r.idents.iter().any(|i| f.params.contains(*i)) {
             return Some(IdSource::Param);
         }
         None
@@ -342,7 +346,7 @@ impl OwnVisitor<'_, '_> {
             return false;
         };
         let r = refs(e);
-        r.paths.iter().any(|p| identity_path(p)) || r.idents.iter().any(|i| f.identity.contains(i))
+        r.paths.iter().any(|p| identity_path(p)) || r.idents.iter().any(|i| f.identity.contains(*i))
     }
 
     fn record(&mut self, kind: AccessKind, model: String, method: String, span: oxc::span::Span) {
@@ -526,7 +530,7 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
             }
             if owner_obj {
                 if let BindingPattern::BindingIdentifier(id) = &it.id {
-                    f.owner_objects.insert(id.name.to_string());
+                    f.owner_objects.insert(id.name.as_str().to_owned());
                 }
             }
         }
@@ -538,7 +542,7 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
             if is_owner_key(&m.property.name) {
                 if let Expression::Identifier(obj) = m.object.get_inner_expression() {
-                    let name = obj.name.to_string();
+                    let name = obj.name.as_str().to_owned();
                     self.frame().owner_objects.insert(name);
                 }
             }
@@ -550,7 +554,7 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
         if matches!(
             it.get_inner_expression(),
             Expression::StaticMemberExpression(_) | Expression::ComputedMemberExpression(_)
-        ) && member_path(it).is_some_and(|p| identity_path(&p))
+        ) && member_path_ref(it).is_some_and(|p| identity_path(&p))
         {
             self.frame().knows_user = true;
         }

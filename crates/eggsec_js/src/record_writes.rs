@@ -17,10 +17,10 @@
 
 use crate::facts::{Place, SourceFacts};
 use crate::routes::member_path;
+use foldhash::{HashMap, HashMapExt};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
 use oxc::syntax::scope::ScopeFlags;
-use std::collections::HashMap;
 
 /// One model definition.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
@@ -268,7 +268,8 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
             if let (BindingPattern::BindingIdentifier(id), Some(Expression::ObjectExpression(o))) =
                 (&d.id, d.init.as_ref().map(|e| e.get_inner_expression()))
             {
-                v.object_consts.insert(id.name.to_string(), keys_of(o));
+                v.object_consts
+                    .insert(id.name.as_str().to_owned(), keys_of(o));
             }
         }
     }
@@ -359,7 +360,7 @@ impl WriteVisitor<'_, '_> {
             "define" if args.len() >= 2 => {
                 if let Some(cols) = self.schema_columns(args[1]) {
                     let names = match args[0].get_inner_expression() {
-                        Expression::StringLiteral(s) => vec![s.value.to_string()],
+                        Expression::StringLiteral(s) => vec![s.value.as_str().to_owned()],
                         _ => Vec::new(),
                     };
                     self.push_columns(&cols);
@@ -396,19 +397,19 @@ impl WriteVisitor<'_, '_> {
             "model" if args.len() >= 2 => {
                 if let Expression::StringLiteral(s) = args[0].get_inner_expression() {
                     let schema = match args[1].get_inner_expression() {
-                        Expression::Identifier(i) => Some(i.name.to_string()),
+                        Expression::Identifier(i) => Some(i.name.as_str().to_owned()),
                         _ => None,
                     };
                     if let Some(cols) = self.schema_columns(args[1]) {
                         // an inline schema object
                         self.push_columns(&cols);
                         self.out.models.push(ModelDef {
-                            names: vec![s.value.to_string()],
+                            names: vec![s.value.as_str().to_owned()],
                             columns: cols,
                             line,
                         });
                     } else {
-                        self.named.push((s.value.to_string(), schema, line));
+                        self.named.push((s.value.as_str().to_owned(), schema, line));
                     }
                 }
             }
@@ -457,7 +458,7 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
     }
 
     fn visit_class(&mut self, it: &Class<'a>) {
-        let name = it.id.as_ref().map(|i| i.name.to_string());
+        let name = it.id.as_ref().map(|i| i.name.as_str().to_owned());
         let mut names: Vec<String> = name.into_iter().collect();
         // typeorm `@Entity('users')`
         for d in &it.decorators {
@@ -466,7 +467,7 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
                     if let Some(Expression::StringLiteral(s)) =
                         c.arguments.first().and_then(|a| a.as_expression())
                     {
-                        names.push(s.value.to_string());
+                        names.push(s.value.as_str().to_owned());
                     }
                 }
             }
@@ -510,7 +511,7 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         if let (BindingPattern::BindingIdentifier(id), Some(init)) = (&it.id, &it.init) {
-            let name = id.name.to_string();
+            let name = id.name.as_str().to_owned();
             let line = self.at.line_col(it.span.start).0;
             match init.get_inner_expression() {
                 // `const data = { ...body, userId: me }`
@@ -588,7 +589,7 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
         if it.operator == AssignmentOperator::Assign {
             if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
                 let own = member_path(&m.object).map(|mut p| {
-                    p.push(m.property.name.to_string());
+                    p.push(m.property.name.as_str().to_owned());
                     p
                 });
                 // a default for a missing value, or the value itself reworked
@@ -598,7 +599,7 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
                 });
                 if let Some(t) = target_name(&m.object).filter(|_| !default) {
                     let line = self.at.line_col(it.span.start).0;
-                    self.field_write(t, vec![m.property.name.to_string()], line);
+                    self.field_write(t, vec![m.property.name.as_str().to_owned()], line);
                 }
             }
         }
@@ -610,7 +611,7 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
             if let Expression::StaticMemberExpression(m) = it.argument.get_inner_expression() {
                 if let Some(t) = target_name(&m.object) {
                     let line = self.at.line_col(it.span.start).0;
-                    self.field_write(t, vec![m.property.name.to_string()], line);
+                    self.field_write(t, vec![m.property.name.as_str().to_owned()], line);
                 }
             }
         }
@@ -720,7 +721,7 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
                 }
             }
             let table = match args.first().map(|a| a.get_inner_expression()) {
-                Some(Expression::StringLiteral(s)) => Some(s.value.to_string()),
+                Some(Expression::StringLiteral(s)) => Some(s.value.as_str().to_owned()),
                 _ => None,
             };
             // the record written: the receiver (`user.update`), or `Object.assign`'s target

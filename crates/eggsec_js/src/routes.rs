@@ -8,10 +8,10 @@
 
 use crate::eval::source::{is_local_specifier, resolve_local};
 use crate::facts::{Place, SourceFacts};
+use foldhash::{HashMap, HashMapExt};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
 use oxc::span::GetSpan;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// One argument of a router call, as written.
@@ -272,7 +272,7 @@ pub(crate) fn member_path_ref<'a>(expr: &Expression<'a>) -> Option<Vec<&'a str>>
 
 fn string_value(expr: &Expression<'_>) -> Option<String> {
     match expr.get_inner_expression() {
-        Expression::StringLiteral(s) => Some(s.value.to_string()),
+        Expression::StringLiteral(s) => Some(s.value.as_str().to_owned()),
         Expression::TemplateLiteral(t) if t.expressions.is_empty() => t
             .quasis
             .first()
@@ -497,7 +497,7 @@ impl<'p, 't> RouteVisitor<'p, 't> {
         let init = init.get_inner_expression();
         match pattern {
             BindingPattern::BindingIdentifier(id) => {
-                let name = id.name.to_string();
+                let name = id.name.as_str().to_owned();
                 let binding = if let Some(target) = self.target_of(init) {
                     match target {
                         RouterTarget::Router => Some(Binding::Router),
@@ -548,7 +548,7 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                             None => key.to_string(),
                         };
                         self.bindings
-                            .insert(id.name.to_string(), Binding::ConfigValue(path));
+                            .insert(id.name.as_str().to_owned(), Binding::ConfigValue(path));
                     }
                     return;
                 }
@@ -571,7 +571,7 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                         "config" => Binding::Config,
                         _ => continue,
                     };
-                    self.bindings.insert(id.name.to_string(), b);
+                    self.bindings.insert(id.name.as_str().to_owned(), b);
                 }
             }
             _ => {}
@@ -688,7 +688,7 @@ fn local_require(expr: &Expression<'_>) -> Option<String> {
 
 impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
     fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
-        let spec = it.source.value.to_string();
+        let spec = it.source.value.as_str().to_owned();
         if is_local_specifier(&spec) {
             for s in it.specifiers.iter().flatten() {
                 let local = match s {
@@ -696,8 +696,10 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
                     ImportDeclarationSpecifier::ImportNamespaceSpecifier(n) => &n.local,
                     ImportDeclarationSpecifier::ImportSpecifier(s) => &s.local,
                 };
-                self.bindings
-                    .insert(local.name.to_string(), Binding::Module(spec.clone()));
+                self.bindings.insert(
+                    local.name.as_str().to_owned(),
+                    Binding::Module(spec.clone()),
+                );
             }
         }
     }
@@ -830,7 +832,7 @@ impl PathConsts {
                             for s in specs {
                                 if let ImportDeclarationSpecifier::ImportSpecifier(s) = s {
                                     c.imported.insert(
-                                        s.local.name.to_string(),
+                                        s.local.name.as_str().to_owned(),
                                         (path.clone(), s.imported.name().to_string()),
                                     );
                                 }
@@ -847,7 +849,7 @@ impl PathConsts {
                 match &d.id {
                     BindingPattern::BindingIdentifier(id) => {
                         if let Some(v) = string_value(init) {
-                            c.local.insert(id.name.to_string(), v);
+                            c.local.insert(id.name.as_str().to_owned(), v);
                         }
                     }
                     BindingPattern::ObjectPattern(o) => {
@@ -868,7 +870,7 @@ impl PathConsts {
                                         (p.key.static_name(), &p.value)
                                     {
                                         c.imported.insert(
-                                            id.name.to_string(),
+                                            id.name.as_str().to_owned(),
                                             (path.clone(), k.to_string()),
                                         );
                                     }
@@ -986,7 +988,7 @@ impl RouteVisitor<'_, '_> {
         let class_name = class
             .id
             .as_ref()
-            .map(|i| i.name.to_string())
+            .map(|i| i.name.as_str().to_owned())
             .unwrap_or_default();
         let path = self.path_string(c).unwrap_or_default();
         let controller_name =
@@ -1063,7 +1065,7 @@ impl RouteVisitor<'_, '_> {
         let class_name = class
             .id
             .as_ref()
-            .map(|i| i.name.to_string())
+            .map(|i| i.name.as_str().to_owned())
             .unwrap_or_default();
         let mut methods = Vec::new();
         for el in &class.body.body {

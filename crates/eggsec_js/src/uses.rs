@@ -204,7 +204,7 @@ pub(crate) fn chain_of(expr: &Expression<'_>) -> (String, Vec<String>) {
             },
             Expression::Identifier(id) => {
                 path.reverse();
-                return (id.name.to_string(), path);
+                return (id.name.as_str().to_owned(), path);
             }
             Expression::ThisExpression(_) => {
                 path.reverse();
@@ -357,7 +357,7 @@ impl<'a> Visit<'a> for Collector<'_> {
             }
         }
         let root = match cur {
-            Expression::Identifier(id) => id.name.to_string(),
+            Expression::Identifier(id) => id.name.as_str().to_owned(),
             Expression::ThisExpression(_) => "this".to_string(),
             _ => "?".to_string(),
         };
@@ -412,7 +412,7 @@ impl<'a> Visit<'a> for Collector<'_> {
                 .arguments
                 .iter()
                 .filter_map(|a| match a.as_expression()?.get_inner_expression() {
-                    Expression::StringLiteral(s) => Some(s.value.to_string()),
+                    Expression::StringLiteral(s) => Some(s.value.as_str().to_owned()),
                     Expression::TemplateLiteral(t) if t.quasis.len() == 1 => {
                         t.quasis[0].value.cooked.map(|c| c.to_string())
                     }

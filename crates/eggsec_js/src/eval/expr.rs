@@ -35,7 +35,7 @@ impl<'a> Interp<'a, '_> {
             }
             Expression::FunctionExpression(f) => Ok(self.make_function(FnNode::Func(f), name)),
             Expression::ClassExpression(c) => Ok(JsVal::Class {
-                name: c.id.as_ref().map(|i| i.name.to_string()).or(name),
+                name: c.id.as_ref().map(|i| i.name.as_str().to_owned()).or(name),
                 prov: self.prov(c.span),
             }),
             _ => self.eval_expr(expr),
@@ -68,7 +68,7 @@ impl<'a> Interp<'a, '_> {
             Expression::ArrowFunctionExpression(a) => self.make_function(FnNode::Arrow(a), None),
             Expression::FunctionExpression(f) => self.make_function(FnNode::Func(f), None),
             Expression::ClassExpression(c) => JsVal::Class {
-                name: c.id.as_ref().map(|i| i.name.to_string()),
+                name: c.id.as_ref().map(|i| i.name.as_str().to_owned()),
                 prov,
             },
             Expression::ParenthesizedExpression(p) => self.eval_expr(&p.expression)?,
@@ -388,10 +388,10 @@ impl<'a> Interp<'a, '_> {
         computed: bool,
     ) -> R<Option<String>> {
         Ok(match key {
-            PropertyKey::StaticIdentifier(id) if !computed => Some(id.name.to_string()),
+            PropertyKey::StaticIdentifier(id) if !computed => Some(id.name.as_str().to_owned()),
             PropertyKey::PrivateIdentifier(p) => Some(format!("#{}", p.name)),
             other => match other.as_expression() {
-                Some(Expression::StringLiteral(s)) => Some(s.value.to_string()),
+                Some(Expression::StringLiteral(s)) => Some(s.value.as_str().to_owned()),
                 Some(Expression::NumericLiteral(n)) => Some(ops::number_to_string(n.value)),
                 Some(e) if computed => {
                     let v = self.eval_expr(e)?;
@@ -436,7 +436,9 @@ impl<'a> Interp<'a, '_> {
 
     pub(super) fn member_key(&mut self, m: &'a MemberExpression<'a>) -> R<Option<String>> {
         Ok(match m {
-            MemberExpression::StaticMemberExpression(s) => Some(s.property.name.to_string()),
+            MemberExpression::StaticMemberExpression(s) => {
+                Some(s.property.name.as_str().to_owned())
+            }
             MemberExpression::PrivateFieldExpression(p) => Some(format!("#{}", p.field.name)),
             MemberExpression::ComputedMemberExpression(c) => {
                 let k = self.eval_expr(&c.expression)?;
@@ -757,8 +759,10 @@ impl<'a> Interp<'a, '_> {
     fn eval_assignment(&mut self, a: &'a AssignmentExpression<'a>) -> R<JsVal> {
         let prov = self.prov(a.span);
         let hint = match &a.left {
-            AssignmentTarget::AssignmentTargetIdentifier(id) => Some(id.name.to_string()),
-            AssignmentTarget::StaticMemberExpression(m) => Some(m.property.name.to_string()),
+            AssignmentTarget::AssignmentTargetIdentifier(id) => Some(id.name.as_str().to_owned()),
+            AssignmentTarget::StaticMemberExpression(m) => {
+                Some(m.property.name.as_str().to_owned())
+            }
             _ => None,
         };
         if a.operator == AssignmentOperator::Assign {

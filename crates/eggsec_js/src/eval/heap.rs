@@ -5,9 +5,9 @@
 
 use super::source::Src;
 use crate::value::{Object, Provenance, Value, ValueKind};
+use foldhash::{HashMap, HashMapExt};
 use indexmap::IndexMap;
 use oxc::ast::ast::{ArrowFunctionExpression, Function};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Strings longer than this (bytes) are `Unknown`: a string doubled in a loop stays small.

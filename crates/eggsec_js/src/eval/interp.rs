@@ -10,10 +10,10 @@ use super::heap::{Builtin, FnId, FnNode, Heap, JsVal, ScopeId};
 use super::source::Src;
 use super::{EvalOptions, Note};
 use crate::value::{Provenance, ValueKind};
+use foldhash::{HashMap, HashMapExt};
 use oxc::allocator::Allocator;
 use oxc::ast::ast::*;
 use oxc::span::GetSpan;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -224,7 +224,7 @@ impl<'a, 'o> Interp<'a, 'o> {
                 _ => continue,
             };
             if let Some(id) = &func.id {
-                let val = self.make_function(FnNode::Func(func), Some(id.name.to_string()));
+                let val = self.make_function(FnNode::Func(func), Some(id.name.as_str().to_owned()));
                 self.declare(id.name.as_str(), val, DeclKind::Var);
             }
         }
@@ -262,7 +262,7 @@ impl<'a, 'o> Interp<'a, 'o> {
             Statement::ClassDeclaration(c) => {
                 if let Some(id) = &c.id {
                     let val = JsVal::Class {
-                        name: Some(id.name.to_string()),
+                        name: Some(id.name.as_str().to_owned()),
                         prov: self.prov(c.span),
                     };
                     self.declare(id.name.as_str(), val, DeclKind::Lexical);
@@ -308,12 +308,12 @@ impl<'a, 'o> Interp<'a, 'o> {
                 Flow::Break(Some(label)) if label == l.label.name.as_str() => Ok(Flow::Normal),
                 flow => Ok(flow),
             },
-            Statement::BreakStatement(b) => {
-                Ok(Flow::Break(b.label.as_ref().map(|l| l.name.to_string())))
-            }
-            Statement::ContinueStatement(c) => {
-                Ok(Flow::Continue(c.label.as_ref().map(|l| l.name.to_string())))
-            }
+            Statement::BreakStatement(b) => Ok(Flow::Break(
+                b.label.as_ref().map(|l| l.name.as_str().to_owned()),
+            )),
+            Statement::ContinueStatement(c) => Ok(Flow::Continue(
+                c.label.as_ref().map(|l| l.name.as_str().to_owned()),
+            )),
             Statement::WithStatement(w) => {
                 self.note(
                     w.span,
@@ -349,7 +349,7 @@ impl<'a, 'o> Interp<'a, 'o> {
             let val = match &decl.init {
                 Some(init) => {
                     let hint = match &decl.id {
-                        BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+                        BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_owned()),
                         _ => None,
                     };
                     self.eval_named(init, hint)?
@@ -669,7 +669,7 @@ impl<'a, 'o> Interp<'a, 'o> {
     pub(super) fn make_function(&mut self, node: FnNode<'a>, name: Option<String>) -> JsVal {
         let (span, own) = match node {
             FnNode::Arrow(a) => (a.span, None),
-            FnNode::Func(f) => (f.span, f.id.as_ref().map(|i| i.name.to_string())),
+            FnNode::Func(f) => (f.span, f.id.as_ref().map(|i| i.name.as_str().to_owned())),
         };
         let prov = self.prov(span);
         let id = self.heap.new_fn(super::heap::Closure {

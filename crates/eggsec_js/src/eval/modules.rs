@@ -236,7 +236,7 @@ impl<'a> Interp<'a, '_> {
                             name: c
                                 .id
                                 .as_ref()
-                                .map(|i| i.name.to_string())
+                                .map(|i| i.name.as_str().to_owned())
                                 .or(Some("default".into())),
                             prov: self.prov(c.span),
                         },
@@ -254,23 +254,32 @@ impl<'a> Interp<'a, '_> {
                             self.exec_var_decl(v)?;
                             for decl in &v.declarations {
                                 for id in decl.id.get_binding_identifiers() {
-                                    named.push((id.name.to_string(), id.name.to_string()));
+                                    named.push((
+                                        id.name.as_str().to_owned(),
+                                        id.name.as_str().to_owned(),
+                                    ));
                                 }
                             }
                         }
                         Declaration::FunctionDeclaration(f) => {
                             if let Some(id) = &f.id {
-                                named.push((id.name.to_string(), id.name.to_string()));
+                                named.push((
+                                    id.name.as_str().to_owned(),
+                                    id.name.as_str().to_owned(),
+                                ));
                             }
                         }
                         Declaration::ClassDeclaration(c) => {
                             if let Some(id) = &c.id {
                                 let v = JsVal::Class {
-                                    name: Some(id.name.to_string()),
+                                    name: Some(id.name.as_str().to_owned()),
                                     prov: self.prov(c.span),
                                 };
                                 self.bind(id.name.as_str(), v);
-                                named.push((id.name.to_string(), id.name.to_string()));
+                                named.push((
+                                    id.name.as_str().to_owned(),
+                                    id.name.as_str().to_owned(),
+                                ));
                             }
                         }
                         _ => {} // types

@@ -63,7 +63,7 @@ pub struct SourceFacts {
 pub fn source_facts(path: &Path) -> Result<SourceFacts, JsError> {
     source_facts_with(
         path,
-        &crate::flow::Summaries::new(),
+        &crate::flow::Summaries::default(),
         crate::models::Models::embedded(),
     )
 }
@@ -102,7 +102,7 @@ pub fn source_facts_from(path: &Path, text: &str) -> Result<SourceFacts, JsError
     source_facts_from_with(
         path,
         text,
-        &crate::flow::Summaries::new(),
+        &crate::flow::Summaries::default(),
         crate::models::Models::embedded(),
         Extract::All,
     )
@@ -116,7 +116,7 @@ pub fn auth_facts(path: &Path) -> Result<SourceFacts, JsError> {
     source_facts_from_with(
         path,
         &text,
-        &crate::flow::Summaries::new(),
+        &crate::flow::Summaries::default(),
         crate::models::Models::embedded(),
         Extract::Auth,
     )
@@ -257,7 +257,76 @@ impl Place<'_> {
         let end = self
             .text
             .floor_char_boundary((end as usize).min(start as usize + 400));
-        let raw = self.text.get(start as usize..end).unwrap_or("?");
+        fold_snippet(self.text.get(start as usize..end).unwrap_or("?"))
+    }
+}
+
+/// `raw`'s words (split at Unicode white space) joined by one space; more than 80
+/// characters: the first 79 and an ellipsis. Stops reading at the 81st character: a long
+/// initialiser costs no more than a short one.
+fn fold_snippet(raw: &str) -> String {
+    // ASCII (nearly every snippet): bytes are characters, and white space is these six
+    let mut one_line = String::with_capacity(raw.len().min(96));
+    let mut space = false;
+    for &b in raw.as_bytes() {
+        if !b.is_ascii() {
+            return fold_snippet_chars(raw);
+        }
+        if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            space = !one_line.is_empty();
+            continue;
+        }
+        if space {
+            one_line.push(' ');
+            space = false;
+        }
+        one_line.push(b as char);
+        if one_line.len() > 80 {
+            one_line.truncate(79);
+            one_line.push('…');
+            return one_line;
+        }
+    }
+    one_line
+}
+
+/// [`fold_snippet`] for text with non-ASCII characters.
+fn fold_snippet_chars(raw: &str) -> String {
+    let mut one_line = String::with_capacity(raw.len().min(96));
+    let mut chars = 0usize;
+    for word in raw.split_whitespace() {
+        if chars > 0 {
+            one_line.push(' ');
+            chars += 1;
+        }
+        one_line.push_str(word);
+        chars += if word.is_ascii() {
+            word.len()
+        } else {
+            word.chars().count()
+        };
+        if chars > 80 {
+            break;
+        }
+    }
+    // more than 80 characters: the first 79 and an ellipsis
+    if chars > 80 {
+        if let Some((cut, _)) = one_line.char_indices().nth(79) {
+            one_line.truncate(cut);
+        }
+        one_line.push('…');
+    }
+    one_line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::SinkKind;
+    use crate::routes::{RouteArg, RouterTarget};
+
+    /// The snippet as it was first written: every word joined, then cut.
+    fn fold_snippet_by_joining(raw: &str) -> String {
         let mut one_line = String::with_capacity(raw.len());
         for word in raw.split_whitespace() {
             if !one_line.is_empty() {
@@ -265,7 +334,6 @@ impl Place<'_> {
             }
             one_line.push_str(word);
         }
-        // more than 80 characters: the first 79 and an ellipsis
         if one_line.char_indices().nth(80).is_some() {
             if let Some((cut, _)) = one_line.char_indices().nth(79) {
                 one_line.truncate(cut);
@@ -274,13 +342,83 @@ impl Place<'_> {
         }
         one_line
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::flow::SinkKind;
-    use crate::routes::{RouteArg, RouterTarget};
+    #[test]
+    fn snippets_fold_as_joining_every_word_would() {
+        // words of every length around the 79/80/81-character edges, separated by runs of
+        // ASCII and non-ASCII white space, with multi-byte characters in the words
+        let pieces = [
+            "a",
+            "bc",
+            "é",
+            "日本",
+            "x".repeat(10).leak() as &str,
+            "y".repeat(39).leak(),
+            "z".repeat(78).leak(),
+            "w".repeat(79).leak(),
+            "v".repeat(80).leak(),
+            "u".repeat(81).leak(),
+            "ctx.query.name",
+            "🦀",
+        ];
+        let gaps = [" ", "  ", "\n\t ", "\u{a0}", "\u{3000}", "\u{2028} ", ""];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let mut raw = String::new();
+            for _ in 0..next(12) {
+                raw.push_str(gaps[next(gaps.len())]);
+                raw.push_str(pieces[next(pieces.len())]);
+            }
+            raw.push_str(gaps[next(gaps.len())]);
+            assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
+            checked += 1;
+        }
+        for n in 70..90 {
+            for gap in gaps {
+                let raw = format!("{gap}{}{gap}{}", "q".repeat(n), "r".repeat(90 - n));
+                assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
+                let raw = format!("{}{gap}é", "q".repeat(n));
+                assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
+            }
+        }
+        // ASCII only (the fast path), with every ASCII white space Unicode knows
+        let ascii_pieces = [
+            "a",
+            "bc",
+            "x".repeat(10).leak() as &str,
+            "y".repeat(39).leak(),
+            "z".repeat(78).leak(),
+            "w".repeat(79).leak(),
+            "v".repeat(80).leak(),
+            "u".repeat(81).leak(),
+            "ctx.query.name",
+        ];
+        let ascii_gaps = [" ", "  ", "\n\t ", "\u{b}", "\u{c}", "\r\n", ""];
+        for _ in 0..20_000 {
+            let mut raw = String::new();
+            for _ in 0..next(12) {
+                raw.push_str(ascii_gaps[next(ascii_gaps.len())]);
+                raw.push_str(ascii_pieces[next(ascii_pieces.len())]);
+            }
+            raw.push_str(ascii_gaps[next(ascii_gaps.len())]);
+            assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
+            checked += 1;
+        }
+        assert_eq!(checked, 40_000);
+        assert_eq!(fold_snippet("  a \n b  "), "a b");
+        assert_eq!(
+            fold_snippet(&"x".repeat(81)),
+            format!("{}…", "x".repeat(79))
+        );
+        assert_eq!(fold_snippet(&"x".repeat(80)), "x".repeat(80));
+    }
 
     #[test]
     fn bad_files_are_clear_errors_naming_the_file() {
@@ -459,7 +597,7 @@ mod tests {
             }]
         );
         // the caller passes a model: its query result is not request data; a string stays one
-        let mut summaries = crate::flow::Summaries::new();
+        let mut summaries = crate::flow::Summaries::default();
         let key = crate::flow::module_key(Path::new("/app/app/lib/general.js"));
         summaries
             .entry(format!("{key}._item"))
@@ -594,7 +732,7 @@ mod flowbench {
                 (p, t, LineIndex::new(t), ret.program)
             })
             .collect();
-        let summaries = crate::flow::Summaries::new();
+        let summaries = crate::flow::Summaries::default();
         let models = crate::models::Models::embedded();
         let mut best = f64::MAX;
         for _ in 0..passes {
