@@ -417,16 +417,18 @@ fn collect_code(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
+    // the entry's own type (a symlink is not followed), from the directory listing itself
+    // where the file system gives it: no `lstat` per entry
+    let mut entries: Vec<_> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| Some((e.path(), e.file_type().ok()?)))
+        .collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, meta) in entries {
         if out.len() >= MAX_SCANNED_FILES {
             return;
         }
         let name = path.file_name().map(|n| n.to_string_lossy().to_string());
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
         if meta.is_dir() {
             if !matches!(
                 name.as_deref(),

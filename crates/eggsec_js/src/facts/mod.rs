@@ -266,25 +266,22 @@ impl Place<'_> {
 /// initialiser costs no more than a short one.
 fn fold_snippet(raw: &str) -> String {
     // ASCII (nearly every snippet): bytes are characters, and white space is these six
+    if !raw.is_ascii() {
+        return fold_snippet_chars(raw);
+    }
     let mut one_line = String::with_capacity(raw.len().min(96));
-    let mut space = false;
-    for &b in raw.as_bytes() {
-        if !b.is_ascii() {
-            return fold_snippet_chars(raw);
-        }
-        if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-            space = !one_line.is_empty();
-            continue;
-        }
-        if space {
+    let words = raw
+        .split([' ', '\t', '\n', '\u{b}', '\u{c}', '\r'])
+        .filter(|w| !w.is_empty());
+    for word in words {
+        if !one_line.is_empty() {
             one_line.push(' ');
-            space = false;
         }
-        one_line.push(b as char);
+        one_line.push_str(word);
         if one_line.len() > 80 {
             one_line.truncate(79);
             one_line.push('…');
-            return one_line;
+            break;
         }
     }
     one_line
