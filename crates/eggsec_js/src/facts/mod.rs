@@ -340,41 +340,56 @@ mod tests {
         one_line
     }
 
+    /// Words of every length around the 79/80/81-character edges, and `extra`.
+    fn edge_words(extra: &[&'static str]) -> Vec<&'static str> {
+        let mut words = vec!["a", "bc", "ctx.query.name"];
+        for (c, n) in [
+            ('x', 10),
+            ('y', 39),
+            ('z', 78),
+            ('w', 79),
+            ('v', 80),
+            ('u', 81),
+        ] {
+            words.push(c.to_string().repeat(n).leak());
+        }
+        words.extend_from_slice(extra);
+        words
+    }
+
+    /// 20,000 texts of up to 11 words, each after a gap (xorshift from `seed`).
+    fn word_texts(words: &[&str], gaps: &[&str], seed: &mut u64) -> Vec<String> {
+        let mut next = |n: usize| {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            (*seed % n as u64) as usize
+        };
+        (0..20_000)
+            .map(|_| {
+                let mut raw = String::new();
+                for _ in 0..next(12) {
+                    raw.push_str(gaps[next(gaps.len())]);
+                    raw.push_str(words[next(words.len())]);
+                }
+                raw.push_str(gaps[next(gaps.len())]);
+                raw
+            })
+            .collect()
+    }
+
     #[test]
     fn snippets_fold_as_joining_every_word_would() {
-        // words of every length around the 79/80/81-character edges, separated by runs of
-        // ASCII and non-ASCII white space, with multi-byte characters in the words
-        let pieces = [
-            "a",
-            "bc",
-            "é",
-            "日本",
-            "x".repeat(10).leak() as &str,
-            "y".repeat(39).leak(),
-            "z".repeat(78).leak(),
-            "w".repeat(79).leak(),
-            "v".repeat(80).leak(),
-            "u".repeat(81).leak(),
-            "ctx.query.name",
-            "🦀",
-        ];
-        let gaps = [" ", "  ", "\n\t ", "\u{a0}", "\u{3000}", "\u{2028} ", ""];
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        // multi-byte characters in the words, ASCII and non-ASCII white space between them
+        let gaps = [" ", "  ", "\n\t ", "\u{a0}", "\u{3000}", "\u{2028} ", ""];
+        let mut texts = word_texts(&edge_words(&["é", "日本", "🦀"]), &gaps, &mut seed);
+        // ASCII only (the fast path), with every ASCII white space Unicode knows
+        let ascii_gaps = [" ", "  ", "\n\t ", "\u{b}", "\u{c}", "\r\n", ""];
+        texts.extend(word_texts(&edge_words(&[]), &ascii_gaps, &mut seed));
         let mut checked = 0;
-        for _ in 0..20_000 {
-            let mut raw = String::new();
-            for _ in 0..next(12) {
-                raw.push_str(gaps[next(gaps.len())]);
-                raw.push_str(pieces[next(pieces.len())]);
-            }
-            raw.push_str(gaps[next(gaps.len())]);
-            assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
+        for raw in &texts {
+            assert_eq!(fold_snippet(raw), fold_snippet_by_joining(raw), "{raw:?}");
             checked += 1;
         }
         for n in 70..90 {
@@ -384,29 +399,6 @@ mod tests {
                 let raw = format!("{}{gap}é", "q".repeat(n));
                 assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
             }
-        }
-        // ASCII only (the fast path), with every ASCII white space Unicode knows
-        let ascii_pieces = [
-            "a",
-            "bc",
-            "x".repeat(10).leak() as &str,
-            "y".repeat(39).leak(),
-            "z".repeat(78).leak(),
-            "w".repeat(79).leak(),
-            "v".repeat(80).leak(),
-            "u".repeat(81).leak(),
-            "ctx.query.name",
-        ];
-        let ascii_gaps = [" ", "  ", "\n\t ", "\u{b}", "\u{c}", "\r\n", ""];
-        for _ in 0..20_000 {
-            let mut raw = String::new();
-            for _ in 0..next(12) {
-                raw.push_str(ascii_gaps[next(ascii_gaps.len())]);
-                raw.push_str(ascii_pieces[next(ascii_pieces.len())]);
-            }
-            raw.push_str(ascii_gaps[next(ascii_gaps.len())]);
-            assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
-            checked += 1;
         }
         assert_eq!(checked, 40_000);
         assert_eq!(fold_snippet("  a \n b  "), "a b");
