@@ -275,6 +275,48 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
     false
 }
 
+/// `raw`'s words (split at Unicode white space) joined by one space; more than `max`
+/// characters: the first `max - 1` and an ellipsis. Stops reading after `max + 1` characters:
+/// a long span costs no more than a short one.
+pub(crate) fn fold_snippet(raw: &str, max: usize) -> String {
+    let mut one_line = String::with_capacity(raw.len().min(max + 16));
+    // ASCII (nearly every snippet): bytes are characters, and white space is these six
+    if raw.is_ascii() {
+        for word in raw
+            .split([' ', '\t', '\n', '\u{b}', '\u{c}', '\r'])
+            .filter(|w| !w.is_empty())
+        {
+            if !one_line.is_empty() {
+                one_line.push(' ');
+            }
+            one_line.push_str(word);
+            if one_line.len() > max {
+                one_line.truncate(max - 1);
+                one_line.push('…');
+                break;
+            }
+        }
+        return one_line;
+    }
+    let mut chars = 0usize;
+    for word in raw.split_whitespace() {
+        if chars > 0 {
+            one_line.push(' ');
+            chars += 1;
+        }
+        one_line.push_str(word);
+        chars += word.chars().count();
+        if chars > max {
+            if let Some((cut, _)) = one_line.char_indices().nth(max - 1) {
+                one_line.truncate(cut);
+            }
+            one_line.push('…');
+            break;
+        }
+    }
+    one_line
+}
+
 /// Turns oxc span offsets into 1-based line/column (columns count characters). Lines are
 /// found by binary search; characters are counted from a checkpoint every [`BLOCK`] bytes, so
 /// a minified one-line file costs no more than a short one per lookup.
@@ -383,13 +425,7 @@ impl<'a> Src<'a> {
         let end = self
             .text
             .floor_char_boundary((end as usize).min(start as usize + 240));
-        let raw = self.text.get(start as usize..end).unwrap_or("?");
-        let one_line: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-        if one_line.chars().count() > 60 {
-            format!("{}…", one_line.chars().take(59).collect::<String>())
-        } else {
-            one_line
-        }
+        fold_snippet(self.text.get(start as usize..end).unwrap_or("?"), 60)
     }
 
     /// The directory of this file, for `__dirname` and relative requires.

@@ -5,7 +5,7 @@
 //! app model can hold it without oxc.
 
 use crate::error::JsError;
-use crate::eval::source::{check_size, nesting_exceeds, read_text, LineIndex};
+use crate::eval::source::{check_size, fold_snippet, nesting_exceeds, read_text, LineIndex};
 use crate::eval::Limits;
 use crate::flow::{CallEdge, CodeFact, Flow, FunctionFacts, ParamSink, RenderFeed};
 use crate::routes::{RouterCall, RouterInclude, TeggController};
@@ -257,63 +257,8 @@ impl Place<'_> {
         let end = self
             .text
             .floor_char_boundary((end as usize).min(start as usize + 400));
-        fold_snippet(self.text.get(start as usize..end).unwrap_or("?"))
+        fold_snippet(self.text.get(start as usize..end).unwrap_or("?"), 80)
     }
-}
-
-/// `raw`'s words (split at Unicode white space) joined by one space; more than 80
-/// characters: the first 79 and an ellipsis. Stops reading at the 81st character: a long
-/// initialiser costs no more than a short one.
-fn fold_snippet(raw: &str) -> String {
-    // ASCII (nearly every snippet): bytes are characters, and white space is these six
-    if !raw.is_ascii() {
-        return fold_snippet_chars(raw);
-    }
-    let mut one_line = String::with_capacity(raw.len().min(96));
-    let words = raw
-        .split([' ', '\t', '\n', '\u{b}', '\u{c}', '\r'])
-        .filter(|w| !w.is_empty());
-    for word in words {
-        if !one_line.is_empty() {
-            one_line.push(' ');
-        }
-        one_line.push_str(word);
-        if one_line.len() > 80 {
-            one_line.truncate(79);
-            one_line.push('…');
-            break;
-        }
-    }
-    one_line
-}
-
-/// [`fold_snippet`] for text with non-ASCII characters.
-fn fold_snippet_chars(raw: &str) -> String {
-    let mut one_line = String::with_capacity(raw.len().min(96));
-    let mut chars = 0usize;
-    for word in raw.split_whitespace() {
-        if chars > 0 {
-            one_line.push(' ');
-            chars += 1;
-        }
-        one_line.push_str(word);
-        chars += if word.is_ascii() {
-            word.len()
-        } else {
-            word.chars().count()
-        };
-        if chars > 80 {
-            break;
-        }
-    }
-    // more than 80 characters: the first 79 and an ellipsis
-    if chars > 80 {
-        if let Some((cut, _)) = one_line.char_indices().nth(79) {
-            one_line.truncate(cut);
-        }
-        one_line.push('…');
-    }
-    one_line
 }
 
 #[cfg(test)]
@@ -322,22 +267,15 @@ mod tests {
     use crate::flow::SinkKind;
     use crate::routes::{RouteArg, RouterTarget};
 
-    /// The snippet as it was first written: every word joined, then cut.
-    fn fold_snippet_by_joining(raw: &str) -> String {
-        let mut one_line = String::with_capacity(raw.len());
-        for word in raw.split_whitespace() {
-            if !one_line.is_empty() {
-                one_line.push(' ');
-            }
-            one_line.push_str(word);
+    /// The snippet as it was first written: every word joined, then cut to `max` characters
+    /// (the first `max - 1` and an ellipsis).
+    fn fold_snippet_by_joining(raw: &str, max: usize) -> String {
+        let one_line = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+        if one_line.chars().count() > max {
+            format!("{}…", one_line.chars().take(max - 1).collect::<String>())
+        } else {
+            one_line
         }
-        if one_line.char_indices().nth(80).is_some() {
-            if let Some((cut, _)) = one_line.char_indices().nth(79) {
-                one_line.truncate(cut);
-            }
-            one_line.push('…');
-        }
-        one_line
     }
 
     /// Words of every length around the 79/80/81-character edges, and `extra`.
@@ -387,26 +325,32 @@ mod tests {
         // ASCII only (the fast path), with every ASCII white space Unicode knows
         let ascii_gaps = [" ", "  ", "\n\t ", "\u{b}", "\u{c}", "\r\n", ""];
         texts.extend(word_texts(&edge_words(&[]), &ascii_gaps, &mut seed));
+        // 80 for the code facts' snippets, 60 for the evaluator's
         let mut checked = 0;
-        for raw in &texts {
-            assert_eq!(fold_snippet(raw), fold_snippet_by_joining(raw), "{raw:?}");
-            checked += 1;
-        }
-        for n in 70..90 {
-            for gap in gaps {
-                let raw = format!("{gap}{}{gap}{}", "q".repeat(n), "r".repeat(90 - n));
-                assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
-                let raw = format!("{}{gap}é", "q".repeat(n));
-                assert_eq!(fold_snippet(&raw), fold_snippet_by_joining(&raw), "{raw:?}");
+        for max in [80, 60] {
+            for raw in &texts {
+                let (got, want) = (fold_snippet(raw, max), fold_snippet_by_joining(raw, max));
+                assert_eq!(got, want, "{raw:?} {max}");
+                checked += 1;
+            }
+            for n in max - 10..max + 10 {
+                for gap in gaps {
+                    let raw = format!("{gap}{}{gap}{}", "q".repeat(n), "r".repeat(90 - n));
+                    let want = fold_snippet_by_joining(&raw, max);
+                    assert_eq!(fold_snippet(&raw, max), want, "{raw:?}");
+                    let raw = format!("{}{gap}é", "q".repeat(n));
+                    let want = fold_snippet_by_joining(&raw, max);
+                    assert_eq!(fold_snippet(&raw, max), want, "{raw:?}");
+                }
             }
         }
-        assert_eq!(checked, 40_000);
-        assert_eq!(fold_snippet("  a \n b  "), "a b");
+        assert_eq!(checked, 80_000);
+        assert_eq!(fold_snippet("  a \n b  ", 80), "a b");
         assert_eq!(
-            fold_snippet(&"x".repeat(81)),
+            fold_snippet(&"x".repeat(81), 80),
             format!("{}…", "x".repeat(79))
         );
-        assert_eq!(fold_snippet(&"x".repeat(80)), "x".repeat(80));
+        assert_eq!(fold_snippet(&"x".repeat(80), 80), "x".repeat(80));
     }
 
     #[test]
