@@ -280,7 +280,10 @@ fn resolve_import(root: &Path, from: &Path, spec: &str) -> Option<PathBuf> {
     for ext in ["ts", "js", "mjs", "cjs"] {
         with_ext.push(PathBuf::from(format!("{}.{ext}", base.display())));
     }
-    candidates.into_iter().chain(with_ext).find(|p| p.is_file())
+    candidates
+        .into_iter()
+        .chain(with_ext)
+        .find(|p| eggsec_fs::is_file(p))
 }
 
 /// What the auth model reads from the app model.

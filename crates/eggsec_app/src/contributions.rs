@@ -218,12 +218,11 @@ pub(crate) fn contributions_with<'u>(
 
 /// Files of `dir/sub` with a JS/TS extension (not `.d.ts`), sorted.
 fn code_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| is_code(p) && p.is_file())
+    let mut out: Vec<PathBuf> = eggsec_fs::read_dir(dir)
+        .iter()
+        .flat_map(|entries| entries.iter())
+        .map(|e| e.path.clone())
+        .filter(|p| is_code(p) && eggsec_fs::is_file(p))
         .collect();
     out.sort();
     out
@@ -261,7 +260,10 @@ fn unit_roots(dir: &Path) -> Vec<PathBuf> {
     let mut roots = vec![dir.to_path_buf()];
     for sub in ["src", "dist/esm", "dist/commonjs", "dist"] {
         let d = dir.join(sub);
-        if d.join("app").is_dir() || d.join("app.js").is_file() || d.join("agent.js").is_file() {
+        if eggsec_fs::is_dir(&d.join("app"))
+            || eggsec_fs::is_file(&d.join("app.js"))
+            || eggsec_fs::is_file(&d.join("agent.js"))
+        {
             roots.push(d);
         }
     }
@@ -328,7 +330,7 @@ fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_, '
     if read_any {
         c.sources
             .push(format!("installed files in {}", dir.display()));
-    } else if c.sources.is_empty() && dir.join("package.json").is_file() {
+    } else if c.sources.is_empty() && eggsec_fs::is_file(&dir.join("package.json")) {
         // Installed, but it adds nothing eggsec can see to app/ctx: it acts through config
         // and middleware, so the app configuring it is its use.
         c.config_is_use = true;

@@ -70,7 +70,7 @@ pub fn package_json_path(dir: &Path) -> Option<PathBuf> {
     ["package.json", "_package.json"]
         .iter()
         .map(|n| dir.join(n))
-        .find(|p| p.is_file())
+        .find(|p| eggsec_fs::is_file(p))
 }
 
 fn read_pkg(dir: &Path) -> Option<serde_json::Value> {
@@ -94,7 +94,9 @@ pub fn is_app(dir: &Path) -> bool {
         Ok(None) => return false,
         // A package.json that cannot be read or parsed beside an app layout is still an app:
         // it is audited and the problem is reported, never silently dropped.
-        Err(_) => return dir.join("config").is_dir() || dir.join("app").is_dir(),
+        Err(_) => {
+            return eggsec_fs::is_dir(&dir.join("config")) || eggsec_fs::is_dir(&dir.join("app"))
+        }
     };
     if pkg.get("eggPlugin").is_some() {
         return false;
@@ -112,17 +114,19 @@ pub fn is_app(dir: &Path) -> bool {
 
 /// Has the directories egg loads from: `config/` or `app/`, or midway v1's `src/config`.
 pub fn has_app_dirs(dir: &Path) -> bool {
-    dir.join("config").is_dir() || dir.join("app").is_dir() || midway_base_dir(dir).is_some()
+    eggsec_fs::is_dir(&dir.join("config"))
+        || eggsec_fs::is_dir(&dir.join("app"))
+        || midway_base_dir(dir).is_some()
 }
 
 /// midway v1 runs egg with `baseDir = src`: `src/config` beside a package.json that depends on
 /// `midway` (and no `config/` at the root).
 pub fn midway_base_dir(dir: &Path) -> Option<PathBuf> {
-    if dir.join("config").is_dir() {
+    if eggsec_fs::is_dir(&dir.join("config")) {
         return None;
     }
     let src = dir.join("src");
-    if !src.join("config").is_dir() {
+    if !eggsec_fs::is_dir(&src.join("config")) {
         return None;
     }
     let pkg = read_pkg(dir)?;

@@ -38,7 +38,7 @@ pub fn read_runtime_dump(dir: &Path) -> Result<RuntimeDump, AppError> {
     let config_path = dir.join("application_config.json");
     let raw = read_json(&config_path)?;
     let meta_path = dir.join("application_config_meta.json");
-    let meta = if meta_path.exists() {
+    let meta = if eggsec_fs::exists(&meta_path) {
         Some(read_json(&meta_path)?)
     } else {
         None

@@ -40,6 +40,12 @@ impl Resolver {
 /// True when `path` is a readable regular file. A path that exists but cannot be read (a
 /// symlink loop, a dangling link, permissions) is reported.
 pub fn probe_file(path: &Path, diags: &mut Vec<Diagnostic>) -> bool {
+    match eggsec_fs::kind(path) {
+        eggsec_fs::Kind::File => return true,
+        eggsec_fs::Kind::Dir | eggsec_fs::Kind::Absent => return false,
+        // the diagnostic names what the file system says
+        eggsec_fs::Kind::Other | eggsec_fs::Kind::Missing => {}
+    }
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => true,
         Ok(m) if m.is_dir() => false,
@@ -78,7 +84,7 @@ pub fn resolve_package(name: &str, lookup_dirs: &[PathBuf]) -> Option<PathBuf> {
                 continue;
             }
             let pkg_dir = ancestor.join("node_modules").join(name);
-            if pkg_dir.join("package.json").is_file() {
+            if eggsec_fs::is_file(&pkg_dir.join("package.json")) {
                 return Some(std::fs::canonicalize(&pkg_dir).unwrap_or(pkg_dir));
             }
         }

@@ -37,7 +37,9 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     // egg boilerplates ship `_package.json` (npm would otherwise treat the template as a package)
     let pkg_path = crate::discover::package_json_path(&pkg_dir)
         .unwrap_or_else(|| pkg_dir.join("package.json"));
-    if !root.is_dir() || (!pkg_path.exists() && !root.join("config").is_dir()) {
+    if !eggsec_fs::is_dir(&root)
+        || (!eggsec_fs::exists(&pkg_path) && !eggsec_fs::is_dir(&root.join("config")))
+    {
         return Err(AppError::NotAnApp(root));
     }
     // The code model reads the app's files, never its config: it is built on the pool's other
@@ -147,7 +149,7 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
             format!("no embedded defaults for egg {egg_major}: units that are not installed contribute nothing"),
         ));
         }
-        if use_node_modules && !root.join("node_modules").is_dir() {
+        if use_node_modules && !eggsec_fs::is_dir(&root.join("node_modules")) {
             diags.push(Diagnostic::general(
             DiagnosticLevel::Info,
             "node_modules is not installed: egg and built-in plugin defaults come from the embedded snapshot",
@@ -593,7 +595,7 @@ fn framework_chain(
 /// Application sets `Symbol.for('egg#eggPath')` to its own dir). Only a target installed with a
 /// `config/` dir counts; `egg` itself is never a target (it is the chain's base).
 fn reexported_framework(dir: &Path) -> Option<(String, PathBuf)> {
-    if dir.join("config").is_dir() {
+    if eggsec_fs::is_dir(&dir.join("config")) {
         return None;
     }
     let pkg = crate::files::read_package_json(&dir.join("package.json")).ok()??;
@@ -602,7 +604,7 @@ fn reexported_framework(dir: &Path) -> Option<(String, PathBuf)> {
         .and_then(|m| m.as_str())
         .unwrap_or("index.js");
     let mut file = dir.join(main);
-    if file.is_dir() {
+    if eggsec_fs::is_dir(&file) {
         file = file.join("index.js");
     } else if file.extension().is_none() {
         file.set_extension("js");
@@ -698,7 +700,7 @@ fn egg41_plugin_factories(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<PluginMap> {
     let build = egg_dir.join("dist");
-    let config_dir = if build.join("config").is_dir() {
+    let config_dir = if eggsec_fs::is_dir(&build.join("config")) {
         build.join("config")
     } else {
         egg_dir.join("config")
@@ -750,7 +752,7 @@ fn is_egg41(version: &str) -> bool {
 /// Egg 4 packages load from their build directory (`dist/esm` or `dist/commonjs`).
 fn egg4_build_dir(dir: PathBuf, esm: bool) -> PathBuf {
     let build = dir.join(if esm { "dist/esm" } else { "dist/commonjs" });
-    if build.is_dir() {
+    if eggsec_fs::is_dir(&build) {
         build
     } else {
         dir
@@ -829,7 +831,7 @@ fn locate_plugin(
 ) -> Located {
     let package = entry.package.as_deref().unwrap_or(&entry.name);
     let dir = match &entry.path {
-        Some(path) => path.is_dir().then(|| path.clone()),
+        Some(path) => eggsec_fs::is_dir(path).then(|| path.clone()),
         None if use_node_modules => resolve_package(package, lookup_dirs),
         None => None,
     };
@@ -885,7 +887,7 @@ fn locate_plugin(
     let installed_tree = use_node_modules
         && lookup_dirs
             .first()
-            .is_some_and(|r| r.join("node_modules").is_dir());
+            .is_some_and(|r| eggsec_fs::is_dir(&r.join("node_modules")));
     if let Some((snap, p)) = builtin {
         if installed_tree {
             diags.push(not_found(entry, package, lookup_dirs));
@@ -985,7 +987,7 @@ fn not_found(entry: &PluginEntry, package: &str, lookup_dirs: &[PathBuf]) -> Dia
 /// a plugin `path` without its own package.json lies in, one or two levels down (`dist/`,
 /// `dist/esm/`).
 fn installed_package_of(path: &Path) -> Option<String> {
-    if path.join("package.json").is_file() {
+    if eggsec_fs::is_file(&path.join("package.json")) {
         return None;
     }
     path.ancestors().skip(1).take(2).find_map(|dir| {
@@ -1028,8 +1030,8 @@ fn plugin_build_dir(dir: &Path, exports: &serde_json::Value, esm: bool) -> PathB
         .and_then(|v| v.as_str())
         .map(|p| dir.join(p));
     match (built, exports.get("typescript").and_then(|v| v.as_str())) {
-        (Some(b), _) if b.exists() => b,
-        (_, Some(ts)) if dir.join(ts).exists() => dir.join(ts),
+        (Some(b), _) if eggsec_fs::exists(&b) => b,
+        (_, Some(ts)) if eggsec_fs::exists(&dir.join(ts)) => dir.join(ts),
         (Some(b), _) => b,
         (None, _) => dir.to_path_buf(),
     }

@@ -618,13 +618,13 @@ fn multipart_file_mode(config: &Value, diags: &mut Vec<Diagnostic>) -> bool {
 fn middleware_files(unit_dirs: &[PathBuf]) -> HashMap<String, PathBuf> {
     let mut out: HashMap<String, PathBuf> = HashMap::new();
     for dir in unit_dirs {
-        let Ok(read) = std::fs::read_dir(dir.join("app/middleware")) else {
+        let Ok(read) = eggsec_fs::read_dir(&dir.join("app/middleware")) else {
             continue;
         };
         let mut found: Vec<(String, PathBuf)> = read
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.is_file() && !p.to_string_lossy().ends_with(".d.ts"))
+            .iter()
+            .map(|e| e.path.clone())
+            .filter(|p| eggsec_fs::is_file(p) && !p.to_string_lossy().ends_with(".d.ts"))
             .filter_map(|p| {
                 let ext = p.extension()?.to_str()?;
                 matches!(ext, "js" | "ts" | "mjs" | "cjs")

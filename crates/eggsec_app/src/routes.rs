@@ -254,7 +254,7 @@ fn source_dirs(root: &Path) -> Vec<PathBuf> {
                 if let Some(p) = i.get("path").and_then(|p| p.as_str()) {
                     let dir = root.join("config").join(p);
                     let dir = dir.canonicalize().unwrap_or(dir);
-                    if dir.is_dir() && !dir.starts_with(root.join("app")) {
+                    if eggsec_fs::is_dir(&dir) && !dir.starts_with(root.join("app")) {
                         dirs.push(dir);
                     }
                 }
@@ -271,44 +271,34 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
     if let Some(boot) = ["app.js", "app.ts", "app.mjs", "app.cjs"]
         .iter()
         .map(|n| root.join(n))
-        .find(|p| p.is_file())
+        .find(|p| eggsec_fs::is_file(p))
     {
         files.push(boot);
     }
     for dir in source_dirs(root) {
-        if !dir.is_dir() {
+        if !eggsec_fs::is_dir(&dir) {
             continue;
         }
         // egg loads every file, ignore files or not (and an ignore file is never opened: a
         // FIFO named .ignore would block the walk)
-        let walker = ignore::WalkBuilder::new(&dir)
-            .hidden(true)
-            .git_ignore(false)
-            .ignore(false)
-            .git_exclude(false)
-            .git_global(false)
-            .parents(false)
-            .filter_entry({
-                let root = root.to_path_buf();
-                move |e| {
-                    let n = e.file_name().to_string_lossy();
-                    let rel = e.path().strip_prefix(&root).unwrap_or(e.path());
-                    !(n == "node_modules"
-                        || n == "public"
-                        || n == "view"
-                        || n == "assets"
-                        || (e.file_type().is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
-                }
-            })
-            .build();
-        for e in walker.flatten() {
-            if e.file_type().is_some_and(|t| t.is_file())
-                && is_source(e.path())
-                && !is_vendored_name(&e.file_name().to_string_lossy())
+        let mut keep = |e: &eggsec_fs::Entry| {
+            let n = e.name.to_string_lossy();
+            let rel = e.path.strip_prefix(root).unwrap_or(&e.path);
+            !(n == "node_modules"
+                || n == "public"
+                || n == "view"
+                || n == "assets"
+                || (e.file_type.is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
+        };
+        eggsec_fs::walk(&dir, true, &mut keep, &mut |e| {
+            if e.file_type.is_some_and(|t| t.is_file())
+                && is_source(&e.path)
+                && !is_vendored_name(&e.name.to_string_lossy())
             {
-                files.push(e.path().to_path_buf());
+                files.push(e.path.clone());
             }
-        }
+            true
+        });
     }
     files.sort();
     files
@@ -576,7 +566,7 @@ fn find_template(root: &Path, name: &str) -> Option<(PathBuf, String)> {
     }
     candidates.into_iter().find_map(|c| {
         let p = root.join("app/view").join(&c);
-        p.is_file().then(|| (p, format!("app/view/{c}")))
+        eggsec_fs::is_file(&p).then(|| (p, format!("app/view/{c}")))
     })
 }
 
@@ -1483,7 +1473,7 @@ pub fn framework_router_override(fw: &crate::model::Framework) -> Option<RouterO
         .and_then(|p| p["main"].as_str().map(str::to_string))
         .unwrap_or_else(|| "index.js".to_string());
     let mut file = dir.join(main.trim_start_matches("./"));
-    if file.is_dir() {
+    if eggsec_fs::is_dir(&file) {
         file = file.join("index.js");
     } else if file.extension().is_none() {
         file.set_extension("js");
@@ -1600,7 +1590,7 @@ pub fn unit_routers(
         }
         seen.push(dir);
         let abs = dir.join(file);
-        if !abs.is_file() {
+        if !eggsec_fs::is_file(&abs) {
             continue;
         }
         let facts = match eggsec_js::source_facts(&abs) {

@@ -171,48 +171,38 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     for stem in ["app", "agent"] {
         for ext in ["js", "ts", "mjs", "cjs"] {
             let f = root.join(format!("{stem}.{ext}"));
-            if f.is_file() {
+            if eggsec_fs::is_file(&f) {
                 seen.insert(f.clone());
                 out.push(f);
             }
         }
     }
     starts.extend(extra_dirs.iter().cloned());
-    for start in starts.iter().filter(|d| d.is_dir()) {
+    for start in starts.iter().filter(|d| eggsec_fs::is_dir(d)) {
         // every file, as egg loads them; no ignore file is ever opened (a FIFO named
         // .gitignore would block the walk)
-        let walker = ignore::WalkBuilder::new(start)
-            .hidden(false)
-            .git_ignore(false)
-            .ignore(false)
-            .git_exclude(false)
-            .git_global(false)
-            .parents(false)
-            .filter_entry({
-                let root = root.to_path_buf();
-                move |e| {
-                    let name = e.file_name().to_string_lossy();
-                    let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-                    !(is_dir
-                        && (SKIP_DIRS.contains(&name.as_ref())
-                            || is_vendored_dir(e.path().strip_prefix(&root).unwrap_or(e.path()))))
-                }
-            })
-            .build();
-        for entry in walker.flatten() {
-            let p = entry.path();
-            if entry.file_type().is_some_and(|t| t.is_file())
+        let mut keep = |e: &eggsec_fs::Entry| {
+            let name = e.name.to_string_lossy();
+            let is_dir = e.file_type.is_some_and(|t| t.is_dir());
+            !(is_dir
+                && (SKIP_DIRS.contains(&name.as_ref())
+                    || is_vendored_dir(e.path.strip_prefix(root).unwrap_or(&e.path))))
+        };
+        let mut full = false;
+        eggsec_fs::walk(start, false, &mut keep, &mut |e| {
+            let p = &e.path;
+            if e.file_type.is_some_and(|t| t.is_file())
                 && is_code(p)
-                && !p
-                    .file_name()
-                    .is_some_and(|n| is_vendored_name(&n.to_string_lossy()))
+                && !is_vendored_name(&e.name.to_string_lossy())
                 && seen.insert(p.to_path_buf())
             {
                 out.push(p.to_path_buf());
             }
-            if out.len() >= MAX_FILES {
-                return out;
-            }
+            full = out.len() >= MAX_FILES;
+            !full
+        });
+        if full {
+            return out;
         }
     }
     out.sort();
@@ -292,22 +282,17 @@ fn scan_code<'m>(
 
 /// Files (app-relative) under `dir`, at most `limit`.
 fn files_under(root: &Path, dir: &Path, limit: usize) -> Vec<String> {
-    if !dir.is_dir() {
+    if !eggsec_fs::is_dir(dir) {
         return Vec::new();
     }
-    ignore::WalkBuilder::new(dir)
-        .hidden(false)
-        .git_ignore(false)
-        .ignore(false)
-        .git_exclude(false)
-        .git_global(false)
-        .parents(false)
-        .build()
-        .flatten()
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
-        .take(limit)
-        .map(|e| rel(root, e.path()))
-        .collect()
+    let mut out = Vec::new();
+    eggsec_fs::walk(dir, false, &mut |_| true, &mut |e| {
+        if out.len() < limit && e.file_type.is_some_and(|t| t.is_file()) {
+            out.push(rel(root, &e.path));
+        }
+        out.len() < limit
+    });
+    out
 }
 
 /// Whether a config section is only a switch-off (`false`, `{ enable: false }`).
@@ -741,14 +726,13 @@ fn values_of(v: &Value) -> Vec<&Value> {
 
 /// The app's own plugin files (`config/plugin.js`, `plugin.prod.ts`, ...), sorted.
 pub fn app_plugin_files(root: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(root.join("config"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
+    let mut out: Vec<PathBuf> = eggsec_fs::read_dir(&root.join("config"))
+        .iter()
+        .flat_map(|entries| entries.iter())
+        .map(|e| e.path.clone())
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            (name.starts_with("plugin.") || name == "plugin") && is_code(p) && p.is_file()
+            (name.starts_with("plugin.") || name == "plugin") && is_code(p) && eggsec_fs::is_file(p)
         })
         .collect();
     out.sort();

@@ -95,6 +95,17 @@ pub fn open_regular(path: &Path, limit: u64) -> Result<(File, u64), InputError> 
 /// Reads a regular file of at most `limit` bytes (see [`open_regular`]); a file that grows
 /// past the limit while it is read is refused too.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
+    // read already in this run (a regular file, whole): its size is checked against this
+    // reader's limit as the open handle's would be
+    if let Some(bytes) = eggsec_fs::cached_bytes(path) {
+        if bytes.len() as u64 > limit {
+            return Err(InputError::TooLarge {
+                size: bytes.len() as u64,
+                limit,
+            });
+        }
+        return Ok(bytes.to_vec());
+    }
     let (file, len) = open_regular(path, limit)?;
     let mut buf = Vec::with_capacity(len.min(limit) as usize);
     file.take(limit + 1)
@@ -106,6 +117,7 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
             limit,
         });
     }
+    eggsec_fs::remember_bytes(path, &buf);
     Ok(buf)
 }
 

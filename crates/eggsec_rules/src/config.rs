@@ -272,7 +272,9 @@ pub fn find_config(root: &Path) -> Option<PathBuf> {
         return Some(here);
     }
     let abs = std::fs::canonicalize(root).ok()?;
-    if abs.join(".git").exists() || !abs.ancestors().any(|a| a.join(".git").exists()) {
+    if eggsec_fs::exists(&abs.join(".git"))
+        || !abs.ancestors().any(|a| eggsec_fs::exists(&a.join(".git")))
+    {
         return None;
     }
     for dir in abs.ancestors().skip(1) {
@@ -280,7 +282,7 @@ pub fn find_config(root: &Path) -> Option<PathBuf> {
         if present(&candidate) {
             return Some(candidate);
         }
-        if dir.join(".git").exists() {
+        if eggsec_fs::exists(&dir.join(".git")) {
             break;
         }
     }

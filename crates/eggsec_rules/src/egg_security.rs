@@ -215,7 +215,7 @@ pub fn active_csp(app: &AppModel) -> Option<(&Value, Vec<Directive<'_>>, bool)> 
 pub fn check_header_set_by_app(cx: &mut crate::RuleContext<'_>, header: &str, needles: &[&str]) {
     let app = cx.app;
     // No `app/` directory: no routes, no responses to protect (and no code to read).
-    if is_dev_env(&app.env) || !app.root.join("app").is_dir() {
+    if is_dev_env(&app.env) || !eggsec_fs::is_dir(&app.root.join("app")) {
         cx.not_applicable();
         return;
     }

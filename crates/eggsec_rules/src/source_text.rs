@@ -382,7 +382,7 @@ fn lowered_app_code(app: &AppModel) -> Vec<(PathBuf, String)> {
     for root in &roots {
         for stem in ["app.js", "app.ts", "app.mjs", "app.cjs"] {
             let file = root.join(stem);
-            if file.is_file() {
+            if eggsec_fs::is_file(&file) {
                 files.push(file);
             }
         }
@@ -414,14 +414,14 @@ fn lowered_app_code(app: &AppModel) -> Vec<(PathBuf, String)> {
 
 /// Code files under `dir`, depth first, skipping `node_modules`, `public` and `view`.
 fn collect_code(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Ok(entries) = eggsec_fs::read_dir(dir) else {
         return;
     };
     // the entry's own type (a symlink is not followed), from the directory listing itself
     // where the file system gives it: no `lstat` per entry
     let mut entries: Vec<_> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| Some((e.path(), e.file_type().ok()?)))
+        .iter()
+        .filter_map(|e| Some((e.path.clone(), e.file_type?)))
         .collect();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, meta) in entries {

@@ -21,6 +21,22 @@ use eggsec_app::{AppModel, DiagnosticLevel, LoadOptions};
 use std::process::ExitCode;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    // One pass over a tree that does not change while it runs, and writes nothing it reads
+    // back: each directory is listed and each file read once (see `eggsec_fs`). Commands that
+    // write (`fix`, `init`, `scaffold`, `testgen`) or run for long (`watch`) ask the file
+    // system every time.
+    let scope = match &cli.command {
+        Command::Audit(a) => Some(&a.app.path),
+        Command::Config(a) => Some(&a.app.path),
+        Command::Plugins(a) => Some(&a.app.path),
+        Command::Routes(a) => Some(&a.app.path),
+        _ => None,
+    };
+    // EGGSEC_FS_CACHE=0 asks the file system every time (the differential test compares both)
+    let off = std::env::var_os("EGGSEC_FS_CACHE").is_some_and(|v| v == "0");
+    if let (Some(scope), false) = (scope, off) {
+        eggsec_fs::enable(scope);
+    }
     match cli.command {
         Command::Audit(a) => audit::run(a),
         Command::Config(a) => config::run(a),

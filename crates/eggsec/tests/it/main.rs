@@ -12,6 +12,7 @@ mod egg41;
 mod fix_proof;
 mod fix_rules;
 mod fix_write;
+mod fs_cache;
 mod fuzz;
 mod hostile;
 mod hostile_writes;

@@ -357,7 +357,7 @@ pub fn inventory(root: &Path) -> Inventory {
             Err(e) => problems.push(e.to_string()),
         }
     }
-    if graph.is_none() && root.join("node_modules").is_dir() {
+    if graph.is_none() && eggsec_fs::is_dir(&root.join("node_modules")) {
         match node_modules::extract(root) {
             Ok(g) => {
                 if inv.file.is_empty() {
@@ -431,7 +431,7 @@ pub fn find_lockfile(root: &Path) -> Option<(PathBuf, String)> {
         let d = dir?;
         for name in LOCKFILES {
             let p = d.join(name);
-            if p.is_file() {
+            if eggsec_fs::is_file(&p) {
                 let shown = if depth == 0 {
                     name.to_string()
                 } else {

@@ -27,6 +27,30 @@ impl Lang {
 
 /// Reads a file as text, refusing files that are too large, binary, or not UTF-8.
 pub(crate) fn read_text(path: &Path, limits: &Limits) -> Result<String, JsError> {
+    let cached = eggsec_fs::cached_bytes(path);
+    let bytes = match cached {
+        // read already in this run (a regular file, whole)
+        Some(bytes) => {
+            check_size(path, bytes.len() as u64, limits)?;
+            bytes.to_vec()
+        }
+        None => read_regular(path, limits)?,
+    };
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(JsError::Binary {
+            path: path.to_path_buf(),
+            offset,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| JsError::InvalidUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// The bytes of a regular file within the size limit (a FIFO, device or socket is refused
+/// before it is opened); kept for the run's later readers.
+fn read_regular(path: &Path, limits: &Limits) -> Result<Vec<u8>, JsError> {
     let io = |source| JsError::Io {
         path: path.to_path_buf(),
         source,
@@ -47,16 +71,8 @@ pub(crate) fn read_text(path: &Path, limits: &Limits) -> Result<String, JsError>
         .read_to_end(&mut bytes)
         .map_err(io)?;
     check_size(path, bytes.len() as u64, limits)?;
-    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Err(JsError::Binary {
-            path: path.to_path_buf(),
-            offset,
-        });
-    }
-    String::from_utf8(bytes).map_err(|e| JsError::InvalidUtf8 {
-        path: path.to_path_buf(),
-        offset: e.utf8_error().valid_up_to(),
-    })
+    eggsec_fs::remember_bytes(path, &bytes);
+    Ok(bytes)
 }
 
 pub(crate) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), JsError> {
@@ -451,7 +467,7 @@ pub(crate) fn is_local_specifier(spec: &str) -> bool {
 /// a directory's `index.*`.
 pub(crate) fn resolve_local(from_dir: &Path, spec: &str) -> Option<PathBuf> {
     let base = normalize(&from_dir.join(spec));
-    if base.is_file() {
+    if eggsec_fs::is_file(&base) {
         return Some(base);
     }
     const EXTS: [&str; 3] = ["js", "json", "ts"];
@@ -464,19 +480,19 @@ pub(crate) fn resolve_local(from_dir: &Path, spec: &str) -> Option<PathBuf> {
     if let Some(found) = EXTS
         .iter()
         .map(|e| with_ext(&base, e))
-        .find(|p| p.is_file())
+        .find(|p| eggsec_fs::is_file(p))
     {
         return Some(found);
     }
     if base.extension().is_some_and(|e| e == "js") {
         let ts = base.with_extension("ts");
-        if ts.is_file() {
+        if eggsec_fs::is_file(&ts) {
             return Some(ts);
         }
     }
     EXTS.iter()
         .map(|e| base.join(format!("index.{e}")))
-        .find(|p| p.is_file())
+        .find(|p| eggsec_fs::is_file(p))
 }
 
 /// `@scope/name/sub/path` → (`@scope/name`, `sub/path`); `name` → (`name`, ``).
@@ -509,7 +525,7 @@ fn package_dir(from_dir: &Path, name: &str) -> Option<PathBuf> {
         .ancestors()
         .filter(|a| a.file_name().is_none_or(|n| n != "node_modules"))
         .map(|a| a.join("node_modules").join(name))
-        .find(|d| d.join("package.json").is_file())
+        .find(|d| eggsec_fs::is_file(&d.join("package.json")))
 }
 
 /// A file inside an installed package, `pkg/sub/path` (not the package's main): resolved with

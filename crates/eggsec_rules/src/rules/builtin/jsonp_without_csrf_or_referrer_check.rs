@@ -171,12 +171,15 @@ pub(crate) fn app_sources(app: &AppModel) -> Vec<SourceFile> {
     let skip = [app_dir.join("public"), app_dir.join("view")];
     let mut stack = vec![app_dir];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let Ok(entries) = eggsec_fs::read_dir(&dir) else {
             continue;
         };
-        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        entries.sort();
-        for path in entries.into_iter().rev() {
+        let mut entries: Vec<_> = entries
+            .iter()
+            .map(|e| (e.path.clone(), e.file_type))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, file_type) in entries.into_iter().rev() {
             if files.len() >= MAX_SOURCE_FILES {
                 return files;
             }
@@ -190,9 +193,10 @@ pub(crate) fn app_sources(app: &AppModel) -> Vec<SourceFile> {
             if hidden || skip.contains(&path) || vendored_dir {
                 continue;
             }
-            match std::fs::symlink_metadata(&path) {
-                Ok(m) if m.is_dir() => stack.push(path),
-                Ok(m) if m.is_file() => push_source(&path, &mut files),
+            // the entry's own type (a symlink is not followed), from the listing
+            match file_type {
+                Some(t) if t.is_dir() => stack.push(path),
+                Some(t) if t.is_file() => push_source(&path, &mut files),
                 _ => {}
             }
         }

@@ -155,7 +155,7 @@ fn plugin_files(root: &Path, env: &str, scope: &str) -> Vec<PathBuf> {
         EXTENSIONS
             .iter()
             .map(|ext| dir.join(format!("{stem}.{ext}")))
-            .find(|p| p.is_file())
+            .find(|p| eggsec_fs::is_file(p))
     };
     type_names(env, scope)
         .iter()

@@ -205,7 +205,7 @@ pub(crate) fn find_template(root: &Path, name: &str) -> Option<(std::path::PathB
     }
     c.into_iter().find_map(|n| {
         let p = root.join("app/view").join(&n);
-        p.is_file().then(|| (p, format!("app/view/{n}")))
+        eggsec_fs::is_file(&p).then(|| (p, format!("app/view/{n}")))
     })
 }
 

@@ -37,10 +37,10 @@ impl Rule for PluginEnabledNotInstalled {
 
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
-        let has_node_modules = app.root.join("node_modules").is_dir();
+        let has_node_modules = eggsec_fs::is_dir(&app.root.join("node_modules"));
         for p in app.plugins.iter().filter(|p| p.enabled && !p.installed) {
             let what = match (&p.path, &p.package) {
-                (Some(path), _) if !path.is_dir() => format!(
+                (Some(path), _) if !eggsec_fs::is_dir(path) => format!(
                     "path {} does not exist",
                     cx.relative_path(&path.to_string_lossy())
                 ),

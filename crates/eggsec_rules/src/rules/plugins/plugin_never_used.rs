@@ -78,7 +78,7 @@ impl Rule for PluginNeverUsed {
                     let mut evidence = vec![format!(
                         "searched {} code files{} for: {}",
                         usage.files_scanned,
-                        if app.root.join("app/view").is_dir() {
+                        if eggsec_fs::is_dir(&app.root.join("app/view")) {
                             " and app/view"
                         } else {
                             ""

@@ -36,7 +36,7 @@ package and use `package` with a pinned version.",
 /// The repository root: the nearest ancestor of `root` holding `.git`, else `root`.
 fn repo_root(root: &Path) -> PathBuf {
     root.ancestors()
-        .find(|d| d.join(".git").exists())
+        .find(|d| eggsec_fs::exists(&d.join(".git")))
         .unwrap_or(root)
         .to_path_buf()
 }
@@ -69,8 +69,12 @@ impl Rule for PluginPathOutsideRepo {
             .filter(|p| p.enabled && with_path.contains(&p.name))
         {
             let Some(path) = &p.path else { continue };
+            // inside the app as written: no need to resolve links
+            if path.starts_with(&app.root) {
+                continue;
+            }
             let resolved = path.canonicalize().unwrap_or_else(|_| path.clone());
-            if resolved.starts_with(&repo) || path.starts_with(&app.root) {
+            if resolved.starts_with(&repo) {
                 continue;
             }
             cx.report(

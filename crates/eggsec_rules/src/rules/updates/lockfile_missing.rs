@@ -34,14 +34,14 @@ impl Rule for LockfileMissing {
 
     fn check(&self, cx: &mut RuleContext<'_>) {
         let root = cx.app.root.clone();
-        if !root.join("package.json").is_file() {
+        if !eggsec_fs::is_file(&root.join("package.json")) {
             cx.not_applicable();
             return;
         }
         match eggsec_deps::inventory::find_lockfile(&root) {
             Some((_, shown)) => {
                 cx.fact(format!("lockfile {shown} pins the installed versions"));
-                if root.join(".eggsec/versions.json").is_file() {
+                if eggsec_fs::is_file(&root.join(".eggsec/versions.json")) {
                     cx.fact("version ledger .eggsec/versions.json records updates (eggsec deps --record)");
                 }
                 if let Some(ci) = watch_in_ci(&root) {

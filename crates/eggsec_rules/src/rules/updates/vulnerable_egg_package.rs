@@ -41,7 +41,7 @@ impl Rule for VulnerableEggPackage {
 
     fn check(&self, cx: &mut RuleContext<'_>) {
         let root = cx.app.root.clone();
-        if !root.join("package.json").is_file() {
+        if !eggsec_fs::is_file(&root.join("package.json")) {
             cx.not_applicable();
             return;
         }

@@ -1,0 +1,416 @@
+//! One run's view of the file system.
+//!
+//! An audit asks the same questions of the file system many times: the code model, the plugin
+//! usage scan, the contribution model and several rules each list `app/`, probe the same
+//! `package.json` and `config/config.*` candidates, and read the same files. Each question is a
+//! system call or several (a file read is `stat`, `open`, `fstat`, two `read`s and `close`),
+//! and on a real app they were a third of the run's CPU time.
+//!
+//! When the run turns the cache on ([`enable`], done by the read-only commands of the binary,
+//! each a single pass over a tree that does not change while it runs), the first answer to
+//! each question is kept and every later caller gets it without asking the kernel again:
+//!
+//! - [`read_dir`]: a directory's entries (path, name and the entry's own type, symlinks not
+//!   followed), in the order the file system listed them;
+//! - [`is_file`], [`is_dir`], [`exists`]: what `Path::is_file` and friends answer (symlinks
+//!   followed), from a listing of the parent already made when there is one;
+//! - [`cached_bytes`] / [`remember_bytes`]: the bytes of a regular file its readers already
+//!   checked (regular, within their size limit) and read; each reader repeats its own checks
+//!   on them.
+//!
+//! Off (the default, and in every library test), each call asks the file system, as the code
+//! did before the cache: commands that write (`fix`, `init`) and long-lived ones (`watch`)
+//! never turn it on.
+
+use std::ffi::OsString;
+use std::fs::FileType;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, RwLock};
+
+static ON: AtomicBool = AtomicBool::new(false);
+
+/// Bytes of file text kept at most (a run over a huge tree stops caching, never fails).
+const MAX_CACHED_BYTES: usize = 256 * 1024 * 1024;
+/// Largest single file kept.
+const MAX_CACHED_FILE: usize = 16 * 1024 * 1024;
+
+type Map<V> = LazyLock<RwLock<foldhash::HashMap<PathBuf, V>>>;
+
+static DIRS: Map<Result<Arc<[Entry]>, std::io::ErrorKind>> = LazyLock::new(Default::default);
+static KINDS: Map<Kind> = LazyLock::new(Default::default);
+/// Paths asked about per parent directory not listed yet (a directory asked about often is
+/// listed once instead: one listing answers every later question about its entries).
+static ASKED: Map<u8> = LazyLock::new(Default::default);
+/// Questions about one directory's entries after which it is listed.
+const LIST_AFTER: u8 = 3;
+static BYTES: Map<Arc<[u8]>> = LazyLock::new(Default::default);
+static BYTES_KEPT: AtomicUsize = AtomicUsize::new(0);
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub path: PathBuf,
+    pub name: OsString,
+    /// The entry's own type (a symlink is a symlink), from the listing itself where the file
+    /// system gives it; `None` when it could not be had.
+    pub file_type: Option<FileType>,
+}
+
+/// What `std::fs::metadata` (symlinks followed) says of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    /// A FIFO, a device or a socket.
+    Other,
+    /// `metadata` failed (not found, a dangling symlink, no permission): `Path::exists` is
+    /// false; ask the file system for the error when it matters.
+    Missing,
+    /// The listing of the parent directory has no entry of that name: nothing is there.
+    Absent,
+}
+
+/// The tree the run reads (as given, and absolute): file bytes are kept only below it, and
+/// never those of eggsec's own state (`.eggsec/`), which a run may write.
+static SCOPE: RwLock<Vec<PathBuf>> = RwLock::new(Vec::new());
+
+/// Turns the cache on for the rest of the process, for a run over the tree at `scope` (see
+/// the module docs for when).
+pub fn enable(scope: &Path) {
+    let mut kept = SCOPE.write().unwrap_or_else(|e| e.into_inner());
+    kept.push(scope.to_path_buf());
+    if let Ok(abs) = std::path::absolute(scope) {
+        kept.push(abs);
+    }
+    ON.store(true, Ordering::Relaxed);
+}
+
+/// Whether the bytes of `path` may be kept: below the run's tree, not eggsec's own state.
+fn keeps_bytes_of(path: &Path) -> bool {
+    let scope = SCOPE.read().unwrap_or_else(|e| e.into_inner());
+    scope.iter().any(|s| path.starts_with(s))
+        && !path.components().any(|c| c.as_os_str() == ".eggsec")
+}
+
+/// True when the cache is on.
+pub fn enabled() -> bool {
+    ON.load(Ordering::Relaxed)
+}
+
+fn list(dir: &Path) -> std::io::Result<Vec<Entry>> {
+    Ok(std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| Entry {
+            path: e.path(),
+            name: e.file_name(),
+            file_type: e.file_type().ok(),
+        })
+        .collect())
+}
+
+/// The entries of `dir` (as `std::fs::read_dir`, entries that could not be read left out), in
+/// the file system's order.
+pub fn read_dir(dir: &Path) -> std::io::Result<Arc<[Entry]>> {
+    if !enabled() {
+        return list(dir).map(Arc::from);
+    }
+    if let Some(hit) = DIRS.read().unwrap_or_else(|e| e.into_inner()).get(dir) {
+        return hit.clone().map_err(std::io::Error::from);
+    }
+    let listed = list(dir).map(Arc::from).map_err(|e| e.kind());
+    DIRS.write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(dir.to_path_buf())
+        .or_insert(listed)
+        .clone()
+        .map_err(std::io::Error::from)
+}
+
+fn kind_of(path: &Path) -> Kind {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => Kind::File,
+        Ok(m) if m.is_dir() => Kind::Dir,
+        Ok(_) => Kind::Other,
+        Err(_) => Kind::Missing,
+    }
+}
+
+/// The kind of `path` from a listing of its parent made already: an entry that is not a
+/// symlink has its own type; a name the listing lacks does not exist.
+fn kind_from_listing(path: &Path) -> Option<Kind> {
+    let name = path.file_name()?;
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty())?;
+    // the final component must be a plain name (`a/b/.` and `a/b/..` have other names)
+    if path.as_os_str().as_encoded_bytes().ends_with(b"/.") {
+        return None;
+    }
+    let dirs = DIRS.read().unwrap_or_else(|e| e.into_inner());
+    let entries = match dirs.get(parent)? {
+        Ok(entries) => entries,
+        // no directory there (or a file): nothing below it either
+        Err(std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
+            return Some(Kind::Absent)
+        }
+        Err(_) => return None,
+    };
+    match entries.iter().find(|e| e.name == name) {
+        None => Some(Kind::Absent),
+        Some(e) => {
+            let t = e.file_type?;
+            if t.is_symlink() {
+                None
+            } else if t.is_file() {
+                Some(Kind::File)
+            } else if t.is_dir() {
+                Some(Kind::Dir)
+            } else {
+                Some(Kind::Other)
+            }
+        }
+    }
+}
+
+/// What `std::fs::metadata` says of `path` (see [`Kind`]).
+pub fn kind(path: &Path) -> Kind {
+    if !enabled() {
+        return kind_of(path);
+    }
+    if let Some(k) = KINDS.read().unwrap_or_else(|e| e.into_inner()).get(path) {
+        return *k;
+    }
+    let k = kind_from_listing(path)
+        .or_else(|| {
+            list_parent_if_asked_often(path);
+            kind_from_listing(path)
+        })
+        .unwrap_or_else(|| kind_of(path));
+    KINDS
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(path.to_path_buf(), k);
+    k
+}
+
+fn list_parent_if_asked_often(path: &Path) {
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return;
+    };
+    // a package store can hold thousands of entries: probed one by one
+    if parent.file_name().is_some_and(|n| n == "node_modules") {
+        return;
+    }
+    let often = {
+        let mut asked = ASKED.write().unwrap_or_else(|e| e.into_inner());
+        let n = asked.entry(parent.to_path_buf()).or_insert(0);
+        *n = n.saturating_add(1);
+        *n == LIST_AFTER
+    };
+    if often {
+        let _ = read_dir(parent);
+    }
+}
+
+/// `Path::is_file` (symlinks followed).
+pub fn is_file(path: &Path) -> bool {
+    kind(path) == Kind::File
+}
+
+/// `Path::is_dir` (symlinks followed).
+pub fn is_dir(path: &Path) -> bool {
+    kind(path) == Kind::Dir
+}
+
+/// `Path::exists` (symlinks followed).
+pub fn exists(path: &Path) -> bool {
+    !matches!(kind(path), Kind::Missing | Kind::Absent)
+}
+
+/// The bytes of `path` as a reader of this run read them already (see [`remember_bytes`]).
+pub fn cached_bytes(path: &Path) -> Option<Arc<[u8]>> {
+    if !enabled() {
+        return None;
+    }
+    BYTES
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(path)
+        .cloned()
+}
+
+/// Keeps the bytes of the regular file `path`, read whole by a reader that checked it.
+pub fn remember_bytes(path: &Path, bytes: &[u8]) {
+    if !enabled() || bytes.len() > MAX_CACHED_FILE || !keeps_bytes_of(path) {
+        return;
+    }
+    if BYTES_KEPT.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len() > MAX_CACHED_BYTES {
+        return;
+    }
+    BYTES
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(path.to_path_buf())
+        .or_insert_with(|| Arc::from(bytes));
+}
+
+/// Files and directories below `start` as `ignore::WalkBuilder` (no ignore files, symlinks
+/// not followed) yields them: depth first, each directory's entries in the file system's
+/// order, `start` itself first. `hidden` leaves out names starting with `.`; `keep` is asked
+/// about every entry below `start` (a directory it refuses is not entered). Stops once `stop`
+/// says so (checked after each entry yielded).
+pub fn walk(
+    start: &Path,
+    hidden: bool,
+    keep: &mut dyn FnMut(&Entry) -> bool,
+    each: &mut dyn FnMut(&Entry) -> bool,
+) {
+    let Ok(meta) = std::fs::metadata(start) else {
+        return;
+    };
+    let root = Entry {
+        path: start.to_path_buf(),
+        name: start.file_name().map(OsString::from).unwrap_or_default(),
+        file_type: Some(meta.file_type()),
+    };
+    if !each(&root) || !meta.is_dir() {
+        return;
+    }
+    walk_dir(start, hidden, keep, each);
+}
+
+fn walk_dir(
+    dir: &Path,
+    hidden: bool,
+    keep: &mut dyn FnMut(&Entry) -> bool,
+    each: &mut dyn FnMut(&Entry) -> bool,
+) -> bool {
+    let Ok(entries) = read_dir(dir) else {
+        return true;
+    };
+    for e in entries.iter() {
+        if hidden && e.name.as_encoded_bytes().first() == Some(&b'.') {
+            continue;
+        }
+        if !keep(e) {
+            continue;
+        }
+        if !each(e) {
+            return false;
+        }
+        if e.file_type.is_some_and(|t| t.is_dir()) && !walk_dir(&e.path, hidden, keep, each) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for f in [
+            "a/b/c.js",
+            "a/b/.hidden/x.js",
+            "a/.dot.js",
+            "a/node_modules/m/i.js",
+            "z.ts",
+            "y/q.js",
+            "y/r/s/t.js",
+        ] {
+            let p = d.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, f).unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(d.path().join("y"), d.path().join("a/link")).unwrap();
+        d
+    }
+
+    fn ours(start: &Path, hidden: bool) -> Vec<(PathBuf, bool, bool)> {
+        let mut out = Vec::new();
+        walk(start, hidden, &mut |e| e.name != "node_modules", &mut |e| {
+            let t = e.file_type.unwrap();
+            out.push((e.path.clone(), t.is_file(), t.is_dir()));
+            true
+        });
+        out
+    }
+
+    fn theirs(start: &Path, hidden: bool) -> Vec<(PathBuf, bool, bool)> {
+        ignore::WalkBuilder::new(start)
+            .hidden(hidden)
+            .git_ignore(false)
+            .ignore(false)
+            .git_exclude(false)
+            .git_global(false)
+            .parents(false)
+            .filter_entry(|e| e.file_name() != "node_modules")
+            .build()
+            .flatten()
+            .map(|e| {
+                let t = e.file_type().unwrap();
+                (e.path().to_path_buf(), t.is_file(), t.is_dir())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_walk_is_the_ignore_crates_walk() {
+        let d = tree();
+        for hidden in [false, true] {
+            for start in [
+                d.path().to_path_buf(),
+                d.path().join("a"),
+                d.path().join("z.ts"),
+            ] {
+                assert_eq!(ours(&start, hidden), theirs(&start, hidden), "{start:?}");
+            }
+        }
+        // and with the cache on, twice (the second from the cache)
+        enable(d.path());
+        for _ in 0..2 {
+            assert_eq!(ours(d.path(), true), theirs(d.path(), true));
+        }
+    }
+
+    #[test]
+    fn kinds_from_a_listing_are_what_the_file_system_says() {
+        let d = tree();
+        enable(d.path());
+        let _ = read_dir(d.path());
+        let _ = read_dir(&d.path().join("gone"));
+        let _ = read_dir(&d.path().join("z.ts"));
+        let _ = read_dir(&d.path().join("a"));
+        for rel in [
+            "z.ts",
+            "y",
+            "nope",
+            "a/link",
+            "a/link/q.js",
+            "a/.dot.js",
+            "a/b",
+            "a/b/..",
+            "a/.",
+            "a/missing/x",
+            "gone/x",
+            "z.ts/x",
+        ] {
+            let p = d.path().join(rel);
+            assert_eq!(is_file(&p), p.is_file(), "{rel}");
+            assert_eq!(is_dir(&p), p.is_dir(), "{rel}");
+            assert_eq!(exists(&p), p.exists(), "{rel}");
+        }
+        let f = d.path().join("z.ts");
+        remember_bytes(&f, b"z.ts");
+        assert_eq!(cached_bytes(&f).as_deref(), Some(&b"z.ts"[..]));
+        // never outside the run's tree, never eggsec's own state
+        let state = d.path().join(".eggsec/history.jsonl");
+        remember_bytes(&state, b"{}");
+        assert!(cached_bytes(&state).is_none());
+        let outside = std::env::temp_dir().join("eggsec-fs-outside");
+        remember_bytes(&outside, b"x");
+        assert!(cached_bytes(&outside).is_none());
+    }
+}
