@@ -35,7 +35,13 @@ const MAX_CACHED_BYTES: usize = 256 * 1024 * 1024;
 /// Largest single file kept.
 const MAX_CACHED_FILE: usize = 16 * 1024 * 1024;
 
-type Map<V> = LazyLock<RwLock<foldhash::HashMap<PathBuf, V>>>;
+/// Keyed by the path's bytes: hashing them is far cheaper than `Path`'s component-wise hash,
+/// and two spellings of one path (`a//b`, `a/b`) only cost a second question.
+type Map<V> = LazyLock<RwLock<foldhash::HashMap<Box<[u8]>, V>>>;
+
+fn key(path: &Path) -> &[u8] {
+    path.as_os_str().as_encoded_bytes()
+}
 
 static DIRS: Map<Result<Arc<[Entry]>, std::io::ErrorKind>> = LazyLock::new(Default::default);
 static KINDS: Map<Kind> = LazyLock::new(Default::default);
@@ -115,13 +121,13 @@ pub fn read_dir(dir: &Path) -> std::io::Result<Arc<[Entry]>> {
     if !enabled() {
         return list(dir).map(Arc::from);
     }
-    if let Some(hit) = DIRS.read().unwrap_or_else(|e| e.into_inner()).get(dir) {
+    if let Some(hit) = DIRS.read().unwrap_or_else(|e| e.into_inner()).get(key(dir)) {
         return hit.clone().map_err(std::io::Error::from);
     }
     let listed = list(dir).map(Arc::from).map_err(|e| e.kind());
     DIRS.write()
         .unwrap_or_else(|e| e.into_inner())
-        .entry(dir.to_path_buf())
+        .entry(key(dir).into())
         .or_insert(listed)
         .clone()
         .map_err(std::io::Error::from)
@@ -146,7 +152,7 @@ fn kind_from_listing(path: &Path) -> Option<Kind> {
         return None;
     }
     let dirs = DIRS.read().unwrap_or_else(|e| e.into_inner());
-    let entries = match dirs.get(parent)? {
+    let entries = match dirs.get(key(parent))? {
         Ok(entries) => entries,
         // no directory there (or a file): nothing below it either
         Err(std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {
@@ -176,7 +182,11 @@ pub fn kind(path: &Path) -> Kind {
     if !enabled() {
         return kind_of(path);
     }
-    if let Some(k) = KINDS.read().unwrap_or_else(|e| e.into_inner()).get(path) {
+    if let Some(k) = KINDS
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(key(path))
+    {
         return *k;
     }
     let k = kind_from_listing(path)
@@ -188,7 +198,7 @@ pub fn kind(path: &Path) -> Kind {
     KINDS
         .write()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(path.to_path_buf(), k);
+        .insert(key(path).into(), k);
     k
 }
 
@@ -202,7 +212,7 @@ fn list_parent_if_asked_often(path: &Path) {
     }
     let often = {
         let mut asked = ASKED.write().unwrap_or_else(|e| e.into_inner());
-        let n = asked.entry(parent.to_path_buf()).or_insert(0);
+        let n = asked.entry(key(parent).into()).or_insert(0);
         *n = n.saturating_add(1);
         *n == LIST_AFTER
     };
@@ -234,7 +244,7 @@ pub fn cached_bytes(path: &Path) -> Option<Arc<[u8]>> {
     BYTES
         .read()
         .unwrap_or_else(|e| e.into_inner())
-        .get(path)
+        .get(key(path))
         .cloned()
 }
 
@@ -249,7 +259,7 @@ pub fn remember_bytes(path: &Path, bytes: &[u8]) {
     BYTES
         .write()
         .unwrap_or_else(|e| e.into_inner())
-        .entry(path.to_path_buf())
+        .entry(key(path).into())
         .or_insert_with(|| Arc::from(bytes));
 }
 

@@ -341,6 +341,11 @@ pub(crate) struct LineIndex {
     starts: Vec<u32>,
     /// `(byte offset, characters before it)` at the first char boundary of each block.
     checkpoints: Vec<(u32, u32)>,
+    /// The text is ASCII (most code): a byte is a character, no counting needed.
+    ascii: bool,
+    /// Else, per line, whether it is ASCII (code with non-ASCII comments or strings has most
+    /// of its lines ASCII all the same).
+    ascii_lines: Vec<bool>,
 }
 
 const BLOCK: usize = 1024;
@@ -351,6 +356,14 @@ impl LineIndex {
         let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
         starts.push(0);
         starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| (i + 1) as u32));
+        if text.is_ascii() {
+            return Self {
+                starts,
+                checkpoints: Vec::new(),
+                ascii: true,
+                ascii_lines: Vec::new(),
+            };
+        }
         // the first char boundary at or after every BLOCK bytes, with the characters before
         // it (a char is at most 4 bytes, so each block gets its own checkpoint)
         let mut checkpoints = Vec::with_capacity(bytes.len() / BLOCK + 1);
@@ -364,18 +377,25 @@ impl LineIndex {
             if i >= bytes.len() {
                 break;
             }
-            // characters start at every byte that is not a continuation byte (10xxxxxx)
-            chars += bytes[prev..i]
-                .iter()
-                .filter(|&&b| (b as i8) >= -0x40)
-                .count();
+            // both ends are char boundaries
+            chars += text.get(prev..i).map_or(0, |s| s.chars().count());
             checkpoints.push((i as u32, chars as u32));
             prev = i;
             at += BLOCK;
         }
+        let ascii_lines = starts
+            .iter()
+            .enumerate()
+            .map(|(k, &from)| {
+                let to = starts.get(k + 1).map_or(bytes.len(), |&t| t as usize);
+                bytes[from as usize..to].is_ascii()
+            })
+            .collect();
         Self {
             starts,
             checkpoints,
+            ascii: false,
+            ascii_lines,
         }
     }
 
@@ -398,6 +418,9 @@ impl LineIndex {
             .partition_point(|&s| s as usize <= offset)
             .max(1);
         let start = self.starts[line - 1] as usize;
+        if self.ascii || self.ascii_lines.get(line - 1) == Some(&true) {
+            return (line as u32, (offset - start) as u32 + 1);
+        }
         // a short line is counted directly; a long one (minified code) from the checkpoints
         let column = match text.get(start..offset) {
             Some(s) if s.len() <= BLOCK => s.chars().count(),
@@ -721,6 +744,7 @@ mod tests {
             String::new(),
             "a".repeat(1024),
             "a".repeat(1025),
+            format!("{}\n{}", "x = 1;\n".repeat(300), "y".repeat(3000)),
             format!("{}€{}", "a".repeat(1023), "b\n".repeat(900)),
             format!("{}\r\n{}", "中文".repeat(700), "é€😀x".repeat(500)),
         ] {
@@ -736,7 +760,22 @@ mod tests {
                 }
             }
             assert_eq!(idx.starts, starts);
+            // ASCII text needs no checkpoints: a byte is a character
+            if text.is_ascii() {
+                checkpoints.clear();
+            }
             assert_eq!(idx.checkpoints, checkpoints);
+            // and every offset's line and column are the char-by-char count's
+            let (mut line, mut col) = (1u32, 1u32);
+            for (i, c) in text.char_indices() {
+                assert_eq!(idx.line_col(&text, i as u32), (line, col), "offset {i}");
+                if c == '\n' {
+                    (line, col) = (line + 1, 1);
+                } else {
+                    col += 1;
+                }
+            }
+            assert_eq!(idx.line_col(&text, text.len() as u32), (line, col));
         }
     }
 
