@@ -49,7 +49,7 @@ static KINDS: Map<Kind> = LazyLock::new(Default::default);
 /// listed once instead: one listing answers every later question about its entries).
 static ASKED: Map<u8> = LazyLock::new(Default::default);
 /// Questions about one directory's entries after which it is listed.
-const LIST_AFTER: u8 = 3;
+const LIST_AFTER: u8 = 2;
 static BYTES: Map<Arc<[u8]>> = LazyLock::new(Default::default);
 static BYTES_KEPT: AtomicUsize = AtomicUsize::new(0);
 
@@ -175,6 +175,22 @@ fn kind_from_listing(path: &Path) -> Option<Kind> {
             }
         }
     }
+}
+
+/// What this run knows of `path` without asking the file system (an earlier answer, or a
+/// listing of its parent); `None` when it would have to ask.
+pub fn known_kind(path: &Path) -> Option<Kind> {
+    if !enabled() {
+        return None;
+    }
+    if let Some(k) = KINDS
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(key(path))
+    {
+        return Some(*k);
+    }
+    kind_from_listing(path)
 }
 
 /// What `std::fs::metadata` says of `path` (see [`Kind`]).

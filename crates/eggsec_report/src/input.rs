@@ -63,12 +63,16 @@ fn kind_of(ft: std::fs::FileType) -> &'static str {
 /// Opens `path` for reading only if it is a regular file of at most `limit` bytes (symlinks
 /// followed). Never blocks on a FIFO.
 pub fn open_regular(path: &Path, limit: u64) -> Result<(File, u64), InputError> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => InputError::NotFound,
-        _ => InputError::Io(e),
-    })?;
-    if !meta.is_file() {
-        return Err(InputError::NotRegular(kind_of(meta.file_type())));
+    // a regular file by this run's listing of its directory needs no second look before the
+    // open (the open handle is checked below all the same)
+    if eggsec_fs::known_kind(path) != Some(eggsec_fs::Kind::File) {
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => InputError::NotFound,
+            _ => InputError::Io(e),
+        })?;
+        if !meta.is_file() {
+            return Err(InputError::NotRegular(kind_of(meta.file_type())));
+        }
     }
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
