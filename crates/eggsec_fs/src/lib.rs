@@ -145,12 +145,9 @@ fn kind_of(path: &Path) -> Kind {
 /// The kind of `path` from a listing of its parent made already: an entry that is not a
 /// symlink has its own type; a name the listing lacks does not exist.
 fn kind_from_listing(path: &Path) -> Option<Kind> {
+    // `a/b/..` has no file name; `a/b/.` is `a/b`, named `b` in the listing of `a`
     let name = path.file_name()?;
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty())?;
-    // the final component must be a plain name (`a/b/.` and `a/b/..` have other names)
-    if path.as_os_str().as_encoded_bytes().ends_with(b"/.") {
-        return None;
-    }
     let dirs = DIRS.read().unwrap_or_else(|e| e.into_inner());
     let entries = match dirs.get(key(parent))? {
         Ok(entries) => entries,
@@ -269,14 +266,14 @@ pub fn remember_bytes(path: &Path, bytes: &[u8]) {
     if !enabled() || bytes.len() > MAX_CACHED_FILE || !keeps_bytes_of(path) {
         return;
     }
-    if BYTES_KEPT.fetch_add(bytes.len(), Ordering::Relaxed) + bytes.len() > MAX_CACHED_BYTES {
+    let mut kept = BYTES.write().unwrap_or_else(|e| e.into_inner());
+    if kept.contains_key(key(path))
+        || BYTES_KEPT.load(Ordering::Relaxed) + bytes.len() > MAX_CACHED_BYTES
+    {
         return;
     }
-    BYTES
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key(path).into())
-        .or_insert_with(|| Arc::from(bytes));
+    BYTES_KEPT.fetch_add(bytes.len(), Ordering::Relaxed);
+    kept.insert(key(path).into(), Arc::from(bytes));
 }
 
 /// Files and directories below `start` as `ignore::WalkBuilder` (no ignore files, symlinks
