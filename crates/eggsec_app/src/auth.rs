@@ -110,12 +110,14 @@ impl std::ops::Deref for Facts<'_> {
 
 impl FactsCache {
     fn get<'c>(&self, code: &'c CodeModel, path: &Path) -> Option<Facts<'c>> {
-        let mut seen = self.seen.lock().ok()?;
-        let known = match seen.get(path.as_os_str()) {
-            Some(known) => known.clone(),
+        let cached = self.seen.lock().ok()?.get(path.as_os_str()).cloned();
+        let known = match cached {
+            Some(known) => known,
             None => {
                 // first time for these bytes: the code model's file (paths compared as
-                // paths), else parsed here
+                // paths), else parsed here — outside the lock, so that routes judged on other
+                // threads go on meanwhile (two threads may parse the same file once each: the
+                // first answer is kept, and both answers are the same)
                 let by_path = self.by_path.get_or_init(|| {
                     let mut m = HashMap::new();
                     for (i, f) in code.files.iter().enumerate() {
@@ -129,11 +131,14 @@ impl FactsCache {
                         .ok()
                         .map(|f| Known::Parsed(Arc::new(f))),
                 };
-                seen.insert(path.as_os_str().to_owned(), known.clone());
-                known
+                self.seen
+                    .lock()
+                    .ok()?
+                    .entry(path.as_os_str().to_owned())
+                    .or_insert(known)
+                    .clone()
             }
         };
-        drop(seen);
         Some(match known? {
             Known::Code(i) => Facts::Code(&code.files[i].facts),
             Known::Parsed(f) => Facts::Parsed(f),

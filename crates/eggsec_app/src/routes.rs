@@ -1268,7 +1268,8 @@ pub fn build_routes_with(
         }
     }
     let cache = crate::auth::FactsCache::default();
-    raws.into_iter()
+    // each route judged on its own (on the loader's threads; in order)
+    raws.into_par_iter()
         .map(|r| finish(r, inputs, code, &idx, &cache, None))
         .collect()
 }
