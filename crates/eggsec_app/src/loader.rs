@@ -62,6 +62,9 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         uncertain,
     ) = rayon::scope(|s| {
         s.spawn(|_| code = Some(crate::routes::code_model(&root, &mut code_diags)));
+        if crate::usage::prescan_wanted() {
+            s.spawn(|_| crate::usage::prescan(&root));
+        }
         let mut diags = Vec::new();
         if midway.is_some() {
             diags.push(Diagnostic::general(

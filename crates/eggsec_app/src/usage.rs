@@ -222,9 +222,18 @@ fn scan_code<'m>(
         .filter(|f| f.text.as_ref().is_some_and(|t| t.len() <= 8 * 1024 * 1024))
         .map(|f| (f.abs.as_path(), f))
         .collect();
+    // what the loader scanned already (`prescan`): taken, file by file
+    let early: Vec<Option<Option<FileScan>>> = match PRESCANNED.lock() {
+        Ok(mut m) => match m.as_mut() {
+            Some(m) => files.iter().map(|f| m.remove(f)).collect(),
+            None => files.iter().map(|_| None).collect(),
+        },
+        Err(_) => files.iter().map(|_| None).collect(),
+    };
     let results: Vec<_> = files
         .par_iter()
-        .filter_map(|f| {
+        .zip(early)
+        .filter_map(|(f, early)| {
             let r = rel(root, f);
             if let Some(done) = parsed.get(f.as_path()) {
                 let text = done.text.as_deref().unwrap_or_default();
@@ -236,24 +245,13 @@ fn scan_code<'m>(
                     None,
                 ));
             }
-            let text = match eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024) {
-                Ok(t) => t,
-                // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
-                Err(_) => {
-                    let uses = uses_in_file(f).map(Cow::Owned);
-                    return Some((r, uses.map_err(|e| e.to_string()), Cow::Borrowed(""), None));
-                }
+            let (uses, text, reusable) = match early {
+                Some(scan) => scan?,
+                None => scan_file(f)?,
             };
-            // Minified and bundled files are browser code: never evidence of plugin use.
-            if is_vendored_text(&text) {
-                return None;
-            }
-            let uses = uses_in_source(f, &text).map(Cow::Owned);
-            // `uses_in_file` refuses a text with a NUL byte; the scan's reader does not
-            let reusable = !text.as_bytes().contains(&0);
             Some((
                 r,
-                uses.map_err(|e| e.to_string()),
+                uses.map(Cow::Owned),
                 Cow::Owned(text),
                 reusable.then_some(f),
             ))
@@ -278,6 +276,80 @@ fn scan_code<'m>(
         facts.texts.push((r, text));
     }
     facts
+}
+
+/// What the scan keeps of one file it parses itself: its uses (or why it could not be
+/// parsed), its text for word searches, and whether the uses are what `uses_in_file` would
+/// give (no NUL byte in the text: plugins' contributions reuse them). `None`: browser code.
+type FileScan = (Result<Vec<MemberUse>, String>, String, bool);
+
+fn scan_file(f: &Path) -> Option<FileScan> {
+    let text = match eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024) {
+        Ok(t) => t,
+        // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
+        Err(_) => {
+            return Some((
+                uses_in_file(f).map_err(|e| e.to_string()),
+                String::new(),
+                false,
+            ))
+        }
+    };
+    // Minified and bundled files are browser code: never evidence of plugin use.
+    if is_vendored_text(&text) {
+        return None;
+    }
+    let uses = uses_in_source(f, &text).map_err(|e| e.to_string());
+    // `uses_in_file` refuses a text with a NUL byte; the scan's reader does not
+    let reusable = !text.as_bytes().contains(&0);
+    Some((uses, text, reusable))
+}
+
+/// Files scanned ahead of [`analyze`] ([`prescan`]), by absolute path: taken by the next
+/// analysis that searches them.
+static PRESCANNED: std::sync::Mutex<Option<foldhash::HashMap<PathBuf, Option<FileScan>>>> =
+    std::sync::Mutex::new(None);
+static PRESCAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks the loader to scan, while it builds the model, the code files of an app that the
+/// code model does not parse (`lib/`, `agent.js`, in-repo plugins under `lib/`), for the
+/// [`analyze`] that follows (`eggsec audit`, `eggsec plugins`): on two cores the loader's
+/// threads are often idle while one of them evaluates the config or parses one large file.
+pub fn prescan_while_loading(on: bool) {
+    PRESCAN.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether [`prescan_while_loading`] was asked for.
+pub fn prescan_wanted() -> bool {
+    PRESCAN.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Scans the code files of `root` that [`analyze`] searches and the code model will not parse
+/// (everything but `app/` outside `public`, `view` and `assets`, and the boot file), keeping
+/// the results for [`analyze`]; the same results it would compute itself.
+pub fn prescan(root: &Path) {
+    let files = code_files(root, &[]);
+    let app = root.join("app");
+    let model_parses = |f: &Path| match f.strip_prefix(&app) {
+        Ok(rest) => !rest.components().any(|c| {
+            matches!(
+                c.as_os_str().to_str(),
+                Some("public" | "view" | "assets" | "node_modules")
+            )
+        }),
+        Err(_) => f.parent() == Some(root) && f.file_stem().is_some_and(|s| s == "app"),
+    };
+    let done: Vec<(PathBuf, Option<FileScan>)> = files
+        .into_par_iter()
+        .filter(|f| !model_parses(f))
+        .map(|f| {
+            let scan = scan_file(&f);
+            (f, scan)
+        })
+        .collect();
+    if let Ok(mut m) = PRESCANNED.lock() {
+        m.get_or_insert_with(Default::default).extend(done);
+    }
 }
 
 /// Files (app-relative) under `dir`, at most `limit`.
@@ -786,5 +858,65 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    /// The scan made while loading gives the analysis exactly what it would find by itself:
+    /// in-repo plugin code, a minified file, a file that does not parse, one with a NUL byte.
+    #[test]
+    fn a_scan_made_while_loading_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let write = |rel: &str, text: &[u8]| {
+            let p = d.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "package.json",
+            br#"{"name":"x","dependencies":{"egg":"^3"}}"#,
+        );
+        write("config/config.default.js", b"exports.keys = 'k';\n");
+        write(
+            "config/plugin.js",
+            b"const path = require('path');\nexports.local = { enable: true, path: path.join(__dirname, '../lib/plugin/local') };\n",
+        );
+        write(
+            "app/controller/home.js",
+            b"module.exports = app => class { async index() { this.ctx.render('x'); } };\n",
+        );
+        write(
+            "lib/plugin/local/package.json",
+            br#"{"eggPlugin":{"name":"local"}}"#,
+        );
+        write(
+            "lib/plugin/local/app/extend/context.js",
+            b"module.exports = { get thing() { return this.app.redis; } };\n",
+        );
+        write("lib/util.js", b"module.exports = app => app.jsonp();\n");
+        write("lib/broken.js", b"module.exports = (;\n");
+        write("lib/nul.js", b"exports.a = 1;\0\n");
+        let long = format!("var a={};\n", "x".repeat(30_000));
+        write("lib/vendor.js", long.as_bytes());
+        write(
+            "agent.js",
+            b"module.exports = agent => agent.messenger.on('x', () => {});\n",
+        );
+        let app = crate::load(d, &Default::default()).unwrap();
+        let alone = format!("{:?}", analyze(&app));
+        prescan(&app.root);
+        assert!(PRESCANNED
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|m| m.keys().any(|k| k.starts_with(&app.root))));
+        let after = format!("{:?}", analyze(&app));
+        assert_eq!(alone, after);
+        // taken: nothing of this app is left behind
+        assert!(!PRESCANNED
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|m| m.keys().any(|k| k.starts_with(&app.root))));
+        assert!(alone.contains("broken.js"), "{alone}");
     }
 }

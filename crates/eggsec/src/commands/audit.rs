@@ -20,6 +20,8 @@ pub fn parse_fail_on(s: &str) -> Result<Option<Severity>> {
 }
 
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
+    // the plugin-usage scan (PLG001 / this table) starts while the app loads
+    eggsec_app::usage::prescan_while_loading(true);
     let started = now();
     let fail_on = parse_fail_on(&args.fail_on)?;
     let min_severity: Option<Severity> = match &args.min_severity {

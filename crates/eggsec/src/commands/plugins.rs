@@ -7,6 +7,8 @@ use serde_json::json;
 use std::process::ExitCode;
 
 pub fn run(args: PluginsArgs) -> Result<ExitCode> {
+    // the plugin-usage scan (PLG001 / this table) starts while the app loads
+    eggsec_app::usage::prescan_while_loading(true);
     let (models, failed) = super::load_models_and_failures(&args.app, args.env.as_deref())?;
     let mut out = String::new();
     let mut docs = Vec::new();
