@@ -281,6 +281,34 @@ pub fn remember_bytes(path: &Path, bytes: &[u8]) {
 /// order, `start` itself first. `hidden` leaves out names starting with `.`; `keep` is asked
 /// about every entry below `start` (a directory it refuses is not entered). Stops once `stop`
 /// says so (checked after each entry yielded).
+/// Reads the rest of `file`, whose size the file system gave as `len`, keeping at most
+/// `limit + 1` bytes (a caller that gets more than `limit` refuses the file). The bytes the
+/// size promised are read into one buffer of that size, most often in one read, and the read
+/// stops there: no second read only to see the end. A file that grows while it is read is
+/// read as it was (never past `limit + 1`); one that says it is empty (or shrank) is read to
+/// its end.
+pub fn read_sized(file: &mut impl std::io::Read, len: u64, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let want = usize::try_from(len.min(limit.saturating_add(1))).unwrap_or(usize::MAX);
+    let mut buf = vec![0u8; want];
+    let mut filled = 0;
+    while filled < want {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    if filled < want || want == 0 {
+        // shorter than it said (or said nothing): to the end, as a plain read would
+        file.take(limit.saturating_add(1) - filled as u64)
+            .read_to_end(&mut buf)?;
+    }
+    Ok(buf)
+}
+
 pub fn walk(
     start: &Path,
     hidden: bool,
@@ -330,6 +358,34 @@ fn walk_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_sized_reads_what_the_size_promised_and_never_past_the_limit() {
+        let ten = b"0123456789";
+        let read = |len: u64, limit: u64| {
+            // a reader that hands out 3 bytes at a time: short reads are not the end
+            struct Slow<'a>(&'a [u8]);
+            impl std::io::Read for Slow<'_> {
+                fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                    let n = buf.len().min(3).min(self.0.len());
+                    buf[..n].copy_from_slice(&self.0[..n]);
+                    self.0 = &self.0[n..];
+                    Ok(n)
+                }
+            }
+            read_sized(&mut Slow(ten), len, limit).unwrap()
+        };
+        assert_eq!(read(10, 100), ten);
+        // grew after its size was taken: read as it was
+        assert_eq!(read(4, 100), b"0123");
+        // said empty (a pseudo-file), or shrank: to the end
+        assert_eq!(read(0, 100), ten);
+        assert_eq!(read(20, 100), ten);
+        // never more than limit + 1 bytes, whatever the size said
+        assert_eq!(read(10, 5), b"012345");
+        assert_eq!(read(0, 5), b"012345");
+        assert_eq!(read(20, 5), b"012345");
+    }
 
     fn tree() -> tempfile::TempDir {
         let d = tempfile::tempdir().unwrap();

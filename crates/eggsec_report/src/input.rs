@@ -5,7 +5,6 @@
 //! checked on the open handle before anything is read.
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 /// Why an input file was not read.
@@ -96,8 +95,8 @@ pub fn open_regular(path: &Path, limit: u64) -> Result<(File, u64), InputError> 
     Ok((file, meta.len()))
 }
 
-/// Reads a regular file of at most `limit` bytes (see [`open_regular`]); a file that grows
-/// past the limit while it is read is refused too.
+/// Reads a regular file of at most `limit` bytes (see [`open_regular`]), as big as the open
+/// handle said it was ([`eggsec_fs::read_sized`]).
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
     // read already in this run (a regular file, whole): its size is checked against this
     // reader's limit as the open handle's would be
@@ -110,11 +109,8 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
         }
         return Ok(bytes.to_vec());
     }
-    let (file, len) = open_regular(path, limit)?;
-    let mut buf = Vec::with_capacity(len.min(limit) as usize);
-    file.take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(InputError::Io)?;
+    let (mut file, len) = open_regular(path, limit)?;
+    let buf = eggsec_fs::read_sized(&mut file, len, limit).map_err(InputError::Io)?;
     if buf.len() as u64 > limit {
         return Err(InputError::TooLarge {
             size: buf.len() as u64,

@@ -55,7 +55,6 @@ fn read_regular(path: &Path, limits: &Limits) -> Result<Vec<u8>, JsError> {
         path: path.to_path_buf(),
         source,
     };
-    use std::io::Read;
     let meta = std::fs::metadata(path).map_err(io)?;
     if !meta.is_file() {
         // A FIFO, a device or a socket is never opened for reading (it could block or never end).
@@ -64,12 +63,8 @@ fn read_regular(path: &Path, limits: &Limits) -> Result<Vec<u8>, JsError> {
         )));
     }
     check_size(path, meta.len(), limits)?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .map_err(io)?
-        .take(limits.max_file_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let bytes = eggsec_fs::read_sized(&mut file, meta.len(), limits.max_file_bytes).map_err(io)?;
     check_size(path, bytes.len() as u64, limits)?;
     eggsec_fs::remember_bytes(path, &bytes);
     Ok(bytes)
