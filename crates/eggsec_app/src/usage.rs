@@ -165,15 +165,17 @@ fn rel(root: &Path, p: &Path) -> String {
 }
 
 fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
+    // (path key, path): deduplicated and sorted by the key, as `Path` would compare them
+    let mut out: Vec<(Vec<u8>, PathBuf)> = Vec::new();
     let mut seen = foldhash::HashSet::default();
     let mut starts: Vec<PathBuf> = vec![root.join("app"), root.join("lib")];
     for stem in ["app", "agent"] {
         for ext in ["js", "ts", "mjs", "cjs"] {
             let f = root.join(format!("{stem}.{ext}"));
             if eggsec_fs::is_file(&f) {
-                seen.insert(f.clone());
-                out.push(f);
+                let key = path_key(&f);
+                seen.insert(key.clone());
+                out.push((key, f));
             }
         }
     }
@@ -194,19 +196,49 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
             if e.file_type.is_some_and(|t| t.is_file())
                 && is_code(p)
                 && !is_vendored_name(&e.name.to_string_lossy())
-                && seen.insert(p.to_path_buf())
             {
-                out.push(p.to_path_buf());
+                let key = path_key(p);
+                if seen.insert(key.clone()) {
+                    out.push((key, p.to_path_buf()));
+                }
             }
             full = out.len() >= MAX_FILES;
             !full
         });
         if full {
-            return out;
+            return out.into_iter().map(|(_, p)| p).collect();
         }
     }
-    out.sort();
-    out
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, p)| p).collect()
+}
+
+/// A key whose equality and byte order are `Path`'s: component by component, each kind
+/// (root, `.`, `..`, a name) in `std::path::Component`'s order, a name by its bytes, a path
+/// before the longer paths it begins. Sorting by it gives `Path`'s order without comparing
+/// paths component by component at every step of the sort.
+fn path_key(p: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(p.as_os_str().len() + 16);
+    for c in p.components() {
+        // a component starts with a 0 byte, which no name holds: a path sorts before the
+        // paths it begins, and a name before the longer names it begins
+        key.push(0);
+        match c {
+            Component::Prefix(x) => {
+                key.push(1);
+                key.extend_from_slice(x.as_os_str().as_encoded_bytes());
+            }
+            Component::RootDir => key.push(2),
+            Component::CurDir => key.push(3),
+            Component::ParentDir => key.push(4),
+            Component::Normal(n) => {
+                key.push(5);
+                key.extend_from_slice(n.as_encoded_bytes());
+            }
+        }
+    }
+    key
 }
 
 fn scan_code<'m>(
@@ -918,5 +950,71 @@ mod tests {
             .as_ref()
             .is_some_and(|m| m.keys().any(|k| k.starts_with(&app.root))));
         assert!(alone.contains("broken.js"), "{alone}");
+    }
+
+    #[test]
+    fn path_keys_order_and_equal_as_paths_do() {
+        use std::os::unix::ffi::OsStrExt;
+        let names: Vec<PathBuf> = [
+            "/a",
+            "/a/b",
+            "/a-b",
+            "/a/b/c",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/a/b/",
+            "/ab",
+            "/a/-x",
+            "/a/!x",
+            "/a/ x",
+            "/a/..x",
+            "/a/.x",
+            "/a/..",
+            "/a/.",
+            "a",
+            "./a",
+            "../a",
+            "a/b",
+            ".",
+            "..",
+            "/",
+            "/a/b.js",
+            "/a/b/index.js",
+            "/A",
+            "/a/B",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .chain([PathBuf::from(std::ffi::OsStr::from_bytes(b"/a/\xff\xfe"))])
+        .collect();
+        for x in &names {
+            for y in &names {
+                assert_eq!(
+                    path_key(x).cmp(&path_key(y)),
+                    x.as_path().cmp(y.as_path()),
+                    "{x:?} {y:?}"
+                );
+                assert_eq!(path_key(x) == path_key(y), x == y, "{x:?} {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn vendored_dirs_are_found_by_name_and_under_app() {
+        for (rel, vendored) in [
+            ("app/public", true),
+            ("app/public/js", true),
+            ("lib/app/public", true),
+            ("public", false),
+            ("lib/node_modules/x", true),
+            ("lib/vendor", true),
+            ("app", false),
+            ("app/controller", false),
+            ("application/public", false),
+            ("x/app/view", true),
+        ] {
+            assert_eq!(is_vendored_dir(Path::new(rel)), vendored, "{rel}");
+        }
     }
 }

@@ -19,16 +19,18 @@ const APP_BROWSER_DIRS: &[&str] = &["public", "assets", "view", "web", "static"]
 /// that holds browser or vendored code: `app/public`, `app/assets`, `app/view`, `app/web`,
 /// `app/static`, and `node_modules`, `bower_components`, `vendor`, `vendors` anywhere.
 pub fn is_vendored_dir(rel: &Path) -> bool {
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    if parts.iter().any(|p| VENDOR_DIR_NAMES.contains(&p.as_str())) {
-        return true;
+    // (a name that is not UTF-8 is none of these ASCII names)
+    let mut after_app = false;
+    for c in rel.components() {
+        let name = c.as_os_str().to_str();
+        if name.is_some_and(|n| {
+            VENDOR_DIR_NAMES.contains(&n) || (after_app && APP_BROWSER_DIRS.contains(&n))
+        }) {
+            return true;
+        }
+        after_app = name == Some("app");
     }
-    parts
-        .windows(2)
-        .any(|w| w[0] == "app" && APP_BROWSER_DIRS.contains(&w[1].as_str()))
+    false
 }
 
 /// True for a file name that says it is built or vendored: `*.min.js`, `*.bundle.js`,

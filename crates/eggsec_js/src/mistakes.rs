@@ -797,18 +797,31 @@ impl MistakeVisitor<'_, '_> {
         span: Span,
     ) {
         let inner = init.get_inner_expression();
-        let (line, _) = self.at.line_col(span.start);
-        let what = self.at.snippet(span.start, span.end);
         if let BindingPattern::BindingIdentifier(b) = id {
             if member_path(inner).is_some_and(|p| whole_request(&p)) {
                 self.frame().whole.insert(b.name.as_str().to_owned());
             }
-            let text = lc(&self.at.snippet(init.span().start, init.span().end));
-            let key_file = text.contains("readfilesync")
-                && [".pem", ".pub", "public", ".crt", "cert"]
-                    .iter()
-                    .any(|w| text.contains(w));
-            if public_key_name(&b.name) || key_file {
+            let key_file = || {
+                // the snippet is the source's first 400 bytes, folded: no `readFileSync` in
+                // them (any case), none in the snippet
+                let start = init.span().start as usize;
+                let end = (init.span().end as usize).min(start + 400);
+                let raw = self.at.text.as_bytes().get(start..end).unwrap_or_default();
+                let word = b"readfilesync";
+                let found = memchr::memchr2_iter(b'r', b'R', raw).any(|i| {
+                    raw.get(i..i + word.len())
+                        .is_some_and(|w| w.eq_ignore_ascii_case(word))
+                });
+                if !found {
+                    return false;
+                }
+                let text = lc(&self.at.snippet(init.span().start, init.span().end));
+                text.contains("readfilesync")
+                    && [".pem", ".pub", "public", ".crt", "cert"]
+                        .iter()
+                        .any(|w| text.contains(w))
+            };
+            if public_key_name(&b.name) || key_file() {
                 self.frame().public_keys.insert(b.name.as_str().to_owned());
             }
         }
@@ -827,6 +840,7 @@ impl MistakeVisitor<'_, '_> {
                     if matches!(key.as_ref(), "host" | "hostname" | "origin" | "href") {
                         let mut ns = Vec::new();
                         binding_names(&prop.value, &mut ns);
+                        let (line, _) = self.at.line_col(span.start);
                         for n in ns {
                             self.frame()
                                 .host_tainted
@@ -857,6 +871,8 @@ impl MistakeVisitor<'_, '_> {
             }
         }
         if unsigned_cookie_read(init) {
+            let (line, _) = self.at.line_col(span.start);
+            let what = self.at.snippet(span.start, span.end);
             for n in names {
                 self.frame()
                     .unsigned_cookies
@@ -1293,15 +1309,17 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                 if matches!(c.callee.get_inner_expression(), Expression::Identifier(f)
                     if matches!(f.name.as_str(), "String" | "Number" | "parseInt" | "parseFloat" | "Boolean")));
             if let Some(steps) = self.taint_of(init).filter(|_| !converted) {
-                let (line, _) = self.at.line_col(it.span.start);
-                let what = self.at.snippet(it.span.start, it.span.end);
+                // each name keeps the first step (where the request data came from); this
+                // declaration is that step only when nothing came before it
+                let first = match steps.into_iter().next() {
+                    Some(first) => first,
+                    None => (
+                        self.at.line_col(it.span.start).0,
+                        self.at.snippet(it.span.start, it.span.end),
+                    ),
+                };
                 for n in &names {
-                    let mut s = steps.clone();
-                    s.push((line, what.clone()));
-                    self.frame().tainted.insert(
-                        n.clone(),
-                        s.into_iter().next().unwrap_or((line, what.clone())),
-                    );
+                    self.frame().tainted.insert(n.clone(), first.clone());
                 }
             }
             self.note_binding(&it.id, init, &names, it.span);
