@@ -333,7 +333,7 @@ fn scan_file(f: &Path) -> Option<FileScan> {
     }
     let uses = uses_in_source(f, &text).map_err(|e| e.to_string());
     // `uses_in_file` refuses a text with a NUL byte; the scan's reader does not
-    let reusable = !text.as_bytes().contains(&0);
+    let reusable = memchr::memchr(0, text.as_bytes()).is_none();
     Some((uses, text, reusable))
 }
 

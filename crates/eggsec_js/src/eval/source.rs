@@ -36,7 +36,7 @@ pub(crate) fn read_text(path: &Path, limits: &Limits) -> Result<String, JsError>
         }
         None => read_regular(path, limits)?,
     };
-    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+    if let Some(offset) = memchr::memchr(0, &bytes) {
         return Err(JsError::Binary {
             path: path.to_path_buf(),
             offset,
