@@ -58,28 +58,13 @@ static LIVE: AtomicUsize = AtomicUsize::new(0);
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         grow(layout.size());
-        // at least the size asked for: mimalloc frees and reallocates by pointer
-        let size = placed(layout.size());
-        // SAFETY: plain calls only where their alignment is enough (`plain`).
-        unsafe {
-            if plain(layout.align(), size) {
-                mi::mi_malloc(size).cast()
-            } else {
-                mi::mi_malloc_aligned(size, layout.align()).cast()
-            }
-        }
+        // SAFETY: forwarded (see `malloc`).
+        unsafe { malloc(layout.size(), layout.align()) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         grow(layout.size());
-        let size = layout.size();
-        // SAFETY: as in `alloc`.
-        unsafe {
-            if plain(layout.align(), size) {
-                mi::mi_zalloc(size).cast()
-            } else {
-                mi::mi_zalloc_aligned(size, layout.align()).cast()
-            }
-        }
+        // SAFETY: forwarded (see `zalloc`).
+        unsafe { zalloc(layout.size(), layout.align()) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         shrink(layout.size());
@@ -92,14 +77,54 @@ unsafe impl GlobalAlloc for Counting {
         } else {
             shrink(layout.size() - new_size);
         }
-        let size = placed(new_size);
-        // SAFETY: `ptr` came from this allocator; as in `alloc`.
-        unsafe {
-            if plain(layout.align(), size) {
-                mi::mi_realloc(ptr.cast::<c_void>(), size).cast()
-            } else {
-                mi::mi_realloc_aligned(ptr.cast::<c_void>(), size, layout.align()).cast()
-            }
+        // SAFETY: forwarded (see `realloc`).
+        unsafe { realloc(ptr, layout.align(), new_size) }
+    }
+}
+
+// The calls into mimalloc, out of line: inlined into every allocation site (through
+// `__rust_alloc`), their branches made `RawVec`'s allocation too big to inline in turn, and a
+// `vec![Vec::new(); n]` (the regex compiler's maps) paid a call per element: +12M
+// instructions on one app.
+
+/// `size` bytes aligned to `align`: at least the size asked for (`placed`; mimalloc frees
+/// and reallocates by pointer); plain calls only where their alignment is enough (`plain`).
+#[inline(never)]
+unsafe fn malloc(size: usize, align: usize) -> *mut u8 {
+    let size = placed(size);
+    // SAFETY: a valid size and a power-of-two alignment, from a `Layout`.
+    unsafe {
+        if plain(align, size) {
+            mi::mi_malloc(size).cast()
+        } else {
+            mi::mi_malloc_aligned(size, align).cast()
+        }
+    }
+}
+
+/// As `malloc`, zeroed (the size as asked: mimalloc zeroes what it is asked for).
+#[inline(never)]
+unsafe fn zalloc(size: usize, align: usize) -> *mut u8 {
+    // SAFETY: as in `malloc`.
+    unsafe {
+        if plain(align, size) {
+            mi::mi_zalloc(size).cast()
+        } else {
+            mi::mi_zalloc_aligned(size, align).cast()
+        }
+    }
+}
+
+/// `ptr` (from this allocator) grown or shrunk to `new_size`, as in `malloc`.
+#[inline(never)]
+unsafe fn realloc(ptr: *mut u8, align: usize, new_size: usize) -> *mut u8 {
+    let size = placed(new_size);
+    // SAFETY: `ptr` came from mimalloc; as in `malloc`.
+    unsafe {
+        if plain(align, size) {
+            mi::mi_realloc(ptr.cast::<c_void>(), size).cast()
+        } else {
+            mi::mi_realloc_aligned(ptr.cast::<c_void>(), size, align).cast()
         }
     }
 }
