@@ -43,7 +43,8 @@ fn placed(size: usize) -> usize {
 
 /// Every mimalloc block is aligned to 16 bytes (8 below 16 bytes). As in std's system
 /// allocator, a layout that asks for no more goes to the plain calls; only larger alignments
-/// take mimalloc's aligned path (a tenth of the allocator's instructions were its checks).
+/// take mimalloc's aligned entry, which checks the alignment and looks for a naturally aligned
+/// block first (7M instructions of a DoraCMS audit went there).
 const MIN_ALIGN: usize = 16;
 
 #[inline]

@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 /// Where a plugin is used (or configured): an app-relative file, a line, what was seen.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,7 +258,16 @@ fn scan_code<'m>(
     // what the loader scanned already (`prescan`): taken, file by file
     let early: Vec<Option<Option<FileScan>>> = match PRESCANNED.lock() {
         Ok(mut m) => match m.as_mut() {
-            Some(m) => files.iter().map(|f| m.remove(f)).collect(),
+            Some(m) => files
+                .iter()
+                .map(|f| {
+                    let taken = m.remove(f);
+                    if let Some(scan) = &taken {
+                        PRESCANNED_BYTES.fetch_sub(scan_bytes(scan), Ordering::Relaxed);
+                    }
+                    taken
+                })
+                .collect(),
             None => files.iter().map(|_| None).collect(),
         },
         Err(_) => files.iter().map(|_| None).collect(),
@@ -342,24 +352,35 @@ fn scan_file(f: &Path) -> Option<FileScan> {
 static PRESCANNED: std::sync::Mutex<Option<foldhash::HashMap<PathBuf, Option<FileScan>>>> =
     std::sync::Mutex::new(None);
 static PRESCAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Text bytes of the files held in [`PRESCANNED`]: a monorepo's apps are all loaded before
+/// the first is analysed, so the scans ahead stop (each analysis scans for itself) past this.
+static PRESCANNED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const PRESCAN_MAX_BYTES: usize = 64 << 20;
+
+fn scan_bytes(scan: &Option<FileScan>) -> usize {
+    scan.as_ref().map_or(0, |(_, text, _)| text.len())
+}
 
 /// Asks the loader to scan, while it builds the model, the code files of an app that the
 /// code model does not parse (`lib/`, `agent.js`, in-repo plugins under `lib/`), for the
 /// [`analyze`] that follows (`eggsec audit`, `eggsec plugins`): on two cores the loader's
 /// threads are often idle while one of them evaluates the config or parses one large file.
 pub fn prescan_while_loading(on: bool) {
-    PRESCAN.store(on, std::sync::atomic::Ordering::Relaxed);
+    PRESCAN.store(on, Ordering::Relaxed);
 }
 
 /// Whether [`prescan_while_loading`] was asked for.
 pub fn prescan_wanted() -> bool {
-    PRESCAN.load(std::sync::atomic::Ordering::Relaxed)
+    PRESCAN.load(Ordering::Relaxed)
 }
 
 /// Scans the code files of `root` that [`analyze`] searches and the code model will not parse
 /// (everything but `app/` outside `public`, `view` and `assets`, and the boot file), keeping
 /// the results for [`analyze`]; the same results it would compute itself.
 pub fn prescan(root: &Path) {
+    if PRESCANNED_BYTES.load(Ordering::Relaxed) > PRESCAN_MAX_BYTES {
+        return;
+    }
     let files = code_files(root, &[]);
     let app = root.join("app");
     let model_parses = |f: &Path| match f.strip_prefix(&app) {
@@ -379,8 +400,16 @@ pub fn prescan(root: &Path) {
             (f, scan)
         })
         .collect();
+    let bytes: usize = done.iter().map(|(_, scan)| scan_bytes(scan)).sum();
     if let Ok(mut m) = PRESCANNED.lock() {
-        m.get_or_insert_with(Default::default).extend(done);
+        let m = m.get_or_insert_with(Default::default);
+        for (f, scan) in done {
+            // (a file scanned twice ahead: the later answer, counted once)
+            if let Some(old) = m.insert(f, scan) {
+                PRESCANNED_BYTES.fetch_sub(scan_bytes(&old), Ordering::Relaxed);
+            }
+        }
+        PRESCANNED_BYTES.fetch_add(bytes, Ordering::Relaxed);
     }
 }
 
