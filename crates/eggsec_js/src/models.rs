@@ -37,6 +37,87 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("validators.toml", include_str!("../models/validators.toml")),
 ];
 
+/// The same files as JSON (`build.rs` converts them): what a run reads, by serde_json, instead
+/// of parsing TOML at every start. `(TOML file name, JSON text)`.
+const EMBEDDED_JSON: &[(&str, &str)] = &[
+    (
+        "egg-mysql.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/egg-mysql.json")),
+    ),
+    (
+        "mysql.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/mysql.json")),
+    ),
+    (
+        "pg.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/pg.json")),
+    ),
+    (
+        "sequelize.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/sequelize.json")),
+    ),
+    (
+        "knex.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/knex.json")),
+    ),
+    (
+        "typeorm.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/typeorm.json")),
+    ),
+    (
+        "leoric.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/leoric.json")),
+    ),
+    (
+        "mongoose.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/mongoose.json")),
+    ),
+    (
+        "redis.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/redis.json")),
+    ),
+    (
+        "child_process.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/child_process.json")),
+    ),
+    (
+        "code.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/code.json")),
+    ),
+    (
+        "fs.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/fs.json")),
+    ),
+    (
+        "http.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/http.json")),
+    ),
+    (
+        "html.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/html.json")),
+    ),
+    (
+        "merge.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/merge.json")),
+    ),
+    (
+        "mass-assignment.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/mass-assignment.json")),
+    ),
+    (
+        "regex.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/regex.json")),
+    ),
+    (
+        "encode.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/encode.json")),
+    ),
+    (
+        "validators.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/validators.json")),
+    ),
+];
+
 /// A call shape condition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Shape {
@@ -451,6 +532,16 @@ impl Models {
     /// Parses and validates one model file.
     pub fn add_file(&mut self, name: &str, text: &str) -> Result<(), String> {
         let f: FileDe = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+        self.add_de(name, &f)
+    }
+
+    /// [`Models::add_file`] for a model file converted to JSON by `build.rs`.
+    fn add_json(&mut self, name: &str, json: &str) -> Result<(), String> {
+        let f: FileDe = serde_json::from_str(json).map_err(|e| format!("{name}: {e}"))?;
+        self.add_de(name, &f)
+    }
+
+    fn add_de(&mut self, name: &str, f: &FileDe) -> Result<(), String> {
         self.add(
             &f.library,
             Tables {
@@ -484,8 +575,8 @@ impl Models {
         static M: OnceLock<Models> = OnceLock::new();
         M.get_or_init(|| {
             let mut m = Models::default();
-            for (name, text) in EMBEDDED {
-                if let Err(e) = m.add_file(name, text) {
+            for (name, json) in EMBEDDED_JSON {
+                if let Err(e) = m.add_json(name, json) {
                     // unreachable in a released build: `embedded_models_are_valid` checks them
                     eprintln!("eggsec: error: embedded model {e}");
                 }
@@ -620,6 +711,29 @@ mod tests {
                 assert!(EMBEDDED.iter().any(|(x, _)| *x == n), "{n} is not embedded");
             }
         }
+    }
+
+    /// What a run reads (the JSON `build.rs` makes) is exactly the TOML files: every file, in
+    /// the same order, giving the same models.
+    #[test]
+    fn the_embedded_json_models_are_the_toml_models() {
+        fn names(list: &[(&'static str, &str)]) -> Vec<&'static str> {
+            list.iter().map(|(n, _)| *n).collect()
+        }
+        assert_eq!(names(EMBEDDED), names(EMBEDDED_JSON));
+        let mut from_toml = Models::default();
+        for (name, text) in EMBEDDED {
+            from_toml.add_file(name, text).unwrap();
+        }
+        let mut from_json = Models::default();
+        for (name, json) in EMBEDDED_JSON {
+            from_json.add_json(name, json).unwrap();
+        }
+        assert_eq!(format!("{from_toml:?}"), format!("{from_json:?}"));
+        // (the lookup index is built on first use: left out of the comparison)
+        let mut embedded = Models::embedded().clone();
+        embedded.index = OnceLock::new();
+        assert_eq!(format!("{embedded:?}"), format!("{from_toml:?}"));
     }
 
     #[test]
