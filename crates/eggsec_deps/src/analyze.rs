@@ -8,9 +8,10 @@ use crate::inventory::{self, EggRole, Format, Inventory};
 use crate::registry::Registry;
 use crate::version::Version;
 use eggsec_report::Severity;
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::Path;
 
 /// Most dependency paths reported per vulnerable package.

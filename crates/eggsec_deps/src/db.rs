@@ -8,9 +8,9 @@
 use crate::cvss;
 use crate::version::Version;
 use eggsec_report::Severity;
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -16,8 +16,9 @@ pub mod package_lock;
 pub mod pnpm;
 pub mod yarn;
 
+use foldhash::{HashMap, HashMapExt};
 use serde::Serialize;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
 pub use package_json::Manifest;

@@ -3,8 +3,8 @@
 //! text in document order (serde_json keeps key order).
 
 use super::{name_from_path, resolve_path, ExtractError, Format, Graph, LineIndex, Node};
+use foldhash::{HashMap, HashMapExt};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 
 /// Whether `text` looks like an npm lockfile (cheap check).
 pub fn applies(file_name: &str, text: &str) -> bool {

@@ -3,8 +3,8 @@
 //! `snapshots`, root edges under `importers`). Parsed with serde-saphyr.
 
 use super::{ExtractError, Format, Graph, LineIndex, Node};
+use foldhash::{HashMap, HashMapExt};
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// Whether `text` looks like a pnpm lockfile (cheap check).
 pub fn applies(file_name: &str, text: &str) -> bool {

@@ -3,7 +3,7 @@
 //! `name: range` resolves to the entry holding that descriptor.
 
 use super::{ExtractError, Format, Graph, LineIndex, Node};
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// Whether `text` looks like a yarn lockfile (cheap check).
 pub fn applies(file_name: &str, text: &str) -> bool {
