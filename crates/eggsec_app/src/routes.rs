@@ -264,6 +264,10 @@ fn source_dirs(root: &Path) -> Vec<PathBuf> {
     dirs
 }
 
+/// Names the code model never walks into under its source dirs (browser code, templates,
+/// installed packages); the plugin-usage scan ahead reads what it leaves.
+pub(crate) const NOT_SOURCE_DIRS: &[&str] = &["node_modules", "public", "view", "assets"];
+
 /// Every source file under the source dirs (no `node_modules`, no `app/public`/`app/view`),
 /// and the app's own boot file (`app.js`/`app.ts`: routes it registers, code it runs).
 fn source_files(root: &Path) -> Vec<PathBuf> {
@@ -284,10 +288,7 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
         let mut keep = |e: &eggsec_fs::Entry| {
             let n = e.name.to_string_lossy();
             let rel = e.path.strip_prefix(root).unwrap_or(&e.path);
-            !(n == "node_modules"
-                || n == "public"
-                || n == "view"
-                || n == "assets"
+            !(NOT_SOURCE_DIRS.contains(&n.as_ref())
                 || (e.file_type.is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
         };
         eggsec_fs::walk(&dir, true, &mut keep, &mut |e| {

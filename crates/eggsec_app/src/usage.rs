@@ -256,21 +256,17 @@ fn scan_code<'m>(
         .map(|f| (f.abs.as_path(), f))
         .collect();
     // what the loader scanned already (`prescan`): taken, file by file
-    let early: Vec<Option<Option<FileScan>>> = match PRESCANNED.lock() {
-        Ok(mut m) => match m.as_mut() {
-            Some(m) => files
-                .iter()
-                .map(|f| {
-                    let taken = m.remove(f);
-                    if let Some(scan) = &taken {
-                        PRESCANNED_BYTES.fetch_sub(scan_bytes(scan), Ordering::Relaxed);
-                    }
-                    taken
-                })
-                .collect(),
-            None => files.iter().map(|_| None).collect(),
-        },
-        Err(_) => files.iter().map(|_| None).collect(),
+    let early: Vec<Option<Option<FileScan>>> = {
+        let mut held = PRESCANNED.lock().ok();
+        let mut held = held.as_mut().and_then(|m| m.as_mut());
+        files
+            .iter()
+            .map(|f| {
+                let taken = held.as_mut()?.remove(f)?;
+                PRESCANNED_BYTES.fetch_sub(scan_bytes(&taken), Ordering::Relaxed);
+                Some(taken)
+            })
+            .collect()
     };
     let results: Vec<_> = files
         .par_iter()
@@ -385,10 +381,9 @@ pub fn prescan(root: &Path) {
     let app = root.join("app");
     let model_parses = |f: &Path| match f.strip_prefix(&app) {
         Ok(rest) => !rest.components().any(|c| {
-            matches!(
-                c.as_os_str().to_str(),
-                Some("public" | "view" | "assets" | "node_modules")
-            )
+            c.as_os_str()
+                .to_str()
+                .is_some_and(|n| crate::routes::NOT_SOURCE_DIRS.contains(&n))
         }),
         Err(_) => f.parent() == Some(root) && f.file_stem().is_some_and(|s| s == "app"),
     };
