@@ -21,7 +21,7 @@
 
 use crate::facts::{Place, SourceFacts};
 use crate::namer::Namer;
-use crate::routes::{member_path, member_path_ref};
+use crate::routes::{member_path, member_path_ref, MemberPath};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
@@ -128,7 +128,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
 }
 
 /// `ctx.x.y` / `this.ctx.x.y` / `context.x.y` → `["ctx", "x", "y"]`.
-fn ctx_path<'a>(expr: &Expression<'a>) -> Option<Vec<&'a str>> {
+fn ctx_path<'a>(expr: &Expression<'a>) -> Option<MemberPath<'a>> {
     let mut p = member_path_ref(expr)?;
     if p.len() >= 2 && p[0] == "this" && p[1] == "ctx" {
         p.remove(0);
@@ -360,8 +360,8 @@ impl<'a> Visit<'a> for NextFinder<'_> {
 #[derive(Default)]
 struct TestNames<'a> {
     idents: Vec<&'a str>,
-    paths: Vec<Vec<&'a str>>,
-    calls: Vec<(Vec<&'a str>, Option<String>)>,
+    paths: Vec<MemberPath<'a>>,
+    calls: Vec<(MemberPath<'a>, Option<String>)>,
 }
 
 impl<'a> Visit<'a> for TestNames<'a> {

@@ -11,7 +11,7 @@
 
 use crate::facts::{Place, SourceFacts};
 use crate::namer::Namer;
-use crate::routes::{member_path, member_path_ref};
+use crate::routes::{member_path, member_path_ref, MemberPath};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
@@ -296,8 +296,8 @@ struct WeakRandomFinder {
 impl<'a> Visit<'a> for WeakRandomFinder {
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         if let Some(p) = member_path_ref(&it.callee) {
-            let s: Vec<&str> = p;
-            if matches!(s.as_slice(), ["Math", "random"] | ["Date", "now"])
+            let s: &[&str] = &p[..];
+            if matches!(s, ["Math", "random"] | ["Date", "now"])
                 || (s.last() == Some(&"getTime")
                     && matches!(it.callee.get_inner_expression(), Expression::StaticMemberExpression(m) if matches!(m.object.get_inner_expression(), Expression::NewExpression(_))))
             {
@@ -325,7 +325,7 @@ impl<'a> Visit<'a> for WeakRandomFinder {
 #[derive(Default)]
 struct Reads<'a> {
     idents: Vec<&'a str>,
-    paths: Vec<Vec<&'a str>>,
+    paths: Vec<MemberPath<'a>>,
 }
 
 impl<'a> Visit<'a> for Reads<'a> {
@@ -341,18 +341,20 @@ impl<'a> Visit<'a> for Reads<'a> {
         if let Expression::CallExpression(c) = it.get_inner_expression() {
             // ctx.get('x') / ctx.cookies.get('x') read the request
             if let Some(p) = member_path_ref(&c.callee) {
-                let s: Vec<&str> = p;
+                let s: &[&str] = &p[..];
                 // (a header or a cookie, not something a link sets)
                 if matches!(
-                    s.as_slice(),
+                    s,
                     ["ctx" | "this", "cookies", "get"] | ["this", "ctx", "cookies", "get"]
                 ) {
-                    self.paths.push(vec!["ctx", "headers", "cookie"]);
+                    self.paths
+                        .push(smallvec::smallvec!["ctx", "headers", "cookie"]);
                 } else if matches!(
-                    s.as_slice(),
+                    s,
                     ["ctx", "get"] | ["this", "ctx", "get"] | ["ctx", "request", "get"]
                 ) {
-                    self.paths.push(vec!["ctx", "headers", "get"]);
+                    self.paths
+                        .push(smallvec::smallvec!["ctx", "headers", "get"]);
                 }
             }
         }
@@ -613,9 +615,9 @@ impl<'a> Visit<'a> for HostFinder<'_> {
         if let Expression::CallExpression(c) = it.get_inner_expression() {
             // ctx.get('host'), ctx.get('X-Forwarded-Host'), ctx.request.get('origin')
             if let Some(p) = member_path_ref(&c.callee) {
-                let s: Vec<&str> = p;
+                let s: &[&str] = &p[..];
                 let getter = matches!(
-                    s.as_slice(),
+                    s,
                     ["ctx", "get"] | ["this", "ctx", "get"] | ["ctx", "request", "get"]
                 );
                 if getter {
@@ -828,9 +830,9 @@ impl MistakeVisitor<'_, '_> {
         // const { host, origin } = ctx
         if let BindingPattern::ObjectPattern(o) = id {
             let from_ctx = member_path_ref(inner).is_some_and(|p| {
-                let s: Vec<&str> = p;
+                let s: &[&str] = &p[..];
                 matches!(
-                    s.as_slice(),
+                    s,
                     ["ctx"] | ["this", "ctx"] | ["ctx", "request"] | ["this", "ctx", "request"]
                 )
             });

@@ -13,7 +13,7 @@
 use crate::facts::{Place, SourceFacts};
 use crate::mistakes::binding_names;
 use crate::namer::Namer;
-use crate::routes::{member_path, member_path_ref};
+use crate::routes::{member_path, member_path_ref, MemberPath};
 use foldhash::HashSet;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
@@ -189,7 +189,7 @@ fn identity_path<S: AsRef<str>>(p: &[S]) -> bool {
 #[derive(Default)]
 struct Refs<'a> {
     idents: Vec<&'a str>,
-    paths: Vec<Vec<&'a str>>,
+    paths: Vec<MemberPath<'a>>,
 }
 
 impl<'a> Visit<'a> for Refs<'a> {

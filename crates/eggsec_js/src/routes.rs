@@ -231,8 +231,13 @@ pub(crate) fn member_path(expr: &Expression<'_>) -> Option<Vec<String>> {
     member_path_ref(expr).map(|p| p.into_iter().map(str::to_string).collect())
 }
 
-/// [`member_path`] borrowed from the source (one allocation, no string copies).
-pub(crate) fn member_path_ref<'a>(expr: &Expression<'a>) -> Option<Vec<&'a str>> {
+/// A member chain's names, root first, the first four inline (`ctx.request.body.name`): the
+/// extractors ask for ≈ 30,000 chains on a 200-file app, and one allocation each was 1.6 % of
+/// an audit's instructions (eight inline cost as much in copies of the larger value).
+pub(crate) type MemberPath<'a> = smallvec::SmallVec<[&'a str; 4]>;
+
+/// [`member_path`] borrowed from the source (no string copies).
+pub(crate) fn member_path_ref<'a>(expr: &Expression<'a>) -> Option<MemberPath<'a>> {
     // the links from the outside in; the path is the reverse
     let mut cur = expr.get_inner_expression();
     let mut depth = 1;
@@ -250,7 +255,7 @@ pub(crate) fn member_path_ref<'a>(expr: &Expression<'a>) -> Option<Vec<&'a str>>
         }
         depth += 1;
     };
-    let mut path = vec![root; depth];
+    let mut path: MemberPath<'a> = smallvec::smallvec![root; depth];
     let mut cur = expr.get_inner_expression();
     for slot in path[1..].iter_mut().rev() {
         match cur {
@@ -590,13 +595,11 @@ impl RouteVisitor<'_, '_> {
         column: u32,
     ) {
         let on_passport = member_path_ref(obj).is_some_and(|p| {
-            let s: Vec<&str> = p;
-            matches!(
-                s.as_slice(),
-                ["app", "passport"] | ["this", "app", "passport"]
-            ) || (s.len() == 2
-                && s[1] == "passport"
-                && matches!(self.binding(s[0]), Some(Binding::App)))
+            let s: &[&str] = &p[..];
+            matches!(s, ["app", "passport"] | ["this", "app", "passport"])
+                || (s.len() == 2
+                    && s[1] == "passport"
+                    && matches!(self.binding(s[0]), Some(Binding::App)))
         });
         if !on_passport {
             return;

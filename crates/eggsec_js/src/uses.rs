@@ -325,7 +325,8 @@ impl<'a> Visit<'a> for Collector<'_> {
     /// and no deep recursion; links more than [`MAX_CHAIN_PATH`] from the root (never written
     /// by hand) are not recorded.
     fn visit_member_expression(&mut self, it: &MemberExpression<'a>) {
-        let mut links: Vec<&MemberExpression<'a>> = vec![it];
+        // (inline: a chain of more than eight links is rare, and this runs for every chain)
+        let mut links: smallvec::SmallVec<[&MemberExpression<'a>; 8]> = smallvec::smallvec![it];
         let mut cur: &Expression<'a> = it.object();
         loop {
             let next = match cur {
@@ -363,7 +364,7 @@ impl<'a> Visit<'a> for Collector<'_> {
         };
         // names from the root outwards, as far as they are recorded (borrowed: only the
         // recorded uses own theirs)
-        let names: Vec<&str> = links
+        let names: smallvec::SmallVec<[&str; 8]> = links
             .iter()
             .rev()
             .take(MAX_CHAIN_PATH)
