@@ -386,17 +386,29 @@ enum V {
     T(Vec<Trace>),
 }
 
+/// One name of a canonical path and the calls made on it (`find()()`: two).
+#[derive(Clone, Copy)]
+struct Seg<'s> {
+    name: &'s str,
+    calls: usize,
+}
+
+impl<'s> Seg<'s> {
+    fn new(name: &'s str) -> Seg<'s> {
+        Seg { name, calls: 0 }
+    }
+
+    /// The segment as written is exactly `name` (no calls).
+    fn is(&self, name: &str) -> bool {
+        self.calls == 0 && self.name == name
+    }
+}
+
 /// A variable: its semantic symbol, or its name when it has none (a global).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Var {
     Sym(SymbolId),
     Name(String),
-}
-
-impl Var {
-    fn is_sym(&self) -> bool {
-        matches!(self, Var::Sym(_))
-    }
 }
 
 fn join(a: V, b: V) -> V {
@@ -982,79 +994,112 @@ impl<'p, 't> FlowVisitor<'p, 't> {
     /// to module paths, typed variables to what they hold, calls marked `()`, local functions
     /// and untyped variables as `local:<name>`, globals by name.
     fn canon(&self, expr: &Expression<'_>) -> Option<String> {
-        let mut raw: Vec<String> = Vec::new();
+        // The links from the outside in, borrowed from the AST (`()` for a call); the head
+        // (what the chain starts at) is resolved after the walk. One string is built at the
+        // end: this runs for every callee and member chain the flow pass looks at.
+        let mut raw: smallvec::SmallVec<[&str; 8]> = smallvec::SmallVec::new();
         let mut cur = expr.get_inner_expression();
-        let head: Vec<String> = loop {
+        let mut module: Option<String> = None;
+        let ident = loop {
             match cur {
                 Expression::StaticMemberExpression(m) => {
-                    raw.push(m.property.name.as_str().to_owned());
+                    raw.push(m.property.name.as_str());
                     cur = m.object.get_inner_expression();
                 }
                 Expression::ComputedMemberExpression(m) => {
-                    match &m.expression {
-                        Expression::StringLiteral(s) => raw.push(s.value.as_str().to_owned()),
-                        _ => raw.push("[]".into()),
-                    }
+                    raw.push(match &m.expression {
+                        Expression::StringLiteral(s) => s.value.as_str(),
+                        _ => "[]",
+                    });
                     cur = m.object.get_inner_expression();
                 }
                 Expression::CallExpression(c) => {
                     if let Some(spec) = require_spec(cur) {
-                        break vec![self.module_head(spec)];
+                        module = Some(self.module_head(spec));
+                        break None;
                     }
-                    raw.push("()".into());
+                    raw.push("()");
                     cur = c.callee.get_inner_expression();
                 }
                 Expression::NewExpression(n) => {
-                    raw.push("()".into());
+                    raw.push("()");
                     cur = n.callee.get_inner_expression();
                 }
                 Expression::AwaitExpression(a) => cur = a.argument.get_inner_expression(),
-                Expression::ThisExpression(_) => break vec!["this".into()],
-                Expression::Identifier(id) => {
-                    break match self.lookup_ref(id) {
-                        Some(V::Ctx) => vec!["ctx".into()],
-                        Some(V::App) => vec!["app".into()],
-                        Some(V::Req) => vec!["ctx".into(), "request".into()],
-                        Some(V::This) => vec!["this".into()],
-                        Some(V::Obj(p)) => p.split('.').map(str::to_string).collect(),
-                        Some(V::T(_)) | Some(V::Clean) | None => {
-                            if self.var_of_ref(id).is_sym() {
-                                vec![format!("local:{}", id.name)]
-                            } else {
-                                vec![id.name.as_str().to_owned()]
-                            }
-                        }
-                    };
-                }
+                Expression::ThisExpression(_) => break None,
+                Expression::Identifier(id) => break Some(id),
                 _ => return None,
             }
         };
-        let mut path = head;
+        // what the head's names borrow from
+        let held: Option<V>;
+        let local: String;
+        let mut path: smallvec::SmallVec<[Seg<'_>; 8]> = smallvec::SmallVec::new();
+        match (ident, &module) {
+            (None, Some(m)) => path.push(Seg::new(m)),
+            (None, None) => path.push(Seg::new("this")),
+            (Some(id), _) => {
+                held = self.lookup_ref(id);
+                match &held {
+                    Some(V::Ctx) => path.push(Seg::new("ctx")),
+                    Some(V::App) => path.push(Seg::new("app")),
+                    Some(V::Req) => path.extend([Seg::new("ctx"), Seg::new("request")]),
+                    Some(V::This) => path.push(Seg::new("this")),
+                    Some(V::Obj(p)) => path.extend(p.split('.').map(Seg::new)),
+                    Some(V::T(_)) | Some(V::Clean) | None => {
+                        if self.is_sym_ref(id) {
+                            local = format!("local:{}", id.name);
+                            path.push(Seg::new(&local));
+                        } else {
+                            path.push(Seg::new(id.name.as_str()));
+                        }
+                    }
+                }
+            }
+        }
         for seg in raw.into_iter().rev() {
             if seg == "()" {
                 if let Some(last) = path.last_mut() {
-                    last.push_str("()");
+                    last.calls += 1;
                 }
             } else {
-                path.push(seg);
+                path.push(Seg::new(seg));
             }
         }
-        if path.first().map(String::as_str) == Some("this") && path.len() > 1 {
-            let second = path[1].clone();
-            let second = second.trim_end_matches("()");
-            match second {
+        if path.len() > 1 && path[0].is("this") {
+            // (the second name without its calls: `this.ctx().x` is `ctx.x`)
+            match path[1].name.trim_end_matches("()") {
                 "ctx" | "app" => {
                     path.remove(0);
                 }
-                "service" | "helper" | "logger" => path[0] = "ctx".into(),
-                "config" => path[0] = "app".into(),
+                "service" | "helper" | "logger" => path[0] = Seg::new("ctx"),
+                "config" => path[0] = Seg::new("app"),
                 _ => {}
             }
         }
-        if path.len() > 1 && path[0] == "ctx" && path[1] == "app" {
+        if path.len() > 1 && path[0].is("ctx") && path[1].is("app") {
             path.remove(0);
         }
-        Some(path.join("."))
+        let mut out =
+            String::with_capacity(path.iter().map(|s| s.name.len() + 1 + 2 * s.calls).sum());
+        for (i, seg) in path.iter().enumerate() {
+            if i > 0 {
+                out.push('.');
+            }
+            out.push_str(seg.name);
+            for _ in 0..seg.calls {
+                out.push_str("()");
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether an identifier refers to a declared variable (not a global).
+    fn is_sym_ref(&self, id: &IdentifierReference<'_>) -> bool {
+        id.reference_id
+            .get()
+            .and_then(|r| self.scoping.get_reference(r).symbol_id())
+            .is_some()
     }
 
     fn eval(&mut self, expr: &Expression<'_>) -> V {
