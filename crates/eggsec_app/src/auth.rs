@@ -146,13 +146,6 @@ impl FactsCache {
     }
 }
 
-fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 /// Whether `name` is one of `list`, compared on the whole dotted name or its last part
 /// (`userRoleManager.requiredAuthorizedUser` matches `requiredAuthorizedUser`).
 fn named_in(list: &[String], name: &str) -> bool {
@@ -256,7 +249,11 @@ fn via_of(
         };
         if let Some(g) = g {
             return Some((
-                format!("{}:{}", rel(root, &path), g.rejections[0].line),
+                format!(
+                    "{}:{}",
+                    eggsec_fs::rel_string(root, &path),
+                    g.rejections[0].line
+                ),
                 format!("via {v}(): {}", g.rejections[0].what),
             ));
         }
@@ -400,7 +397,11 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
                     Some(f) => Some(Protector {
                         kind: "middleware",
                         name: name.to_string(),
-                        at: Some(format!("{}:{}", rel(root, &path), f.rejections[0].line)),
+                        at: Some(format!(
+                            "{}:{}",
+                            eggsec_fs::rel_string(root, &path),
+                            f.rejections[0].line
+                        )),
                         why: f.rejections[0].what.clone(),
                     }),
                     None => {
@@ -603,7 +604,11 @@ fn handler_protector(
                         return Some(Protector {
                             kind: "decorator",
                             name: d.clone(),
-                            at: Some(format!("{}:{}", rel(root, &path), g.rejections[0].line)),
+                            at: Some(format!(
+                                "{}:{}",
+                                eggsec_fs::rel_string(root, &path),
+                                g.rejections[0].line
+                            )),
                             why: g.rejections[0].what.clone(),
                         });
                     }

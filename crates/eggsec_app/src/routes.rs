@@ -208,13 +208,6 @@ impl CodeModel {
     }
 }
 
-fn rel_path(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 fn role_of(rel: &str) -> FileRole {
     let stem_is = |dir: &str| rel.starts_with(dir);
     if rel.starts_with("app/router.") || stem_is("app/router/") {
@@ -287,7 +280,7 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
         // FIFO named .ignore would block the walk)
         let mut keep = |e: &eggsec_fs::Entry| {
             let n = e.name.to_string_lossy();
-            let rel = e.path.strip_prefix(root).unwrap_or(&e.path);
+            let rel = eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path);
             !(NOT_SOURCE_DIRS.contains(&n.as_ref())
                 || (e.file_type.is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
         };
@@ -360,10 +353,10 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     }
     let (helpers, rest): (Vec<PathBuf>, Vec<PathBuf>) = others
         .into_iter()
-        .partition(|p| role_of(&rel_path(root, p)) == FileRole::Helper);
+        .partition(|p| role_of(&eggsec_fs::rel_string(root, p)) == FileRole::Helper);
     let (services, rest): (Vec<PathBuf>, Vec<PathBuf>) = rest
         .into_iter()
-        .partition(|p| role_of(&rel_path(root, p)) == FileRole::Service);
+        .partition(|p| role_of(&eggsec_fs::rel_string(root, p)) == FileRole::Service);
     // read through the safe reader: a FIFO or a device named eggsec.toml is never opened
     let user_models =
         match eggsec_report::input::read_text_limited(&root.join("eggsec.toml"), 4 * 1024 * 1024) {
@@ -404,7 +397,7 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
             .collect();
         for (p, r) in &done {
             let Ok(facts) = r else { continue };
-            let rel = rel_path(root, p);
+            let rel = eggsec_fs::rel_string(root, p);
             // a module required by relative path: `mod:<file>.<function>` (an index file also
             // as its directory; `module.exports = function` as the module itself)
             let module = eggsec_js::flow::module_key(p);
@@ -443,7 +436,7 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     for (abs, r) in parsed {
         match r {
             Ok(facts) => {
-                let rel = rel_path(root, &abs);
+                let rel = eggsec_fs::rel_string(root, &abs);
                 let text = match texts.remove(&abs) {
                     Some(Ok(t)) => Some(std::sync::Arc::<str>::from(t)),
                     _ => None,
@@ -1608,9 +1601,9 @@ pub fn unit_routers(
             }
         };
         // shown relative to the app when inside it, else as `<unit>/app/router.js`
-        let rel = match abs.strip_prefix(root) {
-            Ok(r) => r.to_string_lossy().replace('\\', "/"),
-            Err(_) => format!("{label}/{file}"),
+        let rel = match eggsec_fs::strip_root(&abs, root) {
+            Some(_) => eggsec_fs::rel_string(root, &abs),
+            None => format!("{label}/{file}"),
         };
         files.push(CodeFile {
             rel,

@@ -158,13 +158,6 @@ struct CodeFacts<'m> {
     parsed_here: foldhash::HashMap<PathBuf, usize>,
 }
 
-fn rel(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
     // (path key, path): deduplicated and sorted by the key, as `Path` would compare them
     let mut out: Vec<(Vec<u8>, PathBuf)> = Vec::new();
@@ -189,7 +182,7 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
             let is_dir = e.file_type.is_some_and(|t| t.is_dir());
             !(is_dir
                 && (SKIP_DIRS.contains(&name.as_ref())
-                    || is_vendored_dir(e.path.strip_prefix(root).unwrap_or(&e.path))))
+                    || is_vendored_dir(eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path))))
         };
         let mut full = false;
         eggsec_fs::walk(start, false, &mut keep, &mut |e| {
@@ -272,7 +265,7 @@ fn scan_code<'m>(
         .par_iter()
         .zip(early)
         .filter_map(|(f, early)| {
-            let r = rel(root, f);
+            let r = eggsec_fs::rel_string(root, f);
             if let Some(done) = parsed.get(f.as_path()) {
                 let text = done.text.as_deref().unwrap_or_default();
                 let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -379,13 +372,13 @@ pub fn prescan(root: &Path) {
     }
     let files = code_files(root, &[]);
     let app = root.join("app");
-    let model_parses = |f: &Path| match f.strip_prefix(&app) {
-        Ok(rest) => !rest.components().any(|c| {
+    let model_parses = |f: &Path| match eggsec_fs::strip_root(f, &app) {
+        Some(rest) => !rest.components().any(|c| {
             c.as_os_str()
                 .to_str()
                 .is_some_and(|n| crate::routes::NOT_SOURCE_DIRS.contains(&n))
         }),
-        Err(_) => f.parent() == Some(root) && f.file_stem().is_some_and(|s| s == "app"),
+        None => f.parent() == Some(root) && f.file_stem().is_some_and(|s| s == "app"),
     };
     let done: Vec<(PathBuf, Option<FileScan>)> = files
         .into_par_iter()
@@ -416,7 +409,7 @@ fn files_under(root: &Path, dir: &Path, limit: usize) -> Vec<String> {
     let mut out = Vec::new();
     eggsec_fs::walk(dir, false, &mut |_| true, &mut |e| {
         if out.len() < limit && e.file_type.is_some_and(|t| t.is_file()) {
-            out.push(rel(root, &e.path));
+            out.push(eggsec_fs::rel_string(root, &e.path));
         }
         out.len() < limit
     });
@@ -626,9 +619,9 @@ fn configured_at(app: &AppModel, c: &Contributions) -> Vec<Evidence> {
                 .filter(|v| !v.is_undefined() && !switched_off(v))
             {
                 let file = if v.prov.file.starts_with('<') {
-                    rel(&app.root, &layer.file)
+                    eggsec_fs::rel_string(&app.root, &layer.file)
                 } else {
-                    rel(&app.root, Path::new(&*v.prov.file))
+                    eggsec_fs::rel_string(&app.root, Path::new(&*v.prov.file))
                 };
                 out.push(Evidence {
                     file,
@@ -736,7 +729,7 @@ fn verdict(
         }
     }
     for d in &dirs {
-        let shown = rel(root, d);
+        let shown = eggsec_fs::rel_string(root, d);
         if !searched.contains(&format!("files in {shown}/")) {
             searched.push(format!("files in {shown}/"));
         }

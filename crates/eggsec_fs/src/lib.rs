@@ -355,9 +355,79 @@ fn walk_dir(
     true
 }
 
+/// `path` relative to `root`, as `path.strip_prefix(root)` gives it, without walking both
+/// paths' components when `path` is `root`, a `/` and a relative rest that neither starts with
+/// `.`-or-`/` separators nor ends with them (every path a walk of `root` makes): the bytes of
+/// the rest are then the answer, at a fraction of the cost. Anything else is left to
+/// `strip_prefix`.
+pub fn strip_root<'p>(path: &'p Path, root: &Path) -> Option<&'p Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let (p, r) = (path.as_os_str().as_bytes(), root.as_os_str().as_bytes());
+        if !r.is_empty() && p.len() > r.len() + 1 && p.starts_with(r) && p[r.len()] == b'/' {
+            let rest = &p[r.len() + 1..];
+            let clean = rest[0] != b'/'
+                && rest != b"."
+                && !rest.starts_with(b"./")
+                && !rest.ends_with(b"/")
+                && !rest.ends_with(b"/.");
+            if clean {
+                return Some(Path::new(std::ffi::OsStr::from_bytes(rest)));
+            }
+        }
+    }
+    path.strip_prefix(root).ok()
+}
+
+/// `path` relative to `root` (or whole when outside it) with `/` separators: how files are
+/// named in findings and evidence.
+pub fn rel_string(root: &Path, path: &Path) -> String {
+    let text = strip_root(path, root).unwrap_or(path).to_string_lossy();
+    if text.contains('\\') {
+        text.replace('\\', "/")
+    } else {
+        text.into_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_root_is_strip_prefix() {
+        let names = [
+            "", "a", "b", "ab", ".", "..", "/", "//", "a/", "/a", "a/b", "a//b", "a/./b", "./a",
+            "a/.", "a/..", "../a", "a/b/", "é", "a b", ".a", "a.",
+        ];
+        let mut n = 0;
+        for root in names
+            .iter()
+            .chain(["/r", "/r/", "/r/s", "r/./s", "/"].iter())
+        {
+            for rest in names {
+                for sep in ["", "/", "//"] {
+                    let path = format!("{root}{sep}{rest}");
+                    let (path, root) = (Path::new(&path), Path::new(root));
+                    // (as bytes: `Path`'s own equality ignores a trailing slash)
+                    assert_eq!(
+                        strip_root(path, root).map(Path::as_os_str),
+                        path.strip_prefix(root).ok().map(Path::as_os_str),
+                        "{path:?} from {root:?}"
+                    );
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 1000);
+        assert_eq!(
+            rel_string(Path::new("/r"), Path::new("/r/app/a.js")),
+            "app/a.js"
+        );
+        assert_eq!(rel_string(Path::new("/r"), Path::new("/s/a.js")), "/s/a.js");
+        assert_eq!(rel_string(Path::new("/r"), Path::new("/r/a\\b")), "a/b");
+    }
 
     #[test]
     fn read_sized_reads_what_the_size_promised_and_never_past_the_limit() {

@@ -172,7 +172,6 @@ impl<'a> RuleContext<'a> {
 /// not under `root`).
 pub fn relative_to(root: &Path, file: &str) -> String {
     let path = Path::new(file);
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    let text = rel.to_string_lossy().replace('\\', "/");
+    let text = eggsec_fs::rel_string(root, path);
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
