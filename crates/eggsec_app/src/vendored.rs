@@ -55,15 +55,29 @@ const LONG_LINE: usize = 2000;
 /// A file whose lines average this long is minified.
 const LONG_AVERAGE: usize = 300;
 
-/// Bootstraps of webpack and browserify bundles (searched with SIMD, once per text).
-static BUNDLE_MARKS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+/// Bootstraps of webpack and browserify bundles. Both webpack marks hold `webpack`: one SIMD
+/// pass for that word (each hit checked for either mark) and one for browserify's prelude,
+/// not a pass per mark.
+const WEBPACK_MARKS: [&str; 2] = ["webpackBootstrap", "__webpack_require__"];
+const BROWSERIFY_MARK: &str = "(function(){function r(e,n,t){function o(i,f)";
+static BUNDLE_FINDERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
     std::sync::LazyLock::new(|| {
         [
-            memchr::memmem::Finder::new("webpackBootstrap"),
-            memchr::memmem::Finder::new("__webpack_require__"),
-            memchr::memmem::Finder::new("(function(){function r(e,n,t){function o(i,f)"),
+            memchr::memmem::Finder::new("webpack"),
+            memchr::memmem::Finder::new(BROWSERIFY_MARK),
         ]
     });
+
+/// Whether `text` holds one of the bundle marks.
+fn has_bundle_mark(text: &[u8]) -> bool {
+    let [webpack, browserify] = &*BUNDLE_FINDERS;
+    webpack.find_iter(text).any(|i| {
+        WEBPACK_MARKS.iter().any(|m| {
+            let at = m.find("webpack").unwrap_or(0);
+            i >= at && text[i - at..].starts_with(m.as_bytes())
+        })
+    }) || browserify.find(text).is_some()
+}
 
 /// True for contents that are a build output or minified: a webpack/rollup/browserify
 /// bootstrap, or very long lines (one of at least 2000 characters in a file whose lines
@@ -78,18 +92,26 @@ pub fn is_vendored_text(text: &str) -> bool {
         Some((i, _)) => &text[..i],
         None => text,
     };
-    if head.starts_with("/******/")
-        || BUNDLE_MARKS
-            .iter()
-            .any(|m| m.find(head.as_bytes()).is_some())
-    {
+    if head.starts_with("/******/") || has_bundle_mark(head.as_bytes()) {
         return true;
+    }
+    if !may_have_long_line(head.as_bytes()) {
+        return false;
     }
     let (lines, longest) = line_stats(head);
     if longest >= 10 * LONG_LINE {
         return true;
     }
     lines > 0 && longest >= LONG_LINE && head.len() / lines >= LONG_AVERAGE
+}
+
+/// False when no line of `bytes` can reach [`LONG_LINE`]: every whole block of half that many
+/// bytes (from the start) holds a line break, and a line of `LONG_LINE` bytes would hold a
+/// whole block. One `memchr` per block instead of one per line (most files are short-lined).
+fn may_have_long_line(bytes: &[u8]) -> bool {
+    bytes
+        .chunks_exact(LONG_LINE / 2)
+        .any(|block| memchr::memchr(b'\n', block).is_none())
 }
 
 /// How many lines `text.lines()` gives and the longest one's length in bytes (a line ends at
@@ -188,6 +210,46 @@ mod tests {
     }
 
     #[test]
+    fn a_long_line_is_never_missed_by_the_block_check() {
+        // lines of every length around the limits, in many orders (xorshift), with `\n` and
+        // `\r\n` ends: the block check says "maybe" whenever a line is that long
+        let lens = [
+            0,
+            1,
+            30,
+            LONG_LINE / 2 - 1,
+            LONG_LINE / 2,
+            LONG_LINE - 2,
+            LONG_LINE - 1,
+            LONG_LINE,
+            LONG_LINE + 1,
+            3 * LONG_LINE,
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut long_seen = 0;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 7) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(&"x".repeat(lens[(seed % lens.len() as u64) as usize]));
+                text.push_str(if seed & 64 == 0 { "\n" } else { "\r\n" });
+            }
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.push_str(&"y".repeat(lens[(seed % lens.len() as u64) as usize]));
+            let (_, longest) = line_stats(&text);
+            if longest >= LONG_LINE {
+                long_seen += 1;
+                assert!(may_have_long_line(text.as_bytes()), "{longest}");
+            }
+        }
+        assert!(long_seen > 500);
+    }
+
+    #[test]
     fn minified_and_bundled_text() {
         let minified = format!("!function(e){{{}}}(window);\n", "var a=1;".repeat(400));
         assert!(is_vendored_text(&minified));
@@ -203,19 +265,18 @@ mod tests {
         assert!(!is_vendored_text(&server));
         assert!(!is_vendored_text(""));
         // every bundle mark, anywhere in the text; a near miss is not one
-        for mark in [
-            "webpackBootstrap",
-            "__webpack_require__",
-            "(function(){function r(e,n,t){function o(i,f)",
-        ] {
+        for mark in [WEBPACK_MARKS[0], WEBPACK_MARKS[1], BROWSERIFY_MARK] {
             assert!(is_vendored_text(&format!(
                 "'use strict';\nconst a = 1; {mark}\n"
             )));
-            let near = &mark[..mark.len() - 1];
-            assert!(
-                !is_vendored_text(&format!("'use strict';\n{near}\n")),
-                "{near}"
-            );
+            for near in [&mark[..mark.len() - 1], &mark[1..]] {
+                assert!(
+                    !is_vendored_text(&format!("'use strict';\n{near}\n")),
+                    "{near}"
+                );
+            }
+            // after a near miss on the same line
+            assert!(is_vendored_text(&format!("webpack; {}{mark}", &mark[1..])));
         }
         assert!(!is_vendored_text("const x = '/******/';\n"));
     }
