@@ -29,7 +29,7 @@ pub fn clean(text: &str) -> String {
 /// and escape sequences other than SGR colour codes (`ESC [ digits ; m`) become `\x1b`-style
 /// text; bidirectional overrides become `\u{202e}`-style text.
 pub fn escape_controls(text: &str) -> String {
-    if !text.chars().any(needs_escape) {
+    if !may_need_escape(text.as_bytes()) {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -55,6 +55,29 @@ pub fn escape_controls(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `bytes` (UTF-8) may hold a character [`needs_escape`] takes, by its encoding: a
+/// byte below 0x20 other than tab and line feed, DEL, `C2 80..9F` (C1 controls), `E2 80
+/// AA..AE` or `E2 81 A6..A9` (the bidi overrides). Nearly every report has none, and is then
+/// left as it is without decoding its characters.
+fn may_need_escape(bytes: &[u8]) -> bool {
+    // blocks with none of those bytes at all are passed over without a branch per byte (the
+    // fold vectorises); only a block with one is looked at byte by byte
+    let lead =
+        |b: u8| (b < 0x20 && b != b'\t' && b != b'\n') | (b == 0x7f) | (b == 0xc2) | (b == 0xe2);
+    bytes.chunks(64).enumerate().any(|(k, block)| {
+        block.iter().fold(false, |seen, &b| seen | lead(b))
+            && (k * 64..k * 64 + block.len()).any(|i| match bytes[i] {
+                0..=0x08 | 0x0b..=0x1f | 0x7f => true,
+                0xc2 => bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)),
+                0xe2 => matches!(
+                    (bytes.get(i + 1), bytes.get(i + 2)),
+                    (Some(0x80), Some(0xaa..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
+                ),
+                _ => false,
+            })
+    })
 }
 
 fn needs_escape(c: char) -> bool {
@@ -131,5 +154,38 @@ mod tests {
         assert_eq!(escape_controls("x\r\ny\rz"), "x\r\ny\\x0dz");
         assert_eq!(escape_controls("\u{202e}abc"), "\\u{202e}abc");
         assert_eq!(escape_controls("plain\ttext\n"), "plain\ttext\n");
+    }
+
+    #[test]
+    fn the_byte_check_is_the_character_check() {
+        let mut escaped = 0;
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            // (a carriage return is escaped only when no line feed follows it)
+            assert_eq!(
+                may_need_escape(text.as_bytes()),
+                needs_escape(c) || c == '\r',
+                "{:x}",
+                c as u32
+            );
+            if needs_escape(c) {
+                assert_ne!(escape_controls(&text), text, "{:x}", c as u32);
+                escaped += 1;
+            }
+        }
+        assert!(escaped > 60);
+        // across the scan's 64-byte blocks
+        for pad in 58..70 {
+            for (c, escapes) in [
+                ('\u{202e}', true),
+                ('\u{85}', true),
+                ('…', false),
+                ('\u{7}', true),
+            ] {
+                let text = format!("{}{c}{}", "x".repeat(pad), "y".repeat(pad));
+                assert_eq!(escape_controls(&text) != text, escapes, "{pad} {c:?}");
+            }
+        }
+        assert_eq!(escape_controls("é ü 中 \u{2029}"), "é ü 中 \u{2029}");
     }
 }
