@@ -588,18 +588,21 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         if it.operator == AssignmentOperator::Assign {
             if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
-                let own = member_path(&m.object).map(|mut p| {
-                    p.push(m.property.name.as_str().to_owned());
-                    p
-                });
-                // a default for a missing value, or the value itself reworked
-                let default = own.as_ref().is_some_and(|own| {
-                    self.guards.iter().flatten().any(|g| g == own)
-                        || member_paths(&it.right).iter().any(|g| g == own)
-                });
-                if let Some(t) = target_name(&m.object).filter(|_| !default) {
-                    let line = self.at.line_col(it.span.start).0;
-                    self.field_write(t, vec![m.property.name.as_str().to_owned()], line);
+                // (the record first: the value is searched only for a write to one)
+                if let Some(t) = target_name(&m.object) {
+                    let own = member_path(&m.object).map(|mut p| {
+                        p.push(m.property.name.as_str().to_owned());
+                        p
+                    });
+                    // a default for a missing value, or the value itself reworked
+                    let default = own.as_ref().is_some_and(|own| {
+                        self.guards.iter().flatten().any(|g| g == own)
+                            || member_paths(&it.right).iter().any(|g| g == own)
+                    });
+                    if !default {
+                        let line = self.at.line_col(it.span.start).0;
+                        self.field_write(t, vec![m.property.name.as_str().to_owned()], line);
+                    }
                 }
             }
         }
