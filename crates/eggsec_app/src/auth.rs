@@ -496,8 +496,14 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
 /// Installed packages' middleware (egg-jwt wraps koa-jwt, egg-passport...) count by their name:
 /// their rejection lives in code eggsec does not follow.
 fn in_node_modules(p: &Path) -> bool {
+    // (built once: a finder is built per `memmem::find` call, and this runs per route and
+    // middleware)
+    static NODE_MODULES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("node_modules"));
     // no `node_modules` in its bytes: no such component (the common case, without a walk)
-    memchr::memmem::find(p.as_os_str().as_encoded_bytes(), b"node_modules").is_some()
+    NODE_MODULES
+        .find(p.as_os_str().as_encoded_bytes())
+        .is_some()
         && p.components().any(|c| c.as_os_str() == "node_modules")
 }
 

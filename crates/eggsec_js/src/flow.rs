@@ -244,12 +244,17 @@ pub fn module_key(path: &std::path::Path) -> String {
 /// `from '../lib/x'`), found without parsing: only used to order the analysis so a module's
 /// return summaries exist before the files requiring it are walked.
 pub fn relative_specs(text: &str) -> Vec<String> {
+    // SIMD substring search (the same offsets as `str::find`), each finder built once
+    static FINDERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+        std::sync::LazyLock::new(|| {
+            ["require(", "from ", "import("].map(memchr::memmem::Finder::new)
+        });
     let mut out = Vec::new();
     let b = text.as_bytes();
-    for needle in ["require(", "from ", "import("] {
+    for finder in FINDERS.iter() {
+        let needle = finder.needle();
         let mut from = 0;
-        // SIMD substring search: the same offsets as `str::find`
-        while let Some(i) = memchr::memmem::find(&b[from..], needle.as_bytes()) {
+        while let Some(i) = finder.find(&b[from..]) {
             let mut j = from + i + needle.len();
             from = j;
             while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
