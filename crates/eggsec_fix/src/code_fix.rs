@@ -17,7 +17,7 @@
 //! | MW006 | `ctx.redirect(x)` → `ctx.redirect(/^\/(?![\s/\\])/.test(x) ? x : '/')` |
 
 use crate::write::{match_line_endings, read};
-use crate::{shown, FileChange, Plan};
+use crate::{FileChange, Plan};
 use eggsec_app::AppModel;
 use eggsec_js::code_edit::{self, SqlDialect};
 use eggsec_js::edit::apply;
@@ -257,7 +257,7 @@ fn rewrite_file(model: &AppModel, path: &Path, rel: &str, sites: &[Site], out: &
         }
         None => out.changes.push(FileChange {
             path: PathBuf::from(path),
-            shown: shown(&model.root, path),
+            shown: eggsec_fs::rel_string(&model.root, path),
             read: read_file,
             new: text,
             reasons,

@@ -9,7 +9,7 @@
 
 use crate::catalog::{fix_for, FixKind};
 use crate::write::{match_line_endings, read, ReadFile};
-use crate::{shown, FileChange, FixError, Flavor};
+use crate::{FileChange, FixError, Flavor};
 use eggsec_app::{AppModel, LoadOptions};
 use eggsec_js::config_edit::{empty_config_file, plan_set, written_value, SetResult};
 use eggsec_js::edit::apply;
@@ -163,7 +163,7 @@ pub fn plan(root: &Path, opts: &FixOptions) -> Result<Plan, FixError> {
                 let rules: Vec<&str> = list.iter().map(|(r, _)| r.as_str()).collect();
                 out.refused.push(format!(
                     "{} ({}): {why}",
-                    shown(&model.root, &file),
+                    eggsec_fs::rel_string(&model.root, &file),
                     rules.join(", ")
                 ));
                 out.fixed
@@ -511,7 +511,7 @@ fn ops_for(
                 if !in_app {
                     return Err(format!(
                         "logrotator is disabled outside the app's config/ ({}): enable it there",
-                        shown(&model.root, &file)
+                        eggsec_fs::rel_string(&model.root, &file)
                     ));
                 }
                 let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
@@ -788,7 +788,7 @@ fn edit_file(
     }
     Ok(Some(FileChange {
         path: file.to_path_buf(),
-        shown: shown(root, file),
+        shown: eggsec_fs::rel_string(root, file),
         read: read_file,
         new: text,
         reasons,

@@ -5,7 +5,7 @@
 //! `script-src` by itself) through a `nonce` attribute in the view.
 
 use crate::write::{match_line_endings, read};
-use crate::{shown, FileChange, FixError};
+use crate::{FileChange, FixError};
 use regex::Regex;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -195,7 +195,7 @@ pub fn nonce_view_edits(root: &Path) -> Result<Vec<FileChange>, FixError> {
         if new != r.text {
             out.push(FileChange {
                 path: p.clone(),
-                shown: shown(root, &p),
+                shown: eggsec_fs::rel_string(root, &p),
                 new: match_line_endings(&r.text, &new),
                 read: Some(r),
                 reasons: vec!["HDR003".into()],

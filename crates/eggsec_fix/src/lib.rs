@@ -116,14 +116,6 @@ impl Flavor {
     }
 }
 
-/// `path` relative to `root` with `/`.
-pub(crate) fn shown(root: &std::path::Path, path: &std::path::Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .replace('\\', "/")
-}
-
 /// Adds to each strategy's missing items in the posture what `eggsec fix`, `eggsec scaffold`
 /// and `eggsec testgen` can close for this app (from its findings), e.g.
 /// "eggsec can close: `eggsec fix --strategy csrf --write` (CSRF001); `eggsec testgen --write`

@@ -16,7 +16,7 @@
 
 use crate::config_fix::FixOptions;
 use crate::write::{match_line_endings, read};
-use crate::{shown, FileChange, FixError, Flavor};
+use crate::{FileChange, FixError, Flavor};
 use eggsec_app::{AppModel, LoadOptions};
 use eggsec_js::config_edit::{empty_config_file, plan_set, SetResult};
 use eggsec_js::edit::apply;
@@ -120,11 +120,11 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
             }
             return Err(FixError::Other(format!(
                 "{} exists and is not eggsec's; merge the scaffold by hand (see `eggsec scaffold {name}` on an empty app)",
-                shown(&model.root, &path)
+                eggsec_fs::rel_string(&model.root, &path)
             )));
         }
         out.push(FileChange {
-            shown: shown(&model.root, &path),
+            shown: eggsec_fs::rel_string(&model.root, &path),
             path,
             read: None,
             new: text,
@@ -156,7 +156,7 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
                 SetResult::Refused(why) => {
                     return Err(FixError::Other(format!(
                         "{}: `{}`: {why}",
-                        shown(&model.root, &file),
+                        eggsec_fs::rel_string(&model.root, &file),
                         key.join(".")
                     )))
                 }
@@ -170,7 +170,7 @@ pub fn plan(root: &Path, name: &str, opts: &FixOptions) -> Result<Vec<FileChange
             None => text,
         };
         out.push(FileChange {
-            shown: shown(&model.root, &file),
+            shown: eggsec_fs::rel_string(&model.root, &file),
             path: file,
             read: read_file,
             new,

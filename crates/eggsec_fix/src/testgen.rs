@@ -18,7 +18,7 @@
 //! replaces only that region, so tests written around it are kept.
 
 use crate::write::{match_line_endings, read};
-use crate::{shown, FileChange, FixError, Flavor};
+use crate::{FileChange, FixError, Flavor};
 use eggsec_app::routes::{AuthStatus, Route};
 use eggsec_app::{AppModel, LoadOptions};
 use std::fmt::Write as _;
@@ -136,7 +136,7 @@ fn merge(
         }
         return Ok(Some(FileChange {
             path: path.to_path_buf(),
-            shown: shown(root, path),
+            shown: eggsec_fs::rel_string(root, path),
             read: Some(r),
             new,
             reasons: vec![format!("testgen {name}")],
@@ -144,7 +144,7 @@ fn merge(
     }
     Ok(Some(FileChange {
         path: path.to_path_buf(),
-        shown: shown(root, path),
+        shown: eggsec_fs::rel_string(root, path),
         read: None,
         new: format!("{header}{region}"),
         reasons: vec![format!("testgen {name}")],

@@ -825,14 +825,17 @@ impl<'p, 't> FlowVisitor<'p, 't> {
     }
 
     fn var_of_ref(&self, id: &IdentifierReference<'_>) -> Var {
-        match id
-            .reference_id
-            .get()
-            .and_then(|r| self.scoping.get_reference(r).symbol_id())
-        {
+        match self.symbol_of_ref(id) {
             Some(s) => Var::Sym(s),
             None => Var::Name(id.name.as_str().to_owned()),
         }
+    }
+
+    /// The declared variable an identifier refers to (`None`: a global).
+    fn symbol_of_ref(&self, id: &IdentifierReference<'_>) -> Option<SymbolId> {
+        id.reference_id
+            .get()
+            .and_then(|r| self.scoping.get_reference(r).symbol_id())
     }
 
     fn var_of_binding(&self, id: &BindingIdentifier<'_>) -> Var {
@@ -1052,7 +1055,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     Some(V::This) => path.push(Seg::new("this")),
                     Some(V::Obj(p)) => path.extend(p.split('.').map(Seg::new)),
                     Some(V::T(_)) | Some(V::Clean) | None => {
-                        if self.is_sym_ref(id) {
+                        if self.symbol_of_ref(id).is_some() {
                             local = format!("local:{}", id.name);
                             path.push(Seg::new(&local));
                         } else {
@@ -1097,14 +1100,6 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             }
         }
         Some(out)
-    }
-
-    /// Whether an identifier refers to a declared variable (not a global).
-    fn is_sym_ref(&self, id: &IdentifierReference<'_>) -> bool {
-        id.reference_id
-            .get()
-            .and_then(|r| self.scoping.get_reference(r).symbol_id())
-            .is_some()
     }
 
     fn eval(&mut self, expr: &Expression<'_>) -> V {
