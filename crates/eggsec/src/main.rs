@@ -33,6 +33,13 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    eggsec_js::timing::start();
+    commands::prestart(
+        std::env::args_os()
+            .skip(1)
+            .find(|a| !a.as_encoded_bytes().starts_with(b"-"))
+            .as_deref(),
+    );
     let cli = cli::Cli::parse();
     guard::start(cli.timeout, cli.max_memory);
     let result = commands::run(cli);

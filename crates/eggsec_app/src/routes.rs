@@ -383,6 +383,7 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     let mut parsed: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = Vec::new();
     phases.extend([helpers, services, rest]);
     for phase in phases {
+        let _ph = eggsec_js::timing::phase("code.batch");
         let done: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = phase
             .into_par_iter()
             .map(|p| {

@@ -111,7 +111,7 @@ fn run_rules_with(
                     })
                 });
                 if let Some(t) = started {
-                    eggsec_js::timing::add_detail(meta.code, t.elapsed());
+                    eggsec_js::timing::add_detail(meta.code, t);
                 }
                 ran.map_err(|panic| {
                     let why = panic

@@ -400,12 +400,17 @@ fn external_checks(
 /// other idle. Each is a `OnceLock`: whichever thread asks first
 /// builds it and the other waits for that one value, so the results are the same as without
 /// this. (Warming the rules' patterns too was measured slower: their memory is fresh pages.)
-fn warm_up() {
-    let _ = std::thread::Builder::new()
-        .name("eggsec-warm".into())
-        .spawn(|| {
-            let _ = eggsec_app::defaults::plugin_knowledge();
-            let _ = eggsec_js::models::Models::embedded();
-            let _ = eggsec_deps::db::installed();
-        });
+/// Started once per process: before the arguments are parsed when the command line looks
+/// like an audit (see [`super::prestart`]), else here.
+pub(super) fn warm_up() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("eggsec-warm".into())
+            .spawn(|| {
+                let _ = eggsec_app::defaults::plugin_knowledge();
+                let _ = eggsec_js::models::Models::embedded();
+                let _ = eggsec_deps::db::installed();
+            });
+    });
 }

@@ -20,6 +20,16 @@ use anyhow::{bail, Context, Result};
 use eggsec_app::{AppModel, DiagnosticLevel, LoadOptions};
 use std::process::ExitCode;
 
+/// Called before the arguments are parsed (clap takes ≈ 0.4 ms): when the first word that is
+/// not an option is `audit`, the audit's warm-up (`audit::warm_up`) starts now instead of
+/// after. A guess only: a word that is an option's value (`--timeout 30 audit`) starts
+/// nothing early, and the audit starts it when it runs; the results are the same either way.
+pub fn prestart(first_word: Option<&std::ffi::OsStr>) {
+    if first_word.is_some_and(|w| w == "audit") {
+        audit::warm_up();
+    }
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     // One pass over a tree that does not change while it runs, and writes nothing it reads
     // back: each directory is listed and each file read once (see `eggsec_fs`). Commands that

@@ -134,6 +134,50 @@ fn audit_json_and_fail_on() {
 }
 
 #[test]
+fn timings_and_their_trace_go_to_stderr_and_change_nothing_else() {
+    let app = repo_root().join("examples/shop-api");
+    let run = |timings: Option<&str>| {
+        let mut cmd = eggsec();
+        cmd.args(["audit", "--format", "json", "--exit-zero"])
+            .arg(&app);
+        cmd.env_remove("EGGSEC_TIMINGS");
+        if let Some(t) = timings {
+            cmd.env("EGGSEC_TIMINGS", t);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        (out.stdout, String::from_utf8(out.stderr).unwrap())
+    };
+    let (plain, plain_err) = run(None);
+    let (timed, timed_err) = run(Some("1"));
+    let (traced, traced_err) = run(Some("trace"));
+    // the report is the same whether the run is timed or traced
+    assert_eq!(timed, plain);
+    assert_eq!(traced, plain);
+    assert!(!plain_err.contains("eggsec timing:"), "{plain_err}");
+    assert!(timed_err.contains("eggsec timing: rules"), "{timed_err}");
+    assert!(!timed_err.contains("eggsec trace:"), "{timed_err}");
+    // one line per span: thread, start and end (ms since the start, in order), name
+    let spans: Vec<Vec<&str>> = traced_err
+        .lines()
+        .filter_map(|l| l.strip_prefix("eggsec trace: "))
+        .map(|l| l.split(' ').collect())
+        .collect();
+    for name in ["discovery", "config", "parse", "flow", "rules", "render"] {
+        assert!(
+            spans.iter().any(|s| s.last() == Some(&name)),
+            "no {name} span in {traced_err}"
+        );
+    }
+    for s in &spans {
+        assert_eq!(s.len(), 4, "{s:?}");
+        assert!(s[0].starts_with("ThreadId("), "{s:?}");
+        let (start, end): (f64, f64) = (s[1].parse().unwrap(), s[2].parse().unwrap());
+        assert!(0.0 < start && start <= end, "{s:?}");
+    }
+}
+
+#[test]
 fn rule_docs_by_code_and_name() {
     eggsec()
         .args(["rule", "csrf-disabled"])
