@@ -276,11 +276,27 @@ pub fn remember_bytes(path: &Path, bytes: &[u8]) {
     kept.insert(key(path).into(), Arc::from(bytes));
 }
 
-/// Files and directories below `start` as `ignore::WalkBuilder` (no ignore files, symlinks
-/// not followed) yields them: depth first, each directory's entries in the file system's
-/// order, `start` itself first. `hidden` leaves out names starting with `.`; `keep` is asked
-/// about every entry below `start` (a directory it refuses is not entered). Stops once `stop`
-/// says so (checked after each entry yielded).
+/// Opens `path` for reading, never blocking: `O_NONBLOCK` on Unix, so that a path that is (or
+/// was swapped for) a FIFO does not block the open. The caller checks the handle's type
+/// (`file.metadata()`) before it reads.
+pub fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(O_NONBLOCK);
+    }
+    opts.open(path)
+}
+
+/// `O_NONBLOCK`: one value on every Linux architecture eggsec builds for, another on macOS
+/// and the BSDs.
+#[cfg(target_os = "linux")]
+const O_NONBLOCK: i32 = 0o4000;
+#[cfg(all(unix, not(target_os = "linux")))]
+const O_NONBLOCK: i32 = 4;
+
 /// Reads the rest of `file`, whose size the file system gave as `len`, keeping at most
 /// `limit + 1` bytes (a caller that gets more than `limit` refuses the file). The bytes the
 /// size promised are read into one buffer of that size, most often in one read, and the read
@@ -309,6 +325,11 @@ pub fn read_sized(file: &mut impl std::io::Read, len: u64, limit: u64) -> std::i
     Ok(buf)
 }
 
+/// Files and directories below `start` as `ignore::WalkBuilder` (no ignore files, symlinks
+/// not followed) yields them: depth first, each directory's entries in the file system's
+/// order, `start` itself first. `hidden` leaves out names starting with `.`; `keep` is asked
+/// about every entry below `start` (a directory it refuses is not entered). Stops once `stop`
+/// says so (checked after each entry yielded).
 pub fn walk(
     start: &Path,
     hidden: bool,
@@ -394,6 +415,39 @@ pub fn rel_string(root: &Path, path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn opening_a_fifo_for_reading_does_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("x.js");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !made {
+            return;
+        }
+        // without O_NONBLOCK this open would wait for a writer forever
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let file = open_for_reading(&path);
+            let _ = tx.send(file.map(|f| f.metadata().map(|m| m.is_file())));
+        });
+        let opened = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("open_for_reading blocked on a FIFO");
+        assert!(!opened.unwrap().unwrap(), "a FIFO is not a regular file");
+        // a regular file opens and reads as usual
+        let file = dir.path().join("y.js");
+        std::fs::write(&file, "ok").unwrap();
+        let mut f = open_for_reading(&file).unwrap();
+        assert!(f.metadata().unwrap().is_file());
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut f, &mut text).unwrap();
+        assert_eq!(text, "ok");
+    }
 
     #[test]
     fn strip_root_is_strip_prefix() {

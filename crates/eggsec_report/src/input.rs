@@ -73,15 +73,8 @@ pub fn open_regular(path: &Path, limit: u64) -> Result<(File, u64), InputError> 
             return Err(InputError::NotRegular(kind_of(meta.file_type())));
         }
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NONBLOCK: a file swapped for a FIFO after the check does not block the open.
-        opts.custom_flags(0o4000);
-    }
-    let file = opts.open(path).map_err(InputError::Io)?;
+    // a file swapped for a FIFO after the check does not block the open
+    let file = eggsec_fs::open_for_reading(path).map_err(InputError::Io)?;
     let meta = file.metadata().map_err(InputError::Io)?;
     if !meta.is_file() {
         return Err(InputError::NotRegular(kind_of(meta.file_type())));
