@@ -83,7 +83,13 @@ pub fn resolve_package(name: &str, lookup_dirs: &[PathBuf]) -> Option<PathBuf> {
             if ancestor.file_name().is_some_and(|n| n == "node_modules") {
                 continue;
             }
-            let pkg_dir = ancestor.join("node_modules").join(name);
+            // one look at each `node_modules` (the run keeps the answer) instead of one per
+            // package asked for where there is none
+            let modules = ancestor.join("node_modules");
+            if !eggsec_fs::is_dir(&modules) {
+                continue;
+            }
+            let pkg_dir = modules.join(name);
             if eggsec_fs::is_file(&pkg_dir.join("package.json")) {
                 return Some(std::fs::canonicalize(&pkg_dir).unwrap_or(pkg_dir));
             }
@@ -270,6 +276,31 @@ mod tests {
         let found = resolve_package("@eggjs/security", &[nested]).unwrap();
         assert_eq!(found, std::fs::canonicalize(&pkg).unwrap());
         assert!(resolve_package("../evil", &[dir.path().to_path_buf()]).is_none());
+    }
+
+    #[test]
+    fn packages_resolve_through_symlinked_node_modules_and_past_a_file_named_so() {
+        // a `node_modules` symlinked to a store (pnpm, a monorepo's shared install) is a
+        // directory to Node; one that is a file, or missing, is passed over for the next
+        // ancestor's
+        let store = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(store.path().join("egg-redis")).unwrap();
+        std::fs::write(store.path().join("egg-redis/package.json"), "{}").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let app = dir.path().join("app");
+        let inner = app.join("packages/a");
+        std::fs::create_dir_all(&inner).unwrap();
+        std::fs::write(inner.join("node_modules"), "not a directory").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(store.path(), app.join("node_modules")).unwrap();
+            let found = resolve_package("egg-redis", std::slice::from_ref(&inner)).unwrap();
+            assert_eq!(
+                found,
+                std::fs::canonicalize(store.path().join("egg-redis")).unwrap()
+            );
+        }
+        assert!(resolve_package("egg-mysql", &[inner]).is_none());
     }
 
     #[test]

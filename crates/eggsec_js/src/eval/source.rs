@@ -554,7 +554,10 @@ fn package_dir(from_dir: &Path, name: &str) -> Option<PathBuf> {
     from_dir
         .ancestors()
         .filter(|a| a.file_name().is_none_or(|n| n != "node_modules"))
-        .map(|a| a.join("node_modules").join(name))
+        .map(|a| a.join("node_modules"))
+        // one look at each `node_modules` (the run keeps the answer), not one per package
+        .filter(|m| eggsec_fs::is_dir(m))
+        .map(|m| m.join(name))
         .find(|d| eggsec_fs::is_file(&d.join("package.json")))
 }
 
