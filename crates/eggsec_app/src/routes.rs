@@ -279,7 +279,7 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
         // egg loads every file, ignore files or not (and an ignore file is never opened: a
         // FIFO named .ignore would block the walk)
         let mut keep = |e: &eggsec_fs::Entry| {
-            let n = e.name.to_string_lossy();
+            let n = eggsec_fs::lossy(&e.name);
             let rel = eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path);
             !(NOT_SOURCE_DIRS.contains(&n.as_ref())
                 || (e.file_type.is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
@@ -287,7 +287,7 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
         eggsec_fs::walk(&dir, true, &mut keep, &mut |e| {
             if e.file_type.is_some_and(|t| t.is_file())
                 && is_source(&e.path)
-                && !is_vendored_name(&e.name.to_string_lossy())
+                && !is_vendored_name(&eggsec_fs::lossy(&e.name))
             {
                 files.push(e.path.clone());
             }

@@ -178,7 +178,7 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
         // every file, as egg loads them; no ignore file is ever opened (a FIFO named
         // .gitignore would block the walk)
         let mut keep = |e: &eggsec_fs::Entry| {
-            let name = e.name.to_string_lossy();
+            let name = eggsec_fs::lossy(&e.name);
             let is_dir = e.file_type.is_some_and(|t| t.is_dir());
             !(is_dir
                 && (SKIP_DIRS.contains(&name.as_ref())
@@ -189,7 +189,7 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
             let p = &e.path;
             if e.file_type.is_some_and(|t| t.is_file())
                 && is_code(p)
-                && !is_vendored_name(&e.name.to_string_lossy())
+                && !is_vendored_name(&eggsec_fs::lossy(&e.name))
             {
                 let key = path_key(p);
                 if seen.insert(key.clone()) {

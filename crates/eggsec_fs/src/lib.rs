@@ -404,7 +404,7 @@ pub fn strip_root<'p>(path: &'p Path, root: &Path) -> Option<&'p Path> {
 /// `path` relative to `root` (or whole when outside it) with `/` separators: how files are
 /// named in findings and evidence.
 pub fn rel_string(root: &Path, path: &Path) -> String {
-    let text = strip_root(path, root).unwrap_or(path).to_string_lossy();
+    let text = lossy(strip_root(path, root).unwrap_or(path).as_os_str());
     if text.contains('\\') {
         text.replace('\\', "/")
     } else {
@@ -412,9 +412,36 @@ pub fn rel_string(root: &Path, path: &Path) -> String {
     }
 }
 
+/// `OsStr::to_string_lossy`, the same text: a name that is UTF-8 (nearly all) is borrowed
+/// after std's word-at-a-time UTF-8 check, where `to_string_lossy` walks it chunk by chunk.
+pub fn lossy(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
+    match s.to_str() {
+        Some(text) => std::borrow::Cow::Borrowed(text),
+        None => s.to_string_lossy(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn lossy_is_to_string_lossy() {
+        use std::os::unix::ffi::OsStrExt;
+        for bytes in [
+            &b""[..],
+            b"index.js",
+            b"caf\xc3\xa9.min.js",
+            b"bad\xff.min.js",
+            b"\xc3",
+            b"\xe2\x82",
+            b"a\x80b",
+        ] {
+            let s = std::ffi::OsStr::from_bytes(bytes);
+            assert_eq!(lossy(s), s.to_string_lossy(), "{bytes:?}");
+        }
+    }
 
     #[cfg(unix)]
     #[test]

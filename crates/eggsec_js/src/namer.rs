@@ -49,6 +49,23 @@ impl Namer {
 
     /// `{ show: async () => {} }`, `{ async show() {} }`.
     pub(crate) fn property(&mut self, it: &ObjectProperty<'_>) {
+        // no function starts where a literal, a name, an object or an array does (most
+        // properties: config and schema objects): nothing to name
+        if matches!(
+            it.value,
+            Expression::StringLiteral(_)
+                | Expression::NumericLiteral(_)
+                | Expression::BooleanLiteral(_)
+                | Expression::NullLiteral(_)
+                | Expression::BigIntLiteral(_)
+                | Expression::RegExpLiteral(_)
+                | Expression::TemplateLiteral(_)
+                | Expression::Identifier(_)
+                | Expression::ObjectExpression(_)
+                | Expression::ArrayExpression(_)
+        ) {
+            return;
+        }
         if let Some(k) = it.key.static_name() {
             self.names.insert(it.value.span().start, k.to_string());
         }
@@ -184,6 +201,30 @@ mod tests {
                 ".create",
                 ".update",
                 ".find",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_property_names_the_function_its_value_starts_with_and_no_other() {
+        let got = names(
+            "module.exports = {\n\
+               bound: function () {}.bind(this),\n\
+               called: async () => {},\n\
+               title: 'x', n: 1, on: true, none: null, re: /a/, t: `t`, id: other,\n\
+               nested: { inner: () => 1 },\n\
+               list: [() => 2],\n\
+               wrapped: wrap(async () => {}),\n\
+             };\n",
+        );
+        assert_eq!(
+            got,
+            [
+                ".bound",
+                ".called",
+                ".inner",
+                ".<anonymous>",
+                ".<anonymous>"
             ]
         );
     }
