@@ -332,11 +332,14 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
             .map(|(p, _, specs)| (p.clone(), specs.clone()))
             .collect::<Vec<_>>(),
     );
-    let mut texts: HashMap<PathBuf, Result<String, eggsec_js::JsError>> = HashMap::new();
+    // by the path's bytes (every lookup is one of these paths): hashing a `Path` walks its
+    // components
+    let mut texts: foldhash::HashMap<std::ffi::OsString, Result<String, eggsec_js::JsError>> =
+        foldhash::HashMap::default();
     let mut paths: Vec<PathBuf> = Vec::with_capacity(read.len());
     for (p, text, _) in read {
-        paths.push(p.clone());
-        texts.insert(p, text);
+        texts.insert(p.as_os_str().to_owned(), text);
+        paths.push(p);
     }
     // Required modules first (the most deeply required first), then helpers, then services,
     // then the rest: each phase knows what the earlier phases' functions return
@@ -387,7 +390,7 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         let done: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = phase
             .into_par_iter()
             .map(|p| {
-                let r = match texts.get(&p) {
+                let r = match texts.get(p.as_os_str()) {
                     Some(Ok(text)) => {
                         eggsec_js::source_facts_from_text_with(&p, text, &summaries, models)
                     }
@@ -438,7 +441,7 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         match r {
             Ok(facts) => {
                 let rel = eggsec_fs::rel_string(root, &abs);
-                let text = match texts.remove(&abs) {
+                let text = match texts.remove(abs.as_os_str()) {
                     Some(Ok(t)) => Some(std::sync::Arc::<str>::from(t)),
                     _ => None,
                 };

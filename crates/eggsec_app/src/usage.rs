@@ -155,7 +155,8 @@ struct CodeFacts<'m> {
     errors: Vec<String>,
     /// Files this scan parsed itself (absolute path → index in `uses`), whose uses are what
     /// `uses_in_file` would give (no NUL byte in the text): plugins' contributions reuse them.
-    parsed_here: foldhash::HashMap<PathBuf, usize>,
+    /// (Keyed by the path's bytes: a lookup that misses parses the file again, same answer.)
+    parsed_here: foldhash::HashMap<std::ffi::OsString, usize>,
 }
 
 fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
@@ -242,11 +243,13 @@ fn scan_code<'m>(
 ) -> CodeFacts<'m> {
     let files = code_files(root, extra_dirs);
     // a file the code model parsed already has its uses (same text, same collector)
-    let parsed: foldhash::HashMap<&Path, &crate::routes::CodeFile> = model
+    // by the path's bytes (both lists come from walks of the same root; a miss scans the
+    // file, with the same answer): hashing a `Path` walks its components
+    let parsed: foldhash::HashMap<&std::ffi::OsStr, &crate::routes::CodeFile> = model
         .files
         .iter()
         .filter(|f| f.text.as_ref().is_some_and(|t| t.len() <= 8 * 1024 * 1024))
-        .map(|f| (f.abs.as_path(), f))
+        .map(|f| (f.abs.as_os_str(), f))
         .collect();
     // what the loader scanned already (`prescan`): taken, file by file
     let early: Vec<Option<Option<FileScan>>> = {
@@ -255,7 +258,7 @@ fn scan_code<'m>(
         files
             .iter()
             .map(|f| {
-                let taken = held.as_mut()?.remove(f)?;
+                let taken = held.as_mut()?.remove(f.as_os_str())?;
                 PRESCANNED_BYTES.fetch_sub(scan_bytes(&taken), Ordering::Relaxed);
                 Some(taken)
             })
@@ -266,7 +269,7 @@ fn scan_code<'m>(
         .zip(early)
         .filter_map(|(f, early)| {
             let r = eggsec_fs::rel_string(root, f);
-            if let Some(done) = parsed.get(f.as_path()) {
+            if let Some(done) = parsed.get(f.as_os_str()) {
                 let text = done.text.as_deref().unwrap_or_default();
                 let text = text.strip_prefix('\u{feff}').unwrap_or(text);
                 return Some((
@@ -298,7 +301,9 @@ fn scan_code<'m>(
         match uses {
             Ok(u) => {
                 if let Some(abs) = abs {
-                    facts.parsed_here.insert(abs.clone(), facts.uses.len());
+                    facts
+                        .parsed_here
+                        .insert(abs.as_os_str().to_owned(), facts.uses.len());
                 }
                 facts.uses.push((r.clone(), u))
             }
@@ -338,8 +343,10 @@ fn scan_file(f: &Path) -> Option<FileScan> {
 
 /// Files scanned ahead of [`analyze`] ([`prescan`]), by absolute path: taken by the next
 /// analysis that searches them.
-static PRESCANNED: std::sync::Mutex<Option<foldhash::HashMap<PathBuf, Option<FileScan>>>> =
-    std::sync::Mutex::new(None);
+/// (By the path's bytes: [`analyze`]'s walk makes the same paths; a miss scans the file again.)
+static PRESCANNED: std::sync::Mutex<
+    Option<foldhash::HashMap<std::ffi::OsString, Option<FileScan>>>,
+> = std::sync::Mutex::new(None);
 static PRESCAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// Text bytes of the files held in [`PRESCANNED`]: a monorepo's apps are all loaded before
 /// the first is analysed, so the scans ahead stop (each analysis scans for itself) past this.
@@ -393,7 +400,7 @@ pub fn prescan(root: &Path) {
         let m = m.get_or_insert_with(Default::default);
         for (f, scan) in done {
             // (a file scanned twice ahead: the later answer, counted once)
-            if let Some(old) = m.insert(f, scan) {
+            if let Some(old) = m.insert(f.into_os_string(), scan) {
                 PRESCANNED_BYTES.fetch_sub(scan_bytes(&old), Ordering::Relaxed);
             }
         }
@@ -591,7 +598,7 @@ fn plugin_usage<'a>(app: &'a AppModel, p: &PluginState, seen: &Seen<'a>) -> Plug
     let code: &'a CodeFacts<'a> = seen.code;
     // files of in-repo plugins this run parsed already have their uses
     let c = contributions_with(app, p, &|file: &Path| -> Option<&'a [MemberUse]> {
-        let i = *code.parsed_here.get(file)?;
+        let i = *code.parsed_here.get(file.as_os_str())?;
         Some(&code.uses[i].1[..])
     });
     let configured_at = configured_at(app, &c);
@@ -957,7 +964,7 @@ mod tests {
             .lock()
             .unwrap()
             .as_ref()
-            .is_some_and(|m| m.keys().any(|k| k.starts_with(&app.root))));
+            .is_some_and(|m| m.keys().any(|k| Path::new(k).starts_with(&app.root))));
         let after = format!("{:?}", analyze(&app));
         assert_eq!(alone, after);
         // taken: nothing of this app is left behind
@@ -965,7 +972,7 @@ mod tests {
             .lock()
             .unwrap()
             .as_ref()
-            .is_some_and(|m| m.keys().any(|k| k.starts_with(&app.root))));
+            .is_some_and(|m| m.keys().any(|k| Path::new(k).starts_with(&app.root))));
         assert!(alone.contains("broken.js"), "{alone}");
     }
 
