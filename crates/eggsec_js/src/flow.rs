@@ -3586,20 +3586,14 @@ mod module_key_tests {
             "...",
             "f.JS",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(0x2545_f491_4f6c_dd1d);
         let mut fast = 0;
         for _ in 0..20_000 {
             let n = 1 + (next() % 6) as usize;
             let mut p = String::new();
             for k in 0..n {
                 let part = parts[(next() % parts.len() as u64) as usize];
-                if k > 0 || next() % 2 == 0 {
+                if k > 0 || next().is_multiple_of(2) {
                     p.push('/');
                 }
                 p.push_str(part);

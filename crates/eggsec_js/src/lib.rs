@@ -33,6 +33,17 @@ pub mod timing;
 pub mod uses;
 pub mod value;
 
+/// A fixed xorshift sequence from `seed`, for tests that generate inputs.
+#[cfg(test)]
+pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 pub use error::JsError;
 pub use eval::{eval_file, eval_source, AppInfo, EvalOptions, ExportMode, Limits, Module, Note};
 pub use facts::{

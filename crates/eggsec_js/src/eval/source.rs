@@ -655,13 +655,7 @@ mod tests {
             "<", ">", "&", "|", "^", "%", ":", ".", "...", "a", "x1", "_$", "typeof", "new",
             "return", "a.new", "if", "else", "é", "=>",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::xorshift(0x9e37_79b9_7f4a_7c15);
         let mut texts = Vec::new();
         for _ in 0..20_000 {
             let n = (next() % 40) as usize;
