@@ -95,8 +95,31 @@ pub fn enable(scope: &Path) {
 /// Whether the bytes of `path` may be kept: below the run's tree, not eggsec's own state.
 fn keeps_bytes_of(path: &Path) -> bool {
     let scope = SCOPE.read().unwrap_or_else(|e| e.into_inner());
-    scope.iter().any(|s| path.starts_with(s))
-        && !path.components().any(|c| c.as_os_str() == ".eggsec")
+    scope
+        .iter()
+        .any(|s| below_by_bytes(path, s) || path.starts_with(s))
+        && !(has_bytes(path, b".eggsec") && path.components().any(|c| c.as_os_str() == ".eggsec"))
+}
+
+/// `path` is `dir` or below it by their bytes alone (`dir`'s bytes, then the end or a `/`):
+/// then `path.starts_with(dir)` holds too, without comparing the two component by component.
+/// A `false` proves nothing (`a/./b` is below `a/b`): ask `Path::starts_with`.
+fn below_by_bytes(path: &Path, dir: &Path) -> bool {
+    let (p, d) = (
+        path.as_os_str().as_encoded_bytes(),
+        dir.as_os_str().as_encoded_bytes(),
+    );
+    !d.is_empty()
+        && p.starts_with(d)
+        && (p.len() == d.len() || p[d.len()] == b'/' || d.ends_with(b"/"))
+}
+
+/// Whether `path`'s bytes hold `needle` (a path without it has no component named so).
+fn has_bytes(path: &Path, needle: &[u8]) -> bool {
+    path.as_os_str()
+        .as_encoded_bytes()
+        .windows(needle.len())
+        .any(|w| w == needle)
 }
 
 /// True when the cache is on.
@@ -424,6 +447,46 @@ pub fn lossy(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn below_by_bytes_only_where_path_starts_with_says_so() {
+        let parts = [
+            "", "/", "a", "b", "ab", ".", "..", "a/", "/a", "a/b", "a//b", "./a", "a/.",
+        ];
+        let mut checked = 0;
+        for d1 in parts {
+            for d2 in parts {
+                let dir = format!("{d1}{d2}");
+                for p1 in parts {
+                    for p2 in parts {
+                        let path = format!("{dir}{p1}{p2}");
+                        let (path, dir) = (Path::new(&path), Path::new(&dir));
+                        if below_by_bytes(path, dir) {
+                            checked += 1;
+                            assert!(path.starts_with(dir), "{path:?} below {dir:?}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1_000, "{checked}");
+        // the common case, and what it leaves to `Path::starts_with`
+        assert!(below_by_bytes(
+            Path::new("/w/app/x.js"),
+            Path::new("/w/app")
+        ));
+        assert!(below_by_bytes(Path::new("/w/app"), Path::new("/w/app")));
+        assert!(!below_by_bytes(
+            Path::new("/w/apps/x.js"),
+            Path::new("/w/app")
+        ));
+        assert!(!below_by_bytes(
+            Path::new("/w/./app/x.js"),
+            Path::new("/w/app")
+        ));
+        assert!(has_bytes(Path::new("/w/.eggsec/h.json"), b".eggsec"));
+        assert!(!has_bytes(Path::new("/w/eggsec/h.json"), b".eggsec"));
+    }
 
     #[cfg(unix)]
     #[test]

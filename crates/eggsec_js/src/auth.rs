@@ -205,7 +205,6 @@ fn is_credential_name(name: &str) -> bool {
 /// `requiresPermissions`, `checkLogin`, `isAdmin`, `hasPermission`). `throwing` asks for the
 /// verbs whose failure throws (`require`, `ensure`, `assert`, `check`, `verify`, `must`).
 pub fn is_guard_name(name: &str, throwing: bool) -> bool {
-    let n = lc(name);
     const NOUNS: &[&str] = &[
         "auth",
         "login",
@@ -234,12 +233,22 @@ pub fn is_guard_name(name: &str, throwing: bool) -> bool {
         "guard",
     ];
     const TESTS: &[&str] = &["is", "has", "can", "allow", "permit"];
-    let verb_throw = THROWING.iter().any(|v| n.starts_with(v));
-    let verb_test = TESTS.iter().any(|v| n.starts_with(v));
+    // the lower-cased name's prefixes, without lower-casing it (most names start with no verb)
+    let starts = |v: &&str| {
+        name.len() >= v.len() && name.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes())
+    };
+    let verb_throw = THROWING.iter().any(starts);
+    let verb_test = TESTS.iter().any(starts);
     // `authenticate()`, `authorize()` alone also guard
-    let alone = matches!(n.as_str(), "authenticate" | "authorize" | "isauthenticated");
+    let alone = ["authenticate", "authorize", "isauthenticated"]
+        .iter()
+        .any(|w| name.eq_ignore_ascii_case(w));
     // the nouns (14 searches) only for names that start with a verb
-    alone || ((verb_throw || (!throwing && verb_test)) && NOUNS.iter().any(|w| n.contains(w)))
+    alone
+        || ((verb_throw || (!throwing && verb_test)) && {
+            let n = lc(name);
+            NOUNS.iter().any(|w| n.contains(w))
+        })
 }
 
 /// An error class named for authentication or permission failures.
@@ -968,6 +977,40 @@ fn require_spec(expr: &Expression<'_>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn guard_names_by_verb_and_noun_in_any_ascii_case() {
+        let cases: &[(&str, bool, bool)] = &[
+            // (name, as a throwing guard, as a test)
+            ("requiredAuthorizedUser", true, true),
+            ("requiresPermissions", true, true),
+            ("REQUIRE_LOGIN", true, true),
+            ("checkLogin", true, true),
+            ("verifyAdminRole", true, true),
+            ("isAdmin", false, true),
+            ("HasPermission", false, true),
+            ("canAccess", false, true),
+            ("authenticate", true, true),
+            ("AUTHORIZE", true, true),
+            ("isAuthenticated", true, true),
+            ("getUser", false, false),
+            ("checkout", false, false),
+            ("verifyToken", false, false),
+            ("ensure", false, false),
+            ("is", false, false),
+            ("", false, false),
+            ("\u{130}sAdmin", false, false),
+            ("checkUs\u{e9}rAuth", true, true),
+        ];
+        for &(name, throwing, test) in cases {
+            assert_eq!(
+                super::is_guard_name(name, true),
+                throwing,
+                "{name} (throwing)"
+            );
+            assert_eq!(super::is_guard_name(name, false), test, "{name}");
+        }
+    }
     use crate::facts::source_facts_from;
     use std::path::Path;
 
