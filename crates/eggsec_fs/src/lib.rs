@@ -299,10 +299,42 @@ pub fn remember_bytes(path: &Path, bytes: &[u8]) {
     kept.insert(key(path).into(), Arc::from(bytes));
 }
 
+/// Why [`open_regular`] opened nothing to read.
+#[derive(Debug)]
+pub enum OpenError {
+    /// Looking the path up before any open failed (not found, no permission).
+    Lookup(std::io::Error),
+    /// The open, or asking the open handle what it is, failed.
+    Open(std::io::Error),
+    /// Not a regular file (a FIFO, a device, a socket, a directory): never read, as it could
+    /// block or never end.
+    NotRegular(std::fs::FileType),
+}
+
+/// Opens `path` for reading only if it is a regular file (symlinks followed), with the open
+/// handle's metadata (its size is what the caller checks against its limit). Never blocks on
+/// a FIFO. A path this run's listing already shows as a regular file is not looked up by path
+/// first: the open handle is checked all the same (a file swapped for a FIFO meanwhile does
+/// not block the open and is refused).
+pub fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata), OpenError> {
+    if known_kind(path) != Some(Kind::File) {
+        let meta = std::fs::metadata(path).map_err(OpenError::Lookup)?;
+        if !meta.is_file() {
+            return Err(OpenError::NotRegular(meta.file_type()));
+        }
+    }
+    let file = open_for_reading(path).map_err(OpenError::Open)?;
+    let meta = file.metadata().map_err(OpenError::Open)?;
+    if !meta.is_file() {
+        return Err(OpenError::NotRegular(meta.file_type()));
+    }
+    Ok((file, meta))
+}
+
 /// Opens `path` for reading, never blocking: `O_NONBLOCK` on Unix, so that a path that is (or
 /// was swapped for) a FIFO does not block the open. The caller checks the handle's type
-/// (`file.metadata()`) before it reads.
-pub fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
+/// before it reads.
+fn open_for_reading(path: &Path) -> std::io::Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -529,11 +561,22 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(20))
             .expect("open_for_reading blocked on a FIFO");
         assert!(!opened.unwrap().unwrap(), "a FIFO is not a regular file");
+        // and open_regular refuses it, by the lookup or by the handle
+        for listed in [false, true] {
+            if listed {
+                let _ = read_dir(dir.path());
+            }
+            assert!(matches!(open_regular(&fifo), Err(OpenError::NotRegular(_))));
+        }
+        assert!(matches!(
+            open_regular(&dir.path().join("missing.js")),
+            Err(OpenError::Lookup(e)) if e.kind() == std::io::ErrorKind::NotFound
+        ));
         // a regular file opens and reads as usual
         let file = dir.path().join("y.js");
         std::fs::write(&file, "ok").unwrap();
-        let mut f = open_for_reading(&file).unwrap();
-        assert!(f.metadata().unwrap().is_file());
+        let (mut f, meta) = open_regular(&file).unwrap();
+        assert!(meta.is_file() && meta.len() == 2);
         let mut text = String::new();
         std::io::Read::read_to_string(&mut f, &mut text).unwrap();
         assert_eq!(text, "ok");

@@ -62,23 +62,12 @@ fn kind_of(ft: std::fs::FileType) -> &'static str {
 /// Opens `path` for reading only if it is a regular file of at most `limit` bytes (symlinks
 /// followed). Never blocks on a FIFO.
 pub fn open_regular(path: &Path, limit: u64) -> Result<(File, u64), InputError> {
-    // a regular file by this run's listing of its directory needs no second look before the
-    // open (the open handle is checked below all the same)
-    if eggsec_fs::known_kind(path) != Some(eggsec_fs::Kind::File) {
-        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => InputError::NotFound,
-            _ => InputError::Io(e),
-        })?;
-        if !meta.is_file() {
-            return Err(InputError::NotRegular(kind_of(meta.file_type())));
-        }
-    }
-    // a file swapped for a FIFO after the check does not block the open
-    let file = eggsec_fs::open_for_reading(path).map_err(InputError::Io)?;
-    let meta = file.metadata().map_err(InputError::Io)?;
-    if !meta.is_file() {
-        return Err(InputError::NotRegular(kind_of(meta.file_type())));
-    }
+    use eggsec_fs::OpenError;
+    let (file, meta) = eggsec_fs::open_regular(path).map_err(|e| match e {
+        OpenError::Lookup(e) if e.kind() == std::io::ErrorKind::NotFound => InputError::NotFound,
+        OpenError::Lookup(e) | OpenError::Open(e) => InputError::Io(e),
+        OpenError::NotRegular(t) => InputError::NotRegular(kind_of(t)),
+    })?;
     if meta.len() > limit {
         return Err(InputError::TooLarge {
             size: meta.len(),

@@ -55,26 +55,14 @@ fn read_regular(path: &Path, limits: &Limits) -> Result<Vec<u8>, JsError> {
         path: path.to_path_buf(),
         source,
     };
-    let not_regular = || {
-        io(std::io::Error::other(
-            "not a regular file (a FIFO, device or socket)",
-        ))
-    };
+    use eggsec_fs::OpenError;
     // A FIFO, a device or a socket is never opened for reading (it could block or never end).
-    // A regular file by this run's listing of its directory needs no look by path before the
-    // open: the open handle is checked all the same.
-    if eggsec_fs::known_kind(path) != Some(eggsec_fs::Kind::File) {
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if !meta.is_file() {
-            return Err(not_regular());
-        }
-        check_size(path, meta.len(), limits)?;
-    }
-    let mut file = eggsec_fs::open_for_reading(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if !meta.is_file() {
-        return Err(not_regular());
-    }
+    let (mut file, meta) = eggsec_fs::open_regular(path).map_err(|e| match e {
+        OpenError::Lookup(e) | OpenError::Open(e) => io(e),
+        OpenError::NotRegular(_) => io(std::io::Error::other(
+            "not a regular file (a FIFO, device or socket)",
+        )),
+    })?;
     check_size(path, meta.len(), limits)?;
     let bytes = eggsec_fs::read_sized(&mut file, meta.len(), limits.max_file_bytes).map_err(io)?;
     check_size(path, bytes.len() as u64, limits)?;
