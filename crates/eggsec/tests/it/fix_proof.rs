@@ -145,7 +145,7 @@ fn mocha(oracle: &Path, proof: &Proof, app: &StagedApp, env: &str, glob: &str) -
             cmd.env(var, v);
         }
     }
-    let out = cmd.output().expect("node");
+    let out = crate::oracle_support::output_past_egg_mock_port_race(&mut cmd);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let count = |word: &str| {
         stdout

@@ -187,20 +187,7 @@ fn run_app_tests(oracle: &Path, app: &StagedApp, env: &str) -> usize {
             cmd.env(var, v);
         }
     }
-    let mut out = cmd.output().expect("node");
-    // egg-mock picks the cluster-client port with detect-port and egg binds it later: another
-    // process of the parallel test run (an ephemeral client port) can take it in between
-    // ("create \"Watcher\" leader failed, the port:N is occupied by other", seen once in a
-    // full run). That race is egg-mock's, not the app's: run the tests once more on a new
-    // port; any other failure, or the same one twice, fails the test.
-    let port_race = |o: &std::process::Output| {
-        [&o.stdout, &o.stderr]
-            .iter()
-            .any(|b| String::from_utf8_lossy(b).contains("leader failed, the port:"))
-    };
-    if !out.status.success() && port_race(&out) {
-        out = cmd.output().expect("node");
-    }
+    let out = crate::oracle_support::output_past_egg_mock_port_race(&mut cmd);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let tail = |s: &str| -> String {
         let chars: Vec<char> = s.chars().collect();
