@@ -388,6 +388,14 @@ fn merge_spans(mut spans: Vec<std::ops::Range<usize>>) -> Vec<std::ops::Range<us
 /// Masks every secret found by its shape in free text (an output line, a dependency spec, a
 /// message). Text without one is returned unchanged.
 pub fn mask_text(text: &str) -> String {
+    mask_spans(text, false)
+}
+
+/// `text` with every secret found by its shape masked; with `keep_lines`, the line breaks
+/// inside a secret (a PEM block) are kept around its mask, so that the text keeps its lines:
+/// the mask on the secret's first line when the secret ends with a line break (the rest of
+/// its last line is then empty, as in `text`), else on its last line.
+fn mask_spans(text: &str, keep_lines: bool) -> String {
     let spans = secret_spans(text);
     if spans.is_empty() {
         return text.to_string();
@@ -396,7 +404,19 @@ pub fn mask_text(text: &str) -> String {
     let mut at = 0;
     for r in spans {
         out.push_str(&text[at..r.start]);
-        out.push_str(&mask(&text[r.clone()]));
+        let secret = &text[r.clone()];
+        let breaks = if keep_lines {
+            memchr::memchr_iter(b'\n', secret.as_bytes()).count()
+        } else {
+            0
+        };
+        if secret.ends_with('\n') {
+            out.push_str(&mask(secret));
+            out.extend(std::iter::repeat_n('\n', breaks));
+        } else {
+            out.extend(std::iter::repeat_n('\n', breaks));
+            out.push_str(&mask(secret));
+        }
         at = r.end;
     }
     out.push_str(&text[at..]);
@@ -485,14 +505,24 @@ const SECRET_WORDS: &[&str] = &[
 /// secrets found by shape anywhere (PEM blocks spanning lines included); on a line whose key
 /// (`name:` / `name =`) names a secret, or that mentions a secret word, every string, template
 /// and number literal; and every line of a literal, array or object opened on such a line and
-/// continued on the next ones. Returns the masked lines (`str::lines` order).
+/// continued on the next ones. Returns the masked lines, one per line of the source (a PEM
+/// block's lines: its mask, then empty lines), so a frame shows the file's line numbers.
 pub fn mask_source(source: &str) -> Vec<String> {
-    let shaped = mask_text(source);
+    mask_source_to(source, usize::MAX)
+}
+
+/// The first `last` lines of [`mask_source`] (all of them when the source has fewer): each
+/// line's mask depends only on the lines above it, so a code frame's lines cost no more than
+/// the part of the file down to them. (The shapes are found in the whole source, as for
+/// [`mask_source`]: a PEM block that goes on below `last` is masked all the same.)
+pub fn mask_source_to(source: &str, last: usize) -> Vec<String> {
+    // line n of the masked source is line n of the file, after a PEM block too
+    let shaped = mask_spans(source, true);
     let mut out = Vec::new();
     // Bracket depth of an open secret context (0: none), and whether a template literal is open.
     let mut secret_depth: usize = 0;
     let mut in_template = false;
-    for line in shaped.lines() {
+    for line in shaped.lines().take(last) {
         let starts_inside = secret_depth > 0;
         let secret_line = starts_inside || line_is_secret(line);
         let (masked, depth_change, template_open) = mask_line(line, secret_line, in_template);
@@ -517,8 +547,7 @@ pub fn mask_source_line(line: &str) -> String {
 }
 
 fn line_is_secret(line: &str) -> bool {
-    let lower = line.to_ascii_lowercase();
-    if SECRET_WORDS.iter().any(|w| lower.contains(w)) {
+    if has_secret_word(line) {
         return true;
     }
     // The key of `key: value` / `a.b.key = value` / `const key = value`.
@@ -554,9 +583,40 @@ fn line_is_secret(line: &str) -> bool {
     false
 }
 
+/// Whether `line` holds one of [`SECRET_WORDS`], ASCII letters in any case: one pass over the
+/// line for all the words, without a lower-cased copy of it (a code frame's file is checked
+/// line by line).
+fn has_secret_word(line: &str) -> bool {
+    static WORDS: OnceLock<Option<aho_corasick::AhoCorasick>> = OnceLock::new();
+    match WORDS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(SECRET_WORDS)
+            .ok()
+    }) {
+        Some(words) => words.is_match(line),
+        None => {
+            let lower = line.to_ascii_lowercase();
+            SECRET_WORDS.iter().any(|w| lower.contains(w))
+        }
+    }
+}
+
 /// Masks the literals of one line when `secret`; returns the line, the change in bracket depth
 /// and whether a template literal is still open at its end.
-fn mask_line(line: &str, secret: bool, mut in_template: bool) -> (String, isize, bool) {
+///
+/// A line that is not secret comes back as it is (only a secret line's literals and numbers
+/// are masked), and its bracket depth is never read; its template state can only change at a
+/// backtick: such a line without one, outside a template, is returned without a walk.
+fn mask_line(line: &str, secret: bool, in_template: bool) -> (String, isize, bool) {
+    if !secret && !in_template && memchr::memchr(b'`', line.as_bytes()).is_none() {
+        return (line.to_string(), 0, false);
+    }
+    mask_line_walk(line, secret, in_template)
+}
+
+/// [`mask_line`] character by character.
+fn mask_line_walk(line: &str, secret: bool, mut in_template: bool) -> (String, isize, bool) {
     let mut out = String::with_capacity(line.len());
     let mut depth: isize = 0;
     let mut chars = line.chars().peekable();
@@ -668,6 +728,115 @@ fn mask_literal(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Lines of the repository's own JS/TS (the example app, every fixture) and every line of
+    /// three fragments from a list of quotes, backticks, escapes, brackets, secret words in
+    /// mixed case, keys, numbers and non-ASCII letters.
+    fn sample_lines() -> Vec<String> {
+        let mut lines = Vec::new();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for dir in ["examples", "tests"] {
+            eggsec_fs::walk(
+                &root.join(dir),
+                false,
+                &mut |e| e.name != "target",
+                &mut |e| {
+                    let name = e.name.to_string_lossy();
+                    if (name.ends_with(".js") || name.ends_with(".ts")) && lines.len() < 200_000 {
+                        if let Ok(text) = std::fs::read_to_string(&e.path) {
+                            lines.extend(text.lines().map(str::to_string));
+                        }
+                    }
+                    true
+                },
+            );
+        }
+        assert!(
+            lines.len() > 5_000,
+            "{} lines of JS in the repository",
+            lines.len()
+        );
+        const PARTS: &[&str] = &[
+            "`",
+            "'",
+            "\"",
+            "\\",
+            "${",
+            "}",
+            "{",
+            "[",
+            ")",
+            "password",
+            "PassWord",
+            "pass:",
+            "PASS =",
+            "tOkEn",
+            "dsn",
+            "Keys",
+            "x",
+            ":",
+            " = ",
+            "==",
+            "=>",
+            "// ",
+            "1234",
+            "\u{e9}",
+            "\u{130}",
+            "\u{212a}eys",
+            "sk_live_ab12",
+            "\t",
+            "apiKey:",
+            " ",
+        ];
+        for a in PARTS {
+            for b in PARTS {
+                for c in PARTS {
+                    lines.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn the_secret_word_search_finds_what_a_lower_cased_copy_finds() {
+        let mut hits = 0;
+        for line in sample_lines() {
+            let lower = line.to_ascii_lowercase();
+            let expected = SECRET_WORDS.iter().any(|w| lower.contains(w));
+            assert_eq!(has_secret_word(&line), expected, "{line:?}");
+            hits += usize::from(expected);
+        }
+        assert!(hits > 1_000, "{hits} lines with a secret word");
+    }
+
+    #[test]
+    fn a_line_passed_over_is_what_the_walk_gives() {
+        let mut fast = 0;
+        for line in sample_lines() {
+            for secret in [false, true] {
+                for in_template in [false, true] {
+                    let walked = mask_line_walk(&line, secret, in_template);
+                    let got = mask_line(&line, secret, in_template);
+                    assert_eq!(
+                        got.0, walked.0,
+                        "{line:?} secret={secret} template={in_template}"
+                    );
+                    assert_eq!(
+                        got.2, walked.2,
+                        "{line:?} secret={secret} template={in_template}"
+                    );
+                    // a secret line's depth is read; a line that is not secret: never
+                    if secret {
+                        assert_eq!(got.1, walked.1, "{line:?}");
+                    } else if !in_template && !line.contains('`') {
+                        fast += 1;
+                    }
+                }
+            }
+        }
+        assert!(fast > 10_000, "{fast} lines passed over");
+    }
 
     #[test]
     fn masks_show_at_most_two_characters_and_the_length() {
@@ -871,6 +1040,49 @@ mod tests {
             assert!(!out.contains(s), "{s} in\n{out}");
         }
         assert!(out.contains("'shop'"), "{out}");
+    }
+
+    #[test]
+    fn a_masked_source_has_the_lines_of_the_file() {
+        let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ";
+        for src in [
+            format!("a\nk = '-----BEGIN PRIVATE KEY-----\n{body}\n{body}\n-----END PRIVATE KEY-----';\nb\n"),
+            format!("a\n-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----"),
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n"),
+            format!("x = `-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n`\nlast"),
+            // a block that is never closed is a secret to the end of the text
+            format!("a\nk = '-----BEGIN PRIVATE KEY-----\n{body}\n{body}"),
+            format!("a\nk = '-----BEGIN PRIVATE KEY-----\n{body}\n{body}\n"),
+        ] {
+            assert!(mask_text(&src).lines().count() < src.lines().count(), "{src}");
+            let masked = mask_source(&src);
+            assert_eq!(masked.len(), src.lines().count(), "{src:?} -> {masked:?}");
+            assert!(!masked.concat().contains("MIIEvQ"), "{masked:?}");
+            // the mask where the secret begins, unless its last line goes on after it
+            let begin = src.lines().position(|l| l.contains("-----BEGIN")).unwrap_or(0);
+            let at = masked.iter().position(|l| l.contains("****(")).unwrap_or(0);
+            let open_end = !src.contains("-----END") && !src.ends_with('\n');
+            assert_eq!(at, if open_end { masked.len() - 1 } else { begin }, "{masked:?}");
+            // lines away from the secret are the file's
+            for (i, line) in src.lines().enumerate() {
+                if !line.contains("MIIE") && !line.contains("-----") {
+                    assert_eq!(masked[i], line, "{src:?} line {}", i + 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_lines_down_to_a_frame_are_those_of_the_whole_file() {
+        // secret contexts, a template and a PEM block that run past any cut
+        let src = "const pw = 'DbPassw0rdXYZ';\nconst x = {\n  tokens: [\n    'tok-one-aaaa',\n  ],\n  name: 'shop',\n};\nconst key = `\nMIIsecretbody\n`;\nconst cert = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\n-----END PRIVATE KEY-----';\nconst y = `a\nb`;\n";
+        let all = mask_source(src);
+        assert!(all.len() > 12);
+        assert!(!all.join("\n").contains("MIIEvQIBADAN"), "{all:?}");
+        for last in 0..all.len() + 3 {
+            let top = mask_source_to(src, last);
+            assert_eq!(top[..], all[..last.min(all.len())], "last = {last}");
+        }
     }
 
     #[test]

@@ -47,6 +47,8 @@ struct Painter {
     color: bool,
     /// Each source read and masked once per report (a file with thousands of findings).
     frames: FrameCache,
+    /// The last line of each file a frame of the report shows (lines below it are not masked).
+    shown_to: std::collections::HashMap<std::path::PathBuf, usize>,
 }
 
 impl Painter {
@@ -84,9 +86,23 @@ type FrameCache = std::cell::RefCell<
 
 /// Renders the whole report for a terminal.
 pub fn render_text(report: &Report, options: &TextOptions<'_>) -> String {
+    let mut shown_to = std::collections::HashMap::new();
+    if options.code_frames.is_some() {
+        for app in &report.apps {
+            for f in &app.findings {
+                if let Location::File { path, line, .. } = &f.location {
+                    let last = shown_to
+                        .entry(frame_file(&app.root, path))
+                        .or_insert(0usize);
+                    *last = (*last).max(*line as usize + FRAME_CONTEXT);
+                }
+            }
+        }
+    }
     let painter = Painter {
         color: options.color,
         frames: FrameCache::default(),
+        shown_to,
     };
     let mut out = String::new();
     for (i, app) in report.apps.iter().enumerate() {
@@ -245,13 +261,16 @@ fn render_finding(
         (options.code_frames, &f.location)
     {
         if *line > 0 {
-            let file = Path::new(root).join(path);
+            let file = frame_file(root, path);
             let lines = p
                 .frames
                 .borrow_mut()
                 .entry(file.clone())
                 .or_insert_with(|| {
-                    lookup(&file).map(|source| std::rc::Rc::new(crate::mask::mask_source(&source)))
+                    // every frame of this file shows lines above `last` (see `render_text`)
+                    let last = p.shown_to.get(&file).copied().unwrap_or(usize::MAX);
+                    lookup(&file)
+                        .map(|source| std::rc::Rc::new(crate::mask::mask_source_to(&source, last)))
                 })
                 .clone();
             if let Some(lines) = lines {
@@ -276,6 +295,11 @@ fn render_finding(
             }
         }
     }
+}
+
+/// The source file of a finding's location, as the code frames read it.
+fn frame_file(root: &str, path: &str) -> std::path::PathBuf {
+    Path::new(root).join(path)
 }
 
 /// Prints the offending line with [`FRAME_CONTEXT`] lines around it, a line-number gutter,
@@ -354,6 +378,85 @@ mod mask_tests {
             mask_source_line("  host: '127.0.0.1',"),
             "  host: '127.0.0.1',"
         );
+    }
+
+    #[test]
+    fn frames_show_the_lines_of_the_whole_masked_file() {
+        use super::{code_frame, render_text, FrameCache, Painter, Path, TextOptions};
+        use crate::{AppReport, Finding, Location, Report, Severity, Strategy};
+        // a secret context opened above every frame, and a PEM block that ends below one
+        let src = "const x = {\n  password: [\n    'first-secret-aaaa',\n    'second-secret-bbbb',\n  ],\n};\nconst cert = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\n-----END PRIVATE KEY-----';\nconst a = 1;\nconst b = 2;\n";
+        let n = src.lines().count();
+        let at = |line: u32, path: &str| {
+            Finding::new(
+                "R1",
+                "rule",
+                Strategy::Csrf,
+                Severity::High,
+                "m",
+                Location::File {
+                    path: path.into(),
+                    line,
+                    column: 1,
+                },
+            )
+        };
+        let app = |root: &str, findings: Vec<Finding>| AppReport {
+            root: root.into(),
+            env: "prod".into(),
+            findings,
+            posture: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        // the same file from two apps (`/r` + `a/x.js`, `/r/a` + `x.js`): the first app's
+        // frames are near the top, the second's at the end and past it
+        let report = Report {
+            apps: vec![
+                app("/r", vec![at(3, "a/x.js"), at(4, "a/x.js")]),
+                app(
+                    "/r/a",
+                    vec![
+                        at(10, "x.js"),
+                        at(n as u32, "x.js"),
+                        at(n as u32 + 4, "x.js"),
+                        at(4, "y.js"),
+                    ],
+                ),
+            ],
+        };
+        let lookup = |p: &Path| {
+            (p == Path::new("/r/a/x.js") || p == Path::new("/r/a/y.js")).then(|| src.to_string())
+        };
+        let options = TextOptions {
+            color: false,
+            code_frames: Some(&lookup),
+            quiet: true,
+            ..Default::default()
+        };
+        let out = render_text(&report, &options);
+        let painter = Painter {
+            color: false,
+            frames: FrameCache::default(),
+            shown_to: Default::default(),
+        };
+        let whole = crate::mask::mask_source(src);
+        // the file's own line numbers, below the PEM block too
+        assert_eq!(whole.len(), n);
+        assert_eq!(whole[n - 2], "const a = 1;");
+        for (file, line) in [("x", 3), ("x", 4), ("x", 10), ("x", n), ("y", 4)] {
+            let mut frame = format!("{file}.js:{line}:1  (csrf, confidence high)\n");
+            code_frame(&mut frame, &whole, line, 1, &painter);
+            assert!(
+                out.contains(&frame),
+                "{file} {line}:\n{frame}\nnot in\n{out}"
+            );
+        }
+        for secret in ["first-secret", "second-secret", "MIIEvQIBADAN"] {
+            assert!(!out.contains(secret), "{secret} in\n{out}");
+        }
+        // five frames; none for the line past the end of the file
+        let marked = out.lines().filter(|l| l.trim_start().starts_with('>'));
+        assert_eq!(marked.count(), 5, "{out}");
     }
 
     #[test]
