@@ -175,7 +175,14 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     starts.extend(extra_dirs.iter().cloned());
+    // Directories a walk went into, by the path's bytes: a start among them (an in-repo
+    // plugin under `lib/`) was walked already with the same filter, and is not walked again.
+    // (A start named another way is walked: its files are already seen, the same answer.)
+    let mut entered: foldhash::HashSet<std::ffi::OsString> = foldhash::HashSet::default();
     for start in starts.iter().filter(|d| eggsec_fs::is_dir(d)) {
+        if !entered.insert(start.as_os_str().to_owned()) {
+            continue;
+        }
         // every file, as egg loads them; no ignore file is ever opened (a FIFO named
         // .gitignore would block the walk)
         let mut keep = |e: &eggsec_fs::Entry| {
@@ -188,6 +195,9 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
         let mut full = false;
         eggsec_fs::walk(start, false, &mut keep, &mut |e| {
             let p = &e.path;
+            if e.file_type.is_some_and(|t| t.is_dir()) {
+                entered.insert(p.as_os_str().to_owned());
+            }
             if e.file_type.is_some_and(|t| t.is_file())
                 && is_code(p)
                 && !is_vendored_name(&eggsec_fs::lossy(&e.name))
@@ -870,6 +880,62 @@ pub fn app_plugin_files(root: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plugin_dir_the_walk_went_into_is_not_walked_again_and_others_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let outside = tempfile::tempdir().unwrap();
+        for f in [
+            "app/controller/home.js",
+            "lib/plugin/a/app/extend/context.js",
+            "lib/plugin/a/app.js",
+            "lib/plugin/a/test/skip.test.js",
+            "lib/test/p/app/extend/helper.js",
+            "lib/util.ts",
+        ] {
+            let path = root.join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, "module.exports = {};").unwrap();
+        }
+        std::fs::create_dir_all(outside.path().join("app")).unwrap();
+        std::fs::write(outside.path().join("app/x.js"), "1").unwrap();
+        let linked = root.join("lib/plugin/linked");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path(), &linked).unwrap();
+        let rel = |files: Vec<PathBuf>| -> Vec<String> {
+            files
+                .iter()
+                .map(|f| eggsec_fs::rel_string(root, f))
+                .collect()
+        };
+        let base = rel(code_files(root, &[]));
+        assert_eq!(
+            base,
+            [
+                "app/controller/home.js",
+                "lib/plugin/a/app/extend/context.js",
+                "lib/plugin/a/app.js",
+                "lib/util.ts"
+            ]
+        );
+        // walked already: the same list
+        let same = code_files(root, &[root.join("lib/plugin/a"), root.join("app")]);
+        assert_eq!(rel(same), base);
+        // under a directory the walk leaves out (`test`), and a symlink it does not follow:
+        // walked, and their files are in the list
+        let more = rel(code_files(root, &[root.join("lib/test/p"), linked.clone()]));
+        assert!(
+            more.contains(&"lib/test/p/app/extend/helper.js".to_string()),
+            "{more:?}"
+        );
+        #[cfg(unix)]
+        assert!(
+            more.contains(&"lib/plugin/linked/app/x.js".to_string()),
+            "{more:?}"
+        );
+        assert_eq!(more.len(), base.len() + if cfg!(unix) { 2 } else { 1 });
+    }
 
     #[test]
     fn the_mentions_index_finds_what_a_scan_of_every_use_finds() {
