@@ -1059,8 +1059,9 @@ fn split_location(s: &str) -> (&str, &str) {
 }
 
 fn code_frame(out: &mut String, path: &str, source: &str, line: usize, column: usize) {
-    // Masked as a whole file (multi-line literals and neighbour lines included).
-    let lines = crate::mask::mask_source(source);
+    // Masked as the whole file would be (multi-line literals and neighbour lines included),
+    // down to the last line shown.
+    let lines = crate::mask::mask_source_to(source, line + FRAME_CONTEXT);
     if line == 0 || line > lines.len() {
         return;
     }
@@ -1626,6 +1627,35 @@ fn base64(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_shows_the_lines_of_the_whole_masked_file() {
+        // a secret context opened above the frames; a line past the end has none
+        let src = "const x = {\n  password: [\n    'first-secret-aaaa',\n    'second-secret-bbbb',\n  ],\n};\nconst a = 1;\nconst b = 2;\n";
+        let whole = crate::mask::mask_source(src);
+        let n = whole.len();
+        for line in [1, 3, 4, 6, n - 1, n] {
+            let mut out = String::new();
+            code_frame(&mut out, "x.js", src, line, 0);
+            let first = line.saturating_sub(FRAME_CONTEXT).max(1);
+            let last = (line + FRAME_CONTEXT).min(n);
+            for k in first..=last {
+                let shown = esc(whole[k - 1].trim_end());
+                assert!(
+                    out.contains(&format!("{k}</span>{shown}")),
+                    "{k} of {line}: {out}"
+                );
+            }
+            assert!(!out.contains(&format!(">{}</span>", last + 1)), "{out}");
+            assert!(
+                !out.contains("first-secret") && !out.contains("second-secret"),
+                "{out}"
+            );
+        }
+        let mut past = String::new();
+        code_frame(&mut past, "x.js", src, n + 1, 0);
+        assert!(past.is_empty(), "{past}");
+    }
 
     #[test]
     fn base64_matches_rfc4648() {
