@@ -21,11 +21,11 @@
 
 use crate::finding::{Finding, Location, Severity, Strategy};
 use crate::history::{compare, AuditRecord};
+use crate::render::frames::Frames;
 use crate::render::text::SourceLookup;
 use crate::report::{severity_counts, AppReport, Posture, PostureStatus, Report};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::path::Path;
 
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
@@ -235,6 +235,7 @@ pub fn render_html(report: &Report, doc: &HtmlDocument, options: &HtmlOptions<'_
 
     render_nav(&mut body, report, doc);
     body.push_str("<main id=\"main\" tabindex=\"-1\">\n");
+    let frames = Frames::new(report, options.code_frames, FRAME_CONTEXT);
     for (i, app) in report.apps.iter().enumerate() {
         render_app(
             &mut body,
@@ -242,7 +243,7 @@ pub fn render_html(report: &Report, doc: &HtmlDocument, options: &HtmlOptions<'_
             app,
             doc.apps.get(i),
             report.apps.len() > 1,
-            options,
+            (options, &frames),
         );
     }
     for (n, table) in doc.config.iter().enumerate() {
@@ -358,7 +359,7 @@ fn render_app(
     app: &AppReport,
     extras: Option<&AppExtras>,
     several: bool,
-    options: &HtmlOptions<'_>,
+    (options, frames): (&HtmlOptions<'_>, &Frames<'_>),
 ) {
     let _ = writeln!(
         out,
@@ -386,7 +387,7 @@ fn render_app(
     if let Some(h) = history {
         render_history(out, i, app, h);
     }
-    render_findings(out, i, app, options);
+    render_findings(out, i, app, options, frames);
     if let Some(x) = extras.filter(|x| !x.plugins.is_empty()) {
         render_plugins(out, i, &x.plugins);
     }
@@ -832,7 +833,13 @@ fn render_history(out: &mut String, i: usize, app: &AppReport, h: &HistoryView) 
     out.push_str("</div></div></section>\n");
 }
 
-fn render_findings(out: &mut String, i: usize, app: &AppReport, options: &HtmlOptions<'_>) {
+fn render_findings(
+    out: &mut String,
+    i: usize,
+    app: &AppReport,
+    options: &HtmlOptions<'_>,
+    frames: &Frames<'_>,
+) {
     let _ = writeln!(
         out,
         "<section class=\"findings\" id=\"a{i}-findings\" aria-labelledby=\"a{i}-findings-h\"><h3 id=\"a{i}-findings-h\">Findings ({})</h3>",
@@ -906,7 +913,7 @@ fn render_findings(out: &mut String, i: usize, app: &AppReport, options: &HtmlOp
     }
     out.push_str("</tbody></table>\n<div class=\"cards\">\n");
     for (j, f) in app.findings.iter().enumerate() {
-        render_card(out, i, j, app, f, options);
+        render_card(out, (i, j), app, f, options, frames);
     }
     out.push_str("</div></section>\n");
 }
@@ -948,11 +955,11 @@ fn select(
 
 fn render_card(
     out: &mut String,
-    i: usize,
-    j: usize,
+    (i, j): (usize, usize),
     app: &AppReport,
     f: &Finding,
     options: &HtmlOptions<'_>,
+    frames: &Frames<'_>,
 ) {
     let _ = write!(
         out,
@@ -966,12 +973,10 @@ fn render_card(
         conf = f.confidence.as_str(),
         fp = esc(&f.fingerprint),
     );
-    if let (Some(lookup), Location::File { path, line, column }) =
-        (options.code_frames, &f.location)
-    {
+    if let Location::File { path, line, column } = &f.location {
         if *line > 0 {
-            if let Some(source) = lookup(&Path::new(&app.root).join(path)) {
-                code_frame(out, path, &source, *line as usize, *column as usize);
+            if let Some(lines) = frames.lines(&app.root, path) {
+                code_frame(out, path, &lines, *line as usize, *column as usize);
             }
         }
     }
@@ -1058,10 +1063,9 @@ fn split_location(s: &str) -> (&str, &str) {
     (s, "")
 }
 
-fn code_frame(out: &mut String, path: &str, source: &str, line: usize, column: usize) {
-    // Masked as the whole file would be (multi-line literals and neighbour lines included),
-    // down to the last line shown.
-    let lines = crate::mask::mask_source_to(source, line + FRAME_CONTEXT);
+/// `lines`: the file masked as a whole (multi-line literals and neighbour lines included),
+/// down to the last line shown at least (`Frames`).
+fn code_frame(out: &mut String, path: &str, lines: &[String], line: usize, column: usize) {
     if line == 0 || line > lines.len() {
         return;
     }
@@ -1634,9 +1638,35 @@ mod tests {
         let src = "const x = {\n  password: [\n    'first-secret-aaaa',\n    'second-secret-bbbb',\n  ],\n};\nconst a = 1;\nconst b = 2;\n";
         let whole = crate::mask::mask_source(src);
         let n = whole.len();
+        // the lines `Frames` gives a report whose only finding in the file is at `line`
+        let frame_lines = |line: usize| {
+            let report = Report {
+                apps: vec![AppReport {
+                    root: "/r".into(),
+                    env: "prod".into(),
+                    findings: vec![Finding::new(
+                        "R1",
+                        "rule",
+                        Strategy::Csrf,
+                        Severity::High,
+                        "m",
+                        Location::File {
+                            path: "x.js".into(),
+                            line: line as u32,
+                            column: 1,
+                        },
+                    )],
+                    posture: Vec::new(),
+                    diagnostics: Vec::new(),
+                }],
+            };
+            let lookup = |_: &std::path::Path| Some(src.to_string());
+            let frames = Frames::new(&report, Some(&lookup), FRAME_CONTEXT);
+            frames.lines("/r", "x.js").unwrap().to_vec()
+        };
         for line in [1, 3, 4, 6, n - 1, n] {
             let mut out = String::new();
-            code_frame(&mut out, "x.js", src, line, 0);
+            code_frame(&mut out, "x.js", &frame_lines(line), line, 0);
             let first = line.saturating_sub(FRAME_CONTEXT).max(1);
             let last = (line + FRAME_CONTEXT).min(n);
             for k in first..=last {
@@ -1653,7 +1683,7 @@ mod tests {
             );
         }
         let mut past = String::new();
-        code_frame(&mut past, "x.js", src, n + 1, 0);
+        code_frame(&mut past, "x.js", &frame_lines(n + 1), n + 1, 0);
         assert!(past.is_empty(), "{past}");
     }
 

@@ -2,6 +2,7 @@
 //! text|json|sarif|markdown|html|concise|github|gitlab|junit`.
 
 pub mod ci;
+mod frames;
 pub mod html;
 pub mod json;
 pub mod markdown;

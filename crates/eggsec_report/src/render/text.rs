@@ -3,6 +3,7 @@
 //! into one line (listed with `verbose`), then a summary line.
 
 use crate::finding::{Finding, Location, Severity};
+use crate::render::frames::Frames;
 use crate::report::{severity_counts, AppReport, PostureStatus, Report};
 use owo_colors::{OwoColorize, Style};
 use std::fmt::Write as _;
@@ -43,15 +44,13 @@ const FRAME_WIDTH: usize = 160;
 /// Lines of context shown above and below the offending line.
 const FRAME_CONTEXT: usize = 1;
 
-struct Painter {
+struct Painter<'a> {
     color: bool,
     /// Each source read and masked once per report (a file with thousands of findings).
-    frames: FrameCache,
-    /// The last line of each file a frame of the report shows (lines below it are not masked).
-    shown_to: std::collections::HashMap<std::path::PathBuf, usize>,
+    frames: Frames<'a>,
 }
 
-impl Painter {
+impl Painter<'_> {
     fn paint(&self, text: &str, style: Style) -> String {
         if self.color {
             text.style(style).to_string()
@@ -80,29 +79,11 @@ impl Painter {
     }
 }
 
-type FrameCache = std::cell::RefCell<
-    std::collections::HashMap<std::path::PathBuf, Option<std::rc::Rc<Vec<String>>>>,
->;
-
 /// Renders the whole report for a terminal.
 pub fn render_text(report: &Report, options: &TextOptions<'_>) -> String {
-    let mut shown_to = std::collections::HashMap::new();
-    if options.code_frames.is_some() {
-        for app in &report.apps {
-            for f in &app.findings {
-                if let Location::File { path, line, .. } = &f.location {
-                    let last = shown_to
-                        .entry(frame_file(&app.root, path))
-                        .or_insert(0usize);
-                    *last = (*last).max(*line as usize + FRAME_CONTEXT);
-                }
-            }
-        }
-    }
     let painter = Painter {
         color: options.color,
-        frames: FrameCache::default(),
-        shown_to,
+        frames: Frames::new(report, options.code_frames, FRAME_CONTEXT),
     };
     let mut out = String::new();
     for (i, app) in report.apps.iter().enumerate() {
@@ -117,7 +98,7 @@ pub fn render_text(report: &Report, options: &TextOptions<'_>) -> String {
     out
 }
 
-fn render_app(out: &mut String, app: &AppReport, options: &TextOptions<'_>, p: &Painter) {
+fn render_app(out: &mut String, app: &AppReport, options: &TextOptions<'_>, p: &Painter<'_>) {
     let bold = Style::new().bold();
     let mut findings: Vec<&Finding> = app.findings.iter().collect();
     // Most severe first, then most certain (stable: file and line order stays within).
@@ -184,7 +165,7 @@ fn render_app(out: &mut String, app: &AppReport, options: &TextOptions<'_>, p: &
             let _ = writeln!(out, "{}", p.paint(&heading, bold));
         }
         for f in &findings {
-            render_finding(out, f, &app.root, options, p);
+            render_finding(out, f, &app.root, p);
         }
     }
     if options.quiet {
@@ -231,13 +212,7 @@ fn render_app(out: &mut String, app: &AppReport, options: &TextOptions<'_>, p: &
     );
 }
 
-fn render_finding(
-    out: &mut String,
-    f: &Finding,
-    root: &str,
-    options: &TextOptions<'_>,
-    p: &Painter,
-) {
+fn render_finding(out: &mut String, f: &Finding, root: &str, p: &Painter<'_>) {
     out.push('\n');
     let _ = writeln!(
         out,
@@ -257,23 +232,9 @@ fn render_finding(
             Style::new().dimmed()
         )
     );
-    if let (Some(lookup), Location::File { path, line, column }) =
-        (options.code_frames, &f.location)
-    {
+    if let Location::File { path, line, column } = &f.location {
         if *line > 0 {
-            let file = frame_file(root, path);
-            let lines = p
-                .frames
-                .borrow_mut()
-                .entry(file.clone())
-                .or_insert_with(|| {
-                    // every frame of this file shows lines above `last` (see `render_text`)
-                    let last = p.shown_to.get(&file).copied().unwrap_or(usize::MAX);
-                    lookup(&file)
-                        .map(|source| std::rc::Rc::new(crate::mask::mask_source_to(&source, last)))
-                })
-                .clone();
-            if let Some(lines) = lines {
+            if let Some(lines) = p.frames.lines(root, path) {
                 code_frame(out, &lines, *line as usize, *column as usize, p);
             }
         }
@@ -297,16 +258,11 @@ fn render_finding(
     }
 }
 
-/// The source file of a finding's location, as the code frames read it.
-fn frame_file(root: &str, path: &str) -> std::path::PathBuf {
-    Path::new(root).join(path)
-}
-
 /// Prints the offending line with [`FRAME_CONTEXT`] lines around it, a line-number gutter,
 /// and a caret under `column` (1-based, in characters; 0 = no caret). Tabs show as 4 spaces;
 /// lines are already masked ([`crate::mask::mask_source`]) and are cut to [`FRAME_WIDTH`]
 /// characters around the column.
-fn code_frame(out: &mut String, lines: &[String], line: usize, column: usize, p: &Painter) {
+fn code_frame(out: &mut String, lines: &[String], line: usize, column: usize, p: &Painter<'_>) {
     if line == 0 || line > lines.len() {
         return;
     }
@@ -382,7 +338,7 @@ mod mask_tests {
 
     #[test]
     fn frames_show_the_lines_of_the_whole_masked_file() {
-        use super::{code_frame, render_text, FrameCache, Painter, Path, TextOptions};
+        use super::{code_frame, render_text, Frames, Painter, Path, TextOptions};
         use crate::{AppReport, Finding, Location, Report, Severity, Strategy};
         // a secret context opened above every frame, and a PEM block that ends below one
         let src = "const x = {\n  password: [\n    'first-secret-aaaa',\n    'second-secret-bbbb',\n  ],\n};\nconst cert = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\n-----END PRIVATE KEY-----';\nconst a = 1;\nconst b = 2;\n";
@@ -436,8 +392,7 @@ mod mask_tests {
         let out = render_text(&report, &options);
         let painter = Painter {
             color: false,
-            frames: FrameCache::default(),
-            shown_to: Default::default(),
+            frames: Frames::new(&Report::default(), None, 0),
         };
         let whole = crate::mask::mask_source(src);
         // the file's own line numbers, below the PEM block too
