@@ -34,7 +34,7 @@ pub mod vendored;
 
 pub use discover::discover;
 pub use dump::{model_from_dump, read_runtime_dump, RuntimeDump};
-pub use loader::load;
+pub use loader::{load, load_config_only};
 pub use model::{
     AppError, AppModel, ConfigLayer, DefaultsSource, Diagnostic, DiagnosticLevel, Framework,
     LoadOptions, MiddlewareEntry, MiddlewareSource, PluginState, UnitKind,

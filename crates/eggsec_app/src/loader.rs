@@ -25,10 +25,17 @@ const MAX_FRAMEWORK_DEPTH: usize = 8;
 pub fn load(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     // on the large-stack pool: every config evaluation and parse below runs in place instead
     // of starting a thread of its own
-    eggsec_js::stack::install(|| load_here(root, opts))
+    eggsec_js::stack::install(|| load_here(root, opts, true))
 }
 
-fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
+/// [`load`] without the app's code: the config, plugins and middleware of `root` in the env of
+/// `opts`, with no code model and no routes (the code is neither parsed nor scanned). For a
+/// view of the config alone (the HTML report's config of every env).
+pub fn load_config_only(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
+    eggsec_js::stack::install(|| load_here(root, opts, false))
+}
+
+fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppModel, AppError> {
     let config_phase = eggsec_js::timing::phase("config");
     let pkg_dir = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
     // midway v1 runs egg with baseDir = src/ (package.json stays at the project root)
@@ -61,9 +68,11 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
         defaults,
         uncertain,
     ) = rayon::scope(|s| {
-        s.spawn(|_| code = Some(crate::routes::code_model(&root, &mut code_diags)));
-        if crate::usage::prescan_wanted() {
-            s.spawn(|_| crate::usage::prescan(&root));
+        if with_code {
+            s.spawn(|_| code = Some(crate::routes::code_model(&root, &mut code_diags)));
+            if crate::usage::prescan_wanted() {
+                s.spawn(|_| crate::usage::prescan(&root));
+            }
         }
         let mut diags = Vec::new();
         if midway.is_some() {
@@ -326,39 +335,46 @@ fn load_here(root: &Path, opts: &LoadOptions) -> Result<AppModel, AppError> {
     });
     diags.append(&mut code_diags);
     let code = code.unwrap_or_default();
-    let routes_phase = eggsec_js::timing::phase("routes");
-    let route_inputs = crate::routes::RouteInputs {
-        root: &root,
-        config: &loaded.config,
-        middleware: &middleware,
-        plugins: &set.states,
+    // (a config-only model has no code to route)
+    let routes = if with_code {
+        let routes_phase = eggsec_js::timing::phase("routes");
+        let route_inputs = crate::routes::RouteInputs {
+            root: &root,
+            config: &loaded.config,
+            middleware: &middleware,
+            plugins: &set.states,
+        };
+        // a framework whose own loadRouter loads app/router.js of every load unit (jianghu)
+        let unit_routers =
+            frameworks
+                .iter()
+                .find_map(|fw| match crate::routes::framework_router_override(fw)? {
+                    crate::routes::RouterOverride::EveryUnit { file, reverse } => {
+                        let units = router_units(&set, &frameworks);
+                        Some(crate::routes::unit_routers(
+                            &root, &file, reverse, &units, &mut diags,
+                        ))
+                    }
+                    crate::routes::RouterOverride::NotRead(_) => None,
+                });
+        let mut routes =
+            crate::routes::build_routes_with(&route_inputs, &code, unit_routers.as_ref());
+        routes.extend(crate::routes::plugin_boot_routes(
+            &route_inputs,
+            &code,
+            egg_major,
+        ));
+        for why in crate::plugin_boot::unknown_routes(&set.states, &loaded.config, egg_major) {
+            diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
+        }
+        if let Some(why) = crate::routes::routes_unknown(&root, &routes, &code, &frameworks) {
+            diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
+        }
+        drop(routes_phase);
+        routes
+    } else {
+        Vec::new()
     };
-    // a framework whose own loadRouter loads app/router.js of every load unit (jianghu)
-    let unit_routers =
-        frameworks
-            .iter()
-            .find_map(|fw| match crate::routes::framework_router_override(fw)? {
-                crate::routes::RouterOverride::EveryUnit { file, reverse } => {
-                    let units = router_units(&set, &frameworks);
-                    Some(crate::routes::unit_routers(
-                        &root, &file, reverse, &units, &mut diags,
-                    ))
-                }
-                crate::routes::RouterOverride::NotRead(_) => None,
-            });
-    let mut routes = crate::routes::build_routes_with(&route_inputs, &code, unit_routers.as_ref());
-    routes.extend(crate::routes::plugin_boot_routes(
-        &route_inputs,
-        &code,
-        egg_major,
-    ));
-    for why in crate::plugin_boot::unknown_routes(&set.states, &loaded.config, egg_major) {
-        diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
-    }
-    if let Some(why) = crate::routes::routes_unknown(&root, &routes, &code, &frameworks) {
-        diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
-    }
-    drop(routes_phase);
     Ok(AppModel {
         routes,
         code,
@@ -1044,6 +1060,33 @@ fn plugin_build_dir(dir: &Path, exports: &serde_json::Value, esm: bool) -> PathB
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_config_only_load_has_the_config_of_a_full_load_and_no_code() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/shop-api");
+        for env in ["prod", "local", "unittest"] {
+            let opts = LoadOptions {
+                env: Some(env.into()),
+                ..Default::default()
+            };
+            let full = load(&root, &opts).unwrap();
+            let only = load_config_only(&root, &opts).unwrap();
+            assert!(!full.code.files.is_empty() && !full.routes.is_empty());
+            assert!(only.code.files.is_empty() && only.routes.is_empty());
+            assert_eq!(format!("{:?}", only.config), format!("{:?}", full.config));
+            assert_eq!(format!("{:?}", only.layers), format!("{:?}", full.layers));
+            assert_eq!(format!("{:?}", only.plugins), format!("{:?}", full.plugins));
+            assert_eq!(
+                format!("{:?}", only.middleware),
+                format!("{:?}", full.middleware)
+            );
+            assert_eq!(
+                format!("{:?}", only.defaults),
+                format!("{:?}", full.defaults)
+            );
+            assert_eq!((&only.env, &only.name), (&full.env, &full.name));
+        }
+    }
 
     #[test]
     fn env_comes_from_options_then_config_env_then_prod() {

@@ -136,7 +136,8 @@ pub fn config_table(
                 scope: None,
                 embedded_defaults_only: embedded_defaults,
             };
-            let model = eggsec_app::load(root, &opts).ok()?;
+            // the config alone: the code is the same in every env, and not shown here
+            let model = eggsec_app::load_config_only(root, &opts).ok()?;
             Some(env_config(&model))
         })
         .collect();
