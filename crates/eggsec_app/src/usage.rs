@@ -759,9 +759,13 @@ fn verdict(
         }
     }
 
-    // Words in views and code.
+    // Words in views and code. Evidence past the first MAX_EVIDENCE is dropped: once there
+    // is that much, the words are only listed as searched (no view is read for them).
     for w in &c.view_words {
         searched.push(format!("`{w}` in app/view"));
+        if ev.len() >= MAX_EVIDENCE {
+            continue;
+        }
         if let Some((f, _)) = seen
             .views
             .get()
@@ -777,6 +781,9 @@ fn verdict(
     }
     for w in &c.code_words {
         searched.push(format!("`{w}` in code"));
+        if ev.len() >= MAX_EVIDENCE {
+            continue;
+        }
         if let Some((f, t)) = code.texts.iter().find(|(_, t)| t.contains(w.as_str())) {
             let line = t
                 .find(w.as_str())
@@ -984,6 +991,65 @@ mod tests {
 
     /// The scan made while loading gives the analysis exactly what it would find by itself:
     /// in-repo plugin code, a minified file, a file that does not parse, one with a NUL byte.
+    #[test]
+    fn view_words_are_evidence_until_there_is_enough_of_it() {
+        // `dependents` in-repo plugins that require i18n (one evidence each), `uses` calls of
+        // `ctx.__` (each found once per target i18n extends), a view that calls `__(`
+        let app_with = |dependents: usize, uses: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            let write = |rel: &str, text: &str| {
+                let p = d.join(rel);
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, text).unwrap();
+            };
+            write(
+                "package.json",
+                r#"{"name":"x","dependencies":{"egg":"^3"}}"#,
+            );
+            write("config/config.default.js", "exports.keys = 'k';\n");
+            let mut plugins = String::from("const path = require('path');\n");
+            for i in 0..dependents {
+                plugins.push_str(&format!(
+                    "exports.p{i} = {{ enable: true, path: path.join(__dirname, '../lib/plugin/p{i}') }};\n"
+                ));
+                write(
+                    &format!("lib/plugin/p{i}/package.json"),
+                    &format!(r#"{{"eggPlugin":{{"name":"p{i}","dependencies":["i18n"]}}}}"#),
+                );
+            }
+            write("config/plugin.js", &plugins);
+            let calls = "    this.ctx.__('hi');\n".repeat(uses);
+            write(
+                "app/controller/home.js",
+                &format!(
+                    "module.exports = app => class {{\n  async index() {{\n{calls}  }}\n}};\n"
+                ),
+            );
+            write("app/view/home.html", "<p>{{ __('hello') }}</p>\n");
+            let app = crate::load(d, &Default::default()).unwrap();
+            let u = analyze(&app).plugin("i18n").unwrap().clone();
+            match u.verdict {
+                Verdict::Used(ev) => ev.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                v => panic!("{v:?}"),
+            }
+        };
+        let in_view = |e: &String| e.starts_with("app/view/home.html");
+        // less than enough before the views: the view is evidence too
+        for dependents in 0..MAX_EVIDENCE {
+            let ev = app_with(dependents, 0);
+            assert_eq!(ev.len(), dependents + 1, "{ev:?}");
+            assert!(in_view(&ev[dependents]), "{ev:?}");
+        }
+        // enough: what was found first, and the words listed as searched all the same
+        let ev = app_with(MAX_EVIDENCE, 0);
+        assert_eq!(ev.len(), MAX_EVIDENCE, "{ev:?}");
+        assert!(!ev.iter().any(in_view), "{ev:?}");
+        let ev = app_with(0, 1);
+        assert_eq!(ev.len(), MAX_EVIDENCE, "{ev:?}");
+        assert!(ev.iter().all(|e| e.contains("home.js")), "{ev:?}");
+    }
+
     #[test]
     fn a_scan_made_while_loading_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
