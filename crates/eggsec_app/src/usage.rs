@@ -991,23 +991,31 @@ mod tests {
 
     /// The scan made while loading gives the analysis exactly what it would find by itself:
     /// in-repo plugin code, a minified file, a file that does not parse, one with a NUL byte.
+    /// A temporary egg 3 app (package.json, `config.default.js` with keys) and a writer of
+    /// more files into it.
+    fn temp_app() -> (tempfile::TempDir, impl Fn(&str, &[u8])) {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_path_buf();
+        let write = move |rel: &str, text: &[u8]| {
+            let p = d.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "package.json",
+            br#"{"name":"x","dependencies":{"egg":"^3"}}"#,
+        );
+        write("config/config.default.js", b"exports.keys = 'k';\n");
+        (dir, write)
+    }
+
     #[test]
     fn view_words_are_evidence_until_there_is_enough_of_it() {
         // `dependents` in-repo plugins that require i18n (one evidence each), `uses` calls of
         // `ctx.__` (each found once per target i18n extends), a view that calls `__(`
         let app_with = |dependents: usize, uses: usize| {
-            let dir = tempfile::tempdir().unwrap();
-            let d = dir.path();
-            let write = |rel: &str, text: &str| {
-                let p = d.join(rel);
-                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                std::fs::write(p, text).unwrap();
-            };
-            write(
-                "package.json",
-                r#"{"name":"x","dependencies":{"egg":"^3"}}"#,
-            );
-            write("config/config.default.js", "exports.keys = 'k';\n");
+            let (dir, write_bytes) = temp_app();
+            let write = |rel: &str, text: &str| write_bytes(rel, text.as_bytes());
             let mut plugins = String::from("const path = require('path');\n");
             for i in 0..dependents {
                 plugins.push_str(&format!(
@@ -1027,7 +1035,7 @@ mod tests {
                 ),
             );
             write("app/view/home.html", "<p>{{ __('hello') }}</p>\n");
-            let app = crate::load(d, &Default::default()).unwrap();
+            let app = crate::load(dir.path(), &Default::default()).unwrap();
             let u = analyze(&app).plugin("i18n").unwrap().clone();
             match u.verdict {
                 Verdict::Used(ev) => ev.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
@@ -1052,18 +1060,8 @@ mod tests {
 
     #[test]
     fn a_scan_made_while_loading_changes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, write) = temp_app();
         let d = dir.path();
-        let write = |rel: &str, text: &[u8]| {
-            let p = d.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, text).unwrap();
-        };
-        write(
-            "package.json",
-            br#"{"name":"x","dependencies":{"egg":"^3"}}"#,
-        );
-        write("config/config.default.js", b"exports.keys = 'k';\n");
         write(
             "config/plugin.js",
             b"const path = require('path');\nexports.local = { enable: true, path: path.join(__dirname, '../lib/plugin/local') };\n",

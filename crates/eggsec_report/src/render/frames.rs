@@ -60,3 +60,20 @@ impl<'a> Frames<'a> {
 fn file(root: &str, path: &str) -> PathBuf {
     Path::new(root).join(path)
 }
+
+/// A finding of rule `R1` at `path`:`line` (column 1), for the frame tests of both reports.
+#[cfg(test)]
+pub(crate) fn finding_at(path: &str, line: u32) -> crate::Finding {
+    crate::Finding::new(
+        "R1",
+        "rule",
+        crate::Strategy::Csrf,
+        crate::Severity::High,
+        "m",
+        Location::File {
+            path: path.into(),
+            line,
+            column: 1,
+        },
+    )
+}

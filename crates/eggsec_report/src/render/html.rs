@@ -1644,18 +1644,7 @@ mod tests {
                 apps: vec![AppReport {
                     root: "/r".into(),
                     env: "prod".into(),
-                    findings: vec![Finding::new(
-                        "R1",
-                        "rule",
-                        Strategy::Csrf,
-                        Severity::High,
-                        "m",
-                        Location::File {
-                            path: "x.js".into(),
-                            line: line as u32,
-                            column: 1,
-                        },
-                    )],
+                    findings: vec![crate::render::frames::finding_at("x.js", line as u32)],
                     posture: Vec::new(),
                     diagnostics: Vec::new(),
                 }],

@@ -339,24 +339,11 @@ mod mask_tests {
     #[test]
     fn frames_show_the_lines_of_the_whole_masked_file() {
         use super::{code_frame, render_text, Frames, Painter, Path, TextOptions};
-        use crate::{AppReport, Finding, Location, Report, Severity, Strategy};
+        use crate::{AppReport, Finding, Report};
         // a secret context opened above every frame, and a PEM block that ends below one
         let src = "const x = {\n  password: [\n    'first-secret-aaaa',\n    'second-secret-bbbb',\n  ],\n};\nconst cert = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ\n-----END PRIVATE KEY-----';\nconst a = 1;\nconst b = 2;\n";
         let n = src.lines().count();
-        let at = |line: u32, path: &str| {
-            Finding::new(
-                "R1",
-                "rule",
-                Strategy::Csrf,
-                Severity::High,
-                "m",
-                Location::File {
-                    path: path.into(),
-                    line,
-                    column: 1,
-                },
-            )
-        };
+        let at = |line: u32, path: &str| crate::render::frames::finding_at(path, line);
         let app = |root: &str, findings: Vec<Finding>| AppReport {
             root: root.into(),
             env: "prod".into(),
