@@ -261,14 +261,19 @@ fn scan_code<'m>(
         .filter(|f| f.text.as_ref().is_some_and(|t| t.len() <= 8 * 1024 * 1024))
         .map(|f| (f.abs.as_os_str(), f))
         .collect();
-    // what the loader scanned already (`prescan`): taken, file by file
+    // what the loader scanned already (`prescan`): taken, file by file (copied when it is
+    // kept for a later analysis)
     let early: Vec<Option<Option<FileScan>>> = {
         let mut held = PRESCANNED.lock().ok();
         let mut held = held.as_mut().and_then(|m| m.as_mut());
         files
             .iter()
             .map(|f| {
-                let taken = held.as_mut()?.remove(f.as_os_str())?;
+                let held = held.as_mut()?;
+                if let Some(Ahead { scan, keep: true }) = held.get(f.as_os_str()) {
+                    return Some(scan.clone());
+                }
+                let taken = held.remove(f.as_os_str())?.scan;
                 PRESCANNED_BYTES.fetch_sub(scan_bytes(&taken), Ordering::Relaxed);
                 Some(taken)
             })
@@ -352,12 +357,18 @@ fn scan_file(f: &Path) -> Option<FileScan> {
 }
 
 /// Files scanned ahead of [`analyze`] ([`prescan`]), by absolute path: taken by the next
-/// analysis that searches them.
+/// analysis that searches them, or kept for every analysis ([`keep_prescans`]).
 /// (By the path's bytes: [`analyze`]'s walk makes the same paths; a miss scans the file again.)
-static PRESCANNED: std::sync::Mutex<
-    Option<foldhash::HashMap<std::ffi::OsString, Option<FileScan>>>,
-> = std::sync::Mutex::new(None);
+static PRESCANNED: std::sync::Mutex<Option<foldhash::HashMap<std::ffi::OsString, Ahead>>> =
+    std::sync::Mutex::new(None);
 static PRESCAN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static KEEP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A file scanned ahead, and whether the analyses copy it (`keep`) or take it.
+struct Ahead {
+    scan: Option<FileScan>,
+    keep: bool,
+}
 /// Text bytes of the files held in [`PRESCANNED`]: a monorepo's apps are all loaded before
 /// the first is analysed, so the scans ahead stop (each analysis scans for itself) past this.
 static PRESCANNED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -380,10 +391,21 @@ pub fn prescan_wanted() -> bool {
     PRESCAN.load(Ordering::Relaxed)
 }
 
+/// Asks that the scans made ahead from now on serve every [`analyze`] of the run instead of
+/// the first one only: the HTML report analyses each app twice (PLG001, its plugin table).
+pub fn keep_prescans(on: bool) {
+    KEEP.store(on, Ordering::Relaxed);
+}
+
 /// Scans the code files of `root` that [`analyze`] searches and the code model will not parse
 /// (everything but `app/` outside `public`, `view` and `assets`, and the boot file), keeping
-/// the results for [`analyze`]; the same results it would compute itself.
+/// the results for [`analyze`] (for the next one, or for every one after [`keep_prescans`]);
+/// the same results it would compute itself.
 pub fn prescan(root: &Path) {
+    prescan_as(root, KEEP.load(Ordering::Relaxed));
+}
+
+fn prescan_as(root: &Path, keep: bool) {
     if PRESCANNED_BYTES.load(Ordering::Relaxed) > PRESCAN_MAX_BYTES {
         return;
     }
@@ -410,8 +432,8 @@ pub fn prescan(root: &Path) {
         let m = m.get_or_insert_with(Default::default);
         for (f, scan) in done {
             // (a file scanned twice ahead: the later answer, counted once)
-            if let Some(old) = m.insert(f.into_os_string(), scan) {
-                PRESCANNED_BYTES.fetch_sub(scan_bytes(&old), Ordering::Relaxed);
+            if let Some(old) = m.insert(f.into_os_string(), Ahead { scan, keep }) {
+                PRESCANNED_BYTES.fetch_sub(scan_bytes(&old.scan), Ordering::Relaxed);
             }
         }
         PRESCANNED_BYTES.fetch_add(bytes, Ordering::Relaxed);
@@ -1104,6 +1126,25 @@ mod tests {
             .as_ref()
             .is_some_and(|m| m.keys().any(|k| Path::new(k).starts_with(&app.root))));
         assert!(alone.contains("broken.js"), "{alone}");
+        // kept: every analysis after the scan has it, and it stays
+        prescan_as(&app.root, true);
+        let held = || {
+            PRESCANNED.lock().unwrap().as_ref().map_or(0, |m| {
+                m.keys()
+                    .filter(|k| Path::new(k).starts_with(&app.root))
+                    .count()
+            })
+        };
+        let before = held();
+        assert!(before > 3, "{before}");
+        for _ in 0..2 {
+            assert_eq!(format!("{:?}", analyze(&app)), alone);
+            assert_eq!(held(), before);
+        }
+        // once rewritten by a scan that is not kept, the next analysis takes it
+        prescan_as(&app.root, false);
+        assert_eq!(format!("{:?}", analyze(&app)), alone);
+        assert_eq!(held(), 0);
     }
 
     #[test]

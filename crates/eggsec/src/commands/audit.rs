@@ -22,6 +22,8 @@ pub fn parse_fail_on(s: &str) -> Result<Option<Severity>> {
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
     // the plugin-usage scan (PLG001 / this table) starts while the app loads
     eggsec_app::usage::prescan_while_loading(true);
+    // the HTML report's plugin table analyses each app once more, after PLG001
+    eggsec_app::usage::keep_prescans(args.format == Format::Html);
     warm_up();
     let started = now();
     let fail_on = parse_fail_on(&args.fail_on)?;
