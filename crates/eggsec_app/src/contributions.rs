@@ -59,6 +59,15 @@ pub struct Contributions {
     pub properties: Vec<(Target, String)>,
     /// `app/middleware/<name>` files it ships (used only when the app names them).
     pub middleware: Vec<String>,
+    /// Services its `app/service/**` files add to `ctx.service` (egg loads every load unit's
+    /// services): `content` is `ctx.service.content`, `admin/user.js` is `admin.user`.
+    pub services: Vec<String>,
+    /// Its `app/schedule/**` files (egg-schedule runs every load unit's schedules): the plugin
+    /// does work in the app by itself. Absolute paths.
+    pub schedules: Vec<PathBuf>,
+    /// Config paths whose value, set by the app's own config, is a use (`static.dir`: the app
+    /// names the folders egg-static serves).
+    pub config_use: Vec<String>,
     /// Names it inserts into `coreMiddleware` (runs on every request).
     pub core_middleware: Vec<String>,
     /// Top-level config keys it reads.
@@ -118,6 +127,7 @@ pub struct Known {
     pub middleware: Vec<String>,
     pub core_middleware: Vec<String>,
     pub config: Vec<String>,
+    pub config_use: Vec<String>,
     pub dirs: Vec<String>,
     pub view_words: Vec<String>,
     pub code_words: Vec<String>,
@@ -184,6 +194,7 @@ pub(crate) fn contributions_with<'u>(
         push_unique(&mut c.middleware, k.middleware.iter().cloned());
         push_unique(&mut c.core_middleware, k.core_middleware.iter().cloned());
         push_unique(&mut c.config, k.config.iter().cloned());
+        push_unique(&mut c.config_use, k.config_use.iter().cloned());
         push_unique(&mut c.dirs, k.dirs.iter().cloned());
         push_unique(&mut c.view_words, k.view_words.iter().cloned());
         push_unique(&mut c.code_words, k.code_words.iter().cloned());
@@ -226,6 +237,59 @@ fn code_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
+}
+
+/// Code files of `dir` and its subdirectories (egg's loader reads them recursively), sorted;
+/// at most 1,000.
+fn code_files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if !eggsec_fs::is_dir(dir) {
+        return out;
+    }
+    eggsec_fs::walk(dir, false, &mut |_| true, &mut |e| {
+        if e.file_type.is_some_and(|t| t.is_file()) && is_code(&e.path) {
+            out.push(e.path.to_path_buf());
+        }
+        out.len() < 1000
+    });
+    out.sort();
+    out
+}
+
+/// The property path egg's loader gives a file below `dir` (`caseStyle: 'lower'`, as for
+/// services): `admin/user_info.js` is `admin.userInfo`. `None` for a name egg would refuse
+/// (it must match `[a-z][a-z0-9_-]*`).
+fn egg_property_path(dir: &Path, file: &Path) -> Option<String> {
+    let rel = eggsec_fs::strip_root(file, dir)?;
+    let rel = rel.to_str()?.replace('\\', "/");
+    let rel = &rel[..rel.rfind('.')?];
+    let mut out = Vec::new();
+    for part in rel.split('/') {
+        let mut chars = part.chars();
+        let first = chars.next()?;
+        if !first.is_ascii_alphabetic()
+            || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return None;
+        }
+        // `[_-][a-z]` → the letter upper-cased; then the first letter lower-cased
+        let mut name = String::new();
+        let bytes: Vec<char> = part.chars().collect();
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = bytes[i];
+            if (c == '_' || c == '-') && bytes.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic()) {
+                name.push(bytes[i + 1].to_ascii_uppercase());
+                i += 2;
+            } else {
+                name.push(c);
+                i += 1;
+            }
+        }
+        let lower = name[..1].to_ascii_lowercase() + &name[1..];
+        out.push(lower);
+    }
+    Some(out.join("."))
 }
 
 /// A JS/TS source file (not a `.d.ts` declaration).
@@ -307,6 +371,19 @@ fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_, '
             read_any = true;
             if let Some(stem) = file.file_stem().and_then(|s| s.to_str()) {
                 push_unique(&mut c.middleware, [camel_case(stem)]);
+            }
+        }
+        let services = root.join("app/service");
+        for file in code_files_below(&services) {
+            read_any = true;
+            if let Some(name) = egg_property_path(&services, &file) {
+                push_unique(&mut c.services, [name]);
+            }
+        }
+        for file in code_files_below(&root.join("app/schedule")) {
+            read_any = true;
+            if !c.schedules.contains(&file) {
+                c.schedules.push(file);
             }
         }
         let boot_files = code_files(&root);
@@ -400,6 +477,26 @@ mod tests {
             "view",
         ] {
             assert!(all.iter().any(|k| k.name == name), "{name}");
+        }
+    }
+
+    #[test]
+    fn service_files_are_named_as_egg_names_them() {
+        let dir = Path::new("/p/app/service");
+        for (file, want) in [
+            ("content.js", Some("content")),
+            ("back_up-data.js", Some("backUpData")),
+            ("Admin/User.ts", Some("admin.user")),
+            ("a_1.js", Some("a_1")),
+            ("9lives.js", None),
+            ("a b.js", None),
+            ("noext", None),
+        ] {
+            assert_eq!(
+                egg_property_path(dir, &dir.join(file)).as_deref(),
+                want,
+                "{file}"
+            );
         }
     }
 

@@ -406,6 +406,7 @@ pub fn prescan(root: &Path) {
 }
 
 fn prescan_as(root: &Path, keep: bool) {
+    let _phase = eggsec_js::timing::phase("prescan");
     if PRESCANNED_BYTES.load(Ordering::Relaxed) > PRESCAN_MAX_BYTES {
         return;
     }
@@ -720,15 +721,61 @@ fn verdict(
         }
     }
 
+    // An in-repo plugin's own files using what it adds are not the app using it.
+    let own_dir = p
+        .path
+        .as_deref()
+        .and_then(|d| eggsec_fs::strip_root(d, root))
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| format!("{}/", d.to_string_lossy()));
+    let not_own =
+        |(file, _): &(&String, &MemberUse)| own_dir.as_deref().is_none_or(|d| !file.starts_with(d));
+
     // Properties on app / ctx / request / response / helper / agent.
     for (target, name) in &c.properties {
         searched.push(format!("{}.{name}", target.prefix()));
-        push_uses(&mut ev, mentioned.of(code, name));
+        push_uses(&mut ev, mentioned.of(code, name).filter(not_own));
     }
 
-    // Middleware it ships, used only when the app names it.
-    let app_middleware: Vec<String> = app
-        .config_at("middleware")
+    // Services its files add to `ctx.service` (`ctx.service.content.find()`, `this.service.
+    // content`, `const { service: { content } } = ctx`).
+    for name in &c.services {
+        searched.push(format!("ctx.service.{name}"));
+        let want: Vec<&str> = name.split('.').collect();
+        push_uses(
+            &mut ev,
+            mentioned
+                .of(code, want[0])
+                .filter(not_own)
+                .filter(|(_, u)| {
+                    std::iter::once(&u.root)
+                        .chain(&u.path)
+                        .collect::<Vec<_>>()
+                        .windows(want.len() + 1)
+                        .any(|w| w[0] == "service" && w[1..].iter().zip(&want).all(|(a, b)| a == b))
+                }),
+        );
+    }
+
+    // Schedules an in-repo plugin ships are the app's own jobs (egg-schedule loads every load
+    // unit's); a package's (egg-multipart's tmp-dir cleaning) are its housekeeping.
+    let in_repo = p
+        .path
+        .as_deref()
+        .is_some_and(|d| d.starts_with(root) && !d.starts_with(root.join("node_modules")));
+    if let Some(first) = c.schedules.first().filter(|_| in_repo) {
+        searched.push("its app/schedule/".into());
+        ev.push(Evidence {
+            file: eggsec_fs::rel_string(root, first),
+            line: 0,
+            what: "its schedule runs in the app".into(),
+        });
+    }
+
+    // Middleware it ships, used only when the app names it: in `config.middleware`, after the
+    // boot hooks' edits (an in-repo plugin's `configWillLoad` often pushes its own).
+    let configured_middleware = app.config_at("middleware");
+    let app_middleware: Vec<String> = configured_middleware
         .and_then(Value::as_list)
         .map(|l| {
             l.iter()
@@ -740,7 +787,11 @@ fn verdict(
         searched.push(format!(
             "middleware `{mw}` (config.middleware, app.middleware.{mw})"
         ));
-        if app_middleware.contains(mw) {
+        let in_app_list = app
+            .middleware
+            .iter()
+            .any(|m| m.source == crate::model::MiddlewareSource::App && &m.name == mw);
+        if app_middleware.contains(mw) || in_app_list {
             ev.push(Evidence {
                 file: String::new(),
                 line: 0,
@@ -753,6 +804,39 @@ fn verdict(
                 .of(code, mw)
                 .filter(|(_, u)| u.path.iter().any(|s| s == "middleware")),
         );
+    }
+
+    // Config the app sets that is itself a use (`static.dir`: the folders egg-static serves,
+    // often filled at run time by uploads).
+    // (not listed as searched: the list names what was looked for in the app's files, and it
+    // is part of an unused finding's fingerprint)
+    let mut config_use_unknown = None;
+    for key in &c.config_use {
+        for layer in app.app_layers().filter(|l| !l.embedded) {
+            if let Some(v) = layer.value.lookup(key).filter(|v| !v.is_undefined()) {
+                if v.is_unknown() {
+                    // a layer that could not be read or evaluated may set it
+                    config_use_unknown.get_or_insert_with(|| {
+                        format!(
+                            "config.{key} is not statically known ({})",
+                            eggsec_fs::rel_string(root, &layer.file)
+                        )
+                    });
+                    continue;
+                }
+                let file = if v.prov.file.starts_with('<') {
+                    eggsec_fs::rel_string(root, &layer.file)
+                } else {
+                    eggsec_fs::rel_string(root, Path::new(&*v.prov.file))
+                };
+                ev.push(Evidence {
+                    file,
+                    line: v.prov.line,
+                    what: format!("config.{key} is set"),
+                });
+                break;
+            }
+        }
     }
 
     // Directories it gives meaning to (and the static plugin's configured dirs).
@@ -857,6 +941,19 @@ fn verdict(
         return Verdict::Unknown(format!(
             "it acts through middleware on every request; the app does not configure it (searched: {})",
             searched.join(", ")
+        ));
+    }
+    if let Some(why) = config_use_unknown {
+        return Verdict::Unknown(why);
+    }
+    if !c.middleware.is_empty() && configured_middleware.is_some_and(Value::is_unknown) {
+        return Verdict::Unknown(format!(
+            "config.middleware is not statically known: it may list {}",
+            c.middleware
+                .iter()
+                .map(|m| format!("`{m}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if let Some(e) = c.errors.first() {
@@ -1078,6 +1175,214 @@ mod tests {
         let ev = app_with(0, 1);
         assert_eq!(ev.len(), MAX_EVIDENCE, "{ev:?}");
         assert!(ev.iter().all(|e| e.contains("home.js")), "{ev:?}");
+    }
+
+    /// The verdict on plugin `name` of a temporary app: `files` (path, text) over the
+    /// [`temp_app`] defaults; `config/plugin.js` enables `lib/plugin/local` as `local`.
+    fn verdict_in(name: &str, files: &[(&str, &str)]) -> Verdict {
+        let (dir, write) = temp_app();
+        write(
+            "config/plugin.js",
+            b"const path = require('path');\nexports.local = { enable: true, path: path.join(__dirname, '../lib/plugin/local') };\n",
+        );
+        write(
+            "lib/plugin/local/package.json",
+            br#"{"eggPlugin":{"name":"local"}}"#,
+        );
+        for (rel, text) in files {
+            write(rel, text.as_bytes());
+        }
+        let app = crate::load(dir.path(), &Default::default()).unwrap();
+        analyze(&app).plugin(name).unwrap().verdict.clone()
+    }
+
+    fn used_by(v: &Verdict) -> String {
+        match v {
+            Verdict::Used(ev) => ev
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+            v => panic!("not used: {v:?}"),
+        }
+    }
+
+    #[test]
+    fn a_plugin_whose_boot_hook_adds_its_middleware_is_used() {
+        // DoraCMS's in-repo plugins: `configWillLoad() { this.app.config.middleware.push(..) }`
+        let mw = (
+            "lib/plugin/local/app/middleware/content_router.js",
+            "module.exports = () => async (ctx, next) => next();\n",
+        );
+        let hook = (
+            "lib/plugin/local/app.js",
+            "class Boot {\n  constructor(app) { this.app = app; }\n  configWillLoad() { this.app.config.middleware.push('contentRouter'); }\n}\nmodule.exports = Boot;\n",
+        );
+        let v = verdict_in("local", &[mw, hook]);
+        assert!(used_by(&v).contains("`contentRouter`"), "{v:?}");
+        // xprofiler-console's: `const { appMiddleware } = this.app.config; appMiddleware.unshift(..)`
+        let hook2 = (
+            "lib/plugin/local/app.js",
+            "class Boot {\n  constructor(app) { this.app = app; }\n  configDidLoad() {\n    const { appMiddleware } = this.app.config;\n    appMiddleware.unshift('contentRouter');\n  }\n}\nmodule.exports = Boot;\n",
+        );
+        assert!(matches!(
+            verdict_in("local", &[mw, hook2]),
+            Verdict::Used(_)
+        ));
+        // look-alike: the hook pushes another name; the middleware is shipped and never listed
+        let other = (
+            "lib/plugin/local/app.js",
+            "class Boot {\n  constructor(app) { this.app = app; }\n  configWillLoad() { this.app.config.middleware.push('elsewhere'); }\n}\nmodule.exports = Boot;\n",
+        );
+        let v = verdict_in("local", &[mw, other]);
+        assert!(matches!(v, Verdict::Unused { .. }), "{v:?}");
+        // the app's middleware list cannot be evaluated: it may list it
+        let v = verdict_in(
+            "local",
+            &[
+                mw,
+                (
+                    "config/config.default.js",
+                    "exports.keys = 'k';\nexports.middleware = makeList();\n",
+                ),
+            ],
+        );
+        match v {
+            Verdict::Unknown(why) => assert!(why.contains("`contentRouter`"), "{why}"),
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn a_plugin_service_the_app_calls_is_used() {
+        let service = (
+            "lib/plugin/local/app/service/content_item.js",
+            "module.exports = app => class extends app.Service { async find() {} };\n",
+        );
+        for call in [
+            "await this.ctx.service.contentItem.find();",
+            "await this.service.contentItem.find();",
+            "const { service: { contentItem } } = this.ctx; await contentItem.find();",
+        ] {
+            let controller = (
+                "app/controller/home.js",
+                &*format!("module.exports = app => class extends app.Controller {{\n  async index() {{ {call} }}\n}};\n"),
+            );
+            let v = verdict_in("local", &[service, controller]);
+            assert!(used_by(&v).contains("service.contentItem"), "{call}: {v:?}");
+        }
+        // look-alike: the same name, not under `service`
+        let controller = (
+            "app/controller/home.js",
+            "module.exports = app => class extends app.Controller {\n  async index() { this.ctx.contentItem.find(); this.ctx.service.other.contentItem(); }\n};\n",
+        );
+        match verdict_in("local", &[service, controller]) {
+            Verdict::Unused { searched } => {
+                assert!(
+                    searched.contains(&"ctx.service.contentItem".to_string()),
+                    "{searched:?}"
+                )
+            }
+            v => panic!("{v:?}"),
+        }
+        // look-alike: only the plugin's own files call it
+        let own = (
+            "lib/plugin/local/app/controller/item.js",
+            "module.exports = app => class extends app.Controller {\n  async index() { await this.ctx.service.contentItem.find(); }\n};\n",
+        );
+        let v = verdict_in(
+            "local",
+            &[
+                service,
+                own,
+                ("app/controller/home.js", "module.exports = 1;\n"),
+            ],
+        );
+        assert!(matches!(v, Verdict::Unused { .. }), "{v:?}");
+        // nested service directories are dotted (`admin/user.js` is `ctx.service.admin.user`)
+        let nested = (
+            "lib/plugin/local/app/service/admin/user.js",
+            "module.exports = app => class extends app.Service {};\n",
+        );
+        let controller = (
+            "app/controller/home.js",
+            "module.exports = app => class extends app.Controller {\n  async index() { await this.ctx.service.admin.user.get(); }\n};\n",
+        );
+        assert!(matches!(
+            verdict_in("local", &[nested, controller]),
+            Verdict::Used(_)
+        ));
+        let controller = (
+            "app/controller/home.js",
+            "module.exports = app => class extends app.Controller {\n  async index() { await this.ctx.service.user.admin(); }\n};\n",
+        );
+        assert!(matches!(
+            verdict_in("local", &[nested, controller]),
+            Verdict::Unused { .. }
+        ));
+    }
+
+    #[test]
+    fn a_plugin_schedule_runs_in_the_app() {
+        let schedule = (
+            "lib/plugin/local/app/schedule/clean.js",
+            "module.exports = { schedule: { interval: '1h', type: 'worker' }, async task() {} };\n",
+        );
+        let v = verdict_in("local", &[schedule]);
+        assert!(
+            used_by(&v).contains("lib/plugin/local/app/schedule/clean.js"),
+            "{v:?}"
+        );
+        let home = (
+            "app/controller/home.js",
+            "module.exports = app => class extends app.Controller {};\n",
+        );
+        // look-alike: a plugin that only extends ctx, with a `schedule` the app never reads
+        let extend = (
+            "lib/plugin/local/app/extend/context.js",
+            "module.exports = { get schedule() { return 1; } };\n",
+        );
+        let v = verdict_in("local", &[home, extend]);
+        assert!(matches!(v, Verdict::Unused { .. }), "{v:?}");
+    }
+
+    #[test]
+    fn static_dirs_the_app_configures_are_a_use() {
+        // poster-backend: uploads written at run time under a folder egg-static serves
+        let cfg = (
+            "config/config.default.js",
+            "const path = require('path');\nexports.keys = 'k';\nexports.static = { dir: [{ prefix: '/uploads', dir: path.join(__dirname, '../uploads') }] };\n",
+        );
+        let v = verdict_in("static", &[cfg]);
+        assert!(used_by(&v).contains("config.static.dir is set"), "{v:?}");
+        // look-alike: static options that name no folder, and no app/public
+        let cfg = (
+            "config/config.default.js",
+            "exports.keys = 'k';\nexports.static = { maxAge: 3600 };\n",
+        );
+        let home = (
+            "app/controller/home.js",
+            "module.exports = app => class extends app.Controller {};\n",
+        );
+        let v = verdict_in("static", &[cfg, home]);
+        assert!(matches!(v, Verdict::Unused { .. }), "{v:?}");
+        // a config file that cannot be read may set it
+        let unread = (
+            "config/config.prod.js",
+            "module.exports = { static: { dir: 'x' },, };\n",
+        );
+        let (dir, write) = temp_app();
+        write(unread.0, unread.1.as_bytes());
+        write(home.0, home.1.as_bytes());
+        let opts = crate::LoadOptions {
+            env: Some("prod".into()),
+            ..Default::default()
+        };
+        let app = crate::load(dir.path(), &opts).unwrap();
+        match &analyze(&app).plugin("static").unwrap().verdict {
+            Verdict::Unknown(why) => assert!(why.contains("config.prod.js"), "{why}"),
+            v => panic!("{v:?}"),
+        }
     }
 
     #[test]

@@ -245,6 +245,32 @@ struct Collector<'s> {
 }
 
 impl Collector<'_> {
+    /// Every key of a destructuring pattern on the chain `root.base`, nested patterns
+    /// followed (`const { ctx: { app: { mysql } } } = this` reads `this.ctx`,
+    /// `this.ctx.app` and `this.ctx.app.mysql`; a default, `{ app: { redis } = {} }`, too).
+    fn destructured(&mut self, pat: &ObjectPattern<'_>, root: &str, base: &[String]) {
+        if base.len() >= MAX_CHAIN_PATH {
+            return;
+        }
+        for p in &pat.properties {
+            let key = key_name(&p.key).unwrap_or_else(|| DYNAMIC.to_string());
+            let mut path = base.to_vec();
+            path.push(key);
+            let inner = match &p.value {
+                BindingPattern::ObjectPattern(o) => Some(&**o),
+                BindingPattern::AssignmentPattern(a) => match &a.left {
+                    BindingPattern::ObjectPattern(o) => Some(&**o),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(inner) = inner {
+                self.destructured(inner, root, &path);
+            }
+            self.push(p.span.start, root.to_string(), path, UseKind::Destructure);
+        }
+    }
+
     fn push(&mut self, start: u32, root: String, path: Vec<String>, kind: UseKind) {
         self.push_args(start, root, path, kind, Vec::new());
     }
@@ -452,12 +478,7 @@ impl<'a> Visit<'a> for Collector<'_> {
             let (root, base) = chain_of(init.get_inner_expression());
             let is_chain = root != "?" || !base.is_empty();
             if is_chain {
-                for p in &pat.properties {
-                    let key = key_name(&p.key).unwrap_or_else(|| DYNAMIC.to_string());
-                    let mut path = base.clone();
-                    path.push(key);
-                    self.push(p.span.start, root.clone(), path, UseKind::Destructure);
-                }
+                self.destructured(pat, &root, &base);
             }
         }
         walk::walk_variable_declarator(self, it);
@@ -524,6 +545,29 @@ mod tests {
         let d = dotted("ctx['__']('hello'); __('x');");
         assert!(d.contains(&("ctx.__".into(), UseKind::Call)), "{d:?}");
         assert!(d.contains(&("__".into(), UseKind::Call)), "{d:?}");
+    }
+
+    #[test]
+    fn nested_destructuring_reads_every_level() {
+        // xprofiler-console: `const { ctx: { app: { mysql } } } = this;`
+        let d = dotted(
+            "const { ctx: { app: { mysql }, service: { user } = {} } } = this;\nconst { a: b } = x;",
+        );
+        for want in [
+            "this.ctx",
+            "this.ctx.app",
+            "this.ctx.app.mysql",
+            "this.ctx.service",
+            "this.ctx.service.user",
+            "x.a",
+        ] {
+            assert!(
+                d.contains(&(want.into(), UseKind::Destructure)),
+                "{want}: {d:?}"
+            );
+        }
+        // a renamed key is not followed into its new name
+        assert!(!d.iter().any(|(u, _)| u == "x.a.b" || u == "x.b"), "{d:?}");
     }
 
     #[test]

@@ -16,12 +16,17 @@ static META: RuleMeta = RuleMeta {
     docs: RuleDocs {
         what: "Finds enabled plugins that nothing in the app uses. eggsec reads what each plugin \
 contributes — from the installed plugin (`app/extend/*`, what its `app.js`/`agent.js` add to \
-`app`/`ctx`, its middleware and config keys) and from its built-in knowledge of egg's twelve \
-default plugins and the most used community plugins — and searches the app's code (`app/`, \
-`lib/`, `app.js`, `agent.js`), views and config for it: `app.mysql`, `this.app.redis`, \
-`ctx.render`, `ctx.validate`, `ctx.__`, `ctx.getFileStream`, helper calls, files in \
-`app/schedule` or `app/public`, `app.jsonp()` in the router. A plugin is reported only when \
-eggsec knows what it contributes, every file could be read, no code reaches `app`/`ctx` by \
+`app`/`ctx`, its middleware, services, schedules and config keys) and from its built-in \
+knowledge of egg's twelve default plugins and the most used community plugins — and searches \
+the app's code (`app/`, `lib/`, `app.js`, `agent.js`), views and config for it: `app.mysql`, \
+`this.app.redis`, `const { ctx: { app: { redis } } } = this`, `ctx.render`, `ctx.validate`, \
+`ctx.__`, `ctx.getFileStream`, `ctx.service.<its service>`, helper calls, files in \
+`app/schedule` or `app/public`, `config.static.dir` set by the app, `app.jsonp()` in the \
+router, and its middleware in the app's middleware list after every boot hook (an in-repo \
+plugin's `configWillLoad` that pushes its own router middleware is a use). An in-repo plugin with a \
+schedule of its own runs in the app and is never reported. A plugin is reported only when \
+eggsec knows what it contributes, every file could be read, the config it is looked for in \
+(`config.middleware`, `config.static.dir`) is known, no code reaches `app`/`ctx` by \
 computed names, and no enabled plugin requires it; security-critical and infrastructure \
 plugins (`security`, `onerror`, `logrotator`, `development`) are never reported, nor are \
 plugins with a written reason in `eggsec.toml`.",
