@@ -110,7 +110,7 @@ pub fn is_secret_key(key: &str) -> bool {
 }
 
 /// Splits camelCase, snake_case, kebab-case and dotted names into lower-case words.
-fn split_words(key: &str) -> Vec<String> {
+pub fn split_words(key: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut prev_lower = false;

@@ -94,6 +94,96 @@ pub fn string_list(value: &Value) -> Option<Vec<&str>> {
     }
 }
 
+/// Whether config field `key` at dotted `path` holds a secret that a finding should name:
+/// [`is_secret_key`] (which masks broadly, for display) without the names that hold no
+/// secret — identifiers that go with one (`accessKeyId`), public keys (`publicKey`,
+/// `publishableKey`), names that are not fields (an OAuth scope `write:access_token`, a
+/// package `@alicloud/credentials`), keys that identify something (`obsPathKey`,
+/// `cacheKey`, `primaryKey`), the dependencies of the app's package.json (`config.pkg`), and
+/// Sentry's DSN,
+/// which Sentry publishes in every browser bundle.
+pub fn holds_secret(path: &str, key: &str) -> bool {
+    let path = path.trim_start_matches('.');
+    eggsec_app::secrets::is_secret_key(key)
+        && !is_id_key(key)
+        && !is_public_key_name(key)
+        && !key.contains([':', '/', '@', ' '])
+        && !names_an_identifier(key)
+        && !path
+            .strip_prefix("pkg.")
+            .and_then(|rest| rest.split('.').next())
+            .is_some_and(|section| section.ends_with("ependencies"))
+        && !(path.ends_with(".dsn") && path.split('.').any(|s| s.eq_ignore_ascii_case("sentry")))
+}
+
+/// `accessKeyId`-style names: identifiers that go with a secret, not secrets themselves.
+pub fn is_id_key(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.ends_with("keyid") || lower.ends_with("key_id")
+}
+
+/// `publicKey`, `public_key`, `stripePublicKey`: meant to be published.
+pub fn is_public_key_name(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    lower.contains("public") || lower.contains("publishable")
+}
+
+/// `obsPathKey`, `cacheKey`, `primaryKey`, `redis_key`: a key that names or locates
+/// something (a path, a cache entry, a column), not a key that encrypts or signs.
+fn names_an_identifier(key: &str) -> bool {
+    let words = eggsec_report::mask::split_words(key);
+    match words.as_slice() {
+        [.., before, last] if last == "key" || last == "keys" => matches!(
+            before.as_str(),
+            "path"
+                | "name"
+                | "cache"
+                | "redis"
+                | "object"
+                | "sort"
+                | "primary"
+                | "foreign"
+                | "partition"
+                | "index"
+                | "lookup"
+                | "route"
+                | "field"
+                | "prefix"
+                | "map"
+                | "bucket"
+                | "dir"
+                | "folder"
+                | "file"
+                | "column"
+                | "table"
+                | "row"
+                | "range"
+                | "lock"
+                | "queue"
+                | "topic"
+        ),
+        _ => false,
+    }
+}
+
+/// Whether a literal under secret-named `key` only repeats a word that qualifies the name
+/// (`developerToken: 'developer'`, `clientSecret: 'client'`): a scaffold's placeholder. Not for
+/// passwords, where a plain word is a real (weak) password, nor for the kind word itself
+/// (`secret: 'secret'` signs tokens anyone can forge).
+pub fn value_names_the_field(key: &str, value: &str) -> bool {
+    let words = eggsec_report::mask::split_words(key);
+    let Some((last, qualifiers)) = words.split_last() else {
+        return false;
+    };
+    let password = matches!(
+        last.trim_end_matches(|c: char| c.is_ascii_digit()),
+        "password" | "passwords" | "passwd" | "pwd" | "pw" | "pass" | "passphrase"
+    );
+    !password
+        && value.chars().all(|c| c.is_ascii_alphabetic())
+        && qualifiers.iter().any(|q| q.eq_ignore_ascii_case(value))
+}
+
 /// Whether a configured string is a placeholder rather than a real value: empty or blank,
 /// a run of filler characters (`xxx`, `***`, `...`), a template to fill in (`<password>`,
 /// `${DB_PASSWORD}`, `{{secret}}`, `%TOKEN%`), or `your_…`/`your-…` (`your_api_key`).

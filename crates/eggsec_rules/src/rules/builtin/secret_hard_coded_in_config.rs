@@ -1,9 +1,11 @@
 //! `BLT003` `secret-hard-coded-in-config`: a password, token, API key, private key or
 //! credentialed URL is written in the app's config, where the audited env uses it.
 
-use crate::util::{config_snippet, is_dev_env, is_placeholder};
+use crate::util::{
+    config_snippet, holds_secret, is_dev_env, is_id_key, is_placeholder, value_names_the_field,
+};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
-use eggsec_app::secrets::{is_secret_key, mask};
+use eggsec_app::secrets::mask;
 use eggsec_js::{Object, Value, ValueKind};
 use eggsec_report::{Confidence, Severity, Strategy};
 use regex::Regex;
@@ -27,7 +29,12 @@ in any plugin section (`mysql.client.password`, `sequelize.password`, `redis.cli
 (`mysql://user:pass@host/db`) under any key. A `process.env.X || 'literal'` fallback counts \
 (with lower confidence): it is what runs when the variable is missing. Empty strings and \
 obvious placeholders (`xxx`, `<password>`, `${DB_PASSWORD}`) are not reported; weak real \
-values such as `changeme` are. `config.keys` is left to `keys-weak` / \
+values such as `changeme` are. Names that hold no secret are skipped: an access key's id \
+(`accessKeyId`, reported next to its secret), public keys, identifying keys (`obsPathKey`, \
+`cacheKey`, `primaryKey`), names that are not fields (an OAuth scope `write:access_token`, a \
+package.json dependency), Sentry's DSN, and a token or secret whose value only repeats its \
+name's qualifier (`developerToken: 'developer'`; a password that does, `adminPassword: \
+'admin'`, is reported). `config.keys` is left to `keys-weak` / \
 `keys-hard-coded-in-prod`, and credentials in `config.local.js` / `config.unittest.js` (dev \
 machines only) are not reported.",
         why: "Everything in the repository is readable by every developer, CI job and tool with \
@@ -72,8 +79,8 @@ struct Secret {
     kind: &'static str,
 }
 
-/// Classifies a literal string found under `key`.
-fn classify(key: Option<&str>, s: &str) -> Option<Secret> {
+/// Classifies a literal string found under `key` (at dotted `path`).
+fn classify(path: &str, key: Option<&str>, s: &str) -> Option<Secret> {
     if is_placeholder(s) {
         return None;
     }
@@ -87,25 +94,13 @@ fn classify(key: Option<&str>, s: &str) -> Option<Secret> {
         });
     }
     let key = key?;
-    if !is_secret_key(key) || is_id_key(key) || is_public_key_name(key) || looks_like_file_path(s) {
+    if !holds_secret(path, key) || looks_like_file_path(s) || value_names_the_field(key, s) {
         return None;
     }
     Some(Secret {
         shown: mask(s),
         kind: "a hard-coded secret",
     })
-}
-
-/// `accessKeyId`-style names: identifiers that go with a secret, not secrets themselves.
-fn is_id_key(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    lower.ends_with("keyid") || lower.ends_with("key_id")
-}
-
-/// `publicKey`, `public_key`, `stripePublicKey`: meant to be published.
-fn is_public_key_name(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    lower.contains("public") || lower.contains("publishable")
 }
 
 /// `privateKey: '/etc/app/key.pem'` names a file holding the secret, not the secret.
@@ -182,7 +177,7 @@ fn walk(
             }
         }
         ValueKind::String(s) => {
-            if let Some(secret) = classify(key, s) {
+            if let Some(secret) = classify(path, key, s) {
                 *found += usize::from(report(cx, path, value, &secret, None, siblings));
             }
         }
@@ -190,7 +185,7 @@ fn walk(
             name,
             default: Some(default),
         } => {
-            if let Some(secret) = default.as_str().and_then(|s| classify(key, s)) {
+            if let Some(secret) = default.as_str().and_then(|s| classify(path, key, s)) {
                 *found += usize::from(report(cx, path, value, &secret, Some(name), siblings));
             }
         }
@@ -404,6 +399,29 @@ accessKeySecret: process.env.OSS_CLIENT_ACCESS_KEY_SECRET,\n"
             json!({"jwt": {"secret": {"$at": "<embedded egg@3 egg-jwt>", "$value": "egg-jwt"}}}),
         ] {
             assert!(findings(config.clone()).is_empty(), "{config}");
+        }
+    }
+
+    #[test]
+    fn names_that_hold_no_secret_are_not_reported() {
+        // from real apps (egg-beehive, tiny-engine-webservice)
+        for config in [
+            json!({"swaggerdoc": {"securityDefinitions": {"oauth2": {"scopes": {"write:access_token": "write access_token"}}}}}),
+            json!({"deploy": {"obsPathKey": "materials"}, "cache": {"cacheKey": "user:1"}}),
+            json!({"dataCenter": {"developerToken": "developer"}}),
+            json!({"pkg": {"dependencies": {"@alicloud/credentials": "^2.3.0", "credentials": "^1.0.0"}}}),
+        ] {
+            assert!(findings(config.clone()).is_empty(), "{config}");
+        }
+        // look-alikes that are secrets: a weak password that repeats its qualifier, a secret
+        // that is its own kind word, a signing key
+        for config in [
+            json!({"mysql": {"adminPassword": "admin"}}),
+            json!({"jwt": {"secret": "secret"}}),
+            json!({"deploy": {"signKey": "k7Hq2vP9xL"}}),
+            json!({"pkg": {"config": {"apiToken": "k7Hq2vP9xL"}}}),
+        ] {
+            assert_eq!(findings(config.clone()).len(), 1, "{config}");
         }
     }
 }

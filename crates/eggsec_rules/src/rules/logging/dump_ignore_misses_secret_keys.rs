@@ -2,9 +2,9 @@
 //! `run/application_config.json` and masks only the keys in `config.dump.ignore`; the app's
 //! own secret-looking keys are written in clear.
 
-use crate::util::is_placeholder;
+use crate::util::{holds_secret, is_placeholder, value_names_the_field};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
-use eggsec_app::secrets::{is_secret_key, mask};
+use eggsec_app::secrets::mask;
 use eggsec_js::{Value, ValueKind};
 use eggsec_report::{Confidence, Severity, Strategy};
 use regex::Regex;
@@ -21,12 +21,17 @@ static META: RuleMeta = RuleMeta {
     control: "Secrets are masked in egg's config dumps (`config.dump.ignore`)",
     docs: RuleDocs {
         what: "Walks the effective config for string values under secret-looking keys \
-(`token`, `apiKey`, `privateKey`, `accessKeyId`, `clientSecret`, `dsn`...) and for \
+(`token`, `apiKey`, `privateKey`, `clientSecret`, `dsn`...) and for \
 connection URLs that carry a password (`mysql://user:pass@host` under `url`, `uri`...), and \
 reports each one that `config.dump.ignore` does not mask. egg masks by key name only: an \
 exact, case-sensitive string in the set or a RegExp that matches the key. The default set is \
 `pass, pwd, passd, passwd, password, keys, masterKey, accessKey` and `/secret/i`, so `token`, \
-`apiKey`, `privateKey`, `accessKeyId` and `url` are written in clear. An app that sets \
+`apiKey`, `privateKey` and `url` are written in clear. Names that hold no secret are not \
+reported, as in `secret-hard-coded-in-config`: an access key's id (`accessKeyId`; its \
+`accessKeySecret` is masked), public keys, identifying keys (`obsPathKey`, `cacheKey`), names \
+that are not fields (an OAuth scope `write:access_token`, a package.json dependency), Sentry's \
+DSN (public by design), and a value that only repeats its name's qualifier \
+(`developerToken: 'developer'`). An app that sets \
 `dump.ignore` replaces the whole set (egg's merge replaces Sets and arrays). Values read \
 from `process.env` are reported too: the dump holds the value at run time. Egg 3.31+ also \
 masks whole objects listed by key path in `config.dump.ignoreKeyPaths`, which is honoured.",
@@ -228,7 +233,8 @@ fn walk<'a>(
         }
         ValueKind::String(s) => {
             let secret =
-                (is_secret_key(key) && !is_placeholder(s)) || URL_WITH_PASSWORD.is_match(s);
+                (holds_secret(path, key) && !is_placeholder(s) && !value_names_the_field(key, s))
+                    || URL_WITH_PASSWORD.is_match(s);
             if secret && !masked() {
                 leaks.push(Leak {
                     path: path.to_string(),
@@ -238,7 +244,7 @@ fn walk<'a>(
                 });
             }
         }
-        ValueKind::Env { name, .. } if is_secret_key(key) && !masked() => {
+        ValueKind::Env { name, .. } if holds_secret(path, key) && !masked() => {
             leaks.push(Leak {
                 path: path.to_string(),
                 value,
@@ -322,5 +328,44 @@ mod tests {
                 "{config}"
             );
         }
+    }
+
+    #[test]
+    fn names_that_hold_no_secret_are_not_leaks() {
+        // from real apps: an OAuth scope's description, a package.json dependency, an object
+        // path key, Sentry's public DSN, an access key's id, a name-placeholder token
+        let quiet = test_model(json!({
+            "dump": egg_default_ignore(),
+            "swaggerdoc": {"securityDefinitions": {"oauth2": {"scopes": {"write:access_token": "write access_token"}}}},
+            "pkg": {"dependencies": {"@alicloud/credentials": "^2.3.0", "credentials": "^1.0.0"}},
+            "deploy": {"obsPathKey": "materials"},
+            "sentry": {"dsn": {"$env": "SENTRY_DSN", "default": null}},
+            "oss": {"client": {"accessKeyId": {"$env": "OSS_ID", "default": null}}},
+            "dataCenter": {"developerToken": "developer"}
+        }));
+        let found = run_rule(&DumpIgnoreMissesSecretKeys, &quiet);
+        assert!(found.is_empty(), "{found:#?}");
+        // look-alikes that are secrets: an env token, a DSN that is not Sentry's, a key that
+        // signs, a token whose value is its kind word
+        let app = test_model(json!({
+            "dump": egg_default_ignore(),
+            "npm": {"authToken": {"$env": "NPM_AUTH_TOKEN", "default": null}},
+            "db": {"dsn": {"$env": "DATABASE_DSN", "default": null}},
+            "deploy": {"signKey": "k7Hq2vP9xL"},
+            "dataCenter": {"developerToken": "token"}
+        }));
+        let paths: Vec<String> = run_rule(&DumpIgnoreMissesSecretKeys, &app)
+            .iter()
+            .map(|f| f.evidence[0].split(" = ").next().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "npm.authToken",
+                "db.dsn",
+                "deploy.signKey",
+                "dataCenter.developerToken"
+            ]
+        );
     }
 }
