@@ -676,17 +676,22 @@ fn configured_at(app: &AppModel, c: &Contributions) -> Vec<Evidence> {
 
 const MAX_EVIDENCE: usize = 3;
 
-/// Adds `uses` as evidence until `ev` holds [`MAX_EVIDENCE`] entries.
+/// Adds `uses` as evidence until `ev` holds [`MAX_EVIDENCE`] entries; a use already listed
+/// (found again for another property of the same name: i18n adds `__` to app, ctx and helper)
+/// is not listed twice.
 fn push_uses<'u>(ev: &mut Vec<Evidence>, uses: impl Iterator<Item = (&'u String, &'u MemberUse)>) {
     for (file, u) in uses {
         if ev.len() >= MAX_EVIDENCE {
             break;
         }
-        ev.push(Evidence {
+        let e = Evidence {
             file: file.clone(),
             line: u.line,
             what: u.dotted(),
-        });
+        };
+        if !ev.contains(&e) {
+            ev.push(e);
+        }
     }
 }
 
@@ -1131,7 +1136,7 @@ mod tests {
     #[test]
     fn view_words_are_evidence_until_there_is_enough_of_it() {
         // `dependents` in-repo plugins that require i18n (one evidence each), `uses` calls of
-        // `ctx.__` (each found once per target i18n extends), a view that calls `__(`
+        // `ctx.__` (one line each), a view that calls `__(`
         let app_with = |dependents: usize, uses: usize| {
             let (dir, write_bytes) = temp_app();
             let write = |rel: &str, text: &str| write_bytes(rel, text.as_bytes());
@@ -1172,9 +1177,15 @@ mod tests {
         let ev = app_with(MAX_EVIDENCE, 0);
         assert_eq!(ev.len(), MAX_EVIDENCE, "{ev:?}");
         assert!(!ev.iter().any(in_view), "{ev:?}");
+        // a use is listed once, though i18n adds `__` to app, ctx and helper
         let ev = app_with(0, 1);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert!(ev[0].contains("home.js:3"), "{ev:?}");
+        assert!(in_view(&ev[1]), "{ev:?}");
+        let ev = app_with(0, MAX_EVIDENCE);
         assert_eq!(ev.len(), MAX_EVIDENCE, "{ev:?}");
         assert!(ev.iter().all(|e| e.contains("home.js")), "{ev:?}");
+        assert!(ev[0] != ev[1] && ev[1] != ev[2], "{ev:?}");
     }
 
     /// The verdict on plugin `name` of a temporary app: `files` (path, text) over the
