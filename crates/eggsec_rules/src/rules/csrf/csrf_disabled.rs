@@ -19,7 +19,12 @@ static META: RuleMeta = RuleMeta {
     docs: RuleDocs {
         what: "Finds configurations in which egg-security's CSRF check does not run: \
 `config.security.csrf` set to `false` or `{ enable: false }`, `csrf` left out of \
-`config.security.defaultMiddleware`, or the `security` plugin itself disabled.",
+`config.security.defaultMiddleware`, or the `security` plugin itself disabled. When the app's \
+credentials are seen to ride only in a header (the egg-jwt plugin, code reading the \
+`Authorization` header) and nothing in its code reads a session or a cookie (egg-passport, \
+`ctx.session`, `ctx.cookies.get`, the `Cookie` header), a cross-site request carries no \
+credential: the finding stays, at low confidence, and says so (a framework or plugin eggsec \
+cannot see may still keep the user in a cookie).",
         why: "Egg.js relies on egg-security's `csrf` middleware to reject POST, PUT, PATCH and DELETE \
 requests that do not carry the user's CSRF token. Without it, any web page the user visits can \
 submit forms to the app with the user's cookies and act as the user (change their email or \
@@ -75,12 +80,26 @@ impl Rule for CsrfDisabled {
                     .map(|v| (v, "security.csrf.enable = false"))
             };
             if let Some((value, evidence)) = off {
-                cx.report(
+                // (said in the message: the evidence, and so the fingerprint, stay the same
+                // whatever carries the credential)
+                let carried = credential_transport(app);
+                let mut message = format!("CSRF protection is turned off in {}", app.env);
+                if let Transport::HeaderOnly(header) = &carried {
+                    message.push_str(&format!(
+                        "; credentials ride in {header} and no code of the app reads a session \
+or a cookie, so a cross-site request carries none (unless a framework or plugin eggsec cannot \
+see keeps the user in a cookie)"
+                    ));
+                }
+                let f = cx.report(
                     &value.prov,
-                    format!("CSRF protection is turned off in {}", app.env),
+                    message,
                     vec![evidence.to_string()],
                     META.docs.fix,
                 );
+                if matches!(carried, Transport::HeaderOnly(_)) {
+                    f.confidence = Confidence::Low;
+                }
                 return;
             }
         }
@@ -133,11 +152,119 @@ override so egg-security's default list applies.",
     }
 }
 
+/// What carries the user's credential, as far as the app's own code and plugins show.
+enum Transport {
+    /// A session or a cookie (what a cross-site request carries), or nothing seen either way.
+    CookieOrUnknown,
+    /// Only a header token (egg-jwt, `Authorization`): a cross-site request carries none.
+    HeaderOnly(String),
+}
+
+/// Whether the app's credentials ride only in a header: a header token is seen (the egg-jwt
+/// plugin, code reading the `Authorization` header) and no session or cookie is (egg-passport,
+/// `ctx.session`, `ctx.cookies.get`, the `Cookie` header).
+fn credential_transport(app: &eggsec_app::AppModel) -> Transport {
+    let enabled = |pkg: &str| {
+        app.plugins.iter().any(|p| {
+            p.enabled
+                && p.package
+                    .as_deref()
+                    .is_some_and(|x| x == pkg || x.ends_with(&format!("/{pkg}")))
+        })
+    };
+    if enabled("egg-passport") || enabled("passport") {
+        return Transport::CookieOrUnknown;
+    }
+    let mut header = enabled("egg-jwt").then(|| "egg-jwt (the Authorization header)".to_string());
+    for file in &app.code.files {
+        for u in &file.facts.uses {
+            let chain: Vec<&str> = std::iter::once(u.root.as_str())
+                .chain(u.path.iter().map(String::as_str))
+                .collect();
+            let pair = |a: &str, b: &str| chain.windows(2).any(|w| w[0] == a && w[1] == b);
+            let cookie = pair("ctx", "session")
+                || (u.root == "this" && chain.get(1) == Some(&"session"))
+                || pair("cookies", "get")
+                || pair("header", "cookie")
+                || pair("headers", "cookie")
+                || (chain.last() == Some(&"get")
+                    && u.args
+                        .first()
+                        .is_some_and(|a| a.eq_ignore_ascii_case("cookie")));
+            if cookie {
+                return Transport::CookieOrUnknown;
+            }
+            let authorization = pair("header", "authorization")
+                || pair("headers", "authorization")
+                || (chain.last() == Some(&"get")
+                    && u.args
+                        .first()
+                        .is_some_and(|a| a.eq_ignore_ascii_case("authorization")));
+            if authorization && header.is_none() {
+                header = Some(format!(
+                    "the Authorization header ({}:{})",
+                    file.rel, u.line
+                ));
+            }
+        }
+    }
+    match header {
+        Some(h) => Transport::HeaderOnly(h),
+        None => Transport::CookieOrUnknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{run_rule, set_plugin, test_model};
+    use crate::testing::{model_with_files, run_rule, set_plugin, test_model};
     use serde_json::json;
+
+    /// CSRF off, with `files` as the app's code and `plugins` (`egg-<name>`) enabled.
+    fn off_with(files: &[(&str, &str)], plugins: &[&str]) -> eggsec_report::Finding {
+        let mut app = test_model(json!({"security": {"csrf": false}}));
+        app.code = model_with_files(files).code;
+        for p in plugins {
+            set_plugin(&mut app, p, true);
+        }
+        let mut found = run_rule(&CsrfDisabled, &app);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        found.remove(0)
+    }
+
+    #[test]
+    fn header_only_credentials_lower_the_confidence() {
+        // geek-navigation, poster-backend: egg-jwt on the Authorization header, no session
+        let jwt = (
+            "app/controller/user.js",
+            "module.exports = app => class extends app.Controller {\n  async me() { this.ctx.body = this.ctx.state.user; }\n};\n",
+        );
+        let f = off_with(&[jwt], &["jwt"]);
+        assert_eq!(f.confidence, Confidence::Low, "{f:#?}");
+        assert!(f.message.contains("egg-jwt"), "{f:#?}");
+        let header = (
+            "app/middleware/auth.js",
+            "module.exports = () => async (ctx, next) => {\n  const token = ctx.headers.authorization;\n  if (!token) ctx.throw(401);\n  await next();\n};\n",
+        );
+        let f = off_with(&[header], &[]);
+        assert_eq!(f.confidence, Confidence::Low, "{f:#?}");
+        assert!(f.message.contains("app/middleware/auth.js:2"), "{f:#?}");
+        // look-alikes: a cookie or a session carries the user (tiny-engine, egg-commerce,
+        // zanePerfor), or nothing says what does
+        for cookie in [
+            "module.exports = () => async (ctx, next) => { ctx.user = ctx.cookies.get('usertoken'); await next(); };\n",
+            "module.exports = () => async (ctx, next) => { if (!ctx.session.currentUser) ctx.throw(401); await next(); };\n",
+            "module.exports = () => async (ctx, next) => { const { session } = ctx; await next(); };\n",
+        ] {
+            let f = off_with(&[header, ("app/middleware/user.js", cookie)], &["jwt"]);
+            assert_eq!(f.confidence, Confidence::High, "{cookie}");
+            assert_eq!(f.message, "CSRF protection is turned off in prod");
+        }
+        let f = off_with(&[jwt], &["jwt", "passport"]);
+        assert_eq!(f.confidence, Confidence::High);
+        let f = off_with(&[jwt], &[]);
+        assert_eq!(f.confidence, Confidence::High);
+    }
 
     #[test]
     fn hit_enable_false() {
