@@ -20,8 +20,8 @@ static META: RuleMeta = RuleMeta {
         what: "Finds configurations in which egg-security's CSRF check does not run: \
 `config.security.csrf` set to `false` or `{ enable: false }`, `csrf` left out of \
 `config.security.defaultMiddleware`, or the `security` plugin itself disabled. When the app's \
-credentials are seen to ride only in a header (the egg-jwt plugin, code reading the \
-`Authorization` header) and nothing in its code reads a session or a cookie (egg-passport, \
+credentials are seen to ride only in a header (the egg-jwt or egg-oauth2-server plugin, code \
+reading the `Authorization` header) and nothing in its code reads a session or a cookie (egg-passport, \
 `ctx.session`, `ctx.cookies.get`, the `Cookie` header), a cross-site request carries no \
 credential: the finding stays, at low confidence, and says so (a framework or plugin eggsec \
 cannot see may still keep the user in a cookie).",
@@ -175,7 +175,13 @@ fn credential_transport(app: &eggsec_app::AppModel) -> Transport {
     if enabled("egg-passport") || enabled("passport") {
         return Transport::CookieOrUnknown;
     }
-    let mut header = enabled("egg-jwt").then(|| "egg-jwt (the Authorization header)".to_string());
+    let mut header = if enabled("egg-jwt") {
+        Some("egg-jwt (the Authorization header)".to_string())
+    } else if enabled("egg-oauth2-server") {
+        Some("egg-oauth2-server's bearer token".to_string())
+    } else {
+        None
+    };
     for file in &app.code.files {
         for u in &file.facts.uses {
             let chain: Vec<&str> = std::iter::once(u.root.as_str())
@@ -260,6 +266,10 @@ mod tests {
             assert_eq!(f.confidence, Confidence::High, "{cookie}");
             assert_eq!(f.message, "CSRF protection is turned off in prod");
         }
+        // restapi-module-tool: egg-oauth2-server's `authenticate()` on the writing routes
+        let f = off_with(&[jwt], &["oauth2-server"]);
+        assert_eq!(f.confidence, Confidence::Low, "{f:#?}");
+        assert!(f.message.contains("egg-oauth2-server"), "{f:#?}");
         let f = off_with(&[jwt], &["jwt", "passport"]);
         assert_eq!(f.confidence, Confidence::High);
         let f = off_with(&[jwt], &[]);
