@@ -111,6 +111,11 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
     // `const plugin = {...}` declarations, for `export default plugin`.
     let mut decls: Vec<(String, &'a ObjectExpression<'a>)> = Vec::new();
     let mut statement_prefix: Option<(String, bool)> = None;
+    // `export const x = ...` entries: egg reads them only when there is no default export (its
+    // loader takes `default` of an ES module that has one: `export const plugin = {...};
+    // export default plugin;` is the object, not an entry named `plugin`)
+    let mut named: Vec<Found<'a>> = Vec::new();
+    let mut has_default = false;
     for stmt in &program.body {
         match stmt {
             Statement::VariableDeclaration(d) => {
@@ -194,6 +199,7 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
                 }
             }
             Statement::ExportDefaultDeclaration(ed) => {
+                has_default = true;
                 if let Some(e) = ed.declaration.as_expression() {
                     match e.get_inner_expression() {
                         Expression::ObjectExpression(o) => container = Container::Object(o),
@@ -213,7 +219,10 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
                         if let (BindingPattern::BindingIdentifier(id), Some(init)) =
                             (&decl.id, &decl.init)
                         {
-                            found.push(Found {
+                            if let Expression::ObjectExpression(o) = init.get_inner_expression() {
+                                decls.push((id.name.as_str().to_owned(), o));
+                            }
+                            named.push(Found {
                                 name: id.name.as_str().to_owned(),
                                 key_start: id.span.start,
                                 value: init,
@@ -296,6 +305,9 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
         }
     } else if let Some((prefix, semicolon)) = statement_prefix {
         container = Container::Statements { prefix, semicolon };
+    }
+    if !has_default {
+        found.extend(named);
     }
     found.sort_by_key(|f| f.key_start);
     Scan { found, container }
@@ -817,6 +829,21 @@ mod tests {
         assert_eq!(keys[0].line, 2);
         assert_eq!(f.entry("view").unwrap().shape, EntryShape::Bool(false));
         assert!(plugin_entries(Path::new("plugin.js"), "exports.x = {").is_err());
+    }
+
+    #[test]
+    fn a_default_export_is_the_plugin_object_named_exports_are_not_entries() {
+        // blog-server's config/plugin.ts: egg's loader takes `default` of an ES module
+        let text = "import { EggPlugin } from 'egg';\n\nexport const plugin: EggPlugin = {\n  static: true,\n  mongoose: {\n    enable: true,\n    package: 'egg-mongoose',\n  },\n};\n\nexport default plugin;\n";
+        let f = plugin_entries(Path::new("plugin.ts"), text).unwrap();
+        let names: Vec<&str> = f.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["static", "mongoose"]);
+        assert_eq!(f.entry("static").unwrap().line, 4);
+        // look-alike: named exports with no default export are the entries
+        let text = "export const mongoose = { enable: true, package: 'egg-mongoose' };\nexport const view = false;\n";
+        let f = plugin_entries(Path::new("plugin.ts"), text).unwrap();
+        let names: Vec<&str> = f.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["mongoose", "view"]);
     }
 
     #[test]
