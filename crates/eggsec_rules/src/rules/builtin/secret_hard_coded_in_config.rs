@@ -420,6 +420,9 @@ accessKeySecret: process.env.OSS_CLIENT_ACCESS_KEY_SECRET,\n"
             json!({"jwt": {"secret": "secret"}}),
             json!({"deploy": {"signKey": "k7Hq2vP9xL"}}),
             json!({"pkg": {"config": {"apiToken": "k7Hq2vP9xL"}}}),
+            // a maps API key and a file-encryption key are keys that grant or decrypt
+            json!({"amap": {"mapKey": "3f9c2a7b51e84d06"}}),
+            json!({"storage": {"fileKey": "k7Hq2vP9xLm2"}}),
         ] {
             assert_eq!(findings(config.clone()).len(), 1, "{config}");
         }
