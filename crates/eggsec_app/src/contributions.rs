@@ -257,38 +257,16 @@ fn code_files_below(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The property path egg's loader gives a file below `dir` (`caseStyle: 'lower'`, as for
-/// services): `admin/user_info.js` is `admin.userInfo`. `None` for a name egg would refuse
-/// (it must match `[a-z][a-z0-9_-]*`).
+/// services; each part named as [`crate::middleware::middleware_name`] names it):
+/// `admin/user_info.js` is `admin.userInfo`. `None` for a name egg would refuse.
 fn egg_property_path(dir: &Path, file: &Path) -> Option<String> {
     let rel = eggsec_fs::strip_root(file, dir)?;
     let rel = rel.to_str()?.replace('\\', "/");
     let rel = &rel[..rel.rfind('.')?];
-    let mut out = Vec::new();
-    for part in rel.split('/') {
-        let mut chars = part.chars();
-        let first = chars.next()?;
-        if !first.is_ascii_alphabetic()
-            || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return None;
-        }
-        // `[_-][a-z]` → the letter upper-cased; then the first letter lower-cased
-        let mut name = String::new();
-        let bytes: Vec<char> = part.chars().collect();
-        let mut i = 0;
-        while i < bytes.len() {
-            let c = bytes[i];
-            if (c == '_' || c == '-') && bytes.get(i + 1).is_some_and(|n| n.is_ascii_alphabetic()) {
-                name.push(bytes[i + 1].to_ascii_uppercase());
-                i += 2;
-            } else {
-                name.push(c);
-                i += 1;
-            }
-        }
-        let lower = name[..1].to_ascii_lowercase() + &name[1..];
-        out.push(lower);
-    }
+    let out = rel
+        .split('/')
+        .map(crate::middleware::middleware_name)
+        .collect::<Option<Vec<String>>>()?;
     Some(out.join("."))
 }
 
