@@ -535,6 +535,11 @@ impl<'c> Mentions<'c> {
     }
 }
 
+/// A plugin directory inside the app's repository (an in-repo plugin), not an installed package.
+fn in_repo(root: &Path, dir: &Path) -> bool {
+    dir.starts_with(root) && !dir.starts_with(root.join("node_modules"))
+}
+
 /// Analyses every plugin of `app` (one env).
 pub fn analyze(app: &AppModel) -> Usage {
     let root = app.root.as_path();
@@ -544,7 +549,7 @@ pub fn analyze(app: &AppModel) -> Usage {
         .iter()
         .filter(|p| p.enabled)
         .filter_map(|p| p.path.clone())
-        .filter(|d| d.starts_with(root) && !d.starts_with(root.join("node_modules")))
+        .filter(|d| in_repo(root, d))
         .collect();
     let code = scan_code(root, &extra, &app.code);
     let mentioned = Mentions::new(&code);
@@ -764,10 +769,7 @@ fn verdict(
 
     // Schedules an in-repo plugin ships are the app's own jobs (egg-schedule loads every load
     // unit's); a package's (egg-multipart's tmp-dir cleaning) are its housekeeping.
-    let in_repo = p
-        .path
-        .as_deref()
-        .is_some_and(|d| d.starts_with(root) && !d.starts_with(root.join("node_modules")));
+    let in_repo = p.path.as_deref().is_some_and(|d| in_repo(root, d));
     if let Some(first) = c.schedules.first().filter(|_| in_repo) {
         searched.push("its app/schedule/".into());
         ev.push(Evidence {
