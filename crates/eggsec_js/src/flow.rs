@@ -2642,7 +2642,7 @@ fn validator_checked<'b>(test: &'b Expression<'b>) -> Vec<&'b IdentifierReferenc
 }
 
 /// Does a statement always leave the function (return, throw, `ctx.throw(...)`)?
-fn exits(stmt: &Statement<'_>) -> bool {
+pub(crate) fn exits(stmt: &Statement<'_>) -> bool {
     match stmt {
         Statement::ReturnStatement(_) | Statement::ThrowStatement(_) => true,
         Statement::ExpressionStatement(e) => {

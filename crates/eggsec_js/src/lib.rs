@@ -17,6 +17,7 @@ pub mod auth;
 pub mod boot;
 pub mod code_edit;
 pub mod config_edit;
+pub mod config_guard;
 pub mod edit;
 pub mod error;
 pub mod eval;

@@ -113,9 +113,10 @@ fn verdicts(root: &Path) -> (BTreeMap<Key, Verdict>, BTreeMap<String, Judging>) 
     (out, rules)
 }
 
-/// `(app label, rule code, file:line)` and the rule name of every finding the verdicts
-/// judge (`judged`: medium or above, or every severity, by rule name).
-fn findings(corpus: &Path, judged: &BTreeMap<String, Judging>) -> Vec<(Key, String)> {
+/// `(app label, rule code, file:line)`, the rule name and whether the confidence is above low
+/// of every finding the verdicts judge (`judged`: medium or above, or every severity, by rule
+/// name).
+fn findings(corpus: &Path, judged: &BTreeMap<String, Judging>) -> Vec<(Key, String, bool)> {
     let apps = std::fs::read_to_string(corpus.join("apps.txt")).unwrap();
     let mut out = Vec::new();
     for app in apps.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -145,7 +146,12 @@ fn findings(corpus: &Path, judged: &BTreeMap<String, Judging>) -> Vec<(Key, Stri
                     at.push('#');
                     at.push_str(f.message.split('`').nth(1).unwrap_or_default());
                 }
-                out.push(((label.clone(), f.rule.to_string(), at), f.name.clone()));
+                let confident = f.confidence != eggsec_report::Confidence::Low;
+                out.push((
+                    (label.clone(), f.rule.to_string(), at),
+                    f.name.clone(),
+                    confident,
+                ));
             }
         }
     }
@@ -164,18 +170,22 @@ fn corpus_findings_match_verdicts() {
     let (verdicts, judged) = verdicts(&root);
     let found = findings(&corpus, &judged);
     let mut problems = Vec::new();
-    // rule name → (findings, true findings)
-    let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    // rule name → (findings, true findings, of them above low confidence: findings, true)
+    let mut per_rule: BTreeMap<String, (usize, usize, usize, usize)> = BTreeMap::new();
     let mut seen = BTreeSet::new();
-    for (key, name) in &found {
+    for (key, name, confident) in &found {
         if !judged.contains_key(name) {
             continue;
         }
         seen.insert(key.clone());
         let e = per_rule.entry(format!("{} {name}", key.1)).or_default();
         e.0 += 1;
+        e.2 += usize::from(*confident);
         match verdicts.get(key) {
-            Some(v) if v.truth == Truth::True => e.1 += 1,
+            Some(v) if v.truth == Truth::True => {
+                e.1 += 1;
+                e.3 += usize::from(*confident);
+            }
             Some(v) if v.truth == Truth::KnownFalse => {}
             Some(v) => problems.push(format!(
                 "judged FALSE but reported again: {} {} {} ({})",
@@ -205,19 +215,32 @@ fn corpus_findings_match_verdicts() {
     }
     let mut table = String::new();
     for (name, judging) in &judged {
-        let (n, t) = per_rule
+        let (n, t, cn, ct) = per_rule
             .iter()
             .find(|(k, _)| k.ends_with(&format!(" {name}")))
             .map(|(_, v)| *v)
-            .unwrap_or((0, 0));
+            .unwrap_or((0, 0, 0, 0));
+        let pct = |t: usize, n: usize| {
+            if n == 0 {
+                "n/a".to_string()
+            } else {
+                format!("{:.1}%", 100.0 * t as f64 / n as f64)
+            }
+        };
         let precision = if n == 0 {
             "n/a (no findings)".to_string()
         } else {
-            format!("{:.1}%", 100.0 * t as f64 / n as f64)
+            pct(t, n)
+        };
+        // the findings a reader sees above low confidence, when some are low
+        let confident = if cn < n {
+            format!("  (above low confidence: {ct}/{cn}, {})", pct(ct, cn))
+        } else {
+            String::new()
         };
         let star = if judging.every_severity { "*" } else { " " };
         table.push_str(&format!(
-            "  {name:40}{star} findings {n:4}  true {t:4}  precision {precision}\n"
+            "  {name:40}{star} findings {n:4}  true {t:4}  precision {precision}{confident}\n"
         ));
     }
     eprintln!(

@@ -24,7 +24,14 @@ credentials are seen to ride only in a header (the egg-jwt or egg-oauth2-server 
 reading the `Authorization` header) and nothing in its code reads a session or a cookie (egg-passport, \
 `ctx.session`, `ctx.cookies.get`, the `Cookie` header), a cross-site request carries no \
 credential: the finding stays, at low confidence, and says so (a framework or plugin eggsec \
-cannot see may still keep the user in a cookie).",
+cannot see may still keep the user in a cookie). Session or cookie code that the audited env's \
+config switches off does not count: code in a branch of `if (app.config.mode === 'jwt')` (or \
+after such an `if` that returns) runs only when that test holds, and eggsec decides the test \
+with the effective config when its value is statically known. An app that shows no \
+authentication at all (its routes all known, none requiring authentication in eggsec's auth \
+model, no auth plugin, no session, signed-cookie or `Authorization` read, no middleware parsing \
+the Cookie header) gets the same low confidence: there is no user credential to ride, though an \
+app trusted for where it runs (an intranet tool) can still be driven by a page its users open.",
         why: "Egg.js relies on egg-security's `csrf` middleware to reject POST, PUT, PATCH and DELETE \
 requests that do not carry the user's CSRF token. Without it, any web page the user visits can \
 submit forms to the app with the user's cookies and act as the user (change their email or \
@@ -84,12 +91,27 @@ impl Rule for CsrfDisabled {
                 // whatever carries the credential)
                 let carried = credential_transport(app);
                 let mut message = format!("CSRF protection is turned off in {}", app.env);
-                if let Transport::HeaderOnly(header) = &carried {
+                if let Transport::HeaderOnly { header, dead } = &carried {
+                    let reads = match dead {
+                        None => "no code of the app reads a session or a cookie".to_string(),
+                        Some(d) => format!(
+                            "no code of the app that runs in {} reads a session or a cookie \
+({d})",
+                            app.env
+                        ),
+                    };
                     message.push_str(&format!(
-                        "; credentials ride in {header} and no code of the app reads a session \
-or a cookie, so a cross-site request carries none (unless a framework or plugin eggsec cannot \
-see keeps the user in a cookie)"
+                        "; credentials ride in {header} and {reads}, so a cross-site request \
+carries none (unless a framework or plugin eggsec cannot see keeps the user in a cookie)"
                     ));
+                }
+                if let Transport::NoAuthentication = carried {
+                    message.push_str(
+                        "; no route of the app requires authentication and no code reads a \
+session, a signed cookie or an Authorization header, so a cross-site request has no user \
+credential to ride (unless a framework or plugin eggsec cannot see authenticates, or the app \
+trusts the network its users reach it from)",
+                    );
                 }
                 let f = cx.report(
                     &value.prov,
@@ -97,7 +119,7 @@ see keeps the user in a cookie)"
                     vec![evidence.to_string()],
                     META.docs.fix,
                 );
-                if matches!(carried, Transport::HeaderOnly(_)) {
+                if !matches!(carried, Transport::CookieOrUnknown) {
                     f.confidence = Confidence::Low;
                 }
                 return;
@@ -157,7 +179,14 @@ enum Transport {
     /// A session or a cookie (what a cross-site request carries), or nothing seen either way.
     CookieOrUnknown,
     /// Only a header token (egg-jwt, `Authorization`): a cross-site request carries none.
-    HeaderOnly(String),
+    /// `dead`: session or cookie code the effective config switches off, said in the message.
+    HeaderOnly {
+        header: String,
+        dead: Option<String>,
+    },
+    /// No credential at all: no auth plugin, no session or signed-cookie read, no
+    /// `Authorization` read, and no route that requires authentication.
+    NoAuthentication,
 }
 
 /// Whether the app's credentials ride only in a header: a header token is seen (the egg-jwt
@@ -182,23 +211,34 @@ fn credential_transport(app: &eggsec_app::AppModel) -> Transport {
     } else {
         None
     };
+    let mut dead = None;
+    let mut raw_cookie_read = false;
     for file in &app.code.files {
         for u in &file.facts.uses {
             let chain: Vec<&str> = std::iter::once(u.root.as_str())
                 .chain(u.path.iter().map(String::as_str))
                 .collect();
             let pair = |a: &str, b: &str| chain.windows(2).any(|w| w[0] == a && w[1] == b);
-            let cookie = pair("ctx", "session")
+            let session = pair("ctx", "session")
                 || (u.root == "this" && chain.get(1) == Some(&"session"))
-                || pair("cookies", "get")
-                || pair("header", "cookie")
+                || pair("cookies", "get");
+            let raw_cookie = pair("header", "cookie")
                 || pair("headers", "cookie")
                 || (chain.last() == Some(&"get")
                     && u.args
                         .first()
                         .is_some_and(|a| a.eq_ignore_ascii_case("cookie")));
-            if cookie {
-                return Transport::CookieOrUnknown;
+            if session || raw_cookie {
+                if let Some(why) = switched_off_by_config(app, file, u) {
+                    dead.get_or_insert(why);
+                    continue;
+                }
+                // a middleware that parses the Cookie header may load the user from it
+                if session || file.role == eggsec_app::routes::FileRole::Middleware {
+                    return Transport::CookieOrUnknown;
+                }
+                raw_cookie_read = true;
+                continue;
             }
             let authorization = pair("header", "authorization")
                 || pair("headers", "authorization")
@@ -215,9 +255,56 @@ fn credential_transport(app: &eggsec_app::AppModel) -> Transport {
         }
     }
     match header {
-        Some(h) => Transport::HeaderOnly(h),
+        Some(_) if raw_cookie_read => Transport::CookieOrUnknown,
+        Some(header) => Transport::HeaderOnly { header, dead },
+        None if no_route_requires_auth(app) => Transport::NoAuthentication,
         None => Transport::CookieOrUnknown,
     }
+}
+
+/// eggsec's auth model finds no authentication at all: the app's routes are all known, there
+/// is at least one, and on none does a middleware, decorator, guard or check reject anonymous
+/// requests (or might).
+fn no_route_requires_auth(app: &eggsec_app::AppModel) -> bool {
+    !app.routes.is_empty()
+        && app
+            .routes
+            .iter()
+            .all(|r| r.auth == eggsec_app::routes::AuthStatus::None && r.protected_by.is_none())
+        && eggsec_app::routes::routes_unknown(&app.root, &app.routes, &app.code, &app.frameworks)
+            .is_none()
+}
+
+/// Whether a use runs only under a config test the effective config makes false (egg-beehive:
+/// `if (app.config.verification_mode === 'jwt') { … } else { ctx.session … }` with the mode
+/// `'jwt'`), and which. Tests of config that is not statically known decide nothing.
+fn switched_off_by_config(
+    app: &eggsec_app::AppModel,
+    file: &eggsec_app::routes::CodeFile,
+    u: &eggsec_js::uses::MemberUse,
+) -> Option<String> {
+    let text = file.text.as_deref()?;
+    let guards = eggsec_js::config_guard::guards_at(&file.abs, text, u.line, u.column).ok()?;
+    guards.iter().find_map(|g| {
+        let v = app.config_at(&g.key)?;
+        let actual = match &v.kind {
+            ValueKind::String(s) => s.clone(),
+            ValueKind::Bool(b) => b.to_string(),
+            ValueKind::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        ((actual == g.literal) != g.equal).then(|| {
+            format!(
+                "{}:{} runs only when config.{} {} {:?}; it is {:?}",
+                file.rel,
+                u.line,
+                g.key,
+                if g.equal { "is" } else { "is not" },
+                g.literal,
+                actual
+            )
+        })
+    })
 }
 
 #[cfg(test)]
@@ -274,6 +361,116 @@ mod tests {
         assert_eq!(f.confidence, Confidence::High);
         let f = off_with(&[jwt], &[]);
         assert_eq!(f.confidence, Confidence::High);
+    }
+
+    #[test]
+    fn session_code_the_config_switches_off_is_not_a_cookie_credential() {
+        // egg-beehive: `config.verification_mode` picks the Bearer branch; the session code is
+        // in the other branch and after an early return of the jwt case
+        let handler = (
+            "app/middleware/auth.js",
+            "module.exports = (o, app) => async (ctx, next) => {\n  if (app.config.verification_mode === 'jwt') {\n    const token = ctx.request.headers.authorization;\n    if (!token) ctx.throw(401);\n  } else if (app.config.verification_mode === 'session') {\n    if (!ctx.session.user) ctx.throw(401);\n  }\n  await next();\n};\n",
+        );
+        let login = (
+            "app/service/users.js",
+            "module.exports = app => class extends app.Service {\n  async login(data) {\n    if (this.app.config.verification_mode === 'jwt') {\n      return { token: 1 };\n    }\n    this.ctx.session.currentRequestData = data;\n    return {};\n  }\n};\n",
+        );
+        let run = |mode: serde_json::Value| {
+            let mut app = test_model(json!({
+                "security": {"csrf": false},
+                "verification_mode": mode,
+            }));
+            app.code = model_with_files(&[handler, login]).code;
+            set_plugin(&mut app, "jwt", true);
+            let mut found = run_rule(&CsrfDisabled, &app);
+            assert_eq!(found.len(), 1, "{found:#?}");
+            found.remove(0)
+        };
+        let f = run(json!("jwt"));
+        assert_eq!(f.confidence, Confidence::Low, "{f:#?}");
+        assert!(
+            f.message
+                .contains("runs only when config.verification_mode is \"session\"; it is \"jwt\"")
+                || f.message.contains(
+                    "runs only when config.verification_mode is not \"jwt\"; it is \"jwt\""
+                ),
+            "{f:#?}"
+        );
+        // look-alikes: the config picks the session, or is not statically known
+        for mode in [json!("session"), json!({"$env": "MODE", "default": null})] {
+            let f = run(mode.clone());
+            assert_eq!(f.confidence, Confidence::High, "{mode}: {f:#?}");
+            assert_eq!(f.message, "CSRF protection is turned off in prod");
+        }
+    }
+
+    /// CSRF001 on a real load of a small app (routes and the auth model built as for an
+    /// audit): `files` over a package.json and a config that turns CSRF off.
+    fn loaded(files: &[(&str, &str)]) -> eggsec_report::Finding {
+        let tmp = tempfile::tempdir().unwrap();
+        let all = [
+            ("package.json", r#"{"name":"datahub"}"#),
+            (
+                "config/config.default.js",
+                "module.exports = { keys: 'k_1234567890', security: { csrf: { enable: false } } };\n",
+            ),
+        ];
+        for (rel, src) in all.iter().chain(files) {
+            let p = tmp.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, src).unwrap();
+        }
+        let opts = eggsec_app::LoadOptions {
+            env: Some("prod".into()),
+            scope: None,
+            embedded_defaults_only: true,
+        };
+        let app = eggsec_app::load(tmp.path(), &opts).unwrap();
+        let mut found = run_rule(&CsrfDisabled, &app);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        found.remove(0)
+    }
+
+    #[test]
+    fn an_app_with_no_authentication_lowers_the_confidence() {
+        // macaca-datahub: a mock-data server; it reads a cache tag from the Cookie header in a
+        // controller, and nothing authenticates anyone
+        let router = (
+            "app/router.js",
+            "module.exports = app => {\n  app.router.post('/api/data', app.controller.data.update);\n  app.router.post('/api/user', app.controller.data.user);\n};\n",
+        );
+        let data = |user: &str| {
+            format!(
+                "const {{ Controller }} = require('egg');\nconst cookie = require('cookie');\nclass Data extends Controller {{\n  async update() {{\n    const {{ ctx }} = this;\n    const pair = cookie.parse(ctx.header.cookie || '');\n    ctx.body = pair && pair.DATAHUB_CACHE_TAG;\n  }}\n  async user() {{\n    {user}\n  }}\n}}\nmodule.exports = Data;\n"
+            )
+        };
+        let open = data("this.ctx.body = 1;");
+        let f = loaded(&[router, ("app/controller/data.js", &open)]);
+        assert_eq!(f.confidence, Confidence::Low, "{f:#?}");
+        assert!(
+            f.message
+                .contains("no route of the app requires authentication"),
+            "{f:#?}"
+        );
+        // look-alikes: a handler that rejects anonymous users; a middleware that parses the
+        // Cookie header (it may load the user from it); a session read
+        let guarded =
+            data("if (!this.ctx.get('x-user')) this.ctx.throw(401);\n    this.ctx.body = 1;");
+        let f = loaded(&[router, ("app/controller/data.js", &guarded)]);
+        assert_eq!(f.confidence, Confidence::High, "{f:#?}");
+        assert_eq!(f.message, "CSRF protection is turned off in prod");
+        let mw = (
+            "app/middleware/user.js",
+            "module.exports = () => async (ctx, next) => { ctx.user = parse(ctx.headers.cookie); await next(); };\n",
+        );
+        let f = loaded(&[router, ("app/controller/data.js", &open), mw]);
+        assert_eq!(f.confidence, Confidence::High, "{f:#?}");
+        let session = data("this.ctx.body = this.ctx.session.user;");
+        let f = loaded(&[router, ("app/controller/data.js", &session)]);
+        assert_eq!(f.confidence, Confidence::High, "{f:#?}");
+        // no route eggsec can see: nothing to conclude from
+        let f = loaded(&[("app/controller/data.js", &open)]);
+        assert_eq!(f.confidence, Confidence::High, "{f:#?}");
     }
 
     #[test]
