@@ -60,7 +60,8 @@ pub struct Vulnerability {
     pub dev: bool,
     pub lockfile: String,
     pub line: u32,
-    /// `["egg@3.17.0", "egg-multipart@2.13.0", ..., "dicer@0.2.5"]`, shortest first.
+    /// `["egg@3.17.0", "egg-multipart@2.13.0", ..., "dicer@0.2.5"]`: production dependencies'
+    /// paths first, then the shortest.
     pub paths: Vec<Vec<String>>,
     pub via: Vec<Via>,
     pub url: String,
@@ -285,7 +286,8 @@ fn reverse_edges(inv: &Inventory) -> Vec<Vec<usize>> {
 
 /// The dependency paths and `via` entries of the package whose instances are `targets`: one breadth-first walk back
 /// from its instances gives, for every package, the next step on a shortest path to it;
-/// each direct dependency that reaches it then yields one path (shortest first).
+/// each direct dependency that reaches it then yields one path (production dependencies
+/// first, then the shortest).
 fn attribute(inv: &Inventory, reverse: &[Vec<usize>], targets: &[usize]) -> Attribution {
     let n = inv.packages.len();
     let mut next: Vec<Option<usize>> = vec![None; n];
@@ -313,7 +315,10 @@ fn attribute(inv: &Inventory, reverse: &[Vec<usize>], targets: &[usize]) -> Attr
                 .map(|i| (dist[i], d, i))
         })
         .collect();
-    found.sort_by(|a, b| (a.0, a.1.dev, &a.1.name).cmp(&(b.0, b.1.dev, &b.1.name)));
+    // production dependencies first (a shorter path through a dev tool must not hide that the
+    // package ships: poster-backend's ip@2.0.0 is reached from release-it and from egg), then
+    // the shortest paths
+    found.sort_by(|a, b| (a.1.dev, a.0, &a.1.name).cmp(&(b.1.dev, b.0, &b.1.name)));
     let mut paths = Vec::new();
     let mut vias = Vec::new();
     for (_, d, start) in found.into_iter().take(MAX_PATHS) {
@@ -517,4 +522,52 @@ pub fn cached(root: &Path) -> std::sync::Arc<DepsReport> {
     map.entry(root.to_path_buf())
         .or_insert_with(|| Arc::new(analyze(root, crate::db::installed())))
         .clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_production_path_is_named_before_a_shorter_dev_one() {
+        // poster-backend: ip@2.0.0 is reached from release-it (a dev tool, shorter) and from
+        // egg; the finding must not read as a dev-only problem
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("package.json"),
+            r#"{"name":"app","dependencies":{"web":"1.0.0"},"devDependencies":{"devtool":"1.0.0"}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join("package-lock.json"),
+            r#"{
+  "name": "app",
+  "lockfileVersion": 3,
+  "packages": {
+    "": {"name": "app", "dependencies": {"web": "1.0.0"}, "devDependencies": {"devtool": "1.0.0"}},
+    "node_modules/devtool": {"version": "1.0.0", "dev": true, "dependencies": {"minimist": "1.2.0"}},
+    "node_modules/web": {"version": "1.0.0", "dependencies": {"parser": "1.0.0"}},
+    "node_modules/parser": {"version": "1.0.0", "dependencies": {"minimist": "1.2.0"}},
+    "node_modules/minimist": {"version": "1.2.0"}
+  }
+}
+"#,
+        )
+        .unwrap();
+        let report = analyze(tmp.path(), crate::db::Database::embedded());
+        let v = report
+            .vulnerabilities
+            .iter()
+            .find(|v| v.package == "minimist")
+            .expect("minimist 1.2.0 has advisories");
+        assert!(!v.dev);
+        assert_eq!(v.via[0].direct, "web", "{:?}", v.via);
+        assert_eq!(
+            v.paths[0],
+            ["web@1.0.0", "parser@1.0.0", "minimist@1.2.0"],
+            "{:?}",
+            v.paths
+        );
+        assert_eq!(v.paths[1], ["devtool@1.0.0", "minimist@1.2.0"]);
+    }
 }

@@ -16,6 +16,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod config;
 pub mod context;
+pub(crate) mod credentials;
 pub mod docs;
 pub mod egg_security;
 pub mod engine;

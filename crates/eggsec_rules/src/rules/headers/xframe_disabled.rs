@@ -20,7 +20,10 @@ static META: RuleMeta = RuleMeta {
     docs: RuleDocs {
         what: "Finds `config.security.xframe` turned off, or its `value` set to `ALLOW-FROM ...` \
 (or anything but `DENY`/`SAMEORIGIN`), in an env other than `local`/`unittest`, when the \
-enforced CSP has no `frame-ancestors` directive either.",
+enforced CSP has no `frame-ancestors` directive either. When the app shows no \
+authentication at all (its routes all known and none requiring authentication, no auth \
+plugin, no session, signed-cookie or `Authorization` read — as for CSRF001), the finding is \
+kept at low confidence: a framed page then acts as no one.",
         why: "A page that any site may frame can be overlaid with a decoy (clickjacking): the \
 user believes they click the attacker's page and in fact press the app's buttons — confirm a \
 transfer, change a setting. Current browsers ignore `ALLOW-FROM`, so such a value protects \
@@ -98,18 +101,35 @@ impl Rule for XframeDisabled {
             cx.fact("Framing restricted by CSP frame-ancestors");
             return;
         }
-        cx.report(
-            &value.prov,
-            format!(
-                "Any site can frame the app in {} (clickjacking): {why}, and the CSP sets no \
+        // with no user to act as, a framed page can do only what the framing site could
+        let no_user = matches!(
+            crate::credentials::credential_transport(app),
+            crate::credentials::Transport::NoAuthentication
+        );
+        let mut message = format!(
+            "Any site can frame the app in {} (clickjacking): {why}, and the CSP sets no \
 frame-ancestors",
-                app.env
-            ),
+            app.env
+        );
+        if no_user {
+            message.push_str(
+                "; no route of the app requires authentication and no code reads a session, a \
+signed cookie or an Authorization header, so a framed page acts as no one (unless a framework \
+or plugin eggsec cannot see authenticates, or the app trusts the network its users reach it \
+from)",
+            );
+        }
+        let finding = cx.report(
+            &value.prov,
+            message,
             vec![evidence],
             "Restrict framing:\n\n```js\nconfig.security = {\n  xframe: { enable: true, value: \
 'SAMEORIGIN' },\n  // or, to allow named framers:\n  // csp: { enable: true, policy: { \
 'frame-ancestors': \"'self' https://partner.example.com\" } },\n};\n```",
         );
+        if no_user {
+            finding.confidence = Confidence::Low;
+        }
     }
 }
 
@@ -131,6 +151,40 @@ mod tests {
             let found = run_rule(&XframeDisabled, &app);
             assert_eq!(found.len(), 1, "{xframe}");
             assert_eq!(found[0].location.to_string(), "config/config.prod.js:3:23");
+        }
+    }
+
+    #[test]
+    fn an_app_with_no_authentication_lowers_the_confidence() {
+        // macaca-datahub: a mock-data server that authenticates no one
+        let run = |handler: &str| {
+            let (_tmp, app) = crate::testing::load_app(&[
+                ("package.json", r#"{"name":"datahub"}"#),
+                (
+                    "config/config.default.js",
+                    "module.exports = { keys: 'k_1234567890', security: { xframe: { enable: false } } };\n",
+                ),
+                (
+                    "app/router.js",
+                    "module.exports = app => { app.router.post('/api/data', app.controller.data.update); };\n",
+                ),
+                ("app/controller/data.js", handler),
+            ]);
+            let mut found = run_rule(&XframeDisabled, &app);
+            assert_eq!(found.len(), 1, "{found:#?}");
+            found.remove(0)
+        };
+        let f = run("exports.update = async ctx => { ctx.body = 1; };\n");
+        assert_eq!(f.confidence, Confidence::Low, "{f:#?}");
+        assert!(f.message.contains("acts as no one"), "{f:#?}");
+        // look-alikes: the handler rejects anonymous users, or reads the session
+        for handler in [
+            "exports.update = async ctx => { if (!ctx.get('x-user')) ctx.throw(401); ctx.body = 1; };\n",
+            "exports.update = async ctx => { ctx.body = ctx.session.user; };\n",
+        ] {
+            let f = run(handler);
+            assert_eq!(f.confidence, Confidence::High, "{handler}: {f:#?}");
+            assert!(!f.message.contains("acts as no one"), "{handler}");
         }
     }
 
