@@ -250,6 +250,7 @@ fn scan_code<'m>(
     root: &Path,
     extra_dirs: &[PathBuf],
     model: &'m crate::routes::CodeModel,
+    take: bool,
 ) -> CodeFacts<'m> {
     let files = code_files(root, extra_dirs);
     // a file the code model parsed already has its uses (same text, same collector)
@@ -270,8 +271,9 @@ fn scan_code<'m>(
             .iter()
             .map(|f| {
                 let held = held.as_mut()?;
-                if let Some(Ahead { scan, keep: true }) = held.get(f.as_os_str()) {
-                    return Some(scan.clone());
+                match held.get(f.as_os_str()) {
+                    Some(Ahead { scan, keep }) if *keep || !take => return Some(scan.clone()),
+                    _ => {}
                 }
                 let taken = held.remove(f.as_os_str())?.scan;
                 PRESCANNED_BYTES.fetch_sub(scan_bytes(&taken), Ordering::Relaxed);
@@ -543,15 +545,7 @@ fn in_repo(root: &Path, dir: &Path) -> bool {
 /// Analyses every plugin of `app` (one env).
 pub fn analyze(app: &AppModel) -> Usage {
     let root = app.root.as_path();
-    // In-repo local plugins' code uses other plugins too.
-    let extra: Vec<PathBuf> = app
-        .plugins
-        .iter()
-        .filter(|p| p.enabled)
-        .filter_map(|p| p.path.clone())
-        .filter(|d| in_repo(root, d))
-        .collect();
-    let code = scan_code(root, &extra, &app.code);
+    let code = scan_code(root, &extra_code_dirs(app), &app.code, true);
     let mentioned = Mentions::new(&code);
     // the views are read only when a plugin has words to look for in them
     let views = Views {
@@ -600,6 +594,83 @@ pub fn analyze(app: &AppModel) -> Usage {
         files_scanned,
         errors: code.errors,
     }
+}
+
+/// In-repo local plugins: their code uses other plugins and the app's config too.
+fn extra_code_dirs(app: &AppModel) -> Vec<PathBuf> {
+    app.plugins
+        .iter()
+        .filter(|p| p.enabled)
+        .filter_map(|p| p.path.clone())
+        .filter(|d| in_repo(&app.root, d))
+        .collect()
+}
+
+/// Top-level config keys the app's own code reads (`this.config.jwt.secret`,
+/// `const { redis } = app.config`, midway's `@config('sequelize')`), each with the first
+/// place, in file order: the code [`analyze`] searches (`app/`, `lib/`, the boot files,
+/// in-repo plugins). Leaves the scans made ahead for [`analyze`].
+pub fn config_reads(app: &AppModel) -> Vec<(String, Evidence)> {
+    let code = scan_code(&app.root, &extra_code_dirs(app), &app.code, false);
+    reads_of_config(&code)
+}
+
+/// The top-level config key a use reads, if it reads one: `config.<key>` reached from egg's
+/// objects (`this.config.jwt`, `ctx.app.config.jwt`, `app.config['jwt']`, a destructured
+/// `config`, `const { jwt } = app.config`), or a config-injecting decorator or call
+/// (`@config('jwt')` in midway, `@Config('jwt')`). Writes are not reads.
+fn config_key_read(u: &MemberUse) -> Option<&str> {
+    const EGG: &[&str] = &["this", "app", "ctx", "agent"];
+    if u.kind == UseKind::Write {
+        return None;
+    }
+    if u.kind == UseKind::Call
+        && u.path.is_empty()
+        && matches!(u.root.as_str(), "config" | "Config")
+    {
+        return u.args.first().map(String::as_str).filter(|k| !k.is_empty());
+    }
+    let mut chain = std::iter::once(u.root.as_str()).chain(u.path.iter().map(String::as_str));
+    // `config` first (destructured), second (`this.config`), third (`ctx.app.config`) or
+    // fourth (`this.ctx.app.config`), after egg's objects only
+    for i in 0..4 {
+        let name = chain.next()?;
+        if name == "config" {
+            return chain.next().filter(|k| *k != DYNAMIC);
+        }
+        if i == 3 || !EGG.contains(&name) {
+            return None;
+        }
+    }
+    None
+}
+
+/// [`config_reads`] of the scanned code.
+fn reads_of_config(code: &CodeFacts<'_>) -> Vec<(String, Evidence)> {
+    let mut out: Vec<(String, Evidence)> = Vec::new();
+    for (file, uses) in &code.uses {
+        for u in uses.iter() {
+            let Some(key) = config_key_read(u) else {
+                continue;
+            };
+            if out.iter().any(|(k, _)| k == key) {
+                continue;
+            }
+            out.push((
+                key.to_string(),
+                Evidence {
+                    file: file.clone(),
+                    line: u.line,
+                    what: if u.path.is_empty() {
+                        format!("{}('{key}')", u.root)
+                    } else {
+                        u.dotted()
+                    },
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// The app's views (app-relative file, text), read on first use.
@@ -1013,6 +1084,37 @@ pub fn app_plugin_files(root: &Path) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_keys_read_from_egg_objects_and_decorators() {
+        let text = "class A {\n  @config('sequelize') db;\n  @Config('oss') oss;\n  f() {\n    \
+this.config.jwt.secret;\n    this.app.config.redis;\n    ctx.app.config['mysql'].x;\n    \
+const { cors } = app.config;\n    const { config } = this.app;\n    config.io.x;\n    \
+this.config.cache9.get();\n    this.ctx.app.config.static.dir;\n  }\n}\n";
+        let uses = uses_in_source(Path::new("a.ts"), text).unwrap();
+        let keys: Vec<&str> = uses.iter().filter_map(config_key_read).collect();
+        assert_eq!(
+            keys,
+            [
+                "sequelize",
+                "oss",
+                "jwt",
+                "redis",
+                "mysql",
+                "cors",
+                "io",
+                "cache9",
+                "static"
+            ]
+        );
+        // look-alikes: a write, `config` deeper in a chain or on another object, a bare
+        // `app.config`, a computed key, a call named `config` on something
+        let text = "app.config.jwt = { secret: 'x' };\nthis.ctx.service.config.jwt;\n\
+opts.config.cors;\nconst c = app.config;\nthis.config[name];\nlib.config('mysql');\n";
+        let uses = uses_in_source(Path::new("b.js"), text).unwrap();
+        let keys: Vec<&str> = uses.iter().filter_map(config_key_read).collect();
+        assert!(keys.is_empty(), "{keys:?}");
+    }
 
     #[test]
     fn a_plugin_dir_the_walk_went_into_is_not_walked_again_and_others_are() {

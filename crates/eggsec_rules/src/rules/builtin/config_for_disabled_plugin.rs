@@ -23,7 +23,12 @@ egg-jwt, `config.validate` without egg-validate, or `config.session` with the se
 plugin disabled; and `config.view.defaultViewEngine` / `config.view.mapping` naming a view \
 engine whose plugin (egg-view-<engine>) is not enabled. Plugins excluded only in the \
 audited env by their `env` list are not reported (they run elsewhere), nor is `security` \
-(a disabled security plugin is reported by `csrf-disabled`).",
+(a disabled security plugin is reported by `csrf-disabled`). A section is not idle when \
+something else takes it, and is then not reported (the audit records why as a fact): the \
+app's own code reading it (`this.config.jwt.secret` for its own token signing, \
+`const { redis } = app.config`, midway's `@config('sequelize')`, in `app/`, `lib/`, the boot \
+files or an in-repo plugin), or an app-wide middleware of the same name, which egg calls with \
+`config[name]` as its options.",
         why: "Config without its plugin is silently ignored: a CORS policy, a JWT secret, a \
 validation setting or an upload limit that the team believes is enforced is not. It also \
 often means the plugin was removed or renamed in `plugin.js` while the rest of the app still \
@@ -126,6 +131,8 @@ impl Rule for ConfigForDisabledPlugin {
 
     fn check(&self, cx: &mut RuleContext<'_>) {
         let app = cx.app;
+        // read only when a section without its plugin is found
+        let mut code_reads: Option<Vec<(String, eggsec_app::usage::Evidence)>> = None;
         for (key, plugin, packages) in OWNERS {
             let written = app.app_layers().filter(|l| !l.embedded).find_map(|l| {
                 l.value
@@ -150,6 +157,29 @@ impl Rule for ConfigForDisabledPlugin {
                 Standing::Missing => "is not in any plugin.js".to_string(),
             };
             let file = cx.relative_path(&layer.file.to_string_lossy());
+            // The section is not idle when something else takes it: the app's own code
+            // reading `config.<key>` (its own JWT signing, a midway `@config('sequelize')`),
+            // or an app-wide middleware of that name (egg calls it with `config[name]`).
+            let reads = code_reads.get_or_insert_with(|| eggsec_app::usage::config_reads(app));
+            if let Some((_, at)) = reads.iter().find(|(k, _)| k == key) {
+                cx.fact(format!(
+                    "`config.{key}` is set in {file} without the `{plugin}` plugin, and the \
+app's own code reads it ({at})"
+                ));
+                continue;
+            }
+            if let Some(mw) = app
+                .global_middleware()
+                .iter()
+                .find(|m| m.enabled && m.name == *key)
+            {
+                cx.fact(format!(
+                    "`config.{key}` is set in {file} without the `{plugin}` plugin: it is the \
+options of the app-wide middleware `{}`",
+                    mw.name
+                ));
+                continue;
+            }
             let prov = value.prov.clone();
             cx.report(
                 &prov,
@@ -278,5 +308,80 @@ mod tests {
         set_plugin(&mut app, "myRedis", true);
         app.plugins.last_mut().unwrap().package = Some("egg-redis".into());
         assert!(run_rule(&ConfigForDisabledPlugin, &app).is_empty());
+    }
+
+    const PKG: (&str, &str) = (
+        "package.json",
+        r#"{"name":"a","dependencies":{"egg":"^3.0.0"}}"#,
+    );
+
+    /// An app with `config.jwt` and `config.cors` and no plugin.js, plus `files`.
+    fn jwt_app(files: &[(&'static str, &'static str)]) -> (tempfile::TempDir, AppModel) {
+        let mut all = vec![
+            PKG,
+            (
+                "config/config.default.js",
+                "module.exports = { keys: 'k', jwt: { secret: 's3cr3t-value' }, cors: { origin: '*' } };\n",
+            ),
+        ];
+        all.extend_from_slice(files);
+        crate::testing::load_app(&all)
+    }
+
+    fn reported_keys(app: &AppModel) -> Vec<String> {
+        run_rule(&ConfigForDisabledPlugin, app)
+            .iter()
+            .map(|f| f.message.split('`').nth(1).unwrap_or_default().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn hit_config_no_code_reads() {
+        // the app signs nothing itself; a look-alike `config.jwt` on another object is no read
+        let (_tmp, app) = jwt_app(&[(
+            "app/service/user.js",
+            "module.exports = app => class extends app.Service {\n  f(opts) { return opts.settings.config.jwt; }\n};\n",
+        )]);
+        assert_eq!(reported_keys(&app), ["config.cors", "config.jwt"]);
+    }
+
+    #[test]
+    fn no_hit_when_the_apps_own_code_reads_the_section() {
+        // blog-server: its login service signs tokens with jsonwebtoken and `config.jwt.secret`
+        let (_tmp, app) = jwt_app(&[(
+            "app/service/login.js",
+            "const JWT = require('jsonwebtoken');\nmodule.exports = app => class extends app.Service {\n  sign(id) { return JWT.sign({ id }, this.config.jwt.secret); }\n};\n",
+        )]);
+        let settings = Default::default();
+        let mut cx = crate::RuleContext::new(&app, &settings, ConfigForDisabledPlugin.meta());
+        ConfigForDisabledPlugin.check(&mut cx);
+        let (findings, facts) = cx.into_parts();
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert!(findings[0].message.contains("config.cors"));
+        assert!(
+            facts.iter().any(|f| f.contains("app/service/login.js:3")),
+            "{facts:?}"
+        );
+        // destructured from `app.config`, and midway's `@config('jwt')` in lib/
+        for (file, text) in [
+            ("app.js", "module.exports = app => { const { jwt } = app.config; app.jwtSecret = jwt.secret; };\n"),
+            ("lib/models/db.ts", "export class Db {\n  @config('jwt')\n  cfg: any;\n}\n"),
+        ] {
+            let (_tmp, app) = jwt_app(&[(file, text)]);
+            assert_eq!(reported_keys(&app), ["config.cors"], "{file}");
+        }
+    }
+
+    #[test]
+    fn no_hit_when_an_app_middleware_takes_the_section_as_options() {
+        // egg calls every app-wide middleware with `config[name]`
+        let (_tmp, app) = jwt_app(&[
+            ("config/config.prod.js", "exports.middleware = ['jwt'];\n"),
+            (
+                "app/middleware/jwt.js",
+                "module.exports = options => async (ctx, next) => { if (!options.secret) ctx.throw(500); await next(); };\n",
+            ),
+        ]);
+        assert_eq!(reported_keys(&app), ["config.cors"]);
     }
 }
