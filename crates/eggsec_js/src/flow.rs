@@ -181,6 +181,12 @@ pub struct FunctionFacts {
     pub reads_input: bool,
     /// Validates something (`ctx.validate`, a schema `validate` call).
     pub validates: bool,
+    /// Request data used as if it had been checked, `(line, column, what)`: stored on the
+    /// context for later code (`ctx.tenant = ctx.get('x-tenant')`, `ctx.state.x`,
+    /// `ctx.session.x`), echoed into a response header (`ctx.set('Access-Control-Allow-Origin',
+    /// origin)`), or a URL that carries its query string matched by substring
+    /// (`ctx.originalUrl.indexOf(item) >= 0`, `ctx.url.includes(x)`).
+    pub trusts_input: Vec<(u32, u32, String)>,
     /// Checks who the user is (`ctx.session.user`, `ctx.state.user`, jwt `verify`,
     /// `ctx.isAuthenticated()`).
     pub checks_auth: bool,
@@ -547,6 +553,7 @@ struct Frame {
     checks_auth: bool,
     renews_session: bool,
     identity_sets: Vec<(u32, u32, String)>,
+    trusts_input: Vec<(u32, u32, String)>,
     html_type: bool,
     /// Parameters (bit i = parameter i) whose data a `return` hands back.
     returns: u32,
@@ -728,6 +735,7 @@ impl Frame {
             checks_auth: false,
             renews_session: false,
             identity_sets: Vec::new(),
+            trusts_input: Vec::new(),
             html_type: false,
             returns: 0,
             returns_via: Vec::new(),
@@ -1794,6 +1802,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             self.sink(SinkKind::UnsafeRedirect, v, &path, c.span, false);
         }
         self.record_assign(&path, &args, c.span);
+        self.trusted_in_call(&path, &args, c.span);
         self.secret_to_request_url(&path, &args, c.span);
         self.code_calls(c, &path, &last, &args);
         // await validateOrReject(dto): dto is valid from here on
@@ -1806,6 +1815,72 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 }
             }
         }
+    }
+
+    /// Records a use of request data as if it had been checked ([`FunctionFacts::trusts_input`]).
+    fn trusts(&mut self, span: Span, what: String) {
+        let (line, column) = self.at.line_col(span.start);
+        self.frame().trusts_input.push((line, column, what));
+    }
+
+    /// A response header set from request data, or a URL with its query string searched by
+    /// `includes` (see [`FunctionFacts::trusts_input`]; `indexOf` is judged by its comparison).
+    fn trusted_in_call(&mut self, path: &str, args: &[&Expression<'_>], span: Span) {
+        if matches!(
+            path,
+            "ctx.set" | "ctx.append" | "ctx.response.set" | "ctx.response.append"
+        ) && args.len() >= 2
+        {
+            if let V::T(_) = self.eval(args[1]) {
+                let name = match args[0].get_inner_expression() {
+                    Expression::StringLiteral(l) => format!("the `{}` response header", l.value),
+                    _ => "a response header".to_string(),
+                };
+                self.trusts(span, format!("echoes request data unchecked into {name}"));
+            }
+        }
+        if let Some(url) = path.strip_suffix(".includes") {
+            if URL_WITH_QUERY.contains(&url) && route_needle(args.first().copied()) {
+                self.trusts(
+                    span,
+                    format!(
+                        "matches `{url}` by substring, query string included: a URL that carries \
+the text anywhere passes"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `<url>.indexOf(route) <op> <n>` on a [`URL_WITH_QUERY`] `url`, unless it asks for the
+    /// start (`=== 0`, `!== 0`, `== 0`, `!= 0`, either side): the URL's canonical path.
+    fn url_substring_check(&mut self, b: &BinaryExpression<'_>) -> Option<String> {
+        if !b.operator.is_compare() && !b.operator.is_equality() {
+            return None;
+        }
+        let (call, other) = match (
+            b.left.get_inner_expression(),
+            b.right.get_inner_expression(),
+        ) {
+            (Expression::CallExpression(c), o) | (o, Expression::CallExpression(c)) => (c, o),
+            _ => return None,
+        };
+        let Expression::StaticMemberExpression(m) = call.callee.get_inner_expression() else {
+            return None;
+        };
+        if m.property.name != "indexOf" {
+            return None;
+        }
+        let first = call.arguments.first().and_then(|a| a.as_expression());
+        if !route_needle(first) {
+            return None;
+        }
+        let url = self.canon(&m.object)?;
+        if !URL_WITH_QUERY.contains(&url.as_str()) {
+            return None;
+        }
+        let zero = matches!(other, Expression::NumericLiteral(n) if n.value == 0.0);
+        (!(zero && b.operator.is_equality())).then_some(url)
     }
 
     /// Every modelled sink the canonical callee `path` is, checked against its call shapes.
@@ -1885,6 +1960,12 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             || path.contains("zod")
             || path.contains("rule"))
         {
+            self.frame().validates = true;
+        }
+        // request data handed to a check (`authToken.checkToken(token)`, `jwt.verify(token)`,
+        // `ctx.checkAppMember(appId)`, `isValidId(id)`, `re.test(param)`): the function checks
+        // what it reads
+        if is_check_name(last) && args.iter().any(|a| matches!(self.eval(a), V::T(_))) {
             self.frame().validates = true;
         }
         // auth checks
@@ -2184,6 +2265,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             column: f.column,
             reads_input: f.reads_input,
             validates: f.validates,
+            trusts_input: f.trusts_input,
             checks_auth: f.checks_auth,
             returns: f.returns,
             returns_via: f.returns_via,
@@ -2276,6 +2358,9 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             }
             "ctx.session" => self.frame().renews_session = true,
             _ => {}
+        }
+        if matches!(rhs, V::T(_)) && stores_on_context(target) {
+            self.trusts(span, format!("stores request data on `{target}` unchecked"));
         }
         if let Some(key) = target.strip_prefix("ctx.session.") {
             let nullish = matches!(right.get_inner_expression(), Expression::NullLiteral(_))
@@ -2593,6 +2678,83 @@ fn dotdot_checked<'b>(test: &'b Expression<'b>, out: &mut Vec<&'b IdentifierRefe
 
 /// `!isSafe(x)` / `!(await this.checkPath(x))` with a validator-like name: the identifiers it
 /// checks.
+/// The request's URL with its query string: anyone can put any text in it.
+const URL_WITH_QUERY: &[&str] = &[
+    "ctx.url",
+    "ctx.originalUrl",
+    "ctx.href",
+    "ctx.request.url",
+    "ctx.request.originalUrl",
+    "ctx.request.href",
+    "ctx.req.url",
+];
+
+/// Whether assigning to `target` keeps a value on the context for later code: a property of
+/// its own (`ctx.tenant`), `ctx.state.*`, `ctx.session.*`, `ctx.locals.*` — not the request
+/// itself (`ctx.request.body = ...` is still request data), nor the response.
+fn stores_on_context(target: &str) -> bool {
+    let Some(rest) = target.strip_prefix("ctx.") else {
+        return false;
+    };
+    let first = rest.split('.').next().unwrap_or(rest);
+    !matches!(
+        first,
+        "body"
+            | "status"
+            | "type"
+            | "message"
+            | "length"
+            | "etag"
+            | "lastModified"
+            | "request"
+            | "response"
+            | "req"
+            | "res"
+            | "query"
+            | "queries"
+            | "params"
+            | "headers"
+            | "header"
+            | "cookies"
+            | "url"
+            | "path"
+            | "method"
+            | "querystring"
+            | "search"
+            | "host"
+            | "hostname"
+            | "ip"
+            | "ips"
+            | "originalUrl"
+            | "href"
+            | "protocol"
+            | "fresh"
+    )
+}
+
+/// A function name that says it checks its argument: `check…`, `verify…`, `…valid…`,
+/// `assert…`, `sanitiz…`, `is<Upper>…` (`isValidId`, `isAllowed`), or a regex `test`.
+fn is_check_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name == "test"
+        || lower.starts_with("check")
+        || lower.starts_with("verify")
+        || lower.starts_with("assert")
+        || lower.contains("valid")
+        || lower.contains("sanitiz")
+        || (name.starts_with("is") && name[2..].starts_with(|c: char| c.is_ascii_uppercase()))
+}
+
+/// Whether the text searched for in a URL is a route (an allow-list's entry, or a literal
+/// path such as `'/admin/'`), not a syntax test such as `indexOf('?')`.
+fn route_needle(arg: Option<&Expression<'_>>) -> bool {
+    match arg.map(Expression::get_inner_expression) {
+        Some(Expression::StringLiteral(l)) => l.value.starts_with('/') && l.value.len() > 1,
+        Some(Expression::NumericLiteral(_) | Expression::BooleanLiteral(_)) | None => false,
+        Some(_) => true,
+    }
+}
+
 fn validator_checked<'b>(test: &'b Expression<'b>) -> Vec<&'b IdentifierReference<'b>> {
     let Expression::UnaryExpression(u) = test.get_inner_expression() else {
         return Vec::new();
@@ -3237,6 +3399,19 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             return;
         }
         self.assign(it);
+    }
+
+    fn visit_binary_expression(&mut self, it: &BinaryExpression<'a>) {
+        walk::walk_binary_expression(self, it);
+        if let Some(url) = self.url_substring_check(it) {
+            self.trusts(
+                it.span,
+                format!(
+                    "matches `{url}` by substring, query string included: a URL that carries \
+the text anywhere passes"
+                ),
+            );
+        }
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
