@@ -52,12 +52,14 @@ pub(crate) fn credential_transport(app: &eggsec_app::AppModel) -> Transport {
             let session = pair("ctx", "session")
                 || (u.root == "this" && chain.get(1) == Some(&"session"))
                 || pair("cookies", "get");
-            let raw_cookie = pair("header", "cookie")
-                || pair("headers", "cookie")
-                || (chain.last() == Some(&"get")
-                    && u.args
-                        .first()
-                        .is_some_and(|a| a.eq_ignore_ascii_case("cookie")));
+            // `ctx.header.cookie`, `ctx.headers.cookie`, `ctx.get('Cookie')`
+            let reads_header = |name: &str| {
+                pair("header", name)
+                    || pair("headers", name)
+                    || (chain.last() == Some(&"get")
+                        && u.args.first().is_some_and(|a| a.eq_ignore_ascii_case(name)))
+            };
+            let raw_cookie = reads_header("cookie");
             if session || raw_cookie {
                 if let Some(why) = switched_off_by_config(app, file, u) {
                     dead.get_or_insert(why);
@@ -70,12 +72,7 @@ pub(crate) fn credential_transport(app: &eggsec_app::AppModel) -> Transport {
                 raw_cookie_read = true;
                 continue;
             }
-            let authorization = pair("header", "authorization")
-                || pair("headers", "authorization")
-                || (chain.last() == Some(&"get")
-                    && u.args
-                        .first()
-                        .is_some_and(|a| a.eq_ignore_ascii_case("authorization")));
+            let authorization = reads_header("authorization");
             if authorization && header.is_none() {
                 header = Some(format!(
                     "the Authorization header ({}:{})",
