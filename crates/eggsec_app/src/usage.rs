@@ -246,6 +246,9 @@ fn path_key(p: &Path) -> Vec<u8> {
     key
 }
 
+/// The uses and texts of the app's code files (`code_files`): the code model's own for the
+/// files it parsed, the loader's scans made ahead ([`prescan`]) for others — taken when `take`
+/// (the analysis they were made for), else copied — and a scan of its own for the rest.
 fn scan_code<'m>(
     root: &Path,
     extra_dirs: &[PathBuf],

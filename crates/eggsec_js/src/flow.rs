@@ -2676,8 +2676,6 @@ fn dotdot_checked<'b>(test: &'b Expression<'b>, out: &mut Vec<&'b IdentifierRefe
     }
 }
 
-/// `!isSafe(x)` / `!(await this.checkPath(x))` with a validator-like name: the identifiers it
-/// checks.
 /// The request's URL with its query string: anyone can put any text in it.
 const URL_WITH_QUERY: &[&str] = &[
     "ctx.url",
@@ -2755,6 +2753,8 @@ fn route_needle(arg: Option<&Expression<'_>>) -> bool {
     }
 }
 
+/// `!isSafe(x)` / `!(await this.checkPath(x))` with a validator-like name: the identifiers it
+/// checks.
 fn validator_checked<'b>(test: &'b Expression<'b>) -> Vec<&'b IdentifierReference<'b>> {
     let Expression::UnaryExpression(u) = test.get_inner_expression() else {
         return Vec::new();
