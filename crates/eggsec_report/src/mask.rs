@@ -664,8 +664,9 @@ fn mask_line_walk(line: &str, secret: bool, mut in_template: bool) -> (String, i
                     }
                     body.push(d);
                 }
+                let keep = !secret || (closed && c != '`' && is_name_argument(&out, &body));
                 out.push(c);
-                out.push_str(&if secret { mask_literal(&body) } else { body });
+                out.push_str(&if keep { body } else { mask_literal(&body) });
                 if closed {
                     out.push(c);
                 } else if c == '`' {
@@ -716,6 +717,32 @@ fn mask_line_walk(line: &str, secret: bool, mut in_template: bool) -> (String, i
         }
     }
     (out, depth, in_template)
+}
+
+/// Whether a string literal whose text is `body`, after the line's text `before`, is the name
+/// a header, cookie or map accessor takes first (`ctx.get('authorization')`,
+/// `ctx.set('Access-Control-Allow-Credentials', …)`, `cookies.get('token')`): a name, not a
+/// value, shown even on a secret line — one word of letters, digits, `-` and `_`. The value
+/// that follows it is masked as before.
+fn is_name_argument(before: &str, body: &str) -> bool {
+    const NAME_TAKERS: &[&str] = &[
+        ".get(",
+        ".set(",
+        ".has(",
+        ".append(",
+        ".remove(",
+        ".getHeader(",
+        ".setHeader(",
+        ".hasHeader(",
+        ".removeHeader(",
+    ];
+    let before = before.trim_end();
+    NAME_TAKERS.iter().any(|t| before.ends_with(t))
+        && (1..=64).contains(&body.len())
+        && body.starts_with(|c: char| c.is_ascii_alphabetic())
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn mask_literal(s: &str) -> String {
@@ -1024,6 +1051,40 @@ mod tests {
         assert!(g.query, "`key=` is a query gate");
         let g = gates("Authorization: Bearer abcdefgh");
         assert!(g.auth_header);
+    }
+
+    #[test]
+    fn header_and_cookie_names_stay_readable_on_a_secret_line() {
+        // macaca-datahub's CORS middleware: "credential" makes the line secret-bearing
+        assert_eq!(
+            mask_source_line("    ctx.set('Access-Control-Allow-Credentials', 'true');"),
+            "    ctx.set('Access-Control-Allow-Credentials', '****(4 chars)');"
+        );
+        assert_eq!(
+            mask_source_line(
+                "const token = ctx.get('authorization') || ctx.cookies.get( \"token\");"
+            ),
+            "const token = ctx.get('authorization') || ctx.cookies.get( \"token\");"
+        );
+        // values, and names that are not one word, are masked as before
+        for (line, hidden) in [
+            ("const password = 'hunter2';", "hunter2"),
+            (
+                "redis.set('session', 'p4ss-word-secret');",
+                "p4ss-word-secret",
+            ),
+            ("const secret = ctx.get('x y z');", "x y z"),
+            ("const token = store.get(`tok-${id}`);", "tok-"),
+            ("const token = store.fetch('abc-def');", "abc-def"),
+        ] {
+            let masked = mask_source_line(line);
+            assert!(!masked.contains(hidden), "{line} -> {masked}");
+        }
+        // a name argument on a line that is not secret is unchanged too
+        assert_eq!(
+            mask_source_line("ctx.get('x-tenant');"),
+            "ctx.get('x-tenant');"
+        );
     }
 
     #[test]
