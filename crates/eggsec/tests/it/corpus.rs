@@ -138,10 +138,12 @@ fn findings(corpus: &Path, judged: &BTreeMap<String, Judging>) -> Vec<(Key, Stri
                 if f.severity < Severity::Medium && !judging.every_severity {
                     continue;
                 }
-                let Location::File { path, line, .. } = &f.location else {
-                    continue;
+                // an app-wide finding ("no lockfile", "no COOP header anywhere") is keyed `(app)`
+                let mut at = match &f.location {
+                    Location::File { path, line, .. } => format!("{path}:{line}"),
+                    Location::App { .. } => "(app)".to_string(),
+                    _ => continue,
                 };
-                let mut at = format!("{path}:{line}");
                 if judging.by_subject {
                     at.push('#');
                     at.push_str(f.message.split('`').nth(1).unwrap_or_default());
