@@ -20,7 +20,7 @@ use crate::uses::{chain_of, on_large_stack, parse};
 use oxc::allocator::Allocator;
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
-use oxc::span::GetSpan;
+use oxc::span::{GetSpan, Span};
 use std::path::Path;
 
 /// The code runs only when `config.<key> == literal` is `equal` (the literal as JavaScript
@@ -81,6 +81,18 @@ impl Finder {
         if self.found.is_none() && start == self.offset {
             self.found = Some(self.stack.iter().flatten().cloned().collect());
         }
+    }
+
+    /// Whether the walk goes into a node at `span`: the place is not found yet and lies
+    /// inside it (an empty node holds its start). Notes the node when it starts there.
+    fn enters(&mut self, span: Span) -> bool {
+        if self.found.is_some()
+            || !(span.start..span.end.max(span.start + 1)).contains(&self.offset)
+        {
+            return false;
+        }
+        self.note(span.start);
+        true
     }
 }
 
@@ -164,10 +176,9 @@ impl<'a> Visit<'a> for Finder {
     }
 
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
-        if self.found.is_some() || !(it.span.start..it.span.end).contains(&self.offset) {
+        if !self.enters(it.span) {
             return;
         }
-        self.note(it.span.start);
         self.visit_expression(&it.test);
         let g = config_test(&it.test);
         self.stack.push(g.clone());
@@ -181,13 +192,9 @@ impl<'a> Visit<'a> for Finder {
     }
 
     fn visit_statement(&mut self, it: &Statement<'a>) {
-        let span = it.span();
-        if self.found.is_some()
-            || !(span.start..span.end.max(span.start + 1)).contains(&self.offset)
-        {
+        if !self.enters(it.span()) {
             return;
         }
-        self.note(span.start);
         walk::walk_statement(self, it);
         // nothing inside starts at the place: the statement holding it answers
         if self.found.is_none() {
@@ -196,14 +203,9 @@ impl<'a> Visit<'a> for Finder {
     }
 
     fn visit_expression(&mut self, it: &Expression<'a>) {
-        let span = it.span();
-        if self.found.is_some()
-            || !(span.start..span.end.max(span.start + 1)).contains(&self.offset)
-        {
-            return;
+        if self.enters(it.span()) {
+            walk::walk_expression(self, it);
         }
-        self.note(span.start);
-        walk::walk_expression(self, it);
     }
 }
 

@@ -188,9 +188,7 @@ mod tests {
         for p in plugins {
             set_plugin(&mut app, p, true);
         }
-        let mut found = run_rule(&CsrfDisabled, &app);
-        assert_eq!(found.len(), 1, "{found:#?}");
-        found.remove(0)
+        the_one_finding(&app)
     }
 
     #[test]
@@ -272,6 +270,13 @@ mod tests {
         }
     }
 
+    /// The single CSRF001 finding on `app`.
+    fn the_one_finding(app: &eggsec_app::AppModel) -> eggsec_report::Finding {
+        let mut found = run_rule(&CsrfDisabled, app);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        found.remove(0)
+    }
+
     /// CSRF001 on a real load of a small app (routes and the auth model built as for an
     /// audit): `files` over a package.json and a config that turns CSRF off.
     fn loaded(files: &[(&str, &str)]) -> eggsec_report::Finding {
@@ -284,9 +289,7 @@ mod tests {
         ];
         all.extend_from_slice(files);
         let (_tmp, app) = crate::testing::load_app(&all);
-        let mut found = run_rule(&CsrfDisabled, &app);
-        assert_eq!(found.len(), 1, "{found:#?}");
-        found.remove(0)
+        the_one_finding(&app)
     }
 
     #[test]
