@@ -51,7 +51,8 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
     }
     // The code model reads the app's files, never its config: it is built on the pool's other
     // threads while the config is evaluated here (one thread), and its diagnostics follow the
-    // config's, as when the two ran one after the other.
+    // config's, as when the two ran one after the other. It starts once the plugins are known
+    // (the code of the enabled in-repo plugins is part of it), the scan ahead too.
     let mut code = None;
     let mut code_diags = Vec::new();
     let (
@@ -68,12 +69,9 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
         defaults,
         uncertain,
     ) = rayon::scope(|s| {
-        if with_code {
-            s.spawn(|_| code = Some(crate::routes::code_model(&root, &mut code_diags)));
-            if crate::usage::prescan_wanted() {
-                s.spawn(|_| crate::usage::prescan(&root));
-            }
-        }
+        let code = &mut code;
+        let code_diags = &mut code_diags;
+        let root_ref = &root;
         let mut diags = Vec::new();
         if midway.is_some() {
             diags.push(Diagnostic::general(
@@ -245,6 +243,18 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
         };
         let set = finish(all, &env, &app_plugins, locate, &mut diags);
         diags.append(&mut locate_diags);
+        if with_code {
+            let units = crate::usage::in_repo_plugin_dirs(root_ref, &set.states);
+            let prescan_units = units.clone();
+            s.spawn(move |_| {
+                *code = Some(crate::routes::code_model_with_units(
+                    root_ref, &units, code_diags,
+                ))
+            });
+            if crate::usage::prescan_wanted() {
+                s.spawn(move |_| crate::usage::prescan(root_ref, &prescan_units));
+            }
+        }
 
         // Load units: ordered enabled plugins, frameworks lowest first, the app.
         let mut units: Vec<LoadUnit> = set

@@ -118,6 +118,29 @@ impl Route {
     }
 }
 
+impl CodeFile {
+    /// The path inside its load unit (`app/service/a.js` for the app's and a plugin's alike).
+    pub fn unit_rel(&self) -> &str {
+        unit_rel(&self.rel, self.unit.as_deref())
+    }
+}
+
+fn unit_rel<'r>(rel: &'r str, unit: Option<&str>) -> &'r str {
+    unit.and_then(|u| rel.strip_prefix(u))
+        .and_then(|r| r.strip_prefix('/'))
+        .unwrap_or(rel)
+}
+
+/// The role of a file of a load unit: an in-repo plugin's router and controllers are not
+/// egg's (egg loads `app/router` and `app/controller` of the app alone); what a plugin does
+/// with them is code like any other.
+fn unit_role(rel: &str, unit: Option<&str>) -> FileRole {
+    match (role_of(unit_rel(rel, unit)), unit) {
+        (FileRole::Router | FileRole::Controller, Some(_)) => FileRole::Other,
+        (role, _) => role,
+    }
+}
+
 /// What a source file is to egg, by where it lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -138,6 +161,10 @@ pub struct CodeFile {
     pub rel: String,
     pub abs: PathBuf,
     pub role: FileRole,
+    /// The in-repo plugin whose code this is (its directory, app-relative), `None` for the
+    /// app's own: egg loads an enabled plugin's services, middleware, extensions and boot
+    /// file into the app, and its files have their role by their place in the plugin.
+    pub unit: Option<String>,
     pub facts: SourceFacts,
     /// The text that was parsed (`None` when it was read again by the parser's own reader),
     /// so that later passes (plugin usage, rules) never read the file a second time.
@@ -263,16 +290,22 @@ pub(crate) const NOT_SOURCE_DIRS: &[&str] = &["node_modules", "public", "view", 
 
 /// Every source file under the source dirs (no `node_modules`, no `app/public`/`app/view`),
 /// and the app's own boot file (`app.js`/`app.ts`: routes it registers, code it runs).
-fn source_files(root: &Path) -> Vec<PathBuf> {
+fn source_files(root: &Path, units: &[PathBuf]) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    if let Some(boot) = ["app.js", "app.ts", "app.mjs", "app.cjs"]
-        .iter()
-        .map(|n| root.join(n))
-        .find(|p| eggsec_fs::is_file(p))
-    {
-        files.push(boot);
+    let mut dirs = source_dirs(root);
+    for unit in std::iter::once(root).chain(units.iter().map(PathBuf::as_path)) {
+        if let Some(boot) = ["app.js", "app.ts", "app.mjs", "app.cjs"]
+            .iter()
+            .map(|n| unit.join(n))
+            .find(|p| eggsec_fs::is_file(p))
+        {
+            files.push(boot);
+        }
+        if unit != root {
+            dirs.push(unit.join("app"));
+        }
     }
-    for dir in source_dirs(root) {
+    for dir in dirs {
         if !eggsec_fs::is_dir(&dir) {
             continue;
         }
@@ -300,8 +333,42 @@ fn source_files(root: &Path) -> Vec<PathBuf> {
 
 /// Parses every source file of the app (in parallel, one parse each) and links the flows.
 pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
+    code_model_with_units(root, &[], diags)
+}
+
+/// [`code_model`] with the code egg loads from the app's enabled in-repo plugins (`units`,
+/// their directories inside `root`): their `app/` (services, middleware, extensions, and the
+/// code these require) and boot file, in one model with the app's, so that a call from the
+/// app into a plugin's service (or back into the app's helper) is followed.
+pub fn code_model_with_units(
+    root: &Path,
+    units: &[PathBuf],
+    diags: &mut Vec<Diagnostic>,
+) -> CodeModel {
     let walk_phase = eggsec_js::timing::phase("code.walk+read");
-    let paths = source_files(root);
+    // (a unit is the app's own directory, or not inside it: not a plugin's code of its own)
+    let units: Vec<PathBuf> = units
+        .iter()
+        .filter(|u| u.as_path() != root && eggsec_fs::strip_root(u, root).is_some())
+        .cloned()
+        .collect();
+    let unit_names: Vec<String> = units
+        .iter()
+        .map(|u| eggsec_fs::rel_string(root, u))
+        .collect();
+    // the in-repo plugin a file belongs to (the deepest, for a plugin inside another)
+    let unit_of = |rel: &str| -> Option<String> {
+        unit_names
+            .iter()
+            .filter(|u| {
+                rel.strip_prefix(u.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+            })
+            .max_by_key(|u| u.len())
+            .cloned()
+    };
+    let role_at = |rel: &str| unit_role(rel, unit_of(rel).as_deref());
+    let paths = source_files(root, &units);
     // minified and bundled files are browser code, not server code; the others' relative
     // `require`s/imports order the phases below
     // every file is read once: the text read here is the one parsed below
@@ -326,11 +393,27 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
         .collect();
     drop(walk_phase);
     let files_phase = eggsec_js::timing::phase("code.files(wall)");
+    // A module that calls `ctx.helper` comes after the helpers (a plugin's controllers,
+    // required by its middleware, are analysed with the phases of required modules): an
+    // edge from it to every helper file, as if it required them.
+    let helper_files: Vec<&PathBuf> = read
+        .iter()
+        .map(|(p, _, _)| p)
+        .filter(|p| role_at(&eggsec_fs::rel_string(root, p)) == FileRole::Helper)
+        .collect();
+    let helper_edges: Vec<(PathBuf, PathBuf)> = read
+        .iter()
+        .filter(|(p, text, _)| {
+            !helper_files.contains(&p) && text.as_ref().is_ok_and(|t| t.contains("helper."))
+        })
+        .flat_map(|(p, _, _)| helper_files.iter().map(move |h| (p.clone(), (*h).clone())))
+        .collect();
     let levels = require_levels(
         &read
             .iter()
             .map(|(p, _, specs)| (p.clone(), specs.clone()))
             .collect::<Vec<_>>(),
+        helper_edges,
     );
     // by the path's bytes (every lookup is one of these paths): hashing a `Path` walks its
     // components
@@ -356,10 +439,10 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
     }
     let (helpers, rest): (Vec<PathBuf>, Vec<PathBuf>) = others
         .into_iter()
-        .partition(|p| role_of(&eggsec_fs::rel_string(root, p)) == FileRole::Helper);
+        .partition(|p| role_at(&eggsec_fs::rel_string(root, p)) == FileRole::Helper);
     let (services, rest): (Vec<PathBuf>, Vec<PathBuf>) = rest
         .into_iter()
-        .partition(|p| role_of(&eggsec_fs::rel_string(root, p)) == FileRole::Service);
+        .partition(|p| role_at(&eggsec_fs::rel_string(root, p)) == FileRole::Service);
     // read through the safe reader: a FIFO or a device named eggsec.toml is never opened
     let user_models =
         match eggsec_report::input::read_text_limited(&root.join("eggsec.toml"), 4 * 1024 * 1024) {
@@ -409,10 +492,14 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
             if let Some(dir) = module.strip_suffix("/index") {
                 prefixes.push(dir.to_string());
             }
-            match role_of(&rel) {
+            let unit = unit_of(&rel);
+            match unit_role(&rel, unit.as_deref()) {
                 FileRole::Helper => prefixes.push("helper".to_string()),
                 FileRole::Service => {
-                    if let Some(n) = rel.strip_prefix("app/service/").and_then(dotted_name) {
+                    if let Some(n) = unit_rel(&rel, unit.as_deref())
+                        .strip_prefix("app/service/")
+                        .and_then(dotted_name)
+                    {
                         prefixes.push(format!("service.{n}"));
                     }
                 }
@@ -445,9 +532,11 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
                     Some(Ok(t)) => Some(std::sync::Arc::<str>::from(t)),
                     _ => None,
                 };
+                let unit = unit_of(&rel);
                 files.push(CodeFile {
                     text,
-                    role: role_of(&rel),
+                    role: unit_role(&rel, unit.as_deref()),
+                    unit,
                     rel,
                     abs,
                     facts,
@@ -509,7 +598,10 @@ pub fn code_model(root: &Path, diags: &mut Vec<Diagnostic>) -> CodeModel {
 /// How deep each file sits in the app's relative-require graph: 0 for a file nobody requires,
 /// else one more than the deepest file requiring it (cycles cut after a few rounds), so a
 /// module's summaries exist before its requirers are analysed.
-fn require_levels(read: &[(PathBuf, Vec<String>)]) -> HashMap<PathBuf, usize> {
+fn require_levels(
+    read: &[(PathBuf, Vec<String>)],
+    extra_edges: Vec<(PathBuf, PathBuf)>,
+) -> HashMap<PathBuf, usize> {
     let known: HashMap<String, &PathBuf> = read
         .iter()
         .map(|(p, _)| (eggsec_js::flow::module_key(p), p))
@@ -533,6 +625,7 @@ fn require_levels(read: &[(PathBuf, Vec<String>)]) -> HashMap<PathBuf, usize> {
                 .map(|to| (from.clone(), to))
                 .collect::<Vec<_>>()
         })
+        .chain(extra_edges)
         .collect();
     let mut level: HashMap<PathBuf, usize> = HashMap::new();
     for _ in 0..4 {
@@ -647,7 +740,11 @@ fn template_flows(root: &Path, call_file: &str, r: &RenderFeed) -> Vec<AppFlow> 
 struct FileIndex {
     controllers: HashMap<String, usize>,
     services: HashMap<String, usize>,
+    /// The first helper file (`app/extend/helper.*`), the app's before a plugin's.
     helper: Option<usize>,
+    /// Helper function name → the helper file defining it: egg merges the helpers of every
+    /// load unit into one `ctx.helper`, the app's winning.
+    helper_fns: HashMap<String, usize>,
     middleware: HashMap<String, usize>,
     /// Class name → the file defining it (tegg `@Inject()` targets).
     classes: HashMap<String, usize>,
@@ -669,6 +766,7 @@ impl FileIndex {
             controllers: HashMap::new(),
             services: HashMap::new(),
             helper: None,
+            helper_fns: HashMap::new(),
             middleware: HashMap::new(),
             classes: HashMap::new(),
             modules: HashMap::new(),
@@ -684,7 +782,7 @@ impl FileIndex {
                     idx.classes.entry(c.clone()).or_insert(i);
                 }
             }
-            let under = |dir: &str| f.rel.strip_prefix(dir).and_then(dotted_name);
+            let under = |dir: &str| f.unit_rel().strip_prefix(dir).and_then(dotted_name);
             match f.role {
                 FileRole::Controller => {
                     if let Some(n) = under("app/controller/") {
@@ -701,7 +799,26 @@ impl FileIndex {
                         idx.middleware.entry(n).or_insert(i);
                     }
                 }
-                FileRole::Helper => idx.helper = idx.helper.or(Some(i)),
+                FileRole::Helper => {
+                    if idx
+                        .helper
+                        .is_none_or(|h| files[h].unit.is_some() && f.unit.is_none())
+                    {
+                        idx.helper = Some(i);
+                    }
+                    for func in &f.facts.functions {
+                        match idx.helper_fns.entry(func.name.clone()) {
+                            std::collections::hash_map::Entry::Vacant(v) => {
+                                v.insert(i);
+                            }
+                            std::collections::hash_map::Entry::Occupied(mut o) => {
+                                if f.unit.is_none() && files[*o.get()].unit.is_some() {
+                                    o.insert(i);
+                                }
+                            }
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -713,7 +830,12 @@ impl FileIndex {
             Callee::Service { file, method } => {
                 self.services.get(file).map(|i| (*i, method.clone()))
             }
-            Callee::Helper(name) => self.helper.map(|i| (i, name.clone())),
+            Callee::Helper(name) => self
+                .helper_fns
+                .get(name)
+                .copied()
+                .or(self.helper)
+                .map(|i| (i, name.clone())),
             Callee::Class { class, method } => {
                 self.classes.get(class).map(|i| (*i, method.clone()))
             }
@@ -1613,6 +1735,7 @@ pub fn unit_routers(
             rel,
             abs,
             role: FileRole::Other,
+            unit: None,
             facts,
             text: None,
         });

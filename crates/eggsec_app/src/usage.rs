@@ -406,24 +406,35 @@ pub fn keep_prescans(on: bool) {
 /// (everything but `app/` outside `public`, `view` and `assets`, and the boot file), keeping
 /// the results for [`analyze`] (for the next one, or for every one after [`keep_prescans`]);
 /// the same results it would compute itself.
-pub fn prescan(root: &Path) {
-    prescan_as(root, KEEP.load(Ordering::Relaxed));
+/// `units`: the enabled in-repo plugins, whose `app/` and boot file the code model parses
+/// ([`in_repo_plugin_dirs`]).
+pub fn prescan(root: &Path, units: &[PathBuf]) {
+    prescan_as(root, units, KEEP.load(Ordering::Relaxed));
 }
 
-fn prescan_as(root: &Path, keep: bool) {
+fn prescan_as(root: &Path, units: &[PathBuf], keep: bool) {
     let _phase = eggsec_js::timing::phase("prescan");
     if PRESCANNED_BYTES.load(Ordering::Relaxed) > PRESCAN_MAX_BYTES {
         return;
     }
     let files = code_files(root, &[]);
-    let app = root.join("app");
-    let model_parses = |f: &Path| match eggsec_fs::strip_root(f, &app) {
-        Some(rest) => !rest.components().any(|c| {
-            c.as_os_str()
-                .to_str()
-                .is_some_and(|n| crate::routes::NOT_SOURCE_DIRS.contains(&n))
-        }),
-        None => f.parent() == Some(root) && f.file_stem().is_some_and(|s| s == "app"),
+    let unit_dirs: Vec<&Path> = std::iter::once(root)
+        .chain(units.iter().map(PathBuf::as_path))
+        .collect();
+    // what `routes::code_model_with_units` parses: each unit's `app/` outside the dirs it
+    // never walks into, and its boot file (a file it did not parse after all is scanned by
+    // the analysis itself, the same answer)
+    let model_parses = |f: &Path| {
+        unit_dirs.iter().any(|unit| {
+            match eggsec_fs::strip_root(f, unit).and_then(|r| r.strip_prefix("app").ok()) {
+                Some(rest) => !rest.components().any(|c| {
+                    c.as_os_str()
+                        .to_str()
+                        .is_some_and(|n| crate::routes::NOT_SOURCE_DIRS.contains(&n))
+                }),
+                None => f.parent() == Some(unit) && f.file_stem().is_some_and(|s| s == "app"),
+            }
+        })
     };
     let done: Vec<(PathBuf, Option<FileScan>)> = files
         .into_par_iter()
@@ -540,9 +551,42 @@ impl<'c> Mentions<'c> {
     }
 }
 
-/// A plugin directory inside the app's repository (an in-repo plugin), not an installed package.
+/// A plugin directory inside the app's repository (an in-repo plugin), not an installed
+/// package: its place below `root`, whichever way either is spelt (`eggsec audit ../apps/a`
+/// loads `/w/apps/a/lib/plugin/x`, the evaluated `path.join(__dirname, …)`, under the root
+/// `/w/main/../apps/a`).
+fn in_repo_rel(root: &Path, dir: &Path) -> Option<PathBuf> {
+    let rel = match dir.strip_prefix(root) {
+        Ok(rel)
+            if !rel
+                .components()
+                .any(|c| c == std::path::Component::ParentDir) =>
+        {
+            rel.to_path_buf()
+        }
+        _ => eggsec_fs::lexical_normal(dir)
+            .strip_prefix(eggsec_fs::lexical_normal(root))
+            .ok()?
+            .to_path_buf(),
+    };
+    (!rel.starts_with("node_modules")).then_some(rel)
+}
+
 fn in_repo(root: &Path, dir: &Path) -> bool {
-    dir.starts_with(root) && !dir.starts_with(root.join("node_modules"))
+    in_repo_rel(root, dir).is_some()
+}
+
+/// The directories of the enabled in-repo plugins (`path:` plugins inside the app's
+/// repository, not under `node_modules`), spelt below `root`: code egg loads into the app as
+/// its own.
+pub fn in_repo_plugin_dirs(root: &Path, plugins: &[PluginState]) -> Vec<PathBuf> {
+    plugins
+        .iter()
+        .filter(|p| p.enabled)
+        .filter_map(|p| in_repo_rel(root, p.path.as_deref()?))
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .map(|rel| root.join(rel))
+        .collect()
 }
 
 /// Analyses every plugin of `app` (one env).
@@ -601,12 +645,7 @@ pub fn analyze(app: &AppModel) -> Usage {
 
 /// In-repo local plugins: their code uses other plugins and the app's config too.
 fn extra_code_dirs(app: &AppModel) -> Vec<PathBuf> {
-    app.plugins
-        .iter()
-        .filter(|p| p.enabled)
-        .filter_map(|p| p.path.clone())
-        .filter(|d| in_repo(&app.root, d))
-        .collect()
+    in_repo_plugin_dirs(&app.root, &app.plugins)
 }
 
 /// Top-level config keys the app's own code reads (`this.config.jwt.secret`,
@@ -1534,7 +1573,7 @@ opts.config.cors;\nconst c = app.config;\nthis.config[name];\nlib.config('mysql'
         );
         let app = crate::load(d, &Default::default()).unwrap();
         let alone = format!("{:?}", analyze(&app));
-        prescan(&app.root);
+        prescan(&app.root, &in_repo_plugin_dirs(&app.root, &app.plugins));
         assert!(PRESCANNED
             .lock()
             .unwrap()
@@ -1550,7 +1589,7 @@ opts.config.cors;\nconst c = app.config;\nthis.config[name];\nlib.config('mysql'
             .is_some_and(|m| m.keys().any(|k| Path::new(k).starts_with(&app.root))));
         assert!(alone.contains("broken.js"), "{alone}");
         // kept: every analysis after the scan has it, and it stays
-        prescan_as(&app.root, true);
+        prescan_as(&app.root, &[], true);
         let held = || {
             PRESCANNED.lock().unwrap().as_ref().map_or(0, |m| {
                 m.keys()
@@ -1565,9 +1604,43 @@ opts.config.cors;\nconst c = app.config;\nthis.config[name];\nlib.config('mysql'
             assert_eq!(held(), before);
         }
         // once rewritten by a scan that is not kept, the next analysis takes it
-        prescan_as(&app.root, false);
+        prescan_as(&app.root, &[], false);
         assert_eq!(format!("{:?}", analyze(&app)), alone);
         assert_eq!(held(), 0);
+    }
+
+    /// `eggsec audit ../apps/a`: the root keeps its `..`, the plugin's evaluated
+    /// `path.join(__dirname, '../lib/plugin/x')` does not; the plugin is still in the repo,
+    /// spelt below the root. A package in node_modules and a disabled plugin are not.
+    #[test]
+    fn in_repo_plugins_are_found_however_the_root_is_spelt() {
+        let plugin = |name: &str, path: &str, enabled: bool| PluginState {
+            name: name.into(),
+            enabled,
+            package: None,
+            path: Some(PathBuf::from(path)),
+            version: None,
+            env: Vec::new(),
+            dependencies: Vec::new(),
+            optional_dependencies: Vec::new(),
+            decided_by: eggsec_js::Provenance::synthetic("<test>"),
+            implicit_enable: false,
+            env_excluded: false,
+            installed: true,
+        };
+        let plugins = [
+            plugin("x", "/w/apps/a/lib/plugin/x", true),
+            plugin("off", "/w/apps/a/lib/plugin/off", false),
+            plugin("pkg", "/w/apps/a/node_modules/egg-pkg", true),
+            plugin("out", "/w/apps/b/lib/plugin/y", true),
+        ];
+        for root in ["/w/apps/a", "/w/main/../apps/a"] {
+            assert_eq!(
+                in_repo_plugin_dirs(Path::new(root), &plugins),
+                vec![Path::new(root).join("lib/plugin/x")],
+                "{root}"
+            );
+        }
     }
 
     #[test]

@@ -431,6 +431,29 @@ fn walk_dir(
     true
 }
 
+/// `path` with its `.` components dropped and each `..` taking the name before it away, by
+/// text alone (as Node's `path.resolve` and `path.join` do): `/w/main/../corpus/a` is
+/// `/w/corpus/a`. (Symbolic links are not followed: a path and the same path spelt with `..`
+/// compare equal, as they do in the code eggsec evaluates.)
+pub fn lexical_normal(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else if !out.has_root() {
+                    out.push("..");
+                }
+            }
+            c => out.push(c.as_os_str()),
+        }
+    }
+    out
+}
+
 /// `path` relative to `root`, as `path.strip_prefix(root)` gives it, without walking both
 /// paths' components when `path` is `root`, a `/` and a relative rest that neither starts with
 /// `.`-or-`/` separators nor ends with them (every path a walk of `root` makes): the bytes of
@@ -478,6 +501,23 @@ pub fn lossy(s: &std::ffi::OsStr) -> std::borrow::Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn lexical_normal_resolves_dots_by_text() {
+        for (given, want) in [
+            ("/w/main/../corpus/a", "/w/corpus/a"),
+            ("/w/./a/b/..", "/w/a"),
+            ("/..", "/"),
+            ("a/../../b", "../b"),
+            ("/w/a", "/w/a"),
+        ] {
+            assert_eq!(
+                super::lexical_normal(Path::new(given)),
+                Path::new(want),
+                "{given}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

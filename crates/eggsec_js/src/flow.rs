@@ -866,6 +866,20 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }
     }
 
+    /// After `if (<test>) throw …`: the values `test` checks for `..` ([`dotdot_checked`])
+    /// cannot climb out of a directory.
+    fn dotdot_guard(&mut self, test: &Expression<'_>) {
+        let mut dotdot = Vec::new();
+        dotdot_checked(test, &mut dotdot);
+        for id in dotdot {
+            let var = self.var_of_ref(id);
+            if let Some(v) = self.vars.get(&var).cloned() {
+                let v = map_traces(v, |t| t.sanitized |= SinkKind::Path.bit());
+                self.set(var, v);
+            }
+        }
+    }
+
     fn var_of_ref(&self, id: &IdentifierReference<'_>) -> Var {
         match self.symbol_of_ref(id) {
             Some(s) => Var::Sym(s),
@@ -2628,7 +2642,9 @@ fn allow_checked<'b>(test: &'b Expression<'b>) -> Option<(&'b Expression<'b>, bo
 }
 
 /// Identifiers whose value a condition checks for `..` (a traversal guard):
-/// `x.includes('..')`, `x.indexOf('..') !== -1`, `/\.\./.test(x)`, `x.startsWith('..')`.
+/// `x.includes('..')`, `x.indexOf('..') !== -1`, `/\.\./.test(x)`, `x.startsWith('..')`,
+/// `x.split('..').length > 1`; or for `./`, which every `../` holds (`x.split('./').length > 1`,
+/// DoraCMS's template editor).
 fn dotdot_checked<'b>(test: &'b Expression<'b>, out: &mut Vec<&'b IdentifierReference<'b>>) {
     match test.get_inner_expression() {
         Expression::LogicalExpression(l) => {
@@ -2639,15 +2655,21 @@ fn dotdot_checked<'b>(test: &'b Expression<'b>, out: &mut Vec<&'b IdentifierRefe
             dotdot_checked(&b.left, out);
         }
         Expression::UnaryExpression(u) => dotdot_checked(&u.argument, out),
+        // `x.split('..').length`
+        Expression::StaticMemberExpression(m) if m.property.name == "length" => {
+            dotdot_checked(&m.object, out)
+        }
         Expression::CallExpression(c) => {
             let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
                 return;
             };
             let arg0 = c.arguments.first().and_then(|a| a.as_expression());
             match m.property.name.as_str() {
-                "includes" | "indexOf" | "startsWith" | "match" => {
+                "includes" | "indexOf" | "startsWith" | "match" | "split" => {
                     let dots = match arg0.map(|a| a.get_inner_expression()) {
-                        Some(Expression::StringLiteral(s)) => s.value.contains(".."),
+                        Some(Expression::StringLiteral(s)) => {
+                            s.value.contains("..") || s.value.contains("./")
+                        }
                         Some(Expression::RegExpLiteral(r)) => {
                             r.regex.pattern.text.contains("\\.\\.")
                         }
@@ -3215,8 +3237,19 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                 _ => None,
             })
             .collect();
+        // if (x.includes('..')) throw ...; else { ...x... }: the guard holds in the else branch
+        let guard_else = it.alternate.is_some() && exits(&it.consequent);
         if checked.is_empty() && !dev {
-            walk::walk_if_statement(self, it);
+            if guard_else {
+                self.visit_expression(&it.test);
+                self.visit_statement(&it.consequent);
+                self.dotdot_guard(&it.test);
+                if let Some(alt) = &it.alternate {
+                    self.visit_statement(alt);
+                }
+            } else {
+                walk::walk_if_statement(self, it);
+            }
         } else {
             self.visit_expression(&it.test);
             let saved: Vec<(Var, Option<V>)> = checked
@@ -3241,6 +3274,9 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                 }
             }
             if let Some(alt) = &it.alternate {
+                if guard_else {
+                    self.dotdot_guard(&it.test);
+                }
                 self.visit_statement(alt);
             }
         }
@@ -3254,15 +3290,7 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
             }
         }
         // if (x.includes('..')) throw ...;  →  x cannot climb out of a directory
-        let mut dotdot = Vec::new();
-        dotdot_checked(&it.test, &mut dotdot);
-        for id in dotdot {
-            let var = self.var_of_ref(id);
-            if let Some(v) = self.vars.get(&var).cloned() {
-                let v = map_traces(v, |t| t.sanitized |= SinkKind::Path.bit());
-                self.set(var, v);
-            }
-        }
+        self.dotdot_guard(&it.test);
         // if (!validate(x)) return;  /  const ok = validate(x); if (!ok) throw ...;  →  a
         // check model (an ajv validator) accepted x
         if let Expression::UnaryExpression(u) = it.test.get_inner_expression() {

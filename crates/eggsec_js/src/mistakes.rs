@@ -158,11 +158,19 @@ struct MistakeVisitor<'p, 't> {
     host_param_sinks: Vec<HostParamSink>,
     /// tegg `@Inject()` properties: name → class.
     injected: HashMap<String, String>,
+    /// What other files' helpers and services return (the flow engine's summaries).
+    summaries: &'p crate::flow::Summaries,
 }
 
 /// Runs the extractor over a parsed file.
-pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFacts) {
+pub(crate) fn extract(
+    program: &Program<'_>,
+    at: &Place<'_>,
+    summaries: &crate::flow::Summaries,
+    out: &mut SourceFacts,
+) {
     let mut v = MistakeVisitor {
+        summaries,
         at,
         frames: vec![Frame {
             name: "<module>".into(),
@@ -487,6 +495,42 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
             }
         }
         None
+    }
+
+    /// A call whose result the server made, whatever the arguments: a decryption with the
+    /// server's key (`decrypt(token, key)`: an attacker cannot choose what comes out), or a
+    /// helper or service of another file that returns none of its arguments (its summary:
+    /// `ctx.helper.getKeyArrByTokenId(token)` returns what it decrypted).
+    fn server_result(&self, e: &Expression<'_>) -> bool {
+        let mut e = e.get_inner_expression();
+        if let Expression::AwaitExpression(a) = e {
+            e = a.argument.get_inner_expression();
+        }
+        let Expression::CallExpression(c) = e else {
+            return false;
+        };
+        let Some(path) = member_path(&c.callee) else {
+            return false;
+        };
+        let last = path.last().map(|l| lc(l)).unwrap_or_default();
+        if last.contains("decrypt") || last.contains("decipher") {
+            return true;
+        }
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        let path = match path.as_slice() {
+            ["this", rest @ ..] => rest,
+            p => p,
+        };
+        let key = match path {
+            ["ctx", "helper", name] | ["helper", name] => format!("helper.{name}"),
+            ["ctx", "service", rest @ ..] | ["service", rest @ ..] if !rest.is_empty() => {
+                format!("service.{}", rest.join("."))
+            }
+            _ => return false,
+        };
+        self.summaries
+            .get(&key)
+            .is_some_and(|r| r.mask == 0 && r.via.is_empty())
     }
 
     fn is_jwt_callee(&self, p: &[String]) -> bool {
@@ -1309,7 +1353,8 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
             }
             let converted = matches!(inner, Expression::CallExpression(c)
                 if matches!(c.callee.get_inner_expression(), Expression::Identifier(f)
-                    if matches!(f.name.as_str(), "String" | "Number" | "parseInt" | "parseFloat" | "Boolean")));
+                    if matches!(f.name.as_str(), "String" | "Number" | "parseInt" | "parseFloat" | "Boolean")))
+                || self.server_result(inner);
             if let Some(steps) = self.taint_of(init).filter(|_| !converted) {
                 // each name keeps the first step (where the request data came from); this
                 // declaration is that step only when nothing came before it

@@ -319,6 +319,48 @@ pub fn report_mistakes(
     report_mistakes_adjusted(cx, kind, message, |_| {})
 }
 
+/// [`report_mistakes`] with one finding per file: a pattern repeated in one file (the same
+/// comparison in five handlers) is one finding at its first place, `message` given the first
+/// mistake and how many more the file has, every place in the evidence.
+pub fn report_mistakes_per_file(
+    cx: &mut crate::RuleContext<'_>,
+    kind: eggsec_js::mistakes::MistakeKind,
+    message: impl Fn(&eggsec_js::mistakes::Mistake, usize) -> String,
+) -> usize {
+    let app = cx.app;
+    if app.code.files.is_empty() {
+        cx.not_applicable();
+        return 0;
+    }
+    let fix = cx.meta().docs.fix;
+    let mut n = 0;
+    for file in &app.code.files {
+        let mut found = file.facts.mistakes.iter().filter(|m| m.kind == kind);
+        let Some(first) = found.next() else {
+            continue;
+        };
+        let more: Vec<_> = found.collect();
+        let prov = eggsec_js::Provenance::new(
+            file.abs.to_string_lossy().into_owned(),
+            first.line,
+            first.column,
+        );
+        let evidence = std::iter::once(first)
+            .chain(more.iter().copied())
+            .map(|m| {
+                if more.is_empty() {
+                    format!("{}:{}: {}", file.rel, m.line, m.what)
+                } else {
+                    format!("{}:{}: {} (in {})", file.rel, m.line, m.what, m.function)
+                }
+            })
+            .collect();
+        cx.report(&prov, message(first, more.len()), evidence, fix);
+        n += 1;
+    }
+    n
+}
+
 /// [`report_mistakes`], then `adjust` on each finding (a severity or confidence that depends
 /// on the app's config).
 pub fn report_mistakes_adjusted(

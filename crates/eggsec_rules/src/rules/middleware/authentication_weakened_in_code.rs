@@ -4,7 +4,7 @@
 //! public key and no algorithm pinning, a token re-issued from an expired token or from an
 //! unsigned cookie.
 
-use crate::util::report_mistakes;
+use crate::util::{report_mistakes, report_mistakes_per_file};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_js::mistakes::MistakeKind;
 use eggsec_report::{Confidence, Severity, Strategy};
@@ -19,7 +19,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Authentication code verifies tokens, uses unguessable secrets and compares them in constant time",
     docs: RuleDocs {
-        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named); `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`); `jwt.verify(token, key)` with no `algorithms` option where the key may be public (a `publicKey`/`PUBLIC_KEY`/`cert` name, a local read from a `.pem`/`.pub` file); a new token signed in a function that accepted an expired one (`jwt.verify(old, secret, { ignoreExpiration: true })`) or whose payload comes from an unsigned cookie (`ctx.cookies.get('uid', { signed: false })`)."#,
+        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named); `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`); `jwt.verify(token, key)` with no `algorithms` option where the key may be public (a `publicKey`/`PUBLIC_KEY`/`cert` name, a local read from a `.pem`/`.pub` file); a new token signed in a function that accepted an expired one (`jwt.verify(old, secret, { ignoreExpiration: true })`) or whose payload comes from an unsigned cookie (`ctx.cookies.get('uid', { signed: false })`). The same comparison repeated in one file (a verification code checked in every handler) is one finding at its first place, every place in its evidence. A value the server decrypted with its own key (a `decrypt`/`decipher` call, or a helper or service whose result comes from one, such as a reset token's `ctx.helper.getKeyArrByTokenId(token)`) is not text an attacker chose, and comparing it times nothing."#,
         why: r#"Each one lets an attacker authenticate without the secret: `decode` accepts a token they signed themselves; `none` accepts an unsigned one; a secret in the source is a secret in every clone and every build; `Math.random()` and timestamps are predictable, so reset codes and session ids can be guessed; `===` on secrets returns earlier the more leading characters match, which leaks the secret byte by byte to anyone who can time responses. Without pinned algorithms, a library that picks the algorithm from the token header verifies an `HS256` token with the RSA public key as the HMAC secret — and the public key is public (algorithm confusion; jsonwebtoken before 9 and many wrappers). A refresh that accepts expired tokens keeps a stolen token alive for ever, and an unsigned cookie is whatever the client writes into it."#,
         bad: r#"const claims = jwt.decode(ctx.get('authorization'));
 const resetCode = Math.random().toString(36).slice(2);
@@ -66,9 +66,15 @@ impl Rule for AuthenticationWeakenedInCode {
         report_mistakes(cx, MistakeKind::WeakRandomToken, |m| {
             format!("A token, code or secret in {} comes from Math.random()/Date.now(), which are predictable", m.function)
         });
-        report_mistakes(cx, MistakeKind::SecretComparedNonConstantTime, |m| {
+        // the same comparison is often repeated in every handler of a file: one finding
+        report_mistakes_per_file(cx, MistakeKind::SecretComparedNonConstantTime, |m, more| {
+            let also = match more {
+                0 => String::new(),
+                1 => " and 1 more place in this file".to_string(),
+                n => format!(" and {n} more places in this file"),
+            };
             format!(
-                "A secret, signature or key is compared with ===/!== in {} (not constant-time)",
+                "A secret, signature or key is compared with ===/!== in {}{also} (not constant-time)",
                 m.function
             )
         });
@@ -161,5 +167,50 @@ mod tests {
             mask_literal("jwt.sign(p, 'super-secret')"),
             "jwt.sign(p, 'su****')"
         );
+    }
+
+    /// DoraCMS's reset link: the token is decrypted with the server's key by a helper, so
+    /// comparing a part of it with a secret times nothing an attacker chose. The helper's
+    /// summary says so, also to a controller required by a middleware (analysed with the
+    /// required modules, after the helpers now). A helper that hands the text back is a hit.
+    #[test]
+    fn a_value_decrypted_by_the_server_is_not_attacker_text() {
+        let helper = |body: &str| {
+            format!(
+                "const CryptoJS = require('crypto-js');\nmodule.exports = {{\n  decrypt(data, key) {{\n    const bytes = CryptoJS.AES.decrypt(data, key);\n    return bytes.toString(CryptoJS.enc.Utf8);\n  }},\n  keyArr(tokenId) {{\n    tokenId = decodeURIComponent(tokenId);\n    {body}\n  }},\n}};\n"
+            )
+        };
+        let decrypts =
+            helper("const link = this.decrypt(tokenId, this.app.config.encrypt_key);\n    return link.split('$');");
+        let hands_back = helper("return tokenId.split('$');");
+        let controller = "module.exports = {\n  async reset(ctx, app) {\n    const keyArr = ctx.helper.keyArr(ctx.query.key);\n    if (keyArr[2] === app.config.session_secret) ctx.body = 1;\n  },\n};\n";
+        let middleware = "const c = require('../controller/reg');\nmodule.exports = () => async (ctx, next) => { await c.reset(ctx, ctx.app); await next(); };\n";
+        for (helper, expected) in [(&decrypts, 0), (&hands_back, 1)] {
+            let app = crate::testing::model_with_files(&[
+                ("app/extend/helper.js", helper),
+                ("app/controller/reg.js", controller),
+                ("app/middleware/router.js", middleware),
+            ]);
+            let found = run_rule(&AuthenticationWeakenedInCode, &app);
+            assert_eq!(found.len(), expected, "{helper}\n{found:#?}");
+        }
+    }
+
+    /// The same comparison in several handlers of one file is one finding, every place in its
+    /// evidence.
+    #[test]
+    fn a_comparison_repeated_in_one_file_is_one_finding() {
+        let src = "module.exports = {\n  async a(ctx, app) {\n    const currentCode = await app.cache.get(app.config.session_secret + '_code');\n    if (currentCode !== ctx.request.body.messageCode) ctx.throw(403);\n  },\n  async b(ctx, app) {\n    const currentCode = await app.cache.get(app.config.session_secret + '_code');\n    if (currentCode !== ctx.request.body.messageCode) ctx.throw(403);\n  },\n};\n";
+        let found = run_rule(&AuthenticationWeakenedInCode, &model_with_controller(src));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0]
+                .message
+                .contains("in a and 1 more place in this file"),
+            "{}",
+            found[0].message
+        );
+        assert_eq!(found[0].evidence.len(), 2, "{:?}", found[0].evidence);
+        assert!(found[0].evidence[1].contains(":8:") && found[0].evidence[1].ends_with("(in b)"));
     }
 }

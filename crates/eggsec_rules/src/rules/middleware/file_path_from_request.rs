@@ -14,7 +14,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "File paths are never built from request data",
     docs: RuleDocs {
-        what: r#"Finds request data reaching `fs`/`fs-extra` read/write/delete calls or koa-send (the sinks of `crates/eggsec_js/models/fs.toml`), resolved by what the callee is, not its name. Safe: `path.basename`/`path.extname` (a server-made stem plus the upload's extension), egg-multipart's temp file (`file.filepath`) and busboy's basename of an upload's `filename`, a name checked first by a guard that rejects `..` (`if (name.includes('..')) ctx.throw(400)`) or by a validator (`if (!isSafeName(name)) return`). `ctx.attachment(name)` only sets a Content-Disposition header and is not a sink."#,
+        what: r#"Finds request data reaching `fs`/`fs-extra` read/write/delete calls or koa-send (the sinks of `crates/eggsec_js/models/fs.toml`), resolved by what the callee is, not its name. Safe: `path.basename`/`path.extname` (a server-made stem plus the upload's extension), egg-multipart's temp file (`file.filepath`) and busboy's basename of an upload's `filename`, a name checked first by a guard that rejects `..` (`if (name.includes('..')) ctx.throw(400)`, `name.split('..').length > 1`, or `./`, which every `../` holds; the guard holds after the `if` and in its `else` branch) or by a validator (`if (!isSafeName(name)) return`). `ctx.attachment(name)` only sets a Content-Disposition header and is not a sink."#,
         why: r#"Path traversal (`../../config/config.prod.js`) lets an attacker read secrets and source code, or overwrite and delete files the app can reach."#,
         bad: r#"const file = path.join(this.config.baseDir, 'uploads', ctx.query.name);
 ctx.body = fs.createReadStream(file);"#,
@@ -56,5 +56,76 @@ mod tests {
             run_rule(&FilePathFromRequest, &safe).is_empty(),
             "finding on the safe look-alike"
         );
+    }
+
+    /// DoraCMS's template editor: `if (p.split('./').length > 1) throw ...; else { read }`
+    /// rejects every `../` before the read in the else branch; splitting on `/` checks nothing.
+    #[test]
+    fn a_guard_before_an_else_branch_holds_in_it() {
+        let src = |sep: &str| {
+            format!(
+                "const fs = require('fs');\nexports.get = async ctx => {{\n  const p = ctx.query.filePath;\n  if (p && p.split('{sep}').length > 1) {{\n    throw new Error('no power');\n  }} else {{\n    ctx.body = fs.readFileSync('/srv/views/' + p);\n  }}\n}};\n"
+            )
+        };
+        let guarded = crate::testing::model_with_controller(&src("./"));
+        assert!(run_rule(&FilePathFromRequest, &guarded).is_empty());
+        let dotdot = crate::testing::model_with_controller(&src(".."));
+        assert!(run_rule(&FilePathFromRequest, &dotdot).is_empty());
+        let unguarded = crate::testing::model_with_controller(&src("/"));
+        assert_eq!(run_rule(&FilePathFromRequest, &unguarded).len(), 1);
+    }
+
+    /// egg loads an enabled in-repo plugin's services into the app: a request value handed to
+    /// one reaches its sink there. A disabled plugin's code is not the app's.
+    #[test]
+    fn flows_into_an_enabled_in_repo_plugin_are_followed() {
+        let files = |enable: bool| {
+            vec![
+                ("package.json", r#"{"name":"a","dependencies":{"egg":"^3"}}"#.to_string()),
+                ("config/config.default.js", "exports.keys = 'k';\n".to_string()),
+                (
+                    "config/plugin.js",
+                    format!("const path = require('path');\nexports.files = {{ enable: {enable}, path: path.join(__dirname, '../lib/plugin/files') }};\n"),
+                ),
+                ("lib/plugin/files/package.json", r#"{"eggPlugin":{"name":"files"}}"#.to_string()),
+                (
+                    "lib/plugin/files/app/service/store.js",
+                    "const fs = require('fs');\nconst Service = require('egg').Service;\nclass Store extends Service {\n  async read(name) {\n    return fs.readFileSync('/data/' + name);\n  }\n}\nmodule.exports = Store;\n".to_string(),
+                ),
+                // a plugin's router and controllers are not egg's (only the app's are loaded)
+                ("lib/plugin/files/app/router.js", "module.exports = app => { app.router.get('/x', app.controller.x.y); };\n".to_string()),
+                ("app/router.js", "module.exports = app => { app.router.get('/f', app.controller.home.f); };\n".to_string()),
+                (
+                    "app/controller/home.js",
+                    "exports.f = async ctx => { ctx.body = await ctx.service.store.read(ctx.query.name); };\n".to_string(),
+                ),
+            ]
+        };
+        let on = files(true);
+        let on: Vec<(&str, &str)> = on.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let (_tmp, app) = crate::testing::load_app(&on);
+        let found = run_rule(&FilePathFromRequest, &app);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            matches!(&found[0].location, eggsec_report::Location::File { path, .. }
+                if path.ends_with("lib/plugin/files/app/service/store.js")),
+            "{:?}",
+            found[0].location
+        );
+        let router = app
+            .code
+            .files
+            .iter()
+            .find(|f| f.rel == "lib/plugin/files/app/router.js")
+            .expect("the plugin's code is in the model");
+        assert_eq!(router.role, eggsec_app::routes::FileRole::Other);
+        assert_eq!(router.unit.as_deref(), Some("lib/plugin/files"));
+        assert_eq!(router.unit_rel(), "app/router.js");
+        assert_eq!(app.routes.len(), 1, "{:?}", app.routes);
+        let off = files(false);
+        let off: Vec<(&str, &str)> = off.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let (_tmp, app) = crate::testing::load_app(&off);
+        assert!(run_rule(&FilePathFromRequest, &app).is_empty());
+        assert!(app.code.files.iter().all(|f| f.unit.is_none()));
     }
 }
