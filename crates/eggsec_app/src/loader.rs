@@ -72,6 +72,7 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
         let code = &mut code;
         let code_diags = &mut code_diags;
         let root_ref = &root;
+        let plugins_phase = eggsec_js::timing::phase("config.until-plugins");
         let mut diags = Vec::new();
         if midway.is_some() {
             diags.push(Diagnostic::general(
@@ -243,6 +244,7 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
         };
         let set = finish(all, &env, &app_plugins, locate, &mut diags);
         diags.append(&mut locate_diags);
+        drop(plugins_phase);
         if with_code {
             let units = crate::usage::in_repo_plugin_dirs(root_ref, &set.states);
             let prescan_units = units.clone();
