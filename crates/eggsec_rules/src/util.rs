@@ -319,6 +319,48 @@ pub fn report_mistakes(
     report_mistakes_adjusted(cx, kind, message, |_| {})
 }
 
+/// The mistakes of `kind` in each code file that has some (in file order), or `None` (the
+/// rule marked not applicable) when the app has no code.
+fn mistakes_by_file<'a>(
+    cx: &mut crate::RuleContext<'a>,
+    kind: eggsec_js::mistakes::MistakeKind,
+) -> Option<
+    Vec<(
+        &'a eggsec_app::routes::CodeFile,
+        Vec<&'a eggsec_js::mistakes::Mistake>,
+    )>,
+> {
+    let app = cx.app;
+    if app.code.files.is_empty() {
+        cx.not_applicable();
+        return None;
+    }
+    Some(
+        app.code
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f,
+                    f.facts
+                        .mistakes
+                        .iter()
+                        .filter(|m| m.kind == kind)
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .filter(|(_, found)| !found.is_empty())
+            .collect(),
+    )
+}
+
+fn mistake_at(
+    file: &eggsec_app::routes::CodeFile,
+    m: &eggsec_js::mistakes::Mistake,
+) -> eggsec_js::Provenance {
+    eggsec_js::Provenance::new(file.abs.to_string_lossy().into_owned(), m.line, m.column)
+}
+
 /// [`report_mistakes`] with one finding per file: a pattern repeated in one file (the same
 /// comparison in five handlers) is one finding at its first place, `message` given the first
 /// mistake and how many more the file has, every place in the evidence.
@@ -327,38 +369,28 @@ pub fn report_mistakes_per_file(
     kind: eggsec_js::mistakes::MistakeKind,
     message: impl Fn(&eggsec_js::mistakes::Mistake, usize) -> String,
 ) -> usize {
-    let app = cx.app;
-    if app.code.files.is_empty() {
-        cx.not_applicable();
+    let Some(files) = mistakes_by_file(cx, kind) else {
         return 0;
-    }
+    };
     let fix = cx.meta().docs.fix;
-    let mut n = 0;
-    for file in &app.code.files {
-        let mut found = file.facts.mistakes.iter().filter(|m| m.kind == kind);
-        let Some(first) = found.next() else {
-            continue;
-        };
-        let more: Vec<_> = found.collect();
-        let prov = eggsec_js::Provenance::new(
-            file.abs.to_string_lossy().into_owned(),
-            first.line,
-            first.column,
-        );
-        let evidence = std::iter::once(first)
-            .chain(more.iter().copied())
-            .map(|m| {
-                if more.is_empty() {
-                    format!("{}:{}: {}", file.rel, m.line, m.what)
-                } else {
-                    format!("{}:{}: {} (in {})", file.rel, m.line, m.what, m.function)
-                }
+    for (file, found) in &files {
+        let one = found.len() == 1;
+        let evidence = found
+            .iter()
+            .map(|m| match one {
+                true => format!("{}:{}: {}", file.rel, m.line, m.what),
+                false => format!("{}:{}: {} (in {})", file.rel, m.line, m.what, m.function),
             })
             .collect();
-        cx.report(&prov, message(first, more.len()), evidence, fix);
-        n += 1;
+        let first = found[0];
+        cx.report(
+            &mistake_at(file, first),
+            message(first, found.len() - 1),
+            evidence,
+            fix,
+        );
     }
-    n
+    files.len()
 }
 
 /// [`report_mistakes`], then `adjust` on each finding (a severity or confidence that depends
@@ -369,20 +401,13 @@ pub fn report_mistakes_adjusted(
     message: impl Fn(&eggsec_js::mistakes::Mistake) -> String,
     adjust: impl Fn(&mut eggsec_report::Finding),
 ) -> usize {
-    let app = cx.app;
-    if app.code.files.is_empty() {
-        cx.not_applicable();
+    let Some(files) = mistakes_by_file(cx, kind) else {
         return 0;
-    }
+    };
     let fix = cx.meta().docs.fix;
     let mut n = 0;
-    for file in &app.code.files {
-        for m in file.facts.mistakes.iter().filter(|m| m.kind == kind) {
-            let prov = eggsec_js::Provenance::new(
-                file.abs.to_string_lossy().into_owned(),
-                m.line,
-                m.column,
-            );
+    for (file, found) in files {
+        for m in found {
             // request-data kinds carry their path: source first, sink last
             let mut evidence: Vec<String> = m
                 .steps
@@ -395,7 +420,7 @@ pub fn report_mistakes_adjusted(
                 .collect();
             let sink = if m.steps.is_empty() { "" } else { "sink " };
             evidence.push(format!("{sink}{}:{}: {}", file.rel, m.line, m.what));
-            adjust(cx.report(&prov, message(m), evidence, fix));
+            adjust(cx.report(&mistake_at(file, m), message(m), evidence, fix));
             n += 1;
         }
     }
