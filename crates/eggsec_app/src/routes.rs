@@ -550,6 +550,9 @@ pub fn code_model_with_units(
             )),
         }
     }
+    if let Some(why) = plugin_controllers_unrouted(&files) {
+        diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
+    }
     let mut flows: Vec<AppFlow> = files
         .iter()
         .flat_map(|f| {
@@ -593,6 +596,38 @@ pub fn code_model_with_units(
         flows,
         renders,
     }
+}
+
+/// In-repo plugins with controllers of their own: egg loads only the app's `app/controller`
+/// and `app/router.js`, so the plugin's code reaches them itself (DoraCMS: a middleware that
+/// requires them and dispatches by URL). Their code is analysed, but the URLs they answer are
+/// not in the route table the route rules (MW011) read: said, never a silent gap.
+fn plugin_controllers_unrouted(files: &[CodeFile]) -> Option<String> {
+    let mut units: Vec<(&str, usize)> = Vec::new();
+    for f in files {
+        let Some(unit) = f.unit.as_deref() else {
+            continue;
+        };
+        if role_of(f.unit_rel()) != FileRole::Controller {
+            continue;
+        }
+        match units.iter_mut().find(|(u, _)| *u == unit) {
+            Some((_, n)) => *n += 1,
+            None => units.push((unit, 1)),
+        }
+    }
+    let files: usize = units.iter().map(|(_, n)| n).sum();
+    let named: Vec<&str> = units.iter().take(3).map(|(u, _)| *u).collect();
+    let more = match units.len().saturating_sub(named.len()) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    (!units.is_empty()).then(|| {
+        format!(
+            "{files} controller file(s) of in-repo plugins ({}{more}) are not egg's controllers (egg loads only the app's app/controller): the plugins' own code routes to them, so their URLs are not in the route table and the route rules do not check them (their code is analysed)",
+            named.join(", ")
+        )
+    })
 }
 
 /// How deep each file sits in the app's relative-require graph: 0 for a file nobody requires,
@@ -2079,6 +2114,63 @@ mod template_and_use_tests {
     }
 
     /// @jianghujs/jianghu 5.0.9's AppWorkerLoader (index.js), and look-alikes.
+    /// An in-repo plugin's files take their role from their place in the plugin, its router
+    /// and controllers are not the app's, and controllers it routes to itself are said.
+    #[test]
+    fn in_repo_plugin_files_have_unit_roles_and_their_controllers_are_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str, body: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, body).unwrap();
+        };
+        write("app/controller/home.js", "exports.a = async ctx => {};");
+        write(
+            "lib/plugin/ads/app/service/ads.js",
+            "module.exports = class {};",
+        );
+        write("lib/plugin/ads/app/middleware/adsRouter.js", "const c = require('../controller/ads');\nmodule.exports = () => async (ctx, next) => { await c.list(ctx); await next(); };");
+        write(
+            "lib/plugin/ads/app/controller/ads.js",
+            "exports.list = async ctx => {};",
+        );
+        write("lib/plugin/ads/app/extend/helper.js", "exports.h = x => x;");
+        write("lib/plugin/ads/app.js", "module.exports = app => {};");
+        let mut d = Vec::new();
+        let code = code_model_with_units(root, &[root.join("lib/plugin/ads")], &mut d);
+        let role = |rel: &str| code.files.iter().find(|f| f.rel == rel).map(|f| f.role);
+        assert_eq!(role("app/controller/home.js"), Some(FileRole::Controller));
+        assert_eq!(
+            role("lib/plugin/ads/app/service/ads.js"),
+            Some(FileRole::Service)
+        );
+        assert_eq!(
+            role("lib/plugin/ads/app/middleware/adsRouter.js"),
+            Some(FileRole::Middleware)
+        );
+        assert_eq!(
+            role("lib/plugin/ads/app/controller/ads.js"),
+            Some(FileRole::Other)
+        );
+        assert_eq!(
+            role("lib/plugin/ads/app/extend/helper.js"),
+            Some(FileRole::Helper)
+        );
+        assert_eq!(role("lib/plugin/ads/app.js"), Some(FileRole::Other));
+        assert!(
+            d.iter().any(|x| x
+                .message
+                .starts_with("1 controller file(s) of in-repo plugins (lib/plugin/ads)")),
+            "{d:?}"
+        );
+        // the app alone: no plugin file, nothing said
+        let mut d = Vec::new();
+        let code = code_model(root, &mut d);
+        assert!(code.files.iter().all(|f| !f.rel.starts_with("lib/")));
+        assert!(d.is_empty(), "{d:?}");
+    }
+
     #[test]
     fn jianghu_load_router_is_read_and_other_shapes_are_not() {
         let dir = tempfile::tempdir().unwrap();

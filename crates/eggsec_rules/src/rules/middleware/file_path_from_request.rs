@@ -122,6 +122,11 @@ mod tests {
         assert_eq!(router.unit.as_deref(), Some("lib/plugin/files"));
         assert_eq!(router.unit_rel(), "app/router.js");
         assert_eq!(app.routes.len(), 1, "{:?}", app.routes);
+        // no plugin controller: nothing to say about routes the plugin serves itself
+        assert!(!app
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("in-repo plugins")));
         let off = files(false);
         let off: Vec<(&str, &str)> = off.iter().map(|(p, t)| (*p, t.as_str())).collect();
         let (_tmp, app) = crate::testing::load_app(&off);
