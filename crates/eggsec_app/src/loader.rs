@@ -55,6 +55,11 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
     // (the code of the enabled in-repo plugins is part of it), the scan ahead too.
     let mut code = None;
     let mut code_diags = Vec::new();
+    // the model of the app's own code, started at once; dropped (cancelled) for `code` when
+    // the app has enabled in-repo plugins, whose code is part of it
+    let mut early = None;
+    let mut early_diags = Vec::new();
+    let cancel_early = std::sync::atomic::AtomicBool::new(false);
     let (
         mut diags,
         name,
@@ -72,6 +77,13 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
         let code = &mut code;
         let code_diags = &mut code_diags;
         let root_ref = &root;
+        let cancel_early = &cancel_early;
+        if with_code {
+            let (early, early_diags) = (&mut early, &mut early_diags);
+            s.spawn(move |_| {
+                *early = crate::routes::code_model_unless(root_ref, &[], early_diags, cancel_early)
+            });
+        }
         let plugins_phase = eggsec_js::timing::phase("config.until-plugins");
         let mut diags = Vec::new();
         if midway.is_some() {
@@ -247,14 +259,17 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
         drop(plugins_phase);
         if with_code {
             let units = crate::usage::in_repo_plugin_dirs(root_ref, &set.states);
-            let prescan_units = units.clone();
-            s.spawn(move |_| {
-                *code = Some(crate::routes::code_model_with_units(
-                    root_ref, &units, code_diags,
-                ))
-            });
+            if !units.is_empty() {
+                cancel_early.store(true, std::sync::atomic::Ordering::Relaxed);
+                let units = units.clone();
+                s.spawn(move |_| {
+                    *code = Some(crate::routes::code_model_with_units(
+                        root_ref, &units, code_diags,
+                    ))
+                });
+            }
             if crate::usage::prescan_wanted() {
-                s.spawn(move |_| crate::usage::prescan(root_ref, &prescan_units));
+                s.spawn(move |_| crate::usage::prescan(root_ref, &units));
             }
         }
 
@@ -345,8 +360,11 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
             uncertain,
         )
     });
+    let (code, mut code_diags) = match code {
+        Some(code) => (code, code_diags),
+        None => (early.unwrap_or_default(), early_diags),
+    };
     diags.append(&mut code_diags);
-    let code = code.unwrap_or_default();
     // (a config-only model has no code to route)
     let routes = if with_code {
         let routes_phase = eggsec_js::timing::phase("routes");

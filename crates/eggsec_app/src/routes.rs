@@ -345,6 +345,29 @@ pub fn code_model_with_units(
     units: &[PathBuf],
     diags: &mut Vec<Diagnostic>,
 ) -> CodeModel {
+    build_code_model(root, units, diags, None).unwrap_or_default()
+}
+
+/// [`code_model_with_units`] that stops, with `None`, once `cancel` is set: the loader starts
+/// the model of the app's own code before it knows the plugins, and drops it for one with the
+/// in-repo plugins' code when there are some (what it found so far is thrown away, diagnostics
+/// included).
+pub fn code_model_unless(
+    root: &Path,
+    units: &[PathBuf],
+    diags: &mut Vec<Diagnostic>,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Option<CodeModel> {
+    build_code_model(root, units, diags, Some(cancel))
+}
+
+fn build_code_model(
+    root: &Path,
+    units: &[PathBuf],
+    diags: &mut Vec<Diagnostic>,
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Option<CodeModel> {
+    let live = || cancel.is_none_or(|c| !c.load(std::sync::atomic::Ordering::Relaxed));
     let walk_phase = eggsec_js::timing::phase("code.walk+read");
     // (a unit is the app's own directory, or not inside it: not a plugin's code of its own)
     let units: Vec<PathBuf> = units
@@ -374,6 +397,7 @@ pub fn code_model_with_units(
     // every file is read once: the text read here is the one parsed below
     let read: Vec<(PathBuf, Result<String, eggsec_js::JsError>, Vec<String>)> = paths
         .into_par_iter()
+        .filter(|_| live())
         .filter_map(|p| match eggsec_js::read_source(&p) {
             Ok(t) if is_vendored_text(&t) => None,
             Ok(t) => {
@@ -469,9 +493,13 @@ pub fn code_model_with_units(
     let mut parsed: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = Vec::new();
     phases.extend([helpers, services, rest]);
     for phase in phases {
+        if !live() {
+            return None;
+        }
         let _ph = eggsec_js::timing::phase("code.batch");
         let done: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = phase
             .into_par_iter()
+            .filter(|_| live())
             .map(|p| {
                 let r = match texts.get(p.as_os_str()) {
                     Some(Ok(text)) => {
@@ -591,11 +619,11 @@ pub fn code_model_with_units(
             });
         }
     }
-    CodeModel {
+    (live()).then_some(CodeModel {
         files,
         flows,
         renders,
-    }
+    })
 }
 
 /// In-repo plugins with controllers of their own: egg loads only the app's `app/controller`
@@ -2169,6 +2197,13 @@ mod template_and_use_tests {
         let code = code_model(root, &mut d);
         assert!(code.files.iter().all(|f| !f.rel.starts_with("lib/")));
         assert!(d.is_empty(), "{d:?}");
+        // the loader's early model of the app alone: the same model, or nothing once cancelled
+        let cancel = std::sync::atomic::AtomicBool::new(false);
+        let early = code_model_unless(root, &[], &mut Vec::new(), &cancel).expect("not cancelled");
+        let rels = |c: &CodeModel| c.files.iter().map(|f| f.rel.clone()).collect::<Vec<_>>();
+        assert_eq!(rels(&early), rels(&code));
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(code_model_unless(root, &[], &mut Vec::new(), &cancel).is_none());
     }
 
     #[test]
