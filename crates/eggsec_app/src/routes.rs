@@ -2141,30 +2141,26 @@ mod template_and_use_tests {
             .contains("loadRouter"));
     }
 
-    /// @jianghujs/jianghu 5.0.9's AppWorkerLoader (index.js), and look-alikes.
     /// An in-repo plugin's files take their role from their place in the plugin, its router
     /// and controllers are not the app's, and controllers it routes to itself are said.
     #[test]
     fn in_repo_plugin_files_have_unit_roles_and_their_controllers_are_said() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        let write = |rel: &str, body: &str| {
-            let p = root.join(rel);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, body).unwrap();
-        };
-        write("app/controller/home.js", "exports.a = async ctx => {};");
-        write(
-            "lib/plugin/ads/app/service/ads.js",
-            "module.exports = class {};",
-        );
-        write("lib/plugin/ads/app/middleware/adsRouter.js", "const c = require('../controller/ads');\nmodule.exports = () => async (ctx, next) => { await c.list(ctx); await next(); };");
-        write(
-            "lib/plugin/ads/app/controller/ads.js",
-            "exports.list = async ctx => {};",
-        );
-        write("lib/plugin/ads/app/extend/helper.js", "exports.h = x => x;");
-        write("lib/plugin/ads/app.js", "module.exports = app => {};");
+        for (rel, body) in [
+            ("app/controller/home.js", "exports.a = async ctx => {};"),
+            ("lib/plugin/ads/app/service/ads.js", "module.exports = class {};"),
+            (
+                "lib/plugin/ads/app/middleware/adsRouter.js",
+                "const c = require('../controller/ads');\nmodule.exports = () => async (ctx, next) => { await c.list(ctx); await next(); };",
+            ),
+            ("lib/plugin/ads/app/controller/ads.js", "exports.list = async ctx => {};"),
+            ("lib/plugin/ads/app/extend/helper.js", "exports.h = x => x;"),
+            ("lib/plugin/ads/app.js", "module.exports = app => {};"),
+        ] {
+            std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(root.join(rel), body).unwrap();
+        }
         let mut d = Vec::new();
         let code = code_model_with_units(root, &[root.join("lib/plugin/ads")], &mut d);
         let role = |rel: &str| code.files.iter().find(|f| f.rel == rel).map(|f| f.role);
@@ -2206,6 +2202,7 @@ mod template_and_use_tests {
         assert!(code_model_unless(root, &[], &mut Vec::new(), &cancel).is_none());
     }
 
+    /// @jianghujs/jianghu 5.0.9's AppWorkerLoader (index.js), and look-alikes.
     #[test]
     fn jianghu_load_router_is_read_and_other_shapes_are_not() {
         let dir = tempfile::tempdir().unwrap();
