@@ -227,6 +227,19 @@ impl Returns {
     }
 }
 
+/// The [`Summaries`] key of a canonical callee path: `ctx.helper.f` → `helper.f`,
+/// `ctx.service.a.b.m` → `service.a.b.m`, a relatively required module's `mod:…` as it is.
+pub(crate) fn summary_key(path: &str) -> Option<String> {
+    if let Some(name) = path.strip_prefix("ctx.helper.") {
+        Some(format!("helper.{name}"))
+    } else if path.starts_with("mod:") {
+        Some(path.to_string())
+    } else {
+        path.strip_prefix("ctx.service.")
+            .map(|rest| format!("service.{rest}"))
+    }
+}
+
 /// Return summaries of other files' functions, by egg name: `helper.<name>` for
 /// `ctx.helper.<name>(...)`, `service.<a.b>.<method>` for `ctx.service.a.b.method(...)`, and
 /// [`module_key`]`.<export>` for a function of a relatively required module.
@@ -1383,15 +1396,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }
         // a helper, a service or a required module of another file: its result carries the
         // parameters it returns
-        let external = if let Some(name) = path.strip_prefix("ctx.helper.") {
-            Some(format!("helper.{name}"))
-        } else if path.starts_with("mod:") {
-            Some(path.clone())
-        } else {
-            path.strip_prefix("ctx.service.")
-                .map(|rest| format!("service.{rest}"))
-        };
-        if let Some(r) = external.and_then(|k| self.external.get(&k)) {
+        if let Some(r) = summary_key(&path).and_then(|k| self.external.get(&k)) {
             return self.apply_returns(r, args);
         }
         // what a database, a service or a remote API returns is not request data

@@ -160,6 +160,8 @@ struct MistakeVisitor<'p, 't> {
     injected: HashMap<String, String>,
     /// What other files' helpers and services return (the flow engine's summaries).
     summaries: &'p crate::flow::Summaries,
+    /// The clean results of the sink models (what the flow engine treats as server data).
+    models: &'p crate::models::Models,
 }
 
 /// Runs the extractor over a parsed file.
@@ -167,10 +169,12 @@ pub(crate) fn extract(
     program: &Program<'_>,
     at: &Place<'_>,
     summaries: &crate::flow::Summaries,
+    models: &crate::models::Models,
     out: &mut SourceFacts,
 ) {
     let mut v = MistakeVisitor {
         summaries,
+        models,
         at,
         frames: vec![Frame {
             name: "<module>".into(),
@@ -497,10 +501,11 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
         None
     }
 
-    /// A call whose result the server made, whatever the arguments: a decryption with the
-    /// server's key (`decrypt(token, key)`: an attacker cannot choose what comes out), or a
-    /// helper or service of another file that returns none of its arguments (its summary:
-    /// `ctx.helper.getKeyArrByTokenId(token)` returns what it decrypted).
+    /// A call whose result the server made, whatever the arguments, as the flow engine sees
+    /// it: a helper or service of another file that returns none of its arguments (its
+    /// summary: `ctx.helper.getKeyArrByTokenId(token)` returns what it decrypted), else a clean
+    /// result of the models (`models/*.toml`: a decryption with the server's key, a database
+    /// read, a service).
     fn server_result(&self, e: &Expression<'_>) -> bool {
         let mut e = e.get_inner_expression();
         if let Expression::AwaitExpression(a) = e {
@@ -512,25 +517,24 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
         let Some(path) = member_path(&c.callee) else {
             return false;
         };
-        let last = path.last().map(|l| lc(l)).unwrap_or_default();
-        if last.contains("decrypt") || last.contains("decipher") {
-            return true;
-        }
-        let path: Vec<&str> = path.iter().map(String::as_str).collect();
-        let path = match path.as_slice() {
-            ["this", rest @ ..] => rest,
-            p => p,
-        };
-        let key = match path {
-            ["ctx", "helper", name] | ["helper", name] => format!("helper.{name}"),
-            ["ctx", "service", rest @ ..] | ["service", rest @ ..] if !rest.is_empty() => {
-                format!("service.{}", rest.join("."))
+        // egg's objects as the flow engine spells them: `this.ctx.x`, `this.service.x`
+        let mut segs: Vec<&str> = path.iter().map(String::as_str).collect();
+        match segs.as_slice() {
+            ["this", "ctx" | "app", ..] => {
+                segs.remove(0);
             }
-            _ => return false,
-        };
-        self.summaries
-            .get(&key)
-            .is_some_and(|r| r.mask == 0 && r.via.is_empty())
+            ["this" | "ctx", "service" | "helper", ..] | ["service" | "helper", ..] => {
+                let at = segs.iter().position(|s| matches!(*s, "service" | "helper"));
+                segs.splice(..at.unwrap_or(0), ["ctx"]);
+            }
+            _ => {}
+        }
+        if let Some(r) =
+            crate::flow::summary_key(&segs.join(".")).and_then(|k| self.summaries.get(&k))
+        {
+            return r.mask == 0 && r.via.is_empty();
+        }
+        self.models.clean_result(&segs)
     }
 
     fn is_jwt_callee(&self, p: &[String]) -> bool {

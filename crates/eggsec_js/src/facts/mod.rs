@@ -226,7 +226,7 @@ fn parse_and_extract(
         return Ok(facts);
     }
     time("extract.mistakes", || {
-        crate::mistakes::extract(program, &at, summaries, &mut facts)
+        crate::mistakes::extract(program, &at, summaries, models, &mut facts)
     });
     time("extract.owner", || {
         crate::ownership::extract(program, &at, &mut facts)

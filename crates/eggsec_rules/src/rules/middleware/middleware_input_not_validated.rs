@@ -100,37 +100,29 @@ mod tests {
             .collect()
     }
 
+    /// `src` gives exactly one finding, whose message says `says` at line `line`.
+    fn assert_one(src: &str, says: &str, line: u32) {
+        let m = messages(src);
+        assert!(
+            m.len() == 1 && m[0].contains(says) && m[0].contains(&format!(":{line}:")),
+            "{m:?}"
+        );
+    }
+
     #[test]
     fn hit_stored_echoed_and_matched_by_substring() {
         let stored = "module.exports = () => async (ctx, next) => {\n  ctx.tenant = ctx.get('x-tenant');\n  await next();\n};\n";
-        let m = messages(stored);
-        assert_eq!(m.len(), 1, "{m:?}");
-        assert!(
-            m[0].contains("stores request data on `ctx.tenant`") && m[0].contains(":2:"),
-            "{m:?}"
-        );
+        assert_one(stored, "stores request data on `ctx.tenant`", 2);
         for target in ["ctx.state.lang", "ctx.session.locale"] {
             let src = format!("module.exports = () => async (ctx, next) => {{ {target} = ctx.query.lang; await next(); }};");
             assert_eq!(messages(&src).len(), 1, "{target}");
         }
         // macaca-datahub: the Origin reflected with credentials
         let cors = "module.exports = () => async function cors(ctx, next) {\n  const origin = ctx.get('origin');\n  if (!origin) return await next();\n  ctx.set('Access-Control-Allow-Origin', origin);\n  ctx.set('Access-Control-Allow-Credentials', 'true');\n  await next();\n};\n";
-        let m = messages(cors);
-        assert!(
-            m.len() == 1
-                && m[0].contains("`Access-Control-Allow-Origin` response header")
-                && m[0].contains(":4:"),
-            "{m:?}"
-        );
+        assert_one(cors, "`Access-Control-Allow-Origin` response header", 4);
         // DoraCMS: a whitelist matched anywhere in the URL, query string included
         let substring = "const _ = require('lodash');\nconst list = ['/admin/login'];\nmodule.exports = () => async function auth(ctx, next) {\n  const ok = _.filter(list, item => {\n    return ctx.originalUrl.indexOf(item) >= 0;\n  });\n  if (ok.length) return next();\n  ctx.status = 401;\n};\n";
-        let m = messages(substring);
-        assert!(
-            m.len() == 1
-                && m[0].contains("matches `ctx.originalUrl` by substring")
-                && m[0].contains(":5:"),
-            "{m:?}"
-        );
+        assert_one(substring, "matches `ctx.originalUrl` by substring", 5);
         let includes = "module.exports = () => async (ctx, next) => { if (ctx.url.includes('/login')) return next(); ctx.throw(401); };";
         assert_eq!(messages(includes).len(), 1);
     }
