@@ -361,6 +361,9 @@ pub fn code_model_unless(
     build_code_model(root, units, diags, Some(cancel))
 }
 
+/// A file of the code model and what its analysis gave.
+type Analysed = (PathBuf, Result<SourceFacts, eggsec_js::JsError>);
+
 fn build_code_model(
     root: &Path,
     units: &[PathBuf],
@@ -490,26 +493,28 @@ fn build_code_model(
         .as_ref()
         .unwrap_or_else(|| eggsec_js::models::Models::embedded());
     let mut summaries = eggsec_js::flow::Summaries::new();
-    let mut parsed: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = Vec::new();
+    let mut parsed: Vec<Analysed> = Vec::new();
     phases.extend([helpers, services, rest]);
     for phase in phases {
         if !live() {
             return None;
         }
         let _ph = eggsec_js::timing::phase("code.batch");
-        let done: Vec<(PathBuf, Result<SourceFacts, eggsec_js::JsError>)> = phase
-            .into_par_iter()
-            .filter(|_| live())
-            .map(|p| {
-                let r = match texts.get(p.as_os_str()) {
-                    Some(Ok(text)) => {
-                        eggsec_js::source_facts_from_text_with(&p, text, &summaries, models)
-                    }
-                    _ => eggsec_js::source_facts_with(&p, &summaries, models),
-                };
-                (p, r)
+        let size = |p: &PathBuf| match texts.get(p.as_os_str()) {
+            Some(Ok(t)) => t.len(),
+            _ => 0,
+        };
+        let done: Vec<Analysed> = largest_first(phase, size, |p| {
+            if !live() {
+                return None;
+            }
+            Some(match texts.get(p.as_os_str()) {
+                Some(Ok(text)) => {
+                    eggsec_js::source_facts_from_text_with(p, text, &summaries, models)
+                }
+                _ => eggsec_js::source_facts_with(p, &summaries, models),
             })
-            .collect();
+        });
         for (p, r) in &done {
             let Ok(facts) = r else { continue };
             let rel = eggsec_fs::rel_string(root, p);
@@ -624,6 +629,27 @@ fn build_code_model(
         flows,
         renders,
     })
+}
+
+/// Runs `work` on every item in parallel, the largest first, and gives the results back in
+/// the items' order (`None` results dropped). A file's analysis takes time with its size and a
+/// batch ends when its last file does: a large file started last keeps one core busy while the
+/// others wait. The order given back is the items', so what the callers merge, and in which
+/// order, does not depend on the schedule.
+fn largest_first<T: Send, R: Send>(
+    items: Vec<T>,
+    size: impl Fn(&T) -> usize + Sync,
+    work: impl Fn(&T) -> Option<R> + Sync,
+) -> Vec<(T, R)> {
+    let mut order: Vec<(usize, T)> = items.into_iter().enumerate().collect();
+    order.sort_by_key(|(_, t)| std::cmp::Reverse(size(t)));
+    let mut done: Vec<(usize, (T, R))> = order
+        .into_par_iter()
+        .with_max_len(1)
+        .filter_map(|(i, t)| work(&t).map(|r| (i, (t, r))))
+        .collect();
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, d)| d).collect()
 }
 
 /// In-repo plugins with controllers of their own: egg loads only the app's `app/controller`
@@ -2200,6 +2226,35 @@ mod template_and_use_tests {
         assert_eq!(rels(&early), rels(&code));
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(code_model_unless(root, &[], &mut Vec::new(), &cancel).is_none());
+    }
+
+    /// The code model's batches run the largest files first and merge in the phase's order.
+    #[test]
+    fn a_batch_runs_the_largest_first_and_gives_results_in_its_order() {
+        let items = vec!["b", "cccc", "a", "dd", "skipped"];
+        let started = std::sync::Mutex::new(Vec::new());
+        // one worker: the schedule is the order the work starts in
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let done = pool.install(|| {
+            largest_first(
+                items,
+                |s| s.len(),
+                |s| {
+                    started.lock().unwrap().push(*s);
+                    (*s != "skipped").then(|| s.to_uppercase())
+                },
+            )
+        });
+        assert_eq!(
+            started.into_inner().unwrap(),
+            ["skipped", "cccc", "dd", "b", "a"]
+        );
+        // given back in the items' order, whatever the schedule (`None` dropped)
+        let want = [("b", "B"), ("cccc", "CCCC"), ("a", "A"), ("dd", "DD")];
+        assert_eq!(done, want.map(|(a, b)| (a, b.to_string())).to_vec());
     }
 
     /// @jianghujs/jianghu 5.0.9's AppWorkerLoader (index.js), and look-alikes.
