@@ -2168,6 +2168,9 @@ the text anywhere passes"
                 _ => String::new(),
             };
             frame.params.push(pname.clone());
+            // the parameter's place and code, once (its trace's first step, and the step its
+            // bindings are made at below)
+            let at = self.step(p.span);
             let tegg = p.decorators.iter().find_map(|d| {
                 let Expression::CallExpression(c) = &d.expression else {
                     return None;
@@ -2177,7 +2180,7 @@ the text anywhere passes"
             });
             let v = if let Some(dec) = tegg {
                 frame.reads_input = true;
-                let mut step = self.step(p.span);
+                let mut step = at.clone();
                 step.what = format!("@{dec}() {pname}");
                 V::T(vec![Trace {
                     origin: Origin::Source,
@@ -2198,7 +2201,7 @@ the text anywhere passes"
             } else {
                 V::T(vec![Trace {
                     origin: Origin::Param(i),
-                    steps: vec![self.step(p.span)],
+                    steps: vec![at.clone()],
                     whole: true,
                     sanitized: 0,
                     owner: frame.name.clone(),
@@ -2207,11 +2210,10 @@ the text anywhere passes"
                     via: None,
                 }])
             };
-            bound.push((p, v));
+            bound.push((p, v, at));
         }
         self.frames.push(frame);
-        for (p, v) in bound {
-            let step = self.step(p.span);
+        for (p, v, step) in bound {
             let first = match &v {
                 V::T(ts) => ts.first().and_then(|t| t.steps.first()).cloned(),
                 _ => None,

@@ -95,16 +95,22 @@ const BY_ID_METHODS: &[&str] = &[
     "findByIdAndRemove",
 ];
 
-fn norm(key: &str) -> String {
-    key.to_ascii_lowercase().replace(['_', '-'], "")
+/// `key` lower-cased (ASCII) without `_` and `-`, as bytes on the stack: these run for every
+/// object key and member the pass reads, and every word they are compared with is ASCII.
+fn norm(key: &str) -> smallvec::SmallVec<[u8; 64]> {
+    key.bytes()
+        .filter(|b| !matches!(b, b'_' | b'-'))
+        .map(|b| b.to_ascii_lowercase())
+        .collect()
 }
 
 /// A filter key that names the owner or tenant of a record (`userId`, `user_id`, `owner`,
 /// `authorId`, `creator`, `tenantId`, `orgUuid`).
 pub fn is_owner_key(key: &str) -> bool {
     let k = norm(key);
-    k == "user"
-        || k == "uid"
+    let k = k.as_slice();
+    k == b"user"
+        || k == b"uid"
         || [
             "userid",
             "useruuid",
@@ -126,12 +132,12 @@ pub fn is_owner_key(key: &str) -> bool {
             "memberid",
         ]
         .iter()
-        .any(|w| k == *w || (k.ends_with(w) && w.len() >= 5))
+        .any(|w| k == w.as_bytes() || (k.ends_with(w.as_bytes()) && w.len() >= 5))
 }
 
 fn is_id_key(key: &str) -> bool {
     let k = norm(key);
-    !is_owner_key(key) && (k == "id" || k.ends_with("id"))
+    !is_owner_key(key) && k.ends_with(b"id")
 }
 
 /// `ctx.query`, `ctx.params`, `ctx.request.body` (through `this.ctx`).
@@ -171,15 +177,15 @@ fn identity_path<S: AsRef<str>>(p: &[S]) -> bool {
             "user", "uid", "account", "member", "login", "operator", "current",
         ]
         .iter()
-        .any(|u| w.contains(u))
+        .any(|u| memchr::memmem::find(&w, u.as_bytes()).is_some())
     };
     match s {
         [first, rest @ ..] if matches!(first.as_ref(), "session" | "state" | "locals") => {
             rest.first().is_some_and(|w| user_word(w.as_ref()))
         }
         [first, ..] => matches!(
-            norm(first.as_ref()).as_str(),
-            "user" | "currentuser" | "userinfo" | "loginuser" | "authuser"
+            norm(first.as_ref()).as_slice(),
+            b"user" | b"currentuser" | b"userinfo" | b"loginuser" | b"authuser"
         ),
         [] => false,
     }
