@@ -210,6 +210,15 @@ fn lc(s: &str) -> String {
     s.to_ascii_lowercase()
 }
 
+/// [`lc`] on the stack, as bytes (the names it runs on are short, the words compared ASCII).
+fn lc_bytes(s: &str) -> smallvec::SmallVec<[u8; 64]> {
+    s.bytes().map(|b| b.to_ascii_lowercase()).collect()
+}
+
+fn has(hay: &[u8], word: &str) -> bool {
+    memchr::memmem::find(hay, word.as_bytes()).is_some()
+}
+
 /// A member path as `&str`s, with a leading `this.ctx` read as `ctx`.
 fn ctx_path<S: AsRef<str>>(p: &[S]) -> Vec<&str> {
     let skip = usize::from(p.len() >= 2 && p[0].as_ref() == "this" && p[1].as_ref() == "ctx");
@@ -235,8 +244,9 @@ fn request_source<S: AsRef<str>>(p: &[S]) -> bool {
 
 /// Names for values that must be unguessable (tokens, codes, secrets, session ids).
 fn is_secret_name(name: &str) -> bool {
-    let n = lc(name);
-    if n.ends_with("count") || n.ends_with("length") || n.contains("expire") || n == "code" {
+    let n = lc_bytes(name);
+    let n = n.as_slice();
+    if n.ends_with(b"count") || n.ends_with(b"length") || has(n, "expire") || n == b"code" {
         return false;
     }
     // one pass over the name for all the words (it runs for every declared name)
@@ -264,20 +274,17 @@ fn is_secret_name(name: &str) -> bool {
         ])
         .expect("fixed words")
     });
-    WORDS.is_match(&n)
-        || n.ends_with("code")
-            && (n.contains("reset")
-                || n.contains("verif")
-                || n.contains("invite")
-                || n.contains("auth")
-                || n.contains("sms")
-                || n.contains("email")
-                || n.contains("login"))
+    WORDS.is_match(n)
+        || n.ends_with(b"code")
+            && ["reset", "verif", "invite", "auth", "sms", "email", "login"]
+                .iter()
+                .any(|w| has(n, w))
 }
 
 /// Names for values compared against user input that must be compared in constant time.
 fn is_mac_name(name: &str) -> bool {
-    let n = lc(name);
+    let n = lc_bytes(name);
+    let n = n.as_slice();
     [
         "secret",
         "signature",
@@ -290,9 +297,9 @@ fn is_mac_name(name: &str) -> bool {
         "sign",
     ]
     .iter()
-    .any(|w| n.contains(w))
-        || n == "token"
-        || n.ends_with("token") && !n.contains("type")
+    .any(|w| has(n, w))
+        || n == b"token"
+        || n.ends_with(b"token") && !has(n, "type")
 }
 
 fn contains_weak_random(e: &Expression<'_>) -> bool {
@@ -1429,7 +1436,8 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     }
 
     fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {
-        if let Some(a) = &it.argument {
+        // (a weak random value is rare in a return: looked for first)
+        if it.argument.as_ref().is_some_and(|a| contains_weak_random(a)) {
             let fname = self
                 .frames
                 .last()
@@ -1451,7 +1459,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                     .iter()
                     .any(|w| n.contains(w))
             };
-            if token_fn && contains_weak_random(a) {
+            if token_fn {
                 self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
             }
         }
