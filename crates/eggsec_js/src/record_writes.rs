@@ -16,7 +16,7 @@
 //!   (`app.mysql.insert('users', body)`).
 
 use crate::facts::{Place, SourceFacts};
-use crate::routes::member_path;
+use crate::routes::{member_path, member_path_ref};
 use foldhash::{HashMap, HashMapExt};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
@@ -351,10 +351,12 @@ impl WriteVisitor<'_, '_> {
         out
     }
 
-    fn definition_call(&mut self, callee: &[String], args: &[&Expression<'_>], line: u32) {
-        let Some(method) = callee.last().map(String::as_str) else {
+    /// `start`: where the call starts (its line is looked up only for what is recorded).
+    fn definition_call(&mut self, callee: &[&str], args: &[&Expression<'_>], start: u32) {
+        let Some(&method) = callee.last() else {
             return;
         };
+        let line = |v: &Self| v.at.line_col(start).0;
         match method {
             // sequelize `define('name', { attrs })`
             "define" if args.len() >= 2 => {
@@ -364,6 +366,7 @@ impl WriteVisitor<'_, '_> {
                         _ => Vec::new(),
                     };
                     self.push_columns(&cols);
+                    let line = line(self);
                     self.out.models.push(ModelDef {
                         names,
                         columns: cols,
@@ -376,8 +379,9 @@ impl WriteVisitor<'_, '_> {
                 if let Expression::ObjectExpression(o) = args[0].get_inner_expression() {
                     let cols = keys_of(o);
                     self.push_columns(&cols);
+                    let line = line(self);
                     self.out.models.push(ModelDef {
-                        names: vec![callee[0].clone()],
+                        names: vec![callee[0].to_owned()],
                         columns: cols,
                         line,
                     });
@@ -388,7 +392,7 @@ impl WriteVisitor<'_, '_> {
                 if let Some(cols) = args.first().and_then(|a| self.schema_columns(a)) {
                     self.push_columns(&cols);
                     self.schemas
-                        .entry(callee[0].clone())
+                        .entry(callee[0].to_owned())
                         .or_default()
                         .extend(cols);
                 }
@@ -400,6 +404,7 @@ impl WriteVisitor<'_, '_> {
                         Expression::Identifier(i) => Some(i.name.as_str().to_owned()),
                         _ => None,
                     };
+                    let line = line(self);
                     if let Some(cols) = self.schema_columns(args[1]) {
                         // an inline schema object
                         self.push_columns(&cols);
@@ -650,12 +655,14 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
-        let callee = member_path(&it.callee);
+        // borrowed from the AST: this runs for every call of every file
+        let callee = member_path_ref(&it.callee);
         let args = args_of(&it.arguments);
-        let line = self.at.line_col(it.span.start).0;
+        // the call's line, looked up only for what is recorded
+        let start = it.span.start;
         if let Some(callee) = &callee {
-            self.definition_call(callee, &args, line);
-            if callee.last().is_some_and(|l| l == "Schema") {
+            self.definition_call(callee, &args, start);
+            if callee.last().is_some_and(|l| *l == "Schema") {
                 if let Some(cols) = args.first().and_then(|a| self.schema_columns(a)) {
                     self.push_columns(&cols);
                 }
@@ -668,7 +675,10 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
             {
                 if let Some(t) = target_name(args[0]) {
                     let forced = Self::assign_forced(&args);
-                    self.field_write(t, forced, line);
+                    if !forced.is_empty() {
+                        let line = self.at.line_col(start).0;
+                        self.field_write(t, forced, line);
+                    }
                 }
             }
         }
@@ -676,7 +686,8 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
         // are forced for whatever the callee writes
         for a in &args {
             if let Expression::ObjectExpression(o) = a.get_inner_expression() {
-                if let Some(keys) = keys_after_spread(o) {
+                if let Some(keys) = keys_after_spread(o).filter(|k| !k.is_empty()) {
+                    let line = self.at.line_col(start).0;
                     self.field_write(ARGUMENT.to_string(), keys, line);
                 }
             }
@@ -686,7 +697,7 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
             _ => None,
         };
         if method.is_some_and(|m| WRITE_METHODS.contains(&m)) {
-            let (line, column) = self.at.line_col(it.span.start);
+            let (line, column) = self.at.line_col(start);
             let mut forced = Vec::new();
             let mut scoped = Vec::new();
             let filter_first = matches!(
@@ -728,11 +739,11 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
                 _ => None,
             };
             // the record written: the receiver (`user.update`), or `Object.assign`'s target
-            let record = match callee.as_deref() {
-                Some([o, m]) if (o == "Object" || o == "_") && m == "assign" => {
+            let record: Option<Vec<String>> = match callee.as_deref() {
+                Some([o, m]) if (*o == "Object" || *o == "_") && *m == "assign" => {
                     args.first().and_then(|a| member_path(a))
                 }
-                Some([.., _]) => callee.as_ref().map(|c| c[..c.len() - 1].to_vec()),
+                Some([init @ .., _]) => Some(init.iter().map(|s| (*s).to_owned()).collect()),
                 _ => None,
             };
             let model = record.and_then(|r| {

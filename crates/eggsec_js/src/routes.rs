@@ -726,7 +726,8 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
-        let (line, column) = self.at.line_col(it.span.start);
+        // the call's place, looked up only for what is recorded (this runs for every call)
+        let place = |v: &Self| v.at.line_col(it.span.start);
         // require('./router/x')(app) / imported(app)
         let include = match it.callee.get_inner_expression() {
             Expression::CallExpression(_) => local_require(&it.callee),
@@ -743,6 +744,7 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
             });
             if passes_app {
                 let resolved = resolve_local(self.dir, &spec);
+                let line = place(self).0;
                 self.out.router_includes.push(RouterInclude {
                     specifier: spec,
                     resolved,
@@ -753,6 +755,7 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
         if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
             let verb = m.property.name.as_str();
             if verb == "mount" {
+                let (line, column) = place(self);
                 self.passport_mount(it, &m.object, line, column);
             }
             if ROUTER_VERBS.contains(&verb) {
@@ -768,6 +771,7 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
                             .filter_map(|a| a.as_expression())
                             .map(|e| self.arg(e))
                             .collect();
+                        let (line, column) = place(self);
                         self.out.router_calls.push(RouterCall {
                             target,
                             verb: verb.to_string(),
