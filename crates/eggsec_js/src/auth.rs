@@ -474,6 +474,10 @@ impl<'p, 't> AuthVisitor<'p, 't> {
     }
 
     fn reject(&mut self, span: Span, what: &str) {
+        // (the place and code are looked up only when the rejection is kept)
+        if self.frames.last().is_none_or(|f| f.f.rejections.len() >= 8) {
+            return;
+        }
         let (line, _) = self.at.line_col(span.start);
         let what = if what.is_empty() {
             self.at.snippet(span.start, span.end)
@@ -481,9 +485,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             what.to_string()
         };
         if let Some(f) = self.frame() {
-            if f.f.rejections.len() < 8 {
-                f.f.rejections.push(Rejection { line, what });
-            }
+            f.f.rejections.push(Rejection { line, what });
         }
     }
 

@@ -87,8 +87,6 @@ pub(crate) fn collect_with(
     lines: &LineIndex,
 ) -> Vec<MemberUse> {
     let mut v = Collector {
-        lines,
-        text: source_text,
         out: Vec::new(),
         callee: None,
     };
@@ -102,11 +100,12 @@ pub(crate) fn collect_with(
     });
     let mut out: Vec<MemberUse> = Vec::with_capacity(raw.len());
     let mut last: Option<u32> = None;
-    for (start, u) in raw {
+    for (start, mut u) in raw {
         if last == Some(start) && u.kind != UseKind::Destructure {
             continue;
         }
         last = Some(start);
+        (u.line, u.column) = lines.line_col(source_text, start);
         out.push(u);
     }
     out
@@ -233,9 +232,7 @@ pub(crate) fn key_name(key: &PropertyKey<'_>) -> Option<String> {
     key.static_name().map(|c| c.to_string())
 }
 
-struct Collector<'s> {
-    lines: &'s LineIndex,
-    text: &'s str,
+struct Collector {
     /// (start offset, use) before de-duplication.
     out: Vec<(u32, MemberUse)>,
     /// The span of the member chain a call just recorded as its callee: the chain's own
@@ -244,7 +241,7 @@ struct Collector<'s> {
     callee: Option<oxc::span::Span>,
 }
 
-impl Collector<'_> {
+impl Collector {
     /// Every key of a destructuring pattern on the chain `root.base`, nested patterns
     /// followed (`const { ctx: { app: { mysql } } } = this` reads `this.ctx`,
     /// `this.ctx.app` and `this.ctx.app.mysql`; a default, `{ app: { redis } = {} }`, too).
@@ -283,15 +280,15 @@ impl Collector<'_> {
         kind: UseKind,
         args: Vec<String>,
     ) {
-        let (line, column) = self.lines.line_col(self.text, start);
+        // the place is looked up once the duplicates are gone (see `collect_with`)
         self.out.push((
             start,
             MemberUse {
                 root,
                 path,
                 kind,
-                line,
-                column,
+                line: 0,
+                column: 0,
                 args,
             },
         ));
@@ -344,7 +341,7 @@ impl Collector<'_> {
     }
 }
 
-impl<'a> Visit<'a> for Collector<'_> {
+impl<'a> Visit<'a> for Collector {
     /// The whole chain at once, iteratively: each link is one use (its path from the root,
     /// outermost first, as a recursive walk would give them), and only what is not a link (a
     /// computed key, a root that is not a name) is walked. A 10,000-link chain is linear work
