@@ -219,6 +219,21 @@ fn has(hay: &[u8], word: &str) -> bool {
     memchr::memmem::find(hay, word.as_bytes()).is_some()
 }
 
+/// `lc(s).contains(word)` for a lower-case ASCII `word`, without the copy.
+fn has_ci(s: &str, word: &str) -> bool {
+    s.len() >= word.len()
+        && s.as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+/// `lc(s).starts_with(word)` for a lower-case ASCII `word`, without the copy.
+fn starts_ci(s: &str, word: &str) -> bool {
+    s.as_bytes()
+        .get(..word.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 /// A member path as `&str`s, with a leading `this.ctx` read as `ctx`.
 fn ctx_path<S: AsRef<str>>(p: &[S]) -> Vec<&str> {
     let skip = usize::from(p.len() >= 2 && p[0].as_ref() == "this" && p[1].as_ref() == "ctx");
@@ -544,11 +559,11 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
         self.models.clean_result(&segs)
     }
 
-    fn is_jwt_callee(&self, p: &[String]) -> bool {
+    fn is_jwt_callee(&self, p: &[&str]) -> bool {
         p.len() >= 2
             && p[..p.len() - 1]
                 .iter()
-                .any(|s| self.jwt_names.contains(s) || lc(s).contains("jwt"))
+                .any(|s| self.jwt_names.contains(*s) || has_ci(s, "jwt"))
     }
 
     fn enter(&mut self, span: Span, params: &FormalParameters<'_>) {
@@ -939,18 +954,18 @@ impl MistakeVisitor<'_, '_> {
     }
 
     /// A URL built from the Host headers handed to a mail sender or an outbound request.
-    fn host_sink(&mut self, p: &[String], it: &CallExpression<'_>) {
-        let lp: Vec<String> = p.iter().map(|s| lc(s)).collect();
-        let Some(last) = lp.last().map(String::as_str) else {
+    fn host_sink(&mut self, p: &[&str], it: &CallExpression<'_>) {
+        // (case-insensitive, without lower-cased copies: this runs for every call)
+        let (Some(&last), Some(&first)) = (p.last(), p.first()) else {
             return;
         };
-        let first = lp[0].as_str();
-        let mail = lp.iter().any(|s| s.contains("mail"))
-            && (last.starts_with("send") || last.contains("mail") || last == "deliver");
-        let outbound = matches!(last, "curl" | "safecurl" | "fetch")
-            || matches!(first, "axios" | "got" | "superagent" | "needle")
-            || (lp.iter().any(|s| s == "httpclient" || s == "urllib")
-                && matches!(last, "request" | "curl" | "get" | "post" | "put"));
+        let is = |s: &str, words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+        let mail = p.iter().any(|s| has_ci(s, "mail"))
+            && (starts_ci(last, "send") || has_ci(last, "mail") || is(last, &["deliver"]));
+        let outbound = is(last, &["curl", "safecurl", "fetch"])
+            || is(first, &["axios", "got", "superagent", "needle"])
+            || (p.iter().any(|s| is(s, &["httpclient", "urllib"]))
+                && is(last, &["request", "curl", "get", "post", "put"]));
         if !mail && !outbound {
             return;
         }
@@ -1031,7 +1046,7 @@ impl MistakeVisitor<'_, '_> {
 
     /// `ctx.service.notify.reset(user, link)` (or a tegg `@Inject()`ed service's method) with
     /// `link` built from the Host headers.
-    fn host_service_call(&mut self, p: &[String], it: &CallExpression<'_>) {
+    fn host_service_call(&mut self, p: &[&str], it: &CallExpression<'_>) {
         let s = ctx_path(p);
         let (class, service, method) = match s.as_slice() {
             ["ctx" | "this", "service", rest @ ..] if rest.len() >= 2 => {
@@ -1176,7 +1191,7 @@ impl MistakeVisitor<'_, '_> {
 
 impl MistakeVisitor<'_, '_> {
     /// `Model.findOne({ key: <one JSON body field> })` on a mongoose-style model.
-    fn nosql_filter(&mut self, p: &[String], it: &CallExpression<'_>) {
+    fn nosql_filter(&mut self, p: &[&str], it: &CallExpression<'_>) {
         const QUERIES: &[&str] = &[
             "find",
             "findOne",
@@ -1193,11 +1208,11 @@ impl MistakeVisitor<'_, '_> {
             "replaceOne",
         ];
         let Some(last) = p.last() else { return };
-        if !QUERIES.contains(&last.as_str()) || p.len() < 2 {
+        if !QUERIES.contains(last) || p.len() < 2 {
             return;
         }
-        let model = &p[p.len() - 2];
-        let on_model = p.iter().any(|s| s == "model" || s == "models")
+        let model = p[p.len() - 2];
+        let on_model = p.iter().any(|s| *s == "model" || *s == "models")
             || model.chars().next().is_some_and(|c| c.is_ascii_uppercase());
         if !on_model || self.frames.last().is_some_and(|f| f.validates) {
             return;
@@ -1221,7 +1236,7 @@ impl MistakeVisitor<'_, '_> {
             // a single-record operation by id: an operator object only picks some record the
             // caller could have named anyway
             let single = !matches!(
-                last.as_str(),
+                *last,
                 "find" | "updateMany" | "deleteMany" | "count" | "countDocuments"
             );
             if single && matches!(key.as_ref(), "_id" | "id") {
@@ -1616,8 +1631,9 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                 });
             }
         }
-        if let Some(p) = member_path(&it.callee) {
-            let last = p.last().map(String::as_str).unwrap_or("");
+        // borrowed from the AST: this runs for every call
+        if let Some(p) = member_path_ref(&it.callee) {
+            let last = p.last().copied().unwrap_or("");
             if last == "validate" && p.len() >= 2 {
                 self.frame().validates = true;
             }

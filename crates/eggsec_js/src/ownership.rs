@@ -109,6 +109,10 @@ fn norm(key: &str) -> smallvec::SmallVec<[u8; 64]> {
 pub fn is_owner_key(key: &str) -> bool {
     let k = norm(key);
     let k = k.as_slice();
+    // every word below ends in `d`, `r`, `y` or `t` (this runs for every key the pass reads)
+    if !matches!(k.last(), Some(b'd' | b'r' | b'y' | b't')) {
+        return false;
+    }
     k == b"user"
         || k == b"uid"
         || [
