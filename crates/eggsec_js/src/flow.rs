@@ -950,7 +950,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             return None;
         };
         let path = self.canon(&c.callee)?;
-        let segs: Vec<&str> = path.split('.').collect();
+        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
         let i = self.models.check_arg(&segs)?;
         self.ident_var(c.arguments.get(i)?.as_expression()?)
     }
@@ -1381,7 +1381,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             }
             _ => {}
         }
-        let segs: Vec<&str> = path.split('.').collect();
+        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
         let sanitizes = self.models.sanitizer_bits(&segs);
         if sanitizes == u32::MAX {
             return V::Clean;
@@ -1565,7 +1565,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             let Some(a) = args.get(via.arg) else { continue };
             if let Some(V::Obj(p)) = args.get(via.on) {
                 let full = format!("{p}.{}", via.call);
-                let segs: Vec<&str> = full.split('.').collect();
+                let segs: smallvec::SmallVec<[&str; 8]> = full.split('.').collect();
                 if self.models.clean_result(&segs) {
                     continue;
                 }
@@ -1825,7 +1825,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         self.secret_to_request_url(&path, &args, c.span);
         self.code_calls(c, &path, &last, &args);
         // await validateOrReject(dto): dto is valid from here on
-        let segs: Vec<&str> = path.split('.').collect();
+        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
         if let Some(i) = self.models.guard_arg(&segs) {
             if let Some(var) = args.get(i).and_then(|e| self.ident_var(e)) {
                 self.frame().validates = true;
@@ -1904,7 +1904,7 @@ the text anywhere passes"
 
     /// Every modelled sink the canonical callee `path` is, checked against its call shapes.
     fn model_sinks(&mut self, path: &str, args: &[&Expression<'_>], span: Span) {
-        let segs: Vec<&str> = path.split('.').collect();
+        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
         let all = self.models;
         let models: Vec<&SinkModel> = all.sinks_for(&segs).collect();
         for m in models {

@@ -286,15 +286,15 @@ fn literal_keys(e: &Expression<'_>) -> bool {
 
 /// The model a call's receiver names: `ctx.model.Topic` → `Topic`, `this.ShippingModel` →
 /// `ShippingModel`, `User` → `User`.
-fn model_of(receiver: &[String]) -> Option<String> {
-    if let Some(i) = receiver.iter().position(|s| s == "model") {
-        return receiver.get(i + 1).cloned();
+fn model_of(receiver: &[&str]) -> Option<String> {
+    if let Some(i) = receiver.iter().position(|s| *s == "model") {
+        return receiver.get(i + 1).map(|s| (*s).to_owned());
     }
-    let last = receiver.last()?;
+    let last = *receiver.last()?;
     let short = receiver.len() == 1 || (receiver.len() == 2 && receiver[0] == "this");
     let capital = last.chars().next().is_some_and(|c| c.is_ascii_uppercase());
     (short && (last.ends_with("Model") || (capital && last != "Object" && last != "Promise")))
-        .then(|| last.clone())
+        .then(|| last.to_owned())
 }
 
 /// `(key, value)` pairs of a filter object, through `where`, `$and`/`$or` arrays and computed
@@ -419,13 +419,15 @@ impl OwnVisitor<'_, '_> {
     }
 
     fn model_call(&mut self, it: &CallExpression<'_>) {
-        let Some(p) = member_path(&it.callee) else {
+        // borrowed from the AST: this runs for every call
+        let Some(p) = member_path_ref(&it.callee) else {
             return;
         };
         let [receiver @ .., method] = p.as_slice() else {
             return;
         };
-        if !ACCESS_METHODS.contains(&method.as_str()) {
+        let method = *method;
+        if !ACCESS_METHODS.contains(&method) {
             return;
         }
         let Some(model) = model_of(receiver) else {
@@ -439,9 +441,9 @@ impl OwnVisitor<'_, '_> {
         let Some(first) = args.first() else {
             return;
         };
-        if BY_ID_METHODS.contains(&method.as_str()) {
+        if BY_ID_METHODS.contains(&method) {
             if let Some(src) = self.source_of(first) {
-                self.record(AccessKind::ById(src), model, method.clone(), it.span);
+                self.record(AccessKind::ById(src), model, method.to_owned(), it.span);
             }
             return;
         }
@@ -460,7 +462,7 @@ impl OwnVisitor<'_, '_> {
             .iter()
             .any(|(k, v)| is_owner_key(k) || self.is_identity(v));
         if owned {
-            self.record(AccessKind::Owned, model, method.clone(), it.span);
+            self.record(AccessKind::Owned, model, method.to_owned(), it.span);
             return;
         }
         let by_id = pairs
@@ -468,7 +470,7 @@ impl OwnVisitor<'_, '_> {
             .filter(|(k, _)| is_id_key(k))
             .find_map(|(_, v)| self.source_of(v));
         if let Some(src) = by_id {
-            self.record(AccessKind::ById(src), model, method.clone(), it.span);
+            self.record(AccessKind::ById(src), model, method.to_owned(), it.span);
         }
     }
 
@@ -617,7 +619,7 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         self.model_call(it);
         // Object.assign(where, ctx.query) after where.userId = ...
-        if member_path(&it.callee).is_some_and(|p| p == ["Object", "assign"]) {
+        if member_path_ref(&it.callee).is_some_and(|p| p.as_slice() == ["Object", "assign"]) {
             let args: Vec<&Expression<'_>> = it
                 .arguments
                 .iter()
