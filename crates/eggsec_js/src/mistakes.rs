@@ -1452,7 +1452,11 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
 
     fn visit_return_statement(&mut self, it: &ReturnStatement<'a>) {
         // (a weak random value is rare in a return: looked for first)
-        if it.argument.as_ref().is_some_and(|a| contains_weak_random(a)) {
+        if it
+            .argument
+            .as_ref()
+            .is_some_and(|a| contains_weak_random(a))
+        {
             let fname = self
                 .frames
                 .last()
