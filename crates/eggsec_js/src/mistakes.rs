@@ -210,14 +210,8 @@ fn lc(s: &str) -> String {
     s.to_ascii_lowercase()
 }
 
-/// [`lc`] on the stack, as bytes (the names it runs on are short, the words compared ASCII).
-fn lc_bytes(s: &str) -> smallvec::SmallVec<[u8; 64]> {
-    s.bytes().map(|b| b.to_ascii_lowercase()).collect()
-}
-
-fn has(hay: &[u8], word: &str) -> bool {
-    memchr::memmem::find(hay, word.as_bytes()).is_some()
-}
+// Case-insensitive tests of names against lower-case ASCII words, without lower-cased copies
+// (they run for every declared name and every call).
 
 /// `lc(s).contains(word)` for a lower-case ASCII `word`, without the copy.
 fn has_ci(s: &str, word: &str) -> bool {
@@ -232,6 +226,14 @@ fn starts_ci(s: &str, word: &str) -> bool {
     s.as_bytes()
         .get(..word.len())
         .is_some_and(|h| h.eq_ignore_ascii_case(word.as_bytes()))
+}
+
+/// `lc(s).ends_with(word)` for a lower-case ASCII `word`, without the copy.
+fn ends_ci(s: &str, word: &str) -> bool {
+    s.len()
+        .checked_sub(word.len())
+        .and_then(|i| s.as_bytes().get(i..))
+        .is_some_and(|t| t.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// A member path as `&str`s, with a leading `this.ctx` read as `ctx`.
@@ -258,48 +260,50 @@ fn request_source<S: AsRef<str>>(p: &[S]) -> bool {
 }
 
 /// Names for values that must be unguessable (tokens, codes, secrets, session ids).
-fn is_secret_name(name: &str) -> bool {
-    let n = lc_bytes(name);
-    let n = n.as_slice();
-    if n.ends_with(b"count") || n.ends_with(b"length") || has(n, "expire") || n == b"code" {
+fn is_secret_name(n: &str) -> bool {
+    if ends_ci(n, "count")
+        || ends_ci(n, "length")
+        || has_ci(n, "expire")
+        || n.eq_ignore_ascii_case("code")
+    {
         return false;
     }
     // one pass over the name for all the words (it runs for every declared name)
     static WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
-        aho_corasick::AhoCorasick::new([
-            "token",
-            "secret",
-            "nonce",
-            "salt",
-            "otp",
-            "captcha",
-            "resetcode",
-            "verifycode",
-            "vericode",
-            "smscode",
-            "invitecode",
-            "sessionid",
-            "session_id",
-            "sid",
-            "apikey",
-            "api_key",
-            "password",
-            "passwd",
-            "ticket",
-        ])
-        .expect("fixed words")
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([
+                "token",
+                "secret",
+                "nonce",
+                "salt",
+                "otp",
+                "captcha",
+                "resetcode",
+                "verifycode",
+                "vericode",
+                "smscode",
+                "invitecode",
+                "sessionid",
+                "session_id",
+                "sid",
+                "apikey",
+                "api_key",
+                "password",
+                "passwd",
+                "ticket",
+            ])
+            .expect("fixed words")
     });
     WORDS.is_match(n)
-        || n.ends_with(b"code")
+        || ends_ci(n, "code")
             && ["reset", "verif", "invite", "auth", "sms", "email", "login"]
                 .iter()
-                .any(|w| has(n, w))
+                .any(|w| has_ci(n, w))
 }
 
 /// Names for values compared against user input that must be compared in constant time.
-fn is_mac_name(name: &str) -> bool {
-    let n = lc_bytes(name);
-    let n = n.as_slice();
+fn is_mac_name(n: &str) -> bool {
     [
         "secret",
         "signature",
@@ -312,9 +316,9 @@ fn is_mac_name(name: &str) -> bool {
         "sign",
     ]
     .iter()
-    .any(|w| has(n, w))
-        || n == b"token"
-        || n.ends_with(b"token") && !has(n, "type")
+    .any(|w| has_ci(n, w))
+        || n.eq_ignore_ascii_case("token")
+        || ends_ci(n, "token") && !has_ci(n, "type")
 }
 
 fn contains_weak_random(e: &Expression<'_>) -> bool {
