@@ -225,13 +225,25 @@ impl CodeModel {
     /// The index in [`Self::files`] of the service egg names `dotted` (`user.mail` for
     /// `ctx.service.user.mail`: `app/service/user/mail.js`).
     pub fn service_file(&self, dotted: &str) -> Option<usize> {
-        FileIndex::new(&self.files).services.get(dotted).copied()
+        // the first such file, as [`FileIndex`] keeps it (without building the whole index)
+        self.files.iter().position(|f| {
+            f.role == FileRole::Service
+                && f.unit_rel()
+                    .strip_prefix("app/service/")
+                    .and_then(dotted_name)
+                    .is_some_and(|n| n == dotted)
+        })
     }
 
     /// The index in [`Self::files`] of the file defining the class `name` (a tegg `@Inject()`
     /// target).
     pub fn class_file(&self, name: &str) -> Option<usize> {
-        FileIndex::new(&self.files).classes.get(name).copied()
+        self.files.iter().position(|f| {
+            f.facts
+                .functions
+                .iter()
+                .any(|func| func.class.as_deref() == Some(name) && !name.is_empty())
+        })
     }
 }
 

@@ -475,6 +475,24 @@ pub fn strip_root<'p>(path: &'p Path, root: &Path) -> Option<&'p Path> {
                 return Some(Path::new(std::ffi::OsStr::from_bytes(rest)));
             }
         }
+        // Two plain paths (no `.` component, no doubled or trailing `/`) compare by their
+        // components as by their bytes: not a prefix as bytes, not one at all.
+        let plain = |b: &[u8]| {
+            !b.is_empty()
+                && b != b"."
+                && !b.starts_with(b"./")
+                && !b.ends_with(b"/")
+                // no `//`, `/./` or `/.` at the end
+                && memchr::memchr_iter(b'/', b).all(|i| match b.get(i + 1) {
+                    Some(b'/') => false,
+                    Some(b'.') => !matches!(b.get(i + 2), None | Some(b'/')),
+                    _ => true,
+                })
+        };
+        if !(p.starts_with(r) && (p.len() == r.len() || p[r.len()] == b'/')) && plain(p) && plain(r)
+        {
+            return None;
+        }
     }
     path.strip_prefix(root).ok()
 }
@@ -648,6 +666,23 @@ mod tests {
             }
         }
         assert!(n > 1000);
+        // and paths that are not below the root, nor built from it
+        let many: Vec<String> = names
+            .iter()
+            .flat_map(|a| names.iter().map(move |b| format!("{a}/{b}")))
+            .chain(names.iter().map(|a| a.to_string()))
+            .chain(names.iter().map(|a| format!("/{a}")))
+            .collect();
+        for path in &many {
+            for root in &many {
+                let (path, root) = (Path::new(path), Path::new(root));
+                assert_eq!(
+                    strip_root(path, root).map(Path::as_os_str),
+                    path.strip_prefix(root).ok().map(Path::as_os_str),
+                    "{path:?} from {root:?}"
+                );
+            }
+        }
         assert_eq!(
             rel_string(Path::new("/r"), Path::new("/r/app/a.js")),
             "app/a.js"

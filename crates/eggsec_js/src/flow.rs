@@ -1808,7 +1808,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             .iter()
             .filter_map(|a| a.as_expression())
             .collect();
-        self.model_sinks(&path, &args, c.span);
+        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+        self.model_sinks(&path, &segs, &args, c.span);
         if matches!(path.as_str(), "ctx.render" | "ctx.renderView") {
             self.render_feed(&path, &args, c.span);
         }
@@ -1825,7 +1826,6 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         self.secret_to_request_url(&path, &args, c.span);
         self.code_calls(c, &path, &last, &args);
         // await validateOrReject(dto): dto is valid from here on
-        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
         if let Some(i) = self.models.guard_arg(&segs) {
             if let Some(var) = args.get(i).and_then(|e| self.ident_var(e)) {
                 self.frame().validates = true;
@@ -1903,10 +1903,9 @@ the text anywhere passes"
     }
 
     /// Every modelled sink the canonical callee `path` is, checked against its call shapes.
-    fn model_sinks(&mut self, path: &str, args: &[&Expression<'_>], span: Span) {
-        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+    fn model_sinks(&mut self, path: &str, segs: &[&str], args: &[&Expression<'_>], span: Span) {
         let all = self.models;
-        let models: Vec<&SinkModel> = all.sinks_for(&segs).collect();
+        let models: Vec<&SinkModel> = all.sinks_for(segs).collect();
         for m in models {
             if !m.when.iter().all(|w| shape_holds(w, args, m.arg)) {
                 continue;
@@ -3482,7 +3481,8 @@ the text anywhere passes"
             .iter()
             .filter_map(|a| a.as_expression())
             .collect();
-        self.model_sinks(&path, &args, it.span);
+        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+        self.model_sinks(&path, &segs, &args, it.span);
     }
 
     fn visit_for_of_statement(&mut self, it: &ForOfStatement<'a>) {

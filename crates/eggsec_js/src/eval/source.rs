@@ -293,19 +293,28 @@ pub(crate) fn fold_snippet(raw: &str, max: usize) -> String {
     let mut one_line = String::with_capacity(raw.len().min(max + 16));
     // ASCII (nearly every snippet): bytes are characters, and white space is these six
     if raw.is_ascii() {
-        for word in raw
-            .split([' ', '\t', '\n', '\u{b}', '\u{c}', '\r'])
-            .filter(|w| !w.is_empty())
-        {
+        let bytes = raw.as_bytes();
+        let white = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+        let mut i = 0;
+        while i < bytes.len() {
+            if white(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let end = bytes[i..]
+                .iter()
+                .position(|&b| white(b))
+                .map_or(bytes.len(), |n| i + n);
             if !one_line.is_empty() {
                 one_line.push(' ');
             }
-            one_line.push_str(word);
+            one_line.push_str(&raw[i..end]);
             if one_line.len() > max {
                 one_line.truncate(max - 1);
                 one_line.push('…');
                 break;
             }
+            i = end;
         }
         return one_line;
     }
@@ -778,6 +787,54 @@ mod tests {
         assert_eq!(idx.line_col(&text, 6000), (1, 3001));
         let x = text.len() as u32 - 1;
         assert_eq!(idx.line_col(&text, x), (2, 2001));
+    }
+
+    #[test]
+    fn a_snippet_is_its_words_on_one_line_cut_at_the_limit() {
+        // the words joined by one space; past `max` characters, `max - 1` of them and `…`
+        fn by_words(raw: &str, max: usize) -> String {
+            let joined = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+            if joined.chars().count() > max {
+                joined.chars().take(max - 1).chain(['…']).collect()
+            } else {
+                joined
+            }
+        }
+        let pieces = [
+            "a", "bc", " ", "  ", "\t", "\n", "\r\n", "\u{b}", "\u{c}", "é", "(x)",
+        ];
+        let mut n = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for d in pieces {
+                        let raw = format!("{a}{b}{c}{d}{a}");
+                        for max in 1..8 {
+                            assert_eq!(
+                                fold_snippet(&raw, max),
+                                by_words(&raw, max),
+                                "{raw:?} {max}"
+                            );
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 50_000);
+        assert_eq!(
+            fold_snippet("ctx.redirect(\n    url)", 60),
+            "ctx.redirect( url)"
+        );
+        // a byte past ASCII before the cut, or after it; Unicode white space
+        for raw in [
+            format!("{} é", "a ".repeat(40)),
+            format!("é {}", "a ".repeat(40)),
+            format!("{}\u{a0}b\u{2028}c", "a".repeat(30)),
+            format!("{}\u{a0}b", "a".repeat(70)),
+        ] {
+            assert_eq!(fold_snippet(&raw, 60), by_words(&raw, 60), "{raw:?}");
+        }
     }
 
     #[test]
