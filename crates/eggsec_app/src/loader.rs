@@ -79,6 +79,17 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
         let root_ref = &root;
         let cancel_early = &cancel_early;
         if with_code {
+            // The lockfile, read ahead beside the config: the plugin version skew needs it
+            // when egg is not installed, and an audit's `updates` rules always do (a large
+            // `pnpm-lock.yaml` is otherwise most of the config's time, one core idle). Spawned
+            // first, so another thread takes it first; the config, when it needs the lockfile
+            // before it is read, runs the code model meanwhile.
+            if eggsec_deps::inventory::find_lockfile(&pkg_dir).is_some() {
+                let pkg_dir = &pkg_dir;
+                s.spawn(move |_| {
+                    eggsec_deps::inventory::inventory_shared(pkg_dir);
+                });
+            }
             let (early, early_diags) = (&mut early, &mut early_diags);
             s.spawn(move |_| {
                 *early = crate::routes::code_model_unless(root_ref, &[], early_diags, cancel_early)

@@ -265,3 +265,49 @@ fn the_shared_inventory_is_read_once_and_again_when_the_lockfile_changes() {
     assert!(!std::sync::Arc::ptr_eq(&first, &changed));
     assert_eq!(foo(&changed).as_deref(), Some("1.10.0"));
 }
+
+#[test]
+fn readers_of_one_lockfile_at_once_share_one_reading_in_and_out_of_the_pool() {
+    // the app model reads the lockfile ahead on one thread of the pool while the config asks
+    // for it on another (which runs other work meanwhile), and a thread outside the pool waits
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("package.json"),
+        r#"{"dependencies":{"foo":"^1"}}"#,
+    )
+    .unwrap();
+    let mut lock = String::from("lockfileVersion: '6.0'\n\ndependencies:\n  foo:\n    specifier: ^1\n    version: 1.0.0\n\npackages:\n\n");
+    for i in 0..3000 {
+        lock.push_str(&format!("  /p{i}@1.0.0:\n    dev: false\n\n"));
+    }
+    lock.push_str("  /foo@1.0.0:\n    dev: false\n");
+    std::fs::write(dir.path().join("pnpm-lock.yaml"), lock).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let root = dir.path();
+    let (outside, (a, (b, other))) = std::thread::scope(|s| {
+        let outside = s.spawn(|| inventory::inventory_shared(root));
+        let inside = pool.install(|| {
+            rayon::join(
+                || inventory::inventory_shared(root),
+                || {
+                    rayon::join(
+                        || inventory::inventory_shared(root),
+                        || (0..1000u64).sum::<u64>(),
+                    )
+                },
+            )
+        });
+        (outside.join().unwrap(), inside)
+    });
+    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    assert!(std::sync::Arc::ptr_eq(&a, &outside));
+    assert_eq!(other, 499_500);
+    assert_eq!(a.packages.len(), 3001);
+    assert!(a
+        .packages
+        .iter()
+        .any(|p| p.name == "foo" && p.version == "1.0.0"));
+}

@@ -271,7 +271,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         LineIndex { starts }
     }
     pub fn line_of(&self, offset: usize) -> u32 {
@@ -282,11 +282,20 @@ impl LineIndex {
     }
 }
 
-fn memchr_iter(needle: u8, hay: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    hay.iter()
-        .enumerate()
-        .filter(move |(_, b)| **b == needle)
-        .map(|(i, _)| i)
+/// `text.split_inclusive('\n')`, by `memchr`: each line with its line break.
+pub(crate) fn lines_inclusive(text: &str) -> impl Iterator<Item = &str> + '_ {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', text.as_bytes());
+    std::iter::from_fn(move || {
+        let end = match ends.next() {
+            Some(i) => i + 1,
+            None if start < text.len() => text.len(),
+            None => return None,
+        };
+        let line = &text[start..end];
+        start = end;
+        Some(line)
+    })
 }
 
 /// Reads a lockfile with a size cap, as text.
@@ -393,12 +402,17 @@ the lockfile"
 /// [`inventory`] once per app per process: the app model (plugin version skew) and the
 /// `updates` rules of one `eggsec audit` read the same lockfile (a large `pnpm-lock.yaml` is
 /// most of an audit's time when parsed twice). Keyed by the root and the size and mtime of
-/// its package.json and lockfile, so a file changed during the process is read again.
+/// its package.json and lockfile, so a file changed during the process is read again. A
+/// caller that comes while another thread reads the same key waits for that reading (the app
+/// model starts one ahead, beside the config, see `eggsec_app::loader`) instead of reading
+/// it again.
 pub fn inventory_shared(root: &Path) -> std::sync::Arc<Inventory> {
     use std::sync::{Arc, Mutex, OnceLock};
     type Stamp = Option<(u64, Option<std::time::SystemTime>)>;
     type Key = (PathBuf, Option<PathBuf>, Stamp, Stamp);
-    static CACHE: OnceLock<Mutex<HashMap<Key, Arc<Inventory>>>> = OnceLock::new();
+    /// The reading, and whether a thread has started it.
+    type Cell = Arc<(OnceLock<Arc<Inventory>>, std::sync::atomic::AtomicBool)>;
+    static CACHE: OnceLock<Mutex<HashMap<Key, Cell>>> = OnceLock::new();
     let stamp = |p: &Path| -> Stamp {
         std::fs::metadata(p)
             .ok()
@@ -412,17 +426,29 @@ pub fn inventory_shared(root: &Path) -> std::sync::Arc<Inventory> {
         stamp(&root.join("package.json")),
     );
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return hit.clone();
-    }
-    // read outside the lock: two threads may both read one app, never block each other
-    let inv = Arc::new(inventory(root));
-    cache
+    let cell: Cell = cache
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .entry(key)
-        .or_insert(inv)
-        .clone()
+        .or_default()
+        .clone();
+    let (read, started) = &*cell;
+    if !started.swap(true, std::sync::atomic::Ordering::AcqRel) {
+        // read outside the map's lock: readings of other apps never wait for this one
+        return read.get_or_init(|| Arc::new(inventory(root))).clone();
+    }
+    // Another thread reads it. A thread of the pool runs the pool's other work meanwhile
+    // (as rayon's own `join` does while it waits), so no core idles.
+    loop {
+        if let Some(inv) = read.get() {
+            return inv.clone();
+        }
+        match rayon::yield_now() {
+            Some(rayon::Yield::Executed) => {}
+            Some(rayon::Yield::Idle) => std::thread::yield_now(),
+            None => return read.wait().clone(),
+        }
+    }
 }
 
 /// The lockfile for `root`: in it, else in the nearest ancestor (up to 4 levels, a workspace).
@@ -549,5 +575,27 @@ pub fn name_from_path(key: &str) -> &str {
     match key.rfind("node_modules/") {
         Some(i) => &key[i + "node_modules/".len()..],
         None => key,
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    #[test]
+    fn lines_inclusive_is_split_inclusive() {
+        for text in [
+            "",
+            "a",
+            "\n",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\n\n",
+            "é\nü",
+            "a\n\nb\n",
+        ] {
+            let ours: Vec<&str> = super::lines_inclusive(text).collect();
+            let std: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
     }
 }

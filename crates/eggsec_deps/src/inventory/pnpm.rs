@@ -2,7 +2,7 @@
 //! keys, `{specifier, version}` root entries) and 9.0 (`name@1.0.0` keys, edges under
 //! `snapshots`, root edges under `importers`). Parsed with serde-saphyr.
 
-use super::{ExtractError, Format, Graph, LineIndex, Node};
+use super::{lines_inclusive, ExtractError, Format, Graph, Node};
 use foldhash::{HashMap, HashMapExt};
 use serde_json::Value;
 
@@ -67,7 +67,7 @@ fn without_unread_fields(text: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
+    for line in lines_inclusive(text) {
         let body = line.strip_suffix('\n').unwrap_or(line);
         if unread(body) {
             out.push_str(&line[body.len()..]);
@@ -124,19 +124,16 @@ fn extract_parsing(parsed: &str, text: &str, file: &str) -> Result<(Format, Grap
     let snapshots = obj.get("snapshots").and_then(Value::as_object);
 
     // Lines of the entries under `packages:` (and `snapshots:` for v9).
-    let index = LineIndex::new(text);
     let mut key_lines: HashMap<String, u32> = HashMap::new();
     let mut section = "";
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    for (n, line) in lines_inclusive(text).enumerate() {
         let l = line.trim_end();
         if !l.starts_with(' ') && l.ends_with(':') {
             section = l.trim_end_matches(':');
         } else if section == "packages" && l.starts_with("  ") && !l.starts_with("   ") {
             let key = l.trim().trim_end_matches(':').trim_matches(['\'', '"']);
-            key_lines.insert(key.to_string(), index.line_of(offset));
+            key_lines.insert(key.to_string(), n as u32 + 1);
         }
-        offset += line.len();
     }
 
     // v9 nodes are snapshots (peer-resolved instances); earlier ones are packages.

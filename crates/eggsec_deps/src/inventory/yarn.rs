@@ -39,7 +39,7 @@ pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> 
     let lines = LineIndex::new(text);
     let mut headers: Vec<(u32, &str)> = Vec::new();
     let mut offset = 0;
-    for line in text.split_inclusive('\n') {
+    for line in super::lines_inclusive(text) {
         let l = line.trim_end();
         if !l.is_empty() && !l.starts_with([' ', '#']) && l.ends_with(':') {
             headers.push((lines.line_of(offset), l));
