@@ -18,7 +18,8 @@
 // does (same code, `unitFiles`), requires resolved from tests/oracle/egg{2,3}/node_modules.
 // Only keys (leaves of config.<type> per env) whose tagged value is not the same in every
 // sampled version are written: `{ package: { versions: [...], files: { env: { type: { path:
-// [value per version] } } } } }`, `{"$absent": true}` where a version does not set the key.
+// runs } } } } }`, the runs `[[first version index, value], ...]` (a value holds up to the next
+// run's index), `{"$absent": true}` where a version does not set the key.
 //
 // The popular third-party plugins of eggsec's embedded plugin knowledge (gen-plugin-knowledge.js,
 // the packages of tests/oracle/plugins/package.json; `install.sh plugins` first) are sampled the
@@ -26,7 +27,7 @@
 // those of the version the knowledge was generated from. For every package, the `eggPlugin`
 // metadata that changes between versions (env, dependencies, optionalDependencies: it decides
 // the plugin order and which plugins are implicitly enabled) is written as `meta: { field:
-// [value per version] }`.
+// runs }`.
 
 const path = require('path');
 const fs = require('fs');
@@ -183,7 +184,7 @@ async function main() {
     const meta = {};
     for (const field of [ 'env', 'dependencies', 'optionalDependencies' ]) {
       const values = metas.map(m => m[field]);
-      if (values.some(v => JSON.stringify(v) !== JSON.stringify(values[0]))) meta[field] = values;
+      if (values.some(v => JSON.stringify(v) !== JSON.stringify(values[0]))) meta[field] = runs(values);
     }
     const files = {};
     for (const env of [ 'local', 'unittest', 'prod' ]) {
@@ -194,7 +195,7 @@ async function main() {
           const values = flat.map(f => (key in f ? f[key] : ABSENT));
           const first = JSON.stringify(values[0]);
           if (values.every(v => JSON.stringify(v) === first)) continue;
-          ((files[env] = files[env] || {})[type] = files[env][type] || {})[key] = values;
+          ((files[env] = files[env] || {})[type] = files[env][type] || {})[key] = runs(values);
         }
       }
     }
@@ -206,6 +207,17 @@ async function main() {
   }
   fs.writeFileSync(OUT, text);
   process.stderr.write(`wrote ${path.relative(process.cwd(), OUT)}\n`);
+}
+
+// Values per sampled version as runs, `[[first version index, value], ...]`: a key changes a
+// handful of times over a hundred versions, and eggsec parses a fifteenth of the values
+// (`eggsec_app::skew::Runs`).
+function runs(values) {
+  const out = [];
+  values.forEach((v, i) => {
+    if (i === 0 || JSON.stringify(v) !== JSON.stringify(values[i - 1])) out.push([ i, v ]);
+  });
+  return out;
 }
 
 main().catch(err => {

@@ -24,11 +24,58 @@ pub struct SkewPackage {
     /// Sampled versions, oldest first.
     pub versions: Vec<String>,
     /// env → file type → dotted key → tagged value per sampled version (`{"$absent": true}`).
-    pub files: IndexMap<String, IndexMap<String, IndexMap<String, Vec<serde_json::Value>>>>,
+    pub files: IndexMap<String, IndexMap<String, IndexMap<String, Runs>>>,
     /// `eggPlugin` field (`env`, `dependencies`, `optionalDependencies`) → its value per sampled
     /// version, for the fields that differ between versions.
     #[serde(default)]
-    pub meta: IndexMap<String, Vec<serde_json::Value>>,
+    pub meta: IndexMap<String, Runs>,
+}
+
+/// Values per sampled version, stored as runs: `[[first version index, value], ...]`, each
+/// value holding from its index up to the next run's. A key changes a handful of times over a
+/// hundred versions: the table holds a fifteenth of the values it would hold one per version
+/// (parsing them all was a sixth of a small app's audit).
+#[derive(Debug, PartialEq)]
+pub struct Runs(Vec<(usize, serde_json::Value)>);
+
+impl Runs {
+    /// The value at the version index `i`.
+    pub fn get(&self, i: usize) -> Option<&serde_json::Value> {
+        let k = self.0.partition_point(|(start, _)| *start <= i);
+        k.checked_sub(1).map(|k| &self.0[k].1)
+    }
+
+    /// The index after which no run starts (the versions must reach past it).
+    #[cfg(test)]
+    fn last_start(&self) -> usize {
+        self.0.last().map_or(0, |(start, _)| *start)
+    }
+
+    /// Runs of values given one per version (as the generator makes them).
+    #[cfg(test)]
+    fn of(values: Vec<serde_json::Value>) -> Runs {
+        let mut runs: Vec<(usize, serde_json::Value)> = Vec::new();
+        for (i, v) in values.into_iter().enumerate() {
+            if runs.last().is_none_or(|(_, last)| *last != v) {
+                runs.push((i, v));
+            }
+        }
+        Runs(runs)
+    }
+}
+
+impl<'de> Deserialize<'de> for Runs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let runs: Vec<(usize, serde_json::Value)> = Vec::deserialize(d)?;
+        let ordered = runs.first().is_some_and(|(start, _)| *start == 0)
+            && runs.windows(2).all(|w| w[0].0 < w[1].0);
+        if !ordered {
+            return Err(serde::de::Error::custom(
+                "runs must start at version index 0 and go up",
+            ));
+        }
+        Ok(Runs(runs))
+    }
 }
 
 static SKEW: OnceLock<Option<IndexMap<String, SkewPackage>>> = OnceLock::new();
@@ -129,12 +176,7 @@ fn show(v: &serde_json::Value) -> String {
 }
 
 /// The value of a key at `version` from its values per sampled version.
-fn value_at<'a>(
-    package: &str,
-    versions: &[String],
-    values: &'a [serde_json::Value],
-    version: &str,
-) -> At<'a> {
+fn value_at<'a>(package: &str, versions: &[String], values: &'a Runs, version: &str) -> At<'a> {
     let found = |v: &'a serde_json::Value| if absent(v) { At::Absent } else { At::Set(v) };
     let Some(want) = semver(version) else {
         return At::Unknown(format!(
@@ -147,16 +189,17 @@ fn value_at<'a>(
     }
     let below = parsed.iter().rposition(|p| p.is_some_and(|p| p < want));
     let above = parsed.iter().position(|p| p.is_some_and(|p| p > want));
+    let at = |i: usize| values.get(i).unwrap_or(&serde_json::Value::Null);
     match (below, above) {
         (Some(b), Some(a)) if values.get(b) == values.get(a) && values.get(a).is_some() => {
-            found(&values[a])
+            found(at(a))
         }
         (Some(b), Some(a)) => At::Unknown(format!(
             "depends on {package}'s version: the lockfile has {version}; {package} {} has {}, {} has {}",
             versions[b],
-            show(&values[b]),
+            show(at(b)),
             versions[a],
-            show(&values[a])
+            show(at(a))
         )),
         _ => At::Unknown(format!(
             "depends on {package}'s version: the lockfile has {version}, outside the versions eggsec knows ({}–{})",
@@ -407,16 +450,17 @@ mod tests {
     #[test]
     fn a_locked_version_between_equal_samples_is_known_and_between_different_ones_unknown() {
         let vs = versions(&["3.0.0", "3.1.0", "3.2.0"]);
-        let vals = vec![
+        let vals = Runs::of(vec![
             json!({"$absent": true}),
             json!({"$absent": true}),
             json!(true),
-        ];
+        ]);
+        assert_eq!(vals.0.len(), 2);
         assert_eq!(value_at("egg-session", &vs, &vals, "3.1.0"), At::Absent);
         assert_eq!(value_at("egg-session", &vs, &vals, "3.0.5"), At::Absent);
         assert_eq!(
             value_at("egg-session", &vs, &vals, "3.2.0"),
-            At::Set(&vals[2])
+            At::Set(&json!(true))
         );
         let At::Unknown(why) = value_at("egg-session", &vs, &vals, "3.1.4") else {
             panic!()
@@ -477,6 +521,29 @@ mod tests {
     #[test]
     fn the_embedded_table_knows_version_dependent_session_and_site_file_keys() {
         let t = table().expect("skew.json parses");
+        // every key's runs end before the versions do
+        for (name, p) in t {
+            let keys = p
+                .files
+                .values()
+                .flat_map(|f| f.values())
+                .flat_map(|k| k.values());
+            for runs in keys.chain(p.meta.values()) {
+                assert!(runs.last_start() < p.versions.len(), "{name}: {runs:?}");
+            }
+        }
+        let runs = Runs::of(vec![json!(1), json!(1), json!(2), json!(1)]);
+        assert_eq!(runs.0.len(), 3);
+        let got: Vec<_> = (0..4).map(|i| runs.get(i).cloned()).collect();
+        assert_eq!(got, [json!(1), json!(1), json!(2), json!(1)].map(Some));
+        for bad in [
+            "[]",
+            "[[1, true]]",
+            "[[0, 1], [0, 2]]",
+            "[[0, 1], [3, 2], [2, 1]]",
+        ] {
+            assert!(serde_json::from_str::<Runs>(bad).is_err(), "{bad}");
+        }
         let session = &t["egg-session"];
         assert!(session.files["prod"]["default"].contains_key("session.logValue"));
         let egg = &t["egg"];
