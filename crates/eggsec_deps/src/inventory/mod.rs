@@ -549,23 +549,26 @@ pub fn build(inv: &mut Inventory, graph: Graph, manifest: &Manifest) {
 /// node's resolution over path keys (`node_modules/a/node_modules/b`): the package `name`
 /// seen from the package at `from` (`""`: the root).
 pub fn resolve_path(keys: &HashMap<String, usize>, from: &str, name: &str) -> Option<usize> {
-    let mut base = from.to_string();
+    let mut base = from;
+    // one buffer for every candidate key
+    let mut candidate = String::with_capacity(from.len() + name.len() + 14);
     loop {
-        let candidate = if base.is_empty() {
-            format!("node_modules/{name}")
-        } else {
-            format!("{base}/node_modules/{name}")
-        };
-        if let Some(&i) = keys.get(&candidate) {
+        candidate.clear();
+        if !base.is_empty() {
+            candidate.push_str(base);
+            candidate.push('/');
+        }
+        candidate.push_str("node_modules/");
+        candidate.push_str(name);
+        if let Some(&i) = keys.get(candidate.as_str()) {
             return Some(i);
         }
         if base.is_empty() {
             return None;
         }
         base = match base.rfind("node_modules/") {
-            Some(0) => String::new(),
-            Some(i) => base[..i].trim_end_matches('/').to_string(),
-            None => String::new(),
+            Some(0) | None => "",
+            Some(i) => base[..i].trim_end_matches('/'),
         };
     }
 }
@@ -597,5 +600,82 @@ mod line_tests {
             let std: Vec<&str> = text.split_inclusive('\n').collect();
             assert_eq!(ours, std, "{text:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use super::*;
+
+    /// The allocating reading `resolve_path` replaced: the oracle.
+    fn resolve_path_by_strings(
+        keys: &HashMap<String, usize>,
+        from: &str,
+        name: &str,
+    ) -> Option<usize> {
+        let mut base = from.to_string();
+        loop {
+            let candidate = if base.is_empty() {
+                format!("node_modules/{name}")
+            } else {
+                format!("{base}/node_modules/{name}")
+            };
+            if let Some(&i) = keys.get(&candidate) {
+                return Some(i);
+            }
+            if base.is_empty() {
+                return None;
+            }
+            base = match base.rfind("node_modules/") {
+                Some(0) => String::new(),
+                Some(i) => base[..i].trim_end_matches('/').to_string(),
+                None => String::new(),
+            };
+        }
+    }
+
+    #[test]
+    fn resolve_path_walks_up_as_node_does() {
+        let paths = [
+            "node_modules/a",
+            "node_modules/b",
+            "node_modules/a/node_modules/b",
+            "node_modules/a/node_modules/@s/c",
+            "node_modules/@s/c",
+            "packages/x/node_modules/b",
+            "node_modules/a/node_modules/b/node_modules/a",
+        ];
+        let keys: HashMap<String, usize> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.to_string(), i))
+            .collect();
+        let froms = [
+            "",
+            "node_modules/a",
+            "node_modules/a/node_modules/b",
+            "node_modules/a/node_modules/b/node_modules/a",
+            "packages/x",
+            "packages/x/node_modules/b",
+            "node_modules/@s/c",
+            "weird",
+            "node_modules/",
+        ];
+        for from in froms {
+            for name in ["a", "b", "@s/c", "d"] {
+                assert_eq!(
+                    resolve_path(&keys, from, name),
+                    resolve_path_by_strings(&keys, from, name),
+                    "{from} {name}"
+                );
+            }
+        }
+        // the nearest copy first, then up
+        assert_eq!(
+            resolve_path(&keys, "node_modules/a/node_modules/b", "a"),
+            Some(6)
+        );
+        assert_eq!(resolve_path(&keys, "node_modules/a", "b"), Some(2));
+        assert_eq!(resolve_path(&keys, "packages/x", "a"), Some(0));
     }
 }

@@ -67,11 +67,11 @@ pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> 
             Ok((format, from_packages(packages, &mut cursor)))
         }
         (1 | 2, _) => {
+            let empty = Map::new();
             let deps = obj
                 .get("dependencies")
                 .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default();
+                .unwrap_or(&empty);
             if let Some(p) = text.find("\"dependencies\"") {
                 cursor.pos = p;
             }
@@ -79,7 +79,7 @@ pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> 
             let mut keys = HashMap::new();
             let mut requires = Vec::new();
             walk_v1(
-                &deps,
+                deps,
                 "",
                 &mut cursor,
                 &mut g,
