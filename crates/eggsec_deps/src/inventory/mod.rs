@@ -437,16 +437,16 @@ pub fn inventory_shared(root: &Path) -> std::sync::Arc<Inventory> {
         // read outside the map's lock: readings of other apps never wait for this one
         return read.get_or_init(|| Arc::new(inventory(root))).clone();
     }
-    // Another thread reads it. A thread of the pool runs the pool's other work meanwhile
-    // (as rayon's own `join` does while it waits), so no core idles.
+    // Another thread reads it. A thread of the pool runs the pool's pending work meanwhile
+    // (as rayon's own `join` does while it waits), so no core idles; with none left, or
+    // outside the pool, it sleeps until the reading is there (never spins).
     loop {
         if let Some(inv) = read.get() {
             return inv.clone();
         }
         match rayon::yield_now() {
             Some(rayon::Yield::Executed) => {}
-            Some(rayon::Yield::Idle) => std::thread::yield_now(),
-            None => return read.wait().clone(),
+            Some(rayon::Yield::Idle) | None => return read.wait().clone(),
         }
     }
 }
