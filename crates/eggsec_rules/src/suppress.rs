@@ -11,6 +11,47 @@ use std::path::PathBuf;
 
 const MARKER: &str = "eggsec-ignore";
 
+/// A file's text and where its lines start: its lines as `str::lines` gives them (a `\r`
+/// before the `\n` dropped), without a string per line (a finding in a lockfile would
+/// otherwise copy its ten thousand lines).
+struct Lines {
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: String) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        // (a final line break ends the last line; no empty line after it)
+        if starts.len() > 1 && starts.last() == Some(&text.len()) {
+            starts.pop();
+        }
+        if text.is_empty() {
+            starts.clear();
+        }
+        Lines { text, starts }
+    }
+
+    /// The line at 0-based index `i`.
+    fn get(&self, i: usize) -> Option<&str> {
+        let start = *self.starts.get(i)?;
+        let (end, broken) = match self.starts.get(i + 1) {
+            Some(next) => (next - 1, true),
+            None => match self.text.strip_suffix('\n') {
+                Some(body) => (body.len(), true),
+                None => (self.text.len(), false),
+            },
+        };
+        let line = &self.text[start..end];
+        // (`\r\n` ends a line; a `\r` alone is text)
+        Some(match line.strip_suffix('\r') {
+            Some(body) if broken => body,
+            _ => line,
+        })
+    }
+}
+
 /// One `eggsec-ignore` directive on a line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Directive {
@@ -69,7 +110,7 @@ pub enum Verdict {
 pub struct Suppressions {
     root: PathBuf,
     /// App-relative path → its lines (`None` when unreadable).
-    files: HashMap<String, Option<Vec<String>>>,
+    files: HashMap<String, Option<Lines>>,
 }
 
 impl Suppressions {
@@ -94,12 +135,7 @@ impl Suppressions {
         let root = &self.root;
         let lines = self.files.entry(path.clone()).or_insert_with(|| {
             let bytes = eggsec_report::input::read_limited(&root.join(path), 64 << 20).ok()?;
-            Some(
-                String::from_utf8_lossy(&bytes)
-                    .lines()
-                    .map(str::to_string)
-                    .collect(),
-            )
+            Some(Lines::new(String::from_utf8_lossy(&bytes).into_owned()))
         });
         let Some(lines) = lines else {
             return Verdict::Keep;
@@ -128,6 +164,31 @@ impl Suppressions {
 mod tests {
     use super::*;
     use eggsec_report::{Severity, Strategy};
+
+    #[test]
+    fn lines_are_the_lines_str_gives() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\r\nb\r\n",
+            "\n",
+            "\n\n",
+            "a\n\nb\n",
+            "\r\n",
+            "a\r",
+            "\r",
+            "a\rb\n",
+            "a\r\r\n",
+            "é\nü\r\n",
+        ] {
+            let lines = Lines::new(text.to_string());
+            let ours: Vec<&str> = (0..).map_while(|i| lines.get(i)).collect();
+            let std: Vec<&str> = text.lines().collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
+    }
 
     #[test]
     fn parses_directives() {
