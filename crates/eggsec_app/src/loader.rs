@@ -87,7 +87,11 @@ fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppMode
             if eggsec_deps::inventory::find_lockfile(&pkg_dir).is_some() {
                 let pkg_dir = &pkg_dir;
                 s.spawn(move |_| {
-                    eggsec_deps::inventory::inventory_shared(pkg_dir);
+                    // (a reading ahead that fails is the next reader's to redo and report; it
+                    // never ends a command that would not have read the lockfile)
+                    let _ = std::panic::catch_unwind(|| {
+                        eggsec_deps::inventory::inventory_shared(pkg_dir);
+                    });
                 });
             }
             let (early, early_diags) = (&mut early, &mut early_diags);

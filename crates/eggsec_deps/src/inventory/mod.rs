@@ -432,21 +432,44 @@ pub fn inventory_shared(root: &Path) -> std::sync::Arc<Inventory> {
         .entry(key)
         .or_default()
         .clone();
-    let (read, started) = &*cell;
-    if !started.swap(true, std::sync::atomic::Ordering::AcqRel) {
-        // read outside the map's lock: readings of other apps never wait for this one
-        return read.get_or_init(|| Arc::new(inventory(root))).clone();
+    // read outside the map's lock: readings of other apps never wait for this one
+    read_once(&cell, || Arc::new(inventory(root))).clone()
+}
+
+/// The value of `cell`, made by `make` unless a thread has made or is making it. A thread
+/// that comes while another makes it runs the pool's pending work meanwhile (as rayon's own
+/// `join` does while it waits), so no core idles, and otherwise sleeps a little at a time. A
+/// maker that panics gives its turn back: the next caller makes it (and panics as it would
+/// have alone); none waits forever.
+fn read_once<T>(
+    cell: &(std::sync::OnceLock<T>, std::sync::atomic::AtomicBool),
+    make: impl FnOnce() -> T,
+) -> &T {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// Gives the turn back when the maker unwinds.
+    struct GiveBack<'a>(&'a AtomicBool);
+    impl Drop for GiveBack<'_> {
+        fn drop(&mut self) {
+            if std::thread::panicking() {
+                self.0.store(false, Ordering::Release);
+            }
+        }
     }
-    // Another thread reads it. A thread of the pool runs the pool's pending work meanwhile
-    // (as rayon's own `join` does while it waits), so no core idles; with none left, or
-    // outside the pool, it sleeps until the reading is there (never spins).
+    let (value, started) = cell;
+    let mut make = Some(make);
     loop {
-        if let Some(inv) = read.get() {
-            return inv.clone();
+        if let Some(v) = value.get() {
+            return v;
+        }
+        if !started.swap(true, Ordering::AcqRel) {
+            let _turn = GiveBack(started);
+            if let Some(make) = make.take() {
+                return value.get_or_init(make);
+            }
         }
         match rayon::yield_now() {
             Some(rayon::Yield::Executed) => {}
-            Some(rayon::Yield::Idle) | None => return read.wait().clone(),
+            _ => std::thread::sleep(std::time::Duration::from_micros(100)),
         }
     }
 }
@@ -677,5 +700,51 @@ mod resolve_tests {
         );
         assert_eq!(resolve_path(&keys, "node_modules/a", "b"), Some(2));
         assert_eq!(resolve_path(&keys, "packages/x", "a"), Some(0));
+    }
+}
+
+#[cfg(test)]
+mod read_once_tests {
+    use super::read_once;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+
+    #[test]
+    fn one_maker_for_all_and_a_panicking_maker_gives_its_turn_back() {
+        let cell = (OnceLock::new(), AtomicBool::new(false));
+        let made = AtomicUsize::new(0);
+        // the first maker panics while others wait; one of them makes it, once
+        let got: Vec<usize> = std::thread::scope(|s| {
+            let first = s.spawn(|| {
+                read_once(&cell, || {
+                    std::thread::sleep(std::time::Duration::from_millis(30));
+                    panic!("the first reading fails")
+                })
+            });
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            let others: Vec<_> = (0..3)
+                .map(|_| {
+                    s.spawn(|| {
+                        *read_once(&cell, || {
+                            made.fetch_add(1, Ordering::SeqCst);
+                            7usize
+                        })
+                    })
+                })
+                .collect();
+            assert!(first.join().is_err());
+            others.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(got, [7, 7, 7]);
+        assert_eq!(made.load(Ordering::SeqCst), 1);
+        // in the pool too
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let cell = (OnceLock::new(), AtomicBool::new(false));
+        let (a, b) = pool
+            .install(|| rayon::join(|| *read_once(&cell, || 1u8), || *read_once(&cell, || 2u8)));
+        assert_eq!(a, b);
     }
 }
