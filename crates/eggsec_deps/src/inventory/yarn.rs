@@ -2,7 +2,7 @@
 //! `yarn-lock-parser`. Entries are keyed by their descriptors (`name@range`); a dependency
 //! `name: range` resolves to the entry holding that descriptor.
 
-use super::{ExtractError, Format, Graph, LineIndex, Node};
+use super::{ExtractError, Format, Graph, Node};
 use foldhash::{HashMap, HashMapExt};
 
 /// Whether `text` looks like a yarn lockfile (cheap check).
@@ -36,18 +36,16 @@ pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> 
         Format::YarnV1
     };
     // Header lines (not indented, ending in ':') → line numbers.
-    let lines = LineIndex::new(text);
     let mut headers: Vec<(u32, &str)> = Vec::new();
-    let mut offset = 0;
-    for line in super::lines_inclusive(text) {
+    for (n, line) in super::lines_inclusive(text).enumerate() {
         let l = line.trim_end();
         if !l.is_empty() && !l.starts_with([' ', '#']) && l.ends_with(':') {
-            headers.push((lines.line_of(offset), l));
+            headers.push((n as u32 + 1, l));
         }
-        offset += line.len();
     }
     let mut g = Graph::default();
-    let mut by_descriptor: HashMap<(String, String), usize> = HashMap::new();
+    // (borrowed from the parsed lockfile: no strings per descriptor or per dependency)
+    let mut by_descriptor: HashMap<(&str, &str), usize> = HashMap::new();
     let mut header_cursor = 0;
     for entry in &lock.entries {
         if berry && entry.version == "0.0.0-use.local" {
@@ -78,7 +76,7 @@ pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> 
             ..Node::default()
         });
         for (n, r) in &entry.descriptors {
-            by_descriptor.insert((n.to_string(), strip_protocol(r).to_string()), i);
+            by_descriptor.insert((n, strip_protocol(r)), i);
         }
     }
     let mut node_index = 0;
@@ -90,11 +88,7 @@ pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> 
             .dependencies
             .iter()
             .chain(&entry.optional_dependencies)
-            .filter_map(|(n, r)| {
-                by_descriptor
-                    .get(&(n.to_string(), strip_protocol(r).to_string()))
-                    .copied()
-            })
+            .filter_map(|(n, r)| by_descriptor.get(&(*n, strip_protocol(r))).copied())
             .collect();
         g.nodes[node_index].deps = deps;
         node_index += 1;
