@@ -23,10 +23,11 @@ use std::sync::OnceLock;
 pub struct SkewPackage {
     /// Sampled versions, oldest first.
     pub versions: Vec<String>,
-    /// env → file type → dotted key → tagged value per sampled version (`{"$absent": true}`).
+    /// env → file type → dotted key → its tagged value per sampled version (`{"$absent": true}`),
+    /// as [`Runs`].
     pub files: IndexMap<String, IndexMap<String, IndexMap<String, Runs>>>,
     /// `eggPlugin` field (`env`, `dependencies`, `optionalDependencies`) → its value per sampled
-    /// version, for the fields that differ between versions.
+    /// version (as [`Runs`]), for the fields that differ between versions.
     #[serde(default)]
     pub meta: IndexMap<String, Runs>,
 }
