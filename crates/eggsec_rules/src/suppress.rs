@@ -11,44 +11,29 @@ use std::path::PathBuf;
 
 const MARKER: &str = "eggsec-ignore";
 
-/// A file's text and where its lines start: its lines as `str::lines` gives them (a `\r`
-/// before the `\n` dropped), without a string per line (a finding in a lockfile would
-/// otherwise copy its ten thousand lines).
+/// A file's text and its lines as `str::lines` gives them, kept as ranges of the text rather
+/// than a string per line (a finding in a lockfile would otherwise copy its ten thousand lines).
 struct Lines {
     text: String,
-    starts: Vec<usize>,
+    lines: Vec<std::ops::Range<usize>>,
 }
 
 impl Lines {
     fn new(text: String) -> Lines {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        // (a final line break ends the last line; no empty line after it)
-        if starts.len() > 1 && starts.last() == Some(&text.len()) {
-            starts.pop();
-        }
-        if text.is_empty() {
-            starts.clear();
-        }
-        Lines { text, starts }
+        let base = text.as_ptr() as usize;
+        let lines = text
+            .lines()
+            .map(|l| {
+                let start = l.as_ptr() as usize - base;
+                start..start + l.len()
+            })
+            .collect();
+        Lines { text, lines }
     }
 
     /// The line at 0-based index `i`.
     fn get(&self, i: usize) -> Option<&str> {
-        let start = *self.starts.get(i)?;
-        let (end, broken) = match self.starts.get(i + 1) {
-            Some(next) => (next - 1, true),
-            None => match self.text.strip_suffix('\n') {
-                Some(body) => (body.len(), true),
-                None => (self.text.len(), false),
-            },
-        };
-        let line = &self.text[start..end];
-        // (`\r\n` ends a line; a `\r` alone is text)
-        Some(match line.strip_suffix('\r') {
-            Some(body) if broken => body,
-            _ => line,
-        })
+        self.lines.get(i).map(|r| &self.text[r.clone()])
     }
 }
 
