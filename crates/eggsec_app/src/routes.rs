@@ -235,6 +235,25 @@ impl CodeModel {
         })
     }
 
+    /// [`Self::service_file`] of every service at once: the index of the first file of each
+    /// dotted name.
+    pub fn service_files(&self) -> HashMap<String, usize> {
+        let mut out = HashMap::new();
+        for (i, f) in self.files.iter().enumerate() {
+            if f.role != FileRole::Service {
+                continue;
+            }
+            if let Some(n) = f
+                .unit_rel()
+                .strip_prefix("app/service/")
+                .and_then(dotted_name)
+            {
+                out.entry(n).or_insert(i);
+            }
+        }
+        out
+    }
+
     /// The index in [`Self::files`] of the file defining the class `name` (a tegg `@Inject()`
     /// target).
     pub fn class_file(&self, name: &str) -> Option<usize> {

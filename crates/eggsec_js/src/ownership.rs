@@ -14,7 +14,7 @@ use crate::facts::{Place, SourceFacts};
 use crate::mistakes::binding_names;
 use crate::namer::Namer;
 use crate::routes::{member_path, member_path_ref, MemberPath};
-use foldhash::HashSet;
+use foldhash::{HashMap, HashSet};
 use oxc::ast::ast::*;
 use oxc::ast_visit::{walk, Visit};
 use oxc::syntax::scope::ScopeFlags;
@@ -40,6 +40,10 @@ pub enum AccessKind {
     ById(IdSource),
     /// Request data spread or assigned over an object that already has an owner field.
     OwnerOverridden,
+    /// A model call whose filter is a parameter of the function, or a field of one
+    /// (`_item(ctx, Model, { query })` → `Model.findOne(query)`): what the caller passes decides
+    /// ([`RecordAccess::filter_param`]). A summary for [`link`], never a finding by itself.
+    FilterParam,
 }
 
 /// One ownership fact.
@@ -61,6 +65,97 @@ pub struct RecordAccess {
     pub knows_user: bool,
     /// The function compares a value with the logged-in user (an ownership check after the
     /// fetch: `if (topic.author_id !== ctx.user.id) ctx.throw(403)`).
+    pub compares_user: bool,
+    /// For [`AccessKind::ById`] from a parameter: the parameter's position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_param: Option<u8>,
+    /// For [`AccessKind::Owned`] whose owner value is a parameter (`findAll({ where: { userId
+    /// } })` in `mine(userId)`): its position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_param: Option<u8>,
+    /// The model is a parameter of the function (`_update(ctx, Model, _id)`): its position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_param: Option<u8>,
+    /// For [`AccessKind::FilterParam`]: the parameter's position, and the field of it that is
+    /// the filter (`query` of `{ query = {} }`), if a field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_param: Option<(u8, Option<String>)>,
+    /// For an access found through calls ([`link`]): the calls from this function to the model
+    /// call, outermost first (`service.content.update`, `_update`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+}
+
+/// What an argument (or a value in a filter object) is, as far as the owner check across
+/// calls needs to know.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Val {
+    /// Request data (`ctx.params.id`, a body field, a local read from them).
+    Request,
+    /// The logged-in user, or something read from them.
+    Identity,
+    /// The function's parameter at this position.
+    Param(u8),
+    /// A field of the parameter at this position (`query` of `{ query = {} }`, `params.id`).
+    ParamField(u8, String),
+    /// A model (`this.ctx.model.Content`).
+    Model(String),
+    /// An object literal (or a local holding one): its keys and what their values are.
+    Object(Vec<(String, Val)>),
+    /// A local holding an object with an owner field set elsewhere (`where.userId = ...`).
+    OwnerObject,
+    Other,
+}
+
+/// Where a required module is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleSpec {
+    /// Relative to the requiring file (`./general`, `path.join(__dirname, 'general')`).
+    Relative(String),
+    /// Relative to the app's root, where egg runs (`path.join(process.cwd(), 'app/service/general')`).
+    Root(String),
+}
+
+/// The function a call reaches.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OwnCallee {
+    /// `ctx.service.a.b.m(...)`, `this.service.a.m(...)`, `service.a.m(...)`: service `a.b`,
+    /// method `m`.
+    Service { file: String, method: String },
+    /// `f(...)`, `this.f(...)`: a function of the same file.
+    Local(String),
+    /// `_update(...)` bound by `const { _update } = require(spec)`, `general._item(...)` on
+    /// `const general = require(spec)`.
+    Module { spec: ModuleSpec, function: String },
+}
+
+impl OwnCallee {
+    /// How a message names the call (`service.content.update`, `_update`).
+    pub fn display(&self) -> String {
+        match self {
+            OwnCallee::Service { file, method } => format!("service.{file}.{method}"),
+            OwnCallee::Local(f) => f.clone(),
+            OwnCallee::Module { function, .. } => function.clone(),
+        }
+    }
+}
+
+/// A call that hands an id, a model, a filter or the logged-in user to another function.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OwnCall {
+    pub callee: OwnCallee,
+    pub args: Vec<Val>,
+    pub function: String,
+    pub class: Option<String>,
+    pub line: u32,
+    pub column: u32,
+    /// The code, shortened.
+    pub what: String,
+    /// As for [`RecordAccess`]: of the calling function.
+    pub knows_user: bool,
     pub compares_user: bool,
 }
 
@@ -236,9 +331,27 @@ struct Frame {
     identity: HashSet<String>,
     /// Locals holding an object with an owner field (`const where = { userId }`).
     owner_objects: HashSet<String>,
+    /// The names each parameter binds, by position (`ctx` too: positions count).
+    positions: Vec<Vec<String>>,
+    /// Names bound from a field of an object-pattern parameter (`{ query = {} }`): the
+    /// parameter's position and the field.
+    param_fields: HashMap<String, (u8, String)>,
+    /// Locals holding a filter object (`const where = { id }`, `query = _.assign({}, query, {
+    /// _id })`): its keys and what their values are.
+    filters: HashMap<String, Vec<(String, Val)>>,
     knows_user: bool,
     compares_user: bool,
     out: Vec<RecordAccess>,
+    calls: Vec<OwnCall>,
+}
+
+/// What a model call's record carries besides its kind (see [`RecordAccess`]).
+#[derive(Default)]
+struct Links {
+    id_param: Option<u8>,
+    owner_param: Option<u8>,
+    model_param: Option<u8>,
+    filter_param: Option<(u8, Option<String>)>,
 }
 
 struct OwnVisitor<'p, 't> {
@@ -246,6 +359,10 @@ struct OwnVisitor<'p, 't> {
     frames: Vec<Frame>,
     namer: Namer,
     out: Vec<RecordAccess>,
+    calls: Vec<OwnCall>,
+    /// Module-level bindings of required relative modules: the module, and the export bound
+    /// (`None` for the whole module).
+    imports: HashMap<String, (ModuleSpec, Option<String>)>,
 }
 
 /// Runs the extractor over a parsed file.
@@ -258,13 +375,70 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         }],
         namer: Namer::default(),
         out: Vec::new(),
+        calls: Vec::new(),
+        imports: HashMap::default(),
     };
     v.visit_program(program);
     while let Some(f) = v.frames.pop() {
         v.out.extend(f.out);
+        v.calls.extend(f.calls);
     }
     v.out.truncate(256);
+    v.calls.truncate(256);
     out.ownership = v.out;
+    out.ownership_calls = v.calls;
+}
+
+/// The module a `require(...)` names, when it is a file of the app: a relative specifier,
+/// `path.join(__dirname, 'x')` or `path.join(process.cwd(), 'app/service/general')`
+/// (`path.resolve` alike).
+fn module_spec(e: &Expression<'_>) -> Option<ModuleSpec> {
+    let Expression::CallExpression(c) = e.get_inner_expression() else {
+        return None;
+    };
+    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
+        return None;
+    };
+    if id.name != "require" {
+        return None;
+    }
+    match c.arguments.first()?.as_expression()?.get_inner_expression() {
+        Expression::StringLiteral(s) if s.value.starts_with('.') => {
+            Some(ModuleSpec::Relative(s.value.to_string()))
+        }
+        Expression::CallExpression(j) => {
+            let p = member_path_ref(&j.callee)?;
+            if !matches!(p.as_slice(), ["path", "join" | "resolve"]) {
+                return None;
+            }
+            let mut args = j.arguments.iter();
+            let base = args.next()?.as_expression()?;
+            let mut rest = Vec::new();
+            for a in args {
+                let Some(Expression::StringLiteral(s)) =
+                    a.as_expression().map(|e| e.get_inner_expression())
+                else {
+                    return None;
+                };
+                rest.push(s.value.trim_matches('/'));
+            }
+            let rest = rest.join("/");
+            match base.get_inner_expression() {
+                Expression::Identifier(i) if i.name == "__dirname" => {
+                    Some(ModuleSpec::Relative(format!("./{rest}")))
+                }
+                Expression::CallExpression(cwd)
+                    if cwd.arguments.is_empty()
+                        && member_path_ref(&cwd.callee)
+                            .is_some_and(|p| p.as_slice() == ["process", "cwd"]) =>
+                {
+                    Some(ModuleSpec::Root(rest))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// A spread whose keys the code writes (`...(title && { title: { $regex: title } })`): the
@@ -360,6 +534,17 @@ impl OwnVisitor<'_, '_> {
     }
 
     fn record(&mut self, kind: AccessKind, model: String, method: String, span: oxc::span::Span) {
+        self.record_linked(kind, model, method, span, Links::default());
+    }
+
+    fn record_linked(
+        &mut self,
+        kind: AccessKind,
+        model: String,
+        method: String,
+        span: oxc::span::Span,
+        links: Links,
+    ) {
         let (line, column) = self.at.line_col(span.start);
         let what = self.at.snippet(span.start, span.end);
         let f = self.frame();
@@ -376,6 +561,214 @@ impl OwnVisitor<'_, '_> {
                 what,
                 knows_user: false,
                 compares_user: false,
+                id_param: links.id_param,
+                owner_param: links.owner_param,
+                model_param: links.model_param,
+                filter_param: links.filter_param,
+                via: Vec::new(),
+            });
+        }
+    }
+
+    /// The position of the parameter `name` binds alone (`id`, `Model`, `query = {}`).
+    fn simple_param(&self, name: &str) -> Option<u8> {
+        let f = self.frames.last()?;
+        if f.param_fields.contains_key(name) {
+            return None;
+        }
+        let i = f
+            .positions
+            .iter()
+            .position(|ns| ns.len() == 1 && ns[0] == name)?;
+        u8::try_from(i).ok()
+    }
+
+    /// What `e` is, for the owner check across calls.
+    fn val_of(&self, e: &Expression<'_>, depth: u8) -> Val {
+        let Some(f) = self.frames.last() else {
+            return Val::Other;
+        };
+        match e.get_inner_expression() {
+            Expression::Identifier(i) => {
+                let n = i.name.as_str();
+                if let Some((p, k)) = f.param_fields.get(n) {
+                    return Val::ParamField(*p, k.clone());
+                }
+                if let Some(p) = self.simple_param(n) {
+                    return Val::Param(p);
+                }
+                if f.identity.contains(n) {
+                    Val::Identity
+                } else if f.request.contains(n) {
+                    Val::Request
+                } else if f.owner_objects.contains(n) {
+                    // (before its literal: `where.userId = ...` came after it)
+                    Val::OwnerObject
+                } else if let Some(pairs) = f.filters.get(n) {
+                    Val::Object(pairs.clone())
+                } else {
+                    Val::Other
+                }
+            }
+            Expression::ObjectExpression(o) => {
+                if depth >= 3 {
+                    return Val::Other;
+                }
+                let mut pairs = Vec::new();
+                for p in &o.properties {
+                    match p {
+                        ObjectPropertyKind::ObjectProperty(p) => {
+                            if let Some(k) = p.key.static_name() {
+                                pairs.push((k.to_string(), self.val_of(&p.value, depth + 1)));
+                            }
+                        }
+                        ObjectPropertyKind::SpreadProperty(s) => {
+                            if let Val::Object(inner) = self.val_of(&s.argument, depth + 1) {
+                                pairs.extend(inner);
+                            }
+                        }
+                    }
+                }
+                Val::Object(pairs)
+            }
+            inner @ (Expression::StaticMemberExpression(_)
+            | Expression::ComputedMemberExpression(_)) => {
+                if let Some(p) = member_path_ref(inner) {
+                    if request_path(&p) {
+                        return Val::Request;
+                    }
+                    if identity_path(&p) {
+                        return Val::Identity;
+                    }
+                    // ctx.model.X, this.ctx.model.X, app.model.X
+                    if let Some(i) = p.iter().position(|s| *s == "model") {
+                        if i + 2 == p.len() && matches!(p[0], "ctx" | "app" | "this") {
+                            return Val::Model(p[i + 1].to_owned());
+                        }
+                    }
+                    if let [root, field] = p.as_slice() {
+                        if let Some(pos) = self.simple_param(root) {
+                            return Val::ParamField(pos, (*field).to_owned());
+                        }
+                    }
+                }
+                self.val_by_refs(e)
+            }
+            // a list is no id and no user (`$or: [..., { tags: { $in: user.watchTags } }]`)
+            Expression::ArrayExpression(_) => Val::Other,
+            _ => self.val_by_refs(e),
+        }
+    }
+
+    fn val_by_refs(&self, e: &Expression<'_>) -> Val {
+        if self.source_of(e) == Some(IdSource::Request) {
+            Val::Request
+        } else if self.is_identity(e) {
+            Val::Identity
+        } else {
+            Val::Other
+        }
+    }
+
+    /// A filter object `e` builds: an object literal, or `_.assign` / `Object.assign` of them.
+    fn filter_of(&self, e: &Expression<'_>) -> Option<Vec<(String, Val)>> {
+        let pairs = match e.get_inner_expression() {
+            Expression::ObjectExpression(_) => match self.val_of(e, 0) {
+                Val::Object(p) => p,
+                _ => return None,
+            },
+            Expression::CallExpression(c) => {
+                let p = member_path_ref(&c.callee)?;
+                if !matches!(
+                    p.as_slice(),
+                    ["_" | "lodash" | "Object", "assign" | "merge" | "extend"]
+                ) {
+                    return None;
+                }
+                let mut pairs = Vec::new();
+                for a in c.arguments.iter().filter_map(|a| a.as_expression()) {
+                    if let Val::Object(x) = self.val_of(a, 0) {
+                        pairs.extend(x);
+                    }
+                }
+                pairs
+            }
+            _ => return None,
+        };
+        (!pairs.is_empty()).then_some(pairs)
+    }
+
+    /// A call that hands something to another function of the app (see [`OwnCall`]).
+    fn own_call(&mut self, it: &CallExpression<'_>) {
+        if self.frames.len() < 2 || it.arguments.is_empty() {
+            return;
+        }
+        let callee = match it.callee.get_inner_expression() {
+            Expression::Identifier(i) => {
+                let n = i.name.as_str();
+                match self.imports.get(n) {
+                    Some((spec, Some(export))) => OwnCallee::Module {
+                        spec: spec.clone(),
+                        function: export.clone(),
+                    },
+                    Some((_, None)) => return,
+                    None => OwnCallee::Local(n.to_owned()),
+                }
+            }
+            _ => {
+                let Some(p) = member_path_ref(&it.callee) else {
+                    return;
+                };
+                let s: &[&str] = p.as_slice();
+                let s = if s.len() > 2 && s[0] == "this" && s[1] == "ctx" {
+                    &s[1..]
+                } else {
+                    s
+                };
+                match s {
+                    ["ctx" | "this", "service", mid @ .., m] | ["service", mid @ .., m]
+                        if !mid.is_empty() =>
+                    {
+                        OwnCallee::Service {
+                            file: mid.join("."),
+                            method: (*m).to_owned(),
+                        }
+                    }
+                    ["this", m] => OwnCallee::Local((*m).to_owned()),
+                    [obj, m] => match self.imports.get(*obj) {
+                        Some((spec, None)) => OwnCallee::Module {
+                            spec: spec.clone(),
+                            function: (*m).to_owned(),
+                        },
+                        _ => return,
+                    },
+                    _ => return,
+                }
+            }
+        };
+        let args: Vec<Val> = it
+            .arguments
+            .iter()
+            .map(|a| a.as_expression().map_or(Val::Other, |e| self.val_of(e, 0)))
+            .collect();
+        if args.iter().all(|a| *a == Val::Other) {
+            return;
+        }
+        let (line, column) = self.at.line_col(it.span.start);
+        let what = self.at.snippet(it.span.start, it.span.end);
+        let f = self.frame();
+        if f.calls.len() < 64 {
+            let (function, class) = (f.name.clone(), f.class.clone());
+            f.calls.push(OwnCall {
+                callee,
+                args,
+                function,
+                class,
+                line,
+                column,
+                what,
+                knows_user: false,
+                compares_user: false,
             });
         }
     }
@@ -383,7 +776,28 @@ impl OwnVisitor<'_, '_> {
     fn enter(&mut self, start: u32, params: &FormalParameters<'_>) {
         let name = self.namer.name_at(start);
         let (mut ps, mut req) = (Vec::new(), Vec::new());
-        for p in &params.items {
+        let mut positions = Vec::with_capacity(params.items.len());
+        let mut param_fields = HashMap::default();
+        for (i, p) in params.items.iter().enumerate() {
+            let mut names = Vec::new();
+            binding_names(&p.pattern, &mut names);
+            positions.push(names);
+            let pattern = match &p.pattern {
+                BindingPattern::AssignmentPattern(a) => &a.left,
+                other => other,
+            };
+            if let (BindingPattern::ObjectPattern(o), Ok(i)) = (pattern, u8::try_from(i)) {
+                for prop in &o.properties {
+                    let Some(k) = prop.key.static_name() else {
+                        continue;
+                    };
+                    let mut bound = Vec::new();
+                    binding_names(&prop.value, &mut bound);
+                    if let [n] = bound.as_slice() {
+                        param_fields.insert(n.clone(), (i, k.to_string()));
+                    }
+                }
+            }
             // tegg `@HTTPParam() id`, `@HTTPQuery() q`, `@HTTPBody() body`: request data
             let from_request = p.decorators.iter().any(|d| {
                 let callee = match &d.expression {
@@ -403,6 +817,8 @@ impl OwnVisitor<'_, '_> {
             class: self.namer.class(),
             params: ps.into_iter().collect(),
             request: req.into_iter().collect(),
+            positions,
+            param_fields,
             ..Frame::default()
         });
     }
@@ -415,7 +831,12 @@ impl OwnVisitor<'_, '_> {
             a.knows_user = f.knows_user;
             a.compares_user = f.compares_user;
         }
+        for c in &mut f.calls {
+            c.knows_user = f.knows_user;
+            c.compares_user = f.compares_user;
+        }
         self.out.extend(f.out);
+        self.calls.extend(f.calls);
     }
 
     fn model_call(&mut self, it: &CallExpression<'_>) {
@@ -433,6 +854,11 @@ impl OwnVisitor<'_, '_> {
         let Some(model) = model_of(receiver) else {
             return;
         };
+        // `Model.findOne(...)` in `_item(ctx, Model, ...)`: the caller names the model
+        let model_param = match receiver {
+            [m] => self.simple_param(m),
+            _ => None,
+        };
         let args: Vec<&Expression<'_>> = it
             .arguments
             .iter()
@@ -441,9 +867,24 @@ impl OwnVisitor<'_, '_> {
         let Some(first) = args.first() else {
             return;
         };
+        let param_of = |e: &Expression<'_>| match e.get_inner_expression() {
+            Expression::Identifier(i) => self.simple_param(&i.name),
+            _ => None,
+        };
         if BY_ID_METHODS.contains(&method) {
             if let Some(src) = self.source_of(first) {
-                self.record(AccessKind::ById(src), model, method.to_owned(), it.span);
+                let links = Links {
+                    id_param: param_of(first).filter(|_| src == IdSource::Param),
+                    model_param,
+                    ..Links::default()
+                };
+                self.record_linked(
+                    AccessKind::ById(src),
+                    model,
+                    method.to_owned(),
+                    it.span,
+                    links,
+                );
             }
             return;
         }
@@ -455,22 +896,108 @@ impl OwnVisitor<'_, '_> {
         };
         let mut pairs = Vec::new();
         filter_pairs(filter, &mut pairs);
-        if pairs.is_empty() {
+        // a local filter object (`query = _.assign({}, query, { _id })`; `{ where }`)
+        let held = |e: &Expression<'_>| match e.get_inner_expression() {
+            Expression::Identifier(i) => self.frames.last()?.filters.get(i.name.as_str()).cloned(),
+            _ => None,
+        };
+        let tracked = match pairs.as_slice() {
+            [] => held(filter),
+            [(k, v)] if k == "where" => held(v),
+            _ => None,
+        };
+        if let Some(t) = tracked {
+            let owner = t
+                .iter()
+                .find(|(k, v)| is_owner_key(k) || *v == Val::Identity);
+            if let Some((_, v)) = owner {
+                let links = Links {
+                    owner_param: match v {
+                        Val::Param(i) => Some(*i),
+                        _ => None,
+                    },
+                    model_param,
+                    ..Links::default()
+                };
+                self.record_linked(AccessKind::Owned, model, method.to_owned(), it.span, links);
+                return;
+            }
+            let by_id = t
+                .iter()
+                .filter(|(k, _)| is_id_key(k))
+                .find_map(|(_, v)| match v {
+                    Val::Request => Some((IdSource::Request, None)),
+                    Val::Param(i) => Some((IdSource::Param, Some(*i))),
+                    _ => None,
+                });
+            if let Some((src, id_param)) = by_id {
+                let links = Links {
+                    id_param,
+                    model_param,
+                    ..Links::default()
+                };
+                self.record_linked(
+                    AccessKind::ById(src),
+                    model,
+                    method.to_owned(),
+                    it.span,
+                    links,
+                );
+            }
             return;
         }
-        let owned = pairs
+        if pairs.is_empty() {
+            // the filter is a parameter, or a field of one: the caller's argument decides
+            let filter_param = match self.val_of(filter, 0) {
+                Val::Param(i) => Some((i, None)),
+                Val::ParamField(i, k) => Some((i, Some(k))),
+                _ => None,
+            };
+            if filter_param.is_some() {
+                let links = Links {
+                    filter_param,
+                    model_param,
+                    ..Links::default()
+                };
+                self.record_linked(
+                    AccessKind::FilterParam,
+                    model,
+                    method.to_owned(),
+                    it.span,
+                    links,
+                );
+            }
+            return;
+        }
+        let owner = pairs
             .iter()
-            .any(|(k, v)| is_owner_key(k) || self.is_identity(v));
-        if owned {
-            self.record(AccessKind::Owned, model, method.to_owned(), it.span);
+            .find(|(k, v)| is_owner_key(k) || self.is_identity(v));
+        if let Some((_, v)) = owner {
+            let links = Links {
+                owner_param: param_of(v),
+                model_param,
+                ..Links::default()
+            };
+            self.record_linked(AccessKind::Owned, model, method.to_owned(), it.span, links);
             return;
         }
         let by_id = pairs
             .iter()
             .filter(|(k, _)| is_id_key(k))
-            .find_map(|(_, v)| self.source_of(v));
-        if let Some(src) = by_id {
-            self.record(AccessKind::ById(src), model, method.to_owned(), it.span);
+            .find_map(|(_, v)| self.source_of(v).map(|s| (s, *v)));
+        if let Some((src, v)) = by_id {
+            let links = Links {
+                id_param: param_of(v).filter(|_| src == IdSource::Param),
+                model_param,
+                ..Links::default()
+            };
+            self.record_linked(
+                AccessKind::ById(src),
+                model,
+                method.to_owned(),
+                it.span,
+                links,
+            );
         }
     }
 
@@ -524,12 +1051,46 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
 
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         self.namer.declarator(it);
+        if let Some(spec) = it.init.as_ref().and_then(module_spec) {
+            match &it.id {
+                BindingPattern::BindingIdentifier(id) => {
+                    self.imports
+                        .insert(id.name.as_str().to_owned(), (spec, None));
+                }
+                BindingPattern::ObjectPattern(o) => {
+                    for prop in &o.properties {
+                        if let (Some(k), BindingPattern::BindingIdentifier(id)) =
+                            (prop.key.static_name(), &prop.value)
+                        {
+                            self.imports.insert(
+                                id.name.as_str().to_owned(),
+                                (spec.clone(), Some(k.to_string())),
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let (Some(init), BindingPattern::BindingIdentifier(id), true) =
+            (&it.init, &it.id, self.frames.len() > 1)
+        {
+            if let Some(pairs) = self.filter_of(init) {
+                let name = id.name.as_str().to_owned();
+                self.frame().filters.insert(name, pairs);
+            }
+        }
         if let Some(init) = &it.init {
             let mut bound = Vec::new();
             binding_names(&it.id, &mut bound);
             let request = self.source_of(init) == Some(IdSource::Request);
             let param = self.source_of(init) == Some(IdSource::Param);
-            let identity = self.is_identity(init);
+            // (an object or array that holds the user's id is not the user: `{ title, uAuthor:
+            // user._id }` compared later is no ownership check)
+            let identity = !matches!(
+                init.get_inner_expression(),
+                Expression::ObjectExpression(_) | Expression::ArrayExpression(_)
+            ) && self.is_identity(init);
             let owner_obj = self.owner_object(init);
             let f = self.frame();
             if identity {
@@ -550,6 +1111,16 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
     }
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
+        self.namer.assignment(it);
+        // query = _.assign({}, query, { _id })
+        if let AssignmentTarget::AssignmentTargetIdentifier(id) = &it.left {
+            if self.frames.len() > 1 {
+                if let Some(pairs) = self.filter_of(&it.right) {
+                    let name = id.name.as_str().to_owned();
+                    self.frame().filters.insert(name, pairs);
+                }
+            }
+        }
         // where.userId = ctx.state.user.id
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
             if is_owner_key(&m.property.name) {
@@ -616,8 +1187,33 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
         walk::walk_object_expression(self, it);
     }
 
+    fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
+        let spec = it.source.value.as_str();
+        if !spec.starts_with('.') {
+            return;
+        }
+        for s in it.specifiers.iter().flatten() {
+            let (local, export) = match s {
+                ImportDeclarationSpecifier::ImportSpecifier(s) => {
+                    (s.local.name.as_str(), Some(s.imported.name().to_string()))
+                }
+                ImportDeclarationSpecifier::ImportDefaultSpecifier(s) => {
+                    (s.local.name.as_str(), None)
+                }
+                ImportDeclarationSpecifier::ImportNamespaceSpecifier(s) => {
+                    (s.local.name.as_str(), None)
+                }
+            };
+            self.imports.insert(
+                local.to_owned(),
+                (ModuleSpec::Relative(spec.to_owned()), export),
+            );
+        }
+    }
+
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         self.model_call(it);
+        self.own_call(it);
         // Object.assign(where, ctx.query) after where.userId = ...
         if member_path_ref(&it.callee).is_some_and(|p| p.as_slice() == ["Object", "assign"]) {
             let args: Vec<&Expression<'_>> = it
@@ -643,6 +1239,283 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
         }
         walk::walk_call_expression(self, it);
     }
+}
+
+/// The model a summary speaks of: by name, or the caller's argument at a position.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum ModelRef {
+    Named(String),
+    Param(u8),
+}
+
+/// What a function does with its parameters, for its callers (the model call at the end of
+/// `via`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Summary {
+    /// Selects a record of `model` by the id in parameter `param`, with no owner condition and
+    /// no comparison with the logged-in user.
+    ById { param: u8 },
+    /// Filters `model` by the owner in parameter `param`.
+    Owner { param: u8 },
+    /// Uses parameter `param` (or its `field`) as the filter on `model`.
+    Filter { param: u8, field: Option<String> },
+}
+
+#[derive(Clone, Debug)]
+struct Summarised {
+    what: Summary,
+    model: ModelRef,
+    method: String,
+    via: Vec<String>,
+}
+
+/// A model method that changes or deletes records (`update`, `destroy`,
+/// `findOneAndUpdate`), not one that only reads them.
+pub fn changes_records(method: &str) -> bool {
+    !method.starts_with("find")
+        || ["Update", "Delete", "Remove"]
+            .iter()
+            .any(|w| method.contains(w))
+}
+
+/// One file's facts for [`link`].
+pub struct LinkFile<'f> {
+    pub accesses: &'f [RecordAccess],
+    pub calls: &'f [OwnCall],
+}
+
+/// How many calls deep [`link`] follows an id, a model or a filter.
+const LINK_DEPTH: usize = 4;
+
+/// Record accesses made through calls, per file (in the order of `files`): a handler that
+/// passes the request's id to a service method (or a function of its file, or of a required
+/// module) which selects a record by it with no owner condition makes a by-id access at the
+/// call; one that passes the logged-in user as the owner, or a filter with an owner field,
+/// makes an owned access. Only accesses that change or delete records are reported at the
+/// call ([`changes_records`]): a read by id through a data layer is most often of a public
+/// record (an article, a comment to reply to), which the handler cannot tell. Followed up to [`LINK_DEPTH`] calls deep (`service.content.update`
+/// → `_update(ctx, Model, _id)` → `Model.findOneAndUpdate(query)`), the model named by the
+/// caller when the callee takes it as a parameter. A callee that compares the logged-in user
+/// with something checks ownership itself, and passes nothing on. `resolve(file, callee)` is
+/// the index of the file defining the function a call reaches.
+pub fn link(
+    files: &[LinkFile<'_>],
+    resolve: impl Fn(usize, &OwnCallee) -> Option<usize>,
+) -> Vec<Vec<RecordAccess>> {
+    let mut out: Vec<Vec<RecordAccess>> = vec![Vec::new(); files.len()];
+    if files.iter().all(|f| f.calls.is_empty()) {
+        return out;
+    }
+    // summaries by (file, function name)
+    let mut sums: std::collections::HashMap<(usize, &str), Vec<Summarised>> =
+        std::collections::HashMap::new();
+    for (fi, f) in files.iter().enumerate() {
+        for a in f.accesses {
+            let what = match (a.kind, a.id_param, a.owner_param, &a.filter_param) {
+                (AccessKind::ById(IdSource::Param), Some(p), _, _) if !a.compares_user => {
+                    Summary::ById { param: p }
+                }
+                (AccessKind::Owned, _, Some(p), _) => Summary::Owner { param: p },
+                (AccessKind::FilterParam, _, _, Some((p, field))) => Summary::Filter {
+                    param: *p,
+                    field: field.clone(),
+                },
+                _ => continue,
+            };
+            let model = a
+                .model_param
+                .map_or_else(|| ModelRef::Named(a.model.clone()), ModelRef::Param);
+            sums.entry((fi, a.function.as_str()))
+                .or_default()
+                .push(Summarised {
+                    what,
+                    model,
+                    method: a.method.clone(),
+                    via: Vec::new(),
+                });
+        }
+    }
+    // the calls each resolves to, once
+    let targets: Vec<Vec<Option<usize>>> = files
+        .iter()
+        .enumerate()
+        .map(|(fi, f)| f.calls.iter().map(|c| resolve(fi, &c.callee)).collect())
+        .collect();
+    let callee_name = |c: &OwnCall| -> String {
+        match &c.callee {
+            OwnCallee::Service { method, .. } => method.clone(),
+            OwnCallee::Local(f) => f.clone(),
+            OwnCallee::Module { function, .. } => function.clone(),
+        }
+    };
+    for round in 0..=LINK_DEPTH {
+        let last = round == LINK_DEPTH;
+        let mut added: Vec<((usize, &str), Summarised)> = Vec::new();
+        for (fi, f) in files.iter().enumerate() {
+            for (c, target) in f.calls.iter().zip(&targets[fi]) {
+                let Some(tj) = *target else {
+                    continue;
+                };
+                let name = callee_name(c);
+                // (a function calling itself, or a method calling its namesake: no news)
+                if tj == fi && name == c.function {
+                    continue;
+                }
+                let Some(list) = sums.get(&(tj, name.as_str())) else {
+                    continue;
+                };
+                for s in list {
+                    let model = match &s.model {
+                        ModelRef::Named(m) => ModelRef::Named(m.clone()),
+                        ModelRef::Param(k) => match c.args.get(usize::from(*k)) {
+                            Some(Val::Model(m)) => ModelRef::Named(m.clone()),
+                            Some(Val::Param(k2)) => ModelRef::Param(*k2),
+                            _ => continue,
+                        },
+                    };
+                    let mut via = vec![c.callee.display()];
+                    via.extend(s.via.iter().cloned());
+                    let arg = |p: u8| c.args.get(usize::from(p));
+                    let mut found: Vec<(AccessKind, Option<Summary>)> = Vec::new();
+                    match &s.what {
+                        Summary::ById { param } => match arg(*param) {
+                            Some(Val::Request) if changes_records(&s.method) => {
+                                found.push((AccessKind::ById(IdSource::Request), None))
+                            }
+                            Some(Val::Param(k)) if !c.compares_user => found
+                                .push((AccessKind::FilterParam, Some(Summary::ById { param: *k }))),
+                            _ => {}
+                        },
+                        Summary::Owner { param } => match arg(*param) {
+                            Some(Val::Identity) => found.push((AccessKind::Owned, None)),
+                            Some(Val::Param(k)) => found.push((
+                                AccessKind::FilterParam,
+                                Some(Summary::Owner { param: *k }),
+                            )),
+                            _ => {}
+                        },
+                        Summary::Filter { param, field } => {
+                            let v = match (arg(*param), field) {
+                                (Some(v), None) => Some(v.clone()),
+                                (Some(Val::Object(p)), Some(f)) => {
+                                    p.iter().find(|(k, _)| k == f).map(|(_, v)| v.clone())
+                                }
+                                (Some(Val::Param(k)), Some(f)) => {
+                                    Some(Val::ParamField(*k, f.clone()))
+                                }
+                                _ => None,
+                            };
+                            match v {
+                                Some(Val::Object(pairs)) => {
+                                    let owner = pairs
+                                        .iter()
+                                        .find(|(k, v)| is_owner_key(k) || *v == Val::Identity);
+                                    if let Some((_, v)) = owner {
+                                        found.push((AccessKind::Owned, None));
+                                        if let Val::Param(k) = v {
+                                            found.push((
+                                                AccessKind::FilterParam,
+                                                Some(Summary::Owner { param: *k }),
+                                            ));
+                                        }
+                                    } else if let Some((_, v)) = pairs.iter().find(|(k, v)| {
+                                        is_id_key(k) && matches!(v, Val::Request | Val::Param(_))
+                                    }) {
+                                        match v {
+                                            Val::Param(k) if !c.compares_user => found.push((
+                                                AccessKind::FilterParam,
+                                                Some(Summary::ById { param: *k }),
+                                            )),
+                                            Val::Request if changes_records(&s.method) => found
+                                                .push((AccessKind::ById(IdSource::Request), None)),
+                                            _ => {}
+                                        }
+                                    }
+                                }
+                                Some(Val::OwnerObject) => found.push((AccessKind::Owned, None)),
+                                Some(Val::Param(k)) => found.push((
+                                    AccessKind::FilterParam,
+                                    Some(Summary::Filter {
+                                        param: k,
+                                        field: None,
+                                    }),
+                                )),
+                                Some(Val::ParamField(k, f)) => found.push((
+                                    AccessKind::FilterParam,
+                                    Some(Summary::Filter {
+                                        param: k,
+                                        field: Some(f),
+                                    }),
+                                )),
+                                _ => {}
+                            }
+                        }
+                    }
+                    for (kind, summary) in found {
+                        if let Some(what) = summary {
+                            if !last {
+                                added.push((
+                                    (fi, c.function.as_str()),
+                                    Summarised {
+                                        what,
+                                        model: model.clone(),
+                                        method: s.method.clone(),
+                                        via: via.clone(),
+                                    },
+                                ));
+                            }
+                            continue;
+                        }
+                        // an access at the call, of a model the code names
+                        let ModelRef::Named(m) = &model else {
+                            continue;
+                        };
+                        let dup = out[fi].iter().any(|a| {
+                            a.line == c.line
+                                && a.column == c.column
+                                && a.kind == kind
+                                && &a.model == m
+                        });
+                        if !dup && out[fi].len() < 256 {
+                            out[fi].push(RecordAccess {
+                                kind,
+                                model: m.clone(),
+                                method: s.method.clone(),
+                                function: c.function.clone(),
+                                class: c.class.clone(),
+                                line: c.line,
+                                column: c.column,
+                                what: c.what.clone(),
+                                knows_user: c.knows_user,
+                                compares_user: c.compares_user,
+                                id_param: None,
+                                owner_param: None,
+                                model_param: None,
+                                filter_param: None,
+                                via: via.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let mut news = false;
+        for (key, s) in added {
+            let list = sums.entry(key).or_default();
+            if !list
+                .iter()
+                .any(|o| o.what == s.what && o.model == s.model && o.method == s.method)
+            {
+                list.push(s);
+                news = true;
+            }
+        }
+        // (no new summary: this round emitted all there is)
+        if !news {
+            break;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -685,6 +1558,140 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert!(f[0].compares_user && f[0].knows_user, "{f:?}");
+    }
+
+    fn calls(path: &str, src: &str) -> Vec<OwnCall> {
+        source_facts_from(Path::new(path), src)
+            .unwrap()
+            .ownership_calls
+    }
+
+    #[test]
+    fn summaries_for_callers() {
+        // the id, the model and the filter come from the caller
+        let f = source_facts_from(
+            Path::new("/app/app/service/general.js"),
+            "const _ = require('lodash');\nexports._item = async (ctx, Model, { query = {} } = {}) => Model.findOne(query);\nexports._update = async (ctx, Model, _id, data, query = {}) => { if (_id) { query = _.assign({}, query, { _id }); } return Model.findOneAndUpdate(query, { $set: data }); };\nexports._mine = async (ctx, userId) => ctx.model.Note.findAll({ where: { userId } });",
+        )
+        .unwrap()
+        .ownership;
+        let got: Vec<_> = f
+            .iter()
+            .map(|a| {
+                (
+                    a.function.as_str(),
+                    a.kind,
+                    a.id_param,
+                    a.model_param,
+                    a.owner_param,
+                    a.filter_param.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "_item",
+                    AccessKind::FilterParam,
+                    None,
+                    Some(1),
+                    None,
+                    Some((2, Some("query".to_string())))
+                ),
+                (
+                    "_update",
+                    AccessKind::ById(IdSource::Param),
+                    Some(2),
+                    Some(1),
+                    None,
+                    None
+                ),
+                ("_mine", AccessKind::Owned, None, None, Some(1), None),
+            ],
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn calls_into_services_and_modules() {
+        let c = calls(
+            "/app/app/service/content.js",
+            "const path = require('path');\nconst { _update } = require(path.join(process.cwd(), 'app/service/general'));\nconst general = require('./general');\nclass S { async update(res, _id, payload) { return _update(res, this.ctx.model.Content, _id, payload); }\n async one(id) { return general._item(this.ctx, this.ctx.model.Content, { query: { _id: id } }); } }",
+        );
+        assert_eq!(c.len(), 2, "{c:?}");
+        assert_eq!(
+            c[0].callee,
+            OwnCallee::Module {
+                spec: ModuleSpec::Root("app/service/general".into()),
+                function: "_update".into()
+            }
+        );
+        assert_eq!(
+            c[0].args,
+            vec![
+                Val::Param(0),
+                Val::Model("Content".into()),
+                Val::Param(1),
+                Val::Param(2)
+            ]
+        );
+        assert_eq!(
+            c[1].callee,
+            OwnCallee::Module {
+                spec: ModuleSpec::Relative("./general".into()),
+                function: "_item".into()
+            }
+        );
+        let c = calls(
+            "/app/app/controller/note.js",
+            "exports.update = async ctx => { const me = ctx.state.user; const { id } = ctx.params; await ctx.service.note.item.update(id, { title: ctx.request.body.title, owner: me.id }, [me.id]); };\nexports.other = async ctx => { await this.service.note.remove(ctx.query.id); await helper(ctx.params.id); await console.log(ctx.params.id); };",
+        );
+        let got: Vec<_> = c
+            .iter()
+            .map(|c| (c.callee.clone(), c.args.clone(), c.knows_user))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    OwnCallee::Service {
+                        file: "note.item".into(),
+                        method: "update".into()
+                    },
+                    vec![
+                        Val::Request,
+                        Val::Object(vec![
+                            ("title".into(), Val::Request),
+                            ("owner".into(), Val::Identity)
+                        ]),
+                        Val::Other
+                    ],
+                    true
+                ),
+                (
+                    OwnCallee::Service {
+                        file: "note".into(),
+                        method: "remove".into()
+                    },
+                    vec![Val::Request],
+                    false
+                ),
+                (OwnCallee::Local("helper".into()), vec![Val::Request], false),
+            ],
+            "{c:?}"
+        );
+    }
+
+    #[test]
+    fn an_object_holding_the_user_is_not_the_user() {
+        // `checkInfo` is derived from an object that holds the user's id: comparing it is no
+        // ownership check
+        let f = facts(
+            "exports.update = async ctx => { const body = ctx.request.body; const obj = { title: body.title, uAuthor: ctx.session.user._id }; const info = check(obj); if (info.type === '3') obj.video = 1; await ctx.model.Content.findByIdAndUpdate(body.id, obj); };",
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0].knows_user && !f[0].compares_user, "{f:?}");
     }
 
     #[test]

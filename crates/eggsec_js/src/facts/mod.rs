@@ -52,6 +52,10 @@ pub struct SourceFacts {
     /// Model calls by id with or without an owner condition, and owner fields the request
     /// overrides (issue 12 class 6, IDOR).
     pub ownership: Vec<crate::ownership::RecordAccess>,
+    /// Calls that hand an id, a model or a filter to another function (a service method, a
+    /// function of this file or of a required module): linked across files by
+    /// [`crate::ownership::link`].
+    pub ownership_calls: Vec<crate::ownership::OwnCall>,
     /// Model definitions (columns), fields forced before record writes, and record writes
     /// (issue 12 class 2, mass assignment).
     pub records: crate::record_writes::RecordFacts,

@@ -2,11 +2,14 @@
 //! heuristic — a record fetched, changed or deleted by an id from the request with no owner or
 //! tenant condition, in a function that knows the logged-in user, while sibling functions (of
 //! the same file, else of another controller or service file) filter the same model by the
-//! user; and request data spread or assigned over a server-set owner field.
+//! user; and request data spread or assigned over a server-set owner field. Ids, models and
+//! filters are followed through service methods and the app's own modules
+//! ([`eggsec_js::ownership::link`]).
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
-use eggsec_js::ownership::{AccessKind, RecordAccess};
+use eggsec_js::ownership::{AccessKind, ModuleSpec, OwnCallee, RecordAccess};
 use eggsec_report::{Confidence, Severity, Strategy};
+use std::borrow::Cow;
 
 pub struct RecordAccessedWithoutOwnerCheck;
 
@@ -23,6 +26,8 @@ static META: RuleMeta = RuleMeta {
 - a model call (`findOne`, `findByPk`, `findById`, `update`, `destroy`, `deleteOne`, `findByIdAndUpdate`... on `ctx.model.X`, `app.model.X`, `this.XModel` or a capitalised model) selects a record by an id from the request (`ctx.params.id`, a body field, a local read from them) or from a parameter of the function (a service method), with no owner or tenant condition in its filter (`userId`, `user_id`, `owner`, `authorId`, `creator`, `tenantId`, `orgUuid`, or a value that is the logged-in user);
 - the function knows who the logged-in user is (`ctx.state.user`, `ctx.session.user`, `this.session.currentUser`...) and compares nothing with it (no `if (topic.author_id !== user.id) ctx.throw(403)` after the fetch);
 - another function filters the same model by the owner — so the app does scope that model to its user, and this call forgot to. That sibling is looked for in the same file first, then in the app's other controller, service and module files, where it must also read the logged-in user (`ctx.model.Note.findAll({ where: { userId: ctx.state.user.id } })` in `app/controller/notes.js` for a `findByPk(ctx.params.id)` in `app/controller/note.js`).
+
+**Through calls.** In egg the controller knows the user and a service touches the model, often through a generic data layer. The id, the model and the filter are followed across calls, up to four deep: to a service method (`ctx.service.a.b.m(...)`, `this.service.a.m(...)`), a function of the same file, or a function of a module of the app (`require('./general')`, `require(path.join(process.cwd(), 'app/service/general'))`). A handler that passes the request's id to `ctx.service.content.update(ctx, fields.id, obj)`, whose `update(res, _id, payload)` calls `_update(res, this.ctx.model.Content, _id, payload)`, which runs `Model.findOneAndUpdate({ _id }, ...)` with no owner condition, makes a by-id access to `Content` at the handler's call; a handler that passes the logged-in user as the owner (`ctx.service.note.mine(ctx.state.user.id)` into `findAll({ where: { userId } })`), or a filter with an owner field (`item(ctx, { query: { uAuthor: me } })`), filters that model by its owner. A callee that compares something with the logged-in user checks ownership itself and passes nothing on. Through calls only accesses that change or delete records are reported: a read by id through a data layer is most often of a public record (an article, a comment to reply to), which the handler cannot tell.
 
 A second signal, for apps that check ownership in a decorator: a handler of an authenticated route (something on its way requires a logged-in user) that selects a record by an id from the request while a sibling method of the same class reaches the same model behind a permission decorator (`@checkPermission('Work')`, `@checkOwner()`...) that this handler lacks.
 
@@ -75,9 +80,20 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
             .iter()
             .map(|f| f.rel.split('/').skip(1).any(is_admin_word))
             .collect();
-        let owned = OwnedByModel::new(app, &admin_dir);
+        // what each function does through the functions it calls
+        let linked = linked(app);
+        let own_of = |fi: usize| -> Cow<'_, [RecordAccess]> {
+            let direct = &app.code.files[fi].facts.ownership;
+            if linked[fi].is_empty() {
+                Cow::Borrowed(direct.as_slice())
+            } else {
+                Cow::Owned(direct.iter().chain(&linked[fi]).cloned().collect())
+            }
+        };
+        let owned = OwnedByModel::new(app, &admin_dir, &linked);
         for (fi, file) in app.code.files.iter().enumerate() {
-            let own = &file.facts.ownership;
+            let own = own_of(fi);
+            let own = own.as_ref();
             for a in own {
                 let prov = eggsec_js::Provenance::new(
                     file.abs.to_string_lossy().into_owned(),
@@ -121,8 +137,8 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                             };
                             (
                                 format!(
-                                    "{}.{} in {} selects a {} record by {from} with no owner condition, while {}{place} filters {} by its owner",
-                                    a.model, a.method, a.function, a.model, o.function, a.model
+                                    "{}.{} in {}{} selects a {} record by {from} with no owner condition, while {}{place} filters {} by its owner",
+                                    a.model, a.method, a.function, through(a), a.model, o.function, a.model
                                 ),
                                 "knows the logged-in user, compares nothing with it".to_string(),
                                 (rel, o, "the same model, filtered by its owner".to_string()),
@@ -130,8 +146,8 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                         } else if let Some((o, deco)) = guarded_sibling(app, fi, own, a) {
                             (
                                 format!(
-                                    "{}.{} in {} selects a {} record by {from} with no owner condition and no @{deco}, while {} on the same model is guarded by @{deco}",
-                                    a.model, a.method, a.function, a.model, o.function
+                                    "{}.{} in {}{} selects a {} record by {from} with no owner condition and no @{deco}, while {} on the same model is guarded by @{deco}",
+                                    a.model, a.method, a.function, through(a), a.model, o.function
                                 ),
                                 "an authenticated route: any logged-in user reaches any record"
                                     .to_string(),
@@ -157,11 +173,65 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                             fix,
                         );
                     }
-                    AccessKind::Owned => {}
+                    AccessKind::Owned | AccessKind::FilterParam => {}
                 }
             }
         }
     }
+}
+
+/// ` (through service.content.update → _update)` for an access made through calls.
+fn through(a: &RecordAccess) -> String {
+    if a.via.is_empty() {
+        String::new()
+    } else {
+        format!(" (through {})", a.via.join(" → "))
+    }
+}
+
+/// Per file, the accesses its functions make through the functions they call
+/// ([`eggsec_js::ownership::link`]): services by egg's name, functions of the same file, and
+/// functions of required modules of the app (relative, or from the app's root by
+/// `path.join(process.cwd(), ...)`).
+fn linked(app: &eggsec_app::AppModel) -> Vec<Vec<RecordAccess>> {
+    use eggsec_js::ownership::{link, LinkFile};
+    let files = &app.code.files;
+    let inputs: Vec<LinkFile<'_>> = files
+        .iter()
+        .map(|f| LinkFile {
+            accesses: &f.facts.ownership,
+            calls: &f.facts.ownership_calls,
+        })
+        .collect();
+    let services = app.code.service_files();
+    let any_module = inputs.iter().any(|f| {
+        f.calls
+            .iter()
+            .any(|c| matches!(c.callee, OwnCallee::Module { .. }))
+    });
+    let modules: std::collections::HashMap<String, usize> = if any_module {
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (eggsec_js::flow::module_key(&f.abs), i))
+            .collect()
+    } else {
+        Default::default()
+    };
+    link(&inputs, |fi, callee| match callee {
+        OwnCallee::Service { file, .. } => services.get(file).copied(),
+        OwnCallee::Local(_) => Some(fi),
+        OwnCallee::Module { spec, .. } => {
+            let path = match spec {
+                ModuleSpec::Relative(s) => eggsec_js::flow::resolve_relative(&files[fi].abs, s)?,
+                ModuleSpec::Root(s) => app.root.join(s),
+            };
+            modules
+                .get(&eggsec_js::flow::module_key(&path))
+                .or_else(|| modules.get(&eggsec_js::flow::module_key(&path.join("index"))))
+                .copied()
+        }
+    })
 }
 
 /// A decorator that checks a permission on the record (`@checkPremission('Work')`,
@@ -252,7 +322,11 @@ struct OwnedByModel<'a> {
 }
 
 impl<'a> OwnedByModel<'a> {
-    fn new(app: &'a eggsec_app::AppModel, admin_dir: &[bool]) -> Self {
+    fn new(
+        app: &'a eggsec_app::AppModel,
+        admin_dir: &[bool],
+        linked: &'a [Vec<RecordAccess>],
+    ) -> Self {
         use eggsec_app::routes::FileRole;
         let mut by_model: std::collections::HashMap<&str, Vec<(usize, &str, &RecordAccess)>> =
             std::collections::HashMap::new();
@@ -260,7 +334,7 @@ impl<'a> OwnedByModel<'a> {
             if matches!(f.role, FileRole::Router) || admin_dir[i] {
                 continue;
             }
-            for o in &f.facts.ownership {
+            for o in f.facts.ownership.iter().chain(&linked[i]) {
                 if o.kind == AccessKind::Owned && o.knows_user {
                     let list = by_model.entry(o.model.as_str()).or_default();
                     if list.last().is_none_or(|(j, _, _)| *j != i) {
@@ -399,6 +473,108 @@ mod tests {
                 "{why}"
             );
         }
+    }
+
+    /// egg's layering: the controller knows the user, a service (or a generic helper it calls)
+    /// touches the model. The id crosses the calls.
+    #[test]
+    fn through_service_calls() {
+        use crate::testing::model_with_files;
+        let list = "const { Controller } = require('egg');\nclass Notes extends Controller { async index() { const { ctx } = this; ctx.body = await ctx.model.Note.findAll({ where: { userId: ctx.state.user.id } }); } }\nmodule.exports = Notes;";
+        let svc = "const { Service } = require('egg');\nclass NoteService extends Service {\n  async update(id, data) { return this.ctx.model.Note.update(data, { where: { id } }); }\n  async checked(id, data) { const note = await this.ctx.model.Note.findByPk(id); if (note.userId !== this.ctx.state.user.id) this.ctx.throw(403); return note.update(data); }\n  async mine(userId) { return this.ctx.model.Note.findAll({ where: { userId } }); }\n}\nmodule.exports = NoteService;";
+        let ctl = |body: &str| {
+            format!("const {{ Controller }} = require('egg');\nclass Note extends Controller {{\n  {body}\n}}\nmodule.exports = Note;")
+        };
+        // the request's id reaches an unscoped update through the service
+        let hit = ctl("async update() { const { ctx } = this; const me = ctx.state.user; await ctx.service.note.update(ctx.params.id, ctx.request.body); ctx.body = me.id; }");
+        let f = run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_files(&[
+                ("app/controller/notes.js", list),
+                ("app/service/note.js", svc),
+                ("app/controller/note.js", &hit),
+            ]),
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message.contains("service.note.update"),
+            "{}",
+            f[0].message
+        );
+        assert!(
+            f[0].evidence[0].starts_with("app/controller/note.js:3:"),
+            "{:?}",
+            f[0].evidence
+        );
+        // and the sibling that scopes the model may itself go through the service
+        let hit2 = ctl("async index() { const { ctx } = this; ctx.body = await ctx.service.note.mine(ctx.state.user.id); }\n  async update() { const { ctx } = this; const me = ctx.state.user; await ctx.service.note.update(ctx.params.id, ctx.request.body); ctx.body = me.id; }");
+        let f = run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_files(&[
+                ("app/service/note.js", svc),
+                ("app/controller/note.js", &hit2),
+            ]),
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        for (body, why) in [
+            ("async update() { const { ctx } = this; const me = ctx.state.user; await ctx.service.note.checked(ctx.params.id, ctx.request.body); ctx.body = me.id; }", "the service compares the owner after the fetch"),
+            ("async update() { const { ctx } = this; const me = ctx.state.user; await ctx.service.note.update(me.noteId, ctx.request.body); ctx.body = me.id; }", "the id is not the request's"),
+            ("async update() { const { ctx } = this; await ctx.service.note.update(ctx.params.id, ctx.request.body); }", "no logged-in user in the handler"),
+            ("async update() { const { ctx } = this; const me = ctx.state.user; await ctx.service.other.update(ctx.params.id, ctx.request.body); ctx.body = me.id; }", "a service that does not exist"),
+        ] {
+            let src = ctl(body);
+            assert!(
+                run_rule(
+                    &RecordAccessedWithoutOwnerCheck,
+                    &model_with_files(&[
+                        ("app/controller/notes.js", list),
+                        ("app/service/note.js", svc),
+                        ("app/controller/note.js", &src),
+                    ]),
+                )
+                .is_empty(),
+                "{why}"
+            );
+        }
+    }
+
+    /// DoraCMS's shape: a generic data layer required by path, which receives the model, the id
+    /// and the filter as arguments (`_update(ctx, Model, _id, data)`, `_item(ctx, Model, { query })`).
+    #[test]
+    fn through_a_generic_data_layer() {
+        use crate::testing::model_with_files;
+        let general = "const _ = require('lodash');\nexports._item = async (ctx, Model, { files = null, query = {} } = {}) => {\n  return await Model.findOne(query, files);\n};\nexports._update = async (ctx, Model, _id, data, query = {}) => {\n  if (_id) { query = _.assign({}, query, { _id }); }\n  return await Model.findOneAndUpdate(query, { $set: data });\n};\n";
+        let svc = "const Service = require('egg').Service;\nconst path = require('path');\nconst { _item, _update } = require(path.join(process.cwd(), 'app/service/general'));\nclass ContentService extends Service {\n  async update(res, _id, payload) { return _update(res, this.ctx.model.Content, _id, payload); }\n  async item(res, { query = {}, files = null } = {}) { return _item(res, this.ctx.model.Content, { files, query }); }\n}\nmodule.exports = ContentService;";
+        let ctl = |update: &str| {
+            format!("const Controller = require('egg').Controller;\nclass ContentController extends Controller {{\n  async mine() {{ const {{ ctx }} = this; ctx.body = await ctx.service.content.item(ctx, {{ query: {{ uAuthor: ctx.session.user._id }} }}); }}\n  {update}\n}}\nmodule.exports = ContentController;")
+        };
+        let hit = ctl("async updateContent() { const { ctx } = this; const fields = ctx.request.body; const obj = { title: fields.title, uAuthor: ctx.session.user._id }; await ctx.service.content.update(ctx, fields.id, obj); }");
+        let f = run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_files(&[
+                ("app/service/general.js", general),
+                ("app/service/content.js", svc),
+                ("app/controller/content.js", &hit),
+            ]),
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message.contains("Content.findOneAndUpdate"),
+            "{}",
+            f[0].message
+        );
+        assert!(f[0].message.contains("_update"), "{}", f[0].message);
+        // the owner in the filter the handler passes down: scoped
+        let safe = ctl("async updateContent() { const { ctx } = this; const fields = ctx.request.body; const item = await ctx.service.content.item(ctx, { query: { _id: fields.id, uAuthor: ctx.session.user._id } }); ctx.body = item; }");
+        assert!(run_rule(
+            &RecordAccessedWithoutOwnerCheck,
+            &model_with_files(&[
+                ("app/service/general.js", general),
+                ("app/service/content.js", svc),
+                ("app/controller/content.js", &safe),
+            ]),
+        )
+        .is_empty());
     }
 
     #[test]
