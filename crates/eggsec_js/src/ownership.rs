@@ -342,7 +342,8 @@ struct Frame {
     knows_user: bool,
     compares_user: bool,
     out: Vec<RecordAccess>,
-    calls: Vec<OwnCall>,
+    /// (with the call's span: its place and code are computed for the calls kept)
+    calls: Vec<(OwnCall, oxc::span::Span)>,
 }
 
 /// What a model call's record carries besides its kind (see [`RecordAccess`]).
@@ -359,7 +360,9 @@ struct OwnVisitor<'p, 't> {
     frames: Vec<Frame>,
     namer: Namer,
     out: Vec<RecordAccess>,
-    calls: Vec<OwnCall>,
+    calls: Vec<(OwnCall, oxc::span::Span)>,
+    /// The names of the file's functions (what a call of a local function can reach).
+    functions: HashSet<String>,
     /// Module-level bindings of required relative modules: the module, and the export bound
     /// (`None` for the whole module).
     imports: HashMap<String, (ModuleSpec, Option<String>)>,
@@ -376,6 +379,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         namer: Namer::default(),
         out: Vec::new(),
         calls: Vec::new(),
+        functions: HashSet::default(),
         imports: HashMap::default(),
     };
     v.visit_program(program);
@@ -384,9 +388,22 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         v.calls.extend(f.calls);
     }
     v.out.truncate(256);
-    v.calls.truncate(256);
+    let functions = &v.functions;
+    out.ownership_calls = v
+        .calls
+        .into_iter()
+        .filter(|(c, _)| match &c.callee {
+            OwnCallee::Local(n) => functions.contains(n),
+            _ => true,
+        })
+        .take(256)
+        .map(|(mut c, span)| {
+            (c.line, c.column) = at.line_col(span.start);
+            c.what = at.snippet(span.start, span.end);
+            c
+        })
+        .collect();
     out.ownership = v.out;
-    out.ownership_calls = v.calls;
 }
 
 /// The module a `require(...)` names, when it is a file of the app: a relative specifier,
@@ -512,8 +529,17 @@ impl OwnVisitor<'_, '_> {
     }
 
     fn source_of(&self, e: &Expression<'_>) -> Option<IdSource> {
-        let f = self.frames.last()?;
+        self.source_in(&refs(e))
+    }
+
+    /// [`Self::source_of`] and [`Self::is_identity`] of one expression, from one walk of it.
+    fn source_and_identity(&self, e: &Expression<'_>) -> (Option<IdSource>, bool) {
         let r = refs(e);
+        (self.source_in(&r), self.identity_in(&r))
+    }
+
+    fn source_in(&self, r: &Refs<'_>) -> Option<IdSource> {
+        let f = self.frames.last()?;
         if r.paths.iter().any(|p| request_path(p))
             || r.idents.iter().any(|i| f.request.contains(*i))
         {
@@ -526,10 +552,13 @@ impl OwnVisitor<'_, '_> {
     }
 
     fn is_identity(&self, e: &Expression<'_>) -> bool {
+        self.identity_in(&refs(e))
+    }
+
+    fn identity_in(&self, r: &Refs<'_>) -> bool {
         let Some(f) = self.frames.last() else {
             return false;
         };
-        let r = refs(e);
         r.paths.iter().any(|p| identity_path(p)) || r.idents.iter().any(|i| f.identity.contains(*i))
     }
 
@@ -655,28 +684,45 @@ impl OwnVisitor<'_, '_> {
                 self.val_by_refs(e)
             }
             // a list is no id and no user (`$or: [..., { tags: { $in: user.watchTags } }]`)
-            Expression::ArrayExpression(_) => Val::Other,
+            Expression::ArrayExpression(_)
+            | Expression::StringLiteral(_)
+            | Expression::NumericLiteral(_)
+            | Expression::BooleanLiteral(_)
+            | Expression::NullLiteral(_)
+            | Expression::FunctionExpression(_)
+            | Expression::ArrowFunctionExpression(_) => Val::Other,
             _ => self.val_by_refs(e),
         }
     }
 
     fn val_by_refs(&self, e: &Expression<'_>) -> Val {
-        if self.source_of(e) == Some(IdSource::Request) {
-            Val::Request
-        } else if self.is_identity(e) {
-            Val::Identity
-        } else {
-            Val::Other
+        match self.source_and_identity(e) {
+            (Some(IdSource::Request), _) => Val::Request,
+            (_, true) => Val::Identity,
+            _ => Val::Other,
         }
     }
 
     /// A filter object `e` builds: an object literal, or `_.assign` / `Object.assign` of them.
     fn filter_of(&self, e: &Expression<'_>) -> Option<Vec<(String, Val)>> {
         let pairs = match e.get_inner_expression() {
-            Expression::ObjectExpression(_) => match self.val_of(e, 0) {
-                Val::Object(p) => p,
-                _ => return None,
-            },
+            Expression::ObjectExpression(o) => {
+                // (most object literals are no filter: look at the keys before the values)
+                let keyed = o.properties.iter().any(|p| match p {
+                    ObjectPropertyKind::ObjectProperty(p) => p
+                        .key
+                        .static_name()
+                        .is_some_and(|k| is_owner_key(&k) || is_id_key(&k) || k == "where"),
+                    ObjectPropertyKind::SpreadProperty(_) => true,
+                });
+                if !keyed {
+                    return None;
+                }
+                match self.val_of(e, 0) {
+                    Val::Object(p) => p,
+                    _ => return None,
+                }
+            }
             Expression::CallExpression(c) => {
                 let p = member_path_ref(&c.callee)?;
                 if !matches!(
@@ -695,28 +741,35 @@ impl OwnVisitor<'_, '_> {
             }
             _ => return None,
         };
-        (!pairs.is_empty()).then_some(pairs)
+        pairs
+            .iter()
+            .any(|(k, _)| is_owner_key(k) || is_id_key(k) || k == "where")
+            .then_some(pairs)
     }
 
     /// A call that hands something to another function of the app (see [`OwnCall`]).
-    fn own_call(&mut self, it: &CallExpression<'_>) {
+    fn own_call(&mut self, it: &CallExpression<'_>, path: Option<&MemberPath<'_>>) {
         if self.frames.len() < 2 || it.arguments.is_empty() {
             return;
         }
-        let callee = match it.callee.get_inner_expression() {
+        // what the call reaches, borrowed: most calls hand nothing over, and are dropped
+        // before anything is allocated for them
+        enum To<'x> {
+            Module(&'x ModuleSpec, &'x str),
+            Local(&'x str),
+            Service(&'x [&'x str], &'x str),
+        }
+        let to = match it.callee.get_inner_expression() {
             Expression::Identifier(i) => {
                 let n = i.name.as_str();
                 match self.imports.get(n) {
-                    Some((spec, Some(export))) => OwnCallee::Module {
-                        spec: spec.clone(),
-                        function: export.clone(),
-                    },
+                    Some((spec, Some(export))) => To::Module(spec, export),
                     Some((_, None)) => return,
-                    None => OwnCallee::Local(n.to_owned()),
+                    None => To::Local(n),
                 }
             }
             _ => {
-                let Some(p) = member_path_ref(&it.callee) else {
+                let Some(p) = path else {
                     return;
                 };
                 let s: &[&str] = p.as_slice();
@@ -729,17 +782,11 @@ impl OwnVisitor<'_, '_> {
                     ["ctx" | "this", "service", mid @ .., m] | ["service", mid @ .., m]
                         if !mid.is_empty() =>
                     {
-                        OwnCallee::Service {
-                            file: mid.join("."),
-                            method: (*m).to_owned(),
-                        }
+                        To::Service(mid, m)
                     }
-                    ["this", m] => OwnCallee::Local((*m).to_owned()),
+                    ["this", m] => To::Local(m),
                     [obj, m] => match self.imports.get(*obj) {
-                        Some((spec, None)) => OwnCallee::Module {
-                            spec: spec.clone(),
-                            function: (*m).to_owned(),
-                        },
+                        Some((spec, None)) => To::Module(spec, m),
                         _ => return,
                     },
                     _ => return,
@@ -754,27 +801,40 @@ impl OwnVisitor<'_, '_> {
         if args.iter().all(|a| *a == Val::Other) {
             return;
         }
-        let (line, column) = self.at.line_col(it.span.start);
-        let what = self.at.snippet(it.span.start, it.span.end);
+        let callee = match to {
+            To::Module(spec, function) => OwnCallee::Module {
+                spec: spec.clone(),
+                function: function.to_owned(),
+            },
+            To::Local(n) => OwnCallee::Local(n.to_owned()),
+            To::Service(mid, m) => OwnCallee::Service {
+                file: mid.join("."),
+                method: m.to_owned(),
+            },
+        };
         let f = self.frame();
         if f.calls.len() < 64 {
             let (function, class) = (f.name.clone(), f.class.clone());
-            f.calls.push(OwnCall {
-                callee,
-                args,
-                function,
-                class,
-                line,
-                column,
-                what,
-                knows_user: false,
-                compares_user: false,
-            });
+            f.calls.push((
+                OwnCall {
+                    callee,
+                    args,
+                    function,
+                    class,
+                    line: 0,
+                    column: 0,
+                    what: String::new(),
+                    knows_user: false,
+                    compares_user: false,
+                },
+                it.span,
+            ));
         }
     }
 
     fn enter(&mut self, start: u32, params: &FormalParameters<'_>) {
         let name = self.namer.name_at(start);
+        self.functions.insert(name.clone());
         let (mut ps, mut req) = (Vec::new(), Vec::new());
         let mut positions = Vec::with_capacity(params.items.len());
         let mut param_fields = HashMap::default();
@@ -831,7 +891,7 @@ impl OwnVisitor<'_, '_> {
             a.knows_user = f.knows_user;
             a.compares_user = f.compares_user;
         }
-        for c in &mut f.calls {
+        for (c, _) in &mut f.calls {
             c.knows_user = f.knows_user;
             c.compares_user = f.compares_user;
         }
@@ -839,9 +899,9 @@ impl OwnVisitor<'_, '_> {
         self.calls.extend(f.calls);
     }
 
-    fn model_call(&mut self, it: &CallExpression<'_>) {
+    fn model_call(&mut self, it: &CallExpression<'_>, callee: Option<&MemberPath<'_>>) {
         // borrowed from the AST: this runs for every call
-        let Some(p) = member_path_ref(&it.callee) else {
+        let Some(p) = callee else {
             return;
         };
         let [receiver @ .., method] = p.as_slice() else {
@@ -1083,14 +1143,15 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
         if let Some(init) = &it.init {
             let mut bound = Vec::new();
             binding_names(&it.id, &mut bound);
-            let request = self.source_of(init) == Some(IdSource::Request);
-            let param = self.source_of(init) == Some(IdSource::Param);
+            let (source, holds_identity) = self.source_and_identity(init);
+            let request = source == Some(IdSource::Request);
+            let param = source == Some(IdSource::Param);
             // (an object or array that holds the user's id is not the user: `{ title, uAuthor:
             // user._id }` compared later is no ownership check)
             let identity = !matches!(
                 init.get_inner_expression(),
                 Expression::ObjectExpression(_) | Expression::ArrayExpression(_)
-            ) && self.is_identity(init);
+            ) && holds_identity;
             let owner_obj = self.owner_object(init);
             let f = self.frame();
             if identity {
@@ -1212,10 +1273,11 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
-        self.model_call(it);
-        self.own_call(it);
+        let path = member_path_ref(&it.callee);
+        self.model_call(it, path.as_ref());
+        self.own_call(it, path.as_ref());
         // Object.assign(where, ctx.query) after where.userId = ...
-        if member_path_ref(&it.callee).is_some_and(|p| p.as_slice() == ["Object", "assign"]) {
+        if path.is_some_and(|p| p.as_slice() == ["Object", "assign"]) {
             let args: Vec<&Expression<'_>> = it
                 .arguments
                 .iter()
@@ -1296,19 +1358,18 @@ const LINK_DEPTH: usize = 4;
 /// record (an article, a comment to reply to), which the handler cannot tell. Followed up to [`LINK_DEPTH`] calls deep (`service.content.update`
 /// → `_update(ctx, Model, _id)` → `Model.findOneAndUpdate(query)`), the model named by the
 /// caller when the callee takes it as a parameter. A callee that compares the logged-in user
-/// with something checks ownership itself, and passes nothing on. `resolve(file, callee)` is
-/// the index of the file defining the function a call reaches.
+/// with something checks ownership itself, and passes nothing on. `resolve(file, ci)` is the
+/// index of the file defining the function that call `ci` of file `file` reaches.
 pub fn link(
     files: &[LinkFile<'_>],
-    resolve: impl Fn(usize, &OwnCallee) -> Option<usize>,
+    resolve: impl Fn(usize, usize) -> Option<usize>,
 ) -> Vec<Vec<RecordAccess>> {
     let mut out: Vec<Vec<RecordAccess>> = vec![Vec::new(); files.len()];
     if files.iter().all(|f| f.calls.is_empty()) {
         return out;
     }
     // summaries by (file, function name)
-    let mut sums: std::collections::HashMap<(usize, &str), Vec<Summarised>> =
-        std::collections::HashMap::new();
+    let mut sums: HashMap<(usize, &str), Vec<Summarised>> = HashMap::default();
     for (fi, f) in files.iter().enumerate() {
         for a in f.accesses {
             let what = match (a.kind, a.id_param, a.owner_param, &a.filter_param) {
@@ -1339,20 +1400,22 @@ pub fn link(
     let targets: Vec<Vec<Option<usize>>> = files
         .iter()
         .enumerate()
-        .map(|(fi, f)| f.calls.iter().map(|c| resolve(fi, &c.callee)).collect())
+        .map(|(fi, f)| (0..f.calls.len()).map(|ci| resolve(fi, ci)).collect())
         .collect();
-    let callee_name = |c: &OwnCall| -> String {
+    fn callee_name(c: &OwnCall) -> &str {
         match &c.callee {
-            OwnCallee::Service { method, .. } => method.clone(),
-            OwnCallee::Local(f) => f.clone(),
-            OwnCallee::Module { function, .. } => function.clone(),
+            OwnCallee::Service { method, .. } => method,
+            OwnCallee::Local(f) => f,
+            OwnCallee::Module { function, .. } => function,
         }
-    };
+    }
+    // per call, how many of its target's summaries it has taken (summaries are only added)
+    let mut taken: Vec<Vec<usize>> = files.iter().map(|f| vec![0; f.calls.len()]).collect();
     for round in 0..=LINK_DEPTH {
         let last = round == LINK_DEPTH;
         let mut added: Vec<((usize, &str), Summarised)> = Vec::new();
         for (fi, f) in files.iter().enumerate() {
-            for (c, target) in f.calls.iter().zip(&targets[fi]) {
+            for (ci, (c, target)) in f.calls.iter().zip(&targets[fi]).enumerate() {
                 let Some(tj) = *target else {
                     continue;
                 };
@@ -1361,10 +1424,11 @@ pub fn link(
                 if tj == fi && name == c.function {
                     continue;
                 }
-                let Some(list) = sums.get(&(tj, name.as_str())) else {
+                let Some(list) = sums.get(&(tj, name)) else {
                     continue;
                 };
-                for s in list {
+                let from = std::mem::replace(&mut taken[fi][ci], list.len());
+                for s in &list[from..] {
                     let model = match &s.model {
                         ModelRef::Named(m) => ModelRef::Named(m.clone()),
                         ModelRef::Param(k) => match c.args.get(usize::from(*k)) {
@@ -1645,7 +1709,7 @@ mod tests {
         );
         let c = calls(
             "/app/app/controller/note.js",
-            "exports.update = async ctx => { const me = ctx.state.user; const { id } = ctx.params; await ctx.service.note.item.update(id, { title: ctx.request.body.title, owner: me.id }, [me.id]); };\nexports.other = async ctx => { await this.service.note.remove(ctx.query.id); await helper(ctx.params.id); await console.log(ctx.params.id); };",
+            "exports.update = async ctx => { const me = ctx.state.user; const { id } = ctx.params; await ctx.service.note.item.update(id, { title: ctx.request.body.title, owner: me.id }, [me.id]); };\nexports.other = async ctx => { await this.service.note.remove(ctx.query.id); await helper(ctx.params.id); await external(ctx.params.id); await console.log(ctx.params.id); };\nasync function helper(id) { return id; }",
         );
         let got: Vec<_> = c
             .iter()
@@ -1677,6 +1741,7 @@ mod tests {
                     vec![Val::Request],
                     false
                 ),
+                // (a function of the file: `external` is none, and its call is dropped)
                 (OwnCallee::Local("helper".into()), vec![Val::Request], false),
             ],
             "{c:?}"

@@ -204,34 +204,43 @@ fn linked(app: &eggsec_app::AppModel) -> Vec<Vec<RecordAccess>> {
         })
         .collect();
     let services = app.code.service_files();
-    let any_module = inputs.iter().any(|f| {
-        f.calls
-            .iter()
-            .any(|c| matches!(c.callee, OwnCallee::Module { .. }))
-    });
-    let modules: std::collections::HashMap<String, usize> = if any_module {
-        files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (eggsec_js::flow::module_key(&f.abs), i))
-            .collect()
-    } else {
-        Default::default()
+    // a module's file, once per specifier and requiring directory (a generic data layer is
+    // required the same way by every service), among the files of the same stem
+    let module_file = |fi: usize, spec: &ModuleSpec| -> Option<usize> {
+        let path = match spec {
+            ModuleSpec::Relative(s) => eggsec_js::flow::resolve_relative(&files[fi].abs, s)?,
+            ModuleSpec::Root(s) => app.root.join(s),
+        };
+        let find = |path: &std::path::Path| {
+            // (`./general` or `./general.js`: the file's stem is one of the two)
+            let (name, stem) = (path.file_name()?, path.file_stem()?);
+            let key = eggsec_js::flow::module_key(path);
+            files.iter().position(|f| {
+                f.abs.file_stem().is_some_and(|s| s == name || s == stem)
+                    && eggsec_js::flow::module_key(&f.abs) == key
+            })
+        };
+        find(&path).or_else(|| find(&path.join("index")))
     };
-    link(&inputs, |fi, callee| match callee {
-        OwnCallee::Service { file, .. } => services.get(file).copied(),
-        OwnCallee::Local(_) => Some(fi),
-        OwnCallee::Module { spec, .. } => {
-            let path = match spec {
-                ModuleSpec::Relative(s) => eggsec_js::flow::resolve_relative(&files[fi].abs, s)?,
-                ModuleSpec::Root(s) => app.root.join(s),
-            };
-            modules
-                .get(&eggsec_js::flow::module_key(&path))
-                .or_else(|| modules.get(&eggsec_js::flow::module_key(&path.join("index"))))
-                .copied()
-        }
-    })
+    let mut modules: std::collections::HashMap<(&std::path::Path, &ModuleSpec), Option<usize>> =
+        Default::default();
+    let mut resolved: Vec<Vec<Option<usize>>> = Vec::with_capacity(files.len());
+    for (fi, f) in inputs.iter().enumerate() {
+        let dir = files[fi].abs.parent().unwrap_or(std::path::Path::new(""));
+        resolved.push(
+            f.calls
+                .iter()
+                .map(|c| match &c.callee {
+                    OwnCallee::Service { file, .. } => services.get(file).copied(),
+                    OwnCallee::Local(_) => Some(fi),
+                    OwnCallee::Module { spec, .. } => *modules
+                        .entry((dir, spec))
+                        .or_insert_with(|| module_file(fi, spec)),
+                })
+                .collect(),
+        );
+    }
+    link(&inputs, |fi, ci| resolved[fi][ci])
 }
 
 /// A decorator that checks a permission on the record (`@checkPremission('Work')`,
