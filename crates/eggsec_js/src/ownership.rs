@@ -331,8 +331,9 @@ struct Frame {
     identity: HashSet<String>,
     /// Locals holding an object with an owner field (`const where = { userId }`).
     owner_objects: HashSet<String>,
-    /// The names each parameter binds, by position (`ctx` too: positions count).
-    positions: Vec<Vec<String>>,
+    /// The name of each parameter that binds one name (`id`, `query = {}`), by position (`ctx`
+    /// too: positions count); `None` for a destructured one.
+    positions: Vec<Option<String>>,
     /// Names bound from a field of an object-pattern parameter (`{ query = {} }`): the
     /// parameter's position and the field.
     param_fields: HashMap<String, (u8, String)>,
@@ -608,7 +609,7 @@ impl OwnVisitor<'_, '_> {
         let i = f
             .positions
             .iter()
-            .position(|ns| ns.len() == 1 && ns[0] == name)?;
+            .position(|p| p.as_deref() == Some(name))?;
         u8::try_from(i).ok()
     }
 
@@ -839,13 +840,14 @@ impl OwnVisitor<'_, '_> {
         let mut positions = Vec::with_capacity(params.items.len());
         let mut param_fields = HashMap::default();
         for (i, p) in params.items.iter().enumerate() {
-            let mut names = Vec::new();
-            binding_names(&p.pattern, &mut names);
-            positions.push(names);
             let pattern = match &p.pattern {
                 BindingPattern::AssignmentPattern(a) => &a.left,
                 other => other,
             };
+            positions.push(match pattern {
+                BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_owned()),
+                _ => None,
+            });
             if let (BindingPattern::ObjectPattern(o), Ok(i)) = (pattern, u8::try_from(i)) {
                 for prop in &o.properties {
                     let Some(k) = prop.key.static_name() else {
