@@ -965,16 +965,7 @@ fn type_ref_name(t: &TSType<'_>) -> Option<String> {
 }
 
 fn require_spec(expr: &Expression<'_>) -> Option<String> {
-    let Expression::CallExpression(c) = expr.get_inner_expression() else {
-        return None;
-    };
-    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
-        return None;
-    };
-    if id.name != "require" {
-        return None;
-    }
-    c.arguments.first()?.as_expression().and_then(string_lit)
+    crate::routes::require_arg(expr).and_then(string_lit)
 }
 
 #[cfg(test)]

@@ -201,16 +201,7 @@ fn tracked_module(spec: &str) -> Option<&'static str> {
 }
 
 fn require_of(e: &Expression<'_>) -> Option<String> {
-    let Expression::CallExpression(c) = e.get_inner_expression() else {
-        return None;
-    };
-    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
-        return None;
-    };
-    if id.name != "require" {
-        return None;
-    }
-    match c.arguments.first()?.as_expression()?.get_inner_expression() {
+    match crate::routes::require_arg(e)?.get_inner_expression() {
         Expression::StringLiteral(s) => Some(s.value.as_str().to_owned()),
         _ => None,
     }

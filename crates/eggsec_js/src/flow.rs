@@ -2414,16 +2414,7 @@ fn strip_whole(v: V) -> V {
 }
 
 fn require_spec(expr: &Expression<'_>) -> Option<String> {
-    let Expression::CallExpression(c) = expr.get_inner_expression() else {
-        return None;
-    };
-    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
-        return None;
-    };
-    if id.name != "require" {
-        return None;
-    }
-    match c.arguments.first()?.as_expression()?.get_inner_expression() {
+    match crate::routes::require_arg(expr)?.get_inner_expression() {
         Expression::StringLiteral(s) => Some(s.value.trim_start_matches("node:").to_string()),
         _ => None,
     }

@@ -411,16 +411,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
 /// `path.join(__dirname, 'x')` or `path.join(process.cwd(), 'app/service/general')`
 /// (`path.resolve` alike).
 fn module_spec(e: &Expression<'_>) -> Option<ModuleSpec> {
-    let Expression::CallExpression(c) = e.get_inner_expression() else {
-        return None;
-    };
-    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
-        return None;
-    };
-    if id.name != "require" {
-        return None;
-    }
-    match c.arguments.first()?.as_expression()?.get_inner_expression() {
+    match crate::routes::require_arg(e)?.get_inner_expression() {
         Expression::StringLiteral(s) if s.value.starts_with('.') => {
             Some(ModuleSpec::Relative(s.value.to_string()))
         }
@@ -597,6 +588,14 @@ impl OwnVisitor<'_, '_> {
                 filter_param: links.filter_param,
                 via: Vec::new(),
             });
+        }
+    }
+
+    /// [`Self::simple_param`] of an expression that is a name.
+    fn param_of(&self, e: &Expression<'_>) -> Option<u8> {
+        match e.get_inner_expression() {
+            Expression::Identifier(i) => self.simple_param(&i.name),
+            _ => None,
         }
     }
 
@@ -929,24 +928,24 @@ impl OwnVisitor<'_, '_> {
         let Some(first) = args.first() else {
             return;
         };
-        let param_of = |e: &Expression<'_>| match e.get_inner_expression() {
-            Expression::Identifier(i) => self.simple_param(&i.name),
-            _ => None,
+        // a by-id access, with the parameter holding the id when it comes from one
+        let by_id = |this: &mut Self, src: IdSource, id: &Expression<'_>, model: String| {
+            let links = Links {
+                id_param: this.param_of(id).filter(|_| src == IdSource::Param),
+                model_param,
+                ..Links::default()
+            };
+            this.record_linked(
+                AccessKind::ById(src),
+                model,
+                method.to_owned(),
+                it.span,
+                links,
+            );
         };
         if BY_ID_METHODS.contains(&method) {
             if let Some(src) = self.source_of(first) {
-                let links = Links {
-                    id_param: param_of(first).filter(|_| src == IdSource::Param),
-                    model_param,
-                    ..Links::default()
-                };
-                self.record_linked(
-                    AccessKind::ById(src),
-                    model,
-                    method.to_owned(),
-                    it.span,
-                    links,
-                );
+                by_id(self, src, first, model);
             }
             return;
         }
@@ -1036,30 +1035,19 @@ impl OwnVisitor<'_, '_> {
             .find(|(k, v)| is_owner_key(k) || self.is_identity(v));
         if let Some((_, v)) = owner {
             let links = Links {
-                owner_param: param_of(v),
+                owner_param: self.param_of(v),
                 model_param,
                 ..Links::default()
             };
             self.record_linked(AccessKind::Owned, model, method.to_owned(), it.span, links);
             return;
         }
-        let by_id = pairs
+        let found = pairs
             .iter()
             .filter(|(k, _)| is_id_key(k))
             .find_map(|(_, v)| self.source_of(v).map(|s| (s, *v)));
-        if let Some((src, v)) = by_id {
-            let links = Links {
-                id_param: param_of(v).filter(|_| src == IdSource::Param),
-                model_param,
-                ..Links::default()
-            };
-            self.record_linked(
-                AccessKind::ById(src),
-                model,
-                method.to_owned(),
-                it.span,
-                links,
-            );
+        if let Some((src, v)) = found {
+            by_id(self, src, v, model);
         }
     }
 

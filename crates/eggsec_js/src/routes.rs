@@ -237,6 +237,20 @@ pub(crate) fn member_path(expr: &Expression<'_>) -> Option<Vec<String>> {
 pub(crate) type MemberPath<'a> = smallvec::SmallVec<[&'a str; 4]>;
 
 /// [`member_path`] borrowed from the source (no string copies).
+/// The first argument of a `require(...)` call (`'./general'` of `require('./general')`).
+pub(crate) fn require_arg<'b, 'a>(e: &'b Expression<'a>) -> Option<&'b Expression<'a>> {
+    let Expression::CallExpression(c) = e.get_inner_expression() else {
+        return None;
+    };
+    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
+        return None;
+    };
+    if id.name != "require" {
+        return None;
+    }
+    c.arguments.first()?.as_expression()
+}
+
 pub(crate) fn member_path_ref<'a>(expr: &Expression<'a>) -> Option<MemberPath<'a>> {
     // the links from the outside in; the path is the reverse
     let mut cur = expr.get_inner_expression();
@@ -676,16 +690,7 @@ impl RouteVisitor<'_, '_> {
 
 /// `require('./x')` with a local specifier.
 fn local_require(expr: &Expression<'_>) -> Option<String> {
-    let Expression::CallExpression(c) = expr.get_inner_expression() else {
-        return None;
-    };
-    let Expression::Identifier(id) = c.callee.get_inner_expression() else {
-        return None;
-    };
-    if id.name != "require" {
-        return None;
-    }
-    let spec = string_value(c.arguments.first()?.as_expression()?)?;
+    let spec = string_value(require_arg(expr)?)?;
     is_local_specifier(&spec).then_some(spec)
 }
 
