@@ -1330,6 +1330,14 @@ pub fn changes_records(method: &str) -> bool {
             .any(|w| method.contains(w))
 }
 
+/// What a call makes of one summary of its callee.
+enum Found {
+    /// A record access at the call.
+    Access(AccessKind),
+    /// A summary of the calling function, for its own callers.
+    Summary(Summary),
+}
+
 /// One file's facts for [`link`].
 pub struct LinkFile<'f> {
     pub accesses: &'f [RecordAccess],
@@ -1348,12 +1356,9 @@ const LINK_DEPTH: usize = 4;
 /// record (an article, a comment to reply to), which the handler cannot tell. Followed up to [`LINK_DEPTH`] calls deep (`service.content.update`
 /// → `_update(ctx, Model, _id)` → `Model.findOneAndUpdate(query)`), the model named by the
 /// caller when the callee takes it as a parameter. A callee that compares the logged-in user
-/// with something checks ownership itself, and passes nothing on. `resolve(file, ci)` is the
+/// with something checks ownership itself, and passes nothing on. `targets[file][ci]` is the
 /// index of the file defining the function that call `ci` of file `file` reaches.
-pub fn link(
-    files: &[LinkFile<'_>],
-    resolve: impl Fn(usize, usize) -> Option<usize>,
-) -> Vec<Vec<RecordAccess>> {
+pub fn link(files: &[LinkFile<'_>], targets: &[Vec<Option<usize>>]) -> Vec<Vec<RecordAccess>> {
     let mut out: Vec<Vec<RecordAccess>> = vec![Vec::new(); files.len()];
     if files.iter().all(|f| f.calls.is_empty()) {
         return out;
@@ -1386,12 +1391,6 @@ pub fn link(
                 });
         }
     }
-    // the calls each resolves to, once
-    let targets: Vec<Vec<Option<usize>>> = files
-        .iter()
-        .enumerate()
-        .map(|(fi, f)| (0..f.calls.len()).map(|ci| resolve(fi, ci)).collect())
-        .collect();
     fn callee_name(c: &OwnCall) -> &str {
         match &c.callee {
             OwnCallee::Service { method, .. } => method,
@@ -1405,7 +1404,9 @@ pub fn link(
         let last = round == LINK_DEPTH;
         let mut added: Vec<((usize, &str), Summarised)> = Vec::new();
         for (fi, f) in files.iter().enumerate() {
-            for (ci, (c, target)) in f.calls.iter().zip(&targets[fi]).enumerate() {
+            // (a file without its row of targets resolves nothing)
+            let row = targets.get(fi).map_or(&[][..], Vec::as_slice);
+            for (ci, (c, target)) in f.calls.iter().zip(row).enumerate() {
                 let Some(tj) = *target else {
                     continue;
                 };
@@ -1430,22 +1431,23 @@ pub fn link(
                     let mut via = vec![c.callee.display()];
                     via.extend(s.via.iter().cloned());
                     let arg = |p: u8| c.args.get(usize::from(p));
-                    let mut found: Vec<(AccessKind, Option<Summary>)> = Vec::new();
+                    // what the call makes of the summary: an access here, or a summary of the caller
+                    let mut found: Vec<Found> = Vec::new();
                     match &s.what {
                         Summary::ById { param } => match arg(*param) {
                             Some(Val::Request) if changes_records(&s.method) => {
-                                found.push((AccessKind::ById(IdSource::Request), None))
+                                found.push(Found::Access(AccessKind::ById(IdSource::Request)))
                             }
-                            Some(Val::Param(k)) if !c.compares_user => found
-                                .push((AccessKind::FilterParam, Some(Summary::ById { param: *k }))),
+                            Some(Val::Param(k)) if !c.compares_user => {
+                                found.push(Found::Summary(Summary::ById { param: *k }))
+                            }
                             _ => {}
                         },
                         Summary::Owner { param } => match arg(*param) {
-                            Some(Val::Identity) => found.push((AccessKind::Owned, None)),
-                            Some(Val::Param(k)) => found.push((
-                                AccessKind::FilterParam,
-                                Some(Summary::Owner { param: *k }),
-                            )),
+                            Some(Val::Identity) => found.push(Found::Access(AccessKind::Owned)),
+                            Some(Val::Param(k)) => {
+                                found.push(Found::Summary(Summary::Owner { param: *k }))
+                            }
                             _ => {}
                         },
                         Summary::Filter { param, field } => {
@@ -1465,61 +1467,62 @@ pub fn link(
                                         .iter()
                                         .find(|(k, v)| is_owner_key(k) || *v == Val::Identity);
                                     if let Some((_, v)) = owner {
-                                        found.push((AccessKind::Owned, None));
+                                        found.push(Found::Access(AccessKind::Owned));
                                         if let Val::Param(k) = v {
-                                            found.push((
-                                                AccessKind::FilterParam,
-                                                Some(Summary::Owner { param: *k }),
-                                            ));
+                                            found
+                                                .push(Found::Summary(Summary::Owner { param: *k }));
                                         }
                                     } else if let Some((_, v)) = pairs.iter().find(|(k, v)| {
                                         is_id_key(k) && matches!(v, Val::Request | Val::Param(_))
                                     }) {
                                         match v {
-                                            Val::Param(k) if !c.compares_user => found.push((
-                                                AccessKind::FilterParam,
-                                                Some(Summary::ById { param: *k }),
-                                            )),
+                                            Val::Param(k) if !c.compares_user => found
+                                                .push(Found::Summary(Summary::ById { param: *k })),
                                             Val::Request if changes_records(&s.method) => found
-                                                .push((AccessKind::ById(IdSource::Request), None)),
+                                                .push(Found::Access(AccessKind::ById(
+                                                    IdSource::Request,
+                                                ))),
                                             _ => {}
                                         }
                                     }
                                 }
-                                Some(Val::OwnerObject) => found.push((AccessKind::Owned, None)),
-                                Some(Val::Param(k)) => found.push((
-                                    AccessKind::FilterParam,
-                                    Some(Summary::Filter {
+                                Some(Val::OwnerObject) => {
+                                    found.push(Found::Access(AccessKind::Owned))
+                                }
+                                Some(Val::Param(k)) => {
+                                    found.push(Found::Summary(Summary::Filter {
                                         param: k,
                                         field: None,
-                                    }),
-                                )),
-                                Some(Val::ParamField(k, f)) => found.push((
-                                    AccessKind::FilterParam,
-                                    Some(Summary::Filter {
+                                    }))
+                                }
+                                Some(Val::ParamField(k, f)) => {
+                                    found.push(Found::Summary(Summary::Filter {
                                         param: k,
                                         field: Some(f),
-                                    }),
-                                )),
+                                    }))
+                                }
                                 _ => {}
                             }
                         }
                     }
-                    for (kind, summary) in found {
-                        if let Some(what) = summary {
-                            if !last {
-                                added.push((
-                                    (fi, c.function.as_str()),
-                                    Summarised {
-                                        what,
-                                        model: model.clone(),
-                                        method: s.method.clone(),
-                                        via: via.clone(),
-                                    },
-                                ));
+                    for f in found {
+                        let kind = match f {
+                            Found::Access(kind) => kind,
+                            Found::Summary(what) => {
+                                if !last {
+                                    added.push((
+                                        (fi, c.function.as_str()),
+                                        Summarised {
+                                            what,
+                                            model: model.clone(),
+                                            method: s.method.clone(),
+                                            via: via.clone(),
+                                        },
+                                    ));
+                                }
+                                continue;
                             }
-                            continue;
-                        }
+                        };
                         // an access at the call, of a model the code names
                         let ModelRef::Named(m) = &model else {
                             continue;

@@ -240,7 +240,7 @@ fn linked(app: &eggsec_app::AppModel) -> Vec<Vec<RecordAccess>> {
                 .collect(),
         );
     }
-    link(&inputs, |fi, ci| resolved[fi][ci])
+    link(&inputs, &resolved)
 }
 
 /// A decorator that checks a permission on the record (`@checkPremission('Work')`,
