@@ -570,14 +570,15 @@ fn output_errors_exit_2_without_a_panic() {
         assert!(err.contains("no space left"), "{err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    let mut child = std::process::Command::new(&bin)
+    // the reader is gone before the child writes (a reader dropped after the spawn races
+    // the child, which may have written all its output into the pipe's buffer by then)
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = std::process::Command::new(&bin)
         .arg("rules")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .stdout(writer)
+        .output()
         .unwrap();
-    drop(child.stdout.take()); // the reader goes away
-    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
