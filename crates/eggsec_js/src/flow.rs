@@ -615,14 +615,15 @@ struct FlowVisitor<'p, 't> {
     out: &'p mut SourceFacts,
 }
 
-/// Runs the flow engine and the code-fact extractors over a parsed file.
+/// Runs the flow engine and the code-fact extractors over a parsed file. Returns the file's
+/// tegg `@Inject()` class properties (name → class), which the other extractors read too.
 pub(crate) fn analyze(
     program: &Program<'_>,
     at: &Place<'_>,
     models: &Models,
     external: &Summaries,
     out: &mut SourceFacts,
-) {
+) -> HashMap<String, String> {
     let semantic = crate::timing::time("semantic", || {
         SemanticBuilder::new().build(program).semantic
     });
@@ -660,13 +661,40 @@ pub(crate) fn analyze(
     v.injected = pre.injected;
     v.visit_program(program);
     link_local(v.out);
+    v.injected
 }
 
-/// tegg `@Inject()` class properties of a file: property name → class name.
-pub(crate) fn injected_properties(program: &Program<'_>) -> HashMap<String, String> {
-    let mut pre = Declared::default();
-    pre.visit_program(program);
-    pre.injected
+/// A tegg `@Inject()` class property (`@Inject() private readonly fooService: FooService;`):
+/// its name and the class it holds (its type, else its name capitalised).
+fn inject_target(it: &PropertyDefinition<'_>) -> Option<(String, String)> {
+    let inject = it.decorators.iter().any(|d| {
+        let callee = match &d.expression {
+            Expression::CallExpression(c) => &c.callee,
+            e => e,
+        };
+        matches!(callee.get_inner_expression(), Expression::Identifier(i) if i.name == "Inject")
+    });
+    if !inject {
+        return None;
+    }
+    let name = it.key.static_name()?;
+    let class = it
+        .type_annotation
+        .as_ref()
+        .and_then(|t| match &t.type_annotation {
+            TSType::TSTypeReference(r) => match &r.type_name {
+                TSTypeName::IdentifierReference(i) => Some(i.name.as_str().to_owned()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            let mut c = name.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        });
+    Some((name.into_owned(), class))
 }
 
 /// Collects the names of functions declared in a file (declarations, `const f = () =>`, class
@@ -679,32 +707,8 @@ struct Declared {
 
 impl<'a> Visit<'a> for Declared {
     fn visit_property_definition(&mut self, it: &PropertyDefinition<'a>) {
-        // tegg: @Inject() private readonly fooService: FooService;
-        let inject = it.decorators.iter().any(|d| {
-            let callee = match &d.expression {
-                Expression::CallExpression(c) => &c.callee,
-                e => e,
-            };
-            matches!(callee.get_inner_expression(), Expression::Identifier(i) if i.name == "Inject")
-        });
-        if let (true, Some(name)) = (inject, it.key.static_name()) {
-            let class = it
-                .type_annotation
-                .as_ref()
-                .and_then(|t| match &t.type_annotation {
-                    TSType::TSTypeReference(r) => match &r.type_name {
-                        TSTypeName::IdentifierReference(i) => Some(i.name.as_str().to_owned()),
-                        _ => None,
-                    },
-                    _ => None,
-                })
-                .unwrap_or_else(|| {
-                    let mut c = name.chars();
-                    c.next()
-                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                        .unwrap_or_default()
-                });
-            self.injected.insert(name.to_string(), class);
+        if let Some((name, class)) = inject_target(it) {
+            self.injected.insert(name, class);
         }
         walk::walk_property_definition(self, it);
     }

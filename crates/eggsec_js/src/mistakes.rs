@@ -157,7 +157,7 @@ struct MistakeVisitor<'p, 't> {
     host_calls: Vec<HostCall>,
     host_param_sinks: Vec<HostParamSink>,
     /// tegg `@Inject()` properties: name → class.
-    injected: HashMap<String, String>,
+    injected: &'p HashMap<String, String>,
     /// What other files' helpers and services return (the flow engine's summaries).
     summaries: &'p crate::flow::Summaries,
     /// The clean results of the sink models (what the flow engine treats as server data).
@@ -170,6 +170,7 @@ pub(crate) fn extract(
     at: &Place<'_>,
     summaries: &crate::flow::Summaries,
     models: &crate::models::Models,
+    injected: &HashMap<String, String>,
     out: &mut SourceFacts,
 ) {
     let mut v = MistakeVisitor {
@@ -190,7 +191,7 @@ pub(crate) fn extract(
         out: Vec::new(),
         host_calls: Vec::new(),
         host_param_sinks: Vec::new(),
-        injected: crate::flow::injected_properties(program),
+        injected,
     };
     v.visit_program(program);
     while let Some(f) = v.frames.pop() {

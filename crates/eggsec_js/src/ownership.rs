@@ -130,6 +130,13 @@ pub enum OwnCallee {
     /// `_update(...)` bound by `const { _update } = require(spec)`, `general._item(...)` on
     /// `const general = require(spec)`.
     Module { spec: ModuleSpec, function: String },
+    /// tegg: `this.workService.public(...)` on an `@Inject() workService: WorkService`
+    /// property: method `public` of class `WorkService`.
+    Injected {
+        property: String,
+        class: String,
+        method: String,
+    },
 }
 
 impl OwnCallee {
@@ -139,6 +146,18 @@ impl OwnCallee {
             OwnCallee::Service { file, method } => format!("service.{file}.{method}"),
             OwnCallee::Local(f) => f.clone(),
             OwnCallee::Module { function, .. } => function.clone(),
+            OwnCallee::Injected {
+                property, method, ..
+            } => format!("{property}.{method}"),
+        }
+    }
+
+    /// The name of the function the call reaches in its file.
+    pub fn function(&self) -> &str {
+        match self {
+            OwnCallee::Service { method, .. } | OwnCallee::Injected { method, .. } => method,
+            OwnCallee::Local(f) => f,
+            OwnCallee::Module { function, .. } => function,
         }
     }
 }
@@ -367,10 +386,17 @@ struct OwnVisitor<'p, 't> {
     /// Module-level bindings of required relative modules: the module, and the export bound
     /// (`None` for the whole module).
     imports: HashMap<String, (ModuleSpec, Option<String>)>,
+    /// tegg `@Inject()` class properties: name → class.
+    injected: &'p HashMap<String, String>,
 }
 
 /// Runs the extractor over a parsed file.
-pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFacts) {
+pub(crate) fn extract(
+    program: &Program<'_>,
+    at: &Place<'_>,
+    injected: &HashMap<String, String>,
+    out: &mut SourceFacts,
+) {
     let mut v = OwnVisitor {
         at,
         frames: vec![Frame {
@@ -382,6 +408,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         calls: Vec::new(),
         functions: HashSet::default(),
         imports: HashMap::default(),
+        injected,
     };
     v.visit_program(program);
     while let Some(f) = v.frames.pop() {
@@ -758,6 +785,7 @@ impl OwnVisitor<'_, '_> {
             Module(&'x ModuleSpec, &'x str),
             Local(&'x str),
             Service(&'x [&'x str], &'x str),
+            Injected(&'x str, &'x str, &'x str),
         }
         let to = match it.callee.get_inner_expression() {
             Expression::Identifier(i) => {
@@ -785,6 +813,10 @@ impl OwnVisitor<'_, '_> {
                         To::Service(mid, m)
                     }
                     ["this", m] => To::Local(m),
+                    ["this", prop, m] => match self.injected.get(*prop) {
+                        Some(class) => To::Injected(prop, class, m),
+                        None => return,
+                    },
                     [obj, m] => match self.imports.get(*obj) {
                         Some((spec, None)) => To::Module(spec, m),
                         _ => return,
@@ -809,6 +841,11 @@ impl OwnVisitor<'_, '_> {
             To::Local(n) => OwnCallee::Local(n.to_owned()),
             To::Service(mid, m) => OwnCallee::Service {
                 file: mid.join("."),
+                method: m.to_owned(),
+            },
+            To::Injected(prop, class, m) => OwnCallee::Injected {
+                property: prop.to_owned(),
+                class: class.to_owned(),
                 method: m.to_owned(),
             },
         };
@@ -1342,6 +1379,9 @@ enum Found {
 pub struct LinkFile<'f> {
     pub accesses: &'f [RecordAccess],
     pub calls: &'f [OwnCall],
+    /// Functions that check the permission on the record before they run (a permission
+    /// decorator, `@checkPermission('Work')`): a call into one passes nothing on.
+    pub guarded: Vec<&'f str>,
 }
 
 /// How many calls deep [`link`] follows an id, a model or a filter.
@@ -1353,11 +1393,13 @@ const LINK_DEPTH: usize = 4;
 /// call; one that passes the logged-in user as the owner, or a filter with an owner field,
 /// makes an owned access. Only accesses that change or delete records are reported at the
 /// call ([`changes_records`]): a read by id through a data layer is most often of a public
-/// record (an article, a comment to reply to), which the handler cannot tell. Followed up to [`LINK_DEPTH`] calls deep (`service.content.update`
-/// → `_update(ctx, Model, _id)` → `Model.findOneAndUpdate(query)`), the model named by the
-/// caller when the callee takes it as a parameter. A callee that compares the logged-in user
-/// with something checks ownership itself, and passes nothing on. `targets[file][ci]` is the
-/// index of the file defining the function that call `ci` of file `file` reaches.
+/// record (an article, a comment to reply to), which the handler cannot tell. Followed up
+/// to [`LINK_DEPTH`] calls deep (`service.content.update` → `_update(ctx, Model, _id)` →
+/// `Model.findOneAndUpdate(query)`), the model named by the caller when the callee takes it
+/// as a parameter. A callee that compares the logged-in user with something, or is
+/// [`LinkFile::guarded`], checks ownership itself, and passes nothing on.
+/// `targets[file][ci]` is the index of the file defining the function that call `ci` of file
+/// `file` reaches.
 pub fn link(files: &[LinkFile<'_>], targets: &[Vec<Option<usize>>]) -> Vec<Vec<RecordAccess>> {
     let mut out: Vec<Vec<RecordAccess>> = vec![Vec::new(); files.len()];
     if files.iter().all(|f| f.calls.is_empty()) {
@@ -1391,13 +1433,6 @@ pub fn link(files: &[LinkFile<'_>], targets: &[Vec<Option<usize>>]) -> Vec<Vec<R
                 });
         }
     }
-    fn callee_name(c: &OwnCall) -> &str {
-        match &c.callee {
-            OwnCallee::Service { method, .. } => method,
-            OwnCallee::Local(f) => f,
-            OwnCallee::Module { function, .. } => function,
-        }
-    }
     // per call, how many of its target's summaries it has taken (summaries are only added)
     let mut taken: Vec<Vec<usize>> = files.iter().map(|f| vec![0; f.calls.len()]).collect();
     for round in 0..=LINK_DEPTH {
@@ -1410,9 +1445,12 @@ pub fn link(files: &[LinkFile<'_>], targets: &[Vec<Option<usize>>]) -> Vec<Vec<R
                 let Some(tj) = *target else {
                     continue;
                 };
-                let name = callee_name(c);
+                let name = c.callee.function();
                 // (a function calling itself, or a method calling its namesake: no news)
                 if tj == fi && name == c.function {
+                    continue;
+                }
+                if files.get(tj).is_some_and(|t| t.guarded.contains(&name)) {
                     continue;
                 }
                 let Some(list) = sums.get(&(tj, name)) else {
@@ -1739,6 +1777,43 @@ mod tests {
             ],
             "{c:?}"
         );
+    }
+
+    #[test]
+    fn calls_into_injected_properties() {
+        // tegg: a method of an `@Inject()` property's class (its type, else its name
+        // capitalised); a property that is not injected is nothing known
+        let c = calls(
+            "/app/app/module/controller/work.ts",
+            "export class WorkController {\n  async update(@Context() ctx: EggContext) { await this.workService.update(ctx.params.id, ctx.request.body); await this.cache.del(ctx.params.id); await this.noteService.remove(ctx.query.id); }\n  @Inject()\n  private workService: WorkService;\n  @Inject() noteService;\n  private cache: Cache;\n}",
+        );
+        let got: Vec<_> = c
+            .iter()
+            .map(|c| (c.callee.clone(), c.args.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    OwnCallee::Injected {
+                        property: "workService".into(),
+                        class: "WorkService".into(),
+                        method: "update".into()
+                    },
+                    vec![Val::Request, Val::Request]
+                ),
+                (
+                    OwnCallee::Injected {
+                        property: "noteService".into(),
+                        class: "NoteService".into(),
+                        method: "remove".into()
+                    },
+                    vec![Val::Request]
+                ),
+            ],
+            "{c:?}"
+        );
+        assert_eq!(c[0].callee.display(), "workService.update");
     }
 
     #[test]

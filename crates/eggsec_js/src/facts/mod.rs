@@ -220,7 +220,7 @@ fn parse_and_extract(
             crate::routes::extract(program, &at, dir, &mut facts)
         });
     }
-    time("flow", || {
+    let injected = time("flow", || {
         crate::flow::analyze(program, &at, models, summaries, &mut facts)
     });
     time("extract.auth", || {
@@ -230,10 +230,10 @@ fn parse_and_extract(
         return Ok(facts);
     }
     time("extract.mistakes", || {
-        crate::mistakes::extract(program, &at, summaries, models, &mut facts)
+        crate::mistakes::extract(program, &at, summaries, models, &injected, &mut facts)
     });
     time("extract.owner", || {
-        crate::ownership::extract(program, &at, &mut facts)
+        crate::ownership::extract(program, &at, &injected, &mut facts)
     });
     time("extract.writes", || {
         crate::record_writes::extract(program, &at, &mut facts)

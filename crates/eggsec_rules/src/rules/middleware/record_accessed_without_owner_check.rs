@@ -3,7 +3,7 @@
 //! tenant condition, in a function that knows the logged-in user, while sibling functions (of
 //! the same file, else of another controller or service file) filter the same model by the
 //! user; and request data spread or assigned over a server-set owner field. Ids, models and
-//! filters are followed through service methods and the app's own modules
+//! filters are followed through service methods, tegg `@Inject()` classes and the app's own modules
 //! ([`eggsec_js::ownership::link`]).
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
@@ -27,9 +27,9 @@ static META: RuleMeta = RuleMeta {
 - the function knows who the logged-in user is (`ctx.state.user`, `ctx.session.user`, `this.session.currentUser`...) and compares nothing with it (no `if (topic.author_id !== user.id) ctx.throw(403)` after the fetch);
 - another function filters the same model by the owner — so the app does scope that model to its user, and this call forgot to. That sibling is looked for in the same file first, then in the app's other controller, service and module files, where it must also read the logged-in user (`ctx.model.Note.findAll({ where: { userId: ctx.state.user.id } })` in `app/controller/notes.js` for a `findByPk(ctx.params.id)` in `app/controller/note.js`).
 
-**Through calls.** In egg the controller knows the user and a service touches the model, often through a generic data layer. The id, the model and the filter are followed across calls, up to four deep: to a service method (`ctx.service.a.b.m(...)`, `this.service.a.m(...)`), a function of the same file, or a function of a module of the app (`require('./general')`, `require(path.join(process.cwd(), 'app/service/general'))`). A handler that passes the request's id to `ctx.service.content.update(ctx, fields.id, obj)`, whose `update(res, _id, payload)` calls `_update(res, this.ctx.model.Content, _id, payload)`, which runs `Model.findOneAndUpdate({ _id }, ...)` with no owner condition, makes a by-id access to `Content` at the handler's call; a handler that passes the logged-in user as the owner (`ctx.service.note.mine(ctx.state.user.id)` into `findAll({ where: { userId } })`), or a filter with an owner field (`item(ctx, { query: { uAuthor: me } })`), filters that model by its owner. A callee that compares something with the logged-in user checks ownership itself and passes nothing on. Through calls only accesses that change or delete records are reported: a read by id through a data layer is most often of a public record (an article, a comment to reply to), which the handler cannot tell.
+**Through calls.** In egg the controller knows the user and a service touches the model, often through a generic data layer. The id, the model and the filter are followed across calls, up to four deep: to a service method (`ctx.service.a.b.m(...)`, `this.service.a.m(...)`), a method of a tegg `@Inject()` property's class (`this.workService.update(...)` on `@Inject() workService: WorkService`), a function of the same file, or a function of a module of the app (`require('./general')`, `require(path.join(process.cwd(), 'app/service/general'))`). A handler that passes the request's id to `ctx.service.content.update(ctx, fields.id, obj)`, whose `update(res, _id, payload)` calls `_update(res, this.ctx.model.Content, _id, payload)`, which runs `Model.findOneAndUpdate({ _id }, ...)` with no owner condition, makes a by-id access to `Content` at the handler's call; a handler that passes the logged-in user as the owner (`ctx.service.note.mine(ctx.state.user.id)` into `findAll({ where: { userId } })`), or a filter with an owner field (`item(ctx, { query: { uAuthor: me } })`), filters that model by its owner. A callee that compares something with the logged-in user, or that sits behind a permission decorator (below), checks ownership itself and passes nothing on. Through calls only accesses that change or delete records are reported: a read by id through a data layer is most often of a public record (an article, a comment to reply to), which the handler cannot tell.
 
-A second signal, for apps that check ownership in a decorator: a handler of an authenticated route (something on its way requires a logged-in user) that selects a record by an id from the request while a sibling method of the same class reaches the same model behind a permission decorator (`@checkPermission('Work')`, `@checkOwner()`...) that this handler lacks.
+A second signal, for apps that check ownership in a decorator: a handler of an authenticated route (something on its way requires a logged-in user) that selects a record by an id from the request while a sibling method of the same class reaches the same model behind a permission decorator (`@checkPermission('Work')`, `@checkOwner()`...) that this handler lacks. A function behind such a decorator is not reported: the decorator checks the record before it runs.
 
 Functions named for administration (`admin*`, `manage*`), files under an `admin`/`manage` directory, handlers routed only under such a path (`/admin/notes/:id`) and callbacks are left out: they serve other users' records by design. Also reported: request data spread or assigned *over* an object that already carries a server-set owner field — `{ orgUuid, ...ctx.query }`, `Object.assign(where, ctx.query)` after `where.userId = ...` — where the request then picks the tenant.
 
@@ -115,6 +115,9 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                     AccessKind::ById(src) => {
                         if a.compares_user
                             || exempt_function(&a.function)
+                            || decorators_of(file, a)
+                                .iter()
+                                .any(|d| is_permission_decorator(d))
                             || admin_place(app, fi, admin_dir[fi], a)
                         {
                             continue;
@@ -190,7 +193,8 @@ fn through(a: &RecordAccess) -> String {
 }
 
 /// Per file, the accesses its functions make through the functions they call
-/// ([`eggsec_js::ownership::link`]): services by egg's name, functions of the same file, and
+/// ([`eggsec_js::ownership::link`]): services by egg's name, tegg `@Inject()` classes by the
+/// file defining them, functions of the same file, and
 /// functions of required modules of the app (relative, or from the app's root by
 /// `path.join(process.cwd(), ...)`).
 fn linked(app: &eggsec_app::AppModel) -> Vec<Vec<RecordAccess>> {
@@ -201,6 +205,13 @@ fn linked(app: &eggsec_app::AppModel) -> Vec<Vec<RecordAccess>> {
         .map(|f| LinkFile {
             accesses: &f.facts.ownership,
             calls: &f.facts.ownership_calls,
+            guarded: f
+                .facts
+                .auth
+                .iter()
+                .filter(|a| a.decorators.iter().any(|d| is_permission_decorator(d)))
+                .map(|a| a.name.as_str())
+                .collect(),
         })
         .collect();
     let services = app.code.service_files();
@@ -224,6 +235,7 @@ fn linked(app: &eggsec_app::AppModel) -> Vec<Vec<RecordAccess>> {
     };
     let mut modules: std::collections::HashMap<(&std::path::Path, &ModuleSpec), Option<usize>> =
         Default::default();
+    let mut classes: std::collections::HashMap<&str, Option<usize>> = Default::default();
     let mut resolved: Vec<Vec<Option<usize>>> = Vec::with_capacity(files.len());
     for (fi, f) in inputs.iter().enumerate() {
         let dir = files[fi].abs.parent().unwrap_or(std::path::Path::new(""));
@@ -236,6 +248,9 @@ fn linked(app: &eggsec_app::AppModel) -> Vec<Vec<RecordAccess>> {
                     OwnCallee::Module { spec, .. } => *modules
                         .entry((dir, spec))
                         .or_insert_with(|| module_file(fi, spec)),
+                    OwnCallee::Injected { class, .. } => *classes
+                        .entry(class.as_str())
+                        .or_insert_with(|| app.code.class_file(class)),
                 })
                 .collect(),
         );
@@ -584,6 +599,58 @@ mod tests {
             ]),
         )
         .is_empty());
+    }
+
+    /// tegg: the controller reaches its service through an `@Inject()` property
+    /// (`this.noteService.update(...)`), the service its models through injected context
+    /// objects (`this.model.Note`); a permission decorator on a method guards what it reaches.
+    #[test]
+    fn through_tegg_injected_services() {
+        use crate::testing::model_with_files;
+        let svc = "import { Inject, SingletonProto, EggQualifier, EggType, EggContext } from '@eggjs/tegg';\n@SingletonProto()\nexport class NoteService {\n  @Inject()\n  @EggQualifier(EggType.CONTEXT)\n  private model: any;\n  @Inject()\n  @EggQualifier(EggType.CONTEXT)\n  private state: EggContext['state'];\n  async mine() { return this.model.Note.find({ user: this.state.user._id }); }\n  async update(id: string, data: any) { return this.model.Note.findOneAndUpdate({ id }, data); }\n  async checked(id: string, data: any) { const n = await this.model.Note.findOne({ id }); if (n.user !== this.state.user._id) throw new Error('not yours'); return n.updateOne(data); }\n}\n";
+        let ctl = |prop: &str, body: &str| {
+            format!("import {{ HTTPController, HTTPMethod, HTTPMethodEnum, Context, EggContext, Inject }} from '@eggjs/tegg';\nimport {{ NoteService }} from '../service/noteService';\n@HTTPController({{ path: '/api/note' }})\nexport class NoteController {{\n  {prop}\n  @HTTPMethod({{ method: HTTPMethodEnum.POST, path: '/:id' }})\n  {body}\n}}\n")
+        };
+        let run = |src: &str| {
+            run_rule(
+                &RecordAccessedWithoutOwnerCheck,
+                &model_with_files(&[
+                    ("app/module/service/noteService.ts", svc),
+                    ("app/module/controller/note.ts", src),
+                ]),
+            )
+        };
+        let update = "async update(@Context() ctx: EggContext) { const me = ctx.state.user; await this.noteService.update(ctx.params.id, ctx.request.body); return me.id; }";
+        for prop in [
+            "@Inject()\n  private noteService: NoteService;",
+            // no type: the class is the property's name, capitalised
+            "@Inject()\n  noteService;",
+        ] {
+            let f = run(&ctl(prop, update));
+            assert_eq!(f.len(), 1, "{prop}: {f:?}");
+            assert!(
+                f[0].message.contains("Note.findOneAndUpdate")
+                    && f[0].message.contains("noteService.update"),
+                "{}",
+                f[0].message
+            );
+            assert!(
+                f[0].evidence[0].starts_with("app/module/controller/note.ts:8:"),
+                "{:?}",
+                f[0].evidence
+            );
+        }
+        let inject = "@Inject()\n  private noteService: NoteService;";
+        for (prop, body, why) in [
+            (inject, "async update(@Context() ctx: EggContext) { const me = ctx.state.user; await this.noteService.checked(ctx.params.id, ctx.request.body); return me.id; }", "the service compares the owner"),
+            ("private noteService: NoteService;", update, "not injected: nothing says what the property is"),
+            (inject, "async update(@Context() ctx: EggContext) { const me = ctx.state.user; await this.noteService.update(me.noteId, ctx.request.body); return me.id; }", "the id is not the request's"),
+            (inject, "@checkPermission('Note')\n  async update(@Context() ctx: EggContext) { const me = ctx.state.user; await this.noteService.update(ctx.params.id, ctx.request.body); return me.id; }", "the handler is behind a permission decorator"),
+            (inject, "async update(@Context() ctx: EggContext) { const me = ctx.state.user; await this.guarded(ctx.params.id, ctx.request.body); return me.id; }\n  @checkPermission('Note')\n  async guarded(id: string, data: any) { await this.noteService.update(id, data); }", "the method it calls is behind a permission decorator"),
+            (inject, "async update(@Context() ctx: EggContext) { const me = ctx.state.user; await this.guarded(ctx); return me.id; }\n  @checkPermission('Note')\n  async guarded(ctx: EggContext) { const me = ctx.state.user; await this.noteService.update(ctx.params.id, ctx.request.body); return me; }", "the method reading the request is behind a permission decorator"),
+        ] {
+            assert!(run(&ctl(prop, body)).is_empty(), "{why}");
+        }
     }
 
     #[test]
