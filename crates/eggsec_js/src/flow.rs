@@ -252,17 +252,36 @@ pub fn module_key(path: &std::path::Path) -> String {
     module_key_of_normal(path).unwrap_or_else(|| module_key_normalized(path))
 }
 
+/// A dotted path's segments (`ctx.model.User.findOne` → `ctx`, `model`, `User`, `findOne`):
+/// what `path.split('.')` gives, in one pass over the bytes.
+pub(crate) fn segments(path: &str) -> smallvec::SmallVec<[&str; 8]> {
+    let mut out = smallvec::SmallVec::new();
+    let mut from = 0;
+    for dot in memchr::memchr_iter(b'.', path.as_bytes()) {
+        out.push(&path[from..dot]);
+        from = dot + 1;
+    }
+    out.push(&path[from..]);
+    out
+}
+
 /// [`module_key`] of a path that is already normal (UTF-8, no `.` or `..` component, no
 /// doubled or trailing `/`): its own text, without building the normal form component by
 /// component. `None` for any other path.
 fn module_key_of_normal(path: &std::path::Path) -> Option<String> {
     let s = path.to_str()?;
-    let normal = !s.is_empty()
-        && !s.contains("//")
-        && !s.ends_with('/')
-        && s.split('/').all(|c| c != "." && c != "..");
-    if !normal {
+    let b = s.as_bytes();
+    if b.is_empty() || b.ends_with(b"/") {
         return None;
+    }
+    // no `.` or `..` component, no empty one but the root's (`//`): one pass over the `/`s
+    let mut from = 0;
+    for end in memchr::memchr_iter(b'/', b).chain(std::iter::once(b.len())) {
+        let c = &b[from..end];
+        if c == b"." || c == b".." || (c.is_empty() && end != 0) {
+            return None;
+        }
+        from = end + 1;
     }
     // `Path::extension`: after the last `.` of the file name, unless the name starts there
     let name_at = s.rfind('/').map_or(0, |i| i + 1);
@@ -279,7 +298,17 @@ fn module_key_of_normal(path: &std::path::Path) -> Option<String> {
         }
         _ => s.len(),
     };
-    Some(format!("mod:{}", s[..stem_len].replace('.', "%")))
+    // `mod:` and the path up to the extension, each `.` as `%`, built once
+    let mut key = String::with_capacity(4 + stem_len);
+    key.push_str("mod:");
+    let mut from = 0;
+    for dot in memchr::memchr_iter(b'.', &b[..stem_len]) {
+        key.push_str(&s[from..dot]);
+        key.push('%');
+        from = dot + 1;
+    }
+    key.push_str(&s[from..stem_len]);
+    Some(key)
 }
 
 fn module_key_normalized(path: &std::path::Path) -> String {
@@ -954,7 +983,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             return None;
         };
         let path = self.canon(&c.callee)?;
-        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+        let segs = segments(&path);
         let i = self.models.check_arg(&segs)?;
         self.ident_var(c.arguments.get(i)?.as_expression()?)
     }
@@ -1385,7 +1414,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             }
             _ => {}
         }
-        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+        let segs = segments(&path);
         let sanitizes = self.models.sanitizer_bits(&segs);
         if sanitizes == u32::MAX {
             return V::Clean;
@@ -1569,7 +1598,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             let Some(a) = args.get(via.arg) else { continue };
             if let Some(V::Obj(p)) = args.get(via.on) {
                 let full = format!("{p}.{}", via.call);
-                let segs: smallvec::SmallVec<[&str; 8]> = full.split('.').collect();
+                let segs = segments(&full);
                 if self.models.clean_result(&segs) {
                     continue;
                 }
@@ -1806,13 +1835,13 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         let Some(path) = self.canon(&c.callee) else {
             return;
         };
-        let last = path.rsplit('.').next().unwrap_or("").to_string();
         let args: Vec<&Expression<'_>> = c
             .arguments
             .iter()
             .filter_map(|a| a.as_expression())
             .collect();
-        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+        let segs = segments(&path);
+        let last = segs.last().copied().unwrap_or("");
         self.model_sinks(&path, &segs, &args, c.span);
         if matches!(path.as_str(), "ctx.render" | "ctx.renderView") {
             self.render_feed(&path, &args, c.span);
@@ -1828,7 +1857,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         self.record_assign(&path, &args, c.span);
         self.trusted_in_call(&path, &args, c.span);
         self.secret_to_request_url(&path, &args, c.span);
-        self.code_calls(c, &path, &last, &args);
+        self.code_calls(c, &path, last, &args);
         // await validateOrReject(dto): dto is valid from here on
         if let Some(i) = self.models.guard_arg(&segs) {
             if let Some(var) = args.get(i).and_then(|e| self.ident_var(e)) {
@@ -3476,7 +3505,7 @@ the text anywhere passes"
             .iter()
             .filter_map(|a| a.as_expression())
             .collect();
-        let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+        let segs = segments(&path);
         self.model_sinks(&path, &segs, &args, it.span);
     }
 
@@ -3768,6 +3797,25 @@ fn named_fields<'b, 'a>(o: &'b ObjectExpression<'a>) -> Vec<(String, &'b Express
 #[cfg(test)]
 mod module_key_tests {
     use super::*;
+
+    #[test]
+    fn segments_are_what_split_gives() {
+        for p in [
+            "",
+            ".",
+            "..",
+            "a",
+            "a.",
+            ".a",
+            "a..b",
+            "ctx.model.User.findOne",
+            "é.ü.x",
+            "a.b.c.d.e.f.g.h.i.j",
+        ] {
+            let want: Vec<&str> = p.split('.').collect();
+            assert_eq!(super::segments(p).as_slice(), want.as_slice(), "{p:?}");
+        }
+    }
 
     #[test]
     fn a_normal_path_keys_as_its_normal_form_does() {
