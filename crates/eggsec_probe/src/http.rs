@@ -179,6 +179,11 @@ impl Gate {
 struct Tls {
     verified: ureq::Agent,
     unverified: Option<ureq::Agent>,
+    /// The same two without a pool: every request on a new connection (the second sending of
+    /// a request whose pooled connection closed before any answer; the pool may hold more
+    /// connections the server has closed).
+    verified_fresh: ureq::Agent,
+    unverified_fresh: Option<ureq::Agent>,
     /// Set once a certificate could not be verified and `--insecure` let the probe go on.
     fell_back: AtomicBool,
     problem: Mutex<Option<String>>,
@@ -197,8 +202,14 @@ pub struct Client {
     gate: Arc<Gate>,
 }
 
-fn agent_config(opts: &ClientOptions, tls: ureq::tls::TlsConfig) -> ureq::config::Config {
+fn agent_config(
+    opts: &ClientOptions,
+    tls: ureq::tls::TlsConfig,
+    pooled: bool,
+) -> ureq::config::Config {
     ureq::Agent::config_builder()
+        .max_idle_connections(if pooled { 10 } else { 0 })
+        .max_idle_connections_per_host(if pooled { 3 } else { 0 })
         .http_status_as_error(false)
         .max_redirects(0)
         .proxy(None)
@@ -274,18 +285,16 @@ impl Client {
             ));
         }
         let (roots, source) = trust(&opts)?;
-        let verified = ureq::Agent::new_with_config(agent_config(
-            &opts,
-            ureq::tls::TlsConfig::builder().root_certs(roots).build(),
-        ));
-        let unverified = opts.insecure.then(|| {
-            ureq::Agent::new_with_config(agent_config(
-                &opts,
-                ureq::tls::TlsConfig::builder()
-                    .disable_verification(true)
-                    .build(),
-            ))
-        });
+        let verified_tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
+        let unverified_tls = ureq::tls::TlsConfig::builder()
+            .disable_verification(true)
+            .build();
+        let agent = |tls: &ureq::tls::TlsConfig, pooled: bool| {
+            ureq::Agent::new_with_config(agent_config(&opts, tls.clone(), pooled))
+        };
+        let (verified, verified_fresh) = (agent(&verified_tls, true), agent(&verified_tls, false));
+        let unverified = opts.insecure.then(|| agent(&unverified_tls, true));
+        let unverified_fresh = opts.insecure.then(|| agent(&unverified_tls, false));
         let gate = Gate {
             max: opts.concurrency.clamp(1, 256),
             in_flight: Mutex::new(0),
@@ -296,6 +305,8 @@ impl Client {
             tls: Arc::new(Tls {
                 verified,
                 unverified,
+                verified_fresh,
+                unverified_fresh,
                 fell_back: AtomicBool::new(false),
                 problem: Mutex::new(None),
                 roots: source,
@@ -425,7 +436,7 @@ impl Client {
         };
         self.take_budget()?;
         let started = Instant::now();
-        let mut result = self.run_request(spec, url);
+        let mut result = self.run_request(spec, url, false);
         // A pooled keep-alive connection the server had already closed (Node closes it after
         // a parse error, e.g. an unknown method): retry safe methods once on a fresh one. Any
         // method is sent once more when the connection closed before any answer (Node's
@@ -438,7 +449,7 @@ impl Client {
                 || safe && message.starts_with("connection error"))
         {
             self.take_budget()?;
-            result = self.run_request(spec, url);
+            result = self.run_request(spec, url, true);
         }
         let mut resp = result?;
         let status = resp.status().as_u16();
@@ -475,18 +486,26 @@ impl Client {
 
     /// Builds and sends one request (no redirect handling, no budget), over a verified
     /// connection unless `--insecure` already had to fall back.
+    /// Sends a request, on a pooled connection or (`fresh`) on a new one.
     fn run_request(
         &self,
         spec: &RequestSpec,
         url: &Url,
+        fresh: bool,
     ) -> Result<ureq::http::Response<ureq::Body>, HttpError> {
-        let fell_back = self.tls.fell_back.load(Ordering::SeqCst);
-        let agent = match (&self.tls.unverified, fell_back) {
+        let tls = &*self.tls;
+        let (verified, unverified) = if fresh {
+            (&tls.verified_fresh, &tls.unverified_fresh)
+        } else {
+            (&tls.verified, &tls.unverified)
+        };
+        let fell_back = tls.fell_back.load(Ordering::SeqCst);
+        let agent = match (unverified, fell_back) {
             (Some(u), true) => u,
-            _ => &self.tls.verified,
+            _ => verified,
         };
         match self.run_with(agent, spec, url) {
-            Err(RunError::Cert(message)) => match &self.tls.unverified {
+            Err(RunError::Cert(message)) => match unverified {
                 Some(u) if url.scheme() == "https" => {
                     if let Ok(mut p) = self.tls.problem.lock() {
                         p.get_or_insert_with(|| format!("{url}: {message}"));
@@ -704,6 +723,68 @@ mod tests {
             2,
             "the second sending counts in the budget"
         );
+    }
+
+    /// A real server on 127.0.0.1 that answers the first request of each connection after
+    /// 150 ms and keeps the connection open, then closes it at its next request with no
+    /// answer (Node's `keepAliveTimeout` firing as a request goes out): every connection the
+    /// client pools goes stale. Returns the request lines it answered or dropped.
+    fn stale_pool_server() -> (String, Arc<Mutex<Vec<String>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut s) = stream else { break };
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                    let mut buf = [0u8; 8192];
+                    for first in [true, false] {
+                        let got = s.read(&mut buf).unwrap_or(0);
+                        if got == 0 {
+                            return;
+                        }
+                        let head = String::from_utf8_lossy(&buf[..got]).into_owned();
+                        if let Ok(mut l) = log.lock() {
+                            l.push(head.lines().next().unwrap_or_default().to_string());
+                        }
+                        if first {
+                            std::thread::sleep(Duration::from_millis(150));
+                            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                        }
+                    }
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    #[test]
+    fn the_second_sending_goes_over_a_new_connection_not_another_pooled_one() {
+        let (url, seen) = stale_pool_server();
+        let client = Client::new(&url, ClientOptions::default()).unwrap();
+        // two requests at once: two connections, both pooled once answered
+        std::thread::scope(|s| {
+            let a = s.spawn(|| client.send(&RequestSpec::get("/a")).map(|e| e.status).ok());
+            let b = s.spawn(|| client.send(&RequestSpec::get("/b")).map(|e| e.status).ok());
+            assert_eq!(a.join().unwrap(), Some(200));
+            assert_eq!(b.join().unwrap(), Some(200));
+        });
+        // the POST meets a stale pooled connection; a second pooled one is stale too
+        let ex = client.send(&post());
+        let lines = seen.lock().unwrap().clone();
+        assert_eq!(ex.map(|e| e.status).ok(), Some(200), "{lines:?}");
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.starts_with("POST /api/items"))
+                .count(),
+            2,
+            "{lines:?}"
+        );
+        assert_eq!(client.requests_used(), 4);
     }
 
     #[test]
