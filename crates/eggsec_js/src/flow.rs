@@ -254,7 +254,7 @@ pub fn module_key(path: &std::path::Path) -> String {
 
 /// A dotted path's segments (`ctx.model.User.findOne` → `ctx`, `model`, `User`, `findOne`):
 /// what `path.split('.')` gives, in one pass over the bytes.
-pub(crate) fn segments(path: &str) -> smallvec::SmallVec<[&str; 8]> {
+pub(super) fn segments(path: &str) -> smallvec::SmallVec<[&str; 8]> {
     let mut out = smallvec::SmallVec::new();
     let mut from = 0;
     for dot in memchr::memchr_iter(b'.', path.as_bytes()) {

@@ -49,7 +49,7 @@ fn stored_field(path: &str) -> Option<&str> {
     {
         return None;
     }
-    let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+    let segs = super::segments(path);
     let call = segs.iter().position(|s| s.ends_with("()"))?;
     let field = *segs.last()?;
     if call + 1 >= segs.len() || field.ends_with("()") {
@@ -177,7 +177,7 @@ impl FlowVisitor<'_, '_> {
             "ctx.redirect" => Some((SinkKind::Redirect, 0)),
             "ctx.unsafeRedirect" => Some((SinkKind::UnsafeRedirect, 0)),
             _ => {
-                let segs: smallvec::SmallVec<[&str; 8]> = path.split('.').collect();
+                let segs = super::segments(path);
                 self.models
                     .sinks_for(&segs)
                     .find(|m| m.kind == SinkKind::Ssrf)
@@ -292,7 +292,7 @@ impl FlowVisitor<'_, '_> {
                 {
                     return None;
                 }
-                let segs: smallvec::SmallVec<[&str; 8]> = callee.split('.').collect();
+                let segs = super::segments(&callee);
                 let cleared = self.models.sanitizer_bits(&segs);
                 let mut s = c
                     .arguments
