@@ -38,6 +38,17 @@ pub fn load_config_only(root: &Path, opts: &LoadOptions) -> Result<AppModel, App
 fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppModel, AppError> {
     let config_phase = eggsec_js::timing::phase("config");
     let pkg_dir = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    // `app/../x` names one directory two ways: the app's files spelt through `..`, its
+    // in-repo plugins' (resolved) without. Spelt as the file system resolves it, the two meet
+    // (the code model's texts are found for the plugins' files, not read and parsed again).
+    let pkg_dir = if pkg_dir
+        .components()
+        .any(|c| c == std::path::Component::ParentDir)
+    {
+        std::fs::canonicalize(&pkg_dir).unwrap_or(pkg_dir)
+    } else {
+        pkg_dir
+    };
     // midway v1 runs egg with baseDir = src/ (package.json stays at the project root)
     let midway = crate::discover::midway_base_dir(&pkg_dir);
     let root = midway.clone().unwrap_or_else(|| pkg_dir.clone());

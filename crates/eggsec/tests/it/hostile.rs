@@ -755,3 +755,93 @@ fn planted_secrets_never_appear_in_any_output() {
         }
     }
 }
+
+/// An app named through `..` (`eggsec audit ../../apps/shop` from inside another repository)
+/// is the same app as named plainly: its in-repo plugins stay in its repository (the `..` is
+/// the file system's, not a lexical step back into the repository the command ran from), its
+/// files are named from its root, and every finding keeps its fingerprint.
+#[test]
+fn an_app_named_through_dotdot_is_the_app_named_plainly() {
+    let top = tempfile::tempdir().unwrap();
+    // the directory the command runs from, inside a git repository of its own
+    let cwd = top.path().join("tools/bin");
+    std::fs::create_dir_all(top.path().join("tools/.git")).unwrap();
+    std::fs::create_dir_all(&cwd).unwrap();
+    let root = top.path().join("apps/shop");
+    for (rel, text) in [
+        ("package.json", r#"{"name":"shop","dependencies":{"egg":"^3"}}"#),
+        (
+            "config/plugin.js",
+            "const path = require('path');\n\
+             exports.audit = { enable: true, path: path.join(__dirname, '../lib/plugin/egg-audit') };\n",
+        ),
+        (
+            "config/config.prod.js",
+            "exports.keys = 'shop_1600000000000_1234';\nexports.jwt = { secret: 'hard-coded-jwt-secret-123' };\n",
+        ),
+        ("lib/plugin/egg-audit/package.json", r#"{"eggPlugin":{"name":"audit"}}"#),
+        (
+            "lib/plugin/egg-audit/app/extend/context.js",
+            "module.exports = { get auditUser() { return this.session && this.session.user; } };\n",
+        ),
+        (
+            "app/router.js",
+            "module.exports = app => { app.router.get('/', app.controller.home.index); };\n",
+        ),
+        (
+            "app/controller/home.js",
+            "const { Controller } = require('egg');\nclass Home extends Controller {\n  async index() { this.ctx.body = this.ctx.auditUser; }\n}\nmodule.exports = Home;\n",
+        ),
+    ] {
+        write(&root, rel, text);
+    }
+    let audit = |app: &str| -> serde_json::Value {
+        let out = eggsec()
+            .current_dir(&cwd)
+            .args([
+                "audit",
+                app,
+                "--format",
+                "json",
+                "--allow-partial",
+                "--exit-zero",
+            ])
+            .arg("--embedded-defaults")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let plain = audit(root.to_str().unwrap());
+    let dotted = audit("../../apps/shop");
+    // each finding as rule, file, line, fingerprint and message
+    let findings = |v: &serde_json::Value| -> Vec<String> {
+        v["apps"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}:{} {} {}",
+                    f["rule"], f["file"], f["line"], f["fingerprint"], f["message"]
+                )
+            })
+            .collect()
+    };
+    let rules: Vec<&str> = plain["apps"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    // the app's in-repo plugin is in its repository, and the app has findings to compare
+    assert!(!rules.contains(&"PLG007"), "{rules:?}");
+    assert!(!rules.is_empty());
+    assert_eq!(findings(&dotted), findings(&plain));
+    assert_eq!(dotted["apps"][0]["root"], "../../apps/shop");
+}
