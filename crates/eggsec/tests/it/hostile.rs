@@ -784,8 +784,13 @@ fn an_app_named_through_dotdot_is_the_app_named_plainly() {
             "lib/plugin/egg-audit/app/extend/context.js",
             "module.exports = { get auditUser() { return this.session && this.session.user; } };\n",
         ),
+        // routes split over files, as most apps have them
         (
             "app/router.js",
+            "module.exports = app => { require('./router/home')(app); };\n",
+        ),
+        (
+            "app/router/home.js",
             "module.exports = app => { app.router.get('/', app.controller.home.index); };\n",
         ),
         (
@@ -795,18 +800,11 @@ fn an_app_named_through_dotdot_is_the_app_named_plainly() {
     ] {
         write(&root, rel, text);
     }
-    let audit = |app: &str| -> serde_json::Value {
+    let run = |args: &[&str]| -> serde_json::Value {
         let out = eggsec()
             .current_dir(&cwd)
-            .args([
-                "audit",
-                app,
-                "--format",
-                "json",
-                "--allow-partial",
-                "--exit-zero",
-            ])
-            .arg("--embedded-defaults")
+            .args(args)
+            .args(["--format", "json", "--embedded-defaults"])
             .output()
             .unwrap();
         assert_eq!(
@@ -817,6 +815,7 @@ fn an_app_named_through_dotdot_is_the_app_named_plainly() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
+    let audit = |app: &str| run(&["audit", app, "--allow-partial", "--exit-zero"]);
     let plain = audit(root.to_str().unwrap());
     let dotted = audit("../../apps/shop");
     // each finding as rule, file, line, fingerprint and message
@@ -844,4 +843,8 @@ fn an_app_named_through_dotdot_is_the_app_named_plainly() {
     assert!(!rules.is_empty());
     assert_eq!(findings(&dotted), findings(&plain));
     assert_eq!(dotted["apps"][0]["root"], "../../apps/shop");
+    // the route registered by a required router file is found either way
+    let routes = run(&["routes", root.to_str().unwrap()]);
+    assert_eq!(routes.as_array().map(Vec::len), Some(1), "{routes}");
+    assert_eq!(run(&["routes", "../../apps/shop"]), routes);
 }
