@@ -38,9 +38,12 @@ pub fn load_config_only(root: &Path, opts: &LoadOptions) -> Result<AppModel, App
 fn load_here(root: &Path, opts: &LoadOptions, with_code: bool) -> Result<AppModel, AppError> {
     let config_phase = eggsec_js::timing::phase("config");
     let pkg_dir = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-    // `app/../x` names one directory two ways: the app's files spelt through `..`, its
-    // in-repo plugins' (resolved) without. Spelt as the file system resolves it, the two meet
-    // (the code model's texts are found for the plugins' files, not read and parsed again).
+    // `std::path::absolute` keeps a `..` (`/cwd/../app`), while the paths the config evaluates
+    // (`path.join(__dirname, '../lib/plugin/x')`) and the requires the code model resolves come
+    // out normalised: with the `..` kept, one file had two spellings that never met (routes
+    // split over files lost, in-repo plugins' files read again, the repository looked for
+    // among lexical ancestors). Resolved as the file system does: right also where a component
+    // before the `..` is a symlink, where a lexical step back is not.
     let pkg_dir = if pkg_dir
         .components()
         .any(|c| c == std::path::Component::ParentDir)
