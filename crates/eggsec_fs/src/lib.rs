@@ -77,8 +77,8 @@ pub enum Kind {
     Absent,
 }
 
-/// The tree the run reads (as given, and absolute): file bytes are kept only below it, and
-/// never those of eggsec's own state (`.eggsec/`), which a run may write.
+/// The tree the run reads (as given, absolute, and resolved): file bytes are kept only below
+/// it, and never those of eggsec's own state (`.eggsec/`), which a run may write.
 static SCOPE: RwLock<Vec<PathBuf>> = RwLock::new(Vec::new());
 
 /// Turns the cache on for the rest of the process, for a run over the tree at `scope` (see
@@ -88,6 +88,13 @@ pub fn enable(scope: &Path) {
     kept.push(scope.to_path_buf());
     if let Ok(abs) = std::path::absolute(scope) {
         kept.push(abs);
+    }
+    // the loader reads an app named through `..` by its resolved path (`/cwd/../app` is
+    // `/app`): the same tree
+    if let Ok(real) = std::fs::canonicalize(scope) {
+        if !kept.contains(&real) {
+            kept.push(real);
+        }
     }
     ON.store(true, Ordering::Relaxed);
 }
@@ -784,6 +791,22 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(ours(d.path(), true), theirs(d.path(), true));
         }
+    }
+
+    #[test]
+    fn a_tree_named_through_dotdot_keeps_the_bytes_of_its_resolved_paths() {
+        // the loader reads an app named `x/../app` as `app`, resolved: the same tree
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("x")).unwrap();
+        std::fs::create_dir_all(d.path().join("app")).unwrap();
+        enable(&d.path().join("x/../app"));
+        let f = std::fs::canonicalize(d.path()).unwrap().join("app/a.js");
+        remember_bytes(&f, b"a.js");
+        assert_eq!(cached_bytes(&f).as_deref(), Some(&b"a.js"[..]));
+        // its sibling is not the tree
+        let g = std::fs::canonicalize(d.path()).unwrap().join("x/b.js");
+        remember_bytes(&g, b"b.js");
+        assert!(cached_bytes(&g).is_none());
     }
 
     #[test]
