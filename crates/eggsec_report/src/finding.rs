@@ -217,6 +217,11 @@ pub struct Finding {
     /// `security-severity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss: Option<f64>,
+    /// What the fingerprint hashes instead of the evidence, for a finding whose evidence also
+    /// says how the run went (how many files were searched, for which names): see
+    /// [`Finding::set_identity`]. Not part of any output.
+    #[serde(skip)]
+    pub identity: Option<String>,
 }
 
 impl Location {
@@ -287,6 +292,7 @@ impl Finding {
             steps: Vec::new(),
             related: Vec::new(),
             cvss: None,
+            identity: None,
         };
         finding.fingerprint = finding.compute_fingerprint();
         finding
@@ -302,6 +308,15 @@ impl Finding {
         self.evidence = evidence;
         self.fingerprint = self.compute_fingerprint();
         self
+    }
+
+    /// Makes `identity` (what the finding is about: `plugin watcher`) the fingerprint's key
+    /// instead of the evidence, and recomputes the fingerprint. For evidence that describes the
+    /// run as well as the finding ("searched 53 code files for: …"), which changes when an
+    /// unrelated file is added or when the plugins' own code is installed.
+    pub fn set_identity(&mut self, identity: impl Into<String>) {
+        self.identity = Some(identity.into());
+        self.fingerprint = self.compute_fingerprint();
     }
 
     pub fn with_remediation(mut self, remediation: impl Into<String>) -> Self {
@@ -336,8 +351,9 @@ impl Finding {
     /// `sha256(rule code \0 path \0 normalised evidence key)`.
     ///
     /// The path is the location's file (relative to the app root), the URL, or empty for
-    /// app-wide findings. The evidence key is the evidence lines (the message when there is no
-    /// evidence) put through [`normalise_evidence_key`], so line numbers and whitespace — which
+    /// app-wide findings. The evidence key is the finding's identity when it has one
+    /// ([`Finding::set_identity`]), else the evidence lines (the message when there is no
+    /// evidence), put through [`normalise_evidence_key`], so line numbers and whitespace — which
     /// change with unrelated edits — do not change the fingerprint.
     pub fn compute_fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
@@ -346,7 +362,9 @@ impl Finding {
             Location::Url { url } => url.as_str(),
             Location::App { .. } => "",
         };
-        let key = if self.evidence.is_empty() {
+        let key = if let Some(identity) = &self.identity {
+            normalise_evidence_key(identity)
+        } else if self.evidence.is_empty() {
             normalise_evidence_key(&self.message)
         } else {
             normalise_evidence_key(&self.evidence.join("\n"))
@@ -447,6 +465,25 @@ mod tests {
             a.fingerprint,
             finding(3, "security.csrf.enable = 0").fingerprint
         );
+    }
+
+    #[test]
+    fn an_identity_replaces_the_evidence_in_the_fingerprint() {
+        let mut a = finding(3, "searched 53 code files for: app.watcher");
+        let mut b = finding(3, "searched 54 code files for: app.watcher, agent.watcher");
+        assert_ne!(a.fingerprint, b.fingerprint);
+        a.set_identity("plugin watcher");
+        b.set_identity("plugin watcher");
+        assert_eq!(a.fingerprint, b.fingerprint);
+        // kept when the evidence is set again, and still tells findings apart
+        let a = a.with_evidence(vec!["searched 1 code files".into()]);
+        assert_eq!(a.fingerprint, b.fingerprint);
+        let mut c = finding(3, "searched 53 code files for: app.watcher");
+        c.set_identity("plugin jsonp");
+        assert_ne!(a.fingerprint, c.fingerprint);
+        assert!(!serde_json::to_string(&a)
+            .unwrap()
+            .contains("plugin watcher"));
     }
 
     #[test]

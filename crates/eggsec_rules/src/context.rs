@@ -125,10 +125,14 @@ impl<'a> RuleContext<'a> {
     /// Where a value's provenance points, for a finding:
     /// a real source span → `File { path relative to the app root, line, column }`;
     /// a real file without a span → the whole file;
-    /// a pseudo-file (`<embedded ...>`, `<runtime-dump>`: a default nobody wrote) → the app's
-    /// own `config/config.default.*` (where the fix goes), or the app as a whole.
+    /// a default nobody in the app wrote — a pseudo-file (`<embedded ...>`, `<runtime-dump>`)
+    /// or a file of an installed package (egg's, a plugin's or a framework's own config in
+    /// `node_modules`: outside the repository, and the fix does not go there) → the app's own
+    /// `config/config.default.*` (where the fix goes), or the app as a whole. So a default is
+    /// reported at the same place, with the same fingerprint, whether or not `node_modules` is
+    /// installed.
     pub fn location(&self, prov: &Provenance) -> Location {
-        if prov.file.starts_with('<') || prov.file.is_empty() {
+        if self.is_default(prov) {
             let default_config = self
                 .app
                 .app_layers()
@@ -150,6 +154,14 @@ impl<'a> RuleContext<'a> {
             line: prov.line,
             column: if prov.line == 0 { 0 } else { prov.column },
         }
+    }
+
+    /// Whether `prov` is a default nobody in the app wrote: a pseudo-file (embedded defaults, a
+    /// runtime dump) or a file of an installed package ([`crate::util::installed_package`]).
+    pub fn is_default(&self, prov: &Provenance) -> bool {
+        prov.file.starts_with('<')
+            || prov.file.is_empty()
+            || crate::util::installed_package(&self.relative_path(&prov.file)).is_some()
     }
 
     /// `file` relative to the app root with `/` separators (unchanged when outside the root).

@@ -120,12 +120,19 @@ pub fn app_written_at<'a>(app: &'a AppModel, path: &str, merged: &'a Value) -> &
         .map_or(&merged.prov, |v| &v.prov)
 }
 
-/// Who set a value: the app file relative to the root, or "egg-security's default".
+/// Who set a value: the app file relative to the root, "egg-security's default" (embedded or
+/// installed), or "<package>'s default" for another installed package's own config.
 pub fn set_by(cx: &crate::RuleContext<'_>, value: &Value) -> String {
     if value.prov.file.starts_with('<') || value.prov.file.is_empty() {
-        "egg-security's default".into()
-    } else {
-        cx.relative_path(&value.prov.file)
+        return "egg-security's default".into();
+    }
+    let file = cx.relative_path(&value.prov.file);
+    match crate::util::installed_package(&file) {
+        // installed or embedded, the same words (and the same fingerprint)
+        Some("egg-security" | "@eggjs/security") => "egg-security's default".into(),
+        // a framework's or another plugin's own config
+        Some(package) => format!("{package}'s default"),
+        None => file,
     }
 }
 

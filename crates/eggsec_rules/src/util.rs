@@ -213,6 +213,67 @@ pub fn layer_of<'a>(app: &'a AppModel, prov: &Provenance) -> Option<&'a ConfigLa
         .find(|l| !l.embedded && l.file.to_string_lossy() == *prov.file)
 }
 
+/// The installed package a file belongs to (`node_modules/egg-security/config/config.default.js`
+/// → `egg-security`, `node_modules/@eggjs/security/…` → `@eggjs/security`; the last
+/// `node_modules` of the path counts), `None` for the app's own files. `path` is `/`-separated,
+/// as [`crate::RuleContext::relative_path`] gives it.
+pub fn installed_package(path: &str) -> Option<&str> {
+    let start = if path.starts_with("node_modules/") {
+        0
+    } else {
+        path.rfind("/node_modules/")? + 1
+    };
+    let rest = &path[start + "node_modules/".len()..];
+    let rest = match rest.rfind("/node_modules/") {
+        Some(i) => &rest[i + "/node_modules/".len()..],
+        None => rest,
+    };
+    let mut parts = rest.splitn(3, '/');
+    let first = parts.next().filter(|p| !p.is_empty())?;
+    if first.starts_with('@') {
+        let name = parts.next().filter(|p| !p.is_empty())?;
+        Some(&rest[..first.len() + 1 + name.len()])
+    } else {
+        Some(first)
+    }
+}
+
+/// Where a finding about an installed dependency points. From a lockfile: the lockfile's line.
+/// From an installed `node_modules` tree (no lockfile; common where `.npmrc` says
+/// `package-lock=false`): `node_modules` is a directory outside the repository's files, so the
+/// app's `package.json`, on the line that declares `direct` (the app's own dependency that
+/// brings the package in), or the whole file when no line declares it.
+pub fn dependency_location(
+    root: &std::path::Path,
+    lockfile: &str,
+    line: u32,
+    direct: &str,
+) -> eggsec_report::Location {
+    if lockfile != "node_modules" {
+        return eggsec_report::Location::File {
+            path: lockfile.to_string(),
+            line,
+            column: 0,
+        };
+    }
+    let key = format!("\"{direct}\"");
+    let line = eggsec_report::input::read_text_limited(&root.join("package.json"), 16 << 20)
+        .ok()
+        .and_then(|text| {
+            text.lines().position(|l| {
+                l.trim_start()
+                    .strip_prefix(&key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+        })
+        .map_or(0, |i| i as u32 + 1);
+    eggsec_report::Location::File {
+        path: "package.json".into(),
+        line,
+        column: 0,
+    }
+}
+
 /// Whether egg treats `env` as a developer machine (`local`, `unittest`): egg-onerror shows
 /// stacks, and credentials there are not production credentials.
 pub fn is_dev_env(env: &str) -> bool {
@@ -434,6 +495,55 @@ mod tests {
 
     fn v(kind: ValueKind) -> Value {
         Value::new(kind, Provenance::synthetic("<test>"))
+    }
+
+    #[test]
+    fn dependencies_read_from_node_modules_point_at_their_declaration() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            "{\n  \"name\": \"egg\",\n  \"dependencies\": {\n    \"egg-view\": \"^2\",\n    \
+             \"egg\" : \"^2.2.1\"\n  }\n}\n",
+        )
+        .unwrap();
+        let at = |lockfile: &str, line: u32, direct: &str| {
+            dependency_location(dir.path(), lockfile, line, direct).to_string()
+        };
+        assert_eq!(
+            at("package-lock.json", 4729, "egg"),
+            "package-lock.json:4729"
+        );
+        assert_eq!(at("node_modules", 1, "egg"), "package.json:5");
+        assert_eq!(at("node_modules", 1, "egg-view"), "package.json:4");
+        assert_eq!(at("node_modules", 1, "egg-bin"), "package.json");
+    }
+
+    #[test]
+    fn installed_packages_by_their_last_node_modules() {
+        let cases = [
+            (
+                "node_modules/egg-security/config/config.default.js",
+                Some("egg-security"),
+            ),
+            (
+                "node_modules/@eggjs/security/dist/config/config.default.js",
+                Some("@eggjs/security"),
+            ),
+            ("../../node_modules/egg/config/plugin.js", Some("egg")),
+            (
+                "/repo/node_modules/egg/node_modules/egg-static/config/x.js",
+                Some("egg-static"),
+            ),
+            ("node_modules/a/node_modules/@s/b/c.js", Some("@s/b")),
+            ("config/config.default.js", None),
+            ("lib/plugin/node_modules_like/config/x.js", None),
+            ("my_node_modules/x/y.js", None),
+            ("node_modules/", None),
+            ("node_modules/@scope", None),
+        ];
+        for (path, package) in cases {
+            assert_eq!(installed_package(path), package, "{path}");
+        }
     }
 
     #[test]

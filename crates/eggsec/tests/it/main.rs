@@ -9,6 +9,7 @@ mod corpus_oracle;
 mod declared_unknown;
 mod deps;
 mod egg41;
+mod fingerprints;
 mod fix_proof;
 mod fix_rules;
 mod fix_write;

@@ -167,9 +167,10 @@ impl Rule for DumpIgnoreMissesSecretKeys {
             }
             walk(key, key, value, &matchers, &paths, &mut leaks);
         }
+        // egg's own set, embedded or read from the installed egg, is not the app's
         let defaults_replaced = app
             .config_at("dump.ignore")
-            .is_some_and(|v| !v.prov.file.starts_with('<'));
+            .is_some_and(|v| !cx.is_default(&v.prov));
         for leak in leaks {
             let key = leak
                 .path

@@ -100,6 +100,9 @@ impl Rule for PluginNeverUsed {
                          `eggsec.toml`:\n\n```toml\n[plugins.{}]\nreason = \"...\"\n```",
                         u.name, u.name
                     );
+                    // The evidence says how the search went (how many files, which names:
+                    // one more file in the app, or the plugin's code installed, changes it);
+                    // the finding is the plugin.
                     cx.report(
                         &state.decided_by,
                         format!(
@@ -108,7 +111,8 @@ impl Rule for PluginNeverUsed {
                         ),
                         evidence,
                         remediation,
-                    );
+                    )
+                    .set_identity(format!("plugin {}", u.name));
                 }
                 Verdict::Kept(_) | Verdict::Unknown(_) | Verdict::Disabled => {}
             }
@@ -167,6 +171,42 @@ mod tests {
             "{:?}",
             f.evidence
         );
+    }
+
+    #[test]
+    fn one_more_file_in_the_app_keeps_each_findings_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "app/controller/home.js",
+            "module.exports = class { async index() { this.ctx.body = { ok: true }; } };",
+        );
+        let fingerprints = |root: &std::path::Path| -> Vec<(String, String, String)> {
+            let app = test_model_in(root, json!({}));
+            run_rule(&PluginNeverUsed, &app)
+                .into_iter()
+                .map(|f| (f.message, f.evidence[0].clone(), f.fingerprint))
+                .collect()
+        };
+        let before = fingerprints(root);
+        write(
+            root,
+            "app/controller/user.js",
+            "module.exports = class { async show() { this.ctx.body = { id: 1 }; } };",
+        );
+        let after = fingerprints(root);
+        assert_eq!(before.len(), after.len());
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(b.0, a.0);
+            // the evidence still says how far the search went ...
+            assert!(b.1.starts_with("searched 1 code files"), "{}", b.1);
+            assert!(a.1.starts_with("searched 2 code files"), "{}", a.1);
+            // ... and the finding keeps its identity
+            assert_eq!(b.2, a.2, "{}", b.0);
+        }
+        let distinct: std::collections::BTreeSet<&String> = after.iter().map(|f| &f.2).collect();
+        assert_eq!(distinct.len(), after.len(), "one fingerprint per plugin");
     }
 
     #[test]

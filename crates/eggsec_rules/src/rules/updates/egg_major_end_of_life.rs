@@ -15,7 +15,8 @@ static META: RuleMeta = RuleMeta {
     docs: RuleDocs {
         what:
             "Finds an installed `egg` (from the lockfile or node_modules) whose major version is \
-end-of-life (egg 1 and 2).",
+end-of-life (egg 1 and 2), at its lockfile entry (read from a `node_modules` tree without a \
+lockfile: at the `package.json` line that declares `egg`).",
         why: "An end-of-life egg major gets no security fixes, and neither do the plugin majors \
 that go with it (egg-security, egg-multipart, egg-onerror of that generation): every advisory \
 found later in its dependency tree stays open.",
@@ -72,11 +73,7 @@ impl Rule for EggMajorEndOfLife {
             match eggsec_deps::analyze::end_of_life(&egg.name, &egg.version) {
                 Some(why) => {
                     cx.report_at(
-                        Location::File {
-                            path: egg.lockfile.clone(),
-                            line: egg.line,
-                            column: 0,
-                        },
+                        crate::util::dependency_location(&root, &egg.lockfile, egg.line, "egg"),
                         format!("egg {} is end-of-life", egg.version),
                         vec![format!("egg@{}", egg.version), why.to_string()],
                         META.docs.fix,
@@ -153,6 +150,28 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].location.to_string(), "package.json:4");
         assert!(f[0].message.contains("^1.1.0"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn hit_egg_2_installed_without_lockfile_points_at_package_json() {
+        // `.npmrc` `package-lock=false`: the versions come from node_modules, a directory
+        // outside the repository's files; the finding goes where egg is declared
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("package.json"),
+            "{\n  \"name\": \"a\",\n  \"dependencies\": {\n    \"egg\": \"^2.2.1\"\n  }\n}\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("node_modules/egg")).unwrap();
+        std::fs::write(
+            dir.path().join("node_modules/egg/package.json"),
+            r#"{"name":"egg","version":"2.37.0"}"#,
+        )
+        .unwrap();
+        let f = run_rule(&EggMajorEndOfLife, &test_model_in(dir.path(), json!({})));
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].message, "egg 2.37.0 is end-of-life");
+        assert_eq!(f[0].location.to_string(), "package.json:4");
     }
 
     #[test]

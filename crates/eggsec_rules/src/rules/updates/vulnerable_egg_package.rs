@@ -2,7 +2,7 @@
 //! package pulls in) has a known advisory.
 
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
-use eggsec_report::{Confidence, Location, Severity, Strategy};
+use eggsec_report::{Confidence, Severity, Strategy};
 
 pub struct VulnerableEggPackage;
 
@@ -19,7 +19,9 @@ static META: RuleMeta = RuleMeta {
 pnpm-lock.yaml, or node_modules) against OSV advisories — eggsec's embedded egg-relevant \
 database, or the full export installed by `eggsec advisories update` — and names, for each hit, \
 the dependency path from the app's direct dependency and the egg package or plugin that pulls \
-it in. The finding takes the advisory's severity (CVSS v3 when present, else the database's label).",
+it in. The finding takes the advisory's severity (CVSS v3 when present, else the database's label), \
+and points at the package's entry in the lockfile; read from a `node_modules` tree (no lockfile), \
+at the `package.json` line that declares the direct dependency bringing it in.",
         why: "Most real exposure in Egg.js apps arrives through egg's own packages: dicer through \
 egg-multipart, path-to-regexp through the router, cookie through egg-onerror, qs through the \
 body parser. A known-vulnerable version is the easiest thing for an attacker to find and exploit.",
@@ -73,11 +75,11 @@ it in, or mitigate (see {}).",
                     v.package, v.url
                 ),
             };
-            let location = Location::File {
-                path: v.lockfile.clone(),
-                line: v.line,
-                column: 0,
-            };
+            let direct = v
+                .via
+                .first()
+                .map_or(v.package.as_str(), |via| via.direct.as_str());
+            let location = crate::util::dependency_location(&root, &v.lockfile, v.line, direct);
             let dev = if v.dev { " (dev dependency)" } else { "" };
             let finding = cx.report_at(
                 location,

@@ -1,0 +1,305 @@
+//! A finding's fingerprint is its identity for `--baseline`, suppressions and code scanning's
+//! alert tracking: it must not move when nothing about the finding changed. Two ways it did on
+//! real apps: (1) an unrelated edit — one more file in the app, every line shifted — changed
+//! the fingerprint of every "plugin never used" finding (its evidence counted the files
+//! searched); (2) the same app audited with `node_modules` installed (a developer's checkout)
+//! and without it (the CI job `eggsec init` writes) reported egg's and egg-security's defaults
+//! at files inside `node_modules` — outside the repository, where no fix goes and code scanning
+//! cannot show them — with other messages and other fingerprints.
+
+use crate::oracle_support::{oracle_dir, repo_root};
+use assert_cmd::Command;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn eggsec() -> Command {
+    let mut c = Command::cargo_bin("eggsec").unwrap();
+    c.timeout(Duration::from_secs(300));
+    c
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// The JSON audit of `dir` (every app found below it) with `extra` arguments.
+fn audit(dir: &Path, extra: &[&str]) -> Value {
+    let out = eggsec()
+        .arg("audit")
+        .arg(dir)
+        .args(["--format", "json", "--exit-zero", "--allow-partial"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn findings(report: &Value) -> Vec<&Value> {
+    report["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["findings"].as_array().unwrap())
+        .collect()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every `.js`/`.ts` source below `dir` (not `node_modules`, not minified, no shebang).
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() && name != "node_modules" {
+            sources(&path, out);
+        } else if kind.is_file()
+            && (name.ends_with(".js") || name.ends_with(".ts"))
+            && !name.ends_with(".min.js")
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn fingerprints_survive_unrelated_edits_on_every_corpus_app() {
+    let root = repo_root();
+    let corpus = root
+        .ancestors()
+        .map(|a| a.join("shared/corpus"))
+        .find(|d| d.join("apps.txt").is_file())
+        .expect("shared/corpus/apps.txt beside the repo");
+    let apps = std::fs::read_to_string(corpus.join("apps.txt")).unwrap();
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for app in apps.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("app");
+        copy_tree(&corpus.join(app), &dir);
+        let before = audit(&dir, &[]);
+        // Unrelated edits: one more controller, and a comment line on top of every source
+        // file (every line number moves).
+        let mut files = Vec::new();
+        sources(&dir, &mut files);
+        for file in files {
+            let text = std::fs::read(&file).unwrap();
+            if text.starts_with(b"#!") {
+                continue;
+            }
+            let mut edited = b"// an unrelated edit\n".to_vec();
+            edited.extend_from_slice(&text);
+            std::fs::write(&file, edited).unwrap();
+        }
+        let controller_dirs: Vec<PathBuf> = eggsec_app::discover(&dir)
+            .into_iter()
+            .map(|r| r.join("app/controller"))
+            .collect();
+        for d in &controller_dirs {
+            write(
+                d,
+                "zzz_added.js",
+                "'use strict';\nmodule.exports = app => class ZzzAdded extends app.Controller {\n  \
+                 async index() { this.ctx.body = 'x'; }\n};\n",
+            );
+        }
+        let after = audit(&dir, &[]);
+        let of = |r: &Value| -> BTreeMap<String, String> {
+            findings(r)
+                .into_iter()
+                .map(|f| {
+                    (
+                        f["fingerprint"].as_str().unwrap().to_string(),
+                        format!(
+                            "{} {}: {}",
+                            f["rule"].as_str().unwrap(),
+                            f["file"].as_str().unwrap_or("(app)"),
+                            f["message"].as_str().unwrap()
+                        ),
+                    )
+                })
+                .collect()
+        };
+        let (a, b) = (of(&before), of(&after));
+        compared += a.len();
+        for (fp, what) in &a {
+            if !b.contains_key(fp) {
+                problems.push(format!(
+                    "{app}: fingerprint {fp} gone after the edits: {what}"
+                ));
+            }
+        }
+        for (fp, what) in &b {
+            if !a.contains_key(fp) && !what.contains("zzz_added") {
+                problems.push(format!(
+                    "{app}: new fingerprint {fp} after the edits: {what}"
+                ));
+            }
+        }
+    }
+    assert!(compared > 300, "only {compared} findings compared");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A JSON API on real egg (`egg` names the oracle project: egg3, egg4) with `node_modules`
+/// linked in: nothing about security headers in its config, so egg-security's defaults decide.
+#[cfg(unix)]
+fn app_on_real_egg(egg: &str, major: &str) -> (tempfile::TempDir, PathBuf) {
+    let oracle = oracle_dir(&repo_root(), egg).unwrap_or_else(|e| panic!("{e}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    write(
+        &dir,
+        "package.json",
+        &format!(r#"{{"name":"shop","dependencies":{{"egg":"^{major}"}}}}"#),
+    );
+    write(
+        &dir,
+        "config/config.default.js",
+        "module.exports = { keys: process.env.EGG_KEYS };\n",
+    );
+    write(&dir, "config/plugin.js", "module.exports = {};\n");
+    write(
+        &dir,
+        "app/router.js",
+        "module.exports = app => {\n  app.router.get('/', app.controller.home.index);\n};\n",
+    );
+    write(
+        &dir,
+        "app/controller/home.js",
+        "const { Controller } = require('egg');\nclass Home extends Controller {\n  \
+         async index() { this.ctx.body = { ok: true }; }\n}\nmodule.exports = Home;\n",
+    );
+    std::os::unix::fs::symlink(oracle.join("node_modules"), dir.join("node_modules")).unwrap();
+    (tmp, dir)
+}
+
+/// `rule subject` (the first name in backticks) → (file, line, fingerprint).
+fn by_subject(report: &Value, rules: &[&str]) -> BTreeMap<String, (String, u64, String)> {
+    findings(report)
+        .into_iter()
+        .filter(|f| rules.contains(&f["rule"].as_str().unwrap()))
+        .map(|f| {
+            let message = f["message"].as_str().unwrap();
+            let subject = message.split('`').nth(1).unwrap_or_default();
+            (
+                format!("{} {subject}", f["rule"].as_str().unwrap()),
+                (
+                    f["file"].as_str().unwrap_or("(app)").to_string(),
+                    f["line"].as_u64().unwrap_or(0),
+                    f["fingerprint"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[cfg(unix)]
+#[test]
+fn defaults_from_node_modules_are_the_same_findings_as_embedded_defaults() {
+    for (egg, major) in [("egg3", "3"), ("egg4", "4")] {
+        let (_tmp, dir) = app_on_real_egg(egg, major);
+        let installed = audit(&dir, &[]);
+        let embedded = audit(&dir, &["--embedded-defaults"]);
+        let all = findings(&installed);
+        // nothing is reported inside node_modules: not in the repository, and no fix goes there
+        for f in &all {
+            let file = f["file"].as_str().unwrap_or_default();
+            assert!(
+                !file.split('/').any(|c| c == "node_modules"),
+                "{egg}: reported inside node_modules: {f}"
+            );
+            for e in f["evidence"].as_array().unwrap() {
+                assert!(
+                    !e.as_str().unwrap().contains("node_modules/egg-security/")
+                        && !e
+                            .as_str()
+                            .unwrap()
+                            .contains("node_modules/@eggjs/security/"),
+                    "{egg}: egg-security's default named by its installed file: {f}"
+                );
+            }
+        }
+        let rules = ["HDR001", "HDR003", "HDR009", "HDR011", "PLG001"];
+        let ours = by_subject(&installed, &rules);
+        let theirs = by_subject(&embedded, &rules);
+        for key in ["HDR001 ", "HDR003 ", "PLG001 watcher", "PLG001 jsonp"] {
+            assert!(
+                ours.keys().any(|k| k.starts_with(key)),
+                "{egg}: no {key}: {ours:?}"
+            );
+        }
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            theirs.keys().collect::<Vec<_>>(),
+            "{egg}: the same findings, node_modules vs embedded defaults"
+        );
+        // the same finding, at the same place, with the same identity, installed or not
+        for (key, found) in &ours {
+            if let Some(other) = theirs.get(key) {
+                assert_eq!(
+                    found, other,
+                    "{egg}: {key}, node_modules vs embedded defaults"
+                );
+            }
+        }
+        let messages = |r: &Value| -> BTreeSet<String> {
+            findings(r)
+                .into_iter()
+                .filter(|f| f["rule"].as_str().unwrap().starts_with("HDR"))
+                .map(|f| f["message"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            messages(&installed),
+            messages(&embedded),
+            "{egg}: header messages"
+        );
+        for m in messages(&installed) {
+            assert!(
+                !m.contains("is turned off"),
+                "{egg}: a default said as if the app turned it off: {m}"
+            );
+        }
+
+        // SARIF: every location is a file of the repository
+        let out = eggsec()
+            .arg("audit")
+            .arg(&dir)
+            .args(["--format", "sarif", "--exit-zero", "--allow-partial"])
+            .output()
+            .unwrap();
+        let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for result in sarif["runs"][0]["results"].as_array().unwrap() {
+            for loc in result["locations"].as_array().unwrap() {
+                let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap_or_default();
+                assert!(!uri.contains("node_modules"), "{egg}: SARIF location {uri}");
+            }
+        }
+    }
+}
