@@ -358,6 +358,7 @@ pub fn report_code_facts(
             if g.len() > 1 {
                 text.push_str(&format!(" (and {} more times in this file)", g.len() - 1));
             }
+            // the finding is the pattern in this file, however many times it is repeated
             cx.report(
                 &prov,
                 text,
@@ -365,7 +366,8 @@ pub fn report_code_facts(
                     .map(|x| format!("{}:{}: {}", file.rel, x.line, x.what))
                     .collect(),
                 fix,
-            );
+            )
+            .set_identity(format!("{kind:?} {}", f.what));
         }
     }
 }
@@ -444,12 +446,14 @@ pub fn report_mistakes_per_file(
             })
             .collect();
         let first = found[0];
+        // one finding per file and kind: its places are evidence, not its identity
         cx.report(
             &mistake_at(file, first),
             message(first, found.len() - 1),
             evidence,
             fix,
-        );
+        )
+        .set_identity(format!("{kind:?} in this file"));
     }
     files.len()
 }
@@ -481,7 +485,10 @@ pub fn report_mistakes_adjusted(
                 .collect();
             let sink = if m.steps.is_empty() { "" } else { "sink " };
             evidence.push(format!("{sink}{}:{}: {}", file.rel, m.line, m.what));
-            adjust(cx.report(&mistake_at(file, m), message(m), evidence, fix));
+            let finding = cx.report(&mistake_at(file, m), message(m), evidence, fix);
+            // the mistake where it is, not the way the request data took to it
+            finding.set_identity(format!("{kind:?} {} in {}", m.what, m.function));
+            adjust(finding);
             n += 1;
         }
     }

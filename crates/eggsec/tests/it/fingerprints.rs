@@ -303,3 +303,125 @@ fn defaults_from_node_modules_are_the_same_findings_as_embedded_defaults() {
         }
     }
 }
+
+/// The findings of an app whose code changes around them without changing them: another
+/// handler reaching the same SQL sink, another global middleware (that checks nothing) in
+/// front of every route, the same catch-block leak and the same secret comparison once more in
+/// the file. Each finding keeps its fingerprint (its evidence grows; its identity does not).
+#[test]
+fn a_findings_identity_survives_edits_around_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    let service = "const { Service } = require('egg');\nclass ItemService extends Service {\n  \
+        async find(name) {\n    return this.app.mysql.query(\"select * from items where name = '\" + \
+        name + \"'\");\n  }\n}\nmodule.exports = ItemService;\n";
+    let controller = |more: &str| {
+        format!(
+            "const {{ Controller }} = require('egg');\nclass ItemController extends Controller {{\n  \
+             async create() {{\n    const {{ ctx }} = this;\n    try {{\n      \
+             await ctx.model.Item.create(ctx.request.body);\n    }} catch (err) {{\n      \
+             ctx.body = {{ error: err.message }};\n    }}\n  }}\n  async search() {{\n    \
+             const {{ ctx }} = this;\n    if (ctx.query.key !== this.config.partnerApiKey) return;\n    \
+             try {{\n      ctx.body = await ctx.service.item.find(ctx.query.name);\n    }} \
+             catch (err) {{\n      ctx.body = {{ error: err.message }};\n    }}\n  }}\n{more}}}\n\
+             module.exports = ItemController;\n"
+        )
+    };
+    write(
+        &dir,
+        "package.json",
+        r#"{"name":"shop","dependencies":{"egg":"^3","egg-mysql":"^4"}}"#,
+    );
+    write(
+        &dir,
+        "config/plugin.js",
+        "exports.mysql = { enable: true, package: 'egg-mysql' };\n",
+    );
+    write(
+        &dir,
+        "config/config.default.js",
+        "module.exports = {\n  keys: process.env.EGG_KEYS,\n  middleware: [],\n};\n",
+    );
+    write(
+        &dir,
+        "app/router.js",
+        "module.exports = app => {\n  const { router, controller } = app;\n  \
+         router.post('/items', controller.item.create);\n  \
+         router.get('/search', controller.item.search);\n};\n",
+    );
+    write(&dir, "app/service/item.js", service);
+    write(&dir, "app/controller/item.js", &controller(""));
+    let before = audit(&dir, &[]);
+    let rules: BTreeSet<&str> = findings(&before)
+        .into_iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for rule in ["MW001", "MW011", "MW021", "ERR101"] {
+        assert!(rules.contains(rule), "the app has no {rule}: {rules:?}");
+    }
+
+    // the edits around the findings
+    write(
+        &dir,
+        "config/config.default.js",
+        "module.exports = {\n  keys: process.env.EGG_KEYS,\n  middleware: [ 'trace' ],\n};\n",
+    );
+    write(
+        &dir,
+        "app/middleware/trace.js",
+        "module.exports = () => async function trace(ctx, next) {\n  \
+         const started = Date.now();\n  await next();\n  \
+         ctx.set('x-response-time', String(Date.now() - started));\n};\n",
+    );
+    write(
+        &dir,
+        "app/router.js",
+        "module.exports = app => {\n  const { router, controller } = app;\n  \
+         router.post('/items', controller.item.create);\n  \
+         router.get('/search', controller.item.search);\n  \
+         router.get('/lookup', controller.item.lookup);\n};\n",
+    );
+    write(
+        &dir,
+        "app/controller/item.js",
+        &controller(
+            "  async lookup() {\n    const { ctx } = this;\n    \
+             if (ctx.get('x-key') !== this.config.partnerApiKey) return;\n    try {\n      \
+             ctx.body = await ctx.service.item.find(ctx.params.name || ctx.query.q);\n    } \
+             catch (err) {\n      ctx.body = { error: err.message };\n    }\n  }\n",
+        ),
+    );
+    let after = audit(&dir, &[]);
+    let of = |r: &Value| -> BTreeMap<String, String> {
+        findings(r)
+            .into_iter()
+            .map(|f| {
+                (
+                    f["fingerprint"].as_str().unwrap().to_string(),
+                    format!("{} {}", f["rule"].as_str().unwrap(), f),
+                )
+            })
+            .collect()
+    };
+    let (a, b) = (of(&before), of(&after));
+    let gone: Vec<&String> = a
+        .iter()
+        .filter(|(fp, _)| !b.contains_key(*fp))
+        .map(|(_, what)| what)
+        .collect();
+    assert!(
+        gone.is_empty(),
+        "fingerprints that moved:\n{}\n\nafter the edits:\n{}",
+        gone.iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        b.values().cloned().collect::<Vec<_>>().join("\n")
+    );
+    // the evidence did grow: the second path and the third catch block are there
+    let sql = findings(&after)
+        .into_iter()
+        .find(|f| f["rule"] == "MW001")
+        .unwrap();
+    assert!(sql["evidence"].to_string().contains("path 2/"), "{sql}");
+}

@@ -121,6 +121,11 @@ impl Rule for AbsoluteUrlFromHostHeader {
                         evidence,
                         META.docs.fix,
                     );
+                    // the sink in the service, reached from this caller
+                    f.set_identity(format!(
+                        "sink {} in {} from {}",
+                        s.what, s.function, c.function
+                    ));
                     adjust(f);
                 }
             }

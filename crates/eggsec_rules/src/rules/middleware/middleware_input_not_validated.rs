@@ -69,12 +69,14 @@ impl Rule for MiddlewareInputNotValidated {
                 .iter()
                 .map(|(l, _, w)| format!("{}:{l}: {w}", file.rel))
                 .collect();
+            // one finding per middleware file: its places are evidence
             cx.report(
                 &prov,
                 format!("Middleware {} {what}", file.rel),
                 evidence,
                 META.docs.fix,
-            );
+            )
+            .set_identity("middleware trusts its input");
         }
     }
 }

@@ -163,6 +163,7 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                         } else {
                             continue;
                         };
+                        // the access, not the sibling it is compared with
                         cx.report(
                             &prov,
                             message,
@@ -174,7 +175,8 @@ impl Rule for RecordAccessedWithoutOwnerCheck {
                                 ),
                             ],
                             fix,
-                        );
+                        )
+                        .set_identity(format!("{} in {}", a.what, a.function));
                     }
                     AccessKind::Owned | AccessKind::FilterParam => {}
                 }

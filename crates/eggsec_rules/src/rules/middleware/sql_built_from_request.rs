@@ -190,6 +190,14 @@ pub(crate) fn report_sink<'c>(
         evidence,
         fix,
     );
+    // The finding is the sink: one more handler reaching it adds a path to the evidence, and a
+    // step renamed on the way changes a line of it, not which finding it is.
+    finding.set_identity(format!(
+        "sink {} ({}) in {}",
+        mask_literals(&sink.what),
+        first.flow.sink,
+        first.flow.function
+    ));
     finding.steps = steps;
     Some(finding)
 }

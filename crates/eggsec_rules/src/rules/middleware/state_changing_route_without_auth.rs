@@ -98,6 +98,8 @@ impl Rule for StateChangingRouteWithoutAuth {
                     p.pass_through.join(", ")
                 ));
             }
+            // The finding is the route: another global middleware (that checks nothing) in
+            // its chain changes the evidence, not which route is open.
             cx.report(
                 &prov,
                 format!(
@@ -106,7 +108,8 @@ impl Rule for StateChangingRouteWithoutAuth {
                 ),
                 evidence,
                 META.docs.fix,
-            );
+            )
+            .set_identity(format!("route {} {} → {}", r.method, r.path, r.handler));
         }
     }
 }

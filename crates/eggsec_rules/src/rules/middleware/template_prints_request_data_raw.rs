@@ -280,6 +280,7 @@ impl Rule for TemplatePrintsRequestDataRaw {
                 let evidence = render_evidence(r, var, &rel, line, &tag);
                 let prov =
                     eggsec_js::Provenance::new(path.to_string_lossy().into_owned(), line, column);
+                // the raw output in the template, not the way the data took to it
                 cx.report(
                     &prov,
                     format!(
@@ -288,7 +289,8 @@ impl Rule for TemplatePrintsRequestDataRaw {
                     ),
                     evidence,
                     META.docs.fix,
-                );
+                )
+                .set_identity(format!("{tag} ({})", var.name));
             }
         }
     }
