@@ -116,7 +116,17 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
     // export default plugin;` is the object, not an entry named `plugin`)
     let mut named: Vec<Found<'a>> = Vec::new();
     let mut has_default = false;
+    // A compiled ES module (tsc's, babel's): `Object.defineProperty(exports, "__esModule", …)`
+    // then `exports.default = …`. egg's loader takes `default` of such a module
+    // (egg-core `utils.loadFile`): the plugins are that object, and the `exports.x` statements
+    // beside it (`exports.plugin = {...}`) are not entries.
+    let mut es_module = false;
+    let mut cjs_default = false;
     for stmt in &program.body {
+        if is_es_module_flag(stmt) {
+            es_module = true;
+            continue;
+        }
         match stmt {
             Statement::VariableDeclaration(d) => {
                 for decl in &d.declarations {
@@ -154,6 +164,50 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
                     _ => continue,
                 };
                 let rest = &path[base_len..];
+                if es_module && rest.len() == 1 && rest[0] == "default" {
+                    // `exports.default = exports.plugin` / `= _default` / `= {...}` (a
+                    // `void 0` placeholder first resolves to nothing)
+                    let object = match a.right.get_inner_expression() {
+                        Expression::ObjectExpression(o) => {
+                            let o: &'a ObjectExpression<'a> = o;
+                            Some(o)
+                        }
+                        Expression::Identifier(id) => decls
+                            .iter()
+                            .find(|(n, _)| n == id.name.as_str())
+                            .map(|(_, o)| *o),
+                        right => right.as_member_expression().and_then(|m| {
+                            let name = m.static_property_name()?;
+                            let (root, path) = chain_of(m.object());
+                            let exported = (root == "exports" && path.is_empty())
+                                || (root == "module" && path == ["exports"]);
+                            found.iter().rev().find_map(|f: &Found<'a>| {
+                                let value: &'a Expression<'a> = f.value;
+                                match value.get_inner_expression() {
+                                    Expression::ObjectExpression(o)
+                                        if exported && f.name == name =>
+                                    {
+                                        let o: &'a ObjectExpression<'a> = o;
+                                        Some(o)
+                                    }
+                                    _ => None,
+                                }
+                            })
+                        }),
+                    };
+                    cjs_default = true;
+                    has_default = true;
+                    found.clear();
+                    named.clear();
+                    if let Some(o) = object {
+                        container = Container::Object(o);
+                    }
+                    continue;
+                }
+                if cjs_default {
+                    // egg reads `default` only
+                    continue;
+                }
                 match rest {
                     [] => {
                         // module.exports = {...} / = plugin
@@ -311,6 +365,43 @@ fn scan<'a>(program: &'a Program<'a>) -> Scan<'a> {
     }
     found.sort_by_key(|f| f.key_start);
     Scan { found, container }
+}
+
+/// `Object.defineProperty(exports, "__esModule", { value: true })` or
+/// `exports.__esModule = true` (also through `module.exports`): the flag compilers put on a
+/// module built from ES module source.
+fn is_es_module_flag(stmt: &Statement<'_>) -> bool {
+    let Statement::ExpressionStatement(es) = stmt else {
+        return false;
+    };
+    let is_exports = |e: &Expression<'_>| {
+        match e.get_inner_expression() {
+        Expression::Identifier(id) => id.name == "exports",
+        e => e.as_member_expression().is_some_and(|m| {
+            m.static_property_name() == Some("exports")
+                && matches!(m.object().get_inner_expression(), Expression::Identifier(id) if id.name == "module")
+        }),
+    }
+    };
+    match es.expression.get_inner_expression() {
+        Expression::CallExpression(c) => {
+            let Some(callee) = c.callee.as_member_expression() else {
+                return false;
+            };
+            callee.static_property_name() == Some("defineProperty")
+                && matches!(callee.object().get_inner_expression(), Expression::Identifier(id) if id.name == "Object")
+                && c.arguments.len() >= 2
+                && c.arguments[0].as_expression().is_some_and(is_exports)
+                && matches!(
+                    c.arguments[1].as_expression().map(|e| e.get_inner_expression()),
+                    Some(Expression::StringLiteral(l)) if l.value == "__esModule"
+                )
+        }
+        Expression::AssignmentExpression(a) => a.left.as_member_expression().is_some_and(|m| {
+            m.static_property_name() == Some("__esModule") && is_exports(m.object())
+        }),
+        _ => false,
+    }
 }
 
 /// `{...}` in `module.exports = {...}` or `exports = module.exports = {...}`.
@@ -844,6 +935,33 @@ mod tests {
         let f = plugin_entries(Path::new("plugin.ts"), text).unwrap();
         let names: Vec<&str> = f.entries.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["mongoose", "view"]);
+    }
+
+    #[test]
+    fn compiled_es_modules_are_read_through_their_default_like_egg_does() {
+        // blog-server's config/plugin.ts after its own `npm run tsc`: egg's loader takes
+        // `default` of a module flagged `__esModule`
+        let text = "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nexports.plugin = {\n    static: true,\n    logrotator: {\n        enable: true,\n        package: 'egg-logrotator',\n    },\n};\nexports.default = exports.plugin;\n";
+        let f = plugin_entries(Path::new("plugin.js"), text).unwrap();
+        let names: Vec<&str> = f.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["static", "logrotator"]);
+        assert_eq!(f.entry("logrotator").unwrap().line, 5);
+        // disabling edits the object egg reads, not a statement egg ignores
+        let out = disable("plugin.js", text, &["static", "jsonp"]);
+        let f = plugin_entries(Path::new("plugin.js"), &out).unwrap();
+        assert_eq!(f.entry("static").unwrap().shape, EntryShape::Bool(false));
+        assert!(f.entry("jsonp").is_some(), "{out}");
+        assert!(!out.contains("exports.jsonp"), "{out}");
+        // babel's shape: a `_default` variable, `exports.default = void 0` first
+        let text = "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", {\n  value: true\n});\nexports.default = void 0;\nconst _default = {\n  mysql: { enable: true, package: 'egg-mysql' }\n};\nexports.default = _default;\n";
+        let f = plugin_entries(Path::new("plugin.js"), text).unwrap();
+        let names: Vec<&str> = f.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["mysql"]);
+        // look-alike: without the `__esModule` flag egg takes the exports as they are
+        let text = "exports.mysql = { enable: true, package: 'egg-mysql' };\nexports.default = { view: false };\n";
+        let f = plugin_entries(Path::new("plugin.js"), text).unwrap();
+        let names: Vec<&str> = f.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["mysql", "default"]);
     }
 
     #[test]
