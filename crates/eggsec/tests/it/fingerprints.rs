@@ -53,6 +53,14 @@ fn findings(report: &Value) -> Vec<&Value> {
         .collect()
 }
 
+/// Every finding of `report` by its fingerprint, described by `describe` (for messages).
+fn by_fingerprint(report: &Value, describe: impl Fn(&Value) -> String) -> BTreeMap<String, String> {
+    findings(report)
+        .into_iter()
+        .map(|f| (f["fingerprint"].as_str().unwrap().to_string(), describe(f)))
+        .collect()
+}
+
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -127,23 +135,18 @@ fn fingerprints_survive_unrelated_edits_on_every_corpus_app() {
             );
         }
         let after = audit(&dir, &[]);
-        let of = |r: &Value| -> BTreeMap<String, String> {
-            findings(r)
-                .into_iter()
-                .map(|f| {
-                    (
-                        f["fingerprint"].as_str().unwrap().to_string(),
-                        format!(
-                            "{} {}: {}",
-                            f["rule"].as_str().unwrap(),
-                            f["file"].as_str().unwrap_or("(app)"),
-                            f["message"].as_str().unwrap()
-                        ),
-                    )
-                })
-                .collect()
+        let describe = |f: &Value| {
+            format!(
+                "{} {}: {}",
+                f["rule"].as_str().unwrap(),
+                f["file"].as_str().unwrap_or("(app)"),
+                f["message"].as_str().unwrap()
+            )
         };
-        let (a, b) = (of(&before), of(&after));
+        let (a, b) = (
+            by_fingerprint(&before, describe),
+            by_fingerprint(&after, describe),
+        );
         compared += a.len();
         for (fp, what) in &a {
             if !b.contains_key(fp) {
@@ -392,18 +395,11 @@ fn a_findings_identity_survives_edits_around_it() {
         ),
     );
     let after = audit(&dir, &[]);
-    let of = |r: &Value| -> BTreeMap<String, String> {
-        findings(r)
-            .into_iter()
-            .map(|f| {
-                (
-                    f["fingerprint"].as_str().unwrap().to_string(),
-                    format!("{} {}", f["rule"].as_str().unwrap(), f),
-                )
-            })
-            .collect()
-    };
-    let (a, b) = (of(&before), of(&after));
+    let describe = |f: &Value| format!("{} {}", f["rule"].as_str().unwrap(), f);
+    let (a, b) = (
+        by_fingerprint(&before, describe),
+        by_fingerprint(&after, describe),
+    );
     let gone: Vec<&String> = a
         .iter()
         .filter(|(fp, _)| !b.contains_key(*fp))

@@ -142,15 +142,21 @@ mod tests {
         names
     }
 
-    #[test]
-    fn hit_json_api_reports_the_defaults_it_does_not_use() {
+    /// An app whose one controller answers JSON.
+    fn json_api() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
         write(
-            root,
+            dir.path(),
             "app/controller/home.js",
             "module.exports = class { async index() { this.ctx.body = { ok: true }; } };",
         );
+        dir
+    }
+
+    #[test]
+    fn hit_json_api_reports_the_defaults_it_does_not_use() {
+        let dir = json_api();
+        let root = dir.path();
         assert_eq!(
             unused_names(root),
             [
@@ -175,13 +181,8 @@ mod tests {
 
     #[test]
     fn one_more_file_in_the_app_keeps_each_findings_fingerprint() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = json_api();
         let root = dir.path();
-        write(
-            root,
-            "app/controller/home.js",
-            "module.exports = class { async index() { this.ctx.body = { ok: true }; } };",
-        );
         let fingerprints = |root: &std::path::Path| -> Vec<(String, String, String)> {
             let app = test_model_in(root, json!({}));
             run_rule(&PluginNeverUsed, &app)
