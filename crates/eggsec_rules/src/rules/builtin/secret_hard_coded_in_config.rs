@@ -205,10 +205,7 @@ fn report(
 ) -> bool {
     let prov = &value.prov;
     // Defaults nobody in the app wrote (egg's, installed packages') and dev-only files.
-    if prov.file.starts_with('<')
-        || prov.file.contains("/node_modules/")
-        || is_dev_only_file(&prov.file)
-    {
+    if cx.is_default(prov) || is_dev_only_file(&prov.file) {
         return false;
     }
     let file = cx.relative_path(&prov.file);
