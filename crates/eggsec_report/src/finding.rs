@@ -218,8 +218,8 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cvss: Option<f64>,
     /// What the fingerprint hashes instead of the evidence, for a finding whose evidence also
-    /// says how the run went (how many files were searched, for which names): see
-    /// [`Finding::set_identity`]. Not part of any output.
+    /// holds what changes around it (how many files were searched, every path reaching a sink,
+    /// a route's middleware chain): see [`Finding::set_identity`]. Not part of any output.
     #[serde(skip)]
     pub identity: Option<String>,
 }
@@ -310,10 +310,11 @@ impl Finding {
         self
     }
 
-    /// Makes `identity` (what the finding is about: `plugin watcher`) the fingerprint's key
-    /// instead of the evidence, and recomputes the fingerprint. For evidence that describes the
-    /// run as well as the finding ("searched 53 code files for: …"), which changes when an
-    /// unrelated file is added or when the plugins' own code is installed.
+    /// Makes `identity` (what the finding is about: `plugin watcher`, a sink, a route) the
+    /// fingerprint's key instead of the evidence, and recomputes the fingerprint. For evidence
+    /// that describes more than the finding ("searched 53 code files for: …", "path 2/3", the
+    /// middleware in front of a route), which changes when an unrelated file is added, another
+    /// handler reaches the same sink, or another middleware is configured.
     pub fn set_identity(&mut self, identity: impl Into<String>) {
         self.identity = Some(identity.into());
         self.fingerprint = self.compute_fingerprint();
