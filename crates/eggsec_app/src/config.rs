@@ -359,10 +359,10 @@ fn resolve_config_file(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<PathBuf> {
     resolver
-        .resolve(dir, &format!("config.{type_name}"), diags)
+        .resolve_source(dir, &format!("config.{type_name}"), diags)
         .or_else(|| {
             (type_name == "default")
-                .then(|| resolver.resolve(dir, "config", diags))
+                .then(|| resolver.resolve_source(dir, "config", diags))
                 .flatten()
         })
 }

@@ -28,12 +28,24 @@ impl Resolver {
         }
     }
 
-    /// Resolves `<dir>/<stem>` to a file, reporting unreadable candidates (symlink loops...).
+    /// Resolves `<dir>/<stem>` to a file as egg does, reporting unreadable candidates (symlink
+    /// loops...).
     pub fn resolve(&self, dir: &Path, stem: &str, diags: &mut Vec<Diagnostic>) -> Option<PathBuf> {
         self.extensions().iter().find_map(|ext| {
             let candidate = dir.join(format!("{stem}.{ext}"));
             probe_file(&candidate, diags).then_some(candidate)
         })
+    }
+
+    /// The file egg resolves for `<dir>/<stem>`, read as its source: a `.js` that `tsc` wrote
+    /// beside its `.ts` is that `.ts` ([`eggsec_js::source_twin`]).
+    pub fn resolve_source(
+        &self,
+        dir: &Path,
+        stem: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<PathBuf> {
+        self.resolve(dir, stem, diags).map(eggsec_js::source_twin)
     }
 }
 
@@ -200,6 +212,32 @@ pub fn contains_unknown(v: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_compiled_twin_resolves_as_egg_does_and_reads_as_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Resolver {
+            egg4: false,
+            esm: false,
+        };
+        let mut d = Vec::new();
+        std::fs::write(dir.path().join("config.default.ts"), "").unwrap();
+        std::fs::write(dir.path().join("config.default.js"), "").unwrap();
+        let at = |p: Option<PathBuf>| p.unwrap().file_name().unwrap().to_owned();
+        assert_eq!(
+            at(r.resolve(dir.path(), "config.default", &mut d)),
+            "config.default.js"
+        );
+        assert_eq!(
+            at(r.resolve_source(dir.path(), "config.default", &mut d)),
+            "config.default.ts"
+        );
+        std::fs::write(dir.path().join("plugin.js"), "").unwrap();
+        assert_eq!(
+            at(r.resolve_source(dir.path(), "plugin", &mut d)),
+            "plugin.js"
+        );
+    }
 
     #[test]
     fn egg3_prefers_js_then_json_then_ts() {

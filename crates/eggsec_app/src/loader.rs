@@ -550,7 +550,7 @@ fn boot_units(
                     facts: Some(middleware::known_boot_facts(known)),
                 });
             };
-            let file = resolver.resolve(dir, "app", diags)?;
+            let file = resolver.resolve_source(dir, "app", diags)?;
             Some(middleware::BootUnit {
                 label,
                 file,
@@ -849,10 +849,10 @@ fn read_plugin_file(
     diags: &mut Vec<Diagnostic>,
 ) {
     let file = resolver
-        .resolve(dir, &format!("plugin.{type_name}"), diags)
+        .resolve_source(dir, &format!("plugin.{type_name}"), diags)
         .or_else(|| {
             (type_name == "default")
-                .then(|| resolver.resolve(dir, "plugin", diags))
+                .then(|| resolver.resolve_source(dir, "plugin", diags))
                 .flatten()
         });
     let Some(file) = file else { return };

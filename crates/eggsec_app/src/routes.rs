@@ -330,7 +330,7 @@ fn source_files(root: &Path, units: &[PathBuf]) -> Vec<PathBuf> {
             .map(|n| unit.join(n))
             .find(|p| eggsec_fs::is_file(p))
         {
-            files.push(boot);
+            files.push(eggsec_js::source_twin(boot));
         }
         if unit != root {
             dirs.push(unit.join("app"));
@@ -359,6 +359,17 @@ fn source_files(root: &Path, units: &[PathBuf]) -> Vec<PathBuf> {
         });
     }
     files.sort();
+    // a `.js` that `tsc` wrote beside its `.ts` is the same code, compiled: read once, as
+    // source (`eggsec_js::source_twin`; the list is sorted, so `x.ts` is found by a search)
+    let twins: Vec<bool> = files
+        .iter()
+        .map(|f| {
+            f.extension().is_some_and(|e| e == "js")
+                && files.binary_search(&f.with_extension("ts")).is_ok()
+        })
+        .collect();
+    let mut twins = twins.into_iter();
+    files.retain(|_| !twins.next().unwrap_or(false));
     files
 }
 

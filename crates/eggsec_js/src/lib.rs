@@ -46,6 +46,7 @@ pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
 }
 
 pub use error::JsError;
+pub use eval::source::source_twin;
 pub use eval::{eval_file, eval_source, AppInfo, EvalOptions, ExportMode, Limits, Module, Note};
 pub use facts::{
     auth_facts, read_source, source_facts, source_facts_from_text_with, source_facts_with,

@@ -421,3 +421,104 @@ fn a_findings_identity_survives_edits_around_it() {
         .unwrap();
     assert!(sql["evidence"].to_string().contains("path 2/"), "{sql}");
 }
+
+/// The JSON report of `audit` and of `routes` for `dir`.
+fn audit_and_routes(dir: &Path) -> (Value, Value) {
+    let out = eggsec()
+        .arg("routes")
+        .arg(dir)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        audit(dir, &[]),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+/// A TypeScript app audited in a clean checkout and again after its own `npm run tsc` (which
+/// writes `x.js` beside every `x.ts`, build output egg's TS boilerplate keeps out of git): the
+/// same findings at the same `.ts` places with the same fingerprints, and the same routes with
+/// their `.ts` handlers — the `.js` twins are the compiled form of the sources, not more code.
+#[test]
+fn a_typescript_app_audits_the_same_after_its_build() {
+    let fixture = repo_root().join("tests/fixtures/ts-built-twins");
+    let tmp = tempfile::tempdir().unwrap();
+    let built = tmp.path().join("built");
+    copy_tree(&fixture, &built);
+    let clean = tmp.path().join("clean");
+    copy_tree(&fixture, &clean);
+    let mut files = Vec::new();
+    sources(&clean, &mut files);
+    let mut twins = 0;
+    for f in files {
+        if f.extension().is_some_and(|e| e == "js") && f.with_extension("ts").is_file() {
+            std::fs::remove_file(&f).unwrap();
+            twins += 1;
+        }
+    }
+    assert_eq!(twins, 5, "the fixture's compiled twins");
+    let (clean_audit, clean_routes) = audit_and_routes(&clean);
+    let (built_audit, built_routes) = audit_and_routes(&built);
+    let shown = |r: &Value| -> Vec<String> {
+        findings(r)
+            .into_iter()
+            .map(|f| {
+                format!(
+                    "{} {}:{} {} {}",
+                    f["rule"].as_str().unwrap(),
+                    f["file"].as_str().unwrap_or("(app)"),
+                    f["line"],
+                    f["fingerprint"].as_str().unwrap(),
+                    f["message"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let rules: BTreeSet<&str> = findings(&clean_audit)
+        .into_iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for rule in ["MW001", "CSRF002", "BLT001", "BLT018"] {
+        assert!(
+            rules.contains(rule),
+            "the clean app has no {rule}: {rules:?}"
+        );
+    }
+    assert_eq!(
+        shown(&built_audit),
+        shown(&clean_audit),
+        "findings after the build"
+    );
+    for f in findings(&built_audit) {
+        let file = f["file"].as_str().unwrap_or_default();
+        assert!(!file.ends_with(".js"), "a finding in build output: {f}");
+    }
+    let handlers = |r: &Value| -> Vec<String> {
+        r.as_array()
+            .unwrap()
+            .iter()
+            .map(|route| {
+                format!(
+                    "{} {} {} {}",
+                    route["method"], route["path"], route["handler"], route["file"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        handlers(&built_routes),
+        handlers(&clean_routes),
+        "routes after the build"
+    );
+    assert!(
+        handlers(&built_routes).iter().all(|h| h.contains(".ts")),
+        "{:?}",
+        handlers(&built_routes)
+    );
+}

@@ -492,7 +492,31 @@ pub(crate) fn is_local_specifier(spec: &str) -> bool {
 /// Node's resolution of a local specifier: the exact file, then `.js .json .ts` (ts-node adds
 /// `.ts` after the built-in extensions), `x.js` written for `x.ts` (TypeScript ESM style), then
 /// a directory's `index.*`.
+/// The file to read for `path`: the `.ts` beside a `.js` of the same name, outside
+/// `node_modules` — `tsc` (an egg TS app's `npm run tsc`, run by its `ci` and `deploy` scripts)
+/// writes `x.js` next to every `x.ts`, and egg's TS boilerplate keeps those out of git. egg
+/// resolves the `.js` first and, once built, runs the code compiled from the `.ts`: reading the
+/// source audits the same code, gives the same report before and after a build, and points
+/// findings at the file the fix goes in. Anything else is `path` itself.
+pub fn source_twin(path: PathBuf) -> PathBuf {
+    if path.extension().is_none_or(|e| e != "js")
+        || path.components().any(|c| c.as_os_str() == "node_modules")
+    {
+        return path;
+    }
+    let ts = path.with_extension("ts");
+    if eggsec_fs::is_file(&ts) {
+        ts
+    } else {
+        path
+    }
+}
+
 pub(crate) fn resolve_local(from_dir: &Path, spec: &str) -> Option<PathBuf> {
+    resolve_local_as_written(from_dir, spec).map(source_twin)
+}
+
+fn resolve_local_as_written(from_dir: &Path, spec: &str) -> Option<PathBuf> {
     let base = normalize(&from_dir.join(spec));
     if eggsec_fs::is_file(&base) {
         return Some(base);
@@ -926,5 +950,32 @@ mod tests {
         assert_eq!(resolve_local(d, "./sub"), Some(d.join("sub/index.js")));
         assert_eq!(resolve_local(d, "./nope"), None);
         assert!(is_local_specifier("../x") && !is_local_specifier("egg"));
+    }
+
+    #[test]
+    fn a_js_compiled_beside_its_ts_reads_as_the_ts() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for f in [
+            "item.ts",
+            "item.js",
+            "plain.js",
+            "node_modules/pkg/x.ts",
+            "node_modules/pkg/x.js",
+        ] {
+            let p = d.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        assert_eq!(source_twin(d.join("item.js")), d.join("item.ts"));
+        assert_eq!(source_twin(d.join("item.ts")), d.join("item.ts"));
+        assert_eq!(source_twin(d.join("plain.js")), d.join("plain.js"));
+        // a package's own files are what Node loads, twins or not
+        let pkg = d.join("node_modules/pkg/x.js");
+        assert_eq!(source_twin(pkg.clone()), pkg);
+        // `require('./item')` and `require('./item.js')` read the source
+        assert_eq!(resolve_local(d, "./item"), Some(d.join("item.ts")));
+        assert_eq!(resolve_local(d, "./item.js"), Some(d.join("item.ts")));
+        assert_eq!(resolve_local(d, "./plain"), Some(d.join("plain.js")));
     }
 }
