@@ -28,16 +28,17 @@ fn write(root: &Path, rel: &str, text: &str) {
 
 /// The JSON audit of `dir` (every app found below it) with `extra` arguments.
 fn audit(dir: &Path, extra: &[&str]) -> Value {
-    let out = eggsec()
-        .arg("audit")
-        .arg(dir)
-        .args(["--format", "json", "--exit-zero", "--allow-partial"])
-        .args(extra)
-        .output()
-        .unwrap();
+    let mut args = vec!["--format", "json", "--exit-zero", "--allow-partial"];
+    args.extend_from_slice(extra);
+    json_of("audit", dir, &args)
+}
+
+/// `eggsec <command> <dir> <args>`, which must succeed, and its stdout as JSON.
+fn json_of(command: &str, dir: &Path, args: &[&str]) -> Value {
+    let out = eggsec().arg(command).arg(dir).args(args).output().unwrap();
     assert!(
         out.status.success(),
-        "{}: {}",
+        "{command} {}: {}",
         dir.display(),
         String::from_utf8_lossy(&out.stderr)
     );
@@ -289,13 +290,11 @@ fn defaults_from_node_modules_are_the_same_findings_as_embedded_defaults() {
         }
 
         // SARIF: every location is a file of the repository
-        let out = eggsec()
-            .arg("audit")
-            .arg(&dir)
-            .args(["--format", "sarif", "--exit-zero", "--allow-partial"])
-            .output()
-            .unwrap();
-        let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let sarif = json_of(
+            "audit",
+            &dir,
+            &["--format", "sarif", "--exit-zero", "--allow-partial"],
+        );
         for result in sarif["runs"][0]["results"].as_array().unwrap() {
             for loc in result["locations"].as_array().unwrap() {
                 let uri = loc["physicalLocation"]["artifactLocation"]["uri"]
@@ -424,20 +423,9 @@ fn a_findings_identity_survives_edits_around_it() {
 
 /// The JSON report of `audit` and of `routes` for `dir`.
 fn audit_and_routes(dir: &Path) -> (Value, Value) {
-    let out = eggsec()
-        .arg("routes")
-        .arg(dir)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     (
         audit(dir, &[]),
-        serde_json::from_slice(&out.stdout).unwrap(),
+        json_of("routes", dir, &["--format", "json"]),
     )
 }
 
