@@ -360,14 +360,24 @@ fn source_files(root: &Path, units: &[PathBuf]) -> Vec<PathBuf> {
     }
     files.sort();
     // a `.js` that `tsc` wrote beside its `.ts` is the same code, compiled: read once, as
-    // source (`eggsec_js::source_twin`; the list is sorted, so `x.ts` is found by a search)
+    // source (`eggsec_js::source_twin`), looked up by bytes (comparing paths component by
+    // component costs more than the rest of this walk)
+    let names: std::collections::HashSet<&[u8]> = files
+        .iter()
+        .map(|f| f.as_os_str().as_encoded_bytes())
+        .collect();
     let twins: Vec<bool> = files
         .iter()
         .map(|f| {
-            f.extension().is_some_and(|e| e == "js")
-                && files.binary_search(&f.with_extension("ts")).is_ok()
+            let bytes = f.as_os_str().as_encoded_bytes();
+            bytes.strip_suffix(b".js").is_some_and(|stem| {
+                let mut ts = stem.to_vec();
+                ts.extend_from_slice(b".ts");
+                names.contains(ts.as_slice())
+            })
         })
         .collect();
+    drop(names);
     let mut twins = twins.into_iter();
     files.retain(|_| !twins.next().unwrap_or(false));
     files
