@@ -218,15 +218,9 @@ pub fn layer_of<'a>(app: &'a AppModel, prov: &Provenance) -> Option<&'a ConfigLa
 /// `node_modules` of the path counts), `None` for the app's own files. `path` is `/`-separated,
 /// as [`crate::RuleContext::relative_path`] gives it.
 pub fn installed_package(path: &str) -> Option<&str> {
-    let start = if path.starts_with("node_modules/") {
-        0
-    } else {
-        path.rfind("/node_modules/")? + 1
-    };
-    let rest = &path[start + "node_modules/".len()..];
-    let rest = match rest.rfind("/node_modules/") {
-        Some(i) => &rest[i + "/node_modules/".len()..],
-        None => rest,
+    let rest = match path.rfind("/node_modules/") {
+        Some(i) => &path[i + "/node_modules/".len()..],
+        None => path.strip_prefix("node_modules/")?,
     };
     let mut parts = rest.splitn(3, '/');
     let first = parts.next().filter(|p| !p.is_empty())?;
