@@ -1076,7 +1076,8 @@ fn installed_package_of(path: &Path) -> Option<String> {
         if !in_node_modules {
             return None;
         }
-        let text = std::fs::read_to_string(dir.join("package.json")).ok()?;
+        let bytes = std::fs::read(dir.join("package.json")).ok()?;
+        let (text, _) = eggsec_report::input::decode_like_npm(&bytes);
         let pkg: serde_json::Value = serde_json::from_str(&text).ok()?;
         pkg["name"].as_str().map(str::to_string)
     })

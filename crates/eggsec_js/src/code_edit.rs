@@ -45,7 +45,8 @@ pub const SAME_SITE_PATH_RE: &str = r"/^\/(?![\s/\\])/";
 
 /// The byte offset of a 1-based line and (character) column.
 pub fn offset_of(text: &str, line: u32, column: u32) -> Option<usize> {
-    let mut start = 0usize;
+    // line 1's first column is after a byte order mark, as `line_col` counts it
+    let mut start = crate::eval::source::bom_len(text);
     for _ in 1..line {
         start += text[start..].find('\n')? + 1;
     }

@@ -56,7 +56,7 @@ pub fn guards_at(path: &Path, text: &str, line: u32, column: u32) -> Result<Vec<
 /// The byte offset of a 1-based line and column in characters.
 fn offset_of(text: &str, line: u32, column: u32) -> Option<u32> {
     let start = if line <= 1 {
-        0
+        crate::eval::source::bom_len(text)
     } else {
         memchr::memchr_iter(b'\n', text.as_bytes()).nth(line as usize - 2)? + 1
     };

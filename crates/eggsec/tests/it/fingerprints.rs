@@ -5,7 +5,10 @@
 //! searched); (2) the same app audited with `node_modules` installed (a developer's checkout)
 //! and without it (the CI job `eggsec init` writes) reported egg's and egg-security's defaults
 //! at files inside `node_modules` — outside the repository, where no fix goes and code scanning
-//! cannot show them — with other messages and other fingerprints.
+//! cannot show them — with other messages and other fingerprints. And (3) a Windows checkout
+//! (CRLF, files saved with a byte order mark) lost its package.json and lockfile ("not valid
+//! JSON" where npm reads them: every advisory then "dev", lowered to low) and moved line 1's
+//! columns by one.
 
 use crate::oracle_support::{oracle_dir, repo_root};
 use assert_cmd::Command;
@@ -509,4 +512,123 @@ fn a_typescript_app_audits_the_same_after_its_build() {
         "{:?}",
         handlers(&built_routes)
     );
+}
+
+/// Every text file below `dir` (not `node_modules`) with CRLF line ends, and a UTF-8 byte
+/// order mark on top of every `.js`/`.ts`/`.json`: the same app as a Windows checkout with
+/// `core.autocrlf` gives it, edited in an editor that writes a BOM.
+fn as_windows_checkout(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() && name != "node_modules" {
+            as_windows_checkout(&path);
+            continue;
+        }
+        let Some(ext) = name.rsplit_once('.').map(|(_, e)| e.to_string()) else {
+            continue;
+        };
+        let text_file = [
+            "js", "ts", "json", "yaml", "yml", "lock", "toml", "html", "nj", "tpl", "ejs",
+        ]
+        .contains(&ext.as_str());
+        if !kind.is_file() || !text_file {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if text.starts_with("#!") {
+            continue;
+        }
+        let mut out = String::with_capacity(text.len() + text.len() / 20 + 3);
+        if ["js", "ts", "json"].contains(&ext.as_str()) {
+            out.push('\u{feff}');
+        }
+        for line in text.split_inclusive('\n') {
+            match line.strip_suffix('\n') {
+                Some(l) => {
+                    out.push_str(l.strip_suffix('\r').unwrap_or(l));
+                    out.push_str("\r\n");
+                }
+                None => out.push_str(line),
+            }
+        }
+        std::fs::write(&path, out).unwrap();
+    }
+}
+
+/// `eggsec routes <dir> --format json` (exit 0, or 3 when an app's routes cannot be known) and
+/// its exit code.
+fn routes_of(dir: &Path) -> (Option<i32>, Value) {
+    let out = eggsec()
+        .args(["routes", "--format", "json", "--allow-partial"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0 | 3)),
+        "routes {}: {out:?}",
+        dir.display()
+    );
+    (code, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+/// The same repository checked out on Windows (CRLF line ends, files saved with a byte order
+/// mark — npm, Node and egg read both) is the same app: the same findings at the same lines
+/// and columns with the same fingerprints, evidence and messages, and the same routes.
+#[test]
+fn a_windows_checkout_audits_the_same_on_every_corpus_app() {
+    let root = repo_root();
+    let corpus = root
+        .ancestors()
+        .map(|a| a.join("shared/corpus"))
+        .find(|d| d.join("apps.txt").is_file())
+        .expect("shared/corpus/apps.txt beside the repo");
+    let apps = std::fs::read_to_string(corpus.join("apps.txt")).unwrap();
+    let describe = |f: &Value| {
+        format!(
+            "{} {}:{}:{} {} {} {}",
+            f["rule"].as_str().unwrap(),
+            f["file"].as_str().unwrap_or("(app)"),
+            f["line"],
+            f["column"],
+            f["fingerprint"].as_str().unwrap(),
+            f["message"].as_str().unwrap(),
+            f["evidence"]
+        )
+    };
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for app in apps.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("app");
+        copy_tree(&corpus.join(app), &dir);
+        let before: BTreeSet<String> = findings(&audit(&dir, &[]))
+            .into_iter()
+            .map(describe)
+            .collect();
+        let routes_before = routes_of(&dir);
+        as_windows_checkout(&dir);
+        let after: BTreeSet<String> = findings(&audit(&dir, &[]))
+            .into_iter()
+            .map(describe)
+            .collect();
+        let routes_after = routes_of(&dir);
+        compared += before.len();
+        for gone in before.difference(&after) {
+            problems.push(format!("{app}: only on the LF checkout: {gone}"));
+        }
+        for new in after.difference(&before) {
+            problems.push(format!("{app}: only on the Windows checkout: {new}"));
+        }
+        if routes_before != routes_after {
+            problems.push(format!("{app}: the routes differ"));
+        }
+    }
+    assert!(compared > 300, "only {compared} findings compared");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -313,6 +313,11 @@ pub fn read_text(path: &Path, shown: &str) -> Result<String, ExtractError> {
             }
             e => ExtractError::new(shown, e.to_string()),
         })?;
+    // npm, yarn and pnpm read a file saved with a UTF-8 byte order mark (a Windows editor's)
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     String::from_utf8(bytes).map_err(|e| {
         ExtractError::new(
             shown,
@@ -517,8 +522,13 @@ pub fn build(inv: &mut Inventory, graph: Graph, manifest: &Manifest) {
         .filter_map(|d| d.resolved)
         .collect();
     if direct.is_empty() {
-        // No package.json: every root edge counts as prod.
+        // No package.json (or none that parses): every root edge counts as prod, and so does
+        // every package the roots are not known for (yarn.lock does not record them): a
+        // package is dev only when the app says so, as calling it dev lowers its findings.
         queue.extend(root.values().copied());
+        if root.is_empty() {
+            prod.fill(true);
+        }
     }
     while let Some(i) = queue.pop_front() {
         if i >= nodes.len() || prod[i] {
@@ -746,5 +756,83 @@ mod read_once_tests {
         let (a, b) = pool
             .install(|| rayon::join(|| *read_once(&cell, || 1u8), || *read_once(&cell, || 2u8)));
         assert_eq!(a, b);
+    }
+}
+
+#[cfg(test)]
+mod windows_tests {
+    use super::*;
+
+    /// The yarn v1 fixture's lockfile and package.json.
+    fn yarn_fixture() -> (String, String) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/deps-yarn-v1");
+        let read = |n: &str| std::fs::read_to_string(dir.join(n)).unwrap();
+        (read("package.json"), read("yarn.lock"))
+    }
+
+    fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    /// npm, yarn and pnpm read a package.json and a lockfile saved with a UTF-8 byte order
+    /// mark, CRLF line ends too: the same inventory at the same lines.
+    #[test]
+    fn files_saved_with_a_byte_order_mark_are_read_as_npm_reads_them() {
+        let (pkg, yarn) = yarn_fixture();
+        let plain = inventory(app(&[("package.json", &pkg), ("yarn.lock", &yarn)]).path());
+        let crlf = yarn.replace('\n', "\r\n");
+        let windows = inventory(
+            app(&[
+                (
+                    "package.json",
+                    &format!("\u{feff}{}", pkg.replace('\n', "\r\n")),
+                ),
+                ("yarn.lock", &format!("\u{feff}{crlf}")),
+            ])
+            .path(),
+        );
+        assert!(windows.problems.is_empty(), "{:?}", windows.problems);
+        let view = |inv: &Inventory| -> Vec<(String, String, u32, bool, bool)> {
+            inv.packages
+                .iter()
+                .map(|p| (p.name.clone(), p.version.clone(), p.line, p.dev, p.direct))
+                .collect()
+        };
+        assert_eq!(view(&plain), view(&windows));
+        assert!(view(&windows).len() > 5);
+        assert!(windows.packages.iter().any(|p| !p.dev));
+
+        let lock = r#"{"name":"a","lockfileVersion":3,"packages":{"":{"dependencies":{"egg":"^3.0.0"}},"node_modules/egg":{"version":"3.17.5"}}}"#;
+        let windows = inventory(
+            app(&[
+                (
+                    "package.json",
+                    "\u{feff}{\"name\":\"a\",\"dependencies\":{\"egg\":\"^3.0.0\"}}",
+                ),
+                ("package-lock.json", &format!("\u{feff}{lock}")),
+            ])
+            .path(),
+        );
+        assert!(windows.problems.is_empty(), "{:?}", windows.problems);
+        assert_eq!(windows.packages.len(), 1);
+    }
+
+    /// A package.json that cannot be read says so, and does not make every package of a
+    /// yarn.lock "dev" (which would lower every advisory finding to low).
+    #[test]
+    fn an_unreadable_package_json_makes_no_package_dev() {
+        let (_, yarn) = yarn_fixture();
+        let inv = inventory(app(&[("package.json", "{oops"), ("yarn.lock", &yarn)]).path());
+        assert!(
+            inv.problems.iter().any(|p| p.contains("package.json")),
+            "{:?}",
+            inv.problems
+        );
+        assert!(inv.packages.len() > 5);
+        assert!(inv.packages.iter().all(|p| !p.dev), "{:?}", inv.packages);
     }
 }

@@ -354,11 +354,21 @@ pub(crate) struct LineIndex {
 
 const BLOCK: usize = 1024;
 
+/// The length of the UTF-8 byte order mark `text` starts with (3), or 0.
+pub fn bom_len(text: &str) -> usize {
+    if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    }
+}
+
 impl LineIndex {
     pub(crate) fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
         let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
-        starts.push(0);
+        // a byte order mark is not a column of line 1 (editors, Node and npm drop it)
+        starts.push(bom_len(text) as u32);
         starts.extend(memchr::memchr_iter(b'\n', bytes).map(|i| (i + 1) as u32));
         if text.is_ascii() {
             return Self {
@@ -416,7 +426,9 @@ impl LineIndex {
 
     /// 1-based line and column (in characters) of a byte offset.
     pub(crate) fn line_col(&self, text: &str, offset: u32) -> (u32, u32) {
-        let offset = (offset as usize).min(text.len());
+        let offset = (offset as usize)
+            .min(text.len())
+            .max(self.starts[0] as usize);
         let line = self
             .starts
             .partition_point(|&s| s as usize <= offset)
@@ -602,7 +614,7 @@ pub(crate) fn resolve_package_main(from_dir: &Path, spec: &str) -> Option<PathBu
     let dir = package_dir(from_dir, name)?;
     let pkg = std::fs::read_to_string(dir.join("package.json"))
         .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t[bom_len(&t)..]).ok())
         .unwrap_or_default();
     // `main`, else the `exports` of `.` (a string, or its `import`/`default`/`require` target)
     let dot = match &pkg["exports"] {
@@ -802,6 +814,27 @@ mod tests {
             }
             assert_eq!(idx.line_col(&text, text.len() as u32), (line, col));
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_column() {
+        // as an editor shows the file (and Node reads it): line 1 begins after the BOM
+        for (text, x) in [
+            ("\u{feff}ab\nc", 4u32),
+            ("\u{feff}é\nc", 5),
+            (&*format!("\u{feff}{}\nc", "é".repeat(2000)), 5),
+        ] {
+            let idx = LineIndex::new(text);
+            assert_eq!(idx.line_col(text, 0), (1, 1), "{text:?}");
+            assert_eq!(idx.line_col(text, 3), (1, 1));
+            assert_eq!(idx.line_col(text, x), (1, 2));
+            let c = text.len() as u32 - 1;
+            assert_eq!(idx.line_col(text, c), (2, 1));
+            assert_eq!(crate::code_edit::offset_of(text, 1, 1), Some(3));
+            assert_eq!(crate::code_edit::offset_of(text, 2, 1), Some(c as usize));
+        }
+        assert_eq!(bom_len("\u{feff}x"), 3);
+        assert_eq!(bom_len("x\u{feff}"), 0);
     }
 
     #[test]
