@@ -102,7 +102,8 @@ pub fn load_config(
                     }
                     // Reported as unread: everything the file may set is unknown.
                     None => Value::unknown(
-                        format!("{} could not be read", path.display()),
+                        // named as the report names files: from the app's root
+                        format!("{} could not be read", eggsec_fs::rel_string(dir, &path)),
                         Provenance::new(path.display().to_string(), 0, 0),
                     ),
                 };

@@ -189,7 +189,7 @@ pub fn evaluate(path: &Path, opts: &EvalOptions<'_>, diags: &mut Vec<Diagnostic>
                 level: DiagnosticLevel::Unread,
                 file: Some(err.path().to_path_buf()),
                 line,
-                message: format!("{err}; file skipped, what it sets is unknown"),
+                message: format!("{}; file skipped, what it sets is unknown", err.reason()),
             });
             None
         }

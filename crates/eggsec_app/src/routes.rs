@@ -630,8 +630,11 @@ fn build_code_model(
             Err(e) => diags.push(Diagnostic::at(
                 DiagnosticLevel::Warning,
                 e.path().to_path_buf(),
-                0,
-                format!("{e}; skipped for routes and code rules"),
+                match &e {
+                    eggsec_js::JsError::Parse { line, .. } => *line,
+                    _ => 0,
+                },
+                format!("{}; skipped for routes and code rules", e.reason()),
             )),
         }
     }

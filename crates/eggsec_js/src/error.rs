@@ -39,6 +39,24 @@ pub enum JsError {
 }
 
 impl JsError {
+    /// What went wrong, without the file (for a diagnostic that names the file and line
+    /// itself): `column 45: syntax error: Unexpected token`, `cannot read: …`.
+    pub fn reason(&self) -> String {
+        match self {
+            JsError::Parse {
+                column, message, ..
+            } => format!("column {column}: syntax error: {message}"),
+            other => {
+                let full = other.to_string();
+                let path = other.path().display().to_string();
+                match full.strip_prefix(&path).and_then(|r| r.strip_prefix(": ")) {
+                    Some(rest) => rest.to_string(),
+                    None => full,
+                }
+            }
+        }
+    }
+
     pub fn path(&self) -> &std::path::Path {
         match self {
             JsError::Io { path, .. }
@@ -50,5 +68,30 @@ impl JsError {
             | JsError::Binary { path, .. }
             | JsError::Internal { path, .. } => path,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reason_is_the_message_without_the_file() {
+        let path = PathBuf::from("/a/config/config.prod.js");
+        let parse = JsError::Parse {
+            path: path.clone(),
+            line: 22,
+            column: 45,
+            message: "Unexpected token".into(),
+        };
+        assert_eq!(parse.reason(), "column 45: syntax error: Unexpected token");
+        assert!(parse
+            .to_string()
+            .starts_with("/a/config/config.prod.js:22:45: "));
+        let deep = JsError::TooDeep { path, limit: 128 };
+        assert_eq!(
+            deep.reason(),
+            "nesting is too deep to evaluate (over 128 levels)"
+        );
     }
 }

@@ -86,6 +86,13 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             });
             eggsec_fix::add_posture_hints(&mut app_report);
             app_report.root = display_root(&model.root, &args.app.path);
+            // an app-wide finding is shown at the app as the user named it (as its other
+            // findings' files are), not at this machine's absolute path
+            for f in &mut app_report.findings {
+                if let eggsec_report::Location::App { root } = &mut f.location {
+                    root.clone_from(&app_report.root);
+                }
+            }
             let mut extra = super::html::no_extras();
             if html {
                 extra.plugins = super::html::plugin_rows(&model, &settings);

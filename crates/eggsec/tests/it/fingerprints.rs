@@ -632,3 +632,62 @@ fn a_windows_checkout_audits_the_same_on_every_corpus_app() {
     assert!(compared > 300, "only {compared} findings compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// `eggsec <args> app` run in `dir` (the app named relatively, as in a CI job's checkout): its
+/// stdout, whatever the exit code.
+fn stdout_in(dir: &Path, args: &[&str]) -> Vec<u8> {
+    eggsec()
+        .current_dir(dir)
+        .args(args)
+        .arg("app")
+        .output()
+        .unwrap()
+        .stdout
+}
+
+/// A report is the same wherever the repository is checked out (a developer's
+/// `/home/alice/src/shop`, CI's `/home/runner/work/shop/shop`): the JSON, SARIF, Markdown and
+/// text reports of every corpus app, made in two checkouts at different places, are the same
+/// bytes, so no absolute path of the auditing machine is in them (before: an app-wide
+/// finding's place in text and Markdown, and a config file that could not be read, in every
+/// "not assessed" line of the JSON).
+#[test]
+fn reports_are_the_same_bytes_wherever_the_repository_is_checked_out() {
+    let root = repo_root();
+    let corpus = root
+        .ancestors()
+        .map(|a| a.join("shared/corpus"))
+        .find(|d| d.join("apps.txt").is_file())
+        .expect("shared/corpus/apps.txt beside the repo");
+    let apps = std::fs::read_to_string(corpus.join("apps.txt")).unwrap();
+    let mut problems = Vec::new();
+    for app in apps.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let here = one.path().join("src");
+        let there = two.path().join("home/runner/work/shop/shop");
+        copy_tree(&corpus.join(app), &here.join("app"));
+        copy_tree(&corpus.join(app), &there.join("app"));
+        for format in ["json", "sarif", "markdown", "text"] {
+            let args = [
+                "audit",
+                "--exit-zero",
+                "--allow-partial",
+                "--format",
+                format,
+            ];
+            let (a, b) = (stdout_in(&here, &args), stdout_in(&there, &args));
+            assert!(!a.is_empty(), "{app} {format}: no output");
+            if a != b {
+                let (a, b) = (String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+                let first = a
+                    .lines()
+                    .zip(b.lines())
+                    .find(|(x, y)| x != y)
+                    .map(|(x, y)| format!("{x}\n    vs {y}"))
+                    .unwrap_or_default();
+                problems.push(format!("{app} --format {format}:\n    {first}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
