@@ -450,14 +450,28 @@ fn build_code_model(
     // minified and bundled files are browser code, not server code; the others' relative
     // `require`s/imports order the phases below
     // every file is read once: the text read here is the one parsed below
-    let read: Vec<(PathBuf, Result<String, eggsec_js::JsError>, Vec<String>)> = paths
+    // (the byte offset of the first invalid byte of a file read as Node reads it)
+    type Read = (PathBuf, Result<String, eggsec_js::JsError>, Vec<String>);
+    let read: Vec<(Read, Option<usize>)> = paths
         .into_par_iter()
         .filter(|_| live())
         .filter_map(|p| match eggsec_js::read_source(&p) {
             Ok(t) if is_vendored_text(&t) => None,
             Ok(t) => {
                 let specs = eggsec_js::relative_specs(&t);
-                Some((p, Ok(t), specs))
+                Some(((p, Ok(t), specs), None))
+            }
+            // Node reads every source as UTF-8, each invalid byte as U+FFFD (a GBK or Latin-1
+            // comment): the code runs, so it is analysed as it runs (and named below)
+            Err(eggsec_js::JsError::InvalidUtf8 { offset, .. }) => {
+                let text = eggsec_report::input::read_limited(&p, 16 << 20)
+                    .ok()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())?;
+                if is_vendored_text(&text) {
+                    return None;
+                }
+                let specs = eggsec_js::relative_specs(&text);
+                Some(((p, Ok(text), specs), Some(offset)))
             }
             // not read as source (too large, binary, not UTF-8): still browser code when it
             // looks like it, else the parse below names the problem
@@ -466,8 +480,25 @@ fn build_code_model(
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .is_some_and(|t| is_vendored_text(&t));
-                (!vendored).then_some((p, Err(e), Vec::new()))
+                (!vendored).then_some(((p, Err(e), Vec::new()), None))
             }
+        })
+        .collect();
+    let read: Vec<Read> = read
+        .into_iter()
+        .map(|(r, invalid)| {
+            if let Some(offset) = invalid {
+                diags.push(Diagnostic::at(
+                    DiagnosticLevel::Warning,
+                    r.0.clone(),
+                    0,
+                    format!(
+                        "not valid UTF-8 (byte offset {offset}); analysed as Node runs it, each \
+invalid byte read as U+FFFD (columns on such lines may be off)"
+                    ),
+                ));
+            }
+            r
         })
         .collect();
     drop(walk_phase);

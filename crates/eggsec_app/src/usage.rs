@@ -340,8 +340,12 @@ fn scan_code<'m>(
 type FileScan = (Result<Vec<MemberUse>, String>, String, bool);
 
 fn scan_file(f: &Path) -> Option<FileScan> {
-    let text = match eggsec_report::input::read_text_limited(f, 8 * 1024 * 1024) {
-        Ok(t) => t,
+    // read as Node reads a source: a BOM dropped, an invalid byte (a GBK or Latin-1 comment)
+    // as U+FFFD — the code runs, so its uses count
+    let read = eggsec_report::input::read_limited(f, 8 * 1024 * 1024)
+        .map(|bytes| eggsec_report::input::decode_like_npm(&bytes));
+    let (text, lossy) = match read {
+        Ok((t, bad_byte)) => (t, bad_byte.is_some()),
         // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
         Err(_) => {
             return Some((
@@ -356,8 +360,9 @@ fn scan_file(f: &Path) -> Option<FileScan> {
         return None;
     }
     let uses = uses_in_source(f, &text).map_err(|e| e.to_string());
-    // `uses_in_file` refuses a text with a NUL byte; the scan's reader does not
-    let reusable = memchr::memchr(0, text.as_bytes()).is_none();
+    // `uses_in_file` refuses a text with a NUL byte or an invalid one; the scan's reader does
+    // not
+    let reusable = !lossy && memchr::memchr(0, text.as_bytes()).is_none();
     Some((uses, text, reusable))
 }
 

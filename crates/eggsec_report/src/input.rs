@@ -117,6 +117,13 @@ pub fn decode_like_npm(bytes: &[u8]) -> (String, Option<usize>) {
     }
 }
 
+/// Reads a source file (JS, TS, a template) as Node reads it: regular, at most `limit` bytes, a
+/// BOM dropped, an invalid byte (a GBK or Latin-1 comment) as U+FFFD — the code runs all the
+/// same, so it is read, not refused. Never for a file that is then written back.
+pub fn read_source_text(path: &Path, limit: u64) -> Result<String, InputError> {
+    read_limited(path, limit).map(|bytes| decode_like_npm(&bytes).0)
+}
+
 /// Reads a text input (`eggsec.toml`, a baseline, an advisory file): regular, at most `limit`
 /// bytes, UTF-8 (a BOM is dropped).
 pub fn read_text_limited(path: &Path, limit: u64) -> Result<String, InputError> {

@@ -35,9 +35,10 @@ pub fn function_text(root: &Path, prov: &Provenance) -> Option<String> {
     Some(blank_comments(&text[start..end]))
 }
 
-/// Reads a source file as UTF-8, refusing large or unreadable files.
+/// Reads a source file as Node does (invalid bytes as U+FFFD), refusing large or unreadable
+/// files.
 fn read_source(path: &Path) -> Option<String> {
-    eggsec_report::input::read_text_limited(path, MAX_SOURCE_BYTES).ok()
+    eggsec_report::input::read_source_text(path, MAX_SOURCE_BYTES).ok()
 }
 
 /// Byte offset of a 1-based line and a 1-based column counted in characters.

@@ -848,3 +848,65 @@ fn an_app_named_through_dotdot_is_the_app_named_plainly() {
     assert_eq!(routes.as_array().map(Vec::len), Some(1), "{routes}");
     assert_eq!(run(&["routes", "../../apps/shop"]), routes);
 }
+
+/// Code that is not valid UTF-8 — a GBK or Latin-1 comment, common in older apps — runs under
+/// Node, which reads every source as UTF-8 with each invalid byte as U+FFFD: its request data
+/// reaches its sinks all the same. Such a file is analysed as Node runs it (the same findings
+/// at the same lines as the file without the bytes) and named in a warning; it was skipped
+/// ("not valid UTF-8; skipped for routes and code rules"), its findings gone, with exit 0.
+#[test]
+fn code_that_is_not_utf8_is_analysed_as_node_runs_it() {
+    let fixture = crate::oracle_support::repo_root().join("tests/fixtures/code-vuln-js");
+    let tmp = tempfile::tempdir().unwrap();
+    let (plain, latin) = (tmp.path().join("plain"), tmp.path().join("latin"));
+    for dir in [&plain, &latin] {
+        let status = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(&fixture)
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    // a GBK comment (注释) and a Latin-1 one (été) at the end of every source of app/
+    let mut edited = Vec::new();
+    for rel in [
+        "app/service/user.js",
+        "app/controller/tools.js",
+        "app/controller/user.js",
+    ] {
+        let path = latin.join(rel);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"\n// \xd7\xa2\xca\xcd \xe9t\xe9\n");
+        std::fs::write(&path, bytes).unwrap();
+        edited.push(rel);
+    }
+    let findings = |dir: &Path| -> (i32, Vec<String>, String) {
+        let r = run(&["audit", "--format", "json"], dir);
+        let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let mut f: Vec<String> = j["apps"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}:{} {}", f["rule"], f["file"], f["line"], f["message"]))
+            .collect();
+        f.sort();
+        (r.code, f, r.stderr)
+    };
+    let (plain_code, plain_findings, _) = findings(&plain);
+    let (code, found, stderr) = findings(&latin);
+    assert_eq!(code, plain_code, "{stderr}");
+    assert!(
+        plain_findings
+            .iter()
+            .any(|f| f.contains("MW001") && f.contains("app/service/user.js")),
+        "{plain_findings:?}"
+    );
+    assert_eq!(found, plain_findings, "{stderr}");
+    for rel in edited {
+        assert!(
+            stderr.contains(&format!("{rel}: not valid UTF-8")),
+            "{rel} not named: {stderr}"
+        );
+    }
+}

@@ -215,7 +215,7 @@ fn push_source(path: &Path, files: &mut Vec<SourceFile>) {
     if !is_source || path.to_string_lossy().ends_with(".d.ts") {
         return;
     }
-    if let Ok(text) = eggsec_report::input::read_text_limited(path, MAX_SOURCE_BYTES) {
+    if let Ok(text) = eggsec_report::input::read_source_text(path, MAX_SOURCE_BYTES) {
         if eggsec_app::vendored::is_vendored_file(path, &text) {
             return;
         }

@@ -224,7 +224,7 @@ pub(crate) fn rendered_templates(
         .iter()
         .filter_map(|r| {
             let (path, rel) = find_template(&app.root, &r.render.template)?;
-            let text = eggsec_report::input::read_text_limited(&path, 8 << 20).ok()?;
+            let text = eggsec_report::input::read_source_text(&path, 8 << 20).ok()?;
             Some((r, path, rel, text))
         })
         .collect()
