@@ -159,7 +159,29 @@ pub fn package_json_or_report(
 /// and each evaluator note an info diagnostic, except a note that a limit was hit (work was
 /// skipped): that one leaves part of the file unevaluated, so the run is partial.
 pub fn evaluate(path: &Path, opts: &EvalOptions<'_>, diags: &mut Vec<Diagnostic>) -> Option<Value> {
-    match eval_file(path, opts) {
+    let evaluated = match eval_file(path, opts) {
+        // Node reads a config file as UTF-8, each invalid byte (a GBK or Latin-1 comment) as
+        // U+FFFD, and egg loads it: so is it evaluated (`eggsec fix` never edits such a file)
+        Err(JsError::InvalidUtf8 { offset, .. }) => {
+            match eggsec_report::input::read_source_text(path, opts.limits.max_file_bytes) {
+                Ok(text) => {
+                    diags.push(Diagnostic::at(
+                        DiagnosticLevel::Warning,
+                        path,
+                        0,
+                        format!(
+                            "not valid UTF-8 (byte offset {offset}); evaluated as Node loads it, \
+each invalid byte read as U+FFFD"
+                        ),
+                    ));
+                    eggsec_js::eval_source(path, &text, opts)
+                }
+                Err(_) => eval_file(path, opts),
+            }
+        }
+        other => other,
+    };
+    match evaluated {
         Ok(module) => {
             diags.extend(module.notes.into_iter().map(|n| Diagnostic {
                 level: if n.limit {

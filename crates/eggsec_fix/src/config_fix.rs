@@ -160,7 +160,13 @@ pub fn plan(root: &Path, opts: &FixOptions) -> Result<Plan, FixError> {
             Ok(None) => {}
             Err(why) => {
                 // Every finding routed to this file stays open.
-                let rules: Vec<&str> = list.iter().map(|(r, _)| r.as_str()).collect();
+                // (each rule once: one finding may need several edits)
+                let mut rules: Vec<&str> = Vec::new();
+                for (r, _) in &list {
+                    if !rules.contains(&r.as_str()) {
+                        rules.push(r);
+                    }
+                }
                 out.refused.push(format!(
                     "{} ({}): {why}",
                     eggsec_fs::rel_string(&model.root, &file),

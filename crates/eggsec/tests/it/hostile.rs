@@ -853,7 +853,8 @@ fn an_app_named_through_dotdot_is_the_app_named_plainly() {
 /// Node, which reads every source as UTF-8 with each invalid byte as U+FFFD: its request data
 /// reaches its sinks all the same. Such a file is analysed as Node runs it (the same findings
 /// at the same lines as the file without the bytes) and named in a warning; it was skipped
-/// ("not valid UTF-8; skipped for routes and code rules"), its findings gone, with exit 0.
+/// ("not valid UTF-8; skipped for routes and code rules"), its findings gone, with exit 0 —
+/// and a config file so was not read at all (a partial audit, exit 2).
 #[test]
 fn code_that_is_not_utf8_is_analysed_as_node_runs_it() {
     let fixture = crate::oracle_support::repo_root().join("tests/fixtures/code-vuln-js");
@@ -868,12 +869,13 @@ fn code_that_is_not_utf8_is_analysed_as_node_runs_it() {
             .unwrap();
         assert!(status.success());
     }
-    // a GBK comment (注释) and a Latin-1 one (été) at the end of every source of app/
+    // a GBK comment (注释) and a Latin-1 one (été) at the end of the sources and the config
     let mut edited = Vec::new();
     for rel in [
         "app/service/user.js",
         "app/controller/tools.js",
         "app/controller/user.js",
+        "config/config.default.js",
     ] {
         let path = latin.join(rel);
         let mut bytes = std::fs::read(&path).unwrap();
@@ -909,4 +911,21 @@ fn code_that_is_not_utf8_is_analysed_as_node_runs_it() {
             "{rel} not named: {stderr}"
         );
     }
+    // `eggsec fix` never writes text read that way: the config keeps its bytes, and the
+    // refusal names each rule once
+    let config = latin.join("config/config.default.js");
+    let before = std::fs::read(&config).unwrap();
+    let fix = run(&["fix", "--write"], &latin);
+    assert_eq!(std::fs::read(&config).unwrap(), before, "{}", fix.stderr);
+    let refused = fix
+        .stderr
+        .lines()
+        .find(|l| l.contains("not fixed: config/config.default.js"))
+        .unwrap_or_else(|| panic!("{}", fix.stderr));
+    assert!(refused.contains("not UTF-8; not edited"), "{refused}");
+    let rules = refused.split(['(', ')']).nth(1).unwrap();
+    let listed: Vec<&str> = rules.split(", ").collect();
+    let mut once = listed.clone();
+    once.dedup();
+    assert_eq!(listed, once, "{refused}");
 }
