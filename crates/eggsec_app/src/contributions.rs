@@ -410,7 +410,10 @@ fn read_boot_use(u: &eggsec_js::uses::MemberUse, default_target: Target, c: &mut
                 "Object.defineProperty" | "Reflect.defineProperty"
             )
         {
-            if let Some(name) = u.args.first() {
+            // (the receiver is not recorded: `Object.defineProperty(exports, "__esModule", …)`,
+            // which tsc and babel write on top of every compiled module — every plugin built
+            // from TypeScript, tegg's among them — marks the module, it adds nothing to `app`)
+            if let Some(name) = u.args.first().filter(|n| *n != "__esModule") {
                 c.add_property(default_target, name);
             }
         }
@@ -478,6 +481,12 @@ mod tests {
         }
     }
 
+    fn read_dir(d: &Path) -> Contributions {
+        let mut c = Contributions::default();
+        read_installed(d, &mut c, &|f: &Path| uses_in_file(f).map(Cow::Owned));
+        c
+    }
+
     #[test]
     fn reads_an_installed_plugin() {
         let dir = tempfile::tempdir().unwrap();
@@ -505,6 +514,30 @@ mod tests {
             "module.exports = app => {\n  app.thingClient = {};\n  app.context.thingy = 1;\n  app.config.coreMiddleware.push('thingCore');\n  Object.defineProperty(app, 'lazyThing', { get() {} });\n};",
         )
         .unwrap();
+        std::fs::write(d.join("agent.js"), "class Boot { constructor(agent) { this.agent = agent } configDidLoad() { this.agent.thingAgent = 1 } }\nmodule.exports = Boot;").unwrap();
+        let c = read_dir(d);
+        assert!(
+            c.properties
+                .contains(&(Target::Agent, "thingAgent".to_string())),
+            "{:?}",
+            c.properties
+        );
+        // tsc's output of a boot class (@eggjs/tegg-schedule-plugin 3.5.2's app.js): the
+        // module's interop flag is not a property of the app
+        std::fs::write(
+            d.join("agent.js"),
+            "\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\n\
+class Boot {\n    constructor(agent) { this.agent = agent; this.hook = new Hook(); }\n\
+    configWillLoad() { this.agent.lifecycle.registerLifecycle(this.hook); }\n}\n\
+exports.default = Boot;\n",
+        )
+        .unwrap();
+        let c = read_dir(d);
+        assert!(
+            !c.properties.iter().any(|(_, n)| n == "__esModule"),
+            "{:?}",
+            c.properties
+        );
         std::fs::write(d.join("agent.js"), "class Boot { constructor(agent) { this.agent = agent } configDidLoad() { this.agent.thingAgent = 1 } }\nmodule.exports = Boot;").unwrap();
         std::fs::write(d.join("app/extend/request.js"), "module.exports = {").unwrap();
         let mut c = Contributions::default();

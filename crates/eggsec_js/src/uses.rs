@@ -25,6 +25,9 @@ use std::path::Path;
 
 /// A property segment whose name is not statically known (`app[name]`).
 pub const DYNAMIC: &str = "[*]";
+/// A computed key that is a module constant made by `Symbol(...)`/`Symbol.for(...)` (egg's
+/// caching idiom, `this[CLIENT] ??= new Client()`): it never names a property of `app`/`ctx`.
+pub const SYMBOL: &str = "[symbol]";
 
 /// Member chain links further than this from their root are not recorded as uses.
 const MAX_CHAIN_PATH: usize = 64;
@@ -65,7 +68,7 @@ impl MemberUse {
     pub fn dotted(&self) -> String {
         let mut s = self.root.clone();
         for p in &self.path {
-            if p != DYNAMIC {
+            if p != DYNAMIC && p != SYMBOL {
                 s.push('.');
             }
             s.push_str(p);
@@ -89,6 +92,7 @@ pub(crate) fn collect_with(
     let mut v = Collector {
         out: Vec::new(),
         callee: None,
+        symbols: symbol_constants(program),
     };
     v.visit_program(program);
     let mut raw = v.out;
@@ -186,6 +190,60 @@ pub(crate) use crate::stack::on_large_stack;
 /// The root and property path of a member chain, looking through parentheses, `?.`, `!`
 /// and TS `as`/`satisfies`.
 pub(crate) fn chain_of(expr: &Expression<'_>) -> (String, Vec<String>) {
+    chain_of_in(expr, &[])
+}
+
+/// The module's top-level constants made by `Symbol(...)` or `Symbol.for(...)`.
+fn symbol_constants(program: &Program<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for stmt in &program.body {
+        let Statement::VariableDeclaration(d) = stmt else {
+            continue;
+        };
+        if d.kind != VariableDeclarationKind::Const {
+            continue;
+        }
+        for decl in &d.declarations {
+            let (BindingPattern::BindingIdentifier(id), Some(init)) = (&decl.id, &decl.init) else {
+                continue;
+            };
+            let Expression::CallExpression(call) = init.get_inner_expression() else {
+                continue;
+            };
+            let is_symbol = match call.callee.get_inner_expression() {
+                Expression::Identifier(f) => f.name == "Symbol",
+                e => e.as_member_expression().is_some_and(|m| {
+                    m.static_property_name() == Some("for")
+                        && matches!(m.object(), Expression::Identifier(o) if o.name == "Symbol")
+                }),
+            };
+            if is_symbol {
+                out.push(id.name.as_str().to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// A link's name: its static name, [`SYMBOL`] for a key that is one of `symbols`, else
+/// [`DYNAMIC`].
+fn link_name<'m>(m: &'m MemberExpression<'_>, symbols: &[String]) -> &'m str {
+    if let Some(name) = m.static_property_name() {
+        return name;
+    }
+    match m {
+        MemberExpression::ComputedMemberExpression(c)
+            if matches!(c.expression.get_inner_expression(),
+                Expression::Identifier(k) if symbols.iter().any(|s| s == k.name.as_str())) =>
+        {
+            SYMBOL
+        }
+        _ => DYNAMIC,
+    }
+}
+
+/// [`chain_of`], a computed key that is one of `symbols` named [`SYMBOL`].
+fn chain_of_in(expr: &Expression<'_>, symbols: &[String]) -> (String, Vec<String>) {
     let mut path = Vec::new();
     let mut cur = expr;
     loop {
@@ -196,7 +254,7 @@ pub(crate) fn chain_of(expr: &Expression<'_>) -> (String, Vec<String>) {
             Expression::TSNonNullExpression(e) => cur = &e.expression,
             Expression::ChainExpression(c) => match c.expression.as_member_expression() {
                 Some(m) => {
-                    path.push(prop_name(m));
+                    path.push(link_name(m, symbols).to_string());
                     cur = m.object();
                 }
                 None => break,
@@ -211,7 +269,7 @@ pub(crate) fn chain_of(expr: &Expression<'_>) -> (String, Vec<String>) {
             }
             _ => match cur.as_member_expression() {
                 Some(m) => {
-                    path.push(prop_name(m));
+                    path.push(link_name(m, symbols).to_string());
                     cur = m.object();
                 }
                 None => break,
@@ -220,11 +278,6 @@ pub(crate) fn chain_of(expr: &Expression<'_>) -> (String, Vec<String>) {
     }
     path.reverse();
     ("?".into(), path)
-}
-
-fn prop_name(m: &MemberExpression<'_>) -> String {
-    m.static_property_name()
-        .map_or_else(|| DYNAMIC.to_string(), str::to_string)
 }
 
 /// The static name of an object or class key (`a`, `'a'`, `[`a`]`), when it has one.
@@ -239,6 +292,8 @@ struct Collector {
     /// outermost `Read` (same start, same path) would be dropped for the `Call`, so it is not
     /// built.
     callee: Option<oxc::span::Span>,
+    /// The module's constants made by `Symbol(...)` ([`symbol_constants`]).
+    symbols: Vec<String>,
 }
 
 impl Collector {
@@ -391,7 +446,7 @@ impl<'a> Visit<'a> for Collector {
             .iter()
             .rev()
             .take(MAX_CHAIN_PATH)
-            .map(|m| m.static_property_name().unwrap_or(DYNAMIC))
+            .map(|m| link_name(m, &self.symbols))
             .collect();
         // a link starting where a longer recorded one starts is dropped by `collect` (which
         // keeps the longest chain per start): it is not built at all; nor is a call's callee
@@ -443,7 +498,7 @@ impl<'a> Visit<'a> for Collector {
                     _ => None,
                 })
                 .collect();
-            let (root, path) = chain_of(callee);
+            let (root, path) = chain_of_in(callee, &self.symbols);
             self.push_args(callee.span().start, root, path, UseKind::Call, args);
             if let Some(m) = callee.as_member_expression() {
                 self.callee = Some(m.span());
@@ -454,8 +509,8 @@ impl<'a> Visit<'a> for Collector {
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         if let Some(m) = it.left.as_member_expression() {
-            let (root, mut path) = chain_of(m.object());
-            path.push(prop_name(m));
+            let (root, mut path) = chain_of_in(m.object(), &self.symbols);
+            path.push(link_name(m, &self.symbols).to_string());
             let is_module_exports =
                 (root == "module" && path == ["exports"]) || (root == "exports" && path.is_empty());
             self.push(m.span().start, root, path, UseKind::Write);
@@ -594,6 +649,21 @@ mod tests {
         .unwrap();
         let d: Vec<String> = u.iter().map(MemberUse::dotted).collect();
         assert_eq!(d, ["module.exports.foo", "app.bar"]);
+    }
+
+    #[test]
+    fn a_symbol_constant_key_is_not_a_computed_name() {
+        // egg's caching idiom in an extend file: the Symbol key names no property of `this`
+        let src = "const CLIENT = Symbol('app#client');\nconst K = Symbol.for('k');\n\
+let other = 'x';\nmodule.exports = {\n  get client() {\n    if (!this[CLIENT]) this[CLIENT] = 1;\n\
+    this[K].close();\n    return this[other] || this[CLIENT];\n  },\n};\n";
+        let u = uses_in_source(Path::new("application.js"), src).unwrap();
+        let d: Vec<String> = u.iter().map(MemberUse::dotted).collect();
+        let symbol = format!("this{SYMBOL}");
+        assert_eq!(d.iter().filter(|x| **x == symbol).count(), 3, "{d:?}");
+        assert!(d.contains(&format!("this{SYMBOL}.close")), "{d:?}");
+        // a computed key that is not a Symbol constant stays unknown
+        assert!(d.contains(&format!("this{DYNAMIC}")), "{d:?}");
     }
 
     #[test]
