@@ -162,8 +162,8 @@ pub fn evaluate(path: &Path, opts: &EvalOptions<'_>, diags: &mut Vec<Diagnostic>
     let evaluated = match eval_file(path, opts) {
         // Node reads a config file as UTF-8, each invalid byte (a GBK or Latin-1 comment) as
         // U+FFFD, and egg loads it: so is it evaluated (`eggsec fix` never edits such a file)
-        Err(JsError::InvalidUtf8 { offset, .. }) => {
-            match eggsec_report::input::read_source_text(path, opts.limits.max_file_bytes) {
+        Err(JsError::InvalidUtf8 { offset, path: p }) => {
+            match eggsec_report::input::read_source_text(&p, opts.limits.max_file_bytes) {
                 Ok(text) => {
                     diags.push(Diagnostic::at(
                         DiagnosticLevel::Warning,
@@ -176,7 +176,7 @@ each invalid byte read as U+FFFD"
                     ));
                     eggsec_js::eval_source(path, &text, opts)
                 }
-                Err(_) => eval_file(path, opts),
+                Err(_) => Err(JsError::InvalidUtf8 { offset, path: p }),
             }
         }
         other => other,

@@ -97,18 +97,29 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn fingerprints_survive_unrelated_edits_on_every_corpus_app() {
-    let root = repo_root();
-    let corpus = root
+/// The corpus directory beside the repository and the apps its `apps.txt` lists.
+fn corpus_apps() -> (PathBuf, Vec<String>) {
+    let corpus = repo_root()
         .ancestors()
         .map(|a| a.join("shared/corpus"))
         .find(|d| d.join("apps.txt").is_file())
         .expect("shared/corpus/apps.txt beside the repo");
     let apps = std::fs::read_to_string(corpus.join("apps.txt")).unwrap();
+    let apps = apps
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    (corpus, apps)
+}
+
+#[test]
+fn fingerprints_survive_unrelated_edits_on_every_corpus_app() {
+    let (corpus, apps) = corpus_apps();
     let mut problems = Vec::new();
     let mut compared = 0;
-    for app in apps.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for app in &apps {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("app");
         copy_tree(&corpus.join(app), &dir);
@@ -582,13 +593,7 @@ fn routes_of(dir: &Path) -> (Option<i32>, Value) {
 /// and columns with the same fingerprints, evidence and messages, and the same routes.
 #[test]
 fn a_windows_checkout_audits_the_same_on_every_corpus_app() {
-    let root = repo_root();
-    let corpus = root
-        .ancestors()
-        .map(|a| a.join("shared/corpus"))
-        .find(|d| d.join("apps.txt").is_file())
-        .expect("shared/corpus/apps.txt beside the repo");
-    let apps = std::fs::read_to_string(corpus.join("apps.txt")).unwrap();
+    let (corpus, apps) = corpus_apps();
     let describe = |f: &Value| {
         format!(
             "{} {}:{}:{} {} {} {}",
@@ -603,7 +608,7 @@ fn a_windows_checkout_audits_the_same_on_every_corpus_app() {
     };
     let mut problems = Vec::new();
     let mut compared = 0;
-    for app in apps.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for app in &apps {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("app");
         copy_tree(&corpus.join(app), &dir);
@@ -653,15 +658,9 @@ fn stdout_in(dir: &Path, args: &[&str]) -> Vec<u8> {
 /// "not assessed" line of the JSON).
 #[test]
 fn reports_are_the_same_bytes_wherever_the_repository_is_checked_out() {
-    let root = repo_root();
-    let corpus = root
-        .ancestors()
-        .map(|a| a.join("shared/corpus"))
-        .find(|d| d.join("apps.txt").is_file())
-        .expect("shared/corpus/apps.txt beside the repo");
-    let apps = std::fs::read_to_string(corpus.join("apps.txt")).unwrap();
+    let (corpus, apps) = corpus_apps();
     let mut problems = Vec::new();
-    for app in apps.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for app in &apps {
         let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let here = one.path().join("src");
         let there = two.path().join("home/runner/work/shop/shop");
