@@ -79,22 +79,28 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Every `.js`/`.ts` source below `dir` (not `node_modules`, not minified, no shebang).
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every file below `dir` (not in `node_modules`) whose name `keep` accepts.
+fn files_below(dir: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
         let kind = entry.file_type().unwrap();
         if kind.is_dir() && name != "node_modules" {
-            sources(&path, out);
-        } else if kind.is_file()
-            && (name.ends_with(".js") || name.ends_with(".ts"))
-            && !name.ends_with(".min.js")
-        {
+            files_below(&path, keep, out);
+        } else if kind.is_file() && keep(&name) {
             out.push(path);
         }
     }
+}
+
+/// Every `.js`/`.ts` source below `dir` (not `node_modules`, not minified).
+fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+    files_below(
+        dir,
+        &|name| (name.ends_with(".js") || name.ends_with(".ts")) && !name.ends_with(".min.js"),
+        out,
+    );
 }
 
 /// The corpus directory beside the repository and the apps its `apps.txt` lists.
@@ -529,25 +535,18 @@ fn a_typescript_app_audits_the_same_after_its_build() {
 /// order mark on top of every `.js`/`.ts`/`.json`: the same app as a Windows checkout with
 /// `core.autocrlf` gives it, edited in an editor that writes a BOM.
 fn as_windows_checkout(dir: &Path) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().to_string();
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() && name != "node_modules" {
-            as_windows_checkout(&path);
-            continue;
-        }
-        let Some(ext) = name.rsplit_once('.').map(|(_, e)| e.to_string()) else {
-            continue;
-        };
-        let text_file = [
-            "js", "ts", "json", "yaml", "yml", "lock", "toml", "html", "nj", "tpl", "ejs",
-        ]
-        .contains(&ext.as_str());
-        if !kind.is_file() || !text_file {
-            continue;
-        }
+    const TEXT: [&str; 11] = [
+        "js", "ts", "json", "yaml", "yml", "lock", "toml", "html", "nj", "tpl", "ejs",
+    ];
+    let ext = |name: &str| name.rsplit_once('.').map(|(_, e)| e.to_string());
+    let mut files = Vec::new();
+    files_below(
+        dir,
+        &|name| ext(name).is_some_and(|e| TEXT.contains(&e.as_str())),
+        &mut files,
+    );
+    for path in files {
+        let ext = ext(&path.file_name().unwrap().to_string_lossy()).unwrap();
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
