@@ -473,7 +473,7 @@ fn build_code_model(
                 let specs = eggsec_js::relative_specs(&text);
                 Some(((p, Ok(text), specs), Some(offset)))
             }
-            // not read as source (too large, binary, not UTF-8): still browser code when it
+            // not read as source (too large, binary, unreadable): still browser code when it
             // looks like it, else the parse below names the problem
             Err(e) => {
                 let vendored = eggsec_report::input::read_limited(&p, 16 << 20)

@@ -346,7 +346,7 @@ fn scan_file(f: &Path) -> Option<FileScan> {
         .map(|bytes| eggsec_report::input::decode_like_npm(&bytes));
     let (text, lossy) = match read {
         Ok((t, bad_byte)) => (t, bad_byte.is_some()),
-        // the evaluator's reader names the problem (binary, invalid UTF-8, unreadable)
+        // the evaluator's reader names the problem (too large, not a regular file, unreadable)
         Err(_) => {
             return Some((
                 uses_in_file(f).map_err(|e| e.to_string()),
