@@ -396,7 +396,8 @@ fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_, '
     }
 }
 
-/// `app.foo = ...` / `this.app.foo = ...` / `app.context.foo = ...` in a boot file, and
+/// `app.foo = ...` / `this.app.foo = ...` / `app.context.foo = ...` in a boot file (and
+/// `Object.defineProperty(app, 'foo', …)`, a write of `app.foo` for the member uses), and
 /// `app.config.coreMiddleware.push('x')`.
 fn read_boot_use(u: &eggsec_js::uses::MemberUse, default_target: Target, c: &mut Contributions) {
     let mut path: &[String] = &u.path;
@@ -404,19 +405,6 @@ fn read_boot_use(u: &eggsec_js::uses::MemberUse, default_target: Target, c: &mut
     if u.root == "this" && path.first().is_some_and(|p| p == "app" || p == "agent") {
         path = &path[1..];
     } else if u.root != "app" && u.root != "agent" {
-        if u.kind == UseKind::Call
-            && matches!(
-                u.dotted().as_str(),
-                "Object.defineProperty" | "Reflect.defineProperty"
-            )
-        {
-            // (the receiver is not recorded: `Object.defineProperty(exports, "__esModule", …)`,
-            // which tsc and babel write on top of every compiled module — every plugin built
-            // from TypeScript, tegg's among them — marks the module, it adds nothing to `app`)
-            if let Some(name) = u.args.first().filter(|n| *n != "__esModule") {
-                c.add_property(default_target, name);
-            }
-        }
         return;
     }
     match (u.kind, path) {

@@ -349,6 +349,26 @@ impl Collector {
         ));
     }
 
+    /// `Object.defineProperty(app, 'name', …)` writes `app.name` (recorded at the receiver, as
+    /// `app.name = …` would be); `Object.defineProperty(exports, '__esModule', …)` writes
+    /// `exports.__esModule`, not a property of `app`.
+    fn defined_property(&mut self, call: &CallExpression<'_>) {
+        let mut args = call.arguments.iter().filter_map(|a| a.as_expression());
+        let (Some(target), Some(key)) = (args.next(), args.next()) else {
+            return;
+        };
+        let name = match key.get_inner_expression() {
+            Expression::StringLiteral(s) => s.value.as_str(),
+            _ => return,
+        };
+        let (root, mut path) = chain_of_in(target.get_inner_expression(), &self.symbols);
+        if root == "?" || path.len() >= MAX_CHAIN_PATH {
+            return;
+        }
+        path.push(name.to_owned());
+        self.push(target.span().start, root, path, UseKind::Write);
+    }
+
     /// Keys of an object literal or class body exported as a module's value.
     fn exported_keys(&mut self, expr: &Expression<'_>) {
         match expr.get_inner_expression() {
@@ -499,7 +519,12 @@ impl<'a> Visit<'a> for Collector {
                 })
                 .collect();
             let (root, path) = chain_of_in(callee, &self.symbols);
+            let defines = root == "Object" || root == "Reflect";
+            let defines = defines && path.len() == 1 && path[0] == "defineProperty";
             self.push_args(callee.span().start, root, path, UseKind::Call, args);
+            if defines {
+                self.defined_property(it);
+            }
             if let Some(m) = callee.as_member_expression() {
                 self.callee = Some(m.span());
             }
@@ -649,6 +674,24 @@ mod tests {
         .unwrap();
         let d: Vec<String> = u.iter().map(MemberUse::dotted).collect();
         assert_eq!(d, ["module.exports.foo", "app.bar"]);
+    }
+
+    #[test]
+    fn define_property_writes_the_property_of_its_receiver() {
+        let src = "Object.defineProperty(exports, '__esModule', { value: true });\n\
+Object.defineProperty(app, 'lazy', { get() {} });\n\
+Reflect.defineProperty(this.app.context, 'thing', { value: 1 });\n\
+Object.defineProperty(make(), 'lost', {});\nObject.defineProperty(app, key, {});\n";
+        let u = uses_in_source(Path::new("app.js"), src).unwrap();
+        let writes: Vec<String> = u
+            .iter()
+            .filter(|u| u.kind == UseKind::Write)
+            .map(MemberUse::dotted)
+            .collect();
+        assert_eq!(
+            writes,
+            ["exports.__esModule", "app.lazy", "this.app.context.thing"]
+        );
     }
 
     #[test]
