@@ -246,12 +246,21 @@ fn code_files_below(dir: &Path) -> Vec<PathBuf> {
     if !eggsec_fs::is_dir(dir) {
         return out;
     }
-    eggsec_fs::walk(dir, false, &mut |_| true, &mut |e| {
-        if e.file_type.is_some_and(|t| t.is_file()) && is_code(&e.path) {
-            out.push(e.path.to_path_buf());
-        }
-        out.len() < 1000
-    });
+    // symbolic links followed within the repository, as egg's loader follows them
+    let within = eggsec_fs::link_scope(dir);
+    eggsec_fs::walk_following(
+        dir,
+        false,
+        &within,
+        &mut |_| true,
+        &mut |e| {
+            if e.file_type.is_some_and(|t| t.is_file()) && is_code(&e.path) {
+                out.push(e.path.to_path_buf());
+            }
+            out.len() < 1000
+        },
+        &mut |_, _| {},
+    );
     out.sort();
     out
 }

@@ -321,7 +321,11 @@ pub(crate) const NOT_SOURCE_DIRS: &[&str] = &["node_modules", "public", "view", 
 
 /// Every source file under the source dirs (no `node_modules`, no `app/public`/`app/view`),
 /// and the app's own boot file (`app.js`/`app.ts`: routes it registers, code it runs).
-fn source_files(root: &Path, units: &[PathBuf]) -> Vec<PathBuf> {
+/// Symbolic links are followed within the repository as egg follows them
+/// ([`crate::links`]); what a link left out is said in `diags`.
+fn source_files(root: &Path, units: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let within = eggsec_fs::link_scope(root);
+    let mut too_many = false;
     let mut files = Vec::new();
     let mut dirs = source_dirs(root);
     for unit in std::iter::once(root).chain(units.iter().map(PathBuf::as_path)) {
@@ -348,15 +352,36 @@ fn source_files(root: &Path, units: &[PathBuf]) -> Vec<PathBuf> {
             !(NOT_SOURCE_DIRS.contains(&n.as_ref())
                 || (e.file_type.is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
         };
-        eggsec_fs::walk(&dir, true, &mut keep, &mut |e| {
-            if e.file_type.is_some_and(|t| t.is_file())
-                && is_source(&e.path)
-                && !is_vendored_name(&eggsec_fs::lossy(&e.name))
+        let mut unfollowed = |e: &eggsec_fs::Entry, why: eggsec_fs::Unfollowed| {
+            let n = eggsec_fs::lossy(&e.name);
+            let rel = eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path);
+            if NOT_SOURCE_DIRS.contains(&n.as_ref())
+                || is_vendored_dir(rel)
+                || is_vendored_name(&n)
+                || (why == eggsec_fs::Unfollowed::TooMany && std::mem::replace(&mut too_many, true))
             {
-                files.push(e.path.clone());
+                return;
             }
-            true
-        });
+            if let Some((level, message)) = crate::links::unfollowed(e, why, &is_source) {
+                diags.push(Diagnostic::at(level, e.path.clone(), 0, message));
+            }
+        };
+        eggsec_fs::walk_following(
+            &dir,
+            true,
+            &within,
+            &mut keep,
+            &mut |e| {
+                if e.file_type.is_some_and(|t| t.is_file())
+                    && is_source(&e.path)
+                    && !is_vendored_name(&eggsec_fs::lossy(&e.name))
+                {
+                    files.push(e.path.clone());
+                }
+                true
+            },
+            &mut unfollowed,
+        );
     }
     files.sort();
     // a `.js` that `tsc` wrote beside its `.ts` is the same code, compiled: read once, as
@@ -446,7 +471,7 @@ fn build_code_model(
             .cloned()
     };
     let role_at = |rel: &str| unit_role(rel, unit_of(rel).as_deref());
-    let paths = source_files(root, &units);
+    let paths = source_files(root, &units, diags);
     // minified and bundled files are browser code, not server code; the others' relative
     // `require`s/imports order the phases below
     // every file is read once: the text read here is the one parsed below

@@ -153,13 +153,19 @@ struct CodeFacts<'m> {
     /// (app-relative file, text) for word searches.
     texts: Vec<(String, Cow<'m, str>)>,
     errors: Vec<String>,
+    /// Of `errors`, the first ones: symbolic links out of the repository (not files searched).
+    links_unread: usize,
     /// Files this scan parsed itself (absolute path → index in `uses`), whose uses are what
     /// `uses_in_file` would give (no NUL byte in the text): plugins' contributions reuse them.
     /// (Keyed by the path's bytes: a lookup that misses parses the file again, same answer.)
     parsed_here: foldhash::HashMap<std::ffi::OsString, usize>,
 }
 
-fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
+/// The code files the scan reads. Symbolic links are followed within the repository as egg
+/// follows them; a link out of it that may hold code is named in `unread` ([`crate::links`]).
+fn code_files(root: &Path, extra_dirs: &[PathBuf], unread: &mut Vec<String>) -> Vec<PathBuf> {
+    let within = eggsec_fs::link_scope(root);
+    let mut too_many = false;
     // (path key, path): deduplicated and sorted by the key, as `Path` would compare them
     let mut out: Vec<(Vec<u8>, PathBuf)> = Vec::new();
     let mut seen = foldhash::HashSet::default();
@@ -192,24 +198,52 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf]) -> Vec<PathBuf> {
                 && (SKIP_DIRS.contains(&name.as_ref())
                     || is_vendored_dir(eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path))))
         };
-        let mut full = false;
-        eggsec_fs::walk(start, false, &mut keep, &mut |e| {
-            let p = &e.path;
-            if e.file_type.is_some_and(|t| t.is_dir()) {
-                entered.insert(p.as_os_str().to_owned());
-            }
-            if e.file_type.is_some_and(|t| t.is_file())
-                && is_code(p)
-                && !is_vendored_name(&eggsec_fs::lossy(&e.name))
+        let mut unfollowed = |e: &eggsec_fs::Entry, why: eggsec_fs::Unfollowed| {
+            let name = eggsec_fs::lossy(&e.name);
+            let rel = eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path);
+            // (a plugin's own directory linked in is one of the starts, walked as such)
+            if SKIP_DIRS.contains(&name.as_ref())
+                || is_vendored_dir(rel)
+                || is_vendored_name(&name)
+                || extra_dirs.iter().any(|d| d == &e.path)
+                || (why == eggsec_fs::Unfollowed::TooMany && std::mem::replace(&mut too_many, true))
             {
-                let key = path_key(p);
-                if seen.insert(key.clone()) {
-                    out.push((key, p.to_path_buf()));
+                return;
+            }
+            if let Some((level, message)) = crate::links::unfollowed(e, why, &is_code) {
+                if level == crate::model::DiagnosticLevel::Unread {
+                    unread.push(format!(
+                        "{}: {message}",
+                        eggsec_fs::rel_string(root, &e.path)
+                    ));
                 }
             }
-            full = out.len() >= MAX_FILES;
-            !full
-        });
+        };
+        let mut full = false;
+        eggsec_fs::walk_following(
+            start,
+            false,
+            &within,
+            &mut keep,
+            &mut |e| {
+                let p = &e.path;
+                if e.file_type.is_some_and(|t| t.is_dir()) {
+                    entered.insert(p.as_os_str().to_owned());
+                }
+                if e.file_type.is_some_and(|t| t.is_file())
+                    && is_code(p)
+                    && !is_vendored_name(&eggsec_fs::lossy(&e.name))
+                {
+                    let key = path_key(p);
+                    if seen.insert(key.clone()) {
+                        out.push((key, p.to_path_buf()));
+                    }
+                }
+                full = out.len() >= MAX_FILES;
+                !full
+            },
+            &mut unfollowed,
+        );
         if full {
             return out.into_iter().map(|(_, p)| p).collect();
         }
@@ -255,7 +289,8 @@ fn scan_code<'m>(
     model: &'m crate::routes::CodeModel,
     take: bool,
 ) -> CodeFacts<'m> {
-    let files = code_files(root, extra_dirs);
+    let mut unread = Vec::new();
+    let files = code_files(root, extra_dirs, &mut unread);
     // a file the code model parsed already has its uses (same text, same collector)
     // by the path's bytes (both lists come from walks of the same root; a miss scans the
     // file, with the same answer): hashing a `Path` walks its components
@@ -314,7 +349,8 @@ fn scan_code<'m>(
     let mut facts = CodeFacts {
         uses: Vec::new(),
         texts: Vec::new(),
-        errors: Vec::new(),
+        links_unread: unread.len(),
+        errors: unread,
         parsed_here: foldhash::HashMap::default(),
     };
     for (r, uses, text, abs) in results {
@@ -422,7 +458,7 @@ fn prescan_as(root: &Path, units: &[PathBuf], keep: bool) {
     if PRESCANNED_BYTES.load(Ordering::Relaxed) > PRESCAN_MAX_BYTES {
         return;
     }
-    let files = code_files(root, &[]);
+    let files = code_files(root, &[], &mut Vec::new());
     let unit_dirs: Vec<&Path> = std::iter::once(root)
         .chain(units.iter().map(PathBuf::as_path))
         .collect();
@@ -468,12 +504,20 @@ fn files_under(root: &Path, dir: &Path, limit: usize) -> Vec<String> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    eggsec_fs::walk(dir, false, &mut |_| true, &mut |e| {
-        if out.len() < limit && e.file_type.is_some_and(|t| t.is_file()) {
-            out.push(eggsec_fs::rel_string(root, &e.path));
-        }
-        out.len() < limit
-    });
+    let within = eggsec_fs::link_scope(root);
+    eggsec_fs::walk_following(
+        dir,
+        false,
+        &within,
+        &mut |_| true,
+        &mut |e| {
+            if out.len() < limit && e.file_type.is_some_and(|t| t.is_file()) {
+                out.push(eggsec_fs::rel_string(root, &e.path));
+            }
+            out.len() < limit
+        },
+        &mut |_, _| {},
+    );
     out
 }
 
@@ -618,7 +662,7 @@ pub fn analyze(app: &AppModel) -> Usage {
         })
         .take(3)
         .collect();
-    let files_scanned = code.uses.len() + code.errors.len();
+    let files_scanned = code.uses.len() + code.errors.len() - code.links_unread;
     // No app code to read (a runtime dump, a model without sources): nothing can be proven.
     let code_available = root.join("app").is_dir() || files_scanned > 0;
     let seen = Seen {
@@ -1191,7 +1235,7 @@ opts.config.cors;\nconst c = app.config;\nthis.config[name];\nlib.config('mysql'
                 .map(|f| eggsec_fs::rel_string(root, f))
                 .collect()
         };
-        let base = rel(code_files(root, &[]));
+        let base = rel(code_files(root, &[], &mut Vec::new()));
         assert_eq!(
             base,
             [
@@ -1202,11 +1246,19 @@ opts.config.cors;\nconst c = app.config;\nthis.config[name];\nlib.config('mysql'
             ]
         );
         // walked already: the same list
-        let same = code_files(root, &[root.join("lib/plugin/a"), root.join("app")]);
+        let same = code_files(
+            root,
+            &[root.join("lib/plugin/a"), root.join("app")],
+            &mut Vec::new(),
+        );
         assert_eq!(rel(same), base);
         // under a directory the walk leaves out (`test`), and a symlink it does not follow:
         // walked, and their files are in the list
-        let more = rel(code_files(root, &[root.join("lib/test/p"), linked.clone()]));
+        let more = rel(code_files(
+            root,
+            &[root.join("lib/test/p"), linked.clone()],
+            &mut Vec::new(),
+        ));
         assert!(
             more.contains(&"lib/test/p/app/extend/helper.js".to_string()),
             "{more:?}"
@@ -1233,6 +1285,7 @@ opts.config.cors;\nconst c = app.config;\nthis.config[name];\nlib.config('mysql'
             ],
             texts: Vec::new(),
             errors: Vec::new(),
+            links_unread: 0,
             parsed_here: Default::default(),
         };
         let index = Mentions::new(&code);

@@ -438,6 +438,156 @@ fn walk_dir(
     true
 }
 
+/// Why [`walk_following`] did not follow a symbolic link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfollowed {
+    /// Its target lies outside the tree the walk follows links into (the repository).
+    Outside,
+    /// Its target is a directory the walk is inside already: following it would never end.
+    Loop,
+    /// It points at nothing (egg's loader skips such a link too).
+    Dangling,
+    /// The walk met more entries through links than it follows ([`MAX_LINKED_ENTRIES`]).
+    TooMany,
+}
+
+/// Entries [`walk_following`] yields below followed links at most (a tree of links to links
+/// that never loops can still double at every level).
+pub const MAX_LINKED_ENTRIES: usize = 50_000;
+
+/// The tree whose symbolic links an app's walks follow: the repository holding `root` (its
+/// nearest ancestor with a `.git`, a directory or a worktree's file), else `root`; resolved
+/// (`fs::canonicalize`), as the links' targets are compared with it.
+pub fn link_scope(root: &Path) -> PathBuf {
+    let real = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    real.ancestors()
+        .find(|d| exists(&d.join(".git")))
+        .unwrap_or(&real)
+        .to_path_buf()
+}
+
+/// [`walk`], with symbolic links followed as egg's loader (globby) and Node's `require` follow
+/// them, when the link's target lies inside `within` ([`link_scope`]): the entry keeps the
+/// link's path and name and has its target's type, and a linked directory is walked below the
+/// link's path (`app/controller/shared/x.js`, the name egg gives the file). A link that is not
+/// followed is given to `unfollowed` with why, never to `keep` or `each`.
+pub fn walk_following(
+    start: &Path,
+    hidden: bool,
+    within: &Path,
+    keep: &mut dyn FnMut(&Entry) -> bool,
+    each: &mut dyn FnMut(&Entry) -> bool,
+    unfollowed: &mut dyn FnMut(&Entry, Unfollowed),
+) {
+    let Ok(meta) = std::fs::metadata(start) else {
+        return;
+    };
+    let root = Entry {
+        path: start.to_path_buf(),
+        name: start.file_name().map(OsString::from).unwrap_or_default(),
+        file_type: Some(meta.file_type()),
+    };
+    if !each(&root) || !meta.is_dir() {
+        return;
+    }
+    let real = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    let mut walk = Following {
+        hidden,
+        within,
+        keep,
+        each,
+        unfollowed,
+        real_dirs: vec![real],
+        linked: 0,
+    };
+    walk.dir(start, false);
+}
+
+struct Following<'w> {
+    hidden: bool,
+    within: &'w Path,
+    keep: &'w mut dyn FnMut(&Entry) -> bool,
+    each: &'w mut dyn FnMut(&Entry) -> bool,
+    unfollowed: &'w mut dyn FnMut(&Entry, Unfollowed),
+    /// The resolved directories the walk is inside, outermost first.
+    real_dirs: Vec<PathBuf>,
+    /// Entries yielded below followed links.
+    linked: usize,
+}
+
+impl Following<'_> {
+    /// Walks `dir` (below a followed link when `linked`); `false` once `each` said stop.
+    fn dir(&mut self, dir: &Path, linked: bool) -> bool {
+        let Ok(entries) = read_dir(dir) else {
+            return true;
+        };
+        for e in entries.iter() {
+            if self.hidden && e.name.as_encoded_bytes().first() == Some(&b'.') {
+                continue;
+            }
+            let mut entry = std::borrow::Cow::Borrowed(e);
+            let mut target = None;
+            if e.file_type.is_some_and(|t| t.is_symlink()) {
+                match self.target_of(e) {
+                    Ok((real, file_type)) => {
+                        entry.to_mut().file_type = Some(file_type);
+                        target = Some(real);
+                    }
+                    Err(why) => {
+                        (self.unfollowed)(e, why);
+                        continue;
+                    }
+                }
+            }
+            let below_link = linked || target.is_some();
+            if below_link {
+                self.linked += 1;
+            }
+            if !(self.keep)(&entry) {
+                continue;
+            }
+            if !(self.each)(&entry) {
+                return false;
+            }
+            if entry.file_type.is_some_and(|t| t.is_dir()) {
+                let real = match target {
+                    Some(real) => real,
+                    None => self
+                        .real_dirs
+                        .last()
+                        .map_or_else(|| e.path.clone(), |d| d.join(&e.name)),
+                };
+                self.real_dirs.push(real);
+                let go_on = self.dir(&entry.path, below_link);
+                self.real_dirs.pop();
+                if !go_on {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// The resolved target of the link `e` and its type, or why it is not followed.
+    fn target_of(&self, e: &Entry) -> Result<(PathBuf, FileType), Unfollowed> {
+        if self.linked >= MAX_LINKED_ENTRIES {
+            return Err(Unfollowed::TooMany);
+        }
+        // (a chain of links that loops fails here too: the link points at nothing usable)
+        let real = std::fs::canonicalize(&e.path).map_err(|_| Unfollowed::Dangling)?;
+        if !real.starts_with(self.within) {
+            return Err(Unfollowed::Outside);
+        }
+        let file_type = std::fs::metadata(&real)
+            .map_err(|_| Unfollowed::Dangling)?
+            .file_type();
+        if file_type.is_dir() && self.real_dirs.iter().any(|d| d.starts_with(&real)) {
+            return Err(Unfollowed::Loop);
+        }
+        Ok((real, file_type))
+    }
+}
+
 /// `path` with its `.` components dropped and each `..` taking the name before it away, by
 /// text alone (as Node's `path.resolve` and `path.join` do): `/w/main/../corpus/a` is
 /// `/w/corpus/a`. (Symbolic links are not followed: a path and the same path spelt with `..`
@@ -791,6 +941,112 @@ mod tests {
         for _ in 0..2 {
             assert_eq!(ours(d.path(), true), theirs(d.path(), true));
         }
+    }
+
+    /// (path relative to the start, is a file) of every entry `walk_following` yields, and
+    /// (relative path, why) of every link it does not follow.
+    #[cfg(unix)]
+    type Followed = (Vec<(String, bool)>, Vec<(String, Unfollowed)>);
+
+    #[cfg(unix)]
+    fn following(start: &Path, within: &Path) -> Followed {
+        let (mut seen, mut refused) = (Vec::new(), Vec::new());
+        let rel = |p: &Path| {
+            p.strip_prefix(start)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
+        walk_following(
+            start,
+            true,
+            within,
+            &mut |_| true,
+            &mut |e| {
+                seen.push((rel(&e.path), e.file_type.unwrap().is_file()));
+                true
+            },
+            &mut |e, why| refused.push((rel(&e.path), why)),
+        );
+        seen.sort();
+        refused.sort_by(|a, b| a.0.cmp(&b.0));
+        (seen, refused)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_inside_the_scope_are_followed_under_their_own_names() {
+        use std::os::unix::fs::symlink;
+        let d = tempfile::tempdir().unwrap();
+        let repo = d.path().join("repo");
+        for f in ["shared/svc/a.js", "shared/one.js", "app/controller/home.js"] {
+            let p = repo.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, f).unwrap();
+        }
+        std::fs::write(d.path().join("secret.js"), "outside").unwrap();
+        let app = repo.join("app");
+        symlink("../shared/svc", app.join("service")).unwrap();
+        symlink("../../shared/one.js", app.join("controller/one.js")).unwrap();
+        symlink("../../../secret.js", app.join("controller/out.js")).unwrap();
+        symlink("nothing.js", app.join("controller/gone.js")).unwrap();
+        symlink("..", app.join("controller/up")).unwrap();
+        symlink(".", app.join("controller/here")).unwrap();
+        // two directories linking to each other
+        std::fs::create_dir_all(repo.join("b")).unwrap();
+        symlink("../../b", repo.join("shared/svc/to_b")).unwrap();
+        symlink("../shared/svc", repo.join("b/to_svc")).unwrap();
+        // (the listings are made once: another test may have turned the cache on)
+        let within = std::fs::canonicalize(&repo).unwrap();
+        let (seen, refused) = following(&app, &within);
+        assert_eq!(
+            seen,
+            [
+                ("".to_string(), false),
+                ("controller".into(), false),
+                ("controller/home.js".into(), true),
+                ("controller/one.js".into(), true),
+                ("service".into(), false),
+                ("service/a.js".into(), true),
+                ("service/to_b".into(), false),
+            ]
+        );
+        assert_eq!(
+            refused,
+            [
+                ("controller/gone.js".to_string(), Unfollowed::Dangling),
+                ("controller/here".into(), Unfollowed::Loop),
+                ("controller/out.js".into(), Unfollowed::Outside),
+                ("controller/up".into(), Unfollowed::Loop),
+                ("service/to_b/to_svc".into(), Unfollowed::Loop),
+            ]
+        );
+        // the repository is the scope: a link into it from an app below it is followed
+        std::fs::create_dir_all(repo.join(".git")).unwrap();
+        assert_eq!(link_scope(&app), within);
+        assert_eq!(link_scope(&repo.join("shared")), within);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tree_of_links_that_doubles_at_every_level_ends() {
+        use std::os::unix::fs::symlink;
+        let d = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        // l0/{a,b} -> l1, l1/{a,b} -> l2, ...: 2^30 paths without a loop
+        for i in 0..30 {
+            let dir = root.join(format!("l{i}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("f.js"), "").unwrap();
+            for n in ["a", "b"] {
+                symlink(format!("../l{}", i + 1), dir.join(n)).unwrap();
+            }
+        }
+        std::fs::create_dir_all(root.join("l30")).unwrap();
+        let (seen, refused) = following(&root.join("l0"), &root);
+        // (a directory entered before the budget ran out still yields its own files)
+        assert!(seen.len() < 2 * MAX_LINKED_ENTRIES, "{}", seen.len());
+        assert!(refused.iter().any(|(_, why)| *why == Unfollowed::TooMany));
     }
 
     #[test]

@@ -413,39 +413,41 @@ fn lowered_app_code(app: &AppModel) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-/// Code files under `dir`, depth first, skipping `node_modules`, `public` and `view`.
+/// Code files under `dir`, depth first in path order, skipping `node_modules`, `public` and
+/// `view`; symbolic links followed within the repository, as egg follows them (one it does
+/// not follow is said by the code model's walk).
 fn collect_code(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = eggsec_fs::read_dir(dir) else {
-        return;
-    };
-    // the entry's own type (a symlink is not followed), from the directory listing itself
-    // where the file system gives it: no `lstat` per entry
-    let mut entries: Vec<_> = entries
-        .iter()
-        .filter_map(|e| Some((e.path.clone(), e.file_type?)))
-        .collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, meta) in entries {
-        if out.len() >= MAX_SCANNED_FILES {
-            return;
-        }
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string());
-        if meta.is_dir() {
-            if !matches!(
-                name.as_deref(),
-                Some("node_modules" | "public" | "view" | "assets" | "bower_components" | "vendor")
-            ) {
-                collect_code(&path, out);
+    let within = eggsec_fs::link_scope(dir);
+    let mut found = Vec::new();
+    eggsec_fs::walk_following(
+        dir,
+        false,
+        &within,
+        &mut |e| {
+            !(e.file_type.is_some_and(|t| t.is_dir())
+                && matches!(
+                    eggsec_fs::lossy(&e.name).as_ref(),
+                    "node_modules" | "public" | "view" | "assets" | "bower_components" | "vendor"
+                ))
+        },
+        &mut |e| {
+            let name = eggsec_fs::lossy(&e.name);
+            if e.file_type.is_some_and(|t| t.is_file())
+                && e.path
+                    .extension()
+                    .is_some_and(|x| CODE_EXTENSIONS.iter().any(|c| x == *c))
+                && !name.ends_with(".d.ts")
+            {
+                found.push(e.path.clone());
             }
-        } else if meta.is_file()
-            && path
-                .extension()
-                .is_some_and(|e| CODE_EXTENSIONS.iter().any(|x| e == *x))
-            && !name.is_some_and(|n| n.ends_with(".d.ts"))
-        {
-            out.push(path);
-        }
-    }
+            true
+        },
+        &mut |_, _| {},
+    );
+    // (a walk with each directory's entries sorted gives the paths in `Path`'s order)
+    found.sort();
+    let room = MAX_SCANNED_FILES.saturating_sub(out.len());
+    out.extend(found.into_iter().take(room));
 }
 
 #[cfg(test)]

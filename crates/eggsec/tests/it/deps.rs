@@ -301,6 +301,48 @@ fn every_lockfile_format_gives_the_same_vulnerabilities() {
     }
 }
 
+/// An app in a workspace (pnpm, npm and yarn workspaces, lockfiles written by pnpm 9, npm 10
+/// and yarn 1): the lockfile is at the workspace's root and the app's dependencies are its own
+/// importer's (`importers["packages/api"]`, `packages["packages/api"]`). They were read as the
+/// root's: with pnpm every package of the app was "dev" and `--omit dev` dropped its critical
+/// advisory (exit 0, a false clean); with npm the app's nested `lodash@4.17.15` was taken for
+/// the hoisted `4.17.21` of the other workspace ("does not satisfy", lockfile out of date).
+#[test]
+fn an_app_in_a_workspace_is_checked_with_its_own_dependencies() {
+    let cache = tempfile::tempdir().unwrap();
+    let root = repo_root().join("tests/fixtures/deps-workspaces");
+    for pm in ["pnpm", "npm", "yarn"] {
+        let out = eggsec(cache.path())
+            .args(["deps", "--format", "json", "--offline", "--omit", "dev"])
+            .args(["--fail-on", "high", "--allow-no-lockfile"])
+            .arg(root.join(pm).join("packages/api"))
+            .output()
+            .unwrap();
+        let doc = json_of(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{pm}: {stderr}");
+        let minimist = vuln(&doc, "GHSA-xvch-5gv4-984h", "minimist");
+        assert_eq!(minimist["version"], "1.2.5", "{pm}");
+        assert_eq!(minimist["severity"], "critical", "{pm}: {minimist:#}");
+        assert_eq!(
+            vuln(&doc, "GHSA-p6mc-m468-83gw", "lodash")["version"],
+            "4.17.15"
+        );
+        // the dev dependency (qs 6.5.2, with an advisory of its own) is left out
+        assert!(
+            !doc["vulnerabilities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["package"] == "qs"),
+            "{pm}: {doc:#}"
+        );
+        for wrong in ["has no entry", "does not satisfy"] {
+            assert!(!stderr.contains(wrong), "{pm}: {stderr}");
+        }
+    }
+}
+
 #[test]
 fn text_and_sarif_outputs() {
     let cache = tempfile::tempdir().unwrap();

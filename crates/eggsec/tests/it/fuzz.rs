@@ -454,7 +454,7 @@ fn lockfiles() {
     let o = fuzz("lockfiles", seeds, &|input| {
         let source = text(input);
         for name in ["package-lock.json", "yarn.lock", "pnpm-lock.yaml"] {
-            let _ = eggsec_deps::inventory::extract_text(name, &source, name);
+            let _ = eggsec_deps::inventory::extract_text(name, &source, name, "");
         }
     });
     check("lockfiles", o);

@@ -929,3 +929,104 @@ fn code_that_is_not_utf8_is_analysed_as_node_runs_it() {
     once.dedup();
     assert_eq!(listed, once, "{refused}");
 }
+
+/// egg follows symbolic links in `app/`, and eggsec follows them within the repository; a link
+/// out of it is never read (a hostile repository must not make an audit read the machine's
+/// files) and never a false clean: egg would load what it links to, so the run is partial
+/// and names the link, and no plugin is called unused on the code that is left. A loop of
+/// links ends with a warning; a link to a file that is not code is nothing egg loads.
+#[cfg(unix)]
+#[test]
+fn links_out_of_the_repository_are_never_read_nor_a_false_clean() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    let secret = "ghp_PlantedLinkedSecret0123456789abcdefXY";
+    write(
+        outside.path(),
+        "shared.js",
+        &format!(
+            "const token = '{secret}';\nconst {{ Controller }} = require('egg');\n\
+module.exports = class extends Controller {{\n  async index() {{ this.ctx.body = eval(this.ctx.query.x + token); }}\n}};\n"
+        ),
+    );
+    write(outside.path(), "logo.png", "not code");
+    let files = [
+        ("config/config.default.js", "exports.keys = 'k';\n"),
+        (
+            "app/router.js",
+            "module.exports = app => {\n  app.router.get('/', app.controller.home.index);\n  app.router.get('/x', app.controller.shared.index);\n};\n",
+        ),
+        (
+            "app/controller/home.js",
+            "const { Controller } = require('egg');\nmodule.exports = class extends Controller {\n  async index() { this.ctx.body = 'hi'; }\n};\n",
+        ),
+    ];
+    let with_links = |outside_code: bool| {
+        let dir = app(&files);
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        symlink("..", dir.path().join("app/controller/loop")).unwrap();
+        std::fs::create_dir_all(dir.path().join("app/public")).unwrap();
+        symlink(
+            outside.path().join("logo.png"),
+            dir.path().join("app/logo.png"),
+        )
+        .unwrap();
+        symlink(outside.path(), dir.path().join("app/public/outside")).unwrap();
+        if outside_code {
+            symlink(
+                outside.path().join("shared.js"),
+                dir.path().join("app/controller/shared.js"),
+            )
+            .unwrap();
+        }
+        dir
+    };
+
+    // without the link out: a loop and links that hold no code change nothing
+    let clean = with_links(false);
+    let r = run(&["audit", "--format", "json"], clean.path());
+    assert_ne!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("app/controller/loop"), "{}", r.stderr);
+    assert!(r.stderr.contains("a loop"), "{}", r.stderr);
+    assert!(!r.stderr.contains("logo.png"), "{}", r.stderr);
+    assert!(!r.stderr.contains("outside the repository"), "{}", r.stderr);
+    let unused = run(&["plugins", "--unused"], clean.path());
+    assert_eq!(unused.code, 0, "{}", unused.stderr);
+    assert!(
+        !unused.stdout.lines().any(|l| l.trim() == "none"),
+        "an app that uses no plugin leaves some unused: {}",
+        unused.stdout
+    );
+
+    let dir = with_links(true);
+    for format in ["json", "sarif", "text", "markdown"] {
+        let r = run(&["audit", "--format", format], dir.path());
+        assert_eq!(r.code, 2, "a partial audit: {}", r.stderr);
+        for out in [&r.stdout, &r.stderr] {
+            assert!(!out.contains(secret), "{format}: the linked file was read");
+            assert!(!out.contains("PlantedLinked"), "{format}");
+        }
+        assert!(
+            r.stderr.contains("app/controller/shared.js")
+                && r.stderr.contains("outside the repository"),
+            "{}",
+            r.stderr
+        );
+    }
+    let r = run(
+        &["audit", "--format", "json", "--allow-partial"],
+        dir.path(),
+    );
+    assert!(
+        r.stdout.contains("app/controller/shared.js"),
+        "{}",
+        r.stdout
+    );
+    let unused = run(&["plugins", "--unused"], dir.path());
+    assert_eq!(unused.code, 2, "{}", unused.stderr);
+    assert!(
+        unused.stdout.lines().any(|l| l.trim() == "none"),
+        "no plugin is unused on the code left: {}",
+        unused.stdout
+    );
+}

@@ -81,6 +81,30 @@ pub(crate) fn egg_routes(dump: &J) -> Vec<Key> {
     out
 }
 
+/// eggsec's routes keyed as [`egg_routes`] keys real egg's (namespace and tegg routes, which
+/// are not in `app.router.stack`, left out).
+fn eggsec_routes(model: &eggsec_app::AppModel) -> Vec<Key> {
+    let mut got: Vec<Key> = model
+        .routes
+        .iter()
+        .filter(|r| r.namespace.is_none() && !r.tegg)
+        .map(|r| {
+            use eggsec_app::routes::MiddlewareScope;
+            let count =
+                |scope: MiddlewareScope| r.middleware.iter().filter(|m| m.scope == scope).count();
+            (
+                r.method.clone(),
+                r.path.clone(),
+                r.name.clone(),
+                count(MiddlewareScope::Route) + count(MiddlewareScope::Namespace),
+                count(MiddlewareScope::Router),
+            )
+        })
+        .collect();
+    got.sort();
+    got
+}
+
 #[test]
 fn routes_agree_with_real_egg() {
     let root = repo_root();
@@ -119,25 +143,7 @@ fn routes_agree_with_real_egg() {
         let mut want = egg_routes(&dump);
         want.extend(egg_routes(&framework));
         want.sort();
-        let mut got: Vec<Key> = model
-            .routes
-            .iter()
-            .filter(|r| r.namespace.is_none() && !r.tegg)
-            .map(|r| {
-                use eggsec_app::routes::MiddlewareScope;
-                let count = |scope: MiddlewareScope| {
-                    r.middleware.iter().filter(|m| m.scope == scope).count()
-                };
-                (
-                    r.method.clone(),
-                    r.path.clone(),
-                    r.name.clone(),
-                    count(MiddlewareScope::Route) + count(MiddlewareScope::Namespace),
-                    count(MiddlewareScope::Router),
-                )
-            })
-            .collect();
-        got.sort();
+        let got = eggsec_routes(&model);
         if got != want {
             errors.push(format!(
                 "{}: routes differ\n  egg:    {want:?}\n  eggsec: {got:?}",
@@ -218,4 +224,84 @@ fn routes_command_json_contract() {
         .unwrap()
         .iter()
         .any(|m| m == "gate"));
+}
+
+/// egg's loader (globby) and Node's `require` follow symbolic links: a monorepo's controller
+/// files (one linked relatively, one by an absolute path) and directory of services linked
+/// into `app/` are loaded as if they were there. eggsec
+/// follows them within the repository: its routes are real egg's for the linked app, and its
+/// findings (files, lines, fingerprints) those of the same app without links. (It skipped
+/// them: the linked controller's findings were gone, and `router.resources` gave all 8 REST
+/// routes where the controller defines 4.)
+#[cfg(unix)]
+#[test]
+fn code_linked_into_the_app_is_loaded_as_real_egg_loads_it() {
+    use std::os::unix::fs::symlink;
+    let root = repo_root();
+    let oracle = oracle_dir(&root, "egg3").unwrap_or_else(|e| panic!("{e}"));
+    let fixture = root.join("examples/shop-api");
+    let plain = stage(&fixture, &oracle.join("node_modules")).unwrap();
+    let linked = stage(&fixture, &oracle.join("node_modules")).unwrap();
+    let r = &linked.root;
+    std::fs::create_dir_all(r.join("shared")).unwrap();
+    std::fs::rename(r.join("app/service"), r.join("shared/service")).unwrap();
+    symlink("../shared/service", r.join("app/service")).unwrap();
+    std::fs::rename(r.join("app/controller/order.js"), r.join("shared/order.js")).unwrap();
+    symlink("../../shared/order.js", r.join("app/controller/order.js")).unwrap();
+    std::fs::rename(r.join("app/controller/user.js"), r.join("shared/user.js")).unwrap();
+    symlink(r.join("shared/user.js"), r.join("app/controller/user.js")).unwrap();
+
+    let spec = EnvSpec::parse("prod");
+    let dump = run_dump(&root, &oracle, &linked, &spec).unwrap_or_else(|e| panic!("{e}"));
+    let want = egg_routes(&dump);
+    let opts = LoadOptions {
+        env: spec.env.clone(),
+        ..Default::default()
+    };
+    let routes = |app: &std::path::Path| {
+        eggsec_routes(&eggsec_app::load(app, &opts).unwrap_or_else(|e| panic!("{e}")))
+    };
+    assert_eq!(
+        routes(&linked.root),
+        want,
+        "the linked app against real egg"
+    );
+    assert_eq!(
+        routes(&plain.root),
+        want,
+        "the app without links against real egg"
+    );
+
+    let findings = |app: &std::path::Path| -> (Vec<String>, String) {
+        let out = assert_cmd::Command::cargo_bin("eggsec")
+            .unwrap()
+            .args(["audit", "--format", "json", "--env", "prod", "--exit-zero"])
+            .arg(app)
+            .output()
+            .unwrap();
+        let j: J = serde_json::from_slice(&out.stdout).unwrap();
+        let mut f: Vec<String> = j["apps"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}:{}:{} {} {}",
+                    f["rule"], f["file"], f["line"], f["column"], f["fingerprint"], f["message"]
+                )
+            })
+            .collect();
+        f.sort();
+        (f, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (want, _) = findings(&plain.root);
+    for linked in ["app/controller/user.js", "app/service/product.js"] {
+        assert!(
+            want.iter().any(|f| f.contains(linked)),
+            "{linked} has findings of its own: {want:#?}"
+        );
+    }
+    let (got, stderr) = findings(&linked.root);
+    assert_eq!(got, want, "{stderr}");
+    assert!(!stderr.contains("symbolic link"), "{stderr}");
 }

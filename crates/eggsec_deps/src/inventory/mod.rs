@@ -326,16 +326,20 @@ pub fn read_text(path: &Path, shown: &str) -> Result<String, ExtractError> {
     })
 }
 
-/// Extracts a lockfile's text by its file name and contents.
+/// Extracts a lockfile's text by its file name and contents; the root edges are those of
+/// `importer`, the app's directory relative to the lockfile's with `/` separators (`""`: the
+/// lockfile's own directory; `packages/api` for an app in a workspace whose lockfile is at the
+/// workspace's root).
 pub fn extract_text(
     file_name: &str,
     text: &str,
     shown: &str,
+    importer: &str,
 ) -> Result<(Format, Graph), ExtractError> {
     if file_name.ends_with(".json") {
-        package_lock::extract(text, shown)
+        package_lock::extract(text, shown, importer)
     } else if file_name.ends_with(".yaml") || file_name.ends_with(".yml") {
-        pnpm::extract(text, shown)
+        pnpm::extract(text, shown, importer)
     } else {
         yarn::extract(text, shown)
     }
@@ -361,7 +365,18 @@ pub fn inventory(root: &Path) -> Inventory {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        match read_text(&path, &shown).and_then(|t| extract_text(&name, &t, &shown)) {
+        // the app's place in a workspace whose lockfile is at the workspace's root
+        let importer = path
+            .parent()
+            .and_then(|dir| root.strip_prefix(dir).ok())
+            .map(|rel| {
+                rel.components()
+                    .map(|c| eggsec_fs::lossy(c.as_os_str()).into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_default();
+        match read_text(&path, &shown).and_then(|t| extract_text(&name, &t, &shown, &importer)) {
             Ok((format, mut g)) => {
                 if matches!(format, Format::YarnV1 | Format::YarnBerry) {
                     yarn::resolve_root(&mut g, &manifest.declared());
@@ -776,6 +791,51 @@ mod windows_tests {
             std::fs::write(dir.path().join(name), text).unwrap();
         }
         dir
+    }
+
+    /// An app in a workspace (`tests/fixtures/deps-workspaces`, lockfiles written by pnpm 9,
+    /// npm 10 and yarn 1 at the workspace's root): its direct dependencies are its own
+    /// importer's, at the versions installed for it, prod or dev as it declares them; the
+    /// workspace's root keeps its own.
+    #[test]
+    fn an_app_in_a_workspace_has_its_importers_dependencies() {
+        let dir =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/deps-workspaces");
+        for pm in ["pnpm", "npm", "yarn"] {
+            let inv = inventory(&dir.join(pm).join("packages/api"));
+            assert!(inv.problems.is_empty(), "{pm}: {:?}", inv.problems);
+            let direct: Vec<(String, Option<String>, bool)> = inv
+                .direct
+                .iter()
+                .map(|d| {
+                    let p = d.resolved.map(|i| &inv.packages[i]);
+                    (
+                        d.name.clone(),
+                        p.map(|p| p.version.clone()),
+                        p.is_some_and(|p| p.dev),
+                    )
+                })
+                .collect();
+            let mut direct = direct;
+            direct.sort();
+            assert_eq!(
+                direct,
+                [
+                    ("lodash".to_string(), Some("4.17.15".to_string()), false),
+                    ("minimist".into(), Some("1.2.5".into()), false),
+                    ("qs".into(), Some("6.5.2".into()), true),
+                ],
+                "{pm}"
+            );
+            let root = inventory(&dir.join(pm));
+            assert!(
+                root.direct
+                    .iter()
+                    .any(|d| d.name == "ms" && d.dev && d.resolved.is_some()),
+                "{pm}: {:?}",
+                root.direct
+            );
+        }
     }
 
     /// npm, yarn and pnpm read a package.json and a lockfile saved with a UTF-8 byte order

@@ -38,8 +38,9 @@ impl Cursor<'_> {
     }
 }
 
-/// Reads an npm lockfile.
-pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> {
+/// Reads an npm lockfile; the root edges are those of `importer`, the app's directory relative
+/// to the lockfile's (`""`: the lockfile's own; `packages/api`, a workspace of v2 and v3).
+pub fn extract(text: &str, file: &str, importer: &str) -> Result<(Format, Graph), ExtractError> {
     let doc: Value = serde_json::from_str(text)
         .map_err(|e| ExtractError::new(file, format!("not valid JSON: {e}")))?;
     let Some(obj) = doc.as_object() else {
@@ -64,7 +65,7 @@ pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> 
             if let Some(p) = text.find("\"packages\"") {
                 cursor.pos = p;
             }
-            Ok((format, from_packages(packages, &mut cursor)))
+            Ok((format, from_packages(packages, &mut cursor, importer)))
         }
         (1 | 2, _) => {
             let empty = Map::new();
@@ -166,7 +167,13 @@ fn walk_v1(
     Ok(())
 }
 
-fn from_packages(packages: &Map<String, Value>, cursor: &mut Cursor<'_>) -> Graph {
+fn from_packages(packages: &Map<String, Value>, cursor: &mut Cursor<'_>, importer: &str) -> Graph {
+    // the app's own entry in a workspace (`"packages/api": {...}`), else the root's
+    let importer = if !importer.is_empty() && packages.contains_key(importer) {
+        importer
+    } else {
+        ""
+    };
     let mut g = Graph::default();
     let mut keys: HashMap<String, usize> = HashMap::new();
     let mut links: Vec<(String, String)> = Vec::new();
@@ -187,13 +194,17 @@ fn from_packages(packages: &Map<String, Value>, cursor: &mut Cursor<'_>) -> Grap
             "devDependencies",
         ]
         .iter()
-        .filter(|k| !key.is_empty() || **k != "peerDependencies")
-        .filter(|k| key.is_empty() || **k != "devDependencies")
+        // the app's own entry: its dev dependencies, not its peers; a package's: the reverse
+        .filter(|k| key != importer || **k != "peerDependencies")
+        .filter(|k| key == importer || **k != "devDependencies")
         .filter_map(|k| e.get(*k).and_then(Value::as_object))
         .flat_map(|o| o.keys().cloned())
         .collect();
-        if key.is_empty() {
+        if key == importer {
             root_deps = dep_names;
+            continue;
+        }
+        if key.is_empty() {
             continue;
         }
         if e.get("link").and_then(Value::as_bool) == Some(true) {
@@ -242,7 +253,7 @@ fn from_packages(packages: &Map<String, Value>, cursor: &mut Cursor<'_>) -> Grap
     }
     g.root = root_deps
         .iter()
-        .filter_map(|n| resolve_path(&keys, "", n).map(|i| (n.clone(), i)))
+        .filter_map(|n| resolve_path(&keys, importer, n).map(|i| (n.clone(), i)))
         .collect();
     for (n, i) in top_level(&keys) {
         g.root.entry(n).or_insert(i);

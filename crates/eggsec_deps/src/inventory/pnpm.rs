@@ -78,14 +78,20 @@ fn without_unread_fields(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Reads a pnpm lockfile.
-pub fn extract(text: &str, file: &str) -> Result<(Format, Graph), ExtractError> {
-    extract_parsing(&without_unread_fields(text), text, file)
+/// Reads a pnpm lockfile; the root edges are those of `importer`, the app's directory relative
+/// to the lockfile's (`""`: the lockfile's own; `packages/api` in a workspace).
+pub fn extract(text: &str, file: &str, importer: &str) -> Result<(Format, Graph), ExtractError> {
+    extract_parsing(&without_unread_fields(text), text, file, importer)
 }
 
 /// [`extract`], parsing `parsed` (the lockfile, or it with unread fields blanked) and
 /// finding lines in `text`.
-fn extract_parsing(parsed: &str, text: &str, file: &str) -> Result<(Format, Graph), ExtractError> {
+fn extract_parsing(
+    parsed: &str,
+    text: &str,
+    file: &str,
+    importer: &str,
+) -> Result<(Format, Graph), ExtractError> {
     let doc: Value = serde_saphyr::from_str(parsed).map_err(|e| {
         ExtractError::new(
             file,
@@ -207,10 +213,12 @@ fn extract_parsing(parsed: &str, text: &str, file: &str) -> Result<(Format, Grap
         }
         g.nodes[i].deps = deps;
     }
-    // Root edges: `importers["."]` (5.x workspaces, 6.0 workspaces, 9.0) or top-level maps.
-    let root_obj = obj
-        .get("importers")
-        .and_then(|i| i.get("."))
+    // Root edges: the app's importer in a workspace (`importers["packages/api"]`), else
+    // `importers["."]` (5.x workspaces, 6.0 workspaces, 9.0), else the top-level maps.
+    let importers = obj.get("importers");
+    let root_obj = importers
+        .and_then(|i| i.get(if importer.is_empty() { "." } else { importer }))
+        .or_else(|| importers.and_then(|i| i.get(".")))
         .and_then(Value::as_object)
         .unwrap_or(obj);
     for field in ["dependencies", "devDependencies", "optionalDependencies"] {
@@ -276,8 +284,8 @@ mod tests {
                 let root: std::collections::BTreeMap<_, _> = g.root.into_iter().collect();
                 format!("{format:?} {:?} {root:?} {:?}", g.nodes, g.problems)
             };
-            let full = canon(extract_parsing(&text, &text, "pnpm-lock.yaml").unwrap());
-            let fast = canon(extract(&text, "pnpm-lock.yaml").unwrap());
+            let full = canon(extract_parsing(&text, &text, "pnpm-lock.yaml", "").unwrap());
+            let fast = canon(extract(&text, "pnpm-lock.yaml", "").unwrap());
             assert_eq!(fast, full, "{}", f.display());
         }
         // the real lockfile loses most of its bytes to blanking

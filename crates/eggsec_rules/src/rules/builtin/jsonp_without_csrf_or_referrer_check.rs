@@ -169,37 +169,39 @@ pub(crate) fn app_sources(app: &AppModel) -> Vec<SourceFile> {
     }
     let app_dir = app.root.join("app");
     let skip = [app_dir.join("public"), app_dir.join("view")];
-    let mut stack = vec![app_dir];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = eggsec_fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut entries: Vec<_> = entries
-            .iter()
-            .map(|e| (e.path.clone(), e.file_type))
-            .collect();
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        for (path, file_type) in entries.into_iter().rev() {
-            if files.len() >= MAX_SOURCE_FILES {
-                return files;
-            }
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-            let hidden = name
-                .as_deref()
-                .is_some_and(|n| n.starts_with('.') || n == "node_modules");
-            let vendored_dir = path
+    // symbolic links followed within the repository, as egg follows them (one it does not
+    // follow is said by the code model's walk)
+    let within = eggsec_fs::link_scope(&app.root);
+    let mut paths = Vec::new();
+    eggsec_fs::walk_following(
+        &app_dir,
+        false,
+        &within,
+        &mut |e| {
+            let name = eggsec_fs::lossy(&e.name);
+            let vendored_dir = e
+                .path
                 .strip_prefix(&app.root)
                 .is_ok_and(eggsec_app::vendored::is_vendored_dir);
-            if hidden || skip.contains(&path) || vendored_dir {
-                continue;
+            !(name.starts_with('.')
+                || name == "node_modules"
+                || skip.contains(&e.path)
+                || vendored_dir)
+        },
+        &mut |e| {
+            if e.file_type.is_some_and(|t| t.is_file()) {
+                paths.push(e.path.clone());
             }
-            // the entry's own type (a symlink is not followed), from the listing
-            match file_type {
-                Some(t) if t.is_dir() => stack.push(path),
-                Some(t) if t.is_file() => push_source(&path, &mut files),
-                _ => {}
-            }
+            true
+        },
+        &mut |_, _| {},
+    );
+    paths.sort();
+    for path in paths {
+        if files.len() >= MAX_SOURCE_FILES {
+            break;
         }
+        push_source(&path, &mut files);
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
