@@ -166,7 +166,9 @@ pub fn append(path: &Path, record: &AuditRecord) -> Result<(), String> {
 pub fn read(path: &Path) -> (Vec<AuditRecord>, Vec<String>) {
     // regular files only: a FIFO or a device in the repository never blocks the run
     let text = match crate::input::read_limited(path, 1 << 30) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        // (a file an editor saved with a byte order mark, a Windows one: the first record
+        // is still a record)
+        Ok(bytes) => crate::input::decode_like_npm(&bytes).0,
         Err(crate::input::InputError::NotFound) => return (Vec::new(), Vec::new()),
         Err(e) => return (Vec::new(), vec![format!("{}: {e}", path.display())]),
     };
@@ -376,6 +378,32 @@ mod tests {
         let text = render_diff_text("app", "h", Some(&first), &second);
         assert!(text.contains("csrf            40   70  +30"), "{text}");
         assert!(text.contains("Fixed (1):\n    high     CSRF001"), "{text}");
+    }
+
+    /// A history committed from a Windows checkout (CRLF, and an editor's byte order mark):
+    /// every record is read, the first one too (it was "not an audit record", and `--diff`
+    /// found no earlier record), and the next append keeps them.
+    #[test]
+    fn a_history_saved_on_windows_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = history_path(dir.path());
+        let rec = |at: &str| {
+            AuditRecord::from_app(&app(vec![finding("CSRF001", "a")], 40), at, None, "x")
+        };
+        append(&path, &rec("2026-12-01T00:00:00Z")).unwrap();
+        append(&path, &rec("2026-12-02T00:00:00Z")).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("\u{feff}{}", text.replace('\n', "\r\n"))).unwrap();
+        let (records, problems) = read(&path);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            records,
+            [rec("2026-12-01T00:00:00Z"), rec("2026-12-02T00:00:00Z")]
+        );
+        append(&path, &rec("2026-12-03T00:00:00Z")).unwrap();
+        let (records, problems) = read(&path);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(records.len(), 3);
     }
 
     #[test]
