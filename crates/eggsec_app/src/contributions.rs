@@ -239,19 +239,18 @@ fn code_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Code files of `dir` and its subdirectories (egg's loader reads them recursively), sorted;
-/// at most 1,000.
-fn code_files_below(dir: &Path) -> Vec<PathBuf> {
+/// Code files of `dir` and its subdirectories (egg's loader reads them recursively; links
+/// followed within the repository of the plugin at `root`), sorted; at most 1,000.
+fn code_files_below(dir: &Path, root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if !eggsec_fs::is_dir(dir) {
         return out;
     }
     // symbolic links followed within the repository, as egg's loader follows them
-    let within = eggsec_fs::link_scope(dir);
     eggsec_fs::walk_following(
         dir,
         false,
-        &within,
+        root,
         &mut |_| true,
         &mut |e| {
             if e.file_type.is_some_and(|t| t.is_file()) && is_code(&e.path) {
@@ -361,13 +360,13 @@ fn read_installed(dir: &Path, c: &mut Contributions, uses_in_file: &UsesOf<'_, '
             }
         }
         let services = root.join("app/service");
-        for file in code_files_below(&services) {
+        for file in code_files_below(&services, &root) {
             read_any = true;
             if let Some(name) = egg_property_path(&services, &file) {
                 push_unique(&mut c.services, [name]);
             }
         }
-        for file in code_files_below(&root.join("app/schedule")) {
+        for file in code_files_below(&root.join("app/schedule"), &root) {
             read_any = true;
             if !c.schedules.contains(&file) {
                 c.schedules.push(file);

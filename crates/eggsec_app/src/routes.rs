@@ -324,7 +324,6 @@ pub(crate) const NOT_SOURCE_DIRS: &[&str] = &["node_modules", "public", "view", 
 /// Symbolic links are followed within the repository as egg follows them
 /// ([`crate::links`]); what a link left out is said in `diags`.
 fn source_files(root: &Path, units: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let within = eggsec_fs::link_scope(root);
     let mut too_many = false;
     let mut files = Vec::new();
     let mut dirs = source_dirs(root);
@@ -369,7 +368,7 @@ fn source_files(root: &Path, units: &[PathBuf], diags: &mut Vec<Diagnostic>) -> 
         eggsec_fs::walk_following(
             &dir,
             true,
-            &within,
+            root,
             &mut keep,
             &mut |e| {
                 if e.file_type.is_some_and(|t| t.is_file())

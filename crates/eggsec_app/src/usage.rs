@@ -164,7 +164,6 @@ struct CodeFacts<'m> {
 /// The code files the scan reads. Symbolic links are followed within the repository as egg
 /// follows them; a link out of it that may hold code is named in `unread` ([`crate::links`]).
 fn code_files(root: &Path, extra_dirs: &[PathBuf], unread: &mut Vec<String>) -> Vec<PathBuf> {
-    let within = eggsec_fs::link_scope(root);
     let mut too_many = false;
     // (path key, path): deduplicated and sorted by the key, as `Path` would compare them
     let mut out: Vec<(Vec<u8>, PathBuf)> = Vec::new();
@@ -223,7 +222,7 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf], unread: &mut Vec<String>) -> 
         eggsec_fs::walk_following(
             start,
             false,
-            &within,
+            root,
             &mut keep,
             &mut |e| {
                 let p = &e.path;
@@ -504,11 +503,10 @@ fn files_under(root: &Path, dir: &Path, limit: usize) -> Vec<String> {
         return Vec::new();
     }
     let mut out = Vec::new();
-    let within = eggsec_fs::link_scope(root);
     eggsec_fs::walk_following(
         dir,
         false,
-        &within,
+        root,
         &mut |_| true,
         &mut |e| {
             if out.len() < limit && e.file_type.is_some_and(|t| t.is_file()) {

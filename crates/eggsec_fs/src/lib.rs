@@ -467,14 +467,15 @@ pub fn link_scope(root: &Path) -> PathBuf {
 }
 
 /// [`walk`], with symbolic links followed as egg's loader (globby) and Node's `require` follow
-/// them, when the link's target lies inside `within` ([`link_scope`]): the entry keeps the
+/// them, when the link's target lies inside the repository of `app` ([`link_scope`], worked
+/// out at the first link met: a tree without links costs nothing more): the entry keeps the
 /// link's path and name and has its target's type, and a linked directory is walked below the
 /// link's path (`app/controller/shared/x.js`, the name egg gives the file). A link that is not
 /// followed is given to `unfollowed` with why, never to `keep` or `each`.
 pub fn walk_following(
     start: &Path,
     hidden: bool,
-    within: &Path,
+    app: &Path,
     keep: &mut dyn FnMut(&Entry) -> bool,
     each: &mut dyn FnMut(&Entry) -> bool,
     unfollowed: &mut dyn FnMut(&Entry, Unfollowed),
@@ -490,14 +491,14 @@ pub fn walk_following(
     if !each(&root) || !meta.is_dir() {
         return;
     }
-    let real = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
     let mut walk = Following {
         hidden,
-        within,
+        app,
+        within: None,
         keep,
         each,
         unfollowed,
-        real_dirs: vec![real],
+        dirs: vec![(start.to_path_buf(), None)],
         linked: 0,
     };
     walk.dir(start, false);
@@ -505,12 +506,15 @@ pub fn walk_following(
 
 struct Following<'w> {
     hidden: bool,
-    within: &'w Path,
+    app: &'w Path,
+    /// `link_scope(app)`, once a link is met.
+    within: Option<PathBuf>,
     keep: &'w mut dyn FnMut(&Entry) -> bool,
     each: &'w mut dyn FnMut(&Entry) -> bool,
     unfollowed: &'w mut dyn FnMut(&Entry, Unfollowed),
-    /// The resolved directories the walk is inside, outermost first.
-    real_dirs: Vec<PathBuf>,
+    /// The directories the walk is inside, outermost first: the walk's path and, once asked
+    /// for (or known, for a followed link), the resolved one.
+    dirs: Vec<(PathBuf, Option<PathBuf>)>,
     /// Entries yielded below followed links.
     linked: usize,
 }
@@ -550,16 +554,9 @@ impl Following<'_> {
                 return false;
             }
             if entry.file_type.is_some_and(|t| t.is_dir()) {
-                let real = match target {
-                    Some(real) => real,
-                    None => self
-                        .real_dirs
-                        .last()
-                        .map_or_else(|| e.path.clone(), |d| d.join(&e.name)),
-                };
-                self.real_dirs.push(real);
+                self.dirs.push((entry.path.clone(), target));
                 let go_on = self.dir(&entry.path, below_link);
-                self.real_dirs.pop();
+                self.dirs.pop();
                 if !go_on {
                     return false;
                 }
@@ -569,20 +566,29 @@ impl Following<'_> {
     }
 
     /// The resolved target of the link `e` and its type, or why it is not followed.
-    fn target_of(&self, e: &Entry) -> Result<(PathBuf, FileType), Unfollowed> {
+    fn target_of(&mut self, e: &Entry) -> Result<(PathBuf, FileType), Unfollowed> {
         if self.linked >= MAX_LINKED_ENTRIES {
             return Err(Unfollowed::TooMany);
         }
         // (a chain of links that loops fails here too: the link points at nothing usable)
         let real = std::fs::canonicalize(&e.path).map_err(|_| Unfollowed::Dangling)?;
-        if !real.starts_with(self.within) {
+        let app = self.app;
+        let within = self.within.get_or_insert_with(|| link_scope(app));
+        if !real.starts_with(within) {
             return Err(Unfollowed::Outside);
         }
         let file_type = std::fs::metadata(&real)
             .map_err(|_| Unfollowed::Dangling)?
             .file_type();
-        if file_type.is_dir() && self.real_dirs.iter().any(|d| d.starts_with(&real)) {
-            return Err(Unfollowed::Loop);
+        if file_type.is_dir() {
+            for (path, resolved) in &mut self.dirs {
+                let resolved = resolved.get_or_insert_with(|| {
+                    std::fs::canonicalize(&*path).unwrap_or_else(|_| path.clone())
+                });
+                if resolved.starts_with(&real) {
+                    return Err(Unfollowed::Loop);
+                }
+            }
         }
         Ok((real, file_type))
     }
@@ -944,12 +950,13 @@ mod tests {
     }
 
     /// (path relative to the start, is a file) of every entry `walk_following` yields, and
-    /// (relative path, why) of every link it does not follow.
+    /// (relative path, why) of every link it does not follow; links are followed within `app`'s
+    /// repository.
     #[cfg(unix)]
     type Followed = (Vec<(String, bool)>, Vec<(String, Unfollowed)>);
 
     #[cfg(unix)]
-    fn following(start: &Path, within: &Path) -> Followed {
+    fn following(start: &Path, app: &Path) -> Followed {
         let (mut seen, mut refused) = (Vec::new(), Vec::new());
         let rel = |p: &Path| {
             p.strip_prefix(start)
@@ -960,7 +967,7 @@ mod tests {
         walk_following(
             start,
             true,
-            within,
+            app,
             &mut |_| true,
             &mut |e| {
                 seen.push((rel(&e.path), e.file_type.unwrap().is_file()));
@@ -1021,10 +1028,15 @@ mod tests {
                 ("service/to_b/to_svc".into(), Unfollowed::Loop),
             ]
         );
-        // the repository is the scope: a link into it from an app below it is followed
+        // the repository is the scope: a link into it from an app below it is followed (a
+        // fresh tree: the walk above asked about `repo/.git` already, and another test may
+        // have turned the cache on)
+        let other = tempfile::tempdir().unwrap();
+        let repo = std::fs::canonicalize(other.path()).unwrap().join("repo");
         std::fs::create_dir_all(repo.join(".git")).unwrap();
-        assert_eq!(link_scope(&app), within);
-        assert_eq!(link_scope(&repo.join("shared")), within);
+        std::fs::create_dir_all(repo.join("apps/shop/app")).unwrap();
+        assert_eq!(link_scope(&repo.join("apps/shop")), repo);
+        assert_eq!(link_scope(&repo.join("apps/shop/app")), repo);
     }
 
     #[cfg(unix)]

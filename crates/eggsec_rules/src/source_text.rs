@@ -387,7 +387,7 @@ fn lowered_app_code(app: &AppModel) -> Vec<(PathBuf, String)> {
                 files.push(file);
             }
         }
-        collect_code(&root.join("app"), &mut files);
+        collect_code(&root.join("app"), root, &mut files);
     }
     // files the code model parsed are not read again (it kept their text and left out
     // vendored ones already)
@@ -416,13 +416,12 @@ fn lowered_app_code(app: &AppModel) -> Vec<(PathBuf, String)> {
 /// Code files under `dir`, depth first in path order, skipping `node_modules`, `public` and
 /// `view`; symbolic links followed within the repository, as egg follows them (one it does
 /// not follow is said by the code model's walk).
-fn collect_code(dir: &Path, out: &mut Vec<PathBuf>) {
-    let within = eggsec_fs::link_scope(dir);
+fn collect_code(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
     let mut found = Vec::new();
     eggsec_fs::walk_following(
         dir,
         false,
-        &within,
+        root,
         &mut |e| {
             !(e.file_type.is_some_and(|t| t.is_dir())
                 && matches!(

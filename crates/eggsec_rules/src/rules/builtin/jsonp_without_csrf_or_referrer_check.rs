@@ -171,12 +171,11 @@ pub(crate) fn app_sources(app: &AppModel) -> Vec<SourceFile> {
     let skip = [app_dir.join("public"), app_dir.join("view")];
     // symbolic links followed within the repository, as egg follows them (one it does not
     // follow is said by the code model's walk)
-    let within = eggsec_fs::link_scope(&app.root);
     let mut paths = Vec::new();
     eggsec_fs::walk_following(
         &app_dir,
         false,
-        &within,
+        &app.root,
         &mut |e| {
             let name = eggsec_fs::lossy(&e.name);
             let vendored_dir = e
