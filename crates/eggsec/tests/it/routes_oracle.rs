@@ -242,6 +242,16 @@ fn code_linked_into_the_app_is_loaded_as_real_egg_loads_it() {
     let fixture = root.join("examples/shop-api");
     let plain = stage(&fixture, &oracle.join("node_modules")).unwrap();
     let linked = stage(&fixture, &oracle.join("node_modules")).unwrap();
+    // the user controller is the app's only use of egg-i18n (`ctx.__`)
+    for app in [&plain, &linked] {
+        let user = app.root.join("app/controller/user.js");
+        let text = std::fs::read_to_string(&user).unwrap().replace(
+            "class UserController extends Controller {\n",
+            "class UserController extends Controller {\n  async hello() {\n    this.ctx.body = this.ctx.__('hello');\n  }\n",
+        );
+        assert!(text.contains("ctx.__("));
+        std::fs::write(&user, text).unwrap();
+    }
     let r = &linked.root;
     std::fs::create_dir_all(r.join("shared")).unwrap();
     std::fs::rename(r.join("app/service"), r.join("shared/service")).unwrap();
@@ -304,4 +314,24 @@ fn code_linked_into_the_app_is_loaded_as_real_egg_loads_it() {
     let (got, stderr) = findings(&linked.root);
     assert_eq!(got, want, "{stderr}");
     assert!(!stderr.contains("symbolic link"), "{stderr}");
+
+    // a plugin used only in linked code is used (it was "unused", and `eggsec fix --plugins`
+    // would have disabled egg-i18n under `ctx.__`)
+    let unused = |app: &std::path::Path| {
+        let out = assert_cmd::Command::cargo_bin("eggsec")
+            .unwrap()
+            .args(["plugins", "--unused", "--env", "prod"])
+            .arg(app)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with(' ') && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let want = unused(&plain.root);
+    assert!(!want.contains(&"i18n".to_string()), "{want:?}");
+    assert!(want.contains(&"jsonp".to_string()), "{want:?}");
+    assert_eq!(unused(&linked.root), want);
 }
