@@ -390,7 +390,7 @@ pub fn read_sized(file: &mut impl std::io::Read, len: u64, limit: u64) -> std::i
 /// Files and directories below `start` as `ignore::WalkBuilder` (no ignore files, symlinks
 /// not followed) yields them: depth first, each directory's entries in the file system's
 /// order, `start` itself first. `hidden` leaves out names starting with `.`; `keep` is asked
-/// about every entry below `start` (a directory it refuses is not entered). Stops once `stop`
+/// about every entry below `start` (a directory it refuses is not entered). Stops once `each`
 /// says so (checked after each entry yielded).
 pub fn walk(
     start: &Path,
@@ -398,44 +398,7 @@ pub fn walk(
     keep: &mut dyn FnMut(&Entry) -> bool,
     each: &mut dyn FnMut(&Entry) -> bool,
 ) {
-    let Ok(meta) = std::fs::metadata(start) else {
-        return;
-    };
-    let root = Entry {
-        path: start.to_path_buf(),
-        name: start.file_name().map(OsString::from).unwrap_or_default(),
-        file_type: Some(meta.file_type()),
-    };
-    if !each(&root) || !meta.is_dir() {
-        return;
-    }
-    walk_dir(start, hidden, keep, each);
-}
-
-fn walk_dir(
-    dir: &Path,
-    hidden: bool,
-    keep: &mut dyn FnMut(&Entry) -> bool,
-    each: &mut dyn FnMut(&Entry) -> bool,
-) -> bool {
-    let Ok(entries) = read_dir(dir) else {
-        return true;
-    };
-    for e in entries.iter() {
-        if hidden && e.name.as_encoded_bytes().first() == Some(&b'.') {
-            continue;
-        }
-        if !keep(e) {
-            continue;
-        }
-        if !each(e) {
-            return false;
-        }
-        if e.file_type.is_some_and(|t| t.is_dir()) && !walk_dir(&e.path, hidden, keep, each) {
-            return false;
-        }
-    }
-    true
+    walk_tree(start, hidden, None, keep, each, &mut |_, _| {});
 }
 
 /// Why [`walk_following`] did not follow a symbolic link.
@@ -480,6 +443,19 @@ pub fn walk_following(
     each: &mut dyn FnMut(&Entry) -> bool,
     unfollowed: &mut dyn FnMut(&Entry, Unfollowed),
 ) {
+    walk_tree(start, hidden, Some(app), keep, each, unfollowed);
+}
+
+/// [`walk`] (`app` none: a link is an entry of its own type, never entered) or
+/// [`walk_following`].
+fn walk_tree(
+    start: &Path,
+    hidden: bool,
+    app: Option<&Path>,
+    keep: &mut dyn FnMut(&Entry) -> bool,
+    each: &mut dyn FnMut(&Entry) -> bool,
+    unfollowed: &mut dyn FnMut(&Entry, Unfollowed),
+) {
     let Ok(meta) = std::fs::metadata(start) else {
         return;
     };
@@ -498,15 +474,19 @@ pub fn walk_following(
         keep,
         each,
         unfollowed,
-        dirs: vec![(start.to_path_buf(), None)],
+        dirs: Vec::new(),
         linked: 0,
     };
+    if app.is_some() {
+        walk.dirs.push((start.to_path_buf(), None));
+    }
     walk.dir(start, false);
 }
 
 struct Following<'w> {
     hidden: bool,
-    app: &'w Path,
+    /// Links are followed within this app's repository; none: never followed.
+    app: Option<&'w Path>,
     /// `link_scope(app)`, once a link is met.
     within: Option<PathBuf>,
     keep: &'w mut dyn FnMut(&Entry) -> bool,
@@ -531,7 +511,7 @@ impl Following<'_> {
             }
             let mut entry = std::borrow::Cow::Borrowed(e);
             let mut target = None;
-            if e.file_type.is_some_and(|t| t.is_symlink()) {
+            if self.app.is_some() && e.file_type.is_some_and(|t| t.is_symlink()) {
                 match self.target_of(e) {
                     Ok((real, file_type)) => {
                         entry.to_mut().file_type = Some(file_type);
@@ -554,9 +534,15 @@ impl Following<'_> {
                 return false;
             }
             if entry.file_type.is_some_and(|t| t.is_dir()) {
-                self.dirs.push((entry.path.clone(), target));
+                // (the directories the walk is inside: only for a loop check of a link)
+                let track = self.app.is_some();
+                if track {
+                    self.dirs.push((entry.path.clone(), target));
+                }
                 let go_on = self.dir(&entry.path, below_link);
-                self.dirs.pop();
+                if track {
+                    self.dirs.pop();
+                }
                 if !go_on {
                     return false;
                 }
@@ -572,7 +558,7 @@ impl Following<'_> {
         }
         // (a chain of links that loops fails here too: the link points at nothing usable)
         let real = std::fs::canonicalize(&e.path).map_err(|_| Unfollowed::Dangling)?;
-        let app = self.app;
+        let app = self.app.ok_or(Unfollowed::Outside)?;
         let within = self.within.get_or_insert_with(|| link_scope(app));
         if !real.starts_with(within) {
             return Err(Unfollowed::Outside);
