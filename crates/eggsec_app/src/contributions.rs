@@ -242,24 +242,10 @@ fn code_files(dir: &Path) -> Vec<PathBuf> {
 /// Code files of `dir` and its subdirectories (egg's loader reads them recursively; links
 /// followed within the repository of the plugin at `root`), sorted; at most 1,000.
 fn code_files_below(dir: &Path, root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
     if !eggsec_fs::is_dir(dir) {
-        return out;
+        return Vec::new();
     }
-    // symbolic links followed within the repository, as egg's loader follows them
-    eggsec_fs::walk_following(
-        dir,
-        false,
-        root,
-        &mut |_| true,
-        &mut |e| {
-            if e.file_type.is_some_and(|t| t.is_file()) && is_code(&e.path) {
-                out.push(e.path.to_path_buf());
-            }
-            out.len() < 1000
-        },
-        &mut |_, _| {},
-    );
+    let mut out = crate::links::files_below(dir, root, 1000, &|p| is_code(p));
     out.sort();
     out
 }

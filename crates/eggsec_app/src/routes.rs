@@ -324,7 +324,7 @@ pub(crate) const NOT_SOURCE_DIRS: &[&str] = &["node_modules", "public", "view", 
 /// Symbolic links are followed within the repository as egg follows them
 /// ([`crate::links`]); what a link left out is said in `diags`.
 fn source_files(root: &Path, units: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
-    let mut too_many = false;
+    let mut refused = crate::links::Refused::default();
     let mut files = Vec::new();
     let mut dirs = source_dirs(root);
     for unit in std::iter::once(root).chain(units.iter().map(PathBuf::as_path)) {
@@ -352,16 +352,7 @@ fn source_files(root: &Path, units: &[PathBuf], diags: &mut Vec<Diagnostic>) -> 
                 || (e.file_type.is_some_and(|t| t.is_dir()) && is_vendored_dir(rel)))
         };
         let mut unfollowed = |e: &eggsec_fs::Entry, why: eggsec_fs::Unfollowed| {
-            let n = eggsec_fs::lossy(&e.name);
-            let rel = eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path);
-            if NOT_SOURCE_DIRS.contains(&n.as_ref())
-                || is_vendored_dir(rel)
-                || is_vendored_name(&n)
-                || (why == eggsec_fs::Unfollowed::TooMany && std::mem::replace(&mut too_many, true))
-            {
-                return;
-            }
-            if let Some((level, message)) = crate::links::unfollowed(e, why, &is_source) {
+            if let Some((level, message)) = refused.say(root, e, why, NOT_SOURCE_DIRS, &is_source) {
                 diags.push(Diagnostic::at(level, e.path.clone(), 0, message));
             }
         };

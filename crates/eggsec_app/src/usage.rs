@@ -164,7 +164,7 @@ struct CodeFacts<'m> {
 /// The code files the scan reads. Symbolic links are followed within the repository as egg
 /// follows them; a link out of it that may hold code is named in `unread` ([`crate::links`]).
 fn code_files(root: &Path, extra_dirs: &[PathBuf], unread: &mut Vec<String>) -> Vec<PathBuf> {
-    let mut too_many = false;
+    let mut refused = crate::links::Refused::default();
     // (path key, path): deduplicated and sorted by the key, as `Path` would compare them
     let mut out: Vec<(Vec<u8>, PathBuf)> = Vec::new();
     let mut seen = foldhash::HashSet::default();
@@ -198,18 +198,11 @@ fn code_files(root: &Path, extra_dirs: &[PathBuf], unread: &mut Vec<String>) -> 
                     || is_vendored_dir(eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path))))
         };
         let mut unfollowed = |e: &eggsec_fs::Entry, why: eggsec_fs::Unfollowed| {
-            let name = eggsec_fs::lossy(&e.name);
-            let rel = eggsec_fs::strip_root(&e.path, root).unwrap_or(&e.path);
             // (a plugin's own directory linked in is one of the starts, walked as such)
-            if SKIP_DIRS.contains(&name.as_ref())
-                || is_vendored_dir(rel)
-                || is_vendored_name(&name)
-                || extra_dirs.iter().any(|d| d == &e.path)
-                || (why == eggsec_fs::Unfollowed::TooMany && std::mem::replace(&mut too_many, true))
-            {
+            if extra_dirs.iter().any(|d| d == &e.path) {
                 return;
             }
-            if let Some((level, message)) = crate::links::unfollowed(e, why, &is_code) {
+            if let Some((level, message)) = refused.say(root, e, why, SKIP_DIRS, &is_code) {
                 if level == crate::model::DiagnosticLevel::Unread {
                     unread.push(format!(
                         "{}: {message}",
@@ -502,21 +495,10 @@ fn files_under(root: &Path, dir: &Path, limit: usize) -> Vec<String> {
     if !eggsec_fs::is_dir(dir) {
         return Vec::new();
     }
-    let mut out = Vec::new();
-    eggsec_fs::walk_following(
-        dir,
-        false,
-        root,
-        &mut |_| true,
-        &mut |e| {
-            if out.len() < limit && e.file_type.is_some_and(|t| t.is_file()) {
-                out.push(eggsec_fs::rel_string(root, &e.path));
-            }
-            out.len() < limit
-        },
-        &mut |_, _| {},
-    );
-    out
+    crate::links::files_below(dir, root, limit, &|_| true)
+        .iter()
+        .map(|f| eggsec_fs::rel_string(root, f))
+        .collect()
 }
 
 /// Whether a config section is only a switch-off (`false`, `{ enable: false }`).
