@@ -601,8 +601,12 @@ fn names_of(list: Option<&Value>, key: &str, diags: &mut Vec<Diagnostic>) -> Vec
 fn multipart_file_mode(config: &Value, diags: &mut Vec<Diagnostic>) -> bool {
     let mode = config.get_path("multipart.mode");
     let matcher = config.get_path("multipart.fileModeMatch");
+    // Both keys of one unread file are unknown at one place: say it once.
+    let mut said: Option<(&str, u32)> = None;
     for v in [mode, matcher].into_iter().flatten() {
-        if matches!(v.kind, ValueKind::Unknown { .. } | ValueKind::Env { .. }) {
+        if matches!(v.kind, ValueKind::Unknown { .. } | ValueKind::Env { .. })
+            && said.replace((&*v.prov.file, v.prov.line)) != Some((&*v.prov.file, v.prov.line))
+        {
             diags.push(Diagnostic::at(
                 DiagnosticLevel::Warning,
                 &*v.prov.file,
@@ -755,6 +759,34 @@ mod tests {
         ];
         let order = ps.iter().map(|p| p.name.clone()).collect();
         (ps, order)
+    }
+
+    /// A config file that could not be read leaves both `multipart.mode` and
+    /// `multipart.fileModeMatch` unknown at the same place: one warning, not two. Two places,
+    /// two warnings.
+    #[test]
+    fn an_unknown_multipart_mode_is_said_once_per_place() {
+        let unread =
+            |line| Value::unknown("file skipped", Provenance::new("config.prod.js", line, 1));
+        for (matcher_line, said) in [(22, 1), (30, 2)] {
+            let mut mp = Object::new();
+            mp.insert("mode".into(), unread(22));
+            mp.insert("fileModeMatch".into(), unread(matcher_line));
+            let mut map = Object::new();
+            map.insert(
+                "multipart".into(),
+                Value::object(mp, Provenance::new("m", 1, 1)),
+            );
+            let mut d = Vec::new();
+            assert!(!multipart_file_mode(
+                &Value::object(map, Provenance::new("m", 1, 1)),
+                &mut d
+            ));
+            assert_eq!(d.len(), said, "{d:?}");
+            assert!(d
+                .iter()
+                .all(|d| d.message.starts_with("multipart mode is not")));
+        }
     }
 
     /// The verified local run (static disabled) and prod run (no development).
