@@ -107,6 +107,10 @@ struct AuthVisitor<'p, 't> {
     verify_in_try: Vec<bool>,
     out_fns: Vec<AuthFn>,
     imports: Vec<ImportBinding>,
+    /// Inside code only a signed-in user reaches (`if (ctx.user && ctx.user.is_block) { … }`,
+    /// the rest of a block after `if (!ctx.user) return next();`): a denial there does not stop
+    /// an anonymous request.
+    known_user: u32,
 }
 
 /// Runs the authentication extractor over a parsed file.
@@ -121,6 +125,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         verify_in_try: Vec::new(),
         out_fns: Vec::new(),
         imports: Vec::new(),
+        known_user: 0,
     };
     v.visit_program(program);
     out.auth = v.out_fns;
@@ -475,7 +480,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
 
     fn reject(&mut self, span: Span, what: &str) {
         // (the place and code are looked up only when the rejection is kept)
-        if self.frames.last().is_none_or(|f| f.f.rejections.len() >= 8) {
+        if self.known_user > 0 || self.frames.last().is_none_or(|f| f.f.rejections.len() >= 8) {
             return;
         }
         let (line, _) = self.at.line_col(span.start);
@@ -627,6 +632,79 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             _ => false,
         }
     }
+
+    /// What a test is for a request that carries no user and no credential: `Some(false)` for
+    /// `ctx.user && …`, `token && …`, `ctx.isAuthenticated()`; `Some(true)` for `!ctx.user`,
+    /// `!token || …`; `None` when it depends on anything else (`ctx.method !== 'GET'`, a
+    /// property of the user, which an anonymous request cannot even read).
+    fn anonymous(&self, e: &Expression<'_>) -> Option<bool> {
+        match e.get_inner_expression() {
+            Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
+                self.anonymous(&u.argument).map(|b| !b)
+            }
+            Expression::AwaitExpression(a) => self.anonymous(&a.argument),
+            Expression::LogicalExpression(l) => {
+                let (left, right) = (self.anonymous(&l.left), self.anonymous(&l.right));
+                match l.operator {
+                    LogicalOperator::And => match left {
+                        Some(true) => right,
+                        _ if left == Some(false) || right == Some(false) => Some(false),
+                        _ => None,
+                    },
+                    LogicalOperator::Or => match left {
+                        Some(false) => right,
+                        _ if left == Some(true) || right == Some(true) => Some(true),
+                        _ => None,
+                    },
+                    LogicalOperator::Coalesce => None,
+                }
+            }
+            Expression::Identifier(i) => (is_credential_ident(&i.name)
+                || self
+                    .frames
+                    .last()
+                    .is_some_and(|f| f.identity_vars.contains(i.name.as_str())))
+            .then_some(false),
+            e @ (Expression::StaticMemberExpression(_)
+            | Expression::ComputedMemberExpression(_)) => ctx_path(e)
+                .is_some_and(|p| names_the_user(&p))
+                .then_some(false),
+            Expression::CallExpression(c) => {
+                let p = ctx_path(&c.callee)?;
+                let last = *p.last()?;
+                let first = c
+                    .arguments
+                    .first()
+                    .and_then(|a| a.as_expression())
+                    .and_then(string_lit);
+                if last == "isUnauthenticated" {
+                    Some(true)
+                } else if last == "isAuthenticated"
+                    || (last != "verify" && is_identity_call(&p, first.as_deref()))
+                    || is_guard_name(last, false)
+                {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A member chain (through [`ctx_path`]) that *is* who the user is or a credential — absent on
+/// an anonymous request — not a property of it: `ctx.user`, `ctx.session.userId`,
+/// `ctx.state.user`, `ctx.headers.authorization`, `this.user` (not `ctx.user.is_block`).
+fn names_the_user(p: &[&str]) -> bool {
+    match p {
+        ["ctx" | "this", key] => is_identity_word(key) && !starts_with_verb(key),
+        ["ctx", "session" | "state" | "locals", key] => is_identity_word(key),
+        ["ctx", "request", "header" | "headers", key] | ["ctx", "header" | "headers", key] => {
+            is_credential_name(key)
+        }
+        _ => false,
+    }
 }
 
 impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
@@ -732,6 +810,23 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             let identity = self.expr_is_identity(init)
                 || ctx_path(init)
                     .is_some_and(|p| matches!(p.as_slice(), ["ctx", "session" | "state"]));
+            // const { user } = ctx: the keys that name who the user is
+            if !identity && ctx_path(init).is_some_and(|p| p.as_slice() == ["ctx"]) {
+                if let BindingPattern::ObjectPattern(o) = &it.id {
+                    for prop in &o.properties {
+                        if let (Some(k), BindingPattern::BindingIdentifier(id)) =
+                            (prop.key.static_name(), &prop.value)
+                        {
+                            if names_the_user(&["ctx", &k]) {
+                                if let Some(f) = self.frames.last_mut() {
+                                    f.f.reads_identity = true;
+                                    f.identity_vars.insert(id.name.as_str().to_owned());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             if identity {
                 let mut bound = Vec::new();
                 collect_binding_names(&it.id, &mut bound);
@@ -874,6 +969,7 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
 
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
         let next = self.next_name();
+        let anonymous = self.anonymous(&it.test);
         if self.test_is_auth(&it.test) {
             if let Some(f) = self.frames.last_mut() {
                 f.f.reads_identity = true;
@@ -894,7 +990,18 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
                 && !negated
                 && branch_passes(&it.consequent)
                 && returns(&it.consequent);
-            if cons_exits || alt_exits || one_branch_passes || passes_and_returns {
+            // the branch an anonymous request takes, when the test says which
+            let stops_anonymous = match anonymous {
+                Some(true) => cons_exits || (one_branch_passes && !branch_passes(&it.consequent)),
+                Some(false) => {
+                    alt_exits
+                        || passes_and_returns
+                        || (one_branch_passes
+                            && it.alternate.as_ref().is_some_and(|a| !branch_passes(a)))
+                }
+                None => cons_exits || alt_exits || one_branch_passes || passes_and_returns,
+            };
+            if stops_anonymous {
                 let end = it.test.span().end + 1;
                 let what = format!(
                     "if ({}) … leaves",
@@ -904,7 +1011,35 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
                 self.reject(it.span, &what);
             }
         }
-        walk::walk_if_statement(self, it);
+        // a branch only a signed-in user takes: its denials do not stop an anonymous request
+        self.visit_expression(&it.test);
+        let known = |b: bool| u32::from(anonymous == Some(b));
+        self.known_user += known(false);
+        self.visit_statement(&it.consequent);
+        self.known_user -= known(false);
+        if let Some(alternate) = &it.alternate {
+            self.known_user += known(true);
+            self.visit_statement(alternate);
+            self.known_user -= known(true);
+        }
+    }
+
+    fn visit_statements(&mut self, it: &oxc::allocator::Vec<'a, Statement<'a>>) {
+        // after `if (!ctx.user) return next();` the rest of the block is for signed-in users
+        let mut raised = 0;
+        for stmt in it {
+            self.visit_statement(stmt);
+            if let Statement::IfStatement(i) = stmt {
+                if i.alternate.is_none()
+                    && (returns(&i.consequent) || exits(&i.consequent, None))
+                    && self.anonymous(&i.test) == Some(true)
+                {
+                    self.known_user += 1;
+                    raised += 1;
+                }
+            }
+        }
+        self.known_user -= raised;
     }
 
     fn visit_try_statement(&mut self, it: &TryStatement<'a>) {
@@ -1041,6 +1176,33 @@ mod tests {
             "module.exports = () => async function gate(ctx, next) { const item = await ctx.model.Item.findOne({ tag: ctx.cookies.get('tag') }); if (!item) { ctx.body = { code: 404 }; return; } await next(); };",
         ] {
             assert!(!rejects(src, "gate"), "{src}");
+        }
+    }
+
+    /// A check that only a signed-in user can fail does not make a route require signing in:
+    /// the anonymous request passes it (egg-cnode's `blockUser`, an admin check written
+    /// `user && !user.is_admin`, a check after `if (!ctx.user) return next()`).
+    #[test]
+    fn checks_only_a_signed_in_user_can_fail_let_anonymous_requests_through() {
+        for src in [
+            "module.exports = () => async function gate(ctx, next) { if (ctx.path === '/signout') { await next(); return; } if (ctx.user && ctx.user.is_block && ctx.method !== 'GET') { ctx.status = 403; ctx.body = 'blocked'; return; } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { const { user } = ctx; if (user && !user.is_admin) ctx.throw(403); await next(); };",
+            "module.exports = () => async function gate(ctx, next) { if (!ctx.user) { return await next(); } if (ctx.user.is_block) { ctx.status = 403; return; } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { const token = ctx.get('authorization'); if (token && !isValid(token)) { ctx.status = 401; return; } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { if (ctx.session.user) { if (ctx.session.user.banned) ctx.throw(403); } await next(); };",
+        ] {
+            assert!(!rejects(src, "gate"), "{src}");
+        }
+        // look-alikes: the anonymous request is the one that is stopped
+        for src in [
+            "module.exports = () => async function gate(ctx, next) { if (!ctx.user || ctx.user.is_block) { ctx.status = 403; return; } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { if (ctx.user && ctx.user.is_admin) { return await next(); } ctx.throw(403); };",
+            "module.exports = () => async function gate(ctx, next) { if (ctx.user) { if (ctx.user.banned) ctx.throw(403); } else { ctx.throw(401); } await next(); };",
+            "module.exports = () => async function gate(ctx, next) { const { is_admin } = ctx.state.user; if (!is_admin) ctx.throw(403); await next(); };",
+            "module.exports = () => async function gate(ctx, next) { if (ctx.user) { return await next(); } ctx.status = 401; };",
+            "module.exports = () => async function gate(ctx, next) { const token = ctx.get('authorization'); if (token && isValid(token)) { return next(); } ctx.throw(401); };",
+        ] {
+            assert!(rejects(src, "gate"), "{src}");
         }
     }
 
