@@ -640,6 +640,13 @@ invalid byte read as U+FFFD (columns on such lines may be off)"
                 if f.name == "<anonymous>" {
                     continue;
                 }
+                // a class's method, for the files that get the class injected (tegg)
+                if let Some(class) = f.class.as_deref().filter(|c| !c.is_empty()) {
+                    summaries
+                        .entry(format!("class:{class}.{}", f.name))
+                        .or_default()
+                        .add(f);
+                }
                 for prefix in &prefixes {
                     summaries
                         .entry(format!("{prefix}.{}", f.name))

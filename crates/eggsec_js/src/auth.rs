@@ -111,6 +111,10 @@ struct AuthVisitor<'p, 't> {
     /// the rest of a block after `if (!ctx.user) return next();`): a denial there does not stop
     /// an anonymous request.
     known_user: u32,
+    /// Each class being walked: its superclass and the methods it defines, for `this.m()`
+    /// inherited from a class of another file (`this.getPackageEntityAndRequiredMaintainer()`
+    /// of cnpmcore's `AbstractController`).
+    supers: Vec<(Option<String>, HashSet<String>)>,
 }
 
 /// Runs the authentication extractor over a parsed file.
@@ -126,6 +130,7 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         out_fns: Vec::new(),
         imports: Vec::new(),
         known_user: 0,
+        supers: Vec::new(),
     };
     v.visit_program(program);
     out.auth = v.out_fns;
@@ -551,6 +556,13 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             [this, recv, m] if this == "this" && recv != "ctx" => {
                 prop_type(recv).map(|t| format!("{t}.{m}"))
             }
+            // a method the class inherits from a superclass of another file
+            ["this", m] => match self.supers.last() {
+                Some((Some(parent), methods)) if !methods.contains(m) => {
+                    Some(format!("{parent}.{m}"))
+                }
+                _ => None,
+            },
             [recv, m] if recv != "ctx" && recv != "this" && recv != "app" => {
                 let t = self
                     .frames
@@ -724,7 +736,27 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             }
         }
         self.class_prop_types.push(props);
+        let parent = match it
+            .heritage
+            .as_ref()
+            .map(|h| h.expression.get_inner_expression())
+        {
+            Some(Expression::Identifier(i)) => Some(i.name.as_str().to_owned()),
+            _ => None,
+        };
+        let methods = it
+            .body
+            .body
+            .iter()
+            .filter_map(|el| match el {
+                ClassElement::MethodDefinition(m) => m.key.static_name().map(|k| k.into_owned()),
+                ClassElement::PropertyDefinition(p) => p.key.static_name().map(|k| k.into_owned()),
+                _ => None,
+            })
+            .collect();
+        self.supers.push((parent, methods));
         walk::walk_class(self, it);
+        self.supers.pop();
         self.class_prop_types.pop();
         self.namer.leave_class();
     }
@@ -1204,6 +1236,17 @@ mod tests {
         ] {
             assert!(rejects(src, "gate"), "{src}");
         }
+    }
+
+    /// `this.m()` that the class does not define is its superclass's (`extends
+    /// AbstractController`, another file): the app model follows it as `Base.m`.
+    #[test]
+    fn an_inherited_method_is_followed_through_the_superclass() {
+        let src = "import { Base } from './Base';\nclass C extends Base { async a(ctx) { const p = await this.loadAndCheckOwner(ctx, 'x'); return p; }\n async b() { return this.own(); }\n own() { return 1; } }";
+        let f = fns(src);
+        let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
+        assert_eq!(get("a").via, vec!["Base.loadAndCheckOwner".to_string()]);
+        assert!(get("b").via.is_empty(), "{:?}", get("b"));
     }
 
     #[test]

@@ -241,8 +241,10 @@ pub(crate) fn summary_key(path: &str) -> Option<String> {
 }
 
 /// Return summaries of other files' functions, by egg name: `helper.<name>` for
-/// `ctx.helper.<name>(...)`, `service.<a.b>.<method>` for `ctx.service.a.b.method(...)`, and
-/// [`module_key`]`.<export>` for a function of a relatively required module.
+/// `ctx.helper.<name>(...)`, `service.<a.b>.<method>` for `ctx.service.a.b.method(...)`,
+/// [`module_key`]`.<export>` for a function of a relatively required module, and
+/// `class:<Class>.<method>` for a method of a class tegg injects (`@Inject() fooService:
+/// FooService` … `this.fooService.bar(x)`).
 pub type Summaries = HashMap<String, Returns>;
 
 /// The canonical head of a module file reached by a relative `require`/`import`
@@ -615,6 +617,12 @@ struct FlowVisitor<'p, 't> {
     shapes: HashMap<Var, u32>,
     /// tegg `@Inject() name: Type` class properties: name → class.
     injected: HashMap<String, String>,
+    /// tegg `@Inject() Binary: typeof BinaryModel`: a model class injected by
+    /// `@eggjs/tegg-orm-plugin` (leoric), name → the type's name.
+    injected_models: HashMap<String, String>,
+    /// The superclass of each class being walked (`class A extends AbstractController`), for
+    /// `this.m()` inherited from a class of another file.
+    supers: Vec<Option<String>>,
     /// Functions of this file already walked: which parameters their result carries.
     summaries: HashMap<String, Returns>,
     /// The same for helpers and services of other files (see [`Summaries`]).
@@ -664,6 +672,8 @@ pub(crate) fn analyze(
         vars: rustc_hash::FxHashMap::default(),
         shapes: HashMap::new(),
         injected: HashMap::new(),
+        injected_models: HashMap::new(),
+        supers: Vec::new(),
         summaries: HashMap::new(),
         external,
         namer: Namer::default(),
@@ -688,6 +698,7 @@ pub(crate) fn analyze(
     pre.visit_program(program);
     v.local_functions = pre.names;
     v.injected = pre.injected;
+    v.injected_models = pre.injected_models;
     v.visit_program(program);
     link_local(v.out);
     v.injected
@@ -726,17 +737,34 @@ fn inject_target(it: &PropertyDefinition<'_>) -> Option<(String, String)> {
     Some((name.into_owned(), class))
 }
 
+/// The model class of a tegg `@Inject()` property typed `typeof X` (`@Inject() private readonly
+/// Binary: typeof BinaryModel`): tegg injects a class object itself only for the ORM models of
+/// `@eggjs/tegg-orm-plugin`, which are leoric `Bone`s.
+fn injected_model(it: &PropertyDefinition<'_>) -> Option<String> {
+    match &it.type_annotation.as_ref()?.type_annotation {
+        TSType::TSTypeQuery(q) => match &q.expr_name {
+            TSTypeQueryExprName::IdentifierReference(i) => Some(i.name.as_str().to_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Collects the names of functions declared in a file (declarations, `const f = () =>`, class
 /// methods), so calls to them can be linked.
 #[derive(Default)]
 struct Declared {
     names: HashSet<String>,
     injected: HashMap<String, String>,
+    injected_models: HashMap<String, String>,
 }
 
 impl<'a> Visit<'a> for Declared {
     fn visit_property_definition(&mut self, it: &PropertyDefinition<'a>) {
         if let Some((name, class)) = inject_target(it) {
+            if let Some(model) = injected_model(it) {
+                self.injected_models.insert(name.clone(), model);
+            }
             self.injected.insert(name, class);
         }
         walk::walk_property_definition(self, it);
@@ -1103,6 +1131,37 @@ impl<'p, 't> FlowVisitor<'p, 't> {
     /// normalised (`ctx`, `app`, `ctx.request`, `ctx.service`, `ctx.helper`), imports resolved
     /// to module paths, typed variables to what they hold, calls marked `()`, local functions
     /// and untyped variables as `local:<name>`, globals by name.
+    /// The [`Summaries`] key of a call on a tegg `@Inject()` property: `this.fooService.bar` →
+    /// `class:FooService.bar`.
+    fn injected_key(&self, path: &str) -> Option<String> {
+        let rest = path.strip_prefix("this.")?;
+        let Some((prop, method)) = rest.split_once('.') else {
+            // `this.m()` inherited from the superclass (`extends AbstractController`), when
+            // this file does not define `m`
+            if self.local_functions.contains(rest) {
+                return None;
+            }
+            let parent = self.supers.last()?.as_ref()?;
+            return Some(format!("class:{parent}.{rest}"));
+        };
+        if method.contains('.') {
+            return None;
+        }
+        if let Some(class) = self.injected.get(prop) {
+            return Some(format!("class:{class}.{method}"));
+        }
+        // injected in the superclass (`AbstractController`'s `@Inject() packageRepository`):
+        // tegg's name for an untyped injection, the property capitalised
+        self.supers.last()?.as_ref()?;
+        let mut c = prop.chars();
+        let first = c.next()?;
+        Some(format!(
+            "class:{}{}.{method}",
+            first.to_ascii_uppercase(),
+            c.as_str()
+        ))
+    }
+
     fn canon(&self, expr: &Expression<'_>) -> Option<String> {
         // The links from the outside in, borrowed from the AST (`()` for a call); the head
         // (what the chain starts at) is resolved after the walk. One string is built at the
@@ -1184,6 +1243,13 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 }
                 "service" | "helper" | "logger" => path[0] = Seg::new("ctx"),
                 "config" => path[0] = Seg::new("app"),
+                // a tegg-orm model: `this.Binary.findOne()` is `leoric.Binary.findOne()`
+                prop if path[1].calls == 0 => {
+                    if let Some(model) = self.injected_models.get(prop) {
+                        path[0] = Seg::new("leoric");
+                        path[1] = Seg::new(model);
+                    }
+                }
                 _ => {}
             }
         }
@@ -1427,9 +1493,12 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             let v = args.into_iter().next().unwrap_or(V::Clean);
             return map_traces(strip_whole(v), |t| t.sanitized |= sanitizes);
         }
-        // a helper, a service or a required module of another file: its result carries the
-        // parameters it returns
-        if let Some(r) = summary_key(&path).and_then(|k| self.external.get(&k)) {
+        // a helper, a service, a required module or a tegg-injected class of another file:
+        // its result carries the parameters it returns
+        if let Some(r) = summary_key(&path)
+            .or_else(|| self.injected_key(&path))
+            .and_then(|k| self.external.get(&k))
+        {
             return self.apply_returns(r, args);
         }
         // what a database, a service or a remote API returns is not request data
@@ -3351,7 +3420,18 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
 
     fn visit_class(&mut self, it: &Class<'a>) {
         self.namer.enter_class(it);
+        self.supers.push(
+            match it
+                .heritage
+                .as_ref()
+                .map(|h| h.expression.get_inner_expression())
+            {
+                Some(Expression::Identifier(i)) => Some(i.name.as_str().to_owned()),
+                _ => None,
+            },
+        );
         walk::walk_class(self, it);
+        self.supers.pop();
         self.namer.leave_class();
     }
 

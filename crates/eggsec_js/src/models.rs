@@ -35,6 +35,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("regex.toml", include_str!("../models/regex.toml")),
     ("encode.toml", include_str!("../models/encode.toml")),
     ("validators.toml", include_str!("../models/validators.toml")),
+    (
+        "active-record.toml",
+        include_str!("../models/active-record.toml"),
+    ),
 ];
 
 /// The same files as JSON (`build.rs` converts them): what a run reads, by serde_json, instead
@@ -115,6 +119,10 @@ const EMBEDDED_JSON: &[(&str, &str)] = &[
     (
         "validators.toml",
         include_str!(concat!(env!("OUT_DIR"), "/models/validators.json")),
+    ),
+    (
+        "active-record.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/active-record.json")),
     ),
 ];
 

@@ -184,7 +184,8 @@ pub fn value_names_the_field(key: &str, value: &str) -> bool {
 
 /// Whether a configured string is a placeholder rather than a real value: empty or blank,
 /// a run of filler characters (`xxx`, `***`, `...`), a template to fill in (`<password>`,
-/// `${DB_PASSWORD}`, `{{secret}}`, `%TOKEN%`), or `your_…`/`your-…` (`your_api_key`).
+/// `${DB_PASSWORD}`, `{{secret}}`, `%TOKEN%`), or `your_…`/`your-…`/`your …` (`your_api_key`,
+/// `'your secret key'`).
 /// Weak real values such as `changeme`, `123456` or `password` are NOT placeholders: they
 /// work as secrets, so rules report them.
 pub fn is_placeholder(s: &str) -> bool {
@@ -202,6 +203,7 @@ pub fn is_placeholder(s: &str) -> bool {
         || wrapped("%", "%")
         || lower.starts_with("your_")
         || lower.starts_with("your-")
+        || lower.starts_with("your ")
 }
 
 /// The config layer (file) a value's provenance points into, when it is a loaded config file
@@ -621,10 +623,20 @@ jsonLimit: '1mb',\n  },\n};\n```"
             "{{secret}}",
             "%TOKEN%",
             "your_api_key",
+            "your access key",
+            "Your Secret Key",
         ] {
             assert!(is_placeholder(s), "{s:?}");
         }
-        for s in ["changeme", "123456", "password", "s3cr3t!", "<", "x1"] {
+        for s in [
+            "changeme",
+            "123456",
+            "password",
+            "s3cr3t!",
+            "<",
+            "x1",
+            "yourself2024",
+        ] {
             assert!(!is_placeholder(s), "{s:?}");
         }
     }
