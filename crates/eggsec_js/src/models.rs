@@ -226,6 +226,9 @@ struct FirstSegment {
     /// segment when that is literal too (most `ctx.*`/`app.*` patterns: `ctx.model`,
     /// `app.mysql`, `ctx.curl`), so a call is tried only against the patterns that can match.
     literal: rustc_hash::FxHashMap<String, BySecond>,
+    /// patterns whose first segment is a prefix (`mod:*`: a relatively required module), by
+    /// that prefix
+    prefixed: Vec<(String, Vec<(usize, usize)>)>,
     wild: Vec<(usize, usize)>,
 }
 
@@ -260,7 +263,18 @@ impl FirstSegment {
                         None => &mut by.any,
                     }
                 }
-                None => &mut out.wild,
+                None => match p.0.first().and_then(|f| f.strip_suffix('*')) {
+                    Some(prefix) if !prefix.is_empty() && !prefix.contains('*') => {
+                        match out.prefixed.iter().position(|(x, _)| x == prefix) {
+                            Some(k) => &mut out.prefixed[k].1,
+                            None => {
+                                out.prefixed.push((prefix.to_string(), Vec::new()));
+                                &mut out.prefixed.last_mut().expect("just pushed").1
+                            }
+                        }
+                    }
+                    _ => &mut out.wild,
+                },
             };
             list.push((i, j));
         }
@@ -285,9 +299,18 @@ impl FirstSegment {
             .and_then(|b| path.get(1).map(strip).and_then(|s| b.literal.get(s)))
             .map_or(&[][..], Vec::as_slice);
         let any = by.map_or(&[][..], |b| b.any.as_slice());
-        let mut out = Vec::with_capacity(second.len() + any.len() + self.wild.len());
-        let lists = [second, any, &self.wild[..]];
-        for l in lists {
+        let mut lists: smallvec::SmallVec<[&[(usize, usize)]; 4]> =
+            smallvec::smallvec![second, any];
+        if let Some(f) = path.first() {
+            for (prefix, l) in &self.prefixed {
+                if f.starts_with(prefix.as_str()) {
+                    lists.push(l);
+                }
+            }
+        }
+        lists.push(&self.wild);
+        let mut out = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
+        for l in &lists {
             out.extend_from_slice(l);
         }
         if lists.iter().filter(|l| !l.is_empty()).count() > 1 {
