@@ -588,21 +588,22 @@ impl<'p, 't> AuthVisitor<'p, 't> {
     fn test_is_auth(&self, test: &Expression<'_>) -> bool {
         let mut names = TestNames::default();
         names.visit_expression(test);
-        let idv = self
-            .frames
-            .last()
-            .map(|f| &f.identity_vars)
-            .cloned()
-            .unwrap_or_default();
-        names
-            .idents
-            .iter()
-            .any(|i| idv.contains(*i) || is_credential_ident(i))
+        names.idents.iter().any(|i| self.identity_local(i))
             || names.paths.iter().any(|p| is_identity_path(p))
-            || names.calls.iter().any(|(p, first)| {
-                is_identity_call(p, first.as_deref())
-                    || p.last().is_some_and(|l| is_guard_name(l, false))
-            })
+            || names
+                .calls
+                .iter()
+                .any(|(p, first)| identity_or_guard_call(p, first.as_deref()))
+    }
+
+    /// A local that holds who the user is or a credential: bound from one in this function
+    /// (`const token = ctx.get('authorization')`), or named for one (`token`, `isLogin`).
+    fn identity_local(&self, name: &str) -> bool {
+        is_credential_ident(name)
+            || self
+                .frames
+                .last()
+                .is_some_and(|f| f.identity_vars.contains(name))
     }
 
     /// Whether an expression *is* who the user is or a credential (for binding identity
@@ -618,13 +619,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             Expression::LogicalExpression(l) => {
                 self.expr_is_identity(&l.left) || self.expr_is_identity(&l.right)
             }
-            Expression::Identifier(i) => {
-                is_credential_ident(&i.name)
-                    || self
-                        .frames
-                        .last()
-                        .is_some_and(|f| f.identity_vars.contains(i.name.as_str()))
-            }
+            Expression::Identifier(i) => self.identity_local(&i.name),
             Expression::CallExpression(c) => {
                 let Some(p) = ctx_path(&c.callee) else {
                     return false;
@@ -634,8 +629,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                     .first()
                     .and_then(|a| a.as_expression())
                     .and_then(string_lit);
-                is_identity_call(&p, first.as_deref())
-                    || p.last().is_some_and(|l| is_guard_name(l, false))
+                identity_or_guard_call(&p, first.as_deref())
             }
             e @ (Expression::StaticMemberExpression(_)
             | Expression::ComputedMemberExpression(_)) => {
@@ -671,12 +665,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                     LogicalOperator::Coalesce => None,
                 }
             }
-            Expression::Identifier(i) => (is_credential_ident(&i.name)
-                || self
-                    .frames
-                    .last()
-                    .is_some_and(|f| f.identity_vars.contains(i.name.as_str())))
-            .then_some(false),
+            Expression::Identifier(i) => self.identity_local(&i.name).then_some(false),
             e @ (Expression::StaticMemberExpression(_)
             | Expression::ComputedMemberExpression(_)) => ctx_path(e)
                 .is_some_and(|p| names_the_user(&p))
@@ -691,10 +680,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                     .and_then(string_lit);
                 if last == "isUnauthenticated" {
                     Some(true)
-                } else if last == "isAuthenticated"
-                    || (last != "verify" && is_identity_call(&p, first.as_deref()))
-                    || is_guard_name(last, false)
-                {
+                } else if last != "verify" && identity_or_guard_call(&p, first.as_deref()) {
                     Some(false)
                 } else {
                     None
@@ -703,6 +689,12 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             _ => None,
         }
     }
+}
+
+/// A call that reads who the user is or a credential ([`is_identity_call`]), or checks the user
+/// or a permission by its name ([`is_guard_name`]: `isAdmin(ctx)`, `checkLogin()`).
+fn identity_or_guard_call(p: &[&str], first: Option<&str>) -> bool {
+    is_identity_call(p, first) || p.last().is_some_and(|l| is_guard_name(l, false))
 }
 
 /// A member chain (through [`ctx_path`]) that *is* who the user is or a credential — absent on
@@ -736,14 +728,7 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             }
         }
         self.class_prop_types.push(props);
-        let parent = match it
-            .heritage
-            .as_ref()
-            .map(|h| h.expression.get_inner_expression())
-        {
-            Some(Expression::Identifier(i)) => Some(i.name.as_str().to_owned()),
-            _ => None,
-        };
+        let parent = crate::namer::superclass(it);
         let methods = it
             .body
             .body

@@ -3420,16 +3420,7 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
 
     fn visit_class(&mut self, it: &Class<'a>) {
         self.namer.enter_class(it);
-        self.supers.push(
-            match it
-                .heritage
-                .as_ref()
-                .map(|h| h.expression.get_inner_expression())
-            {
-                Some(Expression::Identifier(i)) => Some(i.name.as_str().to_owned()),
-                _ => None,
-            },
-        );
+        self.supers.push(crate::namer::superclass(it));
         walk::walk_class(self, it);
         self.supers.pop();
         self.namer.leave_class();

@@ -16,6 +16,16 @@ pub(crate) struct Namer {
     classes: Vec<String>,
 }
 
+/// The name of a class's superclass when it is a plain identifier (`class A extends
+/// AbstractController` → `AbstractController`): a class of another file whose methods `this.m()`
+/// may reach.
+pub(crate) fn superclass(it: &Class<'_>) -> Option<String> {
+    match it.heritage.as_ref()?.expression.get_inner_expression() {
+        Expression::Identifier(i) => Some(i.name.as_str().to_owned()),
+        _ => None,
+    }
+}
+
 impl Namer {
     /// A class is entered (an anonymous class counts with an empty name).
     pub(crate) fn enter_class(&mut self, it: &Class<'_>) {
