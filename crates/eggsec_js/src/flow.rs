@@ -728,13 +728,17 @@ fn inject_target(it: &PropertyDefinition<'_>) -> Option<(String, String)> {
             },
             _ => None,
         })
-        .unwrap_or_else(|| {
-            let mut c = name.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        });
+        .unwrap_or_else(|| untyped_injection_class(&name));
     Some((name.into_owned(), class))
+}
+
+/// The class tegg injects into an untyped `@Inject()` property: its name capitalised
+/// (`fooService` → `FooService`).
+fn untyped_injection_class(prop: &str) -> String {
+    let mut c = prop.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// The model class of a tegg `@Inject()` property typed `typeof X` (`@Inject() private readonly
@@ -1153,13 +1157,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         // injected in the superclass (`AbstractController`'s `@Inject() packageRepository`):
         // tegg's name for an untyped injection, the property capitalised
         self.supers.last()?.as_ref()?;
-        let mut c = prop.chars();
-        let first = c.next()?;
-        Some(format!(
-            "class:{}{}.{method}",
-            first.to_ascii_uppercase(),
-            c.as_str()
-        ))
+        Some(format!("class:{}.{method}", untyped_injection_class(prop)))
     }
 
     fn canon(&self, expr: &Expression<'_>) -> Option<String> {
