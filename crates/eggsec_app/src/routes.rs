@@ -793,52 +793,72 @@ fn plugin_controllers_unrouted(files: &[CodeFile]) -> Option<String> {
 }
 
 /// How deep each file sits in the app's relative-require graph: 0 for a file nobody requires,
-/// else one more than the deepest file requiring it (cycles cut after a few rounds), so a
-/// module's summaries exist before its requirers are analysed.
+/// else one more than the deepest file requiring it, so a module's summaries exist before its
+/// requirers are analysed. Files that require each other (a strongly connected component) share
+/// one level: none of them can come first, and every file they require still comes before them
+/// all (cnpmcore: three files in a cycle once pushed the levels of every file they import up by
+/// one per round, and a service landed in its own repository's phase).
 fn require_levels(
     read: &[(PathBuf, Vec<String>)],
     extra_edges: Vec<(PathBuf, PathBuf)>,
 ) -> HashMap<PathBuf, usize> {
-    let known: HashMap<String, &PathBuf> = read
+    let known: HashMap<String, usize> = read
         .iter()
-        .map(|(p, _)| (eggsec_js::flow::module_key(p), p))
+        .enumerate()
+        .map(|(i, (p, _))| (eggsec_js::flow::module_key(p), i))
         .collect();
-    let resolve = |from: &Path, spec: &str| -> Option<PathBuf> {
+    let index_of: HashMap<&Path, usize> = read
+        .iter()
+        .enumerate()
+        .map(|(i, (p, _))| (p.as_path(), i))
+        .collect();
+    let resolve = |from: &Path, spec: &str| -> Option<usize> {
         let joined = eggsec_js::flow::resolve_relative(from, spec)?;
         let key = eggsec_js::flow::module_key(&joined);
         let index = eggsec_js::flow::module_key(&joined.join("index"));
-        known
-            .get(&key)
-            .or_else(|| known.get(&index))
-            .map(|p| (*p).clone())
+        known.get(&key).or_else(|| known.get(&index)).copied()
     };
-    let edges: Vec<(PathBuf, PathBuf)> = read
-        .iter()
-        .flat_map(|(from, specs)| {
-            specs
-                .iter()
-                .filter_map(|s| resolve(from, s))
-                .filter(|to| to != from)
-                .map(|to| (from.clone(), to))
-                .collect::<Vec<_>>()
-        })
-        .chain(extra_edges)
-        .collect();
-    let mut level: HashMap<PathBuf, usize> = HashMap::new();
-    for _ in 0..4 {
-        let mut changed = false;
-        for (from, to) in &edges {
-            let want = level.get(from).copied().unwrap_or(0) + 1;
-            if level.get(to).copied().unwrap_or(0) < want {
-                level.insert(to.clone(), want);
-                changed = true;
+    let mut graph = petgraph::graph::DiGraph::<(), ()>::with_capacity(read.len(), 0);
+    let nodes: Vec<_> = read.iter().map(|_| graph.add_node(())).collect();
+    for (i, (from, specs)) in read.iter().enumerate() {
+        for to in specs.iter().filter_map(|s| resolve(from, s)) {
+            if to != i {
+                graph.add_edge(nodes[i], nodes[to], ());
             }
         }
-        if !changed {
-            break;
+    }
+    for (from, to) in &extra_edges {
+        if let (Some(&f), Some(&t)) = (index_of.get(from.as_path()), index_of.get(to.as_path())) {
+            if f != t {
+                graph.add_edge(nodes[f], nodes[t], ());
+            }
         }
     }
-    level
+    // petgraph gives the components in reverse topological order (a component before every
+    // component that requires it): walk them backwards, requirers first
+    let sccs = petgraph::algo::tarjan_scc(&graph);
+    let mut component = vec![0usize; read.len()];
+    for (c, scc) in sccs.iter().enumerate() {
+        for n in scc {
+            component[n.index()] = c;
+        }
+    }
+    let mut level = vec![0usize; sccs.len()];
+    for (c, scc) in sccs.iter().enumerate().rev() {
+        for n in scc {
+            for to in graph.neighbors(*n) {
+                let d = component[to.index()];
+                if d != c {
+                    level[d] = level[d].max(level[c] + 1);
+                }
+            }
+        }
+    }
+    read.iter()
+        .enumerate()
+        .filter(|(i, _)| level[component[*i]] > 0)
+        .map(|(i, (p, _))| (p.clone(), level[component[i]]))
+        .collect()
 }
 
 /// egg-view's lookup of a template name under `app/view` (the name as written, else with the
@@ -2229,6 +2249,38 @@ fn csrf_status(r: &Raw, inputs: &RouteInputs<'_>, chain: &[RouteMiddleware]) -> 
 #[cfg(test)]
 mod template_and_use_tests {
     use super::*;
+
+    /// Files that require each other share a level, and what they require comes before them
+    /// however many rounds a fixed-point walk would take (cnpmcore: a three-file cycle above a
+    /// service and its repository put both in one phase, so the service's calls on the
+    /// repository had no summaries and a stored package name was request data).
+    #[test]
+    fn a_require_cycle_does_not_lift_what_it_requires_into_one_phase() {
+        let p = |s: &str| PathBuf::from(format!("/app/{s}.ts"));
+        let read = vec![
+            // a controller requires one file of the cycle
+            (p("controller/c"), vec!["../cycle/a".to_string()]),
+            (p("cycle/a"), vec!["./b".into()]),
+            (p("cycle/b"), vec!["./c".into()]),
+            (p("cycle/c"), vec!["./a".into(), "../service/s".into()]),
+            (p("service/s"), vec!["../repository/r".into()]),
+            (p("repository/r"), vec!["../model/m".into()]),
+            (p("model/m"), vec![]),
+            (p("helper/h"), vec![]),
+        ];
+        let levels = require_levels(&read, vec![(p("model/m"), p("helper/h"))]);
+        let at = |s: &str| levels.get(&p(s)).copied().unwrap_or(0);
+        assert_eq!(at("controller/c"), 0);
+        assert_eq!(at("cycle/a"), 1);
+        assert_eq!(at("cycle/b"), 1);
+        assert_eq!(at("cycle/c"), 1);
+        assert_eq!(at("service/s"), 2);
+        assert_eq!(at("repository/r"), 3);
+        assert_eq!(at("model/m"), 4);
+        // an extra edge (a file calling `ctx.helper`) orders like a require
+        assert_eq!(at("helper/h"), 5);
+        assert!(!levels.contains_key(&p("controller/c")));
+    }
 
     #[test]
     fn a_framework_that_replaces_load_router_makes_the_routes_unknown() {
