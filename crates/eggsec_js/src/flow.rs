@@ -27,7 +27,13 @@
 //! request data. Safe shapes: a fixed-origin or path-relative prefix for redirects and
 //! outbound URLs, allow-list checks (`LIST.includes(x) ? x : '/'`, `if (!LIST.has(x)) return`),
 //! guards that reject `..` before a path is used, the multipart temp file and busboy's
-//! basename of an upload's file name.
+//! basename of an upload's file name, a `Referer`/`Origin` header printed into a page (the
+//! victim's browser percent-encodes it).
+//!
+//! Object literals handed to another function keep their fields apart: a call edge names the
+//! fields that hold request data (`publish({ name, dist: { content } })` → `name`,
+//! `dist.content`) and a parameter sink the member path it reads (`cmd.dist.localFile`), and
+//! [`link`] joins them only where one path leads to the other.
 //!
 //! Limits (deliberate): a variable's latest assignment wins, whatever branch it was in; loops
 //! run once; a call's result carries its arguments' taint unless the callee is modelled.
@@ -125,8 +131,10 @@ pub struct ParamSink {
     pub steps: Vec<Step>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin: Option<String>,
-    /// The first member read from the parameter on the way (`file.filepath` → `filepath`):
-    /// an uploaded file's `filepath` is egg's temp file, its `filename` a basename.
+    /// The members read from the parameter on the way, dotted (`file.filepath` → `filepath`,
+    /// `cmd.dist.localFile` → `dist.localFile`): an uploaded file's `filepath` is egg's temp
+    /// file, its `filename` a basename; a caller passing an object literal reaches the sink
+    /// only through a field on this path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
 }
@@ -163,9 +171,16 @@ pub struct CallEdge {
     /// The data is an uploaded file (egg-multipart stream or file).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub multipart: bool,
-    /// For a parameter origin: the first member read from the parameter (`filename`).
+    /// For a parameter origin: the members read from the parameter (`filename`,
+    /// `dist.localFile`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
+    /// The argument is an object literal and the data sits at these of its fields, dotted
+    /// (`publish({ name, dist: { content } })` → `name`, `dist.content`): a callee that reads
+    /// another field of its parameter (`cmd.dist.localFile`) does not get it. Empty: the data
+    /// may be anywhere in the argument.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
 }
 
 /// What a named function's body does (for routes and middleware rules).
@@ -454,8 +469,13 @@ struct Trace {
     /// An uploaded file (`ctx.getFileStream()`, `ctx.request.files`): its `filepath` is egg's
     /// own temp file and its `filename` busboy's basename.
     multipart: bool,
-    /// For a parameter origin: the first member read from it.
+    /// For a parameter origin: the members read from it, dotted (`cmd.dist.localFile` →
+    /// `dist.localFile`, at most [`MAX_MEMBER_DEPTH`] deep): the data is that part of the
+    /// parameter or derived from it.
     member: Option<String>,
+    /// The value is still exactly the parameter's part named by `member` (no call, operator
+    /// or literal made something else of it), so reading a member of it names a deeper part.
+    exact: bool,
     /// The data reached here only through a method call on parameter `.0` of the function
     /// (`Model.findOne(q).exec()` → `(1, "findOne().exec")`): a caller that passes a model
     /// there gets a clean result.
@@ -504,9 +524,28 @@ fn join(a: V, b: V) -> V {
     match (a, b) {
         (V::T(mut x), V::T(y)) => {
             for t in y {
-                if x.len() < MAX_TRACES && !x.iter().any(|o| o.origin == t.origin && o.via == t.via)
+                match x
+                    .iter()
+                    .position(|o| o.origin == t.origin && o.via == t.via)
                 {
-                    x.push(t);
+                    // one parameter's two parts (`cmd.dist.content || cmd.dist.localFile`):
+                    // the data comes from the part holding both
+                    Some(i) => {
+                        let o = &mut x[i];
+                        // safe for a sink only when both were, an upload only when both are
+                        o.sanitized &= t.sanitized;
+                        o.multipart &= t.multipart;
+                        o.whole |= t.whole;
+                        if o.member != t.member {
+                            o.member = match (&o.member, &t.member) {
+                                (Some(a), Some(b)) => common_member(a, b),
+                                _ => None,
+                            };
+                            o.exact = false;
+                        }
+                    }
+                    None if x.len() < MAX_TRACES => x.push(t),
+                    None => {}
                 }
             }
             V::T(x)
@@ -1042,6 +1081,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             owner: String::new(),
             multipart,
             member: None,
+            exact: false,
             via: None,
         }])
     }
@@ -1119,8 +1159,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     ts.into_iter()
                         .map(|mut t| {
                             t.whole = false;
-                            if matches!(t.origin, Origin::Param(_)) && t.member.is_none() {
-                                t.member = Some(key.to_string());
+                            if matches!(t.origin, Origin::Param(_)) {
+                                read_member(&mut t, key);
                             }
                             t
                         })
@@ -1275,7 +1315,22 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             Expression::ThisExpression(_) => V::This,
             Expression::StaticMemberExpression(m) => {
                 let o = self.eval(&m.object);
-                self.member(o, m.property.name.as_str(), span)
+                let key = m.property.name.as_str();
+                let v = self.member(o, key, span);
+                if is_browser_url_header(key)
+                    && matches!(
+                        self.canon(&m.object).as_deref(),
+                        Some(
+                            "ctx.headers"
+                                | "ctx.header"
+                                | "ctx.request.headers"
+                                | "ctx.request.header"
+                        )
+                    )
+                {
+                    return browser_encoded(v, Some(key));
+                }
+                v
             }
             Expression::ComputedMemberExpression(m) => {
                 let o = self.eval(&m.object);
@@ -1466,7 +1521,14 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             "ctx.get" | "ctx.cookies.get" | "ctx.request.get" | "ctx.getFileStream"
             | "ctx.multipart" | "ctx.getFileStreams" => {
                 let whole = !path.ends_with("get");
-                return self.source(&path, whole, span);
+                let v = self.source(&path, whole, span);
+                let header = match c.arguments.first().and_then(|a| a.as_expression()) {
+                    Some(Expression::StringLiteral(h)) if path != "ctx.cookies.get" => {
+                        Some(h.value.as_str())
+                    }
+                    _ => None,
+                };
+                return browser_encoded(v, header);
             }
             "JSON.parse" => {
                 let v = self.args(c).into_iter().fold(V::Clean, join);
@@ -1840,6 +1902,11 @@ impl<'p, 't> FlowVisitor<'p, 't> {
     }
 
     fn edge(&mut self, callee: Callee, arg: usize, v: V, span: Span) {
+        self.edge_at(callee, arg, v, span, &[])
+    }
+
+    /// [`Self::edge`] for data at `fields` of an object-literal argument.
+    fn edge_at(&mut self, callee: Callee, arg: usize, v: V, span: Span, fields: &[String]) {
         let V::T(traces) = v else { return };
         let step = self.step(span);
         let function = self.frame().name.clone();
@@ -1862,8 +1929,85 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 whole: t.whole,
                 multipart: t.multipart,
                 member: t.member.clone(),
+                fields: fields.to_vec(),
             });
         }
+    }
+
+    /// The request data of an object literal by where it sits (`{ name, dist: { content } }`
+    /// → `name`, `dist.content`), nested literals followed [`MAX_MEMBER_DEPTH`] deep. None when
+    /// a spread or a computed key can put data at any field.
+    fn literal_fields(
+        &mut self,
+        o: &ObjectExpression<'_>,
+        prefix: &str,
+        out: &mut Vec<(String, V)>,
+    ) -> Option<()> {
+        for p in &o.properties {
+            let ObjectPropertyKind::ObjectProperty(p) = p else {
+                return None;
+            };
+            if p.computed {
+                return None;
+            }
+            let key = p.key.static_name()?;
+            let at = if prefix.is_empty() {
+                key.to_string()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match p.value.get_inner_expression() {
+                Expression::ObjectExpression(inner) if at.split('.').count() < MAX_MEMBER_DEPTH => {
+                    self.literal_fields(inner, &at, out)?
+                }
+                value => {
+                    // a field of a literal is not the whole object (as `eval` has it)
+                    let v = strip_whole(self.eval(value));
+                    if matches!(v, V::T(_)) {
+                        out.push((at, v));
+                    }
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Call edges for argument `arg`: an object literal's data with the fields it sits at,
+    /// one edge per trace; any other argument as one value.
+    fn arg_edges(&mut self, callee: &Callee, arg: usize, e: &Expression<'_>, span: Span) {
+        if let Expression::ObjectExpression(o) = e.get_inner_expression() {
+            let mut found = Vec::new();
+            if self.literal_fields(o, "", &mut found).is_some() {
+                // each trace once, with every field that holds it
+                let mut by_trace: Vec<(Trace, Vec<String>)> = Vec::new();
+                for (at, v) in found {
+                    let V::T(ts) = v else { continue };
+                    for t in ts {
+                        match by_trace
+                            .iter_mut()
+                            .find(|(o, _)| o.origin == t.origin && o.via == t.via)
+                        {
+                            Some((o, fields)) => {
+                                if o.member != t.member {
+                                    o.member = match (&o.member, &t.member) {
+                                        (Some(a), Some(b)) => common_member(a, b),
+                                        _ => None,
+                                    };
+                                }
+                                fields.push(at.clone());
+                            }
+                            None => by_trace.push((t, vec![at.clone()])),
+                        }
+                    }
+                }
+                for (t, fields) in by_trace {
+                    self.edge_at(callee.clone(), arg, V::T(vec![t]), span, &fields);
+                }
+                return;
+            }
+        }
+        let v = self.eval(e);
+        self.edge(callee.clone(), arg, v, span);
     }
 
     fn code_fact(&mut self, kind: CodeFactKind, span: Span, what: String) {
@@ -2140,8 +2284,7 @@ the text anywhere passes"
         };
         if let Some(callee) = callee {
             for (i, a) in args.iter().enumerate() {
-                let v = self.eval(a);
-                self.edge(callee.clone(), i, v, span);
+                self.arg_edges(&callee, i, a, span);
             }
         }
         // logging
@@ -2289,6 +2432,7 @@ the text anywhere passes"
                     owner: String::new(),
                     multipart: false,
                     member: None,
+                    exact: false,
                     via: None,
                 }])
             } else if matches!(pname.as_str(), "ctx" | "context") {
@@ -2306,6 +2450,7 @@ the text anywhere passes"
                     owner: frame.name.clone(),
                     multipart: false,
                     member: None,
+                    exact: true,
                     via: None,
                 }])
             };
@@ -2509,8 +2654,74 @@ the text anywhere passes"
     }
 }
 
+/// Request headers a browser fills with a URL it percent-encodes (`Referer`: the page the user
+/// came from; `Origin`: a scheme and host), never with a `javascript:` URL.
+fn is_browser_url_header(name: &str) -> bool {
+    ["referer", "referrer", "origin"]
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h))
+}
+
+/// A `Referer` or `Origin` value printed into a page: in a reflected attack the victim's
+/// browser sends it, with quotes and angle brackets percent-encoded and only an http(s) URL of
+/// a page the user was on — no markup, no `javascript:` link (a client that sends anything
+/// attacks only itself). Still request data for every other sink (a redirect, SQL, a path).
+fn browser_encoded(v: V, header: Option<&str>) -> V {
+    if !header.is_some_and(is_browser_url_header) {
+        return v;
+    }
+    map_traces(v, |t| t.sanitized |= SinkKind::Html.bit())
+}
+
+/// The value derived from `v` (a call's result, a string built from it, a field of a
+/// literal): no longer the whole request object, nor exactly the parameter's part it was.
 fn strip_whole(v: V) -> V {
-    map_traces(v, |t| t.whole = false)
+    map_traces(v, |t| {
+        t.whole = false;
+        t.exact = false;
+    })
+}
+
+/// How deep a parameter's member path is followed (`cmd.dist.localFile`: 2).
+const MAX_MEMBER_DEPTH: usize = 3;
+
+/// A parameter trace reads `key`: the first member read names the part of the parameter the
+/// data comes from (as before: also after a call, `clone(p).x`), and while the value is still
+/// exactly that part each further read names a deeper one. A computed key (`[]`) or the depth
+/// limit ends the path where it is.
+fn read_member(t: &mut Trace, key: &str) {
+    match &mut t.member {
+        None => {
+            t.member = Some(key.to_string());
+            t.exact = key != "[]";
+        }
+        Some(m) if t.exact && key != "[]" && m.split('.').count() < MAX_MEMBER_DEPTH => {
+            m.push('.');
+            m.push_str(key);
+        }
+        Some(_) => t.exact = false,
+    }
+}
+
+/// The longest common leading segments of two member paths (`dist.content`, `dist.localFile`
+/// → `dist`; none when the first segments differ).
+fn common_member(a: &str, b: &str) -> Option<String> {
+    let common: Vec<&str> = a
+        .split('.')
+        .zip(b.split('.'))
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect();
+    (!common.is_empty()).then(|| common.join("."))
+}
+
+/// Whether the data at member path `at` of an argument (an object literal's field) can be
+/// what the callee reads at member path `read` of its parameter: one path leads to the other
+/// (`dist` and `dist.content`), a computed key (`[]`) matching any name.
+pub(crate) fn member_paths_meet(at: &str, read: &str) -> bool {
+    at.split('.')
+        .zip(read.split('.'))
+        .all(|(a, r)| a == r || a == "[]" || r == "[]")
 }
 
 fn require_spec(expr: &Expression<'_>) -> Option<String> {
@@ -3648,11 +3859,47 @@ the text anywhere passes"
 fn upload_safe(e: &CallEdge, s: &ParamSink) -> bool {
     e.multipart
         && e.member.is_none()
-        && match s.member.as_deref() {
+        && match s.member.as_deref().and_then(|m| m.split('.').next()) {
             Some("filepath") => true,
             Some("filename") => matches!(s.kind, SinkKind::Path | SinkKind::Shell),
             _ => false,
         }
+}
+
+/// Whether the data an edge passes can reach what the sink reads of its parameter: an
+/// object literal's fields against the member path the callee reads (`dist.content` does
+/// not reach `cmd.dist.localFile`).
+fn fields_reach(e: &CallEdge, s: &ParamSink) -> bool {
+    match s.member.as_deref() {
+        Some(read) if !e.fields.is_empty() => e.fields.iter().any(|f| member_paths_meet(f, read)),
+        _ => true,
+    }
+}
+
+/// The member path of the caller's parameter that a sink reached through an edge reads: the
+/// edge's own (`f(p.a)`), else the sink's below the literal field the parameter was put at
+/// (`f({ x: p })` and `o.x.y` read → `y`), else the sink's (`f(p)`).
+fn composed_member(e: &CallEdge, s: &ParamSink) -> Option<String> {
+    if e.member.is_some() {
+        return e.member.clone();
+    }
+    if e.fields.is_empty() {
+        return s.member.clone();
+    }
+    let read = s.member.as_deref()?;
+    let mut below = e
+        .fields
+        .iter()
+        .filter(|f| member_paths_meet(f, read))
+        .map(|f| {
+            read.strip_prefix(f.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+                .map(str::to_string)
+        });
+    let first = below.next()??;
+    below
+        .all(|b| b.as_deref() == Some(first.as_str()))
+        .then_some(first)
 }
 
 /// Joins call edges to parameter sinks inside one file (`this.f(x)`, `f(x)`), repeatedly.
@@ -3669,7 +3916,7 @@ fn link_local(facts: &mut SourceFacts) {
                 .iter()
                 .filter(|s| &s.function == name && s.param == e.arg)
             {
-                if e.sanitized & s.kind.bit() != 0 || upload_safe(e, s) {
+                if e.sanitized & s.kind.bit() != 0 || upload_safe(e, s) || !fields_reach(e, s) {
                     continue;
                 }
                 if matches!(
@@ -3697,7 +3944,7 @@ fn link_local(facts: &mut SourceFacts) {
                         sink: s.sink.clone(),
                         steps,
                         plugin: s.plugin.clone(),
-                        member: e.member.clone().or_else(|| s.member.clone()),
+                        member: composed_member(e, s),
                     }),
                 }
             }
@@ -3774,7 +4021,8 @@ pub fn link(
                     continue;
                 };
                 for (sink_file, s) in found {
-                    if e.sanitized & s.kind.bit() != 0 || upload_safe(e, &s) {
+                    if e.sanitized & s.kind.bit() != 0 || upload_safe(e, &s) || !fields_reach(e, &s)
+                    {
                         continue;
                     }
                     if matches!(
@@ -3833,7 +4081,7 @@ pub fn link(
                                         sink: s.sink.clone(),
                                         steps,
                                         plugin: s.plugin.clone(),
-                                        member: e.member.clone().or_else(|| s.member.clone()),
+                                        member: composed_member(e, &s),
                                     },
                                 ));
                                 added = true;
