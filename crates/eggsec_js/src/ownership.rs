@@ -253,6 +253,36 @@ pub fn is_owner_key(key: &str) -> bool {
         .any(|w| k == w.as_bytes() || (k.ends_with(w.as_bytes()) && w.len() >= 5))
 }
 
+/// Whether a key names the model's own record rather than its owner: `userId` on `User`,
+/// `accountId` on `AccountModel`, `tenant_id` on `Tenants` (the id the record is found by).
+fn names_the_model(model: &str, key: &str) -> bool {
+    let k = norm(key);
+    let k = k.as_slice();
+    let k = match k {
+        b"uid" => b"user".as_slice(),
+        _ => k
+            .strip_suffix(b"uuid")
+            .or_else(|| k.strip_suffix(b"id"))
+            .unwrap_or(k),
+    };
+    let m = norm(model.rsplit('.').next().unwrap_or(model));
+    let m = m.as_slice();
+    let m = m.strip_suffix(b"model").unwrap_or(m);
+    let m = m.strip_suffix(b"s").unwrap_or(m);
+    !k.is_empty() && k == m
+}
+
+/// [`is_owner_key`] for a filter of `model`: not the key of the model's own record.
+fn owner_key_of(model: &str, key: &str) -> bool {
+    is_owner_key(key) && !names_the_model(model, key)
+}
+
+/// An id key of a filter of `model`, the model's own owner-looking key included (`User`'s
+/// `userId`).
+fn id_key_of(model: &str, key: &str) -> bool {
+    is_id_key(key) || (is_owner_key(key) && names_the_model(model, key))
+}
+
 fn is_id_key(key: &str) -> bool {
     let k = norm(key);
     !is_owner_key(key) && k.ends_with(b"id")
@@ -301,10 +331,15 @@ fn identity_path<S: AsRef<str>>(p: &[S]) -> bool {
         [first, rest @ ..] if matches!(first.as_ref(), "session" | "state" | "locals") => {
             rest.first().is_some_and(|w| user_word(w.as_ref()))
         }
-        [first, ..] => matches!(
-            norm(first.as_ref()).as_slice(),
-            b"user" | b"currentuser" | b"userinfo" | b"loginuser" | b"authuser"
-        ),
+        // a capitalised name is a class or a model (tegg-orm injects `this.User`, the model),
+        // not the user
+        [first, ..] => {
+            !first.as_ref().starts_with(|c: char| c.is_ascii_uppercase())
+                && matches!(
+                    norm(first.as_ref()).as_slice(),
+                    b"user" | b"currentuser" | b"userinfo" | b"loginuser" | b"authuser"
+                )
+        }
         [] => false,
     }
 }
@@ -1007,7 +1042,7 @@ impl OwnVisitor<'_, '_> {
         if let Some(t) = tracked {
             let owner = t
                 .iter()
-                .find(|(k, v)| is_owner_key(k) || *v == Val::Identity);
+                .find(|(k, v)| owner_key_of(&model, k) || *v == Val::Identity);
             if let Some((_, v)) = owner {
                 let links = Links {
                     owner_param: match v {
@@ -1022,7 +1057,7 @@ impl OwnVisitor<'_, '_> {
             }
             let by_id = t
                 .iter()
-                .filter(|(k, _)| is_id_key(k))
+                .filter(|(k, _)| id_key_of(&model, k))
                 .find_map(|(_, v)| match v {
                     Val::Request => Some((IdSource::Request, None)),
                     Val::Param(i) => Some((IdSource::Param, Some(*i))),
@@ -1069,7 +1104,7 @@ impl OwnVisitor<'_, '_> {
         }
         let owner = pairs
             .iter()
-            .find(|(k, v)| is_owner_key(k) || self.is_identity(v));
+            .find(|(k, v)| owner_key_of(&model, k) || self.is_identity(v));
         if let Some((_, v)) = owner {
             let links = Links {
                 owner_param: self.param_of(v),
@@ -1081,7 +1116,7 @@ impl OwnVisitor<'_, '_> {
         }
         let found = pairs
             .iter()
-            .filter(|(k, _)| is_id_key(k))
+            .filter(|(k, _)| id_key_of(&model, k))
             .find_map(|(_, v)| self.source_of(v).map(|s| (s, *v)));
         if let Some((src, v)) = found {
             by_id(self, src, v, model);
@@ -1616,6 +1651,32 @@ pub fn link(files: &[LinkFile<'_>], targets: &[Vec<Option<usize>>]) -> Vec<Vec<R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_naming_the_model_itself_is_its_id_not_an_owner() {
+        for (model, key) in [
+            ("User", "userId"),
+            ("User", "user_id"),
+            ("User", "uid"),
+            ("UserModel", "userUuid"),
+            ("ctx.model.Users", "userId"),
+            ("Account", "accountId"),
+            ("Tenant", "tenantId"),
+        ] {
+            assert!(!owner_key_of(model, key), "{model} {key}");
+            assert!(id_key_of(model, key), "{model} {key}");
+        }
+        for (model, key) in [
+            ("Address", "userId"),
+            ("Note", "user_id"),
+            ("Tag", "ownerId"),
+            ("UserProfile", "userId"),
+            ("User", "tenantId"),
+        ] {
+            assert!(owner_key_of(model, key), "{model} {key}");
+        }
+    }
+
     use crate::facts::source_facts_from;
     use std::path::Path;
 
