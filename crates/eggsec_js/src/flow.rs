@@ -905,6 +905,14 @@ fn is_secret_name(name: &str) -> bool {
         && !n.ends_with("length")
         && !n.ends_with("type")
         && !n.ends_with("name")
+        // the id of a token or of a key pair names it, it does not grant anything (`tokenId`,
+        // `secretId`), nor does its expiry
+        && !n.ends_with("id")
+        && !n.ends_with("ids")
+        && !n.ends_with("expires")
+        && !n.ends_with("expiresin")
+        && !n.ends_with("expiresat")
+        && !n.ends_with("expiredat")
 }
 
 impl<'p, 't> FlowVisitor<'p, 't> {
