@@ -33,7 +33,8 @@
 //! Object literals handed to another function keep their fields apart: a call edge names the
 //! fields that hold request data (`publish({ name, dist: { content } })` → `name`,
 //! `dist.content`) and a parameter sink the member path it reads (`cmd.dist.localFile`), and
-//! [`link`] joins them only where one path leads to the other.
+//! [`link`] joins them only where one path leads to the other. Bytes (`Buffer.from(...)`) are
+//! marked, and a sink under `if (typeof x === 'string')` is reached only by strings.
 //!
 //! Limits (deliberate): a variable's latest assignment wins, whatever branch it was in; loops
 //! run once; a call's result carries its arguments' taint unless the callee is modelled.
@@ -137,6 +138,10 @@ pub struct ParamSink {
     /// only through a field on this path.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member: Option<String>,
+    /// The sink runs only when the parameter's part at `member` is a string (it sits under
+    /// `if (typeof x === 'string')`): bytes passed there never reach it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub string_only: bool,
 }
 
 /// What a call passing taint on calls.
@@ -181,6 +186,13 @@ pub struct CallEdge {
     /// may be anywhere in the argument.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// For a parameter origin: the argument is exactly the parameter's part at `member` (or
+    /// the parameter), not something computed from it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
+    /// The data passed is bytes (`Buffer.from(...)`), never a string.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
 }
 
 /// What a named function's body does (for routes and middleware rules).
@@ -476,6 +488,9 @@ struct Trace {
     /// The value is still exactly the parameter's part named by `member` (no call, operator
     /// or literal made something else of it), so reading a member of it names a deeper part.
     exact: bool,
+    /// The data is bytes (`Buffer.from(...)`), never a string: a sink reached only when its
+    /// value is a string (`if (typeof x === 'string') createReadStream(x)`) never gets it.
+    binary: bool,
     /// The data reached here only through a method call on parameter `.0` of the function
     /// (`Model.findOne(q).exec()` → `(1, "findOne().exec")`): a caller that passes a model
     /// there gets a clean result.
@@ -524,28 +539,37 @@ fn join(a: V, b: V) -> V {
     match (a, b) {
         (V::T(mut x), V::T(y)) => {
             for t in y {
-                match x
-                    .iter()
-                    .position(|o| o.origin == t.origin && o.via == t.via)
-                {
-                    // one parameter's two parts (`cmd.dist.content || cmd.dist.localFile`):
-                    // the data comes from the part holding both
-                    Some(i) => {
-                        let o = &mut x[i];
-                        // safe for a sink only when both were, an upload only when both are
-                        o.sanitized &= t.sanitized;
-                        o.multipart &= t.multipart;
-                        o.whole |= t.whole;
-                        if o.member != t.member {
-                            o.member = match (&o.member, &t.member) {
-                                (Some(a), Some(b)) => common_member(a, b),
-                                _ => None,
-                            };
-                            o.exact = false;
+                let same = |o: &Trace| o.origin == t.origin && o.via == t.via;
+                if let Some(o) = x.iter_mut().find(|o| same(o) && o.member == t.member) {
+                    merge_trace(o, &t);
+                    continue;
+                }
+                let siblings = x.iter().filter(|o| same(o)).count();
+                if siblings == 0 {
+                    // distinct places the data came from, at most MAX_TRACES of them
+                    let mut origins: Vec<(Origin, Option<&(usize, String)>)> = Vec::new();
+                    for o in &x {
+                        if !origins.contains(&(o.origin, o.via.as_ref())) {
+                            origins.push((o.origin, o.via.as_ref()));
                         }
                     }
-                    None if x.len() < MAX_TRACES => x.push(t),
-                    None => {}
+                    if origins.len() < MAX_TRACES {
+                        x.push(t);
+                    }
+                } else if siblings < 2 {
+                    // one parameter's two parts (`cmd.dist.content || cmd.dist.localFile`):
+                    // kept apart, the value is one of them
+                    x.push(t);
+                } else if let Some(o) = x.iter_mut().find(|o| same(o)) {
+                    // more parts: the data comes from the part holding them all
+                    if o.member != t.member {
+                        o.member = match (&o.member, &t.member) {
+                            (Some(a), Some(b)) => common_member(a, b),
+                            _ => None,
+                        };
+                        o.exact = false;
+                    }
+                    merge_trace(o, &t);
                 }
             }
             V::T(x)
@@ -553,6 +577,16 @@ fn join(a: V, b: V) -> V {
         (V::T(x), _) | (_, V::T(x)) => V::T(x),
         _ => V::Clean,
     }
+}
+
+/// Two traces of one origin taken as one: safe for a sink only when both were, an upload or
+/// bytes only when both are, the whole object when either is.
+fn merge_trace(o: &mut Trace, t: &Trace) {
+    o.sanitized &= t.sanitized;
+    o.multipart &= t.multipart;
+    o.binary &= t.binary;
+    o.whole |= t.whole;
+    o.exact &= t.exact;
 }
 
 fn map_traces(v: V, f: impl Fn(&mut Trace)) -> V {
@@ -675,6 +709,9 @@ struct FlowVisitor<'p, 't> {
     /// Inside the branch of `if (env === 'local' || env === 'unittest')`: error details shown
     /// to the developer only.
     dev_only: u32,
+    /// Parameter parts known to be strings where the walk is (`if (typeof x === 'string')`):
+    /// the owner function, the parameter, the member path.
+    string_guards: Vec<(String, usize, Option<String>)>,
     /// Object literals bound to names: their keys with a safe `ctx.validate` type.
     rule_objects: HashMap<String, Vec<String>>,
     /// `const ok = validate(x)` with a check model (ajv): `ok`'s variable → `x`'s.
@@ -719,6 +756,7 @@ pub(crate) fn analyze(
         callback_taint: HashMap::new(),
         caught: Vec::new(),
         dev_only: 0,
+        string_guards: Vec::new(),
         rule_objects: HashMap::new(),
         check_results: HashMap::new(),
         render_objects: HashMap::new(),
@@ -1090,6 +1128,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
             multipart,
             member: None,
             exact: false,
+            binary: false,
             via: None,
         }])
     }
@@ -1542,6 +1581,11 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 let v = self.args(c).into_iter().fold(V::Clean, join);
                 return map_traces(v, |t| t.whole = true);
             }
+            // bytes, never a string
+            "Buffer.from" | "Buffer.alloc" | "Buffer.allocUnsafe" | "Buffer.concat" => {
+                let v = self.args(c).into_iter().fold(V::Clean, join);
+                return map_traces(strip_whole(v), |t| t.binary = true);
+            }
             // a copy of the whole object: `Object.assign({}, ctx.request.body)` is the body
             "Object.assign" | "lodash.assign" | "lodash.extend" | "underscore.extend" => {
                 return self.args(c).into_iter().fold(V::Clean, join);
@@ -1804,6 +1848,10 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     sink: sink.to_string(),
                     steps,
                     plugin: plugin.map(str::to_string),
+                    string_only: self
+                        .string_guards
+                        .iter()
+                        .any(|(o, p, m)| *o == t.owner && *p == param && *m == t.member),
                     member: t.member.clone(),
                 }),
             }
@@ -1938,6 +1986,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 multipart: t.multipart,
                 member: t.member.clone(),
                 fields: fields.to_vec(),
+                exact: t.exact,
+                binary: t.binary,
             });
         }
     }
@@ -1969,8 +2019,12 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                     self.literal_fields(inner, &at, out)?
                 }
                 value => {
-                    // a field of a literal is not the whole object (as `eval` has it)
-                    let v = strip_whole(self.eval(value));
+                    // a field of a literal is not the whole object (as `eval` has it), and
+                    // bytes stay bytes
+                    let v = map_traces(self.eval(value), |t| {
+                        t.whole = false;
+                        t.exact = false;
+                    });
                     if matches!(v, V::T(_)) {
                         out.push((at, v));
                     }
@@ -1991,10 +2045,9 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 for (at, v) in found {
                     let V::T(ts) = v else { continue };
                     for t in ts {
-                        match by_trace
-                            .iter_mut()
-                            .find(|(o, _)| o.origin == t.origin && o.via == t.via)
-                        {
+                        match by_trace.iter_mut().find(|(o, _)| {
+                            o.origin == t.origin && o.via == t.via && o.binary == t.binary
+                        }) {
                             Some((o, fields)) => {
                                 if o.member != t.member {
                                     o.member = match (&o.member, &t.member) {
@@ -2441,6 +2494,7 @@ the text anywhere passes"
                     multipart: false,
                     member: None,
                     exact: false,
+                    binary: false,
                     via: None,
                 }])
             } else if matches!(pname.as_str(), "ctx" | "context") {
@@ -2459,6 +2513,7 @@ the text anywhere passes"
                     multipart: false,
                     member: None,
                     exact: true,
+                    binary: false,
                     via: None,
                 }])
             };
@@ -2687,6 +2742,7 @@ fn strip_whole(v: V) -> V {
     map_traces(v, |t| {
         t.whole = false;
         t.exact = false;
+        t.binary = false;
     })
 }
 
@@ -2816,6 +2872,29 @@ fn prefix_bits(first: &str, lead_clean: bool, second: &str) -> u32 {
         }
     }
     0
+}
+
+/// `x` of a test `typeof x === 'string'` (also `==`, and the operands swapped).
+fn typeof_string_test<'b>(test: &'b Expression<'b>) -> Option<&'b Expression<'b>> {
+    let Expression::BinaryExpression(b) = test.get_inner_expression() else {
+        return None;
+    };
+    if !matches!(
+        b.operator,
+        BinaryOperator::StrictEquality | BinaryOperator::Equality
+    ) {
+        return None;
+    }
+    let typeof_of = |e: &'b Expression<'b>| match e.get_inner_expression() {
+        Expression::UnaryExpression(u) if u.operator == UnaryOperator::Typeof => Some(&u.argument),
+        _ => None,
+    };
+    let is_string = |e: &Expression<'_>| matches!(e.get_inner_expression(), Expression::StringLiteral(s) if s.value == "string");
+    match (typeof_of(&b.left), typeof_of(&b.right)) {
+        (Some(x), None) if is_string(&b.right) => Some(x),
+        (None, Some(x)) if is_string(&b.left) => Some(x),
+        _ => None,
+    }
 }
 
 /// Whether an `if` test holds only in the development envs: `env === 'local'`,
@@ -3536,6 +3615,32 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
     }
 
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        // if (typeof x === 'string') { ...x... }: inside, the parameter's part x holds is a
+        // string (bytes a caller passes never get there)
+        if let Some(x) = typeof_string_test(&it.test) {
+            let guards: Vec<(String, usize, Option<String>)> = match self.eval(x) {
+                V::T(ts) => ts
+                    .into_iter()
+                    .filter(|t| t.exact)
+                    .filter_map(|t| match t.origin {
+                        Origin::Param(p) => Some((t.owner, p, t.member)),
+                        Origin::Source => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if !guards.is_empty() {
+                self.visit_expression(&it.test);
+                let n = guards.len();
+                self.string_guards.extend(guards);
+                self.visit_statement(&it.consequent);
+                self.string_guards.truncate(self.string_guards.len() - n);
+                if let Some(alt) = &it.alternate {
+                    self.visit_statement(alt);
+                }
+                return;
+            }
+        }
         // if (env === 'local' || env === 'unittest') { ... }: details shown to developers only
         let dev = dev_env_test(
             self.at
@@ -3878,6 +3983,9 @@ fn upload_safe(e: &CallEdge, s: &ParamSink) -> bool {
 /// object literal's fields against the member path the callee reads (`dist.content` does
 /// not reach `cmd.dist.localFile`).
 fn fields_reach(e: &CallEdge, s: &ParamSink) -> bool {
+    if e.binary && s.string_only {
+        return false;
+    }
     match s.member.as_deref() {
         Some(read) if !e.fields.is_empty() => e.fields.iter().any(|f| member_paths_meet(f, read)),
         _ => true,
@@ -3953,6 +4061,7 @@ fn link_local(facts: &mut SourceFacts) {
                         steps,
                         plugin: s.plugin.clone(),
                         member: composed_member(e, s),
+                        string_only: s.string_only && e.exact,
                     }),
                 }
             }
@@ -4090,6 +4199,7 @@ pub fn link(
                                         steps,
                                         plugin: s.plugin.clone(),
                                         member: composed_member(e, &s),
+                                        string_only: s.string_only && e.exact,
                                     },
                                 ));
                                 added = true;
