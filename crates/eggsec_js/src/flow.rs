@@ -562,14 +562,7 @@ fn join(a: V, b: V) -> V {
                     x.push(t);
                 } else if let Some(o) = x.iter_mut().find(|o| same(o)) {
                     // more parts: the data comes from the part holding them all
-                    if o.member != t.member {
-                        o.member = match (&o.member, &t.member) {
-                            (Some(a), Some(b)) => common_member(a, b),
-                            _ => None,
-                        };
-                        o.exact = false;
-                    }
-                    merge_trace(o, &t);
+                    absorb(o, &t);
                 }
             }
             V::T(x)
@@ -577,6 +570,19 @@ fn join(a: V, b: V) -> V {
         (V::T(x), _) | (_, V::T(x)) => V::T(x),
         _ => V::Clean,
     }
+}
+
+/// Two traces of one origin, read at different parts, taken as one: the data comes from the
+/// part holding both (`dist.content`, `dist.localFile` → `dist`), merged as [`merge_trace`].
+fn absorb(o: &mut Trace, t: &Trace) {
+    if o.member != t.member {
+        o.member = match (&o.member, &t.member) {
+            (Some(a), Some(b)) => common_member(a, b),
+            _ => None,
+        };
+        o.exact = false;
+    }
+    merge_trace(o, t);
 }
 
 /// Two traces of one origin taken as one: safe for a sink only when both were, an upload or
@@ -2049,12 +2055,7 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                             o.origin == t.origin && o.via == t.via && o.binary == t.binary
                         }) {
                             Some((o, fields)) => {
-                                if o.member != t.member {
-                                    o.member = match (&o.member, &t.member) {
-                                        (Some(a), Some(b)) => common_member(a, b),
-                                        _ => None,
-                                    };
-                                }
+                                absorb(o, &t);
                                 fields.push(at.clone());
                             }
                             None => by_trace.push((t, vec![at.clone()])),
@@ -3981,8 +3982,8 @@ fn upload_safe(e: &CallEdge, s: &ParamSink) -> bool {
 
 /// Whether the data an edge passes can reach what the sink reads of its parameter: an
 /// object literal's fields against the member path the callee reads (`dist.content` does
-/// not reach `cmd.dist.localFile`).
-fn fields_reach(e: &CallEdge, s: &ParamSink) -> bool {
+/// not reach `cmd.dist.localFile`), and bytes never a sink that only runs for a string.
+fn edge_reaches(e: &CallEdge, s: &ParamSink) -> bool {
     if e.binary && s.string_only {
         return false;
     }
@@ -4032,7 +4033,7 @@ fn link_local(facts: &mut SourceFacts) {
                 .iter()
                 .filter(|s| &s.function == name && s.param == e.arg)
             {
-                if e.sanitized & s.kind.bit() != 0 || upload_safe(e, s) || !fields_reach(e, s) {
+                if e.sanitized & s.kind.bit() != 0 || upload_safe(e, s) || !edge_reaches(e, s) {
                     continue;
                 }
                 if matches!(
@@ -4138,7 +4139,7 @@ pub fn link(
                     continue;
                 };
                 for (sink_file, s) in found {
-                    if e.sanitized & s.kind.bit() != 0 || upload_safe(e, &s) || !fields_reach(e, &s)
+                    if e.sanitized & s.kind.bit() != 0 || upload_safe(e, &s) || !edge_reaches(e, &s)
                     {
                         continue;
                     }
