@@ -2051,8 +2051,13 @@ impl<'p, 't> FlowVisitor<'p, 't> {
                 for (at, v) in found {
                     let V::T(ts) = v else { continue };
                     for t in ts {
+                        // fields whose data differs in what it is safe for or in being bytes
+                        // make separate edges (`{ safe: basename(x), raw: x }`)
                         match by_trace.iter_mut().find(|(o, _)| {
-                            o.origin == t.origin && o.via == t.via && o.binary == t.binary
+                            o.origin == t.origin
+                                && o.via == t.via
+                                && o.binary == t.binary
+                                && o.sanitized == t.sanitized
                         }) {
                             Some((o, fields)) => {
                                 absorb(o, &t);
