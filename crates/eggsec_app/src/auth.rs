@@ -493,6 +493,101 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
     }
 }
 
+/// Whether a route's handler always throws (`POST /*` answering 404 or 501 through a service
+/// that only throws): it changes nothing, whatever protects it. Followed through what the
+/// handler only calls — a method of its class, a function of its file, an imported function or
+/// class (`this.homeService.misc(path)` with `homeService: HomeService`) — three calls deep.
+pub fn handler_always_throws(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> bool {
+    let Some(hf) = r.handler_file.and_then(|i| env.code.files.get(i)) else {
+        return false;
+    };
+    let Some(name) = r.handler_function.as_deref() else {
+        return false;
+    };
+    let flow_fn = hf.facts.functions.iter().find(|f| f.name == name);
+    let f = flow_fn
+        .and_then(|ff| {
+            hf.facts
+                .auth
+                .iter()
+                .find(|a| a.line == ff.line && a.column == ff.column)
+        })
+        .or_else(|| hf.facts.auth.iter().find(|a| a.name == name));
+    f.is_some_and(|f| ends_in_throw(env, &hf.abs, &hf.facts, f, cache, 3))
+}
+
+/// [`handler_always_throws`] for one function of the file at `from`.
+fn ends_in_throw(
+    env: &AuthEnv<'_>,
+    from: &Path,
+    facts: &SourceFacts,
+    f: &AuthFn,
+    cache: &FactsCache,
+    depth: u8,
+) -> bool {
+    if f.always_throws {
+        return true;
+    }
+    let (Some(v), Some(depth)) = (f.throws_via.as_deref(), depth.checked_sub(1)) else {
+        return false;
+    };
+    let local = |name: &str, class: Option<&str>| {
+        facts
+            .auth
+            .iter()
+            .find(|g| g.name == name && g.class.as_deref() == class)
+    };
+    let (recv, method) = match v.split_once('.') {
+        Some(("this", m)) => {
+            return local(m, f.class.as_deref())
+                .is_some_and(|g| ends_in_throw(env, from, facts, g, cache, depth));
+        }
+        Some((r, m)) => (r, Some(m)),
+        None => {
+            if let Some(g) = local(v, None) {
+                return ends_in_throw(env, from, facts, g, cache, depth);
+            }
+            (v, None)
+        }
+    };
+    let Some(imp) = facts.imports.iter().find(|i| i.local == recv) else {
+        return false;
+    };
+    let Some(path) = resolve_import(env.root, from, &imp.specifier) else {
+        return false;
+    };
+    if path == from {
+        return false;
+    }
+    let Some(target) = cache.get(env.code, &path) else {
+        return false;
+    };
+    let wanted = match method {
+        Some(m) => m,
+        None if imp.export != "default" && imp.export != "*" => imp.export.as_str(),
+        None => return false,
+    };
+    // a method of the imported class (by its name in that file, else of any class there), or
+    // a plain function
+    let found = match method {
+        Some(_) => target
+            .auth
+            .iter()
+            .find(|g| g.name == wanted && g.class.as_deref() == Some(recv))
+            .or_else(|| {
+                target
+                    .auth
+                    .iter()
+                    .find(|g| g.name == wanted && g.class.is_some())
+            }),
+        None => target
+            .auth
+            .iter()
+            .find(|g| g.name == wanted && g.class.is_none()),
+    };
+    found.is_some_and(|g| ends_in_throw(env, &path, &target, g, cache, depth))
+}
+
 /// Installed packages' middleware (egg-jwt wraps koa-jwt, egg-passport...) count by their name:
 /// their rejection lives in code eggsec does not follow.
 fn in_node_modules(p: &Path) -> bool {

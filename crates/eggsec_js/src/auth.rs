@@ -65,6 +65,15 @@ pub struct AuthFn {
     /// `AuthService.check`), else its name (`authUtil.check`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// Every way through the body throws (`throw new NotFoundError(...)`, `ctx.throw(404)`,
+    /// `if (x) throw a; throw b;`) before it does anything else: the function never completes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub always_throws: bool,
+    /// The body does nothing but call this (`await this.homeService.misc(ctx.path)`), named as
+    /// [`AuthFn::via`] names calls (`HomeService.misc`; `this.m` for a method of the same
+    /// class; `f` for a plain function): when that always throws, so does this function.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throws_via: Option<String>,
 }
 
 impl AuthFn {
@@ -333,6 +342,132 @@ fn exits(stmt: &Statement<'_>, next: Option<&str>) -> bool {
     }
 }
 
+/// How a function body ends, read before it is walked (see [`AuthFn::always_throws`]).
+enum Ends {
+    /// Every way through throws, and nothing before that changes anything.
+    Throws,
+    /// It only calls this (by its member path) and returns what it returns.
+    Via(Vec<String>),
+    No,
+}
+
+/// Whether a body always throws before doing anything: it may declare locals from plain reads,
+/// and test them (`if (LIST.includes(path)) throw …`), but not await, assign or call anything
+/// else on the way. A body that only makes one call (`await this.svc.m(x)`, `return f(x)`)
+/// ends as that call does.
+fn only_throws(stmts: &[Statement<'_>]) -> Ends {
+    for (i, stmt) in stmts.iter().enumerate() {
+        if let Some(e) = stmt_throws(stmt) {
+            return e;
+        }
+        let last = i + 1 == stmts.len();
+        match stmt {
+            Statement::EmptyStatement(_) => {}
+            Statement::IfStatement(it)
+                if it.alternate.is_none()
+                    && !has_effects(&it.test, true)
+                    && stmt_throws(&it.consequent).is_some_and(|e| matches!(e, Ends::Throws)) => {}
+            Statement::VariableDeclaration(d)
+                if d.declarations
+                    .iter()
+                    .all(|v| v.init.as_ref().is_none_or(|e| !has_effects(e, false))) => {}
+            Statement::ExpressionStatement(e) if last => return only_call(&e.expression),
+            Statement::ReturnStatement(r) if last => {
+                return r.argument.as_ref().map_or(Ends::No, only_call)
+            }
+            _ => return Ends::No,
+        }
+    }
+    Ends::No
+}
+
+/// A statement that always throws ([`Ends::Throws`]), or ends in one call ([`Ends::Via`]);
+/// `None` when it may complete.
+fn stmt_throws(stmt: &Statement<'_>) -> Option<Ends> {
+    match stmt {
+        Statement::ThrowStatement(_) => Some(Ends::Throws),
+        Statement::ExpressionStatement(e) => match only_call(&e.expression) {
+            Ends::Via(p) if is_ctx_throw(&p) => Some(Ends::Throws),
+            _ => None,
+        },
+        Statement::BlockStatement(b) => match only_throws(&b.body) {
+            Ends::Throws => Some(Ends::Throws),
+            _ => None,
+        },
+        Statement::IfStatement(it) => {
+            let alt = it.alternate.as_ref()?;
+            (!has_effects(&it.test, true)
+                && matches!(stmt_throws(&it.consequent), Some(Ends::Throws))
+                && matches!(stmt_throws(alt), Some(Ends::Throws)))
+            .then_some(Ends::Throws)
+        }
+        _ => None,
+    }
+}
+
+/// `ctx.throw` / `this.ctx.throw` (egg's, which always throws).
+fn is_ctx_throw(p: &[String]) -> bool {
+    matches!(p, [c, t] if c == "ctx" && t == "throw")
+        || matches!(p, [this, c, t] if this == "this" && c == "ctx" && t == "throw")
+}
+
+/// `await a.b.c(x)` / `a.b.c(x)` whose arguments do nothing themselves → `Via([a, b, c])`.
+fn only_call(e: &Expression<'_>) -> Ends {
+    let e = match e.get_inner_expression() {
+        Expression::AwaitExpression(a) => a.argument.get_inner_expression(),
+        e => e,
+    };
+    let Expression::CallExpression(c) = e else {
+        return Ends::No;
+    };
+    if c.arguments
+        .iter()
+        .any(|a| a.as_expression().is_none_or(|a| has_effects(a, false)))
+    {
+        return Ends::No;
+    }
+    match member_path(&c.callee) {
+        Some(p) => Ends::Via(p.into_iter().map(|s| s.to_string()).collect()),
+        None => Ends::No,
+    }
+}
+
+/// Whether evaluating `e` may change something: an `await`, an assignment, `++`, a `yield`,
+/// `delete`, a `new`, or (unless `calls_ok`, for a test such as `LIST.includes(x)`) a call.
+fn has_effects(e: &Expression<'_>, calls_ok: bool) -> bool {
+    struct Effects {
+        calls_ok: bool,
+        found: bool,
+    }
+    impl<'a> Visit<'a> for Effects {
+        fn visit_expression(&mut self, it: &Expression<'a>) {
+            if self.found {
+                return;
+            }
+            match it {
+                Expression::AwaitExpression(_)
+                | Expression::AssignmentExpression(_)
+                | Expression::UpdateExpression(_)
+                | Expression::YieldExpression(_)
+                | Expression::NewExpression(_) => self.found = true,
+                Expression::UnaryExpression(u) if u.operator == UnaryOperator::Delete => {
+                    self.found = true
+                }
+                Expression::CallExpression(_) if !self.calls_ok => self.found = true,
+                // a function written here runs only when called
+                Expression::FunctionExpression(_) | Expression::ArrowFunctionExpression(_) => {}
+                _ => walk::walk_expression(self, it),
+            }
+        }
+    }
+    let mut v = Effects {
+        calls_ok,
+        found: false,
+    };
+    v.visit_expression(e);
+    v.found
+}
+
 /// A statement (or block) that ends in `return`.
 fn returns(stmt: &Statement<'_>) -> bool {
     match stmt {
@@ -499,7 +634,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         }
     }
 
-    fn enter(&mut self, span: Span, params: &FormalParameters<'_>) {
+    fn enter(&mut self, span: Span, params: &FormalParameters<'_>, ends: Ends) {
         let name = self.namer.name_at(span.start);
         let (line, column) = self.at.line_col(span.start);
         let next_param = params.items.get(1).and_then(|p| match &p.pattern {
@@ -514,6 +649,11 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 line,
                 column,
                 decorators,
+                always_throws: matches!(ends, Ends::Throws),
+                throws_via: match ends {
+                    Ends::Via(p) => self.via_name(&p),
+                    _ => None,
+                },
                 ..AuthFn::default()
             },
             next_param,
@@ -545,6 +685,25 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 }
             }
             self.out_fns.push(fr.f);
+        }
+    }
+
+    /// [`AuthFn::throws_via`]'s name for a call the body only makes (`this.homeService.misc`
+    /// → `HomeService.misc` by the property's declared type).
+    fn via_name(&self, p: &[String]) -> Option<String> {
+        let prop_type = |k: &str| self.class_prop_types.last().and_then(|m| m.get(k)).cloned();
+        match p {
+            [f] => Some(f.clone()),
+            [this, recv, m] if this == "this" && recv != "ctx" => {
+                prop_type(recv).map(|t| format!("{t}.{m}"))
+            }
+            [this, m] if this == "this" => match self.supers.last() {
+                Some((Some(parent), methods)) if !methods.contains(m) => {
+                    Some(format!("{parent}.{m}"))
+                }
+                _ => Some(format!("this.{m}")),
+            },
+            _ => None,
         }
     }
 
@@ -772,7 +931,11 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
 
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
         self.namer.function(it);
-        self.enter(it.span, &it.params);
+        let ends = it
+            .body
+            .as_ref()
+            .map_or(Ends::No, |b| only_throws(&b.statements));
+        self.enter(it.span, &it.params, ends);
         if let Some(body) = &it.body {
             self.visit_function_body(body);
         }
@@ -781,7 +944,15 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     }
 
     fn visit_arrow_function_expression(&mut self, it: &ArrowFunctionExpression<'a>) {
-        self.enter(it.span, &it.params);
+        let ends = match &it.body {
+            ArrowFunctionBody::FunctionBody(b) => only_throws(&b.statements),
+            e => match e.as_expression().map(only_call) {
+                Some(Ends::Via(p)) if is_ctx_throw(&p) => Ends::Throws,
+                Some(ends) => ends,
+                None => Ends::No,
+            },
+        };
+        self.enter(it.span, &it.params, ends);
         self.visit_arrow_function_body(&it.body);
         self.leave();
     }
@@ -1232,6 +1403,28 @@ mod tests {
         let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
         assert_eq!(get("a").via, vec!["Base.loadAndCheckOwner".to_string()]);
         assert!(get("b").via.is_empty(), "{:?}", get("b"));
+    }
+
+    /// A function that always throws before doing anything, by itself or by only calling
+    /// something (which the app model follows), against ones that act first or may complete.
+    #[test]
+    fn functions_that_always_throw() {
+        let src = "class C {\n @Inject() svc: HomeService;\n async a(path) { if (LIST.includes(path)) { throw new NotImplementedError(path); } throw new NotFoundError(path); }\n b() { this.ctx.throw(404); }\n async c(ctx) { await this.svc.misc(ctx.path); }\n d() { return this.a('x'); }\n async e(path) { await this.svc.save(path); throw new Error('x'); }\n async f(path) { if (path === 'x') throw new Error(path); return 1; }\n async g(ctx) { await this.svc.misc(await ctx.getBody()); }\n async h(path) { const n = path.length; if (n > 3) throw new Error('long'); else throw new Error('short'); }\n async i(path) { this.count++; throw new Error(path); }\n}\nconst k = (ctx) => ctx.throw(501);";
+        let f = source_facts_from(Path::new("/app/app/controller/x.ts"), src)
+            .unwrap()
+            .auth;
+        let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
+        for n in ["a", "b", "h", "k"] {
+            assert!(get(n).always_throws, "{n}: {:?}", get(n));
+        }
+        for n in ["c", "d", "e", "f", "g", "i"] {
+            assert!(!get(n).always_throws, "{n}: {:?}", get(n));
+        }
+        assert_eq!(get("c").throws_via.as_deref(), Some("HomeService.misc"));
+        assert_eq!(get("d").throws_via.as_deref(), Some("this.a"));
+        for n in ["e", "f", "g", "i"] {
+            assert_eq!(get(n).throws_via, None, "{n}");
+        }
     }
 
     #[test]

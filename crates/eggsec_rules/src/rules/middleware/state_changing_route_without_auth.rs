@@ -23,7 +23,7 @@ static META: RuleMeta = RuleMeta {
 - a decorator on the handler whose code rejects (`@checkPermission(...)`), followed through its import;
 - a check in the handler: `if (!ctx.session.user) return ...`, `ctx.throw(401)`, `if (!ctx.isAuthenticated()) ...`, a guard call such as `await this.userRoleManager.requiredAuthorizedUser(ctx)` or `if (!await this.requiresPermissions('x')) return;`, a method of the same controller or an imported function that does so.
 
-A middleware that only loads the user (reads the session or verifies a token but lets anonymous requests go on to `next()`) is *pass-through*: it protects nothing, whatever its name, and the finding lists it. So is one whose denials only a signed-in user can meet (`if (ctx.user && ctx.user.is_block) { ctx.status = 403; return; }`, `if (user && !user.isAdmin) ctx.throw(403)`, a check after `if (!ctx.user) return next()`): eggsec reads each `if` as an anonymous request takes it. A handler that reads the user without rejecting, and a protector whose `match`/`ignore` is a function eggsec cannot evaluate, are left out (`auth: unknown` in `eggsec routes`). `eggsec routes` shows what protects each route (PROTECTED BY). Authentication entry points (login, sign-up, logout, token, OAuth callbacks, verification codes, forgotten-password steps) are not reported: they cannot require the authentication they grant."#,
+A middleware that only loads the user (reads the session or verifies a token but lets anonymous requests go on to `next()`) is *pass-through*: it protects nothing, whatever its name, and the finding lists it. So is one whose denials only a signed-in user can meet (`if (ctx.user && ctx.user.is_block) { ctx.status = 403; return; }`, `if (user && !user.isAdmin) ctx.throw(403)`, a check after `if (!ctx.user) return next()`): eggsec reads each `if` as an anonymous request takes it. A handler that reads the user without rejecting, and a protector whose `match`/`ignore` is a function eggsec cannot evaluate, are left out (`auth: unknown` in `eggsec routes`). `eggsec routes` shows what protects each route (PROTECTED BY). Authentication entry points (login, sign-up, logout, token, OAuth callbacks, verification codes, forgotten-password steps) are not reported: they cannot require the authentication they grant. Nor is a handler that always throws before doing anything (`throw new NotFoundError()`, `ctx.throw(501)`, or only a call to a method or function that does, such as a catch-all `POST /*` whose service answers 404): it changes nothing."#,
         why: r#"A state-changing endpoint reachable without authentication lets anyone create, change or delete data. Other public endpoints (webhooks, contact forms) are legitimate but should be a deliberate, reviewed list: suppress them with a reason."#,
         bad: r#"// app/router.js
 router.post('/api/orders', controller.order.create);"#,
@@ -65,6 +65,10 @@ impl Rule for StateChangingRouteWithoutAuth {
             }
             let p = eggsec_app::auth::judge(&env, r, &opts, &cache);
             if p.auth != AuthStatus::None {
+                continue;
+            }
+            // a handler that always throws (a catch-all answering 404/501) changes nothing
+            if eggsec_app::auth::handler_always_throws(&env, r, &cache) {
                 continue;
             }
             // a plugin or framework eggsec cannot see may add an authenticating middleware to
