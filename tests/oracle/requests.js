@@ -3,7 +3,8 @@
 
 // Boots a real Egg.js app (egg 2/3, single-process mode, like dump.js), serves it on 127.0.0.1
 // at a free port, replays a list of requests and prints ONE JSON object on stdout:
-// {"plugins": [enabled plugin names], "routes": N, "responses": [{method, path, status, body}]}.
+// {"plugins": [enabled plugin names], "routes": N, "responses": [{method, path, status, body,
+// location (when the response has one)}]}.
 // Used by the plugins-usage test to show an app behaves the same after `eggsec fix --plugins`.
 //
 //   node tests/oracle/requests.js <eggDir> <appBaseDir> <env> <requests.json>
@@ -34,7 +35,9 @@ function request(port, req, cookies) {
           const pair = c.split(';')[0];
           cookies.set(pair.split('=')[0], pair);
         }
-        resolve({ method: req.method, path: req.path, status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') });
+        const out = { method: req.method, path: req.path, status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') };
+        if (res.headers.location !== undefined) out.location = res.headers.location;
+        resolve(out);
       });
     });
     r.on('error', reject);

@@ -205,6 +205,18 @@ impl AppModel {
         }
         &self.middleware
     }
+    /// Whether a flow's sink is there in this app ([`eggsec_js::flow::Flow::plugin`]): the
+    /// receiver's plugin family is provided ([`Self::provides`]), or, for
+    /// [`eggsec_js::flow::NO_SAFE_REDIRECT`], egg-security's redirect is *not* in place (the
+    /// security plugin is off or not known to be on, or egg is 1 or not known).
+    pub fn has_sink(&self, plugin: &str) -> bool {
+        if plugin == eggsec_js::flow::NO_SAFE_REDIRECT {
+            let security_on = self.plugin("security").is_some_and(|p| p.enabled);
+            return !(security_on && self.egg_major.is_some_and(|m| m >= 2));
+        }
+        self.provides(plugin)
+    }
+
     /// Does an enabled plugin provide `family` (`sequelize`, `mongoose`, `orm`, `mysql`,
     /// `redis`) — the receiver a flow sink needs (`ctx.model.query` is SQL only when
     /// egg-sequelize makes `ctx.model` a Sequelize instance; `ctx.model.X.find` is a mongo query

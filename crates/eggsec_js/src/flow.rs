@@ -2126,7 +2126,14 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         }
         if path == "ctx.redirect" {
             let v = args.first().map_or(V::Clean, |e| self.eval(e));
-            self.sink(SinkKind::Redirect, v, &path, c.span, false);
+            // egg-security's redirect (egg 2+) keeps a target that starts with `/` on the site
+            // (`//…` and `/\…` become `/`, koa percent-encodes the rest): only an app without
+            // it redirects such a target elsewhere
+            let plugin = args
+                .first()
+                .is_some_and(|e| starts_with_slash(e))
+                .then_some(NO_SAFE_REDIRECT);
+            self.sink_if(SinkKind::Redirect, v, &path, c.span, false, plugin);
         }
         if path == "ctx.unsafeRedirect" {
             let v = args.first().map_or(V::Clean, |e| self.eval(e));
@@ -2820,6 +2827,26 @@ fn flatten_plus<'b>(e: &'b Expression<'b>, out: &mut Vec<&'b Expression<'b>>) {
             flatten_plus(&b.right, out);
         }
         other => out.push(other),
+    }
+}
+
+/// [`Flow::plugin`] of a `ctx.redirect` whose target starts with a literal `/`: a redirect off
+/// the site only where egg-security's redirect is not in place (its plugin off, or egg 1,
+/// whose koa does not percent-encode the target).
+pub const NO_SAFE_REDIRECT: &str = "!safe-redirect";
+
+/// Whether a string built by `e` starts with a literal `/` (`'/' + x`, `` `/${x}/files` ``).
+fn starts_with_slash(e: &Expression<'_>) -> bool {
+    match e.get_inner_expression() {
+        Expression::StringLiteral(s) => s.value.starts_with('/'),
+        Expression::TemplateLiteral(t) => t
+            .quasis
+            .first()
+            .is_some_and(|q| q.value.raw.starts_with('/')),
+        Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+            starts_with_slash(&b.left)
+        }
+        _ => false,
     }
 }
 

@@ -25,6 +25,7 @@ mod oracle;
 mod oracle_support;
 mod plugins_usage;
 mod probe;
+mod redirect_oracle;
 mod registry_net;
 mod routes_oracle;
 mod runtime_dump;

@@ -373,3 +373,43 @@ pub fn serve_fixture(fixture: &str, env: &str) -> ServedFixture {
         app,
     }
 }
+
+/// Runs tests/oracle/requests.js on a staged app: `{plugins, routes, responses}` (each response
+/// `{method, path, status, body}`, and `location` when it has one).
+pub fn replay(
+    root: &Path,
+    oracle: &Path,
+    app: &StagedApp,
+    env: &str,
+    requests: &Path,
+) -> serde_json::Value {
+    let mut cmd = std::process::Command::new("node");
+    cmd.arg(root.join("tests/oracle/requests.js"))
+        .arg(oracle)
+        .arg(&app.root)
+        .arg(env)
+        .arg(requests)
+        .env_clear()
+        .env("HOME", &app.home)
+        .env("EGG_HOME", &app.home);
+    for var in ["PATH", "TMPDIR"] {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
+    let out = cmd.output().expect("node");
+    assert!(
+        out.status.success(),
+        "requests.js failed on {}: {}",
+        app.root.display(),
+        String::from_utf8_lossy(&out.stderr)
+            .chars()
+            .rev()
+            .take(3000)
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect::<String>()
+    );
+    serde_json::from_slice(&out.stdout).expect("requests.js JSON")
+}

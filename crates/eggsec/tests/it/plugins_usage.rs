@@ -6,7 +6,7 @@
 //! app's own egg-mock tests (`test/**/*.test.js`, run with mocha and `egg-mock/register` from
 //! tests/oracle/egg3) must pass before and after the fix.
 
-use crate::oracle_support::{oracle_dir, repo_root, run_dump, stage, EnvSpec, StagedApp};
+use crate::oracle_support::{oracle_dir, replay, repo_root, run_dump, stage, EnvSpec, StagedApp};
 use assert_cmd::Command;
 use eggsec_app::LoadOptions;
 use std::collections::BTreeSet;
@@ -113,45 +113,6 @@ fn verdicts_agree_with_installed_plugins() {
 
 fn eggsec() -> Command {
     Command::cargo_bin("eggsec").unwrap()
-}
-
-/// Runs tests/oracle/requests.js: `{plugins, routes, responses}`.
-fn replay(
-    root: &Path,
-    oracle: &Path,
-    app: &StagedApp,
-    env: &str,
-    requests: &Path,
-) -> serde_json::Value {
-    let mut cmd = std::process::Command::new("node");
-    cmd.arg(root.join("tests/oracle/requests.js"))
-        .arg(oracle)
-        .arg(&app.root)
-        .arg(env)
-        .arg(requests)
-        .env_clear()
-        .env("HOME", &app.home)
-        .env("EGG_HOME", &app.home);
-    for var in ["PATH", "TMPDIR"] {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
-    let out = cmd.output().expect("node");
-    assert!(
-        out.status.success(),
-        "requests.js failed on {}: {}",
-        app.root.display(),
-        String::from_utf8_lossy(&out.stderr)
-            .chars()
-            .rev()
-            .take(3000)
-            .collect::<String>()
-            .chars()
-            .rev()
-            .collect::<String>()
-    );
-    serde_json::from_slice(&out.stdout).expect("requests.js JSON")
 }
 
 /// The envs the app's own tests run in: egg-mock's default (`unittest`) and the two envs the

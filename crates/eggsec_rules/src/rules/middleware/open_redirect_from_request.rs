@@ -14,7 +14,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Redirect targets are checked against a domain white list",
     docs: RuleDocs {
-        what: r#"Finds request data used as the target of `ctx.unsafeRedirect` (always), and of `ctx.redirect` when `config.security.domainWhiteList` is empty — egg-security then lets any absolute URL through. Safe: a target that starts with a path (`'/topic/' + id`, never `//`), a fixed origin (`'https://host/search?q=' + q`), `encodeURIComponent(x)`, `path.join(ctx.path, x)`, an allow-list check (`ALLOWED.includes(t) ? t : '/'`, `if (!ALLOWED.has(t)) return`) and values read from the database."#,
+        what: r#"Finds request data used as the target of `ctx.unsafeRedirect` (always), and of `ctx.redirect` when `config.security.domainWhiteList` is empty — egg-security then lets any absolute URL through. Safe: a target that starts with a path (`'/topic/' + id`, never `//`) — and, for `ctx.redirect` behind egg-security on egg 2 and later, any target that starts with a literal `/` (`'/' + name`: egg-security turns `//…` and `/\…` into `/` and koa percent-encodes the rest; not with the security plugin off or on egg 1) — a fixed origin (`'https://host/search?q=' + q`), `encodeURIComponent(x)`, `path.join(ctx.path, x)`, an allow-list check (`ALLOWED.includes(t) ? t : '/'`, `if (!ALLOWED.has(t)) return`) and values read from the database."#,
         why: r#"An open redirect on your domain makes phishing links look trustworthy (`https://shop.example/login?next=https://evil.example`) and can leak OAuth codes and tokens to the attacker's site."#,
         bad: r#"ctx.redirect(ctx.query.next);      // with security.domainWhiteList = []
 ctx.unsafeRedirect(ctx.query.next);"#,
@@ -97,5 +97,28 @@ mod tests {
         );
         let fixed = "exports.a = async ctx => { ctx.redirect('/home'); };";
         assert!(run_rule(&OpenRedirectFromRequest, &app(fixed, serde_json::json!([]))).is_empty());
+    }
+
+    /// egg-security's redirect (egg 2+) turns `//…` and `/\…` into `/`: a target that starts
+    /// with a literal `/` stays on the site (checked against real egg by `redirect_oracle.rs`),
+    /// unless the security plugin is off or egg is 1 — and `unsafeRedirect` never checks.
+    #[test]
+    fn a_leading_slash_is_safe_only_behind_egg_security() {
+        let slash = "exports.a = async ctx => { ctx.redirect(`/${ctx.query.name}/files`); };";
+        let raw = "exports.a = async ctx => { ctx.unsafeRedirect('/' + ctx.query.name); };";
+        let empty = serde_json::json!([]);
+        assert!(run_rule(&OpenRedirectFromRequest, &app(slash, empty.clone())).is_empty());
+        assert_eq!(
+            run_rule(&OpenRedirectFromRequest, &app(raw, empty.clone())).len(),
+            1
+        );
+        let mut off = app(slash, empty.clone());
+        for p in off.plugins.iter_mut().filter(|p| p.name == "security") {
+            p.enabled = false;
+        }
+        assert_eq!(run_rule(&OpenRedirectFromRequest, &off).len(), 1);
+        let mut egg1 = app(slash, empty);
+        egg1.egg_major = Some(1);
+        assert_eq!(run_rule(&OpenRedirectFromRequest, &egg1).len(), 1);
     }
 }

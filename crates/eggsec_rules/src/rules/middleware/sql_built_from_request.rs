@@ -52,7 +52,7 @@ pub(crate) fn flow_groups(
     let mut groups: Vec<Vec<&eggsec_app::routes::AppFlow>> = Vec::new();
     for f in app.code.flows.iter().filter(|f| f.flow.kind == kind) {
         if let Some(p) = &f.flow.plugin {
-            if !app.provides(p) {
+            if !app.has_sink(p) {
                 continue;
             }
         }
