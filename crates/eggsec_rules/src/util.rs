@@ -182,6 +182,50 @@ pub fn value_names_the_field(key: &str, value: &str) -> bool {
         && qualifiers.iter().any(|q| q.eq_ignore_ascii_case(value))
 }
 
+/// Whether a credential the app hands to another service is set to its own field's name
+/// (`client_secret: 'client_secret'`, `apiKey: 'API_KEY'`): a template's placeholder, which
+/// the other service rejects. Not for a secret the app signs or encrypts with (under `jwt`,
+/// `session`, `cookie`, `keys`, `sign…`, `hmac`, `encrypt…`, `cipher`, `csrf`, `token…`:
+/// `jwt.secret: 'JWT_SECRET'` signs tokens anyone can forge), nor for a password (`password:
+/// 'password'` opens a database left at its default).
+pub fn value_is_the_key_name(path: &str, key: &str, value: &str) -> bool {
+    let lower =
+        |w: Vec<String>| -> Vec<String> { w.into_iter().map(|w| w.to_ascii_lowercase()).collect() };
+    let key_words = lower(eggsec_report::mask::split_words(key));
+    if key_words.is_empty() || key_words != lower(eggsec_report::mask::split_words(value)) {
+        return false;
+    }
+    const SIGNING: &[&str] = &[
+        "jwt",
+        "session",
+        "cookie",
+        "cookies",
+        "keys",
+        "sign",
+        "signing",
+        "signature",
+        "hmac",
+        "encrypt",
+        "encryption",
+        "cipher",
+        "csrf",
+        "token",
+        "tokens",
+        "crypto",
+    ];
+    let password = key_words.iter().any(|w| {
+        matches!(
+            w.trim_end_matches(|c: char| c.is_ascii_digit()),
+            "password" | "passwords" | "passwd" | "pwd" | "pw" | "pass" | "passphrase"
+        )
+    });
+    !password
+        && !path
+            .split('.')
+            .flat_map(|seg| lower(eggsec_report::mask::split_words(seg)))
+            .any(|w| SIGNING.contains(&w.as_str()))
+}
+
 /// Whether a configured string is a placeholder rather than a real value: empty or blank,
 /// a run of filler characters (`xxx`, `***`, `...`), a template to fill in (`<password>`,
 /// `${DB_PASSWORD}`, `{{secret}}`, `%TOKEN%`), or `your_…`/`your-…`/`your …` (`your_api_key`,

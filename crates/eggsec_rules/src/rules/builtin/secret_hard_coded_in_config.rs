@@ -2,7 +2,8 @@
 //! credentialed URL is written in the app's config, where the audited env uses it.
 
 use crate::util::{
-    config_snippet, holds_secret, is_dev_env, is_id_key, is_placeholder, value_names_the_field,
+    config_snippet, holds_secret, is_dev_env, is_id_key, is_placeholder, value_is_the_key_name,
+    value_names_the_field,
 };
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_app::secrets::mask;
@@ -94,7 +95,11 @@ fn classify(path: &str, key: Option<&str>, s: &str) -> Option<Secret> {
         });
     }
     let key = key?;
-    if !holds_secret(path, key) || looks_like_file_path(s) || value_names_the_field(key, s) {
+    if !holds_secret(path, key)
+        || looks_like_file_path(s)
+        || value_names_the_field(key, s)
+        || value_is_the_key_name(path, key, s)
+    {
         return None;
     }
     Some(Secret {
@@ -313,6 +318,21 @@ mod tests {
         );
     }
 
+    /// A value that is only its field's name is a placeholder for a credential the app hands
+    /// to another service, but a working secret for one it signs with, and a working password.
+    #[test]
+    fn a_value_naming_its_field_is_reported_where_it_still_works() {
+        for config in [
+            json!({"jwt": {"secret": "JWT_SECRET"}}),
+            json!({"bizConfig": {"jwt": {"secret": "secret"}}}),
+            json!({"session": {"secret": "session_secret"}}),
+            json!({"mysql": {"client": {"password": "password"}}}),
+            json!({"github": {"client_secret": "client_secret_2"}}),
+        ] {
+            assert_eq!(findings(config.clone()).len(), 1, "{config}");
+        }
+    }
+
     #[test]
     fn remediation_is_the_exact_prod_config() {
         let found = findings(
@@ -394,6 +414,8 @@ accessKeySecret: process.env.OSS_CLIENT_ACCESS_KEY_SECRET,\n"
             json!({"sequelize": {"url": "mysql://db:3306/shop", "password": {"$unknown": "readFile"}}}),
             json!({"mysql": {"client": {"password": {"$at": "config/config.local.js:3:17", "$value": "root"}}}}),
             json!({"jwt": {"secret": {"$at": "<embedded egg@3 egg-jwt>", "$value": "egg-jwt"}}}),
+            json!({"github": {"client_secret": "client_secret", "clientSecret": "CLIENT_SECRET"}}),
+            json!({"ai": {"openai": {"apiKey": "API_KEY"}}}),
         ] {
             assert!(findings(config.clone()).is_empty(), "{config}");
         }
