@@ -267,6 +267,24 @@ pub(crate) fn summary_key(path: &str) -> Option<String> {
     }
 }
 
+/// A method called on an instance of a class a module exports (`new TTSProvider(key).synthesize`
+/// → `mod:<file>.TTSProvider().synthesize`, also through `const p = new TTSProvider(key)`):
+/// the module's head and the method, whose summary the module file keeps under
+/// `<module>.<method>`.
+fn instance_method(path: &str) -> Option<(&str, &str)> {
+    let segs = segments(path);
+    let [module, class, method] = segs.as_slice() else {
+        return None;
+    };
+    let name = class.strip_suffix("()")?;
+    (module.starts_with("mod:")
+        && !module.contains("()")
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && !name.contains("()")
+        && !method.contains("()"))
+    .then_some((*module, *method))
+}
+
 /// Return summaries of other files' functions, by egg name: `helper.<name>` for
 /// `ctx.helper.<name>(...)`, `service.<a.b>.<method>` for `ctx.service.a.b.method(...)`,
 /// [`module_key`]`.<export>` for a function of a relatively required module, and
@@ -1616,6 +1634,11 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         if let Some(r) = summary_key(&path)
             .or_else(|| self.injected_key(&path))
             .and_then(|k| self.external.get(&k))
+            .or_else(|| {
+                instance_method(&path).and_then(|(module, method)| {
+                    self.external.get(format!("{module}.{method}").as_str())
+                })
+            })
         {
             return self.apply_returns(r, args);
         }
@@ -2342,6 +2365,11 @@ the text anywhere passes"
         } else if let Some(name) = path.strip_prefix("local:") {
             (!name.contains('.') && self.local_functions.contains(name))
                 .then(|| Callee::Local(name.to_string()))
+        } else if let Some((module, method)) = instance_method(path) {
+            Some(Callee::Module {
+                module: module.to_string(),
+                function: method.to_string(),
+            })
         } else if path.starts_with("mod:") {
             Some(match path.split_once('.') {
                 Some((module, function)) => Callee::Module {
