@@ -738,6 +738,10 @@ struct FlowVisitor<'p, 't> {
     string_guards: Vec<(String, usize, Option<String>)>,
     /// Object literals bound to names: their keys with a safe `ctx.validate` type.
     rule_objects: HashMap<String, Vec<String>>,
+    /// Locals bound to an object literal (`let info = { url, slogan }`), with the first
+    /// secret-named key or value among its names and the fields assigned to it later: a log of
+    /// the local is judged by what it holds, not by its own name (`creditCardInfo`).
+    literal_secrets: HashMap<SymbolId, Option<String>>,
     /// `const ok = validate(x)` with a check model (ajv): `ok`'s variable → `x`'s.
     check_results: HashMap<Var, Var>,
     /// Object literals bound to locals (`const data = { x: ctx.query.x }`): each key's value,
@@ -782,6 +786,7 @@ pub(crate) fn analyze(
         dev_only: 0,
         string_guards: Vec::new(),
         rule_objects: HashMap::new(),
+        literal_secrets: HashMap::new(),
         check_results: HashMap::new(),
         render_objects: HashMap::new(),
         local_functions: HashSet::new(),
@@ -2443,10 +2448,25 @@ the text anywhere passes"
 
     /// A password/token/secret name or a whole request object inside a logger argument.
     fn sensitive_in(&mut self, arg: &Expression<'_>) -> Option<String> {
-        let mut names = Names::default();
-        names.visit_expression(arg);
-        if let Some(n) = names.found.into_iter().find(|n| is_secret_name(n)) {
-            return Some(n);
+        // a local bound to an object literal, never reassigned: what it holds decides
+        let literal = match arg.get_inner_expression() {
+            Expression::Identifier(id) => self.symbol_of_ref(id).and_then(|sym| {
+                (!self.scoping.symbol_is_mutated(sym))
+                    .then(|| self.literal_secrets.get(&sym).cloned())
+                    .flatten()
+            }),
+            _ => None,
+        };
+        match literal {
+            Some(Some(n)) => return Some(n),
+            Some(None) => {}
+            None => {
+                let mut names = Names::default();
+                names.visit_expression(arg);
+                if let Some(n) = names.found.into_iter().find(|n| is_secret_name(n)) {
+                    return Some(n);
+                }
+            }
         }
         let v = self.eval(arg);
         if let V::T(ts) = &v {
@@ -3856,6 +3876,12 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                 if !keys.is_empty() {
                     self.rule_objects.insert(id.name.as_str().to_owned(), keys);
                 }
+                if let Some(sym) = id.symbol_id.get() {
+                    let mut names = Names::default();
+                    names.visit_object_expression(o);
+                    let secret = names.found.into_iter().find(|n| is_secret_name(n));
+                    self.literal_secrets.insert(sym, secret);
+                }
             }
         }
         // imports: const cp = require('child_process'); const { exec } = require('child_process')
@@ -3903,6 +3929,21 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
         }
         // the canonical target path, built from the parts
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
+            // `info.cardNumber = pan`: what a literal-bound local holds grows
+            if let Expression::Identifier(id) = m.object.get_inner_expression() {
+                if let Some(entry) = self
+                    .symbol_of_ref(id)
+                    .and_then(|sym| self.literal_secrets.get_mut(&sym))
+                {
+                    if entry.is_none() {
+                        let mut names = Names::default();
+                        names.visit_expression(&it.right);
+                        *entry = std::iter::once(m.property.name.as_str().to_owned())
+                            .chain(names.found)
+                            .find(|n| is_secret_name(n));
+                    }
+                }
+            }
             let rhs = self.eval(&it.right);
             let step = self.step(it.span);
             let base = self.canon(&m.object).unwrap_or_default();
