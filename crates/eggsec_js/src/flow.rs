@@ -272,6 +272,9 @@ pub(crate) fn summary_key(path: &str) -> Option<String> {
 /// the module's head and the method, whose summary the module file keeps under
 /// `<module>.<method>`.
 fn instance_method(path: &str) -> Option<(&str, &str)> {
+    if !path.starts_with("mod:") || !path.contains("().") {
+        return None;
+    }
     let segs = segments(path);
     let [module, class, method] = segs.as_slice() else {
         return None;
@@ -738,9 +741,10 @@ struct FlowVisitor<'p, 't> {
     string_guards: Vec<(String, usize, Option<String>)>,
     /// Object literals bound to names: their keys with a safe `ctx.validate` type.
     rule_objects: HashMap<String, Vec<String>>,
-    /// Locals bound to an object literal (`let info = { url, slogan }`), with the first
-    /// secret-named key or value among its names and the fields assigned to it later: a log of
-    /// the local is judged by what it holds, not by its own name (`creditCardInfo`).
+    /// Locals declared with an object literal (`let info = { url, slogan }`): the first
+    /// secret-named key or value it holds, also among fields assigned to it later (`info.cvv =
+    /// ...`). A log of such a local is judged by what it holds, not by its own name
+    /// (`creditCardInfo`); see [`Self::sensitive_in`].
     literal_secrets: HashMap<SymbolId, Option<String>>,
     /// `const ok = validate(x)` with a check model (ajv): `ok`'s variable → `x`'s.
     check_results: HashMap<Var, Var>,
@@ -949,7 +953,17 @@ fn is_identity_key(key: &str) -> bool {
 }
 
 fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase().replace(['_', '-'], "");
+    // lower-cased without `_`/`-`, on the stack (this runs for every name a log call or an
+    // object literal bound to a local holds)
+    let mut buf: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::new();
+    buf.extend(
+        name.bytes()
+            .filter(|b| !matches!(b, b'_' | b'-'))
+            .map(|b| b.to_ascii_lowercase()),
+    );
+    let Ok(n) = std::str::from_utf8(&buf[..]) else {
+        return false;
+    };
     const WORDS: &[&str] = &[
         "password",
         "passwd",
@@ -2448,7 +2462,9 @@ the text anywhere passes"
 
     /// A password/token/secret name or a whole request object inside a logger argument.
     fn sensitive_in(&mut self, arg: &Expression<'_>) -> Option<String> {
-        // a local bound to an object literal, never reassigned: what it holds decides
+        // a local declared with an object literal and never reassigned (`let info = { url,
+        // slogan }`): what it holds decides — its literal's names and the fields assigned to
+        // it later — not its own name (`creditCardInfo`)
         let literal = match arg.get_inner_expression() {
             Expression::Identifier(id) => self.symbol_of_ref(id).and_then(|sym| {
                 (!self.scoping.symbol_is_mutated(sym))
@@ -3428,6 +3444,62 @@ fn error_detail(text: &str, name: &str) -> Option<String> {
     None
 }
 
+/// What an object literal holds, for a log of the local bound to it: `Some(Some(name))` for
+/// the first secret-named key or value (a name, a member's last name, nested literals `depth`
+/// deep), `Some(None)` for none; `None` when it cannot be told cheaply (a spread, a computed
+/// key, a value that is more than a name, more than 64 fields): the log is then judged by the
+/// names in the call, as any other.
+fn literal_secret(o: &ObjectExpression<'_>, depth: u8) -> Option<Option<String>> {
+    if o.properties.len() > 64 {
+        return None;
+    }
+    for p in &o.properties {
+        let ObjectPropertyKind::ObjectProperty(p) = p else {
+            return None;
+        };
+        if p.computed {
+            return None;
+        }
+        let key = p.key.static_name()?;
+        if is_secret_name(&key) {
+            return Some(Some(key.into_owned()));
+        }
+        let last_name = |e: &Expression<'_>| -> Option<String> {
+            match e.get_inner_expression() {
+                Expression::Identifier(v) => Some(v.name.as_str().to_owned()),
+                Expression::StaticMemberExpression(m) => Some(m.property.name.as_str().to_owned()),
+                _ => None,
+            }
+        };
+        let names: smallvec::SmallVec<[String; 2]> = match p.value.get_inner_expression() {
+            Expression::ObjectExpression(inner) if depth > 0 => {
+                match literal_secret(inner, depth - 1)? {
+                    Some(n) => return Some(Some(n)),
+                    None => smallvec::SmallVec::new(),
+                }
+            }
+            // a call's result: what it is called (`getToken()`) and the names it is given
+            Expression::CallExpression(c) => std::iter::once(&c.callee)
+                .chain(c.arguments.iter().filter_map(|a| a.as_expression()))
+                .filter_map(&last_name)
+                .collect(),
+            // a function or class logs as `[Function]`
+            Expression::FunctionExpression(_)
+            | Expression::ArrowFunctionExpression(_)
+            | Expression::ClassExpression(_) => smallvec::SmallVec::new(),
+            e if e.is_literal() => smallvec::SmallVec::new(),
+            e => match last_name(e) {
+                Some(n) => smallvec::smallvec![n],
+                None => return None,
+            },
+        };
+        if let Some(v) = names.into_iter().find(|v| is_secret_name(v)) {
+            return Some(Some(v));
+        }
+    }
+    Some(None)
+}
+
 /// Identifier and property names inside an expression (for secret names in log calls);
 /// string contents are not names.
 #[derive(Default)]
@@ -3876,10 +3948,7 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
                 if !keys.is_empty() {
                     self.rule_objects.insert(id.name.as_str().to_owned(), keys);
                 }
-                if let Some(sym) = id.symbol_id.get() {
-                    let mut names = Names::default();
-                    names.visit_object_expression(o);
-                    let secret = names.found.into_iter().find(|n| is_secret_name(n));
+                if let (Some(sym), Some(secret)) = (id.symbol_id.get(), literal_secret(o, 2)) {
                     self.literal_secrets.insert(sym, secret);
                 }
             }
@@ -3929,18 +3998,19 @@ impl<'a> Visit<'a> for FlowVisitor<'_, '_> {
         }
         // the canonical target path, built from the parts
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
-            // `info.cardNumber = pan`: what a literal-bound local holds grows
+            // `info.cvv = body.cvv`: a secret field of a local, for a log of the local
             if let Expression::Identifier(id) = m.object.get_inner_expression() {
-                if let Some(entry) = self
-                    .symbol_of_ref(id)
-                    .and_then(|sym| self.literal_secrets.get_mut(&sym))
-                {
-                    if entry.is_none() {
-                        let mut names = Names::default();
-                        names.visit_expression(&it.right);
-                        *entry = std::iter::once(m.property.name.as_str().to_owned())
-                            .chain(names.found)
-                            .find(|n| is_secret_name(n));
+                let secret = Some(m.property.name.as_str())
+                    .filter(|n| is_secret_name(n))
+                    .or_else(|| match it.right.get_inner_expression() {
+                        Expression::Identifier(r) => Some(r.name.as_str()),
+                        Expression::StaticMemberExpression(r) => Some(r.property.name.as_str()),
+                        _ => None,
+                    })
+                    .filter(|n| is_secret_name(n));
+                if let (Some(sym), Some(n)) = (self.symbol_of_ref(id), secret) {
+                    if let Some(entry @ None) = self.literal_secrets.get_mut(&sym) {
+                        *entry = Some(n.to_string());
                     }
                 }
             }
@@ -4334,6 +4404,106 @@ fn named_fields<'b, 'a>(o: &'b ObjectExpression<'a>) -> Vec<(String, &'b Express
 #[cfg(test)]
 mod module_key_tests {
     use super::*;
+
+    /// The stack-buffer `is_secret_name` answers as the one that lower-cased into a `String`.
+    #[test]
+    fn secret_names() {
+        let reference = |name: &str| {
+            let n = name.to_ascii_lowercase().replace(['_', '-'], "");
+            [
+                "password",
+                "passwd",
+                "pwd",
+                "secret",
+                "token",
+                "apikey",
+                "authorization",
+                "privatekey",
+                "creditcard",
+                "cardnumber",
+                "cvv",
+                "accesskey",
+                "clientsecret",
+            ]
+            .iter()
+            .any(|w| n == *w || n.ends_with(w) || n.starts_with(w))
+                && ![
+                    "count",
+                    "length",
+                    "type",
+                    "name",
+                    "id",
+                    "ids",
+                    "expires",
+                    "expiresin",
+                    "expiresat",
+                    "expiredat",
+                ]
+                .iter()
+                .any(|s| n.ends_with(s))
+        };
+        for name in [
+            "password",
+            "PASSWORD",
+            "user_password",
+            "api-key",
+            "apiKey",
+            "x_api_key",
+            "token",
+            "tokenId",
+            "secretIds",
+            "expiresAt",
+            "creditCardInfo",
+            "card_number",
+            "CVV",
+            "accessKeySecret",
+            "tokenCount",
+            "passwordLength",
+            "url",
+            "",
+            "_",
+            "é_token",
+            "ÄPI_KEY",
+            "a_very_long_name_that_goes_past_the_stack_buffer_of_the_check_token",
+        ] {
+            assert_eq!(is_secret_name(name), reference(name), "{name}");
+        }
+    }
+
+    /// A local bound to an object literal is judged by what it holds.
+    #[test]
+    fn what_an_object_literal_holds() {
+        let secret = |src: &str| -> Option<Option<String>> {
+            let alloc = oxc::allocator::Allocator::default();
+            let ret = oxc::parser::Parser::new(&alloc, src, oxc::span::SourceType::mjs()).parse();
+            let Some(Statement::VariableDeclaration(d)) = ret.program.body.first() else {
+                panic!("{src}");
+            };
+            let Some(Expression::ObjectExpression(o)) = &d.declarations[0].init else {
+                panic!("{src}");
+            };
+            literal_secret(o, 2)
+        };
+        assert_eq!(
+            secret("const a = { url, slogan: $('.x').text(), fee: 0, f() {} };"),
+            Some(None)
+        );
+        assert_eq!(
+            secret("const a = { holder, cardNumber: body.pan };"),
+            Some(Some("cardNumber".into()))
+        );
+        assert_eq!(
+            secret("const a = { user: { pass: x.pwd } };"),
+            Some(Some("pwd".into()))
+        );
+        assert_eq!(
+            secret("const a = { t: getToken() };"),
+            Some(Some("getToken".into()))
+        );
+        assert_eq!(secret("const a = { ...other };"), None);
+        assert_eq!(secret("const a = { [k]: 1 };"), None);
+        assert_eq!(secret("const a = { s: `${token}` };"), None);
+    }
 
     #[test]
     fn segments_are_what_split_gives() {
