@@ -133,6 +133,15 @@ fn value_parts<'e, 'a>(e: &'e Expression<'a>) -> Option<Vec<&'e Expression<'a>>>
     })
 }
 
+/// Whether a merge target that is a database record (or a part of one) takes the merged keys as
+/// its columns: the record itself (`Object.assign(account, body)`), its `dataValues`
+/// (sequelize) or `_doc` (mongoose) — not a field of it (`Object.assign(config.data, body)`: a
+/// JSON column's keys, no column, role or owner among them).
+fn merges_into_columns(path: &str) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    last.ends_with("()") || matches!(last, "dataValues" | "_doc")
+}
+
 /// The record types a whole object can be written into: a database call's result.
 fn is_record(path: &str) -> bool {
     DB_ROOTS
@@ -154,7 +163,7 @@ impl FlowVisitor<'_, '_> {
         let V::Obj(p) = self.eval(target) else {
             return;
         };
-        if !is_record(&p) {
+        if !is_record(&p) || !merges_into_columns(&p) {
             return;
         }
         let mut v = V::Clean;
