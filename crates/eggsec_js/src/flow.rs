@@ -964,37 +964,44 @@ fn is_secret_name(name: &str) -> bool {
     let Ok(n) = std::str::from_utf8(&buf[..]) else {
         return false;
     };
-    const WORDS: &[&str] = &[
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "apikey",
-        "authorization",
-        "privatekey",
-        "creditcard",
-        "cardnumber",
-        "cvv",
-        "accesskey",
-        "clientsecret",
-    ];
-    WORDS
+    SECRET_WORDS
         .iter()
         .any(|w| n == *w || n.ends_with(w) || n.starts_with(w))
-        && !n.ends_with("count")
-        && !n.ends_with("length")
-        && !n.ends_with("type")
-        && !n.ends_with("name")
-        // the id of a token or of a key pair names it, it does not grant anything (`tokenId`,
-        // `secretId`), nor does its expiry
-        && !n.ends_with("id")
-        && !n.ends_with("ids")
-        && !n.ends_with("expires")
-        && !n.ends_with("expiresin")
-        && !n.ends_with("expiresat")
-        && !n.ends_with("expiredat")
+        && !NOT_SECRET_ENDINGS.iter().any(|e| n.ends_with(e))
 }
+
+/// Words of names that hold a secret (compared lower-cased, without `_`/`-`).
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "authorization",
+    "privatekey",
+    "creditcard",
+    "cardnumber",
+    "cvv",
+    "accesskey",
+    "clientsecret",
+];
+
+/// Endings of such names that hold no secret: a count, a length, a type, a name; the id of a
+/// token or of a key pair names it and does not grant anything (`tokenId`, `secretId`), nor
+/// does its expiry.
+const NOT_SECRET_ENDINGS: &[&str] = &[
+    "count",
+    "length",
+    "type",
+    "name",
+    "id",
+    "ids",
+    "expires",
+    "expiresin",
+    "expiresat",
+    "expiredat",
+];
 
 impl<'p, 't> FlowVisitor<'p, 't> {
     fn frame(&mut self) -> &mut Frame {
@@ -2049,14 +2056,8 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         prefix: &str,
         out: &mut Vec<(String, V)>,
     ) -> Option<()> {
-        for p in &o.properties {
-            let ObjectPropertyKind::ObjectProperty(p) = p else {
-                return None;
-            };
-            if p.computed {
-                return None;
-            }
-            let key = p.key.static_name()?;
+        for field in static_fields(o) {
+            let (key, p) = field?;
             let at = if prefix.is_empty() {
                 key.to_string()
             } else {
@@ -3444,6 +3445,20 @@ fn error_detail(text: &str, name: &str) -> Option<String> {
     None
 }
 
+/// The fields of an object literal by their static names; an item is `None` where a spread, a
+/// computed key or a key without a static name (which can put data at any field) stops the
+/// reading.
+fn static_fields<'o, 'a>(
+    o: &'o ObjectExpression<'a>,
+) -> impl Iterator<Item = Option<(std::borrow::Cow<'o, str>, &'o ObjectProperty<'a>)>> {
+    o.properties.iter().map(|p| match p {
+        ObjectPropertyKind::ObjectProperty(p) if !p.computed => {
+            p.key.static_name().map(|k| (k, &**p))
+        }
+        _ => None,
+    })
+}
+
 /// What an object literal holds, for a log of the local bound to it: `Some(Some(name))` for
 /// the first secret-named key or value (a name, a member's last name, nested literals `depth`
 /// deep), `Some(None)` for none; `None` when it cannot be told cheaply (a spread, a computed
@@ -3453,14 +3468,8 @@ fn literal_secret(o: &ObjectExpression<'_>, depth: u8) -> Option<Option<String>>
     if o.properties.len() > 64 {
         return None;
     }
-    for p in &o.properties {
-        let ObjectPropertyKind::ObjectProperty(p) = p else {
-            return None;
-        };
-        if p.computed {
-            return None;
-        }
-        let key = p.key.static_name()?;
+    for field in static_fields(o) {
+        let (key, p) = field?;
         if is_secret_name(&key) {
             return Some(Some(key.into_owned()));
         }
@@ -4405,42 +4414,15 @@ fn named_fields<'b, 'a>(o: &'b ObjectExpression<'a>) -> Vec<(String, &'b Express
 mod module_key_tests {
     use super::*;
 
-    /// The stack-buffer `is_secret_name` answers as the one that lower-cased into a `String`.
+    /// The stack-buffer `is_secret_name` answers as one that lower-cases into a `String`.
     #[test]
     fn secret_names() {
         let reference = |name: &str| {
             let n = name.to_ascii_lowercase().replace(['_', '-'], "");
-            [
-                "password",
-                "passwd",
-                "pwd",
-                "secret",
-                "token",
-                "apikey",
-                "authorization",
-                "privatekey",
-                "creditcard",
-                "cardnumber",
-                "cvv",
-                "accesskey",
-                "clientsecret",
-            ]
-            .iter()
-            .any(|w| n == *w || n.ends_with(w) || n.starts_with(w))
-                && ![
-                    "count",
-                    "length",
-                    "type",
-                    "name",
-                    "id",
-                    "ids",
-                    "expires",
-                    "expiresin",
-                    "expiresat",
-                    "expiredat",
-                ]
+            SECRET_WORDS
                 .iter()
-                .any(|s| n.ends_with(s))
+                .any(|w| n == *w || n.ends_with(w) || n.starts_with(w))
+                && !NOT_SECRET_ENDINGS.iter().any(|s| n.ends_with(s))
         };
         for name in [
             "password",

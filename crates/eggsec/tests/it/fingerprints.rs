@@ -30,7 +30,7 @@ fn write(root: &Path, rel: &str, text: &str) {
 }
 
 /// The JSON audit of `dir` (every app found below it) with `extra` arguments.
-fn audit(dir: &Path, extra: &[&str]) -> Value {
+pub(crate) fn audit(dir: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["--format", "json", "--exit-zero", "--allow-partial"];
     args.extend_from_slice(extra);
     json_of("audit", dir, &args)

@@ -6,7 +6,6 @@
 //! marked `// expect: open-redirect-from-request` in the fixture.
 
 use crate::oracle_support::{oracle_dir, replay, repo_root, stage};
-use assert_cmd::Command;
 use std::collections::BTreeSet;
 
 const TARGETS: &[&str] = &[
@@ -43,19 +42,7 @@ fn redirects_eggsec_calls_safe_stay_on_site_under_real_egg() {
     std::fs::write(&requests, serde_json::to_vec(&list).unwrap()).unwrap();
 
     // eggsec's verdicts: MW006 on exactly the `// expect` lines
-    let out = Command::cargo_bin("eggsec")
-        .unwrap()
-        .args([
-            "audit",
-            "--format",
-            "json",
-            "--allow-partial",
-            "--exit-zero",
-        ])
-        .arg(&fixture)
-        .output()
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("audit JSON");
+    let report = crate::fingerprints::audit(&fixture, &[]);
     let reported: BTreeSet<u64> = report["apps"][0]["findings"]
         .as_array()
         .unwrap()
