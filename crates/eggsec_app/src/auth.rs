@@ -227,16 +227,7 @@ fn via_of(
             Some((r, m)) => (r, Some(m)),
             None => (v.as_str(), None),
         };
-        let Some(imp) = facts.imports.iter().find(|i| i.local == recv) else {
-            continue;
-        };
-        let Some(path) = resolve_import(root, from, &imp.specifier) else {
-            continue;
-        };
-        if path == from {
-            continue;
-        }
-        let Some(target) = cache.get(code, &path) else {
+        let Some((imp, path, target)) = imported(root, from, facts, recv, cache, code) else {
             continue;
         };
         let g = match method {
@@ -259,6 +250,22 @@ fn via_of(
         }
     }
     None
+}
+
+/// What the file at `from` imports as `local`: the binding, the file it resolves to (not
+/// `from` itself) and that file's facts.
+fn imported<'f, 'c>(
+    root: &Path,
+    from: &Path,
+    facts: &'f SourceFacts,
+    local: &str,
+    cache: &FactsCache,
+    code: &'c CodeModel,
+) -> Option<(&'f eggsec_js::auth::ImportBinding, PathBuf, Facts<'c>)> {
+    let imp = facts.imports.iter().find(|i| i.local == local)?;
+    let path = resolve_import(root, from, &imp.specifier).filter(|p| p != from)?;
+    let target = cache.get(code, &path)?;
+    Some((imp, path, target))
 }
 
 /// Node-style resolution of an import specifier from a file, plus `app/...` paths from the
@@ -440,19 +447,7 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
         }
     }
     // the handler: its decorators, its own checks, guards it calls, local methods that reject
-    let handler_fn = handler_file.and_then(|hf| {
-        let name = r.handler_function.as_deref()?;
-        let flow_fn = hf.facts.functions.iter().find(|f| f.name == name);
-        flow_fn
-            .and_then(|ff| {
-                hf.facts
-                    .auth
-                    .iter()
-                    .find(|a| a.line == ff.line && a.column == ff.column)
-            })
-            .or_else(|| hf.facts.auth.iter().find(|a| a.name == name))
-            .map(|a| (hf, a))
-    });
+    let handler_fn = handler_of(code, r);
     if let Some((hf, f)) = handler_fn {
         if let Some(p) = handler_protector(root, hf, f, opts, cache, code) {
             return Protection {
@@ -498,22 +493,25 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
 /// handler only calls — a method of its class, a function of its file, an imported function or
 /// class (`this.homeService.misc(path)` with `homeService: HomeService`) — three calls deep.
 pub fn handler_always_throws(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> bool {
-    let Some(hf) = r.handler_file.and_then(|i| env.code.files.get(i)) else {
-        return false;
-    };
-    let Some(name) = r.handler_function.as_deref() else {
-        return false;
-    };
+    handler_of(env.code, r)
+        .is_some_and(|(hf, f)| ends_in_throw(env, &hf.abs, &hf.facts, f, cache, 3))
+}
+
+/// A route's handler: its file and its authentication facts (the function at the flow facts'
+/// position for the handler's name, else the first of that name).
+fn handler_of<'c>(code: &'c CodeModel, r: &Route) -> Option<(&'c CodeFile, &'c AuthFn)> {
+    let hf = r.handler_file.and_then(|i| code.files.get(i))?;
+    let name = r.handler_function.as_deref()?;
     let flow_fn = hf.facts.functions.iter().find(|f| f.name == name);
-    let f = flow_fn
+    flow_fn
         .and_then(|ff| {
             hf.facts
                 .auth
                 .iter()
                 .find(|a| a.line == ff.line && a.column == ff.column)
         })
-        .or_else(|| hf.facts.auth.iter().find(|a| a.name == name));
-    f.is_some_and(|f| ends_in_throw(env, &hf.abs, &hf.facts, f, cache, 3))
+        .or_else(|| hf.facts.auth.iter().find(|a| a.name == name))
+        .map(|a| (hf, a))
 }
 
 /// [`handler_always_throws`] for one function of the file at `from`.
@@ -550,16 +548,7 @@ fn ends_in_throw(
             (v, None)
         }
     };
-    let Some(imp) = facts.imports.iter().find(|i| i.local == recv) else {
-        return false;
-    };
-    let Some(path) = resolve_import(env.root, from, &imp.specifier) else {
-        return false;
-    };
-    if path == from {
-        return false;
-    }
-    let Some(target) = cache.get(env.code, &path) else {
+    let Some((imp, path, target)) = imported(env.root, from, facts, recv, cache, env.code) else {
         return false;
     };
     let wanted = match method {

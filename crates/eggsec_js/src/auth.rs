@@ -688,41 +688,43 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         }
     }
 
-    /// [`AuthFn::throws_via`]'s name for a call the body only makes (`this.homeService.misc`
-    /// → `HomeService.misc` by the property's declared type).
-    fn via_name(&self, p: &[String]) -> Option<String> {
+    /// The name another file may implement a call under, as [`AuthFn::via`] names it:
+    /// `this.auth.check` → `AuthService.check` by the property's declared type, `this.m` the
+    /// class does not define → `Parent.m`. `this_method` names a method the class defines
+    /// (`this.m`, for [`AuthFn::throws_via`]); `None` drops it.
+    fn receiver_name<S: AsRef<str>>(&self, p: &[S], this_method: bool) -> Option<String> {
         let prop_type = |k: &str| self.class_prop_types.last().and_then(|m| m.get(k)).cloned();
         match p {
-            [f] => Some(f.clone()),
-            [this, recv, m] if this == "this" && recv != "ctx" => {
-                prop_type(recv).map(|t| format!("{t}.{m}"))
+            [this, recv, m] if this.as_ref() == "this" && recv.as_ref() != "ctx" => {
+                prop_type(recv.as_ref()).map(|t| format!("{t}.{}", m.as_ref()))
             }
-            [this, m] if this == "this" => match self.supers.last() {
-                Some((Some(parent), methods)) if !methods.contains(m) => {
-                    Some(format!("{parent}.{m}"))
+            [this, m] if this.as_ref() == "this" => {
+                let m = m.as_ref();
+                match self.supers.last() {
+                    Some((Some(parent), methods)) if !methods.contains(m) => {
+                        Some(format!("{parent}.{m}"))
+                    }
+                    _ => this_method.then(|| format!("this.{m}")),
                 }
-                _ => Some(format!("this.{m}")),
-            },
+            }
             _ => None,
+        }
+    }
+
+    /// [`AuthFn::throws_via`]'s name for the call a body only makes.
+    fn via_name(&self, p: &[String]) -> Option<String> {
+        match p {
+            [f] => Some(f.clone()),
+            _ => self.receiver_name(p, true),
         }
     }
 
     /// Records a call another file may implement (see [`AuthFn::via`]).
     fn note_via(&mut self, p: &[&str]) {
-        let prop_type = |k: &str| self.class_prop_types.last().and_then(|m| m.get(k)).cloned();
         let entry = match *p {
             [f] if f != "require" && f != "next" => Some(f.to_string()),
-            [this, recv, m] if this == "this" && recv != "ctx" => {
-                prop_type(recv).map(|t| format!("{t}.{m}"))
-            }
-            // a method the class inherits from a superclass of another file
-            ["this", m] => match self.supers.last() {
-                Some((Some(parent), methods)) if !methods.contains(m) => {
-                    Some(format!("{parent}.{m}"))
-                }
-                _ => None,
-            },
-            [recv, m] if recv != "ctx" && recv != "this" && recv != "app" => {
+            ["this", ..] => self.receiver_name(p, false),
+            [recv, m] if recv != "ctx" && recv != "app" => {
                 let t = self
                     .frames
                     .last()
