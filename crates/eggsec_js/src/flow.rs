@@ -2860,7 +2860,7 @@ fn common_member(a: &str, b: &str) -> Option<String> {
 /// Whether the data at member path `at` of an argument (an object literal's field) can be
 /// what the callee reads at member path `read` of its parameter: one path leads to the other
 /// (`dist` and `dist.content`), a computed key (`[]`) matching any name.
-pub(crate) fn member_paths_meet(at: &str, read: &str) -> bool {
+fn member_paths_meet(at: &str, read: &str) -> bool {
     at.split('.')
         .zip(read.split('.'))
         .all(|(a, r)| a == r || a == "[]" || r == "[]")
