@@ -529,21 +529,114 @@ fn ends_in_throw(
     let (Some(v), Some(depth)) = (f.throws_via.as_deref(), depth.checked_sub(1)) else {
         return false;
     };
+    with_callee(
+        env,
+        from,
+        facts,
+        f.class.as_deref(),
+        v,
+        cache,
+        &mut |p, t, g| ends_in_throw(env, p, t, g, cache, depth),
+    )
+}
+
+/// Whether a route's handler only reads (`POST /post/getPosts` that runs `Post.find(…)`
+/// through a service): it changes nothing, so it is not a state-changing route. Followed through
+/// the services, methods and functions it calls, four calls deep; a callee that cannot be found
+/// may change anything.
+pub fn handler_only_reads(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> bool {
+    handler_of(env.code, r).is_some_and(|(hf, f)| {
+        let mut seen = Vec::new();
+        only_reads(env, &hf.abs, &hf.facts, f, cache, 4, &mut seen)
+    })
+}
+
+/// [`handler_only_reads`] for one function of the file at `from`; `seen` holds the functions on
+/// the way (a recursive call is judged by the rest of its caller).
+fn only_reads(
+    env: &AuthEnv<'_>,
+    from: &Path,
+    facts: &SourceFacts,
+    f: &AuthFn,
+    cache: &FactsCache,
+    depth: u8,
+    seen: &mut Vec<(PathBuf, u32, u32)>,
+) -> bool {
+    if !f.reads_only {
+        return false;
+    }
+    if f.reads_via.is_empty() {
+        return true;
+    }
+    let Some(depth) = depth.checked_sub(1) else {
+        return false;
+    };
+    f.reads_via.iter().all(|v| {
+        with_callee(
+            env,
+            from,
+            facts,
+            f.class.as_deref(),
+            v,
+            cache,
+            &mut |p, t, g| {
+                let key = (p.to_path_buf(), g.line, g.column);
+                if seen.contains(&key) {
+                    return true;
+                }
+                seen.push(key);
+                let ok = only_reads(env, p, t, g, cache, depth, seen);
+                seen.pop();
+                ok
+            },
+        )
+    })
+}
+
+/// Finds the function a call lands in, named as [`AuthFn::via`] names calls — `this.m` (a
+/// method of `class`), `Type.m` (a method of an imported class), `f` (a function of the file or
+/// an imported one), `ctx.service.<dotted>.<m>` (a method of an egg service) — and gives it to
+/// `k` with its file and that file's facts; `false` when it is not found.
+fn with_callee(
+    env: &AuthEnv<'_>,
+    from: &Path,
+    facts: &SourceFacts,
+    class: Option<&str>,
+    v: &str,
+    cache: &FactsCache,
+    k: &mut dyn FnMut(&Path, &SourceFacts, &AuthFn) -> bool,
+) -> bool {
     let local = |name: &str, class: Option<&str>| {
         facts
             .auth
             .iter()
             .find(|g| g.name == name && g.class.as_deref() == class)
     };
+    if let Some(rest) = v.strip_prefix("ctx.service.") {
+        let Some((dotted, m)) = rest.rsplit_once('.') else {
+            return false;
+        };
+        let Some(sf) = env
+            .code
+            .service_file(dotted)
+            .and_then(|i| env.code.files.get(i))
+        else {
+            return false;
+        };
+        let g = sf
+            .facts
+            .auth
+            .iter()
+            .find(|g| g.name == m && g.class.is_some())
+            .or_else(|| sf.facts.auth.iter().find(|g| g.name == m));
+        return g.is_some_and(|g| k(&sf.abs, &sf.facts, g));
+    }
     let (recv, method) = match v.split_once('.') {
-        Some(("this", m)) => {
-            return local(m, f.class.as_deref())
-                .is_some_and(|g| ends_in_throw(env, from, facts, g, cache, depth));
-        }
+        Some(("this", m)) => return local(m, class).is_some_and(|g| k(from, facts, g)),
         Some((r, m)) => (r, Some(m)),
         None => {
             if let Some(g) = local(v, None) {
-                return ends_in_throw(env, from, facts, g, cache, depth);
+                return k(from, facts, g);
             }
             (v, None)
         }
@@ -574,7 +667,7 @@ fn ends_in_throw(
             .iter()
             .find(|g| g.name == wanted && g.class.is_none()),
     };
-    found.is_some_and(|g| ends_in_throw(env, &path, &target, g, cache, depth))
+    found.is_some_and(|g| k(&path, &target, g))
 }
 
 /// Installed packages' middleware (egg-jwt wraps koa-jwt, egg-passport...) count by their name:

@@ -29,6 +29,40 @@ use oxc::span::{GetSpan, Span};
 use oxc::syntax::scope::ScopeFlags;
 use std::collections::BTreeSet;
 
+/// At most this many calls into the app's own code are kept per function for
+/// [`AuthFn::reads_via`]; a function that makes more is taken to change something.
+const MAX_READS_VIA: usize = 16;
+
+/// The calls that only read (`data/reads.toml`).
+struct Reads {
+    methods: HashSet<String>,
+    roots: HashSet<String>,
+    ctx: HashSet<String>,
+}
+
+fn reads() -> &'static Reads {
+    static READS: std::sync::LazyLock<Reads> = std::sync::LazyLock::new(|| {
+        #[derive(serde::Deserialize)]
+        struct File {
+            methods: Vec<String>,
+            roots: Vec<String>,
+            ctx: Vec<String>,
+        }
+        // (embedded and checked by a unit test: it always parses)
+        let f: File = toml::from_str(include_str!("../data/reads.toml")).unwrap_or(File {
+            methods: vec![],
+            roots: vec![],
+            ctx: vec![],
+        });
+        Reads {
+            methods: f.methods.into_iter().collect(),
+            roots: f.roots.into_iter().collect(),
+            ctx: f.ctx.into_iter().collect(),
+        }
+    });
+    &READS
+}
+
 /// One reason a function rejects unauthenticated requests.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Rejection {
@@ -74,6 +108,16 @@ pub struct AuthFn {
     /// class; `f` for a plain function): when that always throws, so does this function.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throws_via: Option<String>,
+    /// Nothing in the body (its closures included) may change state: every call is one that
+    /// only reads (`data/reads.toml`: `Post.find(…).lean()`, `ctx.validate`, `list.map`) or
+    /// one of [`AuthFn::reads_via`], and no assignment reaches the session, the app or a global.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reads_only: bool,
+    /// The calls into the app's own code that must only read too for the function to, named as
+    /// [`AuthFn::via`] names calls (`this.m`, `Parent.m`, `f`, `HomeService.list`), a service as
+    /// `ctx.service.<dotted name>.<method>` (`ctx.service.post.findAll`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reads_via: Vec<String>,
 }
 
 impl AuthFn {
@@ -101,6 +145,9 @@ struct Frame {
     /// Locals with a declared type (`const authToken: IAuthToken`), by name.
     local_types: HashMap<String, String>,
     via: BTreeSet<String>,
+    /// Something in the body may change state (see [`AuthFn::reads_only`]).
+    changes: bool,
+    reads_via: BTreeSet<String>,
 }
 
 struct AuthVisitor<'p, 't> {
@@ -661,6 +708,8 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             calls: BTreeSet::new(),
             local_types: HashMap::new(),
             via: BTreeSet::new(),
+            changes: false,
+            reads_via: BTreeSet::new(),
         });
     }
 
@@ -668,6 +717,12 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         if let Some(mut fr) = self.frames.pop() {
             fr.f.calls = fr.calls.into_iter().take(64).collect();
             fr.f.via = fr.via.into_iter().take(32).collect();
+            fr.f.reads_only = !fr.changes;
+            fr.f.reads_via = if fr.changes {
+                Vec::new()
+            } else {
+                fr.reads_via.iter().cloned().collect()
+            };
             // a closure's rejection (`descriptor.value = async function () { ... }` in a
             // decorator factory, the middleware returned by a factory) also counts for the
             // function that builds it
@@ -682,6 +737,14 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 // the middleware a factory returns calls the guard: the factory does too
                 if parent.via.len() < 32 {
                     parent.via.extend(fr.f.via.iter().take(8).cloned());
+                }
+                // a callback's writes are its caller's (`list.map(x => Model.create(x))`)
+                parent.changes |= fr.changes;
+                if !parent.changes {
+                    parent.reads_via.extend(fr.reads_via);
+                    if parent.reads_via.len() > MAX_READS_VIA {
+                        parent.changes = true;
+                    }
                 }
             }
             self.out_fns.push(fr.f);
@@ -719,9 +782,10 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         }
     }
 
-    /// Records a call another file may implement (see [`AuthFn::via`]).
-    fn note_via(&mut self, p: &[&str]) {
-        let entry = match *p {
+    /// The name another file may implement a call under (see [`AuthFn::via`]): `f`,
+    /// `Type.m` / `recv.m`, `this.x.m` by the property's type.
+    fn call_name(&self, p: &[&str]) -> Option<String> {
+        match *p {
             [f] if f != "require" && f != "next" => Some(f.to_string()),
             ["this", ..] => self.receiver_name(p, false),
             [recv, m] if recv != "ctx" && recv != "app" => {
@@ -733,10 +797,82 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 Some(format!("{}.{m}", t.unwrap_or_else(|| recv.to_string())))
             }
             _ => None,
-        };
+        }
+    }
+
+    /// Records a call another file may implement (see [`AuthFn::via`]).
+    fn note_via(&mut self, p: &[&str]) {
+        let entry = self.call_name(p);
         if let (Some(e), Some(f)) = (entry, self.frames.last_mut()) {
             if f.via.len() < 32 {
                 f.via.insert(e);
+            }
+        }
+    }
+
+    /// What a call may do to state (see [`AuthFn::reads_only`]): `Some(None)` only reads,
+    /// `Some(Some(name))` does what the app's own `name` does, `None` may change something.
+    fn call_effect(&self, it: &CallExpression<'_>) -> Option<Option<String>> {
+        let r = reads();
+        let Some(p) = ctx_path(&it.callee) else {
+            // `Post.find(filter).lean()`: a method of a call's result (the inner call is
+            // walked on its own)
+            return match it.callee.get_inner_expression() {
+                Expression::StaticMemberExpression(m)
+                    if r.methods.contains(m.property.name.as_str()) =>
+                {
+                    Some(None)
+                }
+                _ => None,
+            };
+        };
+        // the app's own code first, whatever its methods are called: services, the class's
+        // methods, typed properties, a module the file requires or imports
+        match p.as_slice() {
+            ["ctx" | "this" | "app", "service", rest @ .., m] | ["service", rest @ .., m]
+                if !rest.is_empty() =>
+            {
+                return Some(Some(format!("ctx.service.{}.{m}", rest.join("."))));
+            }
+            ["this", _] | ["this", _, _] => {
+                if let Some(name) = self.receiver_name(&p, true) {
+                    return Some(Some(name));
+                }
+            }
+            [recv, _]
+                if self
+                    .imports
+                    .iter()
+                    .any(|i| i.local == *recv && i.specifier.starts_with('.')) =>
+            {
+                return self.call_name(&p).map(Some);
+            }
+            [f] if r.roots.contains(*f) => return Some(None),
+            [f] => return Some(Some(f.to_string())),
+            _ => {}
+        }
+        let last = *p.last()?;
+        match p.as_slice() {
+            ["ctx", m, ..] if r.ctx.contains(*m) => Some(None),
+            ["ctx", "response" | "request", m] if r.ctx.contains(*m) => Some(None),
+            [root, ..] if r.roots.contains(*root) => Some(None),
+            _ if r.methods.contains(last) => Some(None),
+            _ => None,
+        }
+    }
+
+    fn note_call_effect(&mut self, it: &CallExpression<'_>) {
+        if self.frames.last().is_none_or(|f| f.changes) {
+            return;
+        }
+        let effect = self.call_effect(it);
+        if let Some(f) = self.frames.last_mut() {
+            match effect {
+                Some(None) => {}
+                Some(Some(name)) if f.reads_via.len() < MAX_READS_VIA => {
+                    f.reads_via.insert(name);
+                }
+                _ => f.changes = true,
             }
         }
     }
@@ -1056,6 +1192,30 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         self.namer.assignment(it);
+        // state outside the request: the session, the app, a global
+        if let Some(t) = it
+            .left
+            .as_simple_assignment_target()
+            .and_then(|t| t.as_member_expression().and_then(|m| ctx_path(m.object())))
+        {
+            let outside = matches!(
+                t.as_slice(),
+                ["ctx", "session", ..]
+                    | ["app" | "global" | "globalThis" | "process", ..]
+                    | ["this", "app", ..]
+                    | ["ctx", "app", ..]
+            ) || (t.as_slice() == ["ctx"]
+                && it.left.as_simple_assignment_target().is_some_and(|x| {
+                    x.as_member_expression()
+                        .and_then(|m| m.static_property_name())
+                        == Some("session")
+                }));
+            if outside {
+                if let Some(f) = self.frames.last_mut() {
+                    f.changes = true;
+                }
+            }
+        }
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
             // ctx.status = 401 / ctx.response.status = 403 / ctx.body = { code: 401 }
             let target = member_path(&m.object).map(|mut p| {
@@ -1080,6 +1240,7 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        self.note_call_effect(it);
         if let Some(p) = ctx_path(&it.callee) {
             let last = p.last().copied().unwrap_or_default();
             if let Some(f) = self.frames.last_mut() {
@@ -1427,6 +1588,57 @@ mod tests {
         for n in ["e", "f", "g", "i"] {
             assert_eq!(get(n).throws_via, None, "{n}");
         }
+    }
+
+    /// The list of calls that only read is embedded data: it parses, and names no write.
+    #[test]
+    fn the_read_list_parses_and_names_no_write() {
+        let r = super::reads();
+        assert!(
+            r.methods.contains("findAll") && r.roots.contains("JSON") && r.ctx.contains("validate")
+        );
+        for w in [
+            "create",
+            "save",
+            "update",
+            "updateOne",
+            "insert",
+            "remove",
+            "destroy",
+            "delete",
+            "set",
+            "increment",
+            "query",
+            "upsert",
+        ] {
+            assert!(!r.methods.contains(w), "{w}");
+        }
+    }
+
+    /// A function that only reads (itself, or through what the app model follows) against ones
+    /// that write, write in a callback, touch the session or the app, or call what eggsec
+    /// cannot tell.
+    #[test]
+    fn functions_that_only_read() {
+        let src = "const util = require('./util');\nclass C {\n @Inject() repo: PostRepo;\n async a() { const { ctx, service } = this; ctx.validate({}, ctx.request.body); ctx.body = await service.post.findAll(ctx.request.body); }\n async b() { const { Post } = this.ctx.model; const rows = await Post.find({}).sort({ t: -1 }).lean(); this.ctx.body = rows.map(r => JSON.stringify(r)); }\n async c() { return this.repo.list(); }\n async d() { this.ctx.body = await util.load(this.ctx.query.id); }\n async e() { await this.ctx.model.Post.create({}); }\n async f() { const rows = await this.ctx.model.Post.findAll(); await Promise.all(rows.map(r => r.save())); }\n async g() { this.ctx.session.seen = Date.now(); }\n async h() { this.app.cache = {}; }\n async i() { await this.ctx.curl('http://x'); }\n async j() { this.ctx.body = await this.ctx.helper.load(); }\n async k() { const filter = {}; filter.published = true; this.ctx.body = await this.ctx.model.Post.count(filter); }\n}";
+        let f = source_facts_from(Path::new("/app/app/controller/x.ts"), src)
+            .unwrap()
+            .auth;
+        let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
+        for n in ["a", "b", "c", "d", "k"] {
+            assert!(get(n).reads_only, "{n}: {:?}", get(n));
+        }
+        for n in ["e", "f", "g", "h", "i", "j"] {
+            assert!(!get(n).reads_only, "{n}: {:?}", get(n));
+            assert!(get(n).reads_via.is_empty(), "{n}");
+        }
+        assert_eq!(
+            get("a").reads_via,
+            vec!["ctx.service.post.findAll".to_string()]
+        );
+        assert!(get("b").reads_via.is_empty() && get("k").reads_via.is_empty());
+        assert_eq!(get("c").reads_via, vec!["PostRepo.list".to_string()]);
+        assert_eq!(get("d").reads_via, vec!["util.load".to_string()]);
     }
 
     #[test]
