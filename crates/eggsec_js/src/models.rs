@@ -34,6 +34,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("regex.toml", include_str!("../models/regex.toml")),
     ("encode.toml", include_str!("../models/encode.toml")),
+    ("hash.toml", include_str!("../models/hash.toml")),
     ("validators.toml", include_str!("../models/validators.toml")),
     (
         "active-record.toml",
@@ -115,6 +116,10 @@ const EMBEDDED_JSON: &[(&str, &str)] = &[
     (
         "encode.toml",
         include_str!(concat!(env!("OUT_DIR"), "/models/encode.json")),
+    ),
+    (
+        "hash.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/hash.json")),
     ),
     (
         "validators.toml",
