@@ -812,9 +812,9 @@ impl<'p, 't> AuthVisitor<'p, 't> {
 
     /// What a call may do to state (see [`AuthFn::reads_only`]): `Some(None)` only reads,
     /// `Some(Some(name))` does what the app's own `name` does, `None` may change something.
-    fn call_effect(&self, it: &CallExpression<'_>) -> Option<Option<String>> {
+    fn call_effect(&self, it: &CallExpression<'_>, p: Option<&[&str]>) -> Option<Option<String>> {
         let r = reads();
-        let Some(p) = ctx_path(&it.callee) else {
+        let Some(p) = p else {
             // `Post.find(filter).lean()`: a method of a call's result (the inner call is
             // walked on its own)
             return match it.callee.get_inner_expression() {
@@ -828,14 +828,14 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         };
         // the app's own code first, whatever its methods are called: services, the class's
         // methods, typed properties, a module the file requires or imports
-        match p.as_slice() {
+        match p {
             ["ctx" | "this" | "app", "service", rest @ .., m] | ["service", rest @ .., m]
                 if !rest.is_empty() =>
             {
                 return Some(Some(format!("ctx.service.{}.{m}", rest.join("."))));
             }
             ["this", _] | ["this", _, _] => {
-                if let Some(name) = self.receiver_name(&p, true) {
+                if let Some(name) = self.receiver_name(p, true) {
                     return Some(Some(name));
                 }
             }
@@ -845,14 +845,14 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                     .iter()
                     .any(|i| i.local == *recv && i.specifier.starts_with('.')) =>
             {
-                return self.call_name(&p).map(Some);
+                return self.call_name(p).map(Some);
             }
             [f] if r.roots.contains(*f) => return Some(None),
             [f] => return Some(Some(f.to_string())),
             _ => {}
         }
         let last = *p.last()?;
-        match p.as_slice() {
+        match p {
             ["ctx", m, ..] if r.ctx.contains(*m) => Some(None),
             ["ctx", "response" | "request", m] if r.ctx.contains(*m) => Some(None),
             [root, ..] if r.roots.contains(*root) => Some(None),
@@ -861,11 +861,11 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         }
     }
 
-    fn note_call_effect(&mut self, it: &CallExpression<'_>) {
+    fn note_call_effect(&mut self, it: &CallExpression<'_>, p: Option<&[&str]>) {
         if self.frames.last().is_none_or(|f| f.changes) {
             return;
         }
-        let effect = self.call_effect(it);
+        let effect = self.call_effect(it, p);
         if let Some(f) = self.frames.last_mut() {
             match effect {
                 Some(None) => {}
@@ -1240,8 +1240,9 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     }
 
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
-        self.note_call_effect(it);
-        if let Some(p) = ctx_path(&it.callee) {
+        let path = ctx_path(&it.callee);
+        self.note_call_effect(it, path.as_deref());
+        if let Some(p) = path {
             let last = p.last().copied().unwrap_or_default();
             if let Some(f) = self.frames.last_mut() {
                 if f.calls.len() < 64 {
