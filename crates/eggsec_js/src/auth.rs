@@ -36,6 +36,7 @@ const MAX_READS_VIA: usize = 16;
 /// The calls that only read (`data/reads.toml`).
 struct Reads {
     methods: HashSet<String>,
+    chained: HashSet<String>,
     roots: HashSet<String>,
     ctx: HashSet<String>,
 }
@@ -45,17 +46,20 @@ fn reads() -> &'static Reads {
         #[derive(serde::Deserialize)]
         struct File {
             methods: Vec<String>,
+            chained: Vec<String>,
             roots: Vec<String>,
             ctx: Vec<String>,
         }
         // (embedded and checked by a unit test: it always parses)
         let f: File = toml::from_str(include_str!("../data/reads.toml")).unwrap_or(File {
             methods: vec![],
+            chained: vec![],
             roots: vec![],
             ctx: vec![],
         });
         Reads {
             methods: f.methods.into_iter().collect(),
+            chained: f.chained.into_iter().collect(),
             roots: f.roots.into_iter().collect(),
             ctx: f.ctx.into_iter().collect(),
         }
@@ -819,7 +823,8 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             // walked on its own)
             return match it.callee.get_inner_expression() {
                 Expression::StaticMemberExpression(m)
-                    if r.methods.contains(m.property.name.as_str()) =>
+                    if r.methods.contains(m.property.name.as_str())
+                        || r.chained.contains(m.property.name.as_str()) =>
                 {
                     Some(None)
                 }
@@ -1621,15 +1626,15 @@ mod tests {
     /// cannot tell.
     #[test]
     fn functions_that_only_read() {
-        let src = "const util = require('./util');\nclass C {\n @Inject() repo: PostRepo;\n async a() { const { ctx, service } = this; ctx.validate({}, ctx.request.body); ctx.body = await service.post.findAll(ctx.request.body); }\n async b() { const { Post } = this.ctx.model; const rows = await Post.find({}).sort({ t: -1 }).lean(); this.ctx.body = rows.map(r => JSON.stringify(r)); }\n async c() { return this.repo.list(); }\n async d() { this.ctx.body = await util.load(this.ctx.query.id); }\n async e() { await this.ctx.model.Post.create({}); }\n async f() { const rows = await this.ctx.model.Post.findAll(); await Promise.all(rows.map(r => r.save())); }\n async g() { this.ctx.session.seen = Date.now(); }\n async h() { this.app.cache = {}; }\n async i() { await this.ctx.curl('http://x'); }\n async j() { this.ctx.body = await this.ctx.helper.load(); }\n async k() { const filter = {}; filter.published = true; this.ctx.body = await this.ctx.model.Post.count(filter); }\n}";
+        let src = "const util = require('./util');\nclass C {\n @Inject() repo: PostRepo;\n async a() { const { ctx, service } = this; ctx.validate({}, ctx.request.body); ctx.body = await service.post.findAll(ctx.request.body); }\n async b() { const { Post } = this.ctx.model; const rows = await Post.find({}).sort({ t: -1 }).lean(); this.ctx.body = rows.map(r => JSON.stringify(r)); }\n async c() { return this.repo.list(); }\n async d() { this.ctx.body = await util.load(this.ctx.query.id); }\n async e() { await this.ctx.model.Post.create({}); }\n async f() { const rows = await this.ctx.model.Post.findAll(); await Promise.all(rows.map(r => r.save())); }\n async g() { this.ctx.session.seen = Date.now(); }\n async h() { this.app.cache = {}; }\n async i() { await this.ctx.curl('http://x'); }\n async j() { this.ctx.body = await this.ctx.helper.load(); }\n async k() { const filter = {}; filter.published = true; this.ctx.body = await this.ctx.model.Post.count(filter); }\n async l() { this.ctx.body = await this.ctx.model.Post.find({}).exec(); }\n async m() { this.ctx.body = cp.exec('ls'); }\n}";
         let f = source_facts_from(Path::new("/app/app/controller/x.ts"), src)
             .unwrap()
             .auth;
         let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
-        for n in ["a", "b", "c", "d", "k"] {
+        for n in ["a", "b", "c", "d", "k", "l"] {
             assert!(get(n).reads_only, "{n}: {:?}", get(n));
         }
-        for n in ["e", "f", "g", "h", "i", "j"] {
+        for n in ["e", "f", "g", "h", "i", "j", "m"] {
             assert!(!get(n).reads_only, "{n}: {:?}", get(n));
             assert!(get(n).reads_via.is_empty(), "{n}");
         }

@@ -188,7 +188,7 @@ mod tests {
         std::fs::create_dir_all(d.join("app/controller")).unwrap();
         std::fs::create_dir_all(d.join("app/middleware")).unwrap();
         std::fs::write(d.join("app/router.js"), router).unwrap();
-        std::fs::write(d.join("app/controller/order.js"), "exports.create = async ctx => { ctx.body = 1; };\nexports.mine = async ctx => { if (!ctx.session.user) ctx.throw(401); };\n").unwrap();
+        std::fs::write(d.join("app/controller/order.js"), "exports.create = async ctx => { ctx.body = await ctx.model.Order.create({ n: 1 }); };\nexports.mine = async ctx => { if (!ctx.session.user) ctx.throw(401); };\nexports.search = async ctx => { ctx.body = await ctx.model.Order.findAll({ limit: 10 }); };\n").unwrap();
         std::fs::write(d.join("app/middleware/gate.js"), "module.exports = () => async (ctx, next) => { if (!ctx.state.user) ctx.throw(401); await next(); };\n").unwrap();
         let mut app = test_model_in(d, serde_json::json!({}));
         let mut diags = Vec::new();
@@ -218,6 +218,8 @@ mod tests {
             // Authentication entry points cannot require authentication.
             "module.exports = app => { app.router.post('/api/login', app.controller.order.create); };",
             "module.exports = app => { app.router.post('/auth/sign-up', app.controller.order.create); };",
+            // A handler that only reads changes nothing.
+            "module.exports = app => { app.router.post('/orders/search', app.controller.order.search); };",
         ] {
             assert!(run_rule(&StateChangingRouteWithoutAuth, &app(safe)).is_empty(), "{safe}");
         }
