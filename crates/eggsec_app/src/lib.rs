@@ -25,6 +25,7 @@ pub mod middleware;
 pub mod model;
 pub mod plugin_boot;
 pub mod plugins;
+pub mod reach;
 pub mod routes;
 pub mod secrets;
 pub mod sequencify;

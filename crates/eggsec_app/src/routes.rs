@@ -190,6 +190,8 @@ pub struct CodeModel {
     /// `ctx.render('tpl', { x })` calls that feed request data to a template, in the file of
     /// the call (what `autoescape: false` turns into XSS).
     pub renders: Vec<AppRender>,
+    /// The service methods the code names, read once on first use ([`CodeModel::service_refs`]).
+    pub service_refs: std::sync::OnceLock<crate::reach::ServiceRefs>,
 }
 
 /// A render call feeding request data to a template.
@@ -201,6 +203,13 @@ pub struct AppRender {
 }
 
 impl CodeModel {
+    /// Which service methods some code of the app names (for dead-code checks), computed on
+    /// the first call.
+    pub fn service_refs(&self) -> &crate::reach::ServiceRefs {
+        self.service_refs
+            .get_or_init(|| crate::reach::ServiceRefs::of(self))
+    }
+
     /// The file at an app-relative path.
     pub fn file(&self, rel: &str) -> Option<&CodeFile> {
         self.files.iter().find(|f| f.rel == rel)
@@ -736,6 +745,7 @@ invalid byte read as U+FFFD (columns on such lines may be off)"
         files,
         flows,
         renders,
+        service_refs: Default::default(),
     })
 }
 
@@ -1480,6 +1490,7 @@ pub fn build_routes_with(
                 files: code.files.iter().chain(&u.files).cloned().collect(),
                 flows: code.flows.clone(),
                 renders: code.renders.clone(),
+                service_refs: Default::default(),
             };
             &combined
         }

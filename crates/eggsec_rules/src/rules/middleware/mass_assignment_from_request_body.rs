@@ -1,6 +1,7 @@
 //! `MW030` `mass-assignment-from-request-body`: a whole request object written into a record
 //! (issue 12 class 2).
 
+use super::record_accessed_without_owner_check::is_admin_word;
 use super::sql_built_from_request::{flow_groups, report_sink};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_js::flow::SinkKind;
@@ -17,7 +18,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Records are written from named, expected fields only",
     docs: RuleDocs {
-        what: r#"Finds a whole request object — `ctx.request.body`, `ctx.query`, a tegg `@HTTPBody()` parameter, `{ ...body, userId }`, `Object.assign({}, body)` — written into a database record whose model has privileged-looking columns the caller can then set. Writes: sequelize `Model.create(body)` / `Model.update(body, { where })` / `record.update(body)` / `record.set(body)`, mongoose `Model.create(body)` / `new Model(body)` / `findByIdAndUpdate(id, body)` / `updateOne(filter, body)`, leoric `Model.update(where, body)`, egg-mysql `app.mysql.insert(table, body)` / `app.mysql.update(table, body)`, and `Object.assign(record, body)` on a record read from the database. It follows the body through locals and into services (`ctx.service.user.update(ctx.request.body)` → `this.ctx.model.User.update(data, ...)`). It then reads the written model's definition — the file egg loads as `ctx.model.<Name>` (sequelize `define`/`init`, mongoose `Schema` with `schema.add`, leoric `static attributes`, typeorm/tegg `@Column()` properties), or a definition declaring that name — and reports only when a column looks privileged: role or admin flags, owner/creator/author/operator ids, tenant/org ids, status and moderation flags (approved, verified, top, hot), counters (likes, views, downloads), balances, password hashes, expiry dates (the table is `crates/eggsec_rules/data/privileged-columns.tsv`). The message names those columns and the model file. Subtracted: fields the server forces on the way (`payload.userId = ctx.user.id` or `delete payload.role` before the write, in the controller or the service; `{ ...body, userId: me }` — a key *after* the spread; `{ userId: me, ...body }` is still reported, the body wins), a write scoped to the logged-in user (`update(body, { where: { id, owner_id: ctx.user.id } })`: the owner may change owner, tenant and status columns of their own row), link tables whose every column is an id (the link is what the form names) unless the row is a user's own reaction (likes, collects, follows), and the access-control tables themselves (roles, permissions, menus: admin forms, an authorisation question). A model or table chosen at run time (`ctx.model[name]`, `app.mysql.insert(table, body)` with a variable) or a model eggsec cannot find is reported at low confidence. Not reported: named fields (`{ title, content }`, `body.title`), `_.pick(body, [...])`, a validator's result. `ctx.validate(rules)` does not make it safe: egg-validate checks the listed fields and lets every other field through. Options: none (suppress a reviewed finding with the usual `eggsec-ignore` comment or baseline)."#,
+        what: r#"Finds a whole request object — `ctx.request.body`, `ctx.query`, a tegg `@HTTPBody()` parameter, `{ ...body, userId }`, `Object.assign({}, body)` — written into a database record whose model has privileged-looking columns the caller can then set. Writes: sequelize `Model.create(body)` / `Model.update(body, { where })` / `record.update(body)` / `record.set(body)`, mongoose `Model.create(body)` / `new Model(body)` / `findByIdAndUpdate(id, body)` / `updateOne(filter, body)`, leoric `Model.update(where, body)`, egg-mysql `app.mysql.insert(table, body)` / `app.mysql.update(table, body)`, and `Object.assign(record, body)` on a record read from the database. It follows the body through locals and into services (`ctx.service.user.update(ctx.request.body)` → `this.ctx.model.User.update(data, ...)`). It then reads the written model's definition — the file egg loads as `ctx.model.<Name>` (sequelize `define`/`init`, mongoose `Schema` with `schema.add`, leoric `static attributes`, typeorm/tegg `@Column()` properties), or a definition declaring that name — and reports only when a column looks privileged: role or admin flags, owner/creator/author/operator ids, tenant/org ids, status and moderation flags (approved, verified, top, hot), counters (likes, views, downloads), balances, password hashes, expiry dates (the table is `crates/eggsec_rules/data/privileged-columns.tsv`). The message names those columns and the model file. Subtracted: fields the server forces on the way (`payload.userId = ctx.user.id` or `delete payload.role` before the write, in the controller or the service; `{ ...body, userId: me }` — a key *after* the spread; `{ userId: me, ...body }` is still reported, the body wins), a write scoped to the logged-in user (`update(body, { where: { id, owner_id: ctx.user.id } })`: the owner may change owner, tenant and status columns of their own row), link tables whose every column is an id (the link is what the form names) unless the row is a user's own reaction (likes, collects, follows), the access-control tables themselves (roles, permissions, menus: admin forms, an authorisation question), and on an admin screen — every path starts in a handler routed only under an `admin`/`manage` path segment and only behind authentication — the status, moderation, counter and money columns, which the admin sets by design (a role-limited admin still may not set privilege, owner, tenant, secret or expiry columns: `is_super` on a staff form is reported). A column named after its own table (`staff_name` of `Staff`, `user_status` of `User`) is judged by the rest of its name. A model or table chosen at run time (`ctx.model[name]`, `app.mysql.insert(table, body)` with a variable) or a model eggsec cannot find is reported at low confidence. Not reported: named fields (`{ title, content }`, `body.title`), `_.pick(body, [...])`, a validator's result. `ctx.validate(rules)` does not make it safe: egg-validate checks the listed fields and lets every other field through. Options: none (suppress a reviewed finding with the usual `eggsec-ignore` comment or baseline)."#,
         why: r#"The caller chooses every column, not only the ones the form shows: `{"role": "admin"}`, `{"isAdmin": true}`, `{"userId": 1}` (take over another user's record), `{"top": true}`, `{"orgId": ...}` (move into another tenant), `{"balance": 1e9}`. With egg-mysql `update(table, body)` the body's own `id` even picks which row is changed."#,
         bad: r#"async update() {
   const { ctx } = this;
@@ -170,7 +171,10 @@ fn judge(
     }
     let forced: Vec<String> = forced.unwrap_or_default().into_iter().collect();
     let scoped = call.is_some_and(|c| !c.scoped.is_empty());
-    let privileged = table.privileged(&name, &columns, scoped);
+    // paths from handlers no route reaches are left out (egg serves only what is routed)
+    let screens: Vec<Option<bool>> = flows.iter().map(|f| admin_screen(app, f)).collect();
+    let admin = screens.contains(&Some(true)) && !screens.contains(&Some(false));
+    let privileged = table.privileged(&name, &columns, scoped, admin);
     let privileged: Vec<(String, &'static str)> = privileged
         .into_iter()
         .filter(|(c, _)| !forced.iter().any(|f| f == c))
@@ -277,6 +281,42 @@ fn columns_of(app: &eggsec_app::AppModel, name: &str) -> Option<(Vec<String>, St
         }
     }
     None
+}
+
+/// Whether the path starts on an admin screen: in a handler routed only under an admin path
+/// segment (`/admin/…`, `/manage/…`) and only behind authentication, whose user sets display
+/// and moderation flags, counters and prices by design (`POST /admin/nav/doAdd` writing the
+/// form's `status`). `None` when no route reaches the handler. The handler is the function
+/// of the source's file that starts last before the source.
+fn admin_screen(app: &eggsec_app::AppModel, f: &eggsec_app::routes::AppFlow) -> Option<bool> {
+    let Some(src) = f.flow.steps.first() else {
+        return Some(false);
+    };
+    let rel = src.file.as_deref().unwrap_or(&f.file);
+    let Some(fi) = app.code.files.iter().position(|c| c.rel == rel) else {
+        return Some(false);
+    };
+    let Some(handler) = app.code.files[fi]
+        .facts
+        .functions
+        .iter()
+        .filter(|g| g.line <= src.line)
+        .max_by_key(|g| g.line)
+    else {
+        return Some(false);
+    };
+    let mut routes = app
+        .routes
+        .iter()
+        .filter(|r| {
+            r.handler_file == Some(fi)
+                && r.handler_function.as_deref() == Some(handler.name.as_str())
+        })
+        .peekable();
+    routes.peek()?;
+    Some(routes.all(|r| {
+        r.auth == eggsec_app::routes::AuthStatus::Required && r.path.split('/').any(is_admin_word)
+    }))
 }
 
 /// Fields the server writes on the way from the source to the sink: `payload.userId = me` or
@@ -389,8 +429,13 @@ impl Table {
     }
 
     /// The category of a column, if it looks privileged.
+    #[cfg(test)]
     fn category(&self, column: &str) -> Option<&'static str> {
-        let w = words(column);
+        self.category_of(&words(column))
+    }
+
+    /// [`Table::category`] of a column's words.
+    fn category_of(&self, w: &[String]) -> Option<&'static str> {
         let idish = |x: &str| matches!(x, "id" | "uuid" | "ids");
         // `task_state_id` references another table's row: not the state itself
         let reference = w.len() > 1 && w.last().is_some_and(|x| idish(x));
@@ -414,12 +459,16 @@ impl Table {
     /// A write scoped to the logged-in user lets the owner change owner, tenant and status
     /// columns of their own record; a link table (every column an id) links what the form
     /// names unless it records a user's own reaction (likes, follows...); the access-control
-    /// tables (roles, permissions, menus) are the admin's own forms.
+    /// tables (roles, permissions, menus) are the admin's own forms. On an admin screen the
+    /// status, moderation, counter and money columns are the admin's to set; privilege,
+    /// owner, tenant, secret and expiry columns stay (a role-limited admin making a super
+    /// admin).
     fn privileged(
         &self,
         model: &str,
         columns: &[String],
         scoped: bool,
+        admin: bool,
     ) -> Vec<(String, &'static str)> {
         let table = words(model);
         if self.table_has("access-table", &table) {
@@ -443,8 +492,15 @@ impl Table {
         columns
             .iter()
             .filter_map(|c| {
-                let cat = self.category(c)?;
+                // a column named after its own table (`staff_name` of `Staff`, `user_status` of
+                // `User`) is judged by the rest of its name
+                let mut w = words(c);
+                if w.len() > table.len() && w.starts_with(&table) {
+                    w.drain(..table.len());
+                }
+                let cat = self.category_of(&w)?;
                 let dropped = (scoped && matches!(cat, "owner" | "tenant" | "status"))
+                    || (admin && matches!(cat, "status" | "moderation" | "counter" | "money"))
                     || (link && !link_ok && matches!(cat, "owner" | "tenant"));
                 (!dropped).then(|| (c.clone(), cat))
             })
@@ -612,6 +668,46 @@ mod tests {
     }
 
     #[test]
+    fn admin_screens_set_display_flags() {
+        let nav = "const { Controller } = require('egg');\nclass Nav extends Controller {\n  async doAdd() {\n    const nav = new this.ctx.model.Nav(this.ctx.request.body);\n    await nav.save();\n  }\n  async suggest() {\n    await this.ctx.model.Nav.create(this.ctx.request.body);\n  }\n  async open() {\n    await this.ctx.model.Nav.create(this.ctx.request.body);\n  }\n}\nmodule.exports = Nav;\n";
+        let manager = "const { Controller } = require('egg');\nclass Manager extends Controller {\n  async doAdd() {\n    await new this.ctx.model.Admin(this.ctx.request.body).save();\n  }\n}\nmodule.exports = Manager;\n";
+        let (_tmp, app) = crate::testing::load_app(&[
+            ("package.json", r#"{ "name": "shop", "dependencies": { "egg": "^2.0.0", "egg-mongoose": "^3.0.0" } }"#),
+            ("config/plugin.js", "exports.mongoose = { enable: true, package: 'egg-mongoose' };\n"),
+            ("config/config.default.js", "module.exports = { keys: 'k', middleware: [ 'adminauth' ], adminauth: { match: '/admin' } };\n"),
+            ("app/middleware/adminauth.js", "module.exports = () => async (ctx, next) => {\n  if (!ctx.session.userinfo) ctx.throw(401);\n  await next();\n};\n"),
+            ("app/model/nav.js", "module.exports = app => { const mongoose = app.mongoose; const NavSchema = new mongoose.Schema({ title: String, link: String, status: Number, sort: Number }); return mongoose.model('Nav', NavSchema, 'nav'); };\n"),
+            ("app/model/admin.js", "module.exports = app => { const mongoose = app.mongoose; const AdminSchema = new mongoose.Schema({ username: String, status: Number, is_super: Number }); return mongoose.model('Admin', AdminSchema, 'admin'); };\n"),
+            ("app/router.js", "module.exports = app => {\n  const { router, controller } = app;\n  router.post('/admin/nav/doAdd', controller.admin.nav.doAdd);\n  router.post('/nav/suggest', controller.admin.nav.suggest);\n  router.post('/open/admin-nav', controller.admin.nav.open);\n  router.post('/admin/manager/doAdd', controller.admin.manager.doAdd);\n};\n"),
+            ("app/controller/admin/nav.js", nav),
+            ("app/controller/admin/manager.js", manager),
+        ]);
+        let found = run_rule(&MassAssignmentFromRequestBody, &app);
+        let at = |line: u32, file: &str| {
+            found.iter().find(|f| {
+                matches!(&f.location, eggsec_report::Location::File { path, line: l, .. }
+                    if path.ends_with(file) && *l == line)
+            })
+        };
+        // the admin's own form sets the display flag: quiet
+        assert!(at(4, "nav.js").is_none(), "{found:#?}");
+        // the same write from a public route, and from an admin-looking path no middleware guards
+        assert!(
+            at(8, "nav.js").is_some_and(|f| f.message.contains("`status`")),
+            "{found:#?}"
+        );
+        assert!(at(11, "nav.js").is_some(), "{found:#?}");
+        // an admin screen still may not make a super admin
+        let m = at(4, "manager.js").expect("is_super stays privileged on an admin screen");
+        assert!(
+            m.message.contains("`is_super` (privilege)"),
+            "{}",
+            m.message
+        );
+        assert!(!m.message.contains("`status`"), "{}", m.message);
+    }
+
+    #[test]
     fn column_words_and_categories() {
         let t = Table::embedded();
         assert_eq!(words("isAdmin"), ["is", "admin"]);
@@ -636,13 +732,39 @@ mod tests {
         }
         // link tables link what the form names, unless the row is the user's own reaction
         let link = ["id".to_string(), "user_id".into(), "project_id".into()];
-        assert!(t.privileged("UserProjects", &link, false).is_empty());
-        assert_eq!(t.privileged("UserProjectCollects", &link, false).len(), 1);
+        assert!(t.privileged("UserProjects", &link, false, false).is_empty());
+        assert_eq!(
+            t.privileged("UserProjectCollects", &link, false, false)
+                .len(),
+            1
+        );
+        // a column named after its own table is judged by the rest of its name
+        let staff = [
+            "staff_name".to_string(),
+            "staff_no".into(),
+            "is_super".into(),
+        ];
+        assert_eq!(
+            t.privileged("Staff", &staff, false, false),
+            [("is_super".to_string(), "privilege")]
+        );
+        let user = [
+            "user_status".to_string(),
+            "user_role".into(),
+            "nickname".into(),
+        ];
+        assert_eq!(t.privileged("User", &user, false, false).len(), 2);
+        // on an admin screen the status is the admin's; the role is not
+        assert_eq!(
+            t.privileged("User", &user, false, true),
+            [("user_role".to_string(), "privilege")]
+        );
         // the access-control tables are the admin's own forms
         assert!(t
             .privileged(
                 "RolePermissions",
                 &["role_id".into(), "permission_id".into()],
+                false,
                 false
             )
             .is_empty());

@@ -44,7 +44,7 @@ pub(crate) fn report_flows(cx: &mut RuleContext<'_>, kind: SinkKind, title: &str
 }
 
 /// The flows of `kind` whose sink's plugin the app provides, grouped by sink (file, line,
-/// column).
+/// column). A flow that starts in a service method no code names is dead code, left out.
 pub(crate) fn flow_groups(
     app: &eggsec_app::AppModel,
     kind: SinkKind,
@@ -55,6 +55,9 @@ pub(crate) fn flow_groups(
             if !app.has_sink(p) {
                 continue;
             }
+        }
+        if starts_in_dead_service(app, f) {
+            continue;
         }
         let Some(sink) = f.flow.steps.last() else {
             continue;
@@ -69,6 +72,23 @@ pub(crate) fn flow_groups(
         }
     }
     groups
+}
+
+/// The flow's source lies in a method of `app/service/**` that no code of the app names.
+fn starts_in_dead_service(app: &eggsec_app::AppModel, f: &eggsec_app::routes::AppFlow) -> bool {
+    let Some(src) = f.flow.steps.first() else {
+        return false;
+    };
+    let rel = src.file.as_deref().unwrap_or(&f.file);
+    if !rel.contains("app/service/") {
+        return false;
+    }
+    let Some(fi) = app.code.files.iter().position(|c| c.rel == rel) else {
+        return false;
+    };
+    app.code
+        .service_refs()
+        .dead_service_method(&app.code, fi, src.line)
 }
 
 /// Reports one flow at its sink, with the path from the source to the sink as evidence.
