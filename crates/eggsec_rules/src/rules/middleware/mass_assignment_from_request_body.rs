@@ -1,7 +1,6 @@
 //! `MW030` `mass-assignment-from-request-body`: a whole request object written into a record
 //! (issue 12 class 2).
 
-use super::record_accessed_without_owner_check::is_admin_word;
 use super::sql_built_from_request::{flow_groups, report_sink};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_js::flow::SinkKind;
@@ -315,8 +314,17 @@ fn admin_screen(app: &eggsec_app::AppModel, f: &eggsec_app::routes::AppFlow) -> 
         .peekable();
     routes.peek()?;
     Some(routes.all(|r| {
-        r.auth == eggsec_app::routes::AuthStatus::Required && r.path.split('/').any(is_admin_word)
+        r.auth == eggsec_app::routes::AuthStatus::Required && r.path.split('/').any(admin_segment)
     }))
+}
+
+/// A path segment that names an admin area: `admin`, `adminApi`, `sysadmin`, `manage`,
+/// `management` (not a word that only contains it: `/badminton`, `/my/unmanaged`; not a
+/// parameter: `/:admin`).
+fn admin_segment(s: &str) -> bool {
+    let s = s.to_ascii_lowercase();
+    !s.starts_with(':')
+        && (s.starts_with("admin") || s.ends_with("admin") || s.starts_with("manage"))
 }
 
 /// Fields the server writes on the way from the source to the sink: `payload.userId = me` or
@@ -705,6 +713,13 @@ mod tests {
             m.message
         );
         assert!(!m.message.contains("`status`"), "{}", m.message);
+        // what names an admin area
+        for s in ["admin", "adminApi", "sysadmin", "manage", "management"] {
+            assert!(admin_segment(s), "{s}");
+        }
+        for s in ["badminton", "unmanaged", "posts", ":admin"] {
+            assert!(!admin_segment(s), "{s}");
+        }
     }
 
     #[test]

@@ -334,7 +334,7 @@ fn admin_place(
 }
 
 /// A path segment naming an admin screen.
-pub(crate) fn is_admin_word(s: &str) -> bool {
+fn is_admin_word(s: &str) -> bool {
     let s = s.to_ascii_lowercase();
     s.contains("admin") || s.contains("manage")
 }
