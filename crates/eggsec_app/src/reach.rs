@@ -89,8 +89,7 @@ impl ServiceRefs {
     }
 
     /// Whether the flow step at `line` of file `fi` lies in a method of a service under
-    /// `app/service/` that nothing names: the function holding it is the one of the file that
-    /// starts last before `line`.
+    /// `app/service/` that nothing names (the method is [`crate::routes::CodeFile::function_at`]).
     pub fn dead_service_method(&self, code: &CodeModel, fi: usize, line: u32) -> bool {
         if self.dynamic {
             return false;
@@ -106,13 +105,7 @@ impl ServiceRefs {
         if self.whole.contains(&service) {
             return false;
         }
-        let Some(m) = file
-            .facts
-            .functions
-            .iter()
-            .filter(|g| g.line <= line)
-            .max_by_key(|g| g.line)
-        else {
+        let Some(m) = file.function_at(line) else {
             return false;
         };
         if m.name.is_empty() || m.name.starts_with('<') {

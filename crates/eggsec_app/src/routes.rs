@@ -123,6 +123,16 @@ impl CodeFile {
     pub fn unit_rel(&self) -> &str {
         unit_rel(&self.rel, self.unit.as_deref())
     }
+
+    /// The named function or method holding `line`: the one that starts last at or before it
+    /// (facts keep no end lines; a function nested in a handler is taken for the handler).
+    pub fn function_at(&self, line: u32) -> Option<&eggsec_js::flow::FunctionFacts> {
+        self.facts
+            .functions
+            .iter()
+            .filter(|g| g.line <= line)
+            .max_by_key(|g| g.line)
+    }
 }
 
 fn unit_rel<'r>(rel: &'r str, unit: Option<&str>) -> &'r str {

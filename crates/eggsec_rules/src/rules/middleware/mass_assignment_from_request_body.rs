@@ -285,8 +285,8 @@ fn columns_of(app: &eggsec_app::AppModel, name: &str) -> Option<(Vec<String>, St
 /// Whether the path starts on an admin screen: in a handler routed only under an admin path
 /// segment (`/admin/…`, `/manage/…`) and only behind authentication, whose user sets display
 /// and moderation flags, counters and prices by design (`POST /admin/nav/doAdd` writing the
-/// form's `status`). `None` when no route reaches the handler. The handler is the function
-/// of the source's file that starts last before the source.
+/// form's `status`). `None` when no route reaches the handler (the function holding the
+/// source).
 fn admin_screen(app: &eggsec_app::AppModel, f: &eggsec_app::routes::AppFlow) -> Option<bool> {
     let Some(src) = f.flow.steps.first() else {
         return Some(false);
@@ -295,13 +295,7 @@ fn admin_screen(app: &eggsec_app::AppModel, f: &eggsec_app::routes::AppFlow) -> 
     let Some(fi) = app.code.files.iter().position(|c| c.rel == rel) else {
         return Some(false);
     };
-    let Some(handler) = app.code.files[fi]
-        .facts
-        .functions
-        .iter()
-        .filter(|g| g.line <= src.line)
-        .max_by_key(|g| g.line)
-    else {
+    let Some(handler) = app.code.files[fi].function_at(src.line) else {
         return Some(false);
     };
     let mut routes = app
