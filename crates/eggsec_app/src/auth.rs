@@ -551,6 +551,36 @@ pub fn handler_only_reads(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> b
     })
 }
 
+/// Whether a route's handler signs a visitor up: it calls something that creates a user
+/// ([`eggsec_js::auth::Account`]), a password is among its or that callee's fields, and
+/// neither takes a role or other privilege from its input (`{ username, email, password }`
+/// into `ctx.service.user.create`; not `Users.create({ account, password, purviewId: purview })`).
+pub fn handler_signs_up(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> bool {
+    handler_of(env.code, r).is_some_and(|(hf, f)| {
+        let a = &f.account;
+        if !a.creates_user {
+            return false;
+        }
+        let (mut password, mut privilege) = (a.password, a.privilege);
+        for v in &a.creates_via {
+            with_callee(
+                env,
+                &hf.abs,
+                &hf.facts,
+                f.class.as_deref(),
+                v,
+                cache,
+                &mut |_, _, g| {
+                    password |= g.account.password;
+                    privilege |= g.account.privilege;
+                    true
+                },
+            );
+        }
+        password && !privilege
+    })
+}
+
 /// [`handler_only_reads`] for one function of the file at `from`; `seen` holds the functions on
 /// the way (a recursive call is judged by the rest of its caller).
 fn only_reads(
@@ -642,7 +672,25 @@ fn with_callee(
         }
     };
     let Some((imp, path, target)) = imported(env.root, from, facts, recv, cache, env.code) else {
-        return false;
+        // a class the import does not lead to (a TypeScript path alias, `@/module/foo`, or a
+        // module's index re-exporting it): the app's one class of that name, as tegg's
+        // container finds an `@Inject()` target
+        let (Some(m), true) = (method, recv.starts_with(|c: char| c.is_ascii_uppercase())) else {
+            return false;
+        };
+        let Some(cf) = env
+            .code
+            .class_file(recv)
+            .and_then(|i| env.code.files.get(i))
+        else {
+            return false;
+        };
+        return cf
+            .facts
+            .auth
+            .iter()
+            .find(|g| g.name == m && g.class.as_deref() == Some(recv))
+            .is_some_and(|g| k(&cf.abs, &cf.facts, g));
     };
     let wanted = match method {
         Some(m) => m,

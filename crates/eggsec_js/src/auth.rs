@@ -122,6 +122,86 @@ pub struct AuthFn {
     /// `ctx.service.<dotted name>.<method>` (`ctx.service.post.findAll`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reads_via: Vec<String>,
+    /// What says the function signs a user up (see [`Account`]).
+    #[serde(skip_serializing_if = "Account::is_empty")]
+    pub account: Account,
+}
+
+/// Sign-up evidence: a function that creates a user record from a password it is given, and
+/// takes no role or other privilege from its input, lets a visitor open an account — what a
+/// sign-up endpoint is for, whatever it is called (`addUser`, `createByEmail`, `POST /users`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    /// It calls something that creates a user (`ctx.service.user.create(...)`,
+    /// `this.userService.createByEmail(body)`, `ctx.model.User.create(...)`, `new this.User(data)`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub creates_user: bool,
+    /// Those calls into the app's own code, named as [`AuthFn::reads_via`] names calls, for the
+    /// app model to read the password and privilege fields of the callee.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub creates_via: Vec<String>,
+    /// It names a password field: a key, a destructured key, a property or a parameter
+    /// (`password`, `passwd`, `pwd`, `userPassword`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub password: bool,
+    /// It takes a privilege from its input: a destructured key or parameter, or an object key
+    /// whose value is not a literal, naming a role, an admin or super flag, a permission
+    /// (`{ role }`, `purviewId: purview`; not `role: 'normal'`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub privilege: bool,
+}
+
+impl Account {
+    pub fn is_empty(&self) -> bool {
+        *self == Account::default()
+    }
+}
+
+/// A field that holds a password.
+fn is_password_name(k: &str) -> bool {
+    let k = lc(k);
+    matches!(k.as_str(), "pwd" | "passwd" | "pass") || k.ends_with("password")
+}
+
+/// A field that grants a privilege (`role`, `roleId`, `isAdmin`, `is_super`, `purviewId`,
+/// `permissions`).
+fn is_privilege_name(k: &str) -> bool {
+    let k = lc(k);
+    [
+        "role",
+        "admin",
+        "super",
+        "purview",
+        "permission",
+        "authorit",
+        "privilege",
+        "grant",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+}
+
+/// A word naming a user record or its service (`user`, `userService`, `Users`, `account`,
+/// `member`, `customer`).
+fn is_user_word(k: &str) -> bool {
+    let k = lc(k);
+    ["user", "account", "member", "customer"]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+/// A call that creates a user: a creating method (`create*`, `add*`, `insert*`, `register*`,
+/// `signup*`) on a user receiver or naming a user (`service.user.create`, `User.create`,
+/// `this.userService.createByEmail`, `addUser`).
+fn is_user_creation(p: &[&str]) -> bool {
+    let Some((m, recv)) = p.split_last() else {
+        return false;
+    };
+    let ml = lc(m);
+    let creating = ["create", "add", "insert", "register", "signup"]
+        .iter()
+        .any(|w| ml.starts_with(w));
+    creating && (is_user_word(m) || recv.iter().any(|r| is_user_word(r)))
 }
 
 impl AuthFn {
@@ -206,6 +286,27 @@ fn ctx_path<'a>(expr: &Expression<'a>) -> Option<MemberPath<'a>> {
         p[0] = "ctx";
     }
     Some(p)
+}
+
+/// The password and privilege names a binding pattern declares (`{ username, password }`,
+/// `{ role }`, a parameter `password`), for [`Account`].
+fn note_pattern_names(p: &BindingPattern<'_>, account: &mut Account) {
+    match p {
+        BindingPattern::BindingIdentifier(id) => {
+            account.password |= is_password_name(&id.name);
+            account.privilege |= is_privilege_name(&id.name);
+        }
+        BindingPattern::ObjectPattern(o) => {
+            for prop in &o.properties {
+                if let Some(k) = prop.key.static_name() {
+                    account.password |= is_password_name(&k);
+                    account.privilege |= is_privilege_name(&k);
+                }
+            }
+        }
+        BindingPattern::AssignmentPattern(a) => note_pattern_names(&a.left, account),
+        _ => {}
+    }
 }
 
 fn lc(s: &str) -> String {
@@ -693,6 +794,10 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             _ => None,
         });
         let decorators = self.decorators.remove(&span.start).unwrap_or_default();
+        let mut account = Account::default();
+        for p in &params.items {
+            note_pattern_names(&p.pattern, &mut account);
+        }
         self.frames.push(Frame {
             f: AuthFn {
                 name,
@@ -705,6 +810,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                     Ends::Via(p) => self.via_name(&p),
                     _ => None,
                 },
+                account,
                 ..AuthFn::default()
             },
             next_param,
@@ -1069,7 +1175,55 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
 
     fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
         self.namer.property(it);
+        if let (Some(k), Some(f)) = (it.key.static_name(), self.frames.last_mut()) {
+            if is_password_name(&k) {
+                f.f.account.password = true;
+            }
+            // `role: 'normal'` is the server's choice; `purviewId: purview` is the input's
+            if is_privilege_name(&k)
+                && !matches!(
+                    it.value.get_inner_expression(),
+                    Expression::StringLiteral(_)
+                        | Expression::NumericLiteral(_)
+                        | Expression::BooleanLiteral(_)
+                        | Expression::NullLiteral(_)
+                )
+            {
+                f.f.account.privilege = true;
+            }
+        }
         walk::walk_object_property(self, it);
+    }
+
+    fn visit_binding_pattern(&mut self, it: &BindingPattern<'a>) {
+        if let Some(f) = self.frames.last_mut() {
+            note_pattern_names(it, &mut f.f.account);
+        }
+        walk::walk_binding_pattern(self, it);
+    }
+
+    fn visit_static_member_expression(&mut self, it: &StaticMemberExpression<'a>) {
+        if is_password_name(&it.property.name) {
+            if let Some(f) = self.frames.last_mut() {
+                f.f.account.password = true;
+            }
+        }
+        walk::walk_static_member_expression(self, it);
+    }
+
+    fn visit_new_expression(&mut self, it: &NewExpression<'a>) {
+        // `new this.User(data)`, `new ctx.model.Users({...})`: a user document to be saved
+        if member_path_ref(&it.callee)
+            .and_then(|p| p.last().copied())
+            .is_some_and(|last| {
+                last.starts_with(|c: char| c.is_ascii_uppercase()) && is_user_word(last)
+            })
+        {
+            if let Some(f) = self.frames.last_mut() {
+                f.f.account.creates_user = true;
+            }
+        }
+        walk::walk_new_expression(self, it);
     }
 
     fn visit_function(&mut self, it: &Function<'a>, flags: ScopeFlags) {
@@ -1247,6 +1401,21 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         let path = ctx_path(&it.callee);
         self.note_call_effect(it, path.as_deref());
+        if let Some(p) = path.as_deref().filter(|p| is_user_creation(p)) {
+            let name = match self.call_effect(it, Some(p)) {
+                Some(Some(name)) => Some(name),
+                _ => None,
+            };
+            if let Some(f) = self.frames.last_mut() {
+                f.f.account.creates_user = true;
+                if let Some(name) = name {
+                    if f.f.account.creates_via.len() < 4 && !f.f.account.creates_via.contains(&name)
+                    {
+                        f.f.account.creates_via.push(name);
+                    }
+                }
+            }
+        }
         if let Some(p) = path {
             let last = p.last().copied().unwrap_or_default();
             if let Some(f) = self.frames.last_mut() {

@@ -303,6 +303,13 @@ fn is_secret_name(n: &str) -> bool {
                 .any(|w| has_ci(n, w))
 }
 
+/// Names whose value must not be guessable when it comes from `Math.random()`/`Date.now()`:
+/// the secret names, and any code (`code`, `verifyCode`: a random number is never an error or
+/// status code).
+fn is_random_token_name(n: &str) -> bool {
+    is_secret_name(n) || ends_ci(n, "code")
+}
+
 /// Names for values compared against user input that must be compared in constant time.
 fn is_mac_name(n: &str) -> bool {
     [
@@ -332,8 +339,44 @@ struct WeakRandomFinder {
     found: bool,
 }
 
+/// Keys whose value is a time, not a secret: a JWT's `exp`/`iat`/`nbf`, an expiry, a stamp.
+fn is_time_key(k: &str) -> bool {
+    matches!(
+        k,
+        "exp" | "iat" | "nbf" | "ttl" | "time" | "timestamp" | "ts"
+    ) || [
+        "expire",
+        "expiry",
+        "maxage",
+        "createdat",
+        "updatedat",
+        "issuedat",
+    ]
+    .iter()
+    .any(|w| has_ci(k, w))
+}
+
 impl<'a> Visit<'a> for WeakRandomFinder {
+    fn visit_object_property(&mut self, it: &ObjectProperty<'a>) {
+        // `{ exp: Math.floor(Date.now() / 1000) + 3600 }`: a clock value where a time belongs
+        if it.key.static_name().is_some_and(|k| is_time_key(&k)) {
+            return;
+        }
+        walk::walk_object_property(self, it);
+    }
+
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+        // `jwt.sign(payload, secret)`: the payload is signed, not secret — a clock or random
+        // value in it makes the token no more guessable (the secret, the second argument, does)
+        if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
+            if m.property.name == "sign" && it.arguments.len() >= 2 {
+                self.visit_expression(&m.object);
+                for a in it.arguments.iter().skip(1) {
+                    self.visit_argument(a);
+                }
+                return;
+            }
+        }
         if let Some(p) = member_path_ref(&it.callee) {
             let s: &[&str] = &p[..];
             if matches!(s, ["Math", "random"] | ["Date", "now"])
@@ -1315,7 +1358,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
         self.namer.property(it);
         if let Some(k) = it.key.static_name() {
             // { token: Math.random() }
-            if is_secret_name(&k) && contains_weak_random(&it.value) {
+            if is_random_token_name(&k) && contains_weak_random(&it.value) {
                 self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
             }
         }
@@ -1378,7 +1421,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                         self.jwt_names.insert(id.name.as_str().to_owned());
                     }
                 }
-                if is_secret_name(&id.name) && contains_weak_random(init) {
+                if is_random_token_name(&id.name) && contains_weak_random(init) {
                     self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
                 }
             }
@@ -1448,7 +1491,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
         }
         self.namer.assignment(it);
         if let AssignmentTarget::StaticMemberExpression(m) = &it.left {
-            if is_secret_name(&m.property.name) && contains_weak_random(&it.right) {
+            if is_random_token_name(&m.property.name) && contains_weak_random(&it.right) {
                 self.push(MistakeKind::WeakRandomToken, it.span, vec![]);
             }
         }

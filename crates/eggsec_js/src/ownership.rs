@@ -605,6 +605,45 @@ impl OwnVisitor<'_, '_> {
         None
     }
 
+    /// A query whose filter holds the user (`await Subscription.find({ user: userId })
+    /// .populate('channel')`): its result is the records the user's id selected, not the user.
+    /// The user is only inside object arguments of the calls of a chain whose receiver is not
+    /// the user.
+    fn query_filtered_by_identity(&self, e: &Expression<'_>) -> bool {
+        let mut e = e.get_inner_expression();
+        if let Expression::AwaitExpression(a) = e {
+            e = a.argument.get_inner_expression();
+        }
+        let mut in_object = false;
+        loop {
+            match e {
+                Expression::CallExpression(c) => {
+                    for a in c.arguments.iter().filter_map(|a| a.as_expression()) {
+                        if self.is_identity(a) {
+                            if !matches!(a.get_inner_expression(), Expression::ObjectExpression(_))
+                            {
+                                return false;
+                            }
+                            in_object = true;
+                        }
+                    }
+                    e = c.callee.get_inner_expression();
+                }
+                // the receiver: a member path with no call in it is judged whole
+                // (`ctx.state.user.get(...)` is the user)
+                Expression::StaticMemberExpression(m)
+                    if matches!(
+                        m.object.get_inner_expression(),
+                        Expression::CallExpression(_)
+                    ) =>
+                {
+                    e = m.object.get_inner_expression()
+                }
+                other => return in_object && !self.is_identity(other),
+            }
+        }
+    }
+
     fn is_identity(&self, e: &Expression<'_>) -> bool {
         self.identity_in(&refs(e))
     }
@@ -1040,9 +1079,12 @@ impl OwnVisitor<'_, '_> {
             _ => None,
         };
         if let Some(t) = tracked {
-            let owner = t
-                .iter()
-                .find(|(k, v)| owner_key_of(&model, k) || *v == Val::Identity);
+            // an owner column matched with request data (`{ user: ctx.params.userId }`, one
+            // user's public list) scopes nothing to the caller
+            let owner = t.iter().find(|(k, v)| {
+                (owner_key_of(&model, k) && matches!(v, Val::Param(_) | Val::ParamField(..)))
+                    || *v == Val::Identity
+            });
             if let Some((_, v)) = owner {
                 let links = Links {
                     owner_param: match v {
@@ -1102,9 +1144,10 @@ impl OwnVisitor<'_, '_> {
             }
             return;
         }
-        let owner = pairs
-            .iter()
-            .find(|(k, v)| owner_key_of(&model, k) || self.is_identity(v));
+        let owner = pairs.iter().find(|(k, v)| {
+            let (src, identity) = self.source_and_identity(v);
+            identity || (owner_key_of(&model, k) && src == Some(IdSource::Param))
+        });
         if let Some((_, v)) = owner {
             let links = Links {
                 owner_param: self.param_of(v),
@@ -1213,7 +1256,8 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
             let identity = !matches!(
                 init.get_inner_expression(),
                 Expression::ObjectExpression(_) | Expression::ArrayExpression(_)
-            ) && holds_identity;
+            ) && holds_identity
+                && !self.query_filtered_by_identity(init);
             let owner_obj = self.owner_object(init);
             let f = self.frame();
             if identity {
@@ -1338,6 +1382,32 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
         let path = member_path_ref(&it.callee);
         self.model_call(it, path.as_ref());
         self.own_call(it, path.as_ref());
+        // `video.user.equals(userId)` (mongoose's ObjectId), `_.isEqual(a, ctx.user.id)`: an
+        // equality written as a call compares as `===` does
+        let equality = match it.callee.get_inner_expression() {
+            Expression::StaticMemberExpression(m) => {
+                matches!(m.property.name.as_str(), "equals" | "isEqual").then_some(Some(&m.object))
+            }
+            Expression::Identifier(i) => (i.name == "isEqual").then_some(None),
+            _ => None,
+        };
+        if let Some(receiver) = equality {
+            let is_method = receiver.is_some_and(|r| {
+                // `_.isEqual(a, b)` / `lodash.isEqual(a, b)`: the receiver is the library
+                !matches!(r.get_inner_expression(), Expression::Identifier(i) if i.name == "_" || i.name == "lodash")
+            });
+            let mut operands: Vec<&Expression<'_>> = it
+                .arguments
+                .iter()
+                .filter_map(|a| a.as_expression())
+                .collect();
+            if is_method {
+                operands.extend(receiver);
+            }
+            if operands.len() >= 2 && operands.iter().any(|e| self.is_identity(e)) {
+                self.frame().compares_user = true;
+            }
+        }
         // Object.assign(where, ctx.query) after where.userId = ...
         if path.is_some_and(|p| p.as_slice() == ["Object", "assign"]) {
             let args: Vec<&Expression<'_>> = it
@@ -1714,6 +1784,45 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert!(f[0].compares_user && f[0].knows_user, "{f:?}");
+    }
+
+    /// Records selected by the user's id are not the user: filtering another model by them
+    /// (the videos of the channels the user follows) is no owner filter.
+    #[test]
+    fn a_query_filtered_by_the_user_is_not_the_user() {
+        let kinds =
+            |src: &str| -> Vec<AccessKind> { facts(src).into_iter().map(|a| a.kind).collect() };
+        let feed = kinds(
+            "exports.feed = async ctx => { const userId = ctx.user._id; const channels = await ctx.model.Subscription.find({ user: userId }).populate('channel'); ctx.body = await ctx.model.Video.find({ user: { $in: channels.map(c => c.channel._id) } }); };",
+        );
+        assert_eq!(feed, vec![AccessKind::Owned], "{feed:?}");
+        // the user's own record is the user
+        let me = kinds(
+            "exports.mine = async ctx => { const me = await ctx.model.User.findByPk(ctx.state.user.id); ctx.body = await ctx.model.Video.findAll({ where: { userId: me.id } }); };",
+        );
+        assert!(
+            me.iter().all(|k| *k == AccessKind::Owned) && me.len() == 1,
+            "{me:?}"
+        );
+    }
+
+    #[test]
+    fn ownership_checked_after_the_fetch_with_an_equality_method() {
+        // mongoose's `ObjectId#equals`, lodash's `isEqual`: a comparison written as a call
+        for src in [
+            "exports.del = async ctx => { const userId = ctx.user._id; const v = await ctx.model.Video.findById(ctx.params.id); if (!v.user.equals(userId)) ctx.throw(403); await v.remove(); };",
+            "exports.del = async ctx => { const v = await ctx.model.Video.findById(ctx.params.id); if (!ctx.user._id.equals(v.user)) ctx.throw(403); await v.remove(); };",
+            "exports.del = async ctx => { const v = await ctx.model.Video.findById(ctx.params.id); if (!_.isEqual(v.user, ctx.state.user.id)) ctx.throw(403); await v.remove(); };",
+        ] {
+            let f = facts(src);
+            assert_eq!(f.len(), 1, "{src}");
+            assert!(f[0].compares_user && f[0].knows_user, "{src}: {f:?}");
+        }
+        // `equals` between two values that are not the user is no ownership check
+        let f = facts(
+            "exports.del = async ctx => { const v = await ctx.model.Video.findById(ctx.params.id); if (!v.kind.equals(ctx.query.kind)) ctx.throw(400); await v.remove(); };",
+        );
+        assert!(!f[0].compares_user, "{f:?}");
     }
 
     fn calls(path: &str, src: &str) -> Vec<OwnCall> {

@@ -315,7 +315,7 @@ fn admin_screen(app: &eggsec_app::AppModel, f: &eggsec_app::routes::AppFlow) -> 
 /// A path segment that names an admin area: `admin`, `adminApi`, `sysadmin`, `manage`,
 /// `management` (not a word that only contains it: `/badminton`, `/my/unmanaged`; not a
 /// parameter: `/:admin`).
-fn admin_segment(s: &str) -> bool {
+pub(crate) fn admin_segment(s: &str) -> bool {
     let s = s.to_ascii_lowercase();
     !s.starts_with(':')
         && (s.starts_with("admin") || s.ends_with("admin") || s.starts_with("manage"))

@@ -23,7 +23,7 @@ static META: RuleMeta = RuleMeta {
 - a decorator on the handler whose code rejects (`@checkPermission(...)`), followed through its import;
 - a check in the handler: `if (!ctx.session.user) return ...`, `ctx.throw(401)`, `if (!ctx.isAuthenticated()) ...`, a guard call such as `await this.userRoleManager.requiredAuthorizedUser(ctx)` or `if (!await this.requiresPermissions('x')) return;`, a method of the same controller or an imported function that does so.
 
-A middleware that only loads the user (reads the session or verifies a token but lets anonymous requests go on to `next()`) is *pass-through*: it protects nothing, whatever its name, and the finding lists it. So is one whose denials only a signed-in user can meet (`if (ctx.user && ctx.user.is_block) { ctx.status = 403; return; }`, `if (user && !user.isAdmin) ctx.throw(403)`, a check after `if (!ctx.user) return next()`): eggsec reads each `if` as an anonymous request takes it. A handler that reads the user without rejecting, and a protector whose `match`/`ignore` is a function eggsec cannot evaluate, are left out (`auth: unknown` in `eggsec routes`). `eggsec routes` shows what protects each route (PROTECTED BY). Authentication entry points (login, sign-up, logout, token, OAuth callbacks, verification codes, forgotten-password steps) are not reported: they cannot require the authentication they grant. Nor is a handler that always throws before doing anything (`throw new NotFoundError()`, `ctx.throw(501)`, or only a call to a method or function that does, such as a catch-all `POST /*` whose service answers 404): it changes nothing. Nor is a handler that only reads — a `POST` search or list whose every call only reads (`Model.find(…).lean()`, `findAll`, `count`, `ctx.validate`, `JSON.stringify`, array methods: `crates/eggsec_js/data/reads.toml`) or goes to the app's own services, methods and functions that only read, followed four calls deep: it is not a state-changing route. A write anywhere on the way (`create`, `save`, `update*`, raw `query`, a callback that writes, an assignment to the session or the app), or a call eggsec cannot follow (`ctx.helper.x()`, `ctx.curl`, a service method it cannot find), keeps the route reported."#,
+A middleware that only loads the user (reads the session or verifies a token but lets anonymous requests go on to `next()`) is *pass-through*: it protects nothing, whatever its name, and the finding lists it. So is one whose denials only a signed-in user can meet (`if (ctx.user && ctx.user.is_block) { ctx.status = 403; return; }`, `if (user && !user.isAdmin) ctx.throw(403)`, a check after `if (!ctx.user) return next()`): eggsec reads each `if` as an anonymous request takes it. A handler that reads the user without rejecting, and a protector whose `match`/`ignore` is a function eggsec cannot evaluate, are left out (`auth: unknown` in `eggsec routes`). `eggsec routes` shows what protects each route (PROTECTED BY). Authentication entry points (login, sign-up, logout, token, OAuth callbacks, verification codes, forgotten-password steps) are not reported: they cannot require the authentication they grant. A sign-up is also known by what it does, whatever it is called (`addUser`, `createByEmail`, `POST /users`): its handler calls something that creates a user (`ctx.service.user.create(...)`, `this.userService.createByEmail(body)`, `ctx.model.User.create(...)`, a method of the app's one class of that name when the import is a path alias), a password is among the fields of the handler or that callee, and neither takes a role, admin or super flag or permission from its input (`{ username, email, password }`; `role: 'normal'` is the server's choice) — but under an admin path (`/admin/users`) an account made without authentication is reported. Nor is a handler that always throws before doing anything (`throw new NotFoundError()`, `ctx.throw(501)`, or only a call to a method or function that does, such as a catch-all `POST /*` whose service answers 404): it changes nothing. Nor is a handler that only reads — a `POST` search or list whose every call only reads (`Model.find(…).lean()`, `findAll`, `count`, `ctx.validate`, `JSON.stringify`, array methods: `crates/eggsec_js/data/reads.toml`) or goes to the app's own services, methods and functions that only read, followed four calls deep: it is not a state-changing route. A write anywhere on the way (`create`, `save`, `update*`, raw `query`, a callback that writes, an assignment to the session or the app), or a call eggsec cannot follow (`ctx.helper.x()`, `ctx.curl`, a service method it cannot find), keeps the route reported."#,
         why: r#"A state-changing endpoint reachable without authentication lets anyone create, change or delete data. Other public endpoints (webhooks, contact forms) are legitimate but should be a deliberate, reviewed list: suppress them with a reason."#,
         bad: r#"// app/router.js
 router.post('/api/orders', controller.order.create);"#,
@@ -75,6 +75,10 @@ impl Rule for StateChangingRouteWithoutAuth {
             if eggsec_app::auth::handler_only_reads(&env, r, &cache) {
                 continue;
             }
+            // a sign-up, whatever its name (`addUser`, `POST /users`), outside an admin area
+            if !under_admin(&r.path) && eggsec_app::auth::handler_signs_up(&env, r, &cache) {
+                continue;
+            }
             // a plugin or framework eggsec cannot see may add an authenticating middleware to
             // every route: the finding is then less certain (the read is noted)
             let _ = app.global_middleware();
@@ -120,6 +124,13 @@ impl Rule for StateChangingRouteWithoutAuth {
             .set_identity(format!("route {} {} → {}", r.method, r.path, r.handler));
         }
     }
+}
+
+/// A path with a segment that names an admin area (`/admin/users`, `/manage/user/add`): an
+/// account made there is an administrator's act, not a visitor's sign-up.
+fn under_admin(path: &str) -> bool {
+    path.split('/')
+        .any(super::mass_assignment_from_request_body::admin_segment)
 }
 
 /// Words that name the endpoints through which a user becomes (or stops being) authenticated.
@@ -203,6 +214,57 @@ mod tests {
             &app.code,
         );
         app
+    }
+
+    /// A sign-up is known by what it does, not by its name: it creates a user from a password
+    /// it is given and takes no role from its input. Under an admin path, with a role from the
+    /// input, or when it only changes a password, the route is reported.
+    #[test]
+    fn a_sign_up_by_its_effect() {
+        let run = |route: &str, controller: &str, service: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            std::fs::create_dir_all(d.join("app/controller")).unwrap();
+            std::fs::create_dir_all(d.join("app/service")).unwrap();
+            std::fs::write(
+                d.join("app/router.js"),
+                format!("module.exports = app => {{ app.router.post('{route}', app.controller.user.make); }};"),
+            )
+            .unwrap();
+            std::fs::write(d.join("app/controller/user.js"), controller).unwrap();
+            std::fs::write(d.join("app/service/user.js"), service).unwrap();
+            let mut app = test_model_in(d, serde_json::json!({}));
+            let mut diags = Vec::new();
+            app.code = eggsec_app::routes::code_model(d, &mut diags);
+            app.routes = eggsec_app::routes::build_routes(
+                &eggsec_app::routes::RouteInputs {
+                    root: d,
+                    config: &app.config,
+                    middleware: &app.middleware,
+                    plugins: &app.plugins,
+                },
+                &app.code,
+            );
+            run_rule(&StateChangingRouteWithoutAuth, &app).len()
+        };
+        let literal = "exports.make = async ctx => { const { username, email, password } = ctx.request.body; ctx.body = await ctx.service.user.create({ username, email, password }); };";
+        let whole = "exports.make = async ctx => { ctx.body = await ctx.service.user.addUser(ctx.request.body); };";
+        let service = |params: &str| {
+            format!("const {{ Service }} = require('egg');\nclass UserService extends Service {{\n  async create(data) {{ return this.ctx.model.User.create(data); }}\n  async addUser({params}) {{ return this.ctx.model.User.create({{ username, password: await hash(password), role: 'normal' }}); }}\n}}\nmodule.exports = UserService;\n")
+        };
+        let plain = service("{ username, password }");
+        let with_role = service("{ username, password, role }");
+        // sign-ups: the password in the handler's literal, or in the service it calls
+        assert_eq!(run("/users", literal, &plain), 0);
+        assert_eq!(run("/user/addUser", whole, &plain), 0);
+        // the input picks a role; an admin area; no password (not an account)
+        assert_eq!(run("/user/addUser", whole, &with_role), 1);
+        assert_eq!(run("/admin/users", literal, &plain), 1);
+        let no_password = "exports.make = async ctx => { const { username, email } = ctx.request.body; ctx.body = await ctx.service.user.create({ username, email }); };";
+        assert_eq!(run("/users", no_password, &plain), 1);
+        // a password change creates no user
+        let change = "exports.make = async ctx => { const { id, password } = ctx.request.body; ctx.body = await ctx.model.User.update({ password }, { where: { id } }); };";
+        assert_eq!(run("/users/password", change, &plain), 1);
     }
 
     #[test]
