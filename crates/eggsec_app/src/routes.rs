@@ -713,6 +713,24 @@ invalid byte read as U+FFFD (columns on such lines may be off)"
     if let Some(why) = plugin_controllers_unrouted(&files) {
         diags.push(Diagnostic::general(DiagnosticLevel::Warning, why));
     }
+    // a router that hands `app` to code eggsec cannot read (`Blueprint(app)` of egg-blueprint,
+    // a required file that is not there): the routes it registers are unknown — said, never a
+    // silent gap in the table the route rules read
+    for f in files.iter().filter(|f| f.role == FileRole::Router) {
+        for inc in &f.facts.router_includes {
+            if inc.resolved.is_none() {
+                diags.push(Diagnostic::at(
+                    DiagnosticLevel::Warning,
+                    f.abs.clone(),
+                    inc.line,
+                    format!(
+                        "the router passes `app` to `{}`, which eggsec cannot read (a package or a missing file): the routes it registers are not in the route table, and the route rules (MW011, CSRF, the route-scoped checks) do not see them",
+                        inc.specifier
+                    ),
+                ));
+            }
+        }
+    }
     let mut flows: Vec<AppFlow> = files
         .iter()
         .flat_map(|f| {
@@ -2407,6 +2425,49 @@ mod template_and_use_tests {
         assert_eq!(rels(&early), rels(&code));
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(code_model_unless(root, &[], &mut Vec::new(), &cancel).is_none());
+    }
+
+    /// A router that hands `app` to a package (egg-blueprint's `Blueprint(app)`, which registers
+    /// the routes its decorators declare) or to a file that is not there leaves routes eggsec
+    /// cannot see: a warning names the place. A local router module read, and a package used
+    /// for something else, say nothing.
+    #[test]
+    fn routes_registered_by_code_eggsec_cannot_read_are_said() {
+        let warnings = |router: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            std::fs::create_dir_all(d.join("app/router")).unwrap();
+            std::fs::write(d.join("app/router.js"), router).unwrap();
+            std::fs::write(
+                d.join("app/router/admin.js"),
+                "module.exports = app => { app.router.post('/admin/x', app.controller.home.index); };",
+            )
+            .unwrap();
+            let mut diags = Vec::new();
+            code_model(d, &mut diags);
+            diags
+                .iter()
+                .filter(|g| g.message.contains("passes `app`"))
+                .map(|g| (g.line, g.message.clone()))
+                .collect::<Vec<_>>()
+        };
+        let w = warnings("const { Blueprint } = require('egg-blueprint');\nmodule.exports = app => {\n  app.router.get('/a', app.controller.home.index);\n  Blueprint(app);\n};\n");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].0, 4);
+        assert!(w[0].1.contains("`egg-blueprint`"), "{w:?}");
+        let w = warnings("import { Blueprint } from 'egg-blueprint';\nexport default app => { Blueprint(app); };\n");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(
+            warnings("module.exports = app => { require('./router/gone')(app); };").len(),
+            1
+        );
+        for quiet in [
+            "module.exports = app => { require('./router/admin')(app); };",
+            "const Joi = require('joi');\nmodule.exports = app => { app.router.post('/a', app.controller.home.index); Joi.object(); };",
+            "import type { Application } from 'egg';\nexport default (app: Application) => { app.router.get('/', app.controller.home.index); };",
+        ] {
+            assert!(warnings(quiet).is_empty(), "{quiet}");
+        }
     }
 
     /// The code model's batches run the largest files first and merge in the phase's order.

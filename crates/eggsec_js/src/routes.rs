@@ -554,6 +554,16 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                 }
             }
             BindingPattern::ObjectPattern(obj) => {
+                // const { Blueprint } = require('egg-blueprint'): each name is of the module
+                if let Some(spec) = local_require(init) {
+                    for prop in &obj.properties {
+                        if let BindingPattern::BindingIdentifier(id) = &prop.value {
+                            self.bindings
+                                .insert(id.name.as_str().to_owned(), Binding::Module(spec.clone()));
+                        }
+                    }
+                    return;
+                }
                 // const { appId } = config; (or app.config, this.app.config)
                 if let Some(base) = self.config_base(init) {
                     for prop in &obj.properties {
@@ -689,15 +699,17 @@ impl RouteVisitor<'_, '_> {
 }
 
 /// `require('./x')` with a local specifier.
+/// The specifier of a `require(...)`: a local module, or a package (a router that calls one
+/// with `app` registers routes eggsec cannot read: [`RouterInclude::resolved`] is `None`).
 fn local_require(expr: &Expression<'_>) -> Option<String> {
-    let spec = string_value(require_arg(expr)?)?;
-    is_local_specifier(&spec).then_some(spec)
+    string_value(require_arg(expr)?)
 }
 
 impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
     fn visit_import_declaration(&mut self, it: &ImportDeclaration<'a>) {
         let spec = it.source.value.as_str().to_owned();
-        if is_local_specifier(&spec) {
+        // (a package's import too: see `local_require`; type-only imports bind nothing)
+        if it.import_kind.is_value() {
             for s in it.specifiers.iter().flatten() {
                 let local = match s {
                     ImportDeclarationSpecifier::ImportDefaultSpecifier(d) => &d.local,
