@@ -403,6 +403,15 @@ fn words(name: &str) -> Vec<String> {
     out
 }
 
+/// Privilege words whose row a column references to grant it (`role_id` → a role): not `admin_id`
+/// or `staff_id`, which name a person.
+fn grants_by_reference(word: &str) -> bool {
+    matches!(
+        word,
+        "role" | "roles" | "permission" | "permissions" | "privilege" | "privileges"
+    )
+}
+
 /// `data/privileged-columns.tsv`.
 struct Table {
     rows: Vec<(&'static str, &'static str, Vec<&'static str>)>,
@@ -443,7 +452,11 @@ impl Table {
         let reference = w.len() > 1 && w.last().is_some_and(|x| idish(x));
         self.rows.iter().find_map(|(cat, kind, v)| {
             let hit = match *kind {
-                "word" => !reference && w.iter().any(|x| x == v[0]),
+                // (a reference to a role or permission row grants it: `roleId`, `permission_id`)
+                "word" => {
+                    (!reference || (*cat == "privilege" && grants_by_reference(v[0])))
+                        && w.iter().any(|x| x == v[0])
+                }
                 "owner" => {
                     (w.len() == 1 && w[0] == v[0]) || (w.len() == 2 && w[0] == v[0] && idish(&w[1]))
                 }
@@ -728,12 +741,17 @@ mod tests {
         assert_eq!(t.category("org_id"), Some("tenant"));
         assert_eq!(t.category("copiedCount"), Some("counter"));
         assert_eq!(t.category("created_by"), Some("owner"));
-        // not privileged: the form's fields, references to other tables, a company name
+        // a reference to a role or permission row grants it
+        assert_eq!(t.category("roleId"), Some("privilege"));
+        assert_eq!(t.category("permission_ids"), Some("privilege"));
+        // not privileged: the form's fields, references to other tables (a person's row
+        // included: `staff_id` names who, not a grant), a company name
         for c in [
             "title",
             "nickname",
             "user_name",
             "task_state_id",
+            "staff_id",
             "company",
             "project_id",
         ] {
