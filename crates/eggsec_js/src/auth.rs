@@ -20,6 +20,7 @@
 //! never rejects is *pass-through*: it does not make a route require authentication.
 
 use crate::facts::{Place, SourceFacts};
+use crate::mistakes::{ends_ci, has_ci, starts_ci};
 use crate::namer::Namer;
 use crate::routes::{member_path, member_path_ref, MemberPath};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
@@ -157,16 +158,19 @@ impl Account {
     }
 }
 
+// (the name tests below run for every member, key and call: case-insensitive, no copies)
+
 /// A field that holds a password.
 fn is_password_name(k: &str) -> bool {
-    let k = lc(k);
-    matches!(k.as_str(), "pwd" | "passwd" | "pass") || k.ends_with("password")
+    ["pwd", "passwd", "pass"]
+        .iter()
+        .any(|w| k.eq_ignore_ascii_case(w))
+        || ends_ci(k, "password")
 }
 
 /// A field that grants a privilege (`role`, `roleId`, `isAdmin`, `is_super`, `purviewId`,
 /// `permissions`).
 fn is_privilege_name(k: &str) -> bool {
-    let k = lc(k);
     [
         "role",
         "admin",
@@ -178,16 +182,15 @@ fn is_privilege_name(k: &str) -> bool {
         "grant",
     ]
     .iter()
-    .any(|w| k.contains(w))
+    .any(|w| has_ci(k, w))
 }
 
 /// A word naming a user record or its service (`user`, `userService`, `Users`, `account`,
 /// `member`, `customer`).
 fn is_user_word(k: &str) -> bool {
-    let k = lc(k);
     ["user", "account", "member", "customer"]
         .iter()
-        .any(|w| k.contains(w))
+        .any(|w| has_ci(k, w))
 }
 
 /// A call that creates a user: a creating method (`create*`, `add*`, `insert*`, `register*`,
@@ -197,10 +200,9 @@ fn is_user_creation(p: &[&str]) -> bool {
     let Some((m, recv)) = p.split_last() else {
         return false;
     };
-    let ml = lc(m);
     let creating = ["create", "add", "insert", "register", "signup"]
         .iter()
-        .any(|w| ml.starts_with(w));
+        .any(|w| starts_ci(m, w));
     creating && (is_user_word(m) || recv.iter().any(|r| is_user_word(r)))
 }
 

@@ -215,7 +215,7 @@ fn lc(s: &str) -> String {
 // (they run for every declared name and every call).
 
 /// `lc(s).contains(word)` for a lower-case ASCII `word`, without the copy.
-fn has_ci(s: &str, word: &str) -> bool {
+pub(crate) fn has_ci(s: &str, word: &str) -> bool {
     s.len() >= word.len()
         && s.as_bytes()
             .windows(word.len())
@@ -223,14 +223,14 @@ fn has_ci(s: &str, word: &str) -> bool {
 }
 
 /// `lc(s).starts_with(word)` for a lower-case ASCII `word`, without the copy.
-fn starts_ci(s: &str, word: &str) -> bool {
+pub(crate) fn starts_ci(s: &str, word: &str) -> bool {
     s.as_bytes()
         .get(..word.len())
         .is_some_and(|h| h.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// `lc(s).ends_with(word)` for a lower-case ASCII `word`, without the copy.
-fn ends_ci(s: &str, word: &str) -> bool {
+pub(crate) fn ends_ci(s: &str, word: &str) -> bool {
     s.len()
         .checked_sub(word.len())
         .and_then(|i| s.as_bytes().get(i..))
