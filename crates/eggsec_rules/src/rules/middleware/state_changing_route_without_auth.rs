@@ -201,6 +201,11 @@ mod tests {
         std::fs::write(d.join("app/router.js"), router).unwrap();
         std::fs::write(d.join("app/controller/order.js"), "exports.create = async ctx => { ctx.body = await ctx.model.Order.create({ n: 1 }); };\nexports.mine = async ctx => { if (!ctx.session.user) ctx.throw(401); };\nexports.search = async ctx => { ctx.body = await ctx.model.Order.findAll({ limit: 10 }); };\n").unwrap();
         std::fs::write(d.join("app/middleware/gate.js"), "module.exports = () => async (ctx, next) => { if (!ctx.state.user) ctx.throw(401); await next(); };\n").unwrap();
+        routed(d)
+    }
+
+    /// The model of the app written in `d`: its code and its route table.
+    fn routed(d: &std::path::Path) -> eggsec_app::AppModel {
         let mut app = test_model_in(d, serde_json::json!({}));
         let mut diags = Vec::new();
         app.code = eggsec_app::routes::code_model(d, &mut diags);
@@ -233,19 +238,7 @@ mod tests {
             .unwrap();
             std::fs::write(d.join("app/controller/user.js"), controller).unwrap();
             std::fs::write(d.join("app/service/user.js"), service).unwrap();
-            let mut app = test_model_in(d, serde_json::json!({}));
-            let mut diags = Vec::new();
-            app.code = eggsec_app::routes::code_model(d, &mut diags);
-            app.routes = eggsec_app::routes::build_routes(
-                &eggsec_app::routes::RouteInputs {
-                    root: d,
-                    config: &app.config,
-                    middleware: &app.middleware,
-                    plugins: &app.plugins,
-                },
-                &app.code,
-            );
-            run_rule(&StateChangingRouteWithoutAuth, &app).len()
+            run_rule(&StateChangingRouteWithoutAuth, &routed(d)).len()
         };
         let literal = "exports.make = async ctx => { const { username, email, password } = ctx.request.body; ctx.body = await ctx.service.user.create({ username, email, password }); };";
         let whole = "exports.make = async ctx => { ctx.body = await ctx.service.user.addUser(ctx.request.body); };";
