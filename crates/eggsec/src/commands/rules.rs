@@ -106,7 +106,9 @@ pub fn terminal(markdown: &str) -> String {
                 .split(" | ")
                 .map(|c| inline(c.trim()))
                 .collect();
-            if !cells.iter().all(|c| c.chars().all(|ch| ch == '-')) {
+            // The delimiter row (`|---|:--:|`) is no row of the table.
+            let delimiter = line.chars().all(|ch| matches!(ch, '|' | '-' | ':' | ' '));
+            if !delimiter {
                 table.push(cells);
             }
             continue;
@@ -162,6 +164,12 @@ mod tests {
         let t = terminal("# csrf-disabled (`CSRF001`)\n\n| A | B |\n|---|---|\n| x | y |\n\n## Fix\n\n```js\nconfig.x = 1;\n```\nSee [docs](a.md).\n");
         assert!(t.starts_with("csrf-disabled (CSRF001)\n======"), "{t}");
         assert!(t.contains("  A: x\n  B: y\n"), "{t}");
+        assert!(
+            !t.contains("--|"),
+            "the delimiter row printed as a row: {t}"
+        );
+        let three = terminal("| A | B | C |\n|---|:---:|---|\n| x | y | z |\n");
+        assert_eq!(three, "  A: x\n  B: y\n  C: z\n");
         assert!(t.contains("    config.x = 1;\n"), "{t}");
         assert!(t.contains("See docs."), "{t}");
         assert!(!t.contains('`'));
