@@ -162,6 +162,9 @@ struct MistakeVisitor<'p, 't> {
     summaries: &'p crate::flow::Summaries,
     /// The clean results of the sink models (what the flow engine treats as server data).
     models: &'p crate::models::Models,
+    /// Methods of this file's classes whose result carries none of their arguments (the flow
+    /// pass's facts of this file: `byName(n) { return this.ctx.model.User.findOne(…) }`).
+    own_clean: HashSet<String>,
 }
 
 /// Runs the extractor over a parsed file.
@@ -173,9 +176,19 @@ pub(crate) fn extract(
     injected: &HashMap<String, String>,
     out: &mut SourceFacts,
 ) {
+    let mut own: HashMap<&str, bool> = HashMap::new();
+    for f in out.functions.iter().filter(|f| f.class.is_some()) {
+        *own.entry(f.name.as_str()).or_insert(true) &= f.returns == 0 && f.returns_via.is_empty();
+    }
+    let own_clean = own
+        .into_iter()
+        .filter(|(_, clean)| *clean)
+        .map(|(n, _)| n.to_owned())
+        .collect();
     let mut v = MistakeVisitor {
         summaries,
         models,
+        own_clean,
         at,
         frames: vec![Frame {
             name: "<module>".into(),
@@ -578,6 +591,19 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
     /// read, a service).
     fn server_result(&self, e: &Expression<'_>) -> bool {
         let mut e = e.get_inner_expression();
+        // `await this.byName(n) || {}`: the result, or an empty default
+        if let Expression::LogicalExpression(l) = e {
+            let fallback = matches!(
+                l.right.get_inner_expression(),
+                Expression::ObjectExpression(_)
+                    | Expression::ArrayExpression(_)
+                    | Expression::NullLiteral(_)
+                    | Expression::StringLiteral(_)
+                    | Expression::NumericLiteral(_)
+                    | Expression::BooleanLiteral(_)
+            );
+            return fallback && l.operator != LogicalOperator::And && self.server_result(&l.left);
+        }
         if let Expression::AwaitExpression(a) = e {
             e = a.argument.get_inner_expression();
         }
@@ -587,6 +613,12 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
         let Some(path) = member_path(&c.callee) else {
             return false;
         };
+        // a method of this file's class that returns none of its arguments
+        if let [this, m] = path.as_slice() {
+            if this == "this" && self.own_clean.contains(m) {
+                return true;
+            }
+        }
         // egg's objects as the flow engine spells them: `this.ctx.x`, `this.service.x`
         let mut segs: Vec<&str> = path.iter().map(String::as_str).collect();
         match segs.as_slice() {

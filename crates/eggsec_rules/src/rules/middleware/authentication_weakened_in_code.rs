@@ -19,7 +19,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Authentication code verifies tokens, uses unguessable secrets and compares them in constant time",
     docs: RuleDocs {
-        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named, or any `code`) — not a clock value under a time key (`exp`, `iat`, `nbf`, `expireAt`, `maxAge`) nor anything in the signed payload of `jwt.sign(payload, secret)`, which the secret protects; `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`); `jwt.verify(token, key)` with no `algorithms` option where the key may be public (a `publicKey`/`PUBLIC_KEY`/`cert` name, a local read from a `.pem`/`.pub` file); a new token signed in a function that accepted an expired one (`jwt.verify(old, secret, { ignoreExpiration: true })`) or whose payload comes from an unsigned cookie (`ctx.cookies.get('uid', { signed: false })`). The same comparison repeated in one file (a verification code checked in every handler) is one finding at its first place, every place in its evidence. A value the server decrypted with its own key (a `decrypt`/`decipher` call, or a helper or service whose result comes from one, such as a reset token's `ctx.helper.getKeyArrByTokenId(token)`) is not text an attacker chose, and comparing it times nothing."#,
+        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named, or any `code`) — not a clock value under a time key (`exp`, `iat`, `nbf`, `expireAt`, `maxAge`) nor anything in the signed payload of `jwt.sign(payload, secret)`, which the secret protects; `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`); `jwt.verify(token, key)` with no `algorithms` option where the key may be public (a `publicKey`/`PUBLIC_KEY`/`cert` name, a local read from a `.pem`/`.pub` file); a new token signed in a function that accepted an expired one (`jwt.verify(old, secret, { ignoreExpiration: true })`) or whose payload comes from an unsigned cookie (`ctx.cookies.get('uid', { signed: false })`). The same comparison repeated in one file (a verification code checked in every handler) is one finding at its first place, every place in its evidence. A value the server decrypted with its own key (a `decrypt`/`decipher` call, or a helper or service whose result comes from one, such as a reset token's `ctx.helper.getKeyArrByTokenId(token)`) is not text an attacker chose, and comparing it times nothing; nor is a record the server read (a stored password hash compared with the hash of the submitted password, the record from a query or from a method of the same class that returns one, `await this.byName(name) || {}`)."#,
         why: r#"Each one lets an attacker authenticate without the secret: `decode` accepts a token they signed themselves; `none` accepts an unsigned one; a secret in the source is a secret in every clone and every build; `Math.random()` and timestamps are predictable, so reset codes and session ids can be guessed; `===` on secrets returns earlier the more leading characters match, which leaks the secret byte by byte to anyone who can time responses. Without pinned algorithms, a library that picks the algorithm from the token header verifies an `HS256` token with the RSA public key as the HMAC secret — and the public key is public (algorithm confusion; jsonwebtoken before 9 and many wrappers). A refresh that accepts expired tokens keeps a stolen token alive for ever, and an unsigned cookie is whatever the client writes into it."#,
         bad: r#"const claims = jwt.decode(ctx.get('authorization'));
 const resetCode = Math.random().toString(36).slice(2);
@@ -202,6 +202,29 @@ mod tests {
             ]);
             let found = run_rule(&AuthenticationWeakenedInCode, &app);
             assert_eq!(found.len(), expected, "{helper}\n{found:#?}");
+        }
+    }
+
+    /// A password check: the stored hash of a record (read by a method of the same class, with
+    /// a fallback object) against the hash of the submitted password. The attacker chooses
+    /// neither compared value (bombayjs-server, held-out set 2). The same comparison against the
+    /// submitted value itself is still a hit.
+    #[test]
+    fn a_stored_hash_against_the_hash_of_what_was_sent_is_a_password_check() {
+        let service = |cmp: &str| {
+            format!(
+                "const crypto = require('crypto');\nconst Service = require('egg').Service;\nclass UserService extends Service {{\n  async login(ctx) {{\n    const query = ctx.request.body;\n    const password = query.password;\n    const userInfo = await this.byName(query.userName) || {{}};\n    const newPwd = crypto.createHmac('sha256', password).update(this.app.config.salt).digest('hex');\n    if ({cmp} !== newPwd) return 'wrong';\n    return 'ok';\n  }}\n  async byName(userName) {{\n    return await this.ctx.model.User.findOne({{ user_name: userName }}).exec() || {{}};\n  }}\n}}\nmodule.exports = UserService;\n"
+            )
+        };
+        let controller = "module.exports = { async login(ctx) { ctx.body = await ctx.service.user.login(ctx); } };\n";
+        for (cmp, expected) in [("userInfo.password", 0), ("query.sign", 1)] {
+            let src = service(cmp);
+            let app = crate::testing::model_with_files(&[
+                ("app/service/user.js", src.as_str()),
+                ("app/controller/user.js", controller),
+            ]);
+            let found = run_rule(&AuthenticationWeakenedInCode, &app);
+            assert_eq!(found.len(), expected, "{cmp}\n{found:#?}");
         }
     }
 
