@@ -1413,6 +1413,34 @@ fn router_use(args: &[RouteArg], uses: &mut Vec<(UsePath, String)>) {
     }
 }
 
+/// The prefix of `router.prefix(p)` as the router keeps it: one trailing `/` dropped
+/// (`prefix.replace(/\/$/, '')`); a value eggsec cannot read is shown as `${…}`.
+fn router_prefix(arg: Option<&RouteArg>) -> String {
+    match arg {
+        Some(RouteArg::Str { value }) => value.strip_suffix('/').unwrap_or(value).to_string(),
+        Some(RouteArg::Other { text }) => format!("${{{text}}}"),
+        _ => "${prefix}".to_string(),
+    }
+}
+
+/// A layer's `setPrefix(prefix)`: `prefix + path` (egg 1's koa-router and `@eggjs/router` 1–4
+/// alike, `/` included: `/api` + `/` is `/api/`). A RegExp path is left as it is.
+fn prefix_path(prefix: &str, r: &mut Raw) {
+    if !r.regex && !r.path.is_empty() {
+        r.path.insert_str(0, prefix);
+    }
+}
+
+/// [`prefix_path`] for a `router.use` layer: a layer on every path (`(.*)`) becomes one on
+/// the prefix.
+fn prefix_use(prefix: &str, at: &mut UsePath) {
+    match at {
+        Some((path, _)) => path.insert_str(0, prefix),
+        None if !prefix.is_empty() => *at = Some((prefix.to_string(), false)),
+        None => {}
+    }
+}
+
 /// Does a `router.use` layer on `prefix` (`None`: every path) run for the route path?
 fn use_applies(
     prefix: Option<&(String, bool)>,
@@ -1581,23 +1609,50 @@ pub fn build_routes_with(
         .into_iter()
         .map(|(f, c)| (f, fill_call(c, inputs.config)))
         .collect();
-    let mut raws = Vec::new();
+    let mut raws: Vec<Raw> = Vec::new();
     // `router.use([path], ...mw)` so far: (path prefix, or every path; middleware name)
     let mut uses: Vec<(UsePath, String)> = Vec::new();
+    // `router.prefix(p)` so far (koa-router's `opts.prefix`): every later layer gets it once
+    let mut prefix: Option<String> = None;
     for (file, call) in &calls {
         // a branch the config decides the other way is not registered by egg
         if !config_allows(inputs.config, &call.when) {
             continue;
         }
+        if call.verb == "prefix" {
+            if call.target == RouterTarget::Router {
+                let p = router_prefix(call.args.first());
+                // every layer already on the stack gets it too (`route.setPrefix(prefix)`)
+                for r in raws.iter_mut().filter(|r| r.namespace.is_none()) {
+                    prefix_path(&p, r);
+                }
+                for (at, _) in &mut uses {
+                    prefix_use(&p, at);
+                }
+                prefix = Some(p);
+            }
+            continue;
+        }
         if call.verb == "use" {
             if call.target == RouterTarget::Router {
+                let first = uses.len();
                 router_use(&call.args, &mut uses);
+                if let Some(p) = &prefix {
+                    for (at, _) in &mut uses[first..] {
+                        prefix_use(p, at);
+                    }
+                }
             }
             continue;
         }
         let first = raws.len();
         expand(call, *file, &idx, files, &mut raws);
         if !matches!(call.target, RouterTarget::Namespace { .. }) {
+            if let Some(p) = &prefix {
+                for r in &mut raws[first..] {
+                    prefix_path(p, r);
+                }
+            }
             for r in &mut raws[first..] {
                 r.use_mw = uses
                     .iter()
@@ -2561,6 +2616,65 @@ mod template_and_use_tests {
 
     /// The other units' routers run after the app's (reversed units), their paths filled from
     /// the merged config; a unit without the file is skipped.
+    /// `router.prefix(p)` as koa-router (egg 1) and `@eggjs/router` (egg 2–4) apply it: one
+    /// trailing `/` dropped, every layer already on the stack prefixed (again, for a second
+    /// call), every later layer prefixed once with the last prefix; `router.use` layers too. A
+    /// prefix eggsec cannot read is shown in the path. (The real-egg check is the fixture
+    /// `audit-middleware-router-prefix`, booted by the routes oracle.)
+    #[test]
+    fn router_prefix_applies_to_the_stack_and_to_later_layers() {
+        let routes = |router: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            std::fs::create_dir_all(root.join("app/controller")).unwrap();
+            std::fs::write(root.join("app/router.js"), router).unwrap();
+            std::fs::write(
+                root.join("app/controller/home.js"),
+                "module.exports = class { async a() {} async b() {} async c() {} };",
+            )
+            .unwrap();
+            let mut d = Vec::new();
+            let code = code_model(root, &mut d);
+            let config = Value::object(
+                Default::default(),
+                eggsec_js::Provenance::new("config.js".to_string(), 1, 1),
+            );
+            let inputs = RouteInputs {
+                root,
+                config: &config,
+                middleware: &[],
+                plugins: &[],
+            };
+            build_routes(&inputs, &code)
+                .into_iter()
+                .map(|r| {
+                    let uses: Vec<String> = r
+                        .middleware
+                        .iter()
+                        .filter(|m| m.name == "gate")
+                        .map(|m| m.name.clone())
+                        .collect();
+                    (r.path, uses.len())
+                })
+                .collect::<Vec<_>>()
+        };
+        let got = routes("module.exports = app => {\n  const { router, controller } = app;\n  router.get('/', controller.home.a);\n  router.use('/admin', app.middleware.gate());\n  router.prefix('/v1/');\n  router.post('/admin/x', controller.home.b);\n  router.prefix('/api');\n  router.post('/y', controller.home.c);\n};\n");
+        assert_eq!(
+            got,
+            [
+                ("/api/v1/".to_string(), 0),
+                ("/api/v1/admin/x".to_string(), 1),
+                ("/api/y".to_string(), 0),
+            ]
+        );
+        let got = routes("module.exports = app => { app.router.prefix(app.config.apiPrefix); app.router.post('/x', app.controller.home.a); };");
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].0.starts_with("${") && got[0].0.ends_with("}/x"),
+            "{got:?}"
+        );
+    }
+
     #[test]
     fn unit_routers_join_the_app_routes_in_the_framework_order() {
         let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,6 @@
 //! Router facts: the calls an Egg.js router file makes (`router.verb(...)`,
 //! `router.resources(...)`, `router.redirect(...)`, `router.register(path, methods, mw, opts)`,
-//! `router.use([path], ...mw)`, egg-router-plus `router.namespace(...)`,
+//! `router.use([path], ...mw)`, `router.prefix(p)`, egg-router-plus `router.namespace(...)`,
 //! egg 1 style `app.get(...)`), the local route files it requires and calls with `app`, and
 //! tegg `@HTTPController` / `@HTTPMethod` decorator routes. Arguments are kept as written
 //! (strings, RegExps, `controller.a.b` references, middleware factory calls); the app model
@@ -173,6 +173,7 @@ const ROUTER_VERBS: &[&str] = &[
     "resources",
     "register",
     "use",
+    "prefix",
 ];
 
 #[derive(Clone, Debug)]

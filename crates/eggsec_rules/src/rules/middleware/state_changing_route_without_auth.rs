@@ -75,8 +75,14 @@ impl Rule for StateChangingRouteWithoutAuth {
             if eggsec_app::auth::handler_only_reads(&env, r, &cache) {
                 continue;
             }
-            // a sign-up, whatever its name (`addUser`, `POST /users`), outside an admin area
-            if !under_admin(&r.path) && eggsec_app::auth::handler_signs_up(&env, r, &cache) {
+            // a sign-up, whatever its name (`addUser`, `POST /users`), outside an admin area —
+            // or in one when the same handler is routed outside it too (the admin route is then
+            // the public sign-up under another path)
+            let public = !under_admin(&r.path)
+                || app.routes.iter().any(|o| {
+                    o.handler == r.handler && o.is_state_changing() && !under_admin(&o.path)
+                });
+            if public && eggsec_app::auth::handler_signs_up(&env, r, &cache) {
                 continue;
             }
             // a plugin or framework eggsec cannot see may add an authenticating middleware to
@@ -223,17 +229,25 @@ mod tests {
 
     /// A sign-up is known by what it does, not by its name: it creates a user from a password
     /// it is given and takes no role from its input. Under an admin path, with a role from the
-    /// input, or when it only changes a password, the route is reported.
+    /// input, or when it only changes a password, the route is reported — under an admin path
+    /// unless the same handler is also routed outside one (then the admin route is the public
+    /// sign-up).
     #[test]
     fn a_sign_up_by_its_effect() {
-        let run = |route: &str, controller: &str, service: &str| {
+        let run = |routes: &[&str], controller: &str, service: &str| {
             let dir = tempfile::tempdir().unwrap();
             let d = dir.path();
             std::fs::create_dir_all(d.join("app/controller")).unwrap();
             std::fs::create_dir_all(d.join("app/service")).unwrap();
             std::fs::write(
                 d.join("app/router.js"),
-                format!("module.exports = app => {{ app.router.post('{route}', app.controller.user.make); }};"),
+                format!(
+                    "module.exports = app => {{ {} }};",
+                    routes
+                        .iter()
+                        .map(|r| format!("app.router.post('{r}', app.controller.user.make);"))
+                        .collect::<String>()
+                ),
             )
             .unwrap();
             std::fs::write(d.join("app/controller/user.js"), controller).unwrap();
@@ -248,16 +262,25 @@ mod tests {
         let plain = service("{ username, password }");
         let with_role = service("{ username, password, role }");
         // sign-ups: the password in the handler's literal, or in the service it calls
-        assert_eq!(run("/users", literal, &plain), 0);
-        assert_eq!(run("/user/addUser", whole, &plain), 0);
+        assert_eq!(run(&["/users"], literal, &plain), 0);
+        assert_eq!(run(&["/user/addUser"], whole, &plain), 0);
         // the input picks a role; an admin area; no password (not an account)
-        assert_eq!(run("/user/addUser", whole, &with_role), 1);
-        assert_eq!(run("/admin/users", literal, &plain), 1);
+        assert_eq!(run(&["/user/addUser"], whole, &with_role), 1);
+        assert_eq!(run(&["/admin/users"], literal, &plain), 1);
+        // the same sign-up routed under an admin path too: the admin route is the public one
+        assert_eq!(
+            run(&["/user/addUser", "/admin/user/addUser"], whole, &plain),
+            0
+        );
+        assert_eq!(
+            run(&["/user/addUser", "/admin/user/addUser"], whole, &with_role),
+            2
+        );
         let no_password = "exports.make = async ctx => { const { username, email } = ctx.request.body; ctx.body = await ctx.service.user.create({ username, email }); };";
-        assert_eq!(run("/users", no_password, &plain), 1);
+        assert_eq!(run(&["/users"], no_password, &plain), 1);
         // a password change creates no user
         let change = "exports.make = async ctx => { const { id, password } = ctx.request.body; ctx.body = await ctx.model.User.update({ password }, { where: { id } }); };";
-        assert_eq!(run("/users/password", change, &plain), 1);
+        assert_eq!(run(&["/users/password"], change, &plain), 1);
     }
 
     #[test]
