@@ -426,6 +426,12 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
                         }
                     }
                 },
+                // a known plugin's middleware that lets every request go on (egg-passport's
+                // `passportInitialize`, `passportSession`): its name says nothing
+                None if known_pass_through(env, name) => {
+                    pass_through.push(name.to_string());
+                    None
+                }
                 None if is_auth_name(name) && !is_core(middleware, name) => Some(Protector {
                     kind: "middleware",
                     name: name.to_string(),
@@ -730,6 +736,16 @@ fn in_node_modules(p: &Path) -> bool {
         .find(p.as_os_str().as_encoded_bytes())
         .is_some()
         && p.components().any(|c| c.as_os_str() == "node_modules")
+}
+
+/// A middleware an enabled plugin adds that eggsec knows lets every request go on
+/// (`pass_through` in `data/plugin-contributions.json`).
+fn known_pass_through(env: &AuthEnv<'_>, name: &str) -> bool {
+    env.plugins
+        .iter()
+        .filter(|p| p.enabled)
+        .filter_map(crate::contributions::known)
+        .any(|k| k.pass_through.iter().any(|n| n == name))
 }
 
 fn is_core(middleware: &[MiddlewareEntry], name: &str) -> bool {

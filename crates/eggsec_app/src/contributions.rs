@@ -126,6 +126,9 @@ pub struct Known {
     pub helper: Vec<String>,
     pub middleware: Vec<String>,
     pub core_middleware: Vec<String>,
+    /// Middleware it adds that lets every request go on (read from its source): never
+    /// authentication, whatever its name (egg-passport's `passportInitialize`).
+    pub pass_through: Vec<String>,
     pub config: Vec<String>,
     pub config_use: Vec<String>,
     pub dirs: Vec<String>,
