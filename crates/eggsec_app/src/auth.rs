@@ -428,7 +428,7 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
                 },
                 // a known plugin's middleware that lets every request go on (egg-passport's
                 // `passportInitialize`, `passportSession`): its name says nothing
-                None if known_pass_through(env, name) => {
+                None if is_auth_name(name) && known_pass_through(env, name) => {
                     pass_through.push(name.to_string());
                     None
                 }
