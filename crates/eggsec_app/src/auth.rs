@@ -72,6 +72,10 @@ pub struct Protection {
     pub by: Option<Protector>,
     /// Pass-through middleware seen on the way (they load the user but reject nothing).
     pub pass_through: Vec<String>,
+    /// A middleware that rejects other requests lets this route through by its own list of
+    /// paths (`if (whiteList.includes(ctx.path)) return next();`): the route is public on
+    /// purpose. Why, with the middleware's file and line.
+    pub exempt: Option<String>,
 }
 
 /// Facts of files outside the code model (plugin middleware), parsed once, with only what
@@ -326,6 +330,7 @@ pub fn apply(app: &mut AppModel, opts: &AuthOptions) {
             let p = judge(&env, r, opts, &cache);
             r.auth = p.auth;
             r.protected_by = p.by;
+            r.public_by = p.exempt;
         }
     }
     app.routes = routes;
@@ -353,6 +358,7 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
     let files = &code.files;
     let handler_file: Option<&CodeFile> = r.handler_file.and_then(|i| files.get(i));
     let mut pass_through = Vec::new();
+    let mut exempt: Option<String> = None;
     let mut unknown: Option<Protector> = None;
     match egg_jwt_global(env, r) {
         Some(Ok(true)) if !named_in(&opts.pass_through, "jwt") => return Protection {
@@ -365,6 +371,7 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
                     .into(),
             }),
             pass_through,
+            exempt,
         },
         Some(Err(why)) => {
             unknown = Some(Protector {
@@ -401,16 +408,55 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
                 cache,
             ) {
                 Some((path, facts, export)) => match rejection_in(&facts, export.as_deref()) {
-                    Some(f) => Some(Protector {
-                        kind: "middleware",
-                        name: name.to_string(),
-                        at: Some(format!(
-                            "{}:{}",
-                            eggsec_fs::rel_string(root, &path),
-                            f.rejections[0].line
-                        )),
-                        why: f.rejections[0].what.clone(),
-                    }),
+                    // a rejection under a test of the request's path covers the route only
+                    // when every request to it takes that branch
+                    Some(f) => {
+                        let lists = crate::path_cond::Lists {
+                            config: env.config,
+                            middleware: name,
+                            scope: m.scope,
+                        };
+                        let mut escape = None;
+                        let covering =
+                            f.rejections.iter().find(|rj| {
+                                match crate::path_cond::covers(rj, &r.path, r.regex_path, &lists) {
+                                    Ok(()) => true,
+                                    Err(why) => {
+                                        escape.get_or_insert(why);
+                                        false
+                                    }
+                                }
+                            });
+                        match covering {
+                            Some(rj) => Some(Protector {
+                                kind: "middleware",
+                                name: name.to_string(),
+                                at: Some(format!(
+                                    "{}:{}",
+                                    eggsec_fs::rel_string(root, &path),
+                                    rj.line
+                                )),
+                                why: rj.what.clone(),
+                            }),
+                            None => {
+                                let escape = escape.unwrap_or(crate::path_cond::Escape {
+                                    why: String::new(),
+                                    listed: false,
+                                });
+                                let note = format!(
+                                    "{name} ({}:{} {})",
+                                    eggsec_fs::rel_string(root, &path),
+                                    f.rejections[0].line,
+                                    escape.why
+                                );
+                                if escape.listed {
+                                    exempt.get_or_insert(note.clone());
+                                }
+                                pass_through.push(note);
+                                None
+                            }
+                        }
+                    }
                     None => {
                         match via_rejection(root, &path, &facts, export.as_deref(), cache, code) {
                             Some((at, why)) => Some(Protector {
@@ -447,6 +493,7 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
                     auth: AuthStatus::Required,
                     by: Some(p),
                     pass_through,
+                    exempt,
                 };
             }
             unknown.get_or_insert(p);
@@ -460,6 +507,7 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
                 auth: AuthStatus::Required,
                 by: Some(p),
                 pass_through,
+                exempt,
             };
         }
     }
@@ -468,6 +516,7 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
             auth: AuthStatus::Unknown,
             by: Some(p),
             pass_through,
+            exempt,
         };
     }
     match handler_fn {
@@ -475,21 +524,25 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
             auth: AuthStatus::Unknown,
             by: None,
             pass_through,
+            exempt,
         },
         Some(_) => Protection {
             auth: AuthStatus::None,
             by: None,
             pass_through,
+            exempt,
         },
         None if r.handler.starts_with("redirect") => Protection {
             auth: AuthStatus::None,
             by: None,
             pass_through,
+            exempt,
         },
         None => Protection {
             auth: AuthStatus::Unknown,
             by: None,
             pass_through,
+            exempt,
         },
     }
 }

@@ -23,6 +23,7 @@ pub mod loader;
 pub mod merge;
 pub mod middleware;
 pub mod model;
+pub mod path_cond;
 pub mod plugin_boot;
 pub mod plugins;
 pub mod reach;

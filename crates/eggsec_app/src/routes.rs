@@ -95,6 +95,11 @@ pub struct Route {
     /// rejecting middleware, a decorator, a guard call or a check in the handler.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protected_by: Option<crate::auth::Protector>,
+    /// An auth middleware that rejects other requests lets this route through by its own list
+    /// of paths (`if (whiteList.includes(ctx.path)) return next();`): which one, where, and the
+    /// test ([`crate::auth::Protection::exempt`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_by: Option<String>,
     /// egg-router-plus namespace prefix (such routes are not in `app.router.stack`).
     pub namespace: Option<String>,
     /// From a tegg decorator (mounted apart, not in `app.router.stack`); decorator-router
@@ -2283,6 +2288,7 @@ fn finish(
         csrf,
         auth: AuthStatus::Unknown,
         protected_by: None,
+        public_by: None,
         namespace: r.namespace,
         tegg: r.tegg.is_some() && !r.decorator,
         handler_file,
@@ -2298,6 +2304,7 @@ fn finish(
     let p = crate::auth::judge(&env, &route, &crate::auth::AuthOptions::default(), cache);
     route.auth = p.auth;
     route.protected_by = p.by;
+    route.public_by = p.exempt;
     route
 }
 

@@ -30,6 +30,10 @@ use oxc::span::{GetSpan, Span};
 use oxc::syntax::scope::ScopeFlags;
 use std::collections::BTreeSet;
 
+mod path;
+use path::PathLocal;
+pub use path::{PathAtom, PathCond, PathList, PathOp};
+
 /// At most this many calls into the app's own code are kept per function for
 /// [`AuthFn::reads_via`]; a function that makes more is taken to change something.
 const MAX_READS_VIA: usize = 16;
@@ -74,6 +78,10 @@ pub struct Rejection {
     pub line: u32,
     /// The code that rejects, shortened (`ctx.throw(401)`, `if (!ctx.session.user) return`).
     pub what: String,
+    /// The tests on the request's path it happens under, all of them
+    /// (`if (authUrls.includes(ctx.url)) { … }`; see [`path`]). Empty: every request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<PathCond>,
 }
 
 /// What one function does about authentication.
@@ -225,6 +233,8 @@ pub struct ImportBinding {
 struct Frame {
     f: AuthFn,
     next_param: Option<String>,
+    /// The first parameter's name (a middleware factory's `options`).
+    first_param: Option<String>,
     /// Locals bound from who-the-user-is expressions (`const token = ctx.get('authorization')`).
     identity_vars: HashSet<String>,
     calls: BTreeSet<String>,
@@ -253,10 +263,19 @@ struct AuthVisitor<'p, 't> {
     /// the rest of a block after `if (!ctx.user) return next();`): a denial there does not stop
     /// an anonymous request.
     known_user: u32,
+    /// Inside code that runs after the request went on to `next()` (the `catch` of an error
+    /// handler's `try { await next(); }`, the statements after a plain `await next();`): what
+    /// it sets answers for the downstream code, it stops no request.
+    after_next: u32,
     /// Each class being walked: its superclass and the methods it defines, for `this.m()`
     /// inherited from a class of another file (`this.getPackageEntityAndRequiredMaintainer()`
     /// of cnpmcore's `AbstractController`).
     supers: Vec<(Option<String>, HashSet<String>)>,
+    /// Locals holding the request's path or a list of paths, with the depth of the frame that
+    /// binds them (see [`path`]).
+    path_locals: Vec<(usize, String, PathLocal)>,
+    /// The path tests the code being walked runs under.
+    path_conds: Vec<PathCond>,
 }
 
 /// Runs the authentication extractor over a parsed file.
@@ -272,7 +291,10 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         out_fns: Vec::new(),
         imports: Vec::new(),
         known_user: 0,
+        after_next: 0,
         supers: Vec::new(),
+        path_locals: Vec::new(),
+        path_conds: Vec::new(),
     };
     v.visit_program(program);
     out.auth = v.out_fns;
@@ -634,6 +656,33 @@ fn returns(stmt: &Statement<'_>) -> bool {
     }
 }
 
+/// `await next();` / `next();` / `return next();` as a statement of its own.
+fn is_next_call(stmt: &Statement<'_>, next: Option<&str>) -> bool {
+    let Some(next) = next else { return false };
+    let e = match stmt {
+        Statement::ExpressionStatement(e) => &e.expression,
+        Statement::ReturnStatement(r) => match &r.argument {
+            Some(a) => a,
+            None => return false,
+        },
+        _ => return false,
+    };
+    let e = match e.get_inner_expression() {
+        Expression::AwaitExpression(a) => a.argument.get_inner_expression(),
+        Expression::YieldExpression(y) => {
+            match y.argument.as_ref().map(|a| a.get_inner_expression()) {
+                // koa 1: `yield next;`
+                Some(Expression::Identifier(i)) => return i.name == next,
+                Some(a) => a,
+                None => return false,
+            }
+        }
+        e => e,
+    };
+    matches!(e, Expression::CallExpression(c)
+        if matches!(c.callee.get_inner_expression(), Expression::Identifier(i) if i.name == next))
+}
+
 fn calls_next_expr(expr: &Expression<'_>, next: Option<&str>) -> bool {
     let Some(next) = next else { return false };
     let mut f = NextFinder { next, found: false };
@@ -774,7 +823,10 @@ impl<'p, 't> AuthVisitor<'p, 't> {
 
     fn reject(&mut self, span: Span, what: &str) {
         // (the place and code are looked up only when the rejection is kept)
-        if self.known_user > 0 || self.frames.last().is_none_or(|f| f.f.rejections.len() >= 8) {
+        if self.known_user > 0
+            || self.after_next > 0
+            || self.frames.last().is_none_or(|f| f.f.rejections.len() >= 8)
+        {
             return;
         }
         let (line, _) = self.at.line_col(span.start);
@@ -783,18 +835,22 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         } else {
             what.to_string()
         };
+        let when = self.path_conds.clone();
         if let Some(f) = self.frame() {
-            f.f.rejections.push(Rejection { line, what });
+            f.f.rejections.push(Rejection { line, what, when });
         }
     }
 
     fn enter(&mut self, span: Span, params: &FormalParameters<'_>, ends: Ends) {
         let name = self.namer.name_at(span.start);
         let (line, column) = self.at.line_col(span.start);
-        let next_param = params.items.get(1).and_then(|p| match &p.pattern {
-            BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_owned()),
-            _ => None,
-        });
+        let param = |i: usize| {
+            params.items.get(i).and_then(|p| match &p.pattern {
+                BindingPattern::BindingIdentifier(id) => Some(id.name.as_str().to_owned()),
+                _ => None,
+            })
+        };
+        let (first_param, next_param) = (param(0), param(1));
         let decorators = self.decorators.remove(&span.start).unwrap_or_default();
         let mut account = Account::default();
         for p in &params.items {
@@ -816,6 +872,7 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 ..AuthFn::default()
             },
             next_param,
+            first_param,
             identity_vars: HashSet::new(),
             calls: BTreeSet::new(),
             local_types: HashMap::new(),
@@ -827,6 +884,8 @@ impl<'p, 't> AuthVisitor<'p, 't> {
 
     fn leave(&mut self) {
         if let Some(mut fr) = self.frames.pop() {
+            let depth = self.frames.len();
+            self.path_locals.retain(|(d, _, _)| *d <= depth);
             fr.f.calls = fr.calls.into_iter().take(64).collect();
             fr.f.via = fr.via.into_iter().take(32).collect();
             fr.f.reads_only = !fr.changes;
@@ -1259,6 +1318,7 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
         self.namer.declarator(it);
         if let Some(init) = &it.init {
+            self.note_path_local(&it.id, init);
             if let (BindingPattern::BindingIdentifier(id), Some(t)) = (
                 &it.id,
                 it.type_annotation
@@ -1496,6 +1556,21 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     }
 
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
+        // a test on the request's path: what the branches reject, they reject only for the
+        // paths that take them
+        if let Some(c) = self.path_cond(&it.test) {
+            self.visit_expression(&it.test);
+            let negated = c.negate();
+            self.path_conds.push(c);
+            self.visit_statement(&it.consequent);
+            self.path_conds.pop();
+            if let Some(alternate) = &it.alternate {
+                self.path_conds.push(negated);
+                self.visit_statement(alternate);
+                self.path_conds.pop();
+            }
+            return;
+        }
         let next = self.next_name();
         let anonymous = self.anonymous(&it.test);
         if self.test_is_auth(&it.test) {
@@ -1555,9 +1630,24 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     fn visit_statements(&mut self, it: &oxc::allocator::Vec<'a, Statement<'a>>) {
         // after `if (!ctx.user) return next();` the rest of the block is for signed-in users
         let mut raised = 0;
+        let conds = self.path_conds.len();
+        let after_next = self.after_next;
+        let next = self.next_name();
         for stmt in it {
             self.visit_statement(stmt);
+            // `await next(); if (ctx.status === 404) ctx.throw(404);`: after the request went on
+            if self.after_next == after_next && is_next_call(stmt, next.as_deref()) {
+                self.after_next += 1;
+            }
             if let Statement::IfStatement(i) = stmt {
+                // after `if (whiteList.includes(ctx.path)) return next();` the rest of the
+                // block runs only for the other paths
+                if i.alternate.is_none() && (returns(&i.consequent) || exits(&i.consequent, None)) {
+                    if let Some(c) = self.path_cond(&i.test) {
+                        self.path_conds.push(c.negate());
+                        continue;
+                    }
+                }
                 if i.alternate.is_none()
                     && (returns(&i.consequent) || exits(&i.consequent, None))
                     && self.anonymous(&i.test) == Some(true)
@@ -1568,6 +1658,8 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             }
         }
         self.known_user -= raised;
+        self.path_conds.truncate(conds);
+        self.after_next = after_next;
     }
 
     fn visit_try_statement(&mut self, it: &TryStatement<'a>) {
@@ -1581,7 +1673,15 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             if verified && h.body.body.iter().any(|s| exits(s, next.as_deref())) {
                 self.reject(h.span, "token verification fails → the catch block leaves");
             }
+            // an error handler: `try { await next(); } catch (e) { ctx.status = e.status }`
+            let handles_errors = it
+                .block
+                .body
+                .first()
+                .is_some_and(|s| is_next_call(s, next.as_deref()));
+            self.after_next += u32::from(handles_errors);
             self.visit_catch_clause(h);
+            self.after_next -= u32::from(handles_errors);
         }
         if let Some(f) = &it.finalizer {
             self.visit_block_statement(f);
@@ -1690,14 +1790,100 @@ mod tests {
             "module.exports = () => async function gate(ctx, next) { ctx.state.user = ctx.app.jwt.verify(ctx.get('authorization')); await next(); };",
             "module.exports = () => async function gate(ctx, next) { try { jwt.verify(ctx.get('token'), 's'); } catch (e) { ctx.body = 'bad'; return; } await next(); };",
             "module.exports = () => async function gate(ctx, next) { if (!ctx.isAuthenticated()) return ctx.redirect('/login'); await next(); };",
+            "module.exports = () => async function gate(ctx, next) { try { jwt.verify(ctx.get('token'), 's'); await next(); } catch (e) { ctx.status = 401; } };",
         ] {
             assert!(rejects(src, "gate"), "{src}");
         }
     }
 
+    /// The path tests each rejection of `gate` happens under, as `(text, atoms)`.
+    type Atoms = Vec<(super::PathOp, super::PathList, bool)>;
+
+    fn conds(src: &str) -> Vec<Vec<(String, Atoms)>> {
+        fns(src)
+            .into_iter()
+            .filter(|f| f.name == "gate")
+            .flat_map(|f| f.rejections)
+            .map(|r| {
+                r.when
+                    .into_iter()
+                    .map(|c| {
+                        let atoms = c
+                            .any
+                            .into_iter()
+                            .map(|a| (a.op, a.list, a.with_query))
+                            .collect();
+                        (c.text, atoms)
+                    })
+                    .collect()
+            })
+            .fold(Vec::new(), |mut v: Vec<_>, c| {
+                // one entry per distinct condition (a check may reject in two ways)
+                if !v.contains(&c) {
+                    v.push(c);
+                }
+                v
+            })
+    }
+
+    #[test]
+    fn rejections_under_a_test_of_the_path() {
+        use super::{PathList as L, PathOp as O};
+        let lit = |s: &[&str]| L::Literal(s.iter().map(|x| x.to_string()).collect());
+        let opt = |s: &[&str]| L::Options(s.iter().map(|x| x.to_string()).collect());
+        // an allow-list of URLs from the options (egg-ts-server)
+        let src = "module.exports = (options, app) => async function gate(ctx, next) { const authUrls = options.authUrls; if (authUrls.includes(ctx.url)) { const token = ctx.cookies.get('token'); if (!token) { ctx.throw(401); } } await next(); };";
+        assert_eq!(
+            conds(src),
+            [[(
+                "authUrls.includes(ctx.url)".to_string(),
+                vec![(O::Equals, opt(&["authUrls"]), true)]
+            )]]
+        );
+        // a white-list, then the check (yuujin-server, react-ant-admin-api)
+        let src = "const PUBLIC = ['/login', '/register']; module.exports = () => async function gate(ctx, next) { const { path } = ctx; if (PUBLIC.some(p => path.startsWith(p))) { await next(); return; } if (!ctx.get('authorization')) { ctx.status = 401; return; } await next(); };";
+        assert_eq!(
+            conds(src),
+            [[(
+                "!PUBLIC.some(p => path.startsWith(p))".to_string(),
+                vec![(O::StartsWith, lit(&["/login", "/register"]), false)]
+            )]]
+        );
+        let src = "module.exports = options => async function gate(ctx, next) { if ((options.url).has(ctx.url)) { await next(); } else { if (!ctx.header.token) { return ctx.throw(401); } await next(); } };";
+        assert_eq!(
+            conds(src),
+            [[(
+                "!(options.url).has(ctx.url)".to_string(),
+                vec![(O::Equals, opt(&["url"]), true)]
+            )]]
+        );
+        // two paths compared in turn, inside the anonymous branch (AI-teaching-platform)
+        let src = "module.exports = () => async function gate(ctx, next) { const token = ctx.cookies.get('t'); if (token === undefined) { if (ctx.path === '/a' || ctx.path === '/b') { await next(); } else { ctx.throw(401); } } else { await next(); } };";
+        assert_eq!(
+            conds(src)[0][0].1,
+            vec![
+                (O::Equals, lit(&["/a"]), false),
+                (O::Equals, lit(&["/b"]), false)
+            ]
+        );
+        // a RegExp prefix from the request URL (egg-beehive), a config list
+        let src = "module.exports = (option, app) => async function gate(ctx, next) { if (!/^\\/api\\//.test(ctx.request.url)) { await next(); return; } if (app.config.skip.indexOf(ctx.path) > -1) return next(); if (!ctx.session.user) ctx.throw(401); await next(); };";
+        let c = conds(src);
+        assert_eq!(c[0].len(), 2, "{c:?}");
+        assert_eq!(c[0][0].1[0].0, O::Regex);
+        assert_eq!(c[0][1].1[0].1, L::Config(vec!["skip".into()]));
+        // not a test of the path: the rejection is unconditional
+        let src = "module.exports = () => async function gate(ctx, next) { if (ctx.method === 'GET') return next(); if (!ctx.session.user) ctx.throw(401); await next(); };";
+        assert_eq!(conds(src), [Vec::<(String, Vec<_>)>::new()]);
+    }
+
     #[test]
     fn pass_through_middleware_shapes() {
         for src in [
+            // an error handler maps what the downstream code threw (chaben-serve)
+            "module.exports = () => async function gate(ctx, next) { try { await next(); } catch (error) { if (error.status === 401) { ctx.status = 401; ctx.body = { message: error.message }; } else { ctx.status = error.status || 501; } } };",
+            "module.exports = () => function* gate(next) { try { yield next; } catch (e) { this.status = 401; } };",
+            "module.exports = () => async function gate(ctx, next) { await next(); if (ctx.status === 404 && !ctx.body) { ctx.throw(403, 'nothing here'); } };",
             "module.exports = () => async function gate(ctx, next) { const token = ctx.get('authorization'); if (token) { ctx.state.user = await ctx.service.user.byToken(token); } await next(); };",
             "module.exports = () => async function gate(ctx, next) { try { ctx.state.user = jwt.verify(ctx.get('token'), 's'); } catch (e) { ctx.logger.warn(e); } await next(); };",
             "module.exports = () => async function gate(ctx, next) { if (!ctx.session.user) { return next(); } ctx.state.user = ctx.session.user; await next(); };",

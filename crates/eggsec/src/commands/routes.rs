@@ -9,7 +9,7 @@ use std::process::ExitCode;
 /// One route as the JSON contract says:
 /// `{"method","path","handler","file","line","middleware","csrf","auth"}` (+ name, namespace).
 pub fn route_json(r: &Route) -> serde_json::Value {
-    json!({
+    let mut v = json!({
         "method": r.method,
         "path": r.path,
         "name": r.name,
@@ -21,7 +21,11 @@ pub fn route_json(r: &Route) -> serde_json::Value {
         "auth": r.auth,
         "protected_by": r.protected_by,
         "namespace": r.namespace,
-    })
+    });
+    if let (Some(p), Some(o)) = (&r.public_by, v.as_object_mut()) {
+        o.insert("public_by".into(), json!(p));
+    }
+    v
 }
 
 fn mw_label(m: &eggsec_app::routes::RouteMiddleware) -> String {
@@ -102,10 +106,13 @@ pub fn run(args: RoutesArgs) -> Result<ExitCode> {
                         format!("{}:{}", r.file.display(), r.line),
                         csrf_label(r.csrf),
                         auth_label(r.auth),
-                        r.protected_by
-                            .as_ref()
-                            .map(|p| format!("{} {}", p.kind, p.name))
-                            .unwrap_or_else(|| "-".into()),
+                        match (&r.protected_by, &r.public_by) {
+                            (Some(p), _) => format!("{} {}", p.kind, p.name),
+                            // `auth (app/middleware/auth.js:9 lets …)`: the middleware's name
+                            (None, Some(p)) =>
+                                format!("listed public by {}", p.split(" (").next().unwrap_or(p)),
+                            (None, None) => "-".into(),
+                        },
                         mw.join(" → ")
                     ));
                 }

@@ -2,6 +2,7 @@
 
 mod advisories_update;
 mod audit_expectations;
+mod auth_path_oracle;
 mod cli;
 mod code_rules;
 mod corpus;
