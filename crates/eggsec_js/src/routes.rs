@@ -159,6 +159,12 @@ pub struct TeggMethod {
     pub column: u32,
 }
 
+/// The router methods `@eggjs/router` (egg-core's router) binds to the instance: a verb taken
+/// off the router still registers on it (`resources`, `redirect`, `register` are not bound).
+const BOUND_VERBS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "del", "head", "options", "all",
+];
+
 const ROUTER_VERBS: &[&str] = &[
     "get",
     "post",
@@ -191,6 +197,10 @@ enum Binding {
     Config,
     /// A config value (`const { appId } = config`): its dotted path below `app.config`.
     ConfigValue(String),
+    /// A verb of the app's router taken off it (`const { get, post, delete: del } = router`):
+    /// `@eggjs/router` binds each HTTP verb and `all` to the router (arrow functions set in its
+    /// constructor), so the bare call registers a route.
+    RouterVerb(String),
 }
 
 /// Delimits a config value inside a route string: `` `/${appId}/page` `` with
@@ -582,6 +592,49 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     }
                     return;
                 }
+                // const { admin, user } = controller; (or app.controller)
+                let controller_base = match member_path(init).as_deref() {
+                    Some([c]) => match self.binding(c) {
+                        Some(Binding::Controller(base)) => Some(base.clone()),
+                        _ => None,
+                    },
+                    Some([a, c]) if a == "app" && c == "controller" => Some(String::new()),
+                    _ => None,
+                };
+                if let Some(base) = controller_base {
+                    for prop in &obj.properties {
+                        let (Some(key), BindingPattern::BindingIdentifier(id)) =
+                            (prop.key.static_name(), &prop.value)
+                        else {
+                            continue;
+                        };
+                        let name = if base.is_empty() {
+                            key.to_string()
+                        } else {
+                            format!("{base}.{key}")
+                        };
+                        self.bindings
+                            .insert(id.name.as_str().to_owned(), Binding::Controller(name));
+                    }
+                    return;
+                }
+                // const { get, post, delete: del } = router;
+                if matches!(self.target_of(init), Some(RouterTarget::Router)) {
+                    for prop in &obj.properties {
+                        let (Some(key), BindingPattern::BindingIdentifier(id)) =
+                            (prop.key.static_name(), &prop.value)
+                        else {
+                            continue;
+                        };
+                        if BOUND_VERBS.contains(&key.as_ref()) {
+                            self.bindings.insert(
+                                id.name.as_str().to_owned(),
+                                Binding::RouterVerb(key.to_string()),
+                            );
+                        }
+                    }
+                    return;
+                }
                 // const { router, controller, middleware } = app;
                 let from_app = matches!(self.target_of(init), Some(RouterTarget::App))
                     || matches!(member_path(init).as_deref(), Some([t, a]) if t == "this" && a == "app");
@@ -767,6 +820,27 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
                     specifier: spec,
                     resolved,
                     line,
+                });
+            }
+        }
+        // `post('/x', controller.a.b)` with `const { post } = router`
+        if let Expression::Identifier(id) = it.callee.get_inner_expression() {
+            if let Some(Binding::RouterVerb(verb)) = self.bindings.get(id.name.as_str()) {
+                let verb = verb.clone();
+                let args = it
+                    .arguments
+                    .iter()
+                    .filter_map(|a| a.as_expression())
+                    .map(|e| self.arg(e))
+                    .collect();
+                let (line, column) = place(self);
+                self.out.router_calls.push(RouterCall {
+                    target: RouterTarget::Router,
+                    verb,
+                    args,
+                    line,
+                    column,
+                    when: self.conditions.clone(),
                 });
             }
         }
