@@ -593,12 +593,18 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     return;
                 }
                 // const { admin, user } = controller; (or app.controller)
-                let controller_base = match member_path(init).as_deref() {
-                    Some([c]) => match self.binding(c) {
+                let controller_base = match init {
+                    Expression::Identifier(c) => match self.bindings.get(c.name.as_str()) {
                         Some(Binding::Controller(base)) => Some(base.clone()),
                         _ => None,
                     },
-                    Some([a, c]) if a == "app" && c == "controller" => Some(String::new()),
+                    Expression::StaticMemberExpression(m)
+                        if m.property.name == "controller"
+                            && matches!(m.object.get_inner_expression(),
+                                Expression::Identifier(a) if a.name == "app") =>
+                    {
+                        Some(String::new())
+                    }
                     _ => None,
                 };
                 if let Some(base) = controller_base {
@@ -619,7 +625,8 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     return;
                 }
                 // const { get, post, delete: del } = router;
-                if matches!(self.target_of(init), Some(RouterTarget::Router)) {
+                let target = self.target_of(init);
+                if matches!(target, Some(RouterTarget::Router)) {
                     for prop in &obj.properties {
                         let (Some(key), BindingPattern::BindingIdentifier(id)) =
                             (prop.key.static_name(), &prop.value)
@@ -636,7 +643,7 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     return;
                 }
                 // const { router, controller, middleware } = app;
-                let from_app = matches!(self.target_of(init), Some(RouterTarget::App))
+                let from_app = matches!(target, Some(RouterTarget::App))
                     || matches!(member_path(init).as_deref(), Some([t, a]) if t == "this" && a == "app");
                 if !from_app {
                     return;
