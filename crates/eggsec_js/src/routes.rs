@@ -670,6 +670,25 @@ impl<'p, 't> RouteVisitor<'p, 't> {
 }
 
 impl RouteVisitor<'_, '_> {
+    /// Records a call that registers on the router (`router.post(...)`, `post(...)`).
+    fn router_call(&mut self, it: &CallExpression<'_>, target: RouterTarget, verb: String) {
+        let args = it
+            .arguments
+            .iter()
+            .filter_map(|a| a.as_expression())
+            .map(|e| self.arg(e))
+            .collect();
+        let (line, column) = self.at.line_col(it.span.start);
+        self.out.router_calls.push(RouterCall {
+            target,
+            verb,
+            args,
+            line,
+            column,
+            when: self.conditions.clone(),
+        });
+    }
+
     /// egg-passport's `app.passport.mount(strategy, { loginURL, callbackURL })`: two GET routes,
     /// `/passport/<strategy>` and `/passport/<strategy>/callback` unless the options name them.
     fn passport_mount(
@@ -834,21 +853,7 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
         if let Expression::Identifier(id) = it.callee.get_inner_expression() {
             if let Some(Binding::RouterVerb(verb)) = self.bindings.get(id.name.as_str()) {
                 let verb = verb.clone();
-                let args = it
-                    .arguments
-                    .iter()
-                    .filter_map(|a| a.as_expression())
-                    .map(|e| self.arg(e))
-                    .collect();
-                let (line, column) = place(self);
-                self.out.router_calls.push(RouterCall {
-                    target: RouterTarget::Router,
-                    verb,
-                    args,
-                    line,
-                    column,
-                    when: self.conditions.clone(),
-                });
+                self.router_call(it, RouterTarget::Router, verb);
             }
         }
         if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
@@ -864,21 +869,7 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
                     // (`utils.methods.concat(['all', 'resources', 'register', 'redirect'])`)
                     let app_ok = !matches!(target, RouterTarget::App) || verb != "use";
                     if app_ok {
-                        let args = it
-                            .arguments
-                            .iter()
-                            .filter_map(|a| a.as_expression())
-                            .map(|e| self.arg(e))
-                            .collect();
-                        let (line, column) = place(self);
-                        self.out.router_calls.push(RouterCall {
-                            target,
-                            verb: verb.to_string(),
-                            args,
-                            line,
-                            column,
-                            when: self.conditions.clone(),
-                        });
+                        self.router_call(it, target, verb.to_string());
                     }
                 }
             }
