@@ -276,6 +276,9 @@ struct AuthVisitor<'p, 't> {
     path_locals: Vec<(usize, String, PathLocal)>,
     /// The path tests the code being walked runs under.
     path_conds: Vec<PathCond>,
+    /// The file's own functions called by name (`getErrRes(err, ctx)`): in code after `next()`
+    /// (`true`), elsewhere (`false`).
+    local_calls: HashSet<(String, bool)>,
 }
 
 /// Runs the authentication extractor over a parsed file.
@@ -295,8 +298,21 @@ pub(crate) fn extract(program: &Program<'_>, at: &Place<'_>, out: &mut SourceFac
         supers: Vec::new(),
         path_locals: Vec::new(),
         path_conds: Vec::new(),
+        local_calls: HashSet::new(),
     };
     v.visit_program(program);
+    // a function the file calls only from an error handler (`catch (err) { getErrRes(err, ctx) }`
+    // after `try { await next(); }`) answers for requests that already ran: its redirects and
+    // throws stop nothing
+    for f in &mut v.out_fns {
+        if f.class.is_none()
+            && !f.rejections.is_empty()
+            && v.local_calls.contains(&(f.name.clone(), true))
+            && !v.local_calls.contains(&(f.name.clone(), false))
+        {
+            f.rejections.clear();
+        }
+    }
     out.auth = v.out_fns;
     out.imports = v.imports;
 }
@@ -1112,6 +1128,40 @@ impl<'p, 't> AuthVisitor<'p, 't> {
     /// `ctx.user && …`, `token && …`, `ctx.isAuthenticated()`; `Some(true)` for `!ctx.user`,
     /// `!token || …`; `None` when it depends on anything else (`ctx.method !== 'GET'`, a
     /// property of the user, which an anonymous request cannot even read).
+    /// A block that leaves, where the only ways on to `next()` are branches a known user or a
+    /// credential takes: `if (!user) { if (token) { const u = await findByToken(token); if (u) {
+    /// ctx.login(u); return next(); } } ctx.status = 401; return; }` (a token login inside the
+    /// not-signed-in branch): an anonymous request leaves.
+    fn exits_unless_known(&self, stmt: &Statement<'_>, next: Option<&str>) -> bool {
+        let Statement::BlockStatement(b) = stmt else {
+            return false;
+        };
+        let mut passes_only_known = true;
+        let mut leaves = false;
+        for s in &b.body {
+            if leaves {
+                break;
+            }
+            if stmt_calls_next(s, next) {
+                passes_only_known &= match s {
+                    Statement::IfStatement(i) => {
+                        self.anonymous(&i.test) == Some(false)
+                            && i.alternate
+                                .as_ref()
+                                .is_none_or(|a| !stmt_calls_next(a, next))
+                    }
+                    _ => false,
+                };
+                if !passes_only_known {
+                    return false;
+                }
+                continue;
+            }
+            leaves = exits(s, next);
+        }
+        leaves
+    }
+
     fn anonymous(&self, e: &Expression<'_>) -> Option<bool> {
         match e.get_inner_expression() {
             Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
@@ -1480,6 +1530,10 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
         }
         if let Some(p) = path {
             let last = p.last().copied().unwrap_or_default();
+            if p.len() == 1 && self.local_calls.len() < 256 {
+                self.local_calls
+                    .insert((last.to_string(), self.after_next > 0));
+            }
             if let Some(f) = self.frames.last_mut() {
                 if f.calls.len() < 64 {
                     f.calls.insert(last.to_string());
@@ -1577,7 +1631,8 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
             if let Some(f) = self.frames.last_mut() {
                 f.f.reads_identity = true;
             }
-            let cons_exits = exits(&it.consequent, next.as_deref());
+            let cons_exits = exits(&it.consequent, next.as_deref())
+                || self.exits_unless_known(&it.consequent, next.as_deref());
             let alt_exits = it
                 .alternate
                 .as_ref()
@@ -1791,9 +1846,14 @@ mod tests {
             "module.exports = () => async function gate(ctx, next) { try { jwt.verify(ctx.get('token'), 's'); } catch (e) { ctx.body = 'bad'; return; } await next(); };",
             "module.exports = () => async function gate(ctx, next) { if (!ctx.isAuthenticated()) return ctx.redirect('/login'); await next(); };",
             "module.exports = () => async function gate(ctx, next) { try { jwt.verify(ctx.get('token'), 's'); await next(); } catch (e) { ctx.status = 401; } };",
+            // a token login inside the not-signed-in branch (held-out tomato-work-server)
+            "module.exports = () => async function gate(ctx, next) { const { user } = ctx; const token = ctx.headers.token || ctx.request.body.token; if (!user || !user.uid) { if (token) { const u = await ctx.service.user.findUserByToken(token); if (u) { ctx.login(u); return await next(); } } ctx.print = { errorCode: 401, msg: 'login' }; return; } await next(); };",
         ] {
             assert!(rejects(src, "gate"), "{src}");
         }
+        // look-alike: the not-signed-in branch lets a request flag through
+        let src = "module.exports = () => async function gate(ctx, next) { const { user } = ctx; if (!user || !user.uid) { if (ctx.query.preview) { return await next(); } ctx.print = { msg: 'login' }; return; } await next(); };";
+        assert!(!rejects(src, "gate"), "{src}");
     }
 
     /// The path tests each rejection of `gate` happens under, as `(text, atoms)`.
@@ -1872,6 +1932,20 @@ mod tests {
         assert_eq!(c[0].len(), 2, "{c:?}");
         assert_eq!(c[0][0].1[0].0, O::Regex);
         assert_eq!(c[0][1].1[0].1, L::Config(vec!["skip".into()]));
+        // the first characters of the raw URL (outbreak's `mirror`): as long as the literal, a
+        // prefix; longer, the whole path; shorter, never
+        let src = "module.exports = () => async function gate(ctx, next) { const str = ctx.req.url.slice(0, 15); if (str === '/public/mirror/' || str === '/api/v1/mirror/') { if (ctx.session.userid) { await next(); } else { ctx.redirect('/'); } } else { await next(); } };";
+        assert_eq!(
+            conds(src)[0][0].1,
+            vec![
+                (O::StartsWith, lit(&["/public/mirror/"]), true),
+                (O::StartsWith, lit(&["/api/v1/mirror/"]), true)
+            ]
+        );
+        let src = "module.exports = () => async function gate(ctx, next) { if (ctx.path.substring(0, 8) !== '/x') { await next(); return; } if (ctx.path.substr(0, 2) === '/admin') return next(); if (!ctx.session.user) ctx.throw(401); await next(); };";
+        let c = conds(src);
+        assert_eq!(c[0][0].1, vec![(O::Equals, lit(&["/x"]), false)], "{c:?}");
+        assert_eq!(c[0][1].1, vec![(O::Equals, lit(&[]), false)], "{c:?}");
         // not a test of the path: the rejection is unconditional
         let src = "module.exports = () => async function gate(ctx, next) { if (ctx.method === 'GET') return next(); if (!ctx.session.user) ctx.throw(401); await next(); };";
         assert_eq!(conds(src), [Vec::<(String, Vec<_>)>::new()]);
@@ -1891,6 +1965,18 @@ mod tests {
         ] {
             assert!(!rejects(src, "gate"), "{src}");
         }
+    }
+
+    /// The file's own function called only from an error handler answers for a request that
+    /// already ran (outbreak's `sqlerr`); called before `next()` too, it stops requests.
+    #[test]
+    fn a_function_called_only_from_an_error_handler_rejects_nothing() {
+        let tail =
+            "function toLogin(err, ctx) { if (err.code === 'E') { ctx.redirect('/login'); } }";
+        let src = format!("module.exports = () => async function gate(ctx, next) {{ try {{ await next(); }} catch (err) {{ toLogin(err, ctx); }} }};\n{tail}");
+        assert!(!fns(&src).iter().any(|f| f.rejects()), "{src}");
+        let src = format!("module.exports = () => async function gate(ctx, next) {{ toLogin(ctx.state.err, ctx); try {{ await next(); }} catch (err) {{ toLogin(err, ctx); }} }};\n{tail}");
+        assert!(rejects(&src, "toLogin"), "{src}");
     }
 
     /// A check that only a signed-in user can fail does not make a route require signing in:

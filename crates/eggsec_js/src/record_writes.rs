@@ -567,6 +567,21 @@ impl<'a> Visit<'a> for WriteVisitor<'_, '_> {
                 _ => {}
             }
         }
+        // `const { id, status, ...data } = body`: `data` is the body without the keys taken
+        // out before the rest
+        if let (BindingPattern::ObjectPattern(o), Some(_)) = (&it.id, &it.init) {
+            if let Some(BindingPattern::BindingIdentifier(rest)) =
+                o.rest.as_ref().map(|r| &r.argument)
+            {
+                let removed: Vec<String> = o
+                    .properties
+                    .iter()
+                    .filter_map(|p| p.key.static_name().map(|k| k.to_string()))
+                    .collect();
+                let line = self.at.line_col(it.span.start).0;
+                self.field_write(rest.name.as_str().to_owned(), removed, line);
+            }
+        }
         // `const { id: userId } = ctx.state.user`
         if let (BindingPattern::ObjectPattern(_), Some(init)) = (&it.id, &it.init) {
             if self.is_identity(init) {
@@ -853,6 +868,22 @@ mod tests {
             .flat_map(|w| w.fields.iter().map(String::as_str))
             .collect();
         assert_eq!(w, ["uid"]);
+        // keys taken out before a rest (jseer's `const { id, status, ...data } = user`)
+        let h = facts(
+            "/a/app/service/x.js",
+            "async function u(user) { const { id, status, needCheck, ...data } = user; const { title } = user; return this.ctx.model.Api.update(data, { where: { id } }); }",
+        );
+        let w: Vec<(&str, Vec<&str>)> = h
+            .field_writes
+            .iter()
+            .map(|w| {
+                (
+                    w.target.as_str(),
+                    w.fields.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(w, [("data", vec!["id", "status", "needCheck"])]);
         let create = f.calls.iter().find(|c| c.line == 7).unwrap();
         assert_eq!(create.forced, ["creator"]);
         let update = f.calls.iter().find(|c| c.line == 9).unwrap();

@@ -90,6 +90,8 @@ impl PathCond {
 pub(super) enum PathLocal {
     /// The request's path (`true`: with the query string).
     Path(bool),
+    /// The first `n` characters of the request's path: `ctx.req.url.slice(0, 15)`.
+    Prefix(bool, usize),
     List(PathList),
 }
 
@@ -169,7 +171,7 @@ impl AuthVisitor<'_, '_> {
         match e.get_inner_expression() {
             Expression::Identifier(i) => match self.path_local(&i.name)? {
                 PathLocal::Path(q) => Some(*q),
-                PathLocal::List(_) => None,
+                PathLocal::Prefix(..) | PathLocal::List(_) => None,
             },
             Expression::StaticMemberExpression(m) if m.property.name == "pathname" => {
                 let arg = match m.object.get_inner_expression() {
@@ -207,11 +209,43 @@ impl AuthVisitor<'_, '_> {
                 let p = ctx_path(e)?;
                 match p.as_slice() {
                     ["ctx", "path"] | ["ctx", "request", "path"] => Some(false),
-                    ["ctx", "url" | "originalUrl"] | ["ctx", "request", "url" | "originalUrl"] => {
-                        Some(true)
-                    }
+                    ["ctx", "url" | "originalUrl"]
+                    | ["ctx", "request", "url" | "originalUrl"]
+                    | ["ctx", "req", "url"] => Some(true),
                     _ => None,
                 }
+            }
+            _ => None,
+        }
+    }
+
+    /// The first `n` characters of the request's path, and whether it carries the query:
+    /// `ctx.url.slice(0, 8)`, `.substring(0, 8)`, `.substr(0, 8)`, a local bound to one.
+    fn prefix_expr(&self, e: &Expression<'_>) -> Option<(bool, usize)> {
+        match e.get_inner_expression() {
+            Expression::Identifier(i) => match self.path_local(&i.name)? {
+                PathLocal::Prefix(q, n) => Some((*q, *n)),
+                _ => None,
+            },
+            Expression::CallExpression(c) => {
+                let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() else {
+                    return None;
+                };
+                if !matches!(m.property.name.as_str(), "slice" | "substring" | "substr")
+                    || c.arguments.len() != 2
+                {
+                    return None;
+                }
+                let num = |i: usize| match c.arguments[i].as_expression()?.get_inner_expression() {
+                    Expression::NumericLiteral(n)
+                        if n.value >= 0.0 && n.value.fract() == 0.0 && n.value < 4096.0 =>
+                    {
+                        Some(n.value as usize)
+                    }
+                    _ => None,
+                };
+                (num(0)? == 0).then_some(())?;
+                Some((self.path_expr(&m.object)?, num(1)?))
             }
             _ => None,
         }
@@ -244,7 +278,7 @@ impl AuthVisitor<'_, '_> {
             }
             Expression::Identifier(i) => match self.path_local(&i.name) {
                 Some(PathLocal::List(l)) => Some(l.clone()),
-                Some(PathLocal::Path(_)) => None,
+                Some(PathLocal::Path(_) | PathLocal::Prefix(..)) => None,
                 // the factory's `options` itself (`const { whiteList } = options`)
                 None => self
                     .is_options(&i.name)
@@ -400,6 +434,29 @@ impl AuthVisitor<'_, '_> {
                         (None, Some(q)) => (q, string_lit(&b.left)),
                         _ => (false, None),
                     };
+                    // `ctx.url.slice(0, 8) === '/secure/'`: a prefix test when the literal is as
+                    // long as the slice, the whole path when shorter, never when longer
+                    let prefix = match (self.prefix_expr(&b.left), self.prefix_expr(&b.right)) {
+                        (Some(p), None) => string_lit(&b.right).map(|l| (p, l)),
+                        (None, Some(p)) => string_lit(&b.left).map(|l| (p, l)),
+                        _ => None,
+                    };
+                    if let Some(((q, n), lit)) = prefix {
+                        let len = lit.encode_utf16().count();
+                        let (op, list) = match len.cmp(&n) {
+                            std::cmp::Ordering::Equal => (PathOp::StartsWith, vec![lit]),
+                            std::cmp::Ordering::Less => (PathOp::Equals, vec![lit]),
+                            std::cmp::Ordering::Greater => (PathOp::Equals, Vec::new()),
+                        };
+                        return Some((
+                            PathAtom {
+                                op,
+                                list: PathList::Literal(list),
+                                with_query: q,
+                            },
+                            negated,
+                        ));
+                    }
                     if let Some(lit) = lit {
                         return Some((
                             PathAtom {
@@ -508,9 +565,12 @@ impl AuthVisitor<'_, '_> {
             BindingPattern::BindingIdentifier(id) => {
                 let local = match self.path_expr(init) {
                     Some(q) => PathLocal::Path(q),
-                    None => match self.list_expr(init) {
-                        Some(l) => PathLocal::List(l),
-                        None => return,
+                    None => match self.prefix_expr(init) {
+                        Some((q, n)) => PathLocal::Prefix(q, n),
+                        None => match self.list_expr(init) {
+                            Some(l) => PathLocal::List(l),
+                            None => return,
+                        },
                     },
                 };
                 if self.path_locals.len() < 64 {
