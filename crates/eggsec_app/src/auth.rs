@@ -502,7 +502,9 @@ pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCach
     // the handler: its decorators, its own checks, guards it calls, local methods that reject
     let handler_fn = handler_of(code, r);
     if let Some((hf, f)) = handler_fn {
-        if let Some(p) = handler_protector(root, hf, f, opts, cache, code) {
+        if let Some(p) = handler_protector(root, hf, f, opts, cache, code)
+            .or_else(|| callee_guard(env, hf, f, cache))
+        {
             return Protection {
                 auth: AuthStatus::Required,
                 by: Some(p),
@@ -869,6 +871,54 @@ fn middleware_facts<'c>(
     let entry = middleware.iter().find(|m| m.name == key)?;
     let file = entry.file.as_ref().filter(|f| !in_node_modules(f))?;
     cache.get(code, file).map(|f| (file.clone(), f, None))
+}
+
+/// A check in the code the handler calls before it changes anything: `ctx.service.user.
+/// updateUserInfo(body)` whose service starts `const uid = await this.getUserIdByToken(token);
+/// if (!uid) throw new MyError('login expired')`, or calls `checkLogin(token)`, before its
+/// first write. One call deep, and only a rejection above the callee's first change.
+fn callee_guard(
+    env: &AuthEnv<'_>,
+    hf: &CodeFile,
+    f: &AuthFn,
+    cache: &FactsCache,
+) -> Option<Protector> {
+    let mut found = None;
+    for v in &f.reads_via {
+        with_callee(
+            env,
+            &hf.abs,
+            &hf.facts,
+            f.class.as_deref(),
+            v,
+            cache,
+            &mut |p, _, g| {
+                let before =
+                    |line: u32| g.reads_only || (g.first_change > 0 && line < g.first_change);
+                if let Some(rj) = g
+                    .rejections
+                    .iter()
+                    .find(|rj| rj.when.is_empty() && before(rj.line))
+                {
+                    found = Some(Protector {
+                        kind: "guard",
+                        name: v.clone(),
+                        at: Some(format!(
+                            "{}:{}",
+                            eggsec_fs::rel_string(env.root, p),
+                            rj.line
+                        )),
+                        why: format!("via {v}(): {}", rj.what),
+                    });
+                }
+                true
+            },
+        );
+        if found.is_some() {
+            break;
+        }
+    }
+    found
 }
 
 fn handler_protector(

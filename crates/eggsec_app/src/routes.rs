@@ -721,6 +721,17 @@ invalid byte read as U+FFFD (columns on such lines may be off)"
     // a router that hands `app` to code eggsec cannot read (`Blueprint(app)` of egg-blueprint,
     // a required file that is not there): the routes it registers are unknown — said, never a
     // silent gap in the table the route rules read
+    // (in any file: the router call may sit in a module the router calls with `app`)
+    for f in &files {
+        for line in &f.facts.dynamic_routes {
+            diags.push(Diagnostic::at(
+                DiagnosticLevel::Warning,
+                f.abs.clone(),
+                *line,
+                "the router registers routes with a verb chosen at run time (`router[method](path, …)`, a route table filled by decorators): eggsec cannot read them, they are not in the route table, and the route rules (MW011, CSRF, the route-scoped checks) do not see them".to_string(),
+            ));
+        }
+    }
     for f in files.iter().filter(|f| f.role == FileRole::Router) {
         for inc in &f.facts.router_includes {
             if inc.resolved.is_none() {
@@ -2487,6 +2498,35 @@ mod template_and_use_tests {
         assert_eq!(rels(&early), rels(&code));
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(code_model_unless(root, &[], &mut Vec::new(), &cancel).is_none());
+    }
+
+    /// Routes registered with a verb chosen at run time (held-out sf-egg-admin's `initRouter`:
+    /// `router[opt.httpMethod](opt.url, ...)` over a table its `@AdminRoute` decorators fill)
+    /// are said, at the call; a computed *string* verb (`router['get']`) is read as a route.
+    #[test]
+    fn routes_registered_with_a_computed_verb_are_said() {
+        let warnings = |register: &str| {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            std::fs::create_dir_all(d.join("app/decorator")).unwrap();
+            std::fs::write(
+                d.join("app/router.ts"),
+                "import { initRouter } from './decorator/router_register';\nexport default (app) => { initRouter(app); app.router.get('/', app.controller.home.index); };\n",
+            )
+            .unwrap();
+            std::fs::write(d.join("app/decorator/router_register.ts"), register).unwrap();
+            let mut diags = Vec::new();
+            code_model(d, &mut diags);
+            diags
+                .iter()
+                .filter(|g| g.message.contains("chosen at run time"))
+                .map(|g| (g.file.clone(), g.line))
+                .collect::<Vec<_>>()
+        };
+        let w = warnings("const table: any[] = [];\nexport function initRouter(app) {\n  const { router } = app;\n  for (const opt of table) {\n    router[opt.httpMethod](opt.url, async ctx => { await new opt.ctor(ctx)[opt.name](ctx); });\n  }\n}\n");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].1, 5);
+        assert!(warnings("export function initRouter(app) {\n  const { router } = app;\n  router['get']('/b', app.controller.home.index);\n}\n").is_empty());
     }
 
     /// A router that hands `app` to a package (egg-blueprint's `Blueprint(app)`, which registers

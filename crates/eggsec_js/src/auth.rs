@@ -84,6 +84,10 @@ pub struct Rejection {
     pub when: Vec<PathCond>,
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// What one function does about authentication.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct AuthFn {
@@ -126,6 +130,10 @@ pub struct AuthFn {
     /// one of [`AuthFn::reads_via`], and no assignment reaches the session, the app or a global.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reads_only: bool,
+    /// The line of the first call or assignment that may change state (0: none): a rejection
+    /// above it stops the request before anything is written.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub first_change: u32,
     /// The calls into the app's own code that must only read too for the function to, named as
     /// [`AuthFn::via`] names calls (`this.m`, `Parent.m`, `f`, `HomeService.list`), a service as
     /// `ctx.service.<dotted name>.<method>` (`ctx.service.post.findAll`).
@@ -823,6 +831,21 @@ fn is_identity_call<S: AsRef<str>>(p: &[S], first: Option<&str>) -> bool {
     }
 }
 
+/// A function that looks the user up by a credential: `getUserIdByToken`, `findUserByToken`,
+/// `getUidBySession` (what it returns is who the user is, absent for an anonymous request).
+fn is_user_lookup_name(name: &str) -> bool {
+    let n = lc(name);
+    ["get", "find", "load", "fetch", "query"]
+        .iter()
+        .any(|v| n.starts_with(v))
+        && ["user", "uid", "account", "member"]
+            .iter()
+            .any(|w| n.contains(w))
+        && ["bytoken", "bysession", "bycookie", "byticket"]
+            .iter()
+            .any(|w| n.contains(w))
+}
+
 /// `jwt.verify`, `app.jwt.verify`, `jsonwebtoken.verify`, `this.app.jwt.verify`,
 /// `tokenService.verify`.
 fn is_token_verifier(path: &[&str]) -> bool {
@@ -926,6 +949,9 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                     parent.via.extend(fr.f.via.iter().take(8).cloned());
                 }
                 // a callback's writes are its caller's (`list.map(x => Model.create(x))`)
+                if fr.changes && parent.f.first_change == 0 {
+                    parent.f.first_change = fr.f.first_change.max(fr.f.line);
+                }
                 parent.changes |= fr.changes;
                 if !parent.changes {
                     parent.reads_via.extend(fr.reads_via);
@@ -1060,7 +1086,12 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 Some(Some(name)) if f.reads_via.len() < MAX_READS_VIA => {
                     f.reads_via.insert(name);
                 }
-                _ => f.changes = true,
+                _ => {
+                    f.changes = true;
+                    if f.f.first_change == 0 {
+                        f.f.first_change = self.at.line_col(it.span.start).0;
+                    }
+                }
             }
         }
     }
@@ -1094,6 +1125,17 @@ impl<'p, 't> AuthVisitor<'p, 't> {
     /// Whether an expression *is* who the user is or a credential (for binding identity
     /// locals): `ctx.session.user`, `ctx.get('authorization')`, `await checkLogin()`,
     /// `a || b` of those — not any expression that merely passes one along as an argument.
+    /// A call that looks the user up by a credential ([`is_user_lookup_name`]).
+    fn user_lookup(&self, e: &Expression<'_>) -> bool {
+        match e.get_inner_expression() {
+            Expression::AwaitExpression(a) => self.user_lookup(&a.argument),
+            Expression::CallExpression(c) => member_path_ref(&c.callee)
+                .and_then(|p| p.last().copied())
+                .is_some_and(is_user_lookup_name),
+            _ => false,
+        }
+    }
+
     fn expr_is_identity(&self, e: &Expression<'_>) -> bool {
         match e.get_inner_expression() {
             Expression::AwaitExpression(a) => self.expr_is_identity(&a.argument),
@@ -1124,10 +1166,6 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         }
     }
 
-    /// What a test is for a request that carries no user and no credential: `Some(false)` for
-    /// `ctx.user && …`, `token && …`, `ctx.isAuthenticated()`; `Some(true)` for `!ctx.user`,
-    /// `!token || …`; `None` when it depends on anything else (`ctx.method !== 'GET'`, a
-    /// property of the user, which an anonymous request cannot even read).
     /// A block that leaves, where the only ways on to `next()` are branches a known user or a
     /// credential takes: `if (!user) { if (token) { const u = await findByToken(token); if (u) {
     /// ctx.login(u); return next(); } } ctx.status = 401; return; }` (a token login inside the
@@ -1162,6 +1200,10 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         leaves
     }
 
+    /// What a test is for a request that carries no user and no credential: `Some(false)` for
+    /// `ctx.user && …`, `token && …`, `ctx.isAuthenticated()`; `Some(true)` for `!ctx.user`,
+    /// `!token || …`; `None` when it depends on anything else (`ctx.method !== 'GET'`, a
+    /// property of the user, which an anonymous request cannot even read).
     fn anonymous(&self, e: &Expression<'_>) -> Option<bool> {
         match e.get_inner_expression() {
             Expression::UnaryExpression(u) if u.operator == UnaryOperator::LogicalNot => {
@@ -1424,6 +1466,15 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
                     }
                 }
             }
+            // `const uid = await this.getUserIdByToken(token)`: a test of it asks who the user
+            // is (`if (!uid) throw …` rejects), but the look-up alone is no check
+            if !identity && self.user_lookup(init) {
+                let mut bound = Vec::new();
+                collect_binding_names(&it.id, &mut bound);
+                if let Some(f) = self.frames.last_mut() {
+                    f.identity_vars.extend(bound);
+                }
+            }
             if identity {
                 let mut bound = Vec::new();
                 collect_binding_names(&it.id, &mut bound);
@@ -1482,8 +1533,12 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
                         == Some("session")
                 }));
             if outside {
+                let line = self.at.line_col(it.span.start).0;
                 if let Some(f) = self.frames.last_mut() {
                     f.changes = true;
+                    if f.f.first_change == 0 {
+                        f.f.first_change = line;
+                    }
                 }
             }
         }

@@ -856,6 +856,16 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
                 self.router_call(it, RouterTarget::Router, verb);
             }
         }
+        // `router[opt.httpMethod](opt.url, ...mw, handler)`: a verb chosen at run time
+        if let Expression::ComputedMemberExpression(m) = it.callee.get_inner_expression() {
+            if !matches!(m.expression, Expression::StringLiteral(_))
+                && self.out.dynamic_routes.len() < 16
+                && self.target_of(&m.object).is_some()
+            {
+                let line = place(self).0;
+                self.out.dynamic_routes.push(line);
+            }
+        }
         if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
             let verb = m.property.name.as_str();
             if verb == "mount" {

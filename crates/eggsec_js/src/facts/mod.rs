@@ -22,6 +22,9 @@ pub struct SourceFacts {
     pub router_calls: Vec<RouterCall>,
     /// `require('./router/admin')(app)` and imported route modules called with `app`.
     pub router_includes: Vec<RouterInclude>,
+    /// Lines of router calls whose verb is computed (`router[opt.httpMethod](opt.url, …)`, a
+    /// route table filled by decorators at run time): routes eggsec cannot read.
+    pub dynamic_routes: Vec<u32>,
     /// tegg `@HTTPController` classes with their `@HTTPMethod` methods.
     pub tegg: Vec<TeggController>,
     /// Every named function, class method and exported function, with what its body does.
