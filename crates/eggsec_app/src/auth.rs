@@ -624,19 +624,11 @@ pub fn handler_signs_up(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> boo
         }
         let (mut password, mut privilege) = (a.password, a.privilege);
         for v in &a.creates_via {
-            with_callee(
-                env,
-                &hf.abs,
-                &hf.facts,
-                f.class.as_deref(),
-                v,
-                cache,
-                &mut |_, _, g| {
-                    password |= g.account.password;
-                    privilege |= g.account.privilege;
-                    true
-                },
-            );
+            handler_callee(env, hf, f, v, cache, &mut |_, _, g| {
+                password |= g.account.password;
+                privilege |= g.account.privilege;
+                true
+            });
         }
         password && !privilege
     })
@@ -682,6 +674,18 @@ fn only_reads(
             },
         )
     })
+}
+
+/// [`with_callee`] for a call `v` made by the handler `f` of file `hf`.
+fn handler_callee(
+    env: &AuthEnv<'_>,
+    hf: &CodeFile,
+    f: &AuthFn,
+    v: &str,
+    cache: &FactsCache,
+    k: &mut dyn FnMut(&Path, &SourceFacts, &AuthFn) -> bool,
+) -> bool {
+    with_callee(env, &hf.abs, &hf.facts, f.class.as_deref(), v, cache, k)
 }
 
 /// Finds the function a call lands in, named as [`AuthFn::via`] names calls — `this.m` (a
@@ -885,35 +889,26 @@ fn callee_guard(
 ) -> Option<Protector> {
     let mut found = None;
     for v in &f.reads_via {
-        with_callee(
-            env,
-            &hf.abs,
-            &hf.facts,
-            f.class.as_deref(),
-            v,
-            cache,
-            &mut |p, _, g| {
-                let before =
-                    |line: u32| g.reads_only || (g.first_change > 0 && line < g.first_change);
-                if let Some(rj) = g
-                    .rejections
-                    .iter()
-                    .find(|rj| rj.when.is_empty() && before(rj.line))
-                {
-                    found = Some(Protector {
-                        kind: "guard",
-                        name: v.clone(),
-                        at: Some(format!(
-                            "{}:{}",
-                            eggsec_fs::rel_string(env.root, p),
-                            rj.line
-                        )),
-                        why: format!("via {v}(): {}", rj.what),
-                    });
-                }
-                true
-            },
-        );
+        handler_callee(env, hf, f, v, cache, &mut |p, _, g| {
+            let before = |line: u32| g.reads_only || (g.first_change > 0 && line < g.first_change);
+            if let Some(rj) = g
+                .rejections
+                .iter()
+                .find(|rj| rj.when.is_empty() && before(rj.line))
+            {
+                found = Some(Protector {
+                    kind: "guard",
+                    name: v.clone(),
+                    at: Some(format!(
+                        "{}:{}",
+                        eggsec_fs::rel_string(env.root, p),
+                        rj.line
+                    )),
+                    why: format!("via {v}(): {}", rj.what),
+                });
+            }
+            true
+        });
         if found.is_some() {
             break;
         }

@@ -231,6 +231,17 @@ mod tests {
         app
     }
 
+    /// Writes `files` (app-relative path, text) into a fresh app and runs the rule over it.
+    fn run_on(files: &[(&str, &str)]) -> usize {
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text) in files {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        run_rule(&StateChangingRouteWithoutAuth, &routed(dir.path())).len()
+    }
+
     /// A sign-up is known by what it does, not by its name: it creates a user from a password
     /// it is given and takes no role from its input. Under an admin path, with a role from the
     /// input, or when it only changes a password, the route is reported — under an admin path
@@ -239,24 +250,18 @@ mod tests {
     #[test]
     fn a_sign_up_by_its_effect() {
         let run = |routes: &[&str], controller: &str, service: &str| {
-            let dir = tempfile::tempdir().unwrap();
-            let d = dir.path();
-            std::fs::create_dir_all(d.join("app/controller")).unwrap();
-            std::fs::create_dir_all(d.join("app/service")).unwrap();
-            std::fs::write(
-                d.join("app/router.js"),
-                format!(
-                    "module.exports = app => {{ {} }};",
-                    routes
-                        .iter()
-                        .map(|r| format!("app.router.post('{r}', app.controller.user.make);"))
-                        .collect::<String>()
-                ),
-            )
-            .unwrap();
-            std::fs::write(d.join("app/controller/user.js"), controller).unwrap();
-            std::fs::write(d.join("app/service/user.js"), service).unwrap();
-            run_rule(&StateChangingRouteWithoutAuth, &routed(d)).len()
+            let router = format!(
+                "module.exports = app => {{ {} }};",
+                routes
+                    .iter()
+                    .map(|r| format!("app.router.post('{r}', app.controller.user.make);"))
+                    .collect::<String>()
+            );
+            run_on(&[
+                ("app/router.js", router.as_str()),
+                ("app/controller/user.js", controller),
+                ("app/service/user.js", service),
+            ])
         };
         let literal = "exports.make = async ctx => { const { username, email, password } = ctx.request.body; ctx.body = await ctx.service.user.create({ username, email, password }); };";
         let whole = "exports.make = async ctx => { ctx.body = await ctx.service.user.addUser(ctx.request.body); };";
@@ -294,26 +299,18 @@ mod tests {
     #[test]
     fn a_check_in_the_service_before_its_write() {
         let run = |body: &str| {
-            let dir = tempfile::tempdir().unwrap();
-            let d = dir.path();
-            std::fs::create_dir_all(d.join("app/controller")).unwrap();
-            std::fs::create_dir_all(d.join("app/service")).unwrap();
-            std::fs::write(
-                d.join("app/router.js"),
-                "module.exports = app => { app.router.post('/follow', app.controller.follow.add); };",
-            )
-            .unwrap();
-            std::fs::write(
-                d.join("app/controller/follow.js"),
-                "const { Controller } = require('egg');\nclass C extends Controller {\n  async add() {\n    const { token } = this.ctx.query;\n    this.ctx.body = await this.ctx.service.follow.add({ token, id: this.ctx.request.body.id });\n  }\n}\nmodule.exports = C;\n",
-            )
-            .unwrap();
-            std::fs::write(
-                d.join("app/service/follow.js"),
-                format!("const {{ Service }} = require('egg');\nclass S extends Service {{\n  async add({{ token, id }}) {{\n{body}\n  }}\n  async getUserIdByToken(token) {{ return this.app.redis.get(token); }}\n}}\nmodule.exports = S;\n"),
-            )
-            .unwrap();
-            run_rule(&StateChangingRouteWithoutAuth, &routed(d)).len()
+            let service = format!("const {{ Service }} = require('egg');\nclass S extends Service {{\n  async add({{ token, id }}) {{\n{body}\n  }}\n  async getUserIdByToken(token) {{ return this.app.redis.get(token); }}\n}}\nmodule.exports = S;\n");
+            run_on(&[
+                (
+                    "app/router.js",
+                    "module.exports = app => { app.router.post('/follow', app.controller.follow.add); };",
+                ),
+                (
+                    "app/controller/follow.js",
+                    "const { Controller } = require('egg');\nclass C extends Controller {\n  async add() {\n    const { token } = this.ctx.query;\n    this.ctx.body = await this.ctx.service.follow.add({ token, id: this.ctx.request.body.id });\n  }\n}\nmodule.exports = C;\n",
+                ),
+                ("app/service/follow.js", service.as_str()),
+            ])
         };
         let lookup = "    const uid = await this.getUserIdByToken(token);";
         let write = "    return this.app.mysql.insert('follow', { uid, id });";
