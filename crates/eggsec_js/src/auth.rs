@@ -1174,30 +1174,27 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         let Statement::BlockStatement(b) = stmt else {
             return false;
         };
-        let mut passes_only_known = true;
-        let mut leaves = false;
         for s in &b.body {
-            if leaves {
-                break;
-            }
-            if stmt_calls_next(s, next) {
-                passes_only_known &= match s {
-                    Statement::IfStatement(i) => {
-                        self.anonymous(&i.test) == Some(false)
-                            && i.alternate
-                                .as_ref()
-                                .is_none_or(|a| !stmt_calls_next(a, next))
-                    }
-                    _ => false,
-                };
-                if !passes_only_known {
-                    return false;
+            if !stmt_calls_next(s, next) {
+                if exits(s, next) {
+                    return true;
                 }
                 continue;
             }
-            leaves = exits(s, next);
+            let known_only = match s {
+                Statement::IfStatement(i) => {
+                    self.anonymous(&i.test) == Some(false)
+                        && i.alternate
+                            .as_ref()
+                            .is_none_or(|a| !stmt_calls_next(a, next))
+                }
+                _ => false,
+            };
+            if !known_only {
+                return false;
+            }
         }
-        leaves
+        false
     }
 
     /// What a test is for a request that carries no user and no credential: `Some(false)` for
