@@ -20,7 +20,7 @@
 
 use crate::routes::{is_auth_name, AuthStatus, CodeFile, CodeModel, MiddlewareScope, Route};
 use crate::{AppModel, MiddlewareEntry, PluginState};
-use eggsec_js::auth::AuthFn;
+use eggsec_js::auth::{AuthFn, ParamRef};
 use eggsec_js::SourceFacts;
 use eggsec_js::Value;
 use foldhash::{HashMap, HashMapExt};
@@ -608,7 +608,7 @@ fn ends_in_throw(
 pub fn handler_only_reads(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> bool {
     handler_of(env.code, r).is_some_and(|(hf, f)| {
         let mut seen = Vec::new();
-        only_reads(env, &hf.abs, &hf.facts, f, cache, 4, &mut seen)
+        only_reads(env, &hf.abs, &hf.facts, f, &[], cache, 4, &mut seen)
     })
 }
 
@@ -634,18 +634,29 @@ pub fn handler_signs_up(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> boo
     })
 }
 
-/// [`handler_only_reads`] for one function of the file at `from`; `seen` holds the functions on
-/// the way (a recursive call is judged by the rest of its caller).
+/// [`handler_only_reads`] for one function of the file at `from`, called with the caller's
+/// identity in the parameters `given` (its writes keyed by one of them change nothing an
+/// anonymous request could abuse: [`AuthFn::scoped_writes`]); `seen` holds the functions on the
+/// way (a recursive call is judged by the rest of its caller).
+#[allow(clippy::too_many_arguments)]
 fn only_reads(
     env: &AuthEnv<'_>,
     from: &Path,
     facts: &SourceFacts,
     f: &AuthFn,
+    given: &[ParamRef],
     cache: &FactsCache,
     depth: u8,
     seen: &mut Vec<(PathBuf, u32, u32)>,
 ) -> bool {
     if !f.reads_only {
+        return false;
+    }
+    if !f
+        .scoped_writes
+        .iter()
+        .all(|w| w.iter().any(|r| given.contains(r)))
+    {
         return false;
     }
     if f.reads_via.is_empty() {
@@ -655,6 +666,11 @@ fn only_reads(
         return false;
     };
     f.reads_via.iter().all(|v| {
+        let given = f
+            .identity_args
+            .iter()
+            .find(|(n, _)| n == v)
+            .map_or(&[][..], |(_, r)| r.as_slice());
         with_callee(
             env,
             from,
@@ -668,7 +684,7 @@ fn only_reads(
                     return true;
                 }
                 seen.push(key);
-                let ok = only_reads(env, p, t, g, cache, depth, seen);
+                let ok = only_reads(env, p, t, g, given, cache, depth, seen);
                 seen.pop();
                 ok
             },
@@ -890,7 +906,10 @@ fn callee_guard(
     let mut found = None;
     for v in &f.reads_via {
         handler_callee(env, hf, f, v, cache, &mut |p, _, g| {
-            let before = |line: u32| g.reads_only || (g.first_change > 0 && line < g.first_change);
+            let before = |line: u32| {
+                (g.reads_only && g.scoped_writes.is_empty())
+                    || (g.first_change > 0 && line < g.first_change)
+            };
             if let Some(rj) = g
                 .rejections
                 .iter()

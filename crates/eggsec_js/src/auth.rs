@@ -33,6 +33,9 @@ use std::collections::BTreeSet;
 mod path;
 use path::PathLocal;
 pub use path::{PathAtom, PathCond, PathList, PathOp};
+mod scope;
+pub use scope::ParamRef;
+use scope::{ObjScope, Scope};
 
 /// At most this many calls into the app's own code are kept per function for
 /// [`AuthFn::reads_via`]; a function that makes more is taken to change something.
@@ -43,6 +46,7 @@ struct Reads {
     methods: HashSet<String>,
     chained: HashSet<String>,
     roots: HashSet<String>,
+    builders: HashSet<String>,
     ctx: HashSet<String>,
 }
 
@@ -53,6 +57,7 @@ fn reads() -> &'static Reads {
             methods: Vec<String>,
             chained: Vec<String>,
             roots: Vec<String>,
+            builders: Vec<String>,
             ctx: Vec<String>,
         }
         // (embedded and checked by a unit test: it always parses)
@@ -60,12 +65,14 @@ fn reads() -> &'static Reads {
             methods: vec![],
             chained: vec![],
             roots: vec![],
+            builders: vec![],
             ctx: vec![],
         });
         Reads {
             methods: f.methods.into_iter().collect(),
             chained: f.chained.into_iter().collect(),
             roots: f.roots.into_iter().collect(),
+            builders: f.builders.into_iter().collect(),
             ctx: f.ctx.into_iter().collect(),
         }
     });
@@ -139,6 +146,17 @@ pub struct AuthFn {
     /// `ctx.service.<dotted name>.<method>` (`ctx.service.post.findAll`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reads_via: Vec<String>,
+    /// Writes keyed by a parameter (`async remove({ id, uid }) { … mysql.delete('follow', { uid,
+    /// follow_id: id }) }`, see [`scope`]), each by the parameters any one of which keys it:
+    /// they change nothing an anonymous request could abuse when the caller passes its own
+    /// identity there, else they are writes. Not counted against [`AuthFn::reads_only`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scoped_writes: Vec<Vec<ParamRef>>,
+    /// For calls of [`AuthFn::reads_via`]: the callee's parameters every such call fills with
+    /// the caller's own identity (`remove({ uid, id })` with `uid` from the session or a look-up
+    /// by the caller's token → key `uid` of argument 0).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identity_args: Vec<(String, Vec<ParamRef>)>,
     /// What says the function signs a user up (see [`Account`]).
     #[serde(skip_serializing_if = "Account::is_empty")]
     pub account: Account,
@@ -252,6 +270,17 @@ struct Frame {
     /// Something in the body may change state (see [`AuthFn::reads_only`]).
     changes: bool,
     reads_via: BTreeSet<String>,
+    /// Locals bound to the caller's own identity (see [`scope`]).
+    caller_vars: HashSet<String>,
+    /// Locals a parameter binds, as the caller fills it.
+    param_refs: HashMap<String, ParamRef>,
+    /// Locals bound to an object literal a write may take as its filter.
+    obj_locals: HashMap<String, ObjScope>,
+    scoped_writes: Vec<Vec<ParamRef>>,
+    /// [`AuthFn::identity_args`] so far; a callee called without them maps to an empty list.
+    identity_args: std::collections::BTreeMap<String, Vec<ParamRef>>,
+    /// Locals bound to an object built in memory (`const cipher = crypto.createCipheriv(…)`).
+    memory_locals: HashSet<String>,
 }
 
 struct AuthVisitor<'p, 't> {
@@ -895,6 +924,8 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         for p in &params.items {
             note_pattern_names(&p.pattern, &mut account);
         }
+        let mut refs = Vec::new();
+        scope::param_refs(params, &mut refs);
         self.frames.push(Frame {
             f: AuthFn {
                 name,
@@ -918,6 +949,12 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             via: BTreeSet::new(),
             changes: false,
             reads_via: BTreeSet::new(),
+            caller_vars: HashSet::new(),
+            param_refs: refs.into_iter().collect(),
+            obj_locals: HashMap::new(),
+            scoped_writes: Vec::new(),
+            identity_args: std::collections::BTreeMap::new(),
+            memory_locals: HashSet::new(),
         });
     }
 
@@ -933,6 +970,13 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             } else {
                 fr.reads_via.iter().cloned().collect()
             };
+            if !fr.changes {
+                fr.f.scoped_writes = std::mem::take(&mut fr.scoped_writes);
+                fr.f.identity_args = std::mem::take(&mut fr.identity_args)
+                    .into_iter()
+                    .filter(|(_, r)| !r.is_empty())
+                    .collect();
+            }
             // a closure's rejection (`descriptor.value = async function () { ... }` in a
             // decorator factory, the middleware returned by a factory) also counts for the
             // function that builds it
@@ -952,8 +996,13 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 if fr.changes && parent.f.first_change == 0 {
                     parent.f.first_change = fr.f.first_change.max(fr.f.line);
                 }
-                parent.changes |= fr.changes;
+                // a closure's writes keyed by its own parameters are writes of the caller's
+                parent.changes |= fr.changes || !fr.f.scoped_writes.is_empty();
                 if !parent.changes {
+                    // the closure's calls pass no identity of the parent's
+                    for v in &fr.reads_via {
+                        parent.identity_args.insert(v.clone(), Vec::new());
+                    }
                     parent.reads_via.extend(fr.reads_via);
                     if parent.reads_via.len() > MAX_READS_VIA {
                         parent.changes = true;
@@ -1033,7 +1082,8 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             return match it.callee.get_inner_expression() {
                 Expression::StaticMemberExpression(m)
                     if r.methods.contains(m.property.name.as_str())
-                        || r.chained.contains(m.property.name.as_str()) =>
+                        || r.chained.contains(m.property.name.as_str())
+                        || self.built_in_memory(&m.object) =>
                 {
                     Some(None)
                 }
@@ -1069,9 +1119,44 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         match p {
             ["ctx", m, ..] if r.ctx.contains(*m) => Some(None),
             ["ctx", "response" | "request", m] if r.ctx.contains(*m) => Some(None),
-            [root, ..] if r.roots.contains(*root) => Some(None),
+            [root, ..] if r.roots.contains(*root) || r.builders.contains(*root) => Some(None),
+            [local, _]
+                if self
+                    .frames
+                    .last()
+                    .is_some_and(|f| f.memory_locals.contains(*local)) =>
+            {
+                Some(None)
+            }
             _ if r.methods.contains(last) => Some(None),
             _ => None,
+        }
+    }
+
+    /// An object built in memory by a call on a builder root (`data/reads.toml`:
+    /// `crypto.createHash('md5')`, `crypto.createCipheriv(…).update(s)`), or a local bound to
+    /// one (`cipher`): its methods only compute.
+    fn built_in_memory(&self, e: &Expression<'_>) -> bool {
+        match e.get_inner_expression() {
+            Expression::Identifier(i) => self
+                .frames
+                .last()
+                .is_some_and(|f| f.memory_locals.contains(i.name.as_str())),
+            Expression::CallExpression(c) => match ctx_path(&c.callee) {
+                Some(p) => {
+                    reads().builders.contains(p[0])
+                        || (p.len() == 2
+                            && self
+                                .frames
+                                .last()
+                                .is_some_and(|f| f.memory_locals.contains(p[0])))
+                }
+                None => match c.callee.get_inner_expression() {
+                    Expression::StaticMemberExpression(m) => self.built_in_memory(&m.object),
+                    _ => false,
+                },
+            },
+            _ => false,
         }
     }
 
@@ -1080,16 +1165,41 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             return;
         }
         let effect = self.call_effect(it, p);
+        // a write keyed by the caller's identity, here or through a parameter (see [`scope`])
+        let scope = match (&effect, p) {
+            (None, Some(p)) => self.write_scope(it, p),
+            _ => None,
+        };
+        let given = match &effect {
+            Some(Some(_)) => self.identity_args(it),
+            _ => Vec::new(),
+        };
         if let Some(f) = self.frames.last_mut() {
             match effect {
                 Some(None) => {}
                 Some(Some(name)) if f.reads_via.len() < MAX_READS_VIA => {
+                    // every call of the callee must pass the identity for it to count
+                    let first = !f.reads_via.contains(&name);
+                    let e = f.identity_args.entry(name.clone()).or_default();
+                    if first {
+                        *e = given;
+                    } else {
+                        e.retain(|r| given.contains(r));
+                    }
                     f.reads_via.insert(name);
                 }
                 _ => {
-                    f.changes = true;
                     if f.f.first_change == 0 {
                         f.f.first_change = self.at.line_col(it.span.start).0;
+                    }
+                    match scope {
+                        Some(Scope::Caller) => {}
+                        Some(Scope::Params(mut refs)) if f.scoped_writes.len() < 8 => {
+                            refs.sort();
+                            refs.dedup();
+                            f.scoped_writes.push(refs);
+                        }
+                        _ => f.changes = true,
                     }
                 }
             }
@@ -1408,6 +1518,16 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
         self.namer.declarator(it);
         if let Some(init) = &it.init {
             self.note_path_local(&it.id, init);
+            self.note_scope_local(&it.id, init);
+            if let BindingPattern::BindingIdentifier(id) = &it.id {
+                if matches!(init.get_inner_expression(), Expression::CallExpression(_))
+                    && self.built_in_memory(init)
+                {
+                    if let Some(f) = self.frames.last_mut() {
+                        f.memory_locals.insert(id.name.to_string());
+                    }
+                }
+            }
             if let (BindingPattern::BindingIdentifier(id), Some(t)) = (
                 &it.id,
                 it.type_annotation
@@ -1511,6 +1631,20 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
 
     fn visit_assignment_expression(&mut self, it: &AssignmentExpression<'a>) {
         self.namer.assignment(it);
+        // `uid = body.uid`, `where.uid = x`: the local no longer says what it was bound to
+        let assigned = match &it.left {
+            AssignmentTarget::AssignmentTargetIdentifier(i) => Some(i.name.as_str()),
+            t => t
+                .as_simple_assignment_target()
+                .and_then(|t| t.as_member_expression())
+                .and_then(|m| match m.object().get_inner_expression() {
+                    Expression::Identifier(i) => Some(i.name.as_str()),
+                    _ => None,
+                }),
+        };
+        if let Some(name) = assigned {
+            self.forget_local(name);
+        }
         // state outside the request: the session, the app, a global
         if let Some(t) = it
             .left
@@ -1565,6 +1699,15 @@ impl<'a> Visit<'a> for AuthVisitor<'_, '_> {
     fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
         let path = ctx_path(&it.callee);
         self.note_call_effect(it, path.as_deref());
+        // `Object.assign(where, body)`: a filter passed first to a call may be changed by it
+        if let Some(Expression::Identifier(i)) = it
+            .arguments
+            .first()
+            .and_then(|a| a.as_expression())
+            .map(|e| e.get_inner_expression())
+        {
+            self.forget_object(i.name.as_str());
+        }
         if let Some(p) = path.as_deref().filter(|p| is_user_creation(p)) {
             let name = match self.call_effect(it, Some(p)) {
                 Some(Some(name)) => Some(name),
@@ -2140,6 +2283,18 @@ mod tests {
         assert!(get("b").reads_via.is_empty() && get("k").reads_via.is_empty());
         assert_eq!(get("c").reads_via, vec!["PostRepo.list".to_string()]);
         assert_eq!(get("d").reads_via, vec!["util.load".to_string()]);
+    }
+
+    /// crypto's objects live in memory: a hash's or a cipher's `update` writes nothing
+    /// (held-out outbreak: `const cipher = crypto.createCipheriv(…); sign += cipher.update(str,
+    /// 'utf8', 'hex')`); a database's `update` on a local still does.
+    #[test]
+    fn crypto_objects_only_compute() {
+        let src = "const crypto = require('crypto');\nfunction a(s) { return crypto.createHash('md5').update(s).digest('hex'); }\nfunction b(s) { const c = crypto.createCipheriv('aes-128-cbc', Buffer.from(K), Buffer.from(IV)); let x = c.update(s, 'utf8', 'hex'); x += c.final('hex'); return x; }\nfunction c(s) { const m = app.model.User; return m.update({ s }); }\nfunction d(s) { let c = crypto.createHash('md5'); c = app.mysql; return c.update('t', { s }); }\n";
+        let f = fns(src);
+        let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
+        assert!(get("a").reads_only && get("b").reads_only, "{f:?}");
+        assert!(!get("c").reads_only && !get("d").reads_only, "{f:?}");
     }
 
     #[test]

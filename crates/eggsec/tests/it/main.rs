@@ -21,6 +21,7 @@ mod hostile_writes;
 mod html;
 mod logs;
 mod logs_watch;
+mod mysql_scope_oracle;
 mod npm_pack;
 mod oracle;
 mod oracle_support;

@@ -23,7 +23,7 @@ static META: RuleMeta = RuleMeta {
 - a decorator on the handler whose code rejects (`@checkPermission(...)`), followed through its import;
 - a check in the handler: `if (!ctx.session.user) return ...`, `ctx.throw(401)`, `if (!ctx.isAuthenticated()) ...`, a guard call such as `await this.userRoleManager.requiredAuthorizedUser(ctx)` or `if (!await this.requiresPermissions('x')) return;`, a method of the same controller or an imported function that does so.
 
-A check in the service or function the handler calls before it changes anything counts too, when it sits above that callee's first write (`const uid = await this.getUserIdByToken(token); if (!uid) throw …`, `await this.ctx.service.user.checkLogin(token)`; one call deep; the look-up alone is no check). A middleware that only loads the user (reads the session or verifies a token but lets anonymous requests go on to `next()`) is *pass-through*: it protects nothing, whatever its name, and the finding lists it (egg-passport's `passportInitialize` and `passportSession` are known to be, installed or not). So is one whose denials only a signed-in user can meet (`if (ctx.user && ctx.user.is_block) { ctx.status = 403; return; }`, `if (user && !user.isAdmin) ctx.throw(403)`, a check after `if (!ctx.user) return next()`): eggsec reads each `if` as an anonymous request takes it. Nor does an error handler protect anything: what a middleware sets after the request went on (the `catch` of `try { await next(); } catch (e) { ctx.status = 401; }`, the statements after a plain `await next();`, the file's own function called only from there) answers for the code downstream and stops no request. A middleware that chooses by the request's path which requests it checks protects only the routes every request of which it checks: a rejection under a test of `ctx.path`, `ctx.url`, `ctx.originalUrl`, `ctx.req.url` (or a local bound to one, or to its first characters: `const str = ctx.req.url.slice(0, 15); if (str === '/public/mirror/')` is a prefix test) — `list.includes(…)`, `set.has(…)`, `list.indexOf(…) > -1`, `=== '/x'`, `startsWith`, `indexOf(…) === 0`, `/re/.test(…)`, `list.some(p => path.startsWith(p))`, with `if (…) return next();` before the check — is tried against each route with the requests egg's router sends it: every parameter filled in, with a trailing slash (egg's router is not `strict`) and, for `ctx.url`/`ctx.originalUrl`, with a query string. The list is read where the code reads it: a literal or `const`, the middleware's options (a global middleware's `config.<name>`), `app.config`. So `if (options.authUrls.includes(ctx.url)) { …verify… }` with `authUrls: ['/users']` protects no route but `/users`, and not even that one (`/users/` and `/users?a=1` skip the check — real egg answers them); a route on the middleware's own white-list (`if (whiteList.includes(ctx.path)) return next();`) is public on purpose and is not reported (`eggsec routes`: `listed public by <middleware>`); a list or test eggsec cannot read leaves the rejection counted. A handler that reads the user without rejecting, and a protector whose `match`/`ignore` is a function eggsec cannot evaluate, are left out (`auth: unknown` in `eggsec routes`). `eggsec routes` shows what protects each route (PROTECTED BY). Authentication entry points (login, sign-up, logout, token, OAuth callbacks, verification codes, forgotten-password steps) are not reported: they cannot require the authentication they grant. A sign-up is also known by what it does, whatever it is called (`addUser`, `createByEmail`, `POST /users`): its handler calls something that creates a user (`ctx.service.user.create(...)`, `this.userService.createByEmail(body)`, `ctx.model.User.create(...)`, a method of the app's one class of that name when the import is a path alias), a password is among the fields of the handler or that callee, and neither takes a role, admin or super flag or permission from its input (`{ username, email, password }`; `role: 'normal'` is the server's choice) — but under an admin path (`/admin/users`) an account made without authentication is reported, unless the same handler is also routed outside one (the admin route is then the public sign-up). Nor is a handler that always throws before doing anything (`throw new NotFoundError()`, `ctx.throw(501)`, or only a call to a method or function that does, such as a catch-all `POST /*` whose service answers 404): it changes nothing. Nor is a handler that only reads — a `POST` search or list whose every call only reads (`Model.find(…).lean()`, `findAll`, `count`, `ctx.validate`, `JSON.stringify`, array methods: `crates/eggsec_js/data/reads.toml`) or goes to the app's own services, methods and functions that only read, followed four calls deep: it is not a state-changing route. A write anywhere on the way (`create`, `save`, `update*`, raw `query`, a callback that writes, an assignment to the session or the app), or a call eggsec cannot follow (`ctx.helper.x()`, `ctx.curl`, a service method it cannot find), keeps the route reported."#,
+A check in the service or function the handler calls before it changes anything counts too, when it sits above that callee's first write (`const uid = await this.getUserIdByToken(token); if (!uid) throw …`, `await this.ctx.service.user.checkLogin(token)`; one call deep; the look-up alone is no check). A middleware that only loads the user (reads the session or verifies a token but lets anonymous requests go on to `next()`) is *pass-through*: it protects nothing, whatever its name, and the finding lists it (egg-passport's `passportInitialize` and `passportSession` are known to be, installed or not). So is one whose denials only a signed-in user can meet (`if (ctx.user && ctx.user.is_block) { ctx.status = 403; return; }`, `if (user && !user.isAdmin) ctx.throw(403)`, a check after `if (!ctx.user) return next()`): eggsec reads each `if` as an anonymous request takes it. Nor does an error handler protect anything: what a middleware sets after the request went on (the `catch` of `try { await next(); } catch (e) { ctx.status = 401; }`, the statements after a plain `await next();`, the file's own function called only from there) answers for the code downstream and stops no request. A middleware that chooses by the request's path which requests it checks protects only the routes every request of which it checks: a rejection under a test of `ctx.path`, `ctx.url`, `ctx.originalUrl`, `ctx.req.url` (or a local bound to one, or to its first characters: `const str = ctx.req.url.slice(0, 15); if (str === '/public/mirror/')` is a prefix test) — `list.includes(…)`, `set.has(…)`, `list.indexOf(…) > -1`, `=== '/x'`, `startsWith`, `indexOf(…) === 0`, `/re/.test(…)`, `list.some(p => path.startsWith(p))`, with `if (…) return next();` before the check — is tried against each route with the requests egg's router sends it: every parameter filled in, with a trailing slash (egg's router is not `strict`) and, for `ctx.url`/`ctx.originalUrl`, with a query string. The list is read where the code reads it: a literal or `const`, the middleware's options (a global middleware's `config.<name>`), `app.config`. So `if (options.authUrls.includes(ctx.url)) { …verify… }` with `authUrls: ['/users']` protects no route but `/users`, and not even that one (`/users/` and `/users?a=1` skip the check — real egg answers them); a route on the middleware's own white-list (`if (whiteList.includes(ctx.path)) return next();`) is public on purpose and is not reported (`eggsec routes`: `listed public by <middleware>`); a list or test eggsec cannot read leaves the rejection counted. A handler that reads the user without rejecting, and a protector whose `match`/`ignore` is a function eggsec cannot evaluate, are left out (`auth: unknown` in `eggsec routes`). `eggsec routes` shows what protects each route (PROTECTED BY). Authentication entry points (login, sign-up, logout, token, OAuth callbacks, verification codes, forgotten-password steps) are not reported: they cannot require the authentication they grant. A sign-up is also known by what it does, whatever it is called (`addUser`, `createByEmail`, `POST /users`): its handler calls something that creates a user (`ctx.service.user.create(...)`, `this.userService.createByEmail(body)`, `ctx.model.User.create(...)`, a method of the app's one class of that name when the import is a path alias), a password is among the fields of the handler or that callee, and neither takes a role, admin or super flag or permission from its input (`{ username, email, password }`; `role: 'normal'` is the server's choice) — but under an admin path (`/admin/users`) an account made without authentication is reported, unless the same handler is also routed outside one (the admin route is then the public sign-up). Nor is a handler that always throws before doing anything (`throw new NotFoundError()`, `ctx.throw(501)`, or only a call to a method or function that does, such as a catch-all `POST /*` whose service answers 404): it changes nothing. Nor is a handler that only reads — a `POST` search or list whose every call only reads (`Model.find(…).lean()`, `findAll`, `count`, `ctx.validate`, `JSON.stringify`, array methods, crypto's hashes and ciphers — `crypto.createHash('md5').update(s)`, a cipher's `update`: `crates/eggsec_js/data/reads.toml`) or goes to the app's own services, methods and functions that only read, followed four calls deep: it is not a state-changing route. Nor is one whose only writes are egg-mysql `update`/`delete` keyed by the caller's own identity — `app.mysql.delete('follow', { id, uid })` with `uid` from the session (`ctx.session.teacherid`), who-the-user-is (`ctx.state.user.id`) or a look-up by the caller's token (`const uid = await getUserIdByToken(token)`), in the handler or passed to the service whose filter it keys (`remove({ uid, id })` → `async remove({ id, uid }) { … delete('follow', { uid, follow_id: id }) }`, `updateInfo(ctx.session.teacherid, body)` → `update(TABLE, data, { where: { id } })`): on an anonymous request the key renders `IS NULL` and reaches no user's row. An insert (`insert('follow', { uid, … })` writes a row whatever the identity), a filter key from the request, a spread or computed key that may replace the identity's, or a service called without the identity stays reported. A write anywhere on the way (`create`, `save`, `update*`, raw `query`, a callback that writes, an assignment to the session or the app), or a call eggsec cannot follow (`ctx.helper.x()`, `ctx.curl`, a service method it cannot find), keeps the route reported."#,
         why: r#"A state-changing endpoint reachable without authentication lets anyone create, change or delete data. Other public endpoints (webhooks, contact forms) are legitimate but should be a deliberate, reviewed list: suppress them with a reason."#,
         bad: r#"// app/router.js
 router.post('/api/orders', controller.order.create);"#,
@@ -326,6 +326,113 @@ mod tests {
         assert_eq!(run(&format!("{lookup}\n{write}")), 1);
         assert_eq!(
             run(&format!("{lookup}\n    const r = await this.app.mysql.insert('follow', {{ uid, id }});\n{check}\n    return r;")),
+            1
+        );
+    }
+
+    /// A write egg-mysql keys by the caller's own identity changes nothing for an anonymous
+    /// request: `app.mysql.delete('follow', { id, uid })` with `uid` from the session or from a
+    /// look-up by the caller's token renders `uid IS NULL` when there is none (real
+    /// `@eggjs/rds`: `identity_keyed_writes_match_no_row_for_an_anonymous_request`), so it
+    /// reaches no user's row (held-out xz-egg, outbreak). The identity may be passed to the
+    /// service as an argument or a key of one. An insert, a filter from the request, a spread
+    /// that may replace the key, or an identity the handler does not pass stays reported.
+    #[test]
+    fn a_write_keyed_by_the_callers_identity() {
+        let run = |handler: &str, service: &str| {
+            let controller = format!("const {{ Controller }} = require('egg');\nclass C extends Controller {{\n  async remove() {{\n    const {{ ctx }} = this;\n{handler}\n  }}\n}}\nmodule.exports = C;\n");
+            let service = format!("const {{ Service }} = require('egg');\nclass S extends Service {{\n{service}\n  async getUserIdByToken(token) {{ return this.app.redis.get(token); }}\n}}\nmodule.exports = S;\n");
+            run_on(&[
+                (
+                    "app/router.js",
+                    "module.exports = app => { app.router.delete('/follow/:id', app.controller.follow.remove); };",
+                ),
+                ("app/controller/follow.js", controller.as_str()),
+                ("app/service/follow.js", service.as_str()),
+            ])
+        };
+        let by_key = "  async remove({ id, uid }) {\n    return this.app.mysql.delete('follow', { uid: uid, follow_id: id });\n  }";
+        let by_arg = "  async update(uid, data) {\n    const options = { where: { id: uid } };\n    return this.app.mysql.update('teacher', data, options);\n  }";
+        let token_uid =
+            "    const uid = await ctx.service.follow.getUserIdByToken(ctx.query.token);";
+        // the caller's identity, passed as a key or an argument, or used in the handler itself
+        assert_eq!(
+            run(
+                &format!("{token_uid}\n    ctx.body = await ctx.service.follow.remove({{ uid, id: ctx.params.id }});"),
+                by_key
+            ),
+            0
+        );
+        assert_eq!(
+            run(
+                "    ctx.body = await ctx.service.follow.update(ctx.session.teacherid, ctx.request.body);",
+                by_arg
+            ),
+            0
+        );
+        assert_eq!(
+            run(
+                "    const uid = parseInt(ctx.session.userid);\n    await this.app.mysql.delete('follow', { id: ctx.params.id, uid });",
+                by_key
+            ),
+            0
+        );
+        assert_eq!(
+            run(
+                "    await this.app.mysql.update('user', { id: ctx.state.user.id, nickname: ctx.request.body.nickname });",
+                by_key
+            ),
+            0
+        );
+        // look-alikes: the key from the request, an identity passed under another key, an insert,
+        // a spread after the key, a filter without it, a update keyed by the row's id from the body
+        assert_eq!(
+            run(
+                "    const { uid } = ctx.request.body;\n    ctx.body = await ctx.service.follow.remove({ uid, id: ctx.params.id });",
+                by_key
+            ),
+            1
+        );
+        assert_eq!(
+            run(
+                &format!("{token_uid}\n    ctx.body = await ctx.service.follow.remove({{ id: uid, uid: ctx.query.uid }});"),
+                "  async remove({ id, uid }) {\n    return this.app.mysql.delete('follow', { uid });\n  }"
+            ),
+            1
+        );
+        assert_eq!(
+            run(
+                "    await this.app.mysql.insert('follow', { uid: ctx.session.userid, id: ctx.params.id });",
+                by_key
+            ),
+            1
+        );
+        assert_eq!(
+            run(
+                "    await this.app.mysql.delete('follow', { uid: ctx.session.userid, ...ctx.request.body });",
+                by_key
+            ),
+            1
+        );
+        assert_eq!(
+            run(
+                &format!("{token_uid}\n    await this.app.mysql.delete('follow', {{ id: ctx.params.id }});"),
+                by_key
+            ),
+            1
+        );
+        assert_eq!(
+            run(
+                "    await this.app.mysql.update('user', ctx.request.body);",
+                by_key
+            ),
+            1
+        );
+        assert_eq!(
+            run(
+                "    ctx.body = await ctx.service.follow.update(ctx.params.id, { uid: ctx.session.teacherid });",
+                by_arg
+            ),
             1
         );
     }
