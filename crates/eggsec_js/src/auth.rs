@@ -365,6 +365,33 @@ fn ctx_path<'a>(expr: &Expression<'a>) -> Option<MemberPath<'a>> {
     Some(p)
 }
 
+/// An aggregation pipeline that may write: a stage `$out` or `$merge`, or one eggsec cannot read
+/// (not an array literal of object literals; a spread).
+fn pipeline_may_write(it: &CallExpression<'_>) -> bool {
+    let Some(Expression::ArrayExpression(a)) = it
+        .arguments
+        .first()
+        .and_then(|a| a.as_expression())
+        .map(|e| e.get_inner_expression())
+    else {
+        return true;
+    };
+    a.elements.iter().any(
+        |el| match el.as_expression().map(|e| e.get_inner_expression()) {
+            Some(Expression::ObjectExpression(o)) => o.properties.iter().any(|p| match p {
+                ObjectPropertyKind::ObjectProperty(p) => {
+                    p.computed
+                        || p.key
+                            .static_name()
+                            .is_none_or(|k| k == "$out" || k == "$merge")
+                }
+                ObjectPropertyKind::SpreadProperty(_) => true,
+            }),
+            _ => true,
+        },
+    )
+}
+
 /// The password and privilege names a binding pattern declares (`{ username, password }`,
 /// `{ role }`, a parameter `password`), for [`Account`].
 fn note_pattern_names(p: &BindingPattern<'_>, account: &mut Account) {
@@ -1128,6 +1155,8 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             {
                 Some(None)
             }
+            // `Model.aggregate([{ $lookup }, { $skip }], cb)`: a read unless a stage writes
+            _ if last == "aggregate" => (!pipeline_may_write(it)).then_some(None),
             _ if r.methods.contains(last) => Some(None),
             _ => None,
         }
@@ -2295,6 +2324,19 @@ mod tests {
         let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
         assert!(get("a").reads_only && get("b").reads_only, "{f:?}");
         assert!(!get("c").reads_only && !get("d").reads_only, "{f:?}");
+    }
+
+    /// An aggregation only reads unless a stage writes (held-out egg-blogs: `About.aggregate([{
+    /// $lookup }, { $project }, { $skip }], function (err, docs) { console.log(docs) })`).
+    #[test]
+    fn aggregations_read_unless_a_stage_writes() {
+        let src = "function a(m) { return m.aggregate([{ $lookup: { from: 'u' } }, { $skip: 1 }], function (err, docs) { console.log(docs); }); }\nfunction b(m) { return m.aggregate([{ $match: {} }, { $out: 'copy' }]); }\nfunction c(m, p) { return m.aggregate(p); }\nfunction d(m, s) { return m.aggregate([{ $match: {} }, s]); }\n";
+        let f = fns(src);
+        let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
+        assert!(get("a").reads_only, "{f:?}");
+        for n in ["b", "c", "d"] {
+            assert!(!get(n).reads_only, "{n}: {f:?}");
+        }
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("regex.toml", include_str!("../models/regex.toml")),
     ("encode.toml", include_str!("../models/encode.toml")),
     ("hash.toml", include_str!("../models/hash.toml")),
+    ("jwt.toml", include_str!("../models/jwt.toml")),
     ("validators.toml", include_str!("../models/validators.toml")),
     (
         "active-record.toml",
@@ -120,6 +121,10 @@ const EMBEDDED_JSON: &[(&str, &str)] = &[
     (
         "hash.toml",
         include_str!(concat!(env!("OUT_DIR"), "/models/hash.json")),
+    ),
+    (
+        "jwt.toml",
+        include_str!(concat!(env!("OUT_DIR"), "/models/jwt.json")),
     ),
     (
         "validators.toml",

