@@ -742,6 +742,23 @@ fn with_callee(
             .or_else(|| sf.facts.auth.iter().find(|g| g.name == m));
         return g.is_some_and(|g| k(&sf.abs, &sf.facts, g));
     }
+    // a method of the app's helper (`ctx.helper.success` → `app/extend/helper.js`)
+    if let Some(m) = v.strip_prefix("ctx.helper.") {
+        let Some(hf) = env
+            .code
+            .files
+            .iter()
+            .find(|f| f.rel == "app/extend/helper.js" || f.rel == "app/extend/helper.ts")
+        else {
+            return false;
+        };
+        return hf
+            .facts
+            .auth
+            .iter()
+            .find(|g| g.name == m)
+            .is_some_and(|g| k(&hf.abs, &hf.facts, g));
+    }
     let (recv, method) = match v.split_once('.') {
         Some(("this", m)) => return local(m, class).is_some_and(|g| k(from, facts, g)),
         Some((r, m)) => (r, Some(m)),
@@ -904,7 +921,9 @@ fn callee_guard(
     cache: &FactsCache,
 ) -> Option<Protector> {
     let mut found = None;
-    for v in &f.reads_via {
+    // (a helper answers for the response — `ctx.helper.fail(403)` in an error branch — not
+    // for who may call the route)
+    for v in f.reads_via.iter().filter(|v| !v.starts_with("ctx.helper.")) {
         handler_callee(env, hf, f, v, cache, &mut |p, _, g| {
             let before = |line: u32| {
                 (g.reads_only && g.scoped_writes.is_empty())

@@ -47,6 +47,7 @@ struct Reads {
     chained: HashSet<String>,
     roots: HashSet<String>,
     builders: HashSet<String>,
+    packages: HashSet<String>,
     ctx: HashSet<String>,
 }
 
@@ -58,6 +59,7 @@ fn reads() -> &'static Reads {
             chained: Vec<String>,
             roots: Vec<String>,
             builders: Vec<String>,
+            packages: Vec<String>,
             ctx: Vec<String>,
         }
         // (embedded and checked by a unit test: it always parses)
@@ -66,6 +68,7 @@ fn reads() -> &'static Reads {
             chained: vec![],
             roots: vec![],
             builders: vec![],
+            packages: vec![],
             ctx: vec![],
         });
         Reads {
@@ -73,6 +76,7 @@ fn reads() -> &'static Reads {
             chained: f.chained.into_iter().collect(),
             roots: f.roots.into_iter().collect(),
             builders: f.builders.into_iter().collect(),
+            packages: f.packages.into_iter().collect(),
             ctx: f.ctx.into_iter().collect(),
         }
     });
@@ -1125,6 +1129,8 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             {
                 return Some(Some(format!("ctx.service.{}.{m}", rest.join("."))));
             }
+            // the app's helper (`app/extend/helper.js`): `ctx.helper.success(data)`
+            ["ctx", "helper", m] => return Some(Some(format!("ctx.helper.{m}"))),
             ["this", _] | ["this", _, _] => {
                 if let Some(name) = self.receiver_name(p, true) {
                     return Some(Some(name));
@@ -1139,6 +1145,15 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 return self.call_name(p).map(Some);
             }
             [f] if r.roots.contains(*f) => return Some(None),
+            // anything imported from a package that only computes (`json(ctx.req)` of co-body)
+            [local, ..]
+                if self
+                    .imports
+                    .iter()
+                    .any(|i| i.local == *local && r.packages.contains(&i.specifier)) =>
+            {
+                return Some(None)
+            }
             [f] => return Some(Some(f.to_string())),
             _ => {}
         }
@@ -2324,6 +2339,22 @@ mod tests {
         let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
         assert!(get("a").reads_only && get("b").reads_only, "{f:?}");
         assert!(!get("c").reads_only && !get("d").reads_only, "{f:?}");
+    }
+
+    /// Calls of what a package that only computes exports (`data/reads.toml` `packages`:
+    /// co-body's `json(ctx.req)`, `shortid.generate()`) change nothing; a helper is followed by
+    /// its name (`ctx.helper.success`); other packages' calls may write.
+    #[test]
+    fn computing_packages_and_helpers() {
+        let src = "import { json } from 'co-body';\nconst shortid = require('shortid');\nconst fse = require('fs-extra');\nasync function a(ctx) { const e = await json(ctx.req); return shortid.generate() + e; }\nasync function b(ctx) { return fse.writeFile('/tmp/x', 'y'); }\nasync function c(ctx) { ctx.helper.success(ctx, {}); }\n";
+        let f = fns(src);
+        let get = |n: &str| f.iter().find(|x| x.name == n).unwrap();
+        assert!(
+            get("a").reads_only && get("a").reads_via.is_empty(),
+            "{f:?}"
+        );
+        assert!(!get("b").reads_only, "{f:?}");
+        assert_eq!(get("c").reads_via, vec!["ctx.helper.success".to_string()]);
     }
 
     /// An aggregation only reads unless a stage writes (held-out egg-blogs: `About.aggregate([{

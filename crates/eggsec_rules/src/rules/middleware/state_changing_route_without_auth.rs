@@ -437,6 +437,60 @@ mod tests {
         );
     }
 
+    /// The app's helper (`app/extend/helper.js`) is followed like a service: a `POST` whose
+    /// handler only parses the body (`json(ctx.req)` of co-body), logs and answers through
+    /// `ctx.helper.success(ctx, {})` changes nothing (held-out whisky-app); a helper that writes
+    /// keeps the route, and a helper that answers 403 in an error branch protects nothing.
+    #[test]
+    fn the_apps_helper_is_followed() {
+        let run = |handler: &str, helper: &str| {
+            let controller = format!("import {{ json }} from 'co-body';\nexport default class C {{\n  async create(ctx) {{\n{handler}\n  }}\n}}\n");
+            run_on(&[
+                (
+                    "app/router.js",
+                    "module.exports = app => { app.router.post('/api/event', app.controller.event.create); };",
+                ),
+                ("app/controller/event.js", controller.as_str()),
+                ("app/extend/helper.js", helper),
+                (
+                    "app/service/event.js",
+                    "const { Service } = require('egg');\nclass S extends Service {\n  async add(e) { return this.app.mysql.insert('event', e); }\n}\nmodule.exports = S;\n",
+                ),
+            ])
+        };
+        let answer = "exports.success = (ctx, data) => { ctx.body = { code: 0, data }; ctx.status = 200; };\nexports.fail = ctx => { ctx.body = { code: 403 }; ctx.status = 403; };\nexports.record = (ctx, e) => ctx.app.mysql.insert('event', e);\n";
+        let parse = "    const e = await json(ctx.req);\n    console.log(e);";
+        assert_eq!(
+            run(
+                &format!("{parse}\n    ctx.helper.success(ctx, {{}});"),
+                answer
+            ),
+            0
+        );
+        // look-alikes: the helper writes; a 403 answered only in an error branch
+        assert_eq!(
+            run(
+                &format!(
+                    "{parse}\n    ctx.helper.record(ctx, e);\n    ctx.helper.success(ctx, {{}});"
+                ),
+                answer
+            ),
+            1
+        );
+        assert_eq!(
+            run(&format!("{parse}\n    if (!e.name) {{ ctx.helper.fail(ctx); return; }}\n    await ctx.service.event.add(e);\n    ctx.helper.success(ctx, {{}});"), answer),
+            1
+        );
+        // a helper eggsec cannot find (a plugin's) keeps the route
+        assert_eq!(
+            run(
+                &format!("{parse}\n    ctx.helper.success(ctx, {{}});"),
+                "exports.other = () => 1;\n"
+            ),
+            1
+        );
+    }
+
     /// egg-passport's `passportInitialize` and `passportSession` (in the chain of every route,
     /// its code not installed) let every request go on: their names protect nothing (held-out
     /// egg-ts-server). A middleware of the app that rejects still does.
