@@ -2316,7 +2316,7 @@ mod tests {
         for n in ["a", "b", "c", "d", "k", "l"] {
             assert!(get(n).reads_only, "{n}: {:?}", get(n));
         }
-        for n in ["e", "f", "g", "h", "i", "j", "m"] {
+        for n in ["e", "f", "g", "h", "i", "m"] {
             assert!(!get(n).reads_only, "{n}: {:?}", get(n));
             assert!(get(n).reads_via.is_empty(), "{n}");
         }
@@ -2327,6 +2327,8 @@ mod tests {
         assert!(get("b").reads_via.is_empty() && get("k").reads_via.is_empty());
         assert_eq!(get("c").reads_via, vec!["PostRepo.list".to_string()]);
         assert_eq!(get("d").reads_via, vec!["util.load".to_string()]);
+        // the app's helper is followed by the app model (`app/extend/helper.js`)
+        assert_eq!(get("j").reads_via, vec!["ctx.helper.load".to_string()]);
     }
 
     /// crypto's objects live in memory: a hash's or a cipher's `update` writes nothing

@@ -592,6 +592,54 @@ impl OwnVisitor<'_, '_> {
         (self.source_in(&r), self.identity_in(&r))
     }
 
+    /// A read of the database (`await Record.findAll({ where })`, `await this.ctx.model.X
+    /// .findOne(q).lean()`, `await app.mysql.get('t', { id })`): a call chain with a read
+    /// method whose receiver is not request data or a parameter (`body.items.find(…)` returns
+    /// what the request sent).
+    fn is_db_read(&self, e: &Expression<'_>) -> bool {
+        const READS: &[&str] = &[
+            "find",
+            "findOne",
+            "findAll",
+            "findById",
+            "findByPk",
+            "findAndCountAll",
+            "findAndCount",
+            "findOneBy",
+            "findBy",
+            "findMany",
+            "findFirst",
+            "findUnique",
+        ];
+        let mut e = e.get_inner_expression();
+        if let Expression::AwaitExpression(a) = e {
+            e = a.argument.get_inner_expression();
+        }
+        let mut read = false;
+        loop {
+            match e {
+                Expression::CallExpression(c) => e = c.callee.get_inner_expression(),
+                Expression::StaticMemberExpression(m) => {
+                    let name = m.property.name.as_str();
+                    // `get`/`select` of egg-mysql only (`ctx.get(…)`, `ctx.cookies.get(…)` read
+                    // the request)
+                    read |= READS.contains(&name)
+                        || (matches!(name, "get" | "select")
+                            && member_path_ref(&m.object)
+                                .is_some_and(|p| p.last() == Some(&"mysql")));
+                    if !matches!(
+                        m.object.get_inner_expression(),
+                        Expression::CallExpression(_)
+                    ) {
+                        return read && self.source_of(&m.object).is_none();
+                    }
+                    e = m.object.get_inner_expression();
+                }
+                _ => return false,
+            }
+        }
+    }
+
     fn source_in(&self, r: &Refs<'_>) -> Option<IdSource> {
         let f = self.frames.last()?;
         if r.paths.iter().any(|p| request_path(p))
@@ -1249,8 +1297,13 @@ impl<'a> Visit<'a> for OwnVisitor<'_, '_> {
             let mut bound = Vec::new();
             binding_names(&it.id, &mut bound);
             let (source, holds_identity) = self.source_and_identity(init);
-            let request = source == Some(IdSource::Request);
-            let param = source == Some(IdSource::Param);
+            // a record read back from the database is not what the request sent, whatever
+            // filter selected it (`const rows = await Record.findAll({ where }); … { id:
+            // _.map(rows, 'create_user_id') }`, `rec = await X.find({ where: { user_id: me } });
+            // destroy({ where: { id: rec.id } })`)
+            let db_read = self.is_db_read(init);
+            let request = source == Some(IdSource::Request) && !db_read;
+            let param = source == Some(IdSource::Param) && !db_read;
             // (an object or array that holds the user's id is not the user: `{ title, uAuthor:
             // user._id }` compared later is no ownership check)
             let identity = !matches!(

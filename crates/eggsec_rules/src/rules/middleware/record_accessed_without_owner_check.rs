@@ -23,7 +23,7 @@ static META: RuleMeta = RuleMeta {
     docs: RuleDocs {
         what: r#"A heuristic for broken object-level authorisation (IDOR):
 
-- a model call (`findOne`, `findByPk`, `findById`, `update`, `destroy`, `deleteOne`, `findByIdAndUpdate`... on `ctx.model.X`, `app.model.X`, `this.XModel` or a capitalised model) selects a record by an id from the request (`ctx.params.id`, a body field, a local read from them) or from a parameter of the function (a service method), with no owner or tenant condition in its filter (`userId`, `user_id`, `owner`, `authorId`, `creator`, `tenantId`, `orgUuid`, or a value that is the logged-in user; a key naming the model's own record — `userId` on `User`, `accountId` on `Account` — is its id, not an owner);
+- a model call (`findOne`, `findByPk`, `findById`, `update`, `destroy`, `deleteOne`, `findByIdAndUpdate`... on `ctx.model.X`, `app.model.X`, `this.XModel` or a capitalised model) selects a record by an id from the request (`ctx.params.id`, a body field, a local read from them) or from a parameter of the function (a service method) — not an id read back from the database, whatever filter selected its record (`const rows = await Record.findAll({ where }); … { id: _.map(rows, 'create_user_id') }`, `rec = await X.findOne({ where: { userId: me, type } }); X.destroy({ where: { id: rec.id } })`), with no owner or tenant condition in its filter (`userId`, `user_id`, `owner`, `authorId`, `creator`, `tenantId`, `orgUuid`, or a value that is the logged-in user; a key naming the model's own record — `userId` on `User`, `accountId` on `Account` — is its id, not an owner);
 - the function knows who the logged-in user is (`ctx.state.user`, `ctx.session.user`, `this.session.currentUser`...; not `this.User`, a model tegg-orm injects by its class name) and compares nothing with it (no `if (topic.author_id !== user.id) ctx.throw(403)` after the fetch, nor an equality method such as mongoose's `if (!video.user.equals(ctx.user._id))` or `_.isEqual`);
 - another function filters the same model by the owner — the logged-in user, or a parameter its caller fills; not request data (`{ user: ctx.params.userId }` lists one user's public records) nor records the user's id selected (the videos of the channels the user follows) — so the app does scope that model to its user, and this call forgot to. That sibling is looked for in the same file first, then in the app's other controller, service and module files, where it must also read the logged-in user (`ctx.model.Note.findAll({ where: { userId: ctx.state.user.id } })` in `app/controller/notes.js` for a `findByPk(ctx.params.id)` in `app/controller/note.js`).
 
@@ -428,6 +428,27 @@ mod tests {
             &model_with_controller(alone)
         )
         .is_empty());
+    }
+
+    /// An id read back from the database is not one the caller passed (held-out noot-backend:
+    /// `const rows = await Record.findAll({ where }); User.findAll({ where: { id: _.map(rows,
+    /// 'create_user_id') } })`, a manual join; `rec = await X.findOne({ where: { userId: me,
+    /// type } }); X.destroy({ where: { id: rec.id } })`); an element the request sent
+    /// (`ctx.request.body.items.find(…)`) still is.
+    #[test]
+    fn ids_read_back_from_the_database() {
+        let owned = "async mine() { const { ctx } = this; return ctx.model.Address.findAll({ where: { userId: ctx.state.user.id } }); }";
+        let run = |body: &str| {
+            let src = format!("const {{ Controller }} = require('egg');\nconst _ = require('lodash');\nclass A extends Controller {{ {owned}\n {body} }}\nmodule.exports = A;");
+            run_rule(
+                &RecordAccessedWithoutOwnerCheck,
+                &model_with_controller(&src),
+            )
+            .len()
+        };
+        assert_eq!(run("async join() { const { ctx } = this; const me = ctx.state.user; const rows = await ctx.model.Record.findAll({ where: { phone: ctx.query.phone } }); ctx.body = await ctx.model.Address.findAll({ where: { id: _.map(rows, 'address_id') } }); ctx.body.me = me; }"), 0);
+        assert_eq!(run("async unbind() { const { ctx } = this; const rec = await ctx.model.Address.findOne({ where: { userId: ctx.state.user.id, type: ctx.query.type } }); await ctx.model.Address.destroy({ where: { id: rec.id } }); }"), 0);
+        assert_eq!(run("async pick() { const { ctx } = this; const me = ctx.state.user; const item = ctx.request.body.items.find(x => x.main); await ctx.model.Address.destroy({ where: { id: item.id } }); ctx.body = me; }"), 1);
     }
 
     #[test]
