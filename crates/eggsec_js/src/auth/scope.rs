@@ -14,7 +14,7 @@
 //! (`service.follow.remove({ uid, id })` with `uid` the caller's; [`super::AuthFn::scoped_writes`],
 //! [`super::AuthFn::identity_args`]).
 
-use super::{ctx_path, is_identity_path, is_identity_word, AuthVisitor};
+use super::{ctx_path, is_identity_call, is_identity_path, is_identity_word, AuthVisitor};
 use oxc::ast::ast::*;
 
 /// A parameter of a function, as its caller fills it: the `n`-th argument, or key `k` of the
@@ -121,27 +121,40 @@ impl AuthVisitor<'_, '_> {
         };
         match e.get_inner_expression() {
             Expression::AwaitExpression(a) => self.caller_bound(&a.argument),
-            Expression::Identifier(i) => {
-                f.caller_vars.contains(i.name.as_str()) || f.identity_vars.contains(i.name.as_str())
+            Expression::Identifier(i) => f.caller_vars.contains(i.name.as_str()),
+            // `ctx.session.uid || ctx.request.body.uid` falls back on the request: both sides
+            Expression::LogicalExpression(l) => {
+                self.caller_bound(&l.left) && self.caller_bound(&l.right)
             }
             Expression::CallExpression(c) => {
-                matches!(c.callee.get_inner_expression(),
-                    Expression::Identifier(i) if matches!(i.name.as_str(), "parseInt" | "Number" | "String"))
-                    && c.arguments
-                        .first()
-                        .and_then(|a| a.as_expression())
-                        .is_some_and(|a| self.caller_bound(a))
+                let wraps = matches!(c.callee.get_inner_expression(),
+                    Expression::Identifier(i) if matches!(i.name.as_str(), "parseInt" | "Number" | "String"));
+                let first = c.arguments.first().and_then(|a| a.as_expression());
+                if wraps {
+                    return first.is_some_and(|a| self.caller_bound(a));
+                }
+                // a look-up by the caller's token, a verification (`app.jwt.verify(token, k)`),
+                // the credential itself (`ctx.get('authorization')`)
+                self.user_lookup(e)
+                    || ctx_path(&c.callee).is_some_and(|p| {
+                        let first = first.and_then(super::string_lit);
+                        is_identity_call(&p, first.as_deref())
+                    })
             }
             e @ (Expression::StaticMemberExpression(_)
-            | Expression::ComputedMemberExpression(_)) => {
-                ctx_path(e).is_some_and(|p| match p.as_slice() {
+            | Expression::ComputedMemberExpression(_)) => match ctx_path(e) {
+                Some(p) => match p.as_slice() {
                     ["ctx", "session", ..] => true,
                     ["ctx", "state", k, ..] => is_identity_word(k),
                     [local, _, ..] if f.caller_vars.contains(*local) => true,
-                    [local, _, ..] if f.identity_vars.contains(*local) => true,
                     p => is_identity_path(p),
-                })
-            }
+                },
+                // a claim of what a call returned: `app.jwt.verify(token, k).id`
+                None => match e {
+                    Expression::StaticMemberExpression(m) => self.caller_bound(&m.object),
+                    _ => false,
+                },
+            },
             _ => false,
         }
     }

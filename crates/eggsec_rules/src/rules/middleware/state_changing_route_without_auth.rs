@@ -384,6 +384,13 @@ mod tests {
             ),
             0
         );
+        assert_eq!(
+            run(
+                "    const { id } = this.app.jwt.verify(ctx.get('authorization'), 'k');\n    await this.app.mysql.delete('follow', { id: ctx.params.id, uid: id });",
+                by_key
+            ),
+            0
+        );
         // look-alikes: the key from the request, an identity passed under another key, an insert,
         // a spread after the key, a filter without it, a update keyed by the row's id from the body
         assert_eq!(
@@ -425,6 +432,21 @@ mod tests {
             run(
                 "    await this.app.mysql.update('user', ctx.request.body);",
                 by_key
+            ),
+            1
+        );
+        // an identity with a fallback on the request is the request's
+        assert_eq!(
+            run(
+                "    await this.app.mysql.delete('follow', { id: ctx.params.id, uid: ctx.session.uid || ctx.request.body.uid });",
+                by_key
+            ),
+            1
+        );
+        assert_eq!(
+            run(
+                "    ctx.body = await ctx.service.follow.remove({ uid: ctx.request.body.uid, id: ctx.params.id });",
+                "  async remove({ id, uid }) {\n    const owner = this.ctx.session.uid || uid;\n    return this.app.mysql.delete('follow', { uid: owner, follow_id: id });\n  }"
             ),
             1
         );
