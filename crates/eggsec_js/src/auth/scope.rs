@@ -248,17 +248,16 @@ impl AuthVisitor<'_, '_> {
             .fold(None, merge)
     }
 
+    /// What the object literal bound to a local says ([`ObjScope`]).
+    fn obj_local(&self, i: &IdentifierReference<'_>) -> Option<&ObjScope> {
+        self.frames.last()?.obj_locals.get(i.name.as_str())
+    }
+
     /// A filter: an object literal, or a local bound to one.
     fn filter_scope(&self, e: &Expression<'_>) -> Option<Scope> {
         match e.get_inner_expression() {
             Expression::ObjectExpression(o) => self.props_scope(&plain_props(o)?),
-            Expression::Identifier(i) => self
-                .frames
-                .last()?
-                .obj_locals
-                .get(i.name.as_str())?
-                .own
-                .clone(),
+            Expression::Identifier(i) => self.obj_local(i)?.own.clone(),
             _ => None,
         }
     }
@@ -281,13 +280,7 @@ impl AuthVisitor<'_, '_> {
                             None => self.row_id_scope(arg(1)?),
                         }
                     }
-                    Expression::Identifier(i) => self
-                        .frames
-                        .last()?
-                        .obj_locals
-                        .get(i.name.as_str())?
-                        .where_
-                        .clone(),
+                    Expression::Identifier(i) => self.obj_local(i)?.where_.clone(),
                     _ => None,
                 },
                 None => self.row_id_scope(arg(1)?),
@@ -303,13 +296,7 @@ impl AuthVisitor<'_, '_> {
                 let props = plain_props(o)?;
                 self.value_scope(&prop(&props, "id")?.value)
             }
-            Expression::Identifier(i) => self
-                .frames
-                .last()?
-                .obj_locals
-                .get(i.name.as_str())?
-                .id
-                .clone(),
+            Expression::Identifier(i) => self.obj_local(i)?.id.clone(),
             _ => None,
         }
     }
