@@ -352,6 +352,35 @@ fn egg_jwt_global(env: &AuthEnv<'_>, r: &Route) -> Option<Result<bool, String>> 
     Some(crate::routes::applies(Some(cfg), &r.path, r.regex_path))
 }
 
+/// Whether egg-jwt's own middleware (koa-jwt) verified the request's bearer token before the
+/// route's handler runs: egg-jwt is enabled, reads the token from the `Authorization` header (no
+/// `jwt.getToken`, no `jwt.cookie`), and what eggsec found protecting the route is that
+/// middleware — the global one (`jwt.enable: true`, its `match`/`ignore` covering the path) or
+/// `app.jwt` in the route's chain — not an app middleware that happens to be named `jwt`.
+pub fn verified_by_egg_jwt(app: &AppModel, r: &Route) -> bool {
+    let on = app.plugins.iter().any(|p| {
+        p.enabled && p.name == "jwt" && p.package.as_deref().is_none_or(|pk| pk.contains("jwt"))
+    });
+    let cfg = app.config.get("jwt");
+    let reads_header = cfg.is_none_or(|c| {
+        ["getToken", "cookie"]
+            .iter()
+            .all(|k| c.get(k).is_none_or(|v| v.is_undefined()))
+    });
+    let Some(p) = r.protected_by.as_ref().filter(|p| p.kind == "middleware") else {
+        return false;
+    };
+    let own_jwt = || {
+        app.code.files.iter().any(|f| {
+            let stem = f.rel.rsplit_once('.').map_or(f.rel.as_str(), |(s, _)| s);
+            stem.ends_with("middleware/jwt")
+        })
+    };
+    on && reads_header
+        && r.auth == AuthStatus::Required
+        && (p.name == "app.jwt" || (p.name == "jwt" && !own_jwt()))
+}
+
 /// Decides what protects one route.
 pub fn judge(env: &AuthEnv<'_>, r: &Route, opts: &AuthOptions, cache: &FactsCache) -> Protection {
     let (root, code, middleware) = (env.root, env.code, env.middleware);

@@ -18,6 +18,7 @@ pub mod defaults;
 pub mod discover;
 pub mod dump;
 mod files;
+pub mod js_regex;
 pub mod links;
 pub mod loader;
 pub mod merge;

@@ -172,7 +172,7 @@ fn test(a: &PathAtom, items: &[String], sample: &str) -> Option<bool> {
         PathOp::Contains => items.iter().any(|i| s.contains(i.as_str())),
         PathOp::Regex => {
             for i in items {
-                if regex::Regex::new(i).ok()?.is_match(s) {
+                if crate::js_regex::JsRegex::compile(i)?.test(s)? {
                     return Some(true);
                 }
             }

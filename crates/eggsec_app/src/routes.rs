@@ -2105,14 +2105,9 @@ fn pattern_matches(pattern: &Value, path: &str, regex_path: bool) -> Result<bool
                 .map(|s| if s.starts_with(':') { "x" } else { s })
                 .collect::<Vec<_>>()
                 .join("/");
-            let src = if flags.contains('i') {
-                format!("(?i){source}")
-            } else {
-                source.clone()
-            };
-            match regex::Regex::new(&src) {
-                Ok(re) => Ok(re.is_match(&sample)),
-                Err(_) => Err(format!("RegExp /{source}/")),
+            match crate::js_regex::JsRegex::new(source, flags).and_then(|re| re.test(&sample)) {
+                Some(m) => Ok(m),
+                None => Err(format!("RegExp /{source}/")),
             }
         }
         ValueKind::Array(items) => {

@@ -73,6 +73,12 @@ pub struct Mistake {
     pub what: String,
     /// Source → sink steps for request-data kinds (source first), `file:line`-less.
     pub steps: Vec<(u32, String)>,
+    /// A decode (`JwtDecodeTrusted`) of the request's bearer token: its argument is read from
+    /// the `Authorization` header, in the call or through a local bound from it
+    /// (`ctx.request.header.authorization?.slice(7)`). Such a token is the one egg-jwt's
+    /// middleware verified when it runs for the route.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub bearer: bool,
 }
 
 /// A URL built from the Host headers handed to a service method (`ctx.service.notify.reset(user,
@@ -119,6 +125,8 @@ struct Frame {
     secrets: HashSet<String>,
     calls_verify: bool,
     decodes: Vec<Mistake>,
+    /// Locals bound from the `Authorization` header (the bearer token, or the header itself).
+    bearer_locals: HashSet<String>,
     /// Parameter names (values handed in by the caller, e.g. a signature to check).
     params: HashSet<String>,
     /// The function calls `ctx.validate(...)` (egg-validate types the body fields).
@@ -557,8 +565,41 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
                 column,
                 what,
                 steps,
+                bearer: false,
             });
         }
+    }
+
+    /// Whether an expression reads the `Authorization` header: its text names it (within its
+    /// first 400 bytes) or it reads a local bound from it.
+    fn bearer_read(&self, e: &Expression<'_>) -> bool {
+        let span = e.span();
+        let end = self
+            .at
+            .text
+            .floor_char_boundary((span.end as usize).min(span.start as usize + 400));
+        if self
+            .at
+            .text
+            .get(span.start as usize..end)
+            .is_some_and(|t| has_ci(t, "authorization"))
+        {
+            return true;
+        }
+        let Some(f) = self.frames.last().filter(|f| !f.bearer_locals.is_empty()) else {
+            return false;
+        };
+        let mut r = Reads::default();
+        r.visit_expression(e);
+        r.idents.iter().any(|i| f.bearer_locals.contains(*i))
+    }
+
+    /// Whether a decode call's token is the request's bearer token ([`Mistake::bearer`]).
+    fn bearer_arg(&self, call: &CallExpression<'_>) -> bool {
+        call.arguments
+            .first()
+            .and_then(|a| a.as_expression())
+            .is_some_and(|a| self.bearer_read(a))
     }
 
     /// The request-data trace of an expression: `Some(steps)` when it reads request data.
@@ -1265,6 +1306,7 @@ impl MistakeVisitor<'_, '_> {
             column,
             what,
             steps,
+            bearer: false,
         });
     }
 }
@@ -1433,6 +1475,20 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
             let inner = init.get_inner_expression();
             let mut names = Vec::new();
             binding_names(&it.id, &mut names);
+            // const token = ctx.get('Authorization').split(' ')[1]; const { authorization } = ctx.header
+            if !matches!(
+                inner,
+                Expression::FunctionExpression(_)
+                    | Expression::ArrowFunctionExpression(_)
+                    | Expression::ClassExpression(_)
+            ) && (self.bearer_read(init)
+                || names
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case("authorization")))
+            {
+                let f = self.frame();
+                f.bearer_locals.extend(names.iter().cloned());
+            }
             if let BindingPattern::BindingIdentifier(id) = &it.id {
                 // const jwt = require('jsonwebtoken')
                 if let Expression::CallExpression(c) = inner {
@@ -1705,6 +1761,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                 let (line, column) = self.at.line_col(it.span.start);
                 let what = self.at.snippet(it.span.start, it.span.end);
                 let function = self.frame().name.clone();
+                let bearer = self.bearer_arg(it);
                 self.frame().decodes.push(Mistake {
                     kind: MistakeKind::JwtDecodeTrusted,
                     function,
@@ -1712,6 +1769,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                     column,
                     what,
                     steps: vec![],
+                    bearer,
                 });
             }
         }
@@ -1794,6 +1852,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                         let (line, column) = self.at.line_col(it.span.start);
                         let what = self.at.snippet(it.span.start, it.span.end);
                         let function = self.frame().name.clone();
+                        let bearer = self.bearer_arg(it);
                         self.frame().decodes.push(Mistake {
                             kind: MistakeKind::JwtDecodeTrusted,
                             function,
@@ -1801,6 +1860,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                             column,
                             what,
                             steps: vec![],
+                            bearer,
                         });
                     }
                     _ => {}

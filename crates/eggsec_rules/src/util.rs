@@ -506,13 +506,34 @@ pub fn report_mistakes_adjusted(
     message: impl Fn(&eggsec_js::mistakes::Mistake) -> String,
     adjust: impl Fn(&mut eggsec_report::Finding),
 ) -> usize {
+    report_mistakes_with(cx, kind, message, |_, _| false, adjust)
+}
+
+/// [`report_mistakes`] but for the mistakes `skip` says the app's model answers (a decode of a
+/// token a middleware verified before the handler).
+pub fn report_mistakes_unless(
+    cx: &mut crate::RuleContext<'_>,
+    kind: eggsec_js::mistakes::MistakeKind,
+    message: impl Fn(&eggsec_js::mistakes::Mistake) -> String,
+    skip: impl Fn(&eggsec_app::routes::CodeFile, &eggsec_js::mistakes::Mistake) -> bool,
+) -> usize {
+    report_mistakes_with(cx, kind, message, skip, |_| {})
+}
+
+fn report_mistakes_with(
+    cx: &mut crate::RuleContext<'_>,
+    kind: eggsec_js::mistakes::MistakeKind,
+    message: impl Fn(&eggsec_js::mistakes::Mistake) -> String,
+    skip: impl Fn(&eggsec_app::routes::CodeFile, &eggsec_js::mistakes::Mistake) -> bool,
+    adjust: impl Fn(&mut eggsec_report::Finding),
+) -> usize {
     let Some(files) = mistakes_by_file(cx, kind) else {
         return 0;
     };
     let fix = cx.meta().docs.fix;
     let mut n = 0;
     for (file, found) in files {
-        for m in found {
+        for m in found.into_iter().filter(|m| !skip(file, m)) {
             // request-data kinds carry their path: source first, sink last
             let mut evidence: Vec<String> = m
                 .steps

@@ -1,7 +1,7 @@
 //! The auth model's path-conditioned middleware against real egg:
 //! `tests/fixtures/audit-middleware-path-lists` (global middleware that check only some paths:
 //! a prefix, a white-list from their options, an allow-list of URLs, the first characters of the
-//! raw URL) is booted under egg 2 and 3
+//! raw URL, a RegExp `match` with a lookahead) is booted under egg 2 and 3
 //! (tests/oracle/requests.js) and every state-changing route is sent anonymous requests — as
 //! written, with a trailing slash, with a query string (egg's router sends all three to the
 //! route). A route eggsec calls protected must be refused (401/403) every time; a route it
@@ -56,8 +56,8 @@ fn routes_eggsec_calls_protected_are_refused_by_real_egg() {
     );
     assert_eq!(
         verdict.values().filter(|a| *a == "required").count(),
-        9,
-        "three protected routes, three requests each: {verdict:?}"
+        12,
+        "four protected routes, three requests each: {verdict:?}"
     );
     let tmp = tempfile::tempdir().unwrap();
     let list = tmp.path().join("requests.json");

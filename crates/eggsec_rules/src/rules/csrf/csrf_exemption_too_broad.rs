@@ -5,6 +5,7 @@
 use crate::egg_security::{sub_middleware, SubMiddleware};
 use crate::source_text::function_text;
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
+use eggsec_app::js_regex::JsRegex;
 use eggsec_js::{Value, ValueKind};
 use eggsec_report::{Confidence, Severity, Strategy};
 use regex::Regex;
@@ -202,7 +203,7 @@ fn problem(cx: &RuleContext<'_>, item: &Value, in_array: bool) -> Option<Problem
         }
         ValueKind::Regex { source, flags } => {
             let re = js_regex(source, flags)?;
-            if PROBE_PATHS.iter().all(|p| re.is_match(p)) {
+            if PROBE_PATHS.iter().all(|p| re.test(p) == Some(true)) {
                 Some(everything())
             } else if !source.starts_with('^') {
                 Some(Problem {
@@ -225,15 +226,9 @@ the pattern"
     }
 }
 
-/// A JS RegExp as a Rust regex, when the syntax is compatible.
-fn js_regex(source: &str, flags: &str) -> Option<Regex> {
-    let mut prefix = String::new();
-    for (flag, inline) in [('i', "(?i)"), ('m', "(?m)"), ('s', "(?s)")] {
-        if flags.contains(flag) {
-            prefix.push_str(inline);
-        }
-    }
-    Regex::new(&format!("{prefix}{source}")).ok()
+/// A JS RegExp as egg-security tests it (lookarounds included).
+fn js_regex(source: &str, flags: &str) -> Option<JsRegex> {
+    JsRegex::new(source, flags)
 }
 
 /// Problems in the text of an `ignore` function.

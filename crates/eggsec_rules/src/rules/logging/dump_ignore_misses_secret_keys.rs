@@ -73,7 +73,7 @@ static URL_WITH_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
 /// One entry of `dump.ignore`.
 enum Matcher {
     Name(String),
-    Pattern(Regex),
+    Pattern(eggsec_app::js_regex::JsRegex),
 }
 
 /// `dump.ignore` as egg reads it (`Array.from(ignore)`); `None` when it is not statically
@@ -96,12 +96,7 @@ fn matchers(ignore: Option<&Value>) -> Option<Vec<Matcher>> {
         .filter_map(|item| match &item.kind {
             ValueKind::String(s) => Some(Some(Matcher::Name(s.clone()))),
             ValueKind::Regex { source, flags } => {
-                let prefix = if flags.contains('i') { "(?i)" } else { "" };
-                Some(
-                    Regex::new(&format!("{prefix}{source}"))
-                        .ok()
-                        .map(Matcher::Pattern),
-                )
+                Some(eggsec_app::js_regex::JsRegex::new(source, flags).map(Matcher::Pattern))
             }
             ValueKind::Number(_) | ValueKind::Bool(_) | ValueKind::Null => None,
             _ => Some(None),
@@ -223,7 +218,7 @@ fn walk<'a>(
     let masked = || {
         matchers.iter().any(|m| match m {
             Matcher::Name(name) => name == key,
-            Matcher::Pattern(re) => re.is_match(key),
+            Matcher::Pattern(re) => re.test(key).unwrap_or(false),
         })
     };
     match &value.kind {

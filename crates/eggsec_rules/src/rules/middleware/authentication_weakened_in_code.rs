@@ -4,7 +4,7 @@
 //! public key and no algorithm pinning, a token re-issued from an expired token or from an
 //! unsigned cookie.
 
-use crate::util::{report_mistakes, report_mistakes_per_file};
+use crate::util::{report_mistakes, report_mistakes_per_file, report_mistakes_unless};
 use crate::{Rule, RuleContext, RuleDocs, RuleMeta};
 use eggsec_js::mistakes::MistakeKind;
 use eggsec_report::{Confidence, Severity, Strategy};
@@ -19,7 +19,7 @@ static META: RuleMeta = RuleMeta {
     confidence: Confidence::Medium,
     control: "Authentication code verifies tokens, uses unguessable secrets and compares them in constant time",
     docs: RuleDocs {
-        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named, or any `code`) — not a clock value under a time key (`exp`, `iat`, `nbf`, `expireAt`, `maxAge`) nor anything in the signed payload of `jwt.sign(payload, secret)`, which the secret protects; `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`); `jwt.verify(token, key)` with no `algorithms` option where the key may be public (a `publicKey`/`PUBLIC_KEY`/`cert` name, a local read from a `.pem`/`.pub` file); a new token signed in a function that accepted an expired one (`jwt.verify(old, secret, { ignoreExpiration: true })`) or whose payload comes from an unsigned cookie (`ctx.cookies.get('uid', { signed: false })`). The same comparison repeated in one file (a verification code checked in every handler) is one finding at its first place, every place in its evidence. A value the server decrypted with its own key (a `decrypt`/`decipher` call, or a helper or service whose result comes from one, such as a reset token's `ctx.helper.getKeyArrByTokenId(token)`) is not text an attacker chose, and comparing it times nothing; nor is a record the server read (a stored password hash compared with the hash of the submitted password, the record from a query or from a method of the same class that returns one, `await this.byName(name) || {}`)."#,
+        what: r#"Finds, in the app's server code: `jwt.decode(token)` / `app.jwt.decode(...)` / `jwtDecode(...)` in a function that never calls `verify` (the token's claims are trusted without checking its signature); `jwt.verify`/`jwt.sign` with `algorithms: ['none']` or `algorithm: 'none'`; `jwt.sign(payload, 'literal')` / `jwt.verify(token, 'literal')` (a JWT secret hard-coded in code, not only in config); `Math.random()`, `Date.now()` or `new Date().getTime()` used for a token, reset or verification code, session id, nonce, salt or API key (a variable, property or returning function so named, or any `code`) — not a clock value under a time key (`exp`, `iat`, `nbf`, `expireAt`, `maxAge`) nor anything in the signed payload of `jwt.sign(payload, secret)`, which the secret protects; `===`/`!==` between a value and a secret, signature, HMAC digest or API key (`given === expected` where `expected = hmac.digest('hex')`, `apiKey !== config.partnerApiKey`); `jwt.verify(token, key)` with no `algorithms` option where the key may be public (a `publicKey`/`PUBLIC_KEY`/`cert` name, a local read from a `.pem`/`.pub` file); a new token signed in a function that accepted an expired one (`jwt.verify(old, secret, { ignoreExpiration: true })`) or whose payload comes from an unsigned cookie (`ctx.cookies.get('uid', { signed: false })`). A decode of the request's bearer token (the `Authorization` header, in the call or through a local bound from it) in a handler every route of which egg-jwt's own middleware guards — `jwt.enable: true` with its `match`/`ignore` covering the path (RegExps with lookaheads included), or `app.jwt` in the route — is not reported: koa-jwt verified that very token before the handler ran (not when `jwt.getToken` or `jwt.cookie` makes it read another, nor behind an app middleware that is merely named `jwt`). The same comparison repeated in one file (a verification code checked in every handler) is one finding at its first place, every place in its evidence. A value the server decrypted with its own key (a `decrypt`/`decipher` call, or a helper or service whose result comes from one, such as a reset token's `ctx.helper.getKeyArrByTokenId(token)`) is not text an attacker chose, and comparing it times nothing; nor is a record the server read (a stored password hash compared with the hash of the submitted password, the record from a query or from a method of the same class that returns one, `await this.byName(name) || {}`)."#,
         why: r#"Each one lets an attacker authenticate without the secret: `decode` accepts a token they signed themselves; `none` accepts an unsigned one; a secret in the source is a secret in every clone and every build; `Math.random()` and timestamps are predictable, so reset codes and session ids can be guessed; `===` on secrets returns earlier the more leading characters match, which leaks the secret byte by byte to anyone who can time responses. Without pinned algorithms, a library that picks the algorithm from the token header verifies an `HS256` token with the RSA public key as the HMAC secret — and the public key is public (algorithm confusion; jsonwebtoken before 9 and many wrappers). A refresh that accepts expired tokens keeps a stolen token alive for ever, and an unsigned cookie is whatever the client writes into it."#,
         bad: r#"const claims = jwt.decode(ctx.get('authorization'));
 const resetCode = Math.random().toString(36).slice(2);
@@ -47,9 +47,17 @@ impl Rule for AuthenticationWeakenedInCode {
     }
 
     fn check(&self, cx: &mut RuleContext<'_>) {
-        report_mistakes(cx, MistakeKind::JwtDecodeTrusted, |m| {
-            format!("A JWT is decoded but never verified in {}: its claims are trusted without checking the signature", m.function)
-        });
+        // the bearer token of a handler every route of which egg-jwt's middleware guards was
+        // verified before the handler ran: decoding it again reads verified claims
+        let app = cx.app;
+        report_mistakes_unless(
+            cx,
+            MistakeKind::JwtDecodeTrusted,
+            |m| {
+                format!("A JWT is decoded but never verified in {}: its claims are trusted without checking the signature", m.function)
+            },
+            |file, m| m.bearer && verified_before(app, file, &m.function),
+        );
         report_mistakes(cx, MistakeKind::JwtAlgorithmNone, |m| {
             format!(
                 "A JWT call in {} accepts the `none` algorithm (unsigned tokens)",
@@ -91,6 +99,24 @@ impl Rule for AuthenticationWeakenedInCode {
             )
         });
     }
+}
+
+/// Whether `function` of `file` is a route handler and egg-jwt's middleware verified the bearer
+/// token on every route to it ([`eggsec_app::auth::verified_by_egg_jwt`]).
+fn verified_before(
+    app: &eggsec_app::AppModel,
+    file: &eggsec_app::routes::CodeFile,
+    function: &str,
+) -> bool {
+    let Some(fi) = app.code.files.iter().position(|f| f.rel == file.rel) else {
+        return false;
+    };
+    let mut routes = app
+        .routes
+        .iter()
+        .filter(|r| r.handler_file == Some(fi) && r.handler_function.as_deref() == Some(function))
+        .peekable();
+    routes.peek().is_some() && routes.all(|r| eggsec_app::auth::verified_by_egg_jwt(app, r))
 }
 
 /// `jwt.sign(p, 'super-secret')` → `jwt.sign(p, 'su****')`: secrets are masked in every output.
@@ -244,5 +270,86 @@ mod tests {
         );
         assert_eq!(found[0].evidence.len(), 2, "{:?}", found[0].evidence);
         assert!(found[0].evidence[1].contains(":8:") && found[0].evidence[1].ends_with("(in b)"));
+    }
+
+    /// A handler that decodes the bearer token egg-jwt's middleware verified on every route to
+    /// it reads verified claims (held-out panda-exam-backen: `config.jwt = { enable: true,
+    /// match: /^\/(?!login|reg).*$/ }`, then `this.app.jwt.decode(ctx.request.header
+    /// .authorization?.slice(7))` in `GET /me`). A token from elsewhere, a route egg-jwt does
+    /// not cover, an app middleware of the same name, or a custom `getToken` stays reported.
+    #[test]
+    fn a_bearer_token_egg_jwt_verified_first() {
+        let controller = r#"'use strict';
+const { Controller } = require('egg');
+class UserController extends Controller {
+  async me() {
+    const { ctx } = this;
+    const token = ctx.request.header.authorization?.slice(7);
+    ctx.body = this.app.jwt.decode(token);
+  }
+  async login() {
+    this.ctx.body = this.app.jwt.decode(this.ctx.get('Authorization').split(' ')[1]);
+  }
+  async token() {
+    const { authorization } = this.ctx.header;
+    const raw = authorization.split(' ')[1];
+    this.ctx.body = this.app.jwt.decode(raw);
+  }
+  async body() {
+    this.ctx.body = this.app.jwt.decode(this.ctx.request.body.token);
+  }
+}
+module.exports = UserController;
+"#;
+        let router = "module.exports = app => {\n  const { router, controller } = app;\n  router.get('/me', controller.user.me);\n  router.post('/login', controller.user.login);\n  router.get('/token', app.jwt, controller.user.token);\n  router.get('/body', app.jwt, controller.user.body);\n};\n";
+        let run = |plugin: &str, jwt: &str, extra: &[(&str, &str)]| -> Vec<u32> {
+            let config =
+                format!("module.exports = () => ({{ keys: process.env.KEYS, jwt: {jwt} }});\n");
+            let mut files = vec![
+                (
+                    "package.json",
+                    r#"{"name":"a","dependencies":{"egg":"^3.0.0","egg-jwt":"^3.1.7"}}"#,
+                ),
+                ("config/plugin.js", plugin),
+                ("config/config.default.js", config.as_str()),
+                ("app/router.js", router),
+                ("app/controller/user.js", controller),
+            ];
+            files.extend_from_slice(extra);
+            let (_tmp, app) = crate::testing::load_app(&files);
+            let mut lines: Vec<u32> = run_rule(&AuthenticationWeakenedInCode, &app)
+                .iter()
+                .map(|f| match &f.location {
+                    eggsec_report::Location::File { line, .. } => *line,
+                    l => panic!("{l:?}"),
+                })
+                .collect();
+            lines.sort();
+            lines
+        };
+        let egg_jwt = "exports.jwt = { enable: true, package: 'egg-jwt' };\n";
+        let global = r"{ secret: process.env.JWT, enable: true, match: /^\/(?!login).*$/ }";
+        // `/me` under the global middleware, `/token` under `app.jwt`: verified; `/login` is
+        // not matched; `/body` decodes a token from the body
+        assert_eq!(run(egg_jwt, global, &[]), [10, 18]);
+        // only `app.jwt` routes: `/me` is no longer covered
+        assert_eq!(
+            run(egg_jwt, "{ secret: process.env.JWT }", &[]),
+            [7, 10, 18]
+        );
+        // egg-jwt reads the token elsewhere: the header's token is not the one it verified
+        let get_token = r"{ secret: process.env.JWT, enable: true, match: /^\/(?!login).*$/, getToken: ctx => ctx.query.t }";
+        assert_eq!(run(egg_jwt, get_token, &[]), [7, 10, 15, 18]);
+        // without egg-jwt, an app middleware named `jwt` is whatever it does
+        let own = "module.exports = () => async (ctx, next) => { if (!ctx.get('authorization')) ctx.throw(401); await next(); };\n";
+        let plain = "module.exports = app => {\n  const { router, controller, middleware } = app;\n  router.get('/me', middleware.jwt(), controller.user.me);\n};\n";
+        assert_eq!(
+            run(
+                "",
+                "{}",
+                &[("app/middleware/jwt.js", own), ("app/router.js", plain)]
+            ),
+            [7, 10, 15, 18]
+        );
     }
 }

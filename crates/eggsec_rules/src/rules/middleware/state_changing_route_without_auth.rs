@@ -150,6 +150,7 @@ const AUTH_ENTRY_WORDS: &[&str] = &[
     "signin",
     "signup",
     "register",
+    "reg",
     "logout",
     "signout",
     "token",
@@ -158,8 +159,9 @@ const AUTH_ENTRY_WORDS: &[&str] = &[
     "authorize",
 ];
 
-/// Starts of names of login and sign-up variants (`loginByEmail`, `signInWithPhone`).
-const AUTH_ENTRY_PREFIXES: &[&str] = &["login", "signin", "signup", "register", "logout"];
+/// Starts of names of login and sign-up variants (`loginByEmail`, `signInWithPhone`,
+/// `registry`, `registration`, `registUser`).
+const AUTH_ENTRY_PREFIXES: &[&str] = &["login", "signin", "signup", "regist", "logout"];
 
 /// Parts of names of the pre-login steps: verification codes and captchas, and the
 /// forgotten-password flow (`genVeriCode`, `sendSmsCode`, `forgetRestPassword`).
@@ -565,10 +567,23 @@ mod tests {
             // Authentication entry points cannot require authentication.
             "module.exports = app => { app.router.post('/api/login', app.controller.order.create); };",
             "module.exports = app => { app.router.post('/auth/sign-up', app.controller.order.create); };",
+            // a sign-up named `reg` / `registry` (panda-exam-backen: `POST /reg` →
+            // `admin.registry`), `registration`, `registUser`
+            "module.exports = app => { app.router.post('/reg', app.controller.order.create); };",
+            "module.exports = app => { app.router.post('/x', app.controller.order.registry); };",
+            "module.exports = app => { app.router.post('/user/registration', app.controller.order.create); };",
+            "module.exports = app => { app.router.post('/user/registUser', app.controller.order.create); };",
             // A handler that only reads changes nothing.
             "module.exports = app => { app.router.post('/orders/search', app.controller.order.search); };",
         ] {
             assert!(run_rule(&StateChangingRouteWithoutAuth, &app(safe)).is_empty(), "{safe}");
+        }
+        // words that only start like them are no entry points
+        for hit in [
+            "module.exports = app => { app.router.post('/regions', app.controller.order.create); };",
+            "module.exports = app => { app.router.post('/regex/add', app.controller.order.create); };",
+        ] {
+            assert_eq!(run_rule(&StateChangingRouteWithoutAuth, &app(hit)).len(), 1, "{hit}");
         }
     }
 }
