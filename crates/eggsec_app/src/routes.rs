@@ -1307,7 +1307,7 @@ fn expand(call: &RouterCall, file: usize, idx: &FileIndex, files: &[CodeFile], o
             handler: RouteArg::Other {
                 text: format!("redirect → {}", dst.as_str().unwrap_or("?")),
             },
-            route_mw: vec![],
+            route_mw: call.redirect_mw.iter().map(mw_name).collect(),
             ns_mw,
             use_mw: vec![],
             namespace,

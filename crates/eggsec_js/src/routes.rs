@@ -1,6 +1,7 @@
 //! Router facts: the calls an Egg.js router file makes (`router.verb(...)`,
 //! `router.resources(...)`, `router.redirect(...)`, `router.register(path, methods, mw, opts)`,
 //! `router.use([path], ...mw)`, `router.prefix(p)`, egg-router-plus `router.namespace(...)`,
+//! egg-router-group `router.group({ name, prefix, middlewares }, router => ...)`,
 //! egg 1 style `app.get(...)`), the local route files it requires and calls with `app`, and
 //! tegg `@HTTPController` / `@HTTPMethod` decorator routes. Arguments are kept as written
 //! (strings, RegExps, `controller.a.b` references, middleware factory calls); the app model
@@ -80,6 +81,10 @@ pub struct RouterCall {
     /// outermost first: the app model keeps the call only when the config decides them so.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub when: Vec<ConfigCondition>,
+    /// Middleware an egg-router-group group puts before a `redirect`'s handler (egg's
+    /// `redirect` registers through `this.all`, which the group's router wraps).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirect_mw: Vec<RouteArg>,
 }
 
 /// `if (config.a.b)` around a router call: the dotted config path and whether the call is in
@@ -182,11 +187,47 @@ const ROUTER_VERBS: &[&str] = &[
     "prefix",
 ];
 
+/// The verbs egg-router-group's proxy rewrites (egg-router-group 1.1.0 `methods`); any other
+/// (`redirect`, `use`, `register`, `prefix`) goes to app.router unchanged.
+const GROUP_VERBS: &[&str] = &[
+    "head",
+    "options",
+    "get",
+    "put",
+    "patch",
+    "post",
+    "delete",
+    "del",
+    "all",
+    "resources",
+];
+
+/// The arguments egg-router-group passes on: with a route name first (three arguments or more
+/// and a path second) the name gets the group's name prefix and the path is the second, else
+/// the path is the first; the prefix is put before the path and the group's middleware right
+/// after it.
+fn group_args(args: &mut Vec<RouteArg>, name: &str, prefix: &str, mw: Vec<RouteArg>) {
+    let named = args.len() >= 3 && matches!(args[1], RouteArg::Str { .. } | RouteArg::Regex { .. });
+    if let (true, Some(RouteArg::Str { value })) = (named, args.first_mut()) {
+        value.insert_str(0, name);
+    }
+    let at = usize::from(named);
+    if let Some(RouteArg::Str { value }) = args.get_mut(at) {
+        value.insert_str(0, prefix);
+    }
+    let after = (at + 1).min(args.len());
+    args.splice(after..after, mw);
+}
+
 #[derive(Clone, Debug)]
 enum Binding {
     Router,
     App,
     Namespace(String, Vec<RouteArg>),
+    /// The router an egg-router-group callback receives (`router.group({ name, prefix,
+    /// middlewares }, router => {...})`): the group's route-name prefix, path prefix and
+    /// middleware so far.
+    Group(String, String, Vec<RouteArg>),
     Middleware(String),
     Controller(String),
     /// A local module (`require('./x')` / `import x from './x'`).
@@ -339,6 +380,8 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                 middleware: m.clone(),
             }),
             (Some(Binding::App), []) => Some(RouterTarget::App),
+            // egg-router-group's proxy hands every verb but its own to app.router
+            (Some(Binding::Group(..)), []) => Some(RouterTarget::Router),
             (Some(Binding::App), [r]) if r == "router" => Some(RouterTarget::Router),
             (None, [a, r]) if head == "this" && a == "app" && r == "router" => {
                 Some(RouterTarget::Router)
@@ -671,6 +714,103 @@ impl<'p, 't> RouteVisitor<'p, 't> {
 
 impl RouteVisitor<'_, '_> {
     /// Records a call that registers on the router (`router.post(...)`, `post(...)`).
+    /// egg-router-group: `router.group({ name, prefix, middlewares }, router => { ... })` on
+    /// app.router or on a group's router. Its callback's router adds the group's prefix to every
+    /// path and its middleware before the route's own ([`group_args`]); a `redirect` gets the
+    /// prefix and middleware too (egg registers it through `this.all`). A group made on a
+    /// group's router takes that group's name, prefix and middleware first (egg-router-group
+    /// 1.1.0 `groupProxy`). `false` when the call is not of that shape (the callers then walk
+    /// it as any call).
+    fn router_group<'a>(&mut self, it: &CallExpression<'a>, obj: &Expression<'a>) -> bool {
+        let outer = match obj.get_inner_expression() {
+            Expression::Identifier(id) => match self.bindings.get(id.name.as_str()) {
+                Some(Binding::Group(n, p, m)) => Some(((), n.clone(), p.clone(), m.clone())),
+                _ => None,
+            },
+            _ => None,
+        };
+        if outer.is_none() && !matches!(self.target_of(obj), Some(RouterTarget::Router)) {
+            return false;
+        }
+        let mut args = it.arguments.iter().filter_map(|a| a.as_expression());
+        let (Some(Expression::ObjectExpression(opts)), Some(cb)) = (
+            args.next().map(|e| e.get_inner_expression()),
+            args.next().map(|e| e.get_inner_expression()),
+        ) else {
+            return false;
+        };
+        let (mut name, mut prefix) = (String::new(), String::new());
+        let mut mw = Vec::new();
+        for p in &opts.properties {
+            let ObjectPropertyKind::ObjectProperty(p) = p else {
+                return false; // a spread: the options are not known
+            };
+            match p.key.static_name().as_deref() {
+                Some("prefix") => match self.str_value(&p.value) {
+                    Some(v) => prefix = v,
+                    None => return false,
+                },
+                Some("name") => match self.str_value(&p.value) {
+                    Some(v) => name = v,
+                    None => return false,
+                },
+                Some("middlewares") => match p.value.get_inner_expression() {
+                    Expression::ArrayExpression(a) => {
+                        for e in &a.elements {
+                            match e.as_expression() {
+                                Some(e) => mw.push(self.arg(e)),
+                                None => return false,
+                            }
+                        }
+                    }
+                    e => mw.push(self.arg(e)),
+                },
+                _ => {}
+            }
+        }
+        let params = match cb {
+            Expression::ArrowFunctionExpression(f) => &f.params,
+            Expression::FunctionExpression(f) if f.body.is_some() => &f.params,
+            _ => return false,
+        };
+        let Some(param) = params.items.first() else {
+            return false;
+        };
+        let BindingPattern::BindingIdentifier(param) = &param.pattern else {
+            return false;
+        };
+        let inner = match outer {
+            Some((_, n, p, mut m)) => {
+                m.extend(mw);
+                Binding::Group(n + &name, p + &prefix, m)
+            }
+            None => Binding::Group(name, prefix, mw),
+        };
+        let name = param.name.as_str().to_owned();
+        let before = self.bindings.insert(name.clone(), inner);
+        match cb {
+            Expression::ArrowFunctionExpression(f) => match &f.body {
+                ArrowFunctionBody::FunctionBody(b) => Visit::<'a>::visit_function_body(self, b),
+                e => {
+                    if let Some(e) = e.as_expression() {
+                        Visit::<'a>::visit_expression(self, e);
+                    }
+                }
+            },
+            Expression::FunctionExpression(f) => {
+                if let Some(b) = &f.body {
+                    Visit::<'a>::visit_function_body(self, b);
+                }
+            }
+            _ => {}
+        }
+        match before {
+            Some(b) => self.bindings.insert(name, b),
+            None => self.bindings.remove(&name),
+        };
+        true
+    }
+
     fn router_call(&mut self, it: &CallExpression<'_>, target: RouterTarget, verb: String) {
         let args = it
             .arguments
@@ -686,6 +826,7 @@ impl RouteVisitor<'_, '_> {
             line,
             column,
             when: self.conditions.clone(),
+            redirect_mw: Vec::new(),
         });
     }
 
@@ -746,6 +887,7 @@ impl RouteVisitor<'_, '_> {
                 line,
                 column,
                 when: self.conditions.clone(),
+                redirect_mw: Vec::new(),
             });
         }
     }
@@ -868,6 +1010,32 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
         }
         if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
             let verb = m.property.name.as_str();
+            if verb == "group" && self.router_group(it, &m.object) {
+                return;
+            }
+            // a verb egg-router-group rewrites: the group's prefix and middleware added
+            if let Expression::Identifier(id) = m.object.get_inner_expression() {
+                if let Some(Binding::Group(name, prefix, mw)) = self.bindings.get(id.name.as_str())
+                {
+                    if GROUP_VERBS.contains(&verb) || verb == "redirect" {
+                        let (name, prefix, mw) = (name.clone(), prefix.clone(), mw.clone());
+                        self.router_call(it, RouterTarget::Router, verb.to_string());
+                        if let Some(call) = self.out.router_calls.last_mut() {
+                            if verb == "redirect" {
+                                // `this.all(source, fn)` through the group's router
+                                if let Some(RouteArg::Str { value }) = call.args.first_mut() {
+                                    value.insert_str(0, &prefix);
+                                }
+                                call.redirect_mw = mw;
+                            } else {
+                                group_args(&mut call.args, &name, &prefix, mw);
+                            }
+                        }
+                        walk::walk_call_expression(self, it);
+                        return;
+                    }
+                }
+            }
             if verb == "mount" {
                 let (line, column) = place(self);
                 self.passport_mount(it, &m.object, line, column);
