@@ -454,7 +454,7 @@ pub(crate) fn with_program<T: Send>(
 ) -> Result<T, JsError> {
     let limits = Limits::default();
     source::check_size(path, text.len() as u64, &limits)?;
-    if source::nesting_exceeds(text, limits.max_depth) {
+    if source::nesting_exceeds_in(path, text, limits.max_depth) {
         return Err(JsError::TooDeep {
             path: path.to_path_buf(),
             limit: limits.max_depth,

@@ -128,7 +128,7 @@ pub fn uses_in_file(path: &Path) -> Result<Vec<MemberUse>, JsError> {
 pub fn uses_in_source(path: &Path, text: &str) -> Result<Vec<MemberUse>, JsError> {
     let limits = Limits::default();
     source::check_size(path, text.len() as u64, &limits)?;
-    if source::nesting_exceeds(text, limits.max_depth) {
+    if source::nesting_exceeds_in(path, text, limits.max_depth) {
         return Err(JsError::TooDeep {
             path: path.to_path_buf(),
             limit: limits.max_depth,

@@ -47,7 +47,7 @@ impl<'a> Interp<'a, '_> {
         if !self.files.iter().any(|f| f == path) {
             self.files.push(path.to_path_buf());
         }
-        if source::nesting_exceeds(text, limits.max_depth) {
+        if source::nesting_exceeds_in(path, text, limits.max_depth) {
             return Err(LoadError::File(JsError::TooDeep {
                 path: path.to_path_buf(),
                 limit: limits.max_depth,

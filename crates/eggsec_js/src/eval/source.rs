@@ -81,6 +81,26 @@ pub(crate) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), 
     Ok(())
 }
 
+/// [`nesting_scan`] for JavaScript.
+#[cfg(test)]
+pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
+    nesting_scan(text, limit, false)
+}
+
+/// [`nesting_scan`] for the language of `path`. In TypeScript a `<` right after a name may
+/// open type arguments: oxc parses `a<b<c<…` speculatively as nested type arguments at every
+/// `<`, then backs off, so a statement with thousands of them costs time and memory quadratic
+/// in their number (the fuzzer's 240 KB `c<form<form<…` took 14 s and 24 GB before the arena
+/// gave out). There such a `<` counts as a nesting operator of its statement; no real
+/// statement has hundreds.
+pub(crate) fn nesting_exceeds_in(path: &Path, text: &str, limit: usize) -> bool {
+    let ts = matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("ts" | "mts" | "cts" | "tsx")
+    );
+    nesting_scan(text, limit, ts)
+}
+
 /// A cheap byte-level pre-scan: could parsing nest deeper than `limit`? It counts what makes
 /// oxc's recursive-descent parser recurse: brackets (`( [ {`, template literals and their
 /// `${`), and runs of right-nesting operators (`!x`, `-x`, `a = b = c`, `x => y => z`,
@@ -89,7 +109,8 @@ pub(crate) fn check_size(path: &Path, size: u64, limits: &Limits) -> Result<(), 
 /// Strings and comments are skipped; regex literals are not recognised (they can only make
 /// the count a little off for that line). Input that passes this and still nests deeply is
 /// caught by the evaluator's own depth bound.
-pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
+/// With `ts`, a `<` right after a name counts as a nesting operator ([`nesting_exceeds_in`]).
+fn nesting_scan(text: &str, limit: usize, ts: bool) -> bool {
     // `[A-Za-z0-9_$]`, by table: the scan spends most of its bytes in words
     const WORD: [bool; 256] = {
         let mut t = [false; 256];
@@ -251,6 +272,8 @@ pub(crate) fn nesting_exceeds(text: &str, limit: usize) -> bool {
                         // each link of a member chain nests one level in the AST (`a.b.c`):
                         // a 30,000-link chain is as deep as 30,000 brackets (not `...`)
                         b'.' => prev != b'.' && next != b'.',
+                        // TypeScript: `name<` may open type arguments (not `<=`, `<<`)
+                        b'<' => ts && prev == b'a' && next != b'=' && next != b'<',
                         _ => false,
                     };
                     if b == b'*' && next == b'*' {
@@ -718,6 +741,35 @@ mod tests {
             }
         }
         h
+    }
+
+    /// TypeScript's speculative type arguments: thousands of `name<` in one statement are
+    /// refused before parsing (the fuzzer's `c<form<form<…`); the same text is plain
+    /// comparisons in JavaScript, and real generics stay far below the limit.
+    #[test]
+    fn type_argument_runs_in_typescript() {
+        let ts = Path::new("app/controller/home.ts");
+        let js = Path::new("app/controller/home.js");
+        let hostile = format!("c{}", "<form".repeat(600));
+        assert!(nesting_exceeds_in(ts, &hostile, 512));
+        assert!(!nesting_exceeds_in(js, &hostile, 512));
+        // across lines: a `<` leaves the expression open, the run goes on
+        assert!(nesting_exceeds_in(
+            ts,
+            &format!("c{}", "<\nform".repeat(600)),
+            512
+        ));
+        // one statement per line, or the `<` inside strings, templates and comments
+        for text in [
+            "if (a<b) x = 1;\n".repeat(600),
+            format!("const s = '{}';", "a<b".repeat(600)),
+            format!("const s = `{}`;", "a<b".repeat(600)),
+            format!("// {}", "a<b".repeat(600)),
+            "let m: Map<string, Array<Promise<Record<string, number>>>> = new Map();\n".repeat(200),
+            format!("x = a{};", " <= b || a << 1 || a".repeat(600)),
+        ] {
+            assert!(!nesting_exceeds_in(ts, &text, 512), "{}", &text[..60]);
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! app model can hold it without oxc.
 
 use crate::error::JsError;
-use crate::eval::source::{check_size, fold_snippet, nesting_exceeds, read_text, LineIndex};
+use crate::eval::source::{check_size, fold_snippet, nesting_exceeds_in, read_text, LineIndex};
 use crate::eval::Limits;
 use crate::flow::{CallEdge, CodeFact, Flow, FunctionFacts, ParamSink, RenderFeed};
 use crate::routes::{RouterCall, RouterInclude, TeggController};
@@ -146,7 +146,7 @@ fn source_facts_from_with(
 ) -> Result<SourceFacts, JsError> {
     let limits = Limits::default();
     check_size(path, text.len() as u64, &limits)?;
-    if nesting_exceeds(text, limits.max_depth) {
+    if nesting_exceeds_in(path, text, limits.max_depth) {
         return Err(JsError::TooDeep {
             path: path.to_path_buf(),
             limit: limits.max_depth,
