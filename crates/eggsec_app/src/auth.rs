@@ -336,12 +336,17 @@ pub fn apply(app: &mut AppModel, opts: &AuthOptions) {
     app.routes = routes;
 }
 
+/// egg-jwt (the plugin `jwt` from a package of that name) is enabled.
+fn egg_jwt_on(plugins: &[PluginState]) -> bool {
+    plugins.iter().any(|p| {
+        p.enabled && p.name == "jwt" && p.package.as_deref().is_none_or(|pk| pk.contains("jwt"))
+    })
+}
+
 /// egg-jwt with `jwt.enable: true` puts its `jwt` middleware (koa-jwt: 401 without a valid
 /// token) in front of the app middleware, filtered by `jwt.match`/`jwt.ignore`.
 fn egg_jwt_global(env: &AuthEnv<'_>, r: &Route) -> Option<Result<bool, String>> {
-    let on = env.plugins.iter().any(|p| {
-        p.enabled && p.name == "jwt" && p.package.as_deref().is_none_or(|pk| pk.contains("jwt"))
-    });
+    let on = egg_jwt_on(env.plugins);
     let cfg = env.config.get("jwt")?;
     if !on || cfg.get("enable").and_then(Value::as_bool) != Some(true) {
         return None;
@@ -358,9 +363,7 @@ fn egg_jwt_global(env: &AuthEnv<'_>, r: &Route) -> Option<Result<bool, String>> 
 /// middleware — the global one (`jwt.enable: true`, its `match`/`ignore` covering the path) or
 /// `app.jwt` in the route's chain — not an app middleware that happens to be named `jwt`.
 pub fn verified_by_egg_jwt(app: &AppModel, r: &Route) -> bool {
-    let on = app.plugins.iter().any(|p| {
-        p.enabled && p.name == "jwt" && p.package.as_deref().is_none_or(|pk| pk.contains("jwt"))
-    });
+    let on = egg_jwt_on(&app.plugins);
     let cfg = app.config.get("jwt");
     let reads_header = cfg.is_none_or(|c| {
         ["getToken", "cookie"]

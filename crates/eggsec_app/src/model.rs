@@ -182,6 +182,18 @@ pub struct AppModel {
 }
 
 impl AppModel {
+    /// The routes whose handler is the function `function` of code file `file` (an index into
+    /// `code.files`).
+    pub fn routes_to<'a>(
+        &'a self,
+        file: usize,
+        function: &'a str,
+    ) -> impl Iterator<Item = &'a crate::routes::Route> + 'a {
+        self.routes.iter().filter(move |r| {
+            r.handler_file == Some(file) && r.handler_function.as_deref() == Some(function)
+        })
+    }
+
     pub fn plugin(&self, name: &str) -> Option<&PluginState> {
         self.plugins.iter().find(|p| p.name == name)
     }

@@ -713,7 +713,6 @@ impl<'p, 't> RouteVisitor<'p, 't> {
 }
 
 impl RouteVisitor<'_, '_> {
-    /// Records a call that registers on the router (`router.post(...)`, `post(...)`).
     /// egg-router-group: `router.group({ name, prefix, middlewares }, router => { ... })` on
     /// app.router or on a group's router. Its callback's router adds the group's prefix to every
     /// path and its middleware before the route's own ([`group_args`]); a `redirect` gets the
@@ -724,7 +723,7 @@ impl RouteVisitor<'_, '_> {
     fn router_group<'a>(&mut self, it: &CallExpression<'a>, obj: &Expression<'a>) -> bool {
         let outer = match obj.get_inner_expression() {
             Expression::Identifier(id) => match self.bindings.get(id.name.as_str()) {
-                Some(Binding::Group(n, p, m)) => Some(((), n.clone(), p.clone(), m.clone())),
+                Some(Binding::Group(n, p, m)) => Some((n.clone(), p.clone(), m.clone())),
                 _ => None,
             },
             _ => None,
@@ -780,30 +779,16 @@ impl RouteVisitor<'_, '_> {
             return false;
         };
         let inner = match outer {
-            Some((_, n, p, mut m)) => {
+            Some((n, p, mut m)) => {
                 m.extend(mw);
                 Binding::Group(n + &name, p + &prefix, m)
             }
             None => Binding::Group(name, prefix, mw),
         };
         let name = param.name.as_str().to_owned();
+        // the callback's body sees its parameter as the group's router
         let before = self.bindings.insert(name.clone(), inner);
-        match cb {
-            Expression::ArrowFunctionExpression(f) => match &f.body {
-                ArrowFunctionBody::FunctionBody(b) => Visit::<'a>::visit_function_body(self, b),
-                e => {
-                    if let Some(e) = e.as_expression() {
-                        Visit::<'a>::visit_expression(self, e);
-                    }
-                }
-            },
-            Expression::FunctionExpression(f) => {
-                if let Some(b) = &f.body {
-                    Visit::<'a>::visit_function_body(self, b);
-                }
-            }
-            _ => {}
-        }
+        walk::walk_call_expression(self, it);
         match before {
             Some(b) => self.bindings.insert(name, b),
             None => self.bindings.remove(&name),
@@ -811,6 +796,7 @@ impl RouteVisitor<'_, '_> {
         true
     }
 
+    /// Records a call that registers on the router (`router.post(...)`, `post(...)`).
     fn router_call(&mut self, it: &CallExpression<'_>, target: RouterTarget, verb: String) {
         let args = it
             .arguments

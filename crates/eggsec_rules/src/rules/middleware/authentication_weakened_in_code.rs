@@ -111,11 +111,7 @@ fn verified_before(
     let Some(fi) = app.code.files.iter().position(|f| f.rel == file.rel) else {
         return false;
     };
-    let mut routes = app
-        .routes
-        .iter()
-        .filter(|r| r.handler_file == Some(fi) && r.handler_function.as_deref() == Some(function))
-        .peekable();
+    let mut routes = app.routes_to(fi, function).peekable();
     routes.peek().is_some() && routes.all(|r| eggsec_app::auth::verified_by_egg_jwt(app, r))
 }
 

@@ -308,14 +308,7 @@ fn admin_screen(app: &eggsec_app::AppModel, f: &eggsec_app::routes::AppFlow) -> 
     let Some(handler) = app.code.files[fi].function_at(src.line) else {
         return Some(false);
     };
-    let mut routes = app
-        .routes
-        .iter()
-        .filter(|r| {
-            r.handler_file == Some(fi)
-                && r.handler_function.as_deref() == Some(handler.name.as_str())
-        })
-        .peekable();
+    let mut routes = app.routes_to(fi, &handler.name).peekable();
     routes.peek()?;
     Some(routes.all(|r| {
         r.auth == eggsec_app::routes::AuthStatus::Required && r.path.split('/').any(admin_segment)

@@ -291,11 +291,9 @@ fn guarded_sibling<'a>(
     a: &RecordAccess,
 ) -> Option<(&'a RecordAccess, String)> {
     let file = &app.code.files[fi];
-    let authenticated = app.routes.iter().any(|r| {
-        r.handler_file == Some(fi)
-            && r.handler_function.as_deref() == Some(a.function.as_str())
-            && r.auth == eggsec_app::routes::AuthStatus::Required
-    });
+    let authenticated = app
+        .routes_to(fi, &a.function)
+        .any(|r| r.auth == eggsec_app::routes::AuthStatus::Required);
     if !authenticated || a.class.is_none() {
         return None;
     }
@@ -323,13 +321,7 @@ fn admin_place(
     if in_admin_dir {
         return true;
     }
-    let mut routes = app
-        .routes
-        .iter()
-        .filter(|r| {
-            r.handler_file == Some(fi) && r.handler_function.as_deref() == Some(a.function.as_str())
-        })
-        .peekable();
+    let mut routes = app.routes_to(fi, &a.function).peekable();
     routes.peek().is_some() && routes.all(|r| r.path.split('/').any(is_admin_word))
 }
 
