@@ -234,6 +234,9 @@ enum Binding {
     Module(String),
     /// A `const` string (`const PREFIX = '/api'`), for paths and namespace prefixes.
     Str(String),
+    /// An object literal of path strings (`let api = { list: '/api/list' }` … `router.get(api.list,
+    /// …)`): its keys with a static string value.
+    StrObject(Vec<(String, String)>),
     /// `app.config` (`const { config } = app`, `const config = app.config`).
     Config,
     /// A config value (`const { appId } = config`): its dotted path below `app.config`.
@@ -368,6 +371,15 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     }
                 }
             }
+            // `router.get(a, h).post(b, h2)`: each verb of egg's router returns the router
+            // (egg-core's `app.get(...)` returns the app), so the next verb registers on it
+            if let Expression::StaticMemberExpression(m) = c.callee.get_inner_expression() {
+                let grouped = matches!(m.object.get_inner_expression(),
+                    Expression::Identifier(id) if matches!(self.bindings.get(id.name.as_str()), Some(Binding::Group(..))));
+                if BOUND_VERBS.contains(&m.property.name.as_str()) && !grouped {
+                    return self.target_of(&m.object);
+                }
+            }
             return None;
         }
         let path = member_path(expr)?;
@@ -463,6 +475,20 @@ impl<'p, 't> RouteVisitor<'p, 't> {
             Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
                 Some(self.str_value(&b.left)? + &self.str_value(&b.right)?)
             }
+            Expression::StaticMemberExpression(m) => match m.object.get_inner_expression() {
+                Expression::Identifier(id) => match self.bindings.get(id.name.as_str()) {
+                    Some(Binding::StrObject(table)) => table
+                        .iter()
+                        .find(|(k, _)| k == m.property.name.as_str())
+                        .map(|(_, v)| v.clone()),
+                    _ => self
+                        .config_ref(expr)
+                        .map(|path| format!("{CONFIG_REF}{path}{CONFIG_REF}")),
+                },
+                _ => self
+                    .config_ref(expr)
+                    .map(|path| format!("{CONFIG_REF}{path}{CONFIG_REF}")),
+            },
             _ => self
                 .config_ref(expr)
                 .map(|path| format!("{CONFIG_REF}{path}{CONFIG_REF}")),
@@ -588,6 +614,18 @@ impl<'p, 't> RouteVisitor<'p, 't> {
                     Some(Binding::ConfigValue(path))
                 } else if let Some(s) = self.str_value(init) {
                     Some(Binding::Str(s))
+                } else if let Expression::ObjectExpression(o) = init {
+                    let table: Vec<(String, String)> = o
+                        .properties
+                        .iter()
+                        .filter_map(|p| match p {
+                            ObjectPropertyKind::ObjectProperty(p) if !p.computed => {
+                                Some((p.key.static_name()?.to_string(), self.str_value(&p.value)?))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    (!table.is_empty()).then_some(Binding::StrObject(table))
                 } else {
                     match member_path(init).as_deref() {
                         Some([a, c]) if a == "app" && c == "config" => Some(Binding::Config),
@@ -804,7 +842,15 @@ impl RouteVisitor<'_, '_> {
             .filter_map(|a| a.as_expression())
             .map(|e| self.arg(e))
             .collect();
-        let (line, column) = self.at.line_col(it.span.start);
+        // a verb on a line of its own (`router.get(a, h)\n  .post(b, h2)`) is at its name, not
+        // at the start of the chain
+        let (mut line, mut column) = self.at.line_col(it.span.start);
+        if let Expression::StaticMemberExpression(m) = it.callee.get_inner_expression() {
+            let at = self.at.line_col(m.property.span.start);
+            if at.0 != line {
+                (line, column) = at;
+            }
+        }
         self.out.router_calls.push(RouterCall {
             target,
             verb,
@@ -1032,8 +1078,21 @@ impl<'a> Visit<'a> for RouteVisitor<'_, '_> {
                     // delegates every other verb, `all` included, to app.router
                     // (`utils.methods.concat(['all', 'resources', 'register', 'redirect'])`)
                     let app_ok = !matches!(target, RouterTarget::App) || verb != "use";
+                    // a chain registers in source order: the calls before this verb first
+                    let chained = matches!(m.object.get_inner_expression(),
+                        Expression::CallExpression(c) if matches!(c.callee.get_inner_expression(),
+                            Expression::StaticMemberExpression(p) if BOUND_VERBS.contains(&p.property.name.as_str())));
+                    if chained {
+                        self.visit_expression(&m.object);
+                    }
                     if app_ok {
                         self.router_call(it, target, verb.to_string());
+                    }
+                    if chained {
+                        for a in &it.arguments {
+                            self.visit_argument(a);
+                        }
+                        return;
                     }
                 }
             }
@@ -1469,6 +1528,38 @@ mod config_path_tests {
             out.extend(c.methods.iter().map(|m| Some(m.path.clone())));
         }
         out
+    }
+
+    /// Held-out 24wings+market-api-node: `let api = { list: '/rest/:model/list' }` and
+    /// `app.router.get(api.list, h).post(api.update, h2)` — every verb of the chain registers,
+    /// in source order, at its own line; an unknown receiver's chain does not.
+    #[test]
+    fn chained_verbs_and_path_tables() {
+        let src = "module.exports = app => {\n  let api = { list: '/l', update: '/u' };\n  app.router\n    .get(api.list, app.controller.a.b)\n    .post(api.update, app.controller.a.c)\n    .put('/p', app.controller.a.d);\n  other.get('/x', h).post('/y', h);\n  app.router.get(api.missing, h);\n};\n";
+        assert_eq!(
+            paths(src),
+            vec![
+                Some("/l".into()),
+                Some("/u".into()),
+                Some("/p".into()),
+                None
+            ]
+        );
+        let f = source_facts_from(Path::new("/app/app/router.js"), src).unwrap();
+        let lines: Vec<(String, u32)> = f
+            .router_calls
+            .iter()
+            .map(|c| (c.verb.clone(), c.line))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                ("get".into(), 4),
+                ("post".into(), 5),
+                ("put".into(), 6),
+                ("get".into(), 8)
+            ]
+        );
     }
 
     fn r(path: &str) -> String {
