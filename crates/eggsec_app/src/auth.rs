@@ -640,7 +640,7 @@ fn ends_in_throw(
 pub fn handler_only_reads(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> bool {
     handler_of(env.code, r).is_some_and(|(hf, f)| {
         let mut seen = Vec::new();
-        only_reads(env, &hf.abs, &hf.facts, f, &[], cache, 4, &mut seen)
+        only_reads(env, &hf.abs, &hf.facts, f, &[], None, cache, 4, &mut seen)
     })
 }
 
@@ -669,7 +669,9 @@ pub fn handler_signs_up(env: &AuthEnv<'_>, r: &Route, cache: &FactsCache) -> boo
 /// [`handler_only_reads`] for one function of the file at `from`, called with the caller's
 /// identity in the parameters `given` (its writes keyed by one of them change nothing an
 /// anonymous request could abuse: [`AuthFn::scoped_writes`]); `seen` holds the functions on the
-/// way (a recursive call is judged by the rest of its caller).
+/// way (a recursive call is judged by the rest of its caller). `passed`: how many arguments
+/// every call that led here passes (`None` for the handler egg calls): a call of a parameter
+/// past them runs nothing ([`AuthFn::via_arity`]).
 #[allow(clippy::too_many_arguments)]
 fn only_reads(
     env: &AuthEnv<'_>,
@@ -677,6 +679,7 @@ fn only_reads(
     facts: &SourceFacts,
     f: &AuthFn,
     given: &[ParamRef],
+    passed: Option<(u32, u32)>,
     cache: &FactsCache,
     depth: u8,
     seen: &mut Vec<(PathBuf, u32, u32)>,
@@ -698,6 +701,18 @@ fn only_reads(
         return false;
     };
     f.reads_via.iter().all(|v| {
+        if let Some(i) = v.strip_prefix(eggsec_js::auth::PARAM_CALL) {
+            // the caller's callback: nothing when the caller passes none there; a function the
+            // caller wrote inline was judged with the caller
+            return i.parse::<u32>().is_ok_and(|i| {
+                passed.is_some_and(|(n, inline)| i >= n || (i < 32 && inline & (1 << i) != 0))
+            });
+        }
+        let arity = f
+            .via_arity
+            .iter()
+            .find(|(n, _, _)| n == v)
+            .map(|(_, a, m)| (*a, *m));
         let given = f
             .identity_args
             .iter()
@@ -716,7 +731,7 @@ fn only_reads(
                     return true;
                 }
                 seen.push(key);
-                let ok = only_reads(env, p, t, g, given, cache, depth, seen);
+                let ok = only_reads(env, p, t, g, given, arity, cache, depth, seen);
                 seen.pop();
                 ok
             },
@@ -790,6 +805,23 @@ fn with_callee(
             .iter()
             .find(|g| g.name == m)
             .is_some_and(|g| k(&hf.abs, &hf.facts, g));
+    }
+    // a method of the app's context extension (`ctx.returnService` → `app/extend/context.js`)
+    if let Some(m) = v.strip_prefix("ctx.").filter(|m| !m.contains('.')) {
+        let Some(cf) = env
+            .code
+            .files
+            .iter()
+            .find(|f| f.rel == "app/extend/context.js" || f.rel == "app/extend/context.ts")
+        else {
+            return false;
+        };
+        return cf
+            .facts
+            .auth
+            .iter()
+            .find(|g| g.name == m)
+            .is_some_and(|g| k(&cf.abs, &cf.facts, g));
     }
     let (recv, method) = match v.split_once('.') {
         Some(("this", m)) => return local(m, class).is_some_and(|g| k(from, facts, g)),

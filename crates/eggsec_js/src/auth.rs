@@ -41,6 +41,10 @@ use scope::{ObjScope, Scope};
 /// [`AuthFn::reads_via`]; a function that makes more is taken to change something.
 const MAX_READS_VIA: usize = 16;
 
+/// How [`AuthFn::reads_via`] names a call of the function's own parameter: `@arg1` for `cb(list)`
+/// in `async queryPage(params, cb)`.
+pub const PARAM_CALL: &str = "@arg";
+
 /// The calls that only read (`data/reads.toml`).
 struct Reads {
     methods: HashSet<String>,
@@ -49,6 +53,7 @@ struct Reads {
     builders: HashSet<String>,
     packages: HashSet<String>,
     ctx: HashSet<String>,
+    ctx_builtin: HashSet<String>,
 }
 
 fn reads() -> &'static Reads {
@@ -61,6 +66,7 @@ fn reads() -> &'static Reads {
             builders: Vec<String>,
             packages: Vec<String>,
             ctx: Vec<String>,
+            ctx_builtin: Vec<String>,
         }
         // (embedded and checked by a unit test: it always parses)
         let f: File = toml::from_str(include_str!("../data/reads.toml")).unwrap_or(File {
@@ -70,6 +76,7 @@ fn reads() -> &'static Reads {
             builders: vec![],
             packages: vec![],
             ctx: vec![],
+            ctx_builtin: vec![],
         });
         Reads {
             methods: f.methods.into_iter().collect(),
@@ -78,6 +85,7 @@ fn reads() -> &'static Reads {
             builders: f.builders.into_iter().collect(),
             packages: f.packages.into_iter().collect(),
             ctx: f.ctx.into_iter().collect(),
+            ctx_builtin: f.ctx_builtin.into_iter().collect(),
         }
     });
     &READS
@@ -161,6 +169,14 @@ pub struct AuthFn {
     /// by the caller's token → key `uid` of argument 0).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub identity_args: Vec<(String, Vec<ParamRef>)>,
+    /// For calls of [`AuthFn::reads_via`]: the fewest arguments any such call passes (a spread
+    /// argument counts as many), and the positions where every such call passes a function
+    /// written inline (a bit per position; its body is walked as this function's, so what it
+    /// does is already counted here). A callee's call of its own parameter `i` (`if (cb) list =
+    /// cb(list)`, named [`PARAM_CALL`]`i` in its `reads_via`) runs what the caller passed
+    /// there: nothing when the caller passes fewer than `i + 1` arguments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via_arity: Vec<(String, u32, u32)>,
     /// What says the function signs a user up (see [`Account`]).
     #[serde(skip_serializing_if = "Account::is_empty")]
     pub account: Account,
@@ -285,6 +301,10 @@ struct Frame {
     identity_args: std::collections::BTreeMap<String, Vec<ParamRef>>,
     /// Locals bound to an object built in memory (`const cipher = crypto.createCipheriv(…)`).
     memory_locals: HashSet<String>,
+    /// The function's parameters bound to a plain name, by position.
+    param_index: HashMap<String, u32>,
+    /// [`AuthFn::via_arity`] so far.
+    via_arity: std::collections::BTreeMap<String, (u32, u32)>,
 }
 
 struct AuthVisitor<'p, 't> {
@@ -957,6 +977,23 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         }
         let mut refs = Vec::new();
         scope::param_refs(params, &mut refs);
+        let param_index = params
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match &p.pattern {
+                BindingPattern::BindingIdentifier(id) => {
+                    Some((id.name.as_str().to_owned(), i as u32))
+                }
+                BindingPattern::AssignmentPattern(a) => match &a.left {
+                    BindingPattern::BindingIdentifier(id) => {
+                        Some((id.name.as_str().to_owned(), i as u32))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
         self.frames.push(Frame {
             f: AuthFn {
                 name,
@@ -986,6 +1023,8 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             scoped_writes: Vec::new(),
             identity_args: std::collections::BTreeMap::new(),
             memory_locals: HashSet::new(),
+            param_index,
+            via_arity: std::collections::BTreeMap::new(),
         });
     }
 
@@ -1006,6 +1045,11 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 fr.f.identity_args = std::mem::take(&mut fr.identity_args)
                     .into_iter()
                     .filter(|(_, r)| !r.is_empty())
+                    .collect();
+                fr.f.via_arity = fr
+                    .via_arity
+                    .iter()
+                    .map(|(k, (n, m))| (k.clone(), *n, *m))
                     .collect();
             }
             // a closure's rejection (`descriptor.value = async function () { ... }` in a
@@ -1029,10 +1073,17 @@ impl<'p, 't> AuthVisitor<'p, 't> {
                 }
                 // a closure's writes keyed by its own parameters are writes of the caller's
                 parent.changes |= fr.changes || !fr.f.scoped_writes.is_empty();
+                // a closure that calls its own parameter runs what it is given (an array's
+                // items, a callback): not known here
+                parent.changes |= fr.reads_via.iter().any(|v| v.starts_with(PARAM_CALL));
                 if !parent.changes {
                     // the closure's calls pass no identity of the parent's
                     for v in &fr.reads_via {
                         parent.identity_args.insert(v.clone(), Vec::new());
+                        if let Some(&(n, m)) = fr.via_arity.get(v) {
+                            let e = parent.via_arity.entry(v.clone()).or_insert((n, m));
+                            *e = (e.0.min(n), e.1 & m);
+                        }
                     }
                     parent.reads_via.extend(fr.reads_via);
                     if parent.reads_via.len() > MAX_READS_VIA {
@@ -1131,6 +1182,11 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             }
             // the app's helper (`app/extend/helper.js`): `ctx.helper.success(data)`
             ["ctx", "helper", m] => return Some(Some(format!("ctx.helper.{m}"))),
+            // the app's context extension (`app/extend/context.js`): `ctx.returnService(p)`;
+            // not egg's, koa's or a plugin's own context methods
+            ["ctx", m] if !r.ctx.contains(*m) && !r.ctx_builtin.contains(*m) => {
+                return Some(Some(format!("ctx.{m}")))
+            }
             ["this", _] | ["this", _, _] => {
                 if let Some(name) = self.receiver_name(p, true) {
                     return Some(Some(name));
@@ -1154,7 +1210,13 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             {
                 return Some(None)
             }
-            [f] => return Some(Some(f.to_string())),
+            // the function's own parameter: what the caller passes there
+            [f] => {
+                if let Some(i) = self.frames.last().and_then(|fr| fr.param_index.get(*f)) {
+                    return Some(Some(format!("{PARAM_CALL}{i}")));
+                }
+                return Some(Some(f.to_string()));
+            }
             _ => {}
         }
         let last = *p.last()?;
@@ -1222,6 +1284,36 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             match effect {
                 Some(None) => {}
                 Some(Some(name)) if f.reads_via.len() < MAX_READS_VIA => {
+                    let arity = if it
+                        .arguments
+                        .iter()
+                        .any(|a| matches!(a, Argument::SpreadElement(_)))
+                    {
+                        u32::MAX
+                    } else {
+                        it.arguments.len() as u32
+                    };
+                    let inline =
+                        it.arguments
+                            .iter()
+                            .take(32)
+                            .enumerate()
+                            .fold(0u32, |m, (i, a)| {
+                                let f = matches!(
+                                    a.as_expression().map(|e| e.get_inner_expression()),
+                                    Some(
+                                        Expression::ArrowFunctionExpression(_)
+                                            | Expression::FunctionExpression(_)
+                                    )
+                                );
+                                if f {
+                                    m | (1 << i)
+                                } else {
+                                    m
+                                }
+                            });
+                    let n = f.via_arity.entry(name.clone()).or_insert((arity, inline));
+                    *n = (n.0.min(arity), n.1 & inline);
                     // every call of the callee must pass the identity for it to count
                     let first = !f.reads_via.contains(&name);
                     let e = f.identity_args.entry(name.clone()).or_default();
