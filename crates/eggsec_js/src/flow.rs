@@ -640,7 +640,9 @@ fn with_step(v: V, step: &Step) -> V {
 const CTX_SOURCES: &[(&str, bool)] = &[
     ("query", true),
     ("queries", true),
-    ("params", true),
+    // the router's named parameters: keys the route pattern fixes, string values (never an
+    // operator object, a `__proto__` key or a column the caller picks)
+    ("params", false),
     ("headers", true),
     ("header", true),
     ("href", false),

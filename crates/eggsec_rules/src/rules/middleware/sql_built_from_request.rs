@@ -418,7 +418,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn app_with(body: &str) -> AppModel {
+    pub(crate) fn app_with(body: &str) -> AppModel {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("app/controller")).unwrap();
         std::fs::write(
