@@ -164,12 +164,15 @@ const AUTH_ENTRY_WORDS: &[&str] = &[
 const AUTH_ENTRY_PREFIXES: &[&str] = &["login", "signin", "signup", "regist", "logout"];
 
 /// Parts of names of the pre-login steps: verification codes and captchas, and the
-/// forgotten-password flow (`genVeriCode`, `sendSmsCode`, `forgetRestPassword`).
+/// forgotten-password flow (`genVeriCode`, `sendSmsCode`, `forgetRestPassword`,
+/// `validateCodeInPwd`).
 const AUTH_ENTRY_PARTS: &[&str] = &[
     "captcha",
     "vericode",
     "verifycode",
     "verificationcode",
+    "validatecode",
+    "checkcode",
     "smscode",
     "sendcode",
     "forget",
@@ -632,6 +635,9 @@ mod tests {
             "module.exports = app => { app.router.post('/x', app.controller.order.registry); };",
             "module.exports = app => { app.router.post('/user/registration', app.controller.order.create); };",
             "module.exports = app => { app.router.post('/user/registUser', app.controller.order.create); };",
+            // the code check of a forgotten-password flow (stuer-server `validateCodeInPwd`)
+            "module.exports = app => { app.router.post('/api/validateCodeInPwd', app.controller.order.create); };",
+            "module.exports = app => { app.router.post('/sms/check-code', app.controller.order.create); };",
             // A handler that only reads changes nothing.
             "module.exports = app => { app.router.post('/orders/search', app.controller.order.search); };",
         ] {
@@ -641,6 +647,7 @@ mod tests {
         for hit in [
             "module.exports = app => { app.router.post('/regions', app.controller.order.create); };",
             "module.exports = app => { app.router.post('/regex/add', app.controller.order.create); };",
+            "module.exports = app => { app.router.post('/code/check', app.controller.order.create); };",
         ] {
             assert_eq!(run_rule(&StateChangingRouteWithoutAuth, &app(hit)).len(), 1, "{hit}");
         }
