@@ -398,6 +398,28 @@ impl<'a> Visit<'a> for WeakRandomFinder {
                 return;
             }
         }
+        // `encrypt(secret, { userId, _sign: Date.now() })`, `aes.encrypt(data, key)`: what an
+        // encryption with a key hides is no more guessable for a clock value in it — an object
+        // literal payload is skipped, the other arguments (the key) are not
+        let name = match it.callee.get_inner_expression() {
+            Expression::Identifier(id) => Some(id.name.as_str()),
+            Expression::StaticMemberExpression(m) => Some(m.property.name.as_str()),
+            _ => None,
+        };
+        if name.is_some_and(|n| has_ci(n, "encrypt") || has_ci(n, "cipher"))
+            && it.arguments.len() >= 2
+        {
+            self.visit_expression(&it.callee);
+            for a in &it.arguments {
+                if !matches!(
+                    a.as_expression().map(|e| e.get_inner_expression()),
+                    Some(Expression::ObjectExpression(_))
+                ) {
+                    self.visit_argument(a);
+                }
+            }
+            return;
+        }
         if let Some(p) = member_path_ref(&it.callee) {
             let s: &[&str] = &p[..];
             if matches!(s, ["Math", "random"] | ["Date", "now"])
