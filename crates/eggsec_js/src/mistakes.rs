@@ -117,6 +117,10 @@ pub struct HostParamSink {
 #[derive(Default)]
 struct Frame {
     name: String,
+    /// Locals passed to a token verification (`checkToken(auth_token)`, `jwt.verify(t, key)`),
+    /// and the locals bound from its result (`const res = …`, `const { email } = res`).
+    verified_tokens: HashSet<String>,
+    verified_results: HashSet<String>,
     /// Locals derived from the function's parameters: name → the parameter indexes.
     from_params: HashMap<String, Vec<usize>>,
     /// Locals holding request data: name → (line, code) of where it came from.
@@ -157,6 +161,11 @@ struct MistakeVisitor<'p, 't> {
     namer: Namer,
     /// Names an enclosing allow-list test checks.
     guarded: Vec<HashSet<String>>,
+    /// Per enclosing `if`/`?:` consequent: its test reads the result of a token verification.
+    verified_guard: Vec<bool>,
+    /// Functions of this file that verify a JWT (`function checkToken(t) { … jwt.verify(t, cert,
+    /// …) … }`).
+    verify_fns: HashSet<String>,
     /// Function starts of methods decorated with a validator (`@validate(rules)`).
     validated_fns: HashSet<u32>,
     /// Local names bound to a JWT library (`const jwt = require('jsonwebtoken')`).
@@ -204,6 +213,8 @@ pub(crate) fn extract(
         }],
         namer: Namer::default(),
         guarded: Vec::new(),
+        verified_guard: Vec::new(),
+        verify_fns: verify_fns(program),
         validated_fns: HashSet::new(),
         jwt_names: ["jwt", "jsonwebtoken", "JWT", "jwtDecode", "jwt_decode"]
             .iter()
@@ -226,6 +237,63 @@ pub(crate) fn extract(
     out.mistakes = v.out;
     out.host_calls = v.host_calls;
     out.host_param_sinks = v.host_param_sinks;
+}
+
+/// The functions of a file (declarations, and `const f = (…) => …`) whose body calls a JWT
+/// `verify` (`jwt.verify`, `jsonwebtoken.verify`, `app.jwt.verify`).
+fn verify_fns(program: &Program<'_>) -> HashSet<String> {
+    struct Finder {
+        current: Vec<Option<String>>,
+        out: HashSet<String>,
+    }
+    impl<'a> Visit<'a> for Finder {
+        fn visit_function(&mut self, it: &Function<'a>, flags: oxc::syntax::scope::ScopeFlags) {
+            self.current
+                .push(it.id.as_ref().map(|i| i.name.as_str().to_owned()));
+            walk::walk_function(self, it, flags);
+            self.current.pop();
+        }
+        fn visit_variable_declarator(&mut self, it: &VariableDeclarator<'a>) {
+            let named = match (&it.id, it.init.as_ref().map(|e| e.get_inner_expression())) {
+                (
+                    BindingPattern::BindingIdentifier(id),
+                    Some(
+                        Expression::ArrowFunctionExpression(_) | Expression::FunctionExpression(_),
+                    ),
+                ) => Some(id.name.as_str().to_owned()),
+                _ => None,
+            };
+            if let Some(n) = named {
+                self.current.push(Some(n));
+                walk::walk_variable_declarator(self, it);
+                self.current.pop();
+            } else {
+                walk::walk_variable_declarator(self, it);
+            }
+        }
+        fn visit_call_expression(&mut self, it: &CallExpression<'a>) {
+            if let Some(p) = member_path_ref(&it.callee) {
+                let s: &[&str] = &p[..];
+                if s.len() >= 2
+                    && s[s.len() - 1] == "verify"
+                    && s[..s.len() - 1]
+                        .iter()
+                        .any(|x| has_ci(x, "jwt") || *x == "jsonwebtoken")
+                {
+                    if let Some(Some(n)) = self.current.last() {
+                        self.out.insert(n.clone());
+                    }
+                }
+            }
+            walk::walk_call_expression(self, it);
+        }
+    }
+    let mut f = Finder {
+        current: Vec::new(),
+        out: HashSet::new(),
+    };
+    f.visit_program(program);
+    f.out
 }
 
 fn lc(s: &str) -> String {
@@ -700,6 +768,64 @@ impl<'p, 't> MistakeVisitor<'p, 't> {
             return r.mask == 0 && r.via.is_empty();
         }
         self.models.clean_result(&segs)
+    }
+
+    /// Records a token verification bound to `names` (`const res = checkToken(token)`, `const
+    /// payload = jwt.verify(token, key)`), or a local bound from a verification's result
+    /// (`const { email } = res`).
+    fn note_verification(&mut self, init: &Expression<'_>, names: &[String]) {
+        let mut e = init.get_inner_expression();
+        if let Expression::AwaitExpression(a) = e {
+            e = a.argument.get_inner_expression();
+        }
+        let from_result = match e {
+            Expression::Identifier(i) => self
+                .frames
+                .last()
+                .is_some_and(|f| f.verified_results.contains(i.name.as_str())),
+            Expression::StaticMemberExpression(m) => matches!(m.object.get_inner_expression(),
+                Expression::Identifier(i) if self.frames.last().is_some_and(|f| f.verified_results.contains(i.name.as_str()))),
+            _ => false,
+        };
+        let token = match e {
+            Expression::CallExpression(c) => {
+                let verifies = match member_path_ref(&c.callee) {
+                    Some(p) => {
+                        let s: &[&str] = &p[..];
+                        (s.len() == 1 && self.verify_fns.contains(s[0]))
+                            || (s.len() >= 2 && s[s.len() - 1] == "verify" && self.is_jwt_callee(s))
+                    }
+                    None => false,
+                };
+                match c.arguments.first().and_then(|a| a.as_expression()) {
+                    Some(Expression::Identifier(t)) if verifies => Some(t.name.as_str().to_owned()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if token.is_none() && !from_result {
+            return;
+        }
+        let f = self.frame();
+        if let Some(t) = token {
+            f.verified_tokens.insert(t);
+        }
+        f.verified_results.extend(names.iter().cloned());
+    }
+
+    /// Whether a test reads a local bound from a token verification's result.
+    fn reads_verified(&self, test: &Expression<'_>) -> bool {
+        let Some(f) = self
+            .frames
+            .last()
+            .filter(|f| !f.verified_results.is_empty())
+        else {
+            return false;
+        };
+        let mut r = Reads::default();
+        r.visit_expression(test);
+        r.idents.iter().any(|i| f.verified_results.contains(*i))
     }
 
     fn is_jwt_callee(&self, p: &[&str]) -> bool {
@@ -1555,6 +1681,7 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
             }
             self.note_binding(&it.id, init, &names, it.span);
             self.note_param_locals(&names, init, true);
+            self.note_verification(inner, &names);
             // const expected = crypto.createHmac(...).digest('hex'); const { secret } = this.config
             let mut r = Reads::default();
             r.visit_expression(init);
@@ -1694,8 +1821,19 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
                 self.taint_of(e).is_some()
                     || matches!(e.get_inner_expression(), Expression::Identifier(i) if params.contains(i.name.as_str()))
             };
-            let hit = (is_secret_side(&it.left) && attacker_side(&it.right))
-                || (is_secret_side(&it.right) && attacker_side(&it.left));
+            // a token whose signature the function verified, compared only where the test of an
+            // enclosing `if` reads the verification's result: an attacker reaches the comparison
+            // only with a token the server signed (stuer-server: `const { email } =
+            // checkToken(auth_token); if (email) { … if (auth_token === stored) … }`)
+            let verified_first = |e: &Expression<'_>| {
+                self.verified_guard.iter().any(|g| *g)
+                    && matches!(e.get_inner_expression(), Expression::Identifier(i)
+                        if self.frames.last().is_some_and(|f| f.verified_tokens.contains(i.name.as_str())))
+            };
+            let hit = ((is_secret_side(&it.left) && attacker_side(&it.right))
+                || (is_secret_side(&it.right) && attacker_side(&it.left)))
+                && !verified_first(&it.left)
+                && !verified_first(&it.right);
             if !trivial(&it.left) && !trivial(&it.right) && hit {
                 self.push(MistakeKind::SecretComparedNonConstantTime, it.span, vec![]);
             }
@@ -1706,7 +1844,10 @@ impl<'a> Visit<'a> for MistakeVisitor<'_, '_> {
     fn visit_if_statement(&mut self, it: &IfStatement<'a>) {
         self.visit_expression(&it.test);
         self.guarded.push(allow_listed(&it.test));
+        let verified = self.reads_verified(&it.test);
+        self.verified_guard.push(verified);
         self.visit_statement(&it.consequent);
+        self.verified_guard.pop();
         self.guarded.pop();
         if let Some(a) = &it.alternate {
             self.visit_statement(a);
