@@ -301,8 +301,6 @@ struct Frame {
     identity_args: std::collections::BTreeMap<String, Vec<ParamRef>>,
     /// Locals bound to an object built in memory (`const cipher = crypto.createCipheriv(…)`).
     memory_locals: HashSet<String>,
-    /// The function's parameters bound to a plain name, by position.
-    param_index: HashMap<String, u32>,
     /// [`AuthFn::via_arity`] so far.
     via_arity: std::collections::BTreeMap<String, (u32, u32)>,
 }
@@ -977,23 +975,6 @@ impl<'p, 't> AuthVisitor<'p, 't> {
         }
         let mut refs = Vec::new();
         scope::param_refs(params, &mut refs);
-        let param_index = params
-            .items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| match &p.pattern {
-                BindingPattern::BindingIdentifier(id) => {
-                    Some((id.name.as_str().to_owned(), i as u32))
-                }
-                BindingPattern::AssignmentPattern(a) => match &a.left {
-                    BindingPattern::BindingIdentifier(id) => {
-                        Some((id.name.as_str().to_owned(), i as u32))
-                    }
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect();
         self.frames.push(Frame {
             f: AuthFn {
                 name,
@@ -1023,7 +1004,6 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             scoped_writes: Vec::new(),
             identity_args: std::collections::BTreeMap::new(),
             memory_locals: HashSet::new(),
-            param_index,
             via_arity: std::collections::BTreeMap::new(),
         });
     }
@@ -1212,7 +1192,9 @@ impl<'p, 't> AuthVisitor<'p, 't> {
             }
             // the function's own parameter: what the caller passes there
             [f] => {
-                if let Some(i) = self.frames.last().and_then(|fr| fr.param_index.get(*f)) {
+                if let Some(ParamRef::Arg(i)) =
+                    self.frames.last().and_then(|fr| fr.param_refs.get(*f))
+                {
                     return Some(Some(format!("{PARAM_CALL}{i}")));
                 }
                 return Some(Some(f.to_string()));

@@ -214,7 +214,12 @@ pub(crate) fn extract(
         namer: Namer::default(),
         guarded: Vec::new(),
         verified_guard: Vec::new(),
-        verify_fns: verify_fns(program),
+        // (a walk of its own: only for a file that names `verify` at all)
+        verify_fns: if memchr::memmem::find(at.text.as_bytes(), b".verify(").is_some() {
+            verify_fns(program)
+        } else {
+            HashSet::new()
+        },
         validated_fns: HashSet::new(),
         jwt_names: ["jwt", "jsonwebtoken", "JWT", "jwtDecode", "jwt_decode"]
             .iter()
