@@ -789,39 +789,29 @@ fn with_callee(
             .or_else(|| sf.facts.auth.iter().find(|g| g.name == m));
         return g.is_some_and(|g| k(&sf.abs, &sf.facts, g));
     }
-    // a method of the app's helper (`ctx.helper.success` → `app/extend/helper.js`)
-    if let Some(m) = v.strip_prefix("ctx.helper.") {
-        let Some(hf) = env
-            .code
-            .files
-            .iter()
-            .find(|f| f.rel == "app/extend/helper.js" || f.rel == "app/extend/helper.ts")
-        else {
+    // a method of the app's helper (`ctx.helper.success` → `app/extend/helper.js`) or of its
+    // context extension (`ctx.returnService` → `app/extend/context.js`)
+    let extension = match v.strip_prefix("ctx.") {
+        Some(rest) => match rest.strip_prefix("helper.") {
+            Some(m) => Some(("helper", m)),
+            None => (!rest.contains('.')).then_some(("context", rest)),
+        },
+        None => None,
+    };
+    if let Some((unit, m)) = extension {
+        let (js, ts) = (
+            format!("app/extend/{unit}.js"),
+            format!("app/extend/{unit}.ts"),
+        );
+        let Some(ef) = env.code.files.iter().find(|f| f.rel == js || f.rel == ts) else {
             return false;
         };
-        return hf
+        return ef
             .facts
             .auth
             .iter()
             .find(|g| g.name == m)
-            .is_some_and(|g| k(&hf.abs, &hf.facts, g));
-    }
-    // a method of the app's context extension (`ctx.returnService` → `app/extend/context.js`)
-    if let Some(m) = v.strip_prefix("ctx.").filter(|m| !m.contains('.')) {
-        let Some(cf) = env
-            .code
-            .files
-            .iter()
-            .find(|f| f.rel == "app/extend/context.js" || f.rel == "app/extend/context.ts")
-        else {
-            return false;
-        };
-        return cf
-            .facts
-            .auth
-            .iter()
-            .find(|g| g.name == m)
-            .is_some_and(|g| k(&cf.abs, &cf.facts, g));
+            .is_some_and(|g| k(&ef.abs, &ef.facts, g));
     }
     let (recv, method) = match v.split_once('.') {
         Some(("this", m)) => return local(m, class).is_some_and(|g| k(from, facts, g)),
